@@ -1,0 +1,143 @@
+// The control SharedArrayBuffer: everything cores and the I/O thread share besides RAM.
+// All fields are Int32 slots (use Atomics for anything another thread writes).
+//
+//   [0, GLOBAL_WORDS)                       machine-wide words (G_*)
+//   [CORE_BASE + i*CORE_WORDS, ...)          per-core block of core i (C_*)
+//   [frameTableBase(n), + 2*frames)          the 2 MiB frame table (owner, flags)
+
+export const MAX_CORES = 255; // xAPIC IDs 0..254 (255 is broadcast)
+
+// ---- machine-wide words ----
+export const G_MAGIC = 0;
+export const G_NCORES = 1;
+export const G_RAM_MIB = 2;
+/** 0 running; 1 exit requested (G_EXIT_CODE valid); 2 fatal (G_FATAL_CORE valid) */
+export const G_STATE = 3;
+export const G_EXIT_CODE = 4;
+export const G_FATAL_CORE = 5;
+/** bumped (and notified) whenever any core changes run state, so the I/O thread can watch */
+export const G_EVENT = 6;
+/** monotonic-clock base (ns, split in two int32 halves) shared by all threads */
+export const G_CLOCK_BASE_LO = 7;
+export const G_CLOCK_BASE_HI = 8;
+/** generation counter bumped whenever any code page is written (self-modifying code) */
+export const G_CODE_GEN = 9;
+/** number of cores currently running (not halted/waiting): used to decide spin vs sleep */
+export const G_BUSY_CORES = 10;
+/** host cores available (copied from os.availableParallelism at boot) */
+export const G_HOST_CORES = 11;
+export const GLOBAL_WORDS = 64;
+
+// ---- per-core block ----
+export const CORE_BASE = GLOBAL_WORDS;
+export const CORE_WORDS = 128;
+
+/** Mailbox for port/MMIO accesses that the I/O thread services (see docs/ARCHITECTURE.md). */
+export const C_MBOX_STATE = 0; // MBOX_IDLE / MBOX_REQUEST / MBOX_REPLY
+export const C_MBOX_KIND = 1; // MB_* below
+export const C_MBOX_ADDR_LO = 2;
+export const C_MBOX_ADDR_HI = 3;
+export const C_MBOX_SIZE = 4;
+export const C_MBOX_VAL_LO = 5;
+export const C_MBOX_VAL_HI = 6;
+
+/** Word a halted/waiting core sleeps on (Atomics.wait); senders add 1 and notify. */
+export const C_WAKE = 8;
+/** Pending-event bits (P_*), set with Atomics.or by senders, cleared by the owning core. */
+export const C_PENDING = 9;
+export const C_SIPI_VECTOR = 10;
+/** vector supplied by the 8259 for an ExtINT request (valid while P_EXTINT is set) */
+export const C_EXTINT_VECTOR = 11;
+/** RS_* below; written by the owning core (and by the loader before start) */
+export const C_RUNSTATE = 12;
+export const C_APIC_ID = 13;
+/** LAPIC logical destination register and destination format (owned by the core, read by senders) */
+export const C_APIC_LDR = 14;
+export const C_APIC_DFR = 15;
+/** 1 when the LAPIC is software-enabled (SVR bit 8) and globally enabled (APIC_BASE bit 11) */
+export const C_APIC_ENABLED = 16;
+/** 256-bit interrupt request register, bits set by any thread with Atomics.or */
+export const C_IRR = 24; // 8 words
+/** trigger-mode bits for requests in C_IRR (1 = level), set together with the IRR bit */
+export const C_TMR = 32; // 8 words
+/** statistics: instructions retired (lo, hi halves of a 64-bit count), updated at block ends */
+export const C_STAT_INSNS_LO = 40;
+export const C_STAT_INSNS_HI = 41;
+export const C_STAT_BLOCKS = 42;
+export const C_STAT_TLB_MISS = 43;
+export const C_STAT_INTERRUPTS = 44;
+export const C_STAT_DEVICE_EXITS = 45;
+export const C_STAT_HALTED_NS_LO = 46; // time spent halted, for CPU % accounting
+export const C_STAT_HALTED_NS_HI = 47;
+/** last RIP (lo, hi) and exit reason (XR_*) for post-mortem reports */
+export const C_LAST_RIP_LO = 48;
+export const C_LAST_RIP_HI = 49;
+export const C_EXIT_REASON = 50;
+export const C_EXIT_DETAIL = 51;
+
+// mailbox states and kinds
+export const MBOX_IDLE = 0;
+export const MBOX_REQUEST = 1;
+export const MBOX_REPLY = 2;
+export const MB_IO_READ = 1;
+export const MB_IO_WRITE = 2;
+export const MB_MMIO_READ = 3;
+export const MB_MMIO_WRITE = 4;
+/** a level-triggered vector was EOI'd at the LAPIC: ADDR_LO holds the vector (IOAPIC remote-IRR) */
+export const MB_EOI = 5;
+
+// pending bits
+export const P_IRR = 1 << 0; // something was set in C_IRR
+export const P_INIT = 1 << 1;
+export const P_SIPI = 1 << 2;
+export const P_NMI = 1 << 3;
+export const P_EXTINT = 1 << 4;
+export const P_STOP = 1 << 5; // machine is shutting down: leave the run loop
+export const P_SMI = 1 << 6;
+
+// run states
+export const RS_WAIT_SIPI = 0; // AP after reset, waiting for INIT-SIPI-SIPI
+export const RS_RUNNING = 1;
+export const RS_HALTED = 2; // HLT, waiting for an interrupt
+export const RS_STOPPED = 3; // left the run loop (machine exit)
+export const RS_DEAD = 4; // triple fault or fatal emulator error
+
+// exit reasons (C_EXIT_REASON)
+export const XR_NONE = 0;
+export const XR_TRIPLE_FAULT = 1;
+export const XR_HALT_NO_INTERRUPTS = 2; // HLT with IF=0 and nothing can wake it
+export const XR_INTERNAL_ERROR = 3;
+export const XR_UNIMPLEMENTED = 4; // #UD raised for an opcode we do not implement (detail = opcode)
+
+export const CTL_MAGIC = 0x50524c58; // "PRLX"
+
+export function coreBase(core: number): number {
+  return CORE_BASE + core * CORE_WORDS;
+}
+
+export function frameTableBase(ncores: number): number {
+  return CORE_BASE + ncores * CORE_WORDS;
+}
+
+/** Frame table entry: [owner, flags]. owner -1 = free, -2 = kernel/shared, >=0 = DIME core index. */
+export const FRAME_FREE = -1;
+export const FRAME_SHARED = -2;
+export const FF_RESERVED = 1 << 0; // firmware/MMIO-adjacent, not allocatable
+export const FF_KERNEL_IMAGE = 1 << 1;
+export const FF_MODULE = 1 << 2;
+
+export function controlWords(ncores: number, frames: number): number {
+  return frameTableBase(ncores) + 2 * frames;
+}
+
+export function createControlBuffer(ncores: number, ramBytes: number): Int32Array {
+  const frames = Math.ceil(ramBytes / (2 * 1024 * 1024));
+  const words = controlWords(ncores, frames);
+  const ctl = new Int32Array(new SharedArrayBuffer(words * 4));
+  ctl[G_MAGIC] = CTL_MAGIC;
+  ctl[G_NCORES] = ncores;
+  ctl[G_RAM_MIB] = Math.floor(ramBytes / (1024 * 1024));
+  const ft = frameTableBase(ncores);
+  for (let f = 0; f < frames; f++) ctl[ft + 2 * f] = FRAME_FREE;
+  return ctl;
+}
