@@ -1,0 +1,108 @@
+// Small PC ports that firmware and test kernels poke:
+//   0xF4-0xF7  isa-debug-exit (QEMU `-device isa-debug-exit,iobase=0xf4,iosize=4`): a write of
+//              v ends the machine with status (v << 1) | 1
+//   0xE9       Bochs/QEMU debug console: written bytes go to a sink; reads return 0xE9 (presence)
+//   0x80       POST code: writes remembered, reads 0xFF (used as an I/O delay by kernels)
+//   0x92       "fast A20" system control port A: bit 1 = A20 gate, bit 0 = reset pulse
+//   0xCF9      reset control register (PIIX): a write with bit 2 set requests a reset
+// Map them with `mapOn(bus)`; each range is a separate PortBus mapping so 0xCF8/0xCFC stay PCI's.
+
+import type { PortBus } from './port-bus.js';
+import type { PortDevice, Snapshotable } from './types.js';
+
+export const DEBUG_EXIT_PORT = 0xf4;
+export const DEBUG_CONSOLE_PORT = 0xe9;
+export const POST_PORT = 0x80;
+export const SYSCTL_A_PORT = 0x92;
+export const RESET_CONTROL_PORT = 0xcf9;
+
+export type ResetKind = 'port92' | 'cf9-hard' | 'cf9-soft';
+
+export interface DebugPortsHooks {
+  /** guest asked to exit through isa-debug-exit with this process status */
+  onExit?: (status: number) => void;
+  /** bytes written to port 0xE9 */
+  console?: (bytes: Uint8Array) => void;
+  /** guest requested a system reset */
+  onReset?: (kind: ResetKind) => void;
+  /** A20 gate changed through port 0x92 */
+  onA20?: (enabled: boolean) => void;
+}
+
+export class DebugPorts implements PortDevice, Snapshotable {
+  readonly name = 'debug-ports';
+  /** last POST code written to 0x80 */
+  postCode = 0;
+  a20 = true;
+  private resetControl = 0;
+
+  constructor(private readonly hooks: DebugPortsHooks = {}) {}
+
+  mapOn(bus: PortBus): void {
+    bus.map(DEBUG_EXIT_PORT, 4, this);
+    bus.map(DEBUG_CONSOLE_PORT, 1, this);
+    bus.map(POST_PORT, 1, this);
+    bus.map(SYSCTL_A_PORT, 1, this);
+    bus.map(RESET_CONTROL_PORT, 1, this);
+  }
+
+  ioRead(port: number, size: number): number {
+    switch (port) {
+      case DEBUG_CONSOLE_PORT: return 0xe9;
+      case SYSCTL_A_PORT: return this.a20 ? 0x02 : 0x00;
+      case RESET_CONTROL_PORT: return this.resetControl;
+      case POST_PORT: return 0xff;
+      default:
+        if (port >= DEBUG_EXIT_PORT && port < DEBUG_EXIT_PORT + 4) return 0;
+        return size === 1 ? 0xff : size === 2 ? 0xffff : 0xffffffff;
+    }
+  }
+
+  ioWrite(port: number, size: number, value: number): void {
+    const v = size === 1 ? value & 0xff : size === 2 ? value & 0xffff : value >>> 0;
+    if (port >= DEBUG_EXIT_PORT && port < DEBUG_EXIT_PORT + 4) {
+      // QEMU computes (v << 1) | 1 in an int and hands it to exit(): the shell sees the low byte,
+      // but a caller may want the full value, so pass it on unreduced
+      this.hooks.onExit?.(((v * 2) + 1) >>> 0);
+      return;
+    }
+    switch (port) {
+      case DEBUG_CONSOLE_PORT:
+        this.hooks.console?.(Uint8Array.of(v & 0xff));
+        return;
+      case POST_PORT:
+        this.postCode = v & 0xff;
+        return;
+      case SYSCTL_A_PORT: {
+        const a20 = (v & 0x02) !== 0;
+        if (a20 !== this.a20) {
+          this.a20 = a20;
+          this.hooks.onA20?.(a20);
+        }
+        if (v & 0x01) this.hooks.onReset?.('port92');
+        return;
+      }
+      case RESET_CONTROL_PORT:
+        if (v & 0x04) {
+          this.hooks.onReset?.(v & 0x02 ? 'cf9-hard' : 'cf9-soft');
+          return;
+        }
+        this.resetControl = v & 0x0a;
+        return;
+    }
+  }
+
+  saveState(): unknown {
+    return { postCode: this.postCode, a20: this.a20, resetControl: this.resetControl };
+  }
+
+  restoreState(state: unknown): void {
+    const s = state as { postCode?: unknown; a20?: unknown; resetControl?: unknown };
+    if (!s || typeof s.postCode !== 'number' || typeof s.a20 !== 'boolean' || typeof s.resetControl !== 'number') {
+      throw new Error('debug-ports: bad saved state');
+    }
+    this.postCode = s.postCode;
+    this.a20 = s.a20;
+    this.resetControl = s.resetControl;
+  }
+}

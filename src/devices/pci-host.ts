@@ -1,0 +1,187 @@
+// PCI host bridge with configuration mechanism #1 (ports 0xCF8 address, 0xCFC-0xCFF data),
+// bus 0 only, shaped like QEMU's i440FX `pc` machine: 00:00.0 host bridge (8086:1237) and
+// 00:01.0 PIIX3 ISA bridge (8086:7000). Absent functions answer 0xFFFFFFFF from a 256-entry
+// table lookup, since kernels probe all 32 devices x 8 functions x 256 buses.
+//
+// Port 0xCF9 (reset control) is not ours: the debug-ports device owns it, so the host maps
+// 0xCF8 (dword) and 0xCFC-0xCFF separately.
+
+import { PciConfigSpace } from './pci-config-space.js';
+import type { MmioDevice, PciBar, PciFunction, PortDevice, Snapshotable } from './types.js';
+
+export const PCI_CONFIG_ADDRESS = 0xcf8;
+export const PCI_CONFIG_DATA = 0xcfc;
+
+/** PIRQA..D -> ISA IRQ, as SeaBIOS programs the PIIX3 (the ACPI _PRT equivalent). */
+export const PIRQ_TO_IRQ = [10, 10, 11, 11];
+
+/** The ISA IRQ a bus-0 device's INTx pin (1..4) reaches through the standard swizzle. */
+export function legacyIrqFor(dev: number, pin: number): number {
+  if (pin < 1 || pin > 4) return 0xff;
+  return PIRQ_TO_IRQ[(pin - 1 + dev) & 3];
+}
+
+export interface BarHit<D> {
+  fn: PciFunction;
+  bar: PciBar;
+  device: D;
+  offset: number;
+}
+
+export class PciHost implements PortDevice, Snapshotable {
+  readonly name = 'pci-host';
+  private address = 0;
+  private readonly functions: (PciFunction | undefined)[] = new Array(256).fill(undefined);
+  private routingDirty = true;
+  private mmioBars: { fn: PciFunction; bar: PciBar }[] = [];
+  private ioBars: { fn: PciFunction; bar: PciBar }[] = [];
+  /** called after a guest config write (BARs/decode bits may have moved) */
+  onConfigChanged?: () => void;
+
+  readonly hostBridge: PciConfigSpace;
+  readonly isaBridge: PciConfigSpace;
+
+  constructor() {
+    this.hostBridge = new PciConfigSpace('i440fx', { vendorId: 0x8086, deviceId: 0x1237, revision: 0x02, classCode: 0x06, subclass: 0x00 });
+    this.hostBridge.setCommand(0x0006);
+    this.hostBridge.put16(0x06, 0x0280); // fast back-to-back, medium DEVSEL
+    this.isaBridge = new PciConfigSpace('piix3', { vendorId: 0x8086, deviceId: 0x7000, classCode: 0x06, subclass: 0x01, headerType: 0x80 });
+    this.isaBridge.setCommand(0x0007);
+    this.isaBridge.put16(0x06, 0x0200);
+    // PIRQ route control registers (0x60-0x63): IRQ numbers, writable by the guest
+    for (let i = 0; i < 4; i++) this.isaBridge.put8(0x60 + i, PIRQ_TO_IRQ[i]);
+    this.isaBridge.setWritable(0x60, 4, 0x8f8f8f8f);
+    this.addFunction(0, 0, this.hostBridge);
+    this.addFunction(1, 0, this.isaBridge);
+  }
+
+  /** Attach a function at 00:dev.fn. */
+  addFunction(dev: number, fn: number, f: PciFunction): void {
+    if (!Number.isInteger(dev) || !Number.isInteger(fn) || dev < 0 || dev > 31 || fn < 0 || fn > 7) {
+      throw new Error(`PCI: bad slot ${dev}.${fn} for ${f.name}`);
+    }
+    const i = (dev << 3) | fn;
+    const old = this.functions[i];
+    if (old) throw new Error(`PCI: slot 00:${dev.toString(16).padStart(2, '0')}.${fn} already holds ${old.name}`);
+    this.functions[i] = f;
+    this.routingDirty = true;
+  }
+
+  functionAt(dev: number, fn: number): PciFunction | undefined {
+    return this.functions[((dev & 31) << 3) | (fn & 7)];
+  }
+
+  /** Call after device-side BAR/command changes so lookups see them. */
+  invalidateRouting(): void {
+    this.routingDirty = true;
+  }
+
+  /** The MMIO BAR (with memory decoding enabled) containing `paddr`, or undefined. */
+  findBar(paddr: number): BarHit<MmioDevice> | undefined {
+    if (this.routingDirty) this.rebuild();
+    for (const e of this.mmioBars) {
+      const off = paddr - e.bar.base;
+      if (off >= 0 && off < e.bar.size) return { fn: e.fn, bar: e.bar, device: e.bar.device as MmioDevice, offset: off };
+    }
+    return undefined;
+  }
+
+  /** The I/O BAR (with I/O decoding enabled) containing `port`, or undefined. */
+  findIoBar(port: number): BarHit<PortDevice> | undefined {
+    if (this.routingDirty) this.rebuild();
+    for (const e of this.ioBars) {
+      const off = port - e.bar.base;
+      if (off >= 0 && off < e.bar.size) return { fn: e.fn, bar: e.bar, device: e.bar.device as PortDevice, offset: off };
+    }
+    return undefined;
+  }
+
+  /** All decoding BARs, for a machine that maps them into its own dispatch tables. */
+  activeBars(): { fn: PciFunction; bar: PciBar }[] {
+    if (this.routingDirty) this.rebuild();
+    return [...this.mmioBars, ...this.ioBars];
+  }
+
+  // ---- ports ----
+
+  ioRead(port: number, size: number): number {
+    if (port === PCI_CONFIG_ADDRESS) {
+      // only dword accesses reach the address register (byte 0xCF9 belongs to reset control)
+      return size === 4 ? this.address >>> 0 : ones(size);
+    }
+    if (port >= PCI_CONFIG_DATA && port <= PCI_CONFIG_DATA + 3) {
+      const k = port - PCI_CONFIG_DATA;
+      const f = this.target();
+      if (!f) return ones(size);
+      const dword = f.fn.configRead(f.reg);
+      return extract(dword, k, size);
+    }
+    return ones(size);
+  }
+
+  ioWrite(port: number, size: number, value: number): void {
+    if (port === PCI_CONFIG_ADDRESS) {
+      if (size === 4) this.address = (value & 0x80fffffc) >>> 0;
+      return;
+    }
+    if (port >= PCI_CONFIG_DATA && port <= PCI_CONFIG_DATA + 3) {
+      const k = port - PCI_CONFIG_DATA;
+      const f = this.target();
+      if (!f) return;
+      const bytes = Math.min(size, 4 - k);
+      const mask = (bytes === 4 ? 0xffffffff : ((1 << (8 * bytes)) - 1) << (8 * k)) >>> 0;
+      f.fn.configWrite(f.reg, ((value << (8 * k)) & mask) >>> 0, mask);
+      this.routingDirty = true;
+      if (this.onConfigChanged) this.onConfigChanged();
+    }
+  }
+
+  saveState(): unknown {
+    return { address: this.address, host: this.hostBridge.saveState(), isa: this.isaBridge.saveState() };
+  }
+
+  restoreState(state: unknown): void {
+    const s = state as { address?: unknown; host?: unknown; isa?: unknown };
+    if (!s || typeof s.address !== 'number') throw new Error('pci-host: bad saved state');
+    this.address = s.address >>> 0;
+    this.hostBridge.restoreState(s.host);
+    this.isaBridge.restoreState(s.isa);
+    this.routingDirty = true;
+  }
+
+  private target(): { fn: PciFunction; reg: number } | undefined {
+    const a = this.address;
+    if ((a & 0x80000000) === 0) return undefined;
+    if (((a >>> 16) & 0xff) !== 0) return undefined;
+    const fn = this.functions[(a >>> 8) & 0xff];
+    if (!fn) return undefined;
+    return { fn, reg: a & 0xfc };
+  }
+
+  private rebuild(): void {
+    this.mmioBars = [];
+    this.ioBars = [];
+    for (const fn of this.functions) {
+      if (!fn) continue;
+      const mem = fn.decodesMemory();
+      const io = fn.decodesIo();
+      if (!mem && !io) continue;
+      for (const bar of fn.bars()) {
+        if (bar.kind === 'mmio' && mem) this.mmioBars.push({ fn, bar });
+        else if (bar.kind === 'io' && io) this.ioBars.push({ fn, bar });
+      }
+    }
+    this.routingDirty = false;
+  }
+}
+
+function ones(size: number): number {
+  return size === 1 ? 0xff : size === 2 ? 0xffff : 0xffffffff;
+}
+
+function extract(dword: number, byteOffset: number, size: number): number {
+  const v = dword >>> (8 * byteOffset);
+  if (size === 1) return v & 0xff;
+  if (size === 2) return byteOffset > 2 ? (v & 0xff) | 0xff00 : v & 0xffff;
+  return byteOffset === 0 ? dword >>> 0 : (v | (0xffffffff << (8 * (4 - byteOffset)))) >>> 0;
+}
