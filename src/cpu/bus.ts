@@ -1,0 +1,56 @@
+// What a core needs from the machine around it. The worker wires these to the local APIC and
+// to the mailbox towards the I/O thread; unit tests and the snippet runner use simple stubs.
+
+import type { RamLayout } from '../machine/memory-map.js';
+
+export interface CpuBus {
+  ioRead(port: number, size: number): number;
+  ioWrite(port: number, size: number, value: number): void;
+  /** physical accesses outside RAM (LAPIC, IOAPIC, HPET, PCI BARs); size 1, 2 or 4 */
+  mmioRead(paddr: number, size: number): number;
+  mmioWrite(paddr: number, size: number, value: number): void;
+}
+
+/** The local APIC as the CPU core uses it (implemented in src/devices/lapic.ts). */
+export interface LocalApic {
+  pollInterrupt(): number;
+  acknowledge(vector: number): void;
+  getTpr(): number;
+  setTpr(v: number): void;
+  readApicBase(): [number, number];
+  writeApicBase(lo: number, hi: number): void;
+  setTscDeadline(ns: number): void;
+  getTscDeadline(): number;
+  nextDeadlineNs(): number;
+  tick(nowNs: number): void;
+  lint0ExtIntAccepted(): boolean;
+  reset(): void;
+  mmioRead(off: number, size: number): number;
+  mmioWrite(off: number, size: number, value: number): void;
+}
+
+/** Memory shared by all cores of a machine. */
+export interface SharedMemory {
+  ram: SharedArrayBuffer;
+  layout: RamLayout;
+  /** per 4 KiB RAM page: 1 while decoded blocks exist for it (writes then take the slow path) */
+  codeFlags: Uint8Array;
+  /** per 4 KiB RAM page: generation, bumped when a code page is written */
+  codeGen: Int32Array;
+  /** striped spinlocks for misaligned or 16-byte LOCKed accesses */
+  locks: Int32Array;
+  /** control block (src/machine/control-block.ts) */
+  ctl: Int32Array;
+}
+
+export function createSharedMemory(ramBytes: number, layout: RamLayout, ctl: Int32Array): SharedMemory {
+  const pages = Math.ceil(ramBytes / 4096);
+  return {
+    ram: new SharedArrayBuffer(ramBytes),
+    layout,
+    codeFlags: new Uint8Array(new SharedArrayBuffer(pages)),
+    codeGen: new Int32Array(new SharedArrayBuffer(pages * 4)),
+    locks: new Int32Array(new SharedArrayBuffer(256 * 4)),
+    ctl,
+  };
+}

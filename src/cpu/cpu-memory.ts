@@ -1,0 +1,557 @@
+// Linear memory access for one core: software TLBs, the page walkers (32-bit, PAE, 4-level),
+// RAM fast paths, MMIO routing, self-modifying-code tracking and LOCKed atomics.
+//
+// TLBs are direct-mapped, one set per (privilege, access kind): supervisor/user x read/write/
+// fetch. Switching CPL swaps the set instead of flushing. A hit is one floor, one mask, one
+// compare and a typed-array read. Entries hold only RAM pages; MMIO always takes the slow path.
+// A write entry exists only for a page that is writable, already dirty and holds no decoded code.
+
+import { G_CODE_GEN } from '../machine/control-block.js';
+import { ramOffset, type RamLayout } from '../machine/memory-map.js';
+import type { CpuBus, SharedMemory } from './bus.js';
+import { CpuState } from './cpu-state.js';
+import {
+  CR0_WP, CR4_PSE, EFER_NXE, GP, PFE_I, PFE_P, PFE_RSVD, PFE_U, PFE_W, PF_VEC, PTE_A, PTE_D, PTE_G, PTE_HI_NX,
+  PTE_P, PTE_PS, PTE_U, PTE_W, TWO32,
+} from './regs.js';
+
+export const ACC_READ = 0, ACC_WRITE = 1, ACC_EXEC = 2;
+const TLB_BITS = 10;
+export const TLB_SIZE = 1 << TLB_BITS;
+const TLB_MASK = TLB_SIZE - 1;
+const NO_TAG = 0.5; // never equal to an integer page number
+
+/** Thrown (as the singleton FAULT) after fault() records the vector and error code. */
+export const FAULT = { fault: true } as const;
+
+class Tlb {
+  readonly tag = new Float64Array(TLB_SIZE).fill(NO_TAG);
+  readonly off = new Float64Array(TLB_SIZE);
+  readonly global = new Uint8Array(TLB_SIZE);
+  flush(keepGlobal: boolean): void {
+    if (!keepGlobal) {
+      this.tag.fill(NO_TAG);
+      return;
+    }
+    for (let i = 0; i < TLB_SIZE; i++) if (!this.global[i]) this.tag[i] = NO_TAG;
+  }
+  flushPage(page: number): void {
+    const i = page & TLB_MASK;
+    if (this.tag[i] === page) this.tag[i] = NO_TAG;
+  }
+}
+
+export class CpuMemory extends CpuState {
+  readonly ram: Uint8Array;
+  readonly dv: DataView;
+  readonly i32: Int32Array;
+  readonly u16: Uint16Array;
+  readonly big: BigInt64Array;
+  readonly layout: RamLayout;
+  readonly shared: SharedMemory;
+  bus: CpuBus;
+
+  private readonly tlbs = [new Tlb(), new Tlb(), new Tlb(), new Tlb(), new Tlb(), new Tlb()];
+  // current set (swapped on CPL change): read / write / fetch
+  rTag!: Float64Array; rOff!: Float64Array;
+  wTag!: Float64Array; wOff!: Float64Array;
+  xTag!: Float64Array; xOff!: Float64Array;
+  private userSet = -1;
+  /** last observed G_CODE_GEN: a change means some page became code, so drop write entries */
+  private seenCodeGen = 0;
+  /** scratch: high half of the last 64-bit read */
+  vhi = 0;
+  /** statistics */
+  tlbMisses = 0;
+
+  constructor(shared: SharedMemory, bus: CpuBus) {
+    super();
+    this.shared = shared;
+    this.layout = shared.layout;
+    this.ram = new Uint8Array(shared.ram);
+    this.dv = new DataView(shared.ram);
+    this.i32 = new Int32Array(shared.ram, 0, shared.ram.byteLength >> 2);
+    this.u16 = new Uint16Array(shared.ram, 0, shared.ram.byteLength >> 1);
+    this.big = new BigInt64Array(shared.ram, 0, shared.ram.byteLength >> 3);
+    this.bus = bus;
+    this.selectTlbSet();
+  }
+
+  /** Point the fast-path arrays at the TLB set of the current privilege (call on CPL change). */
+  selectTlbSet(): void {
+    const user = this.cpl === 3 ? 1 : 0;
+    if (user === this.userSet) return;
+    this.userSet = user;
+    const b = user * 3;
+    this.rTag = this.tlbs[b].tag; this.rOff = this.tlbs[b].off;
+    this.wTag = this.tlbs[b + 1].tag; this.wOff = this.tlbs[b + 1].off;
+    this.xTag = this.tlbs[b + 2].tag; this.xOff = this.tlbs[b + 2].off;
+  }
+
+  /** CR3 write / CR0.PG or CR4 change: flush (keeping global pages when `keepGlobal`). */
+  flushTlb(keepGlobal: boolean): void {
+    for (const t of this.tlbs) t.flush(keepGlobal);
+  }
+
+  /** INVLPG */
+  flushTlbPage(lin: number): void {
+    const page = Math.floor(lin / 4096);
+    for (const t of this.tlbs) t.flushPage(page);
+    // large pages: entries are per 4 KiB, so other 4 KiB pieces of a large page stay until
+    // their own INVLPG or a flush; Intel allows this only for the given address, so flush all
+    // entries that came from large pages conservatively.
+  }
+
+  /** Drop write entries (some page became a code page, possibly on another core). */
+  flushWriteTlbs(): void {
+    this.tlbs[1].flush(false);
+    this.tlbs[4].flush(false);
+  }
+
+  /** Called at block boundaries: notices code pages created by any core. */
+  syncCodeGen(): void {
+    const g = Atomics.load(this.shared.ctl, G_CODE_GEN);
+    if (g !== this.seenCodeGen) {
+      this.seenCodeGen = g;
+      this.flushWriteTlbs();
+    }
+  }
+
+  // ------------------------------------------------------------------ faults
+
+  fault(vector: number, code = -1): never {
+    this.faultVector = vector;
+    this.faultCode = code;
+    throw FAULT;
+  }
+
+  // ------------------------------------------------------------------ translation
+
+  /**
+   * Translate a linear address for an access of the given kind at the given privilege.
+   * Returns the physical address, fills the TLB, sets accessed/dirty bits; raises #PF/#GP.
+   */
+  translate(lin: number, acc: number, user: boolean): number {
+    this.tlbMisses++;
+    const pm = this.pagingMode;
+    if (pm === 0) {
+      const phys = this.mode64 ? lin : lin % TWO32;
+      this.fill(lin, phys, acc, user, false);
+      return phys;
+    }
+    if (pm === 4) {
+      // canonical check: bits 63..47 equal
+      if (lin >= 0x800000000000 || lin < -0x800000000000) {
+        this.fault(this.canonicalFaultVector, 0);
+      }
+    }
+    return this.walk(lin, acc, user);
+  }
+
+  /** #SS when the access is a stack reference, else #GP (set by stack helpers around pushes). */
+  canonicalFaultVector = GP;
+
+  private pfError(acc: number, user: boolean, present: boolean, rsvd = false): number {
+    let e = 0;
+    if (present) e |= PFE_P;
+    if (acc === ACC_WRITE) e |= PFE_W;
+    if (user) e |= PFE_U;
+    if (rsvd) e |= PFE_RSVD | PFE_P;
+    if (acc === ACC_EXEC && (this.efer & EFER_NXE) !== 0) e |= PFE_I;
+    return e;
+  }
+
+  private pageFault(lin: number, acc: number, user: boolean, present: boolean, rsvd = false): never {
+    this.cr2 = lin < 0 ? lin + 2 ** 64 : lin; // CR2 holds the unsigned linear address
+    this.fault(PF_VEC, this.pfError(acc, user, present, rsvd));
+  }
+
+  private walk(lin: number, acc: number, user: boolean): number {
+    const pm = this.pagingMode;
+    const nxe = (this.efer & EFER_NXE) !== 0;
+    const wp = (this.cr0 & CR0_WP) !== 0;
+    let canWrite = true, canUser = true, nx = false, global = false;
+    let phys = 0;
+    if (pm === 2) {
+      // legacy 32-bit paging: 2 levels of 32-bit entries, 4 MiB pages with CR4.PSE
+      const pdeAddr = (this.cr3 & 0xfffff000) + ((lin >>> 22) << 2);
+      const pdeOff = this.physOffsetOrFault(pdeAddr);
+      const pde = this.i32[pdeOff >> 2];
+      if (!(pde & PTE_P)) this.pageFault(lin, acc, user, false);
+      canWrite = (pde & PTE_W) !== 0; canUser = (pde & PTE_U) !== 0;
+      if ((pde & PTE_PS) && (this.cr4 & CR4_PSE)) {
+        global = (pde & PTE_G) !== 0;
+        this.checkPerm(lin, acc, user, canWrite, canUser, false, wp);
+        this.setAD(pdeOff, acc === ACC_WRITE);
+        // bits 20:13 give physical bits 39:32 (PSE-36); keep 32-bit
+        phys = ((pde & 0xffc00000) >>> 0) + (lin & 0x3fffff);
+      } else {
+        Atomics.or(this.i32, pdeOff >> 2, PTE_A);
+        const pteAddr = (pde & 0xfffff000) + (((lin >>> 12) & 0x3ff) << 2);
+        const pteOff = this.physOffsetOrFault(pteAddr);
+        const pte = this.i32[pteOff >> 2];
+        if (!(pte & PTE_P)) this.pageFault(lin, acc, user, false);
+        canWrite = canWrite && (pte & PTE_W) !== 0; canUser = canUser && (pte & PTE_U) !== 0;
+        global = (pte & PTE_G) !== 0;
+        this.checkPerm(lin, acc, user, canWrite, canUser, false, wp);
+        this.setAD(pteOff, acc === ACC_WRITE);
+        phys = ((pte & 0xfffff000) >>> 0) + (lin & 0xfff);
+      }
+    } else {
+      // PAE (3 levels, 4-entry PDPT) or 4-level paging: 64-bit entries, 9 bits per level
+      let table: number;
+      let level: number;
+      if (pm === 3) {
+        const pdpteAddr = (this.cr3 & 0xffffffe0) + ((lin >>> 30) << 3);
+        const off = this.physOffsetOrFault(pdpteAddr);
+        const lo = this.i32[off >> 2], hi = this.i32[(off >> 2) + 1];
+        if (!(lo & PTE_P)) this.pageFault(lin, acc, user, false);
+        table = entryAddr(lo, hi);
+        level = 2;
+      } else {
+        table = this.cr3 - (this.cr3 % 4096);
+        level = 4;
+      }
+      for (; level >= 1; level--) {
+        const shift = 12 + 9 * (level - 1);
+        const idx = Math.floor(lin / 2 ** shift) & 511;
+        const eOff = this.physOffsetOrFault(table + idx * 8);
+        const lo = this.i32[eOff >> 2], hi = this.i32[(eOff >> 2) + 1];
+        if (!(lo & PTE_P)) this.pageFault(lin, acc, user, false);
+        if (hi & PTE_HI_NX) {
+          if (!nxe) this.pageFault(lin, acc, user, true, true);
+          nx = true;
+        }
+        canWrite = canWrite && (lo & PTE_W) !== 0;
+        canUser = canUser && (lo & PTE_U) !== 0;
+        const large = level <= 3 && level >= 2 && (lo & PTE_PS) !== 0;
+        if (level === 4 && (lo & PTE_PS)) this.pageFault(lin, acc, user, true, true);
+        if (large || level === 1) {
+          global = (lo & PTE_G) !== 0;
+          this.checkPerm(lin, acc, user, canWrite, canUser, nx, wp);
+          this.setAD(eOff, acc === ACC_WRITE);
+          const size = 2 ** shift;
+          const frame = level === 1 ? entryAddr(lo, hi) : entryAddr(lo & ~0x1fff, hi); // PAT bit 12 in large pages
+          const inPage = lin - Math.floor(lin / size) * size;
+          phys = frame - (frame % size) + inPage;
+          break;
+        }
+        Atomics.or(this.i32, eOff >> 2, PTE_A);
+        table = entryAddr(lo, hi);
+      }
+    }
+    this.fill(lin, phys, acc, user, global, canWrite);
+    return phys;
+  }
+
+  private checkPerm(lin: number, acc: number, user: boolean, canWrite: boolean, canUser: boolean, nx: boolean,
+    wp: boolean): void {
+    if (user && !canUser) this.pageFault(lin, acc, user, true);
+    if (acc === ACC_WRITE && !canWrite && (user || wp)) this.pageFault(lin, acc, user, true);
+    if (acc === ACC_EXEC && nx) this.pageFault(lin, acc, user, true);
+  }
+
+  private setAD(off: number, dirty: boolean): void {
+    Atomics.or(this.i32, off >> 2, dirty ? PTE_A | PTE_D : PTE_A);
+  }
+
+  /** RAM offset of a paging-structure entry; entries outside RAM are a fatal guest error (#PF rsvd). */
+  private physOffsetOrFault(paddr: number): number {
+    const off = ramOffset(this.layout, paddr);
+    if (off < 0) this.fault(GP, 0);
+    return off;
+  }
+
+  private fill(lin: number, phys: number, acc: number, user: boolean, global: boolean, writable = true): void {
+    const pagePhys = phys - (phys % 4096);
+    const off = ramOffset(this.layout, pagePhys);
+    if (off < 0) return; // MMIO: never cached
+    const page = Math.floor(lin / 4096);
+    const i = page & TLB_MASK;
+    const set = (user ? 3 : 0);
+    // A read or fetch fills its own table; a write (which already set D) fills the write table
+    // unless the page holds decoded code.
+    if (acc === ACC_WRITE) {
+      if (!writable && (user || (this.cr0 & CR0_WP) !== 0)) return;
+      if (this.shared.codeFlags[off >>> 12]) return;
+      const t = this.tlbs[set + 1];
+      t.tag[i] = page; t.off[i] = off; t.global[i] = global ? 1 : 0;
+    } else {
+      const t = this.tlbs[set + (acc === ACC_EXEC ? 2 : 0)];
+      t.tag[i] = page; t.off[i] = off; t.global[i] = global ? 1 : 0;
+    }
+  }
+
+  // ------------------------------------------------------------------ physical access
+
+  /** Physical read/write of 1, 2 or 4 bytes (RAM or MMIO); used by slow paths and walkers. */
+  physRead(paddr: number, size: number): number {
+    const off = ramOffset(this.layout, paddr);
+    if (off >= 0 && off + size <= this.ram.length) {
+      if (size === 1) return this.ram[off];
+      if (size === 2) return this.dv.getUint16(off, true);
+      return this.dv.getInt32(off, true);
+    }
+    return this.bus.mmioRead(paddr, size);
+  }
+
+  physWrite(paddr: number, size: number, v: number): void {
+    const off = ramOffset(this.layout, paddr);
+    if (off >= 0 && off + size <= this.ram.length) {
+      this.noteCodeWrite(off, size);
+      if (size === 1) this.ram[off] = v;
+      else if (size === 2) this.dv.setUint16(off, v, true);
+      else this.dv.setInt32(off, v, true);
+      return;
+    }
+    this.bus.mmioWrite(paddr, size, v);
+  }
+
+  /** A write touching a page with decoded code invalidates that page's blocks (all cores). */
+  noteCodeWrite(off: number, size: number): void {
+    const f = this.shared.codeFlags;
+    const p0 = off >>> 12, p1 = (off + size - 1) >>> 12;
+    for (let p = p0; p <= p1; p++) {
+      if (f[p]) {
+        f[p] = 0;
+        Atomics.add(this.shared.codeGen, p, 1);
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ linear access
+
+  private slowRead(lin: number, size: number): number {
+    const user = this.cpl === 3;
+    if ((lin & 0xfff) + size > 4096) {
+      let v = 0;
+      for (let k = 0; k < size; k++) v |= this.read8(lin + k) << (8 * k);
+      return size === 2 ? v & 0xffff : v;
+    }
+    const phys = this.translate(lin, ACC_READ, user);
+    return this.physRead(phys, size);
+  }
+
+  private slowWrite(lin: number, size: number, v: number): void {
+    const user = this.cpl === 3;
+    if ((lin & 0xfff) + size > 4096) {
+      // both pages must be writable before any byte is written
+      const first = 4096 - (lin & 0xfff);
+      this.translate(lin, ACC_WRITE, user);
+      this.translate(lin + first, ACC_WRITE, user);
+      for (let k = 0; k < size; k++) this.write8(lin + k, (v >>> (8 * k)) & 0xff);
+      return;
+    }
+    const phys = this.translate(lin, ACC_WRITE, user);
+    this.physWrite(phys, size, v);
+  }
+
+  read8(lin: number): number {
+    const page = Math.floor(lin / 4096);
+    const i = page & TLB_MASK;
+    if (this.rTag[i] === page) return this.ram[this.rOff[i] + (lin & 0xfff)];
+    return this.slowRead(lin, 1) & 0xff;
+  }
+
+  read16(lin: number): number {
+    const page = Math.floor(lin / 4096);
+    const i = page & TLB_MASK;
+    const o = lin & 0xfff;
+    if (this.rTag[i] === page && o <= 4094) return this.dv.getUint16(this.rOff[i] + o, true);
+    return this.slowRead(lin, 2);
+  }
+
+  /** returns a signed 32-bit value */
+  read32(lin: number): number {
+    const page = Math.floor(lin / 4096);
+    const i = page & TLB_MASK;
+    const o = lin & 0xfff;
+    if (this.rTag[i] === page && o <= 4092) return this.dv.getInt32(this.rOff[i] + o, true);
+    return this.slowRead(lin, 4) | 0;
+  }
+
+  /** returns the low half; the high half is left in this.vhi */
+  read64(lin: number): number {
+    const page = Math.floor(lin / 4096);
+    const i = page & TLB_MASK;
+    const o = lin & 0xfff;
+    if (this.rTag[i] === page && o <= 4088) {
+      const off = this.rOff[i] + o;
+      this.vhi = this.dv.getInt32(off + 4, true);
+      return this.dv.getInt32(off, true);
+    }
+    const lo = this.read32(lin);
+    this.vhi = this.read32(lin + 4);
+    return lo;
+  }
+
+  write8(lin: number, v: number): void {
+    const page = Math.floor(lin / 4096);
+    const i = page & TLB_MASK;
+    if (this.wTag[i] === page) { this.ram[this.wOff[i] + (lin & 0xfff)] = v; return; }
+    this.slowWrite(lin, 1, v & 0xff);
+  }
+
+  write16(lin: number, v: number): void {
+    const page = Math.floor(lin / 4096);
+    const i = page & TLB_MASK;
+    const o = lin & 0xfff;
+    if (this.wTag[i] === page && o <= 4094) { this.dv.setUint16(this.wOff[i] + o, v, true); return; }
+    this.slowWrite(lin, 2, v & 0xffff);
+  }
+
+  write32(lin: number, v: number): void {
+    const page = Math.floor(lin / 4096);
+    const i = page & TLB_MASK;
+    const o = lin & 0xfff;
+    if (this.wTag[i] === page && o <= 4092) { this.dv.setInt32(this.wOff[i] + o, v, true); return; }
+    this.slowWrite(lin, 4, v);
+  }
+
+  write64(lin: number, lo: number, hi: number): void {
+    const page = Math.floor(lin / 4096);
+    const i = page & TLB_MASK;
+    const o = lin & 0xfff;
+    if (this.wTag[i] === page && o <= 4088) {
+      const off = this.wOff[i] + o;
+      this.dv.setInt32(off, lo, true);
+      this.dv.setInt32(off + 4, hi, true);
+      return;
+    }
+    if ((lin & 0xfff) > 4088) {
+      // check both pages before writing anything
+      const user = this.cpl === 3;
+      this.translate(lin, ACC_WRITE, user);
+      this.translate(lin + 8 - 1, ACC_WRITE, user);
+    }
+    this.write32(lin, lo);
+    this.write32(lin + 4, hi);
+  }
+
+  /** Probe that [lin, lin+size) is writable (for instructions that must not partially write). */
+  probeWrite(lin: number, size: number): void {
+    const user = this.cpl === 3;
+    this.translate(lin, ACC_WRITE, user);
+    if ((lin & 0xfff) + size > 4096) this.translate(lin + size - 1, ACC_WRITE, user);
+  }
+
+  /** Supervisor-privilege (implicit) accesses: descriptor tables, TSS, IDT. */
+  readSys(lin: number, size: number): number {
+    const phys = this.translate(lin, ACC_READ, false);
+    if ((lin & 0xfff) + size > 4096) {
+      let v = 0;
+      for (let k = 0; k < size; k++) v |= this.physRead(this.translate(lin + k, ACC_READ, false), 1) << (8 * k);
+      return v;
+    }
+    return this.physRead(phys, size);
+  }
+
+  writeSys(lin: number, size: number, v: number): void {
+    if ((lin & 0xfff) + size > 4096) {
+      for (let k = 0; k < size; k++) this.physWrite(this.translate(lin + k, ACC_WRITE, false), 1, (v >>> (8 * k)) & 0xff);
+      return;
+    }
+    this.physWrite(this.translate(lin, ACC_WRITE, false), size, v);
+  }
+
+  // ------------------------------------------------------------------ instruction fetch
+
+  /** Physical address of the page holding `lin` for instruction fetch (fills the fetch TLB). */
+  fetchPagePhys(lin: number): number {
+    const page = Math.floor(lin / 4096);
+    const i = page & TLB_MASK;
+    if (this.xTag[i] === page) return this.xOff[i]; // RAM offset (== phys for low RAM)
+    const phys = this.translate(lin, ACC_EXEC, this.cpl === 3);
+    const off = ramOffset(this.layout, phys - (phys % 4096));
+    if (off < 0) this.fault(GP, 0); // executing from MMIO is not supported
+    return off;
+  }
+
+  fetch8(lin: number): number {
+    const off = this.fetchPagePhys(lin);
+    return this.ram[off + (lin & 0xfff)];
+  }
+
+  // ------------------------------------------------------------------ LOCKed accesses
+
+  /**
+   * Atomic compare-exchange of `size` bytes (1, 2, 4) at a linear address; returns the old
+   * value (zero-extended for 1/2, signed for 4). Misaligned accesses use a striped lock.
+   */
+  cmpxchgLocked(lin: number, size: number, expected: number, replacement: number): number {
+    const phys = this.translate(lin, ACC_WRITE, this.cpl === 3);
+    const off = ramOffset(this.layout, phys);
+    if (off < 0 || (lin & 0xfff) + size > 4096) return this.cmpxchgSlow(lin, size, expected, replacement);
+    this.noteCodeWrite(off, size);
+    if (size === 4 && (off & 3) === 0) return Atomics.compareExchange(this.i32, off >> 2, expected | 0, replacement | 0);
+    if (size === 2 && (off & 1) === 0) return Atomics.compareExchange(this.u16, off >> 1, expected & 0xffff, replacement & 0xffff);
+    if (size === 1) return Atomics.compareExchange(this.ram, off, expected & 0xff, replacement & 0xff);
+    return this.withStripe(off, () => {
+      const old = this.physRead(phys, size);
+      const m = size === 4 ? -1 : (1 << (8 * size)) - 1;
+      if ((old & m) === (expected & m)) this.physWrite(phys, size, replacement);
+      return size === 4 ? old | 0 : old & m;
+    });
+  }
+
+  /** 64-bit compare-exchange; returns old lo, old hi in this.vhi. */
+  cmpxchg64Locked(lin: number, expLo: number, expHi: number, newLo: number, newHi: number): number {
+    const phys = this.translate(lin, ACC_WRITE, this.cpl === 3);
+    const off = ramOffset(this.layout, phys);
+    if (off >= 0 && (off & 7) === 0) {
+      this.noteCodeWrite(off, 8);
+      const exp = (BigInt(expHi) << 32n) | BigInt(expLo >>> 0);
+      const rep = (BigInt(newHi) << 32n) | BigInt(newLo >>> 0);
+      const old = Atomics.compareExchange(this.big, off >> 3, BigInt.asIntN(64, exp), BigInt.asIntN(64, rep));
+      this.vhi = Number(old >> 32n) | 0;
+      return Number(BigInt.asIntN(32, old)) | 0;
+    }
+    if (off < 0) this.fault(GP, 0);
+    return this.withStripe(off, () => {
+      const lo = this.read32(lin), hi = this.read32(lin + 4);
+      if (lo === (expLo | 0) && hi === (expHi | 0)) this.write64(lin, newLo, newHi);
+      else this.write64(lin, lo, hi); // a locked cmpxchg always writes
+      this.vhi = hi;
+      return lo;
+    });
+  }
+
+  /** Run `fn` holding the stripe lock covering RAM offset `off` (for misaligned/16-byte RMWs). */
+  withStripe<T>(off: number, fn: () => T): T {
+    const locks = this.shared.locks;
+    const s = (off >>> 6) & 255;
+    while (Atomics.compareExchange(locks, s, 0, 1) !== 0) {
+      /* contention on a misaligned locked access: brief spin */
+    }
+    try {
+      return fn();
+    } finally {
+      Atomics.store(locks, s, 0);
+    }
+  }
+
+  private cmpxchgSlow(lin: number, size: number, expected: number, replacement: number): number {
+    const old = size === 1 ? this.read8(lin) : size === 2 ? this.read16(lin) : this.read32(lin);
+    const m = size === 4 ? -1 : (1 << (8 * size)) - 1;
+    if ((old & m) === (expected & m)) {
+      if (size === 1) this.write8(lin, replacement); else if (size === 2) this.write16(lin, replacement); else this.write32(lin, replacement);
+    }
+    return old;
+  }
+
+  /** Mark a RAM page as holding decoded code: writes to it now invalidate blocks everywhere. */
+  markCodePage(ramOff: number): number {
+    const p = ramOff >>> 12;
+    if (!this.shared.codeFlags[p]) {
+      this.shared.codeFlags[p] = 1;
+      Atomics.add(this.shared.ctl, G_CODE_GEN, 1);
+      this.syncCodeGen();
+    }
+    return Atomics.load(this.shared.codeGen, p);
+  }
+}
+
+/** Physical address held in a 64-bit paging entry (bits 51:12). */
+function entryAddr(lo: number, hi: number): number {
+  return ((lo & 0xfffff000) >>> 0) + (hi & 0xfffff) * TWO32;
+}

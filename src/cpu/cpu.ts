@@ -1,0 +1,327 @@
+// One x86-64 core: operand access helpers used by instruction routines, the decoded-block
+// cache, and the run loop. Instruction semantics live in src/cpu/ops/*.ts (registered in the
+// instruction table); exception and interrupt delivery in src/cpu/interrupts.ts.
+//
+// Blocks: straight-line runs of decoded instructions keyed by linear RIP and code mode, ending
+// at a control transfer, a mode-changing instruction or a page boundary. A block is valid while
+// its page's generation (shared by all cores) is unchanged and the RIP still maps to the same
+// physical page; writes to a page holding code bump its generation (cpu-memory.ts).
+
+import { C_PENDING, C_STAT_BLOCKS, C_STAT_INSNS_HI, C_STAT_INSNS_LO, coreBase } from '../machine/control-block.js';
+import type { CpuBus, LocalApic, SharedMemory } from './bus.js';
+import { CpuMemory, FAULT } from './cpu-memory.js';
+import { decode, DecodeError } from './decoder.js';
+import type { Exec, Insn } from './insn.js';
+import { deliverFault, serviceEvents } from './interrupts.js';
+import { GP, TWO32, UD } from './regs.js';
+import './ops/index.js';
+
+const MAX_BLOCK_INSNS = 64;
+const L1_BITS = 12;
+const L1_MASK = (1 << L1_BITS) - 1;
+
+export class Block {
+  constructor(
+    readonly rip: number,
+    readonly mode: number,
+    readonly ops: Insn[],
+    readonly endRip: number,
+    readonly physPage: number,
+    readonly gen: number,
+    /** second RAM page when the last instruction crosses a page boundary, else -1 */
+    readonly physPage2: number,
+    readonly gen2: number,
+  ) {}
+}
+
+/** Result of Cpu.run: why the loop returned. */
+export const RUN_BUDGET = 0, RUN_HALTED = 1, RUN_STOPPED = 2, RUN_DEAD = 3, RUN_WAIT_SIPI = 4;
+/** returned instead of delivering a fault when `stopOnFault` is set (snippet runner, tests) */
+export const RUN_FAULT = 5;
+
+export class Cpu extends CpuMemory {
+  lapic: LocalApic | null = null;
+  /** index of this core's block in the control block */
+  readonly ctlBase: number;
+  private readonly pendingIndex: number;
+  private readonly l1Rip = new Float64Array(1 << L1_BITS).fill(0.5);
+  private readonly l1Block: (Block | null)[] = new Array(1 << L1_BITS).fill(null);
+  private readonly blocks: Map<number, Block>[] = [new Map(), new Map(), new Map()];
+  /** set by instructions/devices that need serviceEvents at the next block boundary */
+  eventCheck = true;
+  /** loop exit request (HLT, stop, fatal) */
+  exitReason = RUN_BUDGET;
+  /** statistics */
+  blocksCompiled = 0;
+  interruptsTaken = 0;
+  /** first unimplemented opcode seen (for diagnostics) */
+  unknownOpcode = '';
+  /** whether the worker should treat this core as dead (triple fault) and why */
+  deadReason = '';
+  /** do not deliver faults: stop the run loop with RUN_FAULT (faultVector/faultCode/rip kept) */
+  stopOnFault = false;
+
+  constructor(shared: SharedMemory, bus: CpuBus, coreIndex: number) {
+    super(shared, bus);
+    this.coreIndex = coreIndex;
+    this.ctlBase = coreBase(coreIndex);
+    this.pendingIndex = this.ctlBase + C_PENDING;
+  }
+
+  // ================================================================ registers
+
+  /** Read a general register at an operand size (8-bit with AH..BH when no REX). */
+  readReg(size: number, r: number, rex: number): number {
+    switch (size) {
+      case 1:
+        if (rex === 0 && r >= 4 && r < 8) return (this.lo[r - 4] >> 8) & 0xff;
+        return this.lo[r] & 0xff;
+      case 2: return this.lo[r] & 0xffff;
+      case 4: return this.lo[r];
+      default: this.vhi = this.hi[r]; return this.lo[r];
+    }
+  }
+
+  /** Write a general register at an operand size (32-bit writes zero the upper half). */
+  writeReg(size: number, r: number, rex: number, lo: number, hi: number): void {
+    switch (size) {
+      case 1:
+        if (rex === 0 && r >= 4 && r < 8) this.lo[r - 4] = (this.lo[r - 4] & ~0xff00) | ((lo & 0xff) << 8);
+        else this.lo[r] = (this.lo[r] & ~0xff) | (lo & 0xff);
+        return;
+      case 2: this.lo[r] = (this.lo[r] & ~0xffff) | (lo & 0xffff); return;
+      case 4: this.lo[r] = lo; this.hi[r] = 0; return;
+      default: this.lo[r] = lo; this.hi[r] = hi;
+    }
+  }
+
+  readMem(size: number, lin: number): number {
+    switch (size) {
+      case 1: return this.read8(lin);
+      case 2: return this.read16(lin);
+      case 4: return this.read32(lin);
+      default: return this.read64(lin);
+    }
+  }
+
+  writeMem(size: number, lin: number, lo: number, hi: number): void {
+    switch (size) {
+      case 1: this.write8(lin, lo); return;
+      case 2: this.write16(lin, lo); return;
+      case 4: this.write32(lin, lo); return;
+      default: this.write64(lin, lo, hi);
+    }
+  }
+
+  /** r/m operand read (register or memory); 64-bit high half in vhi */
+  readRm(ins: Insn): number {
+    if (ins.hasMem) return this.readMem(ins.osize, ins.ea(this, ins));
+    return this.readReg(ins.osize, ins.rm, ins.rex);
+  }
+
+  writeRm(ins: Insn, lo: number, hi: number): void {
+    if (ins.hasMem) this.writeMem(ins.osize, ins.ea(this, ins), lo, hi);
+    else this.writeReg(ins.osize, ins.rm, ins.rex, lo, hi);
+  }
+
+  // ================================================================ stack
+
+  /** linear address of the stack top plus `delta` bytes (SS base and stack width applied) */
+  stackAddr(delta: number): number {
+    if (this.stackSize === 8) {
+      const s = (this.lo[4] >>> 0) + delta;
+      const h = (this.hi[4] + Math.floor(s / TWO32)) | 0;
+      return h * TWO32 + (s >>> 0);
+    }
+    const sp = this.stackSize === 4 ? (this.lo[4] + delta) >>> 0 : (this.lo[4] + delta) & 0xffff;
+    return (sp + this.segBase[2]) % TWO32;
+  }
+
+  /** move the stack pointer by delta (respecting the stack width) */
+  addSp(delta: number): void {
+    if (this.stackSize === 8) {
+      const s = (this.lo[4] >>> 0) + delta;
+      this.hi[4] = (this.hi[4] + Math.floor(s / TWO32)) | 0;
+      this.lo[4] = s | 0;
+    } else if (this.stackSize === 4) {
+      this.lo[4] = (this.lo[4] + delta) | 0;
+    } else {
+      this.lo[4] = (this.lo[4] & ~0xffff) | ((this.lo[4] + delta) & 0xffff);
+    }
+  }
+
+  push(size: number, lo: number, hi: number): void {
+    const a = this.stackAddr(-size);
+    this.writeMem(size, a, lo, hi);
+    this.addSp(-size);
+  }
+
+  pop(size: number): number {
+    const v = this.readMem(size, this.stackAddr(0));
+    this.addSp(size);
+    return v;
+  }
+
+  // ================================================================ mode
+
+  /** 0: 16-bit code, 1: 32-bit, 2: 64-bit (block cache key) */
+  codeMode(): number {
+    return this.mode64 ? 2 : this.def32 ? 1 : 0;
+  }
+
+  /** Instruction routine for unknown/invalid forms: raises #UD when executed. */
+  static makeUd(why: string): Exec {
+    return (cpu, ins) => {
+      if (!cpu.unknownOpcode) {
+        const bytes: string[] = [];
+        try {
+          for (let k = 0; k < Math.min(ins.len || 4, 15); k++) bytes.push(cpu.fetch8(ins.rip + k).toString(16).padStart(2, '0'));
+        } catch { /* unreadable */ }
+        cpu.unknownOpcode = `${why} at ${ins.rip.toString(16)}: ${bytes.join(' ')}`;
+      }
+      cpu.fault(UD);
+    };
+  }
+
+  // ================================================================ blocks
+
+  /** Invalidate every cached block (mode switch, or an explicit request). */
+  flushBlocks(): void {
+    for (const m of this.blocks) m.clear();
+    this.l1Rip.fill(0.5);
+    this.l1Block.fill(null);
+  }
+
+  private lookupBlock(): Block {
+    const rip = this.rip;
+    const mode = this.codeMode();
+    const slot = (rip & L1_MASK) ^ mode;
+    let b = this.l1Rip[slot] === rip ? this.l1Block[slot] : null;
+    if (b === null || b.mode !== mode) b = this.blocks[mode].get(rip) ?? null;
+    const page = this.fetchPagePhys(rip) >>> 12;
+    if (b !== null && b.physPage === page && this.shared.codeGen[page] === b.gen &&
+      (b.physPage2 < 0 || this.shared.codeGen[b.physPage2] === b.gen2)) {
+      this.l1Rip[slot] = rip;
+      this.l1Block[slot] = b;
+      return b;
+    }
+    b = this.compile(rip, mode);
+    this.blocks[mode].set(rip, b);
+    this.l1Rip[slot] = rip;
+    this.l1Block[slot] = b;
+    return b;
+  }
+
+  private compile(rip: number, mode: number): Block {
+    this.blocksCompiled++;
+    const dm = { mode64: mode === 2, def32: mode !== 0 };
+    const ops: Insn[] = [];
+    const startOff = this.fetchPagePhys(rip);
+    const page = startOff >>> 12;
+    const gen = this.markCodePage(startOff);
+    let page2 = -1, gen2 = 0;
+    let cur = rip;
+    const fetch = (lin: number): number => {
+      const off = this.fetchPagePhys(lin);
+      if ((off >>> 12) !== page && page2 < 0) {
+        page2 = off >>> 12;
+        gen2 = this.markCodePage(off);
+      }
+      return this.ram[off + (lin & 0xfff)];
+    };
+    for (;;) {
+      let ins: Insn;
+      try {
+        ins = decode(cur, dm, fetch, Cpu.makeUd);
+      } catch (e) {
+        if (ops.length > 0) break; // fault later, when execution reaches this instruction
+        if (e instanceof DecodeError) {
+          // more than 15 bytes: #GP when executed
+          ops.push(Object.assign(decodeFailure(cur), {}));
+          break;
+        }
+        throw e;
+      }
+      ops.push(ins);
+      cur = ins.nextRip;
+      if (ins.ends || ops.length >= MAX_BLOCK_INSNS || page2 >= 0) break;
+      if (Math.floor(cur / 4096) !== Math.floor(rip / 4096)) break;
+    }
+    const last = ops[ops.length - 1];
+    return new Block(rip, mode, ops, last.nextRip, page, gen, page2, gen2);
+  }
+
+  // ================================================================ run loop
+
+  /**
+   * Execute until about `budget` instructions have retired, the core halts, or it must stop.
+   * Returns RUN_*.
+   */
+  run(budget: number): number {
+    const ctl = this.shared.ctl;
+    const pend = this.pendingIndex;
+    let left = budget;
+    this.exitReason = RUN_BUDGET;
+    while (left > 0) {
+      if (ctl[pend] !== 0 || this.eventCheck) {
+        this.eventCheck = false;
+        serviceEvents(this);
+        if (this.exitReason !== RUN_BUDGET) break;
+        if (this.halted) { this.exitReason = RUN_HALTED; break; }
+      }
+      let block: Block;
+      try {
+        this.syncCodeGen();
+        block = this.lookupBlock();
+      } catch (e) {
+        if (e !== FAULT) throw e;
+        if (this.stopOnFault) { this.exitReason = RUN_FAULT; break; }
+        deliverFault(this);
+        if (this.exitReason !== RUN_BUDGET) break;
+        continue;
+      }
+      const ops = block.ops;
+      const n = ops.length;
+      this.rip = block.endRip;
+      let i = 0;
+      try {
+        for (; i < n; i++) {
+          const ins = ops[i];
+          ins.exec(this, ins);
+        }
+      } catch (e) {
+        if (e !== FAULT) {
+          if (e instanceof Error) e.message += ` (at rip ${ops[i].rip.toString(16)}: ${ops[i].name})`;
+          throw e;
+        }
+        this.retired += i;
+        left -= i + 1;
+        this.rip = ops[i].rip;
+        if (this.stopOnFault) { this.exitReason = RUN_FAULT; break; }
+        deliverFault(this);
+        if (this.exitReason !== RUN_BUDGET) break;
+        continue;
+      }
+      this.retired += n;
+      left -= n;
+      if (this.exitReason !== RUN_BUDGET) break;
+    }
+    this.publishStats();
+    return this.exitReason;
+  }
+
+  publishStats(): void {
+    const ctl = this.shared.ctl;
+    ctl[this.ctlBase + C_STAT_INSNS_LO] = this.retired % TWO32 | 0;
+    ctl[this.ctlBase + C_STAT_INSNS_HI] = Math.floor(this.retired / TWO32);
+    ctl[this.ctlBase + C_STAT_BLOCKS] = this.blocksCompiled;
+  }
+}
+
+function decodeFailure(rip: number): Insn {
+  const ins = decode(rip, { mode64: true, def32: true }, () => 0x90, Cpu.makeUd); // a 1-byte NOP shell
+  ins.rip = rip;
+  ins.exec = (cpu) => cpu.fault(GP, 0);
+  ins.ends = true;
+  return ins;
+}

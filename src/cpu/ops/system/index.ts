@@ -1,0 +1,2 @@
+// Instruction forms of this family register themselves in the table (see ../../optable.ts).
+export {};
