@@ -17,8 +17,16 @@ export interface LocalApic {
   acknowledge(vector: number): void;
   getTpr(): number;
   setTpr(v: number): void;
-  readApicBase(): [number, number];
-  writeApicBase(lo: number, hi: number): void;
+  /** IA32_APIC_BASE low half (the high half is 0: the base stays below 4 GiB) */
+  readApicBase(): number;
+  /** returns false when the value must raise #GP (reserved bits, x2APIC enable) */
+  writeApicBase(lo: number, hi: number): boolean;
+  /** CR8 <-> TPR[7:4] */
+  readCr8(): number;
+  writeCr8(v: number): void;
+  /** whether the xAPIC MMIO window is decoded (APIC_BASE enable bit) and where */
+  isGloballyEnabled(): boolean;
+  baseAddress(): number;
   setTscDeadline(ns: number): void;
   getTscDeadline(): number;
   nextDeadlineNs(): number;
