@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Deterministic build of the DIME kernel and its embedded services -> images/dime.elf
+#   usage: src/dime/build.sh [output.elf]     (intermediates go to build/dime/, or $DIME_BUILD_DIR)
+# Same sources + same toolchain = same bytes: no build-id, no debug info, fixed flags and
+# file order, source paths mapped to relative ones.
+set -euo pipefail
+export LC_ALL=C SOURCE_DATE_EPOCH=0
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+out="${DIME_BUILD_DIR:-$root/build/dime}"
+image="${1:-$root/images/dime.elf}"
+CC="${CC:-gcc}"; LD="${LD:-ld}"; OBJCOPY="${OBJCOPY:-objcopy}"
+
+COMMON=(-std=gnu11 -O2 -g0 -ffreestanding -fno-stack-protector -fno-asynchronous-unwind-tables
+  -fno-unwind-tables -fcf-protection=none -fno-tree-loop-distribute-patterns -mno-red-zone
+  -mgeneral-regs-only -fno-common -Wall -Wextra -Werror -Wno-unused-parameter
+  "-ffile-prefix-map=$root=." -I "$here/include")
+KFLAGS=("${COMMON[@]}" --param=min-pagesize=0 -fno-pic -fno-pie -mcmodel=small -I "$here/kernel")
+# services are linked at USER_BASE (512 GiB): compile position-independent so no 32-bit
+# absolute addresses are needed, then link statically at that address
+SFLAGS=("${COMMON[@]}" -fpie -I "$here/sdk")
+
+rm -rf "$out"
+mkdir -p "$out/kernel" "$out/svc" "$(dirname "$image")"
+
+# ---- services (ring 3), each a flat binary with the DSV1 header first ----
+services=()
+#"$CC" "${SFLAGS[@]}" -c "$here/sdk/crt0.S" -o "$out/svc/crt0.o"
+#"$CC" "${SFLAGS[@]}" -c "$here/sdk/dime_sdk.c" -o "$out/svc/dime_sdk.o"
+for s in "${services[@]}"; do
+  "$CC" "${SFLAGS[@]}" -c "$here/services/$s.c" -o "$out/svc/$s.o"
+  "$LD" -m elf_x86_64 -nostdlib -static --no-dynamic-linker --build-id=none -z max-page-size=0x1000 \
+    -z noexecstack -T "$here/sdk/service.ld" -o "$out/svc/$s.elf" \
+    "$out/svc/crt0.o" "$out/svc/$s.o" "$out/svc/dime_sdk.o"
+  "$OBJCOPY" -O binary "$out/svc/$s.elf" "$out/svc/$s.bin"
+done
+
+# ---- kernel ----
+objs=()
+for src in $(cd "$here/kernel" && ls *.S *.c | sort); do
+  o="$out/kernel/${src%.*}.o"
+  "$CC" "${KFLAGS[@]}" "-Wa,-I,$out/svc" -c "$here/kernel/$src" -o "$o"
+  objs+=("$o")
+done
+"$LD" -m elf_x86_64 -nostdlib -static --build-id=none -z max-page-size=0x1000 -z noexecstack \
+  -T "$here/kernel/linker.ld" -o "$out/dime64.elf" "${objs[@]}"
+# QEMU's -kernel takes Multiboot images only as ELF32: same bytes, 32-bit container
+"$OBJCOPY" -O elf32-i386 "$out/dime64.elf" "$image"
+echo "built $image ($(stat -c %s "$image") bytes)"
