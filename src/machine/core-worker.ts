@@ -1,0 +1,126 @@
+// Entry point of one emulated core's worker thread: builds the Cpu and its LAPIC over the
+// shared RAM and control block, then runs until the machine stops. A halted core sleeps in
+// Atomics.wait on its C_WAKE word (never spins) until an interrupt or its next timer deadline.
+
+import { parentPort, workerData } from 'node:worker_threads';
+import type { SharedMemory } from '../cpu/bus.js';
+import { Cpu, RUN_BUDGET, RUN_DEAD, RUN_HALTED, RUN_STOPPED, RUN_WAIT_SIPI } from '../cpu/cpu.js';
+import { IF } from '../cpu/regs.js';
+import { enterWaitForSipi, setBootState, type BootEntryState } from '../cpu/reset.js';
+import { Lapic } from '../devices/lapic.js';
+import { Clock } from './clock.js';
+import {
+  C_EXIT_DETAIL, C_EXIT_REASON, C_LAST_RIP_HI, C_LAST_RIP_LO, C_PENDING, C_RUNSTATE, C_STAT_HALTED_NS_HI,
+  C_STAT_HALTED_NS_LO, C_WAKE, G_EVENT, RS_DEAD, RS_HALTED, RS_RUNNING, RS_STOPPED, RS_WAIT_SIPI, XR_HALT_NO_INTERRUPTS,
+  XR_INTERNAL_ERROR, XR_NONE, XR_TRIPLE_FAULT, coreBase,
+} from './control-block.js';
+import { MailboxBus } from './mailbox-bus.js';
+import { TWO32 } from '../cpu/regs.js';
+
+export interface CoreWorkerData {
+  shared: SharedMemory;
+  core: number;
+  /** entry state for the bootstrap processor (core 0); APs wait for INIT-SIPI-SIPI */
+  boot: BootEntryState | null;
+  /** instructions per run() slice (how often the worker looks around) */
+  slice?: number;
+}
+
+export type CoreMessage =
+  | { type: 'dead'; core: number; reason: string; rip: number }
+  | { type: 'error'; core: number; message: string; rip: number }
+  | { type: 'stopped'; core: number; retired: number };
+
+const d = workerData as CoreWorkerData;
+const ctl = d.shared.ctl;
+const base = coreBase(d.core);
+const clock = new Clock(ctl);
+const bus = new MailboxBus(ctl, d.core);
+const cpu = new Cpu(d.shared, bus, d.core);
+const lapic = new Lapic(ctl, d.core, clock, { onLevelEoi: (v) => bus.levelEoi(v) });
+cpu.lapic = lapic;
+bus.lapic = lapic;
+let haltedNs = 0;
+
+function setRunState(s: number, reason = XR_NONE): void {
+  Atomics.store(ctl, base + C_RUNSTATE, s);
+  Atomics.store(ctl, base + C_EXIT_REASON, reason);
+  Atomics.add(ctl, G_EVENT, 1);
+  Atomics.notify(ctl, G_EVENT);
+}
+
+function publishRip(): void {
+  const rip = cpu.rip < 0 ? cpu.rip + 2 ** 64 : cpu.rip;
+  ctl[base + C_LAST_RIP_LO] = rip % TWO32 | 0;
+  ctl[base + C_LAST_RIP_HI] = Math.floor(rip / TWO32) | 0;
+}
+
+/** Sleep until something is pending or the next local timer deadline. */
+function sleep(waitingForSipi: boolean): void {
+  const seen = Atomics.load(ctl, base + C_WAKE);
+  if (Atomics.load(ctl, base + C_PENDING) !== 0) return;
+  const now = clock.nowNs();
+  const deadline = waitingForSipi ? Infinity : lapic.nextDeadlineNs();
+  const ifOff = (cpu.flags & IF) === 0;
+  if (!waitingForSipi && ifOff) {
+    // halted with interrupts off: only NMI/INIT/SIPI can wake it; let the machine know
+    setRunState(RS_HALTED, XR_HALT_NO_INTERRUPTS);
+    publishRip();
+  } else if (!waitingForSipi) {
+    setRunState(RS_HALTED);
+  }
+  const timeoutMs = deadline === Infinity ? 1000 : Math.max(0, (deadline - now) / 1e6);
+  Atomics.wait(ctl, base + C_WAKE, seen, timeoutMs);
+  haltedNs += clock.nowNs() - now;
+  ctl[base + C_STAT_HALTED_NS_LO] = haltedNs % TWO32 | 0;
+  ctl[base + C_STAT_HALTED_NS_HI] = Math.floor(haltedNs / TWO32);
+  cpu.eventCheck = true;
+}
+
+function main(): void {
+  if (d.boot) {
+    setBootState(cpu, d.boot);
+    lapic.applyFirmwareState();
+    setRunState(RS_RUNNING);
+  } else {
+    enterWaitForSipi(cpu);
+    setRunState(RS_WAIT_SIPI);
+  }
+  const slice = d.slice ?? 500_000;
+  let state = d.boot ? RS_RUNNING : RS_WAIT_SIPI;
+  for (;;) {
+    let r: number;
+    try {
+      r = cpu.run(slice);
+    } catch (e) {
+      publishRip();
+      const message = e instanceof Error ? (e.stack ?? e.message) : String(e);
+      setRunState(RS_DEAD, XR_INTERNAL_ERROR);
+      parentPort!.postMessage({ type: 'error', core: d.core, message, rip: cpu.rip } satisfies CoreMessage);
+      return;
+    }
+    if (r === RUN_BUDGET) {
+      if (state !== RS_RUNNING) { state = RS_RUNNING; setRunState(RS_RUNNING); }
+      continue;
+    }
+    if (r === RUN_STOPPED) break;
+    if (r === RUN_DEAD) {
+      publishRip();
+      ctl[base + C_EXIT_DETAIL] = cpu.faultVector;
+      setRunState(RS_DEAD, XR_TRIPLE_FAULT);
+      parentPort!.postMessage({ type: 'dead', core: d.core, reason: cpu.deadReason, rip: cpu.rip } satisfies CoreMessage);
+      return;
+    }
+    if (r === RUN_HALTED) { state = RS_HALTED; sleep(false); continue; }
+    if (r === RUN_WAIT_SIPI) {
+      if (state !== RS_WAIT_SIPI) { state = RS_WAIT_SIPI; setRunState(RS_WAIT_SIPI); }
+      sleep(true);
+      continue;
+    }
+  }
+  publishRip();
+  setRunState(RS_STOPPED);
+  parentPort!.postMessage({ type: 'stopped', core: d.core, retired: cpu.retired } satisfies CoreMessage);
+}
+
+main();

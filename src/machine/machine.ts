@@ -1,0 +1,228 @@
+// A whole emulated server: guest RAM and the control block, the I/O thread's devices, and
+// one worker per core. The main thread services every core's device mailbox, watches run
+// states, and decides when the machine ends (isa-debug-exit, all cores stopped, a triple
+// fault, or every core halted with interrupts off).
+
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { createSharedMemory, type SharedMemory } from '../cpu/bus.js';
+import type { BootEntryState } from '../cpu/reset.js';
+import {
+  C_EXIT_REASON, C_LAST_RIP_HI, C_LAST_RIP_LO, C_MBOX_ADDR_HI, C_MBOX_ADDR_LO, C_MBOX_KIND, C_MBOX_SIZE,
+  C_MBOX_STATE, C_MBOX_VAL_LO, C_RUNSTATE, C_STAT_INSNS_HI, C_STAT_INSNS_LO, G_EVENT, G_HOST_CORES, MAX_CORES,
+  MBOX_REPLY, MBOX_REQUEST, MB_EOI, MB_IO_READ, MB_IO_WRITE, MB_MMIO_READ, MB_MMIO_WRITE, P_STOP, RS_DEAD,
+  RS_HALTED, RS_STOPPED, RS_WAIT_SIPI, XR_HALT_NO_INTERRUPTS, coreBase, createControlBuffer,
+} from './control-block.js';
+import type { CoreMessage, CoreWorkerData } from './core-worker.js';
+import { wakeCore } from './interrupt-delivery.js';
+import { ramLayout, type RamLayout } from './memory-map.js';
+import { coreWorkerPath } from './worker-path.js';
+import { TWO32 } from '../cpu/regs.js';
+
+/** The I/O thread's side of the machine (src/machine/platform.ts builds the real one). */
+export interface IoPlatform {
+  ioRead(port: number, size: number): number;
+  ioWrite(port: number, size: number, value: number): void;
+  mmioRead(paddr: number, size: number): number;
+  mmioWrite(paddr: number, size: number, value: number): void;
+  levelEoi(vector: number): void;
+  /** stop timers, close backends */
+  shutdown(): void;
+}
+
+/** How the machine ended. Exit codes are even so they never collide with isa-debug-exit's odd ones. */
+export type MachineExit =
+  | { kind: 'debug-exit'; code: number }
+  | { kind: 'poweroff'; code: 0 }
+  | { kind: 'reset'; code: number; detail: string }
+  | { kind: 'triple-fault'; code: 4; core: number; rip: number; detail: string }
+  | { kind: 'halted'; code: 6; detail: string }
+  | { kind: 'internal-error'; code: 8; core: number; rip: number; detail: string }
+  | { kind: 'stopped'; code: number };
+
+export const EXIT_TRIPLE_FAULT = 4;
+export const EXIT_ALL_HALTED = 6;
+export const EXIT_INTERNAL = 8;
+
+export interface MachineOptions {
+  cores: number;
+  memoryBytes: number;
+  /** instructions per worker run slice */
+  slice?: number;
+}
+
+export class MachineError extends Error {}
+
+export class Machine {
+  readonly ctl: Int32Array;
+  readonly shared: SharedMemory;
+  readonly layout: RamLayout;
+  readonly cores: number;
+  private workers: Worker[] = [];
+  private platform: IoPlatform | null = null;
+  private ended = false;
+  private resolveExit!: (e: MachineExit) => void;
+  readonly exited: Promise<MachineExit>;
+  private stopped = new Set<number>();
+  private pendingExit: MachineExit | null = null;
+
+  constructor(readonly opts: MachineOptions) {
+    if (!Number.isInteger(opts.cores) || opts.cores < 1 || opts.cores > MAX_CORES) {
+      throw new MachineError(`--cores must be an integer from 1 to ${MAX_CORES} (got ${opts.cores})`);
+    }
+    if (!Number.isFinite(opts.memoryBytes) || opts.memoryBytes < 16 * 1024 * 1024 || opts.memoryBytes % 4096 !== 0) {
+      throw new MachineError('memory must be at least 16 MiB and a multiple of 4 KiB');
+    }
+    if (opts.memoryBytes > 4 * 1024 ** 3 - 4096) {
+      throw new MachineError('memory above 4 GiB is not supported yet (RAM views are Uint8Array)');
+    }
+    this.cores = opts.cores;
+    this.layout = ramLayout(opts.memoryBytes);
+    this.ctl = createControlBuffer(opts.cores, opts.memoryBytes);
+    try {
+      this.shared = createSharedMemory(opts.memoryBytes, this.layout, this.ctl);
+    } catch (e) {
+      throw new MachineError(`cannot allocate ${Math.round(opts.memoryBytes / 2 ** 20)} MiB of guest memory: ${(e as Error).message}`);
+    }
+    this.ctl[G_HOST_CORES] = availableParallelism();
+    this.exited = new Promise((r) => (this.resolveExit = r));
+  }
+
+  /** A Uint8Array view of guest RAM (for loaders and DMA on the I/O thread). */
+  ramView(): Uint8Array {
+    return new Uint8Array(this.shared.ram);
+  }
+
+  /** Start every core: core 0 at `boot`, the others waiting for INIT-SIPI-SIPI. */
+  start(platform: IoPlatform, boot: BootEntryState): void {
+    this.platform = platform;
+    const file = coreWorkerPath();
+    for (let i = 0; i < this.cores; i++) {
+      const data: CoreWorkerData = { shared: this.shared, core: i, boot: i === 0 ? boot : null, slice: this.opts.slice };
+      const w = new Worker(file, { workerData: data });
+      w.on('message', (m: CoreMessage) => this.onCoreMessage(m));
+      w.on('error', (e) => this.finish({ kind: 'internal-error', code: EXIT_INTERNAL, core: i, rip: 0, detail: e.stack ?? String(e) }));
+      w.on('exit', () => this.onWorkerExit(i));
+      this.workers.push(w);
+      void this.serviceMailbox(i);
+    }
+    void this.watchRunStates();
+  }
+
+  /** Request the machine to end with `exit` (from a device: debug exit, reset, power off). */
+  requestExit(exit: MachineExit): void {
+    if (this.pendingExit || this.ended) return;
+    this.pendingExit = exit;
+    for (let i = 0; i < this.cores; i++) {
+      Atomics.or(this.ctl, coreBase(i) + 9 /* C_PENDING */, P_STOP);
+      wakeCore(this.ctl, i);
+    }
+    // workers leave their loop at the next block boundary; don't wait forever for a stuck one
+    setTimeout(() => this.finish(exit), 2000).unref();
+  }
+
+  /** Instructions retired so far by each core. */
+  retired(): number[] {
+    const out: number[] = [];
+    for (let i = 0; i < this.cores; i++) {
+      const b = coreBase(i);
+      out.push((this.ctl[b + C_STAT_INSNS_HI] >>> 0) * TWO32 + (this.ctl[b + C_STAT_INSNS_LO] >>> 0));
+    }
+    return out;
+  }
+
+  private onCoreMessage(m: CoreMessage): void {
+    if (m.type === 'dead') {
+      this.requestExit({ kind: 'triple-fault', code: EXIT_TRIPLE_FAULT, core: m.core, rip: m.rip, detail: m.reason });
+    } else if (m.type === 'error') {
+      this.requestExit({ kind: 'internal-error', code: EXIT_INTERNAL, core: m.core, rip: m.rip, detail: m.message });
+    }
+  }
+
+  private onWorkerExit(i: number): void {
+    this.stopped.add(i);
+    if (this.stopped.size === this.cores) this.finish(this.pendingExit ?? { kind: 'stopped', code: 0 });
+  }
+
+  private finish(exit: MachineExit): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.platform?.shutdown();
+    for (const w of this.workers) void w.terminate();
+    this.resolveExit(exit);
+  }
+
+  /** Serve one core's device mailbox on the I/O thread. */
+  private async serviceMailbox(core: number): Promise<void> {
+    const ctl = this.ctl;
+    const b = coreBase(core);
+    const st = b + C_MBOX_STATE;
+    while (!this.ended) {
+      const s = Atomics.load(ctl, st);
+      if (s === MBOX_REQUEST) {
+        this.handleRequest(b);
+        Atomics.store(ctl, st, MBOX_REPLY);
+        Atomics.notify(ctl, st);
+        continue;
+      }
+      const w = Atomics.waitAsync(ctl, st, s, 1000);
+      if (w.async) await w.value;
+    }
+  }
+
+  private handleRequest(b: number): void {
+    const ctl = this.ctl;
+    const p = this.platform!;
+    const kind = ctl[b + C_MBOX_KIND];
+    const addr = (ctl[b + C_MBOX_ADDR_HI] >>> 0) * TWO32 + (ctl[b + C_MBOX_ADDR_LO] >>> 0);
+    const size = ctl[b + C_MBOX_SIZE];
+    const v = ctl[b + C_MBOX_VAL_LO];
+    let r = 0;
+    try {
+      switch (kind) {
+        case MB_IO_READ: r = p.ioRead(addr, size); break;
+        case MB_IO_WRITE: p.ioWrite(addr, size, v); break;
+        case MB_MMIO_READ: r = p.mmioRead(addr, size); break;
+        case MB_MMIO_WRITE: p.mmioWrite(addr, size, v); break;
+        case MB_EOI: p.levelEoi(addr); break;
+      }
+    } catch (e) {
+      this.requestExit({ kind: 'internal-error', code: EXIT_INTERNAL, core: -1, rip: 0, detail: `device error: ${(e as Error).stack}` });
+    }
+    ctl[b + C_MBOX_VAL_LO] = r;
+  }
+
+  /** End the machine when no core can ever run again (all halted with IF=0, dead or stopped). */
+  private async watchRunStates(): Promise<void> {
+    const ctl = this.ctl;
+    while (!this.ended) {
+      const seen = Atomics.load(ctl, G_EVENT);
+      let stuck = true;
+      let anyHaltedNoIrq = false;
+      for (let i = 0; i < this.cores; i++) {
+        const b = coreBase(i);
+        const rs = Atomics.load(ctl, b + C_RUNSTATE);
+        const why = Atomics.load(ctl, b + C_EXIT_REASON);
+        if (rs === RS_HALTED && why === XR_HALT_NO_INTERRUPTS) { anyHaltedNoIrq = true; continue; }
+        if (rs === RS_DEAD || rs === RS_STOPPED || rs === RS_WAIT_SIPI) continue;
+        stuck = false;
+      }
+      if (stuck && anyHaltedNoIrq && !this.pendingExit) {
+        const where: string[] = [];
+        for (let i = 0; i < this.cores; i++) {
+          const b = coreBase(i);
+          const rip = (ctl[b + C_LAST_RIP_HI] >>> 0) * TWO32 + (ctl[b + C_LAST_RIP_LO] >>> 0);
+          where.push(`core ${i} ${describeRunState(ctl[b + C_RUNSTATE])} at rip 0x${rip.toString(16)}`);
+        }
+        this.requestExit({ kind: 'halted', code: EXIT_ALL_HALTED, detail: `every core is halted with interrupts disabled (${where.join('; ')})` });
+        return;
+      }
+      const w = Atomics.waitAsync(ctl, G_EVENT, seen, 500);
+      if (w.async) await w.value;
+    }
+  }
+}
+
+function describeRunState(rs: number): string {
+  return ['waiting for SIPI', 'running', 'halted', 'stopped', 'dead'][rs] ?? `state ${rs}`;
+}
