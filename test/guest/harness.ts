@@ -1,0 +1,190 @@
+// Runs a guest test kernel under QEMU (the oracle) or under parallax-emu and collects what it
+// printed on COM1 and how it exited (isa-debug-exit: status (code << 1) | 1).
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface GuestRunOptions {
+  /** emulated cores (-smp / --cores); default 1 */
+  cores?: number;
+  /** guest RAM in MiB (-m / --memory); default 128 */
+  memMiB?: number;
+  /** kernel command line after the kernel's own name (-append / --append) */
+  append?: string;
+  /** hard limit; the process is killed when it is reached; default 20 s */
+  timeoutMs?: number;
+}
+
+export interface GuestRunResult {
+  /** everything the guest wrote to COM1 */
+  transcript: string;
+  /** process exit status; null when it was killed (timeout or signal) */
+  exitCode: number | null;
+  timedOut: boolean;
+  /** what the process wrote on stderr (diagnostics only, never compared) */
+  stderr: string;
+  wallMs: number;
+}
+
+/** Exit status of a kernel that returned 0 from kmain (isa-debug-exit: (0 << 1) | 1). */
+export const GUEST_SUCCESS_STATUS = 1;
+
+export const DEFAULT_MEM_MIB = 128;
+export const DEFAULT_TIMEOUT_MS = 20_000;
+
+export const QEMU_BINARY = process.env.PARALLAX_QEMU ?? 'qemu-system-x86_64';
+
+/**
+ * The CPU QEMU emulates for the oracle runs. qemu64 is TCG's baseline; the vendor is set to
+ * Intel (QEMU adds an AMD-only HyperTransport hole to the memory map otherwise), and 1 GiB
+ * pages are switched on because the paging kernel tests them. TCG cannot offer TSC-deadline,
+ * x2APIC is deliberately absent. parallax-emu must advertise at least these features.
+ */
+export const QEMU_CPU_MODEL = 'qemu64,vendor=GenuineIntel,+pdpe1gb';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+
+/** The repository root: the nearest directory above this file holding package.json. */
+export function repoRoot(): string {
+  let dir = HERE;
+  for (;;) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    const up = dirname(dir);
+    if (up === dir) throw new Error(`no package.json above ${HERE}`);
+    dir = up;
+  }
+}
+
+/** test/guest in the source tree (also when this module runs from dist/). */
+export function guestDir(): string {
+  return join(repoRoot(), 'test', 'guest');
+}
+
+export function guestImage(kernel: string): string {
+  return join(guestDir(), 'build', `${kernel}.elf`);
+}
+
+export function expectedTranscriptPath(kernel: string, cores: number): string {
+  return join(guestDir(), 'expected', `${kernel}.${cores}.txt`);
+}
+
+/** Builds every kernel (incremental; serialized between processes by build.sh's lock). */
+export function buildGuestKernels(): void {
+  const r = spawnSync('bash', [join(guestDir(), 'build.sh')], { encoding: 'utf8' });
+  if (r.error) throw new Error(`guest build could not start: ${r.error.message}`);
+  if (r.status !== 0) {
+    throw new Error(`guest build failed (status ${r.status}):\n${r.stdout}${r.stderr}`);
+  }
+}
+
+export function qemuAvailable(): boolean {
+  const r = spawnSync(QEMU_BINARY, ['--version'], { encoding: 'utf8' });
+  return !r.error && r.status === 0;
+}
+
+export function qemuArgs(image: string, opts: GuestRunOptions = {}): string[] {
+  const args = [
+    '-machine', 'pc',
+    '-cpu', QEMU_CPU_MODEL,
+    '-no-reboot',
+    '-display', 'none',
+    '-serial', 'stdio',
+    '-monitor', 'none',
+    '-net', 'none',
+    '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04',
+    '-kernel', image,
+    '-smp', String(opts.cores ?? 1),
+    '-m', String(opts.memMiB ?? DEFAULT_MEM_MIB),
+  ];
+  // -nographic is deliberately absent: with it SeaBIOS mirrors its banner onto COM1
+  if (opts.append !== undefined) args.push('-append', opts.append);
+  return args;
+}
+
+export function parallaxArgs(image: string, opts: GuestRunOptions = {}): string[] {
+  const args = [
+    join(repoRoot(), 'dist', 'src', 'cli', 'parallax-emu.js'),
+    '--kernel', image,
+    '--cores', String(opts.cores ?? 1),
+    '--memory', String(opts.memMiB ?? DEFAULT_MEM_MIB),
+  ];
+  if (opts.append !== undefined) args.push('--append', opts.append);
+  return args;
+}
+
+/** Spawns a process, collects stdout/stderr, and kills it (SIGKILL) at the deadline. */
+export function runProcess(command: string, args: string[], timeoutMs: number): Promise<GuestRunResult> {
+  return new Promise((resolvePromise, reject) => {
+    const started = Date.now();
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    let timedOut = false;
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(new Error(`${command} could not start: ${e.message}`));
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolvePromise({
+        transcript: Buffer.concat(out).toString('latin1'),
+        exitCode: timedOut ? null : code,
+        timedOut,
+        stderr: Buffer.concat(err).toString('utf8'),
+        wallMs: Date.now() - started,
+      });
+    });
+  });
+}
+
+export function runQemu(image: string, opts: GuestRunOptions = {}): Promise<GuestRunResult> {
+  return runProcess(QEMU_BINARY, qemuArgs(resolve(image), opts), opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+}
+
+export function runParallax(image: string, opts: GuestRunOptions = {}): Promise<GuestRunResult> {
+  return runProcess(process.execPath, parallaxArgs(resolve(image), opts), opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+}
+
+/** One golden run: a kernel at a core count, compared by transcript and exit status. */
+export interface GuestCase {
+  kernel: string;
+  cores: number;
+  append?: string;
+  /** QEMU limit; the emulator gets more (see the tests) */
+  timeoutMs: number;
+}
+
+export const GUEST_CASES: GuestCase[] = [
+  { kernel: 'hello', cores: 1, append: 'first-arg key=value', timeoutMs: 10_000 },
+  { kernel: 'paging', cores: 1, timeoutMs: 10_000 },
+  { kernel: 'exceptions', cores: 1, timeoutMs: 10_000 },
+  { kernel: 'lapic-timer', cores: 1, timeoutMs: 10_000 },
+  { kernel: 'smp', cores: 1, timeoutMs: 10_000 },
+  { kernel: 'smp', cores: 2, timeoutMs: 10_000 },
+  { kernel: 'smp', cores: 4, timeoutMs: 10_000 },
+  { kernel: 'smp', cores: 8, timeoutMs: 15_000 },
+  { kernel: 'ipi', cores: 2, timeoutMs: 10_000 },
+  { kernel: 'ipi', cores: 4, timeoutMs: 10_000 },
+  { kernel: 'atomics', cores: 4, timeoutMs: 20_000 },
+  { kernel: 'syscall', cores: 1, timeoutMs: 10_000 },
+  { kernel: 'sse2', cores: 1, timeoutMs: 10_000 },
+];
+
+/** Human-readable first difference between two transcripts, for test failure messages. */
+export function describeMismatch(expected: string, actual: string): string {
+  const e = expected.split('\n');
+  const a = actual.split('\n');
+  for (let i = 0; i < Math.max(e.length, a.length); i++) {
+    if (e[i] !== a[i]) {
+      return `first difference at line ${i + 1}:\n  expected: ${JSON.stringify(e[i])}\n  actual:   ${JSON.stringify(a[i])}`;
+    }
+  }
+  return 'transcripts are equal';
+}

@@ -1,0 +1,42 @@
+// The same guest kernels under parallax-emu, held to QEMU's golden transcripts. These fail
+// until the emulator boots Multiboot kernels; they pass on an emulator that behaves like QEMU.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  GUEST_CASES,
+  GUEST_SUCCESS_STATUS,
+  buildGuestKernels,
+  describeMismatch,
+  expectedTranscriptPath,
+  guestImage,
+  repoRoot,
+  runParallax,
+} from './harness.js';
+
+/** An interpreter is slower than QEMU's JIT; give it generous but finite time. */
+function emulatorTimeoutMs(qemuTimeoutMs: number): number {
+  return Math.min(100_000, Math.max(60_000, qemuTimeoutMs * 5));
+}
+
+describe('guest kernels under parallax-emu', () => {
+  const cli = join(repoRoot(), 'dist', 'src', 'cli', 'parallax-emu.js');
+
+  beforeAll(() => buildGuestKernels());
+
+  for (const c of GUEST_CASES) {
+    const limit = emulatorTimeoutMs(c.timeoutMs);
+    it(
+      `${c.kernel} --cores ${c.cores}`,
+      async () => {
+        expect(existsSync(cli), `${cli} is missing: run "npm run build" (or the CLI is not written yet)`).toBe(true);
+        const expected = readFileSync(expectedTranscriptPath(c.kernel, c.cores), 'latin1');
+        const r = await runParallax(guestImage(c.kernel), { cores: c.cores, append: c.append, timeoutMs: limit });
+        expect(r.timedOut, `parallax-emu ran past ${limit} ms; transcript so far:\n${r.transcript}\nstderr:\n${r.stderr}`).toBe(false);
+        expect(r.transcript, `${describeMismatch(expected, r.transcript)}\nstderr:\n${r.stderr}`).toBe(expected);
+        expect(r.exitCode, `exit status; stderr: ${r.stderr}`).toBe(GUEST_SUCCESS_STATUS);
+      },
+      limit + 10_000,
+    );
+  }
+});

@@ -1,0 +1,52 @@
+// The guest kernels under QEMU (the oracle): each must print exactly its golden transcript and
+// exit with success. Set PARALLAX_UPDATE_GUEST_EXPECTED=1 to rewrite the golden transcripts
+// from QEMU (then review the diff by hand: they are the record the emulator is held to).
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  GUEST_CASES,
+  GUEST_SUCCESS_STATUS,
+  buildGuestKernels,
+  describeMismatch,
+  expectedTranscriptPath,
+  guestImage,
+  qemuAvailable,
+  runQemu,
+} from './harness.js';
+
+const haveQemu = qemuAvailable();
+const update = process.env.PARALLAX_UPDATE_GUEST_EXPECTED === '1';
+
+if (!haveQemu && process.env.CI) {
+  describe('guest kernels under QEMU', () => {
+    it('needs qemu-system-x86_64 on PATH (CI is set, so this is a failure)', () => {
+      throw new Error('qemu-system-x86_64 not found: install QEMU (Debian: qemu-system-x86)');
+    });
+  });
+} else if (!haveQemu) {
+  console.warn('guest kernels under QEMU: SKIPPED, qemu-system-x86_64 is not on PATH');
+  describe.skip('guest kernels under QEMU (qemu-system-x86_64 missing)', () => {
+    it('skipped', () => {});
+  });
+} else {
+  describe('guest kernels under QEMU', () => {
+    beforeAll(() => buildGuestKernels());
+
+    for (const c of GUEST_CASES) {
+      it(`${c.kernel} -smp ${c.cores}`, async () => {
+        const r = await runQemu(guestImage(c.kernel), { cores: c.cores, append: c.append, timeoutMs: c.timeoutMs });
+        const where = expectedTranscriptPath(c.kernel, c.cores);
+        if (update && r.exitCode === GUEST_SUCCESS_STATUS) {
+          mkdirSync(dirname(where), { recursive: true });
+          writeFileSync(where, r.transcript, 'latin1');
+        }
+        expect(r.timedOut, `QEMU ran past ${c.timeoutMs} ms; transcript so far:\n${r.transcript}`).toBe(false);
+        expect(existsSync(where), `missing golden transcript ${where}`).toBe(true);
+        const expected = readFileSync(where, 'latin1');
+        expect(r.transcript, describeMismatch(expected, r.transcript)).toBe(expected);
+        expect(r.exitCode, `exit status; stderr: ${r.stderr}`).toBe(GUEST_SUCCESS_STATUS);
+      });
+    }
+  });
+}
