@@ -1,0 +1,208 @@
+// ACPI tables for an N-core PC, shaped like QEMU's `pc` machine with a PIIX4 power-management
+// block, but with an ACPI 2.0 RSDP (revision 2) so both the RSDT and the XSDT are reachable:
+//
+//   RSDP (rev 2, both checksums) -> RSDT (32-bit pointers) and XSDT (64-bit pointers)
+//     -> FADT (rev 3) -> FACS, DSDT (minimal AML: the \_S5 sleep package)
+//     -> MADT: one Processor Local APIC per core (APIC ID = processor UID = core index),
+//        one IOAPIC (ID 0 as QEMU, at 0xFEC00000, GSI base 0), interrupt source overrides
+//        IRQ0 -> GSI2 (bus-conforming) and IRQ5/9/10/11 level active-high (PCI lines, as QEMU),
+//        a Local APIC NMI on LINT1 for all processors
+//     -> HPET (block at 0xFED00000; event timer block ID as QEMU's 3-timer HPET)
+//
+// The IOAPIC ID 0 shares its number with the BSP's local APIC ID; that is what QEMU does and is
+// harmless since xAPIC systems stopped using a shared APIC bus, and it keeps 255 cores possible
+// (a distinct ID would need a 256th number). The IOAPIC model should reset its ID register to
+// IOAPIC_ID so the table and the device agree.
+
+import { HPET_BASE, IOAPIC_BASE, LAPIC_BASE } from '../machine/memory-map.js';
+import { BootError } from './boot-error.js';
+import { ByteBuilder } from './guest-writer.js';
+
+export const IOAPIC_ID = 0;
+/** HPET GCAP_ID low dword: vendor 8086, legacy-replacement capable, 64-bit counter, 3 timers, rev 1 */
+export const HPET_BLOCK_ID = 0x8086a201;
+/** PIIX4-style ACPI power-management I/O ports (QEMU's 0x600 block) */
+export const PM_BASE = 0x600;
+export const PM1A_EVT_PORT = PM_BASE;
+export const PM1A_CNT_PORT = PM_BASE + 4;
+export const PM_TMR_PORT = PM_BASE + 8;
+export const GPE0_PORT = 0xafe0;
+export const SCI_IRQ = 9;
+export const RESET_PORT = 0xcf9;
+export const RESET_VALUE = 0x06;
+/** \_S5 SLP_TYP value the DSDT advertises (QEMU's PIIX4 uses 0) */
+export const S5_SLP_TYP = 0;
+
+export const OEM_ID = 'PRLLAX';
+export const OEM_TABLE_ID = 'PRLXEMU ';
+const CREATOR_ID = 'PRLX';
+
+// FADT flag bits
+const F_WBINVD = 1 << 0;
+const F_PROC_C1 = 1 << 2;
+const F_SLP_BUTTON = 1 << 5;
+const F_RTC_S4 = 1 << 7;
+const F_TMR_VAL_EXT = 1 << 8;
+const F_RESET_REG_SUP = 1 << 10;
+
+export interface AcpiOptions {
+  ncores: number;
+  /** physical address the table blob is placed at (16-byte aligned; FACS needs 64) */
+  tablesBase: number;
+  /** physical address of the RSDP (16-byte aligned, in 0xE0000-0xFFFFF) */
+  rsdpAddress: number;
+}
+
+export interface AcpiBlob {
+  rsdpAddress: number;
+  rsdp: Uint8Array;
+  tablesBase: number;
+  tables: Uint8Array;
+  /** physical address of each table by signature */
+  addresses: Record<string, number>;
+}
+
+/** 8-bit checksum: the byte that makes the sum of `bytes` zero. */
+export function checksumByte(bytes: Uint8Array): number {
+  let s = 0;
+  for (const b of bytes) s = (s + b) & 0xff;
+  return (0x100 - s) & 0xff;
+}
+
+function header(b: ByteBuilder, sig: string, revision: number): void {
+  b.ascii(sig).u32(0).u8(revision).u8(0).ascii(OEM_ID).ascii(OEM_TABLE_ID).u32(1).ascii(CREATOR_ID).u32(1);
+}
+
+/** Finish a table: patch its length and checksum. */
+function finish(b: ByteBuilder): Uint8Array {
+  const t = b.toBytes();
+  new DataView(t.buffer).setUint32(4, t.length, true);
+  t[9] = checksumByte(t);
+  return t;
+}
+
+/** Generic address structure */
+function gas(b: ByteBuilder, space: number, bitWidth: number, accessSize: number, address: number): void {
+  b.u8(space).u8(bitWidth).u8(0).u8(accessSize).u64(address);
+}
+
+const IO = 1;
+const MEM = 0;
+
+function buildFacs(): Uint8Array {
+  const b = new ByteBuilder();
+  b.ascii('FACS').u32(64).u32(0).u32(0).u32(0).u32(0).u64(0).u8(1);
+  while (b.length < 64) b.u8(0);
+  return b.toBytes();
+}
+
+function buildDsdt(): Uint8Array {
+  const b = new ByteBuilder();
+  header(b, 'DSDT', 1);
+  // Name (_S5, Package (4) { S5_SLP_TYP, S5_SLP_TYP, 0, 0 })
+  b.u8(0x08).ascii('_S5_').u8(0x12).u8(0x06).u8(0x04);
+  b.u8(S5_SLP_TYP === 0 ? 0x00 : 0x0a);
+  if (S5_SLP_TYP !== 0) b.u8(S5_SLP_TYP);
+  b.u8(S5_SLP_TYP === 0 ? 0x00 : 0x0a);
+  if (S5_SLP_TYP !== 0) b.u8(S5_SLP_TYP);
+  b.u8(0x00).u8(0x00);
+  return finish(b);
+}
+
+function buildFadt(facs: number, dsdt: number): Uint8Array {
+  const b = new ByteBuilder();
+  header(b, 'FACP', 3);
+  b.u32(facs).u32(dsdt).u8(0).u8(0).u16(SCI_IRQ);
+  b.u32(0).u8(0).u8(0).u8(0).u8(0); // SMI_CMD 0: the machine is always in ACPI mode
+  b.u32(PM1A_EVT_PORT).u32(0).u32(PM1A_CNT_PORT).u32(0).u32(0).u32(PM_TMR_PORT).u32(GPE0_PORT).u32(0);
+  b.u8(4).u8(2).u8(0).u8(4).u8(4).u8(0).u8(0).u8(0);
+  b.u16(0x0fff).u16(0x0fff); // C2/C3 not supported
+  b.u16(0).u16(0).u8(0).u8(0);
+  b.u8(0).u8(0).u8(0x32); // RTC day/month alarm absent, century in CMOS 0x32
+  b.u16(0x0003).u8(0); // IAPC_BOOT_ARCH: legacy devices, 8042
+  b.u32(F_WBINVD | F_PROC_C1 | F_SLP_BUTTON | F_RTC_S4 | F_TMR_VAL_EXT | F_RESET_REG_SUP);
+  gas(b, IO, 8, 1, RESET_PORT);
+  b.u8(RESET_VALUE).u8(0).u8(0).u8(0);
+  b.u64(0).u64(dsdt); // X_FIRMWARE_CTRL unused (FACS is below 4 GiB), X_DSDT
+  gas(b, IO, 32, 0, PM1A_EVT_PORT);
+  gas(b, 0, 0, 0, 0);
+  gas(b, IO, 16, 0, PM1A_CNT_PORT);
+  gas(b, 0, 0, 0, 0);
+  gas(b, 0, 0, 0, 0);
+  gas(b, IO, 32, 0, PM_TMR_PORT);
+  gas(b, IO, 32, 0, GPE0_PORT);
+  gas(b, 0, 0, 0, 0);
+  const t = finish(b);
+  if (t.length !== 244) throw new Error(`FADT length ${t.length}`);
+  return t;
+}
+
+function buildMadt(ncores: number): Uint8Array {
+  const b = new ByteBuilder();
+  header(b, 'APIC', 1);
+  b.u32(LAPIC_BASE).u32(1); // PCAT_COMPAT: dual 8259s present
+  for (let i = 0; i < ncores; i++) b.u8(0).u8(8).u8(i).u8(i).u32(1);
+  b.u8(1).u8(12).u8(IOAPIC_ID).u8(0).u32(IOAPIC_BASE).u32(0);
+  b.u8(2).u8(10).u8(0).u8(0).u32(2).u16(0); // IRQ0 -> GSI2, conforming
+  for (const irq of [5, 9, 10, 11]) b.u8(2).u8(10).u8(0).u8(irq).u32(irq).u16(0x000d); // level, active high
+  b.u8(4).u8(6).u8(0xff).u16(0).u8(1); // NMI on LINT1 of every processor
+  return finish(b);
+}
+
+function buildHpet(): Uint8Array {
+  const b = new ByteBuilder();
+  header(b, 'HPET', 1);
+  b.u32(HPET_BLOCK_ID);
+  gas(b, MEM, 64, 0, HPET_BASE);
+  b.u8(0).u16(0x80).u8(0); // HPET 0, minimum tick 128 periods, no page protection
+  return finish(b);
+}
+
+function buildRsdt(ptrs: number[]): Uint8Array {
+  const b = new ByteBuilder();
+  header(b, 'RSDT', 1);
+  for (const p of ptrs) b.u32(p);
+  return finish(b);
+}
+
+function buildXsdt(ptrs: number[]): Uint8Array {
+  const b = new ByteBuilder();
+  header(b, 'XSDT', 1);
+  for (const p of ptrs) b.u64(p);
+  return finish(b);
+}
+
+export function buildRsdp(rsdt: number, xsdt: number): Uint8Array {
+  const b = new ByteBuilder();
+  b.ascii('RSD PTR ').u8(0).ascii(OEM_ID).u8(2).u32(rsdt).u32(36).u64(xsdt).u8(0).u8(0).u8(0).u8(0);
+  const t = b.toBytes();
+  t[8] = checksumByte(t.subarray(0, 20));
+  t[32] = checksumByte(t);
+  return t;
+}
+
+export function buildAcpiTables(opts: AcpiOptions): AcpiBlob {
+  const { ncores, tablesBase, rsdpAddress } = opts;
+  if (!Number.isInteger(ncores) || ncores < 1 || ncores > 255) throw new BootError(`ACPI: core count ${ncores} out of range 1..255`);
+  if (tablesBase % 64 !== 0) throw new BootError('ACPI: table base must be 64-byte aligned');
+  if (rsdpAddress % 16 !== 0 || rsdpAddress < 0xe0000 || rsdpAddress + 36 > 0x100000) throw new BootError('ACPI: RSDP must be 16-byte aligned in 0xE0000-0xFFFFF');
+  const blob = new ByteBuilder();
+  const addresses: Record<string, number> = {};
+  const place = (sig: string, t: Uint8Array, align: number): number => {
+    blob.align(align);
+    const at = tablesBase + blob.length;
+    blob.bytes(t);
+    addresses[sig] = at;
+    return at;
+  };
+  const facs = place('FACS', buildFacs(), 64);
+  const dsdt = place('DSDT', buildDsdt(), 16);
+  const fadt = place('FACP', buildFadt(facs, dsdt), 16);
+  const madt = place('APIC', buildMadt(ncores), 16);
+  const hpet = place('HPET', buildHpet(), 16);
+  const ptrs = [fadt, madt, hpet];
+  const rsdt = place('RSDT', buildRsdt(ptrs), 16);
+  const xsdt = place('XSDT', buildXsdt(ptrs), 16);
+  addresses['RSD PTR '] = rsdpAddress;
+  return { rsdpAddress, rsdp: buildRsdp(rsdt, xsdt), tablesBase, tables: blob.toBytes(), addresses };
+}
