@@ -24,13 +24,13 @@ rm -rf "$out"
 mkdir -p "$out/kernel" "$out/svc" "$(dirname "$image")"
 
 # ---- services (ring 3), each a flat binary with the DSV1 header first ----
-services=()
-#"$CC" "${SFLAGS[@]}" -c "$here/sdk/crt0.S" -o "$out/svc/crt0.o"
-#"$CC" "${SFLAGS[@]}" -c "$here/sdk/dime_sdk.c" -o "$out/svc/dime_sdk.o"
+services=(hello upper conreader conwriter cpuburn misbehave)
+"$CC" "${SFLAGS[@]}" -c "$here/sdk/crt0.S" -o "$out/svc/crt0.o"
+"$CC" "${SFLAGS[@]}" -c "$here/sdk/dime_sdk.c" -o "$out/svc/dime_sdk.o"
 for s in "${services[@]}"; do
   "$CC" "${SFLAGS[@]}" -c "$here/services/$s.c" -o "$out/svc/$s.o"
   "$LD" -m elf_x86_64 -nostdlib -static --no-dynamic-linker --build-id=none -z max-page-size=0x1000 \
-    -z noexecstack -T "$here/sdk/service.ld" -o "$out/svc/$s.elf" \
+    -z noexecstack --no-warn-rwx-segments -T "$here/sdk/service.ld" -o "$out/svc/$s.elf" \
     "$out/svc/crt0.o" "$out/svc/$s.o" "$out/svc/dime_sdk.o"
   "$OBJCOPY" -O binary "$out/svc/$s.elf" "$out/svc/$s.bin"
 done

@@ -3,7 +3,7 @@
 #define DIME_CONFIG_H
 
 #define MAX_CPUS        64
-#define KSTACK_SIZE     0x4000      /* per-core kernel stack, also its alignment */
+#define KSTACK_SIZE     0x8000      /* per-core kernel stack, also its alignment */
 
 /* GDT selectors */
 #define SEL_KCODE       0x08
@@ -26,7 +26,12 @@
 #define AP_TRAMPOLINE   0x8000
 
 /* user (ring 3) virtual window: PML4 slot 1, one PD = up to 512 chunks of 2 MiB */
+#ifdef __ASSEMBLER__
 #define USER_BASE       0x0000008000000000
 #define CHUNK_SIZE      0x200000
+#else
+#define USER_BASE       0x0000008000000000ULL
+#define CHUNK_SIZE      0x200000U
+#endif
 
 #endif

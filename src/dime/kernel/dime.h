@@ -1,4 +1,160 @@
+/* A DIME: one core with its FCAPS agent state, inbox, service and accounting. */
+#ifndef DIME_DIME_H
+#define DIME_DIME_H
+#include "kernel.h"
 #include "mem.h"
+#include "crypto.h"
+#include "protocol.h"
+
+#define INBOX_SLOTS 32
+#define INQ_SIZE 8192
+#define MAX_PARAMS 16
+#define ACCT_RECORDS 64
+#define REPLAY_PEERS 32
+#define MAX_USER_CHUNKS 512
+
+/* how an inbox frame got here, i.e. how much checking it still needs */
+enum { FROM_WIRE = 0, FROM_LOCAL_DIME = 1, FROM_FANOUT = 2 };
+
+struct inbox_slot {
+  uint16_t len;
+  uint8_t origin;
+  uint8_t pad;
+  uint8_t data[PX_MAX_FRAME_LEN + 4];
+};
+
+struct route { uint8_t kind; uint16_t core; uint8_t mac[6]; };
+struct param { bool used; char key[16]; char value[64]; };
+
+struct call_record {
+  uint32_t seq;
+  uint8_t mac[6];
+  uint16_t core;
+  uint8_t channel, what;
+  uint16_t status;
+  uint64_t start_ns, end_ns, cpu_ns;
+  uint32_t bytes_in, bytes_out;
+  char service[16];
+};
+
+struct peer_seq { bool used; uint8_t mac[6]; uint16_t core; uint64_t seq; uint64_t last_ns; };
+
+/* parsed view of a received frame (points into the frame) */
+struct pxmsg {
+  const uint8_t *frame;
+  uint32_t len;
+  const uint8_t *dst_mac, *src_mac;
+  bool data, scope_dime;
+  uint8_t type, flags;
+  uint16_t dst_core, src_core, plen, status;
+  uint64_t seq;
+  uint32_t req_id;
+  const uint8_t *payload;
+  uint8_t origin;
+};
+
+struct dime {
+  uint32_t index;
+  struct cpu *cpu;
+  volatile uint32_t state;            /* PX_STATE_* */
+  volatile uint32_t in_agent;
+
+  spinlock_t inbox_lock;
+  volatile uint32_t ib_head, ib_tail;
+  uint32_t inbox_dropped;
+  struct inbox_slot inbox[INBOX_SLOTS];
+
+  /* fault + performance management */
+  uint32_t heartbeat_ms, perf_ms;
+  uint64_t next_hb_ns, next_perf_ns;
+  uint32_t beats;
+  volatile bool hb_muted;
+  uint64_t hb_last_ns, hb_last_halted;
+  uint64_t perf_last_ns, perf_last_halted;
+
+  /* configuration */
+  uint16_t mem_limit;
+  struct route out, in;
+  struct param params[MAX_PARAMS];
+  bool owned;
+  uint8_t owner_mac[6];
+
+  /* service */
+  char svc[16];
+  uint32_t img_size, img_crc, img_received;
+  int32_t load_rec;
+  uint32_t nchunks;
+  uint64_t chunk[MAX_USER_CHUNKS];
+  volatile bool exec_pending, kill_pending;
+  uint8_t kill_reason;
+  uint64_t svc_start_ns, svc_start_tsc, svc_start_halted;
+  uint64_t svc_cpu_ns, svc_in, svc_out;
+  int32_t exec_rec;
+  spinlock_t inq_lock;
+  uint32_t inq_head, inq_tail;
+  uint8_t inq[INQ_SIZE];
+
+  /* accounting */
+  struct call_record rec[ACCT_RECORDS];
+  uint32_t rec_total;
+
+  /* performance counters */
+  uint64_t frames_in, frames_out, bytes_in, bytes_out;
+
+  /* security */
+  struct peer_seq peers[REPLAY_PEERS];
+  uint64_t tx_seq;
+  uint32_t sec_accepted, sec_forged, sec_replayed, sec_unauth, sec_malformed, sec_alarms;
+  uint64_t last_sec_alarm_ns;
+  uint32_t fault_alarms;
+};
+
+extern struct dime dimes[MAX_CPUS];
+extern uint16_t px_base;
+extern struct hmac_key px_key;
+extern uint32_t tick_hz;
+static const uint8_t BROADCAST_MAC[6] = {0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
+static inline struct dime *this_dime(void) { return &dimes[this_cpu()->index]; }
+
+/* main.c / interrupts.c */
 void dime_init(struct cpu *c);
-void net_early_init(void);
 void devices_init(void);
+void cpu_halt_wait(struct cpu *c);
+uint64_t cpu_busy_since(struct cpu *c, uint64_t since_ns, uint64_t since_halted, uint64_t *now_out, uint64_t *halted_out);
+
+/* net.c */
+void net_early_init(void);
+bool px_parse(const uint8_t *frame, uint32_t len, struct pxmsg *m);
+bool px_verify(const struct pxmsg *m);
+uint32_t px_build(struct dime *d, uint8_t *buf, const uint8_t dst_mac[6], bool data, bool scope_dime, uint8_t type,
+                  uint8_t flags, uint16_t dst_core, uint32_t req_id, uint16_t status, const uint8_t *payload, uint32_t plen);
+void px_send(struct dime *d, const uint8_t *frame, uint32_t len);
+void px_event(struct dime *d, uint8_t type, const uint8_t *payload, uint32_t plen);
+void net_rx_frame(const uint8_t *frame, uint32_t len);
+bool inbox_put(struct dime *t, const uint8_t *frame, uint32_t len, uint8_t origin);
+void net_poll(void);
+extern uint32_t net_rx_ignored, net_rx_bad;
+
+/* agent.c */
+void agent_inbox(struct dime *d);
+void agent_tick(struct dime *d);
+void agent_defaults(struct dime *d);
+void send_alarm(struct dime *d, uint8_t kind, uint8_t code, uint64_t detail, uint64_t rip, const uint8_t *peer_mac,
+                uint16_t peer_core, uint32_t count, const char *text);
+int32_t acct_open(struct dime *d, const struct pxmsg *m);
+void perf_fill(struct dime *d, uint8_t *p, bool reset_window);
+
+/* service.c */
+uint16_t svc_load_begin(struct dime *d, uint32_t size, uint32_t crc, const char *name, uint16_t *chunks);
+uint16_t svc_load_chunk(struct dime *d, uint32_t off, const uint8_t *data, uint32_t n, uint32_t *received);
+uint16_t svc_load_builtin(struct dime *d, const char *name, uint32_t *size, uint32_t *crc);
+uint16_t svc_execute(struct dime *d);
+void svc_discard(struct dime *d);
+void svc_enter(struct dime *d) __attribute__((noreturn));
+void svc_end(struct dime *d, uint8_t reason, int32_t code) __attribute__((noreturn));
+void svc_fault(struct dime *d, struct irq_frame *f) __attribute__((noreturn));
+void svc_user_return(struct dime *d, struct irq_frame *f);
+void svc_syscall(struct dime *d, struct irq_frame *f);
+uint32_t inq_push(struct dime *d, const uint8_t *data, uint32_t n);
+void console_input_poll(void);
+#endif

@@ -1,0 +1,378 @@
+/* GENERATED from src/protocol/wire.ts by src/protocol/gen-c-header.ts: do not edit. */
+/* Parallax wire format. All multi-byte fields are big-endian unless noted. */
+#ifndef PARALLAX_PROTOCOL_H
+#define PARALLAX_PROTOCOL_H
+
+/* EtherType = base | channel<<7 | scope<<6 | type */
+#define PX_ETHERTYPE_BASE_DEFAULT 0xAB00
+#define PX_ETHERTYPE_BLOCK_MASK 0xFF00
+#define PX_ET_CHANNEL_DATA 0x80
+#define PX_ET_SCOPE_DIME 0x40
+#define PX_ET_TYPE_MASK 0x3F
+
+#define PX_PROTOCOL_VERSION 1
+#define PX_ETH_HEADER_LEN 14
+#define PX_TAG_LEN 32
+#define PX_MAX_FRAME_LEN 1514
+#define PX_MAX_PAYLOAD 1444
+#define PX_CORE_NONE 0xFFFF
+
+/* Parallax header, right after the Ethernet header */
+#define PX_HDR_VERSION_OFF 0  /* u8: PROTOCOL_VERSION */
+#define PX_HDR_FLAGS_OFF 1  /* u8: FLAG_* bits */
+#define PX_HDR_DST_CORE_OFF 2  /* u16: destination DIME (core) on the destination server; CORE_NONE = orchestrator / every DIME */
+#define PX_HDR_SRC_CORE_OFF 4  /* u16: sending DIME; CORE_NONE = orchestrator */
+#define PX_HDR_LENGTH_OFF 6  /* u16: payload bytes (the tag follows the payload) */
+#define PX_HDR_SEQ_OFF 8  /* u64: per-sender sequence number, strictly increasing (replay protection) */
+#define PX_HDR_REQ_ID_OFF 16  /* u32: request id chosen by the requester, echoed in the response */
+#define PX_HDR_STATUS_OFF 20  /* u16: STATUS_* in responses, 0 otherwise */
+#define PX_HDR_RESERVED_OFF 22  /* u16: zero */
+#define PX_HDR_LEN 24
+
+#define PX_FLAG_RESPONSE 1
+#define PX_FLAG_EVENT 2
+
+#define PX_STATUS_OK 0
+#define PX_STATUS_BAD_STATE 1
+#define PX_STATUS_NO_MEMORY 2
+#define PX_STATUS_BAD_CHECKSUM 3
+#define PX_STATUS_OUT_OF_RANGE 4
+#define PX_STATUS_NOT_FOUND 5
+#define PX_STATUS_MALFORMED 6
+#define PX_STATUS_UNAUTHORIZED 7
+#define PX_STATUS_BAD_IMAGE 8
+#define PX_STATUS_UNSUPPORTED 9
+
+#define PX_STATE_IDLE 0
+#define PX_STATE_LOADING 1
+#define PX_STATE_LOADED 2
+#define PX_STATE_RUNNING 3
+#define PX_STATE_SUSPENDED 4
+
+#define PX_ROUTE_NONE 0
+#define PX_ROUTE_CONSOLE 1
+#define PX_ROUTE_DIME 2
+#define PX_ROUTE_ORCHESTRATOR 3
+#define PX_ROUTE_ANY 4
+#define PX_ROUTE_DIR_OUTPUT 0
+#define PX_ROUTE_DIR_INPUT 1
+
+#define PX_ALARM_KIND_FAULT 1
+#define PX_ALARM_KIND_SECURITY 2
+#define PX_ALARM_KIND_RESOURCE 3
+#define PX_SECURITY_CODE_FORGED 1
+#define PX_SECURITY_CODE_REPLAYED 2
+#define PX_SECURITY_CODE_UNAUTHORIZED 3
+#define PX_SECURITY_CODE_MALFORMED 4
+#define PX_EXIT_REASON_EXITED 0
+#define PX_EXIT_REASON_STOPPED 1
+#define PX_EXIT_REASON_FAULT 2
+#define PX_EXIT_REASON_RESET 3
+
+/* service image header (little-endian, read in place) */
+#define PX_IMAGE_MAGIC 0x31565344
+#define PX_IMAGE_HEADER_LEN 32
+#define PX_IMAGE_MAGIC_OFF 0  /* u32: SERVICE_IMAGE.magic */
+#define PX_IMAGE_HEADER_LEN_OFF 4  /* u32: 32 */
+#define PX_IMAGE_ENTRY_OFF 8  /* u64: entry point (virtual, in the user window) */
+#define PX_IMAGE_IMAGE_LEN_OFF 16  /* u32: bytes of the image file (header included) */
+#define PX_IMAGE_MEM_LEN_OFF 20  /* u32: bytes of memory from USER_BASE: image + zeroed data */
+#define PX_IMAGE_STACK_LEN_OFF 24  /* u32: stack bytes wanted above memLen */
+#define PX_IMAGE_FLAGS_OFF 28  /* u32: zero */
+#define PX_IMAGE_LEN 32
+
+/* instruction types; SCOPES: bit 0 system scope allowed, bit 1 DIME scope allowed */
+
+/* DISCOVER: Who is there? System scope: every DIME of the server answers, one response each. */
+#define PX_SIG_DISCOVER 0x01
+#define PX_DISCOVER_SCOPES 3
+#define PX_DISCOVER_FROM_ORCHESTRATOR_ONLY 1
+#define PX_DISCOVER_REQ_LEN 0
+#define PX_DISCOVER_RESP_DIME_OFF 0  /* u16: answering DIME (core index, 0 = boot core) */
+#define PX_DISCOVER_RESP_CORES_OFF 2  /* u16: DIMEs in this server */
+#define PX_DISCOVER_RESP_APIC_ID_OFF 4  /* u16: local APIC id of the core */
+#define PX_DISCOVER_RESP_STATE_OFF 6  /* u8: STATE_* */
+#define PX_DISCOVER_RESP_FLAGS_OFF 7  /* u8: bit 0: heartbeat muted by the service */
+#define PX_DISCOVER_RESP_MEM_LIMIT_OFF 8  /* u16: chunk limit */
+#define PX_DISCOVER_RESP_MEM_USED_OFF 10  /* u16: chunks owned */
+#define PX_DISCOVER_RESP_POOL_FREE_OFF 12  /* u16: free chunks in the server */
+#define PX_DISCOVER_RESP_POOL_TOTAL_OFF 14  /* u16: all chunks in the server */
+#define PX_DISCOVER_RESP_HEARTBEAT_MS_OFF 16  /* u32: heartbeat interval (0 = off) */
+#define PX_DISCOVER_RESP_PERF_MS_OFF 20  /* u32: performance broadcast interval (0 = off) */
+#define PX_DISCOVER_RESP_UPTIME_NS_OFF 24  /* u64: since the kernel started */
+#define PX_DISCOVER_RESP_SERVER_MAC_OFF 32  /* mac: the server's NIC address */
+#define PX_DISCOVER_RESP_PROTO_VERSION_OFF 38  /* u8: PROTOCOL_VERSION */
+#define PX_DISCOVER_RESP_PAD_OFF 39  /* u8: zero */
+#define PX_DISCOVER_RESP_SERVICE_OFF 40  /* char[16]: name of the loaded/running service, empty when none */
+#define PX_DISCOVER_RESP_SERVICE_LEN 16
+#define PX_DISCOVER_RESP_LEN 56
+
+/* HEARTBEAT: Fault management: each DIME broadcasts one every heartbeat interval (EVENT flag). */
+#define PX_SIG_HEARTBEAT 0x02
+#define PX_HEARTBEAT_SCOPES 2
+#define PX_HEARTBEAT_FROM_ORCHESTRATOR_ONLY 0
+#define PX_HEARTBEAT_REQ_DIME_OFF 0  /* u16: reporting DIME */
+#define PX_HEARTBEAT_REQ_STATE_OFF 2  /* u8: STATE_* */
+#define PX_HEARTBEAT_REQ_PAD_OFF 3  /* u8: zero */
+#define PX_HEARTBEAT_REQ_BEAT_OFF 4  /* u32: heartbeat counter */
+#define PX_HEARTBEAT_REQ_UPTIME_NS_OFF 8  /* u64: since the kernel started */
+#define PX_HEARTBEAT_REQ_INTERVAL_MS_OFF 16  /* u32: current interval */
+#define PX_HEARTBEAT_REQ_CPU_PERMILLE_OFF 20  /* u16: busy time since the previous beat */
+#define PX_HEARTBEAT_REQ_MEM_USED_OFF 22  /* u16: chunks owned */
+#define PX_HEARTBEAT_REQ_SERVICE_OFF 24  /* char[16]: current service */
+#define PX_HEARTBEAT_REQ_SERVICE_LEN 16
+#define PX_HEARTBEAT_REQ_LEN 40
+
+/* SET_HEARTBEAT: Set the heartbeat interval (ms, 0 = off, else 10..3600000). */
+#define PX_SIG_SET_HEARTBEAT 0x03
+#define PX_SET_HEARTBEAT_SCOPES 3
+#define PX_SET_HEARTBEAT_FROM_ORCHESTRATOR_ONLY 1
+#define PX_SET_HEARTBEAT_REQ_INTERVAL_MS_OFF 0  /* u32: interval */
+#define PX_SET_HEARTBEAT_REQ_LEN 4
+#define PX_SET_HEARTBEAT_RESP_LEN 0
+
+/* SET_PERF_INTERVAL: Set the performance broadcast interval (ms, 0 = off, else 10..3600000). */
+#define PX_SIG_SET_PERF_INTERVAL 0x04
+#define PX_SET_PERF_INTERVAL_SCOPES 3
+#define PX_SET_PERF_INTERVAL_FROM_ORCHESTRATOR_ONLY 1
+#define PX_SET_PERF_INTERVAL_REQ_INTERVAL_MS_OFF 0  /* u32: interval */
+#define PX_SET_PERF_INTERVAL_REQ_LEN 4
+#define PX_SET_PERF_INTERVAL_RESP_LEN 0
+
+/* LOAD_BEGIN: Start loading a service image of `size` bytes; LOAD_CHUNK frames follow on the data channel. The sender becomes the owner of the DIME. */
+#define PX_SIG_LOAD_BEGIN 0x05
+#define PX_LOAD_BEGIN_SCOPES 2
+#define PX_LOAD_BEGIN_FROM_ORCHESTRATOR_ONLY 1
+#define PX_LOAD_BEGIN_REQ_SIZE_OFF 0  /* u32: image bytes */
+#define PX_LOAD_BEGIN_REQ_CRC32_OFF 4  /* u32: CRC-32 (IEEE 802.3) of the whole image */
+#define PX_LOAD_BEGIN_REQ_NAME_OFF 8  /* char[16]: service name */
+#define PX_LOAD_BEGIN_REQ_NAME_LEN 16
+#define PX_LOAD_BEGIN_REQ_LEN 24
+#define PX_LOAD_BEGIN_RESP_CHUNKS_OFF 0  /* u16: chunks reserved for the image */
+#define PX_LOAD_BEGIN_RESP_LEN 2
+
+/* LOAD_BUILTIN: Load a service embedded in the kernel image by name. The sender becomes the owner. */
+#define PX_SIG_LOAD_BUILTIN 0x06
+#define PX_LOAD_BUILTIN_SCOPES 3
+#define PX_LOAD_BUILTIN_FROM_ORCHESTRATOR_ONLY 1
+#define PX_LOAD_BUILTIN_REQ_NAME_OFF 0  /* char[16]: built-in service name */
+#define PX_LOAD_BUILTIN_REQ_NAME_LEN 16
+#define PX_LOAD_BUILTIN_REQ_LEN 16
+#define PX_LOAD_BUILTIN_RESP_SIZE_OFF 0  /* u32: image bytes */
+#define PX_LOAD_BUILTIN_RESP_CRC32_OFF 4  /* u32: CRC-32 of the image */
+#define PX_LOAD_BUILTIN_RESP_LEN 8
+
+/* EXECUTE: Run the loaded image in ring 3 on this DIME (state LOADED -> RUNNING). */
+#define PX_SIG_EXECUTE 0x07
+#define PX_EXECUTE_SCOPES 3
+#define PX_EXECUTE_FROM_ORCHESTRATOR_ONLY 1
+#define PX_EXECUTE_REQ_LEN 0
+#define PX_EXECUTE_RESP_LEN 0
+
+/* SUSPEND: Stop scheduling the running service (RUNNING -> SUSPENDED); the core halts. */
+#define PX_SIG_SUSPEND 0x08
+#define PX_SUSPEND_SCOPES 3
+#define PX_SUSPEND_FROM_ORCHESTRATOR_ONLY 1
+#define PX_SUSPEND_REQ_LEN 0
+#define PX_SUSPEND_RESP_LEN 0
+
+/* RESUME: SUSPENDED -> RUNNING. */
+#define PX_SIG_RESUME 0x09
+#define PX_RESUME_SCOPES 3
+#define PX_RESUME_FROM_ORCHESTRATOR_ONLY 1
+#define PX_RESUME_REQ_LEN 0
+#define PX_RESUME_RESP_LEN 0
+
+/* STOP: End the service (or discard a loaded image); all its memory returns to the pool. */
+#define PX_SIG_STOP 0x0A
+#define PX_STOP_SCOPES 3
+#define PX_STOP_FROM_ORCHESTRATOR_ONLY 1
+#define PX_STOP_REQ_LEN 0
+#define PX_STOP_RESP_LEN 0
+
+/* RESET: STOP, then restore defaults: routes, parameters, memory limit, intervals, owner. */
+#define PX_SIG_RESET 0x0B
+#define PX_RESET_SCOPES 3
+#define PX_RESET_FROM_ORCHESTRATOR_ONLY 1
+#define PX_RESET_REQ_LEN 0
+#define PX_RESET_RESP_LEN 0
+
+/* SET_PARAM: Set a service parameter (readable by the service at any time; empty value deletes). */
+#define PX_SIG_SET_PARAM 0x0C
+#define PX_SET_PARAM_SCOPES 3
+#define PX_SET_PARAM_FROM_ORCHESTRATOR_ONLY 1
+#define PX_SET_PARAM_REQ_KEY_OFF 0  /* char[16]: parameter name */
+#define PX_SET_PARAM_REQ_KEY_LEN 16
+#define PX_SET_PARAM_REQ_VALUE_OFF 16  /* char[64]: value */
+#define PX_SET_PARAM_REQ_VALUE_LEN 64
+#define PX_SET_PARAM_REQ_LEN 80
+#define PX_SET_PARAM_RESP_LEN 0
+
+/* SET_MEMLIMIT: Set the memory limit in 2 MiB chunks (1..512). */
+#define PX_SIG_SET_MEMLIMIT 0x0D
+#define PX_SET_MEMLIMIT_SCOPES 3
+#define PX_SET_MEMLIMIT_FROM_ORCHESTRATOR_ONLY 1
+#define PX_SET_MEMLIMIT_REQ_CHUNKS_OFF 0  /* u16: limit */
+#define PX_SET_MEMLIMIT_REQ_LEN 2
+#define PX_SET_MEMLIMIT_RESP_LEN 0
+
+/* SET_ROUTE: Rewire the service input or output, live. */
+#define PX_SIG_SET_ROUTE 0x0E
+#define PX_SET_ROUTE_SCOPES 2
+#define PX_SET_ROUTE_FROM_ORCHESTRATOR_ONLY 1
+#define PX_SET_ROUTE_REQ_DIRECTION_OFF 0  /* u8: ROUTE_DIR_* */
+#define PX_SET_ROUTE_REQ_KIND_OFF 1  /* u8: ROUTE_* */
+#define PX_SET_ROUTE_REQ_CORE_OFF 2  /* u16: DIME number for ROUTE_DIME */
+#define PX_SET_ROUTE_REQ_MAC_OFF 4  /* mac: server (ROUTE_DIME) or orchestrator (ROUTE_ORCHESTRATOR) address */
+#define PX_SET_ROUTE_REQ_LEN 10
+#define PX_SET_ROUTE_RESP_LEN 0
+
+/* QUERY_ACCOUNTING: Accounting: call records with sequence number >= `from` (as many as fit). */
+#define PX_SIG_QUERY_ACCOUNTING 0x0F
+#define PX_QUERY_ACCOUNTING_SCOPES 2
+#define PX_QUERY_ACCOUNTING_FROM_ORCHESTRATOR_ONLY 1
+#define PX_QUERY_ACCOUNTING_REQ_FROM_OFF 0  /* u32: first record wanted */
+#define PX_QUERY_ACCOUNTING_REQ_LEN 4
+#define PX_QUERY_ACCOUNTING_RESP_TOTAL_OFF 0  /* u32: records created since boot */
+#define PX_QUERY_ACCOUNTING_RESP_OLDEST_OFF 4  /* u32: oldest record still kept */
+#define PX_QUERY_ACCOUNTING_RESP_LEN 8
+#define PX_QUERY_ACCOUNTING_RESP_REC_SEQ_OFF 0  /* u32: record number */
+#define PX_QUERY_ACCOUNTING_RESP_REC_WHO_MAC_OFF 4  /* mac: requester */
+#define PX_QUERY_ACCOUNTING_RESP_REC_WHO_CORE_OFF 10  /* u16: requesting DIME or CORE_NONE */
+#define PX_QUERY_ACCOUNTING_RESP_REC_CHANNEL_OFF 12  /* u8: 0 signaling, 1 data */
+#define PX_QUERY_ACCOUNTING_RESP_REC_WHAT_OFF 13  /* u8: instruction type */
+#define PX_QUERY_ACCOUNTING_RESP_REC_STATUS_OFF 14  /* u16: STATUS_* (for EXECUTE: 0 while running, then EXIT_REASON + 0x100) */
+#define PX_QUERY_ACCOUNTING_RESP_REC_START_NS_OFF 16  /* u64: request received */
+#define PX_QUERY_ACCOUNTING_RESP_REC_END_NS_OFF 24  /* u64: request finished (service end for EXECUTE; 0 while running) */
+#define PX_QUERY_ACCOUNTING_RESP_REC_CPU_NS_OFF 32  /* u64: CPU time spent on it */
+#define PX_QUERY_ACCOUNTING_RESP_REC_BYTES_IN_OFF 40  /* u32: bytes in (request frame, or service input) */
+#define PX_QUERY_ACCOUNTING_RESP_REC_BYTES_OUT_OFF 44  /* u32: bytes out (response frame, or service output) */
+#define PX_QUERY_ACCOUNTING_RESP_REC_SERVICE_OFF 48  /* char[16]: service concerned */
+#define PX_QUERY_ACCOUNTING_RESP_REC_SERVICE_LEN 16
+#define PX_QUERY_ACCOUNTING_RESP_REC_LEN 64
+
+/* QUERY_PERF: Performance report on request (same layout as PERF). */
+#define PX_SIG_QUERY_PERF 0x10
+#define PX_QUERY_PERF_SCOPES 3
+#define PX_QUERY_PERF_FROM_ORCHESTRATOR_ONLY 1
+#define PX_QUERY_PERF_REQ_LEN 0
+#define PX_QUERY_PERF_RESP_DIME_OFF 0  /* u16: reporting DIME */
+#define PX_QUERY_PERF_RESP_STATE_OFF 2  /* u8: STATE_* */
+#define PX_QUERY_PERF_RESP_PAD_OFF 3  /* u8: zero */
+#define PX_QUERY_PERF_RESP_CPU_PERMILLE_OFF 4  /* u16: busy (not halted) time over the window, 0..1000 */
+#define PX_QUERY_PERF_RESP_CPU_PERMILLE_TOTAL_OFF 6  /* u16: busy time since boot, 0..1000 */
+#define PX_QUERY_PERF_RESP_MEM_USED_OFF 8  /* u16: chunks (2 MiB) owned */
+#define PX_QUERY_PERF_RESP_MEM_LIMIT_OFF 10  /* u16: chunk limit */
+#define PX_QUERY_PERF_RESP_POOL_FREE_OFF 12  /* u16: free chunks in the server */
+#define PX_QUERY_PERF_RESP_POOL_TOTAL_OFF 14  /* u16: all chunks in the server */
+#define PX_QUERY_PERF_RESP_WINDOW_NS_OFF 16  /* u64: length of the measurement window */
+#define PX_QUERY_PERF_RESP_FRAMES_IN_OFF 24  /* u32: frames received by this DIME since boot */
+#define PX_QUERY_PERF_RESP_FRAMES_OUT_OFF 28  /* u32: frames sent by this DIME since boot */
+#define PX_QUERY_PERF_RESP_BYTES_IN_OFF 32  /* u64: bytes received since boot */
+#define PX_QUERY_PERF_RESP_BYTES_OUT_OFF 40  /* u64: bytes sent since boot */
+#define PX_QUERY_PERF_RESP_SERVICE_CPU_NS_OFF 48  /* u64: CPU time of the current (or last) service */
+#define PX_QUERY_PERF_RESP_INPUT_QUEUED_OFF 56  /* u32: bytes waiting in the service input queue */
+#define PX_QUERY_PERF_RESP_LEN 60
+
+/* PERF: Performance broadcast every performance interval (EVENT flag). */
+#define PX_SIG_PERF 0x11
+#define PX_PERF_SCOPES 2
+#define PX_PERF_FROM_ORCHESTRATOR_ONLY 0
+#define PX_PERF_REQ_DIME_OFF 0  /* u16: reporting DIME */
+#define PX_PERF_REQ_STATE_OFF 2  /* u8: STATE_* */
+#define PX_PERF_REQ_PAD_OFF 3  /* u8: zero */
+#define PX_PERF_REQ_CPU_PERMILLE_OFF 4  /* u16: busy (not halted) time over the window, 0..1000 */
+#define PX_PERF_REQ_CPU_PERMILLE_TOTAL_OFF 6  /* u16: busy time since boot, 0..1000 */
+#define PX_PERF_REQ_MEM_USED_OFF 8  /* u16: chunks (2 MiB) owned */
+#define PX_PERF_REQ_MEM_LIMIT_OFF 10  /* u16: chunk limit */
+#define PX_PERF_REQ_POOL_FREE_OFF 12  /* u16: free chunks in the server */
+#define PX_PERF_REQ_POOL_TOTAL_OFF 14  /* u16: all chunks in the server */
+#define PX_PERF_REQ_WINDOW_NS_OFF 16  /* u64: length of the measurement window */
+#define PX_PERF_REQ_FRAMES_IN_OFF 24  /* u32: frames received by this DIME since boot */
+#define PX_PERF_REQ_FRAMES_OUT_OFF 28  /* u32: frames sent by this DIME since boot */
+#define PX_PERF_REQ_BYTES_IN_OFF 32  /* u64: bytes received since boot */
+#define PX_PERF_REQ_BYTES_OUT_OFF 40  /* u64: bytes sent since boot */
+#define PX_PERF_REQ_SERVICE_CPU_NS_OFF 48  /* u64: CPU time of the current (or last) service */
+#define PX_PERF_REQ_INPUT_QUEUED_OFF 56  /* u32: bytes waiting in the service input queue */
+#define PX_PERF_REQ_LEN 60
+
+/* ALARM: Fault / security / resource alarm (EVENT flag), broadcast. */
+#define PX_SIG_ALARM 0x12
+#define PX_ALARM_SCOPES 2
+#define PX_ALARM_FROM_ORCHESTRATOR_ONLY 0
+#define PX_ALARM_REQ_DIME_OFF 0  /* u16: reporting DIME */
+#define PX_ALARM_REQ_KIND_OFF 2  /* u8: ALARM_KIND_* */
+#define PX_ALARM_REQ_CODE_OFF 3  /* u8: FAULT: exception vector; SECURITY: SECURITY_CODE_* */
+#define PX_ALARM_REQ_DETAIL_OFF 4  /* u64: FAULT: faulting address (CR2) or error code; SECURITY: offending sequence number */
+#define PX_ALARM_REQ_RIP_OFF 12  /* u64: FAULT: instruction pointer */
+#define PX_ALARM_REQ_PEER_MAC_OFF 20  /* mac: SECURITY: claimed sender */
+#define PX_ALARM_REQ_PEER_CORE_OFF 26  /* u16: SECURITY: claimed sending DIME */
+#define PX_ALARM_REQ_COUNT_OFF 28  /* u32: alarms of this kind so far */
+#define PX_ALARM_REQ_TEXT_OFF 32  /* char[32]: human-readable summary */
+#define PX_ALARM_REQ_TEXT_LEN 32
+#define PX_ALARM_REQ_LEN 64
+
+/* SERVICE_EXIT: A service ended (EVENT flag, sent to the owner). */
+#define PX_SIG_SERVICE_EXIT 0x13
+#define PX_SERVICE_EXIT_SCOPES 2
+#define PX_SERVICE_EXIT_FROM_ORCHESTRATOR_ONLY 0
+#define PX_SERVICE_EXIT_REQ_DIME_OFF 0  /* u16: reporting DIME */
+#define PX_SERVICE_EXIT_REQ_REASON_OFF 2  /* u8: EXIT_REASON_* */
+#define PX_SERVICE_EXIT_REQ_PAD_OFF 3  /* u8: zero */
+#define PX_SERVICE_EXIT_REQ_EXIT_CODE_OFF 4  /* i32: value passed to exit() */
+#define PX_SERVICE_EXIT_REQ_RUN_NS_OFF 8  /* u64: wall time */
+#define PX_SERVICE_EXIT_REQ_CPU_NS_OFF 16  /* u64: CPU time (not halted) */
+#define PX_SERVICE_EXIT_REQ_BYTES_IN_OFF 24  /* u64: input consumed */
+#define PX_SERVICE_EXIT_REQ_BYTES_OUT_OFF 32  /* u64: output produced */
+#define PX_SERVICE_EXIT_REQ_SERVICE_OFF 40  /* char[16]: service name */
+#define PX_SERVICE_EXIT_REQ_SERVICE_LEN 16
+#define PX_SERVICE_EXIT_REQ_LEN 56
+
+/* QUERY_SECURITY: Security counters of this DIME. */
+#define PX_SIG_QUERY_SECURITY 0x14
+#define PX_QUERY_SECURITY_SCOPES 2
+#define PX_QUERY_SECURITY_FROM_ORCHESTRATOR_ONLY 1
+#define PX_QUERY_SECURITY_REQ_LEN 0
+#define PX_QUERY_SECURITY_RESP_ACCEPTED_OFF 0  /* u32: frames accepted */
+#define PX_QUERY_SECURITY_RESP_FORGED_OFF 4  /* u32: dropped: bad tag */
+#define PX_QUERY_SECURITY_RESP_REPLAYED_OFF 8  /* u32: dropped: sequence number not above the last seen */
+#define PX_QUERY_SECURITY_RESP_UNAUTHORIZED_OFF 12  /* u32: refused: sender not allowed */
+#define PX_QUERY_SECURITY_RESP_MALFORMED_OFF 16  /* u32: dropped: bad header or length */
+#define PX_QUERY_SECURITY_RESP_ALARMS_OFF 20  /* u32: security alarms sent */
+#define PX_QUERY_SECURITY_RESP_LEN 24
+
+/* PING: Echo (signaling round trip). */
+#define PX_SIG_PING 0x15
+#define PX_PING_SCOPES 3
+#define PX_PING_FROM_ORCHESTRATOR_ONLY 0
+#define PX_PING_REQ_NONCE_OFF 0  /* u64: echoed */
+#define PX_PING_REQ_LEN 8
+#define PX_PING_RESP_NONCE_OFF 0  /* u64: the request nonce */
+#define PX_PING_RESP_LEN 8
+
+/* SHUTDOWN: Power the server off (writes the debug-exit port, then halts every core). */
+#define PX_SIG_SHUTDOWN 0x16
+#define PX_SHUTDOWN_SCOPES 1
+#define PX_SHUTDOWN_FROM_ORCHESTRATOR_ONLY 1
+#define PX_SHUTDOWN_REQ_CODE_OFF 0  /* u8: exit code */
+#define PX_SHUTDOWN_REQ_LEN 1
+#define PX_SHUTDOWN_RESP_LEN 0
+
+/* LOAD_CHUNK: Image bytes at `offset`, in order (a repeat of an already received offset is acknowledged again). */
+#define PX_DATA_LOAD_CHUNK 0x01
+#define PX_LOAD_CHUNK_SCOPES 2
+#define PX_LOAD_CHUNK_FROM_ORCHESTRATOR_ONLY 1
+#define PX_LOAD_CHUNK_REQ_OFFSET_OFF 0  /* u32: offset in the image */
+#define PX_LOAD_CHUNK_REQ_DATA_OFF 4  /* rest: bytes */
+#define PX_LOAD_CHUNK_REQ_LEN 4
+#define PX_LOAD_CHUNK_RESP_RECEIVED_OFF 0  /* u32: bytes received so far */
+#define PX_LOAD_CHUNK_RESP_LEN 4
+
+/* STREAM: Service I/O bytes: to a DIME's input, or a DIME's output to its output route. */
+#define PX_DATA_STREAM 0x02
+#define PX_STREAM_SCOPES 2
+#define PX_STREAM_FROM_ORCHESTRATOR_ONLY 0
+#define PX_STREAM_REQ_DATA_OFF 0  /* rest: bytes */
+#define PX_STREAM_REQ_LEN 0
+
+#endif

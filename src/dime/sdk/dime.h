@@ -1,0 +1,49 @@
+/* DIME service SDK: what a ring-3 service can ask of its DIME.
+ * A service is `int main(int dime, int cores)`; returning from main exits. */
+#ifndef DIME_SDK_H
+#define DIME_SDK_H
+#include <stdint.h>
+#include <stddef.h>
+#include "sdk_abi.h"
+
+#define DIME_FOREVER SYS_FOREVER
+
+static inline long dime_syscall3(long nr, long a, long b, long c) {
+  long r;
+  __asm__ volatile("int $0x80" : "=a"(r) : "a"(nr), "D"(a), "S"(b), "d"(c) : "memory");
+  return r;
+}
+
+static inline __attribute__((noreturn)) void dime_exit(int code) {
+  dime_syscall3(SYS_EXIT, code, 0, 0);
+  for (;;) {}
+}
+/* a console line, tagged with this DIME's number */
+static inline long dime_print(const char *s, size_t n) { return dime_syscall3(SYS_PRINT, (long)s, (long)n, 0); }
+/* bytes to this DIME's output route (console, another DIME, or the orchestrator) */
+static inline long dime_write(const void *p, size_t n) { return dime_syscall3(SYS_WRITE, (long)p, (long)n, 0); }
+/* bytes from the input route; waits up to timeout_ms (0 = don't wait, DIME_FOREVER) */
+static inline long dime_read(void *p, size_t max, uint64_t timeout_ms) { return dime_syscall3(SYS_READ, (long)p, (long)max, (long)timeout_ms); }
+/* parameter set by the orchestrator; length, or -1 when unset */
+static inline long dime_param(const char *key, char *buf, size_t max) { return dime_syscall3(SYS_GETPARAM, (long)key, (long)buf, (long)max); }
+static inline uint64_t dime_time_ns(void) { return (uint64_t)dime_syscall3(SYS_TIME, 0, 0, 0); }
+static inline void dime_sleep_ms(uint64_t ms) { dime_syscall3(SYS_SLEEP, (long)ms, 0, 0); }
+static inline long dime_info(void) { return dime_syscall3(SYS_INFO, 0, 0, 0); }
+/* more memory in 2 MiB chunks (within the DIME's limit): address, or NULL */
+static inline void *dime_memgrow(unsigned chunks) { return (void *)dime_syscall3(SYS_MEMGROW, chunks, 0, 0); }
+/* fault injection: stop (1) or restart (0) this DIME's heartbeats */
+static inline void dime_heartbeat_mute(int on) { dime_syscall3(SYS_HB_MUTE, on, 0, 0); }
+
+/* small helpers (dime_sdk.c) */
+size_t sdk_strlen(const char *s);
+void *memcpy(void *d, const void *s, size_t n);
+void *memset(void *d, int c, size_t n);
+int sdk_strcmp(const char *a, const char *b);
+long sdk_atol(const char *s);
+/* format into buf: %d %u %x %s %c only */
+int sdk_format(char *buf, size_t n, const char *fmt, ...);
+/* print a formatted console line */
+void sdk_printf(const char *fmt, ...);
+/* print a formatted string to the output route */
+void sdk_writef(const char *fmt, ...);
+#endif

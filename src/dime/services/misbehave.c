@@ -1,0 +1,34 @@
+/* misbehave: fault injection for FCAPS tests. Param "mode":
+ *   foreign  write into memory the DIME does not own (kernel partition) -> contained #PF
+ *   wild     read past the end of its own memory                         -> contained #PF
+ *   divide   divide by zero                                               -> contained #DE
+ *   spin     loop forever, never calling the kernel (only STOP ends it)
+ *   silent   stop this DIME's heartbeats, then idle forever
+ *   hog      grab memory chunk by chunk until the limit refuses */
+#include "dime.h"
+
+int main(int dime, int cores) {
+  char mode[32];
+  if (dime_param("mode", mode, sizeof mode) < 0) { mode[0] = 'f'; mode[1] = 0; }
+  sdk_printf("misbehave: mode %s", mode);
+  if (mode[0] == 'f') {
+    *(volatile uint64_t *)0x100000 = 0xDEAD;                   /* kernel code, identity mapped */
+  } else if (mode[0] == 'w') {
+    volatile uint64_t *p = (volatile uint64_t *)(0x8000000000ULL + 0x40000000ULL);
+    return (int)*p;
+  } else if (mode[0] == 'd') {
+    volatile int z = 0;
+    return 10 / z;
+  } else if (mode[0] == 's' && mode[1] == 'p') {
+    for (;;) __asm__ volatile("" ::: "memory");
+  } else if (mode[0] == 's') {
+    dime_heartbeat_mute(1);
+    for (;;) dime_sleep_ms(1000);
+  } else if (mode[0] == 'h') {
+    unsigned got = 0;
+    while (dime_memgrow(1)) got++;
+    sdk_writef("hog: got %u more chunks before the limit\n", got);
+    return (int)got;
+  }
+  return 0;
+}

@@ -1,0 +1,454 @@
+// The Parallax wire format: the single source of truth for every frame the DIME kernel,
+// the test client and the orchestrator exchange. `gen-c-header.ts` turns this table into
+// src/dime/include/protocol.h; `codec.ts` encodes and decodes with it; docs/PROTOCOL.md
+// explains it. Change the protocol here, then regenerate the header.
+//
+// Frame = Ethernet header (dst MAC, src MAC, EtherType) + Parallax header + payload + tag.
+// The EtherType itself carries the channel (signaling / data), the scope (whole system /
+// one DIME) and the instruction type, as the Parallax papers describe:
+//
+//   EtherType = base | C<<7 | S<<6 | type      base: a 256-value block (low byte zero)
+//     C = 0 signaling, 1 data     S = 0 whole system, 1 one DIME     type: 1..63
+//
+// All multi-byte fields are big-endian (network order).
+
+/** Default EtherType block; configurable (kernel `etherbase=`, codec option). See PROTOCOL.md. */
+export const ETHERTYPE_BASE_DEFAULT = 0xab00;
+export const ETHERTYPE_BLOCK_MASK = 0xff00;
+export const ET_CHANNEL_DATA = 0x80;
+export const ET_SCOPE_DIME = 0x40;
+export const ET_TYPE_MASK = 0x3f;
+
+export const PROTOCOL_VERSION = 1;
+export const ETH_HEADER_LEN = 14;
+export const TAG_LEN = 32; // HMAC-SHA256
+/** Largest Ethernet frame we send or accept (no FCS, no VLAN tag). */
+export const MAX_FRAME_LEN = 1514;
+
+/** srcCore/dstCore value naming "not a DIME": the orchestrator, or every DIME of a server. */
+export const CORE_NONE = 0xffff;
+
+export type Scalar = 'u8' | 'u16' | 'u32' | 'u64' | 'i32' | 'mac';
+export type FieldType = Scalar | { str: number } | { bytes: number } | 'rest';
+export interface FieldDef {
+  name: string;
+  type: FieldType;
+  doc: string;
+}
+export interface Layout {
+  fields: FieldDef[];
+  /** repeated fixed-size records filling the rest of the payload */
+  records?: FieldDef[];
+}
+
+export const HEADER: Layout = {
+  fields: [
+    { name: 'version', type: 'u8', doc: 'PROTOCOL_VERSION' },
+    { name: 'flags', type: 'u8', doc: 'FLAG_* bits' },
+    { name: 'dstCore', type: 'u16', doc: 'destination DIME (core) on the destination server; CORE_NONE = orchestrator / every DIME' },
+    { name: 'srcCore', type: 'u16', doc: 'sending DIME; CORE_NONE = orchestrator' },
+    { name: 'length', type: 'u16', doc: 'payload bytes (the tag follows the payload)' },
+    { name: 'seq', type: 'u64', doc: 'per-sender sequence number, strictly increasing (replay protection)' },
+    { name: 'reqId', type: 'u32', doc: 'request id chosen by the requester, echoed in the response' },
+    { name: 'status', type: 'u16', doc: 'STATUS_* in responses, 0 otherwise' },
+    { name: 'reserved', type: 'u16', doc: 'zero' },
+  ],
+};
+
+export const FLAGS = {
+  RESPONSE: 0x01, // answer to a request (reqId echoes it)
+  EVENT: 0x02, // unsolicited report (heartbeat, performance, alarm, service exit)
+} as const;
+
+export const STATUS = {
+  OK: 0,
+  BAD_STATE: 1, // not allowed in the DIME's current state
+  NO_MEMORY: 2, // memory limit or chunk pool exhausted
+  BAD_CHECKSUM: 3, // loaded image does not match its CRC-32
+  OUT_OF_RANGE: 4, // offset/size/interval/index outside what is allowed
+  NOT_FOUND: 5, // no such built-in service / parameter
+  MALFORMED: 6, // payload too short or inconsistent
+  UNAUTHORIZED: 7, // sender may not do this (never sent for forged/replayed frames: those are dropped)
+  BAD_IMAGE: 8, // service image header invalid
+  UNSUPPORTED: 9, // unknown instruction type or wrong scope
+} as const;
+
+/** DIME states as reported by DISCOVER / HEARTBEAT / PERF */
+export const STATE = {
+  IDLE: 0,
+  LOADING: 1, // image transfer in progress
+  LOADED: 2, // image complete and verified, not started
+  RUNNING: 3,
+  SUSPENDED: 4,
+} as const;
+
+/** I/O route kinds (SET_ROUTE.kind) */
+export const ROUTE = {
+  NONE: 0, // output discarded / no input accepted
+  CONSOLE: 1, // the server's serial console
+  DIME: 2, // a DIME: (mac, core); mac = this server's own MAC for local DIMEs
+  ORCHESTRATOR: 3, // an orchestrator at mac (frames carry dstCore CORE_NONE)
+  ANY: 4, // input only: accept data from any authenticated sender
+} as const;
+export const ROUTE_DIR = { OUTPUT: 0, INPUT: 1 } as const;
+
+export const ALARM_KIND = { FAULT: 1, SECURITY: 2, RESOURCE: 3 } as const;
+/** ALARM.code for SECURITY alarms (FAULT alarms carry the CPU exception vector) */
+export const SECURITY_CODE = { FORGED: 1, REPLAYED: 2, UNAUTHORIZED: 3, MALFORMED: 4 } as const;
+/** SERVICE_EXIT.reason */
+export const EXIT_REASON = { EXITED: 0, STOPPED: 1, FAULT: 2, RESET: 3 } as const;
+
+/** Service image header (little-endian: it is read in place by x86 code), at offset 0 of an image. */
+export const SERVICE_IMAGE = {
+  magic: 0x31565344, // "DSV1"
+  headerLen: 32,
+  userBase: 0x80_0000_0000, // where the image is mapped in ring 3 (USER_BASE)
+  chunkSize: 2 * 1024 * 1024,
+  fields: [
+    { name: 'magic', type: 'u32', doc: 'SERVICE_IMAGE.magic' },
+    { name: 'headerLen', type: 'u32', doc: '32' },
+    { name: 'entry', type: 'u64', doc: 'entry point (virtual, in the user window)' },
+    { name: 'imageLen', type: 'u32', doc: 'bytes of the image file (header included)' },
+    { name: 'memLen', type: 'u32', doc: 'bytes of memory from USER_BASE: image + zeroed data' },
+    { name: 'stackLen', type: 'u32', doc: 'stack bytes wanted above memLen' },
+    { name: 'flags', type: 'u32', doc: 'zero' },
+  ] as FieldDef[],
+};
+
+export type Channel = 'signaling' | 'data';
+export type Scope = 'system' | 'dime';
+export interface MessageDef {
+  name: string;
+  channel: Channel;
+  code: number;
+  scopes: Scope[];
+  /** who sends the request/event: an orchestrator or a DIME */
+  from: 'orchestrator' | 'dime' | 'any';
+  doc: string;
+  request?: Layout; // request or event payload
+  response?: Layout; // payload of the FLAG_RESPONSE answer (absent: no answer)
+}
+
+const str16 = { str: 16 } as const;
+const perfLayout: Layout = {
+  fields: [
+    { name: 'dime', type: 'u16', doc: 'reporting DIME' },
+    { name: 'state', type: 'u8', doc: 'STATE_*' },
+    { name: 'pad', type: 'u8', doc: 'zero' },
+    { name: 'cpuPermille', type: 'u16', doc: 'busy (not halted) time over the window, 0..1000' },
+    { name: 'cpuPermilleTotal', type: 'u16', doc: 'busy time since boot, 0..1000' },
+    { name: 'memUsed', type: 'u16', doc: 'chunks (2 MiB) owned' },
+    { name: 'memLimit', type: 'u16', doc: 'chunk limit' },
+    { name: 'poolFree', type: 'u16', doc: 'free chunks in the server' },
+    { name: 'poolTotal', type: 'u16', doc: 'all chunks in the server' },
+    { name: 'windowNs', type: 'u64', doc: 'length of the measurement window' },
+    { name: 'framesIn', type: 'u32', doc: 'frames received by this DIME since boot' },
+    { name: 'framesOut', type: 'u32', doc: 'frames sent by this DIME since boot' },
+    { name: 'bytesIn', type: 'u64', doc: 'bytes received since boot' },
+    { name: 'bytesOut', type: 'u64', doc: 'bytes sent since boot' },
+    { name: 'serviceCpuNs', type: 'u64', doc: 'CPU time of the current (or last) service' },
+    { name: 'inputQueued', type: 'u32', doc: 'bytes waiting in the service input queue' },
+  ],
+};
+
+export const MESSAGES: MessageDef[] = [
+  // ---------------- signaling channel ----------------
+  {
+    name: 'DISCOVER', channel: 'signaling', code: 0x01, scopes: ['system', 'dime'], from: 'orchestrator',
+    doc: 'Who is there? System scope: every DIME of the server answers, one response each.',
+    request: { fields: [] },
+    response: {
+      fields: [
+        { name: 'dime', type: 'u16', doc: 'answering DIME (core index, 0 = boot core)' },
+        { name: 'cores', type: 'u16', doc: 'DIMEs in this server' },
+        { name: 'apicId', type: 'u16', doc: 'local APIC id of the core' },
+        { name: 'state', type: 'u8', doc: 'STATE_*' },
+        { name: 'flags', type: 'u8', doc: 'bit 0: heartbeat muted by the service' },
+        { name: 'memLimit', type: 'u16', doc: 'chunk limit' },
+        { name: 'memUsed', type: 'u16', doc: 'chunks owned' },
+        { name: 'poolFree', type: 'u16', doc: 'free chunks in the server' },
+        { name: 'poolTotal', type: 'u16', doc: 'all chunks in the server' },
+        { name: 'heartbeatMs', type: 'u32', doc: 'heartbeat interval (0 = off)' },
+        { name: 'perfMs', type: 'u32', doc: 'performance broadcast interval (0 = off)' },
+        { name: 'uptimeNs', type: 'u64', doc: 'since the kernel started' },
+        { name: 'serverMac', type: 'mac', doc: "the server's NIC address" },
+        { name: 'protoVersion', type: 'u8', doc: 'PROTOCOL_VERSION' },
+        { name: 'pad', type: 'u8', doc: 'zero' },
+        { name: 'service', type: str16, doc: 'name of the loaded/running service, empty when none' },
+      ],
+    },
+  },
+  {
+    name: 'HEARTBEAT', channel: 'signaling', code: 0x02, scopes: ['dime'], from: 'dime',
+    doc: 'Fault management: each DIME broadcasts one every heartbeat interval (EVENT flag).',
+    request: {
+      fields: [
+        { name: 'dime', type: 'u16', doc: 'reporting DIME' },
+        { name: 'state', type: 'u8', doc: 'STATE_*' },
+        { name: 'pad', type: 'u8', doc: 'zero' },
+        { name: 'beat', type: 'u32', doc: 'heartbeat counter' },
+        { name: 'uptimeNs', type: 'u64', doc: 'since the kernel started' },
+        { name: 'intervalMs', type: 'u32', doc: 'current interval' },
+        { name: 'cpuPermille', type: 'u16', doc: 'busy time since the previous beat' },
+        { name: 'memUsed', type: 'u16', doc: 'chunks owned' },
+        { name: 'service', type: str16, doc: 'current service' },
+      ],
+    },
+  },
+  {
+    name: 'SET_HEARTBEAT', channel: 'signaling', code: 0x03, scopes: ['system', 'dime'], from: 'orchestrator',
+    doc: 'Set the heartbeat interval (ms, 0 = off, else 10..3600000).',
+    request: { fields: [{ name: 'intervalMs', type: 'u32', doc: 'interval' }] },
+    response: { fields: [] },
+  },
+  {
+    name: 'SET_PERF_INTERVAL', channel: 'signaling', code: 0x04, scopes: ['system', 'dime'], from: 'orchestrator',
+    doc: 'Set the performance broadcast interval (ms, 0 = off, else 10..3600000).',
+    request: { fields: [{ name: 'intervalMs', type: 'u32', doc: 'interval' }] },
+    response: { fields: [] },
+  },
+  {
+    name: 'LOAD_BEGIN', channel: 'signaling', code: 0x05, scopes: ['dime'], from: 'orchestrator',
+    doc: 'Start loading a service image of `size` bytes; LOAD_CHUNK frames follow on the data channel. The sender becomes the owner of the DIME.',
+    request: {
+      fields: [
+        { name: 'size', type: 'u32', doc: 'image bytes' },
+        { name: 'crc32', type: 'u32', doc: 'CRC-32 (IEEE 802.3) of the whole image' },
+        { name: 'name', type: str16, doc: 'service name' },
+      ],
+    },
+    response: { fields: [{ name: 'chunks', type: 'u16', doc: 'chunks reserved for the image' }] },
+  },
+  {
+    name: 'LOAD_BUILTIN', channel: 'signaling', code: 0x06, scopes: ['system', 'dime'], from: 'orchestrator',
+    doc: 'Load a service embedded in the kernel image by name. The sender becomes the owner.',
+    request: { fields: [{ name: 'name', type: str16, doc: 'built-in service name' }] },
+    response: {
+      fields: [
+        { name: 'size', type: 'u32', doc: 'image bytes' },
+        { name: 'crc32', type: 'u32', doc: 'CRC-32 of the image' },
+      ],
+    },
+  },
+  {
+    name: 'EXECUTE', channel: 'signaling', code: 0x07, scopes: ['system', 'dime'], from: 'orchestrator',
+    doc: 'Run the loaded image in ring 3 on this DIME (state LOADED -> RUNNING).',
+    request: { fields: [] },
+    response: { fields: [] },
+  },
+  {
+    name: 'SUSPEND', channel: 'signaling', code: 0x08, scopes: ['system', 'dime'], from: 'orchestrator',
+    doc: 'Stop scheduling the running service (RUNNING -> SUSPENDED); the core halts.',
+    request: { fields: [] },
+    response: { fields: [] },
+  },
+  {
+    name: 'RESUME', channel: 'signaling', code: 0x09, scopes: ['system', 'dime'], from: 'orchestrator',
+    doc: 'SUSPENDED -> RUNNING.',
+    request: { fields: [] },
+    response: { fields: [] },
+  },
+  {
+    name: 'STOP', channel: 'signaling', code: 0x0a, scopes: ['system', 'dime'], from: 'orchestrator',
+    doc: 'End the service (or discard a loaded image); all its memory returns to the pool.',
+    request: { fields: [] },
+    response: { fields: [] },
+  },
+  {
+    name: 'RESET', channel: 'signaling', code: 0x0b, scopes: ['system', 'dime'], from: 'orchestrator',
+    doc: 'STOP, then restore defaults: routes, parameters, memory limit, intervals, owner.',
+    request: { fields: [] },
+    response: { fields: [] },
+  },
+  {
+    name: 'SET_PARAM', channel: 'signaling', code: 0x0c, scopes: ['system', 'dime'], from: 'orchestrator',
+    doc: 'Set a service parameter (readable by the service at any time; empty value deletes).',
+    request: {
+      fields: [
+        { name: 'key', type: str16, doc: 'parameter name' },
+        { name: 'value', type: { str: 64 }, doc: 'value' },
+      ],
+    },
+    response: { fields: [] },
+  },
+  {
+    name: 'SET_MEMLIMIT', channel: 'signaling', code: 0x0d, scopes: ['system', 'dime'], from: 'orchestrator',
+    doc: 'Set the memory limit in 2 MiB chunks (1..512).',
+    request: { fields: [{ name: 'chunks', type: 'u16', doc: 'limit' }] },
+    response: { fields: [] },
+  },
+  {
+    name: 'SET_ROUTE', channel: 'signaling', code: 0x0e, scopes: ['dime'], from: 'orchestrator',
+    doc: 'Rewire the service input or output, live.',
+    request: {
+      fields: [
+        { name: 'direction', type: 'u8', doc: 'ROUTE_DIR_*' },
+        { name: 'kind', type: 'u8', doc: 'ROUTE_*' },
+        { name: 'core', type: 'u16', doc: 'DIME number for ROUTE_DIME' },
+        { name: 'mac', type: 'mac', doc: 'server (ROUTE_DIME) or orchestrator (ROUTE_ORCHESTRATOR) address' },
+      ],
+    },
+    response: { fields: [] },
+  },
+  {
+    name: 'QUERY_ACCOUNTING', channel: 'signaling', code: 0x0f, scopes: ['dime'], from: 'orchestrator',
+    doc: 'Accounting: call records with sequence number >= `from` (as many as fit).',
+    request: { fields: [{ name: 'from', type: 'u32', doc: 'first record wanted' }] },
+    response: {
+      fields: [
+        { name: 'total', type: 'u32', doc: 'records created since boot' },
+        { name: 'oldest', type: 'u32', doc: 'oldest record still kept' },
+      ],
+      records: [
+        { name: 'seq', type: 'u32', doc: 'record number' },
+        { name: 'whoMac', type: 'mac', doc: 'requester' },
+        { name: 'whoCore', type: 'u16', doc: 'requesting DIME or CORE_NONE' },
+        { name: 'channel', type: 'u8', doc: '0 signaling, 1 data' },
+        { name: 'what', type: 'u8', doc: 'instruction type' },
+        { name: 'status', type: 'u16', doc: 'STATUS_* (for EXECUTE: 0 while running, then EXIT_REASON + 0x100)' },
+        { name: 'startNs', type: 'u64', doc: 'request received' },
+        { name: 'endNs', type: 'u64', doc: 'request finished (service end for EXECUTE; 0 while running)' },
+        { name: 'cpuNs', type: 'u64', doc: 'CPU time spent on it' },
+        { name: 'bytesIn', type: 'u32', doc: 'bytes in (request frame, or service input)' },
+        { name: 'bytesOut', type: 'u32', doc: 'bytes out (response frame, or service output)' },
+        { name: 'service', type: str16, doc: 'service concerned' },
+      ],
+    },
+  },
+  {
+    name: 'QUERY_PERF', channel: 'signaling', code: 0x10, scopes: ['system', 'dime'], from: 'orchestrator',
+    doc: 'Performance report on request (same layout as PERF).',
+    request: { fields: [] },
+    response: perfLayout,
+  },
+  {
+    name: 'PERF', channel: 'signaling', code: 0x11, scopes: ['dime'], from: 'dime',
+    doc: 'Performance broadcast every performance interval (EVENT flag).',
+    request: perfLayout,
+  },
+  {
+    name: 'ALARM', channel: 'signaling', code: 0x12, scopes: ['dime'], from: 'dime',
+    doc: 'Fault / security / resource alarm (EVENT flag), broadcast.',
+    request: {
+      fields: [
+        { name: 'dime', type: 'u16', doc: 'reporting DIME' },
+        { name: 'kind', type: 'u8', doc: 'ALARM_KIND_*' },
+        { name: 'code', type: 'u8', doc: 'FAULT: exception vector; SECURITY: SECURITY_CODE_*' },
+        { name: 'detail', type: 'u64', doc: 'FAULT: faulting address (CR2) or error code; SECURITY: offending sequence number' },
+        { name: 'rip', type: 'u64', doc: 'FAULT: instruction pointer' },
+        { name: 'peerMac', type: 'mac', doc: 'SECURITY: claimed sender' },
+        { name: 'peerCore', type: 'u16', doc: 'SECURITY: claimed sending DIME' },
+        { name: 'count', type: 'u32', doc: 'alarms of this kind so far' },
+        { name: 'text', type: { str: 32 }, doc: 'human-readable summary' },
+      ],
+    },
+  },
+  {
+    name: 'SERVICE_EXIT', channel: 'signaling', code: 0x13, scopes: ['dime'], from: 'dime',
+    doc: 'A service ended (EVENT flag, sent to the owner).',
+    request: {
+      fields: [
+        { name: 'dime', type: 'u16', doc: 'reporting DIME' },
+        { name: 'reason', type: 'u8', doc: 'EXIT_REASON_*' },
+        { name: 'pad', type: 'u8', doc: 'zero' },
+        { name: 'exitCode', type: 'i32', doc: 'value passed to exit()' },
+        { name: 'runNs', type: 'u64', doc: 'wall time' },
+        { name: 'cpuNs', type: 'u64', doc: 'CPU time (not halted)' },
+        { name: 'bytesIn', type: 'u64', doc: 'input consumed' },
+        { name: 'bytesOut', type: 'u64', doc: 'output produced' },
+        { name: 'service', type: str16, doc: 'service name' },
+      ],
+    },
+  },
+  {
+    name: 'QUERY_SECURITY', channel: 'signaling', code: 0x14, scopes: ['dime'], from: 'orchestrator',
+    doc: 'Security counters of this DIME.',
+    request: { fields: [] },
+    response: {
+      fields: [
+        { name: 'accepted', type: 'u32', doc: 'frames accepted' },
+        { name: 'forged', type: 'u32', doc: 'dropped: bad tag' },
+        { name: 'replayed', type: 'u32', doc: 'dropped: sequence number not above the last seen' },
+        { name: 'unauthorized', type: 'u32', doc: 'refused: sender not allowed' },
+        { name: 'malformed', type: 'u32', doc: 'dropped: bad header or length' },
+        { name: 'alarms', type: 'u32', doc: 'security alarms sent' },
+      ],
+    },
+  },
+  {
+    name: 'PING', channel: 'signaling', code: 0x15, scopes: ['system', 'dime'], from: 'any',
+    doc: 'Echo (signaling round trip).',
+    request: { fields: [{ name: 'nonce', type: 'u64', doc: 'echoed' }] },
+    response: { fields: [{ name: 'nonce', type: 'u64', doc: 'the request nonce' }] },
+  },
+  {
+    name: 'SHUTDOWN', channel: 'signaling', code: 0x16, scopes: ['system'], from: 'orchestrator',
+    doc: 'Power the server off (writes the debug-exit port, then halts every core).',
+    request: { fields: [{ name: 'code', type: 'u8', doc: 'exit code' }] },
+    response: { fields: [] },
+  },
+  // ---------------- data channel ----------------
+  {
+    name: 'LOAD_CHUNK', channel: 'data', code: 0x01, scopes: ['dime'], from: 'orchestrator',
+    doc: 'Image bytes at `offset`, in order (a repeat of an already received offset is acknowledged again).',
+    request: {
+      fields: [
+        { name: 'offset', type: 'u32', doc: 'offset in the image' },
+        { name: 'data', type: 'rest', doc: 'bytes' },
+      ],
+    },
+    response: { fields: [{ name: 'received', type: 'u32', doc: 'bytes received so far' }] },
+  },
+  {
+    name: 'STREAM', channel: 'data', code: 0x02, scopes: ['dime'], from: 'any',
+    doc: "Service I/O bytes: to a DIME's input, or a DIME's output to its output route.",
+    request: { fields: [{ name: 'data', type: 'rest', doc: 'bytes' }] },
+  },
+];
+
+// ---------------- helpers shared by the codec and the generator ----------------
+
+export function fieldSize(t: FieldType): number {
+  if (t === 'u8') return 1;
+  if (t === 'u16') return 2;
+  if (t === 'u32' || t === 'i32') return 4;
+  if (t === 'u64') return 8;
+  if (t === 'mac') return 6;
+  if (t === 'rest') return 0;
+  if ('str' in t) return t.str;
+  return t.bytes;
+}
+
+export interface PlacedField extends FieldDef {
+  offset: number;
+  size: number;
+}
+
+/** Offsets of each field; `size` = fixed bytes (a trailing 'rest' field adds none). */
+export function place(fields: FieldDef[]): { fields: PlacedField[]; size: number } {
+  let off = 0;
+  const out: PlacedField[] = [];
+  for (const f of fields) {
+    const size = fieldSize(f.type);
+    out.push({ ...f, offset: off, size });
+    off += size;
+  }
+  return { fields: out, size: off };
+}
+
+export const HEADER_LEN = place(HEADER.fields).size; // 24
+export const MAX_PAYLOAD = MAX_FRAME_LEN - ETH_HEADER_LEN - HEADER_LEN - TAG_LEN;
+
+export function etherType(base: number, channel: Channel, scope: Scope, code: number): number {
+  return (base & ETHERTYPE_BLOCK_MASK) | (channel === 'data' ? ET_CHANNEL_DATA : 0) | (scope === 'dime' ? ET_SCOPE_DIME : 0) | (code & ET_TYPE_MASK);
+}
+
+export function messageByName(name: string): MessageDef {
+  const m = MESSAGES.find((x) => x.name === name);
+  if (!m) throw new Error(`unknown message ${name}`);
+  return m;
+}
+
+export function messageByCode(channel: Channel, code: number): MessageDef | undefined {
+  return MESSAGES.find((x) => x.channel === channel && x.code === code);
+}
