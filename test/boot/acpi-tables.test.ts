@@ -107,7 +107,7 @@ describe('ACPI tables', () => {
       const files: Record<string, Uint8Array> = {
         dsdt: table(blob.addresses.DSDT).bytes, facp: table(blob.addresses.FACP).bytes, apic: table(blob.addresses.APIC).bytes,
         hpet: table(blob.addresses.HPET).bytes, rsdt: table(blob.addresses.RSDT).bytes, xsdt: table(blob.addresses.XSDT).bytes,
-        facs: blob.tables.subarray(blob.addresses.FACS - BASE, blob.addresses.FACS - BASE + 64), rsdp: blob.rsdp,
+        facs: blob.tables.subarray(blob.addresses.FACS - BASE, blob.addresses.FACS - BASE + 64),
       };
       for (const [name, bytes] of Object.entries(files)) {
         writeFileSync(join(dir, `${name}.dat`), bytes);
