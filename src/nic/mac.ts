@@ -50,6 +50,6 @@ export function sameMac(a: Uint8Array, aOff: number, b: Uint8Array, bOff: number
 
 /** 48-bit MAC as a Number key (exact: < 2^53), for maps. */
 export function macKey(frame: Uint8Array, offset = 0): number {
-  return frame[offset] * 2 ** 40 + frame[offset + 1] * 2 ** 32 +
-    ((frame[offset + 2] << 24) | (frame[offset + 3] << 16) | (frame[offset + 4] << 8) | frame[offset + 5]) >>> 0;
+  const low = ((frame[offset + 2] << 24) | (frame[offset + 3] << 16) | (frame[offset + 4] << 8) | frame[offset + 5]) >>> 0;
+  return frame[offset] * 2 ** 40 + frame[offset + 1] * 2 ** 32 + low;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatMac, macFromName, parseMac } from '../../src/nic/mac.js';
+import { formatMac, macFromName, macKey, parseMac } from '../../src/nic/mac.js';
 import { parseNetSpec } from '../../src/nic/net-spec.js';
 
 describe('parseNetSpec', () => {
@@ -54,6 +54,12 @@ describe('MAC addresses', () => {
     expect(macFromName('node2', 0)).not.toEqual(a);
     expect(macFromName('node1', 256)).not.toEqual(a);
     expect(() => macFromName('x', -1)).toThrow();
+  });
+
+  it('keys all 48 bits (MACs differing only in the first bytes stay distinct)', () => {
+    expect(macKey(Uint8Array.of(0x5a, 0x50, 0, 0, 0, 1))).toBe(0x5a5000000001);
+    expect(macKey(Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0xff, 0xff))).toBe(2 ** 48 - 1);
+    expect(macKey(Uint8Array.of(0, 0, 0, 0, 0, 1))).not.toBe(macKey(Uint8Array.of(1, 0, 0, 0, 0, 1)));
   });
 
   it('parses and formats', () => {
