@@ -1,7 +1,6 @@
 // The same guest kernels under parallax-emu, held to QEMU's golden transcripts. These fail
 // until the emulator boots Multiboot kernels; they pass on an emulator that behaves like QEMU.
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   GUEST_CASES,
@@ -10,7 +9,7 @@ import {
   describeMismatch,
   expectedTranscriptPath,
   guestImage,
-  repoRoot,
+  parallaxCli,
   runParallax,
 } from './harness.js';
 
@@ -20,7 +19,7 @@ function emulatorTimeoutMs(qemuTimeoutMs: number): number {
 }
 
 describe('guest kernels under parallax-emu', () => {
-  const cli = join(repoRoot(), 'dist', 'src', 'cli', 'parallax-emu.js');
+  const cli = parallaxCli();
 
   beforeAll(() => buildGuestKernels());
 
@@ -31,7 +30,11 @@ describe('guest kernels under parallax-emu', () => {
       async () => {
         expect(existsSync(cli), `${cli} is missing: run "npm run build" (or the CLI is not written yet)`).toBe(true);
         const expected = readFileSync(expectedTranscriptPath(c.kernel, c.cores), 'latin1');
-        const r = await runParallax(guestImage(c.kernel), { cores: c.cores, append: c.append, timeoutMs: limit });
+        const r = await runParallax(guestImage(c.kernel), {
+          cores: c.cores,
+          append: c.emulatorAppend ?? c.append,
+          timeoutMs: limit,
+        });
         expect(r.timedOut, `parallax-emu ran past ${limit} ms; transcript so far:\n${r.transcript}\nstderr:\n${r.stderr}`).toBe(false);
         expect(r.transcript, `${describeMismatch(expected, r.transcript)}\nstderr:\n${r.stderr}`).toBe(expected);
         expect(r.exitCode, `exit status; stderr: ${r.stderr}`).toBe(GUEST_SUCCESS_STATUS);

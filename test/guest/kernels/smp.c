@@ -27,8 +27,7 @@ static void ap_main(int index) {
 }
 
 int kmain(void) {
-  printf("smp: MADT %s, RSDP revision %d\n", madt.using_xsdt ? "via XSDT" : "via RSDT",
-         madt.rsdp_revision);
+  printf("smp: start\n");
   printf("MADT: LAPIC at %lx, %d enabled processor(s), %d disabled, PC/AT compat %u\n",
          madt.lapic_addr, madt.ncpus, madt.disabled_cpus, madt.madt_flags & 1);
   for (int i = 0; i < madt.ncpus && i < MAX_CPUS; i++) printf("  processor APIC ID %u\n", madt.apic_ids[i]);
@@ -44,7 +43,7 @@ int kmain(void) {
          fw == madt.ncpus ? "matches" : "differs from");
 
   lapic_init();
-  printf("BSP: APIC ID %u, LAPIC version %x, APIC_BASE MSR BSP flag %lu\n", lapic_id(),
+  printf("BSP: APIC ID %u, LAPIC version 0x%x, APIC_BASE MSR BSP flag %lu\n", lapic_id(),
          lapic_read(LAPIC_VERSION) & 0xff, (rdmsr(MSR_APIC_BASE) >> 8) & 1);
 
   int up = smp_start_aps(ap_main);
