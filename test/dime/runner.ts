@@ -1,0 +1,100 @@
+// Machine runners: start a DIME image on some x86-64 machine with N cores, its e1000 on a
+// LAN socket the test owns, and its serial console captured. QEMU is one runner; the
+// emulator gets another with the same shape, and every scenario runs on each.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+
+export interface MachineOptions {
+  cores: number;
+  /** unix socket path of a StreamLan already listening; omit for no NIC */
+  netSocket?: string;
+  /** kernel command line after the image name */
+  append?: string;
+  memMiB?: number;
+  mac?: string;
+}
+
+export interface MachineRunner {
+  readonly name: string;
+  start(image: string, opts: MachineOptions): Promise<void>;
+  stop(): Promise<void>;
+  /** serial console output so far */
+  readonly output: string;
+  /** bytes typed on the serial console */
+  typeOnConsole(text: string): void;
+  waitForOutput(re: RegExp, timeoutMs: number, from?: number): Promise<RegExpMatchArray>;
+  /** exit status of the machine process (QEMU isa-debug-exit: (code << 1) | 1) */
+  readonly exited: Promise<number | null>;
+}
+
+export function qemuAvailable(): boolean {
+  return spawnSync('qemu-system-x86_64', ['--version']).status === 0;
+}
+
+export class QemuRunner implements MachineRunner {
+  readonly name = 'qemu';
+  private proc: ChildProcess | null = null;
+  private out = '';
+  private waiters: Array<() => void> = [];
+  exited: Promise<number | null> = Promise.resolve(null);
+
+  get output(): string { return this.out; }
+
+  async start(image: string, o: MachineOptions): Promise<void> {
+    const args = ['-nographic', '-no-reboot', '-serial', 'stdio', '-monitor', 'none',
+      '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04', '-accel', 'tcg',
+      '-m', String(o.memMiB ?? 256), '-smp', String(o.cores), '-kernel', image];
+    if (o.append) args.push('-append', o.append);
+    if (o.netSocket) {
+      args.push('-netdev', `stream,id=lan0,server=off,addr.type=unix,addr.path=${o.netSocket}`,
+        '-device', `e1000,netdev=lan0,mac=${o.mac ?? '52:54:00:12:34:56'}`);
+    } else {
+      args.push('-nic', 'none');
+    }
+    const p = spawn('qemu-system-x86_64', args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.proc = p;
+    const onData = (d: Buffer) => {
+      this.out += d.toString('latin1').replace(/\r/g, '');
+      for (const w of this.waiters.splice(0)) w();
+    };
+    p.stdout!.on('data', onData);
+    p.stderr!.on('data', onData);
+    this.exited = new Promise((resolve) => p.on('exit', (code) => { for (const w of this.waiters.splice(0)) w(); resolve(code); }));
+  }
+
+  typeOnConsole(text: string): void {
+    this.proc?.stdin?.write(text);
+  }
+
+  waitForOutput(re: RegExp, timeoutMs: number, from = 0): Promise<RegExpMatchArray> {
+    return new Promise((resolve, reject) => {
+      const deadline = Date.now() + timeoutMs;
+      const check = () => {
+        const m = this.out.slice(from).match(re);
+        if (m) { clearTimeout(timer); resolve(m); return; }
+        if (this.proc?.exitCode !== null && this.proc?.exitCode !== undefined) {
+          clearTimeout(timer);
+          reject(new Error(`machine exited before ${re}; output:\n${this.out.slice(-3000)}`));
+          return;
+        }
+        this.waiters.push(check);
+      };
+      const timer = setTimeout(() => reject(new Error(`timeout waiting for ${re}; output:\n${this.out.slice(-3000)}`)), Math.max(0, deadline - Date.now()));
+      check();
+    });
+  }
+
+  async stop(): Promise<void> {
+    const p = this.proc;
+    if (!p || p.exitCode !== null) return;
+    p.kill('SIGTERM');
+    await Promise.race([this.exited, new Promise((r) => setTimeout(r, 3000))]);
+    if (p.exitCode === null) p.kill('SIGKILL');
+  }
+}
+
+/** Every runner the scenarios should run on (the emulator adds itself here). */
+export function availableRunners(): Array<() => MachineRunner> {
+  const list: Array<() => MachineRunner> = [];
+  if (qemuAvailable()) list.push(() => new QemuRunner());
+  return list;
+}
