@@ -139,7 +139,7 @@ export class TapBackend extends BackendBase {
   }
 }
 
-function tapPermissionMessage(ifname: string, errno: number, what: string): string {
+export function tapPermissionMessage(ifname: string, errno: number, what: string): string {
   if (errno === EPERM || errno === EACCES) {
     return `tap backend: cannot ${what} for '${ifname}' (permission denied); create it once as root: ` +
       `sudo ip tuntap add dev ${ifname} mode tap user $USER && sudo ip link set ${ifname} up`;
