@@ -1,6 +1,6 @@
 // What the loader hands the CPU side: everything needed to set up the bootstrap core's
 // initial state, plus the facts the machine needs for devices (fw_cfg, frame table).
-// Plain data only (JSON-able), so it can be posted to a worker.
+// Plain data only (numbers, strings, arrays and Uint8Arrays), so it can be posted to a worker.
 
 import type { AcpiBlob } from './acpi-tables.js';
 import type { SegmentState } from './boot-gdt.js';
