@@ -34,6 +34,10 @@ for s in "${services[@]}"; do
     "$out/svc/crt0.o" "$out/svc/$s.o" "$out/svc/dime_sdk.o"
   "$OBJCOPY" -O binary "$out/svc/$s.elf" "$out/svc/$s.bin"
 done
+# the same service images, for loading over the network
+svcdir="$(dirname "$image")/services"
+mkdir -p "$svcdir"
+for s in "${services[@]}"; do cp "$out/svc/$s.bin" "$svcdir/$s.bin"; done
 
 # ---- kernel ----
 objs=()

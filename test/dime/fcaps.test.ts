@@ -79,4 +79,141 @@ describe.skipIf(cases.length === 0 || !existsSync(IMAGE)).each(cases)('DIME kern
     await runner.waitForOutput(/\[DIME 3\] hello from DIME 3 of 4/, 5000);
     expect(client.frames.length).toBeGreaterThan(since);
   });
+
+  async function launch(d: number, service: string, params: Record<string, string> = {}): Promise<void> {
+    for (const [key, value] of Object.entries(params)) {
+      expect((await client.request1(SERVER, d, 'SET_PARAM', { key, value })).frame.status).toBe(W.STATUS.OK);
+    }
+    expect((await client.request1(SERVER, d, 'LOAD_BUILTIN', { name: service })).frame.status).toBe(W.STATUS.OK);
+    expect((await client.request1(SERVER, d, 'EXECUTE')).frame.status).toBe(W.STATUS.OK);
+  }
+  const route = (d: number, direction: number, kind: number, core = 0, mac = client.mac) =>
+    client.request1(SERVER, d, 'SET_ROUTE', { direction, kind, core, mac });
+  const exitOf = (d: number) => client.waitFor((f) => f.message?.name === 'SERVICE_EXIT' && f.srcCore === d, 15_000);
+
+  it('rewires a running filter\'s output live (orchestrator -> another DIME -> console)', async () => {
+    await route(1, W.ROUTE_DIR.OUTPUT, W.ROUTE.ORCHESTRATOR);
+    await launch(1, 'upper');
+    await route(2, W.ROUTE_DIR.OUTPUT, W.ROUTE.CONSOLE);
+    await launch(2, 'conwriter');
+    const first = client.waitFor((f) => f.message?.name === 'STREAM' && f.srcCore === 1);
+    client.stream(SERVER, 1, 'first words');
+    expect((await first).payload.toString()).toBe('FIRST WORDS');
+    // live: the filter keeps running, its output now goes to DIME 2 through shared memory
+    await route(1, W.ROUTE_DIR.OUTPUT, W.ROUTE.DIME, 2, SERVER);
+    client.stream(SERVER, 1, 'second words\n');
+    await runner.waitForOutput(/\[DIME 2\] SECOND WORDS/, 10_000);
+    // and the filter still answers the orchestrator after switching back
+    await route(1, W.ROUTE_DIR.OUTPUT, W.ROUTE.ORCHESTRATOR);
+    const third = client.waitFor((f) => f.message?.name === 'STREAM' && f.srcCore === 1);
+    client.stream(SERVER, 1, 'third');
+    expect((await third).payload.toString()).toBe('THIRD');
+    for (const d of [1, 2]) {
+      const ended = exitOf(d);
+      expect((await client.request1(SERVER, d, 'STOP')).frame.status).toBe(W.STATUS.OK);
+      expect(client.codec.fields(await ended).reason).toBe(W.EXIT_REASON.STOPPED);
+    }
+  });
+
+  it('stops a spinning service and takes back its memory', async () => {
+    await launch(3, 'misbehave', { mode: 'spin' });
+    await client.request1(SERVER, 3, 'QUERY_PERF'); // starts a fresh measurement window
+    await new Promise((r) => setTimeout(r, 300));
+    const perf = await client.request1(SERVER, 3, 'QUERY_PERF');
+    expect(perf.fields.state).toBe(W.STATE.RUNNING);
+    expect(perf.fields.cpuPermille as number).toBeGreaterThan(800);
+    expect(perf.fields.memUsed as number).toBeGreaterThan(0);
+    const ended = exitOf(3);
+    expect((await client.request1(SERVER, 3, 'STOP')).frame.status).toBe(W.STATUS.OK);
+    expect(client.codec.fields(await ended).reason).toBe(W.EXIT_REASON.STOPPED);
+    const after = await client.request1(SERVER, 3, 'DISCOVER');
+    expect(after.fields.state).toBe(W.STATE.IDLE);
+    expect(after.fields.memUsed).toBe(0);
+    await client.request1(SERVER, 3, 'SET_PARAM', { key: 'mode', value: '' });
+  });
+
+  it('contains a memory isolation violation as a fault alarm', async () => {
+    const alarm = client.waitFor((f) => f.message?.name === 'ALARM' && f.srcCore === 2, 15_000);
+    const ended = exitOf(2);
+    await launch(2, 'misbehave', { mode: 'foreign' });
+    const a = client.codec.fields(await alarm);
+    expect(a.kind).toBe(W.ALARM_KIND.FAULT);
+    expect(a.code).toBe(14); // #PF
+    expect(a.detail).toBe(0x100000n);
+    expect(client.codec.fields(await ended).reason).toBe(W.EXIT_REASON.FAULT);
+    // reading past its own memory faults the same way
+    const alarm2 = client.waitFor((f) => f.message?.name === 'ALARM' && f.srcCore === 2, 15_000);
+    await launch(2, 'misbehave', { mode: 'wild' });
+    expect(client.codec.fields(await alarm2).detail).toBe(0x80_4000_0000n);
+    // the machine and the other DIMEs are untouched
+    const pings = await client.request(SERVER, null, 'PING', { nonce: 42n }, { expect: CORES });
+    expect(pings.map((p) => p.fields.nonce)).toEqual(Array(CORES).fill(42n));
+    expect((await client.request1(SERVER, 2, 'DISCOVER')).fields.memUsed).toBe(0);
+  });
+
+  it('rejects forged, replayed and unauthorized commands and raises security alarms', async () => {
+    const before = (await client.request1(SERVER, 1, 'QUERY_SECURITY')).fields;
+    const alarms = client.collect((f) => f.message?.name === 'ALARM' && f.srcCore === 1, 2, 10_000);
+    // forged: signed with the wrong key
+    const evil = new PxCodec({ key: 'not-the-key' });
+    const ping = W.messageByName('PING');
+    client.lan.send(evil.encode({ dstMac: SERVER, srcMac: client.mac, channel: 'signaling', scope: 'dime', code: ping.code, dstCore: 1, seq: client.nextSeq(), reqId: 9001, payload: Buffer.alloc(8) }));
+    // replayed: a genuine frame sent twice
+    const stop = W.messageByName('STOP');
+    const genuine = client.send({ dstMac: SERVER, channel: 'signaling', scope: 'dime', code: stop.code, dstCore: 1, reqId: 9002 });
+    await client.waitFor((f) => f.reqId === 9002);
+    await new Promise((r) => setTimeout(r, 60)); // past the alarm rate limit
+    client.lan.send(genuine);
+    const a = (await alarms).map((f) => client.codec.fields(f));
+    expect(a.map((x) => x.kind)).toEqual([W.ALARM_KIND.SECURITY, W.ALARM_KIND.SECURITY]);
+    expect(a.map((x) => x.code)).toEqual([W.SECURITY_CODE.FORGED, W.SECURITY_CODE.REPLAYED]);
+    // neither got an answer
+    await new Promise((r) => setTimeout(r, 300));
+    expect(client.frames.some((f) => f.reqId === 9001)).toBe(false);
+    expect(client.frames.filter((f) => f.reqId === 9002).length).toBe(1);
+    // unauthorized: a DIME (srcCore != CORE_NONE) may not configure another DIME
+    const u = client.codec.encode({ dstMac: SERVER, srcMac: client.mac, channel: 'signaling', scope: 'dime', code: stop.code, dstCore: 1, srcCore: 0, seq: client.nextSeq(), reqId: 9003 });
+    const uReply = client.waitFor((f) => f.reqId === 9003);
+    client.lan.send(u);
+    expect((await uReply).status).toBe(W.STATUS.UNAUTHORIZED);
+    // unauthorized: a second orchestrator may not touch a DIME the first one owns
+    await client.request1(SERVER, 1, 'LOAD_BUILTIN', { name: 'hello' });
+    const other = new PxCodec({ key: KEY });
+    const o = other.encode({ dstMac: SERVER, srcMac: '02:00:00:00:00:99', channel: 'signaling', scope: 'dime', code: stop.code, dstCore: 1, seq: client.nextSeq(), reqId: 9004 });
+    const oReply = client.waitFor((f) => f.reqId === 9004 && f.dstMac === '02:00:00:00:00:99');
+    client.lan.send(o);
+    expect((await oReply).status).toBe(W.STATUS.UNAUTHORIZED);
+    expect((await client.request1(SERVER, 1, 'STOP')).frame.status).toBe(W.STATUS.OK);
+    const after = (await client.request1(SERVER, 1, 'QUERY_SECURITY')).fields;
+    expect((after.forged as number) - (before.forged as number)).toBe(1);
+    expect((after.replayed as number) - (before.replayed as number)).toBe(1);
+    expect((after.unauthorized as number) - (before.unauthorized as number)).toBe(2);
+  });
+
+  it('sends heartbeats at the configured interval, and they stop when a service mutes them', async () => {
+    expect((await client.request1(SERVER, 3, 'SET_HEARTBEAT', { intervalMs: 200 })).frame.status).toBe(W.STATUS.OK);
+    const start = client.frames.length;
+    const beats = await client.collect((f) => f.message?.name === 'HEARTBEAT' && f.srcCore === 3, 8, 10_000);
+    const times = beats.map((f) => Number(client.codec.fields(f).uptimeNs as bigint) / 1e6);
+    const gaps = times.slice(1).map((t, i) => t - times[i]);
+    const mean = gaps.reduce((a, b) => a + b, 0) / gaps.length;
+    expect(mean).toBeGreaterThan(180);
+    expect(mean).toBeLessThan(230);
+    expect(beats.every((f) => client.codec.fields(f).intervalMs === 200)).toBe(true);
+    expect(client.frames.length).toBeGreaterThan(start);
+    // a service that goes silent: the heartbeats stop although the DIME still answers
+    await launch(3, 'misbehave', { mode: 'silent' });
+    await new Promise((r) => setTimeout(r, 300));
+    const mark = client.frames.length;
+    await new Promise((r) => setTimeout(r, 800));
+    expect(client.events('HEARTBEAT', mark).filter((f) => f.srcCore === 3)).toHaveLength(0);
+    expect(client.events('HEARTBEAT', mark).filter((f) => f.srcCore === 0).length).toBeGreaterThan(0);
+    expect((await client.request1(SERVER, 3, 'DISCOVER')).fields.flags).toBe(1);
+    const ended = exitOf(3);
+    await client.request1(SERVER, 3, 'STOP');
+    await ended;
+    await client.waitFor((f) => f.message?.name === 'HEARTBEAT' && f.srcCore === 3, 2000);
+    await client.request1(SERVER, 3, 'SET_PARAM', { key: 'mode', value: '' });
+    await client.request1(SERVER, 3, 'SET_HEARTBEAT', { intervalMs: HB_MS });
+  });
 });
