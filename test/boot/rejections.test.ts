@@ -82,3 +82,35 @@ describe('loader rejects bad input with one-line BootErrors', () => {
     }
   });
 });
+
+describe('mutated kernels never escape as anything but a BootError', () => {
+  it('500 random corruptions of valid MB1, MB2-ish and ELF64 images', () => {
+    let seed = 12345;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 8) / 2 ** 24;
+    const bases = [
+      mbElf(0x100000, 0x3000),
+      buildElf(64, 0x200000, [{ paddr: 0x200000, data: new Uint8Array(0x40) }, { paddr: 0x300000, data: new Uint8Array(0x40), memSize: 0x5000 }]),
+      concat(mb1Header(0x10000, { header: 0x100000, load: 0x100000, loadEnd: 0, bssEnd: 0, entry: 0x100020 }), new Uint8Array(64)),
+    ];
+    let ok = 0;
+    let rejected = 0;
+    for (let i = 0; i < 500; i++) {
+      const k = bases[i % bases.length].slice();
+      const n = 1 + Math.floor(rnd() * 6);
+      for (let j = 0; j < n; j++) {
+        const at = Math.floor(rnd() * Math.min(k.length, 0x140));
+        k[at] = rnd() < 0.3 ? 0xff : Math.floor(rnd() * 256);
+      }
+      const cut = rnd() < 0.2 ? k.slice(0, Math.floor(rnd() * k.length)) : k;
+      try {
+        loadKernel({ kernel: cut, kernelPath: 'k', ram, layout, ncores: 1 });
+        ok++;
+      } catch (e) {
+        if (!(e instanceof BootError)) throw new Error(`mutation ${i} escaped as ${(e as Error).name}: ${(e as Error).message}`);
+        rejected++;
+      }
+    }
+    expect(ok + rejected).toBe(500);
+    expect(rejected).toBeGreaterThan(0);
+  });
+});
