@@ -16,7 +16,7 @@
 //                                  P_IRR is set.
 //   acknowledge(v)                 the CPU is taking vector v (IRR -> ISR).
 //   getTpr()/setTpr(v)             the 8-bit TPR; readCr8()/writeCr8(v) do CR8 = TPR >> 4.
-//   readApicBase()/writeApicBase(lo, hi)  IA32_APIC_BASE (MSR 0x1B); writeApicBase returns
+//   readApicBase()/readApicBaseHi()/writeApicBase(lo, hi)  IA32_APIC_BASE (MSR 0x1B); writeApicBase returns
 //                                  false when the value must raise #GP (reserved bits, x2APIC).
 //   setTscDeadline(ns)/getTscDeadline()  IA32_TSC_DEADLINE (MSR 0x6E0) in guest TSC ticks,
 //                                  which are clock nanoseconds (TSC_HZ = 1 GHz); a CPU that
@@ -209,9 +209,14 @@ export class Lapic implements Snapshotable {
 
   // ---------------------------------------------------------------- MSRs and CR8
 
-  /** the MSR value as a Number (it has at most 36 significant bits): lo = v >>> 0, hi = v / 2^32 */
+  /** IA32_APIC_BASE bits 31:0 */
   readApicBase(): number {
-    return this.apicBase;
+    return this.apicBase % 2 ** 32;
+  }
+
+  /** IA32_APIC_BASE bits 63:32 (base address bits 35:32; 0 unless the guest moved it) */
+  readApicBaseHi(): number {
+    return Math.floor(this.apicBase / 2 ** 32);
   }
 
   writeApicBase(lo: number, hi: number): boolean {
