@@ -51,6 +51,8 @@ export interface NetBackend {
   /** whether the "cable" is plugged (a stream client without a peer reports false) */
   linkUp(): boolean;
   onLinkChange(cb: LinkListener): void;
+  /** bytes accepted by send() but still waiting in host buffers (0 where unknown) */
+  queuedBytes(): number;
   close(): Promise<void>;
 }
 
@@ -71,6 +73,7 @@ export abstract class BackendBase implements NetBackend {
   onReceive(cb: FrameListener): void { this.rxListener = cb; }
   onLinkChange(cb: LinkListener): void { this.linkListener = cb; }
   linkUp(): boolean { return this.link; }
+  queuedBytes(): number { return 0; }
 
   protected setLink(up: boolean): void {
     if (up === this.link) return;
@@ -119,6 +122,7 @@ export class CapturingBackend implements NetBackend {
   }
   linkUp(): boolean { return this.inner.linkUp(); }
   onLinkChange(cb: LinkListener): void { this.inner.onLinkChange(cb); }
+  queuedBytes(): number { return this.inner.queuedBytes(); }
   async close(): Promise<void> {
     await this.inner.close();
     this.pcap.close();

@@ -75,6 +75,8 @@ export class StreamBackend extends BackendBase {
     });
   }
 
+  override queuedBytes(): number { return this.socket?.writableLength ?? 0; }
+
   send(frame: Uint8Array): void {
     if (!this.acceptOutgoing(frame)) return;
     const s = this.socket;
