@@ -174,6 +174,7 @@ export const GUEST_CASES: GuestCase[] = [
   { kernel: 'exceptions', cores: 1, timeoutMs: 10_000 },
   // QEMU's TCG cannot offer TSC-deadline; parallax-emu is expected to (docs/ARCHITECTURE.md, Time)
   { kernel: 'lapic-timer', cores: 1, emulatorAppend: 'tsc-deadline=required', timeoutMs: 10_000 },
+  { kernel: 'ioapic-hpet', cores: 1, timeoutMs: 10_000 },
   { kernel: 'smp', cores: 1, timeoutMs: 10_000 },
   { kernel: 'smp', cores: 2, timeoutMs: 10_000 },
   { kernel: 'smp', cores: 4, timeoutMs: 10_000 },

@@ -2,6 +2,7 @@
 #include "guest.h"
 
 struct madt_info madt;
+u64 acpi_hpet_base;
 
 struct sdt_header {
   char signature[4];
@@ -95,6 +96,7 @@ void cpu_set_table(const u32 *ids, int n);
 
 int acpi_init(void) {
   memset(&madt, 0, sizeof madt);
+  acpi_hpet_base = 0;
   const struct rsdp *r = find_rsdp();
   if (!r) return -1;
   madt.rsdp_revision = r->revision;
@@ -116,6 +118,9 @@ int acpi_init(void) {
     u64 a = entry_size == 8 ? *(const u64 *)(entries + 8 * i) : *(const u32 *)(entries + 4 * i);
     const struct sdt_header *h = (const struct sdt_header *)a;
     if (memcmp(h->signature, "APIC", 4) == 0 && table_ok(h)) found = h;
+    /* HPET: event timer block ID at 36, then a Generic Address Structure whose address is at 44 */
+    if (memcmp(h->signature, "HPET", 4) == 0 && table_ok(h) && h->length >= 56)
+      acpi_hpet_base = *(const u64 *)((const u8 *)h + 44);
   }
   if (!found) return -3;
   parse_madt(found);

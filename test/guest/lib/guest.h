@@ -127,7 +127,8 @@ struct madt_info {
   int using_xsdt;
 };
 extern struct madt_info madt;
-int acpi_init(void); /* 0 on success; fills madt */
+extern u64 acpi_hpet_base; /* from the ACPI HPET table; 0 when there is none */
+int acpi_init(void); /* 0 on success; fills madt and acpi_hpet_base */
 
 /* ---- lapic.c (xAPIC MMIO) ---- */
 #define LAPIC_ID 0x20
