@@ -6,7 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { SharedMemory } from '../cpu/bus.js';
 import { Cpu, RUN_BUDGET, RUN_DEAD, RUN_HALTED, RUN_STOPPED, RUN_WAIT_SIPI } from '../cpu/cpu.js';
 import { IF } from '../cpu/regs.js';
-import { enterWaitForSipi, setBootState, type BootEntryState } from '../cpu/reset.js';
+import { enterWaitForSipi, setBootState, type BootEntry } from '../cpu/reset.js';
 import { Lapic } from '../devices/lapic.js';
 import { Clock } from './clock.js';
 import {
@@ -21,7 +21,7 @@ export interface CoreWorkerData {
   shared: SharedMemory;
   core: number;
   /** entry state for the bootstrap processor (core 0); APs wait for INIT-SIPI-SIPI */
-  boot: BootEntryState | null;
+  boot: BootEntry | null;
   /** instructions per run() slice (how often the worker looks around) */
   slice?: number;
 }

@@ -6,7 +6,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { createSharedMemory, type SharedMemory } from '../cpu/bus.js';
-import type { BootEntryState } from '../cpu/reset.js';
+import type { BootEntry } from '../cpu/reset.js';
 import {
   C_EXIT_REASON, C_LAST_RIP_HI, C_LAST_RIP_LO, C_MBOX_ADDR_HI, C_MBOX_ADDR_LO, C_MBOX_KIND, C_MBOX_SIZE,
   C_MBOX_STATE, C_MBOX_VAL_LO, C_RUNSTATE, C_STAT_INSNS_HI, C_STAT_INSNS_LO, G_EVENT, G_HOST_CORES, MAX_CORES,
@@ -94,7 +94,7 @@ export class Machine {
   }
 
   /** Start every core: core 0 at `boot`, the others waiting for INIT-SIPI-SIPI. */
-  start(platform: IoPlatform, boot: BootEntryState): void {
+  start(platform: IoPlatform, boot: BootEntry): void {
     this.platform = platform;
     const file = coreWorkerPath();
     for (let i = 0; i < this.cores; i++) {

@@ -1,0 +1,83 @@
+#!/usr/bin/env node
+// `parallax-emu`: boot an emulated multi-core Parallax server (default: the DIME kernel image),
+// or `parallax-emu hub ...`: run a virtual LAN switch.
+// Exit status: the guest's isa-debug-exit status ((v<<1)|1), 0 when the guest stops otherwise,
+// 2 for bad input, 4 triple fault, 6 every core halted with interrupts off, 8 internal error.
+
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BootError } from '../boot/boot-error.js';
+import { MachineError } from '../machine/machine.js';
+import { describeExit, ServerError, startServer } from '../machine/server.js';
+import { NetSpecError } from '../nic/net-spec.js';
+import { hubMain } from '../nic/hub-cli.js';
+import { parseEmuOptions, UsageError } from './options.js';
+
+function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(resolve(dir, 'package.json'))) {
+    const up = dirname(dir);
+    if (up === dir) break;
+    dir = up;
+  }
+  return dir;
+}
+
+function fail(message: string): never {
+  process.stderr.write(`parallax-emu: ${message}\n`);
+  process.exit(2);
+}
+
+async function main(argv: string[]): Promise<void> {
+  if (argv[0] === 'hub') {
+    process.exitCode = await hubMain(argv.slice(1));
+    return;
+  }
+  const defaultKernel = resolve(packageRoot(), 'images/dime.elf');
+  let opts;
+  try {
+    opts = parseEmuOptions(argv, defaultKernel);
+  } catch (e) {
+    fail((e as Error).message);
+  }
+  let server;
+  try {
+    server = await startServer(opts, { out: (b) => process.stdout.write(b) });
+  } catch (e) {
+    if (e instanceof BootError || e instanceof ServerError || e instanceof MachineError || e instanceof UsageError ||
+      e instanceof NetSpecError) fail(e.message);
+    fail(`cannot start: ${(e as Error).message}`);
+  }
+
+  // Console input: raw bytes to COM1; Ctrl-A x quits (as QEMU's -nographic), Ctrl-A Ctrl-A sends Ctrl-A.
+  const stdin = process.stdin;
+  let ctrlA = false;
+  if (stdin.isTTY) stdin.setRawMode(true);
+  stdin.on('data', (chunk: Buffer) => {
+    const out: number[] = [];
+    for (const b of chunk) {
+      if (ctrlA) {
+        ctrlA = false;
+        if (b === 0x78 /* x */) { server.stop(0); return; }
+        out.push(b);
+      } else if (b === 0x01 && stdin.isTTY) ctrlA = true;
+      else out.push(b);
+    }
+    if (out.length) server.input(Uint8Array.from(out));
+  });
+  stdin.on('error', () => {});
+  process.on('SIGINT', () => server.stop(130));
+  process.on('SIGTERM', () => server.stop(143));
+
+  const exit = await server.exited;
+  if (stdin.isTTY) stdin.setRawMode(false);
+  stdin.pause();
+  stdin.destroy();
+  const msg = describeExit(exit);
+  if (msg) process.stderr.write(`${msg}\n`);
+  if (opts.stats) for (const line of server.statsLines()) process.stderr.write(`${line}\n`);
+  process.stdout.write('', () => process.exit(exit.code));
+}
+
+main(process.argv.slice(2)).catch((e) => fail(`internal error: ${(e as Error).stack ?? e}`));
