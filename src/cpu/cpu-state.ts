@@ -88,6 +88,10 @@ export class CpuState {
   interruptShadow = false;
   /** NMI blocked until the next IRET */
   nmiBlocked = false;
+  /** after INIT: the core waits for a startup IPI (src/cpu/reset.ts) */
+  waitingForSipi = false;
+  /** retired-instruction count at which serviceEvents next reads the clock for LAPIC timers */
+  clockCheckAt = 0;
   /** instructions retired (a Number; exact until 2^53) */
   retired = 0;
   /** index of this core (== initial APIC ID) */
