@@ -10,7 +10,7 @@ import { PcapWriter } from './pcap-writer.js';
 export const HUB_USAGE = `usage: parallax-emu hub --listen /path.sock|PORT|HOST:PORT [--listen ...]
           [--aging SECONDS] [--pcap FILE] [--stats SECONDS] [--quiet]
   A learning Ethernet switch. Clients speak QEMU's stream framing:
-    parallax-emu ... -net hub,path=/path.sock
+    parallax-emu --net hub,path=/path.sock ...
     qemu-system-x86_64 ... -netdev stream,id=n0,server=off,addr.type=unix,addr.path=/path.sock`;
 
 export interface HubCliOptions {

@@ -1,6 +1,6 @@
 // A learning Ethernet switch for stream clients. Each client connection is a port speaking
 // QEMU's stream framing (4-byte big-endian length + frame), so parallax-emu machines
-// (`-net hub,path=...`) and real QEMU VMs (`-netdev stream,addr.type=unix,addr.path=...`)
+// (`--net hub,path=...`) and real QEMU VMs (`-netdev stream,addr.type=unix,addr.path=...`)
 // can share one LAN. The switch learns source MACs per port, forwards known unicast to one
 // port, floods broadcast/multicast/unknown unicast, ages entries out, and counts per port.
 // A slow port never stalls the others: past a queue limit its frames are dropped and counted.
