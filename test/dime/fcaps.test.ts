@@ -216,4 +216,121 @@ describe.skipIf(cases.length === 0 || !existsSync(IMAGE)).each(cases)('DIME kern
     await client.request1(SERVER, 3, 'SET_PARAM', { key: 'mode', value: '' });
     await client.request1(SERVER, 3, 'SET_HEARTBEAT', { intervalMs: HB_MS });
   });
+
+  it('loads a service over the data channel, verifies its checksum, runs it', async () => {
+    const img = readFileSync('images/services/hello.bin');
+    // a corrupted transfer is refused and its memory returned
+    expect(await client.loadImage(SERVER, 2, 'hello-net', img, 700, crc32(img) ^ 1)).toBe(W.STATUS.BAD_CHECKSUM);
+    const d = await client.request1(SERVER, 2, 'DISCOVER');
+    expect([d.fields.state, d.fields.memUsed]).toEqual([W.STATE.IDLE, 0]);
+    // chunks must arrive in order: a gap is refused
+    await client.request1(SERVER, 2, 'LOAD_BEGIN', { size: img.length, crc32: crc32(img), name: 'hello-net' });
+    expect((await client.request1(SERVER, 2, 'LOAD_CHUNK', { offset: 700, data: img.subarray(700, 800) })).frame.status).toBe(W.STATUS.OUT_OF_RANGE);
+    // the real thing
+    expect(await client.loadImage(SERVER, 2, 'hello-net', img, 700)).toBe(W.STATUS.OK);
+    expect((await client.request1(SERVER, 2, 'DISCOVER')).fields).toMatchObject({ state: W.STATE.LOADED, service: 'hello-net' });
+    await route(2, W.ROUTE_DIR.OUTPUT, W.ROUTE.ORCHESTRATOR);
+    const out = client.waitFor((f) => f.message?.name === 'STREAM' && f.srcCore === 2);
+    const ended = exitOf(2);
+    expect((await client.request1(SERVER, 2, 'EXECUTE')).frame.status).toBe(W.STATUS.OK);
+    expect((await out).payload.toString()).toBe('hello from DIME 2\n');
+    expect(client.codec.fields(await ended)).toMatchObject({ reason: W.EXIT_REASON.EXITED, service: 'hello-net' });
+  });
+
+  it('keeps call records: who asked for what, when, CPU time and bytes', async () => {
+    await client.request1(SERVER, 1, 'SET_PARAM', { key: 'ms', value: '150' });
+    await route(1, W.ROUTE_DIR.OUTPUT, W.ROUTE.ORCHESTRATOR);
+    const ended = exitOf(1);
+    const total0 = (await client.request1(SERVER, 1, 'QUERY_ACCOUNTING', { from: 0xffffffff })).fields.total as number;
+    await launch(1, 'cpuburn');
+    const e = client.codec.fields(await ended);
+    expect(e.reason).toBe(W.EXIT_REASON.EXITED);
+    expect(Number(e.cpuNs as bigint)).toBeGreaterThan(100e6);
+    const acct = await client.request1(SERVER, 1, 'QUERY_ACCOUNTING', { from: total0 });
+    const recs = acct.fields.records as Array<Record<string, unknown>>;
+    const exec = recs.find((r) => r.what === W.messageByName('EXECUTE').code)!;
+    expect(exec).toBeDefined();
+    expect(exec.whoMac).toBe(client.mac);
+    expect(exec.whoCore).toBe(W.CORE_NONE);
+    expect(exec.service).toBe('cpuburn');
+    expect(exec.status).toBe(0x100 | W.EXIT_REASON.EXITED);
+    expect(Number(exec.cpuNs as bigint)).toBeGreaterThan(100e6);
+    expect((exec.endNs as bigint) > (exec.startNs as bigint)).toBe(true);
+    expect(exec.bytesOut as number).toBeGreaterThan(10); // the report it wrote
+    const load = recs.find((r) => r.what === W.messageByName('LOAD_BUILTIN').code)!;
+    expect(load.status).toBe(W.STATUS.OK);
+    expect(load.bytesIn as number).toBeGreaterThan(0);
+    await client.request1(SERVER, 1, 'SET_PARAM', { key: 'ms', value: '' });
+  });
+
+  it('suspends and resumes a service; CPU use follows', async () => {
+    await launch(3, 'cpuburn');
+    await client.request1(SERVER, 3, 'QUERY_PERF');
+    await new Promise((r) => setTimeout(r, 250));
+    expect((await client.request1(SERVER, 3, 'QUERY_PERF')).fields.cpuPermille as number).toBeGreaterThan(800);
+    expect((await client.request1(SERVER, 3, 'SUSPEND')).frame.status).toBe(W.STATUS.OK);
+    await client.request1(SERVER, 3, 'QUERY_PERF');
+    await new Promise((r) => setTimeout(r, 250));
+    const idle = (await client.request1(SERVER, 3, 'QUERY_PERF')).fields;
+    expect(idle.state).toBe(W.STATE.SUSPENDED);
+    expect(idle.cpuPermille as number).toBeLessThan(200);
+    expect((await client.request1(SERVER, 3, 'SUSPEND')).frame.status).toBe(W.STATUS.BAD_STATE);
+    expect((await client.request1(SERVER, 3, 'RESUME')).frame.status).toBe(W.STATUS.OK);
+    await client.request1(SERVER, 3, 'QUERY_PERF');
+    await new Promise((r) => setTimeout(r, 250));
+    expect((await client.request1(SERVER, 3, 'QUERY_PERF')).fields.cpuPermille as number).toBeGreaterThan(800);
+    const ended = exitOf(3);
+    await client.request1(SERVER, 3, 'STOP');
+    await ended;
+  });
+
+  it('enforces the memory limit in 2 MiB chunks', async () => {
+    await route(2, W.ROUTE_DIR.OUTPUT, W.ROUTE.ORCHESTRATOR);
+    expect((await client.request1(SERVER, 2, 'SET_MEMLIMIT', { chunks: 0 })).frame.status).toBe(W.STATUS.OUT_OF_RANGE);
+    expect((await client.request1(SERVER, 2, 'SET_MEMLIMIT', { chunks: 3 })).frame.status).toBe(W.STATUS.OK);
+    const report = client.waitFor((f) => f.message?.name === 'STREAM' && f.srcCore === 2);
+    const ended = exitOf(2);
+    await launch(2, 'misbehave', { mode: 'hog' });
+    expect((await report).payload.toString()).toBe('hog: got 2 more chunks before the limit\n');
+    expect(client.codec.fields(await ended).exitCode).toBe(2);
+    const after = (await client.request1(SERVER, 2, 'DISCOVER')).fields;
+    expect([after.memUsed, after.memLimit]).toEqual([0, 3]);
+    expect(after.poolFree).toBe(after.poolTotal);
+    await client.request1(SERVER, 2, 'RESET');
+    expect((await client.request1(SERVER, 2, 'DISCOVER')).fields.memLimit).toBe(8);
+  });
+
+  it('routes console input to a console-reader service', async () => {
+    await route(1, W.ROUTE_DIR.INPUT, W.ROUTE.CONSOLE);
+    await route(1, W.ROUTE_DIR.OUTPUT, W.ROUTE.ORCHESTRATOR);
+    await launch(1, 'conreader');
+    const line = client.waitFor((f) => f.message?.name === 'STREAM' && f.srcCore === 1);
+    runner.typeOnConsole('typed on the console\r');
+    expect((await line).payload.toString()).toBe('typed on the console\n');
+    // data from the network is refused while the input is the console
+    const alarm = client.waitFor((f) => f.message?.name === 'ALARM' && f.srcCore === 1);
+    client.stream(SERVER, 1, 'not allowed');
+    expect(client.codec.fields(await alarm).code).toBe(W.SECURITY_CODE.UNAUTHORIZED);
+    await client.request1(SERVER, 1, 'RESET');
+  });
+
+  it('broadcasts performance reports at the set interval', async () => {
+    expect((await client.request1(SERVER, 0, 'SET_PERF_INTERVAL', { intervalMs: 5 })).frame.status).toBe(W.STATUS.OUT_OF_RANGE);
+    await client.request1(SERVER, 0, 'SET_PERF_INTERVAL', { intervalMs: 150 });
+    const reports = await client.collect((f) => f.message?.name === 'PERF' && f.srcCore === 0, 3, 5000);
+    for (const r of reports) {
+      const p = client.codec.fields(r);
+      expect(p.dime).toBe(0);
+      expect(Number(p.windowNs as bigint)).toBeGreaterThan(100e6);
+      expect(p.poolTotal as number).toBeGreaterThan(0);
+      expect(p.framesIn as number).toBeGreaterThan(0);
+    }
+    await client.request1(SERVER, 0, 'SET_PERF_INTERVAL', { intervalMs: 0 });
+  });
+
+  it('shuts the machine down on a system-scope SHUTDOWN', async () => {
+    const ack = await client.request(SERVER, null, 'SHUTDOWN', { code: 3 });
+    expect(ack[0].frame.status).toBe(W.STATUS.OK);
+    expect(await runner.exited).toBe((3 << 1) | 1);
+  });
 });

@@ -134,6 +134,12 @@ uint16_t svc_execute(struct dime *d) {
     memset((uint8_t *)d->chunk[ci] + co, 0, take);
     off += take;
   }
+  /* fresh input queue now, not when the core gets there: input sent right after the
+   * EXECUTE answer must reach the service */
+  uint64_t f = spin_lock_irqsave(&d->inq_lock);
+  d->inq_head = d->inq_tail = 0;
+  spin_unlock_irqrestore(&d->inq_lock, f);
+  d->svc_in = d->svc_out = 0;
   d->exec_pending = true;
   return PX_STATUS_OK;
 }
@@ -145,10 +151,6 @@ void svc_enter(struct dime *d) {
   d->kill_pending = false;
   for (uint32_t i = 0; i < d->nchunks; i++) user_map_chunk(c, i, d->chunk[i]);
   uint64_t entry = *(const uint64_t *)((const uint8_t *)d->chunk[0] + PX_IMAGE_ENTRY_OFF);
-  uint64_t f = spin_lock_irqsave(&d->inq_lock);
-  d->inq_head = d->inq_tail = 0;
-  spin_unlock_irqrestore(&d->inq_lock, f);
-  d->svc_in = d->svc_out = 0;
   uint64_t now;
   cpu_busy_since(c, 0, 0, &now, &d->svc_start_halted);
   d->svc_start_ns = now;
