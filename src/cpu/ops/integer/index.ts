@@ -1,2 +1,11 @@
 // Instruction forms of this family register themselves in the table (see ../../optable.ts).
-export {};
+import './alu.js';
+import './atomic.js';
+import './bitops.js';
+import './branch.js';
+import './flag-ops.js';
+import './mov.js';
+import './muldiv.js';
+import './shift.js';
+import './stack.js';
+import './string.js';

@@ -1,0 +1,133 @@
+// Near control transfers: JMP (rel8, rel16/32, r/m), Jcc (rel8, 0F 8x rel16/32), CALL (rel,
+// r/m), RET (with and without imm16), LOOP/LOOPE/LOOPNE and JCXZ/JECXZ/JRCXZ. Relative
+// targets were computed at decode time (ins.target); every form ends its block.
+
+import type { Cpu } from '../../cpu.js';
+import { getCF, getZF, testCC } from '../../flags.js';
+import type { Exec, Insn } from '../../insn.js';
+import { MAP_0F, MAP_1B } from '../../insn.js';
+import { defineOp, defineRange } from '../../optable.js';
+import { GP, TWO32 } from '../../regs.js';
+import { binder } from './operands.js';
+
+/** Jump to `t`: #GP(0) for a non-canonical target (only possible in 64-bit mode). */
+function jumpTo(cpu: Cpu, t: number): void {
+  if (t >= 0x800000000000 || t < -0x800000000000) cpu.fault(GP, 0);
+  cpu.rip = t;
+}
+
+/** A target read from a register or memory at the operand size, as a linear RIP. */
+function targetOf(lo: number, hi: number, size: number): number {
+  if (size === 8) return hi * TWO32 + (lo >>> 0);
+  return size === 4 ? lo >>> 0 : lo & 0xffff;
+}
+
+function readTarget(cpu: Cpu, ins: Insn): number {
+  const size = ins.osize;
+  if (ins.hasMem) {
+    const lo = cpu.readMem(size, ins.ea(cpu, ins));
+    return targetOf(lo, cpu.vhi, size);
+  }
+  return targetOf(cpu.lo[ins.rm], cpu.hi[ins.rm], size);
+}
+
+// ------------------------------------------------------------------ JMP / Jcc
+
+function jmpRel(cpu: Cpu, ins: Insn): void { jumpTo(cpu, ins.target); }
+function jmpRm(cpu: Cpu, ins: Insn): void { jumpTo(cpu, readTarget(cpu, ins)); }
+
+// specialised conditions for the commonest tests after CMP/SUB/TEST/DEC
+const jz: Exec = (cpu, ins) => { if (getZF(cpu)) jumpTo(cpu, ins.target); };
+const jnz: Exec = (cpu, ins) => { if (!getZF(cpu)) jumpTo(cpu, ins.target); };
+const jb: Exec = (cpu, ins) => { if (getCF(cpu)) jumpTo(cpu, ins.target); };
+const jnb: Exec = (cpu, ins) => { if (!getCF(cpu)) jumpTo(cpu, ins.target); };
+const jcc: Exec = (cpu, ins) => { if (testCC(cpu, ins.opcode & 15)) jumpTo(cpu, ins.target); };
+
+const jccBind = binder((ins) => {
+  switch (ins.opcode & 15) {
+    case 2: return jb;
+    case 3: return jnb;
+    case 4: return jz;
+    case 5: return jnz;
+    default: return jcc;
+  }
+});
+
+// ------------------------------------------------------------------ CALL / RET
+
+function pushReturn(cpu: Cpu, ins: Insn): void {
+  const r = ins.nextRip;
+  cpu.push(ins.osize, r | 0, Math.floor(r / TWO32) | 0);
+}
+
+function callRel(cpu: Cpu, ins: Insn): void {
+  const t = ins.target;
+  if (t >= 0x800000000000 || t < -0x800000000000) cpu.fault(GP, 0);
+  pushReturn(cpu, ins);
+  cpu.rip = t;
+}
+
+function callRm(cpu: Cpu, ins: Insn): void {
+  const t = readTarget(cpu, ins);
+  if (t >= 0x800000000000 || t < -0x800000000000) cpu.fault(GP, 0);
+  pushReturn(cpu, ins);
+  cpu.rip = t;
+}
+
+function retNear(cpu: Cpu, ins: Insn): void {
+  const size = ins.osize;
+  const lo = cpu.readMem(size, cpu.stackAddr(0));
+  const t = targetOf(lo, cpu.vhi, size);
+  if (t >= 0x800000000000 || t < -0x800000000000) cpu.fault(GP, 0);
+  cpu.addSp(size + ins.imm); // imm is 0 for C3
+  cpu.rip = t;
+}
+
+// ------------------------------------------------------------------ LOOP family / JrCXZ
+
+/** decrement rCX at the address size; returns whether it is now non-zero */
+function decCount(cpu: Cpu, asize: number): boolean {
+  if (asize === 8) {
+    const l = cpu.lo[1];
+    const nl = (l - 1) | 0;
+    cpu.lo[1] = nl;
+    if (l === 0) cpu.hi[1] = (cpu.hi[1] - 1) | 0;
+    return nl !== 0 || cpu.hi[1] !== 0;
+  }
+  if (asize === 4) {
+    const n = (cpu.lo[1] - 1) | 0;
+    cpu.lo[1] = n; cpu.hi[1] = 0;
+    return n !== 0;
+  }
+  const n = (cpu.lo[1] - 1) & 0xffff;
+  cpu.lo[1] = (cpu.lo[1] & ~0xffff) | n;
+  return n !== 0;
+}
+
+function countIsZero(cpu: Cpu, asize: number): boolean {
+  if (asize === 8) return cpu.lo[1] === 0 && cpu.hi[1] === 0;
+  if (asize === 4) return cpu.lo[1] === 0;
+  return (cpu.lo[1] & 0xffff) === 0;
+}
+
+function loop(cpu: Cpu, ins: Insn): void { if (decCount(cpu, ins.asize)) jumpTo(cpu, ins.target); }
+function loope(cpu: Cpu, ins: Insn): void { if (decCount(cpu, ins.asize) && getZF(cpu)) jumpTo(cpu, ins.target); }
+function loopne(cpu: Cpu, ins: Insn): void { if (decCount(cpu, ins.asize) && !getZF(cpu)) jumpTo(cpu, ins.target); }
+function jcxz(cpu: Cpu, ins: Insn): void { if (countIsZero(cpu, ins.asize)) jumpTo(cpu, ins.target); }
+
+// ------------------------------------------------------------------ registration
+
+const br = { ends: true, size: 'f64' as const };
+defineOp(MAP_1B, 0xeb, { name: 'jmp', exec: jmpRel, imm: 'Jb', ...br });
+defineOp(MAP_1B, 0xe9, { name: 'jmp', exec: jmpRel, imm: 'Jz', ...br });
+defineOp(MAP_1B, 0xff, { name: 'jmp', exec: jmpRm, modrm: true, ...br }, { reg: 4 });
+defineRange(MAP_1B, 0x70, 16, { name: 'jcc', exec: jccBind, imm: 'Jb', ...br });
+defineRange(MAP_0F, 0x80, 16, { name: 'jcc', exec: jccBind, imm: 'Jz', ...br });
+defineOp(MAP_1B, 0xe8, { name: 'call', exec: callRel, imm: 'Jz', ...br });
+defineOp(MAP_1B, 0xff, { name: 'call', exec: callRm, modrm: true, ...br }, { reg: 2 });
+defineOp(MAP_1B, 0xc3, { name: 'ret', exec: retNear, ...br });
+defineOp(MAP_1B, 0xc2, { name: 'ret', exec: retNear, imm: 'Iw', ...br });
+defineOp(MAP_1B, 0xe2, { name: 'loop', exec: loop, imm: 'Jb', ...br });
+defineOp(MAP_1B, 0xe1, { name: 'loope', exec: loope, imm: 'Jb', ...br });
+defineOp(MAP_1B, 0xe0, { name: 'loopne', exec: loopne, imm: 'Jb', ...br });
+defineOp(MAP_1B, 0xe3, { name: 'jcxz', exec: jcxz, imm: 'Jb', ...br });
