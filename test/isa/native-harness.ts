@@ -2,7 +2,7 @@
 // batch of cases on the host CPU; the wire format is described at the top of harness.c.
 
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SNIPPET_DATA_SIZE, type SnippetFault, type SnippetState } from './snippet-api.js';
@@ -32,6 +32,8 @@ export interface NativeResult {
   trapno: number;
   errorCode: number;
   faultAddress: bigint;
+  /** RIP at the fault, or just past the final int3 */
+  rip: bigint;
 }
 
 /** Repository root: the nearest folder above this file holding package.json (works from dist/ too). */
@@ -68,7 +70,7 @@ export function buildHarness(): string {
   return exe;
 }
 
-const SIGILL = 4, SIGTRAP = 5, SIGBUS = 7, SIGFPE = 8, SIGSEGV = 11, SIG_TIMEOUT = 0xff;
+const SIGILL = 4, SIGTRAP = 5, SIG_TIMEOUT = 0xff;
 
 /** Maps the host's signal + trap number to the architectural fault the CPU raised. */
 export function faultFromSignal(signal: number, trapno: number): SnippetFault | string | undefined {
@@ -88,7 +90,6 @@ export function faultFromSignal(signal: number, trapno: number): SnippetFault | 
   if (signal === SIGILL) return 'UD';
   return `unexpected host signal ${signal} (trap ${trapno})${signal === SIGTRAP ? ': a stray breakpoint or single-step' : ''}`;
 }
-void SIGBUS; void SIGFPE; void SIGSEGV;
 
 const CASE_FAULTS = new Set(['DE', 'UD', 'GP', 'PF', 'SS', 'BR', 'AC', 'XM', 'MF']);
 
@@ -138,11 +139,12 @@ function decode(out: Buffer, count: number): NativeResult[] {
   const results: NativeResult[] = [];
   let p = 4;
   for (let i = 0; i < count; i++) {
-    if (p + 412 > out.length) throw new Error(`isa: native harness output ends early (case ${i} of ${count})`);
+    if (p + 420 > out.length) throw new Error(`isa: native harness output ends early (case ${i} of ${count})`);
     const signal = out[p], trapno = out[p + 1], ndiff = out.readUInt16LE(p + 2);
     const errorCode = out.readUInt32LE(p + 4);
     const faultAddress = out.readBigUInt64LE(p + 8);
-    p += 16;
+    const rip = out.readBigUInt64LE(p + 16);
+    p += 24;
     const gpr: bigint[] = [];
     for (let r = 0; r < 16; r++) { gpr.push(out.readBigUInt64LE(p)); p += 8; }
     const rflags = Number(out.readBigUInt64LE(p) & 0xffff_ffffn); p += 8;
@@ -156,7 +158,7 @@ function decode(out: Buffer, count: number): NativeResult[] {
       p += 8 + len;
     }
     const mapped = faultFromSignal(signal, trapno);
-    const r: NativeResult = { final: { gpr, rflags, xmm }, mxcsr, diffs, signal, trapno, errorCode, faultAddress };
+    const r: NativeResult = { final: { gpr, rflags, xmm }, mxcsr, diffs, signal, trapno, errorCode, faultAddress, rip };
     if (mapped !== undefined) {
       if (CASE_FAULTS.has(mapped)) r.fault = mapped as SnippetFault;
       else r.harnessError = mapped;
@@ -192,7 +194,18 @@ export function expandSegments(segments: DataSegment[]): Uint8Array {
   return data;
 }
 
-/** Test helper: the harness source, for tests that want to report its path. */
-export function harnessSource(): string {
-  return readFileSync(join(repoRoot(), 'test', 'isa', 'native', 'harness.c'), 'utf8');
+/** Data segments covering the non-zero parts of a full data window (for cases given as SnippetCase). */
+export function segmentsOf(data: Uint8Array): DataSegment[] {
+  const segs: DataSegment[] = [];
+  if (data.byteOffset & 3) data = data.slice();
+  const words = new Uint32Array(data.buffer, data.byteOffset, data.byteLength >>> 2);
+  let i = 0;
+  while (i < words.length) {
+    if (words[i] === 0) { i++; continue; }
+    let j = i + 1;
+    while (j < words.length && (words[j] !== 0 || (j + 1 < words.length && words[j + 1] !== 0))) j++;
+    segs.push({ offset: i * 4, bytes: data.slice(i * 4, j * 4) });
+    i = j;
+  }
+  return segs;
 }

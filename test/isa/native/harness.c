@@ -21,7 +21,7 @@
  * Output: "ISR1" then per case:
  *     u8 signal (0 = ran to the final int3; else the signal number; 0xFF = timeout)
  *     u8 trapno, u16 diff count, u32 error code
- *     u64 fault address (si_addr), u64 gpr[16], u64 rflags, 16 x 16 bytes xmm, u32 mxcsr
+ *     u64 fault address (si_addr), u64 rip, u64 gpr[16], u64 rflags, 16 x 16 bytes xmm, u32 mxcsr
  *     diffs: u32 offset, u32 length, bytes (ranges of the data window that changed)
  */
 #define _GNU_SOURCE
@@ -56,6 +56,7 @@ struct case_result {
     uint8_t trapno;
     uint32_t err;
     uint64_t addr;
+    uint64_t rip;
     uint64_t gpr[16];
     uint64_t rflags;
     uint8_t xmm[16][16];
@@ -109,6 +110,7 @@ static void capture(int sig, siginfo_t *info, ucontext_t *uc) {
     g_result.trapno = (uint8_t)g[REG_TRAPNO];
     g_result.err = (uint32_t)g[REG_ERR];
     g_result.addr = (uint64_t)(uintptr_t)info->si_addr;
+    g_result.rip = (uint64_t)g[REG_RIP];
     for (int i = 0; i < 16; i++) g_result.gpr[i] = (uint64_t)g[k_greg_index[i]];
     g_result.rflags = (uint64_t)g[REG_EFL];
     if (uc->uc_mcontext.fpregs) {
@@ -299,6 +301,7 @@ int main(void) {
         put(rh, 4);
         put(&g_result.err, 4);
         put(&g_result.addr, 8);
+        put(&g_result.rip, 8);
         put(g_result.gpr, 128);
         put(&g_result.rflags, 8);
         put(g_result.xmm, 256);

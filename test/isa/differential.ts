@@ -1,0 +1,150 @@
+// The differential run: generate cases, run them natively and through a RunSnippets
+// implementation (the emulator, or the native harness itself for the determinism check),
+// compare, and tally mismatches per opcode group.
+
+import { compareCase, formatMismatch } from './compare.js';
+import { cpuidCases, featuresFromCpuid } from './features.js';
+import type { Feature, Form } from './form.js';
+import { generateCases, toSnippetCase, type IsaCase } from './generate.js';
+import { runNative, segmentsOf, type NativeCase } from './native-harness.js';
+import type { RunSnippets, SnippetResult } from './snippet-api.js';
+import { TABLE } from './table.js';
+
+export interface DifferentialOptions {
+  seed: number | string;
+  cases: number;
+  /** keep forms whose group or name starts with one of these */
+  groups?: string[];
+  runner: RunSnippets;
+  /** cases per batch handed to the native harness and the runner */
+  batch?: number;
+  /** full mismatch reports kept per group */
+  examplesPerGroup?: number;
+  singleRatio?: number;
+  disassemble?: boolean;
+}
+
+export interface GroupTally {
+  cases: number;
+  mismatches: number;
+  examples: string[];
+}
+
+export interface DifferentialReport {
+  features: { native: Feature[]; runner: Feature[]; compared: Feature[] };
+  skippedForms: string[];
+  /** single-instruction cases by group, sequences under "sequence" */
+  groups: Map<string, GroupTally>;
+  totalCases: number;
+  totalMismatches: number;
+  oracleErrors: number;
+  /** wall-clock milliseconds spent in each phase */
+  timing: { generate: number; native: number; runner: number; compare: number };
+}
+
+/**
+ * The native harness wearing the emulator's interface (for self-checks). Like a real runner it
+ * leaves the cases alone; the result windows are copies.
+ */
+export const nativeRunner: RunSnippets = (cases) => {
+  const nc: NativeCase[] = cases.map((c) => ({ code: c.code, init: c.init, segments: segmentsOf(c.data), mxcsr: c.mxcsr }));
+  return runNative(nc).map((r, i) => {
+    const data = cases[i].data.slice();
+    for (const d of r.diffs) data.set(d.bytes, d.offset);
+    const out: SnippetResult = { final: r.final, data };
+    if (r.fault) out.fault = r.fault;
+    return out;
+  });
+};
+
+export function probeFeatures(runner: RunSnippets): Set<Feature> {
+  return featuresFromCpuid(runner(cpuidCases()).map((r) => (r.fault ? undefined : r.final)));
+}
+
+export function selectForms(compared: Set<Feature>, groups?: string[]): { forms: Form[]; skipped: string[] } {
+  const forms: Form[] = [], skipped: string[] = [];
+  for (const f of TABLE) {
+    if (groups && groups.length && !groups.some((g) => f.group === g || f.name.startsWith(g))) continue;
+    if (f.feature && !compared.has(f.feature)) skipped.push(`${f.name} (${f.feature})`);
+    else forms.push(f);
+  }
+  return { forms, skipped };
+}
+
+export function tallyKey(c: IsaCase): string {
+  return c.groups.length === 1 ? c.groups[0] : 'sequence';
+}
+
+export function runDifferential(opts: DifferentialOptions): DifferentialReport {
+  const nativeFeatures = probeFeatures(nativeRunner);
+  const runnerFeatures = opts.runner === nativeRunner ? nativeFeatures : probeFeatures(opts.runner);
+  const compared = new Set([...nativeFeatures].filter((f) => runnerFeatures.has(f)));
+  const { forms, skipped } = selectForms(compared, opts.groups);
+  if (forms.length === 0) throw new Error(`isa: no forms selected (groups: ${opts.groups?.join(',') ?? 'all'})`);
+
+  const report: DifferentialReport = {
+    features: { native: [...nativeFeatures].sort(), runner: [...runnerFeatures].sort(), compared: [...compared].sort() },
+    skippedForms: skipped, groups: new Map(), totalCases: 0, totalMismatches: 0, oracleErrors: 0,
+    timing: { generate: 0, native: 0, runner: 0, compare: 0 },
+  };
+  const tm = report.timing;
+  let t = performance.now();
+  const lap = (k: keyof typeof tm) => { const now = performance.now(); tm[k] += now - t; t = now; };
+  const batch = opts.batch ?? 1000;
+  const examples = opts.examplesPerGroup ?? 3;
+  const genOpts = { seed: opts.seed, forms, singleRatio: opts.singleRatio };
+  for (let first = 0; first < opts.cases; first += batch) {
+    t = performance.now();
+    const cases = generateCases(genOpts, first, Math.min(batch, opts.cases - first));
+    const snippets = cases.map(toSnippetCase);
+    lap('generate');
+    const native = runNative(cases);
+    lap('native');
+    let emu: SnippetResult[];
+    try {
+      emu = opts.runner(snippets);
+    } catch (e) {
+      throw new Error(`isa: the runner threw on the batch of cases ${cases[0].id}..${cases[cases.length - 1].id}: ${(e as Error).stack ?? e}`);
+    }
+    lap('runner');
+    if (emu.length !== cases.length) throw new Error(`isa: runner returned ${emu.length} results for ${cases.length} cases`);
+    for (let i = 0; i < cases.length; i++) {
+      const c = cases[i];
+      const key = tallyKey(c);
+      const g = report.groups.get(key) ?? { cases: 0, mismatches: 0, examples: [] };
+      report.groups.set(key, g);
+      g.cases++;
+      report.totalCases++;
+      const diffs = compareCase(c, native[i], emu[i]);
+      if (diffs.length === 0) continue;
+      if (native[i].harnessError) report.oracleErrors++;
+      g.mismatches++;
+      report.totalMismatches++;
+      if (g.examples.length < examples) g.examples.push(formatMismatch(c, diffs, opts.disassemble ?? true));
+    }
+    lap('compare');
+  }
+  return report;
+}
+
+export function formatReport(r: DifferentialReport): string {
+  const lines: string[] = [];
+  lines.push(`features compared: ${r.features.compared.join(' ') || '-'}`);
+  const onlyNative = r.features.native.filter((f) => !r.features.runner.includes(f));
+  if (onlyNative.length) lines.push(`host-only features (their forms skipped): ${onlyNative.join(' ')}`);
+  lines.push(`cases: ${r.totalCases}, mismatches: ${r.totalMismatches}${r.oracleErrors ? `, oracle errors: ${r.oracleErrors}` : ''}`);
+  const tm = r.timing;
+  lines.push(`time (ms): generate ${tm.generate.toFixed(0)}, native ${tm.native.toFixed(0)}, runner ${tm.runner.toFixed(0)}, compare ${tm.compare.toFixed(0)}`);
+  const keys = [...r.groups.keys()].sort();
+  const bad = keys.filter((k) => r.groups.get(k)!.mismatches > 0);
+  lines.push('group'.padEnd(16) + 'cases'.padStart(8) + 'mismatches'.padStart(12));
+  for (const k of keys) {
+    const t = r.groups.get(k)!;
+    lines.push(k.padEnd(16) + String(t.cases).padStart(8) + String(t.mismatches).padStart(12) + (t.mismatches ? '  <--' : ''));
+  }
+  for (const k of bad) {
+    lines.push('', `==== ${k}: ${r.groups.get(k)!.mismatches} mismatches; first ones:`);
+    lines.push(...r.groups.get(k)!.examples);
+  }
+  return lines.join('\n');
+}
