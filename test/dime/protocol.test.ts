@@ -84,4 +84,12 @@ describe('Parallax wire format', () => {
     expect(h.imageLen).toBe(img.length);
     expect(h.entry >= BigInt(W.SERVICE_IMAGE.userBase)).toBe(true);
   });
+
+  it('docs/PROTOCOL.md lists every instruction with its type number', () => {
+    const doc = readFileSync('docs/PROTOCOL.md', 'utf8');
+    for (const m of W.MESSAGES) {
+      const code = '0x' + m.code.toString(16).toUpperCase().padStart(2, '0');
+      expect(doc, m.name).toMatch(new RegExp(`\\| ${code} \\| ${m.name} \\|`));
+    }
+  });
 });
