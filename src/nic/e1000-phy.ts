@@ -25,6 +25,7 @@ export const M88E1011_ID1 = 0x0141;
 export const M88E1011_ID2 = 0x0c20;
 
 const BMCR_RESET = 1 << 15;
+const BMCR_LOOPBACK = 1 << 14;
 const BMCR_ANRESTART = 1 << 9;
 const BMCR_DEFAULT = 0x1140; // autoneg enabled, full duplex, 1000 Mb/s
 const BMSR_LINK = 1 << 2;
@@ -56,6 +57,11 @@ export class E1000Phy {
     this.regs[M88_SPEC_CTRL] = 0x0068;
     this.regs[M88_EXT_SPEC_CTRL] = 0x0d60;
     this.updateLinkBits();
+  }
+
+  /** BMCR loopback: the MAC's transmissions come straight back (used by driver self-tests). */
+  loopback(): boolean {
+    return (this.regs[PHY_BMCR] & BMCR_LOOPBACK) !== 0;
   }
 
   setLink(up: boolean): void {

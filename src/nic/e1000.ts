@@ -62,6 +62,7 @@ export interface E1000Counters {
   txRunts: number;
   txOversize: number;
   txBadDescriptors: number;
+  txLoopback: number;
   rxFrames: number;
   rxBytes: number;
   rxFiltered: number;
@@ -126,7 +127,7 @@ export class E1000 implements PciFunction, MmioDevice, PortDevice, Snapshotable 
   readonly eeprom: E1000Eeprom;
   readonly phy = new E1000Phy(false);
   readonly counters: E1000Counters = {
-    txFrames: 0, txBytes: 0, txTsoPackets: 0, txTsoSegments: 0, txTsoBad: 0, txRunts: 0, txOversize: 0, txBadDescriptors: 0,
+    txFrames: 0, txBytes: 0, txTsoPackets: 0, txTsoSegments: 0, txTsoBad: 0, txRunts: 0, txOversize: 0, txBadDescriptors: 0, txLoopback: 0,
     rxFrames: 0, rxBytes: 0, rxFiltered: 0, rxDisabled: 0, rxRunts: 0, rxOversize: 0, rxQueued: 0, rxMissed: 0,
     dmaBlocked: 0, badRing: 0, unknownAccesses: 0, interrupts: 0,
   };
@@ -644,15 +645,30 @@ export class E1000 implements PciFunction, MmioDevice, PortDevice, Snapshotable 
     if (frame[0] & 1) this.stat(isBroadcast(frame) ? R.BPTC : R.MPTC);
     this.counters.txFrames++;
     this.counters.txBytes += frame.length;
+    if (this.loopback()) {
+      this.counters.txLoopback++;
+      this.rxFrame(frame, true);
+      return;
+    }
     this.backend?.send(frame);
+  }
+
+  /** MAC loopback (RCTL.LBM) or PHY loopback (BMCR bit 14): transmitted frames are received. */
+  private loopback(): boolean {
+    return (this.regs[I(R.RCTL)] & R.RCTL_LBM_MASK) !== 0 || this.phy.loopback();
   }
 
   // ---------------------------------------------------------------- receive
 
   /** A frame from the wire (backend callback). Never blocks; drops are counted. */
   receive(frame: Uint8Array): void {
+    if (this.loopback()) { this.counters.rxDisabled++; return; } // the wire is disconnected in loopback
+    this.rxFrame(frame, false);
+  }
+
+  private rxFrame(frame: Uint8Array, looped: boolean): void {
     const r = this.regs;
-    if (!(r[I(R.RCTL)] & R.RCTL_EN) || !this.link) { this.counters.rxDisabled++; return; }
+    if (!(r[I(R.RCTL)] & R.RCTL_EN) || (!this.link && !looped)) { this.counters.rxDisabled++; return; }
     if (frame.length < MIN_ETH) { this.counters.rxRunts++; this.stat(R.RUC); return; }
     const max = r[I(R.RCTL)] & R.RCTL_LPE ? RX_MAX_LONG : RX_MAX_NORMAL;
     if (frame.length > max) { this.counters.rxOversize++; this.stat(R.ROC); return; }

@@ -512,6 +512,27 @@ describe('e1000 receive', () => {
   });
 });
 
+describe('e1000 loopback', () => {
+  it('MAC loopback (RCTL.LBM) and PHY loopback (BMCR bit 14) turn transmitted frames into received ones', () => {
+    const h = new Harness();
+    h.setupRx(8, R.RCTL_EN | R.RCTL_SECRC | (1 << 6));
+    h.setupTx(8);
+    const f = ethFrame(TEST_MAC, TEST_MAC, 100);
+    h.putLegacyTx(TX_BUFS, f, LEGACY_EOP_RS);
+    h.kickTx();
+    expect(h.backend.sentFrames).toHaveLength(0);
+    expect(h.rxDesc(0).data).toEqual(f);
+    h.backend.inject(ethFrame(TEST_MAC, PEER_MAC, 60)); // the wire is not heard in loopback
+    expect(h.rd(R.RDH)).toBe(1);
+    h.wr(R.RCTL, R.RCTL_EN | R.RCTL_SECRC);
+    h.wr(R.MDIC, (0 << R.MDIC_REG_SHIFT) | (1 << R.MDIC_PHY_SHIFT) | R.MDIC_OP_WRITE | 0x4140);
+    h.putLegacyTx(TX_BUFS, f, LEGACY_EOP_RS);
+    h.kickTx();
+    expect(h.rd(R.RDH)).toBe(2);
+    expect(h.nic.counters.txLoopback).toBe(2);
+  });
+});
+
 describe('e1000 snapshot', () => {
   it('saves and restores registers, rings, EEPROM/PHY and the interrupt state', () => {
     const h = new Harness();
