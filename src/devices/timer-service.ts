@@ -3,8 +3,12 @@
 // `HostTimerService` drives callbacks from Node's event loop (setTimeout, millisecond grain):
 // a callback never runs before the guest clock has reached its instant, but may run late, so
 // devices derive their state from the clock when called rather than from being called.
+// `PreciseTimerService` does the same with sub-millisecond precision: a helper thread sleeps in
+// Atomics.wait until the earliest deadline and wakes the event loop through Atomics.waitAsync
+// (Node's own timers, and waitAsync timeouts, have a 1 ms grain: a 1 kHz PIT would lose ticks).
 // `ManualTimerService` is a deterministic stand-in for tests: time moves only when told to.
 
+import { Worker } from 'node:worker_threads';
 import type { TimerService } from './types.js';
 
 export interface TimeSource {
@@ -59,6 +63,111 @@ export class HostTimerService implements TimerService {
     }, delayMs);
     if (this.opts.unref) handle.unref();
     this.pending.set(key, { atNs, handle, fn });
+  }
+}
+
+// The helper thread: waits on word 0 (bumped whenever the deadline changes) until the deadline
+// in `deadline[0]` (clock ns; host hrtime minus `offset`), then bumps word 1 and notifies.
+const SLEEPER_SOURCE = `
+const { workerData } = require('node:worker_threads');
+const { words, deadline, offset } = workerData;
+for (;;) {
+  if (Atomics.load(words, 2) !== 0) break;
+  const gen = Atomics.load(words, 0);
+  const dl = deadline[0];
+  const now = Number(process.hrtime.bigint()) - offset;
+  if (dl <= now) {
+    Atomics.add(words, 1, 1);
+    Atomics.notify(words, 1);
+    Atomics.wait(words, 0, gen);
+    continue;
+  }
+  Atomics.wait(words, 0, gen, dl === Infinity ? Infinity : (dl - now) / 1e6);
+}
+`;
+
+/**
+ * Timer callbacks on the event loop within tens of microseconds of their instant. The clock
+ * must be the process's monotonic clock plus a constant (as src/machine/clock.ts is).
+ */
+export class PreciseTimerService implements TimerService {
+  private readonly pending = new Map<string, { atNs: number; fn: () => void }>();
+  private readonly words = new Int32Array(new SharedArrayBuffer(16));
+  private readonly deadline = new Float64Array(new SharedArrayBuffer(8));
+  private readonly sleeper: Worker;
+  private published = Infinity;
+  private seenFired = 0;
+  private disposed = false;
+  /** callbacks run so far */
+  fired = 0;
+
+  constructor(private readonly clock: TimeSource) {
+    this.deadline[0] = Infinity;
+    const offset = Number(process.hrtime.bigint()) - clock.nowNs();
+    this.sleeper = new Worker(SLEEPER_SOURCE, { eval: true, workerData: { words: this.words, deadline: this.deadline, offset } });
+    this.sleeper.unref();
+    this.listen();
+  }
+
+  nowNs(): number {
+    return this.clock.nowNs();
+  }
+
+  schedule(key: string, atNs: number, fn: () => void): void {
+    this.pending.delete(key);
+    if (Number.isFinite(atNs)) this.pending.set(key, { atNs, fn });
+    this.publish(false);
+  }
+
+  cancel(key: string): void {
+    if (this.pending.delete(key)) this.publish(false);
+  }
+
+  get size(): number {
+    return this.pending.size;
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.pending.clear();
+    Atomics.store(this.words, 2, 1);
+    Atomics.add(this.words, 0, 1);
+    Atomics.notify(this.words, 0);
+  }
+
+  /** tell the sleeper the earliest deadline (always, after it fired: it waits for a change) */
+  private publish(force: boolean): void {
+    let earliest = Infinity;
+    for (const p of this.pending.values()) if (p.atNs < earliest) earliest = p.atNs;
+    if (!force && earliest === this.published) return;
+    this.published = earliest;
+    this.deadline[0] = earliest;
+    Atomics.add(this.words, 0, 1);
+    Atomics.notify(this.words, 0);
+  }
+
+  private listen(): void {
+    if (this.disposed) return;
+    const r = Atomics.waitAsync(this.words, 1, this.seenFired);
+    if (r.async) void r.value.then(() => this.onFired());
+    else queueMicrotask(() => this.onFired());
+  }
+
+  private onFired(): void {
+    if (this.disposed) return;
+    this.seenFired = Atomics.load(this.words, 1);
+    const now = this.clock.nowNs();
+    for (let guard = 0; guard < 100_000; guard++) {
+      let key: string | undefined;
+      let best: { atNs: number; fn: () => void } | undefined;
+      for (const [k, p] of this.pending) if (p.atNs <= now && (!best || p.atNs < best.atNs)) { best = p; key = k; }
+      if (!best || key === undefined) break;
+      this.pending.delete(key);
+      this.fired++;
+      best.fn();
+    }
+    this.publish(true);
+    this.listen();
   }
 }
 

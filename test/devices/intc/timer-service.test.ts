@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { HostTimerService, ManualTimerService } from '../../../src/devices/timer-service.js';
+import { HostTimerService, ManualTimerService, PreciseTimerService } from '../../../src/devices/timer-service.js';
 
 const hostClock = { nowNs: () => Number(process.hrtime.bigint()) };
 
@@ -49,5 +49,33 @@ describe('ManualTimerService', () => {
     expect(seen).toEqual([['early', 200], ['chained', 250], ['late', 300]]);
     expect(ts.nowNs()).toBe(1000);
     expect(ts.when('late')).toBeUndefined();
+  });
+});
+
+describe('PreciseTimerService', () => {
+  it('runs callbacks in order, never early, and much closer than 1 ms', async () => {
+    const ts = new PreciseTimerService(hostClock);
+    await new Promise<void>((r) => ts.schedule('warm-up', hostClock.nowNs(), r)); // the helper thread has started
+    const late: number[] = [];
+    const period = 250_000; // 4 kHz
+    let next = hostClock.nowNs() + period;
+    let n = 0;
+    await new Promise<void>((done) => {
+      const tick = () => {
+        late.push(hostClock.nowNs() - next);
+        if (++n === 200) return done();
+        next += period;
+        ts.schedule('t', next, tick);
+      };
+      ts.schedule('t', next, tick);
+    });
+    ts.schedule('x', hostClock.nowNs() + 1e6, () => late.push(-1));
+    ts.cancel('x');
+    await new Promise((r) => setTimeout(r, 5));
+    ts.dispose();
+    expect(late.length).toBe(200);
+    expect(Math.min(...late)).toBeGreaterThanOrEqual(0);
+    late.sort((a, b) => a - b);
+    expect(late[100]).toBeLessThan(500_000); // median lateness (setTimeout's is about 1 ms)
   });
 });
