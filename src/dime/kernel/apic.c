@@ -45,10 +45,14 @@ void lapic_init_cpu(void) {
 uint32_t lapic_id(void) { return lapic_read(LAPIC_ID) >> 24; }
 void lapic_eoi(void) { lapic_write(LAPIC_EOI, 0); }
 
+/* interrupts off: a nested sender between the two ICR writes would redirect ours */
 void lapic_send_ipi(uint32_t apic_id, uint32_t icr_low) {
+  uint64_t f = read_flags();
+  irq_disable();
   for (int i = 0; i < 1000000 && (lapic_read(LAPIC_ICR_LO) & (1 << 12)); i++) cpu_relax();
   lapic_write(LAPIC_ICR_HI, apic_id << 24);
   lapic_write(LAPIC_ICR_LO, icr_low);
+  if (f & 0x200) irq_enable();
 }
 
 /* one-shot count-down helpers used by calibration */

@@ -11,7 +11,7 @@ uint32_t lapic_timer_current(void);
 /* busy-wait `us` microseconds on the reference clock; returns nothing, used before TSC is known */
 static void ref_wait_hpet(uint64_t us) {
   uint64_t b = acpi.hpet_base;
-  uint32_t period_fs = (uint32_t)(mmio_read64(b) >> 32);
+  uint32_t period_fs = mmio_read32(b + 4);
   uint64_t ticks = us * 1000000000ULL / period_fs;
   uint32_t start = mmio_read32(b + 0xF0);
   while ((uint32_t)(mmio_read32(b + 0xF0) - start) < ticks) cpu_relax();
@@ -35,9 +35,11 @@ void time_init(void) {
   bool hpet = acpi.hpet_base != 0;
   if (hpet) {
     uint64_t b = acpi.hpet_base;
-    uint64_t cfg = mmio_read64(b + 0x10);
-    mmio_write64(b + 0x10, cfg | 1);      /* main counter on, legacy routing untouched */
-    if ((uint32_t)(mmio_read64(b) >> 32) == 0) hpet = false;
+    /* 32-bit accesses only: every HPET model must support them */
+    uint32_t cfg = mmio_read32(b + 0x10);
+    mmio_write32(b + 0x10, cfg | 1);      /* main counter on, legacy routing untouched */
+    uint32_t period = mmio_read32(b + 4);
+    if (period == 0 || period > 100000000u) hpet = false;   /* at most 100 ns per tick */
   }
   const uint64_t window_us = 20000;
   lapic_timer_oneshot_raw(0xFFFFFFFF);
