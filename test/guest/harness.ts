@@ -25,7 +25,12 @@ export interface GuestRunResult {
   /** what the process wrote on stderr (diagnostics only, never compared) */
   stderr: string;
   wallMs: number;
+  /** the process wrote more than MAX_TRANSCRIPT_BYTES and was killed */
+  overflowed: boolean;
 }
+
+/** A runaway guest printing forever is stopped here rather than filling memory. */
+export const MAX_TRANSCRIPT_BYTES = 4 * 1024 * 1024;
 
 /** Exit status of a kernel that returned 0 from kmain (isa-debug-exit: (0 << 1) | 1). */
 export const GUEST_SUCCESS_STATUS = 1;
@@ -126,8 +131,21 @@ export function runProcess(command: string, args: string[], timeoutMs: number): 
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let timedOut = false;
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
+    let overflowed = false;
+    let outBytes = 0;
+    let errBytes = 0;
+    child.stdout.on('data', (b: Buffer) => {
+      outBytes += b.length;
+      if (outBytes <= MAX_TRANSCRIPT_BYTES) out.push(b);
+      else if (!overflowed) {
+        overflowed = true;
+        child.kill('SIGKILL');
+      }
+    });
+    child.stderr.on('data', (b: Buffer) => {
+      errBytes += b.length;
+      if (errBytes <= MAX_TRANSCRIPT_BYTES) err.push(b);
+    });
     const timer = setTimeout(() => {
       timedOut = true;
       child.kill('SIGKILL');
@@ -140,8 +158,9 @@ export function runProcess(command: string, args: string[], timeoutMs: number): 
       clearTimeout(timer);
       resolvePromise({
         transcript: Buffer.concat(out).toString('latin1'),
-        exitCode: timedOut ? null : code,
+        exitCode: timedOut || overflowed ? null : code,
         timedOut,
+        overflowed,
         stderr: Buffer.concat(err).toString('utf8'),
         wallMs: Date.now() - started,
       });

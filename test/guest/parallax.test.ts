@@ -15,7 +15,7 @@ import {
 
 /** An interpreter is slower than QEMU's JIT; give it generous but finite time. */
 function emulatorTimeoutMs(qemuTimeoutMs: number): number {
-  return Math.min(100_000, Math.max(60_000, qemuTimeoutMs * 5));
+  return Math.min(90_000, Math.max(30_000, qemuTimeoutMs * 4));
 }
 
 describe('guest kernels under parallax-emu', () => {
