@@ -76,10 +76,8 @@ export const LAPIC_TIMER_DIVIDE = 0x3e0;
 /** version 0x14 (integrated xAPIC), 6 LVT entries (max LVT index 5): the value QEMU shows */
 export const LAPIC_VERSION_VALUE = 0x0005_0014;
 
-// LVT indices (order of the registers from 0x320).
+// LVT indices (order of the registers from 0x320: timer, thermal, perf, LINT0, LINT1, error).
 const LVT_TIMER = 0;
-const LVT_THERMAL = 1;
-const LVT_PERF = 2;
 const LVT_LINT0 = 3;
 const LVT_LINT1 = 4;
 const LVT_ERROR = 5;

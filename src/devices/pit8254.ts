@@ -24,8 +24,8 @@ interface QuiescentAwareLine extends IrqLine {
   onConfigChange?(fn: () => void): void;
 }
 
+/** access modes (control word bits 5:4): 0 latch command, 1 LSB only, 2 MSB only, 3 LSB then MSB */
 const RW_LATCH = 0;
-const RW_LSB = 1;
 const RW_MSB = 2;
 const RW_WORD = 3;
 
