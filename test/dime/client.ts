@@ -1,7 +1,7 @@
 // Test client: an orchestrator in miniature, speaking the Parallax protocol through codec.ts.
 import { EventEmitter } from 'node:events';
 import * as W from '../../src/protocol/wire.js';
-import { PxCodec, ReplayGuard, crc32, encodePayload, type Frame, type Fields, type Decoded } from '../../src/protocol/codec.js';
+import { BROADCAST, PxCodec, ReplayGuard, crc32, encodePayload, type Frame, type Fields, type Decoded } from '../../src/protocol/codec.js';
 import type { StreamLan } from './lan.js';
 
 export interface Reply { frame: Frame; fields: Decoded }
@@ -62,7 +62,7 @@ export class DimeClient extends EventEmitter {
     const m = W.messageByName(name);
     const reqId = this.reqId++;
     const payload = encodePayload(m.request ?? { fields: [] }, values);
-    const wait = this.collect((f) => (f.flags & W.FLAGS.RESPONSE) !== 0 && f.reqId === reqId && f.srcMac === server, opts.expect ?? 1, opts.timeoutMs ?? 10_000);
+    const wait = this.collect((f) => (f.flags & W.FLAGS.RESPONSE) !== 0 && f.reqId === reqId && (server === BROADCAST || f.srcMac === server), opts.expect ?? 1, opts.timeoutMs ?? 10_000);
     this.send({ dstMac: server, channel: m.channel, scope: core === null ? 'system' : 'dime', code: m.code, dstCore: core ?? W.CORE_NONE, reqId, payload, seq: opts.seq });
     const frames = await wait;
     return frames.map((frame) => ({ frame, fields: this.codec.fields(frame) }));

@@ -1,13 +1,14 @@
-// A one-peer Ethernet segment the test owns: a unix-socket server speaking QEMU's
-// `-netdev stream` framing (4-byte big-endian length, then the frame without FCS).
+// An Ethernet segment the test owns: a unix-socket server speaking QEMU's `-netdev stream`
+// framing (4-byte big-endian length, then the frame without FCS). Every machine connects as
+// a client; the segment is a hub: a frame from one machine reaches all the others and the
+// test, and a frame the test sends reaches every machine.
 import net from 'node:net';
 import { EventEmitter } from 'node:events';
 import { rmSync } from 'node:fs';
 
 export class StreamLan extends EventEmitter {
   private server: net.Server;
-  private peer: net.Socket | null = null;
-  private pending: Buffer = Buffer.alloc(0);
+  private peers: net.Socket[] = [];
   framesIn = 0;
   framesOut = 0;
   dropped = 0;
@@ -25,46 +26,50 @@ export class StreamLan extends EventEmitter {
     });
   }
 
-  /** resolves once the machine's NIC backend has connected */
-  connected(timeoutMs = 30_000): Promise<void> {
-    if (this.peer) return Promise.resolve();
+  /** resolves once `count` machines' NIC backends have connected */
+  connected(count = 1, timeoutMs = 30_000): Promise<void> {
+    if (this.peers.length >= count) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error('no machine connected to the LAN socket')), timeoutMs);
-      this.once('connect', () => { clearTimeout(t); resolve(); });
+      const t = setTimeout(() => { this.off('connect', on); reject(new Error(`${this.peers.length}/${count} machines connected`)); }, timeoutMs);
+      const on = () => { if (this.peers.length >= count) { clearTimeout(t); this.off('connect', on); resolve(); } };
+      this.on('connect', on);
     });
   }
 
   private attach(s: net.Socket): void {
-    if (this.peer) { s.destroy(); return; }   // one peer, as QEMU's stream backend
-    this.peer = s;
-    s.on('data', (d) => this.onData(d));
-    s.on('close', () => { if (this.peer === s) this.peer = null; this.emit('disconnect'); });
+    this.peers.push(s);
+    let pending: Buffer = Buffer.alloc(0);
+    s.on('data', (d: Buffer) => {
+      pending = pending.length ? Buffer.concat([pending, d]) : d;
+      while (pending.length >= 4) {
+        const n = pending.readUInt32BE(0);
+        if (pending.length < 4 + n) break;
+        const frame = Buffer.from(pending.subarray(4, 4 + n));
+        pending = pending.subarray(4 + n);
+        this.framesIn++;
+        for (const p of this.peers) if (p !== s) this.write(p, frame);
+        this.emit('frame', frame);
+      }
+    });
+    s.on('close', () => { this.peers = this.peers.filter((p) => p !== s); this.emit('disconnect'); });
     s.on('error', () => {});
     this.emit('connect');
   }
 
-  private onData(d: Buffer): void {
-    this.pending = this.pending.length ? Buffer.concat([this.pending, d]) : d;
-    while (this.pending.length >= 4) {
-      const n = this.pending.readUInt32BE(0);
-      if (this.pending.length < 4 + n) break;
-      const frame = Buffer.from(this.pending.subarray(4, 4 + n));
-      this.pending = this.pending.subarray(4 + n);
-      this.framesIn++;
-      this.emit('frame', frame);
-    }
+  private write(p: net.Socket, frame: Buffer): void {
+    const hdr = Buffer.alloc(4);
+    hdr.writeUInt32BE(frame.length, 0);
+    p.write(Buffer.concat([hdr, frame]));
   }
 
   send(frame: Buffer): void {
-    if (!this.peer) { this.dropped++; return; }
-    const hdr = Buffer.alloc(4);
-    hdr.writeUInt32BE(frame.length, 0);
-    this.peer.write(Buffer.concat([hdr, frame]));
+    if (!this.peers.length) { this.dropped++; return; }
+    for (const p of this.peers) this.write(p, frame);
     this.framesOut++;
   }
 
   async close(): Promise<void> {
-    this.peer?.destroy();
+    for (const p of this.peers) p.destroy();
     await new Promise<void>((r) => this.server.close(() => r()));
     rmSync(this.path, { force: true });
   }
