@@ -328,6 +328,52 @@ describe.skipIf(cases.length === 0 || !existsSync(IMAGE)).each(cases)('DIME kern
     await client.request1(SERVER, 0, 'SET_PERF_INTERVAL', { intervalMs: 0 });
   });
 
+  it('survives garbage: malformed, truncated, unknown and out-of-range frames', async () => {
+    const before = (await client.request(SERVER, null, 'QUERY_PERF', {}, { expect: CORES })).length;
+    expect(before).toBe(CORES);
+    const sec0 = (await client.request1(SERVER, 0, 'QUERY_SECURITY')).fields;
+    let seed = 12345;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 8);
+    const base = W.ETHERTYPE_BASE_DEFAULT;
+    const mac = Buffer.from(SERVER.split(':').map((x) => parseInt(x, 16)));
+    for (let i = 0; i < 200; i++) {
+      const len = 14 + (rnd() % 1500);
+      const f = Buffer.alloc(len);
+      for (let j = 0; j < len; j++) f[j] = rnd() & 0xff;
+      mac.copy(f, 0);
+      f.writeUInt16BE(base | (rnd() & 0xff), 12);
+      if (i % 3 === 0 && len > 15) f[14] = 1; // right version, garbage after
+      if (i % 5 === 0 && len > 18) f.writeUInt16BE(rnd() % 8, 16); // plausible core
+      client.lan.send(f);
+    }
+    // authentic but nonsensical requests get error statuses, never a crash
+    const signed = async (channel: W.Channel, scope: W.Scope, code: number, payload: Buffer, core = 1) => {
+      const reqId = 50_000 + (rnd() % 10_000);
+      const reply = client.waitFor((f) => f.reqId === reqId && (f.flags & W.FLAGS.RESPONSE) !== 0, 5000);
+      client.send({ dstMac: SERVER, channel, scope, code, dstCore: core, reqId, payload });
+      return (await reply).status;
+    };
+    expect(await signed('signaling', 'dime', 0x3f, Buffer.alloc(4))).toBe(W.STATUS.UNSUPPORTED);
+    expect(await signed('data', 'dime', 0x3e, Buffer.alloc(4))).toBe(W.STATUS.UNSUPPORTED);
+    expect(await signed('signaling', 'dime', W.messageByName('SET_PARAM').code, Buffer.alloc(3))).toBe(W.STATUS.MALFORMED);
+    expect(await signed('signaling', 'dime', W.messageByName('SET_ROUTE').code, Buffer.from([0, 9, 0, 0, 0, 0, 0, 0, 0, 0]))).toBe(W.STATUS.OUT_OF_RANGE);
+    expect(await signed('signaling', 'dime', W.messageByName('SET_PARAM').code, Buffer.alloc(80, 0x41))).toBe(W.STATUS.OK);
+    expect(await signed('data', 'dime', W.messageByName('LOAD_CHUNK').code, Buffer.from([0xff, 0xff, 0xff, 0xf0, 1, 2, 3]))).toBe(W.STATUS.BAD_STATE);
+    expect(await signed('signaling', 'dime', W.messageByName('LOAD_BEGIN').code, Buffer.concat([Buffer.from([0x7f, 0, 0, 0, 0, 0, 0, 0]), Buffer.alloc(16)]))).toBe(W.STATUS.NO_MEMORY);
+    expect(await signed('signaling', 'system', W.messageByName('SET_ROUTE').code, Buffer.alloc(10), 0xffff)).toBe(W.STATUS.UNSUPPORTED);
+    // an image whose header is wrong loads (checksum fine) but does not execute
+    const junk = Buffer.alloc(256, 0x90);
+    expect(await client.loadImage(SERVER, 1, 'junk', junk)).toBe(W.STATUS.OK);
+    expect((await client.request1(SERVER, 1, 'EXECUTE')).frame.status).toBe(W.STATUS.BAD_IMAGE);
+    expect((await client.request1(SERVER, 1, 'RESET')).frame.status).toBe(W.STATUS.OK);
+    // still healthy everywhere, and the drops were counted
+    const pings = await client.request(SERVER, null, 'PING', { nonce: 7n }, { expect: CORES });
+    expect(pings).toHaveLength(CORES);
+    const sec = await client.request(SERVER, null, 'QUERY_PERF', {}, { expect: CORES }).then(() => client.request1(SERVER, 0, 'QUERY_SECURITY'));
+    expect((sec.fields.malformed as number) + (sec.fields.forged as number)).toBeGreaterThan((sec0.malformed as number) + (sec0.forged as number));
+    expect(runner.output).not.toMatch(/PANIC/);
+  });
+
   it('shuts the machine down on a system-scope SHUTDOWN', async () => {
     const ack = await client.request(SERVER, null, 'SHUTDOWN', { code: 3 });
     expect(ack[0].frame.status).toBe(W.STATUS.OK);
