@@ -186,18 +186,21 @@ function doubleShift(cpu: Cpu, ins: Insn, raw: number, left: boolean): void {
   setResultFlags(cpu, size, rLo, rHi, rCF, rOF, 0);
 }
 
-/** 16-bit double shift; counts above 16 (undefined) shift through d:s:d as hardware does. */
+/**
+ * 16-bit double shift. Counts above 16 are undefined; hardware (measured) shifts through
+ * d:s:s for SHLD and s:s:d for SHRD, i.e. the result is the source rotated by count-16.
+ */
 function computeDouble16(left: boolean, d: number, s: number, c: number): void {
   if (left) {
     if (c <= 16) { rLo = ((d << c) | (s >>> (16 - c))) & 0xffff; rCF = (d >>> (16 - c)) & 1; } else {
       const e = c - 16;
-      rLo = ((s << e) | (d >>> (16 - e))) & 0xffff; rCF = (s >>> (16 - e)) & 1;
+      rLo = ((s << e) | (s >>> (16 - e))) & 0xffff; rCF = (s >>> (16 - e)) & 1;
     }
   } else if (c <= 16) {
     rLo = ((d >>> c) | (s << (16 - c))) & 0xffff; rCF = (d >>> (c - 1)) & 1;
   } else {
     const e = c - 16;
-    rLo = ((s >>> e) | (d << (16 - e))) & 0xffff; rCF = (s >>> (e - 1)) & 1;
+    rLo = ((s >>> e) | (s << (16 - e))) & 0xffff; rCF = (s >>> (e - 1)) & 1;
   }
 }
 

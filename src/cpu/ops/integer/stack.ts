@@ -7,7 +7,7 @@ import { materialize } from '../../flags.js';
 import type { Insn } from '../../insn.js';
 import { MAP_1B } from '../../insn.js';
 import { defineOp, defineRange } from '../../optable.js';
-import { AC, AF, CF, DF, ID, IF, IOPL, NT, OF, PF, RF, SF, SS, TF, TWO32, VM, ZF } from '../../regs.js';
+import { AC, AF, CF, DF, ID, IF, IOPL, NT, OF, PF, RF, SF, SS, SS_VEC, TF, TWO32, VM, ZF } from '../../regs.js';
 import { binder, opcodeReg, set16 } from './operands.js';
 
 // ------------------------------------------------------------------ stack pointer as a Number
@@ -28,7 +28,10 @@ function writeSp(cpu: Cpu, sp: number): void {
 /** linear address of stack offset `sp` (wrapped to the stack width, SS base added outside 64-bit mode) */
 function stackLin(cpu: Cpu, sp: number): number {
   const w = cpu.stackSize;
-  if (w === 8) return sp;
+  if (w === 8) {
+    if (sp >= 0x800000000000 || sp < -0x800000000000) cpu.fault(SS_VEC, 0);
+    return sp;
+  }
   const off = w === 4 ? sp >>> 0 : sp & 0xffff;
   return (off + cpu.segBase[SS]) % TWO32;
 }
