@@ -13,7 +13,7 @@ import { CpuMemory, FAULT } from './cpu-memory.js';
 import { decode, DecodeError } from './decoder.js';
 import type { Exec, Insn } from './insn.js';
 import { deliverFault, serviceEvents } from './interrupts.js';
-import { GP, TWO32, UD } from './regs.js';
+import { GP, SS_VEC, TWO32, UD } from './regs.js';
 import './ops/index.js';
 
 const MAX_BLOCK_INSNS = 64;
@@ -131,6 +131,8 @@ export class Cpu extends CpuMemory {
     if (this.stackSize === 8) {
       const s = (this.lo[4] >>> 0) + delta;
       const h = (this.hi[4] + Math.floor(s / TWO32)) | 0;
+      // a non-canonical stack reference raises #SS(0), not #GP
+      if (h >= 0x8000 || h < -0x8000) this.fault(SS_VEC, 0);
       return h * TWO32 + (s >>> 0);
     }
     const sp = this.stackSize === 4 ? (this.lo[4] + delta) >>> 0 : (this.lo[4] + delta) & 0xffff;
