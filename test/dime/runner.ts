@@ -11,6 +11,8 @@ export interface MachineOptions {
   append?: string;
   memMiB?: number;
   mac?: string;
+  /** false: a machine without an HPET (the kernel then calibrates against the PIT) */
+  hpet?: boolean;
 }
 
 export interface MachineRunner {
@@ -43,6 +45,7 @@ export class QemuRunner implements MachineRunner {
     const args = ['-nographic', '-no-reboot', '-serial', 'stdio', '-monitor', 'none',
       '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04', '-accel', 'tcg',
       '-m', String(o.memMiB ?? 256), '-smp', String(o.cores), '-kernel', image];
+    if (o.hpet === false) args.push('-machine', 'hpet=off');
     if (o.append) args.push('-append', o.append);
     if (o.netSocket) {
       args.push('-netdev', `stream,id=lan0,server=off,addr.type=unix,addr.path=${o.netSocket}`,
