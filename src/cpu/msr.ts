@@ -91,12 +91,10 @@ function stored(cpu: Cpu, index: number, dlo = 0, dhi = 0): true {
   return v ? setPair(v[0], v[1]) : setPair(dlo, dhi);
 }
 
-/** The APIC base MSR through the LAPIC (whose readApicBase may return a Number or a pair). */
+/** The APIC base MSR through the LAPIC (its value has at most 36 significant bits). */
 function apicBaseRead(cpu: Cpu): true {
   if (cpu.lapic === null) return stored(cpu, MSR_APIC_BASE, 0xfee00800 | (cpu.coreIndex === 0 ? 0x100 : 0), 0);
-  const r = cpu.lapic.readApicBase() as unknown;
-  if (Array.isArray(r)) return setPair(r[0], r[1]);
-  return setValue(r as number);
+  return setValue(cpu.lapic.readApicBase());
 }
 
 function apicBaseWrite(cpu: Cpu, lo: number, hi: number): boolean {
@@ -105,9 +103,8 @@ function apicBaseWrite(cpu: Cpu, lo: number, hi: number): boolean {
     cpu.msrs.set(MSR_APIC_BASE, [lo | 0, hi | 0]);
     return true;
   }
-  const ok = cpu.lapic.writeApicBase(lo, hi) as unknown;
   cpu.eventCheck = true;
-  return ok !== false;
+  return cpu.lapic.writeApicBase(lo, hi);
 }
 
 // ------------------------------------------------------------------ RDMSR / WRMSR

@@ -38,7 +38,7 @@ export class FakeLapic implements LocalApic {
   readonly pending = new Set<number>();
   readonly acked: number[] = [];
   tpr = 0;
-  apicBase: [number, number] = [0xfee00900, 0];
+  apicBase = 0xfee00900;
   deadline = 0;
   nextNs = Infinity;
   ticks: number[] = [];
@@ -53,8 +53,12 @@ export class FakeLapic implements LocalApic {
   }
   getTpr(): number { return this.tpr; }
   setTpr(v: number): void { this.tpr = v & 0xff; }
-  readApicBase(): [number, number] { return this.apicBase; }
-  writeApicBase(lo: number, hi: number): void { this.apicBase = [lo, hi]; }
+  readApicBase(): number { return this.apicBase; }
+  writeApicBase(lo: number, hi: number): boolean { this.apicBase = (hi >>> 0) * 2 ** 32 + (lo >>> 0); return true; }
+  readCr8(): number { return this.tpr >>> 4; }
+  writeCr8(v: number): void { this.tpr = (v & 15) << 4; }
+  isGloballyEnabled(): boolean { return (this.apicBase & 0x800) !== 0; }
+  baseAddress(): number { return 0xfee00000; }
   setTscDeadline(ns: number): void { this.deadline = ns; }
   getTscDeadline(): number { return this.deadline; }
   nextDeadlineNs(): number { return this.nextNs; }

@@ -66,7 +66,7 @@ export function writeCr4(cpu: Cpu, v: number): void {
 
 function writeCr8(cpu: Cpu, v: number): void {
   if (v > 15) cpu.fault(GP, 0);
-  if (cpu.lapic !== null) cpu.lapic.setTpr(v << 4);
+  if (cpu.lapic !== null) cpu.lapic.writeCr8(v);
   cpu.eventCheck = true; // a lower priority may unmask a pending interrupt
 }
 
@@ -78,7 +78,7 @@ function movFromCr(cpu: Cpu, ins: Insn): void {
     case 2: v = cpu.cr2; break;
     case 3: v = cpu.cr3; break;
     case 4: v = cpu.cr4 >>> 0; break;
-    case 8: v = cpu.lapic !== null ? (cpu.lapic.getTpr() >>> 4) & 15 : 0; break;
+    case 8: v = cpu.lapic !== null ? cpu.lapic.readCr8() & 15 : 0; break;
     default: cpu.fault(UD);
   }
   const r = rmReg(ins);
