@@ -103,6 +103,8 @@ describe.skipIf(cases.length === 0 || !existsSync(IMAGE)).each(cases)('DIME kern
     await route(1, W.ROUTE_DIR.OUTPUT, W.ROUTE.DIME, 2, SERVER);
     client.stream(SERVER, 1, 'second words\n');
     await runner.waitForOutput(/\[DIME 2\] SECOND WORDS/, 10_000);
+    // switched inside the server: nothing from DIME 1 to DIME 2 appeared on the wire
+    expect(client.frames.some((f) => f.message?.name === 'STREAM' && f.srcCore === 1 && f.dstCore === 2)).toBe(false);
     // and the filter still answers the orchestrator after switching back
     await route(1, W.ROUTE_DIR.OUTPUT, W.ROUTE.ORCHESTRATOR);
     const third = client.waitFor((f) => f.message?.name === 'STREAM' && f.srcCore === 1);

@@ -51,11 +51,17 @@ describe.skipIf(cases.length === 0 || !existsSync(IMAGE)).each(cases)('two DIME 
   });
 
   it('sends a filter\'s output to a DIME of the other server, then rewires it back home', async () => {
+    // B's DIME 1 takes input from A's DIME 1 only
+    await client.request1(B, 1, 'SET_ROUTE', { direction: W.ROUTE_DIR.INPUT, kind: W.ROUTE.DIME, core: 1, mac: A });
     await run(B, 1, 'conwriter', { kind: W.ROUTE.CONSOLE });
     await run(A, 0, 'conwriter', { kind: W.ROUTE.CONSOLE });
     await run(A, 1, 'upper', { kind: W.ROUTE.DIME, core: 1, mac: B });
     client.stream(A, 1, 'across the wire\n');
     await b.waitForOutput(/\[DIME 1\] ACROSS THE WIRE/, 10_000);
+    const refused = client.waitFor((f) => f.message?.name === 'ALARM' && f.srcMac === B && f.srcCore === 1);
+    client.stream(B, 1, 'from the orchestrator\n');
+    expect(client.codec.fields(await refused).code).toBe(W.SECURITY_CODE.UNAUTHORIZED);
+    expect(b.output).not.toMatch(/from the orchestrator/);
     await client.request1(A, 1, 'SET_ROUTE', { direction: W.ROUTE_DIR.OUTPUT, kind: W.ROUTE.DIME, core: 0, mac: A });
     client.stream(A, 1, 'back home\n');
     await a.waitForOutput(/\[DIME 0\] BACK HOME/, 10_000);
