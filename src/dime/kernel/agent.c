@@ -466,15 +466,15 @@ static void agent_frame(struct dime *d, struct inbox_slot *s) {
     if (!replay_check_and_update(d, &m)) { d->sec_replayed++; security_event(d, &m, PX_SECURITY_CODE_REPLAYED, d->sec_replayed, "replayed (old sequence)"); return; }
   }
   if (m.flags & (PX_FLAG_RESPONSE | PX_FLAG_EVENT)) return;   /* reports are for orchestrators */
-  d->sec_accepted++;
-  d->frames_in++;
-  d->bytes_in += m.len;
+  if (s->origin != FROM_FANOUT) d->sec_accepted++;
   if (!m.scope_dime && s->origin != FROM_FANOUT) {
     /* whole-system instruction, checked once here on DIME 0, then one copy per DIME */
     if (!m.data && m.type == PX_SIG_SHUTDOWN) { handle(d, &m, true); return; }
     for (uint32_t i = 0; i < ncpus; i++) inbox_put(&dimes[i], s->data, s->len, FROM_FANOUT);
     return;
   }
+  d->frames_in++;
+  d->bytes_in += m.len;
   handle(d, &m, !m.scope_dime);
 }
 

@@ -17,6 +17,7 @@ void svc_discard(struct dime *d) {
   d->img_size = d->img_received = d->img_crc = 0;
   d->svc[0] = 0;
   d->load_rec = -1;
+  d->exec_pending = false;
   d->state = PX_STATE_IDLE;
 }
 
