@@ -361,10 +361,10 @@ class CaseBuilder {
     else if (f.count === 'cl' && !inBody && this.position === 0) count = Number(this.gpr[RCX] & 0xffn);
     const effect = typeof f.flags === 'function' ? f.flags({ size, count }) : f.flags;
 
-    const operands = [regText, vvvv !== undefined ? gprName(vvvv, size) : '', rmText,
-      imm ? `0x${BigInt.asUintN(imm.size * 8, imm.value).toString(16)}` : ''].filter((s) => s);
+    const immText = imm ? `0x${BigInt.asUintN(imm.size * 8, imm.value).toString(16)}` : '';
+    const operands = operandText(f, { reg: regText, rm: rmText, vvvv: vvvv !== undefined ? gprName(vvvv, size) : '', imm: immText });
     const pfx = prefixes.length ? `{${prefixes.map((p) => p.toString(16)).join(' ')}} ` : '';
-    return { bytes, text: `${pfx}${f.name.split(' ')[0]}${size === 32 || f.sse ? '' : size} ${operands.join(', ')}`.trim(), effect, reads: f.reads ?? 0 };
+    return { bytes, text: `${pfx}${f.name.split(' ')[0]}${size === 32 || f.sse ? '' : size} ${operands}`.trim(), effect, reads: f.reads ?? 0 };
   }
 
   /** A memory operand of `width` bytes inside the random area around the base register. */
@@ -399,6 +399,22 @@ class CaseBuilder {
     else return;
     this.setMem(offset, bytes);
   }
+}
+
+/** Orders operand texts as the form's name does ("shld rm,r,cl": rm first), for readable reports. */
+function operandText(f: Form, t: { reg: string; rm: string; vvvv: string; imm: string }): string {
+  const spec = f.name.split(' ')[1];
+  if (!spec) return [t.reg, t.rm, t.imm].filter((s) => s).join(', ');
+  const out: string[] = [];
+  for (const tok of spec.split(',')) {
+    if (tok === 'v') out.push(t.vvvv);
+    else if (tok.startsWith('imm')) out.push(t.imm);
+    else if (tok === 'cl' || tok === '1' || tok === 'acc') out.push(tok === 'acc' ? 'acc' : tok);
+    else if (/^(rm|m|xm)/.test(tok) || (f.shape === 'xmm_digit' && tok === 'x') || (f.shape === 'opreg' && tok === 'r')) out.push(f.shape === 'opreg' ? t.reg : t.rm);
+    else out.push(t.reg || t.rm);
+  }
+  if (f.shape === 'acc_imm' && !spec.includes('imm')) out.push(t.imm);
+  return out.filter((s) => s).join(', ');
 }
 
 /** The emulator's view of a case: the full data window. */

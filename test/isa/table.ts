@@ -150,7 +150,7 @@ add({ name: 'idiv rm', group: 'idiv', shape: 'rm', digit: 7, sizes: ISZ, opcode:
 const BT: [string, number, number][] = [['bt', 0xa3, 4], ['bts', 0xab, 5], ['btr', 0xb3, 6], ['btc', 0xbb, 7]];
 for (const [m, op, digit] of BT) {
   const lockable = m !== 'bt';
-  add({ name: `${m} r,r`, group: m, shape: 'r_rm', sizes: WSZ, opcode: [0x0f, op], rm: 'reg', flags: BITTEST });
+  add({ name: `${m} rm(reg),r`, group: m, shape: 'r_rm', sizes: WSZ, opcode: [0x0f, op], rm: 'reg', flags: BITTEST });
   // memory with a register bit offset addresses far from the operand: keep the offset inside the window
   add({ name: `${m} m,r`, group: m, shape: 'r_rm', sizes: WSZ, opcode: [0x0f, op], rm: 'mem', flags: BITTEST, lockable, firstOnly: true, setup: bitOffsetSetup });
   add({ name: `${m} rm,imm8`, group: m, shape: 'rm', digit, sizes: WSZ, opcode: [0x0f, 0xba], rm: 'both', imm: 'b', flags: BITTEST, lockable });
