@@ -50,4 +50,6 @@ done
   -T "$here/kernel/linker.ld" -o "$out/dime64.elf" "${objs[@]}"
 # QEMU's -kernel takes Multiboot images only as ELF32: same bytes, 32-bit container
 "$OBJCOPY" -O elf32-i386 "$out/dime64.elf" "$image"
+# the bytes depend on the toolchain: record which one made them
+{ "$CC" --version | head -1; "$LD" --version | head -1; "$OBJCOPY" --version | head -1; } > "${image%.elf}.toolchain"
 echo "built $image ($(stat -c %s "$image") bytes)"
