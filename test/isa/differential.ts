@@ -57,6 +57,9 @@ export const nativeRunner: RunSnippets = (cases) => {
   });
 };
 
+/** Every x86-64 CPU has these (AMD64/Intel 64 long mode requires them). */
+export const BASELINE_FEATURES: readonly Feature[] = ['cx8', 'cmov', 'sse2'];
+
 export function probeFeatures(runner: RunSnippets): Set<Feature> {
   return featuresFromCpuid(runner(cpuidCases()).map((r) => (r.fault ? undefined : r.final)));
 }
@@ -64,7 +67,7 @@ export function probeFeatures(runner: RunSnippets): Set<Feature> {
 export function selectForms(compared: Set<Feature>, groups?: string[]): { forms: Form[]; skipped: string[] } {
   const forms: Form[] = [], skipped: string[] = [];
   for (const f of TABLE) {
-    if (groups && groups.length && !groups.some((g) => f.group === g || f.name.startsWith(g))) continue;
+    if (groups && groups.length && !groups.some((g) => f.group.startsWith(g) || f.name.startsWith(g))) continue;
     if (f.feature && !compared.has(f.feature)) skipped.push(`${f.name} (${f.feature})`);
     else forms.push(f);
   }
@@ -78,7 +81,8 @@ export function tallyKey(c: IsaCase): string {
 export function runDifferential(opts: DifferentialOptions): DifferentialReport {
   const nativeFeatures = probeFeatures(nativeRunner);
   const runnerFeatures = opts.runner === nativeRunner ? nativeFeatures : probeFeatures(opts.runner);
-  const compared = new Set([...nativeFeatures].filter((f) => runnerFeatures.has(f)));
+  // x86-64 makes some features architectural: compare them even if the runner's CPUID omits them
+  const compared = new Set([...nativeFeatures].filter((f) => runnerFeatures.has(f) || BASELINE_FEATURES.includes(f)));
   const { forms, skipped } = selectForms(compared, opts.groups);
   if (forms.length === 0) throw new Error(`isa: no forms selected (groups: ${opts.groups?.join(',') ?? 'all'})`);
 
@@ -130,8 +134,10 @@ export function runDifferential(opts: DifferentialOptions): DifferentialReport {
 export function formatReport(r: DifferentialReport): string {
   const lines: string[] = [];
   lines.push(`features compared: ${r.features.compared.join(' ') || '-'}`);
-  const onlyNative = r.features.native.filter((f) => !r.features.runner.includes(f));
+  const onlyNative = r.features.native.filter((f) => !r.features.runner.includes(f) && !BASELINE_FEATURES.includes(f));
   if (onlyNative.length) lines.push(`host-only features (their forms skipped): ${onlyNative.join(' ')}`);
+  const missingBaseline = BASELINE_FEATURES.filter((f) => !r.features.runner.includes(f));
+  if (missingBaseline.length) lines.push(`the runner's CPUID omits baseline x86-64 features (compared anyway): ${missingBaseline.join(' ')}`);
   lines.push(`cases: ${r.totalCases}, mismatches: ${r.totalMismatches}${r.oracleErrors ? `, oracle errors: ${r.oracleErrors}` : ''}`);
   const tm = r.timing;
   lines.push(`time (ms): generate ${tm.generate.toFixed(0)}, native ${tm.native.toFixed(0)}, runner ${tm.runner.toFixed(0)}, compare ${tm.compare.toFixed(0)}`);

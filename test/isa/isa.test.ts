@@ -45,7 +45,7 @@ describe('native harness (a)', () => {
   });
 
   test('native vs native: every generated case reproduces exactly and none breaks the oracle', () => {
-    const report = runDifferential({ seed: `${SEED}-self`, cases: 6000, runner: nativeRunner, disassemble: false });
+    const report = runDifferential({ seed: `${SEED}-self`, cases: 4000, runner: nativeRunner, disassemble: false });
     if (report.totalMismatches) console.log(formatReport(report));
     expect(report.oracleErrors).toBe(0);
     expect(report.totalMismatches).toBe(0);
