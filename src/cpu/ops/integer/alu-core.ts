@@ -65,6 +65,16 @@ export function flags64(cpu: Cpu, op: number, al: number, ah: number, bl: number
   }
 }
 
+/** CF as 0/1, with the commonest lazy cases (a 32-bit ADD or SUB/CMP) computed inline. */
+export function carryFlag(cpu: Cpu): number {
+  const op = cpu.lfOp;
+  if (cpu.lfSize === 4) {
+    if (op === LF_SUB) return (cpu.lfA >>> 0) < (cpu.lfB >>> 0) ? 1 : 0;
+    if (op === LF_ADD) return (cpu.lfR >>> 0) < (cpu.lfA >>> 0) ? 1 : 0;
+  }
+  return getCF(cpu) ? 1 : 0;
+}
+
 export function carryIn(cpu: Cpu, op: number): number {
-  return (op === OP_ADC || op === OP_SBB) && getCF(cpu) ? 1 : 0;
+  return op === OP_ADC || op === OP_SBB ? carryFlag(cpu) : 0;
 }

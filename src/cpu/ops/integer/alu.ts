@@ -4,8 +4,8 @@
 // leaves the flags as they were (the instruction restarts cleanly after #PF).
 
 import type { Cpu } from '../../cpu.js';
-import { getCF, LF_DEC, LF_INC, LF_SUB, setArithFlags, setResultFlags } from '../../flags.js';
-import { calc64, calcHi, calcN, carryIn, flags64, flagsN, OP_ADD, OP_CMP, OP_SUB } from './alu-core.js';
+import { LF_DEC, LF_INC, LF_SUB, setArithFlags, setResultFlags } from '../../flags.js';
+import { calc64, calcHi, calcN, carryFlag, carryIn, flags64, flagsN, OP_ADD, OP_CMP, OP_SUB } from './alu-core.js';
 import type { Exec, Insn } from '../../insn.js';
 import { MAP_1B } from '../../insn.js';
 import { defineOp, defineRange } from '../../optable.js';
@@ -210,7 +210,7 @@ function testAccImm(cpu: Cpu, ins: Insn): void {
 
 // ------------------------------------------------------------------ INC / DEC
 
-function cfBit(cpu: Cpu): number { return getCF(cpu) ? 1 : 0; }
+const cfBit = carryFlag;
 
 function incDecR(cpu: Cpu, ins: Insn, r: number, dec: boolean): void {
   const size = ins.osize;

@@ -1,0 +1,145 @@
+// A machine-less core for the integer-instruction tests, in 16-bit real mode, 32-bit flat
+// protected mode or 64-bit long mode (identity-mapped 2 MiB pages over the first 4 MiB), at
+// CPL 0 unless asked. Code runs until the first fault; tests end their code with `hlt`-free
+// markers (ud2) so that stopping there is the normal end.
+
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createSharedMemory, type CpuBus } from '../../../src/cpu/bus.js';
+import { Cpu, RUN_FAULT } from '../../../src/cpu/cpu.js';
+import { arithFlags, LF_NONE } from '../../../src/cpu/flags.js';
+import {
+  CR0_ET, CR0_NE, CR0_PE, CR0_PG, CR0_WP, CR4_OSFXSR, CR4_PAE, CS, EFER_LMA, EFER_LME, EFER_NXE, FIXED1,
+  PTE_P, PTE_PS, PTE_U, PTE_W, UD,
+} from '../../../src/cpu/regs.js';
+import { createControlBuffer } from '../../../src/machine/control-block.js';
+import { ramLayout } from '../../../src/machine/memory-map.js';
+
+export const RAM_BYTES = 4 << 20;
+export const CODE = 0x10000;
+export const DATA = 0x80000;
+export const STACK_TOP = 0x70000;
+/** ud2: the end marker every test program finishes with */
+export const END = [0x0f, 0x0b];
+
+const nullBus: CpuBus = {
+  ioRead: () => -1,
+  ioWrite: () => { /* none */ },
+  mmioRead: () => -1,
+  mmioWrite: () => { /* none */ },
+};
+
+export interface Core { cpu: Cpu; ram: Uint8Array; dv: DataView }
+
+export function makeCore(mode: 16 | 32 | 64, opts: { cpl?: number } = {}): Core {
+  const ctl = createControlBuffer(1, RAM_BYTES);
+  const cpu = new Cpu(createSharedMemory(RAM_BYTES, ramLayout(RAM_BYTES), ctl), nullBus, 0);
+  const ram = cpu.ram;
+  const dv = new DataView(cpu.shared.ram);
+  for (let s = 0; s < 6; s++) {
+    cpu.segSel[s] = 0;
+    cpu.segBase[s] = 0;
+    cpu.segLimit[s] = mode === 16 ? 0xffff : 0xffffffff;
+    cpu.segAttr[s] = 0x93 | (mode === 32 ? 0x4000 : 0);
+  }
+  cpu.segAttr[CS] = 0x9b | (mode === 32 ? 0x4000 : 0) | (mode === 64 ? 0x2000 : 0);
+  cpu.cpl = opts.cpl ?? 0;
+  if (mode === 64) {
+    // PML4 0x1000 -> PDPT 0x2000 -> PD 0x3000 with two 2 MiB pages
+    const t = PTE_P | PTE_W | PTE_U;
+    dv.setUint32(0x1000, 0x2000 | t, true);
+    dv.setUint32(0x2000, 0x3000 | t, true);
+    dv.setUint32(0x3000, 0x000000 | t | PTE_PS, true);
+    dv.setUint32(0x3008, 0x200000 | t | PTE_PS, true);
+    cpu.cr3 = 0x1000;
+    cpu.cr0 = CR0_PE | CR0_ET | CR0_NE | CR0_WP | CR0_PG;
+    cpu.cr4 = CR4_PAE | CR4_OSFXSR;
+    cpu.efer = EFER_LME | EFER_LMA | EFER_NXE;
+    cpu.pagingMode = 4;
+    cpu.protectedMode = true;
+    cpu.mode64 = true;
+    cpu.def32 = false;
+    cpu.stackSize = 8;
+  } else if (mode === 32) {
+    cpu.cr0 = CR0_PE | CR0_ET | CR0_NE;
+    cpu.protectedMode = true;
+    cpu.def32 = true;
+    cpu.stackSize = 4;
+  } else {
+    cpu.protectedMode = false;
+    cpu.def32 = false;
+    cpu.stackSize = 2;
+  }
+  cpu.idtLimit = 0; // any event delivery faults: the run stops there
+  cpu.selectTlbSet();
+  cpu.stopOnFault = true;
+  cpu.flags = FIXED1;
+  cpu.lfOp = LF_NONE;
+  cpu.lo[4] = STACK_TOP;
+  return { cpu, ram, dv };
+}
+
+/** Load `code` (+ the ud2 end marker) at CODE and run it; returns the fault vector that stopped it. */
+export function run(core: Core, code: number[] | Uint8Array, opts: { at?: number; budget?: number } = {}): number {
+  const at = opts.at ?? CODE;
+  const bytes = [...code, ...END];
+  core.ram.set(bytes, at);
+  core.cpu.flushBlocks();
+  for (let p = at >>> 12; p <= (at + bytes.length) >>> 12; p++) {
+    if (core.cpu.shared.codeFlags[p]) core.cpu.noteCodeWrite(p * 4096, 1);
+  }
+  core.cpu.rip = at;
+  const why = core.cpu.run(opts.budget ?? 1_000_000);
+  if (why !== RUN_FAULT) throw new Error(`program did not stop at a fault (run returned ${why}, rip ${core.cpu.rip.toString(16)})`);
+  return core.cpu.faultVector;
+}
+
+/** run and expect the end marker to be what stopped it */
+export function runToEnd(core: Core, code: number[] | Uint8Array, opts: { at?: number; budget?: number } = {}): void {
+  const at = opts.at ?? CODE;
+  const v = run(core, code, opts);
+  const endAt = at + code.length;
+  if (v !== UD || core.cpu.rip !== endAt) {
+    throw new Error(`stopped by vector ${v} (code ${core.cpu.faultCode}) at ${core.cpu.rip.toString(16)}, expected the end at ${endAt.toString(16)}` +
+      (core.cpu.unknownOpcode ? ` [${core.cpu.unknownOpcode}]` : ''));
+  }
+}
+
+/** 64-bit register as an unsigned BigInt */
+export function reg(core: Core, r: number): bigint {
+  return (BigInt(core.cpu.hi[r] >>> 0) << 32n) | BigInt(core.cpu.lo[r] >>> 0);
+}
+
+export function setReg(core: Core, r: number, v: bigint): void {
+  core.cpu.lo[r] = Number(BigInt.asIntN(32, v));
+  core.cpu.hi[r] = Number(BigInt.asIntN(32, v >> 32n));
+}
+
+/** full RFLAGS with lazy flags folded in */
+export function rflags(core: Core): number {
+  const c = core.cpu;
+  return (c.flags & ~0x8d5) | arithFlags(c);
+}
+
+const asmCache = new Map<string, number[]>();
+
+/**
+ * Assemble Intel-syntax source for a code mode with GNU as (+ objcopy to flat bytes). Position-
+ * dependent operands (absolute jumps) assume the code is loaded at CODE.
+ */
+export function asm(mode: 16 | 32 | 64, source: string): number[] {
+  const key = `${mode}\n${source}`;
+  const hit = asmCache.get(key);
+  if (hit) return hit;
+  const dir = mkdtempSync(join(tmpdir(), 'cpu-int-'));
+  const src = join(dir, 'a.s'), obj = join(dir, 'a.o'), bin = join(dir, 'a.bin');
+  writeFileSync(src, `.intel_syntax noprefix\n.code${mode}\n${source}\n`);
+  execFileSync('as', [mode === 64 ? '--64' : '--32', '-o', obj, src], { stdio: ['ignore', 'pipe', 'pipe'] });
+  execFileSync('objcopy', ['-O', 'binary', '-j', '.text', obj, bin]);
+  const bytes = Array.from(readFileSync(bin));
+  rmSync(dir, { recursive: true, force: true });
+  asmCache.set(key, bytes);
+  return bytes;
+}
