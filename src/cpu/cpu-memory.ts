@@ -110,7 +110,8 @@ export class CpuMemory extends CpuState {
 
   /** Called at block boundaries: notices code pages created by any core. */
   syncCodeGen(): void {
-    const g = Atomics.load(this.shared.ctl, G_CODE_GEN);
+    // a plain load: the generation only needs to be seen eventually, not ordered
+    const g = this.shared.ctl[G_CODE_GEN];
     if (g !== this.seenCodeGen) {
       this.seenCodeGen = g;
       this.flushWriteTlbs();
@@ -218,6 +219,8 @@ export class CpuMemory extends CpuState {
         const eOff = this.physOffsetOrFault(table + idx * 8);
         const lo = this.i32[eOff >> 2], hi = this.i32[(eOff >> 2) + 1];
         if (!(lo & PTE_P)) this.pageFault(lin, acc, user, false);
+        // address bits above the 40-bit physical width (CPUID 0x80000008) are reserved
+        if (hi & 0x000fff00) this.pageFault(lin, acc, user, true, true);
         if (hi & PTE_HI_NX) {
           if (!nxe) this.pageFault(lin, acc, user, true, true);
           nx = true;

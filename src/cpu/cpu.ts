@@ -7,16 +7,18 @@
 // its page's generation (shared by all cores) is unchanged and the RIP still maps to the same
 // physical page; writes to a page holding code bump its generation (cpu-memory.ts).
 
-import { C_PENDING, C_STAT_BLOCKS, C_STAT_INSNS_HI, C_STAT_INSNS_LO, coreBase } from '../machine/control-block.js';
+import { C_PENDING, P_INIT, P_NMI, P_SIPI, P_SMI, P_STOP, C_STAT_BLOCKS, C_STAT_TLB_MISS, C_STAT_INSNS_HI, C_STAT_INSNS_LO, coreBase } from '../machine/control-block.js';
 import type { CpuBus, LocalApic, SharedMemory } from './bus.js';
 import { CpuMemory, FAULT } from './cpu-memory.js';
 import { decode, DecodeError } from './decoder.js';
 import type { Exec, Insn } from './insn.js';
 import { deliverFault, serviceEvents } from './interrupts.js';
-import { GP, SS_VEC, TWO32, UD } from './regs.js';
+import { GP, IF, SS_VEC, TWO32, UD } from './regs.js';
 import './ops/index.js';
 
 const MAX_BLOCK_INSNS = 64;
+/** pending bits that matter even while IF=0 */
+const NON_MASKABLE = P_STOP | P_INIT | P_SIPI | P_NMI | P_SMI;
 const L1_BITS = 12;
 const L1_MASK = (1 << L1_BITS) - 1;
 
@@ -265,7 +267,11 @@ export class Cpu extends CpuMemory {
     let left = budget;
     this.exitReason = RUN_BUDGET;
     while (left > 0) {
-      if (ctl[pend] !== 0 || this.eventCheck) {
+      // Events are examined only when one could be taken now: non-maskable ones always,
+      // maskable ones while IF=1, and the local timer every CLOCK_CHECK_INTERVAL instructions.
+      const p = ctl[pend];
+      if (this.eventCheck || this.retired >= this.clockCheckAt ||
+        (p !== 0 && ((p & NON_MASKABLE) !== 0 || (this.flags & IF) !== 0))) {
         this.eventCheck = false;
         serviceEvents(this);
         if (this.exitReason !== RUN_BUDGET) break;
@@ -317,6 +323,7 @@ export class Cpu extends CpuMemory {
     ctl[this.ctlBase + C_STAT_INSNS_LO] = this.retired % TWO32 | 0;
     ctl[this.ctlBase + C_STAT_INSNS_HI] = Math.floor(this.retired / TWO32);
     ctl[this.ctlBase + C_STAT_BLOCKS] = this.blocksCompiled;
+    ctl[this.ctlBase + C_STAT_TLB_MISS] = this.tlbMisses;
   }
 }
 

@@ -14,14 +14,14 @@ import {
   C_EXTINT_VECTOR, C_PENDING, C_SIPI_VECTOR, C_STAT_INTERRUPTS, P_EXTINT, P_INIT, P_IRR, P_NMI, P_SIPI, P_SMI,
   P_STOP,
 } from '../machine/control-block.js';
-import type { Cpu } from './cpu.js';
-import { RUN_BUDGET, RUN_DEAD, RUN_STOPPED, RUN_WAIT_SIPI } from './cpu.js';
+import { Cpu, RUN_BUDGET, RUN_DEAD, RUN_STOPPED, RUN_WAIT_SIPI } from './cpu.js';
+import { decode, DecodeError } from './decoder.js';
 import { FAULT } from './cpu-memory.js';
 import { arithFlags, LF_NONE } from './flags.js';
 import { guestNowNs } from './msr.js';
 import { frameStack } from './ops/system/stack-cursor.js';
 import {
-  AC, ARITH_FLAGS, CS, DF_VEC, EFER_LMA, FIXED1, GP, IF, NMI_VEC, NP, NT, RF, RSP, SS, TF, TR, TS, TWO32, VM,
+  AC, ARITH_FLAGS, CS, DB, DF_VEC, EFER_LMA, FIXED1, GP, IF, NMI_VEC, NP, NT, RF, RSP, SS, TF, TR, TS, TWO32, VM,
 } from './regs.js';
 import { enterWaitForSipi, startFromSipi } from './reset.js';
 import {
@@ -350,9 +350,10 @@ export function serviceEvents(cpu: Cpu): void {
   }
   if ((p & P_SMI) !== 0) Atomics.and(ctl, pi, ~P_SMI); // no SMM: dropped
 
+  const takenBefore = cpu.interruptsTaken;
   const lapic = cpu.lapic;
-  if (lapic !== null && (cpu.halted || cpu.retired >= cpu.clockCheckAt)) {
-    cpu.clockCheckAt = cpu.retired + CLOCK_CHECK_INTERVAL;
+  if (cpu.retired >= cpu.clockCheckAt) cpu.clockCheckAt = cpu.retired + CLOCK_CHECK_INTERVAL;
+  if (lapic !== null && (cpu.halted || cpu.clockCheckAt === cpu.retired + CLOCK_CHECK_INTERVAL)) {
     const next = lapic.nextDeadlineNs();
     if (next !== Infinity) {
       const now = guestNowNs(cpu);
@@ -373,8 +374,10 @@ export function serviceEvents(cpu: Cpu): void {
     takeInterrupt(cpu, NMI_VEC);
   } else if ((cpu.flags & IF) !== 0) {
     if ((p & P_EXTINT) !== 0 && (lapic === null || lapic.lint0ExtIntAccepted())) {
-      Atomics.and(ctl, pi, ~P_EXTINT);
-      takeInterrupt(cpu, Atomics.load(ctl, cpu.ctlBase + C_EXTINT_VECTOR) & 0xff);
+      // read the vector before claiming it: the 8259 may withdraw or replace a posted request
+      const v = Atomics.load(ctl, cpu.ctlBase + C_EXTINT_VECTOR) & 0xff;
+      const old = Atomics.and(ctl, pi, ~P_EXTINT);
+      if ((old & P_EXTINT) !== 0) takeInterrupt(cpu, v);
     } else if ((p & P_IRR) !== 0) {
       if (lapic === null) {
         Atomics.and(ctl, pi, ~P_IRR); // nothing can accept it
@@ -389,12 +392,48 @@ export function serviceEvents(cpu: Cpu): void {
   }
 
   if (cpu.exitReason !== RUN_BUDGET) return;
+  if ((cpu.flags & TF) !== 0 && !cpu.halted && cpu.interruptsTaken === takenBefore) singleStep(cpu);
   if (cpu.halted) {
     cpu.eventCheck = true; // re-examined on every run() while halted
-  } else if (lapic !== null && lapic.nextDeadlineNs() !== Infinity) {
-    cpu.eventCheck = true; // a local timer is armed: keep counting towards the next clock read
   }
+  // an armed local timer is noticed by the run loop's instruction-count check (clockCheckAt)
 }
+
+/**
+ * EFLAGS.TF: run one instruction by itself, then raise the #DB trap (DR6.BS) with the next
+ * instruction as the return address. The instruction that set TF (POPF, IRET) has already
+ * completed, so, as the architecture says, the trap follows the instruction after it.
+ * Instructions that deliver an event themselves (INT n, faults) take no single-step trap.
+ */
+function singleStep(cpu: Cpu): void {
+  const rip = cpu.rip;
+  let ins;
+  try {
+    ins = decode(rip, { mode64: cpu.mode64, def32: cpu.def32 }, (lin) => cpu.fetch8(lin), Cpu.makeUd);
+  } catch (e) {
+    if (e === FAULT) deliverFault(cpu);
+    else if (e instanceof DecodeError) deliverException(cpu, GP, 0, rip, EV_EXCEPTION);
+    else throw e;
+    return;
+  }
+  const taken = cpu.interruptsTaken;
+  cpu.rip = ins.nextRip;
+  try {
+    ins.exec(cpu, ins);
+  } catch (e) {
+    if (e !== FAULT) throw e;
+    cpu.rip = rip;
+    deliverFault(cpu);
+    return;
+  }
+  cpu.retired++;
+  if (cpu.interruptsTaken !== taken || cpu.halted || cpu.exitReason !== RUN_BUDGET) return;
+  cpu.dr[6] = ((cpu.dr[6] >>> 0) | DR6_BS) >>> 0;
+  deliverException(cpu, DB, -1, cpu.rip, EV_EXCEPTION);
+  cpu.eventCheck = true;
+}
+
+const DR6_BS = 1 << 14;
 
 /** Take an external interrupt or NMI now (wakes a halted core). */
 function takeInterrupt(cpu: Cpu, vector: number): void {

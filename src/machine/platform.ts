@@ -16,7 +16,7 @@ import { Pic8259 } from '../devices/pic8259.js';
 import { Pit8254 } from '../devices/pit8254.js';
 import { PortBus } from '../devices/port-bus.js';
 import { RtcCmos } from '../devices/rtc-cmos.js';
-import { HostTimerService } from '../devices/timer-service.js';
+import { PreciseTimerService } from '../devices/timer-service.js';
 import { Uart16550, COM1_BASE, COM1_IRQ } from '../devices/uart16550.js';
 import { E1000 } from '../nic/e1000.js';
 import type { NetBackend } from '../nic/net-backend.js';
@@ -48,7 +48,8 @@ const NIC_FIRST_SLOT = 3;
 
 export class Platform implements IoPlatform {
   readonly ports = new PortBus();
-  readonly timers: HostTimerService;
+  /** sub-millisecond device timers (setTimeout's 1 ms grain loses PIT/HPET ticks above ~500 Hz) */
+  readonly timers: PreciseTimerService;
   readonly pic: Pic8259;
   readonly ioapic: Ioapic;
   readonly router: IrqRouter;
@@ -67,7 +68,7 @@ export class Platform implements IoPlatform {
 
   constructor(o: PlatformOptions) {
     const clock = new Clock(o.ctl);
-    this.timers = new HostTimerService(clock, { unref: true });
+    this.timers = new PreciseTimerService(clock);
     this.pic = new Pic8259(o.ctl, { timers: this.timers });
     this.ioapic = new Ioapic(o.ctl);
     this.router = new IrqRouter(this.pic, this.ioapic);
@@ -111,6 +112,9 @@ export class Platform implements IoPlatform {
     this.fwcfg.mapOn(p);
     this.pci.onConfigChanged = () => this.remapIoBars();
     this.remapIoBars();
+    // what SeaBIOS leaves behind before QEMU jumps to a -kernel (measured under QEMU 7.2)
+    this.pic.firmwareState();
+    this.pit.firmwareState();
   }
 
   private mappedIoBars: { base: number; size: number }[] = [];

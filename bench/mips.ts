@@ -1,0 +1,96 @@
+// `npm run bench:mips`: one CPU-bound workload (bench/mips/workload.c: integer mixing, pointer
+// chasing, memory and string work), the same machine code run natively, under QEMU TCG and
+// under parallax-emu in the same run. Each peer runs with 0 and N iterations; the difference
+// removes start-up and boot. Instructions are counted by parallax-emu (exact retired count of
+// the same code), so MIPS is comparable across peers. Checksums must agree.
+
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { machineLine, median, spreadPct, table } from './lib/report.js';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const build = resolve(root, 'bench/mips/build');
+const emu = resolve(root, 'dist/src/cli/parallax-emu.js');
+
+function arg(name: string, dflt: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : dflt;
+}
+const iterations = arg('iterations', 150);
+const reps = arg('reps', 3);
+
+interface Run { ms: number; checksum: string; insns?: number }
+
+function timed(cmd: string, args: string[]): { ms: number; out: string; err: string } {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 600_000 });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (r.error) throw r.error;
+  return { ms, out: r.stdout, err: r.stderr };
+}
+
+function checksumOf(out: string, who: string): string {
+  const m = /checksum=([0-9a-f]{16})/.exec(out);
+  if (!m) throw new Error(`${who}: no checksum in output:\n${out.slice(-400)}`);
+  return m[1];
+}
+
+const peers: Record<string, (n: number) => Run> = {
+  native: (n) => {
+    const r = timed(resolve(build, 'mips-native'), [String(n)]);
+    return { ms: r.ms, checksum: checksumOf(r.out, 'native') };
+  },
+  'qemu-tcg': (n) => {
+    const r = timed('qemu-system-x86_64', ['-nographic', '-no-reboot', '-serial', 'stdio', '-monitor', 'none',
+      '-display', 'none', '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04', '-m', '256',
+      '-kernel', resolve(build, 'mips-guest.elf'), '-append', String(n)]);
+    return { ms: r.ms, checksum: checksumOf(r.out, 'qemu') };
+  },
+  'parallax-emu': (n) => {
+    const r = timed(process.execPath, [emu, '--kernel', resolve(build, 'mips-guest.elf'), '--append', String(n),
+      '--memory', '256M', '--cores', '1', '--stats']);
+    const m = /core 0: (\d+) instructions/.exec(r.err);
+    if (!m) throw new Error(`parallax-emu: no statistics:\n${r.err.slice(-400)}`);
+    return { ms: r.ms, checksum: checksumOf(r.out, 'parallax-emu'), insns: Number(m[1]) };
+  },
+};
+
+function main(): void {
+  execFileSync('bash', [resolve(root, 'bench/mips/build.sh')], { stdio: 'inherit' });
+  const hasQemu = spawnSync('qemu-system-x86_64', ['--version']).status === 0;
+  console.log(`MIPS benchmark: ${iterations} iterations, ${reps} repetitions, median; ${machineLine()}`);
+  const results: Record<string, { deltaMs: number[]; checksum: string }> = {};
+  let insns = 0;
+  for (const [name, run] of Object.entries(peers)) {
+    if (name === 'qemu-tcg' && !hasQemu) { console.log('qemu-system-x86_64 not found: QEMU column skipped'); continue; }
+    run(1); // warm-up (page cache, JIT of the emulator itself is per process)
+    const deltas: number[] = [];
+    let checksum = '';
+    for (let i = 0; i < reps; i++) {
+      const empty = run(0);
+      const full = run(iterations);
+      deltas.push(full.ms - empty.ms);
+      checksum = full.checksum;
+      if (full.insns !== undefined && empty.insns !== undefined) insns = full.insns - empty.insns;
+    }
+    results[name] = { deltaMs: deltas, checksum };
+  }
+  const sums = new Set(Object.values(results).map((r) => r.checksum));
+  if (sums.size !== 1) throw new Error(`checksums differ between peers: ${JSON.stringify(results)}`);
+  const mips = (ms: number) => insns / (ms * 1000);
+  const nat = median(results.native.deltaMs);
+  const q = results['qemu-tcg'] ? median(results['qemu-tcg'].deltaMs) : NaN;
+  const rows = Object.entries(results).map(([name, r]) => {
+    const ms = median(r.deltaMs);
+    return [name, ms, `${spreadPct(r.deltaMs).toFixed(0)}%`, mips(ms), ms / nat, Number.isNaN(q) ? 'n/a' : (ms / q).toFixed(2)];
+  });
+  console.log(`workload: ${insns} instructions (counted by parallax-emu), checksum ${[...sums][0]}`);
+  console.log(table(['peer', 'ms', 'spread', 'MIPS', 'x native time', 'x QEMU time'], rows));
+  const out = resolve(root, 'bench/results');
+  mkdirSync(out, { recursive: true });
+  writeFileSync(resolve(out, 'mips.json'), JSON.stringify({ machine: machineLine(), iterations, insns, results }, null, 2));
+}
+
+main();
