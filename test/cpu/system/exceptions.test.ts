@@ -165,4 +165,30 @@ describe('IDT delivery in long mode', () => {
     expect(frame(t).code).toBe(0x50 * 8 + 2);
     expect(t.cpu.segSel[CS]).toBe(SEL_KCODE);
   });
+
+  it('EFLAGS.TF set by IRETQ traps (#DB, DR6.BS) after the next instruction', () => {
+    const t = makeCore();
+    enterLongMode(t, CODE);
+    const src = `
+      mov %rsp, %rbx
+      pushq $0x10
+      pushq %rbx
+      pushq $0x102
+      pushq $0x08
+      lea target(%rip), %rax
+      pushq %rax
+      iretq
+    target:
+      nop
+      nop`;
+    expect(run(t, src)).toBe(RUN_HALTED);
+    expect(haltedVector(t.cpu)).toBe(1);
+    const sp = t.cpu.lo[RSP] >>> 0;
+    const target = readU64(t, sp) - 1;
+    expect(t.ram[target]).toBe(0x90);
+    expect(t.ram[target - 1]).toBe(0xcf); // the trap follows the first NOP after IRETQ
+    expect(readU64(t, sp + 16) & 0x100).toBe(0x100); // saved RFLAGS still has TF
+    expect(t.cpu.flags & 0x100).toBe(0); // the handler runs with TF clear
+    expect(t.cpu.dr[6] & 0x4000).toBe(0x4000);
+  });
 });
