@@ -4,7 +4,9 @@
  *   divide   divide by zero                                               -> contained #DE
  *   spin     loop forever, never calling the kernel (only STOP ends it)
  *   silent   stop this DIME's heartbeats, then idle forever
- *   hog      grab memory chunk by chunk until the limit refuses */
+ *   hog      grab memory chunk by chunk until the limit refuses
+ *   obey     behave (echo input to output) until told otherwise on its input:
+ *            "mute" / "unmute" heartbeats, "spin", "fault", "exit" */
 #include "dime.h"
 
 int main(int dime, int cores) {
@@ -24,6 +26,20 @@ int main(int dime, int cores) {
   } else if (mode[0] == 's') {
     dime_heartbeat_mute(1);
     for (;;) dime_sleep_ms(1000);
+  } else if (mode[0] == 'o') {
+    static char cmd[64];
+    for (;;) {
+      long n = dime_read(cmd, sizeof cmd - 1, DIME_FOREVER);
+      if (n <= 0) continue;
+      while (n > 0 && (cmd[n - 1] == '\n' || cmd[n - 1] == '\r')) n--;
+      cmd[n] = 0;
+      if (!sdk_strcmp(cmd, "mute")) dime_heartbeat_mute(1);
+      else if (!sdk_strcmp(cmd, "unmute")) dime_heartbeat_mute(0);
+      else if (!sdk_strcmp(cmd, "spin")) for (;;) __asm__ volatile("" ::: "memory");
+      else if (!sdk_strcmp(cmd, "fault")) *(volatile uint64_t *)0x100000 = 1;
+      else if (!sdk_strcmp(cmd, "exit")) return 7;
+      sdk_writef("ok %s\n", cmd);
+    }
   } else if (mode[0] == 'h') {
     unsigned got = 0;
     while (dime_memgrow(1)) got++;
