@@ -45,6 +45,7 @@ export function makeCore(mode: 16 | 32 | 64, opts: { cpl?: number } = {}): Core 
     cpu.segAttr[s] = 0x93 | (mode === 32 ? 0x4000 : 0);
   }
   cpu.segAttr[CS] = 0x9b | (mode === 32 ? 0x4000 : 0) | (mode === 64 ? 0x2000 : 0);
+  if (mode === 16) { cpu.segSel[CS] = CODE >>> 4; cpu.segBase[CS] = CODE; } // IP 0 at CODE
   cpu.cpl = opts.cpl ?? 0;
   if (mode === 64) {
     // PML4 0x1000 -> PDPT 0x2000 -> PD 0x3000 with two 2 MiB pages

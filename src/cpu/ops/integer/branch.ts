@@ -7,41 +7,62 @@ import { getCF, getZF, testCC } from '../../flags.js';
 import type { Exec, Insn } from '../../insn.js';
 import { MAP_0F, MAP_1B } from '../../insn.js';
 import { defineOp, defineRange } from '../../optable.js';
-import { GP, TWO32 } from '../../regs.js';
+import { CS, GP, TWO32 } from '../../regs.js';
 import { binder } from './operands.js';
 
-/** Jump to `t`: #GP(0) for a non-canonical target (only possible in 64-bit mode). */
+/** Jump to linear `t`: #GP(0) for a non-canonical target (only possible in 64-bit mode). */
 function jumpTo(cpu: Cpu, t: number): void {
   if (t >= 0x800000000000 || t < -0x800000000000) cpu.fault(GP, 0);
   cpu.rip = t;
 }
 
-/** A target read from a register or memory at the operand size, as a linear RIP. */
-function targetOf(lo: number, hi: number, size: number): number {
+// Outside 64-bit mode RIP is linear (CS base included) while branch targets are offsets in
+// CS truncated to the operand size; 64-bit near branches always have osize 8.
+
+/** CS offset of a linear RIP */
+function ipOf(cpu: Cpu, lin: number): number {
+  return cpu.mode64 ? lin : lin - cpu.segBase[CS];
+}
+
+/** linear RIP of a CS offset truncated to the operand size */
+function linOfIp(cpu: Cpu, ip: number, size: number): number {
+  if (size === 8) return ip;
+  const off = size === 4 ? ip >>> 0 : ip & 0xffff;
+  return (cpu.segBase[CS] + off) % TWO32;
+}
+
+/** target of a relative branch */
+function relTarget(cpu: Cpu, ins: Insn): number {
+  if (ins.osize === 8) return ins.target;
+  return linOfIp(cpu, ipOf(cpu, ins.nextRip) + ins.imm, ins.osize);
+}
+
+/** A target offset read from a register or memory at the operand size, as a linear RIP. */
+function targetOf(cpu: Cpu, lo: number, hi: number, size: number): number {
   if (size === 8) return hi * TWO32 + (lo >>> 0);
-  return size === 4 ? lo >>> 0 : lo & 0xffff;
+  return linOfIp(cpu, lo, size);
 }
 
 function readTarget(cpu: Cpu, ins: Insn): number {
   const size = ins.osize;
   if (ins.hasMem) {
     const lo = cpu.readMem(size, ins.ea(cpu, ins));
-    return targetOf(lo, cpu.vhi, size);
+    return targetOf(cpu, lo, cpu.vhi, size);
   }
-  return targetOf(cpu.lo[ins.rm], cpu.hi[ins.rm], size);
+  return targetOf(cpu, cpu.lo[ins.rm], cpu.hi[ins.rm], size);
 }
 
 // ------------------------------------------------------------------ JMP / Jcc
 
-function jmpRel(cpu: Cpu, ins: Insn): void { jumpTo(cpu, ins.target); }
+function jmpRel(cpu: Cpu, ins: Insn): void { jumpTo(cpu, relTarget(cpu, ins)); }
 function jmpRm(cpu: Cpu, ins: Insn): void { jumpTo(cpu, readTarget(cpu, ins)); }
 
 // specialised conditions for the commonest tests after CMP/SUB/TEST/DEC
-const jz: Exec = (cpu, ins) => { if (getZF(cpu)) jumpTo(cpu, ins.target); };
-const jnz: Exec = (cpu, ins) => { if (!getZF(cpu)) jumpTo(cpu, ins.target); };
-const jb: Exec = (cpu, ins) => { if (getCF(cpu)) jumpTo(cpu, ins.target); };
-const jnb: Exec = (cpu, ins) => { if (!getCF(cpu)) jumpTo(cpu, ins.target); };
-const jcc: Exec = (cpu, ins) => { if (testCC(cpu, ins.opcode & 15)) jumpTo(cpu, ins.target); };
+const jz: Exec = (cpu, ins) => { if (getZF(cpu)) jumpTo(cpu, relTarget(cpu, ins)); };
+const jnz: Exec = (cpu, ins) => { if (!getZF(cpu)) jumpTo(cpu, relTarget(cpu, ins)); };
+const jb: Exec = (cpu, ins) => { if (getCF(cpu)) jumpTo(cpu, relTarget(cpu, ins)); };
+const jnb: Exec = (cpu, ins) => { if (!getCF(cpu)) jumpTo(cpu, relTarget(cpu, ins)); };
+const jcc: Exec = (cpu, ins) => { if (testCC(cpu, ins.opcode & 15)) jumpTo(cpu, relTarget(cpu, ins)); };
 
 const jccBind = binder((ins) => {
   switch (ins.opcode & 15) {
@@ -56,12 +77,12 @@ const jccBind = binder((ins) => {
 // ------------------------------------------------------------------ CALL / RET
 
 function pushReturn(cpu: Cpu, ins: Insn): void {
-  const r = ins.nextRip;
+  const r = ipOf(cpu, ins.nextRip);
   cpu.push(ins.osize, r | 0, Math.floor(r / TWO32) | 0);
 }
 
 function callRel(cpu: Cpu, ins: Insn): void {
-  const t = ins.target;
+  const t = relTarget(cpu, ins);
   if (t >= 0x800000000000 || t < -0x800000000000) cpu.fault(GP, 0);
   pushReturn(cpu, ins);
   cpu.rip = t;
@@ -77,7 +98,7 @@ function callRm(cpu: Cpu, ins: Insn): void {
 function retNear(cpu: Cpu, ins: Insn): void {
   const size = ins.osize;
   const lo = cpu.readMem(size, cpu.stackAddr(0));
-  const t = targetOf(lo, cpu.vhi, size);
+  const t = targetOf(cpu, lo, cpu.vhi, size);
   if (t >= 0x800000000000 || t < -0x800000000000) cpu.fault(GP, 0);
   cpu.addSp(size + ins.imm); // imm is 0 for C3
   cpu.rip = t;
@@ -110,10 +131,10 @@ function countIsZero(cpu: Cpu, asize: number): boolean {
   return (cpu.lo[1] & 0xffff) === 0;
 }
 
-function loop(cpu: Cpu, ins: Insn): void { if (decCount(cpu, ins.asize)) jumpTo(cpu, ins.target); }
-function loope(cpu: Cpu, ins: Insn): void { if (decCount(cpu, ins.asize) && getZF(cpu)) jumpTo(cpu, ins.target); }
-function loopne(cpu: Cpu, ins: Insn): void { if (decCount(cpu, ins.asize) && !getZF(cpu)) jumpTo(cpu, ins.target); }
-function jcxz(cpu: Cpu, ins: Insn): void { if (countIsZero(cpu, ins.asize)) jumpTo(cpu, ins.target); }
+function loop(cpu: Cpu, ins: Insn): void { if (decCount(cpu, ins.asize)) jumpTo(cpu, relTarget(cpu, ins)); }
+function loope(cpu: Cpu, ins: Insn): void { if (decCount(cpu, ins.asize) && getZF(cpu)) jumpTo(cpu, relTarget(cpu, ins)); }
+function loopne(cpu: Cpu, ins: Insn): void { if (decCount(cpu, ins.asize) && !getZF(cpu)) jumpTo(cpu, relTarget(cpu, ins)); }
+function jcxz(cpu: Cpu, ins: Insn): void { if (countIsZero(cpu, ins.asize)) jumpTo(cpu, relTarget(cpu, ins)); }
 
 // ------------------------------------------------------------------ registration
 
