@@ -10,6 +10,7 @@
 import { C_PENDING, P_INIT, P_NMI, P_SIPI, P_SMI, P_STOP, C_STAT_BLOCKS, C_STAT_TLB_MISS, C_STAT_INSNS_HI, C_STAT_INSNS_LO, coreBase } from '../machine/control-block.js';
 import type { CpuBus, LocalApic, SharedMemory } from './bus.js';
 import { CpuMemory, FAULT } from './cpu-memory.js';
+import { COMPILE_THRESHOLD, compileBlock, type CompiledBlock } from './block-compiler.js';
 import { decode, DecodeError } from './decoder.js';
 import type { Exec, Insn } from './insn.js';
 import { deliverFault, serviceEvents } from './interrupts.js';
@@ -34,6 +35,10 @@ export class Block {
     readonly physPage2: number,
     readonly gen2: number,
   ) {}
+  /** executions so far (until compiled) */
+  hits = 0;
+  /** generated function running the whole block (block-compiler.ts), once hot */
+  fn: CompiledBlock | null = null;
 }
 
 /** Result of Cpu.run: why the loop returned. */
@@ -60,6 +65,8 @@ export class Cpu extends CpuMemory {
   unknownOpcode = '';
   /** whether the worker should treat this core as dead (triple fault) and why */
   deadReason = '';
+  /** instructions completed in a compiled block before it faulted */
+  faultIndex = 0;
   /** do not deliver faults: stop the run loop with RUN_FAULT (faultVector/faultCode/rip kept) */
   stopOnFault = false;
 
@@ -293,11 +300,18 @@ export class Cpu extends CpuMemory {
       this.rip = block.endRip;
       let i = 0;
       try {
-        for (; i < n; i++) {
-          const ins = ops[i];
-          ins.exec(this, ins);
+        const fn = block.fn;
+        if (fn !== null) {
+          fn(this);
+        } else {
+          for (; i < n; i++) {
+            const ins = ops[i];
+            ins.exec(this, ins);
+          }
+          if (++block.hits === COMPILE_THRESHOLD) block.fn = compileBlock(ops);
         }
       } catch (e) {
+        if (block.fn !== null) i = this.faultIndex;
         if (e !== FAULT) {
           if (e instanceof Error) e.message += ` (at rip ${ops[i].rip.toString(16)}: ${ops[i].name})`;
           throw e;
