@@ -186,11 +186,11 @@ static void fill_discover(struct dime *d, uint8_t *p) {
   strlcpy((char *)p + PX_DISCOVER_RESP_SERVICE_OFF, d->svc, PX_DISCOVER_RESP_SERVICE_LEN);
 }
 
+/* a NUL-padded wire string into a C string of the same size (at most n-1 bytes kept) */
 static void copy_str(char *dst, const uint8_t *src, size_t n) {
   size_t i = 0;
-  for (; i < n && src[i]; i++) dst[i] = (char)src[i];
-  dst[i < n ? i : n - 1] = 0;
-  if (i == n) dst[n - 1] = 0;
+  for (; i + 1 < n && src[i]; i++) dst[i] = (char)src[i];
+  dst[i] = 0;
 }
 
 static uint16_t set_interval(uint32_t *field, uint64_t *next, const uint8_t *p) {
@@ -247,7 +247,6 @@ static void handle(struct dime *d, const struct pxmsg *m, bool system_scope) {
   }
 
   uint32_t scopes, from_orch_only, req_len;
-  bool has_resp = true;
   if (m->data) {
     if (m->type != PX_DATA_LOAD_CHUNK) { reply(d, m, PX_STATUS_UNSUPPORTED, NULL, 0); return; }
     scopes = PX_LOAD_CHUNK_SCOPES; from_orch_only = PX_LOAD_CHUNK_FROM_ORCHESTRATOR_ONLY; req_len = PX_LOAD_CHUNK_REQ_LEN;
@@ -263,7 +262,6 @@ static void handle(struct dime *d, const struct pxmsg *m, bool system_scope) {
         return;
     }
   }
-  (void)has_resp;
   if (!scope_allowed(scopes, !system_scope)) { reply(d, m, PX_STATUS_UNSUPPORTED, NULL, 0); return; }
   if (m->plen < req_len) { d->sec_malformed++; reply(d, m, PX_STATUS_MALFORMED, NULL, 0); return; }
   if (from_orch_only && m->src_core != PX_CORE_NONE) {
