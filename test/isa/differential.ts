@@ -5,7 +5,7 @@
 import { compareCase, formatMismatch } from './compare.js';
 import { cpuidCases, featuresFromCpuid } from './features.js';
 import type { Feature, Form } from './form.js';
-import { generateCases, toSnippetCase, type IsaCase } from './generate.js';
+import { generateCases, toSnippetCases, type IsaCase } from './generate.js';
 import { runNative, segmentsOf, type NativeCase } from './native-harness.js';
 import type { RunSnippets, SnippetResult } from './snippet-api.js';
 import { TABLE } from './table.js';
@@ -100,7 +100,7 @@ export function runDifferential(opts: DifferentialOptions): DifferentialReport {
   for (let first = 0; first < opts.cases; first += batch) {
     t = performance.now();
     const cases = generateCases(genOpts, first, Math.min(batch, opts.cases - first));
-    const snippets = cases.map(toSnippetCase);
+    const snippets = toSnippetCases(cases);
     lap('generate');
     const native = runNative(cases);
     lap('native');

@@ -417,9 +417,14 @@ function operandText(f: Form, t: { reg: string; rm: string; vvvv: string; imm: s
   return out.filter((s) => s).join(', ');
 }
 
+/** The emulator's view of a batch: one buffer holds every case's data window (one 64 KiB allocation per case cost more than generating it). */
+export function toSnippetCases(cases: IsaCase[]): SnippetCase[] {
+  const all = new ArrayBuffer(SNIPPET_DATA_SIZE * cases.length);
+  return cases.map((c, i) => toSnippetCase(c, new Uint8Array(all, i * SNIPPET_DATA_SIZE, SNIPPET_DATA_SIZE)));
+}
+
 /** The emulator's view of a case: the full data window. */
-export function toSnippetCase(c: IsaCase): SnippetCase {
-  const data = new Uint8Array(SNIPPET_DATA_SIZE);
+export function toSnippetCase(c: IsaCase, data = new Uint8Array(SNIPPET_DATA_SIZE)): SnippetCase {
   for (const s of c.segments) data.set(s.bytes, s.offset);
   const init: SnippetState = { gpr: [...c.init.gpr], rflags: c.init.rflags };
   if (c.init.xmm) init.xmm = [...c.init.xmm];

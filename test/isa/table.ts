@@ -235,6 +235,21 @@ add({ name: 'call rel32/ret', group: 'call', shape: 'custom', sizes: [64], opcod
 add({ name: 'call r/ret imm16', group: 'call', shape: 'custom', sizes: [64], opcode: [0xff], flags: NONE, stack: true, build: (b) => callRet(b, 'reg') });
 add({ name: 'jmp r', group: 'jmp', shape: 'custom', sizes: [64], opcode: [0xff], flags: NONE, build: jmpReg });
 
+// ---------------------------------------------------------------- RIP-relative operands (read-only: the code window)
+// The displacement counts from the end of the instruction, immediate included: the forms with an
+// immediate after the displacement catch decoders that stop counting at the displacement.
+const RIP_FORMS: [string, number[], number, 0 | 1 | 2 | 4, FlagEffect][] = [
+  ['mov r64,[rip]', [0x48, 0x8b], -1, 0, NONE],
+  ['movzx r32,byte [rip]', [0x0f, 0xb6], -1, 0, NONE],
+  ['cmp qword [rip],imm8', [0x48, 0x83], 7, 1, ARITH],
+  ['cmp dword [rip],imm32', [0x81], 7, 4, ARITH],
+  ['test byte [rip],imm8', [0xf6], 0, 1, LOGIC],
+  ['bt dword [rip],imm8', [0x0f, 0xba], 4, 1, BITTEST],
+];
+for (const [m, op, digit, immSize, effect] of RIP_FORMS) {
+  add({ name: m, group: 'rip-relative', shape: 'custom', sizes: [64], opcode: op, flags: effect, build: (b) => ripRelative(b, m, op, digit, immSize, effect) });
+}
+
 // ---------------------------------------------------------------- invalid in 64-bit mode (#UD)
 const INVALID64: [string, number[]][] = [
   ['push es', [0x06]], ['pop es', [0x07]], ['push cs', [0x0e]], ['push ss', [0x16]], ['pop ss', [0x17]],
@@ -570,6 +585,21 @@ function enterBuild(b: BuildCtx): Built {
   b.setReg(RBP, BigInt(SNIPPET_DATA_BASE + STACK_TOP + 8 * b.rng.range(1, 6)));
   const bytes = Uint8Array.from([0xc8, ...rel(size, 2), level]);
   return { bytes, text: `enter ${size}, ${level}`, effect: NONE, reads: 0 };
+}
+
+/** a read of the code window through [rip+disp]: somewhere in the code so far or a little beyond */
+function ripRelative(b: BuildCtx, m: string, op: number[], digit: number, immSize: 0 | 1 | 2 | 4, effect: FlagEffect): Built {
+  const reg = digit >= 0 ? digit : b.freeReg();
+  const rex = op[0] === 0x48 ? [0x48] : [];
+  const opcode = rex.length ? op.slice(1) : op;
+  const imm = immSize ? { value: edgeInt(b.rng, immSize * 8), size: immSize as 1 | 2 | 4 } : undefined;
+  const probe = encode({ rexW: rex.length > 0, opcode, modrm: { reg, rm: { kind: 'mem', mem: { rip: true, disp: 0 } } }, imm });
+  // target offset relative to the code window start: from the first byte to a little past this instruction
+  const end = b.codeOffset + probe.length;
+  const disp = b.rng.range(-end, 24);
+  const bytes = encode({ rexW: rex.length > 0, opcode, modrm: { reg, rm: { kind: 'mem', mem: { rip: true, disp } } }, imm });
+  const target = digit >= 0 ? '' : `${gprName(reg, m.includes('r64') ? 64 : 32)}, `;
+  return { bytes, text: `${m.split(' ')[0]} ${target}[rip${disp < 0 ? '-' : '+'}0x${Math.abs(disp).toString(16)}]${imm ? `, 0x${BigInt.asUintN(immSize * 8, imm.value).toString(16)}` : ''}`, effect, reads: 0 };
 }
 
 /** MOV AL/AX/EAX/RAX to or from an absolute 64-bit address in the data window */
