@@ -130,7 +130,7 @@ function checkGateCs(cpu: Cpu, sel: number, ext: number, need64: boolean): numbe
 }
 
 /** Read a TSS field (2, 4 or 8 bytes at `off`) with the TSS limit checked (#TS(TR) otherwise). */
-function tssRead(cpu: Cpu, off: number, size: number, ext: number): number {
+export function tssRead(cpu: Cpu, off: number, size: number, ext: number): number {
   if (!trUsable(cpu) || off + size - 1 > cpu.segLimit[TR]) cpu.fault(TS, (cpu.segSel[TR] & 0xfffc) | ext);
   const base = cpu.segBase[TR];
   if (size === 8) {

@@ -183,4 +183,25 @@ describe('32-bit protected mode', () => {
     expect(run32(t, 'sti\nmov $0x10, %ax\nmov %ax, %ss\nhlt')).toBe(RUN_HALTED);
     expect(t.cpu.flags & IF).toBe(IF);
   });
+
+  it('a far CALL through a call gate switches to ring 0, copies parameters, and RETF n returns', () => {
+    const t = makeCore();
+    enterProtected32(t, true);
+    // GDT 0x40: 32-bit call gate DPL 3 -> 0x08:0x11000, 2 parameters
+    u64(t, GDT + 0x40, (0x08 << 16) | 0x1000, 0x0001ec02);
+    t.cpu.gdtLimit = 0x47;
+    load(t, 0x11000, assemble('.code32\nmov 8(%esp), %ebx\nmov 12(%esp), %ecx\nmov %cs, %edx\nmov 16(%esp), %edi\nmov 20(%esp), %ebp\nlret $8', 0x11000));
+    load(t, CODE, assemble('.code32\npush $0x22\npush $0x11\nlcall $0x43, $0\nmov %cs, %esi\nint3', CODE));
+    expect(t.cpu.run(100)).toBe(RUN_HALTED);
+    expect(vectorOf(t)).toBe(GP); // INT3 through a DPL-0 gate from ring 3
+    expect(t.cpu.lo[3]).toBe(0x11);
+    expect(t.cpu.lo[1]).toBe(0x22);
+    expect(t.cpu.lo[2]).toBe(0x08);
+    expect(t.cpu.lo[6]).toBe(0x1b);
+    // the ring-0 frame: CS:EIP, the copied parameters, then the caller's SS:ESP
+    expect(t.cpu.lo[7]).toBe(USTACK - 8);
+    expect(t.cpu.lo[5]).toBe(0x23);
+    // after RETF 8 the user stack dropped the parameters; the #GP frame records it
+    expect(u32(t, (t.cpu.lo[RSP] >>> 0) + 16)).toBe(USTACK);
+  });
 });

@@ -1,22 +1,24 @@
 // Far control transfers: JMP/CALL ptr16:16/32 and m16:16/32/64, RETF (to the same or an outer
 // privilege level), IRET/IRETD/IRETQ in every mode. Everything is read and checked before any
 // register changes, so a fault restarts the instruction cleanly.
-// Not modelled: call gates and task gates/TSS targets (#GP(selector)), task returns through
-// EFLAGS.NT and IRET to virtual-8086 mode (#GP(0)).
+// Call gates (16/32-bit, and 16-byte 64-bit gates in long mode) are followed by far CALL and
+// JMP, CALL switching to the inner stack from the TSS and copying the gate's parameters.
+// Not modelled: task gates/TSS targets (#GP(selector)), task returns through EFLAGS.NT and
+// IRET to virtual-8086 mode (#GP(0)).
 
 import type { Cpu } from '../../cpu.js';
 import type { Insn } from '../../insn.js';
 import { MAP_1B } from '../../insn.js';
-import { readRflags, writeRflags } from '../../interrupts.js';
+import { readRflags, tssRead, writeRflags } from '../../interrupts.js';
 import { defineOp } from '../../optable.js';
 import {
-  AC, AF, CF, CS, DF, EFER_LMA, GP, ID, IF, IOPL, NP, NT, OF, PF, RF, SF, SS, TF, TWO32, VIF, VIP, VM, ZF,
+  AC, AF, CF, CS, DF, EFER_LMA, GP, ID, IF, IOPL, NP, NT, OF, PF, RF, RSP, SF, SS, TF, TR, TS, TWO32, VIF, VIP, VM,
+  ZF,
 } from '../../regs.js';
 import {
   ATTR_CODE, ATTR_CONFORMING, ATTR_DB, ATTR_L, ATTR_P, ATTR_S, ATTR_UNUSABLE, attrDpl, checkStackSelector, desc,
-  descAttr, fetchDescriptor, installCs, installSs, isCanonical, joinLinear, linearHi, linearLo, loadSegmentReal,
-  nullDataSegmentsAbove,
-  ripOffset, updateMode,
+  descAttr, descBase, fetchDescriptor, fetchDescriptorHigh, installCs, installSs, isCanonical, joinLinear, linearHi, linearLo, loadSegmentReal,
+  nullDataSegmentsAbove, ripOffset, SYS_CALL, SYS_CALL16, updateMode,
 } from '../../segmentation.js';
 import { StackCursor } from './stack-cursor.js';
 
@@ -49,13 +51,20 @@ function targetRip(cpu: Cpu, offLo: number, offHi: number, size: number): number
   return (base + off) % TWO32;
 }
 
-/** Fetch and check a code-segment selector for a far JMP/CALL at the current CPL. */
-function checkJumpTarget(cpu: Cpu, sel: number): void {
+/**
+ * Fetch and check the selector of a far JMP/CALL at the current CPL. Returns true when it
+ * names a call gate (left in `desc`); a code segment is checked for direct transfer.
+ */
+function checkJumpTarget(cpu: Cpu, sel: number): boolean {
   if ((sel & 0xfffc) === 0) cpu.fault(GP, 0);
   if (!fetchDescriptor(cpu, sel)) cpu.fault(GP, sel & 0xfffc);
   const attr = descAttr(desc.hi);
-  // system descriptors (call gates, TSS, task gates) are not supported as far targets
-  if ((attr & (ATTR_S | ATTR_CODE)) !== (ATTR_S | ATTR_CODE)) cpu.fault(GP, sel & 0xfffc);
+  if ((attr & ATTR_S) === 0) {
+    const type = attr & 0xf;
+    if (type === SYS_CALL || (type === SYS_CALL16 && (cpu.efer & EFER_LMA) === 0)) return true;
+    cpu.fault(GP, sel & 0xfffc); // TSS and task gates: task switches are not modelled
+  }
+  if ((attr & ATTR_CODE) === 0) cpu.fault(GP, sel & 0xfffc);
   const dpl = attrDpl(attr);
   if ((attr & ATTR_CONFORMING) !== 0) {
     if (dpl > cpu.cpl) cpu.fault(GP, sel & 0xfffc);
@@ -63,6 +72,79 @@ function checkJumpTarget(cpu: Cpu, sel: number): void {
     cpu.fault(GP, sel & 0xfffc);
   }
   if ((attr & ATTR_P) === 0) cpu.fault(NP, sel & 0xfffc);
+  return false;
+}
+
+/** Far CALL/JMP through the call gate in `desc` (selected by gateSel). */
+function throughCallGate(cpu: Cpu, gateSel: number, isCall: boolean, returnRip: number): void {
+  const lma = (cpu.efer & EFER_LMA) !== 0;
+  const gLo = desc.lo, gHi = desc.hi;
+  const gateDpl = (gHi >>> 13) & 3;
+  if (gateDpl < cpu.cpl || gateDpl < (gateSel & 3)) cpu.fault(GP, gateSel & 0xfffc);
+  if ((gHi & 0x8000) === 0) cpu.fault(NP, gateSel & 0xfffc);
+  const is32 = ((gHi >>> 8) & 0xf) === SYS_CALL;
+  const size = lma ? 8 : is32 ? 4 : 2;
+  const offLo = is32 || lma ? (gLo & 0xffff) | (gHi & 0xffff0000) : gLo & 0xffff;
+  const offHi = lma ? fetchDescriptorHigh(cpu, gateSel) : 0;
+  const params = lma ? 0 : gHi & 0x1f;
+  const csSel = gLo >>> 16;
+  if ((csSel & 0xfffc) === 0) cpu.fault(GP, 0);
+  if (!fetchDescriptor(cpu, csSel)) cpu.fault(GP, csSel & 0xfffc);
+  const attr = descAttr(desc.hi);
+  const dpl = attrDpl(attr);
+  if ((attr & (ATTR_S | ATTR_CODE)) !== (ATTR_S | ATTR_CODE) || dpl > cpu.cpl) cpu.fault(GP, csSel & 0xfffc);
+  if (lma && ((attr & ATTR_L) === 0 || (attr & ATTR_DB) !== 0)) cpu.fault(GP, csSel & 0xfffc);
+  if ((attr & ATTR_P) === 0) cpu.fault(NP, csSel & 0xfffc);
+  const conforming = (attr & ATTR_CONFORMING) !== 0;
+  if (!isCall && !conforming && dpl !== cpu.cpl) cpu.fault(GP, csSel & 0xfffc);
+  const rip = targetRip(cpu, offLo, offHi, size);
+  saveCsDesc();
+  const oldCs = cpu.segSel[CS];
+  const ret = ripOffset(cpu, returnRip);
+  if (isCall && !conforming && dpl < cpu.cpl) {
+    // inner privilege: the new stack comes from the TSS; parameters are copied across
+    const oldSs = cpu.segSel[SS];
+    const oldSp = cpu.stackSize === 8 ? joinLinear(cpu.lo[RSP], cpu.hi[RSP]) : cpu.lo[RSP] >>> 0;
+    const copied: number[] = [];
+    if (params > 0) {
+      const from = stack.fromCurrent(cpu, cpu.cpl === 3);
+      for (let i = 0; i < params; i++) copied.push(from.pop(size));
+    }
+    const st = new StackCursor();
+    let ssSel = 0;
+    if (lma) {
+      st.init(cpu, 0, tssRead(cpu, 4 + dpl * 8, 8, 0), 8, false);
+    } else {
+      const tss32 = (cpu.segAttr[TR] & 8) !== 0;
+      const sp = tss32 ? tssRead(cpu, 4 + dpl * 8, 4, 0) : tssRead(cpu, 2 + dpl * 4, 2, 0);
+      ssSel = tss32 ? tssRead(cpu, 8 + dpl * 8, 2, 0) : tssRead(cpu, 4 + dpl * 4, 2, 0);
+      checkStackSelector(cpu, ssSel, dpl, TS, 0);
+      st.init(cpu, descBase(desc.lo, desc.hi), sp, (descAttr(desc.hi) & ATTR_DB) !== 0 ? 4 : 2, dpl === 3);
+    }
+    st.push(size, oldSs, 0);
+    st.push(size, linearLo(oldSp), linearHi(oldSp));
+    for (let i = params - 1; i >= 0; i--) st.push(size, copied[i], 0);
+    st.push(size, oldCs, 0);
+    st.push(size, linearLo(ret), linearHi(ret));
+    if (lma) installNullSs(cpu, dpl, dpl);
+    else installSs(cpu, ssSel);
+    restoreCsDesc();
+    installCs(cpu, csSel, dpl);
+    updateMode(cpu);
+    st.commit();
+    cpu.rip = rip;
+    return;
+  }
+  if (isCall) {
+    const st = stack.fromCurrent(cpu, cpu.cpl === 3);
+    st.push(size, oldCs, 0);
+    st.push(size, linearLo(ret), linearHi(ret));
+    st.commit();
+  }
+  restoreCsDesc();
+  installCs(cpu, csSel, cpu.cpl);
+  updateMode(cpu);
+  cpu.rip = rip;
 }
 
 /** Far JMP (isCall false) or CALL to sel:offset; returnRip is the next instruction. */
@@ -81,7 +163,10 @@ export function farJump(cpu: Cpu, sel: number, offLo: number, offHi: number, siz
     updateMode(cpu);
     return;
   }
-  checkJumpTarget(cpu, sel);
+  if (checkJumpTarget(cpu, sel)) {
+    throughCallGate(cpu, sel, isCall, returnRip);
+    return;
+  }
   const rip = targetRip(cpu, offLo, offHi, size);
   if (isCall) {
     const st = stack.fromCurrent(cpu, cpu.cpl === 3);
