@@ -19,8 +19,8 @@ function ea64(cpu: Cpu, ins: Insn, withSeg: boolean): number {
     const il = cpu.lo[ins.index];
     const ih = cpu.hi[ins.index];
     const sc = ins.scale;
-    s += (il >>> 0) * (1 << sc);
-    h += sc === 0 ? ih : (ih << sc) | (il >>> (32 - sc));
+    s += (il >>> 0) * (1 << sc); // exact (< 2^35): its carry into the high half comes from the floor below
+    h += ih << sc;
   }
   h = (h + Math.floor(s / TWO32)) | 0;
   const lin = h * TWO32 + (s >>> 0);

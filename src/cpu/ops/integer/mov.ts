@@ -90,8 +90,8 @@ function leaOffset(cpu: Cpu, ins: Insn): number {
     if (ins.base >= 0) { s += cpu.lo[ins.base] >>> 0; h += cpu.hi[ins.base]; }
     if (ins.index >= 0) {
       const il = cpu.lo[ins.index], ih = cpu.hi[ins.index], sc = ins.scale;
-      s += (il >>> 0) * (1 << sc);
-      h += sc === 0 ? ih : (ih << sc) | (il >>> (32 - sc));
+      s += (il >>> 0) * (1 << sc); // exact; the carry into the high half comes from the floor below
+      h += ih << sc;
     }
     leaHi = (h + Math.floor(s / 4294967296)) | 0;
     return s | 0;
