@@ -11,7 +11,7 @@ import { Lapic } from '../devices/lapic.js';
 import { Clock } from './clock.js';
 import {
   C_EXIT_DETAIL, C_EXIT_REASON, C_LAST_RIP_HI, C_LAST_RIP_LO, C_PENDING, C_RUNSTATE, C_STAT_HALTED_NS_HI,
-  C_STAT_HALTED_NS_LO, C_WAKE, G_EVENT, RS_DEAD, RS_HALTED, RS_RUNNING, RS_STOPPED, RS_WAIT_SIPI, XR_HALT_NO_INTERRUPTS,
+  C_STAT_HALTED_NS_LO, C_WAKE, G_EVENT, P_INIT, P_NMI, P_SIPI, P_SMI, P_STOP, RS_DEAD, RS_HALTED, RS_RUNNING, RS_STOPPED, RS_WAIT_SIPI, XR_HALT_NO_INTERRUPTS,
   XR_INTERNAL_ERROR, XR_NONE, XR_TRIPLE_FAULT, coreBase,
 } from './control-block.js';
 import { MailboxBus } from './mailbox-bus.js';
@@ -41,6 +41,8 @@ const lapic = new Lapic(ctl, d.core, clock, { onLevelEoi: (v) => bus.levelEoi(v)
 cpu.lapic = lapic;
 bus.lapic = lapic;
 let haltedNs = 0;
+/** pending bits that end a sleep whatever IF says */
+const WAKES_WITH_IF_OFF = P_STOP | P_INIT | P_SIPI | P_NMI | P_SMI;
 
 function setRunState(s: number, reason = XR_NONE): void {
   Atomics.store(ctl, base + C_RUNSTATE, s);
@@ -58,10 +60,12 @@ function publishRip(): void {
 /** Sleep until something is pending or the next local timer deadline. */
 function sleep(waitingForSipi: boolean): void {
   const seen = Atomics.load(ctl, base + C_WAKE);
-  if (Atomics.load(ctl, base + C_PENDING) !== 0) return;
+  const ifOff = (cpu.flags & IF) === 0;
+  // a pending maskable request (a PIT tick posted as ExtINT, say) cannot wake a core with IF=0
+  const pending = Atomics.load(ctl, base + C_PENDING);
+  if (pending !== 0 && ((pending & WAKES_WITH_IF_OFF) !== 0 || (!ifOff && !waitingForSipi))) return;
   const now = clock.nowNs();
   const deadline = waitingForSipi ? Infinity : lapic.nextDeadlineNs();
-  const ifOff = (cpu.flags & IF) === 0;
   if (!waitingForSipi && ifOff) {
     // halted with interrupts off: only NMI/INIT/SIPI can wake it; let the machine know
     setRunState(RS_HALTED, XR_HALT_NO_INTERRUPTS);
