@@ -6,13 +6,13 @@ import { availableRunners } from './runner.js';
 
 const IMAGE = path.resolve('images/dime.elf');
 const cases = availableRunners().flatMap((mk) =>
-  [
+  ([
     [1, true],
     [4, true],
     [8, true],
     [64, true],
     [2, false],
-  ].map(([cores, hpet]) => [mk().name, cores as number, hpet ? 'HPET' : 'PIT', mk] as const),
+  ] as const).filter(([, hpet]) => hpet || mk().name === 'qemu').map(([cores, hpet]) => [mk().name, cores as number, hpet ? 'HPET' : 'PIT', mk] as const),
 );
 
 describe.skipIf(cases.length === 0 || !existsSync(IMAGE))('DIME boot', () => {

@@ -2,6 +2,8 @@
 // LAN socket the test owns, and its serial console captured. QEMU is one runner; the
 // emulator gets another with the same shape, and every scenario runs on each.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 
 export interface MachineOptions {
   cores: number;
@@ -33,7 +35,7 @@ export function qemuAvailable(): boolean {
 }
 
 export class QemuRunner implements MachineRunner {
-  readonly name = 'qemu';
+  readonly name: string = 'qemu';
   private proc: ChildProcess | null = null;
   private out = '';
   private waiters: Array<() => void> = [];
@@ -41,7 +43,7 @@ export class QemuRunner implements MachineRunner {
 
   get output(): string { return this.out; }
 
-  async start(image: string, o: MachineOptions): Promise<void> {
+  protected command(image: string, o: MachineOptions): [string, string[]] {
     const args = ['-nographic', '-no-reboot', '-serial', 'stdio', '-monitor', 'none',
       '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04', '-accel', 'tcg',
       '-m', String(o.memMiB ?? 256), '-smp', String(o.cores), '-kernel', image];
@@ -53,7 +55,12 @@ export class QemuRunner implements MachineRunner {
     } else {
       args.push('-nic', 'none');
     }
-    const p = spawn('qemu-system-x86_64', args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    return ['qemu-system-x86_64', args];
+  }
+
+  async start(image: string, o: MachineOptions): Promise<void> {
+    const [cmd, args] = this.command(image, o);
+    const p = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     this.proc = p;
     const onData = (d: Buffer) => {
       this.out += d.toString('latin1').replace(/\r/g, '');
@@ -95,9 +102,26 @@ export class QemuRunner implements MachineRunner {
   }
 }
 
-/** Every runner the scenarios should run on (the emulator adds itself here). */
+/** parallax-emu, run from its built CLI (dist/): same options, same exit-status convention. */
+export class EmuRunner extends QemuRunner {
+  override readonly name = 'parallax-emu';
+  static readonly cli = path.resolve('dist/src/cli/parallax-emu.js');
+
+  protected override command(image: string, o: MachineOptions): [string, string[]] {
+    const args = [EmuRunner.cli, '-c', String(o.cores), '-m', String(o.memMiB ?? 256), '-k', image];
+    if (o.append) args.push('--append', o.append);
+    if (o.netSocket) args.push('--net', `stream,path=${o.netSocket}`, '--mac', o.mac ?? '52:54:00:12:34:56');
+    else args.push('--net', 'none');
+    if (o.hpet === false) throw new Error('parallax-emu: no option for a machine without HPET');
+    return [process.execPath, args];
+  }
+}
+
+/** Every runner the scenarios should run on: DIME_RUNNERS=qemu,emu (default: qemu). */
 export function availableRunners(): Array<() => MachineRunner> {
+  const want = (process.env.DIME_RUNNERS ?? 'qemu').split(',').map((s) => s.trim());
   const list: Array<() => MachineRunner> = [];
-  if (qemuAvailable()) list.push(() => new QemuRunner());
+  if (want.includes('qemu') && qemuAvailable()) list.push(() => new QemuRunner());
+  if (want.includes('emu') && existsSync(EmuRunner.cli)) list.push(() => new EmuRunner());
   return list;
 }
