@@ -204,4 +204,12 @@ describe('32-bit protected mode', () => {
     // after RETF 8 the user stack dropped the parameters; the #GP frame records it
     expect(u32(t, (t.cpu.lo[RSP] >>> 0) + 16)).toBe(USTACK);
   });
+
+  it('a long REP OUTSB is done in slices and completes', () => {
+    const t = makeCore();
+    expect(run32(t, 'mov $0x100000, %esi\nmov $0xe9, %dx\nmov $10000, %ecx\nrep outsb\nhlt')).toBe(RUN_HALTED);
+    expect(t.bus.writes.length).toBe(10000);
+    expect(t.cpu.lo[1]).toBe(0);
+    expect(t.cpu.lo[6]).toBe(0x100000 + 10000);
+  });
 });

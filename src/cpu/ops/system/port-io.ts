@@ -71,6 +71,9 @@ function linear(cpu: Cpu, seg: number, off: number): number {
   return (off + cpu.segBase[seg]) % TWO32;
 }
 
+/** Elements a REP INS/OUTS moves per execution; the rest resumes at the same instruction. */
+const REP_SLICE = 4096;
+
 /** INS: ES:[rDI] <- port DX (ES cannot be overridden). Registers advance per element. */
 function insString(cpu: Cpu, ins: Insn): void {
   const size = ioSize(ins);
@@ -79,8 +82,12 @@ function insString(cpu: Cpu, ins: Insn): void {
   const asize = ins.asize;
   const delta = (cpu.flags & DF) !== 0 ? -size : size;
   const rep = ins.rep !== 0;
-  for (;;) {
+  for (let n = 0; ; n++) {
     if (rep && addrReg(cpu, RCX, asize) === 0) return;
+    if (n === REP_SLICE) {
+      cpu.rip = ins.rip; // continue later: lets the core notice events in a long transfer
+      return;
+    }
     const lin = linear(cpu, ES, addrReg(cpu, RDI, asize));
     cpu.probeWrite(lin, size); // fault before the port is read
     cpu.writeMem(size, lin, mask(cpu.bus.ioRead(port, size), size), 0);
@@ -99,8 +106,12 @@ function outsString(cpu: Cpu, ins: Insn): void {
   const seg = ins.seg >= 0 ? ins.seg : DS;
   const delta = (cpu.flags & DF) !== 0 ? -size : size;
   const rep = ins.rep !== 0;
-  for (;;) {
+  for (let n = 0; ; n++) {
     if (rep && addrReg(cpu, RCX, asize) === 0) return;
+    if (n === REP_SLICE) {
+      cpu.rip = ins.rip;
+      return;
+    }
     const v = cpu.readMem(size, linear(cpu, seg, addrReg(cpu, RSI, asize)));
     cpu.bus.ioWrite(port, size, mask(v, size));
     stepReg(cpu, RSI, asize, delta);
@@ -117,7 +128,8 @@ defineOp(MAP_1B, 0xec, { name: 'in al, dx', exec: inDx, size: 'b' });
 defineOp(MAP_1B, 0xed, { name: 'in eax, dx', exec: inDx });
 defineOp(MAP_1B, 0xee, { name: 'out dx, al', exec: outDx, size: 'b' });
 defineOp(MAP_1B, 0xef, { name: 'out dx, eax', exec: outDx });
-defineOp(MAP_1B, 0x6c, { name: 'insb', exec: insString, size: 'b' });
-defineOp(MAP_1B, 0x6d, { name: 'ins', exec: insString });
-defineOp(MAP_1B, 0x6e, { name: 'outsb', exec: outsString, size: 'b' });
-defineOp(MAP_1B, 0x6f, { name: 'outs', exec: outsString });
+// string forms end their block so a long REP transfer can stop and resume at itself
+defineOp(MAP_1B, 0x6c, { name: 'insb', exec: insString, size: 'b', ends: true });
+defineOp(MAP_1B, 0x6d, { name: 'ins', exec: insString, ends: true });
+defineOp(MAP_1B, 0x6e, { name: 'outsb', exec: outsString, size: 'b', ends: true });
+defineOp(MAP_1B, 0x6f, { name: 'outs', exec: outsString, ends: true });
