@@ -3,7 +3,7 @@
 // flags each instruction leaves undefined, per the Intel SDM, masked out when comparing).
 
 import { AF, CF, DF, OF, PF, SF, STATUS, ZF, BASE_RFLAGS } from './flags.js';
-import { encode, RAX, RCX, RDX, RSI, RDI, RBP, gprName } from './encoder.js';
+import { encode, RAX, RBX, RCX, RDX, RSI, RDI, RBP, RSP, gprName } from './encoder.js';
 import type { FlagCtx, FlagEffect, Form, OpSize, SetupCtx, BuildCtx, Built } from './form.js';
 import type { Prng } from './prng.js';
 import { bytesLe, edgeCount, edgeInt, mask } from './values.js';
@@ -249,6 +249,20 @@ const RIP_FORMS: [string, number[], number, 0 | 1 | 2 | 4, FlagEffect][] = [
 for (const [m, op, digit, immSize, effect] of RIP_FORMS) {
   add({ name: m, group: 'rip-relative', shape: 'custom', sizes: [64], opcode: op, flags: effect, build: (b) => ripRelative(b, m, op, digit, immSize, effect) });
 }
+
+// ---------------------------------------------------------------- RSP as a base register (needs SIB); XLAT
+const STACK_FORMS: [string, number[], number, FlagEffect][] = [
+  ['mov r64,[rsp+d]', [0x8b], -1, NONE],
+  ['add [rsp+d],r64', [0x01], -1, ARITH],
+  ['lea r64,[rsp+d]', [0x8d], -1, NONE],
+  // PUSH computes the address before decrementing RSP, POP after incrementing it
+  ['push qword [rsp+d]', [0xff], 6, NONE],
+  ['pop qword [rsp+d]', [0x8f], 0, NONE],
+];
+for (const [m, op, digit, effect] of STACK_FORMS) {
+  add({ name: m, group: 'rsp-based', shape: 'custom', sizes: [64], opcode: op, flags: effect, stack: true, build: (b) => rspBased(b, m, op, digit, effect) });
+}
+add({ name: 'xlat', group: 'xlat', shape: 'custom', sizes: [8], opcode: [0xd7], flags: NONE, firstOnly: true, build: xlatBuild });
 
 // ---------------------------------------------------------------- invalid in 64-bit mode (#UD)
 const INVALID64: [string, number[]][] = [
@@ -539,7 +553,9 @@ function branchOver(b: BuildCtx, opcode: number[], relSize: number, text: string
 function loopBackwards(b: BuildCtx): Built {
   const n = b.rng.range(1, 4);
   const movEcx = [0xb9, ...rel(n, 4)];
-  const body = b.body({ noRcx: true, noStack: true }, b.codeOffset + movEcx.length);
+  let body = b.body({ noRcx: true, noStack: true }, b.codeOffset + movEcx.length);
+  // a body that reads a flag it leaves undefined would read garbage on its second pass
+  if (body.reads & body.effect.u) body = { bytes: Uint8Array.from([0x90]), text: 'nop', effect: NONE, reads: 0 };
   const back = -(body.bytes.length + 2);
   const bytes = Uint8Array.from([...movEcx, ...body.bytes, 0xe2, back & 0xff]);
   return { bytes, text: `mov ecx, ${n}; L: ${body.text}; loop L`, effect: { w: 0, u: body.effect.u }, reads: body.reads };
@@ -585,6 +601,22 @@ function enterBuild(b: BuildCtx): Built {
   b.setReg(RBP, BigInt(SNIPPET_DATA_BASE + STACK_TOP + 8 * b.rng.range(1, 6)));
   const bytes = Uint8Array.from([0xc8, ...rel(size, 2), level]);
   return { bytes, text: `enter ${size}, ${level}`, effect: NONE, reads: 0 };
+}
+
+/** an instruction addressing [rsp+disp] (the stack area of the data window) */
+function rspBased(b: BuildCtx, m: string, op: number[], digit: number, effect: FlagEffect): Built {
+  const reg = digit >= 0 ? digit : b.freeReg();
+  const disp = b.rng.chance(0.8) ? 8 * b.rng.range(-4, 4) : b.rng.range(-40, 40);
+  const bytes = encode({ rexW: digit < 0, opcode: op, modrm: { reg, rm: { kind: 'mem', mem: { base: RSP, disp } } } });
+  const mem = `[rsp${disp < 0 ? '-' : '+'}0x${Math.abs(disp).toString(16)}]`;
+  return { bytes, text: m.replace('[rsp+d]', mem).replace('r64', gprName(reg, 64)), effect, reads: 0 };
+}
+
+/** XLAT: AL = [RBX + AL], with RBX pointing into the random area */
+function xlatBuild(b: BuildCtx): Built {
+  b.setReg(RBX, BigInt(SNIPPET_DATA_BASE + MEM_AREA - 0x100 + b.rng.below(0x100)));
+  const rex = b.rng.chance(0.3) ? [0x48] : [];
+  return { bytes: Uint8Array.from([...rex, 0xd7]), text: `xlat${rex.length ? ' (rex.w)' : ''}`, effect: NONE, reads: 0 };
 }
 
 /** a read of the code window through [rip+disp]: somewhere in the code so far or a little beyond */
