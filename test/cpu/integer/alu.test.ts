@@ -132,3 +132,40 @@ describe('ALU: register encodings', () => {
     expect(() => runToEnd(core, [0x82, 0xc2, 0x05])).toThrow(/vector 6/);
   });
 });
+
+describe('legacy-only instructions (16/32-bit modes)', () => {
+  it('DAA/DAS adjust packed BCD after ADD/SUB', () => {
+    const core = makeCore(32);
+    runToEnd(core, asm(32, 'mov al, 0x19\nadd al, 0x28\ndaa\nmov bl, al\nmov al, 0x99\nadd al, 0x01\ndaa\nsetc bh\nmov cl, al\nmov al, 0x10\nsub al, 0x01\ndas\nmov dl, al'));
+    expect(reg(core, 3) & 0xffffn).toBe(0x0147n);
+    expect(reg(core, 1) & 0xffn).toBe(0x00n);
+    expect(reg(core, 2) & 0xffn).toBe(0x09n);
+  });
+
+  it('AAA/AAS carry into AH; AAM/AAD convert with a base; AAM 0 is #DE', () => {
+    const core = makeCore(32);
+    runToEnd(core, asm(32, 'mov ax, 0x0009\nadd al, 0x05\naaa\nmov bx, ax\nmov ax, 0x0103\nsub al, 0x05\naas\nmov cx, ax\nmov al, 47\naam\nmov dx, ax\naad\nmov si, ax'));
+    expect(reg(core, 3) & 0xffffn).toBe(0x0104n);
+    expect(reg(core, 1) & 0xffffn).toBe(0x0008n);
+    expect(reg(core, 2) & 0xffffn).toBe(0x0407n);
+    expect(reg(core, 6) & 0xffffn).toBe(47n);
+    expect(() => runToEnd(core, [0xd4, 0x00])).toThrow(/vector 0 /);
+  });
+
+  it('BOUND raises #BR outside the signed bounds; SALC copies CF', () => {
+    const core = makeCore(32);
+    core.dv.setInt32(DATA, -5, true); core.dv.setInt32(DATA + 4, 10, true);
+    setReg(core, 3, BigInt(DATA)); setReg(core, 0, BigInt.asUintN(32, -5n));
+    runToEnd(core, asm(32, 'bound eax, [ebx]\nstc\n.byte 0xd6'));
+    expect(reg(core, 0) & 0xffn).toBe(0xffn);
+    setReg(core, 0, 11n);
+    expect(() => runToEnd(core, asm(32, 'bound eax, [ebx]'))).toThrow(/vector 5 /);
+  });
+
+  it('DAA, AAM and BOUND are #UD in 64-bit mode', () => {
+    for (const code of [[0x27], [0xd4, 0x0a], [0x62, 0x03]]) {
+      const core = makeCore(64);
+      expect(() => runToEnd(core, code)).toThrow(/vector 6 /);
+    }
+  });
+});

@@ -1,6 +1,7 @@
 // Instruction forms of this family register themselves in the table (see ../../optable.ts).
 import './alu.js';
 import './atomic.js';
+import './bcd.js';
 import './bitops.js';
 import './branch.js';
 import './flag-ops.js';
