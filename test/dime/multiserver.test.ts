@@ -14,16 +14,18 @@ const IMAGE = path.resolve('images/dime.elf');
 const KEY = 'two-server-key';
 const A = '52:54:00:00:00:0a';
 const B = '52:54:00:00:00:0b';
-const cases = availableRunners().map((mk) => [mk().name, mk] as const);
+// each runner with itself, and with every other runner (e.g. a QEMU server beside an emulated one)
+const runners = availableRunners();
+const cases = runners.flatMap((mkA, i) => runners.slice(i).map((mkB) => [`${mkA().name} + ${mkB().name}`, mkA, mkB] as const));
 
-describe.skipIf(cases.length === 0 || !existsSync(IMAGE)).each(cases)('two DIME servers on %s', (_name, mk) => {
+describe.skipIf(cases.length === 0 || !existsSync(IMAGE)).each(cases)('two DIME servers: %s', (_name, mkA, mkB) => {
   let a: MachineRunner, b: MachineRunner, lan: StreamLan, client: DimeClient;
 
   beforeAll(async () => {
     lan = new StreamLan(path.join(mkdtempSync(path.join(tmpdir(), 'dime-lan2-')), 'lan.sock'));
     await lan.listen();
-    a = mk();
-    b = mk();
+    a = mkA();
+    b = mkB();
     const append = `key=${KEY} hb=0 perf=0`;
     await a.start(IMAGE, { cores: 2, netSocket: lan.path, append, mac: A });
     await b.start(IMAGE, { cores: 2, netSocket: lan.path, append, mac: B });
