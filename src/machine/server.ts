@@ -9,6 +9,7 @@ import { loadKernel } from '../boot/loader.js';
 import type { EmuOptions } from '../cli/options.js';
 import { C_STAT_BLOCKS, C_STAT_DEVICE_EXITS, C_STAT_HALTED_NS_LO, C_STAT_HALTED_NS_HI, C_STAT_TLB_MISS, coreBase } from './control-block.js';
 import { Machine, type MachineExit } from './machine.js';
+import { FrameTable } from './frame-table.js';
 import { Platform } from './platform.js';
 import { macFromName, parseMac } from '../nic/mac.js';
 import { openNetBackend } from '../nic/backends/open-backend.js';
@@ -23,6 +24,7 @@ export interface ServerIo {
 export interface RunningServer {
   machine: Machine;
   platform: Platform;
+  frames: FrameTable;
   exited: Promise<MachineExit>;
   /** feed console input (COM1 receive) */
   input(bytes: Uint8Array): void;
@@ -50,6 +52,9 @@ export async function startServer(opts: EmuOptions, io: ServerIo): Promise<Runni
     ram: machine.ramView(), layout: machine.layout, ncores: opts.cores,
   });
 
+  const frames = new FrameTable(machine.ctl, machine.layout);
+  frames.fillFromPlan(plan);
+
   // One e1000 per --net (default: one NIC with no backend, as a board with an unplugged cable).
   const specs = opts.net.length > 0 ? opts.net : ['none'];
   const nics: { mac: Uint8Array; backend: NetBackend }[] = [];
@@ -72,18 +77,22 @@ export async function startServer(opts: EmuOptions, io: ServerIo): Promise<Runni
   return {
     machine,
     platform,
+    frames,
     exited: machine.exited,
     input: (bytes) => platform.uart.feedInput(bytes),
     stop: (code = 0) => machine.requestExit({ kind: 'stopped', code }),
     statsLines: () => {
       const retired = machine.retired();
-      return retired.map((n, i) => {
+      const f = frames.summary();
+      const owned = [...f.perCore].map(([c, n]) => `core ${c}: ${n}`).join(', ');
+      const frameLine = `frames (2 MiB): ${frames.frames} total, ${f.free} free, ${f.shared} kernel partition` + (owned ? `, ${owned}` : '');
+      return [frameLine, ...retired.map((n, i) => {
         const b = coreBase(i);
         const c = machine.ctl;
         const haltedMs = ((c[b + C_STAT_HALTED_NS_HI] >>> 0) * 2 ** 32 + (c[b + C_STAT_HALTED_NS_LO] >>> 0)) / 1e6;
         return `core ${i}: ${n} instructions, ${c[b + C_STAT_BLOCKS]} blocks compiled, ${c[b + C_STAT_TLB_MISS]} TLB misses, ` +
           `${c[b + C_STAT_DEVICE_EXITS]} device exits, ${haltedMs.toFixed(1)} ms halted`;
-      });
+      })];
     },
   };
 }
