@@ -163,7 +163,7 @@ export class CpuMemory extends CpuState {
   }
 
   private pageFault(lin: number, acc: number, user: boolean, present: boolean, rsvd = false): never {
-    this.cr2 = lin < 0 ? lin + 2 ** 64 : lin; // CR2 holds the unsigned linear address
+    this.cr2 = lin; // signed canonical form keeps it exact; MOV from CR2 splits it into 64 bits
     this.fault(PF_VEC, this.pfError(acc, user, present, rsvd));
   }
 

@@ -75,6 +75,16 @@ describe('#PF error codes and CR2', () => {
     expect(t.cpu.cr2).toBe(0x15000);
   });
 
+  it('keeps CR2 exact for higher-half addresses (MOV from CR2)', () => {
+    const t = makeCore();
+    enterLongMode(t, CODE);
+    load(t, HANDLER_BASE + PF_VEC * 16, assemble('.code64\nmov %cr2, %rbx\nhlt', HANDLER_BASE + PF_VEC * 16));
+    expect(run(t, 'movabs $0xffff800000001234, %rax\nmov (%rax), %rcx')).toBe(RUN_HALTED);
+    expect(t.cpu.cr2).toBe(-(2 ** 47) + 0x1234);
+    expect(t.cpu.hi[3] >>> 0).toBe(0xffff8000);
+    expect(t.cpu.lo[3]).toBe(0x1234);
+  });
+
   it('stopOnFault reports the fault without delivering it', () => {
     const t = makeCore();
     enterLongMode(t, CODE);

@@ -11,7 +11,7 @@ import {
   CR0_CD, CR0_ET, CR0_NW, CR0_PE, CR0_PG, CR0_TS, CR0_WP, CR4_DE, CR4_MCE, CR4_OSFXSR, CR4_OSXMMEXCPT, CR4_PAE,
   CR4_PCE, CR4_PGE, CR4_PSE, CR4_TSD, CS, EFER_LMA, EFER_LME, GP, TWO32, UD,
 } from '../../regs.js';
-import { ATTR_L, updateMode } from '../../segmentation.js';
+import { ATTR_L, joinLinear, updateMode } from '../../segmentation.js';
 import { regU64, requireCpl0, setRegU64 } from './privilege.js';
 
 /** CR4 bits this core accepts (others are reserved: #GP). */
@@ -89,12 +89,17 @@ function movFromCr(cpu: Cpu, ins: Insn): void {
   }
 }
 
+/** A linear address from a register: signed canonical Number in 64-bit mode (exact). */
+function readLinear(cpu: Cpu, r: number): number {
+  return cpu.mode64 ? joinLinear(cpu.lo[r], cpu.hi[r]) : cpu.lo[r] >>> 0;
+}
+
 function movToCr(cpu: Cpu, ins: Insn): void {
   requireCpl0(cpu);
   const v = readValue(cpu, rmReg(ins));
   switch (ins.reg) {
     case 0: writeCr0(cpu, v); return;
-    case 2: cpu.cr2 = v; return;
+    case 2: cpu.cr2 = readLinear(cpu, rmReg(ins)); return;
     case 3: writeCr3(cpu, v); return;
     case 4: writeCr4(cpu, v); return;
     case 8: writeCr8(cpu, v); return;
@@ -129,9 +134,13 @@ function movFromDr(cpu: Cpu, ins: Insn): void {
 function movToDr(cpu: Cpu, ins: Insn): void {
   requireCpl0(cpu);
   const n = drIndex(cpu, ins.reg);
-  const v = readValue(cpu, rmReg(ins));
-  if ((n === 6 || n === 7) && v >= TWO32) cpu.fault(GP, 0);
-  cpu.dr[n] = v; // stored only: hardware breakpoints are not implemented
+  const r = rmReg(ins);
+  if (n === 6 || n === 7) {
+    if (cpu.mode64 && cpu.hi[r] !== 0) cpu.fault(GP, 0);
+    cpu.dr[n] = cpu.lo[r] >>> 0;
+  } else {
+    cpu.dr[n] = readLinear(cpu, r); // stored only: hardware breakpoints are not implemented
+  }
 }
 
 function clts(cpu: Cpu): void {
