@@ -13,7 +13,7 @@ import { TABLE } from './table.js';
 export interface DifferentialOptions {
   seed: number | string;
   cases: number;
-  /** keep forms whose group or name starts with one of these */
+  /** keep these groups (exact group names), or forms whose group or name starts with one of these */
   groups?: string[];
   runner: RunSnippets;
   /** cases per batch handed to the native harness and the runner */
@@ -66,8 +66,11 @@ export function probeFeatures(runner: RunSnippets): Set<Feature> {
 
 export function selectForms(compared: Set<Feature>, groups?: string[]): { forms: Form[]; skipped: string[] } {
   const forms: Form[] = [], skipped: string[] = [];
+  // a name that is exactly a group selects that group; anything else is a prefix of groups or form names
+  const exact = new Set(TABLE.map((f) => f.group));
+  const wanted = (f: Form, g: string) => (exact.has(g) ? f.group === g : f.group.startsWith(g) || f.name.startsWith(g));
   for (const f of TABLE) {
-    if (groups && groups.length && !groups.some((g) => f.group.startsWith(g) || f.name.startsWith(g))) continue;
+    if (groups && groups.length && !groups.some((g) => wanted(f, g))) continue;
     if (f.feature && !compared.has(f.feature)) skipped.push(`${f.name} (${f.feature})`);
     else forms.push(f);
   }

@@ -2,7 +2,8 @@
 // Runs the differential comparison (emulator vs host CPU) and prints per-group mismatches.
 //   --cases N        number of cases (default 10000)
 //   --seed S         PRNG seed (default "fuzz-1"; "random" picks one and prints it)
-//   --group NAME     only forms whose group or name starts with NAME (repeatable, or comma-separated)
+//   --group NAME     only that group (exact group name) or forms whose group or name starts with NAME
+//                    (repeatable, or comma-separated; --list-groups shows them)
 //   --examples K     full mismatch reports per group (default 3)
 //   --single-ratio P share of single-instruction cases (default 0.5)
 //   --self           compare the native harness with itself (checks the oracle, needs no emulator)
