@@ -67,14 +67,43 @@ export function decode(rip: number, mode: DecodeMode, fetch: FetchByte, makeUd: 
       b = next();
     }
   }
+  // ---- VEX (C4: 3 bytes, C5: 2 bytes); outside 64-bit mode only when the next byte has
+  // mod = 11, otherwise C4/C5 are LES/LDS. VEX after 66/F2/F3/LOCK/REX is #UD. ----
+  let vex = false, vexMand: PrefixRule = 'np', map = MAP_1B;
+  if ((b === 0xc4 || b === 0xc5) && (mode64 || (pos < 15 && (fetch((rip + pos) % TWO32) & 0xc0) === 0xc0))) {
+    vex = true;
+    const v1 = next();
+    let v2 = v1, rexBits: number;
+    if (b === 0xc4) {
+      v2 = next();
+      const m = v1 & 0x1f;
+      map = m === 1 ? MAP_0F : m === 2 ? MAP_0F38 : m === 3 ? MAP_0F3A : -1;
+      rexBits = ((~v1 >> 5) & 7) | (v2 & 0x80 ? 8 : 0);
+    } else {
+      map = MAP_0F;
+      rexBits = (~v1 >> 5) & 4;
+    }
+    if (!mode64) rexBits = 0; // R X B W are ignored (must be 1 / 0) outside 64-bit mode
+    const bad = map < 0 || rex !== 0 || p66 || lock || lastRep !== 0;
+    rex = 0x40 | rexBits;
+    ins.vex = true;
+    ins.vvvv = (~v2 >> 3) & (mode64 ? 15 : 7);
+    ins.vexL = (v2 >> 2) & 1;
+    vexMand = (['np', '66', 'F3', 'F2'] as const)[v2 & 3];
+    b = next();
+    if (bad) {
+      ins.opcode = ((map < 0 ? 0 : map) << 8) | b;
+      finishUnknown(ins, pos, rip, mode64, makeUd, 'bad vex');
+      return ins;
+    }
+  }
   const rexW = (rex & 8) !== 0;
   const rexR = (rex & 4) << 1; // 8 or 0
   const rexX = (rex & 2) << 2;
   const rexB = (rex & 1) << 3;
 
   // ---- opcode map ----
-  let map = MAP_1B;
-  if (b === 0x0f) {
+  if (!vex && b === 0x0f) {
     b = next();
     if (b === 0x38) { map = MAP_0F38; b = next(); }
     else if (b === 0x3a) { map = MAP_0F3A; b = next(); }
@@ -87,7 +116,7 @@ export function decode(rip: number, mode: DecodeMode, fetch: FetchByte, makeUd: 
   ins.pF2 = lastRep === 0xf2;
   ins.pF3 = lastRep === 0xf3;
   ins.rep = lastRep === 0xf3 ? REP_E : lastRep === 0xf2 ? REP_NE : 0;
-  const mand: PrefixRule = lastRep === 0xf3 ? 'F3' : lastRep === 0xf2 ? 'F2' : p66 ? '66' : 'np';
+  const mand: PrefixRule = vex ? vexMand : lastRep === 0xf3 ? 'F3' : lastRep === 0xf2 ? 'F2' : p66 ? '66' : 'np';
 
   // ---- sizes ----
   const asize = mode64 ? (p67 ? 4 : 8) : def32 !== p67 ? 4 : 2;
@@ -152,7 +181,7 @@ export function decode(rip: number, mode: DecodeMode, fetch: FetchByte, makeUd: 
   }
 
   // ---- select the form ----
-  const form: OpEntry | undefined = selectForm(map, b, mand, modrm);
+  const form: OpEntry | undefined = selectForm(map, b, mand, modrm, vex);
   if (!form || (mode64 && form.inv64) || (!mode64 && form.only64)) {
     finishUnknown(ins, pos, rip, mode64, makeUd, form ? form.name : 'unknown');
     if (form) ins.name = form.name;

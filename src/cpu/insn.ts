@@ -28,6 +28,10 @@ export class Insn {
   lock = false;
   /** raw REX byte (0 when absent): decides SPL/BPL/SIL/DIL vs AH/CH/DH/BH */
   rex = 0;
+  /** VEX-encoded: the extra register operand (VEX.vvvv, un-inverted) and VEX.L */
+  vex = false;
+  vvvv = 0;
+  vexL = 0;
   /** mandatory/legacy prefixes seen (for SSE forms) */
   p66 = false;
   pF2 = false;

@@ -55,6 +55,8 @@ export interface OpMatch {
   mod?: 'reg' | 'mem';
   /** ModRM.rm value (register form) for opcodes like 0F 01 /7 */
   rm?: number;
+  /** VEX-encoded form (the VEX pp field is its mandatory prefix); default: legacy encoding only */
+  vex?: boolean;
 }
 
 export interface OpEntry extends OpDef, OpMatch {}
@@ -79,7 +81,8 @@ export function defineOp(map: number, opcode: number, def: OpDef, match: OpMatch
 }
 
 function sameMatch(a: OpMatch, b: OpMatch): boolean {
-  return (a.prefix ?? 'any') === (b.prefix ?? 'any') && a.reg === b.reg && a.mod === b.mod && a.rm === b.rm;
+  return (a.prefix ?? 'any') === (b.prefix ?? 'any') && a.reg === b.reg && a.mod === b.mod && a.rm === b.rm &&
+    (a.vex ?? false) === (b.vex ?? false);
 }
 
 /** Define the same form for a run of opcodes (e.g. 0x50+r). */
@@ -96,7 +99,7 @@ export function hasModrm(map: number, opcode: number): boolean {
  * Pick the form for a decoded instruction. `mand` is the mandatory prefix in effect
  * ('F3'/'F2' if one was the last of them, else '66' if present, else 'np').
  */
-export function selectForm(map: number, opcode: number, mand: PrefixRule, modrm: number): OpEntry | undefined {
+export function selectForm(map: number, opcode: number, mand: PrefixRule, modrm: number, vex = false): OpEntry | undefined {
   const list = opTable[map * 256 + opcode];
   if (list.length === 0) return undefined;
   const isReg = modrm >= 0 && (modrm >> 6) === 3;
@@ -105,6 +108,7 @@ export function selectForm(map: number, opcode: number, mand: PrefixRule, modrm:
   let best: OpEntry | undefined;
   let bestScore = -1;
   for (const e of list) {
+    if ((e.vex ?? false) !== vex) continue;
     if (e.reg !== undefined && e.reg !== reg) continue;
     if (e.mod === 'reg' && !isReg) continue;
     if (e.mod === 'mem' && isReg) continue;
