@@ -149,3 +149,34 @@ describe('bit instructions', () => {
     expect(rflags(core) & (ZF | SF | OF)).toBe(0);
   });
 });
+
+describe('BMI1 / BMI2 (VEX-encoded)', () => {
+  it('ANDN BEXTR BLSI BLSMSK BLSR', () => {
+    const core = makeCore(64);
+    setReg(core, 0, 0xff00ff00ff00ff00n); setReg(core, 1, 0x0ff0n); setReg(core, 2, 0b101000n);
+    setReg(core, 3, 0x0804n); // BEXTR control: start 4, length 8
+    runToEnd(core, asm(64, 'andn rsi, rcx, rax\nbextr edi, ecx, ebx\nblsi r8, rdx\nblsmsk r9, rdx\nblsr r10, rdx\nblsr r11, r12\nsetc r12b'));
+    expect(reg(core, 6)).toBe(0xff00ff00ff00f000n);
+    expect(reg(core, 7)).toBe(0xffn);
+    expect(reg(core, 8)).toBe(0b1000n);
+    expect(reg(core, 9)).toBe(0b1111n);
+    expect(reg(core, 10)).toBe(0b100000n);
+    expect(reg(core, 12) & 0xffn).toBe(1n); // BLSR of 0 sets CF
+  });
+
+  it('BZHI PDEP PEXT MULX RORX SARX SHLX SHRX', () => {
+    const core = makeCore(64);
+    setReg(core, 0, 0xffffffffffffffffn); setReg(core, 1, 36n); setReg(core, 2, 0x100000000n);
+    setReg(core, 3, 0xf0f0n); setReg(core, 5, 0b1011n);
+    runToEnd(core, asm(64, 'bzhi rsi, rax, rcx\npdep rdi, rbp, rbx\npext r8, rdi, rbx\nmulx r10, r9, rax\nrorx r11, rdx, 4\nsarx r12, rax, rcx\nshlx r13, rdx, rcx\nshrx r14d, eax, ecx'));
+    expect(reg(core, 6)).toBe(0xfffffffffn);
+    expect(reg(core, 7)).toBe(0xb0n); // the four source bits land on mask bits 4..7
+    expect(reg(core, 8)).toBe(0b1011n);
+    expect(reg(core, 9)).toBe(BigInt.asUintN(64, 0x100000000n * 0xffffffffffffffffn));
+    expect(reg(core, 10)).toBe((0x100000000n * 0xffffffffffffffffn) >> 64n);
+    expect(reg(core, 11)).toBe(0x10000000n);
+    expect(reg(core, 12)).toBe(0xffffffffffffffffn);
+    expect(reg(core, 13)).toBe(0n); // (1 << 32) << 36 leaves 64 bits
+    expect(reg(core, 14)).toBe(0x0fffffffn);
+  });
+});

@@ -2,6 +2,7 @@
 import './alu.js';
 import './atomic.js';
 import './bcd.js';
+import './bmi.js';
 import './bitops.js';
 import './branch.js';
 import './flag-ops.js';

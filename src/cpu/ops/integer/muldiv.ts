@@ -14,10 +14,11 @@ import { set16 } from './operands.js';
 
 // ------------------------------------------------------------------ exact products
 
-let pHi = 0; // high half of the last 32x32 product
+/** high half of the last 32x32 product */
+export let pHi = 0;
 
 /** Unsigned 32x32 -> 64 product: low half returned (Int32), high half in pHi (Int32). */
-function mulU32(a: number, b: number): number {
+export function mulU32(a: number, b: number): number {
   const a0 = a & 0xffff, a1 = a >>> 16, b0 = b & 0xffff, b1 = b >>> 16;
   const mid = a0 * b1 + a1 * b0; // < 2^33
   const low = a0 * b0 + (mid % 65536) * 65536; // < 2^33
@@ -35,11 +36,11 @@ function mulS32(a: number, b: number): number {
   return lo;
 }
 
-// 128-bit product limbs, least significant first
-const q = new Int32Array(4);
+/** 128-bit product limbs, least significant first (written by mulU64 / mulS64) */
+export const q = new Int32Array(4);
 
 /** Unsigned 64x64 -> 128 product of (al, ah) and (bl, bh) into q[0..3]. */
-function mulU64(al: number, ah: number, bl: number, bh: number): void {
+export function mulU64(al: number, ah: number, bl: number, bh: number): void {
   const p00l = mulU32(al, bl) >>> 0, p00h = pHi >>> 0;
   const p01l = mulU32(al, bh) >>> 0, p01h = pHi >>> 0;
   const p10l = mulU32(ah, bl) >>> 0, p10h = pHi >>> 0;
