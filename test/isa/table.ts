@@ -264,6 +264,14 @@ for (const [m, op, digit, effect] of STACK_FORMS) {
 }
 add({ name: 'xlat', group: 'xlat', shape: 'custom', sizes: [8], opcode: [0xd7], flags: NONE, firstOnly: true, build: xlatBuild });
 
+// ---------------------------------------------------------------- address faults: #SS (stack base), #GP (other base), #PF
+// A non-canonical address is #SS when RSP or RBP forms it, #GP otherwise; a canonical unmapped one is #PF.
+const NONCANONICAL = [0x0000_8000_0000_0000n, 0xffff_7fff_ffff_fff8n, 0x8000_0000_0000_0000n];
+const ADDR_FAULTS: [string, number][] = [['[rbp+d] non-canonical', RBP], ['[rsp+d] non-canonical', RSP], ['[r/m+d] non-canonical', -1], ['[r/m+d] unmapped', -2]];
+for (const [m, base] of ADDR_FAULTS) {
+  add({ name: `mov r64,${m}`, group: 'address-fault', shape: 'custom', sizes: [64], opcode: [0x8b], flags: NONE, alone: true, firstOnly: true, build: (b) => addressFault(b, m, base) });
+}
+
 // ---------------------------------------------------------------- invalid in 64-bit mode (#UD)
 const INVALID64: [string, number[]][] = [
   ['push es', [0x06]], ['pop es', [0x07]], ['push cs', [0x0e]], ['push ss', [0x16]], ['pop ss', [0x17]],
@@ -601,6 +609,20 @@ function enterBuild(b: BuildCtx): Built {
   b.setReg(RBP, BigInt(SNIPPET_DATA_BASE + STACK_TOP + 8 * b.rng.range(1, 6)));
   const bytes = Uint8Array.from([0xc8, ...rel(size, 2), level]);
   return { bytes, text: `enter ${size}, ${level}`, effect: NONE, reads: 0 };
+}
+
+/** a load whose address is non-canonical or unmapped; the base register is set up here */
+function addressFault(b: BuildCtx, m: string, base: number): Built {
+  let reg = base;
+  while (reg < 0 || (base < 0 && reg === RBP)) reg = b.freeReg(); // RBP would make it #SS
+  let addr: bigint;
+  if (base === -2) addr = b.rng.pick([0n, 0x1000n, 0x7fff_ffff_f000n, 0xffff_8000_0000_0000n, BigInt(SNIPPET_DATA_BASE + 0x10000), BigInt(SNIPPET_DATA_BASE - 8)]);
+  else addr = b.rng.pick(NONCANONICAL) + BigInt(b.rng.range(-8, 8) * 8);
+  const disp = b.rng.range(-16, 16);
+  b.setReg(reg, BigInt.asUintN(64, addr - BigInt(disp)));
+  const dest = b.freeReg();
+  const bytes = encode({ rexW: true, opcode: [0x8b], modrm: { reg: dest, rm: { kind: 'mem', mem: { base: reg, disp } } } });
+  return { bytes, text: `mov ${gprName(dest, 64)}, [${gprName(reg, 64)}${disp < 0 ? '-' : '+'}0x${Math.abs(disp).toString(16)}] (${m.split(' ')[1]})`, effect: NONE, reads: 0 };
 }
 
 /** an instruction addressing [rsp+disp] (the stack area of the data window) */
