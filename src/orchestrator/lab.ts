@@ -1,0 +1,155 @@
+// A DIME network on one host, for trying the orchestrator and for its end-to-end tests: a
+// hub (the learning switch from src/nic) on a unix socket, and N emulated servers
+// (parallax-emu, the DIME kernel) plugged into it, each with its serial console captured and
+// writable. `parallax lab` runs one until interrupted.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { EthernetHub } from '../nic/hub.js';
+
+/** Repository root, from src/orchestrator (vitest) or dist/src/orchestrator (built). */
+function repoRoot(): string {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  for (const up of ['../..', '../../..']) {
+    const root = path.resolve(here, up);
+    if (existsSync(path.join(root, 'package.json')) && existsSync(path.join(root, 'images'))) return root;
+  }
+  return process.cwd();
+}
+
+export const DEFAULT_IMAGE = path.join(repoRoot(), 'images/dime.elf');
+export const EMULATOR_CLI = path.join(repoRoot(), 'dist/src/cli/parallax-emu.js');
+
+export interface EmuServerOptions {
+  name: string;
+  mac: string;
+  cores: number;
+  hubPath: string;
+  key: string;
+  heartbeatMs?: number;
+  perfMs?: number;
+  memMiB?: number;
+  image?: string;
+}
+
+/** One emulated server (a parallax-emu process running the DIME kernel). */
+export class EmuServer {
+  private proc: ChildProcess | null = null;
+  private out = '';
+  private waiters: Array<() => void> = [];
+  exited: Promise<number | null> = Promise.resolve(null);
+
+  constructor(readonly opts: EmuServerOptions) {}
+
+  get output(): string {
+    return this.out;
+  }
+
+  get running(): boolean {
+    return !!this.proc && this.proc.exitCode === null && this.proc.signalCode === null;
+  }
+
+  start(): void {
+    const o = this.opts;
+    if (!existsSync(EMULATOR_CLI)) throw new Error(`parallax-emu is not built (${EMULATOR_CLI}): run npm run build`);
+    const append = [`key=${o.key}`, `hb=${o.heartbeatMs ?? 1000}`, `perf=${o.perfMs ?? 0}`].join(' ');
+    const args = [EMULATOR_CLI, '-c', String(o.cores), '-m', String(o.memMiB ?? 256), '-k', o.image ?? DEFAULT_IMAGE,
+      '--append', append, '--net', `hub,path=${o.hubPath}`, '--mac', o.mac, '--name', o.name];
+    const p = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.proc = p;
+    const onData = (d: Buffer) => {
+      this.out += d.toString('latin1').replace(/\r/g, '');
+      if (this.out.length > 4_000_000) this.out = this.out.slice(-2_000_000);
+      for (const w of this.waiters.splice(0)) w();
+    };
+    p.stdout!.on('data', onData);
+    p.stderr!.on('data', onData);
+    p.stdin!.on('error', () => undefined);
+    this.exited = new Promise((resolve) => p.on('exit', (code) => { for (const w of this.waiters.splice(0)) w(); resolve(code); }));
+  }
+
+  /** Keys typed on the server's serial console. */
+  type(text: string): void {
+    this.proc?.stdin?.write(text);
+  }
+
+  /** Wait until the console output (from offset `from`) matches. */
+  waitFor(re: RegExp, timeoutMs: number, from = 0): Promise<RegExpMatchArray> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        const m = this.out.slice(from).match(re);
+        if (m) { clearTimeout(timer); resolve(m); return; }
+        if (!this.running && this.proc) { clearTimeout(timer); reject(new Error(`${this.opts.name} exited before ${re}; console:\n${this.out.slice(-2000)}`)); return; }
+        this.waiters.push(check);
+      };
+      const timer = setTimeout(() => reject(new Error(`${this.opts.name}: timeout waiting for ${re}; console:\n${this.out.slice(-2000)}`)), timeoutMs);
+      check();
+    });
+  }
+
+  async stop(): Promise<void> {
+    const p = this.proc;
+    if (!p || !this.running) return;
+    p.kill('SIGTERM');
+    await Promise.race([this.exited, new Promise((r) => setTimeout(r, 3000))]);
+    if (this.running) p.kill('SIGKILL');
+  }
+}
+
+export interface LabOptions {
+  servers: Array<{ name: string; mac: string; cores: number }>;
+  key: string;
+  heartbeatMs?: number;
+  perfMs?: number;
+  memMiB?: number;
+  /** where the hub socket goes (default: a fresh temporary directory) */
+  dir?: string;
+}
+
+/** A hub and its emulated servers. */
+export class Lab {
+  readonly hub = new EthernetHub();
+  readonly servers: EmuServer[] = [];
+  readonly dir: string;
+  readonly hubPath: string;
+  private readonly ownDir: boolean;
+
+  constructor(readonly opts: LabOptions) {
+    this.ownDir = !opts.dir;
+    this.dir = opts.dir ?? mkdtempSync(path.join(tmpdir(), 'parallax-lab-'));
+    this.hubPath = path.join(this.dir, 'lan.sock');
+  }
+
+  /** The --net spec an orchestrator uses to join. */
+  get netSpec(): string {
+    return `hub,path=${this.hubPath}`;
+  }
+
+  get aliases(): Record<string, string> {
+    return Object.fromEntries(this.opts.servers.map((s) => [s.name, s.mac]));
+  }
+
+  server(name: string): EmuServer {
+    const s = this.servers.find((x) => x.opts.name === name);
+    if (!s) throw new Error(`no server ${name} in this lab`);
+    return s;
+  }
+
+  async start(bootTimeoutMs = 60_000): Promise<void> {
+    await this.hub.listen({ kind: 'unix', path: this.hubPath });
+    for (const s of this.opts.servers) {
+      const srv = new EmuServer({ ...s, hubPath: this.hubPath, key: this.opts.key, heartbeatMs: this.opts.heartbeatMs, perfMs: this.opts.perfMs, memMiB: this.opts.memMiB });
+      this.servers.push(srv);
+      srv.start();
+    }
+    await Promise.all(this.servers.map((s) => s.waitFor(new RegExp(`DIME ready: ${s.opts.cores} cores`), bootTimeoutMs)));
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.servers.map((s) => s.stop()));
+    await this.hub.close();
+    if (this.ownDir) rmSync(this.dir, { recursive: true, force: true });
+  }
+}
