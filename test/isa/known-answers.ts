@@ -62,7 +62,8 @@ export const KNOWN_ANSWERS: KnownAnswer[] = [
   { name: 'an unmapped address raises #PF', c: c([0x48, 0x8b, 0x03], { 3: 0x1000n }), fault: 'PF', check: (r) => (r.faultAddress === 0x1000n ? undefined : `fault address 0x${r.faultAddress.toString(16)}`) },
   { name: 'a non-canonical address raises #GP', c: c([0x48, 0x8b, 0x03], { 3: 0x8000_0000_0000_0000n }), fault: 'GP' },
   { name: 'a non-canonical address through RBP raises #SS', c: c([0x48, 0x8b, 0x45, 0x08], { 5: 0x8000_0000_0000_0000n }), fault: 'SS' },
-  { name: 'a push with a non-canonical RSP raises #SS', c: c([0x53], { 4: 0x0000_8000_0000_0000n }), fault: 'SS', gpr: { 4: 0x0000_8000_0000_0000n } },
+  { name: 'a push below a non-canonical RSP raises #SS', c: c([0x53], { 4: 0x0000_8000_0000_0010n }), fault: 'SS', gpr: { 4: 0x0000_8000_0000_0010n } },
+  { name: 'a push just below the canonical boundary raises #PF instead', c: c([0x53], { 4: 0x0000_8000_0000_0000n }), fault: 'PF' },
   { name: 'a RIP-relative load reads the code window', c: c([0x48, 0x8b, 0x05, 0xf9, 0xff, 0xff, 0xff], {}), gpr: { 0: 0xcc_ffff_fff9_058b_48n } },
   { name: 'movaps from a misaligned address raises #GP', c: c([0x41, 0x0f, 0x28, 0x00], { 8: MEM + 8n }), fault: 'GP' },
   {
