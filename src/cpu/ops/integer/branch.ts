@@ -9,6 +9,7 @@ import { MAP_0F, MAP_1B } from '../../insn.js';
 import { defineOp, defineRange } from '../../optable.js';
 import { CS, GP, TWO32 } from '../../regs.js';
 import { binder } from './operands.js';
+import { pop64, popHi, push64 } from './stack64.js';
 
 /** Jump to linear `t`: #GP(0) for a non-canonical target (only possible in 64-bit mode). */
 function jumpTo(cpu: Cpu, t: number): void {
@@ -78,7 +79,8 @@ const jccBind = binder((ins) => {
 
 function pushReturn(cpu: Cpu, ins: Insn): void {
   const r = ipOf(cpu, ins.nextRip);
-  cpu.push(ins.osize, r | 0, Math.floor(r / TWO32) | 0);
+  if (ins.osize === 8) push64(cpu, r | 0, Math.floor(r / TWO32) | 0);
+  else cpu.push(ins.osize, r | 0, 0);
 }
 
 function callRel(cpu: Cpu, ins: Insn): void {
@@ -97,6 +99,15 @@ function callRm(cpu: Cpu, ins: Insn): void {
 
 function retNear(cpu: Cpu, ins: Insn): void {
   const size = ins.osize;
+  if (size === 8) {
+    const sl = cpu.lo[4], sh = cpu.hi[4];
+    const lo = pop64(cpu);
+    const t = popHi * TWO32 + (lo >>> 0);
+    if (t >= 0x800000000000 || t < -0x800000000000) { cpu.lo[4] = sl; cpu.hi[4] = sh; cpu.fault(GP, 0); }
+    if (ins.imm !== 0) cpu.addSp(ins.imm);
+    cpu.rip = t;
+    return;
+  }
   const lo = cpu.readMem(size, cpu.stackAddr(0));
   const t = targetOf(cpu, lo, cpu.vhi, size);
   if (t >= 0x800000000000 || t < -0x800000000000) cpu.fault(GP, 0);

@@ -295,7 +295,7 @@ defineOp(MAP_0F, 0xbf, { name: 'movsx', exec: movsxW, modrm: true, size: 'v' });
 defineOp(MAP_1B, 0x63, { name: 'movsxd', exec: movsxdOrArpl, modrm: true, size: 'v' });
 
 defineRange(MAP_1B, 0x90, 8, { name: 'xchg', exec: xchgAcc, size: 'v' });
-defineOp(MAP_1B, 0x90, { name: 'pause', exec: nop, size: 'v' }, { prefix: 'F3' });
+defineOp(MAP_1B, 0x90, { name: 'pause', exec: (cpu) => cpu.pauseHint(), size: 'v' }, { prefix: 'F3' });
 defineOp(MAP_1B, 0xd7, { name: 'xlat', exec: xlat, size: 'b' });
 defineOp(MAP_1B, 0x98, { name: 'cbw', exec: cbw, size: 'v' });
 defineOp(MAP_1B, 0x99, { name: 'cwd', exec: cwd, size: 'v' });

@@ -9,6 +9,7 @@ import { MAP_1B } from '../../insn.js';
 import { defineOp, defineRange } from '../../optable.js';
 import { AC, AF, CF, DF, ID, IF, IOPL, NT, OF, PF, RF, SF, SS, SS_VEC, TF, TWO32, VM, ZF } from '../../regs.js';
 import { binder, opcodeReg, set16 } from './operands.js';
+import { pop64, popHi, push64 } from './stack64.js';
 
 // ------------------------------------------------------------------ stack pointer as a Number
 
@@ -38,12 +39,12 @@ function stackLin(cpu: Cpu, sp: number): number {
 
 // ------------------------------------------------------------------ PUSH / POP
 
-function push64r(cpu: Cpu, ins: Insn): void { cpu.push(8, cpu.lo[ins.rm], cpu.hi[ins.rm]); }
+function push64r(cpu: Cpu, ins: Insn): void { push64(cpu, cpu.lo[ins.rm], cpu.hi[ins.rm]); }
 function pushNr(cpu: Cpu, ins: Insn): void { cpu.push(ins.osize, cpu.lo[ins.rm], 0); }
 
 function pop64r(cpu: Cpu, ins: Insn): void {
-  const lo = cpu.pop(8), hi = cpu.vhi;
-  cpu.lo[ins.rm] = lo; cpu.hi[ins.rm] = hi;
+  const lo = pop64(cpu);
+  cpu.lo[ins.rm] = lo; cpu.hi[ins.rm] = popHi;
 }
 function popNr(cpu: Cpu, ins: Insn): void {
   const v = cpu.pop(ins.osize);
