@@ -3,9 +3,16 @@
 // immediates and initial values), runs them through the native oracle and the snippet
 // runner, and reports differences outside the flags the SDM leaves undefined.
 
-import { expandSegments, runNative, type NativeCase } from '../../isa/native-harness.js';
+import { runNative, type DataSegment, type NativeCase } from '../../isa/native-harness.js';
 import { Prng } from '../../isa/prng.js';
-import { runSnippets, SNIPPET_DATA_BASE } from '../../../src/cpu/snippet.js';
+import { runSnippets, SNIPPET_DATA_BASE, SNIPPET_DATA_SIZE } from '../../../src/cpu/snippet.js';
+
+/** the whole data window described by segments (zero elsewhere) */
+function expandSegments(segments: DataSegment[]): Uint8Array {
+  const data = new Uint8Array(SNIPPET_DATA_SIZE);
+  for (const s of segments) data.set(s.bytes, s.offset);
+  return data;
+}
 
 const CF = 1, PF = 4, AF = 0x10, ZF = 0x40, SF = 0x80, DF = 0x400, OF = 0x800;
 const STATUS = CF | PF | AF | ZF | SF | OF;
