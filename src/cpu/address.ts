@@ -58,6 +58,15 @@ const ea16: EaFn = (cpu, ins) => {
   return ((s & 0xffff) + cpu.segBase[ins.seg]) % TWO32;
 };
 
+// SS-relative operands (RSP/RBP bases, SS override) with a non-canonical address raise #SS(0),
+// not the #GP the page walker would raise.
+function checkStackCanonical(cpu: Cpu, lin: number): number {
+  if (lin >= 0x800000000000 || lin < -0x800000000000) cpu.fault(12, 0);
+  return lin;
+}
+const ea64BaseDispSS: EaFn = (cpu, ins) => checkStackCanonical(cpu, ea64BaseDisp(cpu, ins));
+const ea64NoSegSS: EaFn = (cpu, ins) => checkStackCanonical(cpu, ea64(cpu, ins, false));
+
 /** Choose the routine for a decoded memory operand. */
 export function chooseEa(ins: Insn, mode64: boolean): EaFn {
   const fsgs = ins.seg === 4 || ins.seg === 5;
@@ -65,6 +74,7 @@ export function chooseEa(ins: Insn, mode64: boolean): EaFn {
     if (ins.base === -1 && ins.index === -1 && ins.asize === 8) return fsgs ? eaAbsSeg : eaAbs;
     if (ins.asize === 8) {
       if (fsgs) return ea64Seg;
+      if (ins.seg === 2) return ins.index === -1 ? ea64BaseDispSS : ea64NoSegSS;
       if (ins.index === -1) return ea64BaseDisp;
       return ea64NoSeg;
     }
