@@ -6,7 +6,7 @@ import { compareCase, formatMismatch } from './compare.js';
 import { cpuidCases, featuresFromCpuid } from './features.js';
 import type { Feature, Form } from './form.js';
 import { generateCases, toSnippetCases, type IsaCase } from './generate.js';
-import { runNative, segmentsOf, type NativeCase } from './native-harness.js';
+import { runNative, runNativeAsync, segmentsOf, type NativeCase } from './native-harness.js';
 import type { RunSnippets, SnippetResult } from './snippet-api.js';
 import { TABLE } from './table.js';
 
@@ -38,7 +38,7 @@ export interface DifferentialReport {
   totalCases: number;
   totalMismatches: number;
   oracleErrors: number;
-  /** wall-clock milliseconds spent in each phase */
+  /** wall-clock milliseconds spent in each phase (native: waiting for the host after the runner finished) */
   timing: { generate: number; native: number; runner: number; compare: number };
 }
 
@@ -81,7 +81,7 @@ export function tallyKey(c: IsaCase): string {
   return c.groups.length === 1 ? c.groups[0] : 'sequence';
 }
 
-export function runDifferential(opts: DifferentialOptions): DifferentialReport {
+export async function runDifferential(opts: DifferentialOptions): Promise<DifferentialReport> {
   const nativeFeatures = probeFeatures(nativeRunner);
   const runnerFeatures = opts.runner === nativeRunner ? nativeFeatures : probeFeatures(opts.runner);
   // x86-64 makes some features architectural: compare them even if the runner's CPUID omits them
@@ -105,8 +105,9 @@ export function runDifferential(opts: DifferentialOptions): DifferentialReport {
     const cases = generateCases(genOpts, first, Math.min(batch, opts.cases - first));
     const snippets = toSnippetCases(cases);
     lap('generate');
-    const native = runNative(cases);
-    lap('native');
+    // the host runs the batch in its own process while the runner works on this thread
+    const nativePending = runNativeAsync(cases);
+    nativePending.catch(() => { /* awaited below */ });
     let emu: SnippetResult[];
     try {
       emu = opts.runner(snippets);
@@ -114,6 +115,8 @@ export function runDifferential(opts: DifferentialOptions): DifferentialReport {
       throw new Error(`isa: the runner threw on the batch of cases ${cases[0].id}..${cases[cases.length - 1].id}: ${(e as Error).stack ?? e}`);
     }
     lap('runner');
+    const native = await nativePending;
+    lap('native');
     if (emu.length !== cases.length) throw new Error(`isa: runner returned ${emu.length} results for ${cases.length} cases`);
     for (let i = 0; i < cases.length; i++) {
       const c = cases[i];

@@ -68,7 +68,6 @@ export interface Form {
   rm?: 'reg' | 'mem' | 'both';
   /** size of the rm operand when it differs from the operand size (MOVZX, MOVSXD, BT...) */
   rmSize?: OpSize;
-  /** size of the reg-field GPR when it differs (PMOVMSKB r32) */
   imm?: ImmKind;
   /** where a shift/rotate count comes from, so the flag rule can see it */
   count?: 'imm' | 'cl' | 'one';
@@ -102,8 +101,6 @@ export interface Form {
   setup?: (s: SetupCtx) => void;
   /** custom layout (shape 'custom') */
   build?: (b: BuildCtx) => Built;
-  /** XMM-register-only rm with a memory form that is something else (e.g. MOVHLPS) */
-  note?: string;
 }
 
 /** What a setup hook sees: the operands the generator chose and the initial state it may change. */
@@ -135,8 +132,8 @@ export interface BuildCtx {
   position: number;
   /** offset in the code window where these bytes will start */
   codeOffset: number;
-  /** one encoded, straight-line instruction for a branch body; it must not use the stack, or RCX when noRcx */
-  body(opts: { noRcx?: boolean; noStack?: boolean }, codeOffset: number): Piece;
+  /** one encoded, straight-line instruction for a branch body (never a stack user; RCX left alone when noRcx) */
+  body(opts: { noRcx?: boolean }): Piece;
   /** a GPR the case may freely overwrite (not RSP, not the memory base/index) */
   freeReg(opts?: { noRcx?: boolean }): number;
   setReg(num: number, value: bigint): void;

@@ -85,7 +85,7 @@ async function main(): Promise<number> {
     return diffs.length ? 1 : 0;
   }
   console.log(`isa fuzz: seed ${args.seed}, ${args.cases} cases${args.groups.length ? `, groups ${args.groups.join(',')}` : ''}${args.self ? ' (native vs native)' : ''}`);
-  const report = runDifferential({
+  const report = await runDifferential({
     seed: args.seed, cases: args.cases, groups: args.groups, runner, examplesPerGroup: args.examples, singleRatio: args.singleRatio,
   });
   console.log(formatReport(report));

@@ -264,7 +264,6 @@ class CaseBuilder {
     let opReg: number | undefined;
     let vvvv: number | undefined;
     let addr32 = false;
-    const regSizeText = f.shape === 'gpr_xmmrm' ? size : size;
 
     if (f.shape === 'opreg') {
       opReg = f.name.startsWith('xchg') && rng.chance(0.3) ? (rng.chance(0.5) ? 0 : R8) : pickGpr(size === 8);
@@ -272,7 +271,7 @@ class CaseBuilder {
     }
     if (gprInReg) {
       regField = pickGpr(size === 8);
-      regText = gprName(regField, regSizeText);
+      regText = gprName(regField, size);
     } else if (xmmInReg) {
       regField = pickXmm();
       regText = `xmm${regField}`;

@@ -44,8 +44,8 @@ describe('native harness (a)', () => {
     expect(Buffer.from(single.code)).toEqual(Buffer.from(a[123].code));
   });
 
-  test('native vs native: every generated case reproduces exactly and none breaks the oracle', () => {
-    const report = runDifferential({ seed: `${SEED}-self`, cases: 4000, runner: nativeRunner, disassemble: false });
+  test('native vs native: every generated case reproduces exactly and none breaks the oracle', async () => {
+    const report = await runDifferential({ seed: `${SEED}-self`, cases: 4000, runner: nativeRunner, disassemble: false });
     if (report.totalMismatches) console.log(formatReport(report));
     expect(report.oracleErrors).toBe(0);
     expect(report.totalMismatches).toBe(0);
@@ -62,7 +62,7 @@ describe('native harness (a)', () => {
 describe('emulator vs host CPU (b)', () => {
   test(`differential: ${DIFFERENTIAL_CASES} cases, no mismatch in any opcode group`, async () => {
     const runner = await loadEmulatorRunner(); // throws "emulator snippet runner missing: ..." until src/cpu/snippet.ts exists
-    const report = runDifferential({ seed: SEED, cases: DIFFERENTIAL_CASES, runner });
+    const report = await runDifferential({ seed: SEED, cases: DIFFERENTIAL_CASES, runner });
     const text = formatReport(report);
     if (report.totalMismatches) console.log(text);
     const bad = [...report.groups.entries()].filter(([, t]) => t.mismatches).map(([g, t]) => `${g}: ${t.mismatches}/${t.cases}`);

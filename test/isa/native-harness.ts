@@ -1,7 +1,7 @@
 // Builds and drives the native oracle (test/isa/native/harness.c): one process runs a whole
 // batch of cases on the host CPU; the wire format is described at the top of harness.c.
 
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -169,6 +169,38 @@ function decode(out: Buffer, count: number): NativeResult[] {
   return results;
 }
 
+/**
+ * Runs the cases natively in a harness process without blocking this thread, so the caller can
+ * run the emulator on the same batch meanwhile (the two then use both host cores).
+ */
+export function runNativeAsync(cases: NativeCase[]): Promise<NativeResult[]> {
+  if (cases.length === 0) return Promise.resolve([]);
+  const exe = buildHarness();
+  const input = encode(cases);
+  return new Promise((resolve, reject) => {
+    const child = spawn(exe, [], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [], err: Buffer[] = [];
+    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.on('error', (e) => { clearTimeout(timer); reject(new Error(`isa: native harness did not run: ${e.message}`)); });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      if (code !== 0) {
+        reject(new Error(`isa: native harness exited with ${code ?? signal}: ${Buffer.concat(err).toString()}`));
+        return;
+      }
+      try {
+        resolve(decode(Buffer.concat(out), cases.length));
+      } catch (e) {
+        reject(e);
+      }
+    });
+    child.stdin.on('error', () => { /* reported through 'close' */ });
+    child.stdin.end(input);
+  });
+}
+
 /** Runs the cases natively, in one harness process per call. */
 export function runNative(cases: NativeCase[]): NativeResult[] {
   if (cases.length === 0) return [];
@@ -181,18 +213,6 @@ export function runNative(cases: NativeCase[]): NativeResult[] {
   return decode(res.stdout, cases.length);
 }
 
-/** The full data window a native run ended with. */
-export function nativeDataAfter(c: NativeCase, r: NativeResult): Uint8Array {
-  const data = expandSegments(c.segments);
-  for (const d of r.diffs) data.set(d.bytes, d.offset);
-  return data;
-}
-
-export function expandSegments(segments: DataSegment[]): Uint8Array {
-  const data = new Uint8Array(SNIPPET_DATA_SIZE);
-  for (const s of segments) data.set(s.bytes, s.offset);
-  return data;
-}
 
 /** Data segments covering the non-zero parts of a full data window (for cases given as SnippetCase). */
 export function segmentsOf(data: Uint8Array): DataSegment[] {

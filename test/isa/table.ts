@@ -548,7 +548,7 @@ function rel(value: number, size: number): number[] {
 
 /** Jcc/JMP/LOOP over one body instruction, so both outcomes continue to the int3 */
 function branchOver(b: BuildCtx, opcode: number[], relSize: number, text: string, reads: number, bodyMayRun: boolean): Built {
-  const body = b.body({ noRcx: opcode.includes(0xe2) || opcode.includes(0xe1) || opcode.includes(0xe0) || opcode.includes(0xe3), noStack: false }, b.codeOffset + opcode.length + relSize);
+  const body = b.body({ noRcx: opcode.includes(0xe2) || opcode.includes(0xe1) || opcode.includes(0xe0) || opcode.includes(0xe3) });
   const bytes = Uint8Array.from([...opcode, ...rel(body.bytes.length, relSize), ...body.bytes]);
   return {
     bytes, text: `${text} +${body.bytes.length} ; ${body.text}`,
@@ -561,7 +561,7 @@ function branchOver(b: BuildCtx, opcode: number[], relSize: number, text: string
 function loopBackwards(b: BuildCtx): Built {
   const n = b.rng.range(1, 4);
   const movEcx = [0xb9, ...rel(n, 4)];
-  let body = b.body({ noRcx: true, noStack: true }, b.codeOffset + movEcx.length);
+  let body = b.body({ noRcx: true });
   // a body that reads a flag it leaves undefined would read garbage on its second pass
   if (body.reads & body.effect.u) body = { bytes: Uint8Array.from([0x90]), text: 'nop', effect: NONE, reads: 0 };
   const back = -(body.bytes.length + 2);
@@ -575,7 +575,7 @@ function callRet(b: BuildCtx, how: 'rel' | 'reg'): Built {
   const ret = retImm >= 0 ? [0xc2, ...rel(retImm, 2)] : [0xc3];
   if (how === 'rel') {
     // call +2 (over the jmp); jmp over(body; ret); body; ret
-    const body = b.body({ noStack: true }, b.codeOffset + 7);
+    const body = b.body({});
     const jmpOver = [0xeb, body.bytes.length + ret.length];
     const bytes = Uint8Array.from([0xe8, ...rel(2, 4), ...jmpOver, ...body.bytes, ...ret]);
     return { bytes, text: `call L; jmp E; L: ${body.text}; ret; E:`, effect: body.effect, reads: body.reads };
@@ -586,7 +586,7 @@ function callRet(b: BuildCtx, how: 'rel' | 'reg'): Built {
   const lea = encode({ rexW: true, opcode: [0x8d], modrm: { reg: r, rm: { kind: 'mem', mem: { rip: true, disp: callLen + 2 } } } });
   const call = encode({ opcode: [0xff], modrm: { reg: 2, rm: { kind: 'reg', num: r } } });
   if (lea.length !== leaLen || call.length !== callLen) throw new Error('isa table: unexpected call layout');
-  const body = b.body({ noStack: true }, b.codeOffset + leaLen + callLen + 2);
+  const body = b.body({});
   const bytes = Uint8Array.from([...lea, ...call, 0xeb, body.bytes.length + ret.length, ...body.bytes, ...ret]);
   return { bytes, text: `lea ${gprName(r, 64)}, [L]; call ${gprName(r, 64)}; jmp E; L: ${body.text}; ret ${retImm >= 0 ? retImm : ''}; E:`, effect: body.effect, reads: body.reads };
 }
@@ -595,7 +595,7 @@ function callRet(b: BuildCtx, how: 'rel' | 'reg'): Built {
 function jmpReg(b: BuildCtx): Built {
   const r = b.freeReg();
   const jmpLen = r >= 8 ? 3 : 2;
-  const body = b.body({}, b.codeOffset + 7 + jmpLen);
+  const body = b.body({});
   const lea = encode({ rexW: true, opcode: [0x8d], modrm: { reg: r, rm: { kind: 'mem', mem: { rip: true, disp: jmpLen + body.bytes.length } } } });
   const jmp = encode({ opcode: [0xff], modrm: { reg: 4, rm: { kind: 'reg', num: r } } });
   const bytes = Uint8Array.from([...lea, ...jmp, ...body.bytes]);
