@@ -3,7 +3,7 @@
 // (parallax-emu, the DIME kernel) plugged into it, each with its serial console captured and
 // writable. `parallax lab` runs one until interrupted.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -119,6 +119,7 @@ export class Lab {
   constructor(readonly opts: LabOptions) {
     this.ownDir = !opts.dir;
     this.dir = opts.dir ?? mkdtempSync(path.join(tmpdir(), 'parallax-lab-'));
+    mkdirSync(this.dir, { recursive: true });
     this.hubPath = path.join(this.dir, 'lan.sock');
   }
 

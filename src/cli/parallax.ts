@@ -1,0 +1,6 @@
+#!/usr/bin/env node
+// `parallax`: the Parallax orchestrator's command line (verbs in src/orchestrator/commands/).
+import { runCli } from '../orchestrator/commands/index.js';
+
+const code = await runCli(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env });
+process.exitCode = code;

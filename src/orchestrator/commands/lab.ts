@@ -1,0 +1,50 @@
+// lab: start a hub and emulated DIME servers on this host (parallax-emu), print how to join,
+// and keep them running until interrupted. For trying the orchestrator without hardware.
+import type { CliContext } from '../cli-context.js';
+import { UsageError } from '../errors.js';
+import { Lab } from '../lab.js';
+import { untilStopped } from './watch.js';
+import { verb } from './verb.js';
+
+export function labVerbs(ctx: CliContext) {
+  return [
+    verb(ctx, {
+      command: 'lab',
+      describe: 'start emulated DIME servers on a virtual LAN here (until interrupted)',
+      builder: (y) => y.option('servers', { type: 'number', default: 2 }).option('cores', { type: 'number', default: 4 })
+        .option('heartbeat', { type: 'number', default: 1000, describe: 'heartbeat interval (ms)' })
+        .option('dir', { type: 'string', describe: 'directory for the hub socket' })
+        .option('for', { type: 'number', default: 0, describe: 'stop after this many ms (0: until interrupted)' }),
+      run: async (c, argv) => {
+        const n = argv.servers as number;
+        const cores = argv.cores as number;
+        if (!Number.isInteger(n) || n < 1 || n > 16) throw new UsageError('--servers must be 1-16');
+        if (!Number.isInteger(cores) || cores < 1 || cores > 16) throw new UsageError('--cores must be 1-16');
+        const key = c.key();
+        if (!key) throw new UsageError('lab: give the network key the servers should use (--key or PARALLAX_KEY)');
+        const servers = Array.from({ length: n }, (_, i) => ({ name: `S${i + 1}`, mac: `52:54:00:00:01:${(i + 1).toString(16).padStart(2, '0')}`, cores }));
+        const lab = new Lab({ servers, key, heartbeatMs: argv.heartbeat as number, dir: argv.dir as string | undefined });
+        await lab.start();
+        const aliases = Object.entries(lab.aliases).map(([k, v]) => `${k}=${v}`).join(',');
+        if (c.json) c.emitJson({ net: lab.netSpec, aliases: lab.aliases, servers: servers.map((s) => s.name) });
+        else c.out(`lab: ${n} servers x ${cores} DIMEs on ${lab.netSpec}\n  export PARALLAX_NET='${lab.netSpec}' PARALLAX_KEY='${key}' PARALLAX_ALIASES='${aliases}'`);
+        const forward = (s: (typeof lab.servers)[number]) => {
+          let seen = s.output.length;
+          return setInterval(() => {
+            const more = s.output.slice(seen);
+            seen = s.output.length;
+            for (const line of more.split('\n').filter(Boolean)) if (!c.json) c.out(`${s.opts.name}| ${line}`);
+          }, 200);
+        };
+        const timers = lab.servers.map(forward);
+        try {
+          await untilStopped(argv.for as number);
+        } finally {
+          timers.forEach(clearInterval);
+          await lab.stop();
+        }
+        return undefined;
+      },
+    }),
+  ];
+}

@@ -1,0 +1,71 @@
+// Reading from DIMEs: accounting (call records: who asked for what, for how long), security
+// counters, ping, and shutdown of a server.
+import type { CliContext } from '../cli-context.js';
+import { table } from '../cli-context.js';
+import { UsageError } from '../errors.js';
+import { parseDime, parseTarget, type DimeAddress } from '../targets.js';
+import { verb, str } from './verb.js';
+
+const ms = (v: number | null) => (v === null ? 'running' : v < 1 ? `${(v * 1000).toFixed(0)} us` : `${v.toFixed(1)} ms`);
+
+export function reportVerbs(ctx: CliContext) {
+  return [
+    verb(ctx, {
+      command: 'accounting <dimes..>',
+      describe: 'call records of one or more DIMEs: who asked for what, status, and for how long',
+      builder: (y) => y.positional('dimes', { type: 'string', array: true, describe: 'SERVER/CORE, or SERVER for all its DIMEs' }),
+      run: async (c, argv) => {
+        const o = await c.orchestrator();
+        const out: Array<{ dime: string; records: Awaited<ReturnType<typeof o.accounting>> }> = [];
+        for (const text of (argv.dimes as string[])) {
+          const t = parseTarget(text, o.names);
+          let dimes: DimeAddress[] = [t as DimeAddress];
+          if (t.core === null) {
+            await o.discover(t.server, 400);
+            dimes = o.model.dimesOf(t.server);
+            if (!dimes.length) throw new UsageError(`server ${text} did not answer`);
+          }
+          for (const d of dimes) out.push({ dime: o.label(d), records: await o.accounting(d) });
+        }
+        return { dimes: out };
+      },
+      human: (_c, r) => r.dimes.map((d) => `${d.dime}\n` + table(['#', 'WHO', 'WHAT', 'SERVICE', 'STATUS', 'DURATION', 'CPU', 'IN', 'OUT'],
+        d.records.map((x) => [String(x.seq), x.who, x.what, x.service || '-', x.status, ms(x.durationMs), ms(x.cpuMs), String(x.bytesIn), String(x.bytesOut)]))).join('\n\n'),
+    }),
+    verb(ctx, {
+      command: 'security <dime>',
+      describe: 'security counters of a DIME (accepted, forged, replayed, unauthorized, malformed, alarms)',
+      builder: (y) => y.positional('dime', { type: 'string' }),
+      run: async (c, argv) => {
+        const o = await c.orchestrator();
+        const d = parseDime(str(argv.dime), o.names);
+        return { dime: o.label(d), ...(await o.security(d)) };
+      },
+      human: (_c, r) => `${r.dime}: accepted ${r.accepted}, forged ${r.forged}, replayed ${r.replayed}, unauthorized ${r.unauthorized}, malformed ${r.malformed}, alarms ${r.alarms}`,
+    }),
+    verb(ctx, {
+      command: 'ping <target>',
+      describe: 'signaling round trip to a DIME or every DIME of a server',
+      builder: (y) => y.positional('target', { type: 'string' }),
+      run: async (c, argv) => {
+        const o = await c.orchestrator();
+        const t = parseTarget(str(argv.target), o.names);
+        const rtt = await o.ping(t);
+        return { target: str(argv.target), rttMs: rtt };
+      },
+      human: (_c, r) => `${r.target}: ${r.rttMs.toFixed(2)} ms`,
+    }),
+    verb(ctx, {
+      command: 'shutdown <server>',
+      describe: 'power a server off',
+      builder: (y) => y.positional('server', { type: 'string' }).option('code', { type: 'number', default: 0 }),
+      run: async (c, argv) => {
+        const o = await c.orchestrator();
+        const server = o.names.resolve(str(argv.server));
+        await o.shutdown(server, argv.code as number);
+        return { ok: true, server: o.names.label(server) };
+      },
+      human: (_c, r) => `${r.server}: shutting down`,
+    }),
+  ];
+}

@@ -1,0 +1,43 @@
+// Data paths: route (rewire a running service's input or output) and feed (bytes into a
+// DIME's input from this orchestrator).
+import type { CliContext } from '../cli-context.js';
+import { endpointLabel, parseDime, parseEndpoint } from '../targets.js';
+import { verb, str } from './verb.js';
+
+export function wiringVerbs(ctx: CliContext) {
+  return [
+    verb(ctx, {
+      command: 'route <from> <to>',
+      describe: 'rewire live: FROM (a DIME, or console/any/none/orchestrator as an input) to TO (a DIME, or console/orchestrator/none)',
+      builder: (y) => y.positional('from', { type: 'string' }).positional('to', { type: 'string' })
+        .option('any-input', { type: 'boolean', default: false, describe: 'let the receiving DIME accept data from anyone (several feeders)' })
+        .example('$0 route S1/1 S2/1', "S1/1's output goes to S2/1, which accepts only S1/1")
+        .example('$0 route console S1/1', "S1/1 reads S1's console")
+        .example('$0 route S1/1 console', "S1/1's output goes to S1's console"),
+      run: async (c, argv) => {
+        const o = await c.orchestrator();
+        const from = parseEndpoint(str(argv.from), o.names);
+        const to = parseEndpoint(str(argv.to), o.names);
+        await o.route(from, to, { openInput: !!argv['any-input'] });
+        return { ok: true, from: endpointLabel(from, o.names), to: endpointLabel(to, o.names) };
+      },
+      human: (_c, r) => `routed ${r.from} -> ${r.to}`,
+    }),
+    verb(ctx, {
+      command: 'feed <dime> <text>',
+      describe: "send text to a DIME's input (its input route must allow this orchestrator)",
+      builder: (y) => y.positional('dime', { type: 'string' }).positional('text', { type: 'string' })
+        .option('newline', { type: 'boolean', default: true, describe: 'append a newline' }),
+      run: async (c, argv) => {
+        const o = await c.orchestrator();
+        const d = parseDime(str(argv.dime), o.names);
+        await o.ensureDime(d);
+        const text = str(argv.text) + (argv.newline ? '\n' : '');
+        o.feed(d, text);
+        await new Promise((r) => setTimeout(r, 20)); // let the frame leave before the process does
+        return { ok: true, dime: o.label(d), bytes: Buffer.byteLength(text) };
+      },
+      human: (_c, r) => `${r.dime}: fed ${r.bytes} bytes`,
+    }),
+  ];
+}

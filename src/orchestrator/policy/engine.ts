@@ -1,0 +1,54 @@
+// Runs the policies of a policy file against a live orchestrator: every `checkMs` it marks
+// silent DIMEs (fault policy: re-instantiate their services) and looks at CPU (performance
+// policy: replicate / shut replicas). One action at a time, each logged with its reason.
+import type { Orchestrator } from '../orchestrator.js';
+import { dimeKey } from '../targets.js';
+import { recover } from './fault.js';
+import { PerformanceWatcher } from './performance.js';
+import type { PolicyConfig } from './policy-file.js';
+
+export class PolicyEngine {
+  private timer: NodeJS.Timeout | null = null;
+  private running = false;
+  private readonly perf: PerformanceWatcher[];
+  /** DIMEs already handed to the fault policy during this silence */
+  private readonly handled = new Set<string>();
+
+  constructor(private readonly o: Orchestrator, readonly config: PolicyConfig) {
+    this.perf = config.performance.map((p) => new PerformanceWatcher(o, p));
+  }
+
+  start(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => void this.tick(), this.config.checkMs);
+  }
+
+  /** One round (tests call it directly). */
+  async tick(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      const k = this.config.fault?.missedIntervals ?? 3;
+      const lost = this.o.model.checkHealth(k);
+      for (const d of this.o.model.list()) if (d.health !== 'missing') this.handled.delete(dimeKey(d));
+      if (this.config.fault) {
+        for (const d of lost) {
+          if (this.handled.has(dimeKey(d))) continue;
+          this.handled.add(dimeKey(d));
+          const silent = Date.now() - (d.lastBeatAt ?? Date.now());
+          const why = `heartbeat of ${d.label} missing for ${silent} ms (> ${k} x ${d.heartbeatMs} ms)`;
+          await recover(this.o, d, this.config.fault, why).catch(() => undefined);
+        }
+      }
+      for (const p of this.perf) await p.check().catch(() => undefined);
+    } finally {
+      this.running = false;
+    }
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    for (const p of this.perf) p.close();
+  }
+}

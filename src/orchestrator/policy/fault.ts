@@ -1,0 +1,74 @@
+// Fault policy: a DIME whose heartbeat has been missing for k intervals has its service
+// re-instantiated on a free DIME (same or other server, by preference) with the same
+// parameters and routes, and every neighbour that sent to it or read from it is rewired to
+// the new DIME, as in the papers' recovery scenario. The silent DIME is then reset if it
+// still answers, so it can rejoin the pool once it beats again.
+import type { DimeView } from '../model.js';
+import type { Orchestrator } from '../orchestrator.js';
+import { dimeKey, endpointLabel, sameDime, type DimeAddress, type Endpoint } from '../targets.js';
+import type { FaultPolicy, Preference } from './policy-file.js';
+
+export function pickDime(o: Orchestrator, near: DimeAddress, prefer: Preference, avoid: DimeAddress[]): DimeView | undefined {
+  const free = o.freeDimes({ avoid: [near, ...avoid] });
+  const rank = (d: DimeView) => {
+    const same = d.server === near.server;
+    const side = prefer === 'same-server' ? (same ? 0 : 1) : prefer === 'other-server' ? (same ? 1 : 0) : 0;
+    return side * 2 + (d.core === 0 ? 1 : 0); // the boot core also serves the NIC: use it last
+  };
+  return [...free].sort((a, b) => rank(a) - rank(b))[0];
+}
+
+export function matches(services: string[] | undefined, role: string, service: string): boolean {
+  return !services || services.includes(role) || services.includes(service);
+}
+
+export interface Recovery {
+  from: DimeAddress;
+  to: DimeAddress;
+  role: string;
+  rewired: string[];
+}
+
+/** Move the service of `dead` to a free DIME. Throws (after logging) when it cannot. */
+export async function recover(o: Orchestrator, dead: DimeView, policy: FaultPolicy, why: string): Promise<Recovery | null> {
+  const a = o.assignments.get(dimeKey(dead));
+  if (!a || !matches(policy.services, a.role, a.source.name)) return null;
+  const log = (action: string, ok: boolean, error?: string) => o.report({ type: 'policy', at: Date.now(), policy: 'fault', action, reason: why, ok, error });
+  const target = pickDime(o, dead, policy.prefer, []);
+  if (!target) {
+    log(`cannot re-instantiate '${a.role}' (${a.source.name}) from ${o.label(dead)}: no free DIME`, false, 'no free DIME');
+    return null;
+  }
+  const fix = (e: Endpoint): Endpoint => (e.kind === 'dime' && sameDime(e.dime, dead) ? { kind: 'dime', dime: { server: target.server, core: target.core } } : e);
+  const input = dead.input;
+  const output = fix(dead.output);
+  const { feeders, readers } = o.neighbours(dead);
+  const to = { server: target.server, core: target.core };
+  const rewired: string[] = [];
+  try {
+    o.assignments.delete(dimeKey(dead));
+    await o.deploy(to, { role: a.role, source: a.source, params: a.params, input, output, replicaOf: a.replicaOf });
+    for (const f of feeders) {
+      await o.setRoute(f, 'output', { kind: 'dime', dime: to });
+      rewired.push(`${o.label(f)} -> ${o.label(to)}`);
+    }
+    for (const r of readers) {
+      await o.setRoute(r, 'input', { kind: 'dime', dime: to });
+      rewired.push(`${o.label(r)} reads ${o.label(to)}`);
+    }
+  } catch (e) {
+    o.assignments.set(dimeKey(dead), a);
+    log(`re-instantiating '${a.role}' (${a.source.name}) from ${o.label(dead)} on ${o.label(to)}`, false, (e as Error).message);
+    throw e;
+  }
+  log(`re-instantiated '${a.role}' (${a.source.name}) from ${o.label(dead)} on ${o.label(to)}; input ${endpointLabel(input, o.names)}, output ${endpointLabel(output, o.names)}` +
+    (rewired.length ? `; rewired ${rewired.join(', ')}` : ''), true);
+  if (policy.resetFailed) {
+    // best effort: a DIME that is alive but silent (muted, hung service) is cleaned up
+    o.reset(dead, 500).then(
+      () => log(`reset silent ${o.label(dead)} so it can rejoin the pool`, true),
+      () => log(`silent ${o.label(dead)} did not answer RESET; left out of the pool until it beats again`, true),
+    );
+  }
+  return { from: dead, to, role: a.role, rewired };
+}
