@@ -266,7 +266,8 @@ class CaseBuilder {
     let addr32 = false;
 
     if (f.shape === 'opreg') {
-      opReg = f.name.startsWith('xchg') && rng.chance(0.3) ? (rng.chance(0.5) ? 0 : R8) : pickGpr(size === 8);
+      // XCHG with rAX itself is the NOP encoding (no zero-extension): make it common
+      opReg = f.name.startsWith('xchg') && rng.chance(0.2) ? 0 : pickGpr(size === 8);
       regText = gprName(opReg, size);
     }
     if (gprInReg) {
@@ -407,9 +408,10 @@ function operandText(f: Form, t: { reg: string; rm: string; vvvv: string; imm: s
   const out: string[] = [];
   for (const tok of spec.split(',')) {
     if (tok === 'v') out.push(t.vvvv);
+    else if (tok === 'x') out.push(f.shape === 'gpr_xmmrm' || f.shape === 'xmm_digit' ? t.rm : t.reg);
     else if (tok.startsWith('imm')) out.push(t.imm);
     else if (tok === 'cl' || tok === '1' || tok === 'acc') out.push(tok === 'acc' ? 'acc' : tok);
-    else if (/^(rm|m|xm)/.test(tok) || (f.shape === 'xmm_digit' && tok === 'x') || (f.shape === 'opreg' && tok === 'r')) out.push(f.shape === 'opreg' ? t.reg : t.rm);
+    else if (/^(rm|m|xm)/.test(tok) || (f.shape === 'opreg' && tok === 'r')) out.push(f.shape === 'opreg' ? t.reg : t.rm);
     else out.push(t.reg || t.rm);
   }
   if (f.shape === 'acc_imm' && !spec.includes('imm')) out.push(t.imm);
