@@ -10,7 +10,7 @@ import type { Exec, Insn } from '../../insn.js';
 import { MAP_1B } from '../../insn.js';
 import { defineOp, defineRange } from '../../optable.js';
 import { lockedAlu, lockedOldHi, lockedUpdate64, lockedUpdateN, UPD_DEC, UPD_INC, UPD_NEG, UPD_NOT } from './atomic.js';
-import { binder, opcodeReg } from './operands.js';
+import { binder, opcodeReg, rmwRead } from './operands.js';
 
 // ------------------------------------------------------------------ operation number per form
 
@@ -43,7 +43,7 @@ function rmRegMN(cpu: Cpu, ins: Insn): void {
   const op = opOfLow(ins), size = ins.osize;
   const b = cpu.readReg(size, ins.reg, ins.rex);
   const lin = ins.ea(cpu, ins);
-  const a = cpu.readMem(size, lin);
+  const a = op === OP_CMP ? cpu.readMem(size, lin) : rmwRead(cpu, size, lin);
   const c = carryIn(cpu, op);
   const r = calcN(op, a, b, c);
   if (op !== OP_CMP) cpu.writeMem(size, lin, r, 0);
@@ -64,7 +64,7 @@ function rmRegM64(cpu: Cpu, ins: Insn): void {
   const op = opOfLow(ins);
   const bl = cpu.lo[ins.reg], bh = cpu.hi[ins.reg];
   const lin = ins.ea(cpu, ins);
-  const al = cpu.read64(lin), ah = cpu.vhi;
+  const al = op === OP_CMP ? cpu.read64(lin) : rmwRead(cpu, 8, lin), ah = cpu.vhi;
   const c = carryIn(cpu, op);
   const rl = calc64(op, al, ah, bl, bh, c), rh = calcHi;
   if (op !== OP_CMP) cpu.write64(lin, rl, rh);
@@ -150,7 +150,7 @@ function rmImmRN(cpu: Cpu, ins: Insn): void {
 function rmImmMN(cpu: Cpu, ins: Insn): void {
   const op = opOfGroup(ins), size = ins.osize;
   const lin = ins.ea(cpu, ins);
-  const a = cpu.readMem(size, lin), b = ins.imm;
+  const a = op === OP_CMP ? cpu.readMem(size, lin) : rmwRead(cpu, size, lin), b = ins.imm;
   const c = carryIn(cpu, op);
   const r = calcN(op, a, b, c);
   if (op !== OP_CMP) cpu.writeMem(size, lin, r, 0);
@@ -170,7 +170,7 @@ function rmImmR64(cpu: Cpu, ins: Insn): void {
 function rmImmM64(cpu: Cpu, ins: Insn): void {
   const op = opOfGroup(ins);
   const lin = ins.ea(cpu, ins);
-  const al = cpu.read64(lin), ah = cpu.vhi, bl = ins.imm, bh = ins.immHi;
+  const al = op === OP_CMP ? cpu.read64(lin) : rmwRead(cpu, 8, lin), ah = cpu.vhi, bl = ins.imm, bh = ins.immHi;
   const c = carryIn(cpu, op);
   const rl = calc64(op, al, ah, bl, bh, c), rh = calcHi;
   if (op !== OP_CMP) cpu.write64(lin, rl, rh);
@@ -233,13 +233,13 @@ function incDecM(cpu: Cpu, ins: Insn, dec: boolean): void {
   const lin = ins.ea(cpu, ins);
   const cf = cfBit(cpu);
   if (size === 8) {
-    const al = cpu.read64(lin), ah = cpu.vhi;
+    const al = rmwRead(cpu, 8, lin), ah = cpu.vhi;
     const rl = calc64(dec ? OP_SUB : OP_ADD, al, ah, 1, 0, 0), rh = calcHi;
     cpu.write64(lin, rl, rh);
     setArithFlags(cpu, dec ? LF_DEC : LF_INC, 8, al, ah, 1, 0, rl, rh, cf);
     return;
   }
-  const a = cpu.readMem(size, lin);
+  const a = rmwRead(cpu, size, lin);
   const res = dec ? (a - 1) | 0 : (a + 1) | 0;
   cpu.writeMem(size, lin, res, 0);
   setArithFlags(cpu, dec ? LF_DEC : LF_INC, size, a, 0, 1, 0, res, 0, cf);
@@ -283,7 +283,7 @@ function negRm(cpu: Cpu, ins: Insn): void {
   const size = ins.osize;
   if (size === 8) {
     let al: number, ah: number, lin = 0;
-    if (ins.hasMem) { lin = ins.ea(cpu, ins); al = cpu.read64(lin); ah = cpu.vhi; } else { al = cpu.lo[ins.rm]; ah = cpu.hi[ins.rm]; }
+    if (ins.hasMem) { lin = ins.ea(cpu, ins); al = rmwRead(cpu, 8, lin); ah = cpu.vhi; } else { al = cpu.lo[ins.rm]; ah = cpu.hi[ins.rm]; }
     const rl = calc64(OP_SUB, 0, 0, al, ah, 0), rh = calcHi;
     if (ins.hasMem) cpu.write64(lin, rl, rh); else { cpu.lo[ins.rm] = rl; cpu.hi[ins.rm] = rh; }
     setArithFlags(cpu, LF_SUB, 8, 0, 0, al, ah, rl, rh);
@@ -291,7 +291,7 @@ function negRm(cpu: Cpu, ins: Insn): void {
   }
   if (ins.hasMem) {
     const lin = ins.ea(cpu, ins);
-    const a = cpu.readMem(size, lin);
+    const a = rmwRead(cpu, size, lin);
     const r = (-a) | 0;
     cpu.writeMem(size, lin, r, 0);
     setArithFlags(cpu, LF_SUB, size, 0, 0, a, 0, r, 0);
@@ -308,7 +308,7 @@ function notRm(cpu: Cpu, ins: Insn): void {
   const size = ins.osize;
   if (ins.hasMem) {
     const lin = ins.ea(cpu, ins);
-    const a = cpu.readMem(size, lin);
+    const a = rmwRead(cpu, size, lin);
     cpu.writeMem(size, lin, ~a, ~cpu.vhi);
   } else {
     const a = cpu.readReg(size, ins.rm, ins.rex);

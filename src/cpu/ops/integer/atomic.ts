@@ -10,7 +10,7 @@ import { MAP_0F } from '../../insn.js';
 import { defineOp } from '../../optable.js';
 import { GP, ZF } from '../../regs.js';
 import { calc64, calcHi, calcN, flags64, flagsN, OP_ADD, OP_SUB } from './alu-core.js';
-import { binder } from './operands.js';
+import { binder, rmwRead } from './operands.js';
 
 // Update kinds beyond the eight ALU operations (0..7).
 export const UPD_INC = 8, UPD_DEC = 9, UPD_NEG = 10, UPD_NOT = 11, UPD_BTS = 12, UPD_BTR = 13, UPD_BTC = 14;
@@ -51,7 +51,7 @@ function apply64(kind: number, al: number, ah: number, bl: number, bh: number, c
 /** Atomically apply an update to a 1/2/4-byte memory operand; returns the old value. */
 export function lockedUpdateN(cpu: Cpu, lin: number, size: number, kind: number, b: number, c: number): number {
   for (;;) {
-    const old = cpu.readMem(size, lin);
+    const old = rmwRead(cpu, size, lin);
     const got = cpu.cmpxchgLocked(lin, size, old, applyN(kind, old, b, c));
     if (got === old) return old;
   }
@@ -63,7 +63,7 @@ export let lockedOldHi = 0;
 /** Atomically apply an update to an 8-byte memory operand; returns the old low half. */
 export function lockedUpdate64(cpu: Cpu, lin: number, kind: number, bl: number, bh: number, c: number): number {
   for (;;) {
-    const ol = cpu.read64(lin), oh = cpu.vhi;
+    const ol = rmwRead(cpu, 8, lin), oh = cpu.vhi;
     const nl = apply64(kind, ol, oh, bl, bh, c);
     const gl = cpu.cmpxchg64Locked(lin, ol, oh, nl, applyHi);
     if (gl === ol && cpu.vhi === oh) { lockedOldHi = oh; return ol; }
@@ -121,7 +121,7 @@ function xadd(cpu: Cpu, ins: Insn): void {
     } else {
       const lin = ins.ea(cpu, ins);
       if (ins.lock) { al = lockedUpdate64(cpu, lin, UPD_XADD, bl, bh, 0); ah = lockedOldHi; } else {
-        al = cpu.read64(lin); ah = cpu.vhi;
+        al = rmwRead(cpu, 8, lin); ah = cpu.vhi;
         cpu.write64(lin, calc64(OP_ADD, al, ah, bl, bh, 0), calcHi);
       }
     }
@@ -140,7 +140,7 @@ function xadd(cpu: Cpu, ins: Insn): void {
   } else {
     const lin = ins.ea(cpu, ins);
     if (ins.lock) a = lockedUpdateN(cpu, lin, size, UPD_XADD, b, 0);
-    else { a = cpu.readMem(size, lin); cpu.writeMem(size, lin, (a + b) | 0, 0); }
+    else { a = rmwRead(cpu, size, lin); cpu.writeMem(size, lin, (a + b) | 0, 0); }
     cpu.writeReg(size, r, ins.rex, a, 0);
   }
   setArithFlags(cpu, LF_ADD, size, a, 0, b, 0, (a + b) | 0, 0);
@@ -181,7 +181,7 @@ function cmpxchg(cpu: Cpu, ins: Insn): void {
       d = cpu.cmpxchgLocked(lin, size, x, s);
     } else {
       // the destination is always written (with its own value when the compare fails)
-      d = cpu.readMem(size, lin);
+      d = rmwRead(cpu, size, lin);
       cpu.writeMem(size, lin, ((d ^ x) & m) === 0 ? s : d, 0);
     }
     if (((d ^ x) & m) !== 0) cpu.writeReg(size, 0, 1, d, 0);

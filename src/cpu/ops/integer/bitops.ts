@@ -8,6 +8,7 @@ import type { Insn } from '../../insn.js';
 import { MAP_0F } from '../../insn.js';
 import { defineOp } from '../../optable.js';
 import { ARITH_FLAGS, CF, TWO32, ZF } from '../../regs.js';
+import { rmwRead } from './operands.js';
 import { lockedOldHi, lockedUpdate64, lockedUpdateN, UPD_BTC, UPD_BTR, UPD_BTS } from './atomic.js';
 
 const BT = 0, BTS = 1, BTR = 2, BTC = 3;
@@ -65,10 +66,10 @@ function bitOp(cpu: Cpu, ins: Insn, kind: number, lin: number, bit: number): voi
       old = lockedUpdateN(cpu, chunkLin, chunkSize, UPDATE_OF[kind], m, 0);
     }
   } else if (size === 8) {
-    const lo = cpu.read64(chunkLin), hi = cpu.vhi;
+    const lo = rmwRead(cpu, 8, chunkLin), hi = cpu.vhi;
     if (b >= 32) { cpu.write64(chunkLin, lo, modify(kind, hi, m)); old = hi; } else { cpu.write64(chunkLin, modify(kind, lo, m), hi); old = lo; }
   } else {
-    old = cpu.readMem(chunkSize, chunkLin);
+    old = rmwRead(cpu, chunkSize, chunkLin);
     cpu.writeMem(chunkSize, chunkLin, modify(kind, old, m), 0);
   }
   setCF(cpu, old & m);

@@ -5,6 +5,7 @@
 
 import type { Cpu } from '../../cpu.js';
 import type { Exec, Insn } from '../../insn.js';
+import { TLB_SIZE } from '../../cpu-memory.js';
 import { GP, TWO32 } from '../../regs.js';
 
 /** Read an 8-bit register (zero-extended); without REX, 4..7 name AH CH DH BH. */
@@ -64,4 +65,15 @@ export function binder(choose: (ins: Insn) => Exec): Exec {
     ins.exec = f;
     f(cpu, ins);
   };
+}
+
+/**
+ * Read the destination of a read-modify-write instruction. Hardware checks write access
+ * first (a fault reports W=1 in its #PF error code), so a missing write-TLB entry is
+ * filled through a write translation before the read.
+ */
+export function rmwRead(cpu: Cpu, size: number, lin: number): number {
+  const page = Math.floor(lin / 4096);
+  if (cpu.wTag[page & (TLB_SIZE - 1)] !== page) cpu.probeWrite(lin, size);
+  return cpu.readMem(size, lin);
 }

@@ -9,6 +9,7 @@ import type { Insn } from '../../insn.js';
 import { MAP_0F, MAP_1B } from '../../insn.js';
 import { defineOp } from '../../optable.js';
 import { CF, OF } from '../../regs.js';
+import { rmwRead } from './operands.js';
 
 const K_ROL = 0, K_ROR = 1, K_RCL = 2, K_RCR = 3, K_SHL = 4, K_SHR = 5, K_SAR = 7;
 
@@ -136,13 +137,15 @@ function shiftBy(cpu: Cpu, ins: Insn, raw: number): void {
   const kind = ins.reg & 7;
   const c = raw & (size === 8 ? 63 : 31);
   if (c === 0) {
-    if (size === 4 && !ins.hasMem) cpu.hi[ins.rm] = 0; // the 32-bit write still zero-extends
+    // nothing changes, but the operand is still accessed: a memory operand must be writable
+    if (ins.hasMem) cpu.probeWrite(ins.ea(cpu, ins), size);
+    else if (size === 4) cpu.hi[ins.rm] = 0; // the 32-bit write still zero-extends
     return;
   }
   const cfIn = kind === K_RCL || kind === K_RCR ? (getCF(cpu) ? 1 : 0) : 0;
   if (ins.hasMem) {
     const lin = ins.ea(cpu, ins);
-    const v = cpu.readMem(size, lin);
+    const v = rmwRead(cpu, size, lin);
     if (size === 8) compute64(kind, v, cpu.vhi, c, cfIn); else computeN(kind, size, v, c, cfIn);
     cpu.writeMem(size, lin, rLo, rHi);
   } else {
@@ -163,11 +166,12 @@ function doubleShift(cpu: Cpu, ins: Insn, raw: number, left: boolean): void {
   const size = ins.osize;
   const c = raw & (size === 8 ? 63 : 31);
   if (c === 0) {
-    if (size === 4 && !ins.hasMem) cpu.hi[ins.rm] = 0;
+    if (ins.hasMem) cpu.probeWrite(ins.ea(cpu, ins), size);
+    else if (size === 4) cpu.hi[ins.rm] = 0;
     return;
   }
   const lin = ins.hasMem ? ins.ea(cpu, ins) : 0;
-  const dl = ins.hasMem ? cpu.readMem(size, lin) : cpu.readReg(size, ins.rm, ins.rex);
+  const dl = ins.hasMem ? rmwRead(cpu, size, lin) : cpu.readReg(size, ins.rm, ins.rex);
   const dh = size === 8 ? (ins.hasMem ? cpu.vhi : cpu.hi[ins.rm]) : 0;
   const sl = cpu.readReg(size, ins.reg, ins.rex), sh = cpu.hi[ins.reg];
   let msbBefore: number, msbAfter: number;
