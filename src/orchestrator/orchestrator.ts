@@ -134,9 +134,17 @@ export class Orchestrator extends EventEmitter {
 
   /** Broadcast DISCOVER (or to one server) and collect every DIME's answer. */
   async discover(server: string = BROADCAST, waitMs = this.discoverMs): Promise<DimeView[]> {
-    const replies = await this.link.request(server, null, 'DISCOVER', {}, { collectMs: waitMs });
+    // two broadcasts a third of the window apart: a frame lost on a busy host costs no DIME
+    const first = this.link.request(server, null, 'DISCOVER', {}, { collectMs: waitMs });
+    await new Promise((r) => setTimeout(r, waitMs / 3));
+    const second = this.link.request(server, null, 'DISCOVER', {}, { collectMs: (2 * waitMs) / 3 });
+    const replies = [...(await first), ...(await second)];
     const seen: DimeView[] = [];
-    for (const r of replies) if (r.frame.status === W.STATUS.OK) seen.push(this.model.applyDiscover(r.frame, r.fields));
+    for (const r of replies) {
+      if (r.frame.status !== W.STATUS.OK) continue;
+      const v = this.model.applyDiscover(r.frame, r.fields);
+      if (!seen.includes(v)) seen.push(v);
+    }
     // every server tells how many DIMEs it has: ask again (DIME scope) for any we missed
     for (const s of new Set(seen.map((d) => d.server))) {
       const cores = this.model.servers.get(s)?.cores ?? 0;
@@ -382,14 +390,14 @@ export class Orchestrator extends EventEmitter {
     await this.ensureDime(d);
     const out: AccountingRecord[] = [];
     let from = 0;
-    for (let guard = 0; guard < 64; guard++) {
+    let end = Infinity; // records that existed when we first asked (each query adds one)
+    for (let guard = 0; guard < 64 && from < end; guard++) {
       const r = await this.call(d, 'QUERY_ACCOUNTING', { from });
       const records = (r.fields.records as Decoded[] | undefined) ?? [];
-      const total = r.fields.total as number;
-      for (const rec of records) out.push(this.accountingRecord(rec));
+      if (end === Infinity) end = r.fields.total as number;
+      for (const rec of records) if ((rec.seq as number) < end) out.push(this.accountingRecord(rec));
       if (!records.length) break;
       from = (records[records.length - 1].seq as number) + 1;
-      if (from >= total) break;
     }
     return out;
   }

@@ -3,7 +3,7 @@
 // policy: replicate / shut replicas). One action at a time, each logged with its reason.
 import type { Orchestrator } from '../orchestrator.js';
 import { dimeKey } from '../targets.js';
-import { recover } from './fault.js';
+import { recover, type Recovery } from './fault.js';
 import { PerformanceWatcher } from './performance.js';
 import type { PolicyConfig } from './policy-file.js';
 
@@ -13,6 +13,8 @@ export class PolicyEngine {
   private readonly perf: PerformanceWatcher[];
   /** DIMEs already handed to the fault policy during this silence */
   private readonly handled = new Set<string>();
+  /** DIMEs whose service was moved away but which could not be reset yet */
+  private readonly abandoned = new Map<string, Recovery>();
 
   constructor(private readonly o: Orchestrator, readonly config: PolicyConfig) {
     this.perf = config.performance.map((p) => new PerformanceWatcher(o, p));
@@ -37,12 +39,26 @@ export class PolicyEngine {
           this.handled.add(dimeKey(d));
           const silent = Date.now() - (d.lastBeatAt ?? Date.now());
           const why = `heartbeat of ${d.label} missing for ${silent} ms (> ${k} x ${d.heartbeatMs} ms)`;
-          await recover(this.o, d, this.config.fault, why).catch(() => undefined);
+          const r = await recover(this.o, d, this.config.fault, why).catch(() => null);
+          if (r) this.abandoned.set(dimeKey(r.from), r);
         }
+        await this.cleanUpReturned();
       }
       for (const p of this.perf) await p.check().catch(() => undefined);
     } finally {
       this.running = false;
+    }
+  }
+
+  /** A DIME we moved a service away from beats again: reset it so it does not run twice. */
+  private async cleanUpReturned(): Promise<void> {
+    for (const [key, r] of [...this.abandoned]) {
+      if (r.cleaned) { this.abandoned.delete(key); continue; }
+      const d = this.o.model.dimes.get(key);
+      if (!d || d.health !== 'up' || this.o.assignments.has(key)) continue;
+      this.abandoned.delete(key);
+      const ok = await this.o.reset(d, 1000).then(() => true, () => false);
+      this.o.report({ type: 'policy', at: Date.now(), policy: 'fault', action: `reset ${d.label}: it came back after '${r.role}' moved to ${this.o.label(r.to)}`, reason: 'avoid running the service twice', ok });
     }
   }
 

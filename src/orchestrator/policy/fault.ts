@@ -27,6 +27,8 @@ export interface Recovery {
   to: DimeAddress;
   role: string;
   rewired: string[];
+  /** the old DIME was reset (or need not be) */
+  cleaned: boolean;
 }
 
 /** Move the service of `dead` to a free DIME. Throws (after logging) when it cannot. */
@@ -63,12 +65,14 @@ export async function recover(o: Orchestrator, dead: DimeView, policy: FaultPoli
   }
   log(`re-instantiated '${a.role}' (${a.source.name}) from ${o.label(dead)} on ${o.label(to)}; input ${endpointLabel(input, o.names)}, output ${endpointLabel(output, o.names)}` +
     (rewired.length ? `; rewired ${rewired.join(', ')}` : ''), true);
+  const recovery: Recovery = { from: dead, to, role: a.role, rewired, cleaned: !policy.resetFailed };
   if (policy.resetFailed) {
-    // best effort: a DIME that is alive but silent (muted, hung service) is cleaned up
+    // best effort: a DIME that is alive but silent (muted, hung service) is cleaned up now;
+    // one that does not answer is reset when its heartbeat comes back (see PolicyEngine)
     o.reset(dead, 500).then(
-      () => log(`reset silent ${o.label(dead)} so it can rejoin the pool`, true),
-      () => log(`silent ${o.label(dead)} did not answer RESET; left out of the pool until it beats again`, true),
+      () => { recovery.cleaned = true; log(`reset silent ${o.label(dead)} so it can rejoin the pool`, true); },
+      () => log(`silent ${o.label(dead)} did not answer RESET; it will be reset if it comes back`, true),
     );
   }
-  return { from: dead, to, role: a.role, rewired };
+  return recovery;
 }

@@ -2,6 +2,7 @@
 // PolicyConfig) or a tiny line format, one policy per line, `#` starts a comment:
 //
 //   fault        missed=3 prefer=same-server [services=echo,upper] [reset-failed=yes]
+//                (missed may be fractional: 2.5 intervals)
 //   performance  cpu-above=80 for=2000 max-replicas=2 cpu-below=20 below-for=5000 [services=cpuburn] [split=yes]
 //   check        every=100
 //
