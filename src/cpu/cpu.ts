@@ -7,7 +7,7 @@
 // its page's generation (shared by all cores) is unchanged and the RIP still maps to the same
 // physical page; writes to a page holding code bump its generation (cpu-memory.ts).
 
-import { C_PENDING, P_INIT, P_NMI, P_SIPI, P_SMI, P_STOP, C_STAT_BLOCKS, C_STAT_TLB_MISS, C_STAT_INSNS_HI, C_STAT_INSNS_LO, coreBase } from '../machine/control-block.js';
+import { C_PENDING, C_WAKE, G_HOST_CORES, G_NCORES, P_INIT, P_NMI, P_SIPI, P_SMI, P_STOP, C_STAT_BLOCKS, C_STAT_TLB_MISS, C_STAT_INSNS_HI, C_STAT_INSNS_LO, coreBase } from '../machine/control-block.js';
 import type { CpuBus, LocalApic, SharedMemory } from './bus.js';
 import { CpuMemory, FAULT } from './cpu-memory.js';
 import { COMPILE_THRESHOLD, compileBlock, type CompiledBlock } from './block-compiler.js';
@@ -18,6 +18,9 @@ import { GP, IF, SS_VEC, TWO32, UD } from './regs.js';
 import './ops/index.js';
 
 const MAX_BLOCK_INSNS = 64;
+/** pause-loop exiting: yield after this many PAUSEs, for this long */
+const PLE_WINDOW = 32;
+const PLE_SLEEP_MS = 0.05;
 /** pending bits that matter even while IF=0 */
 const NON_MASKABLE = P_STOP | P_INIT | P_SIPI | P_NMI | P_SMI;
 const L1_BITS = 12;
@@ -65,6 +68,10 @@ export class Cpu extends CpuMemory {
   unknownOpcode = '';
   /** whether the worker should treat this core as dead (triple fault) and why */
   deadReason = '';
+  /** emulated cores outnumber host cores: spin hints yield the host CPU */
+  oversubscribed = false;
+  private pauseCount = 0;
+  pleYields = 0;
   /** instructions completed in a compiled block before it faulted */
   faultIndex = 0;
   /** do not deliver faults: stop the run loop with RUN_FAULT (faultVector/faultCode/rip kept) */
@@ -75,6 +82,8 @@ export class Cpu extends CpuMemory {
     this.coreIndex = coreIndex;
     this.ctlBase = coreBase(coreIndex);
     this.pendingIndex = this.ctlBase + C_PENDING;
+    const ctl = shared.ctl;
+    this.oversubscribed = ctl[G_HOST_CORES] > 0 && ctl[G_NCORES] > ctl[G_HOST_CORES];
   }
 
   // ================================================================ registers
@@ -330,6 +339,21 @@ export class Cpu extends CpuMemory {
     }
     this.publishStats();
     return this.exitReason;
+  }
+
+  /**
+   * PAUSE: a spin-wait hint. When emulated cores outnumber host cores, a spinning core may be
+   * holding the very host CPU the lock holder needs; after PLE_WINDOW pauses it sleeps briefly
+   * on its wake word (an interrupt still wakes it at once), as KVM's pause-loop exiting does.
+   */
+  pauseHint(): void {
+    if (!this.oversubscribed) return;
+    if (++this.pauseCount < PLE_WINDOW) return;
+    this.pauseCount = 0;
+    const ctl = this.shared.ctl;
+    const wake = this.ctlBase + C_WAKE;
+    Atomics.wait(ctl, wake, Atomics.load(ctl, wake), PLE_SLEEP_MS);
+    this.pleYields++;
   }
 
   publishStats(): void {
