@@ -95,7 +95,14 @@ export class Orchestrator extends EventEmitter {
     this.link = new OrchestratorLink(backend, { key: opts.key, mac: opts.mac, timeoutMs: opts.timeoutMs, etherBase: opts.etherBase });
     this.model = new NetworkModel(this.names);
     this.discoverMs = opts.discoverMs ?? 500;
-    this.model.on('event', (e: OrchestratorEvent) => this.report(e));
+    this.model.on('event', (e: OrchestratorEvent) => {
+      // a service that ended leaves its DIME to the pool: nothing to rebuild any more
+      if (e.type === 'exit') {
+        this.assignments.delete(`${e.server}/${e.core}`);
+        this.model.setRole(e, undefined);
+      }
+      this.report(e);
+    });
     this.link.on('frame', (f: Frame) => this.onReport(f));
     this.link.on('security', (s: { kind: 'forged' | 'replayed'; frame: Frame }) => this.model.localSecurityAlarm(s.kind, s.frame));
   }
@@ -249,6 +256,7 @@ export class Orchestrator extends EventEmitter {
   }
 
   async start(d: DimeAddress): Promise<void> {
+    await this.ensureDime(d);
     await this.command(d, 'start', undefined, async () => {
       await this.call(d, 'EXECUTE');
       this.model.noteState(d, W.STATE.RUNNING);
@@ -256,6 +264,7 @@ export class Orchestrator extends EventEmitter {
   }
 
   async stop(d: DimeAddress): Promise<void> {
+    await this.ensureDime(d);
     await this.command(d, 'stop', undefined, async () => {
       await this.call(d, 'STOP');
       this.model.noteState(d, W.STATE.IDLE);
@@ -265,6 +274,7 @@ export class Orchestrator extends EventEmitter {
   }
 
   async suspend(d: DimeAddress): Promise<void> {
+    await this.ensureDime(d);
     await this.command(d, 'suspend', undefined, async () => {
       await this.call(d, 'SUSPEND');
       this.model.noteState(d, W.STATE.SUSPENDED);
@@ -272,6 +282,7 @@ export class Orchestrator extends EventEmitter {
   }
 
   async resume(d: DimeAddress): Promise<void> {
+    await this.ensureDime(d);
     await this.command(d, 'resume', undefined, async () => {
       await this.call(d, 'RESUME');
       this.model.noteState(d, W.STATE.RUNNING);
@@ -300,6 +311,7 @@ export class Orchestrator extends EventEmitter {
   async param(target: { server: string; core: number | null }, key: string, value: string): Promise<void> {
     if (!key || Buffer.byteLength(key) > 15) throw new UsageError(`parameter name '${key}' must be 1-15 bytes`);
     if (Buffer.byteLength(value) > 63) throw new UsageError(`parameter value for '${key}' is longer than 63 bytes`);
+    if (target.core !== null) await this.ensureDime(target as DimeAddress);
     await this.command(target, 'param', `${key}=${value}`, async () => {
       if (target.core === null) await this.callServer(target.server, 'SET_PARAM', { key, value });
       else await this.call(target as DimeAddress, 'SET_PARAM', { key, value });

@@ -150,7 +150,7 @@ describe.skipIf(!ready)('the papers\' scenarios on parallax-emu (2 servers x 3 D
 
   it('(d) performance: a CPU-bound service crosses the threshold and a replica starts', async () => {
     await o.deploy(d(S1, 1), { role: 'burn', source: resolveService('cpuburn'), params: { ms: '0' }, output: { kind: 'none' } });
-    const engine = new PolicyEngine(o, parsePolicy('performance cpu-above=60 for=500 max-replicas=1 cpu-below=10 below-for=60000 prefer=other-server\ncheck every=50'));
+    const engine = new PolicyEngine(o, parsePolicy('performance cpu-above=60 for=500 max-replicas=1 cpu-below=10 below-for=500 prefer=other-server\ncheck every=50'));
     engine.start();
     try {
       const ev = await waitEvent(o, (e) => e.type === 'policy' && e.policy === 'performance', 10_000);
@@ -170,6 +170,13 @@ describe.skipIf(!ready)('the papers\' scenarios on parallax-emu (2 servers x 3 D
       expect(perf.fields.memUsed as number).toBeGreaterThan(0);
       const disc = await o.call(r, 'DISCOVER');
       expect(disc.fields.service).toBe('cpuburn');
+      // load falls (both suspended): the replica is shut off
+      const shut = waitEvent(o, (e) => e.type === 'policy' && e.policy === 'performance' && /shut replica/.test(e.action), 10_000);
+      await o.suspend(r);
+      await o.suspend(d(S1, 1));
+      const down = await shut;
+      expect(down.type === 'policy' && down.reason).toMatch(/group 'burn' average CPU \d+% below 10%/);
+      expect([...o.assignments.values()].some((a) => a.replicaOf === 'burn')).toBe(false);
     } finally {
       engine.stop();
       await o.reset({ server: S1, core: null });

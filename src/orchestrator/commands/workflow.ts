@@ -15,8 +15,9 @@ export function workflowVerbs(ctx: CliContext) {
         .option('keep-partial', { type: 'boolean', default: false, describe: 'on failure, leave what was deployed in place' })
         .option('dry-run', { type: 'boolean', default: false, describe: 'check and plan only; send nothing that changes a DIME' }),
       run: async (c, argv) => {
+        loadWorkflow(str(argv.workflow), c.names()); // bad files fail here, before joining the LAN
         const o = await c.orchestrator();
-        const wf = loadWorkflow(str(argv.workflow), o.names); // bad files fail here, before any frame
+        const wf = loadWorkflow(str(argv.workflow), o.names);
         if (argv['dry-run']) {
           const plan = await planWorkflow(o, wf);
           return { workflow: wf.name, dryRun: true, placements: deployOrder(wf).map((n) => ({ node: n.name, service: n.source.name, dime: o.label(plan.get(n.name)!) })) };

@@ -4,6 +4,7 @@
 // to this orchestrator, which hands each frame to the next member in turn (round robin);
 // when the last replica goes, the feeder is wired straight back to the primary.
 import type { Frame } from '../../protocol/codec.js';
+import * as W from '../../protocol/wire.js';
 import type { Orchestrator, Assignment } from '../orchestrator.js';
 import { dimeKey, type DimeAddress } from '../targets.js';
 import type { DimeView } from '../model.js';
@@ -71,7 +72,7 @@ export class PerformanceWatcher {
     for (const a of [...this.o.assignments.values()]) {
       if (a.replicaOf || !matches(this.policy.services, a.role, a.source.name)) continue;
       const d = this.where(a.role);
-      if (!d || d.cpuPct === undefined || d.state !== 3) continue;
+      if (!d || d.cpuPct === undefined || (d.state !== W.STATE.RUNNING && d.state !== W.STATE.SUSPENDED)) continue;
       let g = this.groups.get(a.role);
       if (!g) this.groups.set(a.role, (g = { primaryRole: a.role, busy: false }));
       if (g.busy) continue;
