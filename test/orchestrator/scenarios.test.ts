@@ -13,6 +13,7 @@ import { openLan } from '../../src/orchestrator/attach.js';
 import { ServerNames, type DimeAddress } from '../../src/orchestrator/targets.js';
 import { resolveService } from '../../src/orchestrator/service-source.js';
 import { PolicyEngine } from '../../src/orchestrator/policy/engine.js';
+import { InputSplitter } from '../../src/orchestrator/policy/performance.js';
 import { parsePolicy } from '../../src/orchestrator/policy/policy-file.js';
 import type { OrchestratorEvent } from '../../src/orchestrator/events.js';
 import { runCli } from '../../src/orchestrator/commands/index.js';
@@ -181,6 +182,30 @@ describe.skipIf(!ready)('the papers\' scenarios on parallax-emu (2 servers x 3 D
       engine.stop();
       await o.reset({ server: S1, core: null });
       await o.reset({ server: S2, core: null });
+    }
+  });
+
+  it('(d) splitting a service\'s input between a primary and its replica (round robin)', async () => {
+    const feeder = d(S1, 1);
+    const members = [d(S2, 1), d(S2, 2)];
+    for (const [i, m] of members.entries()) await o.deploy(m, { role: `shout${i}`, source: resolveService('upper'), input: { kind: 'orchestrator' }, output: { kind: 'orchestrator' } });
+    await o.deploy(feeder, { role: 'lines', source: resolveService('upper'), input: { kind: 'orchestrator' }, output: { kind: 'orchestrator' } });
+    const splitter = new InputSplitter(o, feeder, () => members);
+    const got: string[] = [];
+    const on = (e: OrchestratorEvent) => { if (e.type === 'output' && e.server === S2) got.push(`${e.core}:${e.text}`); };
+    o.on('event', on);
+    try {
+      for (const word of ['one', 'two', 'three', 'four']) {
+        o.feed(feeder, word);
+        await new Promise((r) => setTimeout(r, 150)); // one frame per word
+      }
+      const deadline = Date.now() + 5000;
+      while (got.length < 4 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(got.sort()).toEqual(['1:ONE', '1:THREE', '2:FOUR', '2:TWO']);
+      expect(splitter.forwarded).toBe(4);
+    } finally {
+      splitter.close();
+      o.off('event', on);
     }
   });
 
