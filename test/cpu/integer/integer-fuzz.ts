@@ -154,6 +154,7 @@ function buildTemplates(): Template[] {
   t.push(T('xchg Eb,Gb', [0x86], 'rm', 'b'));
   t.push(T('xchg Ev,Gv', [0x87], 'rm', 'v'));
   t.push(T('xchg rAX,r', [0x90], 'reg', 'v'));
+  t.push(T('xlat', [0xd7], 'none', 'b'));
   t.push(T('cbw', [0x98], 'none', 'v'));
   t.push(T('cwd', [0x99], 'none', 'v'));
   t.push(T('lahf', [0x9f], 'none', 'b'));
@@ -241,9 +242,16 @@ export function generate(rng: Prng, tpl: Template): GeneratedCase {
   if (tpl.string) {
     const r = rng.below(3);
     if (r === 1) bytes.push(0xf3); else if (r === 2) bytes.push(0xf2);
-    gpr[RCX] = BigInt(rng.below(40));
+    if (rng.chance(0.25)) bytes.push(0x67); // 32-bit address size: ESI/EDI/ECX
+    gpr[RCX] = BigInt(rng.below(40)) | (rng.chance(0.2) ? 0xffff_ffff_0000_0000n : 0n);
     gpr[RSI] = BigInt(SNIPPET_DATA_BASE + 0x2000 + rng.below(0x2000));
     gpr[RDI] = BigInt(SNIPPET_DATA_BASE + 0x2000 + rng.below(0x2000));
+    if (rng.chance(0.15)) {
+      // a long run off the end of the data window: the fault must leave exact progress
+      gpr[RCX] = BigInt(0x3000 + rng.below(0x3000));
+      gpr[RDI] = BigInt(SNIPPET_DATA_BASE + 0x10000 - 8 * rng.below(0x400) - rng.below(8));
+      gpr[RSI] = BigInt(SNIPPET_DATA_BASE + 0x1000 + rng.below(0x100));
+    }
   }
   if (p66) bytes.push(0x66);
   if (tpl.mand) bytes.push(tpl.mand);
