@@ -482,25 +482,31 @@ export class CpuMemory extends CpuState {
    * value (zero-extended for 1/2, signed for 4). Misaligned accesses use a striped lock.
    */
   cmpxchgLocked(lin: number, size: number, expected: number, replacement: number): number {
-    const phys = this.translate(lin, ACC_WRITE, this.cpl === 3);
-    const off = ramOffset(this.layout, phys);
-    if (off < 0 || (lin & 0xfff) + size > 4096) return this.cmpxchgSlow(lin, size, expected, replacement);
+    let off = this.lockedOffset(lin, size);
+    if (off < 0) {
+      // TLB miss, MMIO or a page-crossing (split) lock: translate; split locks stay unatomic
+      if ((lin & 0xfff) + size > 4096) return this.cmpxchgSlow(lin, size, expected, replacement);
+      off = ramOffset(this.layout, this.translate(lin, ACC_WRITE, this.cpl === 3));
+      if (off < 0) return this.cmpxchgSlow(lin, size, expected, replacement);
+    }
     this.noteCodeWrite(off, size);
     if (size === 4 && (off & 3) === 0) return Atomics.compareExchange(this.i32, off >> 2, expected | 0, replacement | 0);
     if (size === 2 && (off & 1) === 0) return Atomics.compareExchange(this.u16, off >> 1, expected & 0xffff, replacement & 0xffff);
     if (size === 1) return Atomics.compareExchange(this.ram, off, expected & 0xff, replacement & 0xff);
-    return this.withStripe(off, () => {
-      const old = this.physRead(phys, size);
+    const ramOff = off;
+    return this.withStripe(ramOff, () => {
+      const old = this.read32Raw(ramOff, size);
       const m = size === 4 ? -1 : (1 << (8 * size)) - 1;
-      if ((old & m) === (expected & m)) this.physWrite(phys, size, replacement);
+      if ((old & m) === (expected & m)) this.write32Raw(ramOff, size, replacement);
       return size === 4 ? old | 0 : old & m;
     });
   }
 
+
   /** 64-bit compare-exchange; returns old lo, old hi in this.vhi. */
   cmpxchg64Locked(lin: number, expLo: number, expHi: number, newLo: number, newHi: number): number {
-    const phys = this.translate(lin, ACC_WRITE, this.cpl === 3);
-    const off = ramOffset(this.layout, phys);
+    let off = this.lockedOffset(lin, 8);
+    if (off < 0) off = ramOffset(this.layout, this.translate(lin, ACC_WRITE, this.cpl === 3));
     if (off >= 0 && (off & 7) === 0) {
       this.noteCodeWrite(off, 8);
       const exp = (BigInt(expHi) << 32n) | BigInt(expLo >>> 0);
@@ -517,6 +523,31 @@ export class CpuMemory extends CpuState {
       this.vhi = hi;
       return lo;
     });
+  }
+
+  /**
+   * RAM offset for a LOCKed access through the write TLB (dirty, writable, non-code pages),
+   * or -1 when the slow path must translate (miss, MMIO, page-crossing).
+   */
+  private lockedOffset(lin: number, size: number): number {
+    const page = Math.floor(lin / 4096);
+    const i = page & TLB_MASK;
+    const o = lin & 0xfff;
+    if (this.wTag[i] === page && o + size <= 4096) return this.wOff[i] + o;
+    return -1;
+  }
+
+  private read32Raw(off: number, size: number): number {
+    if (size === 1) return this.ram[off];
+    if (size === 2) return this.dv.getUint16(off, true);
+    return this.dv.getInt32(off, true);
+  }
+
+  private write32Raw(off: number, size: number, v: number): void {
+    this.noteCodeWrite(off, size);
+    if (size === 1) this.ram[off] = v;
+    else if (size === 2) this.dv.setUint16(off, v, true);
+    else this.dv.setInt32(off, v, true);
   }
 
   /** Run `fn` holding the stripe lock covering RAM offset `off` (for misaligned/16-byte RMWs). */
