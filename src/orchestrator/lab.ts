@@ -52,11 +52,16 @@ export class EmuServer {
   }
 
   start(): void {
+    this.startWithNet(`hub,path=${this.opts.hubPath}`);
+  }
+
+  /** Start on any network backend the emulator accepts (tap,ifname=..., stream,...). */
+  startWithNet(net: string): void {
     const o = this.opts;
     if (!existsSync(EMULATOR_CLI)) throw new Error(`parallax-emu is not built (${EMULATOR_CLI}): run npm run build`);
     const append = [`key=${o.key}`, `hb=${o.heartbeatMs ?? 1000}`, `perf=${o.perfMs ?? 0}`].join(' ');
     const args = [EMULATOR_CLI, '-c', String(o.cores), '-m', String(o.memMiB ?? 256), '-k', o.image ?? DEFAULT_IMAGE,
-      '--append', append, '--net', `hub,path=${o.hubPath}`, '--mac', o.mac, '--name', o.name];
+      '--append', append, '--net', net, '--mac', o.mac, '--name', o.name];
     const p = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     this.proc = p;
     const onData = (d: Buffer) => {
