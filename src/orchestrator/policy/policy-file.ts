@@ -126,6 +126,7 @@ export function parsePolicy(text: string, name = 'policy'): PolicyConfig {
     if (!line) return;
     const where = `${name}:${i + 1}`;
     const [kind, ...words] = line.split(/\s+/);
+    if (!['fault', 'performance', 'check'].includes(kind)) throw new UsageError(`${where}: unknown policy '${kind}' (known: fault, performance, check)`);
     const o: Record<string, string> = {};
     for (const w of words) {
       const eq = w.indexOf('=');
