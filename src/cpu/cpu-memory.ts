@@ -95,12 +95,19 @@ export class CpuMemory extends CpuState {
 
   /** INVLPG */
   flushTlbPage(lin: number): void {
+    // Entries are per 4 KiB. When some came from a 2 MiB/1 GiB page, the other 4 KiB pieces of
+    // that page must go too: flush everything (global entries included), which is always allowed.
+    if (this.largePagesCached) {
+      this.largePagesCached = false;
+      this.flushTlb(false);
+      return;
+    }
     const page = Math.floor(lin / 4096);
     for (const t of this.tlbs) t.flushPage(page);
-    // large pages: entries are per 4 KiB, so other 4 KiB pieces of a large page stay until
-    // their own INVLPG or a flush; Intel allows this only for the given address, so flush all
-    // entries that came from large pages conservatively.
   }
+
+  /** some TLB entry came from a large page since the last full flush */
+  private largePagesCached = false;
 
   /** Drop write entries (some page became a code page, possibly on another core). */
   flushWriteTlbs(): void {
@@ -181,6 +188,7 @@ export class CpuMemory extends CpuState {
       if (!(pde & PTE_P)) this.pageFault(lin, acc, user, false);
       canWrite = (pde & PTE_W) !== 0; canUser = (pde & PTE_U) !== 0;
       if ((pde & PTE_PS) && (this.cr4 & CR4_PSE)) {
+        this.largePagesCached = true;
         global = (pde & PTE_G) !== 0;
         this.checkPerm(lin, acc, user, canWrite, canUser, false, wp);
         this.setAD(pdeOff, acc === ACC_WRITE);
@@ -230,6 +238,7 @@ export class CpuMemory extends CpuState {
         const large = level <= 3 && level >= 2 && (lo & PTE_PS) !== 0;
         if (level === 4 && (lo & PTE_PS)) this.pageFault(lin, acc, user, true, true);
         if (large || level === 1) {
+          if (large) this.largePagesCached = true;
           global = (lo & PTE_G) !== 0;
           this.checkPerm(lin, acc, user, canWrite, canUser, nx, wp);
           this.setAD(eOff, acc === ACC_WRITE);

@@ -38,6 +38,8 @@ export class Block {
     readonly physPage2: number,
     readonly gen2: number,
   ) {}
+  /** CS base the block was decoded under (16/32-bit code: IP wraps within the segment) */
+  csBase = 0;
   /** executions so far (until compiled) */
   hits = 0;
   /** generated function running the whole block (block-compiler.ts), once hot */
@@ -220,6 +222,7 @@ export class Cpu extends CpuMemory {
     if (b === null || b.mode !== mode) b = this.blocks[mode].get(rip) ?? null;
     const page = this.fetchPagePhys(rip) >>> 12;
     if (b !== null && b.physPage === page && this.shared.codeGen[page] === b.gen &&
+      (mode === 2 || b.csBase === this.segBase[1]) &&
       (b.physPage2 < 0 || this.shared.codeGen[b.physPage2] === b.gen2)) {
       this.l1Rip[slot] = rip;
       this.l1Block[slot] = b;
@@ -234,7 +237,7 @@ export class Cpu extends CpuMemory {
 
   private compile(rip: number, mode: number): Block {
     this.blocksCompiled++;
-    const dm = { mode64: mode === 2, def32: mode !== 0 };
+    const dm = { mode64: mode === 2, def32: mode !== 0, csBase: this.segBase[1] };
     const ops: Insn[] = [];
     const startOff = this.fetchPagePhys(rip);
     const page = startOff >>> 12;
@@ -268,7 +271,9 @@ export class Cpu extends CpuMemory {
       if (Math.floor(cur / 4096) !== Math.floor(rip / 4096)) break;
     }
     const last = ops[ops.length - 1];
-    return new Block(rip, mode, ops, last.nextRip, page, gen, page2, gen2);
+    const block = new Block(rip, mode, ops, last.nextRip, page, gen, page2, gen2);
+    block.csBase = dm.csBase;
+    return block;
   }
 
   // ================================================================ run loop

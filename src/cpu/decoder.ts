@@ -5,7 +5,7 @@
 
 import { chooseEa, eaNone } from './address.js';
 import { Insn, MAP_0F, MAP_0F38, MAP_0F3A, MAP_1B, REP_E, REP_NE } from './insn.js';
-import { hasModrm, selectForm, type OpEntry, type PrefixRule } from './optable.js';
+import { hasModrm, modIgnored, selectForm, type OpEntry, type PrefixRule } from './optable.js';
 import { CS, DS, ES, FS, GS, SS, TWO32 } from './regs.js';
 
 /** Decoding context: the code-segment mode and a byte fetcher (which may throw a fault). */
@@ -13,6 +13,8 @@ export interface DecodeMode {
   mode64: boolean;
   /** default operand/address size 32 (CS.D) outside 64-bit mode */
   def32: boolean;
+  /** CS base: 16-bit IP arithmetic wraps within the segment, not within linear 64 KiB */
+  csBase?: number;
 }
 
 export type FetchByte = (lin: number) => number;
@@ -131,7 +133,7 @@ export function decode(rip: number, mode: DecodeMode, fetch: FetchByte, makeUd: 
     ins.mod = mod;
     ins.reg = ((modrm >> 3) & 7) | rexR;
     const rm = modrm & 7;
-    if (mod === 3) {
+    if (mod === 3 || modIgnored(map, b)) {
       ins.rm = rm | rexB;
     } else {
       ins.hasMem = true;
@@ -246,8 +248,9 @@ export function decode(rip: number, mode: DecodeMode, fetch: FetchByte, makeUd: 
   ins.nextRip = mode64 ? rip + pos : (rip + pos) % TWO32;
   if (imm === 'Jb' || imm === 'Jz') {
     const t = ins.nextRip + ins.imm;
-    ins.target = mode64 ? t : osize === 2 ? t & 0xffff : t >>> 0;
-    // 16-bit operand size truncates IP (in 64-bit mode near branches are always 64-bit)
+    // 16-bit operand size truncates IP, the offset within CS (64-bit mode: always 64-bit)
+    const csBase = mode.csBase ?? 0;
+    ins.target = mode64 ? t : osize === 2 ? csBase + ((t - csBase) & 0xffff) : t >>> 0;
   }
   if (ins.hasMem) {
     if (ins.ripRel) {

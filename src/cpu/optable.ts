@@ -44,6 +44,8 @@ export interface OpDef {
   only64?: boolean;
   /** LOCK is allowed (only with a memory destination); otherwise LOCK raises #UD */
   lockable?: boolean;
+  /** ModRM.mod is ignored: always a register operand, no displacement (MOV CR/DR) */
+  modIgnored?: boolean;
 }
 
 export interface OpMatch {
@@ -93,6 +95,12 @@ export function defineRange(map: number, first: number, count: number, def: OpDe
 export function hasModrm(map: number, opcode: number): boolean {
   const list = opTable[map * 256 + opcode];
   return list.length > 0 && (list[0].modrm ?? false);
+}
+
+/** Whether the opcode's ModRM always names registers (mod ignored, as MOV CR/DR). */
+export function modIgnored(map: number, opcode: number): boolean {
+  const list = opTable[map * 256 + opcode];
+  return list.length > 0 && (list[0].modIgnored ?? false);
 }
 
 /**

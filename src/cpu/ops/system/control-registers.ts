@@ -173,10 +173,10 @@ function cacheFlush(cpu: Cpu): void {
   requireCpl0(cpu); // caches are not modelled
 }
 
-defineOp(MAP_0F, 0x20, { name: 'mov r, cr', exec: movFromCr, modrm: true, size: 'x' });
-defineOp(MAP_0F, 0x22, { name: 'mov cr, r', exec: movToCr, modrm: true, size: 'x', ends: true });
-defineOp(MAP_0F, 0x21, { name: 'mov r, dr', exec: movFromDr, modrm: true, size: 'x' });
-defineOp(MAP_0F, 0x23, { name: 'mov dr, r', exec: movToDr, modrm: true, size: 'x' });
+defineOp(MAP_0F, 0x20, { name: 'mov r, cr', exec: movFromCr, modrm: true, modIgnored: true, size: 'x' });
+defineOp(MAP_0F, 0x22, { name: 'mov cr, r', exec: movToCr, modrm: true, modIgnored: true, size: 'x', ends: true });
+defineOp(MAP_0F, 0x21, { name: 'mov r, dr', exec: movFromDr, modrm: true, modIgnored: true, size: 'x' });
+defineOp(MAP_0F, 0x23, { name: 'mov dr, r', exec: movToDr, modrm: true, modIgnored: true, size: 'x' });
 defineOp(MAP_0F, 0x06, { name: 'clts', exec: clts });
 defineOp(MAP_0F, 0x01, { name: 'smsw', exec: smsw, modrm: true }, { reg: 4 });
 defineOp(MAP_0F, 0x01, { name: 'lmsw', exec: lmsw, modrm: true, size: 'w', ends: true }, { reg: 6 });
