@@ -147,3 +147,16 @@ describe('signing', () => {
     expect(new PxCodec({ key: 'other' }).decode(Buffer.from(sent[0]))!.authentic).toBe(false);
   });
 });
+
+describe('examples', () => {
+  it('every example workflow, policy and script parses', () => {
+    for (const f of ['examples/workflows/shout.json', 'examples/workflows/burn.json']) {
+      expect(parseWorkflow(readFileSync(f, 'utf8'), f, new ServerNames()).nodes.length).toBeGreaterThan(0);
+    }
+    const a = parsePolicy(readFileSync('examples/policies/recover-and-scale.policy', 'utf8'));
+    const b = parsePolicy(readFileSync('examples/policies/recover-and-scale.json', 'utf8'));
+    expect(a).toEqual(b);
+    const lines = readFileSync('examples/scripts/paper000-routing.px', 'utf8').split('\n').map(splitWords).filter((w) => w.length);
+    expect(lines.filter((w) => w[0] === 'route').length).toBe(6);
+  });
+});
