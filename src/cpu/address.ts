@@ -71,7 +71,7 @@ const ea64NoSegSS: EaFn = (cpu, ins) => checkStackCanonical(cpu, ea64(cpu, ins, 
 export function chooseEa(ins: Insn, mode64: boolean): EaFn {
   const fsgs = ins.seg === 4 || ins.seg === 5;
   if (mode64) {
-    if (ins.base === -1 && ins.index === -1 && ins.asize === 8) return fsgs ? eaAbsSeg : eaAbs;
+    if (ins.ripRel || (ins.base === -1 && ins.index === -1 && ins.asize === 8)) return fsgs ? eaAbsSeg : eaAbs;
     if (ins.asize === 8) {
       if (fsgs) return ea64Seg;
       if (ins.seg === 2) return ins.index === -1 ? ea64BaseDispSS : ea64NoSegSS;

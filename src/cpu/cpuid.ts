@@ -28,7 +28,7 @@ interface FeatureDef {
   reg: 'ecx' | 'edx' | 'ebx';
   bit: number;
   /** instruction-table probe; absent = implemented by this core (system feature) */
-  probe?: [map: number, opcode: number, prefix: PrefixRule, modrm: number];
+  probe?: [map: number, opcode: number, prefix: PrefixRule, modrm: number, vex?: boolean];
 }
 
 const NO_MODRM = -1;
@@ -62,6 +62,9 @@ const FEATURES: FeatureDef[] = [
   { name: 'popcnt', leaf: 1, reg: 'ecx', bit: 23, probe: [MAP_0F, 0xb8, 'F3', 0xc0] },
   { name: 'tsc_deadline_timer', leaf: 1, reg: 'ecx', bit: 24 },
   // CPUID.7.0
+  { name: 'bmi1', leaf: 7, reg: 'ebx', bit: 3, probe: [MAP_0F38, 0xf2, 'np', 0xc0, true] /* andn */ },
+  { name: 'bmi2', leaf: 7, reg: 'ebx', bit: 8, probe: [MAP_0F38, 0xf5, 'np', 0xc0, true] /* bzhi */ },
+  { name: 'erms', leaf: 7, reg: 'ebx', bit: 9, probe: [MAP_1B, 0xa4, 'np', NO_MODRM] /* rep movsb */ },
   { name: 'rdpid', leaf: 7, reg: 'ecx', bit: 22 },
   // CPUID.80000001
   { name: 'lahf_lm', leaf: 0x80000001, reg: 'ecx', bit: 0, probe: [MAP_1B, 0x9f, 'np', NO_MODRM] },
@@ -89,9 +92,9 @@ let advertised: AdvertisedFeatures | null = null;
 
 function implemented(f: FeatureDef): boolean {
   if (!f.probe) return true;
-  const [map, opcode, prefix, modrm] = f.probe;
+  const [map, opcode, prefix, modrm, vex] = f.probe;
   if (opTable[map * 256 + opcode].length === 0) return false;
-  const form = selectForm(map, opcode, prefix, modrm);
+  const form = selectForm(map, opcode, prefix, modrm, vex ?? false);
   return form !== undefined && form.name !== '' && !/^(ud|unknown)/i.test(form.name);
 }
 

@@ -254,7 +254,8 @@ export function decode(rip: number, mode: DecodeMode, fetch: FetchByte, makeUd: 
   }
   if (ins.hasMem) {
     if (ins.ripRel) {
-      ins.absAddr = ins.nextRip + ins.disp;
+      // with a 67 prefix the address is EIP-relative: the low 32 bits, zero-extended
+      ins.absAddr = asize === 4 ? (((ins.nextRip + ins.disp) % TWO32) + TWO32) % TWO32 : ins.nextRip + ins.disp;
       ins.base = -1;
       ins.index = -1;
     } else if (mode64 && asize === 8 && ins.base === -1 && ins.index === -1 && imm !== 'Ob') {

@@ -107,6 +107,7 @@ function popf(cpu: Cpu, ins: Insn): void {
   else if (cpu.cpl <= iopl) mask |= IF;
   if (!cpu.protectedMode) mask |= IOPL | IF;
   cpu.flags = ((cpu.flags & ~mask) | (v & mask)) & ~RF;
+  cpu.eventCheck = true; // IF or TF may have changed: interrupts / single-step become due
 }
 
 // ------------------------------------------------------------------ PUSHA / POPA
