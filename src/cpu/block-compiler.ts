@@ -1,21 +1,46 @@
-// Turns a hot block into one generated JavaScript function that calls each instruction's
-// routine directly. Each generated function has its own feedback, so every call site in it is
-// monomorphic and V8 can inline the routines — the dispatch loop's megamorphic
-// `ins.exec(cpu, ins)` disappears. This is the first tier of the block compiler; routines that
-// can also emit specialised source (templates) replace their call in a later tier.
+// Turns a hot block into one generated JavaScript function. Two tiers:
+//   tier 1: the function calls each instruction's routine directly (monomorphic call sites
+//           instead of the dispatch loop's megamorphic `ins.exec(cpu, ins)`);
+//   tier 2: templates (src/cpu/jit/) emit specialised code for the common integer forms, with
+//           flag liveness and compare-and-branch fusion; other instructions call their routine.
+// PARALLAX_JIT_TIER selects the tier (default 2; 0 keeps every block interpreted).
 //
 // A fault inside the block records how many instructions completed in `cpu.faultIndex` before
 // the FAULT propagates, so the run loop can report the faulting instruction's RIP.
 
 import type { Cpu } from './cpu.js';
 import type { Insn } from './insn.js';
+import { compileTemplates } from './jit/compile.js';
+import { PROFILING, profiled } from './jit/profile.js';
 
 export type CompiledBlock = (cpu: Cpu) => void;
 
-/** Executions of a block before it is compiled. */
+/** Executions of a block before it is compiled (0: compile before its first execution). */
 export const COMPILE_THRESHOLD = Number(process.env.PARALLAX_JIT_THRESHOLD ?? 8);
+/** 0: interpreter only, 1: direct calls, 2: templates */
+export const JIT_TIER = Number(process.env.PARALLAX_JIT_TIER ?? 2);
+/** throw instead of falling back to tier 1 when tier 2 fails on a block (tests) */
+const STRICT = process.env.PARALLAX_JIT_STRICT === '1';
 
-export function compileBlock(ops: Insn[]): CompiledBlock {
+/** blocks that tier 2 could not compile (a bug: they ran on tier 1 instead) */
+export const jitStats = { tier2Failures: 0, lastFailure: '' };
+
+export function compileBlock(ops: Insn[], mode: number): CompiledBlock {
+  if (JIT_TIER >= 2) {
+    try {
+      const fn = compileTemplates(ops, mode);
+      return PROFILING ? profiled(ops, mode, fn) : fn;
+    } catch (err) {
+      if (STRICT) throw err;
+      jitStats.tier2Failures++;
+      jitStats.lastFailure = `${ops[0].rip.toString(16)}: ${err instanceof Error ? err.message : String(err)}`;
+    }
+  }
+  return compileDirectCalls(ops);
+}
+
+/** tier 1 */
+export function compileDirectCalls(ops: Insn[]): CompiledBlock {
   const params: string[] = [];
   const args: unknown[] = [];
   let body = '';

@@ -10,7 +10,7 @@
 import { C_PENDING, C_WAKE, G_HOST_CORES, G_NCORES, P_INIT, P_NMI, P_SIPI, P_SMI, P_STOP, C_STAT_BLOCKS, C_STAT_TLB_MISS, C_STAT_INSNS_HI, C_STAT_INSNS_LO, coreBase } from '../machine/control-block.js';
 import type { CpuBus, LocalApic, SharedMemory } from './bus.js';
 import { CpuMemory, FAULT } from './cpu-memory.js';
-import { COMPILE_THRESHOLD, compileBlock, type CompiledBlock } from './block-compiler.js';
+import { COMPILE_THRESHOLD, compileBlock, JIT_TIER, type CompiledBlock } from './block-compiler.js';
 import { decode, DecodeError } from './decoder.js';
 import type { Exec, Insn } from './insn.js';
 import { deliverFault, serviceEvents } from './interrupts.js';
@@ -314,7 +314,8 @@ export class Cpu extends CpuMemory {
       this.rip = block.endRip;
       let i = 0;
       try {
-        const fn = block.fn;
+        let fn = block.fn;
+        if (fn === null && JIT_TIER > 0 && block.hits++ >= COMPILE_THRESHOLD) fn = block.fn = compileBlock(ops, block.mode);
         if (fn !== null) {
           fn(this);
         } else {
@@ -322,7 +323,6 @@ export class Cpu extends CpuMemory {
             const ins = ops[i];
             ins.exec(this, ins);
           }
-          if (++block.hits === COMPILE_THRESHOLD) block.fn = compileBlock(ops);
         }
       } catch (e) {
         if (block.fn !== null) i = this.faultIndex;

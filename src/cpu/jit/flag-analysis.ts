@@ -1,0 +1,98 @@
+// Flag liveness and fusion across one block.
+//
+// Forward pass: for each of the six flags, which instruction of the block produced its current
+// value (-1: the value is in the lazy record / cpu.flags, as at block entry or after a
+// fallback routine). A reader whose flags all come from templates is *fused*: it evaluates its
+// condition from those templates' operand locals and needs nothing recorded.
+//
+// Backward pass: `lazy` is the set of flags that must be exact in the lazy record at a point.
+// At the block end all are (the next block may read them); a fallback routine reads all; a
+// non-fused reader adds what it reads. A template writer records its flags only if one of
+// them is in `lazy` after it.
+//
+// Faults: a fault exposes every flag (the exception frame holds RFLAGS). For each template
+// that may fault, the last writer before it is found; if that writer did not record, the
+// block's catch handler records it (from its locals) before rethrowing.
+
+import { ARITH_FLAGS, CF } from '../regs.js';
+import { CC_READS, FLAG_BITS } from './flag-source.js';
+import type { TemplateSpec } from './template.js';
+
+export interface InsnPlan {
+  spec: TemplateSpec | null;
+  /** producer of each flag (FLAG_BITS order) when the instruction starts */
+  inProd: Int16Array;
+  /** its flag reads come from template locals */
+  fused: boolean;
+  /** must write the lazy-flag record */
+  record: boolean;
+  /** INC/DEC: compute the CF it carries (it records, or a catch handler may record it) */
+  needsCarry: boolean;
+  /** writer whose record the catch handler must write if this instruction faults, or -1 */
+  fixupWriter: number;
+}
+
+function bitIndex(bit: number): number {
+  return FLAG_BITS.indexOf(bit);
+}
+
+function readsOf(spec: TemplateSpec): number {
+  let r = spec.cc >= 0 ? CC_READS[spec.cc >> 1] : 0;
+  if (spec.carryIn) r |= CF;
+  return r;
+}
+
+export function analyseFlags(specs: (TemplateSpec | null)[]): InsnPlan[] {
+  const n = specs.length;
+  const plans: InsnPlan[] = [];
+  const prod = new Int16Array(6).fill(-1);
+  // forward: producers and fusion
+  for (let i = 0; i < n; i++) {
+    const spec = specs[i];
+    const plan: InsnPlan = { spec, inProd: prod.slice(), fused: false, record: false, needsCarry: false, fixupWriter: -1 };
+    plans.push(plan);
+    if (spec === null || spec.maybeWrites) {
+      prod.fill(-1);
+      continue;
+    }
+    const reads = readsOf(spec);
+    if (reads !== 0) {
+      let fused = true;
+      for (let f = 0; f < 6; f++) if ((reads & FLAG_BITS[f]) && prod[f] < 0) fused = false;
+      plan.fused = fused;
+    }
+    for (let f = 0; f < 6; f++) if (spec.writes & FLAG_BITS[f]) prod[f] = i;
+  }
+  // backward: lazy liveness decides which writers record
+  let lazy = ARITH_FLAGS;
+  for (let i = n - 1; i >= 0; i--) {
+    const plan = plans[i];
+    const spec = plan.spec;
+    if (spec === null) { lazy = ARITH_FLAGS; continue; }
+    if (spec.maybeWrites) { plan.record = true; lazy = ARITH_FLAGS; continue; }
+    if (spec.writes !== 0 && (lazy & spec.writes) !== 0) {
+      plan.record = true;
+      if (spec.keepsCarry) {
+        plan.needsCarry = true;
+        lazy = plan.inProd[bitIndex(CF)] < 0 ? CF : 0;
+      } else {
+        lazy &= ~spec.writes;
+      }
+    } else {
+      lazy &= ~spec.writes;
+    }
+    if (!plan.fused) lazy |= readsOf(spec);
+  }
+  // faults: which unrecorded writer the catch handler must record
+  for (let k = 0; k < n; k++) {
+    const plan = plans[k];
+    if (plan.spec === null || !plan.spec.mayFault) continue;
+    let w = -1;
+    for (let f = 0; f < 6; f++) w = Math.max(w, plan.inProd[f]);
+    if (w >= 0 && !plans[w].record) {
+      plan.fixupWriter = w;
+      if (plans[w].spec!.keepsCarry) plans[w].needsCarry = true;
+    }
+  }
+  return plans;
+}

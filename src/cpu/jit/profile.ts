@@ -1,0 +1,51 @@
+// Development aid: PARALLAX_JIT_PROFILE=<file prefix> counts executions of every compiled
+// block and periodically writes an instruction histogram (name, operand form, whether a
+// template or the routine ran it), weighted by executions, to <prefix>.<thread id>.txt.
+// It answers "which forms matter" and "what still falls back" on a real guest.
+
+import { writeFileSync } from 'node:fs';
+import { threadId } from 'node:worker_threads';
+import type { Insn } from '../insn.js';
+import { templateFor, type BlockFunction } from './compile.js';
+
+const PREFIX = process.env.PARALLAX_JIT_PROFILE ?? '';
+export const PROFILING = PREFIX !== '';
+
+interface Entry { ops: Insn[]; mode: number; runs: number; templated: boolean[] }
+const entries: Entry[] = [];
+let calls = 0;
+const DUMP_EVERY = 1 << 22;
+
+function formOf(ins: Insn): string {
+  const kind = ins.hasMem ? 'm' : ins.modrm >= 0 ? 'r' : '-';
+  return `${ins.name}/${ins.osize * 8}${kind} ${(ins.opcode >> 8) ? '0f ' : ''}${(ins.opcode & 0xff).toString(16)}`;
+}
+
+function dump(): void {
+  const counts = new Map<string, number>();
+  let total = 0, fallback = 0;
+  for (const e of entries) {
+    e.ops.forEach((ins, k) => {
+      const key = `${e.templated[k] ? 'T' : 'F'} ${formOf(ins)}`;
+      counts.set(key, (counts.get(key) ?? 0) + e.runs);
+      total += e.runs;
+      if (!e.templated[k]) fallback += e.runs;
+    });
+  }
+  const rows = [...counts].sort((a, b) => b[1] - a[1]);
+  const lines = [`instructions in compiled blocks: ${total}, by routine (F): ${(100 * fallback / Math.max(1, total)).toFixed(1)}%`,
+    `blocks: ${entries.length}, average length ${(total / Math.max(1, entries.reduce((s, e) => s + e.runs, 0))).toFixed(2)}`];
+  for (const [k, n] of rows) lines.push(`${(100 * n / total).toFixed(2).padStart(6)}%  ${n.toString().padStart(12)}  ${k}`);
+  writeFileSync(`${PREFIX}.${threadId}.txt`, lines.join('\n') + '\n');
+}
+
+/** Wrap a compiled block so its executions are counted. */
+export function profiled(ops: Insn[], mode: number, fn: BlockFunction): BlockFunction {
+  const entry: Entry = { ops, mode, runs: 0, templated: ops.map((ins) => templateFor(ins, mode) !== null) };
+  entries.push(entry);
+  return (cpu) => {
+    entry.runs++;
+    if (++calls % DUMP_EVERY === 0) dump();
+    fn(cpu);
+  };
+}

@@ -1,0 +1,202 @@
+// A machine-less core for the block-compiler tests, and the internal oracle: the same decoded
+// block run by the interpreter (each routine in turn) and by its compiled function, from the
+// same starting state, must end in the same architectural state (registers, RFLAGS, RIP,
+// memory, and at a fault: the same vector, error code, CR2 and faulting instruction).
+
+import { createSharedMemory, type CpuBus } from '../../../src/cpu/bus.js';
+import { Cpu } from '../../../src/cpu/cpu.js';
+import { FAULT } from '../../../src/cpu/cpu-memory.js';
+import { decode } from '../../../src/cpu/decoder.js';
+import { arithFlags, LF_NONE } from '../../../src/cpu/flags.js';
+import type { Insn } from '../../../src/cpu/insn.js';
+import { compileTemplates, generateBlock } from '../../../src/cpu/jit/compile.js';
+import {
+  ARITH_FLAGS, CR0_ET, CR0_NE, CR0_PE, CR0_PG, CR0_WP, CR4_OSFXSR, CR4_PAE, CS, EFER_LMA, EFER_LME, EFER_NXE, FIXED1,
+  PTE_P, PTE_PS, PTE_U, PTE_W, TWO32,
+} from '../../../src/cpu/regs.js';
+import { createControlBuffer } from '../../../src/machine/control-block.js';
+import { ramLayout } from '../../../src/machine/memory-map.js';
+
+/** small, so each case can save and compare all of it; addresses above it are (empty) MMIO */
+export const RAM_BYTES = 1 << 20;
+export const CODE = 0x10000;
+export const DATA = 0x80000;
+export const DATA_BYTES = 0x10000;
+export const STACK_TOP = 0x70000;
+
+const nullBus: CpuBus = {
+  ioRead: () => -1,
+  ioWrite: () => { /* none */ },
+  mmioRead: () => -1,
+  mmioWrite: () => { /* none */ },
+};
+
+export type Mode = 16 | 32 | 64;
+
+export function makeCpu(mode: Mode): Cpu {
+  const ctl = createControlBuffer(1, RAM_BYTES);
+  const cpu = new Cpu(createSharedMemory(RAM_BYTES, ramLayout(RAM_BYTES), ctl), nullBus, 0);
+  const dv = new DataView(cpu.shared.ram);
+  for (let s = 0; s < 6; s++) {
+    cpu.segSel[s] = 0;
+    cpu.segBase[s] = 0;
+    cpu.segLimit[s] = mode === 16 ? 0xffff : 0xffffffff;
+    cpu.segAttr[s] = 0x93 | (mode === 32 ? 0x4000 : 0);
+  }
+  cpu.segAttr[CS] = 0x9b | (mode === 32 ? 0x4000 : 0) | (mode === 64 ? 0x2000 : 0);
+  if (mode === 64) {
+    // identity map of the first 4 MiB with two 2 MiB pages (RAM, then MMIO); above: not present
+    const t = PTE_P | PTE_W | PTE_U;
+    dv.setUint32(0x1000, 0x2000 | t, true);
+    dv.setUint32(0x2000, 0x3000 | t, true);
+    dv.setUint32(0x3000, 0x000000 | t | PTE_PS, true);
+    dv.setUint32(0x3008, 0x200000 | t | PTE_PS, true);
+    cpu.cr3 = 0x1000;
+    cpu.cr0 = CR0_PE | CR0_ET | CR0_NE | CR0_WP | CR0_PG;
+    cpu.cr4 = CR4_PAE | CR4_OSFXSR;
+    cpu.efer = EFER_LME | EFER_LMA | EFER_NXE;
+    cpu.pagingMode = 4;
+    cpu.protectedMode = true;
+    cpu.mode64 = true;
+    cpu.def32 = false;
+    cpu.stackSize = 8;
+  } else if (mode === 32) {
+    cpu.cr0 = CR0_PE | CR0_ET | CR0_NE;
+    cpu.protectedMode = true;
+    cpu.def32 = true;
+    cpu.stackSize = 4;
+  } else {
+    cpu.protectedMode = false;
+    cpu.def32 = false;
+    cpu.stackSize = 2;
+  }
+  cpu.idtLimit = 0;
+  cpu.selectTlbSet();
+  cpu.stopOnFault = true;
+  cpu.flags = FIXED1;
+  cpu.lfOp = LF_NONE;
+  return cpu;
+}
+
+/** Decode a straight run of instructions from `bytes` placed at CODE (all of them, as one block). */
+export function decodeBlock(cpu: Cpu, mode: Mode, bytes: number[]): Insn[] {
+  cpu.ram.fill(0, CODE, CODE + 0x1000);
+  cpu.ram.set(bytes, CODE);
+  const dm = { mode64: mode === 64, def32: mode === 32 };
+  const ops: Insn[] = [];
+  let rip = CODE;
+  while (rip < CODE + bytes.length) {
+    const ins = decode(rip, dm, (lin) => cpu.ram[lin], Cpu.makeUd);
+    ops.push(ins);
+    rip = ins.nextRip;
+    if (ins.ends) break;
+  }
+  return ops;
+}
+
+export interface Snapshot {
+  lo: number[]; hi: number[];
+  rflags: number;
+  rip: number;
+  ram: Uint8Array;
+  /** index of the faulting instruction, or -1 */
+  faultAt: number;
+  vector: number; code: number; cr2: number;
+}
+
+export interface InitialState {
+  lo: Int32Array; hi: Int32Array; flags: number; ram: Uint8Array;
+}
+
+export function captureInitial(cpu: Cpu): InitialState {
+  return {
+    lo: cpu.lo.slice(), hi: cpu.hi.slice(), flags: cpu.flags, ram: cpu.ram.slice(),
+  };
+}
+
+export function restoreInitial(cpu: Cpu, s: InitialState): void {
+  cpu.lo.set(s.lo);
+  cpu.hi.set(s.hi);
+  cpu.flags = s.flags;
+  cpu.lfOp = LF_NONE;
+  cpu.ram.set(s.ram);
+  cpu.flushTlb(false);
+  cpu.faultVector = -1;
+  cpu.faultCode = -1;
+  cpu.cr2 = 0;
+  cpu.faultIndex = -1;
+}
+
+function snapshot(cpu: Cpu, faultAt: number): Snapshot {
+  return {
+    lo: [...cpu.lo], hi: [...cpu.hi],
+    rflags: ((cpu.flags & ~ARITH_FLAGS) | arithFlags(cpu)) >>> 0,
+    rip: cpu.rip,
+    ram: cpu.ram.slice(),
+    faultAt,
+    vector: faultAt >= 0 ? cpu.faultVector : -1,
+    code: faultAt >= 0 ? cpu.faultCode : -1,
+    cr2: cpu.cr2,
+  };
+}
+
+/** Run the block the way the run loop interprets it. */
+export function runInterpreted(cpu: Cpu, ops: Insn[]): Snapshot {
+  cpu.rip = ops[ops.length - 1].nextRip;
+  let i = 0;
+  try {
+    for (; i < ops.length; i++) ops[i].exec(cpu, ops[i]);
+  } catch (e) {
+    if (e !== FAULT) throw e;
+    cpu.rip = ops[i].rip;
+    return snapshot(cpu, i);
+  }
+  return snapshot(cpu, -1);
+}
+
+/** Run the block through its tier-2 function. */
+export function runCompiled(cpu: Cpu, ops: Insn[], mode: Mode): Snapshot {
+  const fn = compileTemplates(ops, mode === 64 ? 2 : mode === 32 ? 1 : 0);
+  cpu.rip = ops[ops.length - 1].nextRip;
+  try {
+    fn(cpu);
+  } catch (e) {
+    if (e !== FAULT) throw e;
+    cpu.rip = ops[cpu.faultIndex].rip;
+    return snapshot(cpu, cpu.faultIndex);
+  }
+  return snapshot(cpu, -1);
+}
+
+const REG_NAMES = ['rax', 'rcx', 'rdx', 'rbx', 'rsp', 'rbp', 'rsi', 'rdi', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15'];
+
+function hex64(lo: number, hi: number): string {
+  return `0x${(hi >>> 0).toString(16).padStart(8, '0')}${(lo >>> 0).toString(16).padStart(8, '0')}`;
+}
+
+/** Differences between two snapshots, as readable lines (empty when equal). */
+export function diffSnapshots(a: Snapshot, b: Snapshot): string[] {
+  const out: string[] = [];
+  for (let r = 0; r < 16; r++) {
+    if (a.lo[r] !== b.lo[r] || a.hi[r] !== b.hi[r]) out.push(`${REG_NAMES[r]}: interp ${hex64(a.lo[r], a.hi[r])} jit ${hex64(b.lo[r], b.hi[r])}`);
+  }
+  if (a.rflags !== b.rflags) out.push(`rflags: interp ${a.rflags.toString(16)} jit ${b.rflags.toString(16)}`);
+  if (a.rip !== b.rip) out.push(`rip: interp ${a.rip.toString(16)} jit ${b.rip.toString(16)}`);
+  if (a.faultAt !== b.faultAt || a.vector !== b.vector || a.code !== b.code) {
+    out.push(`fault: interp #${a.vector}(${a.code}) at ${a.faultAt}, jit #${b.vector}(${b.code}) at ${b.faultAt}`);
+  }
+  if (a.cr2 !== b.cr2) out.push(`cr2: interp ${a.cr2.toString(16)} jit ${b.cr2.toString(16)}`);
+  if (Buffer.compare(a.ram, b.ram) !== 0) {
+    for (let k = 0; k < a.ram.length; k++) {
+      if (a.ram[k] !== b.ram[k]) { out.push(`memory at ${k.toString(16)}: interp ${a.ram[k]} jit ${b.ram[k]}`); break; }
+    }
+  }
+  return out;
+}
+
+/** The block's generated source (for failure reports). */
+export function sourceOf(ops: Insn[], mode: Mode): string {
+  return generateBlock(ops, mode === 64 ? 2 : mode === 32 ? 1 : 0).source;
+}
+
+export { TWO32 };
