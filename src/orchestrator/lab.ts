@@ -1,7 +1,7 @@
 // A DIME network on one host, for trying the orchestrator and for its end-to-end tests: a
-// hub (the learning switch from src/nic) on a unix socket, and N emulated servers
-// (parallax-emu, the DIME kernel) plugged into it, each with its serial console captured and
-// writable. `parallax lab` runs one until interrupted.
+// hub (the learning switch from src/nic) on a unix socket, and N emulated servers running the
+// DIME kernel (parallax-emu, or QEMU as a second opinion) plugged into it, each with its
+// serial console captured and writable. `parallax lab` runs one until interrupted.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,7 +22,11 @@ function repoRoot(): string {
 export const DEFAULT_IMAGE = path.join(repoRoot(), 'images/dime.elf');
 export const EMULATOR_CLI = path.join(repoRoot(), 'dist/src/cli/parallax-emu.js');
 
+/** Which machine runs the DIME kernel: parallax-emu (default) or QEMU (a second opinion). */
+export type MachineKind = 'emu' | 'qemu';
+
 export interface EmuServerOptions {
+  machine?: MachineKind;
   name: string;
   mac: string;
   cores: number;
@@ -55,14 +59,28 @@ export class EmuServer {
     this.startWithNet(`hub,path=${this.opts.hubPath}`);
   }
 
-  /** Start on any network backend the emulator accepts (tap,ifname=..., stream,...). */
+  /** Start on a network backend: hub,path=S or tap,ifname=N (both machines), or any parallax-emu spec. */
   startWithNet(net: string): void {
     const o = this.opts;
-    if (!existsSync(EMULATOR_CLI)) throw new Error(`parallax-emu is not built (${EMULATOR_CLI}): run npm run build`);
     const append = [`key=${o.key}`, `hb=${o.heartbeatMs ?? 1000}`, `perf=${o.perfMs ?? 0}`].join(' ');
-    const args = [EMULATOR_CLI, '-c', String(o.cores), '-m', String(o.memMiB ?? 256), '-k', o.image ?? DEFAULT_IMAGE,
-      '--append', append, '--net', net, '--mac', o.mac, '--name', o.name];
-    const p = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    let cmd: string;
+    let args: string[];
+    if (o.machine === 'qemu') {
+      const hub = /^hub,path=(.+)$/.exec(net);
+      const tap = /^tap,ifname=(.+)$/.exec(net);
+      if (!hub && !tap) throw new Error(`QEMU server: unsupported network '${net}' (hub,path=... or tap,ifname=...)`);
+      cmd = 'qemu-system-x86_64';
+      args = ['-nographic', '-no-reboot', '-serial', 'stdio', '-monitor', 'none', '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04',
+        '-accel', 'tcg', '-m', String(o.memMiB ?? 256), '-smp', String(o.cores), '-kernel', o.image ?? DEFAULT_IMAGE, '-append', append,
+        '-netdev', hub ? `stream,id=lan0,server=off,addr.type=unix,addr.path=${hub[1]}` : `tap,id=lan0,ifname=${tap![1]},script=no,downscript=no`,
+        '-device', `e1000,netdev=lan0,mac=${o.mac}`];
+    } else {
+      if (!existsSync(EMULATOR_CLI)) throw new Error(`parallax-emu is not built (${EMULATOR_CLI}): run npm run build`);
+      cmd = process.execPath;
+      args = [EMULATOR_CLI, '-c', String(o.cores), '-m', String(o.memMiB ?? 256), '-k', o.image ?? DEFAULT_IMAGE,
+        '--append', append, '--net', net, '--mac', o.mac, '--name', o.name];
+    }
+    const p = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     this.proc = p;
     const onData = (d: Buffer) => {
       this.out += d.toString('latin1').replace(/\r/g, '');
@@ -104,7 +122,9 @@ export class EmuServer {
 }
 
 export interface LabOptions {
-  servers: Array<{ name: string; mac: string; cores: number }>;
+  servers: Array<{ name: string; mac: string; cores: number; machine?: MachineKind }>;
+  /** machine for servers that do not name one */
+  machine?: MachineKind;
   key: string;
   heartbeatMs?: number;
   perfMs?: number;
@@ -146,7 +166,7 @@ export class Lab {
   async start(bootTimeoutMs = 60_000): Promise<void> {
     await this.hub.listen({ kind: 'unix', path: this.hubPath });
     for (const s of this.opts.servers) {
-      const srv = new EmuServer({ ...s, hubPath: this.hubPath, key: this.opts.key, heartbeatMs: this.opts.heartbeatMs, perfMs: this.opts.perfMs, memMiB: this.opts.memMiB });
+      const srv = new EmuServer({ ...s, machine: s.machine ?? this.opts.machine, hubPath: this.hubPath, key: this.opts.key, heartbeatMs: this.opts.heartbeatMs, perfMs: this.opts.perfMs, memMiB: this.opts.memMiB });
       this.servers.push(srv);
       srv.start();
     }
