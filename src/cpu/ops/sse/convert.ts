@@ -17,7 +17,7 @@ import { A, B, BF32, BF64, loadB128, loadB32, loadB64, R, RF32, RF64, setXmm, ss
 const TWO31 = 2147483648, TWO63 = 9223372036854775808, TWO32 = 4294967296;
 
 /** Round an integral-or-not double to an integer by rc. */
-function roundToInteger(x: number, mode: number): number {
+export function roundToInteger(x: number, mode: number): number {
   switch (mode) {
     case RC_NEAREST: {
       const f = Math.floor(x);
