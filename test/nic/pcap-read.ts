@@ -12,7 +12,7 @@ export interface PcapFile {
 }
 
 export async function parsePcap(buf: Buffer): Promise<PcapFile> {
-  const { default: pcapParser } = await import('pcap-parser') as { default: { parse(s: Readable): NodeJS.EventEmitter } };
+  const { default: pcapParser } = await import('pcap-parser');
   const parser = pcapParser.parse(Readable.from([buf]));
   const records: PcapRecord[] = [];
   let header: Record<string, number> = {};
