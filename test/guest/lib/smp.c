@@ -46,8 +46,9 @@ int smp_start_aps(ap_main_fn ap_main) {
       lapic_send_ipi(apic, ICR_STARTUP | (TRAMPOLINE_BASE >> 12));
       udelay(200);
     }
-    /* wait up to ~1 s for the AP to check in before touching the trampoline again */
-    for (int t = 0; t < 1000 && !ap_alive[i]; t++) udelay(1000);
+    /* wait up to ~5 s for the AP to check in before touching the trampoline again (an emulator
+     * on an overloaded host may need more than the 1 s a real CPU would) */
+    for (int t = 0; t < 5000 && !ap_alive[i]; t++) udelay(1000);
     if (!ap_alive[i]) printf("AP %d (APIC ID %u) did not start\n", i, apic);
   }
   return cores_running;
