@@ -30,6 +30,8 @@ export interface InsnPlan {
   needsCarry: boolean;
   /** writer whose record the catch handler must write if this instruction faults, or -1 */
   fixupWriter: number;
+  /** some reader, record or catch handler needs the flags this instruction writes */
+  flagsUsed: boolean;
 }
 
 function bitIndex(bit: number): number {
@@ -49,7 +51,7 @@ export function analyseFlags(specs: (TemplateSpec | null)[]): InsnPlan[] {
   // forward: producers and fusion
   for (let i = 0; i < n; i++) {
     const spec = specs[i];
-    const plan: InsnPlan = { spec, inProd: prod.slice(), fused: false, record: false, needsCarry: false, fixupWriter: -1 };
+    const plan: InsnPlan = { spec, inProd: prod.slice(), fused: false, record: false, needsCarry: false, fixupWriter: -1, flagsUsed: false };
     plans.push(plan);
     if (spec === null || spec.maybeWrites) {
       prod.fill(-1);
@@ -93,6 +95,16 @@ export function analyseFlags(specs: (TemplateSpec | null)[]): InsnPlan[] {
       plan.fixupWriter = w;
       if (plans[w].spec!.keepsCarry) plans[w].needsCarry = true;
     }
+  }
+  // which writers' flag values are needed at all (else templates may skip computing CF/OF)
+  for (let i = 0; i < n; i++) {
+    const plan = plans[i];
+    if (plan.record) plan.flagsUsed = true;
+    if (plan.fixupWriter >= 0) plans[plan.fixupWriter].flagsUsed = true;
+    if (plan.spec === null) continue;
+    let reads = plan.fused ? readsOf(plan.spec) : 0;
+    if (plan.needsCarry) reads |= CF;
+    for (let f = 0; f < 6; f++) if ((reads & FLAG_BITS[f]) && plan.inProd[f] >= 0) plans[plan.inProd[f]].flagsUsed = true;
   }
   return plans;
 }

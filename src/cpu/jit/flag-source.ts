@@ -155,12 +155,18 @@ function fusedExpr(cond: number, f: FlagSource): string | null {
   return null;
 }
 
-/** Statements recording the source as lazy flags, exactly as the interpreter's routines do. */
+/**
+ * Statements recording the source as lazy flags, equivalent to the interpreter's record:
+ * fields that flags.ts never reads for this kind and size (high halves below size 8, the
+ * carry of ADD/SUB) are left as they are.
+ */
 export function recordCode(f: FlagSource): string {
+  const wide = f.size === 8;
   if (f.kind === FK_RESULT) {
-    return `cpu.lfOp = ${FK_RESULT}; cpu.lfSize = ${f.size}; cpu.lfR = ${f.r}; cpu.lfRh = ${f.rh}; ` +
+    return `cpu.lfOp = ${FK_RESULT}; cpu.lfSize = ${f.size}; cpu.lfR = ${f.r}; ${wide ? `cpu.lfRh = ${f.rh}; ` : ''}` +
       `cpu.lfCarry = ${f.c}; cpu.lfOver = ${f.o}; cpu.lfAux = 0;`;
   }
-  return `cpu.lfOp = ${f.kind}; cpu.lfSize = ${f.size}; cpu.lfA = ${f.a}; cpu.lfAh = ${f.ah}; cpu.lfB = ${f.b}; ` +
-    `cpu.lfBh = ${f.bh}; cpu.lfR = ${f.r}; cpu.lfRh = ${f.rh}; cpu.lfCarry = ${f.c};`;
+  const carry = f.kind === FK_ADD || f.kind === FK_SUB ? '' : ` cpu.lfCarry = ${f.c};`;
+  const highs = wide ? ` cpu.lfAh = ${f.ah}; cpu.lfBh = ${f.bh}; cpu.lfRh = ${f.rh};` : '';
+  return `cpu.lfOp = ${f.kind}; cpu.lfSize = ${f.size}; cpu.lfA = ${f.a}; cpu.lfB = ${f.b}; cpu.lfR = ${f.r};${highs}${carry}`;
 }

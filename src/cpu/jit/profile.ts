@@ -6,7 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { threadId } from 'node:worker_threads';
 import type { Insn } from '../insn.js';
-import { templateFor, type BlockFunction } from './compile.js';
+import { generateBlock, templateFor, type BlockFunction } from './compile.js';
 
 const PREFIX = process.env.PARALLAX_JIT_PROFILE ?? '';
 export const PROFILING = PREFIX !== '';
@@ -14,7 +14,7 @@ export const PROFILING = PREFIX !== '';
 interface Entry { ops: Insn[]; mode: number; runs: number; templated: boolean[] }
 const entries: Entry[] = [];
 let calls = 0;
-const DUMP_EVERY = 1 << 22;
+const DUMP_EVERY = 1 << 20;
 
 function formOf(ins: Insn): string {
   const kind = ins.hasMem ? 'm' : ins.modrm >= 0 ? 'r' : '-';
@@ -36,6 +36,12 @@ function dump(): void {
   const lines = [`instructions in compiled blocks: ${total}, by routine (F): ${(100 * fallback / Math.max(1, total)).toFixed(1)}%`,
     `blocks: ${entries.length}, average length ${(total / Math.max(1, entries.reduce((s, e) => s + e.runs, 0))).toFixed(2)}`];
   for (const [k, n] of rows) lines.push(`${(100 * n / total).toFixed(2).padStart(6)}%  ${n.toString().padStart(12)}  ${k}`);
+  // the hottest blocks' generated code
+  const hot = [...entries].sort((a, b) => b.runs - a.runs).slice(0, 8);
+  for (const e of hot) {
+    lines.push('', `---- block at ${e.ops[0].rip.toString(16)}: ${e.runs} runs, ${e.ops.length} instructions`);
+    lines.push(generateBlock(e.ops, e.mode).source);
+  }
   writeFileSync(`${PREFIX}.${threadId}.txt`, lines.join('\n') + '\n');
 }
 

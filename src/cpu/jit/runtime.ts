@@ -37,12 +37,18 @@ export function eaIndexed64(lo: Int32Array, hi: Int32Array, base: number, index:
 /** Result limbs of the last 64x64 multiply, least significant first. */
 export const prod = new Int32Array(4);
 
-/** high half of an unsigned 32x32 product (the low half is Math.imul) */
+/** high half of an unsigned 32x32 product (the low half is Math.imul), from 16-bit pieces */
 function mulHiU32(a: number, b: number): number {
   const a0 = a & 0xffff, a1 = a >>> 16, b0 = b & 0xffff, b1 = b >>> 16;
-  const mid = a0 * b1 + a1 * b0;
-  const low = a0 * b0 + (mid % 65536) * 65536;
-  return (a1 * b1 + Math.floor(mid / 65536) + Math.floor(low / TWO32)) | 0;
+  const m1 = a1 * b0, m2 = a0 * b1; // each < 2^32
+  const carry = (((a0 * b0) >>> 16) + (m1 & 0xffff) + (m2 & 0xffff)) >>> 16;
+  return (a1 * b1 + (m1 >>> 16) + (m2 >>> 16) + carry) | 0;
+}
+
+/** Low 64 bits of a 64x64 product (signed and unsigned agree): low half returned, high half in prod[1]. */
+export function mulLo64(al: number, ah: number, bl: number, bh: number): number {
+  prod[1] = (mulHiU32(al, bl) + Math.imul(al, bh) + Math.imul(ah, bl)) | 0;
+  return Math.imul(al, bl);
 }
 
 /** Unsigned 64x64 -> 128 product into prod[0..3]. */

@@ -7,7 +7,7 @@ import { MAP_0F, MAP_1B } from '../../insn.js';
 import { ARITH_FLAGS } from '../../regs.js';
 import type { Emitter } from '../emitter.js';
 import { FK_RESULT } from '../flag-source.js';
-import { mulHiS32, mulHiU32, mulS64, mulU64, prod, shift64, shiftOut } from '../runtime.js';
+import { mulHiS32, mulHiU32, mulLo64, mulS64, mulU64, prod, shift64, shiftOut } from '../runtime.js';
 import type { TemplateSpec } from '../template.js';
 import { immOf, loadReg, loadRm, storeRm, type Loaded } from './operands.js';
 
@@ -134,6 +134,11 @@ function imulTrunc(e: Emitter, ins: Insn, i: number, a: Loaded, b: Loaded): void
   } else if (size === 4) {
     e.line(`${r} = Math.imul(${a.v}, ${b.v}); ${of} = ${a.v} * ${b.v} !== ${r} ? 1 : 0;`);
     e.line(`lo[${d}] = ${r}; hi[${d}] = 0;`);
+  } else if (!e.plans[i].flagsUsed) {
+    // only the truncated product matters when nothing reads the overflow flags
+    const f = e.constant('mulLo64', mulLo64), q = e.constant('prod', prod);
+    e.line(`${r} = ${f}(${a.v}, ${a.vh}, ${b.v}, ${b.vh}); ${rh} = ${q}[1]; ${of} = 0;`);
+    e.line(`lo[${d}] = ${r}; hi[${d}] = ${rh};`);
   } else {
     const f = e.constant('mulS64', mulS64), q = e.constant('prod', prod);
     e.line(`${f}(${a.v}, ${a.vh}, ${b.v}, ${b.vh}); ${r} = ${q}[0]; ${rh} = ${q}[1];`);
