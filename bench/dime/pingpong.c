@@ -1,0 +1,87 @@
+/* pingpong: round trips of one small message between two DIMEs, through their routes.
+ *   role=echo (default)  every message read from the input route is written back unchanged
+ *                        on the output route; runs until stopped.
+ *   role=ping            n=<count> measured round trips after warm=<count> unmeasured ones,
+ *                        size=<bytes> per message (8..1024). Each sample is the guest TSC
+ *                        delta of one round trip. Results go to the console:
+ *     "pp begin"                        just before the first measured round trip
+ *     "pp end"                          just after the last (the host times begin..end)
+ *     "pp s <hex> <hex> ..."            samples in TSC ticks, 12 per line
+ *     "pp done n=.. lost=.. stale=.. tsc=<hex> ns=<hex>"  totals of the measured loop by the
+ *                                       TSC and by the kernel's clock (ns), for the TSC rate
+ * A message carries its round number; a reply with another number (late after a timeout) is
+ * counted as stale and read past. A round without a reply in 1 s is counted as lost. */
+#include "dime.h"
+
+#define MAX_SAMPLES 20000
+#define PER_LINE 12
+
+static uint32_t samples[MAX_SAMPLES];
+static uint8_t msg[1024], reply[2048];
+
+static inline uint64_t rdtsc(void) {
+  uint32_t lo, hi;
+  __asm__ volatile("lfence; rdtsc" : "=a"(lo), "=d"(hi));
+  return ((uint64_t)hi << 32) | lo;
+}
+
+static long param_num(const char *key, long dflt) {
+  char v[32];
+  return dime_param(key, v, sizeof v) > 0 ? sdk_atol(v) : dflt;
+}
+
+static void echo(void) {
+  for (;;) {
+    long n = dime_read(reply, sizeof reply, DIME_FOREVER);
+    if (n > 0) dime_write(reply, (size_t)n);
+  }
+}
+
+/* one round trip numbered `round`: 1 when answered, 0 when lost */
+static int round_trip(uint32_t round, size_t size, uint32_t *stale) {
+  memcpy(msg, &round, sizeof round);
+  dime_write(msg, size);
+  for (;;) {
+    long n = dime_read(reply, sizeof reply, 1000);
+    if (n <= 0) return 0;
+    uint32_t got;
+    memcpy(&got, reply, sizeof got);
+    if (n >= 4 && got == round) return 1;
+    (*stale)++;
+  }
+}
+
+int main(int dime, int cores) {
+  char role[16];
+  if (dime_param("role", role, sizeof role) <= 0 || sdk_strcmp(role, "ping") != 0) echo();
+  long n = param_num("n", 1000), warm = param_num("warm", 100), size = param_num("size", 64);
+  if (n < 1) n = 1;
+  if (n > MAX_SAMPLES) n = MAX_SAMPLES;
+  if (warm < 0) warm = 0;
+  if (size < 8) size = 8;
+  if (size > (long)sizeof msg) size = sizeof msg;
+  memset(msg, 0x5a, sizeof msg);
+  uint32_t lost = 0, stale = 0, round = 1;
+  for (long i = 0; i < warm; i++, round++) if (!round_trip(round, (size_t)size, &stale)) lost++;
+  lost = 0;
+  stale = 0;
+  sdk_printf("pp begin");
+  uint64_t ns0 = dime_time_ns(), tsc0 = rdtsc();
+  for (long i = 0; i < n; i++, round++) {
+    uint64_t t0 = rdtsc();
+    int ok = round_trip(round, (size_t)size, &stale);
+    uint64_t dt = rdtsc() - t0;
+    if (!ok) { lost++; samples[i] = 0xFFFFFFFFu; continue; }
+    samples[i] = dt > 0xFFFFFFFEull ? 0xFFFFFFFEu : (uint32_t)dt;
+  }
+  uint64_t tsc1 = rdtsc(), ns1 = dime_time_ns();
+  sdk_printf("pp end");
+  char line[160];
+  for (long i = 0; i < n; i += PER_LINE) {
+    int o = sdk_format(line, sizeof line, "pp s");
+    for (long k = i; k < n && k < i + PER_LINE; k++) o += sdk_format(line + o, sizeof line - (size_t)o, " %x", samples[k]);
+    dime_print(line, (size_t)o);
+  }
+  sdk_printf("pp done n=%u lost=%u stale=%u tsc=%lx ns=%lx", (unsigned)n, lost, stale, tsc1 - tsc0, ns1 - ns0);
+  return 0;
+}

@@ -1,0 +1,110 @@
+// Round trips through real DIME kernels, driven by the orchestrator (src/orchestrator):
+// DIME->DIME with the pingpong service (bench/dime/pingpong.c) on both ends, timed by the
+// pinging DIME's TSC; orchestrator->DIME with the protocol's PING, timed by the host.
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Orchestrator } from '../../src/orchestrator/orchestrator.js';
+import { openLan } from '../../src/orchestrator/attach.js';
+import { resolveService, type ServiceSource } from '../../src/orchestrator/service-source.js';
+import type { DimeAddress } from '../../src/orchestrator/targets.js';
+import type { Watched } from './machines.js';
+import { repoRoot } from './paths.js';
+
+export const BENCH_KEY = 'parallax-bench-key';
+export const ORCHESTRATOR_MAC = '02:00:00:be:0c:01';
+const PINGPONG = resolve(repoRoot, 'bench/dime/build/pingpong.bin');
+
+/** Build (once per process) and return the pingpong service image. */
+let pingpongSource: ServiceSource | null = null;
+export function pingpongService(): ServiceSource {
+  if (!pingpongSource) {
+    execFileSync('bash', [resolve(repoRoot, 'bench/dime/build.sh')], { stdio: ['ignore', 'ignore', 'inherit'] });
+    if (!existsSync(PINGPONG)) throw new Error(`${PINGPONG} was not built`);
+    pingpongSource = resolveService(PINGPONG);
+  }
+  return pingpongSource;
+}
+
+export async function joinLan(hubPath: string, timeoutMs = 3000): Promise<Orchestrator> {
+  const backend = await openLan(`hub,path=${hubPath}`);
+  return new Orchestrator(backend, { key: BENCH_KEY, mac: ORCHESTRATOR_MAC, timeoutMs, discoverMs: 300 });
+}
+
+export interface DimeRoundTrips {
+  /** one round trip each, µs, by the pinging DIME's TSC converted with its own clock's rate */
+  guestUs: number[];
+  lost: number;
+  stale: number;
+  /** the measured loop: by the guest clock, and by the host between the "begin"/"end" lines */
+  loopGuestMs: number;
+  loopHostMs: number;
+  /** guest TSC ticks per guest ns over the loop */
+  tscPerNs: number;
+}
+
+/** An echo service on `echo`, then a ping service on `ping` pointed at it; parse the console. */
+export async function dimeToDime(orch: Orchestrator, console: Watched, ping: DimeAddress, echo: DimeAddress,
+  o: { n: number; warm: number; size: number; timeoutMs?: number }): Promise<DimeRoundTrips> {
+  const src = pingpongService();
+  await orch.deploy(echo, { role: 'bench-echo', source: src, params: { role: 'echo' },
+    input: { kind: 'dime', dime: ping }, output: { kind: 'dime', dime: ping } });
+  const from = console.output.length;
+  const linesFrom = console.lineTimes.length;
+  const tag = `[DIME ${ping.core}] pp `;
+  try {
+    await orch.deploy(ping, { role: 'bench-ping', source: src, params: { role: 'ping', n: String(o.n), warm: String(o.warm), size: String(o.size) },
+      input: { kind: 'dime', dime: echo }, output: { kind: 'dime', dime: echo } });
+    const done = new RegExp(`\\[DIME ${ping.core}\\] pp done n=(\\d+) lost=(\\d+) stale=(\\d+) tsc=([0-9a-f]+) ns=([0-9a-f]+)\\n`);
+    const m = await console.waitFor(done, o.timeoutMs ?? 120_000, from);
+    const tsc = parseInt(m[4], 16), ns = parseInt(m[5], 16);
+    const tscPerNs = ns > 0 ? tsc / ns : 1;
+    const raw: number[] = [];
+    for (const line of console.output.slice(from).split('\n')) {
+      const at = line.indexOf(tag + 's ');
+      if (at >= 0) for (const h of line.slice(at + tag.length + 2).trim().split(/\s+/)) raw.push(parseInt(h, 16));
+    }
+    if (raw.length !== Number(m[1])) throw new Error(`pingpong: ${raw.length} samples on the console, expected ${m[1]}`);
+    const lines = console.lineTimes.slice(linesFrom);
+    const begin = lines.find((l) => l.line.includes(tag + 'begin'));
+    const end = lines.find((l) => l.line.includes(tag + 'end'));
+    return {
+      guestUs: raw.filter((t) => t !== 0xffffffff).map((t) => t / tscPerNs / 1000),
+      lost: Number(m[2]),
+      stale: Number(m[3]),
+      loopGuestMs: ns / 1e6,
+      loopHostMs: begin && end ? end.atMs - begin.atMs : NaN,
+      tscPerNs,
+    };
+  } finally {
+    await orch.stop(echo).catch(() => undefined);
+  }
+}
+
+/** Orchestrator -> one DIME -> orchestrator: the protocol's PING, host wall time per request, µs. */
+export async function orchestratorToDime(orch: Orchestrator, d: DimeAddress, n: number, warm: number): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < warm + n; i++) {
+    const t0 = performance.now();
+    await orch.link.call(d.server, d.core, 'PING', { nonce: BigInt(i) });
+    const dt = (performance.now() - t0) * 1000;
+    if (i >= warm) out.push(dt);
+  }
+  return out;
+}
+
+/**
+ * Collective: one system-scope PING to a server (DIME 0 hands a copy to every DIME), and the
+ * time until all `cores` answers are in (a barrier). Host wall time, µs.
+ */
+export async function collectivePing(orch: Orchestrator, server: string, cores: number, n: number, warm: number): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < warm + n; i++) {
+    const t0 = performance.now();
+    const replies = await orch.link.request(server, null, 'PING', { nonce: BigInt(i) }, { expect: cores, timeoutMs: 5000 });
+    const dt = (performance.now() - t0) * 1000;
+    if (replies.length < cores) throw new Error(`collective PING: ${replies.length}/${cores} answers`);
+    if (i >= warm) out.push(dt);
+  }
+  return out;
+}
