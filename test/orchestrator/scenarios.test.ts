@@ -65,7 +65,7 @@ describe.skipIf(machines.length === 0).each(machines)('the papers\' scenarios on
   beforeEach(async () => {
     // a clean pool: system-scope RESET overrides whichever orchestrator owned a DIME
     await o.reset({ server: S1, core: null });
-    await o.reset({ server: S2, core: null });
+    if (lab.server('S2').running) await o.reset({ server: S2, core: null });
   });
 
   it('(a) hello world on S1 and S2, shown on each server\'s console', async () => {
@@ -308,5 +308,30 @@ describe.skipIf(machines.length === 0).each(machines)('the papers\' scenarios on
     expect(rk.code).toBe(1);
     expect(rk.err).toMatch(/kept 1 deployed service/);
     expect((await o.call(d(S2, 2), 'DISCOVER')).fields.state).toBe(W.STATE.RUNNING);
+  });
+  // last: it takes a server away for good
+  it('(c) fault, whole server: a server dies and its service comes back on the other server', async () => {
+    const victim = d(S2, 1);
+    await o.deploy(victim, { role: 'survivor', source: resolveService('misbehave'), params: { mode: 'obey' }, input: { kind: 'any' }, output: { kind: 'orchestrator' } });
+    await waitEvent(o, (e) => e.type === 'heartbeat' && e.server === S2 && e.core === 1 && e.service === 'misbehave', 3000);
+    const engine = new PolicyEngine(o, parsePolicy('fault missed=2.5 prefer=same-server services=survivor\ncheck every=50'));
+    engine.start();
+    try {
+      const restarted = waitEvent(o, (e) => e.type === 'command' && e.command === 'start' && e.ok && e.server === S1, 10_000);
+      const recovered = waitEvent(o, (e) => e.type === 'policy' && e.policy === 'fault' && /re-instantiated 'survivor'/.test(e.action), 10_000);
+      await lab.server('S2').stop(); // the whole machine goes away
+      const ev = await recovered;
+      const took = (await restarted).at - o.model.get(victim)!.lastBeatAt!;
+      expect(ev.type === 'policy' && ev.ok).toBe(true);
+      expect(took).toBeLessThanOrEqual(3 * HB);
+      const [key] = [...o.assignments.entries()].find(([, a]) => a.role === 'survivor')!;
+      expect(key.startsWith(S1)).toBe(true); // no DIME left on S2: the other server
+      const to = o.model.dimes.get(key)!;
+      const echoed = waitEvent(o, (e) => e.type === 'output' && e.server === S1 && e.core === to.core && /ok still here/.test(e.text), 5000);
+      o.feed(to, 'still here\n');
+      await echoed;
+    } finally {
+      engine.stop();
+    }
   });
 });
