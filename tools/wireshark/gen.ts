@@ -1,0 +1,156 @@
+// Generates the protocol tables of tools/wireshark/parallax.lua from src/protocol/wire.ts, so
+// the Wireshark dissector cannot drift from the kernel and the codec. Only the block between
+// the GENERATED markers is rewritten; the dissector's logic around it is hand-written.
+// Run after changing wire.ts:
+//   PARALLAX_UPDATE_DISSECTOR=1 npx vitest run test/nic/dissector.test.ts
+// (or, with tools/ compiled by tsc: node dist/tools/wireshark/gen.js).
+// test/nic/dissector.test.ts regenerates and compares.
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import * as W from '../../src/protocol/wire.js';
+
+export const DISSECTOR_PATH = 'tools/wireshark/parallax.lua';
+export const BEGIN_MARKER = '-- BEGIN GENERATED from src/protocol/wire.ts by tools/wireshark/gen.ts: do not edit';
+export const END_MARKER = '-- END GENERATED';
+
+function luaString(s: string): string {
+  return JSON.stringify(s); // a JSON string literal is a valid Lua string literal for this text
+}
+
+function hex(v: number, width: number): string {
+  return '0x' + v.toString(16).toUpperCase().padStart(width, '0');
+}
+
+/** Kind and size of a field as the dissector sees it. */
+function fieldKind(t: W.FieldType): { kind: string; size: number } {
+  if (typeof t === 'string') return { kind: t, size: W.fieldSize(t) };
+  if ('str' in t) return { kind: 'str', size: t.str };
+  return { kind: 'bytes', size: t.bytes };
+}
+
+/**
+ * One Wireshark field per payload field name (`parallax.f.<name>`), so a filter such as
+ * `parallax.f.dime == 1` works across messages. A name used with two kinds gets the kind
+ * appended to keep each field's type fixed.
+ */
+function payloadFieldNames(): Map<string, { abbrev: string; kind: string }> {
+  const kinds = new Map<string, Set<string>>();
+  const visit = (fields: W.FieldDef[] | undefined) => {
+    for (const f of fields ?? []) {
+      const k = fieldKind(f.type).kind;
+      if (!kinds.has(f.name)) kinds.set(f.name, new Set());
+      kinds.get(f.name)!.add(k);
+    }
+  };
+  for (const m of W.MESSAGES) {
+    for (const l of [m.request, m.response]) {
+      visit(l?.fields);
+      visit(l?.records);
+    }
+  }
+  const out = new Map<string, { abbrev: string; kind: string }>();
+  for (const [name, set] of [...kinds].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    for (const kind of [...set].sort()) {
+      const abbrev = set.size > 1 ? `${name}_${kind}` : name;
+      out.set(`${name}/${kind}`, { abbrev, kind });
+    }
+  }
+  return out;
+}
+
+function layoutLua(fields: W.FieldDef[], names: Map<string, { abbrev: string }>, indent: string): string[] {
+  return W.place(fields).fields.map((f) => {
+    const { kind, size } = fieldKind(f.type);
+    const abbrev = names.get(`${f.name}/${kind}`)!.abbrev;
+    return `${indent}{ name = ${luaString(f.name)}, field = ${luaString(abbrev)}, kind = ${luaString(kind)}, offset = ${f.offset}, size = ${size} },`;
+  });
+}
+
+function enumLua(name: string, obj: Record<string, number>): string[] {
+  const entries = Object.entries(obj).map(([k, v]) => `[${v}] = ${luaString(k)}`);
+  return [`local ${name} = { ${entries.join(', ')} }`];
+}
+
+/** The generated block, markers included. */
+export function generateDissectorTables(): string {
+  const names = payloadFieldNames();
+  const o: string[] = [BEGIN_MARKER];
+  o.push('local PX = {');
+  o.push(`  etherbase_default = ${hex(W.ETHERTYPE_BASE_DEFAULT, 4)}, block_mask = ${hex(W.ETHERTYPE_BLOCK_MASK, 4)},`);
+  o.push(`  channel_data = ${hex(W.ET_CHANNEL_DATA, 2)}, scope_dime = ${hex(W.ET_SCOPE_DIME, 2)}, type_mask = ${hex(W.ET_TYPE_MASK, 2)},`);
+  o.push(`  version = ${W.PROTOCOL_VERSION}, header_len = ${W.HEADER_LEN}, tag_len = ${W.TAG_LEN},`);
+  o.push(`  max_frame_len = ${W.MAX_FRAME_LEN}, max_payload = ${W.MAX_PAYLOAD}, core_none = ${hex(W.CORE_NONE, 4)},`);
+  o.push('}');
+  o.push('-- the Parallax header, right after the Ethernet header');
+  o.push('local HEADER = {');
+  for (const f of W.place(W.HEADER.fields).fields) {
+    o.push(`  ${f.name} = { offset = ${f.offset}, size = ${f.size} },`);
+  }
+  o.push('}');
+  o.push(...enumLua('FLAG_NAMES', W.FLAGS));
+  o.push(`local FLAG_RESPONSE, FLAG_EVENT = ${hex(W.FLAGS.RESPONSE, 2)}, ${hex(W.FLAGS.EVENT, 2)}`);
+  o.push(...enumLua('STATUS_NAMES', W.STATUS));
+  o.push(...enumLua('STATE_NAMES', W.STATE));
+  o.push(...enumLua('ROUTE_NAMES', W.ROUTE));
+  o.push(...enumLua('ROUTE_DIR_NAMES', W.ROUTE_DIR));
+  o.push(...enumLua('ALARM_KIND_NAMES', W.ALARM_KIND));
+  o.push(...enumLua('SECURITY_CODE_NAMES', W.SECURITY_CODE));
+  o.push(...enumLua('EXIT_REASON_NAMES', W.EXIT_REASON));
+  o.push('-- payload fields: one Wireshark field each, parallax.f.<field>');
+  o.push('local PAYLOAD_FIELDS = {');
+  for (const { abbrev, kind } of names.values()) o.push(`  { field = ${luaString(abbrev)}, kind = ${luaString(kind)} },`);
+  o.push('}');
+  o.push('-- instruction types per channel (0 signaling, 1 data); scopes: "system", "dime"');
+  o.push('local MESSAGES = { [0] = {}, [1] = {} }');
+  for (const m of W.MESSAGES) {
+    const ch = m.channel === 'data' ? 1 : 0;
+    o.push(`MESSAGES[${ch}][${hex(m.code, 2)}] = {`);
+    o.push(`  name = ${luaString(m.name)}, from = ${luaString(m.from)},`);
+    o.push(`  system = ${m.scopes.includes('system')}, dime = ${m.scopes.includes('dime')},`);
+    o.push(`  doc = ${luaString(m.doc)},`);
+    for (const [key, layout] of [['request', m.request], ['response', m.response]] as const) {
+      if (!layout) continue;
+      o.push(`  ${key} = {`);
+      o.push('    fields = {');
+      o.push(...layoutLua(layout.fields, names, '      '));
+      o.push('    },');
+      if (layout.records) {
+        o.push(`    record_len = ${W.place(layout.records).size},`);
+        o.push('    records = {');
+        o.push(...layoutLua(layout.records, names, '      '));
+        o.push('    },');
+      }
+      o.push('  },');
+    }
+    o.push('}');
+  }
+  o.push(END_MARKER);
+  return o.join('\n');
+}
+
+/** `lua` with its generated block replaced by a fresh one. */
+export function renderDissector(lua: string): string {
+  const begin = lua.indexOf(BEGIN_MARKER);
+  const end = lua.indexOf(END_MARKER);
+  if (begin < 0 || end < begin) throw new Error(`${DISSECTOR_PATH}: generated-block markers missing`);
+  return lua.slice(0, begin) + generateDissectorTables() + lua.slice(end + END_MARKER.length);
+}
+
+/** Rewrites the dissector under `root` (the repository); returns whether it changed. */
+export function updateDissector(root: string): boolean {
+  const file = path.join(root, DISSECTOR_PATH);
+  const before = readFileSync(file, 'utf8');
+  const after = renderDissector(before);
+  if (after !== before) writeFileSync(file, after);
+  return after !== before;
+}
+
+const isMain = process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href;
+if (isMain) {
+  let root = path.dirname(fileURLToPath(import.meta.url));
+  while (!root.endsWith(`${path.sep}tools`) && path.dirname(root) !== root) root = path.dirname(root);
+  root = path.dirname(root);
+  if (path.basename(root) === 'dist') root = path.dirname(root);
+  console.log(updateDissector(root) ? `updated ${DISSECTOR_PATH}` : `${DISSECTOR_PATH} is up to date`);
+}

@@ -1,0 +1,731 @@
+-- Wireshark dissector for the Parallax DIME protocol (docs/PROTOCOL.md).
+--
+--   tshark -X lua_script:tools/wireshark/parallax.lua -r capture.pcap -Y parallax
+--   tshark -X lua_script:tools/wireshark/parallax.lua -r capture.pcap -T fields \
+--          -e parallax.msg -e parallax.kind -e parallax.seq -e parallax.status
+--
+-- Or copy this file into Wireshark's personal Lua plugins folder (Help > About > Folders).
+-- The instruction travels in the EtherType itself: base | channel<<7 | scope<<6 | type, with
+-- a configurable 256-value block (preference "EtherType block", default 0xAB00, as the
+-- kernel's etherbase=). The HMAC-SHA256 tag is shown, not verified: that needs the key.
+--
+-- The tables between the GENERATED markers come from src/protocol/wire.ts through
+-- tools/wireshark/gen.ts; test/nic/dissector.test.ts fails when they are stale.
+
+-- BEGIN GENERATED from src/protocol/wire.ts by tools/wireshark/gen.ts: do not edit
+local PX = {
+  etherbase_default = 0xAB00, block_mask = 0xFF00,
+  channel_data = 0x80, scope_dime = 0x40, type_mask = 0x3F,
+  version = 1, header_len = 24, tag_len = 32,
+  max_frame_len = 1514, max_payload = 1444, core_none = 0xFFFF,
+}
+-- the Parallax header, right after the Ethernet header
+local HEADER = {
+  version = { offset = 0, size = 1 },
+  flags = { offset = 1, size = 1 },
+  dstCore = { offset = 2, size = 2 },
+  srcCore = { offset = 4, size = 2 },
+  length = { offset = 6, size = 2 },
+  seq = { offset = 8, size = 8 },
+  reqId = { offset = 16, size = 4 },
+  status = { offset = 20, size = 2 },
+  reserved = { offset = 22, size = 2 },
+}
+local FLAG_NAMES = { [1] = "RESPONSE", [2] = "EVENT" }
+local FLAG_RESPONSE, FLAG_EVENT = 0x01, 0x02
+local STATUS_NAMES = { [0] = "OK", [1] = "BAD_STATE", [2] = "NO_MEMORY", [3] = "BAD_CHECKSUM", [4] = "OUT_OF_RANGE", [5] = "NOT_FOUND", [6] = "MALFORMED", [7] = "UNAUTHORIZED", [8] = "BAD_IMAGE", [9] = "UNSUPPORTED" }
+local STATE_NAMES = { [0] = "IDLE", [1] = "LOADING", [2] = "LOADED", [3] = "RUNNING", [4] = "SUSPENDED" }
+local ROUTE_NAMES = { [0] = "NONE", [1] = "CONSOLE", [2] = "DIME", [3] = "ORCHESTRATOR", [4] = "ANY" }
+local ROUTE_DIR_NAMES = { [0] = "OUTPUT", [1] = "INPUT" }
+local ALARM_KIND_NAMES = { [1] = "FAULT", [2] = "SECURITY", [3] = "RESOURCE" }
+local SECURITY_CODE_NAMES = { [1] = "FORGED", [2] = "REPLAYED", [3] = "UNAUTHORIZED", [4] = "MALFORMED" }
+local EXIT_REASON_NAMES = { [0] = "EXITED", [1] = "STOPPED", [2] = "FAULT", [3] = "RESET" }
+-- payload fields: one Wireshark field each, parallax.f.<field>
+local PAYLOAD_FIELDS = {
+  { field = "accepted", kind = "u32" },
+  { field = "alarms", kind = "u32" },
+  { field = "apicId", kind = "u16" },
+  { field = "beat", kind = "u32" },
+  { field = "bytesIn_u32", kind = "u32" },
+  { field = "bytesIn_u64", kind = "u64" },
+  { field = "bytesOut_u32", kind = "u32" },
+  { field = "bytesOut_u64", kind = "u64" },
+  { field = "channel", kind = "u8" },
+  { field = "chunks", kind = "u16" },
+  { field = "code", kind = "u8" },
+  { field = "core", kind = "u16" },
+  { field = "cores", kind = "u16" },
+  { field = "count", kind = "u32" },
+  { field = "cpuNs", kind = "u64" },
+  { field = "cpuPermille", kind = "u16" },
+  { field = "cpuPermilleTotal", kind = "u16" },
+  { field = "crc32", kind = "u32" },
+  { field = "data", kind = "rest" },
+  { field = "detail", kind = "u64" },
+  { field = "dime", kind = "u16" },
+  { field = "direction", kind = "u8" },
+  { field = "endNs", kind = "u64" },
+  { field = "exitCode", kind = "i32" },
+  { field = "flags", kind = "u8" },
+  { field = "forged", kind = "u32" },
+  { field = "framesIn", kind = "u32" },
+  { field = "framesOut", kind = "u32" },
+  { field = "from", kind = "u32" },
+  { field = "heartbeatMs", kind = "u32" },
+  { field = "inputQueued", kind = "u32" },
+  { field = "intervalMs", kind = "u32" },
+  { field = "key", kind = "str" },
+  { field = "kind", kind = "u8" },
+  { field = "mac", kind = "mac" },
+  { field = "malformed", kind = "u32" },
+  { field = "memLimit", kind = "u16" },
+  { field = "memUsed", kind = "u16" },
+  { field = "name", kind = "str" },
+  { field = "nonce", kind = "u64" },
+  { field = "offset", kind = "u32" },
+  { field = "oldest", kind = "u32" },
+  { field = "pad", kind = "u8" },
+  { field = "peerCore", kind = "u16" },
+  { field = "peerMac", kind = "mac" },
+  { field = "perfMs", kind = "u32" },
+  { field = "poolFree", kind = "u16" },
+  { field = "poolTotal", kind = "u16" },
+  { field = "protoVersion", kind = "u8" },
+  { field = "reason", kind = "u8" },
+  { field = "received", kind = "u32" },
+  { field = "replayed", kind = "u32" },
+  { field = "rip", kind = "u64" },
+  { field = "runNs", kind = "u64" },
+  { field = "seq", kind = "u32" },
+  { field = "serverMac", kind = "mac" },
+  { field = "service", kind = "str" },
+  { field = "serviceCpuNs", kind = "u64" },
+  { field = "size", kind = "u32" },
+  { field = "startNs", kind = "u64" },
+  { field = "state", kind = "u8" },
+  { field = "status", kind = "u16" },
+  { field = "text", kind = "str" },
+  { field = "total", kind = "u32" },
+  { field = "unauthorized", kind = "u32" },
+  { field = "uptimeNs", kind = "u64" },
+  { field = "value", kind = "str" },
+  { field = "what", kind = "u8" },
+  { field = "whoCore", kind = "u16" },
+  { field = "whoMac", kind = "mac" },
+  { field = "windowNs", kind = "u64" },
+}
+-- instruction types per channel (0 signaling, 1 data); scopes: "system", "dime"
+local MESSAGES = { [0] = {}, [1] = {} }
+MESSAGES[0][0x01] = {
+  name = "DISCOVER", from = "orchestrator",
+  system = true, dime = true,
+  doc = "Who is there? System scope: every DIME of the server answers, one response each.",
+  request = {
+    fields = {
+    },
+  },
+  response = {
+    fields = {
+      { name = "dime", field = "dime", kind = "u16", offset = 0, size = 2 },
+      { name = "cores", field = "cores", kind = "u16", offset = 2, size = 2 },
+      { name = "apicId", field = "apicId", kind = "u16", offset = 4, size = 2 },
+      { name = "state", field = "state", kind = "u8", offset = 6, size = 1 },
+      { name = "flags", field = "flags", kind = "u8", offset = 7, size = 1 },
+      { name = "memLimit", field = "memLimit", kind = "u16", offset = 8, size = 2 },
+      { name = "memUsed", field = "memUsed", kind = "u16", offset = 10, size = 2 },
+      { name = "poolFree", field = "poolFree", kind = "u16", offset = 12, size = 2 },
+      { name = "poolTotal", field = "poolTotal", kind = "u16", offset = 14, size = 2 },
+      { name = "heartbeatMs", field = "heartbeatMs", kind = "u32", offset = 16, size = 4 },
+      { name = "perfMs", field = "perfMs", kind = "u32", offset = 20, size = 4 },
+      { name = "uptimeNs", field = "uptimeNs", kind = "u64", offset = 24, size = 8 },
+      { name = "serverMac", field = "serverMac", kind = "mac", offset = 32, size = 6 },
+      { name = "protoVersion", field = "protoVersion", kind = "u8", offset = 38, size = 1 },
+      { name = "pad", field = "pad", kind = "u8", offset = 39, size = 1 },
+      { name = "service", field = "service", kind = "str", offset = 40, size = 16 },
+    },
+  },
+}
+MESSAGES[0][0x02] = {
+  name = "HEARTBEAT", from = "dime",
+  system = false, dime = true,
+  doc = "Fault management: each DIME broadcasts one every heartbeat interval (EVENT flag).",
+  request = {
+    fields = {
+      { name = "dime", field = "dime", kind = "u16", offset = 0, size = 2 },
+      { name = "state", field = "state", kind = "u8", offset = 2, size = 1 },
+      { name = "pad", field = "pad", kind = "u8", offset = 3, size = 1 },
+      { name = "beat", field = "beat", kind = "u32", offset = 4, size = 4 },
+      { name = "uptimeNs", field = "uptimeNs", kind = "u64", offset = 8, size = 8 },
+      { name = "intervalMs", field = "intervalMs", kind = "u32", offset = 16, size = 4 },
+      { name = "cpuPermille", field = "cpuPermille", kind = "u16", offset = 20, size = 2 },
+      { name = "memUsed", field = "memUsed", kind = "u16", offset = 22, size = 2 },
+      { name = "service", field = "service", kind = "str", offset = 24, size = 16 },
+    },
+  },
+}
+MESSAGES[0][0x03] = {
+  name = "SET_HEARTBEAT", from = "orchestrator",
+  system = true, dime = true,
+  doc = "Set the heartbeat interval (ms, 0 = off, else 10..3600000).",
+  request = {
+    fields = {
+      { name = "intervalMs", field = "intervalMs", kind = "u32", offset = 0, size = 4 },
+    },
+  },
+  response = {
+    fields = {
+    },
+  },
+}
+MESSAGES[0][0x04] = {
+  name = "SET_PERF_INTERVAL", from = "orchestrator",
+  system = true, dime = true,
+  doc = "Set the performance broadcast interval (ms, 0 = off, else 10..3600000).",
+  request = {
+    fields = {
+      { name = "intervalMs", field = "intervalMs", kind = "u32", offset = 0, size = 4 },
+    },
+  },
+  response = {
+    fields = {
+    },
+  },
+}
+MESSAGES[0][0x05] = {
+  name = "LOAD_BEGIN", from = "orchestrator",
+  system = false, dime = true,
+  doc = "Start loading a service image of `size` bytes; LOAD_CHUNK frames follow on the data channel. The sender becomes the owner of the DIME.",
+  request = {
+    fields = {
+      { name = "size", field = "size", kind = "u32", offset = 0, size = 4 },
+      { name = "crc32", field = "crc32", kind = "u32", offset = 4, size = 4 },
+      { name = "name", field = "name", kind = "str", offset = 8, size = 16 },
+    },
+  },
+  response = {
+    fields = {
+      { name = "chunks", field = "chunks", kind = "u16", offset = 0, size = 2 },
+    },
+  },
+}
+MESSAGES[0][0x06] = {
+  name = "LOAD_BUILTIN", from = "orchestrator",
+  system = true, dime = true,
+  doc = "Load a service embedded in the kernel image by name. The sender becomes the owner.",
+  request = {
+    fields = {
+      { name = "name", field = "name", kind = "str", offset = 0, size = 16 },
+    },
+  },
+  response = {
+    fields = {
+      { name = "size", field = "size", kind = "u32", offset = 0, size = 4 },
+      { name = "crc32", field = "crc32", kind = "u32", offset = 4, size = 4 },
+    },
+  },
+}
+MESSAGES[0][0x07] = {
+  name = "EXECUTE", from = "orchestrator",
+  system = true, dime = true,
+  doc = "Run the loaded image in ring 3 on this DIME (state LOADED -> RUNNING).",
+  request = {
+    fields = {
+    },
+  },
+  response = {
+    fields = {
+    },
+  },
+}
+MESSAGES[0][0x08] = {
+  name = "SUSPEND", from = "orchestrator",
+  system = true, dime = true,
+  doc = "Stop scheduling the running service (RUNNING -> SUSPENDED); the core halts.",
+  request = {
+    fields = {
+    },
+  },
+  response = {
+    fields = {
+    },
+  },
+}
+MESSAGES[0][0x09] = {
+  name = "RESUME", from = "orchestrator",
+  system = true, dime = true,
+  doc = "SUSPENDED -> RUNNING.",
+  request = {
+    fields = {
+    },
+  },
+  response = {
+    fields = {
+    },
+  },
+}
+MESSAGES[0][0x0A] = {
+  name = "STOP", from = "orchestrator",
+  system = true, dime = true,
+  doc = "End the service (or discard a loaded image); all its memory returns to the pool.",
+  request = {
+    fields = {
+    },
+  },
+  response = {
+    fields = {
+    },
+  },
+}
+MESSAGES[0][0x0B] = {
+  name = "RESET", from = "orchestrator",
+  system = true, dime = true,
+  doc = "STOP, then restore defaults: routes, parameters, memory limit, intervals, owner.",
+  request = {
+    fields = {
+    },
+  },
+  response = {
+    fields = {
+    },
+  },
+}
+MESSAGES[0][0x0C] = {
+  name = "SET_PARAM", from = "orchestrator",
+  system = true, dime = true,
+  doc = "Set a service parameter (readable by the service at any time; empty value deletes).",
+  request = {
+    fields = {
+      { name = "key", field = "key", kind = "str", offset = 0, size = 16 },
+      { name = "value", field = "value", kind = "str", offset = 16, size = 64 },
+    },
+  },
+  response = {
+    fields = {
+    },
+  },
+}
+MESSAGES[0][0x0D] = {
+  name = "SET_MEMLIMIT", from = "orchestrator",
+  system = true, dime = true,
+  doc = "Set the memory limit in 2 MiB chunks (1..512).",
+  request = {
+    fields = {
+      { name = "chunks", field = "chunks", kind = "u16", offset = 0, size = 2 },
+    },
+  },
+  response = {
+    fields = {
+    },
+  },
+}
+MESSAGES[0][0x0E] = {
+  name = "SET_ROUTE", from = "orchestrator",
+  system = false, dime = true,
+  doc = "Rewire the service input or output, live.",
+  request = {
+    fields = {
+      { name = "direction", field = "direction", kind = "u8", offset = 0, size = 1 },
+      { name = "kind", field = "kind", kind = "u8", offset = 1, size = 1 },
+      { name = "core", field = "core", kind = "u16", offset = 2, size = 2 },
+      { name = "mac", field = "mac", kind = "mac", offset = 4, size = 6 },
+    },
+  },
+  response = {
+    fields = {
+    },
+  },
+}
+MESSAGES[0][0x0F] = {
+  name = "QUERY_ACCOUNTING", from = "orchestrator",
+  system = false, dime = true,
+  doc = "Accounting: call records with sequence number >= `from` (as many as fit).",
+  request = {
+    fields = {
+      { name = "from", field = "from", kind = "u32", offset = 0, size = 4 },
+    },
+  },
+  response = {
+    fields = {
+      { name = "total", field = "total", kind = "u32", offset = 0, size = 4 },
+      { name = "oldest", field = "oldest", kind = "u32", offset = 4, size = 4 },
+    },
+    record_len = 64,
+    records = {
+      { name = "seq", field = "seq", kind = "u32", offset = 0, size = 4 },
+      { name = "whoMac", field = "whoMac", kind = "mac", offset = 4, size = 6 },
+      { name = "whoCore", field = "whoCore", kind = "u16", offset = 10, size = 2 },
+      { name = "channel", field = "channel", kind = "u8", offset = 12, size = 1 },
+      { name = "what", field = "what", kind = "u8", offset = 13, size = 1 },
+      { name = "status", field = "status", kind = "u16", offset = 14, size = 2 },
+      { name = "startNs", field = "startNs", kind = "u64", offset = 16, size = 8 },
+      { name = "endNs", field = "endNs", kind = "u64", offset = 24, size = 8 },
+      { name = "cpuNs", field = "cpuNs", kind = "u64", offset = 32, size = 8 },
+      { name = "bytesIn", field = "bytesIn_u32", kind = "u32", offset = 40, size = 4 },
+      { name = "bytesOut", field = "bytesOut_u32", kind = "u32", offset = 44, size = 4 },
+      { name = "service", field = "service", kind = "str", offset = 48, size = 16 },
+    },
+  },
+}
+MESSAGES[0][0x10] = {
+  name = "QUERY_PERF", from = "orchestrator",
+  system = true, dime = true,
+  doc = "Performance report on request (same layout as PERF).",
+  request = {
+    fields = {
+    },
+  },
+  response = {
+    fields = {
+      { name = "dime", field = "dime", kind = "u16", offset = 0, size = 2 },
+      { name = "state", field = "state", kind = "u8", offset = 2, size = 1 },
+      { name = "pad", field = "pad", kind = "u8", offset = 3, size = 1 },
+      { name = "cpuPermille", field = "cpuPermille", kind = "u16", offset = 4, size = 2 },
+      { name = "cpuPermilleTotal", field = "cpuPermilleTotal", kind = "u16", offset = 6, size = 2 },
+      { name = "memUsed", field = "memUsed", kind = "u16", offset = 8, size = 2 },
+      { name = "memLimit", field = "memLimit", kind = "u16", offset = 10, size = 2 },
+      { name = "poolFree", field = "poolFree", kind = "u16", offset = 12, size = 2 },
+      { name = "poolTotal", field = "poolTotal", kind = "u16", offset = 14, size = 2 },
+      { name = "windowNs", field = "windowNs", kind = "u64", offset = 16, size = 8 },
+      { name = "framesIn", field = "framesIn", kind = "u32", offset = 24, size = 4 },
+      { name = "framesOut", field = "framesOut", kind = "u32", offset = 28, size = 4 },
+      { name = "bytesIn", field = "bytesIn_u64", kind = "u64", offset = 32, size = 8 },
+      { name = "bytesOut", field = "bytesOut_u64", kind = "u64", offset = 40, size = 8 },
+      { name = "serviceCpuNs", field = "serviceCpuNs", kind = "u64", offset = 48, size = 8 },
+      { name = "inputQueued", field = "inputQueued", kind = "u32", offset = 56, size = 4 },
+    },
+  },
+}
+MESSAGES[0][0x11] = {
+  name = "PERF", from = "dime",
+  system = false, dime = true,
+  doc = "Performance broadcast every performance interval (EVENT flag).",
+  request = {
+    fields = {
+      { name = "dime", field = "dime", kind = "u16", offset = 0, size = 2 },
+      { name = "state", field = "state", kind = "u8", offset = 2, size = 1 },
+      { name = "pad", field = "pad", kind = "u8", offset = 3, size = 1 },
+      { name = "cpuPermille", field = "cpuPermille", kind = "u16", offset = 4, size = 2 },
+      { name = "cpuPermilleTotal", field = "cpuPermilleTotal", kind = "u16", offset = 6, size = 2 },
+      { name = "memUsed", field = "memUsed", kind = "u16", offset = 8, size = 2 },
+      { name = "memLimit", field = "memLimit", kind = "u16", offset = 10, size = 2 },
+      { name = "poolFree", field = "poolFree", kind = "u16", offset = 12, size = 2 },
+      { name = "poolTotal", field = "poolTotal", kind = "u16", offset = 14, size = 2 },
+      { name = "windowNs", field = "windowNs", kind = "u64", offset = 16, size = 8 },
+      { name = "framesIn", field = "framesIn", kind = "u32", offset = 24, size = 4 },
+      { name = "framesOut", field = "framesOut", kind = "u32", offset = 28, size = 4 },
+      { name = "bytesIn", field = "bytesIn_u64", kind = "u64", offset = 32, size = 8 },
+      { name = "bytesOut", field = "bytesOut_u64", kind = "u64", offset = 40, size = 8 },
+      { name = "serviceCpuNs", field = "serviceCpuNs", kind = "u64", offset = 48, size = 8 },
+      { name = "inputQueued", field = "inputQueued", kind = "u32", offset = 56, size = 4 },
+    },
+  },
+}
+MESSAGES[0][0x12] = {
+  name = "ALARM", from = "dime",
+  system = false, dime = true,
+  doc = "Fault / security / resource alarm (EVENT flag), broadcast.",
+  request = {
+    fields = {
+      { name = "dime", field = "dime", kind = "u16", offset = 0, size = 2 },
+      { name = "kind", field = "kind", kind = "u8", offset = 2, size = 1 },
+      { name = "code", field = "code", kind = "u8", offset = 3, size = 1 },
+      { name = "detail", field = "detail", kind = "u64", offset = 4, size = 8 },
+      { name = "rip", field = "rip", kind = "u64", offset = 12, size = 8 },
+      { name = "peerMac", field = "peerMac", kind = "mac", offset = 20, size = 6 },
+      { name = "peerCore", field = "peerCore", kind = "u16", offset = 26, size = 2 },
+      { name = "count", field = "count", kind = "u32", offset = 28, size = 4 },
+      { name = "text", field = "text", kind = "str", offset = 32, size = 32 },
+    },
+  },
+}
+MESSAGES[0][0x13] = {
+  name = "SERVICE_EXIT", from = "dime",
+  system = false, dime = true,
+  doc = "A service ended (EVENT flag, sent to the owner).",
+  request = {
+    fields = {
+      { name = "dime", field = "dime", kind = "u16", offset = 0, size = 2 },
+      { name = "reason", field = "reason", kind = "u8", offset = 2, size = 1 },
+      { name = "pad", field = "pad", kind = "u8", offset = 3, size = 1 },
+      { name = "exitCode", field = "exitCode", kind = "i32", offset = 4, size = 4 },
+      { name = "runNs", field = "runNs", kind = "u64", offset = 8, size = 8 },
+      { name = "cpuNs", field = "cpuNs", kind = "u64", offset = 16, size = 8 },
+      { name = "bytesIn", field = "bytesIn_u64", kind = "u64", offset = 24, size = 8 },
+      { name = "bytesOut", field = "bytesOut_u64", kind = "u64", offset = 32, size = 8 },
+      { name = "service", field = "service", kind = "str", offset = 40, size = 16 },
+    },
+  },
+}
+MESSAGES[0][0x14] = {
+  name = "QUERY_SECURITY", from = "orchestrator",
+  system = false, dime = true,
+  doc = "Security counters of this DIME.",
+  request = {
+    fields = {
+    },
+  },
+  response = {
+    fields = {
+      { name = "accepted", field = "accepted", kind = "u32", offset = 0, size = 4 },
+      { name = "forged", field = "forged", kind = "u32", offset = 4, size = 4 },
+      { name = "replayed", field = "replayed", kind = "u32", offset = 8, size = 4 },
+      { name = "unauthorized", field = "unauthorized", kind = "u32", offset = 12, size = 4 },
+      { name = "malformed", field = "malformed", kind = "u32", offset = 16, size = 4 },
+      { name = "alarms", field = "alarms", kind = "u32", offset = 20, size = 4 },
+    },
+  },
+}
+MESSAGES[0][0x15] = {
+  name = "PING", from = "any",
+  system = true, dime = true,
+  doc = "Echo (signaling round trip).",
+  request = {
+    fields = {
+      { name = "nonce", field = "nonce", kind = "u64", offset = 0, size = 8 },
+    },
+  },
+  response = {
+    fields = {
+      { name = "nonce", field = "nonce", kind = "u64", offset = 0, size = 8 },
+    },
+  },
+}
+MESSAGES[0][0x16] = {
+  name = "SHUTDOWN", from = "orchestrator",
+  system = true, dime = false,
+  doc = "Power the server off (writes the debug-exit port, then halts every core).",
+  request = {
+    fields = {
+      { name = "code", field = "code", kind = "u8", offset = 0, size = 1 },
+    },
+  },
+  response = {
+    fields = {
+    },
+  },
+}
+MESSAGES[1][0x01] = {
+  name = "LOAD_CHUNK", from = "orchestrator",
+  system = false, dime = true,
+  doc = "Image bytes at `offset`, in order (a repeat of an already received offset is acknowledged again).",
+  request = {
+    fields = {
+      { name = "offset", field = "offset", kind = "u32", offset = 0, size = 4 },
+      { name = "data", field = "data", kind = "rest", offset = 4, size = 0 },
+    },
+  },
+  response = {
+    fields = {
+      { name = "received", field = "received", kind = "u32", offset = 0, size = 4 },
+    },
+  },
+}
+MESSAGES[1][0x02] = {
+  name = "STREAM", from = "any",
+  system = false, dime = true,
+  doc = "Service I/O bytes: to a DIME's input, or a DIME's output to its output route.",
+  request = {
+    fields = {
+      { name = "data", field = "data", kind = "rest", offset = 0, size = 0 },
+    },
+  },
+}
+-- END GENERATED
+
+local px = Proto("parallax", "Parallax DIME protocol")
+
+local CHANNEL_NAMES = { [0] = "signaling", [1] = "data" }
+local SCOPE_NAMES = { [0] = "system", [1] = "dime" }
+
+-- which names a numeric payload field takes, by message and field (for display only)
+local ENUM_FOR = {
+  state = STATE_NAMES, reason = EXIT_REASON_NAMES, direction = ROUTE_DIR_NAMES, status = STATUS_NAMES,
+  ["SET_ROUTE.kind"] = ROUTE_NAMES, ["ALARM.kind"] = ALARM_KIND_NAMES,
+}
+
+local f = {
+  ethertype = ProtoField.uint16("parallax.ethertype", "EtherType", base.HEX),
+  channel = ProtoField.uint8("parallax.channel", "Channel", base.DEC, CHANNEL_NAMES),
+  scope = ProtoField.uint8("parallax.scope", "Scope", base.DEC, SCOPE_NAMES),
+  type = ProtoField.uint8("parallax.type", "Instruction type", base.HEX),
+  msg = ProtoField.string("parallax.msg", "Message"),
+  kind = ProtoField.string("parallax.kind", "Kind"),
+  version = ProtoField.uint8("parallax.version", "Version", base.DEC),
+  flags = ProtoField.uint8("parallax.flags", "Flags", base.HEX),
+  flag_response = ProtoField.bool("parallax.flags.response", "Response", 8, nil, FLAG_RESPONSE),
+  flag_event = ProtoField.bool("parallax.flags.event", "Event", 8, nil, FLAG_EVENT),
+  dst_core = ProtoField.uint16("parallax.dst_core", "Destination core", base.DEC),
+  src_core = ProtoField.uint16("parallax.src_core", "Source core", base.DEC),
+  length = ProtoField.uint16("parallax.length", "Payload length", base.DEC),
+  seq = ProtoField.uint64("parallax.seq", "Sequence number", base.DEC),
+  req_id = ProtoField.uint32("parallax.req_id", "Request id", base.DEC),
+  status = ProtoField.uint16("parallax.status", "Status", base.DEC, STATUS_NAMES),
+  reserved = ProtoField.uint16("parallax.reserved", "Reserved", base.HEX),
+  payload = ProtoField.bytes("parallax.payload", "Payload"),
+  record = ProtoField.bytes("parallax.record", "Record"),
+  tag = ProtoField.bytes("parallax.tag", "Authentication tag (HMAC-SHA256)"),
+  padding = ProtoField.bytes("parallax.padding", "Padding"),
+}
+
+-- payload fields, parallax.f.<name>
+local payload_fields = {}
+local PROTOFIELD_OF_KIND = {
+  u8 = function(a, n) return ProtoField.uint8(a, n, base.DEC) end,
+  u16 = function(a, n) return ProtoField.uint16(a, n, base.DEC) end,
+  u32 = function(a, n) return ProtoField.uint32(a, n, base.DEC) end,
+  u64 = function(a, n) return ProtoField.uint64(a, n, base.DEC) end,
+  i32 = function(a, n) return ProtoField.int32(a, n, base.DEC) end,
+  mac = function(a, n) return ProtoField.ether(a, n) end,
+  str = function(a, n) return ProtoField.string(a, n) end,
+  bytes = function(a, n) return ProtoField.bytes(a, n) end,
+  rest = function(a, n) return ProtoField.bytes(a, n) end,
+}
+for _, d in ipairs(PAYLOAD_FIELDS) do
+  payload_fields[d.field] = PROTOFIELD_OF_KIND[d.kind]("parallax.f." .. d.field, d.field)
+end
+
+local all_fields = {}
+for _, v in pairs(f) do all_fields[#all_fields + 1] = v end
+for _, v in pairs(payload_fields) do all_fields[#all_fields + 1] = v end
+px.fields = all_fields
+
+local ex = {
+  short = ProtoExpert.new("parallax.short", "Frame shorter than the Parallax header and tag", expert.group.MALFORMED, expert.severity.ERROR),
+  version = ProtoExpert.new("parallax.bad_version", "Unknown protocol version", expert.group.MALFORMED, expert.severity.ERROR),
+  length = ProtoExpert.new("parallax.bad_length", "Payload length runs past the frame", expert.group.MALFORMED, expert.severity.ERROR),
+  unknown = ProtoExpert.new("parallax.unknown_type", "Unknown instruction type", expert.group.UNDECODED, expert.severity.WARN),
+  scope = ProtoExpert.new("parallax.bad_scope", "Instruction not defined in this scope", expert.group.PROTOCOL, expert.severity.WARN),
+  layout = ProtoExpert.new("parallax.short_payload", "Payload shorter than the message layout", expert.group.MALFORMED, expert.severity.WARN),
+}
+px.experts = { ex.short, ex.version, ex.length, ex.unknown, ex.scope, ex.layout }
+
+px.prefs.etherbase = Pref.uint("EtherType block", PX.etherbase_default,
+  "Base of the 256 EtherTypes the Parallax protocol uses (low byte zero), as the kernel's etherbase=")
+
+local function core_text(c)
+  if c == PX.core_none then return "none" end
+  return tostring(c)
+end
+
+-- adds the fields of one layout found at `base` in the payload; returns the bytes it covered
+local function add_fields(tree, tvb, fields, base, avail, msg_name)
+  local covered = 0
+  for _, d in ipairs(fields) do
+    local size = d.size
+    if d.kind == "rest" then size = avail - d.offset end
+    if d.offset + size > avail then return covered, false end
+    if size > 0 then
+      local range = tvb(base + d.offset, size)
+      local item
+      if d.kind == "str" then
+        item = tree:add(payload_fields[d.field], range, range:stringz())
+      else
+        item = tree:add(payload_fields[d.field], range)
+      end
+      local names = ENUM_FOR[msg_name .. "." .. d.name] or ENUM_FOR[d.name]
+      if names and d.kind ~= "str" and size <= 4 then
+        local name = names[range:uint()]
+        if name then item:append_text(" (" .. name .. ")") end
+      end
+      covered = d.offset + size
+    end
+  end
+  return covered, true
+end
+
+function px.dissector(tvb, pinfo, tree)
+  local et = pinfo.match_uint
+  local channel = bit32.band(et, PX.channel_data) ~= 0 and 1 or 0
+  local scope = bit32.band(et, PX.scope_dime) ~= 0 and 1 or 0
+  local code = bit32.band(et, PX.type_mask)
+  local m = MESSAGES[channel][code]
+  pinfo.cols.protocol = "Parallax"
+
+  local root = tree:add(px, tvb())
+  root:add(f.ethertype, et):set_generated()
+  root:add(f.channel, channel):set_generated()
+  root:add(f.scope, scope):set_generated()
+  root:add(f.type, code):set_generated()
+  local name = m and m.name or string.format("type 0x%02x", code)
+  root:add(f.msg, name):set_generated()
+  if not m then root:add_proto_expert_info(ex.unknown) end
+  if m and not m[SCOPE_NAMES[scope]] then root:add_proto_expert_info(ex.scope) end
+
+  if tvb:len() < PX.header_len + PX.tag_len then
+    root:add_proto_expert_info(ex.short)
+    pinfo.cols.info = name .. " [short frame]"
+    return tvb:len()
+  end
+  local H = HEADER
+  local flags = tvb(H.flags.offset, 1):uint()
+  local kind = bit32.band(flags, FLAG_RESPONSE) ~= 0 and "response" or (bit32.band(flags, FLAG_EVENT) ~= 0 and "event" or "request")
+  root:add(f.kind, kind):set_generated()
+  local hdr = root:add(px, tvb(0, PX.header_len), "Header")
+  local vitem = hdr:add(f.version, tvb(H.version.offset, 1))
+  if tvb(H.version.offset, 1):uint() ~= PX.version then vitem:add_proto_expert_info(ex.version) end
+  local fl = hdr:add(f.flags, tvb(H.flags.offset, 1))
+  fl:add(f.flag_response, tvb(H.flags.offset, 1))
+  fl:add(f.flag_event, tvb(H.flags.offset, 1))
+  local dst = tvb(H.dstCore.offset, 2):uint()
+  local src = tvb(H.srcCore.offset, 2):uint()
+  hdr:add(f.dst_core, tvb(H.dstCore.offset, 2)):append_text(dst == PX.core_none and " (none)" or "")
+  hdr:add(f.src_core, tvb(H.srcCore.offset, 2)):append_text(src == PX.core_none and " (none)" or "")
+  local len = tvb(H.length.offset, 2):uint()
+  local litem = hdr:add(f.length, tvb(H.length.offset, 2))
+  hdr:add(f.seq, tvb(H.seq.offset, 8))
+  hdr:add(f.req_id, tvb(H.reqId.offset, 4))
+  hdr:add(f.status, tvb(H.status.offset, 2))
+  hdr:add(f.reserved, tvb(H.reserved.offset, 2))
+
+  local info = string.format("%s %s (%s), core %s -> %s, seq %s", name, kind, SCOPE_NAMES[scope],
+    core_text(src), core_text(dst), tostring(tvb(H.seq.offset, 8):uint64()))
+  if kind == "response" then
+    local st = tvb(H.status.offset, 2):uint()
+    info = info .. ", " .. (STATUS_NAMES[st] or tostring(st))
+  end
+  pinfo.cols.info = info
+
+  if PX.header_len + len + PX.tag_len > tvb:len() then
+    litem:add_proto_expert_info(ex.length)
+    return tvb:len()
+  end
+  if len > 0 then
+    local pl = root:add(f.payload, tvb(PX.header_len, len))
+    local layout = m and (kind == "response" and m.response or m.request)
+    if layout then
+      local covered, complete = add_fields(pl, tvb, layout.fields, PX.header_len, len, name)
+      if not complete then pl:add_proto_expert_info(ex.layout) end
+      if complete and layout.records then
+        local n = 0
+        while covered + layout.record_len <= len do
+          local rec = pl:add(f.record, tvb(PX.header_len + covered, layout.record_len))
+          rec:set_text(string.format("Record %d", n))
+          add_fields(rec, tvb, layout.records, PX.header_len + covered, layout.record_len, name)
+          covered = covered + layout.record_len
+          n = n + 1
+        end
+      end
+    end
+  end
+  root:add(f.tag, tvb(PX.header_len + len, PX.tag_len)):append_text(" (not verified)")
+  local used = PX.header_len + len + PX.tag_len
+  if tvb:len() > used then root:add(f.padding, tvb(used)) end
+  return used
+end
+
+-- the 256 EtherTypes of the configured block
+local registered_base = nil
+local function register_block()
+  local ethertype = DissectorTable.get("ethertype")
+  if registered_base then
+    for t = 0, 255 do ethertype:remove(registered_base + t, px) end
+  end
+  registered_base = bit32.band(px.prefs.etherbase, PX.block_mask)
+  for t = 0, 255 do ethertype:add(registered_base + t, px) end
+end
+
+function px.prefs_changed()
+  if bit32.band(px.prefs.etherbase, PX.block_mask) ~= registered_base then register_block() end
+end
+
+register_block()
