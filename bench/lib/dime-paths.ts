@@ -32,8 +32,13 @@ export async function joinLan(hubPath: string, timeoutMs = 3000): Promise<Orches
 }
 
 export interface DimeRoundTrips {
-  /** one round trip each, µs, by the pinging DIME's TSC converted with its own clock's rate */
+  /** one round trip each, in the pinging DIME's TSC ticks (lost rounds left out) */
+  ticks: number[];
+  /** the same, µs, converted with the guest's own clock (its calibrated TSC rate) */
   guestUs: number[];
+  /** the same, µs of host wall time: TSC ticks scaled by the host's timing of the whole loop */
+  wallUs: number[];
+  tscTotal: number;
   lost: number;
   stale: number;
   /** the measured loop: by the guest clock, and by the host between the "begin"/"end" lines */
@@ -45,7 +50,7 @@ export interface DimeRoundTrips {
 
 /** An echo service on `echo`, then a ping service on `ping` pointed at it; parse the console. */
 export async function dimeToDime(orch: Orchestrator, console: Watched, ping: DimeAddress, echo: DimeAddress,
-  o: { n: number; warm: number; size: number; timeoutMs?: number }): Promise<DimeRoundTrips> {
+  o: { n: number; warm: number; size: number; timeoutMs?: number; ticksPerUs?: number }): Promise<DimeRoundTrips> {
   const src = pingpongService();
   await orch.deploy(echo, { role: 'bench-echo', source: src, params: { role: 'echo' },
     input: { kind: 'dime', dime: ping }, output: { kind: 'dime', dime: ping } });
@@ -68,17 +73,49 @@ export async function dimeToDime(orch: Orchestrator, console: Watched, ping: Dim
     const lines = console.lineTimes.slice(linesFrom);
     const begin = lines.find((l) => l.line.includes(tag + 'begin'));
     const end = lines.find((l) => l.line.includes(tag + 'end'));
+    const ticks = raw.filter((t) => t !== 0xffffffff);
+    const loopHostMs = begin && end ? end.atMs - begin.atMs : NaN;
+    // TSC ticks per wall µs: measured by guestClock() when given, else from the host's timing
+    // of this loop's begin and end lines (less exact for short loops: console latency jitter)
+    const ticksPerWallUs = o.ticksPerUs ?? (Number.isFinite(loopHostMs) && loopHostMs > 0 ? tsc / (loopHostMs * 1000) : tscPerNs * 1000);
     return {
-      guestUs: raw.filter((t) => t !== 0xffffffff).map((t) => t / tscPerNs / 1000),
+      ticks,
+      guestUs: ticks.map((t) => t / tscPerNs / 1000),
+      wallUs: ticks.map((t) => t / ticksPerWallUs),
+      tscTotal: tsc,
       lost: Number(m[2]),
       stale: Number(m[3]),
       loopGuestMs: ns / 1e6,
-      loopHostMs: begin && end ? end.atMs - begin.atMs : NaN,
+      loopHostMs,
       tscPerNs,
     };
   } finally {
     await orch.stop(echo).catch(() => undefined);
   }
+}
+
+export interface GuestClock {
+  /** TSC ticks per µs of host wall time, over the pair of lines */
+  ticksPerUs: number;
+  /** the guest's own clock (its calibrated TSC rate) against the host's: ratio - 1 */
+  guestClockError: number;
+}
+
+/**
+ * The TSC rate of DIME `d`, measured by the host: the clock role prints TSC and guest time,
+ * sleeps `ms`, prints them again; the host times the two console lines.
+ */
+export async function guestClock(orch: Orchestrator, console: Watched, d: DimeAddress, ms = 300): Promise<GuestClock> {
+  const linesFrom = console.lineTimes.length;
+  const from = console.output.length;
+  await orch.deploy(d, { role: 'bench-clock', source: pingpongService(), params: { role: 'clock', ms: String(ms) } });
+  const line = `\\[DIME ${d.core}\\] pp clock [^\\n]*\\n`;
+  await console.waitFor(new RegExp(`${line}[^]*${line}`), ms + 30_000, from);
+  const got = console.lineTimes.slice(linesFrom).filter((l) => l.line.includes(`[DIME ${d.core}] pp clock `));
+  const parse = (l: string) => { const m = /tsc=([0-9a-f]+) ns=([0-9a-f]+)/.exec(l)!; return { tsc: parseInt(m[1], 16), ns: parseInt(m[2], 16) }; };
+  const [p, q] = [parse(got[0].line), parse(got[1].line)];
+  const hostUs = (got[1].atMs - got[0].atMs) * 1000;
+  return { ticksPerUs: (q.tsc - p.tsc) / hostUs, guestClockError: (q.ns - p.ns) / 1000 / hostUs - 1 };
 }
 
 /** Orchestrator -> one DIME -> orchestrator: the protocol's PING, host wall time per request, µs. */

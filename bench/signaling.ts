@@ -1,0 +1,338 @@
+// `npm run bench:signaling`: round trip of a signaling frame on the three paths a Parallax
+// network has, each beside its floor and beside the same DIME image under QEMU TCG, all in
+// one run:
+//   intra   DIME -> DIME on two cores of one emulated server (switched inside the server)
+//   cross   DIME -> DIME across two emulated servers on the virtual LAN (the hub)
+//   orch    orchestrator -> DIME -> orchestrator (PING, host timed)
+// Floors: Atomics.wait/notify ping-pong between two workers (intra); Node unix-socket
+// ping-pong between two processes, through the same hub (cross, orch), and direct as a
+// reference. Goals (printed, never enforced): within 3x of the floor, faster than QEMU.
+//
+//   --short           CI form: small samples, prints the table, writes nothing unless --out
+//   --reps R --n N --warm W --size BYTES    repetitions, measured and warm-up round trips
+//   --peers parallax-emu,qemu               which machines to run
+//   --out DIR         write signaling.json / signaling.md / signaling.svg there
+//                     (full form default: bench/results)
+// Exit status: 0 when every path was measured (goals never change it), 1 when one could not be.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { atomicsPingPong } from './floors/atomics.js';
+import { FLOOR_FRAME_BYTES, socketPingPongDirect, socketPingPongViaHub } from './floors/socket.js';
+import { dimeToDime, guestClock, joinLan, orchestratorToDime, pingpongService, type DimeRoundTrips, type GuestClock } from './lib/dime-paths.js';
+import { DimeServer, qemuAvailable, startHub, type MachineKind } from './lib/machines.js';
+import { repoRoot } from './lib/paths.js';
+import { argFlag, argNumber, argString, commitLine, loadPerCpu, machineLine, markdownTable, summarize, table, type Summary } from './lib/report.js';
+import { latencyChart, type ChartBar, type ChartGroup } from './lib/svg-chart.js';
+import type { Orchestrator } from '../src/orchestrator/orchestrator.js';
+
+export type PathId = 'intra' | 'cross' | 'orch';
+
+export const PATHS: Record<PathId, { title: string; floor: string }> = {
+  intra: { title: 'DIME->DIME, two cores of one server', floor: 'atomics' },
+  cross: { title: 'DIME->DIME, two servers on the LAN', floor: 'socketHub' },
+  orch: { title: 'orchestrator->DIME->orchestrator', floor: 'socketHub' },
+};
+
+export const FLOOR_NAMES: Record<string, string> = {
+  atomics: 'floor: Atomics wait/notify, 2 workers',
+  socketHub: 'floor: unix socket, 2 processes via the hub',
+  socketDirect: 'reference: unix socket, 2 processes direct',
+};
+
+export const PEER_NAMES: Record<MachineKind, string> = { 'parallax-emu': 'parallax-emu', qemu: 'QEMU TCG' };
+
+export interface PeerResult {
+  wall: Summary;
+  /** guest-clock µs (TSC), DIME paths only */
+  guest?: Summary;
+  /** median TSC ticks per round trip, DIME paths only */
+  medianTicks?: number;
+  lost: number;
+  stale: number;
+  error?: string;
+}
+
+export interface SignalingResult {
+  benchmark: 'signaling';
+  machine: string;
+  node: string;
+  commit: string;
+  date: string;
+  mode: 'short' | 'full';
+  params: { reps: number; n: number; warm: number; size: number; floorFrameBytes: number };
+  hostLoadPerCpu: { before: number; after: number };
+  floors: Record<string, Summary>;
+  paths: Record<PathId, Partial<Record<MachineKind, PeerResult>>>;
+  goals: Record<PathId, Partial<Record<MachineKind, { xFloor: number; withinFloor3x: boolean; xQemu: number | null; fasterThanQemu: boolean | null }>>>;
+  bootMs: Partial<Record<MachineKind, number[]>>;
+  /** each machine's TSC rate as the host measured it, and its own clock's error */
+  clocks: Partial<Record<MachineKind, GuestClock>>;
+  elapsedS: number;
+  errors: string[];
+}
+
+const SERVER_MACS: Record<MachineKind, { a: string; b: string }> = {
+  'parallax-emu': { a: '52:54:00:be:00:0a', b: '52:54:00:be:00:0b' },
+  qemu: { a: '52:54:00:be:01:0a', b: '52:54:00:be:01:0b' },
+};
+
+export interface SignalingOptions {
+  short: boolean;
+  reps: number;
+  n: number;
+  warm: number;
+  size: number;
+  peers: MachineKind[];
+  log?: (line: string) => void;
+}
+
+export function signalingOptionsFromArgs(): SignalingOptions {
+  const short = argFlag('short');
+  const peers = (argString('peers') ?? 'parallax-emu,qemu').split(',').map((s) => s.trim()).filter(Boolean);
+  for (const p of peers) if (p !== 'parallax-emu' && p !== 'qemu') throw new Error(`--peers: unknown peer '${p}' (parallax-emu, qemu)`);
+  return {
+    short,
+    reps: Math.max(1, Math.round(argNumber('reps', short ? 3 : 5))),
+    n: Math.max(1, Math.round(argNumber('n', short ? 150 : 1000))),
+    warm: Math.round(argNumber('warm', short ? 20 : 100)),
+    size: Math.round(argNumber('size', 16)),
+    peers: peers as MachineKind[],
+  };
+}
+
+async function measurePeer(kind: MachineKind, o: SignalingOptions, hubPath: string, orch: Orchestrator, r: SignalingResult): Promise<void> {
+  const log = o.log ?? console.log;
+  const macs = SERVER_MACS[kind];
+  const a = new DimeServer({ kind, cores: 2, mac: macs.a, hubPath, key: 'parallax-bench-key' });
+  const b = new DimeServer({ kind, cores: 1, mac: macs.b, hubPath, key: 'parallax-bench-key' });
+  const raw: Record<PathId, { wall: number[][]; guest: number[][]; ticks: number[]; lost: number; stale: number }> = {
+    intra: { wall: [], guest: [], ticks: [], lost: 0, stale: 0 },
+    cross: { wall: [], guest: [], ticks: [], lost: 0, stale: 0 },
+    orch: { wall: [], guest: [], ticks: [], lost: 0, stale: 0 },
+  };
+  const failed: Partial<Record<PathId, string>> = {};
+  try {
+    await Promise.all([a.ready(), b.ready()]);
+    r.bootMs[kind] = [a.bootMs, b.bootMs];
+    log(`${PEER_NAMES[kind]}: servers up (${(a.bootMs / 1000).toFixed(1)} s, ${(b.bootMs / 1000).toFixed(1)} s)`);
+    const a0 = { server: macs.a, core: 0 }, a1 = { server: macs.a, core: 1 }, b0 = { server: macs.b, core: 0 };
+    const addDime = (id: PathId, x: DimeRoundTrips) => {
+      raw[id].wall.push(x.wallUs);
+      raw[id].guest.push(x.guestUs);
+      raw[id].ticks.push(...x.ticks);
+      raw[id].lost += x.lost;
+      raw[id].stale += x.stale;
+    };
+    const timeoutMs = Math.max(60_000, o.n * 100);
+    const clock = await guestClock(orch, a.w, a0, o.short ? 300 : 1000);
+    r.clocks[kind] = clock;
+    const ticksPerUs = clock.ticksPerUs;
+    for (let rep = 0; rep < o.reps; rep++) {
+      // interleave the paths within each repetition so slow drift of the host hits all alike
+      const steps: Array<[PathId, () => Promise<void>]> = [
+        ['intra', async () => addDime('intra', await dimeToDime(orch, a.w, a0, a1, { n: o.n, warm: o.warm, size: o.size, timeoutMs, ticksPerUs }))],
+        ['cross', async () => addDime('cross', await dimeToDime(orch, a.w, a0, b0, { n: o.n, warm: o.warm, size: o.size, timeoutMs, ticksPerUs }))],
+        ['orch', async () => { raw.orch.wall.push(await orchestratorToDime(orch, a0, o.n, o.warm)); }],
+      ];
+      for (const [id, step] of steps) {
+        if (failed[id]) continue;
+        try {
+          await step();
+        } catch (e) {
+          failed[id] = (e as Error).message.split('\n')[0];
+          r.errors.push(`${PEER_NAMES[kind]} ${id}: ${failed[id]}`);
+          log(`${PEER_NAMES[kind]} ${id}: FAILED: ${failed[id]}`);
+        }
+      }
+      log(`${PEER_NAMES[kind]}: repetition ${rep + 1}/${o.reps} done`);
+    }
+  } catch (e) {
+    const msg = (e as Error).message.split('\n')[0];
+    r.errors.push(`${PEER_NAMES[kind]}: ${msg}`);
+    log(`${PEER_NAMES[kind]}: FAILED: ${msg}`);
+    for (const id of Object.keys(raw) as PathId[]) failed[id] ??= msg;
+  } finally {
+    await Promise.all([a.stop(), b.stop()]);
+  }
+  for (const id of Object.keys(raw) as PathId[]) {
+    const x = raw[id];
+    const sortedTicks = [...x.ticks].sort((p, q) => p - q);
+    r.paths[id][kind] = {
+      wall: summarize(x.wall),
+      guest: id === 'orch' ? undefined : summarize(x.guest),
+      medianTicks: id === 'orch' || !sortedTicks.length ? undefined : sortedTicks[sortedTicks.length >> 1],
+      lost: x.lost,
+      stale: x.stale,
+      error: failed[id],
+    };
+  }
+}
+
+export async function runSignaling(o: SignalingOptions): Promise<SignalingResult> {
+  const log = o.log ?? console.log;
+  const t0 = performance.now();
+  const r: SignalingResult = {
+    benchmark: 'signaling', machine: machineLine(), node: process.version, commit: commitLine(repoRoot), date: new Date().toISOString(),
+    mode: o.short ? 'short' : 'full', params: { reps: o.reps, n: o.n, warm: o.warm, size: o.size, floorFrameBytes: FLOOR_FRAME_BYTES },
+    hostLoadPerCpu: { before: loadPerCpu(), after: NaN }, floors: {}, paths: { intra: {}, cross: {}, orch: {} }, goals: { intra: {}, cross: {}, orch: {} },
+    bootMs: {}, clocks: {}, elapsedS: NaN, errors: [],
+  };
+  log(`signaling benchmark (${r.mode}): ${o.reps} repetitions x ${o.n} round trips (+${o.warm} warm-up), ${o.size}-byte messages`);
+  log(`machine: ${r.machine}; commit ${r.commit}; load/cpu ${r.hostLoadPerCpu.before.toFixed(2)}`);
+  pingpongService();
+  const dir = mkdtempSync(join(tmpdir(), 'px-bench-'));
+  const hubPath = join(dir, 'lan.sock');
+  const hub = await startHub(hubPath);
+  let orch: Orchestrator | null = null;
+  try {
+    // floors first, on a quiet host; they are cheap, so they get more samples
+    const fn = Math.max(o.n, 1000), fw = Math.max(o.warm, 100);
+    const floors: Record<string, number[][]> = { atomics: [], socketHub: [], socketDirect: [] };
+    for (let rep = 0; rep < o.reps; rep++) {
+      floors.atomics.push(await atomicsPingPong(fn * 4, fw * 4));
+      floors.socketHub.push(await socketPingPongViaHub(hubPath, fn, fw));
+      floors.socketDirect.push(await socketPingPongDirect(fn, fw));
+    }
+    for (const [k, v] of Object.entries(floors)) r.floors[k] = summarize(v);
+    log('floors measured');
+    orch = await joinLan(hubPath);
+    const peers = o.peers.filter((p) => p !== 'qemu' || qemuAvailable());
+    if (o.peers.includes('qemu') && !peers.includes('qemu')) {
+      r.errors.push('qemu-system-x86_64 not found: QEMU column not measured');
+      log('qemu-system-x86_64 not found: QEMU column not measured');
+    }
+    for (const kind of peers) await measurePeer(kind, o, hubPath, orch, r);
+  } finally {
+    await orch?.close().catch(() => undefined);
+    await hub.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  for (const id of Object.keys(PATHS) as PathId[]) {
+    const floor = r.floors[PATHS[id].floor]?.median ?? NaN;
+    const q = r.paths[id].qemu;
+    for (const kind of Object.keys(r.paths[id]) as MachineKind[]) {
+      const p = r.paths[id][kind]!;
+      const xFloor = p.wall.median / floor;
+      const xQemu = kind === 'qemu' || !q || !(q.wall.n > 0) ? null : p.wall.median / q.wall.median;
+      r.goals[id][kind] = { xFloor, withinFloor3x: xFloor <= 3, xQemu, fasterThanQemu: xQemu === null ? null : xQemu < 1 };
+    }
+  }
+  r.hostLoadPerCpu.after = loadPerCpu();
+  r.elapsedS = (performance.now() - t0) / 1000;
+  return r;
+}
+
+const us = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '-' : v);
+const pct = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '-' : `${v.toFixed(0)}%`);
+
+/** Rows of the results table (console and markdown). */
+export function signalingRows(r: SignalingResult): (string | number)[][] {
+  const rows: (string | number)[][] = [];
+  for (const id of Object.keys(PATHS) as PathId[]) {
+    const fk = PATHS[id].floor;
+    const floor = r.floors[fk];
+    const fm = floor?.median ?? NaN;
+    rows.push([PATHS[id].title, FLOOR_NAMES[fk], us(floor?.median), us(floor?.p99), pct(floor?.spreadPct), '-', '-', '1.0', '-']);
+    if (id !== 'intra' && r.floors.socketDirect) {
+      const d = r.floors.socketDirect;
+      rows.push(['', FLOOR_NAMES.socketDirect, us(d.median), us(d.p99), pct(d.spreadPct), '-', '-', (d.median / fm).toFixed(2), '-']);
+    }
+    for (const kind of Object.keys(r.paths[id]) as MachineKind[]) {
+      const p = r.paths[id][kind]!;
+      if (p.error && !(p.wall.n > 0)) { rows.push(['', PEER_NAMES[kind], 'failed', '-', '-', '-', '-', '-', p.error.slice(0, 40)]); continue; }
+      rows.push(['', PEER_NAMES[kind], us(p.wall.median), us(p.wall.p99), pct(p.wall.spreadPct), p.medianTicks ?? 'n/a', p.guest ? us(p.guest.median) : 'n/a',
+        (p.wall.median / fm).toFixed(1), p.lost + p.stale ? `${p.lost} lost, ${p.stale} late` : '0']);
+    }
+  }
+  return rows;
+}
+
+export const SIGNALING_HEADERS = ['path', 'measured', 'median µs', 'p99 µs', 'spread', 'guest TSC ticks', 'guest clock µs', 'x floor', 'lost'];
+
+export function goalLines(r: SignalingResult): string[] {
+  const lines: string[] = ['goals (information only):'];
+  for (const id of Object.keys(PATHS) as PathId[]) {
+    for (const [kind, g] of Object.entries(r.goals[id]) as [MachineKind, NonNullable<SignalingResult['goals'][PathId][MachineKind]>][]) {
+      if (kind === 'qemu' && !r.goals[id]['parallax-emu']) continue;
+      if (kind !== 'parallax-emu') continue;
+      const floorTxt = Number.isFinite(g.xFloor) ? `${g.xFloor.toFixed(1)}x floor: ${g.withinFloor3x ? 'MET' : 'not met'} (goal <= 3x)` : 'floor: not measured';
+      const qTxt = g.xQemu === null ? 'QEMU: not measured'
+        : g.fasterThanQemu ? `${(1 / g.xQemu).toFixed(1)}x faster than QEMU: MET` : `${g.xQemu.toFixed(1)}x slower than QEMU: not met`;
+      lines.push(`  ${PATHS[id].title.padEnd(38)} parallax-emu ${floorTxt}; ${qTxt}`);
+    }
+    const q = r.goals[id].qemu;
+    if (q && Number.isFinite(q.xFloor)) lines.push(`  ${''.padEnd(38)} (QEMU TCG is ${q.xFloor.toFixed(1)}x its floor)`);
+  }
+  return lines;
+}
+
+export function notesLines(r: SignalingResult): string[] {
+  const lines: string[] = [];
+  for (const kind of ['parallax-emu', 'qemu'] as MachineKind[]) {
+    const c = r.clocks[kind];
+    if (!c) continue;
+    const e = c.guestClockError;
+    lines.push(`${PEER_NAMES[kind]}: guest TSC runs at ${c.ticksPerUs.toFixed(1)} ticks per host µs (DIME paths' wall time = TSC ticks / that rate); ` +
+      `the kernel's own clock runs ${Math.abs(e * 100).toFixed(1)}% ${e >= 0 ? 'fast' : 'slow'} against the host (its TSC calibration)`);
+  }
+  lines.push(`machine: ${r.machine}; commit ${r.commit}; host load per CPU ${r.hostLoadPerCpu.before.toFixed(2)} -> ${r.hostLoadPerCpu.after.toFixed(2)}; ${r.elapsedS.toFixed(1)} s`);
+  if (r.errors.length) lines.push(...r.errors.map((e) => `error: ${e}`));
+  return lines;
+}
+
+export function signalingChart(r: SignalingResult): string {
+  const colors = { floor: '#9e9e9e', ref: '#cfcfcf', 'parallax-emu': '#1f77b4', qemu: '#ff7f0e' } as const;
+  const groups: ChartGroup[] = (Object.keys(PATHS) as PathId[]).map((id) => {
+    const f = r.floors[PATHS[id].floor];
+    const bars: ChartBar[] = [{ label: PATHS[id].floor === 'atomics' ? 'floor (Atomics)' : 'floor (socket, hub)', median: f?.median ?? NaN, p99: f?.p99 ?? NaN, color: colors.floor }];
+    for (const kind of ['parallax-emu', 'qemu'] as MachineKind[]) {
+      const p = r.paths[id][kind];
+      if (p) bars.push({ label: PEER_NAMES[kind], median: p.wall.median, p99: p.wall.p99, color: colors[kind] });
+    }
+    return { title: PATHS[id].title, bars };
+  });
+  return latencyChart('Signaling round trip by path', `${r.machine} · commit ${r.commit} · ${r.params.reps}x${r.params.n} round trips · ${r.date.slice(0, 10)}`, groups);
+}
+
+export function signalingMarkdown(r: SignalingResult): string {
+  return [
+    `# Signaling round trip (${r.mode})`, '',
+    `${r.params.reps} repetitions x ${r.params.n} round trips after ${r.params.warm} warm-up, ${r.params.size}-byte messages; machine ${r.machine}; commit ${r.commit}; ${r.date}.`,
+    'Median and p99 are over all measured round trips; spread is (max - min) / median of the repetitions\' medians.', '',
+    markdownTable(SIGNALING_HEADERS, signalingRows(r)), '',
+    ...goalLines(r).map((l, i) => (i === 0 ? `**${l}**\n` : `- ${l.trim()}`)), '',
+    ...notesLines(r).map((l) => `- ${l}`), '',
+    '![latency by path](signaling.svg)', '',
+  ].join('\n');
+}
+
+export function writeSignaling(r: SignalingResult, dir: string): string[] {
+  mkdirSync(dir, { recursive: true });
+  const files = [join(dir, 'signaling.json'), join(dir, 'signaling.md'), join(dir, 'signaling.svg')];
+  writeFileSync(files[0], `${JSON.stringify(r, null, 2)}\n`);
+  writeFileSync(files[1], signalingMarkdown(r));
+  writeFileSync(files[2], signalingChart(r));
+  return files;
+}
+
+export function printSignaling(r: SignalingResult, log: (l: string) => void = console.log): void {
+  log('');
+  log(table(SIGNALING_HEADERS, signalingRows(r)));
+  log('');
+  for (const l of goalLines(r)) log(l);
+  for (const l of notesLines(r)) log(l);
+}
+
+async function main(): Promise<void> {
+  const o = signalingOptionsFromArgs();
+  const r = await runSignaling(o);
+  printSignaling(r);
+  const out = argString('out') ?? (o.short ? undefined : resolve(repoRoot, 'bench/results'));
+  if (out) for (const f of writeSignaling(r, out)) console.log(`wrote ${f}`);
+  process.exitCode = r.errors.some((e) => !e.startsWith('qemu-system-x86_64 not found')) ? 1 : 0;
+}
+
+if (process.argv[1] && resolve(process.argv[1]).replace(/\.ts$/, '.js').endsWith('bench/signaling.js')) {
+  main().catch((e) => { console.error(`signaling benchmark: ${(e as Error).stack ?? e}`); process.exit(1); });
+}
