@@ -10,27 +10,46 @@ import { checkAligned16, read128, sseGate, B } from './xmm-access.js';
 
 const AND = 0, ANDN = 1, OR = 2, XOR = 3;
 
-function logic(kind: number): Exec {
-  return (cpu: Cpu, ins: Insn): void => {
-    sseGate(cpu);
-    const x = cpu.xmm, d = ins.reg << 2;
-    if (ins.hasMem) {
-      const lin = ins.ea(cpu, ins);
-      checkAligned16(cpu, lin);
-      read128(cpu, lin, B);
-    } else {
-      const s = ins.rm << 2;
-      if (s === d && kind === XOR) { x[d] = 0; x[d + 1] = 0; x[d + 2] = 0; x[d + 3] = 0; return; }
-      B[0] = x[s]; B[1] = x[s + 1]; B[2] = x[s + 2]; B[3] = x[s + 3];
-    }
-    switch (kind) {
-      case AND: for (let k = 0; k < 4; k++) x[d + k] &= B[k]; break;
-      case ANDN: for (let k = 0; k < 4; k++) x[d + k] = ~x[d + k] & B[k]; break;
-      case OR: for (let k = 0; k < 4; k++) x[d + k] |= B[k]; break;
-      default: for (let k = 0; k < 4; k++) x[d + k] ^= B[k]; break;
-    }
-  };
+/** second operand's base index in `x` (register) or -1 after loading B (memory) */
+function source(cpu: Cpu, ins: Insn): number {
+  if (!ins.hasMem) return ins.rm << 2;
+  const lin = ins.ea(cpu, ins);
+  checkAligned16(cpu, lin);
+  read128(cpu, lin, B);
+  return -1;
 }
+
+function pand(cpu: Cpu, ins: Insn): void {
+  sseGate(cpu);
+  const x = cpu.xmm, d = ins.reg << 2, s = source(cpu, ins);
+  const v = s < 0 ? B : x, o = s < 0 ? 0 : s;
+  x[d] &= v[o]; x[d + 1] &= v[o + 1]; x[d + 2] &= v[o + 2]; x[d + 3] &= v[o + 3];
+}
+
+function pandn(cpu: Cpu, ins: Insn): void {
+  sseGate(cpu);
+  const x = cpu.xmm, d = ins.reg << 2, s = source(cpu, ins);
+  const v = s < 0 ? B : x, o = s < 0 ? 0 : s;
+  x[d] = ~x[d] & v[o]; x[d + 1] = ~x[d + 1] & v[o + 1]; x[d + 2] = ~x[d + 2] & v[o + 2]; x[d + 3] = ~x[d + 3] & v[o + 3];
+}
+
+function por(cpu: Cpu, ins: Insn): void {
+  sseGate(cpu);
+  const x = cpu.xmm, d = ins.reg << 2, s = source(cpu, ins);
+  const v = s < 0 ? B : x, o = s < 0 ? 0 : s;
+  x[d] |= v[o]; x[d + 1] |= v[o + 1]; x[d + 2] |= v[o + 2]; x[d + 3] |= v[o + 3];
+}
+
+/** XOR of a register with itself (the zeroing idiom) needs no operand at all */
+function pxor(cpu: Cpu, ins: Insn): void {
+  sseGate(cpu);
+  const x = cpu.xmm, d = ins.reg << 2, s = source(cpu, ins);
+  if (s === d) { x[d] = 0; x[d + 1] = 0; x[d + 2] = 0; x[d + 3] = 0; return; }
+  const v = s < 0 ? B : x, o = s < 0 ? 0 : s;
+  x[d] ^= v[o]; x[d + 1] ^= v[o + 1]; x[d + 2] ^= v[o + 2]; x[d + 3] ^= v[o + 3];
+}
+
+const ROUTINES: Exec[] = [pand, pandn, por, pxor];
 
 const FORMS: [string, number, number, PrefixRule][] = [
   ['andps', 0x54, AND, 'np'], ['andpd', 0x54, AND, '66'], ['andnps', 0x55, ANDN, 'np'], ['andnpd', 0x55, ANDN, '66'],
@@ -38,5 +57,5 @@ const FORMS: [string, number, number, PrefixRule][] = [
   ['pand', 0xdb, AND, '66'], ['pandn', 0xdf, ANDN, '66'], ['por', 0xeb, OR, '66'], ['pxor', 0xef, XOR, '66'],
 ];
 for (const [name, opcode, kind, prefix] of FORMS) {
-  defineOp(MAP_0F, opcode, { name, exec: logic(kind), modrm: true, size: 'x' }, { prefix });
+  defineOp(MAP_0F, opcode, { name, exec: ROUTINES[kind], modrm: true, size: 'x' }, { prefix });
 }
