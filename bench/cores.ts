@@ -1,0 +1,205 @@
+// `npm run bench:cores`: what grows with the number of cores, for 1, 2, 4, 8, 16, 32 cores,
+// parallax-emu beside QEMU TCG with the same DIME image, one server per (machine, cores):
+//   boot        spawn -> "DIME ready: N cores" (every DIME up), wall time
+//   memory      resident memory of the machine process once every DIME is up (RSS growth per core)
+//   collective  one system-scope PING (a multicast launch: DIME 0 authenticates the frame once
+//               and hands a copy to every DIME) until all N answers are in (a barrier), host µs
+//
+//   --cores 1,2,4   --reps R (fresh machine each)   --n N --warm W (collective round trips)
+//   --peers parallax-emu,qemu   --out DIR (default bench/results; --short writes nothing)
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { collectivePing, joinLan, BENCH_KEY } from './lib/dime-paths.js';
+import { DimeServer, qemuAvailable, startHub, type MachineKind } from './lib/machines.js';
+import { repoRoot } from './lib/paths.js';
+import { argFlag, argNumber, argString, commitLine, growth, linearFit, loadPerCpu, machineLine, markdownTable, median, spreadPct, summarize, table, type Summary } from './lib/report.js';
+import type { Orchestrator } from '../src/orchestrator/orchestrator.js';
+
+export interface CoresPoint {
+  cores: number;
+  bootMs: number[];
+  rssMiB: number[];
+  collective?: Summary;
+  error?: string;
+}
+
+export interface CoresResult {
+  benchmark: 'cores';
+  machine: string;
+  commit: string;
+  date: string;
+  params: { cores: number[]; reps: number; n: number; warm: number; memMiB: number };
+  peers: Partial<Record<MachineKind, CoresPoint[]>>;
+  /** per peer: RSS growth per added core (least squares), MiB; collective growth exponent */
+  fits: Partial<Record<MachineKind, { rssPerCoreMiB: number; rssBaseMiB: number; bootPerCoreMs: number; collectiveExponent: number; collectiveLogOrBetter: boolean }>>;
+  hostLoadPerCpu: { before: number; after: number };
+  elapsedS: number;
+  errors: string[];
+}
+
+export interface CoresOptions {
+  cores: number[];
+  reps: number;
+  n: number;
+  warm: number;
+  peers: MachineKind[];
+  memMiB: number;
+  log?: (l: string) => void;
+}
+
+const PEER: Record<MachineKind, string> = { 'parallax-emu': 'parallax-emu', qemu: 'QEMU TCG' };
+const MACS: Record<MachineKind, string> = { 'parallax-emu': '52:54:00:be:02:0a', qemu: '52:54:00:be:03:0a' };
+
+export function coresOptionsFromArgs(): CoresOptions {
+  const short = argFlag('short');
+  const cores = (argString('cores') ?? (short ? '1,2,4' : '1,2,4,8,16,32')).split(',').map(Number);
+  for (const c of cores) if (!Number.isInteger(c) || c < 1 || c > 64) throw new Error(`--cores: '${c}' is not a core count (1..64)`);
+  const peers = (argString('peers') ?? 'parallax-emu,qemu').split(',').map((s) => s.trim()).filter(Boolean);
+  for (const p of peers) if (p !== 'parallax-emu' && p !== 'qemu') throw new Error(`--peers: unknown peer '${p}'`);
+  return {
+    cores,
+    reps: Math.max(1, Math.round(argNumber('reps', short ? 1 : 3))),
+    n: Math.max(1, Math.round(argNumber('n', short ? 30 : 200))),
+    warm: Math.round(argNumber('warm', short ? 5 : 20)),
+    peers: peers as MachineKind[],
+    memMiB: Math.round(argNumber('mem', 256)),
+  };
+}
+
+async function onePoint(kind: MachineKind, cores: number, o: CoresOptions, hubPath: string, orch: Orchestrator, log: (l: string) => void): Promise<CoresPoint> {
+  const p: CoresPoint = { cores, bootMs: [], rssMiB: [] };
+  const samples: number[][] = [];
+  for (let rep = 0; rep < o.reps; rep++) {
+    // a fresh MAC per start: the orchestrator's replay guard must not see a reborn DIME's
+    // sequence numbers as old
+    const mac = MACS[kind].replace(/0a$/, ((cores * 8 + rep) & 0xff).toString(16).padStart(2, '0'));
+    const s = new DimeServer({ kind, cores, mac, hubPath, key: BENCH_KEY, memMiB: o.memMiB });
+    try {
+      await s.ready(Math.max(60_000, cores * 5000));
+      p.bootMs.push(s.bootMs);
+      await new Promise((r) => setTimeout(r, 300)); // let the last DIME's start-up settle before reading RSS
+      p.rssMiB.push(s.w.rssKiB() / 1024);
+      samples.push(await collectivePing(orch, mac, cores, o.n, o.warm));
+    } catch (e) {
+      p.error = (e as Error).message.split('\n')[0];
+      log(`${PEER[kind]} ${cores} cores: FAILED: ${p.error}`);
+      break;
+    } finally {
+      await s.stop();
+    }
+  }
+  if (samples.length) p.collective = summarize(samples);
+  log(`${PEER[kind]} ${cores} cores: boot ${(median(p.bootMs) / 1000).toFixed(2)} s, RSS ${median(p.rssMiB).toFixed(0)} MiB, collective median ${p.collective?.median.toFixed(0) ?? '-'} µs`);
+  return p;
+}
+
+export async function runCores(o: CoresOptions): Promise<CoresResult> {
+  const log = o.log ?? console.log;
+  const t0 = performance.now();
+  const r: CoresResult = {
+    benchmark: 'cores', machine: machineLine(), commit: commitLine(repoRoot), date: new Date().toISOString(),
+    params: { cores: o.cores, reps: o.reps, n: o.n, warm: o.warm, memMiB: o.memMiB }, peers: {}, fits: {},
+    hostLoadPerCpu: { before: loadPerCpu(), after: NaN }, elapsedS: NaN, errors: [],
+  };
+  log(`cores benchmark: ${o.cores.join(', ')} cores, ${o.reps} fresh machine(s) each, ${o.n} collective round trips (+${o.warm} warm-up); ${r.machine}`);
+  const dir = mkdtempSync(join(tmpdir(), 'px-bench-'));
+  const hubPath = join(dir, 'lan.sock');
+  const hub = await startHub(hubPath);
+  const orch = await joinLan(hubPath, 5000);
+  try {
+    for (const kind of o.peers) {
+      if (kind === 'qemu' && !qemuAvailable()) { r.errors.push('qemu-system-x86_64 not found: QEMU not measured'); continue; }
+      const points: CoresPoint[] = [];
+      for (const c of o.cores) {
+        const pt = await onePoint(kind, c, o, hubPath, orch, log);
+        if (pt.error) r.errors.push(`${PEER[kind]} ${c} cores: ${pt.error}`);
+        points.push(pt);
+      }
+      r.peers[kind] = points;
+      const ok = points.filter((p) => p.rssMiB.length && p.bootMs.length);
+      const rss = linearFit(ok.map((p) => p.cores), ok.map((p) => median(p.rssMiB)));
+      const boot = linearFit(ok.map((p) => p.cores), ok.map((p) => median(p.bootMs)));
+      const col = points.filter((p) => p.collective);
+      const g = growth(col.map((p) => p.cores), col.map((p) => p.collective!.median));
+      r.fits[kind] = { rssPerCoreMiB: rss.b, rssBaseMiB: rss.a, bootPerCoreMs: boot.b, collectiveExponent: g.exponent, collectiveLogOrBetter: g.logOrBetter };
+    }
+  } finally {
+    await orch.close().catch(() => undefined);
+    await hub.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  r.hostLoadPerCpu.after = loadPerCpu();
+  r.elapsedS = (performance.now() - t0) / 1000;
+  return r;
+}
+
+const v = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '-' : x);
+const sp = (xs: number[]) => (xs.length > 1 ? `${spreadPct(xs).toFixed(0)}%` : '-');
+
+export function coresTables(r: CoresResult): { title: string; headers: string[]; rows: (string | number)[][] }[] {
+  const kinds = Object.keys(r.peers) as MachineKind[];
+  const at = (k: MachineKind, c: number) => r.peers[k]!.find((p) => p.cores === c);
+  const boot = r.params.cores.map((c) => [String(c), ...kinds.flatMap((k) => { const p = at(k, c); return p?.bootMs.length ? [median(p.bootMs) / 1000, sp(p.bootMs)] : ['-', '-']; })]);
+  const emuQ = (c: number) => { const e = at('parallax-emu', c), q = at('qemu', c); return e?.bootMs.length && q?.bootMs.length ? (median(e.bootMs) / median(q.bootMs)).toFixed(1) : '-'; };
+  const mem = r.params.cores.map((c) => [String(c), ...kinds.map((k) => { const p = at(k, c); return p?.rssMiB.length ? median(p.rssMiB) : '-'; })]);
+  const col = r.params.cores.map((c) => {
+    const first = (k: MachineKind) => r.peers[k]!.find((p) => p.collective)?.collective?.median;
+    return [String(c), ...kinds.flatMap((k) => {
+      const p = at(k, c)?.collective;
+      const f = first(k);
+      return p ? [p.median, p.p99, `${p.spreadPct.toFixed(0)}%`, f ? (p.median / f).toFixed(2) : '-'] : ['-', '-', '-', '-'];
+    }), (1 + Math.log2(c / r.params.cores[0])).toFixed(2)];
+  });
+  return [
+    { title: 'boot to "DIME ready: N cores" (every DIME up), seconds', headers: ['cores', ...kinds.flatMap((k) => [PEER[k], 'spread']), 'emu / QEMU'], rows: boot.map((row, i) => [...row, emuQ(r.params.cores[i])]) },
+    { title: `resident memory once every DIME is up, MiB (guest RAM ${r.params.memMiB} MiB)`, headers: ['cores', ...kinds.map((k) => PEER[k])], rows: [...mem,
+      ['per added core', ...kinds.map((k) => v(r.fits[k]?.rssPerCoreMiB))]] },
+    { title: 'collective: system-scope PING to every DIME and all answers back (barrier), µs', headers: ['cores', ...kinds.flatMap((k) => [`${PEER[k]} median`, 'p99', 'spread', 'x 1st']), 'log2 growth'], rows: col },
+  ];
+}
+
+export function coresSummaryLines(r: CoresResult): string[] {
+  const lines: string[] = [];
+  for (const [k, f] of Object.entries(r.fits) as [MachineKind, NonNullable<CoresResult['fits'][MachineKind]>][]) {
+    lines.push(`${PEER[k]}: +${f.rssPerCoreMiB.toFixed(1)} MiB and +${f.bootPerCoreMs.toFixed(0)} ms of boot per added core; collective time grows as n^${f.collectiveExponent.toFixed(2)}` +
+      ` -> goal "logarithmic or better": ${f.collectiveLogOrBetter ? 'MET' : 'not met'}`);
+  }
+  lines.push(`machine: ${r.machine}; commit ${r.commit}; host load per CPU ${r.hostLoadPerCpu.before.toFixed(2)} -> ${r.hostLoadPerCpu.after.toFixed(2)}; ${r.elapsedS.toFixed(1)} s`);
+  for (const e of r.errors) lines.push(`error: ${e}`);
+  return lines;
+}
+
+export function printCores(r: CoresResult, log: (l: string) => void = console.log): void {
+  for (const t of coresTables(r)) { log(''); log(t.title); log(table(t.headers, t.rows)); }
+  log('');
+  for (const l of coresSummaryLines(r)) log(l);
+}
+
+export function coresMarkdown(r: CoresResult): string {
+  return [`# Growth with the core count`, '',
+    `${r.params.reps} fresh machine(s) per point, ${r.params.n} collective round trips after ${r.params.warm} warm-up; machine ${r.machine}; commit ${r.commit}; ${r.date}.`, '',
+    ...coresTables(r).flatMap((t) => [`## ${t.title}`, '', markdownTable(t.headers, t.rows), '']),
+    ...coresSummaryLines(r).map((l) => `- ${l}`), ''].join('\n');
+}
+
+export function writeCores(r: CoresResult, dir: string): string[] {
+  mkdirSync(dir, { recursive: true });
+  const files = [join(dir, 'cores.json'), join(dir, 'cores.md')];
+  writeFileSync(files[0], `${JSON.stringify(r, null, 2)}\n`);
+  writeFileSync(files[1], coresMarkdown(r));
+  return files;
+}
+
+async function main(): Promise<void> {
+  const o = coresOptionsFromArgs();
+  const r = await runCores(o);
+  printCores(r);
+  const out = argString('out') ?? (argFlag('short') ? undefined : resolve(repoRoot, 'bench/results'));
+  if (out) for (const f of writeCores(r, out)) console.log(`wrote ${f}`);
+  process.exitCode = r.errors.some((e) => !e.startsWith('qemu-system-x86_64 not found')) ? 1 : 0;
+}
+
+if (process.argv[1] && resolve(process.argv[1]).replace(/\.ts$/, '.js').endsWith('bench/cores.js')) {
+  main().catch((e) => { console.error(`cores benchmark: ${(e as Error).stack ?? e}`); process.exit(1); });
+}
