@@ -14,6 +14,7 @@ import { Platform } from './platform.js';
 import { macFromName, parseMac } from '../nic/mac.js';
 import { openNetBackend } from '../nic/backends/open-backend.js';
 import type { NetBackend } from '../nic/net-backend.js';
+import { nicStatsLines } from '../nic/nic-stats.js';
 
 export class ServerError extends Error {}
 
@@ -86,7 +87,8 @@ export async function startServer(opts: EmuOptions, io: ServerIo): Promise<Runni
       const f = frames.summary();
       const owned = [...f.perCore].map(([c, n]) => `core ${c}: ${n}`).join(', ');
       const frameLine = `frames (2 MiB): ${frames.frames} total, ${f.free} free, ${f.shared} kernel partition` + (owned ? `, ${owned}` : '');
-      return [frameLine, ...retired.map((n, i) => {
+      const nicLines = nics.flatMap((n, i) => nicStatsLines(i, platform.nics[i], n.backend));
+      return [frameLine, ...nicLines, ...retired.map((n, i) => {
         const b = coreBase(i);
         const c = machine.ctl;
         const haltedMs = ((c[b + C_STAT_HALTED_NS_HI] >>> 0) * 2 ** 32 + (c[b + C_STAT_HALTED_NS_LO] >>> 0)) / 1e6;
