@@ -131,7 +131,7 @@ describe.skipIf(!haveQemu)('interop with QEMU 7.2', () => {
     try {
       // QEMU's own hub joins its user-mode network (slirp) to a stream client of our hub
       qemu = spawn('qemu-system-x86_64', [
-        '-nodefaults', '-display', 'none', '-m', '32',
+        '-machine', 'none', '-nodefaults', '-display', 'none', // no CPU: only the network backends run
         '-netdev', 'user,id=u,net=10.0.2.0/24',
         '-netdev', 'hubport,id=hp0,hubid=0,netdev=u',
         '-netdev', `stream,id=s,server=off,addr.type=unix,addr.path=${path}`,
