@@ -8,12 +8,17 @@
 // A fault inside the block records how many instructions completed in `cpu.faultIndex` before
 // the FAULT propagates, so the run loop can report the faulting instruction's RIP.
 
-import type { Cpu } from './cpu.js';
+import type { Block, Cpu } from './cpu.js';
 import type { Insn } from './insn.js';
 import { compileTemplates } from './jit/compile.js';
 import { PROFILING, profiled } from './jit/profile.js';
 
-export type CompiledBlock = (cpu: Cpu) => void;
+/**
+ * Runs the block (`left`: the run loop's remaining budget) and returns the instructions it
+ * retired: the block's length, or a multiple of it when a block that branches to itself
+ * iterated inside the function. On a fault, cpu.faultIndex = instructions completed.
+ */
+export type CompiledBlock = (cpu: Cpu, left: number) => number;
 
 /** Executions of a block before it is compiled (0: compile before its first execution). */
 export const COMPILE_THRESHOLD = Number(process.env.PARALLAX_JIT_THRESHOLD ?? 8);
@@ -25,10 +30,11 @@ const STRICT = process.env.PARALLAX_JIT_STRICT === '1';
 /** blocks that tier 2 could not compile (a bug: they ran on tier 1 instead) */
 export const jitStats = { tier2Failures: 0, lastFailure: '' };
 
-export function compileBlock(ops: Insn[], mode: number): CompiledBlock {
+export function compileBlock(block: Block): CompiledBlock {
+  const ops = block.ops, mode = block.mode;
   if (JIT_TIER >= 2) {
     try {
-      const fn = compileTemplates(ops, mode);
+      const fn = compileTemplates(ops, mode, { page: block.physPage, gen: block.gen, page2: block.physPage2, gen2: block.gen2 });
       return PROFILING ? profiled(ops, mode, fn) : fn;
     } catch (err) {
       if (STRICT) throw err;
@@ -49,7 +55,7 @@ export function compileDirectCalls(ops: Insn[]): CompiledBlock {
     args.push(ops[k].exec, ops[k]);
     body += k === 0 ? `e0(cpu, i0);\n` : `k = ${k}; e${k}(cpu, i${k});\n`;
   }
-  const src = `return function block(cpu) {\n let k = 0;\n try {\n${body} } catch (x) { cpu.faultIndex = k; throw x; }\n};`;
+  const src = `return function block(cpu) {\n let k = 0;\n try {\n${body} } catch (x) { cpu.faultIndex = k; throw x; }\n return ${ops.length};\n};`;
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
   const factory = new Function(...params, src) as (...a: unknown[]) => CompiledBlock;
   return factory(...args);

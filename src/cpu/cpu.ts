@@ -313,11 +313,12 @@ export class Cpu extends CpuMemory {
       const n = ops.length;
       this.rip = block.endRip;
       let i = 0;
+      let done = n;
       try {
         let fn = block.fn;
-        if (fn === null && JIT_TIER > 0 && block.hits++ >= COMPILE_THRESHOLD) fn = block.fn = compileBlock(ops, block.mode);
+        if (fn === null && JIT_TIER > 0 && block.hits++ >= COMPILE_THRESHOLD) fn = block.fn = compileBlock(block);
         if (fn !== null) {
-          fn(this);
+          done = fn(this, left); // more than n when a self-looping block iterated inside
         } else {
           for (; i < n; i++) {
             const ins = ops[i];
@@ -325,21 +326,21 @@ export class Cpu extends CpuMemory {
           }
         }
       } catch (e) {
-        if (block.fn !== null) i = this.faultIndex;
+        if (block.fn !== null) i = this.faultIndex; // instructions completed, over all iterations
         if (e !== FAULT) {
-          if (e instanceof Error) e.message += ` (at rip ${ops[i].rip.toString(16)}: ${ops[i].name})`;
+          if (e instanceof Error) e.message += ` (at rip ${ops[i % n].rip.toString(16)}: ${ops[i % n].name})`;
           throw e;
         }
         this.retired += i;
         left -= i + 1;
-        this.rip = ops[i].rip;
+        this.rip = ops[i % n].rip;
         if (this.stopOnFault) { this.exitReason = RUN_FAULT; break; }
         deliverFault(this);
         if (this.exitReason !== RUN_BUDGET) break;
         continue;
       }
-      this.retired += n;
-      left -= n;
+      this.retired += done;
+      left -= done;
       if (this.exitReason !== RUN_BUDGET) break;
     }
     this.publishStats();

@@ -11,7 +11,9 @@
 import type { Cpu } from '../cpu.js';
 import type { Insn } from '../insn.js';
 import { selectForm, type PrefixRule } from '../optable.js';
-import { Emitter } from './emitter.js';
+import { C_PENDING, G_CODE_GEN, P_INIT, P_NMI, P_SIPI, P_SMI, P_STOP } from '../../machine/control-block.js';
+import { IF } from '../regs.js';
+import { Emitter, num } from './emitter.js';
 import { analyseFlags } from './flag-analysis.js';
 import { PARITY } from './runtime.js';
 import { MODE_64, type TemplateFamily, type TemplateSpec } from './template.js';
@@ -20,7 +22,8 @@ import { movesFamily } from './templates/moves.js';
 import { shiftMulFamily } from './templates/shift-mul.js';
 import { stackBranchFamily } from './templates/stack-branch.js';
 
-export type BlockFunction = (cpu: Cpu) => void;
+/** see CompiledBlock in block-compiler.ts */
+export type BlockFunction = (cpu: Cpu, left: number) => number;
 
 const FAMILIES: TemplateFamily[] = [aluFamily, movesFamily, stackBranchFamily, shiftMulFamily];
 
@@ -56,16 +59,39 @@ export interface BlockSource {
   fallbacks: number;
 }
 
-export function generateBlock(ops: Insn[], mode: number): BlockSource {
+/** Where the block's code lives, for a self-looping block's per-iteration validity check. */
+export interface CodePages { page: number; gen: number; page2: number; gen2: number }
+
+/** pending bits that stop a loop whatever IF says (Cpu.run's NON_MASKABLE) */
+const NON_MASKABLE = P_STOP | P_INIT | P_SIPI | P_NMI | P_SMI;
+
+/**
+ * A block whose last instruction branches back to its first, made only of templates (so
+ * nothing in it can change mode, paging or the event state): it iterates inside the
+ * function while the run loop would have done nothing but look the same block up again.
+ */
+function selfLoops(ops: Insn[], specs: (TemplateSpec | null)[], mode: number, pages: CodePages | null): boolean {
+  if (pages === null || mode !== MODE_64 || specs.some((sp) => sp === null)) return false;
+  const last = ops[ops.length - 1];
+  const opc = last.opcode;
+  const relBranch = (opc >= 0x70 && opc <= 0x7f) || (opc >= 0x180 && opc <= 0x18f) || opc === 0xeb || opc === 0xe9;
+  return relBranch && last.target === ops[0].rip;
+}
+
+export function generateBlock(ops: Insn[], mode: number, pages: CodePages | null = null): BlockSource {
   const specs = ops.map((ins) => templateFor(ins, mode));
   const plans = analyseFlags(specs);
   const e = new Emitter(mode, plans);
   e.constant('PAR', PARITY);
+  const n = ops.length;
+  const loop = selfLoops(ops, specs, mode, pages);
   let fallbacks = 0;
-  for (let i = 0; i < ops.length; i++) {
+  for (let i = 0; i < n; i++) {
     const spec = specs[i];
     e.line(`// ${i}: ${ops[i].name}`);
-    if (spec !== null) {
+    if (loop && i === n - 1) {
+      emitLoopBack(e, ops[i], i, n, pages!);
+    } else if (spec !== null) {
       spec.emit(e, ops[i], i);
     } else {
       fallbacks++;
@@ -82,24 +108,50 @@ export function generateBlock(ops: Insn[], mode: number): BlockSource {
   let fixups = '';
   for (const [w, ks] of byWriter) fixups += `${ks.map((k) => `case ${k}:`).join(' ')} ${e.recordOf(w)} break;\n`;
   const handler = fixups ? `switch (k) {\n${fixups}}\n` : '';
-  const source = `return function block(cpu) {
+  const loopHead = loop
+    ? `const ctl = cpu.shared.ctl, cg = cpu.shared.codeGen, pend = cpu.ctlBase + ${C_PENDING}, cg0 = ctl[${G_CODE_GEN}];
+const lim = Math.min(left, cpu.clockCheckAt - cpu.retired);
+let p = 0;
+for (;;) {`
+    : '';
+  const source = `return function block(cpu, left) {
 const lo = cpu.lo, hi = cpu.hi, sb = cpu.segBase;
-let k = 0;
+let k = 0, done = 0;
 ${e.declarations()}
 try {
+${loopHead}
 ${e.body()}
+${loop ? '}' : ''}
 } catch (x) {
-cpu.faultIndex = k;
+cpu.faultIndex = done + k;
 ${handler}throw x;
 }
+return ${loop ? 'done' : n};
 };`;
   return { params: e.params(), values: e.values(), source, fallbacks };
 }
 
-export function compileTemplates(ops: Insn[], mode: number): BlockFunction {
-  const g = generateBlock(ops, mode);
+/**
+ * The back edge of a self-looping block: count the iteration, and go round again unless the
+ * run loop has something to do (budget or local-timer check reached, an event it would take,
+ * an event check requested, an exit requested, the code or any code page changed).
+ */
+function emitLoopBack(e: Emitter, ins: Insn, i: number, n: number, pages: CodePages): void {
+  const page2 = pages.page2 >= 0 ? ` && cg[${pages.page2}] === ${pages.gen2}` : '';
+  const again = `done + ${n} <= lim && ((p = ctl[pend]) === 0 || ((p & ${NON_MASKABLE}) === 0 && (cpu.flags & ${IF}) === 0)) && ` +
+    `!cpu.eventCheck && cpu.exitReason === 0 && cg[${pages.page}] === ${pages.gen}${page2} && ctl[${G_CODE_GEN}] === cg0`;
+  const opc = ins.opcode;
+  const conditional = opc !== 0xeb && opc !== 0xe9;
+  e.line(`done += ${n};`);
+  const start = num(ins.target);
+  if (conditional) e.line(`if (${e.cond(i, opc & 15)}) { if (${again}) continue; cpu.rip = ${start}; }`);
+  else e.line(`if (${again}) continue; cpu.rip = ${start};`);
+  e.line('break;');
+}
+
+export function compileTemplates(ops: Insn[], mode: number, pages: CodePages | null = null): BlockFunction {
+  const g = generateBlock(ops, mode, pages);
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
   const factory = new Function(...g.params, g.source) as (...a: unknown[]) => BlockFunction;
   return factory(...g.values);
 }
-

@@ -49,9 +49,11 @@ function dump(): void {
 export function profiled(ops: Insn[], mode: number, fn: BlockFunction): BlockFunction {
   const entry: Entry = { ops, mode, runs: 0, templated: ops.map((ins) => templateFor(ins, mode) !== null) };
   entries.push(entry);
-  return (cpu) => {
-    entry.runs++;
+  const n = ops.length;
+  return (cpu, left) => {
     if (++calls % DUMP_EVERY === 0) dump();
-    fn(cpu);
+    const done = fn(cpu, left);
+    entry.runs += done / n;
+    return done;
   };
 }

@@ -159,7 +159,7 @@ export function runCompiled(cpu: Cpu, ops: Insn[], mode: Mode): Snapshot {
   const fn = compileTemplates(ops, mode === 64 ? 2 : mode === 32 ? 1 : 0);
   cpu.rip = ops[ops.length - 1].nextRip;
   try {
-    fn(cpu);
+    fn(cpu, 1 << 30);
   } catch (e) {
     if (e !== FAULT) throw e;
     cpu.rip = ops[cpu.faultIndex].rip;

@@ -1,0 +1,178 @@
+// Whole programs through Cpu.run (blocks get compiled after PARALLAX_JIT_THRESHOLD visits,
+// self-looping blocks iterate inside their function) against a step-by-step reference that
+// decodes and executes one instruction at a time: same registers, flags, memory, retired
+// count, and at a fault the same RIP and vector. Plus the conditions that must make a
+// self-looping block hand control back to the run loop.
+
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { COMPILE_THRESHOLD, JIT_TIER } from '../../../src/cpu/block-compiler.js';
+import { Cpu, RUN_BUDGET, RUN_FAULT } from '../../../src/cpu/cpu.js';
+import { FAULT } from '../../../src/cpu/cpu-memory.js';
+import { decode } from '../../../src/cpu/decoder.js';
+import { arithFlags } from '../../../src/cpu/flags.js';
+import { ARITH_FLAGS, UD } from '../../../src/cpu/regs.js';
+import { C_PENDING, P_NMI } from '../../../src/machine/control-block.js';
+import { CODE, DATA, makeCpu, STACK_TOP } from './harness.js';
+
+function asm64(source: string): number[] {
+  const dir = mkdtempSync(join(tmpdir(), 'jit-'));
+  try {
+    writeFileSync(join(dir, 'a.s'), `.intel_syntax noprefix\n.code64\n${source}\nud2\n`);
+    execFileSync('as', ['--64', '-o', join(dir, 'a.o'), join(dir, 'a.s')]);
+    execFileSync('objcopy', ['-O', 'binary', '-j', '.text', join(dir, 'a.o'), join(dir, 'a.bin')]);
+    return Array.from(readFileSync(join(dir, 'a.bin')));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function load(cpu: Cpu, code: number[]): void {
+  cpu.ram.set(code, CODE);
+  cpu.flushBlocks();
+  for (let p = CODE >>> 12; p <= (CODE + code.length) >>> 12; p++) if (cpu.shared.codeFlags[p]) cpu.noteCodeWrite(p * 4096, 1);
+  cpu.rip = CODE;
+  cpu.lo[4] = STACK_TOP; cpu.hi[4] = 0;
+  cpu.lo[6] = DATA; cpu.hi[6] = 0;
+}
+
+/** one instruction at a time until a fault (ud2 ends the program) */
+function stepReference(cpu: Cpu, limit: number): number {
+  const dm = { mode64: true, def32: false, csBase: 0 };
+  for (let n = 0; n < limit; n++) {
+    const ins = decode(cpu.rip, dm, (lin) => cpu.fetch8(lin), Cpu.makeUd);
+    const at = cpu.rip;
+    cpu.rip = ins.nextRip;
+    try {
+      ins.exec(cpu, ins);
+    } catch (e) {
+      if (e !== FAULT) throw e;
+      cpu.rip = at;
+      return cpu.faultVector;
+    }
+    cpu.retired++;
+  }
+  throw new Error('reference: no fault within the limit');
+}
+
+interface Outcome { regs: number[]; rflags: number; rip: number; vector: number; retired: number; data: number[] }
+
+function outcome(cpu: Cpu, vector: number): Outcome {
+  return {
+    regs: [...cpu.lo, ...cpu.hi], rflags: ((cpu.flags & ~ARITH_FLAGS) | arithFlags(cpu)) >>> 0, rip: cpu.rip, vector,
+    retired: cpu.retired, data: [...cpu.ram.subarray(DATA, DATA + 256)],
+  };
+}
+
+function both(source: string, setup: (cpu: Cpu) => void = () => { /* none */ }): { ref: Outcome; jit: Outcome; cpu: Cpu } {
+  const code = asm64(source);
+  const a = makeCpu(64);
+  load(a, code);
+  setup(a);
+  const ref = outcome(a, stepReference(a, 10_000_000));
+  const b = makeCpu(64);
+  load(b, code);
+  setup(b);
+  let why = RUN_BUDGET;
+  while (why === RUN_BUDGET) why = b.run(100_000);
+  expect(why).toBe(RUN_FAULT);
+  return { ref, jit: outcome(b, b.faultVector), cpu: b };
+}
+
+describe('compiled blocks inside the run loop', () => {
+  test('the tier and threshold this file runs with', () => {
+    expect(JIT_TIER).toBe(2);
+    expect(COMPILE_THRESHOLD).toBeLessThan(20);
+  });
+
+  test('counted loop (self-looping block), flags live after it', () => {
+    const { ref, jit } = both(`
+      mov ecx, 100000
+      xor eax, eax
+    1: add rax, rcx
+      imul rdx, rax, 7
+      dec ecx
+      jnz 1b
+      cmp rax, rdx`);
+    expect(jit).toEqual(ref);
+    expect(jit.vector).toBe(UD);
+  });
+
+  test('two-block loop with memory and a byte compare (strlen-like)', () => {
+    const { ref, jit } = both(`
+      mov rdi, rsi
+      mov ecx, 200
+    2: mov byte ptr [rdi], cl
+      inc rdi
+      dec ecx
+      jnz 2b
+      mov rdi, rsi
+    1: movzx eax, byte ptr [rdi]
+      inc rdi
+      test al, al
+      jz 3f
+      cmp al, 7
+      jne 1b
+    3: sub rdi, rsi
+      setae bl`);
+    expect(jit).toEqual(ref);
+  });
+
+  test('a fault in a late iteration of a self-looping block reports the right RIP and count', () => {
+    // walks from the data window up into unmapped memory (above 4 MiB): #PF after many iterations
+    const { ref, jit } = both(`
+      mov rdi, rsi
+      xor eax, eax
+    1: add eax, dword ptr [rdi]
+      add rdi, 4096
+      cmp eax, 12345
+      jmp 1b`);
+    expect(jit.vector).toBe(14);
+    expect(jit).toEqual(ref);
+  });
+
+  test('nested loops with calls and pushes', () => {
+    const { ref, jit } = both(`
+      mov r8d, 300
+    1: mov ecx, 50
+    2: push rcx
+      call 5f
+      pop rcx
+      sub ecx, 1
+      jnz 2b
+      dec r8d
+      jnz 1b
+      jmp 9f
+    5: lea rax, [rax + rcx * 2 + 1]
+      shl rax, 3
+      shr rax, 2
+      ret
+    9: nop`);
+    expect(jit).toEqual(ref);
+  });
+
+  test('a self-looping block stops for a pending event, the budget and its own code changing', () => {
+    const code = asm64(`
+    1: add rax, 1
+      cmp rax, rbx
+      jne 1b`);
+    const cpu = makeCpu(64);
+    load(cpu, code);
+    cpu.lo[3] = 2_000_000;
+    // warm the block up to compilation, then give budgets and watch the counts
+    cpu.run(200);
+    const before = cpu.retired;
+    cpu.run(3000);
+    expect(cpu.retired - before).toBeGreaterThanOrEqual(3000);
+    expect(cpu.retired - before).toBeLessThan(3000 + 3);
+    // a pending NMI with no IDT: the loop must come back so the run loop can take it
+    cpu.shared.ctl[cpu.ctlBase + C_PENDING] |= P_NMI;
+    const r0 = cpu.retired;
+    const why = cpu.run(1_000_000);
+    expect(cpu.retired - r0).toBeLessThan(10);
+    expect(why === RUN_FAULT || cpu.retired - r0 < 10).toBe(true);
+  });
+});
