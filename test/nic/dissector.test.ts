@@ -56,7 +56,8 @@ describe.runIf(tshark.missingInCi)('Wireshark dissector under tshark', () => {
 describe.runIf(tshark.run)('Wireshark dissector under tshark', () => {
   it('decodes synthetic frames: every message in both scopes, a moved EtherType block, malformed frames', () => {
     const capture = join(dir, 'synthetic.pcap');
-    const codec = new PxCodec({ key: KEY, etherBase: 0x8800 });
+    const longKey = 'a key longer than one SHA-256 block, which HMAC hashes first: '.repeat(2);
+    const codec = new PxCodec({ key: longKey, etherBase: 0x8800 });
     const w = new PcapWriter(capture);
     const expected: string[][] = [];
     let seq = 1000n;
@@ -87,6 +88,9 @@ describe.runIf(tshark.run)('Wireshark dissector under tshark', () => {
     expect(rows.length).toBe(expected.length + 2);
     const experts = tsharkFields(capture, ['_ws.expert.message'], ['-o', `parallax.etherbase:${0x8800}`, '-Y', 'parallax']).slice(expected.length);
     expect(experts.map((r) => r[0])).toEqual(['Frame shorter than the Parallax header and tag', 'Payload length runs past the frame']);
+    // with the key, every well-formed frame's tag checks out
+    const valid = tsharkFields(capture, ['parallax.tag_valid'], ['-o', `parallax.etherbase:${0x8800}`, '-o', `parallax.key:${longKey}`, '-Y', 'parallax']);
+    expect(valid.map((r) => r[0])).toEqual([...expected.map(() => '1'), '', '']); // the two malformed frames have no tag to check
   });
 
   describe.skipIf(!existsSync(EMU_CLI) || !existsSync(DIME_IMAGE))('on a capture of the DIME kernel in parallax-emu', () => {
@@ -151,6 +155,11 @@ describe.runIf(tshark.run)('Wireshark dissector under tshark', () => {
       const tags = tsharkFields(capture, ['parallax.tag'], ['-Y', 'parallax']);
       expect(tags.map((t) => t[0].replace(/:/g, ''))).toEqual(frames.map((f) => f.tag.toString('hex')));
       expect(tsharkFields(capture, ['frame.number'], ['-Y', 'parallax && _ws.expert'])).toEqual([]);
+      // with the network key the dissector checks each tag as the kernel does: only the forged frame fails
+      const checked = tsharkFields(capture, ['parallax.tag_valid', '_ws.expert.message'], ['-o', `parallax.key:${KEY}`, '-Y', 'parallax']);
+      expect(checked.map((r) => r[0])).toEqual(frames.map((f) => (f.authentic ? '1' : '0')));
+      expect(frames.filter((f) => !f.authentic)).toHaveLength(1);
+      expect(checked.filter((r) => r[0] === '0').map((r) => r[1])).toEqual(['Tag does not match the network key (forged or another key)']);
       expect(frames.some((f) => f.srcMac === SERVER)).toBe(true);
     });
   });

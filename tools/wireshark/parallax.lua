@@ -7,7 +7,8 @@
 -- Or copy this file into Wireshark's personal Lua plugins folder (Help > About > Folders).
 -- The instruction travels in the EtherType itself: base | channel<<7 | scope<<6 | type, with
 -- a configurable 256-value block (preference "EtherType block", default 0xAB00, as the
--- kernel's etherbase=). The HMAC-SHA256 tag is shown, not verified: that needs the key.
+-- kernel's etherbase=). The HMAC-SHA256 tag is verified when the preference "Network key"
+-- holds the key (the kernel's key=, as text): -o parallax.key:SECRET.
 --
 -- The tables between the GENERATED markers come from src/protocol/wire.ts through
 -- tools/wireshark/gen.ts; test/nic/dissector.test.ts fails when they are stale.
@@ -532,6 +533,67 @@ MESSAGES[1][0x02] = {
 }
 -- END GENERATED
 
+-- ---- HMAC-SHA256 (FIPS 180-4, RFC 2104), only for the optional tag check ----
+-- Wireshark's Lua has the LuaBitOp `bit` library in every version (bit32 went with Lua 5.4);
+-- its results are signed 32-bit numbers, so every sum goes through tobit.
+local band, bxor, bnot, rshift, ror, tobit = bit.band, bit.bxor, bit.bnot, bit.rshift, bit.ror, bit.tobit
+local unpack = table.unpack or unpack
+local SHA256_K = {
+  0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+  0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+  0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+  0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+  0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+  0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+  0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+  0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+}
+
+local function sha256(msg)
+  local len = #msg
+  local bits = len * 8
+  msg = msg .. "\128" .. string.rep("\0", (55 - len) % 64) ..
+    string.char(0, 0, 0, math.floor(bits / 2 ^ 32) % 256,
+      math.floor(bits / 2 ^ 24) % 256, math.floor(bits / 2 ^ 16) % 256, math.floor(bits / 2 ^ 8) % 256, bits % 256)
+  local h = { 0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19 }
+  local w = {}
+  for chunk = 1, #msg, 64 do
+    for i = 0, 15 do
+      local b1, b2, b3, b4 = msg:byte(chunk + 4 * i, chunk + 4 * i + 3)
+      w[i] = tobit(b1 * 2 ^ 24 + b2 * 2 ^ 16 + b3 * 2 ^ 8 + b4)
+    end
+    for i = 16, 63 do
+      local s0 = bxor(ror(w[i - 15], 7), ror(w[i - 15], 18), rshift(w[i - 15], 3))
+      local s1 = bxor(ror(w[i - 2], 17), ror(w[i - 2], 19), rshift(w[i - 2], 10))
+      w[i] = tobit(w[i - 16] + s0 + w[i - 7] + s1)
+    end
+    local a, b, c, d, e, f, g, hh = unpack(h)
+    for i = 0, 63 do
+      local t1 = tobit(hh + bxor(ror(e, 6), ror(e, 11), ror(e, 25)) + bxor(band(e, f), band(bnot(e), g)) + SHA256_K[i + 1] + w[i])
+      local t2 = tobit(bxor(ror(a, 2), ror(a, 13), ror(a, 22)) + bxor(band(a, b), band(a, c), band(b, c)))
+      a, b, c, d, e, f, g, hh = tobit(t1 + t2), a, b, c, tobit(d + t1), e, f, g
+    end
+    local add = { a, b, c, d, e, f, g, hh }
+    for i = 1, 8 do h[i] = tobit(h[i] + add[i]) end
+  end
+  local out = {}
+  for i = 1, 8 do
+    out[i] = string.char(band(rshift(h[i], 24), 255), band(rshift(h[i], 16), 255), band(rshift(h[i], 8), 255), band(h[i], 255))
+  end
+  return table.concat(out)
+end
+
+local function xor_pad(key, byte)
+  local out = {}
+  for i = 1, 64 do out[i] = string.char(bxor(key:byte(i) or 0, byte)) end
+  return table.concat(out)
+end
+
+local function hmac_sha256(key, msg)
+  if #key > 64 then key = sha256(key) end
+  return sha256(xor_pad(key, 0x5c) .. sha256(xor_pad(key, 0x36) .. msg))
+end
+
 local px = Proto("parallax", "Parallax DIME protocol")
 
 local CHANNEL_NAMES = { [0] = "signaling", [1] = "data" }
@@ -564,6 +626,7 @@ local f = {
   payload = ProtoField.bytes("parallax.payload", "Payload"),
   record = ProtoField.bytes("parallax.record", "Record"),
   tag = ProtoField.bytes("parallax.tag", "Authentication tag (HMAC-SHA256)"),
+  tag_valid = ProtoField.bool("parallax.tag_valid", "Tag matches the network key"),
   padding = ProtoField.bytes("parallax.padding", "Padding"),
 }
 
@@ -596,11 +659,34 @@ local ex = {
   unknown = ProtoExpert.new("parallax.unknown_type", "Unknown instruction type", expert.group.UNDECODED, expert.severity.WARN),
   scope = ProtoExpert.new("parallax.bad_scope", "Instruction not defined in this scope", expert.group.PROTOCOL, expert.severity.WARN),
   layout = ProtoExpert.new("parallax.short_payload", "Payload shorter than the message layout", expert.group.MALFORMED, expert.severity.WARN),
+  forged = ProtoExpert.new("parallax.bad_tag", "Tag does not match the network key (forged or another key)", expert.group.SECURITY, expert.severity.WARN),
 }
-px.experts = { ex.short, ex.version, ex.length, ex.unknown, ex.scope, ex.layout }
+px.experts = { ex.short, ex.version, ex.length, ex.unknown, ex.scope, ex.layout, ex.forged }
 
 px.prefs.etherbase = Pref.uint("EtherType block", PX.etherbase_default,
   "Base of the 256 EtherTypes the Parallax protocol uses (low byte zero), as the kernel's etherbase=")
+px.prefs.key = Pref.string("Network key", "", "The HMAC-SHA256 key (the kernel's key=, as text); empty: tags are not checked")
+
+-- the Ethernet header the tag covers lies before our tvb: take it from the eth dissector
+local eth_dst_field = Field.new("eth.dst")
+local eth_src_field = Field.new("eth.src")
+
+local function last(...)
+  local all = { ... }
+  return all[#all]
+end
+
+local function check_tag(tvb, pinfo, covered_len, tag_range, tree)
+  local dst, src = last(eth_dst_field()), last(eth_src_field())
+  if not dst or not src then return end
+  local et = pinfo.match_uint
+  local msg = dst.range:bytes():raw() .. src.range:bytes():raw() .. string.char(rshift(et, 8), band(et, 255)) ..
+    tvb(0, covered_len):bytes():raw()
+  local ok = hmac_sha256(px.prefs.key, msg) == tag_range:bytes():raw()
+  local item = tree:add(f.tag_valid, ok):set_generated()
+  if not ok then item:add_proto_expert_info(ex.forged) end
+  return ok
+end
 
 local function core_text(c)
   if c == PX.core_none then return "none" end
@@ -635,9 +721,9 @@ end
 
 function px.dissector(tvb, pinfo, tree)
   local et = pinfo.match_uint
-  local channel = bit32.band(et, PX.channel_data) ~= 0 and 1 or 0
-  local scope = bit32.band(et, PX.scope_dime) ~= 0 and 1 or 0
-  local code = bit32.band(et, PX.type_mask)
+  local channel = bit.band(et, PX.channel_data) ~= 0 and 1 or 0
+  local scope = bit.band(et, PX.scope_dime) ~= 0 and 1 or 0
+  local code = bit.band(et, PX.type_mask)
   local m = MESSAGES[channel][code]
   pinfo.cols.protocol = "Parallax"
 
@@ -658,7 +744,7 @@ function px.dissector(tvb, pinfo, tree)
   end
   local H = HEADER
   local flags = tvb(H.flags.offset, 1):uint()
-  local kind = bit32.band(flags, FLAG_RESPONSE) ~= 0 and "response" or (bit32.band(flags, FLAG_EVENT) ~= 0 and "event" or "request")
+  local kind = bit.band(flags, FLAG_RESPONSE) ~= 0 and "response" or (bit.band(flags, FLAG_EVENT) ~= 0 and "event" or "request")
   root:add(f.kind, kind):set_generated()
   local hdr = root:add(px, tvb(0, PX.header_len), "Header")
   local vitem = hdr:add(f.version, tvb(H.version.offset, 1))
@@ -707,7 +793,15 @@ function px.dissector(tvb, pinfo, tree)
       end
     end
   end
-  root:add(f.tag, tvb(PX.header_len + len, PX.tag_len)):append_text(" (not verified)")
+  local tag_range = tvb(PX.header_len + len, PX.tag_len)
+  local tag_item = root:add(f.tag, tag_range)
+  if px.prefs.key ~= "" then
+    if check_tag(tvb, pinfo, PX.header_len + len, tag_range, tag_item) == false then
+      pinfo.cols.info = tostring(pinfo.cols.info) .. " [bad tag]"
+    end
+  else
+    tag_item:append_text(" (not verified: no key set)")
+  end
   local used = PX.header_len + len + PX.tag_len
   if tvb:len() > used then root:add(f.padding, tvb(used)) end
   return used
@@ -720,12 +814,12 @@ local function register_block()
   if registered_base then
     for t = 0, 255 do ethertype:remove(registered_base + t, px) end
   end
-  registered_base = bit32.band(px.prefs.etherbase, PX.block_mask)
+  registered_base = bit.band(px.prefs.etherbase, PX.block_mask)
   for t = 0, 255 do ethertype:add(registered_base + t, px) end
 end
 
 function px.prefs_changed()
-  if bit32.band(px.prefs.etherbase, PX.block_mask) ~= registered_base then register_block() end
+  if bit.band(px.prefs.etherbase, PX.block_mask) ~= registered_base then register_block() end
 end
 
 register_block()
