@@ -5,13 +5,13 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createConnection, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DgramBackend } from '../../src/nic/backends/dgram.js';
 import { openNetBackend } from '../../src/nic/backends/open-backend.js';
 import { StreamBackend } from '../../src/nic/backends/stream.js';
 import type { NetBackend } from '../../src/nic/net-backend.js';
 import { PcapWriter } from '../../src/nic/pcap-writer.js';
+import { parsePcap } from './pcap-read.js';
 import { StreamFrameDecoder, encodeStreamFrame } from '../../src/nic/stream-framing.js';
 import { BROADCAST, PEER_MAC, TEST_MAC, ethFrame } from './e1000-harness.js';
 
@@ -252,15 +252,3 @@ describe('pcap capture', () => {
     expect(p.records[0].header).toMatchObject({ timestampSeconds: 1_700_000_000, timestampMicroseconds: 123456, capturedLength: 65535, originalLength: 70000 });
   });
 });
-
-interface PcapRecord { header: { timestampSeconds: number; timestampMicroseconds: number; capturedLength: number; originalLength: number }; data: Buffer }
-async function parsePcap(buf: Buffer): Promise<{ header: Record<string, number>; records: PcapRecord[] }> {
-  const { default: pcapParser } = await import('pcap-parser') as { default: { parse(s: Readable): NodeJS.EventEmitter } };
-  const parser = pcapParser.parse(Readable.from([buf]));
-  const records: PcapRecord[] = [];
-  let header: Record<string, number> = {};
-  parser.on('globalHeader', (h: Record<string, number>) => { header = h; });
-  parser.on('packet', (p: PcapRecord) => records.push(p));
-  await new Promise<void>((resolve, reject) => { parser.on('end', () => resolve()); parser.on('error', reject); });
-  return { header, records };
-}
