@@ -243,6 +243,10 @@ describe('pcap capture', () => {
     await server.close();
   });
 
+  it('a capture file that cannot be written is one clear error', async () => {
+    await expect(openNetBackend('none', { capturePath: join(dir, 'no-such-dir', 'x.pcap') })).rejects.toThrow(/cannot write capture file .*ENOENT/);
+  });
+
   it('truncates records beyond the snap length but keeps the original length', async () => {
     const file = join(dir, 'big.pcap');
     const w = new PcapWriter(file);

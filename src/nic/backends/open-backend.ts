@@ -48,5 +48,14 @@ export async function openNetBackend(spec: string | NetSpec, opts: OpenBackendOp
       b = new TapBackend(s.ifname);
       break;
   }
-  return opts.capturePath ? new CapturingBackend(b, new PcapWriter(opts.capturePath)) : b;
+  if (!opts.capturePath) return b;
+  let pcap: PcapWriter;
+  try {
+    pcap = new PcapWriter(opts.capturePath);
+  } catch (e) {
+    await b.close(); // no half-opened backend left behind
+    const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+    throw new Error(`cannot write capture file '${opts.capturePath}': ${code}`);
+  }
+  return new CapturingBackend(b, pcap);
 }
