@@ -693,15 +693,15 @@ local function core_text(c)
   return tostring(c)
 end
 
--- adds the fields of one layout found at `base` in the payload; returns the bytes it covered
-local function add_fields(tree, tvb, fields, base, avail, msg_name)
+-- adds the fields of one layout found at offset `at` of the tvb; returns the bytes it covered
+local function add_fields(tree, tvb, fields, at, avail, msg_name)
   local covered = 0
   for _, d in ipairs(fields) do
     local size = d.size
     if d.kind == "rest" then size = avail - d.offset end
     if d.offset + size > avail then return covered, false end
     if size > 0 then
-      local range = tvb(base + d.offset, size)
+      local range = tvb(at + d.offset, size)
       local item
       if d.kind == "str" then
         item = tree:add(payload_fields[d.field], range, range:stringz())
@@ -750,6 +750,9 @@ function px.dissector(tvb, pinfo, tree)
   local vitem = hdr:add(f.version, tvb(H.version.offset, 1))
   if tvb(H.version.offset, 1):uint() ~= PX.version then vitem:add_proto_expert_info(ex.version) end
   local fl = hdr:add(f.flags, tvb(H.flags.offset, 1))
+  for bitval, flag_name in pairs(FLAG_NAMES) do
+    if bit.band(flags, bitval) ~= 0 then fl:append_text(" " .. flag_name) end
+  end
   fl:add(f.flag_response, tvb(H.flags.offset, 1))
   fl:add(f.flag_event, tvb(H.flags.offset, 1))
   local dst = tvb(H.dstCore.offset, 2):uint()
