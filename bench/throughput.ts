@@ -1,0 +1,173 @@
+// `npm run bench:throughput`: aggregate compute throughput of a server with 1 and 2 cores
+// (scaling), parallax-emu beside QEMU TCG. Every DIME runs the built-in cpuburn service for
+// number of rounds (one round = 100,000 xorshift steps, sized so a run takes about --ms),
+// all launched together with system-scope frames (SET_PARAM, LOAD_BUILTIN, EXECUTE); the host
+// times EXECUTE to the last DIME's report. A first, short run is the warm-up. The ideal
+// scaling from 1 to 2 cores is 2.00x (the host has 2 cores, shared with the I/O thread).
+//
+//   --cores 1,2   --reps R   --ms MS (run time)   --peers parallax-emu,qemu   --out DIR
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { joinLan, BENCH_KEY } from './lib/dime-paths.js';
+import { DimeServer, qemuAvailable, startHub, type MachineKind } from './lib/machines.js';
+import { repoRoot } from './lib/paths.js';
+import { argFlag, argNumber, argString, commitLine, loadPerCpu, machineLine, markdownTable, median, spreadPct, table } from './lib/report.js';
+import type { Orchestrator } from '../src/orchestrator/orchestrator.js';
+import * as W from '../src/protocol/wire.js';
+
+export interface ThroughputResult {
+  benchmark: 'throughput';
+  machine: string;
+  commit: string;
+  date: string;
+  params: { cores: number[]; reps: number; ms: number };
+  /** per peer, per core count: aggregate rounds per second of each repetition */
+  roundsPerS: Partial<Record<MachineKind, Record<string, number[]>>>;
+  hostLoadPerCpu: { before: number; after: number };
+  elapsedS: number;
+  errors: string[];
+}
+
+export interface ThroughputOptions {
+  cores: number[];
+  reps: number;
+  ms: number;
+  peers: MachineKind[];
+  log?: (l: string) => void;
+}
+
+const PEER: Record<MachineKind, string> = { 'parallax-emu': 'parallax-emu', qemu: 'QEMU TCG' };
+
+export function throughputOptionsFromArgs(): ThroughputOptions {
+  const short = argFlag('short');
+  const cores = (argString('cores') ?? '1,2').split(',').map(Number);
+  for (const c of cores) if (!Number.isInteger(c) || c < 1 || c > 64) throw new Error(`--cores: '${c}' is not a core count`);
+  const peers = (argString('peers') ?? 'parallax-emu,qemu').split(',').map((s) => s.trim()).filter(Boolean);
+  for (const p of peers) if (p !== 'parallax-emu' && p !== 'qemu') throw new Error(`--peers: unknown peer '${p}'`);
+  return { cores, reps: Math.max(1, Math.round(argNumber('reps', short ? 1 : 3))), ms: Math.max(100, Math.round(argNumber('ms', short ? 1000 : 3000))), peers: peers as MachineKind[] };
+}
+
+/**
+ * Every DIME of the server runs cpuburn for a fixed number of rounds, launched together;
+ * returns the host wall seconds from the EXECUTE to the last DIME's report.
+ */
+async function burn(orch: Orchestrator, s: DimeServer, mac: string, cores: number, rounds: number): Promise<number> {
+  const sys = async (name: string, values: Record<string, string | number>) => {
+    const replies = await orch.link.request(mac, null, name, values, { expect: cores, timeoutMs: 10_000 });
+    const bad = replies.find((x) => x.frame.status !== W.STATUS.OK);
+    if (replies.length < cores || bad) throw new Error(`${name}: ${replies.length}/${cores} answers${bad ? `, status ${bad.frame.status}` : ''}`);
+  };
+  await sys('SET_PARAM', { key: 'rounds', value: String(rounds) });
+  await sys('LOAD_BUILTIN', { name: 'cpuburn' });
+  const from = s.w.output.length;
+  const t0 = performance.now();
+  await sys('EXECUTE', {});
+  await s.w.waitFor(new RegExp(`(cpuburn DIME \\d+: ${rounds} rounds[^]*){${cores}}`), 600_000, from);
+  return (performance.now() - t0) / 1000;
+}
+
+export async function runThroughput(o: ThroughputOptions): Promise<ThroughputResult> {
+  const log = o.log ?? console.log;
+  const t0 = performance.now();
+  const r: ThroughputResult = {
+    benchmark: 'throughput', machine: machineLine(), commit: commitLine(repoRoot), date: new Date().toISOString(),
+    params: { cores: o.cores, reps: o.reps, ms: o.ms }, roundsPerS: {}, hostLoadPerCpu: { before: loadPerCpu(), after: NaN }, elapsedS: NaN, errors: [],
+  };
+  log(`throughput benchmark: cpuburn on every DIME for ${o.ms} ms, ${o.cores.join(' and ')} cores, ${o.reps} repetition(s); ${r.machine}`);
+  const dir = mkdtempSync(join(tmpdir(), 'px-bench-'));
+  const hubPath = join(dir, 'lan.sock');
+  const hub = await startHub(hubPath);
+  const orch = await joinLan(hubPath, 5000);
+  let serial = 0;
+  try {
+    for (const kind of o.peers) {
+      if (kind === 'qemu' && !qemuAvailable()) { r.errors.push('qemu-system-x86_64 not found: QEMU not measured'); continue; }
+      const per: Record<string, number[]> = {};
+      for (const c of o.cores) {
+        per[c] = [];
+        for (let rep = 0; rep < o.reps; rep++) {
+          const mac = `52:54:00:be:04:${(serial++ & 0xff).toString(16).padStart(2, '0')}`;
+          const s = new DimeServer({ kind, cores: c, mac, hubPath, key: BENCH_KEY });
+          try {
+            await s.ready();
+            // warm-up run, which also sizes the measured one to about o.ms
+            const probe = 2;
+            const t = await burn(orch, s, mac, c, probe);
+            const rounds = Math.max(probe, Math.round((probe * o.ms) / 1000 / t));
+            per[c].push((c * rounds) / (await burn(orch, s, mac, c, rounds)));
+          } catch (e) {
+            const msg = (e as Error).message.split('\n')[0];
+            r.errors.push(`${PEER[kind]} ${c} cores: ${msg}`);
+            log(`${PEER[kind]} ${c} cores: FAILED: ${msg}`);
+          } finally {
+            await s.stop();
+          }
+        }
+        log(`${PEER[kind]} ${c} core(s): ${per[c].length ? median(per[c]).toFixed(0) : '-'} rounds/s`);
+      }
+      r.roundsPerS[kind] = per;
+    }
+  } finally {
+    await orch.close().catch(() => undefined);
+    await hub.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  r.hostLoadPerCpu.after = loadPerCpu();
+  r.elapsedS = (performance.now() - t0) / 1000;
+  return r;
+}
+
+export function throughputTable(r: ThroughputResult): { headers: string[]; rows: (string | number)[][] } {
+  const kinds = Object.keys(r.roundsPerS) as MachineKind[];
+  const base = r.params.cores[0];
+  const rows = r.params.cores.map((c) => [String(c), ...kinds.flatMap((k) => {
+    const xs = r.roundsPerS[k]![c] ?? [];
+    const b = r.roundsPerS[k]![base] ?? [];
+    if (!xs.length) return ['-', '-', '-'];
+    return [median(xs), xs.length > 1 ? `${spreadPct(xs).toFixed(0)}%` : '-', b.length ? `${(median(xs) / median(b)).toFixed(2)}x` : '-'];
+  }), `${(c / base).toFixed(2)}x`]);
+  const ratio = r.params.cores.map((c) => {
+    const e = r.roundsPerS['parallax-emu']?.[c] ?? [], q = r.roundsPerS.qemu?.[c] ?? [];
+    return e.length && q.length ? (median(e) / median(q)).toFixed(3) : '-';
+  });
+  return { headers: ['cores', ...kinds.flatMap((k) => [`${PEER[k]} rounds/s`, 'spread', 'scaling']), 'ideal'],
+    rows: rows.map((row, i) => [...row, ratio[i]]).map((row) => row) };
+}
+
+export function printThroughput(r: ThroughputResult, log: (l: string) => void = console.log): void {
+  const t = throughputTable(r);
+  log('');
+  log('aggregate throughput: cpuburn rounds per second summed over every DIME (last column: parallax-emu / QEMU)');
+  log(table([...t.headers, 'emu/QEMU'], t.rows));
+  log(`machine: ${r.machine}; commit ${r.commit}; host load per CPU ${r.hostLoadPerCpu.before.toFixed(2)} -> ${r.hostLoadPerCpu.after.toFixed(2)}; ${r.elapsedS.toFixed(1)} s`);
+  for (const e of r.errors) log(`error: ${e}`);
+}
+
+export function throughputMarkdown(r: ThroughputResult): string {
+  const t = throughputTable(r);
+  return ['# Aggregate throughput and scaling', '',
+    `cpuburn on every DIME for ${r.params.ms} ms, ${r.params.reps} repetition(s); machine ${r.machine}; commit ${r.commit}; ${r.date}.`, '',
+    markdownTable([...t.headers, 'emu/QEMU'], t.rows), '', ...r.errors.map((e) => `- error: ${e}`), ''].join('\n');
+}
+
+export function writeThroughput(r: ThroughputResult, dir: string): string[] {
+  mkdirSync(dir, { recursive: true });
+  const files = [join(dir, 'throughput.json'), join(dir, 'throughput.md')];
+  writeFileSync(files[0], `${JSON.stringify(r, null, 2)}\n`);
+  writeFileSync(files[1], throughputMarkdown(r));
+  return files;
+}
+
+async function main(): Promise<void> {
+  const o = throughputOptionsFromArgs();
+  const r = await runThroughput(o);
+  printThroughput(r);
+  const out = argString('out') ?? (argFlag('short') ? undefined : resolve(repoRoot, 'bench/results'));
+  if (out) for (const f of writeThroughput(r, out)) console.log(`wrote ${f}`);
+  process.exitCode = r.errors.some((e) => !e.startsWith('qemu-system-x86_64 not found')) ? 1 : 0;
+}
+
+if (process.argv[1] && resolve(process.argv[1]).replace(/\.ts$/, '.js').endsWith('bench/throughput.js')) {
+  main().catch((e) => { console.error(`throughput benchmark: ${(e as Error).stack ?? e}`); process.exit(1); });
+}
