@@ -82,6 +82,7 @@ export class CpuMemory extends CpuState {
     const user = this.cpl === 3 ? 1 : 0;
     if (user === this.userSet) return;
     this.userSet = user;
+    this.tlbGen++;
     const b = user * 3;
     this.rTag = this.tlbs[b].tag; this.rOff = this.tlbs[b].off;
     this.wTag = this.tlbs[b + 1].tag; this.wOff = this.tlbs[b + 1].off;
@@ -90,11 +91,13 @@ export class CpuMemory extends CpuState {
 
   /** CR3 write / CR0.PG or CR4 change: flush (keeping global pages when `keepGlobal`). */
   flushTlb(keepGlobal: boolean): void {
+    this.tlbGen++;
     for (const t of this.tlbs) t.flush(keepGlobal);
   }
 
   /** INVLPG */
   flushTlbPage(lin: number): void {
+    this.tlbGen++;
     // Entries are per 4 KiB. When some came from a 2 MiB/1 GiB page, the other 4 KiB pieces of
     // that page must go too: flush everything (global entries included), which is always allowed.
     if (this.largePagesCached) {
@@ -105,6 +108,9 @@ export class CpuMemory extends CpuState {
     const page = Math.floor(lin / 4096);
     for (const t of this.tlbs) t.flushPage(page);
   }
+
+  /** bumped whenever a translation may change (flush, INVLPG, privilege switch): block links check it */
+  tlbGen = 0;
 
   /** some TLB entry came from a large page since the last full flush */
   private largePagesCached = false;

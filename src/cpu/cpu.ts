@@ -44,6 +44,16 @@ export class Block {
   hits = 0;
   /** generated function running the whole block (block-compiler.ts), once hot */
   fn: CompiledBlock | null = null;
+  /** the last two successors seen (taken / fall-through), valid while tlbGen equals linkGen */
+  next1: Block | null = null;
+  next2: Block | null = null;
+  linkGen = -1;
+
+  /** Remember `b` as a successor (links made under an older TLB generation are dropped). */
+  link(b: Block, tlbGen: number): void {
+    if (this.linkGen !== tlbGen) { this.linkGen = tlbGen; this.next1 = null; this.next2 = null; }
+    if (this.next1 !== b) { this.next2 = this.next1; this.next1 = b; }
+  }
 }
 
 /** Result of Cpu.run: why the loop returned. */
@@ -235,6 +245,26 @@ export class Cpu extends CpuMemory {
     return b;
   }
 
+  /**
+   * The successor of `prev` at the current RIP if one is linked and still valid (same
+   * translation generation, code unchanged, same code mode): skips the lookup and the fetch
+   * translation. Returns null when the full lookup is needed.
+   */
+  private chained(prev: Block): Block | null {
+    if (prev.linkGen !== this.tlbGen) return null;
+    const rip = this.rip;
+    let s = prev.next1;
+    if (s === null || s.rip !== rip) {
+      s = prev.next2;
+      if (s === null || s.rip !== rip) return null;
+    }
+    const cg = this.shared.codeGen;
+    if (cg[s.physPage] !== s.gen || (s.physPage2 >= 0 && cg[s.physPage2] !== s.gen2)) return null;
+    const mode = this.codeMode();
+    if (s.mode !== mode || (mode !== 2 && s.csBase !== this.segBase[1])) return null;
+    return s;
+  }
+
   private compile(rip: number, mode: number): Block {
     this.blocksCompiled++;
     const dm = { mode64: mode === 2, def32: mode !== 0, csBase: this.segBase[1] };
@@ -287,6 +317,8 @@ export class Cpu extends CpuMemory {
     const pend = this.pendingIndex;
     let left = budget;
     this.exitReason = RUN_BUDGET;
+    /** the block that completed last: its successor links are tried before a lookup */
+    let prev: Block | null = null;
     while (left > 0) {
       // Events are examined only when one could be taken now: non-maskable ones always,
       // maskable ones while IF=1, and the local timer every CLOCK_CHECK_INTERVAL instructions.
@@ -294,16 +326,22 @@ export class Cpu extends CpuMemory {
       if (this.eventCheck || this.retired >= this.clockCheckAt ||
         (p !== 0 && ((p & NON_MASKABLE) !== 0 || (this.flags & IF) !== 0))) {
         this.eventCheck = false;
+        prev = null;
         serviceEvents(this);
         if (this.exitReason !== RUN_BUDGET) break;
         if (this.halted) { this.exitReason = RUN_HALTED; break; }
       }
-      let block: Block;
+      let block: Block | null = null;
       try {
         this.syncCodeGen();
-        block = this.lookupBlock();
+        if (prev !== null) block = this.chained(prev);
+        if (block === null) {
+          block = this.lookupBlock();
+          if (prev !== null) prev.link(block, this.tlbGen);
+        }
       } catch (e) {
         if (e !== FAULT) throw e;
+        prev = null;
         if (this.stopOnFault) { this.exitReason = RUN_FAULT; break; }
         deliverFault(this);
         if (this.exitReason !== RUN_BUDGET) break;
@@ -331,6 +369,7 @@ export class Cpu extends CpuMemory {
           if (e instanceof Error) e.message += ` (at rip ${ops[i % n].rip.toString(16)}: ${ops[i % n].name})`;
           throw e;
         }
+        prev = null;
         this.retired += i;
         left -= i + 1;
         this.rip = ops[i % n].rip;
@@ -341,6 +380,7 @@ export class Cpu extends CpuMemory {
       }
       this.retired += done;
       left -= done;
+      prev = block;
       if (this.exitReason !== RUN_BUDGET) break;
     }
     this.publishStats();
