@@ -64,7 +64,10 @@ async function burn(orch: Orchestrator, s: DimeServer, mac: string, cores: numbe
   const t0 = performance.now();
   await sys('EXECUTE', {});
   await s.w.waitFor(new RegExp(`(cpuburn DIME \\d+: ${rounds} rounds[^]*){${cores}}`), 600_000, from);
-  return (performance.now() - t0) / 1000;
+  const seconds = (performance.now() - t0) / 1000;
+  // the DIMEs go back to the pool just after reporting: wait, or the next LOAD is refused
+  await s.w.waitFor(new RegExp(`(DIME \\d+: 'cpuburn' exited[^]*){${cores}}`), 30_000, from);
+  return seconds;
 }
 
 export async function runThroughput(o: ThroughputOptions): Promise<ThroughputResult> {

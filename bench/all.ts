@@ -1,0 +1,97 @@
+// `npm run bench`: the whole performance picture, each figure beside its peer or floor:
+//   1. MIPS of the emulator core (bench/mips.ts: native, QEMU TCG, parallax-emu)
+//   2. signaling round trips on three paths (bench/signaling.ts)
+//   3. boot to every DIME up, memory per core, collective signaling for 1..32 cores (bench/cores.ts)
+//   4. aggregate throughput with 1 and 2 cores (bench/throughput.ts)
+// Writes bench/results/*.json, *.md, signaling.svg and summary.md (the index of this run).
+//
+//   --short       small samples everywhere, MIPS left out (a smoke run; writes nothing unless --out)
+//   --out DIR     where results go (default bench/results)
+//   --skip mips,signaling,cores,throughput
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { coresMarkdown, printCores, runCores, writeCores, type CoresOptions } from './cores.js';
+import { repoRoot } from './lib/paths.js';
+import { argFlag, argString, commitLine, machineLine, markdownTable, median } from './lib/report.js';
+import { printSignaling, runSignaling, signalingMarkdown, writeSignaling, type SignalingOptions } from './signaling.js';
+import { printThroughput, runThroughput, throughputMarkdown, writeThroughput, type ThroughputOptions } from './throughput.js';
+
+async function main(): Promise<void> {
+  const short = argFlag('short');
+  const out = argString('out') ?? (short ? undefined : resolve(repoRoot, 'bench/results'));
+  const skip = new Set((argString('skip') ?? '').split(',').map((s) => s.trim()).filter(Boolean));
+  const t0 = performance.now();
+  const sections: string[] = [];
+  const failures: string[] = [];
+  console.log(`== parallax-emu benchmarks (${short ? 'short' : 'full'}): ${machineLine()}; commit ${commitLine(repoRoot)}`);
+
+  // bench/mips.ts always writes bench/results/mips.json, so a short run leaves it out
+  if (short && !skip.has('mips')) console.log('\n== 1. MIPS: not run with --short (npm run bench:mips)');
+  if (!short && !skip.has('mips')) {
+    console.log('\n== 1. MIPS (bench/mips.ts)');
+    const r = spawnSync(process.execPath, [resolve(repoRoot, 'dist/bench/mips.js')], { stdio: 'inherit', timeout: 1_800_000 });
+    if (r.status !== 0) failures.push(`mips: exit status ${r.status ?? r.signal}`);
+    const mipsJson = resolve(repoRoot, 'bench/results/mips.json');
+    if (r.status === 0 && existsSync(mipsJson)) sections.push(mipsSection(JSON.parse(readFileSync(mipsJson, 'utf8'))));
+  }
+
+  if (!skip.has('signaling')) {
+    console.log('\n== 2. signaling round trips (bench/signaling.ts)');
+    const o: SignalingOptions = short ? { short, reps: 1, n: 30, warm: 5, size: 16, peers: ['parallax-emu', 'qemu'] } : { short, reps: 5, n: 1000, warm: 100, size: 16, peers: ['parallax-emu', 'qemu'] };
+    const r = await runSignaling(o);
+    printSignaling(r);
+    if (out) writeSignaling(r, out);
+    sections.push(signalingMarkdown(r).replace(/^# /, '## '));
+    failures.push(...r.errors.filter((e) => !e.startsWith('qemu-system-x86_64 not found')).map((e) => `signaling: ${e}`));
+  }
+
+  if (!skip.has('cores')) {
+    console.log('\n== 3. boot, memory and collective signaling by core count (bench/cores.ts)');
+    const o: CoresOptions = short ? { cores: [1, 2], reps: 1, n: 10, warm: 2, peers: ['parallax-emu', 'qemu'], memMiB: 256 }
+      : { cores: [1, 2, 4, 8, 16, 32], reps: 3, n: 200, warm: 20, peers: ['parallax-emu', 'qemu'], memMiB: 256 };
+    const r = await runCores(o);
+    printCores(r);
+    if (out) writeCores(r, out);
+    sections.push(coresMarkdown(r).replace(/^# /, '## ').replace(/^## (?!Growth)/gm, '### '));
+    failures.push(...r.errors.filter((e) => !e.startsWith('qemu-system-x86_64 not found')).map((e) => `cores: ${e}`));
+  }
+
+  if (!skip.has('throughput')) {
+    console.log('\n== 4. aggregate throughput, 1 and 2 cores (bench/throughput.ts)');
+    const o: ThroughputOptions = short ? { cores: [1, 2], reps: 1, ms: 300, peers: ['parallax-emu', 'qemu'] } : { cores: [1, 2], reps: 3, ms: 3000, peers: ['parallax-emu', 'qemu'] };
+    const r = await runThroughput(o);
+    printThroughput(r);
+    if (out) writeThroughput(r, out);
+    sections.push(throughputMarkdown(r).replace(/^# /, '## '));
+    failures.push(...r.errors.filter((e) => !e.startsWith('qemu-system-x86_64 not found')).map((e) => `throughput: ${e}`));
+  }
+
+  const elapsed = (performance.now() - t0) / 1000;
+  if (out) {
+    mkdirSync(out, { recursive: true });
+    const summary = [`# parallax-emu benchmark results`, '',
+      `Machine ${machineLine()}; commit ${commitLine(repoRoot)}; ${new Date().toISOString()}; ${elapsed.toFixed(0)} s. How to read them: docs/BENCHMARKS.md.`, '',
+      ...sections, ...(failures.length ? ['## Not measured', '', ...failures.map((f) => `- ${f}`), ''] : [])].join('\n');
+    writeFileSync(join(out, 'summary.md'), summary);
+    console.log(`\nwrote ${out}/summary.md (+ per-benchmark JSON and markdown, signaling.svg)`);
+  }
+  console.log(`\n== done in ${elapsed.toFixed(0)} s${failures.length ? `; not measured: ${failures.length} item(s)` : ''}`);
+  for (const f of failures) console.log(`   ${f}`);
+  process.exitCode = failures.length ? 1 : 0;
+}
+
+interface MipsJson { machine: string; iterations: number; insns: number; results: Record<string, { deltaMs: number[]; checksum: string }> }
+
+function mipsSection(j: MipsJson): string {
+  const nat = median(j.results.native?.deltaMs ?? [NaN]);
+  const q = median(j.results['qemu-tcg']?.deltaMs ?? [NaN]);
+  const rows = Object.entries(j.results).map(([peer, r]) => {
+    const ms = median(r.deltaMs);
+    return [peer, ms, j.insns / (ms * 1000), (ms / nat).toFixed(2), Number.isFinite(q) ? (ms / q).toFixed(2) : '-'];
+  });
+  return ['## MIPS (emulator core)', '', `bench/mips.ts: ${j.iterations} iterations, ${j.insns} instructions counted by parallax-emu, checksums equal across peers.`, '',
+    markdownTable(['peer', 'ms', 'MIPS', 'x native time', 'x QEMU time'], rows), ''].join('\n');
+}
+
+main().catch((e) => { console.error(`bench: ${(e as Error).stack ?? e}`); process.exit(1); });
