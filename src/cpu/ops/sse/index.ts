@@ -9,3 +9,4 @@ import './shuffle.js';
 import './fp-arith.js';
 import './fp-compare.js';
 import './convert.js';
+import './mmx.js';

@@ -150,11 +150,14 @@ function fscale(cpu: Cpu): void {
   }
   if (n > 4096) n = 4096;
   if (n < -4096) n = -4096;
-  let v = x;
+  writeSt(cpu, 0, scaleBy2(x, n));
+}
+
+/** v * 2^n without an intermediate power of two leaving the double range */
+function scaleBy2(v: number, n: number): number {
   while (n > 1000) { v *= 2 ** 1000; n -= 1000; }
   while (n < -1000) { v *= 2 ** -1000; n += 1000; }
-  v *= 2 ** n;
-  writeSt(cpu, 0, v);
+  return v * 2 ** n;
 }
 
 function writeIndefinite(cpu: Cpu): void {
@@ -200,9 +203,24 @@ function pushValueCopy(cpu: Cpu): void {
   b[cpu.fpTop * 2 + 1] = hi;
 }
 
+/** unbiased binary exponent of a finite nonzero double (as the 80-bit format would hold it) */
+function exponentOf(v: number): number {
+  let e = Math.floor(Math.log2(Math.abs(v)));
+  if (2 ** e > Math.abs(v)) e--;
+  else if (2 ** (e + 1) <= Math.abs(v)) e++;
+  return e;
+}
+
+/**
+ * How far below the exponent difference a partial FPREM step reduces (the SDM's
+ * implementation-dependent N, 32..63); 33 reproduces the host processor's partial remainders.
+ */
+const PARTIAL_BITS = 33;
+
 /**
  * FPREM (truncating quotient) / FPREM1 (round-to-nearest quotient): ST(0) = remainder of
- * ST(0) / ST(1); C0 C3 C1 = quotient bits 2, 1... (Q2, Q0, Q1); C2 = 0 (always complete here).
+ * ST(0) / ST(1) with C2 = 0 and C0 C3 C1 = quotient bits 2 1 0. When the exponents differ by
+ * 64 or more only a partial reduction is done (C2 = 1) and the program loops.
  */
 function fprem(nearest: boolean): (cpu: Cpu) => void {
   return (cpu) => {
@@ -215,8 +233,16 @@ function fprem(nearest: boolean): (cpu: Cpu) => void {
       return;
     }
     if (y === 0 || x - x !== 0) { fpuRaise(cpu, SW_IE); writeIndefinite(cpu); return; }
-    if (y - y !== 0) { setCc(cpu, 0, 0, 0, 0); return; } // x rem inf = x
     if (isDenormal(x) || isDenormal(y)) fpuRaise(cpu, SW_DE);
+    if (y - y !== 0 || x === 0) { setCc(cpu, 0, 0, 0, 0); return; } // x rem inf = x
+    const d = exponentOf(x) - exponentOf(y);
+    if (d >= 64) {
+      const m = scaleBy2(Math.abs(y), d - PARTIAL_BITS);
+      const r = x % m;
+      writeSt(cpu, 0, r === 0 ? (x < 0 ? -0 : 0) : r);
+      setCc(cpu, 0, 1, 0, 0);
+      return;
+    }
     let r = x % y; // exact
     // low three bits of the integer quotient: from the remainder modulo 8|y|
     let q8 = 0;
@@ -232,8 +258,8 @@ function fprem(nearest: boolean): (cpu: Cpu) => void {
         q8 = (q8 + 1) & 7;
       }
     }
-    writeSt(cpu, 0, r === 0 ? (x < 0 || Object.is(x, -0) ? -0 : 0) : r);
-    setCc(cpu, (q8 >> 0) & 1, 0, (q8 >> 1) & 1, (q8 >> 2) & 1);
+    writeSt(cpu, 0, r === 0 ? (x < 0 ? -0 : 0) : r);
+    setCc(cpu, (q8 >> 1) & 1, 0, q8 & 1, (q8 >> 2) & 1);
   };
 }
 

@@ -11,7 +11,7 @@ import { defineOp, type OpMatch } from '../../optable.js';
 import { ARITH_FLAGS, CF, PF, ZF } from '../../regs.js';
 import { compareF64, fpBegin, fpx } from '../sse/fp-lane.js';
 import { A, B, BF64 } from '../sse/xmm-access.js';
-import { fprBits, fpuGateWait, fpuRaise, isEmpty, noteInstruction, pop, setCc } from './fpu-state.js';
+import { cookRaw, fprBits, fpuGateWait, fpuRaise, isEmpty, noteInstruction, pop, setCc } from './fpu-state.js';
 import { memOperandToB, stToLane } from './operands.js';
 
 function def(opcode: number, name: string, exec: (cpu: Cpu, ins: Insn) => void, match: OpMatch): void {
@@ -80,18 +80,20 @@ function ftst(cpu: Cpu, ins: Insn): void {
   setCcOf(cpu, relate(cpu, true));
 }
 
-/** FXAM: C3 C2 C0 = class (000 unsupported, 001 NaN, 010 normal, 011 infinity, 100 zero, 101 empty, 110 denormal), C1 = sign */
+/** FXAM: C3 C2 C0 = class (001 NaN, 010 normal, 011 infinity, 100 zero, 101 empty; 80-bit denormals cannot occur), C1 = sign */
 function fxam(cpu: Cpu, ins: Insn): void {
   fpuGateWait(cpu);
   noteInstruction(cpu, ins, 0);
   const p = cpu.fpTop;
+  cookRaw(cpu, p);
   const b = fprBits(cpu);
   const hi = b[p * 2 + 1], lo = b[p * 2];
   const sign = hi < 0 ? 1 : 0;
   if (isEmpty(cpu, 0)) { setCc(cpu, 1, 0, sign, 1); return; }
   const e = hi & 0x7ff00000, m = (hi & 0xfffff) | lo;
   if (e === 0x7ff00000) { if (m !== 0) setCc(cpu, 0, 0, sign, 1); else setCc(cpu, 0, 1, sign, 1); return; }
-  if (e === 0) { if (m === 0) setCc(cpu, 1, 0, sign, 0); else setCc(cpu, 1, 1, sign, 0); return; }
+  // a binary64 denormal is a normal number in the 80-bit register format
+  if (e === 0 && m === 0) { setCc(cpu, 1, 0, sign, 0); return; }
   setCc(cpu, 0, 1, sign, 0);
 }
 

@@ -12,6 +12,7 @@
 import type { Cpu } from '../../cpu.js';
 import type { Insn } from '../../insn.js';
 import { CR0_EM, CR0_NE, CR0_TS, MF, NM } from '../../regs.js';
+import { f80Bits, fromReal80 } from './real80.js';
 
 // status word
 export const SW_IE = 0x0001, SW_DE = 0x0002, SW_ZE = 0x0004, SW_OE = 0x0008, SW_UE = 0x0010, SW_PE = 0x0020;
@@ -24,6 +25,12 @@ export const CW_PC_SHIFT = 8, CW_RC_SHIFT = 10;
 export const CW_INIT = 0x037f;
 
 export const TAG_VALID = 0, TAG_ZERO = 1, TAG_SPECIAL = 2, TAG_EMPTY = 3;
+/**
+ * Internal tag meaning "this register holds a raw 64-bit significand whose sign/exponent word
+ * is 0xFFFF": what an MMX instruction writes (and what FXRSTOR/FRSTOR load for such values), so
+ * MMX data survives aliasing and save/restore bit-exactly. x87 reads convert it to a double.
+ */
+export const TAG_RAW = TAG_SPECIAL;
 
 /** raw bits of the physical registers (NaN payloads are moved through this view) */
 const viewOf = new WeakMap<Float64Array, Int32Array>();
@@ -85,16 +92,29 @@ export function setIndefinite(cpu: Cpu, phys: number): void {
   const b = fprBits(cpu);
   b[phys * 2] = 0;
   b[phys * 2 + 1] = 0xfff80000 | 0;
-  setTag(cpu, phys, TAG_SPECIAL);
+  setTag(cpu, phys, TAG_VALID);
+}
+
+/** Turn a raw (MMX-written) register into the double an x87 instruction sees. */
+export function cookRaw(cpu: Cpu, phys: number): void {
+  if (((cpu.fpTag >> (phys * 2)) & 3) !== TAG_RAW) return;
+  const b = fprBits(cpu);
+  fromReal80(0xffff, b[phys * 2 + 1], b[phys * 2]);
+  b[phys * 2] = f80Bits.lo;
+  b[phys * 2 + 1] = f80Bits.hi;
+  setTag(cpu, phys, TAG_VALID);
 }
 
 /** ST(i) for reading; an empty register underflows and reads as the QNaN indefinite. */
 export function readSt(cpu: Cpu, i: number): number {
   const p = (cpu.fpTop + i) & 7;
-  if (((cpu.fpTag >> (p * 2)) & 3) === TAG_EMPTY) {
+  const tag = (cpu.fpTag >> (p * 2)) & 3;
+  if (tag === TAG_EMPTY) {
     underflow(cpu);
     setIndefinite(cpu, p);
     setTag(cpu, p, TAG_EMPTY);
+  } else if (tag === TAG_RAW) {
+    cookRaw(cpu, p);
   }
   return cpu.fpr[p];
 }
@@ -158,6 +178,7 @@ export function setStatusWord(cpu: Cpu, v: number): void {
 
 /** Class tag of a physical register's value (valid, zero, special) for a stored tag word. */
 export function classTag(cpu: Cpu, phys: number): number {
+  if (((cpu.fpTag >> (phys * 2)) & 3) === TAG_RAW) return TAG_SPECIAL;
   const hi = fprBits(cpu)[phys * 2 + 1];
   const v = cpu.fpr[phys];
   if (v === 0) return TAG_ZERO;

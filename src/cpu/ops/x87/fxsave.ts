@@ -10,10 +10,10 @@ import type { Cpu } from '../../cpu.js';
 import type { Insn } from '../../insn.js';
 import { MAP_0F } from '../../insn.js';
 import { defineOp } from '../../optable.js';
-import { CS, DS, GP } from '../../regs.js';
+import { GP } from '../../regs.js';
 import { MXCSR_MASK } from '../sse/mxcsr.js';
 import { refreshSummary, loadReg80, storeReg80 } from './control.js';
-import { fpuGate, setStatusWord, statusWord, TAG_EMPTY } from './fpu-state.js';
+import { fpuGate, setStatusWord, statusWord, TAG_EMPTY, TAG_RAW } from './fpu-state.js';
 
 const TWO32 = 4294967296;
 
@@ -36,10 +36,11 @@ function fxsave(cpu: Cpu, ins: Insn): void {
     const dpHi = Math.floor(cpu.fpDp / TWO32);
     cpu.write64(lin + 16, (cpu.fpDp - dpHi * TWO32) | 0, dpHi | 0);
   } else {
+    // FCS/FDS read as 0, as on processors that deprecate them (current Intel and AMD parts)
     cpu.write32(lin + 8, cpu.fpIp | 0);
-    cpu.write32(lin + 12, cpu.segSel[CS] & 0xffff);
+    cpu.write32(lin + 12, 0);
     cpu.write32(lin + 16, cpu.fpDp | 0);
-    cpu.write32(lin + 20, cpu.segSel[DS] & 0xffff);
+    cpu.write32(lin + 20, 0);
   }
   cpu.write32(lin + 24, cpu.mxcsr);
   cpu.write32(lin + 28, MXCSR_MASK);
@@ -80,9 +81,13 @@ function fxrstor(cpu: Cpu, ins: Insn): void {
   cpu.fpOpcode = fop & 0x7ff;
   cpu.fpIp = ip;
   cpu.fpDp = dp;
-  for (let i = 0; i < 8; i++) loadReg80(cpu, lin + 32 + 16 * i, (cpu.fpTop + i) & 7);
   let tag = 0;
-  for (let p = 0; p < 8; p++) if ((ftw & (1 << p)) === 0) tag |= TAG_EMPTY << (p * 2);
+  for (let i = 0; i < 8; i++) {
+    const p = (cpu.fpTop + i) & 7;
+    const raw = loadReg80(cpu, lin + 32 + 16 * i, p);
+    if ((ftw & (1 << p)) === 0) tag |= TAG_EMPTY << (p * 2);
+    else if (raw) tag |= TAG_RAW << (p * 2);
+  }
   cpu.fpTag = tag;
   refreshSummary(cpu);
   cpu.mxcsr = mxcsr;

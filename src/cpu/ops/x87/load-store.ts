@@ -12,8 +12,9 @@ import { roundToInteger } from '../sse/convert.js';
 import { fpBegin, fpx, roundToF32 } from '../sse/fp-lane.js';
 import {
   CW_RC_SHIFT, fprBits, fpuGateWait, fpuRaise, freeReg, noteInstruction, pop, push, pushCopy, readSt, SW_C1, SW_DE,
-  SW_IE, SW_PE, writeSt,
+  SW_IE, SW_PE, TAG_RAW, writeSt,
 } from './fpu-state.js';
+import { storeReg80 } from './control.js';
 import { fromReal80, f80Bits, r80, toReal80 } from './real80.js';
 
 const f32 = new Float32Array(1);
@@ -113,6 +114,8 @@ function fstM32(cpu: Cpu, ins: Insn): void {
     fpBegin(0x1f80 | (((cpu.fpControl >> CW_RC_SHIFT) & 3) << 13));
     f32[0] = v - v !== 0 ? v : roundToF32(v);
     fpuRaise(cpu, fpx.post);
+    // C1: the stored value was rounded up in magnitude
+    if (Math.abs(f32[0]) > Math.abs(v)) cpu.fpStatus |= SW_C1; else cpu.fpStatus &= ~SW_C1;
     out = f32i[0];
   }
   cpu.write32(lin, out);
@@ -138,6 +141,13 @@ function fstpM80(cpu: Cpu, ins: Insn): void {
   fpuGateWait(cpu);
   const lin = ins.ea(cpu, ins);
   noteInstruction(cpu, ins, lin);
+  if (((cpu.fpTag >> (cpu.fpTop * 2)) & 3) === TAG_RAW) {
+    // a raw 80-bit value (MMX data or a negative NaN restored by FXRSTOR): stored as it is
+    cpu.probeWrite(lin, 10);
+    storeReg80(cpu, lin, cpu.fpTop);
+    pop(cpu);
+    return;
+  }
   const b = st0Bits(cpu), p = cpu.fpTop;
   toReal80(b[p * 2], b[p * 2 + 1]);
   cpu.probeWrite(lin, 10);
@@ -261,7 +271,7 @@ function fbstp(cpu: Cpu, ins: Insn): void {
       m = Math.floor(m / 100);
       cpu.write8(lin + k, ((Math.floor(two / 10) << 4) | (two % 10)) & 0xff);
     }
-    cpu.write8(lin + 9, r < 0 || Object.is(r, -0) ? 0x80 : 0);
+    cpu.write8(lin + 9, x < 0 || Object.is(x, -0) ? 0x80 : 0);
   }
   pop(cpu);
 }
