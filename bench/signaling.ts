@@ -187,7 +187,7 @@ export async function runSignaling(o: SignalingOptions): Promise<SignalingResult
   let orch: Orchestrator | null = null;
   try {
     // floors first, on a quiet host; they are cheap, so they get more samples
-    const fn = Math.max(o.n, 1000), fw = Math.max(o.warm, 100);
+    const fn = Math.max(o.n, o.short ? 300 : 1000), fw = Math.max(o.warm, o.short ? 30 : 100);
     const floors: Record<string, number[][]> = { atomics: [], socketHub: [], socketDirect: [] };
     for (let rep = 0; rep < o.reps; rep++) {
       floors.atomics.push(await atomicsPingPong(fn * 4, fw * 4));

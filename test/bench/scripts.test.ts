@@ -1,0 +1,93 @@
+// Smoke tests: every benchmark script runs end to end from dist/ with tiny parameters and
+// writes what it promises. Timings are never judged here; only that figures came out.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const dist = resolve('dist/bench');
+const out = mkdtempSync(join(tmpdir(), 'bench-smoke-'));
+const qemu = spawnSync('qemu-system-x86_64', ['--version']).status === 0;
+const peers = qemu ? 'parallax-emu,qemu' : 'parallax-emu';
+
+beforeAll(() => {
+  if (!existsSync(join(dist, 'signaling.js'))) throw new Error('dist/bench is missing: run npm run build first');
+});
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+function run(script: string, args: string[], timeout = 90_000) {
+  const r = spawnSync(process.execPath, [join(dist, script), ...args], { encoding: 'utf8', timeout });
+  return { status: r.status, out: `${r.stdout}${r.stderr}` };
+}
+
+describe('bench:signaling', () => {
+  it('measures the three paths, their floors and peers, prints goals, writes JSON/markdown/SVG', () => {
+    const dir = join(out, 'signaling');
+    const r = run('signaling.js', ['--short', '--reps', '1', '--n', '8', '--warm', '2', '--peers', peers, '--out', dir]);
+    expect(r.out).toContain('DIME->DIME, two cores of one server');
+    expect(r.out).toContain('goals (information only)');
+    expect(r.status, r.out).toBe(0);
+    const j = JSON.parse(readFileSync(join(dir, 'signaling.json'), 'utf8'));
+    expect(j.node).toBe(process.version);
+    for (const f of ['atomics', 'socketHub', 'socketDirect']) expect(j.floors[f].median).toBeGreaterThan(0);
+    for (const p of ['intra', 'cross', 'orch']) {
+      expect(j.paths[p]['parallax-emu'].wall.n).toBe(8);
+      if (qemu) expect(j.paths[p].qemu.wall.n).toBe(8);
+      expect(typeof j.goals[p]['parallax-emu'].withinFloor3x).toBe('boolean');
+    }
+    expect(j.paths.intra['parallax-emu'].medianTicks).toBeGreaterThan(0);
+    expect(j.clocks['parallax-emu'].ticksPerUs).toBeGreaterThan(0);
+    const svg = readFileSync(join(dir, 'signaling.svg'), 'utf8');
+    expect(svg).toMatch(/^<svg [^]*<\/svg>\n$/);
+    expect(svg).not.toMatch(/NaN/);
+    expect(readFileSync(join(dir, 'signaling.md'), 'utf8')).toContain('| path | measured |');
+  });
+
+  it('refuses an unknown peer with a clear message', () => {
+    const r = run('signaling.js', ['--short', '--peers', 'bochs']);
+    expect(r.status).not.toBe(0);
+    expect(r.out).toContain("unknown peer 'bochs'");
+  });
+});
+
+describe('bench:cores', () => {
+  it('boot time, RSS and the collective barrier for 1 and 2 cores', () => {
+    const dir = join(out, 'cores');
+    const r = run('cores.js', ['--cores', '1,2', '--reps', '1', '--n', '4', '--warm', '1', '--peers', peers, '--out', dir]);
+    expect(r.status, r.out).toBe(0);
+    const j = JSON.parse(readFileSync(join(dir, 'cores.json'), 'utf8'));
+    for (const pt of j.peers['parallax-emu']) {
+      expect(pt.bootMs[0]).toBeGreaterThan(0);
+      expect(pt.rssMiB[0]).toBeGreaterThan(0);
+      expect(pt.collective.n).toBe(4);
+    }
+    expect(Number.isFinite(j.fits['parallax-emu'].rssPerCoreMiB)).toBe(true);
+    expect(r.out).toContain('per added core');
+  });
+
+  it('refuses a core count of 0', () => {
+    const r = run('cores.js', ['--cores', '0']);
+    expect(r.status).not.toBe(0);
+    expect(r.out).toContain('not a core count');
+  });
+});
+
+describe('bench:throughput', () => {
+  it('aggregate cpuburn rounds per second with 1 and 2 cores', () => {
+    const dir = join(out, 'throughput');
+    const r = run('throughput.js', ['--reps', '1', '--ms', '150', '--peers', peers, '--out', dir]);
+    expect(r.status, r.out).toBe(0);
+    const j = JSON.parse(readFileSync(join(dir, 'throughput.json'), 'utf8'));
+    expect(j.roundsPerS['parallax-emu']['1'][0]).toBeGreaterThan(0);
+    expect(j.roundsPerS['parallax-emu']['2'][0]).toBeGreaterThan(0);
+  });
+});
+
+describe('npm run bench', () => {
+  it('runs the sections asked for and writes the summary', () => {
+    const r = run('all.js', ['--short', '--skip', 'mips,signaling,cores,throughput', '--out', join(out, 'all')]);
+    expect(r.status, r.out).toBe(0);
+    expect(readFileSync(join(out, 'all', 'summary.md'), 'utf8')).toContain('# parallax-emu benchmark results');
+  });
+});
