@@ -95,19 +95,22 @@ export function generateBlock(ops: Insn[], mode: number, pages: CodePages | null
       spec.emit(e, ops[i], i);
     } else {
       fallbacks++;
-      const f = e.constant(`e${i}`, ops[i].exec), d = e.constant(`i${i}`, ops[i]);
-      e.faultPoint(i);
-      e.line(`${f}(cpu, ${d});`);
+      e.callRoutine(i, e.constant(`e${i}`, ops[i].exec), e.constant(`i${i}`, ops[i]));
     }
   }
-  // catch handler: records skipped by liveness that a fault at k must expose
-  const byWriter = new Map<number, number[]>();
-  plans.forEach((p, k) => {
-    if (p.fixupWriter >= 0) byWriter.set(p.fixupWriter, [...(byWriter.get(p.fixupWriter) ?? []), k]);
-  });
-  let fixups = '';
-  for (const [w, ks] of byWriter) fixups += `${ks.map((k) => `case ${k}:`).join(' ')} ${e.recordOf(w)} break;\n`;
-  const handler = fixups ? `switch (k) {\n${fixups}}\n` : '';
+  if (!loop) e.storeUnsaved();
+  // catch handler, per faulting instruction k: the registers written since they were last
+  // stored, and the flag record that liveness skipped but a fault at k must expose
+  const perK = new Map<string, number[]>();
+  const ks = new Set([...e.faultPoints(), ...plans.flatMap((p, k) => (p.fixupWriter >= 0 ? [k] : []))]);
+  for (const k of ks) {
+    const w = plans[k].fixupWriter;
+    const code = `${loop ? '' : e.unsavedStores(k)} ${w >= 0 ? e.recordOf(w) : ''}`.trim();
+    if (code) perK.set(code, [...(perK.get(code) ?? []), k]);
+  }
+  let cases = '';
+  for (const [code, list] of perK) cases += `${list.map((k) => `case ${k}:`).join(' ')} ${code} break;\n`;
+  const handler = (loop ? `${e.storeAllWritten()}\n` : '') + (cases ? `switch (k) {\n${cases}}\n` : '');
   const loopHead = loop
     ? `const ctl = cpu.shared.ctl, cg = cpu.shared.codeGen, pend = cpu.ctlBase + ${C_PENDING}, cg0 = ctl[${G_CODE_GEN}];
 const lim = Math.min(left, cpu.clockCheckAt - cpu.retired);
@@ -121,7 +124,7 @@ ${e.declarations()}
 try {
 ${loopHead}
 ${e.body()}
-${loop ? '}' : ''}
+${loop ? `}\n${e.storeAllWritten()}` : ''}
 } catch (x) {
 cpu.faultIndex = done + k;
 ${handler}throw x;

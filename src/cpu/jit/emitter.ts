@@ -2,17 +2,38 @@
 // numbers baked in, effective addresses inline, fault bookkeeping (`k` = index of the
 // instruction that may throw next), flag sources and their lazy records, and the constants
 // (helpers, fallback routines) handed to the generated function's factory.
+//
+// Registers live in locals: templates write `lo[3]` / `hi[3]` and every line is rewritten to
+// the locals L3 / H3, which are loaded once at entry (and after a routine call) and stored
+// back at the exit, before a routine call, and, for a fault, only those written since the
+// last store (the catch handler knows which, per faulting instruction).
 
 import { testCC } from '../flags.js';
 import type { Insn } from '../insn.js';
 import { CF, FS, GS, SS, SS_VEC, TWO32 } from '../regs.js';
-
-/** 2^47: 64-bit linear addresses must lie in [-CANON, CANON) */
-export const CANON = 0x800000000000;
 import type { InsnPlan } from './flag-analysis.js';
 import { ccExpr, cfExpr, FLAG_BITS, recordCode, type FlagSource } from './flag-source.js';
 import { eaIndexed64, lazyCarry } from './runtime.js';
 import { MODE_64 } from './template.js';
+
+/** 2^47: 64-bit linear addresses must lie in [-CANON, CANON) */
+export const CANON = 0x800000000000;
+
+/** PARALLAX_JIT_REGCACHE=0 keeps registers in cpu.lo/cpu.hi (for measurements and debugging) */
+const CACHE_REGISTERS = process.env.PARALLAX_JIT_REGCACHE !== '0';
+
+/** placeholder for "reload every cached register", resolved once the set is known */
+const RELOAD = '\u0000reload\u0000';
+/** a register half in the source: lo[n] / hi[n], and whether it is assigned */
+const REG_REF = /\b(lo|hi)\[(\d+)\](\s*(?:[-+*/%&|^]|<<|>>>?)?=(?!=))?/g;
+
+/** `lo[n] = Ln;` for a cached half name (Ln / Hn) */
+function storeOf(half: string): string {
+  return `${half[0] === 'L' ? 'lo' : 'hi'}[${half.slice(1)}] = ${half};`;
+}
+function loadOf(half: string): string {
+  return `${half} = ${half[0] === 'L' ? 'lo' : 'hi'}[${half.slice(1)}];`;
+}
 
 export class Emitter {
   private readonly lines: string[] = [];
@@ -22,6 +43,12 @@ export class Emitter {
   private readonly sources = new Map<number, FlagSource>();
   /** value of `k` as last emitted */
   private kNow = 0;
+  /** register halves (L3, H3...) the block touches, written anywhere, and written since the last store */
+  private readonly used = new Set<string>();
+  private readonly written = new Set<string>();
+  private readonly unsaved = new Set<string>();
+  /** per instruction that may fault: the halves its catch handler must store */
+  private readonly unsavedAt = new Map<number, string[]>();
 
   constructor(readonly mode: number, readonly plans: InsnPlan[]) {}
 
@@ -29,7 +56,16 @@ export class Emitter {
 
   // ---------------------------------------------------------------- output
 
-  line(s: string): void { this.lines.push(s); }
+  /** Append source; register references become cached locals. */
+  line(s: string): void {
+    if (!CACHE_REGISTERS) { this.lines.push(s); return; }
+    this.lines.push(s.replace(REG_REF, (_m, arr: string, n: string, assign: string | undefined) => {
+      const half = (arr === 'lo' ? 'L' : 'H') + n;
+      this.used.add(half);
+      if (assign) { this.written.add(half); this.unsaved.add(half); return half + assign; }
+      return half;
+    }));
+  }
 
   /** declare a function-scope local (visible to later instructions and the catch handler) */
   local(name: string): string {
@@ -51,11 +87,45 @@ export class Emitter {
 
   /** Before code that may throw: make `k` name instruction i. */
   faultPoint(i: number): void {
-    if (this.kNow !== i) { this.line(`k = ${i};`); this.kNow = i; }
+    if (!this.unsavedAt.has(i)) this.unsavedAt.set(i, [...this.unsaved]);
+    if (this.kNow !== i) { this.lines.push(`k = ${i};`); this.kNow = i; }
   }
 
-  body(): string { return this.lines.join('\n'); }
-  declarations(): string { return this.lets.size ? `let ${[...this.lets].join(', ')};` : ''; }
+  /** Call instruction i's routine: registers go to memory before and come back after. */
+  callRoutine(i: number, fn: string, ins: string): void {
+    this.storeUnsaved();
+    this.faultPoint(i);
+    this.lines.push(`${fn}(cpu, ${ins});`, RELOAD);
+  }
+
+  /** store every half written since the last store */
+  storeUnsaved(): void {
+    for (const h of this.unsaved) this.lines.push(storeOf(h));
+    this.unsaved.clear();
+  }
+
+  /** statements storing every half the block writes (exits of a self-looping block) */
+  storeAllWritten(): string {
+    return [...this.written].map(storeOf).join(' ');
+  }
+
+  /** the halves a fault at instruction k must store (written since the last store before k) */
+  unsavedStores(k: number): string {
+    return (this.unsavedAt.get(k) ?? []).map(storeOf).join(' ');
+  }
+
+  faultPoints(): number[] { return [...this.unsavedAt.keys()]; }
+
+  body(): string {
+    const reload = [...this.used].map(loadOf).join(' ');
+    return this.lines.map((l) => (l === RELOAD ? reload : l)).join('\n');
+  }
+  /** function-scope declarations: cached registers (loaded) and instruction locals */
+  declarations(): string {
+    const regs = [...this.used].map((h) => `${h} = ${h[0] === 'L' ? 'lo' : 'hi'}[${h.slice(1)}]`);
+    const lets = [...regs, ...this.lets];
+    return lets.length ? `let ${lets.join(', ')};` : '';
+  }
   params(): string[] { return this.constNames; }
   values(): unknown[] { return this.constValues; }
 
@@ -70,8 +140,6 @@ export class Emitter {
     if (size === 2) return `(lo[${r}] & 65535)`;
     return `lo[${r}]`;
   }
-
-  regHi(r: number): string { return `hi[${r}]`; }
 
   /** statement writing a register at a size (32-bit zero-extends, 8/16-bit merge) */
   setReg(size: number, r: number, rex: number, v: string, vh = '0'): string {
@@ -105,7 +173,8 @@ export class Emitter {
           lin = `(hi[${ins.base}] * ${TWO32} + (lo[${ins.base}] >>> 0)${disp})`;
         } else {
           const f = this.constant('eaIndexed64', eaIndexed64);
-          lin = `${f}(lo, hi, ${ins.base}, ${ins.index}, ${ins.scale}, ${d})`;
+          const b = ins.base >= 0 ? `lo[${ins.base}], hi[${ins.base}]` : '0, 0';
+          lin = `${f}(${b}, lo[${ins.index}], hi[${ins.index}], ${ins.scale}, ${d})`;
         }
         if (fsgs) return `(${lin} + sb[${seg}])`;
         if (seg === SS) {

@@ -22,15 +22,11 @@ export function lazyCarry(cpu: Cpu): number {
 
 /**
  * Linear address of [base + index*2^scale + disp] with 64-bit address size, exactly modulo
- * 2^64 (as a signed canonical Number). `base` or `index` may be -1 (absent).
+ * 2^64 (as a signed canonical Number). An absent base is passed as 0, 0.
  */
-export function eaIndexed64(lo: Int32Array, hi: Int32Array, base: number, index: number, scale: number, disp: number): number {
-  let s = disp;
-  let h = 0;
-  if (base >= 0) { s += lo[base] >>> 0; h = hi[base]; }
-  const il = lo[index], ih = hi[index];
-  s += (il >>> 0) * (1 << scale); // exact; its carry into the high half comes from the floor below
-  h += ih << scale;
+export function eaIndexed64(bl: number, bh: number, il: number, ih: number, scale: number, disp: number): number {
+  const s = disp + (bl >>> 0) + (il >>> 0) * (1 << scale); // exact; its carry comes from the floor below
+  const h = bh + (ih << scale);
   return ((h + Math.floor(s / TWO32)) | 0) * TWO32 + (s >>> 0);
 }
 
