@@ -7,8 +7,10 @@ import type { Cpu } from '../../cpu.js';
 import type { Exec, Insn } from '../../insn.js';
 import { MAP_0F } from '../../insn.js';
 import { defineOp, type PrefixRule } from '../../optable.js';
-import { fpBegin, fpx, laneF32, laneF64, OP_ADD, OP_DIV, OP_MAX, OP_MIN, OP_MUL, OP_SQRT, OP_SUB } from './fp-lane.js';
-import { signalSimd } from './mxcsr.js';
+import {
+  fastInexact, fastScalarF64, fpBegin, fpx, laneF32, laneF64, OP_ADD, OP_DIV, OP_MAX, OP_MIN, OP_MUL, OP_SQRT, OP_SUB,
+} from './fp-lane.js';
+import { MX_PE, MXCSR_RESET, signalSimd } from './mxcsr.js';
 import { A, B, getXmm, loadB128, loadB32, loadB64, R, setXmm, sseGate } from './xmm-access.js';
 
 function packedDouble(op: number): Exec {
@@ -44,6 +46,13 @@ function scalarDouble(op: number): Exec {
     sseGate(cpu);
     loadB64(cpu, ins);
     getXmm(cpu, ins.reg, A);
+    if (cpu.mxcsr === MXCSR_RESET && fastScalarF64(op)) {
+      const x = cpu.xmm, b = ins.reg << 2;
+      x[b] = R[0];
+      x[b + 1] = R[1];
+      if (fastInexact) cpu.mxcsr = MXCSR_RESET | MX_PE;
+      return;
+    }
     fpBegin(cpu.mxcsr);
     laneF64(op, 0);
     if ((fpx.pre | fpx.post) !== 0) signalSimd(cpu, fpx.pre, fpx.post);

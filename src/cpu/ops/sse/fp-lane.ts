@@ -253,6 +253,55 @@ function arith(op: number, a: number, b: number, fmt: FloatFormat): number {
   }
 }
 
+// ---------------------------------------------------------------- scalar fast path
+
+/** set by fastScalarF64: the result was inexact */
+export let fastInexact = false;
+
+/**
+ * Lane 0 of A op B (binary64, OP_ADD..OP_DIV) for the overwhelmingly common case: MXCSR at its
+ * default (round to nearest, all masked, no DAZ/FTZ), both operands normal, result comfortably
+ * normal. Writes R[0..1] and fastInexact and returns true; returns false (nothing written)
+ * whenever the general lane code is needed. Same results as laneF64 where it applies.
+ */
+export function fastScalarF64(op: number): boolean {
+  const ae = A[1] & 0x7ff00000, be = B[1] & 0x7ff00000;
+  if (ae === 0 || be === 0 || ae === 0x7ff00000 || be === 0x7ff00000) return false;
+  const a = AF64[0];
+  let b = BF64[0];
+  let r: number, err: number;
+  switch (op) {
+    case OP_SUB: b = -b; // fall through
+    case OP_ADD: {
+      r = a + b;
+      const ar = r < 0 ? -r : r;
+      if (!(ar > TWO_M1021 && ar < TWO_1020 && a < TWO_1020 && a > -TWO_1020 && b < TWO_1020 && b > -TWO_1020)) return false;
+      const t = r - a;
+      err = (a - (r - t)) + (b - t);
+      break;
+    }
+    case OP_MUL: {
+      r = a * b;
+      const aa = a < 0 ? -a : a, ab = b < 0 ? -b : b, ar = r < 0 ? -r : r;
+      if (!(aa < TWO_995 && ab < TWO_995 && ar > TWO_M968 && ar < TWO_1020)) return false;
+      err = productError(a, b, r);
+      break;
+    }
+    case OP_DIV: {
+      r = a / b;
+      const aa = a < 0 ? -a : a, ab = b < 0 ? -b : b, ar = r < 0 ? -r : r;
+      if (!(aa > TWO_M960 && aa < TWO_995 && ab > TWO_M960 && ab < TWO_995 && ar > TWO_M960 && ar < TWO_995)) return false;
+      const p = r * b;
+      err = a - p - productError(r, b, p);
+      break;
+    }
+    default: return false;
+  }
+  RF64[0] = r;
+  fastInexact = err !== 0;
+  return true;
+}
+
 // ---------------------------------------------------------------- lanes
 
 /** R.f64[k] = A.f64[k] op B.f64[k] (OP_SQRT uses B only). */
