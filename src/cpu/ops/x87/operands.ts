@@ -7,7 +7,7 @@
 
 import type { Cpu } from '../../cpu.js';
 import type { Insn } from '../../insn.js';
-import { fpBegin, fpx, laneF64 } from '../sse/fp-lane.js';
+import { fpBegin, fpx, laneF64, OP_SQRT } from '../sse/fp-lane.js';
 import { A, AF64, B, BF64, R, RF64 } from '../sse/xmm-access.js';
 import { CW_PC_SHIFT, CW_RC_SHIFT, fprBits, fpuRaise, readSt } from './fpu-state.js';
 
@@ -52,6 +52,7 @@ export function memOperandToB(cpu: Cpu, ins: Insn, lin: number): void {
 
 /** Apply `op` (fp-lane OP_*) to lanes A, B; the result is left in R (bits) and returned. */
 export function compute(cpu: Cpu, op: number): number {
+  if (op !== OP_SQRT) pickNaN();
   const cw = cpu.fpControl;
   fpBegin(0x1f80 | (((cw >> CW_RC_SHIFT) & 3) << 13));
   laneF64(op, 0);
@@ -61,6 +62,29 @@ export function compute(cpu: Cpu, op: number): number {
     if (v === v) RF64[0] = Math.fround(v); // precision control: single
   }
   return RF64[0];
+}
+
+/**
+ * x87 NaN precedence for two NaN operands (the lane code returns the first operand's): a QNaN
+ * beats an SNaN, otherwise the larger significand wins. Moves the winner into lane A.
+ */
+function pickNaN(): void {
+  const ahi = A[1], bhi = B[1];
+  if ((ahi & 0x7ff00000) !== 0x7ff00000 || (bhi & 0x7ff00000) !== 0x7ff00000) return;
+  if (((ahi & 0xfffff) | A[0]) === 0 || ((bhi & 0xfffff) | B[0]) === 0) return; // an infinity
+  const aQuiet = (ahi & 0x80000) !== 0, bQuiet = (bhi & 0x80000) !== 0;
+  let takeB: boolean;
+  if (aQuiet !== bQuiet) takeB = bQuiet;
+  else {
+    const am = ahi & 0x7ffff, bm = bhi & 0x7ffff;
+    takeB = bm > am || (bm === am && (B[0] >>> 0) > (A[0] >>> 0));
+  }
+  if (takeB) {
+    // keep A's signalling state for the IE check: the lane code sees both operands anyway
+    const lo = A[0], hi = A[1];
+    A[0] = B[0]; A[1] = B[1];
+    B[0] = lo; B[1] = hi;
+  }
 }
 
 /** Store R (bits) into physical register of ST(i), marking it in use. */
