@@ -1,8 +1,8 @@
 // x87 against the host CPU where a double-precision register model can agree exactly with
 // 80-bit hardware: integer stores under each rounding mode (FIST/FISTP/FISTTP, with the
 // status word), FRNDINT, FXAM/FTST, FBSTP, FSTP m32 (value and C1) and m80, FCOM/FCOMI/
-// FUCOMIP flags, FADD/FMUL/FDIV results rounded to double, FPREM (complete and partial) and
-// FSCALE. Status words after inexact arithmetic are left out: 80-bit hardware reports
+// FUCOMIP flags, FADD/FMUL/FDIV results rounded to double, FPREM (complete and partial),
+// FSCALE and NaN precedence. Status words after inexact arithmetic are left out: 80-bit hardware reports
 // precision and C1 for its own 64-bit significand.
 
 import { describe, expect, it } from 'vitest';
@@ -59,6 +59,20 @@ function cases(): Case[] {
       for (const op of ['faddl', 'fmull', 'fdivl']) add(`${op} ${x} ${y}`, `fldl ${D}\n${op} ${D + 8}\nfstpl ${D + 24}\nmov ${D + 24}, %rax`, x, y);
       add(`fprem ${x} ${y}`, `fldl ${D + 8}\nfldl ${D}\nfprem\nfnstsw %ax\nshl $32, %rax\nfstpl ${D + 24}\nmovl ${D + 24}, %ecx\nor %rcx, %rax`, x, y);
       add(`fscale ${x} ${y}`, `fldl ${D + 8}\nfldl ${D}\nfscale\nfstpl ${D + 24}\nmov ${D + 24}, %rax`, x, y);
+    }
+  }
+  // NaN precedence: QNaN over SNaN, then the larger significand
+  const nans = [0x7ff8000000000001n, 0x7ff8000000000002n, 0xfff8000000000005n, 0x7ff0000000000009n, 0xfff4000000000000n, 0x3ff0000000000000n];
+  for (const a of nans) {
+    for (const b of nans) {
+      for (const op of ['faddl', 'fsubrl', 'fdivl']) {
+        const code = assemble(`mov %rax, ${D}\nmov %rbx, ${D + 8}\nfninit\nfldl ${D}\n${op} ${D + 8}\nfstpl ${D + 24}\nmov ${D + 24}, %rax\nint3`, CODE);
+        const gpr = new Array<bigint>(16).fill(0n);
+        gpr[0] = a;
+        gpr[3] = b;
+        gpr[4] = BigInt(D + 0x8000);
+        out.push({ c: { code, init: { gpr, rflags: 0x202 }, data: new Uint8Array(SIZE) }, label: `${op} NaN precedence ${a.toString(16)} ${b.toString(16)}` });
+      }
     }
   }
   return out;
