@@ -2,8 +2,8 @@
 // 80-bit hardware: integer stores under each rounding mode (FIST/FISTP/FISTTP, with the
 // status word), FRNDINT, FXAM/FTST, FBSTP, FSTP m32 (value and C1) and m80, FCOM/FCOMI/
 // FUCOMIP flags, FADD/FMUL/FDIV results rounded to double, FPREM (complete and partial),
-// FSCALE and NaN precedence. Status words after inexact arithmetic are left out: 80-bit hardware reports
-// precision and C1 for its own 64-bit significand.
+// FSCALE and NaN precedence. Status words after inexact arithmetic are left out: 80-bit
+// hardware reports precision and C1 for its own 64-bit significand.
 
 import { describe, expect, it } from 'vitest';
 import { runSnippets } from '../../../src/cpu/snippet.js';
