@@ -6,7 +6,7 @@
 import type { Cpu } from './cpu.js';
 import { CpuState } from './cpu-state.js';
 
-type Saved = Record<string, number | boolean | number[] | [number, [number, number]][]>;
+type Saved = Record<string, number | boolean | number[] | [number, [number, number]][] | { f64bits: number[] }>;
 
 const FIELDS: string[] = Object.keys(new CpuState());
 
@@ -20,7 +20,9 @@ export function saveCpuState(cpu: Cpu): CpuSnapshot {
   const src = cpu as unknown as Record<string, unknown>;
   for (const k of FIELDS) {
     const v = src[k];
-    if (ArrayBuffer.isView(v)) state[k] = Array.from(v as unknown as ArrayLike<number>);
+    // doubles go as raw bits: JSON has no NaN payloads or -0, and MMX registers live in fpr
+    if (v instanceof Float64Array) state[k] = { f64bits: Array.from(new Int32Array(v.buffer, v.byteOffset, v.length * 2)) };
+    else if (ArrayBuffer.isView(v)) state[k] = Array.from(v as unknown as ArrayLike<number>);
     else if (v instanceof Map) state[k] = [...(v as Map<number, [number, number]>).entries()];
     else if (Array.isArray(v)) state[k] = [...v];
     else if (typeof v === 'number' || typeof v === 'boolean') state[k] = v;
@@ -35,7 +37,8 @@ export function restoreCpuState(cpu: Cpu, snap: CpuSnapshot): void {
     if (!(k in snap.state)) continue;
     const v = snap.state[k];
     const cur = dst[k];
-    if (ArrayBuffer.isView(cur)) (cur as unknown as { set(a: ArrayLike<number>): void }).set(v as number[]);
+    if (cur instanceof Float64Array) new Int32Array(cur.buffer, cur.byteOffset, cur.length * 2).set((v as { f64bits: number[] }).f64bits);
+    else if (ArrayBuffer.isView(cur)) (cur as unknown as { set(a: ArrayLike<number>): void }).set(v as number[]);
     else if (cur instanceof Map) {
       cur.clear();
       for (const [key, val] of v as [number, [number, number]][]) cur.set(key, val);

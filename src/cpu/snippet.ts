@@ -180,7 +180,7 @@ function loadCase(cpu: Cpu, c: SnippetCase, codeDirty: number, dataDirty: number
     }
   }
   cpu.mxcsr = c.mxcsr ?? 0x1f80;
-  cpu.fpTop = 0; cpu.fpTag = 0xffff; cpu.fpStatus = 0; cpu.fpControl = 0x037f;
+  cpu.fpr.fill(0); cpu.fpTop = 0; cpu.fpTag = 0xffff; cpu.fpStatus = 0; cpu.fpControl = 0x037f;
   cpu.rip = SNIPPET_CODE_BASE;
   cpu.halted = false;
   cpu.interruptShadow = false;

@@ -26,6 +26,8 @@ describe('cpu state save/restore', () => {
     a.msrs.set(0x277, [1, 2]);
     a.xmm[5] = 0x3ff00000; a.mxcsr = 0x1fa0; a.fpr[2] = Math.PI; a.fpTop = 5;
     a.halted = true; a.retired = 123456789012;
+    a.fpr[3] = -0;
+    new Int32Array(a.fpr.buffer, 32, 2).set([0x1234, 0x7ff80abc]); // a NaN with a payload (MMX bits)
     const json = JSON.parse(JSON.stringify(saveCpuState(a)));
     const b = makeCpu();
     restoreCpuState(b, json);
@@ -34,6 +36,8 @@ describe('cpu state save/restore', () => {
     expect(b.segBase[4]).toBe(0x7fff_0000_1000);
     expect(b.msrs.get(0x277)).toEqual([1, 2]);
     expect(b.fpr[2]).toBe(Math.PI);
+    expect(Object.is(b.fpr[3], -0)).toBe(true);
+    expect(Array.from(new Int32Array(b.fpr.buffer, 32, 2))).toEqual([0x1234, 0x7ff80abc]);
   });
 
   it('rejects an unknown format', () => {
