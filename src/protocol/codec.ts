@@ -23,22 +23,8 @@ export function macToString(b: Buffer): string {
 
 export const BROADCAST = 'ff:ff:ff:ff:ff:ff';
 
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-
-/** CRC-32 (IEEE 802.3), as the kernel checks service images. */
-export function crc32(buf: Uint8Array): number {
-  let c = 0xffffffff;
-  for (const b of buf) c = CRC_TABLE[(c ^ b) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
+/** CRC-32 (IEEE 802.3), as the kernel checks service images: the Ethernet FCS polynomial. */
+export { crc32 } from '../nic/ethernet-crc.js';
 
 function writeField(buf: Buffer, f: W.PlacedField, v: FieldValue | undefined): number {
   const t = f.type;
