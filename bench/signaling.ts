@@ -125,7 +125,7 @@ async function measurePeer(kind: MachineKind, o: SignalingOptions, hubPath: stri
       raw[id].stale += x.stale;
     };
     const timeoutMs = Math.max(60_000, o.n * 100);
-    const clock = await guestClock(orch, a.w, a0, o.short ? 300 : 1000);
+    const clock = await guestClock(orch, a.w, a0, o.short ? 6 : 11, 100);
     r.clocks[kind] = clock;
     const ticksPerUs = clock.ticksPerUs;
     for (let rep = 0; rep < o.reps; rep++) {

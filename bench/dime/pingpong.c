@@ -1,8 +1,8 @@
 /* pingpong: round trips of one small message between two DIMEs, through their routes.
  *   role=echo (default)  every message read from the input route is written back unchanged
  *                        on the output route; runs until stopped.
- *   role=clock           ms=<sleep>: prints "pp clock tsc=<hex> ns=<hex>", sleeps, prints it
- *                        again and exits; the host times the two lines to learn the TSC rate.
+ *   role=clock           lines=<k> ms=<gap>: prints "pp clock tsc=<hex> ns=<hex>" k times,
+ *                        ms apart, and exits; the host times the lines to learn the TSC rate.
  *   role=ping            n=<count> measured round trips after warm=<count> unmeasured ones,
  *                        size=<bytes> per message (8..1024). Each sample is the guest TSC
  *                        delta of one round trip. Results go to the console:
@@ -53,9 +53,11 @@ static int round_trip(uint32_t round, size_t size, uint32_t *stale) {
   }
 }
 
-static void clock_pair(void) {
-  long ms = param_num("ms", 300);
-  for (int i = 0; i < 2; i++) {
+static void clock_lines(void) {
+  long ms = param_num("ms", 100), lines = param_num("lines", 6);
+  if (lines < 2) lines = 2;
+  if (lines > 100) lines = 100;
+  for (long i = 0; i < lines; i++) {
     if (i) dime_sleep_ms((uint64_t)ms);
     uint64_t tsc = rdtsc(), ns = dime_time_ns();
     sdk_printf("pp clock tsc=%lx ns=%lx", tsc, ns);
@@ -64,7 +66,7 @@ static void clock_pair(void) {
 
 int main(int dime, int cores) {
   char role[16];
-  if (dime_param("role", role, sizeof role) > 0 && sdk_strcmp(role, "clock") == 0) { clock_pair(); return 0; }
+  if (dime_param("role", role, sizeof role) > 0 && sdk_strcmp(role, "clock") == 0) { clock_lines(); return 0; }
   if (dime_param("role", role, sizeof role) <= 0 || sdk_strcmp(role, "ping") != 0) echo();
   long n = param_num("n", 1000), warm = param_num("warm", 100), size = param_num("size", 64);
   if (n < 1) n = 1;

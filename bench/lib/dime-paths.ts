@@ -10,6 +10,7 @@ import { resolveService, type ServiceSource } from '../../src/orchestrator/servi
 import type { DimeAddress } from '../../src/orchestrator/targets.js';
 import type { Watched } from './machines.js';
 import { repoRoot } from './paths.js';
+import { linearFit } from './report.js';
 
 export const BENCH_KEY = 'parallax-bench-key';
 export const ORCHESTRATOR_MAC = '02:00:00:be:0c:01';
@@ -102,20 +103,27 @@ export interface GuestClock {
 }
 
 /**
- * The TSC rate of DIME `d`, measured by the host: the clock role prints TSC and guest time,
- * sleeps `ms`, prints them again; the host times the two console lines.
+ * The TSC rate of DIME `d`, measured by the host: the clock role prints TSC and guest time
+ * `lines` times, `gapMs` apart; the host notes when each line arrives. The rate is the least-
+ * squares slope over the lines after the first (the first can wait behind the kernel's own
+ * "running" line), so console latency that is the same for every line cancels.
  */
-export async function guestClock(orch: Orchestrator, console: Watched, d: DimeAddress, ms = 300): Promise<GuestClock> {
+export async function guestClock(orch: Orchestrator, console: Watched, d: DimeAddress, lines = 6, gapMs = 100): Promise<GuestClock> {
   const linesFrom = console.lineTimes.length;
   const from = console.output.length;
-  await orch.deploy(d, { role: 'bench-clock', source: pingpongService(), params: { role: 'clock', ms: String(ms) } });
-  const line = `\\[DIME ${d.core}\\] pp clock [^\\n]*\\n`;
-  await console.waitFor(new RegExp(`${line}[^]*${line}`), ms + 30_000, from);
-  const got = console.lineTimes.slice(linesFrom).filter((l) => l.line.includes(`[DIME ${d.core}] pp clock `));
-  const parse = (l: string) => { const m = /tsc=([0-9a-f]+) ns=([0-9a-f]+)/.exec(l)!; return { tsc: parseInt(m[1], 16), ns: parseInt(m[2], 16) }; };
-  const [p, q] = [parse(got[0].line), parse(got[1].line)];
-  const hostUs = (got[1].atMs - got[0].atMs) * 1000;
-  return { ticksPerUs: (q.tsc - p.tsc) / hostUs, guestClockError: (q.ns - p.ns) / 1000 / hostUs - 1 };
+  await orch.deploy(d, { role: 'bench-clock', source: pingpongService(), params: { role: 'clock', lines: String(lines), ms: String(gapMs) } });
+  const one = `\\[DIME ${d.core}\\] pp clock [^\\n]*\\n`;
+  await console.waitFor(new RegExp(`(${one}[^]*){${lines}}`), lines * gapMs + 30_000, from);
+  const got = console.lineTimes.slice(linesFrom).filter((l) => l.line.includes(`[DIME ${d.core}] pp clock `)).slice(1, lines);
+  const pts = got.map((l) => {
+    const m = /tsc=([0-9a-f]+) ns=([0-9a-f]+)/.exec(l.line)!;
+    return { hostUs: l.atMs * 1000, tsc: parseInt(m[1], 16), ns: parseInt(m[2], 16) };
+  });
+  const t0 = pts[0];
+  const hs = pts.map((p) => p.hostUs - t0.hostUs);
+  const ticks = linearFit(hs, pts.map((p) => p.tsc - t0.tsc)).b;
+  const guestNsPerUs = linearFit(hs, pts.map((p) => p.ns - t0.ns)).b;
+  return { ticksPerUs: ticks, guestClockError: guestNsPerUs / 1000 - 1 };
 }
 
 /** Orchestrator -> one DIME -> orchestrator: the protocol's PING, host wall time per request, µs. */
