@@ -18,8 +18,11 @@
 #define MAX_SAMPLES 20000
 #define PER_LINE 12
 
-static uint32_t samples[MAX_SAMPLES];
-static uint8_t msg[1024], reply[2048];
+/* page-aligned, so no buffer shares a 4 KiB page with code: a write to a code page makes an
+ * emulator with a block cache throw that page's translations away (and QEMU too) */
+static uint32_t samples[MAX_SAMPLES] __attribute__((aligned(4096)));
+static uint8_t msg[1024] __attribute__((aligned(4096)));
+static uint8_t reply[2048] __attribute__((aligned(4096)));
 
 static inline uint64_t rdtsc(void) {
   uint32_t lo, hi;
