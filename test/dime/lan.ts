@@ -1,7 +1,8 @@
 // An Ethernet segment the test owns: a unix-socket server speaking QEMU's `-netdev stream`
 // framing (4-byte big-endian length, then the frame without FCS). Every machine connects as
 // a client; the segment is a hub: a frame from one machine reaches all the others and the
-// test, and a frame the test sends reaches every machine.
+// test, and a frame the test sends reaches every machine. Every frame is also announced
+// ('frame' from a machine, 'sent' from the test) so a recorder sees the whole segment.
 import net from 'node:net';
 import { EventEmitter } from 'node:events';
 import { rmSync } from 'node:fs';
@@ -66,6 +67,7 @@ export class StreamLan extends EventEmitter {
     if (!this.peers.length) { this.dropped++; return; }
     for (const p of this.peers) this.write(p, frame);
     this.framesOut++;
+    this.emit('sent', frame);
   }
 
   async close(): Promise<void> {

@@ -62,6 +62,10 @@ export class QemuRunner implements MachineRunner {
     const [cmd, args] = this.command(image, o);
     const p = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     this.proc = p;
+    // a test process that ends without stop() (a failed hook, a timeout) must not leave machines running
+    const reap = () => { if (p.exitCode === null) p.kill('SIGKILL'); };
+    process.once('exit', reap);
+    p.once('exit', () => process.off('exit', reap));
     const onData = (d: Buffer) => {
       this.out += d.toString('latin1').replace(/\r/g, '');
       for (const w of this.waiters.splice(0)) w();
@@ -117,9 +121,23 @@ export class EmuRunner extends QemuRunner {
   }
 }
 
-/** Every runner the scenarios should run on: DIME_RUNNERS=qemu,emu (default: qemu). */
+/** Runner names the scenarios run on: DIME_RUNNERS=qemu,emu (the default: both machines). */
+export function requestedRunners(): string[] {
+  return (process.env.DIME_RUNNERS ?? 'qemu,emu').split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+/** Requested runners that cannot run here, each with the reason (a test reports these as failures). */
+export function missingRunners(): string[] {
+  const want = requestedRunners();
+  const missing: string[] = [];
+  if (want.includes('qemu') && !qemuAvailable()) missing.push('qemu: qemu-system-x86_64 is not installed');
+  if (want.includes('emu') && !existsSync(EmuRunner.cli)) missing.push(`emu: ${EmuRunner.cli} is missing (run npm run build)`);
+  return missing;
+}
+
+/** Every runner the scenarios should run on, QEMU first (the reference transcript). */
 export function availableRunners(): Array<() => MachineRunner> {
-  const want = (process.env.DIME_RUNNERS ?? 'qemu').split(',').map((s) => s.trim());
+  const want = requestedRunners();
   const list: Array<() => MachineRunner> = [];
   if (want.includes('qemu') && qemuAvailable()) list.push(() => new QemuRunner());
   if (want.includes('emu') && existsSync(EmuRunner.cli)) list.push(() => new EmuRunner());

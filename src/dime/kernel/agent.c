@@ -483,6 +483,9 @@ void agent_inbox(struct dime *d) {
   while (d->ib_tail != __atomic_load_n(&d->ib_head, __ATOMIC_ACQUIRE)) {
     agent_frame(d, &d->inbox[d->ib_tail % INBOX_SLOTS]);
     __atomic_store_n(&d->ib_tail, d->ib_tail + 1, __ATOMIC_RELEASE);
+    /* a service about to start or to end: let that happen before the next frame, so whatever
+     * follows the answer sees it done on every machine (svc_enter / svc_end re-raise the inbox) */
+    if (d->kill_pending || (d->exec_pending && d->state == PX_STATE_RUNNING)) break;
   }
   d->in_agent = 0;
 }

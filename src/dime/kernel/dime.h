@@ -132,6 +132,7 @@ void px_send(struct dime *d, const uint8_t *frame, uint32_t len);
 void px_event(struct dime *d, uint8_t type, const uint8_t *payload, uint32_t plen);
 void net_rx_frame(const uint8_t *frame, uint32_t len);
 bool inbox_put(struct dime *t, const uint8_t *frame, uint32_t len, uint8_t origin);
+void inbox_rearm(struct dime *d);
 void net_poll(void);
 extern uint32_t net_rx_ignored, net_rx_bad;
 

@@ -97,7 +97,8 @@ void idle_main(void) {
   struct dime *d = &dimes[c->index];
   for (;;) {
     irq_disable();
-    if (d->exec_pending && d->state == PX_STATE_LOADED) svc_enter(d);
+    /* a started service not yet entered (a SUSPEND before it got the core waits for RESUME) */
+    if (d->exec_pending && (d->state == PX_STATE_RUNNING || d->kill_pending)) svc_enter(d);
     cpu_halt_wait(c);
   }
 }

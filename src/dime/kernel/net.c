@@ -135,6 +135,12 @@ bool inbox_put(struct dime *t, const uint8_t *frame, uint32_t len, uint8_t origi
   return ok;
 }
 
+/* Frames left in this DIME's own inbox (the agent paused for a service start or end): an
+ * inbox IPI to itself, taken as soon as interrupts are enabled again. */
+void inbox_rearm(struct dime *d) {
+  if (d->ib_tail != __atomic_load_n(&d->ib_head, __ATOMIC_ACQUIRE)) lapic_send_ipi(d->cpu->apic_id, VEC_INBOX);
+}
+
 /* NIC receive path (boot core): pick the DIME that should see the frame. Checks that
  * need the key (tag, sequence) happen in that DIME's own agent, off this path. */
 void net_rx_frame(const uint8_t *frame, uint32_t len) {

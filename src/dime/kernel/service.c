@@ -112,7 +112,7 @@ uint16_t svc_load_builtin(struct dime *d, const char *name, uint32_t *size, uint
   return PX_STATUS_NOT_FOUND;
 }
 
-/* LOADED -> start pending: check the header, reserve data + stack. The idle loop jumps in. */
+/* LOADED -> RUNNING: check the header, reserve data + stack. The idle loop jumps in. */
 uint16_t svc_execute(struct dime *d) {
   if (d->state != PX_STATE_LOADED || d->exec_pending) return PX_STATUS_BAD_STATE;
   const uint8_t *h = (const uint8_t *)d->chunk[0];
@@ -141,7 +141,14 @@ uint16_t svc_execute(struct dime *d) {
   d->inq_head = d->inq_tail = 0;
   spin_unlock_irqrestore(&d->inq_lock, f);
   d->svc_in = d->svc_out = 0;
+  /* from this answer on the DIME reports the service running (whatever follows the answer
+   * must see that on every machine, however slow); its core enters it from the idle loop */
+  uint64_t now;
+  cpu_busy_since(d->cpu, 0, 0, &now, &d->svc_start_halted);
+  d->svc_start_ns = now;
+  d->kill_pending = false;
   d->exec_pending = true;
+  d->state = PX_STATE_RUNNING;
   return PX_STATUS_OK;
 }
 
@@ -149,14 +156,11 @@ uint16_t svc_execute(struct dime *d) {
 void svc_enter(struct dime *d) {
   struct cpu *c = d->cpu;
   d->exec_pending = false;
-  d->kill_pending = false;
+  if (d->kill_pending) svc_end(d, d->kill_reason, 0);   /* stopped before it got the core */
   for (uint32_t i = 0; i < d->nchunks; i++) user_map_chunk(c, i, d->chunk[i]);
   uint64_t entry = *(const uint64_t *)((const uint8_t *)d->chunk[0] + PX_IMAGE_ENTRY_OFF);
-  uint64_t now;
-  cpu_busy_since(c, 0, 0, &now, &d->svc_start_halted);
-  d->svc_start_ns = now;
-  d->state = PX_STATE_RUNNING;
   kprintf("DIME %u: running '%s'\n", d->index, d->svc);
+  inbox_rearm(d);
   enter_user(entry, user_top(d) & ~0xFULL, ((uint64_t)ncpus << 16) | d->index, c->kstack_top);
 }
 
@@ -192,6 +196,7 @@ void svc_end(struct dime *d, uint8_t reason, int32_t code) {
   d->hb_muted = false;
   svc_discard(d);
   if (reason != PX_EXIT_REASON_RESET) d->owned = false;   /* a finished DIME goes back to the pool */
+  inbox_rearm(d);
   restart_idle(c->kstack_top);
 }
 

@@ -20,7 +20,8 @@ static bool start_one(struct cpu *c) {
   delay_us(10000);
   for (int sipi = 0; sipi < 2; sipi++) {
     lapic_send_ipi(c->apic_id, 0x00004600 | (AP_TRAMPOLINE >> 12));
-    uint64_t until = now_ns() + (sipi == 0 ? 1000000ULL : 2000000000ULL);
+    /* real cores answer within microseconds; an emulated one on a busy host may need seconds */
+    uint64_t until = now_ns() + (sipi == 0 ? 1000000ULL : 10000000000ULL);
     while (now_ns() < until) {
       if (__atomic_load_n(&ap_ready, __ATOMIC_ACQUIRE)) return true;
       cpu_relax();
@@ -48,6 +49,9 @@ void smp_start_aps(void) {
 /* First C code on an application core. */
 void ap_main(void) {
   struct cpu *c = this_cpu();
+  /* a core that answers after the boot core gave up on it finds its slot handed to the next
+   * core (another APIC id): it must not run as that DIME, so it parks for good */
+  if (lapic_id() != c->apic_id) for (;;) __asm__ volatile("cli; hlt");
   cpu_common_init(c);
   __atomic_store_n(&ap_ready, 1, __ATOMIC_RELEASE);
   idle_main();
