@@ -12,12 +12,14 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { coresMarkdown, printCores, runCores, writeCores, type CoresOptions } from './cores.js';
+import { installCleanup } from './lib/machines.js';
 import { repoRoot } from './lib/paths.js';
 import { argFlag, argString, commitLine, machineLine, markdownTable, median } from './lib/report.js';
 import { printSignaling, runSignaling, signalingMarkdown, writeSignaling, type SignalingOptions } from './signaling.js';
 import { printThroughput, runThroughput, throughputMarkdown, writeThroughput, type ThroughputOptions } from './throughput.js';
 
 async function main(): Promise<void> {
+  installCleanup();
   const short = argFlag('short');
   const out = argString('out') ?? (short ? undefined : resolve(repoRoot, 'bench/results'));
   const skip = new Set((argString('skip') ?? '').split(',').map((s) => s.trim()).filter(Boolean));

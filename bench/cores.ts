@@ -11,7 +11,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { collectivePing, joinLan, BENCH_KEY } from './lib/dime-paths.js';
-import { DimeServer, qemuAvailable, startHub, type MachineKind } from './lib/machines.js';
+import { DimeServer, installCleanup, qemuAvailable, startHub, type MachineKind } from './lib/machines.js';
 import { repoRoot } from './lib/paths.js';
 import { argFlag, argNumber, argString, commitLine, growth, linearFit, loadPerCpu, machineLine, markdownTable, median, spreadPct, summarize, table, type Summary } from './lib/report.js';
 import type { Orchestrator } from '../src/orchestrator/orchestrator.js';
@@ -192,6 +192,7 @@ export function writeCores(r: CoresResult, dir: string): string[] {
 }
 
 async function main(): Promise<void> {
+  installCleanup();
   const o = coresOptionsFromArgs();
   const r = await runCores(o);
   printCores(r);

@@ -20,7 +20,7 @@ import { join, resolve } from 'node:path';
 import { atomicsPingPong } from './floors/atomics.js';
 import { FLOOR_FRAME_BYTES, socketPingPongDirect, socketPingPongViaHub } from './floors/socket.js';
 import { dimeToDime, guestClock, joinLan, orchestratorToDime, pingpongService, type DimeRoundTrips, type GuestClock } from './lib/dime-paths.js';
-import { DimeServer, qemuAvailable, startHub, type MachineKind } from './lib/machines.js';
+import { DimeServer, installCleanup, qemuAvailable, startHub, type MachineKind } from './lib/machines.js';
 import { repoRoot } from './lib/paths.js';
 import { argFlag, argNumber, argString, commitLine, loadPerCpu, machineLine, markdownTable, summarize, table, type Summary } from './lib/report.js';
 import { latencyChart, type ChartBar, type ChartGroup } from './lib/svg-chart.js';
@@ -125,7 +125,7 @@ async function measurePeer(kind: MachineKind, o: SignalingOptions, hubPath: stri
       raw[id].stale += x.stale;
     };
     const timeoutMs = Math.max(60_000, o.n * 100);
-    const clock = await guestClock(orch, a.w, a0, o.short ? 6 : 11, 100);
+    const clock = await guestClock(orch, a.w, a0, o.short ? 8 : 21, 100);
     r.clocks[kind] = clock;
     const ticksPerUs = clock.ticksPerUs;
     for (let rep = 0; rep < o.reps; rep++) {
@@ -325,6 +325,7 @@ export function printSignaling(r: SignalingResult, log: (l: string) => void = co
 }
 
 async function main(): Promise<void> {
+  installCleanup();
   const o = signalingOptionsFromArgs();
   const r = await runSignaling(o);
   printSignaling(r);

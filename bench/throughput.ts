@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { joinLan, BENCH_KEY } from './lib/dime-paths.js';
-import { DimeServer, qemuAvailable, startHub, type MachineKind } from './lib/machines.js';
+import { DimeServer, installCleanup, qemuAvailable, startHub, type MachineKind } from './lib/machines.js';
 import { repoRoot } from './lib/paths.js';
 import { argFlag, argNumber, argString, commitLine, loadPerCpu, machineLine, markdownTable, median, spreadPct, table } from './lib/report.js';
 import type { Orchestrator } from '../src/orchestrator/orchestrator.js';
@@ -163,6 +163,7 @@ export function writeThroughput(r: ThroughputResult, dir: string): string[] {
 }
 
 async function main(): Promise<void> {
+  installCleanup();
   const o = throughputOptionsFromArgs();
   const r = await runThroughput(o);
   printThroughput(r);

@@ -10,7 +10,7 @@ import { resolveService, type ServiceSource } from '../../src/orchestrator/servi
 import type { DimeAddress } from '../../src/orchestrator/targets.js';
 import type { Watched } from './machines.js';
 import { repoRoot } from './paths.js';
-import { linearFit } from './report.js';
+import { median } from './report.js';
 
 export const BENCH_KEY = 'parallax-bench-key';
 export const ORCHESTRATOR_MAC = '02:00:00:be:0c:01';
@@ -104,11 +104,11 @@ export interface GuestClock {
 
 /**
  * The TSC rate of DIME `d`, measured by the host: the clock role prints TSC and guest time
- * `lines` times, `gapMs` apart; the host notes when each line arrives. The rate is the least-
- * squares slope over the lines after the first (the first can wait behind the kernel's own
- * "running" line), so console latency that is the same for every line cancels.
+ * `lines` times, `gapMs` apart; the host notes when each line arrives. The rate is the median
+ * of the slopes between pairs of lines after the first (the first can wait behind the kernel's
+ * own "running" line), so console latency that is the same for every line cancels.
  */
-export async function guestClock(orch: Orchestrator, console: Watched, d: DimeAddress, lines = 6, gapMs = 100): Promise<GuestClock> {
+export async function guestClock(orch: Orchestrator, console: Watched, d: DimeAddress, lines = 11, gapMs = 100): Promise<GuestClock> {
   const linesFrom = console.lineTimes.length;
   const from = console.output.length;
   await orch.deploy(d, { role: 'bench-clock', source: pingpongService(), params: { role: 'clock', lines: String(lines), ms: String(gapMs) } });
@@ -119,11 +119,17 @@ export async function guestClock(orch: Orchestrator, console: Watched, d: DimeAd
     const m = /tsc=([0-9a-f]+) ns=([0-9a-f]+)/.exec(l.line)!;
     return { hostUs: l.atMs * 1000, tsc: parseInt(m[1], 16), ns: parseInt(m[2], 16) };
   });
-  const t0 = pts[0];
-  const hs = pts.map((p) => p.hostUs - t0.hostUs);
-  const ticks = linearFit(hs, pts.map((p) => p.tsc - t0.tsc)).b;
-  const guestNsPerUs = linearFit(hs, pts.map((p) => p.ns - t0.ns)).b;
-  return { ticksPerUs: ticks, guestClockError: guestNsPerUs / 1000 - 1 };
+  // median of the slopes between lines at least half the run apart (Theil-Sen): one late
+  // line (host scheduling, a busy I/O thread) cannot tilt it
+  const slopes = (y: (p: (typeof pts)[number]) => number) => {
+    const out: number[] = [];
+    const half = Math.max(1, pts.length >> 1);
+    for (let i = 0; i < pts.length; i++) {
+      for (let j = i + half; j < pts.length; j++) out.push((y(pts[j]) - y(pts[i])) / (pts[j].hostUs - pts[i].hostUs));
+    }
+    return median(out);
+  };
+  return { ticksPerUs: slopes((p) => p.tsc), guestClockError: slopes((p) => p.ns) / 1000 - 1 };
 }
 
 /** Orchestrator -> one DIME -> orchestrator: the protocol's PING, host wall time per request, µs. */

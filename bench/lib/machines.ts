@@ -16,6 +16,24 @@ export function qemuAvailable(): boolean {
   return spawnSync('qemu-system-x86_64', ['--version']).status === 0;
 }
 
+/** Every child still running; killed when the benchmark process ends, however it ends. */
+const live = new Set<ChildProcess>();
+let cleanupInstalled = false;
+
+function killAll(): void {
+  for (const p of live) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+}
+
+/** Scripts call this once: no machine or hub outlives an interrupted benchmark. */
+export function installCleanup(): void {
+  if (cleanupInstalled) return;
+  cleanupInstalled = true;
+  process.on('exit', killAll);
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => { killAll(); process.exit(sig === 'SIGINT' ? 130 : 143); });
+  }
+}
+
 /** A child process whose stdout+stderr are kept, with "wait until the output matches". */
 export class Watched {
   readonly proc: ChildProcess;
@@ -28,6 +46,8 @@ export class Watched {
 
   constructor(cmd: string, args: string[], readonly label: string) {
     this.proc = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    live.add(this.proc);
+    this.proc.on('exit', () => live.delete(this.proc));
     const onData = (d: Buffer) => {
       const now = performance.now();
       const text = d.toString('latin1').replace(/\r/g, '');
