@@ -10,13 +10,13 @@
 //   --skip mips,signaling,cores,throughput
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { coresMarkdown, printCores, runCores, writeCores, type CoresOptions } from './cores.js';
+import { isAbsolute, join, resolve } from 'node:path';
+import { coresMarkdown, printCores, runCores, writeCores, type CoresOptions, type CoresResult } from './cores.js';
 import { installCleanup } from './lib/machines.js';
 import { repoRoot } from './lib/paths.js';
 import { argFlag, argString, commitLine, machineLine, markdownTable, median } from './lib/report.js';
-import { printSignaling, runSignaling, signalingMarkdown, writeSignaling, type SignalingOptions } from './signaling.js';
-import { printThroughput, runThroughput, throughputMarkdown, writeThroughput, type ThroughputOptions } from './throughput.js';
+import { printSignaling, runSignaling, signalingMarkdown, writeSignaling, type SignalingOptions, type SignalingResult } from './signaling.js';
+import { printThroughput, runThroughput, throughputMarkdown, writeThroughput, type ThroughputOptions, type ThroughputResult } from './throughput.js';
 
 async function main(): Promise<void> {
   installCleanup();
@@ -24,7 +24,6 @@ async function main(): Promise<void> {
   const out = argString('out') ?? (short ? undefined : resolve(repoRoot, 'bench/results'));
   const skip = new Set((argString('skip') ?? '').split(',').map((s) => s.trim()).filter(Boolean));
   const t0 = performance.now();
-  const sections: string[] = [];
   const failures: string[] = [];
   console.log(`== parallax-emu benchmarks (${short ? 'short' : 'full'}): ${machineLine()}; commit ${commitLine(repoRoot)}`);
 
@@ -34,8 +33,6 @@ async function main(): Promise<void> {
     console.log('\n== 1. MIPS (bench/mips.ts)');
     const r = spawnSync(process.execPath, [resolve(repoRoot, 'dist/bench/mips.js')], { stdio: 'inherit', timeout: 1_800_000 });
     if (r.status !== 0) failures.push(`mips: exit status ${r.status ?? r.signal}`);
-    const mipsJson = resolve(repoRoot, 'bench/results/mips.json');
-    if (r.status === 0 && existsSync(mipsJson)) sections.push(mipsSection(JSON.parse(readFileSync(mipsJson, 'utf8'))));
   }
 
   if (!skip.has('signaling')) {
@@ -44,7 +41,6 @@ async function main(): Promise<void> {
     const r = await runSignaling(o);
     printSignaling(r);
     if (out) writeSignaling(r, out);
-    sections.push(signalingMarkdown(r).replace(/^# /, '## '));
     failures.push(...r.errors.filter((e) => !e.startsWith('qemu-system-x86_64 not found')).map((e) => `signaling: ${e}`));
   }
 
@@ -55,7 +51,6 @@ async function main(): Promise<void> {
     const r = await runCores(o);
     printCores(r);
     if (out) writeCores(r, out);
-    sections.push(coresMarkdown(r).replace(/^# /, '## ').replace(/^## (?!Growth)/gm, '### '));
     failures.push(...r.errors.filter((e) => !e.startsWith('qemu-system-x86_64 not found')).map((e) => `cores: ${e}`));
   }
 
@@ -65,7 +60,6 @@ async function main(): Promise<void> {
     const r = await runThroughput(o);
     printThroughput(r);
     if (out) writeThroughput(r, out);
-    sections.push(throughputMarkdown(r).replace(/^# /, '## '));
     failures.push(...r.errors.filter((e) => !e.startsWith('qemu-system-x86_64 not found')).map((e) => `throughput: ${e}`));
   }
 
@@ -73,14 +67,37 @@ async function main(): Promise<void> {
   if (out) {
     mkdirSync(out, { recursive: true });
     const summary = [`# parallax-emu benchmark results`, '',
-      `Machine ${machineLine()}; commit ${commitLine(repoRoot)}; ${new Date().toISOString()}; ${elapsed.toFixed(0)} s. How to read them: docs/BENCHMARKS.md.`, '',
-      ...sections, ...(failures.length ? ['## Not measured', '', ...failures.map((f) => `- ${f}`), ''] : [])].join('\n');
+      `Latest result of each benchmark in this folder (each section names its own machine, commit and date); written ${new Date().toISOString()}. How to read them: docs/BENCHMARKS.md.`, '',
+      ...summarySections(out), ...(failures.length ? ['## Not measured in the last run', '', ...failures.map((f) => `- ${f}`), ''] : [])].join('\n');
     writeFileSync(join(out, 'summary.md'), summary);
     console.log(`\nwrote ${out}/summary.md (+ per-benchmark JSON and markdown, signaling.svg)`);
   }
   console.log(`\n== done in ${elapsed.toFixed(0)} s${failures.length ? `; not measured: ${failures.length} item(s)` : ''}`);
   for (const f of failures) console.log(`   ${f}`);
   process.exitCode = failures.length ? 1 : 0;
+}
+
+/**
+ * The newest result of each benchmark found in `dir`, as markdown sections. Each benchmark's
+ * own markdown (and the chart) is rendered again from its JSON, so the files always agree.
+ */
+function summarySections(dir: string): string[] {
+  const read = <T>(name: string): T | null => {
+    const f = isAbsolute(name) ? name : join(dir, name);
+    if (!existsSync(f)) return null;
+    try { return JSON.parse(readFileSync(f, 'utf8')) as T; } catch { return null; }
+  };
+  const out: string[] = [];
+  const mips = read<MipsJson>('mips.json') ?? read<MipsJson>(resolve(repoRoot, 'bench/results/mips.json'));
+  if (mips) out.push(mipsSection(mips));
+  const sig = read<SignalingResult>('signaling.json');
+  if (sig) { writeSignaling(sig, dir); out.push(signalingMarkdown(sig).replace(/^# /, '## ')); }
+  const cores = read<CoresResult>('cores.json');
+  if (cores) writeCores(cores, dir);
+  if (cores) out.push(coresMarkdown(cores).replace(/^## /gm, '### ').replace(/^# /, '## '));
+  const thr = read<ThroughputResult>('throughput.json');
+  if (thr) { writeThroughput(thr, dir); out.push(throughputMarkdown(thr).replace(/^# /, '## ')); }
+  return out;
 }
 
 interface MipsJson { machine: string; iterations: number; insns: number; results: Record<string, { deltaMs: number[]; checksum: string }> }
