@@ -12,11 +12,13 @@ import type { Block, Cpu } from './cpu.js';
 import type { Insn } from './insn.js';
 import { compileTemplates } from './jit/compile.js';
 import { PROFILING, profiled } from './jit/profile.js';
+import { extendBlock } from './jit/superblock.js';
 
 /**
  * Runs the block (`left`: the run loop's remaining budget) and returns the instructions it
  * retired: the block's length, or a multiple of it when a block that branches to itself
- * iterated inside the function. On a fault, cpu.faultIndex = instructions completed.
+ * iterated inside the function. On a fault, cpu.faultIndex = instructions completed and
+ * cpu.rip = the faulting instruction (a superblock's instructions are not the block's ops).
  */
 export type CompiledBlock = (cpu: Cpu, left: number) => number;
 
@@ -24,18 +26,22 @@ export type CompiledBlock = (cpu: Cpu, left: number) => number;
 export const COMPILE_THRESHOLD = Number(process.env.PARALLAX_JIT_THRESHOLD ?? 8);
 /** 0: interpreter only, 1: direct calls, 2: templates */
 export const JIT_TIER = Number(process.env.PARALLAX_JIT_TIER ?? 2);
+/** PARALLAX_JIT_SUPERBLOCKS=0: compile each block alone (no extension past branches) */
+const SUPERBLOCKS = process.env.PARALLAX_JIT_SUPERBLOCKS !== '0';
 /** throw instead of falling back to tier 1 when tier 2 fails on a block (tests) */
 const STRICT = process.env.PARALLAX_JIT_STRICT === '1';
 
 /** blocks that tier 2 could not compile (a bug: they ran on tier 1 instead) */
 export const jitStats = { tier2Failures: 0, lastFailure: '' };
 
-export function compileBlock(block: Block): CompiledBlock {
+export function compileBlock(block: Block, cpu: Cpu): CompiledBlock {
   const ops = block.ops, mode = block.mode;
   if (JIT_TIER >= 2) {
     try {
-      const fn = compileTemplates(ops, mode, { page: block.physPage, gen: block.gen, page2: block.physPage2, gen2: block.gen2 });
-      return PROFILING ? profiled(ops, mode, fn) : fn;
+      const sb = SUPERBLOCKS ? extendBlock(ops, mode, cpu.ram, block.physPage * 4096, block.physPage2 >= 0) : { ops, roles: [] };
+      const pages = { page: block.physPage, gen: block.gen, page2: block.physPage2, gen2: block.gen2 };
+      const fn = compileTemplates(sb.ops, mode, pages, sb.roles);
+      return PROFILING ? profiled(sb.ops, mode, fn) : fn;
     } catch (err) {
       if (STRICT) throw err;
       jitStats.tier2Failures++;
@@ -47,15 +53,15 @@ export function compileBlock(block: Block): CompiledBlock {
 
 /** tier 1 */
 export function compileDirectCalls(ops: Insn[]): CompiledBlock {
-  const params: string[] = [];
-  const args: unknown[] = [];
+  const params: string[] = ['RIP'];
+  const args: unknown[] = [ops.map((o) => o.rip)];
   let body = '';
   for (let k = 0; k < ops.length; k++) {
     params.push(`e${k}`, `i${k}`);
     args.push(ops[k].exec, ops[k]);
     body += k === 0 ? `e0(cpu, i0);\n` : `k = ${k}; e${k}(cpu, i${k});\n`;
   }
-  const src = `return function block(cpu) {\n let k = 0;\n try {\n${body} } catch (x) { cpu.faultIndex = k; throw x; }\n return ${ops.length};\n};`;
+  const src = `return function block(cpu) {\n let k = 0;\n try {\n${body} } catch (x) { cpu.faultIndex = k; cpu.rip = RIP[k]; throw x; }\n return ${ops.length};\n};`;
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
   const factory = new Function(...params, src) as (...a: unknown[]) => CompiledBlock;
   return factory(...args);

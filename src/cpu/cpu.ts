@@ -354,7 +354,7 @@ export class Cpu extends CpuMemory {
       let done = n;
       try {
         let fn = block.fn;
-        if (fn === null && JIT_TIER > 0 && block.hits++ >= COMPILE_THRESHOLD) fn = block.fn = compileBlock(block);
+        if (fn === null && JIT_TIER > 0 && block.hits++ >= COMPILE_THRESHOLD) fn = block.fn = compileBlock(block, this);
         if (fn !== null) {
           done = fn(this, left); // more than n when a self-looping block iterated inside
         } else {
@@ -364,15 +364,17 @@ export class Cpu extends CpuMemory {
           }
         }
       } catch (e) {
-        if (block.fn !== null) i = this.faultIndex; // instructions completed, over all iterations
+        // compiled code reports instructions completed (over all iterations) and sets rip itself
+        const compiled = block.fn !== null;
+        if (compiled) i = this.faultIndex;
         if (e !== FAULT) {
-          if (e instanceof Error) e.message += ` (at rip ${ops[i % n].rip.toString(16)}: ${ops[i % n].name})`;
+          if (e instanceof Error) e.message += compiled ? ` (at rip ${this.rip.toString(16)})` : ` (at rip ${ops[i].rip.toString(16)}: ${ops[i].name})`;
           throw e;
         }
         prev = null;
         this.retired += i;
         left -= i + 1;
-        this.rip = ops[i % n].rip;
+        if (!compiled) this.rip = ops[i].rip;
         if (this.stopOnFault) { this.exitReason = RUN_FAULT; break; }
         deliverFault(this);
         if (this.exitReason !== RUN_BUDGET) break;

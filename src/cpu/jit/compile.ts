@@ -16,6 +16,7 @@ import { IF } from '../regs.js';
 import { Emitter, num } from './emitter.js';
 import { analyseFlags } from './flag-analysis.js';
 import { PARITY } from './runtime.js';
+import { ROLE_EXIT, ROLE_FOLLOW, ROLE_PLAIN } from './superblock-roles.js';
 import { MODE_64, type TemplateFamily, type TemplateSpec } from './template.js';
 import { aluFamily } from './templates/alu.js';
 import { movesFamily } from './templates/moves.js';
@@ -78,19 +79,32 @@ function selfLoops(ops: Insn[], specs: (TemplateSpec | null)[], mode: number, pa
   return relBranch && last.target === ops[0].rip;
 }
 
-export function generateBlock(ops: Insn[], mode: number, pages: CodePages | null = null): BlockSource {
-  const specs = ops.map((ins) => templateFor(ins, mode));
-  const plans = analyseFlags(specs);
+/**
+ * Source of one block, or of a superblock (`roles` from superblock.ts: side exits and
+ * followed jumps). `pages` (the block's code pages) enables the self-loop form.
+ */
+export function generateBlock(ops: Insn[], mode: number, pages: CodePages | null = null, roles: number[] = []): BlockSource {
+  const specs = ops.map((ins, i) => (roles[i] === ROLE_FOLLOW ? FOLLOW_SPEC : templateFor(ins, mode)));
+  const plans = analyseFlags(specs, ops.map((_, i) => roles[i] === ROLE_EXIT));
   const e = new Emitter(mode, plans);
   e.constant('PAR', PARITY);
   const n = ops.length;
   const loop = selfLoops(ops, specs, mode, pages);
+  // the final segment of an extended block: its fall-through RIP is not the run loop's endRip
+  let lastSegment = 0;
+  roles.forEach((r, i) => { if (r !== ROLE_PLAIN && i < n - 1) lastSegment = i + 1; });
   let fallbacks = 0;
+  if (loop) e.forgetFaultPoint();
   for (let i = 0; i < n; i++) {
     const spec = specs[i];
     e.line(`// ${i}: ${ops[i].name}`);
+    if (i === lastSegment && i > 0) e.line(`cpu.rip = ${num(ops[n - 1].nextRip)};`);
     if (loop && i === n - 1) {
       emitLoopBack(e, ops[i], i, n, pages!);
+    } else if (roles[i] === ROLE_EXIT) {
+      const w = plans[i].fixupWriter;
+      e.raw(`if (${e.cond(i, ops[i].opcode & 15)}) { ${e.exitStores(loop)} ${w >= 0 ? e.recordOf(w) : ''} ` +
+        `cpu.rip = ${num(ops[i].target)}; return done + ${i + 1}; }`);
     } else if (spec !== null) {
       spec.emit(e, ops[i], i);
     } else {
@@ -102,8 +116,7 @@ export function generateBlock(ops: Insn[], mode: number, pages: CodePages | null
   // catch handler, per faulting instruction k: the registers written since they were last
   // stored, and the flag record that liveness skipped but a fault at k must expose
   const perK = new Map<string, number[]>();
-  const ks = new Set([...e.faultPoints(), ...plans.flatMap((p, k) => (p.fixupWriter >= 0 ? [k] : []))]);
-  for (const k of ks) {
+  for (const k of e.faultPoints()) {
     const w = plans[k].fixupWriter;
     const code = `${loop ? '' : e.unsavedStores(k)} ${w >= 0 ? e.recordOf(w) : ''}`.trim();
     if (code) perK.set(code, [...(perK.get(code) ?? []), k]);
@@ -111,6 +124,7 @@ export function generateBlock(ops: Insn[], mode: number, pages: CodePages | null
   let cases = '';
   for (const [code, list] of perK) cases += `${list.map((k) => `case ${k}:`).join(' ')} ${code} break;\n`;
   const handler = (loop ? `${e.storeAllWritten()}\n` : '') + (cases ? `switch (k) {\n${cases}}\n` : '');
+  const rips = e.constant('RIP', ops.map((o) => o.rip));
   const loopHead = loop
     ? `const ctl = cpu.shared.ctl, cg = cpu.shared.codeGen, pend = cpu.ctlBase + ${C_PENDING}, cg0 = ctl[${G_CODE_GEN}];
 const lim = Math.min(left, cpu.clockCheckAt - cpu.retired);
@@ -127,12 +141,16 @@ ${e.body()}
 ${loop ? `}\n${e.storeAllWritten()}` : ''}
 } catch (x) {
 cpu.faultIndex = done + k;
+cpu.rip = ${rips}[k];
 ${handler}throw x;
 }
 return ${loop ? 'done' : n};
 };`;
   return { params: e.params(), values: e.values(), source, fallbacks };
 }
+
+/** a followed jump: retires, emits nothing */
+const FOLLOW_SPEC: TemplateSpec = { writes: 0, cc: -1, mayFault: false, emit: () => { /* the next instruction is its target */ } };
 
 /**
  * The back edge of a self-looping block: count the iteration, and go round again unless the
@@ -152,8 +170,8 @@ function emitLoopBack(e: Emitter, ins: Insn, i: number, n: number, pages: CodePa
   e.line('break;');
 }
 
-export function compileTemplates(ops: Insn[], mode: number, pages: CodePages | null = null): BlockFunction {
-  const g = generateBlock(ops, mode, pages);
+export function compileTemplates(ops: Insn[], mode: number, pages: CodePages | null = null, roles: number[] = []): BlockFunction {
+  const g = generateBlock(ops, mode, pages, roles);
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
   const factory = new Function(...g.params, g.source) as (...a: unknown[]) => BlockFunction;
   return factory(...g.values);

@@ -24,6 +24,8 @@ const CACHE_REGISTERS = process.env.PARALLAX_JIT_REGCACHE !== '0';
 
 /** placeholder for "reload every cached register", resolved once the set is known */
 const RELOAD = '\u0000reload\u0000';
+/** placeholder for "store every half the block writes" */
+const STORE_ALL = '\u0000storeall\u0000';
 /** a register half in the source: lo[n] / hi[n], and whether it is assigned */
 const REG_REF = /\b(lo|hi)\[(\d+)\](\s*(?:[-+*/%&|^]|<<|>>>?)?=(?!=))?/g;
 
@@ -67,6 +69,9 @@ export class Emitter {
     }));
   }
 
+  /** Append source that already names cached registers (store/load statements): not rewritten. */
+  raw(s: string): void { this.lines.push(s); }
+
   /** declare a function-scope local (visible to later instructions and the catch handler) */
   local(name: string): string {
     this.lets.add(name);
@@ -91,6 +96,9 @@ export class Emitter {
     if (this.kNow !== i) { this.lines.push(`k = ${i};`); this.kNow = i; }
   }
 
+  /** the next fault point always sets `k` (the top of a loop body: `k` holds the last iteration's value) */
+  forgetFaultPoint(): void { this.kNow = -1; }
+
   /** Call instruction i's routine: registers go to memory before and come back after. */
   callRoutine(i: number, fn: string, ins: string): void {
     this.storeUnsaved();
@@ -102,6 +110,16 @@ export class Emitter {
   storeUnsaved(): void {
     for (const h of this.unsaved) this.lines.push(storeOf(h));
     this.unsaved.clear();
+  }
+
+  /**
+   * Statements for a side exit: the halves written since the last store (which stay unsaved on
+   * the path that continues); in a self-looping block every half it writes (earlier
+   * iterations wrote them too), resolved when the block is complete.
+   */
+  exitStores(loop: boolean): string {
+    if (loop) return STORE_ALL;
+    return [...this.unsaved].map(storeOf).join(' ');
   }
 
   /** statements storing every half the block writes (exits of a self-looping block) */
@@ -118,7 +136,8 @@ export class Emitter {
 
   body(): string {
     const reload = [...this.used].map(loadOf).join(' ');
-    return this.lines.map((l) => (l === RELOAD ? reload : l)).join('\n');
+    const all = this.storeAllWritten();
+    return this.lines.map((l) => (l === RELOAD ? reload : l.includes(STORE_ALL) ? l.replace(STORE_ALL, all) : l)).join('\n');
   }
   /** function-scope declarations: cached registers (loaded) and instruction locals */
   declarations(): string {

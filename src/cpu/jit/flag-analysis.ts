@@ -28,7 +28,7 @@ export interface InsnPlan {
   record: boolean;
   /** INC/DEC: compute the CF it carries (it records, or a catch handler may record it) */
   needsCarry: boolean;
-  /** writer whose record the catch handler must write if this instruction faults, or -1 */
+  /** writer whose record the catch handler (or a side exit) must write if this instruction faults (exits), or -1 */
   fixupWriter: number;
   /** some reader, record or catch handler needs the flags this instruction writes */
   flagsUsed: boolean;
@@ -44,7 +44,11 @@ function readsOf(spec: TemplateSpec): number {
   return r;
 }
 
-export function analyseFlags(specs: (TemplateSpec | null)[]): InsnPlan[] {
+/**
+ * `exits[i]`: instruction i is a side exit of a superblock (all flags observable when taken,
+ * handled like a fault: the exit path writes the skipped record).
+ */
+export function analyseFlags(specs: (TemplateSpec | null)[], exits: boolean[] = []): InsnPlan[] {
   const n = specs.length;
   const plans: InsnPlan[] = [];
   const prod = new Int16Array(6).fill(-1);
@@ -88,7 +92,7 @@ export function analyseFlags(specs: (TemplateSpec | null)[]): InsnPlan[] {
   // faults: which unrecorded writer the catch handler must record
   for (let k = 0; k < n; k++) {
     const plan = plans[k];
-    if (plan.spec === null || !plan.spec.mayFault) continue;
+    if (plan.spec === null || !(plan.spec.mayFault || exits[k])) continue;
     let w = -1;
     for (let f = 0; f < 6; f++) w = Math.max(w, plan.inProd[f]);
     if (w >= 0 && !plans[w].record) {

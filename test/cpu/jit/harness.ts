@@ -162,7 +162,6 @@ export function runCompiled(cpu: Cpu, ops: Insn[], mode: Mode): Snapshot {
     fn(cpu, 1 << 30);
   } catch (e) {
     if (e !== FAULT) throw e;
-    cpu.rip = ops[cpu.faultIndex].rip;
     return snapshot(cpu, cpu.faultIndex);
   }
   return snapshot(cpu, -1);

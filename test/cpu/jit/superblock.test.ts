@@ -1,0 +1,129 @@
+// Superblocks against the interpreter: random segments joined by conditional branches (side
+// exits) and jumps to the next instruction (followed), optionally closed by a branch back to
+// the start (self-loop), compiled as one function and compared with running the same
+// instructions one routine at a time.
+
+import { describe, expect, test } from 'vitest';
+import type { Cpu } from '../../../src/cpu/cpu.js';
+import { FAULT } from '../../../src/cpu/cpu-memory.js';
+import type { Insn } from '../../../src/cpu/insn.js';
+import { compileTemplates, generateBlock, templateFor } from '../../../src/cpu/jit/compile.js';
+import { extendBlock } from '../../../src/cpu/jit/superblock.js';
+import { ROLE_EXIT, ROLE_FOLLOW } from '../../../src/cpu/jit/superblock-roles.js';
+import { captureInitial, CODE, decodeBlock, diffSnapshots, makeCpu, restoreInitial, type Snapshot } from './harness.js';
+import { BlockGen, Rng } from './random-blocks.js';
+
+const CASES = Number(process.env.JIT_SUPERBLOCK_CASES ?? 1500);
+
+/** a snapshot in the harness's format (reusing its comparison) */
+function snap(cpu: Cpu, faultAt: number, retired: number): Snapshot & { retired: number } {
+  const r = { ...captureAfter(cpu, faultAt), retired };
+  return r;
+}
+
+function captureAfter(cpu: Cpu, faultAt: number): Snapshot {
+  const init = captureInitial(cpu);
+  return {
+    lo: [...init.lo], hi: [...init.hi],
+    rflags: 0, rip: cpu.rip, ram: init.ram, faultAt,
+    vector: faultAt >= 0 ? cpu.faultVector : -1, code: faultAt >= 0 ? cpu.faultCode : -1, cr2: cpu.cr2,
+  };
+}
+
+/** the interpreter, instruction by instruction, following the superblock's roles */
+function reference(cpu: Cpu, ops: Insn[], roles: number[], loop: boolean, left: number): { faultAt: number; done: number } {
+  const n = ops.length;
+  let done = 0;
+  for (;;) {
+    for (let i = 0; i < n; i++) {
+      const ins = ops[i];
+      cpu.rip = ins.nextRip;
+      try {
+        ins.exec(cpu, ins);
+      } catch (e) {
+        if (e !== FAULT) throw e;
+        cpu.rip = ins.rip;
+        return { faultAt: done + i, done: done + i };
+      }
+      if (roles[i] === ROLE_EXIT && cpu.rip !== ins.nextRip) return { faultAt: -1, done: done + i + 1 };
+      if (roles[i] === ROLE_FOLLOW && cpu.rip !== ops[i + 1].rip) throw new Error('followed jump went elsewhere');
+    }
+    done += n;
+    if (!loop || cpu.rip !== ops[0].rip || done + n > left) return { faultAt: -1, done };
+  }
+}
+
+function rflagsOf(cpu: Cpu): number {
+  // architectural RFLAGS as the harness computes it
+  return captureRflags(cpu);
+}
+import { arithFlags } from '../../../src/cpu/flags.js';
+import { ARITH_FLAGS } from '../../../src/cpu/regs.js';
+function captureRflags(cpu: Cpu): number {
+  return ((cpu.flags & ~ARITH_FLAGS) | arithFlags(cpu)) >>> 0;
+}
+
+describe('superblocks against the interpreter', () => {
+  test('random segments, side exits, followed jumps and self-loops', () => {
+    const cpu = makeCpu(64);
+    const rng = new Rng(0x5b5b5b);
+    const gen = new BlockGen(rng, 64);
+    const failures: string[] = [];
+    let extended = 0, loops = 0;
+    for (let c = 0; c < CASES && failures.length < 3; c++) {
+      const bytes: number[] = [];
+      const segments = 1 + rng.int(4);
+      for (let s = 0; s < segments; s++) {
+        const count = 1 + rng.int(6);
+        for (let k = 0; k < count; k++) bytes.push(...gen.instruction());
+        if (s < segments - 1) bytes.push(...(rng.chance(0.75) ? [0x70 + rng.int(16), 0x70] : [0xeb, 0x00]));
+      }
+      const loop = rng.chance(0.3);
+      if (loop) {
+        const back = -(bytes.length + 2);
+        if (back < -128) continue;
+        bytes.push(0x70 + rng.int(16), back & 0xff);
+      }
+      const first = decodeBlock(cpu, 64, bytes);
+      const sb = extendBlock(first, 2, cpu.ram, CODE, false);
+      if (sb.ops.length > first.length) extended++;
+      const last = sb.ops[sb.ops.length - 1];
+      // compile.ts iterates only blocks made entirely of templates
+      const isLoop = last.target === CODE && last.opcode >= 0x70 && last.opcode <= 0x7f &&
+        sb.ops.every((o, k) => sb.roles[k] === ROLE_FOLLOW || templateFor(o, 2) !== null);
+      if (isLoop) loops++;
+      gen.seedState(cpu);
+      cpu.eventCheck = false;
+      cpu.clockCheckAt = 1e12;
+      cpu.retired = 0;
+      const left = 300;
+      const init = captureInitial(cpu);
+      const ref = reference(cpu, sb.ops, sb.roles, isLoop, left);
+      const a = { ...snap(cpu, ref.faultAt, ref.done), rflags: rflagsOf(cpu) };
+      restoreInitial(cpu, init);
+      cpu.eventCheck = false;
+      const pages = { page: CODE >>> 12, gen: cpu.shared.codeGen[CODE >>> 12], page2: -1, gen2: 0 };
+      const fn = compileTemplates(sb.ops, 2, pages, sb.roles);
+      cpu.rip = first[first.length - 1].nextRip; // what the run loop sets
+      let faultAt = -1, done = 0;
+      try {
+        done = fn(cpu, left);
+      } catch (e) {
+        if (e !== FAULT) throw e;
+        faultAt = done = cpu.faultIndex;
+      }
+      const b = { ...snap(cpu, faultAt, done), rflags: rflagsOf(cpu) };
+      restoreInitial(cpu, init);
+      const diff = diffSnapshots(a, b);
+      if (a.retired !== b.retired) diff.push(`retired: interp ${a.retired} jit ${b.retired}`);
+      if (diff.length) {
+        const listing = sb.ops.map((o, k) => `  ${k}: ${o.name} ${['', '(exit)', '(follow)'][sb.roles[k]]} @${o.rip.toString(16)}`).join('\n');
+        failures.push(`case ${c}:\n${listing}\n${diff.join('\n')}\n${generateBlock(sb.ops, 2, pages, sb.roles).source}`);
+      }
+    }
+    if (failures.length) console.log(failures.join('\n\n'));
+    expect(failures).toEqual([]);
+    expect(extended).toBeGreaterThan(CASES / 5);
+    expect(loops).toBeGreaterThan(CASES / 20);
+  });
+});
