@@ -41,7 +41,7 @@ export function compileBlock(block: Block, cpu: Cpu): CompiledBlock {
       const sb = SUPERBLOCKS ? extendBlock(ops, mode, cpu.ram, block.physPage * 4096, block.physPage2 >= 0) : { ops, roles: [] };
       const pages = { page: block.physPage, gen: block.gen, page2: block.physPage2, gen2: block.gen2 };
       const fn = compileTemplates(sb.ops, mode, pages, sb.roles);
-      return PROFILING ? profiled(sb.ops, mode, fn) : fn;
+      return PROFILING ? profiled(sb.ops, mode, fn, pages, sb.roles) : fn;
     } catch (err) {
       if (STRICT) throw err;
       jitStats.tier2Failures++;

@@ -85,7 +85,9 @@ function selfLoops(ops: Insn[], specs: (TemplateSpec | null)[], mode: number, pa
  */
 export function generateBlock(ops: Insn[], mode: number, pages: CodePages | null = null, roles: number[] = []): BlockSource {
   const specs = ops.map((ins, i) => (roles[i] === ROLE_FOLLOW ? FOLLOW_SPEC : templateFor(ins, mode)));
-  const plans = analyseFlags(specs, ops.map((_, i) => roles[i] === ROLE_EXIT));
+  // where a segment of a superblock starts, its code is checked for writes made since entry
+  const segmentStart = ops.map((_, i) => i > 0 && pages !== null && roles[i - 1] !== undefined && roles[i - 1] !== ROLE_PLAIN);
+  const plans = analyseFlags(specs, ops.map((_, i) => roles[i] === ROLE_EXIT || segmentStart[i]));
   const e = new Emitter(mode, plans);
   e.constant('PAR', PARITY);
   const n = ops.length;
@@ -98,6 +100,13 @@ export function generateBlock(ops: Insn[], mode: number, pages: CodePages | null
   for (let i = 0; i < n; i++) {
     const spec = specs[i];
     e.line(`// ${i}: ${ops[i].name}`);
+    if (segmentStart[i]) {
+      // the interpreter would re-check the code here (a block boundary): stop if it was written
+      const w = plans[i].fixupWriter;
+      const p2 = pages!.page2 >= 0 ? ` || cg[${pages!.page2}] !== ${pages!.gen2}` : '';
+      e.raw(`if (cg[${pages!.page}] !== ${pages!.gen}${p2}) { ${e.exitStores(loop)} ${w >= 0 ? e.recordOf(w) : ''} ` +
+        `cpu.rip = ${num(ops[i].rip)}; return done + ${i}; }`);
+    }
     if (i === lastSegment && i > 0) e.line(`cpu.rip = ${num(ops[n - 1].nextRip)};`);
     if (loop && i === n - 1) {
       emitLoopBack(e, ops[i], i, n, pages!);
@@ -125,6 +134,7 @@ export function generateBlock(ops: Insn[], mode: number, pages: CodePages | null
   for (const [code, list] of perK) cases += `${list.map((k) => `case ${k}:`).join(' ')} ${code} break;\n`;
   const handler = (loop ? `${e.storeAllWritten()}\n` : '') + (cases ? `switch (k) {\n${cases}}\n` : '');
   const rips = e.constant('RIP', ops.map((o) => o.rip));
+  const cgDecl = !loop && segmentStart.some((x) => x) ? 'const cg = cpu.shared.codeGen;' : '';
   const loopHead = loop
     ? `const ctl = cpu.shared.ctl, cg = cpu.shared.codeGen, pend = cpu.ctlBase + ${C_PENDING}, cg0 = ctl[${G_CODE_GEN}];
 const lim = Math.min(left, cpu.clockCheckAt - cpu.retired);
@@ -135,6 +145,7 @@ for (;;) {`
 const lo = cpu.lo, hi = cpu.hi, sb = cpu.segBase;
 let k = 0, done = 0;
 ${e.declarations()}
+${cgDecl}
 try {
 ${loopHead}
 ${e.body()}

@@ -154,6 +154,30 @@ describe('compiled blocks inside the run loop', () => {
     expect(jit).toEqual(ref);
   });
 
+  test('code written by a compiled superblock in its own page is decoded again at the next block boundary', () => {
+    // iteration 30 (long after compilation) stores into the immediate of the MOV that
+    // follows the not-taken branch: the interpreter would see the new value at once
+    const { ref, jit } = both(`
+      lea r8, [rip + 3f + 1]
+      mov r9, rsi
+      xor ecx, ecx
+      xor edx, edx
+    1: mov rdi, r9
+      cmp ecx, 30
+      cmove rdi, r8
+      mov dword ptr [rdi], ecx
+      cmp ecx, 1000
+      je 4f
+    3: mov ebx, 7
+      add edx, ebx
+      inc ecx
+      cmp ecx, 50
+      jne 1b
+    4: nop`);
+    expect(jit).toEqual(ref);
+    expect(jit.regs[2]).toBe(7 * 30 + 30 * 20);
+  });
+
   test('a self-looping block stops for a pending event, the budget and its own code changing', () => {
     const code = asm64(`
     1: add rax, 1

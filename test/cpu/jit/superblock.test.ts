@@ -33,10 +33,13 @@ function captureAfter(cpu: Cpu, faultAt: number): Snapshot {
 /** the interpreter, instruction by instruction, following the superblock's roles */
 function reference(cpu: Cpu, ops: Insn[], roles: number[], loop: boolean, left: number): { faultAt: number; done: number } {
   const n = ops.length;
+  const page = CODE >>> 12, gen = cpu.shared.codeGen[page];
   let done = 0;
   for (;;) {
     for (let i = 0; i < n; i++) {
       const ins = ops[i];
+      // a segment start is a block boundary for the interpreter: written code is decoded again
+      if (i > 0 && roles[i - 1] !== 0 && cpu.shared.codeGen[page] !== gen) { cpu.rip = ins.rip; return { faultAt: -1, done: done + i }; }
       cpu.rip = ins.nextRip;
       try {
         ins.exec(cpu, ins);
