@@ -8,7 +8,7 @@ import { Worker } from 'node:worker_threads';
 import { createSharedMemory, type SharedMemory } from '../cpu/bus.js';
 import type { BootEntry } from '../cpu/reset.js';
 import {
-  C_EXIT_REASON, C_LAST_RIP_HI, C_LAST_RIP_LO, C_MBOX_ADDR_HI, C_MBOX_ADDR_LO, C_MBOX_KIND, C_MBOX_SIZE,
+  C_APIC_ID, C_EXIT_REASON, C_LAST_RIP_HI, C_LAST_RIP_LO, C_MBOX_ADDR_HI, C_MBOX_ADDR_LO, C_MBOX_KIND, C_MBOX_SIZE,
   C_MBOX_STATE, C_MBOX_VAL_LO, C_RUNSTATE, C_STAT_INSNS_HI, C_STAT_INSNS_LO, G_EVENT, G_HOST_CORES, MAX_CORES,
   MBOX_REPLY, MBOX_REQUEST, MB_EOI, MB_IO_READ, MB_IO_WRITE, MB_MMIO_READ, MB_MMIO_WRITE, P_STOP, RS_DEAD,
   RS_HALTED, RS_STOPPED, RS_WAIT_SIPI, XR_HALT_NO_INTERRUPTS, coreBase, createControlBuffer,
@@ -85,6 +85,11 @@ export class Machine {
       throw new MachineError(`cannot allocate ${Math.round(opts.memoryBytes / 2 ** 20)} MiB of guest memory: ${(e as Error).message}`);
     }
     this.ctl[G_HOST_CORES] = availableParallelism();
+    // Local APICs exist from power-on, before any worker has built its Lapic: publish each
+    // core's APIC ID (= core index, as the Lapic sets it) now, or an INIT/SIPI sent to an AP
+    // whose worker is still starting resolves to no core and is lost (and a physical
+    // destination 0 would reach every such core).
+    for (let i = 0; i < opts.cores; i++) this.ctl[coreBase(i) + C_APIC_ID] = i & 0xff;
     this.exited = new Promise((r) => (this.resolveExit = r));
   }
 

@@ -198,6 +198,8 @@ export const GUEST_CASES: GuestCase[] = [
   { kernel: 'smp', cores: 2, timeoutMs: 10_000 },
   { kernel: 'smp', cores: 4, timeoutMs: 10_000 },
   { kernel: 'smp', cores: 8, timeoutMs: 15_000 },
+  { kernel: 'smp-early', cores: 4, timeoutMs: 10_000 },
+  { kernel: 'smp-early', cores: 16, timeoutMs: 15_000 },
   { kernel: 'ipi', cores: 2, timeoutMs: 10_000 },
   { kernel: 'ipi', cores: 4, timeoutMs: 10_000 },
   { kernel: 'atomics', cores: 4, timeoutMs: 20_000 },
