@@ -77,6 +77,7 @@ export function generateCHeader(): string {
   o.push('');
   enumDefines('PX_ALARM_KIND', W.ALARM_KIND, o);
   enumDefines('PX_SECURITY_CODE', W.SECURITY_CODE, o);
+  enumDefines('PX_MALFORMED', W.MALFORMED_REASON, o);
   enumDefines('PX_EXIT_REASON', W.EXIT_REASON, o);
   o.push('');
   o.push('/* service image header (little-endian, read in place) */');

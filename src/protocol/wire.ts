@@ -92,9 +92,17 @@ export const ROUTE = {
 } as const;
 export const ROUTE_DIR = { OUTPUT: 0, INPUT: 1 } as const;
 
+/** RESOURCE alarms report a refused service image: code = the STATUS_* it was refused with */
 export const ALARM_KIND = { FAULT: 1, SECURITY: 2, RESOURCE: 3 } as const;
 /** ALARM.code for SECURITY alarms (FAULT alarms carry the CPU exception vector) */
 export const SECURITY_CODE = { FORGED: 1, REPLAYED: 2, UNAUTHORIZED: 3, MALFORMED: 4 } as const;
+/** ALARM.detail of a SECURITY alarm with code MALFORMED: why the frame was dropped */
+export const MALFORMED_REASON = {
+  SHORT: 1, // shorter than Ethernet header + Parallax header + tag
+  VERSION: 2, // unknown protocol version
+  LENGTH: 3, // payload length beyond the frame, or above MAX_PAYLOAD
+  NO_SUCH_DIME: 4, // DIME-scope frame for a core this server does not have
+} as const;
 /** SERVICE_EXIT.reason */
 export const EXIT_REASON = { EXITED: 0, STOPPED: 1, FAULT: 2, RESET: 3 } as const;
 
@@ -334,18 +342,18 @@ export const MESSAGES: MessageDef[] = [
         { name: 'dime', type: 'u16', doc: 'reporting DIME' },
         { name: 'kind', type: 'u8', doc: 'ALARM_KIND_*' },
         { name: 'code', type: 'u8', doc: 'FAULT: exception vector; SECURITY: SECURITY_CODE_*' },
-        { name: 'detail', type: 'u64', doc: 'FAULT: faulting address (CR2) or error code; SECURITY: offending sequence number' },
+        { name: 'detail', type: 'u64', doc: 'FAULT: faulting address (CR2) or error code; SECURITY: offending sequence number (MALFORMED: MALFORMED_REASON_*); RESOURCE: image size' },
         { name: 'rip', type: 'u64', doc: 'FAULT: instruction pointer' },
         { name: 'peerMac', type: 'mac', doc: 'SECURITY: claimed sender' },
         { name: 'peerCore', type: 'u16', doc: 'SECURITY: claimed sending DIME' },
-        { name: 'count', type: 'u32', doc: 'alarms of this kind so far' },
+        { name: 'count', type: 'u32', doc: 'events of this kind so far (alarmed or not)' },
         { name: 'text', type: { str: 32 }, doc: 'human-readable summary' },
       ],
     },
   },
   {
     name: 'SERVICE_EXIT', channel: 'signaling', code: 0x13, scopes: ['dime'], from: 'dime',
-    doc: 'A service ended (EVENT flag, sent to the owner).',
+    doc: 'A service ended (EVENT flag, broadcast like every event).',
     request: {
       fields: [
         { name: 'dime', type: 'u16', doc: 'reporting DIME' },

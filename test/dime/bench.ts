@@ -36,7 +36,8 @@ export async function startBench(mk: () => MachineRunner, opts: MachineOptions &
   } catch (e) {
     await runner.stop();
     await lan.close();
-    throw new Error(`${runner.name} did not boot: ${(e as Error).message}`);
+    const tail = runner.output.slice(runner.output.lastIndexOf('DIME ready'));
+    throw new Error(`${runner.name} did not boot: ${(e as Error).message}\nafter stop:\n${tail}`);
   }
   return { name: runner.name, runner, lan, client: new DimeClient(lan, codec), rec, cores: opts.cores };
 }

@@ -90,7 +90,7 @@ describe.skipIf(runners.length === 0 || !existsSync(IMAGE))(`DIME kernel on ${ru
     expect(client.frames.length).toBeGreaterThan(since);
   });
 
-  scenario('rewires a running filter\'s output live (orchestrator -> another DIME -> console)', async ({ client, runner }) => {
+  scenario('rewires a running filter\'s output live (orchestrator -> another DIME -> console)', async ({ client, runner, lan }) => {
     await route(client, 1, W.ROUTE_DIR.OUTPUT, W.ROUTE.ORCHESTRATOR);
     await launch(client, 1, 'upper');
     await route(client, 2, W.ROUTE_DIR.OUTPUT, W.ROUTE.CONSOLE);
@@ -100,9 +100,12 @@ describe.skipIf(runners.length === 0 || !existsSync(IMAGE))(`DIME kernel on ${ru
     expect((await first).payload.toString()).toBe('FIRST WORDS');
     // live: the filter keeps running, its output now goes to DIME 2 through shared memory
     await route(client, 1, W.ROUTE_DIR.OUTPUT, W.ROUTE.DIME, 2, SERVER);
+    const onWire = lan.framesIn;
     client.stream(SERVER, 1, 'second words\n');
     await runner.waitForOutput(/\[DIME 2\] SECOND WORDS/, 10_000);
-    // switched inside the server: nothing from DIME 1 to DIME 2 appeared on the wire
+    // switched inside the server: the machine put no frame at all on the wire meanwhile
+    await sleep(100);
+    expect(lan.framesIn).toBe(onWire);
     expect(client.frames.some((f) => f.message?.name === 'STREAM' && f.srcCore === 1 && f.dstCore === 2)).toBe(false);
     // and the filter still answers the orchestrator after switching back
     await route(client, 1, W.ROUTE_DIR.OUTPUT, W.ROUTE.ORCHESTRATOR);
@@ -229,8 +232,10 @@ describe.skipIf(runners.length === 0 || !existsSync(IMAGE))(`DIME kernel on ${ru
 
   scenario('loads a service over the data channel, verifies its checksum, runs it', async ({ client, runner }) => {
     const img = readFileSync('images/services/hello.bin');
-    // a corrupted transfer is refused and its memory returned
+    // a corrupted transfer is refused, raises a RESOURCE alarm, and its memory is returned
+    const refused = client.waitFor((f) => f.message?.name === 'ALARM' && f.srcCore === 2);
     expect(await client.loadImage(SERVER, 2, 'hello-net', img, 700, crc32(img) ^ 1)).toBe(W.STATUS.BAD_CHECKSUM);
+    expect(client.codec.fields(await refused)).toMatchObject({ kind: W.ALARM_KIND.RESOURCE, code: W.STATUS.BAD_CHECKSUM, detail: BigInt(img.length), text: 'image refused: hello-net' });
     const d = await client.request1(SERVER, 2, 'DISCOVER');
     expect([d.fields.state, d.fields.memUsed]).toEqual([W.STATE.IDLE, 0]);
     // chunks must arrive in order: a gap is refused
@@ -372,6 +377,17 @@ describe.skipIf(runners.length === 0 || !existsSync(IMAGE))(`DIME kernel on ${ru
     mark = client.frames.length;
     await new Promise((r) => setTimeout(r, 500));
     expect(beats(mark)).toBeGreaterThan(2);
+    // parameters change while the service runs, and it reads them as they are now
+    const ask = async (key: string, answer: string) => {
+      const got = client.waitFor((f) => f.message?.name === 'STREAM' && f.srcCore === 2);
+      client.stream(SERVER, 2, `?${key}\n`);
+      expect((await got).payload.toString()).toBe(`${key}=${answer}\n`);
+    };
+    await ask('colour', '-');
+    expect((await client.request1(SERVER, 2, 'SET_PARAM', { key: 'colour', value: 'red' })).frame.status).toBe(W.STATUS.OK);
+    await ask('colour', 'red');
+    await client.request1(SERVER, 2, 'SET_PARAM', { key: 'colour', value: 'blue' });
+    await ask('colour', 'blue');
     const alarm = client.waitFor((f) => f.message?.name === 'ALARM' && f.srcCore === 2);
     const ended = exitOf(client, 2);
     client.stream(SERVER, 2, 'fault\n');
@@ -387,6 +403,7 @@ describe.skipIf(runners.length === 0 || !existsSync(IMAGE))(`DIME kernel on ${ru
   };
 
   scenario('drops runt, oversized, truncated, badly tagged, unknown and random frames, each counted', async ({ client, runner }) => {
+    const mark = client.frames.length;
     const before = await securityCounters(client);
     // none of these is ever accepted, so a fixed sequence number keeps their bytes the same on every run
     const signedPing = (core: number) => client.codec.encode({ dstMac: SERVER, srcMac: client.mac, channel: 'signaling', scope: 'dime',
@@ -435,6 +452,12 @@ describe.skipIf(runners.length === 0 || !existsSync(IMAGE))(`DIME kernel on ${ru
     const after = await securityCounters(client);
     expect(after.map((a, d) => a.malformed - before[d].malformed)).toEqual(expected.malformed);
     expect(after.map((a, d) => a.forged - before[d].forged)).toEqual(expected.forged);
+    // malformed frames raise an alarm at the 1st, 2nd, 4th, 8th... one of each DIME (no amplification)
+    const powersOfTwo = (from: number, to: number) => [...Array(to - from).keys()].map((i) => from + 1 + i).filter((n) => (n & (n - 1)) === 0).length;
+    const malformedAlarms = (d: number) => client.frames.slice(mark).filter((f) => f.message?.name === 'ALARM' && f.srcCore === d &&
+      client.codec.fields(f).code === W.SECURITY_CODE.MALFORMED).length;
+    for (let d = 0; d < CORES; d++) expect(malformedAlarms(d), `DIME ${d}`).toBe(powersOfTwo(before[d].malformed, after[d].malformed));
+    expect(after[0].alarms - before[0].alarms).toBe(powersOfTwo(before[0].malformed, after[0].malformed) + expected.forged[0]);
     const pings = await client.request(SERVER, null, 'PING', { nonce: 7n }, { expect: CORES });
     expect(pings).toHaveLength(CORES);
     expect(runner.output).not.toMatch(/PANIC/);
@@ -459,12 +482,16 @@ describe.skipIf(runners.length === 0 || !existsSync(IMAGE))(`DIME kernel on ${ru
     // an image whose header is wrong loads (checksum fine) but does not execute
     const junk = Buffer.alloc(256, 0x90);
     expect(await client.loadImage(SERVER, 1, 'junk', junk)).toBe(W.STATUS.OK);
+    const badImage = client.waitFor((f) => f.message?.name === 'ALARM' && f.srcCore === 1);
     expect((await client.request1(SERVER, 1, 'EXECUTE')).frame.status).toBe(W.STATUS.BAD_IMAGE);
+    expect(client.codec.fields(await badImage)).toMatchObject({ kind: W.ALARM_KIND.RESOURCE, code: W.STATUS.BAD_IMAGE, detail: 256n, text: 'image refused: junk' });
     expect((await client.request1(SERVER, 1, 'RESET')).frame.status).toBe(W.STATUS.OK);
     // an image bigger than the DIME's memory limit is refused before a byte is sent
     await client.request1(SERVER, 1, 'SET_MEMLIMIT', { chunks: 1 });
+    const tooBig = client.waitFor((f) => f.message?.name === 'ALARM' && f.srcCore === 1);
     const big = await client.request1(SERVER, 1, 'LOAD_BEGIN', { size: 2 * 1024 * 1024 + 1, crc32: 0, name: 'too-big' });
     expect(big.frame.status).toBe(W.STATUS.NO_MEMORY);
+    expect(client.codec.fields(await tooBig)).toMatchObject({ kind: W.ALARM_KIND.RESOURCE, code: W.STATUS.NO_MEMORY, detail: 2n * 1024n * 1024n + 1n });
     expect((await client.request1(SERVER, 1, 'DISCOVER')).fields).toMatchObject({ state: W.STATE.IDLE, memUsed: 0 });
     expect((await client.request1(SERVER, 1, 'RESET')).frame.status).toBe(W.STATUS.OK);
     const pings = await client.request(SERVER, null, 'PING', { nonce: 7n }, { expect: CORES });

@@ -116,6 +116,7 @@ export class EmuRunner extends QemuRunner {
     if (o.append) args.push('--append', o.append);
     if (o.netSocket) args.push('--net', `stream,path=${o.netSocket}`, '--mac', o.mac ?? '52:54:00:12:34:56');
     else args.push('--net', 'none');
+    if (process.env.DIME_EMU_STATS) args.push('--stats'); // per-core figures on stderr at exit (diagnostics)
     if (o.hpet === false) throw new Error('parallax-emu: no option for a machine without HPET');
     return [process.execPath, args];
   }

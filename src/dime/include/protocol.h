@@ -64,6 +64,10 @@
 #define PX_SECURITY_CODE_REPLAYED 2
 #define PX_SECURITY_CODE_UNAUTHORIZED 3
 #define PX_SECURITY_CODE_MALFORMED 4
+#define PX_MALFORMED_SHORT 1
+#define PX_MALFORMED_VERSION 2
+#define PX_MALFORMED_LENGTH 3
+#define PX_MALFORMED_NO_SUCH_DIME 4
 #define PX_EXIT_REASON_EXITED 0
 #define PX_EXIT_REASON_STOPPED 1
 #define PX_EXIT_REASON_FAULT 2
@@ -303,16 +307,16 @@
 #define PX_ALARM_REQ_DIME_OFF 0  /* u16: reporting DIME */
 #define PX_ALARM_REQ_KIND_OFF 2  /* u8: ALARM_KIND_* */
 #define PX_ALARM_REQ_CODE_OFF 3  /* u8: FAULT: exception vector; SECURITY: SECURITY_CODE_* */
-#define PX_ALARM_REQ_DETAIL_OFF 4  /* u64: FAULT: faulting address (CR2) or error code; SECURITY: offending sequence number */
+#define PX_ALARM_REQ_DETAIL_OFF 4  /* u64: FAULT: faulting address (CR2) or error code; SECURITY: offending sequence number (MALFORMED: MALFORMED_REASON_*); RESOURCE: image size */
 #define PX_ALARM_REQ_RIP_OFF 12  /* u64: FAULT: instruction pointer */
 #define PX_ALARM_REQ_PEER_MAC_OFF 20  /* mac: SECURITY: claimed sender */
 #define PX_ALARM_REQ_PEER_CORE_OFF 26  /* u16: SECURITY: claimed sending DIME */
-#define PX_ALARM_REQ_COUNT_OFF 28  /* u32: alarms of this kind so far */
+#define PX_ALARM_REQ_COUNT_OFF 28  /* u32: events of this kind so far (alarmed or not) */
 #define PX_ALARM_REQ_TEXT_OFF 32  /* char[32]: human-readable summary */
 #define PX_ALARM_REQ_TEXT_LEN 32
 #define PX_ALARM_REQ_LEN 64
 
-/* SERVICE_EXIT: A service ended (EVENT flag, sent to the owner). */
+/* SERVICE_EXIT: A service ended (EVENT flag, broadcast like every event). */
 #define PX_SIG_SERVICE_EXIT 0x13
 #define PX_SERVICE_EXIT_SCOPES 2
 #define PX_SERVICE_EXIT_FROM_ORCHESTRATOR_ONLY 0

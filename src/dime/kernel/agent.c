@@ -132,6 +132,28 @@ static void security_event(struct dime *d, const struct pxmsg *m, uint8_t code, 
   send_alarm(d, PX_ALARM_KIND_SECURITY, code, m->seq, 0, m->src_mac, m->src_core, count, what);
 }
 
+/* A frame that is not a well-formed Parallax frame: counted, and alarmed at the 1st, 2nd, 4th,
+ * 8th... one (so garbage cannot be amplified into alarm traffic, and which frames raise an
+ * alarm does not depend on timing); detail = the PX_MALFORMED_* reason. */
+static void malformed_event(struct dime *d, const uint8_t *f, uint32_t len, uint8_t reason) {
+  static const char *why[] = {"", "malformed: too short", "malformed: unknown version", "malformed: bad length",
+                              "malformed: no such DIME"};
+  uint32_t n = ++d->sec_malformed;
+  if (n & (n - 1)) return;
+  d->sec_alarms++;
+  uint16_t core = len >= PX_ETH_HEADER_LEN + PX_HDR_SRC_CORE_OFF + 2 ? be16(f + PX_ETH_HEADER_LEN + PX_HDR_SRC_CORE_OFF) : PX_CORE_NONE;
+  send_alarm(d, PX_ALARM_KIND_SECURITY, PX_SECURITY_CODE_MALFORMED, reason, 0, f + 6, core, n, reason < 5 ? why[reason] : "malformed");
+}
+
+/* A service image refused (corrupt, bad header, over the memory limit): a RESOURCE alarm whose
+ * code is the status the request got. */
+static void image_refused(struct dime *d, uint16_t status, uint64_t size, const char *name) {
+  char text[32];
+  strlcpy(text, "image refused: ", sizeof text);
+  strlcpy(text + 15, name, sizeof text - 15);
+  send_alarm(d, PX_ALARM_KIND_RESOURCE, (uint8_t)status, size, 0, NULL, PX_CORE_NONE, ++d->images_refused, text);
+}
+
 /* strictly increasing sequence per (sender MAC, sender core); a new sender may start anywhere */
 static bool replay_check_and_update(struct dime *d, const struct pxmsg *m) {
   struct peer_seq *free_slot = NULL, *oldest = &d->peers[0];
@@ -284,10 +306,13 @@ static void handle(struct dime *d, const struct pxmsg *m, bool system_scope) {
 
   if (chunk) {
     uint32_t received = 0;
+    char name[16];
+    strlcpy(name, d->svc, sizeof name);   /* a failed checksum discards the image and its name */
     st = svc_load_chunk(d, be32(p + PX_LOAD_CHUNK_REQ_OFFSET_OFF), p + PX_LOAD_CHUNK_REQ_LEN, m->plen - PX_LOAD_CHUNK_REQ_LEN, &received);
     put_be32(out, received);
     olen = PX_LOAD_CHUNK_RESP_LEN;
     uint32_t sent = reply(d, m, st, out, olen);
+    if (st == PX_STATUS_BAD_CHECKSUM) image_refused(d, st, received, name);
     struct call_record *r = acct_get(d, d->load_rec);
     if (r) { r->bytes_in += m->len; r->bytes_out += sent; r->end_ns = now_ns(); r->cpu_ns += cycles_to_ns(rdtsc() - t0); r->status = st; }
     return;
@@ -441,6 +466,10 @@ static void handle(struct dime *d, const struct pxmsg *m, bool system_scope) {
       break;
   }
   uint32_t sent = reply(d, m, st, out, olen);
+  if ((st == PX_STATUS_NO_MEMORY || st == PX_STATUS_BAD_IMAGE) &&
+      (m->type == PX_SIG_LOAD_BEGIN || m->type == PX_SIG_LOAD_BUILTIN || m->type == PX_SIG_EXECUTE))
+    image_refused(d, st, m->type == PX_SIG_LOAD_BEGIN ? be32(p + PX_LOAD_BEGIN_REQ_SIZE_OFF) : d->img_size,
+                  m->type == PX_SIG_LOAD_BEGIN ? (const char *)"(network)" : d->svc);
   struct call_record *r = acct_get(d, rec);
   if (r) {
     r->status = st;
@@ -454,10 +483,9 @@ static void handle(struct dime *d, const struct pxmsg *m, bool system_scope) {
 /* Check and dispatch one inbox frame. */
 static void agent_frame(struct dime *d, struct inbox_slot *s) {
   struct pxmsg m;
-  if (!px_parse(s->data, s->len, &m)) {
-    d->sec_malformed++;
-    return;
-  }
+  uint8_t bad = px_parse(s->data, s->len, &m);
+  if (!bad && s->origin == FROM_WIRE && m.scope_dime && m.dst_core != d->index) bad = PX_MALFORMED_NO_SUCH_DIME;
+  if (bad) { malformed_event(d, s->data, s->len, bad); return; }
   m.origin = s->origin;
   if (s->origin == FROM_WIRE) {
     if (!px_verify(&m)) { d->sec_forged++; security_event(d, &m, PX_SECURITY_CODE_FORGED, d->sec_forged, "forged (bad tag)"); return; }

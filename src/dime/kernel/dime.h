@@ -107,6 +107,7 @@ struct dime {
   uint32_t sec_accepted, sec_forged, sec_replayed, sec_unauth, sec_malformed, sec_alarms;
   uint64_t last_sec_alarm_ns;
   uint32_t fault_alarms;
+  uint32_t images_refused;
 };
 
 extern struct dime dimes[MAX_CPUS];
@@ -124,7 +125,7 @@ uint64_t cpu_busy_since(struct cpu *c, uint64_t since_ns, uint64_t since_halted,
 
 /* net.c */
 void net_early_init(void);
-bool px_parse(const uint8_t *frame, uint32_t len, struct pxmsg *m);
+uint8_t px_parse(const uint8_t *frame, uint32_t len, struct pxmsg *m);
 bool px_verify(const struct pxmsg *m);
 uint32_t px_build(struct dime *d, uint8_t *buf, const uint8_t dst_mac[6], bool data, bool scope_dime, uint8_t type,
                   uint8_t flags, uint16_t dst_core, uint32_t req_id, uint16_t status, const uint8_t *payload, uint32_t plen);

@@ -40,10 +40,10 @@ static uint64_t next_tx_seq(struct dime *d) {
   return ++d->tx_seq;
 }
 
-bool px_parse(const uint8_t *f, uint32_t len, struct pxmsg *m) {
-  if (len < PX_ETH_HEADER_LEN + PX_HDR_LEN + PX_TAG_LEN) return false;
+/* 0 when the frame is a well-formed Parallax frame, else the PX_MALFORMED_* reason */
+uint8_t px_parse(const uint8_t *f, uint32_t len, struct pxmsg *m) {
+  if (len < PX_ETH_HEADER_LEN + PX_HDR_LEN + PX_TAG_LEN) return PX_MALFORMED_SHORT;
   uint16_t et = be16(f + 12);
-  if ((et & PX_ETHERTYPE_BLOCK_MASK) != px_base) return false;
   const uint8_t *h = f + PX_ETH_HEADER_LEN;
   m->frame = f;
   m->len = len;
@@ -60,11 +60,11 @@ bool px_parse(const uint8_t *f, uint32_t len, struct pxmsg *m) {
   m->req_id = be32(h + PX_HDR_REQ_ID_OFF);
   m->status = be16(h + PX_HDR_STATUS_OFF);
   m->payload = h + PX_HDR_LEN;
-  if (h[PX_HDR_VERSION_OFF] != PX_PROTOCOL_VERSION) return false;
+  if (h[PX_HDR_VERSION_OFF] != PX_PROTOCOL_VERSION) return PX_MALFORMED_VERSION;
   /* frames may carry Ethernet padding after the tag, never less than header + payload + tag */
-  if ((uint32_t)PX_ETH_HEADER_LEN + PX_HDR_LEN + m->plen + PX_TAG_LEN > len) return false;
-  if (m->plen > PX_MAX_PAYLOAD) return false;
-  return true;
+  if ((uint32_t)PX_ETH_HEADER_LEN + PX_HDR_LEN + m->plen + PX_TAG_LEN > len) return PX_MALFORMED_LENGTH;
+  if (m->plen > PX_MAX_PAYLOAD) return PX_MALFORMED_LENGTH;
+  return 0;
 }
 
 bool px_verify(const struct pxmsg *m) {
@@ -148,15 +148,13 @@ void net_rx_frame(const uint8_t *frame, uint32_t len) {
   uint16_t et = be16(frame + 12);
   if ((et & PX_ETHERTYPE_BLOCK_MASK) != px_base) { net_rx_ignored++; return; }
   if (memcmp(frame + 6, nic_mac, 6) == 0) { net_rx_ignored++; return; }   /* our own broadcast looped back */
-  if (len < PX_ETH_HEADER_LEN + PX_HDR_LEN) { net_rx_bad++; dimes[0].sec_malformed++; return; }
+  /* malformed frames go to DIME 0's agent, which counts them and raises the alarms */
+  if (len < PX_ETH_HEADER_LEN + PX_HDR_LEN) { net_rx_bad++; inbox_put(&dimes[0], frame, len, FROM_WIRE); return; }
   const uint8_t *h = frame + PX_ETH_HEADER_LEN;
   if (h[PX_HDR_FLAGS_OFF] & (PX_FLAG_RESPONSE | PX_FLAG_EVENT)) { net_rx_ignored++; return; }   /* other servers' reports */
   uint16_t dst_core = be16(h + PX_HDR_DST_CORE_OFF);
   struct dime *t = &dimes[0];
-  if (et & PX_ET_SCOPE_DIME) {
-    if (dst_core >= ncpus) { net_rx_bad++; dimes[0].sec_malformed++; return; }
-    t = &dimes[dst_core];
-  }
+  if ((et & PX_ET_SCOPE_DIME) && dst_core < ncpus) t = &dimes[dst_core];
   inbox_put(t, frame, len, FROM_WIRE);
 }
 

@@ -6,7 +6,8 @@
  *   silent   stop this DIME's heartbeats, then idle forever
  *   hog      grab memory chunk by chunk until the limit refuses
  *   obey     behave (echo input to output) until told otherwise on its input:
- *            "mute" / "unmute" heartbeats, "spin", "fault", "exit" */
+ *            "mute" / "unmute" heartbeats, "spin", "fault", "exit", "?key" (prints the
+ *            parameter's current value: parameters may change while it runs) */
 #include "dime.h"
 
 int main(int dime, int cores) {
@@ -38,6 +39,12 @@ int main(int dime, int cores) {
       else if (!sdk_strcmp(cmd, "spin")) for (;;) __asm__ volatile("" ::: "memory");
       else if (!sdk_strcmp(cmd, "fault")) *(volatile uint64_t *)0x100000 = 1;
       else if (!sdk_strcmp(cmd, "exit")) return 7;
+      else if (cmd[0] == '?' && cmd[1]) {   /* "?key": a parameter as it is now (changed at run time) */
+        char v[64];
+        if (dime_param(cmd + 1, v, sizeof v) < 0) { v[0] = '-'; v[1] = 0; }
+        sdk_writef("%s=%s\n", cmd + 1, v);
+        continue;
+      }
       sdk_writef("ok %s\n", cmd);
     }
   } else if (mode[0] == 'h') {
