@@ -87,11 +87,26 @@ export function generateBlock(ops: Insn[], mode: number, pages: CodePages | null
   const specs = ops.map((ins, i) => (roles[i] === ROLE_FOLLOW ? FOLLOW_SPEC : templateFor(ins, mode)));
   // where a segment of a superblock starts, its code is checked for writes made since entry
   const segmentStart = ops.map((_, i) => i > 0 && pages !== null && roles[i - 1] !== undefined && roles[i - 1] !== ROLE_PLAIN);
-  const plans = analyseFlags(specs, ops.map((_, i) => roles[i] === ROLE_EXIT || segmentStart[i]));
-  const e = new Emitter(mode, plans);
-  e.constant('PAR', PARITY);
+  const exposed = ops.map((_, i) => roles[i] === ROLE_EXIT || segmentStart[i]);
   const n = ops.length;
   const loop = selfLoops(ops, specs, mode, pages);
+  let analysis = analyseFlags(specs, exposed);
+  // A self-looping block whose flags are all rewritten before being read each iteration
+  // need not record them at the end of every iteration: its exits write the record instead
+  // (and a fault or exit before this iteration's first writer writes the last iteration's).
+  let deferred = -1;
+  if (loop) {
+    const d = analyseFlags(specs, exposed, true);
+    if (!d.readsLazily && d.endWriter >= 0 && !d.plans[d.endWriter].record) { analysis = d; deferred = d.endWriter; }
+  }
+  const plans = analysis.plans;
+  const e = new Emitter(mode, plans);
+  e.constant('PAR', PARITY);
+  /** at an exposure point i (fault, exit): the previous iteration's deferred record, if nothing was written since */
+  const previousRecord = (i: number, inBody = true): string => {
+    if (deferred < 0 || Math.max(...plans[i].inProd) >= 0) return '';
+    return `if (done > 0) { ${inBody ? e.recordLater(deferred) : e.recordOf(deferred)} }`;
+  };
   // the final segment of an extended block: its fall-through RIP is not the run loop's endRip
   let lastSegment = 0;
   roles.forEach((r, i) => { if (r !== ROLE_PLAIN && i < n - 1) lastSegment = i + 1; });
@@ -104,15 +119,15 @@ export function generateBlock(ops: Insn[], mode: number, pages: CodePages | null
       // the interpreter would re-check the code here (a block boundary): stop if it was written
       const w = plans[i].fixupWriter;
       const p2 = pages!.page2 >= 0 ? ` || cg[${pages!.page2}] !== ${pages!.gen2}` : '';
-      e.raw(`if (cg[${pages!.page}] !== ${pages!.gen}${p2}) { ${e.exitStores(loop)} ${w >= 0 ? e.recordOf(w) : ''} ` +
+      e.raw(`if (cg[${pages!.page}] !== ${pages!.gen}${p2}) { ${e.exitStores(loop)} ${w >= 0 ? e.recordOf(w) : previousRecord(i)} ` +
         `cpu.rip = ${num(ops[i].rip)}; return done + ${i}; }`);
     }
     if (i === lastSegment && i > 0) e.line(`cpu.rip = ${num(ops[n - 1].nextRip)};`);
     if (loop && i === n - 1) {
-      emitLoopBack(e, ops[i], i, n, pages!);
+      emitLoopBack(e, ops[i], i, n, pages!, deferred >= 0 ? e.recordLater(deferred) : '');
     } else if (roles[i] === ROLE_EXIT) {
       const w = plans[i].fixupWriter;
-      e.raw(`if (${e.cond(i, ops[i].opcode & 15)}) { ${e.exitStores(loop)} ${w >= 0 ? e.recordOf(w) : ''} ` +
+      e.raw(`if (${e.cond(i, ops[i].opcode & 15)}) { ${e.exitStores(loop)} ${w >= 0 ? e.recordOf(w) : previousRecord(i)} ` +
         `cpu.rip = ${num(ops[i].target)}; return done + ${i + 1}; }`);
     } else if (spec !== null) {
       spec.emit(e, ops[i], i);
@@ -127,7 +142,7 @@ export function generateBlock(ops: Insn[], mode: number, pages: CodePages | null
   const perK = new Map<string, number[]>();
   for (const k of e.faultPoints()) {
     const w = plans[k].fixupWriter;
-    const code = `${loop ? '' : e.unsavedStores(k)} ${w >= 0 ? e.recordOf(w) : ''}`.trim();
+    const code = `${loop ? '' : e.unsavedStores(k)} ${w >= 0 ? e.recordOf(w) : previousRecord(k, false)}`.trim();
     if (code) perK.set(code, [...(perK.get(code) ?? []), k]);
   }
   let cases = '';
@@ -168,7 +183,7 @@ const FOLLOW_SPEC: TemplateSpec = { writes: 0, cc: -1, mayFault: false, emit: ()
  * run loop has something to do (budget or local-timer check reached, an event it would take,
  * an event check requested, an exit requested, the code or any code page changed).
  */
-function emitLoopBack(e: Emitter, ins: Insn, i: number, n: number, pages: CodePages): void {
+function emitLoopBack(e: Emitter, ins: Insn, i: number, n: number, pages: CodePages, finalRecord: string): void {
   const page2 = pages.page2 >= 0 ? ` && cg[${pages.page2}] === ${pages.gen2}` : '';
   const again = `done + ${n} <= lim && ((p = ctl[pend]) === 0 || ((p & ${NON_MASKABLE}) === 0 && (cpu.flags & ${IF}) === 0)) && ` +
     `!cpu.eventCheck && cpu.exitReason === 0 && cg[${pages.page}] === ${pages.gen}${page2} && ctl[${G_CODE_GEN}] === cg0`;
@@ -178,7 +193,7 @@ function emitLoopBack(e: Emitter, ins: Insn, i: number, n: number, pages: CodePa
   const start = num(ins.target);
   if (conditional) e.line(`if (${e.cond(i, opc & 15)}) { if (${again}) continue; cpu.rip = ${start}; }`);
   else e.line(`if (${again}) continue; cpu.rip = ${start};`);
-  e.line('break;');
+  e.raw(`${finalRecord} break;`);
 }
 
 export function compileTemplates(ops: Insn[], mode: number, pages: CodePages | null = null, roles: number[] = []): BlockFunction {

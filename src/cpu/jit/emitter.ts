@@ -24,6 +24,8 @@ const CACHE_REGISTERS = process.env.PARALLAX_JIT_REGCACHE !== '0';
 
 /** placeholder for "reload every cached register", resolved once the set is known */
 const RELOAD = '\u0000reload\u0000';
+/** placeholder for a writer's record, resolved once the block is complete */
+const RECORD_LATER = /\u0000record:(\d+)\u0000/g;
 /** placeholder for "store every half the block writes" */
 const STORE_ALL = '\u0000storeall\u0000';
 /** a register half in the source: lo[n] / hi[n], and whether it is assigned */
@@ -137,8 +139,16 @@ export class Emitter {
   body(): string {
     const reload = [...this.used].map(loadOf).join(' ');
     const all = this.storeAllWritten();
-    return this.lines.map((l) => (l === RELOAD ? reload : l.includes(STORE_ALL) ? l.replace(STORE_ALL, all) : l)).join('\n');
+    return this.lines.map((l) => {
+      if (l === RELOAD) return reload;
+      let out = l.includes(STORE_ALL) ? l.replace(STORE_ALL, all) : l;
+      out = out.replace(RECORD_LATER, (_m, w: string) => this.recordOf(Number(w)));
+      return out;
+    }).join('\n');
   }
+
+  /** the record of writer w, usable before w is emitted (resolved when the block is complete) */
+  recordLater(w: number): string { return `\u0000record:${w}\u0000`; }
   /** function-scope declarations: cached registers (loaded) and instruction locals */
   declarations(): string {
     const regs = [...this.used].map((h) => `${h} = ${h[0] === 'L' ? 'lo' : 'hi'}[${h.slice(1)}]`);

@@ -44,11 +44,24 @@ function readsOf(spec: TemplateSpec): number {
   return r;
 }
 
+/** The plans, and what a self-looping block needs to know to defer its final record. */
+export interface FlagAnalysis {
+  plans: InsnPlan[];
+  /** flags that must be exact in the lazy record when the block starts */
+  lazyAtStart: number;
+  /** the last flag writer of the block (-1: none) */
+  endWriter: number;
+  /** whether a flag read anywhere takes the lazy record (not a template's locals) */
+  readsLazily: boolean;
+}
+
 /**
  * `exits[i]`: instruction i is a side exit of a superblock (all flags observable when taken,
- * handled like a fault: the exit path writes the skipped record).
+ * handled like a fault: the exit path writes the skipped record). `lazyAtEnd`: flags that
+ * must be exact in the lazy record when the block ends (all, unless a self-looping block
+ * writes the final record on its way out instead, `deferEnd`).
  */
-export function analyseFlags(specs: (TemplateSpec | null)[], exits: boolean[] = []): InsnPlan[] {
+export function analyseFlags(specs: (TemplateSpec | null)[], exits: boolean[] = [], deferEnd = false): FlagAnalysis {
   const n = specs.length;
   const plans: InsnPlan[] = [];
   const prod = new Int16Array(6).fill(-1);
@@ -69,8 +82,10 @@ export function analyseFlags(specs: (TemplateSpec | null)[], exits: boolean[] = 
     }
     for (let f = 0; f < 6; f++) if (spec.writes & FLAG_BITS[f]) prod[f] = i;
   }
+  let endWriter = -1;
+  for (let f = 0; f < 6; f++) endWriter = Math.max(endWriter, prod[f]);
   // backward: lazy liveness decides which writers record
-  let lazy = ARITH_FLAGS;
+  let lazy = deferEnd ? 0 : ARITH_FLAGS;
   for (let i = n - 1; i >= 0; i--) {
     const plan = plans[i];
     const spec = plan.spec;
@@ -100,6 +115,11 @@ export function analyseFlags(specs: (TemplateSpec | null)[], exits: boolean[] = 
       if (plans[w].spec!.keepsCarry) plans[w].needsCarry = true;
     }
   }
+  // a deferred final record is written by the exits: the end writer must keep its values
+  if (deferEnd && endWriter >= 0 && !plans[endWriter].record) {
+    plans[endWriter].flagsUsed = true;
+    if (plans[endWriter].spec!.keepsCarry) plans[endWriter].needsCarry = true;
+  }
   // which writers' flag values are needed at all (else templates may skip computing CF/OF)
   for (let i = 0; i < n; i++) {
     const plan = plans[i];
@@ -110,5 +130,11 @@ export function analyseFlags(specs: (TemplateSpec | null)[], exits: boolean[] = 
     if (plan.needsCarry) reads |= CF;
     for (let f = 0; f < 6; f++) if ((reads & FLAG_BITS[f]) && plan.inProd[f] >= 0) plans[plan.inProd[f]].flagsUsed = true;
   }
-  return plans;
+  let readsLazily = false;
+  for (const plan of plans) {
+    if (plan.spec === null || plan.spec.maybeWrites) { readsLazily = true; continue; }
+    if (readsOf(plan.spec) !== 0 && !plan.fused) readsLazily = true;
+    if (plan.needsCarry && plan.inProd[bitIndex(CF)] < 0) readsLazily = true;
+  }
+  return { plans, lazyAtStart: lazy, endWriter, readsLazily };
 }
