@@ -380,6 +380,8 @@ export const MESSAGES: MessageDef[] = [
         { name: 'unauthorized', type: 'u32', doc: 'refused: sender not allowed' },
         { name: 'malformed', type: 'u32', doc: 'dropped: bad header or length' },
         { name: 'alarms', type: 'u32', doc: 'security alarms sent' },
+        { name: 'nicOversize', type: 'u32', doc: 'server-wide: frames the NIC dropped as too long (e1000 ROC), since boot' },
+        { name: 'nicMissed', type: 'u32', doc: 'server-wide: frames the NIC dropped for want of a receive descriptor (e1000 MPC), since boot' },
       ],
     },
   },

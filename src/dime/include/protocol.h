@@ -343,7 +343,9 @@
 #define PX_QUERY_SECURITY_RESP_UNAUTHORIZED_OFF 12  /* u32: refused: sender not allowed */
 #define PX_QUERY_SECURITY_RESP_MALFORMED_OFF 16  /* u32: dropped: bad header or length */
 #define PX_QUERY_SECURITY_RESP_ALARMS_OFF 20  /* u32: security alarms sent */
-#define PX_QUERY_SECURITY_RESP_LEN 24
+#define PX_QUERY_SECURITY_RESP_NIC_OVERSIZE_OFF 24  /* u32: server-wide: frames the NIC dropped as too long (e1000 ROC), since boot */
+#define PX_QUERY_SECURITY_RESP_NIC_MISSED_OFF 28  /* u32: server-wide: frames the NIC dropped for want of a receive descriptor (e1000 MPC), since boot */
+#define PX_QUERY_SECURITY_RESP_LEN 32
 
 /* PING: Echo (signaling round trip). */
 #define PX_SIG_PING 0x15

@@ -451,6 +451,9 @@ static void handle(struct dime *d, const struct pxmsg *m, bool system_scope) {
       put_be32(out + PX_QUERY_SECURITY_RESP_REPLAYED_OFF, d->sec_replayed);
       put_be32(out + PX_QUERY_SECURITY_RESP_UNAUTHORIZED_OFF, d->sec_unauth);
       put_be32(out + PX_QUERY_SECURITY_RESP_MALFORMED_OFF, d->sec_malformed);
+      e1000_fold_stats();
+      put_be32(out + PX_QUERY_SECURITY_RESP_NIC_OVERSIZE_OFF, (uint32_t)nic_stats.rx_oversize);
+      put_be32(out + PX_QUERY_SECURITY_RESP_NIC_MISSED_OFF, (uint32_t)nic_stats.rx_missed);
       put_be32(out + PX_QUERY_SECURITY_RESP_ALARMS_OFF, d->sec_alarms);
       olen = PX_QUERY_SECURITY_RESP_LEN;
       break;
