@@ -109,3 +109,14 @@ export function shift64(kind: number, lo: number, hi: number, c: number): void {
   }
   shiftOut[0] = rl; shiftOut[1] = rh; shiftOut[2] = cf; shiftOut[3] = of;
 }
+
+/** ROL (0) or ROR (1) of a 64-bit value by a count 1..63 into shiftOut (low, high, CF, OF). */
+export function rotate64(kind: number, lo: number, hi: number, c: number): void {
+  let e = kind === 0 ? c : 64 - c;
+  let l = lo, h = hi;
+  if (e >= 32) { l = hi; h = lo; e -= 32; }
+  if (e > 0) { const nl = (l << e) | (h >>> (32 - e)); h = (h << e) | (l >>> (32 - e)); l = nl; }
+  let cf: number, of: number;
+  if (kind === 0) { cf = l & 1; of = ((h >>> 31) ^ cf) & 1; } else { cf = h >>> 31; of = (cf ^ ((h >>> 30) & 1)) & 1; }
+  shiftOut[0] = l; shiftOut[1] = h; shiftOut[2] = cf; shiftOut[3] = of;
+}

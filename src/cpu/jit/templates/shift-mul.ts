@@ -4,14 +4,15 @@
 
 import type { Insn } from '../../insn.js';
 import { MAP_0F, MAP_1B } from '../../insn.js';
-import { ARITH_FLAGS } from '../../regs.js';
+import { materialize } from '../../flags.js';
+import { ARITH_FLAGS, CF, OF } from '../../regs.js';
 import type { Emitter } from '../emitter.js';
 import { FK_RESULT } from '../flag-source.js';
-import { mulHiS32, mulHiU32, mulLo64, mulS64, mulU64, prod, shift64, shiftOut } from '../runtime.js';
+import { mulHiS32, mulHiU32, mulLo64, mulS64, mulU64, prod, rotate64, shift64, shiftOut } from '../runtime.js';
 import type { TemplateSpec } from '../template.js';
 import { immOf, loadReg, loadRm, storeRm, type Loaded } from './operands.js';
 
-const K_SHL = 4, K_SHR = 5, K_SAL = 6, K_SAR = 7;
+const K_ROL = 0, K_ROR = 1, K_RCL = 2, K_RCR = 3, K_SHL = 4, K_SHR = 5, K_SAL = 6, K_SAR = 7;
 const MASKS = [0, 255, 65535, 0, -1];
 
 export function shiftMulFamily(ins: Insn, _mode: number): TemplateSpec | null {
@@ -22,8 +23,9 @@ export function shiftMulFamily(ins: Insn, _mode: number): TemplateSpec | null {
   if ((opc === 0xf6 || opc === 0xf7) && ((ins.reg & 7) === 4 || (ins.reg & 7) === 5)) return mulSpec(ins, mul1);
   if (opc >= 0xc0 && opc <= 0xd3 && !(opc > 0xc1 && opc < 0xd0)) {
     let kind = ins.reg & 7;
-    if (kind < K_SHL) return null; // rotates
+    if (kind === K_RCL || kind === K_RCR) return null; // through the carry: the routine
     if (kind === K_SAL) kind = K_SHL;
+    if (kind <= K_ROR) return rotateSpec(ins, opc, kind);
     // a count of 0 still probes a memory operand: those forms keep their routine
     if (opc === 0xd2 || opc === 0xd3) {
       if (ins.hasMem) return null;
@@ -114,6 +116,50 @@ function shiftByCl(e: Emitter, ins: Insn, i: number, kind: number): void {
   storeRm(e, ins, size, a, r, rh);
   e.flags(i, { kind: FK_RESULT, size, a: a.v, ah: a.vh, b: n, bh: '0', r, rh, c: cf, o: of });
   e.line(`}${zeroExt}`);
+}
+
+// ------------------------------------------------------------------ rotates
+
+/**
+ * ROL/ROR change only CF and OF: like the routine, the lazy flags are materialized and the
+ * two bits edited, so the flag analysis treats a rotate as reading all flags and leaving
+ * them in cpu.flags (`maybeWrites`). A count of 0 changes nothing (memory: the routine).
+ */
+function rotateSpec(ins: Insn, opc: number, kind: number): TemplateSpec | null {
+  const byCl = opc === 0xd2 || opc === 0xd3;
+  const raw = opc <= 0xc1 ? ins.imm : 1;
+  const c = raw & (ins.osize === 8 ? 63 : 31);
+  if (ins.hasMem && (byCl || c === 0)) return null;
+  if (!byCl && c === 0) {
+    return { writes: 0, cc: -1, mayFault: false, emit: (e, ins2) => { if (ins2.osize === 4) e.line(`hi[${ins2.rm}] = 0;`); } };
+  }
+  return { writes: 0, maybeWrites: true, cc: -1, mayFault: ins.hasMem, emit: (e, ins2, i) => emitRotate(e, ins2, i, kind, byCl ? -1 : c) };
+}
+
+/** `count` -1: CL */
+function emitRotate(e: Emitter, ins: Insn, i: number, kind: number, count: number): void {
+  const size = ins.osize, bits = size * 8, msb = bits - 1, mask = MASKS[size];
+  const n = e.local(`n${i}`);
+  e.line(`${n} = ${count >= 0 ? count : `lo[1] & ${size === 8 ? 63 : 31}`};`);
+  if (count < 0) e.line(`if (${n} !== 0) {`);
+  const a = loadRm(e, ins, i, size, 'a', true);
+  const r = e.local(`r${i}`), rh = size === 8 ? e.local(`rh${i}`) : '0', cf = e.local(`c${i}`), of = e.local(`o${i}`);
+  if (size === 8) {
+    const f = e.constant('rotate64', rotate64), out = e.constant('shiftOut', shiftOut);
+    e.line(`${f}(${kind}, ${a.v}, ${a.vh}, ${n}); ${r} = ${out}[0]; ${rh} = ${out}[1]; ${cf} = ${out}[2]; ${of} = ${out}[3];`);
+  } else {
+    const v = size === 4 ? a.v : `(${a.v} & ${mask})`;
+    e.line(`{ const x = ${n} % ${bits}; const v = ${v};`);
+    if (kind === K_ROL) {
+      e.line(`${r} = x === 0 ? v : ((v << x) | (v >>> (${bits} - x))) & ${mask}; ${cf} = ${r} & 1; ${of} = ((${r} >>> ${msb}) & 1) ^ ${cf}; }`);
+    } else {
+      e.line(`${r} = x === 0 ? v : ((v >>> x) | (v << (${bits} - x))) & ${mask}; ${cf} = (${r} >>> ${msb}) & 1; ${of} = ${cf} ^ ((${r} >>> ${msb - 1}) & 1); }`);
+    }
+  }
+  storeRm(e, ins, size, a, r, rh);
+  const mat = e.constant('materialize', materialize);
+  e.line(`${mat}(cpu); cpu.flags = (cpu.flags & ${~(CF | OF)}) | ${cf} | (${of} << 11);`);
+  if (count < 0) e.line(size === 4 ? `} else { hi[${ins.rm}] = 0; }` : '}');
 }
 
 // ------------------------------------------------------------------ multiply
