@@ -82,6 +82,8 @@ local PAYLOAD_FIELDS = {
   { field = "memLimit", kind = "u16" },
   { field = "memUsed", kind = "u16" },
   { field = "name", kind = "str" },
+  { field = "nicMissed", kind = "u32" },
+  { field = "nicOversize", kind = "u32" },
   { field = "nonce", kind = "u64" },
   { field = "offset", kind = "u32" },
   { field = "oldest", kind = "u32" },
@@ -442,7 +444,7 @@ MESSAGES[0][0x12] = {
 MESSAGES[0][0x13] = {
   name = "SERVICE_EXIT", from = "dime",
   system = false, dime = true,
-  doc = "A service ended (EVENT flag, sent to the owner).",
+  doc = "A service ended (EVENT flag, broadcast like every event).",
   request = {
     fields = {
       { name = "dime", field = "dime", kind = "u16", offset = 0, size = 2 },
@@ -473,6 +475,8 @@ MESSAGES[0][0x14] = {
       { name = "unauthorized", field = "unauthorized", kind = "u32", offset = 12, size = 4 },
       { name = "malformed", field = "malformed", kind = "u32", offset = 16, size = 4 },
       { name = "alarms", field = "alarms", kind = "u32", offset = 20, size = 4 },
+      { name = "nicOversize", field = "nicOversize", kind = "u32", offset = 24, size = 4 },
+      { name = "nicMissed", field = "nicMissed", kind = "u32", offset = 28, size = 4 },
     },
   },
 }
