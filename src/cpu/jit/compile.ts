@@ -42,13 +42,21 @@ function validForm(ins: Insn, mode: number): boolean {
   return (form.ends ?? false) === ins.ends;
 }
 
+/** specs already worked out (an instruction belongs to one code mode; superblocks ask twice) */
+const specCache = new WeakMap<Insn, TemplateSpec | null>();
+
 export function templateFor(ins: Insn, mode: number): TemplateSpec | null {
-  if (!validForm(ins, mode)) return null;
-  for (const family of FAMILIES) {
-    const spec = family(ins, mode);
-    if (spec !== null) return spec;
+  const known = specCache.get(ins);
+  if (known !== undefined) return known;
+  let found: TemplateSpec | null = null;
+  if (validForm(ins, mode)) {
+    for (const family of FAMILIES) {
+      found = family(ins, mode);
+      if (found !== null) break;
+    }
   }
-  return null;
+  specCache.set(ins, found);
+  return found;
 }
 
 /** Generated source and factory inputs of a block (exposed for tests and diagnostics). */

@@ -62,7 +62,7 @@ export class Emitter {
 
   /** Append source; register references become cached locals. */
   line(s: string): void {
-    if (!CACHE_REGISTERS) { this.lines.push(s); return; }
+    if (!CACHE_REGISTERS || (!s.includes('lo[') && !s.includes('hi['))) { this.lines.push(s); return; }
     this.lines.push(s.replace(REG_REF, (_m, arr: string, n: string, assign: string | undefined) => {
       const half = (arr === 'lo' ? 'L' : 'H') + n;
       this.used.add(half);
@@ -141,9 +141,8 @@ export class Emitter {
     const all = this.storeAllWritten();
     return this.lines.map((l) => {
       if (l === RELOAD) return reload;
-      let out = l.includes(STORE_ALL) ? l.replace(STORE_ALL, all) : l;
-      out = out.replace(RECORD_LATER, (_m, w: string) => this.recordOf(Number(w)));
-      return out;
+      if (!l.includes('\u0000')) return l;
+      return l.replace(STORE_ALL, all).replace(RECORD_LATER, (_m, w: string) => this.recordOf(Number(w)));
     }).join('\n');
   }
 
