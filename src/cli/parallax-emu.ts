@@ -42,8 +42,9 @@ async function main(argv: string[]): Promise<void> {
     fail((e as Error).message);
   }
   let server;
+  let consoleGone = false;
   try {
-    server = await startServer(opts, { out: (b) => process.stdout.write(b) });
+    server = await startServer(opts, { out: (b) => { if (!consoleGone) process.stdout.write(b); } });
   } catch (e) {
     if (e instanceof BootError || e instanceof ServerError || e instanceof MachineError || e instanceof UsageError ||
       e instanceof NetSpecError) fail(e.message);
@@ -67,6 +68,12 @@ async function main(argv: string[]): Promise<void> {
     if (out.length) server.input(Uint8Array.from(out));
   });
   stdin.on('error', () => {});
+  // a closed console reader (`parallax-emu ... | head`) ends the machine quietly, not with a crash
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    consoleGone = true;
+    server.stop(0);
+  });
   process.on('SIGINT', () => server.stop(130));
   process.on('SIGTERM', () => server.stop(143));
 
@@ -77,6 +84,7 @@ async function main(argv: string[]): Promise<void> {
   const msg = describeExit(exit);
   if (msg) process.stderr.write(`${msg}\n`);
   if (opts.stats) for (const line of server.statsLines()) process.stderr.write(`${line}\n`);
+  if (consoleGone) process.exit(exit.code);
   process.stdout.write('', () => process.exit(exit.code));
 }
 

@@ -92,3 +92,13 @@ describe('how a machine ends', () => {
     expect(r.status).toBe((0x21 << 1) | 1);
   });
 });
+
+describe('console', () => {
+  it('a console reader that goes away (| head) ends the machine quietly', () => {
+    const many = multiboot1([...code.print('line\n'.repeat(200)), ...code.spin]);
+    const r = spawnSync('bash', ['-c', `node ${cli} --kernel ${image('many.bin', many)} | head -1; echo "status=\${PIPESTATUS[0]}"`],
+      { encoding: 'utf8', timeout: 30_000 });
+    expect(r.stdout).toBe('line\nstatus=0\n');
+    expect(r.stderr).not.toMatch(/EPIPE|Unhandled/);
+  });
+});
