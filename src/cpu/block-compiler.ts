@@ -22,10 +22,22 @@ import { extendBlock } from './jit/superblock.js';
  */
 export type CompiledBlock = (cpu: Cpu, left: number) => number;
 
+/** a non-negative integer setting from the environment; anything else means the default */
+function setting(name: string, dflt: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return dflt;
+  const v = Number(raw);
+  if (!Number.isInteger(v) || v < 0) {
+    process.emitWarning(`${name}=${raw} is not a non-negative integer; using ${dflt}`);
+    return dflt;
+  }
+  return v;
+}
+
 /** Executions of a block before it is compiled (0: compile before its first execution). */
-export const COMPILE_THRESHOLD = Number(process.env.PARALLAX_JIT_THRESHOLD ?? 8);
+export const COMPILE_THRESHOLD = setting('PARALLAX_JIT_THRESHOLD', 8);
 /** 0: interpreter only, 1: direct calls, 2: templates */
-export const JIT_TIER = Number(process.env.PARALLAX_JIT_TIER ?? 2);
+export const JIT_TIER = setting('PARALLAX_JIT_TIER', 2);
 /** PARALLAX_JIT_SUPERBLOCKS=0: compile each block alone (no extension past branches) */
 const SUPERBLOCKS = process.env.PARALLAX_JIT_SUPERBLOCKS !== '0';
 /** throw instead of falling back to tier 1 when tier 2 fails on a block (tests) */
