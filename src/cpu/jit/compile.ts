@@ -4,9 +4,14 @@
 // instruction calls its routine. Flags are recorded only where live (flag-analysis.ts) and
 // conditions read the operands of the instruction that set them (flag-source.ts).
 //
-// Fault protocol (as tier 1): `k` holds the index of the instruction that may throw next; the
-// catch handler stores it in cpu.faultIndex, writes the lazy-flag record that the faulting
-// point must expose if a dead-flags optimisation skipped it, and rethrows.
+// A block that branches back to its start iterates inside the function (self-loop), and a
+// superblock (superblock.ts) adds side exits and followed jumps; the function returns the
+// instructions it retired.
+//
+// Fault protocol: `k` holds the index of the instruction that may throw next; the catch
+// handler sets cpu.faultIndex (instructions completed) and cpu.rip (the faulting
+// instruction), stores the cached registers written since they were last stored, writes the
+// lazy-flag record that the faulting point must expose if liveness skipped it, and rethrows.
 
 import type { Cpu } from '../cpu.js';
 import type { Insn } from '../insn.js';

@@ -12,7 +12,7 @@ import type { Insn } from '../../../src/cpu/insn.js';
 import { compileTemplates, generateBlock } from '../../../src/cpu/jit/compile.js';
 import {
   ARITH_FLAGS, CR0_ET, CR0_NE, CR0_PE, CR0_PG, CR0_WP, CR4_OSFXSR, CR4_PAE, CS, EFER_LMA, EFER_LME, EFER_NXE, FIXED1,
-  PTE_P, PTE_PS, PTE_U, PTE_W, TWO32,
+  PTE_P, PTE_PS, PTE_U, PTE_W,
 } from '../../../src/cpu/regs.js';
 import { createControlBuffer } from '../../../src/machine/control-block.js';
 import { ramLayout } from '../../../src/machine/memory-map.js';
@@ -198,4 +198,3 @@ export function sourceOf(ops: Insn[], mode: Mode): string {
   return generateBlock(ops, mode === 64 ? 2 : mode === 32 ? 1 : 0).source;
 }
 
-export { TWO32 };

@@ -6,7 +6,7 @@
 // and both tiers must fault identically.
 
 import type { Cpu } from '../../../src/cpu/cpu.js';
-import { CODE, DATA, STACK_TOP, type Mode } from './harness.js';
+import { DATA, STACK_TOP, type Mode } from './harness.js';
 
 export class Rng {
   private s: number;
@@ -297,4 +297,3 @@ function insertRexB(bytes: number[], p66: boolean): number[] {
   return [...bytes.slice(0, at), 0x41, ...bytes.slice(at)];
 }
 
-export { CODE };

@@ -6,26 +6,22 @@
 import { describe, expect, test } from 'vitest';
 import type { Cpu } from '../../../src/cpu/cpu.js';
 import { FAULT } from '../../../src/cpu/cpu-memory.js';
+import { arithFlags } from '../../../src/cpu/flags.js';
 import type { Insn } from '../../../src/cpu/insn.js';
 import { compileTemplates, generateBlock, templateFor } from '../../../src/cpu/jit/compile.js';
 import { extendBlock } from '../../../src/cpu/jit/superblock.js';
 import { ROLE_EXIT, ROLE_FOLLOW } from '../../../src/cpu/jit/superblock-roles.js';
+import { ARITH_FLAGS } from '../../../src/cpu/regs.js';
 import { captureInitial, CODE, decodeBlock, diffSnapshots, makeCpu, restoreInitial, type Snapshot } from './harness.js';
 import { BlockGen, Rng } from './random-blocks.js';
 
 const CASES = Number(process.env.JIT_SUPERBLOCK_CASES ?? 1500);
 
-/** a snapshot in the harness's format (reusing its comparison) */
-function snap(cpu: Cpu, faultAt: number, retired: number): Snapshot & { retired: number } {
-  const r = { ...captureAfter(cpu, faultAt), retired };
-  return r;
-}
-
-function captureAfter(cpu: Cpu, faultAt: number): Snapshot {
-  const init = captureInitial(cpu);
+/** the state after a run, in the harness's snapshot format (so diffSnapshots compares it) */
+function after(cpu: Cpu, faultAt: number): Snapshot {
   return {
-    lo: [...init.lo], hi: [...init.hi],
-    rflags: 0, rip: cpu.rip, ram: init.ram, faultAt,
+    lo: [...cpu.lo], hi: [...cpu.hi], rflags: ((cpu.flags & ~ARITH_FLAGS) | arithFlags(cpu)) >>> 0, rip: cpu.rip,
+    ram: cpu.ram.slice(), faultAt,
     vector: faultAt >= 0 ? cpu.faultVector : -1, code: faultAt >= 0 ? cpu.faultCode : -1, cr2: cpu.cr2,
   };
 }
@@ -54,16 +50,6 @@ function reference(cpu: Cpu, ops: Insn[], roles: number[], loop: boolean, left: 
     done += n;
     if (!loop || cpu.rip !== ops[0].rip || done + n > left) return { faultAt: -1, done };
   }
-}
-
-function rflagsOf(cpu: Cpu): number {
-  // architectural RFLAGS as the harness computes it
-  return captureRflags(cpu);
-}
-import { arithFlags } from '../../../src/cpu/flags.js';
-import { ARITH_FLAGS } from '../../../src/cpu/regs.js';
-function captureRflags(cpu: Cpu): number {
-  return ((cpu.flags & ~ARITH_FLAGS) | arithFlags(cpu)) >>> 0;
 }
 
 describe('superblocks against the interpreter', () => {
@@ -102,7 +88,7 @@ describe('superblocks against the interpreter', () => {
       const left = 300;
       const init = captureInitial(cpu);
       const ref = reference(cpu, sb.ops, sb.roles, isLoop, left);
-      const a = { ...snap(cpu, ref.faultAt, ref.done), rflags: rflagsOf(cpu) };
+      const a = after(cpu, ref.faultAt);
       restoreInitial(cpu, init);
       cpu.eventCheck = false;
       const pages = { page: CODE >>> 12, gen: cpu.shared.codeGen[CODE >>> 12], page2: -1, gen2: 0 };
@@ -115,10 +101,10 @@ describe('superblocks against the interpreter', () => {
         if (e !== FAULT) throw e;
         faultAt = done = cpu.faultIndex;
       }
-      const b = { ...snap(cpu, faultAt, done), rflags: rflagsOf(cpu) };
+      const b = after(cpu, faultAt);
       restoreInitial(cpu, init);
       const diff = diffSnapshots(a, b);
-      if (a.retired !== b.retired) diff.push(`retired: interp ${a.retired} jit ${b.retired}`);
+      if (ref.done !== done) diff.push(`retired: interp ${ref.done} jit ${done}`);
       if (diff.length) {
         const listing = sb.ops.map((o, k) => `  ${k}: ${o.name} ${['', '(exit)', '(follow)'][sb.roles[k]]} @${o.rip.toString(16)}`).join('\n');
         failures.push(`case ${c}:\n${listing}\n${diff.join('\n')}\n${generateBlock(sb.ops, 2, pages, sb.roles).source}`);
