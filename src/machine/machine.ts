@@ -102,6 +102,9 @@ export class Machine {
   start(platform: IoPlatform, boot: BootEntry): void {
     this.platform = platform;
     const file = coreWorkerPath();
+    // Node adds an 'error' listener to process.stdout/stderr for every worker thread: one per
+    // core (plus the device-timer thread) is expected, not a leak, so raise the warning limit.
+    for (const s of [process.stdout, process.stderr]) s.setMaxListeners(s.getMaxListeners() + this.cores + 2);
     for (let i = 0; i < this.cores; i++) {
       const data: CoreWorkerData = { shared: this.shared, core: i, boot: i === 0 ? boot : null, slice: this.opts.slice };
       const w = new Worker(file, { workerData: data });
