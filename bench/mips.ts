@@ -18,7 +18,7 @@ function arg(name: string, dflt: number): number {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? Number(process.argv[i + 1]) : dflt;
 }
-const iterations = arg('iterations', 150);
+const iterations = arg('iterations', 1000) // ~200M instructions: long enough that QEMU's delta is not noise;
 const reps = arg('reps', 3);
 
 interface Run { ms: number; checksum: string; insns?: number }
