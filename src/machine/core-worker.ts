@@ -68,8 +68,8 @@ function sleep(waitingForSipi: boolean): void {
   const deadline = waitingForSipi ? Infinity : lapic.nextDeadlineNs();
   if (!waitingForSipi && ifOff) {
     // halted with interrupts off: only NMI/INIT/SIPI can wake it; let the machine know
+    publishRip(); // before the state change wakes the machine's watcher, which reports it
     setRunState(RS_HALTED, XR_HALT_NO_INTERRUPTS);
-    publishRip();
   } else if (!waitingForSipi) {
     setRunState(RS_HALTED);
   }
