@@ -7,15 +7,10 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createSharedMemory, type CpuBus } from '../../../src/cpu/bus.js';
 import { Cpu, RUN_FAULT } from '../../../src/cpu/cpu.js';
-import { arithFlags, LF_NONE } from '../../../src/cpu/flags.js';
-import {
-  CR0_ET, CR0_NE, CR0_PE, CR0_PG, CR0_WP, CR4_OSFXSR, CR4_PAE, CS, EFER_LMA, EFER_LME, EFER_NXE, FIXED1,
-  PTE_P, PTE_PS, PTE_U, PTE_W, UD,
-} from '../../../src/cpu/regs.js';
-import { createControlBuffer } from '../../../src/machine/control-block.js';
-import { ramLayout } from '../../../src/machine/memory-map.js';
+import { arithFlags } from '../../../src/cpu/flags.js';
+import { UD } from '../../../src/cpu/regs.js';
+import { makeFlatCpu, type Mode } from '../flat-core.js';
 
 export const RAM_BYTES = 4 << 20;
 export const CODE = 0x10000;
@@ -24,60 +19,13 @@ export const STACK_TOP = 0x70000;
 /** ud2: the end marker every test program finishes with */
 export const END = [0x0f, 0x0b];
 
-const nullBus: CpuBus = {
-  ioRead: () => -1,
-  ioWrite: () => { /* none */ },
-  mmioRead: () => -1,
-  mmioWrite: () => { /* none */ },
-};
 
 export interface Core { cpu: Cpu; ram: Uint8Array; dv: DataView }
 
-export function makeCore(mode: 16 | 32 | 64, opts: { cpl?: number } = {}): Core {
-  const ctl = createControlBuffer(1, RAM_BYTES);
-  const cpu = new Cpu(createSharedMemory(RAM_BYTES, ramLayout(RAM_BYTES), ctl), nullBus, 0);
+export function makeCore(mode: Mode, opts: { cpl?: number } = {}): Core {
+  const cpu = makeFlatCpu(mode, RAM_BYTES, { cpl: opts.cpl, realModeCodeBase: CODE }); // IP 0 at CODE
   const ram = cpu.ram;
   const dv = new DataView(cpu.shared.ram);
-  for (let s = 0; s < 6; s++) {
-    cpu.segSel[s] = 0;
-    cpu.segBase[s] = 0;
-    cpu.segLimit[s] = mode === 16 ? 0xffff : 0xffffffff;
-    cpu.segAttr[s] = 0x93 | (mode === 32 ? 0x4000 : 0);
-  }
-  cpu.segAttr[CS] = 0x9b | (mode === 32 ? 0x4000 : 0) | (mode === 64 ? 0x2000 : 0);
-  if (mode === 16) { cpu.segSel[CS] = CODE >>> 4; cpu.segBase[CS] = CODE; } // IP 0 at CODE
-  cpu.cpl = opts.cpl ?? 0;
-  if (mode === 64) {
-    // PML4 0x1000 -> PDPT 0x2000 -> PD 0x3000 with two 2 MiB pages
-    const t = PTE_P | PTE_W | PTE_U;
-    dv.setUint32(0x1000, 0x2000 | t, true);
-    dv.setUint32(0x2000, 0x3000 | t, true);
-    dv.setUint32(0x3000, 0x000000 | t | PTE_PS, true);
-    dv.setUint32(0x3008, 0x200000 | t | PTE_PS, true);
-    cpu.cr3 = 0x1000;
-    cpu.cr0 = CR0_PE | CR0_ET | CR0_NE | CR0_WP | CR0_PG;
-    cpu.cr4 = CR4_PAE | CR4_OSFXSR;
-    cpu.efer = EFER_LME | EFER_LMA | EFER_NXE;
-    cpu.pagingMode = 4;
-    cpu.protectedMode = true;
-    cpu.mode64 = true;
-    cpu.def32 = false;
-    cpu.stackSize = 8;
-  } else if (mode === 32) {
-    cpu.cr0 = CR0_PE | CR0_ET | CR0_NE;
-    cpu.protectedMode = true;
-    cpu.def32 = true;
-    cpu.stackSize = 4;
-  } else {
-    cpu.protectedMode = false;
-    cpu.def32 = false;
-    cpu.stackSize = 2;
-  }
-  cpu.idtLimit = 0; // any event delivery faults: the run stops there
-  cpu.selectTlbSet();
-  cpu.stopOnFault = true;
-  cpu.flags = FIXED1;
-  cpu.lfOp = LF_NONE;
   cpu.lo[4] = STACK_TOP;
   return { cpu, ram, dv };
 }

@@ -3,19 +3,14 @@
 // same starting state, must end in the same architectural state (registers, RFLAGS, RIP,
 // memory, and at a fault: the same vector, error code, CR2 and faulting instruction).
 
-import { createSharedMemory, type CpuBus } from '../../../src/cpu/bus.js';
 import { Cpu } from '../../../src/cpu/cpu.js';
 import { FAULT } from '../../../src/cpu/cpu-memory.js';
 import { decode } from '../../../src/cpu/decoder.js';
 import { arithFlags, LF_NONE } from '../../../src/cpu/flags.js';
 import type { Insn } from '../../../src/cpu/insn.js';
 import { compileTemplates, generateBlock } from '../../../src/cpu/jit/compile.js';
-import {
-  ARITH_FLAGS, CR0_ET, CR0_NE, CR0_PE, CR0_PG, CR0_WP, CR4_OSFXSR, CR4_PAE, CS, EFER_LMA, EFER_LME, EFER_NXE, FIXED1,
-  PTE_P, PTE_PS, PTE_U, PTE_W,
-} from '../../../src/cpu/regs.js';
-import { createControlBuffer } from '../../../src/machine/control-block.js';
-import { ramLayout } from '../../../src/machine/memory-map.js';
+import { ARITH_FLAGS } from '../../../src/cpu/regs.js';
+import { makeFlatCpu, type Mode } from '../flat-core.js';
 
 /** small, so each case can save and compare all of it; addresses above it are (empty) MMIO */
 export const RAM_BYTES = 1 << 20;
@@ -24,58 +19,11 @@ export const DATA = 0x80000;
 export const DATA_BYTES = 0x10000;
 export const STACK_TOP = 0x70000;
 
-const nullBus: CpuBus = {
-  ioRead: () => -1,
-  ioWrite: () => { /* none */ },
-  mmioRead: () => -1,
-  mmioWrite: () => { /* none */ },
-};
 
-export type Mode = 16 | 32 | 64;
+export type { Mode };
 
 export function makeCpu(mode: Mode): Cpu {
-  const ctl = createControlBuffer(1, RAM_BYTES);
-  const cpu = new Cpu(createSharedMemory(RAM_BYTES, ramLayout(RAM_BYTES), ctl), nullBus, 0);
-  const dv = new DataView(cpu.shared.ram);
-  for (let s = 0; s < 6; s++) {
-    cpu.segSel[s] = 0;
-    cpu.segBase[s] = 0;
-    cpu.segLimit[s] = mode === 16 ? 0xffff : 0xffffffff;
-    cpu.segAttr[s] = 0x93 | (mode === 32 ? 0x4000 : 0);
-  }
-  cpu.segAttr[CS] = 0x9b | (mode === 32 ? 0x4000 : 0) | (mode === 64 ? 0x2000 : 0);
-  if (mode === 64) {
-    // identity map of the first 4 MiB with two 2 MiB pages (RAM, then MMIO); above: not present
-    const t = PTE_P | PTE_W | PTE_U;
-    dv.setUint32(0x1000, 0x2000 | t, true);
-    dv.setUint32(0x2000, 0x3000 | t, true);
-    dv.setUint32(0x3000, 0x000000 | t | PTE_PS, true);
-    dv.setUint32(0x3008, 0x200000 | t | PTE_PS, true);
-    cpu.cr3 = 0x1000;
-    cpu.cr0 = CR0_PE | CR0_ET | CR0_NE | CR0_WP | CR0_PG;
-    cpu.cr4 = CR4_PAE | CR4_OSFXSR;
-    cpu.efer = EFER_LME | EFER_LMA | EFER_NXE;
-    cpu.pagingMode = 4;
-    cpu.protectedMode = true;
-    cpu.mode64 = true;
-    cpu.def32 = false;
-    cpu.stackSize = 8;
-  } else if (mode === 32) {
-    cpu.cr0 = CR0_PE | CR0_ET | CR0_NE;
-    cpu.protectedMode = true;
-    cpu.def32 = true;
-    cpu.stackSize = 4;
-  } else {
-    cpu.protectedMode = false;
-    cpu.def32 = false;
-    cpu.stackSize = 2;
-  }
-  cpu.idtLimit = 0;
-  cpu.selectTlbSet();
-  cpu.stopOnFault = true;
-  cpu.flags = FIXED1;
-  cpu.lfOp = LF_NONE;
-  return cpu;
+  return makeFlatCpu(mode, RAM_BYTES);
 }
 
 /** Decode a straight run of instructions from `bytes` placed at CODE (all of them, as one block). */
