@@ -7,11 +7,12 @@
 //
 //   --cores 1,2,4   --reps R (fresh machine each)   --n N --warm W (collective round trips)
 //   --peers parallax-emu,qemu   --out DIR (default bench/results; --short writes nothing)
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { collectivePing, joinLan, BENCH_KEY } from './lib/dime-paths.js';
-import { DimeServer, installCleanup, qemuAvailable, startHub, type MachineKind } from './lib/machines.js';
+import { DimeServer, qemuAvailable, startHub, type MachineKind } from './lib/machines.js';
+import { benchMain, jsonText, writeResultFiles } from './lib/bench-main.js';
 import { repoRoot } from './lib/paths.js';
 import { argFlag, argNumber, argString, commitLine, growth, linearFit, loadPerCpu, machineLine, markdownTable, median, spreadPct, summarize, table, type Summary } from './lib/report.js';
 import type { Orchestrator } from '../src/orchestrator/orchestrator.js';
@@ -184,23 +185,13 @@ export function coresMarkdown(r: CoresResult): string {
 }
 
 export function writeCores(r: CoresResult, dir: string): string[] {
-  mkdirSync(dir, { recursive: true });
-  const files = [join(dir, 'cores.json'), join(dir, 'cores.md')];
-  writeFileSync(files[0], `${JSON.stringify(r, null, 2)}\n`);
-  writeFileSync(files[1], coresMarkdown(r));
-  return files;
+  return writeResultFiles(dir, { 'cores.json': jsonText(r), 'cores.md': coresMarkdown(r) });
 }
 
-async function main(): Promise<void> {
-  installCleanup();
-  const o = coresOptionsFromArgs();
-  const r = await runCores(o);
-  printCores(r);
-  const out = argString('out') ?? (argFlag('short') ? undefined : resolve(repoRoot, 'bench/results'));
-  if (out) for (const f of writeCores(r, out)) console.log(`wrote ${f}`);
-  process.exitCode = r.errors.some((e) => !e.startsWith('qemu-system-x86_64 not found')) ? 1 : 0;
-}
-
-if (process.argv[1] && resolve(process.argv[1]).replace(/\.ts$/, '.js').endsWith('bench/cores.js')) {
-  main().catch((e) => { console.error(`cores benchmark: ${(e as Error).stack ?? e}`); process.exit(1); });
-}
+benchMain({
+  script: 'cores',
+  short: () => argFlag('short'),
+  run: () => runCores(coresOptionsFromArgs()),
+  print: (r) => printCores(r),
+  write: writeCores,
+});

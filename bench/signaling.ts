@@ -14,13 +14,14 @@
 //   --out DIR         write signaling.json / signaling.md / signaling.svg there
 //                     (full form default: bench/results)
 // Exit status: 0 when every path was measured (goals never change it), 1 when one could not be.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { atomicsPingPong } from './floors/atomics.js';
 import { FLOOR_FRAME_BYTES, socketPingPongDirect, socketPingPongViaHub } from './floors/socket.js';
 import { dimeToDime, guestClock, joinLan, orchestratorToDime, pingpongService, type DimeRoundTrips, type GuestClock } from './lib/dime-paths.js';
-import { DimeServer, installCleanup, qemuAvailable, startHub, type MachineKind } from './lib/machines.js';
+import { DimeServer, qemuAvailable, startHub, type MachineKind } from './lib/machines.js';
+import { benchMain, jsonText, writeResultFiles } from './lib/bench-main.js';
 import { repoRoot } from './lib/paths.js';
 import { argFlag, argNumber, argString, commitLine, loadPerCpu, machineLine, markdownTable, summarize, table, type Summary } from './lib/report.js';
 import { latencyChart, type ChartBar, type ChartGroup } from './lib/svg-chart.js';
@@ -306,12 +307,7 @@ export function signalingMarkdown(r: SignalingResult): string {
 }
 
 export function writeSignaling(r: SignalingResult, dir: string): string[] {
-  mkdirSync(dir, { recursive: true });
-  const files = [join(dir, 'signaling.json'), join(dir, 'signaling.md'), join(dir, 'signaling.svg')];
-  writeFileSync(files[0], `${JSON.stringify(r, null, 2)}\n`);
-  writeFileSync(files[1], signalingMarkdown(r));
-  writeFileSync(files[2], signalingChart(r));
-  return files;
+  return writeResultFiles(dir, { 'signaling.json': jsonText(r), 'signaling.md': signalingMarkdown(r), 'signaling.svg': signalingChart(r) });
 }
 
 export function printSignaling(r: SignalingResult, log: (l: string) => void = console.log): void {
@@ -322,16 +318,10 @@ export function printSignaling(r: SignalingResult, log: (l: string) => void = co
   for (const l of notesLines(r)) log(l);
 }
 
-async function main(): Promise<void> {
-  installCleanup();
-  const o = signalingOptionsFromArgs();
-  const r = await runSignaling(o);
-  printSignaling(r);
-  const out = argString('out') ?? (o.short ? undefined : resolve(repoRoot, 'bench/results'));
-  if (out) for (const f of writeSignaling(r, out)) console.log(`wrote ${f}`);
-  process.exitCode = r.errors.some((e) => !e.startsWith('qemu-system-x86_64 not found')) ? 1 : 0;
-}
-
-if (process.argv[1] && resolve(process.argv[1]).replace(/\.ts$/, '.js').endsWith('bench/signaling.js')) {
-  main().catch((e) => { console.error(`signaling benchmark: ${(e as Error).stack ?? e}`); process.exit(1); });
-}
+benchMain({
+  script: 'signaling',
+  short: () => argFlag('short'),
+  run: () => runSignaling(signalingOptionsFromArgs()),
+  print: (r) => printSignaling(r),
+  write: writeSignaling,
+});

@@ -6,11 +6,12 @@
 // scaling from 1 to 2 cores is 2.00x (the host has 2 cores, shared with the I/O thread).
 //
 //   --cores 1,2   --reps R   --ms MS (run time)   --peers parallax-emu,qemu   --out DIR
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { joinLan, BENCH_KEY } from './lib/dime-paths.js';
-import { DimeServer, installCleanup, qemuAvailable, startHub, type MachineKind } from './lib/machines.js';
+import { DimeServer, qemuAvailable, startHub, type MachineKind } from './lib/machines.js';
+import { benchMain, jsonText, writeResultFiles } from './lib/bench-main.js';
 import { repoRoot } from './lib/paths.js';
 import { argFlag, argNumber, argString, commitLine, loadPerCpu, machineLine, markdownTable, median, spreadPct, table } from './lib/report.js';
 import type { Orchestrator } from '../src/orchestrator/orchestrator.js';
@@ -155,23 +156,13 @@ export function throughputMarkdown(r: ThroughputResult): string {
 }
 
 export function writeThroughput(r: ThroughputResult, dir: string): string[] {
-  mkdirSync(dir, { recursive: true });
-  const files = [join(dir, 'throughput.json'), join(dir, 'throughput.md')];
-  writeFileSync(files[0], `${JSON.stringify(r, null, 2)}\n`);
-  writeFileSync(files[1], throughputMarkdown(r));
-  return files;
+  return writeResultFiles(dir, { 'throughput.json': jsonText(r), 'throughput.md': throughputMarkdown(r) });
 }
 
-async function main(): Promise<void> {
-  installCleanup();
-  const o = throughputOptionsFromArgs();
-  const r = await runThroughput(o);
-  printThroughput(r);
-  const out = argString('out') ?? (argFlag('short') ? undefined : resolve(repoRoot, 'bench/results'));
-  if (out) for (const f of writeThroughput(r, out)) console.log(`wrote ${f}`);
-  process.exitCode = r.errors.some((e) => !e.startsWith('qemu-system-x86_64 not found')) ? 1 : 0;
-}
-
-if (process.argv[1] && resolve(process.argv[1]).replace(/\.ts$/, '.js').endsWith('bench/throughput.js')) {
-  main().catch((e) => { console.error(`throughput benchmark: ${(e as Error).stack ?? e}`); process.exit(1); });
-}
+benchMain({
+  script: 'throughput',
+  short: () => argFlag('short'),
+  run: () => runThroughput(throughputOptionsFromArgs()),
+  print: (r) => printThroughput(r),
+  write: writeThroughput,
+});
