@@ -12,7 +12,8 @@ export const SEL_DATA16 = 0x20;
 export const SEL_CODE64 = 0x28;
 
 /** descriptors as [low dword, high dword] */
-const DESCRIPTORS: [number, number][] = [
+type Descriptors = [number, number][];
+const DESCRIPTORS: Descriptors = [
   [0, 0],
   [0x0000ffff, 0x00cf9a00], // 32-bit code, base 0, limit 4 GiB, DPL 0
   [0x0000ffff, 0x00cf9300], // 32-bit data, base 0, limit 4 GiB, DPL 0, accessed
@@ -23,12 +24,34 @@ const DESCRIPTORS: [number, number][] = [
 
 export const BOOT_GDT_LIMIT = DESCRIPTORS.length * 8 - 1;
 
-export function writeBootGdt(w: GuestWriter, base: number): { base: number; limit: number } {
-  DESCRIPTORS.forEach(([lo, hi], i) => {
+/**
+ * The Linux 64-bit boot protocol's selectors: __BOOT_CS = 0x10 (64-bit code) and
+ * __BOOT_DS = 0x18 (flat data), as boot.rst requires at the 64-bit entry.
+ */
+export const SEL_LINUX_CS = 0x10;
+export const SEL_LINUX_DS = 0x18;
+const LINUX_DESCRIPTORS: Descriptors = [
+  [0, 0],
+  [0, 0],
+  [0x0000ffff, 0x00af9b00], // 64-bit code (L=1), DPL 0, accessed
+  [0x0000ffff, 0x00cf9300], // flat data, limit 4 GiB, accessed
+];
+
+export type GdtLayout = 'multiboot' | 'linux';
+const LAYOUTS: Record<GdtLayout, Descriptors> = { multiboot: DESCRIPTORS, linux: LINUX_DESCRIPTORS };
+
+/** Bytes the GDT of `layout` occupies. */
+export function bootGdtSize(layout: GdtLayout = 'multiboot'): number {
+  return LAYOUTS[layout].length * 8;
+}
+
+export function writeBootGdt(w: GuestWriter, base: number, layout: GdtLayout = 'multiboot'): { base: number; limit: number } {
+  const d = LAYOUTS[layout];
+  d.forEach(([lo, hi], i) => {
     w.u32(base + i * 8, lo);
     w.u32(base + i * 8 + 4, hi);
   });
-  return { base, limit: BOOT_GDT_LIMIT };
+  return { base, limit: d.length * 8 - 1 };
 }
 
 /** The hidden (cached) part of a segment register, as the CPU must load it at entry. */
@@ -40,10 +63,10 @@ export interface SegmentState {
   attributes: number;
 }
 
-export function flatSegment(selector: number): SegmentState {
-  const hi = DESCRIPTORS[selector >>> 3][1];
+export function flatSegment(selector: number, layout: GdtLayout = 'multiboot'): SegmentState {
+  const [lo, hi] = LAYOUTS[layout][selector >>> 3];
   const attributes = (hi >>> 8) & 0xf0ff;
   const granular = (hi & 0x00800000) !== 0;
-  const rawLimit = (DESCRIPTORS[selector >>> 3][0] & 0xffff) | (hi & 0x000f0000);
+  const rawLimit = (lo & 0xffff) | (hi & 0x000f0000);
   return { selector, base: 0, limit: granular ? rawLimit * 4096 + 4095 : rawLimit, attributes };
 }

@@ -6,7 +6,7 @@ import type { AcpiBlob } from './acpi-tables.js';
 import type { SegmentState } from './boot-gdt.js';
 import type { E820Entry } from './e820.js';
 
-export type BootProtocol = 'multiboot1' | 'multiboot2' | 'elf64';
+export type BootProtocol = 'multiboot1' | 'multiboot2' | 'elf64' | 'linux' | 'pvh';
 export type EntryMode = 'protected32' | 'long64';
 
 export interface BootRegisters {
@@ -66,7 +66,7 @@ export interface BootPlan {
   control: ControlRegisters;
   /** the A20 gate is open at entry */
   a20: boolean;
-  /** physical address of the multiboot information (Multiboot 1 info or Multiboot 2 tag list) */
+  /** physical address of the boot information (Multiboot 1 info, Multiboot 2 tag list, Linux boot_params, PVH hvm_start_info) */
   infoAddress: number;
   /** physical extent of the loaded kernel image, [low, high) */
   kernel: { low: number; high: number };

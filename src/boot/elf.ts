@@ -105,3 +105,47 @@ export function physicalExtent(img: ElfImage): { low: number; high: number } {
   }
   return { low, high };
 }
+
+export interface ElfNote {
+  name: string;
+  type: number;
+  desc: Uint8Array;
+}
+
+const PT_NOTE = 4;
+
+/** The notes of every PT_NOTE segment (malformed notes end the scan of their segment). */
+export function elfNotes(data: Uint8Array): ElfNote[] {
+  const bits = elfClass(data);
+  if (bits === 0) return [];
+  const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const ehSize = bits === 32 ? 52 : 64;
+  if (data.length < ehSize) return [];
+  const phoff = bits === 32 ? dv.getUint32(28, true) : Number(dv.getBigUint64(32, true));
+  const phentsize = dv.getUint16(bits === 32 ? 42 : 54, true);
+  const phnum = dv.getUint16(bits === 32 ? 44 : 56, true);
+  const out: ElfNote[] = [];
+  for (let i = 0; i < phnum; i++) {
+    const p = phoff + i * phentsize;
+    if (p + (bits === 32 ? 32 : 56) > data.length || dv.getUint32(p, true) !== PT_NOTE) continue;
+    const off = bits === 32 ? dv.getUint32(p + 4, true) : Number(dv.getBigUint64(p + 8, true));
+    const size = bits === 32 ? dv.getUint32(p + 16, true) : Number(dv.getBigUint64(p + 32, true));
+    const end = Math.min(off + size, data.length);
+    let q = off;
+    while (q + 12 <= end) {
+      const namesz = dv.getUint32(q, true);
+      const descsz = dv.getUint32(q + 4, true);
+      const type = dv.getUint32(q + 8, true);
+      const nameAt = q + 12;
+      const descAt = nameAt + ((namesz + 3) & ~3);
+      const next = descAt + ((descsz + 3) & ~3);
+      if (next > end || descAt > end) break;
+      const nameBytes = data.subarray(nameAt, nameAt + namesz);
+      const nul = nameBytes.indexOf(0);
+      const name = new TextDecoder().decode(nul < 0 ? nameBytes : nameBytes.subarray(0, nul));
+      out.push({ name, type, desc: data.subarray(descAt, descAt + descsz) });
+      q = next;
+    }
+  }
+  return out;
+}

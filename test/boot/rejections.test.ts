@@ -14,10 +14,10 @@ const mbElf = (paddr: number, memSize?: number) => buildElf(32, paddr, [{ paddr,
 describe('loader rejects bad input with one-line BootErrors', () => {
   it('garbage and empty files', () => {
     expect(load(new Uint8Array(10000).fill(0x41))).toThrow(BootError);
-    expect(load(new Uint8Array(10000).fill(0x41))).toThrow('not a kernel: no multiboot header in the first 8192 bytes and not an ELF64 image');
+    expect(load(new Uint8Array(10000).fill(0x41))).toThrow('not a kernel: no Linux setup header, no multiboot header in the first 8192 bytes and not an ELF64 image');
     expect(load(new Uint8Array(0))).toThrow('not a kernel: the file is empty');
     expect(load(buildElf(32, 0x100000, [{ paddr: 0x100000, data: new Uint8Array(8) }])))
-      .toThrow('not a kernel: 32-bit ELF without a multiboot header (QEMU -kernel needs one too)');
+      .toThrow('not a kernel: 32-bit ELF without a multiboot header or PVH note (QEMU -kernel needs one too)');
   });
 
   it('a multiboot header beyond the first 8192 bytes is not found', () => {
@@ -44,17 +44,17 @@ describe('loader rejects bad input with one-line BootErrors', () => {
   it('segments outside RAM or over firmware areas', () => {
     expect(load(mbElf(0x2000000))).toThrow('kernel segment 0 at 0x2000000-0x2000020 is outside RAM');
     expect(load(mbElf(0xfe0000))).toThrow('kernel segment 0 at 0xfe0000-0xfe0020 overlaps ACPI tables at 0xfe0000-0x1000000');
-    expect(load(mbElf(0x9400))).toThrow('kernel segment 0 at 0x9400-0x9420 overlaps multiboot info at 0x9000-0x9558');
-    expect(load(mbElf(0xb8000))).toThrow('kernel segment 0 at 0xb8000-0xb8020 overlaps EBDA, VGA hole and BIOS area at 0x9fc00-0x100000');
+    expect(load(mbElf(0x480))).toThrow('kernel segment 0 at 0x480-0x4a0 overlaps BIOS data area at 0x400-0x500');
+    expect(load(mbElf(0xb8000))).toThrow('kernel segment 0 at 0xb8000-0xb8020 overlaps VGA hole at 0xa0000-0xc0000');
   });
 
   it('modules that do not fit below the firmware area', () => {
     const big = { text: 'big.img', path: 'big.img', args: '', data: new Uint8Array(15 * MiB) };
     expect(load(mbElf(0x100000), { modules: [big] }))
-      .toThrow("module 'big.img' (15728640 bytes) at 0x102000-0x1002000 is outside RAM");
+      .toThrow("no room for module 'big.img' (15728640 bytes) in 0x101000-0xfe0000, 0x100000-0xfe0000");
     const tooBig = { text: 'm', path: 'm', args: '', data: new Uint8Array(0xef0000) };
     expect(load(mbElf(0x100000), { modules: [tooBig] }))
-      .toThrow("module 'm' (15663104 bytes) at 0x102000-0xff2000 overlaps ACPI tables at 0xfe0000-0x1000000");
+      .toThrow("no room for module 'm' (15663104 bytes) in 0x101000-0xfe0000, 0x100000-0xfe0000");
   });
 
   it('bad ELF fields and machine', () => {
