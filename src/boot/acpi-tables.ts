@@ -42,7 +42,6 @@ const F_WBINVD = 1 << 0;
 const F_PROC_C1 = 1 << 2;
 const F_SLP_BUTTON = 1 << 5;
 const F_RTC_S4 = 1 << 7;
-const F_TMR_VAL_EXT = 1 << 8;
 const F_RESET_REG_SUP = 1 << 10;
 
 export interface AcpiOptions {
@@ -120,7 +119,8 @@ function buildFadt(facs: number, dsdt: number): Uint8Array {
   b.u16(0).u16(0).u8(0).u8(0);
   b.u8(0).u8(0).u8(0x32); // RTC day/month alarm absent, century in CMOS 0x32
   b.u16(0x0003).u8(0); // IAPC_BOOT_ARCH: legacy devices, 8042
-  b.u32(F_WBINVD | F_PROC_C1 | F_SLP_BUTTON | F_RTC_S4 | F_TMR_VAL_EXT | F_RESET_REG_SUP);
+  // TMR_VAL_EXT (bit 8) clear: the PM timer counts 24 bits, as the PIIX4 and QEMU's FADT
+  b.u32(F_WBINVD | F_PROC_C1 | F_SLP_BUTTON | F_RTC_S4 | F_RESET_REG_SUP);
   gas(b, IO, 8, 1, RESET_PORT);
   b.u8(RESET_VALUE).u8(0).u8(0).u8(0);
   b.u64(0).u64(dsdt); // X_FIRMWARE_CTRL unused (FACS is below 4 GiB), X_DSDT

@@ -1,6 +1,7 @@
 // I/O APIC (Intel 82093AA datasheet), on the I/O thread, MMIO window at 0xFEC00000.
 //
-// Indirect registers: IOREGSEL (offset 0x00) selects, IOWIN (offset 0x10) reads/writes.
+// Indirect registers: IOREGSEL (offset 0x00) selects, IOWIN (offset 0x10) reads/writes; the
+// EOI register (offset 0x40) takes a vector, as on QEMU's version-0x20 IOAPIC.
 //   0x00 ID (bits 27:24), 0x01 version (RO), 0x02 arbitration ID (RO),
 //   0x10 + 2n / 0x11 + 2n  redirection entry n, low / high dword.
 // Pins take logical levels (1 = asserted); the polarity bit is stored but, as in QEMU, not
@@ -14,8 +15,13 @@ import { DM_EXTINT, DM_FIXED, DM_LOWEST, deliver } from '../machine/interrupt-de
 import type { MmioDevice, Snapshotable } from './types.js';
 
 export const IOAPIC_PINS = 24;
-/** version 0x11 (82093AA), maximum redirection entry 0x17 */
-export const IOAPIC_VERSION_VALUE = 0x0017_0011;
+/**
+ * Version 0x20 with maximum redirection entry 0x17: what QEMU 7.2's `pc` machine reports (the
+ * ICH-style IOAPIC, which has the directed EOI register at offset 0x40; the 82093AA's 0x11 has not).
+ */
+export const IOAPIC_VERSION_VALUE = 0x0017_0020;
+/** EOI register (version 0x20): writing a vector clears remote IRR of the level entries using it */
+export const IOAPIC_EOI_OFFSET = 0x40;
 
 export const IOAPIC_REG_ID = 0x00;
 export const IOAPIC_REG_VERSION = 0x01;
@@ -138,6 +144,10 @@ export class Ioapic implements MmioDevice, Snapshotable {
     const base = offset & ~3;
     if (base === 0x00) {
       this.select = value & 0xff; // a byte register: wider writes keep the low byte
+      return;
+    }
+    if (base === IOAPIC_EOI_OFFSET) {
+      this.eoi(value & 0xff);
       return;
     }
     if (base === 0x10) {

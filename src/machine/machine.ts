@@ -38,11 +38,14 @@ export type MachineExit =
   | { kind: 'triple-fault'; code: 4; core: number; rip: number; detail: string }
   | { kind: 'halted'; code: 6; detail: string }
   | { kind: 'internal-error'; code: 8; core: number; rip: number; detail: string }
+  | { kind: 'unsupported'; code: 10; detail: string }
   | { kind: 'stopped'; code: number };
 
 export const EXIT_TRIPLE_FAULT = 4;
 export const EXIT_ALL_HALTED = 6;
 export const EXIT_INTERNAL = 8;
+/** the guest asked for something this machine does not model (ACPI S3/S4 sleep) */
+export const EXIT_UNSUPPORTED = 10;
 
 export interface MachineOptions {
   cores: number;

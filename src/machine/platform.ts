@@ -3,8 +3,10 @@
 // IOAPIC and HPET. Each device owns its registers; this file only maps ports/addresses to them
 // and wires interrupt lines (Firecracker-style assembly of small devices).
 
+import { PM_BASE, SCI_IRQ } from '../boot/acpi-tables.js';
 import type { BootPlan } from '../boot/boot-plan.js';
 import { fwCfgFiles } from '../boot/fw-cfg-files.js';
+import { AcpiPm } from '../devices/acpi-pm.js';
 import { DebugPorts, type ResetKind } from '../devices/debug-ports.js';
 import { FwCfg } from '../devices/fw-cfg.js';
 import { Hpet } from '../devices/hpet.js';
@@ -30,6 +32,10 @@ export interface PlatformHooks {
   debugConsole?(bytes: Uint8Array): void;
   onDebugExit(status: number): void;
   onReset(kind: ResetKind | 'i8042'): void;
+  /** ACPI S5 through PM1a_CNT */
+  onPowerOff?(): void;
+  /** an ACPI sleep type other than S5 */
+  onUnsupportedSleep?(slpTyp: number): void;
 }
 
 export interface PlatformOptions {
@@ -61,6 +67,7 @@ export class Platform implements IoPlatform {
   readonly pci: PciHost;
   readonly fwcfg: FwCfg;
   readonly debug: DebugPorts;
+  readonly pm: AcpiPm;
   readonly nics: E1000[] = [];
   private readonly backends: NetBackend[] = [];
   /** MMIO accesses nobody decodes (reads return all-ones) */
@@ -83,6 +90,9 @@ export class Platform implements IoPlatform {
     this.i8042 = new I8042({ onReset: () => o.hooks.onReset('i8042') }, this.router.line(1));
     this.debug = new DebugPorts({
       onExit: o.hooks.onDebugExit, console: o.hooks.debugConsole ?? o.hooks.serialOut, onReset: o.hooks.onReset,
+    });
+    this.pm = new AcpiPm(PM_BASE, this.timers, this.router.line(SCI_IRQ), {
+      onPowerOff: () => o.hooks.onPowerOff?.(), onUnsupportedSleep: (t) => o.hooks.onUnsupportedSleep?.(t),
     });
     this.pci = new PciHost();
     const dma = new RamDma(o.ram, o.layout);
@@ -110,6 +120,7 @@ export class Platform implements IoPlatform {
     this.debug.mapOn(p); // 0xF4 exit, 0xE9 console, 0x80 POST, 0x92, 0xCF9 reset control
     p.map(0xcf8, 1, this.pci); p.map(0xcfc, 4, this.pci);
     this.fwcfg.mapOn(p);
+    p.map(PM_BASE, 12, this.pm); // PM1a_EVT 0x600, PM1a_CNT 0x604, PM_TMR 0x608 (the FADT's)
     this.pci.onConfigChanged = () => this.remapIoBars();
     this.remapIoBars();
     // what SeaBIOS leaves behind before QEMU jumps to a -kernel (measured under QEMU 7.2)

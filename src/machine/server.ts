@@ -8,7 +8,7 @@ import { readModules } from '../boot/initrd-spec.js';
 import { loadKernel } from '../boot/loader.js';
 import type { EmuOptions } from '../cli/options.js';
 import { C_STAT_BLOCKS, C_STAT_DEVICE_EXITS, C_STAT_HALTED_NS_LO, C_STAT_HALTED_NS_HI, C_STAT_TLB_MISS, coreBase } from './control-block.js';
-import { Machine, type MachineExit } from './machine.js';
+import { EXIT_UNSUPPORTED, Machine, type MachineExit } from './machine.js';
 import { FrameTable } from './frame-table.js';
 import { Platform } from './platform.js';
 import { macFromName, parseMac } from '../nic/mac.js';
@@ -71,6 +71,11 @@ export async function startServer(opts: EmuOptions, io: ServerIo): Promise<Runni
       serialOut: io.out,
       onDebugExit: (status) => machine.requestExit({ kind: 'debug-exit', code: status }),
       onReset: (kind) => machine.requestExit({ kind: 'reset', code: 0, detail: `guest requested a reset (${kind})` }),
+      onPowerOff: () => machine.requestExit({ kind: 'poweroff', code: 0 }),
+      onUnsupportedSleep: (typ) => machine.requestExit({
+        kind: 'unsupported', code: EXIT_UNSUPPORTED,
+        detail: `guest requested ACPI sleep type ${typ} (PM1a_CNT SLP_TYP); only S5 (power off, type 0) is modelled`,
+      }),
     },
   });
   machine.start(platform, plan);
@@ -109,6 +114,7 @@ export function describeExit(e: MachineExit): string {
     case 'internal-error':
       return `parallax-emu: internal error on core ${e.core} at rip 0x${e.rip.toString(16)}: ${e.detail}`;
     case 'reset':
+    case 'unsupported':
       return `parallax-emu: ${e.detail}`;
     default:
       return '';

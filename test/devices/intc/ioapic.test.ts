@@ -23,9 +23,9 @@ function program(io: Ioapic, pin: number, lo: number, dest = 0) {
 }
 
 describe('Ioapic', () => {
-  it('identifies itself as an 82093AA with 24 pins, all masked at reset', () => {
+  it('identifies itself as QEMU 7.2\'s version-0x20 IOAPIC with 24 pins, all masked at reset', () => {
     const io = new Ioapic(createControlBuffer(2, 16 << 20));
-    expect(reg(io, 1)).toBe(0x00170011);
+    expect(reg(io, 1)).toBe(0x00170020);
     expect(reg(io, 0)).toBe(0);
     expect(reg(io, 0, 0xffffffff)).toBe(0x0f000000);
     expect(reg(io, 2)).toBe(0x0f000000);
@@ -69,6 +69,22 @@ describe('Ioapic', () => {
     expect(drainIrr(ctl, 1)).toEqual([]);
     expect(reg(io, 0x10 + 22) & 0x4000).toBe(0);
     io.eoi(0x99); // unrelated vector: nothing
+  });
+
+  it('the EOI register (offset 0x40) clears remote IRR of the entries with that vector', () => {
+    const ctl = createControlBuffer(2, 16 << 20);
+    const io = new Ioapic(ctl);
+    program(io, 10, 0x8000 | 0x4a, 1);
+    io.setPin(10, true);
+    expect(drainIrr(ctl, 1)).toEqual([{ vector: 0x4a, level: true }]);
+    io.mmioWrite(0x40, 4, 0x99); // another vector: remote IRR stays
+    expect(reg(io, 0x10 + 20) & 0x4000).toBe(0x4000);
+    io.mmioWrite(0x40, 4, 0x4a); // still asserted: delivered again
+    expect(drainIrr(ctl, 1)).toEqual([{ vector: 0x4a, level: true }]);
+    io.setPin(10, false);
+    io.mmioWrite(0x40, 4, 0x4a);
+    expect(reg(io, 0x10 + 20) & 0x4000).toBe(0);
+    expect(drainIrr(ctl, 1)).toEqual([]);
   });
 
   it('unmasking an asserted level pin delivers it', () => {
