@@ -207,6 +207,18 @@ describe('dgram backend', () => {
     expect(atY.map((f) => f.length)).toEqual([74]);
     expect((x as DgramBackend).selfDropped).toBe(1);
     expect((y as DgramBackend).selfDropped).toBe(1);
+    // only the configured MAC is "own": after x sends a frame with y's source address (a bridged
+    // frame), y's next frames still reach x; y drops the one carrying its own MAC
+    atX.length = 0;
+    atY.length = 0;
+    x.send(ethFrame(BROADCAST, PEER_MAC, 90));
+    await until(() => atX.length >= 1);
+    y.send(ethFrame(BROADCAST, PEER_MAC, 100));
+    await until(() => atX.length >= 2);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(atX.map((f) => f.length).sort()).toEqual([104, 114]);
+    expect(atY.map((f) => f.length)).toEqual([]);
+    expect((y as DgramBackend).selfDropped).toBe(3);
     await x.close();
     await y.close();
   });

@@ -1,8 +1,9 @@
 // Datagram backend: one Ethernet frame per UDP datagram, no header (QEMU's -netdev dgram and
 // socket,udp=/mcast=). Unicast sends to a fixed remote and receives on a local port.
 // Multicast joins a group and sends to it; since the group loops our own datagrams back
-// (and other local members need that loopback), frames carrying one of our own source MACs
-// are dropped on receive.
+// (and other local members need that loopback), frames whose source MAC is the NIC's configured
+// MAC are dropped on receive. Only that one MAC: a frame the guest sent with another source
+// (bridged, or spoofed) says nothing about who else may use that address.
 
 import { createSocket, type Socket } from 'node:dgram';
 import { isIP } from 'node:net';
@@ -13,14 +14,12 @@ export type DgramConfig =
   | { mode: 'unicast'; local: { host: string; port: number }; remote: { host: string; port: number } }
   | { mode: 'multicast'; group: string; port: number; localHost?: string };
 
-/** How many distinct source MACs we remember as "ours" for the multicast self-filter. */
-const OWN_MAC_LIMIT = 64;
-
 export class DgramBackend extends BackendBase {
   readonly description: string;
   private readonly sock: Socket;
   private readonly bound: Promise<void>;
-  private readonly ownMacs = new Set<number>();
+  /** the NIC's configured MAC (macKey), or -1: the multicast self-filter drops frames from it */
+  private readonly ownMac: number;
   private closed = false;
   /** our own multicast frames seen again through the loopback and dropped */
   selfDropped = 0;
@@ -28,7 +27,7 @@ export class DgramBackend extends BackendBase {
 
   constructor(readonly config: DgramConfig, ownMac?: Uint8Array) {
     super();
-    if (ownMac) this.ownMacs.add(macKey(ownMac));
+    this.ownMac = ownMac ? macKey(ownMac) : -1;
     const remoteHost = config.mode === 'unicast' ? config.remote.host : config.group;
     const type = isIP(remoteHost) === 6 ? 'udp6' : 'udp4';
     this.sock = createSocket({ type, reuseAddr: config.mode === 'multicast' });
@@ -67,7 +66,6 @@ export class DgramBackend extends BackendBase {
 
   send(frame: Uint8Array): void {
     if (!this.acceptOutgoing(frame) || this.closed) { if (this.closed) this.stats.txDropped++; return; }
-    if (this.config.mode === 'multicast' && this.ownMacs.size < OWN_MAC_LIMIT) this.ownMacs.add(macKey(frame, 6));
     const c = this.config;
     const [host, port] = c.mode === 'unicast' ? [c.remote.host, c.remote.port] : [c.group, c.port];
     // the kernel copies the datagram; a copy on our side keeps the caller free to reuse `frame`
@@ -87,7 +85,7 @@ export class DgramBackend extends BackendBase {
   }
 
   private onDatagram(msg: Buffer): void {
-    if (this.config.mode === 'multicast' && msg.length >= 12 && this.ownMacs.has(macKey(msg, 6))) {
+    if (this.config.mode === 'multicast' && msg.length >= 12 && macKey(msg, 6) === this.ownMac) {
       this.selfDropped++;
       this.stats.rxDropped++;
       return;
