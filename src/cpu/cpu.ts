@@ -14,6 +14,7 @@ import { COMPILE_THRESHOLD, compileBlock, JIT_TIER, type CompiledBlock } from '.
 import { decode, DecodeError } from './decoder.js';
 import type { Exec, Insn } from './insn.js';
 import { deliverFault, serviceEvents } from './interrupts.js';
+import { noFirmware, startsZeroRun, ZERO_RUN_BYTES } from './no-firmware.js';
 import { GP, IF, SS_VEC, TWO32, UD } from './regs.js';
 import './ops/index.js';
 
@@ -282,6 +283,7 @@ export class Cpu extends CpuMemory {
       }
       return this.ram[off + (lin & 0xfff)];
     };
+    if (!this.protectedMode && startsZeroRun(rip, fetch)) return this.zeroRunBlock(rip, mode, page, gen, page2, gen2);
     for (;;) {
       let ins: Insn;
       try {
@@ -303,6 +305,18 @@ export class Cpu extends CpuMemory {
     const last = ops[ops.length - 1];
     const block = new Block(rip, mode, ops, last.nextRip, page, gen, page2, gen2);
     block.csBase = dm.csBase;
+    return block;
+  }
+
+  /** A block that ends the core: real mode ran into zeroed memory (see no-firmware.ts). */
+  private zeroRunBlock(rip: number, mode: number, page: number, gen: number, page2: number, gen2: number): Block {
+    const ins = decodeFailure(rip);
+    ins.exec = (cpu) => {
+      cpu.rip = rip;
+      noFirmware(cpu, `real-mode execution of zeroed memory (${ZERO_RUN_BYTES} zero bytes: an empty IVT target or missing BIOS code)`);
+    };
+    const block = new Block(rip, mode, [ins], rip, page, gen, page2, gen2);
+    block.csBase = this.segBase[1];
     return block;
   }
 

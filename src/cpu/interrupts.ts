@@ -23,6 +23,7 @@ import { frameStack } from './ops/system/stack-cursor.js';
 import {
   AC, ARITH_FLAGS, CS, DB, DF_VEC, EFER_LMA, FIXED1, GP, IF, NMI_VEC, NP, NT, RF, RSP, SS, TF, TR, TS, TWO32, VM,
 } from './regs.js';
+import { noFirmware } from './no-firmware.js';
 import { enterWaitForSipi, startFromSipi } from './reset.js';
 import {
   ATTR_CODE, ATTR_CONFORMING, ATTR_DB, ATTR_L, ATTR_P, ATTR_S, ATTR_UNUSABLE, attrDpl, checkStackSelector, desc,
@@ -95,6 +96,10 @@ function deliverReal(cpu: Cpu, vector: number, returnRip: number): void {
   if (off + 3 > cpu.idtLimit) cpu.fault(GP, vector * 8 + 2);
   const ip = cpu.readSys((cpu.idtBase + off) % TWO32, 2);
   const sel = cpu.readSys((cpu.idtBase + off + 2) % TWO32, 2);
+  if (ip === 0 && sel === 0) {
+    noFirmware(cpu, `real-mode vector 0x${vector.toString(16)} through an empty IVT entry (0000:0000)`);
+    return;
+  }
   const st = frameStack.fromCurrent(cpu, false);
   const oldCs = cpu.segSel[CS];
   st.push(2, readRflags(cpu) & 0xffff, 0);

@@ -108,6 +108,8 @@ export async function startServer(opts: EmuOptions, io: ServerIo): Promise<Runni
 export function describeExit(e: MachineExit): string {
   switch (e.kind) {
     case 'triple-fault':
+      // a core that needs missing firmware stops like one in shutdown, with its own cause
+      if (e.detail.startsWith('no BIOS')) return `parallax-emu: core ${e.core} stopped at rip 0x${e.rip.toString(16)}: ${e.detail}`;
       return `parallax-emu: core ${e.core} triple fault at rip 0x${e.rip.toString(16)}: ${e.detail}`;
     case 'halted':
       return `parallax-emu: ${e.detail}`;
