@@ -11,7 +11,7 @@
 
 import { PciConfigSpace, CMD_BUS_MASTER, CMD_INTX_DISABLE, CMD_IO, CMD_MEMORY, PCI_COMMAND } from '../devices/pci-config-space.js';
 import type { DmaMemory, IrqLine, MmioDevice, PciBar, PciFunction, PortDevice, Snapshotable, TimerService } from '../devices/types.js';
-import { E1000_IO_BAR, E1000_MMIO_BAR } from '../machine/memory-map.js';
+import { E1000_IO_BAR, E1000_MMIO_BAR } from '../abi/memory-map.js';
 import { buildEepromImage, E1000Eeprom } from './e1000-eeprom.js';
 import { E1000Phy, PHY_ADDRESS } from './e1000-phy.js';
 import * as R from './e1000-regs.js';

@@ -3,7 +3,7 @@
 // ones, a manual timer service, and driver-like helpers to build descriptor rings.
 
 import type { IrqLine, TimerService } from '../../src/devices/types.js';
-import { MiB, ramLayout } from '../../src/machine/memory-map.js';
+import { MiB, ramLayout } from '../../src/abi/memory-map.js';
 import { E1000, type E1000Options } from '../../src/nic/e1000.js';
 import * as R from '../../src/nic/e1000-regs.js';
 import { BackendBase } from '../../src/nic/net-backend.js';

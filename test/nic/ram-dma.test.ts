@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { HIGH_RAM_BASE, MiB, ramLayout } from '../../src/machine/memory-map.js';
+import { HIGH_RAM_BASE, MiB, ramLayout } from '../../src/abi/memory-map.js';
 import { RamDma } from '../../src/nic/ram-dma.js';
 
 describe('RamDma', () => {
