@@ -10,10 +10,10 @@ import { C_STAT_BLOCKS, C_STAT_DEVICE_EXITS, C_STAT_HALTED_NS_LO, C_STAT_HALTED_
 import { Machine, type MachineExit } from './machine.js';
 import { FrameTable } from './frame-table.js';
 import { Platform } from './platform.js';
-import { macFromName, parseMac } from '../nic/mac.js';
-import { openNetBackend } from '../nic/backends/open-backend.js';
-import type { NetBackend } from '../nic/net-backend.js';
-import { nicStatsLines } from '../nic/nic-stats.js';
+import { macFromName, parseMac } from '../net/mac.js';
+import { openNetBackend } from '../net/backends/open-backend.js';
+import type { NetBackend } from '../net/net-backend.js';
+import { nicStatsLines } from '../devices/e1000/stats.js';
 
 export class ServerError extends Error {}
 
