@@ -10,7 +10,7 @@
 // The kernel is claimed first, at the addresses it asks for; the loader's own structures then go
 // to their usual (QEMU's) addresses when those are free and elsewhere when the image is there.
 
-import { BIOS_AREA_END, EBDA_BASE, PAGE_SIZE, type RamLayout, VGA_HOLE_BASE } from '../machine/memory-map.js';
+import { BIOS_AREA_END, EBDA_BASE, PAGE_SIZE, type RamLayout, VGA_HOLE_BASE } from '../abi/memory-map.js';
 import { type AcpiBlob, buildAcpiTables } from './acpi-tables.js';
 import { BootError, hex } from './boot-error.js';
 import { type GdtLayout, SEL_CODE32, SEL_CODE64, SEL_DATA32, SEL_LINUX_CS, SEL_LINUX_DS, bootGdtSize, flatSegment, writeBootGdt } from './boot-gdt.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadKernel } from '../../src/boot/loader.js';
-import { ramLayout } from '../../src/machine/memory-map.js';
+import { ramLayout } from '../../src/abi/memory-map.js';
 import { E820_RAM } from '../../src/boot/e820.js';
 import { buildElf, cstr } from './image-builder.js';
 

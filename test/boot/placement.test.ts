@@ -2,7 +2,7 @@
 // its own structures. Images that truly cannot fit are refused with both parties named.
 import { describe, expect, it } from 'vitest';
 import { loadKernel } from '../../src/boot/loader.js';
-import { ramLayout } from '../../src/machine/memory-map.js';
+import { ramLayout } from '../../src/abi/memory-map.js';
 import { buildElf, concat, cstr, mb1Header } from './image-builder.js';
 
 const MiB = 2 ** 20;
