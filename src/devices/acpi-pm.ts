@@ -12,7 +12,6 @@
 // machine off, as QEMU's PIIX4 does; any other sleep type (S3, S4: not in our DSDT) ends the
 // machine with a message rather than leaving the guest spinning.
 
-import { S5_SLP_TYP } from '../boot/acpi-tables.js';
 import type { IrqLine, PortDevice, Snapshotable, TimerService } from './types.js';
 
 export const PM_TIMER_HZ = 3_579_545;
@@ -30,6 +29,8 @@ const CNT_SLP_EN = 1 << 13;
 const CNT_WRITABLE = 0x1c06; // BM_RLD, GBL_RLS, SLP_TYP
 
 export interface AcpiPmHooks {
+  /** the SLP_TYP value of the DSDT's \_S5 package (0 on QEMU's PIIX4) */
+  s5SlpTyp: number;
   /** S5: the guest switched the machine off */
   onPowerOff(): void;
   /** another sleep state this machine does not model */
@@ -122,7 +123,7 @@ export class AcpiPm implements PortDevice, Snapshotable {
       this.cnt = CNT_SCI_EN | (full & CNT_WRITABLE);
       if ((full & CNT_SLP_EN) !== 0) {
         const typ = (full >>> 10) & 7;
-        if (typ === S5_SLP_TYP) this.hooks.onPowerOff();
+        if (typ === this.hooks.s5SlpTyp) this.hooks.onPowerOff();
         else this.hooks.onUnsupportedSleep(typ);
       }
     }

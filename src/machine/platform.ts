@@ -3,7 +3,7 @@
 // IOAPIC and HPET. Each device owns its registers; this file only maps ports/addresses to them
 // and wires interrupt lines (Firecracker-style assembly of small devices).
 
-import { PM_BASE, SCI_IRQ } from '../boot/acpi-tables.js';
+import { PM_BASE, S5_SLP_TYP, SCI_IRQ } from '../boot/acpi-tables.js';
 import type { BootPlan } from '../boot/boot-plan.js';
 import { fwCfgFiles } from '../boot/fw-cfg-files.js';
 import { AcpiPm } from '../devices/acpi-pm.js';
@@ -92,7 +92,7 @@ export class Platform implements IoPlatform {
       onExit: o.hooks.onDebugExit, console: o.hooks.debugConsole ?? o.hooks.serialOut, onReset: o.hooks.onReset,
     });
     this.pm = new AcpiPm(PM_BASE, this.timers, this.router.line(SCI_IRQ), {
-      onPowerOff: () => o.hooks.onPowerOff?.(), onUnsupportedSleep: (t) => o.hooks.onUnsupportedSleep?.(t),
+      s5SlpTyp: S5_SLP_TYP, onPowerOff: () => o.hooks.onPowerOff?.(), onUnsupportedSleep: (t) => o.hooks.onUnsupportedSleep?.(t),
     });
     this.pci = new PciHost();
     const dma = new RamDma(o.ram, o.layout);

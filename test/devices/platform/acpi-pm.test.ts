@@ -16,7 +16,7 @@ function setup() {
   const sci: boolean[] = [];
   const events: string[] = [];
   const pm = new AcpiPm(0x600, timers, { setLevel: (l) => sci.push(l) }, {
-    onPowerOff: () => events.push('S5'), onUnsupportedSleep: (t) => events.push(`sleep ${t}`),
+    s5SlpTyp: 0, onPowerOff: () => events.push('S5'), onUnsupportedSleep: (t) => events.push(`sleep ${t}`),
   });
   return { timers, sci, events, pm };
 }
