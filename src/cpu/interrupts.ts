@@ -97,7 +97,8 @@ function deliverReal(cpu: Cpu, vector: number, returnRip: number): void {
   const ip = cpu.readSys((cpu.idtBase + off) % TWO32, 2);
   const sel = cpu.readSys((cpu.idtBase + off + 2) % TWO32, 2);
   if (ip === 0 && sel === 0) {
-    noFirmware(cpu, `real-mode vector 0x${vector.toString(16)} through an empty IVT entry (0000:0000)`);
+    // cpu.rip is the faulting instruction for faults, the next one for INT n and traps
+    noFirmware(cpu, `real-mode vector 0x${vector.toString(16)} through an empty IVT entry (0000:0000)`, 'interrupting');
     return;
   }
   const st = frameStack.fromCurrent(cpu, false);

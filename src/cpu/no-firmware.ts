@@ -20,8 +20,8 @@ function where(cpu: Cpu): string {
 }
 
 /** End the core: the guest needs firmware this machine does not have. */
-export function noFirmware(cpu: Cpu, why: string): void {
-  cpu.deadReason = `no BIOS: ${why} at ${where(cpu)} (rip 0x${cpu.rip.toString(16)})`;
+export function noFirmware(cpu: Cpu, why: string, at = 'at'): void {
+  cpu.deadReason = `no BIOS: ${why} ${at} ${where(cpu)} (rip 0x${cpu.rip.toString(16)})`;
   cpu.exitReason = RUN_DEAD;
 }
 
