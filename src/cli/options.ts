@@ -41,9 +41,9 @@ export function buildParser(argv: string[], defaultKernel: string) {
     .usage('$0 [options]\n\nBoot a multi-core x86-64 Parallax server (default image: the DIME kernel).')
     .option('cores', { alias: ['smp', 'c'], type: 'string', default: '1', describe: 'number of cores (DIMEs)' })
     .option('memory', { alias: ['m'], type: 'string', default: '512M', describe: 'guest RAM (512M, 2G; bare number = MiB)' })
-    .option('kernel', { alias: ['k'], type: 'string', default: defaultKernel, describe: 'Multiboot 1/2 or ELF64 kernel image' })
+    .option('kernel', { alias: ['k'], type: 'string', default: defaultKernel, describe: 'Linux bzImage, PVH ELF, Multiboot 1/2 or ELF64 kernel image' })
     .option('append', { type: 'string', default: '', describe: 'kernel command line' })
-    .option('initrd', { type: 'string', describe: 'multiboot modules: "FILE args,FILE2" (",," is a literal comma)' })
+    .option('initrd', { type: 'string', describe: 'Linux initramfs (one file), or modules: "FILE args,FILE2" (",," is a literal comma)' })
     .option('net', { alias: ['netdev', 'nic'], type: 'string', array: true, default: [] as string[],
       describe: 'network backend: none | tap,ifname=N | stream,... | dgram,... | hub,path=... (repeatable)' })
     .option('name', { type: 'string', default: 'parallax', describe: 'server name (seeds deterministic MACs)' })

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // `parallax-emu`: boot an emulated multi-core Parallax server (default: the DIME kernel image),
 // or `parallax-emu hub ...`: run a virtual LAN switch.
-// Exit status: the guest's isa-debug-exit status ((v<<1)|1), 0 when the guest stops otherwise,
-// 2 for bad input, 4 triple fault, 6 every core halted with interrupts off, 8 internal error.
+// Exit status: the guest's isa-debug-exit status ((v<<1)|1), 0 when the guest stops otherwise
+// (ACPI S5 power-off included), 2 for bad input, 4 triple fault (or a call into the missing BIOS),
+// 6 every core halted with interrupts off, 8 internal error, 10 an ACPI sleep state other than S5.
 
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
