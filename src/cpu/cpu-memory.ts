@@ -243,6 +243,8 @@ export class CpuMemory extends CpuState {
         canUser = canUser && (lo & PTE_U) !== 0;
         const large = level <= 3 && level >= 2 && (lo & PTE_PS) !== 0;
         if (level === 4 && (lo & PTE_PS)) this.pageFault(lin, acc, user, true, true);
+        // a large page's frame must be aligned: bits 20:13 (2 MiB) or 29:13 (1 GiB) are reserved
+        if (large && (lo & (level === 2 ? 0x001fe000 : 0x3fffe000)) !== 0) this.pageFault(lin, acc, user, true, true);
         if (large || level === 1) {
           if (large) this.largePagesCached = true;
           global = (lo & PTE_G) !== 0;
@@ -530,7 +532,16 @@ export class CpuMemory extends CpuState {
       this.vhi = Number(old >> 32n) | 0;
       return Number(BigInt.asIntN(32, old)) | 0;
     }
-    if (off < 0) this.fault(GP, 0);
+    if (off < 0) {
+      // outside RAM (a device): the access goes to the device as one 8-byte read and write, as
+      // a bus-locked RMW does on hardware (the device sees no other access in between: the I/O
+      // thread serves one request at a time)
+      const lo = this.read64(lin), hi = this.vhi;
+      if (lo === (expLo | 0) && hi === (expHi | 0)) this.write64(lin, newLo, newHi);
+      else this.write64(lin, lo, hi);
+      this.vhi = hi;
+      return lo;
+    }
     return this.withStripe(off, () => {
       const lo = this.read32(lin), hi = this.read32(lin + 4);
       if (lo === (expLo | 0) && hi === (expHi | 0)) this.write64(lin, newLo, newHi);

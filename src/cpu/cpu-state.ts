@@ -86,6 +86,10 @@ export class CpuState {
   halted = false;
   /** interrupts are inhibited for one instruction after STI / MOV SS / POP SS */
   interruptShadow = false;
+  /** the instruction the shadow covers (the one after STI / MOV SS / POP SS) */
+  shadowRip = -1;
+  /** the shadow came from MOV SS / POP SS: it also holds back debug traps (single-step) */
+  ssShadow = false;
   /** NMI blocked until the next IRET */
   nmiBlocked = false;
   /** after INIT: the core waits for a startup IPI (src/cpu/reset.ts) */

@@ -51,6 +51,17 @@ export interface DeliverOptions {
 const HAS_ERROR_CODE = new Uint8Array(32);
 for (const v of [8, 10, 11, 12, 13, 14, 17, 21, 29, 30]) HAS_ERROR_CODE[v] = 1;
 
+/**
+ * Fault-class exceptions: the RFLAGS image they push has RF set (SDM 17.3.1.1), so IRET
+ * resumes the faulting instruction without an instruction breakpoint firing again. Traps
+ * (#DB single-step and data breakpoints, #BP, #OF) and aborts (#DF, #MC) do not set it.
+ */
+const FAULT_CLASS = new Uint8Array(32);
+for (const v of [0, 5, 6, 7, 10, 11, 12, 13, 14, 16, 17, 19, 20, 21]) FAULT_CLASS[v] = 1;
+
+/** RF to OR into the pushed RFLAGS image of the event being delivered */
+let pushedRf = 0;
+
 const CONTRIBUTORY = new Uint8Array(32);
 for (const v of [0, 10, 11, 12, 13]) CONTRIBUTORY[v] = 1;
 
@@ -81,6 +92,7 @@ export function raiseEvent(cpu: Cpu, vector: number, kind: number, errorCode: nu
   const pushCode = kind === EV_EXCEPTION && vector < 32 && HAS_ERROR_CODE[vector] === 1;
   const code = pushCode ? (errorCode < 0 ? 0 : errorCode) : -1;
   const ext = kind === EV_SOFT ? 0 : 1;
+  pushedRf = kind === EV_EXCEPTION && vector < 32 && FAULT_CLASS[vector] === 1 ? RF : 0;
   if (!cpu.protectedMode) deliverReal(cpu, vector, returnRip);
   else if ((cpu.efer & EFER_LMA) !== 0) deliverLong(cpu, vector, kind, ext, code, returnRip);
   else deliverProtected(cpu, vector, kind, ext, code, returnRip);
@@ -165,7 +177,7 @@ function deliverProtected(cpu: Cpu, vector: number, kind: number, ext: number, c
 
   const newCpl = checkGateCs(cpu, sel, ext, false);
   const csLo = desc.lo, csHi = desc.hi, csAddr = desc.addr;
-  const oldFlags = readRflags(cpu);
+  const oldFlags = readRflags(cpu) | pushedRf;
   const oldCs = cpu.segSel[CS], oldSs = cpu.segSel[SS];
   const oldEsp = cpu.lo[RSP];
   const retOff = ripOffset(cpu, returnRip);
@@ -224,7 +236,7 @@ function deliverLong(cpu: Cpu, vector: number, kind: number, ext: number, code: 
   const newCpl = checkGateCs(cpu, sel, ext, true);
   if (!isCanonical(target)) cpu.fault(GP, ext);
   const csLo = desc.lo, csHi = desc.hi, csAddr = desc.addr;
-  const oldFlags = readRflags(cpu);
+  const oldFlags = readRflags(cpu) | pushedRf;
   const oldCs = cpu.segSel[CS], oldSs = cpu.segSel[SS];
   const oldRspLo = cpu.lo[RSP], oldRspHi = cpu.mode64 ? cpu.hi[RSP] : 0;
   const retOff = ripOffset(cpu, returnRip);
@@ -365,9 +377,31 @@ export function serviceEvents(cpu: Cpu): void {
   }
 
   if (cpu.interruptShadow) {
-    // one instruction runs before anything is taken (STI, MOV SS, POP SS)
+    // one instruction runs before anything is taken (STI, MOV SS, POP SS): when the block
+    // ended at the shadow, that instruction runs alone here, so an interrupt that became
+    // pending while IF was 0 is taken right after it ("sti; nop; cli" takes it)
     cpu.interruptShadow = false;
-    cpu.eventCheck = true;
+    cpu.ssShadow = false;
+    if (cpu.rip === cpu.shadowRip && !cpu.halted) {
+      const tf = (cpu.flags & TF) !== 0;
+      const taken = cpu.interruptsTaken;
+      if (!stepOne(cpu)) return;
+      if (cpu.exitReason !== RUN_BUDGET) return;
+      cpu.eventCheck = true;
+      // TF: the trap of the shadowed instruction (after MOV SS it also covers MOV SS itself)
+      if (tf && cpu.interruptsTaken === taken && !cpu.halted) {
+        cpu.dr[6] = ((cpu.dr[6] >>> 0) | DR6_BS) >>> 0;
+        deliverException(cpu, DB, -1, cpu.rip, EV_EXCEPTION);
+        return;
+      }
+      if (cpu.interruptShadow) return; // a second STI / MOV SS: its own shadow comes first
+      p = Atomics.load(ctl, pi);
+    } else {
+      cpu.eventCheck = true;
+    }
+  }
+  if (cpu.interruptShadow) {
+    // (still set: the shadowed instruction opened another one)
   } else if ((p & P_NMI) !== 0 && !cpu.nmiBlocked) {
     Atomics.and(ctl, pi, ~P_NMI);
     cpu.nmiBlocked = true;
@@ -406,6 +440,27 @@ export function serviceEvents(cpu: Cpu): void {
  * Instructions that deliver an event themselves (INT n, faults) take no single-step trap.
  */
 function singleStep(cpu: Cpu): void {
+  const taken = cpu.interruptsTaken;
+  if (!stepOne(cpu)) return;
+  if (cpu.interruptsTaken !== taken || cpu.halted || cpu.exitReason !== RUN_BUDGET) return;
+  // MOV SS / POP SS hold back the trap until the next instruction has run (SDM 6.8.3);
+  // STI does not
+  if (cpu.interruptShadow && cpu.ssShadow) {
+    cpu.eventCheck = true;
+    return;
+  }
+  cpu.dr[6] = ((cpu.dr[6] >>> 0) | DR6_BS) >>> 0;
+  deliverException(cpu, DB, -1, cpu.rip, EV_EXCEPTION);
+  cpu.eventCheck = true;
+}
+
+const DR6_BS = 1 << 14;
+
+/**
+ * Run the instruction at RIP by itself (outside any block). Returns false when it faulted
+ * (the fault has been delivered).
+ */
+function stepOne(cpu: Cpu): boolean {
   const rip = cpu.rip;
   let ins;
   try {
@@ -414,9 +469,8 @@ function singleStep(cpu: Cpu): void {
     if (e === FAULT) deliverFault(cpu);
     else if (e instanceof DecodeError) deliverException(cpu, GP, 0, rip, EV_EXCEPTION);
     else throw e;
-    return;
+    return false;
   }
-  const taken = cpu.interruptsTaken;
   cpu.rip = ins.nextRip;
   try {
     ins.exec(cpu, ins);
@@ -424,16 +478,11 @@ function singleStep(cpu: Cpu): void {
     if (e !== FAULT) throw e;
     cpu.rip = rip;
     deliverFault(cpu);
-    return;
+    return false;
   }
   cpu.retired++;
-  if (cpu.interruptsTaken !== taken || cpu.halted || cpu.exitReason !== RUN_BUDGET) return;
-  cpu.dr[6] = ((cpu.dr[6] >>> 0) | DR6_BS) >>> 0;
-  deliverException(cpu, DB, -1, cpu.rip, EV_EXCEPTION);
-  cpu.eventCheck = true;
+  return true;
 }
-
-const DR6_BS = 1 << 14;
 
 /** Take an external interrupt or NMI now (wakes a halted core). */
 function takeInterrupt(cpu: Cpu, vector: number): void {
