@@ -8,7 +8,9 @@
  * Boot argument "sdm=strict" adds the checks where QEMU 7.2 TCG departs from the SDM, silently
  * unless they fail: QEMU lets RDMSR/WRMSR of IA32_SPEC_CTRL through although its qemu64 CPUID
  * advertises none of the features that define the MSR (SDM Vol. 4, Table 2-2: the MSR exists
- * if CPUID.7.0:EDX[26] or [27] or [31]; otherwise RDMSR/WRMSR of it is #GP(0)). */
+ * if CPUID.7.0:EDX[26] or [27] or [31]; otherwise RDMSR/WRMSR of it is #GP(0)); QEMU pushes
+ * RFLAGS with RF clear for faults, where the SDM (Vol. 3, 17.3.1.1) has the processor set RF in
+ * the image of every fault-class exception other than an instruction breakpoint. */
 #include "guest.h"
 
 #define VEC_SELF 0x50
@@ -31,6 +33,50 @@ static void on_self(struct int_frame *f) {
   self_count++;
   self_rip = f->rip;
   lapic_eoi();
+}
+
+static volatile u64 ud_rflags;
+static void on_ud(struct int_frame *f) {
+  ud_rflags = f->rflags;
+  f->rip += 2; /* past the ud2 */
+}
+
+#define VEC_HPET 0x60
+#define HPET_CAP 0x000
+#define HPET_COUNTER 0x0f0
+#define HPET_T0_CONFIG 0x100
+#define TN_INT_ENABLE (1u << 2)
+#define TN_PERIODIC (1u << 3)
+#define TN_VAL_SET (1u << 6)
+#define TN_ROUTE_SHIFT 9
+static volatile int hpet_ticks;
+static void on_hpet(struct int_frame *f) { (void)f; hpet_ticks++; lapic_eoi(); }
+
+/* HPET timer 0 periodic, programmed only with 64-bit accesses, routed to IOAPIC pin 2 */
+static void hpet_periodic_64(void) {
+  volatile u64 *h = (volatile u64 *)acpi_hpet_base;
+  u64 cap = h[HPET_CAP / 8];
+  u64 period_fs = cap >> 32;
+  u64 ticks_per_ms = 1000000000000ul / period_fs;
+  u64 t0 = h[HPET_T0_CONFIG / 8];
+  int route_ok = (int)((t0 >> 32) >> 2) & 1;
+  check("HPET timer 0 can route to IOAPIC pin 2", route_ok);
+  idt_set_handler(VEC_HPET, on_hpet);
+  ioapic_route(2, VEC_HPET, lapic_id(), 0, 0, 0);
+  h[HPET_CONFIG / 8] = 0;
+  h[HPET_COUNTER / 8] = 0;
+  h[HPET_T0_CONFIG / 8] = TN_INT_ENABLE | TN_PERIODIC | TN_VAL_SET | (2u << TN_ROUTE_SHIFT);
+  h[HPET_T0_COMPARATOR / 8] = ticks_per_ms; /* first expiry, and (VAL_SET) the accumulator */
+  h[HPET_T0_COMPARATOR / 8] = ticks_per_ms; /* period */
+  h[HPET_CONFIG / 8] = 1;
+  for (int i = 0; i < 500 && hpet_ticks < 5; i++) {
+    sti();
+    udelay(1000);
+    cli();
+  }
+  h[HPET_CONFIG / 8] = 0;
+  ioapic_route(2, VEC_HPET, lapic_id(), 0, 0, 1);
+  check("HPET periodic via 64-bit writes: 5 interrupts", hpet_ticks >= 5);
 }
 
 static int msr_faults(int write) {
@@ -57,6 +103,12 @@ int kmain(void) {
   __asm__ volatile("leaq 1f(%%rip), %0\n\tsti\n\tnop\n1:\tcli" : "=&r"(after_nop) : : "memory");
   check("sti; nop; cli: the pending interrupt is taken", self_count == 1);
   check("... after the nop, before the cli (saved RIP)", self_rip == after_nop);
+
+  /* the RFLAGS image of a fault (#UD) */
+  idt_set_handler(6, on_ud);
+  __asm__ volatile("ud2" ::: "memory");
+  idt_set_handler(6, 0);
+  if (boot_has_arg("sdm=strict") && !((ud_rflags >> 16) & 1)) check("#UD: RF set in the pushed RFLAGS image", 0);
 
   /* 2 MiB page with reserved bit 13 set */
   *pt_entry(VA_2M_RSVD, 2) = 0x200000ul | PTE_P | PTE_W | PTE_PS | (1ul << 13);
@@ -110,6 +162,8 @@ int kmain(void) {
   printf("%-56s zf=%u old=%lx %s\n", "lock cmpxchg r64 on the HPET comparator (not equal)", zf, got,
          !zf && got == 0x533334444ul ? "ok" : "FAIL");
   if (!(!zf && got == 0x533334444ul)) failures++;
+
+  hpet_periodic_64();
 
   /* IA32_SPEC_CTRL: CPUID.7.0:EDX advertises none of IBRS/STIBP/SSBD */
   u32 a, b, c, d;
