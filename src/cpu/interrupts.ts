@@ -97,6 +97,7 @@ export function raiseEvent(cpu: Cpu, vector: number, kind: number, errorCode: nu
   else if ((cpu.efer & EFER_LMA) !== 0) deliverLong(cpu, vector, kind, ext, code, returnRip);
   else deliverProtected(cpu, vector, kind, ext, code, returnRip);
   cpu.halted = false;
+  cpu.interruptShadow = false; // the handler's first instruction is not in any shadow
   cpu.interruptsTaken++;
 }
 
@@ -443,11 +444,14 @@ function singleStep(cpu: Cpu): void {
   const taken = cpu.interruptsTaken;
   if (!stepOne(cpu)) return;
   if (cpu.interruptsTaken !== taken || cpu.halted || cpu.exitReason !== RUN_BUDGET) return;
-  // MOV SS / POP SS hold back the trap until the next instruction has run (SDM 6.8.3);
-  // STI does not
+  // MOV SS / POP SS hold back the trap until the next instruction has run (SDM 6.8.3): that
+  // one runs now, then the trap is taken; STI does not hold it back
   if (cpu.interruptShadow && cpu.ssShadow) {
-    cpu.eventCheck = true;
-    return;
+    cpu.interruptShadow = false;
+    cpu.ssShadow = false;
+    const before = cpu.interruptsTaken;
+    if (!stepOne(cpu)) return;
+    if (cpu.interruptsTaken !== before || cpu.halted || cpu.exitReason !== RUN_BUDGET) return;
   }
   cpu.dr[6] = ((cpu.dr[6] >>> 0) | DR6_BS) >>> 0;
   deliverException(cpu, DB, -1, cpu.rip, EV_EXCEPTION);
