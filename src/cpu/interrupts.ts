@@ -14,7 +14,7 @@ import {
   C_EXTINT_VECTOR, C_PENDING, C_SIPI_VECTOR, C_STAT_INTERRUPTS, P_EXTINT, P_INIT, P_IRR, P_NMI, P_SIPI, P_SMI,
   P_STOP,
 } from '../abi/control-block.js';
-import { Cpu, RUN_BUDGET, RUN_DEAD, RUN_STOPPED, RUN_WAIT_SIPI } from './cpu.js';
+import { Cpu, RUN_BUDGET, RUN_DEAD, RUN_FAULT, RUN_STOPPED, RUN_WAIT_SIPI } from './cpu.js';
 import { decode, DecodeError } from './decoder.js';
 import { FAULT } from './cpu-memory.js';
 import { arithFlags, LF_NONE } from './flags.js';
@@ -470,7 +470,7 @@ function stepOne(cpu: Cpu): boolean {
   try {
     ins = decode(rip, { mode64: cpu.mode64, def32: cpu.def32 }, (lin) => cpu.fetch8(lin), Cpu.makeUd);
   } catch (e) {
-    if (e === FAULT) deliverFault(cpu);
+    if (e === FAULT) faultWhileStepping(cpu);
     else if (e instanceof DecodeError) deliverException(cpu, GP, 0, rip, EV_EXCEPTION);
     else throw e;
     return false;
@@ -481,11 +481,17 @@ function stepOne(cpu: Cpu): boolean {
   } catch (e) {
     if (e !== FAULT) throw e;
     cpu.rip = rip;
-    deliverFault(cpu);
+    faultWhileStepping(cpu);
     return false;
   }
   cpu.retired++;
   return true;
+}
+
+/** A fault of an instruction run alone: delivered, or (cpu.stopOnFault) the run stops at it. */
+function faultWhileStepping(cpu: Cpu): void {
+  if (cpu.stopOnFault) cpu.exitReason = RUN_FAULT;
+  else deliverFault(cpu);
 }
 
 /** Take an external interrupt or NMI now (wakes a halted core). */
