@@ -244,6 +244,8 @@ export class CpuMemory extends CpuState {
         canUser = canUser && (lo & PTE_U) !== 0;
         const large = level <= 3 && level >= 2 && (lo & PTE_PS) !== 0;
         if (level === 4 && (lo & PTE_PS)) this.pageFault(lin, acc, user, true, true);
+        // a large page's frame must be aligned: bits 20:13 (2 MiB) or 29:13 (1 GiB) are reserved
+        if (large && (lo & (level === 2 ? 0x001fe000 : 0x3fffe000)) !== 0) this.pageFault(lin, acc, user, true, true);
         if (large || level === 1) {
           if (large) this.largePagesCached = true;
           global = (lo & PTE_G) !== 0;
@@ -286,6 +288,7 @@ export class CpuMemory extends CpuState {
     const off = ramOffset(this.layout, pagePhys);
     if (off < 0) return; // MMIO: never cached
     const page = Math.floor(lin / 4096);
+    if (this.watchMask !== 0 && this.watchedPage(page)) return;
     const i = page & TLB_MASK;
     const set = (user ? 3 : 0);
     // A read or fetch fills its own table; a write (which already set D) fills the write table
@@ -340,7 +343,25 @@ export class CpuMemory extends CpuState {
 
   // ------------------------------------------------------------------ linear access
 
+  /** Data breakpoints: note which armed ones [lin, lin+size) touches (slow path only). */
+  private watch(lin: number, size: number, write: boolean): void {
+    const m = this.watchMask;
+    for (let n = 0; n < 4; n++) {
+      if (((m >> n) & 1) === 0 || (!write && ((this.watchWriteOnly >> n) & 1) !== 0)) continue;
+      const a = this.watchLin[n];
+      if (lin < a + this.watchLen[n] && a < lin + size) this.watchHits |= 1 << n;
+    }
+  }
+
+  /** a page holding a watched address stays out of the TLBs */
+  private watchedPage(page: number): boolean {
+    const m = this.watchMask;
+    for (let n = 0; n < 4; n++) if (((m >> n) & 1) !== 0 && Math.floor(this.watchLin[n] / 4096) === page) return true;
+    return false;
+  }
+
   private slowRead(lin: number, size: number): number {
+    if (this.watchMask !== 0) this.watch(lin, size, false);
     const user = this.cpl === 3;
     if ((lin & 0xfff) + size > 4096) {
       let v = 0;
@@ -352,6 +373,7 @@ export class CpuMemory extends CpuState {
   }
 
   private slowWrite(lin: number, size: number, v: number): void {
+    if (this.watchMask !== 0) this.watch(lin, size, true);
     const user = this.cpl === 3;
     if ((lin & 0xfff) + size > 4096) {
       // both pages must be writable before any byte is written
@@ -498,6 +520,7 @@ export class CpuMemory extends CpuState {
    * value (zero-extended for 1/2, signed for 4). Misaligned accesses use a striped lock.
    */
   cmpxchgLocked(lin: number, size: number, expected: number, replacement: number): number {
+    if (this.watchMask !== 0) this.watch(lin, size, true);
     let off = this.lockedOffset(lin, size);
     if (off < 0) {
       // TLB miss, MMIO or a page-crossing (split) lock: translate; split locks stay unatomic
@@ -521,6 +544,7 @@ export class CpuMemory extends CpuState {
 
   /** 64-bit compare-exchange; returns old lo, old hi in this.vhi. */
   cmpxchg64Locked(lin: number, expLo: number, expHi: number, newLo: number, newHi: number): number {
+    if (this.watchMask !== 0) this.watch(lin, 8, true);
     let off = this.lockedOffset(lin, 8);
     if (off < 0) off = ramOffset(this.layout, this.translate(lin, ACC_WRITE, this.cpl === 3));
     if (off >= 0 && (off & 7) === 0) {
@@ -531,7 +555,16 @@ export class CpuMemory extends CpuState {
       this.vhi = Number(old >> 32n) | 0;
       return Number(BigInt.asIntN(32, old)) | 0;
     }
-    if (off < 0) this.fault(GP, 0);
+    if (off < 0) {
+      // outside RAM (a device): the access goes to the device as one 8-byte read and write, as
+      // a bus-locked RMW does on hardware (the device sees no other access in between: the I/O
+      // thread serves one request at a time)
+      const lo = this.read64(lin), hi = this.vhi;
+      if (lo === (expLo | 0) && hi === (expHi | 0)) this.write64(lin, newLo, newHi);
+      else this.write64(lin, lo, hi);
+      this.vhi = hi;
+      return lo;
+    }
     return this.withStripe(off, () => {
       const lo = this.read32(lin), hi = this.read32(lin + 4);
       if (lo === (expLo | 0) && hi === (expHi | 0)) this.write64(lin, newLo, newHi);

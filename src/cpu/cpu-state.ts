@@ -41,7 +41,7 @@ export class CpuState {
   cr3 = 0;
   cr4 = 0;
   efer = 0;
-  /** debug registers DR0-DR3, DR6, DR7 (stored; hardware breakpoints are not implemented) */
+  /** debug registers DR0-DR3, DR6, DR7 (breakpoints: src/cpu/debug-registers.ts) */
   readonly dr = new Float64Array(8);
   xcr0 = 1;
 
@@ -86,6 +86,21 @@ export class CpuState {
   halted = false;
   /** interrupts are inhibited for one instruction after STI / MOV SS / POP SS */
   interruptShadow = false;
+  /** DR7 enables a breakpoint: blocks run one checked instruction at a time */
+  debugArmed = false;
+  /** armed instruction breakpoints (bit n: DRn) */
+  execBreakpoints = 0;
+  /** armed data breakpoints (bit n: DRn), those that watch writes only, and their ranges */
+  watchMask = 0;
+  watchWriteOnly = 0;
+  readonly watchLin = new Float64Array(4);
+  readonly watchLen = new Int32Array(4);
+  /** data breakpoints the current instruction matched */
+  watchHits = 0;
+  /** the instruction the shadow covers (the one after STI / MOV SS / POP SS) */
+  shadowRip = -1;
+  /** the shadow came from MOV SS / POP SS: it also holds back debug traps (single-step) */
+  ssShadow = false;
   /** NMI blocked until the next IRET */
   nmiBlocked = false;
   /** after INIT: the core waits for a startup IPI (src/cpu/reset.ts) */

@@ -14,7 +14,7 @@ import {
   C_EXTINT_VECTOR, C_PENDING, C_SIPI_VECTOR, C_STAT_INTERRUPTS, P_EXTINT, P_INIT, P_IRR, P_NMI, P_SIPI, P_SMI,
   P_STOP,
 } from '../abi/control-block.js';
-import { Cpu, RUN_BUDGET, RUN_DEAD, RUN_STOPPED, RUN_WAIT_SIPI } from './cpu.js';
+import { Cpu, RUN_BUDGET, RUN_DEAD, RUN_FAULT, RUN_STOPPED, RUN_WAIT_SIPI } from './cpu.js';
 import { decode, DecodeError } from './decoder.js';
 import { FAULT } from './cpu-memory.js';
 import { arithFlags, LF_NONE } from './flags.js';
@@ -52,6 +52,17 @@ export interface DeliverOptions {
 const HAS_ERROR_CODE = new Uint8Array(32);
 for (const v of [8, 10, 11, 12, 13, 14, 17, 21, 29, 30]) HAS_ERROR_CODE[v] = 1;
 
+/**
+ * Fault-class exceptions: the RFLAGS image they push has RF set (SDM 17.3.1.1), so IRET
+ * resumes the faulting instruction without an instruction breakpoint firing again. Traps
+ * (#DB single-step and data breakpoints, #BP, #OF) and aborts (#DF, #MC) do not set it.
+ */
+const FAULT_CLASS = new Uint8Array(32);
+for (const v of [0, 5, 6, 7, 10, 11, 12, 13, 14, 16, 17, 19, 20, 21]) FAULT_CLASS[v] = 1;
+
+/** RF to OR into the pushed RFLAGS image of the event being delivered */
+let pushedRf = 0;
+
 const CONTRIBUTORY = new Uint8Array(32);
 for (const v of [0, 10, 11, 12, 13]) CONTRIBUTORY[v] = 1;
 
@@ -82,10 +93,12 @@ export function raiseEvent(cpu: Cpu, vector: number, kind: number, errorCode: nu
   const pushCode = kind === EV_EXCEPTION && vector < 32 && HAS_ERROR_CODE[vector] === 1;
   const code = pushCode ? (errorCode < 0 ? 0 : errorCode) : -1;
   const ext = kind === EV_SOFT ? 0 : 1;
+  pushedRf = kind === EV_EXCEPTION && vector < 32 && FAULT_CLASS[vector] === 1 ? RF : 0;
   if (!cpu.protectedMode) deliverReal(cpu, vector, returnRip);
   else if ((cpu.efer & EFER_LMA) !== 0) deliverLong(cpu, vector, kind, ext, code, returnRip);
   else deliverProtected(cpu, vector, kind, ext, code, returnRip);
   cpu.halted = false;
+  cpu.interruptShadow = false; // the handler's first instruction is not in any shadow
   cpu.interruptsTaken++;
 }
 
@@ -171,7 +184,7 @@ function deliverProtected(cpu: Cpu, vector: number, kind: number, ext: number, c
 
   const newCpl = checkGateCs(cpu, sel, ext, false);
   const csLo = desc.lo, csHi = desc.hi, csAddr = desc.addr;
-  const oldFlags = readRflags(cpu);
+  const oldFlags = readRflags(cpu) | pushedRf;
   const oldCs = cpu.segSel[CS], oldSs = cpu.segSel[SS];
   const oldEsp = cpu.lo[RSP];
   const retOff = ripOffset(cpu, returnRip);
@@ -230,7 +243,7 @@ function deliverLong(cpu: Cpu, vector: number, kind: number, ext: number, code: 
   const newCpl = checkGateCs(cpu, sel, ext, true);
   if (!isCanonical(target)) cpu.fault(GP, ext);
   const csLo = desc.lo, csHi = desc.hi, csAddr = desc.addr;
-  const oldFlags = readRflags(cpu);
+  const oldFlags = readRflags(cpu) | pushedRf;
   const oldCs = cpu.segSel[CS], oldSs = cpu.segSel[SS];
   const oldRspLo = cpu.lo[RSP], oldRspHi = cpu.mode64 ? cpu.hi[RSP] : 0;
   const retOff = ripOffset(cpu, returnRip);
@@ -371,9 +384,31 @@ export function serviceEvents(cpu: Cpu): void {
   }
 
   if (cpu.interruptShadow) {
-    // one instruction runs before anything is taken (STI, MOV SS, POP SS)
+    // one instruction runs before anything is taken (STI, MOV SS, POP SS): when the block
+    // ended at the shadow, that instruction runs alone here, so an interrupt that became
+    // pending while IF was 0 is taken right after it ("sti; nop; cli" takes it)
     cpu.interruptShadow = false;
-    cpu.eventCheck = true;
+    cpu.ssShadow = false;
+    if (cpu.rip === cpu.shadowRip && !cpu.halted) {
+      const tf = (cpu.flags & TF) !== 0;
+      const taken = cpu.interruptsTaken;
+      if (!stepOne(cpu)) return;
+      if (cpu.exitReason !== RUN_BUDGET) return;
+      cpu.eventCheck = true;
+      // TF: the trap of the shadowed instruction (after MOV SS it also covers MOV SS itself)
+      if (tf && cpu.interruptsTaken === taken && !cpu.halted) {
+        cpu.dr[6] = ((cpu.dr[6] >>> 0) | DR6_BS) >>> 0;
+        deliverException(cpu, DB, -1, cpu.rip, EV_EXCEPTION);
+        return;
+      }
+      if (cpu.interruptShadow) return; // a second STI / MOV SS: its own shadow comes first
+      p = Atomics.load(ctl, pi);
+    } else {
+      cpu.eventCheck = true;
+    }
+  }
+  if (cpu.interruptShadow) {
+    // (still set: the shadowed instruction opened another one)
   } else if ((p & P_NMI) !== 0 && !cpu.nmiBlocked) {
     Atomics.and(ctl, pi, ~P_NMI);
     cpu.nmiBlocked = true;
@@ -412,34 +447,58 @@ export function serviceEvents(cpu: Cpu): void {
  * Instructions that deliver an event themselves (INT n, faults) take no single-step trap.
  */
 function singleStep(cpu: Cpu): void {
-  const rip = cpu.rip;
-  let ins;
-  try {
-    ins = decode(rip, { mode64: cpu.mode64, def32: cpu.def32 }, (lin) => cpu.fetch8(lin), Cpu.makeUd);
-  } catch (e) {
-    if (e === FAULT) deliverFault(cpu);
-    else if (e instanceof DecodeError) deliverException(cpu, GP, 0, rip, EV_EXCEPTION);
-    else throw e;
-    return;
-  }
   const taken = cpu.interruptsTaken;
-  cpu.rip = ins.nextRip;
-  try {
-    ins.exec(cpu, ins);
-  } catch (e) {
-    if (e !== FAULT) throw e;
-    cpu.rip = rip;
-    deliverFault(cpu);
-    return;
-  }
-  cpu.retired++;
+  if (!stepOne(cpu)) return;
   if (cpu.interruptsTaken !== taken || cpu.halted || cpu.exitReason !== RUN_BUDGET) return;
+  // MOV SS / POP SS hold back the trap until the next instruction has run (SDM 6.8.3): that
+  // one runs now, then the trap is taken; STI does not hold it back
+  if (cpu.interruptShadow && cpu.ssShadow) {
+    cpu.interruptShadow = false;
+    cpu.ssShadow = false;
+    const before = cpu.interruptsTaken;
+    if (!stepOne(cpu)) return;
+    if (cpu.interruptsTaken !== before || cpu.halted || cpu.exitReason !== RUN_BUDGET) return;
+  }
   cpu.dr[6] = ((cpu.dr[6] >>> 0) | DR6_BS) >>> 0;
   deliverException(cpu, DB, -1, cpu.rip, EV_EXCEPTION);
   cpu.eventCheck = true;
 }
 
 const DR6_BS = 1 << 14;
+
+/**
+ * Run the instruction at RIP by itself (outside any block). Returns false when it faulted
+ * (the fault has been delivered).
+ */
+function stepOne(cpu: Cpu): boolean {
+  const rip = cpu.rip;
+  let ins;
+  try {
+    ins = decode(rip, { mode64: cpu.mode64, def32: cpu.def32 }, (lin) => cpu.fetch8(lin), Cpu.makeUd);
+  } catch (e) {
+    if (e === FAULT) faultWhileStepping(cpu);
+    else if (e instanceof DecodeError) deliverException(cpu, GP, 0, rip, EV_EXCEPTION);
+    else throw e;
+    return false;
+  }
+  cpu.rip = ins.nextRip;
+  try {
+    ins.exec(cpu, ins);
+  } catch (e) {
+    if (e !== FAULT) throw e;
+    cpu.rip = rip;
+    faultWhileStepping(cpu);
+    return false;
+  }
+  cpu.retired++;
+  return true;
+}
+
+/** A fault of an instruction run alone: delivered, or (cpu.stopOnFault) the run stops at it. */
+function faultWhileStepping(cpu: Cpu): void {
+  if (cpu.stopOnFault) cpu.exitReason = RUN_FAULT;
+  else deliverFault(cpu);
+}
 
 /** Take an external interrupt or NMI now (wakes a halted core). */
 function takeInterrupt(cpu: Cpu, vector: number): void {

@@ -3,7 +3,7 @@
 // TSC = guest clock nanoseconds + a per-core offset (TSC_HZ = 1 GHz, src/abi/clock.ts);
 // writing IA32_TSC sets the offset. IA32_TSC_DEADLINE is kept by the LAPIC in clock ns, so it
 // is converted through the same offset. MSRs that only hold values (MTRRs, MCG_STATUS,
-// SPEC_CTRL...) live in cpu.msrs. An MSR not listed here raises #GP(0), as does a write of
+// BIOS_SIGN_ID...) live in cpu.msrs. An MSR not listed here raises #GP(0), as does a write of
 // reserved bits or a non-canonical address.
 
 import { Clock } from '../abi/clock.js';
@@ -12,7 +12,7 @@ import {
   CR0_PG, EFER_LMA, EFER_LME, EFER_NXE, EFER_SCE, FS, GS, MSR_APIC_BASE, MSR_BIOS_SIGN_ID, MSR_CSTAR, MSR_EFER,
   MSR_FEATURE_CONTROL, MSR_FMASK, MSR_FS_BASE, MSR_GS_BASE, MSR_KERNEL_GS_BASE, MSR_LSTAR, MSR_MCG_CAP,
   MSR_MCG_STATUS, MSR_MISC_ENABLE, MSR_MTRR_DEF_TYPE, MSR_MTRR_FIX16K_80000, MSR_MTRR_FIX16K_A0000,
-  MSR_MTRR_FIX4K_C0000, MSR_MTRR_FIX64K, MSR_MTRR_PHYSBASE0, MSR_MTRRCAP, MSR_PAT, MSR_SPEC_CTRL, MSR_STAR,
+  MSR_MTRR_FIX4K_C0000, MSR_MTRR_FIX64K, MSR_MTRR_PHYSBASE0, MSR_MTRRCAP, MSR_PAT, MSR_STAR,
   MSR_SYSENTER_CS, MSR_SYSENTER_EIP, MSR_SYSENTER_ESP, MSR_TSC, MSR_TSC_AUX, MSR_TSC_DEADLINE, TWO32,
 } from './regs.js';
 import { isCanonical, joinLinear, linearHi, linearLo, updateMode } from './segmentation.js';
@@ -84,7 +84,9 @@ function isStoredMtrr(index: number): boolean {
     (index >= MSR_MTRR_FIX4K_C0000 && index < MSR_MTRR_FIX4K_C0000 + 8) || index === MSR_MTRR_DEF_TYPE;
 }
 
-const PLAIN_STORED = new Set([MSR_SPEC_CTRL, MSR_BIOS_SIGN_ID, MSR_MCG_STATUS, MSR_MISC_ENABLE]);
+// IA32_SPEC_CTRL is absent: CPUID.7.0:EDX advertises neither IBRS nor STIBP/SSBD, so (as on
+// such a processor) RDMSR/WRMSR of it raise #GP(0)
+const PLAIN_STORED = new Set([MSR_BIOS_SIGN_ID, MSR_MCG_STATUS, MSR_MISC_ENABLE]);
 
 function stored(cpu: Cpu, index: number, dlo = 0, dhi = 0): true {
   const v = cpu.msrs.get(index);
@@ -173,7 +175,6 @@ export function writeMsr(cpu: Cpu, index: number, lo: number, hi: number): boole
       return true;
     }
     case MSR_MISC_ENABLE:
-    case MSR_SPEC_CTRL:
     case MSR_BIOS_SIGN_ID:
     case MSR_MCG_STATUS:
       cpu.msrs.set(index, [lo, hi]);

@@ -48,7 +48,21 @@ const WINDOW = 0x10000;
 // physical layout of the runner's small RAM
 const RAM_BYTES = 1 << 20;
 const PML4 = 0x1000, PDPT = 0x2000, PD = 0x3000, PT_CODE = 0x4000, PT_DATA = 0x5000;
-const CODE_PHYS = 0x10000, DATA_PHYS = 0x20000;
+const CODE_PHYS = 0x10000, DATA_PHYS = 0x20000, GDT_PHYS = 0x30000;
+/** supervisor-only page holding the GDT, just above the data window's page table entries */
+const GDT_LINEAR = SNIPPET_DATA_BASE + 0x10_0000;
+/**
+ * The descriptors a Linux x86-64 process sees (what LAR/LSL/VERR/VERW and segment loads find
+ * on the oracle's host): kernel 32-bit code, kernel code and data (DPL 0), user 32-bit code,
+ * user data, user 64-bit code (DPL 3), a 64-bit TSS (DPL 0); accessed bits set, 16 entries.
+ * The per-CPU segment (0x7b, limit = CPU number) is left out: its limit depends on where the
+ * host runs the oracle.
+ */
+const LINUX_GDT: [number, bigint][] = [
+  [1, 0x00cf9b000000ffffn], [2, 0x00af9b000000ffffn], [3, 0x00cf93000000ffffn],
+  [4, 0x00cffb000000ffffn], [5, 0x00cff3000000ffffn], [6, 0x00affb000000ffffn],
+  [8, 0x00008b0000000067n],
+];
 
 const FAULT_NAMES: Record<number, SnippetFault> = {
   [DE]: 'DE', [BR]: 'BR', [UD]: 'UD', [SS_VEC]: 'SS', [GP]: 'GP', [PF_VEC]: 'PF', [MF]: 'MF', [AC_VEC]: 'AC', [XM]: 'XM',
@@ -82,6 +96,11 @@ function buildRunner(): Cpu {
     dv.setUint32(PT_DATA + 8 * di, (DATA_PHYS + 4096 * i) | table, true);
     dv.setInt32(PT_DATA + 8 * di + 4, PTE_HI_NX, true);
   }
+  dv.setUint32(PT_DATA + 8 * ((GDT_LINEAR >>> 12) & 511), GDT_PHYS | PTE_P | PTE_W, true);
+  dv.setInt32(PT_DATA + 8 * ((GDT_LINEAR >>> 12) & 511) + 4, PTE_HI_NX, true);
+  for (const [i, d] of LINUX_GDT) dv.setBigUint64(GDT_PHYS + 8 * i, d, true);
+  cpu.gdtBase = GDT_LINEAR;
+  cpu.gdtLimit = 16 * 8 - 1;
   cpu.cr0 = CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG;
   cpu.cr4 = CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT;
   cpu.efer = EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE;

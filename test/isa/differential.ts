@@ -33,6 +33,8 @@ export interface GroupTally {
 export interface DifferentialReport {
   features: { native: Feature[]; runner: Feature[]; compared: Feature[] };
   skippedForms: string[];
+  /** groups of the selection none of whose forms could run (a feature missing on one side), with the features */
+  vanishedGroups: Map<string, Feature[]>;
   /** single-instruction cases by group, sequences under "sequence" */
   groups: Map<string, GroupTally>;
   totalCases: number;
@@ -58,23 +60,30 @@ export const nativeRunner: RunSnippets = (cases) => {
 };
 
 /** Every x86-64 CPU has these (AMD64/Intel 64 long mode requires them). */
-export const BASELINE_FEATURES: readonly Feature[] = ['cx8', 'cmov', 'sse2'];
+export const BASELINE_FEATURES: readonly Feature[] = ['cx8', 'cmov', 'sse2', 'fpu', 'mmx', 'fxsr', 'clflush'];
 
 export function probeFeatures(runner: RunSnippets): Set<Feature> {
   return featuresFromCpuid(runner(cpuidCases()).map((r) => (r.fault ? undefined : r.final)));
 }
 
-export function selectForms(compared: Set<Feature>, groups?: string[]): { forms: Form[]; skipped: string[] } {
+export function selectForms(compared: Set<Feature>, groups?: string[]): { forms: Form[]; skipped: string[]; vanished: Map<string, Feature[]> } {
   const forms: Form[] = [], skipped: string[] = [];
+  const missing = new Map<string, Set<Feature>>();
   // a name that is exactly a group selects that group; anything else is a prefix of groups or form names
   const exact = new Set(TABLE.map((f) => f.group));
   const wanted = (f: Form, g: string) => (exact.has(g) ? f.group === g : f.group.startsWith(g) || f.name.startsWith(g));
   for (const f of TABLE) {
     if (groups && groups.length && !groups.some((g) => wanted(f, g))) continue;
-    if (f.feature && !compared.has(f.feature)) skipped.push(`${f.name} (${f.feature})`);
-    else forms.push(f);
+    if (f.feature && !compared.has(f.feature)) {
+      skipped.push(`${f.name} (${f.feature})`);
+      missing.set(f.group, (missing.get(f.group) ?? new Set()).add(f.feature));
+    } else forms.push(f);
   }
-  return { forms, skipped };
+  // a group is gone when every one of its selected forms was skipped
+  const kept = new Set(forms.map((f) => f.group));
+  const vanished = new Map<string, Feature[]>();
+  for (const [g, fs] of missing) if (!kept.has(g)) vanished.set(g, [...fs].sort());
+  return { forms, skipped, vanished };
 }
 
 export function tallyKey(c: IsaCase): string {
@@ -86,12 +95,14 @@ export async function runDifferential(opts: DifferentialOptions): Promise<Differ
   const runnerFeatures = opts.runner === nativeRunner ? nativeFeatures : probeFeatures(opts.runner);
   // x86-64 makes some features architectural: compare them even if the runner's CPUID omits them
   const compared = new Set([...nativeFeatures].filter((f) => runnerFeatures.has(f) || BASELINE_FEATURES.includes(f)));
-  const { forms, skipped } = selectForms(compared, opts.groups);
+  const { forms, skipped, vanished } = selectForms(compared, opts.groups);
   if (forms.length === 0) throw new Error(`isa: no forms selected (groups: ${opts.groups?.join(',') ?? 'all'})`);
+  // a differential run of nothing proves nothing
+  if (!Number.isInteger(opts.cases) || opts.cases <= 0) throw new Error(`isa: the number of cases must be a positive integer (got ${opts.cases})`);
 
   const report: DifferentialReport = {
     features: { native: [...nativeFeatures].sort(), runner: [...runnerFeatures].sort(), compared: [...compared].sort() },
-    skippedForms: skipped, groups: new Map(), totalCases: 0, totalMismatches: 0, oracleErrors: 0,
+    skippedForms: skipped, vanishedGroups: vanished, groups: new Map(), totalCases: 0, totalMismatches: 0, oracleErrors: 0,
     timing: { generate: 0, native: 0, runner: 0, compare: 0 },
   };
   const tm = report.timing;
@@ -144,6 +155,7 @@ export function formatReport(r: DifferentialReport): string {
   if (onlyNative.length) lines.push(`host-only features (their forms skipped): ${onlyNative.join(' ')}`);
   const missingBaseline = BASELINE_FEATURES.filter((f) => !r.features.runner.includes(f));
   if (missingBaseline.length) lines.push(`the runner's CPUID omits baseline x86-64 features (compared anyway): ${missingBaseline.join(' ')}`);
+  for (const [g, fs] of r.vanishedGroups) lines.push(`group ${g}: not run (needs ${fs.join(' ')}, which one side does not advertise)`);
   lines.push(`cases: ${r.totalCases}, mismatches: ${r.totalMismatches}${r.oracleErrors ? `, oracle errors: ${r.oracleErrors}` : ''}`);
   const tm = r.timing;
   lines.push(`time (ms): generate ${tm.generate.toFixed(0)}, native ${tm.native.toFixed(0)}, runner ${tm.runner.toFixed(0)}, compare ${tm.compare.toFixed(0)}`);
@@ -159,4 +171,15 @@ export function formatReport(r: DifferentialReport): string {
     lines.push(...r.groups.get(k)!.examples);
   }
   return lines.join('\n');
+}
+
+/**
+ * Groups that ran no case although selected (too few cases for the table, or a generator that
+ * never places them): a group that silently drops out is a gap in the oracle.
+ */
+export function unexercisedGroups(r: DifferentialReport, forms: readonly Form[] = TABLE, groups?: string[]): string[] {
+  const compared = new Set(r.features.compared);
+  const { forms: selected } = selectForms(compared, groups);
+  const want = new Set(selected.filter((f) => forms.includes(f)).map((f) => f.group));
+  return [...want].filter((g) => !(r.groups.get(g)?.cases)).sort();
 }

@@ -32,7 +32,11 @@ export function featuresFromCpuid(finals: (SnippetState | undefined)[]): Set<Fea
   const maxLeaf = l0?.eax ?? 0;
   const maxExt = e0?.eax ?? 0;
   if (maxLeaf >= 1 && l1) {
+    if (bit(l1.edx, 0)) f.add('fpu');
     if (bit(l1.edx, 8)) f.add('cx8');
+    if (bit(l1.edx, 19)) f.add('clflush');
+    if (bit(l1.edx, 23)) f.add('mmx');
+    if (bit(l1.edx, 24)) f.add('fxsr');
     if (bit(l1.edx, 15)) f.add('cmov');
     if (bit(l1.edx, 26)) f.add('sse2');
     if (bit(l1.ecx, 0)) f.add('sse3');
@@ -51,6 +55,7 @@ export function featuresFromCpuid(finals: (SnippetState | undefined)[]): Set<Fea
   if (maxExt >= 0x8000_0001 && e1) {
     if (bit(e1.ecx, 0)) f.add('lahf64');
     if (bit(e1.ecx, 5)) f.add('lzcnt');
+    if (bit(e1.edx, 27)) f.add('rdtscp');
   }
   return f;
 }

@@ -9,7 +9,7 @@ export type OpSize = 8 | 16 | 32 | 64;
 /** CPU features a form needs; the differential run keeps only those both CPUs advertise. */
 export type Feature =
   | 'cx8' | 'cmov' | 'sse2' | 'sse3' | 'ssse3' | 'sse41' | 'sse42' | 'popcnt' | 'cx16' | 'movbe'
-  | 'lahf64' | 'lzcnt' | 'bmi1' | 'bmi2' | 'adx';
+  | 'lahf64' | 'lzcnt' | 'bmi1' | 'bmi2' | 'adx' | 'fpu' | 'mmx' | 'fxsr' | 'clflush' | 'rdtscp';
 
 /**
  * How an instruction changes RFLAGS. `w`: flags it writes (defined or not); `u`: the subset the

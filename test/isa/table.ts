@@ -9,6 +9,8 @@ import type { Prng } from './prng.js';
 import { bytesLe, edgeCount, edgeInt, mask } from './values.js';
 import { SNIPPET_DATA_BASE } from './snippet-api.js';
 import { MEM_AREA, STACK_TOP } from './layout.js';
+import { FPU_FORMS } from './table-fpu.js';
+import { SYSTEM_FORMS } from './table-system.js';
 
 const NONE: FlagEffect = { w: 0, u: 0 };
 const ARITH: FlagEffect = { w: STATUS, u: 0 };
@@ -419,7 +421,13 @@ sse({ m: 'roundsd x,xm,imm8', p: 0x66, op: [0x0f, 0x3a, 0x0b], group: 'sse41', f
 sse({ m: 'movddup x,xm64', p: 0xf2, op: [0x0f, 0x12], group: 'sse3', feature: 'sse3', mem: 8 });
 sse({ m: 'haddpd x,xm', p: 0x66, op: [0x0f, 0x7c], group: 'sse3', feature: 'sse3' });
 
-export const TABLE: readonly Form[] = forms;
+// MOVLPS/MOVHPS (no prefix), the approximations are in excluded.ts
+sse({ m: 'movlps x,m64', op: [0x0f, 0x12], group: 'sse-mov', mem: 8, rm: 'mem' });
+sse({ m: 'movhps x,m64', op: [0x0f, 0x16], group: 'sse-mov', mem: 8, rm: 'mem' });
+sse({ m: 'movlps m64,x', op: [0x0f, 0x13], group: 'sse-mov', mem: 8, rm: 'mem' });
+sse({ m: 'movhps m64,x', op: [0x0f, 0x17], group: 'sse-mov', mem: 8, rm: 'mem' });
+
+export const TABLE: readonly Form[] = [...forms, ...FPU_FORMS, ...SYSTEM_FORMS];
 
 // ================================================================= constraint hooks
 

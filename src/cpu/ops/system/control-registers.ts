@@ -4,6 +4,7 @@
 // decoder still reads a displacement if an odd encoding has mod != 3).
 
 import type { Cpu } from '../../cpu.js';
+import { rearmBreakpoints } from '../../debug-registers.js';
 import type { Insn } from '../../insn.js';
 import { MAP_0F } from '../../insn.js';
 import { defineOp } from '../../optable.js';
@@ -139,8 +140,9 @@ function movToDr(cpu: Cpu, ins: Insn): void {
     if (cpu.mode64 && cpu.hi[r] !== 0) cpu.fault(GP, 0);
     cpu.dr[n] = cpu.lo[r] >>> 0;
   } else {
-    cpu.dr[n] = readLinear(cpu, r); // stored only: hardware breakpoints are not implemented
+    cpu.dr[n] = readLinear(cpu, r);
   }
+  if (n !== 6) rearmBreakpoints(cpu);
 }
 
 function clts(cpu: Cpu): void {
@@ -176,7 +178,8 @@ function cacheFlush(cpu: Cpu): void {
 defineOp(MAP_0F, 0x20, { name: 'mov r, cr', exec: movFromCr, modrm: true, modIgnored: true, size: 'x' });
 defineOp(MAP_0F, 0x22, { name: 'mov cr, r', exec: movToCr, modrm: true, modIgnored: true, size: 'x', ends: true });
 defineOp(MAP_0F, 0x21, { name: 'mov r, dr', exec: movFromDr, modrm: true, modIgnored: true, size: 'x' });
-defineOp(MAP_0F, 0x23, { name: 'mov dr, r', exec: movToDr, modrm: true, modIgnored: true, size: 'x' });
+// ends the block: the next instruction may run under armed breakpoints (src/cpu/debug-registers.ts)
+defineOp(MAP_0F, 0x23, { name: 'mov dr, r', exec: movToDr, modrm: true, modIgnored: true, size: 'x', ends: true });
 defineOp(MAP_0F, 0x06, { name: 'clts', exec: clts });
 defineOp(MAP_0F, 0x01, { name: 'smsw', exec: smsw, modrm: true }, { reg: 4 });
 defineOp(MAP_0F, 0x01, { name: 'lmsw', exec: lmsw, modrm: true, size: 'w', ends: true }, { reg: 6 });

@@ -2,6 +2,7 @@
 // the interrupt is taken); HLT ends the block and leaves the run loop until an event arrives.
 
 import type { Cpu } from '../../cpu.js';
+import type { Insn } from '../../insn.js';
 import { MAP_1B } from '../../insn.js';
 import { defineOp } from '../../optable.js';
 import { GP, IF } from '../../regs.js';
@@ -18,11 +19,13 @@ function cli(cpu: Cpu): void {
   cpu.flags &= ~IF;
 }
 
-function sti(cpu: Cpu): void {
+function sti(cpu: Cpu, ins: Insn): void {
   if (ioplDenied(cpu)) cpu.fault(GP, 0);
   if ((cpu.flags & IF) === 0) {
     cpu.flags |= IF;
     cpu.interruptShadow = true;
+    cpu.shadowRip = ins.nextRip;
+    cpu.ssShadow = false;
   }
   cpu.eventCheck = true;
 }

@@ -7,7 +7,7 @@ import type { Insn } from '../../insn.js';
 import { MAP_0F } from '../../insn.js';
 import { msrValue, readMsr, readTsc, writeMsr } from '../../msr.js';
 import { defineOp } from '../../optable.js';
-import { CR4_TSD, GP, RAX, RBX, RCX, RDX, TWO32 } from '../../regs.js';
+import { CR4_TSD, GP, MSR_APIC_BASE, RAX, RBX, RCX, RDX, TWO32 } from '../../regs.js';
 import { requireCpl0 } from './privilege.js';
 
 /** 32-bit result register write (upper half cleared, as every 32-bit write does). */
@@ -16,13 +16,27 @@ function set32(cpu: Cpu, r: number, v: number): void {
   cpu.hi[r] = 0;
 }
 
+/** CPUID.1:EDX.APIC */
+const CPUID_APIC = 1 << 9;
+
 function cpuid(cpu: Cpu): void {
-  cpuidForCore(cpu.shared.ctl, cpu.coreIndex, cpu.lo[RAX], cpu.lo[RCX]);
+  const leaf = cpu.lo[RAX];
+  cpuidForCore(cpu.shared.ctl, cpu.coreIndex, leaf, cpu.lo[RCX]);
+  let edx = cpuidOut.edx;
+  // the APIC flag follows IA32_APIC_BASE.EN: a globally disabled local APIC is not reported
+  if (leaf === 1 && !apicEnabled(cpu)) edx &= ~CPUID_APIC;
   set32(cpu, RAX, cpuidOut.eax);
   set32(cpu, RBX, cpuidOut.ebx);
   set32(cpu, RCX, cpuidOut.ecx);
-  set32(cpu, RDX, cpuidOut.edx);
+  set32(cpu, RDX, edx);
 }
+
+function apicEnabled(cpu: Cpu): boolean {
+  if (cpu.lapic !== null) return cpu.lapic.isGloballyEnabled();
+  const v = cpu.msrs.get(MSR_APIC_BASE);
+  return v === undefined || (v[0] & APIC_BASE_EN) !== 0;
+}
+const APIC_BASE_EN = 1 << 11;
 
 function rdmsr(cpu: Cpu): void {
   requireCpl0(cpu);

@@ -51,7 +51,9 @@ function lar(cpu: Cpu, ins: Insn): void {
     return;
   }
   const size = ins.osize;
-  const v = size === 2 ? desc.hi & 0xff00 : desc.hi & 0x00f0ff00;
+  // the SDM masks with 00FxFF00H (bits 19:16, the limit's top, "undefined"); Intel and AMD
+  // processors return them, and so do we (the ISA oracle compares against the host)
+  const v = size === 2 ? desc.hi & 0xff00 : desc.hi & 0x00ffff00;
   cpu.writeReg(size, ins.reg, ins.rex, v, 0);
   setZf(cpu, true);
 }

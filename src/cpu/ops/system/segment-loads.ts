@@ -14,7 +14,15 @@ function movToSreg(cpu: Cpu, ins: Insn): void {
   if (seg === CS || seg > GS) cpu.fault(UD);
   const sel = ins.hasMem ? cpu.read16(ins.ea(cpu, ins)) : cpu.lo[ins.rm] & 0xffff;
   loadSegment(cpu, seg, sel);
-  if (seg === SS) cpu.interruptShadow = true;
+  if (seg === SS) openSsShadow(cpu, ins);
+}
+
+/** MOV SS / POP SS: interrupts and debug traps wait until the next instruction has run. */
+function openSsShadow(cpu: Cpu, ins: Insn): void {
+  cpu.interruptShadow = true;
+  cpu.ssShadow = true;
+  cpu.shadowRip = ins.nextRip;
+  cpu.eventCheck = true;
 }
 
 function movFromSreg(cpu: Cpu, ins: Insn): void {
@@ -38,7 +46,7 @@ function popSreg(seg: number) {
     const sel = cpu.readMem(size === 8 ? 2 : size, cpu.stackAddr(0)) & 0xffff;
     loadSegment(cpu, seg, sel);
     cpu.addSp(size);
-    if (seg === SS) cpu.interruptShadow = true;
+    if (seg === SS) openSsShadow(cpu, ins);
   };
 }
 
@@ -51,7 +59,6 @@ function loadFarPointer(seg: number) {
     const offHi = cpu.vhi;
     const sel = cpu.read16(cpu.mode64 ? a + size : (a + size) % TWO32);
     loadSegment(cpu, seg, sel);
-    if (seg === SS) cpu.interruptShadow = true;
     cpu.writeReg(size, ins.reg, ins.rex, off, size === 8 ? offHi : 0);
   };
 }

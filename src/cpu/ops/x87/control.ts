@@ -142,10 +142,12 @@ export function storeReg80(cpu: Cpu, lin: number, phys: number): void {
  * Load an 80-bit value into a physical register. A 0xFFFF sign/exponent word (MMX data, or a
  * negative NaN/infinity) is kept raw; returns whether it was (the caller tags it TAG_RAW).
  */
-export function loadReg80(cpu: Cpu, lin: number, phys: number): boolean {
+export function loadReg80(cpu: Cpu, lin: number, phys: number, inUse = true): boolean {
   const lo = cpu.read32(lin), hi = cpu.read32(lin + 4), se = cpu.read16(lin + 8);
   const b = fprBits(cpu);
-  if (se === 0xffff) {
+  // an empty register cannot carry the raw tag: its value (a negative infinity or NaN when it
+  // came from x87 code) is kept as the double it encodes
+  if (se === 0xffff && inUse) {
     b[phys * 2] = lo;
     b[phys * 2 + 1] = hi;
     return true;
@@ -173,7 +175,8 @@ function frstor(cpu: Cpu, ins: Insn): void {
   const n = loadEnv(cpu, lin, o16);
   for (let i = 0; i < 8; i++) {
     const p = (cpu.fpTop + i) & 7;
-    if (loadReg80(cpu, lin + n + 10 * i, p) && ((cpu.fpTag >> (p * 2)) & 3) !== TAG_EMPTY) cpu.fpTag |= TAG_RAW << (p * 2);
+    const inUse = ((cpu.fpTag >> (p * 2)) & 3) !== TAG_EMPTY;
+    if (loadReg80(cpu, lin + n + 10 * i, p, inUse) && inUse) cpu.fpTag |= TAG_RAW << (p * 2);
   }
 }
 

@@ -84,7 +84,7 @@ function fxrstor(cpu: Cpu, ins: Insn): void {
   let tag = 0;
   for (let i = 0; i < 8; i++) {
     const p = (cpu.fpTop + i) & 7;
-    const raw = loadReg80(cpu, lin + 32 + 16 * i, p);
+    const raw = loadReg80(cpu, lin + 32 + 16 * i, p, (ftw & (1 << p)) !== 0);
     if ((ftw & (1 << p)) === 0) tag |= TAG_EMPTY << (p * 2);
     else if (raw) tag |= TAG_RAW << (p * 2);
   }

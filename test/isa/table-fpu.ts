@@ -1,0 +1,345 @@
+// Table entries for state the snippet contract does not carry (x87 stack, MMX registers,
+// FXSAVE images): each form is a short self-contained sequence that loads its operands from
+// scratch slots of the data window, runs the instruction under test and stores what it
+// produced (result, status word, FXSAVE image) back into the window, where it is compared.
+//
+// x87 forms run with precision control = double (53 bits), every exception masked and a
+// random rounding mode, on binary64 operands kept inside the normal range: there the 80-bit
+// register format and a binary64 computation give the same bits, so these forms hold the
+// emulator to the host exactly. Extended-precision (64-bit significand) arithmetic is not
+// generated: see excluded.ts.
+
+import { CF, OF, PF, SF, ZF, AF } from './flags.js';
+import type { Built, BuildCtx, FlagEffect, Form } from './form.js';
+import { encode, gprName, RAX, RDI } from './encoder.js';
+import type { Prng } from './prng.js';
+import { SNIPPET_DATA_BASE } from './snippet-api.js';
+import { bytesLe, edgeInt } from './values.js';
+
+/** scratch slots (data-window offsets) for the sequences below; zero unless a case writes them */
+// Each position of a sequence gets its own 256-byte area, so one piece's operands never
+// overwrite another's (the build hooks of a case all run before it executes).
+let area = 0xa000;
+const at = (b: BuildCtx) => { area = 0xa000 + 0x100 * b.position; };
+let SLOT_CW = 0, SLOT_A = 0, SLOT_B = 0, SLOT_R = 0, SLOT_SW = 0;
+function slots(b: BuildCtx): void {
+  at(b);
+  SLOT_CW = area; SLOT_A = area + 0x10; SLOT_B = area + 0x20; SLOT_R = area + 0x30; SLOT_SW = area + 0x60;
+}
+const SLOT_FX = 0xb000, SLOT_FX_IN = 0xb400;
+
+const NONE: FlagEffect = { w: 0, u: 0 };
+const COMI: FlagEffect = { w: ZF | PF | CF | OF | SF | AF, u: 0 };
+
+const forms: Form[] = [];
+const add = (f: Form) => forms.push(f);
+
+/** an absolute [disp32] operand in the data window */
+const abs = (off: number) => ({ kind: 'mem' as const, mem: { disp: SNIPPET_DATA_BASE + off } });
+const op = (opcode: number[], digit: number, off: number, rexW = false) =>
+  Array.from(encode({ opcode, rexW, modrm: { reg: digit, rm: abs(off) } }));
+
+// ---------------------------------------------------------------- operand values
+
+/** A binary64 whose products, quotients and square roots stay normal: |exponent| <= 120, or a special. */
+function fpOperand(rng: Prng): bigint {
+  const r = rng.below(20);
+  if (r === 0) return rng.pick([0n, 0x8000000000000000n]);
+  if (r === 1) return rng.pick([0x7ff0000000000000n, 0xfff0000000000000n, 0x7ff8000000000000n, 0xfff8000000000000n, 0x7ff8000000000123n]);
+  if (r === 2) return BigInt(Math.round(rng.range(-70000, 70000))) === 0n ? 0x3ff0000000000000n : f64Bits(rng.range(-70000, 70000));
+  if (r === 3) return f64Bits(rng.pick([1, -1, 0.5, 2, 3, 10, 0.1, 1e10, 2 ** 31, 2 ** 52 + 1, -(2 ** 63), 2 ** 63 - 1024]));
+  const sign = rng.chance(0.5) ? 1n << 63n : 0n;
+  const exp = BigInt(1023 + rng.range(-120, 120));
+  const frac = rng.chance(0.2) ? (rng.u64() & 0xfffn) << 40n : rng.u64() & ((1n << 52n) - 1n);
+  return sign | (exp << 52n) | frac;
+}
+
+const f64 = new Float64Array(1);
+const u64 = new BigUint64Array(f64.buffer);
+function f64Bits(x: number): bigint {
+  f64[0] = x;
+  return u64[0];
+}
+
+/** FLDCW value: all exceptions masked, precision control = double, the given rounding */
+function controlWord(rng: Prng): number {
+  return 0x027f | (rng.below(4) << 10);
+}
+
+/** fninit; fldcw [CW]; fld qword [A] (st1 after the next); fld qword [B] (st0) */
+function x87Prologue(b: BuildCtx, operands: 0 | 1 | 2): { bytes: number[]; text: string } {
+  const cw = controlWord(b.rng);
+  b.setMem(SLOT_CW, bytesLe(BigInt(cw), 2));
+  const bytes = [0xdb, 0xe3, ...op([0xd9], 5, SLOT_CW)];
+  const a = fpOperand(b.rng), c = fpOperand(b.rng);
+  b.setMem(SLOT_A, bytesLe(a, 8));
+  b.setMem(SLOT_B, bytesLe(c, 8));
+  if (operands >= 1) bytes.push(...op([0xdd], 0, SLOT_A));
+  if (operands >= 2) bytes.push(...op([0xdd], 0, SLOT_B));
+  return { bytes, text: `fninit; fldcw 0x${cw.toString(16)}; ${operands >= 1 ? `fld ${hex(a)}; ` : ''}${operands >= 2 ? `fld ${hex(c)}; ` : ''}` };
+}
+const hex = (v: bigint) => '0x' + v.toString(16);
+
+/** fstp st0 to [R] as m32/m64/m80, then fnstsw [SW] */
+function x87Epilogue(b: BuildCtx, store = true): { bytes: number[]; text: string } {
+  const bytes: number[] = [];
+  let text = '';
+  if (store) {
+    const k = b.rng.below(3);
+    if (k === 0) { bytes.push(...op([0xd9], 3, SLOT_R)); text = 'fstp dword [R]; '; }
+    else if (k === 1) { bytes.push(...op([0xdd], 3, SLOT_R)); text = 'fstp qword [R]; '; }
+    else { bytes.push(...op([0xdb], 7, SLOT_R)); text = 'fstp tword [R]; '; }
+  }
+  bytes.push(...op([0xdd], 7, SLOT_SW));
+  return { bytes, text: text + 'fnstsw [SW]' };
+}
+
+function x87Form(name: string, group: string, middle: (b: BuildCtx) => { bytes: number[]; text: string }, operands: 0 | 1 | 2, store = true, flags = NONE) {
+  add({
+    name, group, shape: 'custom', sizes: [32], opcode: [0xd8], flags, feature: 'fpu',
+    build: (b): Built => {
+      slots(b);
+      const pro = x87Prologue(b, operands);
+      const mid = middle(b);
+      const epi = x87Epilogue(b, store);
+      return { bytes: Uint8Array.from([...pro.bytes, ...mid.bytes, ...epi.bytes]), text: `${pro.text}${mid.text}; ${epi.text}`, effect: flags, reads: 0 };
+    },
+  });
+}
+const fixed = (bytes: number[], text: string) => () => ({ bytes, text });
+
+// arithmetic: ST(0) op ST(i), ST(i) op ST(0) (and pop), ST(0) op m64 / m32
+const ARITH: [string, number][] = [['fadd', 0], ['fmul', 1], ['fsub', 4], ['fsubr', 5], ['fdiv', 6], ['fdivr', 7]];
+for (const [m, d] of ARITH) {
+  x87Form(`${m} st0,st1`, 'x87-arith', fixed([0xd8, 0xc0 | (d << 3) | 1], `${m} st0, st1`), 2);
+  // DC encodes the reversed pairs for sub/div: DC E8+i is FSUB ST(i), ST(0) (AMD/Intel agree)
+  x87Form(`${m} st1,st0`, 'x87-arith', fixed([0xdc, 0xc0 | (d << 3) | 1], `(dc ${(0xc0 | (d << 3) | 1).toString(16)}) st1 op st0`), 2);
+  x87Form(`${m}p st1,st0`, 'x87-arith', fixed([0xde, 0xc0 | (d << 3) | 1], `(de ${(0xc0 | (d << 3) | 1).toString(16)}) st1 op st0, pop`), 2);
+  x87Form(`${m} m64`, 'x87-arith', () => ({ bytes: op([0xdc], d, SLOT_A), text: `${m} qword [A]` }), 2);
+  x87Form(`${m} m32`, 'x87-arith', (b) => {
+    b.setMem(SLOT_A + 8, bytesLe(BigInt(f32Bits(b.rng.range(-1000, 1000) / 8)), 4));
+    return { bytes: op([0xd8], d, SLOT_A + 8), text: `${m} dword [A+8]` };
+  }, 2);
+  x87Form(`fi${m.slice(1)} m32`, 'x87-arith', (b) => {
+    b.setMem(SLOT_A + 8, bytesLe(edgeInt(b.rng, 32), 4));
+    return { bytes: op([0xda], d, SLOT_A + 8), text: `fi${m.slice(1)} dword [A+8]` };
+  }, 2);
+  x87Form(`fi${m.slice(1)} m16`, 'x87-arith', (b) => {
+    b.setMem(SLOT_A + 8, bytesLe(edgeInt(b.rng, 16), 2));
+    return { bytes: op([0xde], d, SLOT_A + 8), text: `fi${m.slice(1)} word [A+8]` };
+  }, 2);
+}
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+function f32Bits(x: number): number {
+  f32[0] = x;
+  return u32[0];
+}
+
+// one-operand forms on ST(0)
+const UNARY: [string, number[]][] = [['fchs', [0xd9, 0xe0]], ['fabs', [0xd9, 0xe1]], ['fsqrt', [0xd9, 0xfa]], ['frndint', [0xd9, 0xfc]]];
+for (const [m, bytes] of UNARY) x87Form(m, 'x87-arith', fixed(bytes, m), 1);
+x87Form('fxch st1', 'x87-move', fixed([0xd9, 0xc9], 'fxch st1'), 2);
+x87Form('fld st1', 'x87-move', fixed([0xd9, 0xc1], 'fld st1'), 2);
+x87Form('fst st1', 'x87-move', fixed([0xdd, 0xd1], 'fst st1'), 2);
+x87Form('fstp st1', 'x87-move', fixed([0xdd, 0xd9], 'fstp st1'), 2);
+// loads: constants whose double rounding equals their 80-bit value rounded at PC=53
+const CONSTS: [string, number][] = [['fld1', 0xe8], ['fldz', 0xee], ['fldl2t', 0xe9], ['fldl2e', 0xea], ['fldpi', 0xeb], ['fldlg2', 0xec], ['fldln2', 0xed]];
+for (const [m, o] of CONSTS.slice(0, 2)) x87Form(m, 'x87-move', fixed([0xd9, o], m), 0);
+x87Form('fld m32', 'x87-move', (b) => {
+  b.setMem(SLOT_A + 8, bytesLe(BigInt(b.rng.chance(0.8) ? f32Bits(b.rng.range(-1e6, 1e6) / 64) : b.rng.u32()), 4));
+  return { bytes: op([0xd9], 0, SLOT_A + 8), text: 'fld dword [A+8]' };
+}, 0);
+x87Form('fld m80', 'x87-move', (b) => {
+  // an 80-bit value a binary64 holds exactly (stores of it are then exact at any precision)
+  const v = fpOperand(b.rng);
+  const e = Number((v >> 52n) & 0x7ffn);
+  const sign = v >> 63n ? 0x8000n : 0n;
+  let se: bigint, sig: bigint;
+  if (e === 0x7ff) { se = sign | 0x7fffn; sig = (1n << 63n) | ((v & ((1n << 52n) - 1n)) << 11n); }
+  else if (e === 0 && (v & ((1n << 52n) - 1n)) === 0n) { se = sign; sig = 0n; }
+  else { se = sign | BigInt(e - 1023 + 16383); sig = (1n << 63n) | ((v & ((1n << 52n) - 1n)) << 11n); }
+  b.setMem(SLOT_A + 8, bytesLe(sig | (se << 64n), 10));
+  return { bytes: op([0xdb], 5, SLOT_A + 8), text: `fld tword [A+8] (${hex(v)} widened)` };
+}, 0);
+for (const [m, o, d, bytes] of [['fild m16', 0xdf, 0, 2], ['fild m32', 0xdb, 0, 4], ['fild m64', 0xdf, 5, 8]] as const) {
+  x87Form(m, 'x87-int', (b) => {
+    // FILD is exact at any precision control: a 64-bit integer wider than 53 significant bits
+    // needs the 64-bit significand (excluded.ts), so those keep 53
+    let v = edgeInt(b.rng, bytes * 8);
+    if (bytes === 8) v = BigInt.asUintN(64, BigInt.asIntN(64, v) >> BigInt(b.rng.range(11, 20)));
+    b.setMem(SLOT_A + 8, bytesLe(v, bytes));
+    return { bytes: op([o], d, SLOT_A + 8), text: `${m} [A+8]` };
+  }, 0);
+}
+// integer stores (rounded by RC; out of range or NaN gives the integer indefinite and IE)
+for (const [m, o, d, pop] of [['fist m16', 0xdf, 2, false], ['fistp m16', 0xdf, 3, true], ['fist m32', 0xdb, 2, false], ['fistp m32', 0xdb, 3, true], ['fistp m64', 0xdf, 7, true], ['fisttp m32', 0xdb, 1, true], ['fisttp m64', 0xdd, 1, true]] as const) {
+  x87Form(m, 'x87-int', () => ({ bytes: op([o], d, SLOT_R + 8), text: `${m} [R+8]${pop ? '' : ''}` }), 2, false);
+}
+// compares: condition codes in the status word, or RFLAGS
+const CMPS: [string, number[], FlagEffect][] = [
+  ['fcom st1', [0xd8, 0xd1], NONE], ['fcomp st1', [0xd8, 0xd9], NONE], ['fcompp', [0xde, 0xd9], NONE],
+  ['fucom st1', [0xdd, 0xe1], NONE], ['fucomp st1', [0xdd, 0xe9], NONE], ['fucompp', [0xda, 0xe9], NONE],
+  ['ftst', [0xd9, 0xe4], NONE], ['fxam', [0xd9, 0xe5], NONE],
+  ['fcomi st1', [0xdb, 0xf1], COMI], ['fucomi st1', [0xdb, 0xe9], COMI], ['fcomip st1', [0xdf, 0xf1], COMI], ['fucomip st1', [0xdf, 0xe9], COMI],
+];
+for (const [m, bytes, flags] of CMPS) x87Form(m, 'x87-compare', fixed(bytes, m), 2, false, flags);
+x87Form('fcom m64', 'x87-compare', () => ({ bytes: op([0xdc], 2, SLOT_A), text: 'fcom qword [A]' }), 2, false);
+x87Form('fcomp m64', 'x87-compare', () => ({ bytes: op([0xdc], 3, SLOT_A), text: 'fcomp qword [A]' }), 2, false);
+// FCMOVcc after FCOMI: the condition is the compare's outcome
+const FCMOV: [string, number[]][] = [['fcmovb', [0xda, 0xc1]], ['fcmove', [0xda, 0xc9]], ['fcmovbe', [0xda, 0xd1]], ['fcmovu', [0xda, 0xd9]], ['fcmovnb', [0xdb, 0xc1]], ['fcmovne', [0xdb, 0xc9]], ['fcmovnbe', [0xdb, 0xd1]], ['fcmovnu', [0xdb, 0xd9]]];
+for (const [m, bytes] of FCMOV) x87Form(`${m} st0,st1`, 'x87-compare', fixed([0xdb, 0xf1, ...bytes], `fcomi st1; ${m} st0, st1`), 2, true, COMI);
+// control and environment: FNSTCW/FNSTENV (FIP/FDP/FOP zeroed: their format is model-specific)
+x87Form('fnstcw', 'x87-control', () => ({ bytes: op([0xd9], 7, SLOT_R + 8), text: 'fnstcw [R+8]' }), 2, false);
+x87Form('fnstsw ax', 'x87-control', () => ({ bytes: [0xdf, 0xe0, ...Array.from(encode({ opcode: [0x89], prefixes: [0x66], modrm: { reg: RAX, rm: abs(SLOT_R + 8) } }))], text: 'fnstsw ax; mov [R+8], ax' }), 2, false);
+x87Form('ffree st1; fincstp; fdecstp', 'x87-control', fixed([0xdd, 0xc1, 0xd9, 0xf7, 0xd9, 0xf6], 'ffree st1; fincstp; fdecstp'), 2);
+x87Form('fnclex', 'x87-control', fixed([0xd9, 0xe8, 0xdb, 0xe2], 'fld1; fnclex'), 2);
+x87Form('fnstenv', 'x87-control', () => ({
+  bytes: [...op([0xd9], 6, SLOT_R + 16), ...zeroBytes(SLOT_R + 16 + 12, 16)],
+  text: 'fnstenv [R+16]; (FIP/FOP/FDP zeroed)',
+}), 2, false);
+
+/** mov qword/dword [off], 0 over `len` bytes (len a multiple of 4) */
+function zeroBytes(off: number, len: number): number[] {
+  const out: number[] = [];
+  for (let o = 0; o < len; o += o + 8 <= len ? 8 : 4) {
+    out.push(...Array.from(encode({ opcode: [0xc7], rexW: o + 8 <= len, modrm: { reg: 0, rm: abs(off + o) }, imm: { value: 0n, size: 4 } })));
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- FXSAVE / FXRSTOR
+// FOP (bytes 6-7), FIP and FDP (8-23) depend on the vendor (AMD stores them only with ES set),
+// MXCSR_MASK (28-31) on the model (AMD adds bit 17): they are cleared after the save;
+// everything else of the 512-byte image is compared.
+function fxsaveTail(rexW: boolean): number[] {
+  return [...op([0x0f, 0xae], 0, SLOT_FX, rexW), ...Array.from(encode({ prefixes: [0x66], opcode: [0xc7], modrm: { reg: 0, rm: abs(SLOT_FX + 6) }, imm: { value: 0n, size: 2 } })), ...zeroBytes(SLOT_FX + 8, 16), ...zeroBytes(SLOT_FX + 28, 4)];
+}
+add({
+  // first in its case: after MMX code and EMMS an empty register still holds the raw MMX bits,
+  // which the emulator's binary64 registers do not keep (excluded.ts)
+  name: 'fxsave m512', group: 'fxsave', shape: 'custom', sizes: [32], opcode: [0x0f, 0xae], flags: NONE, feature: 'fxsr', sse: true, firstOnly: true,
+  build: (b) => {
+    slots(b);
+    const pro = x87Prologue(b, 2);
+    const rexW = b.rng.chance(0.5);
+    return { bytes: Uint8Array.from([...pro.bytes, ...fxsaveTail(rexW)]), text: `${pro.text}fxsave${rexW ? '64' : ''} [FX]`, effect: NONE, reads: 0 };
+  },
+});
+add({
+  name: 'fxrstor m512', group: 'fxsave', shape: 'custom', sizes: [32], opcode: [0x0f, 0xae], flags: NONE, feature: 'fxsr', sse: true, firstOnly: true,
+  build: (b) => {
+    const rng = b.rng;
+    const img = new Uint8Array(512);
+    const dv = new DataView(img.buffer);
+    dv.setUint16(0, 0x0040 | 0x3f | (rng.below(4) << 8) | (rng.below(4) << 10), true); // FCW, exceptions masked
+    const top = rng.below(8);
+    dv.setUint16(2, (rng.u32() & 0x477f & ~0x80) | (top << 11), true); // FSW without ES/B
+    img[4] = rng.u32() & 0xff; // abridged tags
+    dv.setUint32(24, 0x1f80 | (rng.below(4) << 13) | (rng.u32() & 0x3f), true); // MXCSR
+    for (let i = 0; i < 8; i++) {
+      // register images a binary64 holds exactly (the emulator's registers are binary64)
+      const v = fpOperand(rng), e = Number((v >> 52n) & 0x7ffn), frac = v & ((1n << 52n) - 1n);
+      const sign = v >> 63n ? 0x8000 : 0;
+      const zero = e === 0 && frac === 0n;
+      dv.setBigUint64(32 + 16 * i, zero ? 0n : (1n << 63n) | (frac << 11n), true);
+      dv.setUint16(40 + 16 * i, zero ? sign : e === 0x7ff ? sign | 0x7fff : sign | (e - 1023 + 16383), true);
+    }
+    for (let i = 0; i < 16; i++) dv.setBigUint64(160 + 8 * i * 2, rng.u64(), true), dv.setBigUint64(168 + 16 * i, rng.u64(), true);
+    b.setMem(SLOT_FX_IN, img);
+    const rexW = rng.chance(0.5);
+    return { bytes: Uint8Array.from([...op([0x0f, 0xae], 1, SLOT_FX_IN, rexW), ...fxsaveTail(rexW)]), text: `fxrstor${rexW ? '64' : ''} [FX_IN]; fxsave [FX]`, effect: NONE, reads: 0 };
+  },
+});
+
+// ---------------------------------------------------------------- MMX registers
+// movq mmA, [A]; movq mmB, [B]; op mmA, mmB|[B] (or imm); movq [R], mmA; emms
+const MMX_OPS: [string, number][] = [
+  ['pxor', 0xef], ['pand', 0xdb], ['pandn', 0xdf], ['por', 0xeb],
+  ['paddb', 0xfc], ['paddw', 0xfd], ['paddd', 0xfe], ['paddq', 0xd4], ['paddsb', 0xec], ['paddsw', 0xed], ['paddusb', 0xdc], ['paddusw', 0xdd],
+  ['psubb', 0xf8], ['psubw', 0xf9], ['psubd', 0xfa], ['psubq', 0xfb], ['psubsb', 0xe8], ['psubsw', 0xe9], ['psubusb', 0xd8], ['psubusw', 0xd9],
+  ['pcmpeqb', 0x74], ['pcmpeqw', 0x75], ['pcmpeqd', 0x76], ['pcmpgtb', 0x64], ['pcmpgtw', 0x65], ['pcmpgtd', 0x66],
+  ['pmullw', 0xd5], ['pmulhw', 0xe5], ['pmulhuw', 0xe4], ['pmuludq', 0xf4], ['pmaddwd', 0xf5],
+  ['pavgb', 0xe0], ['pavgw', 0xe3], ['pmaxub', 0xde], ['pminub', 0xda], ['pmaxsw', 0xee], ['pminsw', 0xea], ['psadbw', 0xf6],
+  ['punpcklbw', 0x60], ['punpcklwd', 0x61], ['punpckldq', 0x62], ['punpckhbw', 0x68], ['punpckhwd', 0x69], ['punpckhdq', 0x6a],
+  ['packsswb', 0x63], ['packssdw', 0x6b], ['packuswb', 0x67],
+  ['psrlw', 0xd1], ['psrld', 0xd2], ['psrlq', 0xd3], ['psraw', 0xe1], ['psrad', 0xe2], ['psllw', 0xf1], ['pslld', 0xf2], ['psllq', 0xf3],
+];
+const mm = (opcode: number[], reg: number, rmReg: number) => Array.from(encode({ opcode, modrm: { reg, rm: { kind: 'reg', num: rmReg } } }));
+
+function mmxForm(name: string, group: string, mid: (b: BuildCtx, a: number, c: number) => { bytes: number[]; text: string; noStore?: boolean }, extra: Partial<Form> = {}) {
+  add({
+    name, group, shape: 'custom', sizes: [32], opcode: [0x0f], flags: NONE, feature: 'mmx', ...extra,
+    build: (b) => {
+      slots(b);
+      const a = b.rng.below(8);
+      let c = b.rng.below(7);
+      if (c >= a) c++;
+      b.setMem(SLOT_A, bytesLe(mmxValue(b.rng), 8));
+      b.setMem(SLOT_B, bytesLe(mmxValue(b.rng), 8));
+      const m = mid(b, a, c);
+      const bytes = [...op([0x0f, 0x6f], a, SLOT_A), ...op([0x0f, 0x6f], c, SLOT_B), ...m.bytes, ...op([0x0f, 0x7f], a, SLOT_R), 0x0f, 0x77];
+      return { bytes: Uint8Array.from(bytes), text: `movq mm${a}, [A]; movq mm${c}, [B]; ${m.text}; movq [R], mm${a}; emms`, effect: NONE, reads: 0 };
+    },
+  });
+}
+function mmxValue(rng: Prng): bigint {
+  return rng.chance(0.3) ? edgeInt(rng, 64) : rng.u64();
+}
+for (const [m, o] of MMX_OPS) {
+  mmxForm(`${m} mm,mm/m64`, 'mmx', (b, a, c) => b.rng.chance(0.5)
+    ? { bytes: mm([0x0f, o], a, c), text: `${m} mm${a}, mm${c}` }
+    : { bytes: op([0x0f, o], a, SLOT_B), text: `${m} mm${a}, [B]` });
+}
+const MMX_SHIFT_IMM: [string, number, number][] = [['psrlw', 0x71, 2], ['psraw', 0x71, 4], ['psllw', 0x71, 6], ['psrld', 0x72, 2], ['psrad', 0x72, 4], ['pslld', 0x72, 6], ['psrlq', 0x73, 2], ['psllq', 0x73, 6]];
+for (const [m, o, d] of MMX_SHIFT_IMM) {
+  mmxForm(`${m} mm,imm8`, 'mmx', (b, a) => {
+    const n = b.rng.chance(0.8) ? b.rng.pick([0, 1, 7, 8, 15, 16, 31, 32, 63, 64]) : b.rng.below(256);
+    return { bytes: [...mm([0x0f, o], d, a), n], text: `${m} mm${a}, ${n}` };
+  });
+}
+mmxForm('pshufw mm,mm/m64,imm8', 'mmx', (b, a, c) => {
+  const n = b.rng.below(256);
+  return { bytes: [...mm([0x0f, 0x70], a, c), n], text: `pshufw mm${a}, mm${c}, ${n}` };
+});
+mmxForm('movq mm,mm', 'mmx-move', (_b, a, c) => ({ bytes: mm([0x0f, 0x6f], a, c), text: `movq mm${a}, mm${c}` }));
+mmxForm('movq mm/m64,mm (7f reg)', 'mmx-move', (_b, a, c) => ({ bytes: mm([0x0f, 0x7f], c, a), text: `movq mm${a}, mm${c} (0f 7f)` }));
+mmxForm('movntq m64,mm', 'mmx-move', (_b, _a, c) => ({ bytes: op([0x0f, 0xe7], c, SLOT_R + 8), text: `movntq [R+8], mm${c}` }));
+mmxForm('movd mm,r32 / movq mm,r64', 'mmx-move', (b, a) => {
+  const rexW = b.rng.chance(0.5), r = b.freeReg();
+  return { bytes: Array.from(encode({ opcode: [0x0f, 0x6e], rexW, modrm: { reg: a, rm: { kind: 'reg', num: r } } })), text: `mov${rexW ? 'q' : 'd'} mm${a}, ${gprName(r, rexW ? 64 : 32)}` };
+});
+mmxForm('movd r32,mm / movq r64,mm', 'mmx-move', (b, a) => {
+  const rexW = b.rng.chance(0.5), r = b.freeReg();
+  return { bytes: Array.from(encode({ opcode: [0x0f, 0x7e], rexW, modrm: { reg: a, rm: { kind: 'reg', num: r } } })), text: `mov${rexW ? 'q' : 'd'} ${gprName(r, rexW ? 64 : 32)}, mm${a}` };
+});
+mmxForm('pextrw r32,mm,imm8', 'mmx', (b, a) => {
+  const r = b.freeReg(), n = b.rng.below(256);
+  return { bytes: [...Array.from(encode({ opcode: [0x0f, 0xc5], modrm: { reg: r, rm: { kind: 'reg', num: a } } })), n], text: `pextrw ${gprName(r, 32)}, mm${a}, ${n}` };
+});
+mmxForm('pinsrw mm,r32,imm8', 'mmx', (b, a) => {
+  const r = b.freeReg(), n = b.rng.below(256);
+  return { bytes: [...Array.from(encode({ opcode: [0x0f, 0xc4], modrm: { reg: a, rm: { kind: 'reg', num: r } } })), n], text: `pinsrw mm${a}, ${gprName(r, 32)}, ${n}` };
+});
+mmxForm('pmovmskb r32,mm', 'mmx', (b, a) => {
+  const r = b.freeReg();
+  return { bytes: Array.from(encode({ opcode: [0x0f, 0xd7], modrm: { reg: r, rm: { kind: 'reg', num: a } } })), text: `pmovmskb ${gprName(r, 32)}, mm${a}` };
+});
+mmxForm('maskmovq mm,mm', 'mmx-move', (b, a, c) => {
+  b.setReg(RDI, BigInt(SNIPPET_DATA_BASE + SLOT_R + 16));
+  return { bytes: mm([0x0f, 0xf7], a, c), text: `maskmovq mm${a}, mm${c} (rdi = R+16)` };
+}, { firstOnly: true });
+mmxForm('movq2dq xmm,mm', 'mmx-move', (b, a) => {
+  const x = b.rng.below(16);
+  return { bytes: Array.from(encode({ prefixes: [0xf3], opcode: [0x0f, 0xd6], modrm: { reg: x, rm: { kind: 'reg', num: a } } })), text: `movq2dq xmm${x}, mm${a}` };
+}, { sse: true, feature: 'sse2' });
+mmxForm('movdq2q mm,xmm', 'mmx-move', (b, a) => {
+  const x = b.rng.below(16);
+  return { bytes: Array.from(encode({ prefixes: [0xf2], opcode: [0x0f, 0xd6], modrm: { reg: a, rm: { kind: 'reg', num: x } } })), text: `movdq2q mm${a}, xmm${x}` };
+}, { sse: true, feature: 'sse2' });
+mmxForm('cvtpi2ps xmm,mm', 'mmx-move', (b, a) => {
+  const x = b.rng.below(16);
+  return { bytes: mm([0x0f, 0x2a], x, a), text: `cvtpi2ps xmm${x}, mm${a}` };
+}, { sse: true, feature: 'sse2' });
+
+export const FPU_FORMS: readonly Form[] = forms;
