@@ -15,6 +15,7 @@ import { macFromName, parseMac } from '../nic/mac.js';
 import { openNetBackend } from '../nic/backends/open-backend.js';
 import type { NetBackend } from '../nic/net-backend.js';
 import { nicStatsLines } from '../nic/nic-stats.js';
+import { KeyFileError, readSecretFile } from '../protocol/keys.js';
 
 export class ServerError extends Error {}
 
@@ -44,7 +45,20 @@ function readKernel(path: string): Uint8Array {
   }
 }
 
+/** fw_cfg files from their paths; key files (opt/parallax/*) must be readable by their owner only. */
+function readFwCfgFiles(list: EmuOptions['fwCfg']): { name: string; data: Uint8Array }[] {
+  return list.map(({ name, file }) => {
+    try {
+      if (name.startsWith('opt/parallax/')) return { name, data: new Uint8Array(Buffer.from(readSecretFile(file) + '\n')) };
+      return { name, data: new Uint8Array(readFileSync(file)) };
+    } catch (e) {
+      throw new ServerError(e instanceof KeyFileError ? e.message : `-fw_cfg ${name}: cannot read ${file}: ${(e as Error).message}`);
+    }
+  });
+}
+
 export async function startServer(opts: EmuOptions, io: ServerIo): Promise<RunningServer> {
+  const fwCfgFiles = readFwCfgFiles(opts.fwCfg ?? []);
   const kernel = readKernel(opts.kernel);
   const modules = opts.initrd ? readModules(opts.initrd) : [];
   const machine = new Machine({ cores: opts.cores, memoryBytes: opts.memoryBytes, slice: opts.slice });
@@ -66,7 +80,7 @@ export async function startServer(opts: EmuOptions, io: ServerIo): Promise<Runni
   }
 
   const platform = new Platform({
-    ctl: machine.ctl, ram: machine.shared.ram, layout: machine.layout, cores: opts.cores, plan, nics,
+    ctl: machine.ctl, ram: machine.shared.ram, layout: machine.layout, cores: opts.cores, plan, nics, fwCfgFiles,
     hooks: {
       serialOut: io.out,
       onDebugExit: (status) => machine.requestExit({ kind: 'debug-exit', code: status }),

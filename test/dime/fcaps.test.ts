@@ -21,7 +21,7 @@ describe.skipIf(runners.length === 0 || !existsSync(IMAGE))(`DIME kernel on ${ru
 
   beforeAll(async () => {
     // heartbeats and performance broadcasts off: the scenarios that need them switch them on
-    benches = await startBenches(runners, { cores: CORES, mac: SERVER, key: KEY, append: `key=${KEY} hb=0 perf=0` });
+    benches = await startBenches(runners, { cores: CORES, mac: SERVER, key: KEY, append: 'hb=0 perf=0' });
   });
 
   afterAll(async () => {
@@ -177,8 +177,8 @@ describe.skipIf(runners.length === 0 || !existsSync(IMAGE))(`DIME kernel on ${ru
     await new Promise((r) => setTimeout(r, 300));
     expect(client.frames.some((f) => f.reqId === 9001)).toBe(false);
     expect(client.frames.filter((f) => f.reqId === 9002).length).toBe(1);
-    // unauthorized: a DIME (srcCore != CORE_NONE) may not configure another DIME
-    const u = client.codec.encode({ dstMac: SERVER, srcMac: client.mac, channel: 'signaling', scope: 'dime', code: stop.code, dstCore: 1, srcCore: 0, seq: client.nextSeq(), reqId: 9003 });
+    // unauthorized: the network key (every server holds it) may only ask read-only questions
+    const u = client.codec.encode({ dstMac: 'ff:ff:ff:ff:ff:ff', srcMac: client.mac, channel: 'signaling', scope: 'dime', code: stop.code, dstCore: 1, seq: client.nextSeq(), reqId: 9003 });
     const uReply = client.waitFor((f) => f.reqId === 9003);
     await sleep(60); // security alarms are rate-limited (one per 50 ms): each one here must be raised
     const uAlarm = securityAlarm(W.SECURITY_CODE.UNAUTHORIZED);
@@ -188,7 +188,7 @@ describe.skipIf(runners.length === 0 || !existsSync(IMAGE))(`DIME kernel on ${ru
     // unauthorized: a second orchestrator may not touch a DIME the first one owns
     await client.request1(SERVER, 1, 'LOAD_BUILTIN', { name: 'hello' });
     const other = new PxCodec({ key: KEY });
-    const o = other.encode({ dstMac: SERVER, srcMac: '02:00:00:00:00:99', channel: 'signaling', scope: 'dime', code: stop.code, dstCore: 1, seq: client.nextSeq(), reqId: 9004 });
+    const o = other.encode({ dstMac: SERVER, srcMac: '02:00:00:00:00:99', channel: 'signaling', scope: 'dime', code: stop.code, dstCore: 1, seq: client.nextSeq(), reqId: 9004, epoch: client.epochs.get(SERVER) });
     const oReply = client.waitFor((f) => f.reqId === 9004 && f.dstMac === '02:00:00:00:00:99');
     await sleep(60);
     const oAlarm = securityAlarm(W.SECURITY_CODE.UNAUTHORIZED);
@@ -414,7 +414,7 @@ describe.skipIf(runners.length === 0 || !existsSync(IMAGE))(`DIME kernel on ${ru
       ['Ethernet header only, our EtherType', Buffer.concat([signedPing(1).subarray(0, 14)])],
       ['oversized (1600 bytes)', Buffer.concat([signedPing(1), Buffer.alloc(1600 - signedPing(1).length)])],
       ['truncated (tag cut short)', signedPing(2).subarray(0, 14 + 24 + 8 + 20)],
-      ['unknown protocol version', withByte(signedPing(2), 14, 2)],
+      ['unknown protocol version', withByte(signedPing(2), 14, W.PROTOCOL_VERSION + 1)],
       ['no such DIME (core 99)', signedPing(99)],
       ['wrong tag', withByte(signedPing(2), 14 + 24 + 8 + 5, 0x5a ^ signedPing(2)[14 + 24 + 8 + 5])],
       ['foreign EtherType (IPv4)', (() => { const f = signedPing(1); f.writeUInt16BE(0x0800, 12); return f; })()],

@@ -49,8 +49,10 @@ struct pxmsg {
   uint16_t dst_core, src_core, plen, status;
   uint64_t seq;
   uint32_t req_id;
+  uint64_t epoch;
   const uint8_t *payload;
   uint8_t origin;
+  uint8_t tag_kind;   /* PX_TAG_SERVER / PX_TAG_NET: which key verified it (wire frames) */
 };
 
 struct dime {
@@ -104,7 +106,7 @@ struct dime {
   /* security */
   struct peer_seq peers[REPLAY_PEERS];
   uint64_t tx_seq;
-  uint32_t sec_accepted, sec_forged, sec_replayed, sec_unauth, sec_malformed, sec_alarms;
+  uint32_t sec_accepted, sec_forged, sec_replayed, sec_unauth, sec_malformed, sec_alarms, sec_challenged;
   uint64_t last_sec_alarm_ns;
   uint32_t fault_alarms;
   uint32_t images_refused;
@@ -112,7 +114,6 @@ struct dime {
 
 extern struct dime dimes[MAX_CPUS];
 extern uint16_t px_base;
-extern struct hmac_key px_key;
 extern uint32_t tick_hz;
 static const uint8_t BROADCAST_MAC[6] = {0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
 static inline struct dime *this_dime(void) { return &dimes[this_cpu()->index]; }
@@ -126,7 +127,15 @@ uint64_t cpu_busy_since(struct cpu *c, uint64_t since_ns, uint64_t since_halted,
 /* net.c */
 void net_early_init(void);
 uint8_t px_parse(const uint8_t *frame, uint32_t len, struct pxmsg *m);
-bool px_verify(const struct pxmsg *m);
+/* keys.c: the only places frames are signed and verified */
+enum { PX_TAG_BAD = 0, PX_TAG_SERVER = 1, PX_TAG_NET = 2 };
+void keys_read(void);
+void keys_init(void);
+void epoch_renew(void);
+void px_sign(uint8_t *frame, uint32_t covered);
+int px_check_tag(const struct pxmsg *m);
+extern volatile uint64_t px_epoch;
+extern uint32_t px_epoch_changes;
 uint32_t px_build(struct dime *d, uint8_t *buf, const uint8_t dst_mac[6], bool data, bool scope_dime, uint8_t type,
                   uint8_t flags, uint16_t dst_core, uint32_t req_id, uint16_t status, const uint8_t *payload, uint32_t plen);
 void px_send(struct dime *d, const uint8_t *frame, uint32_t len);
@@ -135,7 +144,7 @@ void net_rx_frame(const uint8_t *frame, uint32_t len);
 bool inbox_put(struct dime *t, const uint8_t *frame, uint32_t len, uint8_t origin);
 void inbox_rearm(struct dime *d);
 void net_poll(void);
-extern uint32_t net_rx_ignored, net_rx_bad;
+extern uint32_t net_rx_ignored, net_rx_bad, net_rx_reports;
 
 /* agent.c */
 void agent_inbox(struct dime *d);

@@ -141,6 +141,7 @@ void debug_exit(uint32_t code);
 void cmdline_init(const char *src);
 const char *cmdline_get(const char *key);   /* value of key=value, "" for bare key, NULL absent */
 uint64_t cmdline_uint(const char *key, uint64_t dflt);
+void cmdline_redacted(char *out, size_t n);
 extern char cmdline[512];
 
 /* descriptors.c */
