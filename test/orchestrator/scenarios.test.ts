@@ -42,8 +42,8 @@ describe.skipIf(machines.length === 0).each(machines)('the papers\' scenarios on
   let o: Orchestrator;
   const d = (server: string, core: number): DimeAddress => ({ server, core });
   const cli = async (...words: string[]) => {
-    const io = captureIO();
-    const code = await runCli(['--net', lab.netSpec, '--key', KEY, '--mac', CLI_MAC, '--alias', `S1=${S1},S2=${S2}`, '--state', 'none', ...words], io);
+    const io = captureIO('', { PARALLAX_KEY: KEY });
+    const code = await runCli(['--net', lab.netSpec, '--mac', CLI_MAC, '--alias', `S1=${S1},S2=${S2}`, '--state', 'none', ...words], io);
     return { code, out: io.out(), err: io.err() };
   };
 
