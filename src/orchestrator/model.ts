@@ -218,6 +218,18 @@ export class NetworkModel extends EventEmitter {
     });
   }
 
+  /**
+   * A DIME we placed a service on (remembered from an earlier run) must heartbeat: from now on
+   * its silence counts, even if we have never heard it (a dead server's replayed heartbeats are
+   * not believed, so they cannot hide it).
+   */
+  expectHeartbeats(d: DimeAddress, heartbeatMs: number): void {
+    const v = this.dime(d.server, d.core).d;
+    if (v.lastBeatAt !== undefined || heartbeatMs <= 0) return;
+    if (!v.heartbeatMs) v.heartbeatMs = heartbeatMs;
+    v.lastBeatAt = this.now();
+  }
+
   setRoute(d: DimeAddress, direction: 'input' | 'output', e: Endpoint): void {
     const v = this.dime(d.server, d.core).d;
     v[direction] = e;

@@ -73,7 +73,7 @@ export interface SecurityCounters {
 /** Saved between CLI runs: what this orchestrator configured (the kernel cannot report it). */
 export interface OrchestratorState {
   version: 1;
-  dimes: Record<string, { input: Endpoint; output: Endpoint; role?: string; source?: string; params?: Record<string, string>; replicaOf?: string }>;
+  dimes: Record<string, { input: Endpoint; output: Endpoint; role?: string; source?: string; params?: Record<string, string>; replicaOf?: string; heartbeatMs?: number }>;
 }
 
 const LOAD_CHUNK_BYTES = 1024;
@@ -513,7 +513,7 @@ export class Orchestrator extends EventEmitter {
     for (const d of this.model.list()) {
       if (!d.routesKnown && !this.assignments.has(dimeKey(d))) continue;
       const a = this.assignments.get(dimeKey(d));
-      dimes[dimeKey(d)] = { input: d.input, output: d.output, role: a?.role, source: a ? sourceSpec(a.source) : undefined, params: a?.params, replicaOf: a?.replicaOf };
+      dimes[dimeKey(d)] = { input: d.input, output: d.output, role: a?.role, source: a ? sourceSpec(a.source) : undefined, params: a?.params, replicaOf: a?.replicaOf, heartbeatMs: d.heartbeatMs || undefined };
     }
     return { version: 1, dimes };
   }
@@ -530,6 +530,7 @@ export class Orchestrator extends EventEmitter {
           const source = resolveService(v.source);
           this.assignments.set(dimeKey(d), { role: v.role ?? `${source.name}@${this.label(d)}`, source, params: v.params ?? {}, replicaOf: v.replicaOf });
           this.model.setRole(d, v.role);
+          if (typeof v.heartbeatMs === 'number') this.model.expectHeartbeats(d, v.heartbeatMs);
         } catch {
           /* the file moved away: the routes are still worth knowing */
         }
