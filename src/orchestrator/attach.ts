@@ -4,7 +4,7 @@
 import { openNetBackend } from '../nic/backends/open-backend.js';
 import type { NetBackend } from '../nic/net-backend.js';
 import { NetSpecError } from '../nic/net-spec.js';
-import { OrchestratorError, UsageError } from './errors.js';
+import { LanError, OrchestratorError, UsageError } from './errors.js';
 import { PacketBackend, parsePacketSpec } from './packet-backend.js';
 
 export async function openLan(spec: string, opts: { mac?: Uint8Array; linkTimeoutMs?: number } = {}): Promise<NetBackend> {
@@ -15,14 +15,14 @@ export async function openLan(spec: string, opts: { mac?: Uint8Array; linkTimeou
   } catch (e) {
     if (e instanceof NetSpecError) throw new UsageError(`--net: ${e.message}`);
     if (e instanceof OrchestratorError) throw e;
-    throw new OrchestratorError(`cannot join the LAN '${spec}': ${(e as Error).message}`);
+    throw new LanError(`cannot join the LAN '${spec}': ${(e as Error).message}`);
   }
   if (spec.trim() === 'none') return backend;
   const deadline = Date.now() + (opts.linkTimeoutMs ?? 3000);
   while (!backend.linkUp() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
   if (!backend.linkUp()) {
     await backend.close();
-    throw new OrchestratorError(`cannot join the LAN '${spec}': no link after ${opts.linkTimeoutMs ?? 3000} ms (is the hub or peer running?)`);
+    throw new LanError(`cannot join the LAN '${spec}': no link after ${opts.linkTimeoutMs ?? 3000} ms (is the hub or peer running?)`);
   }
   return backend;
 }

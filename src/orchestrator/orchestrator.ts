@@ -398,6 +398,22 @@ export class Orchestrator extends EventEmitter {
     this.link.stream(d.server, d.core, data);
   }
 
+  /**
+   * Feed and make sure the DIME took it: STREAM has no answer, so the DIME's security counters
+   * are read before and after (the DIME handles its frames in order). A refusal is an error.
+   */
+  async feedChecked(d: DimeAddress, data: string | Buffer): Promise<void> {
+    const label = this.label(d);
+    if (await this.link.confirmEpoch(d.server) === undefined) throw new TimeoutError(`${label}: server ${this.names.label(d.server)} did not answer`);
+    const count = (r: Reply) => (r.fields.unauthorized as number) + (r.fields.challenged as number) + (r.fields.replayed as number);
+    const before = count(await this.call(d, 'QUERY_SECURITY'));
+    this.link.stream(d.server, d.core, data);
+    const after = count(await this.call(d, 'QUERY_SECURITY'));
+    if (after > before) {
+      throw new RefusedError(`${label} refused the input: UNAUTHORIZED (its input route does not accept this orchestrator, ${this.mac}; see route ... ${label})`, W.STATUS.UNAUTHORIZED);
+    }
+  }
+
   async accounting(d: DimeAddress): Promise<AccountingRecord[]> {
     await this.ensureDime(d);
     const out: AccountingRecord[] = [];

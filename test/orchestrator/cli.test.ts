@@ -56,7 +56,7 @@ describe('parallax CLI: bad input', () => {
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/unknown backend type 'carrier-pigeon'/);
     const gone = await cli(['--net', `hub,path=${dir}/nobody.sock`, '--state', 'none', 'ps']);
-    expect(gone.code).toBe(1);
+    expect(gone.code).toBe(4); // its own exit code: not "a DIME refused"
     expect(gone.err).toMatch(/cannot join the LAN .* no link/);
   });
 

@@ -216,6 +216,17 @@ describe.skipIf(machines.length === 0).each(machines)('the papers\' scenarios on
     }
   });
 
+  it('feed: a DIME that refuses the input is an error (exit 1), accepted input is not', async () => {
+    expect((await cli('route', 'none', 'S1/2')).code).toBe(0);
+    const refused = await cli('feed', 'S1/2', 'hi');
+    expect(refused.code).toBe(1);
+    expect(refused.err).toMatch(/S1\/2 refused the input: UNAUTHORIZED/);
+    expect((await cli('route', 'any', 'S1/2')).code).toBe(0);
+    const ok = await cli('feed', 'S1/2', 'hi');
+    expect(ok.code, ok.err).toBe(0);
+    expect(ok.out).toMatch(/S1\/2: fed 3 bytes/);
+  });
+
   it('(e) accounting shows who asked for what and for how long', async () => {
     const t = d(S2, 2);
     await o.deploy(t, { role: 'acct', source: resolveService('upper'), output: { kind: 'none' } });
