@@ -121,7 +121,7 @@ export const SERVICE_IMAGE = {
     { name: 'imageLen', type: 'u32', doc: 'bytes of the image file (header included)' },
     { name: 'memLen', type: 'u32', doc: 'bytes of memory from USER_BASE: image + zeroed data' },
     { name: 'stackLen', type: 'u32', doc: 'stack bytes wanted above memLen' },
-    { name: 'flags', type: 'u32', doc: 'zero' },
+    { name: 'textLen', type: 'u32', doc: 'bytes from USER_BASE that are code (header + text, 4 KiB-aligned): executable and read-only; everything above is data and never executable (NX). 0: the whole file image is code (images made before NX)' },
   ] as FieldDef[],
 };
 

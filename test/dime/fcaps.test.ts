@@ -155,6 +155,23 @@ describe.skipIf(runners.length === 0 || !existsSync(IMAGE))(`DIME kernel on ${ru
     expect((await client.request1(SERVER, 2, 'DISCOVER')).fields.memUsed).toBe(0);
   });
 
+  scenario('contains code run from its own data or stack (NX) as a fault alarm', async ({ client }) => {
+    const textLen = readFileSync('images/services/misbehave.bin').readUInt32LE(28);
+    expect(textLen % 4096).toBe(0);
+    for (const mode of ['xdata', 'xstack']) {
+      const alarm = client.waitFor((f) => f.message?.name === 'ALARM' && f.srcCore === 2, 15_000);
+      const ended = exitOf(client, 2);
+      await launch(client, 2, 'misbehave', { mode });
+      const a = client.codec.fields(await alarm);
+      expect(a.kind, mode).toBe(W.ALARM_KIND.FAULT);
+      expect(a.code, mode).toBe(14); // #PF: an instruction fetch from a no-execute page
+      expect(a.detail, mode).toBe(a.rip); // it faulted on fetching the very first byte
+      expect(a.detail as bigint, mode).toBeGreaterThanOrEqual(0x80_0000_0000n + BigInt(textLen));
+      expect(client.codec.fields(await ended).reason, mode).toBe(W.EXIT_REASON.FAULT);
+    }
+    expect((await client.request1(SERVER, 2, 'DISCOVER')).fields.memUsed).toBe(0);
+  });
+
   scenario('rejects forged, replayed and unauthorized commands and raises security alarms', async ({ client, runner }) => {
     const before = (await client.request1(SERVER, 1, 'QUERY_SECURITY')).fields;
     const securityAlarm = (code: number) =>

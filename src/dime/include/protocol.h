@@ -84,7 +84,7 @@
 #define PX_IMAGE_IMAGE_LEN_OFF 16  /* u32: bytes of the image file (header included) */
 #define PX_IMAGE_MEM_LEN_OFF 20  /* u32: bytes of memory from USER_BASE: image + zeroed data */
 #define PX_IMAGE_STACK_LEN_OFF 24  /* u32: stack bytes wanted above memLen */
-#define PX_IMAGE_FLAGS_OFF 28  /* u32: zero */
+#define PX_IMAGE_TEXT_LEN_OFF 28  /* u32: bytes from USER_BASE that are code (header + text, 4 KiB-aligned): executable and read-only; everything above is data and never executable (NX). 0: the whole file image is code (images made before NX) */
 #define PX_IMAGE_LEN 32
 
 /* instruction types; SCOPES: bit 0 system scope allowed, bit 1 DIME scope allowed */

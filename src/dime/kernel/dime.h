@@ -84,6 +84,7 @@ struct dime {
   /* service */
   char svc[16];
   uint32_t img_size, img_crc, img_received;
+  uint32_t text_len;                  /* code bytes of the running image (executable); the rest is NX */
   int32_t load_rec;
   uint32_t nchunks;
   uint64_t chunk[MAX_USER_CHUNKS];

@@ -94,7 +94,7 @@ struct cpu {
   uint64_t ticks;
   uint64_t irqs;
   /* page tables for this core: PML4 + user PDPT + user PD */
-  uint64_t *pml4, *user_pdpt, *user_pd;
+  uint64_t *pml4, *user_pdpt, *user_pd, *user_pt;
 };
 
 extern struct cpu cpus[MAX_CPUS];
