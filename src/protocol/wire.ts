@@ -390,6 +390,7 @@ export const MESSAGES: MessageDef[] = [
         { name: 'ignored', type: 'u32', doc: 'server-wide: frames of another EtherType, runts under 14 bytes, our own looped back' },
         { name: 'epochChanges', type: 'u32', doc: 'server-wide: epoch changes since boot (replay-table evictions)' },
         { name: 'epochNow', type: 'u64', doc: "the server's current epoch" },
+        { name: 'nicRunts', type: 'u32', doc: 'server-wide: frames the NIC dropped as shorter than 14 bytes (e1000 RUC; QEMU pads them instead), since boot' },
       ],
     },
   },

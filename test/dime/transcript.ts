@@ -44,7 +44,7 @@ const TIMING_FIELDS: Record<string, string[]> = {
   SERVICE_EXIT: ['runNs', 'cpuNs'],
   // epochNow: random per boot; ignored: QEMU pads a runt into a frame the kernel ignores (counted),
   // the 82540EM (parallax-emu) drops it in the NIC (RUC)
-  QUERY_SECURITY: ['epochNow', 'ignored'],
+  QUERY_SECURITY: ['epochNow', 'ignored', 'nicRunts'],
 };
 const RECORD_TIMING = ['startNs', 'cpuNs'];
 const PERIODIC_EVENTS = new Set(['HEARTBEAT', 'PERF']);

@@ -464,6 +464,7 @@ static void handle(struct dime *d, const struct pxmsg *m, bool system_scope) {
       put_be32(out + PX_QUERY_SECURITY_RESP_IGNORED_OFF, net_rx_ignored);
       put_be32(out + PX_QUERY_SECURITY_RESP_EPOCH_CHANGES_OFF, px_epoch_changes);
       put_be64(out + PX_QUERY_SECURITY_RESP_EPOCH_NOW_OFF, __atomic_load_n(&px_epoch, __ATOMIC_ACQUIRE));
+      put_be32(out + PX_QUERY_SECURITY_RESP_NIC_RUNTS_OFF, (uint32_t)nic_stats.rx_runts);
       olen = PX_QUERY_SECURITY_RESP_LEN;
       break;
     case PX_SIG_PING:
