@@ -71,8 +71,8 @@ export function* hostileFrames(client: DimeClient, server: string, cores: number
     const core = rnd() % cores;
     let f: Buffer;
     switch (cat) {
-      case 'runt': f = header(14).subarray(0, 6 + (rnd() % 8)); break; // whole destination MAC: QEMU pads it and delivers it
-      case 'oversized': f = header(1600 + (rnd() % 1400)); f.writeUInt16BE(et('signaling', 'dime', 0x15), 12); break;
+      case 'runt': f = header(14 + (rnd() % 46)); bytes(f.length - 12).copy(f, 12); if (rnd() % 2) f.writeUInt16BE(W.ETHERTYPE_BASE_DEFAULT | (rnd() & 0xff), 12); break; // under the 60-byte minimum (NICs pad it)
+      case 'oversized': f = header(1600 + (rnd() % 400)); f.writeUInt16BE(et('signaling', 'dime', 0x15), 12); break;
       case 'foreign': f = header(60 + (rnd() % 1000)); f.writeUInt16BE(0x0800, 12); break;
       case 'garbage': f = header(14 + (rnd() % 1500)); bytes(f.length - 12).copy(f, 12); f.writeUInt16BE(W.ETHERTYPE_BASE_DEFAULT | (rnd() & 0xff), 12); f[15] &= 0xfc; break;
       case 'truncated': f = genuinePing(core).subarray(0, 14 + (rnd() % (W.HEADER_LEN + W.TAG_LEN))); break;

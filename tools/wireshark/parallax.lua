@@ -91,6 +91,7 @@ local PAYLOAD_FIELDS = {
   { field = "name", kind = "str" },
   { field = "nicMissed", kind = "u32" },
   { field = "nicOversize", kind = "u32" },
+  { field = "nicRunts", kind = "u32" },
   { field = "nonce", kind = "u64" },
   { field = "offset", kind = "u32" },
   { field = "oldest", kind = "u32" },
@@ -491,6 +492,7 @@ MESSAGES[0][0x14] = {
       { name = "ignored", field = "ignored", kind = "u32", offset = 44, size = 4 },
       { name = "epochChanges", field = "epochChanges", kind = "u32", offset = 48, size = 4 },
       { name = "epochNow", field = "epochNow", kind = "u64", offset = 52, size = 8 },
+      { name = "nicRunts", field = "nicRunts", kind = "u32", offset = 60, size = 4 },
     },
   },
 }

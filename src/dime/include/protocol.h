@@ -353,7 +353,8 @@
 #define PX_QUERY_SECURITY_RESP_IGNORED_OFF 44  /* u32: server-wide: frames of another EtherType, runts under 14 bytes, our own looped back */
 #define PX_QUERY_SECURITY_RESP_EPOCH_CHANGES_OFF 48  /* u32: server-wide: epoch changes since boot (replay-table evictions) */
 #define PX_QUERY_SECURITY_RESP_EPOCH_NOW_OFF 52  /* u64: the server's current epoch */
-#define PX_QUERY_SECURITY_RESP_LEN 60
+#define PX_QUERY_SECURITY_RESP_NIC_RUNTS_OFF 60  /* u32: server-wide: frames the NIC dropped as shorter than 14 bytes (e1000 RUC; QEMU pads them instead), since boot */
+#define PX_QUERY_SECURITY_RESP_LEN 64
 
 /* PING: Echo (signaling round trip). */
 #define PX_SIG_PING 0x15

@@ -200,11 +200,19 @@ uint32_t e1000_poll_rx(void (*deliver)(const uint8_t *frame, uint32_t len)) {
 }
 
 /* The NIC's own drop counters clear when read: fold them into running totals (any core). */
+static bool mpc_cumulative;
+
 void e1000_fold_stats(void) {
   if (!nic_present) return;
   uint64_t f = spin_lock_irqsave(&rx_lock);
   nic_stats.rx_oversize += rd(REG_ROC);
-  nic_stats.rx_missed += rd(REG_MPC);
+  /* MPC clears on read on the 82540EM (SDM 13.7); QEMU 7.2 keeps it cumulative (plain read).
+   * Two reads back to back tell them apart: a clearing register reads 0 the second time (unless
+   * frames were missed between the two reads, never as many as the first read found). */
+  uint32_t m1 = rd(REG_MPC), m2 = rd(REG_MPC);
+  if (!mpc_cumulative && m1 && m2 >= m1) mpc_cumulative = true;
+  if (mpc_cumulative) nic_stats.rx_missed = m2;
+  else nic_stats.rx_missed += m1 + m2;
   nic_stats.rx_runts += rd(REG_RUC);
   spin_unlock_irqrestore(&rx_lock, f);
 }
