@@ -119,6 +119,9 @@ export class OrchestratorLink extends EventEmitter {
     backend.onReceive((raw) => this.receive(Buffer.from(raw)));
   }
 
+  /** this process's instance: its own sequence space beside other processes with our MAC */
+  readonly instance = randomInt(1, 0x10000);
+
   nextSeq(): bigint {
     return ++this.seq;
   }
@@ -127,7 +130,7 @@ export class OrchestratorLink extends EventEmitter {
   send(f: { dstMac: string; channel: W.Channel; scope: W.Scope; code: number; dstCore?: number; reqId?: number; payload?: Buffer; epoch?: bigint }): Buffer {
     if (this.closed) throw new Error('link closed');
     const epoch = f.epoch ?? this.epochs.get(f.dstMac) ?? 0n;
-    const raw = this.codec.encode({ srcMac: this.mac, srcCore: W.CORE_NONE, seq: this.nextSeq(), ...f, epoch });
+    const raw = this.codec.encode({ srcMac: this.mac, srcCore: W.CORE_NONE, seq: this.nextSeq(), instance: this.instance, ...f, epoch });
     this.backend.send(raw);
     this.stats.sent++;
     return raw;

@@ -124,6 +124,8 @@ export interface FrameFields {
   status?: number;
   /** freshness epoch (see PROTOCOL.md); 0 = unknown */
   epoch?: bigint;
+  /** sender instance (an orchestrator process); 0 for DIMEs */
+  instance?: number;
   payload?: Buffer;
 }
 
@@ -142,6 +144,7 @@ export interface Frame {
   seq: bigint;
   reqId: number;
   status: number;
+  instance: number;
   epoch: bigint;
   payload: Buffer;
   tag: Buffer;
@@ -194,6 +197,7 @@ export class PxCodec {
     covered.writeBigUInt64BE(f.seq, h + 8);
     covered.writeUInt32BE((f.reqId ?? 0) >>> 0, h + 16);
     covered.writeUInt16BE(f.status ?? 0, h + 20);
+    covered.writeUInt16BE(f.instance ?? 0, h + 22);
     covered.writeBigUInt64BE(f.epoch ?? 0n, h + 24);
     payload.copy(covered, h + W.HEADER_LEN);
     return Buffer.concat([covered, this.tagOf(covered)]);
@@ -227,6 +231,7 @@ export class PxCodec {
       seq: raw.readBigUInt64BE(h + 8),
       reqId: raw.readUInt32BE(h + 16),
       status: raw.readUInt16BE(h + 20),
+      instance: raw.readUInt16BE(h + 22),
       epoch: raw.readBigUInt64BE(h + 24),
       payload: Buffer.from(raw.subarray(h + W.HEADER_LEN, end)),
       tag: Buffer.from(tag),

@@ -51,7 +51,7 @@ export const HEADER: Layout = {
     { name: 'seq', type: 'u64', doc: 'per-sender sequence number, strictly increasing (replay protection)' },
     { name: 'reqId', type: 'u32', doc: 'request id chosen by the requester, echoed in the response' },
     { name: 'status', type: 'u16', doc: 'STATUS_* in responses, 0 otherwise' },
-    { name: 'reserved', type: 'u16', doc: 'zero' },
+    { name: 'instance', type: 'u16', doc: 'sender instance: each orchestrator process picks its own (random, nonzero), so processes sharing a MAC have separate sequence spaces; DIMEs send 0' },
     { name: 'epoch', type: 'u64', doc: "freshness: the sending server's boot epoch in frames a server sends; the destination server's epoch (as learnt) in commands; 0 = not known yet" },
   ],
 };

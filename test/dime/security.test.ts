@@ -1,6 +1,6 @@
 // Issue 14 against the DIME kernel, on every machine runner: the key never shows (console, the
 // machine's command line), and captured commands stay dead after a reboot of the server and
-// after 32 other senders pushed their sender out of a DIME's replay table.
+// after 128 other senders pushed their sender out of a DIME's replay table.
 import { describe, it, expect, afterEach } from 'vitest';
 import { existsSync, readFileSync, readdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -99,7 +99,7 @@ describe.skipIf(runners.length === 0 || !existsSync(IMAGE)).each(runners.map((mk
     expect(second.runner.output).not.toMatch(/hello from DIME 1/);
   }, 240_000);
 
-  it('refuses a captured command replayed after 32 other senders evicted its sender from the replay table', async () => {
+  it('refuses a captured command replayed after 128 other senders evicted its sender from the replay table', async () => {
     const m = await boot(mk);
     live.push(m);
     const { client, lan } = m;
@@ -108,8 +108,8 @@ describe.skipIf(runners.length === 0 || !existsSync(IMAGE)).each(runners.map((mk
     lan.send(captured);
     await client.waitFor((f) => f.message?.name === 'SET_PARAM' && f.srcCore === 1);
     const before = (await client.request1(SERVER, 1, 'QUERY_SECURITY')).fields;
-    // 32 other key holders (orchestrators with other MACs) each talk to DIME 1: the table is full, the first one goes
-    for (let i = 0; i < 32; i++) {
+    // 128 other key holders (orchestrators with other MACs) each talk to DIME 1: the table is full, the first one goes
+    for (let i = 0; i < 128; i++) {
       const mac = `02:00:00:00:10:${i.toString(16).padStart(2, '0')}`;
       for (let attempt = 0; attempt < 3; attempt++) {
         const f = command(client, 'PING', 1, { nonce: BigInt(i) }, mac);

@@ -31,7 +31,7 @@ local HEADER = {
   seq = { offset = 8, size = 8 },
   reqId = { offset = 16, size = 4 },
   status = { offset = 20, size = 2 },
-  reserved = { offset = 22, size = 2 },
+  instance = { offset = 22, size = 2 },
   epoch = { offset = 24, size = 8 },
 }
 local FLAG_NAMES = { [1] = "RESPONSE", [2] = "EVENT" }
@@ -661,7 +661,7 @@ local f = {
   seq = ProtoField.uint64("parallax.seq", "Sequence number", base.DEC),
   req_id = ProtoField.uint32("parallax.req_id", "Request id", base.DEC),
   status = ProtoField.uint16("parallax.status", "Status", base.DEC, STATUS_NAMES),
-  reserved = ProtoField.uint16("parallax.reserved", "Reserved", base.HEX),
+  instance = ProtoField.uint16("parallax.instance", "Sender instance", base.DEC),
   payload = ProtoField.bytes("parallax.payload", "Payload"),
   record = ProtoField.bytes("parallax.record", "Record"),
   tag = ProtoField.bytes("parallax.tag", "Authentication tag (HMAC-SHA256)"),
@@ -816,7 +816,7 @@ function px.dissector(tvb, pinfo, tree)
   hdr:add(f.seq, tvb(H.seq.offset, 8))
   hdr:add(f.req_id, tvb(H.reqId.offset, 4))
   hdr:add(f.status, tvb(H.status.offset, 2))
-  hdr:add(f.reserved, tvb(H.reserved.offset, 2))
+  hdr:add(f.instance, tvb(H.instance.offset, 2))
   hdr:add(f.epoch, tvb(H.epoch.offset, 8))
 
   local info = string.format("%s %s (%s), core %s -> %s, seq %s", name, kind, SCOPE_NAMES[scope],

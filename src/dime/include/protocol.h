@@ -26,7 +26,7 @@
 #define PX_HDR_SEQ_OFF 8  /* u64: per-sender sequence number, strictly increasing (replay protection) */
 #define PX_HDR_REQ_ID_OFF 16  /* u32: request id chosen by the requester, echoed in the response */
 #define PX_HDR_STATUS_OFF 20  /* u16: STATUS_* in responses, 0 otherwise */
-#define PX_HDR_RESERVED_OFF 22  /* u16: zero */
+#define PX_HDR_INSTANCE_OFF 22  /* u16: sender instance: each orchestrator process picks its own (random, nonzero), so processes sharing a MAC have separate sequence spaces; DIMEs send 0 */
 #define PX_HDR_EPOCH_OFF 24  /* u64: freshness: the sending server's boot epoch in frames a server sends; the destination server's epoch (as learnt) in commands; 0 = not known yet */
 #define PX_HDR_LEN 32
 

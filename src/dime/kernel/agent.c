@@ -154,14 +154,14 @@ static void image_refused(struct dime *d, uint16_t status, uint64_t size, const 
   send_alarm(d, PX_ALARM_KIND_RESOURCE, (uint8_t)status, size, 0, NULL, PX_CORE_NONE, ++d->images_refused, text);
 }
 
-/* strictly increasing sequence per (sender MAC, sender core); a new sender may start anywhere
+/* strictly increasing sequence per (sender MAC, sender core, sender instance); a new sender may start anywhere
  * within the current epoch */
 static bool replay_check_and_update(struct dime *d, const struct pxmsg *m) {
   struct peer_seq *free_slot = NULL, *oldest = &d->peers[0];
   for (int i = 0; i < REPLAY_PEERS; i++) {
     struct peer_seq *p = &d->peers[i];
     if (!p->used) { if (!free_slot) free_slot = p; continue; }
-    if (p->core == m->src_core && memcmp(p->mac, m->src_mac, 6) == 0) {
+    if (p->core == m->src_core && p->instance == m->instance && memcmp(p->mac, m->src_mac, 6) == 0) {
       if (m->seq <= p->seq) return false;
       p->seq = m->seq;
       p->last_ns = now_ns();
@@ -175,6 +175,7 @@ static bool replay_check_and_update(struct dime *d, const struct pxmsg *m) {
   p->used = true;
   memcpy(p->mac, m->src_mac, 6);
   p->core = m->src_core;
+  p->instance = m->instance;
   p->seq = m->seq;
   p->last_ns = now_ns();
   return true;

@@ -10,7 +10,7 @@
 #define INQ_SIZE 8192
 #define MAX_PARAMS 16
 #define ACCT_RECORDS 64
-#define REPLAY_PEERS 32
+#define REPLAY_PEERS 128
 #define MAX_USER_CHUNKS 512
 
 /* how an inbox frame got here, i.e. how much checking it still needs */
@@ -37,7 +37,7 @@ struct call_record {
   char service[16];
 };
 
-struct peer_seq { bool used; uint8_t mac[6]; uint16_t core; uint64_t seq; uint64_t last_ns; };
+struct peer_seq { bool used; uint8_t mac[6]; uint16_t core; uint16_t instance; uint64_t seq; uint64_t last_ns; };
 
 /* parsed view of a received frame (points into the frame) */
 struct pxmsg {
@@ -46,7 +46,7 @@ struct pxmsg {
   const uint8_t *dst_mac, *src_mac;
   bool data, scope_dime;
   uint8_t type, flags;
-  uint16_t dst_core, src_core, plen, status;
+  uint16_t dst_core, src_core, plen, status, instance;
   uint64_t seq;
   uint32_t req_id;
   uint64_t epoch;

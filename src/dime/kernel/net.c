@@ -54,6 +54,7 @@ uint8_t px_parse(const uint8_t *f, uint32_t len, struct pxmsg *m) {
   m->req_id = be32(h + PX_HDR_REQ_ID_OFF);
   m->status = be16(h + PX_HDR_STATUS_OFF);
   m->epoch = be64(h + PX_HDR_EPOCH_OFF);
+  m->instance = be16(h + PX_HDR_INSTANCE_OFF);
   m->payload = h + PX_HDR_LEN;
   if (h[PX_HDR_VERSION_OFF] != PX_PROTOCOL_VERSION) return PX_MALFORMED_VERSION;
   /* frames may carry Ethernet padding after the tag, never less than header + payload + tag */
