@@ -2,12 +2,12 @@
 // (script mode runs many verbs over it), the state file that remembers routes between runs,
 // and output: tables and colours for people, one JSON document (or one object per line for
 // streaming verbs) with --json. Colours only on a TTY and never with NO_COLOR.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { hostname, homedir, userInfo } from 'node:os';
 import path from 'node:path';
 import { styleText } from 'node:util';
-import { macToString } from '../protocol/codec.js';
+import { macToString, parseMac } from '../protocol/codec.js';
 import { KeyFileError, LAB_MASTER, LAB_WARNING, readSecretFile } from '../protocol/keys.js';
 import { openLan } from './attach.js';
 import { UsageError } from './errors.js';
@@ -43,12 +43,27 @@ export function defaultOrchestratorMac(): string {
   return macToString(Buffer.from([0x02, 0x50, h[0], h[1], h[2], h[3]]));
 }
 
+/**
+ * A MAC of its own for a long-running process (dashboard, watch, policy): it runs beside the
+ * user's CLI commands, and one LAN cannot have two stations with one MAC (the hub refuses the
+ * second). Same user prefix, the last two bytes random.
+ */
+export function processOrchestratorMac(): string {
+  const b = parseMac(defaultOrchestratorMac());
+  const r = randomBytes(2);
+  b[4] = r[0];
+  b[5] = r[1] === b[5] ? r[1] ^ 1 : r[1];
+  return macToString(b);
+}
+
 export class CliContext {
   private session: Orchestrator | null = null;
   private opening: Promise<Orchestrator> | null = null;
   opts: GlobalOptions = {};
   /** set by script mode: verbs must not close the shared session */
   persistent = false;
+  /** set by long-running verbs (dashboard, watch, policy): they get a MAC of their own */
+  longRunning = false;
 
   constructor(readonly io: CliIO) {}
 
@@ -126,7 +141,7 @@ export class CliContext {
     const key = this.key();
     if (!key) throw new UsageError('refusing to send unsigned commands: no network key (give --key-file FILE, set PARALLAX_KEY, or --lab for the insecure lab key)');
     const names = this.names();
-    const mac = this.opts.mac ?? this.io.env.PARALLAX_MAC ?? defaultOrchestratorMac();
+    const mac = this.opts.mac ?? this.io.env.PARALLAX_MAC ?? (this.longRunning ? processOrchestratorMac() : defaultOrchestratorMac());
     const backend = await openLan(net);
     let o: Orchestrator;
     try {
