@@ -16,6 +16,7 @@ import { openNetBackend } from '../nic/backends/open-backend.js';
 import type { NetBackend } from '../nic/net-backend.js';
 import { nicStatsLines } from '../nic/nic-stats.js';
 import { KeyFileError, readSecretFile } from '../protocol/keys.js';
+import { isDuplicateMacNotice, macAnnouncement } from '../nic/duplicate-mac.js';
 
 export class ServerError extends Error {}
 
@@ -43,6 +44,23 @@ function readKernel(path: string): Uint8Array {
     const code = (e as NodeJS.ErrnoException).code;
     throw new ServerError(`cannot read kernel '${path}': ${code === 'ENOENT' ? 'no such file' : code ?? String(e)}`);
   }
+}
+
+/**
+ * On a hub: announce our MAC as soon as we are connected; if the hub says another station has
+ * it, warn (and keep the notice from the guest's NIC).
+ */
+function watchForDuplicateMac(backend: NetBackend, mac: Uint8Array, warn: (m: string) => void): void {
+  const listen = backend.onReceive.bind(backend);
+  backend.onReceive = (l) => listen((f) => {
+    if (isDuplicateMacNotice(f, mac)) {
+      warn(`parallax-emu: WARNING MAC ${[...mac].map((b) => b.toString(16).padStart(2, '0')).join(':')} is already in use on this LAN (the hub refuses our frames): give another --name or --mac`);
+      return;
+    }
+    l(f);
+  });
+  const connected = (backend as { waitConnected?: () => Promise<void> }).waitConnected?.();
+  void Promise.resolve(connected).then(() => backend.send(macAnnouncement(mac))).catch(() => undefined);
 }
 
 /** fw_cfg files from their paths; key files (opt/parallax/*) must be readable by their owner only. */
@@ -76,6 +94,7 @@ export async function startServer(opts: EmuOptions, io: ServerIo): Promise<Runni
   for (let i = 0; i < specs.length; i++) {
     const mac = i === 0 && opts.mac ? parseMac(opts.mac) : macFromName(opts.name, i);
     const backend = await openNetBackend(specs[i], { mac, capturePath: i === 0 ? opts.pcap : undefined });
+    if (specs[i].startsWith('hub')) watchForDuplicateMac(backend, mac, (m) => process.stderr.write(`${m}\n`));
     nics.push({ mac, backend });
   }
 

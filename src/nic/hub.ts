@@ -7,6 +7,7 @@
 
 import { createServer, type Server, type Socket } from 'node:net';
 import { formatMac, isMulticastMac, macKey } from './mac.js';
+import { DUPLICATE_NOTICE_LEN, duplicateMacNotice } from './duplicate-mac.js';
 import { MAX_FRAME, MIN_FRAME } from './net-backend.js';
 import { describeAddress, type SocketAddress } from './net-spec.js';
 import type { PcapWriter } from './pcap-writer.js';
@@ -214,7 +215,10 @@ export class EthernetHub {
     if (e) {
       if (e.port !== port) {
         if (t - e.seenMs <= this.agingMs && this.ports.has(e.port.id)) {
-          if (!e.warned) this.opts.log?.(`hub: port ${port.id} claims MAC ${key.toString(16).padStart(12, "0")} of port ${e.port.id}: refused`);
+          if (!e.warned) {
+            this.opts.log?.(`hub: port ${port.id} claims MAC ${key.toString(16).padStart(12, "0")} of port ${e.port.id}: refused`);
+            this.transmit(port, encodeStreamFrame(duplicateMacNotice(key)), DUPLICATE_NOTICE_LEN);
+          }
           e.warned = true;
           return false;
         }
