@@ -6,19 +6,41 @@ import { readFileSync } from 'node:fs';
 import { BootError } from '../boot/boot-error.js';
 import { readModules } from '../boot/initrd-spec.js';
 import { loadKernel } from '../boot/loader.js';
-import type { EmuOptions } from '../cli/options.js';
-import { C_STAT_BLOCKS, C_STAT_DEVICE_EXITS, C_STAT_HALTED_NS_LO, C_STAT_HALTED_NS_HI, C_STAT_TLB_MISS, coreBase } from './control-block.js';
+import { C_STAT_BLOCKS, C_STAT_DEVICE_EXITS, C_STAT_HALTED_NS_LO, C_STAT_HALTED_NS_HI, C_STAT_TLB_MISS, coreBase } from '../abi/control-block.js';
 import { Machine, type MachineExit } from './machine.js';
 import { FrameTable } from './frame-table.js';
 import { Platform } from './platform.js';
-import { macFromName, parseMac } from '../nic/mac.js';
-import { openNetBackend } from '../nic/backends/open-backend.js';
-import type { NetBackend } from '../nic/net-backend.js';
-import { nicStatsLines } from '../nic/nic-stats.js';
+import { macFromName, parseMac } from '../net/mac.js';
+import { openNetBackend } from '../net/backends/open-backend.js';
+import type { NetBackend } from '../net/net-backend.js';
+import { nicStatsLines } from '../devices/e1000/stats.js';
 import { KeyFileError, readSecretFile } from '../protocol/keys.js';
-import { isDuplicateMacNotice, macAnnouncement } from '../nic/duplicate-mac.js';
+import { isDuplicateMacNotice, macAnnouncement } from '../net/duplicate-mac.js';
 
 export class ServerError extends Error {}
+
+/** What a server is built from; the CLI (src/cli/options.ts) converts its flags to this. */
+export interface ServerOptions {
+  cores: number;
+  memoryBytes: number;
+  /** path of the Multiboot 1/2 or ELF64 kernel image */
+  kernel: string;
+  append: string;
+  /** multiboot modules: "FILE args,FILE2" (",," is a literal comma) */
+  initrd?: string;
+  /** one network backend spec per NIC; none given = one NIC with no backend */
+  net: string[];
+  /** server name, seeds the deterministic MACs */
+  name: string;
+  /** MAC address of the first NIC (overrides name) */
+  mac?: string;
+  /** pcap file for the first NIC's frames */
+  pcap?: string;
+  /** instructions per worker slice */
+  slice?: number;
+  /** fw_cfg files for the guest (QEMU's -fw_cfg name=N,file=F); --key-file adds opt/parallax/key */
+  fwCfg?: { name: string; file: string }[];
+}
 
 export interface ServerIo {
   out(bytes: Uint8Array): void;
@@ -64,7 +86,7 @@ function watchForDuplicateMac(backend: NetBackend, mac: Uint8Array, warn: (m: st
 }
 
 /** fw_cfg files from their paths; key files (opt/parallax/*) must be readable by their owner only. */
-function readFwCfgFiles(list: EmuOptions['fwCfg']): { name: string; data: Uint8Array }[] {
+function readFwCfgFiles(list: ServerOptions['fwCfg']): { name: string; data: Uint8Array }[] {
   return list.map(({ name, file }) => {
     try {
       if (name.startsWith('opt/parallax/')) return { name, data: new Uint8Array(Buffer.from(readSecretFile(file) + '\n')) };
@@ -75,7 +97,7 @@ function readFwCfgFiles(list: EmuOptions['fwCfg']): { name: string; data: Uint8A
   });
 }
 
-export async function startServer(opts: EmuOptions, io: ServerIo): Promise<RunningServer> {
+export async function startServer(opts: ServerOptions, io: ServerIo): Promise<RunningServer> {
   const fwCfgFiles = readFwCfgFiles(opts.fwCfg ?? []);
   const kernel = readKernel(opts.kernel);
   const modules = opts.initrd ? readModules(opts.initrd) : [];

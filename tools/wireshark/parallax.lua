@@ -12,7 +12,7 @@
 -- derived from it per server with HKDF-SHA256, by the rule of src/protocol/keys.ts.
 --
 -- The tables between the GENERATED markers come from src/protocol/wire.ts through
--- tools/wireshark/gen.ts; test/nic/dissector.test.ts fails when they are stale.
+-- tools/wireshark/gen.ts; test/net/dissector.test.ts fails when they are stale.
 
 -- BEGIN GENERATED from src/protocol/wire.ts by tools/wireshark/gen.ts: do not edit
 local PX = {
