@@ -14,7 +14,7 @@ import { macFromName, parseMac } from '../net/mac.js';
 import { openNetBackend } from '../net/backends/open-backend.js';
 import type { NetBackend } from '../net/net-backend.js';
 import { nicStatsLines } from '../devices/e1000/stats.js';
-import { KeyFileError, readSecretFile } from '../protocol/keys.js';
+import { KeyFileError, readSecretFile } from '../net/secret-file.js';
 import { isDuplicateMacNotice, macAnnouncement } from '../net/duplicate-mac.js';
 
 export class ServerError extends Error {}
@@ -86,7 +86,7 @@ function watchForDuplicateMac(backend: NetBackend, mac: Uint8Array, warn: (m: st
 }
 
 /** fw_cfg files from their paths; key files (opt/parallax/*) must be readable by their owner only. */
-function readFwCfgFiles(list: ServerOptions['fwCfg']): { name: string; data: Uint8Array }[] {
+function readFwCfgFiles(list: NonNullable<ServerOptions['fwCfg']>): { name: string; data: Uint8Array }[] {
   return list.map(({ name, file }) => {
     try {
       if (name.startsWith('opt/parallax/')) return { name, data: new Uint8Array(Buffer.from(readSecretFile(file) + '\n')) };

@@ -4,7 +4,6 @@
 // The kernel implements the same derivation and rule in C (crypto.c hkdf_sha256, net.c
 // px_tag_key); test/dime checks both against each other on every frame.
 import { hkdfSync } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import * as W from './wire.js';
 
 export const KDF_SALT = 'parallax/2';
@@ -42,30 +41,7 @@ export function serverKeyFile(master: Buffer | string, mac: string): string {
   return `${KEY_FILE_MAGIC}\nmac ${normMac(mac)}\nserver ${serverSecret(master, mac).toString('hex')}\nnetwork ${networkSecret(master).toString('hex')}\n`;
 }
 
-export class KeyFileError extends Error {}
-
-/**
- * Read a secret file: it must be a regular file not readable or writable by group or others
- * (as ssh does with private keys). Trailing newline removed.
- */
-export function readSecretFile(file: string): string {
-  let fd: number;
-  try {
-    fd = openSync(file, 'r');
-  } catch (e) {
-    throw new KeyFileError(`cannot read key file ${file}: ${(e as Error).message}`);
-  }
-  try {
-    const st = fstatSync(fd);
-    if (!st.isFile()) throw new KeyFileError(`key file ${file} is not a regular file`);
-    if (st.mode & 0o077) throw new KeyFileError(`key file ${file} is accessible by others (mode ${(st.mode & 0o777).toString(8)}): chmod 600 ${file}`);
-    const text = readFileSync(fd, 'utf8').replace(/\r?\n$/, '');
-    if (!text) throw new KeyFileError(`key file ${file} is empty`);
-    return text;
-  } finally {
-    closeSync(fd);
-  }
-}
+export { KeyFileError, readSecretFile } from '../net/secret-file.js';
 
 /** The header fields that pick a frame's tag key. */
 export interface TagKeyInput {
