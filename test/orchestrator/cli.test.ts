@@ -1,7 +1,7 @@
 // The `parallax` command line on bad input and unreachable DIMEs: clear errors and the
 // documented exit codes (2 usage, 3 timeout, 1 refused), JSON errors with --json, script mode.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { LearningSwitch } from '../../src/net/learning-switch.js';
@@ -48,6 +48,14 @@ describe('parallax CLI: bad input', () => {
     expect(l.err).toMatch(/accessible by others \(mode 644\): chmod 600/);
     const lab = await cli([...base, '--lab', '--timeout', '100', 'ps'], { env: {} });
     expect(lab.err).toMatch(/LAB MODE: INSECURE built-in public key/);
+    // a server gets its own derived key file, private, never the master secret
+    const out = path.join(dir, 'S9.key');
+    const k = await cli(['keys', 'server', '52:54:00:00:09:01', '--out', out], { env: { PARALLAX_KEY: 'sekrit' } });
+    expect(k.code, k.err).toBe(0);
+    expect(statSync(out).mode & 0o777).toBe(0o600);
+    expect(readFileSync(out, 'utf8')).toMatch(/^parallax-server-key 1\nmac 52:54:00:00:09:01\nserver [0-9a-f]{64}\nnetwork [0-9a-f]{64}\n$/);
+    expect(readFileSync(out, 'utf8')).not.toContain('sekrit');
+    expect((await cli(['keys', 'server', '52:54:00:00:09:01', '--out', out], { env: { PARALLAX_KEY: 'sekrit' } })).code).toBe(2); // exists
   });
 
   it('needs a LAN, and a well-formed one', async () => {

@@ -12,6 +12,7 @@ import { workflowVerbs } from './workflow.js';
 import { scriptVerbs } from './script.js';
 import { policyVerbs } from './policy.js';
 import { labVerbs } from './lab.js';
+import { keysVerbs } from './keys.js';
 import { dashboardVerbs } from './dashboard.js';
 
 class CliUsage extends OrchestratorError {
@@ -46,7 +47,7 @@ function buildParser(ctx: CliContext, words: string[], runWords: (w: string[]) =
     });
   const verbs = [
     ...discoveryVerbs(ctx), ...lifecycleVerbs(ctx), ...wiringVerbs(ctx), ...reportVerbs(ctx), ...watchVerbs(ctx),
-    ...workflowVerbs(ctx), ...scriptVerbs(ctx, runWords), ...policyVerbs(ctx), ...labVerbs(ctx), ...dashboardVerbs(ctx),
+    ...workflowVerbs(ctx), ...scriptVerbs(ctx, runWords), ...policyVerbs(ctx), ...labVerbs(ctx), ...keysVerbs(ctx), ...dashboardVerbs(ctx),
   ];
   for (const v of verbs) y = y.command(v);
   return y
