@@ -10,6 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { openNetBackend } from '../../src/net/backends/open-backend.js';
 import type { StreamBackend } from '../../src/net/backends/stream.js';
 import { parseHubArgs, parseListenAddress } from '../../src/cli/hub.js';
+import { isDuplicateMacNotice } from '../../src/net/duplicate-mac.js';
 import { LearningSwitch } from '../../src/net/learning-switch.js';
 import type { NetBackend } from '../../src/net/net-backend.js';
 import { BROADCAST, ethFrame } from '../devices/e1000/e1000-harness.js';
@@ -74,13 +75,15 @@ describe('ethernet hub', () => {
     await until(() => hub.stats.duplicateMac === 1);
     expect(hub.stats.moved).toBe(0);
     expect(hub.portStats()[0].rxDropped).toBeGreaterThanOrEqual(1);
+    await until(() => a.got.length === 3); // the refused port is told so (parallax-emu warns)
+    expect(isDuplicateMacNotice(a.got[2], MAC_B)).toBe(true);
     b.b.send(ethFrame(BROADCAST, MAC_B, 50)); // B still on its own port
-    await until(() => a.got.length === 3 && c.got.length === 2);
+    await until(() => a.got.length === 4 && c.got.length === 2);
 
     // aging: after the aging time A's entry is stale and a frame to A floods
     now += 11_000;
     b.b.send(ethFrame(MAC_A, MAC_B, 50));
-    await until(() => a.got.length === 4 && c.got.length === 3);
+    await until(() => a.got.length === 5 && c.got.length === 3);
 
     // a port that leaves takes its MACs with it
     await c.b.close();
