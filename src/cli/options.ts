@@ -50,6 +50,9 @@ export function buildParser(argv: string[], defaultKernel: string) {
     .option('mac', { type: 'string', describe: 'MAC address of the first NIC (overrides --name)' })
     .option('pcap', { type: 'string', describe: 'write every frame sent/received to this pcap file' })
     .option('stats', { type: 'boolean', default: false, describe: 'print per-core statistics at exit' })
+    .option('fw_cfg', { alias: ['fw-cfg'], type: 'string', array: true, default: [] as string[],
+      describe: 'a file for the guest, as QEMU: name=opt/...,file=PATH (repeatable)' })
+    .option('key-file', { type: 'string', describe: 'server key file (mode 0600) for the DIME kernel: fw_cfg opt/parallax/key' })
     .option('slice', { type: 'number', hidden: true })
     .strict()
     .help()
@@ -76,6 +79,26 @@ export function parseEmuOptions(argv: string[], defaultKernel: string): EmuOptio
     mac: a.mac === undefined ? undefined : single(a.mac, 'mac'),
     pcap: a.pcap === undefined ? undefined : single(a.pcap, 'pcap'),
     stats: Boolean(a.stats),
+    fwCfg: [...(a.fw_cfg as string[]).map((v) => parseFwCfg(String(v))),
+      ...(a['key-file'] === undefined ? [] : [{ name: 'opt/parallax/key', file: single(a['key-file'], 'key-file') }])],
     slice: a.slice as number | undefined,
   };
+}
+
+/** QEMU's `-fw_cfg [name=]NAME,file=PATH` (the `string=` form would put data on the command line: refused). */
+export function parseFwCfg(spec: string): { name: string; file: string } {
+  let name: string | undefined;
+  let file: string | undefined;
+  for (const part of spec.split(',')) {
+    const eq = part.indexOf('=');
+    const k = eq < 0 ? 'name' : part.slice(0, eq);
+    const v = eq < 0 ? part : part.slice(eq + 1);
+    if (k === 'name') name = v;
+    else if (k === 'file') file = v;
+    else if (k === 'string') throw new UsageError('-fw_cfg string=... is not supported: data on a command line is visible to every user (use file=)');
+    else throw new UsageError(`-fw_cfg: unknown option '${k}' (name=...,file=...)`);
+  }
+  if (!name || !file) throw new UsageError(`-fw_cfg needs name=...,file=... (got '${spec}')`);
+  if (!name.startsWith('opt/')) throw new UsageError(`-fw_cfg name '${name}' must start with opt/ (as QEMU requires for user files)`);
+  return { name, file };
 }

@@ -47,6 +47,8 @@ export interface PlatformOptions {
   hooks: PlatformHooks;
   /** one e1000 per entry, in PCI slots 3, 4, ... */
   nics: { mac: Uint8Array; backend: NetBackend }[];
+  /** extra fw_cfg files (`-fw_cfg`): the DIME kernel's key file arrives this way */
+  fwCfgFiles?: { name: string; data: Uint8Array }[];
 }
 
 /** PCI slot of the first NIC and its interrupt line, as QEMU's `pc` machine (GSI 11). */
@@ -98,6 +100,7 @@ export class Platform implements IoPlatform {
     const dma = new RamDma(o.ram, o.layout);
     const files = fwCfgFiles(o.plan);
     this.fwcfg = new FwCfg({ ncores: o.cores, ramBytes: o.layout.ramBytes, dma, ...files });
+    for (const f of o.fwCfgFiles ?? []) this.fwcfg.addFile(f.name, f.data);
 
     o.nics.forEach((n, i) => {
       const slot = NIC_FIRST_SLOT + i;

@@ -14,6 +14,8 @@ import { macFromName, parseMac } from '../net/mac.js';
 import { openNetBackend } from '../net/backends/open-backend.js';
 import type { NetBackend } from '../net/net-backend.js';
 import { nicStatsLines } from '../devices/e1000/stats.js';
+import { KeyFileError, readSecretFile } from '../net/secret-file.js';
+import { isDuplicateMacNotice, macAnnouncement } from '../net/duplicate-mac.js';
 
 export class ServerError extends Error {}
 
@@ -36,6 +38,8 @@ export interface ServerOptions {
   pcap?: string;
   /** instructions per worker slice */
   slice?: number;
+  /** fw_cfg files for the guest (QEMU's -fw_cfg name=N,file=F); --key-file adds opt/parallax/key */
+  fwCfg?: { name: string; file: string }[];
 }
 
 export interface ServerIo {
@@ -64,7 +68,37 @@ function readKernel(path: string): Uint8Array {
   }
 }
 
+/**
+ * On a hub: announce our MAC as soon as we are connected; if the hub says another station has
+ * it, warn (and keep the notice from the guest's NIC).
+ */
+function watchForDuplicateMac(backend: NetBackend, mac: Uint8Array, warn: (m: string) => void): void {
+  const listen = backend.onReceive.bind(backend);
+  backend.onReceive = (l) => listen((f) => {
+    if (isDuplicateMacNotice(f, mac)) {
+      warn(`parallax-emu: WARNING MAC ${[...mac].map((b) => b.toString(16).padStart(2, '0')).join(':')} is already in use on this LAN (the hub refuses our frames): give another --name or --mac`);
+      return;
+    }
+    l(f);
+  });
+  const connected = (backend as { waitConnected?: () => Promise<void> }).waitConnected?.();
+  void Promise.resolve(connected).then(() => backend.send(macAnnouncement(mac))).catch(() => undefined);
+}
+
+/** fw_cfg files from their paths; key files (opt/parallax/*) must be readable by their owner only. */
+function readFwCfgFiles(list: NonNullable<ServerOptions['fwCfg']>): { name: string; data: Uint8Array }[] {
+  return list.map(({ name, file }) => {
+    try {
+      if (name.startsWith('opt/parallax/')) return { name, data: new Uint8Array(Buffer.from(readSecretFile(file) + '\n')) };
+      return { name, data: new Uint8Array(readFileSync(file)) };
+    } catch (e) {
+      throw new ServerError(e instanceof KeyFileError ? e.message : `-fw_cfg ${name}: cannot read ${file}: ${(e as Error).message}`);
+    }
+  });
+}
+
 export async function startServer(opts: ServerOptions, io: ServerIo): Promise<RunningServer> {
+  const fwCfgFiles = readFwCfgFiles(opts.fwCfg ?? []);
   const kernel = readKernel(opts.kernel);
   const modules = opts.initrd ? readModules(opts.initrd) : [];
   const machine = new Machine({ cores: opts.cores, memoryBytes: opts.memoryBytes, slice: opts.slice });
@@ -82,11 +116,12 @@ export async function startServer(opts: ServerOptions, io: ServerIo): Promise<Ru
   for (let i = 0; i < specs.length; i++) {
     const mac = i === 0 && opts.mac ? parseMac(opts.mac) : macFromName(opts.name, i);
     const backend = await openNetBackend(specs[i], { mac, capturePath: i === 0 ? opts.pcap : undefined });
+    if (specs[i].startsWith('hub')) watchForDuplicateMac(backend, mac, (m) => process.stderr.write(`${m}\n`));
     nics.push({ mac, backend });
   }
 
   const platform = new Platform({
-    ctl: machine.ctl, ram: machine.shared.ram, layout: machine.layout, cores: opts.cores, plan, nics,
+    ctl: machine.ctl, ram: machine.shared.ram, layout: machine.layout, cores: opts.cores, plan, nics, fwCfgFiles,
     hooks: {
       serialOut: io.out,
       onDebugExit: (status) => machine.requestExit({ kind: 'debug-exit', code: status }),

@@ -8,6 +8,7 @@
 
 import { createServer, type Server, type Socket } from 'node:net';
 import { formatMac, isMulticastMac, macKey } from './mac.js';
+import { DUPLICATE_NOTICE_LEN, duplicateMacNotice } from './duplicate-mac.js';
 import { MAX_FRAME, MIN_FRAME } from './net-backend.js';
 import { describeAddress, type SocketAddress } from './net-spec.js';
 import type { PcapWriter } from './pcap-writer.js';
@@ -55,6 +56,8 @@ export interface SwitchStats {
   aged: number;
   tableFull: number;
   portsEver: number;
+  /** frames refused: their source MAC is in use on another connected port (two stations, one MAC) */
+  duplicateMac: number;
 }
 
 interface Port {
@@ -67,6 +70,8 @@ interface Port {
 interface MacEntry {
   port: Port;
   seenMs: number;
+  /** a duplicate claim was logged already */
+  warned?: boolean;
 }
 
 export class LearningSwitch {
@@ -81,7 +86,7 @@ export class LearningSwitch {
   private readonly now: () => number;
   private readonly sweepTimer: NodeJS.Timeout;
   private closed = false;
-  readonly stats: SwitchStats = { frames: 0, forwarded: 0, flooded: 0, filtered: 0, learned: 0, moved: 0, aged: 0, tableFull: 0, portsEver: 0 };
+  readonly stats: SwitchStats = { frames: 0, forwarded: 0, flooded: 0, filtered: 0, learned: 0, moved: 0, aged: 0, tableFull: 0, portsEver: 0, duplicateMac: 0 };
 
   constructor(private readonly opts: SwitchOptions = {}) {
     this.agingMs = opts.agingMs ?? 300_000;
@@ -180,7 +185,11 @@ export class LearningSwitch {
     this.stats.frames++;
     this.opts.pcap?.write(frame);
     const t = this.now();
-    if (!isMulticastMac(frame, 6)) this.learn(macKey(frame, 6), from, t);
+    if (!isMulticastMac(frame, 6) && !this.learn(macKey(frame, 6), from, t)) {
+      from.stats.rxDropped++;
+      this.stats.duplicateMac++;
+      return;
+    }
     let out: Port | null = null;
     if (!isMulticastMac(frame, 0)) {
       const e = this.table.get(macKey(frame, 0));
@@ -197,16 +206,34 @@ export class LearningSwitch {
     for (const p of this.ports.values()) if (p !== from) this.transmit(p, wire, frame.length);
   }
 
-  private learn(key: number, port: Port, t: number): void {
+  /**
+   * Learn where a source MAC lives; false (refuse the frame) when another connected port uses
+   * it and was heard within the aging time: two stations with one MAC would split its traffic.
+   * A MAC moves freely once its old port is gone or silent.
+   */
+  private learn(key: number, port: Port, t: number): boolean {
     const e = this.table.get(key);
     if (e) {
-      if (e.port !== port) { this.stats.moved++; e.port = port; }
+      if (e.port !== port) {
+        if (t - e.seenMs <= this.agingMs && this.ports.has(e.port.id)) {
+          if (!e.warned) {
+            this.opts.log?.(`hub: port ${port.id} claims MAC ${key.toString(16).padStart(12, "0")} of port ${e.port.id}: refused`);
+            this.transmit(port, encodeStreamFrame(duplicateMacNotice(key)), DUPLICATE_NOTICE_LEN);
+          }
+          e.warned = true;
+          return false;
+        }
+        this.stats.moved++;
+        e.port = port;
+        e.warned = false;
+      }
       e.seenMs = t;
-      return;
+      return true;
     }
-    if (this.table.size >= this.maxMacs) { this.stats.tableFull++; return; }
+    if (this.table.size >= this.maxMacs) { this.stats.tableFull++; return true; }
     this.table.set(key, { port, seenMs: t });
     this.stats.learned++;
+    return true;
   }
 
   private transmit(p: Port, wire: Buffer, len: number): void {

@@ -4,7 +4,7 @@
 import { openNetBackend } from '../net/backends/open-backend.js';
 import type { NetBackend } from '../net/net-backend.js';
 import { NetSpecError } from '../net/net-spec.js';
-import { OrchestratorError, UsageError } from './errors.js';
+import { LanError, OrchestratorError, UsageError } from './errors.js';
 import { PacketBackend, PacketBackendError, parsePacketSpec } from '../net/backends/packet.js';
 
 export async function openLan(spec: string, opts: { mac?: Uint8Array; linkTimeoutMs?: number } = {}): Promise<NetBackend> {
@@ -16,14 +16,14 @@ export async function openLan(spec: string, opts: { mac?: Uint8Array; linkTimeou
     if (e instanceof NetSpecError) throw new UsageError(`--net: ${e.message}`);
     if (e instanceof PacketBackendError) throw new UsageError(e.message);
     if (e instanceof OrchestratorError) throw e;
-    throw new OrchestratorError(`cannot join the LAN '${spec}': ${(e as Error).message}`);
+    throw new LanError(`cannot join the LAN '${spec}': ${(e as Error).message}`);
   }
   if (spec.trim() === 'none') return backend;
   const deadline = Date.now() + (opts.linkTimeoutMs ?? 3000);
   while (!backend.linkUp() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
   if (!backend.linkUp()) {
     await backend.close();
-    throw new OrchestratorError(`cannot join the LAN '${spec}': no link after ${opts.linkTimeoutMs ?? 3000} ms (is the hub or peer running?)`);
+    throw new LanError(`cannot join the LAN '${spec}': no link after ${opts.linkTimeoutMs ?? 3000} ms (is the hub or peer running?)`);
   }
   return backend;
 }

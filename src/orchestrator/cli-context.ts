@@ -2,12 +2,13 @@
 // (script mode runs many verbs over it), the state file that remembers routes between runs,
 // and output: tables and colours for people, one JSON document (or one object per line for
 // streaming verbs) with --json. Colours only on a TTY and never with NO_COLOR.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { hostname, homedir, userInfo } from 'node:os';
 import path from 'node:path';
 import { styleText } from 'node:util';
-import { macToString } from '../protocol/codec.js';
+import { macToString, parseMac } from '../protocol/codec.js';
+import { KeyFileError, LAB_MASTER, LAB_WARNING, readSecretFile } from '../protocol/keys.js';
 import { openLan } from './attach.js';
 import { UsageError } from './errors.js';
 import { Orchestrator, type OrchestratorState } from './orchestrator.js';
@@ -15,8 +16,10 @@ import { ServerNames } from './targets.js';
 
 export interface GlobalOptions {
   net?: string;
+  /** refused when given (a key on a command line shows in ps); kept to say so clearly */
   key?: string;
   keyFile?: string;
+  lab?: boolean;
   mac?: string;
   alias?: string[];
   json?: boolean;
@@ -40,12 +43,27 @@ export function defaultOrchestratorMac(): string {
   return macToString(Buffer.from([0x02, 0x50, h[0], h[1], h[2], h[3]]));
 }
 
+/**
+ * A MAC of its own for a long-running process (dashboard, watch, policy): it runs beside the
+ * user's CLI commands, and one LAN cannot have two stations with one MAC (the hub refuses the
+ * second). Same user prefix, the last two bytes random.
+ */
+export function processOrchestratorMac(): string {
+  const b = parseMac(defaultOrchestratorMac());
+  const r = randomBytes(2);
+  b[4] = r[0];
+  b[5] = r[1] === b[5] ? r[1] ^ 1 : r[1];
+  return macToString(b);
+}
+
 export class CliContext {
   private session: Orchestrator | null = null;
   private opening: Promise<Orchestrator> | null = null;
   opts: GlobalOptions = {};
   /** set by script mode: verbs must not close the shared session */
   persistent = false;
+  /** set by long-running verbs (dashboard, watch, policy): they get a MAC of their own */
+  longRunning = false;
 
   constructor(readonly io: CliIO) {}
 
@@ -86,17 +104,29 @@ export class CliContext {
     return p === '' || p === 'none' ? null : p;
   }
 
+  /**
+   * The master secret: --key-file (mode 0600), PARALLAX_KEY_FILE, PARALLAX_KEY, or lab mode's
+   * public key (announced loudly). Never from the command line itself.
+   */
   key(): string | undefined {
-    if (this.opts.key) return this.opts.key;
-    if (this.opts.keyFile) {
+    if (this.opts.key !== undefined) throw new UsageError('--key is refused: a key on a command line is visible to every user (ps); use --key-file FILE (mode 0600) or PARALLAX_KEY');
+    const file = this.opts.keyFile ?? this.io.env.PARALLAX_KEY_FILE;
+    if (file) {
       try {
-        return readFileSync(this.opts.keyFile, 'utf8').replace(/\r?\n$/, '');
+        return readSecretFile(file);
       } catch (e) {
-        throw new UsageError(`cannot read --key-file ${this.opts.keyFile}: ${(e as Error).message}`);
+        throw new UsageError(e instanceof KeyFileError ? e.message : String(e));
       }
     }
-    return this.io.env.PARALLAX_KEY || undefined;
+    if (this.io.env.PARALLAX_KEY) return this.io.env.PARALLAX_KEY;
+    if (this.opts.lab || this.io.env.PARALLAX_LAB === '1') {
+      if (!this.labWarned) this.err(`parallax: ${LAB_WARNING}`);
+      this.labWarned = true;
+      return LAB_MASTER;
+    }
+    return undefined;
   }
+  private labWarned = false;
 
   /** The orchestrator, opened on first use. */
   orchestrator(): Promise<Orchestrator> {
@@ -109,9 +139,9 @@ export class CliContext {
     const net = this.opts.net ?? this.io.env.PARALLAX_NET;
     if (!net) throw new UsageError('no LAN given: use --net SPEC (e.g. hub,path=/tmp/lan.sock) or set PARALLAX_NET');
     const key = this.key();
-    if (!key) throw new UsageError('refusing to send unsigned commands: no network key (give --key KEY, --key-file FILE or set PARALLAX_KEY)');
+    if (!key) throw new UsageError('refusing to send unsigned commands: no network key (give --key-file FILE, set PARALLAX_KEY, or --lab for the insecure lab key)');
     const names = this.names();
-    const mac = this.opts.mac ?? this.io.env.PARALLAX_MAC ?? defaultOrchestratorMac();
+    const mac = this.opts.mac ?? this.io.env.PARALLAX_MAC ?? (this.longRunning ? processOrchestratorMac() : defaultOrchestratorMac());
     const backend = await openLan(net);
     let o: Orchestrator;
     try {

@@ -1,8 +1,8 @@
 // Errors the orchestrator raises for things a user can get wrong or a DIME can refuse. Each
 // carries an exit code for the CLI, so scripts can tell "bad input" from "the network failed".
 
-/** CLI exit codes: 1 = a DIME refused or failed, 2 = bad input, 3 = no answer (timeout). */
-export const EXIT = { OK: 0, REFUSED: 1, USAGE: 2, TIMEOUT: 3 } as const;
+/** CLI exit codes: 1 = a DIME refused or failed, 2 = bad input, 3 = no answer (timeout), 4 = the LAN cannot be joined. */
+export const EXIT = { OK: 0, REFUSED: 1, USAGE: 2, TIMEOUT: 3, LAN: 4 } as const;
 
 export class OrchestratorError extends Error {
   constructor(message: string, readonly exitCode: number = EXIT.REFUSED) {
@@ -32,5 +32,13 @@ export class RefusedError extends OrchestratorError {
   constructor(message: string, readonly status: number) {
     super(message, EXIT.REFUSED);
     this.name = 'RefusedError';
+  }
+}
+
+/** The LAN itself cannot be joined (no hub, no interface, no permission): nothing was sent. */
+export class LanError extends OrchestratorError {
+  constructor(message: string) {
+    super(message, EXIT.LAN);
+    this.name = 'LanError';
   }
 }

@@ -3,11 +3,12 @@
 // DIME kernel (parallax-emu, or QEMU as a second opinion) plugged into it, each with its
 // serial console captured and writable. `parallax lab` runs one until interrupted.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LearningSwitch } from '../net/learning-switch.js';
+import { FW_CFG_KEY_NAME, serverKeyFile } from '../protocol/keys.js';
 
 /** Repository root, from src/orchestrator (vitest) or dist/src/orchestrator (built). */
 function repoRoot(): string {
@@ -31,7 +32,10 @@ export interface EmuServerOptions {
   mac: string;
   cores: number;
   hubPath: string;
+  /** the master secret: the server gets only its own derived key file (written beside the hub) */
   key: string;
+  /** where the server key file goes (default: beside the hub socket) */
+  keyDir?: string;
   heartbeatMs?: number;
   perfMs?: number;
   memMiB?: number;
@@ -62,7 +66,11 @@ export class EmuServer {
   /** Start on a network backend: hub,path=S or tap,ifname=N (both machines), or any parallax-emu spec. */
   startWithNet(net: string): void {
     const o = this.opts;
-    const append = [`key=${o.key}`, `hb=${o.heartbeatMs ?? 1000}`, `perf=${o.perfMs ?? 0}`].join(' ');
+    const append = [`hb=${o.heartbeatMs ?? 1000}`, `perf=${o.perfMs ?? 0}`].join(' ');
+    // the key reaches the kernel through fw_cfg from a 0600 file: never argv, never the console
+    const keyFile = path.join(o.keyDir ?? path.dirname(o.hubPath), `${o.name}.key`);
+    writeFileSync(keyFile, serverKeyFile(o.key, o.mac), { mode: 0o600 });
+    const fwCfg = `name=${FW_CFG_KEY_NAME},file=${keyFile}`;
     let cmd: string;
     let args: string[];
     if (o.machine === 'qemu') {
@@ -71,14 +79,14 @@ export class EmuServer {
       if (!hub && !tap) throw new Error(`QEMU server: unsupported network '${net}' (hub,path=... or tap,ifname=...)`);
       cmd = 'qemu-system-x86_64';
       args = ['-nographic', '-no-reboot', '-serial', 'stdio', '-monitor', 'none', '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04',
-        '-accel', 'tcg', '-m', String(o.memMiB ?? 256), '-smp', String(o.cores), '-kernel', o.image ?? DEFAULT_IMAGE, '-append', append,
+        '-accel', 'tcg', '-m', String(o.memMiB ?? 256), '-smp', String(o.cores), '-kernel', o.image ?? DEFAULT_IMAGE, '-append', append, '-fw_cfg', fwCfg,
         '-netdev', hub ? `stream,id=lan0,server=off,addr.type=unix,addr.path=${hub[1]}` : `tap,id=lan0,ifname=${tap![1]},script=no,downscript=no`,
         '-device', `e1000,netdev=lan0,mac=${o.mac}`];
     } else {
       if (!existsSync(EMULATOR_CLI)) throw new Error(`parallax-emu is not built (${EMULATOR_CLI}): run npm run build`);
       cmd = process.execPath;
       args = [EMULATOR_CLI, '-c', String(o.cores), '-m', String(o.memMiB ?? 256), '-k', o.image ?? DEFAULT_IMAGE,
-        '--append', append, '--net', net, '--mac', o.mac, '--name', o.name];
+        '--append', append, '-fw_cfg', fwCfg, '--net', net, '--mac', o.mac, '--name', o.name];
     }
     const p = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     this.proc = p;

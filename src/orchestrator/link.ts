@@ -5,6 +5,7 @@
 // (tag, then sequence) before anyone sees them; forged and replayed reports are counted and
 // raised as local security events instead of being believed.
 import { EventEmitter } from 'node:events';
+import { randomInt } from 'node:crypto';
 import * as W from '../protocol/wire.js';
 import { BROADCAST, PxCodec, ReplayGuard, encodePayload, parseMac, macToString, type Decoded, type Fields, type Frame } from '../protocol/codec.js';
 import type { NetBackend } from '../net/net-backend.js';
@@ -45,6 +46,10 @@ export interface LinkStats {
   replayed: number;
   ignored: number;
   timeouts: number;
+  /** reports in an epoch we have not confirmed ourselves (a dead server's replayed heartbeats, say): not believed */
+  unconfirmed: number;
+  /** requests answered STALE_EPOCH (first contact, or the server rebooted) and sent again */
+  stale: number;
 }
 
 const STATUS_NAMES = Object.fromEntries(Object.entries(W.STATUS).map(([k, v]) => [v, k])) as Record<number, string>;
@@ -75,6 +80,8 @@ interface Pending {
   reqId: number;
   server: string;
   replies: Reply[];
+  /** answered STALE_EPOCH: send again in the epoch that answer carried */
+  stale?: boolean;
   expect: number;
   collect: boolean;
   done: (r: Reply[]) => void;
@@ -84,10 +91,14 @@ interface Pending {
 export class OrchestratorLink extends EventEmitter {
   readonly codec: PxCodec;
   readonly mac: string;
-  readonly stats: LinkStats = { sent: 0, received: 0, forged: 0, replayed: 0, ignored: 0, timeouts: 0 };
+  readonly stats: LinkStats = { sent: 0, received: 0, forged: 0, replayed: 0, ignored: 0, timeouts: 0, unconfirmed: 0, stale: 0 };
   private seq: bigint;
   private reqId: number;
   private readonly guard = new ReplayGuard();
+  /** each server's epoch, confirmed by an answer to a request of ours (docs/PROTOCOL.md, freshness) */
+  private readonly epochs = new Map<string, bigint>();
+  /** servers being challenged (and when the last challenge went out) */
+  private readonly challenging = new Map<string, number>();
   private readonly pending = new Map<number, Pending>();
   private readonly timeoutMs: number;
   private closed = false;
@@ -95,7 +106,7 @@ export class OrchestratorLink extends EventEmitter {
   constructor(readonly backend: NetBackend, opts: LinkOptions) {
     super();
     if (opts.key === undefined || (typeof opts.key === 'string' ? opts.key.length === 0 : opts.key.length === 0)) {
-      throw new UsageError('refusing to send unsigned commands: no network key (give --key KEY or set PARALLAX_KEY)');
+      throw new UsageError('refusing to send unsigned commands: no network key (give --key-file FILE or set PARALLAX_KEY)');
     }
     this.mac = macToString(parseMac(opts.mac));
     if (parseMac(this.mac)[0] & 1) throw new UsageError(`orchestrator MAC ${this.mac} is a multicast address`);
@@ -103,18 +114,23 @@ export class OrchestratorLink extends EventEmitter {
     this.timeoutMs = opts.timeoutMs ?? 2000;
     // like the kernel's RTC-based epoch: numbers keep rising across runs of the CLI
     this.seq = BigInt(Date.now()) << 20n;
-    this.reqId = (Date.now() & 0xffff) << 12;
+    // request ids are our challenge nonces: an answer to one proves the server is alive now
+    this.reqId = randomInt(0, 2 ** 32);
     backend.onReceive((raw) => this.receive(Buffer.from(raw)));
   }
+
+  /** this process's instance: its own sequence space beside other processes with our MAC */
+  readonly instance = randomInt(1, 0x10000);
 
   nextSeq(): bigint {
     return ++this.seq;
   }
 
   /** Sign and send one frame. Returns the raw bytes (tests replay or tamper with them). */
-  send(f: { dstMac: string; channel: W.Channel; scope: W.Scope; code: number; dstCore?: number; reqId?: number; payload?: Buffer }): Buffer {
+  send(f: { dstMac: string; channel: W.Channel; scope: W.Scope; code: number; dstCore?: number; reqId?: number; payload?: Buffer; epoch?: bigint }): Buffer {
     if (this.closed) throw new Error('link closed');
-    const raw = this.codec.encode({ srcMac: this.mac, srcCore: W.CORE_NONE, seq: this.nextSeq(), ...f });
+    const epoch = f.epoch ?? this.epochs.get(f.dstMac) ?? 0n;
+    const raw = this.codec.encode({ srcMac: this.mac, srcCore: W.CORE_NONE, seq: this.nextSeq(), instance: this.instance, ...f, epoch });
     this.backend.send(raw);
     this.stats.sent++;
     return raw;
@@ -133,15 +149,20 @@ export class OrchestratorLink extends EventEmitter {
     const timeoutMs = opts.timeoutMs ?? this.timeoutMs;
     const expect = opts.expect ?? 1;
     let last: Reply[] = [];
+    let staleAnswers = 0;
     for (let attempt = 0; attempt < attempts; attempt++) {
       const reqId = (this.reqId = (this.reqId + 1) >>> 0);
+      let pending!: Pending;
       const got = new Promise<Reply[]>((resolve) => {
         const p: Pending = { reqId, server, replies: [], expect, collect: opts.collectMs !== undefined, done: (r) => { clearTimeout(p.timer); resolve(r); } };
+        pending = p;
         this.pending.set(reqId, p);
         p.timer = setTimeout(() => { this.pending.delete(reqId); resolve(p.replies); }, opts.collectMs ?? timeoutMs);
       });
       this.send({ dstMac: server, channel: m.channel, scope: core === null ? 'system' : 'dime', code: m.code, dstCore: core ?? W.CORE_NONE, reqId, payload });
       last = await got;
+      // not executed: the server has another epoch (first contact, or it rebooted); we learnt it from the answer
+      if (pending.stale && staleAnswers++ < 2) { this.stats.stale++; attempt--; continue; }
       if (opts.collectMs !== undefined || last.length >= expect) return last;
     }
     this.stats.timeouts++;
@@ -159,7 +180,13 @@ export class OrchestratorLink extends EventEmitter {
     return r;
   }
 
-  /** Bytes to a DIME's input (data channel STREAM); no answer comes back. */
+  /** The server's epoch, confirmed (a PING answered now, by a server that is up). */
+  async confirmEpoch(server: string, timeoutMs = this.timeoutMs): Promise<bigint | undefined> {
+    if (!this.epochs.has(server)) await this.request(server, 0, 'PING', { nonce: 0n }, { timeoutMs, retries: 1 }).catch(() => undefined);
+    return this.epochs.get(server);
+  }
+
+  /** Bytes to a DIME's input (data channel STREAM); no answer comes back (call confirmEpoch first). */
   stream(server: string, core: number, data: Buffer | string): void {
     const m = W.messageByName('STREAM');
     const bytes = Buffer.from(data);
@@ -182,6 +209,18 @@ export class OrchestratorLink extends EventEmitter {
     const report = (f.flags & (W.FLAGS.RESPONSE | W.FLAGS.EVENT)) !== 0;
     const streamToUs = f.channel === 'data' && f.message?.name === 'STREAM' && f.dstMac === this.mac;
     if (!report && !streamToUs) { this.stats.ignored++; return; }
+    const ours = (f.flags & W.FLAGS.RESPONSE) !== 0 && f.dstMac === this.mac && this.pending.has(f.reqId);
+    const known = this.epochs.get(f.srcMac);
+    if (ours && known !== f.epoch) {
+      // an answer to our own fresh request id: this is the server's epoch now
+      this.epochs.set(f.srcMac, f.epoch);
+      this.guard.forgetServer(f.srcMac);
+    } else if (!ours && known !== f.epoch) {
+      // a report from an epoch we did not confirm: perhaps a dead server's frames replayed
+      this.stats.unconfirmed++;
+      this.challenge(f.srcMac);
+      return;
+    }
     if (!this.guard.accept(f.srcMac, f.srcCore, f.seq)) {
       this.stats.replayed++;
       this.emit('security', { kind: 'replayed', frame: f });
@@ -192,6 +231,12 @@ export class OrchestratorLink extends EventEmitter {
       if (f.dstMac !== this.mac) return; // an answer to another orchestrator
       const p = this.pending.get(f.reqId);
       if (!p || (p.server !== BROADCAST && p.server !== f.srcMac)) return;
+      if (f.status === W.STATUS.STALE_EPOCH && p.server !== BROADCAST) {
+        p.stale = true;
+        this.pending.delete(p.reqId);
+        p.done(p.replies);
+        return;
+      }
       let fields: Decoded = {};
       try {
         fields = f.status === W.STATUS.OK || f.payload.length > 0 ? this.codec.fields(f) : {};
@@ -206,6 +251,16 @@ export class OrchestratorLink extends EventEmitter {
       return;
     }
     this.emit('frame', f);
+  }
+
+  /** Ask a server we heard in an unconfirmed epoch to prove it is alive (at most once a second). */
+  private challenge(server: string): void {
+    const last = this.challenging.get(server);
+    if (this.closed || server === BROADCAST || (last !== undefined && Date.now() - last < 1000)) return;
+    if (this.challenging.size > 1024) this.challenging.clear(); // bounded under a flood of made-up MACs
+    this.challenging.set(server, Date.now());
+    // every DIME answers: each answer also sets that DIME's lowest acceptable sequence number
+    this.request(server, null, 'PING', { nonce: 0n }, { collectMs: 300 }).catch(() => undefined);
   }
 
   async close(): Promise<void> {

@@ -59,12 +59,23 @@ export interface ModelSnapshot {
   servers: Array<ServerView & { dimes: Array<DimeView & { heartbeatAgeMs: number | null; memPct: number }> }>;
 }
 
+/** Bounds on what reports can make the model hold (a buggy key holder must not grow it without limit). */
+export const MAX_DIMES_PER_SERVER = 256;
+export const MAX_SERVERS = 1024;
+
+/** Text from the wire, safe to show: control characters (terminal escapes included) become \xNN. */
+export function printable(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
 const DEFAULT_INPUT: Endpoint = { kind: 'any' };
 const DEFAULT_OUTPUT: Endpoint = { kind: 'console' };
 
 export class NetworkModel extends EventEmitter {
   readonly servers = new Map<string, ServerView>();
   readonly dimes = new Map<string, DimeView>();
+  /** reports not applied: the payload names another DIME than the sender, or the DIME cannot exist */
+  readonly rejected = { inconsistent: 0, overLimit: 0 };
 
   constructor(readonly names: ServerNames, private readonly now: () => number = Date.now) {
     super();
@@ -126,11 +137,13 @@ export class NetworkModel extends EventEmitter {
     const server = f.srcMac;
     const { d, fresh } = this.dime(server, v.dime as number);
     const s = this.server(server);
-    s.cores = v.cores as number;
+    s.cores = Math.min(v.cores as number, MAX_DIMES_PER_SERVER);
+    // DIMEs this server cannot have (phantoms from before we knew its size) go
+    for (const [k, x] of this.dimes) if (x.server === server && x.core >= s.cores) this.dimes.delete(k);
     s.poolFree = v.poolFree as number;
     s.poolTotal = v.poolTotal as number;
     s.lastSeenAt = this.now();
-    this.setState(d, v.state as number, v.service as string);
+    this.setState(d, v.state as number, printable(v.service as string));
     d.muted = ((v.flags as number) & 1) !== 0;
     d.heartbeatMs = v.heartbeatMs as number;
     d.perfMs = v.perfMs as number;
@@ -161,10 +174,21 @@ export class NetworkModel extends EventEmitter {
     }
   }
 
+  /** May a report from f create or change DIME `claimed`? (bounded model) */
+  private admissible(f: Frame, claimed: number): boolean {
+    if (claimed !== f.srcCore) { this.rejected.inconsistent++; return false; }
+    const s = this.servers.get(f.srcMac);
+    const limit = s && s.cores > 0 ? s.cores : MAX_DIMES_PER_SERVER;
+    if (claimed >= limit || (!s && this.servers.size >= MAX_SERVERS)) { this.rejected.overLimit++; return false; }
+    return true;
+  }
+
   /** Any DIME report (EVENT frames and STREAM output to us). */
   applyEvent(f: Frame, v: Decoded): void {
     const name = f.message?.name;
     const at = this.now();
+    if (name !== 'STREAM' && typeof v.dime === 'number' && !this.admissible(f, v.dime)) return;
+    for (const k of ['service', 'text']) if (typeof v[k] === 'string') v[k] = printable(v[k] as string);
     if (name === 'HEARTBEAT') {
       const { d } = this.dime(f.srcMac, v.dime as number);
       const wasMissing = d.health === 'missing';
@@ -216,6 +240,18 @@ export class NetworkModel extends EventEmitter {
       type: 'alarm', at: this.now(), dime: core === null ? undefined : `${this.names.label(f.srcMac)}/${core}`, server: f.srcMac, core, kind: 'security', code: kind === 'forged' ? 1 : 2,
       codeName: kind, detail: `seq ${f.seq}`, text: `${kind} ${f.message?.name ?? 'frame'} from ${this.names.label(f.srcMac)}`, peer: this.names.label(f.srcMac), source: 'orchestrator',
     });
+  }
+
+  /**
+   * A DIME we placed a service on (remembered from an earlier run) must heartbeat: from now on
+   * its silence counts, even if we have never heard it (a dead server's replayed heartbeats are
+   * not believed, so they cannot hide it).
+   */
+  expectHeartbeats(d: DimeAddress, heartbeatMs: number): void {
+    const v = this.dime(d.server, d.core).d;
+    if (v.lastBeatAt !== undefined || heartbeatMs <= 0) return;
+    if (!v.heartbeatMs) v.heartbeatMs = heartbeatMs;
+    v.lastBeatAt = this.now();
   }
 
   setRoute(d: DimeAddress, direction: 'input' | 'output', e: Endpoint): void {

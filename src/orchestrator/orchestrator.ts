@@ -73,7 +73,7 @@ export interface SecurityCounters {
 /** Saved between CLI runs: what this orchestrator configured (the kernel cannot report it). */
 export interface OrchestratorState {
   version: 1;
-  dimes: Record<string, { input: Endpoint; output: Endpoint; role?: string; source?: string; params?: Record<string, string>; replicaOf?: string }>;
+  dimes: Record<string, { input: Endpoint; output: Endpoint; role?: string; source?: string; params?: Record<string, string>; replicaOf?: string; heartbeatMs?: number }>;
 }
 
 const LOAD_CHUNK_BYTES = 1024;
@@ -398,6 +398,22 @@ export class Orchestrator extends EventEmitter {
     this.link.stream(d.server, d.core, data);
   }
 
+  /**
+   * Feed and make sure the DIME took it: STREAM has no answer, so the DIME's security counters
+   * are read before and after (the DIME handles its frames in order). A refusal is an error.
+   */
+  async feedChecked(d: DimeAddress, data: string | Buffer): Promise<void> {
+    const label = this.label(d);
+    if (await this.link.confirmEpoch(d.server) === undefined) throw new TimeoutError(`${label}: server ${this.names.label(d.server)} did not answer`);
+    const count = (r: Reply) => (r.fields.unauthorized as number) + (r.fields.challenged as number) + (r.fields.replayed as number);
+    const before = count(await this.call(d, 'QUERY_SECURITY'));
+    this.link.stream(d.server, d.core, data);
+    const after = count(await this.call(d, 'QUERY_SECURITY'));
+    if (after > before) {
+      throw new RefusedError(`${label} refused the input: UNAUTHORIZED (its input route does not accept this orchestrator, ${this.mac}; see route ... ${label})`, W.STATUS.UNAUTHORIZED);
+    }
+  }
+
   async accounting(d: DimeAddress): Promise<AccountingRecord[]> {
     await this.ensureDime(d);
     const out: AccountingRecord[] = [];
@@ -513,7 +529,7 @@ export class Orchestrator extends EventEmitter {
     for (const d of this.model.list()) {
       if (!d.routesKnown && !this.assignments.has(dimeKey(d))) continue;
       const a = this.assignments.get(dimeKey(d));
-      dimes[dimeKey(d)] = { input: d.input, output: d.output, role: a?.role, source: a ? sourceSpec(a.source) : undefined, params: a?.params, replicaOf: a?.replicaOf };
+      dimes[dimeKey(d)] = { input: d.input, output: d.output, role: a?.role, source: a ? sourceSpec(a.source) : undefined, params: a?.params, replicaOf: a?.replicaOf, heartbeatMs: d.heartbeatMs || undefined };
     }
     return { version: 1, dimes };
   }
@@ -530,6 +546,7 @@ export class Orchestrator extends EventEmitter {
           const source = resolveService(v.source);
           this.assignments.set(dimeKey(d), { role: v.role ?? `${source.name}@${this.label(d)}`, source, params: v.params ?? {}, replicaOf: v.replicaOf });
           this.model.setRole(d, v.role);
+          if (typeof v.heartbeatMs === 'number') this.model.expectHeartbeats(d, v.heartbeatMs);
         } catch {
           /* the file moved away: the routes are still worth knowing */
         }

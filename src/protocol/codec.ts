@@ -2,6 +2,7 @@
 // node:crypto). Used by the test client and the orchestrator.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import * as W from './wire.js';
+import { KeyRing } from './keys.js';
 
 export type FieldValue = number | bigint | string | Buffer;
 export type Fields = Record<string, FieldValue>;
@@ -121,6 +122,10 @@ export interface FrameFields {
   seq: bigint;
   reqId?: number;
   status?: number;
+  /** freshness epoch (see PROTOCOL.md); 0 = unknown */
+  epoch?: bigint;
+  /** sender instance (an orchestrator process); 0 for DIMEs */
+  instance?: number;
   payload?: Buffer;
 }
 
@@ -139,29 +144,40 @@ export interface Frame {
   seq: bigint;
   reqId: number;
   status: number;
+  instance: number;
+  epoch: bigint;
   payload: Buffer;
   tag: Buffer;
-  /** tag matches the network key */
+  /** tag matches the key the frame must be tagged with (keys.ts tagKeyChoice) */
   authentic: boolean;
   raw: Buffer;
 }
 
 export interface CodecOptions {
+  /** the master secret (tag keys are derived from it per server, keys.ts) */
   key: string | Buffer;
   etherBase?: number;
 }
 
 export class PxCodec {
-  readonly key: Buffer;
+  readonly keys: KeyRing;
   readonly etherBase: number;
 
   constructor(opts: CodecOptions) {
-    this.key = Buffer.isBuffer(opts.key) ? opts.key : Buffer.from(opts.key, 'utf8');
+    this.keys = KeyRing.fromMaster(opts.key);
     this.etherBase = (opts.etherBase ?? W.ETHERTYPE_BASE_DEFAULT) & W.ETHERTYPE_BLOCK_MASK;
   }
 
+  /** The tag of the covered bytes (dst MAC .. last payload byte) under the key the header picks. */
   tagOf(covered: Buffer): Buffer {
-    return createHmac('sha256', this.key).update(covered).digest();
+    const h = W.ETH_HEADER_LEN;
+    const et = covered.readUInt16BE(12);
+    const key = this.keys.keyFor({
+      dstMac: macToString(covered.subarray(0, 6)), srcMac: macToString(covered.subarray(6, 12)),
+      channel: et & W.ET_CHANNEL_DATA ? 'data' : 'signaling', code: et & W.ET_TYPE_MASK,
+      flags: covered.readUInt8(h + 1), dstCore: covered.readUInt16BE(h + 2), srcCore: covered.readUInt16BE(h + 4),
+    });
+    return createHmac('sha256', key).update(covered).digest();
   }
 
   /** Full Ethernet frame (no FCS), signed. */
@@ -181,6 +197,8 @@ export class PxCodec {
     covered.writeBigUInt64BE(f.seq, h + 8);
     covered.writeUInt32BE((f.reqId ?? 0) >>> 0, h + 16);
     covered.writeUInt16BE(f.status ?? 0, h + 20);
+    covered.writeUInt16BE(f.instance ?? 0, h + 22);
+    covered.writeBigUInt64BE(f.epoch ?? 0n, h + 24);
     payload.copy(covered, h + W.HEADER_LEN);
     return Buffer.concat([covered, this.tagOf(covered)]);
   }
@@ -213,6 +231,8 @@ export class PxCodec {
       seq: raw.readBigUInt64BE(h + 8),
       reqId: raw.readUInt32BE(h + 16),
       status: raw.readUInt16BE(h + 20),
+      instance: raw.readUInt16BE(h + 22),
+      epoch: raw.readBigUInt64BE(h + 24),
       payload: Buffer.from(raw.subarray(h + W.HEADER_LEN, end)),
       tag: Buffer.from(tag),
       authentic: timingSafeEqual(tag, expect),
@@ -239,6 +259,17 @@ export class ReplayGuard {
     if (prev !== undefined && seq <= prev) return false;
     this.last.set(k, seq);
     return true;
+  }
+
+  /** Nothing at or below `seq` from this sender is fresh any more (a confirmed answer carried it). */
+  floor(srcMac: string, srcCore: number, seq: bigint): void {
+    const k = `${srcMac}/${srcCore}`;
+    const prev = this.last.get(k);
+    if (prev === undefined || prev < seq) this.last.set(k, seq);
+  }
+
+  forgetServer(srcMac: string): void {
+    for (const k of [...this.last.keys()]) if (k.startsWith(`${srcMac}/`)) this.last.delete(k);
   }
 }
 

@@ -19,7 +19,7 @@ export const ET_CHANNEL_DATA = 0x80;
 export const ET_SCOPE_DIME = 0x40;
 export const ET_TYPE_MASK = 0x3f;
 
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 export const ETH_HEADER_LEN = 14;
 export const TAG_LEN = 32; // HMAC-SHA256
 /** Largest Ethernet frame we send or accept (no FCS, no VLAN tag). */
@@ -51,7 +51,8 @@ export const HEADER: Layout = {
     { name: 'seq', type: 'u64', doc: 'per-sender sequence number, strictly increasing (replay protection)' },
     { name: 'reqId', type: 'u32', doc: 'request id chosen by the requester, echoed in the response' },
     { name: 'status', type: 'u16', doc: 'STATUS_* in responses, 0 otherwise' },
-    { name: 'reserved', type: 'u16', doc: 'zero' },
+    { name: 'instance', type: 'u16', doc: 'sender instance: each orchestrator process picks its own (random, nonzero), so processes sharing a MAC have separate sequence spaces; DIMEs send 0' },
+    { name: 'epoch', type: 'u64', doc: "freshness: the sending server's boot epoch in frames a server sends; the destination server's epoch (as learnt) in commands; 0 = not known yet" },
   ],
 };
 
@@ -71,6 +72,7 @@ export const STATUS = {
   UNAUTHORIZED: 7, // sender may not do this (never sent for forged/replayed frames: those are dropped)
   BAD_IMAGE: 8, // service image header invalid
   UNSUPPORTED: 9, // unknown instruction type or wrong scope
+  STALE_EPOCH: 10, // not executed: the command carried another epoch; the answer's header carries the current one
 } as const;
 
 /** DIME states as reported by DISCOVER / HEARTBEAT / PERF */
@@ -119,7 +121,7 @@ export const SERVICE_IMAGE = {
     { name: 'imageLen', type: 'u32', doc: 'bytes of the image file (header included)' },
     { name: 'memLen', type: 'u32', doc: 'bytes of memory from USER_BASE: image + zeroed data' },
     { name: 'stackLen', type: 'u32', doc: 'stack bytes wanted above memLen' },
-    { name: 'flags', type: 'u32', doc: 'zero' },
+    { name: 'textLen', type: 'u32', doc: 'bytes from USER_BASE that are code (header + text, 4 KiB-aligned): executable and read-only; everything above is data and never executable (NX). 0: the whole file image is code (images made before NX)' },
   ] as FieldDef[],
 };
 
@@ -382,6 +384,13 @@ export const MESSAGES: MessageDef[] = [
         { name: 'alarms', type: 'u32', doc: 'security alarms sent' },
         { name: 'nicOversize', type: 'u32', doc: 'server-wide: frames the NIC dropped as too long (e1000 ROC), since boot' },
         { name: 'nicMissed', type: 'u32', doc: 'server-wide: frames the NIC dropped for want of a receive descriptor (e1000 MPC), since boot' },
+        { name: 'challenged', type: 'u32', doc: 'commands with epoch 0 (first contact): answered STALE_EPOCH, not executed' },
+        { name: 'reports', type: 'u32', doc: 'server-wide: dropped RESPONSE/EVENT-flagged frames (reports are for orchestrators)' },
+        { name: 'inboxDropped', type: 'u32', doc: "dropped: this DIME's inbox was full" },
+        { name: 'ignored', type: 'u32', doc: 'server-wide: frames of another EtherType, runts under 14 bytes, our own looped back' },
+        { name: 'epochChanges', type: 'u32', doc: 'server-wide: epoch changes since boot (replay-table evictions)' },
+        { name: 'epochNow', type: 'u64', doc: "the server's current epoch" },
+        { name: 'nicRunts', type: 'u32', doc: 'server-wide: frames the NIC dropped as shorter than 14 bytes (e1000 RUC; QEMU pads them instead), since boot' },
       ],
     },
   },

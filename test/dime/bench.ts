@@ -6,12 +6,20 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'vitest';
 import { PxCodec } from '../../src/protocol/codec.js';
+import { serverKeyFile } from '../../src/protocol/keys.js';
 import { StreamLan } from './lan.js';
 import { DimeClient } from './client.js';
 import { TranscriptRecorder, type Transcript } from './transcript.js';
 import type { MachineOptions, MachineRunner } from './runner.js';
 
 export const IMAGE = path.resolve('images/dime.elf');
+
+/** A server key file (mode 0600) for `mac`, derived from the test's master secret `key`. */
+export function serverKeyFileFor(key: string, mac: string): string {
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'dime-key-')), 'server.key');
+  writeFileSync(file, serverKeyFile(key, mac), { mode: 0o600 });
+  return file;
+}
 
 export interface Bench {
   name: string;
@@ -30,7 +38,7 @@ export async function startBench(mk: () => MachineRunner, opts: MachineOptions &
   const codec = new PxCodec({ key: opts.key });
   const rec = new TranscriptRecorder(codec, lan, [['server', runner]]);
   try {
-    await runner.start(IMAGE, { ...opts, netSocket: lan.path });
+    await runner.start(IMAGE, { keyFile: serverKeyFileFor(opts.key, opts.mac ?? '52:54:00:12:34:56'), ...opts, netSocket: lan.path });
     await lan.connected(1, 60_000);
     await runner.waitForOutput(new RegExp(`DIME ready: ${opts.cores} cores`), 120_000);
   } catch (e) {

@@ -25,7 +25,7 @@ async function bootOnce(mk: () => MachineRunner, cores: number, hpet: boolean) {
   const rec = new TranscriptRecorder(new PxCodec({ key: 'boot' }), lan, [['server', r]]);
   const started = Date.now();
   try {
-    await r.start(IMAGE, { cores, append: 'exit=boot key=boot hb=0 perf=0', hpet, netSocket: lan.path, mac: MAC });
+    await r.start(IMAGE, { cores, append: 'exit=boot labkey hb=0 perf=0', hpet, netSocket: lan.path, mac: MAC });
     await r.waitForOutput(new RegExp(`DIME ready: ${cores} cores`), 240_000);
     const code = await r.exited;
     const ms = Date.now() - started;

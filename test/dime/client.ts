@@ -11,6 +11,8 @@ export class DimeClient extends EventEmitter {
   readonly rejected: Frame[] = [];
   seq: bigint;
   private reqId = 1;
+  /** each server's epoch as last seen in an authentic frame from it (a test client trusts them) */
+  readonly epochs = new Map<string, bigint>();
 
   constructor(readonly lan: StreamLan, readonly codec: PxCodec, readonly mac = '02:00:00:00:00:01') {
     super();
@@ -20,6 +22,7 @@ export class DimeClient extends EventEmitter {
       const f = codec.decode(raw);
       if (!f) return;
       if (!f.authentic || !guard.accept(f.srcMac, f.srcCore, f.seq)) { this.rejected.push(f); return; }
+      if (f.srcCore !== W.CORE_NONE && f.epoch !== 0n) this.epochs.set(f.srcMac, f.epoch);
       this.frames.push(f);
       this.emit('frame', f);
     });
@@ -28,8 +31,8 @@ export class DimeClient extends EventEmitter {
   nextSeq(): bigint { return ++this.seq; }
 
   /** Sign and send; returns the raw frame (so a test can replay or tamper with it). */
-  send(f: { dstMac: string; channel: W.Channel; scope: W.Scope; code: number; dstCore?: number; reqId?: number; payload?: Buffer; flags?: number; srcCore?: number; seq?: bigint; srcMac?: string }): Buffer {
-    const raw = this.codec.encode({ srcMac: this.mac, srcCore: W.CORE_NONE, ...f, seq: f.seq ?? this.nextSeq() });
+  send(f: { dstMac: string; channel: W.Channel; scope: W.Scope; code: number; dstCore?: number; reqId?: number; payload?: Buffer; flags?: number; srcCore?: number; seq?: bigint; srcMac?: string; epoch?: bigint }): Buffer {
+    const raw = this.codec.encode({ srcMac: this.mac, srcCore: W.CORE_NONE, ...f, seq: f.seq ?? this.nextSeq(), epoch: f.epoch ?? this.epochs.get(f.dstMac) ?? 0n });
     this.lan.send(raw);
     return raw;
   }
@@ -58,14 +61,37 @@ export class DimeClient extends EventEmitter {
   }
 
   /** Send a request and wait for `expect` responses (one per DIME for system scope). */
-  async request(server: string, core: number | null, name: string, values: Fields = {}, opts: { expect?: number; timeoutMs?: number; seq?: bigint } = {}): Promise<Reply[]> {
+  /** A server's epoch: from what it sent, else asked with a first-contact PING (answered STALE_EPOCH). */
+  async epochOf(server: string): Promise<bigint> {
+    const known = this.epochs.get(server);
+    if (known !== undefined) return known;
+    await this.request(server, 0, 'PING', { nonce: 1n }, { epoch: 0n, rawStale: true });
+    return this.epochs.get(server) ?? 0n;
+  }
+
+  /**
+   * Send a request and wait for `expect` responses (one per DIME for system scope). A request
+   * in an epoch the server does not have is answered STALE_EPOCH once: learn it and resend
+   * (unless `rawStale`, which returns that answer).
+   */
+  async request(server: string, core: number | null, name: string, values: Fields = {}, opts: { expect?: number; timeoutMs?: number; seq?: bigint; epoch?: bigint; rawStale?: boolean } = {}): Promise<Reply[]> {
     const m = W.messageByName(name);
-    const reqId = this.reqId++;
     const payload = encodePayload(m.request ?? { fields: [] }, values);
-    const wait = this.collect((f) => (f.flags & W.FLAGS.RESPONSE) !== 0 && f.reqId === reqId && (server === BROADCAST || f.srcMac === server), opts.expect ?? 1, opts.timeoutMs ?? 10_000);
-    this.send({ dstMac: server, channel: m.channel, scope: core === null ? 'system' : 'dime', code: m.code, dstCore: core ?? W.CORE_NONE, reqId, payload, seq: opts.seq });
-    const frames = await wait;
-    return frames.map((frame) => ({ frame, fields: this.codec.fields(frame) }));
+    for (let attempt = 0; ; attempt++) {
+      const reqId = this.reqId++;
+      const stale = new Promise<Frame>((resolve) => {
+        const on = (f: Frame) => { if ((f.flags & W.FLAGS.RESPONSE) && f.reqId === reqId && f.status === W.STATUS.STALE_EPOCH) { this.off('frame', on); resolve(f); } };
+        this.on('frame', on);
+        setTimeout(() => this.off('frame', on), opts.timeoutMs ?? 10_000).unref();
+      });
+      const wait = this.collect((f) => (f.flags & W.FLAGS.RESPONSE) !== 0 && f.reqId === reqId && f.status !== W.STATUS.STALE_EPOCH && (server === BROADCAST || f.srcMac === server), opts.expect ?? 1, opts.timeoutMs ?? 10_000);
+      const ok = wait.then((frames) => ({ frames }));
+      ok.catch(() => undefined); // a STALE answer won the race: this one times out unobserved
+      this.send({ dstMac: server, channel: m.channel, scope: core === null ? 'system' : 'dime', code: m.code, dstCore: core ?? W.CORE_NONE, reqId, payload, seq: attempt === 0 ? opts.seq : undefined, epoch: attempt === 0 ? opts.epoch : undefined });
+      const first = await Promise.race([ok, stale.then((f) => ({ stale: f }))]);
+      if ('frames' in first) return first.frames.map((frame) => ({ frame, fields: this.codec.fields(frame) }));
+      if (opts.rawStale || attempt >= 2) return [{ frame: first.stale, fields: {} }];
+    }
   }
 
   async request1(server: string, core: number, name: string, values: Fields = {}, timeoutMs?: number): Promise<Reply> {

@@ -21,7 +21,7 @@ describe.skipIf(runners.length === 0 || !existsSync(IMAGE))(`DIME kernel on ${ru
 
   beforeAll(async () => {
     // heartbeats and performance broadcasts off: the scenarios that need them switch them on
-    benches = await startBenches(runners, { cores: CORES, mac: SERVER, key: KEY, append: `key=${KEY} hb=0 perf=0` });
+    benches = await startBenches(runners, { cores: CORES, mac: SERVER, key: KEY, append: 'hb=0 perf=0' });
   });
 
   afterAll(async () => {
@@ -155,6 +155,23 @@ describe.skipIf(runners.length === 0 || !existsSync(IMAGE))(`DIME kernel on ${ru
     expect((await client.request1(SERVER, 2, 'DISCOVER')).fields.memUsed).toBe(0);
   });
 
+  scenario('contains code run from its own data or stack (NX) as a fault alarm', async ({ client }) => {
+    const textLen = readFileSync('images/services/misbehave.bin').readUInt32LE(28);
+    expect(textLen % 4096).toBe(0);
+    for (const mode of ['xdata', 'xstack']) {
+      const alarm = client.waitFor((f) => f.message?.name === 'ALARM' && f.srcCore === 2, 15_000);
+      const ended = exitOf(client, 2);
+      await launch(client, 2, 'misbehave', { mode });
+      const a = client.codec.fields(await alarm);
+      expect(a.kind, mode).toBe(W.ALARM_KIND.FAULT);
+      expect(a.code, mode).toBe(14); // #PF: an instruction fetch from a no-execute page
+      expect(a.detail, mode).toBe(a.rip); // it faulted on fetching the very first byte
+      expect(a.detail as bigint, mode).toBeGreaterThanOrEqual(0x80_0000_0000n + BigInt(textLen));
+      expect(client.codec.fields(await ended).reason, mode).toBe(W.EXIT_REASON.FAULT);
+    }
+    expect((await client.request1(SERVER, 2, 'DISCOVER')).fields.memUsed).toBe(0);
+  });
+
   scenario('rejects forged, replayed and unauthorized commands and raises security alarms', async ({ client, runner }) => {
     const before = (await client.request1(SERVER, 1, 'QUERY_SECURITY')).fields;
     const securityAlarm = (code: number) =>
@@ -177,8 +194,8 @@ describe.skipIf(runners.length === 0 || !existsSync(IMAGE))(`DIME kernel on ${ru
     await new Promise((r) => setTimeout(r, 300));
     expect(client.frames.some((f) => f.reqId === 9001)).toBe(false);
     expect(client.frames.filter((f) => f.reqId === 9002).length).toBe(1);
-    // unauthorized: a DIME (srcCore != CORE_NONE) may not configure another DIME
-    const u = client.codec.encode({ dstMac: SERVER, srcMac: client.mac, channel: 'signaling', scope: 'dime', code: stop.code, dstCore: 1, srcCore: 0, seq: client.nextSeq(), reqId: 9003 });
+    // unauthorized: the network key (every server holds it) may only ask read-only questions
+    const u = client.codec.encode({ dstMac: 'ff:ff:ff:ff:ff:ff', srcMac: client.mac, channel: 'signaling', scope: 'dime', code: stop.code, dstCore: 1, seq: client.nextSeq(), reqId: 9003 });
     const uReply = client.waitFor((f) => f.reqId === 9003);
     await sleep(60); // security alarms are rate-limited (one per 50 ms): each one here must be raised
     const uAlarm = securityAlarm(W.SECURITY_CODE.UNAUTHORIZED);
@@ -188,7 +205,7 @@ describe.skipIf(runners.length === 0 || !existsSync(IMAGE))(`DIME kernel on ${ru
     // unauthorized: a second orchestrator may not touch a DIME the first one owns
     await client.request1(SERVER, 1, 'LOAD_BUILTIN', { name: 'hello' });
     const other = new PxCodec({ key: KEY });
-    const o = other.encode({ dstMac: SERVER, srcMac: '02:00:00:00:00:99', channel: 'signaling', scope: 'dime', code: stop.code, dstCore: 1, seq: client.nextSeq(), reqId: 9004 });
+    const o = other.encode({ dstMac: SERVER, srcMac: '02:00:00:00:00:99', channel: 'signaling', scope: 'dime', code: stop.code, dstCore: 1, seq: client.nextSeq(), reqId: 9004, epoch: client.epochs.get(SERVER) });
     const oReply = client.waitFor((f) => f.reqId === 9004 && f.dstMac === '02:00:00:00:00:99');
     await sleep(60);
     const oAlarm = securityAlarm(W.SECURITY_CODE.UNAUTHORIZED);
@@ -414,7 +431,7 @@ describe.skipIf(runners.length === 0 || !existsSync(IMAGE))(`DIME kernel on ${ru
       ['Ethernet header only, our EtherType', Buffer.concat([signedPing(1).subarray(0, 14)])],
       ['oversized (1600 bytes)', Buffer.concat([signedPing(1), Buffer.alloc(1600 - signedPing(1).length)])],
       ['truncated (tag cut short)', signedPing(2).subarray(0, 14 + 24 + 8 + 20)],
-      ['unknown protocol version', withByte(signedPing(2), 14, 2)],
+      ['unknown protocol version', withByte(signedPing(2), 14, W.PROTOCOL_VERSION + 1)],
       ['no such DIME (core 99)', signedPing(99)],
       ['wrong tag', withByte(signedPing(2), 14 + 24 + 8 + 5, 0x5a ^ signedPing(2)[14 + 24 + 8 + 5])],
       ['foreign EtherType (IPv4)', (() => { const f = signedPing(1); f.writeUInt16BE(0x0800, 12); return f; })()],

@@ -12,7 +12,7 @@ import { StreamLan } from './lan.js';
 import { DimeClient } from './client.js';
 import { availableRunners, type MachineRunner } from './runner.js';
 import { TranscriptRecorder, type Transcript } from './transcript.js';
-import { expectSameTranscripts } from './bench.js';
+import { expectSameTranscripts, serverKeyFileFor } from './bench.js';
 
 const IMAGE = path.resolve('images/dime.elf');
 const KEY = 'two-server-key';
@@ -43,9 +43,9 @@ describe.skipIf(cases.length === 0 || !existsSync(IMAGE)).each(cases)('two DIME 
     a = mkA();
     b = mkB();
     rec = new TranscriptRecorder(new PxCodec({ key: KEY }), lan, [['A', a], ['B', b]]);
-    const append = `key=${KEY} hb=0 perf=0`;
-    await a.start(IMAGE, { cores: 2, netSocket: lan.path, append, mac: A });
-    await b.start(IMAGE, { cores: 2, netSocket: lan.path, append, mac: B });
+    const append = 'hb=0 perf=0';
+    await a.start(IMAGE, { cores: 2, netSocket: lan.path, append, mac: A, keyFile: serverKeyFileFor(KEY, A) });
+    await b.start(IMAGE, { cores: 2, netSocket: lan.path, append, mac: B, keyFile: serverKeyFileFor(KEY, B) });
     await lan.connected(2);
     await Promise.all([a.waitForOutput(/DIME ready: 2 cores/, 60_000), b.waitForOutput(/DIME ready: 2 cores/, 60_000)]);
     client = new DimeClient(lan, new PxCodec({ key: KEY }));

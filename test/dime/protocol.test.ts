@@ -27,8 +27,8 @@ describe('Parallax wire format', () => {
       expect(m.code).toBeLessThanOrEqual(W.ET_TYPE_MASK);
     }
     expect(W.etherType(0x8800, 'data', 'dime', 2)).toBe(0x88c2);
-    expect(W.HEADER_LEN).toBe(24);
-    expect(W.MAX_PAYLOAD).toBe(1444);
+    expect(W.HEADER_LEN).toBe(32);
+    expect(W.MAX_PAYLOAD).toBe(1436);
   });
 
   it('every layout fits in one frame', () => {
@@ -42,9 +42,14 @@ describe('Parallax wire format', () => {
     const m = W.messageByName('SET_PARAM');
     const payload = encodePayload(m.request!, { key: 'mode', value: 'spin' });
     const raw = c.encode({ dstMac: '52:54:00:12:34:56', srcMac: '02:00:00:00:00:01', channel: 'signaling', scope: 'dime', code: m.code, dstCore: 3, seq: 77n, reqId: 5, payload });
-    expect(raw.length).toBe(14 + 24 + 80 + 32);
+    expect(raw.length).toBe(14 + 32 + 80 + 32);
     expect(raw.readUInt16BE(12)).toBe(0xab4c);
-    const tag = createHmac('sha256', 'k').update(raw.subarray(0, raw.length - 32)).digest();
+    // the tag key: HKDF-SHA256 (RFC 5869, spelled out here with HMAC) of the server's secret,
+    // itself HKDF of the master secret: an orchestrator's frame carries its destination's key
+    const hkdf = (ikm: Buffer | string, info: string) =>
+      createHmac('sha256', createHmac('sha256', 'parallax/2').update(ikm).digest()).update(Buffer.concat([Buffer.from(info), Buffer.from([1])])).digest();
+    const tagKey = hkdf(hkdf('k', 'server 52:54:00:12:34:56'), 'tag');
+    const tag = createHmac('sha256', tagKey).update(raw.subarray(0, raw.length - 32)).digest();
     expect(raw.subarray(raw.length - 32)).toEqual(tag);
     const f = c.decode(raw)!;
     expect(f.authentic).toBe(true);

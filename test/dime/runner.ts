@@ -15,6 +15,8 @@ export interface MachineOptions {
   mac?: string;
   /** false: a machine without an HPET (the kernel then calibrates against the PIT) */
   hpet?: boolean;
+  /** server key file (fw_cfg opt/parallax/key); see serverKeyFileFor in bench.ts */
+  keyFile?: string;
 }
 
 export interface MachineRunner {
@@ -49,6 +51,7 @@ export class QemuRunner implements MachineRunner {
       '-m', String(o.memMiB ?? 256), '-smp', String(o.cores), '-kernel', image];
     if (o.hpet === false) args.push('-machine', 'hpet=off');
     if (o.append) args.push('-append', o.append);
+    if (o.keyFile) args.push('-fw_cfg', `name=opt/parallax/key,file=${o.keyFile}`);
     if (o.netSocket) {
       args.push('-netdev', `stream,id=lan0,server=off,addr.type=unix,addr.path=${o.netSocket}`,
         '-device', `e1000,netdev=lan0,mac=${o.mac ?? '52:54:00:12:34:56'}`);
@@ -114,6 +117,7 @@ export class EmuRunner extends QemuRunner {
   protected override command(image: string, o: MachineOptions): [string, string[]] {
     const args = [EmuRunner.cli, '-c', String(o.cores), '-m', String(o.memMiB ?? 256), '-k', image];
     if (o.append) args.push('--append', o.append);
+    if (o.keyFile) args.push('-fw_cfg', `name=opt/parallax/key,file=${o.keyFile}`);
     if (o.netSocket) args.push('--net', `stream,path=${o.netSocket}`, '--mac', o.mac ?? '52:54:00:12:34:56');
     else args.push('--net', 'none');
     if (process.env.DIME_EMU_STATS) args.push('--stats'); // per-core figures on stderr at exit (diagnostics)

@@ -12,8 +12,8 @@
 //  * console: COM1 lines, grouped by the DIME that printed them (same reason as frames).
 //
 // Fields left out because they legitimately differ between two correct machines:
-//  * header `seq` and the HMAC tag: sequence numbers start from the RTC and the test clock;
-//    the tag covers seq;
+//  * header `seq`, `epoch` and the HMAC tag: sequence numbers start from the RTC and the test
+//    clock, epochs are random per boot; the tag covers both;
 //  * times: uptimeNs, runNs, cpuNs, windowNs, serviceCpuNs, startNs/endNs (an open EXECUTE
 //    record keeps its "still running" meaning), beat counters, CPU per-mille;
 //  * framesOut/bytesOut in PERF reports: they count heartbeats and broadcasts (timer-driven);
@@ -42,6 +42,9 @@ const TIMING_FIELDS: Record<string, string[]> = {
   QUERY_PERF: PERF_TIMING,
   PERF: PERF_TIMING,
   SERVICE_EXIT: ['runNs', 'cpuNs'],
+  // epochNow: random per boot; ignored: QEMU pads a runt into a frame the kernel ignores (counted),
+  // the 82540EM (parallax-emu) drops it in the NIC (RUC)
+  QUERY_SECURITY: ['epochNow', 'ignored', 'nicRunts'],
 };
 const RECORD_TIMING = ['startNs', 'cpuNs'];
 const PERIODIC_EVENTS = new Set(['HEARTBEAT', 'PERF']);
@@ -102,6 +105,7 @@ function withoutSeqAndTag(codec: PxCodec, raw: Buffer): Buffer {
   const end = Math.min(raw.length, h + W.HEADER_LEN + raw.readUInt16BE(h + 6));
   const c = Buffer.from(raw.subarray(0, Math.max(end, h + 16)));
   c.fill(0, h + 8, Math.min(c.length, h + 16));
+  if (c.length > h + 24) c.fill(0, h + 24, Math.min(c.length, h + 32)); // the epoch: random per boot
   return c;
 }
 

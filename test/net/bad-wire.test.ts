@@ -3,6 +3,7 @@
 // protocol garbage, a burst that overflows the receive ring, a malformed length prefix and a
 // frame cut off by a disconnect. The server must keep answering DISCOVER through all of it,
 // and `--stats` at exit must show every kind of drop counted where it happened.
+import { serverKeyFileFor } from '../dime/bench.js';
 import { EventEmitter } from 'node:events';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
@@ -99,7 +100,7 @@ describe.skipIf(!existsSync(EMU_CLI) || !existsSync(DIME_IMAGE))('bad input on t
     seg = new RawSegment(join(dir, 'seg.sock'));
     await seg.listen();
     emu = startEmu('dime', ['--kernel', DIME_IMAGE, '--cores', '2', '--memory', '128', '--net', `stream,path=${seg.path}`,
-      '--mac', SERVER, '--stats', '--append', `key=${KEY} hb=0 perf=0`]);
+      '--mac', SERVER, '--stats', '--key-file', serverKeyFileFor(KEY, SERVER), '--append', 'hb=0 perf=0']);
     await emu.waitFor(/DIME ready: 2 cores/, 60_000);
     await until(() => seg!.connections === 1, 10_000, 'the NIC backend to connect');
     const client = new DimeClient(seg as unknown as StreamLan, new PxCodec({ key: KEY }));

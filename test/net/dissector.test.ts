@@ -3,6 +3,7 @@
 // script decodes a capture of real DIME traffic recorded by parallax-emu's --pcap exactly as
 // our own codec decodes it; synthetic frames check the EtherType-block preference and the
 // malformed-frame warnings.
+import { serverKeyFileFor } from '../dime/bench.js';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -103,7 +104,7 @@ describe.runIf(tshark.run)('Wireshark dissector under tshark', () => {
       lan = new StreamLan(join(dir, 'lan.sock'));
       await lan.listen();
       emu = startEmu('dime', ['--kernel', DIME_IMAGE, '--cores', '2', '--memory', '128', '--net', `stream,path=${lan.path}`,
-        '--mac', SERVER, '--pcap', capture, '--append', `key=${KEY} hb=0 perf=0`]);
+        '--mac', SERVER, '--pcap', capture, '--key-file', serverKeyFileFor(KEY, SERVER), '--append', 'hb=0 perf=0']);
       await lan.connected(1, 30_000);
       await emu.waitFor(/DIME ready: 2 cores/, 60_000);
       client = new DimeClient(lan, new PxCodec({ key: KEY }));

@@ -10,6 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { openNetBackend } from '../../src/net/backends/open-backend.js';
 import type { StreamBackend } from '../../src/net/backends/stream.js';
 import { parseHubArgs, parseListenAddress } from '../../src/cli/hub.js';
+import { isDuplicateMacNotice } from '../../src/net/duplicate-mac.js';
 import { LearningSwitch } from '../../src/net/learning-switch.js';
 import type { NetBackend } from '../../src/net/net-backend.js';
 import { BROADCAST, ethFrame } from '../devices/e1000/e1000-harness.js';
@@ -66,16 +67,23 @@ describe('ethernet hub', () => {
     expect(ports.map((p) => [p.rxFrames, p.txFrames, p.macs])).toEqual([[2, 2, 1], [1, 3, 1], [1, 1, 1]]);
 
     // a frame for a MAC on the sender's own port is filtered
-    a.b.send(ethFrame(MAC_A, MAC_B, 50)); // B's MAC moves to port A... then to A: filtered
-    await until(() => hub.stats.moved === 1);
-    expect(hub.stats.filtered).toBe(1);
-    b.b.send(ethFrame(BROADCAST, MAC_B, 50)); // B back on its port
-    await until(() => a.got.length === 3 && c.got.length === 2);
+    a.b.send(ethFrame(MAC_A, MAC_A, 50)); // A is on port A itself
+    await until(() => hub.stats.filtered === 1);
+    // a second port claiming a MAC that a connected, live port uses is refused and counted:
+    // two stations with one MAC would split its traffic (issue 14)
+    a.b.send(ethFrame(BROADCAST, MAC_B, 50));
+    await until(() => hub.stats.duplicateMac === 1);
+    expect(hub.stats.moved).toBe(0);
+    expect(hub.portStats()[0].rxDropped).toBeGreaterThanOrEqual(1);
+    await until(() => a.got.length === 3); // the refused port is told so (parallax-emu warns)
+    expect(isDuplicateMacNotice(a.got[2], MAC_B)).toBe(true);
+    b.b.send(ethFrame(BROADCAST, MAC_B, 50)); // B still on its own port
+    await until(() => a.got.length === 4 && c.got.length === 2);
 
     // aging: after the aging time A's entry is stale and a frame to A floods
     now += 11_000;
     b.b.send(ethFrame(MAC_A, MAC_B, 50));
-    await until(() => a.got.length === 4 && c.got.length === 3);
+    await until(() => a.got.length === 5 && c.got.length === 3);
 
     // a port that leaves takes its MACs with it
     await c.b.close();

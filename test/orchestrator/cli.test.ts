@@ -1,7 +1,7 @@
 // The `parallax` command line on bad input and unreachable DIMEs: clear errors and the
 // documented exit codes (2 usage, 3 timeout, 1 refused), JSON errors with --json, script mode.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { LearningSwitch } from '../../src/net/learning-switch.js';
@@ -14,11 +14,11 @@ const NET = `hub,path=${hubPath}`;
 let hub: LearningSwitch;
 
 async function cli(words: string[], opts: { stdin?: string; env?: NodeJS.ProcessEnv } = {}) {
-  const io = captureIO(opts.stdin ?? '', opts.env);
+  const io = captureIO(opts.stdin ?? '', opts.env ?? { PARALLAX_KEY: 'k' });
   const code = await runCli(words, io);
   return { code, out: io.out(), err: io.err() };
 }
-const base = ['--net', NET, '--key', 'k', '--state', 'none', '--timeout', '300'];
+const base = ['--net', NET, '--state', 'none', '--timeout', '300'];
 
 beforeAll(async () => {
   hub = new LearningSwitch();
@@ -30,18 +30,41 @@ afterAll(async () => {
 
 describe('parallax CLI: bad input', () => {
   it('refuses to send unsigned commands', async () => {
-    const r = await cli(['--net', NET, '--state', 'none', 'ps']);
+    const r = await cli(['--net', NET, '--state', 'none', 'ps'], { env: {} });
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/refusing to send unsigned commands: no network key/);
   });
 
+  it('never takes a key on its command line; a key file must be private to its owner', async () => {
+    const r = await cli([...base, '--key', 'sekrit', 'ps']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/--key is refused: a key on a command line is visible/);
+    expect(r.err).not.toMatch(/sekrit/);
+    const loose = path.join(dir, 'loose.key');
+    writeFileSync(loose, 'sekrit\n', { mode: 0o644 });
+    chmodSync(loose, 0o644);
+    const l = await cli([...base, '--key-file', loose, 'ps'], { env: {} });
+    expect(l.code).toBe(2);
+    expect(l.err).toMatch(/accessible by others \(mode 644\): chmod 600/);
+    const lab = await cli([...base, '--lab', '--timeout', '100', 'ps'], { env: {} });
+    expect(lab.err).toMatch(/LAB MODE: INSECURE built-in public key/);
+    // a server gets its own derived key file, private, never the master secret
+    const out = path.join(dir, 'S9.key');
+    const k = await cli(['keys', 'server', '52:54:00:00:09:01', '--out', out], { env: { PARALLAX_KEY: 'sekrit' } });
+    expect(k.code, k.err).toBe(0);
+    expect(statSync(out).mode & 0o777).toBe(0o600);
+    expect(readFileSync(out, 'utf8')).toMatch(/^parallax-server-key 1\nmac 52:54:00:00:09:01\nserver [0-9a-f]{64}\nnetwork [0-9a-f]{64}\n$/);
+    expect(readFileSync(out, 'utf8')).not.toContain('sekrit');
+    expect((await cli(['keys', 'server', '52:54:00:00:09:01', '--out', out], { env: { PARALLAX_KEY: 'sekrit' } })).code).toBe(2); // exists
+  });
+
   it('needs a LAN, and a well-formed one', async () => {
-    expect((await cli(['--key', 'k', 'ps'])).err).toMatch(/no LAN given/);
-    const bad = await cli(['--net', 'carrier-pigeon', '--key', 'k', 'ps']);
+    expect((await cli(['ps'])).err).toMatch(/no LAN given/);
+    const bad = await cli(['--net', 'carrier-pigeon', 'ps']);
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/unknown backend type 'carrier-pigeon'/);
-    const gone = await cli(['--net', `hub,path=${dir}/nobody.sock`, '--key', 'k', '--state', 'none', 'ps']);
-    expect(gone.code).toBe(1);
+    const gone = await cli(['--net', `hub,path=${dir}/nobody.sock`, '--state', 'none', 'ps']);
+    expect(gone.code).toBe(4); // its own exit code: not "a DIME refused"
     expect(gone.err).toMatch(/cannot join the LAN .* no link/);
   });
 
@@ -92,7 +115,7 @@ describe('parallax CLI: bad input', () => {
     const missing = wf('missing.json', { services: { a: { service: 'upper' } }, channels: ['a -> ghost'] });
     const broken = wf('broken.json', '{ "services": ');
     const fanout = wf('fanout.json', { services: { a: { service: 'upper' }, b: { service: 'upper' }, c: { service: 'upper' } }, channels: ['a -> b', 'a -> c'] });
-    const noLan = ['--key', 'k', '--net', `hub,path=${dir}/nobody.sock`, '--state', 'none'];
+    const noLan = ['--net', `hub,path=${dir}/nobody.sock`, '--state', 'none'];
     let r = await cli([...noLan, 'run', cycle]);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/cycle a -> b -> c -> a/);

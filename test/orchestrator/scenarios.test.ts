@@ -42,8 +42,8 @@ describe.skipIf(machines.length === 0).each(machines)('the papers\' scenarios on
   let o: Orchestrator;
   const d = (server: string, core: number): DimeAddress => ({ server, core });
   const cli = async (...words: string[]) => {
-    const io = captureIO();
-    const code = await runCli(['--net', lab.netSpec, '--key', KEY, '--mac', CLI_MAC, '--alias', `S1=${S1},S2=${S2}`, '--state', 'none', ...words], io);
+    const io = captureIO('', { PARALLAX_KEY: KEY });
+    const code = await runCli(['--net', lab.netSpec, '--mac', CLI_MAC, '--alias', `S1=${S1},S2=${S2}`, '--state', 'none', ...words], io);
     return { code, out: io.out(), err: io.err() };
   };
 
@@ -214,6 +214,17 @@ describe.skipIf(machines.length === 0).each(machines)('the papers\' scenarios on
       splitter.close();
       o.off('event', on);
     }
+  });
+
+  it('feed: a DIME that refuses the input is an error (exit 1), accepted input is not', async () => {
+    expect((await cli('route', 'none', 'S1/2')).code).toBe(0);
+    const refused = await cli('feed', 'S1/2', 'hi');
+    expect(refused.code).toBe(1);
+    expect(refused.err).toMatch(/S1\/2 refused the input: UNAUTHORIZED/);
+    expect((await cli('route', 'any', 'S1/2')).code).toBe(0);
+    const ok = await cli('feed', 'S1/2', 'hi');
+    expect(ok.code, ok.err).toBe(0);
+    expect(ok.out).toMatch(/S1\/2: fed 3 bytes/);
   });
 
   it('(e) accounting shows who asked for what and for how long', async () => {

@@ -129,6 +129,40 @@ describe('the model', () => {
   });
 });
 
+describe('the model under a buggy key holder', () => {
+  it('stays bounded, refuses reports naming another DIME, and shows alarm text without control characters', () => {
+    const m = new NetworkModel(new ServerNames({}));
+    const events: OrchestratorEvent[] = [];
+    m.on('event', (e: OrchestratorEvent) => events.push(e));
+    const codec = new PxCodec({ key: 'k' });
+    const hb = W.messageByName('HEARTBEAT');
+    const alarm = W.messageByName('ALARM');
+    const report = (srcCore: number, dime: number, msg = hb, values: Record<string, string | number> = {}) => {
+      const raw = codec.encode({ dstMac: 'ff:ff:ff:ff:ff:ff', srcMac: '52:54:00:00:00:09', srcCore, channel: 'signaling', scope: 'dime', code: msg.code, flags: W.FLAGS.EVENT, seq: 1n,
+        payload: encodePayload(msg.request!, { dime, intervalMs: 100, ...values }) });
+      const f = codec.decode(raw)!;
+      m.applyEvent(f, codec.fields(f));
+    };
+    for (let c = 0; c < 3000; c++) report(c, c);
+    expect(m.dimes.size).toBe(256);
+    expect(m.rejected.overLimit).toBe(3000 - 256);
+    report(5, 6); // claims to be another DIME than the one that sent it
+    expect(m.rejected.inconsistent).toBe(1);
+    // once the server says how many DIMEs it has, the phantoms go
+    const disc = W.messageByName('DISCOVER');
+    const raw = codec.encode({ dstMac: '02:00:00:00:00:01', srcMac: '52:54:00:00:00:09', srcCore: 0, channel: 'signaling', scope: 'dime', code: disc.code, flags: W.FLAGS.RESPONSE, seq: 2n,
+      payload: encodePayload(disc.response!, { dime: 0, cores: 3 }) });
+    const f = codec.decode(raw)!;
+    m.applyDiscover(f, codec.fields(f));
+    expect(m.dimes.size).toBe(3);
+    report(7, 7);
+    expect(m.dimes.size).toBe(3);
+    report(1, 1, alarm, { kind: W.ALARM_KIND.SECURITY, code: 1, text: 'evil\u001b[2J\u0007' });
+    const a = events.filter((e) => e.type === 'alarm').pop()!;
+    expect(a.type === 'alarm' && a.text).toBe('evil\\x1b[2J\\x07');
+  });
+});
+
 describe('signing', () => {
   it('will not exist without a key', () => {
     expect(() => new OrchestratorLink(new NullBackend(), { key: undefined, mac: '02:00:00:00:00:01' })).toThrow(/refusing to send unsigned commands/);

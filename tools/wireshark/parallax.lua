@@ -7,8 +7,9 @@
 -- Or copy this file into Wireshark's personal Lua plugins folder (Help > About > Folders).
 -- The instruction travels in the EtherType itself: base | channel<<7 | scope<<6 | type, with
 -- a configurable 256-value block (preference "EtherType block", default 0xAB00, as the
--- kernel's etherbase=). The HMAC-SHA256 tag is verified when the preference "Network key"
--- holds the key (the kernel's key=, as text): -o parallax.key:SECRET.
+-- kernel's etherbase=). The HMAC-SHA256 tag is verified when the preference "Master secret"
+-- holds the orchestrators' master secret (as text): -o parallax.key:SECRET. Tag keys are
+-- derived from it per server with HKDF-SHA256, by the rule of src/protocol/keys.ts.
 --
 -- The tables between the GENERATED markers come from src/protocol/wire.ts through
 -- tools/wireshark/gen.ts; test/net/dissector.test.ts fails when they are stale.
@@ -17,8 +18,8 @@
 local PX = {
   etherbase_default = 0xAB00, block_mask = 0xFF00,
   channel_data = 0x80, scope_dime = 0x40, type_mask = 0x3F,
-  version = 1, header_len = 24, tag_len = 32,
-  max_frame_len = 1514, max_payload = 1444, core_none = 0xFFFF,
+  version = 2, header_len = 32, tag_len = 32,
+  max_frame_len = 1514, max_payload = 1436, core_none = 0xFFFF,
 }
 -- the Parallax header, right after the Ethernet header
 local HEADER = {
@@ -30,11 +31,12 @@ local HEADER = {
   seq = { offset = 8, size = 8 },
   reqId = { offset = 16, size = 4 },
   status = { offset = 20, size = 2 },
-  reserved = { offset = 22, size = 2 },
+  instance = { offset = 22, size = 2 },
+  epoch = { offset = 24, size = 8 },
 }
 local FLAG_NAMES = { [1] = "RESPONSE", [2] = "EVENT" }
 local FLAG_RESPONSE, FLAG_EVENT = 0x01, 0x02
-local STATUS_NAMES = { [0] = "OK", [1] = "BAD_STATE", [2] = "NO_MEMORY", [3] = "BAD_CHECKSUM", [4] = "OUT_OF_RANGE", [5] = "NOT_FOUND", [6] = "MALFORMED", [7] = "UNAUTHORIZED", [8] = "BAD_IMAGE", [9] = "UNSUPPORTED" }
+local STATUS_NAMES = { [0] = "OK", [1] = "BAD_STATE", [2] = "NO_MEMORY", [3] = "BAD_CHECKSUM", [4] = "OUT_OF_RANGE", [5] = "NOT_FOUND", [6] = "MALFORMED", [7] = "UNAUTHORIZED", [8] = "BAD_IMAGE", [9] = "UNSUPPORTED", [10] = "STALE_EPOCH" }
 local STATE_NAMES = { [0] = "IDLE", [1] = "LOADING", [2] = "LOADED", [3] = "RUNNING", [4] = "SUSPENDED" }
 local ROUTE_NAMES = { [0] = "NONE", [1] = "CONSOLE", [2] = "DIME", [3] = "ORCHESTRATOR", [4] = "ANY" }
 local ROUTE_DIR_NAMES = { [0] = "OUTPUT", [1] = "INPUT" }
@@ -51,6 +53,7 @@ local PAYLOAD_FIELDS = {
   { field = "bytesIn_u64", kind = "u64" },
   { field = "bytesOut_u32", kind = "u32" },
   { field = "bytesOut_u64", kind = "u64" },
+  { field = "challenged", kind = "u32" },
   { field = "channel", kind = "u8" },
   { field = "chunks", kind = "u16" },
   { field = "code", kind = "u8" },
@@ -66,6 +69,8 @@ local PAYLOAD_FIELDS = {
   { field = "dime", kind = "u16" },
   { field = "direction", kind = "u8" },
   { field = "endNs", kind = "u64" },
+  { field = "epochChanges", kind = "u32" },
+  { field = "epochNow", kind = "u64" },
   { field = "exitCode", kind = "i32" },
   { field = "flags", kind = "u8" },
   { field = "forged", kind = "u32" },
@@ -73,6 +78,8 @@ local PAYLOAD_FIELDS = {
   { field = "framesOut", kind = "u32" },
   { field = "from", kind = "u32" },
   { field = "heartbeatMs", kind = "u32" },
+  { field = "ignored", kind = "u32" },
+  { field = "inboxDropped", kind = "u32" },
   { field = "inputQueued", kind = "u32" },
   { field = "intervalMs", kind = "u32" },
   { field = "key", kind = "str" },
@@ -84,6 +91,7 @@ local PAYLOAD_FIELDS = {
   { field = "name", kind = "str" },
   { field = "nicMissed", kind = "u32" },
   { field = "nicOversize", kind = "u32" },
+  { field = "nicRunts", kind = "u32" },
   { field = "nonce", kind = "u64" },
   { field = "offset", kind = "u32" },
   { field = "oldest", kind = "u32" },
@@ -97,6 +105,7 @@ local PAYLOAD_FIELDS = {
   { field = "reason", kind = "u8" },
   { field = "received", kind = "u32" },
   { field = "replayed", kind = "u32" },
+  { field = "reports", kind = "u32" },
   { field = "rip", kind = "u64" },
   { field = "runNs", kind = "u64" },
   { field = "seq", kind = "u32" },
@@ -477,6 +486,13 @@ MESSAGES[0][0x14] = {
       { name = "alarms", field = "alarms", kind = "u32", offset = 20, size = 4 },
       { name = "nicOversize", field = "nicOversize", kind = "u32", offset = 24, size = 4 },
       { name = "nicMissed", field = "nicMissed", kind = "u32", offset = 28, size = 4 },
+      { name = "challenged", field = "challenged", kind = "u32", offset = 32, size = 4 },
+      { name = "reports", field = "reports", kind = "u32", offset = 36, size = 4 },
+      { name = "inboxDropped", field = "inboxDropped", kind = "u32", offset = 40, size = 4 },
+      { name = "ignored", field = "ignored", kind = "u32", offset = 44, size = 4 },
+      { name = "epochChanges", field = "epochChanges", kind = "u32", offset = 48, size = 4 },
+      { name = "epochNow", field = "epochNow", kind = "u64", offset = 52, size = 8 },
+      { name = "nicRunts", field = "nicRunts", kind = "u32", offset = 60, size = 4 },
     },
   },
 }
@@ -598,6 +614,25 @@ local function hmac_sha256(key, msg)
   return sha256(xor_pad(key, 0x5c) .. sha256(xor_pad(key, 0x36) .. msg))
 end
 
+-- HKDF-SHA256 (RFC 5869), one output block, salt as in src/protocol/keys.ts
+local KDF_SALT = "parallax/2"
+local function hkdf(ikm, info)
+  return hmac_sha256(hmac_sha256(KDF_SALT, ikm), info .. "\1")
+end
+
+local derived = {}
+local function derived_key(master, info)
+  local k = master .. "\0" .. info
+  if not derived[k] then derived[k] = hkdf(hkdf(master, info), "tag") end
+  return derived[k]
+end
+
+local function mac_text(raw)
+  local parts = {}
+  for i = 1, 6 do parts[i] = string.format("%02x", raw:byte(i)) end
+  return table.concat(parts, ":")
+end
+
 local px = Proto("parallax", "Parallax DIME protocol")
 
 local CHANNEL_NAMES = { [0] = "signaling", [1] = "data" }
@@ -626,11 +661,12 @@ local f = {
   seq = ProtoField.uint64("parallax.seq", "Sequence number", base.DEC),
   req_id = ProtoField.uint32("parallax.req_id", "Request id", base.DEC),
   status = ProtoField.uint16("parallax.status", "Status", base.DEC, STATUS_NAMES),
-  reserved = ProtoField.uint16("parallax.reserved", "Reserved", base.HEX),
+  instance = ProtoField.uint16("parallax.instance", "Sender instance", base.DEC),
   payload = ProtoField.bytes("parallax.payload", "Payload"),
   record = ProtoField.bytes("parallax.record", "Record"),
   tag = ProtoField.bytes("parallax.tag", "Authentication tag (HMAC-SHA256)"),
-  tag_valid = ProtoField.bool("parallax.tag_valid", "Tag matches the network key"),
+  tag_valid = ProtoField.bool("parallax.tag_valid", "Tag matches the key derived for this frame"),
+  epoch = ProtoField.uint64("parallax.epoch", "Epoch", base.HEX),
   padding = ProtoField.bytes("parallax.padding", "Padding"),
 }
 
@@ -669,7 +705,7 @@ px.experts = { ex.short, ex.version, ex.length, ex.unknown, ex.scope, ex.layout,
 
 px.prefs.etherbase = Pref.uint("EtherType block", PX.etherbase_default,
   "Base of the 256 EtherTypes the Parallax protocol uses (low byte zero), as the kernel's etherbase=")
-px.prefs.key = Pref.string("Network key", "", "The HMAC-SHA256 key (the kernel's key=, as text); empty: tags are not checked")
+px.prefs.key = Pref.string("Master secret", "", "The orchestrators' master secret (as text); tag keys are derived from it; empty: tags are not checked")
 
 -- the Ethernet header the tag covers lies before our tvb: take it from the eth dissector
 local eth_dst_field = Field.new("eth.dst")
@@ -684,9 +720,21 @@ local function check_tag(tvb, pinfo, covered_len, tag_range, tree)
   local dst, src = last(eth_dst_field()), last(eth_src_field())
   if not dst or not src then return end
   local et = pinfo.match_uint
-  local msg = dst.range:bytes():raw() .. src.range:bytes():raw() .. string.char(rshift(et, 8), band(et, 255)) ..
-    tvb(0, covered_len):bytes():raw()
-  local ok = hmac_sha256(px.prefs.key, msg) == tag_range:bytes():raw()
+  local dst_raw, src_raw = dst.range:bytes():raw(), src.range:bytes():raw()
+  local msg = dst_raw .. src_raw .. string.char(rshift(et, 8), band(et, 255)) .. tvb(0, covered_len):bytes():raw()
+  -- which key: orchestrator frames (srcCore none) the destination server's, or the network key when
+  -- broadcast; DIME frames the network key for a STREAM to another DIME, else the sender's own
+  local H = HEADER
+  local src_core, dst_core = tvb(H.srcCore.offset, 2):uint(), tvb(H.dstCore.offset, 2):uint()
+  local flags = tvb(H.flags.offset, 1):uint()
+  local info
+  if src_core == PX.core_none then
+    info = dst_raw == string.rep("\255", 6) and "network" or ("server " .. mac_text(dst_raw))
+  else
+    local stream = band(et, PX.channel_data) ~= 0 and band(et, PX.type_mask) == 2 and dst_core ~= PX.core_none and band(flags, 3) == 0
+    info = stream and "network" or ("server " .. mac_text(src_raw))
+  end
+  local ok = hmac_sha256(derived_key(px.prefs.key, info), msg) == tag_range:bytes():raw()
   local item = tree:add(f.tag_valid, ok):set_generated()
   if not ok then item:add_proto_expert_info(ex.forged) end
   return ok
@@ -768,7 +816,8 @@ function px.dissector(tvb, pinfo, tree)
   hdr:add(f.seq, tvb(H.seq.offset, 8))
   hdr:add(f.req_id, tvb(H.reqId.offset, 4))
   hdr:add(f.status, tvb(H.status.offset, 2))
-  hdr:add(f.reserved, tvb(H.reserved.offset, 2))
+  hdr:add(f.instance, tvb(H.instance.offset, 2))
+  hdr:add(f.epoch, tvb(H.epoch.offset, 8))
 
   local info = string.format("%s %s (%s), core %s -> %s, seq %s", name, kind, SCOPE_NAMES[scope],
     core_text(src), core_text(dst), tostring(tvb(H.seq.offset, 8):uint64()))

@@ -10,11 +10,11 @@
 #define PX_ET_SCOPE_DIME 0x40
 #define PX_ET_TYPE_MASK 0x3F
 
-#define PX_PROTOCOL_VERSION 1
+#define PX_PROTOCOL_VERSION 2
 #define PX_ETH_HEADER_LEN 14
 #define PX_TAG_LEN 32
 #define PX_MAX_FRAME_LEN 1514
-#define PX_MAX_PAYLOAD 1444
+#define PX_MAX_PAYLOAD 1436
 #define PX_CORE_NONE 0xFFFF
 
 /* Parallax header, right after the Ethernet header */
@@ -26,8 +26,9 @@
 #define PX_HDR_SEQ_OFF 8  /* u64: per-sender sequence number, strictly increasing (replay protection) */
 #define PX_HDR_REQ_ID_OFF 16  /* u32: request id chosen by the requester, echoed in the response */
 #define PX_HDR_STATUS_OFF 20  /* u16: STATUS_* in responses, 0 otherwise */
-#define PX_HDR_RESERVED_OFF 22  /* u16: zero */
-#define PX_HDR_LEN 24
+#define PX_HDR_INSTANCE_OFF 22  /* u16: sender instance: each orchestrator process picks its own (random, nonzero), so processes sharing a MAC have separate sequence spaces; DIMEs send 0 */
+#define PX_HDR_EPOCH_OFF 24  /* u64: freshness: the sending server's boot epoch in frames a server sends; the destination server's epoch (as learnt) in commands; 0 = not known yet */
+#define PX_HDR_LEN 32
 
 #define PX_FLAG_RESPONSE 1
 #define PX_FLAG_EVENT 2
@@ -42,6 +43,7 @@
 #define PX_STATUS_UNAUTHORIZED 7
 #define PX_STATUS_BAD_IMAGE 8
 #define PX_STATUS_UNSUPPORTED 9
+#define PX_STATUS_STALE_EPOCH 10
 
 #define PX_STATE_IDLE 0
 #define PX_STATE_LOADING 1
@@ -82,7 +84,7 @@
 #define PX_IMAGE_IMAGE_LEN_OFF 16  /* u32: bytes of the image file (header included) */
 #define PX_IMAGE_MEM_LEN_OFF 20  /* u32: bytes of memory from USER_BASE: image + zeroed data */
 #define PX_IMAGE_STACK_LEN_OFF 24  /* u32: stack bytes wanted above memLen */
-#define PX_IMAGE_FLAGS_OFF 28  /* u32: zero */
+#define PX_IMAGE_TEXT_LEN_OFF 28  /* u32: bytes from USER_BASE that are code (header + text, 4 KiB-aligned): executable and read-only; everything above is data and never executable (NX). 0: the whole file image is code (images made before NX) */
 #define PX_IMAGE_LEN 32
 
 /* instruction types; SCOPES: bit 0 system scope allowed, bit 1 DIME scope allowed */
@@ -345,7 +347,14 @@
 #define PX_QUERY_SECURITY_RESP_ALARMS_OFF 20  /* u32: security alarms sent */
 #define PX_QUERY_SECURITY_RESP_NIC_OVERSIZE_OFF 24  /* u32: server-wide: frames the NIC dropped as too long (e1000 ROC), since boot */
 #define PX_QUERY_SECURITY_RESP_NIC_MISSED_OFF 28  /* u32: server-wide: frames the NIC dropped for want of a receive descriptor (e1000 MPC), since boot */
-#define PX_QUERY_SECURITY_RESP_LEN 32
+#define PX_QUERY_SECURITY_RESP_CHALLENGED_OFF 32  /* u32: commands with epoch 0 (first contact): answered STALE_EPOCH, not executed */
+#define PX_QUERY_SECURITY_RESP_REPORTS_OFF 36  /* u32: server-wide: dropped RESPONSE/EVENT-flagged frames (reports are for orchestrators) */
+#define PX_QUERY_SECURITY_RESP_INBOX_DROPPED_OFF 40  /* u32: dropped: this DIME's inbox was full */
+#define PX_QUERY_SECURITY_RESP_IGNORED_OFF 44  /* u32: server-wide: frames of another EtherType, runts under 14 bytes, our own looped back */
+#define PX_QUERY_SECURITY_RESP_EPOCH_CHANGES_OFF 48  /* u32: server-wide: epoch changes since boot (replay-table evictions) */
+#define PX_QUERY_SECURITY_RESP_EPOCH_NOW_OFF 52  /* u64: the server's current epoch */
+#define PX_QUERY_SECURITY_RESP_NIC_RUNTS_OFF 60  /* u32: server-wide: frames the NIC dropped as shorter than 14 bytes (e1000 RUC; QEMU pads them instead), since boot */
+#define PX_QUERY_SECURITY_RESP_LEN 64
 
 /* PING: Echo (signaling round trip). */
 #define PX_SIG_PING 0x15

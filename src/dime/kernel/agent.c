@@ -154,13 +154,14 @@ static void image_refused(struct dime *d, uint16_t status, uint64_t size, const 
   send_alarm(d, PX_ALARM_KIND_RESOURCE, (uint8_t)status, size, 0, NULL, PX_CORE_NONE, ++d->images_refused, text);
 }
 
-/* strictly increasing sequence per (sender MAC, sender core); a new sender may start anywhere */
+/* strictly increasing sequence per (sender MAC, sender core, sender instance); a new sender may start anywhere
+ * within the current epoch */
 static bool replay_check_and_update(struct dime *d, const struct pxmsg *m) {
   struct peer_seq *free_slot = NULL, *oldest = &d->peers[0];
   for (int i = 0; i < REPLAY_PEERS; i++) {
     struct peer_seq *p = &d->peers[i];
     if (!p->used) { if (!free_slot) free_slot = p; continue; }
-    if (p->core == m->src_core && memcmp(p->mac, m->src_mac, 6) == 0) {
+    if (p->core == m->src_core && p->instance == m->instance && memcmp(p->mac, m->src_mac, 6) == 0) {
       if (m->seq <= p->seq) return false;
       p->seq = m->seq;
       p->last_ns = now_ns();
@@ -169,9 +170,12 @@ static bool replay_check_and_update(struct dime *d, const struct pxmsg *m) {
     if (p->last_ns < oldest->last_ns) oldest = p;
   }
   struct peer_seq *p = free_slot ? free_slot : oldest;
+  /* forgetting a sender would let its captured frames in again: they die with the epoch */
+  if (!free_slot) epoch_renew();
   p->used = true;
   memcpy(p->mac, m->src_mac, 6);
   p->core = m->src_core;
+  p->instance = m->instance;
   p->seq = m->seq;
   p->last_ns = now_ns();
   return true;
@@ -285,7 +289,7 @@ static void handle(struct dime *d, const struct pxmsg *m, bool system_scope) {
     }
   }
   if (!scope_allowed(scopes, !system_scope)) { reply(d, m, PX_STATUS_UNSUPPORTED, NULL, 0); return; }
-  if (m->plen < req_len) { d->sec_malformed++; reply(d, m, PX_STATUS_MALFORMED, NULL, 0); return; }
+  if (m->plen < req_len) { reply(d, m, PX_STATUS_MALFORMED, NULL, 0); return; }   /* counted as accepted: it was authentic */
   if (from_orch_only && m->src_core != PX_CORE_NONE) {
     unauthorized(d, m, "DIMEs may not configure DIMEs");
     reply(d, m, PX_STATUS_UNAUTHORIZED, NULL, 0);
@@ -455,6 +459,13 @@ static void handle(struct dime *d, const struct pxmsg *m, bool system_scope) {
       put_be32(out + PX_QUERY_SECURITY_RESP_NIC_OVERSIZE_OFF, (uint32_t)nic_stats.rx_oversize);
       put_be32(out + PX_QUERY_SECURITY_RESP_NIC_MISSED_OFF, (uint32_t)nic_stats.rx_missed);
       put_be32(out + PX_QUERY_SECURITY_RESP_ALARMS_OFF, d->sec_alarms);
+      put_be32(out + PX_QUERY_SECURITY_RESP_CHALLENGED_OFF, d->sec_challenged);
+      put_be32(out + PX_QUERY_SECURITY_RESP_REPORTS_OFF, net_rx_reports);
+      put_be32(out + PX_QUERY_SECURITY_RESP_INBOX_DROPPED_OFF, d->inbox_dropped);
+      put_be32(out + PX_QUERY_SECURITY_RESP_IGNORED_OFF, net_rx_ignored);
+      put_be32(out + PX_QUERY_SECURITY_RESP_EPOCH_CHANGES_OFF, px_epoch_changes);
+      put_be64(out + PX_QUERY_SECURITY_RESP_EPOCH_NOW_OFF, __atomic_load_n(&px_epoch, __ATOMIC_ACQUIRE));
+      put_be32(out + PX_QUERY_SECURITY_RESP_NIC_RUNTS_OFF, (uint32_t)nic_stats.rx_runts);
       olen = PX_QUERY_SECURITY_RESP_LEN;
       break;
     case PX_SIG_PING:
@@ -491,11 +502,26 @@ static void agent_frame(struct dime *d, struct inbox_slot *s) {
   if (bad) { malformed_event(d, s->data, s->len, bad); return; }
   m.origin = s->origin;
   if (s->origin == FROM_WIRE) {
-    if (!px_verify(&m)) { d->sec_forged++; security_event(d, &m, PX_SECURITY_CODE_FORGED, d->sec_forged, "forged (bad tag)"); return; }
+    m.tag_kind = (uint8_t)px_check_tag(&m);
+    if (m.tag_kind == PX_TAG_BAD) { d->sec_forged++; security_event(d, &m, PX_SECURITY_CODE_FORGED, d->sec_forged, "forged (bad tag)"); return; }
+    if (m.tag_kind == PX_TAG_SERVER && m.epoch != __atomic_load_n(&px_epoch, __ATOMIC_ACQUIRE)) {
+      /* not for this boot / table generation: not executed; the answer tells the current epoch */
+      if (m.epoch == 0) d->sec_challenged++;
+      else { d->sec_replayed++; security_event(d, &m, PX_SECURITY_CODE_REPLAYED, d->sec_replayed, "replayed (stale epoch)"); }
+      reply(d, &m, PX_STATUS_STALE_EPOCH, NULL, 0);
+      return;
+    }
     if (!replay_check_and_update(d, &m)) { d->sec_replayed++; security_event(d, &m, PX_SECURITY_CODE_REPLAYED, d->sec_replayed, "replayed (old sequence)"); return; }
   }
-  if (m.flags & (PX_FLAG_RESPONSE | PX_FLAG_EVENT)) return;   /* reports are for orchestrators */
+  if (m.flags & (PX_FLAG_RESPONSE | PX_FLAG_EVENT)) { net_rx_reports++; return; }   /* reports are for orchestrators */
   if (s->origin != FROM_FANOUT) d->sec_accepted++;
+  /* the network key (held by every server) may only ask read-only questions in an orchestrator's name */
+  if (s->origin == FROM_WIRE && m.tag_kind == PX_TAG_NET && m.src_core == PX_CORE_NONE &&
+      (m.data || (m.type != PX_SIG_DISCOVER && m.type != PX_SIG_PING))) {
+    unauthorized(d, &m, "network key: read-only");
+    reply(d, &m, PX_STATUS_UNAUTHORIZED, NULL, 0);
+    return;
+  }
   if (!m.scope_dime && s->origin != FROM_FANOUT) {
     /* whole-system instruction, checked once here on DIME 0, then one copy per DIME */
     if (!m.data && m.type == PX_SIG_SHUTDOWN) { handle(d, &m, true); return; }

@@ -37,3 +37,20 @@ uint64_t cmdline_uint(const char *key, uint64_t dflt) {
   if (!v || !*v) return dflt;
   return parse_uint(v, NULL);
 }
+
+/* The command line as printed: the value of any key= replaced (a key must never reach a console). */
+void cmdline_redacted(char *out, size_t n) {
+  size_t o = 0;
+  const char *p = cmdline;
+  while (*p && o + 1 < n) {
+    bool word_start = p == cmdline || p[-1] == ' ';
+    if (word_start && strncmp(p, "key=", 4) == 0) {
+      const char *r = "key=<redacted>";
+      while (*r && o + 1 < n) out[o++] = *r++;
+      while (*p && *p != ' ') p++;
+      continue;
+    }
+    out[o++] = *p++;
+  }
+  out[o] = 0;
+}

@@ -110,3 +110,18 @@ uint32_t crc32_update(uint32_t crc, const void *data, size_t n) {
   }
   return ~crc;
 }
+
+/* HKDF-SHA256 (RFC 5869) with one output block: PRK = HMAC(salt, ikm), OKM = HMAC(PRK, info | 1) */
+void hkdf_sha256(const char *salt, const uint8_t *ikm, size_t n, const char *info, uint8_t out[32]) {
+  struct hmac_key k;
+  uint8_t prk[32], msg[128];
+  hmac_sha256_key(&k, (const uint8_t *)salt, strlen(salt));
+  hmac_sha256(&k, ikm, n, prk);
+  hmac_sha256_key(&k, prk, sizeof prk);
+  size_t il = strnlen(info, sizeof msg - 1);
+  memcpy(msg, info, il);
+  msg[il] = 1;
+  hmac_sha256(&k, msg, il + 1, out);
+  memset(prk, 0, sizeof prk);
+  memset(&k, 0, sizeof k);
+}

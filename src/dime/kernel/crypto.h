@@ -11,4 +11,5 @@ void hmac_sha256_key(struct hmac_key *k, const uint8_t *key, size_t n);
 void hmac_sha256(const struct hmac_key *k, const void *data, size_t n, uint8_t out[32]);
 bool tag_equal(const uint8_t *a, const uint8_t *b, size_t n);
 uint32_t crc32_update(uint32_t crc, const void *data, size_t n);
+void hkdf_sha256(const char *salt, const uint8_t *ikm, size_t n, const char *info, uint8_t out[32]);
 #endif

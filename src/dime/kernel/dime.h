@@ -10,7 +10,7 @@
 #define INQ_SIZE 8192
 #define MAX_PARAMS 16
 #define ACCT_RECORDS 64
-#define REPLAY_PEERS 32
+#define REPLAY_PEERS 128
 #define MAX_USER_CHUNKS 512
 
 /* how an inbox frame got here, i.e. how much checking it still needs */
@@ -37,7 +37,7 @@ struct call_record {
   char service[16];
 };
 
-struct peer_seq { bool used; uint8_t mac[6]; uint16_t core; uint64_t seq; uint64_t last_ns; };
+struct peer_seq { bool used; uint8_t mac[6]; uint16_t core; uint16_t instance; uint64_t seq; uint64_t last_ns; };
 
 /* parsed view of a received frame (points into the frame) */
 struct pxmsg {
@@ -46,11 +46,13 @@ struct pxmsg {
   const uint8_t *dst_mac, *src_mac;
   bool data, scope_dime;
   uint8_t type, flags;
-  uint16_t dst_core, src_core, plen, status;
+  uint16_t dst_core, src_core, plen, status, instance;
   uint64_t seq;
   uint32_t req_id;
+  uint64_t epoch;
   const uint8_t *payload;
   uint8_t origin;
+  uint8_t tag_kind;   /* PX_TAG_SERVER / PX_TAG_NET: which key verified it (wire frames) */
 };
 
 struct dime {
@@ -82,6 +84,7 @@ struct dime {
   /* service */
   char svc[16];
   uint32_t img_size, img_crc, img_received;
+  uint32_t text_len;                  /* code bytes of the running image (executable); the rest is NX */
   int32_t load_rec;
   uint32_t nchunks;
   uint64_t chunk[MAX_USER_CHUNKS];
@@ -104,7 +107,7 @@ struct dime {
   /* security */
   struct peer_seq peers[REPLAY_PEERS];
   uint64_t tx_seq;
-  uint32_t sec_accepted, sec_forged, sec_replayed, sec_unauth, sec_malformed, sec_alarms;
+  uint32_t sec_accepted, sec_forged, sec_replayed, sec_unauth, sec_malformed, sec_alarms, sec_challenged;
   uint64_t last_sec_alarm_ns;
   uint32_t fault_alarms;
   uint32_t images_refused;
@@ -112,7 +115,6 @@ struct dime {
 
 extern struct dime dimes[MAX_CPUS];
 extern uint16_t px_base;
-extern struct hmac_key px_key;
 extern uint32_t tick_hz;
 static const uint8_t BROADCAST_MAC[6] = {0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
 static inline struct dime *this_dime(void) { return &dimes[this_cpu()->index]; }
@@ -126,7 +128,15 @@ uint64_t cpu_busy_since(struct cpu *c, uint64_t since_ns, uint64_t since_halted,
 /* net.c */
 void net_early_init(void);
 uint8_t px_parse(const uint8_t *frame, uint32_t len, struct pxmsg *m);
-bool px_verify(const struct pxmsg *m);
+/* keys.c: the only places frames are signed and verified */
+enum { PX_TAG_BAD = 0, PX_TAG_SERVER = 1, PX_TAG_NET = 2 };
+void keys_read(void);
+void keys_init(void);
+void epoch_renew(void);
+void px_sign(uint8_t *frame, uint32_t covered);
+int px_check_tag(const struct pxmsg *m);
+extern volatile uint64_t px_epoch;
+extern uint32_t px_epoch_changes;
 uint32_t px_build(struct dime *d, uint8_t *buf, const uint8_t dst_mac[6], bool data, bool scope_dime, uint8_t type,
                   uint8_t flags, uint16_t dst_core, uint32_t req_id, uint16_t status, const uint8_t *payload, uint32_t plen);
 void px_send(struct dime *d, const uint8_t *frame, uint32_t len);
@@ -135,7 +145,7 @@ void net_rx_frame(const uint8_t *frame, uint32_t len);
 bool inbox_put(struct dime *t, const uint8_t *frame, uint32_t len, uint8_t origin);
 void inbox_rearm(struct dime *d);
 void net_poll(void);
-extern uint32_t net_rx_ignored, net_rx_bad;
+extern uint32_t net_rx_ignored, net_rx_bad, net_rx_reports;
 
 /* agent.c */
 void agent_inbox(struct dime *d);

@@ -26,6 +26,7 @@
 #define REG_TDT    0x3818
 #define REG_MPC    0x4010   /* missed packets (no receive descriptor), clear on read */
 #define REG_ROC    0x40AC   /* receive oversize count, clear on read */
+#define REG_RUC 0x40A4   /* receive undersize count (clear on read) */
 #define REG_MTA    0x5200
 #define REG_RAL0   0x5400
 #define REG_RAH0   0x5404
@@ -135,6 +136,7 @@ bool e1000_init(void) {
 
   wr(REG_IMS, ICR_RXT0 | ICR_RXO | ICR_RXDMT0 | ICR_LSC);
   (void)rd(REG_ROC);   /* the statistics start from zero with this driver */
+  (void)rd(REG_RUC);
   (void)rd(REG_MPC);
   nic_present = true;
   kprintf("e1000: %02x:%02x:%02x:%02x:%02x:%02x at %lx, IRQ %u, link %s\n", nic_mac[0], nic_mac[1], nic_mac[2],
@@ -198,10 +200,19 @@ uint32_t e1000_poll_rx(void (*deliver)(const uint8_t *frame, uint32_t len)) {
 }
 
 /* The NIC's own drop counters clear when read: fold them into running totals (any core). */
+static bool mpc_cumulative;
+
 void e1000_fold_stats(void) {
   if (!nic_present) return;
   uint64_t f = spin_lock_irqsave(&rx_lock);
   nic_stats.rx_oversize += rd(REG_ROC);
-  nic_stats.rx_missed += rd(REG_MPC);
+  /* MPC clears on read on the 82540EM (SDM 13.7); QEMU 7.2 keeps it cumulative (plain read).
+   * Two reads back to back tell them apart: a clearing register reads 0 the second time (unless
+   * frames were missed between the two reads, never as many as the first read found). */
+  uint32_t m1 = rd(REG_MPC), m2 = rd(REG_MPC);
+  if (!mpc_cumulative && m1 && m2 >= m1) mpc_cumulative = true;
+  if (mpc_cumulative) nic_stats.rx_missed = m2;
+  else nic_stats.rx_missed += m1 + m2;
+  nic_stats.rx_runts += rd(REG_RUC);
   spin_unlock_irqrestore(&rx_lock, f);
 }

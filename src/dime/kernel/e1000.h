@@ -2,7 +2,7 @@
 #ifndef DIME_E1000_H
 #define DIME_E1000_H
 #include "kernel.h"
-struct nic_stats { uint64_t rx_frames, rx_dropped, tx_frames, tx_dropped, rx_oversize, rx_missed; };
+struct nic_stats { uint64_t rx_frames, rx_dropped, tx_frames, tx_dropped, rx_oversize, rx_missed, rx_runts; };
 extern struct nic_stats nic_stats;
 extern bool nic_present;
 extern uint8_t nic_mac[6];

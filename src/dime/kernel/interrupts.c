@@ -104,7 +104,9 @@ void idle_main(void) {
 }
 
 void devices_init(void) {
-  if (!e1000_init()) {
+  bool nic = e1000_init();
+  keys_init();
+  if (!nic) {
     kprintf("e1000: no NIC found, DIMEs reachable only from this server\n");
     return;
   }

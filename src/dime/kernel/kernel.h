@@ -94,7 +94,7 @@ struct cpu {
   uint64_t ticks;
   uint64_t irqs;
   /* page tables for this core: PML4 + user PDPT + user PD */
-  uint64_t *pml4, *user_pdpt, *user_pd;
+  uint64_t *pml4, *user_pdpt, *user_pd, *user_pt;
 };
 
 extern struct cpu cpus[MAX_CPUS];
@@ -141,6 +141,7 @@ void debug_exit(uint32_t code);
 void cmdline_init(const char *src);
 const char *cmdline_get(const char *key);   /* value of key=value, "" for bare key, NULL absent */
 uint64_t cmdline_uint(const char *key, uint64_t dflt);
+void cmdline_redacted(char *out, size_t n);
 extern char cmdline[512];
 
 /* descriptors.c */

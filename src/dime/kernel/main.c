@@ -46,7 +46,9 @@ void kmain(uint32_t magic, uint32_t mbi_addr) {
   if (magic != 0x2BADB002) panic("not loaded by a Multiboot loader (magic %x)", magic);
   const struct mb_info *mbi = (const struct mb_info *)(uint64_t)mbi_addr;
   if (mbi->flags & (1 << 2)) cmdline_init((const char *)(uint64_t)mbi->cmdline);
-  kprintf("cmdline: %s\n", cmdline);
+  char shown[sizeof cmdline];
+  cmdline_redacted(shown, sizeof shown);
+  kprintf("cmdline: %s\n", shown);
   tick_hz = (uint32_t)cmdline_uint("hz", 100);
   if (tick_hz < 10) tick_hz = 10;
   if (tick_hz > 1000) tick_hz = 1000;

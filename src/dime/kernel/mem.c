@@ -16,6 +16,8 @@ uint64_t kernel_part_end;
 static uint64_t pt_pml4[MAX_CPUS][512] __attribute__((aligned(4096)));
 static uint64_t pt_updpt[MAX_CPUS][512] __attribute__((aligned(4096)));
 static uint64_t pt_upd[MAX_CPUS][512] __attribute__((aligned(4096)));
+static uint64_t pt_upt[MAX_CPUS][512] __attribute__((aligned(4096)));   /* 4 KiB pages of the first chunk */
+bool nx_enabled;
 
 #define CHUNK_ABSENT 0
 #define CHUNK_FREE 1
@@ -77,8 +79,20 @@ uint32_t chunks_owned_by(uint32_t dime) {
   return n;
 }
 
+#define MSR_EFER 0xC0000080
+#define EFER_NXE (1ULL << 11)
+#define PTE_NX (1ULL << 63)
+
 void mem_cpu_init(struct cpu *c) {
   uint32_t i = c->index;
+  /* no-execute for service data and stack, when the CPU has it (CPUID 0x80000001 EDX bit 20) */
+  uint32_t r[4];
+  cpuid(0x80000000, 0, r);
+  bool has_nx = false;
+  if (r[0] >= 0x80000001) { cpuid(0x80000001, 0, r); has_nx = (r[3] >> 20) & 1; }
+  if (has_nx) wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_NXE);
+  if (i == 0) { nx_enabled = has_nx; if (!has_nx) kprintf("memory: WARNING the CPU has no NX: service data and stacks stay executable\n"); }
+  c->user_pt = pt_upt[i];
   c->pml4 = pt_pml4[i];
   c->user_pdpt = pt_updpt[i];
   c->user_pd = pt_upd[i];
@@ -91,9 +105,21 @@ void mem_cpu_init(struct cpu *c) {
   write_cr3((uint64_t)c->pml4);
 }
 
-/* Map chunk `phys` at user slot `slot` (USER_BASE + slot * 2 MiB) of the calling core. */
-void user_map_chunk(struct cpu *c, uint32_t slot, uint64_t phys) {
-  c->user_pd[slot] = phys | 0x87;                      /* present, writable, user, 2 MiB */
+/* Map chunk `phys` at user slot `slot` (USER_BASE + slot * 2 MiB) of the calling core. The
+ * first `text_len` bytes of the window are code (executable, read-only); everything else is
+ * data (writable, NX): the first chunk in 4 KiB pages so code and data can share it. */
+void user_map_chunk(struct cpu *c, uint32_t slot, uint64_t phys, uint64_t text_len) {
+  uint64_t nx = nx_enabled ? PTE_NX : 0;
+  uint64_t start = (uint64_t)slot * CHUNK_SIZE;
+  if (slot == 0) {
+    for (uint32_t p = 0; p < 512; p++) {
+      bool code = (uint64_t)p * 4096 < text_len;
+      c->user_pt[p] = (phys + (uint64_t)p * 4096) | (code ? 0x5 : (0x7 | nx));   /* present, user, [writable] */
+    }
+    c->user_pd[0] = (uint64_t)c->user_pt | 0x7;
+  } else {
+    c->user_pd[slot] = phys | (start < text_len ? 0x85 : (0x87 | nx));             /* 2 MiB */
+  }
   write_cr3((uint64_t)c->pml4);
 }
 

@@ -12,6 +12,7 @@ uint64_t chunk_alloc(uint32_t dime);          /* zeroed chunk's physical address
 void chunk_free(uint32_t dime, uint64_t phys);
 uint32_t chunks_owned_by(uint32_t dime);
 void mem_cpu_init(struct cpu *c);
-void user_map_chunk(struct cpu *c, uint32_t slot, uint64_t phys);
+void user_map_chunk(struct cpu *c, uint32_t slot, uint64_t phys, uint64_t text_len);
+extern bool nx_enabled;
 void user_unmap_all(struct cpu *c);
 #endif

@@ -4,8 +4,7 @@
 #include "e1000.h"
 
 uint16_t px_base = PX_ETHERTYPE_BASE_DEFAULT;
-struct hmac_key px_key;
-uint32_t net_rx_ignored, net_rx_bad;
+uint32_t net_rx_ignored, net_rx_bad, net_rx_reports;
 static uint64_t seq_epoch;
 
 /* RTC seconds since 2000 (coarse): makes sequence numbers keep rising across reboots */
@@ -25,12 +24,7 @@ static uint64_t rtc_seconds(void) {
 void net_early_init(void) {
   const char *eb = cmdline_get("etherbase");
   if (eb && *eb) px_base = (uint16_t)(parse_uint(eb, NULL) & PX_ETHERTYPE_BLOCK_MASK);
-  const char *key = cmdline_get("key");
-  if (!key || !*key) {
-    key = "parallax-default-key";
-    kprintf("security: WARNING no key= on the command line, using the built-in default key\n");
-  }
-  hmac_sha256_key(&px_key, (const uint8_t *)key, strlen(key));
+  keys_read();
   seq_epoch = rtc_seconds() << 24;
   kprintf("protocol: EtherType block %04x-%04x, HMAC-SHA256 tags\n", px_base, px_base | 0xFF);
 }
@@ -59,6 +53,8 @@ uint8_t px_parse(const uint8_t *f, uint32_t len, struct pxmsg *m) {
   m->seq = be64(h + PX_HDR_SEQ_OFF);
   m->req_id = be32(h + PX_HDR_REQ_ID_OFF);
   m->status = be16(h + PX_HDR_STATUS_OFF);
+  m->epoch = be64(h + PX_HDR_EPOCH_OFF);
+  m->instance = be16(h + PX_HDR_INSTANCE_OFF);
   m->payload = h + PX_HDR_LEN;
   if (h[PX_HDR_VERSION_OFF] != PX_PROTOCOL_VERSION) return PX_MALFORMED_VERSION;
   /* frames may carry Ethernet padding after the tag, never less than header + payload + tag */
@@ -67,12 +63,6 @@ uint8_t px_parse(const uint8_t *f, uint32_t len, struct pxmsg *m) {
   return 0;
 }
 
-bool px_verify(const struct pxmsg *m) {
-  uint8_t tag[32];
-  uint32_t covered = PX_ETH_HEADER_LEN + PX_HDR_LEN + m->plen;
-  hmac_sha256(&px_key, m->frame, covered, tag);
-  return tag_equal(tag, m->frame + covered, PX_TAG_LEN);
-}
 
 uint32_t px_build(struct dime *d, uint8_t *b, const uint8_t dst_mac[6], bool data, bool scope_dime, uint8_t type,
                   uint8_t flags, uint16_t dst_core, uint32_t req_id, uint16_t status, const uint8_t *payload, uint32_t plen) {
@@ -90,9 +80,10 @@ uint32_t px_build(struct dime *d, uint8_t *b, const uint8_t dst_mac[6], bool dat
   put_be64(h + PX_HDR_SEQ_OFF, next_tx_seq(d));
   put_be32(h + PX_HDR_REQ_ID_OFF, req_id);
   put_be16(h + PX_HDR_STATUS_OFF, status);
+  put_be64(h + PX_HDR_EPOCH_OFF, __atomic_load_n(&px_epoch, __ATOMIC_ACQUIRE));
   if (plen) memcpy(h + PX_HDR_LEN, payload, plen);
   uint32_t covered = PX_ETH_HEADER_LEN + PX_HDR_LEN + plen;
-  hmac_sha256(&px_key, b, covered, b + covered);
+  px_sign(b, covered);
   return covered + PX_TAG_LEN;
 }
 
@@ -127,8 +118,10 @@ bool inbox_put(struct dime *t, const uint8_t *frame, uint32_t len, uint8_t origi
     s->len = (uint16_t)len;
     s->origin = origin;
     __atomic_store_n(&t->ib_head, t->ib_head + 1, __ATOMIC_RELEASE);
+  } else if (origin == FROM_WIRE) {
+    t->inbox_dropped++;   /* a frame from the network lost: reported in QUERY_SECURITY */
   } else {
-    t->inbox_dropped++;
+    net_rx_bad++;         /* an internal copy lost (fan-out, local switching) */
   }
   spin_unlock_irqrestore(&t->inbox_lock, f);
   if (ok && t->cpu && t->cpu->online) lapic_send_ipi(t->cpu->apic_id, VEC_INBOX);
@@ -144,14 +137,14 @@ void inbox_rearm(struct dime *d) {
 /* NIC receive path (boot core): pick the DIME that should see the frame. Checks that
  * need the key (tag, sequence) happen in that DIME's own agent, off this path. */
 void net_rx_frame(const uint8_t *frame, uint32_t len) {
-  if (len < 14) { net_rx_bad++; return; }
+  if (len < 14) { net_rx_ignored++; return; }   /* a runt: not even an Ethernet header */
   uint16_t et = be16(frame + 12);
   if ((et & PX_ETHERTYPE_BLOCK_MASK) != px_base) { net_rx_ignored++; return; }
   if (memcmp(frame + 6, nic_mac, 6) == 0) { net_rx_ignored++; return; }   /* our own broadcast looped back */
   /* malformed frames go to DIME 0's agent, which counts them and raises the alarms */
-  if (len < PX_ETH_HEADER_LEN + PX_HDR_LEN) { net_rx_bad++; inbox_put(&dimes[0], frame, len, FROM_WIRE); return; }
+  if (len < PX_ETH_HEADER_LEN + PX_HDR_LEN) { inbox_put(&dimes[0], frame, len, FROM_WIRE); return; }
   const uint8_t *h = frame + PX_ETH_HEADER_LEN;
-  if (h[PX_HDR_FLAGS_OFF] & (PX_FLAG_RESPONSE | PX_FLAG_EVENT)) { net_rx_ignored++; return; }   /* other servers' reports */
+  if (h[PX_HDR_FLAGS_OFF] & (PX_FLAG_RESPONSE | PX_FLAG_EVENT)) { net_rx_reports++; return; }   /* reports are for orchestrators */
   uint16_t dst_core = be16(h + PX_HDR_DST_CORE_OFF);
   struct dime *t = &dimes[0];
   if ((et & PX_ET_SCOPE_DIME) && dst_core < ncpus) t = &dimes[dst_core];

@@ -123,6 +123,9 @@ uint16_t svc_execute(struct dime *d) {
   if (magic != PX_IMAGE_MAGIC || ilen > d->img_size || mem < ilen || entry < USER_BASE + PX_IMAGE_HEADER_LEN ||
       entry >= USER_BASE + ilen || stack > 64u * 1024 * 1024)
     return PX_STATUS_BAD_IMAGE;
+  uint32_t text = *(const uint32_t *)(h + PX_IMAGE_TEXT_LEN_OFF);
+  if (text > ilen) return PX_STATUS_BAD_IMAGE;
+  d->text_len = text ? text : ilen;   /* 0: an image from before NX, all of it code */
   uint64_t need = ALIGN_UP((uint64_t)mem, 4096) + ALIGN_UP((uint64_t)(stack ? stack : 65536), 4096);
   uint32_t chunks = (uint32_t)((need + CHUNK_SIZE - 1) / CHUNK_SIZE);
   if (chunks > d->mem_limit) return PX_STATUS_NO_MEMORY;
@@ -157,7 +160,7 @@ void svc_enter(struct dime *d) {
   struct cpu *c = d->cpu;
   d->exec_pending = false;
   if (d->kill_pending) svc_end(d, d->kill_reason, 0);   /* stopped before it got the core */
-  for (uint32_t i = 0; i < d->nchunks; i++) user_map_chunk(c, i, d->chunk[i]);
+  for (uint32_t i = 0; i < d->nchunks; i++) user_map_chunk(c, i, d->chunk[i], d->text_len);
   uint64_t entry = *(const uint64_t *)((const uint8_t *)d->chunk[0] + PX_IMAGE_ENTRY_OFF);
   kprintf("DIME %u: running '%s'\n", d->index, d->svc);
   inbox_rearm(d);
@@ -370,7 +373,7 @@ void svc_syscall(struct dime *d, struct irq_frame *f) {
       uint64_t old = user_top(d);
       if (a0 == 0) { ret = (int64_t)old; break; }
       if (a0 > MAX_USER_CHUNKS || !grow(d, (uint32_t)a0)) { ret = 0; break; }
-      for (uint32_t i = 0; i < d->nchunks; i++) user_map_chunk(d->cpu, i, d->chunk[i]);
+      for (uint32_t i = 0; i < d->nchunks; i++) user_map_chunk(d->cpu, i, d->chunk[i], d->text_len);
       ret = (int64_t)old;
       break;
     }

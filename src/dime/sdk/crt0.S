@@ -6,7 +6,7 @@
     .long __image_len                   /* file bytes */
     .long __mem_len                     /* memory bytes (image + zeroed data) */
     .long 65536                         /* stack */
-    .long 0                             /* flags */
+    .long __text_len                    /* code bytes (executable); the rest is NX */
 
 .section .text.start, "ax"
 .global _start

@@ -5,6 +5,7 @@
  *   spin     loop forever, never calling the kernel (only STOP ends it)
  *   silent   stop this DIME's heartbeats, then idle forever
  *   hog      grab memory chunk by chunk until the limit refuses
+ *   xstack / xdata  run code written into its stack / its data           -> contained #PF (NX)
  *   obey     behave (echo input to output) until told otherwise on its input:
  *            "mute" / "unmute" heartbeats, "spin", "fault", "exit", "?key" (prints the
  *            parameter's current value: parameters may change while it runs) */
@@ -47,6 +48,16 @@ int main(int dime, int cores) {
       }
       sdk_writef("ok %s\n", cmd);
     }
+  } else if (mode[0] == 'x') {
+    /* "mov eax, 42; ret" written where data lives, then called: NX must stop it */
+    static unsigned char data_code[16];
+    unsigned char stack_code[16];
+    unsigned char *code = mode[1] == 's' ? stack_code : data_code;
+    const unsigned char insn[] = {0xB8, 42, 0, 0, 0, 0xC3};
+    for (unsigned i = 0; i < sizeof insn; i++) ((volatile unsigned char *)code)[i] = insn[i];
+    int r = ((int (*)(void))(void *)code)();
+    sdk_writef("executed data: %d\n", r);
+    return r;
   } else if (mode[0] == 'h') {
     unsigned got = 0;
     while (dime_memgrow(1)) got++;

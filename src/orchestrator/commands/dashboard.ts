@@ -19,6 +19,7 @@ export function dashboardVerbs(ctx: CliContext) {
         const port = argv.port as number;
         if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port must be 0-65535');
         const policy = argv.policy ? loadPolicyFile(String(argv.policy)) : null;
+        c.longRunning = true; // runs beside the user's CLI commands: a MAC of its own
         const o = await c.orchestrator();
         await o.discover().catch(() => []);
         const server = new DashboardServer(o, { host: argv.host as string, port });

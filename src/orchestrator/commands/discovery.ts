@@ -66,7 +66,7 @@ export function discoveryVerbs(ctx: CliContext) {
       builder: (y) => y.option('wait', { type: 'number', describe: 'ms to collect answers', default: 500 }),
       run: async (c, argv) => {
         const rows = await survey(c, argv, false);
-        if (rows.length === 0) throw new TimeoutError('no DIME answered DISCOVER (check --net and --key)');
+        if (rows.length === 0) throw new TimeoutError('no DIME answered DISCOVER (check --net and the key)');
         return { dimes: rows.map(({ dime, mac, core, state, service, heartbeatMs }) => ({ dime, mac, core, state, service, heartbeatMs })) };
       },
       human: (c, r) => {
@@ -82,7 +82,7 @@ export function discoveryVerbs(ctx: CliContext) {
         .option('listen', { type: 'number', describe: 'ms to wait for heartbeats (for their age)', default: 3000 }),
       run: async (c, argv) => {
         const rows = await survey(c, argv, true);
-        if (rows.length === 0) throw new TimeoutError('no DIME answered DISCOVER (check --net and --key)');
+        if (rows.length === 0) throw new TimeoutError('no DIME answered DISCOVER (check --net and the key)');
         return { dimes: rows };
       },
       human: (c, r) => table(['DIME', 'STATE', 'SERVICE', 'HB AGE', 'CPU%', 'MEM%', 'INPUT', 'OUTPUT', 'ROLE'], r.dimes.map((d) => {

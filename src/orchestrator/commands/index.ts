@@ -12,6 +12,7 @@ import { workflowVerbs } from './workflow.js';
 import { scriptVerbs } from './script.js';
 import { policyVerbs } from './policy.js';
 import { labVerbs } from './lab.js';
+import { keysVerbs } from './keys.js';
 import { dashboardVerbs } from './dashboard.js';
 
 class CliUsage extends OrchestratorError {
@@ -26,8 +27,9 @@ function buildParser(ctx: CliContext, words: string[], runWords: (w: string[]) =
     .scriptName('parallax')
     .usage('$0 <command> [options]\n\nThe Parallax orchestrator: discover, deploy, rewire and heal a DIME network.')
     .option('net', { type: 'string', global: true, describe: 'LAN to join: hub,path=S | stream,... | dgram,... | tap,ifname=N | packet,ifname=N (env PARALLAX_NET)' })
-    .option('key', { type: 'string', global: true, describe: 'network key; commands are signed with it (env PARALLAX_KEY)' })
-    .option('key-file', { type: 'string', global: true, describe: 'read the network key from a file' })
+    .option('key', { type: 'string', global: true, hidden: true, describe: 'refused: a key on a command line is visible to every user (ps)' })
+    .option('key-file', { type: 'string', global: true, describe: 'master secret file, mode 0600 (env PARALLAX_KEY_FILE, or the secret itself in PARALLAX_KEY)' })
+    .option('lab', { type: 'boolean', global: true, describe: 'lab mode: the built-in PUBLIC key (insecure; env PARALLAX_LAB=1)' })
     .option('mac', { type: 'string', global: true, describe: 'this orchestrator\'s MAC (env PARALLAX_MAC; default derived from host and user)' })
     .option('alias', { type: 'string', array: true, global: true, describe: 'server alias NAME=MAC (repeatable; env PARALLAX_ALIASES)' })
     .option('json', { type: 'boolean', global: true, default: false, describe: 'machine-readable output (streams: one object per line)' })
@@ -35,7 +37,7 @@ function buildParser(ctx: CliContext, words: string[], runWords: (w: string[]) =
     .option('state', { type: 'string', global: true, describe: 'file remembering routes and services between runs (env PARALLAX_STATE; "none" to disable)' })
     .middleware((argv) => {
       const opts: GlobalOptions = {
-        net: argv.net as string | undefined, key: argv.key as string | undefined, keyFile: argv['key-file'] as string | undefined,
+        net: argv.net as string | undefined, key: argv.key as string | undefined, keyFile: argv['key-file'] as string | undefined, lab: argv.lab as boolean | undefined,
         mac: argv.mac as string | undefined, alias: argv.alias as string[] | undefined, json: !!argv.json,
         timeout: argv.timeout as number | undefined, state: argv.state as string | undefined,
       };
@@ -45,7 +47,7 @@ function buildParser(ctx: CliContext, words: string[], runWords: (w: string[]) =
     });
   const verbs = [
     ...discoveryVerbs(ctx), ...lifecycleVerbs(ctx), ...wiringVerbs(ctx), ...reportVerbs(ctx), ...watchVerbs(ctx),
-    ...workflowVerbs(ctx), ...scriptVerbs(ctx, runWords), ...policyVerbs(ctx), ...labVerbs(ctx), ...dashboardVerbs(ctx),
+    ...workflowVerbs(ctx), ...scriptVerbs(ctx, runWords), ...policyVerbs(ctx), ...labVerbs(ctx), ...keysVerbs(ctx), ...dashboardVerbs(ctx),
   ];
   for (const v of verbs) y = y.command(v);
   return y

@@ -21,13 +21,14 @@ export function labVerbs(ctx: CliContext) {
         if (!Number.isInteger(n) || n < 1 || n > 16) throw new UsageError('--servers must be 1-16');
         if (!Number.isInteger(cores) || cores < 1 || cores > 16) throw new UsageError('--cores must be 1-16');
         const key = c.key();
-        if (!key) throw new UsageError('lab: give the network key the servers should use (--key or PARALLAX_KEY)');
+        if (!key) throw new UsageError('lab: give the master secret the servers\' keys derive from (--key-file, PARALLAX_KEY, or --lab)');
         const servers = Array.from({ length: n }, (_, i) => ({ name: `S${i + 1}`, mac: `52:54:00:00:01:${(i + 1).toString(16).padStart(2, '0')}`, cores }));
         const lab = new Lab({ servers, key, heartbeatMs: argv.heartbeat as number, dir: argv.dir as string | undefined });
         await lab.start();
         const aliases = Object.entries(lab.aliases).map(([k, v]) => `${k}=${v}`).join(',');
         if (c.json) c.emitJson({ net: lab.netSpec, aliases: lab.aliases, servers: servers.map((s) => s.name) });
-        else c.out(`lab: ${n} servers x ${cores} DIMEs on ${lab.netSpec}\n  export PARALLAX_NET='${lab.netSpec}' PARALLAX_KEY='${key}' PARALLAX_ALIASES='${aliases}'`);
+        else c.out(`lab: ${n} servers x ${cores} DIMEs on ${lab.netSpec}\n  export PARALLAX_NET='${lab.netSpec}' PARALLAX_ALIASES='${aliases}'` +
+          '\n  (and the same key: PARALLAX_KEY / PARALLAX_KEY_FILE / --lab as here; the key is never printed)');
         const forward = (s: (typeof lab.servers)[number]) => {
           let seen = s.output.length;
           return setInterval(() => {

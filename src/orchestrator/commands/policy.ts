@@ -17,6 +17,7 @@ export function policyVerbs(ctx: CliContext) {
       run: async (c, argv) => {
         const cfg = loadPolicyFile(str(argv.file));
         if (argv.check) return { ok: true, policy: cfg };
+        c.longRunning = true; // runs beside the user's CLI commands: a MAC of its own
         const o = await c.orchestrator();
         const show = (e: Parameters<typeof printEvent>[1]) => {
           if (['policy', 'missing', 'back', 'alarm', 'exit'].includes(e.type)) printEvent(c, e);

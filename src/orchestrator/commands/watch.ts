@@ -50,6 +50,7 @@ export function watchVerbs(ctx: CliContext) {
         const types = (argv.type as string[] | undefined)?.flatMap((t) => t.split(',')).map((t) => t.trim()).filter(Boolean);
         for (const t of types ?? []) if (!TYPES.includes(t)) throw new UsageError(`--type ${t}: unknown event type (known: ${TYPES.join(', ')})`);
         const policy = argv.policy ? loadPolicyFile(String(argv.policy)) : null;
+        c.longRunning = true; // runs beside the user's CLI commands: a MAC of its own
         const o = await c.orchestrator();
         const show = (e: OrchestratorEvent) => { if (!types || types.includes(e.type)) printEvent(c, e); };
         o.on('event', show);

@@ -33,8 +33,7 @@ export function wiringVerbs(ctx: CliContext) {
         const d = parseDime(str(argv.dime), o.names);
         await o.ensureDime(d);
         const text = str(argv.text) + (argv.newline ? '\n' : '');
-        o.feed(d, text);
-        await new Promise((r) => setTimeout(r, 20)); // let the frame leave before the process does
+        await o.feedChecked(d, text);
         return { ok: true, dime: o.label(d), bytes: Buffer.byteLength(text) };
       },
       human: (_c, r) => `${r.dime}: fed ${r.bytes} bytes`,

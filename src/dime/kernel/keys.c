@@ -1,0 +1,169 @@
+/* Keys and freshness (docs/PROTOCOL.md, "Security design"). The host hands this server its key
+ * file through fw_cfg (never the command line): the server's own secret and the network
+ * secret, both derived from the orchestrators' master secret; the tag keys are derived from
+ * them with HKDF. px_sign / px_check_tag are the only places frames are signed or verified.
+ * The epoch is this server's freshness value: random at boot, renewed when a replay table
+ * must forget a sender; commands from orchestrators must carry it. */
+#include "dime.h"
+#include "e1000.h"
+#include "fwcfg.h"
+
+#define KDF_SALT "parallax/2"
+#define LAB_MASTER "parallax lab mode: public insecure key"
+#define KEY_FILE_MAGIC "parallax-server-key 1"
+
+static struct hmac_key key_server, key_net;
+static bool have_keys, file_read;
+static uint8_t file_server[32], file_network[32];
+volatile uint64_t px_epoch;
+uint32_t px_epoch_changes;
+
+static bool rdrand64(uint64_t *v) {
+  uint32_t r[4];
+  cpuid(1, 0, r);
+  if (!(r[2] & (1u << 30))) return false;
+  for (int i = 0; i < 10; i++) {
+    uint8_t ok;
+    __asm__ volatile("rdrand %0; setc %1" : "=r"(*v), "=qm"(ok));
+    if (ok) return true;
+  }
+  return false;
+}
+
+/* RDRAND when the CPU has it, mixed with TSC jitter of port reads, the RTC seconds register,
+ * the previous epoch and the MAC, through SHA-256; never 0 (0 means "unknown" on the wire). */
+static uint64_t fresh_random(void) {
+  struct sha256 s;
+  sha256_init(&s);
+  uint64_t v = 0;
+  if (rdrand64(&v)) sha256_update(&s, &v, sizeof v);
+  for (int i = 0; i < 64; i++) {
+    uint64_t t0 = rdtsc();
+    outb(0x70, 0x00);
+    uint8_t sec = inb(0x71);
+    uint64_t t1 = rdtsc();
+    uint64_t sample = (t1 - t0) ^ (t1 << 8) ^ sec;
+    sha256_update(&s, &sample, sizeof sample);
+  }
+  uint64_t prev = px_epoch;
+  sha256_update(&s, &prev, sizeof prev);
+  sha256_update(&s, nic_mac, 6);
+  uint8_t h[32];
+  sha256_final(&s, h);
+  uint64_t e = be64(h);
+  return e ? e : 1;
+}
+
+void epoch_renew(void) {
+  __atomic_store_n(&px_epoch, fresh_random(), __ATOMIC_RELEASE);
+  if (have_keys) px_epoch_changes++;
+}
+
+static int hexval(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+/* "name <64 hex digits>" -> 32 bytes */
+static bool parse_secret_line(const char *line, const char *name, uint8_t out[32]) {
+  size_t n = strlen(name);
+  if (strncmp(line, name, n) != 0 || line[n] != ' ') return false;
+  const char *h = line + n + 1;
+  for (int i = 0; i < 32; i++) {
+    int a = hexval(h[2 * i]), b = hexval(h[2 * i + 1]);
+    if (a < 0 || b < 0) return false;
+    out[i] = (uint8_t)(a << 4 | b);
+  }
+  return h[64] == 0 || h[64] == '\n' || h[64] == '\r';
+}
+
+/* Early (before any frame): read the key file, pick the first epoch. */
+void keys_read(void) {
+  if (cmdline_get("key"))
+    kprintf("security: key= on the command line is ignored (a command line is visible and echoed); give the server key file through fw_cfg %s\n", "opt/parallax/key");
+  static uint8_t text[512];
+  int n = fwcfg_read_file("opt/parallax/key", text, sizeof text - 1);
+  if (n > 0) {
+    text[n] = 0;
+    bool magic = false, srv = false, net = false;
+    for (char *line = (char *)text; line && *line;) {
+      char *nl = line;
+      while (*nl && *nl != '\n') nl++;
+      char *next = *nl ? nl + 1 : NULL;
+      *nl = 0;
+      if (strcmp(line, KEY_FILE_MAGIC) == 0) magic = true;
+      else if (parse_secret_line(line, "server", file_server)) srv = true;
+      else if (parse_secret_line(line, "network", file_network)) net = true;
+      line = next;
+    }
+    memset(text, 0, sizeof text);
+    file_read = magic && srv && net;
+    if (!file_read) kprintf("security: WARNING the key file in fw_cfg opt/parallax/key is not a server key file (%s)\n", KEY_FILE_MAGIC);
+  }
+  epoch_renew();
+}
+
+static void tag_key_of(const uint8_t secret[32], struct hmac_key *k) {
+  uint8_t t[32];
+  hkdf_sha256(KDF_SALT, secret, 32, "tag", t);
+  hmac_sha256_key(k, t, sizeof t);
+  memset(t, 0, sizeof t);
+}
+
+/* Once the NIC's MAC is known (lab mode derives this server's secret from it). */
+void keys_init(void) {
+  if (file_read) {
+    tag_key_of(file_server, &key_server);
+    tag_key_of(file_network, &key_net);
+    memset(file_server, 0, sizeof file_server);
+    memset(file_network, 0, sizeof file_network);
+    have_keys = true;
+    kprintf("security: server key from fw_cfg, HMAC-SHA256 tags with HKDF-derived keys\n");
+  } else if (cmdline_get("labkey")) {
+    char info[32];
+    snprintf(info, sizeof info, "server %02x:%02x:%02x:%02x:%02x:%02x", nic_mac[0], nic_mac[1], nic_mac[2], nic_mac[3], nic_mac[4], nic_mac[5]);
+    uint8_t s[32];
+    hkdf_sha256(KDF_SALT, (const uint8_t *)LAB_MASTER, strlen(LAB_MASTER), info, s);
+    tag_key_of(s, &key_server);
+    hkdf_sha256(KDF_SALT, (const uint8_t *)LAB_MASTER, strlen(LAB_MASTER), "network", s);
+    tag_key_of(s, &key_net);
+    have_keys = true;
+    kprintf("security: LAB MODE: INSECURE built-in public key; anyone on this LAN can command this server\n");
+  } else {
+    kprintf("security: WARNING no key file (fw_cfg opt/parallax/key) and no labkey: every frame from the network is refused\n");
+  }
+}
+
+/* Which key tags this frame (the rule of keys.ts tagKeyChoice); NULL: not one of ours. */
+static const struct hmac_key *tag_key(const uint8_t *f, bool for_sending) {
+  const uint8_t *h = f + PX_ETH_HEADER_LEN;
+  uint16_t et = be16(f + 12);
+  uint16_t src_core = be16(h + PX_HDR_SRC_CORE_OFF), dst_core = be16(h + PX_HDR_DST_CORE_OFF);
+  if (src_core == PX_CORE_NONE) {
+    if (memcmp(f, BROADCAST_MAC, 6) == 0) return &key_net;
+    return memcmp(f, nic_mac, 6) == 0 || !for_sending ? &key_server : NULL;
+  }
+  bool dime_stream = (et & PX_ET_CHANNEL_DATA) && (et & PX_ET_TYPE_MASK) == PX_DATA_STREAM && dst_core != PX_CORE_NONE &&
+                     !(h[PX_HDR_FLAGS_OFF] & (PX_FLAG_RESPONSE | PX_FLAG_EVENT));
+  if (dime_stream) return &key_net;
+  return memcmp(f + 6, nic_mac, 6) == 0 ? &key_server : NULL;
+}
+
+void px_sign(uint8_t *frame, uint32_t covered) {
+  const struct hmac_key *k = tag_key(frame, true);
+  if (!k || !have_keys) { memset(frame + covered, 0, PX_TAG_LEN); return; }
+  hmac_sha256(k, frame, covered, frame + covered);
+}
+
+int px_check_tag(const struct pxmsg *m) {
+  if (!have_keys) return PX_TAG_BAD;
+  const struct hmac_key *k = tag_key(m->frame, false);
+  if (!k) return PX_TAG_BAD;
+  uint8_t tag[32];
+  uint32_t covered = PX_ETH_HEADER_LEN + PX_HDR_LEN + m->plen;
+  hmac_sha256(k, m->frame, covered, tag);
+  if (!tag_equal(tag, m->frame + covered, PX_TAG_LEN)) return PX_TAG_BAD;
+  return k == &key_net ? PX_TAG_NET : PX_TAG_SERVER;
+}
