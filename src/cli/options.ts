@@ -18,6 +18,8 @@ export interface EmuOptions {
   mac?: string;
   pcap?: string;
   stats: boolean;
+  /** -icount: deterministic instruction-count time (shift: 2^shift ns per instruction) */
+  icount?: { shift: number; quantum?: number };
   /** instructions per worker slice (advanced) */
   slice?: number;
 }
@@ -42,6 +44,31 @@ export function parseCores(v: unknown): number {
   return n;
 }
 
+/**
+ * QEMU's `-icount` argument: "shift=N" or "N" (`shift=auto` and QEMU's align/sleep are not
+ * offered); `quantum=Q` (instructions per core turn) is parallax-emu's own addition.
+ */
+export function parseIcount(text: string): { shift: number; quantum?: number } {
+  const out: { shift: number; quantum?: number } = { shift: 0 };
+  const t = String(text).trim();
+  if (t === '') return out;
+  for (const part of t.split(',')) {
+    const [k, v] = part.includes('=') ? part.split('=', 2) : ['shift', part];
+    if (k === 'shift' && v === 'auto') throw new UsageError('--icount shift=auto is not supported: give a fixed shift (0-10)');
+    const n = Number(v);
+    if (k === 'shift') {
+      if (!/^\d+$/.test(v) || n > 10) throw new UsageError(`--icount shift must be an integer from 0 to 10 (got "${v}")`);
+      out.shift = n;
+    } else if (k === 'quantum') {
+      if (!/^\d+$/.test(v) || n < 100 || n > 100_000_000) throw new UsageError(`--icount quantum must be an integer from 100 to 100000000 (got "${v}")`);
+      out.quantum = n;
+    } else {
+      throw new UsageError(`--icount: unknown setting "${k}" (shift=N, quantum=INSNS)`);
+    }
+  }
+  return out;
+}
+
 export function buildParser(argv: string[], defaultKernel: string) {
   return yargs(argv)
     .parserConfiguration({ 'short-option-groups': false, 'camel-case-expansion': false })
@@ -58,6 +85,7 @@ export function buildParser(argv: string[], defaultKernel: string) {
     .option('mac', { type: 'string', describe: 'MAC address of the first NIC (overrides --name)' })
     .option('pcap', { type: 'string', describe: 'write every frame sent/received to this pcap file' })
     .option('stats', { type: 'boolean', default: false, describe: 'print per-core statistics at exit' })
+    .option('icount', { type: 'string', describe: 'deterministic time: shift=N (2^N ns per instruction), cores take turns; quantum=INSNS per turn' })
     .option('slice', { type: 'number', hidden: true })
     .strict()
     .help()
@@ -84,6 +112,7 @@ export function parseEmuOptions(argv: string[], defaultKernel: string): EmuOptio
     mac: a.mac === undefined ? undefined : single(a.mac, 'mac'),
     pcap: a.pcap === undefined ? undefined : single(a.pcap, 'pcap'),
     stats: Boolean(a.stats),
+    icount: a.icount === undefined ? undefined : parseIcount(single(a.icount, 'icount')),
     slice: a.slice as number | undefined,
   };
 }
