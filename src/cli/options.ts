@@ -19,7 +19,7 @@ export interface EmuOptions {
   pcap?: string;
   stats: boolean;
   /** -icount: deterministic instruction-count time (shift: 2^shift ns per instruction) */
-  icount?: { shift: number; quantum?: number };
+  icount?: IcountOptions;
   /** instructions per worker slice (advanced) */
   slice?: number;
 }
@@ -44,12 +44,21 @@ export function parseCores(v: unknown): number {
   return n;
 }
 
+export interface IcountOptions {
+  shift: number;
+  /** instructions per core turn */
+  quantum?: number;
+  /** end the machine when guest time reaches this many ms (a deterministic end for replays) */
+  stopMs?: number;
+}
+
 /**
  * QEMU's `-icount` argument: "shift=N" or "N" (`shift=auto` and QEMU's align/sleep are not
- * offered); `quantum=Q` (instructions per core turn) is parallax-emu's own addition.
+ * offered); `quantum=Q` (instructions per core turn) and `stop=MS` (end the machine at that
+ * guest time) are parallax-emu's own additions.
  */
-export function parseIcount(text: string): { shift: number; quantum?: number } {
-  const out: { shift: number; quantum?: number } = { shift: 0 };
+export function parseIcount(text: string): IcountOptions {
+  const out: IcountOptions = { shift: 0 };
   const t = String(text).trim();
   if (t === '') return out;
   for (const part of t.split(',')) {
@@ -59,11 +68,14 @@ export function parseIcount(text: string): { shift: number; quantum?: number } {
     if (k === 'shift') {
       if (!/^\d+$/.test(v) || n > 10) throw new UsageError(`--icount shift must be an integer from 0 to 10 (got "${v}")`);
       out.shift = n;
+    } else if (k === 'stop') {
+      if (!/^\d+$/.test(v) || n < 1) throw new UsageError(`--icount stop must be a whole number of guest milliseconds (got "${v}")`);
+      out.stopMs = n;
     } else if (k === 'quantum') {
       if (!/^\d+$/.test(v) || n < 100 || n > 100_000_000) throw new UsageError(`--icount quantum must be an integer from 100 to 100000000 (got "${v}")`);
       out.quantum = n;
     } else {
-      throw new UsageError(`--icount: unknown setting "${k}" (shift=N, quantum=INSNS)`);
+      throw new UsageError(`--icount: unknown setting "${k}" (shift=N, quantum=INSNS, stop=GUEST_MS)`);
     }
   }
   return out;
@@ -85,7 +97,7 @@ export function buildParser(argv: string[], defaultKernel: string) {
     .option('mac', { type: 'string', describe: 'MAC address of the first NIC (overrides --name)' })
     .option('pcap', { type: 'string', describe: 'write every frame sent/received to this pcap file' })
     .option('stats', { type: 'boolean', default: false, describe: 'print per-core statistics at exit' })
-    .option('icount', { type: 'string', describe: 'deterministic time: shift=N (2^N ns per instruction), cores take turns; quantum=INSNS per turn' })
+    .option('icount', { type: 'string', describe: 'deterministic time: shift=N (2^N ns per instruction), cores take turns; quantum=INSNS per turn; stop=GUEST_MS ends the run' })
     .option('slice', { type: 'number', hidden: true })
     .strict()
     .help()

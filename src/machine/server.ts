@@ -101,6 +101,13 @@ export async function startServer(opts: EmuOptions, io: ServerIo): Promise<Runni
   machine.start(platform, plan);
   // -icount: console input enters at the I/O thread's turn (at a defined instruction)
   const typed: Uint8Array[] = [];
+  const stopMs = opts.icount?.stopMs;
+  if (stopMs !== undefined) {
+    machine.turnInputs.push(() => {
+      if (clock.nowNs() >= stopMs * 1e6) machine.requestExit({ kind: 'stopped', code: 0 });
+      return 0;
+    });
+  }
   if (opts.icount) {
     machine.turnInputs.push(() => {
       const n = typed.length;
