@@ -93,7 +93,7 @@ for (;;) {
 
 /**
  * Timer callbacks on the event loop within tens of microseconds of their instant. The clock
- * must be the process's monotonic clock plus a constant (as src/machine/clock.ts is).
+ * runs at about the host's rate (src/machine/clock.ts: it may stand still or catch up).
  */
 export class PreciseTimerService implements TimerService {
   private readonly pending = new Map<string, { atNs: number; fn: () => void }>();
@@ -101,6 +101,8 @@ export class PreciseTimerService implements TimerService {
   private readonly deadline = new Float64Array(new SharedArrayBuffer(8));
   private readonly sleeper: Worker;
   private published = Infinity;
+  /** sleeper time = process hrtime minus this */
+  private readonly offset: number;
   private seenFired = 0;
   private disposed = false;
   /** callbacks run so far */
@@ -109,6 +111,7 @@ export class PreciseTimerService implements TimerService {
   constructor(private readonly clock: TimeSource, private readonly onDeadline: DeadlineListener = () => {}) {
     this.deadline[0] = Infinity;
     const offset = Number(process.hrtime.bigint()) - clock.nowNs();
+    this.offset = offset;
     this.sleeper = new Worker(SLEEPER_SOURCE, { eval: true, workerData: { words: this.words, deadline: this.deadline, offset } });
     this.sleeper.unref();
     this.listen();
@@ -147,7 +150,11 @@ export class PreciseTimerService implements TimerService {
     if (!force && earliest === this.published) return;
     this.published = earliest;
     this.onDeadline(earliest);
-    this.deadline[0] = earliest;
+    // the sleeper counts host time; guest time may stand still or run a little fast
+    // (src/machine/clock.ts), so aim at the host instant the guest clock reaches `earliest`
+    // if it runs on from now, and re-aim whenever woken early
+    const hostNow = Number(process.hrtime.bigint()) - this.offset;
+    this.deadline[0] = earliest === Infinity ? Infinity : hostNow + Math.max(0, earliest - this.clock.nowNs());
     Atomics.add(this.words, 0, 1);
     Atomics.notify(this.words, 0);
   }

@@ -17,7 +17,7 @@
 //   advances the time, and a machine whose cores all halt jumps to its next deadline.
 
 import {
-  C_TIME_HOLD, F_IO_HOLD, F_STOLEN, F_STOLEN_AT, F_VTIME, G_CLOCK_BASE_HI, G_CLOCK_BASE_LO, G_ICOUNT_SHIFT,
+  C_TIME_HOLD, F_FLOOR, F_IO_HOLD, F_STOLEN, F_STOLEN_AT, F_VTIME, G_CLOCK_BASE_HI, G_CLOCK_BASE_LO, G_ICOUNT_SHIFT,
   G_NCORES, G_QUANTUM, G_TIME_MODE, G_TIME_SEQ, coreBase,
 } from './control-block.js';
 
@@ -34,10 +34,11 @@ export const TIME_REAL = 0;
 export const TIME_ICOUNT = 1;
 
 /**
- * How far guest time may run past the least caught-up participant. Below the 1 ms period of
- * a 1 kHz tick, so a periodic device timer is never late by a whole period (never coalesces).
+ * How far guest time may run past the least caught-up participant. A device tick can be late
+ * by this twice (the I/O thread fires it late, then the core takes it late): kept well below
+ * half the 1 ms period of a 1 kHz tick, so a periodic timer never coalesces two ticks.
  */
-export const HOLD_SLACK_NS = 500_000;
+export const HOLD_SLACK_NS = 200_000;
 /** Stolen time is returned by running guest time this much faster than the host (10 %). */
 export const CATCH_UP_RATE = 0.1;
 
@@ -69,6 +70,11 @@ export class Clock implements TimeSource {
   private readonly ncores: number;
   /** last value this thread returned (guest time never runs backwards for one reader) */
   private last = 0;
+  /** real time, on a core's thread: its hold slot, refreshed at every clock read (it runs) */
+  private selfHold = -1;
+  private coreSlot = -1;
+  /** real time, on a core's thread: its local timer's next deadline */
+  private ownDeadline: () => number = () => Infinity;
   // -icount, on the core holding the turn: time and retired count when the turn began
   private retired: (() => number) | null = null;
   private turnBase = 0;
@@ -126,8 +132,16 @@ export class Clock implements TimeSource {
       g = cap;
       this.steal(h, h - cap, seq);
     }
+    // one time line for all threads: a thread preempted inside this function (its host
+    // reading stale, or its cap) must not read less than another thread already did
+    const floor = f[F_FLOOR];
+    if (g < floor) g = floor;
+    else f[F_FLOOR] = g;
     if (g < this.last) g = this.last;
     this.last = g;
+    // a running core's read is a checkpoint, unless its own timer is due and not yet serviced:
+    // then guest time waits for the core to take that tick (at its next event check)
+    if (this.selfHold >= 0 && this.ownDeadline() > g) f[this.selfHold] = g;
     return g;
   }
 
@@ -155,8 +169,15 @@ export class Clock implements TimeSource {
     return s > 0 ? s : 0;
   }
 
-  /** Publish a participant's hold: guest time will not run past `ns` + slack without it. */
+  /**
+   * Publish a participant's hold: guest time will not run past `ns` + slack without it. Never
+   * below now: a hold in the past (a deadline already due) would pull guest time back.
+   */
   hold(who: number, ns: number): void {
+    if (this.mode === TIME_REAL && ns !== Infinity) {
+      const now = this.realNow();
+      if (ns < now) ns = now;
+    }
     this.f[holdSlot(who)] = ns;
   }
 
@@ -170,9 +191,20 @@ export class Clock implements TimeSource {
 
   // ------------------------------------------------------------------ -icount
 
-  /** On a core's thread: how many instructions it has retired (read at each clock read). */
-  attachCore(retired: () => number): void {
+  /**
+   * On core `core`'s thread. -icount: how many instructions it has retired (read at each clock
+   * read). Real time: a core reading the clock is running, so each read is a checkpoint; its
+   * local timer's deadline bounds the checkpoints until the core has serviced it.
+   */
+  attachCore(core: number, retired: () => number, deadline: () => number): void {
     if (this.mode === TIME_ICOUNT) this.retired = retired;
+    else this.coreSlot = holdSlot(core);
+    this.ownDeadline = deadline;
+  }
+
+  /** Real time, on a core's thread: whether it runs (clock reads refresh its hold) or sleeps. */
+  awake(on: boolean): void {
+    this.selfHold = on ? this.coreSlot : -1;
   }
 
   /** The core holding the turn starts counting from the machine's time. */

@@ -42,11 +42,13 @@ export const G_TIME_SEQ = 44;
 export const G_ROUND_PROGRESS = 45;
 /** -icount: instructions per turn */
 export const G_QUANTUM = 46;
-/** Float64 slots (index into a Float64Array): stolen ns, host ns when it was stolen, -icount time, I/O thread's hold */
+/** Float64 slots (index into a Float64Array): stolen ns, host ns when it was stolen, -icount time, I/O thread's hold, floor */
 export const F_STOLEN = 24;
 export const F_STOLEN_AT = 25;
 export const F_VTIME = 26;
 export const F_IO_HOLD = 27;
+/** real time: the latest guest instant any thread has read (no thread may read less) */
+export const F_FLOOR = 28;
 export const GLOBAL_WORDS = 64;
 
 // ---- per-core block ----

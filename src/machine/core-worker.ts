@@ -47,13 +47,15 @@ const lapic = new Lapic(ctl, d.core, clock, { onLevelEoi: (v) => bus.levelEoi(v)
 cpu.lapic = lapic;
 bus.lapic = lapic;
 setTimeSource(cpu, () => clock.nowNs());
+clock.attachCore(d.core, () => cpu.retired, () => lapic.nextDeadlineNs());
 if (icount) {
-  clock.attachCore(() => cpu.retired);
   bus.beforeExit = () => clock.publish(); // a device sees the instant of the access
   cpu.oversubscribed = false; // only the turn holder runs: a PAUSE loop has nobody to wait for
 } else {
-  // the running core's checkpoint: guest time may not run far past it without this core
-  cpu.timeCheckpoint = () => clock.hold(d.core, clock.nowNs());
+  // the running core's checkpoints (a clock read is one): guest time may not run far past
+  // the last one without this core
+  cpu.timeCheckpoint = () => clock.nowNs();
+  bus.beforeExit = cpu.timeCheckpoint;
 }
 let haltedNs = 0;
 /** pending bits that end a sleep whatever IF says */
@@ -76,13 +78,15 @@ function publishRip(): void {
 function sleep(waitingForSipi: boolean): void {
   // while asleep this core owes nothing before its own deadline (a sender lowers the hold:
   // interrupt-delivery.ts); published before the pending check, so a racing sender wins
+  clock.awake(false);
   clock.hold(d.core, waitingForSipi ? Infinity : lapic.nextDeadlineNs());
   const seen = Atomics.load(ctl, base + C_WAKE);
   const ifOff = (cpu.flags & IF) === 0;
   // a pending maskable request (a PIT tick posted as ExtINT, say) cannot wake a core with IF=0
   const pending = Atomics.load(ctl, base + C_PENDING);
   if (pending !== 0 && ((pending & WAKES_WITH_IF_OFF) !== 0 || (!ifOff && !waitingForSipi))) {
-    clock.hold(d.core, clock.nowNs());
+    clock.awake(true);
+    clock.nowNs();
     return;
   }
   const now = clock.nowNs();
@@ -96,8 +100,8 @@ function sleep(waitingForSipi: boolean): void {
   }
   const timeoutMs = deadline === Infinity ? 1000 : Math.max(0, (deadline - now) / 1e6);
   Atomics.wait(ctl, base + C_WAKE, seen, timeoutMs);
-  clock.hold(d.core, clock.nowNs()); // awake: caught up to now
-  haltedNs += clock.nowNs() - now;
+  clock.awake(true);
+  haltedNs += clock.nowNs() - now; // (the read also marks this core caught up to now)
   ctl[base + C_STAT_HALTED_NS_LO] = haltedNs % TWO32 | 0;
   ctl[base + C_STAT_HALTED_NS_HI] = Math.floor(haltedNs / TWO32);
   cpu.eventCheck = true;
@@ -147,7 +151,7 @@ function runFree(): boolean {
   for (;;) {
     const r = runSafely(slice);
     if (r === null) return false;
-    if (r !== RUN_WAIT_SIPI) clock.hold(d.core, clock.nowNs());
+    if (r !== RUN_WAIT_SIPI) clock.nowNs(); // checkpoint
     if (r === RUN_BUDGET) {
       if (state !== RS_RUNNING) { state = RS_RUNNING; setRunState(RS_RUNNING); }
       continue;
@@ -215,13 +219,15 @@ function main(): void {
   if (d.boot) {
     setBootState(cpu, d.boot);
     lapic.applyFirmwareState();
-    clock.hold(d.core, clock.nowNs());
+    clock.awake(true);
+    clock.nowNs();
     setRunState(RS_RUNNING);
   } else {
     enterWaitForSipi(cpu);
     setRunState(RS_WAIT_SIPI);
   }
   if (!(icount ? runInTurns() : runFree())) return;
+  clock.awake(false);
   clock.hold(d.core, Infinity);
   publishRip();
   setRunState(RS_STOPPED);
