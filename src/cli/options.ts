@@ -3,25 +3,15 @@
 // short-option groups off, so `-smp 8` is one option and not `-s -m -p 8`.
 
 import yargs from 'yargs';
-import { MAX_CORES } from '../machine/control-block.js';
+import { MAX_CORES } from '../abi/control-block.js';
+import type { IcountOptions, ServerOptions } from '../machine/server.js';
 
 export class UsageError extends Error {}
 
-export interface EmuOptions {
-  cores: number;
-  memoryBytes: number;
-  kernel: string;
-  append: string;
-  initrd?: string;
-  net: string[];
-  name: string;
-  mac?: string;
-  pcap?: string;
+/** The server's options (owned by src/machine/server.ts) plus what the CLI itself handles. */
+export interface EmuOptions extends ServerOptions {
+  /** print per-core statistics at exit */
   stats: boolean;
-  /** -icount: deterministic instruction-count time (shift: 2^shift ns per instruction) */
-  icount?: IcountOptions;
-  /** instructions per worker slice (advanced) */
-  slice?: number;
 }
 
 /** "512", "512M", "2G", "65536K" -> bytes (a bare number is MiB, as QEMU's -m). */
@@ -44,13 +34,6 @@ export function parseCores(v: unknown): number {
   return n;
 }
 
-export interface IcountOptions {
-  shift: number;
-  /** instructions per core turn */
-  quantum?: number;
-  /** end the machine when guest time reaches this many ms (a deterministic end for replays) */
-  stopMs?: number;
-}
 
 /**
  * QEMU's `-icount` argument: "shift=N" or "N" (`shift=auto` and QEMU's align/sleep are not

@@ -8,7 +8,7 @@
 // (Node's own timers, and waitAsync timeouts, have a 1 ms grain: a 1 kHz PIT would lose ticks).
 // `ManualTimerService` is a deterministic stand-in for tests: time moves only when told to.
 // `VirtualTimerService` is the -icount one: callbacks run at the I/O thread's turn, each at its
-// own instant of instruction-count time (src/machine/clock.ts).
+// own instant of instruction-count time (src/abi/clock.ts).
 
 import { Worker } from 'node:worker_threads';
 import type { TimerService } from './types.js';
@@ -93,7 +93,7 @@ for (;;) {
 
 /**
  * Timer callbacks on the event loop within tens of microseconds of their instant. The clock
- * runs at about the host's rate (src/machine/clock.ts: it may stand still or catch up).
+ * runs at about the host's rate (src/abi/clock.ts: it may stand still or catch up).
  */
 export class PreciseTimerService implements TimerService {
   private readonly pending = new Map<string, { atNs: number; fn: () => void }>();
@@ -151,7 +151,7 @@ export class PreciseTimerService implements TimerService {
     this.published = earliest;
     this.onDeadline(earliest);
     // the sleeper counts host time; guest time may stand still or run a little fast
-    // (src/machine/clock.ts), so aim at the host instant the guest clock reaches `earliest`
+    // (src/abi/clock.ts), so aim at the host instant the guest clock reaches `earliest`
     // if it runs on from now, and re-aim whenever woken early
     const hostNow = Number(process.hrtime.bigint()) - this.offset;
     this.deadline[0] = earliest === Infinity ? Infinity : hostNow + Math.max(0, earliest - this.clock.nowNs());

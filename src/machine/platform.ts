@@ -19,12 +19,12 @@ import { RtcCmos } from '../devices/rtc-cmos.js';
 import { PreciseTimerService, VirtualTimerService } from '../devices/timer-service.js';
 import type { TimerService } from '../devices/types.js';
 import { Uart16550, COM1_BASE, COM1_IRQ } from '../devices/uart16550.js';
-import { E1000 } from '../nic/e1000.js';
-import type { NetBackend } from '../nic/net-backend.js';
-import { RamDma } from '../nic/ram-dma.js';
-import { IO_THREAD, TIME_ICOUNT, clockFor } from './clock.js';
+import { E1000 } from '../devices/e1000/e1000.js';
+import type { NetBackend } from '../net/net-backend.js';
+import { RamDma } from '../devices/ram-dma.js';
+import { IO_THREAD, TIME_ICOUNT, clockFor } from '../abi/clock.js';
 import type { IoPlatform } from './machine.js';
-import { HPET_BASE, HPET_SIZE, IOAPIC_BASE, IOAPIC_SIZE, type RamLayout } from './memory-map.js';
+import { HPET_BASE, HPET_SIZE, IOAPIC_BASE, IOAPIC_SIZE, type RamLayout } from '../abi/memory-map.js';
 
 export interface PlatformHooks {
   serialOut(bytes: Uint8Array): void;

@@ -6,21 +6,52 @@ import { readFileSync } from 'node:fs';
 import { BootError } from '../boot/boot-error.js';
 import { readModules } from '../boot/initrd-spec.js';
 import { loadKernel } from '../boot/loader.js';
-import type { EmuOptions } from '../cli/options.js';
-import { C_STAT_BLOCKS, C_STAT_DEVICE_EXITS, C_STAT_HALTED_NS_LO, C_STAT_HALTED_NS_HI, C_STAT_TLB_MISS, coreBase } from './control-block.js';
+import { C_STAT_BLOCKS, C_STAT_DEVICE_EXITS, C_STAT_HALTED_NS_LO, C_STAT_HALTED_NS_HI, C_STAT_TLB_MISS, coreBase } from '../abi/control-block.js';
 import { DEFAULT_QUANTUM, Machine, type MachineExit } from './machine.js';
-import { clockFor } from './clock.js';
+import { clockFor } from '../abi/clock.js';
 import { ReplayDigest } from './replay-digest.js';
 import { TurnGatedBackend } from './turn-gated-backend.js';
-import { PcapWriter } from '../nic/pcap-writer.js';
+import { PcapWriter } from '../net/pcap-writer.js';
 import { FrameTable } from './frame-table.js';
 import { ICOUNT_RTC_START_MS, Platform } from './platform.js';
-import { macFromName, parseMac } from '../nic/mac.js';
-import { openNetBackend } from '../nic/backends/open-backend.js';
-import type { NetBackend } from '../nic/net-backend.js';
-import { nicStatsLines } from '../nic/nic-stats.js';
+import { macFromName, parseMac } from '../net/mac.js';
+import { openNetBackend } from '../net/backends/open-backend.js';
+import type { NetBackend } from '../net/net-backend.js';
+import { nicStatsLines } from '../devices/e1000/stats.js';
 
 export class ServerError extends Error {}
+
+/** What a server is built from; the CLI (src/cli/options.ts) converts its flags to this. */
+export interface ServerOptions {
+  cores: number;
+  memoryBytes: number;
+  /** path of the Multiboot 1/2 or ELF64 kernel image */
+  kernel: string;
+  append: string;
+  /** multiboot modules: "FILE args,FILE2" (",," is a literal comma) */
+  initrd?: string;
+  /** one network backend spec per NIC; none given = one NIC with no backend */
+  net: string[];
+  /** server name, seeds the deterministic MACs */
+  name: string;
+  /** MAC address of the first NIC (overrides name) */
+  mac?: string;
+  /** pcap file for the first NIC's frames */
+  pcap?: string;
+  /** instructions per worker slice */
+  slice?: number;
+  /** -icount: deterministic instruction-count time (src/abi/clock.ts) */
+  icount?: IcountOptions;
+}
+
+export interface IcountOptions {
+  shift: number;
+  /** instructions per core turn */
+  quantum?: number;
+  /** end the machine when guest time reaches this many ms (a deterministic end for replays) */
+  stopMs?: number;
+}
+
 
 export interface ServerIo {
   out(bytes: Uint8Array): void;
@@ -48,7 +79,7 @@ function readKernel(path: string): Uint8Array {
   }
 }
 
-export async function startServer(opts: EmuOptions, io: ServerIo): Promise<RunningServer> {
+export async function startServer(opts: ServerOptions, io: ServerIo): Promise<RunningServer> {
   const kernel = readKernel(opts.kernel);
   const modules = opts.initrd ? readModules(opts.initrd) : [];
   const time = opts.icount

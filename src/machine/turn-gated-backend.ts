@@ -4,9 +4,9 @@
 // not in the virtual time (QEMU, an orchestrator, a parallax-emu in real time) make the arrival
 // instant, and so the run, differ between runs (docs/ARCHITECTURE.md, "Time").
 
-import type { FrameListener, LinkListener, NetBackend, NetBackendStats } from '../nic/net-backend.js';
-import { pcapRecord, type PcapWriter } from '../nic/pcap-writer.js';
-import type { TimeSource } from './clock.js';
+import type { FrameListener, LinkListener, NetBackend, NetBackendStats } from '../net/net-backend.js';
+import { pcapRecord, type PcapWriter } from '../net/pcap-writer.js';
+import type { TimeSource } from '../abi/clock.js';
 
 export class TurnGatedBackend implements NetBackend {
   readonly description: string;

@@ -26,7 +26,7 @@ export const G_CODE_GEN = 9;
 export const G_BUSY_CORES = 10;
 /** host cores available (copied from os.availableParallelism at boot) */
 export const G_HOST_CORES = 11;
-// Time model (src/machine/clock.ts). Words 40-47 are Int32 controls; words 48-63 are eight
+// Time model (src/abi/clock.ts). Words 40-47 are Int32 controls; words 48-63 are eight
 // Float64 slots (word index / 2 in a Float64Array over the same buffer).
 /** TIME_REAL (load-independent real time) or TIME_ICOUNT (deterministic, -icount) */
 export const G_TIME_MODE = 40;
