@@ -36,7 +36,7 @@ export function parseCores(v: unknown): number {
 
 
 /**
- * QEMU's `-icount` argument: "shift=N" or "N" (`shift=auto` and QEMU's align/sleep are not
+ * QEMU's `-icount` argument: "shift=N" or "N", "sleep=on|off" (`shift=auto` and align are not
  * offered); `quantum=Q` (instructions per core turn) and `stop=MS` (end the machine at that
  * guest time) are parallax-emu's own additions.
  */
@@ -51,6 +51,9 @@ export function parseIcount(text: string): IcountOptions {
     if (k === 'shift') {
       if (!/^\d+$/.test(v) || n > 10) throw new UsageError(`--icount shift must be an integer from 0 to 10 (got "${v}")`);
       out.shift = n;
+    } else if (k === 'sleep') {
+      if (v !== 'on' && v !== 'off') throw new UsageError(`--icount sleep must be on or off (got "${v}")`);
+      out.sleep = v === 'on';
     } else if (k === 'stop') {
       if (!/^\d+$/.test(v) || n < 1) throw new UsageError(`--icount stop must be a whole number of guest milliseconds (got "${v}")`);
       out.stopMs = n;
@@ -58,7 +61,7 @@ export function parseIcount(text: string): IcountOptions {
       if (!/^\d+$/.test(v) || n < 100 || n > 100_000_000) throw new UsageError(`--icount quantum must be an integer from 100 to 100000000 (got "${v}")`);
       out.quantum = n;
     } else {
-      throw new UsageError(`--icount: unknown setting "${k}" (shift=N, quantum=INSNS, stop=GUEST_MS)`);
+      throw new UsageError(`--icount: unknown setting "${k}" (shift=N, sleep=on|off, quantum=INSNS, stop=GUEST_MS)`);
     }
   }
   return out;
@@ -80,7 +83,7 @@ export function buildParser(argv: string[], defaultKernel: string) {
     .option('mac', { type: 'string', describe: 'MAC address of the first NIC (overrides --name)' })
     .option('pcap', { type: 'string', describe: 'write every frame sent/received to this pcap file' })
     .option('stats', { type: 'boolean', default: false, describe: 'print per-core statistics at exit' })
-    .option('icount', { type: 'string', describe: 'deterministic time: shift=N (2^N ns per instruction), cores take turns; quantum=INSNS per turn; stop=GUEST_MS ends the run' })
+    .option('icount', { type: 'string', describe: 'deterministic time: shift=N (2^N ns per instruction), cores take turns; sleep=off: idle time jumps instead of following the host; quantum=INSNS per turn; stop=GUEST_MS ends the run' })
     .option('slice', { type: 'number', hidden: true })
     .strict()
     .help()

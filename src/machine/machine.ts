@@ -56,6 +56,8 @@ export interface MachineOptions {
   slice?: number;
   /** the time model (src/abi/clock.ts); default load-independent real time */
   time?: TimeModel;
+  /** -icount: an idle machine's time follows the host's (QEMU's sleep=on, the default) */
+  sleepWhenIdle?: boolean;
 }
 
 /** -icount default quantum: instructions per core turn (docs/ARCHITECTURE.md, "Time") */
@@ -80,6 +82,7 @@ export class Machine {
    * are applied at the I/O thread's turn; each returns how many it applied.
    */
   readonly turnInputs: Array<() => number> = [];
+  private readonly sleepWhenIdle: boolean;
 
   constructor(readonly opts: MachineOptions) {
     if (!Number.isInteger(opts.cores) || opts.cores < 1 || opts.cores > MAX_CORES) {
@@ -101,6 +104,7 @@ export class Machine {
     }
     this.ctl[G_HOST_CORES] = availableParallelism();
     configureTime(this.ctl, opts.time ?? { mode: 'real' });
+    this.sleepWhenIdle = opts.sleepWhenIdle ?? true;
     // Local APICs exist from power-on, before any worker has built its Lapic: publish each
     // core's APIC ID (= core index, as the Lapic sets it) now, or an INIT/SIPI sent to an AP
     // whose worker is still starting resolves to no core and is lost (and a physical
@@ -234,6 +238,7 @@ export class Machine {
     const clock = clockFor(ctl);
     const p = this.platform!;
     const applyInputs = (): number => this.turnInputs.reduce((k, f) => k + f(), 0);
+    let idleSince: { host: number; v: number } | null = null;
     while (!this.ended && !this.pendingExit) {
       const t = Atomics.load(ctl, G_TURN);
       if (t !== n) {
@@ -245,16 +250,25 @@ export class Machine {
       if (events === 0 && Atomics.load(ctl, G_ROUND_PROGRESS) === 0) {
         let next = p.nextTimerNs?.() ?? Infinity;
         for (let i = 0; i < n; i++) next = Math.min(next, clock.coreNeed(i));
-        if (next !== Infinity) {
-          clock.jumpTo(next);
-          events += p.runDueTimers?.() ?? 0;
-        } else {
-          // nothing will ever happen inside: wait (host time) for something from outside
-          while (events === 0 && !this.ended && !this.pendingExit) {
-            await new Promise((r) => setTimeout(r, 2));
-            events = applyInputs();
+        // sleep=on (QEMU's default): an idle machine's time runs no faster than the host's,
+        // so peers outside the virtual time see it idle for as long as it is idle inside;
+        // sleep=off jumps at once (nothing from outside can then arrive in between)
+        if (idleSince === null) idleSince = { host: clock.hostNs(), v: clock.nowNs() };
+        while (events === 0 && !this.ended && !this.pendingExit) {
+          const allowed = this.sleepWhenIdle ? idleSince.v + (clock.hostNs() - idleSince.host) : Infinity;
+          if (next <= allowed) {
+            clock.jumpTo(next);
+            events += p.runDueTimers?.() ?? 0;
+            break;
           }
+          // wait (host time) for the next event's instant or for something from outside
+          const waitMs = next === Infinity ? 2 : Math.min(2, Math.max(0.05, (next - allowed) / 1e6));
+          await new Promise((r) => setTimeout(r, waitMs));
+          events = applyInputs();
+          if (events > 0 && this.sleepWhenIdle) clock.jumpTo(Math.min(next, idleSince.v + (clock.hostNs() - idleSince.host)));
         }
+      } else {
+        idleSince = null;
       }
       Atomics.store(ctl, G_ROUND_PROGRESS, 0);
       Atomics.store(ctl, G_TURN, 0);

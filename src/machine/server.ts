@@ -48,6 +48,8 @@ export interface IcountOptions {
   shift: number;
   /** instructions per core turn */
   quantum?: number;
+  /** idle time follows the host's (QEMU's sleep=on, default) or jumps (sleep=off) */
+  sleep?: boolean;
   /** end the machine when guest time reaches this many ms (a deterministic end for replays) */
   stopMs?: number;
 }
@@ -85,7 +87,7 @@ export async function startServer(opts: ServerOptions, io: ServerIo): Promise<Ru
   const time = opts.icount
     ? { mode: 'icount' as const, shift: opts.icount.shift, quantum: opts.icount.quantum ?? DEFAULT_QUANTUM }
     : { mode: 'real' as const };
-  const machine = new Machine({ cores: opts.cores, memoryBytes: opts.memoryBytes, slice: opts.slice, time });
+  const machine = new Machine({ cores: opts.cores, memoryBytes: opts.memoryBytes, slice: opts.slice, time, sleepWhenIdle: opts.icount?.sleep });
   const digest = new ReplayDigest();
   const clock = clockFor(machine.ctl);
   const plan = loadKernel({
