@@ -11,6 +11,9 @@
 //   --short           CI form: small samples, prints the table, writes nothing unless --out
 //   --reps R --n N --warm W --size BYTES    repetitions, measured and warm-up round trips
 //   --peers parallax-emu,qemu               which machines to run
+//   --icount [SET]    deterministic time (default SET shift=4): every DIME path's round trip is
+//                     counted in guest time (instructions x 2^shift ns), the same on every run
+//                     of the same commit whatever the host load; peers default to parallax-emu
 //   --out DIR         write signaling.json / signaling.md / signaling.svg there
 //                     (full form default: bench/results)
 // Exit status: 0 when every path was measured (goals never change it), 1 when one could not be.
@@ -61,6 +64,8 @@ export interface SignalingResult {
   commit: string;
   date: string;
   mode: 'short' | 'full';
+  /** -icount setting when the run was in deterministic time */
+  icount?: string;
   params: { reps: number; n: number; warm: number; size: number; floorFrameBytes: number };
   hostLoadPerCpu: { before: number; after: number };
   floors: Record<string, Summary>;
@@ -85,12 +90,19 @@ export interface SignalingOptions {
   warm: number;
   size: number;
   peers: MachineKind[];
+  /** -icount setting (deterministic guest time), or undefined for real time */
+  icount?: string;
   log?: (line: string) => void;
 }
 
+/** `--icount` alone means this setting */
+export const DEFAULT_BENCH_ICOUNT = 'shift=4';
+
 export function signalingOptionsFromArgs(): SignalingOptions {
   const short = argFlag('short');
-  const peers = (argString('peers') ?? 'parallax-emu,qemu').split(',').map((s) => s.trim()).filter(Boolean);
+  const ic = argString('icount');
+  const icount = argFlag('icount') ? (ic === undefined || ic.startsWith('--') ? DEFAULT_BENCH_ICOUNT : ic) : undefined;
+  const peers = (argString('peers') ?? (icount ? 'parallax-emu' : 'parallax-emu,qemu')).split(',').map((s) => s.trim()).filter(Boolean);
   for (const p of peers) if (p !== 'parallax-emu' && p !== 'qemu') throw new Error(`--peers: unknown peer '${p}' (parallax-emu, qemu)`);
   return {
     short,
@@ -99,14 +111,15 @@ export function signalingOptionsFromArgs(): SignalingOptions {
     warm: Math.round(argNumber('warm', short ? 20 : 100)),
     size: Math.round(argNumber('size', 16)),
     peers: peers as MachineKind[],
+    icount,
   };
 }
 
 async function measurePeer(kind: MachineKind, o: SignalingOptions, hubPath: string, orch: Orchestrator, r: SignalingResult): Promise<void> {
   const log = o.log ?? console.log;
   const macs = SERVER_MACS[kind];
-  const a = new DimeServer({ kind, cores: 2, mac: macs.a, hubPath, key: 'parallax-bench-key' });
-  const b = new DimeServer({ kind, cores: 1, mac: macs.b, hubPath, key: 'parallax-bench-key' });
+  const a = new DimeServer({ kind, cores: 2, mac: macs.a, hubPath, key: 'parallax-bench-key', icount: o.icount });
+  const b = new DimeServer({ kind, cores: 1, mac: macs.b, hubPath, key: 'parallax-bench-key', icount: o.icount });
   const raw: Record<PathId, { wall: number[][]; guest: number[][]; ticks: number[]; lost: number; stale: number }> = {
     intra: { wall: [], guest: [], ticks: [], lost: 0, stale: 0 },
     cross: { wall: [], guest: [], ticks: [], lost: 0, stale: 0 },
@@ -126,9 +139,13 @@ async function measurePeer(kind: MachineKind, o: SignalingOptions, hubPath: stri
       raw[id].stale += x.stale;
     };
     const timeoutMs = Math.max(60_000, o.n * 100);
-    const clock = await guestClock(orch, a.w, a0, o.short ? 8 : 21, 100);
-    r.clocks[kind] = clock;
-    const ticksPerUs = clock.ticksPerUs;
+    // -icount: the TSC is guest time (1 tick = 1 guest ns), there is no host rate to learn
+    let ticksPerUs = 1000;
+    if (!o.icount) {
+      const clock = await guestClock(orch, a.w, a0, o.short ? 8 : 21, 100);
+      r.clocks[kind] = clock;
+      ticksPerUs = clock.ticksPerUs;
+    }
     for (let rep = 0; rep < o.reps; rep++) {
       // interleave the paths within each repetition so slow drift of the host hits all alike
       const steps: Array<[PathId, () => Promise<void>]> = [
@@ -175,10 +192,11 @@ export async function runSignaling(o: SignalingOptions): Promise<SignalingResult
   const t0 = performance.now();
   const r: SignalingResult = {
     benchmark: 'signaling', machine: machineLine(), node: process.version, commit: commitLine(repoRoot), date: new Date().toISOString(),
-    mode: o.short ? 'short' : 'full', params: { reps: o.reps, n: o.n, warm: o.warm, size: o.size, floorFrameBytes: FLOOR_FRAME_BYTES },
+    mode: o.short ? 'short' : 'full', icount: o.icount, params: { reps: o.reps, n: o.n, warm: o.warm, size: o.size, floorFrameBytes: FLOOR_FRAME_BYTES },
     hostLoadPerCpu: { before: loadPerCpu(), after: NaN }, floors: {}, paths: { intra: {}, cross: {}, orch: {} }, goals: { intra: {}, cross: {}, orch: {} },
     bootMs: {}, clocks: {}, elapsedS: NaN, errors: [],
   };
+  if (o.icount) log(`deterministic time: -icount ${o.icount}; DIME paths in guest time, the orchestrator path is host-timed (outside the virtual time)`);
   log(`signaling benchmark (${r.mode}): ${o.reps} repetitions x ${o.n} round trips (+${o.warm} warm-up), ${o.size}-byte messages`);
   log(`machine: ${r.machine}; commit ${r.commit}; load/cpu ${r.hostLoadPerCpu.before.toFixed(2)}`);
   pingpongService();
@@ -310,10 +328,28 @@ export function writeSignaling(r: SignalingResult, dir: string): string[] {
   return writeResultFiles(dir, { 'signaling.json': jsonText(r), 'signaling.md': signalingMarkdown(r), 'signaling.svg': signalingChart(r) });
 }
 
+/** -icount runs: the figures that must be identical on every run (median round trip in guest TSC ticks) */
+export function deterministicFigures(r: SignalingResult): Record<string, number> {
+  const out: Record<string, number> = {};
+  if (!r.icount) return out;
+  for (const id of ['intra', 'cross'] as PathId[]) {
+    for (const kind of Object.keys(r.paths[id]) as MachineKind[]) {
+      const t = r.paths[id][kind]?.medianTicks;
+      if (t !== undefined) out[`${id}.${kind}`] = t;
+    }
+  }
+  return out;
+}
+
 export function printSignaling(r: SignalingResult, log: (l: string) => void = console.log): void {
   log('');
   log(table(SIGNALING_HEADERS, signalingRows(r)));
   log('');
+  if (r.icount) {
+    const f = deterministicFigures(r);
+    log(`deterministic figures (-icount ${r.icount}; median round trip, guest ns): ` +
+      (Object.keys(f).length ? Object.entries(f).map(([k, v]) => `${k} ${v}`).join(', ') : 'none measured'));
+  }
   for (const l of goalLines(r)) log(l);
   for (const l of notesLines(r)) log(l);
 }

@@ -7,7 +7,7 @@
 
 import { parentPort, workerData } from 'node:worker_threads';
 import type { SharedMemory } from '../abi/shared-memory.js';
-import { Cpu, RUN_BUDGET, RUN_DEAD, RUN_HALTED, RUN_STOPPED, RUN_WAIT_SIPI } from '../cpu/cpu.js';
+import { Cpu, RUN_BUDGET, RUN_DEAD, RUN_HALTED, RUN_STOPPED, RUN_WAIT_SIPI, RUN_YIELD } from '../cpu/cpu.js';
 import { IF } from '../cpu/regs.js';
 import { enterWaitForSipi, setBootState, type BootEntry } from '../cpu/reset.js';
 import { Lapic } from '../devices/lapic.js';
@@ -51,6 +51,7 @@ clock.attachCore(d.core, () => cpu.retired, () => lapic.nextDeadlineNs());
 if (icount) {
   bus.beforeExit = () => clock.publish(); // a device sees the instant of the access
   cpu.oversubscribed = false; // only the turn holder runs: a PAUSE loop has nobody to wait for
+  cpu.yieldOnPause = true; // ... except the cores after it in the turn order
 } else {
   // the running core's checkpoints (a clock read is one): guest time may not run far past
   // the last one without this core
@@ -192,8 +193,9 @@ function runInTurns(): boolean {
     clock.beginTurn();
     const before = cpu.retired;
     cpu.eventCheck = true; // interrupts posted while other cores ran are looked at first
-    const r = runSafely(quantum);
+    let r = runSafely(quantum);
     if (r === null) return false;
+    if (r === RUN_YIELD) r = RUN_BUDGET;
     clock.publish();
     if (cpu.retired !== before) Atomics.store(ctl, G_ROUND_PROGRESS, 1);
     // when this core next needs a turn: now if it can run, else its own timer deadline
