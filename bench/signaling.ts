@@ -14,10 +14,13 @@
 //   --icount [SET]    deterministic time (default SET shift=4): every DIME path's round trip is
 //                     counted in guest time (instructions x 2^shift ns), the same on every run
 //                     of the same commit whatever the host load; peers default to parallax-emu
+//   --compare FILE    (with --icount) compare the deterministic figures with those recorded in
+//                     FILE and report changes beyond --threshold PCT (default 2); never fails
+//   --record FILE     (with --icount) write the deterministic figures to FILE
 //   --out DIR         write signaling.json / signaling.md / signaling.svg there
 //                     (full form default: bench/results)
 // Exit status: 0 when every path was measured (goals never change it), 1 when one could not be.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { atomicsPingPong } from './floors/atomics.js';
@@ -354,10 +357,42 @@ export function printSignaling(r: SignalingResult, log: (l: string) => void = co
   for (const l of notesLines(r)) log(l);
 }
 
+/** What `--record` writes and `--compare` reads: the figures of one -icount run. */
+export interface RecordedFigures { icount: string; commit: string; date: string; hostLoadPerCpu: number; figures: Record<string, number> }
+
+/** Lines comparing this run's deterministic figures with recorded ones (information only). */
+export function compareFigures(now: Record<string, number>, icount: string, rec: RecordedFigures, thresholdPct: number): string[] {
+  if (rec.icount !== icount) return [`deterministic figures: recorded with -icount ${rec.icount}, this run ${icount}: not comparable`];
+  const lines = [`deterministic figures against ${rec.commit} (${rec.date.slice(0, 10)}), threshold ${thresholdPct}%:`];
+  for (const [k, v] of Object.entries(now)) {
+    const was = rec.figures[k];
+    if (was === undefined) { lines.push(`  ${k}: ${v} (not recorded before)`); continue; }
+    const pct = ((v - was) / was) * 100;
+    const verdict = pct > thresholdPct ? 'REGRESSION' : pct < -thresholdPct ? 'improvement' : v === was ? 'unchanged' : 'within threshold';
+    lines.push(`  ${k}: ${was} -> ${v} guest ns (${pct >= 0 ? '+' : ''}${pct.toFixed(2)}%) ${verdict}`);
+  }
+  return lines;
+}
+
 benchMain({
   script: 'signaling',
   short: () => argFlag('short'),
   run: () => runSignaling(signalingOptionsFromArgs()),
-  print: (r) => printSignaling(r),
+  print: (r) => {
+    printSignaling(r);
+    if (!r.icount) return;
+    const figures = deterministicFigures(r);
+    const cmp = argString('compare');
+    if (cmp) {
+      if (!existsSync(cmp)) console.log(`deterministic figures: nothing recorded in ${cmp} yet`);
+      else for (const l of compareFigures(figures, r.icount, JSON.parse(readFileSync(cmp, 'utf8')) as RecordedFigures, argNumber('threshold', 2))) console.log(l);
+    }
+    const rec = argString('record');
+    if (rec) {
+      const out: RecordedFigures = { icount: r.icount, commit: r.commit, date: r.date, hostLoadPerCpu: r.hostLoadPerCpu.before, figures };
+      writeFileSync(rec, jsonText(out));
+      console.log(`recorded deterministic figures in ${rec}`);
+    }
+  },
   write: writeSignaling,
 });
