@@ -11,10 +11,16 @@
 //   --short           CI form: small samples, prints the table, writes nothing unless --out
 //   --reps R --n N --warm W --size BYTES    repetitions, measured and warm-up round trips
 //   --peers parallax-emu,qemu               which machines to run
+//   --icount [SET]    deterministic time (default SET shift=4): every DIME path's round trip is
+//                     counted in guest time (instructions x 2^shift ns), the same on every run
+//                     of the same commit whatever the host load; peers default to parallax-emu
+//   --compare FILE    (with --icount) compare the deterministic figures with those recorded in
+//                     FILE and report changes beyond --threshold PCT (default 2); never fails
+//   --record FILE     (with --icount) write the deterministic figures to FILE
 //   --out DIR         write signaling.json / signaling.md / signaling.svg there
 //                     (full form default: bench/results)
 // Exit status: 0 when every path was measured (goals never change it), 1 when one could not be.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { atomicsPingPong } from './floors/atomics.js';
@@ -61,6 +67,8 @@ export interface SignalingResult {
   commit: string;
   date: string;
   mode: 'short' | 'full';
+  /** -icount setting when the run was in deterministic time */
+  icount?: string;
   params: { reps: number; n: number; warm: number; size: number; floorFrameBytes: number };
   hostLoadPerCpu: { before: number; after: number };
   floors: Record<string, Summary>;
@@ -85,12 +93,19 @@ export interface SignalingOptions {
   warm: number;
   size: number;
   peers: MachineKind[];
+  /** -icount setting (deterministic guest time), or undefined for real time */
+  icount?: string;
   log?: (line: string) => void;
 }
 
+/** `--icount` alone means this setting */
+export const DEFAULT_BENCH_ICOUNT = 'shift=4';
+
 export function signalingOptionsFromArgs(): SignalingOptions {
   const short = argFlag('short');
-  const peers = (argString('peers') ?? 'parallax-emu,qemu').split(',').map((s) => s.trim()).filter(Boolean);
+  const ic = argString('icount');
+  const icount = argFlag('icount') ? (ic === undefined || ic.startsWith('--') ? DEFAULT_BENCH_ICOUNT : ic) : undefined;
+  const peers = (argString('peers') ?? (icount ? 'parallax-emu' : 'parallax-emu,qemu')).split(',').map((s) => s.trim()).filter(Boolean);
   for (const p of peers) if (p !== 'parallax-emu' && p !== 'qemu') throw new Error(`--peers: unknown peer '${p}' (parallax-emu, qemu)`);
   return {
     short,
@@ -99,14 +114,15 @@ export function signalingOptionsFromArgs(): SignalingOptions {
     warm: Math.round(argNumber('warm', short ? 20 : 100)),
     size: Math.round(argNumber('size', 16)),
     peers: peers as MachineKind[],
+    icount,
   };
 }
 
 async function measurePeer(kind: MachineKind, o: SignalingOptions, hubPath: string, orch: Orchestrator, r: SignalingResult): Promise<void> {
   const log = o.log ?? console.log;
   const macs = SERVER_MACS[kind];
-  const a = new DimeServer({ kind, cores: 2, mac: macs.a, hubPath, key: 'parallax-bench-key' });
-  const b = new DimeServer({ kind, cores: 1, mac: macs.b, hubPath, key: 'parallax-bench-key' });
+  const a = new DimeServer({ kind, cores: 2, mac: macs.a, hubPath, key: 'parallax-bench-key', icount: o.icount });
+  const b = new DimeServer({ kind, cores: 1, mac: macs.b, hubPath, key: 'parallax-bench-key', icount: o.icount });
   const raw: Record<PathId, { wall: number[][]; guest: number[][]; ticks: number[]; lost: number; stale: number }> = {
     intra: { wall: [], guest: [], ticks: [], lost: 0, stale: 0 },
     cross: { wall: [], guest: [], ticks: [], lost: 0, stale: 0 },
@@ -126,9 +142,13 @@ async function measurePeer(kind: MachineKind, o: SignalingOptions, hubPath: stri
       raw[id].stale += x.stale;
     };
     const timeoutMs = Math.max(60_000, o.n * 100);
-    const clock = await guestClock(orch, a.w, a0, o.short ? 8 : 21, 100);
-    r.clocks[kind] = clock;
-    const ticksPerUs = clock.ticksPerUs;
+    // -icount: the TSC is guest time (1 tick = 1 guest ns), there is no host rate to learn
+    let ticksPerUs = 1000;
+    if (!o.icount) {
+      const clock = await guestClock(orch, a.w, a0, o.short ? 8 : 21, 100);
+      r.clocks[kind] = clock;
+      ticksPerUs = clock.ticksPerUs;
+    }
     for (let rep = 0; rep < o.reps; rep++) {
       // interleave the paths within each repetition so slow drift of the host hits all alike
       const steps: Array<[PathId, () => Promise<void>]> = [
@@ -175,10 +195,11 @@ export async function runSignaling(o: SignalingOptions): Promise<SignalingResult
   const t0 = performance.now();
   const r: SignalingResult = {
     benchmark: 'signaling', machine: machineLine(), node: process.version, commit: commitLine(repoRoot), date: new Date().toISOString(),
-    mode: o.short ? 'short' : 'full', params: { reps: o.reps, n: o.n, warm: o.warm, size: o.size, floorFrameBytes: FLOOR_FRAME_BYTES },
+    mode: o.short ? 'short' : 'full', icount: o.icount, params: { reps: o.reps, n: o.n, warm: o.warm, size: o.size, floorFrameBytes: FLOOR_FRAME_BYTES },
     hostLoadPerCpu: { before: loadPerCpu(), after: NaN }, floors: {}, paths: { intra: {}, cross: {}, orch: {} }, goals: { intra: {}, cross: {}, orch: {} },
     bootMs: {}, clocks: {}, elapsedS: NaN, errors: [],
   };
+  if (o.icount) log(`deterministic time: -icount ${o.icount}; DIME paths in guest time, the orchestrator path is host-timed (outside the virtual time)`);
   log(`signaling benchmark (${r.mode}): ${o.reps} repetitions x ${o.n} round trips (+${o.warm} warm-up), ${o.size}-byte messages`);
   log(`machine: ${r.machine}; commit ${r.commit}; load/cpu ${r.hostLoadPerCpu.before.toFixed(2)}`);
   pingpongService();
@@ -310,18 +331,68 @@ export function writeSignaling(r: SignalingResult, dir: string): string[] {
   return writeResultFiles(dir, { 'signaling.json': jsonText(r), 'signaling.md': signalingMarkdown(r), 'signaling.svg': signalingChart(r) });
 }
 
+/** -icount runs: the figures that must be identical on every run (median round trip in guest TSC ticks) */
+export function deterministicFigures(r: SignalingResult): Record<string, number> {
+  const out: Record<string, number> = {};
+  if (!r.icount) return out;
+  for (const id of ['intra', 'cross'] as PathId[]) {
+    for (const kind of Object.keys(r.paths[id]) as MachineKind[]) {
+      const t = r.paths[id][kind]?.medianTicks;
+      if (t !== undefined) out[`${id}.${kind}`] = t;
+    }
+  }
+  return out;
+}
+
 export function printSignaling(r: SignalingResult, log: (l: string) => void = console.log): void {
   log('');
   log(table(SIGNALING_HEADERS, signalingRows(r)));
   log('');
+  if (r.icount) {
+    const f = deterministicFigures(r);
+    log(`deterministic figures (-icount ${r.icount}; median round trip, guest ns): ` +
+      (Object.keys(f).length ? Object.entries(f).map(([k, v]) => `${k} ${v}`).join(', ') : 'none measured'));
+  }
   for (const l of goalLines(r)) log(l);
   for (const l of notesLines(r)) log(l);
+}
+
+/** What `--record` writes and `--compare` reads: the figures of one -icount run. */
+export interface RecordedFigures { icount: string; commit: string; date: string; hostLoadPerCpu: number; figures: Record<string, number> }
+
+/** Lines comparing this run's deterministic figures with recorded ones (information only). */
+export function compareFigures(now: Record<string, number>, icount: string, rec: RecordedFigures, thresholdPct: number): string[] {
+  if (rec.icount !== icount) return [`deterministic figures: recorded with -icount ${rec.icount}, this run ${icount}: not comparable`];
+  const lines = [`deterministic figures against ${rec.commit} (${rec.date.slice(0, 10)}), threshold ${thresholdPct}%:`];
+  for (const [k, v] of Object.entries(now)) {
+    const was = rec.figures[k];
+    if (was === undefined) { lines.push(`  ${k}: ${v} (not recorded before)`); continue; }
+    const pct = ((v - was) / was) * 100;
+    const verdict = pct > thresholdPct ? 'REGRESSION' : pct < -thresholdPct ? 'improvement' : v === was ? 'unchanged' : 'within threshold';
+    lines.push(`  ${k}: ${was} -> ${v} guest ns (${pct >= 0 ? '+' : ''}${pct.toFixed(2)}%) ${verdict}`);
+  }
+  return lines;
 }
 
 benchMain({
   script: 'signaling',
   short: () => argFlag('short'),
   run: () => runSignaling(signalingOptionsFromArgs()),
-  print: (r) => printSignaling(r),
+  print: (r) => {
+    printSignaling(r);
+    if (!r.icount) return;
+    const figures = deterministicFigures(r);
+    const cmp = argString('compare');
+    if (cmp) {
+      if (!existsSync(cmp)) console.log(`deterministic figures: nothing recorded in ${cmp} yet`);
+      else for (const l of compareFigures(figures, r.icount, JSON.parse(readFileSync(cmp, 'utf8')) as RecordedFigures, argNumber('threshold', 2))) console.log(l);
+    }
+    const rec = argString('record');
+    if (rec) {
+      const out: RecordedFigures = { icount: r.icount, commit: r.commit, date: r.date, hostLoadPerCpu: r.hostLoadPerCpu.before, figures };
+      writeFileSync(rec, jsonText(out));
+      console.log(`recorded deterministic figures in ${rec}`);
+    }
+  },
   write: writeSignaling,
 });

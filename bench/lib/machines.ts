@@ -116,6 +116,8 @@ export interface DimeServerOptions {
   memMiB?: number;
   /** extra kernel command line */
   append?: string;
+  /** -icount setting (QEMU's spelling, e.g. "shift=3"): deterministic instruction-count time */
+  icount?: string;
 }
 
 /** Kernel command line for benchmarks: quiet network (heartbeats once a minute, no perf broadcasts). */
@@ -131,11 +133,12 @@ export function machineCommand(o: DimeServerOptions, image = DIME_IMAGE): [strin
       '-kernel', image, '-append', benchAppend(o)];
     if (o.hubPath) args.push('-netdev', `stream,id=lan0,server=off,addr.type=unix,addr.path=${o.hubPath}`, '-device', `e1000,netdev=lan0,mac=${o.mac}`);
     else args.push('-nic', 'none');
+    if (o.icount) args.push('-icount', o.icount);
     return ['qemu-system-x86_64', args];
   }
   if (!existsSync(EMU_CLI)) throw new Error(`${EMU_CLI} is missing: run npm run build`);
   return [process.execPath, [EMU_CLI, '-c', String(o.cores), '-m', mem, '-k', image, '--append', benchAppend(o),
-    '--net', o.hubPath ? `hub,path=${o.hubPath}` : 'none', '--mac', o.mac]];
+    '--net', o.hubPath ? `hub,path=${o.hubPath}` : 'none', '--mac', o.mac, ...(o.icount ? ['--icount', o.icount] : [])]];
 }
 
 /** One emulated server running the DIME kernel; `bootMs` is spawn to "DIME ready: N cores". */

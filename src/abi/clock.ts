@@ -1,9 +1,25 @@
-// One notion of time for every thread: a process-wide monotonic clock (CLOCK_MONOTONIC via
-// process.hrtime, identical in all workers) offset by the boot instant stored in the control
-// block. Guest-visible clocks (TSC, LAPIC timer, HPET, PIT, RTC) all derive from `nowNs`.
-// Kept behind this one module so a deterministic (instruction-count) clock can replace it.
+// The machine's one notion of guest time, shared by every thread through the control block.
+// Guest-visible clocks (TSC, LAPIC timer, HPET, PIT, RTC, e1000 timers) all derive from
+// `Clock.nowNs()`. Two models (docs/ARCHITECTURE.md, "Time"):
+//
+// * TIME_REAL (default): guest time follows the host's monotonic clock, minus the time the
+//   emulator could not run the guest. Every participant (each core, and the I/O thread for its
+//   device timers) publishes a *hold*: the guest instant up to which it has caught up (a running
+//   core: its last checkpoint; a halted core: its next timer deadline; a core just sent an
+//   interrupt: the send instant; the I/O thread: its earliest device deadline). Guest time never
+//   runs more than HOLD_SLACK_NS past the smallest hold; host time that passes beyond it is
+//   "stolen" and the guest does not see it. So a descheduled worker or a starved I/O thread
+//   freezes guest time instead of letting it run on without them, and a timer tick or an AP's
+//   start is at most HOLD_SLACK_NS late in guest time, however busy the host. Stolen time is
+//   given back at CATCH_UP_RATE once nothing holds, so guest time stays near host time.
+// * TIME_ICOUNT (`-icount shift=N`): guest time is a count of retired instructions, 2^N ns
+//   each. Cores run one at a time in a fixed order (core-worker.ts); the core holding the turn
+//   advances the time, and a machine whose cores all halt jumps to its next deadline.
 
-import { G_CLOCK_BASE_HI, G_CLOCK_BASE_LO } from './control-block.js';
+import {
+  C_TIME_HOLD, F_FLOOR, F_IO_HOLD, F_STOLEN, F_STOLEN_AT, F_VTIME, G_CLOCK_BASE_HI, G_CLOCK_BASE_LO, G_ICOUNT_SHIFT,
+  G_NCORES, G_QUANTUM, G_TIME_MODE, G_TIME_SEQ, coreBase,
+} from './control-block.js';
 
 /** Guest TSC frequency: 1 GHz, so one TSC tick is one nanosecond of guest time. */
 export const TSC_HZ = 1_000_000_000;
@@ -14,9 +30,57 @@ export const HPET_HZ = 100_000_000;
 /** 8254 PIT input clock. */
 export const PIT_HZ = 1_193_182;
 
-export class Clock {
-  private base: bigint;
-  constructor(ctl: Int32Array) {
+export const TIME_REAL = 0;
+export const TIME_ICOUNT = 1;
+
+/**
+ * How far guest time may run past the least caught-up participant. A device tick can be late
+ * by this twice (the I/O thread fires it late, then the core takes it late): kept well below
+ * half the 1 ms period of a 1 kHz tick, so a periodic timer never coalesces two ticks.
+ */
+export const HOLD_SLACK_NS = 200_000;
+/** Stolen time is returned by running guest time this much faster than the host (10 %). */
+export const CATCH_UP_RATE = 0.1;
+
+/** Time-model settings a machine is created with. */
+export type TimeModel = { mode: 'real' } | { mode: 'icount'; shift: number; quantum: number };
+
+/** Something that tells guest time (devices take this, not a Clock, so tests can fake it). */
+export interface TimeSource {
+  nowNs(): number;
+}
+
+/** A participant index for the I/O thread in `hold`/`release`. */
+export const IO_THREAD = -1;
+
+function f64(ctl: Int32Array): Float64Array {
+  return new Float64Array(ctl.buffer, ctl.byteOffset, ctl.length >> 1);
+}
+
+function holdSlot(core: number): number {
+  return core === IO_THREAD ? F_IO_HOLD : (coreBase(core) + C_TIME_HOLD) >> 1;
+}
+
+export class Clock implements TimeSource {
+  readonly mode: number;
+  /** -icount: ns per retired instruction */
+  readonly nsPerInsn: number;
+  private readonly base: bigint;
+  private readonly f: Float64Array;
+  private readonly ncores: number;
+  /** last value this thread returned (guest time never runs backwards for one reader) */
+  private last = 0;
+  /** real time, on a core's thread: its hold slot, refreshed at every clock read (it runs) */
+  private selfHold = -1;
+  private coreSlot = -1;
+  /** real time, on a core's thread: its local timer's next deadline */
+  private ownDeadline: () => number = () => Infinity;
+  // -icount, on the core holding the turn: time and retired count when the turn began
+  private retired: (() => number) | null = null;
+  private turnBase = 0;
+  private turnRetired = 0;
+
+  constructor(private readonly ctl: Int32Array) {
     let lo = Atomics.load(ctl, G_CLOCK_BASE_LO);
     let hi = Atomics.load(ctl, G_CLOCK_BASE_HI);
     if (lo === 0 && hi === 0) {
@@ -27,9 +91,173 @@ export class Clock {
       Atomics.store(ctl, G_CLOCK_BASE_HI, hi);
     }
     this.base = (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
+    this.f = f64(ctl);
+    this.ncores = Math.max(1, ctl[G_NCORES] | 0);
+    this.mode = Atomics.load(ctl, G_TIME_MODE);
+    this.nsPerInsn = 2 ** Atomics.load(ctl, G_ICOUNT_SHIFT);
   }
-  /** nanoseconds since the machine was created (exact Number until ~104 days) */
+
+  /** nanoseconds of guest time since the machine was created (exact Number until ~104 days) */
   nowNs(): number {
+    if (this.mode === TIME_ICOUNT) {
+      if (this.retired !== null) return this.turnBase + (this.retired() - this.turnRetired) * this.nsPerInsn;
+      return this.f[F_VTIME];
+    }
+    return this.realNow();
+  }
+
+  /** host nanoseconds since the machine was created (statistics; never guest-visible) */
+  hostNs(): number {
     return Number(process.hrtime.bigint() - this.base);
+  }
+
+  // ------------------------------------------------------------------ real time
+
+  private realNow(): number {
+    const h = this.hostNs();
+    const f = this.f;
+    let stolen: number, at: number, seq: number;
+    do {
+      seq = Atomics.load(this.ctl, G_TIME_SEQ);
+      stolen = f[F_STOLEN];
+      at = f[F_STOLEN_AT];
+    } while ((seq & 1) !== 0 || seq !== Atomics.load(this.ctl, G_TIME_SEQ));
+    if (stolen > 0) {
+      stolen -= (h - at) * CATCH_UP_RATE;
+      if (stolen < 0) stolen = 0;
+    }
+    let g = h - stolen;
+    const cap = this.minHold() + HOLD_SLACK_NS;
+    if (g > cap) {
+      g = cap;
+      this.steal(h, h - cap, seq);
+    }
+    // one time line for all threads: a thread preempted inside this function (its host
+    // reading stale, or its cap) must not read less than another thread already did
+    const floor = f[F_FLOOR];
+    if (g < floor) g = floor;
+    else f[F_FLOOR] = g;
+    if (g < this.last) g = this.last;
+    this.last = g;
+    // a running core's read is a checkpoint, unless its own timer is due and not yet serviced:
+    // then guest time waits for the core to take that tick (at its next event check)
+    if (this.selfHold >= 0 && this.ownDeadline() > g) f[this.selfHold] = g;
+    return g;
+  }
+
+  private minHold(): number {
+    const f = this.f;
+    let m = f[F_IO_HOLD];
+    for (let i = 0; i < this.ncores; i++) {
+      const v = f[(coreBase(i) + C_TIME_HOLD) >> 1];
+      if (v < m) m = v;
+    }
+    return m;
+  }
+
+  /** record that guest time stands still at h - stolen (one writer at a time; losers skip) */
+  private steal(h: number, stolen: number, seq: number): void {
+    if (Atomics.compareExchange(this.ctl, G_TIME_SEQ, seq, seq + 1) !== seq) return;
+    this.f[F_STOLEN] = stolen;
+    this.f[F_STOLEN_AT] = h;
+    Atomics.store(this.ctl, G_TIME_SEQ, seq + 2);
+  }
+
+  /** host time the guest did not see so far, as it stands now (statistics) */
+  stolenNs(): number {
+    const s = this.f[F_STOLEN] - (this.hostNs() - this.f[F_STOLEN_AT]) * CATCH_UP_RATE;
+    return s > 0 ? s : 0;
+  }
+
+  /**
+   * Publish a participant's hold: guest time will not run past `ns` + slack without it. Never
+   * below now: a hold in the past (a deadline already due) would pull guest time back.
+   */
+  hold(who: number, ns: number): void {
+    if (this.mode === TIME_REAL && ns !== Infinity) {
+      const now = this.realNow();
+      if (ns < now) ns = now;
+    }
+    this.f[holdSlot(who)] = ns;
+  }
+
+  /** Lower a participant's hold to now (it has work to do: an interrupt, a SIPI). */
+  owe(who: number): void {
+    if (this.mode !== TIME_REAL) return;
+    const now = this.realNow();
+    const s = holdSlot(who);
+    if (this.f[s] > now) this.f[s] = now;
+  }
+
+  // ------------------------------------------------------------------ -icount
+
+  /**
+   * On core `core`'s thread. -icount: how many instructions it has retired (read at each clock
+   * read). Real time: a core reading the clock is running, so each read is a checkpoint; its
+   * local timer's deadline bounds the checkpoints until the core has serviced it.
+   */
+  attachCore(core: number, retired: () => number, deadline: () => number): void {
+    if (this.mode === TIME_ICOUNT) this.retired = retired;
+    else this.coreSlot = holdSlot(core);
+    this.ownDeadline = deadline;
+  }
+
+  /** Real time, on a core's thread: whether it runs (clock reads refresh its hold) or sleeps. */
+  awake(on: boolean): void {
+    this.selfHold = on ? this.coreSlot : -1;
+  }
+
+  /** The core holding the turn starts counting from the machine's time. */
+  beginTurn(): void {
+    this.turnBase = this.f[F_VTIME];
+    this.turnRetired = this.retired!();
+  }
+
+  /** Publish the turn holder's time (at the turn's end, and before a device access). */
+  publish(): void {
+    if (this.retired !== null) this.f[F_VTIME] = this.nowNs();
+  }
+
+  /** The I/O thread moves an idle machine's time forward to its next event. */
+  jumpTo(ns: number): void {
+    if (ns > this.f[F_VTIME]) this.f[F_VTIME] = ns;
+  }
+
+  /** -icount: the instant a core next needs a turn for (Infinity: only an interrupt wakes it) */
+  coreNeed(core: number): number {
+    return this.f[holdSlot(core)];
+  }
+
+  /** -icount: instructions per turn */
+  quantum(): number {
+    return Atomics.load(this.ctl, G_QUANTUM);
+  }
+}
+
+const perThread = new WeakMap<Int32Array, Clock>();
+
+/** This thread's Clock for a machine (one per thread and control block). */
+export function clockFor(ctl: Int32Array): Clock {
+  let c = perThread.get(ctl);
+  if (c === undefined) {
+    c = new Clock(ctl);
+    perThread.set(ctl, c);
+  }
+  return c;
+}
+
+/** Write the time model into a fresh control block (before any Clock is made for it). */
+export function configureTime(ctl: Int32Array, model: TimeModel): void {
+  const f = f64(ctl);
+  f[F_IO_HOLD] = Infinity;
+  for (let i = 0; i < ctl[G_NCORES]; i++) f[holdSlot(i)] = Infinity;
+  if (model.mode === 'icount') {
+    if (!Number.isInteger(model.shift) || model.shift < 0 || model.shift > 10) throw new RangeError('icount shift must be an integer from 0 to 10');
+    ctl[G_TIME_MODE] = TIME_ICOUNT;
+    ctl[G_ICOUNT_SHIFT] = model.shift;
+    if (!Number.isInteger(model.quantum) || model.quantum < 100) throw new RangeError('icount quantum must be an integer of at least 100 instructions');
+    ctl[G_QUANTUM] = model.quantum;
+  } else {
+    ctl[G_TIME_MODE] = TIME_REAL;
   }
 }

@@ -26,6 +26,29 @@ export const G_CODE_GEN = 9;
 export const G_BUSY_CORES = 10;
 /** host cores available (copied from os.availableParallelism at boot) */
 export const G_HOST_CORES = 11;
+// Time model (src/abi/clock.ts). Words 40-47 are Int32 controls; words 48-63 are eight
+// Float64 slots (word index / 2 in a Float64Array over the same buffer).
+/** TIME_REAL (load-independent real time) or TIME_ICOUNT (deterministic, -icount) */
+export const G_TIME_MODE = 40;
+/** -icount shift: guest ns per retired instruction = 2^shift */
+export const G_ICOUNT_SHIFT = 41;
+/** -icount: index of the participant holding the turn (cores 0..n-1, the I/O thread = n) */
+export const G_TURN = 42;
+/** workers that finished building their core; the BSP starts only when all have */
+export const G_READY = 43;
+/** seqlock over the stolen-time pair (even = stable) */
+export const G_TIME_SEQ = 44;
+/** -icount: set by any core that retired instructions in the current round */
+export const G_ROUND_PROGRESS = 45;
+/** -icount: instructions per turn */
+export const G_QUANTUM = 46;
+/** Float64 slots (index into a Float64Array): stolen ns, host ns when it was stolen, -icount time, I/O thread's hold, floor */
+export const F_STOLEN = 24;
+export const F_STOLEN_AT = 25;
+export const F_VTIME = 26;
+export const F_IO_HOLD = 27;
+/** real time: the latest guest instant any thread has read (no thread may read less) */
+export const F_FLOOR = 28;
 export const GLOBAL_WORDS = 64;
 
 // ---- per-core block ----
@@ -74,6 +97,10 @@ export const C_LAST_RIP_LO = 48;
 export const C_LAST_RIP_HI = 49;
 export const C_EXIT_REASON = 50;
 export const C_EXIT_DETAIL = 51;
+/** time model (clock.ts): Float64 slot at word 120 (core base + 120, /2 in a Float64Array):
+ *  real time: the guest instant up to which this core has caught up (Infinity = owes nothing);
+ *  -icount: the instant this core next needs a turn for (its timer deadline, or now) */
+export const C_TIME_HOLD = 120;
 
 // mailbox states and kinds
 export const MBOX_IDLE = 0;

@@ -4,7 +4,7 @@
 
 import yargs from 'yargs';
 import { MAX_CORES } from '../abi/control-block.js';
-import type { ServerOptions } from '../machine/server.js';
+import type { IcountOptions, ServerOptions } from '../machine/server.js';
 
 export class UsageError extends Error {}
 
@@ -34,6 +34,39 @@ export function parseCores(v: unknown): number {
   return n;
 }
 
+
+/**
+ * QEMU's `-icount` argument: "shift=N" or "N", "sleep=on|off" (`shift=auto` and align are not
+ * offered); `quantum=Q` (instructions per core turn) and `stop=MS` (end the machine at that
+ * guest time) are parallax-emu's own additions.
+ */
+export function parseIcount(text: string): IcountOptions {
+  const out: IcountOptions = { shift: 0 };
+  const t = String(text).trim();
+  if (t === '') return out;
+  for (const part of t.split(',')) {
+    const [k, v] = part.includes('=') ? part.split('=', 2) : ['shift', part];
+    if (k === 'shift' && v === 'auto') throw new UsageError('--icount shift=auto is not supported: give a fixed shift (0-10)');
+    const n = Number(v);
+    if (k === 'shift') {
+      if (!/^\d+$/.test(v) || n > 10) throw new UsageError(`--icount shift must be an integer from 0 to 10 (got "${v}")`);
+      out.shift = n;
+    } else if (k === 'sleep') {
+      if (v !== 'on' && v !== 'off') throw new UsageError(`--icount sleep must be on or off (got "${v}")`);
+      out.sleep = v === 'on';
+    } else if (k === 'stop') {
+      if (!/^\d+$/.test(v) || n < 1) throw new UsageError(`--icount stop must be a whole number of guest milliseconds (got "${v}")`);
+      out.stopMs = n;
+    } else if (k === 'quantum') {
+      if (!/^\d+$/.test(v) || n < 100 || n > 100_000_000) throw new UsageError(`--icount quantum must be an integer from 100 to 100000000 (got "${v}")`);
+      out.quantum = n;
+    } else {
+      throw new UsageError(`--icount: unknown setting "${k}" (shift=N, sleep=on|off, quantum=INSNS, stop=GUEST_MS)`);
+    }
+  }
+  return out;
+}
+
 export function buildParser(argv: string[], defaultKernel: string) {
   return yargs(argv)
     .parserConfiguration({ 'short-option-groups': false, 'camel-case-expansion': false })
@@ -53,6 +86,7 @@ export function buildParser(argv: string[], defaultKernel: string) {
     .option('fw_cfg', { alias: ['fw-cfg'], type: 'string', array: true, default: [] as string[],
       describe: 'a file for the guest, as QEMU: name=opt/...,file=PATH (repeatable)' })
     .option('key-file', { type: 'string', describe: 'server key file (mode 0600) for the DIME kernel: fw_cfg opt/parallax/key' })
+    .option('icount', { type: 'string', describe: 'deterministic time: shift=N (2^N ns per instruction), cores take turns; sleep=off: idle time jumps instead of following the host; quantum=INSNS per turn; stop=GUEST_MS ends the run' })
     .option('slice', { type: 'number', hidden: true })
     .strict()
     .help()
@@ -81,6 +115,7 @@ export function parseEmuOptions(argv: string[], defaultKernel: string): EmuOptio
     stats: Boolean(a.stats),
     fwCfg: [...(a.fw_cfg as string[]).map((v) => parseFwCfg(String(v))),
       ...(a['key-file'] === undefined ? [] : [{ name: 'opt/parallax/key', file: single(a['key-file'], 'key-file') }])],
+    icount: a.icount === undefined ? undefined : parseIcount(single(a.icount, 'icount')),
     slice: a.slice as number | undefined,
   };
 }

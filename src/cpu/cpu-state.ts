@@ -107,6 +107,8 @@ export class CpuState {
   waitingForSipi = false;
   /** retired-instruction count at which serviceEvents next reads the clock for LAPIC timers */
   clockCheckAt = 0;
+  /** called at each clock check (every few thousand instructions): the time model's checkpoint */
+  timeCheckpoint: (() => void) | null = null;
   /** instructions retired (a Number; exact until 2^53) */
   retired = 0;
   /** index of this core (== initial APIC ID) */

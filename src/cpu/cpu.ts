@@ -63,6 +63,8 @@ export class Block {
 export const RUN_BUDGET = 0, RUN_HALTED = 1, RUN_STOPPED = 2, RUN_DEAD = 3, RUN_WAIT_SIPI = 4;
 /** returned instead of delivering a fault when `stopOnFault` is set (snippet runner, tests) */
 export const RUN_FAULT = 5;
+/** -icount: the core executed PAUSE (a spin-wait) and gives up the rest of its turn */
+export const RUN_YIELD = 6;
 
 export class Cpu extends CpuMemory {
   lapic: LocalApic | null = null;
@@ -85,6 +87,8 @@ export class Cpu extends CpuMemory {
   deadReason = '';
   /** emulated cores outnumber host cores: spin hints yield the host CPU */
   oversubscribed = false;
+  /** -icount: a spin-wait ends the core's turn (whoever it waits for can only run after it) */
+  yieldOnPause = false;
   private pauseCount = 0;
   pleYields = 0;
   /** instructions completed in a compiled block before it faulted */
@@ -415,6 +419,7 @@ export class Cpu extends CpuMemory {
    * on its wake word (an interrupt still wakes it at once), as KVM's pause-loop exiting does.
    */
   pauseHint(): void {
+    if (this.yieldOnPause) { this.exitReason = RUN_YIELD; return; }
     if (!this.oversubscribed) return;
     if (++this.pauseCount < PLE_WINDOW) return;
     this.pauseCount = 0;

@@ -371,7 +371,10 @@ export function serviceEvents(cpu: Cpu): void {
 
   const takenBefore = cpu.interruptsTaken;
   const lapic = cpu.lapic;
-  if (cpu.retired >= cpu.clockCheckAt) cpu.clockCheckAt = cpu.retired + CLOCK_CHECK_INTERVAL;
+  if (cpu.retired >= cpu.clockCheckAt) {
+    cpu.clockCheckAt = cpu.retired + CLOCK_CHECK_INTERVAL;
+    cpu.timeCheckpoint?.();
+  }
   if (lapic !== null && (cpu.halted || cpu.clockCheckAt === cpu.retired + CLOCK_CHECK_INTERVAL)) {
     const next = lapic.nextDeadlineNs();
     if (next !== Infinity) {

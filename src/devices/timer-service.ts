@@ -7,6 +7,8 @@
 // Atomics.wait until the earliest deadline and wakes the event loop through Atomics.waitAsync
 // (Node's own timers, and waitAsync timeouts, have a 1 ms grain: a 1 kHz PIT would lose ticks).
 // `ManualTimerService` is a deterministic stand-in for tests: time moves only when told to.
+// `VirtualTimerService` is the -icount one: callbacks run at the I/O thread's turn, each at its
+// own instant of instruction-count time (src/abi/clock.ts).
 
 import { Worker } from 'node:worker_threads';
 import type { TimerService } from './types.js';
@@ -14,6 +16,9 @@ import type { TimerService } from './types.js';
 export interface TimeSource {
   nowNs(): number;
 }
+
+/** Told the earliest pending deadline whenever it changes (the real-time clock's I/O hold). */
+export type DeadlineListener = (earliestNs: number) => void;
 
 /** setTimeout-backed, one pending callback per key. */
 export class HostTimerService implements TimerService {
@@ -88,7 +93,7 @@ for (;;) {
 
 /**
  * Timer callbacks on the event loop within tens of microseconds of their instant. The clock
- * must be the process's monotonic clock plus a constant (as src/abi/clock.ts is).
+ * runs at about the host's rate (src/abi/clock.ts: it may stand still or catch up).
  */
 export class PreciseTimerService implements TimerService {
   private readonly pending = new Map<string, { atNs: number; fn: () => void }>();
@@ -96,14 +101,17 @@ export class PreciseTimerService implements TimerService {
   private readonly deadline = new Float64Array(new SharedArrayBuffer(8));
   private readonly sleeper: Worker;
   private published = Infinity;
+  /** sleeper time = process hrtime minus this */
+  private readonly offset: number;
   private seenFired = 0;
   private disposed = false;
   /** callbacks run so far */
   fired = 0;
 
-  constructor(private readonly clock: TimeSource) {
+  constructor(private readonly clock: TimeSource, private readonly onDeadline: DeadlineListener = () => {}) {
     this.deadline[0] = Infinity;
     const offset = Number(process.hrtime.bigint()) - clock.nowNs();
+    this.offset = offset;
     this.sleeper = new Worker(SLEEPER_SOURCE, { eval: true, workerData: { words: this.words, deadline: this.deadline, offset } });
     this.sleeper.unref();
     this.listen();
@@ -141,7 +149,12 @@ export class PreciseTimerService implements TimerService {
     for (const p of this.pending.values()) if (p.atNs < earliest) earliest = p.atNs;
     if (!force && earliest === this.published) return;
     this.published = earliest;
-    this.deadline[0] = earliest;
+    this.onDeadline(earliest);
+    // the sleeper counts host time; guest time may stand still or run a little fast
+    // (src/abi/clock.ts), so aim at the host instant the guest clock reaches `earliest`
+    // if it runs on from now, and re-aim whenever woken early
+    const hostNow = Number(process.hrtime.bigint()) - this.offset;
+    this.deadline[0] = earliest === Infinity ? Infinity : hostNow + Math.max(0, earliest - this.clock.nowNs());
     Atomics.add(this.words, 0, 1);
     Atomics.notify(this.words, 0);
   }
@@ -197,6 +210,17 @@ export class ManualTimerService implements TimerService {
     this.pending.delete(key);
   }
 
+  protected keys(): string[] {
+    return [...this.pending.keys()];
+  }
+
+  /** instant of the earliest pending callback, or Infinity */
+  nextDeadlineNs(): number {
+    let m = Infinity;
+    for (const p of this.pending.values()) if (p.atNs < m) m = p.atNs;
+    return m;
+  }
+
   /** instant of the key's pending callback, or undefined */
   when(key: string): number | undefined {
     return this.pending.get(key)?.atNs;
@@ -230,5 +254,37 @@ export class ManualTimerService implements TimerService {
 
   advanceBy(dt: number): void {
     this.advanceTo(this.now + dt);
+  }
+}
+
+/**
+ * -icount device timers: time is the machine's instruction-count clock; callbacks run only
+ * when the I/O thread's turn calls runDue(), in time order, each seeing its own instant.
+ */
+export class VirtualTimerService extends ManualTimerService {
+  private running = false;
+
+  constructor(private readonly clock: TimeSource) {
+    super(clock.nowNs());
+  }
+
+  override nowNs(): number {
+    return this.running ? super.nowNs() : this.clock.nowNs();
+  }
+
+  /** run every callback due by now; returns how many ran */
+  runDue(): number {
+    const before = this.fired;
+    this.running = true;
+    try {
+      this.advanceTo(this.clock.nowNs());
+    } finally {
+      this.running = false;
+    }
+    return this.fired - before;
+  }
+
+  dispose(): void {
+    for (const k of this.keys()) this.cancel(k);
   }
 }

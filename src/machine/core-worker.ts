@@ -1,18 +1,23 @@
 // Entry point of one emulated core's worker thread: builds the Cpu and its LAPIC over the
 // shared RAM and control block, then runs until the machine stops. A halted core sleeps in
 // Atomics.wait on its C_WAKE word (never spins) until an interrupt or its next timer deadline.
+// Every worker is built before the bootstrap processor runs its first instruction, so an AP
+// answers a SIPI at once. Under -icount the cores take turns (runInTurns): one core runs at a
+// time, in core order, for a fixed instruction quantum or until it halts.
 
 import { parentPort, workerData } from 'node:worker_threads';
 import type { SharedMemory } from '../abi/shared-memory.js';
-import { Cpu, RUN_BUDGET, RUN_DEAD, RUN_HALTED, RUN_STOPPED, RUN_WAIT_SIPI } from '../cpu/cpu.js';
+import { Cpu, RUN_BUDGET, RUN_DEAD, RUN_HALTED, RUN_STOPPED, RUN_WAIT_SIPI, RUN_YIELD } from '../cpu/cpu.js';
 import { IF } from '../cpu/regs.js';
 import { enterWaitForSipi, setBootState, type BootEntry } from '../cpu/reset.js';
 import { Lapic } from '../devices/lapic.js';
-import { Clock } from '../abi/clock.js';
+import { setTimeSource } from '../cpu/msr.js';
+import { TIME_ICOUNT, clockFor } from '../abi/clock.js';
 import {
   C_EXIT_DETAIL, C_EXIT_REASON, C_LAST_RIP_HI, C_LAST_RIP_LO, C_PENDING, C_RUNSTATE, C_STAT_HALTED_NS_HI,
-  C_STAT_HALTED_NS_LO, C_WAKE, G_EVENT, P_INIT, P_NMI, P_SIPI, P_SMI, P_STOP, RS_DEAD, RS_HALTED, RS_RUNNING, RS_STOPPED, RS_WAIT_SIPI, XR_HALT_NO_INTERRUPTS,
-  XR_INTERNAL_ERROR, XR_NONE, XR_TRIPLE_FAULT, coreBase,
+  C_STAT_HALTED_NS_LO, C_WAKE, G_EVENT, G_NCORES, G_READY, G_ROUND_PROGRESS, G_TURN, P_INIT, P_NMI, P_SIPI, P_SMI, P_STOP,
+  RS_DEAD, RS_HALTED, RS_RUNNING, RS_STOPPED, RS_WAIT_SIPI, XR_HALT_NO_INTERRUPTS, XR_INTERNAL_ERROR, XR_NONE, XR_TRIPLE_FAULT,
+  coreBase,
 } from '../abi/control-block.js';
 import { MailboxBus } from './mailbox-bus.js';
 import { TWO32 } from '../cpu/regs.js';
@@ -34,12 +39,25 @@ export type CoreMessage =
 const d = workerData as CoreWorkerData;
 const ctl = d.shared.ctl;
 const base = coreBase(d.core);
-const clock = new Clock(ctl);
+const clock = clockFor(ctl);
+const icount = clock.mode === TIME_ICOUNT;
 const bus = new MailboxBus(ctl, d.core);
 const cpu = new Cpu(d.shared, bus, d.core);
 const lapic = new Lapic(ctl, d.core, clock, { onLevelEoi: (v) => bus.levelEoi(v) });
 cpu.lapic = lapic;
 bus.lapic = lapic;
+setTimeSource(cpu, () => clock.nowNs());
+clock.attachCore(d.core, () => cpu.retired, () => lapic.nextDeadlineNs());
+if (icount) {
+  bus.beforeExit = () => clock.publish(); // a device sees the instant of the access
+  cpu.oversubscribed = false; // only the turn holder runs: a PAUSE loop has nobody to wait for
+  cpu.yieldOnPause = true; // ... except the cores after it in the turn order
+} else {
+  // the running core's checkpoints (a clock read is one): guest time may not run far past
+  // the last one without this core
+  cpu.timeCheckpoint = () => clock.nowNs();
+  bus.beforeExit = cpu.timeCheckpoint;
+}
 let haltedNs = 0;
 /** pending bits that end a sleep whatever IF says */
 const WAKES_WITH_IF_OFF = P_STOP | P_INIT | P_SIPI | P_NMI | P_SMI;
@@ -59,11 +77,19 @@ function publishRip(): void {
 
 /** Sleep until something is pending or the next local timer deadline. */
 function sleep(waitingForSipi: boolean): void {
+  // while asleep this core owes nothing before its own deadline (a sender lowers the hold:
+  // interrupt-delivery.ts); published before the pending check, so a racing sender wins
+  clock.awake(false);
+  clock.hold(d.core, waitingForSipi ? Infinity : lapic.nextDeadlineNs());
   const seen = Atomics.load(ctl, base + C_WAKE);
   const ifOff = (cpu.flags & IF) === 0;
   // a pending maskable request (a PIT tick posted as ExtINT, say) cannot wake a core with IF=0
   const pending = Atomics.load(ctl, base + C_PENDING);
-  if (pending !== 0 && ((pending & WAKES_WITH_IF_OFF) !== 0 || (!ifOff && !waitingForSipi))) return;
+  if (pending !== 0 && ((pending & WAKES_WITH_IF_OFF) !== 0 || (!ifOff && !waitingForSipi))) {
+    clock.awake(true);
+    clock.nowNs();
+    return;
+  }
   const now = clock.nowNs();
   const deadline = waitingForSipi ? Infinity : lapic.nextDeadlineNs();
   if (!waitingForSipi && ifOff) {
@@ -75,46 +101,64 @@ function sleep(waitingForSipi: boolean): void {
   }
   const timeoutMs = deadline === Infinity ? 1000 : Math.max(0, (deadline - now) / 1e6);
   Atomics.wait(ctl, base + C_WAKE, seen, timeoutMs);
-  haltedNs += clock.nowNs() - now;
+  clock.awake(true);
+  haltedNs += clock.nowNs() - now; // (the read also marks this core caught up to now)
   ctl[base + C_STAT_HALTED_NS_LO] = haltedNs % TWO32 | 0;
   ctl[base + C_STAT_HALTED_NS_HI] = Math.floor(haltedNs / TWO32);
   cpu.eventCheck = true;
 }
 
-function main(): void {
-  if (d.boot) {
-    setBootState(cpu, d.boot);
-    lapic.applyFirmwareState();
-    setRunState(RS_RUNNING);
-  } else {
-    enterWaitForSipi(cpu);
-    setRunState(RS_WAIT_SIPI);
+/** Announce this worker built; the BSP waits for every worker before its first instruction. */
+function readyGate(): void {
+  Atomics.add(ctl, G_READY, 1);
+  Atomics.notify(ctl, G_READY);
+  if (!d.boot) return;
+  const n = ctl[G_NCORES];
+  const until = Date.now() + 60_000; // a worker that never comes up must not hang the machine
+  for (let r = Atomics.load(ctl, G_READY); r < n && Date.now() < until; r = Atomics.load(ctl, G_READY)) {
+    if ((Atomics.load(ctl, base + C_PENDING) & P_STOP) !== 0) return;
+    Atomics.wait(ctl, G_READY, r, 100);
   }
+}
+
+/** Handle a run() result shared by both schedules; returns false when the worker must end. */
+function afterRun(r: number): boolean {
+  if (r === RUN_DEAD) {
+    publishRip();
+    ctl[base + C_EXIT_DETAIL] = cpu.faultVector;
+    setRunState(RS_DEAD, XR_TRIPLE_FAULT);
+    parentPort!.postMessage({ type: 'dead', core: d.core, reason: cpu.deadReason, rip: cpu.rip } satisfies CoreMessage);
+    return false;
+  }
+  return true;
+}
+
+function runSafely(budget: number): number | null {
+  try {
+    return cpu.run(budget);
+  } catch (e) {
+    publishRip();
+    const message = e instanceof Error ? (e.stack ?? e.message) : String(e);
+    setRunState(RS_DEAD, XR_INTERNAL_ERROR);
+    parentPort!.postMessage({ type: 'error', core: d.core, message, rip: cpu.rip } satisfies CoreMessage);
+    return null;
+  }
+}
+
+/** Real time: run freely, sleeping while halted. Returns false when the worker already reported its end. */
+function runFree(): boolean {
   const slice = d.slice ?? 500_000;
   let state = d.boot ? RS_RUNNING : RS_WAIT_SIPI;
   for (;;) {
-    let r: number;
-    try {
-      r = cpu.run(slice);
-    } catch (e) {
-      publishRip();
-      const message = e instanceof Error ? (e.stack ?? e.message) : String(e);
-      setRunState(RS_DEAD, XR_INTERNAL_ERROR);
-      parentPort!.postMessage({ type: 'error', core: d.core, message, rip: cpu.rip } satisfies CoreMessage);
-      return;
-    }
+    const r = runSafely(slice);
+    if (r === null) return false;
+    if (r !== RUN_WAIT_SIPI) clock.nowNs(); // checkpoint
     if (r === RUN_BUDGET) {
       if (state !== RS_RUNNING) { state = RS_RUNNING; setRunState(RS_RUNNING); }
       continue;
     }
-    if (r === RUN_STOPPED) break;
-    if (r === RUN_DEAD) {
-      publishRip();
-      ctl[base + C_EXIT_DETAIL] = cpu.faultVector;
-      setRunState(RS_DEAD, XR_TRIPLE_FAULT);
-      parentPort!.postMessage({ type: 'dead', core: d.core, reason: cpu.deadReason, rip: cpu.rip } satisfies CoreMessage);
-      return;
-    }
+    if (r === RUN_STOPPED) return true;
+    if (!afterRun(r)) return false;
     if (r === RUN_HALTED) { state = RS_HALTED; sleep(false); continue; }
     if (r === RUN_WAIT_SIPI) {
       if (state !== RS_WAIT_SIPI) { state = RS_WAIT_SIPI; setRunState(RS_WAIT_SIPI); }
@@ -122,6 +166,71 @@ function main(): void {
       continue;
     }
   }
+}
+
+/** Wait until this core holds the turn; false when the machine is stopping. */
+function awaitTurn(): boolean {
+  for (;;) {
+    const t = Atomics.load(ctl, G_TURN);
+    if (t === d.core) return true;
+    if ((Atomics.load(ctl, base + C_PENDING) & P_STOP) !== 0) return false;
+    Atomics.wait(ctl, G_TURN, t, 200);
+  }
+}
+
+/**
+ * -icount: cores take turns in core order, then the I/O thread (machine.ts), which applies
+ * device timer events and moves an idle machine's time to its next event. Each turn runs one
+ * quantum of instructions or until the core halts, so every interleaving of shared memory,
+ * IPIs and device interrupts is the same on every run.
+ */
+function runInTurns(): boolean {
+  const quantum = clock.quantum();
+  let state = d.boot ? RS_RUNNING : RS_WAIT_SIPI;
+  let why = XR_NONE;
+  for (;;) {
+    if (!awaitTurn()) return true;
+    clock.beginTurn();
+    const before = cpu.retired;
+    cpu.eventCheck = true; // interrupts posted while other cores ran are looked at first
+    let r = runSafely(quantum);
+    if (r === null) return false;
+    if (r === RUN_YIELD) r = RUN_BUDGET;
+    clock.publish();
+    if (cpu.retired !== before) Atomics.store(ctl, G_ROUND_PROGRESS, 1);
+    // when this core next needs a turn: now if it can run, else its own timer deadline
+    const asleep = r === RUN_HALTED || r === RUN_WAIT_SIPI;
+    clock.hold(d.core, !asleep ? clock.nowNs() : r === RUN_WAIT_SIPI ? Infinity : lapic.nextDeadlineNs());
+    Atomics.store(ctl, G_TURN, d.core + 1); // the turn moves on whatever happened (ncores = the I/O thread)
+    Atomics.notify(ctl, G_TURN);
+    if (r === RUN_STOPPED) return true;
+    if (!afterRun(r)) return false;
+    const s = r === RUN_HALTED ? RS_HALTED : r === RUN_WAIT_SIPI ? RS_WAIT_SIPI : RS_RUNNING;
+    const w = s === RS_HALTED && (cpu.flags & IF) === 0 ? XR_HALT_NO_INTERRUPTS : XR_NONE;
+    if (s !== state || w !== why) {
+      if (w !== XR_NONE) publishRip(); // before the watcher reports it
+      setRunState(s, w);
+    }
+    state = s;
+    why = w;
+  }
+}
+
+function main(): void {
+  readyGate();
+  if (d.boot) {
+    setBootState(cpu, d.boot);
+    lapic.applyFirmwareState();
+    clock.awake(true);
+    clock.nowNs();
+    setRunState(RS_RUNNING);
+  } else {
+    enterWaitForSipi(cpu);
+    setRunState(RS_WAIT_SIPI);
+  }
+  if (!(icount ? runInTurns() : runFree())) return;
+  clock.awake(false);
+  clock.hold(d.core, Infinity);
   publishRip();
   setRunState(RS_STOPPED);
   parentPort!.postMessage({ type: 'stopped', core: d.core, retired: cpu.retired } satisfies CoreMessage);

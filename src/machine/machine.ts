@@ -9,13 +9,14 @@ import { createSharedMemory, type SharedMemory } from '../abi/shared-memory.js';
 import type { BootEntry } from '../cpu/reset.js';
 import {
   C_APIC_ID, C_EXIT_REASON, C_PENDING, C_LAST_RIP_HI, C_LAST_RIP_LO, C_MBOX_ADDR_HI, C_MBOX_ADDR_LO, C_MBOX_KIND, C_MBOX_SIZE,
-  C_MBOX_STATE, C_MBOX_VAL_LO, C_RUNSTATE, C_STAT_INSNS_HI, C_STAT_INSNS_LO, G_EVENT, G_HOST_CORES, MAX_CORES,
+  C_MBOX_STATE, C_MBOX_VAL_LO, C_RUNSTATE, C_STAT_INSNS_HI, C_STAT_INSNS_LO, G_EVENT, G_HOST_CORES, G_ROUND_PROGRESS, G_TURN, MAX_CORES,
   MBOX_REPLY, MBOX_REQUEST, MB_EOI, MB_IO_READ, MB_IO_WRITE, MB_MMIO_READ, MB_MMIO_WRITE, P_STOP, RS_DEAD,
   RS_HALTED, RS_STOPPED, RS_WAIT_SIPI, XR_HALT_NO_INTERRUPTS, coreBase, createControlBuffer,
 } from '../abi/control-block.js';
 import type { CoreMessage, CoreWorkerData } from './core-worker.js';
 import { wakeCore } from '../abi/interrupt-delivery.js';
 import { ramLayout, type RamLayout } from '../abi/memory-map.js';
+import { TIME_ICOUNT, clockFor, configureTime, type TimeModel } from '../abi/clock.js';
 import { coreWorkerPath } from './worker-path.js';
 import { TWO32 } from '../cpu/regs.js';
 
@@ -26,6 +27,10 @@ export interface IoPlatform {
   mmioRead(paddr: number, size: number): number;
   mmioWrite(paddr: number, size: number, value: number): void;
   levelEoi(vector: number): void;
+  /** -icount: run the device timer callbacks due by now; returns how many ran */
+  runDueTimers?(): number;
+  /** -icount: instant of the earliest pending device timer (Infinity: none) */
+  nextTimerNs?(): number;
   /** stop timers, close backends */
   shutdown(): void;
 }
@@ -52,7 +57,14 @@ export interface MachineOptions {
   memoryBytes: number;
   /** instructions per worker run slice */
   slice?: number;
+  /** the time model (src/abi/clock.ts); default load-independent real time */
+  time?: TimeModel;
+  /** -icount: an idle machine's time follows the host's (QEMU's sleep=on, the default) */
+  sleepWhenIdle?: boolean;
 }
+
+/** -icount default quantum: instructions per core turn (docs/ARCHITECTURE.md, "Time") */
+export const DEFAULT_QUANTUM = 20_000;
 
 export class MachineError extends Error {}
 
@@ -68,6 +80,12 @@ export class Machine {
   readonly exited: Promise<MachineExit>;
   private stopped = new Set<number>();
   private pendingExit: MachineExit | null = null;
+  /**
+   * -icount: inputs from outside the virtual time (console bytes, network frames) wait here and
+   * are applied at the I/O thread's turn; each returns how many it applied.
+   */
+  readonly turnInputs: Array<() => number> = [];
+  private readonly sleepWhenIdle: boolean;
 
   constructor(readonly opts: MachineOptions) {
     if (!Number.isInteger(opts.cores) || opts.cores < 1 || opts.cores > MAX_CORES) {
@@ -88,6 +106,8 @@ export class Machine {
       throw new MachineError(`cannot allocate ${Math.round(opts.memoryBytes / 2 ** 20)} MiB of guest memory: ${(e as Error).message}`);
     }
     this.ctl[G_HOST_CORES] = availableParallelism();
+    configureTime(this.ctl, opts.time ?? { mode: 'real' });
+    this.sleepWhenIdle = opts.sleepWhenIdle ?? true;
     // Local APICs exist from power-on, before any worker has built its Lapic: publish each
     // core's APIC ID (= core index, as the Lapic sets it) now, or an INIT/SIPI sent to an AP
     // whose worker is still starting resolves to no core and is lost (and a physical
@@ -118,6 +138,7 @@ export class Machine {
       void this.serviceMailbox(i);
     }
     void this.watchRunStates();
+    if (clockFor(this.ctl).mode === TIME_ICOUNT) void this.ioTurns();
   }
 
   /** Request the machine to end with `exit` (from a device: debug exit, reset, power off). */
@@ -128,6 +149,7 @@ export class Machine {
       Atomics.or(this.ctl, coreBase(i) + C_PENDING, P_STOP);
       wakeCore(this.ctl, i);
     }
+    Atomics.notify(this.ctl, G_TURN); // -icount: cores waiting for their turn see the stop
     // workers leave their loop at the next block boundary; don't wait forever for a stuck one
     setTimeout(() => this.finish(exit), 2000).unref();
   }
@@ -201,6 +223,60 @@ export class Machine {
       this.requestExit({ kind: 'internal-error', code: EXIT_INTERNAL, core: -1, rip: 0, detail: `device error: ${(e as Error).stack}` });
     }
     ctl[b + C_MBOX_VAL_LO] = r;
+  }
+
+  /** Whether the machine runs in instruction-count time. */
+  get icount(): boolean {
+    return clockFor(this.ctl).mode === TIME_ICOUNT;
+  }
+
+  /**
+   * -icount: the I/O thread's turn, after every core's. Device timer events due by now run
+   * here, outside inputs are applied here, and when a whole round retired nothing (every core
+   * halted) time jumps to the next event: a device deadline or a core's own timer.
+   */
+  private async ioTurns(): Promise<void> {
+    const ctl = this.ctl;
+    const n = this.cores;
+    const clock = clockFor(ctl);
+    const p = this.platform!;
+    const applyInputs = (): number => this.turnInputs.reduce((k, f) => k + f(), 0);
+    let idleSince: { host: number; v: number } | null = null;
+    while (!this.ended && !this.pendingExit) {
+      const t = Atomics.load(ctl, G_TURN);
+      if (t !== n) {
+        const w = Atomics.waitAsync(ctl, G_TURN, t, 200);
+        if (w.async) await w.value;
+        continue;
+      }
+      let events = (p.runDueTimers?.() ?? 0) + applyInputs();
+      if (events === 0 && Atomics.load(ctl, G_ROUND_PROGRESS) === 0) {
+        let next = p.nextTimerNs?.() ?? Infinity;
+        for (let i = 0; i < n; i++) next = Math.min(next, clock.coreNeed(i));
+        // sleep=on (QEMU's default): an idle machine's time runs no faster than the host's,
+        // so peers outside the virtual time see it idle for as long as it is idle inside;
+        // sleep=off jumps at once (nothing from outside can then arrive in between)
+        if (idleSince === null) idleSince = { host: clock.hostNs(), v: clock.nowNs() };
+        while (events === 0 && !this.ended && !this.pendingExit) {
+          const allowed = this.sleepWhenIdle ? idleSince.v + (clock.hostNs() - idleSince.host) : Infinity;
+          if (next <= allowed) {
+            clock.jumpTo(next);
+            events += p.runDueTimers?.() ?? 0;
+            break;
+          }
+          // wait (host time) for the next event's instant or for something from outside
+          const waitMs = next === Infinity ? 2 : Math.min(2, Math.max(0.05, (next - allowed) / 1e6));
+          await new Promise((r) => setTimeout(r, waitMs));
+          events = applyInputs();
+          if (events > 0 && this.sleepWhenIdle) clock.jumpTo(Math.min(next, idleSince.v + (clock.hostNs() - idleSince.host)));
+        }
+      } else {
+        idleSince = null;
+      }
+      Atomics.store(ctl, G_ROUND_PROGRESS, 0);
+      Atomics.store(ctl, G_TURN, 0);
+      Atomics.notify(ctl, G_TURN);
+    }
   }
 
   /** End the machine when no core can ever run again (all halted with IF=0, dead or stopped). */

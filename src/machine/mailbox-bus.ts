@@ -13,6 +13,8 @@ export class MailboxBus implements CpuBus {
   private readonly b: number;
   lapic: LocalApic | null = null;
   exits = 0;
+  /** called before each access crosses to the I/O thread (-icount publishes the core's time) */
+  beforeExit: (() => void) | null = null;
 
   constructor(private readonly ctl: Int32Array, core: number) {
     this.b = coreBase(core);
@@ -21,6 +23,7 @@ export class MailboxBus implements CpuBus {
   private call(kind: number, addr: number, size: number, value: number): number {
     const ctl = this.ctl;
     const b = this.b;
+    this.beforeExit?.();
     ctl[b + C_MBOX_KIND] = kind;
     ctl[b + C_MBOX_ADDR_LO] = addr % TWO32 | 0;
     ctl[b + C_MBOX_ADDR_HI] = Math.floor(addr / TWO32);

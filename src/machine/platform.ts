@@ -18,12 +18,13 @@ import { Pic8259 } from '../devices/pic8259.js';
 import { Pit8254 } from '../devices/pit8254.js';
 import { PortBus } from '../devices/port-bus.js';
 import { RtcCmos } from '../devices/rtc-cmos.js';
-import { PreciseTimerService } from '../devices/timer-service.js';
+import { PreciseTimerService, VirtualTimerService } from '../devices/timer-service.js';
+import type { TimerService } from '../devices/types.js';
 import { Uart16550, COM1_BASE, COM1_IRQ } from '../devices/uart16550.js';
 import { E1000 } from '../devices/e1000/e1000.js';
 import type { NetBackend } from '../net/net-backend.js';
 import { RamDma } from '../devices/ram-dma.js';
-import { Clock } from '../abi/clock.js';
+import { IO_THREAD, TIME_ICOUNT, clockFor } from '../abi/clock.js';
 import type { IoPlatform } from './machine.js';
 import { HPET_BASE, HPET_SIZE, IOAPIC_BASE, IOAPIC_SIZE, type RamLayout } from '../abi/memory-map.js';
 
@@ -51,13 +52,19 @@ export interface PlatformOptions {
   fwCfgFiles?: { name: string; data: Uint8Array }[];
 }
 
+/** -icount's RTC start: 2025-01-01 00:00:00 UTC (QEMU's `-rtc base=...` plays this part there). */
+export const ICOUNT_RTC_START_MS = Date.UTC(2025, 0, 1);
+
 /** PCI slot of the first NIC and its interrupt line, as QEMU's `pc` machine (GSI 11). */
 const NIC_FIRST_SLOT = 3;
 
 export class Platform implements IoPlatform {
   readonly ports = new PortBus();
-  /** sub-millisecond device timers (setTimeout's 1 ms grain loses PIT/HPET ticks above ~500 Hz) */
-  readonly timers: PreciseTimerService;
+  /** sub-millisecond device timers (setTimeout's 1 ms grain loses PIT/HPET ticks above ~500 Hz);
+   *  under -icount, virtual ones that run at the I/O thread's turn */
+  readonly timers: TimerService & { dispose(): void };
+  /** -icount device timers (null in real time) */
+  readonly virtualTimers: VirtualTimerService | null = null;
   readonly pic: Pic8259;
   readonly ioapic: Ioapic;
   readonly router: IrqRouter;
@@ -76,15 +83,23 @@ export class Platform implements IoPlatform {
   unmappedMmio = 0;
 
   constructor(o: PlatformOptions) {
-    const clock = new Clock(o.ctl);
-    this.timers = new PreciseTimerService(clock);
+    const clock = clockFor(o.ctl);
+    const icount = clock.mode === TIME_ICOUNT;
+    if (icount) {
+      this.virtualTimers = new VirtualTimerService(clock);
+      this.timers = this.virtualTimers;
+    } else {
+      // the earliest device deadline is the I/O thread's hold: guest time waits for its callback
+      this.timers = new PreciseTimerService(clock, (earliest) => clock.hold(IO_THREAD, earliest));
+    }
     this.pic = new Pic8259(o.ctl, { timers: this.timers });
     this.ioapic = new Ioapic(o.ctl);
     this.router = new IrqRouter(this.pic, this.ioapic);
     const pitLine = this.router.line(0);
     const rtcLine = this.router.line(8);
     this.pit = new Pit8254(this.timers, pitLine);
-    this.rtc = new RtcCmos(this.timers, rtcLine, { ramBytes: o.layout.ramBytes, cpus: o.cores });
+    // -icount: the RTC starts from a fixed date, so a guest printing the date replays too
+    this.rtc = new RtcCmos(this.timers, rtcLine, { ramBytes: o.layout.ramBytes, cpus: o.cores, startTimeMs: icount ? ICOUNT_RTC_START_MS : undefined });
     this.hpet = new Hpet(this.timers, this.router, {
       onLegacyReplacement: (on) => { pitLine.setEnabled(!on); rtcLine.setEnabled(!on); },
     });
@@ -176,6 +191,14 @@ export class Platform implements IoPlatform {
 
   levelEoi(vector: number): void {
     this.ioapic.eoi(vector);
+  }
+
+  runDueTimers(): number {
+    return this.virtualTimers?.runDue() ?? 0;
+  }
+
+  nextTimerNs(): number {
+    return this.virtualTimers?.nextDeadlineNs() ?? Infinity;
   }
 
   shutdown(): void {

@@ -7,9 +7,14 @@ import { BootError } from '../boot/boot-error.js';
 import { readModules } from '../boot/initrd-spec.js';
 import { loadKernel } from '../boot/loader.js';
 import { C_STAT_BLOCKS, C_STAT_DEVICE_EXITS, C_STAT_HALTED_NS_LO, C_STAT_HALTED_NS_HI, C_STAT_TLB_MISS, coreBase } from '../abi/control-block.js';
-import { EXIT_UNSUPPORTED, Machine, type MachineExit } from './machine.js';
+
+import { DEFAULT_QUANTUM, EXIT_UNSUPPORTED, Machine, type MachineExit } from './machine.js';
+import { clockFor } from '../abi/clock.js';
+import { ReplayDigest } from './replay-digest.js';
+import { TurnGatedBackend } from './turn-gated-backend.js';
+import { PcapWriter } from '../net/pcap-writer.js';
 import { FrameTable } from './frame-table.js';
-import { Platform } from './platform.js';
+import { ICOUNT_RTC_START_MS, Platform } from './platform.js';
 import { macFromName, parseMac } from '../net/mac.js';
 import { openNetBackend } from '../net/backends/open-backend.js';
 import type { NetBackend } from '../net/net-backend.js';
@@ -40,7 +45,20 @@ export interface ServerOptions {
   slice?: number;
   /** fw_cfg files for the guest (QEMU's -fw_cfg name=N,file=F); --key-file adds opt/parallax/key */
   fwCfg?: { name: string; file: string }[];
+  /** -icount: deterministic instruction-count time (src/abi/clock.ts) */
+  icount?: IcountOptions;
 }
+
+export interface IcountOptions {
+  shift: number;
+  /** instructions per core turn */
+  quantum?: number;
+  /** idle time follows the host's (QEMU's sleep=on, default) or jumps (sleep=off) */
+  sleep?: boolean;
+  /** end the machine when guest time reaches this many ms (a deterministic end for replays) */
+  stopMs?: number;
+}
+
 
 export interface ServerIo {
   out(bytes: Uint8Array): void;
@@ -101,7 +119,12 @@ export async function startServer(opts: ServerOptions, io: ServerIo): Promise<Ru
   const fwCfgFiles = readFwCfgFiles(opts.fwCfg ?? []);
   const kernel = readKernel(opts.kernel);
   const modules = opts.initrd ? readModules(opts.initrd) : [];
-  const machine = new Machine({ cores: opts.cores, memoryBytes: opts.memoryBytes, slice: opts.slice });
+  const time = opts.icount
+    ? { mode: 'icount' as const, shift: opts.icount.shift, quantum: opts.icount.quantum ?? DEFAULT_QUANTUM }
+    : { mode: 'real' as const };
+  const machine = new Machine({ cores: opts.cores, memoryBytes: opts.memoryBytes, slice: opts.slice, time, sleepWhenIdle: opts.icount?.sleep });
+  const digest = new ReplayDigest();
+  const clock = clockFor(machine.ctl);
   const plan = loadKernel({
     kernel, kernelPath: opts.kernel, append: opts.append, modules,
     ram: machine.ramView(), layout: machine.layout, ncores: opts.cores,
@@ -115,15 +138,32 @@ export async function startServer(opts: ServerOptions, io: ServerIo): Promise<Ru
   const nics: { mac: Uint8Array; backend: NetBackend }[] = [];
   for (let i = 0; i < specs.length; i++) {
     const mac = i === 0 && opts.mac ? parseMac(opts.mac) : macFromName(opts.name, i);
-    const backend = await openNetBackend(specs[i], { mac, capturePath: i === 0 ? opts.pcap : undefined });
-    if (specs[i].startsWith('hub')) watchForDuplicateMac(backend, mac, (m) => process.stderr.write(`${m}\n`));
-    nics.push({ mac, backend });
+    if (!opts.icount) {
+      const backend = await openNetBackend(specs[i], { mac, capturePath: i === 0 ? opts.pcap : undefined });
+      if (specs[i].startsWith('hub')) watchForDuplicateMac(backend, mac, (m) => process.stderr.write(`${m}\n`));
+      nics.push({ mac, backend });
+      continue;
+    }
+    const inner = await openNetBackend(specs[i], { mac });
+    if (specs[i].startsWith('hub')) watchForDuplicateMac(inner, mac, (m) => process.stderr.write(`${m}\n`));
+    let pcap: PcapWriter | null = null;
+    if (i === 0 && opts.pcap) {
+      try {
+        pcap = new PcapWriter(opts.pcap);
+      } catch (e) {
+        await inner.close();
+        throw new ServerError(`cannot write capture file '${opts.pcap}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      }
+    }
+    const gated = new TurnGatedBackend(inner, clock, ICOUNT_RTC_START_MS, pcap, i === 0 ? (r) => digest.frameRecord(r) : () => {});
+    machine.turnInputs.push(() => gated.deliverWaiting());
+    nics.push({ mac, backend: gated });
   }
 
   const platform = new Platform({
     ctl: machine.ctl, ram: machine.shared.ram, layout: machine.layout, cores: opts.cores, plan, nics, fwCfgFiles,
     hooks: {
-      serialOut: io.out,
+      serialOut: (b) => { digest.console(b); io.out(b); },
       onDebugExit: (status) => machine.requestExit({ kind: 'debug-exit', code: status }),
       onReset: (kind) => machine.requestExit({ kind: 'reset', code: 0, detail: `guest requested a reset (${kind})` }),
       onPowerOff: () => machine.requestExit({ kind: 'poweroff', code: 0 }),
@@ -134,13 +174,29 @@ export async function startServer(opts: ServerOptions, io: ServerIo): Promise<Ru
     },
   });
   machine.start(platform, plan);
+  // -icount: console input enters at the I/O thread's turn (at a defined instruction)
+  const typed: Uint8Array[] = [];
+  const stopMs = opts.icount?.stopMs;
+  if (stopMs !== undefined) {
+    machine.turnInputs.push(() => {
+      if (clock.nowNs() >= stopMs * 1e6) machine.requestExit({ kind: 'stopped', code: 0 });
+      return 0;
+    });
+  }
+  if (opts.icount) {
+    machine.turnInputs.push(() => {
+      const n = typed.length;
+      for (const b of typed.splice(0)) platform.uart.feedInput(b);
+      return n;
+    });
+  }
 
   return {
     machine,
     platform,
     frames,
     exited: machine.exited,
-    input: (bytes) => platform.uart.feedInput(bytes),
+    input: (bytes) => { if (opts.icount) typed.push(Uint8Array.from(bytes)); else platform.uart.feedInput(bytes); },
     stop: (code = 0) => machine.requestExit({ kind: 'stopped', code }),
     statsLines: () => {
       const retired = machine.retired();
@@ -148,7 +204,12 @@ export async function startServer(opts: ServerOptions, io: ServerIo): Promise<Ru
       const owned = [...f.perCore].map(([c, n]) => `core ${c}: ${n}`).join(', ');
       const frameLine = `frames (2 MiB): ${frames.frames} total, ${f.free} free, ${f.shared} kernel partition` + (owned ? `, ${owned}` : '');
       const nicLines = nics.flatMap((n, i) => nicStatsLines(i, platform.nics[i], n.backend));
-      return [frameLine, ...nicLines, ...retired.map((n, i) => {
+      const total = retired.reduce((a, b) => a + b, 0);
+      const timeLine = opts.icount
+        ? digest.lines(total, Math.round(clock.nowNs()))
+        : [`time: guest ${(clock.nowNs() / 1e6).toFixed(1)} ms, host ${(clock.hostNs() / 1e6).toFixed(1)} ms, ` +
+          `${(clock.stolenNs() / 1e6).toFixed(1)} ms not yet given back to the guest (emulator could not run it)`];
+      return [frameLine, ...nicLines, ...timeLine, ...retired.map((n, i) => {
         const b = coreBase(i);
         const c = machine.ctl;
         const haltedMs = ((c[b + C_STAT_HALTED_NS_HI] >>> 0) * 2 ** 32 + (c[b + C_STAT_HALTED_NS_LO] >>> 0)) / 1e6;

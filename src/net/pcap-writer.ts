@@ -11,7 +11,6 @@ export const LINKTYPE_ETHERNET = 1;
 
 export class PcapWriter {
   private fd: number;
-  private readonly header = Buffer.alloc(16);
   framesWritten = 0;
   framesTruncated = 0;
 
@@ -30,19 +29,13 @@ export class PcapWriter {
 
   /** Append one frame; `timeMs` defaults to the wall clock (fractional ms allowed). */
   write(frame: Uint8Array, timeMs = performance.timeOrigin + performance.now()): void {
+    this.writeRecord(pcapRecord(frame, timeMs));
+  }
+
+  /** Append a record made by pcapRecord (one write, so a record is never cut in half). */
+  writeRecord(rec: Uint8Array): void {
     if (this.fd < 0) return;
-    const sec = Math.floor(timeMs / 1000);
-    const usec = Math.min(999_999, Math.floor((timeMs - sec * 1000) * 1000));
-    const incl = Math.min(frame.length, PCAP_SNAPLEN);
-    if (incl < frame.length) this.framesTruncated++;
-    this.header.writeUInt32LE(sec >>> 0, 0);
-    this.header.writeUInt32LE(usec, 4);
-    this.header.writeUInt32LE(incl, 8);
-    this.header.writeUInt32LE(frame.length, 12);
-    // one write per record keeps a record whole even if we die between frames
-    const rec = Buffer.allocUnsafe(16 + incl);
-    this.header.copy(rec, 0);
-    rec.set(frame.subarray(0, incl), 16);
+    if (rec.length - 16 < new DataView(rec.buffer, rec.byteOffset).getUint32(12, true)) this.framesTruncated++;
     writeSync(this.fd, rec);
     this.framesWritten++;
   }
@@ -52,4 +45,18 @@ export class PcapWriter {
     closeSync(this.fd);
     this.fd = -1;
   }
+}
+
+/** One capture record: 16-byte header (seconds, microseconds, included and original length) and the frame. */
+export function pcapRecord(frame: Uint8Array, timeMs: number): Buffer {
+  const sec = Math.floor(timeMs / 1000);
+  const usec = Math.min(999_999, Math.floor((timeMs - sec * 1000) * 1000));
+  const incl = Math.min(frame.length, PCAP_SNAPLEN);
+  const rec = Buffer.allocUnsafe(16 + incl);
+  rec.writeUInt32LE(sec >>> 0, 0);
+  rec.writeUInt32LE(usec, 4);
+  rec.writeUInt32LE(incl, 8);
+  rec.writeUInt32LE(frame.length, 12);
+  rec.set(frame.subarray(0, incl), 16);
+  return rec;
 }

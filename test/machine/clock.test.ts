@@ -1,0 +1,87 @@
+// The time model (src/abi/clock.ts) on one thread: real time waits for a late participant and
+// gives the stolen time back; -icount counts instructions; a hold never pulls time back.
+import { describe, expect, it } from 'vitest';
+import { CATCH_UP_RATE, Clock, HOLD_SLACK_NS, IO_THREAD, configureTime } from '../../src/abi/clock.js';
+import { createControlBuffer } from '../../src/abi/control-block.js';
+
+const spin = (ns: number): void => {
+  const end = process.hrtime.bigint() + BigInt(Math.round(ns));
+  while (process.hrtime.bigint() < end) { /* wait */ }
+};
+
+function machine(cores: number, model: Parameters<typeof configureTime>[1] = { mode: 'real' }): Int32Array {
+  const ctl = createControlBuffer(cores, 16 * 1024 * 1024);
+  configureTime(ctl, model);
+  return ctl;
+}
+
+describe('real time', () => {
+  it('follows the host while nobody is late', () => {
+    const c = new Clock(machine(2));
+    const g0 = c.nowNs(), h0 = c.hostNs();
+    spin(3e6);
+    const dg = c.nowNs() - g0, dh = c.hostNs() - h0;
+    expect(Math.abs(dg - dh)).toBeLessThan(2e5); // (a preemption between the two reads)
+  });
+
+  it('stands still HOLD_SLACK_NS past a late core, then runs on from there (never backwards)', () => {
+    const ctl = machine(2);
+    const c = new Clock(ctl);
+    const t = c.nowNs();
+    c.hold(1, t); // core 1 owes something from now (an interrupt was sent to it)
+    spin(5e6);
+    const stalled = c.nowNs();
+    expect(stalled).toBeGreaterThanOrEqual(t + HOLD_SLACK_NS - 1);
+    expect(stalled).toBeLessThanOrEqual(t + HOLD_SLACK_NS + 1e5);
+    expect(c.stolenNs()).toBeGreaterThan(3e6);
+    c.hold(1, Infinity); // core 1 caught up and went to sleep
+    const g1 = c.nowNs(), h1 = c.hostNs();
+    spin(2e6);
+    const dg = c.nowNs() - g1, dh = c.hostNs() - h1;
+    expect(g1).toBeLessThan(stalled + 1e6); // resumes where it stood, not at host time
+    expect(dg).toBeGreaterThanOrEqual(dh - 2e5); // runs again, at least at host speed
+    expect(dg).toBeLessThanOrEqual(dh * (1 + CATCH_UP_RATE) + 2e5); // catching up at most 10 % fast
+  });
+
+  it('a deadline already in the past holds at now, not before it', () => {
+    const ctl = machine(1);
+    const c = new Clock(ctl);
+    spin(1e6);
+    const before = c.nowNs();
+    c.hold(IO_THREAD, 0);
+    expect(c.nowNs()).toBeGreaterThanOrEqual(before);
+  });
+
+  it('every thread reads one time line (a second Clock never reads less than the first did)', () => {
+    const ctl = machine(2);
+    const a = new Clock(ctl), b = new Clock(ctl);
+    a.hold(0, a.nowNs());
+    spin(1e6);
+    const ra = a.nowNs();
+    expect(b.nowNs()).toBeGreaterThanOrEqual(ra);
+  });
+});
+
+describe('-icount', () => {
+  it('advances 2^shift ns per retired instruction on the core holding the turn', () => {
+    const ctl = machine(1, { mode: 'icount', shift: 3, quantum: 1000 });
+    let retired = 100;
+    const core = new Clock(ctl);
+    core.attachCore(0, () => retired, () => Infinity);
+    const io = new Clock(ctl);
+    core.beginTurn();
+    retired += 50;
+    expect(core.nowNs()).toBe(400);
+    core.publish();
+    expect(io.nowNs()).toBe(400);
+    io.jumpTo(10_000);
+    core.beginTurn();
+    retired += 1;
+    expect(core.nowNs()).toBe(10_008);
+  });
+
+  it('refuses a shift outside 0..10 and a tiny quantum', () => {
+    expect(() => machine(1, { mode: 'icount', shift: 11, quantum: 1000 })).toThrow(/shift/);
+    expect(() => machine(1, { mode: 'icount', shift: 1, quantum: 10 })).toThrow(/quantum/);
+  });
+});
