@@ -354,7 +354,7 @@ export class Cpu extends CpuMemory {
       this.rip = block.endRip;
       let i = 0;
       let done = n;
-      const watched = this.debugArmed;
+      const watched = this.bp.armed;
       try {
         let fn = block.fn;
         if (fn === null && !watched && JIT_TIER > 0 && block.hits++ >= COMPILE_THRESHOLD) fn = block.fn = compileBlock(block, this);

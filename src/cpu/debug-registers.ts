@@ -29,14 +29,15 @@ export function rearmBreakpoints(cpu: Cpu): void {
       if (rw === 1) writeOnly |= 1 << n;
       // the address is aligned down to the length, as the hardware compares it
       const a = cpu.dr[n];
-      cpu.watchLin[n] = a - (((a % len) + len) % len);
-      cpu.watchLen[n] = len;
+      cpu.bp.lin[n] = a - (((a % len) + len) % len);
+      cpu.bp.len[n] = len;
     }
   }
-  cpu.execBreakpoints = exec;
-  cpu.watchMask = data;
-  cpu.watchWriteOnly = writeOnly;
-  cpu.debugArmed = exec !== 0 || data !== 0;
+  const bp = cpu.bp;
+  bp.exec = exec;
+  bp.watch = data;
+  bp.writeOnly = writeOnly;
+  bp.armed = exec !== 0 || data !== 0;
   cpu.flushTlb(false); // watched pages must not stay in the TLBs
 }
 
@@ -46,7 +47,7 @@ function reportHits(cpu: Cpu, hits: number): void {
 
 function execHits(cpu: Cpu, rip: number): number {
   let hits = 0;
-  const m = cpu.execBreakpoints;
+  const m = cpu.bp.exec;
   for (let n = 0; n < 4; n++) if ((m >> n) & 1 && cpu.dr[n] === rip) hits |= 1 << n;
   return hits;
 }
@@ -61,7 +62,7 @@ export function runWatched(cpu: Cpu, ops: Insn[], endRip: number): number {
   for (let i = 0; i < n; i++) {
     const ins = ops[i];
     const rf = cpu.flags & RF;
-    if (rf === 0 && cpu.execBreakpoints !== 0) {
+    if (rf === 0 && cpu.bp.exec !== 0) {
       const hits = execHits(cpu, ins.rip);
       if (hits !== 0) {
         // a fault: the instruction has not run; the handler sets RF in the image to resume
@@ -73,13 +74,13 @@ export function runWatched(cpu: Cpu, ops: Insn[], endRip: number): number {
       }
     }
     cpu.faultIndex = i;
-    cpu.watchHits = 0;
+    cpu.bp.hits = 0;
     cpu.rip = endRip;
     ins.exec(cpu, ins);
     // RF lets one instruction past its breakpoint, then clears
     if (rf !== 0) cpu.flags &= ~RF;
-    if (cpu.watchHits !== 0) {
-      reportHits(cpu, cpu.watchHits);
+    if (cpu.bp.hits !== 0) {
+      reportHits(cpu, cpu.bp.hits);
       const next = i + 1 < n ? ops[i + 1].rip : cpu.rip;
       cpu.rip = next;
       deliverException(cpu, DB, -1, next, EV_EXCEPTION);
