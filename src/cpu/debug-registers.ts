@@ -3,8 +3,8 @@
 // instruction that touched the watched bytes). DR6 reports the matches in B0-B3; BS stays the
 // single-step bit alone. I/O breakpoints (R/W = 10 with CR4.DE) are not modelled.
 //
-// Cost: nothing while DR7 enables no breakpoint. When it does, the run loop executes blocks
-// one instruction at a time through runWatched() (compiled block functions are not used), and
+// Cost: nothing while DR7 enables no breakpoint. When it does, every block is rebuilt with
+// runWatched() as its function (one checked instruction at a time, nothing compiled), and
 // pages holding a watched address are kept out of the TLBs, so every access to them takes the
 // slow path, where CpuMemory.watch() compares it with the breakpoints.
 
@@ -39,6 +39,12 @@ export function rearmBreakpoints(cpu: Cpu): void {
   bp.writeOnly = writeOnly;
   bp.armed = exec !== 0 || data !== 0;
   cpu.flushTlb(false); // watched pages must not stay in the TLBs
+  cpu.flushBlocks(); // blocks are rebuilt checked (armed) or plain (disarmed)
+}
+
+/** A block's function while breakpoints are armed (the compiled-block protocol of cpu.ts). */
+export function watchedBlock(ops: Insn[], endRip: number): (cpu: Cpu, left: number) => number {
+  return (cpu) => runWatched(cpu, ops, endRip);
 }
 
 function reportHits(cpu: Cpu, hits: number): void {
@@ -55,7 +61,7 @@ function execHits(cpu: Cpu, rip: number): number {
 /**
  * Run a block's instructions one at a time with the breakpoints checked. Returns the
  * instructions completed; a breakpoint's #DB has then been delivered. A fault propagates with
- * cpu.faultIndex = the faulting instruction's index (as compiled blocks report it).
+ * cpu.faultIndex = the faulting instruction's index and RIP at it (as compiled blocks report).
  */
 export function runWatched(cpu: Cpu, ops: Insn[], endRip: number): number {
   const n = ops.length;
@@ -76,7 +82,12 @@ export function runWatched(cpu: Cpu, ops: Insn[], endRip: number): number {
     cpu.faultIndex = i;
     cpu.bp.hits = 0;
     cpu.rip = endRip;
-    ins.exec(cpu, ins);
+    try {
+      ins.exec(cpu, ins);
+    } catch (e) {
+      cpu.rip = ins.rip;
+      throw e;
+    }
     // RF lets one instruction past its breakpoint, then clears
     if (rf !== 0) cpu.flags &= ~RF;
     if (cpu.bp.hits !== 0) {
