@@ -288,7 +288,7 @@ export class CpuMemory extends CpuState {
     const off = ramOffset(this.layout, pagePhys);
     if (off < 0) return; // MMIO: never cached
     const page = Math.floor(lin / 4096);
-    if (this.watchMask !== 0 && this.watchedPage(page)) return;
+    if (this.bp.watch !== 0 && this.watchedPage(page)) return;
     const i = page & TLB_MASK;
     const set = (user ? 3 : 0);
     // A read or fetch fills its own table; a write (which already set D) fills the write table
@@ -345,23 +345,23 @@ export class CpuMemory extends CpuState {
 
   /** Data breakpoints: note which armed ones [lin, lin+size) touches (slow path only). */
   private watch(lin: number, size: number, write: boolean): void {
-    const m = this.watchMask;
+    const m = this.bp.watch;
     for (let n = 0; n < 4; n++) {
-      if (((m >> n) & 1) === 0 || (!write && ((this.watchWriteOnly >> n) & 1) !== 0)) continue;
-      const a = this.watchLin[n];
-      if (lin < a + this.watchLen[n] && a < lin + size) this.watchHits |= 1 << n;
+      if (((m >> n) & 1) === 0 || (!write && ((this.bp.writeOnly >> n) & 1) !== 0)) continue;
+      const a = this.bp.lin[n];
+      if (lin < a + this.bp.len[n] && a < lin + size) this.bp.hits |= 1 << n;
     }
   }
 
   /** a page holding a watched address stays out of the TLBs */
   private watchedPage(page: number): boolean {
-    const m = this.watchMask;
-    for (let n = 0; n < 4; n++) if (((m >> n) & 1) !== 0 && Math.floor(this.watchLin[n] / 4096) === page) return true;
+    const m = this.bp.watch;
+    for (let n = 0; n < 4; n++) if (((m >> n) & 1) !== 0 && Math.floor(this.bp.lin[n] / 4096) === page) return true;
     return false;
   }
 
   private slowRead(lin: number, size: number): number {
-    if (this.watchMask !== 0) this.watch(lin, size, false);
+    if (this.bp.watch !== 0) this.watch(lin, size, false);
     const user = this.cpl === 3;
     if ((lin & 0xfff) + size > 4096) {
       let v = 0;
@@ -373,7 +373,7 @@ export class CpuMemory extends CpuState {
   }
 
   private slowWrite(lin: number, size: number, v: number): void {
-    if (this.watchMask !== 0) this.watch(lin, size, true);
+    if (this.bp.watch !== 0) this.watch(lin, size, true);
     const user = this.cpl === 3;
     if ((lin & 0xfff) + size > 4096) {
       // both pages must be writable before any byte is written
@@ -520,7 +520,7 @@ export class CpuMemory extends CpuState {
    * value (zero-extended for 1/2, signed for 4). Misaligned accesses use a striped lock.
    */
   cmpxchgLocked(lin: number, size: number, expected: number, replacement: number): number {
-    if (this.watchMask !== 0) this.watch(lin, size, true);
+    if (this.bp.watch !== 0) this.watch(lin, size, true);
     let off = this.lockedOffset(lin, size);
     if (off < 0) {
       // TLB miss, MMIO or a page-crossing (split) lock: translate; split locks stay unatomic
@@ -544,7 +544,7 @@ export class CpuMemory extends CpuState {
 
   /** 64-bit compare-exchange; returns old lo, old hi in this.vhi. */
   cmpxchg64Locked(lin: number, expLo: number, expHi: number, newLo: number, newHi: number): number {
-    if (this.watchMask !== 0) this.watch(lin, 8, true);
+    if (this.bp.watch !== 0) this.watch(lin, 8, true);
     let off = this.lockedOffset(lin, 8);
     if (off < 0) off = ramOffset(this.layout, this.translate(lin, ACC_WRITE, this.cpl === 3));
     if (off >= 0 && (off & 7) === 0) {

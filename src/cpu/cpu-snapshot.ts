@@ -5,6 +5,7 @@
 
 import type { Cpu } from './cpu.js';
 import { CpuState } from './cpu-state.js';
+import { rearmBreakpoints } from './debug-registers.js';
 
 type Saved = Record<string, number | boolean | number[] | [number, [number, number]][] | { f64bits: number[] }>;
 
@@ -44,7 +45,7 @@ export function restoreCpuState(cpu: Cpu, snap: CpuSnapshot): void {
       for (const [key, val] of v as [number, [number, number]][]) cur.set(key, val);
     } else dst[k] = Array.isArray(v) ? [...v] : v;
   }
-  cpu.flushTlb(false);
+  rearmBreakpoints(cpu); // (flushes the TLBs)
   cpu.flushBlocks();
   cpu.selectTlbSet();
   cpu.eventCheck = true;

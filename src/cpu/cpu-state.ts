@@ -4,6 +4,7 @@
 
 import { LF_NONE } from './flags.js';
 import { FIXED1 } from './regs.js';
+import { BreakpointState } from './breakpoint-state.js';
 
 /** Descriptor cache of a segment register (what the hidden part holds after a load). */
 export const SEG_COUNT = 8; // ES CS SS DS FS GS LDTR TR
@@ -43,6 +44,8 @@ export class CpuState {
   efer = 0;
   /** debug registers DR0-DR3, DR6, DR7 (breakpoints: src/cpu/debug-registers.ts) */
   readonly dr = new Float64Array(8);
+  /** what DR7 arms, decoded (src/cpu/debug-registers.ts) */
+  readonly bp = new BreakpointState();
   xcr0 = 1;
 
   /** model-specific registers kept as plain values: key = MSR index, value = [lo, hi] */
@@ -86,17 +89,6 @@ export class CpuState {
   halted = false;
   /** interrupts are inhibited for one instruction after STI / MOV SS / POP SS */
   interruptShadow = false;
-  /** DR7 enables a breakpoint: blocks run one checked instruction at a time */
-  debugArmed = false;
-  /** armed instruction breakpoints (bit n: DRn) */
-  execBreakpoints = 0;
-  /** armed data breakpoints (bit n: DRn), those that watch writes only, and their ranges */
-  watchMask = 0;
-  watchWriteOnly = 0;
-  readonly watchLin = new Float64Array(4);
-  readonly watchLen = new Int32Array(4);
-  /** data breakpoints the current instruction matched */
-  watchHits = 0;
   /** the instruction the shadow covers (the one after STI / MOV SS / POP SS) */
   shadowRip = -1;
   /** the shadow came from MOV SS / POP SS: it also holds back debug traps (single-step) */

@@ -14,7 +14,7 @@ import { CpuMemory, FAULT } from './cpu-memory.js';
 import { COMPILE_THRESHOLD, compileBlock, JIT_TIER, type CompiledBlock } from './block-compiler.js';
 import { decode, DecodeError } from './decoder.js';
 import type { Exec, Insn } from './insn.js';
-import { runWatched } from './debug-registers.js';
+import { watchedBlock } from './debug-registers.js';
 import { deliverFault, serviceEvents } from './interrupts.js';
 import { noFirmware, startsZeroRun, ZERO_RUN_BYTES } from './no-firmware.js';
 import { GP, IF, SS_VEC, TWO32, UD } from './regs.js';
@@ -311,6 +311,9 @@ export class Cpu extends CpuMemory {
     const last = ops[ops.length - 1];
     const block = new Block(rip, mode, ops, last.nextRip, page, gen, page2, gen2);
     block.csBase = dm.csBase;
+    // breakpoints armed (DR7): the block runs one checked instruction at a time instead of
+    // being compiled (arming and disarming drop every block)
+    if (this.bp.armed) block.fn = watchedBlock(ops, block.endRip);
     return block;
   }
 
@@ -372,14 +375,10 @@ export class Cpu extends CpuMemory {
       this.rip = block.endRip;
       let i = 0;
       let done = n;
-      const watched = this.debugArmed;
       try {
         let fn = block.fn;
-        if (fn === null && !watched && JIT_TIER > 0 && block.hits++ >= COMPILE_THRESHOLD) fn = block.fn = compileBlock(block, this);
-        if (watched) {
-          // breakpoints armed (DR7): one checked instruction at a time, no compiled code
-          done = runWatched(this, ops, block.endRip);
-        } else if (fn !== null) {
+        if (fn === null && JIT_TIER > 0 && block.hits++ >= COMPILE_THRESHOLD) fn = block.fn = compileBlock(block, this);
+        if (fn !== null) {
           done = fn(this, left); // more than n when a self-looping block iterated inside
         } else {
           for (; i < n; i++) {
@@ -389,8 +388,8 @@ export class Cpu extends CpuMemory {
         }
       } catch (e) {
         // compiled code reports instructions completed (over all iterations) and sets rip itself
-        const compiled = block.fn !== null && !watched;
-        if (compiled || watched) i = this.faultIndex;
+        const compiled = block.fn !== null;
+        if (compiled) i = this.faultIndex;
         if (e !== FAULT) {
           if (e instanceof Error) e.message += compiled ? ` (at rip ${this.rip.toString(16)})` : ` (at rip ${ops[i].rip.toString(16)}: ${ops[i].name})`;
           throw e;

@@ -3,8 +3,8 @@
 // instruction that touched the watched bytes). DR6 reports the matches in B0-B3; BS stays the
 // single-step bit alone. I/O breakpoints (R/W = 10 with CR4.DE) are not modelled.
 //
-// Cost: nothing while DR7 enables no breakpoint. When it does, the run loop executes blocks
-// one instruction at a time through runWatched() (compiled block functions are not used), and
+// Cost: nothing while DR7 enables no breakpoint. When it does, every block is rebuilt with
+// runWatched() as its function (one checked instruction at a time, nothing compiled), and
 // pages holding a watched address are kept out of the TLBs, so every access to them takes the
 // slow path, where CpuMemory.watch() compares it with the breakpoints.
 
@@ -29,15 +29,22 @@ export function rearmBreakpoints(cpu: Cpu): void {
       if (rw === 1) writeOnly |= 1 << n;
       // the address is aligned down to the length, as the hardware compares it
       const a = cpu.dr[n];
-      cpu.watchLin[n] = a - (((a % len) + len) % len);
-      cpu.watchLen[n] = len;
+      cpu.bp.lin[n] = a - (((a % len) + len) % len);
+      cpu.bp.len[n] = len;
     }
   }
-  cpu.execBreakpoints = exec;
-  cpu.watchMask = data;
-  cpu.watchWriteOnly = writeOnly;
-  cpu.debugArmed = exec !== 0 || data !== 0;
+  const bp = cpu.bp;
+  bp.exec = exec;
+  bp.watch = data;
+  bp.writeOnly = writeOnly;
+  bp.armed = exec !== 0 || data !== 0;
   cpu.flushTlb(false); // watched pages must not stay in the TLBs
+  cpu.flushBlocks(); // blocks are rebuilt checked (armed) or plain (disarmed)
+}
+
+/** A block's function while breakpoints are armed (the compiled-block protocol of cpu.ts). */
+export function watchedBlock(ops: Insn[], endRip: number): (cpu: Cpu, left: number) => number {
+  return (cpu) => runWatched(cpu, ops, endRip);
 }
 
 function reportHits(cpu: Cpu, hits: number): void {
@@ -46,7 +53,7 @@ function reportHits(cpu: Cpu, hits: number): void {
 
 function execHits(cpu: Cpu, rip: number): number {
   let hits = 0;
-  const m = cpu.execBreakpoints;
+  const m = cpu.bp.exec;
   for (let n = 0; n < 4; n++) if ((m >> n) & 1 && cpu.dr[n] === rip) hits |= 1 << n;
   return hits;
 }
@@ -54,14 +61,14 @@ function execHits(cpu: Cpu, rip: number): number {
 /**
  * Run a block's instructions one at a time with the breakpoints checked. Returns the
  * instructions completed; a breakpoint's #DB has then been delivered. A fault propagates with
- * cpu.faultIndex = the faulting instruction's index (as compiled blocks report it).
+ * cpu.faultIndex = the faulting instruction's index and RIP at it (as compiled blocks report).
  */
 export function runWatched(cpu: Cpu, ops: Insn[], endRip: number): number {
   const n = ops.length;
   for (let i = 0; i < n; i++) {
     const ins = ops[i];
     const rf = cpu.flags & RF;
-    if (rf === 0 && cpu.execBreakpoints !== 0) {
+    if (rf === 0 && cpu.bp.exec !== 0) {
       const hits = execHits(cpu, ins.rip);
       if (hits !== 0) {
         // a fault: the instruction has not run; the handler sets RF in the image to resume
@@ -73,13 +80,18 @@ export function runWatched(cpu: Cpu, ops: Insn[], endRip: number): number {
       }
     }
     cpu.faultIndex = i;
-    cpu.watchHits = 0;
+    cpu.bp.hits = 0;
     cpu.rip = endRip;
-    ins.exec(cpu, ins);
+    try {
+      ins.exec(cpu, ins);
+    } catch (e) {
+      cpu.rip = ins.rip;
+      throw e;
+    }
     // RF lets one instruction past its breakpoint, then clears
     if (rf !== 0) cpu.flags &= ~RF;
-    if (cpu.watchHits !== 0) {
-      reportHits(cpu, cpu.watchHits);
+    if (cpu.bp.hits !== 0) {
+      reportHits(cpu, cpu.bp.hits);
       const next = i + 1 < n ? ops[i + 1].rip : cpu.rip;
       cpu.rip = next;
       deliverException(cpu, DB, -1, next, EV_EXCEPTION);

@@ -39,9 +39,9 @@ function architecturalInit(cpu: Cpu): void {
   cpu.dr.fill(0);
   cpu.dr[6] = 0xffff0ff0;
   cpu.dr[7] = 0x400;
-  cpu.debugArmed = false;
-  cpu.execBreakpoints = 0;
-  cpu.watchMask = 0;
+  cpu.bp.armed = false;
+  cpu.bp.exec = 0;
+  cpu.bp.watch = 0;
   cpu.xcr0 = 1;
   cpu.xmm.fill(0);
   cpu.mxcsr = 0x1f80;
