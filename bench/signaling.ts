@@ -11,6 +11,7 @@
 //   --short           CI form: small samples, prints the table, writes nothing unless --out
 //   --reps R --n N --warm W --size BYTES    repetitions, measured and warm-up round trips
 //   --peers parallax-emu,qemu               which machines to run
+//   --emu-stats       print parallax-emu's per-core --stats (device accesses, wake-ups) per server
 //   --out DIR         write signaling.json / signaling.md / signaling.svg there
 //                     (full form default: bench/results)
 // Exit status: 0 when every path was measured (goals never change it), 1 when one could not be.
@@ -85,6 +86,8 @@ export interface SignalingOptions {
   warm: number;
   size: number;
   peers: MachineKind[];
+  /** print parallax-emu's --stats lines of each server */
+  emuStats?: boolean;
   log?: (line: string) => void;
 }
 
@@ -99,14 +102,16 @@ export function signalingOptionsFromArgs(): SignalingOptions {
     warm: Math.round(argNumber('warm', short ? 20 : 100)),
     size: Math.round(argNumber('size', 16)),
     peers: peers as MachineKind[],
+    emuStats: argFlag('emu-stats'),
   };
 }
 
 async function measurePeer(kind: MachineKind, o: SignalingOptions, hubPath: string, orch: Orchestrator, r: SignalingResult): Promise<void> {
   const log = o.log ?? console.log;
   const macs = SERVER_MACS[kind];
-  const a = new DimeServer({ kind, cores: 2, mac: macs.a, hubPath, key: 'parallax-bench-key' });
-  const b = new DimeServer({ kind, cores: 1, mac: macs.b, hubPath, key: 'parallax-bench-key' });
+  const emuStats = o.emuStats && kind === 'parallax-emu';
+  const a = new DimeServer({ kind, cores: 2, mac: macs.a, hubPath, key: 'parallax-bench-key', emuStats });
+  const b = new DimeServer({ kind, cores: 1, mac: macs.b, hubPath, key: 'parallax-bench-key', emuStats });
   const raw: Record<PathId, { wall: number[][]; guest: number[][]; ticks: number[]; lost: number; stale: number }> = {
     intra: { wall: [], guest: [], ticks: [], lost: 0, stale: 0 },
     cross: { wall: [], guest: [], ticks: [], lost: 0, stale: 0 },
@@ -155,6 +160,7 @@ async function measurePeer(kind: MachineKind, o: SignalingOptions, hubPath: stri
     for (const id of Object.keys(raw) as PathId[]) failed[id] ??= msg;
   } finally {
     await Promise.all([a.stop(), b.stop()]);
+    if (emuStats) for (const [name, s] of [['server A (2 cores)', a], ['server B (1 core)', b]] as const) for (const l of s.statsLines()) log(`${name}: ${l}`);
   }
   for (const id of Object.keys(raw) as PathId[]) {
     const x = raw[id];

@@ -74,6 +74,22 @@ export const C_LAST_RIP_LO = 48;
 export const C_LAST_RIP_HI = 49;
 export const C_EXIT_REASON = 50;
 export const C_EXIT_DETAIL = 51;
+/** device accesses done in the core (1 in 64 timed): total host time of the timed ones (ns, lo/hi) */
+export const C_STAT_DEVICE_NS_LO = 52;
+export const C_STAT_DEVICE_NS_HI = 53;
+/** wake-ups of a sleeping core by another thread, and their total latency (ns, lo/hi) */
+export const C_STAT_WAKEUPS = 54;
+export const C_STAT_WAKE_NS_LO = 55;
+export const C_STAT_WAKE_NS_HI = 56;
+/** host-time stamp (hostStampNs) of the last wake request sent to this core */
+export const C_WAKE_STAMP = 57;
+/** device accesses that needed a round trip to the I/O thread (C_STAT_DEVICE_EXITS counts all) */
+export const C_STAT_DEVICE_SLOW = 58;
+/** device accesses done in the core that were timed (C_STAT_DEVICE_NS is their total) */
+export const C_STAT_DEVICE_TIMED = 59;
+/** total host time of the device accesses that went to the I/O thread (ns, lo/hi) */
+export const C_STAT_DEVICE_SLOW_NS_LO = 60;
+export const C_STAT_DEVICE_SLOW_NS_HI = 61;
 
 // mailbox states and kinds
 export const MBOX_IDLE = 0;

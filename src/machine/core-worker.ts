@@ -1,6 +1,7 @@
 // Entry point of one emulated core's worker thread: builds the Cpu and its LAPIC over the
 // shared RAM and control block, then runs until the machine stops. A halted core sleeps in
-// Atomics.wait on its C_WAKE word (never spins) until an interrupt or its next timer deadline.
+// on its C_WAKE word (wake-wait.ts: a brief poll only while host cores are spare, then
+// Atomics.wait) until an interrupt or its next timer deadline.
 
 import { parentPort, workerData } from 'node:worker_threads';
 import type { SharedMemory } from '../cpu/bus.js';
@@ -15,10 +16,13 @@ import {
   XR_INTERNAL_ERROR, XR_NONE, XR_TRIPLE_FAULT, coreBase,
 } from './control-block.js';
 import { MailboxBus } from './mailbox-bus.js';
+import { WakeWaiter } from './wake-wait.js';
 import { TWO32 } from '../cpu/regs.js';
 
 export interface CoreWorkerData {
   shared: SharedMemory;
+  /** device state shared with the I/O thread (src/abi/device-shared.ts) */
+  devices?: SharedArrayBuffer;
   core: number;
   /** entry state for the bootstrap processor (core 0); APs wait for INIT-SIPI-SIPI */
   boot: BootEntry | null;
@@ -35,11 +39,13 @@ const d = workerData as CoreWorkerData;
 const ctl = d.shared.ctl;
 const base = coreBase(d.core);
 const clock = new Clock(ctl);
-const bus = new MailboxBus(ctl, d.core);
+// PARALLAX_DEVICE_FASTPATH=0: every device access goes to the I/O thread (for comparison)
+const bus = new MailboxBus(ctl, d.core, process.env.PARALLAX_DEVICE_FASTPATH === '0' ? undefined : d.devices);
 const cpu = new Cpu(d.shared, bus, d.core);
 const lapic = new Lapic(ctl, d.core, clock, { onLevelEoi: (v) => bus.levelEoi(v) });
 cpu.lapic = lapic;
 bus.lapic = lapic;
+const waiter = new WakeWaiter(ctl, d.core);
 let haltedNs = 0;
 /** pending bits that end a sleep whatever IF says */
 const WAKES_WITH_IF_OFF = P_STOP | P_INIT | P_SIPI | P_NMI | P_SMI;
@@ -74,7 +80,7 @@ function sleep(waitingForSipi: boolean): void {
     setRunState(RS_HALTED);
   }
   const timeoutMs = deadline === Infinity ? 1000 : Math.max(0, (deadline - now) / 1e6);
-  Atomics.wait(ctl, base + C_WAKE, seen, timeoutMs);
+  waiter.wait(seen, timeoutMs);
   haltedNs += clock.nowNs() - now;
   ctl[base + C_STAT_HALTED_NS_LO] = haltedNs % TWO32 | 0;
   ctl[base + C_STAT_HALTED_NS_HI] = Math.floor(haltedNs / TWO32);

@@ -17,6 +17,8 @@ import type { CoreMessage, CoreWorkerData } from './core-worker.js';
 import { wakeCore } from './interrupt-delivery.js';
 import { ramLayout, type RamLayout } from './memory-map.js';
 import { coreWorkerPath } from './worker-path.js';
+import { createDeviceShared, DS_PW_DOORBELL, PW_EOI, PW_IO_WRITE, PW_MMIO_WRITE, PW_NIC_ICR_READ } from '../abi/device-shared.js';
+import { applyPosted, awake, prepareToSleep } from './posted-writes.js';
 import { TWO32 } from '../cpu/regs.js';
 
 /** The I/O thread's side of the machine (src/machine/platform.ts builds the real one). */
@@ -26,6 +28,10 @@ export interface IoPlatform {
   mmioRead(paddr: number, size: number): number;
   mmioWrite(paddr: number, size: number, value: number): void;
   levelEoi(vector: number): void;
+  /** a core read NIC `nic`'s ICR from shared state (posted PW_NIC_ICR_READ): re-evaluate its interrupt */
+  nicIcrWasRead(nic: number): void;
+  /** refresh the device state cores read without the I/O thread (src/abi/device-shared.ts) */
+  publishShared(): void;
   /** stop timers, close backends */
   shutdown(): void;
 }
@@ -56,6 +62,9 @@ export class MachineError extends Error {}
 export class Machine {
   readonly ctl: Int32Array;
   readonly shared: SharedMemory;
+  /** device state the cores read and post writes to (src/abi/device-shared.ts) */
+  readonly devices: SharedArrayBuffer = createDeviceShared();
+  private readonly dw = new Int32Array(this.devices);
   readonly layout: RamLayout;
   readonly cores: number;
   private workers: Worker[] = [];
@@ -106,7 +115,7 @@ export class Machine {
     // core (plus the device-timer thread) is expected, not a leak, so raise the warning limit.
     for (const s of [process.stdout, process.stderr]) s.setMaxListeners(s.getMaxListeners() + this.cores + 2);
     for (let i = 0; i < this.cores; i++) {
-      const data: CoreWorkerData = { shared: this.shared, core: i, boot: i === 0 ? boot : null, slice: this.opts.slice };
+      const data: CoreWorkerData = { shared: this.shared, devices: this.devices, core: i, boot: i === 0 ? boot : null, slice: this.opts.slice };
       const w = new Worker(file, { workerData: data });
       w.on('message', (m: CoreMessage) => this.onCoreMessage(m));
       w.on('error', (e) => this.finish({ kind: 'internal-error', code: EXIT_INTERNAL, core: i, rip: 0, detail: e.stack ?? String(e) }));
@@ -114,6 +123,8 @@ export class Machine {
       this.workers.push(w);
       void this.serviceMailbox(i);
     }
+    platform.publishShared();
+    void this.servicePostedWrites();
     void this.watchRunStates();
   }
 
@@ -154,6 +165,7 @@ export class Machine {
 
   private finish(exit: MachineExit): void {
     if (this.ended) return;
+    if (this.platform) this.applyPostedWrites(); // the last console bytes a core queued
     this.ended = true;
     this.platform?.shutdown();
     for (const w of this.workers) void w.terminate();
@@ -178,7 +190,39 @@ export class Machine {
     }
   }
 
+  /** Apply the cores' posted device writes whenever one is queued. */
+  private async servicePostedWrites(): Promise<void> {
+    const dw = this.dw;
+    while (!this.ended) {
+      const bell = Atomics.load(dw, DS_PW_DOORBELL);
+      this.applyPostedWrites();
+      if (!prepareToSleep(dw)) continue;
+      const w = Atomics.waitAsync(dw, DS_PW_DOORBELL, bell, 1000);
+      if (w.async) await w.value;
+      awake(dw);
+    }
+  }
+
+  /** Posted writes first, in order: a read (a mailbox request) must see every earlier write. */
+  private applyPostedWrites(): void {
+    const p = this.platform!;
+    try {
+      const n = applyPosted(this.dw, (kind, addr, size, value) => {
+        switch (kind) {
+          case PW_IO_WRITE: p.ioWrite(addr, size, value); break;
+          case PW_MMIO_WRITE: p.mmioWrite(addr, size, value); break;
+          case PW_EOI: p.levelEoi(addr); break;
+          case PW_NIC_ICR_READ: p.nicIcrWasRead(addr); break;
+        }
+      });
+      if (n > 0) p.publishShared();
+    } catch (e) {
+      this.requestExit({ kind: 'internal-error', code: EXIT_INTERNAL, core: -1, rip: 0, detail: `device error: ${(e as Error).stack}` });
+    }
+  }
+
   private handleRequest(b: number): void {
+    this.applyPostedWrites();
     const ctl = this.ctl;
     const p = this.platform!;
     const kind = ctl[b + C_MBOX_KIND];
@@ -198,6 +242,7 @@ export class Machine {
       this.requestExit({ kind: 'internal-error', code: EXIT_INTERNAL, core: -1, rip: 0, detail: `device error: ${(e as Error).stack}` });
     }
     ctl[b + C_MBOX_VAL_LO] = r;
+    p.publishShared();
   }
 
   /** End the machine when no core can ever run again (all halted with IF=0, dead or stopped). */

@@ -24,6 +24,7 @@ import { RamDma } from '../nic/ram-dma.js';
 import { Clock } from './clock.js';
 import type { IoPlatform } from './machine.js';
 import { HPET_BASE, HPET_SIZE, IOAPIC_BASE, IOAPIC_SIZE, type RamLayout } from './memory-map.js';
+import { DS_NIC_BAR, DS_UART_LSR, MAX_FAST_NICS, nicRegisters } from '../abi/device-shared.js';
 
 export interface PlatformHooks {
   serialOut(bytes: Uint8Array): void;
@@ -41,6 +42,8 @@ export interface PlatformOptions {
   hooks: PlatformHooks;
   /** one e1000 per entry, in PCI slots 3, 4, ... */
   nics: { mac: Uint8Array; backend: NetBackend }[];
+  /** device state shared with the cores (Machine.devices); without it cores use the mailbox only */
+  devices?: SharedArrayBuffer;
 }
 
 /** PCI slot of the first NIC and its interrupt line, as QEMU's `pc` machine (GSI 11). */
@@ -65,9 +68,11 @@ export class Platform implements IoPlatform {
   private readonly backends: NetBackend[] = [];
   /** MMIO accesses nobody decodes (reads return all-ones) */
   unmappedMmio = 0;
+  private readonly dw: Int32Array | null;
 
   constructor(o: PlatformOptions) {
     const clock = new Clock(o.ctl);
+    this.dw = o.devices ? new Int32Array(o.devices) : null;
     this.timers = new PreciseTimerService(clock);
     this.pic = new Pic8259(o.ctl, { timers: this.timers });
     this.ioapic = new Ioapic(o.ctl);
@@ -95,6 +100,8 @@ export class Platform implements IoPlatform {
       const nic = new E1000({
         name: `e1000.${i}`, mac: n.mac, dma, irq: this.router.line(gsi), backend: n.backend, timers: this.timers,
         mmioBase: 0xfeb80000 - i * 0x20000, ioBase: 0xc000 + i * 0x40, interruptLine: gsi,
+        // the register file lives in shared memory, where cores read ICR without this thread
+        registers: o.devices && i < MAX_FAST_NICS ? nicRegisters(o.devices, i) : undefined,
       });
       this.pci.addFunction(slot, 0, nic);
       this.backends.push(n.backend);
@@ -121,6 +128,7 @@ export class Platform implements IoPlatform {
 
   /** PCI I/O BARs move when the guest reprograms them: keep the port bus in step. */
   private remapIoBars(): void {
+    this.publishNicBars();
     for (const m of this.mappedIoBars) this.ports.unmap(m.base, m.size);
     this.mappedIoBars = [];
     for (const nic of this.nics) {
@@ -162,6 +170,33 @@ export class Platform implements IoPlatform {
 
   levelEoi(vector: number): void {
     this.ioapic.eoi(vector);
+  }
+
+  nicIcrWasRead(nic: number): void {
+    this.nics[nic]?.icrReadElsewhere();
+  }
+
+  /** COM1 input from the host (the console) */
+  feedConsole(bytes: Uint8Array): void {
+    this.uart.feedInput(bytes);
+    this.publishShared();
+  }
+
+  publishShared(): void {
+    if (this.dw !== null) Atomics.store(this.dw, DS_UART_LSR, this.uart.sideEffectFreeLsr());
+  }
+
+  /** where each NIC's registers are decoded now (after every PCI config write) */
+  private publishNicBars(): void {
+    const dw = this.dw;
+    if (dw === null) return;
+    for (let i = 0; i < MAX_FAST_NICS; i++) {
+      const nic = i < this.nics.length && i < MAX_FAST_NICS ? this.nics[i] : null;
+      const bar = nic?.bars().find((x) => x.kind === 'mmio');
+      const on = nic !== null && bar !== undefined && bar.base !== 0 && nic.decodesMemory();
+      dw[DS_NIC_BAR + 2 * i] = on ? bar!.base | 0 : 0;
+      Atomics.store(dw, DS_NIC_BAR + 2 * i + 1, on ? 1 : 0);
+    }
   }
 
   shutdown(): void {

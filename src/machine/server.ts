@@ -7,7 +7,11 @@ import { BootError } from '../boot/boot-error.js';
 import { readModules } from '../boot/initrd-spec.js';
 import { loadKernel } from '../boot/loader.js';
 import type { EmuOptions } from '../cli/options.js';
-import { C_STAT_BLOCKS, C_STAT_DEVICE_EXITS, C_STAT_HALTED_NS_LO, C_STAT_HALTED_NS_HI, C_STAT_TLB_MISS, coreBase } from './control-block.js';
+import {
+  C_STAT_BLOCKS, C_STAT_DEVICE_EXITS, C_STAT_DEVICE_NS_LO, C_STAT_DEVICE_SLOW, C_STAT_DEVICE_SLOW_NS_LO, C_STAT_DEVICE_TIMED, C_STAT_HALTED_NS_LO, C_STAT_HALTED_NS_HI, C_STAT_TLB_MISS,
+  C_STAT_WAKEUPS, C_STAT_WAKE_NS_LO, coreBase,
+} from './control-block.js';
+import { readCounter64 } from './host-stamp.js';
 import { Machine, type MachineExit } from './machine.js';
 import { FrameTable } from './frame-table.js';
 import { Platform } from './platform.js';
@@ -66,7 +70,7 @@ export async function startServer(opts: EmuOptions, io: ServerIo): Promise<Runni
   }
 
   const platform = new Platform({
-    ctl: machine.ctl, ram: machine.shared.ram, layout: machine.layout, cores: opts.cores, plan, nics,
+    ctl: machine.ctl, ram: machine.shared.ram, layout: machine.layout, cores: opts.cores, plan, nics, devices: machine.devices,
     hooks: {
       serialOut: io.out,
       onDebugExit: (status) => machine.requestExit({ kind: 'debug-exit', code: status }),
@@ -80,7 +84,7 @@ export async function startServer(opts: EmuOptions, io: ServerIo): Promise<Runni
     platform,
     frames,
     exited: machine.exited,
-    input: (bytes) => platform.uart.feedInput(bytes),
+    input: (bytes) => platform.feedConsole(bytes),
     stop: (code = 0) => machine.requestExit({ kind: 'stopped', code }),
     statsLines: () => {
       const retired = machine.retired();
@@ -93,10 +97,17 @@ export async function startServer(opts: EmuOptions, io: ServerIo): Promise<Runni
         const c = machine.ctl;
         const haltedMs = ((c[b + C_STAT_HALTED_NS_HI] >>> 0) * 2 ** 32 + (c[b + C_STAT_HALTED_NS_LO] >>> 0)) / 1e6;
         return `core ${i}: ${n} instructions, ${c[b + C_STAT_BLOCKS]} blocks compiled, ${c[b + C_STAT_TLB_MISS]} TLB misses, ` +
-          `${c[b + C_STAT_DEVICE_EXITS]} device exits, ${haltedMs.toFixed(1)} ms halted`;
+          `${c[b + C_STAT_DEVICE_EXITS]} device accesses (${c[b + C_STAT_DEVICE_EXITS] - c[b + C_STAT_DEVICE_SLOW]} in the core, mean ` +
+          `${meanUs(readCounter64(c, b + C_STAT_DEVICE_NS_LO), c[b + C_STAT_DEVICE_TIMED])} µs; ${c[b + C_STAT_DEVICE_SLOW]} via the I/O thread, mean ` +
+          `${meanUs(readCounter64(c, b + C_STAT_DEVICE_SLOW_NS_LO), c[b + C_STAT_DEVICE_SLOW])} µs), ` +
+          `${c[b + C_STAT_WAKEUPS]} wake-ups (mean ${meanUs(readCounter64(c, b + C_STAT_WAKE_NS_LO), c[b + C_STAT_WAKEUPS])} µs), ${haltedMs.toFixed(1)} ms halted`;
       })];
     },
   };
+}
+
+function meanUs(totalNs: number, count: number): string {
+  return count > 0 ? (totalNs / count / 1000).toFixed(2) : '-';
 }
 
 /** One-line description of how the machine ended (empty for a plain guest exit). */
