@@ -1,6 +1,6 @@
 // The core-side end of device accesses (docs/ARCHITECTURE.md). The LAPIC window is decoded
 // here, in the core's own thread. Then, without the I/O thread: writes to COM1, to an e1000's
-// registers and level-triggered EOIs are posted (queued in order, src/machine/posted-writes.ts);
+// registers and level-triggered EOIs are posted (queued in order, src/abi/posted-writes.ts);
 // COM1's LSR and an e1000's ICR are read from shared device state when nothing is queued.
 // Everything else is posted to the I/O thread's mailbox and the core waits for the reply.
 
@@ -8,15 +8,15 @@ import type { CpuBus, LocalApic } from '../cpu/bus.js';
 import {
   C_MBOX_ADDR_HI, C_MBOX_ADDR_LO, C_MBOX_KIND, C_MBOX_SIZE, C_MBOX_STATE, C_MBOX_VAL_LO, C_STAT_DEVICE_EXITS, C_STAT_DEVICE_NS_LO,
   C_STAT_DEVICE_SLOW, C_STAT_DEVICE_SLOW_NS_LO, C_STAT_DEVICE_TIMED, MBOX_IDLE, MBOX_REPLY, MBOX_REQUEST, MB_EOI, MB_IO_READ, MB_IO_WRITE, MB_MMIO_READ, MB_MMIO_WRITE, coreBase,
-} from './control-block.js';
+} from '../abi/control-block.js';
 import {
   DS_NIC_BAR, DS_PENDING_NIC, DS_PENDING_UART, DS_UART_LSR, MAX_FAST_NICS, NIC_REG_WORDS, PW_EOI, PW_IO_WRITE, PW_MMIO_WRITE, PW_NIC_ICR_READ, nicRegisters,
 } from '../abi/device-shared.js';
-import { postWrite } from './posted-writes.js';
+import { postWrite } from '../abi/posted-writes.js';
 import { COM1_BASE } from '../devices/uart16550.js';
-import { CTRL, ICR, ICS } from '../nic/e1000-regs.js';
+import { CTRL, ICR, ICS } from '../devices/e1000/regs.js';
 import { TWO32 } from '../cpu/regs.js';
-import { addCounter64 } from './host-stamp.js';
+import { addCounter64 } from '../abi/host-stamp.js';
 
 const COM1_LSR = COM1_BASE + 5;
 

@@ -5,8 +5,8 @@
 // about to wake it). The poll window adapts as KVM's halt polling does: it grows while
 // wake-ups keep arriving soon after it ends, and shrinks when sleeps are long.
 
-import { C_RUNSTATE, C_STAT_WAKEUPS, C_STAT_WAKE_NS_LO, C_WAKE, C_WAKE_STAMP, G_HOST_CORES, G_NCORES, RS_RUNNING, coreBase } from './control-block.js';
-import { addCounter64, hostStampNs } from './host-stamp.js';
+import { C_RUNSTATE, C_STAT_WAKEUPS, C_STAT_WAKE_NS_LO, C_WAKE, C_WAKE_STAMP, G_HOST_CORES, G_NCORES, RS_RUNNING, coreBase } from '../abi/control-block.js';
+import { addCounter64, hostStampNs } from '../abi/host-stamp.js';
 
 /** Poll window limits (ns): start, ceiling. */
 const POLL_START_NS = 10_000;

@@ -6,12 +6,12 @@ import {
   DS_NIC_BAR, DS_PENDING_NIC, DS_PENDING_UART, DS_PW_HEAD, DS_PW_TAIL, DS_UART_LSR, PW_CAPACITY, PW_EOI, PW_IO_WRITE,
   PW_MMIO_WRITE, PW_NIC_ICR_READ, createDeviceShared, nicRegisters,
 } from '../../src/abi/device-shared.js';
-import { C_STAT_DEVICE_EXITS, C_STAT_DEVICE_SLOW, coreBase, createControlBuffer } from '../../src/machine/control-block.js';
+import { C_STAT_DEVICE_EXITS, C_STAT_DEVICE_SLOW, coreBase, createControlBuffer } from '../../src/abi/control-block.js';
 import { MailboxBus } from '../../src/machine/mailbox-bus.js';
-import { MiB } from '../../src/machine/memory-map.js';
-import { applyPosted, postWrite } from '../../src/machine/posted-writes.js';
-import * as R from '../../src/nic/e1000-regs.js';
-import { Harness } from '../nic/e1000-harness.js';
+import { MiB } from '../../src/abi/memory-map.js';
+import { applyPosted, postWrite } from '../../src/abi/posted-writes.js';
+import * as R from '../../src/devices/e1000/regs.js';
+import { Harness } from '../devices/e1000/e1000-harness.js';
 
 const BAR0 = 0xfeb80000;
 
