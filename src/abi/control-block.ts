@@ -26,6 +26,9 @@ export const G_CODE_GEN = 9;
 export const G_BUSY_CORES = 10;
 /** host cores available (copied from os.availableParallelism at boot) */
 export const G_HOST_CORES = 11;
+/** the host's 1-minute load average x 100, refreshed by the I/O thread about twice a second
+ *  (a halted core polls its wake word only while the host has CPUs to spare) */
+export const G_HOST_LOAD_X100 = 48;
 export const GLOBAL_WORDS = 64;
 
 // ---- per-core block ----

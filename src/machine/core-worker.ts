@@ -53,6 +53,10 @@ const WAKES_WITH_IF_OFF = P_STOP | P_INIT | P_SIPI | P_NMI | P_SMI;
 function setRunState(s: number, reason = XR_NONE): void {
   Atomics.store(ctl, base + C_RUNSTATE, s);
   Atomics.store(ctl, base + C_EXIT_REASON, reason);
+  // The machine's watcher looks for "no core can run again": only states that can make that
+  // true need to wake it. Running, and halting with interrupts on, happen at every wake-up
+  // and HLT; a notify (and an I/O-thread wake-up) each time would tax every interrupt.
+  if (s === RS_RUNNING || (s === RS_HALTED && reason === XR_NONE)) return;
   Atomics.add(ctl, G_EVENT, 1);
   Atomics.notify(ctl, G_EVENT);
 }

@@ -3,13 +3,13 @@
 // states, and decides when the machine ends (isa-debug-exit, all cores stopped, a triple
 // fault, or every core halted with interrupts off).
 
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { createSharedMemory, type SharedMemory } from '../abi/shared-memory.js';
 import type { BootEntry } from '../cpu/reset.js';
 import {
   C_APIC_ID, C_EXIT_REASON, C_PENDING, C_LAST_RIP_HI, C_LAST_RIP_LO, C_MBOX_ADDR_HI, C_MBOX_ADDR_LO, C_MBOX_KIND, C_MBOX_SIZE,
-  C_MBOX_STATE, C_MBOX_VAL_LO, C_RUNSTATE, C_STAT_INSNS_HI, C_STAT_INSNS_LO, G_EVENT, G_HOST_CORES, MAX_CORES,
+  C_MBOX_STATE, C_MBOX_VAL_LO, C_RUNSTATE, C_STAT_INSNS_HI, C_STAT_INSNS_LO, G_EVENT, G_HOST_CORES, G_HOST_LOAD_X100, MAX_CORES,
   MBOX_REPLY, MBOX_REQUEST, MB_EOI, MB_IO_READ, MB_IO_WRITE, MB_MMIO_READ, MB_MMIO_WRITE, P_STOP, RS_DEAD,
   RS_HALTED, RS_STOPPED, RS_WAIT_SIPI, XR_HALT_NO_INTERRUPTS, coreBase, createControlBuffer,
 } from '../abi/control-block.js';
@@ -94,6 +94,7 @@ export class Machine {
       throw new MachineError(`cannot allocate ${Math.round(opts.memoryBytes / 2 ** 20)} MiB of guest memory: ${(e as Error).message}`);
     }
     this.ctl[G_HOST_CORES] = availableParallelism();
+    this.ctl[G_HOST_LOAD_X100] = Math.round(loadavg()[0] * 100);
     // Local APICs exist from power-on, before any worker has built its Lapic: publish each
     // core's APIC ID (= core index, as the Lapic sets it) now, or an INIT/SIPI sent to an AP
     // whose worker is still starting resolves to no core and is lost (and a physical
@@ -270,6 +271,7 @@ export class Machine {
         this.requestExit({ kind: 'halted', code: EXIT_ALL_HALTED, detail: `every core is halted with interrupts disabled (${where.join('; ')})` });
         return;
       }
+      Atomics.store(ctl, G_HOST_LOAD_X100, Math.round(loadavg()[0] * 100));
       const w = Atomics.waitAsync(ctl, G_EVENT, seen, 500);
       if (w.async) await w.value;
     }

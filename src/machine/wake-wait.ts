@@ -1,11 +1,14 @@
 // How a halted core waits for its wake word (C_WAKE): a short poll first, when a spare host
-// core makes that free, then Atomics.wait. Polling catches a wake-up in well under a
+// CPU makes that free (the host's load average says so, and this machine's running cores do
+// not fill the host), then Atomics.wait. Polling catches a wake-up in well under a
 // microsecond where the futex costs ~4 µs plus the scheduler's reaction; it is never done when
 // emulated cores outnumber host cores (a polling core would take the CPU of the one that is
 // about to wake it). The poll window adapts as KVM's halt polling does: it grows while
 // wake-ups keep arriving soon after it ends, and shrinks when sleeps are long.
 
-import { C_RUNSTATE, C_STAT_WAKEUPS, C_STAT_WAKE_NS_LO, C_WAKE, C_WAKE_STAMP, G_HOST_CORES, G_NCORES, RS_RUNNING, coreBase } from '../abi/control-block.js';
+import {
+  C_RUNSTATE, C_STAT_WAKEUPS, C_STAT_WAKE_NS_LO, C_WAKE, C_WAKE_STAMP, G_HOST_CORES, G_HOST_LOAD_X100, G_NCORES, RS_RUNNING, coreBase,
+} from '../abi/control-block.js';
 import { addCounter64, hostStampNs } from '../abi/host-stamp.js';
 
 /** Poll window limits (ns): start, ceiling. */
@@ -26,6 +29,15 @@ export class WakeWaiter {
     this.mayPoll = host > 1 && ctl[G_NCORES] <= host && process.env.PARALLAX_HALT_POLL !== '0';
   }
 
+  /**
+   * A spare host CPU for polling: the host's load average (every process, this one included)
+   * leaves one, and fewer of this machine's other cores run than the host has CPUs.
+   */
+  private spareHostCpu(): boolean {
+    const host = this.ctl[G_HOST_CORES];
+    return Atomics.load(this.ctl, G_HOST_LOAD_X100) < (host - 1) * 100 + 50 && this.othersRunning() < host;
+  }
+
   /** Cores of this machine running right now, other than this one. */
   private othersRunning(): number {
     const ctl = this.ctl;
@@ -43,18 +55,19 @@ export class WakeWaiter {
     const ctl = this.ctl;
     const idx = this.wakeIdx;
     const t0 = hostStampNs();
-    if (this.mayPoll && this.othersRunning() < ctl[G_HOST_CORES]) {
+    if (this.mayPoll && this.spareHostCpu()) {
       const limit = Math.min(this.pollNs, timeoutMs * 1e6);
-      while (((hostStampNs() - t0) | 0) < limit) {
+      do {
         if (Atomics.load(ctl, idx) !== seen) { this.polled++; this.count(); return true; }
-      }
+      } while (((hostStampNs() - t0) | 0) < limit);
     }
     const r = Atomics.wait(ctl, idx, seen, timeoutMs);
     if (r === 'timed-out') {
       this.adapt((hostStampNs() - t0) | 0);
       return false;
     }
-    if (r === 'ok') { this.slept++; this.count(); }
+    this.slept++;
+    this.count(); // 'ok', or 'not-equal': the wake-up came just before the futex wait
     this.adapt((hostStampNs() - t0) | 0);
     return true;
   }
