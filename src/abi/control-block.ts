@@ -93,6 +93,9 @@ export const C_STAT_DEVICE_TIMED = 59;
 /** total host time of the device accesses that went to the I/O thread (ns, lo/hi) */
 export const C_STAT_DEVICE_SLOW_NS_LO = 60;
 export const C_STAT_DEVICE_SLOW_NS_HI = 61;
+/** wake-up latency histogram: bucket i counts latencies below WAKE_HIST_LIMITS_US[i] (last: the rest) */
+export const C_STAT_WAKE_HIST = 64; // 8 words
+export const WAKE_HIST_LIMITS_US = [4, 16, 64, 256, 1024, 4096, 16384, Infinity];
 
 // mailbox states and kinds
 export const MBOX_IDLE = 0;

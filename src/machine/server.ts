@@ -8,7 +8,7 @@ import { readModules } from '../boot/initrd-spec.js';
 import { loadKernel } from '../boot/loader.js';
 import {
   C_STAT_BLOCKS, C_STAT_DEVICE_EXITS, C_STAT_DEVICE_NS_LO, C_STAT_DEVICE_SLOW, C_STAT_DEVICE_SLOW_NS_LO, C_STAT_DEVICE_TIMED, C_STAT_HALTED_NS_LO, C_STAT_HALTED_NS_HI, C_STAT_TLB_MISS,
-  C_STAT_WAKEUPS, C_STAT_WAKE_NS_LO, coreBase,
+  C_STAT_WAKE_HIST, C_STAT_WAKEUPS, C_STAT_WAKE_NS_LO, WAKE_HIST_LIMITS_US, coreBase,
 } from '../abi/control-block.js';
 import { readCounter64 } from '../abi/host-stamp.js';
 import { Machine, type MachineExit } from './machine.js';
@@ -120,10 +120,24 @@ export async function startServer(opts: ServerOptions, io: ServerIo): Promise<Ru
           `${c[b + C_STAT_DEVICE_EXITS]} device accesses (${c[b + C_STAT_DEVICE_EXITS] - c[b + C_STAT_DEVICE_SLOW]} in the core, mean ` +
           `${meanUs(readCounter64(c, b + C_STAT_DEVICE_NS_LO), c[b + C_STAT_DEVICE_TIMED])} µs; ${c[b + C_STAT_DEVICE_SLOW]} via the I/O thread, mean ` +
           `${meanUs(readCounter64(c, b + C_STAT_DEVICE_SLOW_NS_LO), c[b + C_STAT_DEVICE_SLOW])} µs), ` +
-          `${c[b + C_STAT_WAKEUPS]} wake-ups (mean ${meanUs(readCounter64(c, b + C_STAT_WAKE_NS_LO), c[b + C_STAT_WAKEUPS])} µs), ${haltedMs.toFixed(1)} ms halted`;
+          `${c[b + C_STAT_WAKEUPS]} wake-ups (mean ${meanUs(readCounter64(c, b + C_STAT_WAKE_NS_LO), c[b + C_STAT_WAKEUPS])} µs, ` +
+          `median ${wakeMedian(c, b)}), ${haltedMs.toFixed(1)} ms halted`;
       })];
     },
   };
+}
+
+/** the histogram bucket holding the median wake-up latency, as "< N µs" */
+function wakeMedian(c: Int32Array, b: number): string {
+  const counts = WAKE_HIST_LIMITS_US.map((_, i) => c[b + C_STAT_WAKE_HIST + i]);
+  const total = counts.reduce((x, y) => x + y, 0);
+  if (total === 0) return '-';
+  let seen = 0;
+  for (let i = 0; i < counts.length; i++) {
+    seen += counts[i];
+    if (seen * 2 >= total) return Number.isFinite(WAKE_HIST_LIMITS_US[i]) ? `< ${WAKE_HIST_LIMITS_US[i]} µs` : `>= ${WAKE_HIST_LIMITS_US[i - 1]} µs`;
+  }
+  return '-';
 }
 
 function meanUs(totalNs: number, count: number): string {

@@ -7,7 +7,7 @@
 // wake-ups keep arriving soon after it ends, and shrinks when sleeps are long.
 
 import {
-  C_RUNSTATE, C_STAT_WAKEUPS, C_STAT_WAKE_NS_LO, C_WAKE, C_WAKE_STAMP, G_HOST_CORES, G_HOST_LOAD_X100, G_NCORES, RS_RUNNING, coreBase,
+  C_RUNSTATE, C_STAT_WAKE_HIST, C_STAT_WAKEUPS, C_STAT_WAKE_NS_LO, WAKE_HIST_LIMITS_US, C_WAKE, C_WAKE_STAMP, G_HOST_CORES, G_HOST_LOAD_X100, G_NCORES, RS_RUNNING, coreBase,
 } from '../abi/control-block.js';
 import { addCounter64, hostStampNs } from '../abi/host-stamp.js';
 
@@ -84,6 +84,10 @@ export class WakeWaiter {
     const b = coreBase(this.core);
     const lat = (hostStampNs() - Atomics.load(ctl, b + C_WAKE_STAMP)) | 0;
     ctl[b + C_STAT_WAKEUPS]++;
-    if (lat >= 0) addCounter64(ctl, b + C_STAT_WAKE_NS_LO, lat);
+    if (lat < 0) return;
+    addCounter64(ctl, b + C_STAT_WAKE_NS_LO, lat);
+    let i = 0;
+    while (lat >= WAKE_HIST_LIMITS_US[i] * 1000) i++;
+    ctl[b + C_STAT_WAKE_HIST + i]++;
   }
 }

@@ -1,7 +1,7 @@
 // Halt polling (src/machine/wake-wait.ts): a halted core polls its wake word only while the
 // host has a CPU to spare, never when emulated cores outnumber host cores.
 import { describe, expect, it } from 'vitest';
-import { C_STAT_WAKEUPS, C_WAKE, G_HOST_CORES, G_HOST_LOAD_X100, coreBase, createControlBuffer } from '../../src/abi/control-block.js';
+import { C_STAT_WAKE_HIST, C_STAT_WAKEUPS, C_WAKE, G_HOST_CORES, G_HOST_LOAD_X100, coreBase, createControlBuffer } from '../../src/abi/control-block.js';
 import { wakeCore } from '../../src/abi/interrupt-delivery.js';
 import { MiB } from '../../src/abi/memory-map.js';
 import { WakeWaiter } from '../../src/machine/wake-wait.js';
@@ -22,6 +22,9 @@ describe('halted-core wake-up', () => {
     expect(w.wait(seen, 100)).toBe(true);
     expect(w.polled).toBe(1);
     expect(ctl[coreBase(1) + C_STAT_WAKEUPS]).toBe(1);
+    let inHistogram = 0;
+    for (let i = 0; i < 8; i++) inHistogram += ctl[coreBase(1) + C_STAT_WAKE_HIST + i];
+    expect(inHistogram).toBe(1);
   });
 
   it('does not poll on a loaded host', () => {
