@@ -17,6 +17,7 @@
 //   --compare FILE    (with --icount) compare the deterministic figures with those recorded in
 //                     FILE and report changes beyond --threshold PCT (default 2); never fails
 //   --record FILE     (with --icount) write the deterministic figures to FILE
+//   --emu-stats       print parallax-emu's per-core --stats (device accesses, wake-ups) per server
 //   --out DIR         write signaling.json / signaling.md / signaling.svg there
 //                     (full form default: bench/results)
 // Exit status: 0 when every path was measured (goals never change it), 1 when one could not be.
@@ -95,6 +96,8 @@ export interface SignalingOptions {
   peers: MachineKind[];
   /** -icount setting (deterministic guest time), or undefined for real time */
   icount?: string;
+  /** print parallax-emu's --stats lines of each server */
+  emuStats?: boolean;
   log?: (line: string) => void;
 }
 
@@ -115,14 +118,16 @@ export function signalingOptionsFromArgs(): SignalingOptions {
     size: Math.round(argNumber('size', 16)),
     peers: peers as MachineKind[],
     icount,
+    emuStats: argFlag('emu-stats'),
   };
 }
 
 async function measurePeer(kind: MachineKind, o: SignalingOptions, hubPath: string, orch: Orchestrator, r: SignalingResult): Promise<void> {
   const log = o.log ?? console.log;
   const macs = SERVER_MACS[kind];
-  const a = new DimeServer({ kind, cores: 2, mac: macs.a, hubPath, key: 'parallax-bench-key', icount: o.icount });
-  const b = new DimeServer({ kind, cores: 1, mac: macs.b, hubPath, key: 'parallax-bench-key', icount: o.icount });
+  const emuStats = o.emuStats && kind === 'parallax-emu';
+  const a = new DimeServer({ kind, cores: 2, mac: macs.a, hubPath, key: 'parallax-bench-key', icount: o.icount, emuStats });
+  const b = new DimeServer({ kind, cores: 1, mac: macs.b, hubPath, key: 'parallax-bench-key', icount: o.icount, emuStats });
   const raw: Record<PathId, { wall: number[][]; guest: number[][]; ticks: number[]; lost: number; stale: number }> = {
     intra: { wall: [], guest: [], ticks: [], lost: 0, stale: 0 },
     cross: { wall: [], guest: [], ticks: [], lost: 0, stale: 0 },
@@ -175,6 +180,7 @@ async function measurePeer(kind: MachineKind, o: SignalingOptions, hubPath: stri
     for (const id of Object.keys(raw) as PathId[]) failed[id] ??= msg;
   } finally {
     await Promise.all([a.stop(), b.stop()]);
+    if (emuStats) for (const [name, s] of [['server A (2 cores)', a], ['server B (1 core)', b]] as const) for (const l of s.statsLines()) log(`${name}: ${l}`);
   }
   for (const id of Object.keys(raw) as PathId[]) {
     const x = raw[id];

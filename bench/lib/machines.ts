@@ -44,13 +44,17 @@ export class Watched {
   readonly lineTimes: Array<{ atMs: number; line: string }> = [];
   private partial = '';
 
-  constructor(cmd: string, args: string[], readonly label: string) {
-    this.proc = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  /** host time at which each console character arrived (first 4096 only) */
+  readonly charTimes: Array<{ atMs: number; ch: string }> = [];
+
+  constructor(cmd: string, args: string[], readonly label: string, env: NodeJS.ProcessEnv = process.env) {
+    this.proc = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], env });
     live.add(this.proc);
     this.proc.on('exit', () => live.delete(this.proc));
     const onData = (d: Buffer) => {
       const now = performance.now();
       const text = d.toString('latin1').replace(/\r/g, '');
+      for (const ch of text) if (this.charTimes.length < 4096) this.charTimes.push({ atMs: now, ch });
       this.out += text;
       if (this.out.length > 8_000_000) this.out = this.out.slice(-4_000_000);
       const parts = (this.partial + text).split('\n');
@@ -118,6 +122,8 @@ export interface DimeServerOptions {
   append?: string;
   /** -icount setting (QEMU's spelling, e.g. "shift=3"): deterministic instruction-count time */
   icount?: string;
+  /** parallax-emu only: print its per-core statistics (--stats) when stopped */
+  emuStats?: boolean;
 }
 
 /** Kernel command line for benchmarks: quiet network (heartbeats once a minute, no perf broadcasts). */
@@ -138,7 +144,8 @@ export function machineCommand(o: DimeServerOptions, image = DIME_IMAGE): [strin
   }
   if (!existsSync(EMU_CLI)) throw new Error(`${EMU_CLI} is missing: run npm run build`);
   return [process.execPath, [EMU_CLI, '-c', String(o.cores), '-m', mem, '-k', image, '--append', benchAppend(o),
-    '--net', o.hubPath ? `hub,path=${o.hubPath}` : 'none', '--mac', o.mac, ...(o.icount ? ['--icount', o.icount] : [])]];
+    '--net', o.hubPath ? `hub,path=${o.hubPath}` : 'none', '--mac', o.mac, ...(o.icount ? ['--icount', o.icount] : []),
+    ...(o.emuStats ? ['--stats'] : [])]];
 }
 
 /** One emulated server running the DIME kernel; `bootMs` is spawn to "DIME ready: N cores". */
@@ -159,4 +166,9 @@ export class DimeServer {
   }
 
   stop(): Promise<void> { return this.w.stop(); }
+
+  /** parallax-emu's --stats lines (printed at exit), once stopped */
+  statsLines(): string[] {
+    return this.w.output.split('\n').filter((l) => /^(core \d+: \d+ instructions|frames \(2 MiB\)|nic)/.test(l));
+  }
 }

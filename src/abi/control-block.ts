@@ -49,6 +49,9 @@ export const F_VTIME = 26;
 export const F_IO_HOLD = 27;
 /** real time: the latest guest instant any thread has read (no thread may read less) */
 export const F_FLOOR = 28;
+/** the host's 1-minute load average x 100, refreshed by the I/O thread about twice a second
+ *  (a halted core polls its wake word only while the host has CPUs to spare) */
+export const G_HOST_LOAD_X100 = 12;
 export const GLOBAL_WORDS = 64;
 
 // ---- per-core block ----
@@ -101,6 +104,25 @@ export const C_EXIT_DETAIL = 51;
  *  real time: the guest instant up to which this core has caught up (Infinity = owes nothing);
  *  -icount: the instant this core next needs a turn for (its timer deadline, or now) */
 export const C_TIME_HOLD = 120;
+/** device accesses done in the core (1 in 64 timed): total host time of the timed ones (ns, lo/hi) */
+export const C_STAT_DEVICE_NS_LO = 52;
+export const C_STAT_DEVICE_NS_HI = 53;
+/** wake-ups of a sleeping core by another thread, and their total latency (ns, lo/hi) */
+export const C_STAT_WAKEUPS = 54;
+export const C_STAT_WAKE_NS_LO = 55;
+export const C_STAT_WAKE_NS_HI = 56;
+/** host-time stamp (hostStampNs) of the last wake request sent to this core */
+export const C_WAKE_STAMP = 57;
+/** device accesses that needed a round trip to the I/O thread (C_STAT_DEVICE_EXITS counts all) */
+export const C_STAT_DEVICE_SLOW = 58;
+/** device accesses done in the core that were timed (C_STAT_DEVICE_NS is their total) */
+export const C_STAT_DEVICE_TIMED = 59;
+/** total host time of the device accesses that went to the I/O thread (ns, lo/hi) */
+export const C_STAT_DEVICE_SLOW_NS_LO = 60;
+export const C_STAT_DEVICE_SLOW_NS_HI = 61;
+/** wake-up latency histogram: bucket i counts latencies below WAKE_HIST_LIMITS_US[i] (last: the rest) */
+export const C_STAT_WAKE_HIST = 64; // 8 words
+export const WAKE_HIST_LIMITS_US = [4, 16, 64, 256, 1024, 4096, 16384, Infinity];
 
 // mailbox states and kinds
 export const MBOX_IDLE = 0;

@@ -4,9 +4,10 @@
 
 import {
   C_APIC_DFR, C_APIC_ENABLED, C_APIC_ID, C_APIC_LDR, C_EXTINT_VECTOR, C_IRR, C_PENDING, C_SIPI_VECTOR,
-  C_TMR, C_WAKE, G_NCORES, P_EXTINT, P_INIT, P_IRR, P_NMI, P_SIPI, P_SMI, coreBase,
+  C_TMR, C_WAKE, C_WAKE_STAMP, G_NCORES, P_EXTINT, P_INIT, P_IRR, P_NMI, P_SIPI, P_SMI, coreBase,
 } from './control-block.js';
 import { clockFor } from './clock.js';
+import { hostStampNs } from './host-stamp.js';
 
 // Delivery modes, as encoded in the ICR and IOAPIC redirection entries.
 export const DM_FIXED = 0;
@@ -20,6 +21,7 @@ export const DM_EXTINT = 7;
 export function wakeCore(ctl: Int32Array, core: number): void {
   const b = coreBase(core);
   clockFor(ctl).owe(core); // guest time waits for the target to take it (clock.ts)
+  Atomics.store(ctl, b + C_WAKE_STAMP, hostStampNs()); // for the woken core's latency statistic
   Atomics.add(ctl, b + C_WAKE, 1);
   Atomics.notify(ctl, b + C_WAKE);
 }

@@ -106,6 +106,12 @@ export class Uart16550 implements PortDevice, Snapshotable {
     return accepted;
   }
 
+  /** LSR as a read would return it now, or -1 when reading it has a side effect (errors to clear). */
+  sideEffectFreeLsr(): number {
+    if (this.lsrErrors) return -1;
+    return (this.rx.length > 0 ? LSR_DR : 0) | LSR_THRE | LSR_TEMT;
+  }
+
   /** Bytes waiting on the host side (not yet in the receive FIFO). */
   pendingInput(): number {
     return this.input.length - this.inputHead;

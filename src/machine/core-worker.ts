@@ -1,6 +1,7 @@
 // Entry point of one emulated core's worker thread: builds the Cpu and its LAPIC over the
 // shared RAM and control block, then runs until the machine stops. A halted core sleeps in
-// Atomics.wait on its C_WAKE word (never spins) until an interrupt or its next timer deadline.
+// on its C_WAKE word (wake-wait.ts: a brief poll only while host cores are spare, then
+// Atomics.wait) until an interrupt or its next timer deadline.
 // Every worker is built before the bootstrap processor runs its first instruction, so an AP
 // answers a SIPI at once. Under -icount the cores take turns (runInTurns): one core runs at a
 // time, in core order, for a fixed instruction quantum or until it halts.
@@ -20,10 +21,13 @@ import {
   coreBase,
 } from '../abi/control-block.js';
 import { MailboxBus } from './mailbox-bus.js';
+import { WakeWaiter } from './wake-wait.js';
 import { TWO32 } from '../cpu/regs.js';
 
 export interface CoreWorkerData {
   shared: SharedMemory;
+  /** device state shared with the I/O thread (src/abi/device-shared.ts) */
+  devices?: SharedArrayBuffer;
   core: number;
   /** entry state for the bootstrap processor (core 0); APs wait for INIT-SIPI-SIPI */
   boot: BootEntry | null;
@@ -41,7 +45,11 @@ const ctl = d.shared.ctl;
 const base = coreBase(d.core);
 const clock = clockFor(ctl);
 const icount = clock.mode === TIME_ICOUNT;
-const bus = new MailboxBus(ctl, d.core);
+// Devices read and written in the core (device-shared.ts) apply posted writes on the I/O
+// thread whenever it wakes, which is not a defined point of the -icount turn order: under
+// -icount every access goes through the mailbox, at the accessing instruction.
+// PARALLAX_DEVICE_FASTPATH=0 does the same in real time (for comparison).
+const bus = new MailboxBus(ctl, d.core, icount || process.env.PARALLAX_DEVICE_FASTPATH === '0' ? undefined : d.devices);
 const cpu = new Cpu(d.shared, bus, d.core);
 const lapic = new Lapic(ctl, d.core, clock, { onLevelEoi: (v) => bus.levelEoi(v) });
 cpu.lapic = lapic;
@@ -58,6 +66,7 @@ if (icount) {
   cpu.timeCheckpoint = () => clock.nowNs();
   bus.beforeExit = cpu.timeCheckpoint;
 }
+const waiter = new WakeWaiter(ctl, d.core);
 let haltedNs = 0;
 /** pending bits that end a sleep whatever IF says */
 const WAKES_WITH_IF_OFF = P_STOP | P_INIT | P_SIPI | P_NMI | P_SMI;
@@ -65,6 +74,10 @@ const WAKES_WITH_IF_OFF = P_STOP | P_INIT | P_SIPI | P_NMI | P_SMI;
 function setRunState(s: number, reason = XR_NONE): void {
   Atomics.store(ctl, base + C_RUNSTATE, s);
   Atomics.store(ctl, base + C_EXIT_REASON, reason);
+  // The machine's watcher looks for "no core can run again": only states that can make that
+  // true need to wake it. Running, and halting with interrupts on, happen at every wake-up
+  // and HLT; a notify (and an I/O-thread wake-up) each time would tax every interrupt.
+  if (s === RS_RUNNING || (s === RS_HALTED && reason === XR_NONE)) return;
   Atomics.add(ctl, G_EVENT, 1);
   Atomics.notify(ctl, G_EVENT);
 }
@@ -100,7 +113,7 @@ function sleep(waitingForSipi: boolean): void {
     setRunState(RS_HALTED);
   }
   const timeoutMs = deadline === Infinity ? 1000 : Math.max(0, (deadline - now) / 1e6);
-  Atomics.wait(ctl, base + C_WAKE, seen, timeoutMs);
+  waiter.wait(seen, timeoutMs);
   clock.awake(true);
   haltedNs += clock.nowNs() - now; // (the read also marks this core caught up to now)
   ctl[base + C_STAT_HALTED_NS_LO] = haltedNs % TWO32 | 0;

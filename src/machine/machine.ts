@@ -3,13 +3,13 @@
 // states, and decides when the machine ends (isa-debug-exit, all cores stopped, a triple
 // fault, or every core halted with interrupts off).
 
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { createSharedMemory, type SharedMemory } from '../abi/shared-memory.js';
 import type { BootEntry } from '../cpu/reset.js';
 import {
   C_APIC_ID, C_EXIT_REASON, C_PENDING, C_LAST_RIP_HI, C_LAST_RIP_LO, C_MBOX_ADDR_HI, C_MBOX_ADDR_LO, C_MBOX_KIND, C_MBOX_SIZE,
-  C_MBOX_STATE, C_MBOX_VAL_LO, C_RUNSTATE, C_STAT_INSNS_HI, C_STAT_INSNS_LO, G_EVENT, G_HOST_CORES, G_ROUND_PROGRESS, G_TURN, MAX_CORES,
+  C_MBOX_STATE, C_MBOX_VAL_LO, C_RUNSTATE, C_STAT_INSNS_HI, C_STAT_INSNS_LO, G_EVENT, G_HOST_CORES, G_HOST_LOAD_X100, G_ROUND_PROGRESS, G_TURN, MAX_CORES,
   MBOX_REPLY, MBOX_REQUEST, MB_EOI, MB_IO_READ, MB_IO_WRITE, MB_MMIO_READ, MB_MMIO_WRITE, P_STOP, RS_DEAD,
   RS_HALTED, RS_STOPPED, RS_WAIT_SIPI, XR_HALT_NO_INTERRUPTS, coreBase, createControlBuffer,
 } from '../abi/control-block.js';
@@ -18,6 +18,8 @@ import { wakeCore } from '../abi/interrupt-delivery.js';
 import { ramLayout, type RamLayout } from '../abi/memory-map.js';
 import { TIME_ICOUNT, clockFor, configureTime, type TimeModel } from '../abi/clock.js';
 import { coreWorkerPath } from './worker-path.js';
+import { createDeviceShared, DS_PW_DOORBELL, PW_EOI, PW_IO_WRITE, PW_MMIO_WRITE, PW_NIC_ICR_READ } from '../abi/device-shared.js';
+import { applyPosted, awake, prepareToSleep } from '../abi/posted-writes.js';
 import { TWO32 } from '../cpu/regs.js';
 
 /** The I/O thread's side of the machine (src/machine/platform.ts builds the real one). */
@@ -31,6 +33,10 @@ export interface IoPlatform {
   runDueTimers?(): number;
   /** -icount: instant of the earliest pending device timer (Infinity: none) */
   nextTimerNs?(): number;
+  /** a core read NIC `nic`'s ICR from shared state (posted PW_NIC_ICR_READ): re-evaluate its interrupt */
+  nicIcrWasRead(nic: number): void;
+  /** refresh the device state cores read without the I/O thread (src/abi/device-shared.ts) */
+  publishShared(): void;
   /** stop timers, close backends */
   shutdown(): void;
 }
@@ -71,6 +77,9 @@ export class MachineError extends Error {}
 export class Machine {
   readonly ctl: Int32Array;
   readonly shared: SharedMemory;
+  /** device state the cores read and post writes to (src/abi/device-shared.ts) */
+  readonly devices: SharedArrayBuffer = createDeviceShared();
+  private readonly dw = new Int32Array(this.devices);
   readonly layout: RamLayout;
   readonly cores: number;
   private workers: Worker[] = [];
@@ -108,6 +117,7 @@ export class Machine {
     this.ctl[G_HOST_CORES] = availableParallelism();
     configureTime(this.ctl, opts.time ?? { mode: 'real' });
     this.sleepWhenIdle = opts.sleepWhenIdle ?? true;
+    this.ctl[G_HOST_LOAD_X100] = Math.round(loadavg()[0] * 100);
     // Local APICs exist from power-on, before any worker has built its Lapic: publish each
     // core's APIC ID (= core index, as the Lapic sets it) now, or an INIT/SIPI sent to an AP
     // whose worker is still starting resolves to no core and is lost (and a physical
@@ -129,7 +139,7 @@ export class Machine {
     // core (plus the device-timer thread) is expected, not a leak, so raise the warning limit.
     for (const s of [process.stdout, process.stderr]) s.setMaxListeners(s.getMaxListeners() + this.cores + 2);
     for (let i = 0; i < this.cores; i++) {
-      const data: CoreWorkerData = { shared: this.shared, core: i, boot: i === 0 ? boot : null, slice: this.opts.slice };
+      const data: CoreWorkerData = { shared: this.shared, devices: this.devices, core: i, boot: i === 0 ? boot : null, slice: this.opts.slice };
       const w = new Worker(file, { workerData: data });
       w.on('message', (m: CoreMessage) => this.onCoreMessage(m));
       w.on('error', (e) => this.finish({ kind: 'internal-error', code: EXIT_INTERNAL, core: i, rip: 0, detail: e.stack ?? String(e) }));
@@ -137,6 +147,8 @@ export class Machine {
       this.workers.push(w);
       void this.serviceMailbox(i);
     }
+    platform.publishShared();
+    void this.servicePostedWrites();
     void this.watchRunStates();
     if (clockFor(this.ctl).mode === TIME_ICOUNT) void this.ioTurns();
   }
@@ -179,6 +191,7 @@ export class Machine {
 
   private finish(exit: MachineExit): void {
     if (this.ended) return;
+    if (this.platform) this.applyPostedWrites(); // the last console bytes a core queued
     this.ended = true;
     this.platform?.shutdown();
     for (const w of this.workers) void w.terminate();
@@ -203,7 +216,39 @@ export class Machine {
     }
   }
 
+  /** Apply the cores' posted device writes whenever one is queued. */
+  private async servicePostedWrites(): Promise<void> {
+    const dw = this.dw;
+    while (!this.ended) {
+      const bell = Atomics.load(dw, DS_PW_DOORBELL);
+      this.applyPostedWrites();
+      if (!prepareToSleep(dw)) continue;
+      const w = Atomics.waitAsync(dw, DS_PW_DOORBELL, bell, 1000);
+      if (w.async) await w.value;
+      awake(dw);
+    }
+  }
+
+  /** Posted writes first, in order: a read (a mailbox request) must see every earlier write. */
+  private applyPostedWrites(): void {
+    const p = this.platform!;
+    try {
+      const n = applyPosted(this.dw, (kind, addr, size, value) => {
+        switch (kind) {
+          case PW_IO_WRITE: p.ioWrite(addr, size, value); break;
+          case PW_MMIO_WRITE: p.mmioWrite(addr, size, value); break;
+          case PW_EOI: p.levelEoi(addr); break;
+          case PW_NIC_ICR_READ: p.nicIcrWasRead(addr); break;
+        }
+      });
+      if (n > 0) p.publishShared();
+    } catch (e) {
+      this.requestExit({ kind: 'internal-error', code: EXIT_INTERNAL, core: -1, rip: 0, detail: `device error: ${(e as Error).stack}` });
+    }
+  }
+
   private handleRequest(b: number): void {
+    this.applyPostedWrites();
     const ctl = this.ctl;
     const p = this.platform!;
     const kind = ctl[b + C_MBOX_KIND];
@@ -223,6 +268,7 @@ export class Machine {
       this.requestExit({ kind: 'internal-error', code: EXIT_INTERNAL, core: -1, rip: 0, detail: `device error: ${(e as Error).stack}` });
     }
     ctl[b + C_MBOX_VAL_LO] = r;
+    p.publishShared();
   }
 
   /** Whether the machine runs in instruction-count time. */
@@ -304,6 +350,7 @@ export class Machine {
         this.requestExit({ kind: 'halted', code: EXIT_ALL_HALTED, detail: `every core is halted with interrupts disabled (${where.join('; ')})` });
         return;
       }
+      Atomics.store(ctl, G_HOST_LOAD_X100, Math.round(loadavg()[0] * 100));
       const w = Atomics.waitAsync(ctl, G_EVENT, seen, 500);
       if (w.async) await w.value;
     }

@@ -27,6 +27,7 @@ import { RamDma } from '../devices/ram-dma.js';
 import { IO_THREAD, TIME_ICOUNT, clockFor } from '../abi/clock.js';
 import type { IoPlatform } from './machine.js';
 import { HPET_BASE, HPET_SIZE, IOAPIC_BASE, IOAPIC_SIZE, type RamLayout } from '../abi/memory-map.js';
+import { DS_NIC_BAR, DS_UART_LSR, MAX_FAST_NICS, nicRegisters } from '../abi/device-shared.js';
 
 export interface PlatformHooks {
   serialOut(bytes: Uint8Array): void;
@@ -50,6 +51,8 @@ export interface PlatformOptions {
   nics: { mac: Uint8Array; backend: NetBackend }[];
   /** extra fw_cfg files (`-fw_cfg`): the DIME kernel's key file arrives this way */
   fwCfgFiles?: { name: string; data: Uint8Array }[];
+  /** device state shared with the cores (Machine.devices); without it cores use the mailbox only */
+  devices?: SharedArrayBuffer;
 }
 
 /** -icount's RTC start: 2025-01-01 00:00:00 UTC (QEMU's `-rtc base=...` plays this part there). */
@@ -81,6 +84,7 @@ export class Platform implements IoPlatform {
   private readonly backends: NetBackend[] = [];
   /** MMIO accesses nobody decodes (reads return all-ones) */
   unmappedMmio = 0;
+  private readonly dw: Int32Array | null;
 
   constructor(o: PlatformOptions) {
     const clock = clockFor(o.ctl);
@@ -92,6 +96,7 @@ export class Platform implements IoPlatform {
       // the earliest device deadline is the I/O thread's hold: guest time waits for its callback
       this.timers = new PreciseTimerService(clock, (earliest) => clock.hold(IO_THREAD, earliest));
     }
+    this.dw = o.devices ? new Int32Array(o.devices) : null;
     this.pic = new Pic8259(o.ctl, { timers: this.timers });
     this.ioapic = new Ioapic(o.ctl);
     this.router = new IrqRouter(this.pic, this.ioapic);
@@ -123,6 +128,8 @@ export class Platform implements IoPlatform {
       const nic = new E1000({
         name: `e1000.${i}`, mac: n.mac, dma, irq: this.router.line(gsi), backend: n.backend, timers: this.timers,
         mmioBase: 0xfeb80000 - i * 0x20000, ioBase: 0xc000 + i * 0x40, interruptLine: gsi,
+        // the register file lives in shared memory, where cores read ICR without this thread
+        registers: o.devices && i < MAX_FAST_NICS ? nicRegisters(o.devices, i) : undefined,
       });
       this.pci.addFunction(slot, 0, nic);
       this.backends.push(n.backend);
@@ -150,6 +157,7 @@ export class Platform implements IoPlatform {
 
   /** PCI I/O BARs move when the guest reprograms them: keep the port bus in step. */
   private remapIoBars(): void {
+    this.publishNicBars();
     for (const m of this.mappedIoBars) this.ports.unmap(m.base, m.size);
     this.mappedIoBars = [];
     for (const nic of this.nics) {
@@ -199,6 +207,33 @@ export class Platform implements IoPlatform {
 
   nextTimerNs(): number {
     return this.virtualTimers?.nextDeadlineNs() ?? Infinity;
+  }
+
+  nicIcrWasRead(nic: number): void {
+    this.nics[nic]?.icrReadElsewhere();
+  }
+
+  /** COM1 input from the host (the console) */
+  feedConsole(bytes: Uint8Array): void {
+    this.uart.feedInput(bytes);
+    this.publishShared();
+  }
+
+  publishShared(): void {
+    if (this.dw !== null) Atomics.store(this.dw, DS_UART_LSR, this.uart.sideEffectFreeLsr());
+  }
+
+  /** where each NIC's registers are decoded now (after every PCI config write) */
+  private publishNicBars(): void {
+    const dw = this.dw;
+    if (dw === null) return;
+    for (let i = 0; i < MAX_FAST_NICS; i++) {
+      const nic = i < this.nics.length && i < MAX_FAST_NICS ? this.nics[i] : null;
+      const bar = nic?.bars().find((x) => x.kind === 'mmio');
+      const on = nic !== null && bar !== undefined && bar.base !== 0 && nic.decodesMemory();
+      dw[DS_NIC_BAR + 2 * i] = on ? bar!.base | 0 : 0;
+      Atomics.store(dw, DS_NIC_BAR + 2 * i + 1, on ? 1 : 0);
+    }
   }
 
   shutdown(): void {

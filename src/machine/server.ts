@@ -6,8 +6,11 @@ import { readFileSync } from 'node:fs';
 import { BootError } from '../boot/boot-error.js';
 import { readModules } from '../boot/initrd-spec.js';
 import { loadKernel } from '../boot/loader.js';
-import { C_STAT_BLOCKS, C_STAT_DEVICE_EXITS, C_STAT_HALTED_NS_LO, C_STAT_HALTED_NS_HI, C_STAT_TLB_MISS, coreBase } from '../abi/control-block.js';
-
+import {
+  C_STAT_BLOCKS, C_STAT_DEVICE_EXITS, C_STAT_DEVICE_NS_LO, C_STAT_DEVICE_SLOW, C_STAT_DEVICE_SLOW_NS_LO, C_STAT_DEVICE_TIMED, C_STAT_HALTED_NS_LO, C_STAT_HALTED_NS_HI, C_STAT_TLB_MISS,
+  C_STAT_WAKE_HIST, C_STAT_WAKEUPS, C_STAT_WAKE_NS_LO, WAKE_HIST_LIMITS_US, coreBase,
+} from '../abi/control-block.js';
+import { readCounter64 } from '../abi/host-stamp.js';
 import { DEFAULT_QUANTUM, EXIT_UNSUPPORTED, Machine, type MachineExit } from './machine.js';
 import { clockFor } from '../abi/clock.js';
 import { ReplayDigest } from './replay-digest.js';
@@ -161,7 +164,7 @@ export async function startServer(opts: ServerOptions, io: ServerIo): Promise<Ru
   }
 
   const platform = new Platform({
-    ctl: machine.ctl, ram: machine.shared.ram, layout: machine.layout, cores: opts.cores, plan, nics, fwCfgFiles,
+    ctl: machine.ctl, ram: machine.shared.ram, layout: machine.layout, cores: opts.cores, plan, nics, fwCfgFiles, devices: machine.devices,
     hooks: {
       serialOut: (b) => { digest.console(b); io.out(b); },
       onDebugExit: (status) => machine.requestExit({ kind: 'debug-exit', code: status }),
@@ -186,7 +189,7 @@ export async function startServer(opts: ServerOptions, io: ServerIo): Promise<Ru
   if (opts.icount) {
     machine.turnInputs.push(() => {
       const n = typed.length;
-      for (const b of typed.splice(0)) platform.uart.feedInput(b);
+      for (const b of typed.splice(0)) platform.feedConsole(b);
       return n;
     });
   }
@@ -196,7 +199,7 @@ export async function startServer(opts: ServerOptions, io: ServerIo): Promise<Ru
     platform,
     frames,
     exited: machine.exited,
-    input: (bytes) => { if (opts.icount) typed.push(Uint8Array.from(bytes)); else platform.uart.feedInput(bytes); },
+    input: (bytes) => { if (opts.icount) typed.push(Uint8Array.from(bytes)); else platform.feedConsole(bytes); },
     stop: (code = 0) => machine.requestExit({ kind: 'stopped', code }),
     statsLines: () => {
       const retired = machine.retired();
@@ -214,10 +217,31 @@ export async function startServer(opts: ServerOptions, io: ServerIo): Promise<Ru
         const c = machine.ctl;
         const haltedMs = ((c[b + C_STAT_HALTED_NS_HI] >>> 0) * 2 ** 32 + (c[b + C_STAT_HALTED_NS_LO] >>> 0)) / 1e6;
         return `core ${i}: ${n} instructions, ${c[b + C_STAT_BLOCKS]} blocks compiled, ${c[b + C_STAT_TLB_MISS]} TLB misses, ` +
-          `${c[b + C_STAT_DEVICE_EXITS]} device exits, ${haltedMs.toFixed(1)} ms halted`;
+          `${c[b + C_STAT_DEVICE_EXITS]} device accesses (${c[b + C_STAT_DEVICE_EXITS] - c[b + C_STAT_DEVICE_SLOW]} in the core, mean ` +
+          `${meanUs(readCounter64(c, b + C_STAT_DEVICE_NS_LO), c[b + C_STAT_DEVICE_TIMED])} µs; ${c[b + C_STAT_DEVICE_SLOW]} via the I/O thread, mean ` +
+          `${meanUs(readCounter64(c, b + C_STAT_DEVICE_SLOW_NS_LO), c[b + C_STAT_DEVICE_SLOW])} µs), ` +
+          `${c[b + C_STAT_WAKEUPS]} wake-ups (mean ${meanUs(readCounter64(c, b + C_STAT_WAKE_NS_LO), c[b + C_STAT_WAKEUPS])} µs, ` +
+          `median ${wakeMedian(c, b)}), ${haltedMs.toFixed(1)} ms halted`;
       })];
     },
   };
+}
+
+/** the histogram bucket holding the median wake-up latency, as "< N µs" */
+function wakeMedian(c: Int32Array, b: number): string {
+  const counts = WAKE_HIST_LIMITS_US.map((_, i) => c[b + C_STAT_WAKE_HIST + i]);
+  const total = counts.reduce((x, y) => x + y, 0);
+  if (total === 0) return '-';
+  let seen = 0;
+  for (let i = 0; i < counts.length; i++) {
+    seen += counts[i];
+    if (seen * 2 >= total) return Number.isFinite(WAKE_HIST_LIMITS_US[i]) ? `< ${WAKE_HIST_LIMITS_US[i]} µs` : `>= ${WAKE_HIST_LIMITS_US[i - 1]} µs`;
+  }
+  return '-';
+}
+
+function meanUs(totalNs: number, count: number): string {
+  return count > 0 ? (totalNs / count / 1000).toFixed(2) : '-';
 }
 
 /** One-line description of how the machine ended (empty for a plain guest exit). */

@@ -84,6 +84,19 @@ describe('bench:throughput', () => {
   });
 });
 
+describe('device access cost', () => {
+  it('times each kind of access in the core, via the I/O thread and on QEMU, and writes JSON', () => {
+    const dir = join(out, 'device-access');
+    const r = run('device-access.js', ['--reps', '1', '--n', '2000', '--n-slow', '50', '--out', dir]);
+    expect(r.status, r.out).toBe(0);
+    expect(r.out).toContain('e1000 ICR read (MMIO)');
+    const j = JSON.parse(readFileSync(join(dir, 'device-access.json'), 'utf8'));
+    for (const peer of ['parallax-emu', 'parallax-emu, via I/O thread', ...(qemu ? ['QEMU TCG'] : [])]) {
+      expect(Object.values(j.ns[peer]).every((v) => Number.isFinite(v as number)), peer).toBe(true);
+    }
+  });
+});
+
 describe('npm run bench', () => {
   it('runs the sections asked for and writes the summary', () => {
     const r = run('all.js', ['--short', '--skip', 'mips,signaling,cores,throughput', '--out', join(out, 'all')]);

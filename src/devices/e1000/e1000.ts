@@ -50,6 +50,8 @@ export interface E1000Options {
   interruptLine?: number;
   /** receive FIFO size in bytes; default follows PBA (48 KiB after reset) */
   rxFifoBytes?: number;
+  /** where the register file lives (R.MMIO_SIZE bytes): shared memory lets cores read ICR themselves */
+  registers?: Uint32Array;
 }
 
 /** Emulator-side diagnostics (the guest-visible statistics live in the registers). */
@@ -131,8 +133,9 @@ export class E1000 implements PciFunction, MmioDevice, PortDevice, Snapshotable 
     rxFrames: 0, rxBytes: 0, rxFiltered: 0, rxDisabled: 0, rxRunts: 0, rxOversize: 0, rxQueued: 0, rxMissed: 0,
     dmaBlocked: 0, badRing: 0, unknownAccesses: 0, interrupts: 0,
   };
-  /** register file, indexed by byte offset / 4 */
-  private readonly regs = new Uint32Array(R.MMIO_SIZE >> 2);
+  /** register file, indexed by byte offset / 4. ICR changes only atomically: cores may take it
+   *  (read-to-clear) from their own threads when it is shared (src/machine/mailbox-bus.ts). */
+  private readonly regs: Uint32Array;
   private readonly dma: DmaMemory;
   private readonly irq: IrqLine;
   private readonly timers?: TimerService;
@@ -154,6 +157,8 @@ export class E1000 implements PciFunction, MmioDevice, PortDevice, Snapshotable 
 
   constructor(opts: E1000Options) {
     this.name = opts.name ?? 'e1000';
+    if (opts.registers && opts.registers.length !== R.MMIO_SIZE >> 2) throw new Error(`${this.name}: register file must be ${R.MMIO_SIZE} bytes`);
+    this.regs = opts.registers ?? new Uint32Array(R.MMIO_SIZE >> 2);
     if (opts.mac.length !== 6) throw new Error(`${this.name}: MAC must be 6 bytes`);
     this.mac = new Uint8Array(opts.mac);
     this.dma = opts.dma;
@@ -257,8 +262,7 @@ export class E1000 implements PciFunction, MmioDevice, PortDevice, Snapshotable 
   readRegister(reg: number): number {
     if (!knownOffset(reg)) this.counters.unknownAccesses++;
     if (reg === R.ICR) {
-      const v = this.regs[I(R.ICR)] >>> 0;
-      this.regs[I(R.ICR)] = 0;
+      const v = Atomics.exchange(this.regs, I(R.ICR), 0) >>> 0;
       this.updateIrq();
       return v;
     }
@@ -291,7 +295,7 @@ export class E1000 implements PciFunction, MmioDevice, PortDevice, Snapshotable 
         this.mdio(v);
         return;
       case R.ICR:
-        r[I(R.ICR)] &= ~v;
+        Atomics.and(r, I(R.ICR), ~v);
         this.updateIrq();
         return;
       case R.ICS:
@@ -405,7 +409,12 @@ export class E1000 implements PciFunction, MmioDevice, PortDevice, Snapshotable 
 
   private raise(causes: number): void {
     if (causes === 0) return;
-    this.regs[I(R.ICR)] |= causes;
+    Atomics.or(this.regs, I(R.ICR), causes);
+    this.updateIrq();
+  }
+
+  /** A core took ICR from the shared register file itself: lower INTA# as our own read does. */
+  icrReadElsewhere(): void {
     this.updateIrq();
   }
 
