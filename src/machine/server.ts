@@ -138,6 +138,11 @@ export async function startServer(opts: ServerOptions, io: ServerIo): Promise<Ru
 
   // One e1000 per --net (default: one NIC with no backend, as a board with an unplugged cable).
   const specs = opts.net.length > 0 ? opts.net : ['none'];
+  if (opts.icount && specs.some((sp) => sp.trim() !== 'none')) {
+    // the hub does not carry virtual time yet (docs/ARCHITECTURE.md, "Time")
+    process.stderr.write('parallax-emu: warning: --icount with a network: frames from other machines enter when the host ' +
+      'delivers them, so a run that exchanges frames is not deterministic (replay holds for runs without network input)\n');
+  }
   const nics: { mac: Uint8Array; backend: NetBackend }[] = [];
   for (let i = 0; i < specs.length; i++) {
     const mac = i === 0 && opts.mac ? parseMac(opts.mac) : macFromName(opts.name, i);
