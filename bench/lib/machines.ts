@@ -2,8 +2,10 @@
 // never the switch) and DIME servers, each either parallax-emu or QEMU TCG on that hub, with
 // the console captured. Both machine kinds get the same image, memory, command line and MAC.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { FW_CFG_KEY_NAME, serverKeyFile } from '../../src/protocol/keys.js';
 import { repoRoot } from './paths.js';
 
 export type MachineKind = 'parallax-emu' | 'qemu';
@@ -128,7 +130,17 @@ export interface DimeServerOptions {
 
 /** Kernel command line for benchmarks: quiet network (heartbeats once a minute, no perf broadcasts). */
 export function benchAppend(o: DimeServerOptions): string {
-  return [`key=${o.key}`, 'hb=60000', 'perf=0', o.append ?? ''].join(' ').trim();
+  return ['hb=60000', 'perf=0', o.append ?? ''].join(' ').trim();
+}
+
+/**
+ * The server's key file (derived from the master secret `o.key`, mode 0600), handed to the
+ * kernel through fw_cfg: never on a command line.
+ */
+export function benchKeyFile(o: DimeServerOptions): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'bench-key-')), 'server.key');
+  writeFileSync(file, serverKeyFile(o.key, o.mac), { mode: 0o600 });
+  return file;
 }
 
 export function machineCommand(o: DimeServerOptions, image = DIME_IMAGE): [string, string[]] {
@@ -136,14 +148,14 @@ export function machineCommand(o: DimeServerOptions, image = DIME_IMAGE): [strin
   if (o.kind === 'qemu') {
     const args = ['-nographic', '-no-reboot', '-serial', 'stdio', '-monitor', 'none', '-display', 'none',
       '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04', '-accel', 'tcg', '-m', mem, '-smp', String(o.cores),
-      '-kernel', image, '-append', benchAppend(o)];
+      '-kernel', image, '-append', benchAppend(o), '-fw_cfg', `name=${FW_CFG_KEY_NAME},file=${benchKeyFile(o)}`];
     if (o.hubPath) args.push('-netdev', `stream,id=lan0,server=off,addr.type=unix,addr.path=${o.hubPath}`, '-device', `e1000,netdev=lan0,mac=${o.mac}`);
     else args.push('-nic', 'none');
     if (o.icount) args.push('-icount', o.icount);
     return ['qemu-system-x86_64', args];
   }
   if (!existsSync(EMU_CLI)) throw new Error(`${EMU_CLI} is missing: run npm run build`);
-  return [process.execPath, [EMU_CLI, '-c', String(o.cores), '-m', mem, '-k', image, '--append', benchAppend(o),
+  return [process.execPath, [EMU_CLI, '-c', String(o.cores), '-m', mem, '-k', image, '--append', benchAppend(o), '--key-file', benchKeyFile(o),
     '--net', o.hubPath ? `hub,path=${o.hubPath}` : 'none', '--mac', o.mac, ...(o.icount ? ['--icount', o.icount] : []),
     ...(o.emuStats ? ['--stats'] : [])]];
 }

@@ -22,10 +22,13 @@ export function isDuplicateMacNotice(f: Uint8Array, mac: Uint8Array): boolean {
   return Buffer.from(f.subarray(14)).equals(TEXT);
 }
 
-/** A frame from `mac` to nobody, so the hub learns (or refuses) the MAC right away. */
+/**
+ * A frame from `mac` to itself, so the hub learns (or refuses) the MAC right away and delivers
+ * it to nobody (a frame for a MAC on the sender's own port is filtered).
+ */
 export function macAnnouncement(mac: Uint8Array): Uint8Array {
   const f = new Uint8Array(60);
-  f.set([0xff, 0xff, 0xff, 0xff, 0xff, 0xfe], 0); // locally administered multicast: no station's
+  f.set(mac, 0);
   f.set(mac, 6);
   f[12] = NOTICE_ETHERTYPE >> 8;
   f[13] = NOTICE_ETHERTYPE & 0xff;

@@ -97,6 +97,8 @@ export class OrchestratorLink extends EventEmitter {
   private readonly guard = new ReplayGuard();
   /** each server's epoch, confirmed by an answer to a request of ours (docs/PROTOCOL.md, freshness) */
   private readonly epochs = new Map<string, bigint>();
+  /** reports heard in an epoch not confirmed yet, per server (at most 64 each, 256 servers) */
+  private readonly held = new Map<string, Frame[]>();
   /** servers being challenged (and when the last challenge went out) */
   private readonly challenging = new Map<string, number>();
   private readonly pending = new Map<number, Pending>();
@@ -212,15 +214,32 @@ export class OrchestratorLink extends EventEmitter {
     const ours = (f.flags & W.FLAGS.RESPONSE) !== 0 && f.dstMac === this.mac && this.pending.has(f.reqId);
     const known = this.epochs.get(f.srcMac);
     if (ours && known !== f.epoch) {
-      // an answer to our own fresh request id: this is the server's epoch now
+      // an answer to our own fresh request id: this is the server's epoch now; what it reported
+      // in that epoch before we asked is believed now, in order
       this.epochs.set(f.srcMac, f.epoch);
       this.guard.forgetServer(f.srcMac);
+      const held = this.held.get(f.srcMac) ?? [];
+      this.held.delete(f.srcMac);
+      for (const h of held) if (h.epoch === f.epoch) this.deliver(h);
     } else if (!ours && known !== f.epoch) {
-      // a report from an epoch we did not confirm: perhaps a dead server's frames replayed
+      // a report from an epoch we did not confirm (yet): perhaps a dead server's frames replayed.
+      // Held (bounded) until the server answers a request of ours in that epoch.
       this.stats.unconfirmed++;
+      let list = this.held.get(f.srcMac);
+      if (!list) {
+        if (this.held.size >= 256) this.held.clear();
+        this.held.set(f.srcMac, (list = []));
+      }
+      list.push(f);
+      if (list.length > 64) list.shift();
       this.challenge(f.srcMac);
       return;
     }
+    this.deliver(f);
+  }
+
+  /** A frame from a confirmed epoch: sequence check, then to its request or to the listeners. */
+  private deliver(f: Frame): void {
     if (!this.guard.accept(f.srcMac, f.srcCore, f.seq)) {
       this.stats.replayed++;
       this.emit('security', { kind: 'replayed', frame: f });
