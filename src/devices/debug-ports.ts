@@ -5,9 +5,9 @@
 //   0x80       POST code: writes remembered, reads 0xFF (used as an I/O delay by kernels)
 //   0x92       "fast A20" system control port A: bit 1 = A20 gate, bit 0 = reset pulse
 //   0xCF9      reset control register (PIIX): a write with bit 2 set requests a reset
-// Map them with `mapOn(bus)`; each range is a separate PortBus mapping so 0xCF8/0xCFC stay PCI's.
+// Map them with `mapOn(bus)`; each range is a separate bus mapping so 0xCF8/0xCFC stay PCI's.
 
-import type { PortBus } from './port-bus.js';
+import type { DeviceBus } from './device-bus.js';
 import type { PortDevice, Snapshotable } from './types.js';
 
 export const DEBUG_EXIT_PORT = 0xf4;
@@ -38,7 +38,7 @@ export class DebugPorts implements PortDevice, Snapshotable {
 
   constructor(private readonly hooks: DebugPortsHooks = {}) {}
 
-  mapOn(bus: PortBus): void {
+  mapOn(bus: DeviceBus): void {
     bus.map(DEBUG_EXIT_PORT, 4, this);
     bus.map(DEBUG_CONSOLE_PORT, 1, this);
     bus.map(POST_PORT, 1, this);

@@ -9,7 +9,7 @@
 // control bits: 0x01 error, 0x02 read, 0x04 skip, 0x08 select (key in bits 16-31), 0x10 write.
 // Reads past the end of an item deliver zeros; writes are refused (error), as no item is writable.
 
-import type { PortBus } from './port-bus.js';
+import type { DeviceBus } from './device-bus.js';
 import type { DmaMemory, PortDevice, Snapshotable } from './types.js';
 
 export const FW_CFG_PORT_SEL = 0x510;
@@ -80,7 +80,7 @@ export class FwCfg implements PortDevice, Snapshotable {
   }
 
   /** Map the selector/data pair (0x510-0x511) and the DMA address ports (0x514-0x51B). */
-  mapOn(bus: PortBus): void {
+  mapOn(bus: DeviceBus): void {
     bus.map(FW_CFG_PORT_SEL, 2, this);
     bus.map(FW_CFG_PORT_DMA, 8, this);
   }

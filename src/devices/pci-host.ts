@@ -21,13 +21,6 @@ export function legacyIrqFor(dev: number, pin: number): number {
   return PIRQ_TO_IRQ[(pin - 1 + dev) & 3];
 }
 
-export interface BarHit<D> {
-  fn: PciFunction;
-  bar: PciBar;
-  device: D;
-  offset: number;
-}
-
 export class PciHost implements PortDevice, Snapshotable {
   readonly name = 'pci-host';
   private address = 0;
@@ -35,8 +28,8 @@ export class PciHost implements PortDevice, Snapshotable {
   private routingDirty = true;
   private mmioBars: { fn: PciFunction; bar: PciBar }[] = [];
   private ioBars: { fn: PciFunction; bar: PciBar }[] = [];
-  /** called after a guest config write (BARs/decode bits may have moved) */
-  onConfigChanged?: () => void;
+  /** told after a guest config write, a new function or a restore (BARs/decode bits may have moved) */
+  private readonly configListeners: (() => void)[] = [];
 
   readonly hostBridge: PciConfigSpace;
   readonly isaBridge: PciConfigSpace;
@@ -64,39 +57,25 @@ export class PciHost implements PortDevice, Snapshotable {
     const old = this.functions[i];
     if (old) throw new Error(`PCI: slot 00:${dev.toString(16).padStart(2, '0')}.${fn} already holds ${old.name}`);
     this.functions[i] = f;
-    this.routingDirty = true;
+    this.invalidateRouting();
+  }
+
+  /** Call `fn` whenever BARs or decode bits may have moved (the device bus re-maps them). */
+  addConfigListener(fn: () => void): void {
+    this.configListeners.push(fn);
   }
 
   functionAt(dev: number, fn: number): PciFunction | undefined {
     return this.functions[((dev & 31) << 3) | (fn & 7)];
   }
 
-  /** Call after device-side BAR/command changes so lookups see them. */
+  /** Call after device-side BAR/command changes so lookups and listeners see them. */
   invalidateRouting(): void {
     this.routingDirty = true;
+    for (const fn of this.configListeners) fn();
   }
 
-  /** The MMIO BAR (with memory decoding enabled) containing `paddr`, or undefined. */
-  findBar(paddr: number): BarHit<MmioDevice> | undefined {
-    if (this.routingDirty) this.rebuild();
-    for (const e of this.mmioBars) {
-      const off = paddr - e.bar.base;
-      if (off >= 0 && off < e.bar.size) return { fn: e.fn, bar: e.bar, device: e.bar.device as MmioDevice, offset: off };
-    }
-    return undefined;
-  }
-
-  /** The I/O BAR (with I/O decoding enabled) containing `port`, or undefined. */
-  findIoBar(port: number): BarHit<PortDevice> | undefined {
-    if (this.routingDirty) this.rebuild();
-    for (const e of this.ioBars) {
-      const off = port - e.bar.base;
-      if (off >= 0 && off < e.bar.size) return { fn: e.fn, bar: e.bar, device: e.bar.device as PortDevice, offset: off };
-    }
-    return undefined;
-  }
-
-  /** All decoding BARs, for a machine that maps them into its own dispatch tables. */
+  /** All decoding BARs (the device bus maps them). */
   activeBars(): { fn: PciFunction; bar: PciBar }[] {
     if (this.routingDirty) this.rebuild();
     return [...this.mmioBars, ...this.ioBars];
@@ -131,8 +110,7 @@ export class PciHost implements PortDevice, Snapshotable {
       const bytes = Math.min(size, 4 - k);
       const mask = (bytes === 4 ? 0xffffffff : ((1 << (8 * bytes)) - 1) << (8 * k)) >>> 0;
       f.fn.configWrite(f.reg, ((value << (8 * k)) & mask) >>> 0, mask);
-      this.routingDirty = true;
-      if (this.onConfigChanged) this.onConfigChanged();
+      this.invalidateRouting();
     }
   }
 
@@ -146,7 +124,7 @@ export class PciHost implements PortDevice, Snapshotable {
     this.address = s.address >>> 0;
     this.hostBridge.restoreState(s.host);
     this.isaBridge.restoreState(s.isa);
-    this.routingDirty = true;
+    this.invalidateRouting();
   }
 
   private target(): { fn: PciFunction; reg: number } | undefined {

@@ -24,6 +24,7 @@ rm -rf "$out"
 mkdir -p "$out/kernel" "$out/svc" "$(dirname "$image")"
 
 # ---- services (ring 3), each a flat binary with the DSV1 header first ----
+# the one list: kernel/builtin_services.S embeds these, in this order (DIME_SERVICES)
 services=(hello upper conreader conwriter cpuburn misbehave)
 "$CC" "${SFLAGS[@]}" -c "$here/sdk/crt0.S" -o "$out/svc/crt0.o"
 "$CC" "${SFLAGS[@]}" -c "$here/sdk/dime_sdk.c" -o "$out/svc/dime_sdk.o"
@@ -43,7 +44,7 @@ for s in "${services[@]}"; do cp "$out/svc/$s.bin" "$svcdir/$s.bin"; done
 objs=()
 for src in $(cd "$here/kernel" && ls *.S *.c | sort); do
   o="$out/kernel/${src%.*}.o"
-  "$CC" "${KFLAGS[@]}" "-Wa,-I,$out/svc" -c "$here/kernel/$src" -o "$o"
+  "$CC" "${KFLAGS[@]}" "-Wa,-I,$out/svc" "-DDIME_SERVICES=$(IFS=,; echo "${services[*]}")" -c "$here/kernel/$src" -o "$o"
   objs+=("$o")
 done
 "$LD" -m elf_x86_64 -nostdlib -static --build-id=none -z max-page-size=0x1000 -z noexecstack \

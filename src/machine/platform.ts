@@ -1,7 +1,8 @@
 // The I/O thread's devices, assembled as QEMU's `pc` machine lays them out: 8259 pair, PIT,
 // RTC/CMOS, COM1, i8042, PCI host (i440FX + PIIX3) with an e1000 in slot 3, fw_cfg, debug ports,
-// IOAPIC and HPET. Each device owns its registers; this file only maps ports/addresses to them
-// and wires interrupt lines (Firecracker-style assembly of small devices).
+// IOAPIC and HPET. Each device owns its registers; this file only registers them on the one
+// device bus (src/devices/device-bus.ts) and wires interrupt lines (Firecracker-style assembly
+// of small devices). PCI functions only need `pci.addFunction`: the bus maps their BARs.
 
 import { PM_BASE, S5_SLP_TYP, SCI_IRQ } from '../boot/acpi-tables.js';
 import type { BootPlan } from '../boot/boot-plan.js';
@@ -16,12 +17,14 @@ import { IrqRouter } from '../devices/irq-router.js';
 import { PciHost } from '../devices/pci-host.js';
 import { Pic8259 } from '../devices/pic8259.js';
 import { Pit8254 } from '../devices/pit8254.js';
-import { PortBus } from '../devices/port-bus.js';
+import { DeviceBus } from '../devices/device-bus.js';
+import { PciBarAllocator } from '../devices/pci-bar-allocator.js';
 import { RtcCmos } from '../devices/rtc-cmos.js';
 import { PreciseTimerService, VirtualTimerService } from '../devices/timer-service.js';
 import type { TimerService } from '../devices/types.js';
 import { Uart16550, COM1_BASE, COM1_IRQ } from '../devices/uart16550.js';
 import { E1000 } from '../devices/e1000/e1000.js';
+import { IO_SIZE as E1000_IO_SIZE, MMIO_SIZE as E1000_MMIO_SIZE } from '../devices/e1000/regs.js';
 import type { NetBackend } from '../net/net-backend.js';
 import { RamDma } from '../devices/ram-dma.js';
 import { IO_THREAD, TIME_ICOUNT, clockFor } from '../abi/clock.js';
@@ -62,7 +65,8 @@ export const ICOUNT_RTC_START_MS = Date.UTC(2025, 0, 1);
 const NIC_FIRST_SLOT = 3;
 
 export class Platform implements IoPlatform {
-  readonly ports = new PortBus();
+  /** every port range and MMIO window the I/O thread decodes */
+  readonly bus = new DeviceBus();
   /** sub-millisecond device timers (setTimeout's 1 ms grain loses PIT/HPET ticks above ~500 Hz);
    *  under -icount, virtual ones that run at the I/O thread's turn */
   readonly timers: TimerService & { dispose(): void };
@@ -82,8 +86,6 @@ export class Platform implements IoPlatform {
   readonly pm: AcpiPm;
   readonly nics: E1000[] = [];
   private readonly backends: NetBackend[] = [];
-  /** MMIO accesses nobody decodes (reads return all-ones) */
-  unmappedMmio = 0;
   private readonly dw: Int32Array | null;
 
   constructor(o: PlatformOptions) {
@@ -117,6 +119,7 @@ export class Platform implements IoPlatform {
       s5SlpTyp: S5_SLP_TYP, onPowerOff: () => o.hooks.onPowerOff?.(), onUnsupportedSleep: (t) => o.hooks.onUnsupportedSleep?.(t),
     });
     this.pci = new PciHost();
+    const bars = new PciBarAllocator();
     const dma = new RamDma(o.ram, o.layout);
     const files = fwCfgFiles(o.plan);
     this.fwcfg = new FwCfg({ ncores: o.cores, ramBytes: o.layout.ramBytes, dma, ...files });
@@ -127,7 +130,7 @@ export class Platform implements IoPlatform {
       const gsi = [11, 10, 11, 10][(slot - NIC_FIRST_SLOT) % 4];
       const nic = new E1000({
         name: `e1000.${i}`, mac: n.mac, dma, irq: this.router.line(gsi), backend: n.backend, timers: this.timers,
-        mmioBase: 0xfeb80000 - i * 0x20000, ioBase: 0xc000 + i * 0x40, interruptLine: gsi,
+        mmioBase: bars.mmio(E1000_MMIO_SIZE), ioBase: bars.io(E1000_IO_SIZE), interruptLine: gsi,
         // the register file lives in shared memory, where cores read ICR without this thread
         registers: o.devices && i < MAX_FAST_NICS ? nicRegisters(o.devices, i) : undefined,
       });
@@ -136,7 +139,7 @@ export class Platform implements IoPlatform {
       this.nics.push(nic);
     });
 
-    const p = this.ports;
+    const p = this.bus;
     p.map(0x20, 2, this.pic); p.map(0xa0, 2, this.pic); p.map(0x4d0, 2, this.pic);
     p.map(0x40, 4, this.pit); p.map(0x61, 1, this.pit);
     p.map(0x70, 2, this.rtc);
@@ -146,55 +149,31 @@ export class Platform implements IoPlatform {
     p.map(0xcf8, 1, this.pci); p.map(0xcfc, 4, this.pci);
     this.fwcfg.mapOn(p);
     p.map(PM_BASE, 12, this.pm); // PM1a_EVT 0x600, PM1a_CNT 0x604, PM_TMR 0x608 (the FADT's)
-    this.pci.onConfigChanged = () => this.remapIoBars();
-    this.remapIoBars();
+    this.bus.mapMmio(IOAPIC_BASE, IOAPIC_SIZE, this.ioapic);
+    this.bus.mapMmio(HPET_BASE, HPET_SIZE, this.hpet);
+    this.bus.attachPci(this.pci);
+    // cores read where each NIC's registers are decoded from shared state: keep it in step
+    this.pci.addConfigListener(() => this.publishNicBars());
+    this.publishNicBars();
     // what SeaBIOS leaves behind before QEMU jumps to a -kernel (measured under QEMU 7.2)
     this.pic.firmwareState();
     this.pit.firmwareState();
   }
 
-  private mappedIoBars: { base: number; size: number }[] = [];
-
-  /** PCI I/O BARs move when the guest reprograms them: keep the port bus in step. */
-  private remapIoBars(): void {
-    this.publishNicBars();
-    for (const m of this.mappedIoBars) this.ports.unmap(m.base, m.size);
-    this.mappedIoBars = [];
-    for (const nic of this.nics) {
-      if (!nic.decodesIo()) continue;
-      for (const bar of nic.bars()) {
-        if (bar.kind !== 'io' || bar.base === 0) continue;
-        try {
-          this.ports.map(bar.base, bar.size, nic);
-          this.mappedIoBars.push({ base: bar.base, size: bar.size });
-        } catch { /* overlapping a fixed device: the BAR stays undecoded */ }
-      }
-    }
-  }
-
   ioRead(port: number, size: number): number {
-    return this.ports.read(port, size);
+    return this.bus.ioRead(port, size);
   }
 
   ioWrite(port: number, size: number, value: number): void {
-    this.ports.write(port, size, value);
+    this.bus.ioWrite(port, size, value);
   }
 
   mmioRead(paddr: number, size: number): number {
-    if (paddr >= IOAPIC_BASE && paddr < IOAPIC_BASE + IOAPIC_SIZE) return this.ioapic.mmioRead(paddr - IOAPIC_BASE, size);
-    if (paddr >= HPET_BASE && paddr < HPET_BASE + HPET_SIZE) return this.hpet.mmioRead(paddr - HPET_BASE, size);
-    const hit = this.pci.findBar(paddr);
-    if (hit) return hit.device.mmioRead(hit.offset, size);
-    this.unmappedMmio++;
-    return size === 4 ? -1 : size === 2 ? 0xffff : 0xff;
+    return this.bus.mmioRead(paddr, size);
   }
 
   mmioWrite(paddr: number, size: number, value: number): void {
-    if (paddr >= IOAPIC_BASE && paddr < IOAPIC_BASE + IOAPIC_SIZE) { this.ioapic.mmioWrite(paddr - IOAPIC_BASE, size, value); return; }
-    if (paddr >= HPET_BASE && paddr < HPET_BASE + HPET_SIZE) { this.hpet.mmioWrite(paddr - HPET_BASE, size, value); return; }
-    const hit = this.pci.findBar(paddr);
-    if (hit) { hit.device.mmioWrite(hit.offset, size, value); return; }
-    this.unmappedMmio++;
+    this.bus.mmioWrite(paddr, size, value);
   }
 
   levelEoi(vector: number): void {

@@ -2,29 +2,14 @@
 // hub (the learning switch, src/net/learning-switch.ts) on a unix socket, and N emulated servers running the
 // DIME kernel (parallax-emu, or QEMU as a second opinion) plugged into it, each with its
 // serial console captured and writable. `parallax lab` runs one until interrupted.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { LearningSwitch } from '../net/learning-switch.js';
-import { FW_CFG_KEY_NAME, serverKeyFile } from '../protocol/keys.js';
+import { serverKeyFile } from '../protocol/keys.js';
+import { launchMachine, type MachineKind, type MachineProcess } from './launcher.js';
 
-/** Repository root, from src/orchestrator (vitest) or dist/src/orchestrator (built). */
-function repoRoot(): string {
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  for (const up of ['../..', '../../..']) {
-    const root = path.resolve(here, up);
-    if (existsSync(path.join(root, 'package.json')) && existsSync(path.join(root, 'images'))) return root;
-  }
-  return process.cwd();
-}
-
-export const DEFAULT_IMAGE = path.join(repoRoot(), 'images/dime.elf');
-export const EMULATOR_CLI = path.join(repoRoot(), 'dist/src/cli/parallax-emu.js');
-
-/** Which machine runs the DIME kernel: parallax-emu (default) or QEMU (a second opinion). */
-export type MachineKind = 'emu' | 'qemu';
+export { DEFAULT_IMAGE, EMULATOR_CLI, type MachineKind } from './launcher.js';
 
 export interface EmuServerOptions {
   machine?: MachineKind;
@@ -42,21 +27,19 @@ export interface EmuServerOptions {
   image?: string;
 }
 
-/** One emulated server (a parallax-emu process running the DIME kernel). */
+/** One emulated server (a parallax-emu or QEMU process running the DIME kernel). */
 export class EmuServer {
-  private proc: ChildProcess | null = null;
-  private out = '';
-  private waiters: Array<() => void> = [];
+  private machine: MachineProcess | null = null;
   exited: Promise<number | null> = Promise.resolve(null);
 
   constructor(readonly opts: EmuServerOptions) {}
 
   get output(): string {
-    return this.out;
+    return this.machine?.output ?? '';
   }
 
   get running(): boolean {
-    return !!this.proc && this.proc.exitCode === null && this.proc.signalCode === null;
+    return !!this.machine && this.machine.running;
   }
 
   start(): void {
@@ -70,62 +53,23 @@ export class EmuServer {
     // the key reaches the kernel through fw_cfg from a 0600 file: never argv, never the console
     const keyFile = path.join(o.keyDir ?? path.dirname(o.hubPath), `${o.name}.key`);
     writeFileSync(keyFile, serverKeyFile(o.key, o.mac), { mode: 0o600 });
-    const fwCfg = `name=${FW_CFG_KEY_NAME},file=${keyFile}`;
-    let cmd: string;
-    let args: string[];
-    if (o.machine === 'qemu') {
-      const hub = /^hub,path=(.+)$/.exec(net);
-      const tap = /^tap,ifname=(.+)$/.exec(net);
-      if (!hub && !tap) throw new Error(`QEMU server: unsupported network '${net}' (hub,path=... or tap,ifname=...)`);
-      cmd = 'qemu-system-x86_64';
-      args = ['-nographic', '-no-reboot', '-serial', 'stdio', '-monitor', 'none', '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04',
-        '-accel', 'tcg', '-m', String(o.memMiB ?? 256), '-smp', String(o.cores), '-kernel', o.image ?? DEFAULT_IMAGE, '-append', append, '-fw_cfg', fwCfg,
-        '-netdev', hub ? `stream,id=lan0,server=off,addr.type=unix,addr.path=${hub[1]}` : `tap,id=lan0,ifname=${tap![1]},script=no,downscript=no`,
-        '-device', `e1000,netdev=lan0,mac=${o.mac}`];
-    } else {
-      if (!existsSync(EMULATOR_CLI)) throw new Error(`parallax-emu is not built (${EMULATOR_CLI}): run npm run build`);
-      cmd = process.execPath;
-      args = [EMULATOR_CLI, '-c', String(o.cores), '-m', String(o.memMiB ?? 256), '-k', o.image ?? DEFAULT_IMAGE,
-        '--append', append, '-fw_cfg', fwCfg, '--net', net, '--mac', o.mac, '--name', o.name];
-    }
-    const p = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    this.proc = p;
-    const onData = (d: Buffer) => {
-      this.out += d.toString('latin1').replace(/\r/g, '');
-      if (this.out.length > 4_000_000) this.out = this.out.slice(-2_000_000);
-      for (const w of this.waiters.splice(0)) w();
-    };
-    p.stdout!.on('data', onData);
-    p.stderr!.on('data', onData);
-    p.stdin!.on('error', () => undefined);
-    this.exited = new Promise((resolve) => p.on('exit', (code) => { for (const w of this.waiters.splice(0)) w(); resolve(code); }));
+    this.machine = launchMachine({ kind: o.machine ?? 'emu', cores: o.cores, memMiB: o.memMiB, image: o.image, append, net, mac: o.mac, name: o.name, keyFile }, o.name);
+    this.exited = this.machine.exited;
   }
 
   /** Keys typed on the server's serial console. */
   type(text: string): void {
-    this.proc?.stdin?.write(text);
+    this.machine?.type(text);
   }
 
   /** Wait until the console output (from offset `from`) matches. */
   waitFor(re: RegExp, timeoutMs: number, from = 0): Promise<RegExpMatchArray> {
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        const m = this.out.slice(from).match(re);
-        if (m) { clearTimeout(timer); resolve(m); return; }
-        if (!this.running && this.proc) { clearTimeout(timer); reject(new Error(`${this.opts.name} exited before ${re}; console:\n${this.out.slice(-2000)}`)); return; }
-        this.waiters.push(check);
-      };
-      const timer = setTimeout(() => reject(new Error(`${this.opts.name}: timeout waiting for ${re}; console:\n${this.out.slice(-2000)}`)), timeoutMs);
-      check();
-    });
+    if (!this.machine) return Promise.reject(new Error(`${this.opts.name} was never started`));
+    return this.machine.waitFor(re, timeoutMs, from);
   }
 
   async stop(): Promise<void> {
-    const p = this.proc;
-    if (!p || !this.running) return;
-    p.kill('SIGTERM');
-    await Promise.race([this.exited, new Promise((r) => setTimeout(r, 3000))]);
-    if (this.running) p.kill('SIGKILL');
+    await this.machine?.stop();
   }
 }
 

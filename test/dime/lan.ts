@@ -1,11 +1,12 @@
 // An Ethernet segment the test owns: a unix-socket server speaking QEMU's `-netdev stream`
-// framing (4-byte big-endian length, then the frame without FCS). Every machine connects as
+// framing (src/net/stream-framing.ts: 4-byte big-endian length, then the frame without FCS). Every machine connects as
 // a client; the segment is a hub: a frame from one machine reaches all the others and the
 // test, and a frame the test sends reaches every machine. Every frame is also announced
 // ('frame' from a machine, 'sent' from the test) so a recorder sees the whole segment.
 import net from 'node:net';
 import { EventEmitter } from 'node:events';
 import { rmSync } from 'node:fs';
+import { StreamFrameDecoder, encodeStreamFrame } from '../../src/net/stream-framing.js';
 
 export class StreamLan extends EventEmitter {
   private server: net.Server;
@@ -13,6 +14,8 @@ export class StreamLan extends EventEmitter {
   framesIn = 0;
   framesOut = 0;
   dropped = 0;
+  /** connections dropped for a malformed length prefix */
+  badStreams = 0;
 
   constructor(readonly path: string) {
     super();
@@ -39,33 +42,24 @@ export class StreamLan extends EventEmitter {
 
   private attach(s: net.Socket): void {
     this.peers.push(s);
-    let pending: Buffer = Buffer.alloc(0);
+    const decoder = new StreamFrameDecoder();
+    const onFrame = (f: Uint8Array) => {
+      const frame = Buffer.from(f.buffer, f.byteOffset, f.length);
+      this.framesIn++;
+      for (const p of this.peers) if (p !== s) p.write(encodeStreamFrame(frame));
+      this.emit('frame', frame);
+    };
     s.on('data', (d: Buffer) => {
-      pending = pending.length ? Buffer.concat([pending, d]) : d;
-      while (pending.length >= 4) {
-        const n = pending.readUInt32BE(0);
-        if (pending.length < 4 + n) break;
-        const frame = Buffer.from(pending.subarray(4, 4 + n));
-        pending = pending.subarray(4 + n);
-        this.framesIn++;
-        for (const p of this.peers) if (p !== s) this.write(p, frame);
-        this.emit('frame', frame);
-      }
+      if (!decoder.push(d, onFrame)) { this.badStreams++; s.destroy(); }
     });
     s.on('close', () => { this.peers = this.peers.filter((p) => p !== s); this.emit('disconnect'); });
     s.on('error', () => {});
     this.emit('connect');
   }
 
-  private write(p: net.Socket, frame: Buffer): void {
-    const hdr = Buffer.alloc(4);
-    hdr.writeUInt32BE(frame.length, 0);
-    p.write(Buffer.concat([hdr, frame]));
-  }
-
   send(frame: Buffer): void {
     if (!this.peers.length) { this.dropped++; return; }
-    for (const p of this.peers) this.write(p, frame);
+    for (const p of this.peers) p.write(encodeStreamFrame(frame));
     this.framesOut++;
     this.emit('sent', frame);
   }

@@ -2,8 +2,8 @@
 // printed on COM1 and how it exited (isa-debug-exit: status (code << 1) | 1).
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
+import { qemuAvailable as launcherQemuAvailable, repoRoot } from '../../src/orchestrator/launcher.js';
 
 export interface GuestRunOptions {
   /** emulated cores (-smp / --cores); default 1 */
@@ -48,18 +48,7 @@ export const QEMU_BINARY = process.env.PARALLAX_QEMU ?? 'qemu-system-x86_64';
  */
 export const QEMU_CPU_MODEL = 'qemu64,vendor=GenuineIntel,+pdpe1gb';
 
-const HERE = dirname(fileURLToPath(import.meta.url));
-
-/** The repository root: the nearest directory above this file holding package.json. */
-export function repoRoot(): string {
-  let dir = HERE;
-  for (;;) {
-    if (existsSync(join(dir, 'package.json'))) return dir;
-    const up = dirname(dir);
-    if (up === dir) throw new Error(`no package.json above ${HERE}`);
-    dir = up;
-  }
-}
+export { repoRoot };
 
 /** test/guest in the source tree (also when this module runs from dist/). */
 export function guestDir(): string {
@@ -84,8 +73,7 @@ export function buildGuestKernels(): void {
 }
 
 export function qemuAvailable(): boolean {
-  const r = spawnSync(QEMU_BINARY, ['--version'], { encoding: 'utf8' });
-  return !r.error && r.status === 0;
+  return launcherQemuAvailable(QEMU_BINARY);
 }
 
 export function qemuArgs(image: string, opts: GuestRunOptions = {}): string[] {

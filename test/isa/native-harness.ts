@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SNIPPET_DATA_SIZE, type SnippetFault, type SnippetState } from './snippet-api.js';
+import { repoRoot } from '../../src/orchestrator/launcher.js';
 
 export interface DataSegment {
   offset: number;
@@ -36,17 +37,7 @@ export interface NativeResult {
   rip: bigint;
 }
 
-/** Repository root: the nearest folder above this file holding package.json (works from dist/ too). */
-export function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const pkg = join(dir, 'package.json');
-    if (existsSync(pkg) && existsSync(join(dir, 'test', 'isa', 'native', 'harness.c'))) return dir;
-    const up = dirname(dir);
-    if (up === dir) throw new Error('isa: cannot find the repository root (test/isa/native/harness.c)');
-    dir = up;
-  }
-}
+export { repoRoot };
 
 let builtPath: string | undefined;
 

@@ -2,24 +2,14 @@
 // tshark, each spawned with its output collected and killed at the end of the test.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { DEFAULT_IMAGE, EMULATOR_CLI, repoRoot } from '../../src/orchestrator/launcher.js';
 
-const HERE = dirname(fileURLToPath(import.meta.url));
-
-export function repoRoot(): string {
-  let dir = HERE;
-  while (!existsSync(join(dir, 'package.json'))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error(`no package.json above ${HERE}`);
-    dir = up;
-  }
-  return dir;
-}
+export { repoRoot };
 
 /** The built CLI (`npm run build` / `npx tsc -p .` makes it). */
-export const EMU_CLI = join(repoRoot(), 'dist', 'src', 'cli', 'parallax-emu.js');
-export const DIME_IMAGE = join(repoRoot(), 'images', 'dime.elf');
+export const EMU_CLI = EMULATOR_CLI;
+export const DIME_IMAGE = DEFAULT_IMAGE;
 
 export function nicGuestImage(kernel: string): string {
   return join(repoRoot(), 'test', 'net', 'guest', 'build', `${kernel}.elf`);

@@ -23,15 +23,12 @@ import { analyseFlags } from './flag-analysis.js';
 import { PARITY } from './runtime.js';
 import { ROLE_EXIT, ROLE_FOLLOW, ROLE_PLAIN } from './superblock-roles.js';
 import { MODE_64, type TemplateFamily, type TemplateSpec } from './template.js';
-import { aluFamily } from './templates/alu.js';
-import { movesFamily } from './templates/moves.js';
-import { shiftMulFamily } from './templates/shift-mul.js';
-import { stackBranchFamily } from './templates/stack-branch.js';
+import { TEMPLATE_FAMILIES } from './templates/index.js';
 
 /** see CompiledBlock in block-compiler.ts */
 export type BlockFunction = (cpu: Cpu, left: number) => number;
 
-const FAMILIES: TemplateFamily[] = [aluFamily, movesFamily, stackBranchFamily, shiftMulFamily];
+const FAMILIES: TemplateFamily[] = TEMPLATE_FAMILIES.map((t) => t.family);
 
 /**
  * Whether the instruction decoded to a valid table form (not a #UD shell for an invalid

@@ -1,31 +1,23 @@
-/* Services embedded in the kernel image (LOAD_BUILTIN); the build puts their .bin files on
- * the assembler's include path. */
+/* Services embedded in the kernel image (LOAD_BUILTIN). The list is build.sh's `services`
+ * array, passed in as DIME_SERVICES (comma-separated); the build puts their .bin files on the
+ * assembler's include path. Layout: the images, then their names, then the table
+ * {name, start, end} the kernel searches. */
+#ifndef DIME_SERVICES
+#error "DIME_SERVICES (the service list) comes from src/dime/build.sh"
+#endif
 .section .rodata
-.balign 16
-#define SERVICE(sym, file) \
-  .balign 16; sym##_start: .incbin file; sym##_end:
+.irp s, DIME_SERVICES
+  .balign 16; svc_\s\()_start: .incbin "\s\().bin"; svc_\s\()_end:
+.endr
 
-SERVICE(svc_hello, "hello.bin")
-SERVICE(svc_upper, "upper.bin")
-SERVICE(svc_conreader, "conreader.bin")
-SERVICE(svc_conwriter, "conwriter.bin")
-SERVICE(svc_cpuburn, "cpuburn.bin")
-SERVICE(svc_misbehave, "misbehave.bin")
-
-name_hello: .asciz "hello"
-name_upper: .asciz "upper"
-name_conreader: .asciz "conreader"
-name_conwriter: .asciz "conwriter"
-name_cpuburn: .asciz "cpuburn"
-name_misbehave: .asciz "misbehave"
+.irp s, DIME_SERVICES
+  name_\s: .asciz "\s"
+.endr
 
 .balign 8
 .global builtin_services, builtin_service_count
 builtin_services:
-  .quad name_hello, svc_hello_start, svc_hello_end
-  .quad name_upper, svc_upper_start, svc_upper_end
-  .quad name_conreader, svc_conreader_start, svc_conreader_end
-  .quad name_conwriter, svc_conwriter_start, svc_conwriter_end
-  .quad name_cpuburn, svc_cpuburn_start, svc_cpuburn_end
-  .quad name_misbehave, svc_misbehave_start, svc_misbehave_end
-builtin_service_count: .long 6
+.irp s, DIME_SERVICES
+  .quad name_\s, svc_\s\()_start, svc_\s\()_end
+.endr
+builtin_service_count: .long (. - builtin_services) / 24

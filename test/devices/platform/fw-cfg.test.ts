@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FwCfg } from '../../../src/devices/fw-cfg.js';
-import { PortBus } from '../../../src/devices/port-bus.js';
+import { DeviceBus } from '../../../src/devices/device-bus.js';
 import type { DmaMemory } from '../../../src/devices/types.js';
 
 function mem(size = 0x10000): DmaMemory & { bytes: Uint8Array } {
@@ -16,11 +16,11 @@ function setup() {
   const m = mem();
   const e820 = new Uint8Array(40).map((_, i) => i);
   const fw = new FwCfg({ ncores: 8, ramBytes: 512 * 2 ** 20, e820, acpiRsdp: new Uint8Array(36).fill(7), acpiTables: new Uint8Array(1000).fill(9), dma: m });
-  const bus = new PortBus();
+  const bus = new DeviceBus();
   fw.mapOn(bus);
   const readItem = (key: number, n: number) => {
-    bus.write(0x510, 2, key);
-    return Array.from({ length: n }, () => bus.read(0x511, 1));
+    bus.ioWrite(0x510, 2, key);
+    return Array.from({ length: n }, () => bus.ioRead(0x511, 1));
   };
   return { m, fw, bus, readItem, e820 };
 }
@@ -57,11 +57,11 @@ describe('FwCfg', () => {
 
   it('DMA signature reads "QEMU CFG"', () => {
     const { bus } = setup();
-    const lo = bus.read(0x514, 4);
-    const hi = bus.read(0x518, 4);
+    const lo = bus.ioRead(0x514, 4);
+    const hi = bus.ioRead(0x518, 4);
     const s = [lo, hi].flatMap((v) => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, v >>> 24]);
     expect(String.fromCharCode(...s)).toBe('QEMU CFG');
-    expect(bus.read(0x516, 1)).toBe('M'.charCodeAt(0));
+    expect(bus.ioRead(0x516, 1)).toBe('M'.charCodeAt(0));
   });
 
   it('DMA select + read of a file, zero fill past the end, control cleared', () => {
@@ -72,8 +72,8 @@ describe('FwCfg', () => {
     dv.setUint32(ctl, (0x23 << 16) | 0x08 | 0x02, false);
     dv.setUint32(ctl + 4, 48, false);
     dv.setBigUint64(ctl + 8, 0x2000n, false);
-    bus.write(0x514, 4, bswap(0));
-    bus.write(0x518, 4, bswap(ctl));
+    bus.ioWrite(0x514, 4, bswap(0));
+    bus.ioWrite(0x518, 4, bswap(ctl));
     expect(dv.getUint32(ctl, false)).toBe(0);
     expect(Array.from(m.bytes.subarray(0x2000, 0x2028))).toEqual(Array.from(e820));
     expect(Array.from(m.bytes.subarray(0x2028, 0x2030))).toEqual(new Array(8).fill(0));
@@ -87,8 +87,8 @@ describe('FwCfg', () => {
       dv.setUint32(0x100, control, false);
       dv.setUint32(0x104, len, false);
       dv.setBigUint64(0x108, BigInt(addr), false);
-      bus.write(0x514, 4, 0);
-      bus.write(0x518, 4, bswap(0x100));
+      bus.ioWrite(0x514, 4, 0);
+      bus.ioWrite(0x518, 4, bswap(0x100));
       return dv.getUint32(0x100, false);
     };
     expect(go((0x23 << 16) | 0x08 | 0x04, 10, 0)).toBe(0);
@@ -101,8 +101,8 @@ describe('FwCfg', () => {
 
   it('bad widths are counted and ignored', () => {
     const { fw, bus } = setup();
-    bus.write(0x510, 1, 5);
-    bus.write(0x514, 2, 5);
+    bus.ioWrite(0x510, 1, 5);
+    bus.ioWrite(0x514, 2, 5);
     expect(fw.stats.badAccesses).toBe(2);
   });
 });

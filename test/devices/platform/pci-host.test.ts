@@ -1,23 +1,24 @@
 import { describe, expect, it } from 'vitest';
 import { PciConfigSpace } from '../../../src/devices/pci-config-space.js';
 import { PciHost, legacyIrqFor } from '../../../src/devices/pci-host.js';
-import { PortBus } from '../../../src/devices/port-bus.js';
+import { DeviceBus } from '../../../src/devices/device-bus.js';
 import type { MmioDevice, PortDevice } from '../../../src/devices/types.js';
 
 const addr = (dev: number, fn: number, reg: number, bus = 0) => (0x80000000 | (bus << 16) | (dev << 11) | (fn << 8) | reg) >>> 0;
 
 function setup() {
   const host = new PciHost();
-  const bus = new PortBus();
+  const bus = new DeviceBus();
   bus.map(0xcf8, 1, host);
   bus.map(0xcfc, 4, host);
+  bus.attachPci(host);
   const cfg = (dev: number, fn: number, reg: number, size = 4, bus_ = 0) => {
-    bus.write(0xcf8, 4, addr(dev, fn, reg & 0xfc, bus_));
-    return bus.read(0xcfc + (reg & 3), size);
+    bus.ioWrite(0xcf8, 4, addr(dev, fn, reg & 0xfc, bus_));
+    return bus.ioRead(0xcfc + (reg & 3), size);
   };
   const cfgw = (dev: number, fn: number, reg: number, size: number, v: number) => {
-    bus.write(0xcf8, 4, addr(dev, fn, reg & 0xfc));
-    bus.write(0xcfc + (reg & 3), size, v);
+    bus.ioWrite(0xcf8, 4, addr(dev, fn, reg & 0xfc));
+    bus.ioWrite(0xcfc + (reg & 3), size, v);
   };
   return { host, bus, cfg, cfgw };
 }
@@ -46,9 +47,9 @@ describe('PciHost', () => {
     expect(cfg(0, 1, 0)).toBe(0xffffffff);
     expect(cfg(0, 0, 0, 4, 1)).toBe(0xffffffff);
     expect(cfg(31, 7, 0, 2)).toBe(0xffff);
-    bus.write(0xcf8, 4, 0x00000000);
-    expect(bus.read(0xcfc, 4)).toBe(0xffffffff);
-    expect(bus.read(0xcf8, 4)).toBe(0);
+    bus.ioWrite(0xcf8, 4, 0x00000000);
+    expect(bus.ioRead(0xcfc, 4)).toBe(0xffffffff);
+    expect(bus.ioRead(0xcf8, 4)).toBe(0);
     const t0 = performance.now();
     let found = 0;
     for (let b = 0; b < 256; b++) for (let d = 0; d < 32; d++) for (let f = 0; f < 8; f++) if (cfg(d, f, 0, 4, b) !== 0xffffffff) found++;
@@ -57,7 +58,7 @@ describe('PciHost', () => {
   });
 
   it('routes BARs of added functions after the guest reprograms them', () => {
-    const { host, cfg, cfgw } = setup();
+    const { host, bus, cfg, cfgw } = setup();
     const m: MmioDevice = { name: 'm', mmioRead: () => 0x1234, mmioWrite: () => {} };
     const p: PortDevice = { name: 'p', ioRead: () => 0, ioWrite: () => {} };
     const cs = new PciConfigSpace('nic', { vendorId: 0x8086, deviceId: 0x100e, classCode: 2, subclass: 0, interruptPin: 1 });
@@ -65,18 +66,22 @@ describe('PciHost', () => {
     cs.defineBar(1, 'io', 0x40, p, { base: 0xc000 });
     host.addFunction(3, 0, cs);
     expect(() => host.addFunction(3, 0, cs)).toThrow(/already holds/);
-    expect(host.findBar(0xfeb80010)).toBeUndefined(); // decoding still off
+    expect(bus.mmioAt(0xfeb80010)).toBeUndefined(); // decoding still off
     cfgw(3, 0, 4, 2, 0x0007);
-    expect(host.findBar(0xfeb80010)?.offset).toBe(0x10);
-    expect(host.findBar(0xfeb80010)?.device).toBe(m);
-    expect(host.findIoBar(0xc004)?.offset).toBe(4);
+    expect(bus.mmioAt(0xfeb80010)?.offset).toBe(0x10);
+    expect(bus.mmioAt(0xfeb80010)?.device).toBe(m);
+    expect(bus.deviceAt(0xc004)).toBe(p);
+    expect(bus.deviceAt(0xc040)).toBeUndefined();
     // sizing then moving the BAR
     cfgw(3, 0, 0x10, 4, 0xffffffff);
     expect(cfg(3, 0, 0x10)).toBe(0xfffe0000);
-    expect(host.findBar(0xfffe0000)).toBeUndefined();
+    expect(bus.mmioAt(0xfffe0000)).toBeUndefined();
     cfgw(3, 0, 0x10, 4, 0xfe000000);
-    expect(host.findBar(0xfeb80010)).toBeUndefined();
-    expect(host.findBar(0xfe01ffff)?.offset).toBe(0x1ffff);
+    expect(bus.mmioAt(0xfeb80010)).toBeUndefined();
+    expect(bus.mmioAt(0xfe01ffff)?.offset).toBe(0x1ffff);
+    // turning I/O decoding off unmaps the I/O BAR
+    cfgw(3, 0, 4, 2, 0x0006);
+    expect(bus.deviceAt(0xc004)).toBeUndefined();
     expect(legacyIrqFor(3, 1)).toBe(11);
   });
 });

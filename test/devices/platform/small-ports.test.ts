@@ -1,23 +1,23 @@
 import { describe, expect, it } from 'vitest';
 import { DebugPorts } from '../../../src/devices/debug-ports.js';
 import { I8042 } from '../../../src/devices/i8042.js';
-import { PortBus } from '../../../src/devices/port-bus.js';
+import { DeviceBus } from '../../../src/devices/device-bus.js';
 
-describe('PortBus', () => {
+describe('DeviceBus ports', () => {
   it('reads all-ones from unmapped ports and counts', () => {
-    const bus = new PortBus();
-    expect(bus.read(0x2f8, 1)).toBe(0xff);
-    expect(bus.read(0x2f8, 2)).toBe(0xffff);
-    expect(bus.read(0x2f8, 4)).toBe(0xffffffff);
-    bus.write(0x3e8, 1, 0);
-    expect(bus.stats).toEqual({ unmappedReads: 3, unmappedWrites: 1, lastUnmappedPort: 0x3e8 });
+    const bus = new DeviceBus();
+    expect(bus.ioRead(0x2f8, 1)).toBe(0xff);
+    expect(bus.ioRead(0x2f8, 2)).toBe(0xffff);
+    expect(bus.ioRead(0x2f8, 4)).toBe(0xffffffff);
+    bus.ioWrite(0x3e8, 1, 0);
+    expect(bus.stats).toMatchObject({ unmappedReads: 3, unmappedWrites: 1, lastUnmappedPort: 0x3e8 });
   });
   it('rejects overlaps and bad ranges', () => {
-    const bus = new PortBus();
+    const bus = new DeviceBus();
     const d = new DebugPorts();
     d.mapOn(bus);
     expect(() => bus.map(0xf6, 2, new I8042())).toThrow(/overlaps debug-ports at port 0xf6/);
-    expect(() => bus.map(0xffff, 2, new I8042())).toThrow(/bad range/);
+    expect(() => bus.map(0xffff, 2, new I8042())).toThrow(/bad port range/);
     bus.unmap(0xf4, 4);
     expect(bus.deviceAt(0xf4)).toBeUndefined();
   });
@@ -28,22 +28,22 @@ describe('DebugPorts', () => {
     const exits: number[] = [];
     const out: number[] = [];
     const resets: string[] = [];
-    const bus = new PortBus();
+    const bus = new DeviceBus();
     new DebugPorts({ onExit: (s) => exits.push(s), console: (b) => out.push(...b), onReset: (k) => resets.push(k) }).mapOn(bus);
-    bus.write(0xf4, 4, 0x10);
-    bus.write(0xf4, 1, 0);
+    bus.ioWrite(0xf4, 4, 0x10);
+    bus.ioWrite(0xf4, 1, 0);
     expect(exits).toEqual([0x21, 1]);
-    bus.write(0xe9, 1, 0x41);
+    bus.ioWrite(0xe9, 1, 0x41);
     expect(out).toEqual([0x41]);
-    expect(bus.read(0xe9, 1)).toBe(0xe9);
-    bus.write(0x80, 1, 0x55);
-    expect(bus.read(0x92, 1)).toBe(2);
-    bus.write(0x92, 1, 0);
-    expect(bus.read(0x92, 1)).toBe(0);
-    bus.write(0x92, 1, 3);
-    bus.write(0xcf9, 1, 0x02);
-    expect(bus.read(0xcf9, 1)).toBe(0x02);
-    bus.write(0xcf9, 1, 0x06);
+    expect(bus.ioRead(0xe9, 1)).toBe(0xe9);
+    bus.ioWrite(0x80, 1, 0x55);
+    expect(bus.ioRead(0x92, 1)).toBe(2);
+    bus.ioWrite(0x92, 1, 0);
+    expect(bus.ioRead(0x92, 1)).toBe(0);
+    bus.ioWrite(0x92, 1, 3);
+    bus.ioWrite(0xcf9, 1, 0x02);
+    expect(bus.ioRead(0xcf9, 1)).toBe(0x02);
+    bus.ioWrite(0xcf9, 1, 0x06);
     expect(resets).toEqual(['port92', 'cf9-hard']);
   });
 });

@@ -185,3 +185,23 @@ u32 nic_poll(struct nic *n, u8 *buf, u32 cap) {
 void format_mac(char *out, const u8 *m) {
   snprintf(out, 18, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
 }
+
+int nic_bring_up(struct nic *n, int link_wait_ms) {
+  char mac[18];
+  int err = nic_init(n);
+  if (err) {
+    printf("e1000: init failed (%d)\n", err);
+    return 2;
+  }
+  format_mac(mac, n->mac);
+  printf("e1000: mac %s (EEPROM)\n", mac);
+  for (int ms = 0; !nic_link_up(n); ms++) {
+    if (ms >= link_wait_ms) {
+      printf("e1000: no link\n");
+      return 3;
+    }
+    udelay(1000);
+  }
+  printf("e1000: link up\n");
+  return 0;
+}

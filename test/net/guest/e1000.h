@@ -1,5 +1,8 @@
 /* A small polled driver for the Intel 82540EM, written from Intel's 8254x manual: the same
- * steps run under QEMU's e1000 and parallax-emu's, so their transcripts can be compared. */
+ * steps run under QEMU's e1000 and parallax-emu's, so their transcripts can be compared.
+ * Kept apart from the DIME kernel's driver (src/dime/kernel/e1000.c) on purpose: these kernels
+ * are the NIC model's test fixtures, and a fixture sharing code with the kernel under test
+ * would let one driver bug hide a model bug in both. (This one is also polled and lock-free.) */
 #ifndef NIC_GUEST_E1000_H
 #define NIC_GUEST_E1000_H
 
@@ -27,5 +30,9 @@ int nic_send(struct nic *n, const void *frame, u32 len);
 u32 nic_poll(struct nic *n, u8 *buf, u32 cap);
 
 void format_mac(char *out, const u8 *mac); /* "aa:bb:cc:dd:ee:ff" */
+
+/* nic_init, print the MAC, wait up to link_wait_ms for link; returns 0, or the kernel's exit
+ * code (2 no NIC, 3 no link) after printing why */
+int nic_bring_up(struct nic *n, int link_wait_ms);
 
 #endif

@@ -1,4 +1,6 @@
-/* Legacy PCI configuration mechanism #1: an address at 0xCF8, the dword at 0xCFC. */
+/* Legacy PCI configuration mechanism #1: an address at 0xCF8, the dword at 0xCFC.
+ * Kept apart from the DIME kernel's pci.c on purpose, as e1000.c (see e1000.h): the NIC
+ * test kernels must not share code with the kernel under test. */
 #include "pci.h"
 
 #define PCI_ADDR 0xcf8

@@ -36,22 +36,8 @@ static int is_gateway_reply(const struct nic *n, const u8 *f, u32 len) {
 
 int kmain(void) {
   struct nic n;
-  char mac[18];
-  int err = nic_init(&n);
-  if (err) {
-    printf("e1000: init failed (%d)\n", err);
-    return 2;
-  }
-  format_mac(mac, n.mac);
-  printf("e1000: mac %s (EEPROM)\n", mac);
-  for (int ms = 0; !nic_link_up(&n); ms++) {
-    if (ms >= LINK_WAIT_MS) {
-      printf("e1000: no link\n");
-      return 3;
-    }
-    udelay(1000);
-  }
-  printf("e1000: link up\n");
+  int err = nic_bring_up(&n, LINK_WAIT_MS);
+  if (err) return err;
   printf("arp: who-has 10.0.2.2 tell 10.0.2.15\n");
   u8 request[42];
   u32 rlen = build_request(&n, request);

@@ -89,21 +89,8 @@ int kmain(void) {
   int want = want_text[0] - '0';
   if (want < 1 || want > MAX_PEERS) want = 1;
 
-  int err = nic_init(&n);
-  if (err) {
-    printf("e1000: init failed (%d)\n", err);
-    return 2;
-  }
-  format_mac(mac, n.mac);
-  printf("e1000: mac %s (EEPROM)\n", mac);
-  for (int ms = 0; !nic_link_up(&n); ms++) {
-    if (ms >= LINK_WAIT_MS) {
-      printf("e1000: no link\n");
-      return 3;
-    }
-    udelay(1000);
-  }
-  printf("e1000: link up\n");
+  int err = nic_bring_up(&n, LINK_WAIT_MS);
+  if (err) return err;
   printf("hello: I am %s, waiting for %d peer(s)\n", my_name, want);
 
   static const u8 broadcast[ETH_ALEN] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
