@@ -24,8 +24,8 @@ export function installCleanup(): void {
 
 /** A child process with its console kept and each line's arrival time (the launcher's). */
 export class Watched extends MachineProcess {
-  constructor(cmd: string, args: string[], label: string) {
-    super(cmd, args, label, { lineTimes: true });
+  constructor(cmd: string, args: string[], label: string, env: NodeJS.ProcessEnv = process.env) {
+    super(cmd, args, label, { lineTimes: true, env });
   }
 }
 
@@ -84,4 +84,9 @@ export class DimeServer {
   }
 
   stop(): Promise<void> { return this.w.stop(); }
+
+  /** the --stats lines parallax-emu printed at exit (with emuStats) */
+  statsLines(): string[] {
+    return this.w.output.split('\n').filter((l) => /^(core \d+: \d+ instructions|frames \(2 MiB\)|nic)/.test(l));
+  }
 }

@@ -119,8 +119,8 @@ export class MachineProcess {
   readonly charTimes: Array<{ atMs: number; ch: string }> = [];
   private partial = '';
 
-  constructor(cmd: string, args: string[], readonly label: string, opts: { lineTimes?: boolean } = {}) {
-    this.proc = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  constructor(cmd: string, args: string[], readonly label: string, opts: { lineTimes?: boolean; env?: NodeJS.ProcessEnv } = {}) {
+    this.proc = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], env: opts.env ?? process.env });
     live.add(this.proc);
     if (!reaperInstalled) { reaperInstalled = true; process.on('exit', killAllLaunched); }
     const onData = (d: Buffer) => {
