@@ -267,10 +267,17 @@ describe.skipIf(machines.length === 0).each(machines)('the papers\' scenarios on
     expect(a.type === 'alarm' && a.peer).toBe('02:66:66:66:66:66');
     const after = await o.security(target);
     expect(after.forged - before.forged).toBe(1);
-    // a forged heartbeat claiming S1/2 is running something: refused and raised locally
-    const local = waitEvent(o, (e) => e.type === 'alarm' && e.source === 'orchestrator' && e.codeName === 'forged', 3000);
+    // a forged heartbeat claiming S1/2 is running something: the hub refuses it (S1's MAC is on
+    // another, live port: counted), so it never reaches anyone
     const hb = W.messageByName('HEARTBEAT');
+    const dup = lab.hub.stats.duplicateMac;
     intruder.send(evil.encode({ dstMac: 'ff:ff:ff:ff:ff:ff', srcMac: S1, srcCore: 2, channel: 'signaling', scope: 'dime', code: hb.code, flags: W.FLAGS.EVENT, seq: 1n << 60n,
+      payload: encodePayload(hb.request!, { dime: 2, state: W.STATE.RUNNING, service: 'evil' }) }));
+    for (let i = 0; i < 50 && lab.hub.stats.duplicateMac === dup; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(lab.hub.stats.duplicateMac).toBe(dup + 1);
+    // one from a server MAC nobody holds reaches the orchestrator: refused and raised locally
+    const local = waitEvent(o, (e) => e.type === 'alarm' && e.source === 'orchestrator' && e.codeName === 'forged', 3000);
+    intruder.send(evil.encode({ dstMac: 'ff:ff:ff:ff:ff:ff', srcMac: '52:54:00:00:01:77', srcCore: 2, channel: 'signaling', scope: 'dime', code: hb.code, flags: W.FLAGS.EVENT, seq: 1n << 60n,
       payload: encodePayload(hb.request!, { dime: 2, state: W.STATE.RUNNING, service: 'evil' }) }));
     await local;
     expect(o.model.get(target)!.service).not.toBe('evil');
