@@ -13,6 +13,7 @@ import type { Insn } from './insn.js';
 import { compileTemplates } from './jit/compile.js';
 import { PROFILING, profiled } from './jit/profile.js';
 import { extendBlock } from './jit/superblock.js';
+import { compileWasm } from './wasm/wasm-tier.js';
 
 /**
  * Runs the block (`left`: the run loop's remaining budget) and returns the instructions it
@@ -36,7 +37,7 @@ function setting(name: string, dflt: number): number {
 
 /** Executions of a block before it is compiled (0: compile before its first execution). */
 export const COMPILE_THRESHOLD = setting('PARALLAX_JIT_THRESHOLD', 8);
-/** 0: interpreter only, 1: direct calls, 2: templates */
+/** 0: interpreter only, 1: direct calls, 2: templates, 3: WebAssembly where the translator covers the block (src/cpu/wasm/), else 2 */
 export const JIT_TIER = setting('PARALLAX_JIT_TIER', 2);
 /** PARALLAX_JIT_SUPERBLOCKS=0: compile each block alone (no extension past branches) */
 const SUPERBLOCKS = process.env.PARALLAX_JIT_SUPERBLOCKS !== '0';
@@ -52,6 +53,10 @@ export function compileBlock(block: Block, cpu: Cpu): CompiledBlock {
     try {
       const sb = SUPERBLOCKS ? extendBlock(ops, mode, cpu.ram, block.physPage * 4096, block.physPage2 >= 0) : { ops, roles: [] };
       const pages = { page: block.physPage, gen: block.gen, page2: block.physPage2, gen2: block.gen2 };
+      if (JIT_TIER >= 3 && !PROFILING) {
+        const w = compileWasm(sb.ops, sb.roles, mode, pages, cpu);
+        if (w !== null) return w;
+      }
       const fn = compileTemplates(sb.ops, mode, pages, sb.roles);
       return PROFILING ? profiled(sb.ops, mode, fn, pages, sb.roles) : fn;
     } catch (err) {

@@ -66,7 +66,8 @@ export class CpuMemory extends CpuState {
   rTag!: Float64Array; rOff!: Float64Array;
   wTag!: Float64Array; wOff!: Float64Array;
   xTag!: Float64Array; xOff!: Float64Array;
-  private userSet = -1;
+  /** TLB set in use: 0 supervisor, 1 user (translated code picks its tables by it) */
+  userSet = -1;
   /** last observed G_CODE_GEN: a change means some page became code, so drop write entries */
   private seenCodeGen = 0;
   /** scratch: high half of the last 64-bit read */
@@ -84,11 +85,13 @@ export class CpuMemory extends CpuState {
     if (at >= 0) { new Int32Array(shared.ram, at, 64).fill(0); }
     this.shared = shared;
     this.layout = shared.layout;
-    this.ram = new Uint8Array(shared.ram);
-    this.dv = new DataView(shared.ram);
-    this.i32 = new Int32Array(shared.ram, 0, shared.ram.byteLength >> 2);
-    this.u16 = new Uint16Array(shared.ram, 0, shared.ram.byteLength >> 1);
-    this.big = new BigInt64Array(shared.ram, 0, shared.ram.byteLength >> 3);
+    // views cover guest RAM only (the buffer may continue with the cores' scratch areas)
+    const bytes = Math.min(shared.ram.byteLength, shared.layout.ramBytes);
+    this.ram = new Uint8Array(shared.ram, 0, bytes);
+    this.dv = new DataView(shared.ram, 0, bytes);
+    this.i32 = new Int32Array(shared.ram, 0, bytes >> 2);
+    this.u16 = new Uint16Array(shared.ram, 0, bytes >> 1);
+    this.big = new BigInt64Array(shared.ram, 0, bytes >> 3);
     this.bus = bus;
     this.selectTlbSet();
   }
