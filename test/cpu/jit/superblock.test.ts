@@ -31,9 +31,9 @@ function after(cpu: Cpu, faultAt: number): Snapshot {
  * The interpreter, instruction by instruction, following the superblock's roles. `done` counts
  * the instructions executed. Tier 3 (PARALLAX_JIT_TIER=3) turns a side exit whose target is a
  * later instruction of the superblock into a branch inside the function, so with it the
- * reference follows such a branch instead of leaving.
+ * reference follows such a branch instead of leaving (`wasm`: the block went through tier 3).
  */
-function reference(cpu: Cpu, ops: Insn[], roles: number[], loop: boolean, left: number): { faultAt: number; done: number } {
+function reference(cpu: Cpu, ops: Insn[], roles: number[], loop: boolean, left: number, wasm: boolean): { faultAt: number; done: number } {
   const n = ops.length;
   const page = CODE >>> 12, gen = cpu.shared.codeGen[page];
   let done = 0;
@@ -52,7 +52,7 @@ function reference(cpu: Cpu, ops: Insn[], roles: number[], loop: boolean, left: 
       }
       done++;
       if (roles[i] === ROLE_EXIT && cpu.rip !== ins.nextRip) {
-        const j = JIT_TIER >= 3 ? ops.findIndex((o, k) => k > i + 1 && o.rip === cpu.rip) : -1;
+        const j = wasm ? ops.findIndex((o, k) => k > i + 1 && o.rip === cpu.rip) : -1;
         if (j < 0) return { faultAt: -1, done };
         // the wasm branch re-checks the code first, as a segment start does
         if (cpu.shared.codeGen[page] !== gen) return { faultAt: -1, done };
@@ -100,12 +100,13 @@ describe('superblocks against the interpreter', () => {
       cpu.retired = 0;
       const left = 300;
       const init = captureInitial(cpu);
-      const ref = reference(cpu, sb.ops, sb.roles, isLoop, left);
+      const pages = { page: CODE >>> 12, gen: cpu.shared.codeGen[CODE >>> 12], page2: -1, gen2: 0 };
+      const wasmBefore = tierCounts.wasm;
+      const fn = compileForTest(cpu, sb.ops, 2, pages, sb.roles);
+      const ref = reference(cpu, sb.ops, sb.roles, isLoop, left, tierCounts.wasm > wasmBefore);
       const a = after(cpu, ref.faultAt);
       restoreInitial(cpu, init);
       cpu.eventCheck = false;
-      const pages = { page: CODE >>> 12, gen: cpu.shared.codeGen[CODE >>> 12], page2: -1, gen2: 0 };
-      const fn = compileForTest(cpu, sb.ops, 2, pages, sb.roles);
       cpu.rip = first[first.length - 1].nextRip; // what the run loop sets
       let faultAt = -1, done = 0;
       try {
