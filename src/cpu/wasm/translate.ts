@@ -482,7 +482,7 @@ function controlFlow(ops: Insn[], roles: number[], loop: boolean): { succ: numbe
   for (let i = 0; i < n; i++) {
     if (roles[i] === ROLE_EXIT) {
       for (let j = i + 1; j < n; j++) if (ops[j].rip === ops[i].target) { target[i] = j; break; }
-      succ[i].push(i + 1);
+      if (i + 1 < n) succ[i].push(i + 1);
       if (target[i] > i + 1) succ[i].push(target[i]);
     } else if (i < n - 1) {
       succ[i].push(i + 1);
@@ -544,12 +544,13 @@ function isSelfLoop(ops: Insn[]): boolean {
 export function translateBlock(ops: Insn[], roles: number[], mode: number, memoryPages: number): Translation | { declined: string } {
   try {
     if (mode !== 2) decline('not 64-bit code');
-    const plans = ops.map((ins, i) => {
-      if (roles[i] === ROLE_FOLLOW) return plain(() => { /* its target is the next instruction */ });
-      const p = planFor(ins);
-      if (!p) decline(`no translation for ${ins.name} at ${ins.rip.toString(16)}`);
-      return p;
-    });
+    // the function ends before the first instruction it cannot translate: the run loop then
+    // finds a block starting there (other tiers run it)
+    const all = ops.map((ins, i) => (roles[i] === ROLE_FOLLOW ? plain(() => { /* its target is the next instruction */ }) : planFor(ins)));
+    const stop = all.findIndex((p) => p === null);
+    if (stop === 0) decline(`no translation for ${ops[0].name} at ${ops[0].rip.toString(16)}`);
+    if (stop > 0) { ops = ops.slice(0, stop); roles = roles.slice(0, stop); }
+    const plans = all.slice(0, ops.length) as Plan[];
     for (let i = 0; i < ops.length - 1; i++) {
       const o = ops[i].opcode;
       if (roles[i] === ROLE_PLAIN && (ops[i].ends || o === 0xe8 || o === 0xc3 || o === 0xc2)) decline('control transfer inside the block');
@@ -625,6 +626,9 @@ function emitFunction(ops: Insn[], roles: number[], plans: Plan[], an: Analysis,
     plans[i].emit(t, ins, i);
     t.pend++;
   }
+  // a function cut short after a side exit or a followed jump: leave where the code continues
+  if (roles[n - 1] === ROLE_EXIT) t.exit(() => t.f64(ops[n - 1].nextRip), an.lastOut);
+  if (roles[n - 1] === ROLE_FOLLOW) t.exit(() => t.f64(ops[n - 1].target), an.lastOut);
   return t;
 }
 
