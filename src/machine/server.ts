@@ -15,6 +15,7 @@ import { macFromName, parseMac } from '../nic/mac.js';
 import { openNetBackend } from '../nic/backends/open-backend.js';
 import type { NetBackend } from '../nic/net-backend.js';
 import { nicStatsLines } from '../nic/nic-stats.js';
+import { wasmStatsLine } from '../cpu/wasm/guest-memory.js';
 
 export class ServerError extends Error {}
 
@@ -48,6 +49,7 @@ export async function startServer(opts: EmuOptions, io: ServerIo): Promise<Runni
   const kernel = readKernel(opts.kernel);
   const modules = opts.initrd ? readModules(opts.initrd) : [];
   const machine = new Machine({ cores: opts.cores, memoryBytes: opts.memoryBytes, slice: opts.slice });
+  const startedMs = performance.now();
   const plan = loadKernel({
     kernel, kernelPath: opts.kernel, append: opts.append, modules,
     ram: machine.ramView(), layout: machine.layout, ncores: opts.cores,
@@ -88,7 +90,9 @@ export async function startServer(opts: EmuOptions, io: ServerIo): Promise<Runni
       const owned = [...f.perCore].map(([c, n]) => `core ${c}: ${n}`).join(', ');
       const frameLine = `frames (2 MiB): ${frames.frames} total, ${f.free} free, ${f.shared} kernel partition` + (owned ? `, ${owned}` : '');
       const nicLines = nics.flatMap((n, i) => nicStatsLines(i, platform.nics[i], n.backend));
-      return [frameLine, ...nicLines, ...retired.map((n, i) => {
+      const wallMs = performance.now() - startedMs;
+      const wasmLines = retired.map((_, i) => wasmStatsLine(machine.shared, i, wallMs)).filter((l) => l !== '');
+      return [frameLine, ...nicLines, ...wasmLines, ...retired.map((n, i) => {
         const b = coreBase(i);
         const c = machine.ctl;
         const haltedMs = ((c[b + C_STAT_HALTED_NS_HI] >>> 0) * 2 ** 32 + (c[b + C_STAT_HALTED_NS_LO] >>> 0)) / 1e6;

@@ -32,6 +32,8 @@ export const S_FAULT_INDEX = 184;
 export const S_VHI = 188;
 /** linear RIP at which translated code left (f64) */
 export const S_EXIT_RIP = 192;
+/** tier-3 statistics of the core (f64 each): blocks translated, declined, ms translating+compiling, wasm bytes */
+export const S_STATS = 200;
 /** TLB sets: 6 tables (supervisor r/w/x, user r/w/x) of TLB_ENTRIES f64 tags then f64 offsets */
 export const S_TLB = 256;
 export const TLB_ENTRIES = 1024;
@@ -63,4 +65,16 @@ export function allocateGuestMemory(ramBytes: number, cores: number): GuestMemor
 export function scratchOffset(m: { wasmMemory?: WebAssembly.Memory | null; scratchBase?: number; scratchCores?: number }, core: number): number {
   if (!m.wasmMemory || core < 0 || core >= (m.scratchCores ?? 0)) return -1;
   return (m.scratchBase ?? 0) + core * CORE_SCRATCH;
+}
+
+/** A core's tier-3 counters as --stats prints them, or '' when it translated nothing. */
+export function wasmStatsLine(m: { ram: SharedArrayBuffer; wasmMemory?: WebAssembly.Memory | null; scratchBase?: number; scratchCores?: number },
+  core: number, wallMs: number): string {
+  const at = scratchOffset(m, core);
+  if (at < 0) return '';
+  const [translated, declined, ms, bytes] = new Float64Array(m.ram, at + S_STATS, 4);
+  if (translated + declined === 0) return '';
+  return `core ${core}: tier 3 (wasm) ${translated} blocks translated, ${declined} declined (tier 2 instead), ` +
+    `${(ms / Math.max(1, translated + declined) * 1000).toFixed(0)} µs per block translating+compiling, ` +
+    `${ms.toFixed(1)} ms = ${(100 * ms / Math.max(1, wallMs)).toFixed(1)}% of run time, ${Math.round(bytes / Math.max(1, translated))} bytes per module`;
 }

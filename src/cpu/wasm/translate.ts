@@ -494,24 +494,38 @@ function controlFlow(ops: Insn[], roles: number[], loop: boolean): { succ: numbe
 }
 
 function analyse(ops: Insn[], plans: Plan[], succ: number[][]): Analysis {
-  const n = ops.length;
-  const prodIn = ops.map(() => Array.from({ length: FLAG_COUNT }, () => new Set<number>()));
-  const lastIn = ops.map(() => new Set<number>());
-  for (let b = 0; b < FLAG_COUNT; b++) prodIn[0][b].add(ENTRY);
-  lastIn[0].add(ENTRY);
+  const n = ops.length, w = n + 1; // writer ids 0..n-1, ENTRY stored at n
+  // membership matrices (no allocation in the fixpoint): prod[(i * 6 + bit) * w + id], last[i * w + id]
+  const prod = new Uint8Array(n * FLAG_COUNT * w), last = new Uint8Array(n * w);
+  for (let b = 0; b < FLAG_COUNT; b++) prod[b * w + n] = 1;
+  last[n] = 1;
   let changed = true;
   while (changed) {
     changed = false;
     for (let i = 0; i < n; i++) {
       const p = plans[i];
-      const outProd = prodIn[i].map((s, bit) => (p.kind !== 0 && !(p.keepsCarry && bit === B_CF) ? new Set([i]) : s));
-      const outLast = p.kind !== 0 ? new Set([i]) : lastIn[i];
       for (const j of succ[i]) {
-        for (let bit = 0; bit < FLAG_COUNT; bit++) for (const w of outProd[bit]) if (!prodIn[j][bit].has(w)) { prodIn[j][bit].add(w); changed = true; }
-        for (const w of outLast) if (!lastIn[j].has(w)) { lastIn[j].add(w); changed = true; }
+        for (let bit = 0; bit < FLAG_COUNT; bit++) {
+          const dst = (j * FLAG_COUNT + bit) * w;
+          if (p.kind !== 0 && !(p.keepsCarry && bit === B_CF)) {
+            if (!prod[dst + i]) { prod[dst + i] = 1; changed = true; }
+          } else {
+            const src = (i * FLAG_COUNT + bit) * w;
+            for (let id = 0; id < w; id++) if (prod[src + id] && !prod[dst + id]) { prod[dst + id] = 1; changed = true; }
+          }
+        }
+        if (p.kind !== 0) { if (!last[j * w + i]) { last[j * w + i] = 1; changed = true; } }
+        else for (let id = 0; id < w; id++) if (last[i * w + id] && !last[j * w + id]) { last[j * w + id] = 1; changed = true; }
       }
     }
   }
+  const toSet = (arr: Uint8Array, at: number): Set<number> => {
+    const out = new Set<number>();
+    for (let id = 0; id < w; id++) if (arr[at + id]) out.add(id === n ? ENTRY : id);
+    return out;
+  };
+  const prodIn = ops.map((_, i) => Array.from({ length: FLAG_COUNT }, (_x, bit) => toSet(prod, (i * FLAG_COUNT + bit) * w)));
+  const lastIn = ops.map((_, i) => toSet(last, i * w));
   const lastOut = plans[n - 1].kind !== 0 ? new Set([n - 1]) : lastIn[n - 1];
   let dynamicLast = lastOut.size > 1 && [...lastOut].some((w) => w !== ENTRY);
   for (let i = 0; i < n; i++) {
@@ -546,7 +560,7 @@ export function translateBlock(ops: Insn[], roles: number[], mode: number, memor
     if (mode !== 2) decline('not 64-bit code');
     // the function ends before the first instruction it cannot translate: the run loop then
     // finds a block starting there (other tiers run it)
-    const all = ops.map((ins, i) => (roles[i] === ROLE_FOLLOW ? plain(() => { /* its target is the next instruction */ }) : planFor(ins)));
+    const all = plansOf(ops, roles);
     const stop = all.findIndex((p) => p === null);
     if (stop === 0) decline(`no translation for ${ops[0].name} at ${ops[0].rip.toString(16)}`);
     if (stop > 0) { ops = ops.slice(0, stop); roles = roles.slice(0, stop); }
@@ -583,6 +597,16 @@ export function translateBlock(ops: Insn[], roles: number[], mode: number, memor
     if (e instanceof TranslateError) return { declined: e.message };
     throw e;
   }
+}
+
+function plansOf(ops: Insn[], roles: number[]): (Plan | null)[] {
+  return ops.map((ins, i) => (roles[i] === ROLE_FOLLOW ? plain(() => { /* its target is the next instruction */ }) : planFor(ins)));
+}
+
+/** how many leading instructions of a (super)block the translated function covers (tests) */
+export function translatedLength(ops: Insn[], roles: number[]): number {
+  const stop = plansOf(ops, roles).findIndex((p) => p === null);
+  return stop < 0 ? ops.length : stop;
 }
 
 function canonical(v: number): boolean { return v < 0x800000000000 && v >= -0x800000000000; }

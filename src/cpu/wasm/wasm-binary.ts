@@ -30,6 +30,8 @@ export const Op = {
   f64ConvertI64S: 0xb9,
 } as const;
 
+const ENCODER = new TextEncoder();
+
 /** growable byte buffer with LEB128 */
 export class Bytes {
   buf = new Uint8Array(256);
@@ -52,6 +54,7 @@ export class Bytes {
     }
   }
   s64(v: bigint): void {
+    if (v >= -0x40000000n && v < 0x40000000n) { this.s32(Number(v)); return; } // same encoding, no BigInt loop
     v = BigInt.asIntN(64, v);
     for (;;) {
       const b = Number(v & 0x7fn); v >>= 7n;
@@ -63,7 +66,7 @@ export class Bytes {
     const d = new DataView(new ArrayBuffer(8)); d.setFloat64(0, v, true);
     for (let k = 0; k < 8; k++) this.byte(d.getUint8(k));
   }
-  name(s: string): void { const e = new TextEncoder().encode(s); this.u32(e.length); this.bytes(e); }
+  name(s: string): void { const e = ENCODER.encode(s); this.u32(e.length); this.bytes(e); }
   vec(items: Bytes[]): void { this.u32(items.length); for (const b of items) this.bytes(b.view()); }
   view(): Uint8Array { return this.buf.subarray(0, this.len); }
 }
