@@ -3,23 +3,15 @@
 // short-option groups off, so `-smp 8` is one option and not `-s -m -p 8`.
 
 import yargs from 'yargs';
-import { MAX_CORES } from '../machine/control-block.js';
+import { MAX_CORES } from '../abi/control-block.js';
+import type { ServerOptions } from '../machine/server.js';
 
 export class UsageError extends Error {}
 
-export interface EmuOptions {
-  cores: number;
-  memoryBytes: number;
-  kernel: string;
-  append: string;
-  initrd?: string;
-  net: string[];
-  name: string;
-  mac?: string;
-  pcap?: string;
+/** The server's options (owned by src/machine/server.ts) plus what the CLI itself handles. */
+export interface EmuOptions extends ServerOptions {
+  /** print per-core statistics at exit */
   stats: boolean;
-  /** instructions per worker slice (advanced) */
-  slice?: number;
 }
 
 /** "512", "512M", "2G", "65536K" -> bytes (a bare number is MiB, as QEMU's -m). */

@@ -10,8 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { BootError } from '../boot/boot-error.js';
 import { MachineError } from '../machine/machine.js';
 import { describeExit, ServerError, startServer } from '../machine/server.js';
-import { NetSpecError } from '../nic/net-spec.js';
-import { hubMain } from '../nic/hub-cli.js';
+import { NetSpecError } from '../net/net-spec.js';
+import { hubMain } from './hub.js';
 import { parseEmuOptions, UsageError } from './options.js';
 
 function packageRoot(): string {

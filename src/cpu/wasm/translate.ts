@@ -24,7 +24,7 @@ import { FS, GP, GS, SS } from '../regs.js';
 import { ROLE_EXIT, ROLE_FOLLOW, ROLE_PLAIN } from '../jit/superblock-roles.js';
 import {
   S_EXIT_RIP, S_FAULT_DONE, S_FAULT_INDEX, S_HI, S_LO, S_REC, S_REC_VALID, S_VHI, TLB_ENTRIES, TLB_TABLE_BYTES,
-} from './guest-memory.js';
+} from '../../abi/core-scratch.js';
 import { buildModule, Bytes, F64, I32, I64, Op, VOID, type FuncType } from './wasm-binary.js';
 
 /** slow-path access flags OR-ed into the size argument */

@@ -11,8 +11,8 @@ import type { Cpu } from '../cpu.js';
 import { getCF, testCC } from '../flags.js';
 import { rmwRead } from '../ops/integer/operands.js';
 import { IF, SS_VEC } from '../regs.js';
-import { C_PENDING, G_CODE_GEN, P_INIT, P_NMI, P_SIPI, P_SMI, P_STOP } from '../../machine/control-block.js';
-import { S_EXIT_RIP, S_FAULT_DONE, S_FAULT_INDEX, S_REC, S_REC_VALID, S_STATS, S_TLB, S_VHI, TLB_TABLE_BYTES, WASM_PAGE } from './guest-memory.js';
+import { C_PENDING, G_CODE_GEN, P_INIT, P_NMI, P_SIPI, P_SMI, P_STOP } from '../../abi/control-block.js';
+import { S_EXIT_RIP, S_FAULT_DONE, S_FAULT_INDEX, S_REC, S_REC_VALID, S_STATS, S_TLB, S_VHI, TLB_TABLE_BYTES, WASM_PAGE } from '../../abi/core-scratch.js';
 import { ACC_RMW, ACC_SS, translateBlock } from './translate.js';
 import type { Insn } from '../insn.js';
 
