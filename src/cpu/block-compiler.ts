@@ -44,6 +44,32 @@ const SUPERBLOCKS = process.env.PARALLAX_JIT_SUPERBLOCKS !== '0';
 /** throw instead of falling back to tier 1 when tier 2 fails on a block (tests) */
 const STRICT = process.env.PARALLAX_JIT_STRICT === '1';
 
+/**
+ * Tier 3 translates a block once its tier-2 function has run this many times (translation
+ * costs far more than tier 2's); PARALLAX_JIT_WASM_THRESHOLD, default 64, and 0 whenever
+ * PARALLAX_JIT_THRESHOLD=0 (the tests force every block through at once).
+ */
+const WASM_THRESHOLD = COMPILE_THRESHOLD === 0 ? 0 : setting('PARALLAX_JIT_WASM_THRESHOLD', 64);
+
+/** a tier-2 function that replaces itself in `block` by its tier-3 translation once it is hot */
+function tierUp(block: Block, tier2: CompiledBlock, translate: () => CompiledBlock | null): CompiledBlock {
+  let runs = 0;
+  const counting: CompiledBlock = (cpu, left) => {
+    if (++runs === WASM_THRESHOLD) {
+      try {
+        block.fn = translate() ?? tier2;
+      } catch (err) {
+        if (STRICT) throw err;
+        block.fn = tier2; // a translator bug: the block stays on tier 2
+        jitStats.tier2Failures++;
+        jitStats.lastFailure = `tier 3 at ${block.rip.toString(16)}: ${err instanceof Error ? err.message : String(err)}`;
+      }
+    }
+    return tier2(cpu, left);
+  };
+  return counting;
+}
+
 /** blocks that tier 2 could not compile (a bug: they ran on tier 1 instead) */
 export const jitStats = { tier2Failures: 0, lastFailure: '' };
 
@@ -53,11 +79,12 @@ export function compileBlock(block: Block, cpu: Cpu): CompiledBlock {
     try {
       const sb = SUPERBLOCKS ? extendBlock(ops, mode, cpu.ram, block.physPage * 4096, block.physPage2 >= 0) : { ops, roles: [] };
       const pages = { page: block.physPage, gen: block.gen, page2: block.physPage2, gen2: block.gen2 };
-      if (JIT_TIER >= 3 && !PROFILING) {
+      if (JIT_TIER >= 3 && !PROFILING && WASM_THRESHOLD === 0) {
         const w = compileWasm(sb.ops, sb.roles, mode, pages, cpu);
         if (w !== null) return w;
       }
       const fn = compileTemplates(sb.ops, mode, pages, sb.roles);
+      if (JIT_TIER >= 3 && !PROFILING && mode === 2) return tierUp(block, fn, () => compileWasm(sb.ops, sb.roles, mode, pages, cpu));
       return PROFILING ? profiled(sb.ops, mode, fn, pages, sb.roles) : fn;
     } catch (err) {
       if (STRICT) throw err;
