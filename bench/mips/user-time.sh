@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 N=${1:-300}
 REPS=${2:-3}
-ELF=bench/mips/build/mips-guest.elf
+ELF=${ELF:-bench/mips/build/mips-guest.elf}
 run() { # prints "user_seconds instructions checksum"
   local out
   out=$( { /usr/bin/time -f "TIME %U" node dist/src/cli/parallax-emu.js --kernel "$ELF" --append "$1" --memory 256M --cores 1 --stats; } 2>&1 || true)
