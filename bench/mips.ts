@@ -1,11 +1,14 @@
 // `npm run bench:mips`: one CPU-bound workload (bench/mips/workload.c: integer mixing, pointer
 // chasing, memory and string work), the same machine code run natively, under QEMU TCG and
 // under parallax-emu in the same run. Each peer runs with 0 and N iterations; the difference
-// removes start-up and boot. Instructions are counted by parallax-emu (exact retired count of
+// removes start-up and boot. parallax-emu runs twice: its default tier and tier 3 (WebAssembly,
+// PARALLAX_JIT_TIER=3). `--workload coremark` runs bench/mips/coremark.c (a CoreMark-class mix:
+// linked lists, matrix, CRC, state machine) instead of bench/mips/workload.c. Instructions are counted by parallax-emu (exact retired count of
 // the same code), so MIPS is comparable across peers. Checksums must agree.
 
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { machineLine, median, spreadPct, table } from './lib/report.js';
@@ -18,14 +21,18 @@ function arg(name: string, dflt: number): number {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? Number(process.argv[i + 1]) : dflt;
 }
-const iterations = arg('iterations', 1000) // ~200M instructions: long enough that QEMU's delta is not noise;
+const wi = process.argv.indexOf('--workload');
+const workload = wi > 0 ? process.argv[wi + 1] : 'mips';
+if (workload !== 'mips' && workload !== 'coremark') throw new Error(`--workload must be mips or coremark, not ${workload}`);
+// mips: ~200M instructions: long enough that QEMU's delta is not noise; coremark: ~0.8M per iteration
+const iterations = arg('iterations', workload === 'mips' ? 1000 : 250);
 const reps = arg('reps', 3);
 
 interface Run { ms: number; checksum: string; insns?: number }
 
-function timed(cmd: string, args: string[]): { ms: number; out: string; err: string } {
+function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): { ms: number; out: string; err: string } {
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 600_000 });
+  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 600_000, env });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   if (r.error) throw r.error;
   return { ms, out: r.stdout, err: r.stderr };
@@ -39,28 +46,34 @@ function checksumOf(out: string, who: string): string {
 
 const peers: Record<string, (n: number) => Run> = {
   native: (n) => {
-    const r = timed(resolve(build, 'mips-native'), [String(n)]);
+    const r = timed(resolve(build, `${workload}-native`), [String(n)]);
     return { ms: r.ms, checksum: checksumOf(r.out, 'native') };
   },
   'qemu-tcg': (n) => {
     const r = timed('qemu-system-x86_64', ['-nographic', '-no-reboot', '-serial', 'stdio', '-monitor', 'none',
       '-display', 'none', '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04', '-m', '256',
-      '-kernel', resolve(build, 'mips-guest.elf'), '-append', String(n)]);
+      '-kernel', resolve(build, `${workload}-guest.elf`), '-append', String(n)]);
     return { ms: r.ms, checksum: checksumOf(r.out, 'qemu') };
   },
-  'parallax-emu': (n) => {
-    const r = timed(process.execPath, [emu, '--kernel', resolve(build, 'mips-guest.elf'), '--append', String(n),
-      '--memory', '256M', '--cores', '1', '--stats']);
-    const m = /core 0: (\d+) instructions/.exec(r.err);
-    if (!m) throw new Error(`parallax-emu: no statistics:\n${r.err.slice(-400)}`);
-    return { ms: r.ms, checksum: checksumOf(r.out, 'parallax-emu'), insns: Number(m[1]) };
-  },
+  'parallax-emu': (n) => parallax(n, {}),
+  'parallax-emu tier 3': (n) => parallax(n, { PARALLAX_JIT_TIER: '3' }),
 };
 
+function parallax(n: number, env: Record<string, string>): Run {
+  const r = timed(process.execPath, [emu, '--kernel', resolve(build, `${workload}-guest.elf`), '--append', String(n),
+    '--memory', '256M', '--cores', '1', '--stats'], { ...process.env, ...env });
+  const m = /core 0: (\d+) instructions/.exec(r.err);
+  if (!m) throw new Error(`parallax-emu: no statistics:\n${r.err.slice(-400)}`);
+  const t3 = /core 0: tier 3 .*/.exec(r.err);
+  if (t3 && n > 0) lastTier3Line = t3[0];
+  return { ms: r.ms, checksum: checksumOf(r.out, 'parallax-emu'), insns: Number(m[1]) };
+}
+let lastTier3Line = '';
+
 function main(): void {
-  execFileSync('bash', [resolve(root, 'bench/mips/build.sh')], { stdio: 'inherit' });
+  execFileSync('bash', [resolve(root, 'bench/mips/build.sh'), workload === 'mips' ? 'workload.c' : 'coremark.c'], { stdio: 'inherit' });
   const hasQemu = spawnSync('qemu-system-x86_64', ['--version']).status === 0;
-  console.log(`MIPS benchmark: ${iterations} iterations, ${reps} repetitions, median; ${machineLine()}`);
+  console.log(`MIPS benchmark (${workload}): ${iterations} iterations, ${reps} repetitions, median; ${machineLine()}`);
   const results: Record<string, { deltaMs: number[]; checksum: string }> = {};
   let insns = 0;
   for (const [name, run] of Object.entries(peers)) {
@@ -88,9 +101,12 @@ function main(): void {
   });
   console.log(`workload: ${insns} instructions (counted by parallax-emu), checksum ${[...sums][0]}`);
   console.log(table(['peer', 'ms', 'spread', 'MIPS', 'x native time', 'x QEMU time'], rows));
+  if (lastTier3Line) console.log(lastTier3Line);
+  console.log(`host load (1/5/15 min): ${loadavg().map((x) => x.toFixed(1)).join(' ')} on ${cpus().length} CPUs`);
   const out = resolve(root, 'bench/results');
   mkdirSync(out, { recursive: true });
-  writeFileSync(resolve(out, 'mips.json'), JSON.stringify({ machine: machineLine(), iterations, insns, results }, null, 2));
+  writeFileSync(resolve(out, workload === 'mips' ? 'mips.json' : `${workload}.json`),
+    JSON.stringify({ machine: machineLine(), load: loadavg(), iterations, insns, results, tier3: lastTier3Line }, null, 2));
 }
 
 main();

@@ -7,11 +7,11 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 N=${1:-300}
 REPS=${2:-3}
-ELF=bench/mips/build/mips-guest.elf
+ELF=${ELF:-bench/mips/build/mips-guest.elf}
 run() { # prints "user_seconds instructions checksum"
   local out
   out=$( { /usr/bin/time -f "TIME %U" node dist/src/cli/parallax-emu.js --kernel "$ELF" --append "$1" --memory 256M --cores 1 --stats; } 2>&1 || true)
-  echo "$(grep -o 'TIME [0-9.]*' <<<"$out" | cut -d' ' -f2) $(grep -o 'core 0: [0-9]*' <<<"$out" | cut -d' ' -f3) $(grep -o 'checksum=[0-9a-f]*' <<<"$out" | cut -d= -f2)"
+  echo "$(grep -o 'TIME [0-9.]*' <<<"$out" | cut -d' ' -f2) $(grep -o 'core 0: [0-9][0-9]* instructions' <<<"$out" | cut -d' ' -f3) $(grep -o 'checksum=[0-9a-f]*' <<<"$out" | cut -d= -f2)"
 }
 results=()
 for _ in $(seq "$REPS"); do

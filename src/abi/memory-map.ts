@@ -33,7 +33,7 @@ export const E1000_IO_BAR = 0xc000; // 64 bytes of I/O space
 
 /** Layout of guest RAM into the host SharedArrayBuffer. */
 export interface RamLayout {
-  /** total bytes of guest RAM (= SharedArrayBuffer length) */
+  /** total bytes of guest RAM (the shared buffer may be longer: per-core scratch, src/abi/core-scratch.ts) */
   ramBytes: number;
   /** bytes of RAM mapped at physical 0 */
   lowBytes: number;

@@ -3,10 +3,17 @@
 // Created once by the machine (or a test) and posted to every core worker.
 
 import type { RamLayout } from './memory-map.js';
+import { G_NCORES } from './control-block.js';
+import { allocateGuestMemory } from './core-scratch.js';
 
 /** Memory shared by all cores of a machine. */
 export interface SharedMemory {
+  /** guest RAM; the buffer of `wasmMemory` when there is one, then longer than RAM (per-core scratch areas follow) */
   ram: SharedArrayBuffer;
+  /** the same bytes as a shared WebAssembly.Memory (core-scratch.ts); null when RAM + scratch exceed 4 GiB */
+  wasmMemory?: WebAssembly.Memory | null;
+  scratchBase?: number;
+  scratchCores?: number;
   layout: RamLayout;
   /** per 4 KiB RAM page: 1 while decoded blocks exist for it (writes then take the slow path) */
   codeFlags: Uint8Array;
@@ -20,8 +27,12 @@ export interface SharedMemory {
 
 export function createSharedMemory(ramBytes: number, layout: RamLayout, ctl: Int32Array): SharedMemory {
   const pages = Math.ceil(ramBytes / 4096);
+  const g = allocateGuestMemory(ramBytes, ctl[G_NCORES]);
   return {
-    ram: new SharedArrayBuffer(ramBytes),
+    ram: g.ram,
+    wasmMemory: g.wasmMemory,
+    scratchBase: g.scratchBase,
+    scratchCores: g.scratchCores,
     layout,
     codeFlags: new Uint8Array(new SharedArrayBuffer(pages)),
     codeGen: new Int32Array(new SharedArrayBuffer(pages * 4)),

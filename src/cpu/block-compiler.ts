@@ -13,6 +13,7 @@ import type { Insn } from './insn.js';
 import { compileTemplates } from './jit/compile.js';
 import { PROFILING, profiled } from './jit/profile.js';
 import { extendBlock } from './jit/superblock.js';
+import { compileWasm } from './wasm/wasm-tier.js';
 
 /**
  * Runs the block (`left`: the run loop's remaining budget) and returns the instructions it
@@ -36,12 +37,38 @@ function setting(name: string, dflt: number): number {
 
 /** Executions of a block before it is compiled (0: compile before its first execution). */
 export const COMPILE_THRESHOLD = setting('PARALLAX_JIT_THRESHOLD', 8);
-/** 0: interpreter only, 1: direct calls, 2: templates */
+/** 0: interpreter only, 1: direct calls, 2: templates, 3: WebAssembly where the translator covers the block (src/cpu/wasm/), else 2 */
 export const JIT_TIER = setting('PARALLAX_JIT_TIER', 2);
 /** PARALLAX_JIT_SUPERBLOCKS=0: compile each block alone (no extension past branches) */
 const SUPERBLOCKS = process.env.PARALLAX_JIT_SUPERBLOCKS !== '0';
 /** throw instead of falling back to tier 1 when tier 2 fails on a block (tests) */
 const STRICT = process.env.PARALLAX_JIT_STRICT === '1';
+
+/**
+ * Tier 3 translates a block once its tier-2 function has run this many times (translation
+ * costs far more than tier 2's); PARALLAX_JIT_WASM_THRESHOLD, default 64, and 0 whenever
+ * PARALLAX_JIT_THRESHOLD=0 (the tests force every block through at once).
+ */
+const WASM_THRESHOLD = COMPILE_THRESHOLD === 0 ? 0 : setting('PARALLAX_JIT_WASM_THRESHOLD', 64);
+
+/** a tier-2 function that replaces itself in `block` by its tier-3 translation once it is hot */
+function tierUp(block: Block, tier2: CompiledBlock, translate: () => CompiledBlock | null): CompiledBlock {
+  let runs = 0;
+  const counting: CompiledBlock = (cpu, left) => {
+    if (++runs === WASM_THRESHOLD) {
+      try {
+        block.fn = translate() ?? tier2;
+      } catch (err) {
+        if (STRICT) throw err;
+        block.fn = tier2; // a translator bug: the block stays on tier 2
+        jitStats.tier2Failures++;
+        jitStats.lastFailure = `tier 3 at ${block.rip.toString(16)}: ${err instanceof Error ? err.message : String(err)}`;
+      }
+    }
+    return tier2(cpu, left);
+  };
+  return counting;
+}
 
 /** blocks that tier 2 could not compile (a bug: they ran on tier 1 instead) */
 export const jitStats = { tier2Failures: 0, lastFailure: '' };
@@ -52,7 +79,12 @@ export function compileBlock(block: Block, cpu: Cpu): CompiledBlock {
     try {
       const sb = SUPERBLOCKS ? extendBlock(ops, mode, cpu.ram, block.physPage * 4096, block.physPage2 >= 0) : { ops, roles: [] };
       const pages = { page: block.physPage, gen: block.gen, page2: block.physPage2, gen2: block.gen2 };
+      if (JIT_TIER >= 3 && !PROFILING && WASM_THRESHOLD === 0) {
+        const w = compileWasm(sb.ops, sb.roles, mode, pages, cpu);
+        if (w !== null) return w;
+      }
       const fn = compileTemplates(sb.ops, mode, pages, sb.roles);
+      if (JIT_TIER >= 3 && !PROFILING && mode === 2) return tierUp(block, fn, () => compileWasm(sb.ops, sb.roles, mode, pages, cpu));
       return PROFILING ? profiled(sb.ops, mode, fn, pages, sb.roles) : fn;
     } catch (err) {
       if (STRICT) throw err;

@@ -11,6 +11,7 @@ import { ramOffset, type RamLayout } from '../abi/memory-map.js';
 import type { SharedMemory } from '../abi/shared-memory.js';
 import type { CpuBus } from './bus.js';
 import { CpuState } from './cpu-state.js';
+import { S_HI, S_LO, S_TLB, scratchOffset, TLB_ENTRIES, TLB_TABLE_BYTES } from '../abi/core-scratch.js';
 import {
   CR0_WP, CR4_PSE, EFER_NXE, GP, PFE_I, PFE_P, PFE_RSVD, PFE_U, PFE_W, PF_VEC, PTE_A, PTE_D, PTE_G, PTE_HI_NX,
   PTE_P, PTE_PS, PTE_U, PTE_W, TWO32,
@@ -19,6 +20,7 @@ import {
 export const ACC_READ = 0, ACC_WRITE = 1, ACC_EXEC = 2;
 const TLB_BITS = 10;
 export const TLB_SIZE = 1 << TLB_BITS;
+if (TLB_SIZE !== TLB_ENTRIES) throw new Error('internal: TLB size differs from the scratch layout');
 const TLB_MASK = TLB_SIZE - 1;
 const NO_TAG = 0.5; // never equal to an integer page number
 
@@ -26,9 +28,15 @@ const NO_TAG = 0.5; // never equal to an integer page number
 export const FAULT = { fault: true } as const;
 
 class Tlb {
-  readonly tag = new Float64Array(TLB_SIZE).fill(NO_TAG);
-  readonly off = new Float64Array(TLB_SIZE);
+  readonly tag: Float64Array;
+  readonly off: Float64Array;
   readonly global = new Uint8Array(TLB_SIZE);
+  /** `at`: a byte offset in `buf` (the core's scratch area, read by translated code), or private arrays */
+  constructor(buf: ArrayBufferLike | null, at: number) {
+    this.tag = buf ? new Float64Array(buf, at, TLB_SIZE) : new Float64Array(TLB_SIZE);
+    this.off = buf ? new Float64Array(buf, at + TLB_SIZE * 8, TLB_SIZE) : new Float64Array(TLB_SIZE);
+    this.tag.fill(NO_TAG);
+  }
   flush(keepGlobal: boolean): void {
     if (!keepGlobal) {
       this.tag.fill(NO_TAG);
@@ -52,12 +60,15 @@ export class CpuMemory extends CpuState {
   readonly shared: SharedMemory;
   bus: CpuBus;
 
-  private readonly tlbs = [new Tlb(), new Tlb(), new Tlb(), new Tlb(), new Tlb(), new Tlb()];
+  private readonly tlbs: Tlb[];
+  /** byte offset of this core's scratch area in the shared memory, or -1 (src/abi/core-scratch.ts) */
+  readonly scratch: number;
   // current set (swapped on CPL change): read / write / fetch
   rTag!: Float64Array; rOff!: Float64Array;
   wTag!: Float64Array; wOff!: Float64Array;
   xTag!: Float64Array; xOff!: Float64Array;
-  private userSet = -1;
+  /** TLB set in use: 0 supervisor, 1 user (translated code picks its tables by it) */
+  userSet = -1;
   /** last observed G_CODE_GEN: a change means some page became code, so drop write entries */
   private seenCodeGen = 0;
   /** scratch: high half of the last 64-bit read */
@@ -65,15 +76,23 @@ export class CpuMemory extends CpuState {
   /** statistics */
   tlbMisses = 0;
 
-  constructor(shared: SharedMemory, bus: CpuBus) {
-    super();
+  constructor(shared: SharedMemory, bus: CpuBus, coreIndex = 0) {
+    const at = scratchOffset(shared, coreIndex);
+    super(at >= 0 ? new Int32Array(shared.ram, at + S_LO, 16) : undefined,
+      at >= 0 ? new Int32Array(shared.ram, at + S_HI, 16) : undefined);
+    this.scratch = at;
+    const buf = at >= 0 ? shared.ram : null;
+    this.tlbs = [0, 1, 2, 3, 4, 5].map((t) => new Tlb(buf, at + S_TLB + t * TLB_TABLE_BYTES));
+    if (at >= 0) { new Int32Array(shared.ram, at, 64).fill(0); }
     this.shared = shared;
     this.layout = shared.layout;
-    this.ram = new Uint8Array(shared.ram);
-    this.dv = new DataView(shared.ram);
-    this.i32 = new Int32Array(shared.ram, 0, shared.ram.byteLength >> 2);
-    this.u16 = new Uint16Array(shared.ram, 0, shared.ram.byteLength >> 1);
-    this.big = new BigInt64Array(shared.ram, 0, shared.ram.byteLength >> 3);
+    // views cover guest RAM only (the buffer may continue with the cores' scratch areas)
+    const bytes = Math.min(shared.ram.byteLength, shared.layout.ramBytes);
+    this.ram = new Uint8Array(shared.ram, 0, bytes);
+    this.dv = new DataView(shared.ram, 0, bytes);
+    this.i32 = new Int32Array(shared.ram, 0, bytes >> 2);
+    this.u16 = new Uint16Array(shared.ram, 0, bytes >> 1);
+    this.big = new BigInt64Array(shared.ram, 0, bytes >> 3);
     this.bus = bus;
     this.selectTlbSet();
   }

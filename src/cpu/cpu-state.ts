@@ -10,9 +10,9 @@ import { BreakpointState } from './breakpoint-state.js';
 export const SEG_COUNT = 8; // ES CS SS DS FS GS LDTR TR
 
 export class CpuState {
-  /** general registers: low and high 32 bits, indexed RAX..R15 */
-  readonly lo = new Int32Array(16);
-  readonly hi = new Int32Array(16);
+  /** general registers: low and high 32 bits, indexed RAX..R15 (views on the core's scratch area when translated code shares them) */
+  readonly lo: Int32Array<ArrayBufferLike>;
+  readonly hi: Int32Array<ArrayBufferLike>;
   /** linear address of the next instruction (signed canonical in 64-bit mode, else 0..2^32-1) */
   rip = 0;
 
@@ -109,4 +109,9 @@ export class CpuState {
   /** fault being raised (set by Cpu.fault before it throws) */
   faultVector = -1;
   faultCode = -1;
+
+  constructor(lo: Int32Array<ArrayBufferLike> = new Int32Array(16), hi: Int32Array<ArrayBufferLike> = new Int32Array(16)) {
+    this.lo = lo;
+    this.hi = hi;
+  }
 }

@@ -97,7 +97,7 @@ export class Cpu extends CpuMemory {
   stopOnFault = false;
 
   constructor(shared: SharedMemory, bus: CpuBus, coreIndex: number) {
-    super(shared, bus);
+    super(shared, bus, coreIndex);
     this.coreIndex = coreIndex;
     this.ctlBase = coreBase(coreIndex);
     this.pendingIndex = this.ctlBase + C_PENDING;

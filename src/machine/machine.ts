@@ -128,7 +128,7 @@ export class Machine {
 
   /** A Uint8Array view of guest RAM (for loaders and DMA on the I/O thread). */
   ramView(): Uint8Array {
-    return new Uint8Array(this.shared.ram);
+    return new Uint8Array(this.shared.ram, 0, this.layout.ramBytes);
   }
 
   /** Start every core: core 0 at `boot`, the others waiting for INIT-SIPI-SIPI. */

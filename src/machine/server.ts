@@ -24,6 +24,7 @@ import type { NetBackend } from '../net/net-backend.js';
 import { nicStatsLines } from '../devices/e1000/stats.js';
 import { KeyFileError, readSecretFile } from '../net/secret-file.js';
 import { isDuplicateMacNotice, macAnnouncement } from '../net/duplicate-mac.js';
+import { wasmStatsLine } from '../cpu/wasm/wasm-stats.js';
 
 export class ServerError extends Error {}
 
@@ -126,6 +127,7 @@ export async function startServer(opts: ServerOptions, io: ServerIo): Promise<Ru
     ? { mode: 'icount' as const, shift: opts.icount.shift, quantum: opts.icount.quantum ?? DEFAULT_QUANTUM }
     : { mode: 'real' as const };
   const machine = new Machine({ cores: opts.cores, memoryBytes: opts.memoryBytes, slice: opts.slice, time, sleepWhenIdle: opts.icount?.sleep });
+  const startedMs = performance.now();
   const digest = new ReplayDigest();
   const clock = clockFor(machine.ctl);
   const plan = loadKernel({
@@ -217,7 +219,9 @@ export async function startServer(opts: ServerOptions, io: ServerIo): Promise<Ru
         ? digest.lines(total, Math.round(clock.nowNs()))
         : [`time: guest ${(clock.nowNs() / 1e6).toFixed(1)} ms, host ${(clock.hostNs() / 1e6).toFixed(1)} ms, ` +
           `${(clock.stolenNs() / 1e6).toFixed(1)} ms not yet given back to the guest (emulator could not run it)`];
-      return [frameLine, ...nicLines, ...timeLine, ...retired.map((n, i) => {
+      const wallMs = performance.now() - startedMs;
+      const wasmLines = retired.map((_, i) => wasmStatsLine(machine.shared, i, wallMs)).filter((l) => l !== '');
+      return [frameLine, ...nicLines, ...wasmLines, ...timeLine, ...retired.map((n, i) => {
         const b = coreBase(i);
         const c = machine.ctl;
         const haltedMs = ((c[b + C_STAT_HALTED_NS_HI] >>> 0) * 2 ** 32 + (c[b + C_STAT_HALTED_NS_LO] >>> 0)) / 1e6;

@@ -13,6 +13,8 @@
 import { readFileSync } from 'node:fs';
 import { compareCase, formatMismatch, parseReproduction } from './compare.js';
 import { formatReport, nativeRunner, runDifferential } from './differential.js';
+import { JIT_TIER } from '../../src/cpu/block-compiler.js';
+import { wasmStats } from '../../src/cpu/wasm/wasm-tier.js';
 import { loadEmulatorRunner, MissingRunnerError } from './emulator.js';
 import { groupForms, toSnippetCase } from './generate.js';
 import { runNative } from './native-harness.js';
@@ -89,6 +91,11 @@ async function main(): Promise<number> {
     seed: args.seed, cases: args.cases, groups: args.groups, runner, examplesPerGroup: args.examples, singleRatio: args.singleRatio,
   });
   console.log(formatReport(report));
+  if (JIT_TIER >= 3) {
+    // with tier 3 forced, say how much of the run it really covered (a block it declines runs on tier 2)
+    console.log(`tier 3: ${wasmStats.translated} blocks translated, ${wasmStats.declined} declined (top: ` +
+      [...wasmStats.reasons].sort((x, y) => y[1] - x[1]).slice(0, 5).map(([r, n]) => `${n} ${r}`).join(', ') + ')');
+  }
   return report.totalMismatches ? 1 : 0;
 }
 

@@ -8,7 +8,10 @@ import { FAULT } from '../../../src/cpu/cpu-memory.js';
 import { decode } from '../../../src/cpu/decoder.js';
 import { arithFlags, LF_NONE } from '../../../src/cpu/flags.js';
 import type { Insn } from '../../../src/cpu/insn.js';
-import { compileTemplates, generateBlock } from '../../../src/cpu/jit/compile.js';
+import { JIT_TIER } from '../../../src/cpu/block-compiler.js';
+import { compileTemplates, generateBlock, type CodePages } from '../../../src/cpu/jit/compile.js';
+import { compileWasm } from '../../../src/cpu/wasm/wasm-tier.js';
+import { translatedLength } from '../../../src/cpu/wasm/translate.js';
 import { ARITH_FLAGS } from '../../../src/cpu/regs.js';
 import { makeFlatCpu, type Mode } from '../flat-core.js';
 
@@ -102,15 +105,48 @@ export function runInterpreted(cpu: Cpu, ops: Insn[]): Snapshot {
   return snapshot(cpu, -1);
 }
 
-/** Run the block through its tier-2 function. */
+/** blocks the tests ran through tier 3 (WebAssembly) and through tier 2 */
+export const tierCounts = { wasm: 0, templates: 0 };
+
+/**
+ * The compiled function the run loop would use for these instructions: tier 3 when
+ * PARALLAX_JIT_TIER=3 and the translator covers the block, else tier 2.
+ */
+export function compileForTest(cpu: Cpu, ops: Insn[], mode: number, pages: CodePages | null = null, roles: number[] = []):
+  (cpu: Cpu, left: number) => number {
+  if (JIT_TIER >= 3) {
+    const p = pages ?? { page: ops[0].rip >>> 12, gen: cpu.shared.codeGen[ops[0].rip >>> 12], page2: -1, gen2: 0 };
+    const w = compileWasm(ops, roles, mode, p, cpu);
+    if (w) { tierCounts.wasm++; return w; }
+  }
+  tierCounts.templates++;
+  return compileTemplates(ops, mode, pages, roles);
+}
+
+/** Run the block through its compiled function (tier 2, or tier 3 with PARALLAX_JIT_TIER=3). */
 export function runCompiled(cpu: Cpu, ops: Insn[], mode: Mode): Snapshot {
-  const fn = compileTemplates(ops, mode === 64 ? 2 : mode === 32 ? 1 : 0);
+  const wasmBefore = tierCounts.wasm;
+  const fn = compileForTest(cpu, ops, mode === 64 ? 2 : mode === 32 ? 1 : 0);
+  // tier 3 ends its function before an instruction it does not translate; the run loop then
+  // runs a block starting there (here: the routines, as the interpreter would)
+  const covered = tierCounts.wasm > wasmBefore ? translatedLength(ops, []) : ops.length;
   cpu.rip = ops[ops.length - 1].nextRip;
   try {
     fn(cpu, 1 << 30);
   } catch (e) {
     if (e !== FAULT) throw e;
     return snapshot(cpu, cpu.faultIndex);
+  }
+  if (covered < ops.length && cpu.rip === ops[covered].rip) {
+    cpu.rip = ops[ops.length - 1].nextRip;
+    let i = covered;
+    try {
+      for (; i < ops.length; i++) ops[i].exec(cpu, ops[i]);
+    } catch (e) {
+      if (e !== FAULT) throw e;
+      cpu.rip = ops[i].rip;
+      return snapshot(cpu, i);
+    }
   }
   return snapshot(cpu, -1);
 }

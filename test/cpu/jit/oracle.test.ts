@@ -6,10 +6,12 @@ import { describe, expect, test } from 'vitest';
 import { CS, DS, ES, SS } from '../../../src/cpu/regs.js';
 import type { Cpu } from '../../../src/cpu/cpu.js';
 import {
-  captureInitial, CODE, DATA, decodeBlock, diffSnapshots, makeCpu, restoreInitial, runCompiled, runInterpreted, sourceOf,
+  captureInitial, CODE, DATA, decodeBlock, diffSnapshots, makeCpu, restoreInitial, runCompiled, runInterpreted, sourceOf, tierCounts,
   type Mode,
 } from './harness.js';
 import { BlockGen, Rng } from './random-blocks.js';
+import { JIT_TIER } from '../../../src/cpu/block-compiler.js';
+import { wasmStats } from '../../../src/cpu/wasm/wasm-tier.js';
 
 const CASES = Number(process.env.JIT_ORACLE_CASES ?? 4000);
 const SEED = Number(process.env.JIT_ORACLE_SEED ?? 0);
@@ -27,6 +29,7 @@ function runOracle(mode: Mode, cases: number, seed: number): string[] {
   const rng = new Rng(seed);
   const gen = new BlockGen(rng, mode);
   const failures: string[] = [];
+  const wasmBefore = tierCounts.wasm;
   for (let c = 0; c < cases && failures.length < 3; c++) {
     const bytes = gen.block(1 + rng.int(12));
     const ops = decodeBlock(cpu, mode, bytes);
@@ -47,6 +50,12 @@ function runOracle(mode: Mode, cases: number, seed: number): string[] {
       const listing = ops.map((o, k) => `  ${k}: ${o.name} (${bytes.slice(o.rip - CODE, o.nextRip - CODE).map((x) => x.toString(16).padStart(2, '0')).join(' ')})`).join('\n');
       failures.push(`case ${c} (${mode}-bit):\n${listing}\n${diff.join('\n')}\n${sourceOf(ops, mode)}`);
     }
+  }
+  // with tier 3 forced, most 64-bit blocks must really have gone through it
+  if (JIT_TIER >= 3 && mode === 64) {
+    console.log(`${mode}-bit: tier 3 ran ${tierCounts.wasm - wasmBefore} of ${cases} blocks; declined: ` +
+      [...wasmStats.reasons].sort((x, y) => y[1] - x[1]).slice(0, 12).map(([r, n]) => `${n} ${r}`).join(', '));
+    if (tierCounts.wasm - wasmBefore < cases / 10) failures.push(`tier 3 ran only ${tierCounts.wasm - wasmBefore} blocks`);
   }
   return failures;
 }

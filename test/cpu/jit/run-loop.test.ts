@@ -84,7 +84,7 @@ function both(source: string, setup: (cpu: Cpu) => void = () => { /* none */ }):
 
 describe('compiled blocks inside the run loop', () => {
   test('the tier and threshold this file runs with', () => {
-    expect(JIT_TIER).toBe(2);
+    expect(JIT_TIER).toBeGreaterThanOrEqual(2); // 3: tier 3 where it covers a block, else 2
     expect(COMPILE_THRESHOLD).toBeLessThan(20);
   });
 

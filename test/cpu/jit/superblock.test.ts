@@ -12,7 +12,9 @@ import { compileTemplates, generateBlock, templateFor } from '../../../src/cpu/j
 import { extendBlock } from '../../../src/cpu/jit/superblock.js';
 import { ROLE_EXIT, ROLE_FOLLOW } from '../../../src/cpu/jit/superblock-roles.js';
 import { ARITH_FLAGS } from '../../../src/cpu/regs.js';
-import { captureInitial, CODE, decodeBlock, diffSnapshots, makeCpu, restoreInitial, type Snapshot } from './harness.js';
+import { JIT_TIER } from '../../../src/cpu/block-compiler.js';
+import { translatedLength } from '../../../src/cpu/wasm/translate.js';
+import { captureInitial, CODE, compileForTest, decodeBlock, diffSnapshots, makeCpu, restoreInitial, tierCounts, type Snapshot } from './harness.js';
 import { BlockGen, Rng } from './random-blocks.js';
 
 const CASES = Number(process.env.JIT_SUPERBLOCK_CASES ?? 1500);
@@ -26,28 +28,43 @@ function after(cpu: Cpu, faultAt: number): Snapshot {
   };
 }
 
-/** the interpreter, instruction by instruction, following the superblock's roles */
-function reference(cpu: Cpu, ops: Insn[], roles: number[], loop: boolean, left: number): { faultAt: number; done: number } {
-  const n = ops.length;
+/**
+ * The interpreter, instruction by instruction, following the superblock's roles. `done` counts
+ * the instructions executed. Tier 3 (PARALLAX_JIT_TIER=3) turns a side exit whose target is a
+ * later instruction of the superblock into a branch inside the function, so with it the
+ * reference follows such a branch instead of leaving (`wasm`: the block went through tier 3).
+ */
+function reference(cpu: Cpu, ops: Insn[], roles: number[], loop: boolean, left: number, wasm: boolean): { faultAt: number; done: number } {
+  // tier 3 ends its function before the first instruction it does not translate
+  const n = wasm ? translatedLength(ops, roles) : ops.length;
+  if (n < ops.length) loop = false;
   const page = CODE >>> 12, gen = cpu.shared.codeGen[page];
   let done = 0;
   for (;;) {
     for (let i = 0; i < n; i++) {
       const ins = ops[i];
       // a segment start is a block boundary for the interpreter: written code is decoded again
-      if (i > 0 && roles[i - 1] !== 0 && cpu.shared.codeGen[page] !== gen) { cpu.rip = ins.rip; return { faultAt: -1, done: done + i }; }
+      if (i > 0 && roles[i - 1] !== 0 && cpu.shared.codeGen[page] !== gen) { cpu.rip = ins.rip; return { faultAt: -1, done }; }
       cpu.rip = ins.nextRip;
       try {
         ins.exec(cpu, ins);
       } catch (e) {
         if (e !== FAULT) throw e;
         cpu.rip = ins.rip;
-        return { faultAt: done + i, done: done + i };
+        return { faultAt: done, done };
       }
-      if (roles[i] === ROLE_EXIT && cpu.rip !== ins.nextRip) return { faultAt: -1, done: done + i + 1 };
+      done++;
+      if (roles[i] === ROLE_EXIT && cpu.rip !== ins.nextRip) {
+        const j = wasm ? ops.findIndex((o, k) => k > i + 1 && k < n && o.rip === cpu.rip) : -1;
+        if (j < 0) return { faultAt: -1, done };
+        // the wasm branch re-checks the code first, as a segment start does
+        if (cpu.shared.codeGen[page] !== gen) return { faultAt: -1, done };
+        i = j - 1;
+        continue;
+      }
       if (roles[i] === ROLE_FOLLOW && cpu.rip !== ops[i + 1].rip) throw new Error('followed jump went elsewhere');
     }
-    done += n;
+    if (n < ops.length) { cpu.rip = ops[n].rip; return { faultAt: -1, done }; }
     if (!loop || cpu.rip !== ops[0].rip || done + n > left) return { faultAt: -1, done };
   }
 }
@@ -87,12 +104,13 @@ describe('superblocks against the interpreter', () => {
       cpu.retired = 0;
       const left = 300;
       const init = captureInitial(cpu);
-      const ref = reference(cpu, sb.ops, sb.roles, isLoop, left);
+      const pages = { page: CODE >>> 12, gen: cpu.shared.codeGen[CODE >>> 12], page2: -1, gen2: 0 };
+      const wasmBefore = tierCounts.wasm;
+      const fn = compileForTest(cpu, sb.ops, 2, pages, sb.roles);
+      const ref = reference(cpu, sb.ops, sb.roles, isLoop, left, tierCounts.wasm > wasmBefore);
       const a = after(cpu, ref.faultAt);
       restoreInitial(cpu, init);
       cpu.eventCheck = false;
-      const pages = { page: CODE >>> 12, gen: cpu.shared.codeGen[CODE >>> 12], page2: -1, gen2: 0 };
-      const fn = compileTemplates(sb.ops, 2, pages, sb.roles);
       cpu.rip = first[first.length - 1].nextRip; // what the run loop sets
       let faultAt = -1, done = 0;
       try {
@@ -114,5 +132,9 @@ describe('superblocks against the interpreter', () => {
     expect(failures).toEqual([]);
     expect(extended).toBeGreaterThan(CASES / 5);
     expect(loops).toBeGreaterThan(CASES / 20);
+    if (JIT_TIER >= 3) {
+      console.log(`tier 3 ran ${tierCounts.wasm} superblocks, tier 2 ${tierCounts.templates}`);
+      expect(tierCounts.wasm).toBeGreaterThan(CASES / 5);
+    }
   });
 });

@@ -1,0 +1,995 @@
+// Tier 3: a (super)block of decoded 64-bit instructions becomes one WebAssembly function.
+// Guest registers are i64 locals (loaded from the core's scratch area at entry, stored at
+// every exit and before every call out), memory operands are computed inline and go through
+// an inline software-TLB check straight to the shared guest RAM; a miss, a page-crossing
+// access or MMIO calls the CPU's own access routines through imports. Flags are never
+// materialised inside the block: each flag writer keeps its operands and result in locals, a
+// reader computes its condition from the writer that produced each flag (known at translation
+// time), and the lazy-flag record (flags.ts) is written only where the block can be left.
+//
+// Control flow: a side exit of a superblock whose target is a later instruction of the same
+// superblock becomes a forward branch inside the function; a block whose last branch goes
+// back to its first instruction becomes a wasm loop. Everything else leaves the function with
+// the next RIP in the scratch area.
+//
+// Blocks are translated only when every instruction is one of the integer forms below, and
+// every flag read has exactly one producer (or all from the state at entry); otherwise
+// translateBlock returns null and the block stays on tier 2. Faults are precise: before any
+// call that may throw, the registers, the flag record and the faulting instruction are stored.
+
+import type { Insn } from '../insn.js';
+import { MAP_0F, MAP_1B } from '../insn.js';
+import { LF_ADC, LF_ADD, LF_DEC, LF_INC, LF_RESULT, LF_SBB, LF_SUB } from '../flags.js';
+import { FS, GP, GS, SS } from '../regs.js';
+import { ROLE_EXIT, ROLE_FOLLOW, ROLE_PLAIN } from '../jit/superblock-roles.js';
+import {
+  S_EXIT_RIP, S_FAULT_DONE, S_FAULT_INDEX, S_HI, S_LO, S_REC, S_REC_VALID, S_VHI, TLB_ENTRIES, TLB_TABLE_BYTES,
+} from '../../abi/core-scratch.js';
+import { buildModule, Bytes, F64, I32, I64, Op, VOID, type FuncType } from './wasm-binary.js';
+
+/** slow-path access flags OR-ed into the size argument */
+export const ACC_SS = 16, ACC_RMW = 32;
+
+// import function indices (order of IMPORTS)
+const F_READ = 0, F_WRITE = 1, F_FAULT = 2, F_POLL = 3, F_CC = 4, F_CF = 5;
+const IMPORTS: { name: string; type: FuncType }[] = [
+  { name: 'rd', type: { params: [I32, F64], results: [I32] } },
+  { name: 'wr', type: { params: [I32, F64, I32, I32], results: [I32] } },
+  { name: 'fault', type: { params: [I32, I32], results: [] } },
+  { name: 'poll', type: { params: [], results: [I32] } },
+  { name: 'cc', type: { params: [I32], results: [I32] } },
+  { name: 'cf', type: { params: [], results: [I32] } },
+];
+
+const FLAG_COUNT = 6; // CF PF AF ZF SF OF
+const B_CF = 0, B_PF = 1, B_AF = 2, B_ZF = 3, B_SF = 4, B_OF = 5;
+/** flag bits each condition (cc >> 1) reads */
+const CC_READS: number[][] = [[B_OF], [B_CF], [B_ZF], [B_CF, B_ZF], [B_SF], [B_PF], [B_SF, B_OF], [B_ZF, B_SF, B_OF]];
+const ENTRY = -1;
+/**
+ * A self-looping block asks the run loop's questions (event pending, exit requested, code
+ * changed by another core) every POLL_EVERY iterations rather than every one: a call out of
+ * wasm costs more than a short loop body. The first check comes after the first iteration.
+ */
+const POLL_EVERY = 64;
+
+const MASK64 = [0n, 0xffn, 0xffffn, 0n, 0xffffffffn, 0n, 0n, 0n, -1n];
+
+export interface Translation {
+  bytes: Uint8Array;
+  loop: boolean;
+  /** RIP of each instruction (for the faulting instruction) */
+  rips: number[];
+}
+
+/** One decoded instruction's role in the translated function. */
+interface Plan {
+  /** flag writer: kind (LF_*), 0 = writes no flags */
+  kind: number;
+  /** INC/DEC: writes all but CF */
+  keepsCarry: boolean;
+  /** flags read: condition code or -1; reads CF as input (ADC/SBB/INC-DEC record) */
+  cc: number;
+  carryIn: boolean;
+  /** emitter */
+  emit: (t: Tx, ins: Insn, i: number) => void;
+}
+
+class TranslateError extends Error {}
+function decline(why: string): never { throw new TranslateError(why); }
+
+// ====================================================================== instruction coverage
+
+const OP_ADD = 0, OP_OR = 1, OP_ADC = 2, OP_SBB = 3, OP_AND = 4, OP_SUB = 5, OP_XOR = 6, OP_CMP = 7;
+const ALU_KIND = [LF_ADD, LF_RESULT, LF_ADC, LF_SBB, LF_RESULT, LF_SUB, LF_RESULT, LF_SUB];
+
+function plain(emit: Plan['emit']): Plan { return { kind: 0, keepsCarry: false, cc: -1, carryIn: false, emit }; }
+function writer(kind: number, emit: Plan['emit'], carryIn = false): Plan { return { kind, keepsCarry: false, cc: -1, carryIn, emit }; }
+
+function isJcc(o: number): boolean { return (o >= 0x70 && o <= 0x7f) || (o >= 0x180 && o <= 0x18f); }
+
+function planFor(ins: Insn): Plan | null {
+  if (ins.lock || ins.rep) return null;
+  if (ins.hasMem && (ins.asize !== 8 || ins.seg === FS || ins.seg === GS)) return null;
+  const map = ins.opcode >> 8, opc = ins.opcode & 0xff, size = ins.osize, ext = ins.reg & 7;
+  if (map === MAP_0F) {
+    if (opc >= 0x80 && opc <= 0x8f) return { ...plain(jcc), cc: opc & 15 };
+    if (opc >= 0x90 && opc <= 0x9f && ext === 0) return { ...plain(setcc), cc: opc & 15 };
+    if (opc >= 0x40 && opc <= 0x4f) return { ...plain(cmovcc), cc: opc & 15 };
+    if (opc === 0xb6 || opc === 0xb7 || opc === 0xbe || opc === 0xbf) return plain(movx);
+    if (opc === 0xaf) return writer(LF_RESULT, imul2);
+    if (opc === 0x1f) return plain(() => { /* NOP r/m: no access */ });
+    return null;
+  }
+  if (map !== MAP_1B) return null;
+  if (opc < 0x40 && (opc & 7) < 6) {
+    const op = (opc >> 3) & 7;
+    return writer(ALU_KIND[op], (t, x, i) => alu(t, x, i, op, (opc & 7) >> 1), op === OP_ADC || op === OP_SBB);
+  }
+  if (opc === 0x80 || opc === 0x81 || opc === 0x83) return writer(ALU_KIND[ext], (t, x, i) => alu(t, x, i, ext, 3), ext === OP_ADC || ext === OP_SBB);
+  if (isJcc(opc)) return { ...plain(jcc), cc: opc & 15 };
+  switch (opc) {
+    case 0x84: case 0x85: case 0xa8: case 0xa9: return writer(LF_RESULT, test);
+    case 0x88: case 0x89: case 0x8a: case 0x8b: case 0xc6: case 0xc7: return plain(mov);
+    case 0x8d: return size >= 4 && ins.asize === 8 && ins.hasMem ? plain(lea) : null;
+    case 0x63: return size === 8 ? plain(movx) : null;
+    case 0x90: return ins.rex & 1 ? plain(xchg) : plain(() => { /* NOP */ });
+    case 0x87: return ins.hasMem ? null : plain(xchg);
+    case 0x98: case 0x99: return plain(cwd);
+    case 0x69: case 0x6b: return writer(LF_RESULT, imul3);
+    case 0xe8: return plain(callRel);
+    case 0xc3: case 0xc2: return size === 8 ? plain(ret) : null;
+    case 0xeb: case 0xe9: return plain(() => { /* the superblock follows it, or it ends the block (exit) */ });
+    case 0x68: case 0x6a: return size === 8 ? plain(pushImm) : null;
+    case 0xf6: case 0xf7:
+      if (ext <= 1) return writer(LF_RESULT, test);
+      if (ext === 2) return plain(not);
+      if (ext === 3) return writer(LF_SUB, neg);
+      if ((ext === 4 || ext === 5) && size >= 4) return writer(LF_RESULT, mul1);
+      return null;
+    case 0xfe: case 0xff:
+      if (ext <= 1) return { kind: ext ? LF_DEC : LF_INC, keepsCarry: true, cc: -1, carryIn: true, emit: incDec };
+      if (opc === 0xff && ext === 6 && size === 8) return plain(pushRm);
+      return null;
+    case 0xc0: case 0xc1: case 0xd0: case 0xd1: {
+      if (ext !== 4 && ext !== 5 && ext !== 6 && ext !== 7) return null;
+      const c = (opc <= 0xc1 ? ins.imm : 1) & (size === 8 ? 63 : 31);
+      if (c === 0) return null;
+      return writer(LF_RESULT, (t, x, i) => shift(t, x, i, ext === 6 ? 4 : ext, c));
+    }
+    default:
+      if (opc >= 0xb0 && opc <= 0xbf) return plain(movImmReg);
+      if (opc >= 0x50 && opc <= 0x57 && size === 8) return plain(pushReg);
+      if (opc >= 0x58 && opc <= 0x5f && size === 8) return plain(popReg);
+      if (opc >= 0x91 && opc <= 0x97) return plain(xchg);
+      return null;
+  }
+}
+
+// ====================================================================== function builder
+
+class Tx {
+  b = new Bytes();
+  readonly locals: number[] = [];
+  /** parameters: lim (i32), scratch base (i32), current TLB read table (i32) */
+  static readonly P_LIM = 0; static readonly P_SC = 1; static readonly P_TLB = 2;
+  private static readonly NPARAMS = 3;
+  readonly reg: number[] = new Array(16).fill(-1);
+  usedRegs = new Set<number>();
+  writtenRegs = new Set<number>();
+  done: number; smc: number; fw: number; pollCount: number;
+  /** scratch locals */
+  t64: number[] = []; t32: number[] = [];
+  /** per flag writer: A B R (i64), C O (i32) */
+  fa = new Map<number, [number, number, number, number, number]>();
+  /** instructions retired on this path since `done` was last updated */
+  pend = 0;
+  /** open wasm structures, innermost last: label targets (instruction index) or -1 */
+  labels: number[] = [];
+  constructor(readonly ops: Insn[], readonly plans: Plan[], readonly an: Analysis, readonly knownWritten: Set<number>,
+    readonly loop: boolean) {
+    this.done = this.local(I32); this.smc = this.local(I32); this.fw = this.local(I32); this.pollCount = this.local(I32);
+    for (let k = 0; k < 6; k++) this.t64.push(this.local(I64));
+    for (let k = 0; k < 6; k++) this.t32.push(this.local(I32));
+  }
+  local(type: number): number { this.locals.push(type); return Tx.NPARAMS + this.locals.length - 1; }
+  op(...bs: number[]): void { for (const x of bs) this.b.byte(x); }
+  get(l: number): void { this.b.byte(Op.localGet); this.b.u32(l); }
+  set(l: number): void { this.b.byte(Op.localSet); this.b.u32(l); }
+  tee(l: number): void { this.b.byte(Op.localTee); this.b.u32(l); }
+  i32(v: number): void { this.b.byte(Op.i32Const); this.b.s32(v); }
+  i64(v: bigint | number): void { this.b.byte(Op.i64Const); this.b.s64(BigInt(v)); }
+  f64(v: number): void { this.b.byte(Op.f64Const); this.b.f64(v); }
+  mem(opc: number, align: number, offset: number): void { this.b.byte(opc); this.b.u32(align); this.b.u32(offset); }
+  call(f: number): void { this.b.byte(Op.call); this.b.u32(f); }
+  ifI64(): void { this.op(Op.if, I64); this.labels.push(-1); }
+  ifI32(): void { this.op(Op.if, I32); this.labels.push(-1); }
+  ifVoid(): void { this.op(Op.if, VOID); this.labels.push(-1); }
+  else(): void { this.op(Op.else); }
+  end(): void { this.op(Op.end); this.labels.pop(); }
+
+  /** the i64 local of guest register r (loaded at entry) */
+  r(n: number): number {
+    this.usedRegs.add(n);
+    if (this.reg[n] < 0) this.reg[n] = this.local(I64);
+    return this.reg[n];
+  }
+  writeReg64(n: number): void { this.writtenRegs.add(n); this.set(this.r(n)); }
+  flagLocals(i: number): [number, number, number, number, number] {
+    let f = this.fa.get(i);
+    if (!f) { f = [this.local(I64), this.local(I64), this.local(I64), this.local(I32), this.local(I32)]; this.fa.set(i, f); }
+    return f;
+  }
+  scratch(): void { this.get(Tx.P_SC); }
+
+  /** done += pend (the path's retired count becomes exact) */
+  flush(): void {
+    if (this.pend === 0) return;
+    this.get(this.done); this.i32(this.pend); this.op(Op.i32Add); this.set(this.done);
+    this.pend = 0;
+  }
+
+  /** store every register the block writes (their locals hold the current values) */
+  storeRegs(): void {
+    for (const n of [...this.knownWritten].sort((x, y) => x - y)) {
+      const l = this.r(n);
+      this.scratch(); this.get(l); this.op(Op.i64Store32); this.b.u32(2); this.b.u32(S_LO + 4 * n);
+      this.scratch(); this.get(l); this.i64(32); this.op(Op.i64ShrU); this.op(Op.i64Store32); this.b.u32(2); this.b.u32(S_HI + 4 * n);
+    }
+  }
+
+  /** write the lazy-flag record of the last flag writer reaching instruction i (or of the block end) */
+  storeRecord(last: Set<number>): void {
+    const ws = [...last].filter((w) => w !== ENTRY);
+    if (ws.length === 0) return;
+    if (last.size === 1) { this.recordOf(ws[0]); return; }
+    for (const w of ws) {
+      this.get(this.fw); this.i32(w); this.op(Op.i32Eq); this.ifVoid(); this.recordOf(w); this.end();
+    }
+  }
+
+  private recordOf(w: number): void {
+    const p = this.plans[w], [a, bb, r, c, o] = this.flagLocals(w);
+    const st32 = (off: number, push: () => void): void => { this.scratch(); push(); this.mem(Op.i32Store, 2, off); };
+    const half = (l: number, high: boolean): () => void => () => { this.get(l); if (high) { this.i64(32); this.op(Op.i64ShrU); } this.op(Op.i32WrapI64); };
+    st32(S_REC, () => this.i32(p.kind));
+    st32(S_REC + 4, () => this.i32(this.ops[w].osize));
+    st32(S_REC + 8, half(a, false)); st32(S_REC + 12, half(a, true));
+    st32(S_REC + 16, half(bb, false)); st32(S_REC + 20, half(bb, true));
+    st32(S_REC + 24, half(r, false)); st32(S_REC + 28, half(r, true));
+    st32(S_REC + 32, () => this.get(c));
+    st32(S_REC + 36, () => this.get(o));
+    st32(S_REC + 40, () => this.i32(0));
+    st32(S_REC_VALID, () => this.i32(1));
+  }
+
+  /** before a call that may throw at instruction i: registers, record, retired count, index */
+  saveForFault(i: number): void {
+    this.storeRegs();
+    this.storeRecord(this.an.lastIn[i]);
+    this.scratch(); this.get(this.done); this.i32(this.pend); this.op(Op.i32Add); this.mem(Op.i32Store, 2, S_FAULT_DONE);
+    this.scratch(); this.i32(i); this.mem(Op.i32Store, 2, S_FAULT_INDEX);
+  }
+
+  /** leave the function: the value on top of... (rip pushed by `rip`) after instruction `atEnd` (retired count includes it) */
+  exit(rip: () => void, last: Set<number>): void {
+    const p = this.pend;
+    this.flush();
+    this.pend = p; // only this path left; code after an enclosing `if` still counts from here
+    this.storeRegs();
+    this.storeRecord(last);
+    this.scratch(); rip(); this.mem(Op.f64Store, 3, S_EXIT_RIP);
+    this.get(this.done); this.op(Op.return);
+    this.pend = p;
+  }
+
+  // ------------------------------------------------------------------ addresses and memory
+
+  /** effective address of instruction i's memory operand (64-bit address size) onto the stack as i64 */
+  ea(ins: Insn): void {
+    if (ins.ripRel || (ins.base === -1 && ins.index === -1)) { this.i64(BigInt(ins.absAddr)); return; }
+    let parts = 0;
+    if (ins.base >= 0) { this.get(this.r(ins.base)); parts++; }
+    if (ins.index >= 0) {
+      this.get(this.r(ins.index));
+      if (ins.scale) { this.i64(ins.scale); this.op(Op.i64Shl); }
+      if (parts++) this.op(Op.i64Add);
+    }
+    if (ins.disp | 0) { this.i64(ins.disp | 0); this.op(Op.i64Add); }
+  }
+
+  /** flags for the slow path of instruction ins */
+  accFlags(ins: Insn, stack: boolean): number { return (stack || ins.seg === SS ? ACC_SS : 0); }
+
+  /**
+   * TLB check of the i64 address in local `lin` for `size` bytes in table `table` (0 read, 1
+   * write): leaves an i32 condition (hit) and sets t32[0] = RAM offset on a hit.
+   */
+  private tlbHit(lin: number, size: number, table: number): void {
+    const pg = this.t64[5], ta = this.t32[1], po = this.t32[2];
+    this.get(lin); this.i64(12); this.op(Op.i64ShrS); this.tee(pg);
+    this.op(Op.i32WrapI64); this.i32(TLB_ENTRIES - 1); this.op(Op.i32And); this.i32(3); this.op(Op.i32Shl);
+    this.get(Tx.P_TLB); this.op(Op.i32Add); if (table) { this.i32(TLB_TABLE_BYTES); this.op(Op.i32Add); } this.tee(ta);
+    this.mem(Op.f64Load, 3, 0); this.get(pg); this.op(Op.f64ConvertI64S); this.op(Op.f64Eq);
+    this.get(lin); this.op(Op.i32WrapI64); this.i32(4095); this.op(Op.i32And); this.tee(po); this.i32(4096 - size); this.op(Op.i32LeU);
+    this.op(Op.i32And);
+  }
+  private hitAddr(): void {
+    this.get(this.t32[1]); this.mem(Op.f64Load, 3, TLB_ENTRIES * 8); this.op(Op.i64TruncF64S); this.op(Op.i32WrapI64); this.get(this.t32[2]); this.op(Op.i32Add);
+  }
+
+  /** read `size` bytes at the i64 address in local `lin` → zero-extended i64 on the stack */
+  load(i: number, size: number, lin: number, flags: number): void {
+    const rmw = (flags & ACC_RMW) !== 0;
+    this.tlbHit(lin, size, rmw ? 1 : 0);
+    this.ifI64();
+    this.hitAddr();
+    this.mem(size === 1 ? Op.i64Load8U : size === 2 ? Op.i64Load16U : size === 4 ? Op.i64Load32U : Op.i64Load, 0, 0);
+    this.else();
+    this.saveForFault(i);
+    this.i32(size | flags); this.get(lin); this.op(Op.f64ConvertI64S); this.call(F_READ);
+    this.op(Op.i64ExtendI32U);
+    if (size === 8) { this.scratch(); this.mem(Op.i64Load32U, 2, S_VHI); this.i64(32); this.op(Op.i64Shl); this.op(Op.i64Or); }
+    this.end();
+  }
+
+  /** write the low `size` bytes of i64 local `v` at the address in local `lin` */
+  store(i: number, size: number, lin: number, v: number, flags: number): void {
+    this.tlbHit(lin, size, 1);
+    this.ifVoid();
+    this.hitAddr(); this.get(v);
+    this.mem(size === 1 ? Op.i64Store8 : size === 2 ? Op.i64Store16 : size === 4 ? Op.i64Store32 : Op.i64Store, 0, 0);
+    this.else();
+    this.saveForFault(i);
+    this.i32(size | flags); this.get(lin); this.op(Op.f64ConvertI64S);
+    this.get(v); this.op(Op.i32WrapI64); this.get(v); this.i64(32); this.op(Op.i64ShrU); this.op(Op.i32WrapI64);
+    this.call(F_WRITE); this.get(this.smc); this.op(Op.i32Or); this.set(this.smc);
+    this.end();
+  }
+
+  // ------------------------------------------------------------------ registers at a size
+
+  /** register value at a size, zero-extended, onto the stack */
+  getReg(size: number, n: number, rex: number): void {
+    if (size === 1 && rex === 0 && n >= 4 && n < 8) {
+      this.get(this.r(n - 4)); this.i64(8); this.op(Op.i64ShrU); this.i64(0xff); this.op(Op.i64And); return;
+    }
+    this.get(this.r(n));
+    if (size < 8) { this.i64(MASK64[size]); this.op(Op.i64And); }
+  }
+
+  /** write the i64 in local v to a register at a size (32-bit zero-extends, 8/16-bit merge) */
+  setReg(size: number, n: number, rex: number, v: number): void {
+    if (size === 8) { this.get(v); this.writeReg64(n); return; }
+    if (size === 4) { this.get(v); this.i64(0xffffffff); this.op(Op.i64And); this.writeReg64(n); return; }
+    let reg = n, shiftBits = 0;
+    if (size === 1 && rex === 0 && n >= 4 && n < 8) { reg = n - 4; shiftBits = 8; }
+    const m = MASK64[size] << BigInt(shiftBits);
+    this.get(this.r(reg)); this.i64(~m); this.op(Op.i64And);
+    this.get(v); this.i64(MASK64[size]); this.op(Op.i64And);
+    if (shiftBits) { this.i64(shiftBits); this.op(Op.i64Shl); }
+    this.op(Op.i64Or); this.writeReg64(reg);
+  }
+
+  /** r/m operand at a size into local `into` (memory: address into local `lin`) */
+  loadRm(ins: Insn, i: number, size: number, into: number, lin: number, rmw = false): void {
+    if (ins.hasMem) {
+      this.ea(ins); this.set(lin);
+      this.load(i, size, lin, this.accFlags(ins, false) | (rmw ? ACC_RMW : 0));
+    } else {
+      this.getReg(size, ins.rm, ins.rex);
+    }
+    this.set(into);
+  }
+  storeRm(ins: Insn, i: number, size: number, lin: number, v: number): void {
+    if (ins.hasMem) this.store(i, size, lin, v, this.accFlags(ins, false));
+    else this.setReg(size, ins.rm, ins.rex, v);
+  }
+
+  // ------------------------------------------------------------------ flags
+
+  /** record the operands of flag writer i (i64 locals A B R masked to the size; C, O i32) */
+  setFlags(i: number, a: () => void, bv: () => void, r: () => void, c: (() => void) | null, o: (() => void) | null): void {
+    const [la, lb, lr, lc, lo] = this.flagLocals(i);
+    a(); this.set(la); bv(); this.set(lb); r(); this.set(lr);
+    if (c) { c(); this.set(lc); } else { this.i32(0); this.set(lc); }
+    if (o) { o(); this.set(lo); } else { this.i32(0); this.set(lo); }
+    if (this.an.dynamicLast) { this.i32(i); this.set(this.fw); }
+  }
+
+  private producer(i: number, bit: number): number {
+    const s = this.an.prodIn[i][bit];
+    if (s.size !== 1) throw new Error('internal: ambiguous producer');
+    return [...s][0];
+  }
+
+  /** CF of writer w as i32 0/1 */
+  cfOf(w: number): void {
+    const p = this.plans[w], [a, b, r, c] = this.flagLocals(w);
+    switch (p.kind) {
+      case LF_ADD: this.get(r); this.get(a); this.op(Op.i64LtU); return;
+      case LF_SUB: this.get(a); this.get(b); this.op(Op.i64LtU); return;
+      case LF_ADC:
+        this.get(r); this.get(a); this.op(Op.i64LeU); this.get(r); this.get(a); this.op(Op.i64LtU); this.get(c); this.op(Op.select); return;
+      case LF_SBB:
+        this.get(a); this.get(b); this.op(Op.i64LeU); this.get(a); this.get(b); this.op(Op.i64LtU); this.get(c); this.op(Op.select); return;
+      default: this.get(c);
+    }
+  }
+  private signBit(l: number, size: number): void {
+    this.get(l); this.i64(size * 8 - 1); this.op(Op.i64ShrU); this.op(Op.i32WrapI64); this.i32(1); this.op(Op.i32And);
+  }
+  private zfOf(w: number): void { this.get(this.flagLocals(w)[2]); this.op(Op.i64Eqz); }
+  private sfOf(w: number): void { this.signBit(this.flagLocals(w)[2], this.ops[w].osize); }
+  private ofOf(w: number): void {
+    const p = this.plans[w], [a, b, r, , o] = this.flagLocals(w), size = this.ops[w].osize;
+    if (p.kind === LF_RESULT) { this.get(o); return; }
+    const add = p.kind === LF_ADD || p.kind === LF_ADC || p.kind === LF_INC;
+    if (add) { this.get(a); this.get(r); this.op(Op.i64Xor); this.get(b); this.get(r); this.op(Op.i64Xor); }
+    else { this.get(a); this.get(b); this.op(Op.i64Xor); this.get(a); this.get(r); this.op(Op.i64Xor); }
+    this.op(Op.i64And); this.set(this.t64[4]); this.signBit(this.t64[4], size);
+  }
+  private pfOf(w: number): void {
+    this.get(this.flagLocals(w)[2]); this.op(Op.i32WrapI64); this.i32(255); this.op(Op.i32And); this.op(Op.i32Popcnt);
+    this.i32(1); this.op(Op.i32And); this.op(Op.i32Eqz);
+  }
+  sx(l: number, size: number): void {
+    this.get(l);
+    if (size < 8) { const s = 64 - size * 8; this.i64(s); this.op(Op.i64Shl); this.i64(s); this.op(Op.i64ShrS); }
+  }
+
+  /** condition cc at instruction i as i32 0/1 */
+  cond(i: number, cc: number): void {
+    const reads = CC_READS[cc >> 1];
+    const prods = reads.map((bit) => this.producer(i, bit));
+    if (prods.every((p) => p === ENTRY)) { this.i32(cc); this.call(F_CC); return; }
+    const one = prods.every((p) => p === prods[0]) ? prods[0] : -2;
+    const c = cc >> 1;
+    if (one >= 0 && this.plans[one].kind === LF_SUB) {
+      const [a, b] = this.flagLocals(one), size = this.ops[one].osize;
+      switch (c) {
+        case 1: this.get(a); this.get(b); this.op(Op.i64LtU); break;
+        case 2: this.get(a); this.get(b); this.op(Op.i64Eq); break;
+        case 3: this.get(a); this.get(b); this.op(Op.i64LeU); break;
+        case 6: this.sx(a, size); this.sx(b, size); this.op(Op.i64LtS); break;
+        case 7: this.sx(a, size); this.sx(b, size); this.op(Op.i64LeS); break;
+        default: this.generic(i, c);
+      }
+    } else {
+      this.generic(i, c);
+    }
+    if (cc & 1) this.op(Op.i32Eqz);
+  }
+  private generic(i: number, c: number): void {
+    const p = (bit: number): number => this.producer(i, bit);
+    switch (c) {
+      case 0: this.ofOf(p(B_OF)); break;
+      case 1: this.cfOf(p(B_CF)); break;
+      case 2: this.zfOf(p(B_ZF)); break;
+      case 3: this.cfOf(p(B_CF)); this.zfOf(p(B_ZF)); this.op(Op.i32Or); break;
+      case 4: this.sfOf(p(B_SF)); break;
+      case 5: this.pfOf(p(B_PF)); break;
+      case 6: this.sfOf(p(B_SF)); this.ofOf(p(B_OF)); this.op(Op.i32Ne); break;
+      default: this.sfOf(p(B_SF)); this.ofOf(p(B_OF)); this.op(Op.i32Ne); this.zfOf(p(B_ZF)); this.op(Op.i32Or); break;
+    }
+  }
+
+  /** CF entering instruction i as i32 0/1 */
+  carryIn(i: number): void {
+    const w = this.producer(i, B_CF);
+    if (w === ENTRY) this.call(F_CF); else this.cfOf(w);
+  }
+}
+
+// ====================================================================== flag analysis
+
+interface Analysis {
+  /** per instruction, per flag: the set of writers whose value reaches it (ENTRY = the state at entry) */
+  prodIn: Set<number>[][];
+  /** per instruction: the set of last flag writers reaching it */
+  lastIn: Set<number>[];
+  /** at the block's end (after the last instruction) */
+  lastOut: Set<number>;
+  /** some exit can be reached with several possible last writers: writers record their index */
+  dynamicLast: boolean;
+}
+
+/** successors of each instruction inside the function (-1: none) and internal branch targets */
+function controlFlow(ops: Insn[], roles: number[], loop: boolean): { succ: number[][]; target: number[] } {
+  const n = ops.length;
+  const target = ops.map(() => -1);
+  const succ: number[][] = ops.map(() => []);
+  for (let i = 0; i < n; i++) {
+    if (roles[i] === ROLE_EXIT) {
+      for (let j = i + 1; j < n; j++) if (ops[j].rip === ops[i].target) { target[i] = j; break; }
+      if (i + 1 < n) succ[i].push(i + 1);
+      if (target[i] > i + 1) succ[i].push(target[i]);
+    } else if (i < n - 1) {
+      succ[i].push(i + 1);
+    } else if (loop) {
+      succ[i].push(0);
+    }
+  }
+  return { succ, target };
+}
+
+function analyse(ops: Insn[], plans: Plan[], succ: number[][]): Analysis {
+  const n = ops.length, w = n + 1; // writer ids 0..n-1, ENTRY stored at n
+  // membership matrices (no allocation in the fixpoint): prod[(i * 6 + bit) * w + id], last[i * w + id]
+  const prod = new Uint8Array(n * FLAG_COUNT * w), last = new Uint8Array(n * w);
+  for (let b = 0; b < FLAG_COUNT; b++) prod[b * w + n] = 1;
+  last[n] = 1;
+  let changed = true;
+  while (changed) {
+    changed = false;
+    for (let i = 0; i < n; i++) {
+      const p = plans[i];
+      for (const j of succ[i]) {
+        for (let bit = 0; bit < FLAG_COUNT; bit++) {
+          const dst = (j * FLAG_COUNT + bit) * w;
+          if (p.kind !== 0 && !(p.keepsCarry && bit === B_CF)) {
+            if (!prod[dst + i]) { prod[dst + i] = 1; changed = true; }
+          } else {
+            const src = (i * FLAG_COUNT + bit) * w;
+            for (let id = 0; id < w; id++) if (prod[src + id] && !prod[dst + id]) { prod[dst + id] = 1; changed = true; }
+          }
+        }
+        if (p.kind !== 0) { if (!last[j * w + i]) { last[j * w + i] = 1; changed = true; } }
+        else for (let id = 0; id < w; id++) if (last[i * w + id] && !last[j * w + id]) { last[j * w + id] = 1; changed = true; }
+      }
+    }
+  }
+  const toSet = (arr: Uint8Array, at: number): Set<number> => {
+    const out = new Set<number>();
+    for (let id = 0; id < w; id++) if (arr[at + id]) out.add(id === n ? ENTRY : id);
+    return out;
+  };
+  const prodIn = ops.map((_, i) => Array.from({ length: FLAG_COUNT }, (_x, bit) => toSet(prod, (i * FLAG_COUNT + bit) * w)));
+  const lastIn = ops.map((_, i) => toSet(last, i * w));
+  const lastOut = plans[n - 1].kind !== 0 ? new Set([n - 1]) : lastIn[n - 1];
+  let dynamicLast = lastOut.size > 1 && [...lastOut].some((w) => w !== ENTRY);
+  for (let i = 0; i < n; i++) {
+    const ws = [...lastIn[i]].filter((w) => w !== ENTRY);
+    if (ws.length > 1 || (ws.length === 1 && lastIn[i].size > 1)) dynamicLast = true;
+    const p = plans[i];
+    const reads: number[] = p.cc >= 0 ? CC_READS[p.cc >> 1] : p.carryIn ? [B_CF] : [];
+    const srcs = reads.map((bit) => prodIn[i][bit]);
+    if (srcs.some((s) => s.size !== 1)) decline(`instruction ${i} reads flags from several producers`);
+    const single = srcs.map((s) => [...s][0]);
+    if (p.cc >= 0 && single.some((w) => w === ENTRY) && !single.every((w) => w === ENTRY)) decline(`instruction ${i} mixes entry and block flags`);
+  }
+  return { prodIn, lastIn, lastOut, dynamicLast };
+}
+
+// ====================================================================== entry point
+
+/** A self-looping (super)block: its last instruction is a relative branch back to its first. */
+function isSelfLoop(ops: Insn[]): boolean {
+  const last = ops[ops.length - 1];
+  const o = last.opcode;
+  return (isJcc(o) || o === 0xeb || o === 0xe9) && last.target === ops[0].rip;
+}
+
+/**
+ * Translate a 64-bit (super)block (`roles` from jit/superblock.ts) to a wasm module exporting
+ * `run(lim, scratch, tlb) -> retired`, importing the shared memory (`memoryPages` pages).
+ * Returns null when the block uses something the translator does not cover.
+ */
+export function translateBlock(ops: Insn[], roles: number[], mode: number, memoryPages: number): Translation | { declined: string } {
+  try {
+    if (mode !== 2) decline('not 64-bit code');
+    // the function ends before the first instruction it cannot translate: the run loop then
+    // finds a block starting there (other tiers run it)
+    const all = plansOf(ops, roles);
+    const stop = all.findIndex((p) => p === null);
+    if (stop === 0) decline(`no translation for ${ops[0].name} at ${ops[0].rip.toString(16)}`);
+    if (stop > 0) { ops = ops.slice(0, stop); roles = roles.slice(0, stop); }
+    const plans = all.slice(0, ops.length) as Plan[];
+    for (let i = 0; i < ops.length - 1; i++) {
+      const o = ops[i].opcode;
+      if (roles[i] === ROLE_PLAIN && (ops[i].ends || o === 0xe8 || o === 0xc3 || o === 0xc2)) decline('control transfer inside the block');
+    }
+    for (const ins of ops) if ((isJcc(ins.opcode) || ins.opcode === 0xe8 || ins.opcode === 0xeb || ins.opcode === 0xe9) && !canonical(ins.target)) decline('non-canonical target');
+    const loop = isSelfLoop(ops);
+    const { succ, target } = controlFlow(ops, roles, loop);
+    const an = analyse(ops, plans, succ);
+    // pass 1 finds the registers written; pass 2 stores them wherever the block can be left
+    let t = emitFunction(ops, roles, plans, an, target, new Set(), loop);
+    t = emitFunction(ops, roles, plans, an, target, t.writtenRegs, loop);
+    const prologue = new Bytes();
+    for (const n of [...t.usedRegs].sort((x, y) => x - y)) {
+      const tx = t; // load lo | hi << 32
+      prologue.byte(Op.localGet); prologue.u32(Tx.P_SC); prologue.byte(Op.i64Load32U); prologue.u32(2); prologue.u32(S_LO + 4 * n);
+      prologue.byte(Op.localGet); prologue.u32(Tx.P_SC); prologue.byte(Op.i64Load32U); prologue.u32(2); prologue.u32(S_HI + 4 * n);
+      prologue.byte(Op.i64Const); prologue.s64(32n); prologue.byte(Op.i64Shl); prologue.byte(Op.i64Or);
+      prologue.byte(Op.localSet); prologue.u32(tx.reg[n]);
+    }
+    prologue.byte(Op.i32Const); prologue.s32(-1); prologue.byte(Op.localSet); prologue.u32(t.fw);
+    prologue.byte(Op.i32Const); prologue.s32(1); prologue.byte(Op.localSet); prologue.u32(t.pollCount);
+    prologue.bytes(t.b.view());
+    const bytes = buildModule({
+      imports: IMPORTS.map((f) => ({ module: 'e', name: f.name, type: f.type })),
+      memoryPages,
+      funcs: [{ type: { params: [I32, I32, I32], results: [I32] }, locals: t.locals, body: prologue, export: 'run' }],
+    });
+    return { bytes, loop, rips: ops.map((o) => o.rip) };
+  } catch (e) {
+    if (e instanceof TranslateError) return { declined: e.message };
+    throw e;
+  }
+}
+
+function plansOf(ops: Insn[], roles: number[]): (Plan | null)[] {
+  return ops.map((ins, i) => (roles[i] === ROLE_FOLLOW ? plain(() => { /* its target is the next instruction */ }) : planFor(ins)));
+}
+
+/** how many leading instructions of a (super)block the translated function covers (tests) */
+export function translatedLength(ops: Insn[], roles: number[]): number {
+  const stop = plansOf(ops, roles).findIndex((p) => p === null);
+  return stop < 0 ? ops.length : stop;
+}
+
+function canonical(v: number): boolean { return v < 0x800000000000 && v >= -0x800000000000; }
+
+function emitFunction(ops: Insn[], roles: number[], plans: Plan[], an: Analysis, target: number[], written: Set<number>,
+  loop: boolean): Tx {
+  const n = ops.length;
+  const t = new Tx(ops, plans, an, written, loop);
+  if (loop) { t.op(Op.loop, VOID); t.labels.push(-2); }
+  // one wasm block per internal branch target, the farthest outermost
+  const targets = [...new Set(target.filter((j) => j >= 0))].sort((a, b) => b - a);
+  for (const j of targets) { t.op(Op.block, VOID); t.labels.push(j); }
+  for (let i = 0; i < n; i++) {
+    while (t.labels.length && t.labels[t.labels.length - 1] === i) { t.flush(); t.end(); }
+    const ins = ops[i];
+    // a segment of a superblock starts where the interpreter would start a new block: if this
+    // block wrote its own code, leave here as the interpreter would (decode again)
+    if (i > 0 && roles[i - 1] !== undefined && roles[i - 1] !== ROLE_PLAIN) {
+      t.get(t.smc); t.ifVoid(); t.exit(() => t.f64(ins.rip), an.lastIn[i]); t.end();
+    }
+    if (roles[i] === ROLE_EXIT) {
+      const p0 = t.pend;
+      t.cond(i, ins.opcode & 15);
+      t.ifVoid();
+      t.pend++;
+      const outLast = an.lastIn[i];
+      if (target[i] >= 0) {
+        // forward branch inside the function (unless this block wrote its own code)
+        t.get(t.smc); t.ifVoid(); t.exit(() => t.f64(ins.target), outLast); t.end();
+        t.flush();
+        t.b.byte(Op.br); t.b.u32(t.labels.length - 1 - t.labels.lastIndexOf(target[i]));
+      } else {
+        t.exit(() => t.f64(ins.target), outLast);
+      }
+      t.end();
+      t.pend = p0 + 1; // the taken path flushed its own count; the fall-through path continues
+      continue;
+    }
+    if (roles[i] === ROLE_FOLLOW) { t.pend++; continue; }
+    if (i === n - 1) { emitLast(t, ins, i, loop); break; }
+    plans[i].emit(t, ins, i);
+    t.pend++;
+  }
+  // a function cut short after a side exit or a followed jump: leave where the code continues
+  if (roles[n - 1] === ROLE_EXIT) t.exit(() => t.f64(ops[n - 1].nextRip), an.lastOut);
+  if (roles[n - 1] === ROLE_FOLLOW) t.exit(() => t.f64(ops[n - 1].target), an.lastOut);
+  return t;
+}
+
+/** the final instruction: loop back edge, a branch, a call/return, or a plain fall-through */
+function emitLast(t: Tx, ins: Insn, i: number, loop: boolean): void {
+  const an = t.an, o = ins.opcode;
+  const lastOut = an.lastOut;
+  const jcond = isJcc(o);
+  if (loop) {
+    // retire, and go round again unless the budget, the code or an event says stop
+    const p0 = t.pend;
+    if (jcond) { t.cond(i, o & 15); t.ifVoid(); }
+    t.pend++; t.flush();
+    t.get(t.done); t.i32(t.ops.length); t.op(Op.i32Add); t.get(Tx.P_LIM); t.op(Op.i32LeS);
+    t.get(t.smc); t.op(Op.i32Eqz); t.op(Op.i32And);
+    t.ifVoid();
+    // events, exit requests and code changes elsewhere are polled every POLL_EVERY iterations
+    t.get(t.pollCount); t.i32(1); t.op(Op.i32Sub); t.tee(t.pollCount);
+    t.b.byte(Op.brIf); t.b.u32(t.labels.length - 1 - t.labels.lastIndexOf(-2));
+    t.i32(POLL_EVERY); t.set(t.pollCount);
+    t.call(F_POLL); t.op(Op.i32Eqz); t.b.byte(Op.brIf); t.b.u32(t.labels.length - 1 - t.labels.lastIndexOf(-2));
+    t.end();
+    t.exit(() => t.f64(ins.target), lastOut);
+    if (jcond) { t.end(); t.pend = p0 + 1; t.exit(() => t.f64(ins.nextRip), lastOut); }
+    t.end(); // loop
+    t.op(Op.unreachable);
+    return;
+  }
+  if (jcond) {
+    const p0 = t.pend;
+    t.cond(i, o & 15); t.ifVoid(); t.pend++; t.exit(() => t.f64(ins.target), lastOut); t.end();
+    t.pend = p0 + 1; t.exit(() => t.f64(ins.nextRip), lastOut);
+    return;
+  }
+  if (o === 0xeb || o === 0xe9) { t.pend++; t.exit(() => t.f64(ins.target), lastOut); return; }
+  if (o === 0xc3 || o === 0xc2) { ret(t, ins, i); return; }
+  if (o === 0xe8) { callRel(t, ins, i); t.pend++; t.exit(() => t.f64(ins.target), lastOut); return; }
+  t.plans[i].emit(t, ins, i);
+  t.pend++;
+  t.exit(() => t.f64(ins.nextRip), an.lastOut);
+}
+
+// ====================================================================== instruction emitters
+
+function mask(t: Tx, size: number): void { if (size < 8) { t.i64(MASK64[size]); t.op(Op.i64And); } }
+function imm(t: Tx, ins: Insn, size: number): void {
+  const v = size === 8 ? (BigInt(ins.immHi | 0) << 32n) | BigInt(ins.imm >>> 0) : BigInt((ins.imm | 0) >>> 0) & MASK64[size];
+  t.i64(v);
+}
+
+function alu(t: Tx, ins: Insn, i: number, op: number, form: number): void {
+  const size = ins.osize, [A, B, R] = t.t64, lin = t.t64[3];
+  // form: 0 rm,reg 1 reg,rm 2 acc,imm 3 rm,imm
+  if (form === 0) { t.loadRm(ins, i, size, A, lin, op !== OP_CMP); t.getReg(size, ins.reg, ins.rex); t.set(B); }
+  else if (form === 1) { t.loadRm(ins, i, size, B, lin); t.getReg(size, ins.reg, ins.rex); t.set(A); }
+  else if (form === 2) { t.getReg(size, 0, 1); t.set(A); imm(t, ins, size); t.set(B); }
+  else { t.loadRm(ins, i, size, A, lin, op !== OP_CMP); imm(t, ins, size); t.set(B); }
+  const C = t.t32[3];
+  if (op === OP_ADC || op === OP_SBB) { t.carryIn(i); t.set(C); }
+  t.get(A); t.get(B);
+  switch (op) {
+    case OP_ADD: t.op(Op.i64Add); break;
+    case OP_ADC: t.op(Op.i64Add); t.get(C); t.op(Op.i64ExtendI32U); t.op(Op.i64Add); break;
+    case OP_SUB: case OP_CMP: t.op(Op.i64Sub); break;
+    case OP_SBB: t.op(Op.i64Sub); t.get(C); t.op(Op.i64ExtendI32U); t.op(Op.i64Sub); break;
+    case OP_OR: t.op(Op.i64Or); break;
+    case OP_AND: t.op(Op.i64And); break;
+    default: t.op(Op.i64Xor);
+  }
+  mask(t, size); t.set(R);
+  if (op !== OP_CMP) {
+    if (form === 1) t.setReg(size, ins.reg, ins.rex, R);
+    else if (form === 2) t.setReg(size, 0, 1, R);
+    else t.storeRm(ins, i, size, lin, R);
+  }
+  const carry = op === OP_ADC || op === OP_SBB;
+  t.setFlags(i, () => t.get(A), () => t.get(B), () => t.get(R), carry ? () => t.get(C) : null, null);
+}
+
+function test(t: Tx, ins: Insn, i: number): void {
+  const size = ins.osize, [A, B, R] = t.t64, lin = t.t64[3], opc = ins.opcode & 0xff;
+  if (opc === 0xa8 || opc === 0xa9) { t.getReg(size, 0, 1); t.set(A); imm(t, ins, size); t.set(B); }
+  else if (opc === 0x84 || opc === 0x85) { t.loadRm(ins, i, size, A, lin); t.getReg(size, ins.reg, ins.rex); t.set(B); }
+  else { t.loadRm(ins, i, size, A, lin); imm(t, ins, size); t.set(B); }
+  t.get(A); t.get(B); t.op(Op.i64And); t.set(R);
+  t.setFlags(i, () => t.get(A), () => t.get(B), () => t.get(R), null, null);
+}
+
+function not(t: Tx, ins: Insn, i: number): void {
+  const size = ins.osize, [A] = t.t64, lin = t.t64[3];
+  t.loadRm(ins, i, size, A, lin, true);
+  t.get(A); t.i64(-1); t.op(Op.i64Xor); mask(t, size); t.set(A);
+  t.storeRm(ins, i, size, lin, A);
+}
+
+function neg(t: Tx, ins: Insn, i: number): void {
+  const size = ins.osize, [B, , R] = t.t64, lin = t.t64[3];
+  t.loadRm(ins, i, size, B, lin, true);
+  t.i64(0); t.get(B); t.op(Op.i64Sub); mask(t, size); t.set(R);
+  t.storeRm(ins, i, size, lin, R);
+  t.setFlags(i, () => t.i64(0), () => t.get(B), () => t.get(R), null, null);
+}
+
+function incDec(t: Tx, ins: Insn, i: number): void {
+  const size = ins.osize, [A, , R] = t.t64, lin = t.t64[3], C = t.t32[3];
+  const dec = (ins.reg & 7) === 1;
+  t.loadRm(ins, i, size, A, lin, true);
+  t.carryIn(i); t.set(C);
+  t.get(A); t.i64(1); t.op(dec ? Op.i64Sub : Op.i64Add); mask(t, size); t.set(R);
+  t.storeRm(ins, i, size, lin, R);
+  t.setFlags(i, () => t.get(A), () => t.i64(1), () => t.get(R), () => t.get(C), null);
+}
+
+/** SHL (4), SHR (5), SAR (7) by a constant 1..63 (CF/OF as the shift routines define them) */
+function shift(t: Tx, ins: Insn, i: number, kind: number, c: number): void {
+  const size = ins.osize, bits = size * 8, [A, , R] = t.t64, lin = t.t64[3], C = t.t32[3], O = t.t32[4];
+  t.loadRm(ins, i, size, A, lin, true);
+  const bitOf = (l: number, k: number, signed: boolean): void => {
+    // bit k of the value in l (k may exceed the size for SAR: the sign)
+    if (signed) { t.sx(l, size); t.i64(Math.min(k, 63)); t.op(Op.i64ShrS); }
+    else { t.get(l); t.i64(k); t.op(Op.i64ShrU); }
+    t.op(Op.i32WrapI64); t.i32(1); t.op(Op.i32And);
+  };
+  if (kind === 4) {
+    t.get(A); t.i64(c); t.op(Op.i64Shl); mask(t, size); t.set(R);
+    if (c > bits) t.i32(0); else bitOf(A, bits - c, false);
+    t.set(C);
+    bitOf(R, bits - 1, false); t.get(C); t.op(Op.i32Xor); t.set(O);
+  } else if (kind === 5) {
+    t.get(A); t.i64(c); t.op(Op.i64ShrU); t.set(R);
+    bitOf(A, c - 1, false); t.set(C);
+    bitOf(A, bits - 1, false); t.set(O);
+  } else {
+    t.sx(A, size); t.i64(c); t.op(Op.i64ShrS); mask(t, size); t.set(R);
+    bitOf(A, c - 1, true); t.set(C);
+    t.i32(0); t.set(O);
+  }
+  t.storeRm(ins, i, size, lin, R);
+  t.setFlags(i, () => t.get(A), () => t.i64(c), () => t.get(R), () => t.get(C), () => t.get(O));
+}
+
+/** the sign-extended product check and truncated result of IMUL (2 and 3 operands) */
+function imulCore(t: Tx, ins: Insn, i: number, A: number, B: number): void {
+  const size = ins.osize, R = t.t64[2], O = t.t32[4];
+  if (size === 8) {
+    t.get(A); t.get(B); t.op(Op.i64Mul); t.set(R);
+    // overflow: the signed 128-bit product differs from the sign extension of its low half
+    mulHigh(t, A, B, true); t.get(R); t.i64(63); t.op(Op.i64ShrS); t.op(Op.i64Ne); t.set(O);
+  } else {
+    t.sx(A, size); t.sx(B, size); t.op(Op.i64Mul); t.set(t.t64[4]);
+    t.get(t.t64[4]); mask(t, size); t.set(R);
+    t.sx(R, size); t.get(t.t64[4]); t.op(Op.i64Ne); t.set(O);
+  }
+  t.setReg(size, ins.reg, ins.rex, R);
+  t.setFlags(i, () => t.get(A), () => t.get(B), () => t.get(R), () => t.get(O), () => t.get(O));
+}
+
+function imul2(t: Tx, ins: Insn, i: number): void {
+  const size = ins.osize, [A, B] = t.t64, lin = t.t64[3];
+  if (size === 1) decline('imul8');
+  t.loadRm(ins, i, size, B, lin); t.getReg(size, ins.reg, ins.rex); t.set(A);
+  imulCore(t, ins, i, A, B);
+}
+function imul3(t: Tx, ins: Insn, i: number): void {
+  const size = ins.osize, [A, B] = t.t64, lin = t.t64[3];
+  t.loadRm(ins, i, size, A, lin); imm(t, ins, size); t.set(B);
+  imulCore(t, ins, i, A, B);
+}
+
+/** high 64 bits of the 128-bit product of two i64 locals onto the stack (unsigned, or signed) */
+function mulHigh(t: Tx, a: number, b: number, signed: boolean): void {
+  // 32-bit limbs: a = a1:a0, b = b1:b0
+  const [, , , , , ] = t.t64;
+  const lo32 = (l: number): void => { t.get(l); t.i64(0xffffffff); t.op(Op.i64And); };
+  const hi32 = (l: number): void => { t.get(l); t.i64(32); t.op(Op.i64ShrU); };
+  const p00 = t.local(I64), p01 = t.local(I64), p10 = t.local(I64), mid = t.local(I64);
+  lo32(a); lo32(b); t.op(Op.i64Mul); t.set(p00);
+  lo32(a); hi32(b); t.op(Op.i64Mul); t.set(p01);
+  hi32(a); lo32(b); t.op(Op.i64Mul); t.set(p10);
+  // mid = (p00 >> 32) + lo32(p01) + lo32(p10)  (< 3 * 2^32, no overflow)
+  t.get(p00); t.i64(32); t.op(Op.i64ShrU); lo32(p01); t.op(Op.i64Add); lo32(p10); t.op(Op.i64Add); t.set(mid);
+  hi32(a); hi32(b); t.op(Op.i64Mul);
+  hi32(p01); t.op(Op.i64Add); hi32(p10); t.op(Op.i64Add); hi32(mid); t.op(Op.i64Add);
+  if (signed) {
+    // signed high = unsigned high - (a < 0 ? b : 0) - (b < 0 ? a : 0)
+    t.get(b); t.i64(0); t.get(a); t.i64(0); t.op(Op.i64LtS); t.op(Op.select); t.op(Op.i64Sub);
+    t.get(a); t.i64(0); t.get(b); t.i64(0); t.op(Op.i64LtS); t.op(Op.select); t.op(Op.i64Sub);
+  }
+}
+
+/** F7 /4 /5: rDX:rAX = rAX * r/m (32 and 64 bits) */
+function mul1(t: Tx, ins: Insn, i: number): void {
+  const size = ins.osize, signed = (ins.reg & 7) === 5, [A, B, R] = t.t64, lin = t.t64[3], O = t.t32[4];
+  t.loadRm(ins, i, size, B, lin);
+  t.getReg(size, 0, 1); t.set(A);
+  const H = t.local(I64);
+  if (size === 8) {
+    mulHigh(t, A, B, signed); t.set(H);
+    t.get(A); t.get(B); t.op(Op.i64Mul); t.set(R);
+    t.get(H);
+    if (signed) { t.get(R); t.i64(63); t.op(Op.i64ShrS); } else t.i64(0);
+    t.op(Op.i64Ne); t.set(O);
+  } else {
+    if (signed) { t.sx(A, 4); t.sx(B, 4); } else { t.get(A); t.get(B); }
+    t.op(Op.i64Mul); t.set(H);
+    t.get(H); t.i64(0xffffffff); t.op(Op.i64And); t.set(R);
+    t.get(H); t.i64(32); t.op(signed ? Op.i64ShrS : Op.i64ShrU); t.i64(0xffffffff); t.op(Op.i64And); t.set(H);
+    // OF: the high half is not the sign (zero) extension of the low half
+    t.get(H);
+    if (signed) { t.sx(R, 4); t.i64(32); t.op(Op.i64ShrU); t.i64(0xffffffff); t.op(Op.i64And); } else t.i64(0);
+    t.op(Op.i64Ne); t.set(O);
+  }
+  t.get(R); t.writeReg64(0);
+  t.get(H); t.writeReg64(2);
+  t.setFlags(i, () => t.i64(0), () => t.get(B), () => t.get(R), () => t.get(O), () => t.get(O));
+}
+
+function mov(t: Tx, ins: Insn, i: number): void {
+  const size = ins.osize, opc = ins.opcode & 0xff, [V] = t.t64, lin = t.t64[3];
+  if (opc === 0x8a || opc === 0x8b) { t.loadRm(ins, i, size, V, lin); t.setReg(size, ins.reg, ins.rex, V); return; }
+  if (opc === 0x88 || opc === 0x89) {
+    t.getReg(size, ins.reg, ins.rex); t.set(V);
+    if (ins.hasMem) { t.ea(ins); t.set(lin); }
+    t.storeRm(ins, i, size, lin, V);
+    return;
+  }
+  // C6 / C7 /0
+  if ((ins.reg & 7) !== 0) decline('C6/C7 other than MOV');
+  imm(t, ins, size); t.set(V);
+  if (ins.hasMem) { t.ea(ins); t.set(lin); }
+  t.storeRm(ins, i, size, lin, V);
+}
+
+function movImmReg(t: Tx, ins: Insn): void {
+  const opc = ins.opcode & 0xff, r = (opc & 7) | ((ins.rex & 1) << 3), [V] = t.t64;
+  const size = opc < 0xb8 ? 1 : ins.osize;
+  imm(t, ins, size); t.set(V);
+  t.setReg(size, r, ins.rex, V);
+}
+
+/** MOVZX / MOVSX / MOVSXD */
+function movx(t: Tx, ins: Insn, i: number): void {
+  const opc = ins.opcode & 0xff, [V] = t.t64, lin = t.t64[3];
+  const from = ins.opcode === 0x63 ? 4 : (opc === 0xb6 || opc === 0xbe) ? 1 : 2;
+  const signed = ins.opcode === 0x63 || opc === 0xbe || opc === 0xbf;
+  t.loadRm(ins, i, from, V, lin);
+  if (signed) { t.sx(V, from); t.set(V); }
+  t.setReg(ins.osize, ins.reg, ins.rex, V);
+}
+
+function lea(t: Tx, ins: Insn): void {
+  const [V] = t.t64;
+  if (ins.ripRel) t.i64(BigInt(ins.absAddr)); else t.ea(ins);
+  t.set(V);
+  t.setReg(ins.osize, ins.reg, ins.rex, V);
+}
+
+function xchg(t: Tx, ins: Insn): void {
+  const size = ins.osize, [A, B] = t.t64;
+  let x: number, y: number;
+  if ((ins.opcode & 0xff) === 0x87) { x = ins.reg; y = ins.rm; } else { x = 0; y = (ins.opcode & 7) | ((ins.rex & 1) << 3); }
+  t.getReg(size, x, ins.rex); t.set(A); t.getReg(size, y, ins.rex); t.set(B);
+  t.setReg(size, x, ins.rex, B); t.setReg(size, y, ins.rex, A);
+}
+
+/** 98: CBW/CWDE/CDQE, 99: CWD/CDQ/CQO */
+function cwd(t: Tx, ins: Insn): void {
+  const size = ins.osize, [V] = t.t64;
+  if ((ins.opcode & 0xff) === 0x98) { t.getReg(size / 2, 0, 1); t.set(V); t.sx(V, size / 2); t.set(V); t.setReg(size, 0, 1, V); return; }
+  t.getReg(size, 0, 1); t.set(V); t.sx(V, size); t.i64(63); t.op(Op.i64ShrS); t.set(V); t.setReg(size, 2, 1, V);
+}
+
+function setcc(t: Tx, ins: Insn, i: number): void {
+  const [V] = t.t64, lin = t.t64[3];
+  t.cond(i, ins.opcode & 15); t.op(Op.i64ExtendI32U); t.set(V);
+  if (ins.hasMem) { t.ea(ins); t.set(lin); }
+  t.storeRm(ins, i, 1, lin, V);
+}
+
+/** CMOVcc: the source is read whatever the condition (a memory source may fault); 32-bit zero-extends either way */
+function cmovcc(t: Tx, ins: Insn, i: number): void {
+  const size = ins.osize, [V, W] = t.t64, lin = t.t64[3];
+  t.loadRm(ins, i, size, V, lin);
+  t.getReg(size, ins.reg, ins.rex); t.set(W);
+  t.get(V); t.get(W); t.cond(i, ins.opcode & 15); t.op(Op.select); t.set(V);
+  t.setReg(size, ins.reg, ins.rex, V);
+}
+
+function jcc(): void { decline('internal: Jcc not at a block end or side exit'); }
+
+// ---------------------------------------------------------------------- stack
+
+/** push the i64 in local v: write below RSP first, then move RSP */
+function push(t: Tx, i: number, v: number): void {
+  const sp = t.t64[3];
+  t.get(t.r(4)); t.i64(8); t.op(Op.i64Sub); t.set(sp);
+  t.store(i, 8, sp, v, ACC_SS);
+  t.get(sp); t.writeReg64(4);
+}
+
+function pushReg(t: Tx, ins: Insn, i: number): void {
+  const [V] = t.t64;
+  t.get(t.r((ins.opcode & 7) | ((ins.rex & 1) << 3))); t.set(V);
+  push(t, i, V);
+}
+function pushImm(t: Tx, ins: Insn, i: number): void {
+  const [V] = t.t64;
+  t.i64(ins.imm | 0); t.set(V);
+  push(t, i, V);
+}
+function pushRm(t: Tx, ins: Insn, i: number): void {
+  const [V] = t.t64, lin = t.t64[2];
+  t.loadRm(ins, i, 8, V, lin);
+  push(t, i, V);
+}
+function popReg(t: Tx, ins: Insn, i: number): void {
+  const [V] = t.t64, sp = t.t64[3];
+  t.get(t.r(4)); t.set(sp);
+  t.load(i, 8, sp, ACC_SS); t.set(V);
+  t.get(sp); t.i64(8); t.op(Op.i64Add); t.writeReg64(4);
+  t.get(V); t.writeReg64((ins.opcode & 7) | ((ins.rex & 1) << 3));
+}
+
+function callRel(t: Tx, ins: Insn, i: number): void {
+  const [V] = t.t64;
+  t.i64(BigInt(ins.nextRip)); t.set(V);
+  push(t, i, V);
+}
+
+function ret(t: Tx, ins: Insn, i: number): void {
+  const [V] = t.t64, sp = t.t64[3];
+  t.get(t.r(4)); t.set(sp);
+  t.load(i, 8, sp, ACC_SS); t.set(V);
+  // a non-canonical return address raises #GP at the RET (RSP unchanged)
+  t.get(V); t.i64(0x800000000000n); t.op(Op.i64Add); t.i64(0xffffffffffffn); t.op(Op.i64GtU);
+  t.ifVoid(); t.saveForFault(i); t.i32(GP); t.i32(0); t.call(F_FAULT); t.end();
+  t.get(sp); t.i64(8 + (ins.imm & 0xffff)); t.op(Op.i64Add); t.writeReg64(4);
+  t.pend++;
+  t.exit(() => { t.get(V); t.op(Op.f64ConvertI64S); }, t.an.lastOut);
+}
