@@ -188,5 +188,10 @@ export function createControlBuffer(ncores: number, ramBytes: number): Int32Arra
   ctl[G_RAM_MIB] = Math.floor(ramBytes / (1024 * 1024));
   const ft = frameTableBase(ncores);
   for (let f = 0; f < frames; f++) ctl[ft + 2 * f] = FRAME_FREE;
+  // time holds start released (real time, nothing owed): a control block is usable by a lone
+  // core (tests, the snippet runner) before or without configureTime (src/abi/clock.ts)
+  const f64 = new Float64Array(ctl.buffer, 0, ctl.length >> 1);
+  f64[F_IO_HOLD] = Infinity;
+  for (let i = 0; i < ncores; i++) f64[(coreBase(i) + C_TIME_HOLD) >> 1] = Infinity;
   return ctl;
 }

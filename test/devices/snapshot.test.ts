@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createControlBuffer } from '../../src/abi/control-block.js';
+import { AcpiPm } from '../../src/devices/acpi-pm.js';
 import { DebugPorts } from '../../src/devices/debug-ports.js';
 import { E1000 } from '../../src/devices/e1000/e1000.js';
 import { FwCfg } from '../../src/devices/fw-cfg.js';
@@ -36,6 +37,11 @@ interface Case {
 }
 
 const CASES: Case[] = [
+  {
+    cls: 'AcpiPm',
+    make: () => new AcpiPm(0x600, new ManualTimerService(), line, { s5SlpTyp: 0, onPowerOff: () => {}, onUnsupportedSleep: () => {} }),
+    drive: (d) => (d as AcpiPm).ioWrite(0x602, 2, 0x0120), // PM1a_EN: power button + global lock
+  },
   { cls: 'DebugPorts', make: () => new DebugPorts(), drive: (d) => { const p = d as DebugPorts; p.ioWrite(0x80, 1, 0x55); p.ioWrite(0x92, 1, 0); } },
   { cls: 'FwCfg', make: () => new FwCfg({ ncores: 2, ramBytes: 64 << 20 }), drive: (d) => { const f = d as FwCfg; f.ioWrite(0x510, 2, 0x19); f.ioRead(0x511, 1); f.ioRead(0x511, 1); } },
   { cls: 'Hpet', make: () => new Hpet(new ManualTimerService(), { setIrq: () => {} }), drive: (d) => { const h = d as Hpet; h.mmioWrite(0x100, 4, 0x4c); h.mmioWrite(0x108, 4, 1000); h.mmioWrite(0x10, 4, 1); } },

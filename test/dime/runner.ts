@@ -46,6 +46,7 @@ class LaunchedRunner implements MachineRunner {
     this.machine = launchMachine({
       kind: this.kind, cores: o.cores, memMiB: o.memMiB, image, append: o.append, hpet: o.hpet, mac: o.mac,
       net: o.netSocket ? `stream,path=${o.netSocket}` : 'none', stats: this.kind === 'emu' && !!process.env.DIME_EMU_STATS,
+      keyFile: o.keyFile,
     }, this.name);
     this.exited = this.machine.exited;
   }
