@@ -4,25 +4,14 @@
 // Exit status: the guest's isa-debug-exit status ((v<<1)|1), 0 when the guest stops otherwise,
 // 2 for bad input, 4 triple fault, 6 every core halted with interrupts off, 8 internal error.
 
-import { existsSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
 import { BootError } from '../boot/boot-error.js';
 import { MachineError } from '../machine/machine.js';
 import { describeExit, ServerError, startServer } from '../machine/server.js';
 import { NetSpecError } from '../nic/net-spec.js';
 import { hubMain } from '../nic/hub-cli.js';
 import { parseEmuOptions, UsageError } from './options.js';
-
-function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(resolve(dir, 'package.json'))) {
-    const up = dirname(dir);
-    if (up === dir) break;
-    dir = up;
-  }
-  return dir;
-}
+import { packageRoot, packageVersion } from './package-info.js';
 
 function fail(message: string): never {
   process.stderr.write(`parallax-emu: ${message}\n`);
@@ -40,6 +29,10 @@ async function main(argv: string[]): Promise<void> {
     opts = parseEmuOptions(argv, defaultKernel);
   } catch (e) {
     fail((e as Error).message);
+  }
+  if (opts.showVersion) {
+    process.stdout.write(`parallax-emu ${packageVersion()}\n`);
+    return;
   }
   let server;
   let consoleGone = false;

@@ -7,12 +7,13 @@
 // its page's generation (shared by all cores) is unchanged and the RIP still maps to the same
 // physical page; writes to a page holding code bump its generation (cpu-memory.ts).
 
-import { C_PENDING, C_WAKE, G_HOST_CORES, G_NCORES, P_INIT, P_NMI, P_SIPI, P_SMI, P_STOP, C_STAT_BLOCKS, C_STAT_TLB_MISS, C_STAT_INSNS_HI, C_STAT_INSNS_LO, coreBase } from '../machine/control-block.js';
+import { C_PENDING, C_WAKE, G_HOST_CORES, G_NCORES, P_INIT, P_NMI, P_PAUSE, P_SIPI, P_SMI, P_STOP, C_STAT_BLOCKS, C_STAT_TLB_MISS, C_STAT_INSNS_HI, C_STAT_INSNS_LO, coreBase } from '../machine/control-block.js';
 import type { CpuBus, LocalApic, SharedMemory } from './bus.js';
 import { CpuMemory, FAULT } from './cpu-memory.js';
 import { COMPILE_THRESHOLD, compileBlock, JIT_TIER, type CompiledBlock } from './block-compiler.js';
 import { decode, DecodeError } from './decoder.js';
 import type { Exec, Insn } from './insn.js';
+import type { DebugHooks } from './debug-hooks.js';
 import { deliverFault, serviceEvents } from './interrupts.js';
 import { GP, IF, SS_VEC, TWO32, UD } from './regs.js';
 import './ops/index.js';
@@ -22,7 +23,7 @@ const MAX_BLOCK_INSNS = 64;
 const PLE_WINDOW = 32;
 const PLE_SLEEP_MS = 0.05;
 /** pending bits that matter even while IF=0 */
-const NON_MASKABLE = P_STOP | P_INIT | P_SIPI | P_NMI | P_SMI;
+const NON_MASKABLE = P_STOP | P_INIT | P_SIPI | P_NMI | P_SMI | P_PAUSE;
 const L1_BITS = 12;
 const L1_MASK = (1 << L1_BITS) - 1;
 
@@ -60,6 +61,8 @@ export class Block {
 export const RUN_BUDGET = 0, RUN_HALTED = 1, RUN_STOPPED = 2, RUN_DEAD = 3, RUN_WAIT_SIPI = 4;
 /** returned instead of delivering a fault when `stopOnFault` is set (snippet runner, tests) */
 export const RUN_FAULT = 5;
+/** a debugger or the monitor asked this core to park (P_PAUSE), or a breakpoint/step/watch stopped it */
+export const RUN_PAUSED = 6;
 
 export class Cpu extends CpuMemory {
   lapic: LocalApic | null = null;
@@ -88,6 +91,8 @@ export class Cpu extends CpuMemory {
   faultIndex = 0;
   /** do not deliver faults: stop the run loop with RUN_FAULT (faultVector/faultCode/rip kept) */
   stopOnFault = false;
+  /** gdb stub's breakpoints, watchpoints and single-step (src/gdb/core-debug.ts): one instruction per block while set */
+  debug: DebugHooks | null = null;
 
   constructor(shared: SharedMemory, bus: CpuBus, coreIndex: number) {
     super(shared, bus);
@@ -297,7 +302,7 @@ export class Cpu extends CpuMemory {
       }
       ops.push(ins);
       cur = ins.nextRip;
-      if (ins.ends || ops.length >= MAX_BLOCK_INSNS || page2 >= 0) break;
+      if (ins.ends || ops.length >= (this.debug === null ? MAX_BLOCK_INSNS : 1) || page2 >= 0) break;
       if (Math.floor(cur / 4096) !== Math.floor(rip / 4096)) break;
     }
     const last = ops[ops.length - 1];
@@ -347,14 +352,15 @@ export class Cpu extends CpuMemory {
         if (this.exitReason !== RUN_BUDGET) break;
         continue;
       }
+      if (this.debug !== null && this.debug.before(this, block.ops[0])) { this.exitReason = RUN_PAUSED; break; }
       const ops = block.ops;
       const n = ops.length;
       this.rip = block.endRip;
       let i = 0;
       let done = n;
+      let fn = this.debug === null ? block.fn : null;
       try {
-        let fn = block.fn;
-        if (fn === null && JIT_TIER > 0 && block.hits++ >= COMPILE_THRESHOLD) fn = block.fn = compileBlock(block, this);
+        if (fn === null && JIT_TIER > 0 && this.debug === null && block.hits++ >= COMPILE_THRESHOLD) fn = block.fn = compileBlock(block, this);
         if (fn !== null) {
           done = fn(this, left); // more than n when a self-looping block iterated inside
         } else {
@@ -365,7 +371,7 @@ export class Cpu extends CpuMemory {
         }
       } catch (e) {
         // compiled code reports instructions completed (over all iterations) and sets rip itself
-        const compiled = block.fn !== null;
+        const compiled = fn !== null;
         if (compiled) i = this.faultIndex;
         if (e !== FAULT) {
           if (e instanceof Error) e.message += compiled ? ` (at rip ${this.rip.toString(16)})` : ` (at rip ${ops[i].rip.toString(16)}: ${ops[i].name})`;
@@ -384,6 +390,7 @@ export class Cpu extends CpuMemory {
       left -= done;
       prev = block;
       if (this.exitReason !== RUN_BUDGET) break;
+      if (this.debug !== null && this.debug.after(this)) { this.exitReason = RUN_PAUSED; break; }
     }
     this.publishStats();
     return this.exitReason;

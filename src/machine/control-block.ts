@@ -74,6 +74,8 @@ export const C_LAST_RIP_LO = 48;
 export const C_LAST_RIP_HI = 49;
 export const C_EXIT_REASON = 50;
 export const C_EXIT_DETAIL = 51;
+/** 1 while a debugger or the monitor wants this core paused (it parks in Atomics.wait on this word) */
+export const C_PAUSE = 52;
 
 // mailbox states and kinds
 export const MBOX_IDLE = 0;
@@ -94,6 +96,7 @@ export const P_NMI = 1 << 3;
 export const P_EXTINT = 1 << 4;
 export const P_STOP = 1 << 5; // machine is shutting down: leave the run loop
 export const P_SMI = 1 << 6;
+export const P_PAUSE = 1 << 7; // debugger/monitor pause: park at the next block boundary (C_PAUSE)
 
 // run states
 export const RS_WAIT_SIPI = 0; // AP after reset, waiting for INIT-SIPI-SIPI
@@ -101,6 +104,7 @@ export const RS_RUNNING = 1;
 export const RS_HALTED = 2; // HLT, waiting for an interrupt
 export const RS_STOPPED = 3; // left the run loop (machine exit)
 export const RS_DEAD = 4; // triple fault or fatal emulator error
+export const RS_PAUSED = 5; // parked by a debugger or the monitor (C_PAUSE)
 
 // exit reasons (C_EXIT_REASON)
 export const XR_NONE = 0;
