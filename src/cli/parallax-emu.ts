@@ -10,6 +10,7 @@ import { MachineError } from '../machine/machine.js';
 import { describeExit, ServerError, startServer } from '../machine/server.js';
 import { NetSpecError } from '../nic/net-spec.js';
 import { hubMain } from '../nic/hub-cli.js';
+import { GdbServer } from '../gdb/gdb-server.js';
 import { parseEmuOptions, UsageError } from './options.js';
 import { packageRoot, packageVersion } from './package-info.js';
 
@@ -42,6 +43,18 @@ async function main(argv: string[]): Promise<void> {
     if (e instanceof BootError || e instanceof ServerError || e instanceof MachineError || e instanceof UsageError ||
       e instanceof NetSpecError) fail(e.message);
     fail(`cannot start: ${(e as Error).message}`);
+  }
+
+  if (opts.gdb) {
+    try {
+      const gdb = new GdbServer(server.machine, () => server.stop(0));
+      const where = await gdb.listen(opts.gdb);
+      process.stderr.write(`parallax-emu: gdb stub on ${where}${opts.startPaused ? ' (cores paused until gdb continues)' : ''}\n`);
+    } catch (e) {
+      server.stop(2);
+      await server.exited;
+      fail((e as Error).message);
+    }
   }
 
   // Console input: raw bytes to COM1; Ctrl-A x quits (as QEMU's -nographic), Ctrl-A Ctrl-A sends Ctrl-A.

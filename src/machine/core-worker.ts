@@ -2,15 +2,17 @@
 // shared RAM and control block, then runs until the machine stops. A halted core sleeps in
 // Atomics.wait on its C_WAKE word (never spins) until an interrupt or its next timer deadline.
 
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import type { SharedMemory } from '../cpu/bus.js';
-import { Cpu, RUN_BUDGET, RUN_DEAD, RUN_HALTED, RUN_STOPPED, RUN_WAIT_SIPI } from '../cpu/cpu.js';
+import { Cpu, RUN_BUDGET, RUN_DEAD, RUN_HALTED, RUN_PAUSED, RUN_STOPPED, RUN_WAIT_SIPI } from '../cpu/cpu.js';
+import { CoreDebug, type DebugConfig, type StopReason } from '../gdb/core-debug.js';
+import { readRegisters, writeRegisters, type CoreRegisters } from '../gdb/x86-registers.js';
 import { IF } from '../cpu/regs.js';
 import { enterWaitForSipi, setBootState, type BootEntry } from '../cpu/reset.js';
 import { Lapic } from '../devices/lapic.js';
 import { Clock } from './clock.js';
 import {
-  C_EXIT_DETAIL, C_EXIT_REASON, C_LAST_RIP_HI, C_LAST_RIP_LO, C_PENDING, C_RUNSTATE, C_STAT_HALTED_NS_HI,
+  C_EXIT_DETAIL, C_EXIT_REASON, C_PAUSE, P_PAUSE, RS_PAUSED, C_LAST_RIP_HI, C_LAST_RIP_LO, C_PENDING, C_RUNSTATE, C_STAT_HALTED_NS_HI,
   C_STAT_HALTED_NS_LO, C_WAKE, G_EVENT, P_INIT, P_NMI, P_SIPI, P_SMI, P_STOP, RS_DEAD, RS_HALTED, RS_RUNNING, RS_STOPPED, RS_WAIT_SIPI, XR_HALT_NO_INTERRUPTS,
   XR_INTERNAL_ERROR, XR_NONE, XR_TRIPLE_FAULT, coreBase,
 } from './control-block.js';
@@ -24,12 +26,20 @@ export interface CoreWorkerData {
   boot: BootEntry | null;
   /** instructions per run() slice (how often the worker looks around) */
   slice?: number;
+  /** commands from the machine's CoreControl while this core is parked (debugger, monitor) */
+  control?: MessagePort;
 }
+
+/** What CoreControl sends a parked core (read with receiveMessageOnPort: the core is blocked). */
+export type CoreCommand =
+  | { type: 'debug'; config: DebugConfig | null }
+  | { type: 'registers'; values: CoreRegisters };
 
 export type CoreMessage =
   | { type: 'dead'; core: number; reason: string; rip: number }
   | { type: 'error'; core: number; message: string; rip: number }
-  | { type: 'stopped'; core: number; retired: number };
+  | { type: 'stopped'; core: number; retired: number }
+  | { type: 'parked'; core: number; stop: StopReason; regs: CoreRegisters; halted: boolean };
 
 const d = workerData as CoreWorkerData;
 const ctl = d.shared.ctl;
@@ -42,7 +52,9 @@ cpu.lapic = lapic;
 bus.lapic = lapic;
 let haltedNs = 0;
 /** pending bits that end a sleep whatever IF says */
-const WAKES_WITH_IF_OFF = P_STOP | P_INIT | P_SIPI | P_NMI | P_SMI;
+const WAKES_WITH_IF_OFF = P_STOP | P_INIT | P_SIPI | P_NMI | P_SMI | P_PAUSE;
+const ram = new Uint8Array(d.shared.ram);
+let debugConfig: DebugConfig | null = null;
 
 function setRunState(s: number, reason = XR_NONE): void {
   Atomics.store(ctl, base + C_RUNSTATE, s);
@@ -81,6 +93,38 @@ function sleep(waitingForSipi: boolean): void {
   cpu.eventCheck = true;
 }
 
+function applyCommands(): void {
+  if (!d.control) return;
+  for (let m = receiveMessageOnPort(d.control); m; m = receiveMessageOnPort(d.control)) {
+    const c = m.message as CoreCommand;
+    if (c.type === 'debug') debugConfig = c.config;
+    else if (c.type === 'registers') writeRegisters(cpu, c.values);
+  }
+}
+
+/**
+ * Park until CoreControl clears C_PAUSE (or the machine stops): publish the registers, apply
+ * register writes and the next debug configuration, then go back to running.
+ */
+function park(stop: StopReason): void {
+  Atomics.store(ctl, base + C_PAUSE, 1);
+  publishRip();
+  setRunState(RS_PAUSED);
+  parentPort!.postMessage({ type: 'parked', core: d.core, stop, regs: readRegisters(cpu), halted: cpu.halted || cpu.waitingForSipi } satisfies CoreMessage);
+  for (;;) {
+    applyCommands();
+    if (Atomics.load(ctl, base + C_PAUSE) === 0 || (Atomics.load(ctl, base + C_PENDING) & P_STOP) !== 0) break;
+    Atomics.wait(ctl, base + C_PAUSE, 1, 1000);
+  }
+  applyCommands();
+  const wasDebugging = cpu.debug !== null;
+  const hooks = debugConfig ? new CoreDebug(debugConfig, ram, d.shared.layout) : null;
+  cpu.debug = hooks;
+  if (wasDebugging !== (hooks !== null)) cpu.flushBlocks(); // one-instruction blocks only while debugging
+  hooks?.arm(cpu);
+  cpu.eventCheck = true;
+}
+
 function main(): void {
   if (d.boot) {
     setBootState(cpu, d.boot);
@@ -108,6 +152,12 @@ function main(): void {
       continue;
     }
     if (r === RUN_STOPPED) break;
+    if (r === RUN_PAUSED) {
+      park((cpu.debug as CoreDebug | null)?.stop ?? { kind: 'pause' });
+      state = RS_RUNNING;
+      setRunState(RS_RUNNING);
+      continue;
+    }
     if (r === RUN_DEAD) {
       publishRip();
       ctl[base + C_EXIT_DETAIL] = cpu.faultVector;

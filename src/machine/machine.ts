@@ -9,11 +9,12 @@ import { createSharedMemory, type SharedMemory } from '../cpu/bus.js';
 import type { BootEntry } from '../cpu/reset.js';
 import {
   C_APIC_ID, C_EXIT_REASON, C_LAST_RIP_HI, C_LAST_RIP_LO, C_MBOX_ADDR_HI, C_MBOX_ADDR_LO, C_MBOX_KIND, C_MBOX_SIZE,
-  C_MBOX_STATE, C_MBOX_VAL_LO, C_RUNSTATE, C_STAT_INSNS_HI, C_STAT_INSNS_LO, G_EVENT, G_HOST_CORES, MAX_CORES,
+  C_MBOX_STATE, C_MBOX_VAL_LO, C_PAUSE, C_RUNSTATE, C_STAT_INSNS_HI, C_STAT_INSNS_LO, G_EVENT, G_HOST_CORES, MAX_CORES,
   MBOX_REPLY, MBOX_REQUEST, MB_EOI, MB_IO_READ, MB_IO_WRITE, MB_MMIO_READ, MB_MMIO_WRITE, P_STOP, RS_DEAD,
   RS_HALTED, RS_STOPPED, RS_WAIT_SIPI, XR_HALT_NO_INTERRUPTS, coreBase, createControlBuffer,
 } from './control-block.js';
 import type { CoreMessage, CoreWorkerData } from './core-worker.js';
+import { CoreControl } from './core-control.js';
 import { wakeCore } from './interrupt-delivery.js';
 import { ramLayout, type RamLayout } from './memory-map.js';
 import { coreWorkerPath } from './worker-path.js';
@@ -49,6 +50,8 @@ export interface MachineOptions {
   memoryBytes: number;
   /** instructions per worker run slice */
   slice?: number;
+  /** park every core before its first instruction (-S: a debugger or the monitor starts them) */
+  startPaused?: boolean;
 }
 
 export class MachineError extends Error {}
@@ -65,6 +68,8 @@ export class Machine {
   readonly exited: Promise<MachineExit>;
   private stopped = new Set<number>();
   private pendingExit: MachineExit | null = null;
+  /** pause/resume cores, read and write a parked core's registers (gdb stub, monitor, QMP) */
+  readonly control: CoreControl;
 
   constructor(readonly opts: MachineOptions) {
     if (!Number.isInteger(opts.cores) || opts.cores < 1 || opts.cores > MAX_CORES) {
@@ -91,6 +96,7 @@ export class Machine {
     // destination 0 would reach every such core).
     for (let i = 0; i < opts.cores; i++) this.ctl[coreBase(i) + C_APIC_ID] = i & 0xff;
     this.exited = new Promise((r) => (this.resolveExit = r));
+    this.control = new CoreControl(this.ctl, opts.cores);
   }
 
   /** A Uint8Array view of guest RAM (for loaders and DMA on the I/O thread). */
@@ -105,9 +111,11 @@ export class Machine {
     // Node adds an 'error' listener to process.stdout/stderr for every worker thread: one per
     // core (plus the device-timer thread) is expected, not a leak, so raise the warning limit.
     for (const s of [process.stdout, process.stderr]) s.setMaxListeners(s.getMaxListeners() + this.cores + 2);
+    if (this.opts.startPaused) this.control.requestPauseAtStart();
     for (let i = 0; i < this.cores; i++) {
-      const data: CoreWorkerData = { shared: this.shared, core: i, boot: i === 0 ? boot : null, slice: this.opts.slice };
-      const w = new Worker(file, { workerData: data });
+      const control = this.control.workerPort(i);
+      const data: CoreWorkerData = { shared: this.shared, core: i, boot: i === 0 ? boot : null, slice: this.opts.slice, control };
+      const w = new Worker(file, { workerData: data, transferList: [control] });
       w.on('message', (m: CoreMessage) => this.onCoreMessage(m));
       w.on('error', (e) => this.finish({ kind: 'internal-error', code: EXIT_INTERNAL, core: i, rip: 0, detail: e.stack ?? String(e) }));
       w.on('exit', () => this.onWorkerExit(i));
@@ -124,6 +132,7 @@ export class Machine {
     for (let i = 0; i < this.cores; i++) {
       Atomics.or(this.ctl, coreBase(i) + 9 /* C_PENDING */, P_STOP);
       wakeCore(this.ctl, i);
+      Atomics.notify(this.ctl, coreBase(i) + C_PAUSE); // a parked core leaves too
     }
     // workers leave their loop at the next block boundary; don't wait forever for a stuck one
     setTimeout(() => this.finish(exit), 2000).unref();
@@ -142,6 +151,8 @@ export class Machine {
   private onCoreMessage(m: CoreMessage): void {
     if (m.type === 'dead') {
       this.requestExit({ kind: 'triple-fault', code: EXIT_TRIPLE_FAULT, core: m.core, rip: m.rip, detail: m.reason });
+    } else if (m.type === 'parked') {
+      this.control.onParked(m.core, m.stop, m.regs, m.halted);
     } else if (m.type === 'error') {
       this.requestExit({ kind: 'internal-error', code: EXIT_INTERNAL, core: m.core, rip: m.rip, detail: m.message });
     }
@@ -149,6 +160,7 @@ export class Machine {
 
   private onWorkerExit(i: number): void {
     this.stopped.add(i);
+    this.control.onCoreGone();
     if (this.stopped.size === this.cores) this.finish(this.pendingExit ?? { kind: 'stopped', code: 0 });
   }
 

@@ -47,7 +47,7 @@ function readKernel(path: string): Uint8Array {
 export async function startServer(opts: EmuOptions, io: ServerIo): Promise<RunningServer> {
   const kernel = readKernel(opts.kernel);
   const modules = opts.initrd ? readModules(opts.initrd) : [];
-  const machine = new Machine({ cores: opts.cores, memoryBytes: opts.memoryBytes, slice: opts.slice });
+  const machine = new Machine({ cores: opts.cores, memoryBytes: opts.memoryBytes, slice: opts.slice, startPaused: opts.startPaused });
   const plan = loadKernel({
     kernel, kernelPath: opts.kernel, append: opts.append, modules,
     ram: machine.ramView(), layout: machine.layout, ncores: opts.cores,
