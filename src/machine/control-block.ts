@@ -74,8 +74,8 @@ export const C_LAST_RIP_LO = 48;
 export const C_LAST_RIP_HI = 49;
 export const C_EXIT_REASON = 50;
 export const C_EXIT_DETAIL = 51;
-/** 1 while a debugger or the monitor wants this core paused (it parks in Atomics.wait on this word) */
-export const C_PAUSE = 52;
+/** bumped by CoreControl to let a parked core go (it parks in Atomics.wait on this word; P_PAUSE parks it) */
+export const C_RESUME_SEQ = 52;
 
 // mailbox states and kinds
 export const MBOX_IDLE = 0;

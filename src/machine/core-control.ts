@@ -1,14 +1,14 @@
 // Pausing and resuming cores from the I/O thread, for the gdb stub, the monitor and QMP.
-// A pause request sets C_PAUSE and the P_PAUSE pending bit; the core parks at its next block
-// boundary (a halted or SIPI-waiting core is woken to park), posts its registers and sleeps in
-// Atomics.wait on C_PAUSE. Commands for a parked core (register writes, the debug
+// A pause request sets the P_PAUSE pending bit; the core parks at its next block boundary (a
+// halted or SIPI-waiting core is woken to park), posts its registers and sleeps in Atomics.wait
+// on C_RESUME_SEQ until a resume bumps it. Commands for a parked core (register writes, the debug
 // configuration for its next run) go over a MessagePort it drains before resuming.
 
 import { EventEmitter } from 'node:events';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { DebugConfig, StopReason } from '../gdb/core-debug.js';
 import type { CoreRegisters } from '../gdb/x86-registers.js';
-import { C_PAUSE, C_PENDING, C_RUNSTATE, P_PAUSE, RS_DEAD, RS_HALTED, RS_STOPPED, RS_WAIT_SIPI, coreBase } from './control-block.js';
+import { C_PENDING, C_RESUME_SEQ, C_RUNSTATE, P_PAUSE, RS_DEAD, RS_HALTED, RS_STOPPED, RS_WAIT_SIPI, coreBase } from './control-block.js';
 import type { CoreCommand } from './core-worker.js';
 import { wakeCore } from './interrupt-delivery.js';
 
@@ -98,8 +98,8 @@ export class CoreControl extends EventEmitter {
       this.parked[i] = null;
       const b = coreBase(i);
       Atomics.and(this.ctl, b + C_PENDING, ~P_PAUSE);
-      Atomics.store(this.ctl, b + C_PAUSE, 0);
-      Atomics.notify(this.ctl, b + C_PAUSE);
+      Atomics.add(this.ctl, b + C_RESUME_SEQ, 1);
+      Atomics.notify(this.ctl, b + C_RESUME_SEQ);
       any = true;
     }
     if (any) {
@@ -134,9 +134,7 @@ export class CoreControl extends EventEmitter {
   }
 
   private request(core: number): void {
-    const b = coreBase(core);
-    Atomics.store(this.ctl, b + C_PAUSE, 1);
-    Atomics.or(this.ctl, b + C_PENDING, P_PAUSE);
+    Atomics.or(this.ctl, coreBase(core) + C_PENDING, P_PAUSE);
     wakeCore(this.ctl, core);
   }
 

@@ -12,7 +12,7 @@ import { enterWaitForSipi, setBootState, type BootEntry } from '../cpu/reset.js'
 import { Lapic } from '../devices/lapic.js';
 import { Clock } from './clock.js';
 import {
-  C_EXIT_DETAIL, C_EXIT_REASON, C_PAUSE, P_PAUSE, RS_PAUSED, C_LAST_RIP_HI, C_LAST_RIP_LO, C_PENDING, C_RUNSTATE, C_STAT_HALTED_NS_HI,
+  C_EXIT_DETAIL, C_EXIT_REASON, C_RESUME_SEQ, P_PAUSE, RS_PAUSED, C_LAST_RIP_HI, C_LAST_RIP_LO, C_PENDING, C_RUNSTATE, C_STAT_HALTED_NS_HI,
   C_STAT_HALTED_NS_LO, C_WAKE, G_EVENT, P_INIT, P_NMI, P_SIPI, P_SMI, P_STOP, RS_DEAD, RS_HALTED, RS_RUNNING, RS_STOPPED, RS_WAIT_SIPI, XR_HALT_NO_INTERRUPTS,
   XR_INTERNAL_ERROR, XR_NONE, XR_TRIPLE_FAULT, coreBase,
 } from './control-block.js';
@@ -103,18 +103,19 @@ function applyCommands(): void {
 }
 
 /**
- * Park until CoreControl clears C_PAUSE (or the machine stops): publish the registers, apply
- * register writes and the next debug configuration, then go back to running.
+ * Park until CoreControl bumps C_RESUME_SEQ (or the machine stops): publish the registers,
+ * apply register writes and the next debug configuration, then go back to running. The
+ * sequence is read before the registers are posted, so a resume can never be missed.
  */
 function park(stop: StopReason): void {
-  Atomics.store(ctl, base + C_PAUSE, 1);
+  const seq = Atomics.load(ctl, base + C_RESUME_SEQ);
   publishRip();
   setRunState(RS_PAUSED);
   parentPort!.postMessage({ type: 'parked', core: d.core, stop, regs: readRegisters(cpu), halted: cpu.halted || cpu.waitingForSipi } satisfies CoreMessage);
   for (;;) {
     applyCommands();
-    if (Atomics.load(ctl, base + C_PAUSE) === 0 || (Atomics.load(ctl, base + C_PENDING) & P_STOP) !== 0) break;
-    Atomics.wait(ctl, base + C_PAUSE, 1, 1000);
+    if (Atomics.load(ctl, base + C_RESUME_SEQ) !== seq || (Atomics.load(ctl, base + C_PENDING) & P_STOP) !== 0) break;
+    Atomics.wait(ctl, base + C_RESUME_SEQ, seq, 1000);
   }
   applyCommands();
   const wasDebugging = cpu.debug !== null;

@@ -9,7 +9,7 @@ import { createSharedMemory, type SharedMemory } from '../cpu/bus.js';
 import type { BootEntry } from '../cpu/reset.js';
 import {
   C_APIC_ID, C_EXIT_REASON, C_LAST_RIP_HI, C_LAST_RIP_LO, C_MBOX_ADDR_HI, C_MBOX_ADDR_LO, C_MBOX_KIND, C_MBOX_SIZE,
-  C_MBOX_STATE, C_MBOX_VAL_LO, C_PAUSE, C_RUNSTATE, C_STAT_INSNS_HI, C_STAT_INSNS_LO, G_EVENT, G_HOST_CORES, MAX_CORES,
+  C_MBOX_STATE, C_MBOX_VAL_LO, C_RESUME_SEQ, C_RUNSTATE, C_STAT_INSNS_HI, C_STAT_INSNS_LO, G_EVENT, G_HOST_CORES, MAX_CORES,
   MBOX_REPLY, MBOX_REQUEST, MB_EOI, MB_IO_READ, MB_IO_WRITE, MB_MMIO_READ, MB_MMIO_WRITE, P_STOP, RS_DEAD,
   RS_HALTED, RS_STOPPED, RS_WAIT_SIPI, XR_HALT_NO_INTERRUPTS, coreBase, createControlBuffer,
 } from './control-block.js';
@@ -132,7 +132,7 @@ export class Machine {
     for (let i = 0; i < this.cores; i++) {
       Atomics.or(this.ctl, coreBase(i) + 9 /* C_PENDING */, P_STOP);
       wakeCore(this.ctl, i);
-      Atomics.notify(this.ctl, coreBase(i) + C_PAUSE); // a parked core leaves too
+      Atomics.notify(this.ctl, coreBase(i) + C_RESUME_SEQ); // a parked core leaves too
     }
     // workers leave their loop at the next block boundary; don't wait forever for a stuck one
     setTimeout(() => this.finish(exit), 2000).unref();

@@ -70,6 +70,12 @@ describe('gdb stub protocol (-gdb tcp::PORT -S, 2 cores)', () => {
     expect(await gdb.request('M200000,4:deadbeef')).toBe('OK');
     expect(await gdb.request('m200000,4')).toBe('deadbeef');
     expect(await gdb.request('m7fffffff0000,4')).toMatch(/^E/); // beyond RAM
+    expect(await gdb.request('P0=8877665544332211')).toBe('OK'); // rax
+    expect(await gdb.request('p0')).toBe('8877665544332211');
+    for (const z of ['1,100000,1', '2,200000,4', '3,200000,4', '4,200000,8']) {
+      expect(await gdb.request(`Z${z}`)).toBe('OK');
+      expect(await gdb.request(`z${z}`)).toBe('OK');
+    }
   });
 
   it('single-steps the selected core, breaks at an address, and Ctrl-C stops a running machine', async () => {
