@@ -34,6 +34,8 @@ export interface EmuOptions {
   qmp?: string[];
   /** -monitor stdio | none (default: none; Ctrl-A c still reaches the monitor) */
   monitor?: string;
+  /** -serial mon:stdio: the console's Ctrl-A escapes work even when stdin is not a terminal */
+  serialMonitor?: boolean;
 }
 
 /** "512", "512M", "2G", "65536K" -> bytes (a bare number is MiB, as QEMU's -m). */
@@ -150,5 +152,6 @@ export function parseEmuOptions(argv: string[], defaultKernel: string): EmuOptio
     startPaused: Boolean(a.S),
     qmp: ((a.qmp as string[] | undefined) ?? []).map(String),
     monitor,
+    serialMonitor: ([] as unknown[]).concat(a.serial ?? []).includes('mon:stdio'),
   };
 }

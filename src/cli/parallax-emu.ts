@@ -11,6 +11,10 @@ import { describeExit, ServerError, startServer } from '../machine/server.js';
 import { NetSpecError } from '../nic/net-spec.js';
 import { hubMain } from '../nic/hub-cli.js';
 import { GdbServer } from '../gdb/gdb-server.js';
+import { ConsoleMux, CONSOLE_HINT } from '../monitor/console-mux.js';
+import { HumanMonitor } from '../monitor/hmp.js';
+import { VmControl } from '../monitor/vm-control.js';
+import { QmpServer } from '../qmp/qmp-server.js';
 import { parseEmuOptions, UsageError } from './options.js';
 import { packageRoot, packageVersion } from './package-info.js';
 
@@ -57,22 +61,29 @@ async function main(argv: string[]): Promise<void> {
     }
   }
 
-  // Console input: raw bytes to COM1; Ctrl-A x quits (as QEMU's -nographic), Ctrl-A Ctrl-A sends Ctrl-A.
+  // Console input: COM1, with QEMU's Ctrl-A escapes (x quit, h help, c monitor) on a terminal,
+  // or wherever the monitor was asked for (-monitor stdio, -serial mon:stdio).
   const stdin = process.stdin;
-  let ctrlA = false;
+  const vm = new VmControl(server, Boolean(opts.startPaused));
+  const muxed = stdin.isTTY || opts.monitor === 'stdio' || opts.serialMonitor;
   if (stdin.isTTY) stdin.setRawMode(true);
-  stdin.on('data', (chunk: Buffer) => {
-    const out: number[] = [];
-    for (const b of chunk) {
-      if (ctrlA) {
-        ctrlA = false;
-        if (b === 0x78 /* x */) { server.stop(0); return; }
-        out.push(b);
-      } else if (b === 0x01 && stdin.isTTY) ctrlA = true;
-      else out.push(b);
+  const mux = new ConsoleMux(new HumanMonitor(vm), {
+    toGuest: (b) => server.input(b),
+    toTerminal: (t) => { if (!consoleGone) process.stdout.write(t); },
+    quit: () => server.stop(0),
+    echo: Boolean(stdin.isTTY),
+  }, opts.monitor === 'stdio');
+  stdin.on('data', (chunk: Buffer) => { if (muxed) mux.feed(chunk); else server.input(new Uint8Array(chunk)); });
+  if (stdin.isTTY) process.stderr.write(`${CONSOLE_HINT}\n`);
+  for (const spec of opts.qmp ?? []) {
+    try {
+      await new QmpServer(vm).listen(spec);
+    } catch (e) {
+      server.stop(2);
+      await server.exited;
+      fail((e as Error).message);
     }
-    if (out.length) server.input(Uint8Array.from(out));
-  });
+  }
   stdin.on('error', () => {});
   // a closed console reader (`parallax-emu ... | head`) ends the machine quietly, not with a crash
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {

@@ -6,9 +6,9 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Machine, MachineExit } from '../machine/machine.js';
 import type { DebugConfig, StopReason, WatchKind } from './core-debug.js';
-import { readLinear, writeLinear, type PagingRegs } from './page-walk.js';
+import { readLinear, writeLinear } from './page-walk.js';
 import { targetXml } from './target-xml.js';
-import { REGISTERS, type CoreRegisters } from './x86-registers.js';
+import { pagingRegsOf, REGISTERS, type CoreRegisters } from './x86-registers.js';
 
 /** Largest packet we accept and announce (qSupported PacketSize, hex). */
 const PACKET_SIZE = 0x1000;
@@ -43,9 +43,6 @@ function fromLeHex(h: string): bigint {
   return v;
 }
 
-function pagingOf(r: CoreRegisters): PagingRegs {
-  return { cr0: Number(r.cr0), cr3: Number(r.cr3), cr4: Number(r.cr4), longMode: (r.efer & 0x400n) !== 0n };
-}
 
 export class GdbServer {
   private server: Server | null = null;
@@ -270,7 +267,7 @@ export class GdbServer {
     const len = parseInt(l, 16);
     const r = this.regs(this.gCore);
     if (!r || !Number.isInteger(len) || len < 0 || len > PACKET_SIZE / 2) return 'E14';
-    const bytes = readLinear(this.machine.ramView(), this.machine.layout, pagingOf(r), BigInt(`0x${a}`), len);
+    const bytes = readLinear(this.machine.ramView(), this.machine.layout, pagingRegsOf(r), BigInt(`0x${a}`), len);
     return bytes ? Buffer.from(bytes).toString('hex') : 'E14';
   }
 
@@ -279,7 +276,7 @@ export class GdbServer {
     const [a] = head.split(',');
     const r = this.regs(this.gCore);
     if (!r || data === undefined) return 'E14';
-    const pages = writeLinear(this.machine.ramView(), this.machine.layout, pagingOf(r), BigInt(`0x${a}`), Buffer.from(data, 'hex'));
+    const pages = writeLinear(this.machine.ramView(), this.machine.layout, pagingRegsOf(r), BigInt(`0x${a}`), Buffer.from(data, 'hex'));
     if (!pages) return 'E14';
     // code decoded from these pages is stale now: the cores re-decode it
     const { codeFlags, codeGen } = this.machine.shared;

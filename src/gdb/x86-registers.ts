@@ -7,6 +7,7 @@ import type { Cpu } from '../cpu/cpu.js';
 import { materialize, LF_NONE } from '../cpu/flags.js';
 import { fprBits, statusWord, tagWord, TAG_RAW } from '../cpu/ops/x87/fpu-state.js';
 import { r80, toReal80 } from '../cpu/ops/x87/real80.js';
+import type { PagingRegs } from './page-walk.js';
 
 export interface RegisterDef {
   name: string;
@@ -38,6 +39,11 @@ export const REGISTERS: RegisterDef[] = [
 ];
 
 export type CoreRegisters = Record<string, bigint>;
+
+/** The control registers a page walk needs, from a register set. */
+export function pagingRegsOf(r: CoreRegisters): PagingRegs {
+  return { cr0: Number(r.cr0 ?? 0n), cr3: Number(r.cr3 ?? 0n), cr4: Number(r.cr4 ?? 0n), longMode: ((r.efer ?? 0n) & 0x400n) !== 0n };
+}
 
 const M64 = (1n << 64n) - 1n;
 /** a Cpu value held as a signed-canonical or unsigned double -> u64 */

@@ -138,6 +138,11 @@ export class Machine {
     setTimeout(() => this.finish(exit), 2000).unref();
   }
 
+  /** The worker thread id of core `i` (monitor's info cpus, QMP's query-cpus-fast thread-id). */
+  workerThreadId(i: number): number {
+    return this.workers[i]?.threadId ?? -1;
+  }
+
   /** Instructions retired so far by each core. */
   retired(): number[] {
     const out: number[] = [];
