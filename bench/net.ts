@@ -11,8 +11,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createConnection, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openNetBackend } from '../src/nic/backends/open-backend.js';
-import type { NetBackend } from '../src/nic/net-backend.js';
+import { openNetBackend } from '../src/net/backends/open-backend.js';
+import type { NetBackend } from '../src/net/net-backend.js';
 
 const ETHERTYPE = 0x88b5;
 const K_PING = 1;
@@ -203,8 +203,8 @@ async function main(): Promise<void> {
   if (role === 'unix-raw') { echoUnixRaw(args[2]); return; }
   if (role === 'udp-raw') { echoUdpRaw(Number(args[2])); return; }
   if (role === 'hub') {
-    const { EthernetHub } = await import('../src/nic/hub.js');
-    const hub = new EthernetHub();
+    const { LearningSwitch } = await import('../src/net/learning-switch.js');
+    const hub = new LearningSwitch();
     await hub.listen({ kind: 'unix', path: args[2] });
     process.send?.('ready');
     return;

@@ -5,7 +5,7 @@
 // Prints "ready" once it can be reached.
 import net from 'node:net';
 import { rmSync } from 'node:fs';
-import { StreamFrameDecoder, encodeStreamFrame } from '../../src/nic/stream-framing.js';
+import { StreamFrameDecoder, encodeStreamFrame } from '../../src/net/stream-framing.js';
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { StreamFrameDecoder, encodeStreamFrame } from '../../src/nic/stream-framing.js';
+import { StreamFrameDecoder, encodeStreamFrame } from '../../src/net/stream-framing.js';
 import { Watched } from '../lib/machines.js';
 
 const ECHO = fileURLToPath(new URL('./socket-echo.js', import.meta.url));

@@ -9,7 +9,7 @@ import { repoRoot } from './paths.js';
 export type MachineKind = 'parallax-emu' | 'qemu';
 
 export const EMU_CLI = resolve(repoRoot, 'dist/src/cli/parallax-emu.js');
-export const HUB_CLI = resolve(repoRoot, 'dist/src/nic/hub-cli.js');
+export const HUB_CLI = resolve(repoRoot, 'dist/src/cli/hub.js');
 export const DIME_IMAGE = resolve(repoRoot, 'images/dime.elf');
 
 export function qemuAvailable(): boolean {

@@ -14,7 +14,7 @@
 // (a distinct ID would need a 256th number). The IOAPIC model should reset its ID register to
 // IOAPIC_ID so the table and the device agree.
 
-import { HPET_BASE, IOAPIC_BASE, LAPIC_BASE } from '../machine/memory-map.js';
+import { HPET_BASE, IOAPIC_BASE, LAPIC_BASE } from '../abi/memory-map.js';
 import { BootError } from './boot-error.js';
 import { ByteBuilder } from './guest-writer.js';
 

@@ -6,7 +6,7 @@
 // describe them, and they are not RAM. (QEMU also reserves 0xFD00000000 + 12 GiB for AMD
 // HyperTransport on some hosts; that hole is not modelled.)
 
-import { BIOS_AREA_END, EBDA_BASE, HIGH_RAM_BASE, MiB, type RamLayout, VGA_HOLE_BASE } from '../machine/memory-map.js';
+import { BIOS_AREA_END, EBDA_BASE, HIGH_RAM_BASE, MiB, type RamLayout, VGA_HOLE_BASE } from '../abi/memory-map.js';
 import { BootError } from './boot-error.js';
 import { BIOS_FLASH_BASE, BIOS_FLASH_SIZE, FIRMWARE_RESERVED_TOP } from './firmware-layout.js';
 

@@ -2,7 +2,7 @@
 // Every store checks that the whole range is backed RAM, so a bad kernel cannot write
 // outside the buffer or into an MMIO hole; the failure is a BootError naming the range.
 
-import { HIGH_RAM_BASE, type RamLayout } from '../machine/memory-map.js';
+import { HIGH_RAM_BASE, type RamLayout } from '../abi/memory-map.js';
 import { BootError, hex } from './boot-error.js';
 
 export class GuestWriter {

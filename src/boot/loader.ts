@@ -5,7 +5,7 @@
 // Detection order: a Multiboot 1 header in the first 8 KiB wins (as QEMU's -kernel), then a
 // Multiboot 2 header in the first 32 KiB, then a plain ELF64 image (long-mode entry).
 
-import { BIOS_AREA_END, EBDA_BASE, PAGE_SIZE, type RamLayout } from '../machine/memory-map.js';
+import { BIOS_AREA_END, EBDA_BASE, PAGE_SIZE, type RamLayout } from '../abi/memory-map.js';
 import { type AcpiBlob, buildAcpiTables } from './acpi-tables.js';
 import { BootError, hex } from './boot-error.js';
 import { SEL_CODE32, SEL_CODE64, SEL_DATA32, flatSegment, writeBootGdt } from './boot-gdt.js';

@@ -6,30 +6,20 @@
 
 import { closest, distance } from 'fastest-levenshtein';
 import yargs from 'yargs';
-import { MAX_CORES } from '../machine/control-block.js';
+import { MAX_CORES } from '../abi/control-block.js';
+import type { ServerOptions } from '../machine/server.js';
 import { ACCEPTED_QEMU_FLAGS, checkQemuFlags, REFUSED_QEMU_FLAGS } from './qemu-flags.js';
 
 export class UsageError extends Error {}
 
-export interface EmuOptions {
-  cores: number;
-  memoryBytes: number;
-  kernel: string;
-  append: string;
-  initrd?: string;
-  net: string[];
-  name: string;
-  mac?: string;
-  pcap?: string;
+/** The server's options (owned by src/machine/server.ts) plus what the CLI itself handles. */
+export interface EmuOptions extends ServerOptions {
+  /** print per-core statistics at exit */
   stats: boolean;
-  /** instructions per worker slice (advanced) */
-  slice?: number;
   /** --version / -V: print the version and exit */
   showVersion?: boolean;
   /** gdb remote stub listen address ("tcp::1234", "tcp:HOST:PORT"), from -s or -gdb */
   gdb?: string;
-  /** -S: do not start the cores until a debugger or the monitor says so */
-  startPaused?: boolean;
   /** QMP servers (-qmp unix:PATH,server,wait=off | tcp:HOST:PORT,server,wait=off) */
   qmp?: string[];
   /** -monitor stdio | none (default: none; Ctrl-A c still reaches the monitor) */

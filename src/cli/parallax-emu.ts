@@ -8,8 +8,8 @@ import { resolve } from 'node:path';
 import { BootError } from '../boot/boot-error.js';
 import { MachineError } from '../machine/machine.js';
 import { describeExit, ServerError, startServer } from '../machine/server.js';
-import { NetSpecError } from '../nic/net-spec.js';
-import { hubMain } from '../nic/hub-cli.js';
+import { NetSpecError } from '../net/net-spec.js';
+import { hubMain } from './hub.js';
 import { GdbServer } from '../gdb/gdb-server.js';
 import { ConsoleMux, CONSOLE_HINT } from '../monitor/console-mux.js';
 import { HumanMonitor } from '../monitor/hmp.js';
@@ -64,7 +64,7 @@ async function main(argv: string[]): Promise<void> {
   // Console input: COM1, with QEMU's Ctrl-A escapes (x quit, h help, c monitor) on a terminal,
   // or wherever the monitor was asked for (-monitor stdio, -serial mon:stdio).
   const stdin = process.stdin;
-  const vm = new VmControl(server, Boolean(opts.startPaused));
+  const vm = new VmControl(server, Boolean(opts.startPaused), packageVersion());
   const muxed = stdin.isTTY || opts.monitor === 'stdio' || opts.serialMonitor;
   if (stdin.isTTY) stdin.setRawMode(true);
   const mux = new ConsoleMux(new HumanMonitor(vm), {

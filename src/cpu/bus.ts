@@ -1,8 +1,6 @@
 // What a core needs from the machine around it. The worker wires these to the local APIC and
 // to the mailbox towards the I/O thread; unit tests and the snippet runner use simple stubs.
 
-import type { RamLayout } from '../machine/memory-map.js';
-
 export interface CpuBus {
   ioRead(port: number, size: number): number;
   ioWrite(port: number, size: number, value: number): void;
@@ -35,30 +33,4 @@ export interface LocalApic {
   reset(): void;
   mmioRead(off: number, size: number): number;
   mmioWrite(off: number, size: number, value: number): void;
-}
-
-/** Memory shared by all cores of a machine. */
-export interface SharedMemory {
-  ram: SharedArrayBuffer;
-  layout: RamLayout;
-  /** per 4 KiB RAM page: 1 while decoded blocks exist for it (writes then take the slow path) */
-  codeFlags: Uint8Array;
-  /** per 4 KiB RAM page: generation, bumped when a code page is written */
-  codeGen: Int32Array;
-  /** striped spinlocks for misaligned or 16-byte LOCKed accesses */
-  locks: Int32Array;
-  /** control block (src/machine/control-block.ts) */
-  ctl: Int32Array;
-}
-
-export function createSharedMemory(ramBytes: number, layout: RamLayout, ctl: Int32Array): SharedMemory {
-  const pages = Math.ceil(ramBytes / 4096);
-  return {
-    ram: new SharedArrayBuffer(ramBytes),
-    layout,
-    codeFlags: new Uint8Array(new SharedArrayBuffer(pages)),
-    codeGen: new Int32Array(new SharedArrayBuffer(pages * 4)),
-    locks: new Int32Array(new SharedArrayBuffer(256 * 4)),
-    ctl,
-  };
 }

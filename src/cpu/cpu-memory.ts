@@ -6,9 +6,10 @@
 // compare and a typed-array read. Entries hold only RAM pages; MMIO always takes the slow path.
 // A write entry exists only for a page that is writable, already dirty and holds no decoded code.
 
-import { G_CODE_GEN } from '../machine/control-block.js';
-import { ramOffset, type RamLayout } from '../machine/memory-map.js';
-import type { CpuBus, SharedMemory } from './bus.js';
+import { G_CODE_GEN } from '../abi/control-block.js';
+import { ramOffset, type RamLayout } from '../abi/memory-map.js';
+import type { SharedMemory } from '../abi/shared-memory.js';
+import type { CpuBus } from './bus.js';
 import { CpuState } from './cpu-state.js';
 import {
   CR0_WP, CR4_PSE, EFER_NXE, GP, PFE_I, PFE_P, PFE_RSVD, PFE_U, PFE_W, PF_VEC, PTE_A, PTE_D, PTE_G, PTE_HI_NX,

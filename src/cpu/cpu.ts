@@ -7,8 +7,9 @@
 // its page's generation (shared by all cores) is unchanged and the RIP still maps to the same
 // physical page; writes to a page holding code bump its generation (cpu-memory.ts).
 
-import { C_PENDING, C_WAKE, G_HOST_CORES, G_NCORES, P_INIT, P_NMI, P_PAUSE, P_SIPI, P_SMI, P_STOP, C_STAT_BLOCKS, C_STAT_TLB_MISS, C_STAT_INSNS_HI, C_STAT_INSNS_LO, coreBase } from '../machine/control-block.js';
-import type { CpuBus, LocalApic, SharedMemory } from './bus.js';
+import { C_PENDING, C_WAKE, G_HOST_CORES, G_NCORES, P_INIT, P_NMI, P_PAUSE, P_SIPI, P_SMI, P_STOP, C_STAT_BLOCKS, C_STAT_TLB_MISS, C_STAT_INSNS_HI, C_STAT_INSNS_LO, coreBase } from '../abi/control-block.js';
+import type { SharedMemory } from '../abi/shared-memory.js';
+import type { CpuBus, LocalApic } from './bus.js';
 import { CpuMemory, FAULT } from './cpu-memory.js';
 import { COMPILE_THRESHOLD, compileBlock, JIT_TIER, type CompiledBlock } from './block-compiler.js';
 import { decode, DecodeError } from './decoder.js';

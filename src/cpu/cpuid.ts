@@ -4,8 +4,8 @@
 // path we cannot execute; system features are listed because this core implements them.
 // No hypervisor bit: as far as the guest knows this is hardware.
 
-import { G_NCORES } from '../machine/control-block.js';
-import { TSC_HZ } from '../machine/clock.js';
+import { G_NCORES } from '../abi/control-block.js';
+import { TSC_HZ } from '../abi/clock.js';
 import { MAP_0F, MAP_0F38, MAP_1B } from './insn.js';
 import { opTable, selectForm, type PrefixRule } from './optable.js';
 import { PHYS_ADDR_BITS } from './msr.js';

@@ -14,7 +14,7 @@ import {
   C_EXTINT_VECTOR, C_PENDING, C_SIPI_VECTOR, C_STAT_INTERRUPTS, P_EXTINT, P_INIT, P_IRR, P_NMI, P_SIPI, P_SMI,
   P_STOP,
   P_PAUSE,
-} from '../machine/control-block.js';
+} from '../abi/control-block.js';
 import { Cpu, RUN_BUDGET, RUN_DEAD, RUN_PAUSED, RUN_STOPPED, RUN_WAIT_SIPI } from './cpu.js';
 import { decode, DecodeError } from './decoder.js';
 import { FAULT } from './cpu-memory.js';

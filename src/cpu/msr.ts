@@ -1,12 +1,12 @@
 // Model-specific registers (RDMSR/WRMSR) and the time-stamp counter.
 //
-// TSC = guest clock nanoseconds + a per-core offset (TSC_HZ = 1 GHz, src/machine/clock.ts);
+// TSC = guest clock nanoseconds + a per-core offset (TSC_HZ = 1 GHz, src/abi/clock.ts);
 // writing IA32_TSC sets the offset. IA32_TSC_DEADLINE is kept by the LAPIC in clock ns, so it
 // is converted through the same offset. MSRs that only hold values (MTRRs, MCG_STATUS,
 // SPEC_CTRL...) live in cpu.msrs. An MSR not listed here raises #GP(0), as does a write of
 // reserved bits or a non-canonical address.
 
-import { Clock } from '../machine/clock.js';
+import { Clock } from '../abi/clock.js';
 import type { Cpu } from './cpu.js';
 import {
   CR0_PG, EFER_LMA, EFER_LME, EFER_NXE, EFER_SCE, FS, GS, MSR_APIC_BASE, MSR_BIOS_SIGN_ID, MSR_CSTAR, MSR_EFER,

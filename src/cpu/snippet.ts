@@ -5,9 +5,10 @@
 // addresses; everything else is unmapped, so stray accesses fault as natively they SIGSEGV.
 // A case ends at its final int3 (#BP) or at the first other fault.
 
-import { createControlBuffer } from '../machine/control-block.js';
-import { ramLayout } from '../machine/memory-map.js';
-import { createSharedMemory, type CpuBus } from './bus.js';
+import { createControlBuffer } from '../abi/control-block.js';
+import { ramLayout } from '../abi/memory-map.js';
+import { createSharedMemory } from '../abi/shared-memory.js';
+import type { CpuBus } from './bus.js';
 import { Cpu, RUN_BUDGET, RUN_FAULT } from './cpu.js';
 import { arithFlags, LF_NONE } from './flags.js';
 import {

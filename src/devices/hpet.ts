@@ -15,7 +15,7 @@
 // Legacy replacement: timer 0 drives ISA IRQ0 and timer 1 IRQ8, and the PIT and RTC must be
 // disconnected from those lines (the `onLegacyReplacement` hook tells the machine when).
 
-import { HPET_HZ } from '../machine/clock.js';
+import { HPET_HZ } from '../abi/clock.js';
 import type { IrqController, MmioDevice, Snapshotable, TimerService } from './types.js';
 
 const MASK64 = (1n << 64n) - 1n;

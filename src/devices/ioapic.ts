@@ -10,7 +10,7 @@
 // LAPIC's EOI for the vector (eoi(v), reached through the MB_EOI mailbox) clears remote IRR and
 // re-delivers a pin that is still asserted.
 
-import { DM_EXTINT, DM_FIXED, DM_LOWEST, deliver } from '../machine/interrupt-delivery.js';
+import { DM_EXTINT, DM_FIXED, DM_LOWEST, deliver } from '../abi/interrupt-delivery.js';
 import type { MmioDevice, Snapshotable } from './types.js';
 
 export const IOAPIC_PINS = 24;

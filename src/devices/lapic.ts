@@ -2,7 +2,7 @@
 //
 // Registers are private to the owning core. Other threads reach it only through the shared
 // words of its control block: they set bits in C_IRR/C_TMR and P_* bits in C_PENDING
-// (src/machine/interrupt-delivery.ts); this object folds them in when the CPU polls.
+// (src/abi/interrupt-delivery.ts); this object folds them in when the CPU polls.
 //
 // How the CPU uses it (all calls from the owning worker):
 //   mmioRead(off, size) / mmioWrite(off, size, v)  accesses to the 4 KiB window at baseAddress()
@@ -31,10 +31,10 @@
 
 import {
   C_APIC_DFR, C_APIC_ENABLED, C_APIC_ID, C_APIC_LDR, C_IRR, C_PENDING, C_TMR, G_NCORES, P_IRR, coreBase,
-} from '../machine/control-block.js';
+} from '../abi/control-block.js';
 import {
   DM_EXTINT, DM_FIXED, DM_INIT, DM_LOWEST, DM_NMI, DM_SIPI, DM_SMI, deliver, postToCore, resolveDestination,
-} from '../machine/interrupt-delivery.js';
+} from '../abi/interrupt-delivery.js';
 import type { Snapshotable } from './types.js';
 
 export interface LapicHooks {

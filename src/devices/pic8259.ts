@@ -23,8 +23,8 @@
 // Because a withdrawn request never reaches the CPU, the 8259's spurious IRQ7/IRQ15 does not
 // arise here; handlers that check ISR before EOI work unchanged.
 
-import { C_PENDING, P_EXTINT, coreBase } from '../machine/control-block.js';
-import { DM_EXTINT, postToCore } from '../machine/interrupt-delivery.js';
+import { C_PENDING, P_EXTINT, coreBase } from '../abi/control-block.js';
+import { DM_EXTINT, postToCore } from '../abi/interrupt-delivery.js';
 import type { PortDevice, Snapshotable, TimerService } from './types.js';
 
 const CASCADE_IRQ = 2;

@@ -15,7 +15,7 @@
 // Modes 0/4 pause while the gate is low, modes 2/3 stop with OUT high and restart on a rising
 // gate, modes 1/5 are started by a rising gate. (QEMU 7.2 ignores the gate in modes 0/4.)
 
-import { PIT_HZ } from '../machine/clock.js';
+import { PIT_HZ } from '../abi/clock.js';
 import type { IrqLine, PortDevice, Snapshotable, TimerService } from './types.js';
 
 /** optional extras a router line offers (RoutedIrqLine) */

@@ -15,7 +15,7 @@
 // (0x5B-0x5D), CPU count - 1 (0x5F), century (0x32, and 0x37 as IBM PS/2 machines), equipment
 // byte 0x06 (FPU, PS/2 mouse; no floppy in this machine). Floppy and boot-order bytes stay 0.
 
-import { ramLayout, MiB } from '../machine/memory-map.js';
+import { ramLayout, MiB } from '../abi/memory-map.js';
 import type { IrqLine, PortDevice, Snapshotable, TimerService } from './types.js';
 
 export const RTC_REG_A = 0x0a;

@@ -88,7 +88,7 @@ for (;;) {
 
 /**
  * Timer callbacks on the event loop within tens of microseconds of their instant. The clock
- * must be the process's monotonic clock plus a constant (as src/machine/clock.ts is).
+ * must be the process's monotonic clock plus a constant (as src/abi/clock.ts is).
  */
 export class PreciseTimerService implements TimerService {
   private readonly pending = new Map<string, { atNs: number; fn: () => void }>();

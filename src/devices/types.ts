@@ -2,7 +2,7 @@
 // registers; the machine routes accesses to it and gives it only what it needs).
 //
 // Threading: every device below runs on the I/O thread (the main thread). Cores reach it
-// through their mailbox (src/machine/control-block.ts, docs/ARCHITECTURE.md). The local APIC is
+// through their mailbox (src/abi/control-block.ts, docs/ARCHITECTURE.md). The local APIC is
 // the exception: it lives in its core's worker.
 
 /** A device decoding part of the I/O port space. */

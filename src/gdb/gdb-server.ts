@@ -5,10 +5,10 @@
 
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Machine, MachineExit } from '../machine/machine.js';
-import type { DebugConfig, StopReason, WatchKind } from './core-debug.js';
-import { readLinear, writeLinear } from './page-walk.js';
+import type { DebugConfig, StopReason, WatchKind } from '../debug/core-debug.js';
+import { readLinear, writeLinear } from '../debug/page-walk.js';
 import { targetXml } from './target-xml.js';
-import { pagingRegsOf, REGISTERS, type CoreRegisters } from './x86-registers.js';
+import { pagingRegsOf, REGISTERS, type CoreRegisters } from '../debug/x86-registers.js';
 
 /** Largest packet we accept and announce (qSupported PacketSize, hex). */
 const PACKET_SIZE = 0x1000;

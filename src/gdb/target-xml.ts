@@ -2,7 +2,7 @@
 // with gdb's standard core/SSE/segments features and a feature of system registers, built
 // from the register table so the XML and the `g` packet can never disagree.
 
-import { REGISTERS, type RegisterDef } from './x86-registers.js';
+import { REGISTERS, type RegisterDef } from '../debug/x86-registers.js';
 
 const FEATURES: Record<RegisterDef['feature'], string> = {
   core: 'org.gnu.gdb.i386.core',

@@ -6,11 +6,11 @@
 
 import { EventEmitter } from 'node:events';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
-import type { DebugConfig, StopReason } from '../gdb/core-debug.js';
-import type { CoreRegisters } from '../gdb/x86-registers.js';
-import { C_PENDING, C_RESUME_SEQ, C_RUNSTATE, P_PAUSE, RS_DEAD, RS_HALTED, RS_STOPPED, RS_WAIT_SIPI, coreBase } from './control-block.js';
+import type { DebugConfig, StopReason } from '../debug/core-debug.js';
+import type { CoreRegisters } from '../debug/x86-registers.js';
+import { C_PENDING, C_RESUME_SEQ, C_RUNSTATE, P_PAUSE, RS_DEAD, RS_HALTED, RS_STOPPED, RS_WAIT_SIPI, coreBase } from '../abi/control-block.js';
 import type { CoreCommand } from './core-worker.js';
-import { wakeCore } from './interrupt-delivery.js';
+import { wakeCore } from '../abi/interrupt-delivery.js';
 
 export interface ParkedCore {
   stop: StopReason;

@@ -3,19 +3,19 @@
 // Atomics.wait on its C_WAKE word (never spins) until an interrupt or its next timer deadline.
 
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
-import type { SharedMemory } from '../cpu/bus.js';
+import type { SharedMemory } from '../abi/shared-memory.js';
 import { Cpu, RUN_BUDGET, RUN_DEAD, RUN_HALTED, RUN_PAUSED, RUN_STOPPED, RUN_WAIT_SIPI } from '../cpu/cpu.js';
-import { CoreDebug, type DebugConfig, type StopReason } from '../gdb/core-debug.js';
-import { readRegisters, writeRegisters, type CoreRegisters } from '../gdb/x86-registers.js';
+import { CoreDebug, type DebugConfig, type StopReason } from '../debug/core-debug.js';
+import { readRegisters, writeRegisters, type CoreRegisters } from '../debug/x86-registers.js';
 import { IF } from '../cpu/regs.js';
 import { enterWaitForSipi, setBootState, type BootEntry } from '../cpu/reset.js';
 import { Lapic } from '../devices/lapic.js';
-import { Clock } from './clock.js';
+import { Clock } from '../abi/clock.js';
 import {
   C_EXIT_DETAIL, C_EXIT_REASON, C_RESUME_SEQ, P_PAUSE, RS_PAUSED, C_LAST_RIP_HI, C_LAST_RIP_LO, C_PENDING, C_RUNSTATE, C_STAT_HALTED_NS_HI,
   C_STAT_HALTED_NS_LO, C_WAKE, G_EVENT, P_INIT, P_NMI, P_SIPI, P_SMI, P_STOP, RS_DEAD, RS_HALTED, RS_RUNNING, RS_STOPPED, RS_WAIT_SIPI, XR_HALT_NO_INTERRUPTS,
   XR_INTERNAL_ERROR, XR_NONE, XR_TRIPLE_FAULT, coreBase,
-} from './control-block.js';
+} from '../abi/control-block.js';
 import { MailboxBus } from './mailbox-bus.js';
 import { TWO32 } from '../cpu/regs.js';
 

@@ -6,8 +6,8 @@
 import type { BootPlan } from '../boot/boot-plan.js';
 import {
   FF_KERNEL_IMAGE, FF_MODULE, FF_RESERVED, FRAME_FREE, FRAME_SHARED, G_NCORES, frameTableBase,
-} from './control-block.js';
-import { FRAME_SIZE, ramOffset, type RamLayout } from './memory-map.js';
+} from '../abi/control-block.js';
+import { FRAME_SIZE, ramOffset, type RamLayout } from '../abi/memory-map.js';
 
 export interface FrameEntry {
   frame: number;

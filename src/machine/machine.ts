@@ -5,18 +5,18 @@
 
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { createSharedMemory, type SharedMemory } from '../cpu/bus.js';
+import { createSharedMemory, type SharedMemory } from '../abi/shared-memory.js';
 import type { BootEntry } from '../cpu/reset.js';
 import {
-  C_APIC_ID, C_EXIT_REASON, C_LAST_RIP_HI, C_LAST_RIP_LO, C_MBOX_ADDR_HI, C_MBOX_ADDR_LO, C_MBOX_KIND, C_MBOX_SIZE,
+  C_APIC_ID, C_EXIT_REASON, C_PENDING, C_LAST_RIP_HI, C_LAST_RIP_LO, C_MBOX_ADDR_HI, C_MBOX_ADDR_LO, C_MBOX_KIND, C_MBOX_SIZE,
   C_MBOX_STATE, C_MBOX_VAL_LO, C_RESUME_SEQ, C_RUNSTATE, C_STAT_INSNS_HI, C_STAT_INSNS_LO, G_EVENT, G_HOST_CORES, MAX_CORES,
   MBOX_REPLY, MBOX_REQUEST, MB_EOI, MB_IO_READ, MB_IO_WRITE, MB_MMIO_READ, MB_MMIO_WRITE, P_STOP, RS_DEAD,
   RS_HALTED, RS_STOPPED, RS_WAIT_SIPI, XR_HALT_NO_INTERRUPTS, coreBase, createControlBuffer,
-} from './control-block.js';
+} from '../abi/control-block.js';
 import type { CoreMessage, CoreWorkerData } from './core-worker.js';
 import { CoreControl } from './core-control.js';
-import { wakeCore } from './interrupt-delivery.js';
-import { ramLayout, type RamLayout } from './memory-map.js';
+import { wakeCore } from '../abi/interrupt-delivery.js';
+import { ramLayout, type RamLayout } from '../abi/memory-map.js';
 import { coreWorkerPath } from './worker-path.js';
 import { TWO32 } from '../cpu/regs.js';
 
@@ -130,7 +130,7 @@ export class Machine {
     if (this.pendingExit || this.ended) return;
     this.pendingExit = exit;
     for (let i = 0; i < this.cores; i++) {
-      Atomics.or(this.ctl, coreBase(i) + 9 /* C_PENDING */, P_STOP);
+      Atomics.or(this.ctl, coreBase(i) + C_PENDING, P_STOP);
       wakeCore(this.ctl, i);
       Atomics.notify(this.ctl, coreBase(i) + C_RESUME_SEQ); // a parked core leaves too
     }

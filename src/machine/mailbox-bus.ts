@@ -6,7 +6,7 @@ import type { CpuBus, LocalApic } from '../cpu/bus.js';
 import {
   C_MBOX_ADDR_HI, C_MBOX_ADDR_LO, C_MBOX_KIND, C_MBOX_SIZE, C_MBOX_STATE, C_MBOX_VAL_LO, C_STAT_DEVICE_EXITS,
   MBOX_IDLE, MBOX_REPLY, MBOX_REQUEST, MB_EOI, MB_IO_READ, MB_IO_WRITE, MB_MMIO_READ, MB_MMIO_WRITE, coreBase,
-} from './control-block.js';
+} from '../abi/control-block.js';
 import { TWO32 } from '../cpu/regs.js';
 
 export class MailboxBus implements CpuBus {

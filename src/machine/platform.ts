@@ -18,12 +18,12 @@ import { PortBus } from '../devices/port-bus.js';
 import { RtcCmos } from '../devices/rtc-cmos.js';
 import { PreciseTimerService } from '../devices/timer-service.js';
 import { Uart16550, COM1_BASE, COM1_IRQ } from '../devices/uart16550.js';
-import { E1000 } from '../nic/e1000.js';
-import type { NetBackend } from '../nic/net-backend.js';
-import { RamDma } from '../nic/ram-dma.js';
-import { Clock } from './clock.js';
+import { E1000 } from '../devices/e1000/e1000.js';
+import type { NetBackend } from '../net/net-backend.js';
+import { RamDma } from '../devices/ram-dma.js';
+import { Clock } from '../abi/clock.js';
 import type { IoPlatform } from './machine.js';
-import { HPET_BASE, HPET_SIZE, IOAPIC_BASE, IOAPIC_SIZE, type RamLayout } from './memory-map.js';
+import { HPET_BASE, HPET_SIZE, IOAPIC_BASE, IOAPIC_SIZE, type RamLayout } from '../abi/memory-map.js';
 
 export interface PlatformHooks {
   serialOut(bytes: Uint8Array): void;

@@ -6,17 +6,39 @@ import { readFileSync } from 'node:fs';
 import { BootError } from '../boot/boot-error.js';
 import { readModules } from '../boot/initrd-spec.js';
 import { loadKernel } from '../boot/loader.js';
-import type { EmuOptions } from '../cli/options.js';
-import { C_STAT_BLOCKS, C_STAT_DEVICE_EXITS, C_STAT_HALTED_NS_LO, C_STAT_HALTED_NS_HI, C_STAT_TLB_MISS, coreBase } from './control-block.js';
+import { C_STAT_BLOCKS, C_STAT_DEVICE_EXITS, C_STAT_HALTED_NS_LO, C_STAT_HALTED_NS_HI, C_STAT_TLB_MISS, coreBase } from '../abi/control-block.js';
 import { Machine, type MachineExit } from './machine.js';
 import { FrameTable } from './frame-table.js';
 import { Platform } from './platform.js';
-import { macFromName, parseMac } from '../nic/mac.js';
-import { openNetBackend } from '../nic/backends/open-backend.js';
-import type { NetBackend } from '../nic/net-backend.js';
-import { nicStatsLines } from '../nic/nic-stats.js';
+import { macFromName, parseMac } from '../net/mac.js';
+import { openNetBackend } from '../net/backends/open-backend.js';
+import type { NetBackend } from '../net/net-backend.js';
+import { nicStatsLines } from '../devices/e1000/stats.js';
 
 export class ServerError extends Error {}
+
+/** What a server is built from; the CLI (src/cli/options.ts) converts its flags to this. */
+export interface ServerOptions {
+  cores: number;
+  memoryBytes: number;
+  /** path of the Multiboot 1/2 or ELF64 kernel image */
+  kernel: string;
+  append: string;
+  /** multiboot modules: "FILE args,FILE2" (",," is a literal comma) */
+  initrd?: string;
+  /** one network backend spec per NIC; none given = one NIC with no backend */
+  net: string[];
+  /** server name, seeds the deterministic MACs */
+  name: string;
+  /** MAC address of the first NIC (overrides name) */
+  mac?: string;
+  /** pcap file for the first NIC's frames */
+  pcap?: string;
+  /** instructions per worker slice */
+  slice?: number;
+  /** -S: every core parks before its first instruction (gdb or the monitor starts them) */
+  startPaused?: boolean;
+}
 
 export interface ServerIo {
   out(bytes: Uint8Array): void;
@@ -44,7 +66,7 @@ function readKernel(path: string): Uint8Array {
   }
 }
 
-export async function startServer(opts: EmuOptions, io: ServerIo): Promise<RunningServer> {
+export async function startServer(opts: ServerOptions, io: ServerIo): Promise<RunningServer> {
   const kernel = readKernel(opts.kernel);
   const modules = opts.initrd ? readModules(opts.initrd) : [];
   const machine = new Machine({ cores: opts.cores, memoryBytes: opts.memoryBytes, slice: opts.slice, startPaused: opts.startPaused });

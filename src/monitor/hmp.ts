@@ -1,11 +1,10 @@
 // The human monitor (HMP): a small subset of QEMU's, with QEMU's command names and output
 // layout, reached from the console (Ctrl-A c, -monitor stdio) and QMP's human-monitor-command.
 
-import { readLinear } from '../gdb/page-walk.js';
-import { pagingRegsOf } from '../gdb/x86-registers.js';
-import { packageVersion } from '../cli/package-info.js';
+import { readLinear } from '../debug/page-walk.js';
+import { pagingRegsOf } from '../debug/x86-registers.js';
 import type { VmControl } from './vm-control.js';
-import type { CoreRegisters } from '../gdb/x86-registers.js';
+import type { CoreRegisters } from '../debug/x86-registers.js';
 
 const HELP = [
   'cont|c -- resume emulation',
@@ -32,7 +31,7 @@ export class HumanMonitor {
   constructor(private readonly vm: VmControl) {}
 
   banner(): string {
-    return `parallax-emu ${packageVersion()} monitor - type 'help' for more information\n`;
+    return `parallax-emu ${this.vm.version} monitor - type 'help' for more information\n`;
   }
 
   /** Run one command line; returns its output (lines end in \n). */
@@ -66,7 +65,7 @@ export class HumanMonitor {
         const s = this.vm.status;
         return `VM status: ${s === 'prelaunch' ? 'paused (prelaunch)' : s}\n`;
       }
-      case 'version': return `${packageVersion()} (parallax-emu)\n`;
+      case 'version': return `${this.vm.version} (parallax-emu)\n`;
       case 'cpus': {
         const lines: string[] = [];
         for (let i = 0; i < m.cores; i++) lines.push(`${i === this.cpu ? '*' : ' '} CPU #${i}: thread_id=${m.workerThreadId(i)}`);

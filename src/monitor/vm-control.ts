@@ -26,7 +26,7 @@ export class VmControl extends EventEmitter {
   private ended = false;
   private shutdownReason: string | null = null;
 
-  constructor(readonly server: RunningServer, startPaused: boolean) {
+  constructor(readonly server: RunningServer, startPaused: boolean, /** the package's, for greetings */ readonly version: string) {
     super();
     this.prelaunch = startPaused;
     const cc = server.machine.control;

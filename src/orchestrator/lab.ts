@@ -1,5 +1,5 @@
 // A DIME network on one host, for trying the orchestrator and for its end-to-end tests: a
-// hub (the learning switch from src/nic) on a unix socket, and N emulated servers running the
+// hub (the learning switch, src/net/learning-switch.ts) on a unix socket, and N emulated servers running the
 // DIME kernel (parallax-emu, or QEMU as a second opinion) plugged into it, each with its
 // serial console captured and writable. `parallax lab` runs one until interrupted.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { EthernetHub } from '../nic/hub.js';
+import { LearningSwitch } from '../net/learning-switch.js';
 
 /** Repository root, from src/orchestrator (vitest) or dist/src/orchestrator (built). */
 function repoRoot(): string {
@@ -135,7 +135,7 @@ export interface LabOptions {
 
 /** A hub and its emulated servers. */
 export class Lab {
-  readonly hub = new EthernetHub();
+  readonly hub = new LearningSwitch();
   readonly servers: EmuServer[] = [];
   readonly dir: string;
   readonly hubPath: string;

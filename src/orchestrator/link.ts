@@ -7,7 +7,7 @@
 import { EventEmitter } from 'node:events';
 import * as W from '../protocol/wire.js';
 import { BROADCAST, PxCodec, ReplayGuard, encodePayload, parseMac, macToString, type Decoded, type Fields, type Frame } from '../protocol/codec.js';
-import type { NetBackend } from '../nic/net-backend.js';
+import type { NetBackend } from '../net/net-backend.js';
 import { RefusedError, TimeoutError, UsageError } from './errors.js';
 
 export interface LinkOptions {

@@ -6,7 +6,7 @@
 import { EventEmitter } from 'node:events';
 import * as W from '../protocol/wire.js';
 import { BROADCAST, macToString, type Decoded, type Frame } from '../protocol/codec.js';
-import type { NetBackend } from '../nic/net-backend.js';
+import type { NetBackend } from '../net/net-backend.js';
 import { OrchestratorError, RefusedError, TimeoutError, UsageError } from './errors.js';
 import type { OrchestratorEvent } from './events.js';
 import { OrchestratorLink, describeStatus, type Reply } from './link.js';

@@ -24,7 +24,7 @@ export function macToString(b: Buffer): string {
 export const BROADCAST = 'ff:ff:ff:ff:ff:ff';
 
 /** CRC-32 (IEEE 802.3), as the kernel checks service images: the Ethernet FCS polynomial. */
-export { crc32 } from '../nic/ethernet-crc.js';
+export { crc32 } from '../net/ethernet-crc.js';
 
 function writeField(buf: Buffer, f: W.PlacedField, v: FieldValue | undefined): number {
   const t = f.type;

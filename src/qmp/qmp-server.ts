@@ -5,7 +5,6 @@
 
 import { existsSync, lstatSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
-import { packageVersion } from '../cli/package-info.js';
 import { HumanMonitor } from '../monitor/hmp.js';
 import type { VmControl, VmEvent } from '../monitor/vm-control.js';
 
@@ -34,8 +33,8 @@ type Reply = { return: unknown } | { error: { class: string; desc: string } };
 const COMMANDS = ['qmp_capabilities', 'query-status', 'query-version', 'query-commands', 'query-cpus-fast', 'stop', 'cont',
   'system_powerdown', 'system_reset', 'quit', 'human-monitor-command'];
 
-function versionTriple(): { major: number; minor: number; micro: number } {
-  const [major, minor, micro] = packageVersion().split('.').map((x) => Number.parseInt(x, 10) || 0);
+function versionTriple(version: string): { major: number; minor: number; micro: number } {
+  const [major, minor, micro] = version.split('.').map((x) => Number.parseInt(x, 10) || 0);
   return { major, minor, micro };
 }
 
@@ -83,7 +82,7 @@ export class QmpServer {
     sock.setEncoding('utf8');
     sock.on('close', () => this.clients.delete(client));
     sock.on('error', () => undefined);
-    this.write(sock, { QMP: { version: { qemu: versionTriple(), package: 'parallax-emu' }, capabilities: [] } });
+    this.write(sock, { QMP: { version: { qemu: versionTriple(this.vm.version), package: 'parallax-emu' }, capabilities: [] } });
     let buf = '';
     let chain = Promise.resolve();
     sock.on('data', (d: string) => {
@@ -129,7 +128,7 @@ export class QmpServer {
     switch (cmd) {
       case 'qmp_capabilities': return err('Capabilities negotiation is already complete, command ignored', 'CommandNotFound');
       case 'query-status': return ok({ status: vm.status, singlestep: false, running: vm.running });
-      case 'query-version': return ok({ qemu: versionTriple(), package: 'parallax-emu' });
+      case 'query-version': return ok({ qemu: versionTriple(this.vm.version), package: 'parallax-emu' });
       case 'query-commands': return ok(COMMANDS.map((name) => ({ name })));
       case 'query-cpus-fast': {
         const m = vm.server.machine;

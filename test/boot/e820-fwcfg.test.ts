@@ -3,7 +3,7 @@ import { basicMemInfo, buildE820 } from '../../src/boot/e820.js';
 import { fwCfgFiles } from '../../src/boot/fw-cfg-files.js';
 import { loadKernel } from '../../src/boot/loader.js';
 import { FwCfg } from '../../src/devices/fw-cfg.js';
-import { ramLayout } from '../../src/machine/memory-map.js';
+import { ramLayout } from '../../src/abi/memory-map.js';
 import { buildElf, concat, mb1Header } from './image-builder.js';
 
 const MiB = 2 ** 20;

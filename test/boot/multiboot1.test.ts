@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseInitrdSpec } from '../../src/boot/initrd-spec.js';
 import { loadKernel } from '../../src/boot/loader.js';
-import { ramLayout } from '../../src/machine/memory-map.js';
+import { ramLayout } from '../../src/abi/memory-map.js';
 import { buildElf, concat, cstr, mb1Header } from './image-builder.js';
 
 const MiB = 2 ** 20;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { checksumByte } from '../../src/boot/acpi-tables.js';
 import { loadKernel } from '../../src/boot/loader.js';
-import { ramLayout } from '../../src/machine/memory-map.js';
+import { ramLayout } from '../../src/abi/memory-map.js';
 import { buildElf, concat, cstr, mb2Header, u32s } from './image-builder.js';
 
 const MiB = 2 ** 20;

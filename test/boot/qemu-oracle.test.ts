@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { readModules } from '../../src/boot/initrd-spec.js';
 import { loadKernel } from '../../src/boot/loader.js';
-import { ramLayout } from '../../src/machine/memory-map.js';
+import { ramLayout } from '../../src/abi/memory-map.js';
 import { failWhenMissingInCi, QEMU_HINT, toolGate } from '../tool-gate.js';
 
 const here = dirname(fileURLToPath(import.meta.url));

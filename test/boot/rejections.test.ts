@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BootError } from '../../src/boot/boot-error.js';
 import { loadKernel } from '../../src/boot/loader.js';
-import { ramLayout } from '../../src/machine/memory-map.js';
+import { ramLayout } from '../../src/abi/memory-map.js';
 import { buildElf, concat, mb1Header } from './image-builder.js';
 
 const MiB = 2 ** 20;

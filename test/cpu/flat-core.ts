@@ -3,15 +3,16 @@
 // no IDT (any event delivery faults, so a run stops there), faults stop the run loop.
 // Shared by the integer-instruction tests and the block-compiler oracle.
 
-import { createSharedMemory, type CpuBus } from '../../src/cpu/bus.js';
+import { createSharedMemory } from '../../src/abi/shared-memory.js';
+import type { CpuBus } from '../../src/cpu/bus.js';
 import { Cpu } from '../../src/cpu/cpu.js';
 import { LF_NONE } from '../../src/cpu/flags.js';
 import {
   CR0_ET, CR0_NE, CR0_PE, CR0_PG, CR0_WP, CR4_OSFXSR, CR4_PAE, CS, EFER_LMA, EFER_LME, EFER_NXE, FIXED1,
   PTE_P, PTE_PS, PTE_U, PTE_W,
 } from '../../src/cpu/regs.js';
-import { createControlBuffer } from '../../src/machine/control-block.js';
-import { ramLayout } from '../../src/machine/memory-map.js';
+import { createControlBuffer } from '../../src/abi/control-block.js';
+import { ramLayout } from '../../src/abi/memory-map.js';
 
 export type Mode = 16 | 32 | 64;
 

@@ -1,7 +1,7 @@
 // Emulator bugs the DIME kernel exposed, pinned at the level where they lived.
 import { describe, it, expect } from 'vitest';
 import { Machine } from '../../src/machine/machine.js';
-import { resolveDestination } from '../../src/machine/interrupt-delivery.js';
+import { resolveDestination } from '../../src/abi/interrupt-delivery.js';
 
 describe('parallax-emu regressions found by the DIME kernel', () => {
   // Under host load an AP's worker could still be starting when the BSP sent INIT-SIPI-SIPI;

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { code, multiboot1 } from '../emulator/mini-kernels.js';
-import { REGISTERS } from '../../src/gdb/x86-registers.js';
+import { REGISTERS } from '../../src/debug/x86-registers.js';
 import { freePort, RspClient } from './rsp-client.js';
 
 const cli = resolve(__dirname, '../../dist/src/cli/parallax-emu.js');

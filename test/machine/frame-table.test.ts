@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { FF_KERNEL_IMAGE, FF_MODULE, FF_RESERVED, FRAME_FREE, FRAME_SHARED, createControlBuffer } from '../../src/machine/control-block.js';
+import { FF_KERNEL_IMAGE, FF_MODULE, FF_RESERVED, FRAME_FREE, FRAME_SHARED, createControlBuffer } from '../../src/abi/control-block.js';
 import { FrameTable } from '../../src/machine/frame-table.js';
-import { MiB, ramLayout } from '../../src/machine/memory-map.js';
+import { MiB, ramLayout } from '../../src/abi/memory-map.js';
 import { loadKernel } from '../../src/boot/loader.js';
 import { code, multiboot1 } from '../emulator/mini-kernels.js';
 

@@ -4,14 +4,14 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { EthernetHub } from '../../src/nic/hub.js';
+import { LearningSwitch } from '../../src/net/learning-switch.js';
 import { runCli } from '../../src/orchestrator/commands/index.js';
 import { captureIO } from './cli-io.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'px-cli-'));
 const hubPath = path.join(dir, 'lan.sock');
 const NET = `hub,path=${hubPath}`;
-let hub: EthernetHub;
+let hub: LearningSwitch;
 
 async function cli(words: string[], opts: { stdin?: string; env?: NodeJS.ProcessEnv } = {}) {
   const io = captureIO(opts.stdin ?? '', opts.env);
@@ -21,7 +21,7 @@ async function cli(words: string[], opts: { stdin?: string; env?: NodeJS.Process
 const base = ['--net', NET, '--key', 'k', '--state', 'none', '--timeout', '300'];
 
 beforeAll(async () => {
-  hub = new EthernetHub();
+  hub = new LearningSwitch();
   await hub.listen({ kind: 'unix', path: hubPath });
 });
 afterAll(async () => {

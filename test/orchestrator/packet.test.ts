@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { EmuServer, EMULATOR_CLI, DEFAULT_IMAGE } from '../../src/orchestrator/lab.js';
 import { Orchestrator } from '../../src/orchestrator/orchestrator.js';
 import { openLan } from '../../src/orchestrator/attach.js';
-import { parsePacketSpec } from '../../src/orchestrator/packet-backend.js';
+import { parsePacketSpec } from '../../src/net/backends/packet.js';
 
 const ip = (...args: string[]) => spawnSync('ip', args, { encoding: 'utf8' });
 const suffix = String(process.pid % 10000);

@@ -11,7 +11,7 @@ import { parseWorkflow, findCycle, deployOrder } from '../../src/orchestrator/wo
 import { splitWords } from '../../src/orchestrator/commands/script.js';
 import { NetworkModel } from '../../src/orchestrator/model.js';
 import { OrchestratorLink } from '../../src/orchestrator/link.js';
-import { NullBackend } from '../../src/nic/backends/none.js';
+import { NullBackend } from '../../src/net/backends/none.js';
 import type { OrchestratorEvent } from '../../src/orchestrator/events.js';
 
 describe('targets', () => {

@@ -2,9 +2,9 @@
 // the Wireshark dissector cannot drift from the kernel and the codec. Only the block between
 // the GENERATED markers is rewritten; the dissector's logic around it is hand-written.
 // Run after changing wire.ts:
-//   PARALLAX_UPDATE_DISSECTOR=1 npx vitest run test/nic/dissector.test.ts
+//   PARALLAX_UPDATE_DISSECTOR=1 npx vitest run test/net/dissector.test.ts
 // (or, with tools/ compiled by tsc: node dist/tools/wireshark/gen.js).
-// test/nic/dissector.test.ts regenerates and compares.
+// test/net/dissector.test.ts regenerates and compares.
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';

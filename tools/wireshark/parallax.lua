@@ -11,7 +11,7 @@
 -- holds the key (the kernel's key=, as text): -o parallax.key:SECRET.
 --
 -- The tables between the GENERATED markers come from src/protocol/wire.ts through
--- tools/wireshark/gen.ts; test/nic/dissector.test.ts fails when they are stale.
+-- tools/wireshark/gen.ts; test/net/dissector.test.ts fails when they are stale.
 
 -- BEGIN GENERATED from src/protocol/wire.ts by tools/wireshark/gen.ts: do not edit
 local PX = {

@@ -16,7 +16,7 @@
 import type { Cpu } from '../cpu.js';
 import type { Insn } from '../insn.js';
 import { selectForm, type PrefixRule } from '../optable.js';
-import { C_PENDING, G_CODE_GEN, P_INIT, P_NMI, P_SIPI, P_SMI, P_STOP } from '../../machine/control-block.js';
+import { C_PENDING, G_CODE_GEN, P_INIT, P_NMI, P_SIPI, P_SMI, P_STOP } from '../../abi/control-block.js';
 import { IF } from '../regs.js';
 import { Emitter, num } from './emitter.js';
 import { analyseFlags } from './flag-analysis.js';

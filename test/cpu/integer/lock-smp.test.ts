@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { asm } from './core.js';
 
 const dist = fileURLToPath(new URL('../../../dist/src/', import.meta.url));
-const built = existsSync(dist + 'cpu/cpu.js') && existsSync(dist + 'cpu/bus.js');
+const built = existsSync(dist + 'cpu/cpu.js') && existsSync(dist + 'abi/shared-memory.js');
 
 const RAM = 4 << 20;
 const COUNTER = 0x80000;
@@ -39,9 +39,9 @@ const { workerData, parentPort } = require('node:worker_threads');
 
 describe.skipIf(!built)('LOCK across two cores', () => {
   it('LOCK INC / XADD / CMPXCHG loops from two workers give exact totals', async () => {
-    const { createSharedMemory } = await import(dist + 'cpu/bus.js') as typeof import('../../../src/cpu/bus.js');
-    const { createControlBuffer } = await import(dist + 'machine/control-block.js') as typeof import('../../../src/machine/control-block.js');
-    const { ramLayout } = await import(dist + 'machine/memory-map.js') as typeof import('../../../src/machine/memory-map.js');
+    const { createSharedMemory } = await import(dist + 'abi/shared-memory.js') as typeof import('../../../src/abi/shared-memory.js');
+    const { createControlBuffer } = await import(dist + 'abi/control-block.js') as typeof import('../../../src/abi/control-block.js');
+    const { ramLayout } = await import(dist + 'abi/memory-map.js') as typeof import('../../../src/abi/memory-map.js');
     const shared = createSharedMemory(RAM, ramLayout(RAM), createControlBuffer(2, RAM));
     const dv = new DataView(shared.ram);
     dv.setUint32(0x1000, 0x2000 | 7, true);

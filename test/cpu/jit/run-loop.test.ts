@@ -15,7 +15,7 @@ import { FAULT } from '../../../src/cpu/cpu-memory.js';
 import { decode } from '../../../src/cpu/decoder.js';
 import { arithFlags } from '../../../src/cpu/flags.js';
 import { ARITH_FLAGS, UD } from '../../../src/cpu/regs.js';
-import { C_PENDING, P_NMI } from '../../../src/machine/control-block.js';
+import { C_PENDING, P_NMI } from '../../../src/abi/control-block.js';
 import { CODE, DATA, makeCpu, STACK_TOP } from './harness.js';
 
 function asm64(source: string): number[] {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { createSharedMemory } from '../../../src/cpu/bus.js';
+import { createSharedMemory } from '../../../src/abi/shared-memory.js';
 import { Cpu } from '../../../src/cpu/cpu.js';
 import { restoreCpuState, saveCpuState } from '../../../src/cpu/cpu-snapshot.js';
-import { createControlBuffer } from '../../../src/machine/control-block.js';
-import { ramLayout } from '../../../src/machine/memory-map.js';
+import { createControlBuffer } from '../../../src/abi/control-block.js';
+import { ramLayout } from '../../../src/abi/memory-map.js';
 
 const bus = { ioRead: () => 0xff, ioWrite: () => {}, mmioRead: () => -1, mmioWrite: () => {} };
 

@@ -3,8 +3,8 @@ import { RUN_BUDGET, RUN_HALTED, RUN_STOPPED, RUN_WAIT_SIPI } from '../../../src
 import { setTimeSource } from '../../../src/cpu/msr.js';
 import { CS, IF, RSP } from '../../../src/cpu/regs.js';
 import { resetCore } from '../../../src/cpu/reset.js';
-import { C_PENDING, coreBase, P_STOP } from '../../../src/machine/control-block.js';
-import { DM_EXTINT, DM_FIXED, DM_INIT, DM_NMI, DM_SIPI, postToCore } from '../../../src/machine/interrupt-delivery.js';
+import { C_PENDING, coreBase, P_STOP } from '../../../src/abi/control-block.js';
+import { DM_EXTINT, DM_FIXED, DM_INIT, DM_NMI, DM_SIPI, postToCore } from '../../../src/abi/interrupt-delivery.js';
 import {
   assemble, enterLongMode, FakeLapic, haltedVector, HANDLER_BASE, KSTACK_TOP, load, makeCore, readU64,
 } from './harness.js';

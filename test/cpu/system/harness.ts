@@ -8,13 +8,14 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createSharedMemory, type CpuBus, type LocalApic } from '../../../src/cpu/bus.js';
+import { createSharedMemory } from '../../../src/abi/shared-memory.js';
+import type { CpuBus, LocalApic } from '../../../src/cpu/bus.js';
 import { Cpu } from '../../../src/cpu/cpu.js';
 import { CR0_ET, CR0_NE, CR0_PE, CR0_PG, CR0_WP, CR4_PAE, CS, DS, EFER_LMA, EFER_LME, EFER_NXE, EFER_SCE, ES, FS, GS, SS, TR } from '../../../src/cpu/regs.js';
 import { resetCore } from '../../../src/cpu/reset.js';
 import { ATTR_CODE64, ATTR_DATA32, setSegCache, updateMode } from '../../../src/cpu/segmentation.js';
-import { createControlBuffer } from '../../../src/machine/control-block.js';
-import { ramLayout } from '../../../src/machine/memory-map.js';
+import { createControlBuffer } from '../../../src/abi/control-block.js';
+import { ramLayout } from '../../../src/abi/memory-map.js';
 
 export class RecordingBus implements CpuBus {
   readonly writes: [number, number, number][] = [];

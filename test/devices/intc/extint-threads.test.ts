@@ -4,7 +4,7 @@
 // takes must be one the PIC commits (IRR->ISR) exactly once.
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { C_EXTINT_VECTOR, C_PENDING, P_EXTINT, coreBase, createControlBuffer } from '../../../src/machine/control-block.js';
+import { C_EXTINT_VECTOR, C_PENDING, P_EXTINT, coreBase, createControlBuffer } from '../../../src/abi/control-block.js';
 import { Pic8259 } from '../../../src/devices/pic8259.js';
 
 const CORE = `

@@ -1,5 +1,5 @@
 // Shared helpers for the interrupt-controller tests: a CPU's side of the ExtINT handshake.
-import { C_EXTINT_VECTOR, C_IRR, C_PENDING, C_TMR, P_EXTINT, coreBase } from '../../../src/machine/control-block.js';
+import { C_EXTINT_VECTOR, C_IRR, C_PENDING, C_TMR, P_EXTINT, coreBase } from '../../../src/abi/control-block.js';
 
 /** what a CPU does to take an ExtINT: read the vector, then clear P_EXTINT atomically */
 export function takeExtInt(ctl: Int32Array, core = 0): number {

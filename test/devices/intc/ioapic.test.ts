@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { C_APIC_ID, coreBase, createControlBuffer as makeCtl } from '../../../src/machine/control-block.js';
+import { C_APIC_ID, coreBase, createControlBuffer as makeCtl } from '../../../src/abi/control-block.js';
 import { IOAPIC_REG_REDIR, Ioapic } from '../../../src/devices/ioapic.js';
 import { LAPIC_EOI, LAPIC_LDR, LAPIC_SVR, Lapic } from '../../../src/devices/lapic.js';
 import { drainIrr } from './helpers.js';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
   C_APIC_ENABLED, C_IRR, C_PENDING, C_SIPI_VECTOR, C_WAKE, P_INIT, P_IRR, P_NMI, P_SIPI, coreBase, createControlBuffer,
-} from '../../../src/machine/control-block.js';
-import { DM_FIXED, postToCore } from '../../../src/machine/interrupt-delivery.js';
+} from '../../../src/abi/control-block.js';
+import { DM_FIXED, postToCore } from '../../../src/abi/interrupt-delivery.js';
 import {
   ESR_ILLEGAL_REGISTER, ESR_SEND_ILLEGAL_VECTOR, LAPIC_DFR, LAPIC_EOI, LAPIC_ESR, LAPIC_ICR_HI, LAPIC_ICR_LO, LAPIC_ID,
   LAPIC_IRR, LAPIC_ISR, LAPIC_LDR, LAPIC_LVT_ERROR, LAPIC_LVT_LINT0, LAPIC_LVT_TIMER, LAPIC_PPR, LAPIC_SVR,

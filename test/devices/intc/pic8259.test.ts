@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createControlBuffer } from '../../../src/machine/control-block.js';
+import { createControlBuffer } from '../../../src/abi/control-block.js';
 import { Pic8259 } from '../../../src/devices/pic8259.js';
 import { ManualTimerService } from '../../../src/devices/timer-service.js';
 import { extIntPosted, takeExtInt } from './helpers.js';

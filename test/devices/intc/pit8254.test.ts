@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createControlBuffer } from '../../../src/machine/control-block.js';
+import { createControlBuffer } from '../../../src/abi/control-block.js';
 import { Ioapic } from '../../../src/devices/ioapic.js';
 import { IrqRouter } from '../../../src/devices/irq-router.js';
 import { Pic8259 } from '../../../src/devices/pic8259.js';

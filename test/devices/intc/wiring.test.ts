@@ -1,7 +1,7 @@
 // The interrupt controllers and timers wired together as the machine's I/O thread should wire
 // them (this file doubles as the reference for that wiring), driven like a kernel would.
 import { describe, expect, it } from 'vitest';
-import { createControlBuffer } from '../../../src/machine/control-block.js';
+import { createControlBuffer } from '../../../src/abi/control-block.js';
 import { Hpet } from '../../../src/devices/hpet.js';
 import { Ioapic } from '../../../src/devices/ioapic.js';
 import { IrqRouter } from '../../../src/devices/irq-router.js';

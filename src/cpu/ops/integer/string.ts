@@ -12,7 +12,7 @@ import type { Insn } from '../../insn.js';
 import { MAP_1B, REP_E } from '../../insn.js';
 import { defineOp } from '../../optable.js';
 import { DF, ES } from '../../regs.js';
-import { ramOffset } from '../../../machine/memory-map.js';
+import { ramOffset } from '../../../abi/memory-map.js';
 import { calc64, calcHi, OP_SUB } from './alu-core.js';
 import { addAddrReg, addrReg, linearOf } from './segment-offset.js';
 

@@ -9,16 +9,16 @@
 // receive ring; when the ring has no free descriptor they wait in a FIFO the size of the
 // on-chip receive packet buffer (PBA), and beyond that are dropped and counted (MPC).
 
-import { PciConfigSpace, CMD_BUS_MASTER, CMD_INTX_DISABLE, CMD_IO, CMD_MEMORY, PCI_COMMAND } from '../devices/pci-config-space.js';
-import type { DmaMemory, IrqLine, MmioDevice, PciBar, PciFunction, PortDevice, Snapshotable, TimerService } from '../devices/types.js';
-import { E1000_IO_BAR, E1000_MMIO_BAR } from '../machine/memory-map.js';
-import { buildEepromImage, E1000Eeprom } from './e1000-eeprom.js';
-import { E1000Phy, PHY_ADDRESS } from './e1000-phy.js';
-import * as R from './e1000-regs.js';
-import { filterFrame } from './e1000-rx-filter.js';
-import { emptyContext, insertChecksum, segmentTso, type TxContext } from './e1000-tx-offload.js';
-import { appendFcs } from './ethernet-crc.js';
-import type { NetBackend } from './net-backend.js';
+import { PciConfigSpace, CMD_BUS_MASTER, CMD_INTX_DISABLE, CMD_IO, CMD_MEMORY, PCI_COMMAND } from '../pci-config-space.js';
+import type { DmaMemory, IrqLine, MmioDevice, PciBar, PciFunction, PortDevice, Snapshotable, TimerService } from '../types.js';
+import { E1000_IO_BAR, E1000_MMIO_BAR } from '../../abi/memory-map.js';
+import { buildEepromImage, E1000Eeprom } from './eeprom.js';
+import { E1000Phy, PHY_ADDRESS } from './phy.js';
+import * as R from './regs.js';
+import { filterFrame } from './rx-filter.js';
+import { emptyContext, insertChecksum, segmentTso, type TxContext } from './tx-offload.js';
+import { appendFcs } from '../../net/ethernet-crc.js';
+import type { NetBackend } from '../../net/net-backend.js';
 
 export const E1000_VENDOR_ID = 0x8086;
 export const E1000_DEVICE_ID = 0x100e;

@@ -3,8 +3,8 @@
 // holes, beyond the end) read as zero and are not written, and each such access is counted.
 // Views are cut in 1 GiB pieces because a single Uint8Array view cannot exceed 4 GiB.
 
-import type { DmaMemory } from '../devices/types.js';
-import { ramOffset, type RamLayout } from '../machine/memory-map.js';
+import type { DmaMemory } from './types.js';
+import { ramOffset, type RamLayout } from '../abi/memory-map.js';
 
 const CHUNK = 1 << 30;
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the NIC test kernels (kernels/*.c) with the guest test library of test/guest/lib into
-# test/nic/guest/build/<name>.elf (Multiboot 1, ELF32 wrapper as QEMU's -kernel needs), with the
+# test/net/guest/build/<name>.elf (Multiboot 1, ELF32 wrapper as QEMU's -kernel needs), with the
 # same flags as test/guest/build.sh. Incremental; serialized between processes with a lock.
 set -euo pipefail
 cd "$(dirname "$0")"

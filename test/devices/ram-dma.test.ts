@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { HIGH_RAM_BASE, MiB, ramLayout } from '../../src/machine/memory-map.js';
-import { RamDma } from '../../src/nic/ram-dma.js';
+import { HIGH_RAM_BASE, MiB, ramLayout } from '../../src/abi/memory-map.js';
+import { RamDma } from '../../src/devices/ram-dma.js';
 
 describe('RamDma', () => {
   it('translates low RAM, reads zeros and counts faults outside RAM, never writes there', () => {

@@ -2,12 +2,12 @@
 // IRQ line that records its level, a backend that records sent frames and injects received
 // ones, a manual timer service, and driver-like helpers to build descriptor rings.
 
-import type { IrqLine, TimerService } from '../../src/devices/types.js';
-import { MiB, ramLayout } from '../../src/machine/memory-map.js';
-import { E1000, type E1000Options } from '../../src/nic/e1000.js';
-import * as R from '../../src/nic/e1000-regs.js';
-import { BackendBase } from '../../src/nic/net-backend.js';
-import { RamDma } from '../../src/nic/ram-dma.js';
+import type { IrqLine, TimerService } from '../../../src/devices/types.js';
+import { MiB, ramLayout } from '../../../src/abi/memory-map.js';
+import { E1000, type E1000Options } from '../../../src/devices/e1000/e1000.js';
+import * as R from '../../../src/devices/e1000/regs.js';
+import { BackendBase } from '../../../src/net/net-backend.js';
+import { RamDma } from '../../../src/devices/ram-dma.js';
 
 export const TEST_MAC = Uint8Array.of(0x5a, 0x50, 0x01, 0x02, 0x03, 0x04);
 

@@ -22,12 +22,12 @@ export const EMU_CLI = join(repoRoot(), 'dist', 'src', 'cli', 'parallax-emu.js')
 export const DIME_IMAGE = join(repoRoot(), 'images', 'dime.elf');
 
 export function nicGuestImage(kernel: string): string {
-  return join(repoRoot(), 'test', 'nic', 'guest', 'build', `${kernel}.elf`);
+  return join(repoRoot(), 'test', 'net', 'guest', 'build', `${kernel}.elf`);
 }
 
-/** Builds test/nic/guest/kernels (incremental). */
+/** Builds test/net/guest/kernels (incremental). */
 export function buildNicGuests(): void {
-  const r = spawnSync('bash', [join(repoRoot(), 'test', 'nic', 'guest', 'build.sh')], { encoding: 'utf8' });
+  const r = spawnSync('bash', [join(repoRoot(), 'test', 'net', 'guest', 'build.sh')], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`NIC guest build failed (status ${r.status}):\n${r.stdout}${r.stderr}${r.error ?? ''}`);
 }
 

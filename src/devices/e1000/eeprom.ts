@@ -9,7 +9,7 @@
 import {
   EECD_CS, EECD_DI, EECD_DO, EECD_FWE_MASK, EECD_GNT, EECD_PRES, EECD_REQ, EECD_SK,
   EERD_ADDR_SHIFT, EERD_DATA_SHIFT, EERD_DONE, EERD_START,
-} from './e1000-regs.js';
+} from './regs.js';
 
 export const EEPROM_WORDS = 64;
 export const EEPROM_CHECKSUM_WORD = 0x3f;

@@ -6,7 +6,7 @@
 
 import {
   MTA, RA_COUNT, RAH0, RAH_AV, RAL0, RCTL, RCTL_BAM, RCTL_MO_SHIFT, RCTL_MPE, RCTL_UPE, RCTL_VFE, VET, VFTA,
-} from './e1000-regs.js';
+} from './regs.js';
 
 /** The 12-bit multicast table index of a destination address for a given RCTL.MO. */
 export function mtaHash(frame: Uint8Array, mo: number): number {

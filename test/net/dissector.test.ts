@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as W from '../../src/protocol/wire.js';
 import { BROADCAST, PxCodec, encodePayload, type Frame } from '../../src/protocol/codec.js';
-import { PcapWriter } from '../../src/nic/pcap-writer.js';
+import { PcapWriter } from '../../src/net/pcap-writer.js';
 import { DISSECTOR_PATH, renderDissector } from '../../tools/wireshark/gen.js';
 import { StreamLan } from '../dime/lan.js';
 import { DimeClient } from '../dime/client.js';
@@ -43,7 +43,7 @@ describe('Wireshark dissector tables', () => {
     const current = readFileSync(LUA, 'utf8');
     const fresh = renderDissector(current);
     if (process.env.PARALLAX_UPDATE_DISSECTOR === '1' && fresh !== current) writeFileSync(LUA, fresh);
-    else expect(current, 'stale: run PARALLAX_UPDATE_DISSECTOR=1 npx vitest run test/nic/dissector.test.ts').toBe(fresh);
+    else expect(current, 'stale: run PARALLAX_UPDATE_DISSECTOR=1 npx vitest run test/net/dissector.test.ts').toBe(fresh);
   });
 });
 

@@ -1,11 +1,12 @@
 // `parallax-emu hub --listen /path.sock|PORT|HOST:PORT [--listen ...] [--aging S] [--pcap F]`
-// Runs an EthernetHub until SIGINT/SIGTERM, printing per-port counters on SIGUSR1 and at exit.
-// Usable on its own: `node dist/src/nic/hub-cli.js --listen /tmp/lan.sock`.
+// Runs a LearningSwitch (src/net/learning-switch.ts) until SIGINT/SIGTERM, printing per-port
+// counters on SIGUSR1 and at exit.
+// Usable on its own: `node dist/src/cli/hub.js --listen /tmp/lan.sock`.
 
 import { pathToFileURL } from 'node:url';
-import { EthernetHub } from './hub.js';
-import type { SocketAddress } from './net-spec.js';
-import { PcapWriter } from './pcap-writer.js';
+import { LearningSwitch } from '../net/learning-switch.js';
+import type { SocketAddress } from '../net/net-spec.js';
+import { PcapWriter } from '../net/pcap-writer.js';
 
 export const HUB_USAGE = `usage: parallax-emu hub --listen /path.sock|PORT|HOST:PORT [--listen ...]
           [--aging SECONDS] [--pcap FILE] [--stats SECONDS] [--quiet]
@@ -67,7 +68,7 @@ export function parseHubArgs(argv: string[]): HubCliOptions {
   return o;
 }
 
-export function formatHubStats(hub: EthernetHub): string {
+export function formatHubStats(hub: LearningSwitch): string {
   const s = hub.stats;
   const lines = [`hub: ${s.frames} frames, ${s.forwarded} forwarded, ${s.flooded} flooded, ${s.filtered} filtered, ` +
     `${s.learned} learned, ${s.aged} aged, ${hub.portCount()} ports connected`];
@@ -89,7 +90,7 @@ export async function hubMain(argv: string[]): Promise<number> {
   }
   const log = o.quiet ? undefined : (l: string): void => { process.stderr.write(`${l}\n`); };
   const pcap = o.pcap ? new PcapWriter(o.pcap) : undefined;
-  const hub = new EthernetHub({ agingMs: o.agingSeconds * 1000, pcap, log });
+  const hub = new LearningSwitch({ agingMs: o.agingSeconds * 1000, pcap, log });
   try {
     for (const a of o.listen) await hub.listen(a);
   } catch (e) {

@@ -1,8 +1,9 @@
-// A learning Ethernet switch for stream clients. Each client connection is a port speaking
-// QEMU's stream framing (4-byte big-endian length + frame), so parallax-emu machines
-// (`--net hub,path=...`) and real QEMU VMs (`-netdev stream,addr.type=unix,addr.path=...`)
-// can share one LAN. The switch learns source MACs per port, forwards known unicast to one
-// port, floods broadcast/multicast/unknown unicast, ages entries out, and counts per port.
+// A learning Ethernet switch for stream clients: what `--net hub` and `parallax-emu hub` call
+// "the hub". Each client connection is a port speaking QEMU's stream framing (4-byte
+// big-endian length + frame), so parallax-emu machines (`--net hub,path=...`) and real QEMU VMs
+// (`-netdev stream,addr.type=unix,addr.path=...`) can share one LAN. The switch learns source
+// MACs per port, forwards known unicast to one port, floods broadcast/multicast/unknown
+// unicast, ages entries out, and counts per port.
 // A slow port never stalls the others: past a queue limit its frames are dropped and counted.
 
 import { createServer, type Server, type Socket } from 'node:net';
@@ -13,7 +14,7 @@ import type { PcapWriter } from './pcap-writer.js';
 import { removeStaleSocket } from './backends/stream.js';
 import { StreamFrameDecoder, encodeStreamFrame } from './stream-framing.js';
 
-export interface HubOptions {
+export interface SwitchOptions {
   /** forget a MAC not seen for this long (default 300 s, the 802.1D default) */
   agingMs?: number;
   /** per-port output queue limit in bytes before frames to that port are dropped */
@@ -43,7 +44,7 @@ export interface HubPortStats {
   macs: number;
 }
 
-export interface HubStats {
+export interface SwitchStats {
   frames: number;
   forwarded: number;
   flooded: number;
@@ -68,7 +69,7 @@ interface MacEntry {
   seenMs: number;
 }
 
-export class EthernetHub {
+export class LearningSwitch {
   private readonly servers: Server[] = [];
   private readonly listenAddrs: SocketAddress[] = [];
   private readonly ports = new Map<number, Port>();
@@ -80,9 +81,9 @@ export class EthernetHub {
   private readonly now: () => number;
   private readonly sweepTimer: NodeJS.Timeout;
   private closed = false;
-  readonly stats: HubStats = { frames: 0, forwarded: 0, flooded: 0, filtered: 0, learned: 0, moved: 0, aged: 0, tableFull: 0, portsEver: 0 };
+  readonly stats: SwitchStats = { frames: 0, forwarded: 0, flooded: 0, filtered: 0, learned: 0, moved: 0, aged: 0, tableFull: 0, portsEver: 0 };
 
-  constructor(private readonly opts: HubOptions = {}) {
+  constructor(private readonly opts: SwitchOptions = {}) {
     this.agingMs = opts.agingMs ?? 300_000;
     this.maxQueued = opts.maxQueuedBytes ?? 4 * 1024 * 1024;
     this.maxMacs = opts.maxMacs ?? 65536;

@@ -1,10 +1,10 @@
 // Register-level tests of the e1000 model, driving it the way a driver would.
 
 import { describe, expect, it } from 'vitest';
-import * as R from '../../src/nic/e1000-regs.js';
-import { E1000 } from '../../src/nic/e1000.js';
-import { crc32 } from '../../src/nic/ethernet-crc.js';
-import { mtaHash } from '../../src/nic/e1000-rx-filter.js';
+import * as R from '../../../src/devices/e1000/regs.js';
+import { E1000 } from '../../../src/devices/e1000/e1000.js';
+import { crc32 } from '../../../src/net/ethernet-crc.js';
+import { mtaHash } from '../../../src/devices/e1000/rx-filter.js';
 import {
   BROADCAST, Harness, ManualTimers, PEER_MAC, RX_BUFS, RX_RING, TEST_MAC, TX_BUFS, ethFrame,
 } from './e1000-harness.js';

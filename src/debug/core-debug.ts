@@ -9,7 +9,7 @@
 import type { Cpu } from '../cpu/cpu.js';
 import type { DebugHooks } from '../cpu/debug-hooks.js';
 import type { Insn } from '../cpu/insn.js';
-import type { RamLayout } from '../machine/memory-map.js';
+import type { RamLayout } from '../abi/memory-map.js';
 import { EFER_LMA } from '../cpu/regs.js';
 import { readLinear, type PagingRegs } from './page-walk.js';
 import { toCanonical } from './x86-registers.js';

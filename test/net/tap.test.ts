@@ -6,8 +6,8 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { TapBackend, tapPermissionMessage } from '../../src/nic/backends/tap.js';
-import { BROADCAST } from './e1000-harness.js';
+import { TapBackend, tapPermissionMessage } from '../../src/net/backends/tap.js';
+import { BROADCAST } from '../devices/e1000/e1000-harness.js';
 
 function capNetAdmin(): string | null {
   if (process.platform !== 'linux') return 'not Linux';

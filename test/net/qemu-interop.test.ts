@@ -1,4 +1,4 @@
-// Interop with QEMU 7.2 on one virtual LAN, driven from guest kernels (test/nic/guest):
+// Interop with QEMU 7.2 on one virtual LAN, driven from guest kernels (test/net/guest):
 // - the arp-probe kernel in parallax-emu, on a hub that QEMU's user network (slirp) joins,
 //   asks who-has 10.0.2.2 and prints slirp's answer; the same kernel in a QEMU VM with
 //   -device e1000 on slirp directly must print exactly the same transcript;
@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { formatMac, macFromName } from '../../src/nic/mac.js';
+import { formatMac, macFromName } from '../../src/net/mac.js';
 import {
   buildNicGuests, EMU_CLI, haveCommand, hubConnections, nicGuestImage, Proc, startEmu, startHub, startQemuSlirpOnHub, until,
 } from './processes.js';

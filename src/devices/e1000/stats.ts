@@ -1,8 +1,8 @@
 // The NIC's and its backend's counters as text lines, for `parallax-emu --stats` at exit:
 // every frame dropped on the way in or out is counted somewhere, and these lines show where.
 import type { E1000 } from './e1000.js';
-import { formatMac } from './mac.js';
-import type { NetBackend } from './net-backend.js';
+import { formatMac } from '../../net/mac.js';
+import type { NetBackend } from '../../net/net-backend.js';
 
 export function nicStatsLines(index: number, nic: E1000, backend: NetBackend): string[] {
   const c = nic.counters;

@@ -5,10 +5,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
-import { openNetBackend } from '../../src/nic/backends/open-backend.js';
-import * as R from '../../src/nic/e1000-regs.js';
-import { EthernetHub } from '../../src/nic/hub.js';
-import { macFromName } from '../../src/nic/mac.js';
+import { openNetBackend } from '../../../src/net/backends/open-backend.js';
+import * as R from '../../../src/devices/e1000/regs.js';
+import { LearningSwitch } from '../../../src/net/learning-switch.js';
+import { macFromName } from '../../../src/net/mac.js';
 import { Harness, TX_BUFS, ethFrame } from './e1000-harness.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'nic-e2e-'));
@@ -24,7 +24,7 @@ async function until(cond: () => boolean, ms = 3000): Promise<void> {
 
 it('two e1000s talk through the hub (TX ring -> hub -> RX ring, link comes up with the connection)', async () => {
   const path = join(dir, 'lan.sock');
-  const hub = new EthernetHub();
+  const hub = new LearningSwitch();
   await hub.listen({ kind: 'unix', path });
   const macA = macFromName('alpha', 0);
   const macB = macFromName('beta', 0);

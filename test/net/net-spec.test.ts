@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatMac, macFromName, macKey, parseMac } from '../../src/nic/mac.js';
-import { parseNetSpec } from '../../src/nic/net-spec.js';
+import { formatMac, macFromName, macKey, parseMac } from '../../src/net/mac.js';
+import { parseNetSpec } from '../../src/net/net-spec.js';
 
 describe('parseNetSpec', () => {
   it('parses every backend form', () => {

@@ -5,8 +5,16 @@
 // poll()s with a short timeout and reads, so the process can always exit. Needs CAP_NET_RAW.
 //
 // Spec: packet,ifname=NAME
-import { EACCES, EPERM, FdFrameBackend } from '../nic/backends/fd-backend.js';
-import { UsageError } from './errors.js';
+import { EACCES, EPERM, FdFrameBackend } from './fd-backend.js';
+import { NetSpecError } from '../net-spec.js';
+
+/** The host refused (no such interface, no CAP_NET_RAW, not Linux): the user's to fix, not a bug. */
+export class PacketBackendError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PacketBackendError';
+  }
+}
 
 const AF_PACKET = 17;
 const SOCK_RAW = 3;
@@ -21,10 +29,10 @@ export function parsePacketSpec(spec: string): { ifname: string } | null {
   for (const p of parts.slice(1)) {
     const [k, v] = p.split('=', 2);
     if (k === 'ifname' && v) ifname = v;
-    else if (k !== 'id') throw new UsageError(`bad network spec '${spec}': unknown option '${p}' for packet (known: ifname)`);
+    else if (k !== 'id') throw new NetSpecError(spec, `unknown option '${p}' for packet (known: ifname)`);
   }
-  if (!ifname) throw new UsageError(`bad network spec '${spec}': packet needs ifname=NAME`);
-  if (ifname.length > 15 || !/^[A-Za-z0-9_.@-]+$/.test(ifname)) throw new UsageError(`bad network spec '${spec}': '${ifname}' is not an interface name`);
+  if (!ifname) throw new NetSpecError(spec, 'packet needs ifname=NAME');
+  if (ifname.length > 15 || !/^[A-Za-z0-9_.@-]+$/.test(ifname)) throw new NetSpecError(spec, `'${ifname}' is not an interface name`);
   return { ifname };
 }
 
@@ -32,15 +40,15 @@ export class PacketBackend extends FdFrameBackend {
   readonly description: string;
 
   constructor(readonly ifname: string) {
-    if (process.platform !== 'linux') throw new UsageError('packet backend: AF_PACKET sockets exist only on Linux');
+    if (process.platform !== 'linux') throw new PacketBackendError('packet backend: AF_PACKET sockets exist only on Linux');
     super('packet backend');
     this.description = `packet ${ifname}`;
     const index = this.libc.if_nametoindex(ifname);
-    if (!index) throw new UsageError(`packet backend: no interface named '${ifname}'`);
+    if (!index) throw new PacketBackendError(`packet backend: no interface named '${ifname}'`);
     const fd = this.libc.socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK, ETH_P_ALL_BE);
     if (fd < 0) {
       const e = this.libc.errno();
-      throw new UsageError(e === EPERM || e === EACCES
+      throw new PacketBackendError(e === EPERM || e === EACCES
         ? `packet backend: opening a raw socket needs CAP_NET_RAW (run as root, or: sudo setcap cap_net_raw+ep $(command -v node))`
         : `packet backend: socket(AF_PACKET) failed (errno ${e})`);
     }
@@ -51,7 +59,7 @@ export class PacketBackend extends FdFrameBackend {
     if (this.libc.bind(fd, sll, SOCKADDR_LL_SIZE) < 0) {
       const e = this.libc.errno();
       this.libc.close(fd);
-      throw new UsageError(`packet backend: cannot bind to '${ifname}' (errno ${e})`);
+      throw new PacketBackendError(`packet backend: cannot bind to '${ifname}' (errno ${e})`);
     }
     this.startReading(fd, 'packet socket');
   }

@@ -8,12 +8,12 @@ import { tmpdir } from 'node:os';
 import { failWhenMissingInCi, QEMU_HINT, toolGate } from '../tool-gate.js';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openNetBackend } from '../../src/nic/backends/open-backend.js';
-import type { StreamBackend } from '../../src/nic/backends/stream.js';
-import { parseHubArgs, parseListenAddress } from '../../src/nic/hub-cli.js';
-import { EthernetHub } from '../../src/nic/hub.js';
-import type { NetBackend } from '../../src/nic/net-backend.js';
-import { BROADCAST, ethFrame } from './e1000-harness.js';
+import { openNetBackend } from '../../src/net/backends/open-backend.js';
+import type { StreamBackend } from '../../src/net/backends/stream.js';
+import { parseHubArgs, parseListenAddress } from '../../src/cli/hub.js';
+import { LearningSwitch } from '../../src/net/learning-switch.js';
+import type { NetBackend } from '../../src/net/net-backend.js';
+import { BROADCAST, ethFrame } from '../devices/e1000/e1000-harness.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'nic-hub-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -43,7 +43,7 @@ async function client(spec: string): Promise<{ b: NetBackend; got: Uint8Array[] 
 describe('ethernet hub', () => {
   it('learns MACs per port, forwards known unicast to one port, floods the rest, ages entries out', async () => {
     let now = 1_000_000;
-    const hub = new EthernetHub({ agingMs: 10_000, now: () => now });
+    const hub = new LearningSwitch({ agingMs: 10_000, now: () => now });
     const path = join(dir, 'hub.sock');
     await hub.listen({ kind: 'unix', path });
     const a = await client(`hub,path=${path}`);
@@ -88,7 +88,7 @@ describe('ethernet hub', () => {
   });
 
   it('disconnects a client that sends a bad length prefix without disturbing the others', async () => {
-    const hub = new EthernetHub();
+    const hub = new LearningSwitch();
     await hub.listen({ kind: 'inet', host: '127.0.0.1', port: 0 });
     const addr = hub.addresses()[0];
     const port = addr.kind === 'inet' ? addr.port : 0;
@@ -128,7 +128,7 @@ const haveQemu = qemuGate.run;
 describe.skipIf(!haveQemu)('interop with QEMU 7.2', () => {
   it("a hub client's ARP request for 10.0.2.2 is answered by QEMU's slirp joined through -netdev stream", async () => {
     const path = join(dir, 'qemu-lan.sock');
-    const hub = new EthernetHub();
+    const hub = new LearningSwitch();
     await hub.listen({ kind: 'unix', path });
     let qemu: ChildProcess | null = null;
     try {

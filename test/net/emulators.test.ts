@@ -1,6 +1,6 @@
 // End to end with whole emulators: a hub process and three 8-core parallax-emu processes (the
 // issue's "--cores 8 servers x3 on one LAN"; the guest drives the NIC from its boot core), each
-// running the lan-hello guest kernel (test/nic/guest) whose own e1000 driver broadcasts a
+// running the lan-hello guest kernel (test/net/guest) whose own e1000 driver broadcasts a
 // HELLO and answers HELLOs with unicast ACKs. Every server must hear both others and be heard
 // by them. One server captures with --pcap; the capture is read back with pcap-parser and,
 // where it is installed, tshark.
@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { formatMac, macFromName } from '../../src/nic/mac.js';
+import { formatMac, macFromName } from '../../src/net/mac.js';
 import { parsePcap, type PcapFile } from './pcap-read.js';
 import { buildNicGuests, EMU_CLI, nicGuestImage, startEmu, startHub, toolGate, type Proc } from './processes.js';
 

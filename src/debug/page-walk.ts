@@ -4,7 +4,7 @@
 // monitor's `x` command.
 
 import { CR0_PG, CR4_PAE, CR4_PSE } from '../cpu/regs.js';
-import { ramOffset, type RamLayout } from '../machine/memory-map.js';
+import { ramOffset, type RamLayout } from '../abi/memory-map.js';
 
 /** The control registers a walk depends on (values as the core holds them). */
 export interface PagingRegs {
