@@ -41,7 +41,7 @@ export class HumanMonitor {
     const [cmd, ...args] = words;
     switch (cmd) {
       case 'help': case '?': return `${HELP.join('\n')}\n`;
-      case 'c': case 'cont': this.vm.cont(); return '';
+      case 'c': case 'cont': await this.vm.cont(); return '';
       case 's': case 'stop': await this.vm.stop(); return '';
       case 'q': case 'quit': this.vm.quit(); return '';
       case 'system_reset': this.vm.reset(); return '';

@@ -51,9 +51,12 @@ export class VmControl extends EventEmitter {
     await this.server.machine.control.pauseAll();
   }
 
-  cont(): void {
+  /** Resume every core (after -S, first waits until every core has reached its park). */
+  async cont(): Promise<void> {
     if (this.ended) return;
-    this.server.machine.control.resume(() => null);
+    const cc = this.server.machine.control;
+    if (!cc.stopped) await cc.pauseAll();
+    cc.resume(() => null);
   }
 
   /** quit: the machine ends now (exit status 0). */

@@ -134,14 +134,14 @@ export class QmpServer {
         const m = vm.server.machine;
         return ok(Array.from({ length: m.cores }, (_, i) => ({
           'thread-id': m.workerThreadId(i),
-          props: { 'core-id': 0, 'thread-id': 0, 'socket-id': i },
+          props: { 'core-id': i, 'thread-id': 0, 'socket-id': 0 }, // one socket of N cores, as QEMU 7.2's -smp N
           'qom-path': `/machine/unattached/device[${i}]`,
           'cpu-index': i,
           target: 'x86_64',
         })));
       }
       case 'stop': await vm.stop(); return ok();
-      case 'cont': vm.cont(); return ok();
+      case 'cont': await vm.cont(); return ok();
       case 'quit': return { reply: { return: {} }, after: () => vm.quit() };
       case 'system_reset': return { reply: { return: {} }, after: () => vm.reset() };
       case 'system_powerdown': return { reply: { return: {} }, after: () => vm.powerdown() };
