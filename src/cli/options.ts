@@ -8,6 +8,8 @@ import { closest, distance } from 'fastest-levenshtein';
 import yargs from 'yargs';
 import { MAX_CORES } from '../abi/control-block.js';
 import type { ServerOptions } from '../machine/server.js';
+import { parseGdbAddress } from '../gdb/gdb-server.js';
+import { parseQmpSpec } from '../qmp/qmp-server.js';
 import { ACCEPTED_QEMU_FLAGS, checkQemuFlags, REFUSED_QEMU_FLAGS } from './qemu-flags.js';
 
 export class UsageError extends Error {}
@@ -123,6 +125,12 @@ export function parseEmuOptions(argv: string[], defaultKernel: string): EmuOptio
   const refused = checkQemuFlags(a as Record<string, unknown>);
   if (refused) throw new UsageError(refused);
   if (a.s && a.gdb !== undefined) throw new UsageError('give either -s or -gdb, not both');
+  if (a.gdb !== undefined) {
+    try { parseGdbAddress(single(a.gdb, 'gdb')); } catch (e) { throw new UsageError((e as Error).message); }
+  }
+  for (const q of (a.qmp as string[] | undefined) ?? []) {
+    try { parseQmpSpec(String(q)); } catch (e) { throw new UsageError((e as Error).message); }
+  }
   const monitor = a.monitor === undefined ? 'none' : single(a.monitor, 'monitor');
   if (monitor !== 'none' && monitor !== 'stdio') throw new UsageError(`-monitor ${monitor} is not supported (accepted: stdio | none)`);
   return {

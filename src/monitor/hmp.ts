@@ -86,7 +86,7 @@ export class HumanMonitor {
   private async withRegisters(f: (regs: (core: number) => CoreRegisters | null) => Promise<string>): Promise<string> {
     const cc = this.vm.server.machine.control;
     const wasRunning = this.vm.running;
-    if (wasRunning) await cc.pauseAll();
+    if (!cc.stopped) await cc.pauseAll(); // also waits for -S cores still on their way to park
     try {
       return await f((c) => cc.registers(c));
     } finally {
