@@ -11,6 +11,7 @@ import { describeExit, ServerError, startServer } from '../machine/server.js';
 import { NetSpecError } from '../net/net-spec.js';
 import { hubMain } from './hub.js';
 import { GdbServer } from '../gdb/gdb-server.js';
+import { runCli } from '../orchestrator/commands/index.js';
 import { ConsoleMux, CONSOLE_HINT } from '../monitor/console-mux.js';
 import { HumanMonitor } from '../monitor/hmp.js';
 import { VmControl } from '../monitor/vm-control.js';
@@ -24,6 +25,11 @@ function fail(message: string): never {
 }
 
 async function main(argv: string[]): Promise<void> {
+  if (argv[0] === 'orch') {
+    // the orchestrator under the package's own name: `npx parallax-emu orch ps` works anywhere
+    process.exitCode = await runCli(argv.slice(1), { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env });
+    return;
+  }
   if (argv[0] === 'hub') {
     process.exitCode = await hubMain(argv.slice(1));
     return;
