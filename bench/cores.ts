@@ -140,12 +140,13 @@ const sp = (xs: number[]) => (xs.length > 1 ? `${spreadPct(xs).toFixed(0)}%` : '
 
 export function coresTables(r: CoresResult): { title: string; headers: string[]; rows: (string | number)[][] }[] {
   const kinds = Object.keys(r.peers) as MachineKind[];
-  const at = (k: MachineKind, c: number) => r.peers[k]!.find((p) => p.cores === c);
+  // a peer that was not measured (QEMU not installed) has no entry at all
+  const at = (k: MachineKind, c: number) => r.peers[k]?.find((p) => p.cores === c);
   const boot = r.params.cores.map((c) => [String(c), ...kinds.flatMap((k) => { const p = at(k, c); return p?.bootMs.length ? [median(p.bootMs) / 1000, sp(p.bootMs)] : ['-', '-']; })]);
   const emuQ = (c: number) => { const e = at('parallax-emu', c), q = at('qemu', c); return e?.bootMs.length && q?.bootMs.length ? (median(e.bootMs) / median(q.bootMs)).toFixed(1) : '-'; };
   const mem = r.params.cores.map((c) => [String(c), ...kinds.map((k) => { const p = at(k, c); return p?.rssMiB.length ? median(p.rssMiB) : '-'; })]);
   const col = r.params.cores.map((c) => {
-    const first = (k: MachineKind) => r.peers[k]!.find((p) => p.collective)?.collective?.median;
+    const first = (k: MachineKind) => r.peers[k]?.find((p) => p.collective)?.collective?.median;
     return [String(c), ...kinds.flatMap((k) => {
       const p = at(k, c)?.collective;
       const f = first(k);

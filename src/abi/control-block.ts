@@ -123,6 +123,8 @@ export const C_STAT_DEVICE_SLOW_NS_HI = 61;
 /** wake-up latency histogram: bucket i counts latencies below WAKE_HIST_LIMITS_US[i] (last: the rest) */
 export const C_STAT_WAKE_HIST = 64; // 8 words
 export const WAKE_HIST_LIMITS_US = [4, 16, 64, 256, 1024, 4096, 16384, Infinity];
+/** bumped by CoreControl to let a parked core go (it parks in Atomics.wait on this word; P_PAUSE parks it) */
+export const C_RESUME_SEQ = 72;
 
 // mailbox states and kinds
 export const MBOX_IDLE = 0;
@@ -143,6 +145,7 @@ export const P_NMI = 1 << 3;
 export const P_EXTINT = 1 << 4;
 export const P_STOP = 1 << 5; // machine is shutting down: leave the run loop
 export const P_SMI = 1 << 6;
+export const P_PAUSE = 1 << 7; // debugger/monitor pause: park at the next block boundary (C_PAUSE)
 
 // run states
 export const RS_WAIT_SIPI = 0; // AP after reset, waiting for INIT-SIPI-SIPI
@@ -150,6 +153,7 @@ export const RS_RUNNING = 1;
 export const RS_HALTED = 2; // HLT, waiting for an interrupt
 export const RS_STOPPED = 3; // left the run loop (machine exit)
 export const RS_DEAD = 4; // triple fault or fatal emulator error
+export const RS_PAUSED = 5; // parked by a debugger or the monitor (C_PAUSE)
 
 // exit reasons (C_EXIT_REASON)
 export const XR_NONE = 0;

@@ -1,10 +1,16 @@
 // Command-line options of `parallax-emu`, QEMU-style where users know QEMU's names
-// (-smp, -m, -kernel, -append, -initrd, -netdev-like -net). Parsed with yargs 18 with
-// short-option groups off, so `-smp 8` is one option and not `-s -m -p 8`.
+// (-smp, -m, -kernel, -append, -initrd, -netdev-like -net, -s/-gdb/-S, -qmp, -monitor). Parsed
+// with yargs 18 with short-option groups off, so `-smp 8` is one option and not `-s -m -p 8`;
+// QEMU flags that describe our fixed machine are accepted (qemu-flags.ts), typos get a
+// did-you-mean.
 
+import { closest, distance } from 'fastest-levenshtein';
 import yargs from 'yargs';
 import { MAX_CORES } from '../abi/control-block.js';
 import type { IcountOptions, ServerOptions } from '../machine/server.js';
+import { parseGdbAddress } from '../gdb/gdb-server.js';
+import { parseQmpSpec } from '../qmp/qmp-server.js';
+import { ACCEPTED_QEMU_FLAGS, checkQemuFlags, REFUSED_QEMU_FLAGS } from './qemu-flags.js';
 
 export class UsageError extends Error {}
 
@@ -12,6 +18,16 @@ export class UsageError extends Error {}
 export interface EmuOptions extends ServerOptions {
   /** print per-core statistics at exit */
   stats: boolean;
+  /** --version / -V: print the version and exit */
+  showVersion?: boolean;
+  /** gdb remote stub listen address ("tcp::1234", "tcp:HOST:PORT"), from -s or -gdb */
+  gdb?: string;
+  /** QMP servers (-qmp unix:PATH,server,wait=off | tcp:HOST:PORT,server,wait=off) */
+  qmp?: string[];
+  /** -monitor stdio | none (default: none; Ctrl-A c still reaches the monitor) */
+  monitor?: string;
+  /** -serial mon:stdio: the console's Ctrl-A escapes work even when stdin is not a terminal */
+  serialMonitor?: boolean;
 }
 
 /** "512", "512M", "2G", "65536K" -> bytes (a bare number is MiB, as QEMU's -m). */
@@ -70,6 +86,7 @@ export function parseIcount(text: string): IcountOptions {
 export function buildParser(argv: string[], defaultKernel: string) {
   return yargs(argv)
     .parserConfiguration({ 'short-option-groups': false, 'camel-case-expansion': false })
+    .version(false) // our own --version/-V below (yargs' would claim the name)
     .scriptName('parallax-emu')
     .usage('$0 [options]\n\nBoot a multi-core x86-64 Parallax server (default image: the DIME kernel).')
     .option('cores', { alias: ['smp', 'c'], type: 'string', default: '1', describe: 'number of cores (DIMEs)' })
@@ -88,20 +105,71 @@ export function buildParser(argv: string[], defaultKernel: string) {
     .option('key-file', { type: 'string', describe: 'server key file (mode 0600) for the DIME kernel: fw_cfg opt/parallax/key' })
     .option('icount', { type: 'string', describe: 'deterministic time: shift=N (2^N ns per instruction), cores take turns; sleep=off: idle time jumps instead of following the host; quantum=INSNS per turn; stop=GUEST_MS ends the run' })
     .option('slice', { type: 'number', hidden: true })
+    .option('s', { type: 'boolean', describe: 'gdb stub on tcp::1234 (shorthand for -gdb tcp::1234)' })
+    .option('gdb', { type: 'string', describe: 'gdb stub: tcp::PORT or tcp:HOST:PORT' })
+    .option('S', { type: 'boolean', describe: 'start with every core paused (continue from gdb or the monitor)' })
+    .option('qmp', { type: 'string', array: true, describe: 'QMP server: unix:PATH,server,wait=off or tcp:HOST:PORT,server,wait=off' })
+    .option('monitor', { type: 'string', describe: 'human monitor: stdio | none (Ctrl-A c toggles it on the console)' })
+    .group(['s', 'gdb', 'S', 'qmp', 'monitor'], 'Debugging and control:')
+    .option('version', { alias: ['V'], type: 'boolean', describe: 'print the version and exit' })
+    .options(qemuFlagOptions())
+    .group(Object.keys(ACCEPTED_QEMU_FLAGS), 'Accepted for QEMU command lines (describe what parallax-emu always does):')
     .strict()
-    .help()
-    .version(false)
+    .help('help')
+    .alias('help', 'h')
     .fail((msg, err) => {
-      throw new UsageError(err ? err.message : msg);
+      throw new UsageError(err ? err.message : withSuggestion(msg, argv));
     });
+}
+
+function qemuFlagOptions(): Record<string, { type: 'string' | 'boolean'; describe?: string; hidden?: boolean; array?: boolean }> {
+  const o: Record<string, { type: 'string' | 'boolean'; describe?: string; hidden?: boolean; array?: boolean }> = {};
+  for (const [flag, rule] of Object.entries(ACCEPTED_QEMU_FLAGS)) {
+    o[flag] = rule.values === null ? { type: 'boolean', describe: rule.why }
+      : { type: 'string', array: true, describe: `${rule.values[0]} (${rule.why})` };
+  }
+  for (const flag of Object.keys(REFUSED_QEMU_FLAGS)) o[flag] = { type: 'string', hidden: true };
+  return o;
+}
+
+/** Every spelling an option can be given in (for did-you-mean). */
+function knownOptionNames(): string[] {
+  return ['cores', 'smp', 'c', 'memory', 'm', 'kernel', 'k', 'append', 'initrd', 'net', 'netdev', 'nic', 'name', 'mac',
+    'pcap', 'stats', 's', 'gdb', 'S', 'qmp', 'monitor', 'version', 'V', 'help', 'h', ...Object.keys(ACCEPTED_QEMU_FLAGS)];
+}
+
+/** "Unknown argument: smpp" -> "... (did you mean -smp?)", keeping the user's dash style. */
+function withSuggestion(msg: string, argv: string[]): string {
+  const m = /^Unknown arguments?: (.+)$/.exec(msg);
+  if (!m) return msg;
+  const parts = m[1].split(', ').map((name) => {
+    const typed = argv.find((t) => t.replace(/^--?/, '').split('=')[0] === name) ?? `--${name}`;
+    const dashes = typed.startsWith('--') ? '--' : '-';
+    const best = closest(name, knownOptionNames());
+    const close = distance(name, best) <= Math.max(1, Math.floor(name.length / 3));
+    return close ? `${typed} (did you mean ${dashes}${best}?)` : typed;
+  });
+  return `Unknown argument${parts.length > 1 ? 's' : ''}: ${parts.join(', ')} (see --help)`;
+}
+
+function single(v: unknown, name: string): string {
+  if (Array.isArray(v)) throw new UsageError(`--${name} given more than once`);
+  return String(v);
 }
 
 export function parseEmuOptions(argv: string[], defaultKernel: string): EmuOptions {
   const a = buildParser(argv, defaultKernel).parseSync();
-  const single = (v: unknown, name: string): string => {
-    if (Array.isArray(v)) throw new UsageError(`--${name} given more than once`);
-    return String(v);
-  };
+  const refused = checkQemuFlags(a as Record<string, unknown>);
+  if (refused) throw new UsageError(refused);
+  if (a.s && a.gdb !== undefined) throw new UsageError('give either -s or -gdb, not both');
+  if (a.gdb !== undefined) {
+    try { parseGdbAddress(single(a.gdb, 'gdb')); } catch (e) { throw new UsageError((e as Error).message); }
+  }
+  for (const q of (a.qmp as string[] | undefined) ?? []) {
+    try { parseQmpSpec(String(q)); } catch (e) { throw new UsageError((e as Error).message); }
+  }
+  const monitor = a.monitor === undefined ? 'none' : single(a.monitor, 'monitor');
+  if (monitor !== 'none' && monitor !== 'stdio') throw new UsageError(`-monitor ${monitor} is not supported (accepted: stdio | none)`);
   return {
     cores: parseCores(single(a.cores, 'cores')),
     memoryBytes: parseMemorySize(single(a.memory, 'memory')),
@@ -117,6 +185,12 @@ export function parseEmuOptions(argv: string[], defaultKernel: string): EmuOptio
       ...(a['key-file'] === undefined ? [] : [{ name: 'opt/parallax/key', file: single(a['key-file'], 'key-file') }])],
     icount: a.icount === undefined ? undefined : parseIcount(single(a.icount, 'icount')),
     slice: a.slice as number | undefined,
+    showVersion: Boolean(a.version),
+    gdb: a.s ? 'tcp::1234' : a.gdb === undefined ? undefined : single(a.gdb, 'gdb'),
+    startPaused: Boolean(a.S),
+    qmp: ((a.qmp as string[] | undefined) ?? []).map(String),
+    monitor,
+    serialMonitor: ([] as unknown[]).concat(a.serial ?? []).includes('mon:stdio'),
   };
 }
 

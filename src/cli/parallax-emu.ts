@@ -5,25 +5,20 @@
 // (ACPI S5 power-off included), 2 for bad input, 4 triple fault (or a call into the missing BIOS),
 // 6 every core halted with interrupts off, 8 internal error, 10 an ACPI sleep state other than S5.
 
-import { existsSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
 import { BootError } from '../boot/boot-error.js';
 import { MachineError } from '../machine/machine.js';
 import { describeExit, ServerError, startServer } from '../machine/server.js';
 import { NetSpecError } from '../net/net-spec.js';
 import { hubMain } from './hub.js';
+import { GdbServer } from '../gdb/gdb-server.js';
+import { runCli } from '../orchestrator/commands/index.js';
+import { ConsoleMux, CONSOLE_HINT } from '../monitor/console-mux.js';
+import { HumanMonitor } from '../monitor/hmp.js';
+import { VmControl } from '../monitor/vm-control.js';
+import { QmpServer } from '../qmp/qmp-server.js';
 import { parseEmuOptions, UsageError } from './options.js';
-
-function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(resolve(dir, 'package.json'))) {
-    const up = dirname(dir);
-    if (up === dir) break;
-    dir = up;
-  }
-  return dir;
-}
+import { packageRoot, packageVersion } from './package-info.js';
 
 function fail(message: string): never {
   process.stderr.write(`parallax-emu: ${message}\n`);
@@ -31,6 +26,11 @@ function fail(message: string): never {
 }
 
 async function main(argv: string[]): Promise<void> {
+  if (argv[0] === 'orch') {
+    // the orchestrator under the package's own name: `npx parallax-emu orch ps` works anywhere
+    process.exitCode = await runCli(argv.slice(1), { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env });
+    return;
+  }
   if (argv[0] === 'hub') {
     process.exitCode = await hubMain(argv.slice(1));
     return;
@@ -42,6 +42,10 @@ async function main(argv: string[]): Promise<void> {
   } catch (e) {
     fail((e as Error).message);
   }
+  if (opts.showVersion) {
+    process.stdout.write(`parallax-emu ${packageVersion()}\n`);
+    return;
+  }
   let server;
   let consoleGone = false;
   try {
@@ -52,22 +56,41 @@ async function main(argv: string[]): Promise<void> {
     fail(`cannot start: ${(e as Error).message}`);
   }
 
-  // Console input: raw bytes to COM1; Ctrl-A x quits (as QEMU's -nographic), Ctrl-A Ctrl-A sends Ctrl-A.
-  const stdin = process.stdin;
-  let ctrlA = false;
-  if (stdin.isTTY) stdin.setRawMode(true);
-  stdin.on('data', (chunk: Buffer) => {
-    const out: number[] = [];
-    for (const b of chunk) {
-      if (ctrlA) {
-        ctrlA = false;
-        if (b === 0x78 /* x */) { server.stop(0); return; }
-        out.push(b);
-      } else if (b === 0x01 && stdin.isTTY) ctrlA = true;
-      else out.push(b);
+  if (opts.gdb) {
+    try {
+      const gdb = new GdbServer(server.machine, () => server.stop(0));
+      const where = await gdb.listen(opts.gdb);
+      process.stderr.write(`parallax-emu: gdb stub on ${where}${opts.startPaused ? ' (cores paused until gdb continues)' : ''}\n`);
+    } catch (e) {
+      server.stop(2);
+      await server.exited;
+      fail((e as Error).message);
     }
-    if (out.length) server.input(Uint8Array.from(out));
-  });
+  }
+
+  // Console input: COM1, with QEMU's Ctrl-A escapes (x quit, h help, c monitor) on a terminal,
+  // or wherever the monitor was asked for (-monitor stdio, -serial mon:stdio).
+  const stdin = process.stdin;
+  const vm = new VmControl(server, Boolean(opts.startPaused), packageVersion());
+  const muxed = stdin.isTTY || opts.monitor === 'stdio' || opts.serialMonitor;
+  if (stdin.isTTY) stdin.setRawMode(true);
+  const mux = new ConsoleMux(new HumanMonitor(vm), {
+    toGuest: (b) => server.input(b),
+    toTerminal: (t) => { if (!consoleGone) process.stdout.write(t); },
+    quit: () => server.stop(0),
+    echo: Boolean(stdin.isTTY),
+  }, opts.monitor === 'stdio');
+  stdin.on('data', (chunk: Buffer) => { if (muxed) mux.feed(chunk); else server.input(new Uint8Array(chunk)); });
+  if (stdin.isTTY) process.stderr.write(`${CONSOLE_HINT}\n`);
+  for (const spec of opts.qmp ?? []) {
+    try {
+      await new QmpServer(vm).listen(spec);
+    } catch (e) {
+      server.stop(2);
+      await server.exited;
+      fail((e as Error).message);
+    }
+  }
   stdin.on('error', () => {});
   // a closed console reader (`parallax-emu ... | head`) ends the machine quietly, not with a crash
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {

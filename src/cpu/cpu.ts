@@ -7,7 +7,7 @@
 // its page's generation (shared by all cores) is unchanged and the RIP still maps to the same
 // physical page; writes to a page holding code bump its generation (cpu-memory.ts).
 
-import { C_PENDING, C_WAKE, G_HOST_CORES, G_NCORES, P_INIT, P_NMI, P_SIPI, P_SMI, P_STOP, C_STAT_BLOCKS, C_STAT_TLB_MISS, C_STAT_INSNS_HI, C_STAT_INSNS_LO, coreBase } from '../abi/control-block.js';
+import { C_PENDING, C_WAKE, G_HOST_CORES, G_NCORES, P_INIT, P_NMI, P_PAUSE, P_SIPI, P_SMI, P_STOP, C_STAT_BLOCKS, C_STAT_TLB_MISS, C_STAT_INSNS_HI, C_STAT_INSNS_LO, coreBase } from '../abi/control-block.js';
 import type { SharedMemory } from '../abi/shared-memory.js';
 import type { CpuBus, LocalApic } from './bus.js';
 import { CpuMemory, FAULT } from './cpu-memory.js';
@@ -15,6 +15,7 @@ import { COMPILE_THRESHOLD, compileBlock, JIT_TIER, type CompiledBlock } from '.
 import { decode, DecodeError } from './decoder.js';
 import type { Exec, Insn } from './insn.js';
 import { watchedBlock } from './debug-registers.js';
+import type { DebugHooks } from './debug-hooks.js';
 import { deliverFault, serviceEvents } from './interrupts.js';
 import { noFirmware, startsZeroRun, ZERO_RUN_BYTES } from './no-firmware.js';
 import { GP, IF, SS_VEC, TWO32, UD } from './regs.js';
@@ -25,7 +26,7 @@ const MAX_BLOCK_INSNS = 64;
 const PLE_WINDOW = 32;
 const PLE_SLEEP_MS = 0.05;
 /** pending bits that matter even while IF=0 */
-const NON_MASKABLE = P_STOP | P_INIT | P_SIPI | P_NMI | P_SMI;
+const NON_MASKABLE = P_STOP | P_INIT | P_SIPI | P_NMI | P_SMI | P_PAUSE;
 const L1_BITS = 12;
 const L1_MASK = (1 << L1_BITS) - 1;
 
@@ -65,6 +66,8 @@ export const RUN_BUDGET = 0, RUN_HALTED = 1, RUN_STOPPED = 2, RUN_DEAD = 3, RUN_
 export const RUN_FAULT = 5;
 /** -icount: the core executed PAUSE (a spin-wait) and gives up the rest of its turn */
 export const RUN_YIELD = 6;
+/** a debugger or the monitor asked this core to park (P_PAUSE), or a breakpoint/step/watch stopped it */
+export const RUN_PAUSED = 7;
 
 export class Cpu extends CpuMemory {
   lapic: LocalApic | null = null;
@@ -95,6 +98,8 @@ export class Cpu extends CpuMemory {
   faultIndex = 0;
   /** do not deliver faults: stop the run loop with RUN_FAULT (faultVector/faultCode/rip kept) */
   stopOnFault = false;
+  /** gdb stub's breakpoints, watchpoints and single-step (src/gdb/core-debug.ts): one instruction per block while set */
+  debug: DebugHooks | null = null;
 
   constructor(shared: SharedMemory, bus: CpuBus, coreIndex: number) {
     super(shared, bus, coreIndex);
@@ -305,7 +310,7 @@ export class Cpu extends CpuMemory {
       }
       ops.push(ins);
       cur = ins.nextRip;
-      if (ins.ends || ops.length >= MAX_BLOCK_INSNS || page2 >= 0) break;
+      if (ins.ends || ops.length >= (this.debug === null ? MAX_BLOCK_INSNS : 1) || page2 >= 0) break;
       if (Math.floor(cur / 4096) !== Math.floor(rip / 4096)) break;
     }
     const last = ops[ops.length - 1];
@@ -370,14 +375,15 @@ export class Cpu extends CpuMemory {
         if (this.exitReason !== RUN_BUDGET) break;
         continue;
       }
+      if (this.debug !== null && this.debug.before(this, block.ops[0])) { this.exitReason = RUN_PAUSED; break; }
       const ops = block.ops;
       const n = ops.length;
       this.rip = block.endRip;
       let i = 0;
       let done = n;
+      let fn = this.debug === null ? block.fn : null;
       try {
-        let fn = block.fn;
-        if (fn === null && JIT_TIER > 0 && block.hits++ >= COMPILE_THRESHOLD) fn = block.fn = compileBlock(block, this);
+        if (fn === null && JIT_TIER > 0 && this.debug === null && block.hits++ >= COMPILE_THRESHOLD) fn = block.fn = compileBlock(block, this);
         if (fn !== null) {
           done = fn(this, left); // more than n when a self-looping block iterated inside
         } else {
@@ -388,7 +394,7 @@ export class Cpu extends CpuMemory {
         }
       } catch (e) {
         // compiled code reports instructions completed (over all iterations) and sets rip itself
-        const compiled = block.fn !== null;
+        const compiled = fn !== null;
         if (compiled) i = this.faultIndex;
         if (e !== FAULT) {
           if (e instanceof Error) e.message += compiled ? ` (at rip ${this.rip.toString(16)})` : ` (at rip ${ops[i].rip.toString(16)}: ${ops[i].name})`;
@@ -407,6 +413,7 @@ export class Cpu extends CpuMemory {
       left -= done;
       prev = block;
       if (this.exitReason !== RUN_BUDGET) break;
+      if (this.debug !== null && this.debug.after(this)) { this.exitReason = RUN_PAUSED; break; }
     }
     this.publishStats();
     return this.exitReason;

@@ -13,8 +13,9 @@
 import {
   C_EXTINT_VECTOR, C_PENDING, C_SIPI_VECTOR, C_STAT_INTERRUPTS, P_EXTINT, P_INIT, P_IRR, P_NMI, P_SIPI, P_SMI,
   P_STOP,
+  P_PAUSE,
 } from '../abi/control-block.js';
-import { Cpu, RUN_BUDGET, RUN_DEAD, RUN_FAULT, RUN_STOPPED, RUN_WAIT_SIPI } from './cpu.js';
+import { Cpu, RUN_BUDGET, RUN_DEAD, RUN_FAULT, RUN_PAUSED, RUN_STOPPED, RUN_WAIT_SIPI } from './cpu.js';
 import { decode, DecodeError } from './decoder.js';
 import { FAULT } from './cpu-memory.js';
 import { arithFlags, LF_NONE } from './flags.js';
@@ -346,6 +347,12 @@ export function serviceEvents(cpu: Cpu): void {
 
   if ((p & P_STOP) !== 0) {
     cpu.exitReason = RUN_STOPPED;
+    cpu.eventCheck = true;
+    return;
+  }
+  if ((p & P_PAUSE) !== 0) {
+    Atomics.and(ctl, pi, ~P_PAUSE);
+    cpu.exitReason = RUN_PAUSED;
     cpu.eventCheck = true;
     return;
   }

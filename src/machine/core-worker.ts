@@ -6,18 +6,20 @@
 // answers a SIPI at once. Under -icount the cores take turns (runInTurns): one core runs at a
 // time, in core order, for a fixed instruction quantum or until it halts.
 
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import type { SharedMemory } from '../abi/shared-memory.js';
-import { Cpu, RUN_BUDGET, RUN_DEAD, RUN_HALTED, RUN_STOPPED, RUN_WAIT_SIPI, RUN_YIELD } from '../cpu/cpu.js';
+import { Cpu, RUN_BUDGET, RUN_DEAD, RUN_HALTED, RUN_PAUSED, RUN_STOPPED, RUN_WAIT_SIPI, RUN_YIELD } from '../cpu/cpu.js';
+import { CoreDebug, type DebugConfig, type StopReason } from '../debug/core-debug.js';
+import { readRegisters, writeRegisters, type CoreRegisters } from '../debug/x86-registers.js';
 import { IF } from '../cpu/regs.js';
 import { enterWaitForSipi, setBootState, type BootEntry } from '../cpu/reset.js';
 import { Lapic } from '../devices/lapic.js';
 import { setTimeSource } from '../cpu/msr.js';
 import { TIME_ICOUNT, clockFor } from '../abi/clock.js';
 import {
-  C_EXIT_DETAIL, C_EXIT_REASON, C_LAST_RIP_HI, C_LAST_RIP_LO, C_PENDING, C_RUNSTATE, C_STAT_HALTED_NS_HI,
-  C_STAT_HALTED_NS_LO, C_WAKE, G_EVENT, G_NCORES, G_READY, G_ROUND_PROGRESS, G_TURN, P_INIT, P_NMI, P_SIPI, P_SMI, P_STOP,
-  RS_DEAD, RS_HALTED, RS_RUNNING, RS_STOPPED, RS_WAIT_SIPI, XR_HALT_NO_INTERRUPTS, XR_INTERNAL_ERROR, XR_NONE, XR_TRIPLE_FAULT,
+  C_EXIT_DETAIL, C_EXIT_REASON, C_LAST_RIP_HI, C_LAST_RIP_LO, C_PENDING, C_RESUME_SEQ, C_RUNSTATE, C_STAT_HALTED_NS_HI,
+  C_STAT_HALTED_NS_LO, C_WAKE, G_EVENT, G_NCORES, G_READY, G_ROUND_PROGRESS, G_TURN, P_INIT, P_NMI, P_PAUSE, P_SIPI, P_SMI, P_STOP,
+  RS_DEAD, RS_HALTED, RS_PAUSED, RS_RUNNING, RS_STOPPED, RS_WAIT_SIPI, XR_HALT_NO_INTERRUPTS, XR_INTERNAL_ERROR, XR_NONE, XR_TRIPLE_FAULT,
   coreBase,
 } from '../abi/control-block.js';
 import { MailboxBus } from './mailbox-bus.js';
@@ -33,12 +35,20 @@ export interface CoreWorkerData {
   boot: BootEntry | null;
   /** instructions per run() slice (how often the worker looks around) */
   slice?: number;
+  /** commands from the machine's CoreControl while this core is parked (debugger, monitor) */
+  control?: MessagePort;
 }
+
+/** What CoreControl sends a parked core (read with receiveMessageOnPort: the core is blocked). */
+export type CoreCommand =
+  | { type: 'debug'; config: DebugConfig | null }
+  | { type: 'registers'; values: CoreRegisters };
 
 export type CoreMessage =
   | { type: 'dead'; core: number; reason: string; rip: number }
   | { type: 'error'; core: number; message: string; rip: number }
-  | { type: 'stopped'; core: number; retired: number };
+  | { type: 'stopped'; core: number; retired: number }
+  | { type: 'parked'; core: number; stop: StopReason; regs: CoreRegisters; halted: boolean };
 
 const d = workerData as CoreWorkerData;
 const ctl = d.shared.ctl;
@@ -69,7 +79,9 @@ if (icount) {
 const waiter = new WakeWaiter(ctl, d.core);
 let haltedNs = 0;
 /** pending bits that end a sleep whatever IF says */
-const WAKES_WITH_IF_OFF = P_STOP | P_INIT | P_SIPI | P_NMI | P_SMI;
+const WAKES_WITH_IF_OFF = P_STOP | P_INIT | P_SIPI | P_NMI | P_SMI | P_PAUSE;
+const ram = new Uint8Array(d.shared.ram);
+let debugConfig: DebugConfig | null = null;
 
 function setRunState(s: number, reason = XR_NONE): void {
   Atomics.store(ctl, base + C_RUNSTATE, s);
@@ -134,6 +146,39 @@ function readyGate(): void {
   }
 }
 
+function applyCommands(): void {
+  if (!d.control) return;
+  for (let m = receiveMessageOnPort(d.control); m; m = receiveMessageOnPort(d.control)) {
+    const c = m.message as CoreCommand;
+    if (c.type === 'debug') debugConfig = c.config;
+    else if (c.type === 'registers') writeRegisters(cpu, c.values);
+  }
+}
+
+/**
+ * Park until CoreControl bumps C_RESUME_SEQ (or the machine stops): publish the registers,
+ * apply register writes and the next debug configuration, then go back to running. The
+ * sequence is read before the registers are posted, so a resume can never be missed.
+ */
+function park(stop: StopReason): void {
+  const seq = Atomics.load(ctl, base + C_RESUME_SEQ);
+  publishRip();
+  setRunState(RS_PAUSED);
+  parentPort!.postMessage({ type: 'parked', core: d.core, stop, regs: readRegisters(cpu), halted: cpu.halted || cpu.waitingForSipi } satisfies CoreMessage);
+  for (;;) {
+    applyCommands();
+    if (Atomics.load(ctl, base + C_RESUME_SEQ) !== seq || (Atomics.load(ctl, base + C_PENDING) & P_STOP) !== 0) break;
+    Atomics.wait(ctl, base + C_RESUME_SEQ, seq, 1000);
+  }
+  applyCommands();
+  const wasDebugging = cpu.debug !== null;
+  const hooks = debugConfig ? new CoreDebug(debugConfig, ram, d.shared.layout) : null;
+  cpu.debug = hooks;
+  if (wasDebugging !== (hooks !== null)) cpu.flushBlocks(); // one-instruction blocks only while debugging
+  hooks?.arm(cpu);
+  cpu.eventCheck = true;
+}
+
 /** Handle a run() result shared by both schedules; returns false when the worker must end. */
 function afterRun(r: number): boolean {
   if (r === RUN_DEAD) {
@@ -171,6 +216,12 @@ function runFree(): boolean {
       continue;
     }
     if (r === RUN_STOPPED) return true;
+    if (r === RUN_PAUSED) {
+      park((cpu.debug as CoreDebug | null)?.stop ?? { kind: 'pause' });
+      state = RS_RUNNING;
+      setRunState(RS_RUNNING);
+      continue;
+    }
     if (!afterRun(r)) return false;
     if (r === RUN_HALTED) { state = RS_HALTED; sleep(false); continue; }
     if (r === RUN_WAIT_SIPI) {
@@ -209,6 +260,8 @@ function runInTurns(): boolean {
     let r = runSafely(quantum);
     if (r === null) return false;
     if (r === RUN_YIELD) r = RUN_BUDGET;
+    const paused = r === RUN_PAUSED;
+    if (paused) r = RUN_BUDGET;
     clock.publish();
     if (cpu.retired !== before) Atomics.store(ctl, G_ROUND_PROGRESS, 1);
     // when this core next needs a turn: now if it can run, else its own timer deadline
@@ -216,6 +269,7 @@ function runInTurns(): boolean {
     clock.hold(d.core, !asleep ? clock.nowNs() : r === RUN_WAIT_SIPI ? Infinity : lapic.nextDeadlineNs());
     Atomics.store(ctl, G_TURN, d.core + 1); // the turn moves on whatever happened (ncores = the I/O thread)
     Atomics.notify(ctl, G_TURN);
+    if (paused) park((cpu.debug as CoreDebug | null)?.stop ?? { kind: 'pause' });
     if (r === RUN_STOPPED) return true;
     if (!afterRun(r)) return false;
     const s = r === RUN_HALTED ? RS_HALTED : r === RUN_WAIT_SIPI ? RS_WAIT_SIPI : RS_RUNNING;

@@ -9,11 +9,12 @@ import { createSharedMemory, type SharedMemory } from '../abi/shared-memory.js';
 import type { BootEntry } from '../cpu/reset.js';
 import {
   C_APIC_ID, C_EXIT_REASON, C_PENDING, C_LAST_RIP_HI, C_LAST_RIP_LO, C_MBOX_ADDR_HI, C_MBOX_ADDR_LO, C_MBOX_KIND, C_MBOX_SIZE,
-  C_MBOX_STATE, C_MBOX_VAL_LO, C_RUNSTATE, C_STAT_INSNS_HI, C_STAT_INSNS_LO, G_EVENT, G_HOST_CORES, G_HOST_LOAD_X100, G_ROUND_PROGRESS, G_TURN, MAX_CORES,
+  C_MBOX_STATE, C_MBOX_VAL_LO, C_RESUME_SEQ, C_RUNSTATE, C_STAT_INSNS_HI, C_STAT_INSNS_LO, G_EVENT, G_HOST_CORES, G_HOST_LOAD_X100, G_ROUND_PROGRESS, G_TURN, MAX_CORES,
   MBOX_REPLY, MBOX_REQUEST, MB_EOI, MB_IO_READ, MB_IO_WRITE, MB_MMIO_READ, MB_MMIO_WRITE, P_STOP, RS_DEAD,
   RS_HALTED, RS_STOPPED, RS_WAIT_SIPI, XR_HALT_NO_INTERRUPTS, coreBase, createControlBuffer,
 } from '../abi/control-block.js';
 import type { CoreMessage, CoreWorkerData } from './core-worker.js';
+import { CoreControl } from './core-control.js';
 import { wakeCore } from '../abi/interrupt-delivery.js';
 import { ramLayout, type RamLayout } from '../abi/memory-map.js';
 import { TIME_ICOUNT, clockFor, configureTime, type TimeModel } from '../abi/clock.js';
@@ -67,6 +68,8 @@ export interface MachineOptions {
   time?: TimeModel;
   /** -icount: an idle machine's time follows the host's (QEMU's sleep=on, the default) */
   sleepWhenIdle?: boolean;
+  /** park every core before its first instruction (-S: a debugger or the monitor starts them) */
+  startPaused?: boolean;
 }
 
 /** -icount default quantum: instructions per core turn (docs/ARCHITECTURE.md, "Time") */
@@ -95,6 +98,8 @@ export class Machine {
    */
   readonly turnInputs: Array<() => number> = [];
   private readonly sleepWhenIdle: boolean;
+  /** pause/resume cores, read and write a parked core's registers (gdb stub, monitor, QMP) */
+  readonly control: CoreControl;
 
   constructor(readonly opts: MachineOptions) {
     if (!Number.isInteger(opts.cores) || opts.cores < 1 || opts.cores > MAX_CORES) {
@@ -124,6 +129,7 @@ export class Machine {
     // destination 0 would reach every such core).
     for (let i = 0; i < opts.cores; i++) this.ctl[coreBase(i) + C_APIC_ID] = i & 0xff;
     this.exited = new Promise((r) => (this.resolveExit = r));
+    this.control = new CoreControl(this.ctl, opts.cores);
   }
 
   /** A Uint8Array view of guest RAM (for loaders and DMA on the I/O thread). */
@@ -138,9 +144,11 @@ export class Machine {
     // Node adds an 'error' listener to process.stdout/stderr for every worker thread: one per
     // core (plus the device-timer thread) is expected, not a leak, so raise the warning limit.
     for (const s of [process.stdout, process.stderr]) s.setMaxListeners(s.getMaxListeners() + this.cores + 2);
+    if (this.opts.startPaused) this.control.requestPauseAtStart();
     for (let i = 0; i < this.cores; i++) {
-      const data: CoreWorkerData = { shared: this.shared, devices: this.devices, core: i, boot: i === 0 ? boot : null, slice: this.opts.slice };
-      const w = new Worker(file, { workerData: data });
+      const control = this.control.workerPort(i);
+      const data: CoreWorkerData = { shared: this.shared, devices: this.devices, core: i, boot: i === 0 ? boot : null, slice: this.opts.slice, control };
+      const w = new Worker(file, { workerData: data, transferList: [control] });
       w.on('message', (m: CoreMessage) => this.onCoreMessage(m));
       w.on('error', (e) => this.finish({ kind: 'internal-error', code: EXIT_INTERNAL, core: i, rip: 0, detail: e.stack ?? String(e) }));
       w.on('exit', () => this.onWorkerExit(i));
@@ -160,10 +168,16 @@ export class Machine {
     for (let i = 0; i < this.cores; i++) {
       Atomics.or(this.ctl, coreBase(i) + C_PENDING, P_STOP);
       wakeCore(this.ctl, i);
+      Atomics.notify(this.ctl, coreBase(i) + C_RESUME_SEQ); // a parked core leaves too
     }
     Atomics.notify(this.ctl, G_TURN); // -icount: cores waiting for their turn see the stop
     // workers leave their loop at the next block boundary; don't wait forever for a stuck one
     setTimeout(() => this.finish(exit), 2000).unref();
+  }
+
+  /** The worker thread id of core `i` (monitor's info cpus, QMP's query-cpus-fast thread-id). */
+  workerThreadId(i: number): number {
+    return this.workers[i]?.threadId ?? -1;
   }
 
   /** Instructions retired so far by each core. */
@@ -179,6 +193,8 @@ export class Machine {
   private onCoreMessage(m: CoreMessage): void {
     if (m.type === 'dead') {
       this.requestExit({ kind: 'triple-fault', code: EXIT_TRIPLE_FAULT, core: m.core, rip: m.rip, detail: m.reason });
+    } else if (m.type === 'parked') {
+      this.control.onParked(m.core, m.stop, m.regs, m.halted);
     } else if (m.type === 'error') {
       this.requestExit({ kind: 'internal-error', code: EXIT_INTERNAL, core: m.core, rip: m.rip, detail: m.message });
     }
@@ -186,6 +202,7 @@ export class Machine {
 
   private onWorkerExit(i: number): void {
     this.stopped.add(i);
+    this.control.onCoreGone();
     if (this.stopped.size === this.cores) this.finish(this.pendingExit ?? { kind: 'stopped', code: 0 });
   }
 

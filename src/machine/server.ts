@@ -51,6 +51,8 @@ export interface ServerOptions {
   fwCfg?: { name: string; file: string }[];
   /** -icount: deterministic instruction-count time (src/abi/clock.ts) */
   icount?: IcountOptions;
+  /** -S: every core parks before its first instruction (gdb or the monitor starts them) */
+  startPaused?: boolean;
 }
 
 export interface IcountOptions {
@@ -126,7 +128,9 @@ export async function startServer(opts: ServerOptions, io: ServerIo): Promise<Ru
   const time = opts.icount
     ? { mode: 'icount' as const, shift: opts.icount.shift, quantum: opts.icount.quantum ?? DEFAULT_QUANTUM }
     : { mode: 'real' as const };
-  const machine = new Machine({ cores: opts.cores, memoryBytes: opts.memoryBytes, slice: opts.slice, time, sleepWhenIdle: opts.icount?.sleep });
+  const machine = new Machine({
+    cores: opts.cores, memoryBytes: opts.memoryBytes, slice: opts.slice, time, sleepWhenIdle: opts.icount?.sleep, startPaused: opts.startPaused,
+  });
   const startedMs = performance.now();
   const digest = new ReplayDigest();
   const clock = clockFor(machine.ctl);

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildAcpiTables, checksumByte } from '../../src/boot/acpi-tables.js';
+import { failWhenMissingInCi, toolGate } from '../tool-gate.js';
 
 const BASE = 0x1ffe0000;
 
@@ -18,14 +19,9 @@ function parse(ncores: number) {
   return { blob, dv, table };
 }
 
-function hasIasl(): boolean {
-  try {
-    execFileSync('iasl', ['-v'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
+const iasl = toolGate('iasl', 'Debian: apt-get install acpica-tools', ['-v']);
+failWhenMissingInCi(iasl, 'iasl', 'ACPI tables disassemble with iasl');
+const hasIasl = () => iasl.run;
 
 describe('ACPI tables', () => {
   it('RSDP revision 2 with both checksums, pointing at RSDT and XSDT', () => {

@@ -10,15 +10,16 @@ import { describe, expect, it } from 'vitest';
 import { readModules } from '../../src/boot/initrd-spec.js';
 import { loadKernel } from '../../src/boot/loader.js';
 import { ramLayout } from '../../src/abi/memory-map.js';
+import { failWhenMissingInCi, QEMU_HINT, toolGate } from '../tool-gate.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const probeDir = join(here, 'fixtures', 'mb1-probe');
 
-function tools(): boolean {
-  const q = spawnSync('qemu-system-x86_64', ['--version'], { stdio: 'ignore' });
-  const g = spawnSync('gcc', ['-m32', '-v'], { stdio: 'ignore' });
-  return q.status === 0 && g.status === 0;
-}
+const qemu = toolGate('qemu-system-x86_64', QEMU_HINT);
+const gcc = toolGate('gcc', 'Debian: apt-get install gcc', ['-m32', '-v']);
+failWhenMissingInCi(qemu, 'qemu-system-x86_64', 'Multiboot 1 hand-over matches QEMU 7.2 -kernel');
+failWhenMissingInCi(gcc, 'gcc', 'Multiboot 1 hand-over matches QEMU 7.2 -kernel');
+const tools = () => qemu.run && gcc.run;
 
 function lines(out: string): Map<string, string[][]> {
   const m = new Map<string, string[][]>();

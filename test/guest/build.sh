@@ -47,6 +47,8 @@ done
 
 for k in "${KERNELS[@]}"; do
   if [[ $k == sse2 ]]; then flags=("${SSE_FLAGS[@]}"); else flags=("${GPR_FLAGS[@]}"); fi
+  # the gdb stub's test target carries line and variable information
+  if [[ $k == gdb-target ]]; then flags+=(-g -Og); fi
   "$CC" "${BASE_FLAGS[@]}" "${flags[@]}" -c "kernels/$k.c" -o "$TMP/$k.o"
   "$LD" -m elf_x86_64 -nostdlib -static --build-id=none -z max-page-size=0x1000 \
     -z noexecstack --no-warn-rwx-segments -T lib/linker.ld -o "$TMP/$k.elf64" "$TMP/$k.o" "${LIB_OBJS[@]}"

@@ -5,6 +5,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
+import { failWhenMissingInCi, QEMU_HINT, toolGate } from '../tool-gate.js';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openNetBackend } from '../../src/net/backends/open-backend.js';
@@ -128,7 +129,9 @@ describe('ethernet hub', () => {
   });
 });
 
-const haveQemu = spawnSync('qemu-system-x86_64', ['--version']).status === 0;
+const qemuGate = toolGate('qemu-system-x86_64', QEMU_HINT);
+failWhenMissingInCi(qemuGate, 'qemu-system-x86_64', 'interop with QEMU 7.2');
+const haveQemu = qemuGate.run;
 
 describe.skipIf(!haveQemu)('interop with QEMU 7.2', () => {
   it("a hub client's ARP request for 10.0.2.2 is answered by QEMU's slirp joined through -netdev stream", async () => {

@@ -21,10 +21,7 @@ export function buildNicGuests(): void {
   if (r.status !== 0) throw new Error(`NIC guest build failed (status ${r.status}):\n${r.stdout}${r.stderr}${r.error ?? ''}`);
 }
 
-export function haveCommand(cmd: string, args = ['--version']): boolean {
-  const r = spawnSync(cmd, args, { stdio: 'ignore' });
-  return !r.error && r.status === 0;
-}
+export { haveCommand, toolGate } from '../tool-gate.js';
 
 /** A child process whose stdout and stderr are collected (latin1, carriage returns dropped). */
 export class Proc {
@@ -122,13 +119,3 @@ export function startQemuSlirpOnHub(hubPath: string): Proc {
   ]);
 }
 
-/**
- * A tool the CI installs (.ci/run): when it is missing, the test fails with a clear message
- * where CI is set and is skipped (with the reason printed) elsewhere.
- */
-export function toolGate(cmd: string, installHint: string): { run: boolean; missingInCi: boolean } {
-  if (haveCommand(cmd)) return { run: true, missingInCi: false };
-  if (process.env.CI) return { run: false, missingInCi: true };
-  console.warn(`${cmd} not found: its tests are SKIPPED (${installHint})`);
-  return { run: false, missingInCi: false };
-}

@@ -161,7 +161,7 @@ describe('parallax CLI: streams and scripts', () => {
   it('has colours off when not a TTY', async () => {
     const r = await cli(['--help']);
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/parallax <command>/);
+    expect(r.out).toMatch(/parallax-orch <command>/);
     expect(r.out).not.toMatch(/\x1b\[/);
   });
 });

@@ -2,7 +2,9 @@
 // servers and their DIMEs with state, service and gauges, routes drawn between DIMEs, and
 // alarms and policy actions in the event log.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
+import { failWhenMissingInCi, toolGate } from '../tool-gate.js';
 import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import * as W from '../../src/protocol/wire.js';
@@ -14,12 +16,15 @@ import { ServerNames } from '../../src/orchestrator/targets.js';
 import { resolveService } from '../../src/orchestrator/service-source.js';
 import { DashboardServer } from '../../src/orchestrator/dashboard/server.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const KEY = 'dash-key';
 const S1 = '52:54:00:00:00:d1';
 const S2 = '52:54:00:00:00:d2';
 const SHOTS = path.resolve('build/orchestrator');
-const ready = existsSync(CHROMIUM) && existsSync(EMULATOR_CLI) && existsSync(DEFAULT_IMAGE);
+const chromiumGate = toolGate('chromium', 'Debian: apt-get install chromium');
+failWhenMissingInCi(chromiumGate, 'chromium', 'parallax dashboard in headless Chromium');
+/** Debian's chromium, found on PATH (a PATH without it is a machine without it) */
+const CHROMIUM = chromiumGate.run ? execFileSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' }).trim() : '';
+const ready = chromiumGate.run && existsSync(EMULATOR_CLI) && existsSync(DEFAULT_IMAGE);
 
 describe.skipIf(!ready)('parallax dashboard in headless Chromium', () => {
   let lab: Lab;

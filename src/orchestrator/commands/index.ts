@@ -24,7 +24,7 @@ class CliUsage extends OrchestratorError {
 function buildParser(ctx: CliContext, words: string[], runWords: (w: string[]) => Promise<number>): Argv {
   let y = yargs(words)
     .parserConfiguration({ 'short-option-groups': false })
-    .scriptName('parallax')
+    .scriptName('parallax-orch')
     .usage('$0 <command> [options]\n\nThe Parallax orchestrator: discover, deploy, rewire and heal a DIME network.')
     .option('net', { type: 'string', global: true, describe: 'LAN to join: hub,path=S | stream,... | dgram,... | tap,ifname=N | packet,ifname=N (env PARALLAX_NET)' })
     .option('key', { type: 'string', global: true, hidden: true, describe: 'refused: a key on a command line is visible to every user (ps)' })
