@@ -30,7 +30,9 @@ describe('npm pack, installed in an empty folder', () => {
   }, 600_000);
 
   it('`npx parallax-emu --cores 8` boots the packaged DIME image', async () => {
-    const p = spawn('npx', ['--no-install', 'parallax-emu', '--cores', '8'], { cwd: app, stdio: ['ignore', 'pipe', 'pipe'] });
+    // its own process group: npx runs the emulator as a child, and the whole group must end
+    const p = spawn('npx', ['--no-install', 'parallax-emu', '--cores', '8'], { cwd: app, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const killGroup = (sig: NodeJS.Signals) => { try { process.kill(-p.pid!, sig); } catch { /* already gone */ } };
     let out = '';
     const ready = await new Promise<boolean>((res) => {
       const t = setTimeout(() => res(false), 240_000);
@@ -39,7 +41,8 @@ describe('npm pack, installed in an empty folder', () => {
       p.stderr!.on('data', on);
       p.on('exit', () => { clearTimeout(t); res(/DIME ready: 8 cores/.test(out)); });
     });
-    p.kill('SIGTERM');
+    killGroup('SIGTERM');
+    setTimeout(() => killGroup('SIGKILL'), 3000).unref();
     expect(ready, out.slice(-2000)).toBe(true);
   }, 300_000);
 
