@@ -51,7 +51,9 @@ export class EmuServer {
     const o = this.opts;
     const append = [`hb=${o.heartbeatMs ?? 1000}`, `perf=${o.perfMs ?? 0}`].join(' ');
     // the key reaches the kernel through fw_cfg from a 0600 file: never argv, never the console
-    const keyFile = path.join(o.keyDir ?? path.dirname(o.hubPath), `${o.name}.key`);
+    // beside the hub's socket, or in a private temporary folder for a server with no hub (never the cwd)
+    const dir = o.keyDir ?? (o.hubPath ? path.dirname(o.hubPath) : mkdtempSync(path.join(tmpdir(), 'parallax-key-')));
+    const keyFile = path.join(dir, `${o.name}.key`);
     writeFileSync(keyFile, serverKeyFile(o.key, o.mac), { mode: 0o600 });
     this.machine = launchMachine({ kind: o.machine ?? 'emu', cores: o.cores, memMiB: o.memMiB, image: o.image, append, net, mac: o.mac, name: o.name, keyFile }, o.name);
     this.exited = this.machine.exited;
