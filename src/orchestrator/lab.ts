@@ -2,7 +2,7 @@
 // hub (the learning switch, src/net/learning-switch.ts) on a unix socket, and N emulated servers running the
 // DIME kernel (parallax-emu, or QEMU as a second opinion) plugged into it, each with its
 // serial console captured and writable. `parallax lab` runs one until interrupted.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { LearningSwitch } from '../net/learning-switch.js';
@@ -55,6 +55,7 @@ export class EmuServer {
     const dir = o.keyDir ?? (o.hubPath ? path.dirname(o.hubPath) : mkdtempSync(path.join(tmpdir(), 'parallax-key-')));
     const keyFile = path.join(dir, `${o.name}.key`);
     writeFileSync(keyFile, serverKeyFile(o.key, o.mac), { mode: 0o600 });
+    chmodSync(keyFile, 0o600); // a file that was already there keeps its old mode otherwise
     this.machine = launchMachine({ kind: o.machine ?? 'emu', cores: o.cores, memMiB: o.memMiB, image: o.image, append, net, mac: o.mac, name: o.name, keyFile }, o.name);
     this.exited = this.machine.exited;
   }

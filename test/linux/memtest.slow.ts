@@ -1,5 +1,7 @@
 // Debian's memtest86+ (a bzImage: /boot/memtest86+x64.bin) completes pass 1 with 0 errors on
-// 1 and 2 cores, on QEMU 7.2 and on parallax-emu, serial console. Opt-in (PARALLAX_MEMTEST=1):
+// 1 and 2 cores, on QEMU 7.2 and on parallax-emu, serial console. Not part of `npm test` (the
+// suite would carry it as a skipped file): run it with `npm run test:memtest`, which sets
+// PARALLAX_MEMTEST=1 and uses vitest.memtest.config.ts.
 // pass 1 includes the bit-fade test (2 x 80 s of waiting) and takes minutes even on QEMU, too
 // long for every CI run. memtest never exits by itself, so each run stops at the status line
 // that first shows "Pass: 1".
@@ -42,11 +44,11 @@ function runToPass1(command: string, args: string[]): Promise<PassResult> {
   });
 }
 
-const enabled = process.env.PARALLAX_MEMTEST === '1';
+const enabled = process.env.PARALLAX_MEMTEST === '1'; // set by `npm run test:memtest`
 const missing = [...(existsSync(MEMTEST_IMAGE) ? [] : ['memtest86+']), ...(qemuAvailable() ? [] : ['qemu-system-x86_64'])];
 
 if (!enabled) {
-  console.warn('memtest86+ pass 1: SKIPPED (opt-in: PARALLAX_MEMTEST=1; minutes per run, see docs/BOOT.md)');
+  console.warn('memtest86+ pass 1: SKIPPED (run it with npm run test:memtest; minutes per run, see docs/BOOT.md)');
   describe.skip('memtest86+ pass 1', () => { it('opt-in', () => {}); });
 } else if (missing.length) {
   describe('memtest86+ pass 1', () => {
