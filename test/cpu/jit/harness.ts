@@ -93,8 +93,13 @@ function snapshot(cpu: Cpu, faultAt: number): Snapshot {
 
 /** Run the block the way the run loop interprets it. */
 export function runInterpreted(cpu: Cpu, ops: Insn[]): Snapshot {
+  return interpretFrom(cpu, ops, 0) ?? snapshot(cpu, -1);
+}
+
+/** Interpret ops[start..] as the run loop would; the fault's snapshot, or null when none faulted. */
+function interpretFrom(cpu: Cpu, ops: Insn[], start: number): Snapshot | null {
   cpu.rip = ops[ops.length - 1].nextRip;
-  let i = 0;
+  let i = start;
   try {
     for (; i < ops.length; i++) ops[i].exec(cpu, ops[i]);
   } catch (e) {
@@ -102,7 +107,7 @@ export function runInterpreted(cpu: Cpu, ops: Insn[]): Snapshot {
     cpu.rip = ops[i].rip;
     return snapshot(cpu, i);
   }
-  return snapshot(cpu, -1);
+  return null;
 }
 
 /** blocks the tests ran through tier 3 (WebAssembly) and through tier 2 */
@@ -138,15 +143,8 @@ export function runCompiled(cpu: Cpu, ops: Insn[], mode: Mode): Snapshot {
     return snapshot(cpu, cpu.faultIndex);
   }
   if (covered < ops.length && cpu.rip === ops[covered].rip) {
-    cpu.rip = ops[ops.length - 1].nextRip;
-    let i = covered;
-    try {
-      for (; i < ops.length; i++) ops[i].exec(cpu, ops[i]);
-    } catch (e) {
-      if (e !== FAULT) throw e;
-      cpu.rip = ops[i].rip;
-      return snapshot(cpu, i);
-    }
+    const faulted = interpretFrom(cpu, ops, covered);
+    if (faulted) return faulted;
   }
   return snapshot(cpu, -1);
 }
