@@ -8,14 +8,30 @@ import type { Orchestrator } from '../orchestrator.js';
 import { dimeKey, endpointLabel, sameDime, type DimeAddress, type Endpoint } from '../targets.js';
 import type { FaultPolicy, Preference } from './policy-file.js';
 
-export function pickDime(o: Orchestrator, near: DimeAddress, prefer: Preference, avoid: DimeAddress[]): DimeView | undefined {
+/**
+ * A DIME that beats but has not been heard for more than this many intervals is suspect: when
+ * a whole server dies its DIMEs go silent together, yet the health check finds them one at a
+ * time, so a neighbour of the first one found is not yet 'missing' but already stale.
+ */
+const STALE_INTERVALS = 1.5;
+
+function stale(d: DimeView, now: number): boolean {
+  return d.heartbeatMs > 0 && d.lastBeatAt !== undefined && now - d.lastBeatAt > STALE_INTERVALS * d.heartbeatMs;
+}
+
+/** Free DIMEs to move a service of `near` to, best first: fresh before stale, then by preference. */
+export function rankDimes(o: Orchestrator, near: DimeAddress, prefer: Preference, avoid: DimeAddress[], now = Date.now()): DimeView[] {
   const free = o.freeDimes({ avoid: [near, ...avoid] });
   const rank = (d: DimeView) => {
     const same = d.server === near.server;
     const side = prefer === 'same-server' ? (same ? 0 : 1) : prefer === 'other-server' ? (same ? 1 : 0) : 0;
-    return side * 2 + (d.core === 0 ? 1 : 0); // the boot core also serves the NIC: use it last
+    return (stale(d, now) ? 4 : 0) + side * 2 + (d.core === 0 ? 1 : 0); // the boot core also serves the NIC: use it last
   };
-  return [...free].sort((a, b) => rank(a) - rank(b))[0];
+  return [...free].sort((a, b) => rank(a) - rank(b));
+}
+
+export function pickDime(o: Orchestrator, near: DimeAddress, prefer: Preference, avoid: DimeAddress[]): DimeView | undefined {
+  return rankDimes(o, near, prefer, avoid)[0];
 }
 
 export function matches(services: string[] | undefined, role: string, service: string): boolean {
@@ -36,16 +52,35 @@ export async function recover(o: Orchestrator, dead: DimeView, policy: FaultPoli
   const a = o.assignments.get(dimeKey(dead));
   if (!a || !matches(policy.services, a.role, a.source.name)) return null;
   const log = (action: string, ok: boolean, error?: string) => o.report({ type: 'policy', at: Date.now(), policy: 'fault', action, reason: why, ok, error });
-  const target = pickDime(o, dead, policy.prefer, []);
-  if (!target) {
-    log(`cannot re-instantiate '${a.role}' (${a.source.name}) from ${o.label(dead)}: no free DIME`, false, 'no free DIME');
-    return null;
+  // a target that does not answer (its server died too) is skipped for the next one
+  const tried: DimeAddress[] = [];
+  for (let attempt = 0; attempt < MAX_TARGETS; attempt++) {
+    const target = pickDime(o, dead, policy.prefer, tried);
+    if (!target) {
+      log(`cannot re-instantiate '${a.role}' (${a.source.name}) from ${o.label(dead)}: no free DIME` + (tried.length ? ` (tried ${tried.map((t) => o.label(t)).join(', ')})` : ''), false, 'no free DIME');
+      return null;
+    }
+    const to = { server: target.server, core: target.core };
+    try {
+      return await moveTo(o, dead, a, to, policy, log);
+    } catch (e) {
+      tried.push(to);
+      if (attempt === MAX_TARGETS - 1) throw e;
+    }
   }
-  const fix = (e: Endpoint): Endpoint => (e.kind === 'dime' && sameDime(e.dime, dead) ? { kind: 'dime', dime: { server: target.server, core: target.core } } : e);
+  return null;
+}
+
+/** Targets tried before the recovery is given up (each failure costs a command timeout). */
+const MAX_TARGETS = 3;
+
+type Assignment = NonNullable<ReturnType<Orchestrator['assignments']['get']>>;
+
+async function moveTo(o: Orchestrator, dead: DimeView, a: Assignment, to: DimeAddress, policy: FaultPolicy, log: (action: string, ok: boolean, error?: string) => void): Promise<Recovery> {
+  const fix = (e: Endpoint): Endpoint => (e.kind === 'dime' && sameDime(e.dime, dead) ? { kind: 'dime', dime: to } : e);
   const input = dead.input;
   const output = fix(dead.output);
   const { feeders, readers } = o.neighbours(dead);
-  const to = { server: target.server, core: target.core };
   const rewired: string[] = [];
   try {
     o.assignments.delete(dimeKey(dead));
