@@ -101,6 +101,8 @@ export class CpuState {
   clockCheckAt = 0;
   /** called at each clock check (every few thousand instructions): the time model's checkpoint */
   timeCheckpoint: (() => void) | null = null;
+  /** called when a SIPI starts this core, before the SIPI is consumed (the worker publishes its run state) */
+  onStartup: (() => void) | null = null;
   /** instructions retired (a Number; exact until 2^53) */
   retired = 0;
   /** index of this core (== initial APIC ID) */

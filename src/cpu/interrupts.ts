@@ -368,6 +368,9 @@ export function serviceEvents(cpu: Cpu): void {
       cpu.eventCheck = true;
       return;
     }
+    // the run state says "running" before the SIPI leaves the pending word, so the machine's
+    // watcher (which reads pending first) never sees this core as both idle and unsignalled
+    cpu.onStartup?.();
     Atomics.and(ctl, pi, ~P_SIPI);
     startFromSipi(cpu, Atomics.load(ctl, cpu.ctlBase + C_SIPI_VECTOR) & 0xff);
     p = Atomics.load(ctl, pi);

@@ -18,7 +18,7 @@ import { setTimeSource } from '../cpu/msr.js';
 import { TIME_ICOUNT, clockFor } from '../abi/clock.js';
 import {
   C_EXIT_DETAIL, C_EXIT_REASON, C_LAST_RIP_HI, C_LAST_RIP_LO, C_PENDING, C_RESUME_SEQ, C_RUNSTATE, C_STAT_HALTED_NS_HI,
-  C_STAT_HALTED_NS_LO, C_WAKE, G_EVENT, G_NCORES, G_READY, G_ROUND_PROGRESS, G_TURN, P_INIT, P_NMI, P_PAUSE, P_SIPI, P_SMI, P_STOP,
+  C_STAT_HALTED_NS_LO, C_WAKE, G_EVENT, G_NCORES, G_READY, G_ROUND_PROGRESS, G_TURN, P_STOP, P_WAKES_WITH_IF_OFF,
   RS_DEAD, RS_HALTED, RS_PAUSED, RS_RUNNING, RS_STOPPED, RS_WAIT_SIPI, XR_HALT_NO_INTERRUPTS, XR_INTERNAL_ERROR, XR_NONE, XR_TRIPLE_FAULT,
   coreBase,
 } from '../abi/control-block.js';
@@ -76,10 +76,10 @@ if (icount) {
   cpu.timeCheckpoint = () => clock.nowNs();
   bus.beforeExit = cpu.timeCheckpoint;
 }
+cpu.onStartup = () => setRunState(RS_RUNNING);
 const waiter = new WakeWaiter(ctl, d.core);
 let haltedNs = 0;
 /** pending bits that end a sleep whatever IF says */
-const WAKES_WITH_IF_OFF = P_STOP | P_INIT | P_SIPI | P_NMI | P_SMI | P_PAUSE;
 const ram = new Uint8Array(d.shared.ram);
 let debugConfig: DebugConfig | null = null;
 
@@ -92,6 +92,21 @@ function setRunState(s: number, reason = XR_NONE): void {
   if (s === RS_RUNNING || (s === RS_HALTED && reason === XR_NONE)) return;
   Atomics.add(ctl, G_EVENT, 1);
   Atomics.notify(ctl, G_EVENT);
+}
+
+/**
+ * A core published as halted with IF=0 that something can wake (an NMI, say) says "running"
+ * before it consumes the request, as sleep() does in real time: the watcher reads the pending
+ * word first, so it never sees such a core as both halted and unsignalled.
+ */
+function announceWake(): void {
+  if (publishedState() === RS_HALTED && Atomics.load(ctl, base + C_EXIT_REASON) === XR_HALT_NO_INTERRUPTS &&
+    (Atomics.load(ctl, base + C_PENDING) & P_WAKES_WITH_IF_OFF) !== 0) setRunState(RS_RUNNING);
+}
+
+/** what the machine's watcher sees now (onStartup and sleep publish too, not only the run loops) */
+function publishedState(): number {
+  return Atomics.load(ctl, base + C_RUNSTATE);
 }
 
 function publishRip(): void {
@@ -110,7 +125,7 @@ function sleep(waitingForSipi: boolean): void {
   const ifOff = (cpu.flags & IF) === 0;
   // a pending maskable request (a PIT tick posted as ExtINT, say) cannot wake a core with IF=0
   const pending = Atomics.load(ctl, base + C_PENDING);
-  if (pending !== 0 && ((pending & WAKES_WITH_IF_OFF) !== 0 || (!ifOff && !waitingForSipi))) {
+  if (pending !== 0 && ((pending & P_WAKES_WITH_IF_OFF) !== 0 || (!ifOff && !waitingForSipi))) {
     clock.awake(true);
     clock.nowNs();
     return;
@@ -126,6 +141,9 @@ function sleep(waitingForSipi: boolean): void {
   }
   const timeoutMs = deadline === Infinity ? 1000 : Math.max(0, (deadline - now) / 1e6);
   waiter.wait(seen, timeoutMs);
+  // running again before whatever woke it is consumed (see watchRunStates); a core that only
+  // timed out and halts again republishes its halt at the next HLT
+  if (!waitingForSipi) setRunState(RS_RUNNING);
   clock.awake(true);
   haltedNs += clock.nowNs() - now; // (the read also marks this core caught up to now)
   ctl[base + C_STAT_HALTED_NS_LO] = haltedNs % TWO32 | 0;
@@ -206,26 +224,24 @@ function runSafely(budget: number): number | null {
 /** Real time: run freely, sleeping while halted. Returns false when the worker already reported its end. */
 function runFree(): boolean {
   const slice = d.slice ?? 500_000;
-  let state = d.boot ? RS_RUNNING : RS_WAIT_SIPI;
   for (;;) {
     const r = runSafely(slice);
     if (r === null) return false;
     if (r !== RUN_WAIT_SIPI) clock.nowNs(); // checkpoint
     if (r === RUN_BUDGET) {
-      if (state !== RS_RUNNING) { state = RS_RUNNING; setRunState(RS_RUNNING); }
+      if (publishedState() !== RS_RUNNING) setRunState(RS_RUNNING);
       continue;
     }
     if (r === RUN_STOPPED) return true;
     if (r === RUN_PAUSED) {
       park((cpu.debug as CoreDebug | null)?.stop ?? { kind: 'pause' });
-      state = RS_RUNNING;
       setRunState(RS_RUNNING);
       continue;
     }
     if (!afterRun(r)) return false;
-    if (r === RUN_HALTED) { state = RS_HALTED; sleep(false); continue; }
+    if (r === RUN_HALTED) { sleep(false); continue; }
     if (r === RUN_WAIT_SIPI) {
-      if (state !== RS_WAIT_SIPI) { state = RS_WAIT_SIPI; setRunState(RS_WAIT_SIPI); }
+      if (publishedState() !== RS_WAIT_SIPI) setRunState(RS_WAIT_SIPI);
       sleep(true);
       continue;
     }
@@ -250,11 +266,10 @@ function awaitTurn(): boolean {
  */
 function runInTurns(): boolean {
   const quantum = clock.quantum();
-  let state = d.boot ? RS_RUNNING : RS_WAIT_SIPI;
-  let why = XR_NONE;
   for (;;) {
     if (!awaitTurn()) return true;
     clock.beginTurn();
+    announceWake();
     const before = cpu.retired;
     cpu.eventCheck = true; // interrupts posted while other cores ran are looked at first
     let r = runSafely(quantum);
@@ -274,12 +289,10 @@ function runInTurns(): boolean {
     if (!afterRun(r)) return false;
     const s = r === RUN_HALTED ? RS_HALTED : r === RUN_WAIT_SIPI ? RS_WAIT_SIPI : RS_RUNNING;
     const w = s === RS_HALTED && (cpu.flags & IF) === 0 ? XR_HALT_NO_INTERRUPTS : XR_NONE;
-    if (s !== state || w !== why) {
+    if (s !== publishedState() || w !== Atomics.load(ctl, base + C_EXIT_REASON)) {
       if (w !== XR_NONE) publishRip(); // before the watcher reports it
       setRunState(s, w);
     }
-    state = s;
-    why = w;
   }
 }
 

@@ -10,7 +10,7 @@ import type { BootEntry } from '../cpu/reset.js';
 import {
   C_APIC_ID, C_EXIT_REASON, C_PENDING, C_LAST_RIP_HI, C_LAST_RIP_LO, C_MBOX_ADDR_HI, C_MBOX_ADDR_LO, C_MBOX_KIND, C_MBOX_SIZE,
   C_MBOX_STATE, C_MBOX_VAL_LO, C_RESUME_SEQ, C_RUNSTATE, C_STAT_INSNS_HI, C_STAT_INSNS_LO, G_EVENT, G_HOST_CORES, G_HOST_LOAD_X100, G_ROUND_PROGRESS, G_TURN, MAX_CORES,
-  MBOX_REPLY, MBOX_REQUEST, MB_EOI, MB_IO_READ, MB_IO_WRITE, MB_MMIO_READ, MB_MMIO_WRITE, P_STOP, RS_DEAD,
+  MBOX_REPLY, MBOX_REQUEST, MB_EOI, MB_IO_READ, MB_IO_WRITE, MB_MMIO_READ, MB_MMIO_WRITE, P_SIPI, P_STOP, P_WAKES_WITH_IF_OFF, RS_DEAD,
   RS_HALTED, RS_STOPPED, RS_WAIT_SIPI, XR_HALT_NO_INTERRUPTS, coreBase, createControlBuffer,
 } from '../abi/control-block.js';
 import type { CoreMessage, CoreWorkerData } from './core-worker.js';
@@ -351,9 +351,13 @@ export class Machine {
       let anyHaltedNoIrq = false;
       for (let i = 0; i < this.cores; i++) {
         const b = coreBase(i);
+        // pending first: a core consumes a wake-up only after it published "running", so a
+        // request seen gone here means the run state read next is already the new one
+        const pending = Atomics.load(ctl, b + C_PENDING);
         const rs = Atomics.load(ctl, b + C_RUNSTATE);
         const why = Atomics.load(ctl, b + C_EXIT_REASON);
-        if (rs === RS_HALTED && why === XR_HALT_NO_INTERRUPTS) { anyHaltedNoIrq = true; continue; }
+        if (rs === RS_WAIT_SIPI && (pending & P_SIPI) !== 0) { stuck = false; continue; }
+        if (rs === RS_HALTED && why === XR_HALT_NO_INTERRUPTS && (pending & P_WAKES_WITH_IF_OFF) === 0) { anyHaltedNoIrq = true; continue; }
         if (rs === RS_DEAD || rs === RS_STOPPED || rs === RS_WAIT_SIPI) continue;
         stuck = false;
       }

@@ -14,6 +14,8 @@ export interface GuestRunOptions {
   append?: string;
   /** hard limit; the process is killed when it is reached; default 20 s */
   timeoutMs?: number;
+  /** instruction-count time (-icount / --icount), e.g. 'shift=6' */
+  icount?: string;
 }
 
 export interface GuestRunResult {
@@ -92,6 +94,7 @@ export function qemuArgs(image: string, opts: GuestRunOptions = {}): string[] {
   ];
   // -nographic is deliberately absent: with it SeaBIOS mirrors its banner onto COM1
   if (opts.append !== undefined) args.push('-append', opts.append);
+  if (opts.icount !== undefined) args.push('-icount', opts.icount);
   return args;
 }
 
@@ -108,6 +111,7 @@ export function parallaxArgs(image: string, opts: GuestRunOptions = {}): string[
     '--memory', String(opts.memMiB ?? DEFAULT_MEM_MIB),
   ];
   if (opts.append !== undefined) args.push('--append', opts.append);
+  if (opts.icount !== undefined) args.push('--icount', opts.icount);
   return args;
 }
 
@@ -175,6 +179,8 @@ export interface GuestCase {
   timeoutMs: number;
   /** expected process status when not GUEST_SUCCESS_STATUS (0: the guest powered the machine off) */
   exitStatus?: number;
+  /** run both machines in instruction-count time (same golden transcript) */
+  icount?: string;
 }
 
 export const GUEST_CASES: GuestCase[] = [
@@ -191,6 +197,8 @@ export const GUEST_CASES: GuestCase[] = [
   { kernel: 'smp-early', cores: 4, timeoutMs: 10_000 },
   { kernel: 'smp-early', cores: 16, timeoutMs: 15_000 },
   { kernel: 'ipi', cores: 2, timeoutMs: 10_000 },
+  { kernel: 'halt-wake', cores: 2, timeoutMs: 20_000 },
+  { kernel: 'halt-wake', cores: 2, icount: 'shift=6', timeoutMs: 30_000 },
   { kernel: 'ipi', cores: 4, timeoutMs: 10_000 },
   { kernel: 'atomics', cores: 4, timeoutMs: 20_000 },
   { kernel: 'syscall', cores: 1, timeoutMs: 10_000 },

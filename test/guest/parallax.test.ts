@@ -26,13 +26,14 @@ describe('guest kernels under parallax-emu', () => {
   for (const c of GUEST_CASES) {
     const limit = emulatorTimeoutMs(c.timeoutMs);
     it(
-      `${c.kernel} --cores ${c.cores}`,
+      `${c.kernel} --cores ${c.cores}${c.icount ? ` --icount ${c.icount}` : ''}`,
       async () => {
         expect(existsSync(cli), `${cli} is missing: run "npm run build" (or the CLI is not written yet)`).toBe(true);
         const expected = readFileSync(expectedTranscriptPath(c.kernel, c.cores), 'latin1');
         const r = await runParallax(guestImage(c.kernel), {
           cores: c.cores,
           append: c.emulatorAppend ?? c.append,
+          icount: c.icount,
           timeoutMs: limit,
         });
         expect(r.timedOut, `parallax-emu ran past ${limit} ms; transcript so far:\n${r.transcript}\nstderr:\n${r.stderr}`).toBe(false);

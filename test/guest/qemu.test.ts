@@ -34,8 +34,8 @@ if (!haveQemu && process.env.CI) {
     beforeAll(() => buildGuestKernels());
 
     for (const c of GUEST_CASES) {
-      it(`${c.kernel} -smp ${c.cores}`, async () => {
-        const r = await runQemu(guestImage(c.kernel), { cores: c.cores, append: c.append, timeoutMs: c.timeoutMs });
+      it(`${c.kernel} -smp ${c.cores}${c.icount ? ` -icount ${c.icount}` : ''}`, async () => {
+        const r = await runQemu(guestImage(c.kernel), { cores: c.cores, append: c.append, icount: c.icount, timeoutMs: c.timeoutMs });
         const where = expectedTranscriptPath(c.kernel, c.cores);
         if (update && r.exitCode === (c.exitStatus ?? GUEST_SUCCESS_STATUS)) {
           mkdirSync(dirname(where), { recursive: true });

@@ -198,5 +198,7 @@ typedef void (*ap_main_fn)(int index);
  * Returns the number of cores running (BSP included). */
 int smp_start_aps(ap_main_fn ap_main);
 void smp_park(void) __attribute__((noreturn)); /* cli; hlt forever */
+/* INIT-SIPI-SIPI to AP `index` (1 = the first AP) without waiting for it to check in */
+void smp_start_ap_nowait(int index, ap_main_fn ap_main);
 
 #endif
