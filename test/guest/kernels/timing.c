@@ -95,6 +95,9 @@ int kmain(void) {
   if (cpu_count() >= 2) {
     u64 start = rdtsc();
     int n = smp_start_aps(ap_main);
+    /* smp_start_aps returns once the AP checked in, which it does just before ap_main runs:
+     * wait for the stamp itself (its value, not this wait, is what is measured) */
+    for (int t = 0; t < 5000 && ap_tsc == 0; t++) udelay(1000);
     u64 latency_ms = ap_tsc > start ? (ap_tsc - start) / tsc_per_ms : 999;
     check("AP started", n == cpu_count());
     check("AP in its C code within 10 ms of its SIPI", ap_tsc != 0 && latency_ms < 20);
