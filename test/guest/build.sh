@@ -5,15 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 OUT=build
-mkdir -p "$OUT"
-exec 9>"$OUT/.lock"
-flock 9
+source lib/guest-build.sh
+guest_build_lock "$OUT"
 
-CC=${CC:-gcc}
-LD=${LD:-ld}
-OBJCOPY=${OBJCOPY:-objcopy}
-
-source lib/build-flags.sh
 BASE_FLAGS=("${GUEST_BASE_FLAGS[@]}" -Ilib)
 GPR_FLAGS=("${GUEST_GPR_FLAGS[@]}")
 SSE_FLAGS=("${GUEST_SSE_FLAGS[@]}")

@@ -1,20 +1,14 @@
 #!/usr/bin/env bash
 # Builds the NIC test kernels (kernels/*.c) with the guest test library of test/guest/lib into
 # test/net/guest/build/<name>.elf (Multiboot 1, ELF32 wrapper as QEMU's -kernel needs), with the
-# flags of test/guest/lib/build-flags.sh, as test/guest/build.sh. Incremental; serialized between processes with a lock.
+# recipe of test/guest/lib/guest-build.sh, as test/guest/build.sh. Incremental; serialized between processes with a lock.
 set -euo pipefail
 cd "$(dirname "$0")"
 
 LIB=../../guest/lib
 OUT=build
-mkdir -p "$OUT"
-exec 9>"$OUT/.lock"
-flock 9
-
-CC=${CC:-gcc}
-LD=${LD:-ld}
-OBJCOPY=${OBJCOPY:-objcopy}
-source "$LIB/build-flags.sh"
+source "$LIB/guest-build.sh"
+guest_build_lock "$OUT"
 FLAGS=("${GUEST_BASE_FLAGS[@]}" "${GUEST_GPR_FLAGS[@]}" -I"$LIB" -I.)
 
 KERNELS=()

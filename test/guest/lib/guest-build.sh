@@ -1,6 +1,17 @@
-# Compiler flags of the guest test kernels, sourced by test/guest/build.sh and
-# test/net/guest/build.sh so that both kinds of test kernel are built alike.
-# (The include paths are each script's own.)
+# How guest test kernels are built, sourced by test/guest/build.sh and test/net/guest/build.sh
+# so that both kinds of test kernel are built alike: toolchain, flags (the include paths are
+# each script's own), the lock between concurrent builds, the staleness check.
+CC=${CC:-gcc}
+LD=${LD:-ld}
+OBJCOPY=${OBJCOPY:-objcopy}
+
+# guest_build_lock OUT: create OUT and hold its lock (fd 9) until the script exits
+guest_build_lock() {
+  mkdir -p "$1"
+  exec 9>"$1/.lock"
+  flock 9
+}
+
 GUEST_BASE_FLAGS=(-std=gnu11 -m64 -O2 -ffreestanding -fno-stack-protector -nostdlib -fno-pic -fno-pie
   -mno-red-zone -mcmodel=small -fno-asynchronous-unwind-tables -fno-unwind-tables
   -fno-tree-loop-distribute-patterns -fno-common -fno-ident -Wall -Wextra -Werror)
