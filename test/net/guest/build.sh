@@ -14,7 +14,7 @@ FLAGS=("${GUEST_BASE_FLAGS[@]}" "${GUEST_GPR_FLAGS[@]}" -I"$LIB" -I.)
 KERNELS=()
 for k in kernels/*.c; do KERNELS+=("$(basename "$k" .c)"); done
 
-guest_images_stale "$OUT" "$LIB" kernels *.c *.h build.sh || exit 0
+guest_images_stale "$OUT" "$LIB" kernels *.c *.h build.sh ../../../src/dime/kernel/e1000-regs.h || exit 0
 
 TMP=$(mktemp -d "$OUT/tmp.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
