@@ -53,6 +53,8 @@
 #define TX_CMD_RS 0x08
 #define DESC_DD 0x01
 #define RX_EOP 0x02
+/* receive buffer bytes with RCTL.BSIZE 00 (and no BSEX), the size both drivers use */
+#define BUF_SIZE 2048
 
 struct rx_desc { uint64_t addr; uint16_t len, csum; uint8_t status, errors; uint16_t special; } __attribute__((packed));
 struct tx_desc { uint64_t addr; uint16_t len; uint8_t cso, cmd, status, css; uint16_t special; } __attribute__((packed));

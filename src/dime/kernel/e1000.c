@@ -8,7 +8,6 @@
 
 #define RX_N 128
 #define TX_N 64
-#define BUF_SIZE 2048
 
 static struct rx_desc rx_ring[RX_N] __attribute__((aligned(128)));
 static struct tx_desc tx_ring[TX_N] __attribute__((aligned(128)));

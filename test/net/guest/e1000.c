@@ -15,7 +15,6 @@
 
 #define RX_COUNT 32
 #define TX_COUNT 8
-#define BUF_SIZE 2048
 
 /* rings must be 16-byte aligned and a multiple of 128 bytes long */
 static struct rx_desc rx_ring[RX_COUNT] __attribute__((aligned(128)));
