@@ -12,6 +12,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { coresMarkdown, printCores, runCores, writeCores, type CoresOptions, type CoresResult } from './cores.js';
+import { unmeasured } from './lib/bench-main.js';
 import { installCleanup } from './lib/machines.js';
 import { repoRoot } from './lib/paths.js';
 import { argFlag, argString, commitLine, machineLine, markdownTable, median } from './lib/report.js';
@@ -35,33 +36,22 @@ async function main(): Promise<void> {
     if (r.status !== 0) failures.push(`mips: exit status ${r.status ?? r.signal}`);
   }
 
-  if (!skip.has('signaling')) {
-    console.log('\n== 2. signaling round trips (bench/signaling.ts)');
-    const o: SignalingOptions = short ? { short, reps: 1, n: 30, warm: 5, size: 16, peers: ['parallax-emu', 'qemu'] } : { short, reps: 5, n: 1000, warm: 100, size: 16, peers: ['parallax-emu', 'qemu'] };
-    const r = await runSignaling(o);
-    printSignaling(r);
-    if (out) writeSignaling(r, out);
-    failures.push(...r.errors.filter((e) => !e.startsWith('qemu-system-x86_64 not found')).map((e) => `signaling: ${e}`));
-  }
-
-  if (!skip.has('cores')) {
-    console.log('\n== 3. boot, memory and collective signaling by core count (bench/cores.ts)');
-    const o: CoresOptions = short ? { cores: [1, 2], reps: 1, n: 10, warm: 2, peers: ['parallax-emu', 'qemu'], memMiB: 256 }
-      : { cores: [1, 2, 4, 8, 16, 32], reps: 3, n: 200, warm: 20, peers: ['parallax-emu', 'qemu'], memMiB: 256 };
-    const r = await runCores(o);
-    printCores(r);
-    if (out) writeCores(r, out);
-    failures.push(...r.errors.filter((e) => !e.startsWith('qemu-system-x86_64 not found')).map((e) => `cores: ${e}`));
-  }
-
-  if (!skip.has('throughput')) {
-    console.log('\n== 4. aggregate throughput, 1 and 2 cores (bench/throughput.ts)');
-    const o: ThroughputOptions = short ? { cores: [1, 2], reps: 1, ms: 300, peers: ['parallax-emu', 'qemu'] } : { cores: [1, 2], reps: 3, ms: 3000, peers: ['parallax-emu', 'qemu'] };
-    const r = await runThroughput(o);
-    printThroughput(r);
-    if (out) writeThroughput(r, out);
-    failures.push(...r.errors.filter((e) => !e.startsWith('qemu-system-x86_64 not found')).map((e) => `throughput: ${e}`));
-  }
+  /** one benchmark of the run: measure, print, write its files, note what it could not measure */
+  const step = async <R extends { errors: string[] }>(name: string, title: string, run: () => Promise<R>, print: (r: R) => void, write: (r: R, dir: string) => string[]): Promise<void> => {
+    if (skip.has(name)) return;
+    console.log(`\n== ${title}`);
+    const r = await run();
+    print(r);
+    if (out) write(r, out);
+    failures.push(...unmeasured(r.errors).map((e) => `${name}: ${e}`));
+  };
+  const sigOpts: SignalingOptions = short ? { short, reps: 1, n: 30, warm: 5, size: 16, peers: ['parallax-emu', 'qemu'] } : { short, reps: 5, n: 1000, warm: 100, size: 16, peers: ['parallax-emu', 'qemu'] };
+  await step('signaling', '2. signaling round trips (bench/signaling.ts)', () => runSignaling(sigOpts), printSignaling, writeSignaling);
+  const coresOpts: CoresOptions = short ? { cores: [1, 2], reps: 1, n: 10, warm: 2, peers: ['parallax-emu', 'qemu'], memMiB: 256 }
+    : { cores: [1, 2, 4, 8, 16, 32], reps: 3, n: 200, warm: 20, peers: ['parallax-emu', 'qemu'], memMiB: 256 };
+  await step('cores', '3. boot, memory and collective signaling by core count (bench/cores.ts)', () => runCores(coresOpts), printCores, writeCores);
+  const thrOpts: ThroughputOptions = short ? { cores: [1, 2], reps: 1, ms: 300, peers: ['parallax-emu', 'qemu'] } : { cores: [1, 2], reps: 3, ms: 3000, peers: ['parallax-emu', 'qemu'] };
+  await step('throughput', '4. aggregate throughput, 1 and 2 cores (bench/throughput.ts)', () => runThroughput(thrOpts), printThroughput, writeThroughput);
 
   const elapsed = (performance.now() - t0) / 1000;
   if (out) {

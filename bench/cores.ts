@@ -7,14 +7,11 @@
 //
 //   --cores 1,2,4   --reps R (fresh machine each)   --n N --warm W (collective round trips)
 //   --peers parallax-emu,qemu   --out DIR (default bench/results; --short writes nothing)
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { collectivePing, joinLan, BENCH_KEY } from './lib/dime-paths.js';
-import { DimeServer, qemuAvailable, startHub, type MachineKind } from './lib/machines.js';
-import { benchMain, jsonText, writeResultFiles } from './lib/bench-main.js';
-import { repoRoot } from './lib/paths.js';
-import { argFlag, argNumber, argString, commitLine, growth, linearFit, loadPerCpu, machineLine, markdownTable, median, spreadPct, summarize, table, type Summary } from './lib/report.js';
+import { collectivePing, BENCH_KEY, runnablePeers, withBenchLan } from './lib/dime-paths.js';
+import { DimeServer, type MachineKind } from './lib/machines.js';
+import { benchMain, jsonAndMarkdown } from './lib/bench-main.js';
+import { finishRun, runLine, startRun, type RunRecord } from './lib/run-record.js';
+import { argFlag, argNumber, argString, growth, linearFit, markdownTable, median, spreadPct, summarize, table, type Summary } from './lib/report.js';
 import type { Orchestrator } from '../src/orchestrator/orchestrator.js';
 
 export interface CoresPoint {
@@ -25,18 +22,11 @@ export interface CoresPoint {
   error?: string;
 }
 
-export interface CoresResult {
-  benchmark: 'cores';
-  machine: string;
-  commit: string;
-  date: string;
+export interface CoresResult extends RunRecord<'cores'> {
   params: { cores: number[]; reps: number; n: number; warm: number; memMiB: number };
   peers: Partial<Record<MachineKind, CoresPoint[]>>;
   /** per peer: RSS growth per added core (least squares), MiB; collective growth exponent */
   fits: Partial<Record<MachineKind, { rssPerCoreMiB: number; rssBaseMiB: number; bootPerCoreMs: number; collectiveExponent: number; collectiveLogOrBetter: boolean }>>;
-  hostLoadPerCpu: { before: number; after: number };
-  elapsedS: number;
-  errors: string[];
 }
 
 export interface CoresOptions {
@@ -99,18 +89,12 @@ export async function runCores(o: CoresOptions): Promise<CoresResult> {
   const log = o.log ?? console.log;
   const t0 = performance.now();
   const r: CoresResult = {
-    benchmark: 'cores', machine: machineLine(), commit: commitLine(repoRoot), date: new Date().toISOString(),
+    ...startRun('cores'),
     params: { cores: o.cores, reps: o.reps, n: o.n, warm: o.warm, memMiB: o.memMiB }, peers: {}, fits: {},
-    hostLoadPerCpu: { before: loadPerCpu(), after: NaN }, elapsedS: NaN, errors: [],
   };
   log(`cores benchmark: ${o.cores.join(', ')} cores, ${o.reps} fresh machine(s) each, ${o.n} collective round trips (+${o.warm} warm-up); ${r.machine}`);
-  const dir = mkdtempSync(join(tmpdir(), 'px-bench-'));
-  const hubPath = join(dir, 'lan.sock');
-  const hub = await startHub(hubPath);
-  const orch = await joinLan(hubPath, 5000);
-  try {
-    for (const kind of o.peers) {
-      if (kind === 'qemu' && !qemuAvailable()) { r.errors.push('qemu-system-x86_64 not found: QEMU not measured'); continue; }
+  await withBenchLan(async ({ hubPath, orch }) => {
+    for (const kind of runnablePeers(o.peers, r.errors)) {
       const points: CoresPoint[] = [];
       for (const c of o.cores) {
         const pt = await onePoint(kind, c, o, hubPath, orch, log);
@@ -125,13 +109,8 @@ export async function runCores(o: CoresOptions): Promise<CoresResult> {
       const g = growth(col.map((p) => p.cores), col.map((p) => p.collective!.median));
       r.fits[kind] = { rssPerCoreMiB: rss.b, rssBaseMiB: rss.a, bootPerCoreMs: boot.b, collectiveExponent: g.exponent, collectiveLogOrBetter: g.logOrBetter };
     }
-  } finally {
-    await orch.close().catch(() => undefined);
-    await hub.stop();
-    rmSync(dir, { recursive: true, force: true });
-  }
-  r.hostLoadPerCpu.after = loadPerCpu();
-  r.elapsedS = (performance.now() - t0) / 1000;
+  });
+  finishRun(r, t0);
   return r;
 }
 
@@ -167,7 +146,7 @@ export function coresSummaryLines(r: CoresResult): string[] {
     lines.push(`${PEER[k]}: +${f.rssPerCoreMiB.toFixed(1)} MiB and +${f.bootPerCoreMs.toFixed(0)} ms of boot per added core; collective time grows as n^${f.collectiveExponent.toFixed(2)}` +
       ` -> goal "logarithmic or better": ${f.collectiveLogOrBetter ? 'MET' : 'not met'}`);
   }
-  lines.push(`machine: ${r.machine}; commit ${r.commit}; host load per CPU ${r.hostLoadPerCpu.before.toFixed(2)} -> ${r.hostLoadPerCpu.after.toFixed(2)}; ${r.elapsedS.toFixed(1)} s`);
+  lines.push(runLine(r));
   for (const e of r.errors) lines.push(`error: ${e}`);
   return lines;
 }
@@ -185,13 +164,10 @@ export function coresMarkdown(r: CoresResult): string {
     ...coresSummaryLines(r).map((l) => `- ${l}`), ''].join('\n');
 }
 
-export function writeCores(r: CoresResult, dir: string): string[] {
-  return writeResultFiles(dir, { 'cores.json': jsonText(r), 'cores.md': coresMarkdown(r) });
-}
+export const writeCores = jsonAndMarkdown('cores', coresMarkdown);
 
 benchMain({
   script: 'cores',
-  short: () => argFlag('short'),
   run: () => runCores(coresOptionsFromArgs()),
   print: (r) => printCores(r),
   write: writeCores,

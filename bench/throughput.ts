@@ -9,22 +9,16 @@
 // scaling from 1 to 2 cores is 2.00x (the host has 2 cores, shared with the I/O thread).
 //
 //   --cores 1,2   --reps R   --ms MS (run time)   --peers parallax-emu,qemu   --out DIR
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { joinLan, BENCH_KEY } from './lib/dime-paths.js';
-import { DimeServer, qemuAvailable, startHub, type MachineKind } from './lib/machines.js';
-import { benchMain, jsonText, writeResultFiles } from './lib/bench-main.js';
-import { repoRoot } from './lib/paths.js';
-import { argFlag, argNumber, argString, commitLine, loadPerCpu, machineLine, markdownTable, median, spreadPct, table } from './lib/report.js';
+import { readdirSync, readFileSync } from 'node:fs';
+import { BENCH_KEY, runnablePeers, withBenchLan } from './lib/dime-paths.js';
+import { DimeServer, type MachineKind } from './lib/machines.js';
+import { benchMain, jsonAndMarkdown } from './lib/bench-main.js';
+import { finishRun, runLine, startRun, type RunRecord } from './lib/run-record.js';
+import { argFlag, argNumber, argString, loadPerCpu, markdownTable, median, spreadPct, table } from './lib/report.js';
 import type { Orchestrator } from '../src/orchestrator/orchestrator.js';
 import * as W from '../src/protocol/wire.js';
 
-export interface ThroughputResult {
-  benchmark: 'throughput';
-  machine: string;
-  commit: string;
-  date: string;
+export interface ThroughputResult extends RunRecord<'throughput'> {
   params: { cores: number[]; reps: number; ms: number };
   /** per peer, per core count: aggregate rounds per second of each repetition */
   roundsPerS: Partial<Record<MachineKind, Record<string, number[]>>>;
@@ -34,9 +28,6 @@ export interface ThroughputResult {
    * the emulator serializes; throughput that does not scale then means the host ran out of CPUs.
    */
   cpusUsed: Partial<Record<MachineKind, Record<string, number[]>>>;
-  hostLoadPerCpu: { before: number; after: number };
-  elapsedS: number;
-  errors: string[];
 }
 
 export interface ThroughputOptions {
@@ -114,18 +105,13 @@ export async function runThroughput(o: ThroughputOptions): Promise<ThroughputRes
   const log = o.log ?? console.log;
   const t0 = performance.now();
   const r: ThroughputResult = {
-    benchmark: 'throughput', machine: machineLine(), commit: commitLine(repoRoot), date: new Date().toISOString(),
-    params: { cores: o.cores, reps: o.reps, ms: o.ms }, roundsPerS: {}, cpusUsed: {}, hostLoadPerCpu: { before: loadPerCpu(), after: NaN }, elapsedS: NaN, errors: [],
+    ...startRun('throughput'),
+    params: { cores: o.cores, reps: o.reps, ms: o.ms }, roundsPerS: {}, cpusUsed: {},
   };
   log(`throughput benchmark: cpuburn on every DIME for ${o.ms} ms, ${o.cores.join(' and ')} cores, ${o.reps} repetition(s); ${r.machine}`);
-  const dir = mkdtempSync(join(tmpdir(), 'px-bench-'));
-  const hubPath = join(dir, 'lan.sock');
-  const hub = await startHub(hubPath);
-  const orch = await joinLan(hubPath, 5000);
   let serial = 0;
-  try {
-    for (const kind of o.peers) {
-      if (kind === 'qemu' && !qemuAvailable()) { r.errors.push('qemu-system-x86_64 not found: QEMU not measured'); continue; }
+  await withBenchLan(async ({ hubPath, orch }) => {
+    for (const kind of runnablePeers(o.peers, r.errors)) {
       const per: Record<string, number[]> = {};
       const cpus: Record<string, number[]> = {};
       for (const c of o.cores) {
@@ -166,13 +152,8 @@ export async function runThroughput(o: ThroughputOptions): Promise<ThroughputRes
       r.roundsPerS[kind] = per;
       r.cpusUsed[kind] = cpus;
     }
-  } finally {
-    await orch.close().catch(() => undefined);
-    await hub.stop();
-    rmSync(dir, { recursive: true, force: true });
-  }
-  r.hostLoadPerCpu.after = loadPerCpu();
-  r.elapsedS = (performance.now() - t0) / 1000;
+  });
+  finishRun(r, t0);
   return r;
 }
 
@@ -201,7 +182,7 @@ export function printThroughput(r: ThroughputResult, log: (l: string) => void = 
   log('');
   log('aggregate throughput: cpuburn rounds per second summed over every DIME (last column: parallax-emu / QEMU)');
   log(table([...t.headers, 'emu/QEMU'], t.rows));
-  log(`machine: ${r.machine}; commit ${r.commit}; host load per CPU ${r.hostLoadPerCpu.before.toFixed(2)} -> ${r.hostLoadPerCpu.after.toFixed(2)}; ${r.elapsedS.toFixed(1)} s`);
+  log(runLine(r));
   for (const e of r.errors) log(`error: ${e}`);
 }
 
@@ -212,13 +193,10 @@ export function throughputMarkdown(r: ThroughputResult): string {
     markdownTable([...t.headers, 'emu/QEMU'], t.rows), '', ...r.errors.map((e) => `- error: ${e}`), ''].join('\n');
 }
 
-export function writeThroughput(r: ThroughputResult, dir: string): string[] {
-  return writeResultFiles(dir, { 'throughput.json': jsonText(r), 'throughput.md': throughputMarkdown(r) });
-}
+export const writeThroughput = jsonAndMarkdown('throughput', throughputMarkdown);
 
 benchMain({
   script: 'throughput',
-  short: () => argFlag('short'),
   run: () => runThroughput(throughputOptionsFromArgs()),
   print: (r) => printThroughput(r),
   write: writeThroughput,

@@ -6,7 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { installCleanup } from './machines.js';
 import { repoRoot } from './paths.js';
-import { argString } from './report.js';
+import { argFlag, argString } from './report.js';
 
 /** Write `files` (name -> contents) into `dir`; returns their paths. */
 export function writeResultFiles(dir: string, files: Record<string, string>): string[] {
@@ -22,10 +22,21 @@ export function jsonText(r: unknown): string {
   return `${JSON.stringify(r, null, 2)}\n`;
 }
 
+/** The usual result files of benchmark `name`: name.json (the result) and name.md (its report). */
+export function jsonAndMarkdown<R>(name: string, markdown: (r: R) => string): (r: R, dir: string) => string[] {
+  return (r, dir) => writeResultFiles(dir, { [`${name}.json`]: jsonText(r), [`${name}.md`]: markdown(r) });
+}
+
+/** The errors that left something unmeasured: a missing QEMU is reported, not a failure. */
+export function unmeasured(errors: string[]): string[] {
+  return errors.filter((m) => !m.startsWith('qemu-system-x86_64 not found'));
+}
+
 export interface BenchEntry<R extends { errors: string[] }> {
   /** script name: runs only when invoked as bench/<script>.js */
   script: string;
-  short: () => boolean;
+  /** a short run writes nothing unless --out is given (default: the --short flag) */
+  short?: () => boolean;
   run: () => Promise<R>;
   print: (r: R) => void;
   write: (r: R, dir: string) => string[];
@@ -37,9 +48,10 @@ export function benchMain<R extends { errors: string[] }>(e: BenchEntry<R>): voi
     installCleanup();
     const r = await e.run();
     e.print(r);
-    const out = argString('out') ?? (e.short() ? undefined : resolve(repoRoot, 'bench/results'));
+    const short = e.short ? e.short() : argFlag('short');
+    const out = argString('out') ?? (short ? undefined : resolve(repoRoot, 'bench/results'));
     if (out) for (const f of e.write(r, out)) console.log(`wrote ${f}`);
-    process.exitCode = r.errors.some((m) => !m.startsWith('qemu-system-x86_64 not found')) ? 1 : 0;
+    process.exitCode = unmeasured(r.errors).length ? 1 : 0;
   };
   main().catch((err) => { console.error(`${e.script} benchmark: ${(err as Error).stack ?? err}`); process.exit(1); });
 }

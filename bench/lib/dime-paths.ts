@@ -2,13 +2,14 @@
 // DIME->DIME with the pingpong service (bench/dime/pingpong.c) on both ends, timed by the
 // pinging DIME's TSC; orchestrator->DIME with the protocol's PING, timed by the host.
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { Orchestrator } from '../../src/orchestrator/orchestrator.js';
 import { openLan } from '../../src/orchestrator/attach.js';
 import { resolveService, type ServiceSource } from '../../src/orchestrator/service-source.js';
 import type { DimeAddress } from '../../src/orchestrator/targets.js';
-import type { Watched } from './machines.js';
+import { qemuAvailable, startHub, type MachineKind, type Watched } from './machines.js';
 import { repoRoot } from './paths.js';
 import { median } from './report.js';
 
@@ -30,6 +31,30 @@ export function pingpongService(): ServiceSource {
 export async function joinLan(hubPath: string, timeoutMs = 3000): Promise<Orchestrator> {
   const backend = await openLan(`hub,path=${hubPath}`);
   return new Orchestrator(backend, { key: BENCH_KEY, mac: ORCHESTRATOR_MAC, timeoutMs, discoverMs: 300 });
+}
+
+/** A private hub with the benchmark's orchestrator on it for the length of `body`, then torn down. */
+export async function withBenchLan<T>(body: (lan: { hubPath: string; orch: Orchestrator }) => Promise<T>): Promise<T> {
+  const dir = mkdtempSync(join(tmpdir(), 'px-bench-'));
+  const hubPath = join(dir, 'lan.sock');
+  const hub = await startHub(hubPath);
+  const orch = await joinLan(hubPath, 5000);
+  try {
+    return await body({ hubPath, orch });
+  } finally {
+    await orch.close().catch(() => undefined);
+    await hub.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The peers this host can run; a missing QEMU is noted in `errors` (reported, not a failure). */
+export function runnablePeers(peers: MachineKind[], errors: string[]): MachineKind[] {
+  return peers.filter((kind) => {
+    if (kind !== 'qemu' || qemuAvailable()) return true;
+    errors.push('qemu-system-x86_64 not found: QEMU not measured');
+    return false;
+  });
 }
 
 export interface DimeRoundTrips {

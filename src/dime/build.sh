@@ -11,14 +11,8 @@ out="${DIME_BUILD_DIR:-$root/build/dime}"
 image="${1:-$root/images/dime.elf}"
 CC="${CC:-gcc}"; LD="${LD:-ld}"; OBJCOPY="${OBJCOPY:-objcopy}"
 
-COMMON=(-std=gnu11 -O2 -g0 -ffreestanding -fno-stack-protector -fno-asynchronous-unwind-tables
-  -fno-unwind-tables -fcf-protection=none -fno-tree-loop-distribute-patterns -mno-red-zone
-  -mgeneral-regs-only -fno-common -Wall -Wextra -Werror -Wno-unused-parameter
-  "-ffile-prefix-map=$root=." -I "$here/include")
-KFLAGS=("${COMMON[@]}" --param=min-pagesize=0 -fno-pic -fno-pie -mcmodel=small -I "$here/kernel")
-# services are linked at USER_BASE (512 GiB): compile position-independent so no 32-bit
-# absolute addresses are needed, then link statically at that address
-SFLAGS=("${COMMON[@]}" -fpie -I "$here/sdk")
+source "$here/sdk/service-build.sh"
+KFLAGS=("${DIME_COMMON_FLAGS[@]}" --param=min-pagesize=0 -fno-pic -fno-pie -mcmodel=small -I "$here/kernel")
 
 rm -rf "$out"
 mkdir -p "$out/kernel" "$out/svc" "$(dirname "$image")"
@@ -26,15 +20,8 @@ mkdir -p "$out/kernel" "$out/svc" "$(dirname "$image")"
 # ---- services (ring 3), each a flat binary with the DSV1 header first ----
 # the one list: kernel/builtin_services.S embeds these, in this order (DIME_SERVICES)
 services=(hello upper conreader conwriter cpuburn misbehave)
-"$CC" "${SFLAGS[@]}" -c "$here/sdk/crt0.S" -o "$out/svc/crt0.o"
-"$CC" "${SFLAGS[@]}" -c "$here/sdk/dime_sdk.c" -o "$out/svc/dime_sdk.o"
-for s in "${services[@]}"; do
-  "$CC" "${SFLAGS[@]}" -c "$here/services/$s.c" -o "$out/svc/$s.o"
-  "$LD" -m elf_x86_64 -nostdlib -static --no-dynamic-linker --build-id=none -z max-page-size=0x1000 \
-    -z noexecstack --no-warn-rwx-segments -T "$here/sdk/service.ld" -o "$out/svc/$s.elf" \
-    "$out/svc/crt0.o" "$out/svc/$s.o" "$out/svc/dime_sdk.o"
-  "$OBJCOPY" -O binary "$out/svc/$s.elf" "$out/svc/$s.bin"
-done
+dime_sdk_objects "$out/svc"
+for s in "${services[@]}"; do dime_service "$here/services/$s.c" "$out/svc" "$s"; done
 # the same service images, for loading over the network
 svcdir="$(dirname "$image")/services"
 mkdir -p "$svcdir"

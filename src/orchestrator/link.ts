@@ -188,6 +188,11 @@ export class OrchestratorLink extends EventEmitter {
     return this.epochs.get(server);
   }
 
+  /** Whether an answer with this request id is still awaited (a recorder passes the link only those). */
+  awaits(reqId: number): boolean {
+    return this.pending.has(reqId);
+  }
+
   /** Bytes to a DIME's input (data channel STREAM); no answer comes back (call confirmEpoch first). */
   stream(server: string, core: number, data: Buffer | string): void {
     const m = W.messageByName('STREAM');

@@ -255,38 +255,33 @@ export class Orchestrator extends EventEmitter {
     });
   }
 
-  async start(d: DimeAddress): Promise<void> {
+  /** A lifecycle command: one message to the DIME, then the state it leaves the DIME in. */
+  private async transition(d: DimeAddress, what: string, message: string, state: number, after?: () => void): Promise<void> {
     await this.ensureDime(d);
-    await this.command(d, 'start', undefined, async () => {
-      await this.call(d, 'EXECUTE');
-      this.model.noteState(d, W.STATE.RUNNING);
+    await this.command(d, what, undefined, async () => {
+      await this.call(d, message);
+      this.model.noteState(d, state);
+      after?.();
     });
   }
 
-  async stop(d: DimeAddress): Promise<void> {
-    await this.ensureDime(d);
-    await this.command(d, 'stop', undefined, async () => {
-      await this.call(d, 'STOP');
-      this.model.noteState(d, W.STATE.IDLE);
+  start(d: DimeAddress): Promise<void> {
+    return this.transition(d, 'start', 'EXECUTE', W.STATE.RUNNING);
+  }
+
+  stop(d: DimeAddress): Promise<void> {
+    return this.transition(d, 'stop', 'STOP', W.STATE.IDLE, () => {
       this.assignments.delete(dimeKey(d));
       this.model.setRole(d, undefined);
     });
   }
 
-  async suspend(d: DimeAddress): Promise<void> {
-    await this.ensureDime(d);
-    await this.command(d, 'suspend', undefined, async () => {
-      await this.call(d, 'SUSPEND');
-      this.model.noteState(d, W.STATE.SUSPENDED);
-    });
+  suspend(d: DimeAddress): Promise<void> {
+    return this.transition(d, 'suspend', 'SUSPEND', W.STATE.SUSPENDED);
   }
 
-  async resume(d: DimeAddress): Promise<void> {
-    await this.ensureDime(d);
-    await this.command(d, 'resume', undefined, async () => {
-      await this.call(d, 'RESUME');
-      this.model.noteState(d, W.STATE.RUNNING);
-    });
+  resume(d: DimeAddress): Promise<void> {
+    return this.transition(d, 'resume', 'RESUME', W.STATE.RUNNING);
   }
 
   /** RESET one DIME, or a whole server (system scope, which also overrides another owner). */

@@ -47,7 +47,7 @@ export async function startBench(mk: () => MachineRunner, opts: MachineOptions &
     const tail = runner.output.slice(runner.output.lastIndexOf('DIME ready'));
     throw new Error(`${runner.name} did not boot: ${(e as Error).message}\nafter stop:\n${tail}`);
   }
-  return { name: runner.name, runner, lan, client: new DimeClient(lan, codec), rec, cores: opts.cores };
+  return { name: runner.name, runner, lan, client: new DimeClient(lan, opts.key), rec, cores: opts.cores };
 }
 
 /** Boots one bench per runner side by side; if one fails, the others are stopped too. */

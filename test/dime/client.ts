@@ -1,36 +1,66 @@
-// Test client: an orchestrator in miniature, speaking the Parallax protocol through codec.ts.
+// The tests' orchestrator: the product's OrchestratorLink (signing, sequence numbers, requests,
+// STALE_EPOCH resends) on the test's LAN segment, plus what only a test wants: a log of every
+// authentic frame on the segment (answers to anyone, DIME-to-DIME streams, events), waiting for
+// frames in that log, and raw sends a test can replay or tamper with.
 import { EventEmitter } from 'node:events';
 import * as W from '../../src/protocol/wire.js';
-import { BROADCAST, PxCodec, ReplayGuard, crc32, encodePayload, type Frame, type Fields, type Decoded } from '../../src/protocol/codec.js';
-import type { StreamLan } from './lan.js';
+import { ReplayGuard, crc32, type Frame, type Fields } from '../../src/protocol/codec.js';
+import { BackendBase } from '../../src/net/net-backend.js';
+import { OrchestratorLink, type Reply, type RequestOptions } from '../../src/orchestrator/link.js';
 
-export interface Reply { frame: Frame; fields: Decoded }
+export type { Reply };
+
+/** What the client needs of a segment: StreamLan, or a test's own raw segment. */
+export interface TestSegment {
+  send(frame: Buffer): void;
+  on(event: 'frame', cb: (frame: Buffer) => void): unknown;
+}
+
+/** The link's backend: it sends onto the segment and is handed only the answers addressed to it. */
+class SegmentBackend extends BackendBase {
+  readonly description = 'test LAN segment';
+  constructor(private readonly segment: TestSegment) { super(); }
+  send(frame: Uint8Array): void {
+    if (!this.acceptOutgoing(frame)) return;
+    this.segment.send(Buffer.from(frame));
+    this.sent(frame);
+  }
+  answer(frame: Uint8Array): void { this.deliver(frame); }
+  async close(): Promise<void> {}
+}
 
 export class DimeClient extends EventEmitter {
+  readonly link: OrchestratorLink;
+  /** every authentic, in-sequence frame heard on the segment, in order */
   readonly frames: Frame[] = [];
-  readonly rejected: Frame[] = [];
-  seq: bigint;
-  private reqId = 1;
-  /** each server's epoch as last seen in an authentic frame from it (a test client trusts them) */
+  /** each server's epoch as last seen in an authentic frame from it (a test trusts them; the link does not) */
   readonly epochs = new Map<string, bigint>();
+  private readonly backend: SegmentBackend;
 
-  constructor(readonly lan: StreamLan, readonly codec: PxCodec, readonly mac = '02:00:00:00:00:01') {
+  constructor(readonly lan: TestSegment, key: string, mac = '02:00:00:00:00:01') {
     super();
-    this.seq = BigInt(Date.now()) << 20n;
+    this.backend = new SegmentBackend(lan);
+    // the link only ever sees answers it awaits: it then neither holds nor challenges reports,
+    // late answers or another test client's answers (same MAC), which would add frames to the
+    // segment a transcript records
+    this.link = new OrchestratorLink(this.backend, { key, mac, timeoutMs: 10_000 });
     const guard = new ReplayGuard();
     lan.on('frame', (raw: Buffer) => {
-      const f = codec.decode(raw);
+      const f = this.codec.decode(raw);
       if (!f) return;
-      if (!f.authentic || !guard.accept(f.srcMac, f.srcCore, f.seq)) { this.rejected.push(f); return; }
+      if ((f.flags & W.FLAGS.RESPONSE) && f.dstMac === this.mac && this.link.awaits(f.reqId)) this.backend.answer(raw);
+      if (!f.authentic || !guard.accept(f.srcMac, f.srcCore, f.seq)) return;
       if (f.srcCore !== W.CORE_NONE && f.epoch !== 0n) this.epochs.set(f.srcMac, f.epoch);
       this.frames.push(f);
       this.emit('frame', f);
     });
   }
 
-  nextSeq(): bigint { return ++this.seq; }
+  get codec() { return this.link.codec; }
+  get mac(): string { return this.link.mac; }
+  nextSeq(): bigint { return this.link.nextSeq(); }
 
-  /** Sign and send; returns the raw frame (so a test can replay or tamper with it). */
+  /** Sign and send one frame with any header a test wants; returns the raw frame (to replay or tamper with). */
   send(f: { dstMac: string; channel: W.Channel; scope: W.Scope; code: number; dstCore?: number; reqId?: number; payload?: Buffer; flags?: number; srcCore?: number; seq?: bigint; srcMac?: string; epoch?: bigint }): Buffer {
     const raw = this.codec.encode({ srcMac: this.mac, srcCore: W.CORE_NONE, ...f, seq: f.seq ?? this.nextSeq(), epoch: f.epoch ?? this.epochs.get(f.dstMac) ?? 0n });
     this.lan.send(raw);
@@ -40,11 +70,7 @@ export class DimeClient extends EventEmitter {
   /** Wait for a frame matching `pred` received from now on (or already in `since`). */
   waitFor(pred: (f: Frame) => boolean, timeoutMs = 10_000, since = this.frames.length): Promise<Frame> {
     for (let i = since; i < this.frames.length; i++) if (pred(this.frames[i])) return Promise.resolve(this.frames[i]);
-    return new Promise((resolve, reject) => {
-      const on = (f: Frame) => { if (pred(f)) { clearTimeout(t); this.off('frame', on); resolve(f); } };
-      const t = setTimeout(() => { this.off('frame', on); reject(new Error('timeout waiting for frame')); }, timeoutMs);
-      this.on('frame', on);
-    });
+    return this.collect(pred, 1, timeoutMs).then(([f]) => f);
   }
 
   collect(pred: (f: Frame) => boolean, count: number, timeoutMs = 10_000): Promise<Frame[]> {
@@ -60,38 +86,14 @@ export class DimeClient extends EventEmitter {
     });
   }
 
-  /** Send a request and wait for `expect` responses (one per DIME for system scope). */
-  /** A server's epoch: from what it sent, else asked with a first-contact PING (answered STALE_EPOCH). */
+  /** A server's epoch, confirmed by the link (a PING answered now). */
   async epochOf(server: string): Promise<bigint> {
-    const known = this.epochs.get(server);
-    if (known !== undefined) return known;
-    await this.request(server, 0, 'PING', { nonce: 1n }, { epoch: 0n, rawStale: true });
-    return this.epochs.get(server) ?? 0n;
+    return (await this.link.confirmEpoch(server)) ?? this.epochs.get(server) ?? 0n;
   }
 
-  /**
-   * Send a request and wait for `expect` responses (one per DIME for system scope). A request
-   * in an epoch the server does not have is answered STALE_EPOCH once: learn it and resend
-   * (unless `rawStale`, which returns that answer).
-   */
-  async request(server: string, core: number | null, name: string, values: Fields = {}, opts: { expect?: number; timeoutMs?: number; seq?: bigint; epoch?: bigint; rawStale?: boolean } = {}): Promise<Reply[]> {
-    const m = W.messageByName(name);
-    const payload = encodePayload(m.request ?? { fields: [] }, values);
-    for (let attempt = 0; ; attempt++) {
-      const reqId = this.reqId++;
-      const stale = new Promise<Frame>((resolve) => {
-        const on = (f: Frame) => { if ((f.flags & W.FLAGS.RESPONSE) && f.reqId === reqId && f.status === W.STATUS.STALE_EPOCH) { this.off('frame', on); resolve(f); } };
-        this.on('frame', on);
-        setTimeout(() => this.off('frame', on), opts.timeoutMs ?? 10_000).unref();
-      });
-      const wait = this.collect((f) => (f.flags & W.FLAGS.RESPONSE) !== 0 && f.reqId === reqId && f.status !== W.STATUS.STALE_EPOCH && (server === BROADCAST || f.srcMac === server), opts.expect ?? 1, opts.timeoutMs ?? 10_000);
-      const ok = wait.then((frames) => ({ frames }));
-      ok.catch(() => undefined); // a STALE answer won the race: this one times out unobserved
-      this.send({ dstMac: server, channel: m.channel, scope: core === null ? 'system' : 'dime', code: m.code, dstCore: core ?? W.CORE_NONE, reqId, payload, seq: attempt === 0 ? opts.seq : undefined, epoch: attempt === 0 ? opts.epoch : undefined });
-      const first = await Promise.race([ok, stale.then((f) => ({ stale: f }))]);
-      if ('frames' in first) return first.frames.map((frame) => ({ frame, fields: this.codec.fields(frame) }));
-      if (opts.rawStale || attempt >= 2) return [{ frame: first.stale, fields: {} }];
-    }
+  /** The link's request, sent once (a test decides itself what to repeat); non-OK answers are returned. */
+  request(server: string, core: number | null, name: string, values: Fields = {}, opts: RequestOptions = {}): Promise<Reply[]> {
+    return this.link.request(server, core, name, values, { retries: 0, ...opts });
   }
 
   async request1(server: string, core: number, name: string, values: Fields = {}, timeoutMs?: number): Promise<Reply> {
@@ -113,8 +115,7 @@ export class DimeClient extends EventEmitter {
 
   /** Bytes to a DIME's input (data channel STREAM). */
   stream(server: string, core: number, data: Buffer | string): void {
-    const m = W.messageByName('STREAM');
-    this.send({ dstMac: server, channel: 'data', scope: 'dime', code: m.code, dstCore: core, payload: encodePayload(m.request!, { data: Buffer.from(data) }) });
+    this.link.stream(server, core, data);
   }
 
   events(name: string, since = 0): Frame[] {

@@ -5,7 +5,6 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir, loadavg } from 'node:os';
 import path from 'node:path';
-import { PxCodec } from '../../src/protocol/codec.js';
 import { EmuRunner, QemuRunner } from './runner.js';
 import { IMAGE, serverKeyFileFor } from './bench.js';
 import { StreamLan } from './lan.js';
@@ -34,7 +33,7 @@ async function main(): Promise<number> {
   await runner.start(IMAGE, { cores, netSocket: lan.path, mac: server, append: 'hb=0 perf=0', keyFile: serverKeyFileFor(key, server) });
   try {
     await runner.waitForOutput(new RegExp(`DIME ready: ${cores} cores`), 120_000);
-    const client = new DimeClient(lan, new PxCodec({ key }));
+    const client = new DimeClient(lan, key);
     const load = loadavg()[0];
     const r = await flood(client, server, cores, frames, { seed, settleMs: 600_000 });
     const pings = await client.request(server, null, 'PING', { nonce: 1n }, { expect: cores, timeoutMs: 30_000 }).catch(() => []);

@@ -48,7 +48,7 @@ describe.skipIf(cases.length === 0 || !existsSync(IMAGE)).each(cases)('two DIME 
     await b.start(IMAGE, { cores: 2, netSocket: lan.path, append, mac: B, keyFile: serverKeyFileFor(KEY, B) });
     await lan.connected(2);
     await Promise.all([a.waitForOutput(/DIME ready: 2 cores/, 60_000), b.waitForOutput(/DIME ready: 2 cores/, 60_000)]);
-    client = new DimeClient(lan, new PxCodec({ key: KEY }));
+    client = new DimeClient(lan, KEY);
   });
 
   afterAll(async () => {

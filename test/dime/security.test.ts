@@ -6,7 +6,7 @@ import { existsSync, readFileSync, readdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as W from '../../src/protocol/wire.js';
-import { PxCodec, encodePayload, type Frame } from '../../src/protocol/codec.js';
+import { encodePayload, type Frame } from '../../src/protocol/codec.js';
 import { serverSecret, networkSecret } from '../../src/protocol/keys.js';
 import { availableRunners, type MachineRunner } from './runner.js';
 import { IMAGE, serverKeyFileFor } from './bench.js';
@@ -29,7 +29,7 @@ async function boot(mk: () => MachineRunner, lan?: StreamLan, keyFile = serverKe
   const runner = mk();
   await runner.start(IMAGE, { cores: CORES, netSocket: lan.path, mac: SERVER, append, keyFile });
   await runner.waitForOutput(new RegExp(`DIME ready: ${CORES} cores`), 120_000);
-  return { runner, lan, client: new DimeClient(lan, new PxCodec({ key: KEY })), keyFile };
+  return { runner, lan, client: new DimeClient(lan, KEY), keyFile };
 }
 
 /** A frame that is a command from `mac` as an orchestrator would send it now. */

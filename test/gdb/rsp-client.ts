@@ -1,6 +1,6 @@
 // A minimal gdb remote-protocol client for tests: sends packets, collects replies (acks on).
-import { createConnection, type Socket } from 'node:net';
-import { createServer } from 'node:net';
+import { createServer, type Socket } from 'node:net';
+import { connectWithRetry } from '../lib/connect-retry.js';
 
 export class RspClient {
   private sock!: Socket;
@@ -10,19 +10,7 @@ export class RspClient {
 
   static async connect(port: number, timeoutMs = 20_000): Promise<RspClient> {
     const c = new RspClient();
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      try {
-        await new Promise<void>((res, rej) => {
-          c.sock = createConnection({ host: '127.0.0.1', port }, () => res());
-          c.sock.once('error', rej);
-        });
-        break;
-      } catch (e) {
-        if (Date.now() > deadline) throw e;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
+    c.sock = await connectWithRetry({ host: '127.0.0.1', port }, timeoutMs);
     c.sock.setEncoding('latin1');
     c.sock.on('data', (d: string) => c.onData(d));
     c.sock.on('error', () => undefined);

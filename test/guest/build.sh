@@ -5,34 +5,19 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 OUT=build
-mkdir -p "$OUT"
-exec 9>"$OUT/.lock"
-flock 9
+source lib/guest-build.sh
+guest_build_lock "$OUT"
 
-CC=${CC:-gcc}
-LD=${LD:-ld}
-OBJCOPY=${OBJCOPY:-objcopy}
-
-BASE_FLAGS=(-std=gnu11 -m64 -O2 -ffreestanding -fno-stack-protector -nostdlib -fno-pic -fno-pie
-  -mno-red-zone -mcmodel=small -fno-asynchronous-unwind-tables -fno-unwind-tables
-  -fno-tree-loop-distribute-patterns -fno-common -fno-ident -Wall -Wextra -Werror -Ilib)
-GPR_FLAGS=(-mgeneral-regs-only)
-SSE_FLAGS=(-msse2 -mfpmath=sse -fno-math-errno -mno-avx)
+BASE_FLAGS=("${GUEST_BASE_FLAGS[@]}" -Ilib)
+GPR_FLAGS=("${GUEST_GPR_FLAGS[@]}")
+SSE_FLAGS=("${GUEST_SSE_FLAGS[@]}")
 
 LIB_SRCS=(lib/*.c lib/*.S)
 KERNELS=()
 for k in kernels/*.c; do KERNELS+=("$(basename "$k" .c)"); done
 
 # up to date when every image is newer than every source
-stale=0
-for k in "${KERNELS[@]}"; do
-  img="$OUT/$k.elf"
-  if [[ ! -f "$img" ]] || [[ -n "$(find lib kernels build.sh -newer "$img" -type f -print -quit)" ]]; then
-    stale=1
-    break
-  fi
-done
-if [[ $stale == 0 ]]; then exit 0; fi
+guest_images_stale "$OUT" lib kernels build.sh || exit 0
 
 TMP=$(mktemp -d "$OUT/tmp.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT

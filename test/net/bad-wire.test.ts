@@ -11,9 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as W from '../../src/protocol/wire.js';
-import { BROADCAST, PxCodec } from '../../src/protocol/codec.js';
+import { BROADCAST } from '../../src/protocol/codec.js';
 import { DimeClient } from '../dime/client.js';
-import type { StreamLan } from '../dime/lan.js';
 import { DIME_IMAGE, EMU_CLI, startEmu, until, type Proc } from './processes.js';
 
 const KEY = 'bad-wire-key';
@@ -103,7 +102,7 @@ describe.skipIf(!existsSync(EMU_CLI) || !existsSync(DIME_IMAGE))('bad input on t
       '--mac', SERVER, '--stats', '--key-file', serverKeyFileFor(KEY, SERVER), '--append', 'hb=0 perf=0']);
     await emu.waitFor(/DIME ready: 2 cores/, 60_000);
     await until(() => seg!.connections === 1, 10_000, 'the NIC backend to connect');
-    const client = new DimeClient(seg as unknown as StreamLan, new PxCodec({ key: KEY }));
+    const client = new DimeClient(seg, KEY);
     const discover = async (what: string) => {
       const replies = await client.request(BROADCAST, null, 'DISCOVER', {}, { expect: 2, timeoutMs: 15_000 })
         .catch((e: Error) => { throw new Error(`no DISCOVER answer ${what}: ${e.message}\n${emu!.transcript()}`); });

@@ -110,7 +110,7 @@ describe.runIf(tshark.run)('Wireshark dissector under tshark', () => {
         '--mac', SERVER, '--pcap', capture, '--key-file', serverKeyFileFor(KEY, SERVER), '--append', 'hb=0 perf=0']);
       await lan.connected(1, 30_000);
       await emu.waitFor(/DIME ready: 2 cores/, 60_000);
-      client = new DimeClient(lan, new PxCodec({ key: KEY }));
+      client = new DimeClient(lan, KEY);
     });
     afterAll(async () => {
       await emu?.stop();

@@ -1,5 +1,6 @@
 // A QMP client for tests: reads the greeting, sends commands, collects replies and events apart.
-import { createConnection, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
+import { connectWithRetry } from '../lib/connect-retry.js';
 
 export type QmpMessage = Record<string, unknown>;
 
@@ -13,19 +14,7 @@ export class QmpClient {
 
   static async connect(path: string, timeoutMs = 30_000): Promise<QmpClient> {
     const c = new QmpClient();
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      try {
-        await new Promise<void>((res, rej) => {
-          c.sock = createConnection(path, () => res());
-          c.sock.once('error', rej);
-        });
-        break;
-      } catch (e) {
-        if (Date.now() > deadline) throw e;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
+    c.sock = await connectWithRetry({ path }, timeoutMs);
     c.sock.setEncoding('utf8');
     c.sock.on('data', (d: string) => c.onData(d));
     c.sock.on('error', () => undefined);

@@ -92,8 +92,8 @@ no_long_mode:
 5:  hlt
     jmp 5b
 
-.code64
-long_entry:
+/* in 64-bit mode: kernel data in DS, ES and SS; FS and GS null (their bases are MSRs) */
+.macro KERNEL_DATA_SEGMENTS
     mov $SEL_KDATA, %ax
     mov %ax, %ds
     mov %ax, %es
@@ -101,6 +101,11 @@ long_entry:
     xor %eax, %eax
     mov %ax, %fs
     mov %ax, %gs
+.endm
+
+.code64
+long_entry:
+    KERNEL_DATA_SEGMENTS
     lea kstacks+KSTACK_SIZE(%rip), %rsp
     xor %ebp, %ebp
     mov mb_magic(%rip), %edi
@@ -115,13 +120,7 @@ long_entry:
 .global ap_entry64
 ap_entry64:
     lgdt gdt_ptr(%rip)
-    mov $SEL_KDATA, %ax
-    mov %ax, %ds
-    mov %ax, %es
-    mov %ax, %ss
-    xor %eax, %eax
-    mov %ax, %fs
-    mov %ax, %gs
+    KERNEL_DATA_SEGMENTS
     pushq $SEL_KCODE
     lea 7f(%rip), %rax
     push %rax

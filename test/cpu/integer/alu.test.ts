@@ -1,20 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { asm, DATA, makeCore, reg, rflags, runToEnd, setReg } from './core.js';
+import { asm, DATA, expectRegs, makeCore, reg, rflags, runToEnd, runWith, setReg } from './core.js';
 
 const CF = 1, PF = 4, AF = 0x10, ZF = 0x40, SF = 0x80, OF = 0x800;
 const ST = CF | PF | AF | ZF | SF | OF;
 
 describe('ALU: ADD/ADC/SUB/SBB/CMP/logic flags', () => {
   it('8-bit add overflow into the sign bit sets OF SF AF', () => {
-    const core = makeCore(64);
-    runToEnd(core, asm(64, 'mov al, 0x7f\nadd al, 1'));
+    const core = runWith(64, {}, asm(64, 'mov al, 0x7f\nadd al, 1'));
     expect(reg(core, 0) & 0xffn).toBe(0x80n);
     expect(rflags(core) & ST).toBe(OF | SF | AF);
   });
 
   it('64-bit add carries out of bit 63 (CF ZF PF AF)', () => {
-    const core = makeCore(64);
-    runToEnd(core, asm(64, 'mov rax, -1\nadd rax, 1'));
+    const core = runWith(64, {}, asm(64, 'mov rax, -1\nadd rax, 1'));
     expect(reg(core, 0)).toBe(0n);
     expect(rflags(core) & ST).toBe(CF | ZF | PF | AF);
   });
@@ -24,10 +22,7 @@ describe('ALU: ADD/ADC/SUB/SBB/CMP/logic flags', () => {
     setReg(core, 0, 0xffffffffffffffffn); setReg(core, 2, 0x1n); // rdx:rax
     setReg(core, 3, 0x1n); setReg(core, 1, 0x0n); // rcx:rbx
     runToEnd(core, asm(64, 'add rax, rbx\nadc rdx, rcx\nmov r8, rax\nmov r9, rdx\nsub r8, 1\nsbb r9, 0'));
-    expect(reg(core, 0)).toBe(0n);
-    expect(reg(core, 2)).toBe(2n);
-    expect(reg(core, 8)).toBe(0xffffffffffffffffn);
-    expect(reg(core, 9)).toBe(1n);
+    expectRegs(core, { 0: 0n, 2: 2n, 8: 0xffffffffffffffffn, 9: 1n });
     expect(rflags(core) & CF).toBe(0);
   });
 
@@ -48,16 +43,13 @@ describe('ALU: ADD/ADC/SUB/SBB/CMP/logic flags', () => {
   });
 
   it('logic ops clear CF and OF; 32-bit results zero the upper half', () => {
-    const core = makeCore(64);
-    setReg(core, 0, 0xffffffff_ffffffffn);
-    runToEnd(core, asm(64, 'stc\nxor eax, 0x0f0f0f0f'));
+    const core = runWith(64, { 0: 0xffffffff_ffffffffn }, asm(64, 'stc\nxor eax, 0x0f0f0f0f'));
     expect(reg(core, 0)).toBe(0xf0f0f0f0n);
     expect(rflags(core) & (CF | OF | ZF | SF)).toBe(SF);
   });
 
   it('INC/DEC keep CF; NEG sets CF unless the operand is 0', () => {
-    const core = makeCore(64);
-    runToEnd(core, asm(64, 'stc\nmov eax, -1\ninc eax\nsetc bl\nsetz bh\nxor ecx, ecx\nneg ecx\nsetc dl\nmov esi, 4\nneg esi'));
+    const core = runWith(64, {}, asm(64, 'stc\nmov eax, -1\ninc eax\nsetc bl\nsetz bh\nxor ecx, ecx\nneg ecx\nsetc dl\nmov esi, 4\nneg esi'));
     expect(reg(core, 0)).toBe(0n);
     expect(reg(core, 3) & 0xffffn).toBe(0x0101n);
     expect(reg(core, 2) & 0xffn).toBe(0n);
@@ -66,12 +58,8 @@ describe('ALU: ADD/ADC/SUB/SBB/CMP/logic flags', () => {
   });
 
   it('group 0x83 sign-extends its imm8; 0x81 with REX.W sign-extends imm32', () => {
-    const core = makeCore(64);
-    setReg(core, 0, 0x100n);
-    setReg(core, 1, 0n);
-    runToEnd(core, asm(64, 'add rax, -1\nadd rcx, -0x80000000'));
-    expect(reg(core, 0)).toBe(0xffn);
-    expect(reg(core, 1)).toBe(0xffffffff80000000n);
+    const core = runWith(64, { 0: 0x100n, 1: 0n }, asm(64, 'add rax, -1\nadd rcx, -0x80000000'));
+    expectRegs(core, { 0: 0xffn, 1: 0xffffffff80000000n });
   });
 
   it('memory destinations: ADD [mem], reg and CMP [mem], imm', () => {
@@ -84,9 +72,7 @@ describe('ALU: ADD/ADC/SUB/SBB/CMP/logic flags', () => {
   });
 
   it('TEST ANDs without writing', () => {
-    const core = makeCore(64);
-    setReg(core, 0, 0x8000000000000000n);
-    runToEnd(core, asm(64, 'test rax, rax'));
+    const core = runWith(64, { 0: 0x8000000000000000n }, asm(64, 'test rax, rax'));
     expect(reg(core, 0)).toBe(0x8000000000000000n);
     expect(rflags(core) & ST).toBe(SF | PF);
   });
@@ -94,29 +80,19 @@ describe('ALU: ADD/ADC/SUB/SBB/CMP/logic flags', () => {
 
 describe('ALU: register encodings', () => {
   it('without REX, byte registers 4-7 are AH CH DH BH; with REX they are SPL BPL SIL DIL', () => {
-    const core = makeCore(64);
-    setReg(core, 4, 0x1000n);
-    runToEnd(core, asm(64, 'mov eax, 0\nmov ah, 0x12\nmov spl, 0x34\nmov bh, ah\nadd bh, 1'));
-    expect(reg(core, 0)).toBe(0x1200n);
-    expect(reg(core, 4)).toBe(0x1034n);
+    const core = runWith(64, { 4: 0x1000n }, asm(64, 'mov eax, 0\nmov ah, 0x12\nmov spl, 0x34\nmov bh, ah\nadd bh, 1'));
+    expectRegs(core, { 0: 0x1200n, 4: 0x1034n });
     expect(reg(core, 3) & 0xff00n).toBe(0x1300n);
   });
 
   it('16-bit writes keep the upper 48 bits; 8-bit writes keep the upper 56', () => {
-    const core = makeCore(64);
-    setReg(core, 0, 0x1122334455667788n);
-    runToEnd(core, asm(64, 'add ax, 1\nadd al, 0x10'));
+    const core = runWith(64, { 0: 0x1122334455667788n }, asm(64, 'add ax, 1\nadd al, 0x10'));
     expect(reg(core, 0)).toBe(0x1122334455667799n);
   });
 
   it('16-bit mode: default 16-bit operands, 66 selects 32-bit; 40+r is INC', () => {
-    const core = makeCore(16);
-    setReg(core, 0, 0xffffn);
-    setReg(core, 3, 0x1ffffn);
-    runToEnd(core, asm(16, 'add ax, 1\ninc ebx\ninc cx'));
-    expect(reg(core, 0)).toBe(0n);
-    expect(reg(core, 3)).toBe(0x20000n);
-    expect(reg(core, 1)).toBe(1n);
+    const core = runWith(16, { 0: 0xffffn, 3: 0x1ffffn }, asm(16, 'add ax, 1\ninc ebx\ninc cx'));
+    expectRegs(core, { 0: 0n, 3: 0x20000n, 1: 1n });
   });
 
   it('32-bit mode: 48+r is DEC and 0x82 is an alias of 0x80', () => {
@@ -135,16 +111,14 @@ describe('ALU: register encodings', () => {
 
 describe('legacy-only instructions (16/32-bit modes)', () => {
   it('DAA/DAS adjust packed BCD after ADD/SUB', () => {
-    const core = makeCore(32);
-    runToEnd(core, asm(32, 'mov al, 0x19\nadd al, 0x28\ndaa\nmov bl, al\nmov al, 0x99\nadd al, 0x01\ndaa\nsetc bh\nmov cl, al\nmov al, 0x10\nsub al, 0x01\ndas\nmov dl, al'));
+    const core = runWith(32, {}, asm(32, 'mov al, 0x19\nadd al, 0x28\ndaa\nmov bl, al\nmov al, 0x99\nadd al, 0x01\ndaa\nsetc bh\nmov cl, al\nmov al, 0x10\nsub al, 0x01\ndas\nmov dl, al'));
     expect(reg(core, 3) & 0xffffn).toBe(0x0147n);
     expect(reg(core, 1) & 0xffn).toBe(0x00n);
     expect(reg(core, 2) & 0xffn).toBe(0x09n);
   });
 
   it('AAA/AAS carry into AH; AAM/AAD convert with a base; AAM 0 is #DE', () => {
-    const core = makeCore(32);
-    runToEnd(core, asm(32, 'mov ax, 0x0009\nadd al, 0x05\naaa\nmov bx, ax\nmov ax, 0x0103\nsub al, 0x05\naas\nmov cx, ax\nmov al, 47\naam\nmov dx, ax\naad\nmov si, ax'));
+    const core = runWith(32, {}, asm(32, 'mov ax, 0x0009\nadd al, 0x05\naaa\nmov bx, ax\nmov ax, 0x0103\nsub al, 0x05\naas\nmov cx, ax\nmov al, 47\naam\nmov dx, ax\naad\nmov si, ax'));
     expect(reg(core, 3) & 0xffffn).toBe(0x0104n);
     expect(reg(core, 1) & 0xffffn).toBe(0x0008n);
     expect(reg(core, 2) & 0xffffn).toBe(0x0407n);

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { Cpu, RUN_FAULT } from '../../../src/cpu/cpu.js';
 import { arithFlags } from '../../../src/cpu/flags.js';
 import { UD } from '../../../src/cpu/regs.js';
+import { expect } from 'vitest';
 import { makeFlatCpu, type Mode } from '../flat-core.js';
 
 export const RAM_BYTES = 4 << 20;
@@ -91,4 +92,18 @@ export function asm(mode: 16 | 32 | 64, source: string): number[] {
   rmSync(dir, { recursive: true, force: true });
   asmCache.set(key, bytes);
   return bytes;
+}
+
+/** A fresh core in `mode` with `regs` set (register number -> value), `code` run to its end marker. */
+export function runWith(mode: Mode, regs: Record<number, bigint>, code: number[] | Uint8Array): Core {
+  const core = makeCore(mode);
+  for (const [r, v] of Object.entries(regs)) setReg(core, Number(r), v);
+  runToEnd(core, code);
+  return core;
+}
+
+/** Registers (number -> expected 64-bit value), compared all at once so a failure shows them all. */
+export function expectRegs(core: Core, want: Record<number, bigint>): void {
+  const got = Object.fromEntries(Object.keys(want).map((r) => [r, reg(core, Number(r))]));
+  expect(got).toEqual(want);
 }

@@ -1,37 +1,25 @@
 import { describe, expect, it } from 'vitest';
-import { asm, CODE, makeCore, reg, rflags, runToEnd, setReg, STACK_TOP } from './core.js';
+import { asm, CODE, expectRegs, makeCore, reg, rflags, runToEnd, runWith, setReg, STACK_TOP } from './core.js';
 
 describe('stack', () => {
   it('PUSH/POP in 64-bit mode: 8 bytes, 2 with 66; PUSH imm sign-extends; PUSH RSP pushes the old value', () => {
-    const core = makeCore(64);
-    setReg(core, 0, 0x1122334455667788n);
-    runToEnd(core, asm(64, 'push rax\npush -2\npush rsp\npop rbx\npop rcx\npop rdx\npush ax\npop si'));
-    expect(reg(core, 3)).toBe(BigInt(STACK_TOP - 16));
-    expect(reg(core, 1)).toBe(0xfffffffffffffffen);
-    expect(reg(core, 2)).toBe(0x1122334455667788n);
+    const core = runWith(64, { 0: 0x1122334455667788n }, asm(64, 'push rax\npush -2\npush rsp\npop rbx\npop rcx\npop rdx\npush ax\npop si'));
+    expectRegs(core, { 3: BigInt(STACK_TOP - 16), 1: 0xfffffffffffffffen, 2: 0x1122334455667788n });
     expect(reg(core, 6) & 0xffffn).toBe(0x7788n);
     expect(reg(core, 4)).toBe(BigInt(STACK_TOP));
   });
 
   it('POP [rsp+8] addresses with the incremented RSP', () => {
-    const core = makeCore(64);
-    setReg(core, 0, 0xabcn);
-    runToEnd(core, asm(64, 'push rax\nsub rsp, 16\nmov qword ptr [rsp], 7\npop qword ptr [rsp+8]\nmov rbx, [rsp+8]'));
+    const core = runWith(64, { 0: 0xabcn }, asm(64, 'push rax\nsub rsp, 16\nmov qword ptr [rsp], 7\npop qword ptr [rsp+8]\nmov rbx, [rsp+8]'));
     expect(reg(core, 3)).toBe(7n);
   });
 
   it('32-bit and 16-bit stacks', () => {
-    const c32 = makeCore(32);
-    setReg(c32, 0, 0xcafef00dn);
-    runToEnd(c32, asm(32, 'push eax\npush word ptr 0x1234\npop bx\npop ecx\npusha\npopa'));
+    const c32 = runWith(32, { 0: 0xcafef00dn }, asm(32, 'push eax\npush word ptr 0x1234\npop bx\npop ecx\npusha\npopa'));
     expect(reg(c32, 3) & 0xffffn).toBe(0x1234n);
-    expect(reg(c32, 1)).toBe(0xcafef00dn);
-    expect(reg(c32, 4)).toBe(BigInt(STACK_TOP));
-    const c16 = makeCore(16);
-    setReg(c16, 4, 0x1000n);
-    runToEnd(c16, asm(16, 'push 0x55aa\npop dx\npush eax\npop ebx'));
-    expect(reg(c16, 2)).toBe(0x55aan);
-    expect(reg(c16, 4)).toBe(0x1000n);
+    expectRegs(c32, { 1: 0xcafef00dn, 4: BigInt(STACK_TOP) });
+    const c16 = runWith(16, { 4: 0x1000n }, asm(16, 'push 0x55aa\npop dx\npush eax\npop ebx'));
+    expectRegs(c16, { 2: 0x55aan, 4: 0x1000n });
   });
 
   it('PUSHF/POPF at CPL 3 cannot change IF or IOPL; POPF materializes lazy flags', () => {
@@ -48,12 +36,7 @@ describe('stack', () => {
     setReg(core, 5, BigInt(STACK_TOP + 0x100));
     core.dv.setUint32(STACK_TOP + 0x100 - 8, 0x1111, true);
     runToEnd(core, asm(64, 'enter 0x20, 2\nmov rax, rsp\nmov rbx, rbp\nmov rcx, [rbp-8]\nmov rdx, [rbp-16]\nleave'));
-    expect(reg(core, 3)).toBe(BigInt(STACK_TOP - 8));
-    expect(reg(core, 0)).toBe(BigInt(STACK_TOP - 24 - 0x20));
-    expect(reg(core, 1)).toBe(0x1111n);
-    expect(reg(core, 2)).toBe(BigInt(STACK_TOP - 8));
-    expect(reg(core, 4)).toBe(BigInt(STACK_TOP));
-    expect(reg(core, 5)).toBe(BigInt(STACK_TOP + 0x100));
+    expectRegs(core, { 3: BigInt(STACK_TOP - 8), 0: BigInt(STACK_TOP - 24 - 0x20), 1: 0x1111n, 2: BigInt(STACK_TOP - 8), 4: BigInt(STACK_TOP), 5: BigInt(STACK_TOP + 0x100) });
   });
 
   it('a non-canonical RSP raises #SS', () => {
@@ -79,8 +62,7 @@ describe('branches', () => {
       ret
     3:
       nop`));
-    expect(reg(core, 0)).toBe(30n);
-    expect(reg(core, 4)).toBe(BigInt(STACK_TOP));
+    expectRegs(core, { 0: 30n, 4: BigInt(STACK_TOP) });
   });
 
   it('indirect CALL/JMP through registers and memory; RET imm16 releases bytes', () => {
@@ -120,15 +102,11 @@ describe('branches', () => {
       nop`));
     expect(reg(core, 0)).toBe(3n);
     expect(reg(core, 2) & 0xffffffffn).toBe(0n);
-    expect(reg(core, 3)).toBe(2n);
-    expect(reg(core, 1)).toBe(3n);
-    expect(reg(core, 6)).toBe(1n);
+    expectRegs(core, { 3: 2n, 1: 3n, 6: 1n });
   });
 
   it('16-bit CALL/RET push and pop 2-byte IPs; 66 CALL in 32-bit mode truncates EIP', () => {
-    const core = makeCore(16);
-    setReg(core, 4, 0x2000n);
-    runToEnd(core, asm(16, 'call 1f\njmp 2f\n1:\nmov ax, 7\nmov bp, sp\nmov bx, [bp]\nret\n2:\nmov si, offset 3f\ncall si\njmp 4f\n3:\nret\n4:\nnop'));
+    const core = runWith(16, { 4: 0x2000n }, asm(16, 'call 1f\njmp 2f\n1:\nmov ax, 7\nmov bp, sp\nmov bx, [bp]\nret\n2:\nmov si, offset 3f\ncall si\njmp 4f\n3:\nret\n4:\nnop'));
     expect(reg(core, 0) & 0xffffn).toBe(7n);
     expect(reg(core, 3) & 0xffffn).toBe(3n); // the pushed IP is the offset in CS, not the linear address
     expect(reg(core, 4)).toBe(0x2000n);
@@ -142,8 +120,7 @@ describe('branches', () => {
   });
 
   it('flags helpers: CLC STC CMC CLD STD', () => {
-    const core = makeCore(64);
-    runToEnd(core, asm(64, 'stc\ncmc\nsetc al\nstd\ncld\nstd'));
+    const core = runWith(64, {}, asm(64, 'stc\ncmc\nsetc al\nstd\ncld\nstd'));
     expect(reg(core, 0) & 0xffn).toBe(0n);
     expect(rflags(core) & 0x400).toBe(0x400);
   });

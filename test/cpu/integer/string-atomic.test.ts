@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { asm, CODE, DATA, makeCore, reg, rflags, runToEnd, setReg } from './core.js';
+import { asm, CODE, DATA, expectRegs, makeCore, reg, rflags, runToEnd, runWith, setReg } from './core.js';
 
 const CF = 1, ZF = 0x40;
 
@@ -10,8 +10,7 @@ describe('string instructions', () => {
     setReg(core, 6, BigInt(DATA)); setReg(core, 7, BigInt(DATA + 0x4000)); setReg(core, 1, 10000n);
     runToEnd(core, asm(64, 'rep movsb'));
     for (const i of [0, 1, 4095, 4096, 9999]) expect(core.ram[DATA + 0x4000 + i]).toBe(i & 0xff);
-    expect(reg(core, 1)).toBe(0n);
-    expect(reg(core, 6)).toBe(BigInt(DATA + 10000));
+    expectRegs(core, { 1: 0n, 6: BigInt(DATA + 10000) });
     // overlap: dst = src + 3 replicates the first three bytes
     core.ram.set([1, 2, 3], DATA);
     setReg(core, 6, BigInt(DATA)); setReg(core, 7, BigInt(DATA + 3)); setReg(core, 1, 30n);
@@ -20,10 +19,7 @@ describe('string instructions', () => {
   });
 
   it('REP STOSQ / STOSD / STOSW fill; DF=1 goes downwards', () => {
-    const core = makeCore(64);
-    setReg(core, 0, 0x1122334455667788n);
-    setReg(core, 7, BigInt(DATA)); setReg(core, 1, 600n);
-    runToEnd(core, asm(64, 'rep stosq'));
+    const core = runWith(64, { 0: 0x1122334455667788n, 7: BigInt(DATA), 1: 600n }, asm(64, 'rep stosq'));
     expect(core.dv.getBigUint64(DATA + 8 * 599, true)).toBe(0x1122334455667788n);
     expect(reg(core, 7)).toBe(BigInt(DATA + 4800));
     setReg(core, 7, BigInt(DATA + 0x2000)); setReg(core, 1, 3n);
@@ -51,8 +47,7 @@ describe('string instructions', () => {
     core.dv.setUint32(DATA, 0xaabbccdd, true);
     setReg(core, 6, BigInt(DATA)); setReg(core, 0, 0xffffffff_ffffffffn); setReg(core, 1, 0n); setReg(core, 7, 0x7fff_0000_0000n);
     runToEnd(core, asm(64, 'lodsd\nrep stosb'));
-    expect(reg(core, 0)).toBe(0xaabbccddn);
-    expect(reg(core, 6)).toBe(BigInt(DATA + 4));
+    expectRegs(core, { 0: 0xaabbccddn, 6: BigInt(DATA + 4) });
   });
 
   it('a long REP re-executes itself in slices, and a fault mid-way leaves exact progress', () => {
@@ -60,8 +55,7 @@ describe('string instructions', () => {
     setReg(core, 7, BigInt(0x3ff000)); setReg(core, 1, 0x2000n); setReg(core, 0, 0x5an);
     // DF=1 from 0x3ff000 downwards never faults; upwards it runs off the 4 MiB map at 0x400000
     expect(() => runToEnd(core, asm(64, 'rep stosb'))).toThrow(/vector 14/);
-    expect(reg(core, 7)).toBe(0x400000n);
-    expect(reg(core, 1)).toBe(0x1000n);
+    expectRegs(core, { 7: 0x400000n, 1: 0x1000n });
     expect(core.cpu.cr2).toBe(0x400000);
     expect(core.cpu.rip).toBe(CODE);
   });
@@ -152,8 +146,6 @@ describe('LOCK and atomics (single thread)', () => {
   });
 
   it('fences and CLFLUSH execute', () => {
-    const core = makeCore(64);
-    setReg(core, 3, BigInt(DATA));
-    runToEnd(core, asm(64, 'mfence\nlfence\nsfence\nclflush [rbx]'));
+    const core = runWith(64, { 3: BigInt(DATA) }, asm(64, 'mfence\nlfence\nsfence\nclflush [rbx]'));
   });
 });

@@ -8,6 +8,7 @@ import { mtaHash } from '../../../src/devices/e1000/rx-filter.js';
 import {
   BROADCAST, Harness, ManualTimers, PEER_MAC, RX_BUFS, RX_RING, TEST_MAC, TX_BUFS, ethFrame,
 } from './e1000-harness.js';
+import { expectBarSizing } from '../pci-bar-sizing.js';
 
 const LEGACY_EOP_RS = R.TXD_CMD_EOP | R.TXD_CMD_RS | R.TXD_CMD_IFCS;
 
@@ -19,12 +20,7 @@ describe('e1000 PCI function', () => {
     expect(nic.configRead(0x08)).toBe(0x02000003);
     expect(nic.configRead(0x2c)).toBe(0x11001af4);
     expect(nic.configRead(0x3c) & 0xffff).toBe(0x010b);
-    expect(nic.configRead(0x10)).toBe(0xfeb80000);
-    expect(nic.configRead(0x14)).toBe(0xc001);
-    nic.configWrite(0x10, 0xffffffff, 0xffffffff);
-    expect(nic.configRead(0x10)).toBe(0xfffe0000);
-    nic.configWrite(0x14, 0xffffffff, 0xffffffff);
-    expect(nic.configRead(0x14)).toBe(0xffffffc1);
+    expectBarSizing(nic, [{ offset: 0x10, base: 0xfeb80000, sizeMask: 0xfffe0000 }, { offset: 0x14, base: 0xc001, sizeMask: 0xffffffc1 }]);
     nic.configWrite(0x10, 0xfeb80000, 0xffffffff);
     nic.configWrite(0x14, 0xc000, 0xffffffff);
     const bars = nic.bars();

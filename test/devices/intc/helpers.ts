@@ -1,5 +1,18 @@
-// Shared helpers for the interrupt-controller tests: a CPU's side of the ExtINT handshake.
+// Shared helpers for the interrupt-controller tests: a CPU's side of the ExtINT handshake, and
+// an interrupt line that records when it rose.
 import { C_EXTINT_VECTOR, C_IRR, C_PENDING, C_TMR, P_EXTINT, coreBase } from '../../../src/abi/control-block.js';
+import type { ManualTimerService } from '../../../src/devices/timer-service.js';
+
+/** an interrupt line that notes the (manual) time of every rising edge */
+export class RecordingLine {
+  level = false;
+  rises: number[] = [];
+  constructor(private readonly timers: ManualTimerService) {}
+  setLevel(l: boolean): void {
+    if (l && !this.level) this.rises.push(this.timers.nowNs());
+    this.level = l;
+  }
+}
 
 /** what a CPU does to take an ExtINT: read the vector, then clear P_EXTINT atomically */
 export function takeExtInt(ctl: Int32Array, core = 0): number {

@@ -5,17 +5,7 @@ import { IrqRouter } from '../../../src/devices/irq-router.js';
 import { Pic8259 } from '../../../src/devices/pic8259.js';
 import { Pit8254, pitTicks, pitTicksToNs } from '../../../src/devices/pit8254.js';
 import { ManualTimerService } from '../../../src/devices/timer-service.js';
-import { takeExtInt } from './helpers.js';
-
-class RecordingLine {
-  level = false;
-  rises: number[] = [];
-  constructor(private readonly timers: ManualTimerService) {}
-  setLevel(l: boolean): void {
-    if (l && !this.level) this.rises.push(this.timers.nowNs());
-    this.level = l;
-  }
-}
+import { RecordingLine, takeExtInt } from './helpers.js';
 
 function setup() {
   const timers = new ManualTimerService(1_000_000_000);

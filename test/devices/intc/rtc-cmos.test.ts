@@ -1,22 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { RtcCmos } from '../../../src/devices/rtc-cmos.js';
 import { ManualTimerService } from '../../../src/devices/timer-service.js';
+import { RecordingLine } from './helpers.js';
 
 const GiB = 1024 ** 3;
 
-class Line {
-  level = false;
-  rises: number[] = [];
-  constructor(private readonly t: ManualTimerService) {}
-  setLevel(l: boolean): void {
-    if (l && !this.level) this.rises.push(this.t.nowNs());
-    this.level = l;
-  }
-}
-
 function setup(startTimeMs = Date.UTC(2024, 1, 29, 13, 45, 59, 500), ramBytes = 512 * 1024 * 1024, cpus = 2) {
   const timers = new ManualTimerService(0);
-  const line = new Line(timers);
+  const line = new RecordingLine(timers);
   const rtc = new RtcCmos(timers, line, { ramBytes, cpus, startTimeMs });
   const rd = (i: number) => {
     rtc.ioWrite(0x70, 1, i);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CMD_IO, CMD_MEMORY, PciConfigSpace } from '../../../src/devices/pci-config-space.js';
 import type { MmioDevice, PortDevice } from '../../../src/devices/types.js';
+import { expectBarSizing } from '../pci-bar-sizing.js';
 
 const mmio: MmioDevice = { name: 'm', mmioRead: () => 0, mmioWrite: () => {} };
 const io: PortDevice = { name: 'p', ioRead: () => 0, ioWrite: () => {} };
@@ -22,12 +23,7 @@ describe('PciConfigSpace', () => {
 
   it('BAR sizing: all-ones reads back the size mask with type bits', () => {
     const cs = nic();
-    expect(cs.configRead(0x10)).toBe(0xfeb80000);
-    expect(cs.configRead(0x14)).toBe(0xc001);
-    cs.configWrite(0x10, 0xffffffff, 0xffffffff);
-    expect(cs.configRead(0x10)).toBe(0xfffe0000);
-    cs.configWrite(0x14, 0xffffffff, 0xffffffff);
-    expect(cs.configRead(0x14)).toBe(0xffffffc1);
+    expectBarSizing(cs, [{ offset: 0x10, base: 0xfeb80000, sizeMask: 0xfffe0000 }, { offset: 0x14, base: 0xc001, sizeMask: 0xffffffc1 }]);
     // unused BAR reads 0 even after all-ones
     cs.configWrite(0x18, 0xffffffff, 0xffffffff);
     expect(cs.configRead(0x18)).toBe(0);

@@ -1,5 +1,6 @@
 /* Multiboot 1 header and the BSP's way from 32-bit protected mode into 64-bit long mode. */
 #include "layout.h"
+#include "long-mode.h"
 
 #define MB_HEADER_MAGIC 0x1badb002
 #define MB_HEADER_FLAGS 0x00000003 /* page-align modules, ask for memory info */
@@ -66,19 +67,7 @@ _start:
   cmp $(IDENTITY_PDS * 512), %ecx
   jne 3b
 
-  mov %cr4, %eax
-  or $(1 << 5), %eax /* PAE */
-  mov %eax, %cr4
-  mov $identity_pml4, %eax
-  mov %eax, %cr3
-  mov $0xc0000080, %ecx
-  rdmsr
-  or $((1 << 8) | (1 << 11)), %eax /* LME, NXE */
-  wrmsr
-  mov %cr0, %eax
-  or $((1 << 31) | (1 << 16) | 1), %eax /* PG, WP, PE */
-  and $~((1 << 2) | (1 << 3)), %eax /* no EM, no TS */
-  mov %eax, %cr0
+  ENTER_LONG_MODE $identity_pml4
   ljmp $SEL_KCODE64, $long_mode_entry
 
   .code64

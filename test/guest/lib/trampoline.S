@@ -3,6 +3,7 @@
  * tables and calls tramp_entry(tramp_arg) on tramp_stack. Addresses inside it are computed
  * from its copied location, never from where the linker put the original. */
 #include "layout.h"
+#include "long-mode.h"
 
 #define AT(label) (TRAMPOLINE_BASE + (label) - trampoline_start)
 
@@ -28,19 +29,7 @@ tramp_protected:
   mov %ax, %ds
   mov %ax, %es
   mov %ax, %ss
-  mov %cr4, %eax
-  or $(1 << 5), %eax /* PAE */
-  mov %eax, %cr4
-  mov AT(tramp_cr3), %eax
-  mov %eax, %cr3
-  mov $0xc0000080, %ecx
-  rdmsr
-  or $((1 << 8) | (1 << 11)), %eax /* LME, NXE */
-  wrmsr
-  mov %cr0, %eax
-  or $((1 << 31) | (1 << 16) | 1), %eax /* PG, WP, PE */
-  and $~((1 << 2) | (1 << 3)), %eax
-  mov %eax, %cr0
+  ENTER_LONG_MODE AT(tramp_cr3)
   ljmp $SEL_KCODE64, $AT(tramp_long)
 
   .code64

@@ -1,36 +1,20 @@
 #!/usr/bin/env bash
 # Builds the NIC test kernels (kernels/*.c) with the guest test library of test/guest/lib into
 # test/net/guest/build/<name>.elf (Multiboot 1, ELF32 wrapper as QEMU's -kernel needs), with the
-# same flags as test/guest/build.sh. Incremental; serialized between processes with a lock.
+# recipe of test/guest/lib/guest-build.sh, as test/guest/build.sh. Incremental; serialized between processes with a lock.
 set -euo pipefail
 cd "$(dirname "$0")"
 
 LIB=../../guest/lib
 OUT=build
-mkdir -p "$OUT"
-exec 9>"$OUT/.lock"
-flock 9
-
-CC=${CC:-gcc}
-LD=${LD:-ld}
-OBJCOPY=${OBJCOPY:-objcopy}
-FLAGS=(-std=gnu11 -m64 -O2 -ffreestanding -fno-stack-protector -nostdlib -fno-pic -fno-pie
-  -mno-red-zone -mcmodel=small -fno-asynchronous-unwind-tables -fno-unwind-tables
-  -fno-tree-loop-distribute-patterns -fno-common -fno-ident -Wall -Wextra -Werror
-  -mgeneral-regs-only -I"$LIB" -I.)
+source "$LIB/guest-build.sh"
+guest_build_lock "$OUT"
+FLAGS=("${GUEST_BASE_FLAGS[@]}" "${GUEST_GPR_FLAGS[@]}" -I"$LIB" -I.)
 
 KERNELS=()
 for k in kernels/*.c; do KERNELS+=("$(basename "$k" .c)"); done
 
-stale=0
-for k in "${KERNELS[@]}"; do
-  img="$OUT/$k.elf"
-  if [[ ! -f "$img" ]] || [[ -n "$(find "$LIB" kernels *.c *.h build.sh -newer "$img" -type f -print -quit)" ]]; then
-    stale=1
-    break
-  fi
-done
-if [[ $stale == 0 ]]; then exit 0; fi
+guest_images_stale "$OUT" "$LIB" kernels *.c *.h build.sh ../../../src/dime/kernel/e1000-regs.h || exit 0
 
 TMP=$(mktemp -d "$OUT/tmp.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT

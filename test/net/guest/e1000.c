@@ -3,68 +3,18 @@
  * virtual addresses are the physical ones the NIC needs. */
 #include "e1000.h"
 #include "pci.h"
+/* the register map is the DIME kernel's; the driver itself is this file's own (see there) */
+#include "../../../src/dime/kernel/e1000-regs.h"
 
 #define E1000_VENDOR 0x8086
 #define E1000_82540EM 0x100e
 
-#define REG_CTRL 0x0000
-#define REG_STATUS 0x0008
-#define REG_EERD 0x0014
-#define REG_IMC 0x00d8
-#define REG_RCTL 0x0100
-#define REG_TCTL 0x0400
-#define REG_TIPG 0x0410
-#define REG_RDBAL 0x2800
-#define REG_RDBAH 0x2804
-#define REG_RDLEN 0x2808
-#define REG_RDH 0x2810
-#define REG_RDT 0x2818
-#define REG_TDBAL 0x3800
-#define REG_TDBAH 0x3804
-#define REG_TDLEN 0x3808
-#define REG_TDH 0x3810
-#define REG_TDT 0x3818
-#define REG_MTA 0x5200
-#define REG_RAL0 0x5400
-#define REG_RAH0 0x5404
-
-#define CTRL_ASDE (1u << 5)
-#define CTRL_SLU (1u << 6)
-#define CTRL_RST (1u << 26)
-#define STATUS_LU (1u << 1)
-#define EERD_START (1u << 0)
-#define EERD_DONE (1u << 4)
-#define RAH_AV (1u << 31)
-#define RCTL_EN (1u << 1)
-#define RCTL_BAM (1u << 15)
-#define RCTL_SECRC (1u << 26) /* BSIZE 00 = 2048-byte buffers */
-#define TCTL_EN (1u << 1)
-#define TCTL_PSP (1u << 3)
 #define TCTL_CT (0x10u << 4)
 #define TCTL_COLD (0x40u << 12)
 #define TIPG_COPPER 0x0060200au /* IPGT 10, IPGR1 8, IPGR2 6 */
-#define TXD_CMD_EOP 0x01
-#define TXD_CMD_IFCS 0x02
-#define TXD_CMD_RS 0x08
-#define DESC_DD 0x01
-#define RXD_EOP 0x02
 
 #define RX_COUNT 32
 #define TX_COUNT 8
-#define BUF_SIZE 2048
-
-struct rx_desc {
-  u64 addr;
-  u16 length, checksum;
-  u8 status, errors;
-  u16 special;
-};
-struct tx_desc {
-  u64 addr;
-  u16 length;
-  u8 cso, cmd, status, css;
-  u16 special;
-};
 
 /* rings must be 16-byte aligned and a multiple of 128 bytes long */
 static struct rx_desc rx_ring[RX_COUNT] __attribute__((aligned(128)));
@@ -147,12 +97,12 @@ int nic_send(struct nic *n, const void *frame, u32 len) {
   u32 i = n->tx_next;
   struct tx_desc *d = &tx_ring[i];
   memcpy(tx_bufs[i], frame, len);
-  d->length = (u16)len;
+  d->len = (u16)len;
   d->cso = 0;
   d->css = 0;
   d->special = 0;
   d->status = 0;
-  d->cmd = TXD_CMD_EOP | TXD_CMD_IFCS | TXD_CMD_RS;
+  d->cmd = TX_CMD_EOP | TX_CMD_IFCS | TX_CMD_RS;
   barrier();
   n->tx_next = (i + 1) % TX_COUNT;
   wr(n, REG_TDT, n->tx_next);
@@ -169,10 +119,10 @@ u32 nic_poll(struct nic *n, u8 *buf, u32 cap) {
     u8 status = *(volatile u8 *)&d->status;
     if (!(status & DESC_DD)) return 0;
     barrier();
-    u32 len = d->length;
+    u32 len = d->len;
     /* frames that span descriptors never happen with 2 KiB buffers and 1514-byte frames:
        drop any such piece rather than hand over half a frame */
-    int whole = (status & RXD_EOP) && len <= cap;
+    int whole = (status & RX_EOP) && len <= cap;
     if (whole) memcpy(buf, rx_bufs[n->rx_next], len);
     d->status = 0;
     barrier();

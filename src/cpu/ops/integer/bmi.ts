@@ -115,8 +115,12 @@ function bzhi(cpu: Cpu, ins: Insn): void {
   setResultFlags(cpu, s, lo, hi, n > s * 8 - 1 ? 1 : 0, 0);
 }
 
-/** PDEP: scatter the low bits of vvvv to the set bit positions of the r/m mask */
-function pdep(cpu: Cpu, ins: Insn): void {
+/**
+ * PDEP and PEXT walk the set bits of the r/m mask alike: the k-th set bit, at position i, pairs
+ * bit k of the packed value with bit i of the spread one. PDEP scatters vvvv's low bits to the
+ * mask positions (k -> i); PEXT gathers vvvv's bits at the mask positions into the low bits (i -> k).
+ */
+function depositOrExtract(cpu: Cpu, ins: Insn, deposit: boolean): void {
   const s = size(ins);
   const ml = src(cpu, ins), mh = outHi;
   const sl = cpu.lo[ins.vvvv], sh = s === 8 ? cpu.hi[ins.vvvv] : 0;
@@ -124,28 +128,16 @@ function pdep(cpu: Cpu, ins: Insn): void {
   for (let i = 0; i < s * 8; i++) {
     const m = i < 32 ? (ml >>> i) & 1 : (mh >>> (i - 32)) & 1;
     if (!m) continue;
-    const bit = k < 32 ? (sl >>> k) & 1 : (sh >>> (k - 32)) & 1;
+    const from = deposit ? k : i, to = deposit ? i : k;
+    const bit = from < 32 ? (sl >>> from) & 1 : (sh >>> (from - 32)) & 1;
+    if (bit) { if (to < 32) lo |= 1 << to; else hi |= 1 << (to - 32); }
     k++;
-    if (bit) { if (i < 32) lo |= 1 << i; else hi |= 1 << (i - 32); }
   }
   write(cpu, ins.reg, s, lo, hi);
 }
 
-/** PEXT: gather the bits of vvvv at the set bit positions of the r/m mask into the low bits */
-function pext(cpu: Cpu, ins: Insn): void {
-  const s = size(ins);
-  const ml = src(cpu, ins), mh = outHi;
-  const sl = cpu.lo[ins.vvvv], sh = s === 8 ? cpu.hi[ins.vvvv] : 0;
-  let lo = 0, hi = 0, k = 0;
-  for (let i = 0; i < s * 8; i++) {
-    const m = i < 32 ? (ml >>> i) & 1 : (mh >>> (i - 32)) & 1;
-    if (!m) continue;
-    const bit = i < 32 ? (sl >>> i) & 1 : (sh >>> (i - 32)) & 1;
-    if (bit) { if (k < 32) lo |= 1 << k; else hi |= 1 << (k - 32); }
-    k++;
-  }
-  write(cpu, ins.reg, s, lo, hi);
-}
+const pdep = (cpu: Cpu, ins: Insn): void => depositOrExtract(cpu, ins, true);
+const pext = (cpu: Cpu, ins: Insn): void => depositOrExtract(cpu, ins, false);
 
 /** MULX: rDX * r/m unsigned; high half to reg, low half to vvvv (high wins if they are one) */
 function mulx(cpu: Cpu, ins: Insn): void {

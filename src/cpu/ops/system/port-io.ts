@@ -5,9 +5,10 @@ import type { Cpu } from '../../cpu.js';
 import type { Insn } from '../../insn.js';
 import { MAP_1B } from '../../insn.js';
 import { defineOp } from '../../optable.js';
-import { DF, DS, ES, FS, GP, GS, RAX, RCX, RDI, RDX, RSI, TR, TWO32, VM } from '../../regs.js';
+import { DF, DS, ES, GP, RAX, RCX, RDI, RDX, RSI, TR, VM } from '../../regs.js';
 import { ATTR_UNUSABLE, tableAddr } from '../../segmentation.js';
 import { ioplDenied } from './privilege.js';
+import { addAddrReg, addrReg, linearOf } from '../integer/segment-offset.js';
 
 /** I/O permission check for `size` bytes at `port` (SDM vol. 1 §19.5.2). */
 export function checkIoPermission(cpu: Cpu, port: number, size: number): void {
@@ -48,29 +49,6 @@ const inDx = (cpu: Cpu, ins: Insn): void => portIn(cpu, cpu.lo[RDX] & 0xffff, io
 const outImm = (cpu: Cpu, ins: Insn): void => portOut(cpu, ins.imm & 0xff, ioSize(ins));
 const outDx = (cpu: Cpu, ins: Insn): void => portOut(cpu, cpu.lo[RDX] & 0xffff, ioSize(ins));
 
-function addrReg(cpu: Cpu, r: number, asize: number): number {
-  if (asize === 8) return cpu.hi[r] * TWO32 + (cpu.lo[r] >>> 0);
-  return asize === 4 ? cpu.lo[r] >>> 0 : cpu.lo[r] & 0xffff;
-}
-
-function stepReg(cpu: Cpu, r: number, asize: number, delta: number): void {
-  if (asize === 8) {
-    const s = (cpu.lo[r] >>> 0) + delta;
-    cpu.hi[r] = (cpu.hi[r] + Math.floor(s / TWO32)) | 0;
-    cpu.lo[r] = s | 0;
-  } else if (asize === 4) {
-    cpu.lo[r] = (cpu.lo[r] + delta) | 0;
-    if (cpu.mode64) cpu.hi[r] = 0;
-  } else {
-    cpu.lo[r] = (cpu.lo[r] & ~0xffff) | ((cpu.lo[r] + delta) & 0xffff);
-  }
-}
-
-function linear(cpu: Cpu, seg: number, off: number): number {
-  if (cpu.mode64) return seg === FS || seg === GS ? off + cpu.segBase[seg] : off;
-  return (off + cpu.segBase[seg]) % TWO32;
-}
-
 /** Elements a REP INS/OUTS moves per execution; the rest resumes at the same instruction. */
 const REP_SLICE = 4096;
 
@@ -88,12 +66,12 @@ function insString(cpu: Cpu, ins: Insn): void {
       cpu.rip = ins.rip; // continue later: lets the core notice events in a long transfer
       return;
     }
-    const lin = linear(cpu, ES, addrReg(cpu, RDI, asize));
+    const lin = linearOf(cpu, ES, addrReg(cpu, RDI, asize));
     cpu.probeWrite(lin, size); // fault before the port is read
     cpu.writeMem(size, lin, mask(cpu.bus.ioRead(port, size), size), 0);
-    stepReg(cpu, RDI, asize, delta);
+    addAddrReg(cpu, RDI, asize, delta);
     if (!rep) return;
-    stepReg(cpu, RCX, asize, -1);
+    addAddrReg(cpu, RCX, asize, -1);
   }
 }
 
@@ -112,11 +90,11 @@ function outsString(cpu: Cpu, ins: Insn): void {
       cpu.rip = ins.rip;
       return;
     }
-    const v = cpu.readMem(size, linear(cpu, seg, addrReg(cpu, RSI, asize)));
+    const v = cpu.readMem(size, linearOf(cpu, seg, addrReg(cpu, RSI, asize)));
     cpu.bus.ioWrite(port, size, mask(v, size));
-    stepReg(cpu, RSI, asize, delta);
+    addAddrReg(cpu, RSI, asize, delta);
     if (!rep) return;
-    stepReg(cpu, RCX, asize, -1);
+    addAddrReg(cpu, RCX, asize, -1);
   }
 }
 
