@@ -52,12 +52,14 @@ const STRICT = process.env.PARALLAX_JIT_STRICT === '1';
 const WASM_THRESHOLD = COMPILE_THRESHOLD === 0 ? 0 : setting('PARALLAX_JIT_WASM_THRESHOLD', 64);
 
 /** a tier-2 function that replaces itself in `block` by its tier-3 translation once it is hot */
-function tierUp(block: Block, tier2: CompiledBlock, translate: () => CompiledBlock | null): CompiledBlock {
+function tierUp(block: Block, tier2: CompiledBlock, translate: () => ReturnType<typeof compileWasm>): CompiledBlock {
   let runs = 0;
   const counting: CompiledBlock = (cpu, left) => {
     if (++runs === WASM_THRESHOLD) {
       try {
-        block.fn = translate() ?? tier2;
+        const w = translate();
+        block.fn = w?.fn ?? tier2;
+        if (w) block.chainIndex = w.chainIndex;
       } catch (err) {
         if (STRICT) throw err;
         block.fn = tier2; // a translator bug: the block stays on tier 2
@@ -81,7 +83,7 @@ export function compileBlock(block: Block, cpu: Cpu): CompiledBlock {
       const pages = { page: block.physPage, gen: block.gen, page2: block.physPage2, gen2: block.gen2 };
       if (JIT_TIER >= 3 && !PROFILING && WASM_THRESHOLD === 0) {
         const w = compileWasm(sb.ops, sb.roles, mode, pages, cpu);
-        if (w !== null) return w;
+        if (w !== null) { block.chainIndex = w.chainIndex; return w.fn; }
       }
       const fn = compileTemplates(sb.ops, mode, pages, sb.roles);
       if (JIT_TIER >= 3 && !PROFILING && mode === 2) return tierUp(block, fn, () => compileWasm(sb.ops, sb.roles, mode, pages, cpu));

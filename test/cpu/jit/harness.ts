@@ -122,7 +122,7 @@ export function compileForTest(cpu: Cpu, ops: Insn[], mode: number, pages: CodeP
   if (JIT_TIER >= 3) {
     const p = pages ?? { page: ops[0].rip >>> 12, gen: cpu.shared.codeGen[ops[0].rip >>> 12], page2: -1, gen2: 0 };
     const w = compileWasm(ops, roles, mode, p, cpu);
-    if (w) { tierCounts.wasm++; return w; }
+    if (w) { tierCounts.wasm++; return w.fn; }
   }
   tierCounts.templates++;
   return compileTemplates(ops, mode, pages, roles);
