@@ -45,31 +45,44 @@ const SUPERBLOCKS = process.env.PARALLAX_JIT_SUPERBLOCKS !== '0';
 const STRICT = process.env.PARALLAX_JIT_STRICT === '1';
 
 /**
- * Tier 3 translates a block once its tier-2 function has run this many times (translation
- * costs far more than tier 2's); PARALLAX_JIT_WASM_THRESHOLD, default 64, and 0 whenever
+ * Tier 3 translates a block once it has run this many more times after reaching
+ * PARALLAX_JIT_THRESHOLD; PARALLAX_JIT_WASM_THRESHOLD, default 64, and 0 whenever
  * PARALLAX_JIT_THRESHOLD=0 (the tests force every block through at once).
  */
 const WASM_THRESHOLD = COMPILE_THRESHOLD === 0 ? 0 : setting('PARALLAX_JIT_WASM_THRESHOLD', 64);
 
-/** a tier-2 function that replaces itself in `block` by its tier-3 translation once it is hot */
-function tierUp(block: Block, tier2: CompiledBlock, translate: () => ReturnType<typeof compileWasm>): CompiledBlock {
+/**
+ * Tier 3's warm-up: the block keeps running its routines one by one (no tier-2 code: V8's
+ * parse and optimisation of a block function cost more than the translation it would precede)
+ * until it has run WASM_THRESHOLD times, then its translation replaces it; tier 2 is compiled
+ * only for a block the translator declines.
+ */
+function warmUp(block: Block, translate: () => ReturnType<typeof compileWasm>, tier2: () => CompiledBlock): CompiledBlock {
+  const ops = block.ops, n = ops.length;
   let runs = 0;
-  const counting: CompiledBlock = (cpu, left) => {
+  return (cpu) => {
     if (++runs === WASM_THRESHOLD) {
+      let fn: CompiledBlock | null = null;
       try {
         const w = translate();
-        block.fn = w?.fn ?? tier2;
-        if (w) block.chainIndex = w.chainIndex;
+        if (w) { fn = w.fn; block.chainIndex = w.chainIndex; }
       } catch (err) {
         if (STRICT) throw err;
-        block.fn = tier2; // a translator bug: the block stays on tier 2
-        jitStats.tier2Failures++;
+        jitStats.tier2Failures++; // a translator bug: the block gets tier 2
         jitStats.lastFailure = `tier 3 at ${block.rip.toString(16)}: ${err instanceof Error ? err.message : String(err)}`;
       }
+      block.fn = fn ?? tier2();
     }
-    return tier2(cpu, left);
+    let k = 0;
+    try {
+      for (; k < n; k++) { const ins = ops[k]; ins.exec(cpu, ins); }
+    } catch (x) {
+      cpu.faultIndex = k;
+      cpu.rip = ops[k].rip;
+      throw x;
+    }
+    return n;
   };
-  return counting;
 }
 
 /** blocks that tier 2 could not compile (a bug: they ran on tier 1 instead) */
@@ -85,8 +98,19 @@ export function compileBlock(block: Block, cpu: Cpu): CompiledBlock {
         const w = compileWasm(sb.ops, sb.roles, mode, pages, cpu);
         if (w !== null) { block.chainIndex = w.chainIndex; return w.fn; }
       }
+      if (JIT_TIER >= 3 && !PROFILING && mode === 2 && cpu.scratch >= 0) {
+        return warmUp(block, () => compileWasm(sb.ops, sb.roles, mode, pages, cpu), () => {
+          try {
+            return compileTemplates(sb.ops, mode, pages, sb.roles);
+          } catch (err) {
+            if (STRICT) throw err;
+            jitStats.tier2Failures++;
+            jitStats.lastFailure = `${ops[0].rip.toString(16)}: ${err instanceof Error ? err.message : String(err)}`;
+            return compileDirectCalls(ops);
+          }
+        });
+      }
       const fn = compileTemplates(sb.ops, mode, pages, sb.roles);
-      if (JIT_TIER >= 3 && !PROFILING && mode === 2) return tierUp(block, fn, () => compileWasm(sb.ops, sb.roles, mode, pages, cpu));
       return PROFILING ? profiled(sb.ops, mode, fn, pages, sb.roles) : fn;
     } catch (err) {
       if (STRICT) throw err;
