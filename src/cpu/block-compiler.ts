@@ -1,13 +1,15 @@
-// Turns a hot block into one generated JavaScript function. Two tiers:
+// Turns a hot block into one generated JavaScript function. Three tiers above the interpreter:
 //   tier 1: the function calls each instruction's routine directly (monomorphic call sites
 //           instead of the dispatch loop's megamorphic `ins.exec(cpu, ins)`);
 //   tier 2: templates (src/cpu/jit/) emit specialised code for the common integer forms, with
 //           flag liveness and compare-and-branch fusion; other instructions call their routine.
-// PARALLAX_JIT_TIER selects the tier (default 2; 0 keeps every block interpreted).
+//   tier 3: 64-bit blocks translated to WebAssembly (src/cpu/wasm/), chained inside wasm.
+// PARALLAX_JIT_TIER selects the highest tier (default 3; 2 is the fallback; 0 keeps every block interpreted).
 //
 // A fault inside the block records how many instructions completed in `cpu.faultIndex` before
 // the FAULT propagates, so the run loop can report the faulting instruction's RIP.
 
+import { setFlagsFromString } from 'node:v8';
 import type { Block, Cpu } from './cpu.js';
 import type { Insn } from './insn.js';
 import { compileTemplates } from './jit/compile.js';
@@ -37,8 +39,17 @@ function setting(name: string, dflt: number): number {
 
 /** Executions of a block before it is compiled (0: compile before its first execution). */
 export const COMPILE_THRESHOLD = setting('PARALLAX_JIT_THRESHOLD', 8);
-/** 0: interpreter only, 1: direct calls, 2: templates, 3: WebAssembly where the translator covers the block (src/cpu/wasm/), else 2 */
-export const JIT_TIER = setting('PARALLAX_JIT_TIER', 2);
+/**
+ * 0: interpreter only, 1: direct calls, 2: templates, 3 (default): WebAssembly where the
+ * translator covers a 64-bit block (src/cpu/wasm/), else 2. PARALLAX_JIT_TIER=2 is the fallback.
+ */
+export const JIT_TIER = setting('PARALLAX_JIT_TIER', 3);
+
+// V8 compiles wasm with its baseline compiler (Liftoff) first and optimises later, but has no
+// on-stack replacement for wasm: a long loop entered in Liftoff code stays there. Translated
+// blocks are few and hot, so they go straight to the optimising compiler (V8 flags are
+// process-wide; PARALLAX_WASM_LIFTOFF=1 keeps V8's default, for measurements).
+if (JIT_TIER >= 3 && process.env.PARALLAX_WASM_LIFTOFF !== '1') setFlagsFromString('--no-liftoff');
 /** PARALLAX_JIT_SUPERBLOCKS=0: compile each block alone (no extension past branches) */
 const SUPERBLOCKS = process.env.PARALLAX_JIT_SUPERBLOCKS !== '0';
 /** throw instead of falling back to tier 1 when tier 2 fails on a block (tests) */

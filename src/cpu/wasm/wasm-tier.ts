@@ -8,7 +8,6 @@
 // one, the lazy-flag record from the scratch area. At a fault, the translated code has already
 // stored the registers, the record and the faulting instruction's index before calling out.
 
-import { setFlagsFromString } from 'node:v8';
 import type { Cpu } from '../cpu.js';
 import { getCF, testCC } from '../flags.js';
 import { rmwRead } from '../ops/integer/operands.js';
@@ -19,11 +18,6 @@ import { ACC_RMW, ACC_SS, translateBlock } from './translate.js';
 import type { Insn } from '../insn.js';
 
 
-// V8 compiles wasm with its baseline compiler (Liftoff) first and optimises later, but has no
-// on-stack replacement for wasm: a long loop entered in Liftoff code stays there. Translated
-// blocks are few and hot, so they go straight to the optimising compiler (V8 flags are
-// process-wide; PARALLAX_WASM_LIFTOFF=1 keeps V8's default, for measurements).
-if (process.env.PARALLAX_JIT_TIER === '3' && process.env.PARALLAX_WASM_LIFTOFF !== '1') setFlagsFromString('--no-liftoff');
 const CANON = 0x800000000000;
 
 /** translation statistics of this thread (tests and bench/wasm-blocks; --stats reads the per-core copy in scratch) */
