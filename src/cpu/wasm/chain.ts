@@ -83,6 +83,8 @@ export class Chain {
   private currentEpoch(): number {
     const c = this.cpu, cw = this.ctl[G_CODE_WRITES];
     if (c.tlbGen !== this.tlbGen || cw !== this.codeWrites || c.blockEpoch !== this.blockEpoch) {
+      // every block dropped (a loaded snapshot may also have brought back old scratch bytes): empty the hash
+      if (c.blockEpoch !== this.blockEpoch) for (let k = 0; k < CHAIN_ENTRIES; k++) this.keys[2 * k] = 0.5;
       this.epoch = (this.epoch + 1) | 0;
       this.tlbGen = c.tlbGen; this.codeWrites = cw; this.blockEpoch = c.blockEpoch;
     }
