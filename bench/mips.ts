@@ -1,8 +1,8 @@
 // `npm run bench:mips`: one CPU-bound workload (bench/mips/workload.c: integer mixing, pointer
 // chasing, memory and string work), the same machine code run natively, under QEMU TCG and
 // under parallax-emu in the same run. Each peer runs with 0 and N iterations; the difference
-// removes start-up and boot. parallax-emu runs twice: its default tier and tier 3 (WebAssembly,
-// PARALLAX_JIT_TIER=3). `--workload coremark` runs bench/mips/coremark.c (a CoreMark-class mix:
+// removes start-up and boot. parallax-emu runs twice: its default tier (3, WebAssembly) and
+// tier 2 (PARALLAX_JIT_TIER=2, the JavaScript block compiler). `--workload coremark` runs bench/mips/coremark.c (a CoreMark-class mix:
 // linked lists, matrix, CRC, state machine) instead of bench/mips/workload.c. Instructions are counted by parallax-emu (exact retired count of
 // the same code), so MIPS is comparable across peers. Checksums must agree.
 
@@ -56,7 +56,7 @@ const peers: Record<string, (n: number) => Run> = {
     return { ms: r.ms, checksum: checksumOf(r.out, 'qemu') };
   },
   'parallax-emu': (n) => parallax(n, {}),
-  'parallax-emu tier 3': (n) => parallax(n, { PARALLAX_JIT_TIER: '3' }),
+  'parallax-emu tier 2': (n) => parallax(n, { PARALLAX_JIT_TIER: '2' }),
 };
 
 function parallax(n: number, env: Record<string, string>): Run {

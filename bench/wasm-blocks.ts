@@ -80,7 +80,7 @@ function compile(cpu: Cpu, rip: number, tier: number): Entry {
   const endRip = ops[ops.length - 1].nextRip;
   if (tier === 3) {
     const w = compileWasm(sb.ops, sb.roles, 2, pages, cpu);
-    if (w) return { fn: w, endRip, wasm: true };
+    if (w) return { fn: w.fn, endRip, wasm: true };
   }
   return { fn: compileTemplates(sb.ops, 2, pages, sb.roles), endRip, wasm: false };
 }

@@ -52,6 +52,8 @@ export const F_FLOOR = 28;
 /** the host's 1-minute load average x 100, refreshed by the I/O thread about twice a second
  *  (a halted core polls its wake word only while the host has CPUs to spare) */
 export const G_HOST_LOAD_X100 = 12;
+/** bumped whenever a write invalidates decoded code on any page (chains of translated blocks check it) */
+export const G_CODE_WRITES = 13;
 export const GLOBAL_WORDS = 64;
 
 // ---- per-core block ----

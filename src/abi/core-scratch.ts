@@ -34,10 +34,18 @@ export const S_VHI = 188;
 export const S_EXIT_RIP = 192;
 /** tier-3 statistics of the core (f64 each): blocks translated, declined, ms translating+compiling, wasm bytes */
 export const S_STATS = 200;
+/** set by the glue of translated code (events, code writes, polls) to end a chain of blocks (i32) */
+export const S_STOP = 232;
+/** while blocks chain (src/cpu/wasm/chain.ts): table index of the running block, instructions retired before it (i32) */
+export const S_CUR_INDEX = 236;
+export const S_CHAIN_DONE = 240;
 /** TLB sets: 6 tables (supervisor r/w/x, user r/w/x) of TLB_ENTRIES f64 tags then f64 offsets */
 export const S_TLB = 256;
 export const TLB_ENTRIES = 1024;
 export const TLB_TABLE_BYTES = TLB_ENTRIES * 16;
+/** after the TLBs: the chain hash of translated blocks, CHAIN_ENTRIES x (f64 RIP, i32 table index, i32 epoch) */
+export const S_CHAIN = S_TLB + 6 * TLB_TABLE_BYTES;
+export const CHAIN_ENTRIES = 1024;
 
 export interface GuestMemory {
   ram: SharedArrayBuffer;

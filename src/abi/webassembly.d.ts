@@ -13,5 +13,12 @@ declare namespace WebAssembly {
     constructor(m: Module, imports: Record<string, Record<string, unknown>>);
     readonly exports: Record<string, unknown>;
   }
+  interface TableDescriptor { element: 'anyfunc'; initial: number; maximum?: number }
+  class Table {
+    constructor(d: TableDescriptor);
+    readonly length: number;
+    grow(delta: number): number;
+    set(index: number, fn: unknown): void;
+  }
   function validate(bytes: Uint8Array): boolean;
 }

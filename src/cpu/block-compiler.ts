@@ -1,13 +1,15 @@
-// Turns a hot block into one generated JavaScript function. Two tiers:
+// Turns a hot block into one generated JavaScript function. Three tiers above the interpreter:
 //   tier 1: the function calls each instruction's routine directly (monomorphic call sites
 //           instead of the dispatch loop's megamorphic `ins.exec(cpu, ins)`);
 //   tier 2: templates (src/cpu/jit/) emit specialised code for the common integer forms, with
 //           flag liveness and compare-and-branch fusion; other instructions call their routine.
-// PARALLAX_JIT_TIER selects the tier (default 2; 0 keeps every block interpreted).
+//   tier 3: 64-bit blocks translated to WebAssembly (src/cpu/wasm/), chained inside wasm.
+// PARALLAX_JIT_TIER selects the highest tier (default 3; 2 is the fallback; 0 keeps every block interpreted).
 //
 // A fault inside the block records how many instructions completed in `cpu.faultIndex` before
 // the FAULT propagates, so the run loop can report the faulting instruction's RIP.
 
+import { setFlagsFromString } from 'node:v8';
 import type { Block, Cpu } from './cpu.js';
 import type { Insn } from './insn.js';
 import { compileTemplates } from './jit/compile.js';
@@ -37,37 +39,61 @@ function setting(name: string, dflt: number): number {
 
 /** Executions of a block before it is compiled (0: compile before its first execution). */
 export const COMPILE_THRESHOLD = setting('PARALLAX_JIT_THRESHOLD', 8);
-/** 0: interpreter only, 1: direct calls, 2: templates, 3: WebAssembly where the translator covers the block (src/cpu/wasm/), else 2 */
-export const JIT_TIER = setting('PARALLAX_JIT_TIER', 2);
+/**
+ * 0: interpreter only, 1: direct calls, 2: templates, 3 (default): WebAssembly where the
+ * translator covers a 64-bit block (src/cpu/wasm/), else 2. PARALLAX_JIT_TIER=2 is the fallback.
+ */
+export const JIT_TIER = setting('PARALLAX_JIT_TIER', 3);
+
+// V8 compiles wasm with its baseline compiler (Liftoff) first and optimises later, but has no
+// on-stack replacement for wasm: a long loop entered in Liftoff code stays there. Translated
+// blocks are few and hot, so they go straight to the optimising compiler (V8 flags are
+// process-wide; PARALLAX_WASM_LIFTOFF=1 keeps V8's default, for measurements).
+if (JIT_TIER >= 3 && process.env.PARALLAX_WASM_LIFTOFF !== '1') setFlagsFromString('--no-liftoff');
 /** PARALLAX_JIT_SUPERBLOCKS=0: compile each block alone (no extension past branches) */
 const SUPERBLOCKS = process.env.PARALLAX_JIT_SUPERBLOCKS !== '0';
 /** throw instead of falling back to tier 1 when tier 2 fails on a block (tests) */
 const STRICT = process.env.PARALLAX_JIT_STRICT === '1';
 
 /**
- * Tier 3 translates a block once its tier-2 function has run this many times (translation
- * costs far more than tier 2's); PARALLAX_JIT_WASM_THRESHOLD, default 64, and 0 whenever
+ * Tier 3 translates a block once it has run this many more times after reaching
+ * PARALLAX_JIT_THRESHOLD; PARALLAX_JIT_WASM_THRESHOLD, default 64, and 0 whenever
  * PARALLAX_JIT_THRESHOLD=0 (the tests force every block through at once).
  */
 const WASM_THRESHOLD = COMPILE_THRESHOLD === 0 ? 0 : setting('PARALLAX_JIT_WASM_THRESHOLD', 64);
 
-/** a tier-2 function that replaces itself in `block` by its tier-3 translation once it is hot */
-function tierUp(block: Block, tier2: CompiledBlock, translate: () => CompiledBlock | null): CompiledBlock {
+/**
+ * Tier 3's warm-up: the block keeps running its routines one by one (no tier-2 code: V8's
+ * parse and optimisation of a block function cost more than the translation it would precede)
+ * until it has run WASM_THRESHOLD times, then its translation replaces it; tier 2 is compiled
+ * only for a block the translator declines.
+ */
+function warmUp(block: Block, translate: () => ReturnType<typeof compileWasm>, tier2: () => CompiledBlock): CompiledBlock {
+  const ops = block.ops, n = ops.length;
   let runs = 0;
-  const counting: CompiledBlock = (cpu, left) => {
+  return (cpu) => {
     if (++runs === WASM_THRESHOLD) {
+      let fn: CompiledBlock | null = null;
       try {
-        block.fn = translate() ?? tier2;
+        const w = translate();
+        if (w) { fn = w.fn; block.chainIndex = w.chainIndex; }
       } catch (err) {
         if (STRICT) throw err;
-        block.fn = tier2; // a translator bug: the block stays on tier 2
-        jitStats.tier2Failures++;
+        jitStats.tier2Failures++; // a translator bug: the block gets tier 2
         jitStats.lastFailure = `tier 3 at ${block.rip.toString(16)}: ${err instanceof Error ? err.message : String(err)}`;
       }
+      block.fn = fn ?? tier2();
     }
-    return tier2(cpu, left);
+    let k = 0;
+    try {
+      for (; k < n; k++) { const ins = ops[k]; ins.exec(cpu, ins); }
+    } catch (x) {
+      cpu.faultIndex = k;
+      cpu.rip = ops[k].rip;
+      throw x;
+    }
+    return n;
   };
-  return counting;
 }
 
 /** blocks that tier 2 could not compile (a bug: they ran on tier 1 instead) */
@@ -81,10 +107,21 @@ export function compileBlock(block: Block, cpu: Cpu): CompiledBlock {
       const pages = { page: block.physPage, gen: block.gen, page2: block.physPage2, gen2: block.gen2 };
       if (JIT_TIER >= 3 && !PROFILING && WASM_THRESHOLD === 0) {
         const w = compileWasm(sb.ops, sb.roles, mode, pages, cpu);
-        if (w !== null) return w;
+        if (w !== null) { block.chainIndex = w.chainIndex; return w.fn; }
+      }
+      if (JIT_TIER >= 3 && !PROFILING && mode === 2 && cpu.scratch >= 0) {
+        return warmUp(block, () => compileWasm(sb.ops, sb.roles, mode, pages, cpu), () => {
+          try {
+            return compileTemplates(sb.ops, mode, pages, sb.roles);
+          } catch (err) {
+            if (STRICT) throw err;
+            jitStats.tier2Failures++;
+            jitStats.lastFailure = `${ops[0].rip.toString(16)}: ${err instanceof Error ? err.message : String(err)}`;
+            return compileDirectCalls(ops);
+          }
+        });
       }
       const fn = compileTemplates(sb.ops, mode, pages, sb.roles);
-      if (JIT_TIER >= 3 && !PROFILING && mode === 2) return tierUp(block, fn, () => compileWasm(sb.ops, sb.roles, mode, pages, cpu));
       return PROFILING ? profiled(sb.ops, mode, fn, pages, sb.roles) : fn;
     } catch (err) {
       if (STRICT) throw err;

@@ -6,7 +6,7 @@
 // compare and a typed-array read. Entries hold only RAM pages; MMIO always takes the slow path.
 // A write entry exists only for a page that is writable, already dirty and holds no decoded code.
 
-import { G_CODE_GEN } from '../abi/control-block.js';
+import { G_CODE_GEN, G_CODE_WRITES } from '../abi/control-block.js';
 import { ramOffset, type RamLayout } from '../abi/memory-map.js';
 import type { SharedMemory } from '../abi/shared-memory.js';
 import type { CpuBus } from './bus.js';
@@ -356,6 +356,7 @@ export class CpuMemory extends CpuState {
       if (f[p]) {
         f[p] = 0;
         Atomics.add(this.shared.codeGen, p, 1);
+        Atomics.add(this.shared.ctl, G_CODE_WRITES, 1);
       }
     }
   }

@@ -19,6 +19,7 @@ import type { DebugHooks } from './debug-hooks.js';
 import { deliverFault, serviceEvents } from './interrupts.js';
 import { noFirmware, startsZeroRun, ZERO_RUN_BYTES } from './no-firmware.js';
 import { GP, IF, SS_VEC, TWO32, UD } from './regs.js';
+import type { Chain } from './wasm/chain.js';
 import './ops/index.js';
 
 const MAX_BLOCK_INSNS = 64;
@@ -48,6 +49,8 @@ export class Block {
   hits = 0;
   /** generated function running the whole block (block-compiler.ts), once hot */
   fn: CompiledBlock | null = null;
+  /** index of its tier-3 function in the core's chain table (src/cpu/wasm/chain.ts), or -1 */
+  chainIndex = -1;
   /** the last two successors seen (taken / fall-through), valid while tlbGen equals linkGen */
   next1: Block | null = null;
   next2: Block | null = null;
@@ -96,6 +99,10 @@ export class Cpu extends CpuMemory {
   pleYields = 0;
   /** instructions completed in a compiled block before it faulted */
   faultIndex = 0;
+  /** bumped whenever every cached block is dropped (chains of translated blocks check it) */
+  blockEpoch = 0;
+  /** tier 3's dispatcher of translated blocks (src/cpu/wasm/chain.ts), made with the first translation */
+  chain: Chain | null = null;
   /** do not deliver faults: stop the run loop with RUN_FAULT (faultVector/faultCode/rip kept) */
   stopOnFault = false;
   /** gdb stub's breakpoints, watchpoints and single-step (src/gdb/core-debug.ts): one instruction per block while set */
@@ -231,6 +238,7 @@ export class Cpu extends CpuMemory {
 
   /** Invalidate every cached block (mode switch, or an explicit request). */
   flushBlocks(): void {
+    this.blockEpoch++;
     for (const m of this.blocks) m.clear();
     this.l1Rip.fill(0.5);
     this.l1Block.fill(null);
@@ -376,6 +384,8 @@ export class Cpu extends CpuMemory {
         continue;
       }
       if (this.debug !== null && this.debug.before(this, block.ops[0])) { this.exitReason = RUN_PAUSED; break; }
+      // translated blocks may jump straight to this one from now on (src/cpu/wasm/chain.ts)
+      if (block.chainIndex >= 0 && this.chain !== null) this.chain.note(block);
       const ops = block.ops;
       const n = ops.length;
       this.rip = block.endRip;

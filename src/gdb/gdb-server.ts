@@ -9,6 +9,7 @@ import type { DebugConfig, StopReason, WatchKind } from '../debug/core-debug.js'
 import { readLinear, writeLinear } from '../debug/page-walk.js';
 import { targetXml } from './target-xml.js';
 import { pagingRegsOf, REGISTERS, type CoreRegisters } from '../debug/x86-registers.js';
+import { G_CODE_WRITES } from '../abi/control-block.js';
 
 /** Largest packet we accept and announce (qSupported PacketSize, hex). */
 const PACKET_SIZE = 0x1000;
@@ -280,7 +281,7 @@ export class GdbServer {
     if (!pages) return 'E14';
     // code decoded from these pages is stale now: the cores re-decode it
     const { codeFlags, codeGen } = this.machine.shared;
-    for (const pg of pages) if (codeFlags[pg]) { codeFlags[pg] = 0; Atomics.add(codeGen, pg, 1); }
+    for (const pg of pages) if (codeFlags[pg]) { codeFlags[pg] = 0; Atomics.add(codeGen, pg, 1); Atomics.add(this.machine.shared.ctl, G_CODE_WRITES, 1); }
     return 'OK';
   }
 

@@ -83,8 +83,13 @@ function decline(why: string): never { throw new TranslateError(why); }
 const OP_ADD = 0, OP_OR = 1, OP_ADC = 2, OP_SBB = 3, OP_AND = 4, OP_SUB = 5, OP_XOR = 6, OP_CMP = 7;
 const ALU_KIND = [LF_ADD, LF_RESULT, LF_ADC, LF_SBB, LF_RESULT, LF_SUB, LF_RESULT, LF_SUB];
 
-function plain(emit: Plan['emit']): Plan { return { kind: 0, keepsCarry: false, cc: -1, carryIn: false, emit }; }
-function writer(kind: number, emit: Plan['emit'], carryIn = false): Plan { return { kind, keepsCarry: false, cc: -1, carryIn, emit }; }
+// every Plan is built by `plan` (one object shape: the analysis that reads them stays monomorphic)
+function plan(kind: number, keepsCarry: boolean, cc: number, carryIn: boolean, emit: Plan['emit']): Plan {
+  return { kind, keepsCarry, cc, carryIn, emit };
+}
+function plain(emit: Plan['emit']): Plan { return plan(0, false, -1, false, emit); }
+function writer(kind: number, emit: Plan['emit'], carryIn = false): Plan { return plan(kind, false, -1, carryIn, emit); }
+function reader(cc: number, emit: Plan['emit']): Plan { return plan(0, false, cc, false, emit); }
 
 function isJcc(o: number): boolean { return (o >= 0x70 && o <= 0x7f) || (o >= 0x180 && o <= 0x18f); }
 
@@ -93,9 +98,9 @@ function planFor(ins: Insn): Plan | null {
   if (ins.hasMem && (ins.asize !== 8 || ins.seg === FS || ins.seg === GS)) return null;
   const map = ins.opcode >> 8, opc = ins.opcode & 0xff, size = ins.osize, ext = ins.reg & 7;
   if (map === MAP_0F) {
-    if (opc >= 0x80 && opc <= 0x8f) return { ...plain(jcc), cc: opc & 15 };
-    if (opc >= 0x90 && opc <= 0x9f && ext === 0) return { ...plain(setcc), cc: opc & 15 };
-    if (opc >= 0x40 && opc <= 0x4f) return { ...plain(cmovcc), cc: opc & 15 };
+    if (opc >= 0x80 && opc <= 0x8f) return reader(opc & 15, jcc);
+    if (opc >= 0x90 && opc <= 0x9f && ext === 0) return reader(opc & 15, setcc);
+    if (opc >= 0x40 && opc <= 0x4f) return reader(opc & 15, cmovcc);
     if (opc === 0xb6 || opc === 0xb7 || opc === 0xbe || opc === 0xbf) return plain(movx);
     if (opc === 0xaf) return writer(LF_RESULT, imul2);
     if (opc === 0x1f) return plain(() => { /* NOP r/m: no access */ });
@@ -107,7 +112,7 @@ function planFor(ins: Insn): Plan | null {
     return writer(ALU_KIND[op], (t, x, i) => alu(t, x, i, op, (opc & 7) >> 1), op === OP_ADC || op === OP_SBB);
   }
   if (opc === 0x80 || opc === 0x81 || opc === 0x83) return writer(ALU_KIND[ext], (t, x, i) => alu(t, x, i, ext, 3), ext === OP_ADC || ext === OP_SBB);
-  if (isJcc(opc)) return { ...plain(jcc), cc: opc & 15 };
+  if (isJcc(opc)) return reader(opc & 15, jcc);
   switch (opc) {
     case 0x84: case 0x85: case 0xa8: case 0xa9: return writer(LF_RESULT, test);
     case 0x88: case 0x89: case 0x8a: case 0x8b: case 0xc6: case 0xc7: return plain(mov);
@@ -128,7 +133,7 @@ function planFor(ins: Insn): Plan | null {
       if ((ext === 4 || ext === 5) && size >= 4) return writer(LF_RESULT, mul1);
       return null;
     case 0xfe: case 0xff:
-      if (ext <= 1) return { kind: ext ? LF_DEC : LF_INC, keepsCarry: true, cc: -1, carryIn: true, emit: incDec };
+      if (ext <= 1) return plan(ext ? LF_DEC : LF_INC, true, -1, true, incDec);
       if (opc === 0xff && ext === 6 && size === 8) return plain(pushRm);
       return null;
     case 0xc0: case 0xc1: case 0xd0: case 0xd1: {
@@ -493,9 +498,13 @@ function controlFlow(ops: Insn[], roles: number[], loop: boolean): { succ: numbe
   return { succ, target };
 }
 
-function analyse(ops: Insn[], plans: Plan[], succ: number[][]): Analysis {
-  const n = ops.length, w = n + 1; // writer ids 0..n-1, ENTRY stored at n
-  // membership matrices (no allocation in the fixpoint): prod[(i * 6 + bit) * w + id], last[i * w + id]
+/**
+ * The flag-producer data flow over the function's control flow: prod[(i * 6 + bit) * w + id]
+ * (writer id, or n = the state at entry, may produce `bit` entering i), last[i * w + id]. Kept
+ * apart from analyse and on typed arrays only: V8 optimises this hot loop quickly, once.
+ */
+function flagFixpoint(n: number, kinds: Int32Array, keeps: Uint8Array, succ: number[][]): { prod: Uint8Array; last: Uint8Array } {
+  const w = n + 1;
   const prod = new Uint8Array(n * FLAG_COUNT * w), last = new Uint8Array(n * w);
   for (let b = 0; b < FLAG_COUNT; b++) prod[b * w + n] = 1;
   last[n] = 1;
@@ -503,22 +512,31 @@ function analyse(ops: Insn[], plans: Plan[], succ: number[][]): Analysis {
   while (changed) {
     changed = false;
     for (let i = 0; i < n; i++) {
-      const p = plans[i];
-      for (const j of succ[i]) {
+      const kind = kinds[i], keep = keeps[i], si = succ[i];
+      for (let s = 0; s < si.length; s++) {
+        const j = si[s];
         for (let bit = 0; bit < FLAG_COUNT; bit++) {
           const dst = (j * FLAG_COUNT + bit) * w;
-          if (p.kind !== 0 && !(p.keepsCarry && bit === B_CF)) {
+          if (kind !== 0 && !(keep !== 0 && bit === B_CF)) {
             if (!prod[dst + i]) { prod[dst + i] = 1; changed = true; }
           } else {
             const src = (i * FLAG_COUNT + bit) * w;
             for (let id = 0; id < w; id++) if (prod[src + id] && !prod[dst + id]) { prod[dst + id] = 1; changed = true; }
           }
         }
-        if (p.kind !== 0) { if (!last[j * w + i]) { last[j * w + i] = 1; changed = true; } }
+        if (kind !== 0) { if (!last[j * w + i]) { last[j * w + i] = 1; changed = true; } }
         else for (let id = 0; id < w; id++) if (last[i * w + id] && !last[j * w + id]) { last[j * w + id] = 1; changed = true; }
       }
     }
   }
+  return { prod, last };
+}
+
+function analyse(ops: Insn[], plans: Plan[], succ: number[][]): Analysis {
+  const n = ops.length, w = n + 1; // writer ids 0..n-1, ENTRY stored at n
+  const kinds = new Int32Array(n), keeps = new Uint8Array(n);
+  for (let i = 0; i < n; i++) { kinds[i] = plans[i].kind; keeps[i] = plans[i].keepsCarry ? 1 : 0; }
+  const { prod, last } = flagFixpoint(n, kinds, keeps, succ);
   const toSet = (arr: Uint8Array, at: number): Set<number> => {
     const out = new Set<number>();
     for (let id = 0; id < w; id++) if (arr[at + id]) out.add(id === n ? ENTRY : id);

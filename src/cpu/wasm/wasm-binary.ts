@@ -10,7 +10,7 @@ export const VOID = 0x40;
 /** opcodes used by the translator */
 export const Op = {
   unreachable: 0x00, block: 0x02, loop: 0x03, if: 0x04, else: 0x05, end: 0x0b, br: 0x0c, brIf: 0x0d,
-  return: 0x0f, call: 0x10, drop: 0x1a, select: 0x1b,
+  return: 0x0f, call: 0x10, callIndirect: 0x11, drop: 0x1a, select: 0x1b,
   localGet: 0x20, localSet: 0x21, localTee: 0x22,
   i32Load: 0x28, i64Load: 0x29, f64Load: 0x2b, i32Load8U: 0x2d, i32Load16U: 0x2f,
   i64Load8U: 0x31, i64Load16U: 0x33, i64Load32U: 0x35,
@@ -78,6 +78,10 @@ export interface ModuleSpec {
   /** the shared memory's page count (import "m" "mem") */
   memoryPages: number;
   funcs: { type: FuncType; locals: number[]; body: Bytes; export: string }[];
+  /** types declared first, in this order (their indices are what call_indirect names) */
+  types?: FuncType[];
+  /** an imported funcref table (import module "m", name "tab") with this minimum size */
+  tableMin?: number;
 }
 
 function section(out: Bytes, id: number, body: Bytes): void {
@@ -93,6 +97,7 @@ export function buildModule(m: ModuleSpec): Uint8Array {
     types.push(t);
     return types.length - 1;
   };
+  for (const t of m.types ?? []) typeIndex(t);
   const impIdx = m.imports.map((f) => typeIndex(f.type));
   const fnIdx = m.funcs.map((f) => typeIndex(f.type));
   const out = new Bytes();
@@ -102,10 +107,12 @@ export function buildModule(m: ModuleSpec): Uint8Array {
   for (const t of types) { ts.byte(0x60); ts.u32(t.params.length); ts.bytes(t.params); ts.u32(t.results.length); ts.bytes(t.results); }
   section(out, 1, ts);
   const is = new Bytes();
-  is.u32(m.imports.length + 1);
+  is.u32(m.imports.length + 1 + (m.tableMin !== undefined ? 1 : 0));
   m.imports.forEach((f, k) => { is.name(f.module); is.name(f.name); is.byte(0x00); is.u32(impIdx[k]); });
   // shared memory with equal minimum and maximum
   is.name('m'); is.name('mem'); is.byte(0x02); is.byte(0x03); is.u32(m.memoryPages); is.u32(m.memoryPages);
+  // funcref table without a maximum (it grows as blocks are translated)
+  if (m.tableMin !== undefined) { is.name('m'); is.name('tab'); is.byte(0x01); is.byte(0x70); is.byte(0x00); is.u32(m.tableMin); }
   section(out, 2, is);
   const fs = new Bytes();
   fs.u32(m.funcs.length);

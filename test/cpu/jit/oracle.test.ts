@@ -6,7 +6,7 @@ import { describe, expect, test } from 'vitest';
 import { CS, DS, ES, SS } from '../../../src/cpu/regs.js';
 import type { Cpu } from '../../../src/cpu/cpu.js';
 import {
-  captureInitial, CODE, DATA, decodeBlock, diffSnapshots, makeCpu, restoreInitial, runCompiled, runInterpreted, sourceOf, tierCounts,
+  captureInitial, CODE, DATA, decodeBlock, diffSnapshots, makeCpu, restoreInitial, runCompiled, runInterpreted, sourceOf, testTier, tierCounts,
   type Mode,
 } from './harness.js';
 import { BlockGen, Rng } from './random-blocks.js';
@@ -52,7 +52,7 @@ function runOracle(mode: Mode, cases: number, seed: number): string[] {
     }
   }
   // with tier 3 forced, most 64-bit blocks must really have gone through it
-  if (JIT_TIER >= 3 && mode === 64) {
+  if (testTier.max >= 3 && mode === 64) {
     console.log(`${mode}-bit: tier 3 ran ${tierCounts.wasm - wasmBefore} of ${cases} blocks; declined: ` +
       [...wasmStats.reasons].sort((x, y) => y[1] - x[1]).slice(0, 12).map(([r, n]) => `${n} ${r}`).join(', '));
     if (tierCounts.wasm - wasmBefore < cases / 10) failures.push(`tier 3 ran only ${tierCounts.wasm - wasmBefore} blocks`);
@@ -60,11 +60,22 @@ function runOracle(mode: Mode, cases: number, seed: number): string[] {
   return failures;
 }
 
-describe('tier 2 against the interpreter on random blocks', () => {
+describe('compiled blocks (tier 3 where it covers them, else tier 2) against the interpreter on random blocks', () => {
   test('64-bit mode', () => {
     const f = runOracle(64, CASES, 0x64646464 + SEED);
     if (f.length) console.log(f.join('\n\n'));
     expect(f).toEqual([]);
+  });
+
+  test('64-bit mode on tier 2 (what runs a block tier 3 declines)', () => {
+    testTier.max = 2;
+    try {
+      const f = runOracle(64, Math.ceil(CASES / 2), 0x26262626 + SEED);
+      if (f.length) console.log(f.join('\n\n'));
+      expect(f).toEqual([]);
+    } finally {
+      testTier.max = JIT_TIER;
+    }
   });
 
   test('32-bit mode', () => {

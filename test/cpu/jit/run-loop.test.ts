@@ -154,6 +154,28 @@ describe('compiled blocks inside the run loop', () => {
     expect(jit).toEqual(ref);
   });
 
+  test('translated blocks chained through calls and returns: flags across blocks, a fault in a chained block', () => {
+    // the block after each RET reads CF left by the callee's CMP (flags from the state at entry);
+    // the walk runs into unmapped memory after ~8,000 iterations, long after every block is hot
+    const { ref, jit, cpu } = both(`
+      mov rdi, rsi
+      xor eax, eax
+      xor ebx, ebx
+    1: call 5f
+      jb 2f
+      add ebx, 3
+    2: add eax, dword ptr [rdi]
+      add rdi, 512
+      jmp 1b
+    5: inc eax
+      cmp eax, 200
+      ret`);
+    expect(jit.vector).toBe(14);
+    expect(jit).toEqual(ref);
+    // tier 3: most blocks ran chained inside the dispatcher, not one return to JavaScript each
+    if (JIT_TIER >= 3 && process.env.PARALLAX_JIT_CHAIN !== '0') expect(cpu.chain?.entries ?? Infinity).toBeLessThan(2000);
+  });
+
   test('code written by a compiled superblock in its own page is decoded again at the next block boundary', () => {
     // iteration 30 (long after compilation) stores into the immediate of the MOV that
     // follows the not-taken branch: the interpreter would see the new value at once
