@@ -383,6 +383,19 @@ export class Machine {
       } else {
         idleSince = null;
       }
+      if (links.length > 0 && latency() < Infinity) {
+        // the next round stays inside one window of the link latency, and it may start only
+        // when every frame due in that window is here: then it ends at the first one's instant
+        // (cores take their turns up to it) and the frame goes in at exactly that instant
+        const now = clock.nowNs();
+        const L = latency();
+        const windowEnd = (Math.floor(now / L) + 1) * L;
+        while (grant() < windowEnd && !this.ended && !this.pendingExit) {
+          if (now > lastPromise) { promise(now); lastPromise = now; }
+          await Promise.race(links.map((l) => l.changed(50)));
+        }
+        clock.limitRound(Math.min(windowEnd, arrival()));
+      }
       Atomics.store(ctl, G_ROUND_PROGRESS, 0);
       Atomics.store(ctl, G_TURN, 0);
       Atomics.notify(ctl, G_TURN);
