@@ -73,7 +73,6 @@ export class VirtualTimeLink implements NetBackend {
     let n = 0;
     while (this.waiting.length && this.waiting[0].at <= ns) {
       const w = this.waiting.shift()!;
-      if (process.env.PX_VT_DEBUG) process.stderr.write(`vt: deliver ${w.at} from ${w.src.toString(16)} at ${ns}\n`);
       this.vstats.stamped++;
       this.receiver(w.frame);
       n++;
@@ -130,7 +129,6 @@ export class VirtualTimeLink implements NetBackend {
           break;
         }
         const src = macKey(m.frame, 6);
-        if (process.env.PX_VT_DEBUG) process.stderr.write(`vt: frame at ${m.ns} from ${src.toString(16)} (delivered to ${this.deliveredTo}, grant ${this.granted})\n`);
         let i = this.waiting.length;
         while (i > 0 && (this.waiting[i - 1].at > m.ns || (this.waiting[i - 1].at === m.ns && this.waiting[i - 1].src > src))) i--;
         this.waiting.splice(i, 0, { at: m.ns, src, frame: Uint8Array.from(m.frame) });
