@@ -11,7 +11,7 @@
 //   --short           CI form: small samples, prints the table, writes nothing unless --out
 //   --reps R --n N --warm W --size BYTES    repetitions, measured and warm-up round trips
 //   --peers parallax-emu,qemu               which machines to run
-//   --icount [SET]    deterministic time (default SET shift=6): every DIME path's round trip is
+//   --icount [SET]    deterministic time (default SET shift=6): every path's round trip is
 //                     counted in guest time (instructions x 2^shift ns), the same on every run
 //                     of the same commit whatever the host load; peers default to parallax-emu
 //   --compare FILE    (with --icount) compare the deterministic figures with those recorded in
@@ -26,13 +26,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { atomicsPingPong } from './floors/atomics.js';
 import { FLOOR_FRAME_BYTES, socketPingPongDirect, socketPingPongViaHub } from './floors/socket.js';
-import { dimeToDime, guestClock, joinLan, orchestratorToDime, pingpongService, type DimeRoundTrips, type GuestClock } from './lib/dime-paths.js';
+import { dimeToDime, guestClock, joinLan, joinVirtualLan, orchestratorToDime, pingpongService, type DimeRoundTrips, type GuestClock } from './lib/dime-paths.js';
 import { DimeServer, qemuAvailable, startHub, type MachineKind } from './lib/machines.js';
 import { benchMain, jsonText, writeResultFiles } from './lib/bench-main.js';
 import { repoRoot } from './lib/paths.js';
 import { argFlag, argNumber, argString, commitLine, loadPerCpu, machineLine, markdownTable, summarize, table, type Summary } from './lib/report.js';
 import { latencyChart, type ChartBar, type ChartGroup } from './lib/svg-chart.js';
 import type { Orchestrator } from '../src/orchestrator/orchestrator.js';
+import type { VirtualTimeClient } from '../src/orchestrator/virtual-time-client.js';
 
 export type PathId = 'intra' | 'cross' | 'orch';
 
@@ -110,6 +111,7 @@ export function signalingOptionsFromArgs(): SignalingOptions {
   const icount = argFlag('icount') ? (ic === undefined || ic.startsWith('--') ? DEFAULT_BENCH_ICOUNT : ic) : undefined;
   const peers = (argString('peers') ?? (icount ? 'parallax-emu' : 'parallax-emu,qemu')).split(',').map((s) => s.trim()).filter(Boolean);
   for (const p of peers) if (p !== 'parallax-emu' && p !== 'qemu') throw new Error(`--peers: unknown peer '${p}' (parallax-emu, qemu)`);
+  if (icount && peers.includes('qemu')) throw new Error('--icount: QEMU cannot join the virtual time of the hub (its clock is the host\'s); give --peers parallax-emu');
   return {
     short,
     reps: Math.max(1, Math.round(argNumber('reps', short ? 3 : 5))),
@@ -122,7 +124,7 @@ export function signalingOptionsFromArgs(): SignalingOptions {
   };
 }
 
-async function measurePeer(kind: MachineKind, o: SignalingOptions, hubPath: string, orch: Orchestrator, r: SignalingResult): Promise<void> {
+async function measurePeer(kind: MachineKind, o: SignalingOptions, hubPath: string, orch: Orchestrator, r: SignalingResult, vclock?: VirtualTimeClient): Promise<void> {
   const log = o.log ?? console.log;
   const macs = SERVER_MACS[kind];
   const emuStats = o.emuStats && kind === 'parallax-emu';
@@ -161,7 +163,12 @@ async function measurePeer(kind: MachineKind, o: SignalingOptions, hubPath: stri
       const steps: Array<[PathId, () => Promise<void>]> = [
         ['intra', async () => addDime('intra', await dimeToDime(orch, a.w, a0, a1, { n: o.n, warm: o.warm, size: o.size, timeoutMs, ticksPerUs }))],
         ['cross', async () => addDime('cross', await dimeToDime(orch, a.w, a0, b0, { n: o.n, warm: o.warm, size: o.size, timeoutMs, ticksPerUs }))],
-        ['orch', async () => { raw.orch.wall.push(await orchestratorToDime(orch, a0, o.n, o.warm)); }],
+        ['orch', async () => {
+          const rt = await orchestratorToDime(orch, a0, o.n, o.warm, vclock ? () => vclock.now() : undefined);
+          raw.orch.wall.push(rt);
+          // in the virtual time the orchestrator's clock is guest time: 1 ns = 1 TSC tick
+          if (vclock) { raw.orch.guest.push(rt); raw.orch.ticks.push(...rt.map((u) => Math.round(u * 1000))); }
+        }],
       ];
       for (const [id, step] of steps) {
         if (failed[id]) continue;
@@ -189,8 +196,8 @@ async function measurePeer(kind: MachineKind, o: SignalingOptions, hubPath: stri
     const sortedTicks = [...x.ticks].sort((p, q) => p - q);
     r.paths[id][kind] = {
       wall: summarize(x.wall),
-      guest: id === 'orch' ? undefined : summarize(x.guest),
-      medianTicks: id === 'orch' || !sortedTicks.length ? undefined : sortedTicks[sortedTicks.length >> 1],
+      guest: x.guest.length ? summarize(x.guest) : undefined,
+      medianTicks: !sortedTicks.length ? undefined : sortedTicks[sortedTicks.length >> 1],
       lost: x.lost,
       stale: x.stale,
       error: failed[id],
@@ -207,14 +214,16 @@ export async function runSignaling(o: SignalingOptions): Promise<SignalingResult
     hostLoadPerCpu: { before: loadPerCpu(), after: NaN }, floors: {}, paths: { intra: {}, cross: {}, orch: {} }, goals: { intra: {}, cross: {}, orch: {} },
     bootMs: {}, clocks: {}, elapsedS: NaN, errors: [],
   };
-  if (o.icount) log(`deterministic time: -icount ${o.icount}; DIME paths in guest time, the orchestrator path is host-timed (outside the virtual time)`);
+  if (o.icount) log(`deterministic time: -icount ${o.icount}; every path in guest time: the servers and the orchestrator are members of the hub's virtual time`);
   log(`signaling benchmark (${r.mode}): ${o.reps} repetitions x ${o.n} round trips (+${o.warm} warm-up), ${o.size}-byte messages`);
   log(`machine: ${r.machine}; commit ${r.commit}; load/cpu ${r.hostLoadPerCpu.before.toFixed(2)}`);
   pingpongService();
   const dir = mkdtempSync(join(tmpdir(), 'px-bench-'));
   const hubPath = join(dir, 'lan.sock');
-  const hub = await startHub(hubPath);
+  // -icount: the virtual time starts once the orchestrator and both servers have joined
+  const hub = await startHub(hubPath, o.icount ? ['--members', '3'] : []);
   let orch: Orchestrator | null = null;
+  let vclock: VirtualTimeClient | undefined;
   try {
     // floors first, on a quiet host; they are cheap, so they get more samples
     const fn = Math.max(o.n, o.short ? 300 : 1000), fw = Math.max(o.warm, o.short ? 30 : 100);
@@ -226,13 +235,15 @@ export async function runSignaling(o: SignalingOptions): Promise<SignalingResult
     }
     for (const [k, v] of Object.entries(floors)) r.floors[k] = summarize(v);
     log('floors measured');
-    orch = await joinLan(hubPath);
+    if (o.icount) ({ orch, clock: vclock } = await joinVirtualLan(hubPath));
+    else orch = await joinLan(hubPath);
     const peers = o.peers.filter((p) => p !== 'qemu' || qemuAvailable());
     if (o.peers.includes('qemu') && !peers.includes('qemu')) {
       r.errors.push('qemu-system-x86_64 not found: QEMU column not measured');
       log('qemu-system-x86_64 not found: QEMU column not measured');
     }
-    for (const kind of peers) await measurePeer(kind, o, hubPath, orch, r);
+    for (const kind of peers) await measurePeer(kind, o, hubPath, orch, r, vclock);
+    if (vclock) log(`orchestrator in the virtual time: ${JSON.stringify(vclock.vstats)}`);
   } finally {
     await orch?.close().catch(() => undefined);
     await hub.stop();
@@ -343,9 +354,8 @@ export function writeSignaling(r: SignalingResult, dir: string): string[] {
 export function deterministicFigures(r: SignalingResult): Record<string, number> {
   const out: Record<string, number> = {};
   if (!r.icount) return out;
-  // only the path inside one server: frames between servers cross a hub that is not in the
-  // virtual time yet (docs/ARCHITECTURE.md, "Time"), so the cross-server figure still varies
-  for (const id of ['intra'] as PathId[]) {
+  // every path: the hub carries the virtual time across servers and to the orchestrator
+  for (const id of ['intra', 'cross', 'orch'] as PathId[]) {
     for (const kind of Object.keys(r.paths[id]) as MachineKind[]) {
       const t = r.paths[id][kind]?.medianTicks;
       if (t !== undefined) out[`${id}.${kind}`] = t;
@@ -360,7 +370,7 @@ export function printSignaling(r: SignalingResult, log: (l: string) => void = co
   log('');
   if (r.icount) {
     const f = deterministicFigures(r);
-    log(`deterministic figures (-icount ${r.icount}; median round trip, guest ns; cross-server and orchestrator paths are not deterministic yet): ` +
+    log(`deterministic figures (-icount ${r.icount}; median round trip, guest ns): ` +
       (Object.keys(f).length ? Object.entries(f).map(([k, v]) => `${k} ${v}`).join(', ') : 'none measured'));
   }
   for (const l of goalLines(r)) log(l);

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Orchestrator } from '../../src/orchestrator/orchestrator.js';
 import { openLan } from '../../src/orchestrator/attach.js';
+import { VirtualTimeClient } from '../../src/orchestrator/virtual-time-client.js';
 import { resolveService, type ServiceSource } from '../../src/orchestrator/service-source.js';
 import type { DimeAddress } from '../../src/orchestrator/targets.js';
 import { qemuAvailable, startHub, type MachineKind, type Watched } from './machines.js';
@@ -55,6 +56,15 @@ export function runnablePeers(peers: MachineKind[], errors: string[]): MachineKi
     errors.push('qemu-system-x86_64 not found: QEMU not measured');
     return false;
   });
+}
+
+/**
+ * The orchestrator as a member of the hub's virtual time (-icount runs): its requests are
+ * stamped with guest time and `clock` reads it (src/orchestrator/virtual-time-client.ts).
+ */
+export async function joinVirtualLan(hubPath: string, timeoutMs = 120_000): Promise<{ orch: Orchestrator; clock: VirtualTimeClient }> {
+  const clock = await VirtualTimeClient.open(`hub,path=${hubPath}`);
+  return { orch: new Orchestrator(clock, { key: BENCH_KEY, mac: ORCHESTRATOR_MAC, timeoutMs, discoverMs: 300 }), clock };
 }
 
 export interface DimeRoundTrips {
@@ -157,13 +167,17 @@ export async function guestClock(orch: Orchestrator, console: Watched, d: DimeAd
   return { ticksPerUs: slopes((p) => p.tsc), guestClockError: slopes((p) => p.ns) / 1000 - 1 };
 }
 
-/** Orchestrator -> one DIME -> orchestrator: the protocol's PING, host wall time per request, µs. */
-export async function orchestratorToDime(orch: Orchestrator, d: DimeAddress, n: number, warm: number): Promise<number[]> {
+/**
+ * Orchestrator -> one DIME -> orchestrator: the protocol's PING, µs per request: host wall time,
+ * or guest time when `clockNs` reads the virtual time the orchestrator is in.
+ */
+export async function orchestratorToDime(orch: Orchestrator, d: DimeAddress, n: number, warm: number, clockNs?: () => number): Promise<number[]> {
   const out: number[] = [];
+  const now = clockNs ?? (() => performance.now() * 1e6);
   for (let i = 0; i < warm + n; i++) {
-    const t0 = performance.now();
+    const t0 = now();
     await orch.link.call(d.server, d.core, 'PING', { nonce: BigInt(i) });
-    const dt = (performance.now() - t0) * 1000;
+    const dt = (now() - t0) / 1000;
     if (i >= warm) out.push(dt);
   }
   return out;

@@ -30,8 +30,8 @@ export class Watched extends MachineProcess {
 }
 
 /** The LAN switch, in a process of its own. */
-export function startHub(path: string): Promise<MachineProcess> {
-  return launchHub(path);
+export function startHub(path: string, extra: string[] = []): Promise<MachineProcess> {
+  return launchHub(path, extra);
 }
 
 export interface DimeServerOptions {

@@ -17,7 +17,7 @@
 //   advances the time, and a machine whose cores all halt jumps to its next deadline.
 
 import {
-  C_TIME_HOLD, F_FLOOR, F_IO_HOLD, F_STOLEN, F_STOLEN_AT, F_VTIME, G_CLOCK_BASE_HI, G_CLOCK_BASE_LO, G_ICOUNT_SHIFT,
+  C_TIME_HOLD, F_FLOOR, F_IO_HOLD, F_ROUND_LIMIT, F_STOLEN, F_STOLEN_AT, F_VTIME, G_CLOCK_BASE_HI, G_CLOCK_BASE_LO, G_ICOUNT_SHIFT,
   G_NCORES, G_QUANTUM, G_TIME_MODE, G_TIME_SEQ, coreBase,
 } from './control-block.js';
 
@@ -228,6 +228,27 @@ export class Clock implements TimeSource {
     return this.f[holdSlot(core)];
   }
 
+  /**
+   * -icount, on the core holding the turn: how many instructions it may run. The quantum, or,
+   * when the I/O thread limited the round (a virtual LAN's window), its share of what is left:
+   * the time to the limit split evenly among itself and the runnable cores after it, so every
+   * core runs in every window. 0: the round has reached its limit.
+   */
+  turnBudget(core: number, ncores: number, quantum: number): number {
+    const limit = this.f[F_ROUND_LIMIT];
+    if (limit === Infinity) return quantum;
+    const now = this.f[F_VTIME];
+    if (now >= limit) return 0;
+    let runnable = 1;
+    for (let j = core + 1; j < ncores; j++) if (this.f[holdSlot(j)] <= now) runnable++;
+    return Math.min(quantum, Math.ceil((limit - now) / (runnable * this.nsPerInsn)));
+  }
+
+  /** -icount, on the I/O thread: the next round ends at `ns` (Infinity: after a quantum per core) */
+  limitRound(ns: number): void {
+    this.f[F_ROUND_LIMIT] = ns;
+  }
+
   /** -icount: instructions per turn */
   quantum(): number {
     return Atomics.load(this.ctl, G_QUANTUM);
@@ -250,6 +271,7 @@ export function clockFor(ctl: Int32Array): Clock {
 export function configureTime(ctl: Int32Array, model: TimeModel): void {
   const f = f64(ctl);
   f[F_IO_HOLD] = Infinity;
+  f[F_ROUND_LIMIT] = Infinity;
   for (let i = 0; i < ctl[G_NCORES]; i++) f[holdSlot(i)] = Infinity;
   if (model.mode === 'icount') {
     if (!Number.isInteger(model.shift) || model.shift < 0 || model.shift > 10) throw new RangeError('icount shift must be an integer from 0 to 10');

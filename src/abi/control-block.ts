@@ -49,6 +49,8 @@ export const F_VTIME = 26;
 export const F_IO_HOLD = 27;
 /** real time: the latest guest instant any thread has read (no thread may read less) */
 export const F_FLOOR = 28;
+/** -icount: the instant the next round must not pass (a virtual LAN's window; Infinity: none) */
+export const F_ROUND_LIMIT = 29;
 /** the host's 1-minute load average x 100, refreshed by the I/O thread about twice a second
  *  (a halted core polls its wake word only while the host has CPUs to spare) */
 export const G_HOST_LOAD_X100 = 12;

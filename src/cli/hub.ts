@@ -4,15 +4,18 @@
 // Usable on its own: `node dist/src/cli/hub.js --listen /tmp/lan.sock`.
 
 import { pathToFileURL } from 'node:url';
-import { LearningSwitch } from '../net/learning-switch.js';
+import { DEFAULT_LINK_LATENCY_NS, LearningSwitch } from '../net/learning-switch.js';
 import type { SocketAddress } from '../net/net-spec.js';
 import { PcapWriter } from '../net/pcap-writer.js';
 
 export const HUB_USAGE = `usage: parallax-emu hub --listen /path.sock|PORT|HOST:PORT [--listen ...]
           [--aging SECONDS] [--pcap FILE] [--stats SECONDS] [--quiet]
+          [--latency NS] [--members N]
   A learning Ethernet switch. Clients speak QEMU's stream framing:
     parallax-emu --net hub,path=/path.sock ...
-    qemu-system-x86_64 ... -netdev stream,id=n0,server=off,addr.type=unix,addr.path=/path.sock`;
+    qemu-system-x86_64 ... -netdev stream,id=n0,server=off,addr.type=unix,addr.path=/path.sock
+  Machines run with --icount share one virtual time: a frame reaches them at its send time plus
+  --latency NS of guest time (default ${DEFAULT_LINK_LATENCY_NS}); --members N holds time at 0 until N of them joined.`;
 
 export interface HubCliOptions {
   listen: SocketAddress[];
@@ -20,6 +23,8 @@ export interface HubCliOptions {
   pcap?: string;
   statsSeconds: number;
   quiet: boolean;
+  latencyNs: number;
+  members: number;
 }
 
 /** "/x.sock" or "./x" -> unix; "8000" -> TCP on 127.0.0.1; "0.0.0.0:8000" -> TCP on that host. */
@@ -40,7 +45,7 @@ export function parseListenAddress(text: string): SocketAddress {
 }
 
 export function parseHubArgs(argv: string[]): HubCliOptions {
-  const o: HubCliOptions = { listen: [], agingSeconds: 300, statsSeconds: 0, quiet: false };
+  const o: HubCliOptions = { listen: [], agingSeconds: 300, statsSeconds: 0, quiet: false, latencyNs: DEFAULT_LINK_LATENCY_NS, members: 0 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
@@ -60,6 +65,18 @@ export function parseHubArgs(argv: string[]): HubCliOptions {
       case '--pcap': o.pcap = value(); break;
       case '--stats': o.statsSeconds = num(value()); break;
       case '--quiet': case '-q': o.quiet = true; break;
+      case '--latency': {
+        const v = value();
+        if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 1e12) throw new Error(`hub: --latency needs a whole number of guest ns from 1, got '${v}'`);
+        o.latencyNs = Number(v);
+        break;
+      }
+      case '--members': {
+        const v = value();
+        if (!/^\d+$/.test(v) || Number(v) > 1024) throw new Error(`hub: --members needs a whole number from 0 to 1024, got '${v}'`);
+        o.members = Number(v);
+        break;
+      }
       case '--help': case '-h': throw new Error(HUB_USAGE);
       default: throw new Error(`hub: unknown argument '${a}'\n${HUB_USAGE}`);
     }
@@ -71,7 +88,8 @@ export function parseHubArgs(argv: string[]): HubCliOptions {
 export function formatHubStats(hub: LearningSwitch): string {
   const s = hub.stats;
   const lines = [`hub: ${s.frames} frames, ${s.forwarded} forwarded, ${s.flooded} flooded, ${s.filtered} filtered, ` +
-    `${s.learned} learned, ${s.aged} aged, ${hub.portCount()} ports connected`];
+    `${s.learned} learned, ${s.aged} aged, ${hub.portCount()} ports connected` +
+    (s.unstamped || hub.vtime.memberCount() ? `; virtual time: ${hub.vtime.memberCount()} members, ${s.unstamped} frames from outside it, ${hub.vtime.lateJoins} late joins` : '')];
   for (const p of hub.portStats()) {
     lines.push(`  port ${p.id} (${p.peer}): rx ${p.rxFrames} frames/${p.rxBytes} B, tx ${p.txFrames} frames/${p.txBytes} B, ` +
       `tx dropped ${p.txDropped}, rx dropped ${p.rxDropped}, malformed ${p.malformed}, ${p.macs} MACs`);
@@ -90,7 +108,7 @@ export async function hubMain(argv: string[]): Promise<number> {
   }
   const log = o.quiet ? undefined : (l: string): void => { process.stderr.write(`${l}\n`); };
   const pcap = o.pcap ? new PcapWriter(o.pcap) : undefined;
-  const hub = new LearningSwitch({ agingMs: o.agingSeconds * 1000, pcap, log });
+  const hub = new LearningSwitch({ agingMs: o.agingSeconds * 1000, pcap, log, latencyNs: o.latencyNs, members: o.members });
   try {
     for (const a of o.listen) await hub.listen(a);
   } catch (e) {

@@ -266,13 +266,21 @@ function awaitTurn(): boolean {
  */
 function runInTurns(): boolean {
   const quantum = clock.quantum();
+  const ncores = ctl[G_NCORES];
   for (;;) {
     if (!awaitTurn()) return true;
+    const budget = clock.turnBudget(d.core, ncores, quantum);
+    if (budget === 0) {
+      // the round reached its limit (a virtual LAN's window) before this core's turn
+      Atomics.store(ctl, G_TURN, d.core + 1);
+      Atomics.notify(ctl, G_TURN);
+      continue;
+    }
     clock.beginTurn();
     announceWake();
     const before = cpu.retired;
     cpu.eventCheck = true; // interrupts posted while other cores ran are looked at first
-    let r = runSafely(quantum);
+    let r = runSafely(budget);
     if (r === null) return false;
     if (r === RUN_YIELD) r = RUN_BUDGET;
     const paused = r === RUN_PAUSED;

@@ -23,6 +23,22 @@ import { createDeviceShared, DS_PW_DOORBELL, PW_EOI, PW_IO_WRITE, PW_MMIO_WRITE,
 import { applyPosted, awake, prepareToSleep } from '../abi/posted-writes.js';
 import { TWO32 } from '../cpu/regs.js';
 
+/** -icount: a hub port in the virtual time (src/net/virtual-time-link.ts), as the I/O thread's turn uses it */
+export interface TimeLink {
+  /** every frame due before this instant is here */
+  grant(): number;
+  /** delivery instant of the earliest frame waiting (Infinity: none) */
+  nextArrival(): number;
+  /** hand the frames due by `ns` to the NIC; returns how many */
+  deliverDue(ns: number): number;
+  /** nothing will be sent before `ns` */
+  promise(ns: number): void;
+  /** resolves when a grant or a frame comes, or after `ms` */
+  changed(ms: number): Promise<void>;
+  /** the hub's link latency once it welcomed us */
+  readonly welcome: { latencyNs: number } | null;
+}
+
 /** The I/O thread's side of the machine (src/machine/platform.ts builds the real one). */
 export interface IoPlatform {
   ioRead(port: number, size: number): number;
@@ -97,6 +113,8 @@ export class Machine {
    * are applied at the I/O thread's turn; each returns how many it applied.
    */
   readonly turnInputs: Array<() => number> = [];
+  /** -icount: hub ports in the virtual time; the I/O thread's turn waits for their grants */
+  readonly timeLinks: TimeLink[] = [];
   private readonly sleepWhenIdle: boolean;
   /** pause/resume cores, read and write a parked core's registers (gdb stub, monitor, QMP) */
   readonly control: CoreControl;
@@ -303,7 +321,14 @@ export class Machine {
     const n = this.cores;
     const clock = clockFor(ctl);
     const p = this.platform!;
+    const links = this.timeLinks;
     const applyInputs = (): number => this.turnInputs.reduce((k, f) => k + f(), 0);
+    const grant = (): number => links.reduce((g, l) => Math.min(g, l.grant()), Infinity);
+    const arrival = (): number => links.reduce((a, l) => Math.min(a, l.nextArrival()), Infinity);
+    const deliver = (ns: number): number => links.reduce((k, l) => k + l.deliverDue(ns), 0);
+    const promise = (ns: number): void => { for (const l of links) l.promise(ns); };
+    const latency = (): number => links.reduce((a, l) => Math.min(a, l.welcome?.latencyNs ?? Infinity), Infinity);
+    let lastPromise = -Infinity;
     let idleSince: { host: number; v: number } | null = null;
     while (!this.ended && !this.pendingExit) {
       const t = Atomics.load(ctl, G_TURN);
@@ -312,29 +337,64 @@ export class Machine {
         if (w.async) await w.value;
         continue;
       }
-      let events = (p.runDueTimers?.() ?? 0) + applyInputs();
+      let events = 0;
+      if (links.length > 0) {
+        // one virtual time across machines: every frame due by now must be here before this
+        // turn takes any in; while it waits, the others may run up to now + the link latency
+        const now = clock.nowNs();
+        while (grant() <= now && !this.ended && !this.pendingExit) {
+          promise(now);
+          lastPromise = now;
+          await Promise.race(links.map((l) => l.changed(50)));
+        }
+        events += deliver(now);
+        if (now - lastPromise >= latency() / 2) { promise(now); lastPromise = now; }
+      }
+      events += (p.runDueTimers?.() ?? 0) + applyInputs();
       if (events === 0 && Atomics.load(ctl, G_ROUND_PROGRESS) === 0) {
-        let next = p.nextTimerNs?.() ?? Infinity;
-        for (let i = 0; i < n; i++) next = Math.min(next, clock.coreNeed(i));
+        let local = p.nextTimerNs?.() ?? Infinity;
+        for (let i = 0; i < n; i++) local = Math.min(local, clock.coreNeed(i));
         // sleep=on (QEMU's default): an idle machine's time runs no faster than the host's,
         // so peers outside the virtual time see it idle for as long as it is idle inside;
         // sleep=off jumps at once (nothing from outside can then arrive in between)
         if (idleSince === null) idleSince = { host: clock.hostNs(), v: clock.nowNs() };
         while (events === 0 && !this.ended && !this.pendingExit) {
           const allowed = this.sleepWhenIdle ? idleSince.v + (clock.hostNs() - idleSince.host) : Infinity;
-          if (next <= allowed) {
+          const next = Math.min(local, arrival());
+          // on a virtual LAN: jump only to an instant below the grant (every frame due by then
+          // is here); until then promise it, since an idle machine sends nothing before it wakes
+          const g = grant();
+          if (next <= allowed && next < g) {
             clock.jumpTo(next);
-            events += p.runDueTimers?.() ?? 0;
+            events += deliver(clock.nowNs()) + (p.runDueTimers?.() ?? 0) + applyInputs();
             break;
           }
-          // wait (host time) for the next event's instant or for something from outside
+          if (links.length > 0) {
+            const idlePromise = Math.min(next, g);
+            if (idlePromise > lastPromise) { promise(idlePromise); lastPromise = idlePromise; }
+          }
+          // wait (host time) for the next event's instant, a grant, or something from outside
           const waitMs = next === Infinity ? 2 : Math.min(2, Math.max(0.05, (next - allowed) / 1e6));
-          await new Promise((r) => setTimeout(r, waitMs));
+          if (next < g || links.length === 0) await new Promise((r) => setTimeout(r, waitMs));
+          else await Promise.race(links.map((l) => l.changed(Math.max(2, waitMs))));
           events = applyInputs();
           if (events > 0 && this.sleepWhenIdle) clock.jumpTo(Math.min(next, idleSince.v + (clock.hostNs() - idleSince.host)));
         }
       } else {
         idleSince = null;
+      }
+      if (links.length > 0 && latency() < Infinity) {
+        // the next round stays inside one window of the link latency, and it may start only
+        // when every frame due in that window is here: then it ends at the first one's instant
+        // (cores take their turns up to it) and the frame goes in at exactly that instant
+        const now = clock.nowNs();
+        const L = latency();
+        const windowEnd = (Math.floor(now / L) + 1) * L;
+        while (grant() < windowEnd && !this.ended && !this.pendingExit) {
+          if (now > lastPromise) { promise(now); lastPromise = now; }
+          await Promise.race(links.map((l) => l.changed(50)));
+        }
+        clock.limitRound(Math.min(windowEnd, arrival()));
       }
       Atomics.store(ctl, G_ROUND_PROGRESS, 0);
       Atomics.store(ctl, G_TURN, 0);

@@ -25,6 +25,7 @@ import { nicStatsLines } from '../devices/e1000/stats.js';
 import { KeyFileError, readSecretFile } from '../net/secret-file.js';
 import { isDuplicateMacNotice, macAnnouncement } from '../net/duplicate-mac.js';
 import { wasmStatsLine } from '../cpu/wasm/wasm-stats.js';
+import { VirtualTimeLink } from '../net/virtual-time-link.js';
 
 export class ServerError extends Error {}
 
@@ -144,12 +145,13 @@ export async function startServer(opts: ServerOptions, io: ServerIo): Promise<Ru
 
   // One e1000 per --net (default: one NIC with no backend, as a board with an unplugged cable).
   const specs = opts.net.length > 0 ? opts.net : ['none'];
-  if (opts.icount && specs.some((sp) => sp.trim() !== 'none')) {
-    // the hub does not carry virtual time yet (docs/ARCHITECTURE.md, "Time")
-    process.stderr.write('parallax-emu: warning: --icount with a network: frames from other machines enter when the host ' +
+  if (opts.icount && specs.some((sp) => !/^\s*(none|hub)\b/.test(sp))) {
+    // only the hub carries virtual time (docs/ARCHITECTURE.md, "One virtual time across machines")
+    process.stderr.write('parallax-emu: warning: --icount with a network other than the hub: frames from other machines enter when the host ' +
       'delivers them, so a run that exchanges frames is not deterministic (replay holds for runs without network input)\n');
   }
   const nics: { mac: Uint8Array; backend: NetBackend }[] = [];
+  const timeLinks: VirtualTimeLink[] = [];
   for (let i = 0; i < specs.length; i++) {
     const mac = i === 0 && opts.mac ? parseMac(opts.mac) : macFromName(opts.name, i);
     if (!opts.icount) {
@@ -158,8 +160,16 @@ export async function startServer(opts: ServerOptions, io: ServerIo): Promise<Ru
       nics.push({ mac, backend });
       continue;
     }
-    const inner = await openNetBackend(specs[i], { mac });
-    if (specs[i].startsWith('hub')) watchForDuplicateMac(inner, mac, (m) => process.stderr.write(`${m}\n`));
+    const opened = await openNetBackend(specs[i], { mac });
+    let inner: NetBackend = opened;
+    if (specs[i].startsWith('hub')) {
+      watchForDuplicateMac(opened, mac, (m) => process.stderr.write(`${m}\n`));
+      // a hub port in the virtual time: frames stamped both ways, the I/O turn waits for grants
+      const link = new VirtualTimeLink(opened, () => clock.nowNs());
+      machine.timeLinks.push(link);
+      timeLinks.push(link);
+      inner = link;
+    }
     let pcap: PcapWriter | null = null;
     if (i === 0 && opts.pcap) {
       try {
@@ -219,8 +229,13 @@ export async function startServer(opts: ServerOptions, io: ServerIo): Promise<Ru
       const frameLine = `frames (2 MiB): ${frames.frames} total, ${f.free} free, ${f.shared} kernel partition` + (owned ? `, ${owned}` : '');
       const nicLines = nics.flatMap((n, i) => nicStatsLines(i, platform.nics[i], n.backend));
       const total = retired.reduce((a, b) => a + b, 0);
+      const lanLines = timeLinks.map((l, i) => {
+        const v = l.vstats;
+        return `virtual LAN ${i}: ${v.stamped} stamped frames in (${v.late} late), ${v.unstamped} unstamped (from outside the virtual time), ` +
+          `${v.promises} promises, ${v.grants} grants, link latency ${l.welcome ? `${l.welcome.latencyNs} ns${l.welcome.late ? ', joined late' : ''}` : 'unknown (never welcomed)'}`;
+      });
       const timeLine = opts.icount
-        ? digest.lines(total, Math.round(clock.nowNs()))
+        ? [...lanLines, ...digest.lines(total, Math.round(clock.nowNs()))]
         : [`time: guest ${(clock.nowNs() / 1e6).toFixed(1)} ms, host ${(clock.hostNs() / 1e6).toFixed(1)} ms, ` +
           `${(clock.stolenNs() / 1e6).toFixed(1)} ms not yet given back to the guest (emulator could not run it)`];
       const wallMs = performance.now() - startedMs;

@@ -5,6 +5,8 @@
 // MACs per port, forwards known unicast to one port, floods broadcast/multicast/unknown
 // unicast, ages entries out, and counts per port.
 // A slow port never stalls the others: past a queue limit its frames are dropped and counted.
+// Ports that say HELLO run in one virtual time (src/net/virtual-time-barrier.ts): their frames
+// carry their send instant and reach other members stamped with send instant + link latency.
 
 import { createServer, type Server, type Socket } from 'node:net';
 import { formatMac, isMulticastMac, macKey } from './mac.js';
@@ -14,6 +16,11 @@ import { describeAddress, type SocketAddress } from './net-spec.js';
 import type { PcapWriter } from './pcap-writer.js';
 import { removeStaleSocket } from './backends/stream.js';
 import { StreamFrameDecoder, encodeStreamFrame } from './stream-framing.js';
+import { VirtualTimeBarrier } from './virtual-time-barrier.js';
+import { VT_FRAME, VT_GRANT, VT_HELLO, VT_TIME, VT_WELCOME, decodeVt, encodeVt } from './virtual-time-wire.js';
+
+/** default link latency of the virtual LAN, ns of guest time */
+export const DEFAULT_LINK_LATENCY_NS = 20_000;
 
 export interface SwitchOptions {
   /** forget a MAC not seen for this long (default 300 s, the 802.1D default) */
@@ -28,6 +35,10 @@ export interface SwitchOptions {
   log?: (line: string) => void;
   /** clock (ms) for aging; replaceable in tests */
   now?: () => number;
+  /** virtual time: link latency (ns of guest time, default DEFAULT_LINK_LATENCY_NS) */
+  latencyNs?: number;
+  /** virtual time: members to wait for before time starts (default 0: start with the first) */
+  members?: number;
 }
 
 export interface HubPortStats {
@@ -58,6 +69,10 @@ export interface SwitchStats {
   portsEver: number;
   /** frames refused: their source MAC is in use on another connected port (two stations, one MAC) */
   duplicateMac: number;
+  /** frames from ports outside the virtual time handed to members (they make a run non-deterministic) */
+  unstamped: number;
+  /** virtual-time messages a client may not send, or with no frame inside */
+  badVt: number;
 }
 
 interface Port {
@@ -65,6 +80,8 @@ interface Port {
   socket: Socket;
   decoder: StreamFrameDecoder;
   stats: HubPortStats;
+  /** warned that this port is outside the virtual time */
+  warnedUnstamped?: boolean;
 }
 
 interface MacEntry {
@@ -86,7 +103,8 @@ export class LearningSwitch {
   private readonly now: () => number;
   private readonly sweepTimer: NodeJS.Timeout;
   private closed = false;
-  readonly stats: SwitchStats = { frames: 0, forwarded: 0, flooded: 0, filtered: 0, learned: 0, moved: 0, aged: 0, tableFull: 0, portsEver: 0, duplicateMac: 0 };
+  readonly stats: SwitchStats = { frames: 0, forwarded: 0, flooded: 0, filtered: 0, learned: 0, moved: 0, aged: 0, tableFull: 0, portsEver: 0, duplicateMac: 0, unstamped: 0, badVt: 0 };
+  readonly vtime: VirtualTimeBarrier;
 
   constructor(private readonly opts: SwitchOptions = {}) {
     this.agingMs = opts.agingMs ?? 300_000;
@@ -95,6 +113,11 @@ export class LearningSwitch {
     this.now = opts.now ?? (() => Date.now());
     this.sweepTimer = setInterval(() => this.sweep(), Math.max(1000, Math.min(this.agingMs / 2, 60_000)));
     this.sweepTimer.unref();
+    this.vtime = new VirtualTimeBarrier({
+      latencyNs: opts.latencyNs ?? DEFAULT_LINK_LATENCY_NS,
+      expected: opts.members ?? 0,
+      grant: (id, ns) => { const p = this.ports.get(id); if (p) this.sendVt(p, encodeVt({ kind: VT_GRANT, ns })); },
+    });
   }
 
   /** Start accepting clients at `address` (may be called several times). */
@@ -173,12 +196,36 @@ export class LearningSwitch {
     s.once('close', () => {
       if (port.decoder.hasPartial()) port.stats.malformed++;
       this.ports.delete(id);
+      this.vtime.leave(id);
       for (const [k, e] of this.table) if (e.port === port) this.table.delete(k);
       this.opts.log?.(`hub: port ${id} disconnected (rx ${port.stats.rxFrames} tx ${port.stats.txFrames} frames)`);
     });
   }
 
-  private onFrame(from: Port, frame: Uint8Array): void {
+  /** a control message: not counted as a frame, never forwarded */
+  private sendVt(p: Port, msg: Buffer): void {
+    if (!p.socket.destroyed) p.socket.write(encodeStreamFrame(msg));
+  }
+
+  private onFrame(from: Port, received: Uint8Array): void {
+    let frame = received;
+    let sentNs: number | undefined;
+    const vt = decodeVt(received);
+    if (vt) {
+      if (vt.kind === VT_HELLO) {
+        const late = this.vtime.join(from.id);
+        this.sendVt(from, encodeVt({ kind: VT_WELCOME, latencyNs: this.vtime.latencyNs, late }));
+        this.opts.log?.(`hub: port ${from.id} joined the virtual time${late ? ' LATE (time had started: its frames may reach the others in their past)' : ''}`);
+        return;
+      }
+      if (vt.kind === VT_TIME && this.vtime.isMember(from.id)) { this.vtime.promise(from.id, vt.ns); return; }
+      if (vt.kind !== VT_FRAME || !this.vtime.isMember(from.id)) { this.stats.badVt++; from.stats.rxDropped++; return; }
+      frame = vt.frame;
+      sentNs = vt.ns;
+    } else if (this.vtime.memberCount() > 0 && !this.vtime.isMember(from.id) && !from.warnedUnstamped) {
+      from.warnedUnstamped = true;
+      this.opts.log?.(`hub: WARNING port ${from.id} is not in the virtual time: its frames reach -icount machines when the host delivers them, so their runs are not deterministic`);
+    }
     if (frame.length < MIN_FRAME || frame.length > MAX_FRAME) { from.stats.rxDropped++; return; }
     from.stats.rxFrames++;
     from.stats.rxBytes += frame.length;
@@ -197,13 +244,20 @@ export class LearningSwitch {
     }
     if (out === from) { from.stats.rxDropped++; this.stats.filtered++; return; }
     const wire = encodeStreamFrame(frame);
+    // members get a member's frame at its send instant + the link latency
+    const stamped = sentNs === undefined ? null : encodeStreamFrame(encodeVt({ kind: VT_FRAME, ns: sentNs + this.vtime.latencyNs, frame }));
+    const to = (p: Port): void => {
+      const member = this.vtime.isMember(p.id);
+      if (member && !stamped) this.stats.unstamped++;
+      this.transmit(p, member && stamped ? stamped : wire, frame.length);
+    };
     if (out) {
       this.stats.forwarded++;
-      this.transmit(out, wire, frame.length);
+      to(out);
       return;
     }
     this.stats.flooded++;
-    for (const p of this.ports.values()) if (p !== from) this.transmit(p, wire, frame.length);
+    for (const p of this.ports.values()) if (p !== from) to(p);
   }
 
   /**

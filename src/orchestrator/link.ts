@@ -19,6 +19,12 @@ export interface LinkOptions {
   etherBase?: number;
   /** default reply timeout per request */
   timeoutMs?: number;
+  /**
+   * fixed sequence numbers, request ids and instance (a replayed run in virtual time sends the
+   * same bytes every time); only for a machine booted fresh for the run: its DIMEs then have
+   * seen no higher sequence number from us
+   */
+  fixedIds?: boolean;
 }
 
 export interface Reply {
@@ -115,14 +121,15 @@ export class OrchestratorLink extends EventEmitter {
     this.codec = new PxCodec({ key: opts.key, etherBase: opts.etherBase });
     this.timeoutMs = opts.timeoutMs ?? 2000;
     // like the kernel's RTC-based epoch: numbers keep rising across runs of the CLI
-    this.seq = BigInt(Date.now()) << 20n;
+    this.seq = opts.fixedIds ? 1n << 20n : BigInt(Date.now()) << 20n;
     // request ids are our challenge nonces: an answer to one proves the server is alive now
-    this.reqId = randomInt(0, 2 ** 32);
+    this.reqId = opts.fixedIds ? 1 : randomInt(0, 2 ** 32);
+    if (opts.fixedIds) this.instance = 1;
     backend.onReceive((raw) => this.receive(Buffer.from(raw)));
   }
 
   /** this process's instance: its own sequence space beside other processes with our MAC */
-  readonly instance = randomInt(1, 0x10000);
+  readonly instance: number = randomInt(1, 0x10000);
 
   nextSeq(): bigint {
     return ++this.seq;

@@ -22,6 +22,8 @@ export interface OrchestratorOptions {
   etherBase?: number;
   /** how long a broadcast DISCOVER collects answers */
   discoverMs?: number;
+  /** the link's fixed ids (LinkOptions.fixedIds): a replayed run sends the same bytes */
+  fixedIds?: boolean;
 }
 
 /** What the orchestrator put on a DIME, so it can be rebuilt elsewhere. */
@@ -92,7 +94,7 @@ export class Orchestrator extends EventEmitter {
   constructor(backend: NetBackend, opts: OrchestratorOptions) {
     super();
     this.names = opts.names ?? new ServerNames();
-    this.link = new OrchestratorLink(backend, { key: opts.key, mac: opts.mac, timeoutMs: opts.timeoutMs, etherBase: opts.etherBase });
+    this.link = new OrchestratorLink(backend, { key: opts.key, mac: opts.mac, timeoutMs: opts.timeoutMs, etherBase: opts.etherBase, fixedIds: opts.fixedIds });
     this.model = new NetworkModel(this.names);
     this.discoverMs = opts.discoverMs ?? 500;
     this.model.on('event', (e: OrchestratorEvent) => {

@@ -80,6 +80,26 @@ describe('-icount', () => {
     expect(core.nowNs()).toBe(10_008);
   });
 
+  it('a limited round (a virtual LAN window): each core gets its share of the time left, 0 once it has passed', () => {
+    const ctl = machine(3, { mode: 'icount', shift: 3, quantum: 1000 });
+    const io = new Clock(ctl);
+    expect(io.turnBudget(0, 3, 1000)).toBe(1000); // no limit: the quantum
+    io.jumpTo(8000);
+    io.limitRound(8000 + 8 * 300); // 300 instructions left
+    for (let c = 0; c < 3; c++) io.hold(c, 8000); // every core runnable
+    expect(io.turnBudget(0, 3, 1000)).toBe(100); // split among itself and the two after it
+    expect(io.turnBudget(1, 3, 1000)).toBe(150);
+    expect(io.turnBudget(2, 3, 1000)).toBe(300);
+    io.hold(2, Infinity); // core 2 halted: core 1 may take all that is left
+    expect(io.turnBudget(1, 3, 1000)).toBe(300);
+    io.limitRound(8000 + 8 * 5000);
+    expect(io.turnBudget(2, 3, 1000)).toBe(1000); // never more than the quantum
+    io.limitRound(8000);
+    expect(io.turnBudget(0, 3, 1000)).toBe(0); // the limit is reached: the turn is skipped
+    io.limitRound(Infinity);
+    expect(io.turnBudget(0, 3, 1000)).toBe(1000);
+  });
+
   it('refuses a shift outside 0..10 and a tiny quantum', () => {
     expect(() => machine(1, { mode: 'icount', shift: 11, quantum: 1000 })).toThrow(/shift/);
     expect(() => machine(1, { mode: 'icount', shift: 1, quantum: 10 })).toThrow(/quantum/);
