@@ -16,7 +16,7 @@ const SEQ = W.messageByName('STREAM_SEQ');
 const ACK = W.messageByName('STREAM_ACK');
 const SEQ_HEADER = W.place(SEQ.request!.fields).size;
 /** no acknowledgment progress for this long: send the held lines again (as the kernel does) */
-export const RETRANSMIT_MS = 250;
+export const RETRANSMIT_MS = 500;
 /** lines per resend: a DIME's inbox holds 32 frames */
 const RESEND_BURST = 16;
 /** streams the sink remembers (a flood of made-up stream ids must not grow it without end) */

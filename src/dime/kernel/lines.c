@@ -16,7 +16,7 @@
  * agent's interrupts out of a system call's update. */
 #include "dime.h"
 
-#define RETRANSMIT_NS 250000000ULL   /* no acknowledgment progress for this long: send again */
+#define RETRANSMIT_NS 500000000ULL   /* no acknowledgment progress for this long: send again */
 #define RESEND_BURST 16              /* lines per resend (a receiver's inbox is 32 frames) */
 
 static struct line_state *L(struct dime *d) { return &d->lines; }
