@@ -15,8 +15,10 @@ import type { DimeAddress } from './targets.js';
 const SEQ = W.messageByName('STREAM_SEQ');
 const ACK = W.messageByName('STREAM_ACK');
 const SEQ_HEADER = W.place(SEQ.request!.fields).size;
-/** no acknowledgment progress for this long: send the held lines again (as the kernel does) */
+/** no acknowledgment progress for this long: send the held lines again, then after 2x, 4x, 8x
+ * as long while nothing comes back (as the kernel does) */
 export const RETRANSMIT_MS = 500;
+const RETRANSMIT_BACKOFF = 3;
 /** lines per resend: a DIME's inbox holds 32 frames */
 const RESEND_BURST = 16;
 /** streams the sink remembers (a flood of made-up stream ids must not grow it without end) */
@@ -33,6 +35,7 @@ export class LineSource {
   private readonly held: Array<{ line: number; data: Buffer }> = [];
   private restart = true;
   private progressAt = Date.now();
+  private misses = 0;
   private readonly timer: NodeJS.Timeout;
   readonly stats = { sent: 0, resent: 0, acked: 0 };
 
@@ -55,7 +58,10 @@ export class LineSource {
     if (data.indexOf(0x0a) !== data.length - 1) throw new UsageError('a numbered line holds one newline, at its end');
     if (data.length > W.MAX_PAYLOAD - SEQ_HEADER) throw new UsageError(`a numbered line is at most ${W.MAX_PAYLOAD - SEQ_HEADER} bytes`);
     const line = this.nextLine++;
-    if (!this.held.length) this.progressAt = Date.now();
+    if (!this.held.length) {
+      this.progressAt = Date.now();
+      this.misses = 0;
+    }
     this.held.push({ line, data });
     this.transmit(line, data);
     return line;
@@ -64,6 +70,7 @@ export class LineSource {
   /** The first stage moved (fault recovery): what it had not acknowledged goes to the new one. */
   retarget(to: DimeAddress): void {
     this.target = to;
+    this.misses = 0;
     this.resend();
   }
 
@@ -88,7 +95,9 @@ export class LineSource {
   }
 
   private tick(): void {
-    if (this.held.length && Date.now() - this.progressAt >= RETRANSMIT_MS) this.resend();
+    if (!this.held.length || Date.now() - this.progressAt < RETRANSMIT_MS * 2 ** this.misses) return;
+    this.resend();
+    if (this.misses < RETRANSMIT_BACKOFF) this.misses++;
   }
 
   private readonly onFrame = (f: Frame): void => {
@@ -107,6 +116,7 @@ export class LineSource {
     }
     if (freed) {
       this.progressAt = Date.now();
+      this.misses = 0;
       this.stats.acked += freed;
     }
   };

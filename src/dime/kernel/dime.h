@@ -58,6 +58,7 @@ struct line_state {
   uint8_t partial[PX_MAX_PAYLOAD - PX_STREAM_SEQ_REQ_LEN];
   uint32_t partial_len;
   uint64_t progress_ns;                 /* last acknowledgment progress or resend */
+  uint32_t misses;                      /* resends since the last progress (back-off) */
   uint32_t dups, gaps, refused, acks_refused;
 };
 

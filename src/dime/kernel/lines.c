@@ -16,7 +16,8 @@
  * agent's interrupts out of a system call's update. */
 #include "dime.h"
 
-#define RETRANSMIT_NS 500000000ULL   /* no acknowledgment progress for this long: send again */
+#define RETRANSMIT_NS 500000000ULL   /* no acknowledgment progress for this long: send again, */
+#define RETRANSMIT_BACKOFF 3          /* then after 2x, 4x, 8x as long while nothing comes back */
 #define RESEND_BURST 16              /* lines per resend (a receiver's inbox is 32 frames) */
 
 static struct line_state *L(struct dime *d) { return &d->lines; }
@@ -149,7 +150,7 @@ static bool line_out(struct dime *d, const struct route *r, const uint8_t *data,
   h->len = (uint16_t)n;
   for (uint32_t i = 0; i < n; i++) s->bytes[(s->bytes_head + i) % LINE_HOLD_BYTES] = data[i];
   s->bytes_head += n;
-  if (s->held_head - s->held_tail == 1) s->progress_ns = now_ns();
+  if (s->held_head - s->held_tail == 1) { s->progress_ns = now_ns(); s->misses = 0; }
   send_line(d, r, line, data, n);
   return true;
 }
@@ -210,7 +211,7 @@ void lines_ack(struct dime *d, const struct pxmsg *m) {
     s->held_tail++;
     freed = true;
   }
-  if (freed) s->progress_ns = now_ns();
+  if (freed) { s->progress_ns = now_ns(); s->misses = 0; }
   done_upto(d, up_to);
 out:
   spin_unlock_irqrestore(&s->lock, f);
@@ -220,14 +221,18 @@ void lines_route_changed(struct dime *d) {
   struct line_state *s = L(d);
   uint64_t f = spin_lock_irqsave(&s->lock);
   s->restart = true;
+  s->misses = 0;
   if (s->held_head != s->held_tail) resend(d);
   spin_unlock_irqrestore(&s->lock, f);
 }
 
 void lines_tick(struct dime *d, uint64_t now) {
   struct line_state *s = L(d);
-  if (s->held_head == s->held_tail || now - s->progress_ns < RETRANSMIT_NS) return;
+  if (s->held_head == s->held_tail || now - s->progress_ns < (RETRANSMIT_NS << s->misses)) return;
   uint64_t f = spin_lock_irqsave(&s->lock);
-  if (s->held_head != s->held_tail) resend(d);
+  if (s->held_head != s->held_tail) {
+    resend(d);
+    if (s->misses < RETRANSMIT_BACKOFF) s->misses++;
+  }
   spin_unlock_irqrestore(&s->lock, f);
 }
