@@ -180,7 +180,7 @@ describe.skipIf(machines.length === 0).each(machines)('pipelines that lose nothi
         `${aSec.lineRefused} refused; source resent ${src.stats.resent}; host load ${load} -> ${loadavg()[0].toFixed(2)}`);
       const t = (e: OrchestratorEvent | undefined) => (e ? `${e.at - lastBeat}` : '-');
       const evs = o.recentEvents(2000);
-      const missing = evs.find((e) => e.type === 'missing' && e.server === S2 && e.core === 1);
+      const missing = evs.find((e) => e.type === 'missing' && e.server === S2 && e.core === 1 && e.at >= killedAt);
       const started = evs.find((e) => e.type === 'command' && e.command === 'start' && e.ok && `${e.server}/${e.core}` === newKey);
       const rewired = evs.find((e) => e.type === 'policy' && e.ok && /re-instantiated 'B'/.test(e.action));
       console.log(`  timeline after B's last heartbeat (ms): missing ${t(missing)}, new B running ${t(started)}, A rewired ${t(rewired)}, first new line ${resumedMs}`);
