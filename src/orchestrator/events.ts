@@ -20,7 +20,7 @@ export type OrchestratorEvent = Base & (
   | { type: 'exit'; server: string; core: number; service: string; reason: string; exitCode: number; runMs: number; cpuMs: number }
   | { type: 'missing'; server: string; core: number; service: string; silentMs: number; intervals: number }
   | { type: 'back'; server: string; core: number; silentMs: number }
-  | { type: 'output'; server: string; core: number; text: string }
+  | { type: 'output'; server: string; core: number; text: string; stream?: number; line?: number }
   | { type: 'command'; server: string; core: number | null; command: string; detail?: string; ok: boolean; error?: string }
   | { type: 'policy'; policy: 'fault' | 'performance'; action: string; reason: string; ok: boolean; error?: string }
 );
@@ -38,7 +38,7 @@ export function describeEvent(e: OrchestratorEvent): string {
     case 'exit': return `${who}${e.service || 'service'} ended: ${e.reason} (code ${e.exitCode}, ${e.runMs.toFixed(0)} ms, cpu ${e.cpuMs.toFixed(0)} ms)`;
     case 'missing': return `${who}heartbeat missing for ${e.silentMs} ms (${e.intervals} intervals)${e.service ? `, was running ${e.service}` : ''}`;
     case 'back': return `${who}heartbeat back after ${e.silentMs} ms`;
-    case 'output': return `${who}output: ${JSON.stringify(e.text)}`;
+    case 'output': return `${who}output${e.line ? ` line ${e.line}` : ''}: ${JSON.stringify(e.text)}`;
     case 'command': return `${who || (e.server + ' ')}${e.command}${e.detail ? ` ${e.detail}` : ''}: ${e.ok ? 'ok' : `FAILED ${e.error ?? ''}`}`;
     case 'policy': return `policy ${e.policy}: ${e.action} — ${e.reason}${e.ok ? '' : ` (FAILED: ${e.error ?? ''})`}`;
   }

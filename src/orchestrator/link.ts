@@ -94,6 +94,9 @@ interface Pending {
   timer?: NodeJS.Timeout;
 }
 
+/** data frames a DIME sends an orchestrator: service output, numbered lines, their acknowledgments */
+const STREAM_TO_US = new Set(['STREAM', 'STREAM_SEQ', 'STREAM_ACK']);
+
 export class OrchestratorLink extends EventEmitter {
   readonly codec: PxCodec;
   readonly mac: string;
@@ -221,7 +224,7 @@ export class OrchestratorLink extends EventEmitter {
     }
     // requests from other orchestrators are not for us; everything else must be in sequence
     const report = (f.flags & (W.FLAGS.RESPONSE | W.FLAGS.EVENT)) !== 0;
-    const streamToUs = f.channel === 'data' && f.message?.name === 'STREAM' && f.dstMac === this.mac;
+    const streamToUs = f.channel === 'data' && STREAM_TO_US.has(f.message?.name ?? '') && f.dstMac === this.mac;
     if (!report && !streamToUs) { this.stats.ignored++; return; }
     const ours = (f.flags & W.FLAGS.RESPONSE) !== 0 && f.dstMac === this.mac && this.pending.has(f.reqId);
     const known = this.epochs.get(f.srcMac);

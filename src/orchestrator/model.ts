@@ -183,7 +183,7 @@ export class NetworkModel extends EventEmitter {
     return true;
   }
 
-  /** Any DIME report (EVENT frames and STREAM output to us). */
+  /** Any DIME report (EVENT frames, and STREAM / new STREAM_SEQ output to us). */
   applyEvent(f: Frame, v: Decoded): void {
     const name = f.message?.name;
     const at = this.now();
@@ -226,10 +226,11 @@ export class NetworkModel extends EventEmitter {
         type: 'exit', at, dime: d.label, server: d.server, core: d.core, service: v.service as string, reason: EXIT_NAMES[reason] ?? `reason ${reason}`,
         exitCode: v.exitCode as number, runMs: Number(v.runNs as bigint) / 1e6, cpuMs: Number(v.cpuNs as bigint) / 1e6,
       });
-    } else if (name === 'STREAM') {
+    } else if (name === 'STREAM' || name === 'STREAM_SEQ') {
       const d = this.dimes.get(this.key(f.srcMac, f.srcCore));
       if (d) d.lastSeenAt = at;
-      this.emitEvent({ type: 'output', at, dime: `${this.names.label(f.srcMac)}/${f.srcCore}`, server: f.srcMac, core: f.srcCore, text: (v.data as Buffer).toString('utf8') });
+      const numbered = name === 'STREAM_SEQ' ? { stream: v.stream as number, line: v.line as number } : {};
+      this.emitEvent({ type: 'output', at, dime: `${this.names.label(f.srcMac)}/${f.srcCore}`, server: f.srcMac, core: f.srcCore, text: (v.data as Buffer).toString('utf8'), ...numbered });
     }
   }
 

@@ -11,6 +11,7 @@ import { OrchestratorError, RefusedError, TimeoutError, UsageError } from './err
 import type { OrchestratorEvent } from './events.js';
 import { OrchestratorLink, describeStatus, type Reply } from './link.js';
 import { NetworkModel, type DimeView } from './model.js';
+import { LineSink, LineSource } from './line-stream.js';
 import { sourceSpec, resolveService, type ServiceSource } from './service-source.js';
 import { ServerNames, dimeKey, endpointLabel, sameDime, type DimeAddress, type Endpoint } from './targets.js';
 
@@ -88,6 +89,10 @@ export class Orchestrator extends EventEmitter {
   readonly assignments = new Map<string, Assignment>();
   /** DIMEs a policy or workflow is about to use: not free for anyone else */
   readonly reserved = new Set<string>();
+  /** this orchestrator as the last stage of numbered pipelines (line-stream.ts) */
+  readonly lines: LineSink;
+  /** pipelines this orchestrator feeds with numbered lines (moved with their first stage) */
+  readonly lineSources = new Set<LineSource>();
   private readonly discoverMs: number;
   private readonly eventLog: OrchestratorEvent[] = [];
 
@@ -96,6 +101,7 @@ export class Orchestrator extends EventEmitter {
     this.names = opts.names ?? new ServerNames();
     this.link = new OrchestratorLink(backend, { key: opts.key, mac: opts.mac, timeoutMs: opts.timeoutMs, etherBase: opts.etherBase, fixedIds: opts.fixedIds });
     this.model = new NetworkModel(this.names);
+    this.lines = new LineSink(this.link);
     this.discoverMs = opts.discoverMs ?? 500;
     this.model.on('event', (e: OrchestratorEvent) => {
       // a service that ended leaves its DIME to the pool: nothing to rebuild any more
@@ -131,6 +137,10 @@ export class Orchestrator extends EventEmitter {
       v = this.link.codec.fields(f);
     } catch {
       return; // an event we cannot parse (newer kernel): ignored
+    }
+    if (f.message?.name === 'STREAM_SEQ') {
+      const got = this.lines.take(f, v);
+      if (!got) return; // a duplicate or a gap: dropped and counted in lines.stats
     }
     this.model.applyEvent(f, v);
   }
@@ -393,6 +403,19 @@ export class Orchestrator extends EventEmitter {
   /** Bytes into a DIME's input from this orchestrator. */
   feed(d: DimeAddress, data: string | Buffer): void {
     this.link.stream(d.server, d.core, data);
+  }
+
+  /**
+   * Feed a pipeline numbered lines (at-least-once, de-duplicated downstream): the first stage
+   * `d` must take its input from this orchestrator. Close the source when done.
+   */
+  async lineSource(d: DimeAddress, stream?: number): Promise<LineSource> {
+    if (await this.link.confirmEpoch(d.server) === undefined) throw new TimeoutError(`${this.label(d)}: server ${this.names.label(d.server)} did not answer`);
+    const s = new LineSource(this.link, d, stream);
+    this.lineSources.add(s);
+    const close = s.close.bind(s);
+    s.close = () => { this.lineSources.delete(s); close(); };
+    return s;
   }
 
   /**

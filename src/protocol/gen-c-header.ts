@@ -79,6 +79,7 @@ export function generateCHeader(): string {
   enumDefines('PX_SECURITY_CODE', W.SECURITY_CODE, o);
   enumDefines('PX_MALFORMED', W.MALFORMED_REASON, o);
   enumDefines('PX_EXIT_REASON', W.EXIT_REASON, o);
+  enumDefines('PX_LINE_FLAG', W.LINE_FLAGS, o);
   o.push('');
   o.push('/* service image header (little-endian, read in place) */');
   o.push(`#define PX_IMAGE_MAGIC ${hex(W.SERVICE_IMAGE.magic, 8)}`);

@@ -56,17 +56,19 @@ export interface TagKeyInput {
 
 export type TagKeyChoice = { kind: 'net' } | { kind: 'server'; mac: string };
 
-const STREAM = W.messageByName('STREAM');
+/** DIME-to-DIME data any server may send another (the network key tags them) */
+const DIME_TO_DIME = ['STREAM', 'STREAM_SEQ', 'STREAM_ACK'].map((n) => W.messageByName(n).code);
 const BROADCAST = 'ff:ff:ff:ff:ff:ff';
 
 /**
  * Which key tags a frame: orchestrator frames (srcCore CORE_NONE) the destination server's key,
- * or the network key when broadcast; DIME frames the network key for a STREAM to another DIME,
+ * or the network key when broadcast; DIME frames the network key for a STREAM (STREAM_SEQ,
+ * STREAM_ACK) to another DIME,
  * else the sending server's own key.
  */
 export function tagKeyChoice(f: TagKeyInput): TagKeyChoice {
   if (f.srcCore === W.CORE_NONE) return normMac(f.dstMac) === BROADCAST ? { kind: 'net' } : { kind: 'server', mac: normMac(f.dstMac) };
-  const dimeStream = f.channel === 'data' && f.code === STREAM.code && f.dstCore !== W.CORE_NONE && (f.flags & (W.FLAGS.RESPONSE | W.FLAGS.EVENT)) === 0;
+  const dimeStream = f.channel === 'data' && DIME_TO_DIME.includes(f.code) && f.dstCore !== W.CORE_NONE && (f.flags & (W.FLAGS.RESPONSE | W.FLAGS.EVENT)) === 0;
   return dimeStream ? { kind: 'net' } : { kind: 'server', mac: normMac(f.srcMac) };
 }
 

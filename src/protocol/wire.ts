@@ -19,7 +19,8 @@ export const ET_CHANNEL_DATA = 0x80;
 export const ET_SCOPE_DIME = 0x40;
 export const ET_TYPE_MASK = 0x3f;
 
-export const PROTOCOL_VERSION = 2;
+/** 3: numbered pipeline lines (STREAM_SEQ / STREAM_ACK) and their drop counters in QUERY_SECURITY */
+export const PROTOCOL_VERSION = 3;
 export const ETH_HEADER_LEN = 14;
 export const TAG_LEN = 32; // HMAC-SHA256
 /** Largest Ethernet frame we send or accept (no FCS, no VLAN tag). */
@@ -104,6 +105,10 @@ export const MALFORMED_REASON = {
   VERSION: 2, // unknown protocol version
   LENGTH: 3, // payload length beyond the frame, or above MAX_PAYLOAD
   NO_SUCH_DIME: 4, // DIME-scope frame for a core this server does not have
+} as const;
+/** STREAM_SEQ.lineFlags */
+export const LINE_FLAGS = {
+  RESTART: 0x01, // the sender (re)starts sending here: every earlier line of the stream was acknowledged to it
 } as const;
 /** SERVICE_EXIT.reason */
 export const EXIT_REASON = { EXITED: 0, STOPPED: 1, FAULT: 2, RESET: 3 } as const;
@@ -391,6 +396,11 @@ export const MESSAGES: MessageDef[] = [
         { name: 'epochChanges', type: 'u32', doc: 'server-wide: epoch changes since boot (replay-table evictions)' },
         { name: 'epochNow', type: 'u64', doc: "the server's current epoch" },
         { name: 'nicRunts', type: 'u32', doc: 'server-wide: frames the NIC dropped as shorter than 14 bytes (e1000 RUC; QEMU pads them instead), since boot' },
+        { name: 'lineDuplicates', type: 'u32', doc: 'STREAM_SEQ lines dropped: already received (a replay after failover or a retransmission)' },
+        { name: 'lineGaps', type: 'u32', doc: 'STREAM_SEQ lines dropped: out of order (an earlier line is missing; the sender sends it again)' },
+        { name: 'lineRefused', type: 'u32', doc: 'STREAM_SEQ lines dropped: not one line, or no room to remember it (the sender sends it again)' },
+        { name: 'lineAcksRefused', type: 'u32', doc: 'STREAM_ACK frames dropped: not from where this DIME sends its output' },
+        { name: 'linesHeld', type: 'u32', doc: 'output lines held now until acknowledged downstream' },
       ],
     },
   },
@@ -422,6 +432,29 @@ export const MESSAGES: MessageDef[] = [
     name: 'STREAM', channel: 'data', code: 0x02, scopes: ['dime'], from: 'any',
     doc: "Service I/O bytes: to a DIME's input, or a DIME's output to its output route.",
     request: { fields: [{ name: 'data', type: 'rest', doc: 'bytes' }] },
+  },
+  {
+    name: 'STREAM_SEQ', channel: 'data', code: 0x03, scopes: ['dime'], from: 'any',
+    doc: "One numbered line of a pipeline: to a DIME's input, or a DIME's output to its output route. Delivered at least once, de-duplicated by number (PROTOCOL.md, 'Pipelines that lose nothing').",
+    request: {
+      fields: [
+        { name: 'stream', type: 'u32', doc: 'stream id, chosen by the pipeline source (nonzero) and kept by every stage' },
+        { name: 'line', type: 'u32', doc: "line number from 1; a stage's output line n carries the number of its input line n" },
+        { name: 'lineFlags', type: 'u8', doc: 'LINE_FLAGS_*' },
+        { name: 'pad', type: 'u8', doc: 'zero' },
+        { name: 'data', type: 'rest', doc: 'one line: ends with its only newline' },
+      ],
+    },
+  },
+  {
+    name: 'STREAM_ACK', channel: 'data', code: 0x04, scopes: ['dime'], from: 'any',
+    doc: 'To the sender of STREAM_SEQ lines: every line up to `upTo` was processed and passed on (and acknowledged in turn by the next stage): the sender forgets them.',
+    request: {
+      fields: [
+        { name: 'stream', type: 'u32', doc: 'stream id' },
+        { name: 'upTo', type: 'u32', doc: 'cumulative: the highest line number done' },
+      ],
+    },
   },
 ];
 

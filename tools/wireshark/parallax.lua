@@ -18,7 +18,7 @@
 local PX = {
   etherbase_default = 0xAB00, block_mask = 0xFF00,
   channel_data = 0x80, scope_dime = 0x40, type_mask = 0x3F,
-  version = 2, header_len = 32, tag_len = 32,
+  version = 3, header_len = 32, tag_len = 32,
   max_frame_len = 1514, max_payload = 1436, core_none = 0xFFFF,
 }
 -- the Parallax header, right after the Ethernet header
@@ -84,6 +84,13 @@ local PAYLOAD_FIELDS = {
   { field = "intervalMs", kind = "u32" },
   { field = "key", kind = "str" },
   { field = "kind", kind = "u8" },
+  { field = "line", kind = "u32" },
+  { field = "lineAcksRefused", kind = "u32" },
+  { field = "lineDuplicates", kind = "u32" },
+  { field = "lineFlags", kind = "u8" },
+  { field = "lineGaps", kind = "u32" },
+  { field = "lineRefused", kind = "u32" },
+  { field = "linesHeld", kind = "u32" },
   { field = "mac", kind = "mac" },
   { field = "malformed", kind = "u32" },
   { field = "memLimit", kind = "u16" },
@@ -116,9 +123,11 @@ local PAYLOAD_FIELDS = {
   { field = "startNs", kind = "u64" },
   { field = "state", kind = "u8" },
   { field = "status", kind = "u16" },
+  { field = "stream", kind = "u32" },
   { field = "text", kind = "str" },
   { field = "total", kind = "u32" },
   { field = "unauthorized", kind = "u32" },
+  { field = "upTo", kind = "u32" },
   { field = "uptimeNs", kind = "u64" },
   { field = "value", kind = "str" },
   { field = "what", kind = "u8" },
@@ -493,6 +502,11 @@ MESSAGES[0][0x14] = {
       { name = "epochChanges", field = "epochChanges", kind = "u32", offset = 48, size = 4 },
       { name = "epochNow", field = "epochNow", kind = "u64", offset = 52, size = 8 },
       { name = "nicRunts", field = "nicRunts", kind = "u32", offset = 60, size = 4 },
+      { name = "lineDuplicates", field = "lineDuplicates", kind = "u32", offset = 64, size = 4 },
+      { name = "lineGaps", field = "lineGaps", kind = "u32", offset = 68, size = 4 },
+      { name = "lineRefused", field = "lineRefused", kind = "u32", offset = 72, size = 4 },
+      { name = "lineAcksRefused", field = "lineAcksRefused", kind = "u32", offset = 76, size = 4 },
+      { name = "linesHeld", field = "linesHeld", kind = "u32", offset = 80, size = 4 },
     },
   },
 }
@@ -548,6 +562,31 @@ MESSAGES[1][0x02] = {
   request = {
     fields = {
       { name = "data", field = "data", kind = "rest", offset = 0, size = 0 },
+    },
+  },
+}
+MESSAGES[1][0x03] = {
+  name = "STREAM_SEQ", from = "any",
+  system = false, dime = true,
+  doc = "One numbered line of a pipeline: to a DIME's input, or a DIME's output to its output route. Delivered at least once, de-duplicated by number (PROTOCOL.md, 'Pipelines that lose nothing').",
+  request = {
+    fields = {
+      { name = "stream", field = "stream", kind = "u32", offset = 0, size = 4 },
+      { name = "line", field = "line", kind = "u32", offset = 4, size = 4 },
+      { name = "lineFlags", field = "lineFlags", kind = "u8", offset = 8, size = 1 },
+      { name = "pad", field = "pad", kind = "u8", offset = 9, size = 1 },
+      { name = "data", field = "data", kind = "rest", offset = 10, size = 0 },
+    },
+  },
+}
+MESSAGES[1][0x04] = {
+  name = "STREAM_ACK", from = "any",
+  system = false, dime = true,
+  doc = "To the sender of STREAM_SEQ lines: every line up to `upTo` was processed and passed on (and acknowledged in turn by the next stage): the sender forgets them.",
+  request = {
+    fields = {
+      { name = "stream", field = "stream", kind = "u32", offset = 0, size = 4 },
+      { name = "upTo", field = "upTo", kind = "u32", offset = 4, size = 4 },
     },
   },
 }

@@ -10,7 +10,7 @@
 #define PX_ET_SCOPE_DIME 0x40
 #define PX_ET_TYPE_MASK 0x3F
 
-#define PX_PROTOCOL_VERSION 2
+#define PX_PROTOCOL_VERSION 3
 #define PX_ETH_HEADER_LEN 14
 #define PX_TAG_LEN 32
 #define PX_MAX_FRAME_LEN 1514
@@ -74,6 +74,7 @@
 #define PX_EXIT_REASON_STOPPED 1
 #define PX_EXIT_REASON_FAULT 2
 #define PX_EXIT_REASON_RESET 3
+#define PX_LINE_FLAG_RESTART 1
 
 /* service image header (little-endian, read in place) */
 #define PX_IMAGE_MAGIC 0x31565344
@@ -354,7 +355,12 @@
 #define PX_QUERY_SECURITY_RESP_EPOCH_CHANGES_OFF 48  /* u32: server-wide: epoch changes since boot (replay-table evictions) */
 #define PX_QUERY_SECURITY_RESP_EPOCH_NOW_OFF 52  /* u64: the server's current epoch */
 #define PX_QUERY_SECURITY_RESP_NIC_RUNTS_OFF 60  /* u32: server-wide: frames the NIC dropped as shorter than 14 bytes (e1000 RUC; QEMU pads them instead), since boot */
-#define PX_QUERY_SECURITY_RESP_LEN 64
+#define PX_QUERY_SECURITY_RESP_LINE_DUPLICATES_OFF 64  /* u32: STREAM_SEQ lines dropped: already received (a replay after failover or a retransmission) */
+#define PX_QUERY_SECURITY_RESP_LINE_GAPS_OFF 68  /* u32: STREAM_SEQ lines dropped: out of order (an earlier line is missing; the sender sends it again) */
+#define PX_QUERY_SECURITY_RESP_LINE_REFUSED_OFF 72  /* u32: STREAM_SEQ lines dropped: not one line, or no room to remember it (the sender sends it again) */
+#define PX_QUERY_SECURITY_RESP_LINE_ACKS_REFUSED_OFF 76  /* u32: STREAM_ACK frames dropped: not from where this DIME sends its output */
+#define PX_QUERY_SECURITY_RESP_LINES_HELD_OFF 80  /* u32: output lines held now until acknowledged downstream */
+#define PX_QUERY_SECURITY_RESP_LEN 84
 
 /* PING: Echo (signaling round trip). */
 #define PX_SIG_PING 0x15
@@ -389,5 +395,24 @@
 #define PX_STREAM_FROM_ORCHESTRATOR_ONLY 0
 #define PX_STREAM_REQ_DATA_OFF 0  /* rest: bytes */
 #define PX_STREAM_REQ_LEN 0
+
+/* STREAM_SEQ: One numbered line of a pipeline: to a DIME's input, or a DIME's output to its output route. Delivered at least once, de-duplicated by number (PROTOCOL.md, 'Pipelines that lose nothing'). */
+#define PX_DATA_STREAM_SEQ 0x03
+#define PX_STREAM_SEQ_SCOPES 2
+#define PX_STREAM_SEQ_FROM_ORCHESTRATOR_ONLY 0
+#define PX_STREAM_SEQ_REQ_STREAM_OFF 0  /* u32: stream id, chosen by the pipeline source (nonzero) and kept by every stage */
+#define PX_STREAM_SEQ_REQ_LINE_OFF 4  /* u32: line number from 1; a stage's output line n carries the number of its input line n */
+#define PX_STREAM_SEQ_REQ_LINE_FLAGS_OFF 8  /* u8: LINE_FLAGS_* */
+#define PX_STREAM_SEQ_REQ_PAD_OFF 9  /* u8: zero */
+#define PX_STREAM_SEQ_REQ_DATA_OFF 10  /* rest: one line: ends with its only newline */
+#define PX_STREAM_SEQ_REQ_LEN 10
+
+/* STREAM_ACK: To the sender of STREAM_SEQ lines: every line up to `upTo` was processed and passed on (and acknowledged in turn by the next stage): the sender forgets them. */
+#define PX_DATA_STREAM_ACK 0x04
+#define PX_STREAM_ACK_SCOPES 2
+#define PX_STREAM_ACK_FROM_ORCHESTRATOR_ONLY 0
+#define PX_STREAM_ACK_REQ_STREAM_OFF 0  /* u32: stream id */
+#define PX_STREAM_ACK_REQ_UP_TO_OFF 4  /* u32: cumulative: the highest line number done */
+#define PX_STREAM_ACK_REQ_LEN 8
 
 #endif

@@ -16,6 +16,7 @@ void agent_defaults(struct dime *d) {
   d->out.kind = PX_ROUTE_CONSOLE;
   d->in.kind = PX_ROUTE_ANY;
   memset(d->params, 0, sizeof d->params);
+  lines_reset(d);
   d->owned = false;
   d->hb_muted = false;
   uint64_t now = now_ns();
@@ -271,6 +272,12 @@ static void handle(struct dime *d, const struct pxmsg *m, bool system_scope) {
     d->svc_in += n;
     return;
   }
+  if (m->data && m->type == PX_DATA_STREAM_SEQ) {
+    if (!input_allowed(d, m)) { unauthorized(d, m, "input route refuses sender"); return; }
+    lines_input(d, m);
+    return;
+  }
+  if (m->data && m->type == PX_DATA_STREAM_ACK) { lines_ack(d, m); return; }
 
   uint32_t scopes, from_orch_only, req_len;
   if (m->data) {
@@ -410,6 +417,7 @@ static void handle(struct dime *d, const struct pxmsg *m, bool system_scope) {
       uint64_t f = spin_lock_irqsave(&d->inq_lock);   /* readers of the route run on other cores too */
       if (dir == PX_ROUTE_DIR_OUTPUT) d->out = r; else d->in = r;
       spin_unlock_irqrestore(&d->inq_lock, f);
+      if (dir == PX_ROUTE_DIR_OUTPUT) lines_route_changed(d);   /* the next stage moved: what it lacks goes there */
       break;
     }
     case PX_SIG_QUERY_ACCOUNTING: {
@@ -466,6 +474,11 @@ static void handle(struct dime *d, const struct pxmsg *m, bool system_scope) {
       put_be32(out + PX_QUERY_SECURITY_RESP_EPOCH_CHANGES_OFF, px_epoch_changes);
       put_be64(out + PX_QUERY_SECURITY_RESP_EPOCH_NOW_OFF, __atomic_load_n(&px_epoch, __ATOMIC_ACQUIRE));
       put_be32(out + PX_QUERY_SECURITY_RESP_NIC_RUNTS_OFF, (uint32_t)nic_stats.rx_runts);
+      put_be32(out + PX_QUERY_SECURITY_RESP_LINE_DUPLICATES_OFF, d->lines.dups);
+      put_be32(out + PX_QUERY_SECURITY_RESP_LINE_GAPS_OFF, d->lines.gaps);
+      put_be32(out + PX_QUERY_SECURITY_RESP_LINE_REFUSED_OFF, d->lines.refused);
+      put_be32(out + PX_QUERY_SECURITY_RESP_LINE_ACKS_REFUSED_OFF, d->lines.acks_refused);
+      put_be32(out + PX_QUERY_SECURITY_RESP_LINES_HELD_OFF, lines_held(d));
       olen = PX_QUERY_SECURITY_RESP_LEN;
       break;
     case PX_SIG_PING:
@@ -550,6 +563,7 @@ void agent_inbox(struct dime *d) {
 /* Local timer: heartbeats and performance broadcasts of this DIME. */
 void agent_tick(struct dime *d) {
   uint64_t now = now_ns();
+  lines_tick(d, now);
   if (d->heartbeat_ms && now >= d->next_hb_ns) {
     d->next_hb_ns += (uint64_t)d->heartbeat_ms * 1000000ULL;
     if (d->next_hb_ns <= now) d->next_hb_ns = now + (uint64_t)d->heartbeat_ms * 1000000ULL;

@@ -37,6 +37,31 @@ struct call_record {
   char service[16];
 };
 
+/* numbered pipeline lines (lines.c) */
+#define LINE_PENDING 128        /* input lines the service has not answered yet */
+#define LINE_HELD 64            /* output lines held until acknowledged downstream */
+#define LINE_HOLD_BYTES 8192
+struct held_line { uint32_t line; uint32_t start; uint16_t len; };
+struct line_state {
+  spinlock_t lock;
+  uint32_t stream;                      /* the numbered stream this DIME is a stage of; 0 = none */
+  uint32_t next_in;                     /* next input line expected; 0 = none yet */
+  uint8_t up_mac[6];                    /* the previous stage (acknowledgments go there) */
+  uint16_t up_core;
+  bool up_known, restart;
+  uint32_t pend[LINE_PENDING], pend_head, pend_tail;
+  uint32_t done;                        /* highest line done downstream */
+  struct held_line held[LINE_HELD];
+  uint32_t held_head, held_tail;
+  uint8_t bytes[LINE_HOLD_BYTES];
+  uint32_t bytes_head, bytes_tail;
+  uint8_t partial[PX_MAX_PAYLOAD - PX_STREAM_SEQ_REQ_LEN];
+  uint32_t partial_len;
+  uint64_t progress_ns;                 /* last acknowledgment progress or resend */
+  uint32_t misses;                      /* resends since the last progress (back-off) */
+  uint32_t dups, gaps, refused, acks_refused;
+};
+
 struct peer_seq { bool used; uint8_t mac[6]; uint16_t core; uint16_t instance; uint64_t seq; uint64_t last_ns; };
 
 /* parsed view of a received frame (points into the frame) */
@@ -96,6 +121,7 @@ struct dime {
   spinlock_t inq_lock;
   uint32_t inq_head, inq_tail;
   uint8_t inq[INQ_SIZE];
+  struct line_state lines;
 
   /* accounting */
   struct call_record rec[ACCT_RECORDS];
@@ -168,5 +194,16 @@ void svc_fault(struct dime *d, struct irq_frame *f) __attribute__((noreturn));
 void svc_user_return(struct dime *d, struct irq_frame *f);
 void svc_syscall(struct dime *d, struct irq_frame *f);
 uint32_t inq_push(struct dime *d, const uint8_t *data, uint32_t n);
+void output_plain(struct dime *d, const struct route *r, const uint8_t *p, uint32_t n);
+
+/* lines.c */
+void lines_reset(struct dime *d);
+void lines_input(struct dime *d, const struct pxmsg *m);
+void lines_ack(struct dime *d, const struct pxmsg *m);
+int64_t lines_output(struct dime *d, const struct route *r, const uint8_t *p, uint32_t n);
+bool lines_room(struct dime *d);
+uint32_t lines_held(struct dime *d);
+void lines_route_changed(struct dime *d);
+void lines_tick(struct dime *d, uint64_t now);
 void console_input_poll(void);
 #endif

@@ -144,6 +144,7 @@ uint16_t svc_execute(struct dime *d) {
   d->inq_head = d->inq_tail = 0;
   spin_unlock_irqrestore(&d->inq_lock, f);
   d->svc_in = d->svc_out = 0;
+  lines_reset(d);
   /* from this answer on the DIME reports the service running (whatever follows the answer
    * must see that on every machine, however slow); its core enters it from the idle loop */
   uint64_t now;
@@ -265,12 +266,9 @@ static bool user_range_ok(struct dime *d, uint64_t p, uint64_t n) {
   return p >= USER_BASE && n <= user_top(d) - USER_BASE && p - USER_BASE <= user_top(d) - USER_BASE - n;
 }
 
-static void output_bytes(struct dime *d, const uint8_t *p, uint32_t n) {
-  d->svc_out += n;
-  struct route r;
-  uint64_t f = spin_lock_irqsave(&d->inq_lock);
-  r = d->out;
-  spin_unlock_irqrestore(&d->inq_lock, f);
+/* Output bytes to a route as they are: console lines, or plain STREAM frames. */
+void output_plain(struct dime *d, const struct route *rp, const uint8_t *p, uint32_t n) {
+  struct route r = *rp;
   if (r.kind == PX_ROUTE_CONSOLE) {
     char line[160];
     uint32_t i = 0;
@@ -295,6 +293,28 @@ static void output_bytes(struct dime *d, const uint8_t *p, uint32_t n) {
     uint32_t len = px_build(d, buf, r.mac, true, true, PX_DATA_STREAM, 0, dst_core, 0, 0, p, take);
     px_send(d, buf, len);
     p += take; n -= take;
+  }
+}
+
+static bool wait_until(struct dime *d, uint64_t deadline_ns, bool (*ready)(struct dime *));
+
+static struct route output_route(struct dime *d) {
+  uint64_t f = spin_lock_irqsave(&d->inq_lock);
+  struct route r = d->out;
+  spin_unlock_irqrestore(&d->inq_lock, f);
+  return r;
+}
+
+static void output_bytes(struct dime *d, const uint8_t *p, uint32_t n) {
+  d->svc_out += n;
+  for (;;) {
+    struct route r = output_route(d);
+    int64_t took = lines_output(d, &r, p, n);
+    if (took < 0) { output_plain(d, &r, p, n); return; }
+    p += took; n -= (uint32_t)took;
+    if (!n) return;
+    /* every held line is still unacknowledged: wait for the next stage (or a STOP) */
+    wait_until(d, 0, lines_room);
   }
 }
 

@@ -1,7 +1,9 @@
 // Fault policy: a DIME whose heartbeat has been missing for k intervals has its service
 // re-instantiated on a free DIME (same or other server, by preference) with the same
 // parameters and routes, and every neighbour that sent to it or read from it is rewired to
-// the new DIME, as in the papers' recovery scenario. The silent DIME is then reset if it
+// the new DIME, as in the papers' recovery scenario. Numbered pipeline lines the dead stage had
+// not passed on are still held by the stage before it (or by this orchestrator as the source),
+// which sends them to the new DIME when its route changes (docs/PROTOCOL.md). The silent DIME is then reset if it
 // still answers, so it can rejoin the pool once it beats again.
 import type { DimeView } from '../model.js';
 import type { Orchestrator } from '../orchestrator.js';
@@ -92,6 +94,11 @@ async function moveTo(o: Orchestrator, dead: DimeView, a: Assignment, to: DimeAd
     for (const r of readers) {
       await o.setRoute(r, 'input', { kind: 'dime', dime: to });
       rewired.push(`${o.label(r)} reads ${o.label(to)}`);
+    }
+    for (const s of o.lineSources) {
+      if (!sameDime(s.target, dead)) continue;
+      s.retarget(to); // the numbered lines it had not acknowledged go to the new DIME
+      rewired.push(`numbered lines -> ${o.label(to)}`);
     }
   } catch (e) {
     o.assignments.set(dimeKey(dead), a);
