@@ -287,7 +287,8 @@ function main(): void {
   readyGate();
   if (d.boot) {
     setBootState(cpu, d.boot);
-    lapic.applyFirmwareState();
+    if (d.boot.mode === 'power-on') lapic.applyPowerOnBspState();
+    else lapic.applyFirmwareState();
     clock.awake(true);
     clock.nowNs();
     setRunState(RS_RUNNING);

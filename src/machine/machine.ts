@@ -70,6 +70,8 @@ export interface MachineOptions {
   sleepWhenIdle?: boolean;
   /** park every core before its first instruction (-S: a debugger or the monitor starts them) */
   startPaused?: boolean;
+  /** -bios: bytes of the firmware window below 4 GiB (src/abi/memory-map.ts) */
+  biosBytes?: number;
 }
 
 /** -icount default quantum: instructions per core turn (docs/ARCHITECTURE.md, "Time") */
@@ -112,7 +114,7 @@ export class Machine {
       throw new MachineError('memory above 4 GiB is not supported yet (RAM views are Uint8Array)');
     }
     this.cores = opts.cores;
-    this.layout = ramLayout(opts.memoryBytes);
+    this.layout = ramLayout(opts.memoryBytes, opts.biosBytes ?? 0);
     this.ctl = createControlBuffer(opts.cores, opts.memoryBytes);
     try {
       this.shared = createSharedMemory(opts.memoryBytes, this.layout, this.ctl);
