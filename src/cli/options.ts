@@ -171,6 +171,13 @@ export function parseEmuOptions(argv: string[], defaultKernel: string): EmuOptio
   for (const q of (a.qmp as string[] | undefined) ?? []) {
     try { parseQmpSpec(String(q)); } catch (e) { throw new UsageError((e as Error).message); }
   }
+  if (a.bios !== undefined) {
+    // QEMU would hand a -kernel to the firmware (fw_cfg + linuxboot option ROM); we do not
+    const given = (names: string[]) => argv.some((t) => names.includes(t.replace(/^--?/, '').split('=')[0]));
+    if (given(['kernel', 'k', 'initrd', 'append'])) {
+      throw new UsageError('-bios boots the firmware from reset; it cannot be combined with --kernel, --initrd or --append (give the BIOS a disk with -hda)');
+    }
+  }
   const monitor = a.monitor === undefined ? 'none' : single(a.monitor, 'monitor');
   if (monitor !== 'none' && monitor !== 'stdio') throw new UsageError(`-monitor ${monitor} is not supported (accepted: stdio | none)`);
   return {
