@@ -8,9 +8,8 @@ import { PM_BASE, S5_SLP_TYP, SCI_IRQ } from '../boot/acpi-tables.js';
 import type { BootPlan } from '../boot/boot-plan.js';
 import { fwCfgFiles } from '../boot/fw-cfg-files.js';
 import { biosE820Bytes } from '../boot/bios-image.js';
-import { AtaChannel, ATA_PRIMARY_CMD, ATA_PRIMARY_CTRL, ATA_PRIMARY_IRQ } from '../devices/ata/ata-channel.js';
+import { AtaChannel, type AtaBackend, ATA_PRIMARY_CMD, ATA_PRIMARY_CTRL, ATA_PRIMARY_IRQ } from '../devices/ata/ata-channel.js';
 import { piix3IdeFunction, PIIX3_IDE_FUNCTION, PIIX3_IDE_SLOT } from '../devices/ata/piix3-ide.js';
-import type { RawImage } from '../devices/ata/raw-image.js';
 import { AcpiPm } from '../devices/acpi-pm.js';
 import { DebugPorts, type ResetKind } from '../devices/debug-ports.js';
 import { FwCfg } from '../devices/fw-cfg.js';
@@ -62,7 +61,7 @@ export interface PlatformOptions {
   /** device state shared with the cores (Machine.devices); without it cores use the mailbox only */
   devices?: SharedArrayBuffer;
   /** -hda: a raw disk on the PIIX3 IDE primary channel (00:01.1, ports 0x1F0/0x3F6, IRQ 14) */
-  hda?: RawImage;
+  hda?: AtaBackend & { close(): void };
 }
 
 /** -icount's RTC start: 2025-01-01 00:00:00 UTC (QEMU's `-rtc base=...` plays this part there). */
@@ -96,7 +95,7 @@ export class Platform implements IoPlatform {
   readonly ata: AtaChannel | null = null;
   private readonly backends: NetBackend[] = [];
   private readonly dw: Int32Array | null;
-  private readonly hda: RawImage | undefined;
+  private readonly hda: (AtaBackend & { close(): void }) | undefined;
 
   constructor(o: PlatformOptions) {
     const clock = clockFor(o.ctl);

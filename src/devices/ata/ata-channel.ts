@@ -11,7 +11,19 @@
 
 import type { IrqLine, PortDevice, Snapshotable } from '../types.js';
 import { identifyDevice, chsGeometry } from './identify.js';
-import { SECTOR_SIZE, type RawImage } from './raw-image.js';
+
+const SECTOR_SIZE = 512;
+
+/** What holds the disk's bytes: the block layer's BlockBackend shape (raw-image.ts). */
+export interface AtaBackend {
+  /** a multiple of 512 */
+  readonly sizeBytes: number;
+  readonly readOnly: boolean;
+  /** whole sectors at byte `offset`; host I/O errors throw */
+  read(offset: number, dst: Uint8Array): void;
+  write(offset: number, src: Uint8Array): void;
+  flush(): void;
+}
 
 export const ATA_PRIMARY_CMD = 0x1f0;
 export const ATA_PRIMARY_CTRL = 0x3f6;
@@ -26,6 +38,7 @@ const ST_ERR = 0x01;
 // error register bits
 const ER_ABRT = 0x04;
 const ER_IDNF = 0x10;
+const ER_UNC = 0x40;
 // device control bits
 const DC_NIEN = 0x02;
 const DC_SRST = 0x04;
@@ -56,13 +69,15 @@ export interface AtaStats {
   sectorsWritten: number;
   /** commands refused with ABRT (unsupported) or IDNF (outside the disk) */
   aborted: number;
+  /** host I/O errors, reported to the guest as UNC (read) or ABRT (write, flush) */
+  ioErrors: number;
 }
 
 type Phase = 'idle' | 'data-in' | 'data-out';
 
 export class AtaChannel implements PortDevice, Snapshotable {
   readonly name = 'ata0';
-  readonly stats: AtaStats = { commands: 0, sectorsRead: 0, sectorsWritten: 0, aborted: 0 };
+  readonly stats: AtaStats = { commands: 0, sectorsRead: 0, sectorsWritten: 0, aborted: 0, ioErrors: 0 };
   // task file: current and previous ("HOB") values of the 48-bit registers
   private feature = 0;
   private count = [0, 0];
@@ -81,7 +96,10 @@ export class AtaChannel implements PortDevice, Snapshotable {
   private lba = 0;
   private remaining = 0;
 
-  constructor(private readonly disk: RawImage, private readonly irq: IrqLine, private readonly serial = 'PX0001') {
+  private readonly sectors: number;
+
+  constructor(private readonly disk: AtaBackend, private readonly irq: IrqLine, private readonly serial = 'PX0001') {
+    this.sectors = Math.floor(disk.sizeBytes / SECTOR_SIZE);
     this.softReset();
   }
 
@@ -177,7 +195,7 @@ export class AtaChannel implements PortDevice, Snapshotable {
     this.error = 0;
     switch (cmd) {
       case CMD_IDENTIFY:
-        this.buffer.set(identifyDevice(this.disk.sectors, this.serial));
+        this.buffer.set(identifyDevice(this.sectors, this.serial));
         this.startDataIn(1, 0, true);
         return;
       case CMD_READ_SECTORS: case CMD_READ_SECTORS_NR: case CMD_READ_SECTORS_EXT:
@@ -207,8 +225,8 @@ export class AtaChannel implements PortDevice, Snapshotable {
         return;
       }
       case CMD_FLUSH_CACHE: case CMD_FLUSH_CACHE_EXT:
-        this.disk.flush();
-        this.complete();
+        if (this.hostIo(() => this.disk.flush())) this.complete();
+        else this.ioError(ER_ABRT);
         return;
       case CMD_SET_FEATURES: case CMD_INIT_DEVICE_PARAMS:
         // transfer-mode and geometry settings change nothing for a PIO-only, LBA-capable disk
@@ -233,7 +251,7 @@ export class AtaChannel implements PortDevice, Snapshotable {
       if (this.device & DH_LBA) {
         lba = ((this.device & 0x0f) << 24) + (this.lbaHigh[0] << 16) + (this.lbaMid[0] << 8) + this.lbaLow[0];
       } else {
-        const g = chsGeometry(this.disk.sectors);
+        const g = chsGeometry(this.sectors);
         const cyl = (this.lbaHigh[0] << 8) | this.lbaMid[0];
         const head = this.device & 0x0f;
         const sector = this.lbaLow[0];
@@ -241,23 +259,43 @@ export class AtaChannel implements PortDevice, Snapshotable {
         lba = (cyl * g.heads + head) * g.sectorsPerTrack + sector - 1;
       }
     }
-    if (lba + count > this.disk.sectors) return null;
+    if (lba + count > this.sectors) return null;
     return { lba, count };
   }
 
   private startDataIn(count: number, lba: number, prefilled: boolean): void {
     this.lba = lba;
     this.remaining = count;
-    if (!prefilled) this.loadSector();
+    if (!prefilled && !this.loadSector()) return;
     this.pos = 0;
     this.phase = 'data-in';
     this.status = ST_DRDY | ST_DSC | ST_DRQ;
     this.setIrq(true);
   }
 
-  private loadSector(): void {
-    this.disk.read(this.lba, this.buffer);
+  /** Read the current sector into the buffer; false (the command ended in error) on a host I/O error. */
+  private loadSector(): boolean {
+    if (!this.hostIo(() => this.disk.read(this.lba * SECTOR_SIZE, this.buffer))) {
+      this.ioError(ER_UNC);
+      return false;
+    }
     this.stats.sectorsRead++;
+    return true;
+  }
+
+  private hostIo(op: () => void): boolean {
+    try {
+      op();
+      return true;
+    } catch {
+      this.stats.ioErrors++;
+      return false;
+    }
+  }
+
+  /** end the command after a host I/O error (already counted in stats.ioErrors) */
+  private ioError(err: number): void {
+    this.abort(err, false);
   }
 
   private complete(): void {
@@ -266,8 +304,8 @@ export class AtaChannel implements PortDevice, Snapshotable {
     this.setIrq(true);
   }
 
-  private abort(err: number): void {
-    this.stats.aborted++;
+  private abort(err: number, refused = true): void {
+    if (refused) this.stats.aborted++;
     this.phase = 'idle';
     this.error = err;
     this.status = ST_DRDY | ST_DSC | ST_ERR;
@@ -297,7 +335,10 @@ export class AtaChannel implements PortDevice, Snapshotable {
   /** A whole sector went through the data port: the next one, or the end of the command. */
   private sectorDone(): void {
     if (this.phase === 'data-out') {
-      this.disk.write(this.lba, this.buffer);
+      if (!this.hostIo(() => this.disk.write(this.lba * SECTOR_SIZE, this.buffer))) {
+        this.ioError(ER_ABRT);
+        return;
+      }
       this.stats.sectorsWritten++;
     }
     this.lba++;
@@ -310,7 +351,7 @@ export class AtaChannel implements PortDevice, Snapshotable {
       if (wasWrite) this.setIrq(true); // a write's completion interrupts; a read's last DRQ did
       return;
     }
-    if (this.phase === 'data-in') this.loadSector();
+    if (this.phase === 'data-in' && !this.loadSector()) return;
     this.status = ST_DRDY | ST_DSC | ST_DRQ;
     this.setIrq(true);
   }

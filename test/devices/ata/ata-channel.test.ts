@@ -125,6 +125,17 @@ describe('ATA channel (PIO)', () => {
     expect(irq.level).toBe(false);
   });
 
+  it('a host I/O error becomes an ATA error (UNC on read, ABRT on flush), counted, never a throw', () => {
+    const failing = { sizeBytes: 8 * 512, readOnly: false, read() { throw new Error('EIO'); }, write() {}, flush() { throw new Error('EIO'); } };
+    const ata = new AtaChannel(failing, { setLevel() {} });
+    out(ata, 2, 1); out(ata, 3, 0); out(ata, 6, 0xe0); out(ata, 7, 0x20);
+    expect([inb(ata, 7), inb(ata, 1)]).toEqual([0x51, 0x40]);
+    out(ata, 7, 0xe7);
+    expect([inb(ata, 7), inb(ata, 1)]).toEqual([0x51, 0x04]);
+    expect(ata.stats.ioErrors).toBe(2);
+    expect(ata.stats.aborted).toBe(0);
+  });
+
   it('a disk image smaller than a sector is refused with its reason', () => {
     const p = join(dir, 'tiny.img');
     writeFileSync(p, new Uint8Array(100));
