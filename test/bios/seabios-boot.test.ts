@@ -54,41 +54,61 @@ function tail(path: string, n = 25): string {
   return existsSync(path) ? readFileSync(path, 'utf8').split('\n').slice(-n).join('\n') : '(no log)';
 }
 
+/** A disk the firmware boots: the flags for each emulator and the firmware's log lines for it. */
+interface DiskKind {
+  name: string;
+  qemu: (disk: string) => string[];
+  ours: (disk: string) => string[];
+  /** SeaBIOS's lines about this disk, in order, between its QEMU detection and "Booting from" */
+  milestones: RegExp[];
+}
+
+const DISKS: DiskKind[] = [
+  {
+    name: 'IDE (PIIX3, PIO)',
+    qemu: (d) => ['-drive', `file=${d},format=raw,if=ide,index=0`],
+    ours: (d) => ['-hda', d],
+    milestones: [/^PCI: init bdf=00:01\.1 id=8086:7010$/, /^ata0-0: .* Hard-Disk \(1 MiBytes\)$/],
+  },
+  // virtio-blk (-drive ...,if=virtio, the storage branch): same flags on both, milestone /^found virtio-blk at /
+];
+
 describe.skipIf(!(qemu.run && as.run && seabios.run))(WHAT, () => {
   const dir = mkdtempSync(join(tmpdir(), 'seabios-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('same COM1 transcript and exit status; SeaBIOS finds the disk and boots it on both', { timeout: 300_000 }, () => {
-    const disk = buildDisk(dir);
-    const qlog = join(dir, 'qemu-debugcon.log');
-    const plog = join(dir, 'parallax-debugcon.log');
+  for (const kind of DISKS) {
+    it(`${kind.name}: same COM1 transcript and exit status; SeaBIOS finds the disk and boots it on both`, { timeout: 300_000 }, () => {
+      const disk = buildDisk(dir);
+      const qlog = join(dir, 'qemu-debugcon.log');
+      const plog = join(dir, 'parallax-debugcon.log');
 
-    const q = spawnSync('qemu-system-x86_64', ['-machine', 'pc', '-bios', SEABIOS, '-m', '64', '-display', 'none', '-vga', 'none',
-      '-serial', 'stdio', '-monitor', 'none', '-no-reboot', '-device', 'isa-debug-exit,iobase=0xf4,iosize=4',
-      '-drive', `file=${disk},format=raw,if=ide,index=0`,
-      '-chardev', `file,id=dbg,path=${qlog}`, '-device', 'isa-debugcon,iobase=0x402,chardev=dbg'],
-    { encoding: 'utf8', timeout: 60_000 });
-    if (q.stdout !== EXPECTED) console.error(`QEMU's SeaBIOS log ends:\n${tail(qlog)}\nstderr: ${q.stderr}`);
-    expect(q.stdout).toBe(EXPECTED);
-    expect(q.status).toBe(EXIT_STATUS);
+      const q = spawnSync('qemu-system-x86_64', ['-machine', 'pc', '-bios', SEABIOS, '-m', '64', '-display', 'none', '-vga', 'none',
+        '-serial', 'stdio', '-monitor', 'none', '-no-reboot', '-device', 'isa-debug-exit,iobase=0xf4,iosize=4', ...kind.qemu(disk),
+        '-chardev', `file,id=dbg,path=${qlog}`, '-device', 'isa-debugcon,iobase=0x402,chardev=dbg'],
+      { encoding: 'utf8', timeout: 60_000 });
+      if (q.stdout !== EXPECTED) console.error(`QEMU's SeaBIOS log ends:\n${tail(qlog)}\nstderr: ${q.stderr}`);
+      expect(q.stdout).toBe(EXPECTED);
+      expect(q.status).toBe(EXIT_STATUS);
 
-    const p = spawnSync(process.execPath, [cli, '-bios', SEABIOS, '-m', '64', '-hda', disk, '-debugcon', `file:${plog}`,
-      '-device', 'isa-debug-exit,iobase=0xf4,iosize=4'], { encoding: 'utf8', timeout: 240_000 });
-    if (p.stdout !== q.stdout) console.error(`parallax-emu's SeaBIOS log ends:\n${tail(plog)}\nstderr: ${p.stderr}`);
-    expect(p.stdout).toBe(q.stdout);
-    expect(p.status).toBe(q.status);
+      const p = spawnSync(process.execPath, [cli, '-bios', SEABIOS, '-m', '64', ...kind.ours(disk), '-debugcon', `file:${plog}`,
+        '-device', 'isa-debug-exit,iobase=0xf4,iosize=4'], { encoding: 'utf8', timeout: 240_000 });
+      if (p.stdout !== q.stdout) console.error(`parallax-emu's SeaBIOS log ends:\n${tail(plog)}\nstderr: ${p.stderr}`);
+      expect(p.stdout).toBe(q.stdout);
+      expect(p.status).toBe(q.status);
 
-    // the firmware's own milestones, in the same order on both
-    const milestones = [/^Running on QEMU \(i440fx\)$/, /^Found QEMU fw_cfg$/, /^PCI: init bdf=00:01\.1 id=8086:7010$/,
-      /^ata0-0: .* Hard-Disk \(1 MiBytes\)$/, /^Booting from Hard Disk\.\.\.$/, /^Booting from 0000:7c00$/];
-    for (const log of [qlog, plog]) {
-      const lines = readFileSync(log, 'utf8').split('\n');
-      let at = -1;
-      for (const m of milestones) {
-        const i = lines.findIndex((l, k) => k > at && m.test(l));
-        expect(i, `${log}: ${m} after line ${at}`).toBeGreaterThan(at);
-        at = i;
+      // the firmware's own milestones, in the same order on both
+      const milestones = [/^Running on QEMU \(i440fx\)$/, /^Found QEMU fw_cfg$/, ...kind.milestones,
+        /^Booting from Hard Disk\.\.\.$/, /^Booting from 0000:7c00$/];
+      for (const log of [qlog, plog]) {
+        const lines = readFileSync(log, 'utf8').split('\n');
+        let at = -1;
+        for (const m of milestones) {
+          const i = lines.findIndex((l, k) => k > at && m.test(l));
+          expect(i, `${log}: ${m} after line ${at}`).toBeGreaterThan(at);
+          at = i;
+        }
       }
-    }
-  });
+    });
+  }
 });
