@@ -105,6 +105,7 @@ export function startFromSipi(cpu: Cpu, vector: number): void {
  */
 export function setBootState(cpu: Cpu, plan: BootEntry): void {
   resetCore(cpu, { bsp: true });
+  cpu.firmware = plan.mode === 'power-on';
   if (plan.mode === 'power-on') return;
   const r = plan.regs;
   cpu.lo[0] = r.eax | 0; cpu.lo[3] = r.ebx | 0; cpu.lo[1] = r.ecx | 0; cpu.lo[2] = r.edx | 0;

@@ -149,7 +149,9 @@ export class Machine {
     if (this.opts.startPaused) this.control.requestPauseAtStart();
     for (let i = 0; i < this.cores; i++) {
       const control = this.control.workerPort(i);
-      const data: CoreWorkerData = { shared: this.shared, devices: this.devices, core: i, boot: i === 0 ? boot : null, slice: this.opts.slice, control };
+      const data: CoreWorkerData = {
+        shared: this.shared, devices: this.devices, core: i, boot: i === 0 ? boot : null, firmware: boot.mode === 'power-on', slice: this.opts.slice, control,
+      };
       const w = new Worker(file, { workerData: data, transferList: [control] });
       w.on('message', (m: CoreMessage) => this.onCoreMessage(m));
       w.on('error', (e) => this.finish({ kind: 'internal-error', code: EXIT_INTERNAL, core: i, rip: 0, detail: e.stack ?? String(e) }));
