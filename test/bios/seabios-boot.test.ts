@@ -112,3 +112,22 @@ describe.skipIf(!(qemu.run && as.run && seabios.run))(WHAT, () => {
     });
   }
 });
+
+describe.skipIf(!(as.run && seabios.run))('SeaBIOS boot under -icount replays', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'seabios-icount-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('two runs: same console, instruction count and replay digest', { timeout: 300_000 }, () => {
+    const disk = buildDisk(dir);
+    const run = () => {
+      const r = spawnSync(process.execPath, [cli, '-bios', SEABIOS, '-m', '64', '-hda', disk, '--icount', 'shift=6', '--stats'],
+        { encoding: 'utf8', timeout: 240_000 });
+      expect(r.stdout).toBe(EXPECTED);
+      expect(r.status).toBe(EXIT_STATUS);
+      const digest = /^replay digest .*$/m.exec(r.stderr);
+      expect(digest, r.stderr).not.toBeNull();
+      return digest![0];
+    };
+    expect(run()).toBe(run());
+  });
+});
