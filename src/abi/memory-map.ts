@@ -39,12 +39,22 @@ export interface RamLayout {
   lowBytes: number;
   /** bytes of RAM mapped at HIGH_RAM_BASE */
   highBytes: number;
+  /**
+   * -bios: size of the firmware window just below 4 GiB (0 without firmware). Its bytes are the
+   * top of the legacy BIOS area (RAM ending at 1 MiB), so the reset vector at 0xFFFFFFF0 and the
+   * F-segment are the same image, as QEMU maps bios.bin (at most 128 KiB, all of it aliased).
+   */
+  biosBytes?: number;
 }
 
-export function ramLayout(ramBytes: number): RamLayout {
+export function ramLayout(ramBytes: number, biosBytes = 0): RamLayout {
   const lowBytes = Math.min(ramBytes, LOW_RAM_LIMIT);
-  return { ramBytes, lowBytes, highBytes: ramBytes - lowBytes };
+  return { ramBytes, lowBytes, highBytes: ramBytes - lowBytes, biosBytes };
 }
+
+/** Largest -bios image: all of it is aliased into the legacy BIOS area below 1 MiB. */
+export const BIOS_MAX_BYTES = 128 * 1024;
+const FOUR_GIB = 4 * GiB;
 
 /**
  * Physical address -> offset in the RAM SharedArrayBuffer, or -1 when the address
@@ -53,5 +63,8 @@ export function ramLayout(ramBytes: number): RamLayout {
 export function ramOffset(l: RamLayout, paddr: number): number {
   if (paddr < l.lowBytes) return paddr;
   if (paddr >= HIGH_RAM_BASE && paddr - HIGH_RAM_BASE < l.highBytes) return paddr - HIGH_RAM_BASE + l.lowBytes;
+  // the firmware window below 4 GiB reads the legacy BIOS area (writes land there too: the
+  // flash is not write-protected here, see docs/BOOT.md)
+  if (l.biosBytes && paddr < FOUR_GIB && paddr >= FOUR_GIB - l.biosBytes) return paddr - FOUR_GIB + BIOS_AREA_END;
   return -1;
 }

@@ -93,6 +93,9 @@ export function buildParser(argv: string[], defaultKernel: string) {
     .option('memory', { alias: ['m'], type: 'string', default: '512M', describe: 'guest RAM (512M, 2G; bare number = MiB)' })
     .option('kernel', { alias: ['k'], type: 'string', default: defaultKernel, describe: 'Linux bzImage, PVH ELF, Multiboot 1/2 or ELF64 kernel image' })
     .option('append', { type: 'string', default: '', describe: 'kernel command line' })
+    .option('bios', { type: 'string', describe: 'boot a legacy BIOS image from reset instead of --kernel (/usr/share/seabios/bios.bin)' })
+    .option('hda', { type: 'string', describe: 'raw disk image on the IDE primary channel (booted by -bios firmware)' })
+    .option('debugcon', { type: 'string', describe: 'debug console ports 0xE9 and 0x402 (SeaBIOS\'s log): stdio | file:PATH | none' })
     .option('initrd', { type: 'string', describe: 'Linux initramfs (one file), or modules: "FILE args,FILE2" (",," is a literal comma)' })
     .option('net', { alias: ['netdev', 'nic'], type: 'string', array: true, default: [] as string[],
       describe: 'network backend: none | tap,ifname=N | stream,... | dgram,... | hub,path=... (repeatable)' })
@@ -134,7 +137,7 @@ function qemuFlagOptions(): Record<string, { type: 'string' | 'boolean'; describ
 
 /** Every spelling an option can be given in (for did-you-mean). */
 function knownOptionNames(): string[] {
-  return ['cores', 'smp', 'c', 'memory', 'm', 'kernel', 'k', 'append', 'initrd', 'net', 'netdev', 'nic', 'name', 'mac',
+  return ['cores', 'smp', 'c', 'memory', 'm', 'kernel', 'k', 'append', 'bios', 'debugcon', 'hda', 'initrd', 'net', 'netdev', 'nic', 'name', 'mac',
     'pcap', 'stats', 's', 'gdb', 'S', 'qmp', 'monitor', 'version', 'V', 'help', 'h', ...Object.keys(ACCEPTED_QEMU_FLAGS)];
 }
 
@@ -168,6 +171,13 @@ export function parseEmuOptions(argv: string[], defaultKernel: string): EmuOptio
   for (const q of (a.qmp as string[] | undefined) ?? []) {
     try { parseQmpSpec(String(q)); } catch (e) { throw new UsageError((e as Error).message); }
   }
+  if (a.bios !== undefined) {
+    // QEMU would hand a -kernel to the firmware (fw_cfg + linuxboot option ROM); we do not
+    const given = (names: string[]) => argv.some((t) => names.includes(t.replace(/^--?/, '').split('=')[0]));
+    if (given(['kernel', 'k', 'initrd', 'append'])) {
+      throw new UsageError('-bios boots the firmware from reset; it cannot be combined with --kernel, --initrd or --append (give the BIOS a disk with -hda)');
+    }
+  }
   const monitor = a.monitor === undefined ? 'none' : single(a.monitor, 'monitor');
   if (monitor !== 'none' && monitor !== 'stdio') throw new UsageError(`-monitor ${monitor} is not supported (accepted: stdio | none)`);
   return {
@@ -175,6 +185,9 @@ export function parseEmuOptions(argv: string[], defaultKernel: string): EmuOptio
     memoryBytes: parseMemorySize(single(a.memory, 'memory')),
     kernel: single(a.kernel, 'kernel'),
     append: single(a.append ?? '', 'append'),
+    bios: a.bios === undefined ? undefined : single(a.bios, 'bios'),
+    debugcon: a.debugcon === undefined ? undefined : single(a.debugcon, 'debugcon'),
+    hda: a.hda === undefined ? undefined : single(a.hda, 'hda'),
     initrd: a.initrd === undefined ? undefined : single(a.initrd, 'initrd'),
     net: (a.net as string[]).map(String),
     name: single(a.name, 'name'),

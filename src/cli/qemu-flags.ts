@@ -25,9 +25,7 @@ export const REFUSED_QEMU_FLAGS: Record<string, string> = {
   nodefaults: 'the pc board\'s devices (COM1, PIT, RTC, e1000, ...) are always present',
   snapshot: 'there are no disks (snapshots of the machine: see savevm in the monitor)',
   drive: 'there are no disks; pass files with -kernel and -initrd',
-  hda: 'there are no disks; pass files with -kernel and -initrd',
   cdrom: 'there are no disks; pass files with -kernel and -initrd',
-  bios: 'there is no firmware: -kernel images are loaded directly (Multiboot 1/2, ELF64)',
   cpu: 'the CPU model is fixed (see docs for its CPUID)',
   vnc: 'there is no display',
 };

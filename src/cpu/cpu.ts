@@ -91,6 +91,8 @@ export class Cpu extends CpuMemory {
   unknownOpcode = '';
   /** whether the worker should treat this core as dead (triple fault) and why */
   deadReason = '';
+  /** -bios: firmware owns real mode, so the no-firmware stops (no-firmware.ts) are off */
+  firmware = false;
   /** emulated cores outnumber host cores: spin hints yield the host CPU */
   oversubscribed = false;
   /** -icount: a spin-wait ends the core's turn (whoever it waits for can only run after it) */
@@ -302,7 +304,7 @@ export class Cpu extends CpuMemory {
       }
       return this.ram[off + (lin & 0xfff)];
     };
-    if (!this.protectedMode && startsZeroRun(rip, fetch)) return this.zeroRunBlock(rip, mode, page, gen, page2, gen2);
+    if (!this.protectedMode && !this.firmware && startsZeroRun(rip, fetch)) return this.zeroRunBlock(rip, mode, page, gen, page2, gen2);
     for (;;) {
       let ins: Insn;
       try {

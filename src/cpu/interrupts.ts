@@ -110,7 +110,7 @@ function deliverReal(cpu: Cpu, vector: number, returnRip: number): void {
   if (off + 3 > cpu.idtLimit) cpu.fault(GP, vector * 8 + 2);
   const ip = cpu.readSys((cpu.idtBase + off) % TWO32, 2);
   const sel = cpu.readSys((cpu.idtBase + off + 2) % TWO32, 2);
-  if (ip === 0 && sel === 0) {
+  if (ip === 0 && sel === 0 && !cpu.firmware) {
     // cpu.rip is the faulting instruction for faults, the next one for INT n and traps
     noFirmware(cpu, `real-mode vector 0x${vector.toString(16)} through an empty IVT entry (0000:0000)`, 'interrupting');
     return;

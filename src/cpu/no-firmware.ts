@@ -6,7 +6,8 @@
 //     there: that is the IVT itself);
 //   * real-mode execution reaching ZERO_RUN_BYTES consecutive zero bytes (no real-mode program
 //     runs 16 `add [bx+si], al` in a row).
-// Real-mode code that installs its own vectors and runs its own code is unaffected.
+// Real-mode code that installs its own vectors and runs its own code is unaffected. With -bios
+// (Cpu.firmware) neither stop applies: real mode then behaves as on the hardware.
 
 import type { Cpu } from './cpu.js';
 import { RUN_DEAD } from './cpu.js';

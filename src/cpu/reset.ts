@@ -11,7 +11,12 @@ import { CS, DS, ES, FIXED1, FS, GS, LDTR, RDX, SS, TR, TWO32 } from './regs.js'
 import { ATTR_CODE16, ATTR_DATA16, ATTR_LDT, ATTR_TSS32_BUSY, setSegCache, updateMode } from './segmentation.js';
 
 /** What setBootState needs from the loader's plan. */
-export type BootEntry = Pick<BootPlan, 'mode' | 'regs' | 'segments' | 'gdt' | 'idt' | 'control'>;
+export type BootEntry = Pick<BootPlan, 'mode' | 'regs' | 'segments' | 'gdt' | 'idt' | 'control'> | PowerOnEntry;
+
+/** -bios: the bootstrap core starts from power-on reset (F000:FFF0, CS base 0xFFFF0000) into the firmware. */
+export interface PowerOnEntry {
+  mode: 'power-on';
+}
 
 /**
  * The register state common to RESET and INIT (SDM vol. 3 table 9-1): real mode, CS:IP =
@@ -100,6 +105,8 @@ export function startFromSipi(cpu: Cpu, vector: number): void {
  */
 export function setBootState(cpu: Cpu, plan: BootEntry): void {
   resetCore(cpu, { bsp: true });
+  cpu.firmware = plan.mode === 'power-on';
+  if (plan.mode === 'power-on') return;
   const r = plan.regs;
   cpu.lo[0] = r.eax | 0; cpu.lo[3] = r.ebx | 0; cpu.lo[1] = r.ecx | 0; cpu.lo[2] = r.edx | 0;
   cpu.lo[6] = r.esi | 0; cpu.lo[7] = r.edi | 0; cpu.lo[5] = r.ebp | 0; cpu.lo[4] = r.esp | 0;

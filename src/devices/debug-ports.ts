@@ -5,6 +5,8 @@
 //   0x80       POST code: writes remembered, reads 0xFF (used as an I/O delay by kernels)
 //   0x92       "fast A20" system control port A: bit 1 = A20 gate, bit 0 = reset pulse
 //   0xCF9      reset control register (PIIX): a write with bit 2 set requests a reset
+//   0x402      only with -debugcon (`mapSeabiosDebugconOn`): SeaBIOS's debug port, as QEMU's
+//              `-device isa-debugcon,iobase=0x402`; same sink and read-back (0xE9) as 0xE9
 // Map them with `mapOn(bus)`; each range is a separate bus mapping so 0xCF8/0xCFC stay PCI's.
 
 import type { DeviceBus } from './device-bus.js';
@@ -15,6 +17,8 @@ export const DEBUG_CONSOLE_PORT = 0xe9;
 export const POST_PORT = 0x80;
 export const SYSCTL_A_PORT = 0x92;
 export const RESET_CONTROL_PORT = 0xcf9;
+/** where SeaBIOS writes its log (it checks the port reads back 0xE9 first) */
+export const SEABIOS_DEBUGCON_PORT = 0x402;
 
 export type ResetKind = 'port92' | 'cf9-hard' | 'cf9-soft';
 
@@ -46,9 +50,14 @@ export class DebugPorts implements PortDevice, Snapshotable {
     bus.map(RESET_CONTROL_PORT, 1, this);
   }
 
+  /** -debugcon: SeaBIOS's debug port too (QEMU needs `-device isa-debugcon,iobase=0x402` for it). */
+  mapSeabiosDebugconOn(bus: DeviceBus): void {
+    bus.map(SEABIOS_DEBUGCON_PORT, 1, this);
+  }
+
   ioRead(port: number, size: number): number {
     switch (port) {
-      case DEBUG_CONSOLE_PORT: return 0xe9;
+      case DEBUG_CONSOLE_PORT: case SEABIOS_DEBUGCON_PORT: return 0xe9;
       case SYSCTL_A_PORT: return this.a20 ? 0x02 : 0x00;
       case RESET_CONTROL_PORT: return this.resetControl;
       case POST_PORT: return 0xff;
@@ -67,7 +76,7 @@ export class DebugPorts implements PortDevice, Snapshotable {
       return;
     }
     switch (port) {
-      case DEBUG_CONSOLE_PORT:
+      case DEBUG_CONSOLE_PORT: case SEABIOS_DEBUGCON_PORT:
         this.hooks.console?.(Uint8Array.of(v & 0xff));
         return;
       case POST_PORT:

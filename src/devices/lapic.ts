@@ -662,6 +662,16 @@ export class Lapic implements Snapshotable {
     this.mirrorEnabled();
   }
 
+  /**
+   * The BSP's APIC at power-on under QEMU 7.2 (-bios): LINT0 unmasked in ExtINT mode so the 8259
+   * reaches the core before the firmware programs the APIC. The SDM has every LVT entry masked
+   * at reset; QEMU deliberately departs from it (its apic_reset_common) and firmware relies on it.
+   */
+  applyPowerOnBspState(): void {
+    if (!this.isBsp()) return;
+    this.lvt[LVT_LINT0] = 0x700;
+  }
+
   // ---------------------------------------------------------------- snapshots
 
   saveState(): LapicState {

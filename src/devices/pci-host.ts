@@ -35,10 +35,20 @@ export class PciHost implements PortDevice, Snapshotable {
   readonly isaBridge: PciConfigSpace;
 
   constructor() {
-    this.hostBridge = new PciConfigSpace('i440fx', { vendorId: 0x8086, deviceId: 0x1237, revision: 0x02, classCode: 0x06, subclass: 0x00 });
+    // subsystem 1af4:1100 ("QEMU virtual machine") as QEMU sets it: SeaBIOS keys its QEMU paths on it
+    this.hostBridge = new PciConfigSpace('i440fx', {
+      vendorId: 0x8086, deviceId: 0x1237, revision: 0x02, classCode: 0x06, subclass: 0x00, subsystemVendorId: 0x1af4, subsystemId: 0x1100,
+    });
     this.hostBridge.setCommand(0x0006);
     this.hostBridge.put16(0x06, 0x0280); // fast back-to-back, medium DEVSEL
-    this.isaBridge = new PciConfigSpace('piix3', { vendorId: 0x8086, deviceId: 0x7000, classCode: 0x06, subclass: 0x01, headerType: 0x80 });
+    // PAM0-PAM6 (0x59-0x5F): firmware's shadow-RAM settings for 0xC0000-0xFFFFF are kept and read
+    // back, but change nothing: that area is always RAM here (docs/BOOT.md, -bios)
+    this.hostBridge.setWritable(0x59, 1, 0x30);
+    this.hostBridge.setWritable(0x5a, 4, 0x33333333);
+    this.hostBridge.setWritable(0x5e, 2, 0x3333);
+    this.isaBridge = new PciConfigSpace('piix3', {
+      vendorId: 0x8086, deviceId: 0x7000, classCode: 0x06, subclass: 0x01, headerType: 0x80, subsystemVendorId: 0x1af4, subsystemId: 0x1100,
+    });
     this.isaBridge.setCommand(0x0007);
     this.isaBridge.put16(0x06, 0x0200);
     // PIRQ route control registers (0x60-0x63): IRQ numbers, writable by the guest

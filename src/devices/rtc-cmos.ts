@@ -142,6 +142,16 @@ export class RtcCmos implements PortDevice, Snapshotable {
     c[0x37] = toBcd(Math.floor(new Date(this.baseEpochSec * 1000).getUTCFullYear() / 100));
   }
 
+  /**
+   * -bios: QEMU's default boot order "cad" (hard disk, floppy, CD) where SeaBIOS reads it:
+   * 0x3D = 2nd << 4 | 1st, 0x38 = 3rd << 4 (floppy boot-signature check on). Codes: 1 floppy,
+   * 2 hard disk, 3 CD. Kept across a CMOS reset of the memory bytes.
+   */
+  setBiosBootOrder(): void {
+    this.cmos[0x3d] = (1 << 4) | 2;
+    this.cmos[0x38] = 3 << 4;
+  }
+
   /** NMI masked by port 0x70 bit 7 (the machine consults it before raising an NMI) */
   nmiMasked(): boolean {
     return this.nmiDisabled;

@@ -33,6 +33,8 @@ export interface CoreWorkerData {
   core: number;
   /** entry state for the bootstrap processor (core 0); APs wait for INIT-SIPI-SIPI */
   boot: BootEntry | null;
+  /** -bios: the machine runs firmware (every core, APs included: no no-firmware stops) */
+  firmware?: boolean;
   /** instructions per run() slice (how often the worker looks around) */
   slice?: number;
   /** commands from the machine's CoreControl while this core is parked (debugger, monitor) */
@@ -308,12 +310,14 @@ function main(): void {
   readyGate();
   if (d.boot) {
     setBootState(cpu, d.boot);
-    lapic.applyFirmwareState();
+    if (d.boot.mode === 'power-on') lapic.applyPowerOnBspState();
+    else lapic.applyFirmwareState();
     clock.awake(true);
     clock.nowNs();
     setRunState(RS_RUNNING);
   } else {
     enterWaitForSipi(cpu);
+    cpu.firmware = d.firmware === true;
     setRunState(RS_WAIT_SIPI);
   }
   if (!(icount ? runInTurns() : runFree())) return;

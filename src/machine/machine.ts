@@ -86,6 +86,8 @@ export interface MachineOptions {
   sleepWhenIdle?: boolean;
   /** park every core before its first instruction (-S: a debugger or the monitor starts them) */
   startPaused?: boolean;
+  /** -bios: bytes of the firmware window below 4 GiB (src/abi/memory-map.ts) */
+  biosBytes?: number;
 }
 
 /** -icount default quantum: instructions per core turn (docs/ARCHITECTURE.md, "Time") */
@@ -130,7 +132,7 @@ export class Machine {
       throw new MachineError('memory above 4 GiB is not supported yet (RAM views are Uint8Array)');
     }
     this.cores = opts.cores;
-    this.layout = ramLayout(opts.memoryBytes);
+    this.layout = ramLayout(opts.memoryBytes, opts.biosBytes ?? 0);
     this.ctl = createControlBuffer(opts.cores, opts.memoryBytes);
     try {
       this.shared = createSharedMemory(opts.memoryBytes, this.layout, this.ctl);
@@ -165,7 +167,9 @@ export class Machine {
     if (this.opts.startPaused) this.control.requestPauseAtStart();
     for (let i = 0; i < this.cores; i++) {
       const control = this.control.workerPort(i);
-      const data: CoreWorkerData = { shared: this.shared, devices: this.devices, core: i, boot: i === 0 ? boot : null, slice: this.opts.slice, control };
+      const data: CoreWorkerData = {
+        shared: this.shared, devices: this.devices, core: i, boot: i === 0 ? boot : null, firmware: boot.mode === 'power-on', slice: this.opts.slice, control,
+      };
       const w = new Worker(file, { workerData: data, transferList: [control] });
       w.on('message', (m: CoreMessage) => this.onCoreMessage(m));
       w.on('error', (e) => this.finish({ kind: 'internal-error', code: EXIT_INTERNAL, core: i, rip: 0, detail: e.stack ?? String(e) }));

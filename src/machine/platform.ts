@@ -7,6 +7,9 @@
 import { PM_BASE, S5_SLP_TYP, SCI_IRQ } from '../boot/acpi-tables.js';
 import type { BootPlan } from '../boot/boot-plan.js';
 import { fwCfgFiles } from '../boot/fw-cfg-files.js';
+import { biosE820Bytes } from '../boot/bios-image.js';
+import { AtaChannel, type AtaBackend, ATA_PRIMARY_CMD, ATA_PRIMARY_CTRL, ATA_PRIMARY_IRQ } from '../devices/ata/ata-channel.js';
+import { piix3IdeFunction, PIIX3_IDE_FUNCTION, PIIX3_IDE_SLOT } from '../devices/ata/piix3-ide.js';
 import { AcpiPm } from '../devices/acpi-pm.js';
 import { DebugPorts, type ResetKind } from '../devices/debug-ports.js';
 import { FwCfg } from '../devices/fw-cfg.js';
@@ -48,7 +51,8 @@ export interface PlatformOptions {
   ram: SharedArrayBuffer;
   layout: RamLayout;
   cores: number;
-  plan: BootPlan;
+  /** the loader's plan; absent with -bios (the firmware sets the platform up from reset) */
+  plan?: BootPlan;
   hooks: PlatformHooks;
   /** one e1000 per entry, in PCI slots 3, 4, ... */
   nics: { mac: Uint8Array; backend: NetBackend }[];
@@ -56,6 +60,8 @@ export interface PlatformOptions {
   fwCfgFiles?: { name: string; data: Uint8Array }[];
   /** device state shared with the cores (Machine.devices); without it cores use the mailbox only */
   devices?: SharedArrayBuffer;
+  /** -hda: a raw disk on the PIIX3 IDE primary channel (00:01.1, ports 0x1F0/0x3F6, IRQ 14) */
+  hda?: AtaBackend & { close(): void };
 }
 
 /** -icount's RTC start: 2025-01-01 00:00:00 UTC (QEMU's `-rtc base=...` plays this part there). */
@@ -85,8 +91,11 @@ export class Platform implements IoPlatform {
   readonly debug: DebugPorts;
   readonly pm: AcpiPm;
   readonly nics: E1000[] = [];
+  /** the IDE primary channel (only with -hda) */
+  readonly ata: AtaChannel | null = null;
   private readonly backends: NetBackend[] = [];
   private readonly dw: Int32Array | null;
+  private readonly hda: (AtaBackend & { close(): void }) | undefined;
 
   constructor(o: PlatformOptions) {
     const clock = clockFor(o.ctl);
@@ -99,6 +108,7 @@ export class Platform implements IoPlatform {
       this.timers = new PreciseTimerService(clock, (earliest) => clock.hold(IO_THREAD, earliest));
     }
     this.dw = o.devices ? new Int32Array(o.devices) : null;
+    this.hda = o.hda;
     this.pic = new Pic8259(o.ctl, { timers: this.timers });
     this.ioapic = new Ioapic(o.ctl);
     this.router = new IrqRouter(this.pic, this.ioapic);
@@ -121,7 +131,7 @@ export class Platform implements IoPlatform {
     this.pci = new PciHost();
     const bars = new PciBarAllocator();
     const dma = new RamDma(o.ram, o.layout);
-    const files = fwCfgFiles(o.plan);
+    const files = o.plan ? fwCfgFiles(o.plan) : { e820: biosE820Bytes(o.layout) };
     this.fwcfg = new FwCfg({ ncores: o.cores, ramBytes: o.layout.ramBytes, dma, ...files });
     for (const f of o.fwCfgFiles ?? []) this.fwcfg.addFile(f.name, f.data);
 
@@ -146,18 +156,28 @@ export class Platform implements IoPlatform {
     p.map(COM1_BASE, 8, this.uart);
     p.map(0x60, 1, this.i8042); p.map(0x64, 1, this.i8042);
     this.debug.mapOn(p); // 0xF4 exit, 0xE9 console, 0x80 POST, 0x92, 0xCF9 reset control
+    if (o.hooks.debugConsole) this.debug.mapSeabiosDebugconOn(p); // -debugcon: 0x402 as well
     p.map(0xcf8, 1, this.pci); p.map(0xcfc, 4, this.pci);
     this.fwcfg.mapOn(p);
     p.map(PM_BASE, 12, this.pm); // PM1a_EVT 0x600, PM1a_CNT 0x604, PM_TMR 0x608 (the FADT's)
+    if (o.hda) {
+      this.ata = new AtaChannel(o.hda, this.router.line(ATA_PRIMARY_IRQ));
+      p.map(ATA_PRIMARY_CMD, 8, this.ata); p.map(ATA_PRIMARY_CTRL, 1, this.ata);
+      this.pci.addFunction(PIIX3_IDE_SLOT, PIIX3_IDE_FUNCTION, piix3IdeFunction());
+    }
+    if (!o.plan) this.rtc.setBiosBootOrder();
     this.bus.mapMmio(IOAPIC_BASE, IOAPIC_SIZE, this.ioapic);
     this.bus.mapMmio(HPET_BASE, HPET_SIZE, this.hpet);
     this.bus.attachPci(this.pci);
     // cores read where each NIC's registers are decoded from shared state: keep it in step
     this.pci.addConfigListener(() => this.publishNicBars());
     this.publishNicBars();
-    // what SeaBIOS leaves behind before QEMU jumps to a -kernel (measured under QEMU 7.2)
-    this.pic.firmwareState();
-    this.pit.firmwareState();
+    // what SeaBIOS leaves behind before QEMU jumps to a -kernel (measured under QEMU 7.2);
+    // with -bios the firmware itself runs and programs them from their reset state
+    if (o.plan) {
+      this.pic.firmwareState();
+      this.pit.firmwareState();
+    }
   }
 
   ioRead(port: number, size: number): number {
@@ -217,6 +237,7 @@ export class Platform implements IoPlatform {
 
   shutdown(): void {
     this.timers.dispose();
+    this.hda?.close();
     for (const b of this.backends) void b.close();
   }
 }

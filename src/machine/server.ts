@@ -2,7 +2,9 @@
 // build RAM and the loader's hand-over state, open network backends, assemble the platform and
 // start the cores. Console (COM1) goes to `out`; `input` bytes go to COM1's receiver.
 
-import { readFileSync } from 'node:fs';
+import { openSync, readFileSync, writeSync } from 'node:fs';
+import { placeBiosImage, readBiosImage } from '../boot/bios-image.js';
+import { RawImage } from '../devices/ata/raw-image.js';
 import { BootError } from '../boot/boot-error.js';
 import { readModules } from '../boot/initrd-spec.js';
 import { loadKernel } from '../boot/loader.js';
@@ -54,6 +56,12 @@ export interface ServerOptions {
   icount?: IcountOptions;
   /** -S: every core parks before its first instruction (gdb or the monitor starts them) */
   startPaused?: boolean;
+  /** -bios FILE: boot this legacy BIOS image from reset instead of loading `kernel` */
+  bios?: string;
+  /** -hda FILE: a raw disk image on the IDE primary channel (for -bios guests) */
+  hda?: string;
+  /** -debugcon: where ports 0xE9 and 0x402 write (stdio | file:PATH | none); default 0xE9 -> console */
+  debugcon?: string;
 }
 
 export interface IcountOptions {
@@ -122,26 +130,54 @@ function readFwCfgFiles(list: NonNullable<ServerOptions['fwCfg']>): { name: stri
   });
 }
 
+/** The -debugcon sink, or undefined for the default (0xE9 to the console, no 0x402). */
+function openDebugcon(spec: string | undefined, io: ServerIo): ((b: Uint8Array) => void) | undefined {
+  if (spec === undefined) return undefined;
+  if (spec === 'stdio') return (b) => io.out(b);
+  if (spec === 'none') return () => {};
+  if (spec.startsWith('file:')) {
+    const path = spec.slice(5);
+    let fd: number;
+    try {
+      fd = openSync(path, 'w');
+    } catch (e) {
+      throw new ServerError(`-debugcon: cannot write '${path}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+    return (b) => writeSync(fd, b);
+  }
+  throw new ServerError(`-debugcon ${spec} is not supported (accepted: stdio | file:PATH | none)`);
+}
+
 export async function startServer(opts: ServerOptions, io: ServerIo): Promise<RunningServer> {
   const fwCfgFiles = readFwCfgFiles(opts.fwCfg ?? []);
-  const kernel = readKernel(opts.kernel);
-  const modules = opts.initrd ? readModules(opts.initrd) : [];
+  const bios = opts.bios !== undefined ? readBiosImage(opts.bios) : null;
+  const kernel = bios ? null : readKernel(opts.kernel);
+  const modules = !bios && opts.initrd ? readModules(opts.initrd) : [];
+  const debugConsole = openDebugcon(opts.debugcon, io);
+  let hda: RawImage | undefined;
+  try {
+    hda = opts.hda === undefined ? undefined : new RawImage(opts.hda);
+  } catch (e) {
+    throw new ServerError((e as Error).message);
+  }
   const time = opts.icount
     ? { mode: 'icount' as const, shift: opts.icount.shift, quantum: opts.icount.quantum ?? DEFAULT_QUANTUM }
     : { mode: 'real' as const };
   const machine = new Machine({
     cores: opts.cores, memoryBytes: opts.memoryBytes, slice: opts.slice, time, sleepWhenIdle: opts.icount?.sleep, startPaused: opts.startPaused,
+    biosBytes: bios?.length,
   });
   const startedMs = performance.now();
   const digest = new ReplayDigest();
   const clock = clockFor(machine.ctl);
-  const plan = loadKernel({
+  if (bios) placeBiosImage(machine.ramView(), bios);
+  const plan = kernel === null ? undefined : loadKernel({
     kernel, kernelPath: opts.kernel, append: opts.append, modules,
     ram: machine.ramView(), layout: machine.layout, ncores: opts.cores,
   });
 
   const frames = new FrameTable(machine.ctl, machine.layout);
-  frames.fillFromPlan(plan);
+  if (plan) frames.fillFromPlan(plan);
 
   // One e1000 per --net (default: one NIC with no backend, as a board with an unplugged cable).
   const specs = opts.net.length > 0 ? opts.net : ['none'];
@@ -185,9 +221,10 @@ export async function startServer(opts: ServerOptions, io: ServerIo): Promise<Ru
   }
 
   const platform = new Platform({
-    ctl: machine.ctl, ram: machine.shared.ram, layout: machine.layout, cores: opts.cores, plan, nics, fwCfgFiles, devices: machine.devices,
+    ctl: machine.ctl, ram: machine.shared.ram, layout: machine.layout, cores: opts.cores, plan, nics, fwCfgFiles, devices: machine.devices, hda,
     hooks: {
       serialOut: (b) => { digest.console(b); io.out(b); },
+      debugConsole,
       onDebugExit: (status) => machine.requestExit({ kind: 'debug-exit', code: status }),
       onReset: (kind) => machine.requestExit({ kind: 'reset', code: 0, detail: `guest requested a reset (${kind})` }),
       onPowerOff: () => machine.requestExit({ kind: 'poweroff', code: 0 }),
@@ -197,7 +234,7 @@ export async function startServer(opts: ServerOptions, io: ServerIo): Promise<Ru
       }),
     },
   });
-  machine.start(platform, plan);
+  machine.start(platform, plan ?? { mode: 'power-on' });
   // -icount: console input enters at the I/O thread's turn (at a defined instruction)
   const typed: Uint8Array[] = [];
   const stopMs = opts.icount?.stopMs;

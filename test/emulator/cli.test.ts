@@ -57,6 +57,10 @@ describe('bad input: one clear line and exit status 2', () => {
     ['a missing kernel file', () => ['--kernel', join(dir, 'nope.elf')], /cannot read kernel .*no such file/],
     ['an unknown option', () => ['--kernel', good(), '--frobnicate'], /Unknown argument/i],
     ['a bad network backend', () => ['--kernel', good(), '--net', 'carrier-pigeon'], /net|backend/i],
+    ['-bios with --kernel', () => ['-bios', image('bios64k.bin', new Uint8Array(65536)), '--kernel', good()], /cannot be combined with --kernel/],
+    ['a BIOS image that is not whole 64 KiB blocks', () => ['-bios', image('bios-odd.bin', new Uint8Array(1000))], /64 KiB blocks/],
+    ['a missing -hda image', () => ['-bios', image('bios64k.bin', new Uint8Array(65536)), '-hda', join(dir, 'nope.img')], /cannot open disk image .*no such file/],
+    ['an unknown -debugcon backend', () => ['--kernel', good(), '-debugcon', 'pipe:x'], /-debugcon pipe:x is not supported/],
   ];
   for (const [what, args, message] of cases) {
     it(what, () => {

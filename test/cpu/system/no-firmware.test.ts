@@ -66,4 +66,19 @@ describe('no BIOS: empty IVT and zeroed low memory', () => {
     expect(cpu.deadReason).toBe('');
     expect(cpu.retired).toBeGreaterThan(500);
   });
+
+  it('with -bios (Cpu.firmware) neither stop applies: an empty vector is taken to 0000:0000, as on the hardware', () => {
+    const cpu = realModeCore([0xcd, 0x10]); // int 10h with IVT[0x10] = 0000:0000
+    cpu.firmware = true;
+    const ram = new Uint8Array(cpu.shared.ram);
+    ram.set([0xf4], 0); // a hlt where the vector leads
+    expect(cpu.run(100_000)).toBe(RUN_HALTED);
+    expect(cpu.deadReason).toBe('');
+    expect(cpu.rip).toBe(1);
+    const zeros = realModeCore([0xea, 0x00, 0x00, 0x00, 0x80]); // jmp 8000:0000, into zeroed memory
+    zeros.firmware = true;
+    zeros.run(200);
+    expect(zeros.deadReason).toBe('');
+    expect(zeros.retired).toBeGreaterThan(50); // it ran the zeros as `add [bx+si], al`
+  });
 });
