@@ -25,6 +25,8 @@ import { nicStatsLines } from '../devices/e1000/stats.js';
 import { KeyFileError, readSecretFile } from '../net/secret-file.js';
 import { isDuplicateMacNotice, macAnnouncement } from '../net/duplicate-mac.js';
 import { wasmStatsLine } from '../cpu/wasm/wasm-stats.js';
+import { BlockIoError, type BlockBackend } from '../block/block-backend.js';
+import { openDriveBackend, type DriveBackendSpec } from '../block/open-drive.js';
 
 export class ServerError extends Error {}
 
@@ -53,6 +55,29 @@ export interface ServerOptions {
   icount?: IcountOptions;
   /** -S: every core parks before its first instruction (gdb or the monitor starts them) */
   startPaused?: boolean;
+  /** virtio-blk disks (-drive ...,if=virtio, or -drive if=none + -device virtio-blk-pci), in PCI order */
+  drives?: DriveSpec[];
+}
+
+export interface DriveSpec extends DriveBackendSpec {
+  /** -drive id= (names the disk in messages) */
+  id?: string;
+  /** what GET_ID answers (QEMU's serial=) */
+  serial?: string;
+}
+
+/** Open every drive's backend, or close those opened and throw a ServerError naming the one that failed. */
+function openDrives(drives: DriveSpec[]): { backend: BlockBackend; serial?: string }[] {
+  const out: { backend: BlockBackend; serial?: string }[] = [];
+  for (const d of drives) {
+    try {
+      out.push({ backend: openDriveBackend(d), serial: d.serial });
+    } catch (e) {
+      for (const o of out) o.backend.close();
+      throw new ServerError(`-drive ${d.id ? `id=${d.id}` : `file=${d.file}`}: ${e instanceof BlockIoError ? e.message : String(e)}`);
+    }
+  }
+  return out;
 }
 
 export interface IcountOptions {
@@ -124,6 +149,7 @@ function readFwCfgFiles(list: NonNullable<ServerOptions['fwCfg']>): { name: stri
 export async function startServer(opts: ServerOptions, io: ServerIo): Promise<RunningServer> {
   const fwCfgFiles = readFwCfgFiles(opts.fwCfg ?? []);
   const kernel = readKernel(opts.kernel);
+  const disks = openDrives(opts.drives ?? []);
   const modules = opts.initrd ? readModules(opts.initrd) : [];
   const time = opts.icount
     ? { mode: 'icount' as const, shift: opts.icount.shift, quantum: opts.icount.quantum ?? DEFAULT_QUANTUM }
@@ -175,7 +201,7 @@ export async function startServer(opts: ServerOptions, io: ServerIo): Promise<Ru
   }
 
   const platform = new Platform({
-    ctl: machine.ctl, ram: machine.shared.ram, layout: machine.layout, cores: opts.cores, plan, nics, fwCfgFiles, devices: machine.devices,
+    ctl: machine.ctl, ram: machine.shared.ram, layout: machine.layout, cores: opts.cores, plan, nics, disks, fwCfgFiles, devices: machine.devices,
     hooks: {
       serialOut: (b) => { digest.console(b); io.out(b); },
       onDebugExit: (status) => machine.requestExit({ kind: 'debug-exit', code: status }),
