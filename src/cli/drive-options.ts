@@ -78,8 +78,8 @@ function parseDrive(text: string, snapshotAll: boolean): ParsedDrive {
 }
 
 /**
- * The virtio disks of -drive/-device/-snapshot, in PCI order (if=virtio drives, then -device
- * ones). `devices` holds only the -device values naming virtio-blk.
+ * The virtio disks of -drive/-device/-snapshot, in QEMU's PCI order (-device ones, then the
+ * if=virtio drives). `devices` holds only the -device values naming virtio-blk.
  */
 export function parseDrives(drives: string[], devices: string[], snapshotAll: boolean): DriveSpec[] {
   const parsed = drives.map((d) => parseDrive(d, snapshotAll));
@@ -89,7 +89,7 @@ export function parseDrives(drives: string[], devices: string[], snapshotAll: bo
     if (byId.has(d.id)) throw new DriveOptionError(`-drive id=${d.id} given twice`);
     byId.set(d.id, d);
   }
-  const out: DriveSpec[] = parsed.filter((d) => d.iface === 'virtio').map(({ iface: _, ...d }) => d);
+  const out: DriveSpec[] = [];
   const used = new Set<string>();
   for (const text of devices) {
     const opts = parseQemuOpts(text, 'driver');
@@ -108,6 +108,9 @@ export function parseDrives(drives: string[], devices: string[], snapshotAll: bo
     const { iface: _, ...spec } = d;
     out.push({ ...spec, serial: kv.get('serial') ?? spec.serial });
   }
+  // QEMU makes the devices of if=virtio drives after every -device (they are added to the
+  // device list when the drives are opened), so those come later on the bus and in Linux's names
+  out.push(...parsed.filter((d) => d.iface === 'virtio').map(({ iface: _, ...d }) => d));
   for (const d of parsed) {
     if (d.iface === 'none' && !used.has(d.id!)) throw new DriveOptionError(`-drive id=${d.id} (if=none) is not attached: add -device virtio-blk-pci,drive=${d.id}`);
   }
