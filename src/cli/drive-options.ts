@@ -1,5 +1,5 @@
 // QEMU's disk flags as parallax-emu takes them:
-//   -drive file=disk.img,format=raw,if=virtio[,id=ID][,snapshot=on][,readonly=on][,serial=S]
+//   -drive file=disk.img,format=raw,if=virtio[,id=ID][,snapshot=on][,readonly=on]
 //   -drive if=none,id=d0,file=disk.img[,...]  +  -device virtio-blk-pci,drive=d0[,id=..][,serial=..]
 //   -snapshot (every drive snapshot=on)
 // Values use QEMU's option syntax (`,,` is a literal comma). Anything we would not do as QEMU
@@ -11,7 +11,7 @@ import type { DriveSpec } from '../machine/server.js';
 /** A bad disk flag; options.ts turns it into its UsageError. */
 export class DriveOptionError extends Error {}
 
-const DRIVE_KEYS = ['file', 'format', 'if', 'id', 'snapshot', 'readonly', 'serial', 'media', 'cache'];
+const DRIVE_KEYS = ['file', 'format', 'if', 'id', 'snapshot', 'readonly', 'media', 'cache'];
 const DEVICE_KEYS = ['drive', 'id', 'serial'];
 export const VIRTIO_BLK_DEVICES = ['virtio-blk-pci', 'virtio-blk'];
 
@@ -49,6 +49,7 @@ function parseDrive(text: string, snapshotAll: boolean): ParsedDrive {
   const flag = `-drive ${text}`;
   const kv = new Map<string, string>();
   for (const [k, v] of parseQemuOpts(text)) {
+    if (k === 'serial') throw new DriveOptionError(`${flag}: serial= left -drive in QEMU 7 (as here): give it to the device, -device virtio-blk-pci,drive=ID,serial=...`);
     if (!DRIVE_KEYS.includes(k)) throw new DriveOptionError(`${flag}: unknown key '${k}' (accepted: ${DRIVE_KEYS.join(', ')})`);
     if (kv.has(k)) throw new DriveOptionError(`${flag}: '${k}' given twice`);
     kv.set(k, v);
@@ -71,7 +72,7 @@ function parseDrive(text: string, snapshotAll: boolean): ParsedDrive {
   const id = kv.get('id');
   if (iface === 'none' && !id) throw new DriveOptionError(`${flag}: if=none needs id=NAME for -device virtio-blk-pci,drive=NAME`);
   return {
-    iface, file, id, serial: kv.get('serial'), formatGiven: format !== undefined,
+    iface, file, id, formatGiven: format !== undefined,
     readOnly: kv.has('readonly') ? onOff(flag, 'readonly', kv.get('readonly')!) : false,
     snapshot: snapshotAll || (kv.has('snapshot') ? onOff(flag, 'snapshot', kv.get('snapshot')!) : false),
   };
@@ -106,7 +107,7 @@ export function parseDrives(drives: string[], devices: string[], snapshotAll: bo
     if (used.has(name)) throw new DriveOptionError(`-device ${text}: drive ${name} is already attached to another device`);
     used.add(name);
     const { iface: _, ...spec } = d;
-    out.push({ ...spec, serial: kv.get('serial') ?? spec.serial });
+    out.push({ ...spec, serial: kv.get('serial') });
   }
   // QEMU makes the devices of if=virtio drives after every -device (they are added to the
   // device list when the drives are opened), so those come later on the bus and in Linux's names

@@ -9,10 +9,10 @@ const parse = (...args: string[]) => parseEmuOptions(args, 'k.elf');
 describe('-drive / -device virtio-blk-pci / -snapshot', () => {
   it('if=virtio makes a disk; options are QEMU\'s', () => {
     expect(parse('-drive', 'file=d.img,format=raw,if=virtio').drives).toEqual([
-      { file: 'd.img', id: undefined, serial: undefined, formatGiven: true, readOnly: false, snapshot: false },
+      { file: 'd.img', id: undefined, formatGiven: true, readOnly: false, snapshot: false },
     ]);
-    const [d] = parse('-drive', 'file=a,,b.img,if=virtio,readonly=on,snapshot=on,serial=S1,cache=writeback').drives!;
-    expect(d).toMatchObject({ file: 'a,b.img', readOnly: true, snapshot: true, serial: 'S1', formatGiven: false });
+    const [d] = parse('-drive', 'file=a,,b.img,if=virtio,readonly=on,snapshot=on,cache=writeback').drives!;
+    expect(d).toMatchObject({ file: 'a,b.img', readOnly: true, snapshot: true, formatGiven: false });
   });
 
   it('if=none + -device virtio-blk-pci, in QEMU\'s bus order (-device disks first)', () => {
@@ -33,6 +33,7 @@ describe('-drive / -device virtio-blk-pci / -snapshot', () => {
     [['-drive', 'file=d,if=virtio,readonly=yes'], /must be on or off/],
     [['-drive', 'file=d,if=virtio,cache=none'], /cache=none is not supported/],
     [['-drive', 'file=d,if=virtio,aio=native'], /unknown key 'aio'/],
+    [['-drive', 'file=d,if=virtio,serial=S'], /serial= left -drive in QEMU 7/],
     [['-drive', 'file=d,if=none'], /needs id=NAME/],
     [['-drive', 'file=d,if=none,id=d0'], /not attached: add -device virtio-blk-pci,drive=d0/],
     [['-device', 'virtio-blk-pci,drive=nope'], /no -drive with id=nope/],

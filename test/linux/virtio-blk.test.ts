@@ -20,6 +20,7 @@ import { S_IFDIR, S_IFREG } from './cpio-newc.js';
 import { debianKernel, missingReason, staticBusybox } from './distro.js';
 import { busyboxInitramfs } from './initramfs.js';
 import { pvhVmlinux } from './vmlinux.js';
+import { patternImage } from '../lib/disk-pattern.js';
 
 const kernel = debianKernel();
 const busybox = staticBusybox();
@@ -40,15 +41,6 @@ const DISK_SECTORS = 8192; // 4 MiB
 const WRITE_SECTOR = 200;
 const WRITTEN = 'written-by-linux-through-virtio-blk';
 
-/** sector i: "PRLX-SECTOR-<i, 6 digits>" then bytes (i * 7 + j) & 0xff */
-function patternImage(path: string, tag: string): void {
-  const b = Buffer.alloc(DISK_SECTORS * 512);
-  for (let i = 0; i < DISK_SECTORS; i++) {
-    for (let j = 0; j < 512; j++) b[i * 512 + j] = (i * 7 + j) & 0xff;
-    b.write(`${tag}-${String(i).padStart(6, '0')}`, i * 512, 'latin1');
-  }
-  writeFileSync(path, b);
-}
 
 function init(): string {
   const bb = '/bin/busybox';
@@ -105,8 +97,8 @@ if (missing.length && process.env.CI) {
       const rd = initrd(dir);
       const orig = join(dir, 'a.img');
       const ro = join(dir, 'b.img');
-      patternImage(orig, 'PRLX-SECTOR');
-      patternImage(ro, 'PRLX-RDONLY');
+      patternImage(orig, 'PRLX-SECTOR', DISK_SECTORS);
+      patternImage(ro, 'PRLX-RDONLY', DISK_SECTORS);
       const qa = join(dir, 'qemu-a.img');
       const pa = join(dir, 'parallax-a.img');
       copyFileSync(orig, qa);
@@ -124,6 +116,8 @@ if (missing.length && process.env.CI) {
       const qd = diskLines(q.transcript);
       const pd = diskLines(p.transcript);
       console.log(`QEMU:\n${qd.join('\n')}\nparallax-emu:\n${pd.join('\n')}`);
+      const kernelLines = (t: string) => t.split(/\r?\n/).filter((l) => /virtio|pci |PCI|vd[a-z]|IRQ|insmod/.test(l)).join('\n');
+      if (pd.join() !== qd.join()) console.log(`kernel lines, QEMU:\n${kernelLines(q.transcript)}\nparallax-emu:\n${kernelLines(p.transcript)}`);
       expect(q.exitCode, `QEMU tail:\n${q.transcript.slice(-3000)}\n${q.stderr}`).toBe(0);
       // what QEMU shows is what the test claims of Linux on a virtio disk: the oracle is sane
       expect(qd).toContain(`DISK vdb sectors=${DISK_SECTORS} ro=0`);
