@@ -7,6 +7,8 @@
 //   BAR4 + 0x2000  device-specific configuration (the model's)
 //   BAR4 + 0x3000  notifications: queue q at 0x3000 + 4q (notify_off_multiplier 4)
 //
+// A VIRTIO_PCI_CAP_PCI_CFG capability gives the same registers through configuration space
+// (firmware in 32-bit mode uses it when BAR4 lies above 4 GiB; the specification requires it).
 // Interrupts are INTx (level, held while ISR is not zero); there is no MSI-X, so the MSI-X
 // vector fields read VIRTIO_MSI_NO_VECTOR and drivers fall back to INTx as the specification
 // allows. No legacy (0.9.5) I/O BAR: the PCI device ID is the modern 0x1040 + type.
@@ -40,6 +42,7 @@ export const CAP_COMMON_CFG = 1;
 export const CAP_NOTIFY_CFG = 2;
 export const CAP_ISR_CFG = 3;
 export const CAP_DEVICE_CFG = 4;
+export const CAP_PCI_CFG = 5;
 
 // common configuration layout (4.1.4.3); 64-bit fields are two 32-bit halves
 export const COMMON_DFSELECT = 0x00;
@@ -120,6 +123,8 @@ export class VirtioPci implements PciFunction, MmioDevice, Snapshotable {
   private isr = 0;
   private configGeneration = 0;
   private irqAsserted = false;
+  /** offset of the PCI_CFG capability in configuration space */
+  private readonly pciCfgCap: number;
 
   constructor(opts: VirtioPciOptions, private readonly model: VirtioDeviceModel) {
     this.name = opts.name;
@@ -135,8 +140,19 @@ export class VirtioPci implements PciFunction, MmioDevice, Snapshotable {
     this.addCap(CAP_ISR_CFG, ISR_OFFSET, REGION);
     this.addCap(CAP_DEVICE_CFG, DEVICE_OFFSET, REGION);
     this.addCap(CAP_NOTIFY_CFG, NOTIFY_OFFSET, REGION, NOTIFY_MULTIPLIER);
+    // PCI_CFG: bar, offset and length are the driver's to set; pci_cfg_data is the window
+    const cfgBody = new Uint8Array(18);
+    cfgBody[0] = 20;
+    cfgBody[1] = CAP_PCI_CFG;
+    const cfgWritable = new Uint8Array(18);
+    cfgWritable[2] = 0xff; // bar
+    cfgWritable.fill(0xff, 6, 18); // offset, length, pci_cfg_data
+    this.pciCfgCap = this.pci.addCapability(CAP_VENDOR, cfgBody, cfgWritable);
     this.pci.setCommand(CMD_MEMORY | CMD_BUS_MASTER);
-    this.pci.onConfigWrite = (off) => { if (off === PCI_COMMAND) this.updateIrq(); };
+    this.pci.onConfigWrite = (off, value, mask) => {
+      if (off === PCI_COMMAND) this.updateIrq();
+      if (off === this.pciCfgCap + 16) this.pciCfgAccess(true, value, mask);
+    };
   }
 
   /** Every feature bit offered: the model's and the transport's. */
@@ -160,7 +176,10 @@ export class VirtioPci implements PciFunction, MmioDevice, Snapshotable {
 
   // ---- PciFunction ----
 
-  configRead(offset: number): number { return this.pci.configRead(offset); }
+  configRead(offset: number): number {
+    if (offset === this.pciCfgCap + 16) this.pciCfgAccess(false, 0, 0);
+    return this.pci.configRead(offset);
+  }
   configWrite(offset: number, value: number, mask: number): void { this.pci.configWrite(offset, value, mask); }
   bars(): PciBar[] { return this.pci.bars(); }
   decodesMemory(): boolean { return this.pci.decodesMemory(); }
@@ -237,6 +256,21 @@ export class VirtioPci implements PciFunction, MmioDevice, Snapshotable {
     v.setUint32(10, length, true);
     if (multiplier !== undefined) v.setUint32(14, multiplier, true);
     this.pci.addCapability(CAP_VENDOR, body);
+  }
+
+  /** An access through the PCI_CFG window: `length` bytes at `offset` of BAR `bar` (4.1.4.9). */
+  private pciCfgAccess(write: boolean, value: number, mask: number): void {
+    const c = this.pciCfgCap;
+    const bar = this.pci.get8(c + 4);
+    const offset = this.pci.get32(c + 8);
+    const length = this.pci.get32(c + 12);
+    if (bar !== VIRTIO_BAR || (length !== 1 && length !== 2 && length !== 4) || offset % length !== 0 || offset + length > VIRTIO_BAR_SIZE) return;
+    if (write) {
+      if (mask !== 0xffffffff && (mask & ((2 ** (8 * length)) - 1)) === 0) return;
+      this.mmioWrite(offset, length, length === 4 ? value >>> 0 : value & ((1 << (8 * length)) - 1));
+    } else {
+      this.pci.put32(c + 16, this.mmioRead(offset, length));
+    }
   }
 
   private selected(): Virtqueue | undefined {

@@ -26,6 +26,7 @@ export function findCaps(fn: PciFunction): Caps {
   for (let p = b(0x34); p !== 0; p = b(p + 1)) {
     if (b(p) !== 0x09) continue;
     const type = b(p + 3);
+    if (type < 1 || type > 4) continue; // PCI_CFG (5) names no fixed BAR
     caps.bar = b(p + 4);
     const off = d(p + 8);
     if (type === 1) caps.common = off;

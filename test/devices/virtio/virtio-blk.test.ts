@@ -77,6 +77,25 @@ describe('virtio-blk-pci', () => {
     expect(drv.size).toBe(256);
   });
 
+  it('the PCI_CFG capability reaches BAR4 through configuration space', () => {
+    const { dev } = setup();
+    let cap = 0;
+    for (let p = dev.configRead(0x34) & 0xff; p; p = (dev.configRead(p) >>> 8) & 0xff) {
+      if ((dev.configRead(p) & 0xff) === 0x09 && ((dev.configRead(p) >>> 24) & 0xff) === 5) cap = p;
+    }
+    expect(cap).not.toBe(0);
+    dev.configWrite(cap + 4, 4, 0xff); // bar
+    dev.configWrite(cap + 8, 0x2000, 0xffffffff); // offset: device configuration, capacity
+    dev.configWrite(cap + 12, 4, 0xffffffff); // length
+    expect(dev.configRead(cap + 16) >>> 0).toBe(SECTORS);
+    dev.configWrite(cap + 8, 0x16, 0xffffffff); // queue_select through the window
+    dev.configWrite(cap + 12, 2, 0xffffffff);
+    dev.configWrite(cap + 16, 7, 0xffff);
+    expect(dev.mmioRead(0x16, 2)).toBe(7);
+    dev.configWrite(cap + 4, 3, 0xff); // another BAR: nothing happens
+    expect(() => dev.configRead(cap + 16)).not.toThrow();
+  });
+
   it('reads sectors into guest memory', () => {
     const s = setup();
     const r = request(s, 0, 5, 1024);
