@@ -65,5 +65,22 @@ if (!haveQemu && process.env.CI) {
       expect(pi.subarray(300 * 512, 300 * 512 + 16).toString('latin1')).toBe('WRITTEN-BY-GUEST');
       expect(readFileSync(ro).equals(roBefore), 'the readonly=on image changed').toBe(true);
     }, 120_000);
+
+    it('--icount: two runs give the same replay digest (requests complete at the same instruction)', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'parallax-vblk-icount-'));
+      const ro = join(dir, 'b.img');
+      patternImage(ro, 'PRLX-RDONLY', SECTORS);
+      const digests: string[] = [];
+      for (const i of [1, 2]) {
+        const a = join(dir, `a${i}.img`);
+        patternImage(a, 'PRLX-SECTOR', SECTORS);
+        const p = await runProcess(process.execPath, [...parallaxArgs(guestImage('virtio-blk')), '--icount', 'shift=6,sleep=off', '--stats', ...disks(a, ro)], 60_000);
+        expect(p.exitCode, p.stderr).toBe(GUEST_SUCCESS_STATUS);
+        const d = /replay digest \S+: console \S+ \(\d+ bytes\), frames \S+ \(\d+\), instructions \d+, guest time \d+ ns/.exec(p.stderr + p.transcript);
+        expect(d, `no replay digest in:\n${p.stderr}`).not.toBeNull();
+        digests.push(d![0]);
+      }
+      expect(digests[1]).toBe(digests[0]);
+    }, 120_000);
   });
 }
