@@ -2,7 +2,9 @@
 // block, but with an ACPI 2.0 RSDP (revision 2) so both the RSDT and the XSDT are reachable:
 //
 //   RSDP (rev 2, both checksums) -> RSDT (32-bit pointers) and XSDT (64-bit pointers)
-//     -> FADT (rev 3) -> FACS, DSDT (minimal AML: the \_S5 sleep package)
+//     -> FADT (rev 3) -> FACS, DSDT (minimal AML: the \_S5 sleep package, and \_SB.PCI0, the
+//        PCI host bridge: its windows (_CRS) and a _PRT giving each slot's INTx pins the GSIs
+//        the slots' interrupt-line registers hold, so an ACPI kernel finds the PCI bus)
 //     -> MADT: one Processor Local APIC per core (APIC ID = processor UID = core index),
 //        one IOAPIC (ID 0 as QEMU, at 0xFEC00000, GSI base 0), interrupt source overrides
 //        IRQ0 -> GSI2 (bus-conforming) and IRQ5/9/10/11 level active-high (PCI lines, as QEMU),
@@ -14,7 +16,8 @@
 // (a distinct ID would need a 256th number). The IOAPIC model should reset its ID register to
 // IOAPIC_ID so the table and the device agree.
 
-import { HPET_BASE, IOAPIC_BASE, LAPIC_BASE } from '../abi/memory-map.js';
+import { HPET_BASE, IOAPIC_BASE, LAPIC_BASE, PCI_MMIO_BASE } from '../abi/memory-map.js';
+import { legacyIrqFor } from '../abi/pci-irq.js';
 import { BootError } from './boot-error.js';
 import { ByteBuilder } from './guest-writer.js';
 
@@ -95,9 +98,78 @@ function buildFacs(): Uint8Array {
   return b.toBytes();
 }
 
+// ---- AML, just what the DSDT needs ----
+
+/** PkgLength followed by `body` (the length counts its own bytes). */
+function amlPkg(body: number[]): number[] {
+  for (let n = 1; n <= 3; n++) {
+    const len = body.length + n;
+    if (n === 1 && len < 64) return [len, ...body];
+    if (n > 1 && len < 2 ** (4 + 8 * (n - 1))) {
+      const bytes = [(n - 1) << 6 | (len & 0xf)];
+      for (let i = 1; i < n; i++) bytes.push((len >>> (4 + 8 * (i - 1))) & 0xff);
+      return [...bytes, ...body];
+    }
+  }
+  throw new Error('AML package too long');
+}
+
+function amlInt(v: number): number[] {
+  if (v === 0) return [0x00];
+  if (v === 1) return [0x01];
+  const le = (n: number) => Array.from({ length: n }, (_, i) => Math.floor(v / 2 ** (8 * i)) & 0xff);
+  if (v < 0x100) return [0x0a, ...le(1)];
+  if (v < 0x10000) return [0x0b, ...le(2)];
+  return [0x0c, ...le(4)];
+}
+
+const amlName = (name: string, value: number[]) => [0x08, ...[...name].map((c) => c.charCodeAt(0)), ...value];
+const amlPackage = (items: number[][]) => [0x12, ...amlPkg([items.length, ...items.flat()])];
+const amlBuffer = (bytes: number[]) => [0x11, ...amlPkg([...amlInt(bytes.length), ...bytes])];
+const le16 = (v: number) => [v & 0xff, (v >>> 8) & 0xff];
+const le32 = (v: number) => [...le16(v & 0xffff), ...le16(v >>> 16)];
+
+/** Word address space descriptor (bus numbers or I/O), a producer window with fixed ends. */
+function wordWindow(type: number, typeFlags: number, min: number, max: number): number[] {
+  return [0x88, ...le16(13), type, 0x0c, typeFlags, ...le16(0), ...le16(min), ...le16(max), ...le16(0), ...le16(max - min + 1)];
+}
+
+/** DWord memory descriptor: a cacheable read-write producer window. */
+function dwordMemory(min: number, max: number): number[] {
+  return [0x87, ...le16(23), 0, 0x0c, 0x03, ...le32(0), ...le32(min), ...le32(max), ...le32(0), ...le32(max - min + 1)];
+}
+
+/** Device (\_SB.PCI0): the i440FX host bridge, bus 0. */
+function amlPciRoot(): number[] {
+  const crs = [
+    ...wordWindow(2, 0, 0, 0xff), // bus numbers
+    0x47, 0x01, ...le16(0xcf8), ...le16(0xcf8), 0x01, 0x08, // its own ports 0xCF8-0xCFF
+    ...wordWindow(1, 0x03, 0x0000, 0x0cf7), // I/O below and above the config ports
+    ...wordWindow(1, 0x03, 0x0d00, 0xffff),
+    ...dwordMemory(0x000a_0000, 0x000b_ffff), // legacy VGA window
+    ...dwordMemory(PCI_MMIO_BASE, 0xfebf_ffff), // where BARs go (below the IOAPIC)
+    0x79, 0x00, // end tag
+  ];
+  // _PRT: Package { address (slot << 16 | 0xFFFF), pin (0 = INTA), source 0 (a GSI), GSI }
+  const prt: number[][] = [];
+  for (let slot = 1; slot < 32; slot++) {
+    for (let pin = 0; pin < 4; pin++) prt.push(amlPackage([amlInt(slot * 0x10000 + 0xffff), amlInt(pin), amlInt(0), amlInt(legacyIrqFor(slot, pin + 1))]));
+  }
+  const device = [
+    ...amlName('_HID', amlInt(0x030ad041)), // EisaId ("PNP0A03")
+    ...amlName('_ADR', amlInt(0)),
+    ...amlName('_UID', amlInt(0)),
+    ...amlName('_CRS', amlBuffer(crs)),
+    ...amlName('_PRT', amlPackage(prt)),
+  ];
+  const pci0 = [0x5b, 0x82, ...amlPkg([...'PCI0'].map((c) => c.charCodeAt(0)).concat(device))];
+  return [0x10, ...amlPkg([0x5c, ...[...'_SB_'].map((c) => c.charCodeAt(0)), ...pci0])]; // Scope (\_SB)
+}
+
 function buildDsdt(): Uint8Array {
   const b = new ByteBuilder();
   header(b, 'DSDT', 1);
+  for (const x of amlPciRoot()) b.u8(x);
   // Name (_S5, Package (4) { S5_SLP_TYP, S5_SLP_TYP, 0, 0 })
   b.u8(0x08).ascii('_S5_').u8(0x12).u8(0x06).u8(0x04);
   b.u8(S5_SLP_TYP === 0 ? 0x00 : 0x0a);

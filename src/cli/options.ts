@@ -11,6 +11,7 @@ import type { IcountOptions, ServerOptions } from '../machine/server.js';
 import { parseGdbAddress } from '../gdb/gdb-server.js';
 import { parseQmpSpec } from '../qmp/qmp-server.js';
 import { ACCEPTED_QEMU_FLAGS, checkQemuFlags, REFUSED_QEMU_FLAGS } from './qemu-flags.js';
+import { DriveOptionError, isVirtioBlkDevice, parseDrives } from './drive-options.js';
 
 export class UsageError extends Error {}
 
@@ -103,6 +104,9 @@ export function buildParser(argv: string[], defaultKernel: string) {
     .option('mac', { type: 'string', describe: 'MAC address of the first NIC (overrides --name)' })
     .option('pcap', { type: 'string', describe: 'write every frame sent/received to this pcap file' })
     .option('stats', { type: 'boolean', default: false, describe: 'print per-core statistics at exit' })
+    .option('drive', { type: 'string', array: true, default: [] as string[],
+      describe: 'a virtio disk: file=IMG,format=raw,if=virtio[,snapshot=on][,readonly=on], or if=none,id=ID with -device virtio-blk-pci,drive=ID (repeatable)' })
+    .option('snapshot', { type: 'boolean', describe: 'every -drive snapshot=on: writes stay in memory, the images are not changed' })
     .option('fw_cfg', { alias: ['fw-cfg'], type: 'string', array: true, default: [] as string[],
       describe: 'a file for the guest, as QEMU: name=opt/...,file=PATH (repeatable)' })
     .option('key-file', { type: 'string', describe: 'server key file (mode 0600) for the DIME kernel: fw_cfg opt/parallax/key' })
@@ -138,7 +142,7 @@ function qemuFlagOptions(): Record<string, { type: 'string' | 'boolean'; describ
 /** Every spelling an option can be given in (for did-you-mean). */
 function knownOptionNames(): string[] {
   return ['cores', 'smp', 'c', 'memory', 'm', 'kernel', 'k', 'append', 'bios', 'debugcon', 'hda', 'initrd', 'net', 'netdev', 'nic', 'name', 'mac',
-    'pcap', 'stats', 's', 'gdb', 'S', 'qmp', 'monitor', 'version', 'V', 'help', 'h', ...Object.keys(ACCEPTED_QEMU_FLAGS)];
+    'pcap', 'stats', 'drive', 'snapshot', 's', 'gdb', 'S', 'qmp', 'monitor', 'version', 'V', 'help', 'h', ...Object.keys(ACCEPTED_QEMU_FLAGS)];
 }
 
 /** "Unknown argument: smpp" -> "... (did you mean -smp?)", keeping the user's dash style. */
@@ -162,7 +166,17 @@ function single(v: unknown, name: string): string {
 
 export function parseEmuOptions(argv: string[], defaultKernel: string): EmuOptions {
   const a = buildParser(argv, defaultKernel).parseSync();
-  const refused = checkQemuFlags(a as Record<string, unknown>);
+  // -device virtio-blk-pci,... is a disk; the other -device values are fixed QEMU flags
+  const deviceArgs = ([] as unknown[]).concat(a.device ?? []).map(String);
+  const diskDevices = deviceArgs.filter(isVirtioBlkDevice);
+  const otherDevices = deviceArgs.filter((d) => !isVirtioBlkDevice(d));
+  let drives;
+  try {
+    drives = parseDrives((a.drive as string[]).map(String), diskDevices, Boolean(a.snapshot));
+  } catch (e) {
+    throw e instanceof DriveOptionError ? new UsageError(e.message) : e;
+  }
+  const refused = checkQemuFlags({ ...(a as Record<string, unknown>), device: otherDevices.length ? otherDevices : undefined });
   if (refused) throw new UsageError(refused);
   if (a.s && a.gdb !== undefined) throw new UsageError('give either -s or -gdb, not both');
   if (a.gdb !== undefined) {
@@ -204,6 +218,7 @@ export function parseEmuOptions(argv: string[], defaultKernel: string): EmuOptio
     qmp: ((a.qmp as string[] | undefined) ?? []).map(String),
     monitor,
     serialMonitor: ([] as unknown[]).concat(a.serial ?? []).includes('mon:stdio'),
+    drives,
   };
 }
 

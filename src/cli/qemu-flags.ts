@@ -23,9 +23,7 @@ export const REFUSED_QEMU_FLAGS: Record<string, string> = {
   'no-shutdown': 'the machine always ends when the guest powers off',
   daemonize: 'run it in the background with your shell (&, nohup, systemd-run)',
   nodefaults: 'the pc board\'s devices (COM1, PIT, RTC, e1000, ...) are always present',
-  snapshot: 'there are no disks (snapshots of the machine: see savevm in the monitor)',
-  drive: 'there are no disks; pass files with -kernel and -initrd',
-  cdrom: 'there are no disks; pass files with -kernel and -initrd',
+  cdrom: 'there is no CD-ROM drive: use -drive file=IMG,format=raw,if=virtio (raw images only)',
   cpu: 'the CPU model is fixed (see docs for its CPUID)',
   vnc: 'there is no display',
 };

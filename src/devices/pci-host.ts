@@ -12,14 +12,9 @@ import type { MmioDevice, PciBar, PciFunction, PortDevice, Snapshotable } from '
 export const PCI_CONFIG_ADDRESS = 0xcf8;
 export const PCI_CONFIG_DATA = 0xcfc;
 
-/** PIRQA..D -> ISA IRQ, as SeaBIOS programs the PIIX3 (the ACPI _PRT equivalent). */
-export const PIRQ_TO_IRQ = [10, 10, 11, 11];
+import { PIRQ_TO_IRQ } from '../abi/pci-irq.js';
 
-/** The ISA IRQ a bus-0 device's INTx pin (1..4) reaches through the standard swizzle. */
-export function legacyIrqFor(dev: number, pin: number): number {
-  if (pin < 1 || pin > 4) return 0xff;
-  return PIRQ_TO_IRQ[(pin - 1 + dev) & 3];
-}
+export { legacyIrqFor, PIRQ_TO_IRQ } from '../abi/pci-irq.js';
 
 export class PciHost implements PortDevice, Snapshotable {
   readonly name = 'pci-host';

@@ -17,7 +17,7 @@ import { Hpet } from '../devices/hpet.js';
 import { I8042 } from '../devices/i8042.js';
 import { Ioapic } from '../devices/ioapic.js';
 import { IrqRouter } from '../devices/irq-router.js';
-import { PciHost } from '../devices/pci-host.js';
+import { legacyIrqFor, PciHost } from '../devices/pci-host.js';
 import { Pic8259 } from '../devices/pic8259.js';
 import { Pit8254 } from '../devices/pit8254.js';
 import { DeviceBus } from '../devices/device-bus.js';
@@ -29,6 +29,9 @@ import { Uart16550, COM1_BASE, COM1_IRQ } from '../devices/uart16550.js';
 import { E1000 } from '../devices/e1000/e1000.js';
 import { IO_SIZE as E1000_IO_SIZE, MMIO_SIZE as E1000_MMIO_SIZE } from '../devices/e1000/regs.js';
 import type { NetBackend } from '../net/net-backend.js';
+import type { BlockBackend } from '../block/block-backend.js';
+import { VirtioBlk } from '../devices/virtio-blk/virtio-blk.js';
+import { VIRTIO_BAR_SIZE } from '../devices/virtio/virtio-pci.js';
 import { RamDma } from '../devices/ram-dma.js';
 import { IO_THREAD, TIME_ICOUNT, clockFor } from '../abi/clock.js';
 import type { IoPlatform } from './machine.js';
@@ -56,6 +59,8 @@ export interface PlatformOptions {
   hooks: PlatformHooks;
   /** one e1000 per entry, in PCI slots 3, 4, ... */
   nics: { mac: Uint8Array; backend: NetBackend }[];
+  /** one virtio-blk-pci per entry, in the PCI slots after the NICs */
+  disks?: { backend: BlockBackend; serial?: string }[];
   /** extra fw_cfg files (`-fw_cfg`): the DIME kernel's key file arrives this way */
   fwCfgFiles?: { name: string; data: Uint8Array }[];
   /** device state shared with the cores (Machine.devices); without it cores use the mailbox only */
@@ -93,6 +98,7 @@ export class Platform implements IoPlatform {
   readonly nics: E1000[] = [];
   /** the IDE primary channel (only with -hda) */
   readonly ata: AtaChannel | null = null;
+  readonly disks: VirtioBlk[] = [];
   private readonly backends: NetBackend[] = [];
   private readonly dw: Int32Array | null;
   private readonly hda: (AtaBackend & { close(): void }) | undefined;
@@ -147,6 +153,16 @@ export class Platform implements IoPlatform {
       this.pci.addFunction(slot, 0, nic);
       this.backends.push(n.backend);
       this.nics.push(nic);
+    });
+
+    (o.disks ?? []).forEach((d, i) => {
+      const slot = NIC_FIRST_SLOT + o.nics.length + i;
+      const gsi = legacyIrqFor(slot, 1);
+      const disk = new VirtioBlk({
+        name: `virtio-blk.${i}`, backend: d.backend, serial: d.serial, dma, irq: this.router.line(gsi), interruptLine: gsi, barBase: bars.mmio(VIRTIO_BAR_SIZE),
+      });
+      this.pci.addFunction(slot, 0, disk);
+      this.disks.push(disk);
     });
 
     const p = this.bus;
@@ -239,5 +255,6 @@ export class Platform implements IoPlatform {
     this.timers.dispose();
     this.hda?.close();
     for (const b of this.backends) void b.close();
+    for (const d of this.disks) d.backend.close();
   }
 }

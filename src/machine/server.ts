@@ -28,6 +28,8 @@ import { KeyFileError, readSecretFile } from '../net/secret-file.js';
 import { isDuplicateMacNotice, macAnnouncement } from '../net/duplicate-mac.js';
 import { wasmStatsLine } from '../cpu/wasm/wasm-stats.js';
 import { VirtualTimeLink } from '../net/virtual-time-link.js';
+import { BlockIoError, type BlockBackend } from '../block/block-backend.js';
+import { openDriveBackend, type DriveBackendSpec } from '../block/open-drive.js';
 
 export class ServerError extends Error {}
 
@@ -62,6 +64,29 @@ export interface ServerOptions {
   hda?: string;
   /** -debugcon: where ports 0xE9 and 0x402 write (stdio | file:PATH | none); default 0xE9 -> console */
   debugcon?: string;
+  /** virtio-blk disks (-drive ...,if=virtio, or -drive if=none + -device virtio-blk-pci), in PCI order */
+  drives?: DriveSpec[];
+}
+
+export interface DriveSpec extends DriveBackendSpec {
+  /** -drive id= (names the disk in messages) */
+  id?: string;
+  /** what GET_ID answers (QEMU's serial=) */
+  serial?: string;
+}
+
+/** Open every drive's backend, or close those opened and throw a ServerError naming the one that failed. */
+function openDrives(drives: DriveSpec[]): { backend: BlockBackend; serial?: string }[] {
+  const out: { backend: BlockBackend; serial?: string }[] = [];
+  for (const d of drives) {
+    try {
+      out.push({ backend: openDriveBackend(d), serial: d.serial });
+    } catch (e) {
+      for (const o of out) o.backend.close();
+      throw new ServerError(`-drive ${d.id ? `id=${d.id}` : `file=${d.file}`}: ${e instanceof BlockIoError ? e.message : String(e)}`);
+    }
+  }
+  return out;
 }
 
 export interface IcountOptions {
@@ -160,6 +185,7 @@ export async function startServer(opts: ServerOptions, io: ServerIo): Promise<Ru
   } catch (e) {
     throw new ServerError((e as Error).message);
   }
+  const disks = openDrives(opts.drives ?? []);
   const time = opts.icount
     ? { mode: 'icount' as const, shift: opts.icount.shift, quantum: opts.icount.quantum ?? DEFAULT_QUANTUM }
     : { mode: 'real' as const };
@@ -221,7 +247,7 @@ export async function startServer(opts: ServerOptions, io: ServerIo): Promise<Ru
   }
 
   const platform = new Platform({
-    ctl: machine.ctl, ram: machine.shared.ram, layout: machine.layout, cores: opts.cores, plan, nics, fwCfgFiles, devices: machine.devices, hda,
+    ctl: machine.ctl, ram: machine.shared.ram, layout: machine.layout, cores: opts.cores, plan, nics, fwCfgFiles, disks, devices: machine.devices, hda,
     hooks: {
       serialOut: (b) => { digest.console(b); io.out(b); },
       debugConsole,

@@ -26,6 +26,12 @@ import { RtcCmos } from '../../src/devices/rtc-cmos.js';
 import { ManualTimerService } from '../../src/devices/timer-service.js';
 import type { Snapshotable } from '../../src/devices/types.js';
 import { Uart16550 } from '../../src/devices/uart16550.js';
+import { VirtioBlk } from '../../src/devices/virtio-blk/virtio-blk.js';
+import { VirtioPci } from '../../src/devices/virtio/virtio-pci.js';
+import { OverlayBackend } from '../../src/block/overlay.js';
+import { RawFileBackend } from '../../src/block/raw-file.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 
 const ctl = () => createControlBuffer(2, 64 * 1024 * 1024);
 const line = { setLevel: () => {} };
@@ -73,6 +79,26 @@ CASES.push({
   // READ SECTORS of sector 1, stopped after two words: mid-transfer state (buffer, position, IRQ)
   drive: (d) => { const a = d as AtaChannel; for (const [p, v] of [[0x1f2, 1], [0x1f3, 1], [0x1f6, 0xe0], [0x1f7, 0x20]]) a.ioWrite(p, 1, v); a.ioRead(0x1f0, 2); a.ioRead(0x1f0, 2); },
 });
+/** a 64 KiB raw image under a snapshot=on overlay, so driving the device never changes a file */
+function diskImage(): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'snap-disk-')), 'disk.img');
+  writeFileSync(path, new Uint8Array(64 * 1024));
+  return path;
+}
+const disk = diskImage();
+const virtioBlk = () => new VirtioBlk({
+  backend: new OverlayBackend(new RawFileBackend(disk, true)), dma: { read: () => {}, write: () => {} }, irq: line, barBase: 0xfe000000, interruptLine: 10,
+});
+// the driver's side of virtio set-up: features, queue 0 addresses and size, DRIVER_OK
+const driveVirtio = (d: { mmioWrite(o: number, s: number, v: number): void }) => {
+  d.mmioWrite(0x14, 1, 3); d.mmioWrite(0x08, 4, 1); d.mmioWrite(0x0c, 4, 1); d.mmioWrite(0x14, 1, 11);
+  d.mmioWrite(0x18, 2, 64); d.mmioWrite(0x20, 4, 0x10000); d.mmioWrite(0x28, 4, 0x11000); d.mmioWrite(0x30, 4, 0x12000);
+  d.mmioWrite(0x1c, 2, 1); d.mmioWrite(0x14, 1, 15);
+};
+CASES.push(
+  { cls: 'VirtioBlk', make: virtioBlk, drive: (d) => driveVirtio(d as VirtioBlk) },
+  { cls: 'VirtioPci', make: () => virtioBlk().transport, drive: (d) => driveVirtio(d as VirtioPci) },
+);
 
 const json = (v: unknown) => JSON.parse(JSON.stringify(v)) as unknown;
 

@@ -3,11 +3,12 @@
 // acpi_power_off). Built in memory from the distribution's busybox-static binary.
 
 import { readFileSync } from 'node:fs';
-import { cpioNewc, S_IFCHR, S_IFDIR, S_IFREG } from './cpio-newc.js';
+import { cpioNewc, S_IFCHR, S_IFDIR, S_IFREG, type CpioEntry } from './cpio-newc.js';
 
 export const LINUX_MARKER = 'PARALLAX-LINUX-USERSPACE-OK';
 
-export function busyboxInitramfs(busyboxPath: string, initScript: string): Uint8Array {
+/** `extra`: more files (kernel modules, ...) after the fixed ones. */
+export function busyboxInitramfs(busyboxPath: string, initScript: string, extra: CpioEntry[] = []): Uint8Array {
   const enc = new TextEncoder();
   return cpioNewc([
     { name: 'bin', mode: S_IFDIR | 0o755 },
@@ -16,6 +17,7 @@ export function busyboxInitramfs(busyboxPath: string, initScript: string): Uint8
     { name: 'dev/console', mode: S_IFCHR | 0o600, rdev: { major: 5, minor: 1 } },
     { name: 'proc', mode: S_IFDIR | 0o755 },
     { name: 'init', mode: S_IFREG | 0o755, data: enc.encode(initScript) },
+    ...extra,
   ]);
 }
 
