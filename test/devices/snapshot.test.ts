@@ -30,8 +30,6 @@ import { VirtioBlk } from '../../src/devices/virtio-blk/virtio-blk.js';
 import { VirtioPci } from '../../src/devices/virtio/virtio-pci.js';
 import { OverlayBackend } from '../../src/block/overlay.js';
 import { RawFileBackend } from '../../src/block/raw-file.js';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 
 const ctl = () => createControlBuffer(2, 64 * 1024 * 1024);
 const line = { setLevel: () => {} };

@@ -43,7 +43,6 @@ describe('-drive / -device virtio-blk-pci / -snapshot', () => {
     [['-drive', 'file=d,if=virtio,id=d0', '-device', 'virtio-blk-pci,drive=d0'], /is if=virtio/],
     [['-drive', 'file=d,if=none,id=d0', '-drive', 'file=e,if=none,id=d0'], /id=d0 given twice/],
     [['-device', 'virtio-net-pci'], /-device virtio-net-pci is not supported/],
-    [['-hda', 'd.img'], /use -drive file=IMG,format=raw,if=virtio/],
   ];
   for (const [args, msg] of bad) {
     it(`refuses ${args.join(' ')}`, () => {
