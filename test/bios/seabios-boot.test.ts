@@ -70,7 +70,12 @@ const DISKS: DiskKind[] = [
     ours: (d) => ['-hda', d],
     milestones: [/^PCI: init bdf=00:01\.1 id=8086:7010$/, /^ata0-0: .* Hard-Disk \(1 MiBytes\)$/],
   },
-  // virtio-blk (-drive ...,if=virtio, the storage branch): same flags on both, milestone /^found virtio-blk at /
+  {
+    name: 'virtio-blk (PCI, modern)',
+    qemu: (d) => ['-drive', `file=${d},format=raw,if=virtio`],
+    ours: (d) => ['-drive', `file=${d},format=raw,if=virtio`],
+    milestones: [/^found virtio-blk at /],
+  },
 ];
 
 describe.skipIf(!(qemu.run && as.run && seabios.run))(WHAT, () => {
