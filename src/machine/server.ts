@@ -25,6 +25,7 @@ import { nicStatsLines } from '../devices/e1000/stats.js';
 import { KeyFileError, readSecretFile } from '../net/secret-file.js';
 import { isDuplicateMacNotice, macAnnouncement } from '../net/duplicate-mac.js';
 import { wasmStatsLine } from '../cpu/wasm/wasm-stats.js';
+import { vmGenerationFile } from './vm-generation.js';
 
 export class ServerError extends Error {}
 
@@ -53,6 +54,11 @@ export interface ServerOptions {
   icount?: IcountOptions;
   /** -S: every core parks before its first instruction (gdb or the monitor starts them) */
   startPaused?: boolean;
+  /**
+   * the machine will be restored from a snapshot (-incoming, -loadvm): cores start parked and
+   * the loader writes a scratch copy, so guest RAM stays untouched for the snapshot's frames
+   */
+  incoming?: boolean;
 }
 
 export interface IcountOptions {
@@ -81,6 +87,17 @@ export interface RunningServer {
   stop(code?: number): void;
   /** per-core statistics, one line each */
   statsLines(): string[];
+  /** guest RAM was never written (built for -incoming): a restore need not clear it */
+  freshRam: boolean;
+}
+
+/** A private buffer the size of guest RAM (pages are only allocated where the loader writes); null when too big. */
+function scratchRam(bytes: number): Uint8Array | null {
+  try {
+    return new Uint8Array(bytes);
+  } catch {
+    return null;
+  }
 }
 
 function readKernel(path: string): Uint8Array {
@@ -122,21 +139,23 @@ function readFwCfgFiles(list: NonNullable<ServerOptions['fwCfg']>): { name: stri
 }
 
 export async function startServer(opts: ServerOptions, io: ServerIo): Promise<RunningServer> {
-  const fwCfgFiles = readFwCfgFiles(opts.fwCfg ?? []);
+  const fwCfgFiles = [...readFwCfgFiles(opts.fwCfg ?? []), vmGenerationFile()];
   const kernel = readKernel(opts.kernel);
   const modules = opts.initrd ? readModules(opts.initrd) : [];
   const time = opts.icount
     ? { mode: 'icount' as const, shift: opts.icount.shift, quantum: opts.icount.quantum ?? DEFAULT_QUANTUM }
     : { mode: 'real' as const };
   const machine = new Machine({
-    cores: opts.cores, memoryBytes: opts.memoryBytes, slice: opts.slice, time, sleepWhenIdle: opts.icount?.sleep, startPaused: opts.startPaused,
+    cores: opts.cores, memoryBytes: opts.memoryBytes, slice: opts.slice, time, sleepWhenIdle: opts.icount?.sleep, startPaused: opts.startPaused || opts.incoming,
   });
   const startedMs = performance.now();
   const digest = new ReplayDigest();
   const clock = clockFor(machine.ctl);
+  const scratch = opts.incoming ? scratchRam(machine.layout.ramBytes) : null;
+  const loaderRam = scratch ?? machine.ramView();
   const plan = loadKernel({
     kernel, kernelPath: opts.kernel, append: opts.append, modules,
-    ram: machine.ramView(), layout: machine.layout, ncores: opts.cores,
+    ram: loaderRam, layout: machine.layout, ncores: opts.cores,
   });
 
   const frames = new FrameTable(machine.ctl, machine.layout);
@@ -210,6 +229,7 @@ export async function startServer(opts: ServerOptions, io: ServerIo): Promise<Ru
     platform,
     frames,
     exited: machine.exited,
+    freshRam: scratch !== null,
     input: (bytes) => { if (opts.icount) typed.push(Uint8Array.from(bytes)); else platform.feedConsole(bytes); },
     stop: (code = 0) => machine.requestExit({ kind: 'stopped', code }),
     statsLines: () => {
