@@ -75,7 +75,7 @@ async function main(argv: string[]): Promise<void> {
   if (incoming) {
     try {
       const r = await restoreSnapshot(server, incoming, { resume: !opts.startPaused, freshRam: server.freshRam });
-      process.stderr.write(`parallax-emu: restored ${r.tag ? `snapshot '${r.tag}'` : opts.incomingFile} (saved ${r.savedAt}, ${r.frames} RAM frames) in ${r.ms.toFixed(0)} ms\n`);
+      process.stderr.write(`parallax-emu: restored ${r.tag ? `snapshot '${r.tag}'` : opts.incomingFile} (saved ${r.savedAt}, ${r.frames} RAM frames) in ${r.ms.toFixed(0)} ms (${r.parkedMs.toFixed(0)} ms of it waiting for the core workers to start)\n`);
     } catch (e) {
       server.stop(2);
       await server.exited;

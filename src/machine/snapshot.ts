@@ -105,7 +105,14 @@ function mismatch(snap: MachineSnapshot, server: RunningServer): string | null {
   return null;
 }
 
-export interface RestoreResult { ms: number; frames: number; tag: string; savedAt: string }
+export interface RestoreResult {
+  /** the whole restore, and of it the wait for every core to park (worker start-up in a fresh process) */
+  ms: number;
+  parkedMs: number;
+  frames: number;
+  tag: string;
+  savedAt: string;
+}
 
 /**
  * Put the machine of `server` in the state of a snapshot. Every core is parked first (a
@@ -122,7 +129,10 @@ export async function restoreSnapshot(server: RunningServer, contents: SnapshotC
   if (why) throw new SnapshotError(why);
   const m = server.machine;
   const cc = m.control;
-  if (!(await cc.pauseAll())) throw new SnapshotError('not every core stopped within 10 s');
+  // a machine started for -incoming waits here for every worker to be built and parked
+  // (seconds for 64 cores on a busy host), so the limit is generous
+  if (!(await cc.pauseAll(120_000))) throw new SnapshotError('not every core stopped within 120 s');
+  const parkedMs = performance.now() - t0;
   for (let i = 0; i < m.cores; i++) if (!cc.live(i)) throw new SnapshotError(`core ${i} has ended: cannot restore into a stopping machine`);
   m.flushPostedWrites();
   const ctl = m.ctl;
@@ -150,7 +160,7 @@ export async function restoreSnapshot(server: RunningServer, contents: SnapshotC
   await Promise.all(snap.cores.map((c, i) => cc.restoreCore(i, c.state)));
   bumpVmGeneration(ram);
   if (o.resume) cc.resume(() => null);
-  return { ms: performance.now() - t0, frames, tag: snap.tag, savedAt: snap.savedAt };
+  return { ms: performance.now() - t0, parkedMs, frames, tag: snap.tag, savedAt: snap.savedAt };
 }
 
 /** Read a snapshot file and restore it (loadvm, -incoming file:, -loadvm). */
