@@ -58,7 +58,7 @@ export async function saveSnapshot(server: RunningServer, path: string, o: { tag
   const m = server.machine;
   const cc = m.control;
   const wasRunning = !cc.stopped;
-  if (!(await cc.pauseAll())) throw new SnapshotError('not every core stopped within 10 s');
+  if (!(await cc.pauseAll(60_000))) throw new SnapshotError('not every core stopped within 60 s');
   try {
     for (let i = 0; i < m.cores; i++) if (!cc.live(i)) throw new SnapshotError(`core ${i} has ended: a machine that is stopping cannot be saved`);
     m.flushPostedWrites();
