@@ -3,7 +3,7 @@
 // than the last build, and says so: an up-to-date tree starts at once, a rebuild is announced
 // (it takes ~10 s idle, about a minute on a loaded host) instead of a silent pause.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -28,6 +28,6 @@ if (built >= sources) {
   const t0 = Date.now();
   const r = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.json')], { stdio: 'inherit' });
   if (r.status !== 0) process.exit(r.status ?? 1);
-  spawnSync('touch', [stamp]);
+  writeFileSync(stamp, `${new Date().toISOString()}\n`);
   process.stderr.write(`build: done in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
 }
