@@ -65,7 +65,7 @@ export class Clock implements TimeSource {
   readonly mode: number;
   /** -icount: ns per retired instruction */
   readonly nsPerInsn: number;
-  private readonly base: bigint;
+  private base: bigint;
   private readonly f: Float64Array;
   private readonly ncores: number;
   /** last value this thread returned (guest time never runs backwards for one reader) */
@@ -81,16 +81,8 @@ export class Clock implements TimeSource {
   private turnRetired = 0;
 
   constructor(private readonly ctl: Int32Array) {
-    let lo = Atomics.load(ctl, G_CLOCK_BASE_LO);
-    let hi = Atomics.load(ctl, G_CLOCK_BASE_HI);
-    if (lo === 0 && hi === 0) {
-      const now = process.hrtime.bigint();
-      lo = Number(now & 0xffffffffn) | 0;
-      hi = Number(now >> 32n) | 0;
-      Atomics.store(ctl, G_CLOCK_BASE_LO, lo);
-      Atomics.store(ctl, G_CLOCK_BASE_HI, hi);
-    }
-    this.base = (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
+    if (Atomics.load(ctl, G_CLOCK_BASE_LO) === 0 && Atomics.load(ctl, G_CLOCK_BASE_HI) === 0) storeBase(ctl, process.hrtime.bigint());
+    this.base = loadBase(ctl);
     this.f = f64(ctl);
     this.ncores = Math.max(1, ctl[G_NCORES] | 0);
     this.mode = Atomics.load(ctl, G_TIME_MODE);
@@ -109,6 +101,15 @@ export class Clock implements TimeSource {
   /** host nanoseconds since the machine was created (statistics; never guest-visible) */
   hostNs(): number {
     return Number(process.hrtime.bigint() - this.base);
+  }
+
+  /**
+   * Re-read the machine's time base after `restartGuestTime` moved it (a restored snapshot):
+   * this thread's readings start again from the restored instant.
+   */
+  resync(): void {
+    this.base = loadBase(this.ctl);
+    this.last = 0;
   }
 
   // ------------------------------------------------------------------ real time
@@ -253,6 +254,39 @@ export class Clock implements TimeSource {
   quantum(): number {
     return Atomics.load(this.ctl, G_QUANTUM);
   }
+}
+
+/** The host-clock base is a signed 64-bit count (a restored machine's base may precede the host's zero). */
+function storeBase(ctl: Int32Array, base: bigint): void {
+  const u = BigInt.asUintN(64, base);
+  Atomics.store(ctl, G_CLOCK_BASE_LO, Number(u & 0xffffffffn) | 0);
+  Atomics.store(ctl, G_CLOCK_BASE_HI, Number(u >> 32n) | 0);
+}
+
+function loadBase(ctl: Int32Array): bigint {
+  const lo = BigInt(Atomics.load(ctl, G_CLOCK_BASE_LO) >>> 0);
+  const hi = BigInt(Atomics.load(ctl, G_CLOCK_BASE_HI) >>> 0);
+  return BigInt.asIntN(64, (hi << 32n) | lo);
+}
+
+/**
+ * Make guest time read `ns` from now on (restoring a snapshot taken at that instant), with
+ * nothing stolen and every participant's hold at `ns`. Call with every core parked; each
+ * thread's Clock then calls resync().
+ */
+export function restartGuestTime(ctl: Int32Array, ns: number): void {
+  const f = f64(ctl);
+  if (Atomics.load(ctl, G_TIME_MODE) === TIME_ICOUNT) {
+    f[F_VTIME] = ns;
+  } else {
+    storeBase(ctl, process.hrtime.bigint() - BigInt(Math.round(ns)));
+    f[F_STOLEN] = 0;
+    f[F_STOLEN_AT] = 0;
+    f[F_FLOOR] = ns;
+  }
+  const held = (v: number) => (v === Infinity ? Infinity : ns);
+  f[F_IO_HOLD] = held(f[F_IO_HOLD]);
+  for (let i = 0; i < ctl[G_NCORES]; i++) f[holdSlot(i)] = held(f[holdSlot(i)]);
 }
 
 const perThread = new WeakMap<Int32Array, Clock>();

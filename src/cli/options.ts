@@ -10,6 +10,7 @@ import { MAX_CORES } from '../abi/control-block.js';
 import type { IcountOptions, ServerOptions } from '../machine/server.js';
 import { parseGdbAddress } from '../gdb/gdb-server.js';
 import { parseQmpSpec } from '../qmp/qmp-server.js';
+import { snapshotPath } from '../machine/snapshot.js';
 import { ACCEPTED_QEMU_FLAGS, checkQemuFlags, REFUSED_QEMU_FLAGS } from './qemu-flags.js';
 import { DriveOptionError, isVirtioBlkDevice, parseDrives } from './drive-options.js';
 
@@ -29,6 +30,13 @@ export interface EmuOptions extends ServerOptions {
   monitor?: string;
   /** -serial mon:stdio: the console's Ctrl-A escapes work even when stdin is not a terminal */
   serialMonitor?: boolean;
+  /** -incoming file:PATH or -loadvm NAME: start from this snapshot file instead of booting */
+  incomingFile?: string;
+  /** where savevm/loadvm/-loadvm keep named snapshots (NAME.pxsnap) */
+  snapshotDir: string;
+  /** --snapshot-out FILE: save the machine to FILE once the console printed `snapshotAt`, then end */
+  snapshotOut?: string;
+  snapshotAt?: string;
 }
 
 /** "512", "512M", "2G", "65536K" -> bytes (a bare number is MiB, as QEMU's -m). */
@@ -117,7 +125,13 @@ export function buildParser(argv: string[], defaultKernel: string) {
     .option('S', { type: 'boolean', describe: 'start with every core paused (continue from gdb or the monitor)' })
     .option('qmp', { type: 'string', array: true, describe: 'QMP server: unix:PATH,server,wait=off or tcp:HOST:PORT,server,wait=off' })
     .option('monitor', { type: 'string', describe: 'human monitor: stdio | none (Ctrl-A c toggles it on the console)' })
+    .option('incoming', { type: 'string', describe: 'start from a snapshot instead of booting: file:PATH (same -smp, -m and --net as when it was saved)' })
+    .option('loadvm', { type: 'string', describe: 'start from the named snapshot (savevm NAME) in --snapshot-dir' })
+    .option('snapshot-dir', { type: 'string', default: '.', describe: 'folder of named snapshots (NAME.pxsnap) for savevm/loadvm/-loadvm' })
+    .option('snapshot-out', { type: 'string', describe: 'save the machine to this file once the console has printed --snapshot-at TEXT, then end' })
+    .option('snapshot-at', { type: 'string', describe: 'console text after which --snapshot-out saves (default: DIME ready)' })
     .group(['s', 'gdb', 'S', 'qmp', 'monitor'], 'Debugging and control:')
+    .group(['incoming', 'loadvm', 'snapshot-dir', 'snapshot-out', 'snapshot-at'], 'Snapshots:')
     .option('version', { alias: ['V'], type: 'boolean', describe: 'print the version and exit' })
     .options(qemuFlagOptions())
     .group(Object.keys(ACCEPTED_QEMU_FLAGS), 'Accepted for QEMU command lines (describe what parallax-emu always does):')
@@ -142,7 +156,8 @@ function qemuFlagOptions(): Record<string, { type: 'string' | 'boolean'; describ
 /** Every spelling an option can be given in (for did-you-mean). */
 function knownOptionNames(): string[] {
   return ['cores', 'smp', 'c', 'memory', 'm', 'kernel', 'k', 'append', 'bios', 'debugcon', 'hda', 'initrd', 'net', 'netdev', 'nic', 'name', 'mac',
-    'pcap', 'stats', 'drive', 'snapshot', 's', 'gdb', 'S', 'qmp', 'monitor', 'version', 'V', 'help', 'h', ...Object.keys(ACCEPTED_QEMU_FLAGS)];
+    'pcap', 'stats', 'drive', 'snapshot', 's', 'gdb', 'S', 'qmp', 'monitor', 'version', 'V', 'help', 'h', 'incoming', 'loadvm', 'snapshot-dir',
+    'snapshot-out', 'snapshot-at', ...Object.keys(ACCEPTED_QEMU_FLAGS)];
 }
 
 /** "Unknown argument: smpp" -> "... (did you mean -smp?)", keeping the user's dash style. */
@@ -193,6 +208,18 @@ export function parseEmuOptions(argv: string[], defaultKernel: string): EmuOptio
     }
   }
   const monitor = a.monitor === undefined ? 'none' : single(a.monitor, 'monitor');
+  const snapshotDir = single(a['snapshot-dir'], 'snapshot-dir');
+  let incomingFile: string | undefined;
+  if (a.incoming !== undefined && a.loadvm !== undefined) throw new UsageError('give either -incoming or -loadvm, not both');
+  if (a.incoming !== undefined) {
+    const spec = single(a.incoming, 'incoming');
+    if (!spec.startsWith('file:') || spec.length <= 5) throw new UsageError(`-incoming ${spec} is not supported (accepted: file:PATH, a file written by savevm or --snapshot-out)`);
+    incomingFile = spec.slice(5);
+  }
+  if (a.loadvm !== undefined) {
+    try { incomingFile = snapshotPath(single(a.loadvm, 'loadvm'), snapshotDir); } catch (e) { throw new UsageError((e as Error).message); }
+  }
+  if (a['snapshot-at'] !== undefined && a['snapshot-out'] === undefined) throw new UsageError('--snapshot-at needs --snapshot-out FILE');
   if (monitor !== 'none' && monitor !== 'stdio') throw new UsageError(`-monitor ${monitor} is not supported (accepted: stdio | none)`);
   return {
     cores: parseCores(single(a.cores, 'cores')),
@@ -219,8 +246,13 @@ export function parseEmuOptions(argv: string[], defaultKernel: string): EmuOptio
     monitor,
     serialMonitor: ([] as unknown[]).concat(a.serial ?? []).includes('mon:stdio'),
     drives,
+    incomingFile,
+    snapshotDir,
+    snapshotOut: a['snapshot-out'] === undefined ? undefined : single(a['snapshot-out'], 'snapshot-out'),
+    snapshotAt: a['snapshot-out'] === undefined ? undefined : a['snapshot-at'] === undefined ? 'DIME ready' : single(a['snapshot-at'], 'snapshot-at'),
   };
 }
+
 
 /** QEMU's `-fw_cfg [name=]NAME,file=PATH` (the `string=` form would put data on the command line: refused). */
 export function parseFwCfg(spec: string): { name: string; file: string } {

@@ -8,7 +8,10 @@
 import { resolve } from 'node:path';
 import { BootError } from '../boot/boot-error.js';
 import { MachineError } from '../machine/machine.js';
-import { describeExit, ServerError, startServer } from '../machine/server.js';
+import { describeExit, ServerError, startServer, type RunningServer } from '../machine/server.js';
+import { restoreSnapshot, saveSnapshot } from '../machine/snapshot.js';
+import { readSnapshotFile, type SnapshotContents } from '../machine/snapshot-file.js';
+import { ConsoleWatch } from '../monitor/console-watch.js';
 import { NetSpecError } from '../net/net-spec.js';
 import { hubMain } from './hub.js';
 import { GdbServer } from '../gdb/gdb-server.js';
@@ -46,14 +49,50 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(`parallax-emu ${packageVersion()}\n`);
     return;
   }
-  let server;
+  let incoming: SnapshotContents | null = null;
+  if (opts.incomingFile !== undefined) {
+    try {
+      incoming = readSnapshotFile(opts.incomingFile);
+    } catch (e) {
+      fail((e as Error).message);
+    }
+  }
+  let server: RunningServer;
   let consoleGone = false;
+  const snapshotWatch = opts.snapshotOut ? new ConsoleWatch(opts.snapshotAt!) : null;
   try {
-    server = await startServer(opts, { out: (b) => { if (!consoleGone) process.stdout.write(b); } });
+    server = await startServer({ ...opts, incoming: incoming !== null }, {
+      out: (b) => {
+        if (!consoleGone) process.stdout.write(b);
+        snapshotWatch?.feed(b);
+      },
+    });
   } catch (e) {
     if (e instanceof BootError || e instanceof ServerError || e instanceof MachineError || e instanceof UsageError ||
       e instanceof NetSpecError) fail(e.message);
     fail(`cannot start: ${(e as Error).message}`);
+  }
+  if (incoming) {
+    try {
+      const r = await restoreSnapshot(server, incoming, { resume: !opts.startPaused, freshRam: server.freshRam });
+      process.stderr.write(`parallax-emu: restored ${r.tag ? `snapshot '${r.tag}'` : opts.incomingFile} (saved ${r.savedAt}, ${r.frames} RAM frames) in ${r.ms.toFixed(0)} ms (${r.parkedMs.toFixed(0)} ms of it waiting for the core workers to start)\n`);
+    } catch (e) {
+      server.stop(2);
+      await server.exited;
+      fail(`cannot restore ${opts.incomingFile}: ${(e as Error).message}`);
+    }
+  }
+  if (snapshotWatch) {
+    void snapshotWatch.seen.then(async () => {
+      try {
+        const r = await saveSnapshot(server, opts.snapshotOut!, { emulator: packageVersion() });
+        process.stderr.write(`parallax-emu: saved the machine to ${r.path} (${(r.bytes / 2 ** 20).toFixed(1)} MiB, ${r.frames} RAM frames) in ${r.ms.toFixed(0)} ms\n`);
+        server.stop(0);
+      } catch (e) {
+        process.stderr.write(`parallax-emu: --snapshot-out ${opts.snapshotOut}: ${(e as Error).message}\n`);
+        server.stop(8);
+      }
+    });
   }
 
   if (opts.gdb) {
@@ -71,7 +110,7 @@ async function main(argv: string[]): Promise<void> {
   // Console input: COM1, with QEMU's Ctrl-A escapes (x quit, h help, c monitor) on a terminal,
   // or wherever the monitor was asked for (-monitor stdio, -serial mon:stdio).
   const stdin = process.stdin;
-  const vm = new VmControl(server, Boolean(opts.startPaused), packageVersion());
+  const vm = new VmControl(server, Boolean(opts.startPaused), packageVersion(), opts.snapshotDir);
   const muxed = stdin.isTTY || opts.monitor === 'stdio' || opts.serialMonitor;
   if (stdin.isTTY) stdin.setRawMode(true);
   const mux = new ConsoleMux(new HumanMonitor(vm), {

@@ -143,6 +143,11 @@ export class PreciseTimerService implements TimerService {
     Atomics.notify(this.words, 0);
   }
 
+  /** Publish the earliest deadline again (guest time was restarted: src/abi/clock.ts restartGuestTime). */
+  refresh(): void {
+    this.publish(true);
+  }
+
   /** tell the sleeper the earliest deadline (always, after it fired: it waits for a change) */
   private publish(force: boolean): void {
     let earliest = Infinity;

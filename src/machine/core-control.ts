@@ -9,7 +9,7 @@ import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { DebugConfig, StopReason } from '../debug/core-debug.js';
 import type { CoreRegisters } from '../debug/x86-registers.js';
 import { C_PENDING, C_RESUME_SEQ, C_RUNSTATE, P_PAUSE, RS_DEAD, RS_HALTED, RS_STOPPED, RS_WAIT_SIPI, coreBase } from '../abi/control-block.js';
-import type { CoreCommand } from './core-worker.js';
+import type { CoreCommand, CoreSavedState } from './core-worker.js';
 import { wakeCore } from '../abi/interrupt-delivery.js';
 
 export interface ParkedCore {
@@ -28,6 +28,8 @@ export class CoreControl extends EventEmitter {
   private readonly ports: MessagePort[] = [];
   private readonly workerPorts: MessagePort[] = [];
   private allStopped = false;
+  /** snapshot requests waiting for a parked core's answer */
+  private readonly waiting = new Map<number, { resolve: (v: CoreSavedState | null) => void; reject: (e: Error) => void }>();
 
   constructor(private readonly ctl: Int32Array, readonly cores: number) {
     super();
@@ -127,6 +129,38 @@ export class CoreControl extends EventEmitter {
     if (!p) throw new Error(`core ${core} is running`);
     Object.assign(p.regs, values);
     this.send(core, { type: 'registers', values });
+  }
+
+  /** The state of parked core `core` (CPU and local APIC), for a snapshot. */
+  saveCore(core: number): Promise<CoreSavedState> {
+    return this.ask(core, { type: 'save' }) as Promise<CoreSavedState>;
+  }
+
+  /** Give parked core `core` a snapshot's state (applied before it resumes; guest time already restarted). */
+  async restoreCore(core: number, state: CoreSavedState): Promise<void> {
+    await this.ask(core, { type: 'restore', state });
+  }
+
+  /** A parked core answered a snapshot request ('saved' or 'restored'). */
+  onAnswer(core: number, state: CoreSavedState | null, error: string | undefined, regs?: CoreRegisters | null, halted?: boolean): void {
+    const w = this.waiting.get(core);
+    if (!w) return;
+    this.waiting.delete(core);
+    if (error !== undefined) { w.reject(new Error(`core ${core}: ${error}`)); return; }
+    const p = this.parked[core];
+    if (p && regs) { p.regs = regs; p.halted = halted ?? p.halted; }
+    w.resolve(state);
+  }
+
+  private ask(core: number, c: CoreCommand): Promise<CoreSavedState | null> {
+    if (this.parked[core] === null) return Promise.reject(new Error(`core ${core} is not parked`));
+    if (this.waiting.has(core)) return Promise.reject(new Error(`core ${core} is busy with another snapshot request`));
+    return new Promise((resolve, reject) => {
+      this.waiting.set(core, { resolve, reject });
+      this.send(core, c);
+      // a parked core drains its port at least once a second (core-worker.ts park); wake it now
+      Atomics.notify(this.ctl, coreBase(core) + C_RESUME_SEQ);
+    });
   }
 
   private send(core: number, c: CoreCommand): void {

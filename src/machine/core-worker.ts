@@ -25,6 +25,7 @@ import {
 import { MailboxBus } from './mailbox-bus.js';
 import { WakeWaiter } from './wake-wait.js';
 import { TWO32 } from '../cpu/regs.js';
+import { restoreCpuState, saveCpuState, type CpuSnapshot } from '../cpu/cpu-snapshot.js';
 
 export interface CoreWorkerData {
   shared: SharedMemory;
@@ -44,13 +45,25 @@ export interface CoreWorkerData {
 /** What CoreControl sends a parked core (read with receiveMessageOnPort: the core is blocked). */
 export type CoreCommand =
   | { type: 'debug'; config: DebugConfig | null }
-  | { type: 'registers'; values: CoreRegisters };
+  | { type: 'registers'; values: CoreRegisters }
+  /** snapshot: post this core's state (a 'saved' message) */
+  | { type: 'save' }
+  /** snapshot: take this state; guest time was restarted (clock.resync) */
+  | { type: 'restore'; state: CoreSavedState };
+
+/** One core's part of a machine snapshot (src/machine/snapshot.ts). */
+export interface CoreSavedState {
+  cpu: CpuSnapshot;
+  lapic: unknown;
+}
 
 export type CoreMessage =
   | { type: 'dead'; core: number; reason: string; rip: number }
   | { type: 'error'; core: number; message: string; rip: number }
   | { type: 'stopped'; core: number; retired: number }
-  | { type: 'parked'; core: number; stop: StopReason; regs: CoreRegisters; halted: boolean };
+  | { type: 'parked'; core: number; stop: StopReason; regs: CoreRegisters; halted: boolean }
+  | { type: 'saved'; core: number; state: CoreSavedState | null; error?: string }
+  | { type: 'restored'; core: number; regs: CoreRegisters | null; halted: boolean; error?: string };
 
 const d = workerData as CoreWorkerData;
 const ctl = d.shared.ctl;
@@ -172,7 +185,34 @@ function applyCommands(): void {
     const c = m.message as CoreCommand;
     if (c.type === 'debug') debugConfig = c.config;
     else if (c.type === 'registers') writeRegisters(cpu, c.values);
+    else if (c.type === 'save') saveCore();
+    else if (c.type === 'restore') restoreCore(c.state);
   }
+}
+
+function saveCore(): void {
+  let m: CoreMessage;
+  try {
+    m = { type: 'saved', core: d.core, state: { cpu: saveCpuState(cpu), lapic: lapic.saveState() } };
+  } catch (e) {
+    m = { type: 'saved', core: d.core, state: null, error: (e as Error).message };
+  }
+  parentPort!.postMessage(m);
+}
+
+/** Take a snapshot's state while parked; the machine wrote this core's shared words already. */
+function restoreCore(s: CoreSavedState): void {
+  clock.resync();
+  let m: CoreMessage;
+  try {
+    restoreCpuState(cpu, s.cpu);
+    lapic.restoreState(s.lapic);
+    haltedNs = 0;
+    m = { type: 'restored', core: d.core, regs: readRegisters(cpu), halted: cpu.halted || cpu.waitingForSipi };
+  } catch (e) {
+    m = { type: 'restored', core: d.core, regs: null, halted: false, error: (e as Error).message };
+  }
+  parentPort!.postMessage(m);
 }
 
 /**

@@ -217,6 +217,10 @@ export class Machine {
       this.requestExit({ kind: 'triple-fault', code: EXIT_TRIPLE_FAULT, core: m.core, rip: m.rip, detail: m.reason });
     } else if (m.type === 'parked') {
       this.control.onParked(m.core, m.stop, m.regs, m.halted);
+    } else if (m.type === 'saved') {
+      this.control.onAnswer(m.core, m.state, m.error);
+    } else if (m.type === 'restored') {
+      this.control.onAnswer(m.core, null, m.error, m.regs, m.halted);
     } else if (m.type === 'error') {
       this.requestExit({ kind: 'internal-error', code: EXIT_INTERNAL, core: m.core, rip: m.rip, detail: m.message });
     }
@@ -266,6 +270,14 @@ export class Machine {
       if (w.async) await w.value;
       awake(dw);
     }
+  }
+
+  /**
+   * Apply every write the cores have posted so far (a snapshot, with every core parked, takes
+   * the devices after the last write the guest made).
+   */
+  flushPostedWrites(): void {
+    if (this.platform) this.applyPostedWrites();
   }
 
   /** Posted writes first, in order: a read (a mailbox request) must see every earlier write. */

@@ -30,6 +30,7 @@ import { wasmStatsLine } from '../cpu/wasm/wasm-stats.js';
 import { VirtualTimeLink } from '../net/virtual-time-link.js';
 import { BlockIoError, type BlockBackend } from '../block/block-backend.js';
 import { openDriveBackend, type DriveBackendSpec } from '../block/open-drive.js';
+import { vmGenerationFile } from './vm-generation.js';
 
 export class ServerError extends Error {}
 
@@ -66,6 +67,11 @@ export interface ServerOptions {
   debugcon?: string;
   /** virtio-blk disks (-drive ...,if=virtio, or -drive if=none + -device virtio-blk-pci), in PCI order */
   drives?: DriveSpec[];
+  /**
+   * the machine will be restored from a snapshot (-incoming, -loadvm): cores start parked and
+   * the loader writes a scratch copy, so guest RAM stays untouched for the snapshot's frames
+   */
+  incoming?: boolean;
 }
 
 export interface DriveSpec extends DriveBackendSpec {
@@ -115,6 +121,17 @@ export interface RunningServer {
   stop(code?: number): void;
   /** per-core statistics, one line each */
   statsLines(): string[];
+  /** guest RAM was never written (built for -incoming): a restore need not clear it */
+  freshRam: boolean;
+}
+
+/** A private buffer the size of guest RAM (pages are only allocated where the loader writes); null when too big. */
+function scratchRam(bytes: number): Uint8Array | null {
+  try {
+    return new Uint8Array(bytes);
+  } catch {
+    return null;
+  }
 }
 
 function readKernel(path: string): Uint8Array {
@@ -174,7 +191,7 @@ function openDebugcon(spec: string | undefined, io: ServerIo): ((b: Uint8Array) 
 }
 
 export async function startServer(opts: ServerOptions, io: ServerIo): Promise<RunningServer> {
-  const fwCfgFiles = readFwCfgFiles(opts.fwCfg ?? []);
+  const fwCfgFiles = [...readFwCfgFiles(opts.fwCfg ?? []), vmGenerationFile()];
   const bios = opts.bios !== undefined ? readBiosImage(opts.bios) : null;
   const kernel = bios ? null : readKernel(opts.kernel);
   const modules = !bios && opts.initrd ? readModules(opts.initrd) : [];
@@ -190,16 +207,18 @@ export async function startServer(opts: ServerOptions, io: ServerIo): Promise<Ru
     ? { mode: 'icount' as const, shift: opts.icount.shift, quantum: opts.icount.quantum ?? DEFAULT_QUANTUM }
     : { mode: 'real' as const };
   const machine = new Machine({
-    cores: opts.cores, memoryBytes: opts.memoryBytes, slice: opts.slice, time, sleepWhenIdle: opts.icount?.sleep, startPaused: opts.startPaused,
+    cores: opts.cores, memoryBytes: opts.memoryBytes, slice: opts.slice, time, sleepWhenIdle: opts.icount?.sleep, startPaused: opts.startPaused || opts.incoming,
     biosBytes: bios?.length,
   });
   const startedMs = performance.now();
   const digest = new ReplayDigest();
   const clock = clockFor(machine.ctl);
-  if (bios) placeBiosImage(machine.ramView(), bios);
+  const scratch = opts.incoming ? scratchRam(machine.layout.ramBytes) : null;
+  const loaderRam = scratch ?? machine.ramView();
+  if (bios) placeBiosImage(loaderRam, bios);
   const plan = kernel === null ? undefined : loadKernel({
     kernel, kernelPath: opts.kernel, append: opts.append, modules,
-    ram: machine.ramView(), layout: machine.layout, ncores: opts.cores,
+    ram: loaderRam, layout: machine.layout, ncores: opts.cores,
   });
 
   const frames = new FrameTable(machine.ctl, machine.layout);
@@ -283,6 +302,7 @@ export async function startServer(opts: ServerOptions, io: ServerIo): Promise<Ru
     platform,
     frames,
     exited: machine.exited,
+    freshRam: scratch !== null,
     input: (bytes) => { if (opts.icount) typed.push(Uint8Array.from(bytes)); else platform.feedConsole(bytes); },
     stop: (code = 0) => machine.requestExit({ kind: 'stopped', code }),
     statsLines: () => {

@@ -13,6 +13,10 @@ const HELP = [
   'info cpus -- show the cores',
   'info registers [-a] -- show the current core\'s registers (-a: every core)',
   'info version -- show the version',
+  'info snapshots -- list the named snapshots',
+  'savevm NAME -- save the whole machine as NAME (NAME.pxsnap in --snapshot-dir)',
+  'loadvm NAME -- restore the machine saved as NAME',
+  'delvm NAME -- delete the snapshot NAME',
   'quit|q -- end the machine',
   'stop|s -- stop every core',
   'system_powerdown -- power the machine off (no ACPI power button: at once)',
@@ -53,6 +57,7 @@ export class HumanMonitor {
         return '';
       }
       case 'info': return this.info(args);
+      case 'savevm': case 'loadvm': case 'delvm': return this.snapshot(cmd, args[0]);
       case 'x': case 'xp': return this.dump(cmd === 'xp', args.join(' '));
       default: return `unknown command: '${cmd}'\n`;
     }
@@ -78,7 +83,31 @@ export class HumanMonitor {
           return cores.map((c) => (all ? `\nCPU#${c}\n` : '') + formatRegisters(regs(c))).join('');
         });
       }
-      default: return `info: unknown or missing subcommand (status, cpus, registers, version)\n`;
+      case 'snapshots': {
+        const list = this.vm.snapshots();
+        if (list.length === 0) return 'There is no snapshot available.\n';
+        return ['ID        TAG                     VM SIZE                DATE', ...list.map((s, i) =>
+          `${String(i + 1).padEnd(9)} ${s.name.padEnd(23)} ${`${(s.bytes / 2 ** 20).toFixed(1)} MiB`.padStart(7)} ${s.date.toISOString().replace('T', ' ').slice(0, 19)}`)].join('\n') + '\n';
+      }
+      default: return `info: unknown or missing subcommand (status, cpus, registers, version, snapshots)\n`;
+    }
+  }
+
+  private async snapshot(cmd: 'savevm' | 'loadvm' | 'delvm', name: string | undefined): Promise<string> {
+    if (!name) return `${cmd}: a snapshot name is needed\n`;
+    try {
+      if (cmd === 'savevm') {
+        const r = await this.vm.savevm(name);
+        return `saved '${name}': ${(r.bytes / 2 ** 20).toFixed(1)} MiB (${r.frames} RAM frames of 2 MiB) in ${r.ms.toFixed(0)} ms\n`;
+      }
+      if (cmd === 'loadvm') {
+        const r = await this.vm.loadvm(name);
+        return `loaded '${name}' (saved ${r.savedAt}) in ${r.ms.toFixed(0)} ms\n`;
+      }
+      this.vm.delvm(name);
+      return '';
+    } catch (e) {
+      return `Error: ${(e as Error).message}\n`;
     }
   }
 

@@ -5,6 +5,9 @@
 import { EventEmitter } from 'node:events';
 import type { RunningServer } from '../machine/server.js';
 import type { MachineExit } from '../machine/machine.js';
+import { readdirSync, statSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { restoreSnapshotFile, saveSnapshot, snapshotPath, type RestoreResult, type SaveResult } from '../machine/snapshot.js';
 
 /** QEMU's RunState names for what this machine can be in */
 export type VmStatus = 'prelaunch' | 'running' | 'paused' | 'shutdown';
@@ -26,7 +29,8 @@ export class VmControl extends EventEmitter {
   private ended = false;
   private shutdownReason: string | null = null;
 
-  constructor(readonly server: RunningServer, startPaused: boolean, /** the package's, for greetings */ readonly version: string) {
+  constructor(readonly server: RunningServer, startPaused: boolean, /** the package's, for greetings */ readonly version: string,
+    /** where savevm/loadvm keep named snapshots */ readonly snapshotDir = '.') {
     super();
     this.prelaunch = startPaused;
     const cc = server.machine.control;
@@ -84,6 +88,40 @@ export class VmControl extends EventEmitter {
     this.emitEvent('POWERDOWN');
     this.shutdownReason ??= 'host-qmp-quit';
     this.server.stop(0);
+  }
+
+  /** savevm NAME: the whole machine to NAME.pxsnap in the snapshot folder (running cores go on after). */
+  async savevm(name: string): Promise<SaveResult> {
+    if (this.ended) throw new Error('the machine has ended');
+    return saveSnapshot(this.server, snapshotPath(name, this.snapshotDir), { tag: name, emulator: this.version });
+  }
+
+  /** loadvm NAME: this machine takes the state saved as NAME (it runs on if it was running). */
+  async loadvm(name: string): Promise<RestoreResult> {
+    if (this.ended) throw new Error('the machine has ended');
+    const wasRunning = this.status === 'running';
+    const r = await restoreSnapshotFile(this.server, snapshotPath(name, this.snapshotDir), { resume: wasRunning, freshRam: false });
+    return r;
+  }
+
+  /** delvm NAME */
+  delvm(name: string): void {
+    try {
+      unlinkSync(snapshotPath(name, this.snapshotDir));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`no snapshot named '${name}'`);
+      throw e;
+    }
+  }
+
+  /** Named snapshots in the snapshot folder: name, size, modification time. */
+  snapshots(): { name: string; bytes: number; date: Date }[] {
+    let files: string[];
+    try { files = readdirSync(this.snapshotDir); } catch { return []; }
+    return files.filter((f) => f.endsWith('.pxsnap')).sort().map((f) => {
+      const st = statSync(join(this.snapshotDir, f));
+      return { name: f.slice(0, -'.pxsnap'.length), bytes: st.size, date: st.mtime };
+    });
   }
 
   private onExit(e: MachineExit): void {

@@ -31,7 +31,18 @@ export function parseQmpSpec(spec: string): QmpAddress {
 type Reply = { return: unknown } | { error: { class: string; desc: string } };
 
 const COMMANDS = ['qmp_capabilities', 'query-status', 'query-version', 'query-commands', 'query-cpus-fast', 'stop', 'cont',
-  'system_powerdown', 'system_reset', 'quit', 'human-monitor-command'];
+  'system_powerdown', 'system_reset', 'quit', 'human-monitor-command', 'snapshot-save', 'snapshot-load', 'snapshot-delete',
+  'query-jobs', 'job-dismiss'];
+
+/** A snapshot job as QEMU 7.2 reports it (query-jobs); snapshot jobs are not dismissed automatically. */
+interface QmpJob {
+  id: string;
+  type: 'snapshot-save' | 'snapshot-load' | 'snapshot-delete';
+  status: 'created' | 'running' | 'waiting' | 'pending' | 'concluded';
+  'current-progress': number;
+  'total-progress': number;
+  error?: string;
+}
 
 function versionTriple(version: string): { major: number; minor: number; micro: number } {
   const [major, minor, micro] = version.split('.').map((x) => Number.parseInt(x, 10) || 0);
@@ -42,6 +53,7 @@ export class QmpServer {
   private readonly servers: Server[] = [];
   private readonly clients = new Set<{ sock: Socket; negotiated: boolean }>();
   private readonly hmp: HumanMonitor;
+  private readonly jobs = new Map<string, QmpJob>();
 
   constructor(private readonly vm: VmControl) {
     this.hmp = new HumanMonitor(vm);
@@ -98,6 +110,29 @@ export class QmpServer {
     });
   }
 
+  /** Run a snapshot job, with QEMU's JOB_STATUS_CHANGE events on the way. */
+  private async runJob(job: QmpJob, tag: string): Promise<void> {
+    const status = (s: QmpJob['status']) => {
+      job.status = s;
+      const ms = Date.now();
+      const ev = { event: 'JOB_STATUS_CHANGE', data: { status: s, id: job.id }, timestamp: { seconds: Math.floor(ms / 1000), microseconds: (ms % 1000) * 1000 } };
+      for (const c of this.clients) if (c.negotiated) this.write(c.sock, ev);
+    };
+    status('created');
+    status('running');
+    try {
+      if (job.type === 'snapshot-save') await this.vm.savevm(tag);
+      else if (job.type === 'snapshot-load') await this.vm.loadvm(tag);
+      else this.vm.delvm(tag);
+    } catch (e) {
+      job.error = (e as Error).message;
+    }
+    job['current-progress'] = 1;
+    status('waiting');
+    status('pending');
+    status('concluded');
+  }
+
   private async request(client: { sock: Socket; negotiated: boolean }, line: string): Promise<void> {
     let msg: { execute?: unknown; arguments?: Record<string, unknown>; id?: unknown };
     try {
@@ -150,6 +185,26 @@ export class QmpServer {
         if (typeof line !== 'string') return err(`Parameter 'command-line' is missing`);
         const out = await this.hmp.execute(line);
         return ok(out.replace(/\n/g, '\r\n'));
+      }
+      case 'snapshot-save': case 'snapshot-load': case 'snapshot-delete': {
+        const id = args['job-id'];
+        const tag = args.tag;
+        if (typeof id !== 'string') return err(`Parameter 'job-id' is missing`);
+        if (typeof tag !== 'string') return err(`Parameter 'tag' is missing`);
+        if (this.jobs.has(id)) return err(`Job ID '${id}' already in use`);
+        const job: QmpJob = { id, type: cmd, status: 'created', 'current-progress': 0, 'total-progress': 1 };
+        this.jobs.set(id, job);
+        // vmstate/devices name block nodes in QEMU; this machine has no disks: the whole
+        // machine state goes to TAG.pxsnap in --snapshot-dir
+        return { reply: { return: {} }, after: () => void this.runJob(job, tag) };
+      }
+      case 'query-jobs': return ok([...this.jobs.values()].map((j) => ({ ...j })));
+      case 'job-dismiss': {
+        const j = typeof args.id === 'string' ? this.jobs.get(args.id) : undefined;
+        if (!j) return err(`Job not found`);
+        if (j.status !== 'concluded') return err(`Job '${j.id}' in state '${j.status}' cannot accept command verb 'dismiss'`);
+        this.jobs.delete(j.id);
+        return ok();
       }
       default: return err(`The command ${cmd} has not been found`, 'CommandNotFound');
     }

@@ -472,7 +472,7 @@ static void handle(struct dime *d, const struct pxmsg *m, bool system_scope) {
       put_be32(out + PX_QUERY_SECURITY_RESP_INBOX_DROPPED_OFF, d->inbox_dropped);
       put_be32(out + PX_QUERY_SECURITY_RESP_IGNORED_OFF, net_rx_ignored);
       put_be32(out + PX_QUERY_SECURITY_RESP_EPOCH_CHANGES_OFF, px_epoch_changes);
-      put_be64(out + PX_QUERY_SECURITY_RESP_EPOCH_NOW_OFF, __atomic_load_n(&px_epoch, __ATOMIC_ACQUIRE));
+      put_be64(out + PX_QUERY_SECURITY_RESP_EPOCH_NOW_OFF, px_epoch_now());
       put_be32(out + PX_QUERY_SECURITY_RESP_NIC_RUNTS_OFF, (uint32_t)nic_stats.rx_runts);
       put_be32(out + PX_QUERY_SECURITY_RESP_LINE_DUPLICATES_OFF, d->lines.dups);
       put_be32(out + PX_QUERY_SECURITY_RESP_LINE_GAPS_OFF, d->lines.gaps);
@@ -517,7 +517,7 @@ static void agent_frame(struct dime *d, struct inbox_slot *s) {
   if (s->origin == FROM_WIRE) {
     m.tag_kind = (uint8_t)px_check_tag(&m);
     if (m.tag_kind == PX_TAG_BAD) { d->sec_forged++; security_event(d, &m, PX_SECURITY_CODE_FORGED, d->sec_forged, "forged (bad tag)"); return; }
-    if (m.tag_kind == PX_TAG_SERVER && m.epoch != __atomic_load_n(&px_epoch, __ATOMIC_ACQUIRE)) {
+    if (m.tag_kind == PX_TAG_SERVER && m.epoch != px_epoch_now()) {
       /* not for this boot / table generation: not executed; the answer tells the current epoch */
       if (m.epoch == 0) d->sec_challenged++;
       else { d->sec_replayed++; security_event(d, &m, PX_SECURITY_CODE_REPLAYED, d->sec_replayed, "replayed (stale epoch)"); }

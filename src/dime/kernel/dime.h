@@ -159,6 +159,8 @@ enum { PX_TAG_BAD = 0, PX_TAG_SERVER = 1, PX_TAG_NET = 2 };
 void keys_read(void);
 void keys_init(void);
 void epoch_renew(void);
+/* the current epoch, renewed first when the machine was restored from a snapshot */
+uint64_t px_epoch_now(void);
 void px_sign(uint8_t *frame, uint32_t covered);
 int px_check_tag(const struct pxmsg *m);
 extern volatile uint64_t px_epoch;

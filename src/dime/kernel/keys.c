@@ -59,6 +59,40 @@ void epoch_renew(void) {
   if (have_keys) px_epoch_changes++;
 }
 
+/* The VM generation counter (parallax-emu: fw_cfg opt/parallax/vmgenid holds its address). It
+ * changes when the machine is restored from a snapshot: this memory then holds an epoch and
+ * sequence numbers that peers may already have seen after the snapshot was taken, so the
+ * epoch is renewed before the next frame is stamped or checked (docs/PROTOCOL.md, "Snapshots"). */
+static const volatile uint64_t *vmgenid;
+static uint64_t vmgenid_seen;
+static spinlock_t vmgenid_lock;
+
+uint64_t px_epoch_now(void) {
+  if (vmgenid && *vmgenid != __atomic_load_n(&vmgenid_seen, __ATOMIC_ACQUIRE)) {
+    bool renewed = false;
+    uint64_t f = spin_lock_irqsave(&vmgenid_lock);
+    uint64_t g = *vmgenid;
+    if (g != vmgenid_seen) {
+      epoch_renew();
+      __atomic_store_n(&vmgenid_seen, g, __ATOMIC_RELEASE);
+      renewed = true;
+    }
+    spin_unlock_irqrestore(&vmgenid_lock, f);
+    if (renewed) kprintf("security: restored from a snapshot (VM generation changed): new epoch\n");
+  }
+  return __atomic_load_n(&px_epoch, __ATOMIC_ACQUIRE);
+}
+
+static void vmgenid_find(void) {
+  uint8_t a[8];
+  if (fwcfg_read_file("opt/parallax/vmgenid", a, sizeof a) != 8) return;
+  uint64_t addr = 0;
+  for (int i = 7; i >= 0; i--) addr = addr << 8 | a[i];
+  if (addr == 0 || addr >= 0x100000 || (addr & 7)) return; /* only the reserved BIOS area is believed */
+  vmgenid = (const volatile uint64_t *)(uintptr_t)addr;
+  vmgenid_seen = *vmgenid;
+}
+
 static int hexval(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -102,6 +136,7 @@ void keys_read(void) {
     file_read = magic && srv && net;
     if (!file_read) kprintf("security: WARNING the key file in fw_cfg opt/parallax/key is not a server key file (%s)\n", KEY_FILE_MAGIC);
   }
+  vmgenid_find();
   epoch_renew();
 }
 

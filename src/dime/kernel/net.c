@@ -86,7 +86,7 @@ uint32_t px_build(struct dime *d, uint8_t *b, const uint8_t dst_mac[6], bool dat
   put_be64(h + PX_HDR_SEQ_OFF, next_tx_seq(d));
   put_be32(h + PX_HDR_REQ_ID_OFF, req_id);
   put_be16(h + PX_HDR_STATUS_OFF, status);
-  put_be64(h + PX_HDR_EPOCH_OFF, __atomic_load_n(&px_epoch, __ATOMIC_ACQUIRE));
+  put_be64(h + PX_HDR_EPOCH_OFF, px_epoch_now());
   if (plen) memcpy(h + PX_HDR_LEN, payload, plen);
   uint32_t covered = PX_ETH_HEADER_LEN + PX_HDR_LEN + plen;
   /* a frame switched between this server's DIMEs never leaves kernel memory and is never

@@ -24,6 +24,8 @@ interface DimeRow {
   memLimit: number;
   input: string;
   output: string;
+  /** false: the routes were set by someone else and input/output are the assumed defaults */
+  routesKnown: boolean;
   role: string | null;
 }
 
@@ -32,7 +34,7 @@ function rowOf(d: DimeView): DimeRow {
     dime: d.label, server: d.label.slice(0, d.label.lastIndexOf('/')), mac: d.server, core: d.core, state: d.stateName, service: d.service,
     heartbeatMs: d.heartbeatMs, heartbeatAgeMs: d.lastBeatAt === undefined ? null : Date.now() - d.lastBeatAt, health: d.health,
     cpuPct: d.cpuPct === undefined ? null : d.cpuPct, memPct: memPct(d), memUsed: d.memUsed, memLimit: d.memLimit,
-    input: '', output: '', role: d.role ?? null,
+    input: '', output: '', routesKnown: d.routesKnown, role: d.role ?? null,
   };
 }
 
@@ -49,8 +51,8 @@ async function survey(ctx: CliContext, argv: Args, withPerf: boolean): Promise<D
   for (const d of found) if (d.state === W.STATE.IDLE) o.assignments.delete(`${d.server}/${d.core}`);
   return o.model.list().filter((d) => found.includes(d)).map((d) => {
     const r = rowOf(d);
-    r.input = endpointLabel(d.input, o.names) + (d.routesKnown ? '' : '?');
-    r.output = endpointLabel(d.output, o.names) + (d.routesKnown ? '' : '?');
+    r.input = endpointLabel(d.input, o.names);
+    r.output = endpointLabel(d.output, o.names);
     r.role = o.assignments.get(`${d.server}/${d.core}`)?.role ?? null;
     return r;
   });
@@ -88,7 +90,7 @@ export function discoveryVerbs(ctx: CliContext) {
       human: (c, r) => table(['DIME', 'STATE', 'SERVICE', 'HB AGE', 'CPU%', 'MEM%', 'INPUT', 'OUTPUT', 'ROLE'], r.dimes.map((d) => {
         const state = d.health === 'missing' ? c.paint('red', `${d.state}!`) : d.state === 'running' ? c.paint('green', d.state) : d.state;
         return [d.dime, state, d.service || '-', d.heartbeatMs ? fmtAge(d.heartbeatAgeMs) : 'off', d.cpuPct === null ? '-' : d.cpuPct.toFixed(1),
-          d.memPct.toFixed(0), d.input, d.output, d.role ?? '-'];
+          d.memPct.toFixed(0), d.input + (d.routesKnown ? '' : '?'), d.output + (d.routesKnown ? '' : '?'), d.role ?? '-'];
       })),
     }),
   ];

@@ -80,13 +80,14 @@ export function lifecycleVerbs(ctx: CliContext) {
       human: (_c, r) => `${r.target}: reset`,
     }),
     verb(ctx, {
-      command: 'param <target> <key> [value]',
-      describe: 'set a service parameter (no value: delete it)',
-      builder: (y) => y.positional('target', { type: 'string' }).positional('key', { type: 'string' }).positional('value', { type: 'string' }),
+      // the parameter's positional is not called "key": that would be read as the refused global --key
+      command: 'param <target> <name> [value]',
+      describe: 'set a service parameter (no value: delete it; NAME=VALUE also works)',
+      builder: (y) => y.positional('target', { type: 'string' }).positional('name', { type: 'string' }).positional('value', { type: 'string' }),
       run: async (c, argv) => {
         const o = await c.orchestrator();
         const t = parseTarget(str(argv.target), o.names);
-        let key = str(argv.key);
+        let key = str(argv.name);
         let value = str(argv.value);
         if (argv.value === undefined && key.includes('=')) [key, value] = [key.slice(0, key.indexOf('=')), key.slice(key.indexOf('=') + 1)];
         await o.param(t, key, value);
