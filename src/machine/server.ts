@@ -4,7 +4,8 @@
 
 import { openSync, readFileSync, writeSync } from 'node:fs';
 import { placeBiosImage, readBiosImage } from '../boot/bios-image.js';
-import { RawImage } from '../devices/ata/raw-image.js';
+import { RawFileBackend } from '../block/raw-file.js';
+import { SECTOR_SIZE } from '../block/block-backend.js';
 import { BootError } from '../boot/boot-error.js';
 import { readModules } from '../boot/initrd-spec.js';
 import { loadKernel } from '../boot/loader.js';
@@ -79,6 +80,21 @@ export interface DriveSpec extends DriveBackendSpec {
   id?: string;
   /** what GET_ID answers (QEMU's serial=) */
   serial?: string;
+}
+
+/** -hda: a raw image through the block layer; a disk without one whole sector is refused. */
+function openHda(path: string): RawFileBackend {
+  let disk: RawFileBackend;
+  try {
+    disk = new RawFileBackend(path);
+  } catch (e) {
+    throw new ServerError((e as Error).message);
+  }
+  if (disk.sizeBytes < SECTOR_SIZE) {
+    disk.close();
+    throw new ServerError(`disk image '${path}' is smaller than one ${SECTOR_SIZE}-byte sector`);
+  }
+  return disk;
 }
 
 /** Open every drive's backend, or close those opened and throw a ServerError naming the one that failed. */
@@ -196,12 +212,7 @@ export async function startServer(opts: ServerOptions, io: ServerIo): Promise<Ru
   const kernel = bios ? null : readKernel(opts.kernel);
   const modules = !bios && opts.initrd ? readModules(opts.initrd) : [];
   const debugConsole = openDebugcon(opts.debugcon, io);
-  let hda: RawImage | undefined;
-  try {
-    hda = opts.hda === undefined ? undefined : new RawImage(opts.hda);
-  } catch (e) {
-    throw new ServerError((e as Error).message);
-  }
+  const hda = opts.hda === undefined ? undefined : openHda(opts.hda);
   const disks = openDrives(opts.drives ?? []);
   const time = opts.icount
     ? { mode: 'icount' as const, shift: opts.icount.shift, quantum: opts.icount.quantum ?? DEFAULT_QUANTUM }

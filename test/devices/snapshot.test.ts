@@ -7,7 +7,6 @@ import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AtaChannel } from '../../src/devices/ata/ata-channel.js';
-import { RawImage } from '../../src/devices/ata/raw-image.js';
 import { createControlBuffer } from '../../src/abi/control-block.js';
 import { AcpiPm } from '../../src/devices/acpi-pm.js';
 import { DebugPorts } from '../../src/devices/debug-ports.js';
@@ -73,7 +72,7 @@ const ataDisk = join(mkdtempSync(join(tmpdir(), 'snap-ata-')), 'disk.img');
 writeFileSync(ataDisk, new Uint8Array(8 * 512).fill(0x5a));
 CASES.push({
   cls: 'AtaChannel',
-  make: () => new AtaChannel(new RawImage(ataDisk, true), line),
+  make: () => new AtaChannel(new RawFileBackend(ataDisk, true), line),
   // READ SECTORS of sector 1, stopped after two words: mid-transfer state (buffer, position, IRQ)
   drive: (d) => { const a = d as AtaChannel; for (const [p, v] of [[0x1f2, 1], [0x1f3, 1], [0x1f6, 0xe0], [0x1f7, 0x20]]) a.ioWrite(p, 1, v); a.ioRead(0x1f0, 2); a.ioRead(0x1f0, 2); },
 });

@@ -60,6 +60,7 @@ describe('bad input: one clear line and exit status 2', () => {
     ['-bios with --kernel', () => ['-bios', image('bios64k.bin', new Uint8Array(65536)), '--kernel', good()], /cannot be combined with --kernel/],
     ['a BIOS image that is not whole 64 KiB blocks', () => ['-bios', image('bios-odd.bin', new Uint8Array(1000))], /64 KiB blocks/],
     ['a missing -hda image', () => ['-bios', image('bios64k.bin', new Uint8Array(65536)), '-hda', join(dir, 'nope.img')], /cannot open disk image .*no such file/],
+    ['an -hda image smaller than a sector', () => ['-bios', image('bios64k.bin', new Uint8Array(65536)), '-hda', image('tiny.img', new Uint8Array(100))], /smaller than one 512-byte sector/],
     ['an unknown -debugcon backend', () => ['--kernel', good(), '-debugcon', 'pipe:x'], /-debugcon pipe:x is not supported/],
   ];
   for (const [what, args, message] of cases) {

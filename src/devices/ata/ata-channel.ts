@@ -14,7 +14,7 @@ import { identifyDevice, chsGeometry } from './identify.js';
 
 const SECTOR_SIZE = 512;
 
-/** What holds the disk's bytes: the block layer's BlockBackend shape (raw-image.ts). */
+/** What holds the disk's bytes: any block-layer backend (src/block) fits this shape. */
 export interface AtaBackend {
   /** a multiple of 512 */
   readonly sizeBytes: number;

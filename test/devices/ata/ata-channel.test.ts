@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AtaChannel } from '../../../src/devices/ata/ata-channel.js';
-import { RawImage, RawImageError } from '../../../src/devices/ata/raw-image.js';
+import { RawFileBackend } from '../../../src/block/raw-file.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ata-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -23,7 +23,7 @@ function diskFile(name: string): string {
 
 function channel(name: string, readOnly = false) {
   const irq = { level: false, setLevel(v: boolean) { this.level = v; } };
-  const disk = new RawImage(diskFile(name), readOnly);
+  const disk = new RawFileBackend(diskFile(name), readOnly);
   return { ata: new AtaChannel(disk, irq), irq, disk };
 }
 
@@ -136,10 +136,4 @@ describe('ATA channel (PIO)', () => {
     expect(ata.stats.aborted).toBe(0);
   });
 
-  it('a disk image smaller than a sector is refused with its reason', () => {
-    const p = join(dir, 'tiny.img');
-    writeFileSync(p, new Uint8Array(100));
-    expect(() => new RawImage(p)).toThrow(RawImageError);
-    expect(() => new RawImage(join(dir, 'none.img'))).toThrow(/no such file/);
-  });
 });
