@@ -175,7 +175,9 @@ export class Clock implements TimeSource {
    * below now: a hold in the past (a deadline already due) would pull guest time back.
    */
   hold(who: number, ns: number): void {
-    if (this.mode === TIME_REAL && ns !== Infinity) {
+    if (this.mode === TIME_REAL) {
+      // read first even when raising the hold: the stall under the old hold is settled up to
+      // this instant, so host time that passed while it held is stolen, not caught up at once
       const now = this.realNow();
       if (ns < now) ns = now;
     }

@@ -15,13 +15,23 @@ function machine(cores: number, model: Parameters<typeof configureTime>[1] = { m
   return ctl;
 }
 
+// A guest reading bracketed by two host readings: a preemption anywhere (a busy CI host) widens
+// the window the rule is checked against instead of failing it.
+interface Bracketed { g: number; lo: number; hi: number }
+const read = (c: Clock): Bracketed => { const lo = c.hostNs(); const g = c.nowNs(); return { g, lo, hi: c.hostNs() }; };
+/** Guest time from a to b ran at least at host speed and at most CATCH_UP_RATE faster (plus jitter). */
+function expectRate(a: Bracketed, b: Bracketed, fastest = 1 + CATCH_UP_RATE): void {
+  const dg = b.g - a.g;
+  expect(dg).toBeGreaterThanOrEqual(b.lo - a.hi - 2e5);
+  expect(dg).toBeLessThanOrEqual((b.hi - a.lo) * fastest + 2e5);
+}
+
 describe('real time', () => {
   it('follows the host while nobody is late', () => {
     const c = new Clock(machine(2));
-    const g0 = c.nowNs(), h0 = c.hostNs();
+    const a = read(c);
     spin(3e6);
-    const dg = c.nowNs() - g0, dh = c.hostNs() - h0;
-    expect(Math.abs(dg - dh)).toBeLessThan(2e5); // (a preemption between the two reads)
+    expectRate(a, read(c), 1);
   });
 
   it('stands still HOLD_SLACK_NS past a late core, then runs on from there (never backwards)', () => {
@@ -34,13 +44,16 @@ describe('real time', () => {
     expect(stalled).toBeGreaterThanOrEqual(t + HOLD_SLACK_NS - 1);
     expect(stalled).toBeLessThanOrEqual(t + HOLD_SLACK_NS + 1e5);
     expect(c.stolenNs()).toBeGreaterThan(3e6);
+    spin(1e6); // still held: this stretch is stolen too, not handed back at the release
+    const released = c.hostNs();
     c.hold(1, Infinity); // core 1 caught up and went to sleep
-    const g1 = c.nowNs(), h1 = c.hostNs();
+    const r1 = read(c);
+    // Resumes where it stood, not at host time (which is already ~5 ms ahead): only the host
+    // time since the release, at most CATCH_UP_RATE fast, lies between.
+    expect(r1.g).toBeGreaterThanOrEqual(stalled);
+    expect(r1.g - stalled).toBeLessThanOrEqual((r1.hi - released) * (1 + CATCH_UP_RATE) + 2e5);
     spin(2e6);
-    const dg = c.nowNs() - g1, dh = c.hostNs() - h1;
-    expect(g1).toBeLessThan(stalled + 1e6); // resumes where it stood, not at host time
-    expect(dg).toBeGreaterThanOrEqual(dh - 2e5); // runs again, at least at host speed
-    expect(dg).toBeLessThanOrEqual(dh * (1 + CATCH_UP_RATE) + 2e5); // catching up at most 10 % fast
+    expectRate(r1, read(c)); // runs again, at least at host speed, catching up at most 10 % fast
   });
 
   it('a deadline already in the past holds at now, not before it', () => {
