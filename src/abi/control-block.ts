@@ -150,7 +150,8 @@ export const P_EXTINT = 1 << 4;
 export const P_STOP = 1 << 5; // machine is shutting down: leave the run loop
 export const P_SMI = 1 << 6;
 export const P_PAUSE = 1 << 7; // debugger/monitor pause: park at the next block boundary (C_PAUSE)
-/** requests that wake a core halted with IF=0 (maskable interrupts cannot) */
+/** requests that matter while IF=0: they wake a halted core and end a run of chained blocks
+ * (maskable interrupts do neither) */
 export const P_WAKES_WITH_IF_OFF = P_STOP | P_INIT | P_SIPI | P_NMI | P_SMI | P_PAUSE;
 
 // run states

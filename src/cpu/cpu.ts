@@ -7,7 +7,7 @@
 // its page's generation (shared by all cores) is unchanged and the RIP still maps to the same
 // physical page; writes to a page holding code bump its generation (cpu-memory.ts).
 
-import { C_PENDING, C_WAKE, G_HOST_CORES, G_NCORES, P_INIT, P_NMI, P_PAUSE, P_SIPI, P_SMI, P_STOP, C_STAT_BLOCKS, C_STAT_TLB_MISS, C_STAT_INSNS_HI, C_STAT_INSNS_LO, coreBase } from '../abi/control-block.js';
+import { C_PENDING, C_WAKE, G_HOST_CORES, G_NCORES, P_WAKES_WITH_IF_OFF, C_STAT_BLOCKS, C_STAT_TLB_MISS, C_STAT_INSNS_HI, C_STAT_INSNS_LO, coreBase } from '../abi/control-block.js';
 import type { SharedMemory } from '../abi/shared-memory.js';
 import type { CpuBus, LocalApic } from './bus.js';
 import { CpuMemory, FAULT } from './cpu-memory.js';
@@ -26,8 +26,6 @@ const MAX_BLOCK_INSNS = 64;
 /** pause-loop exiting: yield after this many PAUSEs, for this long */
 const PLE_WINDOW = 32;
 const PLE_SLEEP_MS = 0.05;
-/** pending bits that matter even while IF=0 */
-const NON_MASKABLE = P_STOP | P_INIT | P_SIPI | P_NMI | P_SMI | P_PAUSE;
 const L1_BITS = 12;
 const L1_MASK = (1 << L1_BITS) - 1;
 
@@ -362,7 +360,7 @@ export class Cpu extends CpuMemory {
       // maskable ones while IF=1, and the local timer every CLOCK_CHECK_INTERVAL instructions.
       const p = ctl[pend];
       if (this.eventCheck || this.retired >= this.clockCheckAt ||
-        (p !== 0 && ((p & NON_MASKABLE) !== 0 || (this.flags & IF) !== 0))) {
+        (p !== 0 && ((p & P_WAKES_WITH_IF_OFF) !== 0 || (this.flags & IF) !== 0))) {
         this.eventCheck = false;
         prev = null;
         serviceEvents(this);

@@ -19,13 +19,12 @@
 
 import type { Block, Cpu } from '../cpu.js';
 import { IF } from '../regs.js';
-import { C_PENDING, G_CODE_GEN, G_CODE_WRITES, P_INIT, P_NMI, P_SIPI, P_SMI, P_STOP } from '../../abi/control-block.js';
+import { C_PENDING, G_CODE_GEN, G_CODE_WRITES, P_WAKES_WITH_IF_OFF } from '../../abi/control-block.js';
 import {
   CHAIN_ENTRIES, S_CHAIN, S_CHAIN_DONE, S_CUR_INDEX, S_EXIT_RIP, S_REC, S_REC_VALID, S_STOP, WASM_PAGE,
 } from '../../abi/core-scratch.js';
 import { buildModule, Bytes, F64, I32, Op, VOID, type FuncType } from './wasm-binary.js';
 
-const NON_MASKABLE = P_STOP | P_INIT | P_SIPI | P_NMI | P_SMI;
 /** the signature of every translated function: run(lim, scratch, tlb) -> retired */
 export const RUN_TYPE: FuncType = { params: [I32, I32, I32], results: [I32] };
 /** chained blocks between two polls of events and code changes */
@@ -132,7 +131,7 @@ export class Chain {
   /** events, exit requests and code changes since the chain was entered: 1 ends it */
   readonly poll = (): number => {
     const c = this.cpu, ctl = this.ctl, p = ctl[this.pend];
-    if ((p !== 0 && ((p & NON_MASKABLE) !== 0 || (c.flags & IF) !== 0)) || c.eventCheck || c.exitReason !== 0 ||
+    if ((p !== 0 && ((p & P_WAKES_WITH_IF_OFF) !== 0 || (c.flags & IF) !== 0)) || c.eventCheck || c.exitReason !== 0 ||
       ctl[G_CODE_GEN] !== this.cg0 || ctl[G_CODE_WRITES] !== this.cw0) {
       this.s32[S_STOP >> 2] = 1;
       return 1;
