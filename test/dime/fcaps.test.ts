@@ -186,7 +186,7 @@ describe.skipIf(runners.length === 0 || !existsSync(IMAGE))(`DIME kernel on ${ru
     const genuine = client.send({ dstMac: SERVER, channel: 'signaling', scope: 'dime', code: stop.code, dstCore: 1, reqId: 9002 });
     await client.waitFor((f) => f.reqId === 9002);
     expect(client.codec.fields(await forgedAlarm).kind).toBe(W.ALARM_KIND.SECURITY);
-    await new Promise((r) => setTimeout(r, 100)); // past the alarm rate limit (50 ms)
+    await client.guestPause(SERVER, 1, 50); // past the alarm rate limit (50 ms of guest time)
     const replayAlarm = securityAlarm(W.SECURITY_CODE.REPLAYED);
     client.lan.send(genuine);
     expect(client.codec.fields(await replayAlarm).kind).toBe(W.ALARM_KIND.SECURITY);
@@ -197,7 +197,7 @@ describe.skipIf(runners.length === 0 || !existsSync(IMAGE))(`DIME kernel on ${ru
     // unauthorized: the network key (every server holds it) may only ask read-only questions
     const u = client.codec.encode({ dstMac: 'ff:ff:ff:ff:ff:ff', srcMac: client.mac, channel: 'signaling', scope: 'dime', code: stop.code, dstCore: 1, seq: client.nextSeq(), reqId: 9003 });
     const uReply = client.waitFor((f) => f.reqId === 9003);
-    await sleep(60); // security alarms are rate-limited (one per 50 ms): each one here must be raised
+    await client.guestPause(SERVER, 1, 50); // security alarms are rate-limited (one per 50 ms of guest time): each one here must be raised
     const uAlarm = securityAlarm(W.SECURITY_CODE.UNAUTHORIZED);
     client.lan.send(u);
     expect((await uReply).status).toBe(W.STATUS.UNAUTHORIZED);
@@ -207,7 +207,7 @@ describe.skipIf(runners.length === 0 || !existsSync(IMAGE))(`DIME kernel on ${ru
     const other = new PxCodec({ key: KEY });
     const o = other.encode({ dstMac: SERVER, srcMac: '02:00:00:00:00:99', channel: 'signaling', scope: 'dime', code: stop.code, dstCore: 1, seq: client.nextSeq(), reqId: 9004, epoch: client.epochs.get(SERVER) });
     const oReply = client.waitFor((f) => f.reqId === 9004 && f.dstMac === '02:00:00:00:00:99');
-    await sleep(60);
+    await client.guestPause(SERVER, 1, 50);
     const oAlarm = securityAlarm(W.SECURITY_CODE.UNAUTHORIZED);
     client.lan.send(o);
     expect((await oReply).status).toBe(W.STATUS.UNAUTHORIZED);
@@ -450,7 +450,7 @@ describe.skipIf(runners.length === 0 || !existsSync(IMAGE))(`DIME kernel on ${ru
       kinds.set(v.kind, (kinds.get(v.kind) ?? 0) + 1);
       if (v.kind === 'forged') {
         await barrier();
-        await sleep(60);
+        await client.guestPause(SERVER, v.dime, 50);
         const alarm = client.waitFor((a) => a.message?.name === 'ALARM' && a.srcCore === v.dime, 5000);
         client.lan.send(f);
         expect(client.codec.fields(await alarm)).toMatchObject({ kind: W.ALARM_KIND.SECURITY, code: W.SECURITY_CODE.FORGED });
