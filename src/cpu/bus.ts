@@ -7,6 +7,9 @@ export interface CpuBus {
   /** physical accesses outside RAM (LAPIC, IOAPIC, HPET, PCI BARs); size 1, 2 or 4 */
   mmioRead(paddr: number, size: number): number;
   mmioWrite(paddr: number, size: number, value: number): void;
+  /** one 8-byte MMIO access (a 64-bit MOV); without these the core makes two 4-byte ones */
+  mmioRead64?(paddr: number): bigint;
+  mmioWrite64?(paddr: number, value: bigint): void;
 }
 
 /** The local APIC as the CPU core uses it (implemented in src/devices/lapic.ts). */

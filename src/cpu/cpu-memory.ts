@@ -441,9 +441,24 @@ export class CpuMemory extends CpuState {
       this.vhi = this.dv.getInt32(off + 4, true);
       return this.dv.getInt32(off, true);
     }
+    if (o <= 4088 && this.bus.mmioRead64 !== undefined) return this.slowRead64(lin);
     const lo = this.read32(lin);
     this.vhi = this.read32(lin + 4);
     return lo;
+  }
+
+  /** An aligned-enough 8-byte read outside the TLB: one translation, and one device access for MMIO. */
+  private slowRead64(lin: number): number {
+    if (this.bp.watch !== 0) this.watch(lin, 8, false);
+    const phys = this.translate(lin, ACC_READ, this.cpl === 3);
+    const off = ramOffset(this.layout, phys);
+    if (off >= 0 && off + 8 <= this.ram.length) {
+      this.vhi = this.dv.getInt32(off + 4, true);
+      return this.dv.getInt32(off, true);
+    }
+    const v = this.bus.mmioRead64!(phys);
+    this.vhi = Number(BigInt.asIntN(32, v >> 32n));
+    return Number(BigInt.asIntN(32, v));
   }
 
   write8(lin: number, v: number): void {
@@ -484,9 +499,26 @@ export class CpuMemory extends CpuState {
       const user = this.cpl === 3;
       this.translate(lin, ACC_WRITE, user);
       this.translate(lin + 8 - 1, ACC_WRITE, user);
+    } else if (this.bus.mmioWrite64 !== undefined) {
+      this.slowWrite64(lin, lo, hi);
+      return;
     }
     this.write32(lin, lo);
     this.write32(lin + 4, hi);
+  }
+
+  /** An 8-byte write within one page outside the TLB: one device access for MMIO. */
+  private slowWrite64(lin: number, lo: number, hi: number): void {
+    if (this.bp.watch !== 0) this.watch(lin, 8, true);
+    const phys = this.translate(lin, ACC_WRITE, this.cpl === 3);
+    const off = ramOffset(this.layout, phys);
+    if (off >= 0 && off + 8 <= this.ram.length) {
+      this.noteCodeWrite(off, 8);
+      this.dv.setInt32(off, lo, true);
+      this.dv.setInt32(off + 4, hi, true);
+      return;
+    }
+    this.bus.mmioWrite64!(phys, (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0));
   }
 
   /** Probe that [lin, lin+size) is writable (for instructions that must not partially write). */

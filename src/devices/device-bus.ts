@@ -179,6 +179,28 @@ export class DeviceBus {
     w.device.mmioWrite(paddr - w.base, size, value);
   }
 
+  /** one 8-byte access: to the device whole when it takes one, else as two 4-byte accesses */
+  mmioRead64(paddr: number): bigint {
+    const w = this.findWindow(paddr);
+    if (w === undefined) {
+      this.stats.unmappedMmio++;
+      return 0xffff_ffff_ffff_ffffn;
+    }
+    const d = w.device, off = paddr - w.base;
+    if (d.mmioRead64 !== undefined) return BigInt.asUintN(64, d.mmioRead64(off));
+    const lo = d.mmioRead(off, 4) >>> 0;
+    return (BigInt(d.mmioRead(off + 4, 4) >>> 0) << 32n) | BigInt(lo);
+  }
+
+  mmioWrite64(paddr: number, value: bigint): void {
+    const w = this.findWindow(paddr);
+    if (w === undefined) { this.stats.unmappedMmio++; return; }
+    const d = w.device, off = paddr - w.base;
+    if (d.mmioWrite64 !== undefined) { d.mmioWrite64(off, BigInt.asUintN(64, value)); return; }
+    d.mmioWrite(off, 4, Number(BigInt.asIntN(32, value)));
+    d.mmioWrite(off + 4, 4, Number(BigInt.asIntN(32, value >> 32n)));
+  }
+
   // ---- internals ----
 
   private findWindow(paddr: number): MmioWindow | undefined {

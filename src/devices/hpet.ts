@@ -148,6 +148,33 @@ export class Hpet implements MmioDevice, Snapshotable {
     this.schedule();
   }
 
+  /** a 64-bit read: both halves at one instant (the main counter cannot tear between them) */
+  mmioRead64(offset: number): bigint {
+    if ((offset & 7) !== 0) {
+      this.badAccesses++;
+      return 0n;
+    }
+    const now = this.timers.nowNs();
+    this.lastCmpLowWrite = -1;
+    this.process(now);
+    const lo = this.readDword(offset & 0x3f8, now) >>> 0;
+    return (BigInt(this.readDword((offset & 0x3f8) + 4, now) >>> 0) << 32n) | BigInt(lo);
+  }
+
+  /** a 64-bit write: one register update (a comparator written with TN_VAL_SET takes both halves) */
+  mmioWrite64(offset: number, value: bigint): void {
+    if ((offset & 7) !== 0) {
+      this.badAccesses++;
+      return;
+    }
+    const now = this.timers.nowNs();
+    this.process(now);
+    this.lastCmpLowWrite = -1;
+    this.writeDword(offset & 0x3f8, Number(value & MASK32), now);
+    this.writeDword((offset & 0x3f8) + 4, Number((value >> 32n) & MASK32), now);
+    this.schedule();
+  }
+
   private capabilities(): number {
     return 0x01 | ((this.t.length - 1) << 8) | (1 << 13) | (1 << 15) | (0x8086 << 16);
   }

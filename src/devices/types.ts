@@ -16,9 +16,15 @@ export interface PortDevice {
 /** A device decoding a window of physical address space (offset is relative to its base). */
 export interface MmioDevice {
   readonly name: string;
-  /** size is 1, 2 or 4 (8-byte accesses arrive as two 4-byte ones, low half first) */
+  /** size is 1, 2 or 4 */
   mmioRead(offset: number, size: number): number;
   mmioWrite(offset: number, size: number, value: number): void;
+  /**
+   * One 8-byte access, as a 64-bit MOV makes it on hardware (HPET's main counter and comparators
+   * are read and written whole). A device without these gets two 4-byte accesses, low half first.
+   */
+  mmioRead64?(offset: number): bigint;
+  mmioWrite64?(offset: number, value: bigint): void;
 }
 
 /** Interrupt lines as a device sees them: ISA IRQ numbers (0-15) or GSIs beyond 15. */

@@ -9,7 +9,7 @@ import { createSharedMemory, type SharedMemory } from '../abi/shared-memory.js';
 import type { BootEntry } from '../cpu/reset.js';
 import {
   C_APIC_ID, C_EXIT_REASON, C_PENDING, C_LAST_RIP_HI, C_LAST_RIP_LO, C_MBOX_ADDR_HI, C_MBOX_ADDR_LO, C_MBOX_KIND, C_MBOX_SIZE,
-  C_MBOX_STATE, C_MBOX_VAL_LO, C_RESUME_SEQ, C_RUNSTATE, C_STAT_INSNS_HI, C_STAT_INSNS_LO, G_EVENT, G_HOST_CORES, G_HOST_LOAD_X100, G_ROUND_PROGRESS, G_TURN, MAX_CORES,
+  C_MBOX_STATE, C_MBOX_VAL_HI, C_MBOX_VAL_LO, C_RESUME_SEQ, C_RUNSTATE, C_STAT_INSNS_HI, C_STAT_INSNS_LO, G_EVENT, G_HOST_CORES, G_HOST_LOAD_X100, G_ROUND_PROGRESS, G_TURN, MAX_CORES,
   MBOX_REPLY, MBOX_REQUEST, MB_EOI, MB_IO_READ, MB_IO_WRITE, MB_MMIO_READ, MB_MMIO_WRITE, P_SIPI, P_STOP, P_WAKES_WITH_IF_OFF, RS_DEAD,
   RS_HALTED, RS_STOPPED, RS_WAIT_SIPI, XR_HALT_NO_INTERRUPTS, coreBase, createControlBuffer,
 } from '../abi/control-block.js';
@@ -45,6 +45,9 @@ export interface IoPlatform {
   ioWrite(port: number, size: number, value: number): void;
   mmioRead(paddr: number, size: number): number;
   mmioWrite(paddr: number, size: number, value: number): void;
+  /** one 8-byte access (a 64-bit MOV), not two 4-byte ones */
+  mmioRead64(paddr: number): bigint;
+  mmioWrite64(paddr: number, value: bigint): void;
   levelEoi(vector: number): void;
   /** -icount: run the device timer callbacks due by now; returns how many ran */
   runDueTimers?(): number;
@@ -311,8 +314,17 @@ export class Machine {
       switch (kind) {
         case MB_IO_READ: r = p.ioRead(addr, size); break;
         case MB_IO_WRITE: p.ioWrite(addr, size, v); break;
-        case MB_MMIO_READ: r = p.mmioRead(addr, size); break;
-        case MB_MMIO_WRITE: p.mmioWrite(addr, size, v); break;
+        case MB_MMIO_READ:
+          if (size === 8) {
+            const v64 = p.mmioRead64(addr);
+            r = Number(BigInt.asIntN(32, v64));
+            ctl[b + C_MBOX_VAL_HI] = Number(BigInt.asIntN(32, v64 >> 32n));
+          } else r = p.mmioRead(addr, size);
+          break;
+        case MB_MMIO_WRITE:
+          if (size === 8) p.mmioWrite64(addr, (BigInt(ctl[b + C_MBOX_VAL_HI] >>> 0) << 32n) | BigInt(v >>> 0));
+          else p.mmioWrite(addr, size, v);
+          break;
         case MB_EOI: p.levelEoi(addr); break;
       }
     } catch (e) {

@@ -6,7 +6,7 @@
 
 import type { CpuBus, LocalApic } from '../cpu/bus.js';
 import {
-  C_MBOX_ADDR_HI, C_MBOX_ADDR_LO, C_MBOX_KIND, C_MBOX_SIZE, C_MBOX_STATE, C_MBOX_VAL_LO, C_STAT_DEVICE_EXITS, C_STAT_DEVICE_NS_LO,
+  C_MBOX_ADDR_HI, C_MBOX_ADDR_LO, C_MBOX_KIND, C_MBOX_SIZE, C_MBOX_STATE, C_MBOX_VAL_HI, C_MBOX_VAL_LO, C_STAT_DEVICE_EXITS, C_STAT_DEVICE_NS_LO,
   C_STAT_DEVICE_SLOW, C_STAT_DEVICE_SLOW_NS_LO, C_STAT_DEVICE_TIMED, MBOX_IDLE, MBOX_REPLY, MBOX_REQUEST, MB_EOI, MB_IO_READ, MB_IO_WRITE, MB_MMIO_READ, MB_MMIO_WRITE, coreBase,
 } from '../abi/control-block.js';
 import {
@@ -45,7 +45,7 @@ export class MailboxBus implements CpuBus {
     if (devices) for (let i = 0; i < MAX_FAST_NICS; i++) this.nicRegs.push(nicRegisters(devices, i));
   }
 
-  private call(kind: number, addr: number, size: number, value: number): number {
+  private call(kind: number, addr: number, size: number, value: number, valueHi = 0): number {
     const ctl = this.ctl;
     const b = this.b;
     this.beforeExit?.();
@@ -55,6 +55,7 @@ export class MailboxBus implements CpuBus {
     ctl[b + C_MBOX_ADDR_HI] = Math.floor(addr / TWO32);
     ctl[b + C_MBOX_SIZE] = size;
     ctl[b + C_MBOX_VAL_LO] = value;
+    ctl[b + C_MBOX_VAL_HI] = valueHi;
     Atomics.store(ctl, b + C_MBOX_STATE, MBOX_REQUEST);
     Atomics.notify(ctl, b + C_MBOX_STATE);
     // A short spin catches the common fast reply without a futex sleep; then block.
@@ -165,6 +166,38 @@ export class MailboxBus implements CpuBus {
       return;
     }
     this.done(t0);
+  }
+
+  /**
+   * One 8-byte access (a 64-bit MOV), crossing to the I/O thread whole so the device sees one
+   * access (HPET's counter read in one piece). The LAPIC's registers are 32 bits wide: two halves.
+   */
+  mmioRead64(paddr: number): bigint {
+    if (this.inLapic(paddr)) {
+      const off = paddr - this.lapic!.baseAddress();
+      const lo = this.lapic!.mmioRead(off, 4) >>> 0;
+      return (BigInt(this.lapic!.mmioRead(off + 4, 4) >>> 0) << 32n) | BigInt(lo);
+    }
+    const t0 = this.stamp();
+    const lo = this.call(MB_MMIO_READ, paddr, 8, 0) >>> 0;
+    const hi = this.ctl[this.b + C_MBOX_VAL_HI] >>> 0;
+    this.done(t0, true);
+    return (BigInt(hi) << 32n) | BigInt(lo);
+  }
+
+  mmioWrite64(paddr: number, value: bigint): void {
+    const lo = Number(BigInt.asIntN(32, value)), hi = Number(BigInt.asIntN(32, value >> 32n));
+    if (this.inLapic(paddr)) {
+      const off = paddr - this.lapic!.baseAddress();
+      this.lapic!.mmioWrite(off, 4, lo);
+      this.lapic!.mmioWrite(off + 4, 4, hi);
+      return;
+    }
+    // not posted (the posted-write ring carries 32-bit values); the I/O thread applies every
+    // earlier posted write before this one, so the order holds
+    const t0 = this.stamp();
+    this.call(MB_MMIO_WRITE, paddr, 8, lo, hi);
+    this.done(t0, true);
   }
 
   /** a level-triggered interrupt was EOI'd at this core's LAPIC */

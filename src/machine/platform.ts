@@ -212,6 +212,14 @@ export class Platform implements IoPlatform {
     this.bus.mmioWrite(paddr, size, value);
   }
 
+  mmioRead64(paddr: number): bigint {
+    return this.bus.mmioRead64(paddr);
+  }
+
+  mmioWrite64(paddr: number, value: bigint): void {
+    this.bus.mmioWrite64(paddr, value);
+  }
+
   levelEoi(vector: number): void {
     this.ioapic.eoi(vector);
   }

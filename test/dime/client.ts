@@ -86,6 +86,32 @@ export class DimeClient extends EventEmitter {
     });
   }
 
+  /**
+   * Waits until at least `ms` of DIME `core`'s own (guest) time has passed since this call. The
+   * kernel's timers (the security-alarm rate limit: one per 50 ms) count guest time, and under host
+   * load an emulator's guest clock runs behind the host's (time it could not run the guest is
+   * stolen, docs/ARCHITECTURE.md "Time"), so a host sleep of the same length is not enough. The
+   * DIME's heartbeats carry its uptime: they are switched on at 10 ms meanwhile, then set back to
+   * `restoreMs` (two requests, always: a transcript sees the same frames on every machine, and
+   * heartbeats only as "periodic").
+   */
+  async guestPause(server: string, core: number, ms: number, restoreMs = 0): Promise<void> {
+    const beat = (f: Frame) => f.message?.name === 'HEARTBEAT' && f.srcMac === server && f.srcCore === core;
+    const uptime = (f: Frame) => this.codec.fields(f).uptimeNs as bigint;
+    await this.epochOf(server); // a first contact in a stale epoch would be a replay to the DIME
+    const set = await this.request1(server, core, 'SET_HEARTBEAT', { intervalMs: 10 });
+    if (set.frame.status !== W.STATUS.OK) throw new Error(`SET_HEARTBEAT on DIME ${core}: status ${set.frame.status}`);
+    // frames of one DIME arrive in the order it sent them: a beat after the answer was timed after
+    // this call began, so the first one is a lower bound on the guest time at its start
+    let since = this.frames.length;
+    while (since > 0 && !(this.frames[since - 1].reqId === set.frame.reqId && (this.frames[since - 1].flags & W.FLAGS.RESPONSE))) since--;
+    if (since === 0) throw new Error('guestPause: the SET_HEARTBEAT answer is not among the frames received');
+    const first = uptime(await this.waitFor(beat, 10_000, since));
+    const until = first + BigInt(Math.ceil(ms * 1e6));
+    await this.waitFor((f) => beat(f) && uptime(f) >= until, 10_000, since);
+    await this.request1(server, core, 'SET_HEARTBEAT', { intervalMs: restoreMs });
+  }
+
   /** A server's epoch, confirmed by the link (a PING answered now). */
   async epochOf(server: string): Promise<bigint> {
     return (await this.link.confirmEpoch(server)) ?? this.epochs.get(server) ?? 0n;

@@ -83,12 +83,12 @@ describe('how a machine ends', () => {
   });
 
   it('reports every core halted with interrupts off, exit status 6, without hanging', () => {
-    const t0 = Date.now();
+    // "without hanging": the machine exits by itself (status 6; a kill at the 20 s limit leaves none),
+    // not within a wall-clock bound a loaded host can break
     const r = emu(['--kernel', image('hlt.bin', multiboot1([...code.print('z'), ...code.cliHlt])), '--cores', '4'], 20_000);
     expect(r.status).toBe(6);
     expect(r.stderr).toMatch(/every core is halted with interrupts disabled/);
     expect(r.stderr).toMatch(/core 0 halted at rip 0x1000/);
-    expect(Date.now() - t0).toBeLessThan(15_000);
   });
 
   it('passes --append to the kernel command line after the kernel name, as QEMU does', () => {

@@ -175,7 +175,7 @@ export interface GuestCase {
   append?: string;
   /** command line for the emulator run instead of `append` (same transcript expected) */
   emulatorAppend?: string;
-  /** QEMU limit; the emulator gets more (see the tests) */
+  /** quiet-host time QEMU needs; both machines get a multiple of it as a hang limit (see the tests) */
   timeoutMs: number;
   /** expected process status when not GUEST_SUCCESS_STATUS (0: the guest powered the machine off) */
   exitStatus?: number;

@@ -160,3 +160,27 @@ describe('Hpet', () => {
     expect(() => other.restoreState({ timers: [] })).toThrow(/snapshot/);
   });
 });
+
+describe('Hpet 64-bit accesses', () => {
+  it('reads the running main counter whole at one instant, and writes a comparator with TN_VAL_SET whole', () => {
+    const { timers, hpet, r, w } = setup();
+    hpet.mmioWrite64(0x0f0, 0xffff_fff0n); // 16 ticks below the carry out of the low half
+    w(0x010, 1);
+    timers.advanceBy(1000); // 100 ticks: past the carry
+    expect(hpet.mmioRead64(0x0f0)).toBe(0x1_0000_0054n);
+    expect(hpet.mmioRead64(0x000)).toBe(0x0098_9680_8086_a201n); // capabilities and period together
+    hpet.mmioWrite64(0x100, BigInt(0x4 | 0x8 | 0x40 | (2 << 9))); // enable, periodic, VAL_SET, GSI 2
+    hpet.mmioWrite64(0x108, 0x2_0000_0000n);
+    expect(hpet.mmioRead64(0x108)).toBe(0x2_0000_0000n);
+    expect(r(0x100) & 0x40).toBe(0); // VAL_SET is cleared by the comparator write
+  });
+
+  it('counts a misaligned 64-bit access as bad and leaves the registers alone', () => {
+    const { hpet, r } = setup();
+    const before = hpet.badAccesses;
+    hpet.mmioWrite64(0x0f4, 5n);
+    expect(hpet.mmioRead64(0x0f4)).toBe(0n);
+    expect(hpet.badAccesses - before).toBe(2);
+    expect(r(0x0f0)).toBe(0);
+  });
+});

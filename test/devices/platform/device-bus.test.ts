@@ -28,6 +28,24 @@ describe('DeviceBus MMIO', () => {
     expect(bus.stats.unmappedMmio).toBe(3);
   });
 
+  it('passes an 8-byte access whole to a device that takes one, as two halves (low first) to one that does not', () => {
+    const bus = new DeviceBus();
+    const log: string[] = [];
+    bus.mapMmio(0xfed00000, 0x400, {
+      ...mmio('hpet', log),
+      mmioRead64: (off) => { log.push(`hpet r ${off.toString(16)}/8`); return 0x1_0000_0002n; },
+      mmioWrite64: (off, v) => { log.push(`hpet w ${off.toString(16)}/8=${v.toString(16)}`); },
+    });
+    bus.mapMmio(0xfec00000, 0x1000, mmio('ioapic', log));
+    expect(bus.mmioRead64(0xfed000f0)).toBe(0x1_0000_0002n);
+    bus.mmioWrite64(0xfed00108, 0x5_0000_0006n);
+    expect(bus.mmioRead64(0xfec00010)).toBe(0x14_0000_0010n);
+    bus.mmioWrite64(0xfec00010, 0x5_0000_0006n);
+    expect(bus.mmioRead64(0xfee00000)).toBe(0xffff_ffff_ffff_ffffn);
+    expect(log).toEqual(['hpet r f0/8', 'hpet w 108/8=500000006', 'ioapic r 10/4', 'ioapic r 14/4', 'ioapic w 10/4=6', 'ioapic w 14/4=5']);
+    expect(bus.stats.unmappedMmio).toBe(1);
+  });
+
   it('rejects overlapping windows with both names', () => {
     const bus = new DeviceBus();
     bus.mapMmio(0xfec00000, 0x1000, mmio('ioapic'));

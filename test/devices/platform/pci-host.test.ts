@@ -50,11 +50,11 @@ describe('PciHost', () => {
     bus.ioWrite(0xcf8, 4, 0x00000000);
     expect(bus.ioRead(0xcfc, 4)).toBe(0xffffffff);
     expect(bus.ioRead(0xcf8, 4)).toBe(0);
-    const t0 = performance.now();
+    // every one of the 65,536 functions answers (how fast is a bench figure, not a test's: a wall-clock
+    // bound here fails on a loaded host)
     let found = 0;
     for (let b = 0; b < 256; b++) for (let d = 0; d < 32; d++) for (let f = 0; f < 8; f++) if (cfg(d, f, 0, 4, b) !== 0xffffffff) found++;
     expect(found).toBe(2);
-    expect(performance.now() - t0).toBeLessThan(2000);
   });
 
   it('routes BARs of added functions after the guest reprograms them', () => {
