@@ -21,7 +21,7 @@ export function coreWorkerPath(): string {
 
 /** The bundle beside `workerJs`, if there is one made from this build of it. */
 function freshBundle(workerJs: string): string | null {
-  const bundle = workerJs.replace(/\.js$/, '.bundle.js');
+  const bundle = workerJs.replace(/\.js$/, '.bundle.cjs');
   try {
     return statSync(bundle).mtimeMs >= statSync(workerJs).mtimeMs ? bundle : null;
   } catch {
