@@ -1,4 +1,4 @@
-// `npm run bench:cores`: what grows with the number of cores, for 1, 2, 4, 8, 16, 32 cores,
+// `npm run bench:cores`: what grows with the number of cores, for 1, 2, 4, 8, 16, 32, 64 cores,
 // parallax-emu beside QEMU TCG with the same DIME image, one server per (machine, cores):
 //   boot        spawn -> "DIME ready: N cores" (every DIME up), wall time
 //   memory      resident memory of the machine process once every DIME is up (RSS growth per core)
@@ -39,12 +39,15 @@ export interface CoresOptions {
   log?: (l: string) => void;
 }
 
+/** issue 11: resident memory per added emulated core */
+const RSS_PER_CORE_GOAL_MIB = 4;
+
 const PEER: Record<MachineKind, string> = { 'parallax-emu': 'parallax-emu', qemu: 'QEMU TCG' };
 const MACS: Record<MachineKind, string> = { 'parallax-emu': '52:54:00:be:02:0a', qemu: '52:54:00:be:03:0a' };
 
 export function coresOptionsFromArgs(): CoresOptions {
   const short = argFlag('short');
-  const cores = (argString('cores') ?? (short ? '1,2,4' : '1,2,4,8,16,32')).split(',').map(Number);
+  const cores = (argString('cores') ?? (short ? '1,2,4' : '1,2,4,8,16,32,64')).split(',').map(Number);
   for (const c of cores) if (!Number.isInteger(c) || c < 1 || c > 64) throw new Error(`--cores: '${c}' is not a core count (1..64)`);
   const peers = (argString('peers') ?? 'parallax-emu,qemu').split(',').map((s) => s.trim()).filter(Boolean);
   for (const p of peers) if (p !== 'parallax-emu' && p !== 'qemu') throw new Error(`--peers: unknown peer '${p}'`);
@@ -123,7 +126,13 @@ export function coresTables(r: CoresResult): { title: string; headers: string[];
   const at = (k: MachineKind, c: number) => r.peers[k]?.find((p) => p.cores === c);
   const boot = r.params.cores.map((c) => [String(c), ...kinds.flatMap((k) => { const p = at(k, c); return p?.bootMs.length ? [median(p.bootMs) / 1000, sp(p.bootMs)] : ['-', '-']; })]);
   const emuQ = (c: number) => { const e = at('parallax-emu', c), q = at('qemu', c); return e?.bootMs.length && q?.bootMs.length ? (median(e.bootMs) / median(q.bootMs)).toFixed(1) : '-'; };
-  const mem = r.params.cores.map((c) => [String(c), ...kinds.map((k) => { const p = at(k, c); return p?.rssMiB.length ? median(p.rssMiB) : '-'; })]);
+  // RSS over the smallest machine, per core added to it: what one more core costs
+  const c0 = r.params.cores[0];
+  const perAdded = (k: MachineKind, c: number) => {
+    const p = at(k, c), p0 = at(k, c0);
+    return c > c0 && p?.rssMiB.length && p0?.rssMiB.length ? ((median(p.rssMiB) - median(p0.rssMiB)) / (c - c0)).toFixed(1) : '-';
+  };
+  const mem = r.params.cores.map((c) => [String(c), ...kinds.flatMap((k) => { const p = at(k, c); return [p?.rssMiB.length ? median(p.rssMiB) : '-', perAdded(k, c)]; })]);
   const col = r.params.cores.map((c) => {
     const first = (k: MachineKind) => r.peers[k]?.find((p) => p.collective)?.collective?.median;
     return [String(c), ...kinds.flatMap((k) => {
@@ -134,8 +143,9 @@ export function coresTables(r: CoresResult): { title: string; headers: string[];
   });
   return [
     { title: 'boot to "DIME ready: N cores" (every DIME up), seconds', headers: ['cores', ...kinds.flatMap((k) => [PEER[k], 'spread']), 'emu / QEMU'], rows: boot.map((row, i) => [...row, emuQ(r.params.cores[i])]) },
-    { title: `resident memory once every DIME is up, MiB (guest RAM ${r.params.memMiB} MiB)`, headers: ['cores', ...kinds.map((k) => PEER[k])], rows: [...mem,
-      ['per added core', ...kinds.map((k) => v(r.fits[k]?.rssPerCoreMiB))]] },
+    { title: `resident memory once every DIME is up, MiB (guest RAM ${r.params.memMiB} MiB; "/core": per core over ${c0} core${c0 > 1 ? 's' : ''})`,
+      headers: ['cores', ...kinds.flatMap((k) => [PEER[k], '/core'])], rows: [...mem,
+      ['per added core', ...kinds.flatMap((k) => [v(r.fits[k]?.rssPerCoreMiB), '(fit)'])]] },
     { title: 'collective: system-scope PING to every DIME and all answers back (barrier), µs', headers: ['cores', ...kinds.flatMap((k) => [`${PEER[k]} median`, 'p99', 'spread', 'x 1st']), 'log2 growth'], rows: col },
   ];
 }
@@ -145,6 +155,15 @@ export function coresSummaryLines(r: CoresResult): string[] {
   for (const [k, f] of Object.entries(r.fits) as [MachineKind, NonNullable<CoresResult['fits'][MachineKind]>][]) {
     lines.push(`${PEER[k]}: +${f.rssPerCoreMiB.toFixed(1)} MiB and +${f.bootPerCoreMs.toFixed(0)} ms of boot per added core; collective time grows as n^${f.collectiveExponent.toFixed(2)}` +
       ` -> goal "logarithmic or better": ${f.collectiveLogOrBetter ? 'MET' : 'not met'}`);
+  }
+  const emu = r.fits['parallax-emu'];
+  if (emu) lines.push(`parallax-emu RSS per added core ${emu.rssPerCoreMiB.toFixed(1)} MiB -> goal "<= ${RSS_PER_CORE_GOAL_MIB} MiB": ${emu.rssPerCoreMiB <= RSS_PER_CORE_GOAL_MIB ? 'MET' : 'not met'}`);
+  for (const c of r.params.cores.filter((n) => n === 8 || n === 64)) {
+    const e = r.peers['parallax-emu']?.find((p) => p.cores === c), q = r.peers.qemu?.find((p) => p.cores === c);
+    if (e?.bootMs.length && q?.bootMs.length) {
+      const ratio = median(e.bootMs) / median(q.bootMs);
+      lines.push(`boot of ${c} cores: parallax-emu ${(median(e.bootMs) / 1000).toFixed(2)} s, QEMU ${(median(q.bootMs) / 1000).toFixed(2)} s (${ratio.toFixed(1)}x) -> goal "no slower than QEMU": ${ratio <= 1 ? 'MET' : 'not met'}`);
+    }
   }
   lines.push(runLine(r));
   for (const e of r.errors) lines.push(`error: ${e}`);

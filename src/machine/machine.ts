@@ -98,6 +98,20 @@ export const DEFAULT_QUANTUM = 20_000;
 
 export class MachineError extends Error {}
 
+/**
+ * V8 limits of one core's worker. A core allocates little once its blocks are compiled, so a
+ * 2 MiB young generation (V8's default grows it to 16 MiB) costs no measurable speed and keeps
+ * ~3 MiB of semi-space pages per core from staying resident (docs/ARCHITECTURE.md,
+ * "Footprint"). PARALLAX_WORKER_YOUNG_MB overrides it (0: V8's default).
+ */
+export const WORKER_YOUNG_GENERATION_MB = 2;
+
+function workerLimits(): { maxYoungGenerationSizeMb?: number } {
+  const env = process.env.PARALLAX_WORKER_YOUNG_MB;
+  const young = env !== undefined && env !== '' && Number.isFinite(Number(env)) ? Number(env) : WORKER_YOUNG_GENERATION_MB;
+  return young > 0 ? { maxYoungGenerationSizeMb: young } : {};
+}
+
 export class Machine {
   readonly ctl: Int32Array;
   readonly shared: SharedMemory;
@@ -173,7 +187,7 @@ export class Machine {
       const data: CoreWorkerData = {
         shared: this.shared, devices: this.devices, core: i, boot: i === 0 ? boot : null, firmware: boot.mode === 'power-on', slice: this.opts.slice, control,
       };
-      const w = new Worker(file, { workerData: data, transferList: [control] });
+      const w = new Worker(file, { workerData: data, transferList: [control], resourceLimits: workerLimits() });
       w.on('message', (m: CoreMessage) => this.onCoreMessage(m));
       w.on('error', (e) => this.finish({ kind: 'internal-error', code: EXIT_INTERNAL, core: i, rip: 0, detail: e.stack ?? String(e) }));
       w.on('exit', () => this.onWorkerExit(i));
