@@ -241,17 +241,15 @@ class Tx {
 
   private recordOf(w: number): void {
     const p = this.plans[w], [a, bb, r, c, o] = this.flagLocals(w);
-    const st32 = (off: number, push: () => void): void => { this.scratch(); push(); this.mem(Op.i32Store, 2, off); };
-    const half = (l: number, high: boolean): () => void => () => { this.get(l); if (high) { this.i64(32); this.op(Op.i64ShrU); } this.op(Op.i32WrapI64); };
-    st32(S_REC, () => this.i32(p.kind));
-    st32(S_REC + 4, () => this.i32(this.ops[w].osize));
-    st32(S_REC + 8, half(a, false)); st32(S_REC + 12, half(a, true));
-    st32(S_REC + 16, half(bb, false)); st32(S_REC + 20, half(bb, true));
-    st32(S_REC + 24, half(r, false)); st32(S_REC + 28, half(r, true));
-    st32(S_REC + 32, () => this.get(c));
-    st32(S_REC + 36, () => this.get(o));
-    st32(S_REC + 40, () => this.i32(0));
-    st32(S_REC_VALID, () => this.i32(1));
+    // the record's fields are i32 pairs (low half first): kind:size, A, B, R, carry:over are one i64 store each
+    const st = (off: number, opc: number, push: () => void): void => { this.scratch(); push(); this.mem(opc, opc === Op.i64Store && (off & 7) === 0 ? 3 : 2, off); };
+    st(S_REC, Op.i64Store, () => this.i64((BigInt(this.ops[w].osize) << 32n) | BigInt(p.kind)));
+    st(S_REC + 8, Op.i64Store, () => this.get(a));
+    st(S_REC + 16, Op.i64Store, () => this.get(bb));
+    st(S_REC + 24, Op.i64Store, () => this.get(r));
+    st(S_REC + 32, Op.i64Store, () => { this.get(c); this.op(Op.i64ExtendI32U); this.get(o); this.op(Op.i64ExtendI32U); this.i64(32); this.op(Op.i64Shl); this.op(Op.i64Or); });
+    st(S_REC + 40, Op.i32Store, () => this.i32(0));
+    st(S_REC_VALID, Op.i32Store, () => this.i32(1));
   }
 
   /** before a call that may throw at instruction i: registers, record, retired count, index */
