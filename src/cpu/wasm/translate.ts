@@ -318,6 +318,8 @@ class Tx {
     this.saveForFault(i);
     this.i32(size | flags); this.get(lin); this.op(Op.f64ConvertI64S); this.call(F_READ);
     this.op(Op.i64ExtendI32U);
+    // the routines may hand back more than `size` bytes (an unbacked address reads as all ones)
+    if (size < 4) { this.i64(MASK64[size]); this.op(Op.i64And); }
     if (size === 8) { this.scratch(); this.mem(Op.i64Load32U, 2, S_VHI); this.i64(32); this.op(Op.i64Shl); this.op(Op.i64Or); }
     this.end();
   }
