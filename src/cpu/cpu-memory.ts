@@ -333,7 +333,9 @@ export class CpuMemory extends CpuState {
       if (size === 2) return this.dv.getUint16(off, true);
       return this.dv.getInt32(off, true);
     }
-    return this.bus.mmioRead(paddr, size);
+    // a device (or an unbacked address, all ones) may answer wider than the access: keep `size` bytes
+    const v = this.bus.mmioRead(paddr, size);
+    return size === 1 ? v & 0xff : size === 2 ? v & 0xffff : v;
   }
 
   physWrite(paddr: number, size: number, v: number): void {

@@ -68,6 +68,8 @@ interface Plan {
   kind: number;
   /** INC/DEC: writes all but CF */
   keepsCarry: boolean;
+  /** writes its flags only sometimes (a shift by CL with a masked count of 0 writes none) */
+  maybe: boolean;
   /** flags read: condition code or -1; reads CF as input (ADC/SBB/INC-DEC record) */
   cc: number;
   carryIn: boolean;
@@ -84,8 +86,8 @@ const OP_ADD = 0, OP_OR = 1, OP_ADC = 2, OP_SBB = 3, OP_AND = 4, OP_SUB = 5, OP_
 const ALU_KIND = [LF_ADD, LF_RESULT, LF_ADC, LF_SBB, LF_RESULT, LF_SUB, LF_RESULT, LF_SUB];
 
 // every Plan is built by `plan` (one object shape: the analysis that reads them stays monomorphic)
-function plan(kind: number, keepsCarry: boolean, cc: number, carryIn: boolean, emit: Plan['emit']): Plan {
-  return { kind, keepsCarry, cc, carryIn, emit };
+function plan(kind: number, keepsCarry: boolean, cc: number, carryIn: boolean, emit: Plan['emit'], maybe = false): Plan {
+  return { kind, keepsCarry, maybe, cc, carryIn, emit };
 }
 function plain(emit: Plan['emit']): Plan { return plan(0, false, -1, false, emit); }
 function writer(kind: number, emit: Plan['emit'], carryIn = false): Plan { return plan(kind, false, -1, carryIn, emit); }
@@ -136,6 +138,10 @@ function planFor(ins: Insn): Plan | null {
       if (ext <= 1) return plan(ext ? LF_DEC : LF_INC, true, -1, true, incDec);
       if (opc === 0xff && ext === 6 && size === 8) return plain(pushRm);
       return null;
+    case 0xd2: case 0xd3:
+      // by CL, register operands (a count of 0 leaves the flags alone: a conditional writer)
+      if ((ext !== 4 && ext !== 5 && ext !== 6 && ext !== 7) || ins.hasMem) return null;
+      return plan(LF_RESULT, false, -1, false, (t, x, i) => shiftCl(t, x, i, ext === 6 ? 4 : ext), true);
     case 0xc0: case 0xc1: case 0xd0: case 0xd1: {
       if (ext !== 4 && ext !== 5 && ext !== 6 && ext !== 7) return null;
       const c = (opc <= 0xc1 ? ins.imm : 1) & (size === 8 ? 63 : 31);
@@ -235,17 +241,15 @@ class Tx {
 
   private recordOf(w: number): void {
     const p = this.plans[w], [a, bb, r, c, o] = this.flagLocals(w);
-    const st32 = (off: number, push: () => void): void => { this.scratch(); push(); this.mem(Op.i32Store, 2, off); };
-    const half = (l: number, high: boolean): () => void => () => { this.get(l); if (high) { this.i64(32); this.op(Op.i64ShrU); } this.op(Op.i32WrapI64); };
-    st32(S_REC, () => this.i32(p.kind));
-    st32(S_REC + 4, () => this.i32(this.ops[w].osize));
-    st32(S_REC + 8, half(a, false)); st32(S_REC + 12, half(a, true));
-    st32(S_REC + 16, half(bb, false)); st32(S_REC + 20, half(bb, true));
-    st32(S_REC + 24, half(r, false)); st32(S_REC + 28, half(r, true));
-    st32(S_REC + 32, () => this.get(c));
-    st32(S_REC + 36, () => this.get(o));
-    st32(S_REC + 40, () => this.i32(0));
-    st32(S_REC_VALID, () => this.i32(1));
+    // the record's fields are i32 pairs (low half first): kind:size, A, B, R, carry:over are one i64 store each
+    const st = (off: number, opc: number, push: () => void): void => { this.scratch(); push(); this.mem(opc, opc === Op.i64Store && (off & 7) === 0 ? 3 : 2, off); };
+    st(S_REC, Op.i64Store, () => this.i64((BigInt(this.ops[w].osize) << 32n) | BigInt(p.kind)));
+    st(S_REC + 8, Op.i64Store, () => this.get(a));
+    st(S_REC + 16, Op.i64Store, () => this.get(bb));
+    st(S_REC + 24, Op.i64Store, () => this.get(r));
+    st(S_REC + 32, Op.i64Store, () => { this.get(c); this.op(Op.i64ExtendI32U); this.get(o); this.op(Op.i64ExtendI32U); this.i64(32); this.op(Op.i64Shl); this.op(Op.i64Or); });
+    st(S_REC + 40, Op.i32Store, () => this.i32(0));
+    st(S_REC_VALID, Op.i32Store, () => this.i32(1));
   }
 
   /** before a call that may throw at instruction i: registers, record, retired count, index */
@@ -314,6 +318,8 @@ class Tx {
     this.saveForFault(i);
     this.i32(size | flags); this.get(lin); this.op(Op.f64ConvertI64S); this.call(F_READ);
     this.op(Op.i64ExtendI32U);
+    // the routines may hand back more than `size` bytes (an unbacked address reads as all ones)
+    if (size < 4) { this.i64(MASK64[size]); this.op(Op.i64And); }
     if (size === 8) { this.scratch(); this.mem(Op.i64Load32U, 2, S_VHI); this.i64(32); this.op(Op.i64Shl); this.op(Op.i64Or); }
     this.end();
   }
@@ -374,12 +380,14 @@ class Tx {
   // ------------------------------------------------------------------ flags
 
   /** record the operands of flag writer i (i64 locals A B R masked to the size; C, O i32) */
-  setFlags(i: number, a: () => void, bv: () => void, r: () => void, c: (() => void) | null, o: (() => void) | null): void {
+  setFlags(i: number, a: () => void, bv: () => void, r: () => void, c: (() => void) | null, o: (() => void) | null,
+    writes: (() => void) | null = null): void {
     const [la, lb, lr, lc, lo] = this.flagLocals(i);
     a(); this.set(la); bv(); this.set(lb); r(); this.set(lr);
     if (c) { c(); this.set(lc); } else { this.i32(0); this.set(lc); }
     if (o) { o(); this.set(lo); } else { this.i32(0); this.set(lo); }
-    if (this.an.dynamicLast) { this.i32(i); this.set(this.fw); }
+    // a conditional writer (`writes` leaves 0 when it wrote none) becomes the last writer only when it wrote
+    if (this.an.dynamicLast) { this.i32(i); if (writes) { this.get(this.fw); writes(); this.op(Op.select); } this.set(this.fw); }
   }
 
   private producer(i: number, bit: number): number {
@@ -517,15 +525,16 @@ function flagFixpoint(n: number, kinds: Int32Array, keeps: Uint8Array, succ: num
         const j = si[s];
         for (let bit = 0; bit < FLAG_COUNT; bit++) {
           const dst = (j * FLAG_COUNT + bit) * w;
-          if (kind !== 0 && !(keep !== 0 && bit === B_CF)) {
+          if (kind !== 0 && !(keep === 1 && bit === B_CF)) {
             if (!prod[dst + i]) { prod[dst + i] = 1; changed = true; }
-          } else {
+          }
+          if (kind === 0 || keep === 2 || (keep === 1 && bit === B_CF)) { // not a writer of this bit, or a conditional one (keep 2): what entered flows on
             const src = (i * FLAG_COUNT + bit) * w;
             for (let id = 0; id < w; id++) if (prod[src + id] && !prod[dst + id]) { prod[dst + id] = 1; changed = true; }
           }
         }
         if (kind !== 0) { if (!last[j * w + i]) { last[j * w + i] = 1; changed = true; } }
-        else for (let id = 0; id < w; id++) if (last[i * w + id] && !last[j * w + id]) { last[j * w + id] = 1; changed = true; }
+        if (kind === 0 || keep === 2) for (let id = 0; id < w; id++) if (last[i * w + id] && !last[j * w + id]) { last[j * w + id] = 1; changed = true; }
       }
     }
   }
@@ -535,7 +544,7 @@ function flagFixpoint(n: number, kinds: Int32Array, keeps: Uint8Array, succ: num
 function analyse(ops: Insn[], plans: Plan[], succ: number[][]): Analysis {
   const n = ops.length, w = n + 1; // writer ids 0..n-1, ENTRY stored at n
   const kinds = new Int32Array(n), keeps = new Uint8Array(n);
-  for (let i = 0; i < n; i++) { kinds[i] = plans[i].kind; keeps[i] = plans[i].keepsCarry ? 1 : 0; }
+  for (let i = 0; i < n; i++) { kinds[i] = plans[i].kind; keeps[i] = plans[i].maybe ? 2 : plans[i].keepsCarry ? 1 : 0; }
   const { prod, last } = flagFixpoint(n, kinds, keeps, succ);
   const toSet = (arr: Uint8Array, at: number): Set<number> => {
     const out = new Set<number>();
@@ -544,7 +553,7 @@ function analyse(ops: Insn[], plans: Plan[], succ: number[][]): Analysis {
   };
   const prodIn = ops.map((_, i) => Array.from({ length: FLAG_COUNT }, (_x, bit) => toSet(prod, (i * FLAG_COUNT + bit) * w)));
   const lastIn = ops.map((_, i) => toSet(last, i * w));
-  const lastOut = plans[n - 1].kind !== 0 ? new Set([n - 1]) : lastIn[n - 1];
+  const lastOut = plans[n - 1].kind === 0 ? lastIn[n - 1] : plans[n - 1].maybe ? new Set([...lastIn[n - 1], n - 1]) : new Set([n - 1]);
   let dynamicLast = lastOut.size > 1 && [...lastOut].some((w) => w !== ENTRY);
   for (let i = 0; i < n; i++) {
     const ws = [...lastIn[i]].filter((w) => w !== ENTRY);
@@ -810,6 +819,41 @@ function shift(t: Tx, ins: Insn, i: number, kind: number, c: number): void {
   }
   t.storeRm(ins, i, size, lin, R);
   t.setFlags(i, () => t.get(A), () => t.i64(c), () => t.get(R), () => t.get(C), () => t.get(O));
+}
+
+/**
+ * SHL (4), SHR (5), SAR (7) of a register by CL, masked to 5 bits (6 for 64-bit operands).
+ * A masked count of 0 leaves the value (the register write still zero-extends a 32-bit
+ * operand, which the same code does) and changes no flags: the function's last flag writer
+ * is then still the previous one (a conditional writer, Plan.maybe).
+ */
+function shiftCl(t: Tx, ins: Insn, i: number, kind: number): void {
+  const size = ins.osize, bits = size * 8, [A, , R] = t.t64, C = t.t32[3], O = t.t32[4];
+  const N = t.local(I64);
+  t.get(t.r(1)); t.i64(size === 8 ? 63 : 31); t.op(Op.i64And); t.set(N);
+  t.getReg(size, ins.rm, ins.rex); t.set(A);
+  const bitAt = (value: () => void, signed: boolean, at: () => void): void => {
+    value(); at(); t.op(signed ? Op.i64ShrS : Op.i64ShrU); t.op(Op.i32WrapI64); t.i32(1); t.op(Op.i32And);
+  };
+  const nMinus1 = (): void => { t.get(N); t.i64(1); t.op(Op.i64Sub); };
+  if (kind === 4) {
+    t.get(A); t.get(N); t.op(Op.i64Shl); mask(t, size); t.set(R);
+    // CF: the last bit shifted out, bit (bits - N) of A; 0 once N exceeds the size
+    bitAt(() => t.get(A), false, () => { t.i64(bits); t.get(N); t.op(Op.i64Sub); });
+    t.i32(0); t.get(N); t.i64(bits); t.op(Op.i64LeU); t.op(Op.select); t.set(C);
+    t.get(R); t.i64(bits - 1); t.op(Op.i64ShrU); t.op(Op.i32WrapI64); t.i32(1); t.op(Op.i32And); t.get(C); t.op(Op.i32Xor); t.set(O);
+  } else if (kind === 5) {
+    t.get(A); t.get(N); t.op(Op.i64ShrU); t.set(R);
+    bitAt(() => t.get(A), false, nMinus1); t.set(C);
+    t.get(A); t.i64(bits - 1); t.op(Op.i64ShrU); t.op(Op.i32WrapI64); t.i32(1); t.op(Op.i32And); t.set(O);
+  } else {
+    t.sx(A, size); t.get(N); t.op(Op.i64ShrS); mask(t, size); t.set(R);
+    bitAt(() => t.sx(A, size), true, nMinus1); t.set(C);
+    t.i32(0); t.set(O);
+  }
+  t.setReg(size, ins.rm, ins.rex, R);
+  t.setFlags(i, () => t.get(A), () => t.get(N), () => t.get(R), () => t.get(C), () => t.get(O),
+    () => { t.get(N); t.i64(0); t.op(Op.i64Ne); });
 }
 
 /** the sign-extended product check and truncated result of IMUL (2 and 3 operands) */
