@@ -4,7 +4,7 @@
 
 import {
   C_APIC_DFR, C_APIC_ENABLED, C_APIC_ID, C_APIC_LDR, C_EXTINT_VECTOR, C_IRR, C_PENDING, C_SIPI_VECTOR,
-  C_TMR, C_WAKE, C_WAKE_STAMP, G_NCORES, P_EXTINT, P_INIT, P_IRR, P_NMI, P_SIPI, P_SMI, coreBase,
+  C_RUNSTATE, C_TMR, C_WAKE, C_WAKE_STAMP, G_NCORES, P_EXTINT, P_INIT, P_IRR, P_NMI, P_SIPI, P_SMI, RS_RUNNING, coreBase,
 } from './control-block.js';
 import { clockFor } from './clock.js';
 import { hostStampNs } from './host-stamp.js';
@@ -23,7 +23,11 @@ export function wakeCore(ctl: Int32Array, core: number): void {
   clockFor(ctl).owe(core); // guest time waits for the target to take it (clock.ts)
   Atomics.store(ctl, b + C_WAKE_STAMP, hostStampNs()); // for the woken core's latency statistic
   Atomics.add(ctl, b + C_WAKE, 1);
-  Atomics.notify(ctl, b + C_WAKE);
+  // A running core sees the request at its next block boundary: no futex call (a system call,
+  // and V8's process-wide waiter lock) for it. Safe against a core going to sleep right now:
+  // it publishes "halted" before waiting on C_WAKE with the value it read before its pending
+  // check, so either this load sees "halted" and notifies, or its wait sees C_WAKE moved.
+  if (Atomics.load(ctl, b + C_RUNSTATE) !== RS_RUNNING) Atomics.notify(ctl, b + C_WAKE);
 }
 
 /** Post one message to one core (by index). `level` marks a level-triggered fixed interrupt. */

@@ -30,6 +30,8 @@ export const FAULT = { fault: true } as const;
 class Tlb {
   readonly tag: Float64Array;
   readonly off: Float64Array;
+  /** physical page of each entry (the RAM offset alone does not give it back across the hole) */
+  readonly phys = new Float64Array(TLB_SIZE);
   readonly global = new Uint8Array(TLB_SIZE);
   /** `at`: a byte offset in `buf` (the core's scratch area, read by translated code), or private arrays */
   constructor(buf: ArrayBufferLike | null, at: number) {
@@ -166,6 +168,14 @@ export class CpuMemory extends CpuState {
    * Returns the physical address, fills the TLB, sets accessed/dirty bits; raises #PF/#GP.
    */
   translate(lin: number, acc: number, user: boolean): number {
+    // Callers that need a physical address (stacks of interrupt frames, descriptor tables,
+    // string fast paths) come here directly: an entry that the fast paths would trust is as
+    // good as a walk (same permissions, A/D already set), and costs a compare instead of four
+    // dependent loads and atomic ORs. The interrupt and system-call paths hit this per frame.
+    const page = Math.floor(lin / 4096);
+    const t = this.tlbs[(user ? 3 : 0) + acc];
+    const i = page & TLB_MASK;
+    if (t.tag[i] === page) return t.phys[i] + (lin - page * 4096);
     this.tlbMisses++;
     const pm = this.pagingMode;
     if (pm === 0) {
@@ -316,10 +326,10 @@ export class CpuMemory extends CpuState {
       if (!writable && (user || (this.cr0 & CR0_WP) !== 0)) return;
       if (this.shared.codeFlags[off >>> 12]) return;
       const t = this.tlbs[set + 1];
-      t.tag[i] = page; t.off[i] = off; t.global[i] = global ? 1 : 0;
+      t.tag[i] = page; t.off[i] = off; t.phys[i] = pagePhys; t.global[i] = global ? 1 : 0;
     } else {
       const t = this.tlbs[set + (acc === ACC_EXEC ? 2 : 0)];
-      t.tag[i] = page; t.off[i] = off; t.global[i] = global ? 1 : 0;
+      t.tag[i] = page; t.off[i] = off; t.phys[i] = pagePhys; t.global[i] = global ? 1 : 0;
     }
   }
 

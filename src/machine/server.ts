@@ -11,7 +11,7 @@ import { readModules } from '../boot/initrd-spec.js';
 import { loadKernel } from '../boot/loader.js';
 import {
   C_STAT_BLOCKS, C_STAT_DEVICE_EXITS, C_STAT_DEVICE_NS_LO, C_STAT_DEVICE_SLOW, C_STAT_DEVICE_SLOW_NS_LO, C_STAT_DEVICE_TIMED, C_STAT_HALTED_NS_LO, C_STAT_HALTED_NS_HI, C_STAT_TLB_MISS,
-  C_STAT_WAKE_HIST, C_STAT_WAKEUPS, C_STAT_WAKE_NS_LO, WAKE_HIST_LIMITS_US, coreBase,
+  C_STAT_WAKE_HIST, C_STAT_WAKEUPS, C_STAT_WAKE_NS_LO, G_CODE_GEN, G_CODE_WRITES, WAKE_HIST_LIMITS_US, coreBase,
 } from '../abi/control-block.js';
 import { readCounter64 } from '../abi/host-stamp.js';
 import { DEFAULT_QUANTUM, EXIT_UNSUPPORTED, Machine, type MachineExit } from './machine.js';
@@ -334,7 +334,11 @@ export async function startServer(opts: ServerOptions, io: ServerIo): Promise<Ru
           `${(clock.stolenNs() / 1e6).toFixed(1)} ms not yet given back to the guest (emulator could not run it)`];
       const wallMs = performance.now() - startedMs;
       const wasmLines = retired.map((_, i) => wasmStatsLine(machine.shared, i, wallMs)).filter((l) => l !== '');
-      return [frameLine, ...nicLines, ...wasmLines, ...timeLine, ...retired.map((n, i) => {
+      // writes that hit a page holding decoded code throw its blocks away on every core, and a
+      // page that becomes code makes every core drop its write-TLB entries: both should stop
+      // growing once the guest's code is warm
+      const codeLine = `code pages: ${machine.ctl[G_CODE_GEN]} became code, ${machine.ctl[G_CODE_WRITES]} writes invalidated code`;
+      return [frameLine, ...nicLines, ...wasmLines, ...timeLine, codeLine, ...retired.map((n, i) => {
         const b = coreBase(i);
         const c = machine.ctl;
         const haltedMs = ((c[b + C_STAT_HALTED_NS_HI] >>> 0) * 2 ** 32 + (c[b + C_STAT_HALTED_NS_LO] >>> 0)) / 1e6;
