@@ -13,6 +13,7 @@ import { formatMac, isMulticastMac, macKey } from './mac.js';
 import { DUPLICATE_NOTICE_LEN, duplicateMacNotice } from './duplicate-mac.js';
 import { MAX_FRAME, MIN_FRAME } from './net-backend.js';
 import { describeAddress, type SocketAddress } from './net-spec.js';
+import { netTrace } from './net-trace.js';
 import type { PcapWriter } from './pcap-writer.js';
 import { removeStaleSocket } from './backends/stream.js';
 import { StreamFrameDecoder, encodeStreamFrame } from './stream-framing.js';
@@ -227,6 +228,7 @@ export class LearningSwitch {
       this.opts.log?.(`hub: WARNING port ${from.id} is not in the virtual time: its frames reach -icount machines when the host delivers them, so their runs are not deterministic`);
     }
     if (frame.length < MIN_FRAME || frame.length > MAX_FRAME) { from.stats.rxDropped++; return; }
+    netTrace('hub-in');
     from.stats.rxFrames++;
     from.stats.rxBytes += frame.length;
     this.stats.frames++;
@@ -293,6 +295,7 @@ export class LearningSwitch {
   private transmit(p: Port, wire: Buffer, len: number): void {
     if (p.socket.writableLength > this.maxQueued || p.socket.destroyed) { p.stats.txDropped++; return; }
     p.socket.write(wire);
+    netTrace('hub-out');
     p.stats.txFrames++;
     p.stats.txBytes += len;
   }

@@ -18,6 +18,7 @@ import * as R from './regs.js';
 import { filterFrame } from './rx-filter.js';
 import { emptyContext, insertChecksum, segmentTso, type TxContext } from './tx-offload.js';
 import { appendFcs } from '../../net/ethernet-crc.js';
+import { netTrace } from '../../net/net-trace.js';
 import type { NetBackend } from '../../net/net-backend.js';
 
 export const E1000_VENDOR_ID = 0x8086;
@@ -339,6 +340,7 @@ export class E1000 implements PciFunction, MmioDevice, PortDevice, Snapshotable 
         this.drainRxFifo();
         return;
       case R.TDT:
+        netTrace('tdt-applied');
         r[I(R.TDT)] = v & 0xffff;
         this.processTx();
         return;
@@ -415,6 +417,7 @@ export class E1000 implements PciFunction, MmioDevice, PortDevice, Snapshotable 
 
   /** A core took ICR from the shared register file itself: lower INTA# as our own read does. */
   icrReadElsewhere(): void {
+    netTrace('icr-applied');
     this.updateIrq();
   }
 
@@ -436,6 +439,7 @@ export class E1000 implements PciFunction, MmioDevice, PortDevice, Snapshotable 
       this.counters.interrupts++;
     }
     this.irqAsserted = want;
+    if (want) netTrace('irq');
     this.pci.setInterruptStatus(want);
     this.irq.setLevel(want);
   }
@@ -659,6 +663,7 @@ export class E1000 implements PciFunction, MmioDevice, PortDevice, Snapshotable 
       this.rxFrame(frame, true);
       return;
     }
+    netTrace('tx-send');
     this.backend?.send(frame);
   }
 

@@ -5,6 +5,7 @@
 
 import { existsSync, lstatSync, unlinkSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { netTrace } from '../net-trace.js';
 import { BackendBase } from '../net-backend.js';
 import { describeAddress, type SocketAddress } from '../net-spec.js';
 import { StreamFrameDecoder, encodeStreamFrame } from '../stream-framing.js';
@@ -82,6 +83,7 @@ export class StreamBackend extends BackendBase {
     const s = this.socket;
     if (!s || !this.link || s.writableLength > this.maxQueued) { this.stats.txDropped++; return; }
     s.write(encodeStreamFrame(frame));
+    netTrace('tx-written');
     this.sent(frame);
   }
 
@@ -162,6 +164,7 @@ export class StreamBackend extends BackendBase {
     this.stats.connects++;
     this.setLink(true);
     s.on('data', (chunk: Buffer) => {
+      netTrace('rx-data');
       const ok = this.decoder.push(chunk, (frame) => this.deliver(frame));
       if (!ok) {
         // a corrupt length prefix leaves no way to find the next frame: drop the connection
