@@ -164,18 +164,18 @@ static uint8_t rights_for(struct dime_store *s, const char *name) {
   return r;
 }
 
-/* counted always; alarmed under the same 50 ms rate limit as the agent's security alarms */
+/* Counted always; alarmed at the 1st, 2nd, 4th, 8th... refusal of this DIME (as malformed
+ * frames are): a service hammering files it may not touch cannot flood the LAN with alarms,
+ * and which refusals raise one does not depend on timing. */
 static int64_t refuse(struct dime *d, const char *name, uint8_t want, const char *what) {
   struct dime_store *s = ds(d);
-  s->refused++;
+  uint32_t n = ++s->refused;
   kprintf("DIME %u storage: %s of '%s' refused (no grant)\n", d->index, what, name);
-  uint64_t now = now_ns();
-  if (!d->last_sec_alarm_ns || now - d->last_sec_alarm_ns >= 50000000ULL) {
-    d->last_sec_alarm_ns = now;
+  if (!(n & (n - 1))) {
     d->sec_alarms++;
     char text[32];
     snprintf(text, sizeof text, "storage %s: %s", what, name);
-    send_alarm(d, PX_ALARM_KIND_SECURITY, PX_SECURITY_CODE_UNAUTHORIZED, want, 0, nic_mac, (uint16_t)d->index, s->refused, text);
+    send_alarm(d, PX_ALARM_KIND_SECURITY, PX_SECURITY_CODE_UNAUTHORIZED, want, 0, nic_mac, (uint16_t)d->index, n, text);
   }
   return DIME_EACCES;
 }
