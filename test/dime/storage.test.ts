@@ -17,6 +17,8 @@ import { readStoreImage } from '../../src/storage/local-store.js';
 import { availableRunners, missingRunners, type MachineRunner } from './runner.js';
 import { IMAGE, expectSameTranscripts, onEveryMachine, startBench, stopBench, type Bench } from './bench.js';
 import type { Transcript } from './transcript.js';
+import { runCli } from '../../src/orchestrator/commands/index.js';
+import { captureIO } from '../orchestrator/cli-io.js';
 
 const KEY = 'storage-test-key';
 const SERVER = '52:54:00:12:34:70';
@@ -173,6 +175,22 @@ describe.skipIf(runners.length === 0 || !existsSync(IMAGE))(`DIME local storage 
       await stopFiler(b, 0);
     });
   }, 240_000);
+
+  it('the orchestrator CLI grants and reports storage (parallax grant / storage)', async () => {
+    for (const b of benches) {
+      const cli = async (...words: string[]) => {
+        const io = captureIO('', { PARALLAX_KEY: KEY });
+        const code = await runCli(['--net', `stream,path=${b.lan.path}`, '--mac', b.client.mac, '--alias', `S=${SERVER}`, '--state', 'none', '--json', ...words], io);
+        expect(code, io.err()).toBe(0);
+        return JSON.parse(io.out().trim().split('\n').pop()!) as Record<string, unknown>;
+      };
+      expect(await cli('grant', 'S/3', 'logs/', '--read', '--write')).toEqual({ ok: true, dime: 'S/3', prefix: 'logs/', read: true, write: true, grants: 2 });
+      const st = (await cli('storage', 'S/1', 'S/0')).dimes as Array<Record<string, unknown>>;
+      expect(st[0]).toMatchObject({ dime: 'S/1', store: 'ready', files: 4, slots: 64, writes: 153, refused: 0 });
+      expect(st[1]).toMatchObject({ dime: 'S/0', store: 'ready', grants: 0, refused: 4 });
+      expect(await cli('grant', 'S/3', 'logs/', '--revoke')).toMatchObject({ grants: 1 });
+    }
+  }, 120_000);
 
   it('leaves the same disk on every machine, with the files the DIMEs wrote', async () => {
     await Promise.all(benches.splice(0).map(stopBench));
