@@ -83,6 +83,11 @@ export const JSON_SCHEMAS: Record<string, Schema> = {
   feed: obj({ ok, dime: dimeLabel, bytes: int }),
   accounting: obj({ dimes: list(obj({ dime: dimeLabel, records: list(accountingRecord) })) }),
   security: obj({ dime: dimeLabel, accepted: int, forged: int, replayed: int, unauthorized: int, malformed: int, alarms: int }),
+  grant: obj({ ok, dime: dimeLabel, prefix: str, read: bool, write: bool, grants: int }),
+  storage: obj({ dimes: list(obj({
+    dime: dimeLabel, store: { enum: ['none', 'ready', 'foreign', 'error'] }, grants: int, opens: int, reads: int, writes: int, bytesRead: int,
+    bytesWritten: int, refused: int, errors: int, diskSectors: int, files: int, slots: int, slotBytes: int, diskRequests: int, diskErrors: int,
+  })) }),
   ping: obj({ target: str, rttMs: num }),
   shutdown: obj({ ok, server: str }),
   run: obj({

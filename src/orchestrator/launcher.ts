@@ -60,6 +60,15 @@ export interface MachineSpec {
   keyFile?: string;
   /** -icount setting (QEMU's spelling, e.g. "shift=3"): deterministic instruction-count time */
   icount?: string;
+  /** raw disk images, each a virtio-blk disk (`-drive file=P,format=raw,if=virtio` on both kinds) */
+  drives?: string[];
+}
+
+function driveArgs(spec: MachineSpec): string[] {
+  return (spec.drives ?? []).flatMap((file) => {
+    if (file.includes(',')) throw new Error(`disk image path '${file}' contains a comma (QEMU's -drive cannot take it)`);
+    return ['-drive', `file=${file},format=raw,if=virtio`];
+  });
 }
 
 /** The command that starts `spec`: [executable, arguments]. Throws when the machine cannot. */
@@ -81,6 +90,7 @@ export function machineCommand(spec: MachineSpec): [string, string[]] {
     args.push(...(net === 'none' ? ['-nic', 'none'] : ['-device', `e1000,netdev=lan0,mac=${mac}`]));
     if (spec.keyFile) args.push('-fw_cfg', `name=${FW_CFG_KEY_NAME},file=${spec.keyFile}`);
     if (spec.icount) args.push('-icount', spec.icount);
+    args.push(...driveArgs(spec));
     return [QEMU_BINARY, args];
   }
   if (spec.hpet === false) throw new Error('parallax-emu: no option for a machine without HPET');
@@ -92,6 +102,7 @@ export function machineCommand(spec: MachineSpec): [string, string[]] {
   if (spec.stats) args.push('--stats');
   if (spec.keyFile) args.push('--key-file', spec.keyFile);
   if (spec.icount) args.push('--icount', spec.icount);
+  args.push(...driveArgs(spec));
   return [process.execPath, args];
 }
 

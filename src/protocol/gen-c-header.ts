@@ -80,6 +80,8 @@ export function generateCHeader(): string {
   enumDefines('PX_MALFORMED', W.MALFORMED_REASON, o);
   enumDefines('PX_EXIT_REASON', W.EXIT_REASON, o);
   enumDefines('PX_LINE_FLAG', W.LINE_FLAGS, o);
+  enumDefines('PX_STORE_RIGHT', W.STORE_RIGHT, o);
+  enumDefines('PX_STORE_STATE', W.STORE_STATE, o);
   o.push('');
   o.push('/* service image header (little-endian, read in place) */');
   o.push(`#define PX_IMAGE_MAGIC ${hex(W.SERVICE_IMAGE.magic, 8)}`);

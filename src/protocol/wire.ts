@@ -106,6 +106,15 @@ export const MALFORMED_REASON = {
   LENGTH: 3, // payload length beyond the frame, or above MAX_PAYLOAD
   NO_SUCH_DIME: 4, // DIME-scope frame for a core this server does not have
 } as const;
+/** STORE_GRANT.rights bits */
+export const STORE_RIGHT = { READ: 0x01, WRITE: 0x02 } as const;
+/** QUERY_STORAGE.store: the server's local file store */
+export const STORE_STATE = {
+  NONE: 0, // no virtio-blk disk
+  READY: 1, // store mounted (or formatted on a blank disk)
+  FOREIGN: 2, // the disk holds something else: left untouched
+  ERROR: 3, // the disk failed to answer
+} as const;
 /** STREAM_SEQ.lineFlags */
 export const LINE_FLAGS = {
   RESTART: 0x01, // the sender (re)starts sending here: every earlier line of the stream was acknowledged to it
@@ -401,6 +410,7 @@ export const MESSAGES: MessageDef[] = [
         { name: 'lineRefused', type: 'u32', doc: 'STREAM_SEQ lines dropped: not one line, or no room to remember it (the sender sends it again)' },
         { name: 'lineAcksRefused', type: 'u32', doc: 'STREAM_ACK frames dropped: not from where this DIME sends its output' },
         { name: 'linesHeld', type: 'u32', doc: 'output lines held now until acknowledged downstream' },
+        { name: 'storageRefused', type: 'u32', doc: "local store accesses of this DIME's service refused: no grant (docs/STORAGE.md)" },
       ],
     },
   },
@@ -415,6 +425,44 @@ export const MESSAGES: MessageDef[] = [
     doc: 'Power the server off (writes the debug-exit port, then halts every core).',
     request: { fields: [{ name: 'code', type: 'u8', doc: 'exit code' }] },
     response: { fields: [] },
+  },
+  // local storage (docs/STORAGE.md): signaling 0x30-0x37
+  {
+    name: 'STORE_GRANT', channel: 'signaling', code: 0x30, scopes: ['system', 'dime'], from: 'orchestrator',
+    doc: "Grant (or with rights 0 withdraw) this DIME's service access to the server's local file store: every file whose name starts with `prefix` (empty: every file). Kept like parameters: until changed or RESET.",
+    request: {
+      fields: [
+        { name: 'rights', type: 'u8', doc: 'STORE_RIGHT_* bits; 0 removes the grant of this prefix' },
+        { name: 'pad', type: 'u8', doc: 'zero' },
+        { name: 'prefix', type: { str: 32 }, doc: 'file name prefix' },
+      ],
+    },
+    response: { fields: [{ name: 'grants', type: 'u16', doc: 'grants this DIME holds now' }] },
+  },
+  {
+    name: 'QUERY_STORAGE', channel: 'signaling', code: 0x31, scopes: ['system', 'dime'], from: 'orchestrator',
+    doc: "Local storage: this DIME's I/O accounting since boot and the server's store.",
+    request: { fields: [] },
+    response: {
+      fields: [
+        { name: 'dime', type: 'u16', doc: 'answering DIME' },
+        { name: 'store', type: 'u8', doc: 'STORE_STATE_*: the server store' },
+        { name: 'grants', type: 'u8', doc: 'grants this DIME holds' },
+        { name: 'opens', type: 'u32', doc: 'files opened by this DIME' },
+        { name: 'reads', type: 'u32', doc: 'read calls' },
+        { name: 'writes', type: 'u32', doc: 'write calls' },
+        { name: 'bytesRead', type: 'u64', doc: 'bytes read from files' },
+        { name: 'bytesWritten', type: 'u64', doc: 'bytes written to files' },
+        { name: 'refused', type: 'u32', doc: 'accesses refused for want of a grant (each one counted; SECURITY alarms rate-limited)' },
+        { name: 'errors', type: 'u32', doc: 'other failed calls (no such file, full, bad handle, disk error)' },
+        { name: 'diskSectors', type: 'u64', doc: 'server-wide: capacity of the store disk in 512-byte sectors (0: none)' },
+        { name: 'files', type: 'u16', doc: 'server-wide: files in the store' },
+        { name: 'slots', type: 'u16', doc: 'server-wide: file slots of the store' },
+        { name: 'slotBytes', type: 'u32', doc: 'server-wide: largest file size' },
+        { name: 'diskRequests', type: 'u64', doc: 'server-wide: virtio-blk requests since boot' },
+        { name: 'diskErrors', type: 'u32', doc: 'server-wide: virtio-blk requests that failed' },
+      ],
+    },
   },
   // ---------------- data channel ----------------
   {

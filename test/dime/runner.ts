@@ -18,6 +18,8 @@ export interface MachineOptions {
   hpet?: boolean;
   /** server key file (fw_cfg opt/parallax/key); see serverKeyFileFor in bench.ts */
   keyFile?: string;
+  /** raw disk images, each a virtio-blk disk */
+  drives?: string[];
 }
 
 export interface MachineRunner {
@@ -31,6 +33,8 @@ export interface MachineRunner {
   waitForOutput(re: RegExp, timeoutMs: number, from?: number): Promise<RegExpMatchArray>;
   /** exit status of the machine process (QEMU isa-debug-exit: (code << 1) | 1) */
   readonly exited: Promise<number | null>;
+  /** SIGKILL: the machine dies at once, as on a power cut (no flush, no shutdown) */
+  kill(): Promise<void>;
 }
 
 /** One machine kind, started through the product launcher (src/orchestrator/launcher.ts). */
@@ -46,7 +50,7 @@ class LaunchedRunner implements MachineRunner {
     this.machine = launchMachine({
       kind: this.kind, cores: o.cores, memMiB: o.memMiB, image, append: o.append, hpet: o.hpet, mac: o.mac,
       net: o.netSocket ? `stream,path=${o.netSocket}` : 'none', stats: this.kind === 'emu' && !!process.env.DIME_EMU_STATS,
-      keyFile: o.keyFile,
+      keyFile: o.keyFile, drives: o.drives,
     }, this.name);
     this.exited = this.machine.exited;
   }
@@ -62,6 +66,12 @@ class LaunchedRunner implements MachineRunner {
 
   async stop(): Promise<void> {
     await this.machine?.stop();
+  }
+
+  async kill(): Promise<void> {
+    if (!this.machine?.running) return;
+    this.machine.proc.kill('SIGKILL');
+    await this.machine.exited;
   }
 }
 

@@ -56,6 +56,8 @@ describe.skipIf(!existsSync(EMULATOR_CLI))('--json outputs match their schemas',
     expect((await cli('feed', 'feed', 'S1/1', 'hello')).code).toBe(0);
     expect((await cli('accounting', 'accounting', 'S1/1')).code).toBe(0);
     expect((await cli('security', 'security', 'S1/1')).code).toBe(0);
+    expect((await cli('grant', 'grant', 'S1/1', 'notes/', '--read')).code).toBe(0);
+    expect((await cli('storage', 'storage', 'S1')).code).toBe(0);
     expect((await cli('ping', 'ping', 'S1/1')).code).toBe(0);
     expect((await cli('start', 'stop', 'S1/1')).code).toBe(0);
     expect((await cli('reset', 'reset', 'S1/2')).code).toBe(0);

@@ -75,6 +75,12 @@
 #define PX_EXIT_REASON_FAULT 2
 #define PX_EXIT_REASON_RESET 3
 #define PX_LINE_FLAG_RESTART 1
+#define PX_STORE_RIGHT_READ 1
+#define PX_STORE_RIGHT_WRITE 2
+#define PX_STORE_STATE_NONE 0
+#define PX_STORE_STATE_READY 1
+#define PX_STORE_STATE_FOREIGN 2
+#define PX_STORE_STATE_ERROR 3
 
 /* service image header (little-endian, read in place) */
 #define PX_IMAGE_MAGIC 0x31565344
@@ -360,7 +366,8 @@
 #define PX_QUERY_SECURITY_RESP_LINE_REFUSED_OFF 72  /* u32: STREAM_SEQ lines dropped: not one line, or no room to remember it (the sender sends it again) */
 #define PX_QUERY_SECURITY_RESP_LINE_ACKS_REFUSED_OFF 76  /* u32: STREAM_ACK frames dropped: not from where this DIME sends its output */
 #define PX_QUERY_SECURITY_RESP_LINES_HELD_OFF 80  /* u32: output lines held now until acknowledged downstream */
-#define PX_QUERY_SECURITY_RESP_LEN 84
+#define PX_QUERY_SECURITY_RESP_STORAGE_REFUSED_OFF 84  /* u32: local store accesses of this DIME's service refused: no grant (docs/STORAGE.md) */
+#define PX_QUERY_SECURITY_RESP_LEN 88
 
 /* PING: Echo (signaling round trip). */
 #define PX_SIG_PING 0x15
@@ -378,6 +385,41 @@
 #define PX_SHUTDOWN_REQ_CODE_OFF 0  /* u8: exit code */
 #define PX_SHUTDOWN_REQ_LEN 1
 #define PX_SHUTDOWN_RESP_LEN 0
+
+/* STORE_GRANT: Grant (or with rights 0 withdraw) this DIME's service access to the server's local file store: every file whose name starts with `prefix` (empty: every file). Kept like parameters: until changed or RESET. */
+#define PX_SIG_STORE_GRANT 0x30
+#define PX_STORE_GRANT_SCOPES 3
+#define PX_STORE_GRANT_FROM_ORCHESTRATOR_ONLY 1
+#define PX_STORE_GRANT_REQ_RIGHTS_OFF 0  /* u8: STORE_RIGHT_* bits; 0 removes the grant of this prefix */
+#define PX_STORE_GRANT_REQ_PAD_OFF 1  /* u8: zero */
+#define PX_STORE_GRANT_REQ_PREFIX_OFF 2  /* char[32]: file name prefix */
+#define PX_STORE_GRANT_REQ_PREFIX_LEN 32
+#define PX_STORE_GRANT_REQ_LEN 34
+#define PX_STORE_GRANT_RESP_GRANTS_OFF 0  /* u16: grants this DIME holds now */
+#define PX_STORE_GRANT_RESP_LEN 2
+
+/* QUERY_STORAGE: Local storage: this DIME's I/O accounting since boot and the server's store. */
+#define PX_SIG_QUERY_STORAGE 0x31
+#define PX_QUERY_STORAGE_SCOPES 3
+#define PX_QUERY_STORAGE_FROM_ORCHESTRATOR_ONLY 1
+#define PX_QUERY_STORAGE_REQ_LEN 0
+#define PX_QUERY_STORAGE_RESP_DIME_OFF 0  /* u16: answering DIME */
+#define PX_QUERY_STORAGE_RESP_STORE_OFF 2  /* u8: STORE_STATE_*: the server store */
+#define PX_QUERY_STORAGE_RESP_GRANTS_OFF 3  /* u8: grants this DIME holds */
+#define PX_QUERY_STORAGE_RESP_OPENS_OFF 4  /* u32: files opened by this DIME */
+#define PX_QUERY_STORAGE_RESP_READS_OFF 8  /* u32: read calls */
+#define PX_QUERY_STORAGE_RESP_WRITES_OFF 12  /* u32: write calls */
+#define PX_QUERY_STORAGE_RESP_BYTES_READ_OFF 16  /* u64: bytes read from files */
+#define PX_QUERY_STORAGE_RESP_BYTES_WRITTEN_OFF 24  /* u64: bytes written to files */
+#define PX_QUERY_STORAGE_RESP_REFUSED_OFF 32  /* u32: accesses refused for want of a grant (each one counted; SECURITY alarms rate-limited) */
+#define PX_QUERY_STORAGE_RESP_ERRORS_OFF 36  /* u32: other failed calls (no such file, full, bad handle, disk error) */
+#define PX_QUERY_STORAGE_RESP_DISK_SECTORS_OFF 40  /* u64: server-wide: capacity of the store disk in 512-byte sectors (0: none) */
+#define PX_QUERY_STORAGE_RESP_FILES_OFF 48  /* u16: server-wide: files in the store */
+#define PX_QUERY_STORAGE_RESP_SLOTS_OFF 50  /* u16: server-wide: file slots of the store */
+#define PX_QUERY_STORAGE_RESP_SLOT_BYTES_OFF 52  /* u32: server-wide: largest file size */
+#define PX_QUERY_STORAGE_RESP_DISK_REQUESTS_OFF 56  /* u64: server-wide: virtio-blk requests since boot */
+#define PX_QUERY_STORAGE_RESP_DISK_ERRORS_OFF 64  /* u32: server-wide: virtio-blk requests that failed */
+#define PX_QUERY_STORAGE_RESP_LEN 68
 
 /* LOAD_CHUNK: Image bytes at `offset`, in order (a repeat of an already received offset is acknowledged again). */
 #define PX_DATA_LOAD_CHUNK 0x01

@@ -12,5 +12,26 @@
 #define SYS_INFO      7   /* () -> dime | cores << 16 */
 #define SYS_MEMGROW   8   /* (chunks) -> address of the new memory, 0 when over the limit */
 #define SYS_HB_MUTE   9   /* (on) stop / restart this DIME's heartbeats (fault-injection) */
+/* the server's local file store (docs/STORAGE.md); negative results are DIME_E* */
+#define SYS_FOPEN    10   /* (name, DIME_O_* mode) -> handle >= 0 */
+#define SYS_FREAD    11   /* (handle, buf, max) -> bytes read at the handle's position, 0 at the end */
+#define SYS_FWRITE   12   /* (handle, buf, len) -> bytes written at the handle's position */
+#define SYS_FCLOSE   13   /* (handle) -> 0; a file written through it is on the disk (flushed) */
+#define SYS_FLIST    14   /* (buf, max) -> bytes of "name size\n" lines: the files this service may read */
+#define SYS_FREMOVE  15   /* (name) -> 0 */
+#define SYS_FSEEK    16   /* (handle, offset) -> offset */
+#define DIME_O_READ   0x01
+#define DIME_O_WRITE  0x02
+#define DIME_O_CREATE 0x04   /* create when absent (needs the write right) */
+#define DIME_O_TRUNC  0x08   /* empty it first */
+#define DIME_O_APPEND 0x10   /* start at the end */
+#define DIME_EACCES  (-1)    /* no grant for this file: refused, counted, alarmed */
+#define DIME_ENOENT  (-2)
+#define DIME_ENOSPC  (-3)    /* no free file slot, or past the largest file size */
+#define DIME_EBADF   (-4)
+#define DIME_EIO     (-5)
+#define DIME_EINVAL  (-6)
+#define DIME_ENODEV  (-7)    /* this server has no store */
+#define DIME_EMFILE  (-8)    /* too many open handles */
 #define SYS_FOREVER   0xFFFFFFFFull
 #endif

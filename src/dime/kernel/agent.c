@@ -5,6 +5,7 @@
  *   P: CPU, memory, frame counters       S: tag + sequence checks, owner and route checks */
 #include "dime.h"
 #include "e1000.h"
+#include "store.h"
 
 struct dime dimes[MAX_CPUS];
 static uint32_t default_hb_ms = 1000, default_perf_ms = 5000, default_memlimit = 8;
@@ -17,6 +18,7 @@ void agent_defaults(struct dime *d) {
   d->in.kind = PX_ROUTE_ANY;
   memset(d->params, 0, sizeof d->params);
   lines_reset(d);
+  store_grants_reset(d);
   d->owned = false;
   d->hb_muted = false;
   uint64_t now = now_ns();
@@ -233,7 +235,7 @@ static bool needs_owner(const struct pxmsg *m) {
   switch (m->type) {
     case PX_SIG_LOAD_BEGIN: case PX_SIG_LOAD_BUILTIN: case PX_SIG_EXECUTE: case PX_SIG_SUSPEND:
     case PX_SIG_RESUME: case PX_SIG_STOP: case PX_SIG_SET_PARAM: case PX_SIG_SET_MEMLIMIT:
-    case PX_SIG_SET_ROUTE: case PX_SIG_RESET:
+    case PX_SIG_SET_ROUTE: case PX_SIG_RESET: case PX_SIG_STORE_GRANT:
       return true;
     default:
       return false;
@@ -289,6 +291,7 @@ static void handle(struct dime *d, const struct pxmsg *m, bool system_scope) {
       CASE(DISCOVER) CASE(SET_HEARTBEAT) CASE(SET_PERF_INTERVAL) CASE(LOAD_BEGIN) CASE(LOAD_BUILTIN)
       CASE(EXECUTE) CASE(SUSPEND) CASE(RESUME) CASE(STOP) CASE(RESET) CASE(SET_PARAM) CASE(SET_MEMLIMIT)
       CASE(SET_ROUTE) CASE(QUERY_ACCOUNTING) CASE(QUERY_PERF) CASE(QUERY_SECURITY) CASE(PING) CASE(SHUTDOWN)
+      CASE(STORE_GRANT) CASE(QUERY_STORAGE)
 #undef CASE
       default:
         reply(d, m, PX_STATUS_UNSUPPORTED, NULL, 0);
@@ -479,7 +482,19 @@ static void handle(struct dime *d, const struct pxmsg *m, bool system_scope) {
       put_be32(out + PX_QUERY_SECURITY_RESP_LINE_REFUSED_OFF, d->lines.refused);
       put_be32(out + PX_QUERY_SECURITY_RESP_LINE_ACKS_REFUSED_OFF, d->lines.acks_refused);
       put_be32(out + PX_QUERY_SECURITY_RESP_LINES_HELD_OFF, lines_held(d));
+      put_be32(out + PX_QUERY_SECURITY_RESP_STORAGE_REFUSED_OFF, store_refused(d));
       olen = PX_QUERY_SECURITY_RESP_LEN;
+      break;
+    case PX_SIG_STORE_GRANT: {
+      uint16_t grants = 0;
+      st = store_grant(d, p, &grants);
+      put_be16(out + PX_STORE_GRANT_RESP_GRANTS_OFF, grants);
+      olen = PX_STORE_GRANT_RESP_LEN;
+      break;
+    }
+    case PX_SIG_QUERY_STORAGE:
+      store_query(d, out);
+      olen = PX_QUERY_STORAGE_RESP_LEN;
       break;
     case PX_SIG_PING:
       memcpy(out, p, 8);

@@ -1,6 +1,7 @@
 /* Interrupt and exception dispatch, the per-core idle loop, and halt-time accounting. */
 #include "dime.h"
 #include "e1000.h"
+#include "store.h"
 
 void serial_poll_rx(void);
 static const char *const exc_names[32] = {
@@ -106,6 +107,7 @@ void idle_main(void) {
 void devices_init(void) {
   bool nic = e1000_init();
   keys_init();
+  store_init();
   if (!nic) {
     kprintf("e1000: no NIC found, DIMEs reachable only from this server\n");
     return;

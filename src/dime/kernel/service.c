@@ -2,6 +2,7 @@
  * starting, ending (exit, stop, fault) and the system calls they make. */
 #include "dime.h"
 #include "sdk_abi.h"
+#include "store.h"
 
 struct builtin { const char *name; const uint8_t *start, *end; };
 extern const struct builtin builtin_services[];
@@ -198,6 +199,7 @@ void svc_end(struct dime *d, uint8_t reason, int32_t code) {
   px_event(d, PX_SIG_SERVICE_EXIT, p, sizeof p);
   d->kill_pending = false;
   d->hb_muted = false;
+  store_service_ended(d);
   svc_discard(d);
   if (reason != PX_EXIT_REASON_RESET) d->owned = false;   /* a finished DIME goes back to the pool */
   inbox_rearm(d);
@@ -400,6 +402,9 @@ void svc_syscall(struct dime *d, struct irq_frame *f) {
     case SYS_HB_MUTE:
       d->hb_muted = a0 != 0;
       ret = 0;
+      break;
+    case SYS_FOPEN: case SYS_FREAD: case SYS_FWRITE: case SYS_FCLOSE: case SYS_FLIST: case SYS_FREMOVE: case SYS_FSEEK:
+      ret = store_syscall(d, nr, a0, a1, a2);
       break;
     default:
       break;

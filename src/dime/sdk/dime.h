@@ -34,6 +34,18 @@ static inline void *dime_memgrow(unsigned chunks) { return (void *)dime_syscall3
 /* fault injection: stop (1) or restart (0) this DIME's heartbeats */
 static inline void dime_heartbeat_mute(int on) { dime_syscall3(SYS_HB_MUTE, on, 0, 0); }
 
+/* the server's local file store (docs/STORAGE.md): only files this DIME's service was granted;
+ * results < 0 are DIME_E* (DIME_EACCES: refused, counted and alarmed by the kernel) */
+static inline long dime_open(const char *name, int mode) { return dime_syscall3(SYS_FOPEN, (long)name, mode, 0); }
+static inline long dime_fread(long h, void *p, size_t max) { return dime_syscall3(SYS_FREAD, h, (long)p, (long)max); }
+static inline long dime_fwrite(long h, const void *p, size_t n) { return dime_syscall3(SYS_FWRITE, h, (long)p, (long)n); }
+static inline long dime_fseek(long h, size_t off) { return dime_syscall3(SYS_FSEEK, h, (long)off, 0); }
+/* a file written through `h` is on the disk when this returns 0 */
+static inline long dime_close(long h) { return dime_syscall3(SYS_FCLOSE, h, 0, 0); }
+/* "name size\n" lines of the files this service may read */
+static inline long dime_list(char *buf, size_t max) { return dime_syscall3(SYS_FLIST, (long)buf, (long)max, 0); }
+static inline long dime_remove(const char *name) { return dime_syscall3(SYS_FREMOVE, (long)name, 0, 0); }
+
 /* small helpers (dime_sdk.c) */
 size_t sdk_strlen(const char *s);
 void *memcpy(void *d, const void *s, size_t n);

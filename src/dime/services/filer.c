@@ -1,0 +1,131 @@
+/* filer: the local file store from a service, driven line by line on its input; every answer
+ * is one line on its output route ("ok ...", "err N ..." with N a DIME_E* code).
+ *   put NAME TEXT        create or truncate NAME, write TEXT, close (flushed)
+ *   add NAME TEXT        append TEXT (creating NAME)
+ *   get NAME             the whole file: "ok NAME <bytes>: <content>"
+ *   ls                   the files this service may read, one "ok ls NAME SIZE" line each
+ *   rm NAME              remove
+ *   fill NAME N TAG      write N records "TAG-<i>;" one write each, then read them back and
+ *                        check: concurrency between DIMEs ("ok fill NAME N sum X")
+ *   exit                 end the service (exit code 0) */
+#include "dime.h"
+
+static char line[512];
+static char buf[8192];
+
+static char *word(char **s) {
+  while (**s == ' ') (*s)++;
+  char *w = *s;
+  while (**s && **s != ' ') (*s)++;
+  if (**s) *(*s)++ = 0;
+  return w;
+}
+
+static void put(char *name, char *text, int mode) {
+  long h = dime_open(name, DIME_O_WRITE | DIME_O_CREATE | mode);
+  if (h < 0) { sdk_writef("err %d open %s\n", (int)h, name); return; }
+  long n = dime_fwrite(h, text, sdk_strlen(text));
+  long c = dime_close(h);
+  if (n < 0 || c < 0) sdk_writef("err %d write %s\n", (int)(n < 0 ? n : c), name);
+  else sdk_writef("ok %s %d\n", name, (int)n);
+}
+
+static long slurp(char *name, char *out, size_t max) {
+  long h = dime_open(name, DIME_O_READ);
+  if (h < 0) return h;
+  long got = 0, n;
+  while ((size_t)got < max && (n = dime_fread(h, out + got, max - (size_t)got)) > 0) got += n;
+  dime_close(h);
+  return n < 0 ? n : got;
+}
+
+static void fill(char *name, long count, char *tag) {
+  long h = dime_open(name, DIME_O_WRITE | DIME_O_READ | DIME_O_CREATE | DIME_O_TRUNC);
+  if (h < 0) { sdk_writef("err %d open %s\n", (int)h, name); return; }
+  long total = 0;
+  for (long i = 0; i < count; i++) {
+    char rec[64];
+    int k = sdk_format(rec, sizeof rec, "%s-%d;", tag, (int)i);
+    long n = dime_fwrite(h, rec, (size_t)k);
+    if (n != k) { sdk_writef("err %d fill %s at %d\n", (int)n, name, (int)i); dime_close(h); return; }
+    total += k;
+  }
+  dime_close(h);
+  long got = slurp(name, buf, sizeof buf);
+  if (got != total) { sdk_writef("err %d refill %s (%d bytes expected)\n", (int)got, name, (int)total); return; }
+  /* the records must come back in order, each intact: nobody else wrote into this file */
+  long at = 0;
+  unsigned sum = 0;
+  for (long i = 0; i < count; i++) {
+    char rec[64];
+    int k = sdk_format(rec, sizeof rec, "%s-%d;", tag, (int)i);
+    for (int j = 0; j < k; j++) if (buf[at + j] != rec[j]) { sdk_writef("err -6 fill %s record %d differs\n", name, (int)i); return; }
+    for (int j = 0; j < k; j++) sum = sum * 31 + (unsigned char)rec[j];
+    at += k;
+  }
+  sdk_writef("ok fill %s %d sum %x\n", name, (int)count, sum);
+}
+
+static char *find_newline(char *s) {
+  for (; *s; s++) if (*s == '\n') return s;
+  return 0;
+}
+
+static void command(char *s) {
+  char *op = word(&s);
+  if (!sdk_strcmp(op, "put") || !sdk_strcmp(op, "add")) {
+    char *name = word(&s);
+    put(name, s, op[0] == 'p' ? DIME_O_TRUNC : DIME_O_APPEND);
+  } else if (!sdk_strcmp(op, "get")) {
+    char *name = word(&s);
+    long got = slurp(name, buf, sizeof buf - 1);
+    if (got < 0) sdk_writef("err %d get %s\n", (int)got, name);
+    else { buf[got] = 0; sdk_writef("ok %s %d: %s\n", name, (int)got, buf); }
+  } else if (!sdk_strcmp(op, "ls")) {
+    long got = dime_list(buf, sizeof buf - 1);
+    if (got < 0) { sdk_writef("err %d ls\n", (int)got); return; }
+    buf[got] = 0;
+    for (char *p = buf, *e; *p; p = e + 1) {
+      e = find_newline(p);
+      if (!e) break;
+      *e = 0;
+      sdk_writef("ok ls %s\n", p);
+    }
+    sdk_writef("ok ls end\n");
+  } else if (!sdk_strcmp(op, "rm")) {
+    char *name = word(&s);
+    long r = dime_remove(name);
+    if (r < 0) sdk_writef("err %d rm %s\n", (int)r, name); else sdk_writef("ok rm %s\n", name);
+  } else if (!sdk_strcmp(op, "fill")) {
+    char *name = word(&s);
+    long count = sdk_atol(word(&s));
+    fill(name, count, word(&s));
+  } else if (!sdk_strcmp(op, "exit")) {
+    dime_exit(0);
+  } else {
+    sdk_writef("err -6 unknown %s\n", op);
+  }
+}
+
+int main(int dime, int cores) {
+  long have = 0;
+  for (;;) {
+    long n = dime_read(line + have, sizeof line - 1 - (size_t)have, DIME_FOREVER);
+    if (n <= 0) continue;
+    have += n;
+    line[have] = 0;
+    char *nl;
+    while ((nl = find_newline(line))) {
+      static char cmd[512];
+      long len = nl - line;
+      memcpy(cmd, line, (size_t)len);
+      cmd[len] = 0;
+      long rest = have - len - 1;
+      for (long i = 0; i < rest; i++) line[i] = nl[1 + i];
+      have = rest;
+      line[have] = 0;
+      command(cmd);
+    }
+    if ((size_t)have >= sizeof line - 1) have = 0;   /* a line too long: dropped */
+  }
+}

@@ -1,0 +1,52 @@
+// Local storage: grant a DIME's service files of its server's store, and read each DIME's
+// storage accounting (docs/STORAGE.md).
+import type { CliContext } from '../cli-context.js';
+import { table } from '../cli-context.js';
+import { UsageError } from '../errors.js';
+import { storageCounters, storageGrant, type StorageCounters } from '../storage.js';
+import { parseDime, parseTarget, type DimeAddress } from '../targets.js';
+import { verb, str } from './verb.js';
+
+export function storageVerbs(ctx: CliContext) {
+  return [
+    verb(ctx, {
+      command: 'grant <dime> [prefix]',
+      describe: "let a DIME's service read (--read) and/or write (--write) the files of its server's store whose names start with PREFIX (none: every file); --revoke withdraws",
+      builder: (y) => y.positional('dime', { type: 'string' }).positional('prefix', { type: 'string', default: '' })
+        .option('read', { type: 'boolean', default: false }).option('write', { type: 'boolean', default: false }).option('revoke', { type: 'boolean', default: false }),
+      run: async (c, argv) => {
+        const o = await c.orchestrator();
+        const d = parseDime(str(argv.dime), o.names);
+        const revoke = !!argv.revoke;
+        if (revoke === (!!argv.read || !!argv.write)) throw new UsageError('give --read and/or --write, or --revoke alone');
+        const prefix = str(argv.prefix);
+        const grants = await storageGrant(o, d, prefix, revoke ? {} : { read: !!argv.read, write: !!argv.write });
+        return { ok: true as const, dime: o.label(d), prefix, read: !!argv.read, write: !!argv.write, grants };
+      },
+      human: (_c, r) => `${r.dime}: ${r.read || r.write ? `may ${[r.read && 'read', r.write && 'write'].filter(Boolean).join(' and ')}` : 'no longer touches'} '${r.prefix}*' (${r.grants} grant${r.grants === 1 ? '' : 's'})`,
+    }),
+    verb(ctx, {
+      command: 'storage <dimes..>',
+      describe: 'local storage accounting of one or more DIMEs (opens, reads, writes, bytes, refusals) and their server\'s store',
+      builder: (y) => y.positional('dimes', { type: 'string', array: true, describe: 'SERVER/CORE, or SERVER for all its DIMEs' }),
+      run: async (c, argv) => {
+        const o = await c.orchestrator();
+        const out: Array<{ dime: string } & StorageCounters> = [];
+        for (const text of (argv.dimes as string[])) {
+          const t = parseTarget(text, o.names);
+          let dimes: DimeAddress[] = [t as DimeAddress];
+          if (t.core === null) {
+            await o.discover(t.server, 400);
+            dimes = o.model.dimesOf(t.server);
+            if (!dimes.length) throw new UsageError(`server ${text} did not answer`);
+          }
+          for (const d of dimes) out.push({ dime: o.label(d), ...(await storageCounters(o, d)) });
+        }
+        return { dimes: out };
+      },
+      human: (_c, r) => table(['DIME', 'STORE', 'FILES', 'GRANTS', 'OPENS', 'READS', 'WRITES', 'READ B', 'WRITTEN B', 'REFUSED', 'ERRORS'],
+        r.dimes.map((d) => [d.dime, d.store === 'ready' ? `${d.diskSectors / 2048} MiB` : d.store, d.store === 'ready' ? `${d.files}/${d.slots}` : '-',
+          String(d.grants), String(d.opens), String(d.reads), String(d.writes), String(d.bytesRead), String(d.bytesWritten), String(d.refused), String(d.errors)])),
+    }),
+  ];
+}
