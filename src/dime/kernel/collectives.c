@@ -15,7 +15,7 @@
 
 #define NODE_SLOTS 3
 #define APPLIED_RING 64
-#define RESULT_RING 8
+#define RESULT_RING 32             /* outcomes kept for repeats of finished operations */
 #define RTO_NS 40000000ULL         /* first resend of an unanswered COLL_DOWN */
 #define RTO_MAX_SHIFT 2            /* then 80, 160 ms, 160 ms ... */
 #define DEFAULT_TIMEOUT_MS 1000
