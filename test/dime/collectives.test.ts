@@ -153,6 +153,9 @@ describe.skipIf(runners.length === 0 || !existsSync(IMAGE)).each(runners.map((mk
       // allowed (none), what is not is a block on some survivors only
       expect(outcomes.slice(0, 6)).toContain('DONE');
       expect(outcomes.slice(6)).toContain('ABORTED');
+      // once the server is gone, every survivor answers (a live inner member waiting out a dead
+      // child is not itself counted dead) and the lowest dead member is B's first DIME
+      expect(results.at(-1)).toMatchObject({ outcome: 'ABORTED', answered: survivors.length, yes: survivors.length, missing: 1 });
       for (const m of survivors) {
         const r = await collRead(client.link, m, 0, 16 * results.length);
         results.forEach((res, i) => {

@@ -8,8 +8,9 @@
  * (XFER: PREPARE then COMMIT or ABORT; CAW: COMPARE then WRITE; barrier: GATHER). A phase is
  * a COLL_DOWN sweep down the tree and COLL_UP answers back up, each hop acknowledged by the
  * answer and resent until it comes (after 40, 80, 160, 160... ms). A child silent for the phase's
- * timeout counts as dead: its children are adopted by its parent, so the phase still reaches
- * everyone alive, and the coordinator learns a member is missing. */
+ * timeout (per level of the tree below it) counts as dead: its children are adopted by its
+ * parent, so the phase still reaches everyone alive, and the coordinator learns a member is
+ * missing. */
 #include "dime.h"
 #include "e1000.h"
 
@@ -32,7 +33,7 @@ struct coll_hdr {
   uint16_t count, self, event, offset, data_len, timeout_ms;
 };
 
-struct child { uint16_t idx; uint8_t tries; uint64_t sent_ns, first_ns; };
+struct child { uint16_t idx; uint8_t tries; uint64_t sent_ns, first_ns, limit_ns; };
 
 /* one phase of one operation as this DIME sees it: its own vote and its subtree's */
 struct node {
@@ -160,12 +161,28 @@ static void send_up(struct dime *d, struct node *n) {
 
 static uint8_t fanout_of(const struct coll_hdr *h) { return h->fanout ? h->fanout : 2; }
 
+/* levels of the tree below member c */
+static uint32_t height_below(uint32_t c, uint32_t k, uint32_t count) {
+  uint32_t h = 0;
+  for (uint64_t first = (uint64_t)c * k + 1; first < count; first = first * k + 1) h++;
+  return h;
+}
+
+/* How long a child may stay silent before it counts as dead: an inner child may itself be
+ * waiting out a dead descendant (timeout per level below it, adoption included), so it gets
+ * those levels and half a timeout more than they can take; a leaf gets one timeout. */
+static uint64_t silence_limit(const struct coll_hdr *h, uint32_t c) {
+  uint64_t t = (uint64_t)(h->timeout_ms ? h->timeout_ms : DEFAULT_TIMEOUT_MS) * 1000000ULL;
+  uint32_t below = height_below(c, fanout_of(h), h->count);
+  return t * (1 + below) + (below ? t / 2 : 0);
+}
+
 static void add_children_of(struct dime *d, struct node *n, uint16_t i, uint64_t now) {
   uint32_t k = fanout_of(&n->h);
   for (uint32_t j = 1; j <= k; j++) {
     uint32_t c = i * k + j;
     if (c >= n->h.count || n->nchild >= PX_COLL_MAX_MEMBERS) break;
-    n->child[n->nchild++] = (struct child){(uint16_t)c, 0, now, now};
+    n->child[n->nchild++] = (struct child){(uint16_t)c, 0, now, now, silence_limit(&n->h, c)};
     send_down(d, n, (uint16_t)c);
   }
 }
@@ -496,12 +513,11 @@ void coll_tick(struct dime *d, uint64_t now) {
   for (int s = 0; s < NODE_SLOTS; s++) {
     struct node *n = &c->nodes[s];
     if (!n->used || n->done) continue;
-    uint64_t limit = (uint64_t)(n->h.timeout_ms ? n->h.timeout_ms : DEFAULT_TIMEOUT_MS) * 1000000ULL;
     for (uint16_t i = 0; i < n->nchild;) {
       struct child *ch = &n->child[i];
       uint8_t shift = ch->tries < RTO_MAX_SHIFT ? ch->tries : RTO_MAX_SHIFT;
       if (now - ch->sent_ns < (RTO_NS << shift)) { i++; continue; }
-      if (now - ch->first_ns >= limit) {
+      if (now - ch->first_ns >= ch->limit_ns) {
         uint16_t dead = ch->idx;
         if (dead < n->missing) n->missing = dead;
         n->child[i] = n->child[--n->nchild];
