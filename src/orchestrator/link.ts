@@ -80,7 +80,9 @@ export function describeStatus(status: number): string {
 }
 
 /** Requests that change nothing (or set a value) and may be resent after a lost answer. */
-const REPEATABLE = new Set(['DISCOVER', 'QUERY_PERF', 'QUERY_SECURITY', 'QUERY_ACCOUNTING', 'PING', 'SET_HEARTBEAT', 'SET_PERF_INTERVAL', 'SET_PARAM', 'SET_MEMLIMIT', 'SET_ROUTE']);
+const REPEATABLE = new Set(['DISCOVER', 'QUERY_PERF', 'QUERY_SECURITY', 'QUERY_ACCOUNTING', 'PING', 'SET_HEARTBEAT', 'SET_PERF_INTERVAL', 'SET_PARAM', 'SET_MEMLIMIT', 'SET_ROUTE',
+  // collectives: a repeat carries the same op id, which the coordinator recognises (docs/COLLECTIVES.md)
+  'COLL_START', 'TEST_EVENT', 'COLL_READ']);
 
 interface Pending {
   reqId: number;

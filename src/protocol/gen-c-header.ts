@@ -82,6 +82,15 @@ export function generateCHeader(): string {
   enumDefines('PX_LINE_FLAG', W.LINE_FLAGS, o);
   enumDefines('PX_STORE_RIGHT', W.STORE_RIGHT, o);
   enumDefines('PX_STORE_STATE', W.STORE_STATE, o);
+  enumDefines('PX_COLL_KIND', W.COLL_KIND, o);
+  enumDefines('PX_COLL_PHASE', W.COLL_PHASE, o);
+  enumDefines('PX_COLL_CMP', W.COLL_CMP, o);
+  enumDefines('PX_COLL_OUTCOME', W.COLL_OUTCOME, o);
+  o.push(`#define PX_COLL_MAX_MEMBERS ${W.COLL_LIMITS.maxMembers}`);
+  o.push(`#define PX_COLL_MEM_BYTES ${W.COLL_LIMITS.memBytes}`);
+  o.push(`#define PX_COLL_VARS ${W.COLL_LIMITS.vars}`);
+  o.push(`#define PX_COLL_EVENTS ${W.COLL_LIMITS.events}`);
+  o.push(`#define PX_COLL_MEMBER_BYTES ${W.COLL_LIMITS.memberBytes}`);
   o.push('');
   o.push('/* service image header (little-endian, read in place) */');
   o.push(`#define PX_IMAGE_MAGIC ${hex(W.SERVICE_IMAGE.magic, 8)}`);

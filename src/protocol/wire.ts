@@ -20,7 +20,7 @@ export const ET_SCOPE_DIME = 0x40;
 export const ET_TYPE_MASK = 0x3f;
 
 /** 3: numbered pipeline lines (STREAM_SEQ / STREAM_ACK) and their drop counters in QUERY_SECURITY */
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;
 export const ETH_HEADER_LEN = 14;
 export const TAG_LEN = 32; // HMAC-SHA256
 /** Largest Ethernet frame we send or accept (no FCS, no VLAN tag). */
@@ -119,6 +119,17 @@ export const STORE_STATE = {
 export const LINE_FLAGS = {
   RESTART: 0x01, // the sender (re)starts sending here: every earlier line of the stream was acknowledged to it
 } as const;
+/** Collectives (docs/COLLECTIVES.md, after STORM's primitives): what a COLL_START asks for */
+export const COLL_KIND = { XFER: 1, CAW: 2, BARRIER: 3 } as const;
+/** COLL_DOWN/COLL_UP.phase: one sweep down the tree of members and the answers back up */
+export const COLL_PHASE = { PREPARE: 1, COMMIT: 2, ABORT: 3, COMPARE: 4, WRITE: 5, GATHER: 6 } as const;
+/** COMPARE-AND-WRITE: how the member's variable is compared with `compare` (var OP compare) */
+export const COLL_CMP = { EQ: 0, NE: 1, LT: 2, GE: 3 } as const;
+/** COLL_START answer: ABORTED (XFER: written nowhere; CAW/BARRIER: a member did not answer), DONE, FALSE (CAW: the comparison failed somewhere, nothing written) */
+export const COLL_OUTCOME = { ABORTED: 0, DONE: 1, FALSE: 2 } as const;
+/** Limits of the collective engine (the kernel's collectives.c has the same numbers) */
+export const COLL_LIMITS = { maxMembers: 64, memBytes: 4096, vars: 8, events: 16, memberBytes: 8 } as const;
+
 /** SERVICE_EXIT.reason */
 export const EXIT_REASON = { EXITED: 0, STOPPED: 1, FAULT: 2, RESET: 3 } as const;
 
@@ -426,6 +437,62 @@ export const MESSAGES: MessageDef[] = [
     request: { fields: [{ name: 'code', type: 'u8', doc: 'exit code' }] },
     response: { fields: [] },
   },
+  {
+    name: 'COLL_START', channel: 'signaling', code: 0x20, scopes: ['dime'], from: 'orchestrator',
+    doc: 'Start a collective (XFER-AND-SIGNAL, COMPARE-AND-WRITE, barrier) on a set of DIMEs. Sent to the first member, which coordinates it over a tree of the members; answered when it is over. A repeat with the same op is answered once it is over (docs/COLLECTIVES.md).',
+    request: {
+      fields: [
+        { name: 'op', type: 'u64', doc: 'operation id chosen by the initiator (nonzero, unique): repeats are recognised by it' },
+        { name: 'kind', type: 'u8', doc: 'COLL_KIND_*' },
+        { name: 'fanout', type: 'u8', doc: 'children per tree node, 1..8 (0 = 2)' },
+        { name: 'count', type: 'u16', doc: 'members (1..64); member 0 is the DIME this is sent to' },
+        { name: 'event', type: 'u16', doc: 'XFER: event signalled on every member (0..15)' },
+        { name: 'offset', type: 'u16', doc: 'XFER: where the block goes in global memory' },
+        { name: 'dataLen', type: 'u16', doc: 'XFER: block bytes (after the member list)' },
+        { name: 'var', type: 'u8', doc: 'CAW: global variable compared (0..7)' },
+        { name: 'cmp', type: 'u8', doc: 'CAW: COLL_CMP_* (variable OP compare)' },
+        { name: 'writeVar', type: 'u8', doc: 'CAW: global variable assigned when the comparison holds on every member' },
+        { name: 'pad', type: 'u8', doc: 'zero' },
+        { name: 'timeoutMs', type: 'u16', doc: 'a member silent this long counts as dead (0 = 1000)' },
+        { name: 'compare', type: 'u64', doc: 'CAW: value compared with' },
+        { name: 'value', type: 'u64', doc: 'CAW: value assigned' },
+        { name: 'members', type: 'rest', doc: 'count x (mac 6, core u16), then the XFER block (dataLen bytes)' },
+      ],
+    },
+    response: {
+      fields: [
+        { name: 'outcome', type: 'u8', doc: 'COLL_OUTCOME_*' },
+        { name: 'pad', type: 'u8', doc: 'zero' },
+        { name: 'answered', type: 'u16', doc: 'members that answered the last phase (for an ABORTED XFER: the PREPARE)' },
+        { name: 'yes', type: 'u16', doc: 'of those, how many said yes: XFER holds / applied the block, CAW comparison true / assigned' },
+        { name: 'missing', type: 'u16', doc: 'lowest member index that did not answer (0xFFFF: none)' },
+      ],
+    },
+  },
+  {
+    name: 'TEST_EVENT', channel: 'signaling', code: 0x21, scopes: ['dime'], from: 'any',
+    doc: 'How many times an event of this DIME was signalled by XFER-AND-SIGNAL (non-blocking).',
+    request: { fields: [{ name: 'event', type: 'u16', doc: 'event (0..15)' }] },
+    response: { fields: [{ name: 'count', type: 'u32', doc: 'signals so far' }] },
+  },
+  {
+    name: 'COLL_READ', channel: 'signaling', code: 0x22, scopes: ['dime'], from: 'any',
+    doc: "Read this DIME's global variables and a range of its global memory.",
+    request: {
+      fields: [
+        { name: 'offset', type: 'u16', doc: 'first byte of global memory' },
+        { name: 'len', type: 'u16', doc: 'bytes (at most 1024)' },
+      ],
+    },
+    response: {
+      fields: [
+        { name: 'vars', type: { bytes: 64 }, doc: 'the 8 global variables, u64 each' },
+        { name: 'xfers', type: 'u32', doc: 'XFER blocks applied (committed) here since boot' },
+        { name: 'writes', type: 'u32', doc: 'COMPARE-AND-WRITE assignments applied here since boot' },
+        { name: 'data', type: 'rest', doc: 'the bytes' },
+      ],
+    },
+  },
   // local storage (docs/STORAGE.md): signaling 0x30-0x37
   {
     name: 'STORE_GRANT', channel: 'signaling', code: 0x30, scopes: ['system', 'dime'], from: 'orchestrator',
@@ -501,6 +568,45 @@ export const MESSAGES: MessageDef[] = [
       fields: [
         { name: 'stream', type: 'u32', doc: 'stream id' },
         { name: 'upTo', type: 'u32', doc: 'cumulative: the highest line number done' },
+      ],
+    },
+  },
+  {
+    name: 'COLL_DOWN', channel: 'data', code: 0x10, scopes: ['dime'], from: 'dime',
+    doc: 'One phase of a collective, passed down the tree: the receiver acts (stage, commit, compare, write...), passes it to its children and answers its sender with COLL_UP. Resent until answered; a repeat is answered again.',
+    request: {
+      fields: [
+        { name: 'op', type: 'u64', doc: 'operation id' },
+        { name: 'phase', type: 'u8', doc: 'COLL_PHASE_*' },
+        { name: 'fanout', type: 'u8', doc: 'children per tree node' },
+        { name: 'count', type: 'u16', doc: 'members' },
+        { name: 'self', type: 'u16', doc: "the receiver's index in the member list" },
+        { name: 'event', type: 'u16', doc: 'XFER event' },
+        { name: 'offset', type: 'u16', doc: 'XFER offset' },
+        { name: 'dataLen', type: 'u16', doc: 'XFER block bytes (PREPARE only; 0 otherwise)' },
+        { name: 'var', type: 'u8', doc: 'CAW variable compared' },
+        { name: 'cmp', type: 'u8', doc: 'COLL_CMP_*' },
+        { name: 'writeVar', type: 'u8', doc: 'CAW variable assigned' },
+        { name: 'pad', type: 'u8', doc: 'zero' },
+        { name: 'timeoutMs', type: 'u16', doc: 'silence after which a child counts as dead (its children are adopted)' },
+        { name: 'compare', type: 'u64', doc: 'CAW compare value' },
+        { name: 'value', type: 'u64', doc: 'CAW value assigned' },
+        { name: 'members', type: 'rest', doc: 'count x (mac 6, core u16), then the block (dataLen bytes)' },
+      ],
+    },
+  },
+  {
+    name: 'COLL_UP', channel: 'data', code: 0x11, scopes: ['dime'], from: 'dime',
+    doc: 'The answer of a subtree to a COLL_DOWN: how many members answered and how many said yes (prepared, comparison true).',
+    request: {
+      fields: [
+        { name: 'op', type: 'u64', doc: 'operation id' },
+        { name: 'phase', type: 'u8', doc: 'COLL_PHASE_*' },
+        { name: 'pad', type: 'u8', doc: 'zero' },
+        { name: 'self', type: 'u16', doc: "the sender's index in the member list" },
+        { name: 'answered', type: 'u16', doc: 'members of its subtree that answered (itself included)' },
+        { name: 'yes', type: 'u16', doc: 'of those, how many voted yes' },
+        { name: 'missing', type: 'u16', doc: 'lowest member index found dead in its subtree (0xFFFF: none)' },
       ],
     },
   },

@@ -73,6 +73,27 @@ describe('bench:cores', () => {
   });
 });
 
+describe('bench:collectives', () => {
+  it('tree barrier, broadcast and the point-to-point baseline on 1..4 DIMEs over 1, 2 and 4 servers', () => {
+    const dir = join(out, 'collectives');
+    const r = run('collectives.js', ['--max', '4', '--n', '2', '--warm', '0', '--peers', peers, '--out', dir], 240_000);
+    expect(r.status, r.out).toBe(0);
+    expect(r.out).toContain('host load per CPU');
+    const j = JSON.parse(readFileSync(join(dir, 'collectives.json'), 'utf8'));
+    const pts = j.peers['parallax-emu'];
+    expect(pts.map((p: { servers: number; n: number }) => `${p.servers}x${p.n}`)).toEqual(['1x1', '1x2', '1x4', '2x2', '4x4']);
+    for (const p of pts) for (const k of ['tree barrier', 'broadcast 1 KiB', 'p2p barrier', 'one PING']) expect(p.medians[k]).toBeGreaterThan(0);
+    expect(Number.isFinite(j.fits['parallax-emu']['1']['tree barrier'].b)).toBe(true);
+    expect(readFileSync(join(dir, 'collectives.md'), 'utf8')).toContain('STORM GigE 46 log n');
+  }, 300_000);
+
+  it('refuses a layout it cannot build', () => {
+    const r = run('collectives.js', ['--max', '5']);
+    expect(r.status).not.toBe(0);
+    expect(r.out).toContain('is not 4, 8, 16, 32 or 64');
+  });
+});
+
 describe('bench:throughput', () => {
   it('aggregate cpuburn rounds per second with 1 and 2 cores', () => {
     const dir = join(out, 'throughput');

@@ -8,18 +8,57 @@ import { EventEmitter } from 'node:events';
 import { rmSync } from 'node:fs';
 import { StreamFrameDecoder, encodeStreamFrame } from '../../src/net/stream-framing.js';
 
+/** mulberry32: a small seeded generator, so a lossy run can be repeated */
+function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export interface LanLoss {
+  /** probability that one delivery (one copy of a frame to one machine or to the test) is lost */
+  rate: number;
+  seed: number;
+}
+
 export class StreamLan extends EventEmitter {
   private server: net.Server;
   private peers: net.Socket[] = [];
+  private loss: LanLoss = { rate: 0, seed: 1 };
+  private random = seededRandom(1);
   framesIn = 0;
   framesOut = 0;
   dropped = 0;
+  /** deliveries lost on purpose (setLoss) */
+  lost = 0;
+  /** deliveries that could have been lost (counted while a loss rate is set) */
+  lossTrials = 0;
   /** connections dropped for a malformed length prefix */
   badStreams = 0;
 
   constructor(readonly path: string) {
     super();
     this.server = net.createServer((s) => this.attach(s));
+  }
+
+  /** Lose each delivery with probability `rate` (seeded; counted in `lost`); rate 0 = a perfect segment. */
+  setLoss(loss: LanLoss): void {
+    if (!(loss.rate >= 0 && loss.rate < 1)) throw new RangeError(`loss rate ${loss.rate} is not in [0, 1)`);
+    this.loss = loss;
+    this.random = seededRandom(loss.seed);
+  }
+
+  private lose(): boolean {
+    if (this.loss.rate === 0) return false;
+    this.lossTrials++;
+    if (this.random() >= this.loss.rate) return false;
+    this.lost++;
+    return true;
   }
 
   async listen(): Promise<void> {
@@ -46,8 +85,8 @@ export class StreamLan extends EventEmitter {
     const onFrame = (f: Uint8Array) => {
       const frame = Buffer.from(f.buffer, f.byteOffset, f.length);
       this.framesIn++;
-      for (const p of this.peers) if (p !== s) p.write(encodeStreamFrame(frame));
-      this.emit('frame', frame);
+      for (const p of this.peers) if (p !== s && !this.lose()) p.write(encodeStreamFrame(frame));
+      if (!this.lose()) this.emit('frame', frame);
     };
     s.on('data', (d: Buffer) => {
       if (!decoder.push(d, onFrame)) { this.badStreams++; s.destroy(); }
@@ -59,7 +98,7 @@ export class StreamLan extends EventEmitter {
 
   send(frame: Buffer): void {
     if (!this.peers.length) { this.dropped++; return; }
-    for (const p of this.peers) p.write(encodeStreamFrame(frame));
+    for (const p of this.peers) if (!this.lose()) p.write(encodeStreamFrame(frame));
     this.framesOut++;
     this.emit('sent', frame);
   }

@@ -18,7 +18,7 @@
 local PX = {
   etherbase_default = 0xAB00, block_mask = 0xFF00,
   channel_data = 0x80, scope_dime = 0x40, type_mask = 0x3F,
-  version = 3, header_len = 32, tag_len = 32,
+  version = 4, header_len = 32, tag_len = 32,
   max_frame_len = 1514, max_payload = 1436, core_none = 0xFFFF,
 }
 -- the Parallax header, right after the Ethernet header
@@ -47,6 +47,7 @@ local EXIT_REASON_NAMES = { [0] = "EXITED", [1] = "STOPPED", [2] = "FAULT", [3] 
 local PAYLOAD_FIELDS = {
   { field = "accepted", kind = "u32" },
   { field = "alarms", kind = "u32" },
+  { field = "answered", kind = "u16" },
   { field = "apicId", kind = "u16" },
   { field = "beat", kind = "u32" },
   { field = "bytesIn_u32", kind = "u32" },
@@ -58,15 +59,19 @@ local PAYLOAD_FIELDS = {
   { field = "challenged", kind = "u32" },
   { field = "channel", kind = "u8" },
   { field = "chunks", kind = "u16" },
+  { field = "cmp", kind = "u8" },
   { field = "code", kind = "u8" },
+  { field = "compare", kind = "u64" },
   { field = "core", kind = "u16" },
   { field = "cores", kind = "u16" },
-  { field = "count", kind = "u32" },
+  { field = "count_u16", kind = "u16" },
+  { field = "count_u32", kind = "u32" },
   { field = "cpuNs", kind = "u64" },
   { field = "cpuPermille", kind = "u16" },
   { field = "cpuPermilleTotal", kind = "u16" },
   { field = "crc32", kind = "u32" },
   { field = "data", kind = "rest" },
+  { field = "dataLen", kind = "u16" },
   { field = "detail", kind = "u64" },
   { field = "dime", kind = "u16" },
   { field = "direction", kind = "u8" },
@@ -77,7 +82,9 @@ local PAYLOAD_FIELDS = {
   { field = "epochChanges", kind = "u32" },
   { field = "epochNow", kind = "u64" },
   { field = "errors", kind = "u32" },
+  { field = "event", kind = "u16" },
   { field = "exitCode", kind = "i32" },
+  { field = "fanout", kind = "u8" },
   { field = "files", kind = "u16" },
   { field = "flags", kind = "u8" },
   { field = "forged", kind = "u32" },
@@ -93,6 +100,7 @@ local PAYLOAD_FIELDS = {
   { field = "intervalMs", kind = "u32" },
   { field = "key", kind = "str" },
   { field = "kind", kind = "u8" },
+  { field = "len", kind = "u16" },
   { field = "line", kind = "u32" },
   { field = "lineAcksRefused", kind = "u32" },
   { field = "lineDuplicates", kind = "u32" },
@@ -104,18 +112,24 @@ local PAYLOAD_FIELDS = {
   { field = "malformed", kind = "u32" },
   { field = "memLimit", kind = "u16" },
   { field = "memUsed", kind = "u16" },
+  { field = "members", kind = "rest" },
+  { field = "missing", kind = "u16" },
   { field = "name", kind = "str" },
   { field = "nicMissed", kind = "u32" },
   { field = "nicOversize", kind = "u32" },
   { field = "nicRunts", kind = "u32" },
   { field = "nonce", kind = "u64" },
-  { field = "offset", kind = "u32" },
+  { field = "offset_u16", kind = "u16" },
+  { field = "offset_u32", kind = "u32" },
   { field = "oldest", kind = "u32" },
+  { field = "op", kind = "u64" },
   { field = "opens", kind = "u32" },
+  { field = "outcome", kind = "u8" },
   { field = "pad", kind = "u8" },
   { field = "peerCore", kind = "u16" },
   { field = "peerMac", kind = "mac" },
   { field = "perfMs", kind = "u32" },
+  { field = "phase", kind = "u8" },
   { field = "poolFree", kind = "u16" },
   { field = "poolTotal", kind = "u16" },
   { field = "prefix", kind = "str" },
@@ -129,6 +143,7 @@ local PAYLOAD_FIELDS = {
   { field = "rights", kind = "u8" },
   { field = "rip", kind = "u64" },
   { field = "runNs", kind = "u64" },
+  { field = "self", kind = "u16" },
   { field = "seq", kind = "u32" },
   { field = "serverMac", kind = "mac" },
   { field = "service", kind = "str" },
@@ -143,16 +158,23 @@ local PAYLOAD_FIELDS = {
   { field = "store", kind = "u8" },
   { field = "stream", kind = "u32" },
   { field = "text", kind = "str" },
+  { field = "timeoutMs", kind = "u16" },
   { field = "total", kind = "u32" },
   { field = "unauthorized", kind = "u32" },
   { field = "upTo", kind = "u32" },
   { field = "uptimeNs", kind = "u64" },
-  { field = "value", kind = "str" },
+  { field = "value_str", kind = "str" },
+  { field = "value_u64", kind = "u64" },
+  { field = "var", kind = "u8" },
+  { field = "vars", kind = "bytes" },
   { field = "what", kind = "u8" },
   { field = "whoCore", kind = "u16" },
   { field = "whoMac", kind = "mac" },
   { field = "windowNs", kind = "u64" },
+  { field = "writeVar", kind = "u8" },
   { field = "writes", kind = "u32" },
+  { field = "xfers", kind = "u32" },
+  { field = "yes", kind = "u16" },
 }
 -- instruction types per channel (0 signaling, 1 data); scopes: "system", "dime"
 local MESSAGES = { [0] = {}, [1] = {} }
@@ -336,7 +358,7 @@ MESSAGES[0][0x0C] = {
   request = {
     fields = {
       { name = "key", field = "key", kind = "str", offset = 0, size = 16 },
-      { name = "value", field = "value", kind = "str", offset = 16, size = 64 },
+      { name = "value", field = "value_str", kind = "str", offset = 16, size = 64 },
     },
   },
   response = {
@@ -473,7 +495,7 @@ MESSAGES[0][0x12] = {
       { name = "rip", field = "rip", kind = "u64", offset = 12, size = 8 },
       { name = "peerMac", field = "peerMac", kind = "mac", offset = 20, size = 6 },
       { name = "peerCore", field = "peerCore", kind = "u16", offset = 26, size = 2 },
-      { name = "count", field = "count", kind = "u32", offset = 28, size = 4 },
+      { name = "count", field = "count_u32", kind = "u32", offset = 28, size = 4 },
       { name = "text", field = "text", kind = "str", offset = 32, size = 32 },
     },
   },
@@ -559,6 +581,73 @@ MESSAGES[0][0x16] = {
     },
   },
 }
+MESSAGES[0][0x20] = {
+  name = "COLL_START", from = "orchestrator",
+  system = false, dime = true,
+  doc = "Start a collective (XFER-AND-SIGNAL, COMPARE-AND-WRITE, barrier) on a set of DIMEs. Sent to the first member, which coordinates it over a tree of the members; answered when it is over. A repeat with the same op is answered once it is over (docs/COLLECTIVES.md).",
+  request = {
+    fields = {
+      { name = "op", field = "op", kind = "u64", offset = 0, size = 8 },
+      { name = "kind", field = "kind", kind = "u8", offset = 8, size = 1 },
+      { name = "fanout", field = "fanout", kind = "u8", offset = 9, size = 1 },
+      { name = "count", field = "count_u16", kind = "u16", offset = 10, size = 2 },
+      { name = "event", field = "event", kind = "u16", offset = 12, size = 2 },
+      { name = "offset", field = "offset_u16", kind = "u16", offset = 14, size = 2 },
+      { name = "dataLen", field = "dataLen", kind = "u16", offset = 16, size = 2 },
+      { name = "var", field = "var", kind = "u8", offset = 18, size = 1 },
+      { name = "cmp", field = "cmp", kind = "u8", offset = 19, size = 1 },
+      { name = "writeVar", field = "writeVar", kind = "u8", offset = 20, size = 1 },
+      { name = "pad", field = "pad", kind = "u8", offset = 21, size = 1 },
+      { name = "timeoutMs", field = "timeoutMs", kind = "u16", offset = 22, size = 2 },
+      { name = "compare", field = "compare", kind = "u64", offset = 24, size = 8 },
+      { name = "value", field = "value_u64", kind = "u64", offset = 32, size = 8 },
+      { name = "members", field = "members", kind = "rest", offset = 40, size = 0 },
+    },
+  },
+  response = {
+    fields = {
+      { name = "outcome", field = "outcome", kind = "u8", offset = 0, size = 1 },
+      { name = "pad", field = "pad", kind = "u8", offset = 1, size = 1 },
+      { name = "answered", field = "answered", kind = "u16", offset = 2, size = 2 },
+      { name = "yes", field = "yes", kind = "u16", offset = 4, size = 2 },
+      { name = "missing", field = "missing", kind = "u16", offset = 6, size = 2 },
+    },
+  },
+}
+MESSAGES[0][0x21] = {
+  name = "TEST_EVENT", from = "any",
+  system = false, dime = true,
+  doc = "How many times an event of this DIME was signalled by XFER-AND-SIGNAL (non-blocking).",
+  request = {
+    fields = {
+      { name = "event", field = "event", kind = "u16", offset = 0, size = 2 },
+    },
+  },
+  response = {
+    fields = {
+      { name = "count", field = "count_u32", kind = "u32", offset = 0, size = 4 },
+    },
+  },
+}
+MESSAGES[0][0x22] = {
+  name = "COLL_READ", from = "any",
+  system = false, dime = true,
+  doc = "Read this DIME's global variables and a range of its global memory.",
+  request = {
+    fields = {
+      { name = "offset", field = "offset_u16", kind = "u16", offset = 0, size = 2 },
+      { name = "len", field = "len", kind = "u16", offset = 2, size = 2 },
+    },
+  },
+  response = {
+    fields = {
+      { name = "vars", field = "vars", kind = "bytes", offset = 0, size = 64 },
+      { name = "xfers", field = "xfers", kind = "u32", offset = 64, size = 4 },
+      { name = "writes", field = "writes", kind = "u32", offset = 68, size = 4 },
+      { name = "data", field = "data", kind = "rest", offset = 72, size = 0 },
+    },
+  },
+}
 MESSAGES[0][0x30] = {
   name = "STORE_GRANT", from = "orchestrator",
   system = true, dime = true,
@@ -611,7 +700,7 @@ MESSAGES[1][0x01] = {
   doc = "Image bytes at `offset`, in order (a repeat of an already received offset is acknowledged again).",
   request = {
     fields = {
-      { name = "offset", field = "offset", kind = "u32", offset = 0, size = 4 },
+      { name = "offset", field = "offset_u32", kind = "u32", offset = 0, size = 4 },
       { name = "data", field = "data", kind = "rest", offset = 4, size = 0 },
     },
   },
@@ -653,6 +742,47 @@ MESSAGES[1][0x04] = {
     fields = {
       { name = "stream", field = "stream", kind = "u32", offset = 0, size = 4 },
       { name = "upTo", field = "upTo", kind = "u32", offset = 4, size = 4 },
+    },
+  },
+}
+MESSAGES[1][0x10] = {
+  name = "COLL_DOWN", from = "dime",
+  system = false, dime = true,
+  doc = "One phase of a collective, passed down the tree: the receiver acts (stage, commit, compare, write...), passes it to its children and answers its sender with COLL_UP. Resent until answered; a repeat is answered again.",
+  request = {
+    fields = {
+      { name = "op", field = "op", kind = "u64", offset = 0, size = 8 },
+      { name = "phase", field = "phase", kind = "u8", offset = 8, size = 1 },
+      { name = "fanout", field = "fanout", kind = "u8", offset = 9, size = 1 },
+      { name = "count", field = "count_u16", kind = "u16", offset = 10, size = 2 },
+      { name = "self", field = "self", kind = "u16", offset = 12, size = 2 },
+      { name = "event", field = "event", kind = "u16", offset = 14, size = 2 },
+      { name = "offset", field = "offset_u16", kind = "u16", offset = 16, size = 2 },
+      { name = "dataLen", field = "dataLen", kind = "u16", offset = 18, size = 2 },
+      { name = "var", field = "var", kind = "u8", offset = 20, size = 1 },
+      { name = "cmp", field = "cmp", kind = "u8", offset = 21, size = 1 },
+      { name = "writeVar", field = "writeVar", kind = "u8", offset = 22, size = 1 },
+      { name = "pad", field = "pad", kind = "u8", offset = 23, size = 1 },
+      { name = "timeoutMs", field = "timeoutMs", kind = "u16", offset = 24, size = 2 },
+      { name = "compare", field = "compare", kind = "u64", offset = 26, size = 8 },
+      { name = "value", field = "value_u64", kind = "u64", offset = 34, size = 8 },
+      { name = "members", field = "members", kind = "rest", offset = 42, size = 0 },
+    },
+  },
+}
+MESSAGES[1][0x11] = {
+  name = "COLL_UP", from = "dime",
+  system = false, dime = true,
+  doc = "The answer of a subtree to a COLL_DOWN: how many members answered and how many said yes (prepared, comparison true).",
+  request = {
+    fields = {
+      { name = "op", field = "op", kind = "u64", offset = 0, size = 8 },
+      { name = "phase", field = "phase", kind = "u8", offset = 8, size = 1 },
+      { name = "pad", field = "pad", kind = "u8", offset = 9, size = 1 },
+      { name = "self", field = "self", kind = "u16", offset = 10, size = 2 },
+      { name = "answered", field = "answered", kind = "u16", offset = 12, size = 2 },
+      { name = "yes", field = "yes", kind = "u16", offset = 14, size = 2 },
+      { name = "missing", field = "missing", kind = "u16", offset = 16, size = 2 },
     },
   },
 }

@@ -10,7 +10,7 @@
 #define PX_ET_SCOPE_DIME 0x40
 #define PX_ET_TYPE_MASK 0x3F
 
-#define PX_PROTOCOL_VERSION 3
+#define PX_PROTOCOL_VERSION 4
 #define PX_ETH_HEADER_LEN 14
 #define PX_TAG_LEN 32
 #define PX_MAX_FRAME_LEN 1514
@@ -81,6 +81,27 @@
 #define PX_STORE_STATE_READY 1
 #define PX_STORE_STATE_FOREIGN 2
 #define PX_STORE_STATE_ERROR 3
+#define PX_COLL_KIND_XFER 1
+#define PX_COLL_KIND_CAW 2
+#define PX_COLL_KIND_BARRIER 3
+#define PX_COLL_PHASE_PREPARE 1
+#define PX_COLL_PHASE_COMMIT 2
+#define PX_COLL_PHASE_ABORT 3
+#define PX_COLL_PHASE_COMPARE 4
+#define PX_COLL_PHASE_WRITE 5
+#define PX_COLL_PHASE_GATHER 6
+#define PX_COLL_CMP_EQ 0
+#define PX_COLL_CMP_NE 1
+#define PX_COLL_CMP_LT 2
+#define PX_COLL_CMP_GE 3
+#define PX_COLL_OUTCOME_ABORTED 0
+#define PX_COLL_OUTCOME_DONE 1
+#define PX_COLL_OUTCOME_FALSE 2
+#define PX_COLL_MAX_MEMBERS 64
+#define PX_COLL_MEM_BYTES 4096
+#define PX_COLL_VARS 8
+#define PX_COLL_EVENTS 16
+#define PX_COLL_MEMBER_BYTES 8
 
 /* service image header (little-endian, read in place) */
 #define PX_IMAGE_MAGIC 0x31565344
@@ -386,6 +407,56 @@
 #define PX_SHUTDOWN_REQ_LEN 1
 #define PX_SHUTDOWN_RESP_LEN 0
 
+/* COLL_START: Start a collective (XFER-AND-SIGNAL, COMPARE-AND-WRITE, barrier) on a set of DIMEs. Sent to the first member, which coordinates it over a tree of the members; answered when it is over. A repeat with the same op is answered once it is over (docs/COLLECTIVES.md). */
+#define PX_SIG_COLL_START 0x20
+#define PX_COLL_START_SCOPES 2
+#define PX_COLL_START_FROM_ORCHESTRATOR_ONLY 1
+#define PX_COLL_START_REQ_OP_OFF 0  /* u64: operation id chosen by the initiator (nonzero, unique): repeats are recognised by it */
+#define PX_COLL_START_REQ_KIND_OFF 8  /* u8: COLL_KIND_* */
+#define PX_COLL_START_REQ_FANOUT_OFF 9  /* u8: children per tree node, 1..8 (0 = 2) */
+#define PX_COLL_START_REQ_COUNT_OFF 10  /* u16: members (1..64); member 0 is the DIME this is sent to */
+#define PX_COLL_START_REQ_EVENT_OFF 12  /* u16: XFER: event signalled on every member (0..15) */
+#define PX_COLL_START_REQ_OFFSET_OFF 14  /* u16: XFER: where the block goes in global memory */
+#define PX_COLL_START_REQ_DATA_LEN_OFF 16  /* u16: XFER: block bytes (after the member list) */
+#define PX_COLL_START_REQ_VAR_OFF 18  /* u8: CAW: global variable compared (0..7) */
+#define PX_COLL_START_REQ_CMP_OFF 19  /* u8: CAW: COLL_CMP_* (variable OP compare) */
+#define PX_COLL_START_REQ_WRITE_VAR_OFF 20  /* u8: CAW: global variable assigned when the comparison holds on every member */
+#define PX_COLL_START_REQ_PAD_OFF 21  /* u8: zero */
+#define PX_COLL_START_REQ_TIMEOUT_MS_OFF 22  /* u16: a member silent this long counts as dead (0 = 1000) */
+#define PX_COLL_START_REQ_COMPARE_OFF 24  /* u64: CAW: value compared with */
+#define PX_COLL_START_REQ_VALUE_OFF 32  /* u64: CAW: value assigned */
+#define PX_COLL_START_REQ_MEMBERS_OFF 40  /* rest: count x (mac 6, core u16), then the XFER block (dataLen bytes) */
+#define PX_COLL_START_REQ_LEN 40
+#define PX_COLL_START_RESP_OUTCOME_OFF 0  /* u8: COLL_OUTCOME_* */
+#define PX_COLL_START_RESP_PAD_OFF 1  /* u8: zero */
+#define PX_COLL_START_RESP_ANSWERED_OFF 2  /* u16: members that answered the last phase (for an ABORTED XFER: the PREPARE) */
+#define PX_COLL_START_RESP_YES_OFF 4  /* u16: of those, how many said yes: XFER holds / applied the block, CAW comparison true / assigned */
+#define PX_COLL_START_RESP_MISSING_OFF 6  /* u16: lowest member index that did not answer (0xFFFF: none) */
+#define PX_COLL_START_RESP_LEN 8
+
+/* TEST_EVENT: How many times an event of this DIME was signalled by XFER-AND-SIGNAL (non-blocking). */
+#define PX_SIG_TEST_EVENT 0x21
+#define PX_TEST_EVENT_SCOPES 2
+#define PX_TEST_EVENT_FROM_ORCHESTRATOR_ONLY 0
+#define PX_TEST_EVENT_REQ_EVENT_OFF 0  /* u16: event (0..15) */
+#define PX_TEST_EVENT_REQ_LEN 2
+#define PX_TEST_EVENT_RESP_COUNT_OFF 0  /* u32: signals so far */
+#define PX_TEST_EVENT_RESP_LEN 4
+
+/* COLL_READ: Read this DIME's global variables and a range of its global memory. */
+#define PX_SIG_COLL_READ 0x22
+#define PX_COLL_READ_SCOPES 2
+#define PX_COLL_READ_FROM_ORCHESTRATOR_ONLY 0
+#define PX_COLL_READ_REQ_OFFSET_OFF 0  /* u16: first byte of global memory */
+#define PX_COLL_READ_REQ_LEN_OFF 2  /* u16: bytes (at most 1024) */
+#define PX_COLL_READ_REQ_LEN 4
+#define PX_COLL_READ_RESP_VARS_OFF 0  /* u8[64]: the 8 global variables, u64 each */
+#define PX_COLL_READ_RESP_VARS_LEN 64
+#define PX_COLL_READ_RESP_XFERS_OFF 64  /* u32: XFER blocks applied (committed) here since boot */
+#define PX_COLL_READ_RESP_WRITES_OFF 68  /* u32: COMPARE-AND-WRITE assignments applied here since boot */
+#define PX_COLL_READ_RESP_DATA_OFF 72  /* rest: the bytes */
+#define PX_COLL_READ_RESP_LEN 72
+
 /* STORE_GRANT: Grant (or with rights 0 withdraw) this DIME's service access to the server's local file store: every file whose name starts with `prefix` (empty: every file). Kept like parameters: until changed or RESET. */
 #define PX_SIG_STORE_GRANT 0x30
 #define PX_STORE_GRANT_SCOPES 3
@@ -456,5 +527,40 @@
 #define PX_STREAM_ACK_REQ_STREAM_OFF 0  /* u32: stream id */
 #define PX_STREAM_ACK_REQ_UP_TO_OFF 4  /* u32: cumulative: the highest line number done */
 #define PX_STREAM_ACK_REQ_LEN 8
+
+/* COLL_DOWN: One phase of a collective, passed down the tree: the receiver acts (stage, commit, compare, write...), passes it to its children and answers its sender with COLL_UP. Resent until answered; a repeat is answered again. */
+#define PX_DATA_COLL_DOWN 0x10
+#define PX_COLL_DOWN_SCOPES 2
+#define PX_COLL_DOWN_FROM_ORCHESTRATOR_ONLY 0
+#define PX_COLL_DOWN_REQ_OP_OFF 0  /* u64: operation id */
+#define PX_COLL_DOWN_REQ_PHASE_OFF 8  /* u8: COLL_PHASE_* */
+#define PX_COLL_DOWN_REQ_FANOUT_OFF 9  /* u8: children per tree node */
+#define PX_COLL_DOWN_REQ_COUNT_OFF 10  /* u16: members */
+#define PX_COLL_DOWN_REQ_SELF_OFF 12  /* u16: the receiver's index in the member list */
+#define PX_COLL_DOWN_REQ_EVENT_OFF 14  /* u16: XFER event */
+#define PX_COLL_DOWN_REQ_OFFSET_OFF 16  /* u16: XFER offset */
+#define PX_COLL_DOWN_REQ_DATA_LEN_OFF 18  /* u16: XFER block bytes (PREPARE only; 0 otherwise) */
+#define PX_COLL_DOWN_REQ_VAR_OFF 20  /* u8: CAW variable compared */
+#define PX_COLL_DOWN_REQ_CMP_OFF 21  /* u8: COLL_CMP_* */
+#define PX_COLL_DOWN_REQ_WRITE_VAR_OFF 22  /* u8: CAW variable assigned */
+#define PX_COLL_DOWN_REQ_PAD_OFF 23  /* u8: zero */
+#define PX_COLL_DOWN_REQ_TIMEOUT_MS_OFF 24  /* u16: silence after which a child counts as dead (its children are adopted) */
+#define PX_COLL_DOWN_REQ_COMPARE_OFF 26  /* u64: CAW compare value */
+#define PX_COLL_DOWN_REQ_VALUE_OFF 34  /* u64: CAW value assigned */
+#define PX_COLL_DOWN_REQ_MEMBERS_OFF 42  /* rest: count x (mac 6, core u16), then the block (dataLen bytes) */
+#define PX_COLL_DOWN_REQ_LEN 42
+
+/* COLL_UP: The answer of a subtree to a COLL_DOWN: how many members answered and how many said yes (prepared, comparison true). */
+#define PX_DATA_COLL_UP 0x11
+#define PX_COLL_UP_SCOPES 2
+#define PX_COLL_UP_FROM_ORCHESTRATOR_ONLY 0
+#define PX_COLL_UP_REQ_OP_OFF 0  /* u64: operation id */
+#define PX_COLL_UP_REQ_PHASE_OFF 8  /* u8: COLL_PHASE_* */
+#define PX_COLL_UP_REQ_PAD_OFF 9  /* u8: zero */
+#define PX_COLL_UP_REQ_SELF_OFF 10  /* u16: the sender's index in the member list */
+#define PX_COLL_UP_REQ_ANSWERED_OFF 12  /* u16: members of its subtree that answered (itself included) */
+#define PX_COLL_UP_REQ_YES_OFF 14  /* u16: of those, how many voted yes */
+#define PX_COLL_UP_REQ_MISSING_OFF 16  /* u16: lowest member index found dead in its subtree (0xFFFF: none) */
+#define PX_COLL_UP_REQ_LEN 18
 
 #endif

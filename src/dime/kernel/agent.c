@@ -194,6 +194,10 @@ static uint32_t reply(struct dime *d, const struct pxmsg *m, uint16_t status, co
   return n;
 }
 
+uint32_t px_reply(struct dime *d, const struct pxmsg *m, uint16_t status, const uint8_t *payload, uint32_t plen) {
+  return reply(d, m, status, payload, plen);
+}
+
 static bool scope_allowed(uint32_t scopes, bool scope_dime) { return scope_dime ? (scopes & 2) : (scopes & 1); }
 
 static void fill_discover(struct dime *d, uint8_t *p) {
@@ -261,6 +265,8 @@ static void unauthorized(struct dime *d, const struct pxmsg *m, const char *why)
   security_event(d, m, PX_SECURITY_CODE_UNAUTHORIZED, d->sec_unauth, why);
 }
 
+void agent_unauthorized(struct dime *d, const struct pxmsg *m, const char *why) { unauthorized(d, m, why); }
+
 /* Handle one authenticated frame addressed to this DIME. */
 static void handle(struct dime *d, const struct pxmsg *m, bool system_scope) {
   uint8_t out[PX_MAX_PAYLOAD];
@@ -280,6 +286,7 @@ static void handle(struct dime *d, const struct pxmsg *m, bool system_scope) {
     return;
   }
   if (m->data && m->type == PX_DATA_STREAM_ACK) { lines_ack(d, m); return; }
+  if (coll_handle(d, m, system_scope)) return;   /* collectives.c */
 
   uint32_t scopes, from_orch_only, req_len;
   if (m->data) {
@@ -579,6 +586,7 @@ void agent_inbox(struct dime *d) {
 void agent_tick(struct dime *d) {
   uint64_t now = now_ns();
   lines_tick(d, now);
+  coll_tick(d, now);
   if (d->heartbeat_ms && now >= d->next_hb_ns) {
     d->next_hb_ns += (uint64_t)d->heartbeat_ms * 1000000ULL;
     if (d->next_hb_ns <= now) d->next_hb_ns = now + (uint64_t)d->heartbeat_ms * 1000000ULL;

@@ -182,6 +182,12 @@ void agent_defaults(struct dime *d);
 void send_alarm(struct dime *d, uint8_t kind, uint8_t code, uint64_t detail, uint64_t rip, const uint8_t *peer_mac,
                 uint16_t peer_core, uint32_t count, const char *text);
 int32_t acct_open(struct dime *d, const struct pxmsg *m);
+uint32_t px_reply(struct dime *d, const struct pxmsg *m, uint16_t status, const uint8_t *payload, uint32_t plen);
+void agent_unauthorized(struct dime *d, const struct pxmsg *m, const char *why);
+
+/* collectives.c */
+bool coll_handle(struct dime *d, const struct pxmsg *m, bool system_scope);
+void coll_tick(struct dime *d, uint64_t now);
 void perf_fill(struct dime *d, uint8_t *p, bool reset_window);
 
 /* service.c */

@@ -1,0 +1,179 @@
+// `npm run bench:collectives`: the STORM primitives (docs/COLLECTIVES.md, paper 002) on 1, 2,
+// 4, 8, 16 (--max 64) DIMEs across 1, 2 and 4 servers, host µs from the orchestrator's request
+// to the coordinator's answer:
+//   tree barrier   COLL_START BARRIER: one sweep down the k-ary tree of members and back
+//   broadcast      XFER-AND-SIGNAL of a 1 KiB block (PREPARE sweep + COMMIT sweep)
+//   p2p barrier    the baseline: the orchestrator PINGs every member in turn (n round trips)
+//   one PING       one orchestrator <-> DIME round trip (the point-to-point unit)
+// Each series is fitted as a + b*log2(n) (and the p2p one as a + b*n), printed beside STORM's
+// Table 2 model (46 log n µs comparison on Gigabit Ethernet, 20 log n on Myrinet/Infiniband).
+//   --max 16 (cores of the largest layout: 1 server x max, and 4 servers x max/4)
+//   --n 20 --warm 3 --fanout 2 --peers parallax-emu,qemu --short (n 5, max 8) --out DIR
+import { BENCH_KEY, runnablePeers, withBenchLan } from './lib/dime-paths.js';
+import { DimeServer, type MachineKind } from './lib/machines.js';
+import { benchMain, jsonAndMarkdown } from './lib/bench-main.js';
+import { finishRun, runLine, startRun, type RunRecord } from './lib/run-record.js';
+import { argFlag, argNumber, argString, linearFit, markdownTable, median, table } from './lib/report.js';
+import { barrier, xferAndSignal, type CollMember } from '../src/orchestrator/collectives.js';
+import type { Orchestrator } from '../src/orchestrator/orchestrator.js';
+
+type Series = 'tree barrier' | 'broadcast 1 KiB' | 'p2p barrier' | 'one PING';
+const SERIES: Series[] = ['tree barrier', 'broadcast 1 KiB', 'p2p barrier', 'one PING'];
+
+export interface CollPoint { servers: number; n: number; medians: Partial<Record<Series, number>>; p90: Partial<Record<Series, number>> }
+
+export interface CollectivesResult extends RunRecord<'collectives'> {
+  params: { max: number; n: number; warm: number; fanout: number };
+  peers: Partial<Record<MachineKind, CollPoint[]>>;
+  /** per peer and server count: fit of each series, µs = a + b*log2(n) (p2p: a + b*n) */
+  fits: Partial<Record<MachineKind, Record<string, Partial<Record<Series, { a: number; b: number }>>>>>;
+}
+
+interface Opts { max: number; n: number; warm: number; fanout: number; peers: MachineKind[]; log?: (l: string) => void }
+
+function optionsFromArgs(): Opts {
+  const short = argFlag('short');
+  const max = Math.round(argNumber('max', short ? 8 : 16));
+  if (![4, 8, 16, 32, 64].includes(max)) throw new Error(`--max: ${max} is not 4, 8, 16, 32 or 64`);
+  const peers = (argString('peers') ?? 'parallax-emu,qemu').split(',').map((s) => s.trim()).filter(Boolean);
+  for (const p of peers) if (p !== 'parallax-emu' && p !== 'qemu') throw new Error(`--peers: unknown peer '${p}'`);
+  return { max, n: Math.max(1, Math.round(argNumber('n', short ? 5 : 20))), warm: Math.round(argNumber('warm', short ? 1 : 3)),
+    fanout: Math.round(argNumber('fanout', 2)), peers: peers as MachineKind[] };
+}
+
+const PEER: Record<MachineKind, string> = { 'parallax-emu': 'parallax-emu', qemu: 'QEMU TCG' };
+const macOf = (kind: MachineKind, layout: number, i: number) => `52:54:00:c0:${kind === 'qemu' ? '3' : '2'}${layout}:${(i + 1).toString(16).padStart(2, '0')}`;
+
+async function timed(n: number, warm: number, f: () => Promise<void>): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < warm + n; i++) {
+    const t0 = performance.now();
+    await f();
+    if (i >= warm) out.push((performance.now() - t0) * 1000);
+  }
+  return out;
+}
+
+const p90 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * 0.9))];
+
+async function measure(orch: Orchestrator, members: CollMember[], o: Opts): Promise<Pick<CollPoint, 'medians' | 'p90'>> {
+  const link = orch.link;
+  const block = Buffer.alloc(1024, 0x5a);
+  const s: Record<Series, number[]> = {
+    'tree barrier': await timed(o.n, o.warm, async () => {
+      const r = await barrier(link, members, { fanout: o.fanout });
+      if (r.outcome !== 'DONE') throw new Error(`barrier on ${members.length}: ${r.outcome} (${r.answered} answered)`);
+    }),
+    'broadcast 1 KiB': await timed(o.n, o.warm, async () => {
+      const r = await xferAndSignal(link, members, { offset: 0, event: 0, data: block }, { fanout: o.fanout });
+      if (r.outcome !== 'DONE') throw new Error(`broadcast on ${members.length}: ${r.outcome} (${r.yes} applied)`);
+    }),
+    'p2p barrier': await timed(o.n, o.warm, async () => {
+      for (const m of members) await link.call(m.server, m.core, 'PING', { nonce: 1n }, { timeoutMs: 5000 });
+    }),
+    'one PING': await timed(o.n, o.warm, async () => { await link.call(members[0].server, members[0].core, 'PING', { nonce: 2n }, { timeoutMs: 5000 }); }),
+  };
+  return {
+    medians: Object.fromEntries(SERIES.map((k) => [k, median(s[k])])),
+    p90: Object.fromEntries(SERIES.map((k) => [k, p90(s[k])])),
+  };
+}
+
+/** n members spread round-robin over the servers (so inner tree nodes sit on every server) */
+function spread(macs: string[], perServer: number, n: number): CollMember[] {
+  return Array.from({ length: n }, (_, i) => ({ server: macs[i % macs.length], core: Math.floor(i / macs.length) % perServer }));
+}
+
+async function layout(kind: MachineKind, servers: number, cores: number, hubPath: string, orch: Orchestrator, o: Opts, log: (l: string) => void,
+  points: CollPoint[], uses: Array<{ servers: number; ns: number[] }>): Promise<void> {
+  const macs = Array.from({ length: servers }, (_, i) => macOf(kind, servers, i));
+  const ms = macs.map((mac) => new DimeServer({ kind, cores, mac, hubPath, key: BENCH_KEY, memMiB: 256 }));
+  try {
+    await Promise.all(ms.map((m) => m.ready(Math.max(120_000, cores * 10_000))));
+    for (const mac of macs) await orch.link.confirmEpoch(mac, 10_000);
+    for (const u of uses) {
+      for (const n of u.ns) {
+        const members = spread(macs.slice(0, u.servers), cores, n);
+        const r = await measure(orch, members, o);
+        points.push({ servers: u.servers, n, ...r });
+        log(`${PEER[kind]} ${u.servers} server(s), ${n} DIMEs: ${SERIES.map((k) => `${k} ${r.medians[k]!.toFixed(0)} µs`).join(', ')}`);
+      }
+    }
+  } finally {
+    await Promise.all(ms.map((m) => m.stop()));
+  }
+}
+
+export async function runCollectives(o: Opts): Promise<CollectivesResult> {
+  const log = o.log ?? console.log;
+  const t0 = performance.now();
+  const r: CollectivesResult = { ...startRun('collectives'), params: { max: o.max, n: o.n, warm: o.warm, fanout: o.fanout }, peers: {}, fits: {} };
+  log(`collectives benchmark: up to ${o.max} DIMEs on 1, 2 and 4 servers, ${o.n} operations per point (+${o.warm} warm-up), fan-out ${o.fanout}; ${r.machine}`);
+  log(`host load per CPU now ${r.hostLoadPerCpu.before.toFixed(2)}: a loaded host stretches every figure; compare within a run`);
+  const pow = (lo: number, hi: number) => { const out: number[] = []; for (let n = lo; n <= hi; n *= 2) out.push(n); return out; };
+  await withBenchLan(async ({ hubPath, orch }) => {
+    for (const kind of runnablePeers(o.peers, r.errors)) {
+      const points: CollPoint[] = [];
+      try {
+        await layout(kind, 1, o.max, hubPath, orch, o, log, points, [{ servers: 1, ns: pow(1, o.max) }]);
+        await layout(kind, 4, o.max / 4, hubPath, orch, o, log, points, [{ servers: 2, ns: pow(2, o.max / 2) }, { servers: 4, ns: pow(4, o.max) }]);
+      } catch (e) {
+        const msg = (e as Error).message.split('\n')[0];
+        r.errors.push(`${PEER[kind]}: ${msg}`);
+        log(`${PEER[kind]}: FAILED: ${msg}`);
+      }
+      r.peers[kind] = points;
+      const fits: Record<string, Partial<Record<Series, { a: number; b: number }>>> = {};
+      for (const servers of [1, 2, 4]) {
+        const pts = points.filter((p) => p.servers === servers);
+        if (pts.length < 2) continue;
+        fits[`${servers}`] = Object.fromEntries(SERIES.map((k) => [k, linearFit(pts.map((p) => (k === 'p2p barrier' ? p.n : Math.log2(p.n))), pts.map((p) => p.medians[k]!))]));
+      }
+      r.fits[kind] = fits;
+    }
+  });
+  finishRun(r, t0);
+  return r;
+}
+
+export function collectivesTables(r: CollectivesResult): { title: string; headers: string[]; rows: (string | number)[][] }[] {
+  const out: { title: string; headers: string[]; rows: (string | number)[][] }[] = [];
+  for (const [kind, points] of Object.entries(r.peers) as [MachineKind, CollPoint[]][]) {
+    out.push({
+      title: `${PEER[kind]}: median host µs (p90) per operation; STORM Table 2 models for comparison`,
+      headers: ['servers', 'DIMEs', 'log2 n', ...SERIES, 'STORM GigE 46 log n', 'STORM Myrinet 20 log n'],
+      rows: points.map((p) => [p.servers, p.n, Math.log2(p.n), ...SERIES.map((k) => `${p.medians[k]!.toFixed(0)} (${p.p90[k]!.toFixed(0)})`),
+        (46 * Math.log2(p.n)).toFixed(0), (20 * Math.log2(p.n)).toFixed(0)]),
+    });
+    const fits = r.fits[kind] ?? {};
+    out.push({
+      title: `${PEER[kind]}: fits, µs = a + b*log2(n) (p2p barrier: a + b*n)`,
+      headers: ['servers', ...SERIES.flatMap((k) => [`${k} a`, 'b'])],
+      rows: Object.entries(fits).map(([s, f]) => [s, ...SERIES.flatMap((k) => [f[k]?.a.toFixed(0) ?? '-', f[k]?.b.toFixed(0) ?? '-'])]),
+    });
+  }
+  return out;
+}
+
+export function printCollectives(r: CollectivesResult, log: (l: string) => void = console.log): void {
+  for (const t of collectivesTables(r)) { log(''); log(t.title); log(table(t.headers, t.rows)); }
+  log('');
+  log(runLine(r));
+  for (const e of r.errors) log(`error: ${e}`);
+}
+
+export function collectivesMarkdown(r: CollectivesResult): string {
+  return ['# Collectives (STORM primitives) against the number of DIMEs', '',
+    `${r.params.n} operations per point after ${r.params.warm} warm-up, fan-out ${r.params.fanout}; ${runLine(r)}; ${r.date}.`, '',
+    ...collectivesTables(r).flatMap((t) => [`## ${t.title}`, '', markdownTable(t.headers, t.rows), '']),
+    ...r.errors.map((e) => `- error: ${e}`), ''].join('\n');
+}
+
+export const writeCollectives = jsonAndMarkdown('collectives', collectivesMarkdown);
+
+benchMain({
+  script: 'collectives',
+  run: () => runCollectives(optionsFromArgs()),
+  print: (r) => printCollectives(r),
+  write: writeCollectives,
+});
