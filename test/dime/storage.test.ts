@@ -7,13 +7,13 @@
 //     two DIMEs fill files at the same time on different cores;
 //  3. a DIME without a grant is refused, counted (QUERY_STORAGE, QUERY_SECURITY) and alarmed.
 // Transcripts must agree between the machines, and so must the disk images left behind (byte
-// for byte), which are also parsed on the host (src/storage/local-store.ts) and checked.
+// for byte), which are also parsed on the host (src/orchestrator/local-store.ts) and checked.
 import { describe, it, expect, afterAll } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as W from '../../src/protocol/wire.js';
-import { readStoreImage } from '../../src/storage/local-store.js';
+import { readStoreImage } from '../../src/orchestrator/local-store.js';
 import { availableRunners, missingRunners, type MachineRunner } from './runner.js';
 import { IMAGE, expectSameTranscripts, onEveryMachine, startBench, stopBench, type Bench } from './bench.js';
 import type { Transcript } from './transcript.js';

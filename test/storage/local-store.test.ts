@@ -1,9 +1,9 @@
-// The host-side reader of the DIME kernel's store format (src/storage/local-store.ts): it must
+// The host-side reader of the DIME kernel's store format (src/orchestrator/local-store.ts): it must
 // tell a blank disk, a foreign one and a damaged superblock apart from a store, and never read
 // past a slot. The images the kernel itself writes are checked in test/dime/storage.test.ts.
 import { describe, it, expect } from 'vitest';
 import { crc32 } from '../../src/protocol/codec.js';
-import { readStoreImage } from '../../src/storage/local-store.js';
+import { readStoreImage } from '../../src/orchestrator/local-store.js';
 
 /** A store image built by hand from docs/STORAGE.md: 64 slots of 8 sectors. */
 function image(files: Array<[number, string, string, number?]>): Buffer {
