@@ -22,7 +22,7 @@
 #define MAX_HANDLES 8
 #define PREFIX_LEN PX_STORE_GRANT_REQ_PREFIX_LEN
 
-/* on disk, little-endian (read in place by x86 code and by src/storage on the host) */
+/* on disk, little-endian (read in place by x86 code and by src/orchestrator/local-store.ts on the host) */
 struct superblock {
   char magic[8];
   uint32_t version, slots, dir_start, dir_sectors, data_start, slot_sectors;
