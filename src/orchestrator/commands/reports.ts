@@ -4,6 +4,7 @@ import type { CliContext } from '../cli-context.js';
 import { table } from '../cli-context.js';
 import { UsageError } from '../errors.js';
 import { parseDime, parseTarget, type DimeAddress } from '../targets.js';
+import { dimesNamed } from './dime-list.js';
 import { verb, str } from './verb.js';
 
 const ms = (v: number | null) => (v === null ? 'running' : v < 1 ? `${(v * 1000).toFixed(0)} us` : `${v.toFixed(1)} ms`);
@@ -17,16 +18,7 @@ export function reportVerbs(ctx: CliContext) {
       run: async (c, argv) => {
         const o = await c.orchestrator();
         const out: Array<{ dime: string; records: Awaited<ReturnType<typeof o.accounting>> }> = [];
-        for (const text of (argv.dimes as string[])) {
-          const t = parseTarget(text, o.names);
-          let dimes: DimeAddress[] = [t as DimeAddress];
-          if (t.core === null) {
-            await o.discover(t.server, 400);
-            dimes = o.model.dimesOf(t.server);
-            if (!dimes.length) throw new UsageError(`server ${text} did not answer`);
-          }
-          for (const d of dimes) out.push({ dime: o.label(d), records: await o.accounting(d) });
-        }
+        for (const d of await dimesNamed(o, argv.dimes as string[])) out.push({ dime: o.label(d), records: await o.accounting(d) });
         return { dimes: out };
       },
       human: (_c, r) => r.dimes.map((d) => `${d.dime}\n` + table(['#', 'WHO', 'WHAT', 'SERVICE', 'STATUS', 'DURATION', 'CPU', 'IN', 'OUT'],

@@ -5,6 +5,7 @@ import { table } from '../cli-context.js';
 import { UsageError } from '../errors.js';
 import { storageCounters, storageGrant, type StorageCounters } from '../storage.js';
 import { parseDime, parseTarget, type DimeAddress } from '../targets.js';
+import { dimesNamed } from './dime-list.js';
 import { verb, str } from './verb.js';
 
 export function storageVerbs(ctx: CliContext) {
@@ -32,16 +33,7 @@ export function storageVerbs(ctx: CliContext) {
       run: async (c, argv) => {
         const o = await c.orchestrator();
         const out: Array<{ dime: string } & StorageCounters> = [];
-        for (const text of (argv.dimes as string[])) {
-          const t = parseTarget(text, o.names);
-          let dimes: DimeAddress[] = [t as DimeAddress];
-          if (t.core === null) {
-            await o.discover(t.server, 400);
-            dimes = o.model.dimesOf(t.server);
-            if (!dimes.length) throw new UsageError(`server ${text} did not answer`);
-          }
-          for (const d of dimes) out.push({ dime: o.label(d), ...(await storageCounters(o, d)) });
-        }
+        for (const d of await dimesNamed(o, argv.dimes as string[])) out.push({ dime: o.label(d), ...(await storageCounters(o, d)) });
         return { dimes: out };
       },
       human: (_c, r) => table(['DIME', 'STORE', 'FILES', 'GRANTS', 'OPENS', 'READS', 'WRITES', 'READ B', 'WRITTEN B', 'REFUSED', 'ERRORS'],
