@@ -201,8 +201,9 @@ describe('dgram backend', () => {
     const atY = collect(y);
     x.send(ethFrame(BROADCAST, TEST_MAC, 60));
     y.send(ethFrame(BROADCAST, PEER_MAC, 70));
-    await until(() => atX.length >= 1 && atY.length >= 1);
-    await new Promise((r) => setTimeout(r, 50));
+    // wait for what must come (each side's own looped-back frame, counted as dropped), not for a
+    // host-time interval: a loaded host may deliver the loopback late
+    await until(() => atX.length >= 1 && atY.length >= 1 && (x as DgramBackend).selfDropped >= 1 && (y as DgramBackend).selfDropped >= 1);
     expect(atX.map((f) => f.length)).toEqual([84]);
     expect(atY.map((f) => f.length)).toEqual([74]);
     expect((x as DgramBackend).selfDropped).toBe(1);
@@ -214,8 +215,7 @@ describe('dgram backend', () => {
     x.send(ethFrame(BROADCAST, PEER_MAC, 90));
     await until(() => atX.length >= 1);
     y.send(ethFrame(BROADCAST, PEER_MAC, 100));
-    await until(() => atX.length >= 2);
-    await new Promise((r) => setTimeout(r, 50));
+    await until(() => atX.length >= 2 && (y as DgramBackend).selfDropped >= 3);
     expect(atX.map((f) => f.length).sort()).toEqual([104, 114]);
     expect(atY.map((f) => f.length)).toEqual([]);
     expect((y as DgramBackend).selfDropped).toBe(3);
