@@ -3,7 +3,7 @@
 // LAN that has found the lab's DIMEs.
 import { existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import { DEFAULT_IMAGE, EMULATOR_CLI, type Lab, type MachineKind } from '../../src/orchestrator/lab.js';
+import { DEFAULT_IMAGE, EMULATOR_CLI, Lab, type LabOptions, type MachineKind } from '../../src/orchestrator/lab.js';
 import { Orchestrator } from '../../src/orchestrator/orchestrator.js';
 import { openLan } from '../../src/orchestrator/attach.js';
 import { ServerNames } from '../../src/orchestrator/targets.js';
@@ -25,4 +25,25 @@ export async function orchestratorOnLab(lab: Lab, key: string, mac: string, dime
   let found = await o.discover();
   for (let i = 0; dimes !== undefined && i < 10 && found.length < dimes; i++) found = await o.discover();
   return { o, found };
+}
+
+/**
+ * Start the lab `opts` describes and an orchestrator (MAC `mac`) that found every DIME of it
+ * (one per core of each server); on failure both are stopped before the error is thrown.
+ */
+export async function startLabWithOrchestrator(opts: LabOptions, mac: string): Promise<{ lab: Lab; o: Orchestrator }> {
+  const lab = new Lab(opts);
+  let o: Orchestrator | undefined;
+  try {
+    await lab.start();
+    const dimes = opts.servers.reduce((n, s) => n + s.cores, 0);
+    let found;
+    ({ o, found } = await orchestratorOnLab(lab, opts.key, mac, dimes));
+    if (found.length !== dimes) throw new Error(`the orchestrator found ${found.length} of the lab's ${dimes} DIMEs`);
+    return { lab, o };
+  } catch (e) {
+    await o?.close();
+    await lab.stop();
+    throw e;
+  }
 }

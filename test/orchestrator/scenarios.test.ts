@@ -7,11 +7,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as W from '../../src/protocol/wire.js';
 import { PxCodec, encodePayload } from '../../src/protocol/codec.js';
-import { Lab } from '../../src/orchestrator/lab.js';
+import type { Lab } from '../../src/orchestrator/lab.js';
 import { Orchestrator } from '../../src/orchestrator/orchestrator.js';
 import { openLan } from '../../src/orchestrator/attach.js';
 import type { DimeAddress } from '../../src/orchestrator/targets.js';
-import { labMachineKinds, orchestratorOnLab } from './lab-orchestrator.js';
+import { labMachineKinds, startLabWithOrchestrator } from './lab-orchestrator.js';
 import { resolveService } from '../../src/orchestrator/service-source.js';
 import { PolicyEngine } from '../../src/orchestrator/policy/engine.js';
 import { InputSplitter } from '../../src/orchestrator/policy/performance.js';
@@ -47,11 +47,8 @@ describe.skipIf(machines.length === 0).each(machines)('the papers\' scenarios on
   };
 
   beforeAll(async () => {
-    lab = new Lab({ key: KEY, heartbeatMs: HB, machine, servers: [{ name: 'S1', mac: S1, cores: 3 }, { name: 'S2', mac: S2, cores: 3 }] });
-    await lab.start();
-    let found;
-    ({ o, found } = await orchestratorOnLab(lab, KEY, '02:50:00:00:00:01', 6));
-    expect(found.length).toBe(6);
+    const servers = [{ name: 'S1', mac: S1, cores: 3 }, { name: 'S2', mac: S2, cores: 3 }];
+    ({ lab, o } = await startLabWithOrchestrator({ key: KEY, heartbeatMs: HB, machine, servers }, '02:50:00:00:00:01'));
   });
 
   afterAll(async () => {
