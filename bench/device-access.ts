@@ -10,9 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { multiboot1 } from '../test/emulator/mini-kernels.js';
 import { EMU_CLI, qemuAvailable, Watched } from './lib/machines.js';
-import { benchMain, jsonText, writeResultFiles } from './lib/bench-main.js';
-import { repoRoot } from './lib/paths.js';
-import { argNumber, commitLine, loadPerCpu, machineLine, markdownTable, median, table } from './lib/report.js';
+import { benchMain, jsonAndMarkdown } from './lib/bench-main.js';
+import { finishRun, runLine, startRun, type RunRecord } from './lib/run-record.js';
+import { argNumber, markdownTable, median, table } from './lib/report.js';
 
 interface Kind { marker: string; title: string; slow: boolean; body: (n: number) => number[] }
 
@@ -71,24 +71,16 @@ async function once(peer: Peer, image: string, n: number, nSlow: number): Promis
   return out;
 }
 
-export interface DeviceAccessResult {
-  benchmark: 'device-access';
-  machine: string;
-  commit: string;
-  date: string;
+export interface DeviceAccessResult extends RunRecord<'device-access'> {
   params: { n: number; nSlow: number; reps: number };
-  hostLoadPerCpu: { before: number; after: number };
   /** median ns per access: peer -> kind marker -> ns */
   ns: Partial<Record<Peer, Record<string, number>>>;
-  errors: string[];
 }
 
 async function run(): Promise<DeviceAccessResult> {
   const n = Math.round(argNumber('n', 100_000)), nSlow = Math.round(argNumber('n-slow', 2000)), reps = Math.round(argNumber('reps', 3));
-  const r: DeviceAccessResult = {
-    benchmark: 'device-access', machine: machineLine(), commit: commitLine(repoRoot), date: new Date().toISOString(),
-    params: { n, nSlow, reps }, hostLoadPerCpu: { before: loadPerCpu(), after: NaN }, ns: {}, errors: [],
-  };
+  const t0 = performance.now();
+  const r: DeviceAccessResult = { ...startRun('device-access'), params: { n, nSlow, reps }, ns: {} };
   const dir = mkdtempSync(join(tmpdir(), 'px-devacc-'));
   const image = join(dir, 'devacc.elf');
   writeFileSync(image, kernel(n, nSlow));
@@ -113,7 +105,7 @@ async function run(): Promise<DeviceAccessResult> {
   for (const [p, s] of Object.entries(samples)) {
     r.ns[p as Peer] = Object.fromEntries(Object.entries(s).map(([k, v]) => [k, median(v)]));
   }
-  r.hostLoadPerCpu.after = loadPerCpu();
+  finishRun(r, t0);
   return r;
 }
 
@@ -132,8 +124,7 @@ function headers(r: DeviceAccessResult): string[] {
 
 function print(r: DeviceAccessResult): void {
   console.log(table(headers(r), rows(r)));
-  console.log(`median of ${r.params.reps} boots; ${r.params.n} accesses per fast kind, ${r.params.nSlow} per I/O-thread kind; ` +
-    `machine ${r.machine}; commit ${r.commit}; host load per CPU ${r.hostLoadPerCpu.before.toFixed(2)} -> ${r.hostLoadPerCpu.after.toFixed(2)}`);
+  console.log(`median of ${r.params.reps} boots; ${r.params.n} accesses per fast kind, ${r.params.nSlow} per I/O-thread kind; ${runLine(r)}`);
   for (const e of r.errors) console.log(`error: ${e}`);
 }
 
@@ -142,8 +133,5 @@ benchMain({
   short: () => true,
   run,
   print,
-  write: (r, dir) => writeResultFiles(dir, {
-    'device-access.json': jsonText(r),
-    'device-access.md': `# Device access cost\n\n${markdownTable(headers(r), rows(r))}\n\nhost load per CPU ${r.hostLoadPerCpu.before.toFixed(2)}; commit ${r.commit}\n`,
-  }),
+  write: jsonAndMarkdown('device-access', (r) => `# Device access cost\n\n${markdownTable(headers(r), rows(r))}\n\n${runLine(r)}\n`),
 });

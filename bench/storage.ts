@@ -14,9 +14,9 @@ import { join } from 'node:path';
 import { patternImage } from '../test/lib/disk-pattern.js';
 import { QEMU_BINARY, buildGuestKernels, guestImage, parallaxArgs, qemuArgs } from '../test/guest/harness.js';
 import { qemuAvailable, Watched } from './lib/machines.js';
-import { benchMain, jsonText, writeResultFiles } from './lib/bench-main.js';
-import { repoRoot } from './lib/paths.js';
-import { argNumber, commitLine, loadPerCpu, machineLine, markdownTable, median, table } from './lib/report.js';
+import { benchMain, jsonAndMarkdown } from './lib/bench-main.js';
+import { finishRun, runLine, startRun, type RunRecord } from './lib/run-record.js';
+import { argNumber, markdownTable, median, table } from './lib/report.js';
 
 const SECTORS = 64 * 2048; // 64 MiB
 const RAND_N = 2000;
@@ -34,15 +34,9 @@ interface Figures {
   guestSeq1mMBs?: number;
 }
 
-export interface StorageResult {
-  benchmark: 'storage';
-  machine: string;
-  commit: string;
-  date: string;
+export interface StorageResult extends RunRecord<'storage'> {
   params: { reps: number; imageMiB: number; rand4kReads: number; seq1mReads: number };
-  hostLoadPerCpu: { before: number; after: number };
   results: Partial<Record<Peer, Figures>>;
-  errors: string[];
 }
 
 async function guest(peer: Peer, image: string): Promise<Figures> {
@@ -95,11 +89,8 @@ function host(image: string): Figures {
 
 async function run(): Promise<StorageResult> {
   const reps = Math.round(argNumber('reps', 1));
-  const r: StorageResult = {
-    benchmark: 'storage', machine: machineLine(), commit: commitLine(repoRoot), date: new Date().toISOString(),
-    params: { reps, imageMiB: SECTORS / 2048, rand4kReads: RAND_N, seq1mReads: SEQ_N },
-    hostLoadPerCpu: { before: loadPerCpu(), after: NaN }, results: {}, errors: [],
-  };
+  const t0 = performance.now();
+  const r: StorageResult = { ...startRun('storage'), params: { reps, imageMiB: SECTORS / 2048, rand4kReads: RAND_N, seq1mReads: SEQ_N }, results: {} };
   buildGuestKernels();
   const dir = mkdtempSync(join(tmpdir(), 'px-storage-'));
   const image = join(dir, 'disk.img');
@@ -127,7 +118,7 @@ async function run(): Promise<StorageResult> {
     const m = (k: keyof Figures) => (s[0][k] === undefined ? undefined : median(s.map((x) => x[k]!)));
     r.results[p as Peer] = { rand4kUs: m('rand4kUs')!, seq1mMBs: m('seq1mMBs')!, guestRand4kUs: m('guestRand4kUs'), guestSeq1mMBs: m('guestSeq1mMBs') };
   }
-  r.hostLoadPerCpu.after = loadPerCpu();
+  finishRun(r, t0);
   return r;
 }
 
@@ -153,8 +144,7 @@ function ratioLine(r: StorageResult): string {
 function print(r: StorageResult): void {
   console.log(table(HEADERS, rows(r)));
   console.log(ratioLine(r));
-  console.log(`median of ${r.params.reps} boot(s); ${r.params.imageMiB} MiB image (snapshot=on); guest figures in guest time; ` +
-    `machine ${r.machine}; commit ${r.commit}; host load per CPU ${r.hostLoadPerCpu.before.toFixed(2)} -> ${r.hostLoadPerCpu.after.toFixed(2)}`);
+  console.log(`median of ${r.params.reps} boot(s); ${r.params.imageMiB} MiB image (snapshot=on); guest figures in guest time; ${runLine(r)}`);
   for (const e of r.errors) console.log(`error: ${e}`);
 }
 
@@ -163,8 +153,5 @@ benchMain({
   short: () => true,
   run,
   print,
-  write: (r, dir) => writeResultFiles(dir, {
-    'storage.json': jsonText(r),
-    'storage.md': `# Storage (virtio-blk)\n\n${markdownTable(HEADERS, rows(r))}\n\n${ratioLine(r)}\n\nhost load per CPU ${r.hostLoadPerCpu.before.toFixed(2)}; commit ${r.commit}\n`,
-  }),
+  write: jsonAndMarkdown('storage', (r) => `# Storage (virtio-blk)\n\n${markdownTable(HEADERS, rows(r))}\n\n${ratioLine(r)}\n\n${runLine(r)}\n`),
 });

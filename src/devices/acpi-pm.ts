@@ -13,6 +13,7 @@
 // machine with a message rather than leaving the guest spinning.
 
 import type { IrqLine, PortDevice, Snapshotable, TimerService } from './types.js';
+import { checkSavedState } from './saved-state.js';
 
 export const PM_TIMER_HZ = 3_579_545;
 export const PM_TIMER_BITS = 24;
@@ -134,10 +135,7 @@ export class AcpiPm implements PortDevice, Snapshotable {
   }
 
   restoreState(state: unknown): void {
-    const s = state as { sts?: unknown; en?: unknown; cnt?: unknown; seenHalfPeriods?: unknown };
-    if (!s || typeof s.sts !== 'number' || typeof s.en !== 'number' || typeof s.cnt !== 'number' || typeof s.seenHalfPeriods !== 'number') {
-      throw new Error('acpi-pm: bad saved state');
-    }
+    const s = checkSavedState('acpi-pm', state, { sts: 'number', en: 'number', cnt: 'number', seenHalfPeriods: 'number' });
     this.sts = s.sts;
     this.en = s.en;
     this.cnt = s.cnt;

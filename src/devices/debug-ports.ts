@@ -11,6 +11,7 @@
 
 import type { DeviceBus } from './device-bus.js';
 import type { PortDevice, Snapshotable } from './types.js';
+import { checkSavedState } from './saved-state.js';
 
 export const DEBUG_EXIT_PORT = 0xf4;
 export const DEBUG_CONSOLE_PORT = 0xe9;
@@ -106,10 +107,7 @@ export class DebugPorts implements PortDevice, Snapshotable {
   }
 
   restoreState(state: unknown): void {
-    const s = state as { postCode?: unknown; a20?: unknown; resetControl?: unknown };
-    if (!s || typeof s.postCode !== 'number' || typeof s.a20 !== 'boolean' || typeof s.resetControl !== 'number') {
-      throw new Error('debug-ports: bad saved state');
-    }
+    const s = checkSavedState('debug-ports', state, { postCode: 'number', a20: 'boolean', resetControl: 'number' });
     this.postCode = s.postCode;
     this.a20 = s.a20;
     this.resetControl = s.resetControl;

@@ -11,6 +11,7 @@
 
 import type { DeviceBus } from './device-bus.js';
 import type { DmaMemory, PortDevice, Snapshotable } from './types.js';
+import { checkSavedState } from './saved-state.js';
 
 export const FW_CFG_PORT_SEL = 0x510;
 export const FW_CFG_PORT_DATA = 0x511;
@@ -242,10 +243,7 @@ export class FwCfg implements PortDevice, Snapshotable {
   }
 
   restoreState(state: unknown): void {
-    const s = state as { selected?: unknown; offset?: unknown; dmaHigh?: unknown };
-    if (!s || typeof s.selected !== 'number' || typeof s.offset !== 'number' || typeof s.dmaHigh !== 'number') {
-      throw new Error('fw-cfg: bad saved state');
-    }
+    const s = checkSavedState('fw-cfg', state, { selected: 'number', offset: 'number', dmaHigh: 'number' });
     this.selected = s.selected;
     this.offset = s.offset;
     this.dmaHigh = s.dmaHigh;

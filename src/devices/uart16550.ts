@@ -7,6 +7,7 @@
 // timeout (IIR 0xC) at once instead of after four character times.
 
 import type { IrqLine, PortDevice, Snapshotable } from './types.js';
+import { checkSavedState } from './saved-state.js';
 
 export const COM1_BASE = 0x3f8;
 export const COM1_IRQ = 4;
@@ -310,22 +311,22 @@ export class Uart16550 implements PortDevice, Snapshotable {
   }
 
   restoreState(state: unknown): void {
-    const s = state as Record<string, unknown>;
-    const nums = ['ier', 'lcr', 'mcr', 'lsrErrors', 'msrDeltas', 'scr', 'dll', 'dlm', 'triggerLevel'];
-    if (!s || nums.some((k) => typeof s[k] !== 'number') || !Array.isArray(s.rx) || !Array.isArray(s.input)) {
-      throw new Error(`${this.name}: bad saved state`);
-    }
-    this.ier = s.ier as number;
-    this.lcr = s.lcr as number;
-    this.mcr = s.mcr as number;
-    this.lsrErrors = s.lsrErrors as number;
-    this.msrDeltas = s.msrDeltas as number;
-    this.scr = s.scr as number;
-    this.dll = s.dll as number;
-    this.dlm = s.dlm as number;
-    this.fifoEnabled = !!s.fifoEnabled;
-    this.triggerLevel = s.triggerLevel as number;
-    this.thrPending = !!s.thrPending;
+    const s = checkSavedState(this.name, state, {
+      ier: 'number', lcr: 'number', mcr: 'number', lsrErrors: 'number', msrDeltas: 'number', scr: 'number', dll: 'number', dlm: 'number',
+      triggerLevel: 'number', rx: 'array', input: 'array',
+    });
+    const optional = state as { fifoEnabled?: unknown; thrPending?: unknown };
+    this.ier = s.ier;
+    this.lcr = s.lcr;
+    this.mcr = s.mcr;
+    this.lsrErrors = s.lsrErrors;
+    this.msrDeltas = s.msrDeltas;
+    this.scr = s.scr;
+    this.dll = s.dll;
+    this.dlm = s.dlm;
+    this.fifoEnabled = !!optional.fifoEnabled;
+    this.triggerLevel = s.triggerLevel;
+    this.thrPending = !!optional.thrPending;
     this.rx = (s.rx as number[]).slice(0, FIFO_SIZE).map((b) => b & 0xff);
     this.input = (s.input as number[]).map((b) => b & 0xff);
     this.inputHead = 0;

@@ -6,12 +6,12 @@
 // Needs QEMU, GNU as/ld and the seabios package: skipped with the reason outside CI, failing in CI.
 
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { failWhenMissingInCi, QEMU_HINT, toolGate, type ToolGate } from '../tool-gate.js';
+import { scratchDir } from '../lib/scratch-dir.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const cli = resolve(here, '../../dist/src/cli/parallax-emu.js');
@@ -79,8 +79,7 @@ const DISKS: DiskKind[] = [
 ];
 
 describe.skipIf(!(qemu.run && as.run && seabios.run))(WHAT, () => {
-  const dir = mkdtempSync(join(tmpdir(), 'seabios-'));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = scratchDir('seabios');
 
   for (const kind of DISKS) {
     it(`${kind.name}: same COM1 transcript and exit status; SeaBIOS finds the disk and boots it on both`, { timeout: 300_000 }, () => {
@@ -119,8 +118,7 @@ describe.skipIf(!(qemu.run && as.run && seabios.run))(WHAT, () => {
 });
 
 describe.skipIf(!(as.run && seabios.run))('SeaBIOS boot under -icount replays', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'seabios-icount-'));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = scratchDir('seabios-icount');
 
   it('two runs: same console, instruction count and replay digest', { timeout: 300_000 }, () => {
     const disk = buildDisk(dir);

@@ -1,11 +1,10 @@
 // Backends over real sockets on loopback: stream framing, stream client/server, UDP unicast,
 // UDP multicast self-filtering, and the pcap writer read back with pcap-parser.
 
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createConnection, createServer, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DgramBackend } from '../../src/net/backends/dgram.js';
 import { openNetBackend } from '../../src/net/backends/open-backend.js';
 import { StreamBackend } from '../../src/net/backends/stream.js';
@@ -14,22 +13,15 @@ import { PcapWriter } from '../../src/net/pcap-writer.js';
 import { parsePcap } from './pcap-read.js';
 import { StreamFrameDecoder, encodeStreamFrame } from '../../src/net/stream-framing.js';
 import { BROADCAST, PEER_MAC, TEST_MAC, ethFrame } from '../devices/e1000/e1000-harness.js';
+import { scratchDir } from '../lib/scratch-dir.js';
+import { until } from '../lib/until.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'nic-test-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = scratchDir('nic-test');
 
 function collect(b: NetBackend): Uint8Array[] {
   const got: Uint8Array[] = [];
   b.onReceive((f) => got.push(f.slice()));
   return got;
-}
-
-async function until(cond: () => boolean, ms = 3000): Promise<void> {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > ms) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 5));
-  }
 }
 
 describe('stream framing', () => {

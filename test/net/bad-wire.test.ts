@@ -5,20 +5,20 @@
 // and `--stats` at exit must show every kind of drop counted where it happened.
 import { serverKeyFileFor } from '../dime/bench.js';
 import { EventEmitter } from 'node:events';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as W from '../../src/protocol/wire.js';
 import { BROADCAST } from '../../src/protocol/codec.js';
 import { DimeClient } from '../dime/client.js';
-import { DIME_IMAGE, EMU_CLI, startEmu, until, type Proc } from './processes.js';
+import { DIME_IMAGE, EMU_CLI, startEmu, type Proc } from './processes.js';
+import { until } from '../lib/until.js';
+import { scratchDir } from '../lib/scratch-dir.js';
 
 const KEY = 'bad-wire-key';
 const SERVER = '52:54:00:00:00:bd';
-const dir = mkdtempSync(join(tmpdir(), 'nic-bad-wire-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = scratchDir('nic-bad-wire');
 
 /** One end of a `-netdev stream` link (4-byte big-endian length, then the frame) that can also write raw bytes. */
 class RawSegment extends EventEmitter {

@@ -5,8 +5,7 @@
 // malformed-frame warnings.
 import { serverKeyFileFor } from '../dime/bench.js';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as W from '../../src/protocol/wire.js';
@@ -17,13 +16,13 @@ import { StreamLan } from '../dime/lan.js';
 import { DimeClient } from '../dime/client.js';
 import { parsePcap } from './pcap-read.js';
 import { DIME_IMAGE, EMU_CLI, repoRoot, startEmu, toolGate, type Proc } from './processes.js';
+import { scratchDir } from '../lib/scratch-dir.js';
 
 const LUA = join(repoRoot(), DISSECTOR_PATH);
 const KEY = 'dissector-test-key';
 const SERVER = '52:54:00:00:00:d1';
 const tshark = toolGate('tshark', 'apt-get install -y tshark');
-const dir = mkdtempSync(join(tmpdir(), 'nic-dissector-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = scratchDir('nic-dissector');
 
 /** tshark with the dissector loaded; returns stdout lines (throws with stderr on failure). */
 function tsharkFields(capture: string, fields: string[], extra: string[] = []): string[][] {

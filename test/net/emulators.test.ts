@@ -5,19 +5,18 @@
 // by them. One server captures with --pcap; the capture is read back with pcap-parser and,
 // where it is installed, tshark.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatMac, macFromName } from '../../src/net/mac.js';
 import { parsePcap, type PcapFile } from './pcap-read.js';
 import { buildNicGuests, EMU_CLI, nicGuestImage, startEmu, startHub, toolGate, type Proc } from './processes.js';
+import { scratchDir } from '../lib/scratch-dir.js';
 
 const NAMES = ['s1', 's2', 's3'];
 const HELLO_TYPE = 0x88b5;
 const tshark = toolGate('tshark', 'apt-get install -y tshark');
-const dir = mkdtempSync(join(tmpdir(), 'nic-e2e-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = scratchDir('nic-e2e');
 
 function text(frame: Buffer): string {
   return frame.subarray(14, 46).toString('latin1').replace(/\0.*$/s, '');

@@ -2,12 +2,10 @@
 // client, the CLI's argument parsing, and interop with a real QEMU joined as a stream client.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createConnection } from 'node:net';
-import { tmpdir } from 'node:os';
 import { failWhenMissingInCi, QEMU_HINT, toolGate } from '../tool-gate.js';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openNetBackend } from '../../src/net/backends/open-backend.js';
 import type { StreamBackend } from '../../src/net/backends/stream.js';
 import { parseHubArgs, parseListenAddress } from '../../src/cli/hub.js';
@@ -15,22 +13,16 @@ import { isDuplicateMacNotice } from '../../src/net/duplicate-mac.js';
 import { LearningSwitch } from '../../src/net/learning-switch.js';
 import type { NetBackend } from '../../src/net/net-backend.js';
 import { BROADCAST, ethFrame } from '../devices/e1000/e1000-harness.js';
+import { scratchDir } from '../lib/scratch-dir.js';
+import { until } from '../lib/until.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'nic-hub-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = scratchDir('nic-hub');
 
 const MAC_A = Uint8Array.of(0x5a, 0x50, 0, 0, 0, 0xa);
 const MAC_B = Uint8Array.of(0x5a, 0x50, 0, 0, 0, 0xb);
 const MAC_C = Uint8Array.of(0x5a, 0x50, 0, 0, 0, 0xc);
 const MAC_X = Uint8Array.of(0x5a, 0x50, 0, 0, 0, 0xf);
 
-async function until(cond: () => boolean, ms = 3000): Promise<void> {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > ms) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 60));
 
 async function client(spec: string): Promise<{ b: NetBackend; got: Uint8Array[] }> {

@@ -2,17 +2,16 @@
 // every frame it reads and forwards, with the host's wall clock; tools/net-trace-report.mjs
 // turns a set of traces into per-hop figures.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openNetBackend } from '../../src/net/backends/open-backend.js';
 import type { StreamBackend } from '../../src/net/backends/stream.js';
 import { HUB_CLI, repoRoot } from '../../src/orchestrator/launcher.js';
 import { BROADCAST, ethFrame } from '../devices/e1000/e1000-harness.js';
+import { scratchDir } from '../lib/scratch-dir.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'net-trace-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = scratchDir('net-trace');
 const REPORT = join(repoRoot(), 'tools', 'net-trace-report.mjs');
 const MAC_A = Uint8Array.of(0x5a, 0x50, 0, 0, 0, 0xa);
 

@@ -97,14 +97,6 @@ export function hubConnections(hub: Proc): number {
   return [...(hub.out + hub.err).matchAll(/port \d+ connected/g)].length;
 }
 
-export async function until(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 /**
  * QEMU 7.2 with no machine and no CPU, only its user-mode network (slirp) joined through its
  * internal hub to a stream client of our hub: slirp answers ARP for 10.0.2.2 and serves DHCP.

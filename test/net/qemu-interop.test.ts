@@ -3,21 +3,21 @@
 //   asks who-has 10.0.2.2 and prints slirp's answer; the same kernel in a QEMU VM with
 //   -device e1000 on slirp directly must print exactly the same transcript;
 // - the lan-hello kernel in parallax-emu and in a QEMU VM on the same hub find each other.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { formatMac, macFromName } from '../../src/net/mac.js';
 import {
-  buildNicGuests, EMU_CLI, haveCommand, hubConnections, nicGuestImage, Proc, startEmu, startHub, startQemuSlirpOnHub, until,
+  buildNicGuests, EMU_CLI, haveCommand, hubConnections, nicGuestImage, Proc, startEmu, startHub, startQemuSlirpOnHub,
 } from './processes.js';
+import { until } from '../lib/until.js';
+import { scratchDir } from '../lib/scratch-dir.js';
 
 const QEMU = 'qemu-system-x86_64';
 const haveQemu = haveCommand(QEMU);
 const GUEST_MAC = '52:54:00:12:34:56';
 const SLIRP_MAC = '52:55:0a:00:02:02';
-const dir = mkdtempSync(join(tmpdir(), 'nic-qemu-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = scratchDir('nic-qemu');
 
 /** A QEMU VM booting a NIC test kernel (as test/guest/harness.ts boots the guest kernels). */
 function qemuVm(label: string, kernel: string, netArgs: string[], append?: string): Proc {

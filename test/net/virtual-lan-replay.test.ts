@@ -4,16 +4,15 @@
 // server the same replay digest (console, frames with their virtual-time stamps, instructions,
 // guest time). s1 and s2 broadcast at the same guest instant, so s3 also checks that frames
 // due at one instant go in by source MAC, not in the order the host delivered them.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { withHostLoad } from '../lib/host-load.js';
 import { buildNicGuests, EMU_CLI, nicGuestImage, startEmu, startHub } from './processes.js';
+import { scratchDir } from '../lib/scratch-dir.js';
 
 const NAMES = ['s1', 's2', 's3'];
-const dir = mkdtempSync(join(tmpdir(), 'vlan-replay-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = scratchDir('vlan-replay');
 
 async function run(tag: string): Promise<string[]> {
   const sock = join(dir, `${tag}.sock`);

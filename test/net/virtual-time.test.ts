@@ -2,10 +2,8 @@
 // others' promises + latency, held at 0 until the expected members joined, never lowered), and
 // a real hub with two members and a port outside the virtual time: stamped delivery instants,
 // grants, delivery order for frames due at one instant, and the unstamped frames counted.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openNetBackend } from '../../src/net/backends/open-backend.js';
 import type { StreamBackend } from '../../src/net/backends/stream.js';
 import { LearningSwitch } from '../../src/net/learning-switch.js';
@@ -14,17 +12,10 @@ import { VirtualTimeLink } from '../../src/net/virtual-time-link.js';
 import { VT_FRAME, VT_GRANT, VT_TIME, VT_WELCOME, decodeVt, encodeVt } from '../../src/net/virtual-time-wire.js';
 import { parseHubArgs } from '../../src/cli/hub.js';
 import { BROADCAST, ethFrame } from '../devices/e1000/e1000-harness.js';
+import { scratchDir } from '../lib/scratch-dir.js';
+import { until } from '../lib/until.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'vt-hub-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-async function until(cond: () => boolean, ms = 5000): Promise<void> {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > ms) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+const dir = scratchDir('vt-hub');
 
 describe('virtual-time wire format', () => {
   it('round-trips every message; ordinary frames (also 0x88B5 ones without the magic) are not messages', () => {
@@ -96,11 +87,11 @@ describe('a hub with members in the virtual time', () => {
       const got: Uint8Array[] = [];
       link.onReceive((f) => got.push(f.slice()));
       members.push({ link, got });
-      await until(() => link.welcome !== null);
+      await until(() => link.welcome !== null, 5000);
     }
     const [a, b, c] = members;
     expect(a.link.welcome).toEqual({ latencyNs: 1000, late: false });
-    await until(() => members.every((m) => m.link.grant() === 1000));
+    await until(() => members.every((m) => m.link.grant() === 1000), 5000);
     // b and c send at the same instant (c's MAC is lower): a must take c's frame first
     const macB = Uint8Array.of(0x5a, 0x50, 0, 0, 0, 0xb), macC = Uint8Array.of(0x5a, 0x50, 0, 0, 0, 0x0c - 0x0a);
     clocks[1] = 400;
@@ -109,7 +100,7 @@ describe('a hub with members in the virtual time', () => {
     c.link.send(ethFrame(BROADCAST, macC, 40));
     b.link.promise(500);
     c.link.promise(500);
-    await until(() => a.link.grant() === 1500); // min(b, c) + latency; both frames are here by then
+    await until(() => a.link.grant() === 1500, 5000); // min(b, c) + latency; both frames are here by then
     expect(a.link.nextArrival()).toBe(1400);
     expect(a.link.deliverDue(1399)).toBe(0);
     expect(a.link.deliverDue(1400)).toBe(2);
@@ -118,7 +109,7 @@ describe('a hub with members in the virtual time', () => {
     const outsider = await openNetBackend(`hub,path=${path}`);
     await (outsider as StreamBackend).waitConnected();
     outsider.send(ethFrame(BROADCAST, Uint8Array.of(0x52, 0x54, 0, 0, 0, 9), 40));
-    await until(() => a.link.vstats.unstamped === 1 && b.link.vstats.unstamped === 1);
+    await until(() => a.link.vstats.unstamped === 1 && b.link.vstats.unstamped === 1, 5000);
     expect(hub.stats.unstamped).toBe(3);
     expect(logs.some((l) => /not in the virtual time/.test(l))).toBe(true);
     await outsider.close();

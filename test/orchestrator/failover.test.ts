@@ -3,14 +3,12 @@
 // what it has seen, and a stage's unacknowledged lines are held by the stage before it. Two
 // emulated servers x 3 DIMEs on one hub; ORCH_MACHINES=qemu (or emu,qemu) runs it on QEMU.
 import { describe, it, expect, beforeAll, afterAll, beforeEach } from 'vitest';
-import { existsSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { spawnSync } from 'node:child_process';
 import * as W from '../../src/protocol/wire.js';
-import { Lab, EMULATOR_CLI, DEFAULT_IMAGE, type MachineKind } from '../../src/orchestrator/lab.js';
+import type { Lab } from '../../src/orchestrator/lab.js';
 import { Orchestrator } from '../../src/orchestrator/orchestrator.js';
-import { openLan } from '../../src/orchestrator/attach.js';
-import { ServerNames, type DimeAddress } from '../../src/orchestrator/targets.js';
+import type { DimeAddress } from '../../src/orchestrator/targets.js';
+import { labMachineKinds, startLabWithOrchestrator } from './lab-orchestrator.js';
 import { resolveService } from '../../src/orchestrator/service-source.js';
 import { PolicyEngine } from '../../src/orchestrator/policy/engine.js';
 import { parsePolicy } from '../../src/orchestrator/policy/policy-file.js';
@@ -21,8 +19,7 @@ const KEY = 'failover-key';
 const HB = 500;
 const S1 = '52:54:00:00:00:b1';
 const S2 = '52:54:00:00:00:b2';
-const machines = (process.env.ORCH_MACHINES ?? 'emu').split(',').map((m) => m.trim()).filter((m): m is MachineKind => m === 'emu' || m === 'qemu')
-  .filter((m) => existsSync(DEFAULT_IMAGE) && (m === 'qemu' ? spawnSync('qemu-system-x86_64', ['--version']).status === 0 : existsSync(EMULATOR_CLI)));
+const machines = labMachineKinds();
 if (process.env.CI && machines.length === 0) throw new Error('CI is set but no machine to run the failover pipeline on (images/dime.elf, the emulator or QEMU missing)');
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -39,12 +36,8 @@ describe.skipIf(machines.length === 0).each(machines)('pipelines that lose nothi
   };
 
   beforeAll(async () => {
-    lab = new Lab({ key: KEY, heartbeatMs: HB, machine, servers: [{ name: 'S1', mac: S1, cores: 3 }, { name: 'S2', mac: S2, cores: 3 }] });
-    await lab.start();
-    o = new Orchestrator(await openLan(lab.netSpec), { key: KEY, mac: '02:50:00:00:00:02', names: new ServerNames(lab.aliases) });
-    let found = await o.discover();
-    for (let i = 0; i < 10 && found.length < 6; i++) found = await o.discover();
-    expect(found.length).toBe(6);
+    const servers = [{ name: 'S1', mac: S1, cores: 3 }, { name: 'S2', mac: S2, cores: 3 }];
+    ({ lab, o } = await startLabWithOrchestrator({ key: KEY, heartbeatMs: HB, machine, servers }, '02:50:00:00:00:02'));
     o.on('event', onOutput);
   });
 

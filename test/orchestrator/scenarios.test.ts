@@ -2,16 +2,16 @@
 // DIME kernel, 3 DIMEs each) on one virtual LAN (the hub), managed by the orchestrator, both
 // in-process and through the `parallax` command line.
 import { describe, it, expect, beforeAll, afterAll, beforeEach } from 'vitest';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as W from '../../src/protocol/wire.js';
 import { PxCodec, encodePayload } from '../../src/protocol/codec.js';
-import { spawnSync } from 'node:child_process';
-import { Lab, EMULATOR_CLI, DEFAULT_IMAGE, type MachineKind } from '../../src/orchestrator/lab.js';
+import type { Lab } from '../../src/orchestrator/lab.js';
 import { Orchestrator } from '../../src/orchestrator/orchestrator.js';
 import { openLan } from '../../src/orchestrator/attach.js';
-import { ServerNames, type DimeAddress } from '../../src/orchestrator/targets.js';
+import type { DimeAddress } from '../../src/orchestrator/targets.js';
+import { labMachineKinds, startLabWithOrchestrator } from './lab-orchestrator.js';
 import { resolveService } from '../../src/orchestrator/service-source.js';
 import { PolicyEngine } from '../../src/orchestrator/policy/engine.js';
 import { InputSplitter } from '../../src/orchestrator/policy/performance.js';
@@ -26,8 +26,7 @@ const S1 = '52:54:00:00:00:a1';
 const S2 = '52:54:00:00:00:a2';
 const CLI_MAC = '02:50:00:00:00:c1';
 // ORCH_MACHINES=emu,qemu runs every scenario on QEMU too (default: parallax-emu only)
-const machines = (process.env.ORCH_MACHINES ?? 'emu').split(',').map((m) => m.trim()).filter((m): m is MachineKind => m === 'emu' || m === 'qemu')
-  .filter((m) => existsSync(DEFAULT_IMAGE) && (m === 'qemu' ? spawnSync('qemu-system-x86_64', ['--version']).status === 0 : existsSync(EMULATOR_CLI)));
+const machines = labMachineKinds();
 
 function waitEvent(o: Orchestrator, pred: (e: OrchestratorEvent) => boolean, timeoutMs: number): Promise<OrchestratorEvent> {
   return new Promise((resolve, reject) => {
@@ -48,13 +47,8 @@ describe.skipIf(machines.length === 0).each(machines)('the papers\' scenarios on
   };
 
   beforeAll(async () => {
-    lab = new Lab({ key: KEY, heartbeatMs: HB, machine, servers: [{ name: 'S1', mac: S1, cores: 3 }, { name: 'S2', mac: S2, cores: 3 }] });
-    await lab.start();
-    o = new Orchestrator(await openLan(lab.netSpec), { key: KEY, mac: '02:50:00:00:00:01', names: new ServerNames(lab.aliases) });
-    // a freshly booted server may need a moment before its NIC answers (QEMU: ~1 s)
-    let found = await o.discover();
-    for (let i = 0; i < 10 && found.length < 6; i++) found = await o.discover();
-    expect(found.length).toBe(6);
+    const servers = [{ name: 'S1', mac: S1, cores: 3 }, { name: 'S2', mac: S2, cores: 3 }];
+    ({ lab, o } = await startLabWithOrchestrator({ key: KEY, heartbeatMs: HB, machine, servers }, '02:50:00:00:00:01'));
   });
 
   afterAll(async () => {

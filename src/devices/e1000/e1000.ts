@@ -15,6 +15,7 @@ import { E1000_IO_BAR, E1000_MMIO_BAR } from '../../abi/memory-map.js';
 import { buildEepromImage, E1000Eeprom } from './eeprom.js';
 import { E1000Phy, PHY_ADDRESS } from './phy.js';
 import * as R from './regs.js';
+import { DelayedInterrupt } from './interrupt-delay.js';
 import { filterFrame } from './rx-filter.js';
 import { emptyContext, insertChecksum, segmentTso, type TxContext } from './tx-offload.js';
 import { appendFcs } from '../../net/ethernet-crc.js';
@@ -151,8 +152,9 @@ export class E1000 implements PciFunction, MmioDevice, PortDevice, Snapshotable 
   private txBusy = false;
   private readonly rxFifo: Uint8Array[] = [];
   private rxFifoUsed = 0;
-  private pendingRxt0 = false;
-  private pendingTxdw = false;
+  /** receive-timer (RXT0) and transmit write-back (TXDW) interrupts, moderated by their delay registers */
+  private readonly rxt0: DelayedInterrupt;
+  private readonly txdw: DelayedInterrupt;
   private readonly desc = new Uint8Array(R.DESC_SIZE);
   private readonly descView = new DataView(this.desc.buffer);
 
@@ -165,6 +167,8 @@ export class E1000 implements PciFunction, MmioDevice, PortDevice, Snapshotable 
     this.dma = opts.dma;
     this.irq = opts.irq;
     this.timers = opts.timers;
+    this.rxt0 = new DelayedInterrupt(this.timers, this.timerKey('rdtr'), this.timerKey('radv'), () => this.raise(R.ICR_RXT0));
+    this.txdw = new DelayedInterrupt(this.timers, this.timerKey('tidv'), this.timerKey('tadv'), () => this.raise(R.ICR_TXDW));
     this.fixedFifoBytes = opts.rxFifoBytes;
     this.eeprom = new E1000Eeprom(buildEepromImage(this.mac, {
       vendorId: E1000_VENDOR_ID, deviceId: E1000_DEVICE_ID, subsystemVendorId: E1000_SUBSYSTEM_VENDOR_ID, subsystemId: E1000_SUBSYSTEM_ID,
@@ -346,7 +350,7 @@ export class E1000 implements PciFunction, MmioDevice, PortDevice, Snapshotable 
         return;
       case R.RDTR:
         r[I(R.RDTR)] = v & 0xffff;
-        if (v & R.RDTR_FPD) this.fireRxt0(); // flush partial descriptor block: report now
+        if (v & R.RDTR_FPD) this.rxt0.fire(); // flush partial descriptor block: report now
         return;
       case R.RADV: case R.TIDV: case R.TADV:
         r[I(reg)] = v & 0xffff;
@@ -401,10 +405,10 @@ export class E1000 implements PciFunction, MmioDevice, PortDevice, Snapshotable 
     this.tx = newTxPacket();
     this.ctx = emptyContext();
     this.clearRxFifo();
-    this.pendingRxt0 = false;
-    this.pendingTxdw = false;
+    this.rxt0.cancel();
+    this.txdw.cancel();
     this.ioAddr = 0;
-    if (this.timers) for (const k of ['rdtr', 'radv', 'tidv', 'tadv', 'itr']) this.timers.cancel(this.timerKey(k));
+    this.timers?.cancel(this.timerKey('itr'));
   }
 
   // ---------------------------------------------------------------- interrupts
@@ -448,36 +452,13 @@ export class E1000 implements PciFunction, MmioDevice, PortDevice, Snapshotable 
 
   /** Receive-timer interrupt, honouring RDTR (per-packet delay) and RADV (absolute cap). */
   private rxInterrupt(): void {
-    const rdtr = this.regs[I(R.RDTR)] & 0xffff;
-    if (!this.timers || rdtr === 0) { this.fireRxt0(); return; }
-    const now = this.timers.nowNs();
-    this.timers.schedule(this.timerKey('rdtr'), now + rdtr * R.DELAY_UNIT_NS, () => this.fireRxt0());
-    const radv = this.regs[I(R.RADV)] & 0xffff;
-    if (radv && !this.pendingRxt0) this.timers.schedule(this.timerKey('radv'), now + radv * R.DELAY_UNIT_NS, () => this.fireRxt0());
-    this.pendingRxt0 = true;
-  }
-
-  private fireRxt0(): void {
-    if (this.timers) { this.timers.cancel(this.timerKey('rdtr')); this.timers.cancel(this.timerKey('radv')); }
-    this.pendingRxt0 = false;
-    this.raise(R.ICR_RXT0);
+    this.rxt0.request(this.regs[I(R.RDTR)] & 0xffff, this.regs[I(R.RADV)] & 0xffff);
   }
 
   /** Transmit write-back interrupt for descriptors with IDE: delayed by TIDV, capped by TADV. */
   private txInterrupt(delayed: boolean): void {
-    const tidv = this.regs[I(R.TIDV)] & 0xffff;
-    if (!delayed || !this.timers || tidv === 0) { this.fireTxdw(); return; }
-    const now = this.timers.nowNs();
-    this.timers.schedule(this.timerKey('tidv'), now + tidv * R.DELAY_UNIT_NS, () => this.fireTxdw());
-    const tadv = this.regs[I(R.TADV)] & 0xffff;
-    if (tadv && !this.pendingTxdw) this.timers.schedule(this.timerKey('tadv'), now + tadv * R.DELAY_UNIT_NS, () => this.fireTxdw());
-    this.pendingTxdw = true;
-  }
-
-  private fireTxdw(): void {
-    if (this.timers) { this.timers.cancel(this.timerKey('tidv')); this.timers.cancel(this.timerKey('tadv')); }
-    this.pendingTxdw = false;
-    this.raise(R.ICR_TXDW);
+    if (!delayed) { this.txdw.fire(); return; }
+    this.txdw.request(this.regs[I(R.TIDV)] & 0xffff, this.regs[I(R.TADV)] & 0xffff);
   }
 
   // ---------------------------------------------------------------- statistics
@@ -831,8 +812,8 @@ export class E1000 implements PciFunction, MmioDevice, PortDevice, Snapshotable 
       link: this.link,
       irqAsserted: this.irqAsserted,
       ioAddr: this.ioAddr,
-      pendingRxt0: this.pendingRxt0,
-      pendingTxdw: this.pendingTxdw,
+      pendingRxt0: this.rxt0.pending,
+      pendingTxdw: this.txdw.pending,
       ctx: { ...this.ctx },
       tx: { ...p, data: Buffer.from(p.data.subarray(0, p.len)).toString('base64') },
       rxFifo: this.rxFifo.map((f) => Buffer.from(f).toString('base64')),
@@ -867,8 +848,8 @@ export class E1000 implements PciFunction, MmioDevice, PortDevice, Snapshotable 
       this.rxFifoUsed += f.length;
     }
     // delayed interrupts that were pending are delivered now rather than re-armed
-    this.pendingRxt0 = false;
-    this.pendingTxdw = false;
+    this.rxt0.pending = false;
+    this.txdw.pending = false;
     if (s.pendingRxt0) this.regs[I(R.ICR)] |= R.ICR_RXT0;
     if (s.pendingTxdw) this.regs[I(R.ICR)] |= R.ICR_TXDW;
     this.lastAssertNs = -Infinity;

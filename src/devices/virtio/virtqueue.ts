@@ -109,30 +109,12 @@ export class Virtqueue {
 
   /** Copy the chain's readable bytes from `skip` on into `dst` (returns the bytes copied). */
   gather(chain: Chain, skip: number, dst: Uint8Array): number {
-    let done = 0;
-    for (const b of chain.readable) {
-      if (done >= dst.length) break;
-      if (skip >= b.len) { skip -= b.len; continue; }
-      const n = Math.min(b.len - skip, dst.length - done);
-      this.dma.read(b.addr + skip, dst.subarray(done, done + n));
-      done += n;
-      skip = 0;
-    }
-    return done;
+    return forEachPiece(chain.readable, skip, dst.length, (addr, at, n) => this.dma.read(addr, dst.subarray(at, at + n)));
   }
 
   /** Store `src` into the chain's writable buffers from byte `skip` on (returns the bytes stored). */
   scatter(chain: Chain, skip: number, src: Uint8Array): number {
-    let done = 0;
-    for (const b of chain.writable) {
-      if (done >= src.length) break;
-      if (skip >= b.len) { skip -= b.len; continue; }
-      const n = Math.min(b.len - skip, src.length - done);
-      this.dma.write(b.addr + skip, src.subarray(done, done + n));
-      done += n;
-      skip = 0;
-    }
-    return done;
+    return forEachPiece(chain.writable, skip, src.length, (addr, at, n) => this.dma.write(addr, src.subarray(at, at + n)));
   }
 
   saveState(): VirtqueueState {
@@ -200,4 +182,23 @@ export class Virtqueue {
     this.dma.read(paddr, this.b8.subarray(0, 2));
     return this.v8.getUint16(0, true);
   }
+}
+
+/**
+ * Walk `bufs` as one byte range starting `skip` bytes in, for at most `len` bytes: `copy` gets
+ * each piece's guest address, its offset in the caller's array and its length. Returns the
+ * bytes walked (less than `len` when the buffers end first).
+ */
+function forEachPiece(bufs: readonly VirtqBuffer[], skip: number, len: number,
+  copy: (addr: number, at: number, n: number) => void): number {
+  let done = 0;
+  for (const b of bufs) {
+    if (done >= len) break;
+    if (skip >= b.len) { skip -= b.len; continue; }
+    const n = Math.min(b.len - skip, len - done);
+    copy(b.addr + skip, done, n);
+    done += n;
+    skip = 0;
+  }
+  return done;
 }

@@ -151,6 +151,19 @@ export function runCompiled(cpu: Cpu, ops: Insn[], mode: Mode): Snapshot {
   return snapshot(cpu, -1);
 }
 
+/**
+ * Run the block from the CPU's present state once through the interpreter and once compiled,
+ * with the state put back after each: the differences (empty when the two agree).
+ */
+export function interpreterVsCompiled(cpu: Cpu, ops: Insn[], mode: Mode): string[] {
+  const init = captureInitial(cpu);
+  const a = runInterpreted(cpu, ops);
+  restoreInitial(cpu, init);
+  const b = runCompiled(cpu, ops, mode);
+  restoreInitial(cpu, init);
+  return diffSnapshots(a, b);
+}
+
 const REG_NAMES = ['rax', 'rcx', 'rdx', 'rbx', 'rsp', 'rbp', 'rsi', 'rdi', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15'];
 
 function hex64(lo: number, hi: number): string {

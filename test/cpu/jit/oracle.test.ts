@@ -6,7 +6,8 @@ import { describe, expect, test } from 'vitest';
 import { CS, DS, ES, SS } from '../../../src/cpu/regs.js';
 import type { Cpu } from '../../../src/cpu/cpu.js';
 import {
-  captureInitial, CODE, DATA, decodeBlock, diffSnapshots, makeCpu, restoreInitial, runCompiled, runInterpreted, sourceOf, testTier, tierCounts,
+  captureInitial, CODE, DATA, decodeBlock, diffSnapshots, interpreterVsCompiled, makeCpu, restoreInitial, runCompiled, runInterpreted, sourceOf,
+  testTier, tierCounts,
   type Mode,
 } from './harness.js';
 import { BlockGen, Rng } from './random-blocks.js';
@@ -113,12 +114,7 @@ describe('shifts by CL (count 0 keeps the earlier flags) against the interpreter
       for (let rep = 0; rep < 8; rep++) {
         gen.seedState(cpu);
         cpu.lo[1] = (cpu.lo[1] & ~0xff) | cl;
-        const init = captureInitial(cpu);
-        const a = runInterpreted(cpu, ops);
-        restoreInitial(cpu, init);
-        const b = runCompiled(cpu, ops, 64);
-        restoreInitial(cpu, init);
-        const diff = diffSnapshots(a, b);
+        const diff = interpreterVsCompiled(cpu, ops, 64);
         if (diff.length) failures.push(`cl=${cl}: ${diff.join('; ')}`);
       }
     }
@@ -144,12 +140,7 @@ describe('8/16-bit reads through the slow path against the interpreter', () => {
       gen.seedState(cpu);
       cpu.lo[7] = 0x180000; cpu.hi[7] = 0; // past the 1 MiB of RAM
       cpu.lo[2] = dx;
-      const init = captureInitial(cpu);
-      const a = runInterpreted(cpu, ops);
-      restoreInitial(cpu, init);
-      const b = runCompiled(cpu, ops, 64);
-      restoreInitial(cpu, init);
-      const diff = diffSnapshots(a, b);
+      const diff = interpreterVsCompiled(cpu, ops, 64);
       if (diff.length) failures.push(`dx=${dx}: ${diff.join('; ')}`);
     }
     expect(failures).toEqual([]);

@@ -2,15 +2,14 @@
 // writes in LBA28, LBA48 and CHS, and the refusals (outside the disk, unsupported command,
 // absent device 1, read-only disk). Port-level, as a BIOS drives it.
 
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AtaChannel } from '../../../src/devices/ata/ata-channel.js';
 import { RawFileBackend } from '../../../src/block/raw-file.js';
+import { scratchDir } from '../../lib/scratch-dir.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'ata-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = scratchDir('ata');
 
 const SECTORS = 2048;
 function diskFile(name: string): string {

@@ -1,26 +1,17 @@
 // End to end: two e1000 models, each on its own hub client, exchange frames through the hub:
 // a frame placed in one NIC's transmit ring lands in the other NIC's receive ring.
 
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { openNetBackend } from '../../../src/net/backends/open-backend.js';
 import * as R from '../../../src/devices/e1000/regs.js';
 import { LearningSwitch } from '../../../src/net/learning-switch.js';
 import { macFromName } from '../../../src/net/mac.js';
 import { Harness, TX_BUFS, ethFrame } from './e1000-harness.js';
+import { scratchDir } from '../../lib/scratch-dir.js';
+import { until } from '../../lib/until.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'nic-e2e-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-async function until(cond: () => boolean, ms = 3000): Promise<void> {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > ms) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+const dir = scratchDir('nic-e2e');
 
 it('two e1000s talk through the hub (TX ring -> hub -> RX ring, link comes up with the connection)', async () => {
   const path = join(dir, 'lan.sock');

@@ -1,4 +1,6 @@
-/* Multiboot 1 header and the BSP's way from 32-bit protected mode into 64-bit long mode. */
+/* Multiboot 1 header and the BSP's way from 32-bit protected mode into 64-bit long mode.
+ * Kept apart from the DIME kernel's own copy on purpose: these kernels test the machine, and a
+ * bug shared with the product kernel would hide from both (test/guest/README.md, Library). */
 #include "layout.h"
 #include "long-mode.h"
 

@@ -1,4 +1,6 @@
-/* The few libc memory/string routines the compiler and the tests need. */
+/* The few libc memory/string routines the compiler and the tests need.
+ * Kept apart from the DIME kernel's own copy on purpose: these kernels test the machine, and a
+ * bug shared with the product kernel would hide from both (test/guest/README.md, Library). */
 #include "guest.h"
 
 void *memset(void *d, int c, size_t n) {

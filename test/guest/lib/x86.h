@@ -1,4 +1,6 @@
-/* Thin wrappers over privileged x86-64 instructions (port I/O, MSRs, control registers). */
+/* Thin wrappers over privileged x86-64 instructions (port I/O, MSRs, control registers).
+ * Kept apart from the DIME kernel's own copy on purpose: these kernels test the machine, and a
+ * bug shared with the product kernel would hide from both (test/guest/README.md, Library). */
 #ifndef GUEST_X86_H
 #define GUEST_X86_H
 
