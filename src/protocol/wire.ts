@@ -538,9 +538,10 @@ export const MESSAGES: MessageDef[] = [
       ],
     },
   },
-  // network boot (docs/BOOT.md, "Network boot"): signaling 0x40-0x47
+  // network boot (docs/BOOT.md, "Network boot"): signaling 0x1e-0x1f. (The block 0x40-0x47 first
+  // allotted cannot be encoded: the type field is 6 bits, and 0x40 is the EtherType's scope bit.)
   {
-    name: 'BOOT_REQUEST', channel: 'signaling', code: 0x40, scopes: ['system'], from: 'dime',
+    name: 'BOOT_REQUEST', channel: 'signaling', code: 0x1e, scopes: ['system'], from: 'dime',
     doc: "The boot firmware asks for an image: to BOOT.multicastMac, srcCore 0, tagged with the server's own key, header epoch = the firmware's random nonce. A boot server answers with the offer (tagged with that server's key, epoch echoed).",
     request: {
       fields: [
@@ -562,7 +563,7 @@ export const MESSAGES: MessageDef[] = [
     },
   },
   {
-    name: 'BOOT_READ', channel: 'signaling', code: 0x41, scopes: ['system'], from: 'dime',
+    name: 'BOOT_READ', channel: 'signaling', code: 0x1f, scopes: ['system'], from: 'dime',
     doc: "The firmware asks the boot server that made the offer for image bytes [offset, offset+length); answered by BOOT_DATA frames (reqId and epoch echoed). Asked again for what did not arrive.",
     request: {
       fields: [

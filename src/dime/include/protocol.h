@@ -498,7 +498,7 @@
 #define PX_QUERY_STORAGE_RESP_LEN 68
 
 /* BOOT_REQUEST: The boot firmware asks for an image: to BOOT.multicastMac, srcCore 0, tagged with the server's own key, header epoch = the firmware's random nonce. A boot server answers with the offer (tagged with that server's key, epoch echoed). */
-#define PX_SIG_BOOT_REQUEST 0x40
+#define PX_SIG_BOOT_REQUEST 0x1E
 #define PX_BOOT_REQUEST_SCOPES 1
 #define PX_BOOT_REQUEST_FROM_ORCHESTRATOR_ONLY 0
 #define PX_BOOT_REQUEST_REQ_FIRMWARE_OFF 0  /* u16: BOOT.firmwareVersion */
@@ -518,7 +518,7 @@
 #define PX_BOOT_REQUEST_RESP_LEN 312
 
 /* BOOT_READ: The firmware asks the boot server that made the offer for image bytes [offset, offset+length); answered by BOOT_DATA frames (reqId and epoch echoed). Asked again for what did not arrive. */
-#define PX_SIG_BOOT_READ 0x41
+#define PX_SIG_BOOT_READ 0x1F
 #define PX_BOOT_READ_SCOPES 1
 #define PX_BOOT_READ_FROM_ORCHESTRATOR_ONLY 0
 #define PX_BOOT_READ_REQ_OFFSET_OFF 0  /* u32: first byte wanted (a multiple of the chunk size) */
