@@ -13,7 +13,7 @@ CC="${CC:-gcc}"; LD="${LD:-ld}"; OBJCOPY="${OBJCOPY:-objcopy}"
 
 source "$here/sdk/service-build.sh"
 FLAGS=("${DIME_COMMON_FLAGS[@]}" --param=min-pagesize=0 -fno-pic -fno-pie -mcmodel=small -I "$here/kernel" -I "$here/firmware")
-shared=(crypto.c e1000.c fwcfg.c keyfile.c lib.c pci.c serial.c)
+shared=(crypto.c e1000.c entropy.c fwcfg.c keyfile.c lib.c pci.c pit.c serial.c)
 
 rm -rf "$out"
 mkdir -p "$out" "$(dirname "$image")"

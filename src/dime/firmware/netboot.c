@@ -11,6 +11,7 @@
 #include "keyfile.h"
 #include "protocol.h"
 #include "clock.h"
+#include "entropy.h"
 
 #define MB_LOADER_MAGIC 0x2BADB002
 #define MB_HEADER_MAGIC 0x1BADB002
@@ -163,31 +164,6 @@ static bool window_done(void) {
   return true;
 }
 
-/* a fresh nonce per request: RDRAND when present, TSC jitter of port reads, the RTC, the MAC */
-static uint64_t fresh_nonce(void) {
-  struct sha256 s;
-  sha256_init(&s);
-  uint32_t r[4];
-  cpuid(1, 0, r);
-  if (r[2] & (1u << 30)) {
-    uint64_t v; uint8_t ok;
-    __asm__ volatile("rdrand %0; setc %1" : "=r"(v), "=qm"(ok));
-    if (ok) sha256_update(&s, &v, sizeof v);
-  }
-  for (int i = 0; i < 32; i++) {
-    uint64_t t0 = rdtsc();
-    outb(0x70, 0x00);
-    uint64_t sample = (rdtsc() - t0) ^ (t0 << 8) ^ inb(0x71);
-    sha256_update(&s, &sample, sizeof sample);
-  }
-  sha256_update(&s, &nonce, sizeof nonce);
-  sha256_update(&s, nic_mac, 6);
-  uint8_t d[32];
-  sha256_final(&s, d);
-  uint64_t n = be64(d);
-  return n ? n : 1;
-}
-
 /* fetch every chunk of the offer; false when the boot server stopped answering */
 static bool fetch(void) {
   uint32_t first = 0;
@@ -282,7 +258,7 @@ void fw_main(uint32_t magic, uint32_t info) {
   seq = rdtsc();
   uint64_t t_start = clock_us();
   for (uint32_t attempt = 1;; attempt++) {
-    nonce = fresh_nonce();
+    nonce = entropy_u64(nonce, nic_mac);   /* a fresh nonce per request */
     offer.have = false;
     send_request();
     uint64_t wait = OFFER_WAIT_US * (attempt < 4 ? attempt : 4);

@@ -8,6 +8,7 @@
 #include "e1000.h"
 #include "fwcfg.h"
 #include "keyfile.h"
+#include "entropy.h"
 
 #define KDF_SALT "parallax/2"
 #define LAB_MASTER "parallax lab mode: public insecure key"
@@ -19,41 +20,8 @@ static uint8_t file_server[32], file_network[32];
 volatile uint64_t px_epoch;
 uint32_t px_epoch_changes;
 
-static bool rdrand64(uint64_t *v) {
-  uint32_t r[4];
-  cpuid(1, 0, r);
-  if (!(r[2] & (1u << 30))) return false;
-  for (int i = 0; i < 10; i++) {
-    uint8_t ok;
-    __asm__ volatile("rdrand %0; setc %1" : "=r"(*v), "=qm"(ok));
-    if (ok) return true;
-  }
-  return false;
-}
-
-/* RDRAND when the CPU has it, mixed with TSC jitter of port reads, the RTC seconds register,
- * the previous epoch and the MAC, through SHA-256; never 0 (0 means "unknown" on the wire). */
-static uint64_t fresh_random(void) {
-  struct sha256 s;
-  sha256_init(&s);
-  uint64_t v = 0;
-  if (rdrand64(&v)) sha256_update(&s, &v, sizeof v);
-  for (int i = 0; i < 64; i++) {
-    uint64_t t0 = rdtsc();
-    outb(0x70, 0x00);
-    uint8_t sec = inb(0x71);
-    uint64_t t1 = rdtsc();
-    uint64_t sample = (t1 - t0) ^ (t1 << 8) ^ sec;
-    sha256_update(&s, &sample, sizeof sample);
-  }
-  uint64_t prev = px_epoch;
-  sha256_update(&s, &prev, sizeof prev);
-  sha256_update(&s, nic_mac, 6);
-  uint8_t h[32];
-  sha256_final(&s, h);
-  uint64_t e = be64(h);
-  return e ? e : 1;
-}
+/* never 0 (0 means "unknown" on the wire); the previous epoch and the MAC mixed in */
+static uint64_t fresh_random(void) { return entropy_u64(px_epoch, nic_mac); }
 
 void epoch_renew(void) {
   __atomic_store_n(&px_epoch, fresh_random(), __ATOMIC_RELEASE);
