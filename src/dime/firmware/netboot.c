@@ -235,6 +235,22 @@ static const char *load_image(const struct mb1_info *mbi, uint32_t *entry, uint3
   return NULL;
 }
 
+/* End of the loader's Multiboot structures that lie after the firmware (QEMU puts its information,
+ * memory map and strings right after the image it loaded; ours puts only strings there): the
+ * staging buffer starts above them, so the kernel still gets them intact. */
+static uint64_t loader_data_end(const struct mb1_info *mbi) {
+  uint64_t end = (uint64_t)__fw_end;
+  uint64_t spans[4][2] = {
+    {(uint64_t)(uintptr_t)mbi, sizeof *mbi},
+    {mbi->mmap_addr, mbi->mmap_length},
+    {mbi->cmdline, mbi->cmdline ? strnlen((const char *)(uint64_t)mbi->cmdline, 4096) + 1 : 0},
+    {mbi->boot_loader_name, mbi->boot_loader_name ? strnlen((const char *)(uint64_t)mbi->boot_loader_name, 256) + 1 : 0},
+  };
+  for (int i = 0; i < 4; i++)
+    if (spans[i][0] >= (uint64_t)__fw_start && spans[i][0] + spans[i][1] > end) end = spans[i][0] + spans[i][1];
+  return end;
+}
+
 void fw_main(uint32_t magic, uint32_t info) {
   serial_init();
   kprintf("netboot: parallax network boot firmware %u\n", PX_BOOT_FIRMWARE_VERSION);
@@ -251,7 +267,7 @@ void fw_main(uint32_t magic, uint32_t info) {
   memset(srv, 0, sizeof srv);
   memset(net, 0, sizeof net);
   if (!e1000_init()) { kprintf("netboot: no e1000 NIC: nothing to boot from\n"); return; }
-  image = (uint8_t *)ALIGN_UP((uint64_t)__fw_end, 4096);
+  image = (uint8_t *)ALIGN_UP(loader_data_end(mbi), 4096);
   uint64_t ram_end = KERNEL_LOW + (uint64_t)mbi->mem_upper * 1024;
   image_max = ram_end > (uint64_t)image ? ram_end - (uint64_t)image : 0;
   if (image_max > sizeof have_chunk * 8ULL * PX_BOOT_CHUNK) image_max = sizeof have_chunk * 8ULL * PX_BOOT_CHUNK;
