@@ -129,19 +129,17 @@ flat32:
     mov %ax, %gs
     mov %ax, %ss
     lidt zero_idtr
-    mov $(BOOT_STACK_TOP - 4), %esp      /* the return address below the entry stack */
-    mov handoff_entry, %eax
-    mov %eax, (%esp)
-    pushl $2
-    popfl
-    mov handoff_info, %ebx
-    mov $MB_LOADER_MAGIC, %eax
     xor %ecx, %ecx
     xor %edx, %edx
     xor %esi, %esi
     xor %edi, %edi
     xor %ebp, %ebp
-    ret
+    pushl $2                             /* EFLAGS: still on our stack (0xE0000-0xFFFFF may be read-only under a BIOS) */
+    popfl
+    mov handoff_info, %ebx               /* mov leaves the flags alone from here on */
+    mov $MB_LOADER_MAGIC, %eax
+    mov $BOOT_STACK_TOP, %esp
+    jmp *handoff_entry
 
 .section .data
 .align 16
