@@ -20,7 +20,7 @@ import { DEFAULT_IMAGE, launchHub, launchMachine, repoRoot, type MachineProcess 
 import { runCli } from '../../src/orchestrator/commands/index.js';
 import type { NetBackend } from '../../src/net/net-backend.js';
 import { captureIO } from '../orchestrator/cli-io.js';
-import { Proc } from '../net/processes.js';
+import { Proc, until } from '../net/processes.js';
 import { QEMU_HINT, failWhenMissingInCi, toolGate } from '../tool-gate.js';
 
 const ORCH_CLI = path.join(repoRoot(), 'dist/src/cli/parallax.js');
@@ -45,8 +45,10 @@ let hub: MachineProcess;
 let bootServer: Proc;
 let rogue: BootServer;
 let injector: NetBackend;
-let firstRequest: Buffer | undefined;
+/** the last BOOT_REQUEST heard from each server: the one the boot server answered (replayed to it later) */
+const lastRequest = new Map<string, Buffer>();
 const injected = { unsigned: 0, otherEpoch: 0 };
+const rogueOffered = new Set<string>();
 
 describe('network boot: a lab of three -boot n servers and one boot server', () => {
   beforeAll(async () => {
@@ -55,10 +57,9 @@ describe('network boot: a lab of three -boot n servers and one boot server', () 
     master = randomBytes(32).toString('hex');
     writeFileSync(path.join(dir, 'master.key'), `${master}\n`, { mode: 0o600 });
     hub = await launchHub(sock);
-    bootServer = new Proc('boot-server', process.execPath, [ORCH_CLI, 'boot-server', '--net', `hub,path=${sock}`, '--key-file', path.join(dir, 'master.key'),
-      '--state', 'none', '--json', '--image', DEFAULT_IMAGE, '--append', APPEND, '--name', 'dime.elf']);
     // a boot server that does not hold the orchestrators' master secret
     rogue = new BootServer(await openLan(`hub,path=${sock}`), { key: randomBytes(32).toString('hex'), mac: '02:66:00:00:00:01', image: { bytes: Buffer.from('rogue image'), name: 'rogue', cmdline: '' } });
+    rogue.on('event', (e: { type: string; mac: string }) => { if (e.type === 'offer') rogueOffered.add(e.mac); });
     // unsigned offers, and offers signed right but in another epoch (a replay of an earlier answer)
     const codec = new PxCodec({ key: master });
     injector = await openLan(`hub,path=${sock}`);
@@ -66,7 +67,7 @@ describe('network boot: a lab of three -boot n servers and one boot server', () 
     injector.onReceive((raw) => {
       const f = codec.decode(Buffer.from(raw));
       if (!f || f.channel !== 'signaling' || f.code !== BOOT_REQUEST.code || f.dstMac !== W.BOOT.multicastMac || !f.authentic) return;
-      firstRequest ??= Buffer.from(raw);
+      lastRequest.set(f.srcMac, Buffer.from(raw));
       const payload = encodePayload(BOOT_REQUEST.response!, { size: 4096, chunk: W.BOOT.chunk, sha256: Buffer.alloc(32), name: 'evil', cmdline: '' });
       const offer = (epoch: bigint) => codec.encode({ dstMac: f.srcMac, srcMac: '02:66:00:00:00:02', channel: 'signaling', scope: 'system', code: BOOT_REQUEST.code,
         flags: W.FLAGS.RESPONSE, dstCore: 0, seq: ++seq, reqId: f.reqId, epoch, payload });
@@ -83,7 +84,12 @@ describe('network boot: a lab of three -boot n servers and one boot server', () 
       s.started = Date.now();
       s.m = launchMachine({ kind: s.kind, cores: s.cores, memMiB: 64, net: `hub,path=${sock}`, mac: s.mac, keyFile, netBoot: true, name: s.name }, `${s.kind} ${s.name}`);
     }
-  }, 60_000);
+    // the real boot server joins only once every firmware has been answered by the rogue and the
+    // injector: each one then surely saw (and refused) them, and kept asking
+    await until(() => rogueOffered.size === servers.length && lastRequest.size === servers.length, 240_000, 'a BOOT_REQUEST from every server');
+    bootServer = new Proc('boot-server', process.execPath, [ORCH_CLI, 'boot-server', '--net', `hub,path=${sock}`, '--key-file', path.join(dir, 'master.key'),
+      '--state', 'none', '--json', '--image', DEFAULT_IMAGE, '--append', APPEND, '--name', 'dime.elf']);
+  }, 300_000);
 
   afterAll(async () => {
     for (const s of servers) await s.m?.stop();
@@ -129,19 +135,21 @@ describe('network boot: a lab of three -boot n servers and one boot server', () 
   }, 60_000);
 
   it('the boot server refuses a forged request and a replayed one, and counts what it served', async () => {
-    expect(firstRequest).toBeDefined();
-    // a request tagged with a key the orchestrators never derived
+    // a request for a server that is not on the LAN, tagged with a key the orchestrators never derived
     const forger = new PxCodec({ key: randomBytes(32) });
-    injector.send(forger.encode({ dstMac: W.BOOT.multicastMac, srcMac: servers[0].mac, channel: 'signaling', scope: 'system', code: BOOT_REQUEST.code, dstCore: W.CORE_NONE, srcCore: 0,
+    injector.send(forger.encode({ dstMac: W.BOOT.multicastMac, srcMac: '52:54:00:4e:42:99', channel: 'signaling', scope: 'system', code: BOOT_REQUEST.code, dstCore: W.CORE_NONE, srcCore: 0,
       seq: 1n << 62n, epoch: 7n, payload: encodePayload(BOOT_REQUEST.request!, { firmware: W.BOOT.firmwareVersion }) }));
-    // a real request captured on the LAN, sent again
-    injector.send(firstRequest!);
+    // S3's request that the boot server answered, captured on the LAN, sent again once S3 is gone (the hub refuses a live station's MAC from another port)
+    const s3 = servers.find((s) => s.name === 'S3')!;
+    await s3.m!.stop();
+    await new Promise((r) => setTimeout(r, 300));
+    injector.send(lastRequest.get(s3.mac)!);
     await new Promise((r) => setTimeout(r, 1500));
     await bootServer.stop();
     const lines = bootServer.out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     const refusals = lines.filter((l) => l.type === 'refused');
-    expect(refusals.some((l) => l.why === 'forged'), bootServer.out).toBe(true);
-    expect(refusals.some((l) => l.why === 'replayed'), bootServer.out).toBe(true);
+    expect(refusals.some((l) => l.why === 'forged' && l.mac === '52:54:00:4e:42:99'), bootServer.out).toBe(true);
+    expect(refusals.some((l) => l.why === 'replayed' && l.mac === s3.mac), bootServer.out).toBe(true);
     const summary = lines[lines.length - 1];
     expect(summary.served).toBeGreaterThanOrEqual(servers.length);
     expect(summary.refusedForged).toBeGreaterThanOrEqual(1);
