@@ -13,6 +13,7 @@ import { parseQmpSpec } from '../qmp/qmp-server.js';
 import { snapshotPath } from '../machine/snapshot.js';
 import { ACCEPTED_QEMU_FLAGS, checkQemuFlags, REFUSED_QEMU_FLAGS } from './qemu-flags.js';
 import { DriveOptionError, isVirtioBlkDevice, parseDrives } from './drive-options.js';
+import { parseBootOrder } from './boot-order.js';
 
 export class UsageError extends Error {}
 
@@ -26,6 +27,8 @@ export interface EmuOptions extends ServerOptions {
   gdb?: string;
   /** QMP servers (-qmp unix:PATH,server,wait=off | tcp:HOST:PORT,server,wait=off) */
   qmp?: string[];
+  /** -boot n: boot our network boot firmware (images/netboot.elf) instead of --kernel */
+  netBoot?: boolean;
   /** -monitor stdio | none (default: none; Ctrl-A c still reaches the monitor) */
   monitor?: string;
   /** -serial mon:stdio: the console's Ctrl-A escapes work even when stdin is not a terminal */
@@ -103,6 +106,7 @@ export function buildParser(argv: string[], defaultKernel: string) {
     .option('kernel', { alias: ['k'], type: 'string', default: defaultKernel, describe: 'Linux bzImage, PVH ELF, Multiboot 1/2 or ELF64 kernel image' })
     .option('append', { type: 'string', default: '', describe: 'kernel command line' })
     .option('bios', { type: 'string', describe: 'boot a legacy BIOS image from reset instead of --kernel (/usr/share/seabios/bios.bin)' })
+    .option('boot', { type: 'string', describe: 'QEMU boot order; -boot n: network boot (our firmware fetches the kernel from a parallax-orch boot-server on --net)' })
     .option('hda', { type: 'string', describe: 'raw disk image on the IDE primary channel (booted by -bios firmware)' })
     .option('debugcon', { type: 'string', describe: 'debug console ports 0xE9 and 0x402 (SeaBIOS\'s log): stdio | file:PATH | none' })
     .option('initrd', { type: 'string', describe: 'Linux initramfs (one file), or modules: "FILE args,FILE2" (",," is a literal comma)' })
@@ -155,7 +159,7 @@ function qemuFlagOptions(): Record<string, { type: 'string' | 'boolean'; describ
 
 /** Every spelling an option can be given in (for did-you-mean). */
 function knownOptionNames(): string[] {
-  return ['cores', 'smp', 'c', 'memory', 'm', 'kernel', 'k', 'append', 'bios', 'debugcon', 'hda', 'initrd', 'net', 'netdev', 'nic', 'name', 'mac',
+  return ['cores', 'smp', 'c', 'memory', 'm', 'kernel', 'k', 'append', 'bios', 'boot', 'debugcon', 'hda', 'initrd', 'net', 'netdev', 'nic', 'name', 'mac',
     'pcap', 'stats', 'drive', 'snapshot', 's', 'gdb', 'S', 'qmp', 'monitor', 'version', 'V', 'help', 'h', 'incoming', 'loadvm', 'snapshot-dir',
     'snapshot-out', 'snapshot-at', ...Object.keys(ACCEPTED_QEMU_FLAGS)];
 }
@@ -207,6 +211,16 @@ export function parseEmuOptions(argv: string[], defaultKernel: string): EmuOptio
       throw new UsageError('-bios boots the firmware from reset; it cannot be combined with --kernel, --initrd or --append (give the BIOS a disk with -hda)');
     }
   }
+  let netBoot = false;
+  if (a.boot !== undefined) {
+    let order;
+    try { order = parseBootOrder(single(a.boot, 'boot')); } catch (e) { throw new UsageError((e as Error).message); }
+    netBoot = order.network && a.bios === undefined;
+    const given = (names: string[]) => argv.some((t) => names.includes(t.replace(/^--?/, '').split('=')[0]));
+    if (order.network && a.bios !== undefined) throw new UsageError('-boot n with -bios: the BIOS would need a PXE option ROM, which this board does not have; drop -bios to boot from the network with our firmware');
+    if (netBoot && given(['kernel', 'k', 'initrd', 'append'])) throw new UsageError('-boot n fetches the kernel and its command line from the boot server (parallax-orch boot-server --image F --append ...); it cannot be combined with --kernel, --initrd or --append');
+    if (netBoot && (a.net as string[]).length === 0) throw new UsageError('-boot n needs a LAN with a boot server on it: add --net (e.g. --net hub,path=/tmp/lan.sock)');
+  }
   const monitor = a.monitor === undefined ? 'none' : single(a.monitor, 'monitor');
   const snapshotDir = single(a['snapshot-dir'], 'snapshot-dir');
   let incomingFile: string | undefined;
@@ -227,6 +241,7 @@ export function parseEmuOptions(argv: string[], defaultKernel: string): EmuOptio
     kernel: single(a.kernel, 'kernel'),
     append: single(a.append ?? '', 'append'),
     bios: a.bios === undefined ? undefined : single(a.bios, 'bios'),
+    netBoot,
     debugcon: a.debugcon === undefined ? undefined : single(a.debugcon, 'debugcon'),
     hda: a.hda === undefined ? undefined : single(a.hda, 'hda'),
     initrd: a.initrd === undefined ? undefined : single(a.initrd, 'initrd'),

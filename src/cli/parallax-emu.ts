@@ -45,6 +45,8 @@ async function main(argv: string[]): Promise<void> {
   } catch (e) {
     fail((e as Error).message);
   }
+  // -boot n: our firmware, loaded as the direct path loads a kernel, fetches the real one
+  if (opts.netBoot) opts.kernel = resolve(packageRoot(), 'images/netboot.elf');
   if (opts.showVersion) {
     process.stdout.write(`parallax-emu ${packageVersion()}\n`);
     return;

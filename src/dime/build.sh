@@ -41,3 +41,5 @@ done
 # the bytes depend on the toolchain: record which one made them
 { "$CC" --version | head -1; "$LD" --version | head -1; "$OBJCOPY" --version | head -1; } > "${image%.elf}.toolchain"
 echo "built $image ($(stat -c %s "$image") bytes)"
+# the network boot firmware (shares kernel sources), beside the kernel
+NETBOOT_BUILD_DIR="$out/netboot" bash "$here/build-netboot.sh" "$(dirname "$image")/netboot.elf"

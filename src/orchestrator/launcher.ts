@@ -23,6 +23,8 @@ export function repoRoot(): string {
 export const EMULATOR_CLI = path.join(repoRoot(), 'dist/src/cli/parallax-emu.js');
 export const HUB_CLI = path.join(repoRoot(), 'dist/src/cli/hub.js');
 export const DEFAULT_IMAGE = path.join(repoRoot(), 'images/dime.elf');
+/** the network boot firmware (docs/BOOT.md, "Network boot") */
+export const NETBOOT_FIRMWARE = path.join(repoRoot(), 'images/netboot.elf');
 export const QEMU_BINARY = 'qemu-system-x86_64';
 export const DEFAULT_MAC = '52:54:00:12:34:56';
 
@@ -62,6 +64,12 @@ export interface MachineSpec {
   icount?: string;
   /** raw disk images, each a virtio-blk disk (`-drive file=P,format=raw,if=virtio` on both kinds) */
   drives?: string[];
+  /**
+   * boot from the LAN (a boot server on `net` sends the kernel and its command line; no image
+   * or append): parallax-emu -boot n; QEMU runs the same firmware as -kernel (QEMU's own -boot n
+   * would run its iPXE ROM instead)
+   */
+  netBoot?: boolean;
 }
 
 function driveArgs(spec: MachineSpec): string[] {
@@ -74,7 +82,8 @@ function driveArgs(spec: MachineSpec): string[] {
 /** The command that starts `spec`: [executable, arguments]. Throws when the machine cannot. */
 export function machineCommand(spec: MachineSpec): [string, string[]] {
   const mem = String(spec.memMiB ?? 256);
-  const image = spec.image ?? DEFAULT_IMAGE;
+  if (spec.netBoot && (spec.image || spec.append)) throw new Error('a network-booted machine gets its image and command line from the boot server');
+  const image = spec.netBoot ? NETBOOT_FIRMWARE : spec.image ?? DEFAULT_IMAGE;
   const net = spec.net ?? 'none';
   const mac = spec.mac ?? DEFAULT_MAC;
   if (spec.kind === 'qemu') {
@@ -95,7 +104,7 @@ export function machineCommand(spec: MachineSpec): [string, string[]] {
   }
   if (spec.hpet === false) throw new Error('parallax-emu: no option for a machine without HPET');
   if (!existsSync(EMULATOR_CLI)) throw new Error(`parallax-emu is not built (${EMULATOR_CLI}): run npm run build`);
-  const args = [EMULATOR_CLI, '-c', String(spec.cores), '-m', mem, '-k', image];
+  const args = [EMULATOR_CLI, '-c', String(spec.cores), '-m', mem, ...(spec.netBoot ? ['-boot', 'n'] : ['-k', image])];
   if (spec.append) args.push('--append', spec.append);
   args.push('--net', net, '--mac', mac);
   if (spec.name) args.push('--name', spec.name);

@@ -91,6 +91,11 @@ export function generateCHeader(): string {
   o.push(`#define PX_COLL_VARS ${W.COLL_LIMITS.vars}`);
   o.push(`#define PX_COLL_EVENTS ${W.COLL_LIMITS.events}`);
   o.push(`#define PX_COLL_MEMBER_BYTES ${W.COLL_LIMITS.memberBytes}`);
+  o.push(`#define PX_BOOT_MCAST_MAC {${W.BOOT.multicastMac.split(':').map((b) => `0x${b.toUpperCase()}`).join(', ')}}`);
+  o.push(`#define PX_BOOT_CHUNK ${W.BOOT.chunk}`);
+  o.push(`#define PX_BOOT_WINDOW ${W.BOOT.window}`);
+  o.push(`#define PX_BOOT_FIRMWARE_VERSION ${W.BOOT.firmwareVersion}`);
+  o.push(`#define PX_BOOT_MAX_CMDLINE ${W.BOOT.maxCmdline}`);
   o.push('');
   o.push('/* service image header (little-endian, read in place) */');
   o.push(`#define PX_IMAGE_MAGIC ${hex(W.SERVICE_IMAGE.magic, 8)}`);

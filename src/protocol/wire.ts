@@ -130,6 +130,13 @@ export const COLL_OUTCOME = { ABORTED: 0, DONE: 1, FALSE: 2 } as const;
 /** Limits of the collective engine (the kernel's collectives.c has the same numbers) */
 export const COLL_LIMITS = { maxMembers: 64, memBytes: 4096, vars: 8, events: 16, memberBytes: 8 } as const;
 
+/**
+ * Network boot (docs/BOOT.md, "Network boot"): the firmware's BOOT_REQUEST goes to this
+ * multicast address (a NIC whose multicast filter is empty, as in a running DIME kernel, never
+ * sees it); `chunk` = image bytes per BOOT_DATA frame; `firmwareVersion` = BOOT_REQUEST.firmware.
+ */
+export const BOOT = { multicastMac: '03:50:58:42:4f:54', chunk: 1024, window: 32, firmwareVersion: 1, maxCmdline: 256 } as const;
+
 /** SERVICE_EXIT.reason */
 export const EXIT_REASON = { EXITED: 0, STOPPED: 1, FAULT: 2, RESET: 3 } as const;
 
@@ -531,6 +538,40 @@ export const MESSAGES: MessageDef[] = [
       ],
     },
   },
+  // network boot (docs/BOOT.md, "Network boot"): signaling 0x1e-0x1f. (The block 0x40-0x47 first
+  // allotted cannot be encoded: the type field is 6 bits, and 0x40 is the EtherType's scope bit.)
+  {
+    name: 'BOOT_REQUEST', channel: 'signaling', code: 0x1e, scopes: ['system'], from: 'dime',
+    doc: "The boot firmware asks for an image: to BOOT.multicastMac, srcCore 0, tagged with the server's own key, header epoch = the firmware's random nonce. A boot server answers with the offer (tagged with that server's key, epoch echoed).",
+    request: {
+      fields: [
+        { name: 'firmware', type: 'u16', doc: 'BOOT.firmwareVersion' },
+        { name: 'pad', type: 'u16', doc: 'zero' },
+        { name: 'forged', type: 'u32', doc: 'boot frames this firmware refused so far for a bad tag (wrong key, unsigned)' },
+        { name: 'replayed', type: 'u32', doc: 'boot frames refused so far for another epoch (replayed from an earlier request)' },
+      ],
+    },
+    response: {
+      fields: [
+        { name: 'size', type: 'u32', doc: 'image bytes' },
+        { name: 'chunk', type: 'u16', doc: 'image bytes per BOOT_DATA frame' },
+        { name: 'pad', type: 'u16', doc: 'zero' },
+        { name: 'sha256', type: { bytes: 32 }, doc: 'SHA-256 of the whole image (checked before it is entered)' },
+        { name: 'name', type: str16, doc: 'image name (first word of the Multiboot command line)' },
+        { name: 'cmdline', type: { str: 256 }, doc: 'kernel command line after the name' },
+      ],
+    },
+  },
+  {
+    name: 'BOOT_READ', channel: 'signaling', code: 0x1f, scopes: ['system'], from: 'dime',
+    doc: "The firmware asks the boot server that made the offer for image bytes [offset, offset+length); answered by BOOT_DATA frames (reqId and epoch echoed). Asked again for what did not arrive.",
+    request: {
+      fields: [
+        { name: 'offset', type: 'u32', doc: 'first byte wanted (a multiple of the chunk size)' },
+        { name: 'length', type: 'u32', doc: 'bytes wanted (at most BOOT.window chunks)' },
+      ],
+    },
+  },
   // ---------------- data channel ----------------
   {
     name: 'LOAD_CHUNK', channel: 'data', code: 0x01, scopes: ['dime'], from: 'orchestrator',
@@ -607,6 +648,16 @@ export const MESSAGES: MessageDef[] = [
         { name: 'answered', type: 'u16', doc: 'members of its subtree that answered (itself included)' },
         { name: 'yes', type: 'u16', doc: 'of those, how many voted yes' },
         { name: 'missing', type: 'u16', doc: 'lowest member index found dead in its subtree (0xFFFF: none)' },
+      ],
+    },
+  },
+  {
+    name: 'BOOT_DATA', channel: 'data', code: 0x30, scopes: ['system'], from: 'orchestrator',
+    doc: 'Boot image bytes at `offset`, answering a BOOT_READ (reqId and the firmware epoch echoed), tagged with the destination server\'s key.',
+    request: {
+      fields: [
+        { name: 'offset', type: 'u32', doc: 'offset in the image' },
+        { name: 'data', type: 'rest', doc: 'bytes (BOOT_REQUEST offer: chunk bytes, fewer at the end)' },
       ],
     },
   },

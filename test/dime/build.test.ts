@@ -19,13 +19,14 @@ function build(): string {
 
 function sameImages(a: string, b: string): void {
   expect(readFileSync(path.join(a, 'dime.elf')).equals(readFileSync(path.join(b, 'dime.elf')))).toBe(true);
+  expect(readFileSync(path.join(a, 'netboot.elf')).equals(readFileSync(path.join(b, 'netboot.elf'))), 'netboot.elf').toBe(true);
   for (const f of readdirSync(path.join(b, 'services'))) {
     expect(readFileSync(path.join(a, 'services', f)).equals(readFileSync(path.join(b, 'services', f))), f).toBe(true);
   }
 }
 
 describe.skipIf(!haveGcc)('DIME build', () => {
-  it('rebuilds images/dime.elf and the service images byte for byte', () => {
+  it('rebuilds images/dime.elf, images/netboot.elf and the service images byte for byte', () => {
     const fresh = build();
     const sameToolchain = readFileSync(path.join(fresh, 'dime.toolchain'), 'utf8') === readFileSync('images/dime.toolchain', 'utf8');
     if (sameToolchain) sameImages(fresh, 'images');

@@ -58,7 +58,9 @@ local PAYLOAD_FIELDS = {
   { field = "bytesWritten", kind = "u64" },
   { field = "challenged", kind = "u32" },
   { field = "channel", kind = "u8" },
+  { field = "chunk", kind = "u16" },
   { field = "chunks", kind = "u16" },
+  { field = "cmdline", kind = "str" },
   { field = "cmp", kind = "u8" },
   { field = "code", kind = "u8" },
   { field = "compare", kind = "u64" },
@@ -86,6 +88,7 @@ local PAYLOAD_FIELDS = {
   { field = "exitCode", kind = "i32" },
   { field = "fanout", kind = "u8" },
   { field = "files", kind = "u16" },
+  { field = "firmware", kind = "u16" },
   { field = "flags", kind = "u8" },
   { field = "forged", kind = "u32" },
   { field = "framesIn", kind = "u32" },
@@ -101,6 +104,7 @@ local PAYLOAD_FIELDS = {
   { field = "key", kind = "str" },
   { field = "kind", kind = "u8" },
   { field = "len", kind = "u16" },
+  { field = "length", kind = "u32" },
   { field = "line", kind = "u32" },
   { field = "lineAcksRefused", kind = "u32" },
   { field = "lineDuplicates", kind = "u32" },
@@ -125,7 +129,8 @@ local PAYLOAD_FIELDS = {
   { field = "op", kind = "u64" },
   { field = "opens", kind = "u32" },
   { field = "outcome", kind = "u8" },
-  { field = "pad", kind = "u8" },
+  { field = "pad_u16", kind = "u16" },
+  { field = "pad_u8", kind = "u8" },
   { field = "peerCore", kind = "u16" },
   { field = "peerMac", kind = "mac" },
   { field = "perfMs", kind = "u32" },
@@ -148,6 +153,7 @@ local PAYLOAD_FIELDS = {
   { field = "serverMac", kind = "mac" },
   { field = "service", kind = "str" },
   { field = "serviceCpuNs", kind = "u64" },
+  { field = "sha256", kind = "bytes" },
   { field = "size", kind = "u32" },
   { field = "slotBytes", kind = "u32" },
   { field = "slots", kind = "u16" },
@@ -202,7 +208,7 @@ MESSAGES[0][0x01] = {
       { name = "uptimeNs", field = "uptimeNs", kind = "u64", offset = 24, size = 8 },
       { name = "serverMac", field = "serverMac", kind = "mac", offset = 32, size = 6 },
       { name = "protoVersion", field = "protoVersion", kind = "u8", offset = 38, size = 1 },
-      { name = "pad", field = "pad", kind = "u8", offset = 39, size = 1 },
+      { name = "pad", field = "pad_u8", kind = "u8", offset = 39, size = 1 },
       { name = "service", field = "service", kind = "str", offset = 40, size = 16 },
     },
   },
@@ -215,7 +221,7 @@ MESSAGES[0][0x02] = {
     fields = {
       { name = "dime", field = "dime", kind = "u16", offset = 0, size = 2 },
       { name = "state", field = "state", kind = "u8", offset = 2, size = 1 },
-      { name = "pad", field = "pad", kind = "u8", offset = 3, size = 1 },
+      { name = "pad", field = "pad_u8", kind = "u8", offset = 3, size = 1 },
       { name = "beat", field = "beat", kind = "u32", offset = 4, size = 4 },
       { name = "uptimeNs", field = "uptimeNs", kind = "u64", offset = 8, size = 8 },
       { name = "intervalMs", field = "intervalMs", kind = "u32", offset = 16, size = 4 },
@@ -440,7 +446,7 @@ MESSAGES[0][0x10] = {
     fields = {
       { name = "dime", field = "dime", kind = "u16", offset = 0, size = 2 },
       { name = "state", field = "state", kind = "u8", offset = 2, size = 1 },
-      { name = "pad", field = "pad", kind = "u8", offset = 3, size = 1 },
+      { name = "pad", field = "pad_u8", kind = "u8", offset = 3, size = 1 },
       { name = "cpuPermille", field = "cpuPermille", kind = "u16", offset = 4, size = 2 },
       { name = "cpuPermilleTotal", field = "cpuPermilleTotal", kind = "u16", offset = 6, size = 2 },
       { name = "memUsed", field = "memUsed", kind = "u16", offset = 8, size = 2 },
@@ -465,7 +471,7 @@ MESSAGES[0][0x11] = {
     fields = {
       { name = "dime", field = "dime", kind = "u16", offset = 0, size = 2 },
       { name = "state", field = "state", kind = "u8", offset = 2, size = 1 },
-      { name = "pad", field = "pad", kind = "u8", offset = 3, size = 1 },
+      { name = "pad", field = "pad_u8", kind = "u8", offset = 3, size = 1 },
       { name = "cpuPermille", field = "cpuPermille", kind = "u16", offset = 4, size = 2 },
       { name = "cpuPermilleTotal", field = "cpuPermilleTotal", kind = "u16", offset = 6, size = 2 },
       { name = "memUsed", field = "memUsed", kind = "u16", offset = 8, size = 2 },
@@ -508,7 +514,7 @@ MESSAGES[0][0x13] = {
     fields = {
       { name = "dime", field = "dime", kind = "u16", offset = 0, size = 2 },
       { name = "reason", field = "reason", kind = "u8", offset = 2, size = 1 },
-      { name = "pad", field = "pad", kind = "u8", offset = 3, size = 1 },
+      { name = "pad", field = "pad_u8", kind = "u8", offset = 3, size = 1 },
       { name = "exitCode", field = "exitCode", kind = "i32", offset = 4, size = 4 },
       { name = "runNs", field = "runNs", kind = "u64", offset = 8, size = 8 },
       { name = "cpuNs", field = "cpuNs", kind = "u64", offset = 16, size = 8 },
@@ -597,7 +603,7 @@ MESSAGES[0][0x20] = {
       { name = "var", field = "var", kind = "u8", offset = 18, size = 1 },
       { name = "cmp", field = "cmp", kind = "u8", offset = 19, size = 1 },
       { name = "writeVar", field = "writeVar", kind = "u8", offset = 20, size = 1 },
-      { name = "pad", field = "pad", kind = "u8", offset = 21, size = 1 },
+      { name = "pad", field = "pad_u8", kind = "u8", offset = 21, size = 1 },
       { name = "timeoutMs", field = "timeoutMs", kind = "u16", offset = 22, size = 2 },
       { name = "compare", field = "compare", kind = "u64", offset = 24, size = 8 },
       { name = "value", field = "value_u64", kind = "u64", offset = 32, size = 8 },
@@ -607,7 +613,7 @@ MESSAGES[0][0x20] = {
   response = {
     fields = {
       { name = "outcome", field = "outcome", kind = "u8", offset = 0, size = 1 },
-      { name = "pad", field = "pad", kind = "u8", offset = 1, size = 1 },
+      { name = "pad", field = "pad_u8", kind = "u8", offset = 1, size = 1 },
       { name = "answered", field = "answered", kind = "u16", offset = 2, size = 2 },
       { name = "yes", field = "yes", kind = "u16", offset = 4, size = 2 },
       { name = "missing", field = "missing", kind = "u16", offset = 6, size = 2 },
@@ -655,7 +661,7 @@ MESSAGES[0][0x30] = {
   request = {
     fields = {
       { name = "rights", field = "rights", kind = "u8", offset = 0, size = 1 },
-      { name = "pad", field = "pad", kind = "u8", offset = 1, size = 1 },
+      { name = "pad", field = "pad_u8", kind = "u8", offset = 1, size = 1 },
       { name = "prefix", field = "prefix", kind = "str", offset = 2, size = 32 },
     },
   },
@@ -694,6 +700,40 @@ MESSAGES[0][0x31] = {
     },
   },
 }
+MESSAGES[0][0x1E] = {
+  name = "BOOT_REQUEST", from = "dime",
+  system = true, dime = false,
+  doc = "The boot firmware asks for an image: to BOOT.multicastMac, srcCore 0, tagged with the server's own key, header epoch = the firmware's random nonce. A boot server answers with the offer (tagged with that server's key, epoch echoed).",
+  request = {
+    fields = {
+      { name = "firmware", field = "firmware", kind = "u16", offset = 0, size = 2 },
+      { name = "pad", field = "pad_u16", kind = "u16", offset = 2, size = 2 },
+      { name = "forged", field = "forged", kind = "u32", offset = 4, size = 4 },
+      { name = "replayed", field = "replayed", kind = "u32", offset = 8, size = 4 },
+    },
+  },
+  response = {
+    fields = {
+      { name = "size", field = "size", kind = "u32", offset = 0, size = 4 },
+      { name = "chunk", field = "chunk", kind = "u16", offset = 4, size = 2 },
+      { name = "pad", field = "pad_u16", kind = "u16", offset = 6, size = 2 },
+      { name = "sha256", field = "sha256", kind = "bytes", offset = 8, size = 32 },
+      { name = "name", field = "name", kind = "str", offset = 40, size = 16 },
+      { name = "cmdline", field = "cmdline", kind = "str", offset = 56, size = 256 },
+    },
+  },
+}
+MESSAGES[0][0x1F] = {
+  name = "BOOT_READ", from = "dime",
+  system = true, dime = false,
+  doc = "The firmware asks the boot server that made the offer for image bytes [offset, offset+length); answered by BOOT_DATA frames (reqId and epoch echoed). Asked again for what did not arrive.",
+  request = {
+    fields = {
+      { name = "offset", field = "offset_u32", kind = "u32", offset = 0, size = 4 },
+      { name = "length", field = "length", kind = "u32", offset = 4, size = 4 },
+    },
+  },
+}
 MESSAGES[1][0x01] = {
   name = "LOAD_CHUNK", from = "orchestrator",
   system = false, dime = true,
@@ -729,7 +769,7 @@ MESSAGES[1][0x03] = {
       { name = "stream", field = "stream", kind = "u32", offset = 0, size = 4 },
       { name = "line", field = "line", kind = "u32", offset = 4, size = 4 },
       { name = "lineFlags", field = "lineFlags", kind = "u8", offset = 8, size = 1 },
-      { name = "pad", field = "pad", kind = "u8", offset = 9, size = 1 },
+      { name = "pad", field = "pad_u8", kind = "u8", offset = 9, size = 1 },
       { name = "data", field = "data", kind = "rest", offset = 10, size = 0 },
     },
   },
@@ -762,7 +802,7 @@ MESSAGES[1][0x10] = {
       { name = "var", field = "var", kind = "u8", offset = 20, size = 1 },
       { name = "cmp", field = "cmp", kind = "u8", offset = 21, size = 1 },
       { name = "writeVar", field = "writeVar", kind = "u8", offset = 22, size = 1 },
-      { name = "pad", field = "pad", kind = "u8", offset = 23, size = 1 },
+      { name = "pad", field = "pad_u8", kind = "u8", offset = 23, size = 1 },
       { name = "timeoutMs", field = "timeoutMs", kind = "u16", offset = 24, size = 2 },
       { name = "compare", field = "compare", kind = "u64", offset = 26, size = 8 },
       { name = "value", field = "value_u64", kind = "u64", offset = 34, size = 8 },
@@ -778,11 +818,22 @@ MESSAGES[1][0x11] = {
     fields = {
       { name = "op", field = "op", kind = "u64", offset = 0, size = 8 },
       { name = "phase", field = "phase", kind = "u8", offset = 8, size = 1 },
-      { name = "pad", field = "pad", kind = "u8", offset = 9, size = 1 },
+      { name = "pad", field = "pad_u8", kind = "u8", offset = 9, size = 1 },
       { name = "self", field = "self", kind = "u16", offset = 10, size = 2 },
       { name = "answered", field = "answered", kind = "u16", offset = 12, size = 2 },
       { name = "yes", field = "yes", kind = "u16", offset = 14, size = 2 },
       { name = "missing", field = "missing", kind = "u16", offset = 16, size = 2 },
+    },
+  },
+}
+MESSAGES[1][0x30] = {
+  name = "BOOT_DATA", from = "orchestrator",
+  system = true, dime = false,
+  doc = "Boot image bytes at `offset`, answering a BOOT_READ (reqId and the firmware epoch echoed), tagged with the destination server's key.",
+  request = {
+    fields = {
+      { name = "offset", field = "offset_u32", kind = "u32", offset = 0, size = 4 },
+      { name = "data", field = "data", kind = "rest", offset = 4, size = 0 },
     },
   },
 }

@@ -102,6 +102,11 @@
 #define PX_COLL_VARS 8
 #define PX_COLL_EVENTS 16
 #define PX_COLL_MEMBER_BYTES 8
+#define PX_BOOT_MCAST_MAC {0x03, 0x50, 0x58, 0x42, 0x4F, 0x54}
+#define PX_BOOT_CHUNK 1024
+#define PX_BOOT_WINDOW 32
+#define PX_BOOT_FIRMWARE_VERSION 1
+#define PX_BOOT_MAX_CMDLINE 256
 
 /* service image header (little-endian, read in place) */
 #define PX_IMAGE_MAGIC 0x31565344
@@ -492,6 +497,34 @@
 #define PX_QUERY_STORAGE_RESP_DISK_ERRORS_OFF 64  /* u32: server-wide: virtio-blk requests that failed */
 #define PX_QUERY_STORAGE_RESP_LEN 68
 
+/* BOOT_REQUEST: The boot firmware asks for an image: to BOOT.multicastMac, srcCore 0, tagged with the server's own key, header epoch = the firmware's random nonce. A boot server answers with the offer (tagged with that server's key, epoch echoed). */
+#define PX_SIG_BOOT_REQUEST 0x1E
+#define PX_BOOT_REQUEST_SCOPES 1
+#define PX_BOOT_REQUEST_FROM_ORCHESTRATOR_ONLY 0
+#define PX_BOOT_REQUEST_REQ_FIRMWARE_OFF 0  /* u16: BOOT.firmwareVersion */
+#define PX_BOOT_REQUEST_REQ_PAD_OFF 2  /* u16: zero */
+#define PX_BOOT_REQUEST_REQ_FORGED_OFF 4  /* u32: boot frames this firmware refused so far for a bad tag (wrong key, unsigned) */
+#define PX_BOOT_REQUEST_REQ_REPLAYED_OFF 8  /* u32: boot frames refused so far for another epoch (replayed from an earlier request) */
+#define PX_BOOT_REQUEST_REQ_LEN 12
+#define PX_BOOT_REQUEST_RESP_SIZE_OFF 0  /* u32: image bytes */
+#define PX_BOOT_REQUEST_RESP_CHUNK_OFF 4  /* u16: image bytes per BOOT_DATA frame */
+#define PX_BOOT_REQUEST_RESP_PAD_OFF 6  /* u16: zero */
+#define PX_BOOT_REQUEST_RESP_SHA256_OFF 8  /* u8[32]: SHA-256 of the whole image (checked before it is entered) */
+#define PX_BOOT_REQUEST_RESP_SHA256_LEN 32
+#define PX_BOOT_REQUEST_RESP_NAME_OFF 40  /* char[16]: image name (first word of the Multiboot command line) */
+#define PX_BOOT_REQUEST_RESP_NAME_LEN 16
+#define PX_BOOT_REQUEST_RESP_CMDLINE_OFF 56  /* char[256]: kernel command line after the name */
+#define PX_BOOT_REQUEST_RESP_CMDLINE_LEN 256
+#define PX_BOOT_REQUEST_RESP_LEN 312
+
+/* BOOT_READ: The firmware asks the boot server that made the offer for image bytes [offset, offset+length); answered by BOOT_DATA frames (reqId and epoch echoed). Asked again for what did not arrive. */
+#define PX_SIG_BOOT_READ 0x1F
+#define PX_BOOT_READ_SCOPES 1
+#define PX_BOOT_READ_FROM_ORCHESTRATOR_ONLY 0
+#define PX_BOOT_READ_REQ_OFFSET_OFF 0  /* u32: first byte wanted (a multiple of the chunk size) */
+#define PX_BOOT_READ_REQ_LENGTH_OFF 4  /* u32: bytes wanted (at most BOOT.window chunks) */
+#define PX_BOOT_READ_REQ_LEN 8
+
 /* LOAD_CHUNK: Image bytes at `offset`, in order (a repeat of an already received offset is acknowledged again). */
 #define PX_DATA_LOAD_CHUNK 0x01
 #define PX_LOAD_CHUNK_SCOPES 2
@@ -562,5 +595,13 @@
 #define PX_COLL_UP_REQ_YES_OFF 14  /* u16: of those, how many voted yes */
 #define PX_COLL_UP_REQ_MISSING_OFF 16  /* u16: lowest member index found dead in its subtree (0xFFFF: none) */
 #define PX_COLL_UP_REQ_LEN 18
+
+/* BOOT_DATA: Boot image bytes at `offset`, answering a BOOT_READ (reqId and the firmware epoch echoed), tagged with the destination server's key. */
+#define PX_DATA_BOOT_DATA 0x30
+#define PX_BOOT_DATA_SCOPES 1
+#define PX_BOOT_DATA_FROM_ORCHESTRATOR_ONLY 1
+#define PX_BOOT_DATA_REQ_OFFSET_OFF 0  /* u32: offset in the image */
+#define PX_BOOT_DATA_REQ_DATA_OFF 4  /* rest: bytes (BOOT_REQUEST offer: chunk bytes, fewer at the end) */
+#define PX_BOOT_DATA_REQ_LEN 4
 
 #endif

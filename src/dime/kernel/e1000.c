@@ -169,3 +169,15 @@ void e1000_fold_stats(void) {
   nic_stats.rx_runts += rd(REG_RUC);
   spin_unlock_irqrestore(&rx_lock, f);
 }
+
+/* Receive and transmit off and the NIC reset, so no DMA lands in memory handed to the next
+ * owner (the network boot firmware calls this before it enters the kernel it fetched). */
+void e1000_stop(void) {
+  if (!nic_present) return;
+  wr(REG_IMC, 0xFFFFFFFF);
+  wr(REG_RCTL, 0);
+  wr(REG_TCTL, 0);
+  wr(REG_CTRL, rd(REG_CTRL) | CTRL_RST);
+  delay_us(2000);
+  nic_present = false;
+}

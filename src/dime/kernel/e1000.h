@@ -11,4 +11,5 @@ bool e1000_init(void);
 bool e1000_send(const uint8_t *frame, uint32_t len);
 uint32_t e1000_poll_rx(void (*deliver)(const uint8_t *frame, uint32_t len));
 void e1000_fold_stats(void);
+void e1000_stop(void);
 #endif

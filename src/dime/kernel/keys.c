@@ -7,6 +7,8 @@
 #include "dime.h"
 #include "e1000.h"
 #include "fwcfg.h"
+#include "keyfile.h"
+#include "entropy.h"
 
 #define KDF_SALT "parallax/2"
 #define LAB_MASTER "parallax lab mode: public insecure key"
@@ -18,41 +20,8 @@ static uint8_t file_server[32], file_network[32];
 volatile uint64_t px_epoch;
 uint32_t px_epoch_changes;
 
-static bool rdrand64(uint64_t *v) {
-  uint32_t r[4];
-  cpuid(1, 0, r);
-  if (!(r[2] & (1u << 30))) return false;
-  for (int i = 0; i < 10; i++) {
-    uint8_t ok;
-    __asm__ volatile("rdrand %0; setc %1" : "=r"(*v), "=qm"(ok));
-    if (ok) return true;
-  }
-  return false;
-}
-
-/* RDRAND when the CPU has it, mixed with TSC jitter of port reads, the RTC seconds register,
- * the previous epoch and the MAC, through SHA-256; never 0 (0 means "unknown" on the wire). */
-static uint64_t fresh_random(void) {
-  struct sha256 s;
-  sha256_init(&s);
-  uint64_t v = 0;
-  if (rdrand64(&v)) sha256_update(&s, &v, sizeof v);
-  for (int i = 0; i < 64; i++) {
-    uint64_t t0 = rdtsc();
-    outb(0x70, 0x00);
-    uint8_t sec = inb(0x71);
-    uint64_t t1 = rdtsc();
-    uint64_t sample = (t1 - t0) ^ (t1 << 8) ^ sec;
-    sha256_update(&s, &sample, sizeof sample);
-  }
-  uint64_t prev = px_epoch;
-  sha256_update(&s, &prev, sizeof prev);
-  sha256_update(&s, nic_mac, 6);
-  uint8_t h[32];
-  sha256_final(&s, h);
-  uint64_t e = be64(h);
-  return e ? e : 1;
-}
+/* never 0 (0 means "unknown" on the wire); the previous epoch and the MAC mixed in */
+static uint64_t fresh_random(void) { return entropy_u64(px_epoch, nic_mac); }
 
 void epoch_renew(void) {
   __atomic_store_n(&px_epoch, fresh_random(), __ATOMIC_RELEASE);
@@ -93,59 +62,18 @@ static void vmgenid_find(void) {
   vmgenid_seen = *vmgenid;
 }
 
-static int hexval(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-/* "name <64 hex digits>" -> 32 bytes */
-static bool parse_secret_line(const char *line, const char *name, uint8_t out[32]) {
-  size_t n = strlen(name);
-  if (strncmp(line, name, n) != 0 || line[n] != ' ') return false;
-  const char *h = line + n + 1;
-  for (int i = 0; i < 32; i++) {
-    int a = hexval(h[2 * i]), b = hexval(h[2 * i + 1]);
-    if (a < 0 || b < 0) return false;
-    out[i] = (uint8_t)(a << 4 | b);
-  }
-  return h[64] == 0 || h[64] == '\n' || h[64] == '\r';
-}
-
 /* Early (before any frame): read the key file, pick the first epoch. */
 void keys_read(void) {
   if (cmdline_get("key"))
     kprintf("security: key= on the command line is ignored (a command line is visible and echoed); give the server key file through fw_cfg %s\n", "opt/parallax/key");
-  static uint8_t text[512];
-  int n = fwcfg_read_file("opt/parallax/key", text, sizeof text - 1);
-  if (n > 0) {
-    text[n] = 0;
-    bool magic = false, srv = false, net = false;
-    for (char *line = (char *)text; line && *line;) {
-      char *nl = line;
-      while (*nl && *nl != '\n') nl++;
-      char *next = *nl ? nl + 1 : NULL;
-      *nl = 0;
-      if (strcmp(line, KEY_FILE_MAGIC) == 0) magic = true;
-      else if (parse_secret_line(line, "server", file_server)) srv = true;
-      else if (parse_secret_line(line, "network", file_network)) net = true;
-      line = next;
-    }
-    memset(text, 0, sizeof text);
-    file_read = magic && srv && net;
-    if (!file_read) kprintf("security: WARNING the key file in fw_cfg opt/parallax/key is not a server key file (%s)\n", KEY_FILE_MAGIC);
-  }
+  enum keyfile_result r = keyfile_read(file_server, file_network);
+  file_read = r == KEYFILE_OK;
+  if (r == KEYFILE_INVALID) kprintf("security: WARNING the key file in fw_cfg opt/parallax/key is not a server key file (%s)\n", KEY_FILE_MAGIC);
   vmgenid_find();
   epoch_renew();
 }
 
-static void tag_key_of(const uint8_t secret[32], struct hmac_key *k) {
-  uint8_t t[32];
-  hkdf_sha256(KDF_SALT, secret, 32, "tag", t);
-  hmac_sha256_key(k, t, sizeof t);
-  memset(t, 0, sizeof t);
-}
+static void tag_key_of(const uint8_t secret[32], struct hmac_key *k) { keyfile_tag_key(secret, k); }
 
 /* Once the NIC's MAC is known (lab mode derives this server's secret from it). */
 void keys_init(void) {

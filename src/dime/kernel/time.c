@@ -1,6 +1,7 @@
 /* Time: TSC and LAPIC-timer rates calibrated against the HPET (or the PIT when the
  * ACPI tables list no HPET). Everything after boot reads the TSC. */
 #include "kernel.h"
+#include "pit.h"
 
 uint64_t tsc_hz, lapic_timer_hz;
 static uint64_t tsc_boot, ns_mult;   /* ns = cycles * ns_mult >> 32 */
@@ -15,20 +16,6 @@ static void ref_wait_hpet(uint64_t us) {
   uint64_t ticks = us * 1000000000ULL / period_fs;
   uint32_t start = mmio_read32(b + 0xF0);
   while ((uint32_t)(mmio_read32(b + 0xF0) - start) < ticks) cpu_relax();
-}
-
-static void ref_wait_pit(uint64_t us) {
-  uint64_t need = us * 1193182ULL / 1000000ULL, got = 0;
-  outb(0x43, 0x34);          /* channel 0, lo/hi, mode 2 */
-  outb(0x40, 0); outb(0x40, 0);
-  outb(0x43, 0x00);
-  uint16_t prev = (uint16_t)(inb(0x40) | inb(0x40) << 8);
-  while (got < need) {
-    outb(0x43, 0x00);
-    uint16_t cur = (uint16_t)(inb(0x40) | inb(0x40) << 8);
-    got += (uint16_t)(prev - cur);
-    prev = cur;
-  }
 }
 
 /* one reading of the HPET counter (and the LAPIC timer) with the TSC at that instant */
@@ -73,7 +60,7 @@ void time_init(void) {
     t0 = s0.tsc;
   } else {
     t0 = rdtsc();
-    ref_wait_pit(window_us);
+    pit_wait_us(window_us);
     uint64_t t1 = rdtsc();
     uint32_t left = lapic_timer_current();
     tsc_hz = (t1 - t0) * 1000000ULL / window_us;
