@@ -115,6 +115,12 @@ export class Harness {
 
   txStatus(i: number): number { return this.mem[TX_RING + i * 16 + 12]; }
 
+  /** Clear the pending causes (reading ICR clears it) and unmask `causes`. */
+  clearAndUnmask(causes: number): void {
+    this.rd(R.ICR);
+    this.wr(R.IMS, causes);
+  }
+
   /** Receive ring of `n` descriptors with `bufSize`-byte buffers; `tail` descriptors given to hardware. */
   setupRx(n = 8, rctl = R.RCTL_EN | R.RCTL_BAM, tail = n - 1, bufSize = 2048): void {
     this.rxCount = n;

@@ -50,8 +50,7 @@ describe('e1000 registers', () => {
   it('reports 1000 Mb/s full duplex link in STATUS and raises LSC when the cable changes', () => {
     const h = new Harness();
     expect(h.rd(R.STATUS) & 0xc3).toBe(R.STATUS_FD | R.STATUS_LU | R.STATUS_SPEED_1000);
-    h.rd(R.ICR);
-    h.wr(R.IMS, R.ICR_LSC);
+    h.clearAndUnmask(R.ICR_LSC);
     h.backend.plug(false);
     expect(h.rd(R.STATUS) & R.STATUS_LU).toBe(0);
     expect(h.irq.level).toBe(true);
@@ -202,8 +201,7 @@ describe('e1000 registers', () => {
 describe('e1000 transmit', () => {
   it('sends two frames (one split over two descriptors), writes back DD, advances TDH, raises TXDW/TXQE', () => {
     const h = new Harness();
-    h.rd(R.ICR);
-    h.wr(R.IMS, R.ICR_TXDW);
+    h.clearAndUnmask(R.ICR_TXDW);
     h.setupTx(8);
     const a = ethFrame(PEER_MAC, TEST_MAC, 100);
     const b = ethFrame(BROADCAST, TEST_MAC, 1500);
@@ -332,8 +330,7 @@ describe('e1000 transmit', () => {
 describe('e1000 receive', () => {
   it('writes a frame into the ring with DD/EOP, the FCS-inclusive length (SECRC off), and raises RXT0', () => {
     const h = new Harness();
-    h.rd(R.ICR);
-    h.wr(R.IMS, R.ICR_RXT0);
+    h.clearAndUnmask(R.ICR_RXT0);
     h.setupRx(8);
     const f = ethFrame(TEST_MAC, PEER_MAC, 200);
     h.backend.inject(f);
@@ -457,8 +454,7 @@ describe('e1000 receive', () => {
   it('delays RXT0 by RDTR and caps it with RADV', () => {
     const timers = new ManualTimers();
     const h = new Harness({ timers });
-    h.rd(R.ICR);
-    h.wr(R.IMS, R.ICR_RXT0);
+    h.clearAndUnmask(R.ICR_RXT0);
     h.setupRx(8);
     h.wr(R.RDTR, 100); // 102.4 us
     h.wr(R.RADV, 150);
@@ -532,8 +528,7 @@ describe('e1000 loopback', () => {
 describe('e1000 snapshot', () => {
   it('saves and restores registers, rings, EEPROM/PHY and the interrupt state', () => {
     const h = new Harness();
-    h.rd(R.ICR);
-    h.wr(R.IMS, R.ICR_RXT0);
+    h.clearAndUnmask(R.ICR_RXT0);
     h.setupRx(8);
     h.setupTx(8);
     h.backend.inject(ethFrame(TEST_MAC, PEER_MAC, 100));

@@ -22,6 +22,12 @@ function program(io: Ioapic, pin: number, lo: number, dest = 0) {
   reg(io, IOAPIC_REG_REDIR + 2 * pin, lo);
 }
 
+/** an IOAPIC in a machine with two cores (APIC IDs 0 and 1) and 16 MiB of RAM */
+function ioapicWithTwoCores(): { ctl: Int32Array; io: Ioapic } {
+  const ctl = createControlBuffer(2, 16 << 20);
+  return { ctl, io: new Ioapic(ctl) };
+}
+
 describe('Ioapic', () => {
   it('identifies itself as QEMU 7.2\'s version-0x20 IOAPIC with 24 pins, all masked at reset', () => {
     const io = new Ioapic(createControlBuffer(2, 16 << 20));
@@ -36,8 +42,7 @@ describe('Ioapic', () => {
   });
 
   it('edge pins deliver on rising edges; an edge on a masked pin is dropped', () => {
-    const ctl = createControlBuffer(2, 16 << 20);
-    const io = new Ioapic(ctl);
+    const { ctl, io } = ioapicWithTwoCores();
     program(io, 4, 0x10000 | 0x34, 1);
     io.setPin(4, true);
     io.setPin(4, false);
@@ -54,8 +59,7 @@ describe('Ioapic', () => {
   });
 
   it('level pins set remote IRR, wait for EOI and re-deliver while still asserted', () => {
-    const ctl = createControlBuffer(2, 16 << 20);
-    const io = new Ioapic(ctl);
+    const { ctl, io } = ioapicWithTwoCores();
     program(io, 11, 0x8000 | 0x4b, 1);
     io.setPin(11, true);
     expect(drainIrr(ctl, 1)).toEqual([{ vector: 0x4b, level: true }]);
@@ -72,8 +76,7 @@ describe('Ioapic', () => {
   });
 
   it('the EOI register (offset 0x40) clears remote IRR of the entries with that vector', () => {
-    const ctl = createControlBuffer(2, 16 << 20);
-    const io = new Ioapic(ctl);
+    const { ctl, io } = ioapicWithTwoCores();
     program(io, 10, 0x8000 | 0x4a, 1);
     io.setPin(10, true);
     expect(drainIrr(ctl, 1)).toEqual([{ vector: 0x4a, level: true }]);
@@ -88,8 +91,7 @@ describe('Ioapic', () => {
   });
 
   it('unmasking an asserted level pin delivers it', () => {
-    const ctl = createControlBuffer(2, 16 << 20);
-    const io = new Ioapic(ctl);
+    const { ctl, io } = ioapicWithTwoCores();
     program(io, 9, 0x18000 | 0x49, 0);
     io.setPin(9, true);
     expect(drainIrr(ctl, 0)).toEqual([]);
@@ -98,8 +100,7 @@ describe('Ioapic', () => {
   });
 
   it('delivers to logical destinations through the LAPICs and completes the EOI loop', () => {
-    const ctl = createControlBuffer(2, 16 << 20);
-    const io = new Ioapic(ctl);
+    const { ctl, io } = ioapicWithTwoCores();
     const clock = { nowNs: () => 0 };
     const apics = [0, 1].map((i) => new Lapic(ctl, i, clock, { onLevelEoi: (v) => io.eoi(v) }));
     apics.forEach((a, i) => {
