@@ -110,6 +110,7 @@ function fstpM80(cpu: Cpu, ins: Insn): void {
   if (suppressed(cpu)) return;
   cpu.probeWrite(lin, 10);
   writeF80(cpu, lin, a);
+  cpu.fpStatus &= ~SW_C1;
   pop(cpu);
 }
 
@@ -120,6 +121,7 @@ function fstSt(cpu: Cpu, ins: Insn): void {
   const a = readSt(cpu, 0);
   if (suppressed(cpu)) return;
   writeSt(cpu, ins.rm & 7, a);
+  cpu.fpStatus &= ~SW_C1;
   if ((ins.reg & 7) === 3) pop(cpu);
 }
 
