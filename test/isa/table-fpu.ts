@@ -108,14 +108,14 @@ function controlWord(rng: Prng): number {
   return 0x007f | (rng.pick([0, 2, 3, 3]) << 8) | (rng.below(4) << 10);
 }
 
-type Operand = (rng: Prng) => bigint;
+type Operand = (rng: Prng, which: 0 | 1) => bigint;
 
 /** fninit; fldcw [CW]; fld tword [A] (st1 after the next); fld tword [B] (st0) */
 function x87Prologue(b: BuildCtx, operands: 0 | 1 | 2, value: Operand = x87Operand): { bytes: number[]; text: string } {
   const cw = controlWord(b.rng);
   b.setMem(SLOT_CW, bytesLe(BigInt(cw), 2));
   const bytes = [0xdb, 0xe3, ...op([0xd9], 5, SLOT_CW)];
-  const a = value(b.rng), c = value(b.rng);
+  const a = value(b.rng, 0), c = value(b.rng, 1);
   b.setMem(SLOT_A, bytesLe(a, 10));
   b.setMem(SLOT_B, bytesLe(c, 10));
   if (operands >= 1) bytes.push(...op([0xdb], 5, SLOT_A));
@@ -201,14 +201,18 @@ const TRANSCENDENTAL: [string, number[], 1 | 2][] = [
   ['fpatan', [0xd9, 0xf3], 2], ['fyl2x', [0xd9, 0xf1], 2], ['fyl2xp1', [0xd9, 0xf9], 2],
 ];
 for (const [m, bytes, n] of TRANSCENDENTAL) {
-  const value: Operand = n === 1 ? specialOperand : (rng) => (rng.chance(0.5) ? specialOperand(rng) : x87Operand(rng));
-  x87Form(`${m} (exact cases)`, 'x87-transcendental', fixed(bytes, m), 2, true, NONE, n === 1 ? specialOperand : nanPair(value));
+  // F2XM1 is defined for |x| <= 1 only: no out-of-range operand for it
+  const one: Operand = m === 'f2xm1' ? (rng) => { let v; do v = specialOperand(rng); while (((v >> 64n) & 0x7fffn) >= 16383n + 63n && ((v >> 64n) & 0x7fffn) !== 0x7fffn); return v; } : specialOperand;
+  x87Form(`${m} (exact cases)`, 'x87-transcendental', fixed(bytes, m), 2, true, NONE, n === 1 ? one : nanPair());
 }
-/** for the two-operand forms: keep generating until a NaN or unsupported operand is likely */
-function nanPair(value: Operand): Operand {
-  return (rng) => {
-    const v = value(rng);
-    return rng.chance(0.5) ? f80(0x7fff | (rng.chance(0.5) ? 0x8000 : 0), SIG_TOP | (rng.chance(0.5) ? 1n << 62n : 0n) | (rng.u64() & 0xffffn) | 1n) : v;
+/** for the two-operand forms: one operand (either) is a NaN or an unsupported encoding, the other anything */
+function nanPair(): Operand {
+  let side = 0;
+  return (rng, which) => {
+    if (which === 0) side = rng.below(2);
+    if (which !== side) return x87Operand(rng);
+    const sign = rng.chance(0.5) ? 0x8000 : 0;
+    return rng.chance(0.8) ? f80(sign | 0x7fff, SIG_TOP | (rng.chance(0.5) ? 1n << 62n : 0n) | (rng.u64() & 0xffffn) | 1n) : f80(sign | rng.range(1, 0x7fff), rng.u64() & FRAC);
   };
 }
 

@@ -108,7 +108,7 @@ function frndint(cpu: Cpu): void {
 
 const denormals = (...xs: F80[]): number => (xs.some(isDenormal) ? SW_DE : 0);
 
-/** FSCALE: ST(0) * 2^trunc(ST(1)), rounded by PC and RC where it leaves the range */
+/** FSCALE: ST(0) * 2^trunc(ST(1)), rounded by RC where it leaves the range (precision control does not apply) */
 function fscale(cpu: Cpu): void {
   const x = readSt(cpu, 0), y = readSt(cpu, 1);
   commit(cpu, 0, scale(cpu, x, y));
@@ -126,7 +126,7 @@ function scale(cpu: Cpu, x: F80, y: F80): F80Result {
   if (isInf(x) || isZero(x)) return { v: x, sw: de };
   const { m, e } = unpack(x);
   const n = truncated(y);
-  const r = roundF80(isNeg(x), m, e + n, false, precisionControl(cpu), roundingControl(cpu));
+  const r = roundF80(isNeg(x), m, e + n, false, PC_64, roundingControl(cpu));
   r.sw |= de;
   return r;
 }
@@ -161,10 +161,11 @@ function fxtract(cpu: Cpu): void {
 }
 
 /**
- * How far below the exponent difference a partial FPREM step reduces (the SDM's
- * implementation-dependent N, 32..63); 33 reproduces the host processor's partial remainders.
+ * How far below the exponent difference d a partial FPREM step reduces: the SDM's
+ * implementation-dependent N (32..63). Measured on the host (AMD EPYC): N = 32 + (d mod 32),
+ * i.e. the divisor is scaled by a multiple of 2^32 (test/isa, x87-arith fprem forms).
  */
-const PARTIAL_BITS = 33;
+const partialBits = (d: number): number => 32 + (d & 31);
 
 /**
  * FPREM (truncating quotient) / FPREM1 (round-to-nearest quotient): ST(0) = remainder of
@@ -186,7 +187,7 @@ function fprem(nearest: boolean): (cpu: Cpu) => void {
     const ux = unpack(x), uy = unpack(y);
     const d = ux.e + bitLength(ux.m) - (uy.e + bitLength(uy.m));
     const partial = d >= 64;
-    const ey = partial ? uy.e + d - PARTIAL_BITS : uy.e;
+    const ey = partial ? uy.e + d - partialBits(d) : uy.e;
     const e = Math.min(ux.e, ey);
     const X = ux.m << BigInt(ux.e - e), Y = uy.m << BigInt(ey - e);
     let q = X / Y;

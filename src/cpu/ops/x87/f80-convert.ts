@@ -137,8 +137,9 @@ export function toInt(a: F80, bits: number, rc: number): { value: bigint | null;
   const r = roundToInt(a, rc);
   const v = r.neg ? -r.mag : r.mag;
   const lim = 1n << BigInt(bits - 1);
-  if (v >= lim || v < -lim) return { value: null, sw: SW_IE | (r.sw & SW_DE) };
-  return { value: v, sw: r.sw };
+  // a denormal operand is no DE for an integer store (SDM: FIST raises #IS #IA #P only)
+  if (v >= lim || v < -lim) return { value: null, sw: SW_IE };
+  return { value: v, sw: r.sw & ~SW_DE };
 }
 
 /** FRNDINT's result: the integer as a register value (the sign of a zero kept). */
@@ -155,7 +156,7 @@ const TEN18 = 10n ** 18n;
 export function toBcd(a: F80, rc: number): { bytes: number[] | null; sw: number } {
   if (isUnsupported(a) || isNaN80(a) || isInf(a)) return { bytes: null, sw: SW_IE };
   const r = roundToInt(a, rc);
-  if (r.mag >= TEN18) return { bytes: null, sw: SW_IE | (r.sw & SW_DE) };
+  if (r.mag >= TEN18) return { bytes: null, sw: SW_IE };
   const out: number[] = [];
   let m = r.mag;
   for (let k = 0; k < 9; k++) {
@@ -164,7 +165,7 @@ export function toBcd(a: F80, rc: number): { bytes: number[] | null; sw: number 
     out.push(((Math.floor(two / 10) << 4) | (two % 10)) & 0xff);
   }
   out.push(r.neg ? 0x80 : 0);
-  return { bytes: out, sw: r.sw };
+  return { bytes: out, sw: r.sw & ~SW_DE };
 }
 
 /** FBLD: the digits taken as they are (invalid digits give what the digit arithmetic gives). */

@@ -100,7 +100,7 @@ function fyl2x(plusOne: boolean) {
     const x = toNumber(xr), y = toNumber(yr);
     const arg = plusOne ? x + 1 : x;
     if ((isNeg(xr) && !isZero(xr) && !plusOne) || arg < 0 || (arg === 0 && y === 0) || (isInf(xr) && y === 0) || (arg === 1 && !Number.isFinite(y))) return invalid;
-    if (arg === 0 && !plusOne) return { v: fromNumber(y > 0 ? -Infinity : Infinity), sw: SW_ZE };
+    if (arg === 0 && !plusOne) return { v: fromNumber(y > 0 ? -Infinity : Infinity), sw: Number.isFinite(y) ? SW_ZE : 0 };
     const l = plusOne ? Math.log1p(x) / Math.LN2 : Math.log2(x);
     const v = y * l;
     if (v === 0 || !Number.isFinite(v)) return { v: fromNumber(v), sw: deOf(xr, yr) };
