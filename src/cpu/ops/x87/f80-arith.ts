@@ -121,9 +121,13 @@ export function special(a: F80, b: F80 | null): F80Result | null {
   let r: F80;
   if (an && bn) {
     const aq = (a.sig & QUIET) !== 0n, bq = (b!.sig & QUIET) !== 0n;
-    // a QNaN over an SNaN, then the larger significand
+    // a QNaN over an SNaN, then the larger significand, then the positive sign
     if (aq !== bq) r = aq ? a : b!;
-    else r = (a.sig & FRACTION) >= (b!.sig & FRACTION) ? a : b!;
+    else {
+      // equal significands: the positive one (measured on the host)
+      const fa = a.sig & FRACTION, fb = b!.sig & FRACTION;
+      r = fa > fb ? a : fb > fa ? b! : isNeg(a) ? b! : a;
+    }
   } else r = an ? a : b!;
   return { v: quiet(r), sw: snan ? SW_IE : 0 };
 }
