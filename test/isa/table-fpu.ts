@@ -285,6 +285,44 @@ x87Form('fnstenv', 'x87-control', () => ({
   text: 'fnstenv [R+16]; (FIP/FOP/FDP zeroed)',
 }), 2, false);
 
+// aliases and no-ops: FCOM/FCOMP ST(i) at DC D0/D8, FCOMP at DE D0, FFREEP, FNOP, FWAIT and the 8087/287 leftovers
+const ALIASES: [string, number[], string][] = [
+  ['fcom st1 (dc d1)', [0xdc, 0xd1], 'x87-compare'], ['fcomp st1 (dc d9)', [0xdc, 0xd9], 'x87-compare'], ['fcomp st1 (de d1)', [0xde, 0xd1], 'x87-compare'],
+  ['ffreep st1', [0xdf, 0xc1], 'x87-control'], ['fnop', [0xd9, 0xd0], 'x87-control'], ['fwait', [0x9b], 'x87-control'],
+  ['fneni fndisi fsetpm', [0xdb, 0xe0, 0xdb, 0xe1, 0xdb, 0xe4], 'x87-control'],
+];
+for (const [m, bytes, group] of ALIASES) x87Form(m, group, fixed(bytes, m), 2, group !== 'x87-compare');
+
+// FNSAVE / FRSTOR / FLDENV (32-bit layouts): the image's FIP, FCS|FOP, FDP and FDS fields (12..27)
+// are cleared after the save, as for FNSTENV; the register area is compared bit for bit
+const SLOT_SAVE = 0xb200, SLOT_SAVE_IN = 0xb300;
+const saveTail = (): number[] => [...op([0xdd], 6, SLOT_SAVE), ...zeroBytes(SLOT_SAVE + 12, 16)];
+x87Form('fnsave m108', 'x87-control', () => ({ bytes: saveTail(), text: 'fnsave [S]; (FIP/FOP/FDP zeroed)' }), 2, false);
+/** a 108-byte FSAVE image: masked control word, status with TOP, any tags, 8 register values */
+function saveImage(rng: Prng, envOnly: boolean): Uint8Array {
+  const img = new Uint8Array(envOnly ? 28 : 108);
+  const dv = new DataView(img.buffer);
+  dv.setUint16(0, 0x0040 | 0x3f | (rng.pick([0, 2, 3]) << 8) | (rng.below(4) << 10), true);
+  dv.setUint16(4, (rng.u32() & 0x477f & ~0x80) | (rng.below(8) << 11), true);
+  dv.setUint16(8, rng.u32() & 0xffff, true);
+  if (!envOnly) {
+    for (let i = 0; i < 8; i++) {
+      const v = x87Operand(rng);
+      dv.setBigUint64(28 + 10 * i, v & ((1n << 64n) - 1n), true);
+      dv.setUint16(36 + 10 * i, Number(v >> 64n), true);
+    }
+  }
+  return img;
+}
+x87Form('frstor m108', 'x87-control', (b) => {
+  b.setMem(SLOT_SAVE_IN, saveImage(b.rng, false));
+  return { bytes: [...op([0xdd], 4, SLOT_SAVE_IN), ...saveTail()], text: 'frstor [S_IN]; fnsave [S]' };
+}, 0, false);
+x87Form('fldenv m28', 'x87-control', (b) => {
+  b.setMem(SLOT_SAVE_IN, saveImage(b.rng, true));
+  return { bytes: [...op([0xd9], 4, SLOT_SAVE_IN), ...saveTail()], text: 'fldenv [S_IN]; fnsave [S]' };
+}, 2, false);
+
 /** mov qword/dword [off], 0 over `len` bytes (len a multiple of 4) */
 function zeroBytes(off: number, len: number): number[] {
   const out: number[] = [];
