@@ -76,8 +76,11 @@ export class CpuState {
   /** XMM0-15 as 4 x 32-bit lanes each (little-endian lane order) */
   readonly xmm = new Int32Array(16 * 4);
   mxcsr = 0x1f80;
-  /** x87: 8 physical registers as doubles (80-bit precision approximated), tag word, status, control */
-  readonly fpr = new Float64Array(8);
+  /**
+   * x87: 8 physical registers in the 80-bit register format, three words each: significand
+   * low and high 32 bits, sign/exponent (ops/x87/fpu-state.ts); tag word, status, control
+   */
+  readonly fpr = new Int32Array(8 * 3);
   fpTop = 0;
   fpTag = 0xffff;
   fpStatus = 0;

@@ -5,8 +5,7 @@
 
 import type { Cpu } from '../cpu/cpu.js';
 import { materialize, LF_NONE } from '../cpu/flags.js';
-import { fprBits, statusWord, tagWord, TAG_RAW } from '../cpu/ops/x87/fpu-state.js';
-import { r80, toReal80 } from '../cpu/ops/x87/real80.js';
+import { statusWord, tagWord } from '../cpu/ops/x87/fpu-state.js';
 import type { PagingRegs } from './page-walk.js';
 
 export interface RegisterDef {
@@ -60,15 +59,10 @@ export function readRegisters(cpu: Cpu): CoreRegisters {
   r.rip = u64(cpu.rip);
   r.eflags = BigInt(cpu.flags >>> 0);
   SEGS.forEach((n, i) => { r[n] = BigInt(cpu.segSel[SEG_INDEX[i]] & 0xffff); });
-  const bits = fprBits(cpu);
   for (let i = 0; i < 8; i++) {
     const phys = (cpu.fpTop + i) & 7;
-    let se: number, hi: number, lo: number;
-    if (((cpu.fpTag >> (phys * 2)) & 3) === TAG_RAW) { se = 0xffff; hi = bits[phys * 2 + 1]; lo = bits[phys * 2]; } else {
-      toReal80(bits[phys * 2], bits[phys * 2 + 1]);
-      se = r80.se; hi = r80.hi; lo = r80.lo;
-    }
-    r[`st${i}`] = (BigInt(se & 0xffff) << 64n) | pair(lo, hi);
+    const f = cpu.fpr;
+    r[`st${i}`] = (BigInt(f[phys * 3 + 2] & 0xffff) << 64n) | pair(f[phys * 3], f[phys * 3 + 1]);
   }
   r.fctrl = BigInt(cpu.fpControl & 0xffff);
   r.fstat = BigInt(statusWord(cpu) & 0xffff);

@@ -21,18 +21,12 @@ export const EXCLUDED_FORMS: Record<string, string> = {
     'the host kernel sets CR4.UMIP: #GP(0) at CPL 3; the emulator implements no UMIP and its runner cannot reproduce it',
   'mov fs/gs, r / pop fs/gs / wrfsbase':
     'would move the host thread pointer the oracle process runs on',
-  'x87 arithmetic at 64-bit precision (PC=11)':
-    'the emulator\'s x87 registers are binary64: results needing more than 53 significand bits, and exponents beyond the binary64 range, are not exact (issue 13, CPU.md)',
-  'fild m64 of integers wider than 53 significant bits':
-    'exact on hardware at any precision control; the emulator rounds it to binary64',
-  'fxsave/fnsave after MMX code and EMMS (in one case)':
-    'the empty registers still hold the raw MMX bits on hardware; the emulator keeps the raw form only for registers in use',
-  'x87 transcendental (fsin fcos fptan fpatan f2xm1 fyl2x fyl2xp1 fprem fprem1 fscale fxtract)':
-    'computed in binary64 from JavaScript Math; the host computes them in 80-bit microcode',
-  'x87 constants other than fld1/fldz':
-    'their 80-bit values differ from the binary64 constants unless rounded at PC=53 with the matching RC; not exact',
-  'fbld/fbstp, fsave/frstor/fldenv':
-    'not generated yet (fnstenv and fxsave/fxrstor cover the environment layout)',
+  'x87 transcendentals (fsin fcos fsincos fptan fpatan f2xm1 fyl2x fyl2xp1) on ordinary operands':
+    'evaluated in binary64 from JavaScript Math and rounded into the 80-bit register, where the host computes 64-bit results in microcode: not bit-exact (docs/CPU.md gives the bound); their exact cases (zeros, infinities, NaNs, unsupported encodings, |x| >= 2^63) are generated',
+  'f2xm1 with |x| > 1, fyl2xp1 with |x| >= 1 - sqrt(2)/2':
+    'outside the instructions\' domain the SDM leaves the result undefined (the host returns model-specific values)',
+  'x87 with unmasked exceptions':
+    'an unmasked exception ends the snippet with #MF through the host kernel (SIGFPE); test/cpu/x87 covers #MF delivery and the unchanged destination',
   'int n / int3 / into / syscall / sysenter / hlt / in / out / cli / sti':
     'end the snippet or fault through the host kernel (SIGSEGV/SIGTRAP) rather than the CPU alone; the guest tests cover them',
 };

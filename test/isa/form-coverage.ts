@@ -63,12 +63,33 @@ export function decodeAll(code: Uint8Array, boundaries: number[]): Insn[] {
   return out;
 }
 
+/**
+ * Every instruction of an x87, MMX or FXSAVE sequence (table-fpu.ts: several instructions in one
+ * custom piece, each compared through what it leaves in memory): the top-level decode sees only
+ * the first of them.
+ */
+function decodeSequence(code: Uint8Array, from: number, to: number): Insn[] {
+  const out: Insn[] = [];
+  for (let at = from; at < to;) {
+    let ins: Insn;
+    try { ins = decode(at, { mode64: true, def32: true }, (lin) => code[lin] ?? 0xcc, ud); } catch { break; }
+    out.push(ins);
+    if (ins.len <= 0) break;
+    at += ins.len;
+  }
+  return out;
+}
+
 /** Decoded instructions of `casesPerForm` single-form cases for every oracle form. */
 export function oracleInstructions(forms: readonly Form[], casesPerForm = 24): { form: string; text: string; ins: Insn }[] {
   const out: { form: string; text: string; ins: Insn }[] = [];
   for (const f of forms) {
     for (const c of generateCases({ seed: `coverage/${f.name}`, forms: [f], singleRatio: 1 }, 0, casesPerForm)) {
       decodeAll(c.code, c.boundaries).forEach((ins, k) => out.push({ form: f.name, text: c.text[k], ins }));
+      if (f.shape !== 'custom' || !(f.feature === 'fpu' || f.feature === 'mmx' || f.feature === 'fxsr')) continue;
+      for (let k = 0; k < c.boundaries.length - 1; k++) {
+        decodeSequence(c.code, c.boundaries[k], c.boundaries[k + 1]).slice(1).forEach((ins) => out.push({ form: f.name, text: c.text[k], ins }));
+      }
     }
   }
   return out;

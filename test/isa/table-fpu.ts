@@ -3,28 +3,30 @@
 // scratch slots of the data window, runs the instruction under test and stores what it
 // produced (result, status word, FXSAVE image) back into the window, where it is compared.
 //
-// x87 forms run with precision control = double (53 bits), every exception masked and a
-// random rounding mode, on binary64 operands kept inside the normal range: there the 80-bit
-// register format and a binary64 computation give the same bits, so these forms hold the
-// emulator to the host exactly. Extended-precision (64-bit significand) arithmetic is not
-// generated: see excluded.ts.
+// x87 forms run under a random control word (precision control 24/53/64 bits, any rounding
+// control, every exception masked) on 80-bit operands loaded with FLD m80: ordinary values,
+// values at the edges of the binary32/binary64 ranges (so the stores round, overflow and
+// underflow), the ends of the 80-bit range, denormals, pseudo-denormals, unnormals and the other
+// unsupported encodings, zeros, infinities, QNaNs and SNaNs. Every result is stored as m32, m64
+// or m80 with the status word after the store, then the next register as m80 with the status
+// word again, so the registers, C1 and the sticky flags are compared bit for bit.
 
 import { CF, OF, PF, SF, ZF, AF } from './flags.js';
 import type { Built, BuildCtx, FlagEffect, Form } from './form.js';
 import { encode, gprName, RAX, RDI } from './encoder.js';
 import type { Prng } from './prng.js';
 import { SNIPPET_DATA_BASE } from './snippet-api.js';
-import { bytesLe, edgeInt } from './values.js';
+import { bytesLe, edgeF32, edgeF64, edgeInt } from './values.js';
 
 /** scratch slots (data-window offsets) for the sequences below; zero unless a case writes them */
 // Each position of a sequence gets its own 256-byte area, so one piece's operands never
 // overwrite another's (the build hooks of a case all run before it executes).
 let area = 0xa000;
 const at = (b: BuildCtx) => { area = 0xa000 + 0x100 * b.position; };
-let SLOT_CW = 0, SLOT_A = 0, SLOT_B = 0, SLOT_R = 0, SLOT_SW = 0;
+let SLOT_CW = 0, SLOT_A = 0, SLOT_B = 0, SLOT_R = 0, SLOT_SW = 0, SLOT_M = 0;
 function slots(b: BuildCtx): void {
   at(b);
-  SLOT_CW = area; SLOT_A = area + 0x10; SLOT_B = area + 0x20; SLOT_R = area + 0x30; SLOT_SW = area + 0x60;
+  SLOT_CW = area; SLOT_A = area + 0x10; SLOT_B = area + 0x20; SLOT_R = area + 0x30; SLOT_SW = area + 0x60; SLOT_M = area + 0x80;
 }
 const SLOT_FX = 0xb000, SLOT_FX_IN = 0xb400;
 
@@ -41,17 +43,57 @@ const op = (opcode: number[], digit: number, off: number, rexW = false) =>
 
 // ---------------------------------------------------------------- operand values
 
-/** A binary64 whose products, quotients and square roots stay normal: |exponent| <= 120, or a special. */
-function fpOperand(rng: Prng): bigint {
-  const r = rng.below(20);
-  if (r === 0) return rng.pick([0n, 0x8000000000000000n]);
-  if (r === 1) return rng.pick([0x7ff0000000000000n, 0xfff0000000000000n, 0x7ff8000000000000n, 0xfff8000000000000n, 0x7ff8000000000123n]);
-  if (r === 2) return BigInt(Math.round(rng.range(-70000, 70000))) === 0n ? 0x3ff0000000000000n : f64Bits(rng.range(-70000, 70000));
-  if (r === 3) return f64Bits(rng.pick([1, -1, 0.5, 2, 3, 10, 0.1, 1e10, 2 ** 31, 2 ** 52 + 1, -(2 ** 63), 2 ** 63 - 1024]));
-  const sign = rng.chance(0.5) ? 1n << 63n : 0n;
-  const exp = BigInt(1023 + rng.range(-120, 120));
-  const frac = rng.chance(0.2) ? (rng.u64() & 0xfffn) << 40n : rng.u64() & ((1n << 52n) - 1n);
-  return sign | (exp << 52n) | frac;
+const SIG_TOP = 1n << 63n;
+const FRAC = SIG_TOP - 1n;
+
+/** an 80-bit value (sign/exponent in bits 79-64) */
+const f80 = (se: number | bigint, sig: bigint): bigint => (BigInt(se) << 64n) | (sig & ((1n << 64n) - 1n));
+
+/** An 80-bit register value, edge-biased: see the header. */
+function x87Operand(rng: Prng): bigint {
+  const sign = rng.chance(0.5) ? 0x8000 : 0;
+  // a few significant bits make exact sums, products and quotients likely; many bits exercise rounding
+  const sig = (): bigint => rng.chance(0.3) ? SIG_TOP | ((rng.u64() & 0xfffn) << 51n) : SIG_TOP | (rng.u64() & FRAC);
+  const at = (e: number): bigint => f80(sign | e, sig());
+  switch (rng.below(20)) {
+    case 0: return f80(sign, 0n);
+    case 1: return f80(sign | 0x7fff, SIG_TOP);
+    case 2: return f80(sign | 0x7fff, SIG_TOP | (1n << 62n) | (rng.chance(0.5) ? 0n : rng.u64() & ((1n << 62n) - 1n))); // QNaN
+    case 3: return f80(sign | 0x7fff, SIG_TOP | ((rng.u64() & ((1n << 62n) - 1n)) || 1n)); // SNaN
+    case 4: return f80(sign, (rng.u64() & FRAC) >> BigInt(rng.below(63))); // denormal
+    case 5: return integral(rng, sign);
+    case 6: return integral(rng, sign);
+    case 7: // at the edges of the binary64 and binary32 ranges (stores overflow, underflow, denormalise)
+      return at(16383 + rng.pick([1023, 1024, -1022, -1023, -1052, -1074, -1075, -1080, 127, 128, -126, -127, -140, -149, -150]) + rng.range(-1, 1));
+    case 8: return at(rng.chance(0.5) ? rng.range(1, 70) : 0x7ffe - rng.range(0, 70)); // the ends of the 80-bit range
+    case 9: // unsupported encodings: unnormal, pseudo-infinity, pseudo-NaN; and a pseudo-denormal
+      return rng.pick([f80(sign | rng.range(1, 0x7ffe), rng.u64() & FRAC), f80(sign | 0x7fff, 0n), f80(sign | 0x7fff, (rng.u64() & FRAC) || 1n), f80(sign, SIG_TOP | (rng.u64() & FRAC))]);
+    default: return at(16383 + rng.range(-70, 70));
+  }
+}
+
+/** an integer, or an integer plus a quarter, half or three quarters (for the roundings to integer) */
+function integral(rng: Prng, sign: number): bigint {
+  const n = BigInt.asIntN(64, edgeInt(rng, 64)) >> BigInt(rng.below(64));
+  let m = (n < 0n ? -n : n) * 4n + BigInt(rng.below(4));
+  if (m === 0n) return f80(sign, 0n);
+  let e = -2;
+  while (m >= 1n << 64n) { m >>= 1n; e++; }
+  const len = m.toString(2).length;
+  return f80((n < 0n ? 0x8000 : sign) | (16383 + e + len - 1), m << BigInt(64 - len));
+}
+
+/** An operand for the transcendental forms: only where the result is exact (specials, out of range). */
+function specialOperand(rng: Prng): bigint {
+  const sign = rng.chance(0.5) ? 0x8000 : 0;
+  switch (rng.below(6)) {
+    case 0: return f80(sign, 0n);
+    case 1: return f80(sign | 0x7fff, SIG_TOP);
+    case 2: return f80(sign | 0x7fff, SIG_TOP | (1n << 62n) | (rng.u64() & 0xffffn));
+    case 3: return f80(sign | 0x7fff, SIG_TOP | ((rng.u64() & 0xffffn) || 1n));
+    case 4: return f80(sign | rng.range(1, 0x7ffe), rng.u64() & FRAC); // unnormal
+    default: return f80(sign | (16383 + 63 + rng.below(64)), SIG_TOP | (rng.u64() & FRAC)); // |x| >= 2^63
+  }
 }
 
 const f64 = new Float64Array(1);
@@ -61,26 +103,28 @@ function f64Bits(x: number): bigint {
   return u64[0];
 }
 
-/** FLDCW value: all exceptions masked, precision control = double, the given rounding */
+/** FLDCW value: every exception masked, precision control 24, 53 or 64 bits, any rounding */
 function controlWord(rng: Prng): number {
-  return 0x027f | (rng.below(4) << 10);
+  return 0x007f | (rng.pick([0, 2, 3, 3]) << 8) | (rng.below(4) << 10);
 }
 
-/** fninit; fldcw [CW]; fld qword [A] (st1 after the next); fld qword [B] (st0) */
-function x87Prologue(b: BuildCtx, operands: 0 | 1 | 2): { bytes: number[]; text: string } {
+type Operand = (rng: Prng, which: 0 | 1) => bigint;
+
+/** fninit; fldcw [CW]; fld tword [A] (st1 after the next); fld tword [B] (st0) */
+function x87Prologue(b: BuildCtx, operands: 0 | 1 | 2, value: Operand = x87Operand): { bytes: number[]; text: string } {
   const cw = controlWord(b.rng);
   b.setMem(SLOT_CW, bytesLe(BigInt(cw), 2));
   const bytes = [0xdb, 0xe3, ...op([0xd9], 5, SLOT_CW)];
-  const a = fpOperand(b.rng), c = fpOperand(b.rng);
-  b.setMem(SLOT_A, bytesLe(a, 8));
-  b.setMem(SLOT_B, bytesLe(c, 8));
-  if (operands >= 1) bytes.push(...op([0xdd], 0, SLOT_A));
-  if (operands >= 2) bytes.push(...op([0xdd], 0, SLOT_B));
+  const a = value(b.rng, 0), c = value(b.rng, 1);
+  b.setMem(SLOT_A, bytesLe(a, 10));
+  b.setMem(SLOT_B, bytesLe(c, 10));
+  if (operands >= 1) bytes.push(...op([0xdb], 5, SLOT_A));
+  if (operands >= 2) bytes.push(...op([0xdb], 5, SLOT_B));
   return { bytes, text: `fninit; fldcw 0x${cw.toString(16)}; ${operands >= 1 ? `fld ${hex(a)}; ` : ''}${operands >= 2 ? `fld ${hex(c)}; ` : ''}` };
 }
 const hex = (v: bigint) => '0x' + v.toString(16);
 
-/** fstp st0 to [R] as m32/m64/m80, then fnstsw [SW] */
+/** fstp st0 to [R] as m32/m64/m80, fnstsw [SW]; fstp tword [R+16], fnstsw [SW+2] */
 function x87Epilogue(b: BuildCtx, store = true): { bytes: number[]; text: string } {
   const bytes: number[] = [];
   let text = '';
@@ -91,15 +135,20 @@ function x87Epilogue(b: BuildCtx, store = true): { bytes: number[]; text: string
     else { bytes.push(...op([0xdb], 7, SLOT_R)); text = 'fstp tword [R]; '; }
   }
   bytes.push(...op([0xdd], 7, SLOT_SW));
-  return { bytes, text: text + 'fnstsw [SW]' };
+  text += 'fnstsw [SW]';
+  if (store) {
+    bytes.push(...op([0xdb], 7, SLOT_R + 16), ...op([0xdd], 7, SLOT_SW + 2));
+    text += '; fstp tword [R+16]; fnstsw [SW+2]';
+  }
+  return { bytes, text };
 }
 
-function x87Form(name: string, group: string, middle: (b: BuildCtx) => { bytes: number[]; text: string }, operands: 0 | 1 | 2, store = true, flags = NONE) {
+function x87Form(name: string, group: string, middle: (b: BuildCtx) => { bytes: number[]; text: string }, operands: 0 | 1 | 2, store = true, flags = NONE, value?: Operand) {
   add({
     name, group, shape: 'custom', sizes: [32], opcode: [0xd8], flags, feature: 'fpu',
     build: (b): Built => {
       slots(b);
-      const pro = x87Prologue(b, operands);
+      const pro = x87Prologue(b, operands, value);
       const mid = middle(b);
       const epi = x87Epilogue(b, store);
       return { bytes: Uint8Array.from([...pro.bytes, ...mid.bytes, ...epi.bytes]), text: `${pro.text}${mid.text}; ${epi.text}`, effect: flags, reads: 0 };
@@ -108,74 +157,108 @@ function x87Form(name: string, group: string, middle: (b: BuildCtx) => { bytes: 
 }
 const fixed = (bytes: number[], text: string) => () => ({ bytes, text });
 
-// arithmetic: ST(0) op ST(i), ST(i) op ST(0) (and pop), ST(0) op m64 / m32
+/** a memory operand of the arithmetic and compare forms, at [M] */
+const MEM_OPERANDS: [string, number, (rng: Prng) => bigint, number][] = [
+  ['m64', 0xdc, edgeF64, 8], ['m32', 0xd8, (rng) => BigInt(edgeF32(rng)), 4],
+  ['m32int', 0xda, (rng) => edgeInt(rng, 32), 4], ['m16int', 0xde, (rng) => edgeInt(rng, 16), 2],
+];
+function memForm(name: string, group: string, digit: number, kind: (typeof MEM_OPERANDS)[number], store: boolean): void {
+  const [what, opcode, value, size] = kind;
+  x87Form(`${name} ${what}`, group, (b) => {
+    const v = value(b.rng);
+    b.setMem(SLOT_M, bytesLe(v, size));
+    return { bytes: op([opcode], digit, SLOT_M), text: `${name} ${what} [M] (${hex(v)})` };
+  }, 2, store);
+}
+
+// arithmetic: ST(0) op ST(i), ST(i) op ST(0) (and pop), ST(0) op m64 / m32 / m32int / m16int
 const ARITH: [string, number][] = [['fadd', 0], ['fmul', 1], ['fsub', 4], ['fsubr', 5], ['fdiv', 6], ['fdivr', 7]];
 for (const [m, d] of ARITH) {
   x87Form(`${m} st0,st1`, 'x87-arith', fixed([0xd8, 0xc0 | (d << 3) | 1], `${m} st0, st1`), 2);
   // DC encodes the reversed pairs for sub/div: DC E8+i is FSUB ST(i), ST(0) (AMD/Intel agree)
   x87Form(`${m} st1,st0`, 'x87-arith', fixed([0xdc, 0xc0 | (d << 3) | 1], `(dc ${(0xc0 | (d << 3) | 1).toString(16)}) st1 op st0`), 2);
   x87Form(`${m}p st1,st0`, 'x87-arith', fixed([0xde, 0xc0 | (d << 3) | 1], `(de ${(0xc0 | (d << 3) | 1).toString(16)}) st1 op st0, pop`), 2);
-  x87Form(`${m} m64`, 'x87-arith', () => ({ bytes: op([0xdc], d, SLOT_A), text: `${m} qword [A]` }), 2);
-  x87Form(`${m} m32`, 'x87-arith', (b) => {
-    b.setMem(SLOT_A + 8, bytesLe(BigInt(f32Bits(b.rng.range(-1000, 1000) / 8)), 4));
-    return { bytes: op([0xd8], d, SLOT_A + 8), text: `${m} dword [A+8]` };
-  }, 2);
-  x87Form(`fi${m.slice(1)} m32`, 'x87-arith', (b) => {
-    b.setMem(SLOT_A + 8, bytesLe(edgeInt(b.rng, 32), 4));
-    return { bytes: op([0xda], d, SLOT_A + 8), text: `fi${m.slice(1)} dword [A+8]` };
-  }, 2);
-  x87Form(`fi${m.slice(1)} m16`, 'x87-arith', (b) => {
-    b.setMem(SLOT_A + 8, bytesLe(edgeInt(b.rng, 16), 2));
-    return { bytes: op([0xde], d, SLOT_A + 8), text: `fi${m.slice(1)} word [A+8]` };
-  }, 2);
-}
-const f32 = new Float32Array(1);
-const u32 = new Uint32Array(f32.buffer);
-function f32Bits(x: number): number {
-  f32[0] = x;
-  return u32[0];
+  for (const kind of MEM_OPERANDS) memForm(kind[0].includes('int') ? `fi${m.slice(1)}` : m, 'x87-arith', d, kind, true);
 }
 
-// one-operand forms on ST(0)
-const UNARY: [string, number[]][] = [['fchs', [0xd9, 0xe0]], ['fabs', [0xd9, 0xe1]], ['fsqrt', [0xd9, 0xfa]], ['frndint', [0xd9, 0xfc]]];
+// one-operand forms on ST(0), and the two-operand FPREM FPREM1 FSCALE
+const UNARY: [string, number[]][] = [['fchs', [0xd9, 0xe0]], ['fabs', [0xd9, 0xe1]], ['fsqrt', [0xd9, 0xfa]], ['frndint', [0xd9, 0xfc]], ['fxtract', [0xd9, 0xf4]]];
 for (const [m, bytes] of UNARY) x87Form(m, 'x87-arith', fixed(bytes, m), 1);
+for (const [m, bytes] of [['fprem', [0xd9, 0xf8]], ['fprem1', [0xd9, 0xf5]], ['fscale', [0xd9, 0xfd]]] as const) {
+  x87Form(m, 'x87-arith', fixed([...bytes], m), 2);
+}
+x87Form('fscale (small scale)', 'x87-arith', (b) => {
+  // ST(1) = a small integer (FILD), so results land in and near the range ends
+  const n = BigInt(b.rng.range(-17000, 17000));
+  b.setMem(SLOT_M, bytesLe(BigInt.asUintN(32, n), 4));
+  return { bytes: [...op([0xdb], 0, SLOT_M), 0xd9, 0xc9, 0xd9, 0xfd], text: `fild dword ${n}; fxch; fscale` };
+}, 1);
+
+// transcendentals: only operands where the result is exact (zeros, infinities, NaNs, unsupported
+// encodings, |x| >= 2^63 for the trigonometric forms); ordinary operands are approximated (excluded.ts)
+const TRANSCENDENTAL: [string, number[], 1 | 2][] = [
+  ['fsin', [0xd9, 0xfe], 1], ['fcos', [0xd9, 0xff], 1], ['fsincos', [0xd9, 0xfb], 1], ['fptan', [0xd9, 0xf2], 1], ['f2xm1', [0xd9, 0xf0], 1],
+  ['fpatan', [0xd9, 0xf3], 2], ['fyl2x', [0xd9, 0xf1], 2], ['fyl2xp1', [0xd9, 0xf9], 2],
+];
+for (const [m, bytes, n] of TRANSCENDENTAL) {
+  // F2XM1 is defined for |x| <= 1 only: no out-of-range operand for it
+  const one: Operand = m === 'f2xm1' ? (rng) => { let v; do v = specialOperand(rng); while (((v >> 64n) & 0x7fffn) >= 16383n + 63n && ((v >> 64n) & 0x7fffn) !== 0x7fffn); return v; } : specialOperand;
+  x87Form(`${m} (exact cases)`, 'x87-transcendental', fixed(bytes, m), 2, true, NONE, n === 1 ? one : nanPair());
+}
+/** for the two-operand forms: one operand (either) is a NaN or an unsupported encoding, the other anything */
+function nanPair(): Operand {
+  let side = 0;
+  return (rng, which) => {
+    if (which === 0) side = rng.below(2);
+    if (which !== side) return x87Operand(rng);
+    const sign = rng.chance(0.5) ? 0x8000 : 0;
+    return rng.chance(0.8) ? f80(sign | 0x7fff, SIG_TOP | (rng.chance(0.5) ? 1n << 62n : 0n) | (rng.u64() & 0xffffn) | 1n) : f80(sign | rng.range(1, 0x7fff), rng.u64() & FRAC);
+  };
+}
+
 x87Form('fxch st1', 'x87-move', fixed([0xd9, 0xc9], 'fxch st1'), 2);
 x87Form('fld st1', 'x87-move', fixed([0xd9, 0xc1], 'fld st1'), 2);
 x87Form('fst st1', 'x87-move', fixed([0xdd, 0xd1], 'fst st1'), 2);
 x87Form('fstp st1', 'x87-move', fixed([0xdd, 0xd9], 'fstp st1'), 2);
-// loads: constants whose double rounding equals their 80-bit value rounded at PC=53
+x87Form('fst m32', 'x87-move', fixed(op([0xd9], 2, SLOT_R + 0x20), 'fst dword [R+32]'), 2);
+x87Form('fst m64', 'x87-move', fixed(op([0xdd], 2, SLOT_R + 0x20), 'fst qword [R+32]'), 2);
+// constants, rounded to 64 bits by RC
 const CONSTS: [string, number][] = [['fld1', 0xe8], ['fldz', 0xee], ['fldl2t', 0xe9], ['fldl2e', 0xea], ['fldpi', 0xeb], ['fldlg2', 0xec], ['fldln2', 0xed]];
-for (const [m, o] of CONSTS.slice(0, 2)) x87Form(m, 'x87-move', fixed([0xd9, o], m), 0);
+for (const [m, o] of CONSTS) x87Form(m, 'x87-move', fixed([0xd9, o], m), 1);
 x87Form('fld m32', 'x87-move', (b) => {
-  b.setMem(SLOT_A + 8, bytesLe(BigInt(b.rng.chance(0.8) ? f32Bits(b.rng.range(-1e6, 1e6) / 64) : b.rng.u32()), 4));
-  return { bytes: op([0xd9], 0, SLOT_A + 8), text: 'fld dword [A+8]' };
-}, 0);
+  const v = edgeF32(b.rng);
+  b.setMem(SLOT_M, bytesLe(BigInt(v), 4));
+  return { bytes: op([0xd9], 0, SLOT_M), text: `fld dword [M] (${hex(BigInt(v))})` };
+}, 1);
+x87Form('fld m64', 'x87-move', (b) => {
+  const v = b.rng.chance(0.2) ? (b.rng.u64() & ((1n << 52n) - 1n)) | (b.rng.chance(0.5) ? 1n << 63n : 0n) : edgeF64(b.rng); // denormals too
+  b.setMem(SLOT_M, bytesLe(v, 8));
+  return { bytes: op([0xdd], 0, SLOT_M), text: `fld qword [M] (${hex(v)})` };
+}, 1);
 x87Form('fld m80', 'x87-move', (b) => {
-  // an 80-bit value a binary64 holds exactly (stores of it are then exact at any precision)
-  const v = fpOperand(b.rng);
-  const e = Number((v >> 52n) & 0x7ffn);
-  const sign = v >> 63n ? 0x8000n : 0n;
-  let se: bigint, sig: bigint;
-  if (e === 0x7ff) { se = sign | 0x7fffn; sig = (1n << 63n) | ((v & ((1n << 52n) - 1n)) << 11n); }
-  else if (e === 0 && (v & ((1n << 52n) - 1n)) === 0n) { se = sign; sig = 0n; }
-  else { se = sign | BigInt(e - 1023 + 16383); sig = (1n << 63n) | ((v & ((1n << 52n) - 1n)) << 11n); }
-  b.setMem(SLOT_A + 8, bytesLe(sig | (se << 64n), 10));
-  return { bytes: op([0xdb], 5, SLOT_A + 8), text: `fld tword [A+8] (${hex(v)} widened)` };
-}, 0);
+  const v = x87Operand(b.rng);
+  b.setMem(SLOT_M, bytesLe(v, 10));
+  return { bytes: op([0xdb], 5, SLOT_M), text: `fld tword [M] (${hex(v)})` };
+}, 1);
 for (const [m, o, d, bytes] of [['fild m16', 0xdf, 0, 2], ['fild m32', 0xdb, 0, 4], ['fild m64', 0xdf, 5, 8]] as const) {
   x87Form(m, 'x87-int', (b) => {
-    // FILD is exact at any precision control: a 64-bit integer wider than 53 significant bits
-    // needs the 64-bit significand (excluded.ts), so those keep 53
-    let v = edgeInt(b.rng, bytes * 8);
-    if (bytes === 8) v = BigInt.asUintN(64, BigInt.asIntN(64, v) >> BigInt(b.rng.range(11, 20)));
-    b.setMem(SLOT_A + 8, bytesLe(v, bytes));
-    return { bytes: op([o], d, SLOT_A + 8), text: `${m} [A+8]` };
-  }, 0);
+    const v = edgeInt(b.rng, bytes * 8);
+    b.setMem(SLOT_M, bytesLe(v, bytes));
+    return { bytes: op([o], d, SLOT_M), text: `${m} [M] (${hex(v)})` };
+  }, 1);
 }
 // integer stores (rounded by RC; out of range or NaN gives the integer indefinite and IE)
-for (const [m, o, d, pop] of [['fist m16', 0xdf, 2, false], ['fistp m16', 0xdf, 3, true], ['fist m32', 0xdb, 2, false], ['fistp m32', 0xdb, 3, true], ['fistp m64', 0xdf, 7, true], ['fisttp m32', 0xdb, 1, true], ['fisttp m64', 0xdd, 1, true]] as const) {
+for (const [m, o, d, pop] of [['fist m16', 0xdf, 2, false], ['fistp m16', 0xdf, 3, true], ['fist m32', 0xdb, 2, false], ['fistp m32', 0xdb, 3, true], ['fistp m64', 0xdf, 7, true], ['fisttp m16', 0xdf, 1, true], ['fisttp m32', 0xdb, 1, true], ['fisttp m64', 0xdd, 1, true]] as const) {
   x87Form(m, 'x87-int', () => ({ bytes: op([o], d, SLOT_R + 8), text: `${m} [R+8]${pop ? '' : ''}` }), 2, false);
 }
+// packed BCD: FBSTP of any operand; FBLD of 18 random digits and a sign
+x87Form('fbstp m80', 'x87-int', () => ({ bytes: op([0xdf], 6, SLOT_R + 0x20), text: 'fbstp [R+32]' }), 2, false);
+x87Form('fbld m80', 'x87-int', (b) => {
+  const digits = Array.from({ length: 9 }, () => (b.rng.below(10) << 4) | b.rng.below(10));
+  const bytes = [...digits, b.rng.chance(0.5) ? 0x80 : 0];
+  b.setMem(SLOT_M, Uint8Array.from(bytes));
+  return { bytes: op([0xdf], 4, SLOT_M), text: `fbld [M] (${bytes.map((x) => x.toString(16)).join(' ')})` };
+}, 1);
 // compares: condition codes in the status word, or RFLAGS
 const CMPS: [string, number[], FlagEffect][] = [
   ['fcom st1', [0xd8, 0xd1], NONE], ['fcomp st1', [0xd8, 0xd9], NONE], ['fcompp', [0xde, 0xd9], NONE],
@@ -184,8 +267,11 @@ const CMPS: [string, number[], FlagEffect][] = [
   ['fcomi st1', [0xdb, 0xf1], COMI], ['fucomi st1', [0xdb, 0xe9], COMI], ['fcomip st1', [0xdf, 0xf1], COMI], ['fucomip st1', [0xdf, 0xe9], COMI],
 ];
 for (const [m, bytes, flags] of CMPS) x87Form(m, 'x87-compare', fixed(bytes, m), 2, false, flags);
-x87Form('fcom m64', 'x87-compare', () => ({ bytes: op([0xdc], 2, SLOT_A), text: 'fcom qword [A]' }), 2, false);
-x87Form('fcomp m64', 'x87-compare', () => ({ bytes: op([0xdc], 3, SLOT_A), text: 'fcomp qword [A]' }), 2, false);
+for (const kind of MEM_OPERANDS) {
+  const i = kind[0].includes('int') ? 'i' : '';
+  memForm(`f${i}com`, 'x87-compare', 2, kind, false);
+  memForm(`f${i}comp`, 'x87-compare', 3, kind, false);
+}
 // FCMOVcc after FCOMI: the condition is the compare's outcome
 const FCMOV: [string, number[]][] = [['fcmovb', [0xda, 0xc1]], ['fcmove', [0xda, 0xc9]], ['fcmovbe', [0xda, 0xd1]], ['fcmovu', [0xda, 0xd9]], ['fcmovnb', [0xdb, 0xc1]], ['fcmovne', [0xdb, 0xc9]], ['fcmovnbe', [0xdb, 0xd1]], ['fcmovnu', [0xdb, 0xd9]]];
 for (const [m, bytes] of FCMOV) x87Form(`${m} st0,st1`, 'x87-compare', fixed([0xdb, 0xf1, ...bytes], `fcomi st1; ${m} st0, st1`), 2, true, COMI);
@@ -198,6 +284,44 @@ x87Form('fnstenv', 'x87-control', () => ({
   bytes: [...op([0xd9], 6, SLOT_R + 16), ...zeroBytes(SLOT_R + 16 + 12, 16)],
   text: 'fnstenv [R+16]; (FIP/FOP/FDP zeroed)',
 }), 2, false);
+
+// aliases and no-ops: FCOM/FCOMP ST(i) at DC D0/D8, FCOMP at DE D0, FFREEP, FNOP, FWAIT and the 8087/287 leftovers
+const ALIASES: [string, number[], string][] = [
+  ['fcom st1 (dc d1)', [0xdc, 0xd1], 'x87-compare'], ['fcomp st1 (dc d9)', [0xdc, 0xd9], 'x87-compare'], ['fcomp st1 (de d1)', [0xde, 0xd1], 'x87-compare'],
+  ['ffreep st1', [0xdf, 0xc1], 'x87-control'], ['fnop', [0xd9, 0xd0], 'x87-control'], ['fwait', [0x9b], 'x87-control'],
+  ['fneni fndisi fsetpm', [0xdb, 0xe0, 0xdb, 0xe1, 0xdb, 0xe4], 'x87-control'],
+];
+for (const [m, bytes, group] of ALIASES) x87Form(m, group, fixed(bytes, m), 2, group !== 'x87-compare');
+
+// FNSAVE / FRSTOR / FLDENV (32-bit layouts): the image's FIP, FCS|FOP, FDP and FDS fields (12..27)
+// are cleared after the save, as for FNSTENV; the register area is compared bit for bit
+const SLOT_SAVE = 0xb200, SLOT_SAVE_IN = 0xb300;
+const saveTail = (): number[] => [...op([0xdd], 6, SLOT_SAVE), ...zeroBytes(SLOT_SAVE + 12, 16)];
+x87Form('fnsave m108', 'x87-control', () => ({ bytes: saveTail(), text: 'fnsave [S]; (FIP/FOP/FDP zeroed)' }), 2, false);
+/** a 108-byte FSAVE image: masked control word, status with TOP, any tags, 8 register values */
+function saveImage(rng: Prng, envOnly: boolean): Uint8Array {
+  const img = new Uint8Array(envOnly ? 28 : 108);
+  const dv = new DataView(img.buffer);
+  dv.setUint16(0, 0x0040 | 0x3f | (rng.pick([0, 2, 3]) << 8) | (rng.below(4) << 10), true);
+  dv.setUint16(4, (rng.u32() & 0x477f & ~0x80) | (rng.below(8) << 11), true);
+  dv.setUint16(8, rng.u32() & 0xffff, true);
+  if (!envOnly) {
+    for (let i = 0; i < 8; i++) {
+      const v = x87Operand(rng);
+      dv.setBigUint64(28 + 10 * i, v & ((1n << 64n) - 1n), true);
+      dv.setUint16(36 + 10 * i, Number(v >> 64n), true);
+    }
+  }
+  return img;
+}
+x87Form('frstor m108', 'x87-control', (b) => {
+  b.setMem(SLOT_SAVE_IN, saveImage(b.rng, false));
+  return { bytes: [...op([0xdd], 4, SLOT_SAVE_IN), ...saveTail()], text: 'frstor [S_IN]; fnsave [S]' };
+}, 0, false);
+x87Form('fldenv m28', 'x87-control', (b) => {
+  b.setMem(SLOT_SAVE_IN, saveImage(b.rng, true));
+  return { bytes: [...op([0xd9], 4, SLOT_SAVE_IN), ...saveTail()], text: 'fldenv [S_IN]; fnsave [S]' };
+}, 2, false);
 
 /** mov qword/dword [off], 0 over `len` bytes (len a multiple of 4) */
 function zeroBytes(off: number, len: number): number[] {
@@ -216,9 +340,7 @@ function fxsaveTail(rexW: boolean): number[] {
   return [...op([0x0f, 0xae], 0, SLOT_FX, rexW), ...Array.from(encode({ prefixes: [0x66], opcode: [0xc7], modrm: { reg: 0, rm: abs(SLOT_FX + 6) }, imm: { value: 0n, size: 2 } })), ...zeroBytes(SLOT_FX + 8, 16), ...zeroBytes(SLOT_FX + 28, 4)];
 }
 add({
-  // first in its case: after MMX code and EMMS an empty register still holds the raw MMX bits,
-  // which the emulator's binary64 registers do not keep (excluded.ts)
-  name: 'fxsave m512', group: 'fxsave', shape: 'custom', sizes: [32], opcode: [0x0f, 0xae], flags: NONE, feature: 'fxsr', sse: true, firstOnly: true,
+  name: 'fxsave m512', group: 'fxsave', shape: 'custom', sizes: [32], opcode: [0x0f, 0xae], flags: NONE, feature: 'fxsr', sse: true,
   build: (b) => {
     slots(b);
     const pro = x87Prologue(b, 2);
@@ -238,12 +360,9 @@ add({
     img[4] = rng.u32() & 0xff; // abridged tags
     dv.setUint32(24, 0x1f80 | (rng.below(4) << 13) | (rng.u32() & 0x3f), true); // MXCSR
     for (let i = 0; i < 8; i++) {
-      // register images a binary64 holds exactly (the emulator's registers are binary64)
-      const v = fpOperand(rng), e = Number((v >> 52n) & 0x7ffn), frac = v & ((1n << 52n) - 1n);
-      const sign = v >> 63n ? 0x8000 : 0;
-      const zero = e === 0 && frac === 0n;
-      dv.setBigUint64(32 + 16 * i, zero ? 0n : (1n << 63n) | (frac << 11n), true);
-      dv.setUint16(40 + 16 * i, zero ? sign : e === 0x7ff ? sign | 0x7fff : sign | (e - 1023 + 16383), true);
+      const v = x87Operand(rng);
+      dv.setBigUint64(32 + 16 * i, v & ((1n << 64n) - 1n), true);
+      dv.setUint16(40 + 16 * i, Number(v >> 64n), true);
     }
     for (let i = 0; i < 16; i++) dv.setBigUint64(160 + 8 * i * 2, rng.u64(), true), dv.setBigUint64(168 + 16 * i, rng.u64(), true);
     b.setMem(SLOT_FX_IN, img);

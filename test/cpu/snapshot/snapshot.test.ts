@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createSharedMemory } from '../../../src/abi/shared-memory.js';
 import { Cpu } from '../../../src/cpu/cpu.js';
 import { restoreCpuState, saveCpuState } from '../../../src/cpu/cpu-snapshot.js';
+import { getReg, setReg } from '../../../src/cpu/ops/x87/fpu-state.js';
 import { createControlBuffer } from '../../../src/abi/control-block.js';
 import { ramLayout } from '../../../src/abi/memory-map.js';
 
@@ -24,10 +25,11 @@ describe('cpu state save/restore', () => {
     a.segSel[1] = 0x08; a.segBase[4] = 0x7fff_0000_1000; a.segAttr[1] = 0xa09b;
     a.cr0 = 0x80050033 | 0; a.cr3 = 0x1000; a.cr4 = 0x6a0; a.efer = 0xd01; a.cpl = 3; a.mode64 = true;
     a.msrs.set(0x277, [1, 2]);
-    a.xmm[5] = 0x3ff00000; a.mxcsr = 0x1fa0; a.fpr[2] = Math.PI; a.fpTop = 5;
+    a.xmm[5] = 0x3ff00000; a.mxcsr = 0x1fa0; a.fpTop = 5;
     a.halted = true; a.retired = 123456789012;
-    a.fpr[3] = -0;
-    new Int32Array(a.fpr.buffer, 32, 2).set([0x1234, 0x7ff80abc]); // a NaN with a payload (MMX bits)
+    setReg(a, 2, { se: 0x4000, sig: 0xc90fdaa22168c235n }); // pi in 80 bits
+    setReg(a, 3, { se: 0x8000, sig: 0n }); // -0
+    setReg(a, 4, { se: 0xffff, sig: 0xfedcba9876543210n }); // MMX data
     const json = JSON.parse(JSON.stringify(saveCpuState(a)));
     const b = makeCpu();
     restoreCpuState(b, json);
@@ -35,9 +37,29 @@ describe('cpu state save/restore', () => {
     expect(b.hi[3]).toBe(-1);
     expect(b.segBase[4]).toBe(0x7fff_0000_1000);
     expect(b.msrs.get(0x277)).toEqual([1, 2]);
-    expect(b.fpr[2]).toBe(Math.PI);
-    expect(Object.is(b.fpr[3], -0)).toBe(true);
-    expect(Array.from(new Int32Array(b.fpr.buffer, 32, 2))).toEqual([0x1234, 0x7ff80abc]);
+    expect(getReg(b, 2)).toEqual({ se: 0x4000, sig: 0xc90fdaa22168c235n });
+    expect(getReg(b, 3)).toEqual({ se: 0x8000, sig: 0n });
+    expect(getReg(b, 4)).toEqual({ se: 0xffff, sig: 0xfedcba9876543210n });
+  });
+
+  it('restores a version-1 image, whose x87 registers were binary64 (MMX data raw under tag 2)', () => {
+    const a = makeCpu();
+    const snap = JSON.parse(JSON.stringify(saveCpuState(a)));
+    const f = new Float64Array(8);
+    const bits = new Int32Array(f.buffer);
+    f[0] = 1.5; f[1] = -0; f[2] = 5e-324;
+    bits.set([0x76543210, 0xfedcba98 | 0], 6); // physical 3: MMX data
+    snap.version = 1;
+    snap.state.fpr = { f64bits: Array.from(bits) };
+    snap.state.fpTag = 0xff00 | (2 << 6) | 0; // 0-2 in use, 3 MMX (tag 2), 4-7 empty
+    const b = makeCpu();
+    restoreCpuState(b, snap);
+    expect(getReg(b, 0)).toEqual({ se: 0x3fff, sig: 0xc000000000000000n });
+    expect(getReg(b, 1)).toEqual({ se: 0x8000, sig: 0n });
+    expect(getReg(b, 2)).toEqual({ se: 16383 - 1074, sig: 0x8000000000000000n }); // exact, normal in 80 bits
+    expect(getReg(b, 3)).toEqual({ se: 0xffff, sig: 0xfedcba9876543210n });
+    expect((b.fpTag >> 6) & 3).toBe(0);
+    expect(saveCpuState(b).version).toBe(2);
   });
 
   it('rejects an unknown format', () => {

@@ -1,9 +1,8 @@
-// x87 against the host CPU where a double-precision register model can agree exactly with
-// 80-bit hardware: integer stores under each rounding mode (FIST/FISTP/FISTTP, with the
-// status word), FRNDINT, FXAM/FTST, FBSTP, FSTP m32 (value and C1) and m80, FCOM/FCOMI/
-// FUCOMIP flags, FADD/FMUL/FDIV results rounded to double, FPREM (complete and partial),
-// FSCALE and NaN precedence. Status words after inexact arithmetic are left out: 80-bit
-// hardware reports precision and C1 for its own 64-bit significand.
+// x87 against the host CPU on binary64 operands (FLD m64): integer stores under each rounding
+// mode (FIST/FISTP/FISTTP, with the status word), FRNDINT, FXAM/FTST, FBSTP, FSTP m32 (value and
+// C1) and m80, FCOM/FCOMI/FUCOMIP flags, FADD/FMUL/FDIV results stored as m64, FPREM (complete
+// and partial), FSCALE and NaN precedence. The 80-bit operands, every precision control and the
+// status after each operation are held to the host by test/isa (x87 groups).
 
 import { describe, expect, it } from 'vitest';
 import { runSnippets } from '../../../src/cpu/snippet.js';

@@ -69,7 +69,7 @@ describe('loads, stores and arithmetic', () => {
     const t = fpu(`fldpi\nfstpt ${DATA}\nfld1\nfchs\nfstpt ${DATA + 16}\nfldl ${DATA + 32}\nfstpt ${DATA + 48}\nfldt ${DATA}\nfstpl ${DATA + 64}`,
       (c) => c.dv.setFloat64(DATA + 32, 5e-324, true));
     expect(t.dv.getUint16(DATA + 8, true)).toBe(0x4000);
-    expect(t.dv.getBigUint64(DATA, true)).toBe(0xc90fdaa22168c000n); // pi rounded to 53 bits
+    expect(t.dv.getBigUint64(DATA, true)).toBe(0xc90fdaa22168c235n); // pi rounded to 64 bits
     expect(t.dv.getUint16(DATA + 24, true)).toBe(0xbfff);
     expect(t.dv.getBigUint64(DATA + 16, true)).toBe(0x8000000000000000n);
     // the smallest double denormal is a normal 80-bit number: 2^-1074
@@ -175,9 +175,9 @@ describe('comparisons and classification', () => {
 
 describe('stack faults, exceptions and gates', () => {
   it('a ninth push overflows (IE SF C1) and stores the indefinite; reading an empty register underflows', () => {
-    const t = fpu(`${'fld1\n'.repeat(9)}fstpl ${DATA}`);
+    const t = fpu(`${'fld1\n'.repeat(9)}fnstsw ${DATA + 8}\nfstpl ${DATA}`);
     expect(t.dv.getBigUint64(DATA, true)).toBe(0xfff8000000000000n);
-    expect(t.cpu.fpStatus & (IE | SF | C1)).toBe(IE | SF | C1);
+    expect(t.dv.getUint16(DATA + 8, true) & (IE | SF | C1)).toBe(IE | SF | C1);
     const u = fpu(`fadd %st(3), %st`);
     expect(u.cpu.fpStatus & (IE | SF | C1)).toBe(IE | SF);
   });
@@ -248,5 +248,59 @@ describe('environment and state images', () => {
     expect(faultOf(t, run(t, `fxrstor ${DATA}`))).toBe(13);
     expect(t.cpu.mxcsr).toBe(0x1f80);
     expect(sw(t)).toBe(0);
+  });
+});
+
+describe('80-bit precision and unmasked exceptions', () => {
+  const m80 = (t: TestCore, off: number): [number, bigint] => [t.dv.getUint16(DATA + off + 8, true), t.dv.getBigUint64(DATA + off, true)];
+  it('1/3 keeps 64 bits at PC=64, 53 at PC=53, 24 at PC=24; C1 = rounded up', () => {
+    const body = (cw: number) => `movw $${cw}, ${DATA + 64}\nfldcw ${DATA + 64}\nfld1\nfidivl ${DATA + 72}\nfnstsw ${DATA + 80}\nfstpt ${DATA}`;
+    const three = (c: TestCore) => c.dv.setInt32(DATA + 72, 3, true);
+    let t = fpu(body(0x037f), three);
+    expect(m80(t, 0)).toEqual([0x3ffd, 0xaaaaaaaaaaaaaaabn]);
+    expect(t.dv.getUint16(DATA + 80, true) & (PE | C1)).toBe(PE | C1);
+    t = fpu(body(0x077f), three); // round down: not rounded up
+    expect(m80(t, 0)).toEqual([0x3ffd, 0xaaaaaaaaaaaaaaaan]);
+    expect(t.dv.getUint16(DATA + 80, true) & (PE | C1)).toBe(PE);
+    t = fpu(body(0x027f), three);
+    expect(m80(t, 0)).toEqual([0x3ffd, 0xaaaaaaaaaaaaa800n]);
+    t = fpu(body(0x007f), three);
+    expect(m80(t, 0)).toEqual([0x3ffd, 0xaaaaab0000000000n]);
+  });
+  it('the 80-bit exponent range: 2^16000 * 2^16000 overflows, 2^1000 * 2^1000 does not', () => {
+    const t = fpu(`fldt ${DATA}\nfldt ${DATA}\nfmulp\nfstpt ${DATA + 16}\nfldt ${DATA + 32}\nfldt ${DATA + 32}\nfmulp\nfstpt ${DATA + 48}`, (c) => {
+      c.dv.setBigUint64(DATA, 1n << 63n, true); c.dv.setUint16(DATA + 8, 16383 + 16000, true);
+      c.dv.setBigUint64(DATA + 32, 1n << 63n, true); c.dv.setUint16(DATA + 40, 16383 + 1000, true);
+    });
+    expect(m80(t, 16)).toEqual([0x7fff, 1n << 63n]);
+    expect(m80(t, 48)).toEqual([16383 + 2000, 1n << 63n]);
+    expect(t.cpu.fpStatus & 0x3f).toBe(0x28); // OE PE (from the first)
+  });
+  it('an unmasked divide by zero leaves the destination and the stack as they were', () => {
+    const t = sseCore();
+    t.dv.setUint16(DATA, 0x037b, true); // ZE unmasked
+    const rc = run(t, `fninit\nfldcw ${DATA}\nfld1\nfldz\n.byte 0xde, 0xf9`); // FDIVP ST(1),ST(0): 1 / 0
+    expect(faultOf(t, rc)).toBe(-1);
+    expect(t.cpu.fpTop).toBe(6);
+    expect(t.cpu.fpStatus & (ZE | ES)).toBe(ZE | ES);
+    const st1 = (t.cpu.fpTop + 1) & 7;
+    expect([t.cpu.fpr[st1 * 3 + 2], t.cpu.fpr[st1 * 3 + 1] >>> 0]).toEqual([0x3fff, 0x80000000]);
+  });
+  it('an unmasked invalid operation on an SNaN load pushes nothing', () => {
+    const t = sseCore();
+    t.dv.setUint16(DATA, 0x037e, true); // IE unmasked
+    t.dv.setBigUint64(DATA + 8, 0x7ff0000000000001n, true);
+    const rc = run(t, `fninit\nfldcw ${DATA}\nfldl ${DATA + 8}`);
+    expect(faultOf(t, rc)).toBe(-1);
+    expect(t.cpu.fpTop).toBe(0);
+    expect(t.cpu.fpTag).toBe(0xffff);
+    expect(t.cpu.fpStatus & (IE | ES)).toBe(IE | ES);
+  });
+  it('MMX data is the significand with exponent 0xFFFF in FXSAVE; after EMMS the registers read as empty', () => {
+    const t = fpu(`movq ${DATA}, %mm0\nfxsave ${DATA + 0x100}\nemms\nfincstp\nfdecstp\n.byte 0xd9, 0xf6\nfld %st(1)\nfstpt ${DATA + 16}`,
+      (c) => c.dv.setBigUint64(DATA, 0x0123456789abcdefn, true));
+    expect([t.dv.getUint16(DATA + 0x100 + 40, true), t.dv.getBigUint64(DATA + 0x100 + 32, true)]).toEqual([0xffff, 0x0123456789abcdefn]);
+    // EMMS empties the registers: FLD of one underflows
+    expect(t.cpu.fpStatus & (IE | 0x40)).toBe(IE | 0x40);
   });
 });

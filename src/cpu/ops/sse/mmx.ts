@@ -4,10 +4,9 @@
 // PEXTRW/PINSRW/PMOVMSKB/MOVNTQ/MASKMOVQ, PADDQ/PSUBQ/PMULUDQ, MOVQ2DQ/MOVDQ2Q and the
 // CVTPI2PS/CVT(T)PS2PI/CVTPI2PD/CVT(T)PD2PI conversions.
 //
-// MMn is physical x87 register n: an MMX write stores the 64 bits raw with the internal tag
-// TAG_RAW (sign/exponent word 0xFFFF, as hardware leaves it), so FXSAVE/FSAVE images and a
-// later MMX read see them exactly; reading a register the x87 wrote gives its 80-bit
-// significand. Every MMX instruction sets TOP = 0 and marks all registers in use; EMMS empties
+// MMn is physical x87 register n: an MMX write stores the 64 bits as its significand with the
+// sign/exponent word 0xFFFF (as hardware does), so FXSAVE/FSAVE images and a later MMX read
+// see them exactly; reading a register the x87 wrote gives its 80-bit significand. Every MMX instruction sets TOP = 0 and marks all registers in use; EMMS empties
 // them. Lanes are computed by the XMM routines on the low half of the scratch vectors.
 
 import type { Cpu } from '../../cpu.js';
@@ -15,8 +14,7 @@ import type { Exec, Insn } from '../../insn.js';
 import { MAP_0F } from '../../insn.js';
 import { defineOp, type PrefixRule } from '../../optable.js';
 import { CR0_EM, CR0_NE, CR0_TS, MF, NM, UD } from '../../regs.js';
-import { fprBits, SW_ES, TAG_RAW } from '../x87/fpu-state.js';
-import { r80, toReal80 } from '../x87/real80.js';
+import { SW_ES, TAG_VALID } from '../x87/fpu-state.js';
 import { INT_OPS } from './int-arith.js';
 import { shiftLanes, SHIFT_SLL, SHIFT_SRA, SHIFT_SRL } from './int-shift.js';
 import { PACK_UNPACK_OPS } from './pack-unpack.js';
@@ -40,22 +38,16 @@ function mmxEnter(cpu: Cpu): void {
 
 /** MMi into dst[at], dst[at + 1] */
 function readMm(cpu: Cpu, i: number, dst: Int32Array, at: number): void {
-  const b = fprBits(cpu);
-  if (((cpu.fpTag >> (i * 2)) & 3) === TAG_RAW) {
-    dst[at] = b[i * 2];
-    dst[at + 1] = b[i * 2 + 1];
-    return;
-  }
-  toReal80(b[i * 2], b[i * 2 + 1]);
-  dst[at] = r80.lo;
-  dst[at + 1] = r80.hi;
+  dst[at] = cpu.fpr[i * 3];
+  dst[at + 1] = cpu.fpr[i * 3 + 1];
 }
 
 function writeMm(cpu: Cpu, i: number, lo: number, hi: number): void {
-  const b = fprBits(cpu);
-  b[i * 2] = lo;
-  b[i * 2 + 1] = hi;
-  cpu.fpTag = (cpu.fpTag & ~(3 << (i * 2))) | (TAG_RAW << (i * 2));
+  const r = cpu.fpr;
+  r[i * 3] = lo;
+  r[i * 3 + 1] = hi;
+  r[i * 3 + 2] = 0xffff;
+  cpu.fpTag = (cpu.fpTag & ~(3 << (i * 2))) | (TAG_VALID << (i * 2));
 }
 
 /** second operand (mm/m64) into B[0..1], B[2..3] = 0 */

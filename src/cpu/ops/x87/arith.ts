@@ -1,45 +1,40 @@
 // x87 arithmetic: FADD/FMUL/FSUB/FSUBR/FDIV/FDIVR with m32real (D8), m64real (DC), m32int
 // (DA), m16int (DE) and register operands (D8: ST(0) op= ST(i); DC: ST(i) op= ST(0); DE: the
 // same and pop; in DC/DE the SUB/SUBR and DIV/DIVR encodings swap), and the one-operand
-// FCHS FABS FSQRT FRNDINT FSCALE FXTRACT FPREM FPREM1.
+// FCHS FABS FSQRT FRNDINT FSCALE FXTRACT FPREM FPREM1, all exact in the 80-bit register format.
 
 import type { Cpu } from '../../cpu.js';
 import type { Insn } from '../../insn.js';
 import { MAP_1B } from '../../insn.js';
 import { defineOp } from '../../optable.js';
-import { roundToInteger } from '../sse/convert.js';
-import { OP_ADD, OP_DIV, OP_MUL, OP_SQRT, OP_SUB } from '../sse/fp-lane.js';
-import { A, B } from '../sse/xmm-access.js';
 import {
-  CW_RC_SHIFT, fprBits, fpuGateWait, fpuRaise, noteInstruction, pop, readSt, setCc, SW_C1, SW_DE, SW_IE, SW_PE, SW_ZE,
-  writeSt,
+  bitLength, BIAS, type F80, type F80Result, INDEFINITE, inf, isDenormal, isInf, isNaN80, isNeg, isZero, PC_64,
+  RC_NEAREST, roundF80, special, sqrtF80, SW_DE, SW_IE, SW_ZE, unpack, zero,
+} from './f80-arith.js';
+import { fromInt, isUnsupported, roundToIntegral } from './f80-convert.js';
+import {
+  commit, fpuGateWait, noteInstruction, pop, precisionControl, push, readSt, roundingControl, setCc, SW_C1,
+  suppressed, writeSt,
 } from './fpu-state.js';
-import { compute, memOperandToB, resultToSt, stToLane } from './operands.js';
+import { arith, memOperand, OP_ADD, OP_DIV, OP_MUL, OP_SUB } from './operands.js';
 
 // ModRM.reg of the arithmetic group: 0 add, 1 mul, (2 com, 3 comp: compare.ts), 4 sub, 5 subr, 6 div, 7 divr
 const OP_OF_REG = [OP_ADD, OP_MUL, -1, -1, OP_SUB, OP_SUB, OP_DIV, OP_DIV];
 const REVERSED = [false, false, false, false, false, true, false, true];
 
-/** Compute lanes A (dest) op B, swapping them for the reversed forms. */
-function run(cpu: Cpu, reg: number, reversed: boolean): void {
-  if (reversed) {
-    const a0 = A[0], a1 = A[1];
-    A[0] = B[0]; A[1] = B[1];
-    B[0] = a0; B[1] = a1;
-  }
-  compute(cpu, OP_OF_REG[reg]);
+function run(cpu: Cpu, reg: number, reversed: boolean, dst: F80, src: F80, de = 0): F80Result {
+  return reversed ? arith(cpu, OP_OF_REG[reg], src, dst, de) : arith(cpu, OP_OF_REG[reg], dst, src, de);
 }
 
 /** D8/DC/DA/DE with a memory operand: ST(0) = ST(0) op mem */
 function arithMem(cpu: Cpu, ins: Insn): void {
   fpuGateWait(cpu);
   const lin = ins.ea(cpu, ins);
-  memOperandToB(cpu, ins, lin);
+  const m = memOperand(cpu, ins, lin);
   noteInstruction(cpu, ins, lin);
-  stToLane(cpu, 0, A);
   const reg = ins.reg & 7;
-  run(cpu, reg, REVERSED[reg]);
-  resultToSt(cpu, 0);
+  const a = readSt(cpu, 0);
+  commit(cpu, 0, run(cpu, reg, REVERSED[reg], a, m.v, m.sw));
 }
 
 /** D8 reg: ST(0) = ST(0) op ST(i) */
@@ -47,10 +42,8 @@ function arithSt0(cpu: Cpu, ins: Insn): void {
   fpuGateWait(cpu);
   noteInstruction(cpu, ins, 0);
   const reg = ins.reg & 7;
-  stToLane(cpu, 0, A);
-  stToLane(cpu, ins.rm & 7, B);
-  run(cpu, reg, REVERSED[reg]);
-  resultToSt(cpu, 0);
+  const a = readSt(cpu, 0), b = readSt(cpu, ins.rm & 7);
+  commit(cpu, 0, run(cpu, reg, REVERSED[reg], a, b));
 }
 
 /** DC/DE reg: ST(i) = ST(i) op ST(0), SUB/SUBR and DIV/DIVR swapped; DE pops */
@@ -59,11 +52,9 @@ function arithStI(cpu: Cpu, ins: Insn): void {
   noteInstruction(cpu, ins, 0);
   const reg = ins.reg & 7;
   const i = ins.rm & 7;
-  stToLane(cpu, i, A);
-  stToLane(cpu, 0, B);
-  run(cpu, reg, reg >= 4 ? !REVERSED[reg] : false);
-  resultToSt(cpu, i);
-  if ((ins.opcode & 0xff) === 0xde) pop(cpu);
+  const a = readSt(cpu, i), b = readSt(cpu, 0);
+  const stored = commit(cpu, i, run(cpu, reg, reg >= 4 ? !REVERSED[reg] : false, a, b));
+  if ((ins.opcode & 0xff) === 0xde && stored) pop(cpu);
 }
 
 for (const reg of [0, 1, 4, 5, 6, 7]) {
@@ -88,191 +79,140 @@ function unary(fn: (cpu: Cpu) => void): (cpu: Cpu, ins: Insn) => void {
   };
 }
 
-const bitsOfSt0 = (cpu: Cpu): Int32Array => fprBits(cpu);
-
-function fchs(cpu: Cpu): void {
-  readSt(cpu, 0);
-  const b = bitsOfSt0(cpu), p = cpu.fpTop;
-  b[p * 2 + 1] ^= 0x80000000;
-  cpu.fpStatus &= ~SW_C1;
+/** FCHS/FABS change only the sign bit, whatever the value (no exceptions but stack underflow). */
+function signOp(abs: boolean): (cpu: Cpu) => void {
+  return (cpu) => {
+    const a = readSt(cpu, 0);
+    if (suppressed(cpu)) return;
+    cpu.fpStatus &= ~SW_C1;
+    writeSt(cpu, 0, { se: abs ? a.se & 0x7fff : a.se ^ 0x8000, sig: a.sig });
+  };
 }
 
-function fabs(cpu: Cpu): void {
-  readSt(cpu, 0);
-  const b = bitsOfSt0(cpu), p = cpu.fpTop;
-  b[p * 2 + 1] &= 0x7fffffff;
-  cpu.fpStatus &= ~SW_C1;
-}
+const invalid: F80Result = { v: INDEFINITE, sw: SW_IE };
 
 function fsqrt(cpu: Cpu): void {
-  stToLane(cpu, 0, B);
-  A[0] = 0; A[1] = 0;
-  compute(cpu, OP_SQRT);
-  resultToSt(cpu, 0);
+  const a = readSt(cpu, 0);
+  commit(cpu, 0, isUnsupported(a) ? invalid : sqrtF80(a, precisionControl(cpu), roundingControl(cpu)));
 }
 
-/** FRNDINT: round ST(0) to an integer by the control word's RC */
+/** FRNDINT: round ST(0) to an integer by RC */
 function frndint(cpu: Cpu): void {
-  const x = readSt(cpu, 0);
-  if (x !== x || x - x !== 0) {
-    if (x !== x) quietNaNOfSt0(cpu);
-    return;
-  }
-  const r = roundToInteger(x, (cpu.fpControl >> CW_RC_SHIFT) & 3);
-  if (r !== x) fpuRaise(cpu, SW_PE);
-  writeSt(cpu, 0, r === 0 && x < 0 ? -0 : r);
+  const a = readSt(cpu, 0);
+  if (isUnsupported(a)) { commit(cpu, 0, invalid); return; }
+  const s = special(a, null);
+  if (s) { commit(cpu, 0, s); return; }
+  if (isInf(a)) { commit(cpu, 0, { v: a, sw: 0 }); return; }
+  commit(cpu, 0, roundToIntegral(a, roundingControl(cpu)));
 }
 
-/** an SNaN in ST(0) is quietened with IE */
-function quietNaNOfSt0(cpu: Cpu): void {
-  const b = fprBits(cpu), p = cpu.fpTop;
-  if ((b[p * 2 + 1] & 0x80000) === 0) {
-    fpuRaise(cpu, SW_IE);
-    b[p * 2 + 1] |= 0x80000;
-  }
-}
+const denormals = (...xs: F80[]): number => (xs.some(isDenormal) ? SW_DE : 0);
 
-/** FSCALE: ST(0) * 2^trunc(ST(1)) */
+/** FSCALE: ST(0) * 2^trunc(ST(1)), rounded by RC where it leaves the range (precision control does not apply) */
 function fscale(cpu: Cpu): void {
   const x = readSt(cpu, 0), y = readSt(cpu, 1);
-  if (x !== x || y !== y) {
-    stToLane(cpu, 0, A);
-    stToLane(cpu, 1, B);
-    compute(cpu, OP_ADD); // NaN propagation rules
-    resultToSt(cpu, 0);
-    return;
+  commit(cpu, 0, scale(cpu, x, y));
+}
+
+function scale(cpu: Cpu, x: F80, y: F80): F80Result {
+  if (isUnsupported(x) || isUnsupported(y)) return invalid;
+  const s = special(x, y);
+  if (s) return s;
+  const de = denormals(x, y);
+  if (isInf(y)) {
+    if (!isNeg(y)) return isZero(x) ? invalid : { v: isInf(x) ? x : inf(isNeg(x)), sw: de };
+    return isInf(x) ? invalid : { v: isZero(x) ? x : zero(isNeg(x)), sw: de };
   }
-  let n = Math.trunc(y);
-  if (n - n !== 0) { // infinite scale
-    if ((x === 0 && n > 0) || (x - x !== 0 && n < 0)) { fpuRaise(cpu, SW_IE); writeIndefinite(cpu); return; }
-    writeSt(cpu, 0, n > 0 ? x * Infinity : x * 0);
-    return;
-  }
-  if (n > 4096) n = 4096;
-  if (n < -4096) n = -4096;
-  writeSt(cpu, 0, scaleBy2(x, n));
+  if (isInf(x) || isZero(x)) return { v: x, sw: de };
+  const { m, e } = unpack(x);
+  const n = truncated(y);
+  const r = roundF80(isNeg(x), m, e + n, false, PC_64, roundingControl(cpu));
+  r.sw |= de;
+  return r;
 }
 
-/** v * 2^n without an intermediate power of two leaving the double range */
-function scaleBy2(v: number, n: number): number {
-  while (n > 1000) { v *= 2 ** 1000; n -= 1000; }
-  while (n < -1000) { v *= 2 ** -1000; n += 1000; }
-  return v * 2 ** n;
+/** trunc(y) of a finite y, clamped to a range beyond any result exponent */
+function truncated(y: F80): number {
+  if (isZero(y)) return 0;
+  const { m, e } = unpack(y);
+  const lead = e + bitLength(m) - 1;
+  if (lead > 20) return isNeg(y) ? -(1 << 20) : 1 << 20;
+  const t = e >= 0 ? Number(m) * 2 ** e : Number(m >> BigInt(-e));
+  return isNeg(y) ? -t : t;
 }
 
-function writeIndefinite(cpu: Cpu): void {
-  const b = fprBits(cpu), p = cpu.fpTop;
-  b[p * 2] = 0;
-  b[p * 2 + 1] = 0xfff80000 | 0;
-}
-
-/** FXTRACT: ST(0) = exponent, then push the significand (1 <= |m| < 2) */
+/** FXTRACT: ST(0) = exponent, then push the significand (exponent 0) */
 function fxtract(cpu: Cpu): void {
   const x = readSt(cpu, 0);
-  if (x !== x) { quietNaNOfSt0(cpu); pushValueCopy(cpu); return; }
-  if (x === 0) {
-    fpuRaise(cpu, SW_ZE);
-    writeSt(cpu, 0, -Infinity);
-    pushRaw(cpu, x);
-    return;
+  let exp: F80, sig: F80, sw = 0;
+  if (isUnsupported(x)) { exp = sig = INDEFINITE; sw = SW_IE; }
+  else if (isNaN80(x)) { const s = special(x, null)!; exp = sig = s.v; sw = s.sw; }
+  else if (isZero(x)) { exp = inf(true); sig = x; sw = SW_ZE; }
+  else if (isInf(x)) { exp = inf(false); sig = x; }
+  else {
+    const { m, e } = unpack(x);
+    const len = bitLength(m);
+    exp = fromInt(BigInt(e + len - 1));
+    sig = { se: (x.se & 0x8000) | BIAS, sig: m << BigInt(64 - len) };
+    sw = denormals(x);
   }
-  if (x - x !== 0) {
-    writeSt(cpu, 0, Infinity);
-    pushRaw(cpu, x);
-    return;
-  }
-  let e = Math.floor(Math.log2(Math.abs(x)));
-  let m = x / 2 ** e;
-  if (Math.abs(m) >= 2) { m /= 2; e++; }
-  if (Math.abs(m) < 1) { m *= 2; e--; }
-  writeSt(cpu, 0, e);
-  pushRaw(cpu, m);
-}
-
-function pushRaw(cpu: Cpu, v: number): void {
-  cpu.fpTop = (cpu.fpTop - 1) & 7;
-  writeSt(cpu, 0, v);
-}
-
-function pushValueCopy(cpu: Cpu): void {
-  const b = fprBits(cpu), p = cpu.fpTop;
-  const lo = b[p * 2], hi = b[p * 2 + 1];
-  cpu.fpTop = (cpu.fpTop - 1) & 7;
-  writeSt(cpu, 0, 0);
-  b[cpu.fpTop * 2] = lo;
-  b[cpu.fpTop * 2 + 1] = hi;
-}
-
-/** unbiased binary exponent of a finite nonzero double (as the 80-bit format would hold it) */
-function exponentOf(v: number): number {
-  let e = Math.floor(Math.log2(Math.abs(v)));
-  if (2 ** e > Math.abs(v)) e--;
-  else if (2 ** (e + 1) <= Math.abs(v)) e++;
-  return e;
+  if (!commit(cpu, 0, { v: exp, sw })) return;
+  push(cpu, sig);
 }
 
 /**
- * How far below the exponent difference a partial FPREM step reduces (the SDM's
- * implementation-dependent N, 32..63); 33 reproduces the host processor's partial remainders.
+ * How far below the exponent difference d a partial FPREM step reduces: the SDM's
+ * implementation-dependent N (32..63). Measured on the host (AMD EPYC): N = 32 + (d mod 32),
+ * i.e. the divisor is scaled by a multiple of 2^32 (test/isa, x87-arith fprem forms).
  */
-const PARTIAL_BITS = 33;
+const partialBits = (d: number): number => 32 + (d & 31);
 
 /**
  * FPREM (truncating quotient) / FPREM1 (round-to-nearest quotient): ST(0) = remainder of
- * ST(0) / ST(1) with C2 = 0 and C0 C3 C1 = quotient bits 2 1 0. When the exponents differ by
- * 64 or more only a partial reduction is done (C2 = 1) and the program loops.
+ * ST(0) / ST(1) (exact) with C2 = 0 and C0 C3 C1 = quotient bits 2 1 0. When the exponents
+ * differ by 64 or more only a partial reduction is done (C2 = 1) and the program loops.
  */
 function fprem(nearest: boolean): (cpu: Cpu) => void {
   return (cpu) => {
     const x = readSt(cpu, 0), y = readSt(cpu, 1);
-    if (x !== x || y !== y) {
-      stToLane(cpu, 0, A);
-      stToLane(cpu, 1, B);
-      compute(cpu, OP_ADD);
-      resultToSt(cpu, 0);
+    if (isUnsupported(x) || isUnsupported(y)) { commit(cpu, 0, invalid); return; }
+    const s = special(x, y);
+    if (s) { commit(cpu, 0, s); return; }
+    if (isZero(y) || isInf(x)) { commit(cpu, 0, invalid); return; }
+    const de = denormals(x, y);
+    if (isInf(y) || isZero(x)) {
+      if (commit(cpu, 0, { v: x, sw: de })) setCc(cpu, 0, 0, 0, 0);
       return;
     }
-    if (y === 0 || x - x !== 0) { fpuRaise(cpu, SW_IE); writeIndefinite(cpu); return; }
-    if (isDenormal(x) || isDenormal(y)) fpuRaise(cpu, SW_DE);
-    if (y - y !== 0 || x === 0) { setCc(cpu, 0, 0, 0, 0); return; } // x rem inf = x
-    const d = exponentOf(x) - exponentOf(y);
-    if (d >= 64) {
-      const m = scaleBy2(Math.abs(y), d - PARTIAL_BITS);
-      const r = x % m;
-      writeSt(cpu, 0, r === 0 ? (x < 0 ? -0 : 0) : r);
-      setCc(cpu, 0, 1, 0, 0);
-      return;
+    const ux = unpack(x), uy = unpack(y);
+    const d = ux.e + bitLength(ux.m) - (uy.e + bitLength(uy.m));
+    const partial = d >= 64;
+    const ey = partial ? uy.e + d - partialBits(d) : uy.e;
+    const e = Math.min(ux.e, ey);
+    const X = ux.m << BigInt(ux.e - e), Y = uy.m << BigInt(ey - e);
+    let q = X / Y;
+    let R = X - q * Y;
+    let neg = isNeg(x);
+    if (nearest && !partial && (2n * R > Y || (2n * R === Y && (q & 1n) === 1n))) {
+      R = Y - R;
+      q += 1n;
+      neg = !neg;
     }
-    let r = x % y; // exact
-    // low three bits of the integer quotient: from the remainder modulo 8|y|
-    let q8 = 0;
-    const y8 = y * 8;
-    if (y8 - y8 === 0) {
-      const r8 = x % y8;
-      q8 = Math.round(Math.abs((r8 - r) / y)) & 7;
+    const v = R === 0n ? zero(isNeg(x)) : roundF80(neg, R, e, false, PC_64, RC_NEAREST).v;
+    if (!commit(cpu, 0, { v, sw: de })) return;
+    if (partial) setCc(cpu, 0, 1, 0, 0);
+    else {
+      const q8 = Number(q & 7n);
+      setCc(cpu, (q8 >> 1) & 1, 0, q8 & 1, (q8 >> 2) & 1);
     }
-    if (nearest) {
-      const ay = Math.abs(y), ar = Math.abs(r);
-      if (ar * 2 > ay || (ar * 2 === ay && (q8 & 1) === 1)) {
-        r = r - Math.sign(r) * ay; // exact (Sterbenz)
-        q8 = (q8 + 1) & 7;
-      }
-    }
-    writeSt(cpu, 0, r === 0 ? (x < 0 ? -0 : 0) : r);
-    setCc(cpu, (q8 >> 1) & 1, 0, q8 & 1, (q8 >> 2) & 1);
   };
 }
 
-function isDenormal(v: number): boolean {
-  return v !== 0 && Math.abs(v) < 2.2250738585072014e-308;
-}
-
 const D9: [number, string, (cpu: Cpu) => void][] = [
-  [0, 'fchs', fchs], [1, 'fabs', fabs], [0x1a, 'fsqrt', fsqrt], [0x1c, 'frndint', frndint], [0x1d, 'fscale', fscale],
-  [0x14, 'fxtract', fxtract], [0x18, 'fprem', fprem(false)], [0x15, 'fprem1', fprem(true)],
+  [0, 'fchs', signOp(false)], [1, 'fabs', signOp(true)], [0x1a, 'fsqrt', fsqrt], [0x1c, 'frndint', frndint],
+  [0x1d, 'fscale', fscale], [0x14, 'fxtract', fxtract], [0x18, 'fprem', fprem(false)], [0x15, 'fprem1', fprem(true)],
 ];
 for (const [low, name, fn] of D9) {
   // D9 E0+low: reg = 4 + (low >> 3), rm = low & 7
   defineOp(MAP_1B, 0xd9, { name, exec: unary(fn), modrm: true, size: 'x' }, { reg: 4 + (low >> 3), rm: low & 7, mod: 'reg' });
 }
-

@@ -9,27 +9,49 @@ import { MAP_1B } from '../../insn.js';
 import { LF_NONE } from '../../flags.js';
 import { defineOp, type OpMatch } from '../../optable.js';
 import { ARITH_FLAGS, CF, PF, ZF } from '../../regs.js';
-import { compareF64, fpBegin, fpx } from '../sse/fp-lane.js';
-import { A, B, BF64 } from '../sse/xmm-access.js';
-import { cookRaw, fprBits, fpuGateWait, fpuRaise, isEmpty, noteInstruction, pop, setCc } from './fpu-state.js';
-import { memOperandToB, stToLane } from './operands.js';
+import { type F80, isDenormal, isInf, isNaN80, isNeg, isZero, SW_DE, SW_IE, unpack } from './f80-arith.js';
+import { isSnan, isUnsupported } from './f80-convert.js';
+import { fpuGateWait, fpuRaise, getReg, isEmpty, noteInstruction, pop, readSt, setCc, suppressed } from './fpu-state.js';
+import { memOperand } from './operands.js';
 
 function def(opcode: number, name: string, exec: (cpu: Cpu, ins: Insn) => void, match: OpMatch): void {
   defineOp(MAP_1B, opcode, { name, exec, modrm: true, size: 'x' }, match);
 }
 
-/** Compare lanes A and B; returns -1 less, 0 equal, 1 greater, 2 unordered. */
-function relate(cpu: Cpu, signalQnan: boolean): number {
-  fpBegin(0x1f80);
-  const rel = compareF64(0, signalQnan);
-  fpuRaise(cpu, fpx.pre);
-  return rel;
+const LESS = -1, EQUAL = 0, GREATER = 1, UNORDERED = 2;
+
+/** Compare a with b; raises IE (NaN, or only an SNaN when !signalQnan; unsupported) and DE. */
+function relate(cpu: Cpu, a: F80, b: F80, signalQnan: boolean, de = 0): number {
+  if (isUnsupported(a) || isUnsupported(b)) { fpuRaise(cpu, SW_IE); return UNORDERED; }
+  if (isNaN80(a) || isNaN80(b)) {
+    if (signalQnan || isSnan(a) || isSnan(b)) fpuRaise(cpu, SW_IE);
+    return UNORDERED;
+  }
+  fpuRaise(cpu, de | (isDenormal(a) || isDenormal(b) ? SW_DE : 0));
+  return order(a, b);
+}
+
+function order(a: F80, b: F80): number {
+  if (isZero(a) && isZero(b)) return EQUAL;
+  const an = isNeg(a), bn = isNeg(b);
+  if (an !== bn) return an ? LESS : GREATER;
+  const mag = magnitudeOrder(a, b);
+  return an ? -mag : mag;
+}
+
+function magnitudeOrder(a: F80, b: F80): number {
+  if (isInf(a) || isInf(b)) return isInf(a) === isInf(b) ? EQUAL : isInf(a) ? GREATER : LESS;
+  if (isZero(a) || isZero(b)) return isZero(a) === isZero(b) ? EQUAL : isZero(a) ? LESS : GREATER;
+  const ua = unpack(a), ub = unpack(b);
+  const e = Math.min(ua.e, ub.e);
+  const ma = ua.m << BigInt(ua.e - e), mb = ub.m << BigInt(ub.e - e);
+  return ma === mb ? EQUAL : ma > mb ? GREATER : LESS;
 }
 
 function setCcOf(cpu: Cpu, rel: number): void {
-  if (rel === 2) setCc(cpu, 1, 1, 0, 1);
-  else if (rel === -1) setCc(cpu, 0, 0, 0, 1);
-  else if (rel === 0) setCc(cpu, 1, 0, 0, 0);
+  if (rel === UNORDERED) setCc(cpu, 1, 1, 0, 1);
+  else if (rel === LESS) setCc(cpu, 0, 0, 0, 1);
+  else if (rel === EQUAL) setCc(cpu, 1, 0, 0, 0);
   else setCc(cpu, 0, 0, 0, 0);
 }
 
@@ -37,10 +59,11 @@ function setCcOf(cpu: Cpu, rel: number): void {
 function fcomMem(cpu: Cpu, ins: Insn): void {
   fpuGateWait(cpu);
   const lin = ins.ea(cpu, ins);
-  memOperandToB(cpu, ins, lin);
+  const m = memOperand(cpu, ins, lin);
   noteInstruction(cpu, ins, lin);
-  stToLane(cpu, 0, A);
-  setCcOf(cpu, relate(cpu, true));
+  const rel = relate(cpu, readSt(cpu, 0), m.v, true, m.sw);
+  if (suppressed(cpu)) return;
+  setCcOf(cpu, rel);
   if ((ins.reg & 7) === 3) pop(cpu);
 }
 
@@ -49,9 +72,10 @@ function fcomSt(signalQnan: boolean, pops: number): (cpu: Cpu, ins: Insn) => voi
   return (cpu, ins) => {
     fpuGateWait(cpu);
     noteInstruction(cpu, ins, 0);
-    stToLane(cpu, 0, A);
-    stToLane(cpu, pops === 2 ? 1 : ins.rm & 7, B);
-    setCcOf(cpu, relate(cpu, signalQnan));
+    const a = readSt(cpu, 0), b = readSt(cpu, pops === 2 ? 1 : ins.rm & 7);
+    const rel = relate(cpu, a, b, signalQnan);
+    if (suppressed(cpu)) return;
+    setCcOf(cpu, rel);
     for (let k = 0; k < pops; k++) pop(cpu);
   };
 }
@@ -61,10 +85,10 @@ function fcomi(signalQnan: boolean, popAfter: boolean): (cpu: Cpu, ins: Insn) =>
   return (cpu, ins) => {
     fpuGateWait(cpu);
     noteInstruction(cpu, ins, 0);
-    stToLane(cpu, 0, A);
-    stToLane(cpu, ins.rm & 7, B);
-    const rel = relate(cpu, signalQnan);
-    const f = rel === -1 ? CF : rel === 0 ? ZF : rel === 1 ? 0 : ZF | PF | CF;
+    const a = readSt(cpu, 0), b = readSt(cpu, ins.rm & 7);
+    const rel = relate(cpu, a, b, signalQnan);
+    if (suppressed(cpu)) return;
+    const f = rel === LESS ? CF : rel === EQUAL ? ZF : rel === GREATER ? 0 : ZF | PF | CF;
     cpu.flags = (cpu.flags & ~ARITH_FLAGS) | f;
     cpu.lfOp = LF_NONE;
     cpu.fpStatus &= ~0x0200; // C1
@@ -75,26 +99,24 @@ function fcomi(signalQnan: boolean, popAfter: boolean): (cpu: Cpu, ins: Insn) =>
 function ftst(cpu: Cpu, ins: Insn): void {
   fpuGateWait(cpu);
   noteInstruction(cpu, ins, 0);
-  stToLane(cpu, 0, A);
-  BF64[0] = 0;
-  setCcOf(cpu, relate(cpu, true));
+  const rel = relate(cpu, readSt(cpu, 0), { se: 0, sig: 0n }, true);
+  if (suppressed(cpu)) return;
+  setCcOf(cpu, rel);
 }
 
-/** FXAM: C3 C2 C0 = class (001 NaN, 010 normal, 011 infinity, 100 zero, 101 empty; 80-bit denormals cannot occur), C1 = sign */
+/** FXAM: C3 C2 C0 = class (000 unsupported, 001 NaN, 010 normal, 011 infinity, 100 zero, 101 empty, 110 denormal), C1 = sign */
 function fxam(cpu: Cpu, ins: Insn): void {
   fpuGateWait(cpu);
   noteInstruction(cpu, ins, 0);
-  const p = cpu.fpTop;
-  cookRaw(cpu, p);
-  const b = fprBits(cpu);
-  const hi = b[p * 2 + 1], lo = b[p * 2];
-  const sign = hi < 0 ? 1 : 0;
-  if (isEmpty(cpu, 0)) { setCc(cpu, 1, 0, sign, 1); return; }
-  const e = hi & 0x7ff00000, m = (hi & 0xfffff) | lo;
-  if (e === 0x7ff00000) { if (m !== 0) setCc(cpu, 0, 0, sign, 1); else setCc(cpu, 0, 1, sign, 1); return; }
-  // a binary64 denormal is a normal number in the 80-bit register format
-  if (e === 0 && m === 0) { setCc(cpu, 1, 0, sign, 0); return; }
-  setCc(cpu, 0, 1, sign, 0);
+  const a = getReg(cpu, cpu.fpTop);
+  const sign = isNeg(a) ? 1 : 0;
+  if (isEmpty(cpu, 0)) setCc(cpu, 1, 0, sign, 1);
+  else if (isUnsupported(a)) setCc(cpu, 0, 0, sign, 0);
+  else if (isNaN80(a)) setCc(cpu, 0, 0, sign, 1);
+  else if (isInf(a)) setCc(cpu, 0, 1, sign, 1);
+  else if (isZero(a)) setCc(cpu, 1, 0, sign, 0);
+  else if (isDenormal(a)) setCc(cpu, 1, 1, sign, 0);
+  else setCc(cpu, 0, 1, sign, 0);
 }
 
 for (const op of [0xd8, 0xdc, 0xda, 0xde]) {

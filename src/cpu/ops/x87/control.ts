@@ -10,9 +10,9 @@ import { MAP_1B } from '../../insn.js';
 import { defineOp, type OpMatch } from '../../optable.js';
 import { CR0_MP, CR0_NE, CR0_TS, CS, MF, NM } from '../../regs.js';
 import {
-  fprBits, fpuGate, fpuGateWait, fpuInit, setStatusWord, statusWord, SW_B, SW_ES, tagWord, TAG_EMPTY, TAG_RAW,
+  fpuGate, fpuGateWait, fpuInit, getReg, setReg, setStatusWord, statusWord, SW_B, SW_ES, tagWord, TAG_EMPTY,
 } from './fpu-state.js';
-import { f80Bits, fromReal80, r80, toReal80 } from './real80.js';
+import { readF80, writeF80 } from './load-store.js';
 
 function def(opcode: number, name: string, exec: (cpu: Cpu, ins: Insn) => void, match: OpMatch): void {
   defineOp(MAP_1B, opcode, { name, exec, modrm: true, size: 'x' }, match);
@@ -123,39 +123,14 @@ function fldenv(cpu: Cpu, ins: Insn): void {
   loadEnv(cpu, ins.ea(cpu, ins), ins.osize === 2);
 }
 
-/** Write physical register of ST(i) as 80 bits at lin. */
+/** Write a physical register's 80 bits at lin (FSAVE/FXSAVE images: the register words as they are). */
 export function storeReg80(cpu: Cpu, lin: number, phys: number): void {
-  const b = fprBits(cpu);
-  if (((cpu.fpTag >> (phys * 2)) & 3) === TAG_RAW) {
-    cpu.write32(lin, b[phys * 2]);
-    cpu.write32(lin + 4, b[phys * 2 + 1]);
-    cpu.write16(lin + 8, 0xffff);
-    return;
-  }
-  toReal80(b[phys * 2], b[phys * 2 + 1]);
-  cpu.write32(lin, r80.lo);
-  cpu.write32(lin + 4, r80.hi);
-  cpu.write16(lin + 8, r80.se);
+  writeF80(cpu, lin, getReg(cpu, phys));
 }
 
-/**
- * Load an 80-bit value into a physical register. A 0xFFFF sign/exponent word (MMX data, or a
- * negative NaN/infinity) is kept raw; returns whether it was (the caller tags it TAG_RAW).
- */
-export function loadReg80(cpu: Cpu, lin: number, phys: number, inUse = true): boolean {
-  const lo = cpu.read32(lin), hi = cpu.read32(lin + 4), se = cpu.read16(lin + 8);
-  const b = fprBits(cpu);
-  // an empty register cannot carry the raw tag: its value (a negative infinity or NaN when it
-  // came from x87 code) is kept as the double it encodes
-  if (se === 0xffff && inUse) {
-    b[phys * 2] = lo;
-    b[phys * 2 + 1] = hi;
-    return true;
-  }
-  fromReal80(se, hi, lo);
-  b[phys * 2] = f80Bits.lo;
-  b[phys * 2 + 1] = f80Bits.hi;
-  return false;
+/** Load a physical register's 80 bits from lin (any encoding, kept bit for bit). */
+export function loadReg80(cpu: Cpu, lin: number, phys: number): void {
+  setReg(cpu, phys, readF80(cpu, lin));
 }
 
 function fnsave(cpu: Cpu, ins: Insn): void {
@@ -173,11 +148,7 @@ function frstor(cpu: Cpu, ins: Insn): void {
   const lin = ins.ea(cpu, ins);
   const o16 = ins.osize === 2;
   const n = loadEnv(cpu, lin, o16);
-  for (let i = 0; i < 8; i++) {
-    const p = (cpu.fpTop + i) & 7;
-    const inUse = ((cpu.fpTag >> (p * 2)) & 3) !== TAG_EMPTY;
-    if (loadReg80(cpu, lin + n + 10 * i, p, inUse) && inUse) cpu.fpTag |= TAG_RAW << (p * 2);
-  }
+  for (let i = 0; i < 8; i++) loadReg80(cpu, lin + n + 10 * i, (cpu.fpTop + i) & 7);
 }
 
 def(0xdb, 'fninit', fninit, { reg: 4, rm: 3, mod: 'reg' });

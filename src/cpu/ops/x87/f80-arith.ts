@@ -3,9 +3,8 @@
 // to the precision control's 24, 53 or 64 bits and by the rounding control, with the status
 // bits the FPU sets when every exception is masked (IE DE ZE OE UE PE, C1 = rounded up).
 //
-// Not yet the x87 ops' arithmetic: their registers hold binary64 (real80.ts, issue 13). This is
-// the arithmetic core they are to move onto; test/cpu/x87/f80-arith-oracle.test.ts holds it to
-// the host CPU bit for bit.
+// The x87 instructions compute through this core (ops/x87/*); test/cpu/x87/f80-arith-oracle.test.ts
+// holds it to the host CPU bit for bit.
 
 /** a value in the register format */
 export interface F80 {
@@ -27,30 +26,30 @@ export const PC_24 = 0, PC_53 = 2, PC_64 = 3;
 /** rounding control (control word bits 11-10) */
 export const RC_NEAREST = 0, RC_DOWN = 1, RC_UP = 2, RC_ZERO = 3;
 
-const BIAS = 16383;
-const EXP_MAX = 0x7fff;
-const INT_BIT = 1n << 63n;
-const FRACTION = INT_BIT - 1n;
-const QUIET = 1n << 62n;
+export const BIAS = 16383;
+export const EXP_MAX = 0x7fff;
+export const INT_BIT = 1n << 63n;
+export const FRACTION = INT_BIT - 1n;
+export const QUIET = 1n << 62n;
 /** exponent of a significand's bit 0 in the smallest binade (exponent field 0 or 1) */
 const MIN_LSB = 1 - BIAS - 63;
 /** the QNaN indefinite an invalid operation gives */
 export const INDEFINITE: F80 = { se: 0xffff, sig: 0xc000_0000_0000_0000n };
 
-const exponentOf = (a: F80) => a.se & EXP_MAX;
-const isNeg = (a: F80) => (a.se & 0x8000) !== 0;
+export const exponentOf = (a: F80) => a.se & EXP_MAX;
+export const isNeg = (a: F80) => (a.se & 0x8000) !== 0;
 export const isNaN80 = (a: F80) => exponentOf(a) === EXP_MAX && (a.sig & FRACTION) !== 0n;
-const isInf = (a: F80) => exponentOf(a) === EXP_MAX && (a.sig & FRACTION) === 0n;
-const isZero = (a: F80) => exponentOf(a) === 0 && a.sig === 0n;
-const isDenormal = (a: F80) => exponentOf(a) === 0 && a.sig !== 0n;
-const zero = (neg: boolean): F80 => ({ se: neg ? 0x8000 : 0, sig: 0n });
-const inf = (neg: boolean): F80 => ({ se: (neg ? 0x8000 : 0) | EXP_MAX, sig: INT_BIT });
+export const isInf = (a: F80) => exponentOf(a) === EXP_MAX && (a.sig & FRACTION) === 0n;
+export const isZero = (a: F80) => exponentOf(a) === 0 && a.sig === 0n;
+export const isDenormal = (a: F80) => exponentOf(a) === 0 && a.sig !== 0n;
+export const zero = (neg: boolean): F80 => ({ se: neg ? 0x8000 : 0, sig: 0n });
+export const inf = (neg: boolean): F80 => ({ se: (neg ? 0x8000 : 0) | EXP_MAX, sig: INT_BIT });
 
 function precisionBits(pc: number): number {
   return pc === PC_24 ? 24 : pc === PC_53 ? 53 : 64; // PC=1 is reserved; hardware treats it as 64
 }
 
-function bitLength(m: bigint): number {
+export function bitLength(m: bigint): number {
   return m.toString(2).length;
 }
 
@@ -108,13 +107,13 @@ export function roundF80(neg: boolean, m: bigint, e: number, sticky: boolean, pc
 }
 
 /** finite a = m * 2^e */
-function unpack(a: F80): { m: bigint; e: number } {
+export function unpack(a: F80): { m: bigint; e: number } {
   const x = exponentOf(a);
   return { m: a.sig, e: (x === 0 ? 1 : x) - BIAS - 63 };
 }
 
 /** Invalid and NaN operands: the result, or null when both are ordinary values. */
-function special(a: F80, b: F80 | null): F80Result | null {
+export function special(a: F80, b: F80 | null): F80Result | null {
   const an = isNaN80(a), bn = b !== null && isNaN80(b);
   if (!an && !bn) return null;
   const snan = (an && (a.sig & QUIET) === 0n) || (bn && (b!.sig & QUIET) === 0n);
@@ -122,9 +121,13 @@ function special(a: F80, b: F80 | null): F80Result | null {
   let r: F80;
   if (an && bn) {
     const aq = (a.sig & QUIET) !== 0n, bq = (b!.sig & QUIET) !== 0n;
-    // a QNaN over an SNaN, then the larger significand
+    // a QNaN over an SNaN, then the larger significand, then the positive sign
     if (aq !== bq) r = aq ? a : b!;
-    else r = (a.sig & FRACTION) >= (b!.sig & FRACTION) ? a : b!;
+    else {
+      // equal significands: the positive one (measured on the host)
+      const fa = a.sig & FRACTION, fb = b!.sig & FRACTION;
+      r = fa > fb ? a : fb > fa ? b! : isNeg(a) ? b! : a;
+    }
   } else r = an ? a : b!;
   return { v: quiet(r), sw: snan ? SW_IE : 0 };
 }

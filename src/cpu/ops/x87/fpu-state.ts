@@ -1,18 +1,22 @@
-// The x87 register stack and status as the instruction routines use it. Registers hold
-// binary64 values (cpu.fpr, indexed by physical register; ST(i) is fpr[(fpTop + i) & 7]): an
-// 80-bit register is approximated by a double, which loses the 11 extra significand bits and
-// the wider exponent range (documented in ops/x87/index.ts). The tag word keeps 2 bits per
-// physical register; internally only "empty" (3) versus "in use" matters, the exact class is
-// recomputed when the tag word is stored. The status word is kept without TOP (fpTop).
+// The x87 register stack and status as the instruction routines use it. Physical register p
+// lives in cpu.fpr[3p .. 3p+2] in the 80-bit register format: significand low and high 32 bits
+// (integer bit at bit 63), then the sign/exponent word; ST(i) is physical (fpTop + i) & 7.
+// MMX writes the same words (significand = the MMX value, sign/exponent = 0xFFFF, as hardware
+// does), so aliasing and save/restore images are exact. The tag word keeps 2 bits per physical
+// register; internally only "empty" (3) versus "in use" matters, the class is recomputed from
+// the value when the tag word is stored. The status word is kept without TOP (fpTop).
 //
 // Exceptions: flags are set in the status word; an unmasked one also sets ES and B, and the
-// next waiting x87 instruction then raises #MF (CR0.NE = 1; the legacy FERR#/IRQ13 route is
-// not modelled). Masked responses (QNaN indefinite, infinities, ...) are always stored.
+// next waiting x87 instruction then raises #MF (CR0.NE = 1); with CR0.NE = 0 the legacy FERR# /
+// IRQ 13 route is not modelled (the instruction proceeds, as with IGNNE# asserted). An unmasked invalid
+// operation, denormal or zero divide leaves the destination unchanged (SDM vol. 1 8.5); an
+// unmasked overflow or underflow still stores the masked response (the SDM's exponent-wrapped
+// result is not modelled).
 
 import type { Cpu } from '../../cpu.js';
 import type { Insn } from '../../insn.js';
 import { CR0_EM, CR0_NE, CR0_TS, MF, NM } from '../../regs.js';
-import { f80Bits, fromReal80 } from './real80.js';
+import { type F80, type F80Result, INDEFINITE } from './f80-arith.js';
 
 // status word
 export const SW_IE = 0x0001, SW_DE = 0x0002, SW_ZE = 0x0004, SW_OE = 0x0008, SW_UE = 0x0010, SW_PE = 0x0020;
@@ -25,33 +29,21 @@ export const CW_PC_SHIFT = 8, CW_RC_SHIFT = 10;
 export const CW_INIT = 0x037f;
 
 export const TAG_VALID = 0, TAG_ZERO = 1, TAG_SPECIAL = 2, TAG_EMPTY = 3;
-/**
- * Internal tag meaning "this register holds a raw 64-bit significand whose sign/exponent word
- * is 0xFFFF": what an MMX instruction writes (and what FXRSTOR/FRSTOR load for such values), so
- * MMX data survives aliasing and save/restore bit-exactly. x87 reads convert it to a double.
- */
-export const TAG_RAW = TAG_SPECIAL;
 
-/** raw bits of the physical registers (NaN payloads are moved through this view) */
-const viewOf = new WeakMap<Float64Array, Int32Array>();
-export function fprBits(cpu: Cpu): Int32Array {
-  let v = viewOf.get(cpu.fpr);
-  if (!v) {
-    v = new Int32Array(cpu.fpr.buffer, cpu.fpr.byteOffset, 16);
-    viewOf.set(cpu.fpr, v);
-  }
-  return v;
-}
+/** exception flags raised by the current instruction so far (reset by the gates) */
+let raised = 0;
 
 /** #NM when x87 state is unavailable (CR0.EM emulation, CR0.TS lazy switch). */
 export function fpuGate(cpu: Cpu): void {
   if ((cpu.cr0 & (CR0_EM | CR0_TS)) !== 0) cpu.fault(NM);
+  raised = 0;
 }
 
 /** Gate of a waiting instruction: also delivers a pending unmasked exception (#MF). */
 export function fpuGateWait(cpu: Cpu): void {
   if ((cpu.cr0 & (CR0_EM | CR0_TS)) !== 0) cpu.fault(NM);
   if ((cpu.fpStatus & SW_ES) !== 0 && (cpu.cr0 & CR0_NE) !== 0) cpu.fault(MF);
+  raised = 0;
 }
 
 /** Remember the last non-control instruction (FIP, FOP, FDP) for FSTENV/FSAVE/FXSAVE. */
@@ -63,11 +55,21 @@ export function noteInstruction(cpu: Cpu, ins: Insn, dataAddr: number): void {
 
 /** Record exception flags; an unmasked one becomes pending (ES, B). */
 export function fpuRaise(cpu: Cpu, flags: number): void {
+  flags &= 0x7f;
   if (flags === 0) return;
+  raised |= flags;
   let s = cpu.fpStatus | flags;
   if ((flags & ~cpu.fpControl & 0x3f) !== 0) s |= SW_ES | SW_B;
   cpu.fpStatus = s;
 }
+
+/** An unmasked IE, DE or ZE was raised by this instruction: it must not write its destination. */
+export function suppressed(cpu: Cpu): boolean {
+  return (raised & ~cpu.fpControl & (SW_IE | SW_DE | SW_ZE)) !== 0;
+}
+
+export const precisionControl = (cpu: Cpu): number => (cpu.fpControl >> CW_PC_SHIFT) & 3;
+export const roundingControl = (cpu: Cpu): number => (cpu.fpControl >> CW_RC_SHIFT) & 3;
 
 export function isEmpty(cpu: Cpu, i: number): boolean {
   return ((cpu.fpTag >> (((cpu.fpTop + i) & 7) * 2)) & 3) === TAG_EMPTY;
@@ -81,79 +83,83 @@ export function physOf(cpu: Cpu, i: number): number {
   return (cpu.fpTop + i) & 7;
 }
 
+/** The value of a physical register (whatever its tag). */
+export function getReg(cpu: Cpu, p: number): F80 {
+  const r = cpu.fpr;
+  return { se: r[p * 3 + 2] & 0xffff, sig: (BigInt(r[p * 3 + 1] >>> 0) << 32n) | BigInt(r[p * 3] >>> 0) };
+}
+
+/** Set a physical register's value (the tag is the caller's business). */
+export function setReg(cpu: Cpu, p: number, v: F80): void {
+  const r = cpu.fpr;
+  r[p * 3] = Number(v.sig & 0xffffffffn) | 0;
+  r[p * 3 + 1] = Number((v.sig >> 32n) & 0xffffffffn) | 0;
+  r[p * 3 + 2] = v.se & 0xffff;
+}
+
+/** Copy a physical register's words. */
+export function copyReg(cpu: Cpu, from: number, to: number): void {
+  const r = cpu.fpr;
+  r[to * 3] = r[from * 3]; r[to * 3 + 1] = r[from * 3 + 1]; r[to * 3 + 2] = r[from * 3 + 2];
+}
+
 /** Stack underflow (reading an empty register): IE + SF, C1 = 0. */
 export function underflow(cpu: Cpu): void {
   cpu.fpStatus &= ~SW_C1;
   fpuRaise(cpu, SW_IE | SW_SF);
 }
 
-/** Write the QNaN indefinite (the masked response to an invalid operation) into a register. */
-export function setIndefinite(cpu: Cpu, phys: number): void {
-  const b = fprBits(cpu);
-  b[phys * 2] = 0;
-  b[phys * 2 + 1] = 0xfff80000 | 0;
-  setTag(cpu, phys, TAG_VALID);
-}
-
-/** Turn a raw (MMX-written) register into the double an x87 instruction sees. */
-export function cookRaw(cpu: Cpu, phys: number): void {
-  if (((cpu.fpTag >> (phys * 2)) & 3) !== TAG_RAW) return;
-  const b = fprBits(cpu);
-  fromReal80(0xffff, b[phys * 2 + 1], b[phys * 2]);
-  b[phys * 2] = f80Bits.lo;
-  b[phys * 2 + 1] = f80Bits.hi;
-  setTag(cpu, phys, TAG_VALID);
-}
-
 /** ST(i) for reading; an empty register underflows and reads as the QNaN indefinite. */
-export function readSt(cpu: Cpu, i: number): number {
+export function readSt(cpu: Cpu, i: number): F80 {
   const p = (cpu.fpTop + i) & 7;
-  const tag = (cpu.fpTag >> (p * 2)) & 3;
-  if (tag === TAG_EMPTY) {
+  if (((cpu.fpTag >> (p * 2)) & 3) === TAG_EMPTY) {
     underflow(cpu);
-    setIndefinite(cpu, p);
-    setTag(cpu, p, TAG_EMPTY);
-  } else if (tag === TAG_RAW) {
-    cookRaw(cpu, p);
+    return INDEFINITE;
   }
-  return cpu.fpr[p];
+  return getReg(cpu, p);
 }
 
 /** Store into ST(i) (marking it in use). */
-export function writeSt(cpu: Cpu, i: number, v: number): void {
+export function writeSt(cpu: Cpu, i: number, v: F80): void {
   const p = (cpu.fpTop + i) & 7;
-  cpu.fpr[p] = v;
+  setReg(cpu, p, v);
   setTag(cpu, p, TAG_VALID);
 }
 
 /**
- * Push: TOP - 1 then store. A push onto an in-use register is a stack overflow (IE, SF, C1) and
- * stores the indefinite. Returns false on overflow.
+ * Write an arithmetic result into ST(i): its flags go to the status word (C1 = rounded up), and
+ * the value is stored unless an unmasked IE/DE/ZE suppresses it. Returns whether it was stored.
  */
-export function push(cpu: Cpu, v: number): boolean {
-  const top = (cpu.fpTop - 1) & 7;
-  cpu.fpTop = top;
-  if (((cpu.fpTag >> (top * 2)) & 3) !== TAG_EMPTY) {
-    cpu.fpStatus |= SW_C1;
-    fpuRaise(cpu, SW_IE | SW_SF);
-    setIndefinite(cpu, top);
+export function commit(cpu: Cpu, i: number, r: F80Result): boolean {
+  if ((raised & SW_SF) === 0) cpu.fpStatus = (cpu.fpStatus & ~SW_C1) | (r.sw & SW_C1);
+  const pre = r.sw & (SW_IE | SW_DE | SW_ZE);
+  if ((pre & ~cpu.fpControl) !== 0) {
+    fpuRaise(cpu, pre);
     return false;
   }
-  cpu.fpr[top] = v;
-  setTag(cpu, top, TAG_VALID);
+  fpuRaise(cpu, r.sw);
+  if (suppressed(cpu)) return false;
+  writeSt(cpu, i, r.v);
   return true;
 }
 
-/** Push a physical register's raw value (bits preserved). */
-export function pushCopy(cpu: Cpu, srcPhys: number): void {
-  const v = cpu.fpr[srcPhys];
-  const b = fprBits(cpu);
-  const lo = b[srcPhys * 2], hi = b[srcPhys * 2 + 1];
-  if (push(cpu, v)) {
-    const p = cpu.fpTop;
-    b[p * 2] = lo;
-    b[p * 2 + 1] = hi;
+/**
+ * Push: TOP - 1 then store. A push onto an in-use register is a stack overflow (IE, SF, C1):
+ * masked, the indefinite is pushed; unmasked, nothing changes. Returns false on overflow.
+ */
+export function push(cpu: Cpu, v: F80): boolean {
+  const top = (cpu.fpTop - 1) & 7;
+  if (((cpu.fpTag >> (top * 2)) & 3) !== TAG_EMPTY) {
+    cpu.fpStatus |= SW_C1;
+    fpuRaise(cpu, SW_IE | SW_SF);
+    if ((cpu.fpControl & SW_IE) === 0) return false;
+    cpu.fpTop = top;
+    writeSt(cpu, 0, INDEFINITE);
+    return false;
   }
+  cpu.fpTop = top;
+  writeSt(cpu, 0, v);
+  return true;
 }
 
 /** Mark ST(0) empty and increment TOP. */
@@ -176,14 +182,12 @@ export function setStatusWord(cpu: Cpu, v: number): void {
   cpu.fpStatus = v & 0xffff & ~SW_TOP_MASK;
 }
 
-/** Class tag of a physical register's value (valid, zero, special) for a stored tag word. */
+/** Class tag of a physical register's value: zero, special (NaN, infinity, denormal, unsupported) or valid. */
 export function classTag(cpu: Cpu, phys: number): number {
-  if (((cpu.fpTag >> (phys * 2)) & 3) === TAG_RAW) return TAG_SPECIAL;
-  const hi = fprBits(cpu)[phys * 2 + 1];
-  const v = cpu.fpr[phys];
-  if (v === 0) return TAG_ZERO;
-  const e = hi & 0x7ff00000;
-  if (e === 0x7ff00000) return TAG_SPECIAL;
+  const r = cpu.fpr;
+  const e = r[phys * 3 + 2] & 0x7fff, hi = r[phys * 3 + 1], lo = r[phys * 3];
+  if (e === 0) return (hi | lo) === 0 ? TAG_ZERO : TAG_SPECIAL;
+  if (e === 0x7fff || hi >= 0) return TAG_SPECIAL; // hi >= 0: integer bit clear
   return TAG_VALID;
 }
 
@@ -197,12 +201,12 @@ export function tagWord(cpu: Cpu): number {
   return t;
 }
 
-/** Condition codes C3 C2 C1 C0 set from a 4-bit value (C0 bit 0, C1 bit 1, C2 bit 2, C3 bit 3). */
+/** Condition codes C3 C2 C1 C0. */
 export function setCc(cpu: Cpu, c3: number, c2: number, c1: number, c0: number): void {
   cpu.fpStatus = (cpu.fpStatus & ~SW_CC) | (c0 ? SW_C0 : 0) | (c1 ? SW_C1 : 0) | (c2 ? SW_C2 : 0) | (c3 ? SW_C3 : 0);
 }
 
-/** FNINIT state. */
+/** FNINIT state (the registers keep their contents, as on hardware). */
 export function fpuInit(cpu: Cpu): void {
   cpu.fpControl = CW_INIT;
   cpu.fpStatus = 0;

@@ -13,7 +13,7 @@ import { defineOp } from '../../optable.js';
 import { GP } from '../../regs.js';
 import { MXCSR_MASK } from '../sse/mxcsr.js';
 import { refreshSummary, loadReg80, storeReg80 } from './control.js';
-import { fpuGate, setStatusWord, statusWord, TAG_EMPTY, TAG_RAW } from './fpu-state.js';
+import { fpuGate, setStatusWord, statusWord, TAG_EMPTY } from './fpu-state.js';
 
 const TWO32 = 4294967296;
 
@@ -84,9 +84,8 @@ function fxrstor(cpu: Cpu, ins: Insn): void {
   let tag = 0;
   for (let i = 0; i < 8; i++) {
     const p = (cpu.fpTop + i) & 7;
-    const raw = loadReg80(cpu, lin + 32 + 16 * i, p, (ftw & (1 << p)) !== 0);
+    loadReg80(cpu, lin + 32 + 16 * i, p);
     if ((ftw & (1 << p)) === 0) tag |= TAG_EMPTY << (p * 2);
-    else if (raw) tag |= TAG_RAW << (p * 2);
   }
   cpu.fpTag = tag;
   refreshSummary(cpu);

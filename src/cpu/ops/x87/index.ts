@@ -1,12 +1,10 @@
 // x87 instruction forms register themselves in the table (see ../../optable.ts).
 //
-// Approximation (documented): the eight data registers hold binary64 values, so arithmetic is
-// done in double precision (53-bit significands, the binary64 exponent range) whatever the
-// control word's precision control says; rounding control, NaN propagation and exception
-// flags follow the x87 rules on those values. 80-bit memory operands are converted on load
-// and store (real80.ts). Transcendentals use the host Math library. Unmasked exceptions are
-// signalled as #MF on the next waiting instruction (CR0.NE = 1); the masked response is
-// always stored.
+// The eight data registers hold the 80-bit register format (fpu-state.ts). FADD/FSUB/FMUL/FDIV
+// and FSQRT round once by precision and rounding control through the exact core (f80-arith.ts);
+// loads, stores, integer and BCD conversions, compares, FRNDINT, FSCALE, FXTRACT and FPREM/FPREM1
+// are exact (f80-convert.ts). Transcendentals are evaluated in binary64 (transcendental.ts).
+// Unmasked exceptions are signalled as #MF on the next waiting instruction (CR0.NE = 1).
 import './control.js';
 import './load-store.js';
 import './arith.js';

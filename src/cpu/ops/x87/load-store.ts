@@ -1,88 +1,76 @@
 // x87 data movement: FLD/FST/FSTP with m32real, m64real, m80real and ST(i); FILD/FIST/FISTP
 // (m16/m32/m64 integers) and FISTTP (truncating, SSE3 but common in 64-bit code); FBLD/FBSTP
 // (packed BCD); the constants FLD1 FLDL2T FLDL2E FLDPI FLDLG2 FLDLN2 FLDZ; FXCH, FFREE,
-// FINCSTP/FDECSTP, FCMOVcc and FNOP.
+// FINCSTP/FDECSTP, FCMOVcc and FNOP. Loads of m32/m64/integers/BCD are exact; stores round once
+// by RC to the destination format (f80-convert.ts).
 
 import type { Cpu } from '../../cpu.js';
 import type { Insn } from '../../insn.js';
 import { MAP_1B } from '../../insn.js';
 import { testCC } from '../../flags.js';
 import { defineOp, type OpMatch } from '../../optable.js';
-import { roundToInteger } from '../sse/convert.js';
-import { fpBegin, fpx, roundToF32 } from '../sse/fp-lane.js';
+import { type F80, PC_64, QUIET, RC_ZERO, roundF80, SW_IE, SW_OE, SW_UE } from './f80-arith.js';
+import { fromBcd, fromF32, fromF64, fromInt, isSnan, type Loaded, toBcd, toBinary, toInt } from './f80-convert.js';
 import {
-  CW_RC_SHIFT, fprBits, fpuGateWait, fpuRaise, freeReg, noteInstruction, pop, push, pushCopy, readSt, SW_C1, SW_DE,
-  SW_IE, SW_PE, TAG_RAW, writeSt,
+  fpuGateWait, fpuRaise, freeReg, noteInstruction, pop, push, readSt, roundingControl, SW_C1, suppressed, writeSt,
 } from './fpu-state.js';
-import { storeReg80 } from './control.js';
-import { fromReal80, f80Bits, r80, toReal80 } from './real80.js';
-
-const f32 = new Float32Array(1);
-const f32i = new Int32Array(f32.buffer);
-const TWO32 = 4294967296;
 
 function def(opcode: number, name: string, exec: (cpu: Cpu, ins: Insn) => void, match: OpMatch): void {
   defineOp(MAP_1B, opcode, { name, exec, modrm: true, size: 'x' }, match);
 }
 
-/** Push a value given by its binary64 bits. */
-function pushBits(cpu: Cpu, lo: number, hi: number): void {
-  if (push(cpu, 0)) {
-    const b = fprBits(cpu), p = cpu.fpTop;
-    b[p * 2] = lo;
-    b[p * 2 + 1] = hi;
-  }
-}
-
 // ---------------------------------------------------------------- loads
+
+/** FLD m32/m64: an SNaN is quietened with IE, a denormal reports DE; both block the push when unmasked. */
+function pushLoaded(cpu: Cpu, m: Loaded): void {
+  let v = m.v, sw = m.sw;
+  if (isSnan(v)) { v = { se: v.se, sig: v.sig | QUIET }; sw |= SW_IE; }
+  fpuRaise(cpu, sw);
+  if (!suppressed(cpu)) push(cpu, v);
+}
 
 function fldM32(cpu: Cpu, ins: Insn): void {
   fpuGateWait(cpu);
   const lin = ins.ea(cpu, ins);
-  const bits = cpu.read32(lin);
+  const m = fromF32(cpu.read32(lin));
   noteInstruction(cpu, ins, lin);
-  if ((bits & 0x7fffffff) > 0x7f800000) {
-    if ((bits & 0x400000) === 0) fpuRaise(cpu, SW_IE);
-    const m = bits & 0x7fffff;
-    pushBits(cpu, (m & 7) << 29, (bits & 0x80000000) | 0x7ff80000 | (m >>> 3));
-    return;
-  }
-  if ((bits & 0x7f800000) === 0 && (bits & 0x7fffff) !== 0) fpuRaise(cpu, SW_DE);
-  f32i[0] = bits;
-  push(cpu, f32[0]);
+  pushLoaded(cpu, m);
 }
 
 function fldM64(cpu: Cpu, ins: Insn): void {
   fpuGateWait(cpu);
   const lin = ins.ea(cpu, ins);
-  let lo = cpu.read64(lin);
-  let hi = cpu.vhi;
+  const lo = cpu.read64(lin);
+  const m = fromF64(lo, cpu.vhi);
   noteInstruction(cpu, ins, lin);
-  const e = hi & 0x7ff00000;
-  if (e === 0x7ff00000 && ((hi & 0xfffff) | lo) !== 0 && (hi & 0x80000) === 0) {
-    fpuRaise(cpu, SW_IE);
-    hi |= 0x80000;
-  } else if (e === 0 && ((hi & 0xfffff) | lo) !== 0) {
-    fpuRaise(cpu, SW_DE);
-  }
-  lo |= 0;
-  pushBits(cpu, lo, hi);
+  pushLoaded(cpu, m);
+}
+
+/** an 80-bit value in memory (no conversion, no exception: an SNaN loads as it is) */
+export function readF80(cpu: Cpu, lin: number): F80 {
+  const lo = cpu.read32(lin), hi = cpu.read32(lin + 4), se = cpu.read16(lin + 8);
+  return { se: se & 0xffff, sig: (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0) };
+}
+
+export function writeF80(cpu: Cpu, lin: number, v: F80): void {
+  cpu.write32(lin, Number(v.sig & 0xffffffffn) | 0);
+  cpu.write32(lin + 4, Number(v.sig >> 32n) | 0);
+  cpu.write16(lin + 8, v.se & 0xffff);
 }
 
 function fldM80(cpu: Cpu, ins: Insn): void {
   fpuGateWait(cpu);
   const lin = ins.ea(cpu, ins);
-  const lo = cpu.read32(lin), hi = cpu.read32(lin + 4), se = cpu.read16(lin + 8);
+  const v = readF80(cpu, lin);
   noteInstruction(cpu, ins, lin);
-  fromReal80(se, hi, lo);
-  pushBits(cpu, f80Bits.lo, f80Bits.hi);
+  push(cpu, v);
 }
 
 function fldSt(cpu: Cpu, ins: Insn): void {
   fpuGateWait(cpu);
   noteInstruction(cpu, ins, 0);
-  readSt(cpu, ins.rm & 7);
-  pushCopy(cpu, (cpu.fpTop + (ins.rm & 7)) & 7);
+  const v = readSt(cpu, ins.rm & 7);
+  if (!suppressed(cpu)) push(cpu, v);
 }
 
 def(0xd9, 'fld', fldM32, { reg: 0, mod: 'mem' });
@@ -92,88 +80,55 @@ def(0xd9, 'fld', fldSt, { reg: 0, mod: 'reg' });
 
 // ---------------------------------------------------------------- stores
 
-/** ST(0) bits (underflow -> indefinite) */
-function st0Bits(cpu: Cpu): Int32Array {
-  readSt(cpu, 0);
-  return fprBits(cpu);
+/** flags of a store to memory: C1 (rounded up), and whether an unmasked IE/OE/UE blocks it */
+function storeFlags(cpu: Cpu, sw: number): boolean {
+  cpu.fpStatus = (cpu.fpStatus & ~SW_C1) | (sw & SW_C1);
+  fpuRaise(cpu, sw);
+  return !suppressed(cpu) && (sw & ~cpu.fpControl & (SW_IE | SW_OE | SW_UE)) === 0;
 }
 
-function fstM32(cpu: Cpu, ins: Insn): void {
-  fpuGateWait(cpu);
-  const lin = ins.ea(cpu, ins);
-  noteInstruction(cpu, ins, lin);
-  const b = st0Bits(cpu), p = cpu.fpTop;
-  const lo = b[p * 2], hi = b[p * 2 + 1];
-  let out: number;
-  const e = hi & 0x7ff00000;
-  if (e === 0x7ff00000 && ((hi & 0xfffff) | lo) !== 0) {
-    if ((hi & 0x80000) === 0) fpuRaise(cpu, SW_IE);
-    out = (hi & 0x80000000) | 0x7fc00000 | (((hi & 0xfffff) << 3) | (lo >>> 29));
-  } else {
-    const v = cpu.fpr[p];
-    fpBegin(0x1f80 | (((cpu.fpControl >> CW_RC_SHIFT) & 3) << 13));
-    f32[0] = v - v !== 0 ? v : roundToF32(v);
-    fpuRaise(cpu, fpx.post);
-    // C1: the stored value was rounded up in magnitude
-    if (Math.abs(f32[0]) > Math.abs(v)) cpu.fpStatus |= SW_C1; else cpu.fpStatus &= ~SW_C1;
-    out = f32i[0];
-  }
-  cpu.write32(lin, out);
-  if ((ins.reg & 7) === 3) pop(cpu);
-}
-
-function fstM64(cpu: Cpu, ins: Insn): void {
-  fpuGateWait(cpu);
-  const lin = ins.ea(cpu, ins);
-  noteInstruction(cpu, ins, lin);
-  const b = st0Bits(cpu), p = cpu.fpTop;
-  const lo = b[p * 2];
-  let hi = b[p * 2 + 1];
-  if ((hi & 0x7ff00000) === 0x7ff00000 && ((hi & 0xfffff) | lo) !== 0 && (hi & 0x80000) === 0) {
-    fpuRaise(cpu, SW_IE);
-    hi |= 0x80000;
-  }
-  cpu.write64(lin, lo, hi);
-  if ((ins.reg & 7) === 3) pop(cpu);
+function fstBinary(fmt: 32 | 64): (cpu: Cpu, ins: Insn) => void {
+  return (cpu, ins) => {
+    fpuGateWait(cpu);
+    const lin = ins.ea(cpu, ins);
+    noteInstruction(cpu, ins, lin);
+    const a = readSt(cpu, 0);
+    if (suppressed(cpu)) return;
+    const r = toBinary(a, fmt, roundingControl(cpu));
+    if (!storeFlags(cpu, r.sw & ~0x2)) return; // a denormal source is no DE for a store
+    if (fmt === 32) cpu.write32(lin, Number(r.bits) | 0);
+    else cpu.write64(lin, Number(r.bits & 0xffffffffn) | 0, Number(r.bits >> 32n) | 0);
+    if ((ins.reg & 7) === 3) pop(cpu);
+  };
 }
 
 function fstpM80(cpu: Cpu, ins: Insn): void {
   fpuGateWait(cpu);
   const lin = ins.ea(cpu, ins);
   noteInstruction(cpu, ins, lin);
-  if (((cpu.fpTag >> (cpu.fpTop * 2)) & 3) === TAG_RAW) {
-    // a raw 80-bit value (MMX data or a negative NaN restored by FXRSTOR): stored as it is
-    cpu.probeWrite(lin, 10);
-    storeReg80(cpu, lin, cpu.fpTop);
-    pop(cpu);
-    return;
-  }
-  const b = st0Bits(cpu), p = cpu.fpTop;
-  toReal80(b[p * 2], b[p * 2 + 1]);
+  const a = readSt(cpu, 0);
+  if (suppressed(cpu)) return;
   cpu.probeWrite(lin, 10);
-  cpu.write32(lin, r80.lo);
-  cpu.write32(lin + 4, r80.hi);
-  cpu.write16(lin + 8, r80.se);
+  writeF80(cpu, lin, a);
+  cpu.fpStatus &= ~SW_C1;
   pop(cpu);
 }
 
-/** FST/FSTP ST(i): copy ST(0) (bits) */
+/** FST/FSTP ST(i): copy ST(0) */
 function fstSt(cpu: Cpu, ins: Insn): void {
   fpuGateWait(cpu);
   noteInstruction(cpu, ins, 0);
-  const b = st0Bits(cpu), p = cpu.fpTop;
-  const lo = b[p * 2], hi = b[p * 2 + 1];
-  writeSt(cpu, ins.rm & 7, 0);
-  const q = (cpu.fpTop + (ins.rm & 7)) & 7;
-  b[q * 2] = lo;
-  b[q * 2 + 1] = hi;
+  const a = readSt(cpu, 0);
+  if (suppressed(cpu)) return;
+  writeSt(cpu, ins.rm & 7, a);
+  cpu.fpStatus &= ~SW_C1;
   if ((ins.reg & 7) === 3) pop(cpu);
 }
 
-def(0xd9, 'fst', fstM32, { reg: 2, mod: 'mem' });
-def(0xd9, 'fstp', fstM32, { reg: 3, mod: 'mem' });
-def(0xdd, 'fst', fstM64, { reg: 2, mod: 'mem' });
-def(0xdd, 'fstp', fstM64, { reg: 3, mod: 'mem' });
+def(0xd9, 'fst', fstBinary(32), { reg: 2, mod: 'mem' });
+def(0xd9, 'fstp', fstBinary(32), { reg: 3, mod: 'mem' });
+def(0xdd, 'fst', fstBinary(64), { reg: 2, mod: 'mem' });
+def(0xdd, 'fstp', fstBinary(64), { reg: 3, mod: 'mem' });
 def(0xdb, 'fstp', fstpM80, { reg: 7, mod: 'mem' });
 def(0xdd, 'fst', fstSt, { reg: 2, mod: 'reg' });
 def(0xdd, 'fstp', fstSt, { reg: 3, mod: 'reg' });
@@ -184,16 +139,14 @@ function fild(size: number): (cpu: Cpu, ins: Insn) => void {
   return (cpu, ins) => {
     fpuGateWait(cpu);
     const lin = ins.ea(cpu, ins);
-    let v: number;
-    if (size === 2) v = (cpu.read16(lin) << 16) >> 16;
-    else if (size === 4) v = cpu.read32(lin);
-    else { const lo = cpu.read64(lin); v = cpu.vhi * TWO32 + (lo >>> 0); } // one rounding to nearest
+    let v: bigint;
+    if (size === 2) v = BigInt((cpu.read16(lin) << 16) >> 16);
+    else if (size === 4) v = BigInt(cpu.read32(lin) | 0);
+    else { const lo = cpu.read64(lin); v = (BigInt(cpu.vhi | 0) << 32n) | BigInt(lo >>> 0); }
     noteInstruction(cpu, ins, lin);
-    push(cpu, v);
+    push(cpu, fromInt(v));
   };
 }
-
-const INT_LIMIT = [0, 0, 32768, 0, 2147483648, 0, 0, 0, 9223372036854775808];
 
 /** FIST/FISTP (rounding by RC) and FISTTP (truncating) to m16/m32/m64 */
 function fist(size: number, truncate: boolean, popAfter: boolean): (cpu: Cpu, ins: Insn) => void {
@@ -201,23 +154,14 @@ function fist(size: number, truncate: boolean, popAfter: boolean): (cpu: Cpu, in
     fpuGateWait(cpu);
     const lin = ins.ea(cpu, ins);
     noteInstruction(cpu, ins, lin);
-    const x = readSt(cpu, 0);
-    let lo: number, hi = 0;
-    const lim = INT_LIMIT[size];
-    const r = x !== x ? NaN : truncate ? Math.trunc(x) : roundToInteger(x, (cpu.fpControl >> CW_RC_SHIFT) & 3);
-    if (r >= -lim && r < lim) {
-      if (r !== x) {
-        fpuRaise(cpu, SW_PE);
-        if (Math.abs(r) > Math.abs(x)) cpu.fpStatus |= SW_C1; else cpu.fpStatus &= ~SW_C1;
-      }
-      if (size === 8) { hi = Math.floor(r / TWO32); lo = (r - hi * TWO32) | 0; } else lo = r | 0;
-    } else {
-      fpuRaise(cpu, SW_IE);
-      if (size === 2) lo = 0x8000; else if (size === 4) lo = 0x80000000 | 0; else { lo = 0; hi = 0x80000000 | 0; }
-    }
-    if (size === 2) cpu.write16(lin, lo & 0xffff);
-    else if (size === 4) cpu.write32(lin, lo);
-    else cpu.write64(lin, lo, hi | 0);
+    const a = readSt(cpu, 0);
+    if (suppressed(cpu)) return;
+    const r = toInt(a, size * 8, truncate ? RC_ZERO : roundingControl(cpu));
+    if (!storeFlags(cpu, r.sw)) return;
+    const v = r.value ?? -(1n << BigInt(size * 8 - 1)); // the integer indefinite
+    if (size === 2) cpu.write16(lin, Number(v & 0xffffn));
+    else if (size === 4) cpu.write32(lin, Number(v & 0xffffffffn) | 0);
+    else cpu.write64(lin, Number(v & 0xffffffffn) | 0, Number((v >> 32n) & 0xffffffffn) | 0);
     if (popAfter) pop(cpu);
   };
 }
@@ -240,39 +184,23 @@ function fbld(cpu: Cpu, ins: Insn): void {
   fpuGateWait(cpu);
   const lin = ins.ea(cpu, ins);
   noteInstruction(cpu, ins, lin);
-  let v = 0;
-  for (let k = 8; k >= 0; k--) {
-    const byte = cpu.read8(lin + k);
-    v = v * 100 + (byte >> 4) * 10 + (byte & 15);
-  }
-  const sign = cpu.read8(lin + 9) & 0x80;
-  push(cpu, sign ? -v : v);
+  const bytes: number[] = [];
+  for (let k = 0; k < 10; k++) bytes.push(cpu.read8(lin + k));
+  push(cpu, fromBcd(bytes));
 }
 
 function fbstp(cpu: Cpu, ins: Insn): void {
   fpuGateWait(cpu);
   const lin = ins.ea(cpu, ins);
   noteInstruction(cpu, ins, lin);
-  const x = readSt(cpu, 0);
-  const r = x !== x ? NaN : roundToInteger(x, (cpu.fpControl >> CW_RC_SHIFT) & 3);
+  const a = readSt(cpu, 0);
+  if (suppressed(cpu)) return;
+  const r = toBcd(a, roundingControl(cpu));
   cpu.probeWrite(lin, 10);
-  if (!(Math.abs(r) < 1e18)) {
-    // invalid: the packed-BCD indefinite
-    fpuRaise(cpu, SW_IE);
-    for (let k = 0; k < 7; k++) cpu.write8(lin + k, 0);
-    cpu.write8(lin + 7, 0xc0);
-    cpu.write8(lin + 8, 0xff);
-    cpu.write8(lin + 9, 0xff);
-  } else {
-    if (r !== x) fpuRaise(cpu, SW_PE);
-    let m = Math.abs(r);
-    for (let k = 0; k < 9; k++) {
-      const two = m % 100;
-      m = Math.floor(m / 100);
-      cpu.write8(lin + k, ((Math.floor(two / 10) << 4) | (two % 10)) & 0xff);
-    }
-    cpu.write8(lin + 9, x < 0 || Object.is(x, -0) ? 0x80 : 0);
-  }
+  if (!storeFlags(cpu, r.sw)) return;
+  // invalid: the packed-BCD indefinite
+  const bytes = r.bytes ?? [0, 0, 0, 0, 0, 0, 0, 0xc0, 0xff, 0xff];
+  for (let k = 0; k < 10; k++) cpu.write8(lin + k, bytes[k]);
   pop(cpu);
 }
 
@@ -281,15 +209,23 @@ def(0xdf, 'fbstp', fbstp, { reg: 6, mod: 'mem' });
 
 // ---------------------------------------------------------------- constants (D9 E8..EE)
 
-const CONSTANTS: [number, string, number][] = [
-  [0, 'fld1', 1], [1, 'fldl2t', Math.log2(10)], [2, 'fldl2e', Math.LOG2E], [3, 'fldpi', Math.PI],
-  [4, 'fldlg2', Math.log10(2)], [5, 'fldln2', Math.LN2], [6, 'fldz', 0],
+// 128 leading bits of each constant and the exponent of its leading bit (computed from series
+// in BigInt); loading rounds them to 64 bits by RC, without PE, as current processors do
+const CONSTANTS: [number, string, bigint, number][] = [
+  [0, 'fld1', 1n << 127n, 0],
+  [1, 'fldl2t', 0xd49a784bcd1b8afe492bf6ff4dafdb4cn, 1],
+  [2, 'fldl2e', 0xb8aa3b295c17f0bbbe87fed0691d3e88n, 0],
+  [3, 'fldpi', 0xc90fdaa22168c234c4c6628b80dc1cd1n, 1],
+  [4, 'fldlg2', 0x9a209a84fbcff7988f8959ac0b7c9178n, -2],
+  [5, 'fldln2', 0xb17217f7d1cf79abc9e3b39803f2f6afn, -1],
+  [6, 'fldz', 0n, 0],
 ];
-for (const [rm, name, value] of CONSTANTS) {
+for (const [rm, name, sig, exp] of CONSTANTS) {
   def(0xd9, name, (cpu, ins) => {
     fpuGateWait(cpu);
     noteInstruction(cpu, ins, 0);
-    push(cpu, value);
+    const v = sig === 0n ? { se: 0, sig: 0n } : roundF80(false, sig, exp - 127, rm !== 0, PC_64, roundingControl(cpu)).v;
+    push(cpu, v);
   }, { reg: 5, rm, mod: 'reg' });
 }
 
@@ -299,14 +235,10 @@ function fxch(cpu: Cpu, ins: Insn): void {
   fpuGateWait(cpu);
   noteInstruction(cpu, ins, 0);
   const i = ins.rm & 7;
-  readSt(cpu, 0);
-  readSt(cpu, i);
-  const b = fprBits(cpu);
-  const p = cpu.fpTop, q = (cpu.fpTop + i) & 7;
-  const lo = b[p * 2], hi = b[p * 2 + 1];
-  b[p * 2] = b[q * 2]; b[p * 2 + 1] = b[q * 2 + 1];
-  b[q * 2] = lo; b[q * 2 + 1] = hi;
-  cpu.fpTag &= ~((3 << (p * 2)) | (3 << (q * 2)));
+  const a = readSt(cpu, 0), b = readSt(cpu, i);
+  if (suppressed(cpu)) return;
+  writeSt(cpu, 0, b);
+  writeSt(cpu, i, a);
   cpu.fpStatus &= ~SW_C1;
 }
 
@@ -357,15 +289,8 @@ function fcmov(cc: number): (cpu: Cpu, ins: Insn) => void {
   return (cpu, ins) => {
     fpuGateWait(cpu);
     noteInstruction(cpu, ins, 0);
-    const i = ins.rm & 7;
-    readSt(cpu, i);
-    if (!testCC(cpu, cc)) return;
-    const b = fprBits(cpu);
-    const q = (cpu.fpTop + i) & 7;
-    const lo = b[q * 2], hi = b[q * 2 + 1];
-    writeSt(cpu, 0, 0);
-    b[cpu.fpTop * 2] = lo;
-    b[cpu.fpTop * 2 + 1] = hi;
+    const v = readSt(cpu, ins.rm & 7);
+    if (!suppressed(cpu) && testCC(cpu, cc)) writeSt(cpu, 0, v);
   };
 }
 
