@@ -135,9 +135,10 @@ export function compileBlock(block: Block, cpu: Cpu): CompiledBlock {
       }
       if (JIT_TIER >= 3 && !PROFILING && mode === 2 && cpu.scratch >= 0) {
         const client = ASYNC_COMPILE ? compileClient(cpu.coreIndex) : null;
+        // the compile worker is behind: translate here (and offer the result to its cache)
         const request = client === null ? null
-          : (done: (w: WasmBlock | null) => void): boolean => requestWasm(sb.ops, sb.roles, mode, pages, cpu, client, done);
-        return warmUp(block, () => compileWasm(sb.ops, sb.roles, mode, pages, cpu), () => {
+          : (done: (w: WasmBlock | null) => void): boolean => !client.full && requestWasm(sb.ops, sb.roles, mode, pages, cpu, client, done);
+        return warmUp(block, () => compileWasm(sb.ops, sb.roles, mode, pages, cpu, client), () => {
           try {
             return compileTemplates(sb.ops, mode, pages, sb.roles);
           } catch (err) {

@@ -6,6 +6,7 @@
 // core's run loop never returns to its event loop: compile-client.ts). PARALLAX_JIT_ASYNC=0
 // (or PARALLAX_JIT_TIER below 3) starts no service: every core translates on its own thread.
 
+import { availableParallelism, loadavg } from 'node:os';
 import { Worker, MessageChannel, type MessagePort } from 'node:worker_threads';
 import { SERVICE_STATS, serviceLayout } from '../cpu/wasm/compile-client.js';
 import type { CompileWorkerData } from '../cpu/wasm/compile-worker.js';
@@ -14,11 +15,19 @@ import { compileWorkerPath } from './worker-path.js';
 /** What a core worker needs to use the service. */
 export interface CompileLink { port: MessagePort; sab: SharedArrayBuffer; slot: number }
 
-/** whether this process's settings give tier 3 a compile worker */
-export function compileServiceWanted(): boolean {
+/**
+ * Whether a machine of `cores` gets a compile worker: PARALLAX_JIT_ASYNC=1 always, =0 never
+ * (nor below tier 3, nor with PARALLAX_JIT_THRESHOLD=0, where every block is translated before
+ * its first run). By default with two cores or more (what one core translates, the others
+ * share), and for one core only when the host has a CPU to spare for the worker: measured on
+ * the loaded 2-CPU host, a single core with the worker spent ~10% more CPU (a second isolate
+ * loading and optimising the translator) and gained no wall time.
+ */
+export function compileServiceWanted(cores: number): boolean {
   const tier = process.env.PARALLAX_JIT_TIER;
-  return process.env.PARALLAX_JIT_ASYNC !== '0' && (tier === undefined || tier === '' || Number(tier) >= 3) &&
-    process.env.PARALLAX_JIT_THRESHOLD !== '0';
+  const mode = process.env.PARALLAX_JIT_ASYNC;
+  if (mode === '0' || (tier !== undefined && tier !== '' && Number(tier) < 3) || process.env.PARALLAX_JIT_THRESHOLD === '0') return false;
+  return mode === '1' || cores >= 2 || loadavg()[0] + 2 <= availableParallelism();
 }
 
 export class CompileService {
@@ -64,7 +73,8 @@ export class CompileService {
     const made = c.translated + c.declined;
     const ms = c.translateMs + c.compileMs;
     return `compile worker: ${c.requests} requests from the cores, ${c.translated} blocks translated and compiled, ${c.declined} declined, ` +
-      `${c.shared} answered from translations made for another request (shared), ${c.errors} failed; ` +
+      `${c.shared} answered from translations made for another request or core (shared), ${c.errors} failed, ` +
+      `${c.offered} translated on a core whose requests were queued (offered to the cache); ` +
       `${(c.translateMs / Math.max(1, made) * 1000).toFixed(0)} µs translating + ${(c.compileMs / Math.max(1, c.translated) * 1000).toFixed(0)} µs compiling per block, ` +
       `${ms.toFixed(1)} ms = ${(100 * ms / Math.max(1, wallMs)).toFixed(1)}% of run time (off the cores)`;
   }

@@ -185,7 +185,7 @@ export class Machine {
     // core (plus the device-timer thread) is expected, not a leak, so raise the warning limit.
     for (const s of [process.stdout, process.stderr]) s.setMaxListeners(s.getMaxListeners() + this.cores + 2);
     if (this.opts.startPaused) this.control.requestPauseAtStart();
-    if (this.shared.wasmMemory && compileServiceWanted()) {
+    if (this.shared.wasmMemory && compileServiceWanted(this.cores)) {
       this.compileService = new CompileService(this.cores);
       this.compileService.onError((e) => process.emitWarning(`tier 3 compile worker failed (cores translate on their own): ${e.message}`));
     }

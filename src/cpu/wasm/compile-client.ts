@@ -11,9 +11,14 @@
 
 import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import type { Insn } from '../insn.js';
+import type { CompiledTranslation } from './translate-compile.js';
 
 /** What a core asks: the block's decoded fields (no routines: they do not cross threads). */
-export interface CompileRequest { id: number; mode: number; memPages: number; roles: number[]; ops: Record<string, unknown>[] }
+export interface CompileRequest {
+  id: number; mode: number; memPages: number; roles: number[]; ops: Record<string, unknown>[];
+  /** a translation the core made itself (its queue was full): for the cache, no reply */
+  made?: CompiledTranslation;
+}
 
 export type CompileReply = { id: number } & (
   | { module: WebAssembly.Module; rips: number[]; bytes: number; translateMs: number; compileMs: number; shared: boolean }
@@ -21,7 +26,7 @@ export type CompileReply = { id: number } & (
   | { error: string });
 
 /** Layout of the service's shared words: a reply counter per core, then the service's --stats counters. */
-export const SERVICE_STATS = ['requests', 'translated', 'declined', 'shared', 'translateMs', 'compileMs', 'bytes', 'errors'] as const;
+export const SERVICE_STATS = ['requests', 'translated', 'declined', 'shared', 'translateMs', 'compileMs', 'bytes', 'errors', 'offered'] as const;
 export function serviceLayout(cores: number): { statsAt: number; bytes: number } {
   const statsAt = Math.ceil(cores * 4 / 8) * 8;
   return { statsAt, bytes: statsAt + SERVICE_STATS.length * 8 };
@@ -39,6 +44,18 @@ function fieldsOf(ins: Insn): Record<string, unknown> {
 
 /** how long a core waits for a reply it must have (-icount) before translating it itself */
 const WAIT_LIMIT_MS = 60_000;
+
+/**
+ * Requests a core leaves unanswered at most (PARALLAX_JIT_ASYNC_PENDING, default 4): past that,
+ * the compile worker is behind (the host has no spare CPU for it, or several cores flood it),
+ * and a hot block waiting in the queue runs its routines, an order of magnitude slower than its
+ * translation; the core then translates the block itself, as without the service, and offers
+ * the result to the cache.
+ */
+const MAX_PENDING = ((): number => {
+  const v = Number(process.env.PARALLAX_JIT_ASYNC_PENDING ?? '');
+  return process.env.PARALLAX_JIT_ASYNC_PENDING && Number.isInteger(v) && v >= 0 ? v : 4;
+})();
 
 export class CompileClient {
   private next = 1;
@@ -64,6 +81,14 @@ export class CompileClient {
 
   /** requests not answered yet */
   get pending(): number { return this.waiting.size; }
+
+  /** the worker is behind this core: translate here (deterministic clients always ask, and wait) */
+  get full(): boolean { return !this.deterministic && this.waiting.size >= MAX_PENDING; }
+
+  /** Give the cache a translation this core made itself (other cores may then share it). */
+  offer(ops: Insn[], roles: number[], mode: number, memPages: number, made: CompiledTranslation): void {
+    this.port.postMessage({ id: 0, mode, memPages, roles, ops: ops.map(fieldsOf), made } satisfies CompileRequest);
+  }
 
   /** Take the replies that arrived (one shared-memory load when none did). */
   poll(): void {

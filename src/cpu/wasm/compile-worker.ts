@@ -33,33 +33,67 @@ const cache = new Map<string, CompiledTranslation>();
 
 const noRoutine = (): never => { throw new Error('internal: the compile worker has no instruction routines'); };
 
-function serve(port: MessagePort, slot: number, q: CompileRequest): void {
-  stat[S.requests]++;
+/** requests whose translation is not cached yet, served one per event-loop turn after the hits */
+const misses: { port: MessagePort; slot: number; q: CompileRequest; key: string }[] = [];
+let draining = false;
+
+function receive(port: MessagePort, slot: number, q: CompileRequest): void {
   const key = JSON.stringify([q.mode, q.memPages, q.roles, q.ops]);
-  let r = cache.get(key);
-  let reply: CompileReply;
-  const shared = r !== undefined;
-  try {
-    if (r === undefined) {
-      const ops = q.ops.map((o) => Object.assign(o, { exec: noRoutine, ea: noRoutine }) as unknown as Insn);
-      r = translateAndCompile(ops, q.roles, q.mode, q.memPages);
+  if (q.made !== undefined) {
+    stat[S.offered]++;
+    if (!cache.has(key)) remember(key, q.made);
+    return;
+  }
+  stat[S.requests]++;
+  const hit = cache.get(key);
+  if (hit !== undefined) {
+    stat[S.shared]++;
+    answer(port, slot, q.id, hit, true);
+    return;
+  }
+  misses.push({ port, slot, q, key });
+  if (!draining) { draining = true; setImmediate(translateNext); }
+}
+
+/** one translation, then the messages that arrived meanwhile (hits first), then the next */
+function translateNext(): void {
+  const m = misses.shift();
+  if (m === undefined) { draining = false; return; }
+  let r = cache.get(m.key); // asked twice before the first was made, or offered meanwhile
+  if (r !== undefined) {
+    stat[S.shared]++;
+    answer(m.port, m.slot, m.q.id, r, true);
+  } else {
+    try {
+      const ops = m.q.ops.map((o) => Object.assign(o, { exec: noRoutine, ea: noRoutine }) as unknown as Insn);
+      r = translateAndCompile(ops, m.q.roles, m.q.mode, m.q.memPages);
       stat[S.translateMs] += r.translateMs;
       if ('declined' in r) stat[S.declined]++;
       else { stat[S.translated]++; stat[S.compileMs] += r.compileMs; stat[S.bytes] += r.bytes; }
-      if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
-      cache.set(key, r);
-    } else {
-      stat[S.shared]++;
+      remember(m.key, r);
+      answer(m.port, m.slot, m.q.id, r, false);
+    } catch (e) {
+      stat[S.errors]++;
+      reply(m.port, m.slot, { id: m.q.id, error: e instanceof Error ? e.message : String(e) });
     }
-    reply = 'declined' in r ? { id: q.id, declined: r.declined, translateMs: shared ? 0 : r.translateMs }
-      : { id: q.id, module: r.module, rips: r.rips, bytes: r.bytes, translateMs: shared ? 0 : r.translateMs, compileMs: shared ? 0 : r.compileMs, shared };
-  } catch (e) {
-    stat[S.errors]++;
-    reply = { id: q.id, error: e instanceof Error ? e.message : String(e) };
   }
-  port.postMessage(reply);
+  setImmediate(translateNext);
+}
+
+function remember(key: string, r: CompiledTranslation): void {
+  if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
+  cache.set(key, r);
+}
+
+function answer(port: MessagePort, slot: number, id: number, r: CompiledTranslation, shared: boolean): void {
+  reply(port, slot, 'declined' in r ? { id, declined: r.declined, translateMs: shared ? 0 : r.translateMs }
+    : { id, module: r.module, rips: r.rips, bytes: r.bytes, translateMs: shared ? 0 : r.translateMs, compileMs: shared ? 0 : r.compileMs, shared });
+}
+
+function reply(port: MessagePort, slot: number, r: CompileReply): void {
+  port.postMessage(r);
   Atomics.add(replies, slot, 1);
   Atomics.notify(replies, slot);
 }
 
-d.ports.forEach((port, slot) => port.on('message', (q: CompileRequest) => serve(port, slot, q)));
+d.ports.forEach((port, slot) => port.on('message', (q: CompileRequest) => receive(port, slot, q)));

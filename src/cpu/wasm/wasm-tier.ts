@@ -64,13 +64,16 @@ export function wasmMemoryPages(cpu: Cpu): number {
 
 /**
  * A tier-3 function for the (super)block `ops`/`roles`, translated and compiled here, on the
- * core's own thread, or null when the translator declines it (the caller then uses tier 2) or
+ * core's own thread (offered to the compile service's cache when `offerTo` is given), or null when the translator declines it (the caller then uses tier 2) or
  * the machine has no wasm memory.
  */
-export function compileWasm(ops: Insn[], roles: number[], mode: number, pages: CodePagesRef, cpu: Cpu): WasmBlock | null {
+export function compileWasm(ops: Insn[], roles: number[], mode: number, pages: CodePagesRef, cpu: Cpu,
+  /** the machine's compile service, to offer the translation to its cache */
+  offerTo: CompileClient | null = null): WasmBlock | null {
   const memPages = wasmMemoryPages(cpu);
   if (memPages < 0) return null;
   const r = translateAndCompile(ops, roles, mode, memPages);
+  offerTo?.offer(ops, roles, mode, memPages, r);
   countTranslation(cpu, r, r.translateMs + ('declined' in r ? 0 : r.compileMs));
   return 'declined' in r ? null : instantiate(r.module, r.rips, pages, cpu);
 }
