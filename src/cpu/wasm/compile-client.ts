@@ -83,7 +83,11 @@ export class CompileClient {
   get pending(): number { return this.waiting.size; }
 
   /** the worker is behind this core: translate here (deterministic clients always ask, and wait) */
-  get full(): boolean { return !this.deterministic && this.waiting.size >= MAX_PENDING; }
+  get full(): boolean {
+    if (this.deterministic) return false;
+    this.poll(); // replies to blocks that stopped running (and so stopped polling) count no more
+    return this.waiting.size >= MAX_PENDING;
+  }
 
   /** Give the cache a translation this core made itself (other cores may then share it). */
   offer(ops: Insn[], roles: number[], mode: number, memPages: number, made: CompiledTranslation): void {
