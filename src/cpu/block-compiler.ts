@@ -90,11 +90,10 @@ function warmUp(block: Block, translate: () => ReturnType<typeof compileWasm>, t
     else if (++runs === WASM_THRESHOLD) {
       try {
         if (request !== null) asked = request((w) => guarded(block, () => install(w), tier2));
-        if (!asked) guarded(block, () => install(translate()), tier2);
       } catch (err) {
-        if (STRICT) throw err;
-        block.fn = tier2();
+        if (STRICT) throw err; // the request could not be posted: translate here
       }
+      if (!asked) guarded(block, () => install(translate()), tier2);
     }
     let k = 0;
     try {
