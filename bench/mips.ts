@@ -71,7 +71,10 @@ function parallax(n: number, env: Record<string, string>): Run {
   const m = /core 0: (\d+) instructions/.exec(r.err);
   if (!m) throw new Error(`parallax-emu: no statistics:\n${r.err.slice(-400)}`);
   const t3 = /core 0: tier 3 .*/.exec(r.err);
-  if (t3 && n > 0) tier3Lines.set(JSON.stringify(env), t3[0] + (/compile worker: .*/.exec(r.err)?.[0] ? `\n  ${/compile worker: .*/.exec(r.err)![0]}` : ''));
+  if (t3 && n > 0) {
+    const service = /^compile worker: .*/m.exec(r.err);
+    tier3Lines.set(JSON.stringify(env), t3[0] + (service ? `\n  ${service[0]}` : ''));
+  }
   return { ms: r.ms, checksum: checksumOf(r.out, 'parallax-emu'), insns: Number(m[1]) };
 }
 /** the last tier-3 --stats lines of each configuration */
