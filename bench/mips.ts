@@ -58,6 +58,12 @@ const peers: Record<string, (n: number) => Run> = {
   'parallax-emu': (n) => parallax(n, {}),
   'parallax-emu tier 2': (n) => parallax(n, { PARALLAX_JIT_TIER: '2' }),
 };
+// --compile-worker: tier 3 with and without the machine's compile worker, in the same run
+// (one core uses it by default only when the host has a CPU to spare: src/machine/compile-service.ts)
+if (process.argv.includes('--compile-worker')) {
+  peers['parallax-emu, compile worker'] = (n) => parallax(n, { PARALLAX_JIT_ASYNC: '1' });
+  peers['parallax-emu, compiling on the core'] = (n) => parallax(n, { PARALLAX_JIT_ASYNC: '0' });
+}
 
 function parallax(n: number, env: Record<string, string>): Run {
   const r = timed(process.execPath, [emu, '--kernel', resolve(build, `${workload}-guest.elf`), '--append', String(n),
@@ -65,10 +71,14 @@ function parallax(n: number, env: Record<string, string>): Run {
   const m = /core 0: (\d+) instructions/.exec(r.err);
   if (!m) throw new Error(`parallax-emu: no statistics:\n${r.err.slice(-400)}`);
   const t3 = /core 0: tier 3 .*/.exec(r.err);
-  if (t3 && n > 0) lastTier3Line = t3[0];
+  if (t3 && n > 0) {
+    const service = /^compile worker: .*/m.exec(r.err);
+    tier3Lines.set(JSON.stringify(env), t3[0] + (service ? `\n  ${service[0]}` : ''));
+  }
   return { ms: r.ms, checksum: checksumOf(r.out, 'parallax-emu'), insns: Number(m[1]) };
 }
-let lastTier3Line = '';
+/** the last tier-3 --stats lines of each configuration */
+const tier3Lines = new Map<string, string>();
 
 function main(): void {
   execFileSync('bash', [resolve(root, 'bench/mips/build.sh'), workload === 'mips' ? 'workload.c' : 'coremark.c'], { stdio: 'inherit' });
@@ -101,12 +111,12 @@ function main(): void {
   });
   console.log(`workload: ${insns} instructions (counted by parallax-emu), checksum ${[...sums][0]}`);
   console.log(table(['peer', 'ms', 'spread', 'MIPS', 'x native time', 'x QEMU time'], rows));
-  if (lastTier3Line) console.log(lastTier3Line);
+  for (const [env, line] of tier3Lines) console.log(`${env}: ${line}`);
   console.log(`host load (1/5/15 min): ${loadavg().map((x) => x.toFixed(1)).join(' ')} on ${cpus().length} CPUs`);
   const out = resolve(root, 'bench/results');
   mkdirSync(out, { recursive: true });
   writeFileSync(resolve(out, workload === 'mips' ? 'mips.json' : `${workload}.json`),
-    JSON.stringify({ machine: machineLine(), load: loadavg(), iterations, insns, results, tier3: lastTier3Line }, null, 2));
+    JSON.stringify({ machine: machineLine(), load: loadavg(), iterations, insns, results, tier3: Object.fromEntries(tier3Lines) }, null, 2));
 }
 
 main();

@@ -15,7 +15,8 @@ import type { Insn } from './insn.js';
 import { compileTemplates } from './jit/compile.js';
 import { PROFILING, profiled } from './jit/profile.js';
 import { extendBlock } from './jit/superblock.js';
-import { compileWasm } from './wasm/wasm-tier.js';
+import { compileWasm, requestWasm, type WasmBlock } from './wasm/wasm-tier.js';
+import { compileClient } from './wasm/compile-client.js';
 
 /**
  * Runs the block (`left`: the run loop's remaining budget) and returns the instructions it
@@ -50,6 +51,12 @@ export const JIT_TIER = setting('PARALLAX_JIT_TIER', 3);
 // blocks are few and hot, so they go straight to the optimising compiler (V8 flags are
 // process-wide; PARALLAX_WASM_LIFTOFF=1 keeps V8's default, for measurements).
 if (JIT_TIER >= 3 && process.env.PARALLAX_WASM_LIFTOFF !== '1') setFlagsFromString('--no-liftoff');
+/**
+ * PARALLAX_JIT_ASYNC=0: tier 3 translates and compiles on the core's own thread, as before the
+ * compile service (src/machine/compile-service.ts); the default hands hot blocks to the
+ * machine's compile worker where there is one (measurements compare the two).
+ */
+export const ASYNC_COMPILE = process.env.PARALLAX_JIT_ASYNC !== '0';
 /** PARALLAX_JIT_SUPERBLOCKS=0: compile each block alone (no extension past branches) */
 const SUPERBLOCKS = process.env.PARALLAX_JIT_SUPERBLOCKS !== '0';
 /** throw instead of falling back to tier 1 when tier 2 fails on a block (tests) */
@@ -68,21 +75,25 @@ const WASM_THRESHOLD = COMPILE_THRESHOLD === 0 ? 0 : setting('PARALLAX_JIT_WASM_
  * until it has run WASM_THRESHOLD times, then its translation replaces it; tier 2 is compiled
  * only for a block the translator declines.
  */
-function warmUp(block: Block, translate: () => ReturnType<typeof compileWasm>, tier2: () => CompiledBlock): CompiledBlock {
+function warmUp(block: Block, translate: () => ReturnType<typeof compileWasm>, tier2: () => CompiledBlock,
+  request: ((done: (w: WasmBlock | null) => void) => boolean) | null): CompiledBlock {
   const ops = block.ops, n = ops.length;
   let runs = 0;
+  /** asked the compile service; its reply installs the block's function */
+  let asked = false;
+  const install = (w: WasmBlock | null): void => {
+    if (w) block.chainIndex = w.chainIndex;
+    block.fn = w ? w.fn : tier2();
+  };
   return (cpu) => {
-    if (++runs === WASM_THRESHOLD) {
-      let fn: CompiledBlock | null = null;
+    if (asked) compileClient(cpu.coreIndex)?.poll();
+    else if (++runs === WASM_THRESHOLD) {
       try {
-        const w = translate();
-        if (w) { fn = w.fn; block.chainIndex = w.chainIndex; }
+        if (request !== null) asked = request((w) => guarded(block, () => install(w), tier2));
       } catch (err) {
-        if (STRICT) throw err;
-        jitStats.tier2Failures++; // a translator bug: the block gets tier 2
-        jitStats.lastFailure = `tier 3 at ${block.rip.toString(16)}: ${err instanceof Error ? err.message : String(err)}`;
+        if (STRICT) throw err; // the request could not be posted: translate here
       }
-      block.fn = fn ?? tier2();
+      if (!asked) guarded(block, () => install(translate()), tier2);
     }
     let k = 0;
     try {
@@ -94,6 +105,18 @@ function warmUp(block: Block, translate: () => ReturnType<typeof compileWasm>, t
     }
     return n;
   };
+}
+
+/** Run `install`; a translator bug gives the block tier 2 (counted) unless PARALLAX_JIT_STRICT=1. */
+function guarded(block: Block, install: () => void, tier2: () => CompiledBlock): void {
+  try {
+    install();
+  } catch (err) {
+    if (STRICT) throw err;
+    jitStats.tier2Failures++; // a translator bug: the block gets tier 2
+    jitStats.lastFailure = `tier 3 at ${block.rip.toString(16)}: ${err instanceof Error ? err.message : String(err)}`;
+    block.fn = tier2();
+  }
 }
 
 /** blocks that tier 2 could not compile (a bug: they ran on tier 1 instead) */
@@ -110,7 +133,11 @@ export function compileBlock(block: Block, cpu: Cpu): CompiledBlock {
         if (w !== null) { block.chainIndex = w.chainIndex; return w.fn; }
       }
       if (JIT_TIER >= 3 && !PROFILING && mode === 2 && cpu.scratch >= 0) {
-        return warmUp(block, () => compileWasm(sb.ops, sb.roles, mode, pages, cpu), () => {
+        const client = ASYNC_COMPILE ? compileClient(cpu.coreIndex) : null;
+        // the compile worker is behind: translate here (and offer the result to its cache)
+        const request = client === null ? null
+          : (done: (w: WasmBlock | null) => void): boolean => !client.full && requestWasm(sb.ops, sb.roles, mode, pages, cpu, client, done);
+        return warmUp(block, () => compileWasm(sb.ops, sb.roles, mode, pages, cpu, client), () => {
           try {
             return compileTemplates(sb.ops, mode, pages, sb.roles);
           } catch (err) {
@@ -119,7 +146,7 @@ export function compileBlock(block: Block, cpu: Cpu): CompiledBlock {
             jitStats.lastFailure = `${ops[0].rip.toString(16)}: ${err instanceof Error ? err.message : String(err)}`;
             return compileDirectCalls(ops);
           }
-        });
+        }, request);
       }
       const fn = compileTemplates(sb.ops, mode, pages, sb.roles);
       return PROFILING ? profiled(sb.ops, mode, fn, pages, sb.roles) : fn;

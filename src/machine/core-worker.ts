@@ -26,6 +26,8 @@ import { MailboxBus } from './mailbox-bus.js';
 import { WakeWaiter } from './wake-wait.js';
 import { TWO32 } from '../cpu/regs.js';
 import { restoreCpuState, saveCpuState, type CpuSnapshot } from '../cpu/cpu-snapshot.js';
+import { CompileClient, installCompileClient } from '../cpu/wasm/compile-client.js';
+import type { CompileLink } from './compile-service.js';
 
 export interface CoreWorkerData {
   shared: SharedMemory;
@@ -40,6 +42,8 @@ export interface CoreWorkerData {
   slice?: number;
   /** commands from the machine's CoreControl while this core is parked (debugger, monitor) */
   control?: MessagePort;
+  /** tier 3's compile service (src/machine/compile-service.ts), when the machine runs one */
+  compile?: CompileLink;
 }
 
 /** What CoreControl sends a parked core (read with receiveMessageOnPort: the core is blocked). */
@@ -76,6 +80,8 @@ const icount = clock.mode === TIME_ICOUNT;
 // PARALLAX_DEVICE_FASTPATH=0 does the same in real time (for comparison).
 const bus = new MailboxBus(ctl, d.core, icount || process.env.PARALLAX_DEVICE_FASTPATH === '0' ? undefined : d.devices);
 const cpu = new Cpu(d.shared, bus, d.core);
+// under -icount a block switches to its translation at the run that asked (deterministic)
+if (d.compile) installCompileClient(d.core, new CompileClient(d.compile.port, d.compile.sab, d.compile.slot, icount));
 const lapic = new Lapic(ctl, d.core, clock, { onLevelEoi: (v) => bus.levelEoi(v) });
 cpu.lapic = lapic;
 bus.lapic = lapic;

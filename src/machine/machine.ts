@@ -19,6 +19,7 @@ import { wakeCore } from '../abi/interrupt-delivery.js';
 import { ramLayout, type RamLayout } from '../abi/memory-map.js';
 import { TIME_ICOUNT, clockFor, configureTime, type TimeModel } from '../abi/clock.js';
 import { coreWorkerPath } from './worker-path.js';
+import { CompileService, compileServiceWanted } from './compile-service.js';
 import { createDeviceShared, DS_PW_DOORBELL, PW_EOI, PW_IO_WRITE, PW_MMIO_WRITE, PW_NIC_ICR_READ } from '../abi/device-shared.js';
 import { applyPosted, awake, prepareToSleep } from '../abi/posted-writes.js';
 import { TWO32 } from '../cpu/regs.js';
@@ -121,6 +122,8 @@ export class Machine {
   readonly layout: RamLayout;
   readonly cores: number;
   private workers: Worker[] = [];
+  /** tier 3's compile worker, shared by every core (compile-service.ts), when there is one */
+  compileService: CompileService | null = null;
   private platform: IoPlatform | null = null;
   private ended = false;
   private resolveExit!: (e: MachineExit) => void;
@@ -182,12 +185,17 @@ export class Machine {
     // core (plus the device-timer thread) is expected, not a leak, so raise the warning limit.
     for (const s of [process.stdout, process.stderr]) s.setMaxListeners(s.getMaxListeners() + this.cores + 2);
     if (this.opts.startPaused) this.control.requestPauseAtStart();
+    if (this.shared.wasmMemory && compileServiceWanted(this.cores)) {
+      this.compileService = new CompileService(this.cores);
+      this.compileService.onError((e) => process.emitWarning(`tier 3 compile worker failed (cores translate on their own): ${e.message}`));
+    }
     for (let i = 0; i < this.cores; i++) {
       const control = this.control.workerPort(i);
+      const compile = this.compileService?.linkFor(i);
       const data: CoreWorkerData = {
-        shared: this.shared, devices: this.devices, core: i, boot: i === 0 ? boot : null, firmware: boot.mode === 'power-on', slice: this.opts.slice, control,
+        shared: this.shared, devices: this.devices, core: i, boot: i === 0 ? boot : null, firmware: boot.mode === 'power-on', slice: this.opts.slice, control, compile,
       };
-      const w = new Worker(file, { workerData: data, transferList: [control], resourceLimits: workerLimits() });
+      const w = new Worker(file, { workerData: data, transferList: compile ? [control, compile.port] : [control], resourceLimits: workerLimits() });
       w.on('message', (m: CoreMessage) => this.onCoreMessage(m));
       w.on('error', (e) => this.finish({ kind: 'internal-error', code: EXIT_INTERNAL, core: i, rip: 0, detail: e.stack ?? String(e) }));
       w.on('exit', () => this.onWorkerExit(i));
@@ -255,6 +263,7 @@ export class Machine {
     this.ended = true;
     this.platform?.shutdown();
     for (const w of this.workers) void w.terminate();
+    this.compileService?.stop();
     this.resolveExit(exit);
   }
 

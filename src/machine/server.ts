@@ -334,6 +334,8 @@ export async function startServer(opts: ServerOptions, io: ServerIo): Promise<Ru
           `${(clock.stolenNs() / 1e6).toFixed(1)} ms not yet given back to the guest (emulator could not run it)`];
       const wallMs = performance.now() - startedMs;
       const wasmLines = retired.map((_, i) => wasmStatsLine(machine.shared, i, wallMs)).filter((l) => l !== '');
+      const compileLine = machine.compileService?.statsLine(wallMs) ?? '';
+      if (compileLine !== '') wasmLines.push(compileLine);
       // writes that hit a page holding decoded code throw its blocks away on every core, and a
       // page that becomes code makes every core drop its write-TLB entries: both should stop
       // growing once the guest's code is warm

@@ -28,3 +28,13 @@ function freshBundle(workerJs: string): string | null {
     return null;
   }
 }
+
+/** The compiled compile worker (src/cpu/wasm/compile-worker.ts; not bundled: one per machine). */
+export function compileWorkerPath(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const sibling = join(here, '../cpu/wasm/compile-worker.js');
+  const built = resolve(here, '../../dist/src/cpu/wasm/compile-worker.js');
+  const file = existsSync(sibling) ? sibling : existsSync(built) ? built : null;
+  if (!file) throw new Error(`compile worker not built: run "npm run build" (looked for ${sibling} and ${built})`);
+  return file;
+}

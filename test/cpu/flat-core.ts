@@ -3,7 +3,7 @@
 // no IDT (any event delivery faults, so a run stops there), faults stop the run loop.
 // Shared by the integer-instruction tests and the block-compiler oracle.
 
-import { createSharedMemory } from '../../src/abi/shared-memory.js';
+import { createSharedMemory, type SharedMemory } from '../../src/abi/shared-memory.js';
 import type { CpuBus } from '../../src/cpu/bus.js';
 import { Cpu } from '../../src/cpu/cpu.js';
 import { LF_NONE } from '../../src/cpu/flags.js';
@@ -27,12 +27,15 @@ export interface FlatOptions {
   cpl?: number;
   /** 16-bit mode: CS base (IP 0 is this linear address); default 0 */
   realModeCodeBase?: number;
+  /** another core over the same memory (createSharedMemory for several cores), as core `core` */
+  shared?: SharedMemory;
+  core?: number;
 }
 
 /** A fresh core over `ramBytes` of RAM, in `mode`, ready to run from any RIP. */
 export function makeFlatCpu(mode: Mode, ramBytes: number, opts: FlatOptions = {}): Cpu {
-  const ctl = createControlBuffer(1, ramBytes);
-  const cpu = new Cpu(createSharedMemory(ramBytes, ramLayout(ramBytes), ctl), nullBus, 0);
+  const shared = opts.shared ?? createSharedMemory(ramBytes, ramLayout(ramBytes), createControlBuffer(1, ramBytes));
+  const cpu = new Cpu(shared, nullBus, opts.core ?? 0);
   const dv = new DataView(cpu.shared.ram);
   for (let s = 0; s < 6; s++) {
     cpu.segSel[s] = 0;

@@ -10,6 +10,6 @@ export function wasmStatsLine(m: { ram: SharedArrayBuffer; wasmMemory?: WebAssem
   const [translated, declined, ms, bytes] = new Float64Array(m.ram, at + S_STATS, 4);
   if (translated + declined === 0) return '';
   return `core ${core}: tier 3 (wasm) ${translated} blocks translated, ${declined} declined (tier 2 instead), ` +
-    `${(ms / Math.max(1, translated + declined) * 1000).toFixed(0)} µs per block translating+compiling, ` +
+    `${(ms / Math.max(1, translated + declined) * 1000).toFixed(0)} µs per block on this core (translating and compiling here, or asking the compile service and instantiating), ` +
     `${ms.toFixed(1)} ms = ${(100 * ms / Math.max(1, wallMs)).toFixed(1)}% of run time, ${Math.round(bytes / Math.max(1, translated))} bytes per module`;
 }

@@ -1,5 +1,5 @@
 // The JavaScript side of tier 3: compiles a translated block (translate.ts) into a
-// WebAssembly.Module, instantiates it against this core's imports (slow-path memory access,
+// WebAssembly.Module (here, or in the machine's compile worker: compile-service.ts), instantiates it against this core's imports (slow-path memory access,
 // faults, loop polling, flags at entry) and wraps it as a CompiledBlock for the run loop.
 //
 // Per call: the glue enters the core's chain dispatcher (chain.ts) at this block with the
@@ -14,54 +14,109 @@ import { rmwRead } from '../ops/integer/operands.js';
 import { SS_VEC } from '../regs.js';
 import { S_FAULT_DONE, S_FAULT_INDEX, S_STATS, S_TLB, S_VHI, TLB_TABLE_BYTES, WASM_PAGE } from '../../abi/core-scratch.js';
 import { chainOf } from './chain.js';
-import { ACC_RMW, ACC_SS, translateBlock } from './translate.js';
+import { ACC_RMW, ACC_SS } from './translate.js';
+import { translateAndCompile, type CompiledTranslation } from './translate-compile.js';
 import type { Insn } from '../insn.js';
+import type { CompileClient } from './compile-client.js';
 
 
 const CANON = 0x800000000000;
 
 /** translation statistics of this thread (tests and bench/wasm-blocks; --stats reads the per-core copy in scratch) */
-export const wasmStats = { translated: 0, declined: 0, translateMs: 0, compileMs: 0, bytes: 0, lastDecline: '', reasons: new Map<string, number>() };
+export const wasmStats = { translated: 0, declined: 0, translateMs: 0, compileMs: 0, bytes: 0, lastDecline: '', reasons: new Map<string, number>(),
+  /** through the compile service: modules another core had asked for; replies that failed */
+  shared: 0, serviceErrors: 0 };
 
 type RunFn = (lim: number, scratch: number, tlb: number) => number;
 
 export interface CodePagesRef { page: number; gen: number; page2: number; gen2: number }
 
-/**
- * A tier-3 function for the (super)block `ops`/`roles`, or null when the translator declines
- * it (the caller then uses tier 2) or the machine has no wasm memory.
- */
-export function compileWasm(ops: Insn[], roles: number[], mode: number, pages: CodePagesRef, cpu: Cpu):
-  { fn: (cpu: Cpu, left: number) => number; chainIndex: number } | null {
-  const memory = cpu.shared.wasmMemory;
-  if (!memory || cpu.scratch < 0) return null;
-  const t0 = performance.now();
-  const memPages = memory.buffer.byteLength / WASM_PAGE;
-  const tr = translateBlock(ops, roles, mode, memPages);
-  const t1 = performance.now();
-  wasmStats.translateMs += t1 - t0;
-  // the core's counters live in its scratch area, where --stats on the main thread reads them
-  const stats = new Float64Array(cpu.shared.ram, cpu.scratch + S_STATS, 4);
-  stats[2] += t1 - t0;
-  if ('declined' in tr) {
-    stats[1]++;
-    wasmStats.declined++;
-    wasmStats.lastDecline = tr.declined;
-    const key = tr.declined.replace(/ at [0-9a-f]+$/, '').replace(/instruction \d+/, 'instruction');
-    wasmStats.reasons.set(key, (wasmStats.reasons.get(key) ?? 0) + 1);
-    return null;
-  }
-  const module = new WebAssembly.Module(tr.bytes);
-  const t2 = performance.now();
-  wasmStats.compileMs += t2 - t1;
-  stats[0]++; stats[2] += t2 - t1; stats[3] += tr.bytes.length;
-  wasmStats.translated++;
-  wasmStats.bytes += tr.bytes.length;
-  return instantiate(module, tr.rips, pages, cpu);
+/** the core's tier-3 counters in its scratch area, where --stats on the main thread reads them */
+export function coreWasmStats(cpu: Cpu): Float64Array {
+  return new Float64Array(cpu.shared.ram, cpu.scratch + S_STATS, 4);
 }
 
-function instantiate(module: WebAssembly.Module, rips: number[], pages: CodePagesRef, cpu: Cpu):
-  { fn: (cpu: Cpu, left: number) => number; chainIndex: number } {
+/** Count a translation's outcome on this thread (and, with `coreMs`, on the core's --stats counters). */
+export function countTranslation(cpu: Cpu, r: CompiledTranslation, coreMs: number): void {
+  const stats = coreWasmStats(cpu);
+  stats[2] += coreMs;
+  wasmStats.translateMs += r.translateMs;
+  if ('declined' in r) {
+    stats[1]++;
+    wasmStats.declined++;
+    wasmStats.lastDecline = r.declined;
+    const key = r.declined.replace(/ at [0-9a-f]+$/, '').replace(/instruction \d+/, 'instruction');
+    wasmStats.reasons.set(key, (wasmStats.reasons.get(key) ?? 0) + 1);
+    return;
+  }
+  wasmStats.compileMs += r.compileMs;
+  stats[0]++; stats[3] += r.bytes;
+  wasmStats.translated++;
+  wasmStats.bytes += r.bytes;
+}
+
+/** the wasm memory's size in pages, or -1 when this machine has no tier 3 */
+export function wasmMemoryPages(cpu: Cpu): number {
+  const memory = cpu.shared.wasmMemory;
+  if (!memory || cpu.scratch < 0) return -1;
+  return memory.buffer.byteLength / WASM_PAGE;
+}
+
+/**
+ * A tier-3 function for the (super)block `ops`/`roles`, translated and compiled here, on the
+ * core's own thread (offered to the compile service's cache when `offerTo` is given), or null when the translator declines it (the caller then uses tier 2) or
+ * the machine has no wasm memory.
+ */
+export function compileWasm(ops: Insn[], roles: number[], mode: number, pages: CodePagesRef, cpu: Cpu,
+  /** the machine's compile service, to offer the translation to its cache */
+  offerTo: CompileClient | null = null): WasmBlock | null {
+  const memPages = wasmMemoryPages(cpu);
+  if (memPages < 0) return null;
+  const r = translateAndCompile(ops, roles, mode, memPages);
+  offerTo?.offer(ops, roles, mode, memPages, r);
+  countTranslation(cpu, r, r.translateMs + ('declined' in r ? 0 : r.compileMs));
+  return 'declined' in r ? null : instantiate(r.module, r.rips, pages, cpu);
+}
+
+/**
+ * Tier 3 through the machine's compile service (compile-client.ts): the compile worker
+ * translates and compiles, or hands over the module another core asked for; `done` gets this
+ * core's instance, or null when the translator declined the block. If the worker fails, the
+ * block is translated here instead. Returns false when this machine has no tier 3.
+ */
+export function requestWasm(ops: Insn[], roles: number[], mode: number, pages: CodePagesRef, cpu: Cpu,
+  client: CompileClient, done: (w: WasmBlock | null) => void): boolean {
+  const memPages = wasmMemoryPages(cpu);
+  if (memPages < 0) return false;
+  let inReply = 0;
+  const t0 = performance.now();
+  client.request(ops, roles, mode, memPages, (r) => {
+    const t1 = performance.now();
+    if ('error' in r) {
+      wasmStats.serviceErrors++;
+      done(compileWasm(ops, roles, mode, pages, cpu));
+    } else if ('declined' in r) {
+      countTranslation(cpu, r, 0);
+      done(null);
+    } else {
+      const w = instantiate(r.module, r.rips, pages, cpu);
+      countTranslation(cpu, r, 0);
+      if (r.shared) wasmStats.shared++;
+      done(w);
+    }
+    const ms = performance.now() - t1;
+    inReply += ms;
+    coreWasmStats(cpu)[2] += ms;
+  });
+  coreWasmStats(cpu)[2] += performance.now() - t0 - inReply;
+  return true;
+}
+
+/** a translated block ready for the run loop: its glue and its index in the core's chain table */
+export interface WasmBlock { fn: (cpu: Cpu, left: number) => number; chainIndex: number }
+
+/** Instantiate a compiled translation against this core's imports (instances are per core). */
+export function instantiate(module: WebAssembly.Module, rips: number[], pages: CodePagesRef, cpu: Cpu): WasmBlock {
   const chain = chainOf(cpu);
   const sc = cpu.scratch;
   const s32 = chain.s32;

@@ -1,0 +1,120 @@
+// Tier 3's compile service (src/machine/compile-service.ts with its worker, and the cores'
+// clients): two cores over one guest memory run the same code; the compile worker translates it
+// once and the second core instantiates the module made for the first. A write by one core to
+// that code drops the translation on both: both run the new code (its new module), never the
+// old one. The clients are deterministic (as under -icount): each block switches to its
+// translation at the run that asked, so the counts below do not depend on host timing.
+
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MessageChannel } from 'node:worker_threads';
+import { afterAll, describe, expect, test } from 'vitest';
+import { createSharedMemory } from '../../../src/abi/shared-memory.js';
+import { createControlBuffer } from '../../../src/abi/control-block.js';
+import { ramLayout } from '../../../src/abi/memory-map.js';
+import { ASYNC_COMPILE, COMPILE_THRESHOLD, JIT_TIER } from '../../../src/cpu/block-compiler.js';
+import { Cpu, RUN_FAULT } from '../../../src/cpu/cpu.js';
+import { CompileClient, installCompileClient } from '../../../src/cpu/wasm/compile-client.js';
+import { coreWasmStats } from '../../../src/cpu/wasm/wasm-tier.js';
+import { CompileService } from '../../../src/machine/compile-service.js';
+import { UD } from '../../../src/cpu/regs.js';
+import { makeFlatCpu } from '../flat-core.js';
+
+const RAM = 1 << 20, CODE = 0x10000, STACK_TOP = 0x70000;
+
+function asm64(source: string): number[] {
+  const dir = mkdtempSync(join(tmpdir(), 'csvc-'));
+  try {
+    writeFileSync(join(dir, 'a.s'), `.intel_syntax noprefix\n.code64\n${source}\nud2\n`);
+    execFileSync('as', ['--64', '-o', join(dir, 'a.o'), join(dir, 'a.s')]);
+    execFileSync('objcopy', ['-O', 'binary', '-j', '.text', join(dir, 'a.o'), join(dir, 'a.bin')]);
+    return Array.from(readFileSync(join(dir, 'a.bin')));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** two 64-bit cores over one memory */
+function twoCores(): Cpu[] {
+  const shared = createSharedMemory(RAM, ramLayout(RAM), createControlBuffer(2, RAM));
+  return [0, 1].map((core) => makeFlatCpu(64, RAM, { shared, core }));
+}
+
+/** run from CODE until the ud2 at the end; returns RAX's low half */
+function runToEnd(c: Cpu): number {
+  c.rip = CODE;
+  c.lo[4] = STACK_TOP; c.hi[4] = 0;
+  c.lo[0] = 0; c.hi[0] = 0;
+  let r;
+  do r = c.run(1_000_000); while (r !== RUN_FAULT);
+  expect(c.faultVector).toBe(UD);
+  return c.lo[0] >>> 0;
+}
+
+const LOOP = 'mov ecx, 2000\nxor eax, eax\nagain: add rax, 3\nadd rax, rcx\ndec ecx\njnz again';
+const sum = (step: number): number => (2000 * step + 2000 * 2001 / 2) >>> 0;
+
+describe('compile service: one translation for every core', () => {
+  const services: CompileService[] = [];
+  afterAll(() => { for (const s of services) s.stop(); });
+
+  test('two cores running the same code translate it once; a write by one drops it on both', () => {
+    // the service is tier 3's default path for warm blocks (not with PARALLAX_JIT_THRESHOLD=0 or tier < 3)
+    expect(JIT_TIER).toBeGreaterThanOrEqual(3);
+    expect(COMPILE_THRESHOLD).toBeGreaterThan(0);
+    expect(ASYNC_COMPILE).toBe(true);
+    const cores = twoCores();
+    const svc = new CompileService(2);
+    services.push(svc);
+    for (const c of cores) {
+      const link = svc.linkFor(c.coreIndex);
+      installCompileClient(c.coreIndex, new CompileClient(link.port, link.sab, link.slot, true));
+    }
+    try {
+      const code = asm64(LOOP);
+      cores[0].ram.set(code, CODE);
+      expect(runToEnd(cores[0])).toBe(sum(3));
+      const first = svc.counters();
+      expect(first.translated).toBeGreaterThanOrEqual(1); // the loop (and whatever else got hot)
+      expect(first.shared).toBe(0);
+      expect(runToEnd(cores[1])).toBe(sum(3));
+      const second = svc.counters();
+      expect(second.translated).toBe(first.translated); // nothing translated again for core 1
+      expect(second.shared).toBe(first.requests); // every request of core 1 was answered from core 0's
+      for (const c of cores) expect(coreWasmStats(c)[0]).toBe(first.translated); // each core instantiated them
+
+      // core 0 rewrites the immediate of `add rax, 3` (a guest write: code tracking sees it)
+      const at = code.findIndex((b, i) => b === 0x48 && code[i + 1] === 0x83 && code[i + 2] === 0xc0 && code[i + 3] === 3);
+      expect(at).toBeGreaterThan(0);
+      cores[0].writeMem(1, CODE + at + 3, 7, 0);
+      expect(runToEnd(cores[1])).toBe(sum(7)); // core 1 first: its old instance must be gone
+      const third = svc.counters();
+      expect(third.translated).toBeGreaterThan(second.translated); // the new code is a new translation
+      expect(runToEnd(cores[0])).toBe(sum(7));
+      const fourth = svc.counters();
+      expect(fourth.translated).toBe(third.translated); // core 0 shares core 1's
+      expect(fourth.shared).toBeGreaterThan(third.shared);
+    } finally {
+      for (const c of cores) installCompileClient(c.coreIndex, null);
+    }
+  });
+
+  test('a core whose compile worker does not answer translates on its own', () => {
+    const [core] = twoCores();
+    const ch = new MessageChannel(); // nobody listens at the other end
+    const sab = new SharedArrayBuffer(64);
+    const client = new CompileClient(ch.port1, sab, core.coreIndex, true);
+    client.waitLimitMs = 50;
+    installCompileClient(core.coreIndex, client);
+    try {
+      core.ram.set(asm64(LOOP), CODE);
+      expect(runToEnd(core)).toBe(sum(3));
+      expect(coreWasmStats(core)[0]).toBeGreaterThanOrEqual(1); // translated here after the wait
+    } finally {
+      installCompileClient(core.coreIndex, null);
+      ch.port1.close();
+    }
+  });
+});
