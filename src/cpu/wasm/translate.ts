@@ -26,12 +26,13 @@ import {
   S_EXIT_RIP, S_FAULT_DONE, S_FAULT_INDEX, S_HI, S_LO, S_REC, S_REC_VALID, S_VHI, TLB_ENTRIES, TLB_TABLE_BYTES,
 } from '../../abi/core-scratch.js';
 import { buildModule, Bytes, F64, I32, I64, Op, VOID, type FuncType } from './wasm-binary.js';
+import { REP_SLICE } from '../ops/integer/string.js';
 
 /** slow-path access flags OR-ed into the size argument */
 export const ACC_SS = 16, ACC_RMW = 32;
 
 // import function indices (order of IMPORTS)
-const F_READ = 0, F_WRITE = 1, F_FAULT = 2, F_POLL = 3, F_CC = 4, F_CF = 5, F_CO = 6;
+const F_READ = 0, F_WRITE = 1, F_FAULT = 2, F_POLL = 3, F_CC = 4, F_CF = 5, F_CO = 6, F_DF = 7;
 const IMPORTS: { name: string; type: FuncType }[] = [
   { name: 'rd', type: { params: [I32, F64], results: [I32] } },
   { name: 'wr', type: { params: [I32, F64, I32, I32], results: [I32] } },
@@ -41,6 +42,8 @@ const IMPORTS: { name: string; type: FuncType }[] = [
   { name: 'cf', type: { params: [], results: [I32] } },
   // a rotate over flags from the state at entry: materialise them, then set CF and OF
   { name: 'co', type: { params: [I32, I32], results: [] } },
+  // DF (REP MOVS/STOS): it lives in the JavaScript flags word
+  { name: 'df', type: { params: [], results: [I32] } },
 ];
 
 const FLAG_COUNT = 6; // CF PF AF ZF SF OF
@@ -102,7 +105,15 @@ function reader(cc: number, emit: Plan['emit']): Plan { return plan(0, false, cc
 
 function isJcc(o: number): boolean { return (o >= 0x70 && o <= 0x7f) || (o >= 0x180 && o <= 0x18f); }
 
+/** REP MOVS / REP STOS with 64-bit addresses, no FS/GS source: only ever a block's last instruction (emitLast) */
+function isRepMovsStos(ins: Insn): boolean {
+  const o = ins.opcode;
+  return ins.rep !== 0 && !ins.lock && (o === 0xa4 || o === 0xa5 || o === 0xaa || o === 0xab) && ins.asize === 8 &&
+    ((o & 0xfe) === 0xaa || (ins.seg !== FS && ins.seg !== GS));
+}
+
 function planFor(ins: Insn): Plan | null {
+  if (isRepMovsStos(ins)) return plain(() => decline('internal: string instruction not last'));
   if (ins.lock || ins.rep) return null;
   if (ins.hasMem && (ins.asize !== 8 || ins.seg === FS || ins.seg === GS)) return null;
   const map = ins.opcode >> 8, opc = ins.opcode & 0xff, size = ins.osize, ext = ins.reg & 7;
@@ -741,6 +752,7 @@ function emitLast(t: Tx, ins: Insn, i: number, loop: boolean): void {
   if (o === 0xc3 || o === 0xc2) { ret(t, ins, i); return; }
   if (o === 0xe8) { callRel(t, ins, i); t.pend++; t.exit(() => t.f64(ins.target), lastOut); return; }
   if (o === 0xff && ((ins.reg & 7) === 4 || (ins.reg & 7) === 2)) { indirect(t, ins, i, (ins.reg & 7) === 2); return; }
+  if (isRepMovsStos(ins)) { repString(t, ins, i, (o & 0xfe) === 0xa4); return; }
   t.plans[i].emit(t, ins, i);
   t.pend++;
   t.exit(() => t.f64(ins.nextRip), an.lastOut);
@@ -1199,6 +1211,42 @@ function indirect(t: Tx, ins: Insn, i: number, call: boolean): void {
   }
   t.pend++;
   t.exit(() => { t.get(V); t.op(Op.f64ConvertI64S); }, t.an.lastOut);
+}
+
+/**
+ * REP MOVS / REP STOS, as the interpreter runs them (ops/integer/string.ts): at most REP_SLICE
+ * elements per visit, one element at a time (rSI/rDI/rCX exact at a fault), then the function
+ * leaves at the instruction itself while rCX is not 0 (the run loop comes back to it after
+ * looking at events), else after it. One visit retires one instruction.
+ */
+function repString(t: Tx, ins: Insn, i: number, movs: boolean): void {
+  const es = ins.osize, STEP = t.local(I64), SRC = t.local(I64), DST = t.local(I64), V = t.local(I64), K = t.local(I32);
+  t.i64(-es); t.i64(es); t.call(F_DF); t.op(Op.select); t.set(STEP);
+  t.i32(REP_SLICE); t.set(K);
+  t.op(Op.block, VOID); t.labels.push(-4);
+  t.op(Op.loop, VOID); t.labels.push(-5);
+  const br = (op: number, label: number): void => { t.b.byte(op); t.b.u32(t.labels.length - 1 - t.labels.lastIndexOf(label)); };
+  t.get(t.r(1)); t.op(Op.i64Eqz); br(Op.brIf, -4);
+  if (movs) {
+    t.get(t.r(6)); t.set(SRC);
+    t.load(i, es, SRC, t.accFlags(ins, false)); t.set(V);
+  } else {
+    t.get(t.r(0)); t.set(V);
+  }
+  t.get(t.r(7)); t.set(DST);
+  t.store(i, es, DST, V, 0);
+  if (movs) { t.get(t.r(6)); t.get(STEP); t.op(Op.i64Add); t.writeReg64(6); }
+  t.get(t.r(7)); t.get(STEP); t.op(Op.i64Add); t.writeReg64(7);
+  t.get(t.r(1)); t.i64(1); t.op(Op.i64Sub); t.writeReg64(1);
+  t.get(K); t.i32(1); t.op(Op.i32Sub); t.tee(K); br(Op.brIf, -5);
+  t.end(); // loop
+  t.end(); // block
+  t.pend++;
+  const p = t.pend;
+  t.get(t.r(1)); t.op(Op.i64Eqz); t.op(Op.i32Eqz);
+  t.ifVoid(); t.exit(() => t.f64(ins.rip), t.an.lastOut); t.end();
+  t.pend = p;
+  t.exit(() => t.f64(ins.nextRip), t.an.lastOut);
 }
 
 function ret(t: Tx, ins: Insn, i: number): void {

@@ -11,7 +11,7 @@
 import type { Cpu } from '../cpu.js';
 import { getCF, materialize, testCC } from '../flags.js';
 import { rmwRead } from '../ops/integer/operands.js';
-import { CF, OF, SS_VEC } from '../regs.js';
+import { CF, DF, OF, SS_VEC } from '../regs.js';
 import { S_FAULT_DONE, S_FAULT_INDEX, S_STATS, S_TLB, S_VHI, TLB_TABLE_BYTES, WASM_PAGE } from '../../abi/core-scratch.js';
 import { chainOf } from './chain.js';
 import { ACC_RMW, ACC_SS, translateBlock } from './translate.js';
@@ -96,6 +96,7 @@ function instantiate(module: WebAssembly.Module, rips: number[], pages: CodePage
         chain.copyRecord(); materialize(cpu);
         cpu.flags = (cpu.flags & ~(CF | OF)) | (cf ? CF : 0) | (of ? OF : 0);
       },
+      df: (): number => ((cpu.flags & DF) !== 0 ? 1 : 0),
     },
     m: { mem: cpu.shared.wasmMemory },
   };

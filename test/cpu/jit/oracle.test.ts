@@ -246,3 +246,40 @@ describe('DIV / IDIV against the interpreter', () => {
     if (testTier.max >= 3) expect(tierCounts.wasm - wasmBefore).toBe(CASES);
   });
 });
+
+// REP MOVS / STOS in tier 3: both directions (DF), counts of 0, short, across pages and past
+// one slice (4,096 elements: the instruction is run again), sources and destinations that fault.
+describe('REP MOVS / REP STOS against the interpreter', () => {
+  const blocks: [string, number[]][] = [
+    ['add; rep movsb', [0x48, 0x01, 0xd8, 0xf3, 0xa4]],
+    ['rep movsq', [0xf3, 0x48, 0xa5]],
+    ['rep movsw', [0x66, 0xf3, 0xa5]],
+    ['rep stosb', [0xf3, 0xaa]],
+    ['rep stosd', [0xf3, 0xab]],
+    ['repne stosq', [0xf2, 0x48, 0xab]],
+  ];
+  test.each(blocks)('%s', (_name, bytes) => {
+    const cpu = makeCpu(64);
+    const ops = decodeBlock(cpu, 64, bytes);
+    const rng = new Rng(17);
+    const gen = new BlockGen(rng, 64);
+    const failures: string[] = [];
+    const wasmBefore = tierCounts.wasm;
+    const CASES = 48;
+    for (let rep = 0; rep < CASES; rep++) {
+      gen.seedState(cpu);
+      cpu.lo[1] = rng.pick([0, 1, 3, 17, 300, 4095, 4096, 4097, 5000]); cpu.hi[1] = 0;
+      if (rep % 8 === 7) { cpu.lo[6] = 0x180000 - rng.int(64); cpu.hi[6] = 0; } // source runs past RAM's end
+      if (rep % 8 === 6) { cpu.hi[7] = 0x8000; } // non-canonical destination
+      const init = captureInitial(cpu);
+      const a = runInterpreted(cpu, ops);
+      restoreInitial(cpu, init);
+      const b = runCompiled(cpu, ops, 64);
+      restoreInitial(cpu, init);
+      const diff = diffSnapshots(a, b);
+      if (diff.length) failures.push(`rep ${rep} rcx=${cpu.lo[1]}: ${diff.join('; ')}`);
+    }
+    expect(failures).toEqual([]);
+    if (testTier.max >= 3) expect(tierCounts.wasm - wasmBefore).toBe(CASES);
+  });
+});
