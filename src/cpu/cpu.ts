@@ -20,6 +20,7 @@ import { deliverFault, serviceEvents } from './interrupts.js';
 import { noFirmware, startsZeroRun, ZERO_RUN_BYTES } from './no-firmware.js';
 import { GP, IF, SS_VEC, TWO32, UD } from './regs.js';
 import type { Chain } from './wasm/chain.js';
+import { DECLINE_PROFILE, noteRetired } from './wasm/decline-profile.js';
 import './ops/index.js';
 
 const MAX_BLOCK_INSNS = 64;
@@ -420,6 +421,7 @@ export class Cpu extends CpuMemory {
         continue;
       }
       this.retired += done;
+      if (DECLINE_PROFILE) noteRetired(ops, block.mode, block.chainIndex >= 0, done);
       left -= done;
       prev = block;
       if (this.exitReason !== RUN_BUDGET) break;

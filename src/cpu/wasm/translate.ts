@@ -20,18 +20,19 @@
 import type { Insn } from '../insn.js';
 import { MAP_0F, MAP_1B } from '../insn.js';
 import { LF_ADC, LF_ADD, LF_DEC, LF_INC, LF_RESULT, LF_SBB, LF_SUB } from '../flags.js';
-import { FS, GP, GS, SS } from '../regs.js';
+import { DE, FS, GP, GS, SS } from '../regs.js';
 import { ROLE_EXIT, ROLE_FOLLOW, ROLE_PLAIN } from '../jit/superblock-roles.js';
 import {
   S_EXIT_RIP, S_FAULT_DONE, S_FAULT_INDEX, S_HI, S_LO, S_REC, S_REC_VALID, S_VHI, TLB_ENTRIES, TLB_TABLE_BYTES,
 } from '../../abi/core-scratch.js';
 import { buildModule, Bytes, F64, I32, I64, Op, VOID, type FuncType } from './wasm-binary.js';
+import { REP_SLICE } from '../ops/integer/string.js';
 
 /** slow-path access flags OR-ed into the size argument */
 export const ACC_SS = 16, ACC_RMW = 32;
 
 // import function indices (order of IMPORTS)
-const F_READ = 0, F_WRITE = 1, F_FAULT = 2, F_POLL = 3, F_CC = 4, F_CF = 5;
+const F_READ = 0, F_WRITE = 1, F_FAULT = 2, F_POLL = 3, F_CC = 4, F_CF = 5, F_CO = 6, F_DF = 7;
 const IMPORTS: { name: string; type: FuncType }[] = [
   { name: 'rd', type: { params: [I32, F64], results: [I32] } },
   { name: 'wr', type: { params: [I32, F64, I32, I32], results: [I32] } },
@@ -39,6 +40,10 @@ const IMPORTS: { name: string; type: FuncType }[] = [
   { name: 'poll', type: { params: [], results: [I32] } },
   { name: 'cc', type: { params: [I32], results: [I32] } },
   { name: 'cf', type: { params: [], results: [I32] } },
+  // a rotate over flags from the state at entry: materialise them, then set CF and OF
+  { name: 'co', type: { params: [I32, I32], results: [] } },
+  // DF (REP MOVS/STOS): it lives in the JavaScript flags word
+  { name: 'df', type: { params: [], results: [I32] } },
 ];
 
 const FLAG_COUNT = 6; // CF PF AF ZF SF OF
@@ -52,6 +57,9 @@ const ENTRY = -1;
  * wasm costs more than a short loop body. The first check comes after the first iteration.
  */
 const POLL_EVERY = 64;
+
+// i64 division (not among wasm-binary's opcodes; only DIV/IDIV use them)
+const I64_DIV_S = 0x7f, I64_DIV_U = 0x80, I64_REM_S = 0x81, I64_REM_U = 0x82;
 
 const MASK64 = [0n, 0xffn, 0xffffn, 0n, 0xffffffffn, 0n, 0n, 0n, -1n];
 
@@ -70,6 +78,8 @@ interface Plan {
   keepsCarry: boolean;
   /** writes its flags only sometimes (a shift by CL with a masked count of 0 writes none) */
   maybe: boolean;
+  /** writes only CF and OF (rotates): the other four keep the previous writer's values */
+  coOnly: boolean;
   /** flags read: condition code or -1; reads CF as input (ADC/SBB/INC-DEC record) */
   cc: number;
   carryIn: boolean;
@@ -86,8 +96,8 @@ const OP_ADD = 0, OP_OR = 1, OP_ADC = 2, OP_SBB = 3, OP_AND = 4, OP_SUB = 5, OP_
 const ALU_KIND = [LF_ADD, LF_RESULT, LF_ADC, LF_SBB, LF_RESULT, LF_SUB, LF_RESULT, LF_SUB];
 
 // every Plan is built by `plan` (one object shape: the analysis that reads them stays monomorphic)
-function plan(kind: number, keepsCarry: boolean, cc: number, carryIn: boolean, emit: Plan['emit'], maybe = false): Plan {
-  return { kind, keepsCarry, maybe, cc, carryIn, emit };
+function plan(kind: number, keepsCarry: boolean, cc: number, carryIn: boolean, emit: Plan['emit'], maybe = false, coOnly = false): Plan {
+  return { kind, keepsCarry, maybe, coOnly, cc, carryIn, emit };
 }
 function plain(emit: Plan['emit']): Plan { return plan(0, false, -1, false, emit); }
 function writer(kind: number, emit: Plan['emit'], carryIn = false): Plan { return plan(kind, false, -1, carryIn, emit); }
@@ -95,7 +105,15 @@ function reader(cc: number, emit: Plan['emit']): Plan { return plan(0, false, cc
 
 function isJcc(o: number): boolean { return (o >= 0x70 && o <= 0x7f) || (o >= 0x180 && o <= 0x18f); }
 
+/** REP MOVS / REP STOS with 64-bit addresses, no FS/GS source: only ever a block's last instruction (emitLast) */
+function isRepMovsStos(ins: Insn): boolean {
+  const o = ins.opcode;
+  return ins.rep !== 0 && !ins.lock && (o === 0xa4 || o === 0xa5 || o === 0xaa || o === 0xab) && ins.asize === 8 &&
+    ((o & 0xfe) === 0xaa || (ins.seg !== FS && ins.seg !== GS));
+}
+
 function planFor(ins: Insn): Plan | null {
+  if (isRepMovsStos(ins)) return plain(() => decline('internal: string instruction not last'));
   if (ins.lock || ins.rep) return null;
   if (ins.hasMem && (ins.asize !== 8 || ins.seg === FS || ins.seg === GS)) return null;
   const map = ins.opcode >> 8, opc = ins.opcode & 0xff, size = ins.osize, ext = ins.reg & 7;
@@ -106,6 +124,7 @@ function planFor(ins: Insn): Plan | null {
     if (opc === 0xb6 || opc === 0xb7 || opc === 0xbe || opc === 0xbf) return plain(movx);
     if (opc === 0xaf) return writer(LF_RESULT, imul2);
     if (opc === 0x1f) return plain(() => { /* NOP r/m: no access */ });
+    if (opc >= 0xc8 && opc <= 0xcf && size >= 4) return plain(bswap);
     return null;
   }
   if (map !== MAP_1B) return null;
@@ -133,18 +152,23 @@ function planFor(ins: Insn): Plan | null {
       if (ext === 2) return plain(not);
       if (ext === 3) return writer(LF_SUB, neg);
       if ((ext === 4 || ext === 5) && size >= 4) return writer(LF_RESULT, mul1);
+      // DIV r/m32/64, IDIV r/m32 (the flags stay as they were, as the interpreter leaves them)
+      if (opc === 0xf7 && (ext === 6 || (ext === 7 && size === 4)) && size >= 4) return plain((t, x, i) => div(t, x, i, ext === 7));
       return null;
     case 0xfe: case 0xff:
       if (ext <= 1) return plan(ext ? LF_DEC : LF_INC, true, -1, true, incDec);
       if (opc === 0xff && ext === 6 && size === 8) return plain(pushRm);
+      // indirect JMP / CALL: only ever a block's last instruction (emitLast)
+      if (opc === 0xff && (ext === 4 || ext === 2) && size === 8) return plain(() => decline('internal: indirect branch not last'));
       return null;
     case 0xd2: case 0xd3:
       // by CL, register operands (a count of 0 leaves the flags alone: a conditional writer)
       if ((ext !== 4 && ext !== 5 && ext !== 6 && ext !== 7) || ins.hasMem) return null;
       return plan(LF_RESULT, false, -1, false, (t, x, i) => shiftCl(t, x, i, ext === 6 ? 4 : ext), true);
     case 0xc0: case 0xc1: case 0xd0: case 0xd1: {
-      if (ext !== 4 && ext !== 5 && ext !== 6 && ext !== 7) return null;
       const c = (opc <= 0xc1 ? ins.imm : 1) & (size === 8 ? 63 : 31);
+      if (ext === 0 || ext === 1) return c === 0 ? null : plan(LF_RESULT, false, -1, false, (t, x, i) => rotate(t, x, i, ext === 0, c), false, true);
+      if (ext !== 4 && ext !== 5 && ext !== 6 && ext !== 7) return null;
       if (c === 0) return null;
       return writer(LF_RESULT, (t, x, i) => shift(t, x, i, ext === 6 ? 4 : ext, c));
     }
@@ -173,6 +197,8 @@ class Tx {
   t64: number[] = []; t32: number[] = [];
   /** per flag writer: A B R (i64), C O (i32) */
   fa = new Map<number, [number, number, number, number, number]>();
+  /** per rotate: its record's kind | size << 32 (i64) and AF (i32), taken over from the writer before it */
+  rot = new Map<number, [number, number]>();
   /** instructions retired on this path since `done` was last updated */
   pend = 0;
   /** open wasm structures, innermost last: label targets (instruction index) or -1 */
@@ -212,6 +238,11 @@ class Tx {
     return f;
   }
   scratch(): void { this.get(Tx.P_SC); }
+  rotLocals(i: number): [number, number] {
+    let f = this.rot.get(i);
+    if (!f) { f = [this.local(I64), this.local(I32)]; this.rot.set(i, f); }
+    return f;
+  }
 
   /** done += pend (the path's retired count becomes exact) */
   flush(): void {
@@ -243,12 +274,13 @@ class Tx {
     const p = this.plans[w], [a, bb, r, c, o] = this.flagLocals(w);
     // the record's fields are i32 pairs (low half first): kind:size, A, B, R, carry:over are one i64 store each
     const st = (off: number, opc: number, push: () => void): void => { this.scratch(); push(); this.mem(opc, opc === Op.i64Store && (off & 7) === 0 ? 3 : 2, off); };
-    st(S_REC, Op.i64Store, () => this.i64((BigInt(this.ops[w].osize) << 32n) | BigInt(p.kind)));
+    const rl = p.coOnly ? this.rotLocals(w) : null;
+    st(S_REC, Op.i64Store, () => { if (rl) this.get(rl[0]); else this.i64((BigInt(this.ops[w].osize) << 32n) | BigInt(p.kind)); });
     st(S_REC + 8, Op.i64Store, () => this.get(a));
     st(S_REC + 16, Op.i64Store, () => this.get(bb));
     st(S_REC + 24, Op.i64Store, () => this.get(r));
     st(S_REC + 32, Op.i64Store, () => { this.get(c); this.op(Op.i64ExtendI32U); this.get(o); this.op(Op.i64ExtendI32U); this.i64(32); this.op(Op.i64Shl); this.op(Op.i64Or); });
-    st(S_REC + 40, Op.i32Store, () => this.i32(0));
+    st(S_REC + 40, Op.i32Store, () => { if (rl) this.get(rl[1]); else this.i32(0); });
     st(S_REC_VALID, Op.i32Store, () => this.i32(1));
   }
 
@@ -525,10 +557,12 @@ function flagFixpoint(n: number, kinds: Int32Array, keeps: Uint8Array, succ: num
         const j = si[s];
         for (let bit = 0; bit < FLAG_COUNT; bit++) {
           const dst = (j * FLAG_COUNT + bit) * w;
-          if (kind !== 0 && !(keep === 1 && bit === B_CF)) {
+          const co = bit === B_CF || bit === B_OF;
+          if (kind !== 0 && !(keep === 1 && bit === B_CF) && !(keep === 3 && !co)) {
             if (!prod[dst + i]) { prod[dst + i] = 1; changed = true; }
           }
-          if (kind === 0 || keep === 2 || (keep === 1 && bit === B_CF)) { // not a writer of this bit, or a conditional one (keep 2): what entered flows on
+          // not a writer of this bit, or a conditional one (keep 2): what entered flows on
+          if (kind === 0 || keep === 2 || (keep === 1 && bit === B_CF) || (keep === 3 && !co)) {
             const src = (i * FLAG_COUNT + bit) * w;
             for (let id = 0; id < w; id++) if (prod[src + id] && !prod[dst + id]) { prod[dst + id] = 1; changed = true; }
           }
@@ -544,7 +578,7 @@ function flagFixpoint(n: number, kinds: Int32Array, keeps: Uint8Array, succ: num
 function analyse(ops: Insn[], plans: Plan[], succ: number[][]): Analysis {
   const n = ops.length, w = n + 1; // writer ids 0..n-1, ENTRY stored at n
   const kinds = new Int32Array(n), keeps = new Uint8Array(n);
-  for (let i = 0; i < n; i++) { kinds[i] = plans[i].kind; keeps[i] = plans[i].maybe ? 2 : plans[i].keepsCarry ? 1 : 0; }
+  for (let i = 0; i < n; i++) { kinds[i] = plans[i].kind; keeps[i] = plans[i].maybe ? 2 : plans[i].keepsCarry ? 1 : plans[i].coOnly ? 3 : 0; }
   const { prod, last } = flagFixpoint(n, kinds, keeps, succ);
   const toSet = (arr: Uint8Array, at: number): Set<number> => {
     const out = new Set<number>();
@@ -717,6 +751,8 @@ function emitLast(t: Tx, ins: Insn, i: number, loop: boolean): void {
   if (o === 0xeb || o === 0xe9) { t.pend++; t.exit(() => t.f64(ins.target), lastOut); return; }
   if (o === 0xc3 || o === 0xc2) { ret(t, ins, i); return; }
   if (o === 0xe8) { callRel(t, ins, i); t.pend++; t.exit(() => t.f64(ins.target), lastOut); return; }
+  if (o === 0xff && ((ins.reg & 7) === 4 || (ins.reg & 7) === 2)) { indirect(t, ins, i, (ins.reg & 7) === 2); return; }
+  if (isRepMovsStos(ins)) { repString(t, ins, i, (o & 0xfe) === 0xa4); return; }
   t.plans[i].emit(t, ins, i);
   t.pend++;
   t.exit(() => t.f64(ins.nextRip), an.lastOut);
@@ -854,6 +890,119 @@ function shiftCl(t: Tx, ins: Insn, i: number, kind: number): void {
   t.setReg(size, ins.rm, ins.rex, R);
   t.setFlags(i, () => t.get(A), () => t.get(N), () => t.get(R), () => t.get(C), () => t.get(O),
     () => { t.get(N); t.i64(0); t.op(Op.i64Ne); });
+}
+
+/**
+ * ROL / ROR by a constant masked count 1..63 (8/16-bit: the rotation is count mod width; the
+ * flags are written even when that is 0). Rotates write only CF and OF (the formula for a
+ * count of 1, as the interpreter defines it for every count); SF ZF PF AF stay those of the
+ * writer before. Its lazy record is therefore built from that writer's: kind LF_RESULT with
+ * the earlier result and size (SF ZF PF come out the same), its AF, and the rotate's CF/OF.
+ * When the writer before is the state at entry (or a rotate over it), the record is LF_NONE
+ * and the flags are materialised in the CPU through the `co` import.
+ */
+function rotate(t: Tx, ins: Insn, i: number, left: boolean, c: number): void {
+  const size = ins.osize, bits = size * 8, [A, , R] = t.t64, lin = t.t64[3], C = t.t32[3], O = t.t32[4];
+  t.loadRm(ins, i, size, A, lin, true);
+  const e = c % bits;
+  if (e === 0) { t.get(A); t.set(R); } else if (size === 8) {
+    t.get(A); t.i64(e); t.op(left ? Op.i64Rotl : Op.i64Rotr); t.set(R);
+  } else {
+    const l = left ? e : bits - e;
+    t.get(A); t.i64(l); t.op(Op.i64Shl); t.get(A); t.i64(bits - l); t.op(Op.i64ShrU); t.op(Op.i64Or); mask(t, size); t.set(R);
+  }
+  const bitOf = (k: number): void => { t.get(R); t.i64(k); t.op(Op.i64ShrU); t.op(Op.i32WrapI64); t.i32(1); t.op(Op.i32And); };
+  if (left) { bitOf(0); t.set(C); bitOf(bits - 1); t.get(C); t.op(Op.i32Xor); t.set(O); }
+  else { bitOf(bits - 1); t.set(C); bitOf(bits - 2); t.get(C); t.op(Op.i32Xor); t.set(O); }
+  t.storeRm(ins, i, size, lin, R);
+  // the record of the writer before (the last one reaching this instruction)
+  const [ks, aux] = t.rotLocals(i), lr = t.flagLocals(i)[2];
+  const before = [...t.an.lastIn[i]];
+  let viaCpu = false;
+  const take = (w: number): void => {
+    if (w === ENTRY) { t.i64(0); t.set(ks); t.i64(0); t.set(lr); t.i32(0); t.set(aux); viaCpu = true; return; }
+    const p = t.plans[w], [wa, wb, wr] = t.flagLocals(w);
+    if (p.coOnly) {
+      const [wks, waux] = t.rotLocals(w);
+      t.get(wks); t.set(ks); t.get(wr); t.set(lr); t.get(waux); t.set(aux); viaCpu = true; return;
+    }
+    t.i64((BigInt(t.ops[w].osize) << 32n) | BigInt(LF_RESULT)); t.set(ks); t.get(wr); t.set(lr);
+    if (p.kind === LF_RESULT) t.i32(0);
+    else { t.get(wa); t.get(wb); t.op(Op.i64Xor); t.get(wr); t.op(Op.i64Xor); t.i64(4); t.op(Op.i64ShrU); t.op(Op.i32WrapI64); t.i32(1); t.op(Op.i32And); }
+    t.set(aux);
+  };
+  if (before.length === 1) take(before[0]);
+  else for (const w of before) { t.get(t.fw); t.i32(w); t.op(Op.i32Eq); t.ifVoid(); take(w); t.end(); }
+  if (viaCpu) {
+    t.get(ks); t.op(Op.i64Eqz); t.ifVoid(); t.get(C); t.get(O); t.call(F_CO); t.end();
+  }
+  t.setFlags(i, () => t.i64(0), () => t.i64(0), () => t.get(lr), () => t.get(C), () => t.get(O));
+}
+
+/**
+ * F7 /6 DIV r/m32/64 and F7 /7 IDIV r/m32: rDX:rAX / r/m, quotient to rAX, remainder to rDX;
+ * #DE on a zero divisor or a quotient that does not fit. A 128-bit dividend (RDX not 0) is
+ * divided bit by bit (restoring division, RDX < divisor guarantees a 64-bit quotient).
+ */
+function div(t: Tx, ins: Insn, i: number, signed: boolean): void {
+  const size = ins.osize, D = t.t64[0], lin = t.t64[3];
+  const N = t.local(I64), Q = t.local(I64), H = t.local(I64), K = t.local(I32);
+  const de = (): void => { t.saveForFault(i); t.i32(DE); t.i32(-1); t.call(F_FAULT); };
+  t.loadRm(ins, i, size, D, lin);
+  if (signed) { t.sx(D, 4); t.set(D); }
+  t.get(D); t.op(Op.i64Eqz); t.ifVoid(); de(); t.end();
+  if (size === 4) {
+    t.get(t.r(2)); t.i64(32); t.op(Op.i64Shl); t.get(t.r(0)); t.i64(0xffffffff); t.op(Op.i64And); t.op(Op.i64Or); t.set(N);
+    if (signed) {
+      // -2^63 / -1 would trap in wasm; its quotient does not fit 32 bits anyway
+      t.get(N); t.i64(-0x8000000000000000n); t.op(Op.i64Eq); t.get(D); t.i64(-1); t.op(Op.i64Eq); t.op(Op.i32And); t.ifVoid(); de(); t.end();
+      t.get(N); t.get(D); t.op(I64_DIV_S); t.set(Q);
+      t.get(Q); t.i64(0x80000000); t.op(Op.i64Add); t.i64(0xffffffff); t.op(Op.i64GtU); t.ifVoid(); de(); t.end();
+      t.get(N); t.get(D); t.op(I64_REM_S); t.set(H);
+    } else {
+      t.get(N); t.get(D); t.op(I64_DIV_U); t.set(Q);
+      t.get(Q); t.i64(0xffffffff); t.op(Op.i64GtU); t.ifVoid(); de(); t.end();
+      t.get(N); t.get(D); t.op(I64_REM_U); t.set(H);
+    }
+    t.get(Q); t.i64(0xffffffff); t.op(Op.i64And); t.writeReg64(0);
+    t.get(H); t.i64(0xffffffff); t.op(Op.i64And); t.writeReg64(2);
+    return;
+  }
+  t.get(t.r(2)); t.set(H); t.get(t.r(0)); t.set(N);
+  t.get(H); t.op(Op.i64Eqz);
+  t.ifVoid();
+  t.get(N); t.get(D); t.op(I64_DIV_U); t.set(Q); t.get(N); t.get(D); t.op(I64_REM_U); t.set(H);
+  t.else();
+  t.get(H); t.get(D); t.op(Op.i64GeU); t.ifVoid(); de(); t.end();
+  t.i32(64); t.set(K);
+  t.op(Op.loop, VOID); t.labels.push(-3);
+  // carry out of the 128-bit shift, then (H:N) <<= 1
+  t.get(H); t.i64(63); t.op(Op.i64ShrU); t.op(Op.i32WrapI64);
+  t.get(H); t.i64(1); t.op(Op.i64Shl); t.get(N); t.i64(63); t.op(Op.i64ShrU); t.op(Op.i64Or); t.tee(H);
+  t.get(N); t.i64(1); t.op(Op.i64Shl); t.set(N);
+  t.get(D); t.op(Op.i64GeU); t.op(Op.i32Or);
+  t.ifVoid(); t.get(H); t.get(D); t.op(Op.i64Sub); t.set(H); t.get(N); t.i64(1); t.op(Op.i64Or); t.set(N); t.end();
+  t.get(K); t.i32(1); t.op(Op.i32Sub); t.tee(K);
+  t.b.byte(Op.brIf); t.b.u32(t.labels.length - 1 - t.labels.lastIndexOf(-3));
+  t.end();
+  t.get(N); t.set(Q);
+  t.end();
+  t.get(Q); t.writeReg64(0);
+  t.get(H); t.writeReg64(2);
+}
+
+/** BSWAP r32 / r64 (the 32-bit form zero-extends) */
+function bswap(t: Tx, ins: Insn): void {
+  const n = (ins.opcode & 7) | ((ins.rex & 1) << 3), [V, W] = t.t64;
+  t.get(t.r(n)); t.set(V);
+  const bytes = ins.osize;
+  t.i64(0); t.set(W);
+  for (let k = 0; k < bytes; k++) {
+    // byte k moves to byte (bytes - 1 - k)
+    t.get(V); t.i64(8 * k); t.op(Op.i64ShrU); t.i64(0xff); t.op(Op.i64And); t.i64(8 * (bytes - 1 - k)); t.op(Op.i64Shl);
+    t.get(W); t.op(Op.i64Or); t.set(W);
+  }
+  t.get(W); t.writeReg64(n);
 }
 
 /** the sign-extended product check and truncated result of IMUL (2 and 3 operands) */
@@ -1042,6 +1191,62 @@ function callRel(t: Tx, ins: Insn, i: number): void {
   const [V] = t.t64;
   t.i64(BigInt(ins.nextRip)); t.set(V);
   push(t, i, V);
+}
+
+/**
+ * JMP / CALL through a register or memory (64-bit): the target is read first, a
+ * non-canonical one raises #GP at the instruction, CALL then pushes the return address; the
+ * function leaves with the computed RIP (the chain dispatcher's hash finds the block there).
+ */
+function indirect(t: Tx, ins: Insn, i: number, call: boolean): void {
+  const [V] = t.t64, lin = t.t64[2];
+  if (ins.hasMem) { t.ea(ins); t.set(lin); t.load(i, 8, lin, t.accFlags(ins, false)); } else t.get(t.r(ins.rm));
+  t.set(V);
+  t.get(V); t.i64(0x800000000000n); t.op(Op.i64Add); t.i64(0xffffffffffffn); t.op(Op.i64GtU);
+  t.ifVoid(); t.saveForFault(i); t.i32(GP); t.i32(0); t.call(F_FAULT); t.end();
+  if (call) {
+    const R = t.t64[1];
+    t.i64(BigInt(ins.nextRip)); t.set(R);
+    push(t, i, R);
+  }
+  t.pend++;
+  t.exit(() => { t.get(V); t.op(Op.f64ConvertI64S); }, t.an.lastOut);
+}
+
+/**
+ * REP MOVS / REP STOS, as the interpreter runs them (ops/integer/string.ts): at most REP_SLICE
+ * elements per visit, one element at a time (rSI/rDI/rCX exact at a fault), then the function
+ * leaves at the instruction itself while rCX is not 0 (the run loop comes back to it after
+ * looking at events), else after it. One visit retires one instruction.
+ */
+function repString(t: Tx, ins: Insn, i: number, movs: boolean): void {
+  const es = ins.osize, STEP = t.local(I64), SRC = t.local(I64), DST = t.local(I64), V = t.local(I64), K = t.local(I32);
+  t.i64(-es); t.i64(es); t.call(F_DF); t.op(Op.select); t.set(STEP);
+  t.i32(REP_SLICE); t.set(K);
+  t.op(Op.block, VOID); t.labels.push(-4);
+  t.op(Op.loop, VOID); t.labels.push(-5);
+  const br = (op: number, label: number): void => { t.b.byte(op); t.b.u32(t.labels.length - 1 - t.labels.lastIndexOf(label)); };
+  t.get(t.r(1)); t.op(Op.i64Eqz); br(Op.brIf, -4);
+  if (movs) {
+    t.get(t.r(6)); t.set(SRC);
+    t.load(i, es, SRC, t.accFlags(ins, false)); t.set(V);
+  } else {
+    t.get(t.r(0)); t.set(V);
+  }
+  t.get(t.r(7)); t.set(DST);
+  t.store(i, es, DST, V, 0);
+  if (movs) { t.get(t.r(6)); t.get(STEP); t.op(Op.i64Add); t.writeReg64(6); }
+  t.get(t.r(7)); t.get(STEP); t.op(Op.i64Add); t.writeReg64(7);
+  t.get(t.r(1)); t.i64(1); t.op(Op.i64Sub); t.writeReg64(1);
+  t.get(K); t.i32(1); t.op(Op.i32Sub); t.tee(K); br(Op.brIf, -5);
+  t.end(); // loop
+  t.end(); // block
+  t.pend++;
+  const p = t.pend;
+  t.get(t.r(1)); t.op(Op.i64Eqz); t.op(Op.i32Eqz);
+  t.ifVoid(); t.exit(() => t.f64(ins.rip), t.an.lastOut); t.end();
+  t.pend = p;
+  t.exit(() => t.f64(ins.nextRip), t.an.lastOut);
 }
 
 function ret(t: Tx, ins: Insn, i: number): void {

@@ -9,9 +9,9 @@
 // stored the registers, the record and the faulting instruction's index before calling out.
 
 import type { Cpu } from '../cpu.js';
-import { getCF, testCC } from '../flags.js';
+import { getCF, materialize, testCC } from '../flags.js';
 import { rmwRead } from '../ops/integer/operands.js';
-import { SS_VEC } from '../regs.js';
+import { CF, DF, OF, SS_VEC } from '../regs.js';
 import { S_FAULT_DONE, S_FAULT_INDEX, S_STATS, S_TLB, S_VHI, TLB_TABLE_BYTES, WASM_PAGE } from '../../abi/core-scratch.js';
 import { chainOf } from './chain.js';
 import { ACC_RMW, ACC_SS } from './translate.js';
@@ -146,6 +146,12 @@ export function instantiate(module: WebAssembly.Module, rips: number[], pages: C
       // flags from the state at entry: the previous block of a chain may have left its record in scratch
       cc: (cc: number): number => { chain.copyRecord(); return testCC(cpu, cc) ? 1 : 0; },
       cf: (): number => { chain.copyRecord(); return getCF(cpu) ? 1 : 0; },
+      // a rotate over the flags at entry (translate.ts `rotate`): they become materialised
+      co: (cf: number, of: number): void => {
+        chain.copyRecord(); materialize(cpu);
+        cpu.flags = (cpu.flags & ~(CF | OF)) | (cf ? CF : 0) | (of ? OF : 0);
+      },
+      df: (): number => ((cpu.flags & DF) !== 0 ? 1 : 0),
     },
     m: { mem: cpu.shared.wasmMemory },
   };

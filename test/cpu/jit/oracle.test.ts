@@ -13,6 +13,7 @@ import {
 import { BlockGen, Rng } from './random-blocks.js';
 import { JIT_TIER } from '../../../src/cpu/block-compiler.js';
 import { wasmStats } from '../../../src/cpu/wasm/wasm-tier.js';
+import { LF_ADD, LF_RESULT, LF_SUB } from '../../../src/cpu/flags.js';
 
 const CASES = Number(process.env.JIT_ORACLE_CASES ?? 4000);
 const SEED = Number(process.env.JIT_ORACLE_SEED ?? 0);
@@ -144,5 +145,132 @@ describe('8/16-bit reads through the slow path against the interpreter', () => {
       if (diff.length) failures.push(`dx=${dx}: ${diff.join('; ')}`);
     }
     expect(failures).toEqual([]);
+  });
+});
+
+// Rotates write only CF and OF: SF ZF PF AF stay the previous writer's. Tier 3 builds the
+// rotate's lazy record from that writer (in the block), or materialises the flags at entry
+// (`co` import) when the rotate comes first; the entry state here is a lazy record half the
+// time (as a chained block leaves it), materialised flags otherwise.
+describe('rotates (CF/OF only) against the interpreter, lazy and materialised entry flags', () => {
+  const blocks: [string, number[]][] = [
+    ['ror eax,7 alone', [0xc1, 0xc8, 0x07, 0x90]],
+    ['ror eax,7; jz (ZF from entry)', [0xc1, 0xc8, 0x07, 0x74, 0x00]],
+    ['rol ax,8; rol r9,1; jo', [0x66, 0xc1, 0xc0, 0x08, 0x49, 0xd1, 0xc1, 0x70, 0x00]],
+    ['add; ror ebx,11; jbe (CF rotate, ZF add)', [0x48, 0x01, 0xd8, 0xc1, 0xcb, 0x0b, 0x76, 0x00]],
+    ['sub; rol byte [rsi],3; ror dl,9; jp', [0x48, 0x29, 0xc8, 0xc0, 0x06, 0x03, 0xc0, 0xca, 0x09, 0x7a, 0x00]],
+    ['inc; ror r8,63; adc', [0xff, 0xc1, 0x49, 0xc1, 0xc8, 0x3f, 0x48, 0x11, 0xd8, 0x90]],
+    ['shl ecx,cl; rol esi,31; jo (writer before: the shift or the entry)', [0xd3, 0xe1, 0xc1, 0xc6, 0x1f, 0x70, 0x00]],
+    ['bswap eax; bswap r10; ror eax,16', [0x0f, 0xc8, 0x49, 0x0f, 0xca, 0xc1, 0xc8, 0x10, 0x90]],
+  ];
+  test.each(blocks)('%s', (_name, bytes) => {
+    const cpu = makeCpu(64);
+    const ops = decodeBlock(cpu, 64, bytes);
+    const rng = new Rng(11);
+    const gen = new BlockGen(rng, 64);
+    const failures: string[] = [];
+    const wasmBefore = tierCounts.wasm;
+    const CASES = 64;
+    for (let rep = 0; rep < CASES; rep++) {
+      gen.seedState(cpu);
+      if (rep % 4 < 2) cpu.lo[1] &= ~0xff; // a shift by CL of 0 writes no flags
+      const init = captureInitial(cpu);
+      const lazy = rep & 1 ? lazyRecord(rng) : null;
+      const enter = (): void => { if (lazy) Object.assign(cpu, lazy); };
+      enter();
+      const a = runInterpreted(cpu, ops);
+      restoreInitial(cpu, init); enter();
+      const b = runCompiled(cpu, ops, 64);
+      restoreInitial(cpu, init);
+      const diff = diffSnapshots(a, b);
+      if (diff.length) failures.push(`rep ${rep}${lazy ? ` (lazy ${JSON.stringify(lazy)})` : ''}: ${diff.join('; ')}`);
+    }
+    expect(failures).toEqual([]);
+    if (testTier.max >= 3) expect(tierCounts.wasm - wasmBefore).toBe(CASES);
+  });
+});
+
+/** a lazy-flag record as an arithmetic instruction leaves it (SUB/ADD/LF_RESULT, random operands and size) */
+function lazyRecord(rng: Rng): Record<string, number> {
+  const size = rng.pick([1, 2, 4, 8]), op = rng.pick([LF_ADD, LF_SUB, LF_RESULT]);
+  const a = rng.next() | 0, ah = rng.next() | 0, b = rng.chance(0.3) ? a : rng.next() | 0, bh = rng.next() | 0;
+  const r = op === LF_ADD ? (a + b) | 0 : op === LF_SUB ? (a - b) | 0 : (a & b);
+  return { lfOp: op, lfSize: size, lfA: a, lfAh: ah, lfB: b, lfBh: bh, lfR: r, lfRh: rng.chance(0.5) ? 0 : ah ^ bh,
+    lfCarry: rng.int(2), lfOver: rng.int(2), lfAux: rng.int(2) };
+}
+
+// DIV r/m32/64 and IDIV r/m32 in tier 3: 64-bit dividends, 128-bit ones (RDX not 0: divided bit
+// by bit), zero divisors and quotients that do not fit (#DE), against the interpreter.
+describe('DIV / IDIV against the interpreter', () => {
+  const blocks: [string, number[]][] = [
+    ['div rbx', [0x48, 0xf7, 0xf3, 0x90]],
+    ['div ecx', [0xf7, 0xf1, 0x90]],
+    ['idiv ecx', [0xf7, 0xf9, 0x90]],
+    ['cmp; div qword [rsi]; jb (flags kept)', [0x48, 0x39, 0xd8, 0x48, 0xf7, 0x36, 0x72, 0x00]],
+  ];
+  const pick = (rng: Rng): [number, number] => rng.pick([
+    [0, 0], [0, 1], [1, 0], [-1, -1], [0x7fffffff, -1], [0x80000000 | 0, -1], [0, 0x80000000 | 0],
+    [rng.next() | 0, 0], [rng.next() | 0, rng.next() | 0], [rng.int(4), 0], [1, 1],
+  ]);
+  test.each(blocks)('%s', (_name, bytes) => {
+    const cpu = makeCpu(64);
+    const ops = decodeBlock(cpu, 64, bytes);
+    const rng = new Rng(13);
+    const gen = new BlockGen(rng, 64);
+    const failures: string[] = [];
+    const wasmBefore = tierCounts.wasm;
+    const CASES = 96;
+    for (let rep = 0; rep < CASES; rep++) {
+      gen.seedState(cpu);
+      for (const r of [0, 2, 1, 3]) { const [lo, hi] = pick(rng); cpu.lo[r] = lo; cpu.hi[r] = hi; }
+      if (rep % 3 === 0) { cpu.lo[2] = 0; cpu.hi[2] = 0; }
+      if (rep % 5 === 0) { cpu.lo[2] = rng.int(16); cpu.hi[2] = 0; cpu.hi[3] = rng.int(16) + 1; }
+      const init = captureInitial(cpu);
+      const a = runInterpreted(cpu, ops);
+      restoreInitial(cpu, init);
+      const b = runCompiled(cpu, ops, 64);
+      restoreInitial(cpu, init);
+      const diff = diffSnapshots(a, b);
+      if (diff.length) failures.push(`rep ${rep}: ${diff.join('; ')}`);
+    }
+    expect(failures).toEqual([]);
+    if (testTier.max >= 3) expect(tierCounts.wasm - wasmBefore).toBe(CASES);
+  });
+});
+
+// REP MOVS / STOS in tier 3: both directions (DF), counts of 0, short, across pages and past
+// one slice (4,096 elements: the instruction is run again), sources and destinations that fault.
+describe('REP MOVS / REP STOS against the interpreter', () => {
+  const blocks: [string, number[]][] = [
+    ['add; rep movsb', [0x48, 0x01, 0xd8, 0xf3, 0xa4]],
+    ['rep movsq', [0xf3, 0x48, 0xa5]],
+    ['rep movsw', [0x66, 0xf3, 0xa5]],
+    ['rep stosb', [0xf3, 0xaa]],
+    ['rep stosd', [0xf3, 0xab]],
+    ['repne stosq', [0xf2, 0x48, 0xab]],
+  ];
+  test.each(blocks)('%s', (_name, bytes) => {
+    const cpu = makeCpu(64);
+    const ops = decodeBlock(cpu, 64, bytes);
+    const rng = new Rng(17);
+    const gen = new BlockGen(rng, 64);
+    const failures: string[] = [];
+    const wasmBefore = tierCounts.wasm;
+    const CASES = 48;
+    for (let rep = 0; rep < CASES; rep++) {
+      gen.seedState(cpu);
+      cpu.lo[1] = rng.pick([0, 1, 3, 17, 300, 4095, 4096, 4097, 5000]); cpu.hi[1] = 0;
+      if (rep % 8 === 7) { cpu.lo[6] = 0x180000 - rng.int(64); cpu.hi[6] = 0; } // source runs past RAM's end
+      if (rep % 8 === 6) { cpu.hi[7] = 0x8000; } // non-canonical destination
+      const init = captureInitial(cpu);
+      const a = runInterpreted(cpu, ops);
+      restoreInitial(cpu, init);
+      const b = runCompiled(cpu, ops, 64);
+      restoreInitial(cpu, init);
+      const diff = diffSnapshots(a, b);
+      if (diff.length) failures.push(`rep ${rep} rcx=${cpu.lo[1]}: ${diff.join('; ')}`);
+    }
+    expect(failures).toEqual([]);
+    if (testTier.max >= 3) expect(tierCounts.wasm - wasmBefore).toBe(CASES);
   });
 });

@@ -1,7 +1,7 @@
 // Random straight-line blocks for the interpreter-vs-compiled oracle: encodings of the
 // templated integer forms (all sizes, register and memory operands, the addressing forms of
 // the code mode), mixed with instructions that use their routines (flag-only ops, rotates,
-// division, bit tests) and ended by a random control transfer. Register values mix edge
+// division, bit tests) and ended by a random control transfer (or REP MOVS/STOS). Register values mix edge
 // cases with pointers into the data window, so some accesses fault (unmapped, non-canonical)
 // and both tiers must fault identically.
 
@@ -250,13 +250,17 @@ export class BlockGen {
   /** a block-ending control transfer (or none) */
   terminator(): number[] {
     const rng = this.rng;
-    switch (rng.int(9)) {
+    switch (rng.int(10)) {
       case 0: case 1: case 2: return [0x70 + rng.int(16), rng.int(256)];
       case 3: return [0x0f, 0x80 + rng.int(16), ...le(rng.int(0x1000), 4)];
       case 4: return [0xeb, rng.int(256)];
       case 5: return [0xe8, ...le(rng.int(0x100), 4)];
       case 6: return rng.chance(0.5) ? [0xc3] : [0xc2, rng.int(64), 0];
       case 7: return this.encode({ opcode: [0xff], reg: rng.pick([2, 4]), rm: this.rm(0.5) });
+      case 8: { // REP MOVS / STOS (F2 repeats them the same way); rCX as seeded, often small
+        const v = this.vsize(), opc = rng.pick([0xa4, 0xa5, 0xaa, 0xab]);
+        return this.encode({ prefix: [rng.chance(0.8) ? 0xf3 : 0xf2], p66: opc & 1 ? v.p66 : false, w: opc & 1 ? v.w : false, opcode: [opc] });
+      }
       default: return [];
     }
   }

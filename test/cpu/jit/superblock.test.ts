@@ -118,7 +118,10 @@ function superblocks(CASES: number, seed: number): void {
       const pages = { page: CODE >>> 12, gen: cpu.shared.codeGen[CODE >>> 12], page2: -1, gen2: 0 };
       const wasmBefore = tierCounts.wasm;
       const fn = compileForTest(cpu, sb.ops, 2, pages, sb.roles);
-      const ref = reference(cpu, sb.ops, sb.roles, isLoop, left, tierCounts.wasm > wasmBefore);
+      // tier 3 iterates any self-looping block it translates (routines included); tier 2 only all-template ones
+      const wasm = tierCounts.wasm > wasmBefore;
+      const selfLoop = last.target === CODE && last.opcode >= 0x70 && last.opcode <= 0x7f;
+      const ref = reference(cpu, sb.ops, sb.roles, isLoop || (wasm && selfLoop), left, wasm);
       const a = after(cpu, ref.faultAt);
       restoreInitial(cpu, init);
       cpu.eventCheck = false;
