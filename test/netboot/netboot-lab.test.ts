@@ -1,9 +1,11 @@
 // Network boot (docs/BOOT.md, "Network boot"): a lab of three parallax-emu servers, all with
 // `-boot n` and no kernel, boots the DIME kernel from one `parallax-orch boot-server`; each
 // DIME server then answers the orchestrator (`parallax-orch ps` lists every one). On the same
-// LAN a rogue boot server with another master key answers every request, and the test injects
-// an unsigned offer and a correctly signed offer from another epoch (a replay of an earlier
-// request's answer): every firmware refuses and counts them, and still boots the real image.
+// LAN the test answers every request first with an offer signed with another master secret (a
+// rogue boot server), an unsigned offer and a correctly signed offer from another epoch (a
+// replay of an earlier request's answer): every firmware refuses and counts them, keeps asking,
+// and boots the real image once the real boot server joins. A boot server started with another
+// master secret cannot verify the requests and refuses them all.
 // The boot server refuses a forged request and a replayed one. QEMU 7.2 runs the same
 // firmware (as -kernel, with an e1000 on the same hub) beside them: the oracle.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
@@ -57,11 +59,13 @@ describe('network boot: a lab of three -boot n servers and one boot server', () 
     master = randomBytes(32).toString('hex');
     writeFileSync(path.join(dir, 'master.key'), `${master}\n`, { mode: 0o600 });
     hub = await launchHub(sock);
-    // a boot server that does not hold the orchestrators' master secret
+    // a boot server that does not hold the orchestrators' master secret: it cannot verify the
+    // requests, so it refuses them (counted); a rogue that answers anyway is the injector below
     rogue = new BootServer(await openLan(`hub,path=${sock}`), { key: randomBytes(32).toString('hex'), mac: '02:66:00:00:00:01', image: { bytes: Buffer.from('rogue image'), name: 'rogue', cmdline: '' } });
-    rogue.on('event', (e: { type: string; mac: string }) => { if (e.type === 'offer') rogueOffered.add(e.mac); });
-    // unsigned offers, and offers signed right but in another epoch (a replay of an earlier answer)
+    // for every request: an offer signed with another master secret (a rogue boot server), an
+    // unsigned one, and one signed right but in another epoch (a replay of an earlier answer)
     const codec = new PxCodec({ key: master });
+    const rogueCodec = new PxCodec({ key: randomBytes(32) });
     injector = await openLan(`hub,path=${sock}`);
     let seq = 1n;
     injector.onReceive((raw) => {
@@ -69,7 +73,7 @@ describe('network boot: a lab of three -boot n servers and one boot server', () 
       if (!f || f.channel !== 'signaling' || f.code !== BOOT_REQUEST.code || f.dstMac !== W.BOOT.multicastMac || !f.authentic) return;
       lastRequest.set(f.srcMac, Buffer.from(raw));
       const payload = encodePayload(BOOT_REQUEST.response!, { size: 4096, chunk: W.BOOT.chunk, sha256: Buffer.alloc(32), name: 'evil', cmdline: '' });
-      const offer = (epoch: bigint) => codec.encode({ dstMac: f.srcMac, srcMac: '02:66:00:00:00:02', channel: 'signaling', scope: 'system', code: BOOT_REQUEST.code,
+      const offer = (epoch: bigint, c = codec) => c.encode({ dstMac: f.srcMac, srcMac: c === codec ? '02:66:00:00:00:02' : '02:66:00:00:00:03', channel: 'signaling', scope: 'system', code: BOOT_REQUEST.code,
         flags: W.FLAGS.RESPONSE, dstCore: 0, seq: ++seq, reqId: f.reqId, epoch, payload });
       const unsigned = offer(f.epoch);
       unsigned.fill(0, unsigned.length - W.TAG_LEN);
@@ -77,6 +81,8 @@ describe('network boot: a lab of three -boot n servers and one boot server', () 
       injected.unsigned++;
       injector.send(offer(f.epoch ^ 0x5a5an));
       injected.otherEpoch++;
+      injector.send(offer(f.epoch, rogueCodec));
+      rogueOffered.add(f.srcMac);
     });
     for (const s of servers) {
       const keyFile = path.join(dir, `${s.name}.key`);
@@ -113,12 +119,15 @@ describe('network boot: a lab of three -boot n servers and one boot server', () 
       // the rogue boot server's offer and the injected unsigned one: bad tags; the other epoch: a replay
       expect(Number(v![2]), `${s.name}: forged offers refused`).toBeGreaterThanOrEqual(2);
       expect(Number(v![3]), `${s.name}: replayed offers refused`).toBeGreaterThanOrEqual(1);
-      expect(out).toMatch(/refused a boot frame from 02:66:00:00:00:01: bad tag/);
+      expect(out).toMatch(/refused a boot frame from 02:66:00:00:00:03: bad tag/);
       expect(out).not.toMatch(/offer from 02:66/);
       expect(out).toContain(`cmdline: dime.elf ${APPEND}`);
       expect(out).toContain(`DIME ready: ${s.cores} cores`);
     }
     expect(injected.unsigned).toBeGreaterThanOrEqual(servers.length);
+    // the boot server without the master secret could not verify one request, and answered none
+    expect(rogue.stats.refusedForged).toBeGreaterThanOrEqual(servers.length);
+    expect(rogue.stats.offers).toBe(0);
     const load = loadavg().map((x) => x.toFixed(1)).join(' ');
     console.log(`network boot, ${servers.length} servers, host load ${load}: ` + servers.map((s) => `${s.name} (${s.kind}, ${s.cores} cores) ready after ${(s.readyMs! / 1000).toFixed(1)} s`).join(', '));
   }, 480_000);
