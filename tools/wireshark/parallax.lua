@@ -84,6 +84,7 @@ local PAYLOAD_FIELDS = {
   { field = "errors", kind = "u32" },
   { field = "event", kind = "u16" },
   { field = "exitCode", kind = "i32" },
+  { field = "exports", kind = "u16" },
   { field = "fanout", kind = "u8" },
   { field = "files", kind = "u16" },
   { field = "flags", kind = "u8" },
@@ -100,6 +101,7 @@ local PAYLOAD_FIELDS = {
   { field = "intervalMs", kind = "u32" },
   { field = "key", kind = "str" },
   { field = "kind", kind = "u8" },
+  { field = "lateAnswers", kind = "u32" },
   { field = "len", kind = "u16" },
   { field = "line", kind = "u32" },
   { field = "lineAcksRefused", kind = "u32" },
@@ -114,6 +116,7 @@ local PAYLOAD_FIELDS = {
   { field = "memUsed", kind = "u16" },
   { field = "members", kind = "rest" },
   { field = "missing", kind = "u16" },
+  { field = "mode", kind = "u8" },
   { field = "name", kind = "str" },
   { field = "nicMissed", kind = "u32" },
   { field = "nicOversize", kind = "u32" },
@@ -121,11 +124,13 @@ local PAYLOAD_FIELDS = {
   { field = "nonce", kind = "u64" },
   { field = "offset_u16", kind = "u16" },
   { field = "offset_u32", kind = "u32" },
+  { field = "offset_u64", kind = "u64" },
   { field = "oldest", kind = "u32" },
   { field = "op", kind = "u64" },
   { field = "opens", kind = "u32" },
   { field = "outcome", kind = "u8" },
-  { field = "pad", kind = "u8" },
+  { field = "pad_u16", kind = "u16" },
+  { field = "pad_u8", kind = "u8" },
   { field = "peerCore", kind = "u16" },
   { field = "peerMac", kind = "mac" },
   { field = "perfMs", kind = "u32" },
@@ -140,15 +145,19 @@ local PAYLOAD_FIELDS = {
   { field = "refused", kind = "u32" },
   { field = "replayed", kind = "u32" },
   { field = "reports", kind = "u32" },
+  { field = "requests", kind = "u32" },
+  { field = "resent", kind = "u32" },
   { field = "rights", kind = "u8" },
   { field = "rip", kind = "u64" },
   { field = "runNs", kind = "u64" },
   { field = "self", kind = "u16" },
   { field = "seq", kind = "u32" },
+  { field = "server", kind = "mac" },
   { field = "serverMac", kind = "mac" },
   { field = "service", kind = "str" },
   { field = "serviceCpuNs", kind = "u64" },
-  { field = "size", kind = "u32" },
+  { field = "size_u32", kind = "u32" },
+  { field = "size_u64", kind = "u64" },
   { field = "slotBytes", kind = "u32" },
   { field = "slots", kind = "u16" },
   { field = "startNs", kind = "u64" },
@@ -202,7 +211,7 @@ MESSAGES[0][0x01] = {
       { name = "uptimeNs", field = "uptimeNs", kind = "u64", offset = 24, size = 8 },
       { name = "serverMac", field = "serverMac", kind = "mac", offset = 32, size = 6 },
       { name = "protoVersion", field = "protoVersion", kind = "u8", offset = 38, size = 1 },
-      { name = "pad", field = "pad", kind = "u8", offset = 39, size = 1 },
+      { name = "pad", field = "pad_u8", kind = "u8", offset = 39, size = 1 },
       { name = "service", field = "service", kind = "str", offset = 40, size = 16 },
     },
   },
@@ -215,7 +224,7 @@ MESSAGES[0][0x02] = {
     fields = {
       { name = "dime", field = "dime", kind = "u16", offset = 0, size = 2 },
       { name = "state", field = "state", kind = "u8", offset = 2, size = 1 },
-      { name = "pad", field = "pad", kind = "u8", offset = 3, size = 1 },
+      { name = "pad", field = "pad_u8", kind = "u8", offset = 3, size = 1 },
       { name = "beat", field = "beat", kind = "u32", offset = 4, size = 4 },
       { name = "uptimeNs", field = "uptimeNs", kind = "u64", offset = 8, size = 8 },
       { name = "intervalMs", field = "intervalMs", kind = "u32", offset = 16, size = 4 },
@@ -259,7 +268,7 @@ MESSAGES[0][0x05] = {
   doc = "Start loading a service image of `size` bytes; LOAD_CHUNK frames follow on the data channel. The sender becomes the owner of the DIME.",
   request = {
     fields = {
-      { name = "size", field = "size", kind = "u32", offset = 0, size = 4 },
+      { name = "size", field = "size_u32", kind = "u32", offset = 0, size = 4 },
       { name = "crc32", field = "crc32", kind = "u32", offset = 4, size = 4 },
       { name = "name", field = "name", kind = "str", offset = 8, size = 16 },
     },
@@ -281,7 +290,7 @@ MESSAGES[0][0x06] = {
   },
   response = {
     fields = {
-      { name = "size", field = "size", kind = "u32", offset = 0, size = 4 },
+      { name = "size", field = "size_u32", kind = "u32", offset = 0, size = 4 },
       { name = "crc32", field = "crc32", kind = "u32", offset = 4, size = 4 },
     },
   },
@@ -440,7 +449,7 @@ MESSAGES[0][0x10] = {
     fields = {
       { name = "dime", field = "dime", kind = "u16", offset = 0, size = 2 },
       { name = "state", field = "state", kind = "u8", offset = 2, size = 1 },
-      { name = "pad", field = "pad", kind = "u8", offset = 3, size = 1 },
+      { name = "pad", field = "pad_u8", kind = "u8", offset = 3, size = 1 },
       { name = "cpuPermille", field = "cpuPermille", kind = "u16", offset = 4, size = 2 },
       { name = "cpuPermilleTotal", field = "cpuPermilleTotal", kind = "u16", offset = 6, size = 2 },
       { name = "memUsed", field = "memUsed", kind = "u16", offset = 8, size = 2 },
@@ -465,7 +474,7 @@ MESSAGES[0][0x11] = {
     fields = {
       { name = "dime", field = "dime", kind = "u16", offset = 0, size = 2 },
       { name = "state", field = "state", kind = "u8", offset = 2, size = 1 },
-      { name = "pad", field = "pad", kind = "u8", offset = 3, size = 1 },
+      { name = "pad", field = "pad_u8", kind = "u8", offset = 3, size = 1 },
       { name = "cpuPermille", field = "cpuPermille", kind = "u16", offset = 4, size = 2 },
       { name = "cpuPermilleTotal", field = "cpuPermilleTotal", kind = "u16", offset = 6, size = 2 },
       { name = "memUsed", field = "memUsed", kind = "u16", offset = 8, size = 2 },
@@ -508,7 +517,7 @@ MESSAGES[0][0x13] = {
     fields = {
       { name = "dime", field = "dime", kind = "u16", offset = 0, size = 2 },
       { name = "reason", field = "reason", kind = "u8", offset = 2, size = 1 },
-      { name = "pad", field = "pad", kind = "u8", offset = 3, size = 1 },
+      { name = "pad", field = "pad_u8", kind = "u8", offset = 3, size = 1 },
       { name = "exitCode", field = "exitCode", kind = "i32", offset = 4, size = 4 },
       { name = "runNs", field = "runNs", kind = "u64", offset = 8, size = 8 },
       { name = "cpuNs", field = "cpuNs", kind = "u64", offset = 16, size = 8 },
@@ -597,7 +606,7 @@ MESSAGES[0][0x20] = {
       { name = "var", field = "var", kind = "u8", offset = 18, size = 1 },
       { name = "cmp", field = "cmp", kind = "u8", offset = 19, size = 1 },
       { name = "writeVar", field = "writeVar", kind = "u8", offset = 20, size = 1 },
-      { name = "pad", field = "pad", kind = "u8", offset = 21, size = 1 },
+      { name = "pad", field = "pad_u8", kind = "u8", offset = 21, size = 1 },
       { name = "timeoutMs", field = "timeoutMs", kind = "u16", offset = 22, size = 2 },
       { name = "compare", field = "compare", kind = "u64", offset = 24, size = 8 },
       { name = "value", field = "value_u64", kind = "u64", offset = 32, size = 8 },
@@ -607,7 +616,7 @@ MESSAGES[0][0x20] = {
   response = {
     fields = {
       { name = "outcome", field = "outcome", kind = "u8", offset = 0, size = 1 },
-      { name = "pad", field = "pad", kind = "u8", offset = 1, size = 1 },
+      { name = "pad", field = "pad_u8", kind = "u8", offset = 1, size = 1 },
       { name = "answered", field = "answered", kind = "u16", offset = 2, size = 2 },
       { name = "yes", field = "yes", kind = "u16", offset = 4, size = 2 },
       { name = "missing", field = "missing", kind = "u16", offset = 6, size = 2 },
@@ -655,7 +664,7 @@ MESSAGES[0][0x30] = {
   request = {
     fields = {
       { name = "rights", field = "rights", kind = "u8", offset = 0, size = 1 },
-      { name = "pad", field = "pad", kind = "u8", offset = 1, size = 1 },
+      { name = "pad", field = "pad_u8", kind = "u8", offset = 1, size = 1 },
       { name = "prefix", field = "prefix", kind = "str", offset = 2, size = 32 },
     },
   },
@@ -694,6 +703,49 @@ MESSAGES[0][0x31] = {
     },
   },
 }
+MESSAGES[0][0x38] = {
+  name = "CSTORE_GRANT", from = "orchestrator",
+  system = true, dime = true,
+  doc = "Tell this DIME that the central export `name` is served by `server` and what its service may do there (rights 0: forget it). The export server checks every request again: this only lets the DIME find the export and refuse early.",
+  request = {
+    fields = {
+      { name = "rights", field = "rights", kind = "u8", offset = 0, size = 1 },
+      { name = "pad", field = "pad_u8", kind = "u8", offset = 1, size = 1 },
+      { name = "server", field = "server", kind = "mac", offset = 2, size = 6 },
+      { name = "name", field = "name", kind = "str", offset = 8, size = 32 },
+    },
+  },
+  response = {
+    fields = {
+      { name = "exports", field = "exports", kind = "u16", offset = 0, size = 2 },
+    },
+  },
+}
+MESSAGES[0][0x39] = {
+  name = "QUERY_CSTORE", from = "orchestrator",
+  system = true, dime = true,
+  doc = "Central storage: this DIME's client counters since boot.",
+  request = {
+    fields = {
+    },
+  },
+  response = {
+    fields = {
+      { name = "dime", field = "dime", kind = "u16", offset = 0, size = 2 },
+      { name = "exports", field = "exports", kind = "u16", offset = 2, size = 2 },
+      { name = "opens", field = "opens", kind = "u32", offset = 4, size = 4 },
+      { name = "reads", field = "reads", kind = "u32", offset = 8, size = 4 },
+      { name = "writes", field = "writes", kind = "u32", offset = 12, size = 4 },
+      { name = "bytesRead", field = "bytesRead", kind = "u64", offset = 16, size = 8 },
+      { name = "bytesWritten", field = "bytesWritten", kind = "u64", offset = 24, size = 8 },
+      { name = "requests", field = "requests", kind = "u32", offset = 32, size = 4 },
+      { name = "resent", field = "resent", kind = "u32", offset = 36, size = 4 },
+      { name = "lateAnswers", field = "lateAnswers", kind = "u32", offset = 40, size = 4 },
+      { name = "refused", field = "refused", kind = "u32", offset = 44, size = 4 },
+      { name = "errors", field = "errors", kind = "u32", offset = 48, size = 4 },
+    },
+  },
+}
 MESSAGES[1][0x01] = {
   name = "LOAD_CHUNK", from = "orchestrator",
   system = false, dime = true,
@@ -729,7 +781,7 @@ MESSAGES[1][0x03] = {
       { name = "stream", field = "stream", kind = "u32", offset = 0, size = 4 },
       { name = "line", field = "line", kind = "u32", offset = 4, size = 4 },
       { name = "lineFlags", field = "lineFlags", kind = "u8", offset = 8, size = 1 },
-      { name = "pad", field = "pad", kind = "u8", offset = 9, size = 1 },
+      { name = "pad", field = "pad_u8", kind = "u8", offset = 9, size = 1 },
       { name = "data", field = "data", kind = "rest", offset = 10, size = 0 },
     },
   },
@@ -762,7 +814,7 @@ MESSAGES[1][0x10] = {
       { name = "var", field = "var", kind = "u8", offset = 20, size = 1 },
       { name = "cmp", field = "cmp", kind = "u8", offset = 21, size = 1 },
       { name = "writeVar", field = "writeVar", kind = "u8", offset = 22, size = 1 },
-      { name = "pad", field = "pad", kind = "u8", offset = 23, size = 1 },
+      { name = "pad", field = "pad_u8", kind = "u8", offset = 23, size = 1 },
       { name = "timeoutMs", field = "timeoutMs", kind = "u16", offset = 24, size = 2 },
       { name = "compare", field = "compare", kind = "u64", offset = 26, size = 8 },
       { name = "value", field = "value_u64", kind = "u64", offset = 34, size = 8 },
@@ -778,11 +830,83 @@ MESSAGES[1][0x11] = {
     fields = {
       { name = "op", field = "op", kind = "u64", offset = 0, size = 8 },
       { name = "phase", field = "phase", kind = "u8", offset = 8, size = 1 },
-      { name = "pad", field = "pad", kind = "u8", offset = 9, size = 1 },
+      { name = "pad", field = "pad_u8", kind = "u8", offset = 9, size = 1 },
       { name = "self", field = "self", kind = "u16", offset = 10, size = 2 },
       { name = "answered", field = "answered", kind = "u16", offset = 12, size = 2 },
       { name = "yes", field = "yes", kind = "u16", offset = 14, size = 2 },
       { name = "missing", field = "missing", kind = "u16", offset = 16, size = 2 },
+    },
+  },
+}
+MESSAGES[1][0x28] = {
+  name = "CSTORE_OPEN", from = "dime",
+  system = false, dime = true,
+  doc = "Check access to an export (and empty it with TRUNC); answers its size and the rights of the asking DIME.",
+  request = {
+    fields = {
+      { name = "mode", field = "mode", kind = "u8", offset = 0, size = 1 },
+      { name = "pad", field = "pad_u8", kind = "u8", offset = 1, size = 1 },
+      { name = "name", field = "name", kind = "str", offset = 2, size = 32 },
+    },
+  },
+  response = {
+    fields = {
+      { name = "size", field = "size_u64", kind = "u64", offset = 0, size = 8 },
+      { name = "rights", field = "rights", kind = "u8", offset = 8, size = 1 },
+    },
+  },
+}
+MESSAGES[1][0x29] = {
+  name = "CSTORE_READ", from = "dime",
+  system = false, dime = true,
+  doc = "Bytes [offset, offset + len) of an export (fewer at its end).",
+  request = {
+    fields = {
+      { name = "offset", field = "offset_u64", kind = "u64", offset = 0, size = 8 },
+      { name = "len", field = "len", kind = "u16", offset = 8, size = 2 },
+      { name = "pad", field = "pad_u16", kind = "u16", offset = 10, size = 2 },
+      { name = "name", field = "name", kind = "str", offset = 12, size = 32 },
+    },
+  },
+  response = {
+    fields = {
+      { name = "offset", field = "offset_u64", kind = "u64", offset = 0, size = 8 },
+      { name = "size", field = "size_u64", kind = "u64", offset = 8, size = 8 },
+      { name = "data", field = "data", kind = "rest", offset = 16, size = 0 },
+    },
+  },
+}
+MESSAGES[1][0x2A] = {
+  name = "CSTORE_WRITE", from = "dime",
+  system = false, dime = true,
+  doc = "Write bytes at `offset` of an export (grows it). Idempotent: the same bytes at the same place; the server also answers a repeated reqId from its cache.",
+  request = {
+    fields = {
+      { name = "offset", field = "offset_u64", kind = "u64", offset = 0, size = 8 },
+      { name = "len", field = "len", kind = "u16", offset = 8, size = 2 },
+      { name = "pad", field = "pad_u16", kind = "u16", offset = 10, size = 2 },
+      { name = "name", field = "name", kind = "str", offset = 12, size = 32 },
+      { name = "data", field = "data", kind = "rest", offset = 44, size = 0 },
+    },
+  },
+  response = {
+    fields = {
+      { name = "size", field = "size_u64", kind = "u64", offset = 0, size = 8 },
+    },
+  },
+}
+MESSAGES[1][0x2B] = {
+  name = "CSTORE_FLUSH", from = "dime",
+  system = false, dime = true,
+  doc = "Make the export's bytes durable (fsync on the orchestrator's host); sent by the close of a handle that wrote.",
+  request = {
+    fields = {
+      { name = "name", field = "name", kind = "str", offset = 0, size = 32 },
+    },
+  },
+  response = {
+    fields = {
+      { name = "size", field = "size_u64", kind = "u64", offset = 0, size = 8 },
     },
   },
 }
