@@ -10,8 +10,10 @@
  *   gen NAME BYTES SEED  write BYTES of a seeded pattern (4 KiB writes, one open/close):
  *                        "ok gen NAME BYTES sum X" (FNV-1a of the bytes)
  *   sum NAME             read the whole file in 4 KiB reads: "ok sum NAME BYTES sum X"
- *   rread NAME COUNT     COUNT reads of 4 KiB at seeded 4 KiB-aligned offsets: "ok rread NAME COUNT ns T"
- *   sread NAME           the whole file in 1 MiB reads: "ok sread NAME BYTES ns T" (bench/storage.ts)
+ *   rread NAME COUNT     COUNT reads of 4 KiB at seeded 4 KiB-aligned offsets: "go rread NAME" when the
+ *                        timed part starts, then "ok rread NAME COUNT ns T" (T in guest time)
+ *   sread NAME           the whole file in 1 MiB reads: "go sread NAME", "ok sread NAME BYTES ns T"
+ *                        (bench/storage.ts times between the two lines on the host)
  *   exit                 end the service (exit code 0)
  * NAME may be a central export ("@name"). */
 #include "dime.h"
@@ -111,6 +113,7 @@ static void rread(char *name, long count) {
   long blocks = size / 4096;
   if (n < 0 || blocks < 1) { sdk_writef("err %d rread %s\n", (int)(n < 0 ? n : -6), name); dime_close(h); return; }
   unsigned x = 12345;
+  sdk_writef("go rread %s\n", name);   /* the host times from this line to the answer */
   uint64_t t0 = dime_time_ns();
   for (long i = 0; i < count; i++) {
     dime_fseek(h, (size_t)(next_rand(&x) % (unsigned)blocks) * 4096);
@@ -125,6 +128,7 @@ static void sread(char *name) {
   long h = dime_open(name, DIME_O_READ);
   if (h < 0) { sdk_writef("err %d open %s\n", (int)h, name); return; }
   long total = 0, n;
+  sdk_writef("go sread %s\n", name);
   uint64_t t0 = dime_time_ns();
   while ((n = dime_fread(h, big, sizeof big)) > 0) total += n;
   uint64_t t = dime_time_ns() - t0;
