@@ -258,7 +258,11 @@ static int64_t run(struct dime *d, struct export *e, uint8_t type, uint8_t mode,
   }
   forget_requests(s);   /* anything still in flight was given up: its answer will count as late */
   if (timed_out) { kprintf("DIME %u cstore: '%s' does not answer\n", d->index, e->name); return DIME_EIO; }
-  if (failed != PX_STATUS_OK) return status_error(d, e, failed, type == PX_DATA_CSTORE_READ ? PX_STORE_RIGHT_READ : PX_STORE_RIGHT_WRITE);
+  if (failed != PX_STATUS_OK) {
+    uint8_t want = type == PX_DATA_CSTORE_READ ? PX_STORE_RIGHT_READ : PX_STORE_RIGHT_WRITE;
+    if (type == PX_DATA_CSTORE_OPEN) want = mode & (DIME_O_WRITE | DIME_O_CREATE | DIME_O_TRUNC) ? PX_STORE_RIGHT_WRITE : PX_STORE_RIGHT_READ;
+    return status_error(d, e, failed, want);
+  }
   if (type == PX_DATA_CSTORE_READ && short_chunk < chunks) return (int64_t)(short_chunk * PX_CSTORE_CHUNK + short_got);
   return (int64_t)len;
 }
