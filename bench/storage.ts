@@ -114,7 +114,7 @@ async function dimeStorage(kind: MachineKind, dir: string, reads: number): Promi
       const cmd = async (line: string, answer: RegExp): Promise<{ ms: number; m: RegExpMatchArray }> => {
         const from = server.w.lineTimes.length;
         orch.link.stream(mac, 1, `${line}\n`);
-        const m = await server.w.waitFor(new RegExp(`DIME 1> (${answer.source}|err .*)`), 900_000, server.w.output.length);
+        const m = await server.w.waitFor(new RegExp(`DIME 1> (${answer.source}|err .*)\\r?\\n`), 900_000, server.w.output.length);
         if (m[1].startsWith('err')) throw new Error(`${kind} filer: '${line}' answered '${m[1]}'`);
         const lines = server.w.lineTimes.slice(from);
         const go = lines.find((l) => /DIME 1> go /.test(l.line));

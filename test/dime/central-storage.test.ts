@@ -67,7 +67,8 @@ describe.skipIf(runners.length === 0 || !existsSync(IMAGE) || !existsSync(CLI))(
     client.stream(server, d, `${line}\n`);
     if (lossy) lan.setLoss({ rate: 0.01, seed: 16 }); // the command is on its way: from here on, 1 % of deliveries are lost
     try {
-      return await r.waitForOutput(new RegExp(`DIME ${d}> (${answer.source})`), 180_000, from);
+      // up to the end of the line: the console may deliver a line in pieces
+      return await r.waitForOutput(new RegExp(`DIME ${d}> (${answer.source})\\r?\\n`), 180_000, from);
     } finally {
       lan.setLoss({ rate: 0, seed: 1 });
     }
