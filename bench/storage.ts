@@ -14,7 +14,8 @@
 //                  src/orchestrator/central-store.ts), through the hub, no loss
 // Host load is printed.
 //
-//   --reps R (boots per machine, default 1)   --dime-reads N (4 KiB reads on the DIME paths, default 200)
+//   --short (writes nothing unless --out DIR)   --reps R (boots per machine, default 1)
+//   --dime-reads N (4 KiB reads on the DIME paths, default 200)
 import { closeSync, mkdtempSync, openSync, readSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
@@ -28,7 +29,7 @@ import * as W from '../src/protocol/wire.js';
 import { CentralStore } from '../src/orchestrator/central-store.js';
 import { benchMain, jsonText, writeResultFiles } from './lib/bench-main.js';
 import { repoRoot } from './lib/paths.js';
-import { argNumber, commitLine, loadPerCpu, machineLine, markdownTable, median, table } from './lib/report.js';
+import { argFlag, argNumber, commitLine, loadPerCpu, machineLine, markdownTable, median, table } from './lib/report.js';
 
 const SECTORS = 64 * 2048; // 64 MiB
 const RAND_N = 2000;
@@ -248,7 +249,7 @@ function print(r: StorageResult): void {
 
 benchMain({
   script: 'storage',
-  short: () => true,
+  short: () => argFlag('short'),
   run,
   print,
   write: (r, dir) => writeResultFiles(dir, {
