@@ -48,9 +48,11 @@ function fnv(b: Buffer): string {
   return h.toString(16);
 }
 
-if (missing.length && process.env.CI) {
+if ((missing.length || !existsSync(CLI)) && process.env.CI) {
   describe('DIME central storage', () => {
-    it('needs every requested runner (CI is set, so this is a failure)', () => { throw new Error(missing.join('; ')); });
+    it('needs every requested runner and the built CLI (CI is set, so this is a failure)', () => {
+      throw new Error([...missing, ...(existsSync(CLI) ? [] : [`${CLI} is missing (run npm run build)`])].join('; '));
+    });
   });
 }
 
