@@ -169,6 +169,14 @@ describe.skipIf(runners.length === 0 || !existsSync(IMAGE) || !existsSync(CLI))(
     expect(e.bytesRead).toBeGreaterThanOrEqual(BYTES);
     expect(e.grants).toEqual([{ dime: 'S1/1', read: true, write: true }, { dime: 'S2/1', read: true, write: false }]);
 
+    // `storage S1/1 S1/3`: each DIME's own counters (QUERY_CSTORE) beside its local store's
+    const io2 = captureIO('', { PARALLAX_KEY: KEY });
+    expect(await runCli(['--net', `stream,path=${lan.path}`, '--mac', '02:00:00:00:00:07', '--alias', `S1=${S1}`, '--state', 'none', '--json',
+      'storage', 'S1/1', 'S1/3'], io2), io2.err()).toBe(0);
+    const [d1, d3] = (JSON.parse(io2.out().trim().split('\n').pop()!) as { dimes: Array<Record<string, unknown>> }).dimes;
+    expect(d1).toMatchObject({ dime: 'S1/1', store: 'none', central: { exports: 1, opens: 1, bytesWritten: BYTES, refused: 0 } });
+    expect(d3).toMatchObject({ dime: 'S1/3', central: { exports: 1, refused: 1, requests: 1, opens: 0 } });
+
     // the export ends cleanly on SIGTERM, withdraws its grants and prints its counters
     const ended = new Promise<number | null>((r) => exporter.once('exit', (code) => r(code)));
     exporter.kill('SIGTERM');

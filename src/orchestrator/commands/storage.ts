@@ -3,7 +3,7 @@
 import type { CliContext } from '../cli-context.js';
 import { table } from '../cli-context.js';
 import { UsageError } from '../errors.js';
-import { storageCounters, storageGrant, type StorageCounters } from '../storage.js';
+import { centralCounters, storageCounters, storageGrant, type CentralClientCounters, type StorageCounters } from '../storage.js';
 import { parseDime, parseTarget, type DimeAddress } from '../targets.js';
 import { dimesNamed } from './dime-list.js';
 import { verb, str } from './verb.js';
@@ -45,16 +45,20 @@ export function storageVerbs(ctx: CliContext) {
         if (words[0] === 'list' && words.length === 1) return { exports: listExports(dir) };
         if (words[0] === 'watch' && words.length === 1) return watchExports(c, dir, argv.interval as number, argv.for as number);
         const o = await c.orchestrator();
-        const out: Array<{ dime: string } & StorageCounters> = [];
-        for (const d of await dimesNamed(o, words)) out.push({ dime: o.label(d), ...(await storageCounters(o, d)) });
+        const out: Array<{ dime: string } & StorageCounters & { central: CentralClientCounters }> = [];
+        for (const d of await dimesNamed(o, words)) out.push({ dime: o.label(d), ...(await storageCounters(o, d)), central: await centralCounters(o, d) });
         return { dimes: out };
       },
       human: (_c, r) => {
         if (!r) return undefined;
         if ('dimes' in r) {
-          return table(['DIME', 'STORE', 'FILES', 'GRANTS', 'OPENS', 'READS', 'WRITES', 'READ B', 'WRITTEN B', 'REFUSED', 'ERRORS'],
+          const local = table(['DIME', 'STORE', 'FILES', 'GRANTS', 'OPENS', 'READS', 'WRITES', 'READ B', 'WRITTEN B', 'REFUSED', 'ERRORS'],
             r.dimes.map((d) => [d.dime, d.store === 'ready' ? `${d.diskSectors / 2048} MiB` : d.store, d.store === 'ready' ? `${d.files}/${d.slots}` : '-',
               String(d.grants), String(d.opens), String(d.reads), String(d.writes), String(d.bytesRead), String(d.bytesWritten), String(d.refused), String(d.errors)]));
+          const central = r.dimes.filter((d) => d.central.exports || d.central.requests || d.central.refused);
+          return central.length === 0 ? local : `${local}\n\ncentral storage (@exports):\n${table(['DIME', 'EXPORTS', 'OPENS', 'READ B', 'WRITTEN B', 'REQUESTS', 'RESENT', 'LATE', 'REFUSED', 'ERRORS'],
+            central.map((d) => [d.dime, String(d.central.exports), String(d.central.opens), String(d.central.bytesRead), String(d.central.bytesWritten),
+              String(d.central.requests), String(d.central.resent), String(d.central.lateAnswers), String(d.central.refused), String(d.central.errors)]))}`;
         }
         if ('exports' in r) return exportsTable(r.exports, r.clients);
         return undefined;
