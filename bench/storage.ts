@@ -56,6 +56,8 @@ export interface StorageResult {
   date: string;
   params: { reps: number; imageMiB: number; rand4kReads: number; seq1mReads: number; dimeRand4kReads: number; dimeFileMiB: number };
   hostLoadPerCpu: { before: number; after: number };
+  /** `uptime` at the end of the run */
+  uptime?: string;
   results: Partial<Record<Peer, Figures>>;
   errors: string[];
 }
@@ -213,6 +215,7 @@ async function run(): Promise<StorageResult> {
     r.results[p as Peer] = { rand4kUs: m('rand4kUs')!, seq1mMBs: m('seq1mMBs')!, guestRand4kUs: m('guestRand4kUs'), guestSeq1mMBs: m('guestSeq1mMBs') };
   }
   r.hostLoadPerCpu.after = loadPerCpu();
+  r.uptime = uptimeLine();
   return r;
 }
 
@@ -242,7 +245,7 @@ function print(r: StorageResult): void {
   console.log(table(HEADERS, rows(r)));
   console.log(ratioLine(r));
   console.log(`median of ${r.params.reps} boot(s); ${r.params.imageMiB} MiB image (snapshot=on); DIME rows: ${r.params.dimeRand4kReads} reads, ` +
-    `${r.params.dimeFileMiB} MiB file; guest figures in guest time; uptime: ${uptimeLine()}; ` +
+    `${r.params.dimeFileMiB} MiB file; guest figures in guest time; uptime: ${r.uptime}; ` +
     `machine ${r.machine}; commit ${r.commit}; host load per CPU ${r.hostLoadPerCpu.before.toFixed(2)} -> ${r.hostLoadPerCpu.after.toFixed(2)}`);
   for (const e of r.errors) console.log(`error: ${e}`);
 }
@@ -254,6 +257,6 @@ benchMain({
   print,
   write: (r, dir) => writeResultFiles(dir, {
     'storage.json': jsonText(r),
-    'storage.md': `# Storage (virtio-blk, DIME local store, DIME central storage)\n\n${markdownTable(HEADERS, rows(r))}\n\n${ratioLine(r)}\n\nhost load per CPU ${r.hostLoadPerCpu.before.toFixed(2)}; commit ${r.commit}\n`,
+    'storage.md': `# Storage (virtio-blk, DIME local store, DIME central storage)\n\n${markdownTable(HEADERS, rows(r))}\n\n${ratioLine(r)}\n\nhost load per CPU ${r.hostLoadPerCpu.before.toFixed(2)} -> ${r.hostLoadPerCpu.after.toFixed(2)}; uptime: ${r.uptime}; commit ${r.commit}\n`,
   }),
 });
