@@ -7,15 +7,18 @@ import { pathToFileURL } from 'node:url';
 import { DEFAULT_LINK_LATENCY_NS, LearningSwitch } from '../net/learning-switch.js';
 import type { SocketAddress } from '../net/net-spec.js';
 import { PcapWriter } from '../net/pcap-writer.js';
+import { parseLossRate, type LanLoss } from '../net/seeded-loss.js';
 
 export const HUB_USAGE = `usage: parallax-emu hub --listen /path.sock|PORT|HOST:PORT [--listen ...]
           [--aging SECONDS] [--pcap FILE] [--stats SECONDS] [--quiet]
-          [--latency NS] [--members N]
+          [--latency NS] [--members N] [--loss RATE [--loss-seed N]]
   A learning Ethernet switch. Clients speak QEMU's stream framing:
     parallax-emu --net hub,path=/path.sock ...
     qemu-system-x86_64 ... -netdev stream,id=n0,server=off,addr.type=unix,addr.path=/path.sock
   Machines run with --icount share one virtual time: a frame reaches them at its send time plus
-  --latency NS of guest time (default ${DEFAULT_LINK_LATENCY_NS}); --members N holds time at 0 until N of them joined.`;
+  --latency NS of guest time (default ${DEFAULT_LINK_LATENCY_NS}); --members N holds time at 0 until N of them joined.
+  --loss 1% loses that share of deliveries (one frame to one port), seeded (--loss-seed, default 1)
+  so a lossy run repeats; every loss is counted in the stats.`;
 
 export interface HubCliOptions {
   listen: SocketAddress[];
@@ -25,6 +28,7 @@ export interface HubCliOptions {
   quiet: boolean;
   latencyNs: number;
   members: number;
+  loss: LanLoss;
 }
 
 /** "/x.sock" or "./x" -> unix; "8000" -> TCP on 127.0.0.1; "0.0.0.0:8000" -> TCP on that host. */
@@ -45,7 +49,7 @@ export function parseListenAddress(text: string): SocketAddress {
 }
 
 export function parseHubArgs(argv: string[]): HubCliOptions {
-  const o: HubCliOptions = { listen: [], agingSeconds: 300, statsSeconds: 0, quiet: false, latencyNs: DEFAULT_LINK_LATENCY_NS, members: 0 };
+  const o: HubCliOptions = { listen: [], agingSeconds: 300, statsSeconds: 0, quiet: false, latencyNs: DEFAULT_LINK_LATENCY_NS, members: 0, loss: { rate: 0, seed: 1 } };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
@@ -77,6 +81,21 @@ export function parseHubArgs(argv: string[]): HubCliOptions {
         o.members = Number(v);
         break;
       }
+      case '--loss': {
+        const v = value();
+        try {
+          o.loss.rate = parseLossRate(v);
+        } catch (e) {
+          throw new Error(`hub: --loss: ${(e as Error).message}`);
+        }
+        break;
+      }
+      case '--loss-seed': {
+        const v = value();
+        if (!/^\d+$/.test(v) || Number(v) > 0xffffffff) throw new Error(`hub: --loss-seed needs a whole number from 0 to 4294967295, got '${v}'`);
+        o.loss.seed = Number(v);
+        break;
+      }
       case '--help': case '-h': throw new Error(HUB_USAGE);
       default: throw new Error(`hub: unknown argument '${a}'\n${HUB_USAGE}`);
     }
@@ -88,7 +107,7 @@ export function parseHubArgs(argv: string[]): HubCliOptions {
 export function formatHubStats(hub: LearningSwitch): string {
   const s = hub.stats;
   const lines = [`hub: ${s.frames} frames, ${s.forwarded} forwarded, ${s.flooded} flooded, ${s.filtered} filtered, ` +
-    `${s.learned} learned, ${s.aged} aged, ${hub.portCount()} ports connected` +
+    `${s.learned} learned, ${s.aged} aged, ${hub.portCount()} ports connected` + (s.lost ? `, ${s.lost} deliveries lost on purpose` : '') +
     (s.unstamped || hub.vtime.memberCount() ? `; virtual time: ${hub.vtime.memberCount()} members, ${s.unstamped} frames from outside it, ${hub.vtime.lateJoins} late joins` : '')];
   for (const p of hub.portStats()) {
     lines.push(`  port ${p.id} (${p.peer}): rx ${p.rxFrames} frames/${p.rxBytes} B, tx ${p.txFrames} frames/${p.txBytes} B, ` +
@@ -108,7 +127,7 @@ export async function hubMain(argv: string[]): Promise<number> {
   }
   const log = o.quiet ? undefined : (l: string): void => { process.stderr.write(`${l}\n`); };
   const pcap = o.pcap ? new PcapWriter(o.pcap) : undefined;
-  const hub = new LearningSwitch({ agingMs: o.agingSeconds * 1000, pcap, log, latencyNs: o.latencyNs, members: o.members });
+  const hub = new LearningSwitch({ agingMs: o.agingSeconds * 1000, pcap, log, latencyNs: o.latencyNs, members: o.members, loss: o.loss });
   try {
     for (const a of o.listen) await hub.listen(a);
   } catch (e) {

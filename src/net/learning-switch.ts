@@ -18,6 +18,7 @@ import type { PcapWriter } from './pcap-writer.js';
 import { removeStaleSocket } from './backends/stream.js';
 import { StreamFrameDecoder, encodeStreamFrame } from './stream-framing.js';
 import { VirtualTimeBarrier } from './virtual-time-barrier.js';
+import { SeededLoss, type LanLoss } from './seeded-loss.js';
 import { VT_FRAME, VT_GRANT, VT_HELLO, VT_TIME, VT_WELCOME, decodeVt, encodeVt } from './virtual-time-wire.js';
 
 /** default link latency of the virtual LAN, ns of guest time */
@@ -40,6 +41,8 @@ export interface SwitchOptions {
   latencyNs?: number;
   /** virtual time: members to wait for before time starts (default 0: start with the first) */
   members?: number;
+  /** lose deliveries on purpose (seeded, counted in stats.lost): a lossy LAN for tests and demos */
+  loss?: LanLoss;
 }
 
 export interface HubPortStats {
@@ -72,6 +75,8 @@ export interface SwitchStats {
   duplicateMac: number;
   /** frames from ports outside the virtual time handed to members (they make a run non-deterministic) */
   unstamped: number;
+  /** deliveries (one frame to one port) lost on purpose (SwitchOptions.loss) */
+  lost: number;
   /** virtual-time messages a client may not send, or with no frame inside */
   badVt: number;
 }
@@ -104,13 +109,15 @@ export class LearningSwitch {
   private readonly now: () => number;
   private readonly sweepTimer: NodeJS.Timeout;
   private closed = false;
-  readonly stats: SwitchStats = { frames: 0, forwarded: 0, flooded: 0, filtered: 0, learned: 0, moved: 0, aged: 0, tableFull: 0, portsEver: 0, duplicateMac: 0, unstamped: 0, badVt: 0 };
+  readonly stats: SwitchStats = { frames: 0, forwarded: 0, flooded: 0, filtered: 0, learned: 0, moved: 0, aged: 0, tableFull: 0, portsEver: 0, duplicateMac: 0, unstamped: 0, badVt: 0, lost: 0 };
+  private readonly loss: SeededLoss;
   readonly vtime: VirtualTimeBarrier;
 
   constructor(private readonly opts: SwitchOptions = {}) {
     this.agingMs = opts.agingMs ?? 300_000;
     this.maxQueued = opts.maxQueuedBytes ?? 4 * 1024 * 1024;
     this.maxMacs = opts.maxMacs ?? 65536;
+    this.loss = new SeededLoss(opts.loss);
     this.now = opts.now ?? (() => Date.now());
     this.sweepTimer = setInterval(() => this.sweep(), Math.max(1000, Math.min(this.agingMs / 2, 60_000)));
     this.sweepTimer.unref();
@@ -249,6 +256,7 @@ export class LearningSwitch {
     // members get a member's frame at its send instant + the link latency
     const stamped = sentNs === undefined ? null : encodeStreamFrame(encodeVt({ kind: VT_FRAME, ns: sentNs + this.vtime.latencyNs, frame }));
     const to = (p: Port): void => {
+      if (this.loss.lose()) { this.stats.lost++; return; }
       const member = this.vtime.isMember(p.id);
       if (member && !stamped) this.stats.unstamped++;
       this.transmit(p, member && stamped ? stamped : wire, frame.length);

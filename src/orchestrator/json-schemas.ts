@@ -84,10 +84,22 @@ export const JSON_SCHEMAS: Record<string, Schema> = {
   accounting: obj({ dimes: list(obj({ dime: dimeLabel, records: list(accountingRecord) })) }),
   security: obj({ dime: dimeLabel, accepted: int, forged: int, replayed: int, unauthorized: int, malformed: int, alarms: int }),
   grant: obj({ ok, dime: dimeLabel, prefix: str, read: bool, write: bool, grants: int }),
-  storage: obj({ dimes: list(obj({
-    dime: dimeLabel, store: { enum: ['none', 'ready', 'foreign', 'error'] }, grants: int, opens: int, reads: int, writes: int, bytesRead: int,
-    bytesWritten: int, refused: int, errors: int, diskSectors: int, files: int, slots: int, slotBytes: int, diskRequests: int, diskErrors: int,
-  })) }),
+  storage: { anyOf: [
+    obj({ dimes: list(obj({
+      dime: dimeLabel, store: { enum: ['none', 'ready', 'foreign', 'error'] }, grants: int, opens: int, reads: int, writes: int, bytesRead: int,
+      bytesWritten: int, refused: int, errors: int, diskSectors: int, files: int, slots: int, slotBytes: int, diskRequests: int, diskErrors: int,
+      central: obj({ exports: int, opens: int, reads: int, writes: int, bytesRead: int, bytesWritten: int, requests: int, resent: int, lateAnswers: int, refused: int, errors: int }),
+    })) }),
+    /** `storage list`, and `storage export` when it ends (central storage, docs/STORAGE.md) */
+    obj({
+      exports: list(obj({
+        name: str, path: str, readonly: bool, size: int, maxBytes: int, server: mac, opens: int, reads: int, writes: int, flushes: int, bytesRead: int,
+        bytesWritten: int, repeats: int, refused: int, errors: int, grants: list(obj({ dime: dimeLabel, read: bool, write: bool })),
+      })),
+      clients: list(obj({ dime: dimeLabel, opens: int, reads: int, writes: int, flushes: int, bytesRead: int, bytesWritten: int, repeats: int, refused: int, errors: int })),
+      drops: obj({ forged: int, replayed: int, unconfirmed: int, malformed: int, unknownExport: int }),
+    }, ['clients', 'drops']),
+  ] },
   ping: obj({ target: str, rttMs: num }),
   shutdown: obj({ ok, server: str }),
   run: obj({

@@ -98,6 +98,8 @@ interface Pending {
 
 /** data frames a DIME sends an orchestrator: service output, numbered lines, their acknowledgments */
 const STREAM_TO_US = new Set(['STREAM', 'STREAM_SEQ', 'STREAM_ACK']);
+/** central storage requests a DIME sends the orchestrator exporting files (central-store.ts), emitted as 'cstore' */
+const CSTORE_TO_US = new Set(['CSTORE_OPEN', 'CSTORE_READ', 'CSTORE_WRITE', 'CSTORE_FLUSH']);
 
 export class OrchestratorLink extends EventEmitter {
   readonly codec: PxCodec;
@@ -141,7 +143,7 @@ export class OrchestratorLink extends EventEmitter {
   }
 
   /** Sign and send one frame. Returns the raw bytes (tests replay or tamper with them). */
-  send(f: { dstMac: string; channel: W.Channel; scope: W.Scope; code: number; dstCore?: number; reqId?: number; payload?: Buffer; epoch?: bigint }): Buffer {
+  send(f: { dstMac: string; channel: W.Channel; scope: W.Scope; code: number; dstCore?: number; reqId?: number; payload?: Buffer; epoch?: bigint; flags?: number; status?: number }): Buffer {
     if (this.closed) throw new Error('link closed');
     const epoch = f.epoch ?? this.epochs.get(f.dstMac) ?? 0n;
     const raw = this.codec.encode({ srcMac: this.mac, srcCore: W.CORE_NONE, seq: this.nextSeq(), instance: this.instance, ...f, epoch });
@@ -226,7 +228,7 @@ export class OrchestratorLink extends EventEmitter {
     }
     // requests from other orchestrators are not for us; everything else must be in sequence
     const report = (f.flags & (W.FLAGS.RESPONSE | W.FLAGS.EVENT)) !== 0;
-    const streamToUs = f.channel === 'data' && STREAM_TO_US.has(f.message?.name ?? '') && f.dstMac === this.mac;
+    const streamToUs = f.channel === 'data' && (STREAM_TO_US.has(f.message?.name ?? '') || CSTORE_TO_US.has(f.message?.name ?? '')) && f.dstMac === this.mac;
     if (!report && !streamToUs) { this.stats.ignored++; return; }
     const ours = (f.flags & W.FLAGS.RESPONSE) !== 0 && f.dstMac === this.mac && this.pending.has(f.reqId);
     const known = this.epochs.get(f.srcMac);
@@ -286,6 +288,7 @@ export class OrchestratorLink extends EventEmitter {
       }
       return;
     }
+    if (CSTORE_TO_US.has(f.message?.name ?? '')) { this.emit('cstore', f); return; }
     this.emit('frame', f);
   }
 

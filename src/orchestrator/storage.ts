@@ -43,3 +43,28 @@ export async function storageCounters(o: Orchestrator, d: DimeAddress): Promise<
     files: n('files'), slots: n('slots'), slotBytes: n('slotBytes'), diskRequests: n('diskRequests'), diskErrors: n('diskErrors'),
   };
 }
+
+/** A DIME's central storage client counters (QUERY_CSTORE; docs/STORAGE.md, "Central storage"). */
+export interface CentralClientCounters {
+  exports: number;
+  opens: number;
+  reads: number;
+  writes: number;
+  bytesRead: number;
+  bytesWritten: number;
+  requests: number;
+  resent: number;
+  lateAnswers: number;
+  refused: number;
+  errors: number;
+}
+
+export async function centralCounters(o: Orchestrator, d: DimeAddress): Promise<CentralClientCounters> {
+  await o.ensureDime(d);
+  const f = (await o.call(d, 'QUERY_CSTORE')).fields;
+  const n = (k: string) => Number(f[k] as number | bigint);
+  return {
+    exports: n('exports'), opens: n('opens'), reads: n('reads'), writes: n('writes'), bytesRead: n('bytesRead'), bytesWritten: n('bytesWritten'),
+    requests: n('requests'), resent: n('resent'), lateAnswers: n('lateAnswers'), refused: n('refused'), errors: n('errors'),
+  };
+}

@@ -82,6 +82,8 @@ export function generateCHeader(): string {
   enumDefines('PX_LINE_FLAG', W.LINE_FLAGS, o);
   enumDefines('PX_STORE_RIGHT', W.STORE_RIGHT, o);
   enumDefines('PX_STORE_STATE', W.STORE_STATE, o);
+  o.push(`#define PX_CSTORE_CHUNK ${W.CSTORE_LIMITS.chunk}`);
+  o.push(`#define PX_CSTORE_WINDOW ${W.CSTORE_LIMITS.window}`);
   enumDefines('PX_COLL_KIND', W.COLL_KIND, o);
   enumDefines('PX_COLL_PHASE', W.COLL_PHASE, o);
   enumDefines('PX_COLL_CMP', W.COLL_CMP, o);

@@ -20,7 +20,7 @@ export const ET_SCOPE_DIME = 0x40;
 export const ET_TYPE_MASK = 0x3f;
 
 /** 3: numbered pipeline lines (STREAM_SEQ / STREAM_ACK) and their drop counters in QUERY_SECURITY */
-export const PROTOCOL_VERSION = 4;
+export const PROTOCOL_VERSION = 5;
 export const ETH_HEADER_LEN = 14;
 export const TAG_LEN = 32; // HMAC-SHA256
 /** Largest Ethernet frame we send or accept (no FCS, no VLAN tag). */
@@ -115,6 +115,8 @@ export const STORE_STATE = {
   FOREIGN: 2, // the disk holds something else: left untouched
   ERROR: 3, // the disk failed to answer
 } as const;
+/** Central storage (CSTORE_*): bytes per READ/WRITE frame, and requests a DIME keeps in flight */
+export const CSTORE_LIMITS = { chunk: 1024, window: 8 } as const;
 /** STREAM_SEQ.lineFlags */
 export const LINE_FLAGS = {
   RESTART: 0x01, // the sender (re)starts sending here: every earlier line of the stream was acknowledged to it
@@ -572,6 +574,41 @@ export const MESSAGES: MessageDef[] = [
       ],
     },
   },
+  // central storage through the orchestrator (docs/STORAGE.md, "Central storage"): signaling 0x38-0x3f
+  {
+    name: 'CSTORE_GRANT', channel: 'signaling', code: 0x38, scopes: ['system', 'dime'], from: 'orchestrator',
+    doc: "Tell this DIME that the central export `name` is served by `server` and what its service may do there (rights 0: forget it). The export server checks every request again: this only lets the DIME find the export and refuse early.",
+    request: {
+      fields: [
+        { name: 'rights', type: 'u8', doc: 'STORE_RIGHT_* bits; 0 removes the export from this DIME' },
+        { name: 'pad', type: 'u8', doc: 'zero' },
+        { name: 'server', type: 'mac', doc: 'the orchestrator serving the export' },
+        { name: 'name', type: { str: 32 }, doc: 'export name (a service opens it as "@name")' },
+      ],
+    },
+    response: { fields: [{ name: 'exports', type: 'u16', doc: 'central exports this DIME knows now' }] },
+  },
+  {
+    name: 'QUERY_CSTORE', channel: 'signaling', code: 0x39, scopes: ['system', 'dime'], from: 'orchestrator',
+    doc: "Central storage: this DIME's client counters since boot.",
+    request: { fields: [] },
+    response: {
+      fields: [
+        { name: 'dime', type: 'u16', doc: 'answering DIME' },
+        { name: 'exports', type: 'u16', doc: 'central exports this DIME knows' },
+        { name: 'opens', type: 'u32', doc: 'central files opened' },
+        { name: 'reads', type: 'u32', doc: 'read calls' },
+        { name: 'writes', type: 'u32', doc: 'write calls' },
+        { name: 'bytesRead', type: 'u64', doc: 'bytes read' },
+        { name: 'bytesWritten', type: 'u64', doc: 'bytes written' },
+        { name: 'requests', type: 'u32', doc: 'request frames sent (first tries)' },
+        { name: 'resent', type: 'u32', doc: 'request frames sent again after a timeout' },
+        { name: 'lateAnswers', type: 'u32', doc: 'answers dropped: duplicate, or for a request given up' },
+        { name: 'refused', type: 'u32', doc: 'accesses refused (no grant here, or the export server said UNAUTHORIZED)' },
+        { name: 'errors', type: 'u32', doc: 'other failed calls (timeouts after every retry, bad handle, export errors)' },
+      ],
+    },
+  },
   // ---------------- data channel ----------------
   {
     name: 'LOAD_CHUNK', channel: 'data', code: 0x01, scopes: ['dime'], from: 'orchestrator',
@@ -660,6 +697,64 @@ export const MESSAGES: MessageDef[] = [
         { name: 'data', type: 'rest', doc: 'bytes (BOOT_REQUEST offer: chunk bytes, fewer at the end)' },
       ],
     },
+  },
+  // central storage (docs/STORAGE.md): data 0x28-0x2f, a DIME to the export server; the answer is a
+  // RESPONSE of the same type. Stateless and idempotent: a request may be sent again with its reqId.
+  {
+    name: 'CSTORE_OPEN', channel: 'data', code: 0x28, scopes: ['dime'], from: 'dime',
+    doc: 'Check access to an export (and empty it with TRUNC); answers its size and the rights of the asking DIME.',
+    request: {
+      fields: [
+        { name: 'mode', type: 'u8', doc: 'DIME_O_* bits of the open (READ 1, WRITE 2, CREATE 4, TRUNC 8)' },
+        { name: 'pad', type: 'u8', doc: 'zero' },
+        { name: 'name', type: { str: 32 }, doc: 'export name' },
+      ],
+    },
+    response: {
+      fields: [
+        { name: 'size', type: 'u64', doc: 'bytes in the export' },
+        { name: 'rights', type: 'u8', doc: 'STORE_RIGHT_* of this DIME on it' },
+      ],
+    },
+  },
+  {
+    name: 'CSTORE_READ', channel: 'data', code: 0x29, scopes: ['dime'], from: 'dime',
+    doc: 'Bytes [offset, offset + len) of an export (fewer at its end).',
+    request: {
+      fields: [
+        { name: 'offset', type: 'u64', doc: 'first byte' },
+        { name: 'len', type: 'u16', doc: 'bytes wanted (at most 1024)' },
+        { name: 'pad', type: 'u16', doc: 'zero' },
+        { name: 'name', type: { str: 32 }, doc: 'export name' },
+      ],
+    },
+    response: {
+      fields: [
+        { name: 'offset', type: 'u64', doc: 'first byte (as asked)' },
+        { name: 'size', type: 'u64', doc: 'bytes in the export now' },
+        { name: 'data', type: 'rest', doc: 'the bytes' },
+      ],
+    },
+  },
+  {
+    name: 'CSTORE_WRITE', channel: 'data', code: 0x2a, scopes: ['dime'], from: 'dime',
+    doc: 'Write bytes at `offset` of an export (grows it). Idempotent: the same bytes at the same place; the server also answers a repeated reqId from its cache.',
+    request: {
+      fields: [
+        { name: 'offset', type: 'u64', doc: 'first byte' },
+        { name: 'len', type: 'u16', doc: 'bytes (at most 1024)' },
+        { name: 'pad', type: 'u16', doc: 'zero' },
+        { name: 'name', type: { str: 32 }, doc: 'export name' },
+        { name: 'data', type: 'rest', doc: 'the bytes' },
+      ],
+    },
+    response: { fields: [{ name: 'size', type: 'u64', doc: 'bytes in the export now' }] },
+  },
+  {
+    name: 'CSTORE_FLUSH', channel: 'data', code: 0x2b, scopes: ['dime'], from: 'dime',
+    doc: "Make the export's bytes durable (fsync on the orchestrator's host); sent by the close of a handle that wrote.",
+    request: { fields: [{ name: 'name', type: { str: 32 }, doc: 'export name' }] },
+    response: { fields: [{ name: 'size', type: 'u64', doc: 'bytes in the export' }] },
   },
 ];
 

@@ -7,37 +7,21 @@ import net from 'node:net';
 import { EventEmitter } from 'node:events';
 import { rmSync } from 'node:fs';
 import { StreamFrameDecoder, encodeStreamFrame } from '../../src/net/stream-framing.js';
+import { SeededLoss, type LanLoss } from '../../src/net/seeded-loss.js';
 
-/** mulberry32: a small seeded generator, so a lossy run can be repeated */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-export interface LanLoss {
-  /** probability that one delivery (one copy of a frame to one machine or to the test) is lost */
-  rate: number;
-  seed: number;
-}
+export type { LanLoss } from '../../src/net/seeded-loss.js';
 
 export class StreamLan extends EventEmitter {
   private server: net.Server;
   private peers: net.Socket[] = [];
-  private loss: LanLoss = { rate: 0, seed: 1 };
-  private random = seededRandom(1);
+  private readonly loss = new SeededLoss();
   framesIn = 0;
   framesOut = 0;
   dropped = 0;
   /** deliveries lost on purpose (setLoss) */
-  lost = 0;
+  get lost(): number { return this.loss.lost; }
   /** deliveries that could have been lost (counted while a loss rate is set) */
-  lossTrials = 0;
+  get lossTrials(): number { return this.loss.trials; }
   /** connections dropped for a malformed length prefix */
   badStreams = 0;
 
@@ -48,17 +32,11 @@ export class StreamLan extends EventEmitter {
 
   /** Lose each delivery with probability `rate` (seeded; counted in `lost`); rate 0 = a perfect segment. */
   setLoss(loss: LanLoss): void {
-    if (!(loss.rate >= 0 && loss.rate < 1)) throw new RangeError(`loss rate ${loss.rate} is not in [0, 1)`);
-    this.loss = loss;
-    this.random = seededRandom(loss.seed);
+    this.loss.set(loss);
   }
 
   private lose(): boolean {
-    if (this.loss.rate === 0) return false;
-    this.lossTrials++;
-    if (this.random() >= this.loss.rate) return false;
-    this.lost++;
-    return true;
+    return this.loss.lose();
   }
 
   async listen(): Promise<void> {

@@ -107,6 +107,34 @@ describe('ethernet hub', () => {
     await hub.close();
   });
 
+  it('loses deliveries on purpose with --loss: seeded, so two runs lose the same frames, and counted', async () => {
+    const run = async (seed: number) => {
+      const hub = new LearningSwitch({ loss: { rate: 0.1, seed } });
+      const path = join(dir, `lossy-${seed}-${Math.random().toString(36).slice(2)}.sock`);
+      await hub.listen({ kind: 'unix', path });
+      const a = await client(`hub,path=${path}`);
+      const b = await client(`hub,path=${path}`);
+      await until(() => hub.portCount() === 2);
+      for (let i = 0; i < 500; i++) { const f = ethFrame(BROADCAST, MAC_A, 60); f[20] = i & 0xff; f[21] = i >> 8; a.b.send(f); }
+      await until(() => hub.stats.frames === 500);
+      await until(() => b.got.length + hub.stats.lost === 500);
+      const heard = b.got.map((f) => f[20] | (f[21] << 8));
+      await a.b.close();
+      await b.b.close();
+      await hub.close();
+      return { lost: hub.stats.lost, heard };
+    };
+    const one = await run(7);
+    const two = await run(7);
+    expect(one.lost).toBeGreaterThan(20);
+    expect(one.lost).toBeLessThan(90);
+    expect(two).toEqual(one);
+    expect(parseHubArgs(['--listen', '/x', '--loss', '1%', '--loss-seed', '42']).loss).toEqual({ rate: 0.01, seed: 42 });
+    expect(parseHubArgs(['--listen', '/x', '--loss', '0.02']).loss).toEqual({ rate: 0.02, seed: 1 });
+    expect(() => parseHubArgs(['--listen', '/x', '--loss', '100%'])).toThrow(/--loss/);
+    expect(() => parseHubArgs(['--listen', '/x', '--loss', 'lots'])).toThrow(/--loss/);
+  });
+
   it('CLI arguments: listen addresses and options, with clear errors', () => {
     expect(parseListenAddress('/tmp/x.sock')).toEqual({ kind: 'unix', path: '/tmp/x.sock' });
     expect(parseListenAddress('7000')).toEqual({ kind: 'inet', host: '127.0.0.1', port: 7000 });

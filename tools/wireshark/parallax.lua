@@ -18,7 +18,7 @@
 local PX = {
   etherbase_default = 0xAB00, block_mask = 0xFF00,
   channel_data = 0x80, scope_dime = 0x40, type_mask = 0x3F,
-  version = 4, header_len = 32, tag_len = 32,
+  version = 5, header_len = 32, tag_len = 32,
   max_frame_len = 1514, max_payload = 1436, core_none = 0xFFFF,
 }
 -- the Parallax header, right after the Ethernet header
@@ -86,6 +86,7 @@ local PAYLOAD_FIELDS = {
   { field = "errors", kind = "u32" },
   { field = "event", kind = "u16" },
   { field = "exitCode", kind = "i32" },
+  { field = "exports", kind = "u16" },
   { field = "fanout", kind = "u8" },
   { field = "files", kind = "u16" },
   { field = "firmware", kind = "u16" },
@@ -103,6 +104,7 @@ local PAYLOAD_FIELDS = {
   { field = "intervalMs", kind = "u32" },
   { field = "key", kind = "str" },
   { field = "kind", kind = "u8" },
+  { field = "lateAnswers", kind = "u32" },
   { field = "len", kind = "u16" },
   { field = "length", kind = "u32" },
   { field = "line", kind = "u32" },
@@ -118,6 +120,7 @@ local PAYLOAD_FIELDS = {
   { field = "memUsed", kind = "u16" },
   { field = "members", kind = "rest" },
   { field = "missing", kind = "u16" },
+  { field = "mode", kind = "u8" },
   { field = "name", kind = "str" },
   { field = "nicMissed", kind = "u32" },
   { field = "nicOversize", kind = "u32" },
@@ -125,6 +128,7 @@ local PAYLOAD_FIELDS = {
   { field = "nonce", kind = "u64" },
   { field = "offset_u16", kind = "u16" },
   { field = "offset_u32", kind = "u32" },
+  { field = "offset_u64", kind = "u64" },
   { field = "oldest", kind = "u32" },
   { field = "op", kind = "u64" },
   { field = "opens", kind = "u32" },
@@ -145,16 +149,20 @@ local PAYLOAD_FIELDS = {
   { field = "refused", kind = "u32" },
   { field = "replayed", kind = "u32" },
   { field = "reports", kind = "u32" },
+  { field = "requests", kind = "u32" },
+  { field = "resent", kind = "u32" },
   { field = "rights", kind = "u8" },
   { field = "rip", kind = "u64" },
   { field = "runNs", kind = "u64" },
   { field = "self", kind = "u16" },
   { field = "seq", kind = "u32" },
+  { field = "server", kind = "mac" },
   { field = "serverMac", kind = "mac" },
   { field = "service", kind = "str" },
   { field = "serviceCpuNs", kind = "u64" },
   { field = "sha256", kind = "bytes" },
-  { field = "size", kind = "u32" },
+  { field = "size_u32", kind = "u32" },
+  { field = "size_u64", kind = "u64" },
   { field = "slotBytes", kind = "u32" },
   { field = "slots", kind = "u16" },
   { field = "startNs", kind = "u64" },
@@ -265,7 +273,7 @@ MESSAGES[0][0x05] = {
   doc = "Start loading a service image of `size` bytes; LOAD_CHUNK frames follow on the data channel. The sender becomes the owner of the DIME.",
   request = {
     fields = {
-      { name = "size", field = "size", kind = "u32", offset = 0, size = 4 },
+      { name = "size", field = "size_u32", kind = "u32", offset = 0, size = 4 },
       { name = "crc32", field = "crc32", kind = "u32", offset = 4, size = 4 },
       { name = "name", field = "name", kind = "str", offset = 8, size = 16 },
     },
@@ -287,7 +295,7 @@ MESSAGES[0][0x06] = {
   },
   response = {
     fields = {
-      { name = "size", field = "size", kind = "u32", offset = 0, size = 4 },
+      { name = "size", field = "size_u32", kind = "u32", offset = 0, size = 4 },
       { name = "crc32", field = "crc32", kind = "u32", offset = 4, size = 4 },
     },
   },
@@ -714,7 +722,7 @@ MESSAGES[0][0x1E] = {
   },
   response = {
     fields = {
-      { name = "size", field = "size", kind = "u32", offset = 0, size = 4 },
+      { name = "size", field = "size_u32", kind = "u32", offset = 0, size = 4 },
       { name = "chunk", field = "chunk", kind = "u16", offset = 4, size = 2 },
       { name = "pad", field = "pad_u16", kind = "u16", offset = 6, size = 2 },
       { name = "sha256", field = "sha256", kind = "bytes", offset = 8, size = 32 },
@@ -731,6 +739,49 @@ MESSAGES[0][0x1F] = {
     fields = {
       { name = "offset", field = "offset_u32", kind = "u32", offset = 0, size = 4 },
       { name = "length", field = "length", kind = "u32", offset = 4, size = 4 },
+    },
+  },
+}
+MESSAGES[0][0x38] = {
+  name = "CSTORE_GRANT", from = "orchestrator",
+  system = true, dime = true,
+  doc = "Tell this DIME that the central export `name` is served by `server` and what its service may do there (rights 0: forget it). The export server checks every request again: this only lets the DIME find the export and refuse early.",
+  request = {
+    fields = {
+      { name = "rights", field = "rights", kind = "u8", offset = 0, size = 1 },
+      { name = "pad", field = "pad_u8", kind = "u8", offset = 1, size = 1 },
+      { name = "server", field = "server", kind = "mac", offset = 2, size = 6 },
+      { name = "name", field = "name", kind = "str", offset = 8, size = 32 },
+    },
+  },
+  response = {
+    fields = {
+      { name = "exports", field = "exports", kind = "u16", offset = 0, size = 2 },
+    },
+  },
+}
+MESSAGES[0][0x39] = {
+  name = "QUERY_CSTORE", from = "orchestrator",
+  system = true, dime = true,
+  doc = "Central storage: this DIME's client counters since boot.",
+  request = {
+    fields = {
+    },
+  },
+  response = {
+    fields = {
+      { name = "dime", field = "dime", kind = "u16", offset = 0, size = 2 },
+      { name = "exports", field = "exports", kind = "u16", offset = 2, size = 2 },
+      { name = "opens", field = "opens", kind = "u32", offset = 4, size = 4 },
+      { name = "reads", field = "reads", kind = "u32", offset = 8, size = 4 },
+      { name = "writes", field = "writes", kind = "u32", offset = 12, size = 4 },
+      { name = "bytesRead", field = "bytesRead", kind = "u64", offset = 16, size = 8 },
+      { name = "bytesWritten", field = "bytesWritten", kind = "u64", offset = 24, size = 8 },
+      { name = "requests", field = "requests", kind = "u32", offset = 32, size = 4 },
+      { name = "resent", field = "resent", kind = "u32", offset = 36, size = 4 },
+      { name = "lateAnswers", field = "lateAnswers", kind = "u32", offset = 40, size = 4 },
+      { name = "refused", field = "refused", kind = "u32", offset = 44, size = 4 },
+      { name = "errors", field = "errors", kind = "u32", offset = 48, size = 4 },
     },
   },
 }
@@ -834,6 +885,78 @@ MESSAGES[1][0x30] = {
     fields = {
       { name = "offset", field = "offset_u32", kind = "u32", offset = 0, size = 4 },
       { name = "data", field = "data", kind = "rest", offset = 4, size = 0 },
+    },
+  },
+}
+MESSAGES[1][0x28] = {
+  name = "CSTORE_OPEN", from = "dime",
+  system = false, dime = true,
+  doc = "Check access to an export (and empty it with TRUNC); answers its size and the rights of the asking DIME.",
+  request = {
+    fields = {
+      { name = "mode", field = "mode", kind = "u8", offset = 0, size = 1 },
+      { name = "pad", field = "pad_u8", kind = "u8", offset = 1, size = 1 },
+      { name = "name", field = "name", kind = "str", offset = 2, size = 32 },
+    },
+  },
+  response = {
+    fields = {
+      { name = "size", field = "size_u64", kind = "u64", offset = 0, size = 8 },
+      { name = "rights", field = "rights", kind = "u8", offset = 8, size = 1 },
+    },
+  },
+}
+MESSAGES[1][0x29] = {
+  name = "CSTORE_READ", from = "dime",
+  system = false, dime = true,
+  doc = "Bytes [offset, offset + len) of an export (fewer at its end).",
+  request = {
+    fields = {
+      { name = "offset", field = "offset_u64", kind = "u64", offset = 0, size = 8 },
+      { name = "len", field = "len", kind = "u16", offset = 8, size = 2 },
+      { name = "pad", field = "pad_u16", kind = "u16", offset = 10, size = 2 },
+      { name = "name", field = "name", kind = "str", offset = 12, size = 32 },
+    },
+  },
+  response = {
+    fields = {
+      { name = "offset", field = "offset_u64", kind = "u64", offset = 0, size = 8 },
+      { name = "size", field = "size_u64", kind = "u64", offset = 8, size = 8 },
+      { name = "data", field = "data", kind = "rest", offset = 16, size = 0 },
+    },
+  },
+}
+MESSAGES[1][0x2A] = {
+  name = "CSTORE_WRITE", from = "dime",
+  system = false, dime = true,
+  doc = "Write bytes at `offset` of an export (grows it). Idempotent: the same bytes at the same place; the server also answers a repeated reqId from its cache.",
+  request = {
+    fields = {
+      { name = "offset", field = "offset_u64", kind = "u64", offset = 0, size = 8 },
+      { name = "len", field = "len", kind = "u16", offset = 8, size = 2 },
+      { name = "pad", field = "pad_u16", kind = "u16", offset = 10, size = 2 },
+      { name = "name", field = "name", kind = "str", offset = 12, size = 32 },
+      { name = "data", field = "data", kind = "rest", offset = 44, size = 0 },
+    },
+  },
+  response = {
+    fields = {
+      { name = "size", field = "size_u64", kind = "u64", offset = 0, size = 8 },
+    },
+  },
+}
+MESSAGES[1][0x2B] = {
+  name = "CSTORE_FLUSH", from = "dime",
+  system = false, dime = true,
+  doc = "Make the export's bytes durable (fsync on the orchestrator's host); sent by the close of a handle that wrote.",
+  request = {
+    fields = {
+      { name = "name", field = "name", kind = "str", offset = 0, size = 32 },
+    },
+  },
+  response = {
+    fields = {
+      { name = "size", field = "size_u64", kind = "u64", offset = 0, size = 8 },
     },
   },
 }

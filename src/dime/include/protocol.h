@@ -10,7 +10,7 @@
 #define PX_ET_SCOPE_DIME 0x40
 #define PX_ET_TYPE_MASK 0x3F
 
-#define PX_PROTOCOL_VERSION 4
+#define PX_PROTOCOL_VERSION 5
 #define PX_ETH_HEADER_LEN 14
 #define PX_TAG_LEN 32
 #define PX_MAX_FRAME_LEN 1514
@@ -81,6 +81,8 @@
 #define PX_STORE_STATE_READY 1
 #define PX_STORE_STATE_FOREIGN 2
 #define PX_STORE_STATE_ERROR 3
+#define PX_CSTORE_CHUNK 1024
+#define PX_CSTORE_WINDOW 8
 #define PX_COLL_KIND_XFER 1
 #define PX_COLL_KIND_CAW 2
 #define PX_COLL_KIND_BARRIER 3
@@ -525,6 +527,38 @@
 #define PX_BOOT_READ_REQ_LENGTH_OFF 4  /* u32: bytes wanted (at most BOOT.window chunks) */
 #define PX_BOOT_READ_REQ_LEN 8
 
+/* CSTORE_GRANT: Tell this DIME that the central export `name` is served by `server` and what its service may do there (rights 0: forget it). The export server checks every request again: this only lets the DIME find the export and refuse early. */
+#define PX_SIG_CSTORE_GRANT 0x38
+#define PX_CSTORE_GRANT_SCOPES 3
+#define PX_CSTORE_GRANT_FROM_ORCHESTRATOR_ONLY 1
+#define PX_CSTORE_GRANT_REQ_RIGHTS_OFF 0  /* u8: STORE_RIGHT_* bits; 0 removes the export from this DIME */
+#define PX_CSTORE_GRANT_REQ_PAD_OFF 1  /* u8: zero */
+#define PX_CSTORE_GRANT_REQ_SERVER_OFF 2  /* mac: the orchestrator serving the export */
+#define PX_CSTORE_GRANT_REQ_NAME_OFF 8  /* char[32]: export name (a service opens it as "@name") */
+#define PX_CSTORE_GRANT_REQ_NAME_LEN 32
+#define PX_CSTORE_GRANT_REQ_LEN 40
+#define PX_CSTORE_GRANT_RESP_EXPORTS_OFF 0  /* u16: central exports this DIME knows now */
+#define PX_CSTORE_GRANT_RESP_LEN 2
+
+/* QUERY_CSTORE: Central storage: this DIME's client counters since boot. */
+#define PX_SIG_QUERY_CSTORE 0x39
+#define PX_QUERY_CSTORE_SCOPES 3
+#define PX_QUERY_CSTORE_FROM_ORCHESTRATOR_ONLY 1
+#define PX_QUERY_CSTORE_REQ_LEN 0
+#define PX_QUERY_CSTORE_RESP_DIME_OFF 0  /* u16: answering DIME */
+#define PX_QUERY_CSTORE_RESP_EXPORTS_OFF 2  /* u16: central exports this DIME knows */
+#define PX_QUERY_CSTORE_RESP_OPENS_OFF 4  /* u32: central files opened */
+#define PX_QUERY_CSTORE_RESP_READS_OFF 8  /* u32: read calls */
+#define PX_QUERY_CSTORE_RESP_WRITES_OFF 12  /* u32: write calls */
+#define PX_QUERY_CSTORE_RESP_BYTES_READ_OFF 16  /* u64: bytes read */
+#define PX_QUERY_CSTORE_RESP_BYTES_WRITTEN_OFF 24  /* u64: bytes written */
+#define PX_QUERY_CSTORE_RESP_REQUESTS_OFF 32  /* u32: request frames sent (first tries) */
+#define PX_QUERY_CSTORE_RESP_RESENT_OFF 36  /* u32: request frames sent again after a timeout */
+#define PX_QUERY_CSTORE_RESP_LATE_ANSWERS_OFF 40  /* u32: answers dropped: duplicate, or for a request given up */
+#define PX_QUERY_CSTORE_RESP_REFUSED_OFF 44  /* u32: accesses refused (no grant here, or the export server said UNAUTHORIZED) */
+#define PX_QUERY_CSTORE_RESP_ERRORS_OFF 48  /* u32: other failed calls (timeouts after every retry, bad handle, export errors) */
+#define PX_QUERY_CSTORE_RESP_LEN 52
+
 /* LOAD_CHUNK: Image bytes at `offset`, in order (a repeat of an already received offset is acknowledged again). */
 #define PX_DATA_LOAD_CHUNK 0x01
 #define PX_LOAD_CHUNK_SCOPES 2
@@ -603,5 +637,57 @@
 #define PX_BOOT_DATA_REQ_OFFSET_OFF 0  /* u32: offset in the image */
 #define PX_BOOT_DATA_REQ_DATA_OFF 4  /* rest: bytes (BOOT_REQUEST offer: chunk bytes, fewer at the end) */
 #define PX_BOOT_DATA_REQ_LEN 4
+
+/* CSTORE_OPEN: Check access to an export (and empty it with TRUNC); answers its size and the rights of the asking DIME. */
+#define PX_DATA_CSTORE_OPEN 0x28
+#define PX_CSTORE_OPEN_SCOPES 2
+#define PX_CSTORE_OPEN_FROM_ORCHESTRATOR_ONLY 0
+#define PX_CSTORE_OPEN_REQ_MODE_OFF 0  /* u8: DIME_O_* bits of the open (READ 1, WRITE 2, CREATE 4, TRUNC 8) */
+#define PX_CSTORE_OPEN_REQ_PAD_OFF 1  /* u8: zero */
+#define PX_CSTORE_OPEN_REQ_NAME_OFF 2  /* char[32]: export name */
+#define PX_CSTORE_OPEN_REQ_NAME_LEN 32
+#define PX_CSTORE_OPEN_REQ_LEN 34
+#define PX_CSTORE_OPEN_RESP_SIZE_OFF 0  /* u64: bytes in the export */
+#define PX_CSTORE_OPEN_RESP_RIGHTS_OFF 8  /* u8: STORE_RIGHT_* of this DIME on it */
+#define PX_CSTORE_OPEN_RESP_LEN 9
+
+/* CSTORE_READ: Bytes [offset, offset + len) of an export (fewer at its end). */
+#define PX_DATA_CSTORE_READ 0x29
+#define PX_CSTORE_READ_SCOPES 2
+#define PX_CSTORE_READ_FROM_ORCHESTRATOR_ONLY 0
+#define PX_CSTORE_READ_REQ_OFFSET_OFF 0  /* u64: first byte */
+#define PX_CSTORE_READ_REQ_LEN_OFF 8  /* u16: bytes wanted (at most 1024) */
+#define PX_CSTORE_READ_REQ_PAD_OFF 10  /* u16: zero */
+#define PX_CSTORE_READ_REQ_NAME_OFF 12  /* char[32]: export name */
+#define PX_CSTORE_READ_REQ_NAME_LEN 32
+#define PX_CSTORE_READ_REQ_LEN 44
+#define PX_CSTORE_READ_RESP_OFFSET_OFF 0  /* u64: first byte (as asked) */
+#define PX_CSTORE_READ_RESP_SIZE_OFF 8  /* u64: bytes in the export now */
+#define PX_CSTORE_READ_RESP_DATA_OFF 16  /* rest: the bytes */
+#define PX_CSTORE_READ_RESP_LEN 16
+
+/* CSTORE_WRITE: Write bytes at `offset` of an export (grows it). Idempotent: the same bytes at the same place; the server also answers a repeated reqId from its cache. */
+#define PX_DATA_CSTORE_WRITE 0x2A
+#define PX_CSTORE_WRITE_SCOPES 2
+#define PX_CSTORE_WRITE_FROM_ORCHESTRATOR_ONLY 0
+#define PX_CSTORE_WRITE_REQ_OFFSET_OFF 0  /* u64: first byte */
+#define PX_CSTORE_WRITE_REQ_LEN_OFF 8  /* u16: bytes (at most 1024) */
+#define PX_CSTORE_WRITE_REQ_PAD_OFF 10  /* u16: zero */
+#define PX_CSTORE_WRITE_REQ_NAME_OFF 12  /* char[32]: export name */
+#define PX_CSTORE_WRITE_REQ_NAME_LEN 32
+#define PX_CSTORE_WRITE_REQ_DATA_OFF 44  /* rest: the bytes */
+#define PX_CSTORE_WRITE_REQ_LEN 44
+#define PX_CSTORE_WRITE_RESP_SIZE_OFF 0  /* u64: bytes in the export now */
+#define PX_CSTORE_WRITE_RESP_LEN 8
+
+/* CSTORE_FLUSH: Make the export's bytes durable (fsync on the orchestrator's host); sent by the close of a handle that wrote. */
+#define PX_DATA_CSTORE_FLUSH 0x2B
+#define PX_CSTORE_FLUSH_SCOPES 2
+#define PX_CSTORE_FLUSH_FROM_ORCHESTRATOR_ONLY 0
+#define PX_CSTORE_FLUSH_REQ_NAME_OFF 0  /* char[32]: export name */
+#define PX_CSTORE_FLUSH_REQ_NAME_LEN 32
+#define PX_CSTORE_FLUSH_REQ_LEN 32
+#define PX_CSTORE_FLUSH_RESP_SIZE_OFF 0  /* u64: bytes in the export */
+#define PX_CSTORE_FLUSH_RESP_LEN 8
 
 #endif

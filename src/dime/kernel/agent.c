@@ -6,6 +6,7 @@
 #include "dime.h"
 #include "e1000.h"
 #include "store.h"
+#include "cstore.h"
 
 struct dime dimes[MAX_CPUS];
 static uint32_t default_hb_ms = 1000, default_perf_ms = 5000, default_memlimit = 8;
@@ -19,6 +20,7 @@ void agent_defaults(struct dime *d) {
   memset(d->params, 0, sizeof d->params);
   lines_reset(d);
   store_grants_reset(d);
+  cstore_reset(d);
   d->owned = false;
   d->hb_muted = false;
   uint64_t now = now_ns();
@@ -298,7 +300,7 @@ static void handle(struct dime *d, const struct pxmsg *m, bool system_scope) {
       CASE(DISCOVER) CASE(SET_HEARTBEAT) CASE(SET_PERF_INTERVAL) CASE(LOAD_BEGIN) CASE(LOAD_BUILTIN)
       CASE(EXECUTE) CASE(SUSPEND) CASE(RESUME) CASE(STOP) CASE(RESET) CASE(SET_PARAM) CASE(SET_MEMLIMIT)
       CASE(SET_ROUTE) CASE(QUERY_ACCOUNTING) CASE(QUERY_PERF) CASE(QUERY_SECURITY) CASE(PING) CASE(SHUTDOWN)
-      CASE(STORE_GRANT) CASE(QUERY_STORAGE)
+      CASE(STORE_GRANT) CASE(QUERY_STORAGE) CASE(CSTORE_GRANT) CASE(QUERY_CSTORE)
 #undef CASE
       default:
         reply(d, m, PX_STATUS_UNSUPPORTED, NULL, 0);
@@ -503,6 +505,17 @@ static void handle(struct dime *d, const struct pxmsg *m, bool system_scope) {
       store_query(d, out);
       olen = PX_QUERY_STORAGE_RESP_LEN;
       break;
+    case PX_SIG_CSTORE_GRANT: {
+      uint16_t exports = 0;
+      st = cstore_grant(d, p, &exports);
+      put_be16(out + PX_CSTORE_GRANT_RESP_EXPORTS_OFF, exports);
+      olen = PX_CSTORE_GRANT_RESP_LEN;
+      break;
+    }
+    case PX_SIG_QUERY_CSTORE:
+      cstore_query(d, out);
+      olen = PX_QUERY_CSTORE_RESP_LEN;
+      break;
     case PX_SIG_PING:
       memcpy(out, p, 8);
       olen = PX_PING_RESP_LEN;
@@ -548,6 +561,8 @@ static void agent_frame(struct dime *d, struct inbox_slot *s) {
     }
     if (!replay_check_and_update(d, &m)) { d->sec_replayed++; security_event(d, &m, PX_SECURITY_CODE_REPLAYED, d->sec_replayed, "replayed (old sequence)"); return; }
   }
+  /* an export server's answer to this DIME's central storage request (cstore.c) */
+  if (cstore_response(d, &m)) { d->sec_accepted++; d->frames_in++; d->bytes_in += m.len; return; }
   if (m.flags & (PX_FLAG_RESPONSE | PX_FLAG_EVENT)) { net_rx_reports++; return; }   /* reports are for orchestrators */
   if (s->origin != FROM_FANOUT) d->sec_accepted++;
   /* the network key (held by every server) may only ask read-only questions in an orchestrator's name */

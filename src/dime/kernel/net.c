@@ -153,7 +153,12 @@ void net_rx_frame(const uint8_t *frame, uint32_t len) {
   /* malformed frames go to DIME 0's agent, which counts them and raises the alarms */
   if (len < PX_ETH_HEADER_LEN + PX_HDR_LEN) { inbox_put(&dimes[0], frame, len, FROM_WIRE); return; }
   const uint8_t *h = frame + PX_ETH_HEADER_LEN;
-  if (h[PX_HDR_FLAGS_OFF] & (PX_FLAG_RESPONSE | PX_FLAG_EVENT)) { net_rx_reports++; return; }   /* reports are for orchestrators */
+  /* reports are for orchestrators; the one exception, an export server's answer to a DIME's
+   * central storage request (cstore.c), goes to that DIME, whose agent checks it like a command */
+  uint8_t type = (uint8_t)(et & PX_ET_TYPE_MASK);
+  bool cstore_answer = (et & PX_ET_CHANNEL_DATA) && (et & PX_ET_SCOPE_DIME) && type >= PX_DATA_CSTORE_OPEN &&
+                       type <= PX_DATA_CSTORE_FLUSH && !(h[PX_HDR_FLAGS_OFF] & PX_FLAG_EVENT);
+  if ((h[PX_HDR_FLAGS_OFF] & (PX_FLAG_RESPONSE | PX_FLAG_EVENT)) && !cstore_answer) { net_rx_reports++; return; }
   uint16_t dst_core = be16(h + PX_HDR_DST_CORE_OFF);
   struct dime *t = &dimes[0];
   if ((et & PX_ET_SCOPE_DIME) && dst_core < ncpus) t = &dimes[dst_core];

@@ -3,6 +3,7 @@
 #include "dime.h"
 #include "sdk_abi.h"
 #include "store.h"
+#include "cstore.h"
 
 struct builtin { const char *name; const uint8_t *start, *end; };
 extern const struct builtin builtin_services[];
@@ -200,6 +201,7 @@ void svc_end(struct dime *d, uint8_t reason, int32_t code) {
   d->kill_pending = false;
   d->hb_muted = false;
   store_service_ended(d);
+  cstore_service_ended(d);
   svc_discard(d);
   if (reason != PX_EXIT_REASON_RESET) d->owned = false;   /* a finished DIME goes back to the pool */
   inbox_rearm(d);
@@ -404,7 +406,7 @@ void svc_syscall(struct dime *d, struct irq_frame *f) {
       ret = 0;
       break;
     case SYS_FOPEN: case SYS_FREAD: case SYS_FWRITE: case SYS_FCLOSE: case SYS_FLIST: case SYS_FREMOVE: case SYS_FSEEK:
-      ret = store_syscall(d, nr, a0, a1, a2);
+      ret = cstore_claims(d, nr, a0) ? cstore_syscall(d, nr, a0, a1, a2) : store_syscall(d, nr, a0, a1, a2);
       break;
     default:
       break;

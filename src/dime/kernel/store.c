@@ -167,7 +167,7 @@ static uint8_t rights_for(struct dime_store *s, const char *name) {
 /* Counted always; alarmed at the 1st, 2nd, 4th, 8th... refusal of this DIME (as malformed
  * frames are): a service hammering files it may not touch cannot flood the LAN with alarms,
  * and which refusals raise one does not depend on timing. */
-static int64_t refuse(struct dime *d, const char *name, uint8_t want, const char *what) {
+int64_t store_refuse(struct dime *d, const char *name, uint8_t want, const char *what) {
   struct dime_store *s = ds(d);
   uint32_t n = ++s->refused;
   kprintf("DIME %u storage: %s of '%s' refused (no grant)\n", d->index, what, name);
@@ -237,13 +237,13 @@ static bool slot_io(uint32_t slot, uint32_t off, uint8_t *p, uint32_t n, bool wr
 /* ---------------- system calls ---------------- */
 
 static uint64_t user_top(struct dime *d) { return USER_BASE + (uint64_t)d->nchunks * CHUNK_SIZE; }
-static bool user_ok(struct dime *d, uint64_t p, uint64_t n) {
+bool store_user_ok(struct dime *d, uint64_t p, uint64_t n) {
   return p >= USER_BASE && n <= user_top(d) - USER_BASE && p - USER_BASE <= user_top(d) - USER_BASE - n;
 }
 
 /* a file name from the service: 1..47 printable characters without spaces */
-static bool user_name(struct dime *d, uint64_t p, char *name) {
-  if (!user_ok(d, p, 1)) return false;
+bool store_user_name(struct dime *d, uint64_t p, char *name) {
+  if (!store_user_ok(d, p, 1)) return false;
   uint64_t room = user_top(d) - p;
   uint32_t i = 0;
   for (; i < NAME_LEN && i < room; i++) {
@@ -269,10 +269,10 @@ static void handles_of_slot_reset(uint32_t slot) {
 static int64_t do_open(struct dime *d, uint64_t uname, uint64_t mode) {
   struct dime_store *s = ds(d);
   char name[NAME_LEN];
-  if (!user_name(d, uname, name) || (mode & ~0x1Full) || !(mode & (DIME_O_READ | DIME_O_WRITE))) return DIME_EINVAL;
+  if (!store_user_name(d, uname, name) || (mode & ~0x1Full) || !(mode & (DIME_O_READ | DIME_O_WRITE))) return DIME_EINVAL;
   uint8_t want = (mode & DIME_O_READ ? PX_STORE_RIGHT_READ : 0) |
                  (mode & (DIME_O_WRITE | DIME_O_CREATE | DIME_O_TRUNC | DIME_O_APPEND) ? PX_STORE_RIGHT_WRITE : 0);
-  if ((rights_for(s, name) & want) != want) return refuse(d, name, want, want & PX_STORE_RIGHT_WRITE ? "write" : "read");
+  if ((rights_for(s, name) & want) != want) return store_refuse(d, name, want, want & PX_STORE_RIGHT_WRITE ? "write" : "read");
   int hi = -1;
   for (int i = 0; i < MAX_HANDLES && hi < 0; i++) if (!s->h[i].used) hi = i;
   if (hi < 0) return DIME_EMFILE;
@@ -309,7 +309,7 @@ static struct handle *handle_of(struct dime *d, uint64_t h) {
 static int64_t do_read(struct dime *d, uint64_t h, uint64_t buf, uint64_t max) {
   struct handle *hp = handle_of(d, h);
   if (!hp || !(hp->mode & DIME_O_READ)) return DIME_EBADF;
-  if (!user_ok(d, buf, max)) return DIME_EINVAL;
+  if (!store_user_ok(d, buf, max)) return DIME_EINVAL;
   uint64_t f = spin_lock_irqsave(&store_lock);
   uint32_t size = dir[hp->slot].size;
   uint32_t n = hp->pos >= size ? 0 : (size - hp->pos < max ? size - hp->pos : (uint32_t)max);
@@ -325,7 +325,7 @@ static int64_t do_read(struct dime *d, uint64_t h, uint64_t buf, uint64_t max) {
 static int64_t do_write(struct dime *d, uint64_t h, uint64_t buf, uint64_t len) {
   struct handle *hp = handle_of(d, h);
   if (!hp || !(hp->mode & DIME_O_WRITE)) return DIME_EBADF;
-  if (!user_ok(d, buf, len)) return DIME_EINVAL;
+  if (!store_user_ok(d, buf, len)) return DIME_EINVAL;
   if (blk_readonly) return DIME_EIO;
   uint64_t f = spin_lock_irqsave(&store_lock);
   int64_t ret;
@@ -361,7 +361,7 @@ static int64_t do_close(struct dime *d, uint64_t h) {
 }
 
 static int64_t do_list(struct dime *d, uint64_t buf, uint64_t max) {
-  if (!user_ok(d, buf, max)) return DIME_EINVAL;
+  if (!store_user_ok(d, buf, max)) return DIME_EINVAL;
   char *out = (char *)buf;
   uint64_t n = 0;
   uint64_t f = spin_lock_irqsave(&store_lock);
@@ -379,8 +379,8 @@ static int64_t do_list(struct dime *d, uint64_t buf, uint64_t max) {
 
 static int64_t do_remove(struct dime *d, uint64_t uname) {
   char name[NAME_LEN];
-  if (!user_name(d, uname, name)) return DIME_EINVAL;
-  if (!(rights_for(ds(d), name) & PX_STORE_RIGHT_WRITE)) return refuse(d, name, PX_STORE_RIGHT_WRITE, "remove");
+  if (!store_user_name(d, uname, name)) return DIME_EINVAL;
+  if (!(rights_for(ds(d), name) & PX_STORE_RIGHT_WRITE)) return store_refuse(d, name, PX_STORE_RIGHT_WRITE, "remove");
   uint64_t f = spin_lock_irqsave(&store_lock);
   int64_t ret = 0;
   int32_t slot = find(name);

@@ -36,6 +36,8 @@ static inline void dime_heartbeat_mute(int on) { dime_syscall3(SYS_HB_MUTE, on, 
 
 /* the server's local file store (docs/STORAGE.md): only files this DIME's service was granted;
  * results < 0 are DIME_E* (DIME_EACCES: refused, counted and alarmed by the kernel) */
+/* a name starting with '@' is a central export of the orchestrator (docs/STORAGE.md, "Central
+ * storage"): same calls, handles from 16, no APPEND, no remove */
 static inline long dime_open(const char *name, int mode) { return dime_syscall3(SYS_FOPEN, (long)name, mode, 0); }
 static inline long dime_fread(long h, void *p, size_t max) { return dime_syscall3(SYS_FREAD, h, (long)p, (long)max); }
 static inline long dime_fwrite(long h, const void *p, size_t n) { return dime_syscall3(SYS_FWRITE, h, (long)p, (long)n); }

@@ -7,11 +7,23 @@
  *   rm NAME              remove
  *   fill NAME N TAG      write N records "TAG-<i>;" one write each, then read them back and
  *                        check: concurrency between DIMEs ("ok fill NAME N sum X")
- *   exit                 end the service (exit code 0) */
+ *   gen NAME BYTES SEED  write BYTES of a seeded pattern (4 KiB writes, one open/close):
+ *                        "ok gen NAME BYTES sum X" (FNV-1a of the bytes)
+ *   sum NAME             read the whole file in 4 KiB reads: "ok sum NAME BYTES sum X"
+ *   rread NAME COUNT     COUNT reads of 4 KiB at seeded 4 KiB-aligned offsets: "go rread NAME" when the
+ *                        timed part starts, then "ok rread NAME COUNT ns T" (T in guest time)
+ *   sread NAME           the whole file in 1 MiB reads: "go sread NAME", "ok sread NAME BYTES ns T"
+ *                        (bench/storage.ts times between the two lines on the host)
+ *   exit                 end the service (exit code 0)
+ * NAME may be a central export ("@name"). */
 #include "dime.h"
 
 static char line[512];
 static char buf[8192];
+static char big[1 << 20];   /* sread: 1 MiB reads */
+
+static unsigned next_rand(unsigned *x) { *x ^= *x << 13; *x ^= *x >> 17; *x ^= *x << 5; return *x; }
+static unsigned fnv(unsigned h, const char *p, long n) { for (long i = 0; i < n; i++) h = (h ^ (unsigned char)p[i]) * 16777619u; return h; }
 
 static char *word(char **s) {
   while (**s == ' ') (*s)++;
@@ -66,6 +78,65 @@ static void fill(char *name, long count, char *tag) {
   sdk_writef("ok fill %s %d sum %x\n", name, (int)count, sum);
 }
 
+static void gen(char *name, long bytes, unsigned seed) {
+  long h = dime_open(name, DIME_O_WRITE | DIME_O_CREATE | DIME_O_TRUNC);
+  if (h < 0) { sdk_writef("err %d open %s\n", (int)h, name); return; }
+  unsigned x = seed ? seed : 1, sum = 2166136261u;
+  for (long at = 0; at < bytes; at += 4096) {
+    long k = bytes - at < 4096 ? bytes - at : 4096;
+    for (long i = 0; i < k; i++) buf[i] = (char)next_rand(&x);
+    long n = dime_fwrite(h, buf, (size_t)k);
+    if (n != k) { sdk_writef("err %d gen %s at %d\n", (int)n, name, (int)at); dime_close(h); return; }
+    sum = fnv(sum, buf, k);
+  }
+  long c = dime_close(h);
+  if (c < 0) sdk_writef("err %d close %s\n", (int)c, name);
+  else sdk_writef("ok gen %s %d sum %x\n", name, (int)bytes, sum);
+}
+
+static void sum_file(char *name) {
+  long h = dime_open(name, DIME_O_READ);
+  if (h < 0) { sdk_writef("err %d open %s\n", (int)h, name); return; }
+  unsigned sum = 2166136261u;
+  long total = 0, n;
+  while ((n = dime_fread(h, buf, 4096)) > 0) { sum = fnv(sum, buf, n); total += n; }
+  dime_close(h);
+  if (n < 0) sdk_writef("err %d sum %s\n", (int)n, name);
+  else sdk_writef("ok sum %s %d sum %x\n", name, (int)total, sum);
+}
+
+static void rread(char *name, long count) {
+  long h = dime_open(name, DIME_O_READ);
+  if (h < 0) { sdk_writef("err %d open %s\n", (int)h, name); return; }
+  long size = 0, n;
+  while ((n = dime_fread(h, big, sizeof big)) > 0) size += n;   /* learn the size (and warm nothing: reads go to the device) */
+  long blocks = size / 4096;
+  if (n < 0 || blocks < 1) { sdk_writef("err %d rread %s\n", (int)(n < 0 ? n : -6), name); dime_close(h); return; }
+  unsigned x = 12345;
+  sdk_writef("go rread %s\n", name);   /* the host times from this line to the answer */
+  uint64_t t0 = dime_time_ns();
+  for (long i = 0; i < count; i++) {
+    dime_fseek(h, (size_t)(next_rand(&x) % (unsigned)blocks) * 4096);
+    if ((n = dime_fread(h, buf, 4096)) != 4096) { sdk_writef("err %d rread %s\n", (int)n, name); dime_close(h); return; }
+  }
+  uint64_t t = dime_time_ns() - t0;
+  dime_close(h);
+  sdk_writef("ok rread %s %d ns %d\n", name, (int)count, (int)(t > 0x7FFFFFFF ? 0x7FFFFFFF : t));
+}
+
+static void sread(char *name) {
+  long h = dime_open(name, DIME_O_READ);
+  if (h < 0) { sdk_writef("err %d open %s\n", (int)h, name); return; }
+  long total = 0, n;
+  sdk_writef("go sread %s\n", name);
+  uint64_t t0 = dime_time_ns();
+  while ((n = dime_fread(h, big, sizeof big)) > 0) total += n;
+  uint64_t t = dime_time_ns() - t0;
+  dime_close(h);
+  if (n < 0) sdk_writef("err %d sread %s\n", (int)n, name);
+  else sdk_writef("ok sread %s %d ns %d\n", name, (int)total, (int)(t > 0x7FFFFFFF ? 0x7FFFFFFF : t));
+}
+
 static char *find_newline(char *s) {
   for (; *s; s++) if (*s == '\n') return s;
   return 0;
@@ -100,6 +171,17 @@ static void command(char *s) {
     char *name = word(&s);
     long count = sdk_atol(word(&s));
     fill(name, count, word(&s));
+  } else if (!sdk_strcmp(op, "gen")) {
+    char *name = word(&s);
+    long bytes = sdk_atol(word(&s));
+    gen(name, bytes, (unsigned)sdk_atol(word(&s)));
+  } else if (!sdk_strcmp(op, "sum")) {
+    sum_file(word(&s));
+  } else if (!sdk_strcmp(op, "rread")) {
+    char *name = word(&s);
+    rread(name, sdk_atol(word(&s)));
+  } else if (!sdk_strcmp(op, "sread")) {
+    sread(word(&s));
   } else if (!sdk_strcmp(op, "exit")) {
     dime_exit(0);
   } else {

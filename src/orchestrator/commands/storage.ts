@@ -3,10 +3,11 @@
 import type { CliContext } from '../cli-context.js';
 import { table } from '../cli-context.js';
 import { UsageError } from '../errors.js';
-import { storageCounters, storageGrant, type StorageCounters } from '../storage.js';
+import { centralCounters, storageCounters, storageGrant, type CentralClientCounters, type StorageCounters } from '../storage.js';
 import { parseDime, parseTarget, type DimeAddress } from '../targets.js';
 import { dimesNamed } from './dime-list.js';
 import { verb, str } from './verb.js';
+import { exportFile, exportsDir, exportsTable, listExports, watchExports } from './central-storage.js';
 
 export function storageVerbs(ctx: CliContext) {
   return [
@@ -28,17 +29,40 @@ export function storageVerbs(ctx: CliContext) {
     }),
     verb(ctx, {
       command: 'storage <dimes..>',
-      describe: 'local storage accounting of one or more DIMEs (opens, reads, writes, bytes, refusals) and their server\'s store',
-      builder: (y) => y.positional('dimes', { type: 'string', array: true, describe: 'SERVER/CORE, or SERVER for all its DIMEs' }),
+      describe: "local storage accounting of DIMEs (SERVER/CORE, or SERVER for all its DIMEs); 'storage export PATH --name N [--readonly] [--grant DIME[:r]]...' serves a host file to DIMEs of every server (central storage, until interrupted); 'storage list' shows the running exports; 'storage watch' their counters every --interval ms",
+      builder: (y) => y.positional('dimes', { type: 'string', array: true, describe: 'SERVER/CORE, or SERVER for all its DIMEs; or export PATH | list | watch' })
+        .option('name', { type: 'string', describe: 'export: the name DIMEs open it by ("@NAME"); default: the file name' })
+        .option('readonly', { type: 'boolean', default: false, describe: 'export: nobody writes it' })
+        .option('grant', { type: 'string', array: true, describe: 'export: DIME (SERVER/CORE or SERVER) that may read and write it; DIME:r read only' })
+        .option('max-size', { type: 'number', default: 64 * 1024 * 1024, describe: 'export: bytes it may grow to' })
+        .option('exports-dir', { type: 'string', describe: 'where running exports publish their counters (default ~/.parallax/exports, or PARALLAX_EXPORTS)' })
+        .option('for', { type: 'number', default: 0, describe: 'export/watch: stop after this many ms (0: until interrupted)' })
+        .option('interval', { type: 'number', default: 1000, describe: 'watch: ms between reports' }),
       run: async (c, argv) => {
+        const words = argv.dimes as string[];
+        const dir = exportsDir(c, argv['exports-dir'] as string | undefined);
+        if (words[0] === 'export') return exportFile(c, words.slice(1), dir, argv);
+        if (words[0] === 'list' && words.length === 1) return { exports: listExports(dir) };
+        if (words[0] === 'watch' && words.length === 1) return watchExports(c, dir, argv.interval as number, argv.for as number);
         const o = await c.orchestrator();
-        const out: Array<{ dime: string } & StorageCounters> = [];
-        for (const d of await dimesNamed(o, argv.dimes as string[])) out.push({ dime: o.label(d), ...(await storageCounters(o, d)) });
+        const out: Array<{ dime: string } & StorageCounters & { central: CentralClientCounters }> = [];
+        for (const d of await dimesNamed(o, words)) out.push({ dime: o.label(d), ...(await storageCounters(o, d)), central: await centralCounters(o, d) });
         return { dimes: out };
       },
-      human: (_c, r) => table(['DIME', 'STORE', 'FILES', 'GRANTS', 'OPENS', 'READS', 'WRITES', 'READ B', 'WRITTEN B', 'REFUSED', 'ERRORS'],
-        r.dimes.map((d) => [d.dime, d.store === 'ready' ? `${d.diskSectors / 2048} MiB` : d.store, d.store === 'ready' ? `${d.files}/${d.slots}` : '-',
-          String(d.grants), String(d.opens), String(d.reads), String(d.writes), String(d.bytesRead), String(d.bytesWritten), String(d.refused), String(d.errors)])),
+      human: (_c, r) => {
+        if (!r) return undefined;
+        if ('dimes' in r) {
+          const local = table(['DIME', 'STORE', 'FILES', 'GRANTS', 'OPENS', 'READS', 'WRITES', 'READ B', 'WRITTEN B', 'REFUSED', 'ERRORS'],
+            r.dimes.map((d) => [d.dime, d.store === 'ready' ? `${d.diskSectors / 2048} MiB` : d.store, d.store === 'ready' ? `${d.files}/${d.slots}` : '-',
+              String(d.grants), String(d.opens), String(d.reads), String(d.writes), String(d.bytesRead), String(d.bytesWritten), String(d.refused), String(d.errors)]));
+          const central = r.dimes.filter((d) => d.central.exports || d.central.requests || d.central.refused);
+          return central.length === 0 ? local : `${local}\n\ncentral storage (@exports):\n${table(['DIME', 'EXPORTS', 'OPENS', 'READ B', 'WRITTEN B', 'REQUESTS', 'RESENT', 'LATE', 'REFUSED', 'ERRORS'],
+            central.map((d) => [d.dime, String(d.central.exports), String(d.central.opens), String(d.central.bytesRead), String(d.central.bytesWritten),
+              String(d.central.requests), String(d.central.resent), String(d.central.lateAnswers), String(d.central.refused), String(d.central.errors)]))}`;
+        }
+        if ('exports' in r) return exportsTable(r.exports, r.clients);
+        return undefined;
+      },
     }),
   ];
 }
