@@ -48,6 +48,8 @@ export interface DimeServerOptions {
   icount?: string;
   /** parallax-emu only: print its per-core statistics (--stats) when stopped */
   emuStats?: boolean;
+  /** parallax-emu only: --cores-per-worker */
+  coresPerWorker?: number | 'auto';
 }
 
 /** Kernel command line for benchmarks: quiet network (heartbeats once a minute, no perf broadcasts). */
@@ -74,7 +76,7 @@ export class DimeServer {
   constructor(readonly opts: DimeServerOptions) {
     this.w = launchMachine({ kind: opts.kind === 'qemu' ? 'qemu' : 'emu', cores: opts.cores, memMiB: opts.memMiB, append: benchAppend(opts),
       net: opts.hubPath ? `hub,path=${opts.hubPath}` : 'none', mac: opts.mac, keyFile: benchKeyFile(opts), icount: opts.icount,
-      stats: opts.emuStats && opts.kind === 'parallax-emu' }, `${opts.kind} (${opts.cores} cores, ${opts.mac})`, { lineTimes: true });
+      stats: opts.emuStats && opts.kind === 'parallax-emu', coresPerWorker: opts.kind === 'parallax-emu' ? opts.coresPerWorker : undefined }, `${opts.kind} (${opts.cores} cores, ${opts.mac})`, { lineTimes: true });
   }
 
   async ready(timeoutMs = 120_000): Promise<this> {
