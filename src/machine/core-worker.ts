@@ -195,7 +195,7 @@ function runGroup(): void {
  * Returns 'on' to keep taking turns, 'stopped' when the core left its run loop (the machine
  * stops), 'ended' when it already reported its end (death).
  */
-function turn(c: HostedCore, ncores: number, quantum: number): 'on' | 'stopped' | 'ended' {
+function turn(c: HostedCore, ncores: number, quantum: number, grouped: boolean): 'on' | 'stopped' | 'ended' {
   const clock = c.clock;
   const cpu = c.cpu;
   const core = c.core;
@@ -223,8 +223,12 @@ function turn(c: HostedCore, ncores: number, quantum: number): 'on' | 'stopped' 
   clock.hold(core, !asleep ? clock.nowNs() : r === RUN_WAIT_SIPI ? Infinity : c.lapic.nextDeadlineNs());
   Atomics.store(ctl, G_TURN, core + 1); // the turn moves on whatever happened (ncores = the I/O thread)
   Atomics.notify(ctl, G_TURN);
-  // a parked core holds its worker (and so the turn order, which would stop at it anyway)
-  if (paused) { c.park(c.pauseReason()); }
+  // a core alone parks in place (the turn order stops at it); one hosted with others parks
+  // without blocking its worker, so its siblings can take their turns and park too
+  if (paused) {
+    if (grouped) c.beginPark(c.pauseReason());
+    else c.park(c.pauseReason());
+  }
   if (r === RUN_STOPPED) return 'stopped';
   if (!c.afterRun(r)) return 'ended';
   const s = r === RUN_HALTED ? RS_HALTED : r === RUN_WAIT_SIPI ? RS_WAIT_SIPI : RS_RUNNING;
@@ -248,17 +252,34 @@ function runInTurns(): void {
   const quantum = hosted[0].clock.quantum();
   const ncores = ctl[G_NCORES];
   const first = d.core;
+  const grouped = hosted.length > 1;
+  const wakeWord = coreBase(first) + C_WORKER_WAKE;
+  const sleepingWord = coreBase(first) + C_WORKER_SLEEPING;
   const state: ('on' | 'stopped' | 'ended')[] = hosted.map(() => 'on');
   for (;;) {
+    // parked cores (grouped) take their commands and see their resume here
+    const seen = Atomics.load(ctl, wakeWord);
+    let parked = false;
+    for (const c of hosted) {
+      if (c.parkedSeq === null) continue;
+      if (c.parkOver()) c.endPark();
+      else parked = true;
+    }
     const t = Atomics.load(ctl, G_TURN);
     const k = t - first;
     if (k >= 0 && k < hosted.length) {
-      if (state[k] === 'on') state[k] = turn(hosted[k], ncores, quantum);
-      else { Atomics.store(ctl, G_TURN, t + 1); Atomics.notify(ctl, G_TURN); } // a core that left passes its turns on
+      const c = hosted[k];
+      if (state[k] !== 'on') { Atomics.store(ctl, G_TURN, t + 1); Atomics.notify(ctl, G_TURN); continue; } // a core that left passes its turns on
+      if (c.parkedSeq === null) { state[k] = turn(c, ncores, quantum, grouped); continue; }
+      // the turn stops at a parked core, as it does at one alone: wait for its resume
+      Atomics.store(ctl, sleepingWord, 1);
+      Atomics.wait(ctl, wakeWord, seen, 200);
+      Atomics.store(ctl, sleepingWord, 0);
       continue;
     }
     if (state.every((s) => s !== 'on') || hosted.some((c) => c.stopRequested())) break;
-    Atomics.wait(ctl, G_TURN, t, 200);
+    // a parked sibling's commands (snapshot save/restore) are looked at every few ms
+    Atomics.wait(ctl, G_TURN, t, parked ? 5 : 200);
   }
   hosted.forEach((c, k) => { if (state[k] === 'on' || state[k] === 'stopped') c.finish(); });
 }
