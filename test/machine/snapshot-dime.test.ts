@@ -4,7 +4,7 @@
 // (its restored memory must not reuse sequence numbers peers saw after the snapshot). A
 // damaged or truncated snapshot file is refused with a clear error. It runs twice: saved with
 // one core per worker and restored with two per worker (--cores-per-worker), and the other way.
-import { describe, it, expect, afterAll, beforeAll } from 'vitest';
+import { describe, it, expect, afterAll, beforeAll, onTestFinished } from 'vitest';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -54,6 +54,7 @@ describe.skipIf(!existsSync(EMULATOR_CLI))('savevm of a running DIME server, res
     await o?.close();
     const qmpPath = path.join(dir, `qmp-${savedPer}.sock`);
     const first = server(['-qmp', `unix:${qmpPath},server,wait=off`], savedPer);
+    onTestFinished(() => first.stop());
     await first.waitFor(new RegExp(`DIME ready: ${CORES} cores`), 90_000);
 
     o = new Orchestrator(await openLan(`hub,path=${hubPath}`), { key: KEY, mac: '02:50:00:00:05:d0', names: new ServerNames({ S1 }) });
@@ -104,6 +105,7 @@ describe.skipIf(!existsSync(EMULATOR_CLI))('savevm of a running DIME server, res
     await first.stop();
 
     const restored = server(['-loadvm', 'booted'], restoredPer);
+    onTestFinished(() => restored.stop()); // the next case boots a server with the same MAC
     await restored.waitFor(/restored snapshot 'booted'/, 60_000);
     // the orchestrator that knew the server finds it again with the same service
     const deadline = Date.now() + 30_000;
@@ -119,7 +121,6 @@ describe.skipIf(!existsSync(EMULATOR_CLI))('savevm of a running DIME server, res
     expect(epochAfter).not.toBe(epochBefore);
     expect(restored.output).toMatch(/restored from a snapshot \(VM generation changed\): new epoch/);
     expect(restored.running).toBe(true);
-    await restored.stop();
   }, 240_000);
 
   it('refuses a damaged, a truncated and a foreign snapshot file with a clear error', async () => {
