@@ -29,6 +29,15 @@ export function wakeCore(ctl: Int32Array, core: number): void {
   // check, so either this load sees "halted" and notifies, or its wait sees C_WAKE moved.
   if (Atomics.load(ctl, b + C_RUNSTATE) !== RS_RUNNING) Atomics.notify(ctl, b + C_WAKE);
   wakeHost(ctl, core);
+  siblingWoken?.(core);
+}
+
+/** set by a worker hosting several cores (core-worker.ts): a wake-up sent from this thread */
+let siblingWoken: ((core: number) => void) | null = null;
+
+/** A grouped worker's hook: lets the running core give way to a sibling it just woke. */
+export function onWakeFromThisThread(f: ((core: number) => void) | null): void {
+  siblingWoken = f;
 }
 
 /**

@@ -23,6 +23,7 @@ import {
 } from '../abi/control-block.js';
 import type { CpuSnapshot } from '../cpu/cpu-snapshot.js';
 import { HostedCore } from './hosted-core.js';
+import { onWakeFromThisThread } from '../abi/interrupt-delivery.js';
 
 export interface CoreWorkerData {
   shared: SharedMemory;
@@ -126,6 +127,13 @@ function runGroup(): void {
   const sleepingWord = coreBase(d.core) + C_WORKER_SLEEPING;
   const live = hosted.slice();
   for (const c of live) c.cpu.oversubscribed = d.oversubscribed === true;
+  // a core that wakes a sleeping sibling (an IPI) ends its slice after the current block, so
+  // the sibling runs now and not a slice later
+  let running: HostedCore | null = null;
+  onWakeFromThisThread((core) => {
+    const k = core - d.core;
+    if (running !== null && k >= 0 && k < hosted.length && hosted[k] !== running && hosted[k].sleeping !== null) running.cpu.exitReason = RUN_YIELD;
+  });
   /** whether core c can run now, ending its sleep or park if it is over */
   const ready = (c: HostedCore, nowMs: number): boolean => {
     if (c.parkedSeq !== null) {
@@ -150,7 +158,9 @@ function runGroup(): void {
       if (!ready(c, nowMs)) continue;
       c.select();
       c.cpu.yieldOnPause = runnable > 1; // a spin-wait lets a sibling (maybe the lock holder) run
+      running = c;
       const r = c.runSafely(slice);
+      running = null;
       ran = true;
       let ended = r === null;
       if (r !== null) {
