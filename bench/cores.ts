@@ -7,6 +7,7 @@
 //
 //   --cores 1,2,4   --reps R (fresh machine each)   --n N --warm W (collective round trips)
 //   --peers parallax-emu,qemu   --out DIR (default bench/results; --short writes nothing)
+//   --per-worker N|auto   parallax-emu's --cores-per-worker (default: one core per worker)
 import { collectivePing, BENCH_KEY, runnablePeers, withBenchLan } from './lib/dime-paths.js';
 import { DimeServer, type MachineKind } from './lib/machines.js';
 import { benchMain, jsonAndMarkdown } from './lib/bench-main.js';
@@ -23,7 +24,7 @@ export interface CoresPoint {
 }
 
 export interface CoresResult extends RunRecord<'cores'> {
-  params: { cores: number[]; reps: number; n: number; warm: number; memMiB: number };
+  params: { cores: number[]; reps: number; n: number; warm: number; memMiB: number; perWorker?: number | 'auto' };
   peers: Partial<Record<MachineKind, CoresPoint[]>>;
   /** per peer: RSS growth per added core (least squares), MiB; collective growth exponent */
   fits: Partial<Record<MachineKind, { rssPerCoreMiB: number; rssBaseMiB: number; bootPerCoreMs: number; collectiveExponent: number; collectiveLogOrBetter: boolean }>>;
@@ -36,6 +37,8 @@ export interface CoresOptions {
   warm: number;
   peers: MachineKind[];
   memMiB: number;
+  /** parallax-emu --cores-per-worker (undefined: one core per worker) */
+  perWorker?: number | 'auto';
   log?: (l: string) => void;
 }
 
@@ -58,7 +61,15 @@ export function coresOptionsFromArgs(): CoresOptions {
     warm: Math.round(argNumber('warm', short ? 5 : 20)),
     peers: peers as MachineKind[],
     memMiB: Math.round(argNumber('mem', 256)),
+    perWorker: perWorkerArg(),
   };
+}
+
+function perWorkerArg(): number | 'auto' | undefined {
+  const v = argString('per-worker');
+  if (v === undefined || v === 'auto') return v;
+  if (!/^\d+$/.test(v) || Number(v) < 1) throw new Error(`--per-worker: '${v}' is not a number of cores or auto`);
+  return Number(v);
 }
 
 async function onePoint(kind: MachineKind, cores: number, o: CoresOptions, hubPath: string, orch: Orchestrator, log: (l: string) => void): Promise<CoresPoint> {
@@ -68,7 +79,7 @@ async function onePoint(kind: MachineKind, cores: number, o: CoresOptions, hubPa
     // a fresh MAC per start: the orchestrator's replay guard must not see a reborn DIME's
     // sequence numbers as old
     const mac = MACS[kind].replace(/0a$/, ((cores * 8 + rep) & 0xff).toString(16).padStart(2, '0'));
-    const s = new DimeServer({ kind, cores, mac, hubPath, key: BENCH_KEY, memMiB: o.memMiB });
+    const s = new DimeServer({ kind, cores, mac, hubPath, key: BENCH_KEY, memMiB: o.memMiB, coresPerWorker: o.perWorker });
     try {
       await s.ready(Math.max(60_000, cores * 5000));
       p.bootMs.push(s.bootMs);
@@ -93,9 +104,10 @@ export async function runCores(o: CoresOptions): Promise<CoresResult> {
   const t0 = performance.now();
   const r: CoresResult = {
     ...startRun('cores'),
-    params: { cores: o.cores, reps: o.reps, n: o.n, warm: o.warm, memMiB: o.memMiB }, peers: {}, fits: {},
+    params: { cores: o.cores, reps: o.reps, n: o.n, warm: o.warm, memMiB: o.memMiB, perWorker: o.perWorker }, peers: {}, fits: {},
   };
-  log(`cores benchmark: ${o.cores.join(', ')} cores, ${o.reps} fresh machine(s) each, ${o.n} collective round trips (+${o.warm} warm-up); ${r.machine}`);
+  log(`cores benchmark: ${o.cores.join(', ')} cores, ${o.reps} fresh machine(s) each, ${o.n} collective round trips (+${o.warm} warm-up); ` +
+    `parallax-emu ${o.perWorker === undefined ? 'one core per worker' : `--cores-per-worker ${o.perWorker}`}; ${r.machine}`);
   await withBenchLan(async ({ hubPath, orch }) => {
     for (const kind of runnablePeers(o.peers, r.errors)) {
       const points: CoresPoint[] = [];
@@ -178,7 +190,8 @@ export function printCores(r: CoresResult, log: (l: string) => void = console.lo
 
 export function coresMarkdown(r: CoresResult): string {
   return [`# Growth with the core count`, '',
-    `${r.params.reps} fresh machine(s) per point, ${r.params.n} collective round trips after ${r.params.warm} warm-up; machine ${r.machine}; commit ${r.commit}; ${r.date}.`, '',
+    `${r.params.reps} fresh machine(s) per point, ${r.params.n} collective round trips after ${r.params.warm} warm-up; ` +
+    `parallax-emu ${r.params.perWorker === undefined ? 'one core per worker' : `--cores-per-worker ${r.params.perWorker}`}; machine ${r.machine}; commit ${r.commit}; ${r.date}.`, '',
     ...coresTables(r).flatMap((t) => [`## ${t.title}`, '', markdownTable(t.headers, t.rows), '']),
     ...coresSummaryLines(r).map((l) => `- ${l}`), ''].join('\n');
 }

@@ -50,6 +50,8 @@ export interface DimeServerOptions {
   emuStats?: boolean;
   /** raw disk images, each a virtio-blk drive (the DIME kernel's local store) */
   drives?: string[];
+  /** parallax-emu only: --cores-per-worker */
+  coresPerWorker?: number | 'auto';
 }
 
 /** Kernel command line for benchmarks: quiet network (heartbeats once a minute, no perf broadcasts). */
@@ -76,7 +78,8 @@ export class DimeServer {
   constructor(readonly opts: DimeServerOptions) {
     this.w = launchMachine({ kind: opts.kind === 'qemu' ? 'qemu' : 'emu', cores: opts.cores, memMiB: opts.memMiB, append: benchAppend(opts),
       net: opts.hubPath ? `hub,path=${opts.hubPath}` : 'none', mac: opts.mac, keyFile: benchKeyFile(opts), icount: opts.icount,
-      stats: opts.emuStats && opts.kind === 'parallax-emu', drives: opts.drives }, `${opts.kind} (${opts.cores} cores, ${opts.mac})`, { lineTimes: true });
+      stats: opts.emuStats && opts.kind === 'parallax-emu', drives: opts.drives, coresPerWorker: opts.kind === 'parallax-emu' ? opts.coresPerWorker : undefined },
+      `${opts.kind} (${opts.cores} cores, ${opts.mac})`, { lineTimes: true });
   }
 
   async ready(timeoutMs = 120_000): Promise<this> {

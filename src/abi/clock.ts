@@ -303,6 +303,15 @@ export function clockFor(ctl: Int32Array): Clock {
   return c;
 }
 
+/**
+ * Make `c` this thread's Clock for a machine: a worker hosting several cores switches to the
+ * Clock of the core it runs, so code that reads time through clockFor (interrupt delivery,
+ * the MSRs) acts for that core.
+ */
+export function useClock(ctl: Int32Array, c: Clock): void {
+  perThread.set(ctl, c);
+}
+
 /** Write the time model into a fresh control block (before any Clock is made for it). */
 export function configureTime(ctl: Int32Array, model: TimeModel): void {
   const f = f64(ctl);

@@ -129,6 +129,13 @@ export const C_STAT_WAKE_HIST = 64; // 8 words
 export const WAKE_HIST_LIMITS_US = [4, 16, 64, 256, 1024, 4096, 16384, Infinity];
 /** bumped by CoreControl to let a parked core go (it parks in Atomics.wait on this word; P_PAUSE parks it) */
 export const C_RESUME_SEQ = 72;
+/** a worker hosting several cores (--cores-per-worker): the index of the word that worker
+ *  sleeps on (its first core's C_WORKER_WAKE); 0 when the core is alone and sleeps on C_WAKE */
+export const C_HOST_WAKE = 73;
+/** in a grouped worker's first core: the word the worker sleeps on while all its cores are
+ *  halted or parked (senders add 1), and 1 while it sleeps (senders then notify) */
+export const C_WORKER_WAKE = 74;
+export const C_WORKER_SLEEPING = 75;
 
 // mailbox states and kinds
 export const MBOX_IDLE = 0;

@@ -4,7 +4,7 @@
 
 import {
   C_APIC_DFR, C_APIC_ENABLED, C_APIC_ID, C_APIC_LDR, C_EXTINT_VECTOR, C_IRR, C_PENDING, C_SIPI_VECTOR,
-  C_RUNSTATE, C_TMR, C_WAKE, C_WAKE_STAMP, G_NCORES, P_EXTINT, P_INIT, P_IRR, P_NMI, P_SIPI, P_SMI, RS_RUNNING, coreBase,
+  C_HOST_WAKE, C_RUNSTATE, C_TMR, C_WAKE, C_WAKE_STAMP, C_WORKER_SLEEPING, C_WORKER_WAKE, G_NCORES, P_EXTINT, P_INIT, P_IRR, P_NMI, P_SIPI, P_SMI, RS_RUNNING, coreBase,
 } from './control-block.js';
 import { clockFor } from './clock.js';
 import { hostStampNs } from './host-stamp.js';
@@ -28,6 +28,30 @@ export function wakeCore(ctl: Int32Array, core: number): void {
   // it publishes "halted" before waiting on C_WAKE with the value it read before its pending
   // check, so either this load sees "halted" and notifies, or its wait sees C_WAKE moved.
   if (Atomics.load(ctl, b + C_RUNSTATE) !== RS_RUNNING) Atomics.notify(ctl, b + C_WAKE);
+  wakeHost(ctl, core);
+  siblingWoken?.(core);
+}
+
+/** set by a worker hosting several cores (core-worker.ts): a wake-up sent from this thread */
+let siblingWoken: ((core: number) => void) | null = null;
+
+/** A grouped worker's hook: lets the running core give way to a sibling it just woke. */
+export function onWakeFromThisThread(f: ((core: number) => void) | null): void {
+  siblingWoken = f;
+}
+
+/**
+ * Wake the worker that hosts `core` with other cores (--cores-per-worker), after the request
+ * for the core (pending bits, C_WAKE, C_RESUME_SEQ, a command) is in place. Such a worker
+ * sleeps on one word for all its cores only when none can run: it raises C_WORKER_SLEEPING,
+ * reads the word, checks every core, then waits; so either its check sees the request or its
+ * wait sees the word moved. A core alone in its worker has no host word (nothing to do).
+ */
+export function wakeHost(ctl: Int32Array, core: number): void {
+  const w = ctl[coreBase(core) + C_HOST_WAKE];
+  if (w === 0) return;
+  Atomics.add(ctl, w, 1);
+  if (Atomics.load(ctl, w + (C_WORKER_SLEEPING - C_WORKER_WAKE)) !== 0) Atomics.notify(ctl, w);
 }
 
 /** Post one message to one core (by index). `level` marks a level-triggered fixed interrupt. */

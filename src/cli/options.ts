@@ -124,6 +124,7 @@ export function buildParser(argv: string[], defaultKernel: string) {
     .option('key-file', { type: 'string', describe: 'server key file (mode 0600) for the DIME kernel: fw_cfg opt/parallax/key' })
     .option('icount', { type: 'string', describe: 'deterministic time: shift=N (2^N ns per instruction), cores take turns; sleep=off: idle time jumps instead of following the host; quantum=INSNS per turn; stop=GUEST_MS ends the run' })
     .option('slice', { type: 'number', hidden: true })
+    .option('cores-per-worker', { type: 'string', describe: 'emulated cores per worker thread: N | auto (one worker per host CPU); default 1. Several per worker start faster and hold less memory per core; one per worker runs each core on its own host thread' })
     .option('s', { type: 'boolean', describe: 'gdb stub on tcp::1234 (shorthand for -gdb tcp::1234)' })
     .option('gdb', { type: 'string', describe: 'gdb stub: tcp::PORT or tcp:HOST:PORT' })
     .option('S', { type: 'boolean', describe: 'start with every core paused (continue from gdb or the monitor)' })
@@ -161,7 +162,14 @@ function qemuFlagOptions(): Record<string, { type: 'string' | 'boolean'; describ
 function knownOptionNames(): string[] {
   return ['cores', 'smp', 'c', 'memory', 'm', 'kernel', 'k', 'append', 'bios', 'boot', 'debugcon', 'hda', 'initrd', 'net', 'netdev', 'nic', 'name', 'mac',
     'pcap', 'stats', 'drive', 'snapshot', 's', 'gdb', 'S', 'qmp', 'monitor', 'version', 'V', 'help', 'h', 'incoming', 'loadvm', 'snapshot-dir',
-    'snapshot-out', 'snapshot-at', ...Object.keys(ACCEPTED_QEMU_FLAGS)];
+    'snapshot-out', 'snapshot-at', 'cores-per-worker', ...Object.keys(ACCEPTED_QEMU_FLAGS)];
+}
+
+/** --cores-per-worker: a positive integer or 'auto' */
+export function parseCoresPerWorker(v: string): number | 'auto' {
+  if (v === 'auto') return 'auto';
+  if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > MAX_CORES) throw new UsageError(`--cores-per-worker must be an integer from 1 to ${MAX_CORES} or auto (got "${v}")`);
+  return Number(v);
 }
 
 /** "Unknown argument: smpp" -> "... (did you mean -smp?)", keeping the user's dash style. */
@@ -254,6 +262,7 @@ export function parseEmuOptions(argv: string[], defaultKernel: string): EmuOptio
       ...(a['key-file'] === undefined ? [] : [{ name: 'opt/parallax/key', file: single(a['key-file'], 'key-file') }])],
     icount: a.icount === undefined ? undefined : parseIcount(single(a.icount, 'icount')),
     slice: a.slice as number | undefined,
+    coresPerWorker: a['cores-per-worker'] === undefined ? undefined : parseCoresPerWorker(single(a['cores-per-worker'], 'cores-per-worker')),
     showVersion: Boolean(a.version),
     gdb: a.s ? 'tcp::1234' : a.gdb === undefined ? undefined : single(a.gdb, 'gdb'),
     startPaused: Boolean(a.S),

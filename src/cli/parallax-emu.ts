@@ -13,13 +13,11 @@ import { restoreSnapshot, saveSnapshot } from '../machine/snapshot.js';
 import { readSnapshotFile, type SnapshotContents } from '../machine/snapshot-file.js';
 import { ConsoleWatch } from '../monitor/console-watch.js';
 import { NetSpecError } from '../net/net-spec.js';
-import { hubMain } from './hub.js';
-import { GdbServer } from '../gdb/gdb-server.js';
-import { runCli } from '../orchestrator/commands/index.js';
 import { ConsoleMux, CONSOLE_HINT } from '../monitor/console-mux.js';
 import { HumanMonitor } from '../monitor/hmp.js';
 import { VmControl } from '../monitor/vm-control.js';
-import { QmpServer } from '../qmp/qmp-server.js';
+// the orchestrator CLI, the hub, the gdb stub and QMP are loaded only when asked for: a
+// start (from a snapshot above all) should not pay for parsing modules it never runs
 import { parseEmuOptions, UsageError } from './options.js';
 import { packageRoot, packageVersion } from './package-info.js';
 
@@ -31,10 +29,12 @@ function fail(message: string): never {
 async function main(argv: string[]): Promise<void> {
   if (argv[0] === 'orch') {
     // the orchestrator under the package's own name: `npx parallax-emu orch ps` works anywhere
+    const { runCli } = await import('../orchestrator/commands/index.js');
     process.exitCode = await runCli(argv.slice(1), { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env });
     return;
   }
   if (argv[0] === 'hub') {
+    const { hubMain } = await import('./hub.js');
     process.exitCode = await hubMain(argv.slice(1));
     return;
   }
@@ -99,6 +99,7 @@ async function main(argv: string[]): Promise<void> {
 
   if (opts.gdb) {
     try {
+      const { GdbServer } = await import('../gdb/gdb-server.js');
       const gdb = new GdbServer(server.machine, () => server.stop(0));
       const where = await gdb.listen(opts.gdb);
       process.stderr.write(`parallax-emu: gdb stub on ${where}${opts.startPaused ? ' (cores paused until gdb continues)' : ''}\n`);
@@ -125,6 +126,7 @@ async function main(argv: string[]): Promise<void> {
   if (stdin.isTTY) process.stderr.write(`${CONSOLE_HINT}\n`);
   for (const spec of opts.qmp ?? []) {
     try {
+      const { QmpServer } = await import('../qmp/qmp-server.js');
       await new QmpServer(vm).listen(spec);
     } catch (e) {
       server.stop(2);

@@ -10,7 +10,7 @@ import type { DebugConfig, StopReason } from '../debug/core-debug.js';
 import type { CoreRegisters } from '../debug/x86-registers.js';
 import { C_PENDING, C_RESUME_SEQ, C_RUNSTATE, P_PAUSE, RS_DEAD, RS_HALTED, RS_STOPPED, RS_WAIT_SIPI, coreBase } from '../abi/control-block.js';
 import type { CoreCommand, CoreSavedState } from './core-worker.js';
-import { wakeCore } from '../abi/interrupt-delivery.js';
+import { wakeCore, wakeHost } from '../abi/interrupt-delivery.js';
 
 export interface ParkedCore {
   stop: StopReason;
@@ -102,6 +102,7 @@ export class CoreControl extends EventEmitter {
       Atomics.and(this.ctl, b + C_PENDING, ~P_PAUSE);
       Atomics.add(this.ctl, b + C_RESUME_SEQ, 1);
       Atomics.notify(this.ctl, b + C_RESUME_SEQ);
+      wakeHost(this.ctl, i); // a core hosted with others parks without blocking its worker
       any = true;
     }
     if (any) {
@@ -160,6 +161,7 @@ export class CoreControl extends EventEmitter {
       this.send(core, c);
       // a parked core drains its port at least once a second (core-worker.ts park); wake it now
       Atomics.notify(this.ctl, coreBase(core) + C_RESUME_SEQ);
+      wakeHost(this.ctl, core);
     });
   }
 

@@ -1,49 +1,51 @@
-// Entry point of one emulated core's worker thread: builds the Cpu and its LAPIC over the
-// shared RAM and control block, then runs until the machine stops. A halted core sleeps in
-// on its C_WAKE word (wake-wait.ts: a brief poll only while host cores are spare, then
-// Atomics.wait) until an interrupt or its next timer deadline.
+// Entry point of a core worker thread: builds its emulated core (or, with --cores-per-worker,
+// several consecutive cores: hosted-core.ts holds each one's Cpu, LAPIC, bus and clock) over
+// the shared RAM and control block, then runs until the machine stops. A core alone in its
+// worker sleeps on its C_WAKE word while halted (wake-wait.ts: a brief poll only while host
+// cores are spare, then Atomics.wait) until an interrupt or its next timer deadline. Cores
+// hosted together take turns (runGroup): each runs a slice until it halts, parks or its slice
+// ends; the worker sleeps on one word (C_WORKER_WAKE) only when none of them can run.
 // Every worker is built before the bootstrap processor runs its first instruction, so an AP
 // answers a SIPI at once. Under -icount the cores take turns (runInTurns): one core runs at a
-// time, in core order, for a fixed instruction quantum or until it halts.
+// time, in core order, for a fixed instruction quantum or until it halts; a grouped worker
+// hosts consecutive cores, so the order is the same however cores are grouped.
 
-import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
+import { workerData, type MessagePort } from 'node:worker_threads';
 import type { SharedMemory } from '../abi/shared-memory.js';
-import { Cpu, RUN_BUDGET, RUN_DEAD, RUN_HALTED, RUN_PAUSED, RUN_STOPPED, RUN_WAIT_SIPI, RUN_YIELD } from '../cpu/cpu.js';
-import { CoreDebug, type DebugConfig, type StopReason } from '../debug/core-debug.js';
-import { readRegisters, writeRegisters, type CoreRegisters } from '../debug/x86-registers.js';
+import { RUN_BUDGET, RUN_HALTED, RUN_PAUSED, RUN_STOPPED, RUN_WAIT_SIPI, RUN_YIELD } from '../cpu/cpu.js';
+import type { DebugConfig, StopReason } from '../debug/core-debug.js';
+import type { CoreRegisters } from '../debug/x86-registers.js';
 import { IF } from '../cpu/regs.js';
-import { enterWaitForSipi, setBootState, type BootEntry } from '../cpu/reset.js';
-import { Lapic } from '../devices/lapic.js';
-import { setTimeSource } from '../cpu/msr.js';
-import { TIME_ICOUNT, clockFor } from '../abi/clock.js';
+import type { BootEntry } from '../cpu/reset.js';
 import {
-  C_EXIT_DETAIL, C_EXIT_REASON, C_LAST_RIP_HI, C_LAST_RIP_LO, C_PENDING, C_RESUME_SEQ, C_RUNSTATE, C_STAT_HALTED_NS_HI,
-  C_STAT_HALTED_NS_LO, C_WAKE, G_EVENT, G_NCORES, G_READY, G_ROUND_PROGRESS, G_TURN, P_STOP, P_WAKES_WITH_IF_OFF,
-  RS_DEAD, RS_HALTED, RS_PAUSED, RS_RUNNING, RS_STOPPED, RS_WAIT_SIPI, XR_HALT_NO_INTERRUPTS, XR_INTERNAL_ERROR, XR_NONE, XR_TRIPLE_FAULT,
-  coreBase,
+  C_EXIT_REASON, C_PENDING, C_RESUME_SEQ, C_WORKER_SLEEPING, C_WORKER_WAKE, G_NCORES, G_READY, G_ROUND_PROGRESS, G_TURN, P_STOP,
+  RS_HALTED, RS_RUNNING, RS_WAIT_SIPI, XR_HALT_NO_INTERRUPTS, XR_NONE, coreBase,
 } from '../abi/control-block.js';
-import { MailboxBus } from './mailbox-bus.js';
-import { WakeWaiter } from './wake-wait.js';
-import { TWO32 } from '../cpu/regs.js';
-import { restoreCpuState, saveCpuState, type CpuSnapshot } from '../cpu/cpu-snapshot.js';
-import { CompileClient, installCompileClient } from '../cpu/wasm/compile-client.js';
+import type { CpuSnapshot } from '../cpu/cpu-snapshot.js';
+import { HostedCore } from './hosted-core.js';
 import type { CompileLink } from './compile-service.js';
+import { onWakeFromThisThread } from '../abi/interrupt-delivery.js';
 
 export interface CoreWorkerData {
   shared: SharedMemory;
   /** device state shared with the I/O thread (src/abi/device-shared.ts) */
   devices?: SharedArrayBuffer;
+  /** the (first) core this worker hosts */
   core: number;
+  /** how many consecutive cores from `core` it hosts (--cores-per-worker; default 1) */
+  count?: number;
   /** entry state for the bootstrap processor (core 0); APs wait for INIT-SIPI-SIPI */
   boot: BootEntry | null;
   /** -bios: the machine runs firmware (every core, APs included: no no-firmware stops) */
   firmware?: boolean;
   /** instructions per run() slice (how often the worker looks around) */
   slice?: number;
-  /** commands from the machine's CoreControl while this core is parked (debugger, monitor) */
-  control?: MessagePort;
-  /** tier 3's compile service (src/machine/compile-service.ts), when the machine runs one */
-  compile?: CompileLink;
+  /** commands from the machine's CoreControl while a core is parked (debugger, monitor): one port per hosted core */
+  control?: MessagePort[];
+  /** workers of the machine outnumber host cores (a grouped core's PAUSE loop then sleeps briefly) */
+  oversubscribed?: boolean;
+  /** tier 3's compile service (src/machine/compile-service.ts), when the machine runs one: one link per hosted core */
+  compile?: CompileLink[];
 }
 
 /** What CoreControl sends a parked core (read with receiveMessageOnPort: the core is blocked). */
@@ -71,307 +73,237 @@ export type CoreMessage =
 
 const d = workerData as CoreWorkerData;
 const ctl = d.shared.ctl;
-const base = coreBase(d.core);
-const clock = clockFor(ctl);
-const icount = clock.mode === TIME_ICOUNT;
-// Devices read and written in the core (device-shared.ts) apply posted writes on the I/O
-// thread whenever it wakes, which is not a defined point of the -icount turn order: under
-// -icount every access goes through the mailbox, at the accessing instruction.
-// PARALLAX_DEVICE_FASTPATH=0 does the same in real time (for comparison).
-const bus = new MailboxBus(ctl, d.core, icount || process.env.PARALLAX_DEVICE_FASTPATH === '0' ? undefined : d.devices);
-const cpu = new Cpu(d.shared, bus, d.core);
-// under -icount a block switches to its translation at the run that asked (deterministic)
-if (d.compile) installCompileClient(d.core, new CompileClient(d.compile.port, d.compile.sab, d.compile.slot, icount));
-const lapic = new Lapic(ctl, d.core, clock, { onLevelEoi: (v) => bus.levelEoi(v) });
-cpu.lapic = lapic;
-bus.lapic = lapic;
-setTimeSource(cpu, () => clock.nowNs());
-clock.attachCore(d.core, () => cpu.retired, () => lapic.nextDeadlineNs());
-if (icount) {
-  bus.beforeExit = () => clock.publish(); // a device sees the instant of the access
-  cpu.oversubscribed = false; // only the turn holder runs: a PAUSE loop has nobody to wait for
-  cpu.yieldOnPause = true; // ... except the cores after it in the turn order
-} else {
-  // the running core's checkpoints (a clock read is one): guest time may not run far past
-  // the last one without this core
-  cpu.timeCheckpoint = () => clock.nowNs();
-  bus.beforeExit = cpu.timeCheckpoint;
-}
-cpu.onStartup = () => setRunState(RS_RUNNING);
-const waiter = new WakeWaiter(ctl, d.core);
-let haltedNs = 0;
-/** pending bits that end a sleep whatever IF says */
-const ram = new Uint8Array(d.shared.ram);
-let debugConfig: DebugConfig | null = null;
+const hosted: HostedCore[] = [];
+for (let k = 0; k < (d.count ?? 1); k++) hosted.push(new HostedCore(d, d.core + k, d.control?.[k]));
+/** a grouped core's run slice (instructions): how long a sibling's wake-up may wait for its turn */
+const GROUP_SLICE = 20_000;
 
-function setRunState(s: number, reason = XR_NONE): void {
-  Atomics.store(ctl, base + C_RUNSTATE, s);
-  Atomics.store(ctl, base + C_EXIT_REASON, reason);
-  // The machine's watcher looks for "no core can run again": only states that can make that
-  // true need to wake it. Running, and halting with interrupts on, happen at every wake-up
-  // and HLT; a notify (and an I/O-thread wake-up) each time would tax every interrupt.
-  if (s === RS_RUNNING || (s === RS_HALTED && reason === XR_NONE)) return;
-  Atomics.add(ctl, G_EVENT, 1);
-  Atomics.notify(ctl, G_EVENT);
-}
-
-/**
- * A core published as halted with IF=0 that something can wake (an NMI, say) says "running"
- * before it consumes the request, as sleep() does in real time: the watcher reads the pending
- * word first, so it never sees such a core as both halted and unsignalled.
- */
-function announceWake(): void {
-  if (publishedState() === RS_HALTED && Atomics.load(ctl, base + C_EXIT_REASON) === XR_HALT_NO_INTERRUPTS &&
-    (Atomics.load(ctl, base + C_PENDING) & P_WAKES_WITH_IF_OFF) !== 0) setRunState(RS_RUNNING);
-}
-
-/** what the machine's watcher sees now (onStartup and sleep publish too, not only the run loops) */
-function publishedState(): number {
-  return Atomics.load(ctl, base + C_RUNSTATE);
-}
-
-function publishRip(): void {
-  const rip = cpu.rip < 0 ? cpu.rip + 2 ** 64 : cpu.rip;
-  ctl[base + C_LAST_RIP_LO] = rip % TWO32 | 0;
-  ctl[base + C_LAST_RIP_HI] = Math.floor(rip / TWO32) | 0;
-}
-
-/** Sleep until something is pending or the next local timer deadline. */
-function sleep(waitingForSipi: boolean): void {
-  // while asleep this core owes nothing before its own deadline (a sender lowers the hold:
-  // interrupt-delivery.ts); published before the pending check, so a racing sender wins
-  clock.awake(false);
-  clock.hold(d.core, waitingForSipi ? Infinity : lapic.nextDeadlineNs());
-  const seen = Atomics.load(ctl, base + C_WAKE);
-  const ifOff = (cpu.flags & IF) === 0;
-  // a pending maskable request (a PIT tick posted as ExtINT, say) cannot wake a core with IF=0
-  const pending = Atomics.load(ctl, base + C_PENDING);
-  if (pending !== 0 && ((pending & P_WAKES_WITH_IF_OFF) !== 0 || (!ifOff && !waitingForSipi))) {
-    clock.awake(true);
-    clock.nowNs();
-    return;
-  }
-  const now = clock.nowNs();
-  const deadline = waitingForSipi ? Infinity : lapic.nextDeadlineNs();
-  if (!waitingForSipi && ifOff) {
-    // halted with interrupts off: only NMI/INIT/SIPI can wake it; let the machine know
-    publishRip(); // before the state change wakes the machine's watcher, which reports it
-    setRunState(RS_HALTED, XR_HALT_NO_INTERRUPTS);
-  } else if (!waitingForSipi) {
-    setRunState(RS_HALTED);
-  }
-  const timeoutMs = deadline === Infinity ? 1000 : Math.max(0, (deadline - now) / 1e6);
-  waiter.wait(seen, timeoutMs);
-  // running again before whatever woke it is consumed (see watchRunStates); a core that only
-  // timed out and halts again republishes its halt at the next HLT
-  if (!waitingForSipi) setRunState(RS_RUNNING);
-  clock.awake(true);
-  haltedNs += clock.nowNs() - now; // (the read also marks this core caught up to now)
-  ctl[base + C_STAT_HALTED_NS_LO] = haltedNs % TWO32 | 0;
-  ctl[base + C_STAT_HALTED_NS_HI] = Math.floor(haltedNs / TWO32);
-  cpu.eventCheck = true;
-}
-
-/** Announce this worker built; the BSP waits for every worker before its first instruction. */
+/** Announce this worker's cores built; the BSP waits for every worker before its first instruction. */
 function readyGate(): void {
-  Atomics.add(ctl, G_READY, 1);
+  Atomics.add(ctl, G_READY, hosted.length);
   Atomics.notify(ctl, G_READY);
   if (!d.boot) return;
   const n = ctl[G_NCORES];
   const until = Date.now() + 60_000; // a worker that never comes up must not hang the machine
   for (let r = Atomics.load(ctl, G_READY); r < n && Date.now() < until; r = Atomics.load(ctl, G_READY)) {
-    if ((Atomics.load(ctl, base + C_PENDING) & P_STOP) !== 0) return;
+    if ((Atomics.load(ctl, coreBase(d.core) + C_PENDING) & P_STOP) !== 0) return;
     Atomics.wait(ctl, G_READY, r, 100);
   }
 }
 
-function applyCommands(): void {
-  if (!d.control) return;
-  for (let m = receiveMessageOnPort(d.control); m; m = receiveMessageOnPort(d.control)) {
-    const c = m.message as CoreCommand;
-    if (c.type === 'debug') debugConfig = c.config;
-    else if (c.type === 'registers') writeRegisters(cpu, c.values);
-    else if (c.type === 'save') saveCore();
-    else if (c.type === 'restore') restoreCore(c.state);
-  }
-}
-
-function saveCore(): void {
-  let m: CoreMessage;
-  try {
-    m = { type: 'saved', core: d.core, state: { cpu: saveCpuState(cpu), lapic: lapic.saveState() } };
-  } catch (e) {
-    m = { type: 'saved', core: d.core, state: null, error: (e as Error).message };
-  }
-  parentPort!.postMessage(m);
-}
-
-/** Take a snapshot's state while parked; the machine wrote this core's shared words already. */
-function restoreCore(s: CoreSavedState): void {
-  clock.resync();
-  let m: CoreMessage;
-  try {
-    restoreCpuState(cpu, s.cpu);
-    lapic.restoreState(s.lapic);
-    haltedNs = 0;
-    m = { type: 'restored', core: d.core, regs: readRegisters(cpu), halted: cpu.halted || cpu.waitingForSipi };
-  } catch (e) {
-    m = { type: 'restored', core: d.core, regs: null, halted: false, error: (e as Error).message };
-  }
-  parentPort!.postMessage(m);
-}
-
-/**
- * Park until CoreControl bumps C_RESUME_SEQ (or the machine stops): publish the registers,
- * apply register writes and the next debug configuration, then go back to running. The
- * sequence is read before the registers are posted, so a resume can never be missed.
- */
-function park(stop: StopReason): void {
-  const seq = Atomics.load(ctl, base + C_RESUME_SEQ);
-  publishRip();
-  setRunState(RS_PAUSED);
-  parentPort!.postMessage({ type: 'parked', core: d.core, stop, regs: readRegisters(cpu), halted: cpu.halted || cpu.waitingForSipi } satisfies CoreMessage);
-  for (;;) {
-    applyCommands();
-    if (Atomics.load(ctl, base + C_RESUME_SEQ) !== seq || (Atomics.load(ctl, base + C_PENDING) & P_STOP) !== 0) break;
-    Atomics.wait(ctl, base + C_RESUME_SEQ, seq, 1000);
-  }
-  applyCommands();
-  const wasDebugging = cpu.debug !== null;
-  const hooks = debugConfig ? new CoreDebug(debugConfig, ram, d.shared.layout) : null;
-  cpu.debug = hooks;
-  if (wasDebugging !== (hooks !== null)) cpu.flushBlocks(); // one-instruction blocks only while debugging
-  hooks?.arm(cpu);
-  cpu.eventCheck = true;
-}
-
-/** Handle a run() result shared by both schedules; returns false when the worker must end. */
-function afterRun(r: number): boolean {
-  if (r === RUN_DEAD) {
-    publishRip();
-    ctl[base + C_EXIT_DETAIL] = cpu.faultVector;
-    setRunState(RS_DEAD, XR_TRIPLE_FAULT);
-    parentPort!.postMessage({ type: 'dead', core: d.core, reason: cpu.deadReason, rip: cpu.rip } satisfies CoreMessage);
-    return false;
-  }
-  return true;
-}
-
-function runSafely(budget: number): number | null {
-  try {
-    return cpu.run(budget);
-  } catch (e) {
-    publishRip();
-    const message = e instanceof Error ? (e.stack ?? e.message) : String(e);
-    setRunState(RS_DEAD, XR_INTERNAL_ERROR);
-    parentPort!.postMessage({ type: 'error', core: d.core, message, rip: cpu.rip } satisfies CoreMessage);
-    return null;
-  }
-}
-
-/** Real time: run freely, sleeping while halted. Returns false when the worker already reported its end. */
-function runFree(): boolean {
+/** Real time, one core: run freely, sleeping while halted. Returns false when the core already reported its end. */
+function runFree(c: HostedCore): boolean {
   const slice = d.slice ?? 500_000;
   for (;;) {
-    const r = runSafely(slice);
+    const r = c.runSafely(slice);
     if (r === null) return false;
-    if (r !== RUN_WAIT_SIPI) clock.nowNs(); // checkpoint
+    c.checkpoint(r);
     if (r === RUN_BUDGET) {
-      if (publishedState() !== RS_RUNNING) setRunState(RS_RUNNING);
+      if (c.publishedState() !== RS_RUNNING) c.setRunState(RS_RUNNING);
       continue;
     }
     if (r === RUN_STOPPED) return true;
     if (r === RUN_PAUSED) {
-      park((cpu.debug as CoreDebug | null)?.stop ?? { kind: 'pause' });
-      setRunState(RS_RUNNING);
+      c.park(c.pauseReason());
+      c.setRunState(RS_RUNNING);
       continue;
     }
-    if (!afterRun(r)) return false;
-    if (r === RUN_HALTED) { sleep(false); continue; }
+    if (!c.afterRun(r)) return false;
+    if (r === RUN_HALTED) { c.sleep(false); continue; }
     if (r === RUN_WAIT_SIPI) {
-      if (publishedState() !== RS_WAIT_SIPI) setRunState(RS_WAIT_SIPI);
-      sleep(true);
+      if (c.publishedState() !== RS_WAIT_SIPI) c.setRunState(RS_WAIT_SIPI);
+      c.sleep(true);
       continue;
     }
   }
 }
 
-/** Wait until this core holds the turn; false when the machine is stopping. */
-function awaitTurn(): boolean {
-  for (;;) {
-    const t = Atomics.load(ctl, G_TURN);
-    if (t === d.core) return true;
-    if ((Atomics.load(ctl, base + C_PENDING) & P_STOP) !== 0) return false;
-    Atomics.wait(ctl, G_TURN, t, 200);
+/**
+ * Real time, several cores: each runnable core in turn runs a slice (or until it halts, parks
+ * or spins on PAUSE while a sibling could run); a halted core costs one check of its wake word
+ * per pass; when none can run the worker sleeps on C_WORKER_WAKE, which every request for any
+ * of its cores moves (interrupt-delivery.ts wakeHost), until the nearest timer deadline.
+ */
+function runGroup(): void {
+  const slice = Math.min(d.slice ?? 500_000, GROUP_SLICE);
+  const wakeWord = coreBase(d.core) + C_WORKER_WAKE;
+  const sleepingWord = coreBase(d.core) + C_WORKER_SLEEPING;
+  const live = hosted.slice();
+  for (const c of live) c.cpu.oversubscribed = d.oversubscribed === true;
+  // a core that wakes a sleeping sibling (an IPI) ends its slice after the current block, so
+  // the sibling runs now and not a slice later
+  let running: HostedCore | null = null;
+  onWakeFromThisThread((core) => {
+    const k = core - d.core;
+    if (running !== null && k >= 0 && k < hosted.length && hosted[k] !== running && hosted[k].sleeping !== null) running.cpu.exitReason = RUN_YIELD;
+  });
+  /** whether core c can run now, ending its sleep or park if it is over */
+  const ready = (c: HostedCore, nowMs: number): boolean => {
+    if (c.parkedSeq !== null) {
+      if (!c.parkOver()) return false;
+      c.endPark();
+      c.setRunState(RS_RUNNING);
+      return true;
+    }
+    if (c.sleeping !== null) {
+      if (!c.sleepOver(nowMs)) return false;
+      c.endSleep(true);
+    }
+    return true;
+  };
+  while (live.length > 0) {
+    let ran = false;
+    const nowMs = performance.now();
+    let runnable = 0;
+    for (const c of live) if (c.parkedSeq === null && (c.sleeping === null || c.sleepOver(nowMs))) runnable++;
+    for (let k = 0; k < live.length; k++) {
+      const c = live[k];
+      if (!ready(c, nowMs)) continue;
+      c.select();
+      c.cpu.yieldOnPause = runnable > 1; // a spin-wait lets a sibling (maybe the lock holder) run
+      running = c;
+      const r = c.runSafely(slice);
+      running = null;
+      ran = true;
+      let ended = r === null;
+      if (r !== null) {
+        c.checkpoint(r);
+        if (r === RUN_BUDGET || r === RUN_YIELD) {
+          if (c.publishedState() !== RS_RUNNING) c.setRunState(RS_RUNNING);
+        } else if (r === RUN_STOPPED) {
+          c.finish();
+          ended = true;
+        } else if (r === RUN_PAUSED) {
+          c.beginPark(c.pauseReason());
+        } else if (!c.afterRun(r)) {
+          ended = true;
+        } else if (r === RUN_HALTED) {
+          c.beginSleep(false);
+        } else if (r === RUN_WAIT_SIPI) {
+          if (c.publishedState() !== RS_WAIT_SIPI) c.setRunState(RS_WAIT_SIPI);
+          c.beginSleep(true);
+        }
+      }
+      if (ended) { live.splice(k, 1); k--; }
+    }
+    if (ran || live.length === 0) continue;
+    // none could run: sleep until a request for any of them, or the nearest deadline
+    Atomics.store(ctl, sleepingWord, 1);
+    const seen = Atomics.load(ctl, wakeWord);
+    const now = performance.now();
+    let timeoutMs = 1000;
+    let any = false;
+    for (const c of live) {
+      if (c.parkedSeq !== null) { any ||= c.parkOver(); continue; }
+      if (c.sleepOver(now)) { any = true; break; }
+      timeoutMs = Math.min(timeoutMs, c.sleepLeftMs(now));
+    }
+    if (!any) Atomics.wait(ctl, wakeWord, seen, Math.max(0, timeoutMs));
+    Atomics.store(ctl, sleepingWord, 0);
   }
+}
+
+/**
+ * -icount: one turn of core c, which holds it: one quantum of instructions or until it halts.
+ * Returns 'on' to keep taking turns, 'stopped' when the core left its run loop (the machine
+ * stops), 'ended' when it already reported its end (death).
+ */
+function turn(c: HostedCore, ncores: number, quantum: number, grouped: boolean): 'on' | 'stopped' | 'ended' {
+  const clock = c.clock;
+  const cpu = c.cpu;
+  const core = c.core;
+  c.select();
+  const budget = clock.turnBudget(core, ncores, quantum);
+  if (budget === 0) {
+    // the round reached its limit (a virtual LAN's window) before this core's turn
+    Atomics.store(ctl, G_TURN, core + 1);
+    Atomics.notify(ctl, G_TURN);
+    return 'on';
+  }
+  clock.beginTurn();
+  c.announceWake();
+  const before = cpu.retired;
+  cpu.eventCheck = true; // interrupts posted while other cores ran are looked at first
+  let r = c.runSafely(budget);
+  if (r === null) return 'ended';
+  if (r === RUN_YIELD) r = RUN_BUDGET;
+  const paused = r === RUN_PAUSED;
+  if (paused) r = RUN_BUDGET;
+  clock.publish();
+  if (cpu.retired !== before) Atomics.store(ctl, G_ROUND_PROGRESS, 1);
+  // when this core next needs a turn: now if it can run, else its own timer deadline
+  const asleep = r === RUN_HALTED || r === RUN_WAIT_SIPI;
+  clock.hold(core, !asleep ? clock.nowNs() : r === RUN_WAIT_SIPI ? Infinity : c.lapic.nextDeadlineNs());
+  Atomics.store(ctl, G_TURN, core + 1); // the turn moves on whatever happened (ncores = the I/O thread)
+  Atomics.notify(ctl, G_TURN);
+  // a core alone parks in place (the turn order stops at it); one hosted with others parks
+  // without blocking its worker, so its siblings can take their turns and park too
+  if (paused) {
+    if (grouped) c.beginPark(c.pauseReason());
+    else c.park(c.pauseReason());
+  }
+  if (r === RUN_STOPPED) return 'stopped';
+  if (!c.afterRun(r)) return 'ended';
+  const s = r === RUN_HALTED ? RS_HALTED : r === RUN_WAIT_SIPI ? RS_WAIT_SIPI : RS_RUNNING;
+  const w = s === RS_HALTED && (cpu.flags & IF) === 0 ? XR_HALT_NO_INTERRUPTS : XR_NONE;
+  if (s !== c.publishedState() || w !== Atomics.load(ctl, c.base + C_EXIT_REASON)) {
+    if (w !== XR_NONE) c.publishRip(); // before the watcher reports it
+    c.setRunState(s, w);
+  }
+  return 'on';
 }
 
 /**
  * -icount: cores take turns in core order, then the I/O thread (machine.ts), which applies
  * device timer events and moves an idle machine's time to its next event. Each turn runs one
  * quantum of instructions or until the core halts, so every interleaving of shared memory,
- * IPIs and device interrupts is the same on every run.
+ * IPIs and device interrupts is the same on every run. This worker's cores are consecutive:
+ * it takes each of their turns as G_TURN reaches them. Cores that leave through the machine's
+ * stop report it (finish); one that died already reported its end.
  */
-function runInTurns(): boolean {
-  const quantum = clock.quantum();
+function runInTurns(): void {
+  const quantum = hosted[0].clock.quantum();
   const ncores = ctl[G_NCORES];
+  const first = d.core;
+  const grouped = hosted.length > 1;
+  const wakeWord = coreBase(first) + C_WORKER_WAKE;
+  const sleepingWord = coreBase(first) + C_WORKER_SLEEPING;
+  const state: ('on' | 'stopped' | 'ended')[] = hosted.map(() => 'on');
   for (;;) {
-    if (!awaitTurn()) return true;
-    const budget = clock.turnBudget(d.core, ncores, quantum);
-    if (budget === 0) {
-      // the round reached its limit (a virtual LAN's window) before this core's turn
-      Atomics.store(ctl, G_TURN, d.core + 1);
-      Atomics.notify(ctl, G_TURN);
+    // parked cores (grouped) take their commands and see their resume here
+    const seen = Atomics.load(ctl, wakeWord);
+    let parked = false;
+    for (const c of hosted) {
+      if (c.parkedSeq === null) continue;
+      if (c.parkOver()) c.endPark();
+      else parked = true;
+    }
+    const t = Atomics.load(ctl, G_TURN);
+    const k = t - first;
+    if (k >= 0 && k < hosted.length) {
+      const c = hosted[k];
+      if (state[k] !== 'on') { Atomics.store(ctl, G_TURN, t + 1); Atomics.notify(ctl, G_TURN); continue; } // a core that left passes its turns on
+      if (c.parkedSeq === null) { state[k] = turn(c, ncores, quantum, grouped); continue; }
+      // the turn stops at a parked core, as it does at one alone: wait for its resume
+      Atomics.store(ctl, sleepingWord, 1);
+      Atomics.wait(ctl, wakeWord, seen, 200);
+      Atomics.store(ctl, sleepingWord, 0);
       continue;
     }
-    clock.beginTurn();
-    announceWake();
-    const before = cpu.retired;
-    cpu.eventCheck = true; // interrupts posted while other cores ran are looked at first
-    let r = runSafely(budget);
-    if (r === null) return false;
-    if (r === RUN_YIELD) r = RUN_BUDGET;
-    const paused = r === RUN_PAUSED;
-    if (paused) r = RUN_BUDGET;
-    clock.publish();
-    if (cpu.retired !== before) Atomics.store(ctl, G_ROUND_PROGRESS, 1);
-    // when this core next needs a turn: now if it can run, else its own timer deadline
-    const asleep = r === RUN_HALTED || r === RUN_WAIT_SIPI;
-    clock.hold(d.core, !asleep ? clock.nowNs() : r === RUN_WAIT_SIPI ? Infinity : lapic.nextDeadlineNs());
-    Atomics.store(ctl, G_TURN, d.core + 1); // the turn moves on whatever happened (ncores = the I/O thread)
-    Atomics.notify(ctl, G_TURN);
-    if (paused) park((cpu.debug as CoreDebug | null)?.stop ?? { kind: 'pause' });
-    if (r === RUN_STOPPED) return true;
-    if (!afterRun(r)) return false;
-    const s = r === RUN_HALTED ? RS_HALTED : r === RUN_WAIT_SIPI ? RS_WAIT_SIPI : RS_RUNNING;
-    const w = s === RS_HALTED && (cpu.flags & IF) === 0 ? XR_HALT_NO_INTERRUPTS : XR_NONE;
-    if (s !== publishedState() || w !== Atomics.load(ctl, base + C_EXIT_REASON)) {
-      if (w !== XR_NONE) publishRip(); // before the watcher reports it
-      setRunState(s, w);
-    }
+    if (state.every((s) => s !== 'on') || hosted.some((c) => c.stopRequested())) break;
+    // a parked sibling's commands (snapshot save/restore) are looked at every few ms
+    Atomics.wait(ctl, G_TURN, t, parked ? 5 : 200);
   }
+  hosted.forEach((c, k) => { if (state[k] === 'on' || state[k] === 'stopped') c.finish(); });
 }
 
 function main(): void {
   readyGate();
-  if (d.boot) {
-    setBootState(cpu, d.boot);
-    if (d.boot.mode === 'power-on') lapic.applyPowerOnBspState();
-    else lapic.applyFirmwareState();
-    clock.awake(true);
-    clock.nowNs();
-    setRunState(RS_RUNNING);
-  } else {
-    enterWaitForSipi(cpu);
-    cpu.firmware = d.firmware === true;
-    setRunState(RS_WAIT_SIPI);
-  }
-  if (!(icount ? runInTurns() : runFree())) return;
-  clock.awake(false);
-  clock.hold(d.core, Infinity);
-  publishRip();
-  setRunState(RS_STOPPED);
-  parentPort!.postMessage({ type: 'stopped', core: d.core, retired: cpu.retired } satisfies CoreMessage);
+  for (const c of hosted) c.powerOn();
+  if (hosted[0].icount) { runInTurns(); return; }
+  if (hosted.length > 1) { runGroup(); return; }
+  const c = hosted[0];
+  if (runFree(c)) c.finish();
 }
 
 main();

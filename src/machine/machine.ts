@@ -9,7 +9,7 @@ import { createSharedMemory, type SharedMemory } from '../abi/shared-memory.js';
 import type { BootEntry } from '../cpu/reset.js';
 import {
   C_APIC_ID, C_EXIT_REASON, C_PENDING, C_LAST_RIP_HI, C_LAST_RIP_LO, C_MBOX_ADDR_HI, C_MBOX_ADDR_LO, C_MBOX_KIND, C_MBOX_SIZE,
-  C_MBOX_STATE, C_MBOX_VAL_HI, C_MBOX_VAL_LO, C_RESUME_SEQ, C_RUNSTATE, C_STAT_INSNS_HI, C_STAT_INSNS_LO, G_EVENT, G_HOST_CORES, G_HOST_LOAD_X100, G_ROUND_PROGRESS, G_TURN, MAX_CORES,
+  C_MBOX_STATE, C_MBOX_VAL_HI, C_MBOX_VAL_LO, C_RESUME_SEQ, C_RUNSTATE, C_STAT_INSNS_HI, C_STAT_INSNS_LO, C_HOST_WAKE, C_WORKER_WAKE, G_EVENT, G_HOST_CORES, G_HOST_LOAD_X100, G_ROUND_PROGRESS, G_TURN, MAX_CORES,
   MBOX_REPLY, MBOX_REQUEST, MB_EOI, MB_IO_READ, MB_IO_WRITE, MB_MMIO_READ, MB_MMIO_WRITE, P_SIPI, P_STOP, P_WAKES_WITH_IF_OFF, RS_DEAD,
   RS_HALTED, RS_STOPPED, RS_WAIT_SIPI, XR_HALT_NO_INTERRUPTS, coreBase, createControlBuffer,
 } from '../abi/control-block.js';
@@ -92,6 +92,25 @@ export interface MachineOptions {
   startPaused?: boolean;
   /** -bios: bytes of the firmware window below 4 GiB (src/abi/memory-map.ts) */
   biosBytes?: number;
+  /**
+   * --cores-per-worker: emulated cores hosted by one worker thread (default 1: a worker per
+   * core, as the design describes); 'auto' spreads the cores over one worker per host CPU
+   * (docs/ARCHITECTURE.md, "Several cores per worker")
+   */
+  coresPerWorker?: number | 'auto';
+}
+
+/**
+ * Cores per worker for `cores` emulated cores: the option, or 'auto' = one worker per host CPU.
+ * Without the option PARALLAX_CORES_PER_WORKER (N or auto) decides (to run a test suite grouped).
+ */
+export function coresPerWorker(cores: number, option: number | 'auto' | undefined, hostCpus = availableParallelism()): number {
+  const env = process.env.PARALLAX_CORES_PER_WORKER;
+  if (option === undefined && env !== undefined && env !== '') option = env === 'auto' ? 'auto' : Number(env);
+  if (option === undefined) return 1;
+  if (option === 'auto') return Math.max(1, Math.ceil(cores / Math.max(1, hostCpus)));
+  if (!Number.isInteger(option) || option < 1) throw new MachineError(`--cores-per-worker must be a positive integer or 'auto' (got ${option})`);
+  return Math.min(option, cores);
 }
 
 /** -icount default quantum: instructions per core turn (docs/ARCHITECTURE.md, "Time") */
@@ -124,6 +143,10 @@ export class Machine {
   private workers: Worker[] = [];
   /** tier 3's compile worker, shared by every core (compile-service.ts), when there is one */
   compileService: CompileService | null = null;
+  /** the worker hosting each core (an index into workers) */
+  private workerOf: number[] = [];
+  /** cores hosted by each worker */
+  readonly perWorker: number;
   private platform: IoPlatform | null = null;
   private ended = false;
   private resolveExit!: (e: MachineExit) => void;
@@ -170,6 +193,11 @@ export class Machine {
     for (let i = 0; i < opts.cores; i++) this.ctl[coreBase(i) + C_APIC_ID] = i & 0xff;
     this.exited = new Promise((r) => (this.resolveExit = r));
     this.control = new CoreControl(this.ctl, opts.cores);
+    this.perWorker = coresPerWorker(opts.cores, opts.coresPerWorker);
+    // a grouped core's wake-ups also move the word its worker sleeps on (its first core's)
+    if (this.perWorker > 1) {
+      for (let i = 0; i < opts.cores; i++) this.ctl[coreBase(i) + C_HOST_WAKE] = coreBase(i - (i % this.perWorker)) + C_WORKER_WAKE;
+    }
   }
 
   /** A Uint8Array view of guest RAM (for loaders and DMA on the I/O thread). */
@@ -183,24 +211,33 @@ export class Machine {
     const file = coreWorkerPath();
     // Node adds an 'error' listener to process.stdout/stderr for every worker thread: one per
     // core (plus the device-timer thread) is expected, not a leak, so raise the warning limit.
-    for (const s of [process.stdout, process.stderr]) s.setMaxListeners(s.getMaxListeners() + this.cores + 2);
+    for (const s of [process.stdout, process.stderr]) s.setMaxListeners(s.getMaxListeners() + Math.ceil(this.cores / this.perWorker) + 2);
     if (this.opts.startPaused) this.control.requestPauseAtStart();
     if (this.shared.wasmMemory && compileServiceWanted(this.cores)) {
       this.compileService = new CompileService(this.cores);
       this.compileService.onError((e) => process.emitWarning(`tier 3 compile worker failed (cores translate on their own): ${e.message}`));
     }
-    for (let i = 0; i < this.cores; i++) {
-      const control = this.control.workerPort(i);
-      const compile = this.compileService?.linkFor(i);
+    const per = this.perWorker;
+    const nworkers = Math.ceil(this.cores / per);
+    for (let first = 0; first < this.cores; first += per) {
+      const count = Math.min(per, this.cores - first);
+      const control = Array.from({ length: count }, (_, k) => this.control.workerPort(first + k));
+      const compile = this.compileService ? Array.from({ length: count }, (_, k) => this.compileService!.linkFor(first + k)) : undefined;
       const data: CoreWorkerData = {
-        shared: this.shared, devices: this.devices, core: i, boot: i === 0 ? boot : null, firmware: boot.mode === 'power-on', slice: this.opts.slice, control, compile,
+        shared: this.shared, devices: this.devices, core: first, count, boot: first === 0 ? boot : null, firmware: boot.mode === 'power-on', slice: this.opts.slice, control,
+        oversubscribed: nworkers > this.ctl[G_HOST_CORES], compile,
       };
-      const w = new Worker(file, { workerData: data, transferList: compile ? [control, compile.port] : [control], resourceLimits: workerLimits() });
+      const transferList = [...control, ...(compile ?? []).map((c) => c.port)];
+      const w = new Worker(file, { workerData: data, transferList, resourceLimits: workerLimits() });
+      const wi = this.workers.length;
       w.on('message', (m: CoreMessage) => this.onCoreMessage(m));
-      w.on('error', (e) => this.finish({ kind: 'internal-error', code: EXIT_INTERNAL, core: i, rip: 0, detail: e.stack ?? String(e) }));
-      w.on('exit', () => this.onWorkerExit(i));
+      w.on('error', (e) => this.finish({ kind: 'internal-error', code: EXIT_INTERNAL, core: first, rip: 0, detail: e.stack ?? String(e) }));
+      w.on('exit', () => { for (let k = 0; k < count; k++) this.onWorkerExit(first + k); });
       this.workers.push(w);
-      void this.serviceMailbox(i);
+      for (let k = 0; k < count; k++) {
+        this.workerOf.push(wi);
+        void this.serviceMailbox(first + k);
+      }
     }
     platform.publishShared();
     void this.servicePostedWrites();
@@ -224,7 +261,7 @@ export class Machine {
 
   /** The worker thread id of core `i` (monitor's info cpus, QMP's query-cpus-fast thread-id). */
   workerThreadId(i: number): number {
-    return this.workers[i]?.threadId ?? -1;
+    return this.workers[this.workerOf[i]]?.threadId ?? -1;
   }
 
   /** Instructions retired so far by each core. */

@@ -54,6 +54,8 @@ export interface ServerOptions {
   pcap?: string;
   /** instructions per worker slice */
   slice?: number;
+  /** --cores-per-worker: emulated cores per worker thread (default 1; 'auto': one worker per host CPU) */
+  coresPerWorker?: number | 'auto';
   /** fw_cfg files for the guest (QEMU's -fw_cfg name=N,file=F); --key-file adds opt/parallax/key */
   fwCfg?: { name: string; file: string }[];
   /** -icount: deterministic instruction-count time (src/abi/clock.ts) */
@@ -219,7 +221,7 @@ export async function startServer(opts: ServerOptions, io: ServerIo): Promise<Ru
     : { mode: 'real' as const };
   const machine = new Machine({
     cores: opts.cores, memoryBytes: opts.memoryBytes, slice: opts.slice, time, sleepWhenIdle: opts.icount?.sleep, startPaused: opts.startPaused || opts.incoming,
-    biosBytes: bios?.length,
+    biosBytes: bios?.length, coresPerWorker: opts.coresPerWorker,
   });
   const startedMs = performance.now();
   const digest = new ReplayDigest();

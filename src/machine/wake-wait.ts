@@ -79,6 +79,12 @@ export class WakeWaiter {
     else this.pollNs = Math.max(POLL_START_NS, this.pollNs >> 1);
   }
 
+  /** A wake-up ended a sleep its worker did on the cores' shared word (a grouped core): count it. */
+  woken(): void {
+    this.slept++;
+    this.count();
+  }
+
   private count(): void {
     const ctl = this.ctl;
     const b = coreBase(this.core);

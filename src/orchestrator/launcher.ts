@@ -70,6 +70,8 @@ export interface MachineSpec {
    * would run its iPXE ROM instead)
    */
   netBoot?: boolean;
+  /** parallax-emu --cores-per-worker (QEMU has no such choice: ignored there) */
+  coresPerWorker?: number | 'auto';
 }
 
 function driveArgs(spec: MachineSpec): string[] {
@@ -111,6 +113,7 @@ export function machineCommand(spec: MachineSpec): [string, string[]] {
   if (spec.stats) args.push('--stats');
   if (spec.keyFile) args.push('--key-file', spec.keyFile);
   if (spec.icount) args.push('--icount', spec.icount);
+  if (spec.coresPerWorker !== undefined) args.push('--cores-per-worker', String(spec.coresPerWorker));
   args.push(...driveArgs(spec));
   return [process.execPath, args];
 }

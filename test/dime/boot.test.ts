@@ -18,14 +18,14 @@ const CORE_COUNTS = [1, 2, 4, 8, 16, ...(process.env.DIME_BOOT_64 === '0' ? [] :
 const MAC = '52:54:00:00:b0:07';
 
 /** Boots one machine with `exit=boot` on its own LAN; returns its transcript and exit status. */
-async function bootOnce(mk: () => MachineRunner, cores: number, hpet: boolean) {
+async function bootOnce(mk: () => MachineRunner, cores: number, hpet: boolean, coresPerWorker?: number) {
   const lan = new StreamLan(path.join(mkdtempSync(path.join(tmpdir(), 'dime-boot-')), 'lan.sock'));
   await lan.listen();
   const r = mk();
   const rec = new TranscriptRecorder(new PxCodec({ key: 'boot' }), lan, [['server', r]]);
   const started = Date.now();
   try {
-    await r.start(IMAGE, { cores, append: 'exit=boot labkey hb=0 perf=0', hpet, netSocket: lan.path, mac: MAC });
+    await r.start(IMAGE, { cores, append: 'exit=boot labkey hb=0 perf=0', hpet, netSocket: lan.path, mac: MAC, coresPerWorker });
     await r.waitForOutput(new RegExp(`DIME ready: ${cores} cores`), 240_000);
     const code = await r.exited;
     const ms = Date.now() - started;
@@ -61,6 +61,15 @@ describe.skipIf(runners.length === 0 || !existsSync(IMAGE))('DIME boot', () => {
     for (const run of runs) checkBoot(run.output, run.code, cores, 'HPET');
     if (process.env.DIME_BOOT_TIMES) console.log(`boot ${cores} cores: ${runs.map((r) => `${r.name} ${r.ms} ms`).join(', ')}`);
     expectSameTranscripts(`boot ${cores} cores`, runs.map((r) => r.name), runs.map((r) => r.transcript));
+  }, 300_000);
+
+  // --cores-per-worker: the cores hosted together take turns in their worker; the machine boots
+  // the same (QEMU, where installed, boots beside it as the reference console)
+  it.each([[8, 4], [16, 8]])('brings up %i cores hosted %i per worker, with the same console', async (cores, perWorker) => {
+    const runs = await Promise.all(runners.map((mk) => bootOnce(mk, cores, true, perWorker)));
+    for (const run of runs) checkBoot(run.output, run.code, cores, 'HPET');
+    if (process.env.DIME_BOOT_TIMES) console.log(`boot ${cores} cores, ${perWorker} per worker: ${runs.map((r) => `${r.name} ${r.ms} ms`).join(', ')}`);
+    expectSameTranscripts(`boot ${cores} cores, ${perWorker} per worker`, runs.map((r) => r.name), runs.map((r) => r.transcript));
   }, 300_000);
 
   it.skipIf(!runners.some((mk) => mk().name === 'qemu'))('calibrates its timer on the PIT when there is no HPET (QEMU: -machine hpet=off)', async () => {

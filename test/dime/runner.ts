@@ -20,6 +20,8 @@ export interface MachineOptions {
   keyFile?: string;
   /** raw disk images, each a virtio-blk disk */
   drives?: string[];
+  /** parallax-emu --cores-per-worker (QEMU ignores it) */
+  coresPerWorker?: number | 'auto';
 }
 
 export interface MachineRunner {
@@ -50,7 +52,7 @@ class LaunchedRunner implements MachineRunner {
     this.machine = launchMachine({
       kind: this.kind, cores: o.cores, memMiB: o.memMiB, image, append: o.append, hpet: o.hpet, mac: o.mac,
       net: o.netSocket ? `stream,path=${o.netSocket}` : 'none', stats: this.kind === 'emu' && !!process.env.DIME_EMU_STATS,
-      keyFile: o.keyFile, drives: o.drives,
+      keyFile: o.keyFile, drives: o.drives, coresPerWorker: o.coresPerWorker,
     }, this.name);
     this.exited = this.machine.exited;
   }

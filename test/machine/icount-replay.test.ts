@@ -55,4 +55,25 @@ describe('-icount replay', () => {
       expect(b.digest).toBe(a.digest);
     }, 500_000);
   }
+
+  // --cores-per-worker hosts consecutive cores, so the turn order (core order, then the I/O
+  // thread) is the same however cores are grouped: the digest must not change
+  it('ipi on 4 cores, 2 per worker: QEMU\'s transcript and the digest of one core per worker', async () => {
+    const args = ['--kernel', guestImage('ipi'), '--cores', '4', '--memory', '128', '--icount', 'shift=6'];
+    const alone = await runIcount(args, 120_000);
+    const grouped = await runIcount([...args, '--cores-per-worker', '2'], 120_000);
+    expect(grouped.transcript).toBe(readFileSync(expectedTranscriptPath('ipi', 4), 'latin1'));
+    expect(grouped.exitCode, grouped.stderr).toBe(GUEST_SUCCESS_STATUS);
+    expect(grouped.digest).toBe(alone.digest);
+  }, 400_000);
+
+  it('DIME kernel on 8 cores, 4 per worker, stopped at 200 ms guest time: the digest of one core per worker', async () => {
+    const args = ['--kernel', DIME_IMAGE, '--cores', '8', '--append', 'hb=0 perf=0', '--icount', 'shift=7,stop=200'];
+    const alone = await runIcount(args, 180_000);
+    const grouped = await runIcount([...args, '--cores-per-worker', '4'], 180_000);
+    expect(grouped.transcript).toContain('DIME ready: 8 cores');
+    expect(grouped.exitCode, grouped.stderr).toBe(0);
+    expect(grouped.transcript).toBe(alone.transcript);
+    expect(grouped.digest).toBe(alone.digest);
+  }, 500_000);
 });

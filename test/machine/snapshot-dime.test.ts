@@ -2,8 +2,9 @@
 // process ends, and a new process restores it (-loadvm): the orchestrator finds the server
 // again, the service still runs with its routes and answers, and the server has a new epoch
 // (its restored memory must not reuse sequence numbers peers saw after the snapshot). A
-// damaged or truncated snapshot file is refused with a clear error.
-import { describe, it, expect, afterAll } from 'vitest';
+// damaged or truncated snapshot file is refused with a clear error. It runs twice: saved with
+// one core per worker and restored with two per worker (--cores-per-worker), and the other way.
+import { describe, it, expect, afterAll, beforeAll, onTestFinished } from 'vitest';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -29,8 +30,8 @@ describe.skipIf(!existsSync(EMULATOR_CLI))('savevm of a running DIME server, res
   const procs: MachineProcess[] = [];
   let o: Orchestrator | null = null;
 
-  const server = (extra: string[]): MachineProcess => {
-    const [cmd, args] = machineCommand({ kind: 'emu', cores: CORES, memMiB: 256, append: 'hb=300 perf=0', net: `hub,path=${hubPath}`, mac: S1, name: 'S1', keyFile });
+  const server = (extra: string[], coresPerWorker?: number): MachineProcess => {
+    const [cmd, args] = machineCommand({ kind: 'emu', cores: CORES, memMiB: 256, append: 'hb=300 perf=0', net: `hub,path=${hubPath}`, mac: S1, name: 'S1', keyFile, coresPerWorker });
     const p = new MachineProcess(cmd, [...args, '--snapshot-dir', dir, ...extra], `S1 ${extra.join(' ')}`);
     procs.push(p);
     return p;
@@ -43,12 +44,17 @@ describe.skipIf(!existsSync(EMULATOR_CLI))('savevm of a running DIME server, res
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('keeps the service, its routes and the orchestrator\'s view; the epoch is new', async () => {
+  beforeAll(async () => {
     await hub.listen({ kind: 'unix', path: hubPath });
     writeFileSync(keyFile, serverKeyFile(KEY, S1), { mode: 0o600 });
     chmodSync(keyFile, 0o600);
-    const qmpPath = path.join(dir, 'qmp.sock');
-    const first = server(['-qmp', `unix:${qmpPath},server,wait=off`]);
+  });
+
+  it.each([[1, 2], [2, 1]])('keeps the service, its routes and the orchestrator\'s view; the epoch is new (saved with %i, restored with %i cores per worker)', async (savedPer, restoredPer) => {
+    await o?.close();
+    const qmpPath = path.join(dir, `qmp-${savedPer}.sock`);
+    const first = server(['-qmp', `unix:${qmpPath},server,wait=off`], savedPer);
+    onTestFinished(() => first.stop());
     await first.waitFor(new RegExp(`DIME ready: ${CORES} cores`), 90_000);
 
     o = new Orchestrator(await openLan(`hub,path=${hubPath}`), { key: KEY, mac: '02:50:00:00:05:d0', names: new ServerNames({ S1 }) });
@@ -98,7 +104,8 @@ describe.skipIf(!existsSync(EMULATOR_CLI))('savevm of a running DIME server, res
     qmp.close();
     await first.stop();
 
-    const restored = server(['-loadvm', 'booted']);
+    const restored = server(['-loadvm', 'booted'], restoredPer);
+    onTestFinished(() => restored.stop()); // the next case boots a server with the same MAC
     await restored.waitFor(/restored snapshot 'booted'/, 60_000);
     // the orchestrator that knew the server finds it again with the same service
     const deadline = Date.now() + 30_000;
