@@ -7,7 +7,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { LearningSwitch } from '../net/learning-switch.js';
 import { serverKeyFile } from '../protocol/keys.js';
-import { launchMachine, type MachineKind, type MachineProcess } from './launcher.js';
+import { DEFAULT_IMAGE, launchMachine, type MachineKind, type MachineProcess } from './launcher.js';
+import { BootServer } from './boot-server.js';
+import { openLan } from './attach.js';
+import { readFileSync } from 'node:fs';
 
 export { DEFAULT_IMAGE, EMULATOR_CLI, type MachineKind } from './launcher.js';
 
@@ -25,6 +28,13 @@ export interface EmuServerOptions {
   perfMs?: number;
   memMiB?: number;
   image?: string;
+  /** boot from the LAN (-boot n): the lab's boot server sends the image and command line */
+  netBoot?: boolean;
+}
+
+/** The DIME kernel's command line in a lab: heartbeat and perf intervals. */
+export function labAppend(heartbeatMs = 1000, perfMs = 0): string {
+  return [`hb=${heartbeatMs}`, `perf=${perfMs}`].join(' ');
 }
 
 /** One emulated server (a parallax-emu or QEMU process running the DIME kernel). */
@@ -49,14 +59,15 @@ export class EmuServer {
   /** Start on a network backend: hub,path=S or tap,ifname=N (both machines), or any parallax-emu spec. */
   startWithNet(net: string): void {
     const o = this.opts;
-    const append = [`hb=${o.heartbeatMs ?? 1000}`, `perf=${o.perfMs ?? 0}`].join(' ');
+    const append = o.netBoot ? undefined : labAppend(o.heartbeatMs, o.perfMs);
     // the key reaches the kernel through fw_cfg from a 0600 file: never argv, never the console
     // beside the hub's socket, or in a private temporary folder for a server with no hub (never the cwd)
     const dir = o.keyDir ?? (o.hubPath ? path.dirname(o.hubPath) : mkdtempSync(path.join(tmpdir(), 'parallax-key-')));
     const keyFile = path.join(dir, `${o.name}.key`);
     writeFileSync(keyFile, serverKeyFile(o.key, o.mac), { mode: 0o600 });
     chmodSync(keyFile, 0o600); // a file that was already there keeps its old mode otherwise
-    this.machine = launchMachine({ kind: o.machine ?? 'emu', cores: o.cores, memMiB: o.memMiB, image: o.image, append, net, mac: o.mac, name: o.name, keyFile }, o.name);
+    const image = o.netBoot ? undefined : o.image;
+    this.machine = launchMachine({ kind: o.machine ?? 'emu', cores: o.cores, memMiB: o.memMiB, image, append, net, mac: o.mac, name: o.name, keyFile, netBoot: o.netBoot }, o.name);
     this.exited = this.machine.exited;
   }
 
@@ -86,6 +97,11 @@ export interface LabOptions {
   memMiB?: number;
   /** where the hub socket goes (default: a fresh temporary directory) */
   dir?: string;
+  /**
+   * every server boots from the LAN (-boot n): the lab runs a boot server (boot-server.ts) on
+   * its hub with the DIME kernel and the lab's command line, signed with each server's key
+   */
+  netBoot?: boolean;
 }
 
 /** A hub and its emulated servers. */
@@ -95,6 +111,8 @@ export class Lab {
   readonly dir: string;
   readonly hubPath: string;
   private readonly ownDir: boolean;
+  /** the lab's boot server, when its servers boot from the LAN */
+  bootServer: BootServer | null = null;
 
   constructor(readonly opts: LabOptions) {
     this.ownDir = !opts.dir;
@@ -120,8 +138,12 @@ export class Lab {
 
   async start(bootTimeoutMs = 60_000): Promise<void> {
     await this.hub.listen({ kind: 'unix', path: this.hubPath });
+    if (this.opts.netBoot) {
+      const image = { bytes: readFileSync(DEFAULT_IMAGE), name: path.basename(DEFAULT_IMAGE).slice(0, 16), cmdline: labAppend(this.opts.heartbeatMs, this.opts.perfMs) };
+      this.bootServer = new BootServer(await openLan(this.netSpec), { key: this.opts.key, mac: '02:50:00:00:b0:07', image });
+    }
     for (const s of this.opts.servers) {
-      const srv = new EmuServer({ ...s, machine: s.machine ?? this.opts.machine, hubPath: this.hubPath, key: this.opts.key, heartbeatMs: this.opts.heartbeatMs, perfMs: this.opts.perfMs, memMiB: this.opts.memMiB });
+      const srv = new EmuServer({ ...s, machine: s.machine ?? this.opts.machine, hubPath: this.hubPath, key: this.opts.key, heartbeatMs: this.opts.heartbeatMs, perfMs: this.opts.perfMs, memMiB: this.opts.memMiB, netBoot: this.opts.netBoot });
       this.servers.push(srv);
       srv.start();
     }
@@ -130,6 +152,7 @@ export class Lab {
 
   async stop(): Promise<void> {
     await Promise.all(this.servers.map((s) => s.stop()));
+    await this.bootServer?.close();
     await this.hub.close();
     if (this.ownDir) rmSync(this.dir, { recursive: true, force: true });
   }

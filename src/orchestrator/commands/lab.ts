@@ -14,6 +14,7 @@ export function labVerbs(ctx: CliContext) {
       builder: (y) => y.option('servers', { type: 'number', default: 2 }).option('cores', { type: 'number', default: 4 })
         .option('heartbeat', { type: 'number', default: 1000, describe: 'heartbeat interval (ms)' })
         .option('dir', { type: 'string', describe: 'directory for the hub socket' })
+        .option('boot', { type: 'string', describe: "'n': every server boots from the LAN (-boot n) from the lab's own boot server" })
         .option('for', { type: 'number', default: 0, describe: 'stop after this many ms (0: until interrupted)' }),
       run: async (c, argv) => {
         const n = argv.servers as number;
@@ -23,17 +24,22 @@ export function labVerbs(ctx: CliContext) {
         const key = c.key();
         if (!key) throw new UsageError('lab: give the master secret the servers\' keys derive from (--key-file, PARALLAX_KEY, or --lab)');
         const servers = Array.from({ length: n }, (_, i) => ({ name: `S${i + 1}`, mac: `52:54:00:00:01:${(i + 1).toString(16).padStart(2, '0')}`, cores }));
-        const lab = new Lab({ servers, key, heartbeatMs: argv.heartbeat as number, dir: argv.dir as string | undefined });
+        const boot = argv.boot as string | undefined;
+        if (boot !== undefined && boot !== 'n') throw new UsageError(`--boot ${boot}: only 'n' (network boot) is offered; without --boot the servers load the kernel directly`);
+        const lab = new Lab({ servers, key, heartbeatMs: argv.heartbeat as number, dir: argv.dir as string | undefined, netBoot: boot === 'n' });
         await lab.start();
         const aliases = Object.entries(lab.aliases).map(([k, v]) => `${k}=${v}`).join(',');
         if (c.json) c.emitJson({ net: lab.netSpec, aliases: lab.aliases, servers: servers.map((s) => s.name) });
         else c.out(`lab: ${n} servers x ${cores} DIMEs on ${lab.netSpec}\n  export PARALLAX_NET='${lab.netSpec}' PARALLAX_ALIASES='${aliases}'` +
           '\n  (and the same key: PARALLAX_KEY / PARALLAX_KEY_FILE / --lab as here; the key is never printed)');
+        // whole lines only: a line still being printed waits for its end (a poll must not cut it)
         const forward = (s: (typeof lab.servers)[number]) => {
           let seen = s.output.length;
           return setInterval(() => {
-            const more = s.output.slice(seen);
-            seen = s.output.length;
+            const end = s.output.lastIndexOf('\n') + 1;
+            if (end <= seen) return;
+            const more = s.output.slice(seen, end);
+            seen = end;
             for (const line of more.split('\n').filter(Boolean)) if (!c.json) c.out(`${s.opts.name}| ${line}`);
           }, 200);
         };
