@@ -22,7 +22,8 @@ import { DEFAULT_IMAGE, launchHub, launchMachine, repoRoot, type MachineProcess 
 import { runCli } from '../../src/orchestrator/commands/index.js';
 import type { NetBackend } from '../../src/net/net-backend.js';
 import { captureIO } from '../orchestrator/cli-io.js';
-import { Proc, until } from '../net/processes.js';
+import { Proc } from '../net/processes.js';
+import { until } from '../lib/until.js';
 import { QEMU_HINT, failWhenMissingInCi, toolGate } from '../tool-gate.js';
 
 const ORCH_CLI = path.join(repoRoot(), 'dist/src/cli/parallax.js');

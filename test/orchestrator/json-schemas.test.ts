@@ -5,7 +5,7 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import Ajv from 'ajv';
+import { Ajv } from 'ajv';
 import { Lab, EMULATOR_CLI } from '../../src/orchestrator/lab.js';
 import { runCli } from '../../src/orchestrator/commands/index.js';
 import { JSON_SCHEMAS } from '../../src/orchestrator/json-schemas.js';

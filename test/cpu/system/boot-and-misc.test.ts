@@ -4,7 +4,7 @@ import { writeMsr } from '../../../src/cpu/msr.js';
 import {
   CR0_TS, CS, DS, GP, MSR_SYSENTER_CS, MSR_SYSENTER_EIP, MSR_SYSENTER_ESP, RAX, RBX, RSP, SS, UD,
 } from '../../../src/cpu/regs.js';
-import { setBootState, type BootEntry } from '../../../src/cpu/reset.js';
+import { setBootState, type BootEntry, type PowerOnEntry } from '../../../src/cpu/reset.js';
 import { ATTR_CODE32, ATTR_DATA32, setSegCache, updateMode } from '../../../src/cpu/segmentation.js';
 import { assemble, load, makeCore, u64, type TestCore } from './harness.js';
 
@@ -12,7 +12,8 @@ function flat(selector: number, attributes: number) {
   return { selector, base: 0, limit: 0xffffffff, attributes };
 }
 
-function protected32Plan(rip: number): BootEntry {
+/** a loader's entry state (not a power-on reset): its fields can be changed before setBootState */
+function protected32Plan(rip: number): Exclude<BootEntry, PowerOnEntry> {
   const d = flat(0x10, 0xc093);
   return {
     mode: 'protected32',
