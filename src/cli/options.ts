@@ -33,6 +33,8 @@ export interface EmuOptions extends ServerOptions {
   monitor?: string;
   /** -serial mon:stdio: the console's Ctrl-A escapes work even when stdin is not a terminal */
   serialMonitor?: boolean;
+  /** -serial file:PATH: COM1's output goes to PATH (created or truncated) instead of stdout; COM1 gets no input */
+  serialFile?: string;
   /** -incoming file:PATH or -loadvm NAME: start from this snapshot file instead of booting */
   incomingFile?: string;
   /** where savevm/loadvm/-loadvm keep named snapshots (NAME.pxsnap) */
@@ -52,6 +54,15 @@ export function parseMemorySize(text: string): number {
   const bytes = Math.round(n * mult);
   if (bytes % 4096 !== 0) throw new UsageError(`memory size "${text}" is not a multiple of 4 KiB`);
   return bytes;
+}
+
+/** -serial file:PATH -> PATH (one -serial: COM1 is the only port) */
+function serialFileOf(v: unknown): string | undefined {
+  const all = ([] as unknown[]).concat(v ?? []).map(String);
+  const files = all.filter((x) => x.startsWith('file:'));
+  if (files.length === 0) return undefined;
+  if (all.length > 1) throw new UsageError(`-serial: one only (COM1 is the machine's only serial port; got ${all.join(', ')})`);
+  return files[0].slice('file:'.length);
 }
 
 const SMP_KEYS = ['cpus', 'maxcpus', 'sockets', 'dies', 'clusters', 'cores', 'threads'] as const;
@@ -305,6 +316,7 @@ export function parseEmuOptions(argv: string[], defaultKernel: string): EmuOptio
     qmp: ((a.qmp as string[] | undefined) ?? []).map(String),
     monitor,
     serialMonitor: ([] as unknown[]).concat(a.serial ?? []).includes('mon:stdio'),
+    serialFile: serialFileOf(a.serial),
     drives,
     incomingFile,
     snapshotDir,
