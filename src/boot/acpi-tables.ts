@@ -255,14 +255,35 @@ export function buildRsdp(rsdt: number, xsdt: number): Uint8Array {
 
 export function buildAcpiTables(opts: AcpiOptions): AcpiBlob {
   const { ncores, tablesBase, rsdpAddress } = opts;
+  if (rsdpAddress % 16 !== 0 || rsdpAddress < 0xe0000 || rsdpAddress + 36 > 0x100000) throw new BootError('ACPI: RSDP must be 16-byte aligned in 0xE0000-0xFFFFF');
+  const t = layoutTables(ncores, tablesBase);
+  return { rsdpAddress, rsdp: buildRsdp(t.rsdt, t.xsdt), tablesBase, tables: t.tables, addresses: { ...t.addresses, 'RSD PTR ': rsdpAddress } };
+}
+
+/** A pointer field inside the table blob that holds an offset into the blob. */
+export interface AcpiPointerField { offset: number; size: 4 | 8 }
+
+interface TableLayout {
+  tables: Uint8Array;
+  addresses: Record<string, number>;
+  rsdt: number;
+  xsdt: number;
+  /** every field holding a table address (relative to tablesBase when that is 0) */
+  pointers: AcpiPointerField[];
+  /** [start, length] of every table with a header checksum at start + 9 */
+  checksummed: [number, number][];
+}
+
+function layoutTables(ncores: number, tablesBase: number): TableLayout {
   if (!Number.isInteger(ncores) || ncores < 1 || ncores > 255) throw new BootError(`ACPI: core count ${ncores} out of range 1..255`);
   if (tablesBase % 64 !== 0) throw new BootError('ACPI: table base must be 64-byte aligned');
-  if (rsdpAddress % 16 !== 0 || rsdpAddress < 0xe0000 || rsdpAddress + 36 > 0x100000) throw new BootError('ACPI: RSDP must be 16-byte aligned in 0xE0000-0xFFFFF');
   const blob = new ByteBuilder();
   const addresses: Record<string, number> = {};
+  const checksummed: [number, number][] = [];
   const place = (sig: string, t: Uint8Array, align: number): number => {
     blob.align(align);
     const at = tablesBase + blob.length;
+    if (sig !== 'FACS') checksummed.push([blob.length, t.length]);
     blob.bytes(t);
     addresses[sig] = at;
     return at;
@@ -275,6 +296,85 @@ export function buildAcpiTables(opts: AcpiOptions): AcpiBlob {
   const ptrs = [fadt, madt, hpet];
   const rsdt = place('RSDT', buildRsdt(ptrs), 16);
   const xsdt = place('XSDT', buildXsdt(ptrs), 16);
-  addresses['RSD PTR '] = rsdpAddress;
-  return { rsdpAddress, rsdp: buildRsdp(rsdt, xsdt), tablesBase, tables: blob.toBytes(), addresses };
+  const f = fadt - tablesBase;
+  const r = rsdt - tablesBase;
+  const x = xsdt - tablesBase;
+  const pointers: AcpiPointerField[] = [
+    { offset: f + 36, size: 4 }, // FIRMWARE_CTRL -> FACS
+    { offset: f + 40, size: 4 }, // DSDT
+    { offset: f + 140, size: 8 }, // X_DSDT
+    ...ptrs.map((_, i) => ({ offset: r + 36 + 4 * i, size: 4 as const })),
+    ...ptrs.map((_, i) => ({ offset: x + 36 + 8 * i, size: 8 as const })),
+  ];
+  return { tables: blob.toBytes(), addresses, rsdt, xsdt, pointers, checksummed };
+}
+
+// QEMU's ACPI linker/loader script (hw/acpi/bios-linker-loader.c), which SeaBIOS runs from the
+// fw_cfg file `etc/table-loader` (src/fw/romfile_loader.c): 128-byte entries, a little-endian
+// command word, then the command's fields.
+export const LOADER_ALLOCATE = 1;
+export const LOADER_ADD_POINTER = 2;
+export const LOADER_ADD_CHECKSUM = 3;
+export const LOADER_ZONE_HIGH = 1;
+export const LOADER_ZONE_FSEG = 2;
+export const LOADER_ENTRY_SIZE = 128;
+const LOADER_FILE_LEN = 56;
+export const ACPI_TABLES_FILE = 'etc/acpi/tables';
+export const ACPI_RSDP_FILE = 'etc/acpi/rsdp';
+export const TABLE_LOADER_FILE = 'etc/table-loader';
+
+export interface RelocatableAcpi {
+  /** the tables, every address field holding an offset into this blob */
+  tables: Uint8Array;
+  /** the RSDP, its RSDT/XSDT fields offsets into `tables` */
+  rsdp: Uint8Array;
+  /** the `etc/table-loader` script that places both and patches pointers and checksums */
+  loader: Uint8Array;
+}
+
+/**
+ * The machine's ACPI tables for firmware (SeaBIOS under -bios), as QEMU hands them over: the
+ * firmware allocates `etc/acpi/tables` in high memory and `etc/acpi/rsdp` in the F-segment,
+ * adds the tables' address to every pointer field, and recomputes the checksums. Without
+ * them SeaBIOS builds ACPI tables only on a board with the PIIX4 PM function, so the guest
+ * finds no RSDP (Pure64, BareMetal OS's loader, stops there).
+ */
+export function buildRelocatableAcpi(ncores: number): RelocatableAcpi {
+  const t = layoutTables(ncores, 0);
+  const rsdp = buildRsdp(t.rsdt, t.xsdt);
+  const entries: Uint8Array[] = [];
+  const entry = (cmd: number, fill: (d: DataView, name: (at: number, s: string) => void) => void): void => {
+    const e = new Uint8Array(LOADER_ENTRY_SIZE);
+    const d = new DataView(e.buffer);
+    d.setUint32(0, cmd, true);
+    fill(d, (at, s) => {
+      const b = new TextEncoder().encode(s);
+      if (b.length >= LOADER_FILE_LEN) throw new Error(`table-loader: file name ${s} too long`);
+      e.set(b, at);
+    });
+    entries.push(e);
+  };
+  const allocate = (file: string, align: number, zone: number): void =>
+    entry(LOADER_ALLOCATE, (d, name) => { name(4, file); d.setUint32(4 + LOADER_FILE_LEN, align, true); d.setUint8(8 + LOADER_FILE_LEN, zone); });
+  const addPointer = (dest: string, src: string, offset: number, size: number): void =>
+    entry(LOADER_ADD_POINTER, (d, name) => {
+      name(4, dest); name(4 + LOADER_FILE_LEN, src);
+      d.setUint32(4 + 2 * LOADER_FILE_LEN, offset, true); d.setUint8(8 + 2 * LOADER_FILE_LEN, size);
+    });
+  const addChecksum = (file: string, offset: number, start: number, length: number): void =>
+    entry(LOADER_ADD_CHECKSUM, (d, name) => {
+      name(4, file);
+      d.setUint32(4 + LOADER_FILE_LEN, offset, true); d.setUint32(8 + LOADER_FILE_LEN, start, true); d.setUint32(12 + LOADER_FILE_LEN, length, true);
+    });
+  allocate(ACPI_RSDP_FILE, 16, LOADER_ZONE_FSEG);
+  allocate(ACPI_TABLES_FILE, 64, LOADER_ZONE_HIGH);
+  for (const p of t.pointers) addPointer(ACPI_TABLES_FILE, ACPI_TABLES_FILE, p.offset, p.size);
+  for (const [start, length] of t.checksummed) addChecksum(ACPI_TABLES_FILE, start + 9, start, length);
+  addPointer(ACPI_RSDP_FILE, ACPI_TABLES_FILE, 16, 4);
+  addPointer(ACPI_RSDP_FILE, ACPI_TABLES_FILE, 24, 8);
+  addChecksum(ACPI_RSDP_FILE, 8, 0, 20);
+  addChecksum(ACPI_RSDP_FILE, 32, 0, 36);
+  const loader = new Uint8Array(entries.length * LOADER_ENTRY_SIZE);
+  entries.forEach((e, i) => loader.set(e, i * LOADER_ENTRY_SIZE));
+  return { tables: t.tables, rsdp, loader };
 }

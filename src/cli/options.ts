@@ -33,6 +33,8 @@ export interface EmuOptions extends ServerOptions {
   monitor?: string;
   /** -serial mon:stdio: the console's Ctrl-A escapes work even when stdin is not a terminal */
   serialMonitor?: boolean;
+  /** -serial file:PATH: COM1's output goes to PATH (created or truncated) instead of stdout; COM1 gets no input */
+  serialFile?: string;
   /** -incoming file:PATH or -loadvm NAME: start from this snapshot file instead of booting */
   incomingFile?: string;
   /** where savevm/loadvm/-loadvm keep named snapshots (NAME.pxsnap) */
@@ -54,11 +56,56 @@ export function parseMemorySize(text: string): number {
   return bytes;
 }
 
+/** -serial file:PATH -> PATH (one -serial: COM1 is the only port) */
+function serialFileOf(v: unknown): string | undefined {
+  const all = ([] as unknown[]).concat(v ?? []).map(String);
+  const files = all.filter((x) => x.startsWith('file:'));
+  if (files.length === 0) return undefined;
+  if (all.length > 1) throw new UsageError(`-serial: one only (COM1 is the machine's only serial port; got ${all.join(', ')})`);
+  return files[0].slice('file:'.length);
+}
+
+const SMP_KEYS = ['cpus', 'maxcpus', 'sockets', 'dies', 'clusters', 'cores', 'threads'] as const;
+
+/**
+ * `--cores N` or QEMU's `-smp [cpus=]N[,maxcpus=M][,sockets=S][,dies=D][,clusters=C][,cores=C][,threads=T]`
+ * (`-smp sockets=1,cpus=4`, `-smp 4,cores=2,sockets=2`, `-smp cores=4` -> 4 cores). As QEMU: without
+ * cpus, the count is maxcpus or else the product of the topology; the product of the topology must
+ * divide it, and equal it when sockets, cores and threads are all given. The machine's cores are
+ * flat (one per package in CPUID and the MADT), so threads must be 1 and maxcpus, if given, equal
+ * cpus (no CPU hotplug); both are refused with the reason.
+ */
 export function parseCores(v: unknown): number {
-  const n = typeof v === 'number' ? v : Number(String(v).split(',')[0].replace(/^cpus=/, ''));
-  if (!Number.isInteger(n) || n < 1 || n > MAX_CORES) {
-    throw new UsageError(`--cores must be an integer from 1 to ${MAX_CORES} (got ${String(v)})`);
+  const bad = (why: string): never => { throw new UsageError(`--cores must be an integer from 1 to ${MAX_CORES} (got ${String(v)}${why ? `: ${why}` : ''})`); };
+  const int = (text: string, key: string): number => {
+    if (!/^\d+$/.test(text)) bad(`${key} is not a whole number`);
+    const n = Number(text);
+    if (n < 1) bad(`${key} must be at least 1`);
+    return n;
+  };
+  if (typeof v === 'number') {
+    if (!Number.isInteger(v) || v < 1 || v > MAX_CORES) bad('');
+    return v;
   }
+  const parts = String(v).trim().split(',');
+  const got: Partial<Record<(typeof SMP_KEYS)[number], number>> = {};
+  parts.forEach((part, i) => {
+    const eq = part.indexOf('=');
+    const key = eq < 0 && i === 0 ? 'cpus' : part.slice(0, Math.max(eq, 0));
+    if (eq < 0 && i > 0) bad(`"${part}" is not key=value`);
+    if (!(SMP_KEYS as readonly string[]).includes(key)) bad(`unknown -smp key "${key}" (accepted: ${SMP_KEYS.join(', ')})`);
+    const k = key as (typeof SMP_KEYS)[number];
+    if (got[k] !== undefined) bad(`${k} given twice`);
+    got[k] = int(eq < 0 ? part : part.slice(eq + 1), k);
+  });
+  const topo = ['sockets', 'dies', 'clusters', 'cores', 'threads'] as const;
+  const product = topo.reduce((p, k) => p * (got[k] ?? 1), 1);
+  const n = got.cpus ?? got.maxcpus ?? product;
+  if (n > MAX_CORES) bad('');
+  if (got.maxcpus !== undefined && got.maxcpus !== n) bad('maxcpus must equal cpus (no CPU hotplug)');
+  if ((got.threads ?? 1) !== 1) bad('threads must be 1 (SMT siblings are not modelled; use cores=)');
+  const whole = got.sockets !== undefined && got.cores !== undefined && got.threads !== undefined;
+  if (whole ? product !== n : n % product !== 0) bad(`the topology's product ${product} does not match ${n} CPUs`);
   return n;
 }
 
@@ -269,6 +316,7 @@ export function parseEmuOptions(argv: string[], defaultKernel: string): EmuOptio
     qmp: ((a.qmp as string[] | undefined) ?? []).map(String),
     monitor,
     serialMonitor: ([] as unknown[]).concat(a.serial ?? []).includes('mon:stdio'),
+    serialFile: serialFileOf(a.serial),
     drives,
     incomingFile,
     snapshotDir,

@@ -5,6 +5,7 @@
 // (ACPI S5 power-off included), 2 for bad input, 4 triple fault (or a call into the missing BIOS),
 // 6 every core halted with interrupts off, 8 internal error, 10 an ACPI sleep state other than S5.
 
+import { openSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { BootError } from '../boot/boot-error.js';
 import { MachineError } from '../machine/machine.js';
@@ -61,11 +62,22 @@ async function main(argv: string[]): Promise<void> {
   }
   let server: RunningServer;
   let consoleGone = false;
+  // -serial file:PATH: COM1's bytes go to the file as they come (QEMU's file chardev); stdout keeps
+  // the emulator's own messages and the monitor
+  let serialFd: number | null = null;
+  if (opts.serialFile !== undefined) {
+    try {
+      serialFd = openSync(opts.serialFile, 'w');
+    } catch (e) {
+      fail(`-serial file:${opts.serialFile}: ${(e as Error).message}`);
+    }
+  }
   const snapshotWatch = opts.snapshotOut ? new ConsoleWatch(opts.snapshotAt!) : null;
   try {
     server = await startServer({ ...opts, incoming: incoming !== null }, {
       out: (b) => {
-        if (!consoleGone) process.stdout.write(b);
+        if (serialFd !== null) writeSync(serialFd, b);
+        else if (!consoleGone) process.stdout.write(b);
         snapshotWatch?.feed(b);
       },
     });
@@ -117,12 +129,12 @@ async function main(argv: string[]): Promise<void> {
   const muxed = stdin.isTTY || opts.monitor === 'stdio' || opts.serialMonitor;
   if (stdin.isTTY) stdin.setRawMode(true);
   const mux = new ConsoleMux(new HumanMonitor(vm), {
-    toGuest: (b) => server.input(b),
+    toGuest: (b) => { if (serialFd === null) server.input(b); },
     toTerminal: (t) => { if (!consoleGone) process.stdout.write(t); },
     quit: () => server.stop(0),
     echo: Boolean(stdin.isTTY),
   }, opts.monitor === 'stdio');
-  stdin.on('data', (chunk: Buffer) => { if (muxed) mux.feed(chunk); else server.input(new Uint8Array(chunk)); });
+  stdin.on('data', (chunk: Buffer) => { if (muxed) mux.feed(chunk); else if (serialFd === null) server.input(new Uint8Array(chunk)); });
   if (stdin.isTTY) process.stderr.write(`${CONSOLE_HINT}\n`);
   for (const spec of opts.qmp ?? []) {
     try {

@@ -3,10 +3,13 @@
 // it does not do are refused with the reason, never silently ignored.
 
 /** QEMU spellings accepted as-is: flag -> the values that are true of our machine (null: a switch). */
-export const ACCEPTED_QEMU_FLAGS: Record<string, { values: string[] | null; why: string }> = {
+export const ACCEPTED_QEMU_FLAGS: Record<string, { values: string[] | null; prefixes?: string[]; why: string }> = {
   nographic: { values: null, why: 'there is no display; COM1 is this terminal' },
   'no-reboot': { values: null, why: 'a guest reset ends the machine' },
-  serial: { values: ['stdio', 'mon:stdio'], why: 'COM1 is always this terminal (Ctrl-A c switches to the monitor)' },
+  serial: {
+    values: ['stdio', 'mon:stdio'], prefixes: ['file:'],
+    why: 'COM1 is this terminal (Ctrl-A c switches to the monitor), or with file:PATH a file that receives its output (no input, as QEMU)',
+  },
   display: { values: ['none'], why: 'there is no display' },
   vga: { values: ['none'], why: 'there is no display adapter' },
   machine: { values: ['pc', 'pc-i440fx-7.2'], why: 'the board is always QEMU\'s pc (i440FX + PIIX3) layout' },
@@ -43,8 +46,10 @@ export function checkQemuFlags(parsed: Record<string, unknown>): string | null {
     const v = parsed[flag];
     if (v === undefined || rule.values === null) continue;
     for (const one of Array.isArray(v) ? v : [v]) {
-      if (!rule.values.includes(String(one))) {
-        return `-${flag} ${String(one)} is not supported (accepted: ${rule.values.join(' | ')}; ${rule.why})`;
+      const text = String(one);
+      if (!rule.values.includes(text) && !(rule.prefixes ?? []).some((p) => text.startsWith(p) && text.length > p.length)) {
+        const accepted = [...rule.values, ...(rule.prefixes ?? []).map((p) => `${p}PATH`)];
+        return `-${flag} ${text} is not supported (accepted: ${accepted.join(' | ')}; ${rule.why})`;
       }
     }
   }

@@ -4,7 +4,7 @@
 // device bus (src/devices/device-bus.ts) and wires interrupt lines (Firecracker-style assembly
 // of small devices). PCI functions only need `pci.addFunction`: the bus maps their BARs.
 
-import { PM_BASE, S5_SLP_TYP, SCI_IRQ } from '../boot/acpi-tables.js';
+import { buildRelocatableAcpi, PM_BASE, S5_SLP_TYP, SCI_IRQ, TABLE_LOADER_FILE } from '../boot/acpi-tables.js';
 import type { BootPlan } from '../boot/boot-plan.js';
 import { fwCfgFiles } from '../boot/fw-cfg-files.js';
 import { biosE820Bytes } from '../boot/bios-image.js';
@@ -137,8 +137,11 @@ export class Platform implements IoPlatform {
     this.pci = new PciHost();
     const bars = new PciBarAllocator();
     const dma = new RamDma(o.ram, o.layout);
-    const files = o.plan ? fwCfgFiles(o.plan) : { e820: biosE820Bytes(o.layout) };
+    // -bios: the firmware places the ACPI tables itself from QEMU's linker/loader script
+    const biosAcpi = o.plan ? null : buildRelocatableAcpi(o.cores);
+    const files = o.plan ? fwCfgFiles(o.plan) : { e820: biosE820Bytes(o.layout), acpiRsdp: biosAcpi!.rsdp, acpiTables: biosAcpi!.tables };
     this.fwcfg = new FwCfg({ ncores: o.cores, ramBytes: o.layout.ramBytes, dma, ...files });
+    if (biosAcpi) this.fwcfg.addFile(TABLE_LOADER_FILE, biosAcpi.loader);
     for (const f of o.fwCfgFiles ?? []) this.fwcfg.addFile(f.name, f.data);
 
     o.nics.forEach((n, i) => {

@@ -1,7 +1,8 @@
 /* A 512-byte MBR guest for firmware tests: the BIOS loads it at 0000:7C00 with the boot drive
  * in DL. It prints on COM1 by port I/O (no BIOS video), reads the disk's second sector through
  * INT 13h (so BIOS disk services are proven, not just the firmware's own load), prints the
- * text found there and the base memory INT 12h reports, then leaves through isa-debug-exit
+ * text found there, the base memory INT 12h reports and whether the firmware left an ACPI RSDP
+ * in 0xE0000-0xFFFFF, then leaves through isa-debug-exit
  * (status 0x21 = (0x10 << 1) | 1). Assembled with GNU as at test time:
  *   as --32 -o mbr.o boot-sector.S && ld -m elf_i386 -Ttext=0x7c00 --oformat=binary -o mbr.bin mbr.o
  * The disk image is this sector followed by a sector holding a NUL-terminated line. */
@@ -39,6 +40,29 @@ _start:
         call    putdec
         movw    $kib, %si
         call    puts
+
+        /* ACPI: an RSDP ("RSD PTR ", 20-byte checksum zero) on a 16-byte boundary in
+         * 0xE0000-0xFFFFF, where the BIOS must leave it (BareMetal OS's Pure64 looks only there) */
+        movw    $0xe000, %ax
+scan:   movw    %ax, %es
+        cmpl    $0x20445352, %es:0
+        jne     next
+        cmpl    $0x20525450, %es:4
+        jne     next
+        xorb    %bl, %bl
+        xorw    %si, %si
+sum:    addb    %es:(%si), %bl
+        incw    %si
+        cmpw    $20, %si
+        jne     sum
+        testb   %bl, %bl
+        jz      found
+next:   incw    %ax
+        jnz     scan
+        movw    $noacpi, %si
+        jmp     report
+found:  movw    $acpiok, %si
+report: call    puts
 
         movw    $0xf4, %dx
         movb    $0x10, %al
@@ -95,6 +119,8 @@ hello:   .asciz "MBR: booted by the BIOS\r\n"
 basemem: .asciz "MBR: INT 12h base memory "
 kib:     .asciz " KiB\r\n"
 diskerr: .asciz "MBR: INT 13h read failed\r\n"
+acpiok:  .asciz "MBR: ACPI RSDP in the BIOS area, checksum ok\r\n"
+noacpi:  .asciz "MBR: no ACPI RSDP in 0xE0000-0xFFFFF\r\n"
 boot_drive: .byte 0
 
         .org    510

@@ -1,6 +1,7 @@
 // SeaBIOS (Debian's seabios package, /usr/share/seabios/bios.bin) boots from reset on
 // parallax-emu and on QEMU 7.2 with the same flags, finds the IDE disk and boots its MBR
-// (test/bios/boot-sector.S), which prints on COM1 and leaves through isa-debug-exit: the two
+// (test/bios/boot-sector.S), which prints on COM1 (including whether the firmware left an ACPI
+// RSDP: SeaBIOS builds it from our tables through QEMU's linker script) and leaves through isa-debug-exit: the two
 // COM1 transcripts and exit statuses must be identical. SeaBIOS's own log (port 0x402,
 // -debugcon) is kept for both and its milestones compared; on a failure the tails are printed.
 // Needs QEMU, GNU as/ld and the seabios package: skipped with the reason outside CI, failing in CI.
@@ -33,7 +34,7 @@ failWhenMissingInCi(as, 'as', WHAT);
 failWhenMissingInCi(seabios, SEABIOS, WHAT);
 
 const SECTOR2 = 'MBR: sector 2 read through INT 13h\r\n';
-const EXPECTED = `MBR: booted by the BIOS\r\n${SECTOR2}MBR: INT 12h base memory 639 KiB\r\n`;
+const EXPECTED = `MBR: booted by the BIOS\r\n${SECTOR2}MBR: INT 12h base memory 639 KiB\r\nMBR: ACPI RSDP in the BIOS area, checksum ok\r\n`;
 const EXIT_STATUS = (0x10 << 1) | 1;
 
 /** A 1 MiB raw disk: the assembled MBR, then a sector holding the line INT 13h reads. */
@@ -102,7 +103,9 @@ describe.skipIf(!(qemu.run && as.run && seabios.run))(WHAT, () => {
       expect(p.status).toBe(q.status);
 
       // the firmware's own milestones, in the same order on both
-      const milestones = [/^Running on QEMU \(i440fx\)$/, /^Found QEMU fw_cfg$/, ...kind.milestones,
+      // "Moving pm_base": SeaBIOS found QEMU's ACPI linker script (etc/table-loader) and takes
+      // the tables from it, as the MBR's RSDP line shows
+      const milestones = [/^Running on QEMU \(i440fx\)$/, /^Found QEMU fw_cfg$/, /^Moving pm_base to 0x600$/, ...kind.milestones,
         /^Booting from Hard Disk\.\.\.$/, /^Booting from 0000:7c00$/];
       for (const log of [qlog, plog]) {
         const lines = readFileSync(log, 'utf8').split('\n');

@@ -3,7 +3,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { buildAcpiTables, checksumByte } from '../../src/boot/acpi-tables.js';
+import {
+  ACPI_RSDP_FILE, ACPI_TABLES_FILE, buildAcpiTables, buildRelocatableAcpi, checksumByte, LOADER_ADD_CHECKSUM, LOADER_ADD_POINTER,
+  LOADER_ALLOCATE, LOADER_ENTRY_SIZE, LOADER_ZONE_FSEG, LOADER_ZONE_HIGH, TABLE_LOADER_FILE,
+} from '../../src/boot/acpi-tables.js';
 import { failWhenMissingInCi, toolGate } from '../tool-gate.js';
 
 const BASE = 0x1ffe0000;
@@ -117,5 +120,87 @@ describe('ACPI tables', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+// SeaBIOS's romfile loader (src/fw/romfile_loader.c), enough to run our `etc/table-loader`:
+// ALLOCATE places a file at an aligned address in its zone, ADD_POINTER adds the source file's
+// address to a little-endian field of the destination, ADD_CHECKSUM subtracts the sum of a
+// range from one byte of it.
+function runTableLoader(loader: Uint8Array, files: Record<string, Uint8Array>, zoneBase: Record<number, number>) {
+  const dv = new DataView(loader.buffer, loader.byteOffset, loader.byteLength);
+  const name = (at: number) => {
+    const b = loader.subarray(at, at + 56);
+    const end = b.indexOf(0);
+    return new TextDecoder().decode(b.subarray(0, end < 0 ? 56 : end));
+  };
+  const placed: Record<string, { addr: number; data: Uint8Array }> = {};
+  const cursor = { ...zoneBase };
+  for (let e = 0; e < loader.length; e += LOADER_ENTRY_SIZE) {
+    const cmd = dv.getUint32(e, true);
+    if (cmd === LOADER_ALLOCATE) {
+      const file = name(e + 4);
+      const align = dv.getUint32(e + 60, true);
+      const zone = loader[e + 64];
+      expect(files[file], file).toBeDefined();
+      expect([LOADER_ZONE_HIGH, LOADER_ZONE_FSEG]).toContain(zone);
+      const addr = Math.ceil(cursor[zone] / align) * align;
+      cursor[zone] = addr + files[file].length;
+      placed[file] = { addr, data: files[file].slice() };
+    } else if (cmd === LOADER_ADD_POINTER) {
+      const dest = placed[name(e + 4)];
+      const src = placed[name(e + 60)];
+      const off = dv.getUint32(e + 116, true);
+      const size = loader[e + 120];
+      expect(dest && src).toBeTruthy();
+      expect([1, 2, 4, 8]).toContain(size);
+      expect(off + size).toBeLessThanOrEqual(dest.data.length);
+      let v = 0n;
+      for (let i = 0; i < size; i++) v |= BigInt(dest.data[off + i]) << BigInt(8 * i);
+      v += BigInt(src.addr);
+      for (let i = 0; i < size; i++) dest.data[off + i] = Number((v >> BigInt(8 * i)) & 0xffn);
+    } else if (cmd === LOADER_ADD_CHECKSUM) {
+      const f = placed[name(e + 4)];
+      const off = dv.getUint32(e + 60, true);
+      const start = dv.getUint32(e + 64, true);
+      const len = dv.getUint32(e + 68, true);
+      expect(f).toBeDefined();
+      expect(start + len).toBeLessThanOrEqual(f.data.length);
+      let s = 0;
+      for (let i = start; i < start + len; i++) s = (s + f.data[i]) & 0xff;
+      f.data[off] = (f.data[off] - s) & 0xff;
+    } else {
+      throw new Error(`table-loader entry ${e / LOADER_ENTRY_SIZE}: command ${cmd}`);
+    }
+  }
+  return placed;
+}
+
+describe('ACPI tables for firmware (-bios): QEMU linker/loader script', () => {
+  for (const ncores of [1, 4]) {
+    it(`${ncores} core(s): SeaBIOS's loader leaves exactly the tables the direct loader writes at the same addresses`, () => {
+      const acpi = buildRelocatableAcpi(ncores);
+      expect(acpi.loader.length % LOADER_ENTRY_SIZE).toBe(0);
+      const placed = runTableLoader(acpi.loader, { [ACPI_TABLES_FILE]: acpi.tables, [ACPI_RSDP_FILE]: acpi.rsdp },
+        { [LOADER_ZONE_HIGH]: 0x0ffe0010, [LOADER_ZONE_FSEG]: 0xf6a08 });
+      const t = placed[ACPI_TABLES_FILE];
+      const r = placed[ACPI_RSDP_FILE];
+      expect(t.addr).toBe(0x0ffe0040); // 64-byte aligned (FACS)
+      expect(r.addr).toBe(0xf6a10); // 16-byte aligned in the F-segment, where the RSDP scan looks
+      const direct = buildAcpiTables({ ncores, tablesBase: t.addr, rsdpAddress: r.addr });
+      expect(Buffer.from(t.data).equals(Buffer.from(direct.tables))).toBe(true);
+      expect(Buffer.from(r.data).equals(Buffer.from(direct.rsdp))).toBe(true);
+    });
+  }
+
+  it('allocates the RSDP in the F-segment and the tables in high memory, then only pointers and checksums', () => {
+    const { loader } = buildRelocatableAcpi(2);
+    const dv = new DataView(loader.buffer);
+    const cmds = Array.from({ length: loader.length / LOADER_ENTRY_SIZE }, (_, i) => dv.getUint32(i * LOADER_ENTRY_SIZE, true));
+    expect(cmds.slice(0, 2)).toEqual([LOADER_ALLOCATE, LOADER_ALLOCATE]);
+    expect(loader[64]).toBe(LOADER_ZONE_FSEG);
+    expect(loader[LOADER_ENTRY_SIZE + 64]).toBe(LOADER_ZONE_HIGH);
+    expect(cmds.slice(2).every((c) => c === LOADER_ADD_POINTER || c === LOADER_ADD_CHECKSUM)).toBe(true);
+    expect(TABLE_LOADER_FILE).toBe('etc/table-loader');
   });
 });

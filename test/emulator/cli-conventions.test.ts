@@ -32,10 +32,22 @@ describe('QEMU flags', () => {
     expect(r.status).toBe((0x21 << 1) | 1);
   });
 
+  it('-serial file:PATH: COM1 goes to the file (as QEMU\'s file chardev), stdout stays quiet', () => {
+    const out = join(dir, 'com1.txt');
+    writeFileSync(out, 'old contents, truncated\n');
+    const r = emu(['-kernel', okImage, '-nographic', '-serial', `file:${out}`]);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('');
+    expect(readFileSync(out, 'latin1')).toBe('ok\n');
+    expect(r.status).toBe((0x21 << 1) | 1);
+  });
+
   const refused: [string[], RegExp][] = [
     [['-enable-kvm'], /QEMU's -enable-kvm is not supported: .*translator/],
     [['-accel', 'kvm'], /-accel is not supported/],
-    [['-serial', 'file:out.txt'], /-serial file:out.txt is not supported/],
+    [['-serial', 'pty'], /-serial pty is not supported \(accepted: stdio \| mon:stdio \| file:PATH/],
+    [['-serial', 'file:'], /-serial file: is not supported/],
+    [['-serial', 'file:a.txt', '-serial', 'stdio'], /-serial: one only/],
     [['-display', 'gtk'], /-display gtk is not supported/],
     [['-device', 'virtio-net-pci'], /-device virtio-net-pci is not supported/],
     [['-no-shutdown'], /-no-shutdown is not supported/],
