@@ -276,13 +276,23 @@ describe.skipIf(machines.length === 0).each(machines)('the papers\' scenarios on
     await local;
     expect(o.model.get(target)!.service).not.toBe('evil');
     await intruder.close();
-    // the CLI shows the alarm in watch --json
-    const watching = cli('watch', '--json', '--for', '1500', '--type', 'alarm');
-    await new Promise((r) => setTimeout(r, 700));
+    // the CLI shows the alarm in watch --json. The watcher needs a moment to start and discover
+    // (longer on a loaded host), so the forged frame is sent again until the watcher has shown
+    // it, rather than once after a fixed pause.
+    const io = captureIO('', { PARALLAX_KEY: KEY });
+    const watching = runCli(['--net', lab.netSpec, '--mac', CLI_MAC, '--alias', `S1=${S1},S2=${S2}`, '--state', 'none',
+      'watch', '--json', '--for', '6000', '--type', 'alarm'], io);
+    let watchDone = false;
+    void watching.finally(() => { watchDone = true; });
     const intruder2 = await openLan(lab.netSpec);
-    intruder2.send(evil.encode({ dstMac: S2, srcMac: '02:66:66:66:66:67', channel: 'signaling', scope: 'dime', code: stop.code, dstCore: 1, seq: 1n, reqId: 78 }));
-    const w = await watching;
+    const seen = () => io.out().includes('"codeName":"forged"');
+    for (let i = 0; !watchDone && !seen(); i++) {
+      intruder2.send(evil.encode({ dstMac: S2, srcMac: '02:66:66:66:66:67', channel: 'signaling', scope: 'dime', code: stop.code, dstCore: 1, seq: 1n, reqId: 78 + i }));
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    expect(await watching).toBe(0);
     await intruder2.close();
+    const w = { out: io.out() };
     const lines = w.out.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
     expect(lines.some((e) => e.type === 'alarm' && e.kind === 'security' && e.codeName === 'forged' && e.dime === 'S2/1')).toBe(true);
   });
