@@ -188,6 +188,8 @@ void agent_unauthorized(struct dime *d, const struct pxmsg *m, const char *why);
 /* collectives.c */
 bool coll_handle(struct dime *d, const struct pxmsg *m, bool system_scope);
 void coll_tick(struct dime *d, uint64_t now);
+bool names_handle(struct dime *d, const struct pxmsg *m, bool system_scope);   /* names.c */
+void names_tick(struct dime *d, uint64_t now);
 void perf_fill(struct dime *d, uint8_t *p, bool reset_window);
 
 /* service.c */
