@@ -91,7 +91,14 @@ export async function findPrimary(link: OrchestratorLink, members: FleetMember[]
   return seen.find((s) => s.view === newest && s.self === 0) ?? null;
 }
 
-export interface RegisterResult { seq: number; acked: number; live: number; primary: FleetMember; view: number | null; attempts: number }
+export interface RegisterResult {
+  seq: number; acked: number; live: number; primary: FleetMember;
+  /** the view installed on the way (the primary did not answer), else the primary's */
+  view: number | null;
+  /** the fleet afterwards (without a primary that was left out) */
+  members: FleetMember[];
+  attempts: number;
+}
 
 /**
  * Bind `name` to `target`, through the fleet's primary. A primary that does not answer is
@@ -128,7 +135,7 @@ export async function registerName(link: OrchestratorLink, members: FleetMember[
     }
     if (r.frame.status === W.STATUS.BAD_STATE) { await pause(10 + Math.random() * 40); continue; }   // busy, or the view just changed
     if (r.frame.status !== W.STATUS.OK) throw new RefusedError(`${label(p.member)} refused to register ${name}: ${describeStatus(r.frame.status)}`, r.frame.status);
-    return { seq: r.fields.seq as number, acked: r.fields.acked as number, live: r.fields.live as number, primary: p.member, view: view ?? p.view, attempts };
+    return { seq: r.fields.seq as number, acked: r.fields.acked as number, live: r.fields.live as number, primary: p.member, view: view ?? p.view, members: fleet, attempts };
   }
 }
 

@@ -1,14 +1,15 @@
 // Data paths: route (rewire a running service's input or output) and feed (bytes into a
 // DIME's input from this orchestrator).
 import type { CliContext } from '../cli-context.js';
-import { endpointLabel, parseDime, parseEndpoint } from '../targets.js';
+import { endpointLabel, parseDime } from '../targets.js';
 import { verb, str } from './verb.js';
+import { nameOrEndpoint } from './names.js';
 
 export function wiringVerbs(ctx: CliContext) {
   return [
     verb(ctx, {
       command: 'route <from> <to>',
-      describe: 'rewire live: FROM (a DIME, or console/any/none/orchestrator as an input) to TO (a DIME, or console/orchestrator/none)',
+      describe: 'rewire live: FROM (a DIME or a registered name, or console/any/none/orchestrator as an input) to TO (a DIME or name, or console/orchestrator/none)',
       builder: (y) => y.positional('from', { type: 'string' }).positional('to', { type: 'string' })
         .option('any-input', { type: 'boolean', default: false, describe: 'let the receiving DIME accept data from anyone (several feeders)' })
         .example('$0 route S1/1 S2/1', "S1/1's output goes to S2/1, which accepts only S1/1")
@@ -16,8 +17,8 @@ export function wiringVerbs(ctx: CliContext) {
         .example('$0 route S1/1 console', "S1/1's output goes to S1's console"),
       run: async (c, argv) => {
         const o = await c.orchestrator();
-        const from = parseEndpoint(str(argv.from), o.names);
-        const to = parseEndpoint(str(argv.to), o.names);
+        const from = await nameOrEndpoint(o, str(argv.from));   // a registered name works where a DIME does
+        const to = await nameOrEndpoint(o, str(argv.to));
         await o.route(from, to, { openInput: !!argv['any-input'] });
         return { ok: true, from: endpointLabel(from, o.names), to: endpointLabel(to, o.names) };
       },
