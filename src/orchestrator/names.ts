@@ -49,7 +49,7 @@ export function checkName(name: string): string {
 /** One DIME's view of the fleet (null: it did not answer). */
 export async function nameStatus(link: OrchestratorLink, m: FleetMember, timeoutMs = 1000): Promise<NameStatus | null> {
   try {
-    const r = await link.call(m.server, m.core, 'NAME_STATUS', { first: 0 }, { timeoutMs, retries: 1 });
+    const r = await link.call(m.server, m.core, 'NAME_STATUS', { first: 0 }, { timeoutMs, retries: 3 });   // a lost frame must not look like a dead member
     const f = r.fields;
     const self = f.self as number;
     return {
@@ -80,7 +80,7 @@ export async function configureFleet(link: OrchestratorLink, members: FleetMembe
   const view = Math.max(...seen.map((s) => s?.view ?? 0)) + 1;
   const fields = { view, count: ordered.length, members: encodeMembers(ordered) };
   // backups first: the primary starts pushing as soon as it learns the view
-  for (const m of [...ordered.slice(1), ordered[0], ...clients]) await link.call(m.server, m.core, 'NAME_FLEET', fields, { retries: 3 });
+  for (const m of [...ordered.slice(1), ordered[0], ...clients]) await link.call(m.server, m.core, 'NAME_FLEET', fields, { timeoutMs: 1000, retries: 5 });
   return { view, members: ordered, unreachable: members.filter((m) => !ordered.includes(m)) };
 }
 
@@ -125,9 +125,10 @@ export async function registerName(link: OrchestratorLink, members: FleetMember[
     let r;
     try {
       [r] = await link.request(p.member.server, p.member.core, 'NAME_REGISTER', { name, server: target.server, core: target.core },
-        { timeoutMs: o.attemptMs ?? 3000, retries: 1 });
+        { timeoutMs: o.attemptMs ?? 2000, retries: 2 });
     } catch (e) {
       if (!(e instanceof TimeoutError)) throw e;
+      if (await nameStatus(link, p.member)) continue;   // alive: the frames were lost, or it waits out a dead member
       const v = await configureFleet(link, fleet.filter((m) => m !== p.member && !(m.server === p.member.server && m.core === p.member.core)));
       view = v.view;
       fleet = v.members;

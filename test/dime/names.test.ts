@@ -6,7 +6,8 @@
 //    fleet frame in an orchestrator's name: refused and counted;
 //  * the primary's server killed: every name still resolves, a register goes through a new
 //    view (the survivor becomes primary);
-//  * a new member on the third server: it catches up (state transfer) and answers.
+//  * a new member on the third server: it catches up (state transfer) and answers;
+//  * registers while the LAN loses 5 % of its deliveries: both members end with the same table.
 import { describe, it, expect } from 'vitest';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -114,6 +115,21 @@ describe.skipIf(runners.length === 0 || !existsSync(IMAGE)).each(runners.map((mk
       expect(await registerName(link, v3.members, 'epsilon', at(C, 0))).toMatchObject({ seq: 6, acked: 2, live: 2 });
       expect(await resolveName(link, v3.members, 'epsilon', at(C, 1))).toMatchObject({ ...at(C, 0), seq: 6 });
       expect(await resolveName(link, v3.members, 'epsilon', outside)).toMatchObject({ ...at(C, 0), source: 'fleet' });
+      // 5 % of the LAN's deliveries lost: every register still reaches both members, in one order
+      lab.lan.setLoss({ rate: 0.05, seed: 29 });
+      const lossy = [];
+      for (let i = 0; i < 8; i++) lossy.push(await registerName(link, v3.members, `n${i}`, at(i % 2 ? B : C, i % 2)));
+      lab.lan.setLoss({ rate: 0, seed: 1 });
+      expect(lossy.map((r) => [r.seq, r.acked, r.live])).toEqual(lossy.map((_, i) => [7 + i, 2, 2]));
+      const tables = [];
+      for (const m of v3.members) {
+        const st = (await client.request1(m.server, m.core, 'NAME_STATUS', { first: 0 })).fields;
+        expect(st).toMatchObject({ applied: 14, names: 13 });
+        tables.push((st.records as Array<Record<string, unknown>>).map((r) => `${r.name}=${r.server}/${r.core}#${r.seq}`).sort());
+      }
+      expect(tables[1]).toEqual(tables[0]);
+      expect(lab.lan.lost).toBeGreaterThan(0);
+      console.log(`${name}: 8 registers with ${lab.lan.lost} of ${lab.lan.lossTrials} deliveries lost; register attempts ${lossy.map((r) => r.attempts).join(',')}`);
       console.log(`${name}: new member caught up with ${s?.applied} bindings in ${Date.now() - t0} ms (polled every 100 ms)`);
     } finally {
       await lab.stop();
