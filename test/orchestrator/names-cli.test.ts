@@ -43,6 +43,9 @@ describe.skipIf(!existsSync(EMULATOR_CLI))('parallax-orch name', () => {
     const r = await cli('route', 'S1/0', 'sink');
     expect(r.code, r.err).toBe(0);
     expect(r.json).toMatchObject({ from: 'S1/0', to: 'S2/0' });
+    // and feed: the bytes go to the named DIME (its input must allow us)
+    expect((await cli('route', 'orchestrator', 'sink')).json).toMatchObject({ from: 'orchestrator', to: 'S2/0' });
+    expect((await cli('feed', 'sink', 'hello')).json).toMatchObject({ ok: true, dime: 'S2/0' });
     const bad = await cli('route', 'S1/0', 'nobody');
     expect(bad.code).not.toBe(0);
     expect(bad.json.error).toMatch(/neither a DIME nor a registered name/);

@@ -1,7 +1,8 @@
 // Data paths: route (rewire a running service's input or output) and feed (bytes into a
 // DIME's input from this orchestrator).
 import type { CliContext } from '../cli-context.js';
-import { endpointLabel, parseDime } from '../targets.js';
+import { endpointLabel } from '../targets.js';
+import { UsageError } from '../errors.js';
 import { verb, str } from './verb.js';
 import { nameOrEndpoint } from './names.js';
 
@@ -26,12 +27,14 @@ export function wiringVerbs(ctx: CliContext) {
     }),
     verb(ctx, {
       command: 'feed <dime> <text>',
-      describe: "send text to a DIME's input (its input route must allow this orchestrator)",
+      describe: "send text to a DIME's input (SERVER/CORE or a registered name; its input route must allow this orchestrator)",
       builder: (y) => y.positional('dime', { type: 'string' }).positional('text', { type: 'string' })
         .option('newline', { type: 'boolean', default: true, describe: 'append a newline' }),
       run: async (c, argv) => {
         const o = await c.orchestrator();
-        const d = parseDime(str(argv.dime), o.names);
+        const e = await nameOrEndpoint(o, str(argv.dime));   // SERVER/CORE or a registered name
+        if (e.kind !== 'dime') throw new UsageError(`'${str(argv.dime)}' is not a DIME: expected SERVER/CORE or a registered name`);
+        const d = e.dime;
         await o.ensureDime(d);
         const text = str(argv.text) + (argv.newline ? '\n' : '');
         await o.feedChecked(d, text);
