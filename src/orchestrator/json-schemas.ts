@@ -109,6 +109,14 @@ export const JSON_SCHEMAS: Record<string, Schema> = {
   keys: obj({ mac, file: str, qemu: str, emu: str }),
   lab: obj({ net: str, aliases: { type: 'object', additionalProperties: mac }, servers: list(str) }),
   dashboard: obj({ url: str }),
+  name: { anyOf: [
+    obj({ ok, action: { const: 'fleet' }, view: int, members: list(str), unreachable: list(str) }),
+    obj({ ok, action: { const: 'register' }, name: str, dime: str, seq: int, acked: int, live: int, primary: str, view: nullable(int) }),
+    obj({ action: { const: 'resolve' }, name: str, dime: nullable(str), seq: nullable(int), source: nullable({ enum: ['replica', 'cache', 'fleet'] }), via: nullable(str) }),
+    obj({ action: { const: 'list' }, from: str, bindings: list(obj({ name: str, dime: str, seq: int })) }),
+    obj({ action: { const: 'status' }, members: list(obj({ dime: str, answered: bool, view: int, self: nullable(int), applied: int, head: int, names: int,
+      live: int, deaths: int, refused: int, cacheHits: int, cacheMisses: int })) }),
+  ] },
   /** `watch --json`: one event per line */
   watch: event,
   /** any command that fails with --json */

@@ -82,7 +82,9 @@ export function describeStatus(status: number): string {
 /** Requests that change nothing (or set a value) and may be resent after a lost answer. */
 const REPEATABLE = new Set(['DISCOVER', 'QUERY_PERF', 'QUERY_SECURITY', 'QUERY_ACCOUNTING', 'PING', 'SET_HEARTBEAT', 'SET_PERF_INTERVAL', 'SET_PARAM', 'SET_MEMLIMIT', 'SET_ROUTE',
   // collectives: a repeat carries the same op id, which the coordinator recognises (docs/COLLECTIVES.md)
-  'COLL_START', 'TEST_EVENT', 'COLL_READ']);
+  'COLL_START', 'TEST_EVENT', 'COLL_READ',
+  // name fleet: a view is installed once per number; a register of the same binding is answered with its seq (docs/NAMES.md)
+  'NAME_FLEET', 'NAME_REGISTER', 'NAME_RESOLVE', 'NAME_STATUS']);
 
 interface Pending {
   reqId: number;

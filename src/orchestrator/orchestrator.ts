@@ -77,6 +77,8 @@ export interface SecurityCounters {
 export interface OrchestratorState {
   version: 1;
   dimes: Record<string, { input: Endpoint; output: Endpoint; role?: string; source?: string; params?: Record<string, string>; replicaOf?: string; heartbeatMs?: number }>;
+  /** the name service fleet's members, SERVER-MAC/CORE (docs/NAMES.md) */
+  nameFleet?: string[];
 }
 
 const LOAD_CHUNK_BYTES = 1024;
@@ -93,6 +95,8 @@ export class Orchestrator extends EventEmitter {
   readonly lines: LineSink;
   /** pipelines this orchestrator feeds with numbered lines (moved with their first stage) */
   readonly lineSources = new Set<LineSource>();
+  /** the name service fleet this orchestrator set up (`name fleet`; docs/NAMES.md) */
+  nameFleet: DimeAddress[] = [];
   private readonly discoverMs: number;
   private readonly eventLog: OrchestratorEvent[] = [];
 
@@ -551,11 +555,15 @@ export class Orchestrator extends EventEmitter {
       const a = this.assignments.get(dimeKey(d));
       dimes[dimeKey(d)] = { input: d.input, output: d.output, role: a?.role, source: a ? sourceSpec(a.source) : undefined, params: a?.params, replicaOf: a?.replicaOf, heartbeatMs: d.heartbeatMs || undefined };
     }
-    return { version: 1, dimes };
+    return { version: 1, dimes, ...(this.nameFleet.length ? { nameFleet: this.nameFleet.map(dimeKey) } : {}) };
   }
 
   restoreState(s: OrchestratorState): void {
     if (!s || s.version !== 1 || typeof s.dimes !== 'object') return;
+    if (Array.isArray(s.nameFleet)) {
+      this.nameFleet = s.nameFleet.map((k) => ({ server: k.slice(0, k.lastIndexOf('/')), core: Number(k.slice(k.lastIndexOf('/') + 1)) }))
+        .filter((d) => /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/.test(d.server) && Number.isInteger(d.core));
+    }
     for (const [key, v] of Object.entries(s.dimes)) {
       const slash = key.lastIndexOf('/');
       const d = { server: macToString(Buffer.from(key.slice(0, slash).split(':').map((x) => parseInt(x, 16)))), core: Number(key.slice(slash + 1)) };

@@ -93,6 +93,11 @@ export function generateCHeader(): string {
   o.push(`#define PX_COLL_VARS ${W.COLL_LIMITS.vars}`);
   o.push(`#define PX_COLL_EVENTS ${W.COLL_LIMITS.events}`);
   o.push(`#define PX_COLL_MEMBER_BYTES ${W.COLL_LIMITS.memberBytes}`);
+  enumDefines('PX_NAME_SOURCE', W.NAME_SOURCE, o);
+  o.push(`#define PX_NAME_MAX_MEMBERS ${W.NAME_LIMITS.maxMembers}`);
+  o.push(`#define PX_NAME_MAX_NAMES ${W.NAME_LIMITS.maxNames}`);
+  o.push(`#define PX_NAME_BYTES ${W.NAME_LIMITS.nameBytes}`);
+  o.push(`#define PX_NAME_CACHE_TTL_MS ${W.NAME_LIMITS.cacheTtlMs}`);
   o.push(`#define PX_BOOT_MCAST_MAC {${W.BOOT.multicastMac.split(':').map((b) => `0x${b.toUpperCase()}`).join(', ')}}`);
   o.push(`#define PX_BOOT_CHUNK ${W.BOOT.chunk}`);
   o.push(`#define PX_BOOT_WINDOW ${W.BOOT.window}`);

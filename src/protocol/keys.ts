@@ -57,13 +57,14 @@ export interface TagKeyInput {
 export type TagKeyChoice = { kind: 'net' } | { kind: 'server'; mac: string };
 
 /** DIME-to-DIME data any server may send another (the network key tags them) */
-const DIME_TO_DIME = ['STREAM', 'STREAM_SEQ', 'STREAM_ACK', 'COLL_DOWN', 'COLL_UP'].map((n) => W.messageByName(n).code);
+const DIME_TO_DIME = ['STREAM', 'STREAM_SEQ', 'STREAM_ACK', 'COLL_DOWN', 'COLL_UP',
+  'NAME_APPEND', 'NAME_ACK', 'NAME_QUERY', 'NAME_ANSWER'].map((n) => W.messageByName(n).code);
 const BROADCAST = 'ff:ff:ff:ff:ff:ff';
 
 /**
  * Which key tags a frame: orchestrator frames (srcCore CORE_NONE) the destination server's key,
  * or the network key when broadcast; DIME frames the network key for a STREAM (STREAM_SEQ,
- * STREAM_ACK, and the collectives' COLL_DOWN / COLL_UP) to another DIME,
+ * STREAM_ACK, the collectives' COLL_DOWN / COLL_UP, the name fleet's NAME_*) to another DIME,
  * else the sending server's own key.
  */
 export function tagKeyChoice(f: TagKeyInput): TagKeyChoice {

@@ -131,6 +131,10 @@ export const COLL_CMP = { EQ: 0, NE: 1, LT: 2, GE: 3 } as const;
 export const COLL_OUTCOME = { ABORTED: 0, DONE: 1, FALSE: 2 } as const;
 /** Limits of the collective engine (the kernel's collectives.c has the same numbers) */
 export const COLL_LIMITS = { maxMembers: 64, memBytes: 4096, vars: 8, events: 16, memberBytes: 8 } as const;
+/** Name service fleet (docs/NAMES.md, after fos's fleets, paper 004): limits shared with the kernel's names.c */
+/** NAME_RESOLVE.source: a member's replica, the kernel cache of a non-member, or a member asked by the kernel */
+export const NAME_SOURCE = { REPLICA: 1, CACHE: 2, FLEET: 3 } as const;
+export const NAME_LIMITS = { maxMembers: 16, maxNames: 64, nameBytes: 32, cacheTtlMs: 2000 } as const;
 
 /**
  * Network boot (docs/BOOT.md, "Network boot"): the firmware's BOOT_REQUEST goes to this
@@ -478,6 +482,78 @@ export const MESSAGES: MessageDef[] = [
       ],
     },
   },
+  // name service fleet (docs/NAMES.md): signaling 0x1b-0x1d, 0x23; data 0x09-0x0c
+  {
+    name: 'NAME_FLEET', channel: 'signaling', code: 0x1b, scopes: ['dime'], from: 'orchestrator',
+    doc: "Tell a DIME the name fleet's membership (a view): member 0 is the primary. A DIME in the list is a member and keeps a replica of the name table; a DIME not in it uses the members to resolve names (and caches the answers). count 0: forget the fleet.",
+    request: {
+      fields: [
+        { name: 'view', type: 'u32', doc: 'view number: increases with every membership change; frames of another view are refused' },
+        { name: 'count', type: 'u16', doc: 'members (0..16)' },
+        { name: 'pad', type: 'u16', doc: 'zero' },
+        { name: 'members', type: 'rest', doc: 'count x (mac 6, core u16)' },
+      ],
+    },
+    response: { fields: [{ name: 'applied', type: 'u32', doc: "this DIME's replica: highest sequence number applied" }] },
+  },
+  {
+    name: 'NAME_REGISTER', channel: 'signaling', code: 0x1c, scopes: ['dime'], from: 'orchestrator',
+    doc: 'Bind a name to a DIME. Sent to the primary (member 0; others answer BAD_STATE), which gives it the next sequence number and answers once every live member holds it. Idempotent: the same binding again is answered with its sequence number.',
+    request: {
+      fields: [
+        { name: 'name', type: { str: 32 }, doc: 'the name' },
+        { name: 'server', type: 'mac', doc: 'server of the named DIME' },
+        { name: 'core', type: 'u16', doc: 'the named DIME' },
+      ],
+    },
+    response: {
+      fields: [
+        { name: 'seq', type: 'u32', doc: "the binding's sequence number" },
+        { name: 'acked', type: 'u16', doc: 'members holding it (the primary included)' },
+        { name: 'live', type: 'u16', doc: 'members the primary counts alive' },
+      ],
+    },
+  },
+  {
+    name: 'NAME_RESOLVE', channel: 'signaling', code: 0x1d, scopes: ['dime'], from: 'any',
+    doc: 'What DIME a name is bound to. A member answers from its replica (BAD_STATE while it is still catching up); any other DIME answers from its kernel cache (TTL) or asks a member.',
+    request: { fields: [{ name: 'name', type: { str: 32 }, doc: 'the name' }] },
+    response: {
+      fields: [
+        { name: 'server', type: 'mac', doc: 'server of the named DIME' },
+        { name: 'core', type: 'u16', doc: 'the named DIME' },
+        { name: 'seq', type: 'u32', doc: "the binding's sequence number" },
+        { name: 'source', type: 'u8', doc: 'NAME_SOURCE_*: who answered' },
+        { name: 'pad', type: 'u8', doc: 'zero' },
+      ],
+    },
+  },
+  {
+    name: 'NAME_STATUS', channel: 'signaling', code: 0x23, scopes: ['dime'], from: 'any',
+    doc: "A DIME's view of the name fleet and its replica's bindings from index `first` (as many as fit).",
+    request: { fields: [{ name: 'first', type: 'u16', doc: 'first binding wanted (table order)' }] },
+    response: {
+      fields: [
+        { name: 'view', type: 'u32', doc: 'view number' },
+        { name: 'self', type: 'u16', doc: "this DIME's member index (0 = primary; 0xFFFF: not a member)" },
+        { name: 'count', type: 'u16', doc: 'members in the view' },
+        { name: 'applied', type: 'u32', doc: 'highest sequence number applied here' },
+        { name: 'head', type: 'u32', doc: "the primary's highest sequence number, as last heard (a member is caught up when applied >= head)" },
+        { name: 'names', type: 'u16', doc: 'bindings held' },
+        { name: 'live', type: 'u16', doc: 'primary: members it counts alive' },
+        { name: 'deaths', type: 'u32', doc: 'primary: members it gave up on (silent past the timeout)' },
+        { name: 'refused', type: 'u32', doc: 'name frames refused here: another view, not from the primary, not from a DIME' },
+        { name: 'cacheHits', type: 'u32', doc: 'resolutions answered from the kernel cache' },
+        { name: 'cacheMisses', type: 'u32', doc: 'resolutions that asked a member' },
+      ],
+      records: [
+        { name: 'name', type: { str: 32 }, doc: 'the name' },
+        { name: 'server', type: 'mac', doc: 'server of the named DIME' },
+        { name: 'core', type: 'u16', doc: 'the named DIME' },
+        { name: 'seq', type: 'u32', doc: "the binding's sequence number" },
+      ],
+    },
+  },
   {
     name: 'TEST_EVENT', channel: 'signaling', code: 0x21, scopes: ['dime'], from: 'any',
     doc: 'How many times an event of this DIME was signalled by XFER-AND-SIGNAL (non-blocking).',
@@ -646,6 +722,55 @@ export const MESSAGES: MessageDef[] = [
       fields: [
         { name: 'stream', type: 'u32', doc: 'stream id' },
         { name: 'upTo', type: 'u32', doc: 'cumulative: the highest line number done' },
+      ],
+    },
+  },
+  {
+    name: 'NAME_APPEND', channel: 'data', code: 0x09, scopes: ['dime'], from: 'dime',
+    doc: "Primary to a member: the binding with sequence number `seq`, the member's next after `base` (bindings in between were overwritten later). seq 0: a probe, no binding. Answered with NAME_ACK; resent until answered.",
+    request: {
+      fields: [
+        { name: 'view', type: 'u32', doc: 'view number' },
+        { name: 'seq', type: 'u32', doc: "the binding's sequence number (0: probe)" },
+        { name: 'base', type: 'u32', doc: 'apply only if the member has applied at least this' },
+        { name: 'head', type: 'u32', doc: "the primary's highest sequence number" },
+        { name: 'name', type: { str: 32 }, doc: 'the name' },
+        { name: 'server', type: 'mac', doc: 'server of the named DIME' },
+        { name: 'core', type: 'u16', doc: 'the named DIME' },
+      ],
+    },
+  },
+  {
+    name: 'NAME_ACK', channel: 'data', code: 0x0a, scopes: ['dime'], from: 'dime',
+    doc: 'Member to primary: the highest sequence number it has applied (the primary sends what follows).',
+    request: {
+      fields: [
+        { name: 'view', type: 'u32', doc: 'view number' },
+        { name: 'applied', type: 'u32', doc: 'highest sequence number applied' },
+      ],
+    },
+  },
+  {
+    name: 'NAME_QUERY', channel: 'data', code: 0x0b, scopes: ['dime'], from: 'dime',
+    doc: "A DIME's kernel to a fleet member: resolve a name (cache miss). Answered with NAME_ANSWER; asked of the next member when unanswered.",
+    request: {
+      fields: [
+        { name: 'query', type: 'u32', doc: 'query id, echoed' },
+        { name: 'name', type: { str: 32 }, doc: 'the name' },
+      ],
+    },
+  },
+  {
+    name: 'NAME_ANSWER', channel: 'data', code: 0x0c, scopes: ['dime'], from: 'dime',
+    doc: 'A fleet member to the asking kernel: the binding, or found = 0 (no such name), or found = 2 (this member is catching up: ask another).',
+    request: {
+      fields: [
+        { name: 'query', type: 'u32', doc: 'query id of the NAME_QUERY' },
+        { name: 'found', type: 'u8', doc: '1 bound, 0 unknown name, 2 not caught up' },
+        { name: 'pad', type: 'u8', doc: 'zero' },
+        { name: 'core', type: 'u16', doc: 'the named DIME' },
+        { name: 'server', type: 'mac', doc: 'server of the named DIME' },
+        { name: 'seq', type: 'u32', doc: "the binding's sequence number" },
       ],
     },
   },

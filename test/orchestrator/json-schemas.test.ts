@@ -81,6 +81,14 @@ describe.skipIf(!existsSync(EMULATOR_CLI))('--json outputs match their schemas',
       await dash.close();
       await o.close();
     }
+    // the name service (docs/NAMES.md): a one-member fleet on S1/2 (--state none: the fleet is given each time)
+    expect((await cli('name', 'name', 'fleet', 'S1/2')).code).toBe(0);
+    const reg = await cli('name', 'name', 'register', 'upper', 'S1/1', '--fleet', 'S1/2');
+    expect(reg.lines[0]).toMatchObject({ action: 'register', seq: 1, acked: 1, live: 1 });
+    expect((await cli('name', 'name', 'resolve', 'upper', '--fleet', 'S1/2')).lines[0]).toMatchObject({ dime: 'S1/1', source: 'replica' });
+    expect((await cli('name', 'name', 'resolve', 'nobody', '--fleet', 'S1/2')).lines[0]).toMatchObject({ dime: null });
+    expect((await cli('name', 'name', 'list', '--fleet', 'S1/2')).lines[0]).toMatchObject({ bindings: [{ name: 'upper', dime: 'S1/1', seq: 1 }] });
+    expect((await cli('name', 'name', 'status', '--fleet', 'S1/2')).code).toBe(0);
     expect((await cli('shutdown', 'shutdown', 'S1')).code).toBe(0);
     // the lab and dashboard verbs run until interrupted: their one JSON line is checked by shape here
     check('lab', { net: lab.netSpec, aliases: lab.aliases, servers: ['S1'] });

@@ -46,9 +46,12 @@ local EXIT_REASON_NAMES = { [0] = "EXITED", [1] = "STOPPED", [2] = "FAULT", [3] 
 -- payload fields: one Wireshark field each, parallax.f.<field>
 local PAYLOAD_FIELDS = {
   { field = "accepted", kind = "u32" },
+  { field = "acked", kind = "u16" },
   { field = "alarms", kind = "u32" },
   { field = "answered", kind = "u16" },
   { field = "apicId", kind = "u16" },
+  { field = "applied", kind = "u32" },
+  { field = "base", kind = "u32" },
   { field = "beat", kind = "u32" },
   { field = "bytesIn_u32", kind = "u32" },
   { field = "bytesIn_u64", kind = "u64" },
@@ -56,6 +59,8 @@ local PAYLOAD_FIELDS = {
   { field = "bytesOut_u64", kind = "u64" },
   { field = "bytesRead", kind = "u64" },
   { field = "bytesWritten", kind = "u64" },
+  { field = "cacheHits", kind = "u32" },
+  { field = "cacheMisses", kind = "u32" },
   { field = "challenged", kind = "u32" },
   { field = "channel", kind = "u8" },
   { field = "chunk", kind = "u16" },
@@ -74,6 +79,7 @@ local PAYLOAD_FIELDS = {
   { field = "crc32", kind = "u32" },
   { field = "data", kind = "rest" },
   { field = "dataLen", kind = "u16" },
+  { field = "deaths", kind = "u32" },
   { field = "detail", kind = "u64" },
   { field = "dime", kind = "u16" },
   { field = "direction", kind = "u8" },
@@ -90,13 +96,16 @@ local PAYLOAD_FIELDS = {
   { field = "fanout", kind = "u8" },
   { field = "files", kind = "u16" },
   { field = "firmware", kind = "u16" },
+  { field = "first", kind = "u16" },
   { field = "flags", kind = "u8" },
   { field = "forged", kind = "u32" },
+  { field = "found", kind = "u8" },
   { field = "framesIn", kind = "u32" },
   { field = "framesOut", kind = "u32" },
   { field = "from", kind = "u32" },
   { field = "grants_u16", kind = "u16" },
   { field = "grants_u8", kind = "u8" },
+  { field = "head", kind = "u32" },
   { field = "heartbeatMs", kind = "u32" },
   { field = "ignored", kind = "u32" },
   { field = "inboxDropped", kind = "u32" },
@@ -114,6 +123,7 @@ local PAYLOAD_FIELDS = {
   { field = "lineGaps", kind = "u32" },
   { field = "lineRefused", kind = "u32" },
   { field = "linesHeld", kind = "u32" },
+  { field = "live", kind = "u16" },
   { field = "mac", kind = "mac" },
   { field = "malformed", kind = "u32" },
   { field = "memLimit", kind = "u16" },
@@ -122,6 +132,7 @@ local PAYLOAD_FIELDS = {
   { field = "missing", kind = "u16" },
   { field = "mode", kind = "u8" },
   { field = "name", kind = "str" },
+  { field = "names", kind = "u16" },
   { field = "nicMissed", kind = "u32" },
   { field = "nicOversize", kind = "u32" },
   { field = "nicRunts", kind = "u32" },
@@ -143,6 +154,7 @@ local PAYLOAD_FIELDS = {
   { field = "poolTotal", kind = "u16" },
   { field = "prefix", kind = "str" },
   { field = "protoVersion", kind = "u8" },
+  { field = "query", kind = "u32" },
   { field = "reads", kind = "u32" },
   { field = "reason", kind = "u8" },
   { field = "received", kind = "u32" },
@@ -165,6 +177,7 @@ local PAYLOAD_FIELDS = {
   { field = "size_u64", kind = "u64" },
   { field = "slotBytes", kind = "u32" },
   { field = "slots", kind = "u16" },
+  { field = "source", kind = "u8" },
   { field = "startNs", kind = "u64" },
   { field = "state", kind = "u8" },
   { field = "status", kind = "u16" },
@@ -181,6 +194,7 @@ local PAYLOAD_FIELDS = {
   { field = "value_u64", kind = "u64" },
   { field = "var", kind = "u8" },
   { field = "vars", kind = "bytes" },
+  { field = "view", kind = "u32" },
   { field = "what", kind = "u8" },
   { field = "whoCore", kind = "u16" },
   { field = "whoMac", kind = "mac" },
@@ -628,6 +642,94 @@ MESSAGES[0][0x20] = {
     },
   },
 }
+MESSAGES[0][0x1B] = {
+  name = "NAME_FLEET", from = "orchestrator",
+  system = false, dime = true,
+  doc = "Tell a DIME the name fleet's membership (a view): member 0 is the primary. A DIME in the list is a member and keeps a replica of the name table; a DIME not in it uses the members to resolve names (and caches the answers). count 0: forget the fleet.",
+  request = {
+    fields = {
+      { name = "view", field = "view", kind = "u32", offset = 0, size = 4 },
+      { name = "count", field = "count_u16", kind = "u16", offset = 4, size = 2 },
+      { name = "pad", field = "pad_u16", kind = "u16", offset = 6, size = 2 },
+      { name = "members", field = "members", kind = "rest", offset = 8, size = 0 },
+    },
+  },
+  response = {
+    fields = {
+      { name = "applied", field = "applied", kind = "u32", offset = 0, size = 4 },
+    },
+  },
+}
+MESSAGES[0][0x1C] = {
+  name = "NAME_REGISTER", from = "orchestrator",
+  system = false, dime = true,
+  doc = "Bind a name to a DIME. Sent to the primary (member 0; others answer BAD_STATE), which gives it the next sequence number and answers once every live member holds it. Idempotent: the same binding again is answered with its sequence number.",
+  request = {
+    fields = {
+      { name = "name", field = "name", kind = "str", offset = 0, size = 32 },
+      { name = "server", field = "server", kind = "mac", offset = 32, size = 6 },
+      { name = "core", field = "core", kind = "u16", offset = 38, size = 2 },
+    },
+  },
+  response = {
+    fields = {
+      { name = "seq", field = "seq", kind = "u32", offset = 0, size = 4 },
+      { name = "acked", field = "acked", kind = "u16", offset = 4, size = 2 },
+      { name = "live", field = "live", kind = "u16", offset = 6, size = 2 },
+    },
+  },
+}
+MESSAGES[0][0x1D] = {
+  name = "NAME_RESOLVE", from = "any",
+  system = false, dime = true,
+  doc = "What DIME a name is bound to. A member answers from its replica (BAD_STATE while it is still catching up); any other DIME answers from its kernel cache (TTL) or asks a member.",
+  request = {
+    fields = {
+      { name = "name", field = "name", kind = "str", offset = 0, size = 32 },
+    },
+  },
+  response = {
+    fields = {
+      { name = "server", field = "server", kind = "mac", offset = 0, size = 6 },
+      { name = "core", field = "core", kind = "u16", offset = 6, size = 2 },
+      { name = "seq", field = "seq", kind = "u32", offset = 8, size = 4 },
+      { name = "source", field = "source", kind = "u8", offset = 12, size = 1 },
+      { name = "pad", field = "pad_u8", kind = "u8", offset = 13, size = 1 },
+    },
+  },
+}
+MESSAGES[0][0x23] = {
+  name = "NAME_STATUS", from = "any",
+  system = false, dime = true,
+  doc = "A DIME's view of the name fleet and its replica's bindings from index `first` (as many as fit).",
+  request = {
+    fields = {
+      { name = "first", field = "first", kind = "u16", offset = 0, size = 2 },
+    },
+  },
+  response = {
+    fields = {
+      { name = "view", field = "view", kind = "u32", offset = 0, size = 4 },
+      { name = "self", field = "self", kind = "u16", offset = 4, size = 2 },
+      { name = "count", field = "count_u16", kind = "u16", offset = 6, size = 2 },
+      { name = "applied", field = "applied", kind = "u32", offset = 8, size = 4 },
+      { name = "head", field = "head", kind = "u32", offset = 12, size = 4 },
+      { name = "names", field = "names", kind = "u16", offset = 16, size = 2 },
+      { name = "live", field = "live", kind = "u16", offset = 18, size = 2 },
+      { name = "deaths", field = "deaths", kind = "u32", offset = 20, size = 4 },
+      { name = "refused", field = "refused", kind = "u32", offset = 24, size = 4 },
+      { name = "cacheHits", field = "cacheHits", kind = "u32", offset = 28, size = 4 },
+      { name = "cacheMisses", field = "cacheMisses", kind = "u32", offset = 32, size = 4 },
+    },
+    record_len = 44,
+    records = {
+      { name = "name", field = "name", kind = "str", offset = 0, size = 32 },
+      { name = "server", field = "server", kind = "mac", offset = 32, size = 6 },
+      { name = "core", field = "core", kind = "u16", offset = 38, size = 2 },
+      { name = "seq", field = "seq", kind = "u32", offset = 40, size = 4 },
+    },
+  },
+}
 MESSAGES[0][0x21] = {
   name = "TEST_EVENT", from = "any",
   system = false, dime = true,
@@ -833,6 +935,59 @@ MESSAGES[1][0x04] = {
     fields = {
       { name = "stream", field = "stream", kind = "u32", offset = 0, size = 4 },
       { name = "upTo", field = "upTo", kind = "u32", offset = 4, size = 4 },
+    },
+  },
+}
+MESSAGES[1][0x09] = {
+  name = "NAME_APPEND", from = "dime",
+  system = false, dime = true,
+  doc = "Primary to a member: the binding with sequence number `seq`, the member's next after `base` (bindings in between were overwritten later). seq 0: a probe, no binding. Answered with NAME_ACK; resent until answered.",
+  request = {
+    fields = {
+      { name = "view", field = "view", kind = "u32", offset = 0, size = 4 },
+      { name = "seq", field = "seq", kind = "u32", offset = 4, size = 4 },
+      { name = "base", field = "base", kind = "u32", offset = 8, size = 4 },
+      { name = "head", field = "head", kind = "u32", offset = 12, size = 4 },
+      { name = "name", field = "name", kind = "str", offset = 16, size = 32 },
+      { name = "server", field = "server", kind = "mac", offset = 48, size = 6 },
+      { name = "core", field = "core", kind = "u16", offset = 54, size = 2 },
+    },
+  },
+}
+MESSAGES[1][0x0A] = {
+  name = "NAME_ACK", from = "dime",
+  system = false, dime = true,
+  doc = "Member to primary: the highest sequence number it has applied (the primary sends what follows).",
+  request = {
+    fields = {
+      { name = "view", field = "view", kind = "u32", offset = 0, size = 4 },
+      { name = "applied", field = "applied", kind = "u32", offset = 4, size = 4 },
+    },
+  },
+}
+MESSAGES[1][0x0B] = {
+  name = "NAME_QUERY", from = "dime",
+  system = false, dime = true,
+  doc = "A DIME's kernel to a fleet member: resolve a name (cache miss). Answered with NAME_ANSWER; asked of the next member when unanswered.",
+  request = {
+    fields = {
+      { name = "query", field = "query", kind = "u32", offset = 0, size = 4 },
+      { name = "name", field = "name", kind = "str", offset = 4, size = 32 },
+    },
+  },
+}
+MESSAGES[1][0x0C] = {
+  name = "NAME_ANSWER", from = "dime",
+  system = false, dime = true,
+  doc = "A fleet member to the asking kernel: the binding, or found = 0 (no such name), or found = 2 (this member is catching up: ask another).",
+  request = {
+    fields = {
+      { name = "query", field = "query", kind = "u32", offset = 0, size = 4 },
+      { name = "found", field = "found", kind = "u8", offset = 4, size = 1 },
+      { name = "pad", field = "pad_u8", kind = "u8", offset = 5, size = 1 },
+      { name = "core", field = "core", kind = "u16", offset = 6, size = 2 },
+      { name = "server", field = "server", kind = "mac", offset = 8, size = 6 },
+      { name = "seq", field = "seq", kind = "u32", offset = 14, size = 4 },
     },
   },
 }

@@ -104,6 +104,13 @@
 #define PX_COLL_VARS 8
 #define PX_COLL_EVENTS 16
 #define PX_COLL_MEMBER_BYTES 8
+#define PX_NAME_SOURCE_REPLICA 1
+#define PX_NAME_SOURCE_CACHE 2
+#define PX_NAME_SOURCE_FLEET 3
+#define PX_NAME_MAX_MEMBERS 16
+#define PX_NAME_MAX_NAMES 64
+#define PX_NAME_BYTES 32
+#define PX_NAME_CACHE_TTL_MS 2000
 #define PX_BOOT_MCAST_MAC {0x03, 0x50, 0x58, 0x42, 0x4F, 0x54}
 #define PX_BOOT_CHUNK 1024
 #define PX_BOOT_WINDOW 32
@@ -441,6 +448,71 @@
 #define PX_COLL_START_RESP_MISSING_OFF 6  /* u16: lowest member index that did not answer (0xFFFF: none) */
 #define PX_COLL_START_RESP_LEN 8
 
+/* NAME_FLEET: Tell a DIME the name fleet's membership (a view): member 0 is the primary. A DIME in the list is a member and keeps a replica of the name table; a DIME not in it uses the members to resolve names (and caches the answers). count 0: forget the fleet. */
+#define PX_SIG_NAME_FLEET 0x1B
+#define PX_NAME_FLEET_SCOPES 2
+#define PX_NAME_FLEET_FROM_ORCHESTRATOR_ONLY 1
+#define PX_NAME_FLEET_REQ_VIEW_OFF 0  /* u32: view number: increases with every membership change; frames of another view are refused */
+#define PX_NAME_FLEET_REQ_COUNT_OFF 4  /* u16: members (0..16) */
+#define PX_NAME_FLEET_REQ_PAD_OFF 6  /* u16: zero */
+#define PX_NAME_FLEET_REQ_MEMBERS_OFF 8  /* rest: count x (mac 6, core u16) */
+#define PX_NAME_FLEET_REQ_LEN 8
+#define PX_NAME_FLEET_RESP_APPLIED_OFF 0  /* u32: this DIME's replica: highest sequence number applied */
+#define PX_NAME_FLEET_RESP_LEN 4
+
+/* NAME_REGISTER: Bind a name to a DIME. Sent to the primary (member 0; others answer BAD_STATE), which gives it the next sequence number and answers once every live member holds it. Idempotent: the same binding again is answered with its sequence number. */
+#define PX_SIG_NAME_REGISTER 0x1C
+#define PX_NAME_REGISTER_SCOPES 2
+#define PX_NAME_REGISTER_FROM_ORCHESTRATOR_ONLY 1
+#define PX_NAME_REGISTER_REQ_NAME_OFF 0  /* char[32]: the name */
+#define PX_NAME_REGISTER_REQ_NAME_LEN 32
+#define PX_NAME_REGISTER_REQ_SERVER_OFF 32  /* mac: server of the named DIME */
+#define PX_NAME_REGISTER_REQ_CORE_OFF 38  /* u16: the named DIME */
+#define PX_NAME_REGISTER_REQ_LEN 40
+#define PX_NAME_REGISTER_RESP_SEQ_OFF 0  /* u32: the binding's sequence number */
+#define PX_NAME_REGISTER_RESP_ACKED_OFF 4  /* u16: members holding it (the primary included) */
+#define PX_NAME_REGISTER_RESP_LIVE_OFF 6  /* u16: members the primary counts alive */
+#define PX_NAME_REGISTER_RESP_LEN 8
+
+/* NAME_RESOLVE: What DIME a name is bound to. A member answers from its replica (BAD_STATE while it is still catching up); any other DIME answers from its kernel cache (TTL) or asks a member. */
+#define PX_SIG_NAME_RESOLVE 0x1D
+#define PX_NAME_RESOLVE_SCOPES 2
+#define PX_NAME_RESOLVE_FROM_ORCHESTRATOR_ONLY 0
+#define PX_NAME_RESOLVE_REQ_NAME_OFF 0  /* char[32]: the name */
+#define PX_NAME_RESOLVE_REQ_NAME_LEN 32
+#define PX_NAME_RESOLVE_REQ_LEN 32
+#define PX_NAME_RESOLVE_RESP_SERVER_OFF 0  /* mac: server of the named DIME */
+#define PX_NAME_RESOLVE_RESP_CORE_OFF 6  /* u16: the named DIME */
+#define PX_NAME_RESOLVE_RESP_SEQ_OFF 8  /* u32: the binding's sequence number */
+#define PX_NAME_RESOLVE_RESP_SOURCE_OFF 12  /* u8: NAME_SOURCE_*: who answered */
+#define PX_NAME_RESOLVE_RESP_PAD_OFF 13  /* u8: zero */
+#define PX_NAME_RESOLVE_RESP_LEN 14
+
+/* NAME_STATUS: A DIME's view of the name fleet and its replica's bindings from index `first` (as many as fit). */
+#define PX_SIG_NAME_STATUS 0x23
+#define PX_NAME_STATUS_SCOPES 2
+#define PX_NAME_STATUS_FROM_ORCHESTRATOR_ONLY 0
+#define PX_NAME_STATUS_REQ_FIRST_OFF 0  /* u16: first binding wanted (table order) */
+#define PX_NAME_STATUS_REQ_LEN 2
+#define PX_NAME_STATUS_RESP_VIEW_OFF 0  /* u32: view number */
+#define PX_NAME_STATUS_RESP_SELF_OFF 4  /* u16: this DIME's member index (0 = primary; 0xFFFF: not a member) */
+#define PX_NAME_STATUS_RESP_COUNT_OFF 6  /* u16: members in the view */
+#define PX_NAME_STATUS_RESP_APPLIED_OFF 8  /* u32: highest sequence number applied here */
+#define PX_NAME_STATUS_RESP_HEAD_OFF 12  /* u32: the primary's highest sequence number, as last heard (a member is caught up when applied >= head) */
+#define PX_NAME_STATUS_RESP_NAMES_OFF 16  /* u16: bindings held */
+#define PX_NAME_STATUS_RESP_LIVE_OFF 18  /* u16: primary: members it counts alive */
+#define PX_NAME_STATUS_RESP_DEATHS_OFF 20  /* u32: primary: members it gave up on (silent past the timeout) */
+#define PX_NAME_STATUS_RESP_REFUSED_OFF 24  /* u32: name frames refused here: another view, not from the primary, not from a DIME */
+#define PX_NAME_STATUS_RESP_CACHE_HITS_OFF 28  /* u32: resolutions answered from the kernel cache */
+#define PX_NAME_STATUS_RESP_CACHE_MISSES_OFF 32  /* u32: resolutions that asked a member */
+#define PX_NAME_STATUS_RESP_LEN 36
+#define PX_NAME_STATUS_RESP_REC_NAME_OFF 0  /* char[32]: the name */
+#define PX_NAME_STATUS_RESP_REC_NAME_LEN 32
+#define PX_NAME_STATUS_RESP_REC_SERVER_OFF 32  /* mac: server of the named DIME */
+#define PX_NAME_STATUS_RESP_REC_CORE_OFF 38  /* u16: the named DIME */
+#define PX_NAME_STATUS_RESP_REC_SEQ_OFF 40  /* u32: the binding's sequence number */
+#define PX_NAME_STATUS_RESP_REC_LEN 44
+
 /* TEST_EVENT: How many times an event of this DIME was signalled by XFER-AND-SIGNAL (non-blocking). */
 #define PX_SIG_TEST_EVENT 0x21
 #define PX_TEST_EVENT_SCOPES 2
@@ -594,6 +666,49 @@
 #define PX_STREAM_ACK_REQ_STREAM_OFF 0  /* u32: stream id */
 #define PX_STREAM_ACK_REQ_UP_TO_OFF 4  /* u32: cumulative: the highest line number done */
 #define PX_STREAM_ACK_REQ_LEN 8
+
+/* NAME_APPEND: Primary to a member: the binding with sequence number `seq`, the member's next after `base` (bindings in between were overwritten later). seq 0: a probe, no binding. Answered with NAME_ACK; resent until answered. */
+#define PX_DATA_NAME_APPEND 0x09
+#define PX_NAME_APPEND_SCOPES 2
+#define PX_NAME_APPEND_FROM_ORCHESTRATOR_ONLY 0
+#define PX_NAME_APPEND_REQ_VIEW_OFF 0  /* u32: view number */
+#define PX_NAME_APPEND_REQ_SEQ_OFF 4  /* u32: the binding's sequence number (0: probe) */
+#define PX_NAME_APPEND_REQ_BASE_OFF 8  /* u32: apply only if the member has applied at least this */
+#define PX_NAME_APPEND_REQ_HEAD_OFF 12  /* u32: the primary's highest sequence number */
+#define PX_NAME_APPEND_REQ_NAME_OFF 16  /* char[32]: the name */
+#define PX_NAME_APPEND_REQ_NAME_LEN 32
+#define PX_NAME_APPEND_REQ_SERVER_OFF 48  /* mac: server of the named DIME */
+#define PX_NAME_APPEND_REQ_CORE_OFF 54  /* u16: the named DIME */
+#define PX_NAME_APPEND_REQ_LEN 56
+
+/* NAME_ACK: Member to primary: the highest sequence number it has applied (the primary sends what follows). */
+#define PX_DATA_NAME_ACK 0x0A
+#define PX_NAME_ACK_SCOPES 2
+#define PX_NAME_ACK_FROM_ORCHESTRATOR_ONLY 0
+#define PX_NAME_ACK_REQ_VIEW_OFF 0  /* u32: view number */
+#define PX_NAME_ACK_REQ_APPLIED_OFF 4  /* u32: highest sequence number applied */
+#define PX_NAME_ACK_REQ_LEN 8
+
+/* NAME_QUERY: A DIME's kernel to a fleet member: resolve a name (cache miss). Answered with NAME_ANSWER; asked of the next member when unanswered. */
+#define PX_DATA_NAME_QUERY 0x0B
+#define PX_NAME_QUERY_SCOPES 2
+#define PX_NAME_QUERY_FROM_ORCHESTRATOR_ONLY 0
+#define PX_NAME_QUERY_REQ_QUERY_OFF 0  /* u32: query id, echoed */
+#define PX_NAME_QUERY_REQ_NAME_OFF 4  /* char[32]: the name */
+#define PX_NAME_QUERY_REQ_NAME_LEN 32
+#define PX_NAME_QUERY_REQ_LEN 36
+
+/* NAME_ANSWER: A fleet member to the asking kernel: the binding, or found = 0 (no such name), or found = 2 (this member is catching up: ask another). */
+#define PX_DATA_NAME_ANSWER 0x0C
+#define PX_NAME_ANSWER_SCOPES 2
+#define PX_NAME_ANSWER_FROM_ORCHESTRATOR_ONLY 0
+#define PX_NAME_ANSWER_REQ_QUERY_OFF 0  /* u32: query id of the NAME_QUERY */
+#define PX_NAME_ANSWER_REQ_FOUND_OFF 4  /* u8: 1 bound, 0 unknown name, 2 not caught up */
+#define PX_NAME_ANSWER_REQ_PAD_OFF 5  /* u8: zero */
+#define PX_NAME_ANSWER_REQ_CORE_OFF 6  /* u16: the named DIME */
+#define PX_NAME_ANSWER_REQ_SERVER_OFF 8  /* mac: server of the named DIME */
+#define PX_NAME_ANSWER_REQ_SEQ_OFF 14  /* u32: the binding's sequence number */
+#define PX_NAME_ANSWER_REQ_LEN 18
 
 /* COLL_DOWN: One phase of a collective, passed down the tree: the receiver acts (stage, commit, compare, write...), passes it to its children and answers its sender with COLL_UP. Resent until answered; a repeat is answered again. */
 #define PX_DATA_COLL_DOWN 0x10

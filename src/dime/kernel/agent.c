@@ -289,6 +289,7 @@ static void handle(struct dime *d, const struct pxmsg *m, bool system_scope) {
   }
   if (m->data && m->type == PX_DATA_STREAM_ACK) { lines_ack(d, m); return; }
   if (coll_handle(d, m, system_scope)) return;   /* collectives.c */
+  if (names_handle(d, m, system_scope)) return;  /* names.c */
 
   uint32_t scopes, from_orch_only, req_len;
   if (m->data) {
@@ -602,6 +603,7 @@ void agent_tick(struct dime *d) {
   uint64_t now = now_ns();
   lines_tick(d, now);
   coll_tick(d, now);
+  names_tick(d, now);
   if (d->heartbeat_ms && now >= d->next_hb_ns) {
     d->next_hb_ns += (uint64_t)d->heartbeat_ms * 1000000ULL;
     if (d->next_hb_ns <= now) d->next_hb_ns = now + (uint64_t)d->heartbeat_ms * 1000000ULL;

@@ -188,6 +188,12 @@ void agent_unauthorized(struct dime *d, const struct pxmsg *m, const char *why);
 /* collectives.c */
 bool coll_handle(struct dime *d, const struct pxmsg *m, bool system_scope);
 void coll_tick(struct dime *d, uint64_t now);
+bool names_handle(struct dime *d, const struct pxmsg *m, bool system_scope);   /* names.c */
+void names_tick(struct dime *d, uint64_t now);
+/* the name fleet's DIME-to-DIME data frames (network key between servers, like STREAM) */
+static inline bool names_frame_type(uint32_t t) {
+  return t == PX_DATA_NAME_APPEND || t == PX_DATA_NAME_ACK || t == PX_DATA_NAME_QUERY || t == PX_DATA_NAME_ANSWER;
+}
 void perf_fill(struct dime *d, uint8_t *p, bool reset_window);
 
 /* service.c */

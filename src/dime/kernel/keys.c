@@ -110,7 +110,8 @@ static const struct hmac_key *tag_key(const uint8_t *f, bool for_sending) {
   }
   bool dime_stream = (et & PX_ET_CHANNEL_DATA) && ((et & PX_ET_TYPE_MASK) == PX_DATA_STREAM || (et & PX_ET_TYPE_MASK) == PX_DATA_STREAM_SEQ ||
                       (et & PX_ET_TYPE_MASK) == PX_DATA_STREAM_ACK ||
-                      (et & PX_ET_TYPE_MASK) == PX_DATA_COLL_DOWN || (et & PX_ET_TYPE_MASK) == PX_DATA_COLL_UP) && dst_core != PX_CORE_NONE &&
+                      (et & PX_ET_TYPE_MASK) == PX_DATA_COLL_DOWN || (et & PX_ET_TYPE_MASK) == PX_DATA_COLL_UP ||
+                      names_frame_type(et & PX_ET_TYPE_MASK)) && dst_core != PX_CORE_NONE &&
                      !(h[PX_HDR_FLAGS_OFF] & (PX_FLAG_RESPONSE | PX_FLAG_EVENT));
   if (dime_stream) return &key_net;
   return memcmp(f + 6, nic_mac, 6) == 0 ? &key_server : NULL;

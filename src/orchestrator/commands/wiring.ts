@@ -1,14 +1,16 @@
 // Data paths: route (rewire a running service's input or output) and feed (bytes into a
 // DIME's input from this orchestrator).
 import type { CliContext } from '../cli-context.js';
-import { endpointLabel, parseDime, parseEndpoint } from '../targets.js';
+import { endpointLabel } from '../targets.js';
+import { UsageError } from '../errors.js';
 import { verb, str } from './verb.js';
+import { nameOrEndpoint } from './names.js';
 
 export function wiringVerbs(ctx: CliContext) {
   return [
     verb(ctx, {
       command: 'route <from> <to>',
-      describe: 'rewire live: FROM (a DIME, or console/any/none/orchestrator as an input) to TO (a DIME, or console/orchestrator/none)',
+      describe: 'rewire live: FROM (a DIME or a registered name, or console/any/none/orchestrator as an input) to TO (a DIME or name, or console/orchestrator/none)',
       builder: (y) => y.positional('from', { type: 'string' }).positional('to', { type: 'string' })
         .option('any-input', { type: 'boolean', default: false, describe: 'let the receiving DIME accept data from anyone (several feeders)' })
         .example('$0 route S1/1 S2/1', "S1/1's output goes to S2/1, which accepts only S1/1")
@@ -16,8 +18,8 @@ export function wiringVerbs(ctx: CliContext) {
         .example('$0 route S1/1 console', "S1/1's output goes to S1's console"),
       run: async (c, argv) => {
         const o = await c.orchestrator();
-        const from = parseEndpoint(str(argv.from), o.names);
-        const to = parseEndpoint(str(argv.to), o.names);
+        const from = await nameOrEndpoint(o, str(argv.from));   // a registered name works where a DIME does
+        const to = await nameOrEndpoint(o, str(argv.to));
         await o.route(from, to, { openInput: !!argv['any-input'] });
         return { ok: true, from: endpointLabel(from, o.names), to: endpointLabel(to, o.names) };
       },
@@ -25,12 +27,14 @@ export function wiringVerbs(ctx: CliContext) {
     }),
     verb(ctx, {
       command: 'feed <dime> <text>',
-      describe: "send text to a DIME's input (its input route must allow this orchestrator)",
+      describe: "send text to a DIME's input (SERVER/CORE or a registered name; its input route must allow this orchestrator)",
       builder: (y) => y.positional('dime', { type: 'string' }).positional('text', { type: 'string' })
         .option('newline', { type: 'boolean', default: true, describe: 'append a newline' }),
       run: async (c, argv) => {
         const o = await c.orchestrator();
-        const d = parseDime(str(argv.dime), o.names);
+        const e = await nameOrEndpoint(o, str(argv.dime));   // SERVER/CORE or a registered name
+        if (e.kind !== 'dime') throw new UsageError(`'${str(argv.dime)}' is not a DIME: expected SERVER/CORE or a registered name`);
+        const d = e.dime;
         await o.ensureDime(d);
         const text = str(argv.text) + (argv.newline ? '\n' : '');
         await o.feedChecked(d, text);
