@@ -203,8 +203,7 @@ class Tx {
   pend = 0;
   /** open wasm structures, innermost last: label targets (instruction index) or -1 */
   labels: number[] = [];
-  constructor(readonly ops: Insn[], readonly plans: Plan[], readonly an: Analysis, readonly knownWritten: Set<number>,
-    readonly loop: boolean) {
+  constructor(readonly ops: Insn[], readonly plans: Plan[], readonly an: Analysis, readonly loop: boolean) {
     this.done = this.local(I32); this.smc = this.local(I32); this.fw = this.local(I32); this.pollCount = this.local(I32);
     for (let k = 0; k < 6; k++) this.t64.push(this.local(I64));
     for (let k = 0; k < 6; k++) this.t32.push(this.local(I32));
@@ -251,13 +250,29 @@ class Tx {
     this.pend = 0;
   }
 
-  /** store every register the block writes (their locals hold the current values) */
-  storeRegs(): void {
-    for (const n of [...this.knownWritten].sort((x, y) => x - y)) {
-      const l = this.r(n);
-      this.scratch(); this.get(l); this.op(Op.i64Store32); this.b.u32(2); this.b.u32(S_LO + 4 * n);
-      this.scratch(); this.get(l); this.i64(32); this.op(Op.i64ShrU); this.op(Op.i64Store32); this.b.u32(2); this.b.u32(S_HI + 4 * n);
+  /**
+   * store every register the block writes (their locals hold the current values). Which ones is
+   * known only once the whole function is emitted, so this marks the place and `body()` splices
+   * the stores in (wasm branches count nesting, not bytes, so inserting code moves no target).
+   */
+  storeRegs(): void { this.splices.push(this.b.len); }
+  /** byte offsets in `b` where the register stores go */
+  private readonly splices: number[] = [];
+
+  /** the function body: `prologue`, then the emitted code with the register stores spliced in */
+  body(prologue: Bytes): Bytes {
+    const st = new Bytes();
+    for (const n of [...this.writtenRegs].sort((x, y) => x - y)) {
+      const l = this.reg[n];
+      st.byte(Op.localGet); st.u32(Tx.P_SC); st.byte(Op.localGet); st.u32(l); st.byte(Op.i64Store32); st.u32(2); st.u32(S_LO + 4 * n);
+      st.byte(Op.localGet); st.u32(Tx.P_SC); st.byte(Op.localGet); st.u32(l); st.byte(Op.i64Const); st.s64(32n); st.byte(Op.i64ShrU);
+      st.byte(Op.i64Store32); st.u32(2); st.u32(S_HI + 4 * n);
     }
+    const code = this.b.view(), stores = st.view();
+    let from = 0;
+    for (const at of this.splices) { prologue.bytes(code.subarray(from, at)); prologue.bytes(stores); from = at; }
+    prologue.bytes(code.subarray(from));
+    return prologue;
   }
 
   /** write the lazy-flag record of the last flag writer reaching instruction i (or of the block end) */
@@ -634,9 +649,7 @@ export function translateBlock(ops: Insn[], roles: number[], mode: number, memor
     const loop = isSelfLoop(ops);
     const { succ, target } = controlFlow(ops, roles, loop);
     const an = analyse(ops, plans, succ);
-    // pass 1 finds the registers written; pass 2 stores them wherever the block can be left
-    let t = emitFunction(ops, roles, plans, an, target, new Set(), loop);
-    t = emitFunction(ops, roles, plans, an, target, t.writtenRegs, loop);
+    const t = emitFunction(ops, roles, plans, an, target, loop);
     const prologue = new Bytes();
     for (const n of [...t.usedRegs].sort((x, y) => x - y)) {
       const tx = t; // load lo | hi << 32
@@ -647,11 +660,10 @@ export function translateBlock(ops: Insn[], roles: number[], mode: number, memor
     }
     prologue.byte(Op.i32Const); prologue.s32(-1); prologue.byte(Op.localSet); prologue.u32(t.fw);
     prologue.byte(Op.i32Const); prologue.s32(1); prologue.byte(Op.localSet); prologue.u32(t.pollCount);
-    prologue.bytes(t.b.view());
     const bytes = buildModule({
       imports: IMPORTS.map((f) => ({ module: 'e', name: f.name, type: f.type })),
       memoryPages,
-      funcs: [{ type: { params: [I32, I32, I32], results: [I32] }, locals: t.locals, body: prologue, export: 'run' }],
+      funcs: [{ type: { params: [I32, I32, I32], results: [I32] }, locals: t.locals, body: t.body(prologue), export: 'run' }],
     });
     return { bytes, loop, rips: ops.map((o) => o.rip) };
   } catch (e) {
@@ -672,10 +684,9 @@ export function translatedLength(ops: Insn[], roles: number[]): number {
 
 function canonical(v: number): boolean { return v < 0x800000000000 && v >= -0x800000000000; }
 
-function emitFunction(ops: Insn[], roles: number[], plans: Plan[], an: Analysis, target: number[], written: Set<number>,
-  loop: boolean): Tx {
+function emitFunction(ops: Insn[], roles: number[], plans: Plan[], an: Analysis, target: number[], loop: boolean): Tx {
   const n = ops.length;
-  const t = new Tx(ops, plans, an, written, loop);
+  const t = new Tx(ops, plans, an, loop);
   if (loop) { t.op(Op.loop, VOID); t.labels.push(-2); }
   // one wasm block per internal branch target, the farthest outermost
   const targets = [...new Set(target.filter((j) => j >= 0))].sort((a, b) => b - a);
