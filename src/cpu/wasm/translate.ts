@@ -51,6 +51,8 @@ const B_CF = 0, B_PF = 1, B_AF = 2, B_ZF = 3, B_SF = 4, B_OF = 5;
 /** flag bits each condition (cc >> 1) reads */
 const CC_READS: number[][] = [[B_OF], [B_CF], [B_ZF], [B_CF, B_ZF], [B_SF], [B_PF], [B_SF, B_OF], [B_ZF, B_SF, B_OF]];
 const ENTRY = -1;
+/** the label (in Tx.labels) of the block every exit leaves through */
+const EPILOGUE = -9;
 /**
  * A self-looping block asks the run loop's questions (event pending, exit requested, code
  * changed by another core) every POLL_EVERY iterations rather than every one: a call out of
@@ -193,6 +195,8 @@ class Tx {
   usedRegs = new Set<number>();
   writtenRegs = new Set<number>();
   done: number; smc: number; fw: number; pollCount: number;
+  /** the RIP an exit leaves at (f64), for the shared epilogue */
+  xrip: number;
   /** scratch locals */
   t64: number[] = []; t32: number[] = [];
   /** per flag writer: A B R (i64), C O (i32) */
@@ -205,6 +209,7 @@ class Tx {
   labels: number[] = [];
   constructor(readonly ops: Insn[], readonly plans: Plan[], readonly an: Analysis, readonly loop: boolean) {
     this.done = this.local(I32); this.smc = this.local(I32); this.fw = this.local(I32); this.pollCount = this.local(I32);
+    this.xrip = this.local(F64);
     for (let k = 0; k < 6; k++) this.t64.push(this.local(I64));
     for (let k = 0; k < 6; k++) this.t32.push(this.local(I32));
   }
@@ -307,16 +312,30 @@ class Tx {
     this.scratch(); this.i32(i); this.mem(Op.i32Store, 2, S_FAULT_INDEX);
   }
 
-  /** leave the function: the value on top of... (rip pushed by `rip`) after instruction `atEnd` (retired count includes it) */
+  /**
+   * leave the function at the RIP `rip` pushes (retired count includes the pending ones): the
+   * flag record here, the register stores and the exit RIP in the shared epilogue (`epilogue`),
+   * so each exit costs a record and a branch instead of a copy of every register store
+   */
   exit(rip: () => void, last: Set<number>): void {
     const p = this.pend;
     this.flush();
     this.pend = p; // only this path left; code after an enclosing `if` still counts from here
-    this.storeRegs();
     this.storeRecord(last);
-    this.scratch(); rip(); this.mem(Op.f64Store, 3, S_EXIT_RIP);
-    this.get(this.done); this.op(Op.return);
+    rip(); this.set(this.xrip);
+    this.b.byte(Op.br); this.b.u32(this.labels.length - 1 - this.labels.lastIndexOf(EPILOGUE));
     this.pend = p;
+  }
+
+  /** open the block every exit branches out of (outermost) */
+  openEpilogue(): void { this.op(Op.block, VOID); this.labels.push(EPILOGUE); }
+  /** close it: store the registers and the exit RIP, return the retired count */
+  epilogue(): void {
+    if (this.labels.length !== 1 || this.labels[0] !== EPILOGUE) throw new Error('internal: unbalanced structure');
+    this.end();
+    this.storeRegs();
+    this.scratch(); this.get(this.xrip); this.mem(Op.f64Store, 3, S_EXIT_RIP);
+    this.get(this.done);
   }
 
   // ------------------------------------------------------------------ addresses and memory
@@ -687,6 +706,7 @@ function canonical(v: number): boolean { return v < 0x800000000000 && v >= -0x80
 function emitFunction(ops: Insn[], roles: number[], plans: Plan[], an: Analysis, target: number[], loop: boolean): Tx {
   const n = ops.length;
   const t = new Tx(ops, plans, an, loop);
+  t.openEpilogue();
   if (loop) { t.op(Op.loop, VOID); t.labels.push(-2); }
   // one wasm block per internal branch target, the farthest outermost
   const targets = [...new Set(target.filter((j) => j >= 0))].sort((a, b) => b - a);
@@ -725,6 +745,7 @@ function emitFunction(ops: Insn[], roles: number[], plans: Plan[], an: Analysis,
   // a function cut short after a side exit or a followed jump: leave where the code continues
   if (roles[n - 1] === ROLE_EXIT) t.exit(() => t.f64(ops[n - 1].nextRip), an.lastOut);
   if (roles[n - 1] === ROLE_FOLLOW) t.exit(() => t.f64(ops[n - 1].target), an.lastOut);
+  t.epilogue();
   return t;
 }
 
