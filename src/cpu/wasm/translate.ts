@@ -23,7 +23,7 @@ import { LF_ADC, LF_ADD, LF_DEC, LF_INC, LF_RESULT, LF_SBB, LF_SUB } from '../fl
 import { DE, FS, GP, GS, SS } from '../regs.js';
 import { ROLE_EXIT, ROLE_FOLLOW, ROLE_PLAIN } from '../jit/superblock-roles.js';
 import {
-  S_EXIT_RIP, S_FAULT_DONE, S_FAULT_INDEX, S_HI, S_LO, S_REC, S_REC_VALID, S_VHI, TLB_ENTRIES, TLB_TABLE_BYTES,
+  S_EXIT_RIP, S_FAULT_DONE, S_FAULT_INDEX, S_FAULTED, S_HI, S_LO, S_REC, S_REC_VALID, S_VHI, TLB_ENTRIES, TLB_TABLE_BYTES,
 } from '../../abi/core-scratch.js';
 import { buildModule, Bytes, F64, I32, I64, Op, VOID, type FuncType } from './wasm-binary.js';
 import { REP_SLICE } from '../ops/integer/string.js';
@@ -32,7 +32,7 @@ import { REP_SLICE } from '../ops/integer/string.js';
 export const ACC_SS = 16, ACC_RMW = 32;
 
 // import function indices (order of IMPORTS)
-const F_READ = 0, F_WRITE = 1, F_FAULT = 2, F_POLL = 3, F_CC = 4, F_CF = 5, F_CO = 6, F_DF = 7;
+const F_READ = 0, F_WRITE = 1, F_FAULT = 2, F_POLL = 3, F_CC = 4, F_CF = 5, F_CO = 6, F_DF = 7, F_RETHROW = 8;
 const IMPORTS: { name: string; type: FuncType }[] = [
   { name: 'rd', type: { params: [I32, F64], results: [I32] } },
   { name: 'wr', type: { params: [I32, F64, I32, I32], results: [I32] } },
@@ -44,6 +44,8 @@ const IMPORTS: { name: string; type: FuncType }[] = [
   { name: 'co', type: { params: [I32, I32], results: [] } },
   // DF (REP MOVS/STOS): it lives in the JavaScript flags word
   { name: 'df', type: { params: [], results: [I32] } },
+  // throw the fault `rd`, `wr` or `fault` caught (they return normally and set S_FAULTED)
+  { name: 'rethrow', type: { params: [], results: [] } },
 ];
 
 const FLAG_COUNT = 6; // CF PF AF ZF SF OF
@@ -53,6 +55,8 @@ const CC_READS: number[][] = [[B_OF], [B_CF], [B_ZF], [B_CF, B_ZF], [B_SF], [B_P
 const ENTRY = -1;
 /** the label (in Tx.labels) of the block every exit leaves through */
 const EPILOGUE = -9;
+/** the label of the block a faulting instruction leaves through */
+const FAULT = -10;
 /**
  * A self-looping block asks the run loop's questions (event pending, exit requested, code
  * changed by another core) every POLL_EVERY iterations rather than every one: a call out of
@@ -304,12 +308,23 @@ class Tx {
     st(S_REC_VALID, Op.i32Store, () => this.i32(1));
   }
 
-  /** before a call that may throw at instruction i: registers, record, retired count, index */
-  saveForFault(i: number): void {
-    this.storeRegs();
+  /**
+   * instruction i faulted (the glue holds the fault): its flag record, retired count and index
+   * here, then the shared fault path (`epilogue`) stores the registers and rethrows
+   */
+  faultLeave(i: number): void {
     this.storeRecord(this.an.lastIn[i]);
     this.scratch(); this.get(this.done); this.i32(this.pend); this.op(Op.i32Add); this.mem(Op.i32Store, 2, S_FAULT_DONE);
     this.scratch(); this.i32(i); this.mem(Op.i32Store, 2, S_FAULT_INDEX);
+    this.b.byte(Op.br); this.b.u32(this.labels.length - 1 - this.labels.lastIndexOf(FAULT));
+  }
+  /** after a slow-path call at instruction i: leave through the fault path if it faulted */
+  checkFault(i: number): void {
+    this.scratch(); this.mem(Op.i32Load, 2, S_FAULTED); this.ifVoid(); this.faultLeave(i); this.end();
+  }
+  /** raise `vector` with error `code` at instruction i */
+  raise(i: number, vector: number, code: number): void {
+    this.i32(vector); this.i32(code); this.call(F_FAULT); this.faultLeave(i);
   }
 
   /**
@@ -327,11 +342,13 @@ class Tx {
     this.pend = p;
   }
 
-  /** open the block every exit branches out of (outermost) */
-  openEpilogue(): void { this.op(Op.block, VOID); this.labels.push(EPILOGUE); }
-  /** close it: store the registers and the exit RIP, return the retired count */
+  /** open the blocks every exit and every fault branch out of (outermost) */
+  openEpilogue(): void { this.op(Op.block, VOID); this.labels.push(EPILOGUE); this.op(Op.block, VOID); this.labels.push(FAULT); }
+  /** close them: at a fault store the registers and rethrow; at an exit store them and the exit RIP, return the retired count */
   epilogue(): void {
-    if (this.labels.length !== 1 || this.labels[0] !== EPILOGUE) throw new Error('internal: unbalanced structure');
+    if (this.labels.length !== 2 || this.labels[0] !== EPILOGUE || this.labels[1] !== FAULT) throw new Error('internal: unbalanced structure');
+    this.end();
+    this.storeRegs(); this.call(F_RETHROW); this.op(Op.unreachable);
     this.end();
     this.storeRegs();
     this.scratch(); this.get(this.xrip); this.mem(Op.f64Store, 3, S_EXIT_RIP);
@@ -381,8 +398,8 @@ class Tx {
     this.hitAddr();
     this.mem(size === 1 ? Op.i64Load8U : size === 2 ? Op.i64Load16U : size === 4 ? Op.i64Load32U : Op.i64Load, 0, 0);
     this.else();
-    this.saveForFault(i);
     this.i32(size | flags); this.get(lin); this.op(Op.f64ConvertI64S); this.call(F_READ);
+    this.checkFault(i);
     this.op(Op.i64ExtendI32U);
     // the routines may hand back more than `size` bytes (an unbacked address reads as all ones)
     if (size < 4) { this.i64(MASK64[size]); this.op(Op.i64And); }
@@ -397,10 +414,9 @@ class Tx {
     this.hitAddr(); this.get(v);
     this.mem(size === 1 ? Op.i64Store8 : size === 2 ? Op.i64Store16 : size === 4 ? Op.i64Store32 : Op.i64Store, 0, 0);
     this.else();
-    this.saveForFault(i);
     this.i32(size | flags); this.get(lin); this.op(Op.f64ConvertI64S);
     this.get(v); this.op(Op.i32WrapI64); this.get(v); this.i64(32); this.op(Op.i64ShrU); this.op(Op.i32WrapI64);
-    this.call(F_WRITE); this.get(this.smc); this.op(Op.i32Or); this.set(this.smc);
+    this.call(F_WRITE); this.checkFault(i); this.get(this.smc); this.op(Op.i32Or); this.set(this.smc);
     this.end();
   }
 
@@ -979,7 +995,7 @@ function rotate(t: Tx, ins: Insn, i: number, left: boolean, c: number): void {
 function div(t: Tx, ins: Insn, i: number, signed: boolean): void {
   const size = ins.osize, D = t.t64[0], lin = t.t64[3];
   const N = t.local(I64), Q = t.local(I64), H = t.local(I64), K = t.local(I32);
-  const de = (): void => { t.saveForFault(i); t.i32(DE); t.i32(-1); t.call(F_FAULT); };
+  const de = (): void => t.raise(i, DE, -1);
   t.loadRm(ins, i, size, D, lin);
   if (signed) { t.sx(D, 4); t.set(D); }
   t.get(D); t.op(Op.i64Eqz); t.ifVoid(); de(); t.end();
@@ -1235,7 +1251,7 @@ function indirect(t: Tx, ins: Insn, i: number, call: boolean): void {
   if (ins.hasMem) { t.ea(ins); t.set(lin); t.load(i, 8, lin, t.accFlags(ins, false)); } else t.get(t.r(ins.rm));
   t.set(V);
   t.get(V); t.i64(0x800000000000n); t.op(Op.i64Add); t.i64(0xffffffffffffn); t.op(Op.i64GtU);
-  t.ifVoid(); t.saveForFault(i); t.i32(GP); t.i32(0); t.call(F_FAULT); t.end();
+  t.ifVoid(); t.raise(i, GP, 0); t.end();
   if (call) {
     const R = t.t64[1];
     t.i64(BigInt(ins.nextRip)); t.set(R);
@@ -1287,7 +1303,7 @@ function ret(t: Tx, ins: Insn, i: number): void {
   t.load(i, 8, sp, ACC_SS); t.set(V);
   // a non-canonical return address raises #GP at the RET (RSP unchanged)
   t.get(V); t.i64(0x800000000000n); t.op(Op.i64Add); t.i64(0xffffffffffffn); t.op(Op.i64GtU);
-  t.ifVoid(); t.saveForFault(i); t.i32(GP); t.i32(0); t.call(F_FAULT); t.end();
+  t.ifVoid(); t.raise(i, GP, 0); t.end();
   t.get(sp); t.i64(8 + (ins.imm & 0xffff)); t.op(Op.i64Add); t.writeReg64(4);
   t.pend++;
   t.exit(() => { t.get(V); t.op(Op.f64ConvertI64S); }, t.an.lastOut);
