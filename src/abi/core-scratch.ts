@@ -39,6 +39,8 @@ export const S_STOP = 232;
 /** while blocks chain (src/cpu/wasm/chain.ts): table index of the running block, instructions retired before it (i32) */
 export const S_CUR_INDEX = 236;
 export const S_CHAIN_DONE = 240;
+/** set by the slow-path glue of translated code when the access faulted (i32; the fault waits in the glue until `rethrow`) */
+export const S_FAULTED = 244;
 /** TLB sets: 6 tables (supervisor r/w/x, user r/w/x) of TLB_ENTRIES f64 tags then f64 offsets */
 export const S_TLB = 256;
 export const TLB_ENTRIES = 1024;

@@ -21,7 +21,7 @@ import type { Block, Cpu } from '../cpu.js';
 import { IF } from '../regs.js';
 import { C_PENDING, G_CODE_GEN, G_CODE_WRITES, P_WAKES_WITH_IF_OFF } from '../../abi/control-block.js';
 import {
-  CHAIN_ENTRIES, S_CHAIN, S_CHAIN_DONE, S_CUR_INDEX, S_EXIT_RIP, S_REC, S_REC_VALID, S_STOP, WASM_PAGE,
+  CHAIN_ENTRIES, S_CHAIN, S_CHAIN_DONE, S_CUR_INDEX, S_EXIT_RIP, S_FAULTED, S_REC, S_REC_VALID, S_STOP, WASM_PAGE,
 } from '../../abi/core-scratch.js';
 import { buildModule, Bytes, F64, I32, Op, VOID, type FuncType } from './wasm-binary.js';
 
@@ -101,6 +101,7 @@ export class Chain {
     this.cw0 = this.codeWrites;
     this.s32[S_STOP >> 2] = 0;
     this.s32[S_REC_VALID >> 2] = 0;
+    this.s32[S_FAULTED >> 2] = 0;
     return CHAINING ? ep : 0;
   }
 

@@ -23,7 +23,7 @@ import { LF_ADC, LF_ADD, LF_DEC, LF_INC, LF_RESULT, LF_SBB, LF_SUB } from '../fl
 import { DE, FS, GP, GS, SS } from '../regs.js';
 import { ROLE_EXIT, ROLE_FOLLOW, ROLE_PLAIN } from '../jit/superblock-roles.js';
 import {
-  S_EXIT_RIP, S_FAULT_DONE, S_FAULT_INDEX, S_HI, S_LO, S_REC, S_REC_VALID, S_VHI, TLB_ENTRIES, TLB_TABLE_BYTES,
+  S_EXIT_RIP, S_FAULT_DONE, S_FAULT_INDEX, S_FAULTED, S_HI, S_LO, S_REC, S_REC_VALID, S_VHI, TLB_ENTRIES, TLB_TABLE_BYTES,
 } from '../../abi/core-scratch.js';
 import { buildModule, Bytes, F64, I32, I64, Op, VOID, type FuncType } from './wasm-binary.js';
 import { REP_SLICE } from '../ops/integer/string.js';
@@ -32,7 +32,7 @@ import { REP_SLICE } from '../ops/integer/string.js';
 export const ACC_SS = 16, ACC_RMW = 32;
 
 // import function indices (order of IMPORTS)
-const F_READ = 0, F_WRITE = 1, F_FAULT = 2, F_POLL = 3, F_CC = 4, F_CF = 5, F_CO = 6, F_DF = 7;
+const F_READ = 0, F_WRITE = 1, F_FAULT = 2, F_POLL = 3, F_CC = 4, F_CF = 5, F_CO = 6, F_DF = 7, F_RETHROW = 8;
 const IMPORTS: { name: string; type: FuncType }[] = [
   { name: 'rd', type: { params: [I32, F64], results: [I32] } },
   { name: 'wr', type: { params: [I32, F64, I32, I32], results: [I32] } },
@@ -44,6 +44,8 @@ const IMPORTS: { name: string; type: FuncType }[] = [
   { name: 'co', type: { params: [I32, I32], results: [] } },
   // DF (REP MOVS/STOS): it lives in the JavaScript flags word
   { name: 'df', type: { params: [], results: [I32] } },
+  // throw the fault `rd`, `wr` or `fault` caught (they return normally and set S_FAULTED)
+  { name: 'rethrow', type: { params: [], results: [] } },
 ];
 
 const FLAG_COUNT = 6; // CF PF AF ZF SF OF
@@ -51,6 +53,10 @@ const B_CF = 0, B_PF = 1, B_AF = 2, B_ZF = 3, B_SF = 4, B_OF = 5;
 /** flag bits each condition (cc >> 1) reads */
 const CC_READS: number[][] = [[B_OF], [B_CF], [B_ZF], [B_CF, B_ZF], [B_SF], [B_PF], [B_SF, B_OF], [B_ZF, B_SF, B_OF]];
 const ENTRY = -1;
+/** the label (in Tx.labels) of the block every exit leaves through */
+const EPILOGUE = -9;
+/** the label of the block a faulting instruction leaves through */
+const FAULT = -10;
 /**
  * A self-looping block asks the run loop's questions (event pending, exit requested, code
  * changed by another core) every POLL_EVERY iterations rather than every one: a call out of
@@ -193,6 +199,8 @@ class Tx {
   usedRegs = new Set<number>();
   writtenRegs = new Set<number>();
   done: number; smc: number; fw: number; pollCount: number;
+  /** the RIP an exit leaves at (f64), for the shared epilogue */
+  xrip: number;
   /** scratch locals */
   t64: number[] = []; t32: number[] = [];
   /** per flag writer: A B R (i64), C O (i32) */
@@ -203,9 +211,9 @@ class Tx {
   pend = 0;
   /** open wasm structures, innermost last: label targets (instruction index) or -1 */
   labels: number[] = [];
-  constructor(readonly ops: Insn[], readonly plans: Plan[], readonly an: Analysis, readonly knownWritten: Set<number>,
-    readonly loop: boolean) {
+  constructor(readonly ops: Insn[], readonly plans: Plan[], readonly an: Analysis, readonly loop: boolean) {
     this.done = this.local(I32); this.smc = this.local(I32); this.fw = this.local(I32); this.pollCount = this.local(I32);
+    this.xrip = this.local(F64);
     for (let k = 0; k < 6; k++) this.t64.push(this.local(I64));
     for (let k = 0; k < 6; k++) this.t32.push(this.local(I32));
   }
@@ -251,13 +259,29 @@ class Tx {
     this.pend = 0;
   }
 
-  /** store every register the block writes (their locals hold the current values) */
-  storeRegs(): void {
-    for (const n of [...this.knownWritten].sort((x, y) => x - y)) {
-      const l = this.r(n);
-      this.scratch(); this.get(l); this.op(Op.i64Store32); this.b.u32(2); this.b.u32(S_LO + 4 * n);
-      this.scratch(); this.get(l); this.i64(32); this.op(Op.i64ShrU); this.op(Op.i64Store32); this.b.u32(2); this.b.u32(S_HI + 4 * n);
+  /**
+   * store every register the block writes (their locals hold the current values). Which ones is
+   * known only once the whole function is emitted, so this marks the place and `body()` splices
+   * the stores in (wasm branches count nesting, not bytes, so inserting code moves no target).
+   */
+  storeRegs(): void { this.splices.push(this.b.len); }
+  /** byte offsets in `b` where the register stores go */
+  private readonly splices: number[] = [];
+
+  /** the function body: `prologue`, then the emitted code with the register stores spliced in */
+  body(prologue: Bytes): Bytes {
+    const st = new Bytes();
+    for (const n of [...this.writtenRegs].sort((x, y) => x - y)) {
+      const l = this.reg[n];
+      st.byte(Op.localGet); st.u32(Tx.P_SC); st.byte(Op.localGet); st.u32(l); st.byte(Op.i64Store32); st.u32(2); st.u32(S_LO + 4 * n);
+      st.byte(Op.localGet); st.u32(Tx.P_SC); st.byte(Op.localGet); st.u32(l); st.byte(Op.i64Const); st.s64(32n); st.byte(Op.i64ShrU);
+      st.byte(Op.i64Store32); st.u32(2); st.u32(S_HI + 4 * n);
     }
+    const code = this.b.view(), stores = st.view();
+    let from = 0;
+    for (const at of this.splices) { prologue.bytes(code.subarray(from, at)); prologue.bytes(stores); from = at; }
+    prologue.bytes(code.subarray(from));
+    return prologue;
   }
 
   /** write the lazy-flag record of the last flag writer reaching instruction i (or of the block end) */
@@ -284,24 +308,51 @@ class Tx {
     st(S_REC_VALID, Op.i32Store, () => this.i32(1));
   }
 
-  /** before a call that may throw at instruction i: registers, record, retired count, index */
-  saveForFault(i: number): void {
-    this.storeRegs();
+  /**
+   * instruction i faulted (the glue holds the fault): its flag record, retired count and index
+   * here, then the shared fault path (`epilogue`) stores the registers and rethrows
+   */
+  faultLeave(i: number): void {
     this.storeRecord(this.an.lastIn[i]);
     this.scratch(); this.get(this.done); this.i32(this.pend); this.op(Op.i32Add); this.mem(Op.i32Store, 2, S_FAULT_DONE);
     this.scratch(); this.i32(i); this.mem(Op.i32Store, 2, S_FAULT_INDEX);
+    this.b.byte(Op.br); this.b.u32(this.labels.length - 1 - this.labels.lastIndexOf(FAULT));
+  }
+  /** after a slow-path call at instruction i: leave through the fault path if it faulted */
+  checkFault(i: number): void {
+    this.scratch(); this.mem(Op.i32Load, 2, S_FAULTED); this.ifVoid(); this.faultLeave(i); this.end();
+  }
+  /** raise `vector` with error `code` at instruction i */
+  raise(i: number, vector: number, code: number): void {
+    this.i32(vector); this.i32(code); this.call(F_FAULT); this.faultLeave(i);
   }
 
-  /** leave the function: the value on top of... (rip pushed by `rip`) after instruction `atEnd` (retired count includes it) */
+  /**
+   * leave the function at the RIP `rip` pushes (retired count includes the pending ones): the
+   * flag record here, the register stores and the exit RIP in the shared epilogue (`epilogue`),
+   * so each exit costs a record and a branch instead of a copy of every register store
+   */
   exit(rip: () => void, last: Set<number>): void {
     const p = this.pend;
     this.flush();
     this.pend = p; // only this path left; code after an enclosing `if` still counts from here
-    this.storeRegs();
     this.storeRecord(last);
-    this.scratch(); rip(); this.mem(Op.f64Store, 3, S_EXIT_RIP);
-    this.get(this.done); this.op(Op.return);
+    rip(); this.set(this.xrip);
+    this.b.byte(Op.br); this.b.u32(this.labels.length - 1 - this.labels.lastIndexOf(EPILOGUE));
     this.pend = p;
+  }
+
+  /** open the blocks every exit and every fault branch out of (outermost) */
+  openEpilogue(): void { this.op(Op.block, VOID); this.labels.push(EPILOGUE); this.op(Op.block, VOID); this.labels.push(FAULT); }
+  /** close them: at a fault store the registers and rethrow; at an exit store them and the exit RIP, return the retired count */
+  epilogue(): void {
+    if (this.labels.length !== 2 || this.labels[0] !== EPILOGUE || this.labels[1] !== FAULT) throw new Error('internal: unbalanced structure');
+    this.end();
+    this.storeRegs(); this.call(F_RETHROW); this.op(Op.unreachable);
+    this.end();
+    this.storeRegs();
+    this.scratch(); this.get(this.xrip); this.mem(Op.f64Store, 3, S_EXIT_RIP);
+    this.get(this.done);
   }
 
   // ------------------------------------------------------------------ addresses and memory
@@ -347,8 +398,8 @@ class Tx {
     this.hitAddr();
     this.mem(size === 1 ? Op.i64Load8U : size === 2 ? Op.i64Load16U : size === 4 ? Op.i64Load32U : Op.i64Load, 0, 0);
     this.else();
-    this.saveForFault(i);
     this.i32(size | flags); this.get(lin); this.op(Op.f64ConvertI64S); this.call(F_READ);
+    this.checkFault(i);
     this.op(Op.i64ExtendI32U);
     // the routines may hand back more than `size` bytes (an unbacked address reads as all ones)
     if (size < 4) { this.i64(MASK64[size]); this.op(Op.i64And); }
@@ -363,10 +414,9 @@ class Tx {
     this.hitAddr(); this.get(v);
     this.mem(size === 1 ? Op.i64Store8 : size === 2 ? Op.i64Store16 : size === 4 ? Op.i64Store32 : Op.i64Store, 0, 0);
     this.else();
-    this.saveForFault(i);
     this.i32(size | flags); this.get(lin); this.op(Op.f64ConvertI64S);
     this.get(v); this.op(Op.i32WrapI64); this.get(v); this.i64(32); this.op(Op.i64ShrU); this.op(Op.i32WrapI64);
-    this.call(F_WRITE); this.get(this.smc); this.op(Op.i32Or); this.set(this.smc);
+    this.call(F_WRITE); this.checkFault(i); this.get(this.smc); this.op(Op.i32Or); this.set(this.smc);
     this.end();
   }
 
@@ -634,9 +684,7 @@ export function translateBlock(ops: Insn[], roles: number[], mode: number, memor
     const loop = isSelfLoop(ops);
     const { succ, target } = controlFlow(ops, roles, loop);
     const an = analyse(ops, plans, succ);
-    // pass 1 finds the registers written; pass 2 stores them wherever the block can be left
-    let t = emitFunction(ops, roles, plans, an, target, new Set(), loop);
-    t = emitFunction(ops, roles, plans, an, target, t.writtenRegs, loop);
+    const t = emitFunction(ops, roles, plans, an, target, loop);
     const prologue = new Bytes();
     for (const n of [...t.usedRegs].sort((x, y) => x - y)) {
       const tx = t; // load lo | hi << 32
@@ -647,11 +695,10 @@ export function translateBlock(ops: Insn[], roles: number[], mode: number, memor
     }
     prologue.byte(Op.i32Const); prologue.s32(-1); prologue.byte(Op.localSet); prologue.u32(t.fw);
     prologue.byte(Op.i32Const); prologue.s32(1); prologue.byte(Op.localSet); prologue.u32(t.pollCount);
-    prologue.bytes(t.b.view());
     const bytes = buildModule({
       imports: IMPORTS.map((f) => ({ module: 'e', name: f.name, type: f.type })),
       memoryPages,
-      funcs: [{ type: { params: [I32, I32, I32], results: [I32] }, locals: t.locals, body: prologue, export: 'run' }],
+      funcs: [{ type: { params: [I32, I32, I32], results: [I32] }, locals: t.locals, body: t.body(prologue), export: 'run' }],
     });
     return { bytes, loop, rips: ops.map((o) => o.rip) };
   } catch (e) {
@@ -672,10 +719,10 @@ export function translatedLength(ops: Insn[], roles: number[]): number {
 
 function canonical(v: number): boolean { return v < 0x800000000000 && v >= -0x800000000000; }
 
-function emitFunction(ops: Insn[], roles: number[], plans: Plan[], an: Analysis, target: number[], written: Set<number>,
-  loop: boolean): Tx {
+function emitFunction(ops: Insn[], roles: number[], plans: Plan[], an: Analysis, target: number[], loop: boolean): Tx {
   const n = ops.length;
-  const t = new Tx(ops, plans, an, written, loop);
+  const t = new Tx(ops, plans, an, loop);
+  t.openEpilogue();
   if (loop) { t.op(Op.loop, VOID); t.labels.push(-2); }
   // one wasm block per internal branch target, the farthest outermost
   const targets = [...new Set(target.filter((j) => j >= 0))].sort((a, b) => b - a);
@@ -714,6 +761,7 @@ function emitFunction(ops: Insn[], roles: number[], plans: Plan[], an: Analysis,
   // a function cut short after a side exit or a followed jump: leave where the code continues
   if (roles[n - 1] === ROLE_EXIT) t.exit(() => t.f64(ops[n - 1].nextRip), an.lastOut);
   if (roles[n - 1] === ROLE_FOLLOW) t.exit(() => t.f64(ops[n - 1].target), an.lastOut);
+  t.epilogue();
   return t;
 }
 
@@ -947,7 +995,7 @@ function rotate(t: Tx, ins: Insn, i: number, left: boolean, c: number): void {
 function div(t: Tx, ins: Insn, i: number, signed: boolean): void {
   const size = ins.osize, D = t.t64[0], lin = t.t64[3];
   const N = t.local(I64), Q = t.local(I64), H = t.local(I64), K = t.local(I32);
-  const de = (): void => { t.saveForFault(i); t.i32(DE); t.i32(-1); t.call(F_FAULT); };
+  const de = (): void => t.raise(i, DE, -1);
   t.loadRm(ins, i, size, D, lin);
   if (signed) { t.sx(D, 4); t.set(D); }
   t.get(D); t.op(Op.i64Eqz); t.ifVoid(); de(); t.end();
@@ -1203,7 +1251,7 @@ function indirect(t: Tx, ins: Insn, i: number, call: boolean): void {
   if (ins.hasMem) { t.ea(ins); t.set(lin); t.load(i, 8, lin, t.accFlags(ins, false)); } else t.get(t.r(ins.rm));
   t.set(V);
   t.get(V); t.i64(0x800000000000n); t.op(Op.i64Add); t.i64(0xffffffffffffn); t.op(Op.i64GtU);
-  t.ifVoid(); t.saveForFault(i); t.i32(GP); t.i32(0); t.call(F_FAULT); t.end();
+  t.ifVoid(); t.raise(i, GP, 0); t.end();
   if (call) {
     const R = t.t64[1];
     t.i64(BigInt(ins.nextRip)); t.set(R);
@@ -1255,7 +1303,7 @@ function ret(t: Tx, ins: Insn, i: number): void {
   t.load(i, 8, sp, ACC_SS); t.set(V);
   // a non-canonical return address raises #GP at the RET (RSP unchanged)
   t.get(V); t.i64(0x800000000000n); t.op(Op.i64Add); t.i64(0xffffffffffffn); t.op(Op.i64GtU);
-  t.ifVoid(); t.saveForFault(i); t.i32(GP); t.i32(0); t.call(F_FAULT); t.end();
+  t.ifVoid(); t.raise(i, GP, 0); t.end();
   t.get(sp); t.i64(8 + (ins.imm & 0xffff)); t.op(Op.i64Add); t.writeReg64(4);
   t.pend++;
   t.exit(() => { t.get(V); t.op(Op.f64ConvertI64S); }, t.an.lastOut);

@@ -31,6 +31,9 @@ export const Op = {
 } as const;
 
 const ENCODER = new TextEncoder();
+/** an f64 constant's little-endian bytes (wasm is little-endian, and so is every host Node runs this on) */
+const F64_VIEW = new Float64Array(1);
+const F64_BYTES = new Uint8Array(F64_VIEW.buffer);
 
 /** growable byte buffer with LEB128 */
 export class Bytes {
@@ -40,7 +43,12 @@ export class Bytes {
     if (this.len === this.buf.length) { const n = new Uint8Array(this.buf.length * 2); n.set(this.buf); this.buf = n; }
     this.buf[this.len++] = b;
   }
-  bytes(b: ArrayLike<number>): void { for (let k = 0; k < b.length; k++) this.byte(b[k]); }
+  bytes(b: ArrayLike<number>): void {
+    if (this.len + b.length > this.buf.length) {
+      const n = new Uint8Array(Math.max(this.buf.length * 2, this.len + b.length)); n.set(this.buf); this.buf = n;
+    }
+    this.buf.set(b, this.len); this.len += b.length;
+  }
   u32(v: number): void {
     v >>>= 0;
     do { let b = v & 0x7f; v >>>= 7; if (v !== 0) b |= 0x80; this.byte(b); } while (v !== 0);
@@ -62,10 +70,7 @@ export class Bytes {
       this.byte(b | 0x80);
     }
   }
-  f64(v: number): void {
-    const d = new DataView(new ArrayBuffer(8)); d.setFloat64(0, v, true);
-    for (let k = 0; k < 8; k++) this.byte(d.getUint8(k));
-  }
+  f64(v: number): void { F64_VIEW[0] = v; this.bytes(F64_BYTES); }
   name(s: string): void { const e = ENCODER.encode(s); this.u32(e.length); this.bytes(e); }
   vec(items: Bytes[]): void { this.u32(items.length); for (const b of items) this.bytes(b.view()); }
   view(): Uint8Array { return this.buf.subarray(0, this.len); }

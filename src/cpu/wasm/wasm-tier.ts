@@ -12,7 +12,7 @@ import type { Cpu } from '../cpu.js';
 import { getCF, materialize, testCC } from '../flags.js';
 import { rmwRead } from '../ops/integer/operands.js';
 import { CF, DF, OF, SS_VEC } from '../regs.js';
-import { S_FAULT_DONE, S_FAULT_INDEX, S_STATS, S_TLB, S_VHI, TLB_TABLE_BYTES, WASM_PAGE } from '../../abi/core-scratch.js';
+import { S_FAULT_DONE, S_FAULT_INDEX, S_FAULTED, S_STATS, S_TLB, S_VHI, TLB_TABLE_BYTES, WASM_PAGE } from '../../abi/core-scratch.js';
 import { chainOf } from './chain.js';
 import { ACC_RMW, ACC_SS } from './translate.js';
 import { translateAndCompile, type CompiledTranslation } from './translate-compile.js';
@@ -124,24 +124,34 @@ export function instantiate(module: WebAssembly.Module, rips: number[], pages: C
   const { page, gen, page2, gen2 } = pages;
   const codeChanged = (): boolean => cg[page] !== gen || (page2 >= 0 && cg[page2] !== gen2);
   const stackCheck = (lin: number): void => { if (lin >= CANON || lin < -CANON) cpu.fault(SS_VEC, 0); };
+  // A slow path that faults does not throw through the translated code: the fault waits here,
+  // S_FAULTED sends the code to its one shared fault path (registers stored there, not before
+  // every slow-path call), which calls `rethrow`.
+  let held: unknown = null;
+  const hold = (x: unknown): void => { held = x; s32[S_FAULTED >> 2] = 1; };
   const imports = {
     e: {
       rd: (sf: number, lin: number): number => {
         const size = sf & 15;
-        if (sf & ACC_SS) stackCheck(lin);
-        const v = (sf & ACC_RMW) ? rmwRead(cpu, size, lin) : cpu.readMem(size, lin);
-        if (size === 8) s32[S_VHI >> 2] = cpu.vhi;
-        chain.afterAccess();
-        return v;
+        try {
+          if (sf & ACC_SS) stackCheck(lin);
+          const v = (sf & ACC_RMW) ? rmwRead(cpu, size, lin) : cpu.readMem(size, lin);
+          if (size === 8) s32[S_VHI >> 2] = cpu.vhi;
+          chain.afterAccess();
+          return v;
+        } catch (x) { hold(x); return 0; }
       },
       wr: (sf: number, lin: number, lo: number, hi: number): number => {
         const size = sf & 15;
-        if (sf & ACC_SS) stackCheck(lin);
-        cpu.writeMem(size, lin, lo, hi);
-        chain.afterAccess();
-        return codeChanged() ? 1 : 0;
+        try {
+          if (sf & ACC_SS) stackCheck(lin);
+          cpu.writeMem(size, lin, lo, hi);
+          chain.afterAccess();
+          return codeChanged() ? 1 : 0;
+        } catch (x) { hold(x); return 0; }
       },
-      fault: (vector: number, code: number): void => cpu.fault(vector, code),
+      fault: (vector: number, code: number): void => { try { cpu.fault(vector, code); } catch (x) { hold(x); } },
+      rethrow: (): never => { const x = held; held = null; s32[S_FAULTED >> 2] = 0; throw x; },
       poll: chain.poll,
       // flags from the state at entry: the previous block of a chain may have left its record in scratch
       cc: (cc: number): number => { chain.copyRecord(); return testCC(cpu, cc) ? 1 : 0; },
