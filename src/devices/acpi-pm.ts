@@ -12,7 +12,7 @@
 // machine off, as QEMU's PIIX4 does; any other sleep type (S3, S4: not in our DSDT) ends the
 // machine with a message rather than leaving the guest spinning.
 
-import type { IrqLine, PortDevice, Snapshotable, TimerService } from './types.js';
+import type { DecodeRanges, IrqLine, PortDevice, Snapshotable, TimerService } from './types.js';
 import { checkSavedState } from './saved-state.js';
 
 export const PM_TIMER_HZ = 3_579_545;
@@ -36,6 +36,11 @@ export interface AcpiPmHooks {
   onPowerOff(): void;
   /** another sleep state this machine does not model */
   onUnsupportedSleep(slpTyp: number): void;
+}
+
+/** PM1a_EVT at base, PM1a_CNT at base+4, PM_TMR at base+8 (where the FADT says they are) */
+export function acpiPmPorts(base: number): DecodeRanges {
+  return { ports: [[base, 12]] };
 }
 
 export class AcpiPm implements PortDevice, Snapshotable {

@@ -9,13 +9,14 @@
 // control bits: 0x01 error, 0x02 read, 0x04 skip, 0x08 select (key in bits 16-31), 0x10 write.
 // Reads past the end of an item deliver zeros; writes are refused (error), as no item is writable.
 
-import type { DeviceBus } from './device-bus.js';
-import type { DmaMemory, PortDevice, Snapshotable } from './types.js';
+import type { DecodeRanges, DmaMemory, PortDevice, Snapshotable } from './types.js';
 import { checkSavedState } from './saved-state.js';
 
 export const FW_CFG_PORT_SEL = 0x510;
 export const FW_CFG_PORT_DATA = 0x511;
 export const FW_CFG_PORT_DMA = 0x514;
+/** the selector/data pair (0x510-0x511) and the DMA address ports (0x514-0x51B) */
+export const FW_CFG_PORTS: DecodeRanges = { ports: [[FW_CFG_PORT_SEL, 2], [FW_CFG_PORT_DMA, 8]] };
 
 export const FW_CFG_SIGNATURE = 0x0000;
 export const FW_CFG_ID = 0x0001;
@@ -78,12 +79,6 @@ export class FwCfg implements PortDevice, Snapshotable {
     if (o.e820) this.addFile('etc/e820', o.e820);
     if (o.acpiRsdp) this.addFile('etc/acpi/rsdp', o.acpiRsdp);
     if (o.acpiTables) this.addFile('etc/acpi/tables', o.acpiTables);
-  }
-
-  /** Map the selector/data pair (0x510-0x511) and the DMA address ports (0x514-0x51B). */
-  mapOn(bus: DeviceBus): void {
-    bus.map(FW_CFG_PORT_SEL, 2, this);
-    bus.map(FW_CFG_PORT_DMA, 8, this);
   }
 
   /** Add (or replace) a named file; returns its selector key. The directory stays name-sorted. */

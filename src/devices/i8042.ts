@@ -5,11 +5,12 @@
 // output-port bit 0) pulses the reset line. No keyboard or mouse is attached: bytes written to
 // the data port for them are ignored.
 
-import type { IrqLine, PortDevice, Snapshotable } from './types.js';
+import type { DecodeRanges, IrqLine, PortDevice, Snapshotable } from './types.js';
 
 export const I8042_DATA_PORT = 0x60;
 export const I8042_STATUS_PORT = 0x64;
 export const I8042_KBD_IRQ = 1;
+export const I8042_PORTS: DecodeRanges = { ports: [[I8042_DATA_PORT, 1], [I8042_STATUS_PORT, 1]] };
 
 // status bits
 const ST_OBF = 0x01;

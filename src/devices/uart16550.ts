@@ -6,11 +6,12 @@
 // The receive-timeout interrupt is approximated: data below the trigger level reports a
 // timeout (IIR 0xC) at once instead of after four character times.
 
-import type { IrqLine, PortDevice, Snapshotable } from './types.js';
+import type { DecodeRanges, IrqLine, PortDevice, Snapshotable } from './types.js';
 import { checkSavedState } from './saved-state.js';
 
 export const COM1_BASE = 0x3f8;
 export const COM1_IRQ = 4;
+export const COM1_PORTS: DecodeRanges = { ports: [[COM1_BASE, 8]] };
 const FIFO_SIZE = 16;
 const DEFAULT_INPUT_LIMIT = 64 * 1024;
 
