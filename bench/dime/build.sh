@@ -6,7 +6,6 @@ export LC_ALL=C SOURCE_DATE_EPOCH=0
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 out="$here/build"
-CC="${CC:-gcc}"; LD="${LD:-ld}"; OBJCOPY="${OBJCOPY:-objcopy}"
 source "$root/src/dime/sdk/service-build.sh"
 mkdir -p "$out"
 dime_sdk_objects "$out"
