@@ -4,12 +4,10 @@
 # the key file, SHA-256/HMAC and the console (listed below) beside its own (src/dime/firmware).
 #   usage: src/dime/build-netboot.sh [output.elf]   (intermediates: build/netboot/, or $NETBOOT_BUILD_DIR)
 set -euo pipefail
-export LC_ALL=C SOURCE_DATE_EPOCH=0
 here="$(cd "$(dirname "$0")" && pwd)"
-root="$(cd "$here/../.." && pwd)"
+source "$here/sdk/service-build.sh"   # $root, the toolchain and the flags
 out="${NETBOOT_BUILD_DIR:-$root/build/netboot}"
 image="${1:-$root/images/netboot.elf}"
-source "$here/sdk/service-build.sh"
 FLAGS=("${DIME_KERNEL_FLAGS[@]}" -I "$here/firmware")
 shared=(crypto.c e1000.c entropy.c fwcfg.c keyfile.c lib.c pci.c pit.c serial.c)
 

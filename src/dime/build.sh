@@ -4,12 +4,10 @@
 # Same sources + same toolchain = same bytes: no build-id, no debug info, fixed flags and
 # file order, source paths mapped to relative ones.
 set -euo pipefail
-export LC_ALL=C SOURCE_DATE_EPOCH=0
 here="$(cd "$(dirname "$0")" && pwd)"
-root="$(cd "$here/../.." && pwd)"
+source "$here/sdk/service-build.sh"   # $root, the toolchain and the flags
 out="${DIME_BUILD_DIR:-$root/build/dime}"
 image="${1:-$root/images/dime.elf}"
-source "$here/sdk/service-build.sh"
 
 rm -rf "$out"
 mkdir -p "$out/kernel" "$out/svc" "$(dirname "$image")"

@@ -2,8 +2,11 @@
 # services), src/dime/build-netboot.sh (the network boot firmware) and bench/dime/build.sh
 # (services loaded over the network): the toolchain, compiler flags, the SDK objects, the link
 # of a service at USER_BASE (a flat binary with the DSV1 header first) and of a Multiboot image.
-# Needs $root (the repository); $CC, $LD and $OBJCOPY may be set by the caller.
+# Sets $root (the repository) and the deterministic environment; $CC, $LD and $OBJCOPY may be
+# set by the caller.
 
+export LC_ALL=C SOURCE_DATE_EPOCH=0
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
 CC="${CC:-gcc}"; LD="${LD:-ld}"; OBJCOPY="${OBJCOPY:-objcopy}"
 DIME_SDK="$root/src/dime/sdk"
 # flags shared by the kernel and its services
