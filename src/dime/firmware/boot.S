@@ -10,16 +10,7 @@
 #define BOOT_STACK_TOP 0xF0000          /* ESP a Multiboot 1 entry gets from our loader */
 
     MULTIBOOT1_HEADER
-
-.section .text.boot, "ax"
-.code32
-.global _start
-_start:
-    cli
-    cld
-    mov %eax, %esi
-    mov %ebx, %ebp
-    ZERO_BSS                             /* bss holds the page tables and the stack */
+    MULTIBOOT1_START                     /* bss holds the page tables and the stack */
     mov %esi, fw_mb_magic
     mov %ebp, fw_mb_info
     sgdt loader_gdtr                     /* the loader's GDT: given back to the kernel */

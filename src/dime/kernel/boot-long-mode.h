@@ -16,8 +16,18 @@
     .long -(MB1_MAGIC + MB1_FLAGS)
 .endm
 
-/* zero .bss (page tables and stacks live there); clobbers EAX, ECX, EDI */
-.macro ZERO_BSS
+/* _start, where a Multiboot 1 loader enters in 32-bit protected mode: interrupts off, the
+ * loader's magic kept in ESI and its info pointer in EBP, .bss zeroed (page tables and stacks
+ * live there) */
+.macro MULTIBOOT1_START
+.section .text.boot, "ax"
+.code32
+.global _start
+_start:
+    cli
+    cld
+    mov %eax, %esi
+    mov %ebx, %ebp
     mov $__bss_start, %edi
     mov $__bss_end, %ecx
     sub %edi, %ecx

@@ -4,18 +4,7 @@
 #include "boot-long-mode.h"
 
     MULTIBOOT1_HEADER
-
-.section .text.boot, "ax"
-.code32
-.global _start
-_start:
-    cli
-    cld
-    mov %eax, %esi                      /* loader magic */
-    mov %ebx, %ebp                      /* multiboot info */
-
-    ZERO_BSS
-
+    MULTIBOOT1_START
     mov %esi, mb_magic
     mov %ebp, mb_info
 
