@@ -26,14 +26,7 @@ long_entry:
     mov %ax, %ss
     mov %ax, %fs
     mov %ax, %gs
-    lea fw_stack_top(%rip), %rsp
-    xor %ebp, %ebp
-    mov fw_mb_magic(%rip), %edi
-    mov fw_mb_info(%rip), %esi
-    call fw_main
-4:  cli
-    hlt
-    jmp 4b
+    CALL_MAIN fw_stack_top, fw_mb_magic, fw_mb_info, fw_main
 
 /* fw_handoff(entry, info): never returns. Long mode -> 32-bit protected mode, paging off,
  * the loader's GDT and segments again, EAX = Multiboot magic, EBX = info, ESP = 0xF0000. */

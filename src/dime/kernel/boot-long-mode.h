@@ -82,4 +82,17 @@ _start:
     lgdt \gdtr
     ljmp $\sel, $\target
 .endm
+/* in long mode: RSP = stack, then fn(magic, info) with the values the entry saved; should fn
+ * return, the core halts for good */
+.macro CALL_MAIN stack, magic, info, fn
+    lea \stack(%rip), %rsp
+    xor %ebp, %ebp
+    mov \magic(%rip), %edi
+    mov \info(%rip), %esi
+    call \fn
+1:  cli
+    hlt
+    jmp 1b
+.endm
+
 #endif

@@ -46,14 +46,7 @@ no_long_mode:
 .code64
 long_entry:
     KERNEL_DATA_SEGMENTS
-    lea kstacks+KSTACK_SIZE(%rip), %rsp
-    xor %ebp, %ebp
-    mov mb_magic(%rip), %edi
-    mov mb_info(%rip), %esi
-    call kmain
-6:  cli
-    hlt
-    jmp 6b
+    CALL_MAIN kstacks+KSTACK_SIZE, mb_magic, mb_info, kmain
 
 /* Application cores arrive here in long mode on the shared boot page tables,
  * with RSP already pointing at their own kernel stack. */
