@@ -10,7 +10,7 @@
 // Each range is a separate bus mapping (`DEBUG_PORTS`) so 0xCF8/0xCFC stay PCI's.
 
 import type { DecodeRanges, PortDevice, Snapshotable } from './types.js';
-import { checkSavedState } from './saved-state.js';
+import { restoreFields, saveFields } from './saved-state.js';
 
 export const DEBUG_EXIT_PORT = 0xf4;
 export const DEBUG_CONSOLE_PORT = 0xe9;
@@ -25,6 +25,9 @@ export const DEBUG_PORTS: DecodeRanges = {
 };
 /** -debugcon: SeaBIOS's debug port too (QEMU needs `-device isa-debugcon,iobase=0x402` for it). */
 export const SEABIOS_DEBUGCON: DecodeRanges = { ports: [[SEABIOS_DEBUGCON_PORT, 1]] };
+
+/** what a snapshot keeps (the fields of the same names) */
+const SAVED = { postCode: 'number', a20: 'boolean', resetControl: 'number' } as const;
 
 export type ResetKind = 'port92' | 'cf9-hard' | 'cf9-soft';
 
@@ -95,13 +98,10 @@ export class DebugPorts implements PortDevice, Snapshotable {
   }
 
   saveState(): unknown {
-    return { postCode: this.postCode, a20: this.a20, resetControl: this.resetControl };
+    return saveFields(this, SAVED);
   }
 
   restoreState(state: unknown): void {
-    const s = checkSavedState('debug-ports', state, { postCode: 'number', a20: 'boolean', resetControl: 'number' });
-    this.postCode = s.postCode;
-    this.a20 = s.a20;
-    this.resetControl = s.resetControl;
+    restoreFields(this, 'debug-ports', state, SAVED);
   }
 }

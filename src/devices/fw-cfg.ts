@@ -10,7 +10,7 @@
 // Reads past the end of an item deliver zeros; writes are refused (error), as no item is writable.
 
 import type { DecodeRanges, DmaMemory, PortDevice, Snapshotable } from './types.js';
-import { checkSavedState } from './saved-state.js';
+import { restoreFields, saveFields } from './saved-state.js';
 
 export const FW_CFG_PORT_SEL = 0x510;
 export const FW_CFG_PORT_DATA = 0x511;
@@ -26,6 +26,9 @@ export const FW_CFG_NB_CPUS = 0x0005;
 export const FW_CFG_MAX_CPUS = 0x000f;
 export const FW_CFG_FILE_DIR = 0x0019;
 export const FW_CFG_FILE_FIRST = 0x0020;
+
+/** what a snapshot keeps (the fields of the same names) */
+const SAVED = { selected: 'number', offset: 'number', dmaHigh: 'number' } as const;
 
 const DMA_CTL_ERROR = 0x01;
 const DMA_CTL_READ = 0x02;
@@ -234,14 +237,11 @@ export class FwCfg implements PortDevice, Snapshotable {
   // Item contents come from the machine configuration and are rebuilt with it; only the
   // access position is guest state.
   saveState(): unknown {
-    return { selected: this.selected, offset: this.offset, dmaHigh: this.dmaHigh };
+    return saveFields(this, SAVED);
   }
 
   restoreState(state: unknown): void {
-    const s = checkSavedState('fw-cfg', state, { selected: 'number', offset: 'number', dmaHigh: 'number' });
-    this.selected = s.selected;
-    this.offset = s.offset;
-    this.dmaHigh = s.dmaHigh;
+    restoreFields(this, 'fw-cfg', state, SAVED);
   }
 }
 
