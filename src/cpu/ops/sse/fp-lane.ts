@@ -92,19 +92,26 @@ function nextDown32(x: number): number {
   return -nextUp32(-x);
 }
 
-/** r = round-to-nearest(x) with sign(x - r) = errSign: apply MXCSR.RC (binary64). */
-function finish64(r: number, errSign: number): number {
-  if (errSign === 0) return r;
+/**
+ * r = round-to-nearest(x), x inexact with sign(x - r) = errSign (not 0): r as MXCSR.RC rounds x,
+ * `up`/`down` being the next value of r's format either way. Raises PE.
+ */
+function roundInexact(r: number, errSign: number, up: (v: number) => number, down: (v: number) => number): number {
   fpx.post |= MX_PE;
   switch (rc) {
     case RC_NEAREST: return r;
-    case RC_DOWN: return errSign < 0 ? nextDown64(r) : r;
-    case RC_UP: return errSign > 0 ? nextUp64(r) : r;
+    case RC_DOWN: return errSign < 0 ? down(r) : r;
+    case RC_UP: return errSign > 0 ? up(r) : r;
     default:
-      if (r > 0 && errSign < 0) return nextDown64(r);
-      if (r < 0 && errSign > 0) return nextUp64(r);
+      if (r > 0 && errSign < 0) return down(r);
+      if (r < 0 && errSign > 0) return up(r);
       return r;
   }
+}
+
+/** r = round-to-nearest(x) with sign(x - r) = errSign: apply MXCSR.RC (binary64). */
+function finish64(r: number, errSign: number): number {
+  return errSign === 0 ? r : roundInexact(r, errSign, nextUp64, nextDown64);
 }
 
 /**
@@ -113,19 +120,7 @@ function finish64(r: number, errSign: number): number {
  */
 function finish32(d: number, errSign: number): number {
   const f = Math.fround(d);
-  if (f === d) {
-    if (errSign === 0) return f;
-    fpx.post |= MX_PE;
-    switch (rc) {
-      case RC_NEAREST: return f;
-      case RC_DOWN: return errSign < 0 ? nextDown32(f) : f;
-      case RC_UP: return errSign > 0 ? nextUp32(f) : f;
-      default:
-        if (f > 0 && errSign < 0) return nextDown32(f);
-        if (f < 0 && errSign > 0) return nextUp32(f);
-        return f;
-    }
-  }
+  if (f === d) return errSign === 0 ? f : roundInexact(f, errSign, nextUp32, nextDown32);
   fpx.post |= MX_PE;
   let lo: number, hi: number;
   if (f < d) { lo = f; hi = nextUp32(f); } else { hi = f; lo = nextDown32(f); }
