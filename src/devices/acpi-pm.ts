@@ -12,8 +12,8 @@
 // machine off, as QEMU's PIIX4 does; any other sleep type (S3, S4: not in our DSDT) ends the
 // machine with a message rather than leaving the guest spinning.
 
-import type { IrqLine, PortDevice, Snapshotable, TimerService } from './types.js';
-import { checkSavedState } from './saved-state.js';
+import type { DecodeRanges, IrqLine, PortDevice, Snapshotable, TimerService } from './types.js';
+import { restoreFields, saveFields } from './saved-state.js';
 
 export const PM_TIMER_HZ = 3_579_545;
 export const PM_TIMER_BITS = 24;
@@ -36,6 +36,14 @@ export interface AcpiPmHooks {
   onPowerOff(): void;
   /** another sleep state this machine does not model */
   onUnsupportedSleep(slpTyp: number): void;
+}
+
+/** what a snapshot keeps (the fields of the same names) */
+const SAVED = { sts: 'number', en: 'number', cnt: 'number', seenHalfPeriods: 'number' } as const;
+
+/** PM1a_EVT at base, PM1a_CNT at base+4, PM_TMR at base+8 (where the FADT says they are) */
+export function acpiPmPorts(base: number): DecodeRanges {
+  return { ports: [[base, 12]] };
 }
 
 export class AcpiPm implements PortDevice, Snapshotable {
@@ -131,15 +139,11 @@ export class AcpiPm implements PortDevice, Snapshotable {
   }
 
   saveState(): unknown {
-    return { sts: this.sts, en: this.en, cnt: this.cnt, seenHalfPeriods: this.seenHalfPeriods };
+    return saveFields(this, SAVED);
   }
 
   restoreState(state: unknown): void {
-    const s = checkSavedState('acpi-pm', state, { sts: 'number', en: 'number', cnt: 'number', seenHalfPeriods: 'number' });
-    this.sts = s.sts;
-    this.en = s.en;
-    this.cnt = s.cnt;
-    this.seenHalfPeriods = s.seenHalfPeriods;
+    restoreFields(this, 'acpi-pm', state, SAVED);
     this.updateSci();
   }
 }

@@ -5,13 +5,12 @@
 //   0x80       POST code: writes remembered, reads 0xFF (used as an I/O delay by kernels)
 //   0x92       "fast A20" system control port A: bit 1 = A20 gate, bit 0 = reset pulse
 //   0xCF9      reset control register (PIIX): a write with bit 2 set requests a reset
-//   0x402      only with -debugcon (`mapSeabiosDebugconOn`): SeaBIOS's debug port, as QEMU's
+//   0x402      only with -debugcon (`SEABIOS_DEBUGCON`): SeaBIOS's debug port, as QEMU's
 //              `-device isa-debugcon,iobase=0x402`; same sink and read-back (0xE9) as 0xE9
-// Map them with `mapOn(bus)`; each range is a separate bus mapping so 0xCF8/0xCFC stay PCI's.
+// Each range is a separate bus mapping (`DEBUG_PORTS`) so 0xCF8/0xCFC stay PCI's.
 
-import type { DeviceBus } from './device-bus.js';
-import type { PortDevice, Snapshotable } from './types.js';
-import { checkSavedState } from './saved-state.js';
+import type { DecodeRanges, PortDevice, Snapshotable } from './types.js';
+import { restoreFields, saveFields } from './saved-state.js';
 
 export const DEBUG_EXIT_PORT = 0xf4;
 export const DEBUG_CONSOLE_PORT = 0xe9;
@@ -20,6 +19,15 @@ export const SYSCTL_A_PORT = 0x92;
 export const RESET_CONTROL_PORT = 0xcf9;
 /** where SeaBIOS writes its log (it checks the port reads back 0xE9 first) */
 export const SEABIOS_DEBUGCON_PORT = 0x402;
+
+export const DEBUG_PORTS: DecodeRanges = {
+  ports: [[DEBUG_EXIT_PORT, 4], [DEBUG_CONSOLE_PORT, 1], [POST_PORT, 1], [SYSCTL_A_PORT, 1], [RESET_CONTROL_PORT, 1]],
+};
+/** -debugcon: SeaBIOS's debug port too (QEMU needs `-device isa-debugcon,iobase=0x402` for it). */
+export const SEABIOS_DEBUGCON: DecodeRanges = { ports: [[SEABIOS_DEBUGCON_PORT, 1]] };
+
+/** what a snapshot keeps (the fields of the same names) */
+const SAVED = { postCode: 'number', a20: 'boolean', resetControl: 'number' } as const;
 
 export type ResetKind = 'port92' | 'cf9-hard' | 'cf9-soft';
 
@@ -42,19 +50,6 @@ export class DebugPorts implements PortDevice, Snapshotable {
   private resetControl = 0;
 
   constructor(private readonly hooks: DebugPortsHooks = {}) {}
-
-  mapOn(bus: DeviceBus): void {
-    bus.map(DEBUG_EXIT_PORT, 4, this);
-    bus.map(DEBUG_CONSOLE_PORT, 1, this);
-    bus.map(POST_PORT, 1, this);
-    bus.map(SYSCTL_A_PORT, 1, this);
-    bus.map(RESET_CONTROL_PORT, 1, this);
-  }
-
-  /** -debugcon: SeaBIOS's debug port too (QEMU needs `-device isa-debugcon,iobase=0x402` for it). */
-  mapSeabiosDebugconOn(bus: DeviceBus): void {
-    bus.map(SEABIOS_DEBUGCON_PORT, 1, this);
-  }
 
   ioRead(port: number, size: number): number {
     switch (port) {
@@ -103,13 +98,10 @@ export class DebugPorts implements PortDevice, Snapshotable {
   }
 
   saveState(): unknown {
-    return { postCode: this.postCode, a20: this.a20, resetControl: this.resetControl };
+    return saveFields(this, SAVED);
   }
 
   restoreState(state: unknown): void {
-    const s = checkSavedState('debug-ports', state, { postCode: 'number', a20: 'boolean', resetControl: 'number' });
-    this.postCode = s.postCode;
-    this.a20 = s.a20;
-    this.resetControl = s.resetControl;
+    restoreFields(this, 'debug-ports', state, SAVED);
   }
 }

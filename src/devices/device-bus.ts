@@ -13,7 +13,7 @@
 // decoding them; both are counted so surprises show up in statistics.
 
 import type { PciHost } from './pci-host.js';
-import type { MmioDevice, PortDevice } from './types.js';
+import type { DecodeRanges, MmioDevice, PortDevice } from './types.js';
 
 const PORT_COUNT = 0x10000;
 const NONE = 0xffff;
@@ -54,6 +54,14 @@ export class DeviceBus {
   readonly stats: DeviceBusStats = {
     unmappedReads: 0, unmappedWrites: 0, lastUnmappedPort: -1, unmappedMmio: 0, barConflicts: 0, lastBarConflict: '',
   };
+
+  // ---- registration: a whole device ----
+
+  /** Map every port range and MMIO window a device declares (its `DecodeRanges`). */
+  attach(device: PortDevice | MmioDevice, at: DecodeRanges): void {
+    for (const [base, count] of at.ports ?? []) this.map(base, count, device as PortDevice);
+    for (const [base, size] of at.mmio ?? []) this.mapMmio(base, size, device as MmioDevice);
+  }
 
   // ---- registration: ports ----
 

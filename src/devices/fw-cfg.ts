@@ -9,13 +9,14 @@
 // control bits: 0x01 error, 0x02 read, 0x04 skip, 0x08 select (key in bits 16-31), 0x10 write.
 // Reads past the end of an item deliver zeros; writes are refused (error), as no item is writable.
 
-import type { DeviceBus } from './device-bus.js';
-import type { DmaMemory, PortDevice, Snapshotable } from './types.js';
-import { checkSavedState } from './saved-state.js';
+import type { DecodeRanges, DmaMemory, PortDevice, Snapshotable } from './types.js';
+import { restoreFields, saveFields } from './saved-state.js';
 
 export const FW_CFG_PORT_SEL = 0x510;
 export const FW_CFG_PORT_DATA = 0x511;
 export const FW_CFG_PORT_DMA = 0x514;
+/** the selector/data pair (0x510-0x511) and the DMA address ports (0x514-0x51B) */
+export const FW_CFG_PORTS: DecodeRanges = { ports: [[FW_CFG_PORT_SEL, 2], [FW_CFG_PORT_DMA, 8]] };
 
 export const FW_CFG_SIGNATURE = 0x0000;
 export const FW_CFG_ID = 0x0001;
@@ -25,6 +26,9 @@ export const FW_CFG_NB_CPUS = 0x0005;
 export const FW_CFG_MAX_CPUS = 0x000f;
 export const FW_CFG_FILE_DIR = 0x0019;
 export const FW_CFG_FILE_FIRST = 0x0020;
+
+/** what a snapshot keeps (the fields of the same names) */
+const SAVED = { selected: 'number', offset: 'number', dmaHigh: 'number' } as const;
 
 const DMA_CTL_ERROR = 0x01;
 const DMA_CTL_READ = 0x02;
@@ -78,12 +82,6 @@ export class FwCfg implements PortDevice, Snapshotable {
     if (o.e820) this.addFile('etc/e820', o.e820);
     if (o.acpiRsdp) this.addFile('etc/acpi/rsdp', o.acpiRsdp);
     if (o.acpiTables) this.addFile('etc/acpi/tables', o.acpiTables);
-  }
-
-  /** Map the selector/data pair (0x510-0x511) and the DMA address ports (0x514-0x51B). */
-  mapOn(bus: DeviceBus): void {
-    bus.map(FW_CFG_PORT_SEL, 2, this);
-    bus.map(FW_CFG_PORT_DMA, 8, this);
   }
 
   /** Add (or replace) a named file; returns its selector key. The directory stays name-sorted. */
@@ -239,14 +237,11 @@ export class FwCfg implements PortDevice, Snapshotable {
   // Item contents come from the machine configuration and are rebuilt with it; only the
   // access position is guest state.
   saveState(): unknown {
-    return { selected: this.selected, offset: this.offset, dmaHigh: this.dmaHigh };
+    return saveFields(this, SAVED);
   }
 
   restoreState(state: unknown): void {
-    const s = checkSavedState('fw-cfg', state, { selected: 'number', offset: 'number', dmaHigh: 'number' });
-    this.selected = s.selected;
-    this.offset = s.offset;
-    this.dmaHigh = s.dmaHigh;
+    restoreFields(this, 'fw-cfg', state, SAVED);
   }
 }
 

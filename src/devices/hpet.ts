@@ -16,8 +16,10 @@
 // disconnected from those lines (the `onLegacyReplacement` hook tells the machine when).
 
 import { HPET_HZ } from '../abi/clock.js';
-import type { IrqController, MmioDevice, Snapshotable, TimerService } from './types.js';
+import { HPET_BASE, HPET_SIZE } from '../abi/memory-map.js';
+import type { DecodeRanges, IrqController, MmioDevice, Snapshotable, TimerService } from './types.js';
 
+export const HPET_MMIO: DecodeRanges = { mmio: [[HPET_BASE, HPET_SIZE]] };
 const MASK64 = (1n << 64n) - 1n;
 const MASK32 = 0xffff_ffffn;
 const NS_PER_TICK = 1e9 / HPET_HZ; // 10

@@ -5,11 +5,13 @@
 // output-port bit 0) pulses the reset line. No keyboard or mouse is attached: bytes written to
 // the data port for them are ignored.
 
-import type { IrqLine, PortDevice, Snapshotable } from './types.js';
+import type { DecodeRanges, IrqLine, PortDevice, Snapshotable } from './types.js';
+import { restoreFields, saveFields } from './saved-state.js';
 
 export const I8042_DATA_PORT = 0x60;
 export const I8042_STATUS_PORT = 0x64;
 export const I8042_KBD_IRQ = 1;
+export const I8042_PORTS: DecodeRanges = { ports: [[I8042_DATA_PORT, 1], [I8042_STATUS_PORT, 1]] };
 
 // status bits
 const ST_OBF = 0x01;
@@ -22,6 +24,8 @@ const OUT_RESET = 0x01; // active low system reset
 const OUT_A20 = 0x02;
 
 const OUTPUT_QUEUE_LIMIT = 16;
+/** what a snapshot keeps as it is (the fields of the same names) */
+const SAVED = { commandByte: 'number', outputPort: 'number', pendingCommand: 'number' } as const;
 
 export interface I8042Hooks {
   onReset?: () => void;
@@ -130,18 +134,12 @@ export class I8042 implements PortDevice, Snapshotable {
   }
 
   saveState(): unknown {
-    return { commandByte: this.commandByte, outputPort: this.outputPort, lastWasCommand: this.lastWasCommand, pendingCommand: this.pendingCommand, queue: [...this.queue] };
+    return { ...saveFields(this, SAVED), lastWasCommand: this.lastWasCommand, queue: [...this.queue] };
   }
 
   restoreState(state: unknown): void {
-    const s = state as Record<string, unknown>;
-    if (!s || typeof s.commandByte !== 'number' || typeof s.outputPort !== 'number' || typeof s.pendingCommand !== 'number' || !Array.isArray(s.queue)) {
-      throw new Error('i8042: bad saved state');
-    }
-    this.commandByte = s.commandByte;
-    this.outputPort = s.outputPort;
-    this.lastWasCommand = !!s.lastWasCommand;
-    this.pendingCommand = s.pendingCommand;
+    const s = restoreFields(this, 'i8042', state, { ...SAVED, queue: 'array' } as const);
+    this.lastWasCommand = !!(state as { lastWasCommand?: unknown }).lastWasCommand;
     this.queue = (s.queue as number[]).slice(0, OUTPUT_QUEUE_LIMIT).map((b) => b & 0xff);
     this.irqLevel = false;
     this.update();

@@ -12,9 +12,11 @@
 // re-delivers a pin that is still asserted.
 
 import { DM_EXTINT, DM_FIXED, DM_LOWEST, deliver } from '../abi/interrupt-delivery.js';
-import type { MmioDevice, Snapshotable } from './types.js';
+import { IOAPIC_BASE, IOAPIC_SIZE } from '../abi/memory-map.js';
+import type { DecodeRanges, MmioDevice, Snapshotable } from './types.js';
 
 export const IOAPIC_PINS = 24;
+export const IOAPIC_MMIO: DecodeRanges = { mmio: [[IOAPIC_BASE, IOAPIC_SIZE]] };
 /**
  * Version 0x20 with maximum redirection entry 0x17: what QEMU 7.2's `pc` machine reports (the
  * ICH-style IOAPIC, which has the directed EOI register at offset 0x40; the 82093AA's 0x11 has not).

@@ -7,10 +7,12 @@
 // 0xCF8 (dword) and 0xCFC-0xCFF separately.
 
 import { PciConfigSpace } from './pci-config-space.js';
-import type { MmioDevice, PciBar, PciFunction, PortDevice, Snapshotable } from './types.js';
+import type { DecodeRanges, MmioDevice, PciBar, PciFunction, PortDevice, Snapshotable } from './types.js';
 
 export const PCI_CONFIG_ADDRESS = 0xcf8;
 export const PCI_CONFIG_DATA = 0xcfc;
+/** configuration mechanism #1 */
+export const PCI_HOST_PORTS: DecodeRanges = { ports: [[PCI_CONFIG_ADDRESS, 1], [PCI_CONFIG_DATA, 4]] };
 
 import { PIRQ_TO_IRQ } from '../abi/pci-irq.js';
 

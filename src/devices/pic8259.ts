@@ -25,8 +25,10 @@
 
 import { C_PENDING, P_EXTINT, coreBase } from '../abi/control-block.js';
 import { DM_EXTINT, postToCore } from '../abi/interrupt-delivery.js';
-import type { PortDevice, Snapshotable, TimerService } from './types.js';
+import type { DecodeRanges, PortDevice, Snapshotable, TimerService } from './types.js';
 
+/** master, slave and the PIIX ELCR pair */
+export const PIC_PORTS: DecodeRanges = { ports: [[0x20, 2], [0xa0, 2], [0x4d0, 2]] };
 const CASCADE_IRQ = 2;
 
 interface ChipState {

@@ -16,7 +16,7 @@
 // gate, modes 1/5 are started by a rising gate. (QEMU 7.2 ignores the gate in modes 0/4.)
 
 import { PIT_HZ } from '../abi/clock.js';
-import type { IrqLine, PortDevice, Snapshotable, TimerService } from './types.js';
+import type { DecodeRanges, IrqLine, PortDevice, Snapshotable, TimerService } from './types.js';
 
 /** optional extras a router line offers (RoutedIrqLine) */
 interface QuiescentAwareLine extends IrqLine {
@@ -25,6 +25,8 @@ interface QuiescentAwareLine extends IrqLine {
 }
 
 /** access modes (control word bits 5:4): 0 latch command, 1 LSB only, 2 MSB only, 3 LSB then MSB */
+/** the counters and control word, and port 0x61 (speaker gate/output) */
+export const PIT_PORTS: DecodeRanges = { ports: [[0x40, 4], [0x61, 1]] };
 const RW_LATCH = 0;
 const RW_MSB = 2;
 const RW_WORD = 3;

@@ -16,8 +16,10 @@
 // byte 0x06 (FPU, PS/2 mouse; no floppy in this machine). Floppy and boot-order bytes stay 0.
 
 import { ramLayout, MiB } from '../abi/memory-map.js';
-import type { IrqLine, PortDevice, Snapshotable, TimerService } from './types.js';
+import type { DecodeRanges, IrqLine, PortDevice, Snapshotable, TimerService } from './types.js';
 
+/** index 0x70, data 0x71 */
+export const RTC_PORTS: DecodeRanges = { ports: [[0x70, 2]] };
 export const RTC_REG_A = 0x0a;
 export const RTC_REG_B = 0x0b;
 export const RTC_REG_C = 0x0c;

@@ -14,3 +14,23 @@ export function checkSavedState<S extends Shape>(device: string, state: unknown,
   }
   return s as { [F in keyof S]: FieldTypes[S[F]] };
 }
+
+/**
+ * The plain (number and boolean) fields `shape` names, read off `device`: the saved state of a
+ * device whose registers are fields of the same names. One table then drives saveState and
+ * restoreState (`restoreFields`), so a field cannot be saved but forgotten on restore.
+ */
+export function saveFields(device: object, shape: Shape): Record<string, unknown> {
+  const d = device as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const [field, type] of Object.entries(shape)) if (type !== 'array') out[field] = d[field];
+  return out;
+}
+
+/** `checkSavedState`, then its number and boolean fields put back on `device` (arrays are the device's to convert). */
+export function restoreFields<S extends Shape>(device: object, name: string, state: unknown, shape: S): { [F in keyof S]: FieldTypes[S[F]] } {
+  const s = checkSavedState(name, state, shape);
+  const d = device as Record<string, unknown>;
+  for (const [field, type] of Object.entries(shape)) if (type !== 'array') d[field] = (s as Record<string, unknown>)[field];
+  return s;
+}

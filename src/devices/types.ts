@@ -27,6 +27,15 @@ export interface MmioDevice {
   mmioWrite64?(offset: number, value: bigint): void;
 }
 
+/**
+ * Where a fixed (non-PCI) device decodes, declared beside its model so that the machine
+ * registers it with one line (`DeviceBus.attach`). PCI functions declare BARs instead.
+ */
+export interface DecodeRanges {
+  ports?: readonly (readonly [base: number, count: number])[];
+  mmio?: readonly (readonly [base: number, size: number])[];
+}
+
 /** Interrupt lines as a device sees them: ISA IRQ numbers (0-15) or GSIs beyond 15. */
 export interface IrqLine {
   /** drive the line (level-sensitive devices hold it; edge devices raise then lower) */

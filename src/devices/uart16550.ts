@@ -6,12 +6,17 @@
 // The receive-timeout interrupt is approximated: data below the trigger level reports a
 // timeout (IIR 0xC) at once instead of after four character times.
 
-import type { IrqLine, PortDevice, Snapshotable } from './types.js';
-import { checkSavedState } from './saved-state.js';
+import type { DecodeRanges, IrqLine, PortDevice, Snapshotable } from './types.js';
+import { restoreFields, saveFields } from './saved-state.js';
 
 export const COM1_BASE = 0x3f8;
 export const COM1_IRQ = 4;
+export const COM1_PORTS: DecodeRanges = { ports: [[COM1_BASE, 8]] };
 const FIFO_SIZE = 16;
+/** the registers a snapshot keeps as they are (the fields of the same names) */
+const SAVED_REGS = {
+  ier: 'number', lcr: 'number', mcr: 'number', lsrErrors: 'number', msrDeltas: 'number', scr: 'number', dll: 'number', dlm: 'number',
+} as const;
 const DEFAULT_INPUT_LIMIT = 64 * 1024;
 
 // register offsets
@@ -304,28 +309,16 @@ export class Uart16550 implements PortDevice, Snapshotable {
 
   saveState(): unknown {
     return {
-      ier: this.ier, lcr: this.lcr, mcr: this.mcr, lsrErrors: this.lsrErrors, msrDeltas: this.msrDeltas,
-      scr: this.scr, dll: this.dll, dlm: this.dlm, fifoEnabled: this.fifoEnabled, triggerLevel: this.triggerLevel,
+      ...saveFields(this, SAVED_REGS), fifoEnabled: this.fifoEnabled, triggerLevel: this.triggerLevel,
       thrPending: this.thrPending, rx: [...this.rx], input: this.input.slice(this.inputHead),
     };
   }
 
   restoreState(state: unknown): void {
-    const s = checkSavedState(this.name, state, {
-      ier: 'number', lcr: 'number', mcr: 'number', lsrErrors: 'number', msrDeltas: 'number', scr: 'number', dll: 'number', dlm: 'number',
-      triggerLevel: 'number', rx: 'array', input: 'array',
-    });
+    const s = restoreFields(this, this.name, state, { ...SAVED_REGS, triggerLevel: 'number', rx: 'array', input: 'array' } as const);
+    // absent from older snapshots
     const optional = state as { fifoEnabled?: unknown; thrPending?: unknown };
-    this.ier = s.ier;
-    this.lcr = s.lcr;
-    this.mcr = s.mcr;
-    this.lsrErrors = s.lsrErrors;
-    this.msrDeltas = s.msrDeltas;
-    this.scr = s.scr;
-    this.dll = s.dll;
-    this.dlm = s.dlm;
     this.fifoEnabled = !!optional.fifoEnabled;
-    this.triggerLevel = s.triggerLevel;
     this.thrPending = !!optional.thrPending;
     this.rx = (s.rx as number[]).slice(0, FIFO_SIZE).map((b) => b & 0xff);
     this.input = (s.input as number[]).map((b) => b & 0xff);

@@ -4,15 +4,10 @@
 # Same sources + same toolchain = same bytes: no build-id, no debug info, fixed flags and
 # file order, source paths mapped to relative ones.
 set -euo pipefail
-export LC_ALL=C SOURCE_DATE_EPOCH=0
 here="$(cd "$(dirname "$0")" && pwd)"
-root="$(cd "$here/../.." && pwd)"
+source "$here/sdk/service-build.sh"   # $root, the toolchain and the flags
 out="${DIME_BUILD_DIR:-$root/build/dime}"
 image="${1:-$root/images/dime.elf}"
-CC="${CC:-gcc}"; LD="${LD:-ld}"; OBJCOPY="${OBJCOPY:-objcopy}"
-
-source "$here/sdk/service-build.sh"
-KFLAGS=("${DIME_COMMON_FLAGS[@]}" --param=min-pagesize=0 -fno-pic -fno-pie -mcmodel=small -I "$here/kernel")
 
 rm -rf "$out"
 mkdir -p "$out/kernel" "$out/svc" "$(dirname "$image")"
@@ -31,13 +26,10 @@ for s in "${services[@]}"; do cp "$out/svc/$s.bin" "$svcdir/$s.bin"; done
 objs=()
 for src in $(cd "$here/kernel" && ls *.S *.c | sort); do
   o="$out/kernel/${src%.*}.o"
-  "$CC" "${KFLAGS[@]}" "-Wa,-I,$out/svc" "-DDIME_SERVICES=$(IFS=,; echo "${services[*]}")" -c "$here/kernel/$src" -o "$o"
+  "$CC" "${DIME_KERNEL_FLAGS[@]}" "-Wa,-I,$out/svc" "-DDIME_SERVICES=$(IFS=,; echo "${services[*]}")" -c "$here/kernel/$src" -o "$o"
   objs+=("$o")
 done
-"$LD" -m elf_x86_64 -nostdlib -static --build-id=none -z max-page-size=0x1000 -z noexecstack \
-  -T "$here/kernel/linker.ld" -o "$out/dime64.elf" "${objs[@]}"
-# QEMU's -kernel takes Multiboot images only as ELF32: same bytes, 32-bit container
-"$OBJCOPY" -O elf32-i386 "$out/dime64.elf" "$image"
+dime_multiboot_image "$here/kernel/linker.ld" "$out/dime64.elf" "$image" "${objs[@]}"
 # the bytes depend on the toolchain: record which one made them
 { "$CC" --version | head -1; "$LD" --version | head -1; "$OBJCOPY" --version | head -1; } > "${image%.elf}.toolchain"
 echo "built $image ($(stat -c %s "$image") bytes)"

@@ -1,31 +1,33 @@
 // The I/O thread's devices, assembled as QEMU's `pc` machine lays them out: 8259 pair, PIT,
 // RTC/CMOS, COM1, i8042, PCI host (i440FX + PIIX3) with an e1000 in slot 3, fw_cfg, debug ports,
-// IOAPIC and HPET. Each device owns its registers; this file only registers them on the one
-// device bus (src/devices/device-bus.ts) and wires interrupt lines (Firecracker-style assembly
-// of small devices). PCI functions only need `pci.addFunction`: the bus maps their BARs.
+// IOAPIC and HPET. Each device owns its registers and declares where it decodes (its
+// `DecodeRanges`); this file only creates it, wires its interrupt line and registers it with one
+// `this.add(key, device, ranges)` line: bus mapping (src/devices/device-bus.ts) and machine
+// snapshot in one place (Firecracker-style assembly of small devices). PCI functions go through
+// `this.addPci(key, slot, fn)`: the bus maps their BARs.
 
 import { buildRelocatableAcpi, PM_BASE, S5_SLP_TYP, SCI_IRQ, TABLE_LOADER_FILE } from '../boot/acpi-tables.js';
 import type { BootPlan } from '../boot/boot-plan.js';
 import { fwCfgFiles } from '../boot/fw-cfg-files.js';
 import { biosE820Bytes } from '../boot/bios-image.js';
-import { AtaChannel, type AtaBackend, ATA_PRIMARY_CMD, ATA_PRIMARY_CTRL, ATA_PRIMARY_IRQ } from '../devices/ata/ata-channel.js';
+import { AtaChannel, type AtaBackend, ATA_PRIMARY_IRQ, ATA_PRIMARY_PORTS } from '../devices/ata/ata-channel.js';
 import { piix3IdeFunction, PIIX3_IDE_FUNCTION, PIIX3_IDE_SLOT } from '../devices/ata/piix3-ide.js';
-import { AcpiPm } from '../devices/acpi-pm.js';
-import { DebugPorts, type ResetKind } from '../devices/debug-ports.js';
-import { FwCfg } from '../devices/fw-cfg.js';
-import { Hpet } from '../devices/hpet.js';
-import { I8042 } from '../devices/i8042.js';
-import { Ioapic } from '../devices/ioapic.js';
+import { AcpiPm, acpiPmPorts } from '../devices/acpi-pm.js';
+import { DEBUG_PORTS, DebugPorts, SEABIOS_DEBUGCON, type ResetKind } from '../devices/debug-ports.js';
+import { FW_CFG_PORTS, FwCfg } from '../devices/fw-cfg.js';
+import { HPET_MMIO, Hpet } from '../devices/hpet.js';
+import { I8042, I8042_PORTS } from '../devices/i8042.js';
+import { IOAPIC_MMIO, Ioapic } from '../devices/ioapic.js';
 import { IrqRouter } from '../devices/irq-router.js';
-import { legacyIrqFor, PciHost } from '../devices/pci-host.js';
-import { Pic8259 } from '../devices/pic8259.js';
-import { Pit8254 } from '../devices/pit8254.js';
+import { legacyIrqFor, PCI_HOST_PORTS, PciHost } from '../devices/pci-host.js';
+import { Pic8259, PIC_PORTS } from '../devices/pic8259.js';
+import { Pit8254, PIT_PORTS } from '../devices/pit8254.js';
 import { DeviceBus } from '../devices/device-bus.js';
 import { PciBarAllocator } from '../devices/pci-bar-allocator.js';
-import { RtcCmos } from '../devices/rtc-cmos.js';
+import { RtcCmos, RTC_PORTS } from '../devices/rtc-cmos.js';
 import { PreciseTimerService, VirtualTimerService } from '../devices/timer-service.js';
-import type { Snapshotable, TimerService } from '../devices/types.js';
-import { Uart16550, COM1_BASE, COM1_IRQ } from '../devices/uart16550.js';
+import type { DecodeRanges, MmioDevice, PciFunction, PortDevice, Snapshotable, TimerService } from '../devices/types.js';
+import { Uart16550, COM1_IRQ, COM1_PORTS } from '../devices/uart16550.js';
 import { E1000 } from '../devices/e1000/e1000.js';
 import { IO_SIZE as E1000_IO_SIZE, MMIO_SIZE as E1000_MMIO_SIZE } from '../devices/e1000/regs.js';
 import type { NetBackend } from '../net/net-backend.js';
@@ -35,7 +37,7 @@ import { VIRTIO_BAR_SIZE } from '../devices/virtio/virtio-pci.js';
 import { RamDma } from '../devices/ram-dma.js';
 import { IO_THREAD, TIME_ICOUNT, clockFor } from '../abi/clock.js';
 import type { IoPlatform } from './machine.js';
-import { HPET_BASE, HPET_SIZE, IOAPIC_BASE, IOAPIC_SIZE, type RamLayout } from '../abi/memory-map.js';
+import type { RamLayout } from '../abi/memory-map.js';
 import { DS_NIC_BAR, DS_UART_LSR, MAX_FAST_NICS, nicRegisters } from '../abi/device-shared.js';
 
 export interface PlatformHooks {
@@ -100,6 +102,10 @@ export class Platform implements IoPlatform {
   readonly ata: AtaChannel | null = null;
   readonly disks: VirtioBlk[] = [];
   private readonly backends: NetBackend[] = [];
+  /** every device but the NICs, by snapshot key, in restore order (filled by add/addPci); disks
+   *  and the IDE channel only when present, so a snapshot of a machine with other disks is
+   *  refused by restoreDevices (no state for that device) */
+  private readonly saved: [string, Snapshotable][] = [];
   private readonly dw: Int32Array | null;
   private readonly hda: (AtaBackend & { close(): void }) | undefined;
 
@@ -115,34 +121,36 @@ export class Platform implements IoPlatform {
     }
     this.dw = o.devices ? new Int32Array(o.devices) : null;
     this.hda = o.hda;
-    this.pic = new Pic8259(o.ctl, { timers: this.timers });
-    this.ioapic = new Ioapic(o.ctl);
+    // one line a device: create it, wire its interrupt line, register it (bus + snapshot)
+    this.pic = this.add('pic', new Pic8259(o.ctl, { timers: this.timers }), PIC_PORTS);
+    this.ioapic = this.add('ioapic', new Ioapic(o.ctl), IOAPIC_MMIO);
     this.router = new IrqRouter(this.pic, this.ioapic);
     const pitLine = this.router.line(0);
     const rtcLine = this.router.line(8);
-    this.pit = new Pit8254(this.timers, pitLine);
+    this.pit = this.add('pit', new Pit8254(this.timers, pitLine), PIT_PORTS);
     // -icount: the RTC starts from a fixed date, so a guest printing the date replays too
-    this.rtc = new RtcCmos(this.timers, rtcLine, { ramBytes: o.layout.ramBytes, cpus: o.cores, startTimeMs: icount ? ICOUNT_RTC_START_MS : undefined });
-    this.hpet = new Hpet(this.timers, this.router, {
+    this.rtc = this.add('rtc', new RtcCmos(this.timers, rtcLine, { ramBytes: o.layout.ramBytes, cpus: o.cores, startTimeMs: icount ? ICOUNT_RTC_START_MS : undefined }), RTC_PORTS);
+    this.hpet = this.add('hpet', new Hpet(this.timers, this.router, {
       onLegacyReplacement: (on) => { pitLine.setEnabled(!on); rtcLine.setEnabled(!on); },
-    });
-    this.uart = new Uart16550(o.hooks.serialOut, this.router.line(COM1_IRQ));
-    this.i8042 = new I8042({ onReset: () => o.hooks.onReset('i8042') }, this.router.line(1));
-    this.debug = new DebugPorts({
-      onExit: o.hooks.onDebugExit, console: o.hooks.debugConsole ?? o.hooks.serialOut, onReset: o.hooks.onReset,
-    });
-    this.pm = new AcpiPm(PM_BASE, this.timers, this.router.line(SCI_IRQ), {
-      s5SlpTyp: S5_SLP_TYP, onPowerOff: () => o.hooks.onPowerOff?.(), onUnsupportedSleep: (t) => o.hooks.onUnsupportedSleep?.(t),
-    });
-    this.pci = new PciHost();
+    }), HPET_MMIO);
+    this.uart = this.add('uart', new Uart16550(o.hooks.serialOut, this.router.line(COM1_IRQ)), COM1_PORTS);
+    this.i8042 = this.add('i8042', new I8042({ onReset: () => o.hooks.onReset('i8042') }, this.router.line(1)), I8042_PORTS);
+    this.pci = this.add('pci', new PciHost(), PCI_HOST_PORTS);
     const bars = new PciBarAllocator();
     const dma = new RamDma(o.ram, o.layout);
     // -bios: the firmware places the ACPI tables itself from QEMU's linker/loader script
     const biosAcpi = o.plan ? null : buildRelocatableAcpi(o.cores);
     const files = o.plan ? fwCfgFiles(o.plan) : { e820: biosE820Bytes(o.layout), acpiRsdp: biosAcpi!.rsdp, acpiTables: biosAcpi!.tables };
-    this.fwcfg = new FwCfg({ ncores: o.cores, ramBytes: o.layout.ramBytes, dma, ...files });
+    this.fwcfg = this.add('fwcfg', new FwCfg({ ncores: o.cores, ramBytes: o.layout.ramBytes, dma, ...files }), FW_CFG_PORTS);
     if (biosAcpi) this.fwcfg.addFile(TABLE_LOADER_FILE, biosAcpi.loader);
     for (const f of o.fwCfgFiles ?? []) this.fwcfg.addFile(f.name, f.data);
+    this.debug = this.add('debug', new DebugPorts({
+      onExit: o.hooks.onDebugExit, console: o.hooks.debugConsole ?? o.hooks.serialOut, onReset: o.hooks.onReset,
+    }), DEBUG_PORTS); // 0xF4 exit, 0xE9 console, 0x80 POST, 0x92, 0xCF9 reset control
+    if (o.hooks.debugConsole) this.bus.attach(this.debug, SEABIOS_DEBUGCON); // -debugcon: 0x402 as well
+    this.pm = this.add('pm', new AcpiPm(PM_BASE, this.timers, this.router.line(SCI_IRQ), {
+      s5SlpTyp: S5_SLP_TYP, onPowerOff: () => o.hooks.onPowerOff?.(), onUnsupportedSleep: (t) => o.hooks.onUnsupportedSleep?.(t),
+    }), acpiPmPorts(PM_BASE));
 
     o.nics.forEach((n, i) => {
       const slot = NIC_FIRST_SLOT + i;
@@ -153,7 +161,7 @@ export class Platform implements IoPlatform {
         // the register file lives in shared memory, where cores read ICR without this thread
         registers: o.devices && i < MAX_FAST_NICS ? nicRegisters(o.devices, i) : undefined,
       });
-      this.pci.addFunction(slot, 0, nic);
+      this.pci.addFunction(slot, 0, nic); // NICs are saved apart (Platform.saveDevices)
       this.backends.push(n.backend);
       this.nics.push(nic);
     });
@@ -161,32 +169,16 @@ export class Platform implements IoPlatform {
     (o.disks ?? []).forEach((d, i) => {
       const slot = NIC_FIRST_SLOT + o.nics.length + i;
       const gsi = legacyIrqFor(slot, 1);
-      const disk = new VirtioBlk({
+      this.disks.push(this.addPci(`virtio-blk${i}`, slot, new VirtioBlk({
         name: `virtio-blk.${i}`, backend: d.backend, serial: d.serial, dma, irq: this.router.line(gsi), interruptLine: gsi, barBase: bars.mmio(VIRTIO_BAR_SIZE),
-      });
-      this.pci.addFunction(slot, 0, disk);
-      this.disks.push(disk);
+      })));
     });
 
-    const p = this.bus;
-    p.map(0x20, 2, this.pic); p.map(0xa0, 2, this.pic); p.map(0x4d0, 2, this.pic);
-    p.map(0x40, 4, this.pit); p.map(0x61, 1, this.pit);
-    p.map(0x70, 2, this.rtc);
-    p.map(COM1_BASE, 8, this.uart);
-    p.map(0x60, 1, this.i8042); p.map(0x64, 1, this.i8042);
-    this.debug.mapOn(p); // 0xF4 exit, 0xE9 console, 0x80 POST, 0x92, 0xCF9 reset control
-    if (o.hooks.debugConsole) this.debug.mapSeabiosDebugconOn(p); // -debugcon: 0x402 as well
-    p.map(0xcf8, 1, this.pci); p.map(0xcfc, 4, this.pci);
-    this.fwcfg.mapOn(p);
-    p.map(PM_BASE, 12, this.pm); // PM1a_EVT 0x600, PM1a_CNT 0x604, PM_TMR 0x608 (the FADT's)
     if (o.hda) {
-      this.ata = new AtaChannel(o.hda, this.router.line(ATA_PRIMARY_IRQ));
-      p.map(ATA_PRIMARY_CMD, 8, this.ata); p.map(ATA_PRIMARY_CTRL, 1, this.ata);
+      this.ata = this.add('ata', new AtaChannel(o.hda, this.router.line(ATA_PRIMARY_IRQ)), ATA_PRIMARY_PORTS);
       this.pci.addFunction(PIIX3_IDE_SLOT, PIIX3_IDE_FUNCTION, piix3IdeFunction());
     }
     if (!o.plan) this.rtc.setBiosBootOrder();
-    this.bus.mapMmio(IOAPIC_BASE, IOAPIC_SIZE, this.ioapic);
-    this.bus.mapMmio(HPET_BASE, HPET_SIZE, this.hpet);
     this.bus.attachPci(this.pci);
     // cores read where each NIC's registers are decoded from shared state: keep it in step
     this.pci.addConfigListener(() => this.publishNicBars());
@@ -262,10 +254,24 @@ export class Platform implements IoPlatform {
     }
   }
 
+  /** Register a fixed device: map the ranges it decodes and save it with the machine under `key`. */
+  private add<T extends (PortDevice | MmioDevice) & Snapshotable>(key: string, device: T, at: DecodeRanges): T {
+    this.bus.attach(device, at);
+    this.saved.push([key, device]);
+    return device;
+  }
+
+  /** Register a PCI function in `slot` (the bus maps its BARs) and save it under `key`. */
+  private addPci<T extends PciFunction & Snapshotable>(key: string, slot: number, fn: T): T {
+    this.pci.addFunction(slot, 0, fn);
+    this.saved.push([key, fn]);
+    return fn;
+  }
+
   /** Every device model's state, by name (a machine snapshot: src/machine/snapshot.ts). */
   saveDevices(): Record<string, unknown> {
     const out: Record<string, unknown> = {};
-    for (const [name, dev] of this.snapshotables()) out[name] = dev.saveState();
+    for (const [name, dev] of this.saved) out[name] = dev.saveState();
     out.nics = this.nics.map((n) => n.saveState());
     out.router = this.router.saveState();
     return out;
@@ -281,7 +287,7 @@ export class Platform implements IoPlatform {
     if (!Array.isArray(nics) || nics.length !== this.nics.length) {
       throw new Error(`the snapshot has ${Array.isArray(nics) ? nics.length : 'no'} NICs, this machine ${this.nics.length} (give the same --net options)`);
     }
-    for (const [name, dev] of this.snapshotables()) {
+    for (const [name, dev] of this.saved) {
       if (!(name in state)) throw new Error(`the snapshot has no state for device ${name}`);
       dev.restoreState(state[name]);
     }
@@ -290,15 +296,6 @@ export class Platform implements IoPlatform {
     this.pci.invalidateRouting(); // BARs as the guest had programmed them
     (this.timers as { refresh?(): void }).refresh?.();
     this.publishShared();
-  }
-
-  private snapshotables(): [string, Snapshotable][] {
-    // disks by PCI order and the IDE channel only when present: a snapshot of a machine with
-    // other disks is refused by restoreDevices (no state for that device)
-    return [['pic', this.pic], ['ioapic', this.ioapic], ['pit', this.pit], ['rtc', this.rtc], ['hpet', this.hpet], ['uart', this.uart],
-      ['i8042', this.i8042], ['pci', this.pci], ['fwcfg', this.fwcfg], ['debug', this.debug], ['pm', this.pm],
-      ...this.disks.map((d, i): [string, Snapshotable] => [`virtio-blk${i}`, d]),
-      ...(this.ata ? [['ata', this.ata] as [string, Snapshotable]] : [])];
   }
 
   shutdown(): void {

@@ -6,16 +6,24 @@
 // loads the modules one by one (for a debugger or profiler).
 
 import { existsSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export function coreWorkerPath(): string {
+/**
+ * The compiled worker script at `fromSrc` (a path below src/, as .js): beside this module when it
+ * runs compiled, else (running from src/machine as TypeScript) in the build output.
+ */
+function compiledWorker(fromSrc: string, what: string): string {
   const here = dirname(fileURLToPath(import.meta.url));
-  const sibling = join(here, 'core-worker.js');
-  const built = resolve(here, '../../dist/src/machine/core-worker.js');
-  // running from src/machine (TypeScript): use the build output
+  const sibling = resolve(here, '..', fromSrc);
+  const built = resolve(here, '../../dist/src', fromSrc);
   const file = existsSync(sibling) ? sibling : existsSync(built) ? built : null;
-  if (!file) throw new Error(`core worker not built: run "npm run build" (looked for ${sibling} and ${built})`);
+  if (!file) throw new Error(`${what} not built: run "npm run build" (looked for ${sibling} and ${built})`);
+  return file;
+}
+
+export function coreWorkerPath(): string {
+  const file = compiledWorker('machine/core-worker.js', 'core worker');
   return process.env.PARALLAX_UNBUNDLED_WORKER === '1' ? file : freshBundle(file) ?? file;
 }
 
@@ -31,10 +39,5 @@ function freshBundle(workerJs: string): string | null {
 
 /** The compiled compile worker (src/cpu/wasm/compile-worker.ts; not bundled: one per machine). */
 export function compileWorkerPath(): string {
-  const here = dirname(fileURLToPath(import.meta.url));
-  const sibling = join(here, '../cpu/wasm/compile-worker.js');
-  const built = resolve(here, '../../dist/src/cpu/wasm/compile-worker.js');
-  const file = existsSync(sibling) ? sibling : existsSync(built) ? built : null;
-  if (!file) throw new Error(`compile worker not built: run "npm run build" (looked for ${sibling} and ${built})`);
-  return file;
+  return compiledWorker('cpu/wasm/compile-worker.js', 'compile worker');
 }

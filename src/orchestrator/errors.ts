@@ -7,38 +7,20 @@ export const EXIT = { OK: 0, REFUSED: 1, USAGE: 2, TIMEOUT: 3, LAN: 4 } as const
 export class OrchestratorError extends Error {
   constructor(message: string, readonly exitCode: number = EXIT.REFUSED) {
     super(message);
-    this.name = 'OrchestratorError';
+    this.name = new.target.name; // the subclass's own name ('UsageError', ...)
   }
 }
 
 /** Bad command line, target, service file or workflow: nothing was sent. */
-export class UsageError extends OrchestratorError {
-  constructor(message: string) {
-    super(message, EXIT.USAGE);
-    this.name = 'UsageError';
-  }
-}
+export class UsageError extends OrchestratorError { constructor(message: string) { super(message, EXIT.USAGE); } }
 
 /** A DIME (or a whole server) did not answer in time. */
-export class TimeoutError extends OrchestratorError {
-  constructor(message: string) {
-    super(message, EXIT.TIMEOUT);
-    this.name = 'TimeoutError';
-  }
-}
+export class TimeoutError extends OrchestratorError { constructor(message: string) { super(message, EXIT.TIMEOUT); } }
 
 /** A DIME answered with a status other than OK. */
 export class RefusedError extends OrchestratorError {
-  constructor(message: string, readonly status: number) {
-    super(message, EXIT.REFUSED);
-    this.name = 'RefusedError';
-  }
+  constructor(message: string, readonly status: number) { super(message, EXIT.REFUSED); }
 }
 
 /** The LAN itself cannot be joined (no hub, no interface, no permission): nothing was sent. */
-export class LanError extends OrchestratorError {
-  constructor(message: string) {
-    super(message, EXIT.LAN);
-    this.name = 'LanError';
-  }
-}
+export class LanError extends OrchestratorError { constructor(message: string) { super(message, EXIT.LAN); } }

@@ -211,7 +211,6 @@ export async function planWorkflow(o: Orchestrator, wf: Workflow): Promise<Map<s
 export class DeployError extends OrchestratorError {
   constructor(message: string, readonly placed: Placement[], exitCode: number) {
     super(message, exitCode);
-    this.name = 'DeployError';
   }
 }
 

@@ -42,6 +42,11 @@ function enumDefines(prefix: string, obj: Record<string, number>, out: string[])
   for (const [k, v] of Object.entries(obj)) out.push(`#define ${prefix}_${k} ${v}`);
 }
 
+/** { maxMembers: 64 } -> { MAX_MEMBERS: 64 } */
+function upperSnakeKeys(obj: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase(), v]));
+}
+
 export function generateCHeader(): string {
   const o: string[] = [];
   o.push('/* GENERATED from src/protocol/wire.ts by src/protocol/gen-c-header.ts: do not edit. */');
@@ -66,43 +71,25 @@ export function generateCHeader(): string {
   o.push('/* Parallax header, right after the Ethernet header */');
   layoutDefines('PX_HDR', W.HEADER, o);
   o.push('');
-  enumDefines('PX_FLAG', W.FLAGS, o);
-  o.push('');
-  enumDefines('PX_STATUS', W.STATUS, o);
-  o.push('');
-  enumDefines('PX_STATE', W.STATE, o);
-  o.push('');
-  enumDefines('PX_ROUTE', W.ROUTE, o);
-  enumDefines('PX_ROUTE_DIR', W.ROUTE_DIR, o);
-  o.push('');
-  enumDefines('PX_ALARM_KIND', W.ALARM_KIND, o);
-  enumDefines('PX_SECURITY_CODE', W.SECURITY_CODE, o);
-  enumDefines('PX_MALFORMED', W.MALFORMED_REASON, o);
-  enumDefines('PX_EXIT_REASON', W.EXIT_REASON, o);
-  enumDefines('PX_LINE_FLAG', W.LINE_FLAGS, o);
-  enumDefines('PX_STORE_RIGHT', W.STORE_RIGHT, o);
-  enumDefines('PX_STORE_STATE', W.STORE_STATE, o);
-  o.push(`#define PX_CSTORE_CHUNK ${W.CSTORE_LIMITS.chunk}`);
-  o.push(`#define PX_CSTORE_WINDOW ${W.CSTORE_LIMITS.window}`);
-  enumDefines('PX_COLL_KIND', W.COLL_KIND, o);
-  enumDefines('PX_COLL_PHASE', W.COLL_PHASE, o);
-  enumDefines('PX_COLL_CMP', W.COLL_CMP, o);
-  enumDefines('PX_COLL_OUTCOME', W.COLL_OUTCOME, o);
-  o.push(`#define PX_COLL_MAX_MEMBERS ${W.COLL_LIMITS.maxMembers}`);
-  o.push(`#define PX_COLL_MEM_BYTES ${W.COLL_LIMITS.memBytes}`);
-  o.push(`#define PX_COLL_VARS ${W.COLL_LIMITS.vars}`);
-  o.push(`#define PX_COLL_EVENTS ${W.COLL_LIMITS.events}`);
-  o.push(`#define PX_COLL_MEMBER_BYTES ${W.COLL_LIMITS.memberBytes}`);
-  enumDefines('PX_NAME_SOURCE', W.NAME_SOURCE, o);
-  o.push(`#define PX_NAME_MAX_MEMBERS ${W.NAME_LIMITS.maxMembers}`);
-  o.push(`#define PX_NAME_MAX_NAMES ${W.NAME_LIMITS.maxNames}`);
-  o.push(`#define PX_NAME_BYTES ${W.NAME_LIMITS.nameBytes}`);
-  o.push(`#define PX_NAME_CACHE_TTL_MS ${W.NAME_LIMITS.cacheTtlMs}`);
-  o.push(`#define PX_BOOT_MCAST_MAC {${W.BOOT.multicastMac.split(':').map((b) => `0x${b.toUpperCase()}`).join(', ')}}`);
-  o.push(`#define PX_BOOT_CHUNK ${W.BOOT.chunk}`);
-  o.push(`#define PX_BOOT_WINDOW ${W.BOOT.window}`);
-  o.push(`#define PX_BOOT_FIRMWARE_VERSION ${W.BOOT.firmwareVersion}`);
-  o.push(`#define PX_BOOT_MAX_CMDLINE ${W.BOOT.maxCmdline}`);
+  // each wire.ts table of named values as #defines, in this order ('' = a blank line); limits
+  // objects are camelCase (maxMembers -> PX_COLL_MAX_MEMBERS)
+  // PX_NAME_BYTES, not PX_NAME_NAME_BYTES
+  const { nameBytes, ...otherNameLimits } = W.NAME_LIMITS;
+  const nameLimits = { ...upperSnakeKeys(otherNameLimits), BYTES: nameBytes };
+  const tables: ([string, Record<string, number>] | '')[] = [
+    ['PX_FLAG', W.FLAGS], '', ['PX_STATUS', W.STATUS], '', ['PX_STATE', W.STATE], '',
+    ['PX_ROUTE', W.ROUTE], ['PX_ROUTE_DIR', W.ROUTE_DIR], '',
+    ['PX_ALARM_KIND', W.ALARM_KIND], ['PX_SECURITY_CODE', W.SECURITY_CODE], ['PX_MALFORMED', W.MALFORMED_REASON],
+    ['PX_EXIT_REASON', W.EXIT_REASON], ['PX_LINE_FLAG', W.LINE_FLAGS], ['PX_STORE_RIGHT', W.STORE_RIGHT],
+    ['PX_STORE_STATE', W.STORE_STATE], ['PX_CSTORE', upperSnakeKeys(W.CSTORE_LIMITS)],
+    ['PX_COLL_KIND', W.COLL_KIND], ['PX_COLL_PHASE', W.COLL_PHASE], ['PX_COLL_CMP', W.COLL_CMP],
+    ['PX_COLL_OUTCOME', W.COLL_OUTCOME], ['PX_COLL', upperSnakeKeys(W.COLL_LIMITS)],
+    ['PX_NAME_SOURCE', W.NAME_SOURCE], ['PX_NAME', nameLimits],
+  ];
+  for (const t of tables) if (t === '') o.push(''); else enumDefines(t[0], t[1], o);
+  const { multicastMac, ...bootLimits } = W.BOOT;
+  o.push(`#define PX_BOOT_MCAST_MAC {${multicastMac.split(':').map((b) => `0x${b.toUpperCase()}`).join(', ')}}`);
+  enumDefines('PX_BOOT', upperSnakeKeys(bootLimits), o);
   o.push('');
   o.push('/* service image header (little-endian, read in place) */');
   o.push(`#define PX_IMAGE_MAGIC ${hex(W.SERVICE_IMAGE.magic, 8)}`);

@@ -9,7 +9,7 @@
 // cable. Reads with device 1 selected follow QEMU: its status reads 0 (no device), its commands
 // are ignored.
 
-import type { IrqLine, PortDevice, Snapshotable } from '../types.js';
+import type { DecodeRanges, IrqLine, PortDevice, Snapshotable } from '../types.js';
 import { identifyDevice, chsGeometry } from './identify.js';
 
 const SECTOR_SIZE = 512;
@@ -28,6 +28,7 @@ export interface AtaBackend {
 export const ATA_PRIMARY_CMD = 0x1f0;
 export const ATA_PRIMARY_CTRL = 0x3f6;
 export const ATA_PRIMARY_IRQ = 14;
+export const ATA_PRIMARY_PORTS: DecodeRanges = { ports: [[ATA_PRIMARY_CMD, 8], [ATA_PRIMARY_CTRL, 1]] };
 
 // status register bits
 const ST_BSY = 0x80;

@@ -2,77 +2,21 @@
  * long mode for the C code (which shares the kernel's e1000/PCI/crypto sources, built for
  * x86-64), and back: fw_handoff leaves long mode and enters the fetched kernel in the state a
  * Multiboot 1 loader gives (docs/BOOT.md, "Entry state, Multiboot 1 and 2"). */
-#define MB_MAGIC 0x1BADB002
-#define MB_FLAGS 0x00000003
+#include "boot-long-mode.h"
 #define MB_LOADER_MAGIC 0x2BADB002
 #define SEL_CODE32 0x08
 #define SEL_DATA 0x10
 #define SEL_CODE64 0x18
 #define BOOT_STACK_TOP 0xF0000          /* ESP a Multiboot 1 entry gets from our loader */
 
-.section .multiboot, "a"
-.align 4
-    .long MB_MAGIC
-    .long MB_FLAGS
-    .long -(MB_MAGIC + MB_FLAGS)
-
-.section .text.boot, "ax"
-.code32
-.global _start
-_start:
-    cli
-    cld
-    mov %eax, %esi
-    mov %ebx, %ebp
-    mov $__bss_start, %edi               /* bss holds the page tables and the stack */
-    mov $__bss_end, %ecx
-    sub %edi, %ecx
-    shr $2, %ecx
-    xor %eax, %eax
-    rep stosl
+    MULTIBOOT1_HEADER
+    MULTIBOOT1_START                     /* bss holds the page tables and the stack */
     mov %esi, fw_mb_magic
     mov %ebp, fw_mb_info
     sgdt loader_gdtr                     /* the loader's GDT: given back to the kernel */
 
-    /* identity map 0..4 GiB with 2 MiB pages, the top GiB (MMIO) uncached */
-    mov $fw_pdpt, %eax
-    or $3, %eax
-    mov %eax, fw_pml4
-    mov $fw_pd, %eax
-    or $3, %eax
-    mov $fw_pdpt, %edi
-    mov $4, %ecx
-1:  mov %eax, (%edi)
-    add $4096, %eax
-    add $8, %edi
-    loop 1b
-    mov $fw_pd, %edi
-    xor %ecx, %ecx
-2:  mov %ecx, %eax
-    shl $21, %eax
-    or $0x83, %eax
-    cmp $1536, %ecx
-    jb 3f
-    or $0x18, %eax
-3:  mov %eax, (%edi,%ecx,8)
-    inc %ecx
-    cmp $2048, %ecx
-    jb 2b
-
-    mov $fw_pml4, %eax
-    mov %eax, %cr3
-    mov %cr4, %eax
-    or $0x20, %eax                       /* PAE */
-    mov %eax, %cr4
-    mov $0xC0000080, %ecx
-    rdmsr
-    or $0x100, %eax                      /* EFER.LME */
-    wrmsr
-    mov %cr0, %eax
-    or $0x80000001, %eax                 /* PG | PE */
-    mov %eax, %cr0
-    lgdt fw_gdtr
-    ljmp $SEL_CODE64, $long_entry
+    IDENTITY_MAP_4G fw_pml4, fw_pdpt, fw_pd
+    ENTER_LONG_MODE fw_pml4, 0x80000001, fw_gdtr, SEL_CODE64, long_entry   /* CR0: PG | PE */
 
 .code64
 long_entry:
@@ -82,14 +26,7 @@ long_entry:
     mov %ax, %ss
     mov %ax, %fs
     mov %ax, %gs
-    lea fw_stack_top(%rip), %rsp
-    xor %ebp, %ebp
-    mov fw_mb_magic(%rip), %edi
-    mov fw_mb_info(%rip), %esi
-    call fw_main
-4:  cli
-    hlt
-    jmp 4b
+    CALL_MAIN fw_stack_top, fw_mb_magic, fw_mb_info, fw_main
 
 /* fw_handoff(entry, info): never returns. Long mode -> 32-bit protected mode, paging off,
  * the loader's GDT and segments again, EAX = Multiboot magic, EBX = info, ESP = 0xF0000. */

@@ -1,33 +1,10 @@
 /* Multiboot 1 entry: 32-bit protected mode -> 64-bit long mode on the boot core,
  * plus the real-mode trampoline that takes application cores the same way. */
 #include "config.h"
+#include "boot-long-mode.h"
 
-#define MB_MAGIC 0x1BADB002
-#define MB_FLAGS 0x00000003             /* page-align modules, give memory info */
-
-.section .multiboot, "a"
-.align 4
-    .long MB_MAGIC
-    .long MB_FLAGS
-    .long -(MB_MAGIC + MB_FLAGS)
-
-.section .text.boot, "ax"
-.code32
-.global _start
-_start:
-    cli
-    cld
-    mov %eax, %esi                      /* loader magic */
-    mov %ebx, %ebp                      /* multiboot info */
-
-    /* zero .bss (page tables and stacks live there) */
-    mov $__bss_start, %edi
-    mov $__bss_end, %ecx
-    sub %edi, %ecx
-    shr $2, %ecx
-    xor %eax, %eax
-    rep stosl
-
+    MULTIBOOT1_HEADER
+    MULTIBOOT1_START
     mov %esi, mb_magic
     mov %ebp, mb_info
 
@@ -41,45 +18,8 @@ _start:
     test $(1 << 29), %edx
     jz no_long_mode
 
-    /* identity map 0..4 GiB with 2 MiB pages; the top GiB (MMIO) uncached */
-    mov $boot_pdpt, %eax
-    or $3, %eax
-    mov %eax, boot_pml4
-    mov $boot_pd, %eax
-    or $3, %eax
-    mov $boot_pdpt, %edi
-    mov $4, %ecx
-1:  mov %eax, (%edi)
-    add $4096, %eax
-    add $8, %edi
-    loop 1b
-    mov $boot_pd, %edi
-    xor %ecx, %ecx
-2:  mov %ecx, %eax
-    shl $21, %eax
-    or $0x83, %eax                      /* present, writable, 2 MiB */
-    cmp $1536, %ecx
-    jb 3f
-    or $0x18, %eax                      /* PWT|PCD for 3..4 GiB */
-3:  mov %eax, (%edi,%ecx,8)
-    inc %ecx
-    cmp $2048, %ecx
-    jb 2b
-
-    mov $boot_pml4, %eax
-    mov %eax, %cr3
-    mov %cr4, %eax
-    or $0x20, %eax                      /* PAE */
-    mov %eax, %cr4
-    mov $0xC0000080, %ecx               /* EFER.LME */
-    rdmsr
-    or $0x100, %eax
-    wrmsr
-    mov %cr0, %eax
-    or $0x80010001, %eax                /* PG | WP | PE */
-    mov %eax, %cr0
-    lgdt gdt_ptr
-    ljmp $SEL_KCODE, $long_entry
+    IDENTITY_MAP_4G boot_pml4, boot_pdpt, boot_pd
+    ENTER_LONG_MODE boot_pml4, 0x80010001, gdt_ptr, SEL_KCODE, long_entry   /* CR0: PG | WP | PE */
 
 no_long_mode:
     mov $no_lm_msg, %esi
@@ -106,14 +46,7 @@ no_long_mode:
 .code64
 long_entry:
     KERNEL_DATA_SEGMENTS
-    lea kstacks+KSTACK_SIZE(%rip), %rsp
-    xor %ebp, %ebp
-    mov mb_magic(%rip), %edi
-    mov mb_info(%rip), %esi
-    call kmain
-6:  cli
-    hlt
-    jmp 6b
+    CALL_MAIN kstacks+KSTACK_SIZE, mb_magic, mb_info, kmain
 
 /* Application cores arrive here in long mode on the shared boot page tables,
  * with RSP already pointing at their own kernel stack. */

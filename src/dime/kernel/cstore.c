@@ -9,16 +9,16 @@
 #include "dime.h"
 #include "store.h"
 #include "cstore.h"
+#include "rights.h"
 #include "sdk_abi.h"
 
-#define MAX_EXPORTS 8
 #define MAX_CHANDLES 8
-#define EXPORT_NAME_LEN PX_CSTORE_GRANT_REQ_NAME_LEN
+#define EXPORT_NAME_LEN RIGHTS_KEY_LEN
+_Static_assert(PX_CSTORE_GRANT_REQ_NAME_LEN == RIGHTS_KEY_LEN, "an export's name is a rights key");
 #define RTO_FIRST_NS 200000000ULL          /* first resend after 200 ms (an emulated LAN on a loaded host) */
 #define RTO_MAX_NS 2000000000ULL
 #define CSTORE_GIVE_UP_NS 20000000000ULL   /* 20 s without an answer to one request */
 
-struct export { uint8_t rights; uint8_t mac[6]; char name[EXPORT_NAME_LEN]; };
 struct chandle { bool used; uint8_t mode, exp; uint64_t pos, size; };
 struct request {
   volatile bool used, done;
@@ -33,7 +33,7 @@ struct request {
   volatile uint64_t size;
 };
 struct dime_cstore {
-  struct export exports[MAX_EXPORTS];
+  struct rights_table exports;      /* key: the export's name, peer: its server */
   struct chandle h[MAX_CHANDLES];
   struct request req[PX_CSTORE_WINDOW];
   uint32_t next_req_id;
@@ -45,47 +45,22 @@ static inline struct dime_cstore *cs(struct dime *d) { return &per_dime[d->index
 
 /* ---------------- configuration (agent) ---------------- */
 
-void cstore_reset(struct dime *d) { memset(cs(d)->exports, 0, sizeof cs(d)->exports); }
-
-static uint16_t export_count(struct dime_cstore *s) {
-  uint16_t n = 0;
-  for (int i = 0; i < MAX_EXPORTS; i++) n += s->exports[i].rights != 0;
-  return n;
-}
+void cstore_reset(struct dime *d) { rights_reset(&cs(d)->exports); }
 
 uint16_t cstore_grant(struct dime *d, const uint8_t *req, uint16_t *exports) {
-  struct dime_cstore *s = cs(d);
-  uint8_t rights = req[PX_CSTORE_GRANT_REQ_RIGHTS_OFF];
-  char name[EXPORT_NAME_LEN];
-  memcpy(name, req + PX_CSTORE_GRANT_REQ_NAME_OFF, EXPORT_NAME_LEN);
-  name[EXPORT_NAME_LEN - 1] = 0;
-  *exports = export_count(s);
-  if (rights & ~(PX_STORE_RIGHT_READ | PX_STORE_RIGHT_WRITE)) return PX_STATUS_OUT_OF_RANGE;
-  if (!name[0]) return PX_STATUS_MALFORMED;
-  struct export *slot = NULL, *free_slot = NULL;
-  for (int i = 0; i < MAX_EXPORTS; i++) {
-    if (s->exports[i].rights && strcmp(s->exports[i].name, name) == 0) slot = &s->exports[i];
-    else if (!s->exports[i].rights && !free_slot) free_slot = &s->exports[i];
-  }
-  if (!rights) {
-    if (!slot) return PX_STATUS_NOT_FOUND;
-    slot->rights = 0;
-  } else {
-    if (!slot) slot = free_slot;
-    if (!slot) return PX_STATUS_NO_MEMORY;
-    strlcpy(slot->name, name, EXPORT_NAME_LEN);
-    memcpy(slot->mac, req + PX_CSTORE_GRANT_REQ_SERVER_OFF, 6);
-    slot->rights = rights;
-  }
-  *exports = export_count(s);
-  return PX_STATUS_OK;
+  struct rights_table *t = &cs(d)->exports;
+  struct rights_entry *e;
+  uint16_t st = rights_set(t, req + PX_CSTORE_GRANT_REQ_NAME_OFF, req[PX_CSTORE_GRANT_REQ_RIGHTS_OFF], true, &e);
+  if (e) memcpy(e->peer, req + PX_CSTORE_GRANT_REQ_SERVER_OFF, 6);
+  *exports = rights_count(t);
+  return st;
 }
 
 void cstore_query(struct dime *d, uint8_t *p) {
   struct dime_cstore *s = cs(d);
   memset(p, 0, PX_QUERY_CSTORE_RESP_LEN);
   put_be16(p + PX_QUERY_CSTORE_RESP_DIME_OFF, (uint16_t)d->index);
-  put_be16(p + PX_QUERY_CSTORE_RESP_EXPORTS_OFF, export_count(s));
+  put_be16(p + PX_QUERY_CSTORE_RESP_EXPORTS_OFF, rights_count(&s->exports));
   put_be32(p + PX_QUERY_CSTORE_RESP_OPENS_OFF, s->opens);
   put_be32(p + PX_QUERY_CSTORE_RESP_READS_OFF, s->reads);
   put_be32(p + PX_QUERY_CSTORE_RESP_WRITES_OFF, s->writes);
@@ -109,8 +84,8 @@ bool cstore_response(struct dime *d, const struct pxmsg *m) {
   struct request *r = NULL;
   for (int i = 0; i < PX_CSTORE_WINDOW && !r; i++)
     if (s->req[i].used && !s->req[i].done && s->req[i].req_id == m->req_id && s->req[i].type == m->type) r = &s->req[i];
-  struct export *e = NULL;
-  if (r) for (int i = 0; i < MAX_EXPORTS && !e; i++) if (s->exports[i].rights && memcmp(s->exports[i].mac, m->src_mac, 6) == 0) e = &s->exports[i];
+  struct rights_entry *e = NULL;
+  if (r) for (int i = 0; i < RIGHTS_MAX && !e; i++) if (s->exports.e[i].rights && memcmp(s->exports.e[i].peer, m->src_mac, 6) == 0) e = &s->exports.e[i];
   if (!r || !e || m->origin != FROM_WIRE || m->tag_kind != PX_TAG_SERVER || m->src_core != PX_CORE_NONE) { s->late++; return true; }
   const uint8_t *p = m->payload;
   uint16_t st = m->status;
@@ -145,37 +120,37 @@ bool cstore_response(struct dime *d, const struct pxmsg *m) {
 
 /* ---------------- requests (the system call, on this core) ---------------- */
 
-static void send_request(struct dime *d, struct export *e, struct request *r, uint8_t mode) {
+static void send_request(struct dime *d, struct rights_entry *e, struct request *r, uint8_t mode) {
   uint8_t p[PX_MAX_PAYLOAD];
   uint32_t n;
   memset(p, 0, PX_CSTORE_WRITE_REQ_LEN);
   switch (r->type) {
     case PX_DATA_CSTORE_OPEN:
       p[PX_CSTORE_OPEN_REQ_MODE_OFF] = mode;
-      strlcpy((char *)p + PX_CSTORE_OPEN_REQ_NAME_OFF, e->name, PX_CSTORE_OPEN_REQ_NAME_LEN);
+      strlcpy((char *)p + PX_CSTORE_OPEN_REQ_NAME_OFF, e->key, PX_CSTORE_OPEN_REQ_NAME_LEN);
       n = PX_CSTORE_OPEN_REQ_LEN;
       break;
     case PX_DATA_CSTORE_READ:
       put_be64(p + PX_CSTORE_READ_REQ_OFFSET_OFF, r->off);
       put_be16(p + PX_CSTORE_READ_REQ_LEN_OFF, (uint16_t)r->len);
-      strlcpy((char *)p + PX_CSTORE_READ_REQ_NAME_OFF, e->name, PX_CSTORE_READ_REQ_NAME_LEN);
+      strlcpy((char *)p + PX_CSTORE_READ_REQ_NAME_OFF, e->key, PX_CSTORE_READ_REQ_NAME_LEN);
       n = PX_CSTORE_READ_REQ_LEN;
       break;
     case PX_DATA_CSTORE_WRITE:
       put_be64(p + PX_CSTORE_WRITE_REQ_OFFSET_OFF, r->off);
       put_be16(p + PX_CSTORE_WRITE_REQ_LEN_OFF, (uint16_t)r->len);
-      strlcpy((char *)p + PX_CSTORE_WRITE_REQ_NAME_OFF, e->name, PX_CSTORE_WRITE_REQ_NAME_LEN);
+      strlcpy((char *)p + PX_CSTORE_WRITE_REQ_NAME_OFF, e->key, PX_CSTORE_WRITE_REQ_NAME_LEN);
       memcpy(p + PX_CSTORE_WRITE_REQ_LEN, r->buf, r->len);
       n = PX_CSTORE_WRITE_REQ_LEN + r->len;
       break;
     default:
-      strlcpy((char *)p + PX_CSTORE_FLUSH_REQ_NAME_OFF, e->name, PX_CSTORE_FLUSH_REQ_NAME_LEN);
+      strlcpy((char *)p + PX_CSTORE_FLUSH_REQ_NAME_OFF, e->key, PX_CSTORE_FLUSH_REQ_NAME_LEN);
       n = PX_CSTORE_FLUSH_REQ_LEN;
       break;
   }
   uint8_t frame[PX_MAX_FRAME_LEN];
   /* a fresh sequence number every time: the server's replay guard drops a frame sent twice */
-  uint32_t len = px_build(d, frame, e->mac, true, true, r->type, 0, PX_CORE_NONE, r->req_id, 0, p, n);
+  uint32_t len = px_build(d, frame, e->peer, true, true, r->type, 0, PX_CORE_NONE, r->req_id, 0, p, n);
   px_send(d, frame, len);
   r->sent_ns = now_ns();
 }
@@ -184,10 +159,10 @@ static void forget_requests(struct dime_cstore *s) {
   for (int i = 0; i < PX_CSTORE_WINDOW; i++) s->req[i].used = false;
 }
 
-static int64_t status_error(struct dime *d, struct export *e, uint16_t st, uint8_t want) {
+static int64_t status_error(struct dime *d, struct rights_entry *e, uint16_t st, uint8_t want) {
   if (st == PX_STATUS_UNAUTHORIZED) {
     char name[EXPORT_NAME_LEN + 1] = "@";
-    strlcpy(name + 1, e->name, EXPORT_NAME_LEN);
+    strlcpy(name + 1, e->key, EXPORT_NAME_LEN);
     cs(d)->refused++;
     return store_refuse(d, name, want, want & PX_STORE_RIGHT_WRITE ? "write" : "read");
   }
@@ -200,7 +175,7 @@ static int64_t status_error(struct dime *d, struct export *e, uint16_t st, uint8
 /* One operation on export `e`: OPEN or FLUSH (one request), or READ/WRITE of [off, off+len)
  * in PX_CSTORE_CHUNK pieces, at most PX_CSTORE_WINDOW in flight. Returns the bytes done
  * (READ: up to the first short answer, the end of the export), or a DIME_E*. */
-static int64_t run(struct dime *d, struct export *e, uint8_t type, uint8_t mode, uint64_t off, uint8_t *buf, uint64_t len,
+static int64_t run(struct dime *d, struct rights_entry *e, uint8_t type, uint8_t mode, uint64_t off, uint8_t *buf, uint64_t len,
                    uint64_t *size) {
   struct dime_cstore *s = cs(d);
   bool ranged = type == PX_DATA_CSTORE_READ || type == PX_DATA_CSTORE_WRITE;
@@ -257,7 +232,7 @@ static int64_t run(struct dime *d, struct export *e, uint8_t type, uint8_t mode,
     }
   }
   forget_requests(s);   /* anything still in flight was given up: its answer will count as late */
-  if (timed_out) { kprintf("DIME %u cstore: '%s' does not answer\n", d->index, e->name); return DIME_EIO; }
+  if (timed_out) { kprintf("DIME %u cstore: '%s' does not answer\n", d->index, e->key); return DIME_EIO; }
   if (failed != PX_STATUS_OK) {
     uint8_t want = type == PX_DATA_CSTORE_READ ? PX_STORE_RIGHT_READ : PX_STORE_RIGHT_WRITE;
     if (type == PX_DATA_CSTORE_OPEN) want = mode & (DIME_O_WRITE | DIME_O_CREATE | DIME_O_TRUNC) ? PX_STORE_RIGHT_WRITE : PX_STORE_RIGHT_READ;
@@ -290,13 +265,13 @@ static int64_t do_open(struct dime *d, uint64_t uname, uint64_t mode) {
   uint8_t want = (mode & DIME_O_READ ? PX_STORE_RIGHT_READ : 0) |
                  (mode & (DIME_O_WRITE | DIME_O_CREATE | DIME_O_TRUNC) ? PX_STORE_RIGHT_WRITE : 0);
   int ei = -1;
-  for (int i = 0; i < MAX_EXPORTS && ei < 0; i++) if (s->exports[i].rights && strcmp(s->exports[i].name, name + 1) == 0) ei = i;
-  if (ei < 0 || (s->exports[ei].rights & want) != want) { s->refused++; return store_refuse(d, name, want, want & PX_STORE_RIGHT_WRITE ? "write" : "read"); }
+  for (int i = 0; i < RIGHTS_MAX && ei < 0; i++) if (s->exports.e[i].rights && strcmp(s->exports.e[i].key, name + 1) == 0) ei = i;
+  if (ei < 0 || (s->exports.e[ei].rights & want) != want) { s->refused++; return store_refuse(d, name, want, want & PX_STORE_RIGHT_WRITE ? "write" : "read"); }
   int hi = -1;
   for (int i = 0; i < MAX_CHANDLES && hi < 0; i++) if (!s->h[i].used) hi = i;
   if (hi < 0) return DIME_EMFILE;
   uint64_t size = 0;
-  int64_t r = run(d, &s->exports[ei], PX_DATA_CSTORE_OPEN, (uint8_t)mode, 0, NULL, 0, &size);
+  int64_t r = run(d, &s->exports.e[ei], PX_DATA_CSTORE_OPEN, (uint8_t)mode, 0, NULL, 0, &size);
   if (r < 0) return r;
   s->h[hi] = (struct chandle){true, (uint8_t)mode, (uint8_t)ei, 0, size};
   s->opens++;
@@ -308,7 +283,7 @@ static int64_t do_io(struct dime *d, uint64_t h, uint64_t buf, uint64_t len, boo
   struct chandle *hp = handle_of(d, h);
   if (!hp || !(hp->mode & (write ? DIME_O_WRITE : DIME_O_READ))) return DIME_EBADF;
   if (!store_user_ok(d, buf, len) || len > (1u << 30)) return DIME_EINVAL;
-  struct export *e = &s->exports[hp->exp];
+  struct rights_entry *e = &s->exports.e[hp->exp];
   if (!e->rights) return DIME_EBADF;   /* the export was withdrawn */
   if (!write && hp->pos + len > hp->size) {
     /* ask only for what the export held at the last answer; at its end, one request to see whether it grew */
@@ -329,9 +304,9 @@ static int64_t do_close(struct dime *d, uint64_t h) {
   struct chandle *hp = handle_of(d, h);
   if (!hp) return DIME_EBADF;
   int64_t r = 0;
-  if ((hp->mode & DIME_O_WRITE) && s->exports[hp->exp].rights) {
+  if ((hp->mode & DIME_O_WRITE) && s->exports.e[hp->exp].rights) {
     uint64_t size = 0;
-    r = run(d, &s->exports[hp->exp], PX_DATA_CSTORE_FLUSH, 0, 0, NULL, 0, &size);
+    r = run(d, &s->exports.e[hp->exp], PX_DATA_CSTORE_FLUSH, 0, 0, NULL, 0, &size);
   }
   hp->used = false;
   return r < 0 ? r : 0;

@@ -8,6 +8,7 @@
 #include "dime.h"
 #include "blk.h"
 #include "store.h"
+#include "rights.h"
 #include "sdk_abi.h"
 #include "e1000.h"
 
@@ -18,9 +19,8 @@
 #define DIR_START 1
 #define DIR_SECTORS (SLOTS * sizeof(struct dirent) / BLK_SECTOR)
 #define DATA_START 32               /* first data sector (16 KiB in) */
-#define MAX_GRANTS 8
 #define MAX_HANDLES 8
-#define PREFIX_LEN PX_STORE_GRANT_REQ_PREFIX_LEN
+_Static_assert(PX_STORE_GRANT_REQ_PREFIX_LEN == RIGHTS_KEY_LEN, "a grant's prefix is a rights key");
 
 /* on disk, little-endian (read in place by x86 code and by src/orchestrator/local-store.ts on the host) */
 struct superblock {
@@ -37,10 +37,9 @@ struct dirent {
 } __attribute__((packed));
 _Static_assert(sizeof(struct dirent) == 128, "directory entry is 128 bytes");
 
-struct grant { uint8_t rights; char prefix[PREFIX_LEN]; };
 struct handle { bool used, dirty; uint8_t mode; uint16_t slot; uint32_t pos; };
 struct dime_store {
-  struct grant grants[MAX_GRANTS];
+  struct rights_table grants;       /* key: a file-name prefix */
   struct handle h[MAX_HANDLES];
   uint32_t opens, reads, writes, refused, errors;
   uint64_t bytes_read, bytes_written;
@@ -123,44 +122,23 @@ void store_init(void) {
 
 /* ---------------- grants (agent, on the DIME's own core) ---------------- */
 
-void store_grants_reset(struct dime *d) { memset(ds(d)->grants, 0, sizeof ds(d)->grants); }
-
-static uint16_t grant_count(struct dime_store *s) {
-  uint16_t n = 0;
-  for (int i = 0; i < MAX_GRANTS; i++) n += s->grants[i].rights != 0;
-  return n;
-}
+void store_grants_reset(struct dime *d) { rights_reset(&ds(d)->grants); }
 
 uint16_t store_grant(struct dime *d, const uint8_t *req, uint16_t *grants) {
-  struct dime_store *s = ds(d);
-  uint8_t rights = req[PX_STORE_GRANT_REQ_RIGHTS_OFF];
-  char prefix[PREFIX_LEN];
-  memcpy(prefix, req + PX_STORE_GRANT_REQ_PREFIX_OFF, PREFIX_LEN);
-  prefix[PREFIX_LEN - 1] = 0;
-  *grants = grant_count(s);
-  if (rights & ~(PX_STORE_RIGHT_READ | PX_STORE_RIGHT_WRITE)) return PX_STATUS_OUT_OF_RANGE;
-  struct grant *slot = NULL, *free_slot = NULL;
-  for (int i = 0; i < MAX_GRANTS; i++) {
-    if (s->grants[i].rights && strcmp(s->grants[i].prefix, prefix) == 0) slot = &s->grants[i];
-    else if (!s->grants[i].rights && !free_slot) free_slot = &s->grants[i];
-  }
-  if (!rights) {
-    if (!slot) return PX_STATUS_NOT_FOUND;
-    slot->rights = 0;
-  } else {
-    if (!slot) slot = free_slot;
-    if (!slot) return PX_STATUS_NO_MEMORY;
-    strlcpy(slot->prefix, prefix, PREFIX_LEN);
-    slot->rights = rights;
-  }
-  *grants = grant_count(s);
-  return PX_STATUS_OK;
+  struct rights_table *t = &ds(d)->grants;
+  struct rights_entry *e;
+  uint16_t st = rights_set(t, req + PX_STORE_GRANT_REQ_PREFIX_OFF, req[PX_STORE_GRANT_REQ_RIGHTS_OFF], false, &e);
+  *grants = rights_count(t);
+  return st;
 }
 
+/* the union of the rights of every grant whose prefix `name` starts with */
 static uint8_t rights_for(struct dime_store *s, const char *name) {
   uint8_t r = 0;
-  for (int i = 0; i < MAX_GRANTS; i++)
-    if (s->grants[i].rights && strncmp(name, s->grants[i].prefix, strlen(s->grants[i].prefix)) == 0) r |= s->grants[i].rights;
+  for (int i = 0; i < RIGHTS_MAX; i++) {
+    const struct rights_entry *g = &s->grants.e[i];
+    if (g->rights && strncmp(name, g->key, strlen(g->key)) == 0) r |= g->rights;
+  }
   return r;
 }
 
@@ -189,7 +167,7 @@ void store_query(struct dime *d, uint8_t *p) {
   memset(p, 0, PX_QUERY_STORAGE_RESP_LEN);
   put_be16(p + PX_QUERY_STORAGE_RESP_DIME_OFF, (uint16_t)d->index);
   p[PX_QUERY_STORAGE_RESP_STORE_OFF] = state;
-  p[PX_QUERY_STORAGE_RESP_GRANTS_OFF] = (uint8_t)grant_count(s);
+  p[PX_QUERY_STORAGE_RESP_GRANTS_OFF] = (uint8_t)rights_count(&s->grants);
   put_be32(p + PX_QUERY_STORAGE_RESP_OPENS_OFF, s->opens);
   put_be32(p + PX_QUERY_STORAGE_RESP_READS_OFF, s->reads);
   put_be32(p + PX_QUERY_STORAGE_RESP_WRITES_OFF, s->writes);

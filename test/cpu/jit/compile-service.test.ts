@@ -5,10 +5,6 @@
 // old one. The clients are deterministic (as under -icount): each block switches to its
 // translation at the run that asked, so the counts below do not depend on host timing.
 
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { MessageChannel } from 'node:worker_threads';
 import { afterAll, describe, expect, test } from 'vitest';
 import { createSharedMemory } from '../../../src/abi/shared-memory.js';
@@ -21,20 +17,12 @@ import { coreWasmStats } from '../../../src/cpu/wasm/wasm-tier.js';
 import { CompileService } from '../../../src/machine/compile-service.js';
 import { UD } from '../../../src/cpu/regs.js';
 import { makeFlatCpu } from '../flat-core.js';
+import { asm } from '../integer/core.js';
 
 const RAM = 1 << 20, CODE = 0x10000, STACK_TOP = 0x70000;
 
-function asm64(source: string): number[] {
-  const dir = mkdtempSync(join(tmpdir(), 'csvc-'));
-  try {
-    writeFileSync(join(dir, 'a.s'), `.intel_syntax noprefix\n.code64\n${source}\nud2\n`);
-    execFileSync('as', ['--64', '-o', join(dir, 'a.o'), join(dir, 'a.s')]);
-    execFileSync('objcopy', ['-O', 'binary', '-j', '.text', join(dir, 'a.o'), join(dir, 'a.bin')]);
-    return Array.from(readFileSync(join(dir, 'a.bin')));
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
+/** GNU as output for 64-bit `source`, ending in UD2 (the tests' end marker) */
+const asm64 = (source: string): number[] => asm(64, `${source}\nud2`);
 
 /** two 64-bit cores over one memory */
 function twoCores(): Cpu[] {

@@ -4,10 +4,6 @@
 // count, and at a fault the same RIP and vector. Plus the conditions that must make a
 // self-looping block hand control back to the run loop.
 
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { COMPILE_THRESHOLD, JIT_TIER } from '../../../src/cpu/block-compiler.js';
 import { Cpu, RUN_BUDGET, RUN_FAULT } from '../../../src/cpu/cpu.js';
@@ -17,18 +13,10 @@ import { arithFlags } from '../../../src/cpu/flags.js';
 import { ARITH_FLAGS, UD } from '../../../src/cpu/regs.js';
 import { C_PENDING, P_NMI } from '../../../src/abi/control-block.js';
 import { CODE, DATA, makeCpu, STACK_TOP } from './harness.js';
+import { asm } from '../integer/core.js';
 
-function asm64(source: string): number[] {
-  const dir = mkdtempSync(join(tmpdir(), 'jit-'));
-  try {
-    writeFileSync(join(dir, 'a.s'), `.intel_syntax noprefix\n.code64\n${source}\nud2\n`);
-    execFileSync('as', ['--64', '-o', join(dir, 'a.o'), join(dir, 'a.s')]);
-    execFileSync('objcopy', ['-O', 'binary', '-j', '.text', join(dir, 'a.o'), join(dir, 'a.bin')]);
-    return Array.from(readFileSync(join(dir, 'a.bin')));
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
+/** GNU as output for 64-bit `source`, ending in UD2 (the tests' end marker) */
+const asm64 = (source: string): number[] => asm(64, `${source}\nud2`);
 
 function load(cpu: Cpu, code: number[]): void {
   cpu.ram.set(code, CODE);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FwCfg } from '../../../src/devices/fw-cfg.js';
+import { FW_CFG_PORTS, FwCfg } from '../../../src/devices/fw-cfg.js';
 import { DeviceBus } from '../../../src/devices/device-bus.js';
 import type { DmaMemory } from '../../../src/devices/types.js';
 
@@ -17,7 +17,7 @@ function setup() {
   const e820 = new Uint8Array(40).map((_, i) => i);
   const fw = new FwCfg({ ncores: 8, ramBytes: 512 * 2 ** 20, e820, acpiRsdp: new Uint8Array(36).fill(7), acpiTables: new Uint8Array(1000).fill(9), dma: m });
   const bus = new DeviceBus();
-  fw.mapOn(bus);
+  bus.attach(fw, FW_CFG_PORTS);
   const readItem = (key: number, n: number) => {
     bus.ioWrite(0x510, 2, key);
     return Array.from({ length: n }, () => bus.ioRead(0x511, 1));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DebugPorts } from '../../../src/devices/debug-ports.js';
+import { DEBUG_PORTS, DebugPorts } from '../../../src/devices/debug-ports.js';
 import { I8042 } from '../../../src/devices/i8042.js';
 import { DeviceBus } from '../../../src/devices/device-bus.js';
 
@@ -15,7 +15,7 @@ describe('DeviceBus ports', () => {
   it('rejects overlaps and bad ranges', () => {
     const bus = new DeviceBus();
     const d = new DebugPorts();
-    d.mapOn(bus);
+    bus.attach(d, DEBUG_PORTS);
     expect(() => bus.map(0xf6, 2, new I8042())).toThrow(/overlaps debug-ports at port 0xf6/);
     expect(() => bus.map(0xffff, 2, new I8042())).toThrow(/bad port range/);
     bus.unmap(0xf4, 4);
@@ -29,7 +29,7 @@ describe('DebugPorts', () => {
     const out: number[] = [];
     const resets: string[] = [];
     const bus = new DeviceBus();
-    new DebugPorts({ onExit: (s) => exits.push(s), console: (b) => out.push(...b), onReset: (k) => resets.push(k) }).mapOn(bus);
+    bus.attach(new DebugPorts({ onExit: (s) => exits.push(s), console: (b) => out.push(...b), onReset: (k) => resets.push(k) }), DEBUG_PORTS);
     bus.ioWrite(0xf4, 4, 0x10);
     bus.ioWrite(0xf4, 1, 0);
     expect(exits).toEqual([0x21, 1]);

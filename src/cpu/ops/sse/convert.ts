@@ -185,36 +185,40 @@ function cvtsd2ss(cpu: Cpu, ins: Insn): void {
 
 // ---------------------------------------------------------------- packed
 
-function cvtps2pd(cpu: Cpu, ins: Insn): void {
-  sseGate(cpu);
-  loadB64(cpu, ins);
-  fpBegin(cpu.mxcsr);
-  widen(0, 0);
-  widen(1, 1);
-  done(cpu);
-  setXmm(cpu, ins.reg, R);
+/**
+ * A packed conversion: B loaded by `load`, `convert` fills `out` lane by lane, then the lanes'
+ * exceptions are raised (before the destination is written) and `out` becomes the destination.
+ */
+function packedConvert(load: (cpu: Cpu, ins: Insn) => void, convert: () => void, out: Int32Array = R): Exec {
+  return (cpu: Cpu, ins: Insn): void => {
+    sseGate(cpu);
+    load(cpu, ins);
+    fpBegin(cpu.mxcsr);
+    convert();
+    done(cpu);
+    setXmm(cpu, ins.reg, out);
+  };
 }
 
-function cvtpd2ps(cpu: Cpu, ins: Insn): void {
-  sseGate(cpu);
-  loadB128(cpu, ins);
-  fpBegin(cpu.mxcsr);
-  narrow(0, 0);
-  narrow(1, 1);
-  R[2] = 0;
-  R[3] = 0;
-  done(cpu);
-  setXmm(cpu, ins.reg, R);
-}
-
-function cvtdq2ps(cpu: Cpu, ins: Insn): void {
-  sseGate(cpu);
-  loadB128(cpu, ins);
-  fpBegin(cpu.mxcsr);
+const cvtps2pd = packedConvert(loadB64, () => { widen(0, 0); widen(1, 1); });
+const cvtpd2ps = packedConvert(loadB128, () => { narrow(0, 0); narrow(1, 1); R[2] = 0; R[3] = 0; });
+const cvtdq2ps = packedConvert(loadB128, () => {
   for (let k = 0; k < 4; k++) RF32[k] = fromInt(B[k], B[k] >> 31, false);
-  done(cpu);
-  setXmm(cpu, ins.reg, R);
-}
+});
+const cvtps2dq = (truncate: boolean): Exec => packedConvert(loadB128, () => {
+  for (let k = 0; k < 4; k++) {
+    f32ToInt(k, false, truncate);
+    A[k] = intLo;
+  }
+}, A);
+const cvtpd2dq = (truncate: boolean): Exec => packedConvert(loadB128, () => {
+  f64ToInt(0, false, truncate);
+  A[0] = intLo;
+  f64ToInt(1, false, truncate);
+  A[1] = intLo;
+  A[2] = 0;
+  A[3] = 0;
+}, A);
 
 function cvtdq2pd(cpu: Cpu, ins: Insn): void {
   sseGate(cpu);
@@ -223,36 +227,6 @@ function cvtdq2pd(cpu: Cpu, ins: Insn): void {
   RF64[0] = b0;
   RF64[1] = b1;
   setXmm(cpu, ins.reg, R);
-}
-
-function cvtps2dq(truncate: boolean): Exec {
-  return (cpu: Cpu, ins: Insn): void => {
-    sseGate(cpu);
-    loadB128(cpu, ins);
-    fpBegin(cpu.mxcsr);
-    for (let k = 0; k < 4; k++) {
-      f32ToInt(k, false, truncate);
-      A[k] = intLo;
-    }
-    done(cpu);
-    setXmm(cpu, ins.reg, A);
-  };
-}
-
-function cvtpd2dq(truncate: boolean): Exec {
-  return (cpu: Cpu, ins: Insn): void => {
-    sseGate(cpu);
-    loadB128(cpu, ins);
-    fpBegin(cpu.mxcsr);
-    f64ToInt(0, false, truncate);
-    A[0] = intLo;
-    f64ToInt(1, false, truncate);
-    A[1] = intLo;
-    A[2] = 0;
-    A[3] = 0;
-    done(cpu);
-    setXmm(cpu, ins.reg, A);
-  };
 }
 
 const FORMS: [number, PrefixRule, string, Exec][] = [

@@ -13,33 +13,20 @@ import {
 import { MX_PE, MXCSR_RESET, signalSimd } from './mxcsr.js';
 import { A, B, getXmm, loadB128, loadB32, loadB64, R, setXmm, sseGate } from './xmm-access.js';
 
-function packedDouble(op: number): Exec {
-  return (cpu: Cpu, ins: Insn): void => {
+/** a packed form: `lane` (laneF64 or laneF32) over each of the `lanes` lanes of B op A */
+function packed(lane: (op: number, k: number) => void, lanes: number): (op: number) => Exec {
+  return (op) => (cpu: Cpu, ins: Insn): void => {
     sseGate(cpu);
     loadB128(cpu, ins);
     getXmm(cpu, ins.reg, A);
     fpBegin(cpu.mxcsr);
-    laneF64(op, 0);
-    laneF64(op, 1);
+    for (let k = 0; k < lanes; k++) lane(op, k);
     if ((fpx.pre | fpx.post) !== 0) signalSimd(cpu, fpx.pre, fpx.post);
     setXmm(cpu, ins.reg, R);
   };
 }
-
-function packedSingle(op: number): Exec {
-  return (cpu: Cpu, ins: Insn): void => {
-    sseGate(cpu);
-    loadB128(cpu, ins);
-    getXmm(cpu, ins.reg, A);
-    fpBegin(cpu.mxcsr);
-    laneF32(op, 0);
-    laneF32(op, 1);
-    laneF32(op, 2);
-    laneF32(op, 3);
-    if ((fpx.pre | fpx.post) !== 0) signalSimd(cpu, fpx.pre, fpx.post);
-    setXmm(cpu, ins.reg, R);
-  };
-}
+const packedDouble = packed(laneF64, 2);
+const packedSingle = packed(laneF32, 4);
 
 function scalarDouble(op: number): Exec {
   return (cpu: Cpu, ins: Insn): void => {

@@ -92,19 +92,26 @@ function nextDown32(x: number): number {
   return -nextUp32(-x);
 }
 
-/** r = round-to-nearest(x) with sign(x - r) = errSign: apply MXCSR.RC (binary64). */
-function finish64(r: number, errSign: number): number {
-  if (errSign === 0) return r;
+/**
+ * r = round-to-nearest(x), x inexact with sign(x - r) = errSign (not 0): r as MXCSR.RC rounds x,
+ * `up`/`down` being the next value of r's format either way. Raises PE.
+ */
+function roundInexact(r: number, errSign: number, up: (v: number) => number, down: (v: number) => number): number {
   fpx.post |= MX_PE;
   switch (rc) {
     case RC_NEAREST: return r;
-    case RC_DOWN: return errSign < 0 ? nextDown64(r) : r;
-    case RC_UP: return errSign > 0 ? nextUp64(r) : r;
+    case RC_DOWN: return errSign < 0 ? down(r) : r;
+    case RC_UP: return errSign > 0 ? up(r) : r;
     default:
-      if (r > 0 && errSign < 0) return nextDown64(r);
-      if (r < 0 && errSign > 0) return nextUp64(r);
+      if (r > 0 && errSign < 0) return down(r);
+      if (r < 0 && errSign > 0) return up(r);
       return r;
   }
+}
+
+/** r = round-to-nearest(x) with sign(x - r) = errSign: apply MXCSR.RC (binary64). */
+function finish64(r: number, errSign: number): number {
+  return errSign === 0 ? r : roundInexact(r, errSign, nextUp64, nextDown64);
 }
 
 /**
@@ -113,19 +120,7 @@ function finish64(r: number, errSign: number): number {
  */
 function finish32(d: number, errSign: number): number {
   const f = Math.fround(d);
-  if (f === d) {
-    if (errSign === 0) return f;
-    fpx.post |= MX_PE;
-    switch (rc) {
-      case RC_NEAREST: return f;
-      case RC_DOWN: return errSign < 0 ? nextDown32(f) : f;
-      case RC_UP: return errSign > 0 ? nextUp32(f) : f;
-      default:
-        if (f > 0 && errSign < 0) return nextDown32(f);
-        if (f < 0 && errSign > 0) return nextUp32(f);
-        return f;
-    }
-  }
+  if (f === d) return errSign === 0 ? f : roundInexact(f, errSign, nextUp32, nextDown32);
   fpx.post |= MX_PE;
   let lo: number, hi: number;
   if (f < d) { lo = f; hi = nextUp32(f); } else { hi = f; lo = nextDown32(f); }
@@ -304,12 +299,31 @@ export function fastScalarF64(op: number): boolean {
 
 // ---------------------------------------------------------------- lanes
 
+/**
+ * a op b for one lane: denormal operands (zero exponent field, not zero) first flushed to a
+ * signed zero under DAZ or else noted as DE (SQRT's A is not an operand); the lane's
+ * pre-computation exceptions gathered into fpx.pre.
+ */
+function arithLane(op: number, a: number, aExpZero: boolean, aNeg: boolean, b: number, bExpZero: boolean, bNeg: boolean, fmt: FloatFormat): number {
+  let den = false;
+  if (aExpZero && a !== 0 && op !== OP_SQRT) {
+    if (daz) a = aNeg ? -0 : 0; else den = true;
+  }
+  if (bExpZero && b !== 0) {
+    if (daz) b = bNeg ? -0 : 0; else den = true;
+  }
+  lanePre = 0;
+  const v = arith(op, a, b, fmt);
+  fpx.pre |= lanePre === 0 && den ? MX_DE : lanePre;
+  return v;
+}
+
 /** R.f64[k] = A.f64[k] op B.f64[k] (OP_SQRT uses B only). */
 export function laneF64(op: number, k: number): void {
   const i = k << 1;
   const ahi = A[i + 1], bhi = B[i + 1];
   const ae = ahi & 0x7ff00000, be = bhi & 0x7ff00000;
-  let a = AF64[k], b = BF64[k];
+  const a = AF64[k], b = BF64[k];
   if (ae === 0x7ff00000 || be === 0x7ff00000) {
     const bNaN = be === 0x7ff00000 && ((bhi & 0xfffff) | B[i]) !== 0;
     const aNaN = op !== OP_SQRT && ae === 0x7ff00000 && ((ahi & 0xfffff) | A[i]) !== 0;
@@ -324,16 +338,7 @@ export function laneF64(op: number, k: number): void {
       return;
     }
   }
-  let den = false;
-  if (ae === 0 && a !== 0 && op !== OP_SQRT) {
-    if (daz) a = ahi < 0 ? -0 : 0; else den = true;
-  }
-  if (be === 0 && b !== 0) {
-    if (daz) b = bhi < 0 ? -0 : 0; else den = true;
-  }
-  lanePre = 0;
-  const v = arith(op, a, b, FMT64);
-  fpx.pre |= lanePre === 0 && den ? MX_DE : lanePre;
+  const v = arithLane(op, a, ae === 0, ahi < 0, b, be === 0, bhi < 0, FMT64);
   if (v !== v) { R[i] = 0; R[i + 1] = DEFAULT_NAN64_HI; } else RF64[k] = v;
 }
 
@@ -355,17 +360,7 @@ export function laneF32(op: number, k: number): void {
       return;
     }
   }
-  let a = AF32[k], b = BF32[k];
-  let den = false;
-  if (ae === 0 && a !== 0 && op !== OP_SQRT) {
-    if (daz) a = ab < 0 ? -0 : 0; else den = true;
-  }
-  if (be === 0 && b !== 0) {
-    if (daz) b = bb < 0 ? -0 : 0; else den = true;
-  }
-  lanePre = 0;
-  const v = arith(op, a, b, FMT32);
-  fpx.pre |= lanePre === 0 && den ? MX_DE : lanePre;
+  const v = arithLane(op, AF32[k], ae === 0, ab < 0, BF32[k], be === 0, bb < 0, FMT32);
   if (v !== v) R[k] = DEFAULT_NAN32; else RF32[k] = v;
 }
 
