@@ -193,7 +193,7 @@ export function divF80(a: F80, b: F80, pc: number, rc: number): F80Result {
   return r;
 }
 
-function isqrt(n: bigint): bigint {
+export function isqrt(n: bigint): bigint {
   if (n < 2n) return n;
   let x = 1n << BigInt(Math.ceil(bitLength(n) / 2));
   for (;;) {
