@@ -18,7 +18,16 @@ export interface F80Result {
   v: F80;
   /** status-word bits raised: IE DE ZE OE UE PE and C1 */
   sw: number;
+  /**
+   * For an overflow or a tiny result: what an unmasked OE or UE stores instead (SDM vol. 1
+   * 8.5.3, 8.5.4): the value rounded with an unbounded exponent, then scaled by 2^-24576
+   * (overflow) or 2^24576 (underflow), with OE or UE and the PE/C1 of that rounding.
+   */
+  wrap?: { v: F80; sw: number };
 }
+
+/** the SDM's bias adjustment of an unmasked overflow or underflow into a register */
+export const WRAP_BIAS = 24576;
 
 export const SW_IE = 0x1, SW_DE = 0x2, SW_ZE = 0x4, SW_OE = 0x8, SW_UE = 0x10, SW_PE = 0x20, SW_C1 = 0x200;
 /** precision control (control word bits 9-8) */
@@ -58,8 +67,21 @@ export function bitLength(m: bigint): number {
  * to `pc` bits by `rc`; underflow, overflow and precision as with those exceptions masked.
  */
 export function roundF80(neg: boolean, m: bigint, e: number, sticky: boolean, pc: number, rc: number): F80Result {
-  const p = precisionBits(pc);
   const top = e + bitLength(m) - 1; // exponent of the leading bit, unbounded
+  const r = roundBounded(neg, m, e, top, sticky, pc, rc);
+  // an unmasked underflow is signalled for every tiny result, exact or not
+  if (top + BIAS < 1) r.wrap = wrapped(neg, m, e + WRAP_BIAS, sticky, pc, rc, SW_UE);
+  else if ((r.sw & SW_OE) !== 0) r.wrap = wrapped(neg, m, e - WRAP_BIAS, sticky, pc, rc, SW_OE);
+  return r;
+}
+
+function wrapped(neg: boolean, m: bigint, e: number, sticky: boolean, pc: number, rc: number, flag: number): { v: F80; sw: number } {
+  const w = roundBounded(neg, m, e, e + bitLength(m) - 1, sticky, pc, rc);
+  return { v: w.v, sw: (w.sw & (SW_PE | SW_C1)) | flag };
+}
+
+function roundBounded(neg: boolean, m: bigint, e: number, top: number, sticky: boolean, pc: number, rc: number): F80Result {
+  const p = precisionBits(pc);
   const tiny = top + BIAS < 1;
   // a denormal result keeps the precision control's bits of the significand field too: its
   // lowest 64 - p bits stay zero (measured on the host: 0xdeadbeef at PC=53 rounds to 0xdeadc000)

@@ -27,7 +27,7 @@ const TWO63_EXP = BIAS + 63;
 const invalid: F80Result = { v: INDEFINITE, sw: SW_IE };
 
 const deOf = (...xs: F80[]): number => (xs.some(isDenormal) ? SW_DE : 0);
-const withDe = (r: F80Result, de: number): F80Result => ({ v: r.v, sw: r.sw | de });
+const withDe = (r: F80Result, de: number): F80Result => ({ ...r, sw: r.sw | de });
 
 /** Prologue of FSIN/FCOS/FSINCOS/FPTAN: a result for the special operands, or null to compute. */
 function trigSpecial(a: F80): F80Result | null {
