@@ -58,8 +58,21 @@ function precisionBits(pc: number): number {
   return pc === PC_24 ? 24 : pc === PC_53 ? 53 : 64; // PC=1 is reserved; hardware treats it as 64
 }
 
+const F64 = new Float64Array(1);
+const U32 = new Uint32Array(F64.buffer);
+
+/** Bits in m > 0 (0 for 0): from the exponent of Number(m), which is exact unless m rounded up to a power of 2 */
 export function bitLength(m: bigint): number {
-  return m.toString(2).length;
+  const x = Number(m);
+  if (x < 2 ** 1000) {
+    if (x === 0) return 0;
+    F64[0] = x;
+    let e = (U32[1] >>> 20) - 1022;
+    if (U32[0] === 0 && (U32[1] & 0xfffff) === 0 && m >> BigInt(e - 1) === 0n) e--;
+    return e;
+  }
+  const h = m.toString(16);
+  return (h.length - 1) * 4 + (32 - Math.clz32(parseInt(h[0], 16)));
 }
 
 /**
