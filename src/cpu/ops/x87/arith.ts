@@ -13,9 +13,10 @@ import {
 } from './f80-arith.js';
 import { fromInt, isUnsupported, roundToIntegral } from './f80-convert.js';
 import {
-  commit, fpuGateWait, noteInstruction, pop, precisionControl, push, readSt, roundingControl, setCc, SW_C1,
+  commit, fpuGateWait, noteInstruction, physOf, pop, precisionControl, push, readSt, roundingControl, setCc, SW_C1,
   suppressed, writeSt,
 } from './fpu-state.js';
+import { fastMul } from './fast-path.js';
 import { arith, memOperand, OP_ADD, OP_DIV, OP_MUL, OP_SUB } from './operands.js';
 
 // ModRM.reg of the arithmetic group: 0 add, 1 mul, (2 com, 3 comp: compare.ts), 4 sub, 5 subr, 6 div, 7 divr
@@ -42,6 +43,7 @@ function arithSt0(cpu: Cpu, ins: Insn): void {
   fpuGateWait(cpu);
   noteInstruction(cpu, ins, 0);
   const reg = ins.reg & 7;
+  if (reg === 1 && fastMul(cpu, physOf(cpu, 0), physOf(cpu, 0), physOf(cpu, ins.rm & 7))) return;
   const a = readSt(cpu, 0), b = readSt(cpu, ins.rm & 7);
   commit(cpu, 0, run(cpu, reg, REVERSED[reg], a, b));
 }
@@ -52,6 +54,10 @@ function arithStI(cpu: Cpu, ins: Insn): void {
   noteInstruction(cpu, ins, 0);
   const reg = ins.reg & 7;
   const i = ins.rm & 7;
+  if (reg === 1 && fastMul(cpu, physOf(cpu, i), physOf(cpu, i), physOf(cpu, 0))) {
+    if ((ins.opcode & 0xff) === 0xde) pop(cpu);
+    return;
+  }
   const a = readSt(cpu, i), b = readSt(cpu, 0);
   const stored = commit(cpu, i, run(cpu, reg, reg >= 4 ? !REVERSED[reg] : false, a, b));
   if ((ins.opcode & 0xff) === 0xde && stored) pop(cpu);

@@ -1,0 +1,80 @@
+// The common case of FMUL without BigInt: two normal register operands, round to nearest,
+// 64-bit precision, a normal product. The 64 x 64-bit product is formed exactly from 16-bit
+// limbs in Numbers and rounded once; anything else (zeros, denormals, NaNs, infinities,
+// unsupported encodings, another PC or RC, a result that leaves the normal range) returns false
+// and the caller takes the exact BigInt path (f80-arith.ts). Same bits and status as that path:
+// test/cpu/x87/f80-arith-oracle.test.ts and test/isa hold both to the host.
+
+import type { Cpu } from '../../cpu.js';
+import { BIAS, SW_C1, SW_PE } from './f80-arith.js';
+import { fpuRaise, TAG_EMPTY } from './fpu-state.js';
+
+const L = new Float64Array(8);
+const TWO16 = 65536, TWO32 = 4294967296;
+
+/** a normal value in physical register p (integer bit set, exponent 1..0x7ffe) */
+function normal(r: Int32Array, p: number): boolean {
+  const e = r[p * 3 + 2] & 0x7fff;
+  return e !== 0 && e !== 0x7fff && r[p * 3 + 1] < 0;
+}
+
+/** ST(d) = ST(x) * ST(y) (physical registers) when the fast case applies; false to take the exact path */
+export function fastMul(cpu: Cpu, d: number, x: number, y: number): boolean {
+  if ((cpu.fpControl & 0xf00) !== 0x300) return false; // PC = 64 bits, RC = nearest
+  const tag = cpu.fpTag;
+  if (((tag >> (x * 2)) & 3) === TAG_EMPTY || ((tag >> (y * 2)) & 3) === TAG_EMPTY) return false;
+  const r = cpu.fpr;
+  if (!normal(r, x) || !normal(r, y)) return false;
+  const ax = r[x * 3] >>> 0, bx = r[x * 3 + 1] >>> 0, ay = r[y * 3] >>> 0, by = r[y * 3 + 1] >>> 0;
+  const a0 = ax & 0xffff, a1 = ax >>> 16, a2 = bx & 0xffff, a3 = bx >>> 16;
+  const b0 = ay & 0xffff, b1 = ay >>> 16, b2 = by & 0xffff, b3 = by >>> 16;
+  L[0] = a0 * b0;
+  L[1] = a0 * b1 + a1 * b0;
+  L[2] = a0 * b2 + a1 * b1 + a2 * b0;
+  L[3] = a0 * b3 + a1 * b2 + a2 * b1 + a3 * b0;
+  L[4] = a1 * b3 + a2 * b2 + a3 * b1;
+  L[5] = a2 * b3 + a3 * b2;
+  L[6] = a3 * b3;
+  L[7] = 0;
+  let carry = 0;
+  for (let k = 0; k < 8; k++) {
+    const t = L[k] + carry;
+    carry = Math.floor(t / TWO16);
+    L[k] = t - carry * TWO16;
+  }
+  // 128-bit product as four 32-bit words (w3 most significant)
+  let w3 = L[7] * TWO16 + L[6], w2 = L[5] * TWO16 + L[4], w1 = L[3] * TWO16 + L[2], w0 = L[1] * TWO16 + L[0];
+  let e = (r[x * 3 + 2] & 0x7fff) + (r[y * 3 + 2] & 0x7fff) - BIAS;
+  if (w3 >= 0x8000_0000) e++;
+  else {
+    // the product of two significands in [1, 2) is below 2: shift the leading bit to bit 127
+    w3 = ((w3 * 2) % TWO32) + (w2 >= 0x8000_0000 ? 1 : 0);
+    w2 = ((w2 * 2) % TWO32) + (w1 >= 0x8000_0000 ? 1 : 0);
+    w1 = ((w1 * 2) % TWO32) + (w0 >= 0x8000_0000 ? 1 : 0);
+    w0 = (w0 * 2) % TWO32;
+  }
+  if (e < 1 || e > 0x7ffe) return false;
+  let hi = w3, lo = w2, sw = 0;
+  if (w1 !== 0 || w0 !== 0) {
+    sw = SW_PE;
+    const above = w1 > 0x8000_0000 || (w1 === 0x8000_0000 && w0 !== 0);
+    const half = w1 === 0x8000_0000 && w0 === 0;
+    if (above || (half && (lo & 1) === 1)) {
+      sw |= SW_C1;
+      lo += 1;
+      if (lo === TWO32) {
+        lo = 0;
+        hi += 1;
+        if (hi === TWO32) { hi = 0x8000_0000; e++; }
+      }
+    }
+  }
+  if (e > 0x7ffe) return false;
+  cpu.fpStatus = (cpu.fpStatus & ~SW_C1) | (sw & SW_C1);
+  if (sw !== 0) fpuRaise(cpu, sw);
+  r[d * 3] = lo | 0;
+  r[d * 3 + 1] = hi | 0;
+  r[d * 3 + 2] = ((r[x * 3 + 2] ^ r[y * 3 + 2]) & 0x8000) | e;
+  cpu.fpTag &= ~(3 << (d * 2)); // valid
+  return true;
+}
