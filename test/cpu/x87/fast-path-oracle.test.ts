@@ -1,6 +1,6 @@
 // The BigInt-free FMUL (src/cpu/ops/x87/fast-path.ts: normal register operands, PC = 64 bits,
 // round to nearest) against the host CPU through the instruction: FMUL ST(0),ST(i), FMUL
-// ST(i),ST(0) and FMULP, on significands with many or few bits (exact products, ties), exponents
+// ST(i),ST(0), FMULP and FMUL m64real/m32real, on significands with many or few bits (exact products, ties), exponents
 // across the range (products that overflow or underflow fall back to the exact path), and
 // unmasked PE (the result is still written, ES set). Result, status word and TOP compared.
 
@@ -12,13 +12,32 @@ import { assemble } from '../system/harness.js';
 
 const CODE = 0x4000_0000, D = 0x5000_0000, SIZE = 0x10000;
 const TOP = 1n << 63n;
-const FORMS: [string, string][] = [['fmul st0,st1', '0xd8, 0xc9'], ['fmul st1,st0', '0xdc, 0xc9'], ['fmulp st1,st0', '0xde, 0xc9']];
+const M = D + 64;
+const FORMS: [string, string][] = [
+  ['fmul st0,st1', '.byte 0xd8, 0xc9'], ['fmul st1,st0', '.byte 0xdc, 0xc9'], ['fmulp st1,st0', '.byte 0xde, 0xc9'],
+  ['fmul m64', `fmull ${M}`], ['fmul m32', `fmuls ${M}`],
+];
+/** binary64 bits: mostly normal, some zeros, denormals, infinities and NaNs (the exact path) */
+function memValue(r: Prng): bigint {
+  const sign = r.chance(0.5) ? 1n << 63n : 0n;
+  const k = r.below(10);
+  if (k === 0) return sign | r.pick([0n, 0x7ffn << 52n, (0x7ffn << 52n) | 1n, r.u64() & ((1n << 52n) - 1n)]);
+  if (k === 1) return sign | (BigInt(r.pick([1, 2, 0x7fe, 0x7fd, 0x380, 0x381, 0x47e, 0x47f])) << 52n) | (r.u64() & ((1n << 52n) - 1n));
+  return sign | (BigInt(1023 + r.range(-300, 300)) << 52n) | (r.chance(0.3) ? (r.u64() & 0xffn) << 44n : r.u64() & ((1n << 52n) - 1n));
+}
+/** binary32 bits in the low half (same mix) */
+function memValue32(r: Prng): bigint {
+  const sign = r.chance(0.5) ? 0x8000_0000n : 0n;
+  const k = r.below(10);
+  if (k === 0) return sign | r.pick([0n, 0xffn << 23n, (0xffn << 23n) | 1n, r.u64() & 0x7f_ffffn]);
+  return sign | (BigInt(r.range(1, 254)) << 23n) | (r.u64() & 0x7f_ffffn);
+}
 
 describe('x87 FMUL fast path against the host CPU', () => {
   it('random normal operands, PC=64 RC=nearest', () => {
     const r = new Prng(0xfa57);
     const cases: { label: string; code: Uint8Array; gpr: bigint[] }[] = [];
-    for (let i = 0; i < 6000; i++) {
+    for (let i = 0; i < 10000; i++) {
       const [name, bytes] = FORMS[i % FORMS.length];
       const sig = (): bigint => {
         const k = r.below(4);
@@ -30,12 +49,13 @@ describe('x87 FMUL fast path against the host CPU', () => {
       const a = { se: (r.chance(0.5) ? 0x8000 : 0) | exp(), sig: sig() }, b = { se: (r.chance(0.5) ? 0x8000 : 0) | exp(), sig: sig() };
       const cw = r.chance(0.1) ? 0x35f : 0x37f; // sometimes PE unmasked
       const src = `mov %rax, ${D}\nmov %bx, ${D + 8}\nmov %rcx, ${D + 16}\nmov %dx, ${D + 24}\nmovw $${cw}, ${D + 56}\n` +
-        `fninit\nfldcw ${D + 56}\nfldt ${D}\nfldt ${D + 16}\n.byte ${bytes}\nfnsave ${D + 0x100}\n` +
+        `mov %r8, ${M}\nfninit\nfldcw ${D + 56}\nfldt ${D}\nfldt ${D + 16}\n${bytes}\nfnsave ${D + 0x100}\n` +
         `mov ${D + 0x100 + 28}, %rax\nmovzwl ${D + 0x100 + 36}, %ecx\nmovzwl ${D + 0x100 + 4}, %edx\nmov ${D + 0x100 + 38}, %rsi\nmovzwl ${D + 0x100 + 46}, %edi\nint3`;
       const gpr = new Array<bigint>(16).fill(0n);
       gpr[0] = a.sig; gpr[3] = BigInt(a.se); gpr[1] = b.sig; gpr[2] = BigInt(b.se);
+      gpr[8] = name === 'fmul m64' ? memValue(r) : memValue32(r);
       gpr[4] = BigInt(D + 0x8000);
-      cases.push({ label: `${name} cw=${cw.toString(16)} ${a.se.toString(16)}:${a.sig.toString(16)} ${b.se.toString(16)}:${b.sig.toString(16)}`, code: assemble(src, CODE), gpr });
+      cases.push({ label: `${name} m=${gpr[8].toString(16)} cw=${cw.toString(16)} ${a.se.toString(16)}:${a.sig.toString(16)} ${b.se.toString(16)}:${b.sig.toString(16)}`, code: assemble(src, CODE), gpr });
     }
     const native = runNative(cases.map((c) => ({ code: c.code, init: { gpr: c.gpr, rflags: 0x202 }, segments: [] })));
     const emulated = runSnippets(cases.map((c) => ({ code: c.code, init: { gpr: c.gpr, rflags: 0x202 }, data: new Uint8Array(SIZE) })));

@@ -11,12 +11,12 @@ import {
   bitLength, BIAS, type F80, type F80Result, INDEFINITE, inf, isDenormal, isInf, isNaN80, isNeg, isZero, PC_64,
   RC_NEAREST, roundF80, special, sqrtF80, SW_DE, SW_IE, SW_ZE, unpack, zero,
 } from './f80-arith.js';
-import { fromInt, isUnsupported, roundToIntegral } from './f80-convert.js';
+import { fromF32, fromF64, fromInt, isUnsupported, type Loaded, roundToIntegral } from './f80-convert.js';
 import {
   commit, fpuGateWait, noteInstruction, physOf, pop, precisionControl, push, readSt, roundingControl, setCc, SW_C1,
   suppressed, writeSt,
 } from './fpu-state.js';
-import { fastMul } from './fast-path.js';
+import { fastMul, fastMulMem } from './fast-path.js';
 import { arith, memOperand, OP_ADD, OP_DIV, OP_MUL, OP_SUB } from './operands.js';
 
 // ModRM.reg of the arithmetic group: 0 add, 1 mul, (2 com, 3 comp: compare.ts), 4 sub, 5 subr, 6 div, 7 divr
@@ -31,9 +31,19 @@ function run(cpu: Cpu, reg: number, reversed: boolean, dst: F80, src: F80, de = 
 function arithMem(cpu: Cpu, ins: Insn): void {
   fpuGateWait(cpu);
   const lin = ins.ea(cpu, ins);
-  const m = memOperand(cpu, ins, lin);
-  noteInstruction(cpu, ins, lin);
   const reg = ins.reg & 7;
+  const opcode = ins.opcode & 0xff;
+  let m: Loaded;
+  if (reg === 1 && (opcode === 0xdc || opcode === 0xd8)) {
+    // FMUL m64real/m32real: the fast case needs the raw bits, the exact path the widened value
+    const lo = opcode === 0xdc ? cpu.read64(lin) : cpu.read32(lin), hi = opcode === 0xdc ? cpu.vhi : null;
+    noteInstruction(cpu, ins, lin);
+    if (fastMulMem(cpu, lo, hi)) return;
+    m = hi === null ? fromF32(lo) : fromF64(lo, hi);
+  } else {
+    m = memOperand(cpu, ins, lin);
+    noteInstruction(cpu, ins, lin);
+  }
   const a = readSt(cpu, 0);
   commit(cpu, 0, run(cpu, reg, REVERSED[reg], a, m.v, m.sw));
 }

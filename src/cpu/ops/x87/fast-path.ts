@@ -1,4 +1,4 @@
-// The common case of FMUL without BigInt: two normal register operands, round to nearest,
+// The common case of FMUL without BigInt: normal operands (registers, m64real, m32real), round to nearest,
 // 64-bit precision, a normal product. The 64 x 64-bit product is formed exactly from 16-bit
 // limbs in Numbers and rounded once; anything else (zeros, denormals, NaNs, infinities,
 // unsupported encodings, another PC or RC, a result that leaves the normal range) returns false
@@ -18,14 +18,46 @@ function normal(r: Int32Array, p: number): boolean {
   return e !== 0 && e !== 0x7fff && r[p * 3 + 1] < 0;
 }
 
+const fastCase = (cpu: Cpu): boolean => (cpu.fpControl & 0xf00) === 0x300; // PC = 64 bits, RC = nearest
+
 /** ST(d) = ST(x) * ST(y) (physical registers) when the fast case applies; false to take the exact path */
 export function fastMul(cpu: Cpu, d: number, x: number, y: number): boolean {
-  if ((cpu.fpControl & 0xf00) !== 0x300) return false; // PC = 64 bits, RC = nearest
+  if (!fastCase(cpu)) return false;
   const tag = cpu.fpTag;
   if (((tag >> (x * 2)) & 3) === TAG_EMPTY || ((tag >> (y * 2)) & 3) === TAG_EMPTY) return false;
   const r = cpu.fpr;
   if (!normal(r, x) || !normal(r, y)) return false;
-  const ax = r[x * 3] >>> 0, bx = r[x * 3 + 1] >>> 0, ay = r[y * 3] >>> 0, by = r[y * 3 + 1] >>> 0;
+  return mulWords(cpu, d, r[x * 3] >>> 0, r[x * 3 + 1] >>> 0, r[x * 3 + 2], r[y * 3] >>> 0, r[y * 3 + 1] >>> 0, r[y * 3 + 2]);
+}
+
+/**
+ * ST(0) = ST(0) * a normal binary64 (hi, lo words) or binary32 (lo only: hi = null) from memory;
+ * false to take the exact path.
+ */
+export function fastMulMem(cpu: Cpu, lo: number, hi: number | null): boolean {
+  if (!fastCase(cpu)) return false;
+  const p = cpu.fpTop;
+  if (((cpu.fpTag >> (p * 2)) & 3) === TAG_EMPTY || !normal(cpu.fpr, p)) return false;
+  let mlo: number, mhi: number, mse: number;
+  if (hi !== null) {
+    const e = (hi >>> 20) & 0x7ff;
+    if (e === 0 || e === 0x7ff) return false;
+    mhi = (0x8000_0000 | ((hi & 0xfffff) << 11) | (lo >>> 21)) >>> 0;
+    mlo = (lo << 11) >>> 0;
+    mse = ((hi >>> 16) & 0x8000) | (e - 1023 + BIAS);
+  } else {
+    const e = (lo >>> 23) & 0xff;
+    if (e === 0 || e === 0xff) return false;
+    mhi = (0x8000_0000 | ((lo & 0x7fffff) << 8)) >>> 0;
+    mlo = 0;
+    mse = ((lo >>> 16) & 0x8000) | (e - 127 + BIAS);
+  }
+  const r = cpu.fpr;
+  return mulWords(cpu, p, r[p * 3] >>> 0, r[p * 3 + 1] >>> 0, r[p * 3 + 2], mlo, mhi, mse);
+}
+
+/** physical register d = x * y (significand words, sign/exponent words of normal values) */
+function mulWords(cpu: Cpu, d: number, ax: number, bx: number, sx: number, ay: number, by: number, sy: number): boolean {
   const a0 = ax & 0xffff, a1 = ax >>> 16, a2 = bx & 0xffff, a3 = bx >>> 16;
   const b0 = ay & 0xffff, b1 = ay >>> 16, b2 = by & 0xffff, b3 = by >>> 16;
   L[0] = a0 * b0;
@@ -44,7 +76,7 @@ export function fastMul(cpu: Cpu, d: number, x: number, y: number): boolean {
   }
   // 128-bit product as four 32-bit words (w3 most significant)
   let w3 = L[7] * TWO16 + L[6], w2 = L[5] * TWO16 + L[4], w1 = L[3] * TWO16 + L[2], w0 = L[1] * TWO16 + L[0];
-  let e = (r[x * 3 + 2] & 0x7fff) + (r[y * 3 + 2] & 0x7fff) - BIAS;
+  let e = (sx & 0x7fff) + (sy & 0x7fff) - BIAS;
   if (w3 >= 0x8000_0000) e++;
   else {
     // the product of two significands in [1, 2) is below 2: shift the leading bit to bit 127
@@ -72,9 +104,10 @@ export function fastMul(cpu: Cpu, d: number, x: number, y: number): boolean {
   if (e > 0x7ffe) return false;
   cpu.fpStatus = (cpu.fpStatus & ~SW_C1) | (sw & SW_C1);
   if (sw !== 0) fpuRaise(cpu, sw);
+  const r = cpu.fpr;
   r[d * 3] = lo | 0;
   r[d * 3 + 1] = hi | 0;
-  r[d * 3 + 2] = ((r[x * 3 + 2] ^ r[y * 3 + 2]) & 0x8000) | e;
+  r[d * 3 + 2] = ((sx ^ sy) & 0x8000) | e;
   cpu.fpTag &= ~(3 << (d * 2)); // valid
   return true;
 }
