@@ -1,6 +1,6 @@
-// The BigInt-free FMUL (src/cpu/ops/x87/fast-path.ts: normal register operands, PC = 64 bits,
-// round to nearest) against the host CPU through the instruction: FMUL ST(0),ST(i), FMUL
-// ST(i),ST(0), FMULP and FMUL m64real/m32real, on significands with many or few bits (exact products, ties), exponents
+// The BigInt-free FMUL/FADD/FSUB/FSUBR (src/cpu/ops/x87/fast-path.ts: normal operands, PC = 64
+// bits, round to nearest) against the host CPU through the instruction: the D8/DC/DE register
+// forms and the m64real/m32real forms, on significands with many or few bits (exact products, ties), exponents
 // across the range (products that overflow or underflow fall back to the exact path), and
 // unmasked PE (the result is still written, ES set). Result, status word and TOP compared.
 
@@ -16,6 +16,12 @@ const M = D + 64;
 const FORMS: [string, string][] = [
   ['fmul st0,st1', '.byte 0xd8, 0xc9'], ['fmul st1,st0', '.byte 0xdc, 0xc9'], ['fmulp st1,st0', '.byte 0xde, 0xc9'],
   ['fmul m64', `fmull ${M}`], ['fmul m32', `fmuls ${M}`],
+  // D8: FADD/FSUB/FSUBR ST(0),ST(1); DC: ST(1) op= ST(0) with SUB/SUBR exchanged; DE: and pop
+  ['fadd st0,st1', '.byte 0xd8, 0xc1'], ['fsub st0,st1', '.byte 0xd8, 0xe1'], ['fsubr st0,st1', '.byte 0xd8, 0xe9'],
+  ['fadd st1,st0', '.byte 0xdc, 0xc1'], ['(dc e9) st1,st0', '.byte 0xdc, 0xe9'], ['(dc e1) st1,st0', '.byte 0xdc, 0xe1'],
+  ['faddp', '.byte 0xde, 0xc1'], ['(de e9)', '.byte 0xde, 0xe9'], ['(de e1)', '.byte 0xde, 0xe1'],
+  ['fadd m64', `faddl ${M}`], ['fsub m64', `fsubl ${M}`], ['fsubr m64', `fsubrl ${M}`],
+  ['fadd m32', `fadds ${M}`], ['fsub m32', `fsubs ${M}`], ['fsubr m32', `fsubrs ${M}`],
 ];
 /** binary64 bits: mostly normal, some zeros, denormals, infinities and NaNs (the exact path) */
 function memValue(r: Prng): bigint {
@@ -33,11 +39,11 @@ function memValue32(r: Prng): bigint {
   return sign | (BigInt(r.range(1, 254)) << 23n) | (r.u64() & 0x7f_ffffn);
 }
 
-describe('x87 FMUL fast path against the host CPU', () => {
+describe('x87 FMUL/FADD/FSUB fast path against the host CPU', () => {
   it('random normal operands, PC=64 RC=nearest', () => {
     const r = new Prng(0xfa57);
     const cases: { label: string; code: Uint8Array; gpr: bigint[] }[] = [];
-    for (let i = 0; i < 10000; i++) {
+    for (let i = 0; i < 20000; i++) {
       const [name, bytes] = FORMS[i % FORMS.length];
       const sig = (): bigint => {
         const k = r.below(4);
@@ -47,13 +53,18 @@ describe('x87 FMUL fast path against the host CPU', () => {
       };
       const exp = (): number => (r.chance(0.8) ? 16383 + r.range(-200, 200) : r.pick([r.range(1, 8300), r.range(8300, 0x7ffe)]));
       const a = { se: (r.chance(0.5) ? 0x8000 : 0) | exp(), sig: sig() }, b = { se: (r.chance(0.5) ? 0x8000 : 0) | exp(), sig: sig() };
+      if (!name.includes('mul') && r.chance(0.8)) {
+        // additions: exponents within the window, sometimes nearly equal values (cancellation)
+        b.se = (b.se & 0x8000) | Math.min(0x7ffe, Math.max(1, (a.se & 0x7fff) + r.range(-70, 70)));
+        if (r.chance(0.3)) { b.se = (b.se & 0x8000) | (a.se & 0x7fff); b.sig = a.sig ^ (r.u64() & ((1n << BigInt(r.range(1, 64))) - 1n)) | TOP; }
+      }
       const cw = r.chance(0.1) ? 0x35f : 0x37f; // sometimes PE unmasked
       const src = `mov %rax, ${D}\nmov %bx, ${D + 8}\nmov %rcx, ${D + 16}\nmov %dx, ${D + 24}\nmovw $${cw}, ${D + 56}\n` +
         `mov %r8, ${M}\nfninit\nfldcw ${D + 56}\nfldt ${D}\nfldt ${D + 16}\n${bytes}\nfnsave ${D + 0x100}\n` +
         `mov ${D + 0x100 + 28}, %rax\nmovzwl ${D + 0x100 + 36}, %ecx\nmovzwl ${D + 0x100 + 4}, %edx\nmov ${D + 0x100 + 38}, %rsi\nmovzwl ${D + 0x100 + 46}, %edi\nint3`;
       const gpr = new Array<bigint>(16).fill(0n);
       gpr[0] = a.sig; gpr[3] = BigInt(a.se); gpr[1] = b.sig; gpr[2] = BigInt(b.se);
-      gpr[8] = name === 'fmul m64' ? memValue(r) : memValue32(r);
+      gpr[8] = name.endsWith('m64') ? memValue(r) : memValue32(r);
       gpr[4] = BigInt(D + 0x8000);
       cases.push({ label: `${name} m=${gpr[8].toString(16)} cw=${cw.toString(16)} ${a.se.toString(16)}:${a.sig.toString(16)} ${b.se.toString(16)}:${b.sig.toString(16)}`, code: assemble(src, CODE), gpr });
     }
