@@ -22,6 +22,16 @@ export const TOLERATED_GROUPS: Record<string, { share: number; reason: string }>
   },
 };
 
+/** Groups whose mismatches fail a run ("group: mismatches/cases"): any, or above the group's tolerated share. */
+export function failingGroups(groups: Map<string, { cases: number; mismatches: number }>): string[] {
+  return [...groups].filter(([g, t]) => t.mismatches > (TOLERATED_GROUPS[g] ? TOLERATED_GROUPS[g].share * t.cases : 0)).map(([g, t]) => `${g}: ${t.mismatches}/${t.cases}`);
+}
+
+/** One line per tolerated group that ran: its count and why it is tolerated. */
+export function toleratedLines(groups: Map<string, { cases: number; mismatches: number }>): string[] {
+  return [...groups].filter(([g]) => TOLERATED_GROUPS[g]).map(([g, t]) => `isa: ${g}: ${t.mismatches} of ${t.cases} cases differ from the host (tolerated up to ${TOLERATED_GROUPS[g].share * 100}%: ${TOLERATED_GROUPS[g].reason})`);
+}
+
 /** Implemented user-mode forms that are not generated, with the reason. */
 export const EXCLUDED_FORMS: Record<string, string> = {
   'rcpps/rcpss/rsqrtps/rsqrtss':
