@@ -220,7 +220,8 @@ export function divF80(a: F80, b: F80, pc: number, rc: number): F80Result {
   if (isZero(b)) return isZero(a) ? { v: INDEFINITE, sw: SW_IE } : { v: inf(neg), sw: SW_ZE };
   if (isZero(a)) return { v: zero(neg), sw: de };
   const ua = unpack(a), ub = unpack(b);
-  const K = 130; // quotient bits beyond any 64-bit significand, so rounding sees them all
+  // at least 66 quotient bits (64, a guard bit and one more; the remainder gives the sticky bit)
+  const K = 66 + Math.max(0, bitLength(ub.m) - bitLength(ua.m));
   const n = ua.m << BigInt(K);
   const q = n / ub.m;
   const r = roundF80(neg, q, ua.e - ub.e - K, q * ub.m !== n, pc, rc);
