@@ -11,6 +11,27 @@ export const ABSENT_GROUPS: Record<string, string> = {
   adx: 'ADCX/ADOX are not implemented; the emulator does not advertise ADX',
 };
 
+/**
+ * Groups whose mismatches are counted and printed but pass up to a share of their cases, with
+ * the reason. Anything above the share fails.
+ */
+export const TOLERATED_GROUPS: Record<string, { share: number; reason: string }> = {
+  'x87-transcendental-approx': {
+    share: 0.1,
+    reason: 'FSIN FCOS FSINCOS FPTAN F2XM1 FYL2X FYL2XP1 FPATAN on ordinary operands: the emulator rounds a ~150-bit value once (correctly rounded), the host microcode keeps only a few bits beyond 64 and differs by one unit in the last place (or C1 alone) in about 1-2% of results, FPTAN about 8% (test/cpu/x87/transcendental-oracle.test.ts shows every difference is 1 ulp)',
+  },
+};
+
+/** Groups whose mismatches fail a run ("group: mismatches/cases"): any, or above the group's tolerated share. */
+export function failingGroups(groups: Map<string, { cases: number; mismatches: number }>): string[] {
+  return [...groups].filter(([g, t]) => t.mismatches > (TOLERATED_GROUPS[g] ? TOLERATED_GROUPS[g].share * t.cases : 0)).map(([g, t]) => `${g}: ${t.mismatches}/${t.cases}`);
+}
+
+/** One line per tolerated group that ran: its count and why it is tolerated. */
+export function toleratedLines(groups: Map<string, { cases: number; mismatches: number }>): string[] {
+  return [...groups].filter(([g]) => TOLERATED_GROUPS[g]).map(([g, t]) => `isa: ${g}: ${t.mismatches} of ${t.cases} cases differ from the host (tolerated up to ${TOLERATED_GROUPS[g].share * 100}%: ${TOLERATED_GROUPS[g].reason})`);
+}
+
 /** Implemented user-mode forms that are not generated, with the reason. */
 export const EXCLUDED_FORMS: Record<string, string> = {
   'rcpps/rcpss/rsqrtps/rsqrtss':
@@ -21,8 +42,6 @@ export const EXCLUDED_FORMS: Record<string, string> = {
     'the host kernel sets CR4.UMIP: #GP(0) at CPL 3; the emulator implements no UMIP and its runner cannot reproduce it',
   'mov fs/gs, r / pop fs/gs / wrfsbase':
     'would move the host thread pointer the oracle process runs on',
-  'x87 transcendentals (fsin fcos fsincos fptan fpatan f2xm1 fyl2x fyl2xp1) on ordinary operands':
-    'evaluated in binary64 from JavaScript Math and rounded into the 80-bit register, where the host computes 64-bit results in microcode: not bit-exact (docs/CPU.md gives the bound); their exact cases (zeros, infinities, NaNs, unsupported encodings, |x| >= 2^63) are generated',
   'f2xm1 with |x| > 1, fyl2xp1 with |x| >= 1 - sqrt(2)/2':
     'outside the instructions\' domain the SDM leaves the result undefined (the host returns model-specific values)',
   'x87 with unmasked exceptions':

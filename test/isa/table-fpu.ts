@@ -143,9 +143,9 @@ function x87Epilogue(b: BuildCtx, store = true): { bytes: number[]; text: string
   return { bytes, text };
 }
 
-function x87Form(name: string, group: string, middle: (b: BuildCtx) => { bytes: number[]; text: string }, operands: 0 | 1 | 2, store = true, flags = NONE, value?: Operand) {
+function x87Form(name: string, group: string, middle: (b: BuildCtx) => { bytes: number[]; text: string }, operands: 0 | 1 | 2, store = true, flags = NONE, value?: Operand, extra: Partial<Form> = {}) {
   add({
-    name, group, shape: 'custom', sizes: [32], opcode: [0xd8], flags, feature: 'fpu',
+    name, group, shape: 'custom', sizes: [32], opcode: [0xd8], flags, feature: 'fpu', ...extra,
     build: (b): Built => {
       slots(b);
       const pro = x87Prologue(b, operands, value);
@@ -194,8 +194,8 @@ x87Form('fscale (small scale)', 'x87-arith', (b) => {
   return { bytes: [...op([0xdb], 0, SLOT_M), 0xd9, 0xc9, 0xd9, 0xfd], text: `fild dword ${n}; fxch; fscale` };
 }, 1);
 
-// transcendentals: only operands where the result is exact (zeros, infinities, NaNs, unsupported
-// encodings, |x| >= 2^63 for the trigonometric forms); ordinary operands are approximated (excluded.ts)
+// transcendentals: operands where the result is exact (zeros, infinities, NaNs, unsupported
+// encodings, |x| >= 2^63 for the trigonometric forms), compared with no mismatch allowed
 const TRANSCENDENTAL: [string, number[], 1 | 2][] = [
   ['fsin', [0xd9, 0xfe], 1], ['fcos', [0xd9, 0xff], 1], ['fsincos', [0xd9, 0xfb], 1], ['fptan', [0xd9, 0xf2], 1], ['f2xm1', [0xd9, 0xf0], 1],
   ['fpatan', [0xd9, 0xf3], 2], ['fyl2x', [0xd9, 0xf1], 2], ['fyl2xp1', [0xd9, 0xf9], 2],
@@ -204,6 +204,25 @@ for (const [m, bytes, n] of TRANSCENDENTAL) {
   // F2XM1 is defined for |x| <= 1 only: no out-of-range operand for it
   const one: Operand = m === 'f2xm1' ? (rng) => { let v; do v = specialOperand(rng); while (((v >> 64n) & 0x7fffn) >= 16383n + 63n && ((v >> 64n) & 0x7fffn) !== 0x7fffn); return v; } : specialOperand;
   x87Form(`${m} (exact cases)`, 'x87-transcendental', fixed(bytes, m), 2, true, NONE, n === 1 ? one : nanPair());
+}
+// ordinary operands in each instruction's domain: evaluated to ~150 bits and rounded once, which
+// agrees with the host's microcode except near rounding boundaries; that group's mismatch share
+// is bounded (and printed) by isa.test.ts (TOLERATED_GROUPS in excluded.ts), while
+// test/cpu/x87/transcendental-oracle.test.ts shows each difference is one unit in the last place
+const ordinary = (rng: Prng, lo: number, hi: number, sign = rng.chance(0.5)): bigint =>
+  f80((sign ? 0x8000 : 0) | (16383 + rng.range(lo, hi)), rng.chance(0.2) ? SIG_TOP | ((rng.u64() & 0xfffn) << 52n) : SIG_TOP | (rng.u64() & FRAC));
+const trigOperand: Operand = (rng) => (rng.chance(0.8) ? ordinary(rng, -12, 3) : rng.chance(0.5) ? ordinary(rng, 4, 62) : ordinary(rng, -200, -13));
+const DOMAIN: [string, Operand][] = [
+  ['fsin', trigOperand], ['fcos', trigOperand], ['fsincos', trigOperand], ['fptan', trigOperand],
+  ['f2xm1', (rng) => ordinary(rng, rng.chance(0.8) ? -12 : -100, -1)],
+  ['fpatan', (rng) => ordinary(rng, -20, 20)],
+  ['fyl2x', (rng, which) => (which === 0 ? ordinary(rng, -30, 30) : ordinary(rng, rng.chance(0.3) ? -1 : -200, rng.chance(0.3) ? 0 : 200, false))],
+  ['fyl2xp1', (rng, which) => (which === 0 ? ordinary(rng, -30, 30) : ordinary(rng, rng.chance(0.8) ? -12 : -100, -3))],
+];
+for (const [m, value] of DOMAIN) {
+  const [, bytes, n] = TRANSCENDENTAL.find((t) => t[0] === m)!;
+  // alone: never inside a sequence, so a tolerated difference is counted in this group only
+  x87Form(`${m} (ordinary operands)`, 'x87-transcendental-approx', fixed(bytes, m), n, true, NONE, value, { alone: true });
 }
 /** for the two-operand forms: one operand (either) is a NaN or an unsupported encoding, the other anything */
 function nanPair(): Operand {

@@ -116,7 +116,7 @@ describe('loads, stores and arithmetic', () => {
     const status = t.cpu.lo[0] & 0xffff; // quotient 7 = 0b111: C0 = Q2, C3 = Q0, C1 = Q1; C2 = 0 (complete)
     expect(status & (C0 | C1 | C2 | C3)).toBe(C0 | C1 | C3);
   });
-  it('transcendentals approximate in double precision', () => {
+  it('transcendentals: sin, tan (and the pushed 1), atan2, log2 of a power of two', () => {
     const t = fpu(`fldl ${DATA}\nfsin\nfstpl ${DATA + 8}\nfldl ${DATA}\nfptan\nfstpl ${DATA + 16}\nfstpl ${DATA + 24}\n` +
       `fld1\nfldl ${DATA}\nfpatan\nfstpl ${DATA + 32}\nfld1\nfldl ${DATA + 40}\nfyl2x\nfstpl ${DATA + 48}`, (c) => {
       c.dv.setFloat64(DATA, 0.5, true);

@@ -11,11 +11,12 @@ import {
   bitLength, BIAS, type F80, type F80Result, INDEFINITE, inf, isDenormal, isInf, isNaN80, isNeg, isZero, PC_64,
   RC_NEAREST, roundF80, special, sqrtF80, SW_DE, SW_IE, SW_ZE, unpack, zero,
 } from './f80-arith.js';
-import { fromInt, isUnsupported, roundToIntegral } from './f80-convert.js';
+import { fromF32, fromF64, fromInt, isUnsupported, type Loaded, roundToIntegral } from './f80-convert.js';
 import {
-  commit, fpuGateWait, noteInstruction, pop, precisionControl, push, readSt, roundingControl, setCc, SW_C1,
+  commit, fpuGateWait, noteInstruction, physOf, pop, precisionControl, push, readSt, roundingControl, setCc, SW_C1,
   suppressed, writeSt,
 } from './fpu-state.js';
+import { fastAdd, fastMem, fastMul } from './fast-path.js';
 import { arith, memOperand, OP_ADD, OP_DIV, OP_MUL, OP_SUB } from './operands.js';
 
 // ModRM.reg of the arithmetic group: 0 add, 1 mul, (2 com, 3 comp: compare.ts), 4 sub, 5 subr, 6 div, 7 divr
@@ -26,13 +27,34 @@ function run(cpu: Cpu, reg: number, reversed: boolean, dst: F80, src: F80, de = 
   return reversed ? arith(cpu, OP_OF_REG[reg], src, dst, de) : arith(cpu, OP_OF_REG[reg], dst, src, de);
 }
 
+/**
+ * The BigInt-free common case (fast-path.ts) of dst = dst op src for ADD MUL SUB SUBR (reg 0 1 4 5),
+ * with SUB and SUBR exchanged when `swapped` (the DC/DE register encodings); false: take the exact path.
+ */
+function fast(cpu: Cpu, reg: number, swapped: boolean, dst: number, src: number): boolean {
+  if (reg === 1) return fastMul(cpu, dst, dst, src);
+  if (reg === 0) return fastAdd(cpu, dst, dst, src, false);
+  if (reg === 4 || reg === 5) return (reg === 5) !== swapped ? fastAdd(cpu, dst, src, dst, true) : fastAdd(cpu, dst, dst, src, true);
+  return false;
+}
+
 /** D8/DC/DA/DE with a memory operand: ST(0) = ST(0) op mem */
 function arithMem(cpu: Cpu, ins: Insn): void {
   fpuGateWait(cpu);
   const lin = ins.ea(cpu, ins);
-  const m = memOperand(cpu, ins, lin);
-  noteInstruction(cpu, ins, lin);
   const reg = ins.reg & 7;
+  const opcode = ins.opcode & 0xff;
+  let m: Loaded;
+  if ((reg === 0 || reg === 1 || reg === 4 || reg === 5) && (opcode === 0xdc || opcode === 0xd8)) {
+    // FADD/FMUL/FSUB/FSUBR m64real/m32real: the fast case needs the raw bits, the exact path the widened value
+    const lo = opcode === 0xdc ? cpu.read64(lin) : cpu.read32(lin), hi = opcode === 0xdc ? cpu.vhi : null;
+    noteInstruction(cpu, ins, lin);
+    if (fastMem(cpu, reg, lo, hi)) return;
+    m = hi === null ? fromF32(lo) : fromF64(lo, hi);
+  } else {
+    m = memOperand(cpu, ins, lin);
+    noteInstruction(cpu, ins, lin);
+  }
   const a = readSt(cpu, 0);
   commit(cpu, 0, run(cpu, reg, REVERSED[reg], a, m.v, m.sw));
 }
@@ -42,6 +64,7 @@ function arithSt0(cpu: Cpu, ins: Insn): void {
   fpuGateWait(cpu);
   noteInstruction(cpu, ins, 0);
   const reg = ins.reg & 7;
+  if (fast(cpu, reg, false, physOf(cpu, 0), physOf(cpu, ins.rm & 7))) return;
   const a = readSt(cpu, 0), b = readSt(cpu, ins.rm & 7);
   commit(cpu, 0, run(cpu, reg, REVERSED[reg], a, b));
 }
@@ -52,6 +75,10 @@ function arithStI(cpu: Cpu, ins: Insn): void {
   noteInstruction(cpu, ins, 0);
   const reg = ins.reg & 7;
   const i = ins.rm & 7;
+  if (fast(cpu, reg, reg >= 4, physOf(cpu, i), physOf(cpu, 0))) {
+    if ((ins.opcode & 0xff) === 0xde) pop(cpu);
+    return;
+  }
   const a = readSt(cpu, i), b = readSt(cpu, 0);
   const stored = commit(cpu, i, run(cpu, reg, reg >= 4 ? !REVERSED[reg] : false, a, b));
   if ((ins.opcode & 0xff) === 0xde && stored) pop(cpu);

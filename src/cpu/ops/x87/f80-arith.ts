@@ -18,7 +18,16 @@ export interface F80Result {
   v: F80;
   /** status-word bits raised: IE DE ZE OE UE PE and C1 */
   sw: number;
+  /**
+   * For an overflow or a tiny result: what an unmasked OE or UE stores instead (SDM vol. 1
+   * 8.5.3, 8.5.4): the value rounded with an unbounded exponent, then scaled by 2^-24576
+   * (overflow) or 2^24576 (underflow), with OE or UE and the PE/C1 of that rounding.
+   */
+  wrap?: { v: F80; sw: number };
 }
+
+/** the SDM's bias adjustment of an unmasked overflow or underflow into a register */
+export const WRAP_BIAS = 24576;
 
 export const SW_IE = 0x1, SW_DE = 0x2, SW_ZE = 0x4, SW_OE = 0x8, SW_UE = 0x10, SW_PE = 0x20, SW_C1 = 0x200;
 /** precision control (control word bits 9-8) */
@@ -49,8 +58,21 @@ function precisionBits(pc: number): number {
   return pc === PC_24 ? 24 : pc === PC_53 ? 53 : 64; // PC=1 is reserved; hardware treats it as 64
 }
 
+const F64 = new Float64Array(1);
+const U32 = new Uint32Array(F64.buffer);
+
+/** Bits in m > 0 (0 for 0): from the exponent of Number(m), which is exact unless m rounded up to a power of 2 */
 export function bitLength(m: bigint): number {
-  return m.toString(2).length;
+  const x = Number(m);
+  if (x < 2 ** 1000) {
+    if (x === 0) return 0;
+    F64[0] = x;
+    let e = (U32[1] >>> 20) - 1022;
+    if (U32[0] === 0 && (U32[1] & 0xfffff) === 0 && m >> BigInt(e - 1) === 0n) e--;
+    return e;
+  }
+  const h = m.toString(16);
+  return (h.length - 1) * 4 + (32 - Math.clz32(parseInt(h[0], 16)));
 }
 
 /**
@@ -58,8 +80,21 @@ export function bitLength(m: bigint): number {
  * to `pc` bits by `rc`; underflow, overflow and precision as with those exceptions masked.
  */
 export function roundF80(neg: boolean, m: bigint, e: number, sticky: boolean, pc: number, rc: number): F80Result {
-  const p = precisionBits(pc);
   const top = e + bitLength(m) - 1; // exponent of the leading bit, unbounded
+  const r = roundBounded(neg, m, e, top, sticky, pc, rc);
+  // an unmasked underflow is signalled for every tiny result, exact or not
+  if (top + BIAS < 1) r.wrap = wrapped(neg, m, e + WRAP_BIAS, sticky, pc, rc, SW_UE);
+  else if ((r.sw & SW_OE) !== 0) r.wrap = wrapped(neg, m, e - WRAP_BIAS, sticky, pc, rc, SW_OE);
+  return r;
+}
+
+function wrapped(neg: boolean, m: bigint, e: number, sticky: boolean, pc: number, rc: number, flag: number): { v: F80; sw: number } {
+  const w = roundBounded(neg, m, e, e + bitLength(m) - 1, sticky, pc, rc);
+  return { v: w.v, sw: (w.sw & (SW_PE | SW_C1)) | flag };
+}
+
+function roundBounded(neg: boolean, m: bigint, e: number, top: number, sticky: boolean, pc: number, rc: number): F80Result {
+  const p = precisionBits(pc);
   const tiny = top + BIAS < 1;
   // a denormal result keeps the precision control's bits of the significand field too: its
   // lowest 64 - p bits stay zero (measured on the host: 0xdeadbeef at PC=53 rounds to 0xdeadc000)
@@ -185,7 +220,8 @@ export function divF80(a: F80, b: F80, pc: number, rc: number): F80Result {
   if (isZero(b)) return isZero(a) ? { v: INDEFINITE, sw: SW_IE } : { v: inf(neg), sw: SW_ZE };
   if (isZero(a)) return { v: zero(neg), sw: de };
   const ua = unpack(a), ub = unpack(b);
-  const K = 130; // quotient bits beyond any 64-bit significand, so rounding sees them all
+  // at least 66 quotient bits (64, a guard bit and one more; the remainder gives the sticky bit)
+  const K = 66 + Math.max(0, bitLength(ub.m) - bitLength(ua.m));
   const n = ua.m << BigInt(K);
   const q = n / ub.m;
   const r = roundF80(neg, q, ua.e - ub.e - K, q * ub.m !== n, pc, rc);
@@ -193,7 +229,7 @@ export function divF80(a: F80, b: F80, pc: number, rc: number): F80Result {
   return r;
 }
 
-function isqrt(n: bigint): bigint {
+export function isqrt(n: bigint): bigint {
   if (n < 2n) return n;
   let x = 1n << BigInt(Math.ceil(bitLength(n) / 2));
   for (;;) {

@@ -10,8 +10,8 @@
 // next waiting x87 instruction then raises #MF (CR0.NE = 1); with CR0.NE = 0 the legacy FERR# /
 // IRQ 13 route is not modelled (the instruction proceeds, as with IGNNE# asserted). An unmasked invalid
 // operation, denormal or zero divide leaves the destination unchanged (SDM vol. 1 8.5); an
-// unmasked overflow or underflow still stores the masked response (the SDM's exponent-wrapped
-// result is not modelled).
+// unmasked overflow or underflow into a register stores the exponent-wrapped result (the value
+// rounded with an unbounded exponent, scaled by 2^-24576 or 2^24576; F80Result.wrap).
 
 import type { Cpu } from '../../cpu.js';
 import type { Insn } from '../../insn.js';
@@ -128,9 +128,12 @@ export function writeSt(cpu: Cpu, i: number, v: F80): void {
 
 /**
  * Write an arithmetic result into ST(i): its flags go to the status word (C1 = rounded up), and
- * the value is stored unless an unmasked IE/DE/ZE suppresses it. Returns whether it was stored.
+ * the value is stored unless an unmasked IE/DE/ZE suppresses it (the wrapped value where an
+ * unmasked OE/UE applies). Returns whether it was stored.
  */
 export function commit(cpu: Cpu, i: number, r: F80Result): boolean {
+  // unmasked overflow/underflow: the exponent-wrapped value is stored (DE is the only flag callers add)
+  if (r.wrap && (r.wrap.sw & (SW_OE | SW_UE) & ~cpu.fpControl) !== 0) r = { v: r.wrap.v, sw: r.wrap.sw | (r.sw & SW_DE) };
   if ((raised & SW_SF) === 0) cpu.fpStatus = (cpu.fpStatus & ~SW_C1) | (r.sw & SW_C1);
   const pre = r.sw & (SW_IE | SW_DE | SW_ZE);
   if ((pre & ~cpu.fpControl) !== 0) {

@@ -1,39 +1,33 @@
 // x87 transcendental instructions: FSIN FCOS FSINCOS FPTAN (|x| >= 2^63 leaves ST(0) alone with
-// C2 = 1), FPATAN, F2XM1, FYL2X, FYL2XP1. The operands are read from the 80-bit registers and
-// the function is evaluated with the host's double-precision Math library, then rounded by PC
-// and RC into the register: a documented approximation (docs/CPU.md). Hardware evaluates them
-// to a 64-bit significand with its own argument reduction (within about 1 ulp of the 64-bit
-// result); here the error is that of a binary64 result (about 2^-52 relative, and more for
-// FSIN/FCOS/FPTAN near multiples of pi where the 66-bit hardware reduction differs). The
-// special cases are exact: NaN operands propagate by the x87 rules (IE for an SNaN),
-// unsupported encodings and out-of-domain operands give the QNaN indefinite with IE, zeros
-// keep their sign where the function is odd, and PE is set for every inexact result.
+// C2 = 1), FPATAN, F2XM1, FYL2X, FYL2XP1. Special operands are handled here (NaNs propagate by
+// the x87 rules with IE for an SNaN, unsupported encodings and out-of-domain operands give the
+// QNaN indefinite with IE, zeros and infinities give the SDM's exact results); finite operands
+// are evaluated to about 150 bits and rounded once to 64 bits by RC (precision control applies
+// only to the basic arithmetic and FSQRT, SDM vol. 1 8.1.5.2; measured on the host too) (f80-transcendental.ts), which
+// matches the host bit for bit except near rounding boundaries (docs/CPU.md gives the counts).
 
 import type { Cpu } from '../../cpu.js';
 import type { Insn } from '../../insn.js';
 import { MAP_1B } from '../../insn.js';
 import { defineOp } from '../../optable.js';
 import {
-  type F80, type F80Result, INDEFINITE, isDenormal, isInf, isNaN80, isNeg, isZero, mulF80, special, SW_DE, SW_IE, SW_PE,
-  SW_ZE,
+  BIAS, PC_64, type F80, type F80Result, INDEFINITE, inf, isDenormal, isInf, isNaN80, isNeg, isZero, special, SW_DE, SW_IE,
+  SW_ZE, zero,
 } from './f80-arith.js';
-import { fromNumber, isUnsupported, toNumber } from './f80-convert.js';
+import { isUnsupported } from './f80-convert.js';
 import {
-  commit, fpuGateWait, noteInstruction, pop, precisionControl, push, readSt, roundingControl, SW_C2,
+  cosF80, f2xm1F80, fpatanF80, fyl2xF80, fyl2xp1F80, piQuartersF80, sinF80, tanF80,
+} from './f80-transcendental.js';
+import {
+  commit, fpuGateWait, noteInstruction, pop, push, readSt, roundingControl, SW_C2,
 } from './fpu-state.js';
 
-const ONE: F80 = { se: 16383, sig: 1n << 63n };
-const TWO63_EXP = 16383 + 63;
+const ONE: F80 = { se: BIAS, sig: 1n << 63n };
+const TWO63_EXP = BIAS + 63;
 const invalid: F80Result = { v: INDEFINITE, sw: SW_IE };
 
-/** a Math result into the register format, rounded by PC and RC, PE set (the value is inexact) */
-function approx(cpu: Cpu, x: number, de: number): F80Result {
-  const r = mulF80(fromNumber(x), ONE, precisionControl(cpu), roundingControl(cpu));
-  r.sw |= SW_PE | de;
-  return r;
-}
-
 const deOf = (...xs: F80[]): number => (xs.some(isDenormal) ? SW_DE : 0);
+const withDe = (r: F80Result, de: number): F80Result => ({ ...r, sw: r.sw | de });
 
 /** Prologue of FSIN/FCOS/FSINCOS/FPTAN: a result for the special operands, or null to compute. */
 function trigSpecial(a: F80): F80Result | null {
@@ -65,13 +59,13 @@ function trig(kind: 'sin' | 'cos' | 'tan' | 'sincos'): (cpu: Cpu) => void {
       else if (kind === 'sincos') push(cpu, ONE);
       return;
     }
-    const x = toNumber(a);
-    if (kind === 'sin') commit(cpu, 0, approx(cpu, Math.sin(x), de));
-    else if (kind === 'cos') commit(cpu, 0, approx(cpu, Math.cos(x), de));
-    else if (kind === 'tan') { if (commit(cpu, 0, approx(cpu, Math.tan(x), de))) push(cpu, ONE); }
+    const pc = PC_64, rc = roundingControl(cpu);
+    if (kind === 'sin') commit(cpu, 0, withDe(sinF80(a, pc, rc), de));
+    else if (kind === 'cos') commit(cpu, 0, withDe(cosF80(a, pc, rc), de));
+    else if (kind === 'tan') { if (commit(cpu, 0, withDe(tanF80(a, pc, rc), de))) push(cpu, ONE); }
     else {
-      const c = approx(cpu, Math.cos(x), de);
-      if (commit(cpu, 0, approx(cpu, Math.sin(x), de))) push(cpu, c.v);
+      const c = withDe(cosF80(a, pc, rc), de);
+      if (commit(cpu, 0, withDe(sinF80(a, pc, rc), de))) { push(cpu, c.v); }
     }
   };
 }
@@ -87,24 +81,57 @@ function binary(fn: (cpu: Cpu, x: F80, y: F80) => F80Result): (cpu: Cpu) => void
   };
 }
 
-/** FPATAN: atan2(ST(1), ST(0)) (exact zeros and infinities follow atan2's quadrant rules) */
+/** sign of an F80 as ±1 for Math.atan2 (zeros and infinities keep their sign) */
+const signed = (a: F80, mag: number): number => (isNeg(a) ? -mag : mag);
+const asNumber = (a: F80): number => (isZero(a) ? signed(a, 0) : isInf(a) ? signed(a, Infinity) : signed(a, 1));
+
+/**
+ * FPATAN: atan2(ST(1), ST(0)). With a zero or an infinity the result is 0 or a multiple of
+ * pi/4 (atan2's quadrant rules, which the SDM's table follows); else computed.
+ */
 const fpatan = binary((cpu, x, y) => {
-  const v = Math.atan2(toNumber(y), toNumber(x));
-  if (v === 0) return { v: fromNumber(v), sw: deOf(x, y) };
-  return approx(cpu, v, deOf(x, y));
+  const de = deOf(x, y), pc = PC_64, rc = roundingControl(cpu);
+  if (isZero(x) || isZero(y) || isInf(x) || isInf(y)) {
+    const v = Math.atan2(asNumber(y), asNumber(x));
+    if (v === 0) return { v: zero(Object.is(v, -0)), sw: de };
+    return withDe(piQuartersF80(Math.round(v / (Math.PI / 4)), pc, rc), de);
+  }
+  return withDe(fpatanF80(y, x, pc, rc), de);
 });
 
 /** FYL2X: ST(1) * log2(ST(0)); FYL2XP1: ST(1) * log2(ST(0) + 1) */
 function fyl2x(plusOne: boolean) {
-  return binary((cpu, xr, yr) => {
-    const x = toNumber(xr), y = toNumber(yr);
-    const arg = plusOne ? x + 1 : x;
-    if ((isNeg(xr) && !isZero(xr) && !plusOne) || arg < 0 || (arg === 0 && y === 0) || (isInf(xr) && y === 0) || (arg === 1 && !Number.isFinite(y))) return invalid;
-    if (arg === 0 && !plusOne) return { v: fromNumber(y > 0 ? -Infinity : Infinity), sw: Number.isFinite(y) ? SW_ZE : 0 };
-    const l = plusOne ? Math.log1p(x) / Math.LN2 : Math.log2(x);
-    const v = y * l;
-    if (v === 0 || !Number.isFinite(v)) return { v: fromNumber(v), sw: deOf(xr, yr) };
-    return approx(cpu, v, deOf(xr, yr));
+  return binary((cpu, x, y) => {
+    const de = deOf(x, y), pc = PC_64, rc = roundingControl(cpu);
+    if (plusOne) {
+      // the domain is |x| < 1 - sqrt(2)/2; outside it the result is undefined (here: x < -1 invalid, inf follows the log)
+      if (isInf(x)) return isNeg(x) || isZero(y) ? invalid : { v: inf(isNeg(y)), sw: de };
+      const below = isNeg(x) && !isZero(x) && (x.se & 0x7fff) >= BIAS;
+      if (below && !((x.se & 0x7fff) === BIAS && x.sig === 1n << 63n)) return invalid;
+      if (below) return isZero(y) ? invalid : { v: inf(!isNeg(y)), sw: SW_ZE }; // log2(0) = -inf
+      if (isZero(x)) return isInf(y) ? invalid : { v: zero(isNeg(x) !== isNeg(y)), sw: de };
+      if (isInf(y)) return { v: inf(isNeg(x) !== isNeg(y)), sw: de };
+      if (isZero(y)) return { v: zero(isNeg(x) !== isNeg(y)), sw: de };
+      return withDe(fyl2xp1F80(x, y, pc, rc), de);
+    }
+    if (isNeg(x) && !isZero(x)) return invalid;
+    if (isZero(x)) {
+      // log2(±0) = -inf: y * -inf, a zero divide for finite y
+      if (isZero(y)) return invalid;
+      return { v: inf(!isNeg(y)), sw: isInf(y) ? de : SW_ZE };
+    }
+    const isOne = (x.se & 0x7fff) === BIAS && x.sig === 1n << 63n;
+    if (isInf(x)) return isZero(y) ? invalid : { v: inf(isNeg(y)), sw: de };
+    if (isInf(y)) {
+      if (isOne) return invalid;
+      const below1 = (x.se & 0x7fff) < BIAS; // log2 x < 0
+      return { v: inf(isNeg(y) !== below1), sw: de };
+    }
+    if (isZero(y) || isOne) {
+      const below1 = (x.se & 0x7fff) < BIAS;
+      return { v: zero(isNeg(y) !== (below1 && !isOne)), sw: de };
+    }
+    return withDe(fyl2xF80(x, y, pc, rc), de);
   });
 }
 
@@ -115,10 +142,13 @@ function f2xm1(cpu: Cpu): void {
   const s = special(a, null);
   if (s) { commit(cpu, 0, s); return; }
   if (isZero(a)) { commit(cpu, 0, { v: a, sw: 0 }); return; }
-  if (isInf(a)) { commit(cpu, 0, { v: isNeg(a) ? fromNumber(-1) : a, sw: 0 }); return; }
-  const x = toNumber(a);
-  if (x === 1 || x === -1) { commit(cpu, 0, { v: fromNumber(x === 1 ? 1 : -0.5), sw: 0 }); return; }
-  commit(cpu, 0, approx(cpu, Math.expm1(x * Math.LN2), deOf(a)));
+  if (isInf(a)) { commit(cpu, 0, { v: isNeg(a) ? { se: 0x8000 | BIAS, sig: 1n << 63n } : a, sw: 0 }); return; }
+  if ((a.se & 0x7fff) === BIAS && a.sig === 1n << 63n) {
+    // 2^1 - 1 = 1, 2^-1 - 1 = -0.5 exactly
+    commit(cpu, 0, { v: isNeg(a) ? { se: 0x8000 | (BIAS - 1), sig: 1n << 63n } : ONE, sw: 0 });
+    return;
+  }
+  commit(cpu, 0, withDe(f2xm1F80(a, PC_64, roundingControl(cpu)), deOf(a)));
 }
 
 const FORMS: [number, string, (cpu: Cpu) => void][] = [
