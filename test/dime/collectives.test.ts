@@ -15,6 +15,9 @@ import { availableRunners, type MachineRunner } from './runner.js';
 import { IMAGE, onEveryMachine, serverKeyFileFor, startBenches, stopBench, type Bench } from './bench.js';
 import { StreamLan } from './lan.js';
 import { DimeClient } from './client.js';
+import { readFileSync } from 'node:fs';
+import { crc32 } from '../../src/protocol/codec.js';
+import { launchService } from '../../src/orchestrator/launch.js';
 import { barrier, collRead, compareAndWrite, testEvent, xferAndSignal, type CollMember, type CollResult } from '../../src/orchestrator/collectives.js';
 
 const KEY = 'collectives-key';
@@ -79,6 +82,8 @@ async function twoServers(mk: () => MachineRunner, macs: [string, string], cores
   return { lan, machines, stop: async () => { for (const m of machines) await m.stop(); await lan.close(); } };
 }
 
+const UPPER = path.join(path.dirname(IMAGE), 'services', 'upper.bin');
+const upperImage = () => { const image = readFileSync(UPPER); return { name: 'upper', image, crc32: crc32(image) }; };
 const A = '52:54:00:00:c0:0a';
 const B = '52:54:00:00:c0:0b';
 /** interleaved, so DIMEs of B are inner nodes of the tree with DIMEs of A below them */
@@ -128,6 +133,58 @@ describe.skipIf(runners.length === 0 || !existsSync(IMAGE)).each(runners.map((mk
       expect(two.lan.lost).toBeGreaterThan(0);
       console.log(`${_name}: ${total} of ${3 * rounds} increments won, ${done} writes; ${two.lan.lost} of ${two.lan.lossTrials} deliveries lost; ` +
         `COLL_START sent ${writes.flat().reduce((a, w) => a + w.attempts, 0)} times for ${3 * rounds} writes`);
+    } finally {
+      await two.stop();
+    }
+  }, 300_000);
+
+  it('launch: a service image in several blocks to 8 DIMEs of two servers, started on all of them', async () => {
+    const two = await twoServers(mk, [A, B], 4);
+    try {
+      const members = interleaved(4);
+      const client = new DimeClient(two.lan, KEY, '02:00:00:00:0c:20');
+      const img = upperImage();
+      const r = await launchService(client.link, members, img, { event: 5 });
+      console.log(`${_name}: launch of ${img.image.length} bytes in ${r.blocks} blocks of ${r.blockBytes} on ${members.length} DIMEs: ${r.outcome}, ${r.ms.toFixed(0)} ms`);
+      expect(r.blocks).toBeGreaterThan(1);   // more than one frame: the multi-block path
+      expect(r).toMatchObject({ outcome: 'DONE', members: 8, started: 8, missing: null, failedAt: null });
+      for (const m of members) {
+        expect(await testEvent(client.link, m, 5)).toBe(1);
+        const d = await client.request1(m.server, m.core, 'DISCOVER');
+        expect(d.fields).toMatchObject({ state: W.STATE.RUNNING, service: 'upper' });
+      }
+      // each one runs the image: input comes back upper-cased on its console
+      for (const m of members) client.stream(m.server, m.core, `launched-${m.server.slice(-1)}-${m.core}\n`);
+      for (const m of members) await two.machines[m.server === A ? 0 : 1].waitForOutput(new RegExp(`LAUNCHED-${m.server.slice(-1).toUpperCase()}-${m.core}`), 30_000);
+      // the launcher owns them, as after a LOAD_BEGIN: another orchestrator may not stop them
+      const other = new DimeClient(two.lan, KEY, '02:00:00:00:0c:21');
+      expect((await other.request1(A, 1, 'STOP')).frame.status).toBe(W.STATUS.UNAUTHORIZED);
+      expect((await client.request1(A, 1, 'STOP')).frame.status).toBe(W.STATUS.OK);
+    } finally {
+      await two.stop();
+    }
+  }, 300_000);
+
+  it('launch is all or none when a server of destinations dies mid-launch', async () => {
+    const two = await twoServers(mk, [A, B], 4);
+    try {
+      const members = interleaved(4);
+      const survivors = members.filter((m) => m.server === A);
+      const client = new DimeClient(two.lan, KEY, '02:00:00:00:0c:22');
+      const img = upperImage();
+      // B dies after the first block reached every member: the launch must start nowhere
+      const r = await launchService(client.link, members, img, { event: 6, memberTimeoutMs: 1000, afterBlock: async (i) => { if (i === 0) await two.machines[1].stop(); } });
+      console.log(`${_name}: launch with a server dying after block 1: ${JSON.stringify({ ...r, launch: undefined })}`);
+      expect(r).toMatchObject({ outcome: 'ABORTED', started: 0, failedAt: 'stage', missing: 1 });
+      for (const m of survivors) {
+        expect(await testEvent(client.link, m, 6)).toBe(0);
+        const d = await client.request1(m.server, m.core, 'DISCOVER');
+        expect(d.fields.state).toBe(W.STATE.IDLE);   // the staged image was dropped
+      }
+      // and the survivors are free again: the same launch on them alone starts everywhere
+      const again = await launchService(client.link, survivors, img, { event: 6 });
+      expect(again).toMatchObject({ outcome: 'DONE', started: survivors.length });
+      for (const m of survivors) expect(await testEvent(client.link, m, 6)).toBe(1);
     } finally {
       await two.stop();
     }
