@@ -109,6 +109,10 @@ export const JSON_SCHEMAS: Record<string, Schema> = {
   keys: obj({ mac, file: str, qemu: str, emu: str }),
   lab: obj({ net: str, aliases: { type: 'object', additionalProperties: mac }, servers: list(str) }),
   dashboard: obj({ url: str }),
+  launch: obj({ ok, service: str, bytes: int, on: list(dimeLabel), started: int, missing: nullable(dimeLabel), blocks: int, ms: num }),
+  barrier: obj({ ok, members: int, answered: int, ms: num }),
+  /** `heartbeat --json`: one round per line */
+  heartbeat: obj({ round: int, members: int, alive: int, dead: list(dimeLabel), sweeps: int, ms: num }),
   /** `watch --json`: one event per line */
   watch: event,
   /** any command that fails with --json */

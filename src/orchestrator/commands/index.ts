@@ -17,6 +17,7 @@ import { dashboardVerbs } from './dashboard.js';
 import { schemaVerbs } from './schema.js';
 import { storageVerbs } from './storage.js';
 import { bootVerbs } from './boot.js';
+import { collectiveVerbs } from './collective.js';
 
 class CliUsage extends OrchestratorError {
   constructor(message: string) {
@@ -51,7 +52,7 @@ function buildParser(ctx: CliContext, words: string[], runWords: (w: string[]) =
   const verbs = [
     ...discoveryVerbs(ctx), ...lifecycleVerbs(ctx), ...wiringVerbs(ctx), ...reportVerbs(ctx), ...watchVerbs(ctx),
     ...workflowVerbs(ctx), ...scriptVerbs(ctx, runWords), ...policyVerbs(ctx), ...labVerbs(ctx), ...keysVerbs(ctx), ...dashboardVerbs(ctx),
-    ...schemaVerbs(ctx), ...storageVerbs(ctx), ...bootVerbs(ctx),
+    ...schemaVerbs(ctx), ...storageVerbs(ctx), ...bootVerbs(ctx), ...collectiveVerbs(ctx),
   ];
   for (const v of verbs) y = y.command(v);
   return y
