@@ -451,7 +451,7 @@ export const MESSAGES: MessageDef[] = [
   },
   {
     name: 'COLL_START', channel: 'signaling', code: 0x20, scopes: ['dime'], from: 'orchestrator',
-    doc: 'Start a collective (XFER-AND-SIGNAL, COMPARE-AND-WRITE, barrier) on a set of DIMEs. Sent to the first member, which coordinates it over a tree of the members; answered when it is over. A repeat with the same op is answered once it is over (docs/COLLECTIVES.md).',
+    doc: 'Start a collective (XFER-AND-SIGNAL, COMPARE-AND-WRITE, barrier, the launch steps of a service image) on a set of DIMEs. Sent to the first member, which coordinates it over a tree of the members; answered when it is over. A repeat with the same op is answered once it is over (docs/COLLECTIVES.md).',
     request: {
       fields: [
         { name: 'op', type: 'u64', doc: 'operation id chosen by the initiator (nonzero, unique): repeats are recognised by it' },

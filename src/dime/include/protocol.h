@@ -422,7 +422,7 @@
 #define PX_SHUTDOWN_REQ_LEN 1
 #define PX_SHUTDOWN_RESP_LEN 0
 
-/* COLL_START: Start a collective (XFER-AND-SIGNAL, COMPARE-AND-WRITE, barrier) on a set of DIMEs. Sent to the first member, which coordinates it over a tree of the members; answered when it is over. A repeat with the same op is answered once it is over (docs/COLLECTIVES.md). */
+/* COLL_START: Start a collective (XFER-AND-SIGNAL, COMPARE-AND-WRITE, barrier, the launch steps of a service image) on a set of DIMEs. Sent to the first member, which coordinates it over a tree of the members; answered when it is over. A repeat with the same op is answered once it is over (docs/COLLECTIVES.md). */
 #define PX_SIG_COLL_START 0x20
 #define PX_COLL_START_SCOPES 2
 #define PX_COLL_START_FROM_ORCHESTRATOR_ONLY 1
