@@ -32,7 +32,7 @@ describe.skipIf(runners.length === 0 || !existsSync(IMAGE))('collectives on one 
   afterAll(async () => { await Promise.all(benches.map(stopBench)); });
 
   it('XFER-AND-SIGNAL, TEST-EVENT, COMPARE-AND-WRITE and a barrier over the tree of its DIMEs', async () => {
-    await onEveryMachine('collectives on one server', benches, async ({ client }) => {
+    await onEveryMachine('collectives on one server', benches, async ({ client, runner }) => {
       const link = client.link;
       const all = dimesOf(SERVER, CORES);
       const block = Buffer.from('the same block on every DIME\n');
@@ -60,6 +60,16 @@ describe.skipIf(runners.length === 0 || !existsSync(IMAGE))('collectives on one 
         expect(r.writes).toBe(1);
       }
       expect(await barrier(link, all, { op: 0x104n, fanout: 1 })).toMatchObject({ outcome: 'DONE', answered: CORES });
+
+      // a service sees the same state through its system calls (TEST-EVENT, global memory, variables)
+      for (const [key, value] of [['event', '3'], ['offset', '100'], ['len', String(block.length - 1)], ['var', '1']]) {
+        expect((await client.request1(SERVER, 3, 'SET_PARAM', { key, value })).frame.status).toBe(W.STATUS.OK);
+      }
+      expect((await client.request1(SERVER, 3, 'LOAD_BUILTIN', { name: 'globals' })).frame.status).toBe(W.STATUS.OK);
+      const exit = client.waitFor((f) => f.message?.name === 'SERVICE_EXIT' && f.srcCore === 3, 30_000);
+      expect((await client.request1(SERVER, 3, 'EXECUTE')).frame.status).toBe(W.STATUS.OK);
+      await exit;
+      await runner.waitForOutput(/globals on DIME 3: event 3 signalled 1 time\(s\); memory at 100: 'the same block on every DIME'; var 1 = 42 \(0\); out of range refused: yes/, 30_000);
 
       // refused: the coordinator must be the first member; events and ranges are checked
       const wrongRoot = await client.request1(SERVER, 1, 'COLL_START', { op: 0x105n, kind: W.COLL_KIND.BARRIER, count: 1, members: Buffer.from([0x52, 0x54, 0, 0x12, 0x34, 0x60, 0, 0]) });

@@ -14,6 +14,8 @@
 #include "dime.h"
 #include "e1000.h"
 #include "coll_launch.h"
+#include "coll_syscall.h"
+#include "sdk_abi.h"
 
 #define NODE_SLOTS 3
 #define APPLIED_RING 64
@@ -573,5 +575,25 @@ void coll_tick(struct dime *d, uint64_t now) {
       i++;
     }
     if (!n->nchild) node_complete(d, n);
+  }
+}
+
+/* ---------------- system calls (coll_syscall.h) ---------------- */
+
+int64_t coll_syscall(struct dime *d, uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2) {
+  struct coll_dime *c = CD(d);
+  switch (nr) {
+    case SYS_COLL_EVENT:
+      return a0 < PX_COLL_EVENTS ? (int64_t)__atomic_load_n(&c->events[a0], __ATOMIC_ACQUIRE) : -1;
+    case SYS_COLL_READ:
+      if (a0 > PX_COLL_MEM_BYTES || a2 > PX_COLL_MEM_BYTES - a0) return -1;
+      memcpy((void *)a1, c->mem + a0, a2);
+      return (int64_t)a2;
+    case SYS_COLL_VAR:
+      if (a0 >= PX_COLL_VARS) return -1;
+      *(volatile uint64_t *)a1 = c->vars[a0];
+      return 0;
+    default:
+      return -1;
   }
 }
