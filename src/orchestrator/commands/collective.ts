@@ -65,8 +65,9 @@ export function collectiveVerbs(ctx: CliContext) {
         const n = Number(argv.on);
         if (!Number.isInteger(n) || n < 1 || n > W.COLL_LIMITS.maxMembers) throw new UsageError(`--on ${argv.on}: give 1..${W.COLL_LIMITS.maxMembers} DIMEs`);
         const o = await c.orchestrator();
-        await o.discover();
-        const free = spreadAcrossServers(o.freeDimes().map((d) => ({ server: d.server, core: d.core })));
+        // only DIMEs that answer now: a server that just died is still in the model of a long session
+        const answering = new Set((await o.discover()).map((d) => `${d.server}/${d.core}`));
+        const free = spreadAcrossServers(o.freeDimes().filter((d) => answering.has(`${d.server}/${d.core}`)).map((d) => ({ server: d.server, core: d.core })));
         if (free.length < n) throw new UsageError(`only ${free.length} free DIMEs answer; asked for ${n}`);
         const members = free.slice(0, n);
         const r = await launchService(o.link, members, source, { fanout: argv.fanout as number, memberTimeoutMs: argv['member-timeout'] as number });
