@@ -19,6 +19,7 @@ import { benchMain, jsonAndMarkdown } from './lib/bench-main.js';
 import { finishRun, runLine, startRun, type RunRecord } from './lib/run-record.js';
 import { argFlag, argNumber, argString, linearFit, markdownTable, median, table } from './lib/report.js';
 import { resolve } from 'node:path';
+import * as W from '../src/protocol/wire.js';
 import { barrier, xferAndSignal, type CollMember } from '../src/orchestrator/collectives.js';
 import { launchService } from '../src/orchestrator/launch.js';
 import { resolveService, type ServiceSource } from '../src/orchestrator/service-source.js';
@@ -31,8 +32,17 @@ const SERIES: Series[] = ['tree barrier', 'broadcast 1 KiB', 'p2p barrier', 'one
 const LINEAR = new Set<Series>(['p2p barrier', 'p2p launch']);
 const LAUNCH_IMAGE = resolve(repoRoot, 'images/services/upper.bin');
 
+/** Stop every member's service and wait until each is IDLE again (a STOP ends the service when its core next runs). */
 async function stopAll(orch: Orchestrator, members: CollMember[]): Promise<void> {
   for (const m of members) await orch.link.call(m.server, m.core, 'STOP', {}, { timeoutMs: 5000, retries: 3 });
+  for (const m of members) {
+    for (let i = 0; ; i++) {
+      const r = await orch.link.call(m.server, m.core, 'DISCOVER', {}, { timeoutMs: 5000, retries: 3 });
+      if (r.fields.state === W.STATE.IDLE) break;
+      if (i >= 500) throw new Error(`${m.server}/${m.core} still not idle after STOP`);
+      await new Promise((res) => setTimeout(res, 10));
+    }
+  }
 }
 
 /** The point-to-point launch: each member loaded and started by its own requests, one after another. */
