@@ -77,6 +77,10 @@ describe.skipIf(runners.length === 0 || !existsSync(IMAGE))('collectives on one 
       expect((await client.request1(SERVER, 0, 'TEST_EVENT', { event: 16 })).frame.status).toBe(W.STATUS.OUT_OF_RANGE);
       expect((await client.request1(SERVER, 0, 'COLL_READ', { offset: 4000, len: 200 })).frame.status).toBe(W.STATUS.OUT_OF_RANGE);
       expect((await client.request1(SERVER, 0, 'COLL_START', { op: 0x106n, kind: W.COLL_KIND.BARRIER })).frame.status).toBe(W.STATUS.OUT_OF_RANGE); // no members
+      // a launch names its requester as the owner of every member: not someone else
+      const openBlock = Buffer.concat([Buffer.from([0x52, 0x54, 0, 0x12, 0x34, 0x60, 0, 0]), Buffer.alloc(16), Buffer.from([2, 0, 0, 0, 0xee, 0xee])]);
+      const notMine = await client.request1(SERVER, 0, 'COLL_START', { op: 0x107n, kind: W.COLL_KIND.LAUNCH_OPEN, count: 1, dataLen: 22, value: (4096n << 32n) | 1n, members: openBlock });
+      expect(notMine.frame.status).toBe(W.STATUS.UNAUTHORIZED);
     });
   }, 120_000 * Math.max(1, runners.length));
 });
