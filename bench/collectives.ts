@@ -5,6 +5,10 @@
 //   broadcast      XFER-AND-SIGNAL of a 1 KiB block (PREPARE sweep + COMMIT sweep)
 //   p2p barrier    the baseline: the orchestrator PINGs every member in turn (n round trips)
 //   one PING       one orchestrator <-> DIME round trip (the point-to-point unit)
+//   launch         `parallax-orch launch`: the 4 KiB upper.bin image by the collective tree in
+//                  blocks (OPEN, STAGE per block, VERIFY + START), started on every member
+//   p2p launch     the baseline: LOAD_BEGIN, LOAD_CHUNKs and EXECUTE to each member in turn
+// (after each launch the services are stopped, untimed)
 // Each series is fitted as a + b*log2(n) (and the p2p one as a + b*n), printed beside STORM's
 // Table 2 model (46 log n µs comparison on Gigabit Ethernet, 20 log n on Myrinet/Infiniband).
 //   --max 16 (cores of the largest layout: 1 server x max, and 4 servers x max/4)
@@ -14,11 +18,43 @@ import { DimeServer, type MachineKind } from './lib/machines.js';
 import { benchMain, jsonAndMarkdown } from './lib/bench-main.js';
 import { finishRun, runLine, startRun, type RunRecord } from './lib/run-record.js';
 import { argFlag, argNumber, argString, linearFit, markdownTable, median, table } from './lib/report.js';
+import { resolve } from 'node:path';
+import * as W from '../src/protocol/wire.js';
 import { barrier, xferAndSignal, type CollMember } from '../src/orchestrator/collectives.js';
+import { launchService } from '../src/orchestrator/launch.js';
+import { resolveService, type ServiceSource } from '../src/orchestrator/service-source.js';
+import { repoRoot } from './lib/paths.js';
 import type { Orchestrator } from '../src/orchestrator/orchestrator.js';
 
-type Series = 'tree barrier' | 'broadcast 1 KiB' | 'p2p barrier' | 'one PING';
-const SERIES: Series[] = ['tree barrier', 'broadcast 1 KiB', 'p2p barrier', 'one PING'];
+type Series = 'tree barrier' | 'broadcast 1 KiB' | 'p2p barrier' | 'one PING' | 'launch' | 'p2p launch';
+const SERIES: Series[] = ['tree barrier', 'broadcast 1 KiB', 'p2p barrier', 'one PING', 'launch', 'p2p launch'];
+/** fitted against n, not log2 n: the point-to-point baselines */
+const LINEAR = new Set<Series>(['p2p barrier', 'p2p launch']);
+const LAUNCH_IMAGE = resolve(repoRoot, 'images/services/upper.bin');
+
+/** Stop every member's service and wait until each is IDLE again (a STOP ends the service when its core next runs). */
+async function stopAll(orch: Orchestrator, members: CollMember[]): Promise<void> {
+  for (const m of members) await orch.link.call(m.server, m.core, 'STOP', {}, { timeoutMs: 5000, retries: 3 });
+  for (const m of members) {
+    for (let i = 0; ; i++) {
+      const r = await orch.link.call(m.server, m.core, 'DISCOVER', {}, { timeoutMs: 5000, retries: 3 });
+      if (r.fields.state === W.STATE.IDLE) break;
+      if (i >= 500) throw new Error(`${m.server}/${m.core} still not idle after STOP`);
+      await new Promise((res) => setTimeout(res, 10));
+    }
+  }
+}
+
+/** The point-to-point launch: each member loaded and started by its own requests, one after another. */
+async function p2pLaunch(orch: Orchestrator, members: CollMember[], src: Extract<ServiceSource, { kind: 'file' }>): Promise<void> {
+  for (const m of members) {
+    await orch.link.call(m.server, m.core, 'LOAD_BEGIN', { size: src.image.length, crc32: src.crc32, name: src.name }, { timeoutMs: 5000 });
+    for (let off = 0; off < src.image.length; off += 1024) {
+      await orch.link.call(m.server, m.core, 'LOAD_CHUNK', { offset: off, data: src.image.subarray(off, off + 1024) }, { timeoutMs: 5000 });
+    }
+    await orch.link.call(m.server, m.core, 'EXECUTE', {}, { timeoutMs: 5000 });
+  }
+}
 
 export interface CollPoint { servers: number; n: number; medians: Partial<Record<Series, number>>; p90: Partial<Record<Series, number>> }
 
@@ -44,12 +80,13 @@ function optionsFromArgs(): Opts {
 const PEER: Record<MachineKind, string> = { 'parallax-emu': 'parallax-emu', qemu: 'QEMU TCG' };
 const macOf = (kind: MachineKind, layout: number, i: number) => `52:54:00:c0:${kind === 'qemu' ? '3' : '2'}${layout}:${(i + 1).toString(16).padStart(2, '0')}`;
 
-async function timed(n: number, warm: number, f: () => Promise<void>): Promise<number[]> {
+async function timed(n: number, warm: number, f: () => Promise<void>, after?: () => Promise<void>): Promise<number[]> {
   const out: number[] = [];
   for (let i = 0; i < warm + n; i++) {
     const t0 = performance.now();
     await f();
     if (i >= warm) out.push((performance.now() - t0) * 1000);
+    await after?.();
   }
   return out;
 }
@@ -59,6 +96,8 @@ const p90 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.min(xs.length -
 async function measure(orch: Orchestrator, members: CollMember[], o: Opts): Promise<Pick<CollPoint, 'medians' | 'p90'>> {
   const link = orch.link;
   const block = Buffer.alloc(1024, 0x5a);
+  const img = resolveService(LAUNCH_IMAGE);
+  if (img.kind !== 'file') throw new Error(`${LAUNCH_IMAGE} is not an image file`);
   const s: Record<Series, number[]> = {
     'tree barrier': await timed(o.n, o.warm, async () => {
       const r = await barrier(link, members, { fanout: o.fanout });
@@ -72,6 +111,11 @@ async function measure(orch: Orchestrator, members: CollMember[], o: Opts): Prom
       for (const m of members) await link.call(m.server, m.core, 'PING', { nonce: 1n }, { timeoutMs: 5000 });
     }),
     'one PING': await timed(o.n, o.warm, async () => { await link.call(members[0].server, members[0].core, 'PING', { nonce: 2n }, { timeoutMs: 5000 }); }),
+    'launch': await timed(o.n, o.warm, async () => {
+      const r = await launchService(link, members, img, { fanout: o.fanout });
+      if (r.outcome !== 'DONE' || r.started !== members.length) throw new Error(`launch on ${members.length}: ${r.outcome} (${r.started} started, failed at ${r.failedAt})`);
+    }, () => stopAll(orch, members)),
+    'p2p launch': await timed(o.n, o.warm, () => p2pLaunch(orch, members, img), () => stopAll(orch, members)),
   };
   return {
     medians: Object.fromEntries(SERIES.map((k) => [k, median(s[k])])),
@@ -127,7 +171,7 @@ export async function runCollectives(o: Opts): Promise<CollectivesResult> {
       for (const servers of [1, 2, 4]) {
         const pts = points.filter((p) => p.servers === servers);
         if (pts.length < 2) continue;
-        fits[`${servers}`] = Object.fromEntries(SERIES.map((k) => [k, linearFit(pts.map((p) => (k === 'p2p barrier' ? p.n : Math.log2(p.n))), pts.map((p) => p.medians[k]!))]));
+        fits[`${servers}`] = Object.fromEntries(SERIES.map((k) => [k, linearFit(pts.map((p) => (LINEAR.has(k) ? p.n : Math.log2(p.n))), pts.map((p) => p.medians[k]!))]));
       }
       r.fits[kind] = fits;
     }
@@ -147,7 +191,7 @@ export function collectivesTables(r: CollectivesResult): { title: string; header
     });
     const fits = r.fits[kind] ?? {};
     out.push({
-      title: `${PEER[kind]}: fits, µs = a + b*log2(n) (p2p barrier: a + b*n)`,
+      title: `${PEER[kind]}: fits, µs = a + b*log2(n) (p2p barrier and p2p launch: a + b*n)`,
       headers: ['servers', ...SERIES.flatMap((k) => [`${k} a`, 'b'])],
       rows: Object.entries(fits).map(([s, f]) => [s, ...SERIES.flatMap((k) => [f[k]?.a.toFixed(0) ?? '-', f[k]?.b.toFixed(0) ?? '-'])]),
     });

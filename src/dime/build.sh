@@ -14,7 +14,7 @@ mkdir -p "$out/kernel" "$out/svc" "$(dirname "$image")"
 
 # ---- services (ring 3), each a flat binary with the DSV1 header first ----
 # the one list: kernel/builtin_services.S embeds these, in this order (DIME_SERVICES)
-services=(hello upper conreader conwriter cpuburn misbehave filer)
+services=(hello upper conreader conwriter cpuburn misbehave filer globals)
 dime_sdk_objects "$out/svc"
 for s in "${services[@]}"; do dime_service "$here/services/$s.c" "$out/svc" "$s"; done
 # the same service images, for loading over the network

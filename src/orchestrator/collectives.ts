@@ -59,7 +59,8 @@ export function encodeMembers(members: CollMember[], data: Buffer = Buffer.alloc
   return b;
 }
 
-async function start(link: OrchestratorLink, members: CollMember[], kind: number, values: Record<string, number | bigint>, data: Buffer | undefined, o: CollOptions): Promise<CollResult> {
+/** Start one collective of any kind on `members[0]` and wait for its outcome (resent when lost, retried when the coordinator is busy). */
+export async function startCollective(link: OrchestratorLink, members: CollMember[], kind: number, values: Record<string, number | bigint>, data: Buffer | undefined, o: CollOptions): Promise<CollResult> {
   const op = o.op ?? newOpId();
   const root = members[0];
   const fields = {
@@ -98,17 +99,17 @@ async function start(link: OrchestratorLink, members: CollMember[], kind: number
 
 /** XFER-AND-SIGNAL: `data` at `offset` of every member's global memory and `event` signalled, all or none. */
 export function xferAndSignal(link: OrchestratorLink, members: CollMember[], x: { offset: number; event: number; data: Buffer }, o: CollOptions = {}): Promise<CollResult> {
-  return start(link, members, W.COLL_KIND.XFER, { offset: x.offset, event: x.event }, x.data, o);
+  return startCollective(link, members, W.COLL_KIND.XFER, { offset: x.offset, event: x.event }, x.data, o);
 }
 
 /** COMPARE-AND-WRITE: if `var OP compare` holds on every member, `writeVar = value` on every member. */
 export function compareAndWrite(link: OrchestratorLink, members: CollMember[], c: { var: number; cmp: keyof typeof W.COLL_CMP; compare: bigint; writeVar: number; value: bigint }, o: CollOptions = {}): Promise<CollResult> {
-  return start(link, members, W.COLL_KIND.CAW, { var: c.var, cmp: W.COLL_CMP[c.cmp], compare: c.compare, writeVar: c.writeVar, value: c.value }, undefined, o);
+  return startCollective(link, members, W.COLL_KIND.CAW, { var: c.var, cmp: W.COLL_CMP[c.cmp], compare: c.compare, writeVar: c.writeVar, value: c.value }, undefined, o);
 }
 
 /** A barrier: over when every member answered a sweep of the tree. */
 export function barrier(link: OrchestratorLink, members: CollMember[], o: CollOptions = {}): Promise<CollResult> {
-  return start(link, members, W.COLL_KIND.BARRIER, {}, undefined, o);
+  return startCollective(link, members, W.COLL_KIND.BARRIER, {}, undefined, o);
 }
 
 /** TEST-EVENT: how many times `event` was signalled on this DIME. */

@@ -117,6 +117,10 @@ export const JSON_SCHEMAS: Record<string, Schema> = {
     obj({ action: { const: 'status' }, members: list(obj({ dime: str, answered: bool, view: int, self: nullable(int), applied: int, head: int, names: int,
       live: int, deaths: int, refused: int, cacheHits: int, cacheMisses: int })) }),
   ] },
+  launch: obj({ ok, service: str, bytes: int, on: list(dimeLabel), started: int, missing: nullable(dimeLabel), blocks: int, ms: num }),
+  barrier: obj({ ok, members: int, answered: int, ms: num }),
+  /** `heartbeat --json`: one round per line */
+  heartbeat: obj({ round: int, members: int, alive: int, dead: list(dimeLabel), sweeps: int, ms: num }),
   /** `watch --json`: one event per line */
   watch: event,
   /** any command that fails with --json */

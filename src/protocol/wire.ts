@@ -122,9 +122,12 @@ export const LINE_FLAGS = {
   RESTART: 0x01, // the sender (re)starts sending here: every earlier line of the stream was acknowledged to it
 } as const;
 /** Collectives (docs/COLLECTIVES.md, after STORM's primitives): what a COLL_START asks for */
-export const COLL_KIND = { XFER: 1, CAW: 2, BARRIER: 3 } as const;
+export const COLL_KIND = { XFER: 1, CAW: 2, BARRIER: 3, LAUNCH_OPEN: 4, LAUNCH_STAGE: 5, LAUNCH_FINISH: 6 } as const;
+/** The launch kinds (XFER-AND-SIGNAL of a service image in several blocks, docs/COLLECTIVES.md) reuse COLL_START's fields:
+ *  LAUNCH_OPEN: value = size << 32 | crc32, block = name (16) + owner MAC (6); its op is the launch id.
+ *  LAUNCH_STAGE: value = launch id, compare = image offset of the block. LAUNCH_FINISH: value = launch id. */
 /** COLL_DOWN/COLL_UP.phase: one sweep down the tree of members and the answers back up */
-export const COLL_PHASE = { PREPARE: 1, COMMIT: 2, ABORT: 3, COMPARE: 4, WRITE: 5, GATHER: 6 } as const;
+export const COLL_PHASE = { PREPARE: 1, COMMIT: 2, ABORT: 3, COMPARE: 4, WRITE: 5, GATHER: 6, OPEN: 7, STAGE: 8, VERIFY: 9, START: 10, DISCARD: 11 } as const;
 /** COMPARE-AND-WRITE: how the member's variable is compared with `compare` (var OP compare) */
 export const COLL_CMP = { EQ: 0, NE: 1, LT: 2, GE: 3 } as const;
 /** COLL_START answer: ABORTED (XFER: written nowhere; CAW/BARRIER: a member did not answer), DONE, FALSE (CAW: the comparison failed somewhere, nothing written) */
@@ -452,7 +455,7 @@ export const MESSAGES: MessageDef[] = [
   },
   {
     name: 'COLL_START', channel: 'signaling', code: 0x20, scopes: ['dime'], from: 'orchestrator',
-    doc: 'Start a collective (XFER-AND-SIGNAL, COMPARE-AND-WRITE, barrier) on a set of DIMEs. Sent to the first member, which coordinates it over a tree of the members; answered when it is over. A repeat with the same op is answered once it is over (docs/COLLECTIVES.md).',
+    doc: 'Start a collective (XFER-AND-SIGNAL, COMPARE-AND-WRITE, barrier, the launch steps of a service image) on a set of DIMEs. Sent to the first member, which coordinates it over a tree of the members; answered when it is over. A repeat with the same op is answered once it is over (docs/COLLECTIVES.md).',
     request: {
       fields: [
         { name: 'op', type: 'u64', doc: 'operation id chosen by the initiator (nonzero, unique): repeats are recognised by it' },

@@ -15,6 +15,9 @@ import { availableRunners, type MachineRunner } from './runner.js';
 import { IMAGE, onEveryMachine, serverKeyFileFor, startBenches, stopBench, type Bench } from './bench.js';
 import { StreamLan } from './lan.js';
 import { DimeClient } from './client.js';
+import { readFileSync } from 'node:fs';
+import { crc32 } from '../../src/protocol/codec.js';
+import { launchService } from '../../src/orchestrator/launch.js';
 import { barrier, collRead, compareAndWrite, testEvent, xferAndSignal, type CollMember, type CollResult } from '../../src/orchestrator/collectives.js';
 
 const KEY = 'collectives-key';
@@ -29,7 +32,7 @@ describe.skipIf(runners.length === 0 || !existsSync(IMAGE))('collectives on one 
   afterAll(async () => { await Promise.all(benches.map(stopBench)); });
 
   it('XFER-AND-SIGNAL, TEST-EVENT, COMPARE-AND-WRITE and a barrier over the tree of its DIMEs', async () => {
-    await onEveryMachine('collectives on one server', benches, async ({ client }) => {
+    await onEveryMachine('collectives on one server', benches, async ({ client, runner }) => {
       const link = client.link;
       const all = dimesOf(SERVER, CORES);
       const block = Buffer.from('the same block on every DIME\n');
@@ -58,12 +61,26 @@ describe.skipIf(runners.length === 0 || !existsSync(IMAGE))('collectives on one 
       }
       expect(await barrier(link, all, { op: 0x104n, fanout: 1 })).toMatchObject({ outcome: 'DONE', answered: CORES });
 
+      // a service sees the same state through its system calls (TEST-EVENT, global memory, variables)
+      for (const [key, value] of [['event', '3'], ['offset', '100'], ['len', String(block.length - 1)], ['var', '1']]) {
+        expect((await client.request1(SERVER, 3, 'SET_PARAM', { key, value })).frame.status).toBe(W.STATUS.OK);
+      }
+      expect((await client.request1(SERVER, 3, 'LOAD_BUILTIN', { name: 'globals' })).frame.status).toBe(W.STATUS.OK);
+      const exit = client.waitFor((f) => f.message?.name === 'SERVICE_EXIT' && f.srcCore === 3, 30_000);
+      expect((await client.request1(SERVER, 3, 'EXECUTE')).frame.status).toBe(W.STATUS.OK);
+      await exit;
+      await runner.waitForOutput(/globals on DIME 3: event 3 signalled 1 time\(s\); memory at 100: 'the same block on every DIME'; var 1 = 42 \(0\); out of range refused: yes/, 30_000);
+
       // refused: the coordinator must be the first member; events and ranges are checked
       const wrongRoot = await client.request1(SERVER, 1, 'COLL_START', { op: 0x105n, kind: W.COLL_KIND.BARRIER, count: 1, members: Buffer.from([0x52, 0x54, 0, 0x12, 0x34, 0x60, 0, 0]) });
       expect(wrongRoot.frame.status).toBe(W.STATUS.OUT_OF_RANGE);
       expect((await client.request1(SERVER, 0, 'TEST_EVENT', { event: 16 })).frame.status).toBe(W.STATUS.OUT_OF_RANGE);
       expect((await client.request1(SERVER, 0, 'COLL_READ', { offset: 4000, len: 200 })).frame.status).toBe(W.STATUS.OUT_OF_RANGE);
       expect((await client.request1(SERVER, 0, 'COLL_START', { op: 0x106n, kind: W.COLL_KIND.BARRIER })).frame.status).toBe(W.STATUS.OUT_OF_RANGE); // no members
+      // a launch names its requester as the owner of every member: not someone else
+      const openBlock = Buffer.concat([Buffer.from([0x52, 0x54, 0, 0x12, 0x34, 0x60, 0, 0]), Buffer.alloc(16), Buffer.from([2, 0, 0, 0, 0xee, 0xee])]);
+      const notMine = await client.request1(SERVER, 0, 'COLL_START', { op: 0x107n, kind: W.COLL_KIND.LAUNCH_OPEN, count: 1, dataLen: 22, value: (4096n << 32n) | 1n, members: openBlock });
+      expect(notMine.frame.status).toBe(W.STATUS.UNAUTHORIZED);
     });
   }, 120_000 * Math.max(1, runners.length));
 });
@@ -79,6 +96,8 @@ async function twoServers(mk: () => MachineRunner, macs: [string, string], cores
   return { lan, machines, stop: async () => { for (const m of machines) await m.stop(); await lan.close(); } };
 }
 
+const UPPER = path.join(path.dirname(IMAGE), 'services', 'upper.bin');
+const upperImage = () => { const image = readFileSync(UPPER); return { name: 'upper', image, crc32: crc32(image) }; };
 const A = '52:54:00:00:c0:0a';
 const B = '52:54:00:00:c0:0b';
 /** interleaved, so DIMEs of B are inner nodes of the tree with DIMEs of A below them */
@@ -128,6 +147,58 @@ describe.skipIf(runners.length === 0 || !existsSync(IMAGE)).each(runners.map((mk
       expect(two.lan.lost).toBeGreaterThan(0);
       console.log(`${_name}: ${total} of ${3 * rounds} increments won, ${done} writes; ${two.lan.lost} of ${two.lan.lossTrials} deliveries lost; ` +
         `COLL_START sent ${writes.flat().reduce((a, w) => a + w.attempts, 0)} times for ${3 * rounds} writes`);
+    } finally {
+      await two.stop();
+    }
+  }, 300_000);
+
+  it('launch: a service image in several blocks to 8 DIMEs of two servers, started on all of them', async () => {
+    const two = await twoServers(mk, [A, B], 4);
+    try {
+      const members = interleaved(4);
+      const client = new DimeClient(two.lan, KEY, '02:00:00:00:0c:20');
+      const img = upperImage();
+      const r = await launchService(client.link, members, img, { event: 5 });
+      console.log(`${_name}: launch of ${img.image.length} bytes in ${r.blocks} blocks of ${r.blockBytes} on ${members.length} DIMEs: ${r.outcome}, ${r.ms.toFixed(0)} ms`);
+      expect(r.blocks).toBeGreaterThan(1);   // more than one frame: the multi-block path
+      expect(r).toMatchObject({ outcome: 'DONE', members: 8, started: 8, missing: null, failedAt: null });
+      for (const m of members) {
+        expect(await testEvent(client.link, m, 5)).toBe(1);
+        const d = await client.request1(m.server, m.core, 'DISCOVER');
+        expect(d.fields).toMatchObject({ state: W.STATE.RUNNING, service: 'upper' });
+      }
+      // each one runs the image: input comes back upper-cased on its console
+      for (const m of members) client.stream(m.server, m.core, `launched-${m.server.slice(-1)}-${m.core}\n`);
+      for (const m of members) await two.machines[m.server === A ? 0 : 1].waitForOutput(new RegExp(`LAUNCHED-${m.server.slice(-1).toUpperCase()}-${m.core}`), 30_000);
+      // the launcher owns them, as after a LOAD_BEGIN: another orchestrator may not stop them
+      const other = new DimeClient(two.lan, KEY, '02:00:00:00:0c:21');
+      expect((await other.request1(A, 1, 'STOP')).frame.status).toBe(W.STATUS.UNAUTHORIZED);
+      expect((await client.request1(A, 1, 'STOP')).frame.status).toBe(W.STATUS.OK);
+    } finally {
+      await two.stop();
+    }
+  }, 300_000);
+
+  it('launch is all or none when a server of destinations dies mid-launch', async () => {
+    const two = await twoServers(mk, [A, B], 4);
+    try {
+      const members = interleaved(4);
+      const survivors = members.filter((m) => m.server === A);
+      const client = new DimeClient(two.lan, KEY, '02:00:00:00:0c:22');
+      const img = upperImage();
+      // B dies after the first block reached every member: the launch must start nowhere
+      const r = await launchService(client.link, members, img, { event: 6, memberTimeoutMs: 1000, afterBlock: async (i) => { if (i === 0) await two.machines[1].stop(); } });
+      console.log(`${_name}: launch with a server dying after block 1: ${JSON.stringify({ ...r, launch: undefined })}`);
+      expect(r).toMatchObject({ outcome: 'ABORTED', started: 0, failedAt: 'stage', missing: 1 });
+      for (const m of survivors) {
+        expect(await testEvent(client.link, m, 6)).toBe(0);
+        const d = await client.request1(m.server, m.core, 'DISCOVER');
+        expect(d.fields.state).toBe(W.STATE.IDLE);   // the staged image was dropped
+      }
+      // and the survivors are free again: the same launch on them alone starts everywhere
+      const again = await launchService(client.link, survivors, img, { event: 6 });
+      expect(again).toMatchObject({ outcome: 'DONE', started: survivors.length });
+      for (const m of survivors) expect(await testEvent(client.link, m, 6)).toBe(1);
     } finally {
       await two.stop();
     }

@@ -10,10 +10,34 @@ import * as W from '../../src/protocol/wire.js';
 import { encodePayload, decodePayload } from '../../src/protocol/codec.js';
 import { tagKeyChoice } from '../../src/protocol/keys.js';
 import { encodeMembers, newOpId } from '../../src/orchestrator/collectives.js';
+import { launchBlockBytes } from '../../src/orchestrator/launch.js';
+import { spreadAcrossServers } from '../../src/orchestrator/commands/collective.js';
+import { runCli } from '../../src/orchestrator/commands/index.js';
+import { EXIT } from '../../src/orchestrator/errors.js';
+import { captureIO } from './cli-io.js';
 import { StreamLan } from '../dime/lan.js';
 import { encodeStreamFrame } from '../../src/net/stream-framing.js';
 
 describe('collectives on the wire', () => {
+  it('spreads members round-robin over servers, and sizes launch blocks to fit one COLL_DOWN', () => {
+    const d = (server: string, core: number) => ({ server, core });
+    expect(spreadAcrossServers([d('b', 1), d('a', 0), d('a', 1), d('b', 0), d('a', 2)])).toEqual([d('a', 0), d('b', 0), d('a', 1), d('b', 1), d('a', 2)]);
+    const m = W.messageByName('COLL_DOWN');
+    for (const n of [1, 8, 64]) {
+      const p = encodePayload(m.request!, { op: 1n, count: n, members: Buffer.alloc(n * 8 + launchBlockBytes(n)) });
+      expect(p.length).toBe(W.MAX_PAYLOAD);
+    }
+  });
+
+  it('launch refuses a built-in name and a bad count before anything is sent', async () => {
+    for (const [words, msg] of [[['launch', 'upper', '--on', '2'], /built-in service/], [['launch', 'images/services/upper.bin', '--on', '0'], /give 1\.\.64/]] as const) {
+      const io = captureIO('', { PARALLAX_KEY: 'k' });
+      const code = await runCli(['--net', 'hub,path=/nonexistent.sock', '--state', 'none', ...words], io);
+      expect(code).toBe(EXIT.USAGE);
+      expect(io.err()).toMatch(msg);
+    }
+  });
+
   it('lays out members as (mac, core) pairs followed by the block', () => {
     const b = encodeMembers([{ server: '52:54:00:00:00:0a', core: 3 }, { server: '52:54:00:00:00:0b', core: 0x102 }], Buffer.from('xy'));
     expect(b.toString('hex')).toBe('52540000000a0003' + '52540000000b0102' + '7879');

@@ -61,6 +61,10 @@ describe.skipIf(!existsSync(EMULATOR_CLI))('--json outputs match their schemas',
     expect((await cli('ping', 'ping', 'S1/1')).code).toBe(0);
     expect((await cli('start', 'stop', 'S1/1')).code).toBe(0);
     expect((await cli('reset', 'reset', 'S1/2')).code).toBe(0);
+    expect((await cli('barrier', 'barrier')).code).toBe(0);
+    expect((await cli('heartbeat', 'heartbeat', 'S1')).code).toBe(0);
+    expect((await cli('launch', 'launch', 'images/services/upper.bin', '--on', '2')).code).toBe(0);
+    expect((await cli('reset', 'reset', 'S1')).code).toBe(0);
     const wf = path.join(dir, 'wf.json');
     writeFileSync(wf, JSON.stringify({ name: 'pair', services: { a: { service: 'upper' }, b: { service: 'upper' } }, channels: ['a -> b'] }));
     expect((await cli('run', 'run', wf, '--dry-run')).code).toBe(0);

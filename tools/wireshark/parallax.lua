@@ -612,7 +612,7 @@ MESSAGES[0][0x16] = {
 MESSAGES[0][0x20] = {
   name = "COLL_START", from = "orchestrator",
   system = false, dime = true,
-  doc = "Start a collective (XFER-AND-SIGNAL, COMPARE-AND-WRITE, barrier) on a set of DIMEs. Sent to the first member, which coordinates it over a tree of the members; answered when it is over. A repeat with the same op is answered once it is over (docs/COLLECTIVES.md).",
+  doc = "Start a collective (XFER-AND-SIGNAL, COMPARE-AND-WRITE, barrier, the launch steps of a service image) on a set of DIMEs. Sent to the first member, which coordinates it over a tree of the members; answered when it is over. A repeat with the same op is answered once it is over (docs/COLLECTIVES.md).",
   request = {
     fields = {
       { name = "op", field = "op", kind = "u64", offset = 0, size = 8 },

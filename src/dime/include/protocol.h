@@ -86,12 +86,20 @@
 #define PX_COLL_KIND_XFER 1
 #define PX_COLL_KIND_CAW 2
 #define PX_COLL_KIND_BARRIER 3
+#define PX_COLL_KIND_LAUNCH_OPEN 4
+#define PX_COLL_KIND_LAUNCH_STAGE 5
+#define PX_COLL_KIND_LAUNCH_FINISH 6
 #define PX_COLL_PHASE_PREPARE 1
 #define PX_COLL_PHASE_COMMIT 2
 #define PX_COLL_PHASE_ABORT 3
 #define PX_COLL_PHASE_COMPARE 4
 #define PX_COLL_PHASE_WRITE 5
 #define PX_COLL_PHASE_GATHER 6
+#define PX_COLL_PHASE_OPEN 7
+#define PX_COLL_PHASE_STAGE 8
+#define PX_COLL_PHASE_VERIFY 9
+#define PX_COLL_PHASE_START 10
+#define PX_COLL_PHASE_DISCARD 11
 #define PX_COLL_CMP_EQ 0
 #define PX_COLL_CMP_NE 1
 #define PX_COLL_CMP_LT 2
@@ -421,7 +429,7 @@
 #define PX_SHUTDOWN_REQ_LEN 1
 #define PX_SHUTDOWN_RESP_LEN 0
 
-/* COLL_START: Start a collective (XFER-AND-SIGNAL, COMPARE-AND-WRITE, barrier) on a set of DIMEs. Sent to the first member, which coordinates it over a tree of the members; answered when it is over. A repeat with the same op is answered once it is over (docs/COLLECTIVES.md). */
+/* COLL_START: Start a collective (XFER-AND-SIGNAL, COMPARE-AND-WRITE, barrier, the launch steps of a service image) on a set of DIMEs. Sent to the first member, which coordinates it over a tree of the members; answered when it is over. A repeat with the same op is answered once it is over (docs/COLLECTIVES.md). */
 #define PX_SIG_COLL_START 0x20
 #define PX_COLL_START_SCOPES 2
 #define PX_COLL_START_FROM_ORCHESTRATOR_ONLY 1

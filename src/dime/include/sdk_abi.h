@@ -20,6 +20,10 @@
 #define SYS_FLIST    14   /* (buf, max) -> bytes of "name size\n" lines: the files this service may read */
 #define SYS_FREMOVE  15   /* (name) -> 0 */
 #define SYS_FSEEK    16   /* (handle, offset) -> offset */
+/* the collectives' state of this DIME (docs/COLLECTIVES.md): TEST-EVENT and global memory */
+#define SYS_COLL_EVENT 40  /* (event) -> times it was signalled here (XFER-AND-SIGNAL, launch); -1: no such event */
+#define SYS_COLL_READ  41  /* (offset, buf, len) -> len bytes of global memory copied; -1: out of range */
+#define SYS_COLL_VAR   42  /* (i, uint64_t *out) -> 0, global variable i in *out; -1: no such variable */
 #define DIME_O_READ   0x01
 #define DIME_O_WRITE  0x02
 #define DIME_O_CREATE 0x04   /* create when absent (needs the write right) */

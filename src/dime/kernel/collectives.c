@@ -13,6 +13,9 @@
  * missing. */
 #include "dime.h"
 #include "e1000.h"
+#include "coll_launch.h"
+#include "coll_syscall.h"
+#include "sdk_abi.h"
 
 #define NODE_SLOTS 3
 #define APPLIED_RING 64
@@ -85,6 +88,11 @@ static bool was_applied(struct coll_dime *c, uint64_t op) {
 }
 static void mark_applied(struct coll_dime *c, uint64_t op) { c->applied[c->applied_head++ % APPLIED_RING] = op; }
 
+/* phases whose COLL_DOWN carries the block after the member list */
+static bool carries_block(uint8_t phase) {
+  return phase == PX_COLL_PHASE_PREPARE || phase == PX_COLL_PHASE_OPEN || phase == PX_COLL_PHASE_STAGE;
+}
+
 static void read_hdr(const uint8_t *p, struct coll_hdr *h) {
   h->op = be64(p + PX_COLL_DOWN_REQ_OP_OFF);
   h->phase = p[PX_COLL_DOWN_REQ_PHASE_OFF];
@@ -117,7 +125,7 @@ static void send_down(struct dime *d, struct node *n, uint16_t idx) {
   uint8_t p[PX_MAX_PAYLOAD], buf[PX_MAX_FRAME_LEN];
   memset(p, 0, PX_COLL_DOWN_REQ_LEN);
   const struct coll_hdr *h = &n->h;
-  uint16_t dlen = h->phase == PX_COLL_PHASE_PREPARE ? h->data_len : 0;
+  uint16_t dlen = carries_block(h->phase) ? h->data_len : 0;
   put_be64(p + PX_COLL_DOWN_REQ_OP_OFF, h->op);
   p[PX_COLL_DOWN_REQ_PHASE_OFF] = h->phase;
   p[PX_COLL_DOWN_REQ_FANOUT_OFF] = h->fanout;
@@ -251,6 +259,23 @@ static bool node_act(struct dime *d, struct node *n) {
     case PX_COLL_PHASE_WRITE:
       if (!was_applied(c, h->op)) { c->vars[h->write_var] = h->value; c->writes++; mark_applied(c, h->op); }
       return true;
+    /* launch of a service (coll_launch.c): the image in blocks, then started all or none */
+    case PX_COLL_PHASE_OPEN:
+      if (was_applied(c, h->op)) return true;
+      if (!coll_launch_open(d, h->op, h->value, n->data, h->data_len)) return false;
+      mark_applied(c, h->op);
+      return true;
+    case PX_COLL_PHASE_STAGE:
+      return coll_launch_stage(d, h->value, h->compare, n->data, h->data_len);
+    case PX_COLL_PHASE_VERIFY:
+      return was_applied(c, h->op) || coll_launch_verify(d, h->value);
+    case PX_COLL_PHASE_START:
+      if (was_applied(c, h->op)) return true;
+      if (!coll_launch_start(d, h->value, h->event, c->events)) return false;
+      mark_applied(c, h->op);
+      return true;
+    case PX_COLL_PHASE_DISCARD:
+      return coll_launch_discard(d, h->value);
     default:   /* GATHER: being here is the vote */
       return true;
   }
@@ -274,7 +299,7 @@ static struct node *node_start(struct dime *d, const struct coll_hdr *h, const u
     memcpy(n->members[i].mac, rest + i * PX_COLL_MEMBER_BYTES, 6);
     n->members[i].core = be16(rest + i * PX_COLL_MEMBER_BYTES + 6);
   }
-  uint16_t dlen = h->phase == PX_COLL_PHASE_PREPARE ? h->data_len : 0;
+  uint16_t dlen = carries_block(h->phase) ? h->data_len : 0;
   memcpy(n->data, rest + h->count * PX_COLL_MEMBER_BYTES, dlen);
   n->answered = 1;
   n->missing = NO_MEMBER;
@@ -386,7 +411,22 @@ static void coord_phase_done(struct dime *d, struct node *n) {
       else finish(d, PX_COLL_OUTCOME_FALSE, n->answered, n->yes, n->missing);
       break;
     case PX_COLL_PHASE_WRITE:
+    case PX_COLL_PHASE_START:
       finish(d, PX_COLL_OUTCOME_DONE, n->answered, n->yes, n->missing);
+      break;
+    case PX_COLL_PHASE_VERIFY:
+      k->answered = n->answered;
+      k->yes = n->yes;
+      k->missing = n->missing;
+      /* all or none: started only when every member holds the whole image */
+      launch_phase(d, n->yes == all ? PX_COLL_PHASE_START : PX_COLL_PHASE_DISCARD);
+      break;
+    case PX_COLL_PHASE_DISCARD:
+      finish(d, PX_COLL_OUTCOME_ABORTED, k->answered, k->yes, k->missing);
+      break;
+    case PX_COLL_PHASE_OPEN:
+    case PX_COLL_PHASE_STAGE:
+      finish(d, n->yes == all ? PX_COLL_OUTCOME_DONE : PX_COLL_OUTCOME_ABORTED, n->answered, n->yes, n->missing);
       break;
     default:
       finish(d, n->answered == all ? PX_COLL_OUTCOME_DONE : PX_COLL_OUTCOME_ABORTED, n->answered, n->yes, n->missing);
@@ -439,9 +479,18 @@ static void coll_start(struct dime *d, const struct pxmsg *m) {
   h.write_var = p[PX_COLL_START_REQ_WRITE_VAR_OFF];
   const uint8_t *m0 = p + PX_COLL_START_REQ_MEMBERS_OFF;
   bool me_first = memcmp(m0, nic_mac, 6) == 0 && be16(m0 + 6) == d->index;
-  if (kind < PX_COLL_KIND_XFER || kind > PX_COLL_KIND_BARRIER || !hdr_valid(&h, m->plen - PX_COLL_START_REQ_LEN) || !me_first) {
+  if (kind < PX_COLL_KIND_XFER || kind > PX_COLL_KIND_LAUNCH_FINISH || !hdr_valid(&h, m->plen - PX_COLL_START_REQ_LEN) || !me_first) {
     px_reply(d, m, PX_STATUS_OUT_OF_RANGE, NULL, 0);
     return;
+  }
+  if (kind == PX_COLL_KIND_LAUNCH_OPEN) {
+    /* the owner every member will take is the requester itself: nobody launches in another's name */
+    const uint8_t *owner = m0 + (uint32_t)count * PX_COLL_MEMBER_BYTES + 16;
+    if (dlen < 22 || memcmp(owner, m->src_mac, 6) != 0) {
+      agent_unauthorized(d, m, "launch in another orchestrator's name");
+      px_reply(d, m, PX_STATUS_UNAUTHORIZED, NULL, 0);
+      return;
+    }
   }
   k->active = true;
   k->kind = kind;
@@ -450,7 +499,12 @@ static void coll_start(struct dime *d, const struct pxmsg *m) {
   k->req_id = m->req_id;
   k->plen = m->plen;
   memcpy(k->start, p, m->plen);
-  launch_phase(d, kind == PX_COLL_KIND_XFER ? PX_COLL_PHASE_PREPARE : kind == PX_COLL_KIND_CAW ? PX_COLL_PHASE_COMPARE : PX_COLL_PHASE_GATHER);
+  static const uint8_t first_phase[] = {
+    [PX_COLL_KIND_XFER] = PX_COLL_PHASE_PREPARE, [PX_COLL_KIND_CAW] = PX_COLL_PHASE_COMPARE,
+    [PX_COLL_KIND_BARRIER] = PX_COLL_PHASE_GATHER, [PX_COLL_KIND_LAUNCH_OPEN] = PX_COLL_PHASE_OPEN,
+    [PX_COLL_KIND_LAUNCH_STAGE] = PX_COLL_PHASE_STAGE, [PX_COLL_KIND_LAUNCH_FINISH] = PX_COLL_PHASE_VERIFY,
+  };
+  launch_phase(d, first_phase[kind]);
 }
 
 /* ---------------- reading ---------------- */
@@ -530,5 +584,25 @@ void coll_tick(struct dime *d, uint64_t now) {
       i++;
     }
     if (!n->nchild) node_complete(d, n);
+  }
+}
+
+/* ---------------- system calls (coll_syscall.h) ---------------- */
+
+int64_t coll_syscall(struct dime *d, uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2) {
+  struct coll_dime *c = CD(d);
+  switch (nr) {
+    case SYS_COLL_EVENT:
+      return a0 < PX_COLL_EVENTS ? (int64_t)__atomic_load_n(&c->events[a0], __ATOMIC_ACQUIRE) : -1;
+    case SYS_COLL_READ:
+      if (a0 > PX_COLL_MEM_BYTES || a2 > PX_COLL_MEM_BYTES - a0) return -1;
+      memcpy((void *)a1, c->mem + a0, a2);
+      return (int64_t)a2;
+    case SYS_COLL_VAR:
+      if (a0 >= PX_COLL_VARS) return -1;
+      *(volatile uint64_t *)a1 = c->vars[a0];
+      return 0;
+    default:
+      return -1;
   }
 }

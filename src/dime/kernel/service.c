@@ -4,6 +4,7 @@
 #include "sdk_abi.h"
 #include "store.h"
 #include "cstore.h"
+#include "coll_syscall.h"
 
 struct builtin { const char *name; const uint8_t *start, *end; };
 extern const struct builtin builtin_services[];
@@ -404,6 +405,15 @@ void svc_syscall(struct dime *d, struct irq_frame *f) {
     case SYS_HB_MUTE:
       d->hb_muted = a0 != 0;
       ret = 0;
+      break;
+    case SYS_COLL_EVENT:
+      ret = coll_syscall(d, nr, a0, a1, a2);
+      break;
+    case SYS_COLL_READ:
+      if (user_range_ok(d, a1, a2)) ret = coll_syscall(d, nr, a0, a1, a2);
+      break;
+    case SYS_COLL_VAR:
+      if (user_range_ok(d, a1, 8)) ret = coll_syscall(d, nr, a0, a1, a2);
       break;
     case SYS_FOPEN: case SYS_FREAD: case SYS_FWRITE: case SYS_FCLOSE: case SYS_FLIST: case SYS_FREMOVE: case SYS_FSEEK:
       ret = cstore_claims(d, nr, a0) ? cstore_syscall(d, nr, a0, a1, a2) : store_syscall(d, nr, a0, a1, a2);

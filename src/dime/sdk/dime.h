@@ -48,6 +48,12 @@ static inline long dime_close(long h) { return dime_syscall3(SYS_FCLOSE, h, 0, 0
 static inline long dime_list(char *buf, size_t max) { return dime_syscall3(SYS_FLIST, (long)buf, (long)max, 0); }
 static inline long dime_remove(const char *name) { return dime_syscall3(SYS_FREMOVE, (long)name, 0, 0); }
 
+/* the collectives (docs/COLLECTIVES.md): TEST-EVENT (non-blocking: poll it) and this DIME's
+ * global memory and variables, as XFER-AND-SIGNAL and COMPARE-AND-WRITE left them */
+static inline long dime_test_event(unsigned event) { return dime_syscall3(SYS_COLL_EVENT, event, 0, 0); }
+static inline long dime_global_read(unsigned offset, void *buf, size_t len) { return dime_syscall3(SYS_COLL_READ, offset, (long)buf, (long)len); }
+static inline long dime_global_var(unsigned i, uint64_t *out) { return dime_syscall3(SYS_COLL_VAR, i, (long)out, 0); }
+
 /* small helpers (dime_sdk.c) */
 size_t sdk_strlen(const char *s);
 void *memcpy(void *d, const void *s, size_t n);

@@ -18,6 +18,7 @@ import { schemaVerbs } from './schema.js';
 import { storageVerbs } from './storage.js';
 import { bootVerbs } from './boot.js';
 import { nameVerbs } from './names.js';
+import { collectiveVerbs } from './collective.js';
 
 class CliUsage extends OrchestratorError {
   constructor(message: string) {
@@ -52,7 +53,7 @@ function buildParser(ctx: CliContext, words: string[], runWords: (w: string[]) =
   const verbs = [
     ...discoveryVerbs(ctx), ...lifecycleVerbs(ctx), ...wiringVerbs(ctx), ...reportVerbs(ctx), ...watchVerbs(ctx),
     ...workflowVerbs(ctx), ...scriptVerbs(ctx, runWords), ...policyVerbs(ctx), ...labVerbs(ctx), ...keysVerbs(ctx), ...dashboardVerbs(ctx),
-    ...schemaVerbs(ctx), ...storageVerbs(ctx), ...bootVerbs(ctx), ...nameVerbs(ctx),
+    ...schemaVerbs(ctx), ...storageVerbs(ctx), ...bootVerbs(ctx), ...nameVerbs(ctx), ...collectiveVerbs(ctx),
   ];
   for (const v of verbs) y = y.command(v);
   return y
