@@ -19,8 +19,9 @@ export const ET_CHANNEL_DATA = 0x80;
 export const ET_SCOPE_DIME = 0x40;
 export const ET_TYPE_MASK = 0x3f;
 
-/** 3: numbered pipeline lines (STREAM_SEQ / STREAM_ACK) and their drop counters in QUERY_SECURITY */
-export const PROTOCOL_VERSION = 5;
+/** 3: numbered pipeline lines (STREAM_SEQ / STREAM_ACK) and their drop counters in QUERY_SECURITY;
+ * 5: central storage and network boot; 6: the name-service fleet (NAME_*) and collective launch */
+export const PROTOCOL_VERSION = 6;
 export const ETH_HEADER_LEN = 14;
 export const TAG_LEN = 32; // HMAC-SHA256
 /** Largest Ethernet frame we send or accept (no FCS, no VLAN tag). */

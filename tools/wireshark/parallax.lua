@@ -18,7 +18,7 @@
 local PX = {
   etherbase_default = 0xAB00, block_mask = 0xFF00,
   channel_data = 0x80, scope_dime = 0x40, type_mask = 0x3F,
-  version = 5, header_len = 32, tag_len = 32,
+  version = 6, header_len = 32, tag_len = 32,
   max_frame_len = 1514, max_payload = 1436, core_none = 0xFFFF,
 }
 -- the Parallax header, right after the Ethernet header
