@@ -7,7 +7,7 @@
 // makes it stale, and the modules run); PARALLAX_UNBUNDLED=1 loads the modules (debugger,
 // profiler). Exit statuses: emu-main.ts.
 
-import { statSync } from 'node:fs';
+import { statSync, writeSync } from 'node:fs';
 
 const modules = new URL('./emu-main.js', import.meta.url);
 const bundle = new URL('./bundle/emu-main.mjs', import.meta.url);
@@ -21,4 +21,7 @@ function bundleIsFresh(): boolean {
   }
 }
 
-await import(bundleIsFresh() ? bundle.href : modules.href);
+const useBundle = bundleIsFresh();
+// PARALLAX_START_TRACE=1 (src/machine/start-trace.ts) also says which code runs
+if (process.env.PARALLAX_START_TRACE === '1') writeSync(2, `parallax-emu: start +${performance.now().toFixed(1)} ms: loading the ${useBundle ? 'bundle' : 'modules'}\n`);
+await import(useBundle ? bundle.href : modules.href);
