@@ -57,8 +57,22 @@ const MAX_PENDING = ((): number => {
   return process.env.PARALLAX_JIT_ASYNC_PENDING && Number.isInteger(v) && v >= 0 ? v : 4;
 })();
 
+/**
+ * For this long after a core starts (PARALLAX_JIT_START_DEFER_MS, default 3000), a block whose
+ * request finds the queue full waits and asks again later instead of being translated on the
+ * core: at a start every core reaches the same boot and service blocks at once, so translating
+ * them on each core repeats one translation per core on a host with fewer CPUs than cores,
+ * while the worker's cache would hand each module to all of them. Not under -icount (there a
+ * request is never refused), so guest-visible behaviour does not depend on it.
+ */
+const START_DEFER_MS = ((): number => {
+  const v = Number(process.env.PARALLAX_JIT_START_DEFER_MS ?? '');
+  return process.env.PARALLAX_JIT_START_DEFER_MS && Number.isInteger(v) && v >= 0 ? v : 3000;
+})();
+
 export class CompileClient {
   private next = 1;
+  private readonly deferUntil = performance.now() + START_DEFER_MS;
   private received = 0;
   private readonly waiting = new Map<number, (r: CompileReply) => void>();
   private readonly replies: Int32Array;
@@ -87,6 +101,11 @@ export class CompileClient {
     if (this.deterministic) return false;
     this.poll(); // replies to blocks that stopped running (and so stopped polling) count no more
     return this.waiting.size >= MAX_PENDING;
+  }
+
+  /** the queue is full but the core is still starting: ask again later rather than translate here */
+  get deferring(): boolean {
+    return !this.deterministic && performance.now() < this.deferUntil && this.full;
   }
 
   /** Give the cache a translation this core made itself (other cores may then share it). */
