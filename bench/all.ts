@@ -3,11 +3,12 @@
 //   2. signaling round trips on three paths (bench/signaling.ts)
 //   3. boot to every DIME up, memory per core, collective signaling for 1..32 cores (bench/cores.ts)
 //   4. aggregate throughput with 1 and 2 cores (bench/throughput.ts)
+//   5. 64-core start from a snapshot (bench/snapshot.ts, its own process: it starts 64-core machines)
 // Writes bench/results/*.json, *.md, signaling.svg and summary.md (the index of this run).
 //
 //   --short       small samples everywhere, MIPS left out (a smoke run; writes nothing unless --out)
 //   --out DIR     where results go (default bench/results)
-//   --skip mips,signaling,cores,throughput
+//   --skip mips,signaling,cores,throughput,snapshot
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
@@ -53,6 +54,13 @@ async function main(): Promise<void> {
   const thrOpts: ThroughputOptions = short ? { cores: [1, 2], reps: 1, ms: 300, peers: ['parallax-emu', 'qemu'] } : { cores: [1, 2], reps: 3, ms: 3000, peers: ['parallax-emu', 'qemu'] };
   await step('throughput', '4. aggregate throughput, 1 and 2 cores (bench/throughput.ts)', () => runThroughput(thrOpts), printThroughput, writeThroughput);
 
+  if (!skip.has('snapshot')) {
+    console.log('\n== 5. start from a snapshot, 64 cores (bench/snapshot.ts)');
+    const args = short ? ['--short'] : out ? ['--out', out] : [];
+    const r = spawnSync(process.execPath, [resolve(repoRoot, 'dist/bench/snapshot.js'), ...args], { stdio: 'inherit', timeout: 1_800_000 });
+    if (r.status !== 0) failures.push(`snapshot: exit status ${r.status ?? r.signal}`);
+  }
+
   const elapsed = (performance.now() - t0) / 1000;
   if (out) {
     mkdirSync(out, { recursive: true });
@@ -87,6 +95,9 @@ function summarySections(dir: string): string[] {
   if (cores) out.push(coresMarkdown(cores).replace(/^## /gm, '### ').replace(/^# /, '## '));
   const thr = read<ThroughputResult>('throughput.json');
   if (thr) { writeThroughput(thr, dir); out.push(throughputMarkdown(thr).replace(/^# /, '## ')); }
+  // bench/snapshot.ts writes its own markdown (a separate process); its section as written
+  const snapshotMd = join(dir, 'snapshot.md');
+  if (existsSync(snapshotMd)) out.push(readFileSync(snapshotMd, 'utf8').replace(/^# /, '## '));
   return out;
 }
 

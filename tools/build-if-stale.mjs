@@ -28,7 +28,7 @@ if (built >= sources) {
   const t0 = Date.now();
   const r = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.json')], { stdio: 'inherit' });
   if (r.status !== 0) process.exit(r.status ?? 1);
-  const b = spawnSync(process.execPath, [join(root, 'tools/bundle-worker.mjs')], { stdio: 'inherit' });
+  const b = spawnSync(process.execPath, [join(root, 'tools/bundle.mjs')], { stdio: 'inherit' });
   if (b.status !== 0) process.exit(b.status ?? 1);
   writeFileSync(stamp, `${new Date().toISOString()}\n`);
   process.stderr.write(`build: done in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);

@@ -93,7 +93,9 @@ function warmUp(block: Block, translate: () => ReturnType<typeof compileWasm>, t
       } catch (err) {
         if (STRICT) throw err; // the request could not be posted: translate here
       }
-      if (!asked) guarded(block, () => install(translate()), tier2);
+      // at a start the worker catches up: ask again after as many runs rather than translate here
+      if (!asked && request !== null && deferring(cpu)) runs = 0;
+      else if (!asked) guarded(block, () => install(translate()), tier2);
     }
     let k = 0;
     try {
@@ -105,6 +107,11 @@ function warmUp(block: Block, translate: () => ReturnType<typeof compileWasm>, t
     }
     return n;
   };
+}
+
+/** the core's compile client is full and still in its start window (compile-client.ts) */
+function deferring(cpu: Cpu): boolean {
+  return compileClient(cpu.coreIndex)?.deferring ?? false;
 }
 
 /** Run `install`; a translator bug gives the block tier 2 (counted) unless PARALLAX_JIT_STRICT=1. */

@@ -10,23 +10,14 @@ import { readLinear, writeLinear } from '../debug/page-walk.js';
 import { targetXml } from './target-xml.js';
 import { pagingRegsOf, REGISTERS, type CoreRegisters } from '../debug/x86-registers.js';
 import { G_CODE_WRITES } from '../abi/control-block.js';
+import { GdbAddressError, parseGdbAddress } from './gdb-address.js';
+
+export { GdbAddressError, parseGdbAddress };
 
 /** Largest packet we accept and announce (qSupported PacketSize, hex). */
 const PACKET_SIZE = 0x1000;
 /** gdb signal numbers used in stop replies */
 const SIGINT = 2, SIGTRAP = 5;
-
-export class GdbAddressError extends Error {}
-
-/** "tcp::1234", "tcp:HOST:PORT", "1234" (as QEMU's -gdb) -> host and port. */
-export function parseGdbAddress(spec: string): { host: string; port: number } {
-  const m = /^(?:tcp:([^:]*):)?(\d+)$/.exec(spec.trim());
-  const port = m ? Number(m[2]) : NaN;
-  if (!m || !Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new GdbAddressError(`-gdb ${spec}: expected tcp::PORT or tcp:HOST:PORT`);
-  }
-  return { host: m[1] || '0.0.0.0', port };
-}
 
 const hex2 = (n: number) => n.toString(16).padStart(2, '0');
 const checksum = (s: string) => { let c = 0; for (let i = 0; i < s.length; i++) c = (c + s.charCodeAt(i)) & 0xff; return c; };

@@ -25,6 +25,7 @@ import type { CpuSnapshot } from '../cpu/cpu-snapshot.js';
 import { HostedCore } from './hosted-core.js';
 import type { CompileLink } from './compile-service.js';
 import { onWakeFromThisThread } from '../abi/interrupt-delivery.js';
+import { startMark } from './start-trace.js';
 
 export interface CoreWorkerData {
   shared: SharedMemory;
@@ -72,9 +73,11 @@ export type CoreMessage =
   | { type: 'restored'; core: number; regs: CoreRegisters | null; halted: boolean; error?: string };
 
 const d = workerData as CoreWorkerData;
+startMark(`worker of core ${d.core}: code loaded`);
 const ctl = d.shared.ctl;
 const hosted: HostedCore[] = [];
 for (let k = 0; k < (d.count ?? 1); k++) hosted.push(new HostedCore(d, d.core + k, d.control?.[k]));
+startMark(`worker of core ${d.core}: ${hosted.length} core(s) built`);
 /** a grouped core's run slice (instructions): how long a sibling's wake-up may wait for its turn */
 const GROUP_SLICE = 20_000;
 

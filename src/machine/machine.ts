@@ -23,6 +23,7 @@ import { CompileService, compileServiceWanted } from './compile-service.js';
 import { createDeviceShared, DS_PW_DOORBELL, PW_EOI, PW_IO_WRITE, PW_MMIO_WRITE, PW_NIC_ICR_READ } from '../abi/device-shared.js';
 import { applyPosted, awake, prepareToSleep } from '../abi/posted-writes.js';
 import { TWO32 } from '../cpu/regs.js';
+import { startMark } from './start-trace.js';
 
 /** -icount: a hub port in the virtual time (src/net/virtual-time-link.ts), as the I/O thread's turn uses it */
 export interface TimeLink {
@@ -239,6 +240,7 @@ export class Machine {
         void this.serviceMailbox(first + k);
       }
     }
+    startMark(`${this.workers.length} core workers spawned`);
     platform.publishShared();
     void this.servicePostedWrites();
     void this.watchRunStates();

@@ -20,6 +20,7 @@ import type { CoreSavedState } from './core-worker.js';
 import type { RunningServer } from './server.js';
 import { readSnapshotFile, writeSnapshotFile, type SnapshotContents } from './snapshot-file.js';
 import { bumpVmGeneration } from './vm-generation.js';
+import { startMark } from './start-trace.js';
 
 export const SNAPSHOT_KIND = 'parallax-emu machine';
 
@@ -133,11 +134,13 @@ export async function restoreSnapshot(server: RunningServer, contents: SnapshotC
   // (seconds for 64 cores on a busy host), so the limit is generous
   if (!(await cc.pauseAll(120_000))) throw new SnapshotError('not every core stopped within 120 s');
   const parkedMs = performance.now() - t0;
+  startMark('restore: every core parked');
   for (let i = 0; i < m.cores; i++) if (!cc.live(i)) throw new SnapshotError(`core ${i} has ended: cannot restore into a stopping machine`);
   m.flushPostedWrites();
   const ctl = m.ctl;
   const ram = m.ramView();
   const frames = contents.loadRam(ram, !o.freshRam);
+  startMark(`restore: ${frames} RAM frames in`);
   ctl.set(snap.frameTable, frameTableBase(m.cores));
   // time first: device and core timers are re-armed against the restored clock
   restartGuestTime(ctl, snap.guestTimeNs);
@@ -157,7 +160,9 @@ export async function restoreSnapshot(server: RunningServer, contents: SnapshotC
   } catch (e) {
     throw new SnapshotError(`device state: ${(e as Error).message}`);
   }
+  startMark('restore: devices in');
   await Promise.all(snap.cores.map((c, i) => cc.restoreCore(i, c.state)));
+  startMark('restore: cores in');
   bumpVmGeneration(ram);
   if (o.resume) cc.resume(() => null);
   return { ms: performance.now() - t0, parkedMs, frames, tag: snap.tag, savedAt: snap.savedAt };

@@ -1,6 +1,6 @@
 // Where the compiled core-worker lives. Workers always run compiled JavaScript from dist/,
 // also when the machine itself was imported from TypeScript sources (vitest). The one-file
-// bundle (tools/bundle-worker.mjs, run by `npm run build`) starts faster and holds less per
+// bundle (tools/bundle.mjs, run by `npm run build`) starts faster and holds less per
 // core than the ~110 modules it is made of; it is used only when it is not older than the
 // tsc output it was made from (a later plain `tsc` makes it stale). PARALLAX_UNBUNDLED_WORKER=1
 // loads the modules one by one (for a debugger or profiler).

@@ -7,26 +7,9 @@ import { existsSync, lstatSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { HumanMonitor } from '../monitor/hmp.js';
 import type { VmControl, VmEvent } from '../monitor/vm-control.js';
+import { QmpSpecError, parseQmpSpec, type QmpAddress } from './qmp-address.js';
 
-export class QmpSpecError extends Error {}
-
-export type QmpAddress = { kind: 'unix'; path: string } | { kind: 'tcp'; host: string; port: number };
-
-/** "unix:PATH,server,wait=off" / "tcp:HOST:PORT,server=on,wait=off" -> where to listen. */
-export function parseQmpSpec(spec: string): QmpAddress {
-  const [where, ...opts] = spec.split(',');
-  for (const o of opts) {
-    if (o === 'server' || o === 'server=on' || o === 'wait=off' || o === 'nowait') continue;
-    if (o === 'wait=on' || o === 'wait') throw new QmpSpecError(`-qmp ${spec}: wait=on (start only once a client connects) is not supported: use wait=off with -S, then cont`);
-    if (o === 'server=off') throw new QmpSpecError(`-qmp ${spec}: only server mode is supported (parallax-emu listens, the client connects)`);
-    throw new QmpSpecError(`-qmp ${spec}: unknown option '${o}'`);
-  }
-  if (!opts.some((o) => o.startsWith('server'))) throw new QmpSpecError(`-qmp ${spec}: add ,server,wait=off (parallax-emu listens for the client)`);
-  if (where.startsWith('unix:') && where.length > 5) return { kind: 'unix', path: where.slice(5) };
-  const m = /^tcp:([^:]*):(\d+)$/.exec(where);
-  if (m && Number(m[2]) <= 65535) return { kind: 'tcp', host: m[1] || '127.0.0.1', port: Number(m[2]) };
-  throw new QmpSpecError(`-qmp ${spec}: expected unix:PATH,server,wait=off or tcp:HOST:PORT,server,wait=off`);
-}
+export { QmpSpecError, parseQmpSpec, type QmpAddress };
 
 type Reply = { return: unknown } | { error: { class: string; desc: string } };
 

@@ -1,8 +1,12 @@
 // lab: start a hub and emulated DIME servers on this host (parallax-emu), print how to join,
 // and keep them running until interrupted. For trying the orchestrator without hardware.
+// Every server's console lines are printed whole with an `S1| ` prefix; with --console the
+// lines typed on the lab's stdin go to a chosen server's console (lab-console.ts).
+import { createInterface } from 'node:readline';
 import type { CliContext } from '../cli-context.js';
 import { UsageError } from '../errors.js';
 import { Lab } from '../lab.js';
+import { LabConsoleInput, labConsoleHint } from '../lab-console.js';
 import { untilStopped } from './watch.js';
 import { verb } from './verb.js';
 
@@ -15,6 +19,7 @@ export function labVerbs(ctx: CliContext) {
         .option('heartbeat', { type: 'number', default: 1000, describe: 'heartbeat interval (ms)' })
         .option('dir', { type: 'string', describe: 'directory for the hub socket' })
         .option('boot', { type: 'string', describe: "'n': every server boots from the LAN (-boot n) from the lab's own boot server" })
+        .option('console', { type: 'boolean', default: false, describe: "type stdin's lines on a server's console ('S2> text', '>S2'); end of input stops the lab" })
         .option('for', { type: 'number', default: 0, describe: 'stop after this many ms (0: until interrupted)' }),
       run: async (c, argv) => {
         const n = argv.servers as number;
@@ -44,9 +49,21 @@ export function labVerbs(ctx: CliContext) {
           }, 200);
         };
         const timers = lab.servers.map(forward);
+        // not by default: a lab started in the background (`&`) that read the terminal would be
+        // stopped by the shell (SIGTTIN), its servers with it
+        const input = argv.console ? createInterface({ input: c.io.stdin, crlfDelay: Infinity, terminal: false }) : null;
+        let inputEnded: Promise<void> | undefined;
+        if (input) {
+          const names = lab.servers.map((s) => s.opts.name);
+          const typing = new LabConsoleInput(names, { type: (name, text) => lab.server(name).type(text), say: (m) => c.err(`lab: ${m}`) });
+          input.on('line', (l) => typing.line(l));
+          inputEnded = new Promise((resolve) => input.once('close', () => resolve()));
+          if (!c.json) c.out(labConsoleHint(names));
+        }
         try {
-          await untilStopped(argv.for as number);
+          await untilStopped(argv.for as number, inputEnded);
         } finally {
+          input?.close();
           timers.forEach(clearInterval);
           await lab.stop();
         }

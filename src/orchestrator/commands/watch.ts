@@ -9,8 +9,8 @@ import { verb } from './verb.js';
 
 const TYPES = ['discovered', 'heartbeat', 'perf', 'alarm', 'exit', 'missing', 'back', 'output', 'command', 'policy'];
 
-/** Resolves after `ms` (0: never) or on SIGINT/SIGTERM. */
-export function untilStopped(ms: number): Promise<void> {
+/** Resolves after `ms` (0: never), on SIGINT/SIGTERM, or when `also` resolves. */
+export function untilStopped(ms: number, also?: Promise<void>): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {
       clearTimeout(t);
@@ -21,6 +21,7 @@ export function untilStopped(ms: number): Promise<void> {
     const t = ms > 0 ? setTimeout(done, ms) : undefined;
     process.once('SIGINT', done);
     process.once('SIGTERM', done);
+    void also?.then(done);
   });
 }
 

@@ -106,3 +106,24 @@ describe('compile service: one translation for every core', () => {
     }
   });
 });
+
+describe('compile client at a start', () => {
+  test('a full queue defers (asks again later) in the start window; never under -icount', () => {
+    // nobody answers on this port: the requests stay pending
+    const { port1, port2 } = new MessageChannel();
+    try {
+      const sab = new SharedArrayBuffer(64);
+      const free = new CompileClient(port1, sab, 0, false);
+      free.startDeferMs = 60_000;
+      expect(free.deferring).toBe(false); // nothing pending: the request is posted
+      for (let k = 0; k < 4; k++) free.request([], [], 2, 1, () => {});
+      expect(free.full).toBe(true);
+      expect(free.deferring).toBe(true); // within its start window
+      const icount = new CompileClient(port2, sab, 1, true);
+      icount.startDeferMs = 60_000;
+      expect(icount.deferring).toBe(false);
+    } finally {
+      port1.close(); port2.close();
+    }
+  });
+});
