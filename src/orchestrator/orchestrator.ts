@@ -14,6 +14,7 @@ import { NetworkModel, type DimeView } from './model.js';
 import { LineSink, LineSource } from './line-stream.js';
 import { sourceSpec, resolveService, type ServiceSource } from './service-source.js';
 import { ServerNames, dimeKey, endpointLabel, sameDime, type DimeAddress, type Endpoint } from './targets.js';
+import { migrateService, type MigrationReport } from './migrate.js';
 
 export interface OrchestratorOptions {
   key: string | Buffer | undefined;
@@ -537,6 +538,11 @@ export class Orchestrator extends EventEmitter {
     } finally {
       this.reserved.delete(key);
     }
+  }
+
+  /** Live migration of the service on `from` to the idle DIME `to` (docs/MIGRATION.md). */
+  async migrate(from: DimeAddress, to: DimeAddress): Promise<MigrationReport> {
+    return this.command(from, 'migrate', `-> ${this.label(to)}`, () => migrateService(this, from, to));
   }
 
   /** DIMEs whose output or input names `d` (the neighbours to rewire when `d` moves). */

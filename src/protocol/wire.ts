@@ -147,6 +147,9 @@ export const NAME_LIMITS = { maxMembers: 16, maxNames: 64, nameBytes: 32, cacheT
  */
 export const BOOT = { multicastMac: '03:50:58:42:4f:54', chunk: 1024, window: 32, firmwareVersion: 1, maxCmdline: 256 } as const;
 
+/** MIGRATE_OUT.mode (docs/MIGRATION.md) */
+export const MIGRATE_MODE = { LOCAL: 1, EXPORT: 2 } as const;
+
 /** SERVICE_EXIT.reason */
 export const EXIT_REASON = { EXITED: 0, STOPPED: 1, FAULT: 2, RESET: 3 } as const;
 
@@ -582,6 +585,51 @@ export const MESSAGES: MessageDef[] = [
       ],
     },
   },
+  // live migration (docs/MIGRATION.md): signaling 0x17-0x1a, data 0x05-0x08
+  {
+    name: 'MIGRATE_OUT', channel: 'signaling', code: 0x17, scopes: ['dime'], from: 'orchestrator',
+    doc: "Freeze this DIME's running service at its next clean point (in user mode, or blocked in a restartable system call) and move it to DIME `server`/`core`. Same server: memory chunks, registers, routes, numbered-line state and pending input are handed over in kernel memory, the target is left SUSPENDED (RESUME starts it) and frames still reaching this DIME are forwarded there. Another server: the service stays frozen here (mode 2) for MIGRATE_READ, until MIGRATE_END. Owner only; the answer comes after the freeze.",
+    request: {
+      fields: [
+        { name: 'server', type: 'mac', doc: 'server of the target DIME' },
+        { name: 'core', type: 'u16', doc: 'the target DIME' },
+      ],
+    },
+    response: {
+      fields: [
+        { name: 'mode', type: 'u8', doc: 'MIGRATE_MODE_*: 1 moved within the server, 2 frozen for export' },
+        { name: 'restarted', type: 'u8', doc: '1: frozen in a system call that the target restarts' },
+        { name: 'chunks', type: 'u16', doc: 'memory chunks of the service' },
+        { name: 'stateLen', type: 'u32', doc: 'bytes of the frozen state (mode 2: what MIGRATE_READ reads)' },
+        { name: 'freezeUs', type: 'u32', doc: 'request to freeze, microseconds' },
+        { name: 'pages', type: 'u32', doc: 'non-zero 4 KiB pages (mode 2: in the state)' },
+      ],
+    },
+  },
+  {
+    name: 'MIGRATE_IN', channel: 'signaling', code: 0x18, scopes: ['dime'], from: 'orchestrator',
+    doc: 'Prepare this idle DIME to receive a frozen service of `stateLen` bytes (MIGRATE_CHUNK frames follow); the sender becomes its owner. When complete and its CRC-32 matches, the service is installed SUSPENDED (RESUME starts it).',
+    request: {
+      fields: [
+        { name: 'stateLen', type: 'u32', doc: 'bytes of the frozen state' },
+        { name: 'crc32', type: 'u32', doc: 'CRC-32 of the frozen state' },
+      ],
+    },
+    response: { fields: [{ name: 'chunks', type: 'u16', doc: 'chunks reserved for the transfer' }] },
+  },
+  {
+    name: 'MIGRATE_END', channel: 'signaling', code: 0x19, scopes: ['dime'], from: 'orchestrator',
+    doc: 'To the DIME a service was frozen on for export: commit 1 = it runs at `server`/`core` now (its memory is returned; frames still reaching this DIME are counted and dropped: their senders hold them and send them again to the new place); commit 0 = abort, the service resumes here as if nothing happened.',
+    request: {
+      fields: [
+        { name: 'commit', type: 'u8', doc: '1 commit, 0 abort' },
+        { name: 'pad', type: 'u8', doc: 'zero' },
+        { name: 'core', type: 'u16', doc: 'where the service went' },
+        { name: 'server', type: 'mac', doc: 'server of where the service went' },
+      ],
+    },
+    response: { fields: [{ name: 'forwarded', type: 'u32', doc: 'frames forwarded or dropped after the freeze so far' }] },
+  },
   // local storage (docs/STORAGE.md): signaling 0x30-0x37
   {
     name: 'STORE_GRANT', channel: 'signaling', code: 0x30, scopes: ['system', 'dime'], from: 'orchestrator',
@@ -728,6 +776,33 @@ export const MESSAGES: MessageDef[] = [
         { name: 'upTo', type: 'u32', doc: 'cumulative: the highest line number done' },
       ],
     },
+  },
+  {
+    name: 'MIGRATE_READ', channel: 'data', code: 0x05, scopes: ['dime'], from: 'orchestrator',
+    doc: "Read the frozen state of a service frozen for export (MIGRATE_OUT mode 2), at `offset`. Owner only.",
+    request: {
+      fields: [
+        { name: 'offset', type: 'u32', doc: 'offset in the frozen state' },
+        { name: 'length', type: 'u16', doc: 'bytes wanted (at most what fits one frame)' },
+      ],
+    },
+    response: {
+      fields: [
+        { name: 'offset', type: 'u32', doc: 'offset echoed' },
+        { name: 'data', type: 'rest', doc: 'the bytes' },
+      ],
+    },
+  },
+  {
+    name: 'MIGRATE_CHUNK', channel: 'data', code: 0x06, scopes: ['dime'], from: 'orchestrator',
+    doc: 'Frozen-state bytes at `offset`, in order (as LOAD_CHUNK). Owner only.',
+    request: {
+      fields: [
+        { name: 'offset', type: 'u32', doc: 'offset in the frozen state' },
+        { name: 'data', type: 'rest', doc: 'bytes' },
+      ],
+    },
+    response: { fields: [{ name: 'received', type: 'u32', doc: 'bytes received so far' }] },
   },
   {
     name: 'NAME_APPEND', channel: 'data', code: 0x09, scopes: ['dime'], from: 'dime',

@@ -59,7 +59,8 @@ describe.skipIf(!existsSync(EMULATOR_CLI))('--json outputs match their schemas',
     expect((await cli('grant', 'grant', 'S1/1', 'notes/', '--read')).code).toBe(0);
     expect((await cli('storage', 'storage', 'S1')).code).toBe(0);
     expect((await cli('ping', 'ping', 'S1/1')).code).toBe(0);
-    expect((await cli('start', 'stop', 'S1/1')).code).toBe(0);
+    expect((await cli('migrate', 'migrate', 'S1/1', 'S1/2')).code).toBe(0);
+    expect((await cli('start', 'stop', 'S1/2')).code).toBe(0);
     expect((await cli('reset', 'reset', 'S1/2')).code).toBe(0);
     expect((await cli('barrier', 'barrier')).code).toBe(0);
     expect((await cli('heartbeat', 'heartbeat', 'S1')).code).toBe(0);

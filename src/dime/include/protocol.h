@@ -74,6 +74,8 @@
 #define PX_EXIT_REASON_STOPPED 1
 #define PX_EXIT_REASON_FAULT 2
 #define PX_EXIT_REASON_RESET 3
+#define PX_MIGRATE_MODE_LOCAL 1
+#define PX_MIGRATE_MODE_EXPORT 2
 #define PX_LINE_FLAG_RESTART 1
 #define PX_STORE_RIGHT_READ 1
 #define PX_STORE_RIGHT_WRITE 2
@@ -544,6 +546,43 @@
 #define PX_COLL_READ_RESP_DATA_OFF 72  /* rest: the bytes */
 #define PX_COLL_READ_RESP_LEN 72
 
+/* MIGRATE_OUT: Freeze this DIME's running service at its next clean point (in user mode, or blocked in a restartable system call) and move it to DIME `server`/`core`. Same server: memory chunks, registers, routes, numbered-line state and pending input are handed over in kernel memory, the target is left SUSPENDED (RESUME starts it) and frames still reaching this DIME are forwarded there. Another server: the service stays frozen here (mode 2) for MIGRATE_READ, until MIGRATE_END. Owner only; the answer comes after the freeze. */
+#define PX_SIG_MIGRATE_OUT 0x17
+#define PX_MIGRATE_OUT_SCOPES 2
+#define PX_MIGRATE_OUT_FROM_ORCHESTRATOR_ONLY 1
+#define PX_MIGRATE_OUT_REQ_SERVER_OFF 0  /* mac: server of the target DIME */
+#define PX_MIGRATE_OUT_REQ_CORE_OFF 6  /* u16: the target DIME */
+#define PX_MIGRATE_OUT_REQ_LEN 8
+#define PX_MIGRATE_OUT_RESP_MODE_OFF 0  /* u8: MIGRATE_MODE_*: 1 moved within the server, 2 frozen for export */
+#define PX_MIGRATE_OUT_RESP_RESTARTED_OFF 1  /* u8: 1: frozen in a system call that the target restarts */
+#define PX_MIGRATE_OUT_RESP_CHUNKS_OFF 2  /* u16: memory chunks of the service */
+#define PX_MIGRATE_OUT_RESP_STATE_LEN_OFF 4  /* u32: bytes of the frozen state (mode 2: what MIGRATE_READ reads) */
+#define PX_MIGRATE_OUT_RESP_FREEZE_US_OFF 8  /* u32: request to freeze, microseconds */
+#define PX_MIGRATE_OUT_RESP_PAGES_OFF 12  /* u32: non-zero 4 KiB pages (mode 2: in the state) */
+#define PX_MIGRATE_OUT_RESP_LEN 16
+
+/* MIGRATE_IN: Prepare this idle DIME to receive a frozen service of `stateLen` bytes (MIGRATE_CHUNK frames follow); the sender becomes its owner. When complete and its CRC-32 matches, the service is installed SUSPENDED (RESUME starts it). */
+#define PX_SIG_MIGRATE_IN 0x18
+#define PX_MIGRATE_IN_SCOPES 2
+#define PX_MIGRATE_IN_FROM_ORCHESTRATOR_ONLY 1
+#define PX_MIGRATE_IN_REQ_STATE_LEN_OFF 0  /* u32: bytes of the frozen state */
+#define PX_MIGRATE_IN_REQ_CRC32_OFF 4  /* u32: CRC-32 of the frozen state */
+#define PX_MIGRATE_IN_REQ_LEN 8
+#define PX_MIGRATE_IN_RESP_CHUNKS_OFF 0  /* u16: chunks reserved for the transfer */
+#define PX_MIGRATE_IN_RESP_LEN 2
+
+/* MIGRATE_END: To the DIME a service was frozen on for export: commit 1 = it runs at `server`/`core` now (its memory is returned; frames still reaching this DIME are counted and dropped: their senders hold them and send them again to the new place); commit 0 = abort, the service resumes here as if nothing happened. */
+#define PX_SIG_MIGRATE_END 0x19
+#define PX_MIGRATE_END_SCOPES 2
+#define PX_MIGRATE_END_FROM_ORCHESTRATOR_ONLY 1
+#define PX_MIGRATE_END_REQ_COMMIT_OFF 0  /* u8: 1 commit, 0 abort */
+#define PX_MIGRATE_END_REQ_PAD_OFF 1  /* u8: zero */
+#define PX_MIGRATE_END_REQ_CORE_OFF 2  /* u16: where the service went */
+#define PX_MIGRATE_END_REQ_SERVER_OFF 4  /* mac: server of where the service went */
+#define PX_MIGRATE_END_REQ_LEN 10
+#define PX_MIGRATE_END_RESP_FORWARDED_OFF 0  /* u32: frames forwarded or dropped after the freeze so far */
+#define PX_MIGRATE_END_RESP_LEN 4
+
 /* STORE_GRANT: Grant (or with rights 0 withdraw) this DIME's service access to the server's local file store: every file whose name starts with `prefix` (empty: every file). Kept like parameters: until changed or RESET. */
 #define PX_SIG_STORE_GRANT 0x30
 #define PX_STORE_GRANT_SCOPES 3
@@ -674,6 +713,27 @@
 #define PX_STREAM_ACK_REQ_STREAM_OFF 0  /* u32: stream id */
 #define PX_STREAM_ACK_REQ_UP_TO_OFF 4  /* u32: cumulative: the highest line number done */
 #define PX_STREAM_ACK_REQ_LEN 8
+
+/* MIGRATE_READ: Read the frozen state of a service frozen for export (MIGRATE_OUT mode 2), at `offset`. Owner only. */
+#define PX_DATA_MIGRATE_READ 0x05
+#define PX_MIGRATE_READ_SCOPES 2
+#define PX_MIGRATE_READ_FROM_ORCHESTRATOR_ONLY 1
+#define PX_MIGRATE_READ_REQ_OFFSET_OFF 0  /* u32: offset in the frozen state */
+#define PX_MIGRATE_READ_REQ_LENGTH_OFF 4  /* u16: bytes wanted (at most what fits one frame) */
+#define PX_MIGRATE_READ_REQ_LEN 6
+#define PX_MIGRATE_READ_RESP_OFFSET_OFF 0  /* u32: offset echoed */
+#define PX_MIGRATE_READ_RESP_DATA_OFF 4  /* rest: the bytes */
+#define PX_MIGRATE_READ_RESP_LEN 4
+
+/* MIGRATE_CHUNK: Frozen-state bytes at `offset`, in order (as LOAD_CHUNK). Owner only. */
+#define PX_DATA_MIGRATE_CHUNK 0x06
+#define PX_MIGRATE_CHUNK_SCOPES 2
+#define PX_MIGRATE_CHUNK_FROM_ORCHESTRATOR_ONLY 1
+#define PX_MIGRATE_CHUNK_REQ_OFFSET_OFF 0  /* u32: offset in the frozen state */
+#define PX_MIGRATE_CHUNK_REQ_DATA_OFF 4  /* rest: bytes */
+#define PX_MIGRATE_CHUNK_REQ_LEN 4
+#define PX_MIGRATE_CHUNK_RESP_RECEIVED_OFF 0  /* u32: bytes received so far */
+#define PX_MIGRATE_CHUNK_RESP_LEN 4
 
 /* NAME_APPEND: Primary to a member: the binding with sequence number `seq`, the member's next after `base` (bindings in between were overwritten later). seq 0: a probe, no binding. Answered with NAME_ACK; resent until answered. */
 #define PX_DATA_NAME_APPEND 0x09

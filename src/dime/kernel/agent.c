@@ -276,6 +276,7 @@ static void handle(struct dime *d, const struct pxmsg *m, bool system_scope) {
   uint16_t st = PX_STATUS_OK;
   uint64_t t0 = rdtsc();
 
+  if (migrate_handle(d, m)) return;   /* migrate.c: MIGRATE_*, and frames for a service that moved */
   if (m->data && m->type == PX_DATA_STREAM) {
     if (!input_allowed(d, m)) { unauthorized(d, m, "input route refuses sender"); return; }
     uint32_t n = inq_push(d, m->payload, m->plen);

@@ -62,6 +62,21 @@ struct line_state {
   uint32_t dups, gaps, refused, acks_refused;
 };
 
+/* live migration (migrate.c) */
+struct migration {
+  volatile bool pending;          /* MIGRATE_OUT taken: the service freezes at its next clean point */
+  bool resume_ctx;                /* a migrated-in service: its core enters it with `ctx` */
+  bool fwd;                       /* the service moved to fwd_core: stream frames go on there */
+  volatile uint32_t incoming;     /* 1 + index of the DIME whose service is moving here */
+  uint16_t target, fwd_core;
+  uint8_t reply_mac[6];
+  uint16_t reply_core;
+  uint32_t reply_id;
+  uint64_t asked_ns;
+  uint32_t forwarded;
+  struct irq_frame ctx;
+};
+
 struct peer_seq { bool used; uint8_t mac[6]; uint16_t core; uint16_t instance; uint64_t seq; uint64_t last_ns; };
 
 /* parsed view of a received frame (points into the frame) */
@@ -122,6 +137,7 @@ struct dime {
   uint32_t inq_head, inq_tail;
   uint8_t inq[INQ_SIZE];
   struct line_state lines;
+  struct migration mig;
 
   /* accounting */
   struct call_record rec[ACCT_RECORDS];
@@ -209,6 +225,11 @@ void svc_user_return(struct dime *d, struct irq_frame *f);
 void svc_syscall(struct dime *d, struct irq_frame *f);
 uint32_t inq_push(struct dime *d, const uint8_t *data, uint32_t n);
 void output_plain(struct dime *d, const struct route *r, const uint8_t *p, uint32_t n);
+
+/* migrate.c */
+bool migrate_handle(struct dime *d, const struct pxmsg *m);
+void migrate_freeze(struct dime *d, struct irq_frame *f, bool restart_syscall);   /* returns only if nothing moved */
+void migrate_forget(struct dime *d);
 
 /* lines.c */
 void lines_reset(struct dime *d);

@@ -88,6 +88,36 @@ enter_user:
     xor %esi, %esi
     iretq
 
+/* void resume_user(const struct irq_frame *f, uint64_t kstack_top): the frame (not on this
+ * stack) is copied to the top of the kernel stack and returned through like an interrupt */
+.global resume_user
+resume_user:
+    lea -176(%rsi), %rsp                /* 22 quadwords: struct irq_frame */
+    mov %rdi, %rsi
+    mov %rsp, %rdi
+    mov $22, %ecx
+    rep movsq
+    mov $SEL_UDATA | 3, %ax
+    mov %ax, %ds
+    mov %ax, %es
+    pop %r15
+    pop %r14
+    pop %r13
+    pop %r12
+    pop %r11
+    pop %r10
+    pop %r9
+    pop %r8
+    pop %rbp
+    pop %rdi
+    pop %rsi
+    pop %rdx
+    pop %rcx
+    pop %rbx
+    pop %rax
+    add $16, %rsp
+    iretq
+
 /* void restart_idle(uint64_t kstack_top): abandon whatever this core was doing */
 .global restart_idle
 restart_idle:

@@ -189,5 +189,7 @@ void isr_dispatch(struct irq_frame *f);
 void idle_main(void) __attribute__((noreturn));
 void enter_user(uint64_t rip, uint64_t rsp, uint64_t arg0, uint64_t kstack_top) __attribute__((noreturn));
 void restart_idle(uint64_t kstack_top) __attribute__((noreturn));
+/* into ring 3 with every register of a saved frame (a migrated service) */
+void resume_user(const struct irq_frame *f, uint64_t kstack_top) __attribute__((noreturn));
 
 #endif

@@ -73,6 +73,16 @@ void chunk_free(uint32_t dime, uint64_t phys) {
   spin_unlock_irqrestore(&chunk_lock, f);
 }
 
+/* A chunk changes owner without being copied (a service migrating within the server). */
+bool chunk_give(uint32_t from, uint32_t to, uint64_t phys) {
+  uint64_t i = phys / CHUNK_SIZE;
+  uint64_t f = spin_lock_irqsave(&chunk_lock);
+  bool ok = i < MAX_CHUNKS && chunk_owner[i] == 2 + from;
+  if (ok) chunk_owner[i] = (uint16_t)(2 + to);
+  spin_unlock_irqrestore(&chunk_lock, f);
+  return ok;
+}
+
 uint32_t chunks_owned_by(uint32_t dime) {
   uint32_t n = 0;
   for (uint32_t i = 0; i < MAX_CHUNKS; i++) n += chunk_owner[i] == 2 + dime;

@@ -35,8 +35,9 @@ static bool grow(struct dime *d, uint32_t chunks) {
 }
 
 static uint16_t reserve_image(struct dime *d, uint32_t size, const char *name) {
-  if (d->state == PX_STATE_RUNNING || d->state == PX_STATE_SUSPENDED || d->exec_pending) return PX_STATUS_BAD_STATE;
+  if (d->state == PX_STATE_RUNNING || d->state == PX_STATE_SUSPENDED || d->exec_pending || d->mig.incoming) return PX_STATUS_BAD_STATE;
   svc_discard(d);
+  migrate_forget(d);
   if (size < PX_IMAGE_HEADER_LEN) return PX_STATUS_BAD_IMAGE;
   uint32_t chunks = (uint32_t)((size + CHUNK_SIZE - 1) / CHUNK_SIZE);
   if (chunks > d->mem_limit) return PX_STATUS_NO_MEMORY;
@@ -165,6 +166,15 @@ void svc_enter(struct dime *d) {
   d->exec_pending = false;
   if (d->kill_pending) svc_end(d, d->kill_reason, 0);   /* stopped before it got the core */
   for (uint32_t i = 0; i < d->nchunks; i++) user_map_chunk(c, i, d->chunk[i], d->text_len);
+  if (d->mig.resume_ctx) {   /* migrated here: on where it was frozen (ring 3 only, IF on, IOPL 0) */
+    d->mig.resume_ctx = false;
+    d->mig.ctx.cs = SEL_UCODE | 3;
+    d->mig.ctx.ss = SEL_UDATA | 3;
+    d->mig.ctx.rflags = (d->mig.ctx.rflags & ~0x3000ULL) | 0x202;
+    kprintf("DIME %u: resuming '%s' (migrated here)\n", d->index, d->svc);
+    inbox_rearm(d);
+    resume_user(&d->mig.ctx, c->kstack_top);
+  }
   uint64_t entry = *(const uint64_t *)((const uint8_t *)d->chunk[0] + PX_IMAGE_ENTRY_OFF);
   kprintf("DIME %u: running '%s'\n", d->index, d->svc);
   inbox_rearm(d);
@@ -224,8 +234,9 @@ void svc_fault(struct dime *d, struct irq_frame *f) {
 /* Before returning to ring 3: honour STOP/RESET and SUSPEND that arrived meanwhile. */
 void svc_user_return(struct dime *d, struct irq_frame *f) {
   if (!frame_from_user(f)) return;
-  while (d->state == PX_STATE_SUSPENDED && !d->kill_pending) cpu_halt_wait(d->cpu);
+  while (d->state == PX_STATE_SUSPENDED && !d->kill_pending && !d->mig.pending) cpu_halt_wait(d->cpu);
   if (d->kill_pending) svc_end(d, d->kill_reason, 0);
+  if (d->mig.pending) migrate_freeze(d, f, false);
 }
 
 /* ---------------- input queue ---------------- */
@@ -301,7 +312,7 @@ void output_plain(struct dime *d, const struct route *rp, const uint8_t *p, uint
   }
 }
 
-static bool wait_until(struct dime *d, uint64_t deadline_ns, bool (*ready)(struct dime *));
+static bool wait_until(struct dime *d, uint64_t deadline_ns, bool (*ready)(struct dime *), struct irq_frame *restartable);
 
 static struct route output_route(struct dime *d) {
   uint64_t f = spin_lock_irqsave(&d->inq_lock);
@@ -319,13 +330,16 @@ static void output_bytes(struct dime *d, const uint8_t *p, uint32_t n) {
     p += took; n -= (uint32_t)took;
     if (!n) return;
     /* every held line is still unacknowledged: wait for the next stage (or a STOP) */
-    wait_until(d, 0, lines_room);
+    wait_until(d, 0, lines_room, NULL);   /* not restartable: part of the bytes went out */
   }
 }
 
-static bool wait_until(struct dime *d, uint64_t deadline_ns, bool (*ready)(struct dime *)) {
+/* Block in a system call. `restartable`: the user frame of a call that has done nothing yet,
+ * so a migration may freeze the service here and re-issue the call on the target. */
+static bool wait_until(struct dime *d, uint64_t deadline_ns, bool (*ready)(struct dime *), struct irq_frame *restartable) {
   for (;;) {
     if (d->kill_pending) svc_end(d, d->kill_reason, 0);
+    if (restartable && d->mig.pending) migrate_freeze(d, restartable, true);
     if (ready && ready(d)) return true;
     if (deadline_ns && now_ns() >= deadline_ns) return false;
     cpu_halt_wait(d->cpu);
@@ -359,7 +373,7 @@ void svc_syscall(struct dime *d, struct irq_frame *f) {
     case SYS_READ: {
       if (!user_range_ok(d, a0, a1)) break;
       uint64_t deadline = a2 == SYS_FOREVER ? 0 : now_ns() + a2 * 1000000ULL;
-      if (a2 == 0 || wait_until(d, a2 == SYS_FOREVER ? 0 : deadline, input_ready) || input_ready(d))
+      if (a2 == 0 || wait_until(d, a2 == SYS_FOREVER ? 0 : deadline, input_ready, f) || input_ready(d))
         ret = inq_pop(d, (uint8_t *)a0, (uint32_t)(a1 > 0xFFFFFFFF ? 0xFFFFFFFF : a1));
       else
         ret = 0;
@@ -388,7 +402,7 @@ void svc_syscall(struct dime *d, struct irq_frame *f) {
       ret = (int64_t)now_ns();
       break;
     case SYS_SLEEP:
-      wait_until(d, now_ns() + a0 * 1000000ULL + 1, NULL);
+      wait_until(d, now_ns() + a0 * 1000000ULL + 1, NULL, f);
       ret = 0;
       break;
     case SYS_INFO:

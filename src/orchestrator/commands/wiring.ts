@@ -1,7 +1,7 @@
 // Data paths: route (rewire a running service's input or output) and feed (bytes into a
 // DIME's input from this orchestrator).
 import type { CliContext } from '../cli-context.js';
-import { endpointLabel } from '../targets.js';
+import { endpointLabel, parseDime } from '../targets.js';
 import { UsageError } from '../errors.js';
 import { verb, str } from './verb.js';
 import { nameOrEndpoint } from './names.js';
@@ -24,6 +24,21 @@ export function wiringVerbs(ctx: CliContext) {
         return { ok: true, from: endpointLabel(from, o.names), to: endpointLabel(to, o.names) };
       },
       human: (_c, r) => `routed ${r.from} -> ${r.to}`,
+    }),
+    verb(ctx, {
+      command: 'migrate <from> <to>',
+      describe: 'live migration: move the service running on FROM (SERVER/CORE) to the idle DIME TO, with its memory, registers, routes and pending input; its peers are rewired (docs/MIGRATION.md)',
+      builder: (y) => y.positional('from', { type: 'string' }).positional('to', { type: 'string' })
+        .example('$0 migrate S1/2 S1/0', 'the service on S1/2 goes on running on S1/0'),
+      run: async (c, argv) => {
+        const o = await c.orchestrator();
+        const from = parseDime(str(argv.from), o.names);
+        const to = parseDime(str(argv.to), o.names);
+        const r = await o.migrate(from, to);
+        return { ok: true, ...r, downtimeMs: Math.round(r.downtimeMs * 10) / 10 };
+      },
+      human: (_c, r) => `migrated '${r.service}' ${r.from} -> ${r.to}: ${r.chunks} chunks, frozen in ${r.freezeUs} us` +
+        `${r.restarted ? ' (in a system call, re-issued there)' : ''}, stopped for ${r.downtimeMs} ms` + (r.rewired.length ? `; rewired ${r.rewired.join(', ')}` : ''),
     }),
     verb(ctx, {
       command: 'feed <dime> <text>',

@@ -1,0 +1,201 @@
+/* Live migration of a running service to another DIME (docs/MIGRATION.md, after paper 003's
+ * late migration): freeze it at a clean point, move what it is (memory chunks, registers,
+ * routes, numbered-line state, pending input), and send what still reaches the old DIME on.
+ *
+ * Clean points, where everything the service is lives in its memory, its user registers and
+ * the DIME's state, and nothing in the kernel stack:
+ *   - returning to ring 3 (svc_user_return): the service was interrupted, or a system call is
+ *     complete (its result is in rax);
+ *   - blocked in a system call that can be restarted from scratch (read before it took any
+ *     byte, sleep): the target re-executes `int 0x80` (rip - 2, rax still the call number).
+ * A write waiting for room to hold its lines is not a clean point (part of its bytes are
+ * numbered lines already): the freeze waits until the next stage acknowledges.
+ *
+ * Within a server the hand-over is a move of kernel state: the chunks change owner, they are
+ * not copied. The target is left SUSPENDED with the frozen registers; the orchestrator rewires
+ * the peers, then RESUMEs it. Frames that reach the old DIME afterwards (a peer not yet
+ * rewired) are switched on to the new one unchanged: they were verified once, here. */
+#include "dime.h"
+#include "e1000.h"
+#include "store.h"
+#include "cstore.h"
+
+static bool server_is_self(const uint8_t mac[6]) {
+  static const uint8_t zero[6];
+  return memcmp(mac, nic_mac, 6) == 0 || (!nic_present && memcmp(mac, zero, 6) == 0);
+}
+
+static void migrate_reply(struct dime *d, uint16_t status, const uint8_t *p, uint32_t plen) {
+  uint8_t buf[PX_MAX_FRAME_LEN];
+  uint32_t n = px_build(d, buf, d->mig.reply_mac, false, true, PX_SIG_MIGRATE_OUT, PX_FLAG_RESPONSE, d->mig.reply_core,
+                        d->mig.reply_id, status, p, plen);
+  px_send(d, buf, n);
+}
+
+/* Is DIME t free to take the service of d (idle, nothing loading, not owned by someone else)? */
+static bool target_free(const struct dime *t, const struct dime *d) {
+  return t != d && t->state == PX_STATE_IDLE && !t->exec_pending && !t->kill_pending &&
+         (!t->owned || memcmp(t->owner_mac, d->owner_mac, 6) == 0);
+}
+
+/* MIGRATE_OUT, on the source DIME's agent. The answer is sent at the freeze. */
+static void migrate_out(struct dime *d, const struct pxmsg *m) {
+  const uint8_t *p = m->payload;
+  const uint8_t *server = p + PX_MIGRATE_OUT_REQ_SERVER_OFF;
+  uint16_t core = be16(p + PX_MIGRATE_OUT_REQ_CORE_OFF);
+  if (d->mig.pending) {   /* asked again while freezing: answer the newer request */
+    memcpy(d->mig.reply_mac, m->src_mac, 6);
+    d->mig.reply_core = m->src_core;
+    d->mig.reply_id = m->req_id;
+    return;
+  }
+  if ((d->state != PX_STATE_RUNNING && d->state != PX_STATE_SUSPENDED) || d->exec_pending || d->kill_pending) {
+    px_reply(d, m, PX_STATUS_BAD_STATE, NULL, 0);   /* nothing running here */
+    return;
+  }
+  if (!server_is_self(server)) {   /* another server: not in this build of the kernel */
+    px_reply(d, m, PX_STATUS_UNSUPPORTED, NULL, 0);
+    return;
+  }
+  if (core >= ncpus) { px_reply(d, m, PX_STATUS_NOT_FOUND, NULL, 0); return; }
+  struct dime *t = &dimes[core];
+  uint32_t mine = d->index + 1, none = 0;
+  if (!target_free(t, d) || !__atomic_compare_exchange_n(&t->mig.incoming, &none, mine, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+    px_reply(d, m, PX_STATUS_BAD_STATE, NULL, 0);   /* busy, or another service is moving there */
+    return;
+  }
+  memcpy(d->mig.reply_mac, m->src_mac, 6);
+  d->mig.reply_core = m->src_core;
+  d->mig.reply_id = m->req_id;
+  d->mig.target = core;
+  d->mig.asked_ns = now_ns();
+  d->mig.forwarded = 0;
+  __atomic_store_n(&d->mig.pending, true, __ATOMIC_RELEASE);
+  if (d->state == PX_STATE_SUSPENDED) lapic_send_ipi(d->cpu->apic_id, VEC_INBOX);   /* a suspended service is at a clean point */
+}
+
+/* Frames for a service that moved away: on to where it is now. */
+static bool migrate_forward(struct dime *d, const struct pxmsg *m) {
+  if (!d->mig.fwd || d->state != PX_STATE_IDLE) return false;
+  if (!m->data || (m->type != PX_DATA_STREAM && m->type != PX_DATA_STREAM_SEQ && m->type != PX_DATA_STREAM_ACK)) return false;
+  if (m->flags & (PX_FLAG_RESPONSE | PX_FLAG_EVENT)) return false;
+  d->mig.forwarded++;
+  inbox_put(&dimes[d->mig.fwd_core], m->frame, m->len, FROM_LOCAL_DIME);
+  return true;
+}
+
+bool migrate_handle(struct dime *d, const struct pxmsg *m) {
+  if (migrate_forward(d, m)) return true;
+  if (m->data || m->type != PX_SIG_MIGRATE_OUT) return false;
+  if (m->flags & (PX_FLAG_RESPONSE | PX_FLAG_EVENT)) return false;
+  if (m->plen < PX_MIGRATE_OUT_REQ_LEN) { px_reply(d, m, PX_STATUS_MALFORMED, NULL, 0); return true; }
+  if (m->src_core != PX_CORE_NONE) {
+    agent_unauthorized(d, m, "DIMEs may not configure DIMEs");
+    px_reply(d, m, PX_STATUS_UNAUTHORIZED, NULL, 0);
+    return true;
+  }
+  if ((d->state != PX_STATE_RUNNING && d->state != PX_STATE_SUSPENDED) || d->exec_pending || d->kill_pending) {
+    px_reply(d, m, PX_STATUS_BAD_STATE, NULL, 0);   /* nothing running here */
+    return true;
+  }
+  if (!d->owned || memcmp(m->src_mac, d->owner_mac, 6) != 0) {
+    agent_unauthorized(d, m, "not the owner of this DIME");
+    px_reply(d, m, PX_STATUS_UNAUTHORIZED, NULL, 0);
+    return true;
+  }
+  migrate_out(d, m);
+  return true;
+}
+
+/* The source's service leaves: everything it was, on DIME t (same server). */
+static void hand_over(struct dime *d, struct dime *t, const struct irq_frame *ctx) {
+  for (uint32_t i = 0; i < d->nchunks; i++) {
+    chunk_give(d->index, t->index, d->chunk[i]);
+    t->chunk[i] = d->chunk[i];
+  }
+  t->nchunks = d->nchunks;
+  t->mem_limit = d->mem_limit > t->mem_limit ? d->mem_limit : t->mem_limit;
+  memcpy(t->svc, d->svc, sizeof t->svc);
+  t->img_size = t->img_received = d->img_size;
+  t->img_crc = d->img_crc;
+  t->text_len = d->text_len;
+  memcpy(t->params, d->params, sizeof t->params);
+  t->owned = true;
+  memcpy(t->owner_mac, d->owner_mac, 6);
+  uint64_t f = spin_lock_irqsave(&t->inq_lock);
+  t->out = d->out;
+  t->in = d->in;
+  memcpy(t->inq, d->inq, sizeof t->inq);
+  t->inq_head = d->inq_head;
+  t->inq_tail = d->inq_tail;
+  spin_unlock_irqrestore(&t->inq_lock, f);
+  f = spin_lock_irqsave(&t->lines.lock);
+  spinlock_t keep = t->lines.lock;
+  memcpy(&t->lines, &d->lines, sizeof t->lines);
+  t->lines.lock = keep;
+  spin_unlock_irqrestore(&t->lines.lock, f);
+  t->svc_in = d->svc_in;
+  t->svc_out = d->svc_out;
+  t->hb_muted = d->hb_muted;
+  t->mig.ctx = *ctx;
+  t->mig.resume_ctx = true;
+  t->mig.fwd = false;
+  t->exec_rec = -1;
+  t->kill_pending = false;
+  uint64_t now;
+  cpu_busy_since(t->cpu, 0, 0, &now, &t->svc_start_halted);
+  t->svc_start_ns = now;
+  t->state = PX_STATE_SUSPENDED;   /* RESUME (after the peers are rewired) lets its core enter it */
+  __atomic_store_n(&t->exec_pending, true, __ATOMIC_RELEASE);
+  __atomic_store_n(&t->mig.incoming, 0, __ATOMIC_RELEASE);
+}
+
+void migrate_freeze(struct dime *d, struct irq_frame *f, bool restart_syscall) {
+  irq_disable();
+  d->mig.pending = false;
+  struct dime *t = &dimes[d->mig.target];
+  uint64_t frozen = now_ns();
+  if (!target_free(t, d)) {   /* the target was taken meanwhile: nothing moves, the service goes on here */
+    __atomic_store_n(&t->mig.incoming, 0, __ATOMIC_RELEASE);
+    migrate_reply(d, PX_STATUS_BAD_STATE, NULL, 0);
+    return;
+  }
+  struct irq_frame ctx = *f;
+  if (restart_syscall) ctx.rip -= 2;   /* `int 0x80` again on the target; rax is still the call number */
+  uint8_t p[PX_MIGRATE_OUT_RESP_LEN];
+  memset(p, 0, sizeof p);
+  p[PX_MIGRATE_OUT_RESP_MODE_OFF] = PX_MIGRATE_MODE_LOCAL;
+  p[PX_MIGRATE_OUT_RESP_RESTARTED_OFF] = restart_syscall;
+  put_be16(p + PX_MIGRATE_OUT_RESP_CHUNKS_OFF, (uint16_t)d->nchunks);
+  put_be32(p + PX_MIGRATE_OUT_RESP_FREEZE_US_OFF, (uint32_t)((frozen - d->mig.asked_ns) / 1000));
+  kprintf("DIME %u: '%s' migrating to DIME %u (%u chunks)\n", d->index, d->svc, t->index, d->nchunks);
+  user_unmap_all(d->cpu);
+  hand_over(d, t, &ctx);
+  /* the source: its service's record closes, its files close, it goes back to the pool */
+  if (d->exec_rec >= 0 && (uint32_t)d->exec_rec < d->rec_total && d->rec_total - (uint32_t)d->exec_rec <= ACCT_RECORDS) {
+    struct call_record *r = &d->rec[(uint32_t)d->exec_rec % ACCT_RECORDS];
+    r->end_ns = now_ns();
+    r->status = PX_STATUS_OK;
+  }
+  d->exec_rec = -1;
+  store_service_ended(d);
+  cstore_service_ended(d);
+  d->nchunks = 0;   /* the chunks are t's now */
+  svc_discard(d);
+  d->owned = false;
+  memset(d->params, 0, sizeof d->params);
+  uint64_t fl = spin_lock_irqsave(&d->inq_lock);
+  d->inq_head = d->inq_tail = 0;
+  d->out.kind = PX_ROUTE_CONSOLE;
+  d->in.kind = PX_ROUTE_ANY;
+  spin_unlock_irqrestore(&d->inq_lock, fl);
+  lines_reset(d);
+  d->mig.fwd = true;
+  d->mig.fwd_core = t->index;
+  migrate_reply(d, PX_STATUS_OK, p, sizeof p);
+  inbox_rearm(d);
+  restart_idle(d->cpu->kstack_top);
+}
+
+/* The DIME takes a new service: whatever moved away from here is no longer forwarded. */
+void migrate_forget(struct dime *d) { d->mig.fwd = false; }
