@@ -84,7 +84,9 @@ const REPEATABLE = new Set(['DISCOVER', 'QUERY_PERF', 'QUERY_SECURITY', 'QUERY_A
   // collectives: a repeat carries the same op id, which the coordinator recognises (docs/COLLECTIVES.md)
   'COLL_START', 'TEST_EVENT', 'COLL_READ',
   // name fleet: a view is installed once per number; a register of the same binding is answered with its seq (docs/NAMES.md)
-  'NAME_FLEET', 'NAME_REGISTER', 'NAME_RESOLVE', 'NAME_STATUS']);
+  'NAME_FLEET', 'NAME_REGISTER', 'NAME_RESOLVE', 'NAME_STATUS',
+  // live migration: a read, a chunk already written, or an END already acted on is answered again (docs/MIGRATION.md)
+  'MIGRATE_READ', 'MIGRATE_CHUNK', 'MIGRATE_END']);
 
 interface Pending {
   reqId: number;

@@ -68,6 +68,7 @@ local PAYLOAD_FIELDS = {
   { field = "cmdline", kind = "str" },
   { field = "cmp", kind = "u8" },
   { field = "code", kind = "u8" },
+  { field = "commit", kind = "u8" },
   { field = "compare", kind = "u64" },
   { field = "core", kind = "u16" },
   { field = "cores", kind = "u16" },
@@ -99,9 +100,11 @@ local PAYLOAD_FIELDS = {
   { field = "first", kind = "u16" },
   { field = "flags", kind = "u8" },
   { field = "forged", kind = "u32" },
+  { field = "forwarded", kind = "u32" },
   { field = "found", kind = "u8" },
   { field = "framesIn", kind = "u32" },
   { field = "framesOut", kind = "u32" },
+  { field = "freezeUs", kind = "u32" },
   { field = "from", kind = "u32" },
   { field = "grants_u16", kind = "u16" },
   { field = "grants_u8", kind = "u8" },
@@ -115,7 +118,8 @@ local PAYLOAD_FIELDS = {
   { field = "kind", kind = "u8" },
   { field = "lateAnswers", kind = "u32" },
   { field = "len", kind = "u16" },
-  { field = "length", kind = "u32" },
+  { field = "length_u16", kind = "u16" },
+  { field = "length_u32", kind = "u32" },
   { field = "line", kind = "u32" },
   { field = "lineAcksRefused", kind = "u32" },
   { field = "lineDuplicates", kind = "u32" },
@@ -146,6 +150,7 @@ local PAYLOAD_FIELDS = {
   { field = "outcome", kind = "u8" },
   { field = "pad_u16", kind = "u16" },
   { field = "pad_u8", kind = "u8" },
+  { field = "pages", kind = "u32" },
   { field = "peerCore", kind = "u16" },
   { field = "peerMac", kind = "mac" },
   { field = "perfMs", kind = "u32" },
@@ -163,6 +168,7 @@ local PAYLOAD_FIELDS = {
   { field = "reports", kind = "u32" },
   { field = "requests", kind = "u32" },
   { field = "resent", kind = "u32" },
+  { field = "restarted", kind = "u8" },
   { field = "rights", kind = "u8" },
   { field = "rip", kind = "u64" },
   { field = "runNs", kind = "u64" },
@@ -180,6 +186,7 @@ local PAYLOAD_FIELDS = {
   { field = "source", kind = "u8" },
   { field = "startNs", kind = "u64" },
   { field = "state", kind = "u8" },
+  { field = "stateLen", kind = "u32" },
   { field = "status", kind = "u16" },
   { field = "storageRefused", kind = "u32" },
   { field = "store", kind = "u8" },
@@ -764,6 +771,61 @@ MESSAGES[0][0x22] = {
     },
   },
 }
+MESSAGES[0][0x17] = {
+  name = "MIGRATE_OUT", from = "orchestrator",
+  system = false, dime = true,
+  doc = "Freeze this DIME's running service at its next clean point (in user mode, or blocked in a restartable system call) and move it to DIME `server`/`core`. Same server: memory chunks, registers, routes, numbered-line state and pending input are handed over in kernel memory, the target is left SUSPENDED (RESUME starts it) and frames still reaching this DIME are forwarded there. Another server: the service stays frozen here (mode 2) for MIGRATE_READ, until MIGRATE_END. Owner only; the answer comes after the freeze.",
+  request = {
+    fields = {
+      { name = "server", field = "server", kind = "mac", offset = 0, size = 6 },
+      { name = "core", field = "core", kind = "u16", offset = 6, size = 2 },
+    },
+  },
+  response = {
+    fields = {
+      { name = "mode", field = "mode", kind = "u8", offset = 0, size = 1 },
+      { name = "restarted", field = "restarted", kind = "u8", offset = 1, size = 1 },
+      { name = "chunks", field = "chunks", kind = "u16", offset = 2, size = 2 },
+      { name = "stateLen", field = "stateLen", kind = "u32", offset = 4, size = 4 },
+      { name = "freezeUs", field = "freezeUs", kind = "u32", offset = 8, size = 4 },
+      { name = "pages", field = "pages", kind = "u32", offset = 12, size = 4 },
+    },
+  },
+}
+MESSAGES[0][0x18] = {
+  name = "MIGRATE_IN", from = "orchestrator",
+  system = false, dime = true,
+  doc = "Prepare this idle DIME to receive a frozen service of `stateLen` bytes (MIGRATE_CHUNK frames follow); the sender becomes its owner. When complete and its CRC-32 matches, the service is installed SUSPENDED (RESUME starts it).",
+  request = {
+    fields = {
+      { name = "stateLen", field = "stateLen", kind = "u32", offset = 0, size = 4 },
+      { name = "crc32", field = "crc32", kind = "u32", offset = 4, size = 4 },
+    },
+  },
+  response = {
+    fields = {
+      { name = "chunks", field = "chunks", kind = "u16", offset = 0, size = 2 },
+    },
+  },
+}
+MESSAGES[0][0x19] = {
+  name = "MIGRATE_END", from = "orchestrator",
+  system = false, dime = true,
+  doc = "To the DIME a service was frozen on for export: commit 1 = it runs at `server`/`core` now (its memory is returned; frames still reaching this DIME are counted and dropped: their senders hold them and send them again to the new place); commit 0 = abort, the service resumes here as if nothing happened.",
+  request = {
+    fields = {
+      { name = "commit", field = "commit", kind = "u8", offset = 0, size = 1 },
+      { name = "pad", field = "pad_u8", kind = "u8", offset = 1, size = 1 },
+      { name = "core", field = "core", kind = "u16", offset = 2, size = 2 },
+      { name = "server", field = "server", kind = "mac", offset = 4, size = 6 },
+    },
+  },
+  response = {
+    fields = {
+      { name = "forwarded", field = "forwarded", kind = "u32", offset = 0, size = 4 },
+    },
+  },
+}
 MESSAGES[0][0x30] = {
   name = "STORE_GRANT", from = "orchestrator",
   system = true, dime = true,
@@ -840,7 +902,7 @@ MESSAGES[0][0x1F] = {
   request = {
     fields = {
       { name = "offset", field = "offset_u32", kind = "u32", offset = 0, size = 4 },
-      { name = "length", field = "length", kind = "u32", offset = 4, size = 4 },
+      { name = "length", field = "length_u32", kind = "u32", offset = 4, size = 4 },
     },
   },
 }
@@ -935,6 +997,39 @@ MESSAGES[1][0x04] = {
     fields = {
       { name = "stream", field = "stream", kind = "u32", offset = 0, size = 4 },
       { name = "upTo", field = "upTo", kind = "u32", offset = 4, size = 4 },
+    },
+  },
+}
+MESSAGES[1][0x05] = {
+  name = "MIGRATE_READ", from = "orchestrator",
+  system = false, dime = true,
+  doc = "Read the frozen state of a service frozen for export (MIGRATE_OUT mode 2), at `offset`. Owner only.",
+  request = {
+    fields = {
+      { name = "offset", field = "offset_u32", kind = "u32", offset = 0, size = 4 },
+      { name = "length", field = "length_u16", kind = "u16", offset = 4, size = 2 },
+    },
+  },
+  response = {
+    fields = {
+      { name = "offset", field = "offset_u32", kind = "u32", offset = 0, size = 4 },
+      { name = "data", field = "data", kind = "rest", offset = 4, size = 0 },
+    },
+  },
+}
+MESSAGES[1][0x06] = {
+  name = "MIGRATE_CHUNK", from = "orchestrator",
+  system = false, dime = true,
+  doc = "Frozen-state bytes at `offset`, in order (as LOAD_CHUNK). Owner only.",
+  request = {
+    fields = {
+      { name = "offset", field = "offset_u32", kind = "u32", offset = 0, size = 4 },
+      { name = "data", field = "data", kind = "rest", offset = 4, size = 0 },
+    },
+  },
+  response = {
+    fields = {
+      { name = "received", field = "received", kind = "u32", offset = 0, size = 4 },
     },
   },
 }

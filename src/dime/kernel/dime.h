@@ -75,6 +75,14 @@ struct migration {
   uint64_t asked_ns;
   uint32_t forwarded;
   struct irq_frame ctx;
+  /* across servers (the orchestrator carries the frozen state): */
+  bool remote;                    /* the pending freeze is an export */
+  volatile bool frozen;           /* frozen for export: the core waits, MIGRATE_READ reads the state */
+  volatile uint8_t end;           /* MIGRATE_END: 1 commit, 2 abort */
+  bool importing;                 /* MIGRATE_IN: the state arrives by MIGRATE_CHUNK */
+  bool gone_remote;               /* the service went to another server: late frames are dropped */
+  uint64_t stage;                 /* a chunk holding the state's header, page map and page list */
+  uint32_t state_len, meta_len, pages, received, crc;
 };
 
 struct peer_seq { bool used; uint8_t mac[6]; uint16_t core; uint16_t instance; uint64_t seq; uint64_t last_ns; };
@@ -230,6 +238,11 @@ void output_plain(struct dime *d, const struct route *r, const uint8_t *p, uint3
 bool migrate_handle(struct dime *d, const struct pxmsg *m);
 void migrate_freeze(struct dime *d, struct irq_frame *f, bool restart_syscall);   /* returns only if nothing moved */
 void migrate_forget(struct dime *d);
+/* migrate_state.c: the frozen state carried between servers */
+uint32_t mig_pack(struct dime *d, const struct irq_frame *ctx);
+uint32_t mig_read(struct dime *d, uint32_t off, uint8_t *dst, uint32_t n);
+uint16_t mig_import_begin(struct dime *d, uint32_t len, uint32_t crc);
+uint16_t mig_import_chunk(struct dime *d, uint32_t off, const uint8_t *p, uint32_t n, uint32_t *received);
 
 /* lines.c */
 void lines_reset(struct dime *d);

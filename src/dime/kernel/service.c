@@ -15,6 +15,8 @@ static uint64_t user_top(struct dime *d) { return USER_BASE + (uint64_t)d->nchun
 /* Free every chunk of the DIME (its program's memory goes back to the pool). */
 void svc_discard(struct dime *d) {
   if (this_cpu() == d->cpu) user_unmap_all(d->cpu);
+  if (d->mig.stage) { chunk_free(d->index, d->mig.stage); d->mig.stage = 0; }
+  d->mig.importing = false;
   for (uint32_t i = 0; i < d->nchunks; i++) chunk_free(d->index, d->chunk[i]);
   d->nchunks = 0;
   d->img_size = d->img_received = d->img_crc = 0;
