@@ -80,7 +80,7 @@ export const JSON_SCHEMAS: Record<string, Schema> = {
   interval: obj({ ok, target: str, heartbeatMs: nullable(int), perfMs: nullable(int) }),
   memlimit: obj({ ok, dime: dimeLabel, chunks: int }),
   route: obj({ ok, from: str, to: str }),
-  migrate: obj({ ok, from: dimeLabel, to: dimeLabel, service: str, chunks: int, restarted: bool, freezeUs: int, downtimeMs: num, rewired: list(str) }),
+  migrate: obj({ ok, from: dimeLabel, to: dimeLabel, service: str, chunks: int, restarted: bool, freezeUs: int, downtimeMs: num, rewired: list(str), bytes: int }),
   feed: obj({ ok, dime: dimeLabel, bytes: int }),
   accounting: obj({ dimes: list(obj({ dime: dimeLabel, records: list(accountingRecord) })) }),
   security: obj({ dime: dimeLabel, accepted: int, forged: int, replayed: int, unauthorized: int, malformed: int, alarms: int }),

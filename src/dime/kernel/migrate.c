@@ -207,6 +207,7 @@ static void hand_over(struct dime *d, struct dime *t, const struct irq_frame *ct
   t->mig.ctx = *ctx;
   t->mig.resume_ctx = true;
   t->mig.fwd = false;
+  t->mig.gone_remote = false;
   t->exec_rec = -1;
   t->kill_pending = false;
   uint64_t now;
@@ -263,6 +264,7 @@ static void freeze_for_export(struct dime *d, struct irq_frame *ctx, bool restar
   d->in.kind = PX_ROUTE_ANY;
   spin_unlock_irqrestore(&d->inq_lock, fl);
   lines_reset(d);
+  d->mig.fwd = false;
   d->mig.gone_remote = true;
   inbox_rearm(d);
   restart_idle(d->cpu->kstack_top);
@@ -314,6 +316,7 @@ void migrate_freeze(struct dime *d, struct irq_frame *f, bool restart_syscall) {
   d->in.kind = PX_ROUTE_ANY;
   spin_unlock_irqrestore(&d->inq_lock, fl);
   lines_reset(d);
+  d->mig.gone_remote = false;
   d->mig.fwd = true;
   d->mig.fwd_core = t->index;
   migrate_reply(d, PX_STATUS_OK, p, sizeof p);

@@ -38,7 +38,7 @@ export function wiringVerbs(ctx: CliContext) {
         return { ok: true, ...r, downtimeMs: Math.round(r.downtimeMs * 10) / 10 };
       },
       human: (_c, r) => `migrated '${r.service}' ${r.from} -> ${r.to}: ${r.chunks} chunks, frozen in ${r.freezeUs} us` +
-        `${r.restarted ? ' (in a system call, re-issued there)' : ''}, stopped for ${r.downtimeMs} ms` + (r.rewired.length ? `; rewired ${r.rewired.join(', ')}` : ''),
+        `${r.restarted ? ' (in a system call, re-issued there)' : ''}${r.bytes ? `, ${r.bytes} bytes of state carried` : ''}, stopped for ${r.downtimeMs} ms` + (r.rewired.length ? `; rewired ${r.rewired.join(', ')}` : ''),
     }),
     verb(ctx, {
       command: 'feed <dime> <text>',
