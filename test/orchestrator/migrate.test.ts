@@ -90,8 +90,10 @@ describe.skipIf(machines.length === 0).each(machines)('live migration on %s (2 s
       for (const other of B_HOMES.filter((x) => x !== b)) expect((await o.call(other, 'DISCOVER')).fields.state).toBe(W.STATE.IDLE);
       const ms = reports.map((r) => r.downtimeMs);
       const sorted = [...ms].sort((x, y) => x - y);
+      const median = (xs: number[]) => { const s = [...xs].sort((x, y) => x - y); return s.length ? s[Math.floor(s.length / 2)].toFixed(1) : '-'; };
+      const within = reports.filter((r) => !r.bytes).map((r) => r.downtimeMs), across = reports.filter((r) => r.bytes).map((r) => r.downtimeMs);
       console.log(`migration on ${machine}: ${reports.length} moves of B (${reports.map((r) => `${r.from}->${r.to}`).join(' ')}); ` +
-        `stopped per move (MIGRATE_OUT to RESUME answered) median ${sorted[5].toFixed(1)} ms, max ${sorted[9].toFixed(1)} ms; ` +
+        `stopped per move (MIGRATE_OUT to RESUME answered) median ${sorted[5].toFixed(1)} ms (within a server ${median(within)}, across ${median(across)}), max ${sorted[9].toFixed(1)} ms; ` +
         `freeze ${reports.map((r) => r.freezeUs).join('/')} us; ${reports.filter((r) => r.restarted).length} frozen in a system call; state carried between servers ${reports.filter((r) => r.bytes).map((r) => r.bytes).join('/')} bytes; ` +
         `${TOTAL} lines, orchestrator dropped ${o.lines.stats.duplicates} duplicates; source resent ${src.stats.resent}; host load ${load} -> ${loadavg()[0].toFixed(2)}`);
     } finally {
