@@ -144,6 +144,7 @@ bool migrate_handle(struct dime *d, const struct pxmsg *m) {
   bool ours = m->data ? (m->type == PX_DATA_MIGRATE_READ || m->type == PX_DATA_MIGRATE_CHUNK)
                       : (m->type == PX_SIG_MIGRATE_OUT || m->type == PX_SIG_MIGRATE_IN || m->type == PX_SIG_MIGRATE_END);
   if (!ours || (m->flags & (PX_FLAG_RESPONSE | PX_FLAG_EVENT))) return false;
+  if (!m->scope_dime) { px_reply(d, m, PX_STATUS_UNSUPPORTED, NULL, 0); return true; }   /* one DIME at a time */
   if (m->src_core != PX_CORE_NONE) {
     agent_unauthorized(d, m, "DIMEs may not configure DIMEs");
     px_reply(d, m, PX_STATUS_UNAUTHORIZED, NULL, 0);
