@@ -114,6 +114,25 @@ describe.skipIf(machines.length === 0).each(machines)('live migration on %s (2 s
     expect(await raw(b, busy)).toBe(W.STATUS.BAD_STATE);
     expect(await raw(b, d(b.server, 9))).toBe(W.STATUS.NOT_FOUND);
     expect(await raw(idle, busy)).toBe(W.STATUS.BAD_STATE);
+    // across servers, aborted by hand: frozen for export, then MIGRATE_END commit=0 -> it goes on where it was
+    const far = b.server === S1 ? d(S2, 2) : d(S1, 2);
+    const [out] = await o.link.request(b.server, b.core, 'MIGRATE_OUT', { server: far.server, core: far.core }, { timeoutMs: 3000 });
+    expect(out.frame.status).toBe(W.STATUS.OK);
+    expect(out.fields.mode).toBe(W.MIGRATE_MODE.EXPORT);
+    const first = await o.link.call(b.server, b.core, 'MIGRATE_READ', { offset: 0, length: 64 });
+    expect((first.fields.data as Buffer).length).toBe(64);
+    // a target fed a state that is not one (bad header) refuses it and goes back to the pool
+    const len = out.fields.stateLen as number;
+    await o.link.call(far.server, far.core, 'MIGRATE_IN', { stateLen: len, crc32: 0 });
+    const [bad] = await o.link.request(far.server, far.core, 'MIGRATE_CHUNK', { offset: 0, data: Buffer.alloc(Math.min(len, W.MAX_PAYLOAD - 8), 0xa5) }, { timeoutMs: 3000 });
+    expect(bad.frame.status).toBe(W.STATUS.OK); // the header is not complete yet
+    let st = W.STATUS.OK as number;
+    for (let off = W.MAX_PAYLOAD - 8; off < len && st === W.STATUS.OK; off += W.MAX_PAYLOAD - 8) {
+      st = (await o.link.request(far.server, far.core, 'MIGRATE_CHUNK', { offset: off, data: Buffer.alloc(Math.min(len - off, W.MAX_PAYLOAD - 8), 0xa5) }, { timeoutMs: 3000 }))[0].frame.status;
+    }
+    expect(st).toBe(W.STATUS.MALFORMED);
+    expect((await o.call(far, 'DISCOVER')).fields.state).toBe(W.STATE.IDLE);
+    await o.link.call(b.server, b.core, 'MIGRATE_END', { commit: 0, pad: 0, core: far.core, server: far.server });
     // nothing changed: B and A run where they ran, the pipeline still carries a line end to end
     expect((await o.call(b, 'DISCOVER')).fields.state).toBe(W.STATE.RUNNING);
     expect((await o.call(A, 'DISCOVER')).fields.state).toBe(W.STATE.RUNNING);
