@@ -147,6 +147,8 @@ export const MB_MMIO_READ = 3;
 export const MB_MMIO_WRITE = 4;
 /** a level-triggered vector was EOI'd at the LAPIC: ADDR_LO holds the vector (IOAPIC remote-IRR) */
 export const MB_EOI = 5;
+/** the core drives FERR# (x87 error, CR0.NE = 0): ADDR_LO core, VAL_LO 1/0; the reply is IGNNE# */
+export const MB_FERR = 6;
 
 // pending bits
 export const P_IRR = 1 << 0; // something was set in C_IRR

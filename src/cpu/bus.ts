@@ -10,6 +10,11 @@ export interface CpuBus {
   /** one 8-byte MMIO access (a 64-bit MOV); without these the core makes two 4-byte ones */
   mmioRead64?(paddr: number): bigint;
   mmioWrite64?(paddr: number, value: bigint): void;
+  /**
+   * Drive this core's FERR# output (x87 error with CR0.NE = 0); returns the IGNNE# input.
+   * Without it FERR# goes nowhere and IGNNE# reads as asserted (errors are ignored).
+   */
+  ferr?(asserted: boolean): boolean;
 }
 
 /** The local APIC as the CPU core uses it (implemented in src/devices/lapic.ts). */

@@ -87,6 +87,8 @@ export class CpuState {
   fpControl = 0x037f;
   fpOpcode = 0;
   fpIp = 0; fpDp = 0;
+  /** this core drives FERR# (CR0.NE = 0 reporting; ops/x87/fpu-state.ts reportPending) */
+  ferrAsserted = false;
 
   // ---- run state ----
   halted = false;

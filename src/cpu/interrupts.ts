@@ -22,7 +22,7 @@ import { arithFlags, LF_NONE } from './flags.js';
 import { guestNowNs } from './msr.js';
 import { frameStack } from './ops/system/stack-cursor.js';
 import {
-  AC, ARITH_FLAGS, CS, DB, DF_VEC, EFER_LMA, FIXED1, GP, IF, NMI_VEC, NP, NT, RF, RSP, SS, TF, TR, TS, TWO32, VM,
+  AC, ARITH_FLAGS, CS, DB, DF_VEC, EFER_LMA, FIXED1, GP, IF, NMI_VEC, NP, NT, RF, RSP, SS, TF, TR, TS, TWO32, VM, X87_FREEZE,
 } from './regs.js';
 import { noFirmware } from './no-firmware.js';
 import { enterWaitForSipi, startFromSipi } from './reset.js';
@@ -281,6 +281,12 @@ function deliverLong(cpu: Cpu, vector: number, kind: number, ext: number, code: 
 
 /** Deliver the fault recorded in cpu.faultVector / cpu.faultCode (cpu.rip = faulting insn). */
 export function deliverFault(cpu: Cpu): void {
+  if (cpu.faultVector === X87_FREEZE) {
+    // rip is the waiting instruction: an interrupt returns to it, and it runs again
+    cpu.halted = true;
+    cpu.eventCheck = true;
+    return;
+  }
   deliverException(cpu, cpu.faultVector, cpu.faultCode, cpu.rip, EV_EXCEPTION);
 }
 

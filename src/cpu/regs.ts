@@ -68,6 +68,9 @@ export const MSR_TSC_AUX = 0xc0000103;
 // Exception vectors.
 export const DE = 0, DB = 1, NMI_VEC = 2, BP = 3, OF_VEC = 4, BR = 5, UD = 6, NM = 7, DF_VEC = 8;
 export const TS = 10, NP = 11, SS_VEC = 12, GP = 13, PF_VEC = 14, MF = 16, AC_VEC = 17, MC = 18, XM = 19;
+/** not a vector: a waiting x87 instruction froze with FERR# asserted (CR0.NE = 0, IGNNE# off); the
+ *  core halts at that instruction until an interrupt (SDM vol. 1 D.2.1.1, D.2.2) */
+export const X87_FREEZE = 0x100;
 
 // Page-table entry bits (low dword).
 export const PTE_P = 1 << 0, PTE_W = 1 << 1, PTE_U = 1 << 2, PTE_PWT = 1 << 3, PTE_PCD = 1 << 4;

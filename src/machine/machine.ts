@@ -10,7 +10,7 @@ import type { BootEntry } from '../cpu/reset.js';
 import {
   C_APIC_ID, C_EXIT_REASON, C_PENDING, C_LAST_RIP_HI, C_LAST_RIP_LO, C_MBOX_ADDR_HI, C_MBOX_ADDR_LO, C_MBOX_KIND, C_MBOX_SIZE,
   C_MBOX_STATE, C_MBOX_VAL_HI, C_MBOX_VAL_LO, C_RESUME_SEQ, C_RUNSTATE, C_STAT_INSNS_HI, C_STAT_INSNS_LO, C_HOST_WAKE, C_WORKER_WAKE, G_EVENT, G_HOST_CORES, G_HOST_LOAD_X100, G_ROUND_PROGRESS, G_TURN, MAX_CORES,
-  MBOX_REPLY, MBOX_REQUEST, MB_EOI, MB_IO_READ, MB_IO_WRITE, MB_MMIO_READ, MB_MMIO_WRITE, P_SIPI, P_STOP, P_WAKES_WITH_IF_OFF, RS_DEAD,
+  MBOX_REPLY, MBOX_REQUEST, MB_EOI, MB_FERR, MB_IO_READ, MB_IO_WRITE, MB_MMIO_READ, MB_MMIO_WRITE, P_SIPI, P_STOP, P_WAKES_WITH_IF_OFF, RS_DEAD,
   RS_HALTED, RS_STOPPED, RS_WAIT_SIPI, XR_HALT_NO_INTERRUPTS, coreBase, createControlBuffer,
 } from '../abi/control-block.js';
 import type { CoreMessage, CoreWorkerData } from './core-worker.js';
@@ -51,6 +51,8 @@ export interface IoPlatform {
   mmioRead64(paddr: number): bigint;
   mmioWrite64(paddr: number, value: bigint): void;
   levelEoi(vector: number): void;
+  /** core `core` drives FERR# (x87 error with CR0.NE = 0); returns IGNNE# */
+  ferr?(core: number, asserted: boolean): boolean;
   /** -icount: run the device timer callbacks due by now; returns how many ran */
   runDueTimers?(): number;
   /** -icount: instant of the earliest pending device timer (Infinity: none) */
@@ -388,6 +390,7 @@ export class Machine {
           else p.mmioWrite(addr, size, v);
           break;
         case MB_EOI: p.levelEoi(addr); break;
+        case MB_FERR: r = (p.ferr?.(addr, v !== 0) ?? true) ? 1 : 0; break;
       }
     } catch (e) {
       this.requestExit({ kind: 'internal-error', code: EXIT_INTERNAL, core: -1, rip: 0, detail: `device error: ${(e as Error).stack}` });

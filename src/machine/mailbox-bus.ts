@@ -7,7 +7,7 @@
 import type { CpuBus, LocalApic } from '../cpu/bus.js';
 import {
   C_MBOX_ADDR_HI, C_MBOX_ADDR_LO, C_MBOX_KIND, C_MBOX_SIZE, C_MBOX_STATE, C_MBOX_VAL_HI, C_MBOX_VAL_LO, C_STAT_DEVICE_EXITS, C_STAT_DEVICE_NS_LO,
-  C_STAT_DEVICE_SLOW, C_STAT_DEVICE_SLOW_NS_LO, C_STAT_DEVICE_TIMED, MBOX_IDLE, MBOX_REPLY, MBOX_REQUEST, MB_EOI, MB_IO_READ, MB_IO_WRITE, MB_MMIO_READ, MB_MMIO_WRITE, coreBase,
+  C_STAT_DEVICE_SLOW, C_STAT_DEVICE_SLOW_NS_LO, C_STAT_DEVICE_TIMED, MBOX_IDLE, MBOX_REPLY, MBOX_REQUEST, MB_EOI, MB_FERR, MB_IO_READ, MB_IO_WRITE, MB_MMIO_READ, MB_MMIO_WRITE, coreBase,
 } from '../abi/control-block.js';
 import {
   DS_NIC_BAR, DS_PENDING_NIC, DS_PENDING_UART, DS_UART_LSR, MAX_FAST_NICS, NIC_REG_WORDS, PW_EOI, PW_IO_WRITE, PW_MMIO_WRITE, PW_NIC_ICR_READ, nicRegisters,
@@ -39,7 +39,7 @@ export class MailboxBus implements CpuBus {
   private readonly nicRegs: Uint32Array[] = [];
 
   /** `devices`: the shared device state (src/abi/device-shared.ts); without it every access goes to the I/O thread */
-  constructor(private readonly ctl: Int32Array, core: number, devices?: SharedArrayBuffer) {
+  constructor(private readonly ctl: Int32Array, private readonly core: number, devices?: SharedArrayBuffer) {
     this.b = coreBase(core);
     this.dw = devices ? new Int32Array(devices) : null;
     if (devices) for (let i = 0; i < MAX_FAST_NICS; i++) this.nicRegs.push(nicRegisters(devices, i));
@@ -122,6 +122,11 @@ export class MailboxBus implements CpuBus {
       return;
     }
     this.done(t0);
+  }
+
+  /** FERR# to the platform's x87 error latch (rare: legacy CR0.NE = 0 reporting); returns IGNNE# */
+  ferr(asserted: boolean): boolean {
+    return this.call(MB_FERR, this.core, 0, asserted ? 1 : 0) !== 0;
   }
 
   private inLapic(paddr: number): boolean {

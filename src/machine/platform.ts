@@ -15,6 +15,7 @@ import { piix3IdeFunction, PIIX3_IDE_FUNCTION, PIIX3_IDE_SLOT } from '../devices
 import { AcpiPm, acpiPmPorts } from '../devices/acpi-pm.js';
 import { DEBUG_PORTS, DebugPorts, SEABIOS_DEBUGCON, type ResetKind } from '../devices/debug-ports.js';
 import { FW_CFG_PORTS, FwCfg } from '../devices/fw-cfg.js';
+import { FPU_ERROR_IRQ, FPU_ERROR_PORTS, FpuErrorLatch } from '../devices/fpu-error-latch.js';
 import { HPET_MMIO, Hpet } from '../devices/hpet.js';
 import { I8042, I8042_PORTS } from '../devices/i8042.js';
 import { IOAPIC_MMIO, Ioapic } from '../devices/ioapic.js';
@@ -97,6 +98,7 @@ export class Platform implements IoPlatform {
   readonly fwcfg: FwCfg;
   readonly debug: DebugPorts;
   readonly pm: AcpiPm;
+  readonly fpuError: FpuErrorLatch;
   readonly nics: E1000[] = [];
   /** the IDE primary channel (only with -hda) */
   readonly ata: AtaChannel | null = null;
@@ -151,6 +153,7 @@ export class Platform implements IoPlatform {
     this.pm = this.add('pm', new AcpiPm(PM_BASE, this.timers, this.router.line(SCI_IRQ), {
       s5SlpTyp: S5_SLP_TYP, onPowerOff: () => o.hooks.onPowerOff?.(), onUnsupportedSleep: (t) => o.hooks.onUnsupportedSleep?.(t),
     }), acpiPmPorts(PM_BASE));
+    this.fpuError = this.add('fpu-error', new FpuErrorLatch(this.router.line(FPU_ERROR_IRQ)), FPU_ERROR_PORTS); // FERR#/IGNNE#, 0xF0
 
     o.nics.forEach((n, i) => {
       const slot = NIC_FIRST_SLOT + i;
@@ -217,6 +220,10 @@ export class Platform implements IoPlatform {
 
   levelEoi(vector: number): void {
     this.ioapic.eoi(vector);
+  }
+
+  ferr(core: number, asserted: boolean): boolean {
+    return this.fpuError.ferr(core, asserted);
   }
 
   runDueTimers(): number {

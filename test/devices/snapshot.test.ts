@@ -11,6 +11,7 @@ import { createControlBuffer } from '../../src/abi/control-block.js';
 import { AcpiPm } from '../../src/devices/acpi-pm.js';
 import { DebugPorts } from '../../src/devices/debug-ports.js';
 import { E1000 } from '../../src/devices/e1000/e1000.js';
+import { FpuErrorLatch } from '../../src/devices/fpu-error-latch.js';
 import { FwCfg } from '../../src/devices/fw-cfg.js';
 import { Hpet } from '../../src/devices/hpet.js';
 import { I8042 } from '../../src/devices/i8042.js';
@@ -49,6 +50,7 @@ const CASES: Case[] = [
     drive: (d) => (d as AcpiPm).ioWrite(0x602, 2, 0x0120), // PM1a_EN: power button + global lock
   },
   { cls: 'DebugPorts', make: () => new DebugPorts(), drive: (d) => { const p = d as DebugPorts; p.ioWrite(0x80, 1, 0x55); p.ioWrite(0x92, 1, 0); } },
+  { cls: 'FpuErrorLatch', make: () => new FpuErrorLatch({ setLevel: () => {} }), drive: (d) => { const l = d as FpuErrorLatch; l.ferr(0, true); l.ioWrite(); } },
   { cls: 'FwCfg', make: () => new FwCfg({ ncores: 2, ramBytes: 64 << 20 }), drive: (d) => { const f = d as FwCfg; f.ioWrite(0x510, 2, 0x19); f.ioRead(0x511, 1); f.ioRead(0x511, 1); } },
   { cls: 'Hpet', make: () => new Hpet(new ManualTimerService(), { setIrq: () => {} }), drive: (d) => { const h = d as Hpet; h.mmioWrite(0x100, 4, 0x4c); h.mmioWrite(0x108, 4, 1000); h.mmioWrite(0x10, 4, 1); } },
   { cls: 'I8042', make: () => new I8042(), drive: (d) => { const k = d as I8042; k.ioWrite(0x64, 1, 0x60); k.ioWrite(0x60, 1, 0x45); } },

@@ -205,6 +205,8 @@ export const GUEST_CASES: GuestCase[] = [
   { kernel: 'sse2', cores: 1, timeoutMs: 10_000 },
   // QEMU 7.2 does not report C1 (rounded up); the emulator is held to the SDM
   { kernel: 'x87', cores: 1, emulatorAppend: 'sdm=strict', timeoutMs: 10_000 },
+  // QEMU 7.2 aborts on FERR# (CR0.NE = 0) and leaves FOP 0: the emulator alone runs those checks
+  { kernel: 'fpu-error', cores: 1, emulatorAppend: 'sdm=strict', timeoutMs: 10_000 },
   // ends by ACPI S5 (PM1a_CNT), which both machines turn into status 0
   { kernel: 'acpi-pm', cores: 1, timeoutMs: 10_000, exitStatus: 0 },
   // QEMU 7.2 TCG accepts IA32_SPEC_CTRL without advertising it; the emulator is held to the SDM

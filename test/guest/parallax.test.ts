@@ -1,17 +1,9 @@
 // The same guest kernels under parallax-emu, held to QEMU's golden transcripts. These fail
 // until the emulator boots Multiboot kernels; they pass on an emulator that behaves like QEMU.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  GUEST_CASES,
-  GUEST_SUCCESS_STATUS,
-  buildGuestKernels,
-  describeMismatch,
-  expectedTranscriptPath,
-  guestImage,
-  parallaxCli,
-  runParallax,
-} from './harness.js';
+import { expectGoldenRun } from './golden.js';
+import { GUEST_CASES, buildGuestKernels, guestImage, parallaxCli, runParallax } from './harness.js';
 
 /** An interpreter is slower than QEMU's JIT; give it generous but finite time. */
 function emulatorTimeoutMs(qemuTimeoutMs: number): number {
@@ -29,16 +21,13 @@ describe('guest kernels under parallax-emu', () => {
       `${c.kernel} --cores ${c.cores}${c.icount ? ` --icount ${c.icount}` : ''}`,
       async () => {
         expect(existsSync(cli), `${cli} is missing: run "npm run build" (or the CLI is not written yet)`).toBe(true);
-        const expected = readFileSync(expectedTranscriptPath(c.kernel, c.cores), 'latin1');
         const r = await runParallax(guestImage(c.kernel), {
           cores: c.cores,
           append: c.emulatorAppend ?? c.append,
           icount: c.icount,
           timeoutMs: limit,
         });
-        expect(r.timedOut, `parallax-emu ran past ${limit} ms; transcript so far:\n${r.transcript}\nstderr:\n${r.stderr}`).toBe(false);
-        expect(r.transcript, `${describeMismatch(expected, r.transcript)}\nstderr:\n${r.stderr}`).toBe(expected);
-        expect(r.exitCode, `exit status; stderr: ${r.stderr}`).toBe(c.exitStatus ?? GUEST_SUCCESS_STATUS);
+        expectGoldenRun(c, r, 'parallax-emu', limit);
       },
       limit + 10_000,
     );

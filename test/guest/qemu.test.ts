@@ -1,19 +1,11 @@
 // The guest kernels under QEMU (the oracle): each must print exactly its golden transcript and
 // exit with success. Set PARALLAX_UPDATE_GUEST_EXPECTED=1 to rewrite the golden transcripts
 // from QEMU (then review the diff by hand: they are the record the emulator is held to).
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  GUEST_CASES,
-  GUEST_SUCCESS_STATUS,
-  buildGuestKernels,
-  describeMismatch,
-  expectedTranscriptPath,
-  guestImage,
-  qemuAvailable,
-  runQemu,
-} from './harness.js';
+import { beforeAll, describe, it } from 'vitest';
+import { expectGoldenRun } from './golden.js';
+import { GUEST_CASES, GUEST_SUCCESS_STATUS, buildGuestKernels, expectedTranscriptPath, guestImage, qemuAvailable, runQemu } from './harness.js';
 
 const haveQemu = qemuAvailable();
 const update = process.env.PARALLAX_UPDATE_GUEST_EXPECTED === '1';
@@ -44,11 +36,7 @@ if (!haveQemu && process.env.CI) {
           mkdirSync(dirname(where), { recursive: true });
           writeFileSync(where, r.transcript, 'latin1');
         }
-        expect(r.timedOut, `QEMU ran past ${limit} ms; transcript so far:\n${r.transcript}`).toBe(false);
-        expect(existsSync(where), `missing golden transcript ${where}`).toBe(true);
-        const expected = readFileSync(where, 'latin1');
-        expect(r.transcript, describeMismatch(expected, r.transcript)).toBe(expected);
-        expect(r.exitCode, `exit status; stderr: ${r.stderr}`).toBe(c.exitStatus ?? GUEST_SUCCESS_STATUS);
+        expectGoldenRun(c, r, 'QEMU', limit);
       }, limit + 10_000);
     }
   });

@@ -188,16 +188,26 @@ static bool replay_check_and_update(struct dime *d, const struct pxmsg *m) {
 
 /* ---------------- replies ---------------- */
 
-static uint32_t reply(struct dime *d, const struct pxmsg *m, uint16_t status, const uint8_t *payload, uint32_t plen) {
+/* a response frame to (mac, core) answering req_id, sent at once */
+static uint32_t respond(struct dime *d, const uint8_t *mac, bool data, uint8_t type, uint16_t core, uint32_t req_id,
+                        uint16_t status, const uint8_t *payload, uint32_t plen) {
   uint8_t buf[PX_MAX_FRAME_LEN];
-  uint32_t n = px_build(d, buf, m->src_mac, m->data, true, m->type, PX_FLAG_RESPONSE, m->src_core, m->req_id, status,
-                        payload, plen);
+  uint32_t n = px_build(d, buf, mac, data, true, type, PX_FLAG_RESPONSE, core, req_id, status, payload, plen);
   px_send(d, buf, n);
   return n;
 }
 
+static uint32_t reply(struct dime *d, const struct pxmsg *m, uint16_t status, const uint8_t *payload, uint32_t plen) {
+  return respond(d, m->src_mac, m->data, m->type, m->src_core, m->req_id, status, payload, plen);
+}
+
 uint32_t px_reply(struct dime *d, const struct pxmsg *m, uint16_t status, const uint8_t *payload, uint32_t plen) {
   return reply(d, m, status, payload, plen);
+}
+
+uint32_t px_reply_to(struct dime *d, const uint8_t *mac, uint16_t core, uint32_t req_id, uint8_t sig, uint16_t status,
+                     const uint8_t *payload, uint32_t plen) {
+  return respond(d, mac, false, sig, core, req_id, status, payload, plen);
 }
 
 static bool scope_allowed(uint32_t scopes, bool scope_dime) { return scope_dime ? (scopes & 2) : (scopes & 1); }

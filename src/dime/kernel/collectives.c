@@ -353,16 +353,14 @@ static void finish(struct dime *d, uint8_t outcome, uint16_t answered, uint16_t 
   struct coord *k = &c->coord;
   uint64_t op = be64(k->start + PX_COLL_START_REQ_OP_OFF);
   c->results[c->results_head++ % RESULT_RING] = (struct result){op, outcome, answered, yes, missing};
-  uint8_t p[PX_COLL_START_RESP_LEN], buf[PX_MAX_FRAME_LEN];
+  uint8_t p[PX_COLL_START_RESP_LEN];
   memset(p, 0, sizeof p);
   p[PX_COLL_START_RESP_OUTCOME_OFF] = outcome;
   put_be16(p + PX_COLL_START_RESP_ANSWERED_OFF, answered);
   put_be16(p + PX_COLL_START_RESP_YES_OFF, yes);
   put_be16(p + PX_COLL_START_RESP_MISSING_OFF, missing);
   k->active = false;
-  uint32_t n = px_build(d, buf, k->req_mac, false, true, PX_SIG_COLL_START, PX_FLAG_RESPONSE, k->req_core, k->req_id,
-                        PX_STATUS_OK, p, sizeof p);
-  px_send(d, buf, n);
+  px_reply_to(d, k->req_mac, k->req_core, k->req_id, PX_SIG_COLL_START, PX_STATUS_OK, p, sizeof p);
 }
 
 static void launch_phase(struct dime *d, uint8_t phase) {

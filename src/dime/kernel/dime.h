@@ -207,6 +207,9 @@ void send_alarm(struct dime *d, uint8_t kind, uint8_t code, uint64_t detail, uin
                 uint16_t peer_core, uint32_t count, const char *text);
 int32_t acct_open(struct dime *d, const struct pxmsg *m);
 uint32_t px_reply(struct dime *d, const struct pxmsg *m, uint16_t status, const uint8_t *payload, uint32_t plen);
+/* a deferred signaling reply: to a request remembered as (mac, core, req_id) of type sig */
+uint32_t px_reply_to(struct dime *d, const uint8_t *mac, uint16_t core, uint32_t req_id, uint8_t sig, uint16_t status,
+                     const uint8_t *payload, uint32_t plen);
 void agent_unauthorized(struct dime *d, const struct pxmsg *m, const char *why);
 
 /* collectives.c */

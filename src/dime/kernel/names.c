@@ -143,14 +143,12 @@ static void reg_check(struct dime *d) {
     if (n->m[i].acked >= n->reg_seq) acked++;
   }
   if (acked < live) return;
-  uint8_t p[PX_NAME_REGISTER_RESP_LEN], buf[PX_MAX_FRAME_LEN];
+  uint8_t p[PX_NAME_REGISTER_RESP_LEN];
   put_be32(p + PX_NAME_REGISTER_RESP_SEQ_OFF, n->reg_seq);
   put_be16(p + PX_NAME_REGISTER_RESP_ACKED_OFF, acked);
   put_be16(p + PX_NAME_REGISTER_RESP_LIVE_OFF, live);
   n->reg_active = false;
-  uint32_t fl = px_build(d, buf, n->reg_mac, false, true, PX_SIG_NAME_REGISTER, PX_FLAG_RESPONSE, n->reg_core, n->reg_id,
-                         PX_STATUS_OK, p, sizeof p);
-  px_send(d, buf, fl);
+  px_reply_to(d, n->reg_mac, n->reg_core, n->reg_id, PX_SIG_NAME_REGISTER, PX_STATUS_OK, p, sizeof p);
 }
 
 /* one member: resend, give up, or send what it lacks (or a probe when idle) */
@@ -278,20 +276,17 @@ static void name_query(struct dime *d, const struct pxmsg *m) {
 
 static void resolve_reply(struct dime *d, const uint8_t *mac, uint16_t core, uint32_t req_id, const uint8_t *bmac,
                           uint16_t bcore, uint32_t seq, uint8_t source) {
-  uint8_t a[PX_NAME_RESOLVE_RESP_LEN], buf[PX_MAX_FRAME_LEN];
+  uint8_t a[PX_NAME_RESOLVE_RESP_LEN];
   memset(a, 0, sizeof a);
   memcpy(a + PX_NAME_RESOLVE_RESP_SERVER_OFF, bmac, 6);
   put_be16(a + PX_NAME_RESOLVE_RESP_CORE_OFF, bcore);
   put_be32(a + PX_NAME_RESOLVE_RESP_SEQ_OFF, seq);
   a[PX_NAME_RESOLVE_RESP_SOURCE_OFF] = source;
-  uint32_t fl = px_build(d, buf, mac, false, true, PX_SIG_NAME_RESOLVE, PX_FLAG_RESPONSE, core, req_id, PX_STATUS_OK, a, sizeof a);
-  px_send(d, buf, fl);
+  px_reply_to(d, mac, core, req_id, PX_SIG_NAME_RESOLVE, PX_STATUS_OK, a, sizeof a);
 }
 
 static void fail_query(struct dime *d, struct query *q, uint16_t status) {
-  uint8_t buf[PX_MAX_FRAME_LEN];
-  uint32_t fl = px_build(d, buf, q->req_mac, false, true, PX_SIG_NAME_RESOLVE, PX_FLAG_RESPONSE, q->req_core, q->req_id, status, NULL, 0);
-  px_send(d, buf, fl);
+  px_reply_to(d, q->req_mac, q->req_core, q->req_id, PX_SIG_NAME_RESOLVE, status, NULL, 0);
   q->used = false;
 }
 

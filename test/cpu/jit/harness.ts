@@ -153,12 +153,15 @@ export function runCompiled(cpu: Cpu, ops: Insn[], mode: Mode): Snapshot {
 
 /**
  * Run the block from the CPU's present state once through the interpreter and once compiled,
- * with the state put back after each: the differences (empty when the two agree).
+ * with the state put back after each: the differences (empty when the two agree). `enter` runs
+ * before each run (entry state that the captured snapshot does not hold, e.g. a lazy-flag record).
  */
-export function interpreterVsCompiled(cpu: Cpu, ops: Insn[], mode: Mode): string[] {
+export function interpreterVsCompiled(cpu: Cpu, ops: Insn[], mode: Mode, enter?: () => void): string[] {
   const init = captureInitial(cpu);
+  enter?.();
   const a = runInterpreted(cpu, ops);
   restoreInitial(cpu, init);
+  enter?.();
   const b = runCompiled(cpu, ops, mode);
   restoreInitial(cpu, init);
   return diffSnapshots(a, b);

@@ -93,6 +93,29 @@ describe('compiled blocks (tier 3 where it covers them, else tier 2) against the
   });
 });
 
+/**
+ * `cases` runs of one 64-bit block, each from a random state that `prepare` then adjusts (it
+ * returns the run's label, and optionally entry state to apply before each run), interpreted
+ * and compiled; every difference fails, and with tier 3 forced every run must have used it.
+ */
+function blockAgainstInterpreter(bytes: number[], seed: number, cases: number,
+  prepare: (cpu: Cpu, rng: Rng, rep: number) => { label: string; enter?: () => void }, tier3 = true): void {
+  const cpu = makeCpu(64);
+  const ops = decodeBlock(cpu, 64, bytes);
+  const rng = new Rng(seed);
+  const gen = new BlockGen(rng, 64);
+  const failures: string[] = [];
+  const wasmBefore = tierCounts.wasm;
+  for (let rep = 0; rep < cases; rep++) {
+    gen.seedState(cpu);
+    const { label, enter } = prepare(cpu, rng, rep);
+    const diff = interpreterVsCompiled(cpu, ops, 64, enter);
+    if (diff.length) failures.push(`${label}: ${diff.join('; ')}`);
+  }
+  expect(failures).toEqual([]);
+  if (tier3 && testTier.max >= 3) expect(tierCounts.wasm - wasmBefore).toBe(cases);
+}
+
 // Shifts by CL are conditional flag writers in tier 3: a masked count of 0 leaves the flags of
 // the previous writer (here a CMP), which the record left at the block's end must then carry.
 describe('shifts by CL (count 0 keeps the earlier flags) against the interpreter', () => {
@@ -105,22 +128,11 @@ describe('shifts by CL (count 0 keeps the earlier flags) against the interpreter
   ];
   const counts = [0, 1, 3, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 0xff];
   test.each(blocks)('%s', (_name, bytes) => {
-    const cpu = makeCpu(64);
-    const ops = decodeBlock(cpu, 64, bytes);
-    const rng = new Rng(7);
-    const gen = new BlockGen(rng, 64);
-    const failures: string[] = [];
-    const wasmBefore = tierCounts.wasm;
-    for (const cl of counts) {
-      for (let rep = 0; rep < 8; rep++) {
-        gen.seedState(cpu);
-        cpu.lo[1] = (cpu.lo[1] & ~0xff) | cl;
-        const diff = interpreterVsCompiled(cpu, ops, 64);
-        if (diff.length) failures.push(`cl=${cl}: ${diff.join('; ')}`);
-      }
-    }
-    expect(failures).toEqual([]);
-    if (testTier.max >= 3) expect(tierCounts.wasm - wasmBefore).toBe(counts.length * 8);
+    blockAgainstInterpreter(bytes, 7, counts.length * 8, (cpu, _rng, rep) => {
+      const cl = counts[rep >> 3];
+      cpu.lo[1] = (cpu.lo[1] & ~0xff) | cl;
+      return { label: `cl=${cl}` };
+    });
   });
 });
 
@@ -133,18 +145,12 @@ describe('8/16-bit reads through the slow path against the interpreter', () => {
     ['movzx eax,word [rdi]', [0x0f, 0xb7, 0x07, 0x90]],
   ];
   test.each(blocks)('%s', (_name, bytes) => {
-    const cpu = makeCpu(64);
-    const ops = decodeBlock(cpu, 64, bytes);
-    const gen = new BlockGen(new Rng(9), 64);
-    const failures: string[] = [];
-    for (const dx of [0, 0xff, 0xffff, 0x1234]) {
-      gen.seedState(cpu);
+    const dxs = [0, 0xff, 0xffff, 0x1234];
+    blockAgainstInterpreter(bytes, 9, dxs.length, (cpu, _rng, rep) => {
       cpu.lo[7] = 0x180000; cpu.hi[7] = 0; // past the 1 MiB of RAM
-      cpu.lo[2] = dx;
-      const diff = interpreterVsCompiled(cpu, ops, 64);
-      if (diff.length) failures.push(`dx=${dx}: ${diff.join('; ')}`);
-    }
-    expect(failures).toEqual([]);
+      cpu.lo[2] = dxs[rep];
+      return { label: `dx=${dxs[rep]}` };
+    }, false);
   });
 });
 
@@ -164,29 +170,11 @@ describe('rotates (CF/OF only) against the interpreter, lazy and materialised en
     ['bswap eax; bswap r10; ror eax,16', [0x0f, 0xc8, 0x49, 0x0f, 0xca, 0xc1, 0xc8, 0x10, 0x90]],
   ];
   test.each(blocks)('%s', (_name, bytes) => {
-    const cpu = makeCpu(64);
-    const ops = decodeBlock(cpu, 64, bytes);
-    const rng = new Rng(11);
-    const gen = new BlockGen(rng, 64);
-    const failures: string[] = [];
-    const wasmBefore = tierCounts.wasm;
-    const CASES = 64;
-    for (let rep = 0; rep < CASES; rep++) {
-      gen.seedState(cpu);
+    blockAgainstInterpreter(bytes, 11, 64, (cpu, rng, rep) => {
       if (rep % 4 < 2) cpu.lo[1] &= ~0xff; // a shift by CL of 0 writes no flags
-      const init = captureInitial(cpu);
       const lazy = rep & 1 ? lazyRecord(rng) : null;
-      const enter = (): void => { if (lazy) Object.assign(cpu, lazy); };
-      enter();
-      const a = runInterpreted(cpu, ops);
-      restoreInitial(cpu, init); enter();
-      const b = runCompiled(cpu, ops, 64);
-      restoreInitial(cpu, init);
-      const diff = diffSnapshots(a, b);
-      if (diff.length) failures.push(`rep ${rep}${lazy ? ` (lazy ${JSON.stringify(lazy)})` : ''}: ${diff.join('; ')}`);
-    }
-    expect(failures).toEqual([]);
-    if (testTier.max >= 3) expect(tierCounts.wasm - wasmBefore).toBe(CASES);
+      return { label: `rep ${rep}${lazy ? ` (lazy ${JSON.stringify(lazy)})` : ''}`, enter: lazy ? () => { Object.assign(cpu, lazy); } : undefined };
+    });
   });
 });
 
@@ -213,28 +201,12 @@ describe('DIV / IDIV against the interpreter', () => {
     [rng.next() | 0, 0], [rng.next() | 0, rng.next() | 0], [rng.int(4), 0], [1, 1],
   ]);
   test.each(blocks)('%s', (_name, bytes) => {
-    const cpu = makeCpu(64);
-    const ops = decodeBlock(cpu, 64, bytes);
-    const rng = new Rng(13);
-    const gen = new BlockGen(rng, 64);
-    const failures: string[] = [];
-    const wasmBefore = tierCounts.wasm;
-    const CASES = 96;
-    for (let rep = 0; rep < CASES; rep++) {
-      gen.seedState(cpu);
+    blockAgainstInterpreter(bytes, 13, 96, (cpu, rng, rep) => {
       for (const r of [0, 2, 1, 3]) { const [lo, hi] = pick(rng); cpu.lo[r] = lo; cpu.hi[r] = hi; }
       if (rep % 3 === 0) { cpu.lo[2] = 0; cpu.hi[2] = 0; }
       if (rep % 5 === 0) { cpu.lo[2] = rng.int(16); cpu.hi[2] = 0; cpu.hi[3] = rng.int(16) + 1; }
-      const init = captureInitial(cpu);
-      const a = runInterpreted(cpu, ops);
-      restoreInitial(cpu, init);
-      const b = runCompiled(cpu, ops, 64);
-      restoreInitial(cpu, init);
-      const diff = diffSnapshots(a, b);
-      if (diff.length) failures.push(`rep ${rep}: ${diff.join('; ')}`);
-    }
-    expect(failures).toEqual([]);
-    if (testTier.max >= 3) expect(tierCounts.wasm - wasmBefore).toBe(CASES);
+      return { label: `rep ${rep}` };
+    });
   });
 });
 
@@ -250,27 +222,11 @@ describe('REP MOVS / REP STOS against the interpreter', () => {
     ['repne stosq', [0xf2, 0x48, 0xab]],
   ];
   test.each(blocks)('%s', (_name, bytes) => {
-    const cpu = makeCpu(64);
-    const ops = decodeBlock(cpu, 64, bytes);
-    const rng = new Rng(17);
-    const gen = new BlockGen(rng, 64);
-    const failures: string[] = [];
-    const wasmBefore = tierCounts.wasm;
-    const CASES = 48;
-    for (let rep = 0; rep < CASES; rep++) {
-      gen.seedState(cpu);
+    blockAgainstInterpreter(bytes, 17, 48, (cpu, rng, rep) => {
       cpu.lo[1] = rng.pick([0, 1, 3, 17, 300, 4095, 4096, 4097, 5000]); cpu.hi[1] = 0;
       if (rep % 8 === 7) { cpu.lo[6] = 0x180000 - rng.int(64); cpu.hi[6] = 0; } // source runs past RAM's end
       if (rep % 8 === 6) { cpu.hi[7] = 0x8000; } // non-canonical destination
-      const init = captureInitial(cpu);
-      const a = runInterpreted(cpu, ops);
-      restoreInitial(cpu, init);
-      const b = runCompiled(cpu, ops, 64);
-      restoreInitial(cpu, init);
-      const diff = diffSnapshots(a, b);
-      if (diff.length) failures.push(`rep ${rep} rcx=${cpu.lo[1]}: ${diff.join('; ')}`);
-    }
-    expect(failures).toEqual([]);
-    if (testTier.max >= 3) expect(tierCounts.wasm - wasmBefore).toBe(CASES);
+      return { label: `rep ${rep} rcx=${cpu.lo[1]}` };
+    });
   });
 });

@@ -5,13 +5,9 @@
 // unmasked PE (the result is still written, ES set). Result, status word and TOP compared.
 
 import { describe, expect, it } from 'vitest';
-import { runSnippets } from '../../../src/cpu/snippet.js';
-import { runNative } from '../../isa/native-harness.js';
 import { Prng } from '../../isa/prng.js';
-import { assemble } from '../system/harness.js';
+import { D, hostVersusEmulator, operandRegisters, SAVE, TOP, twoOperandSnippet, type OperandCase } from './two-operand-snippet.js';
 
-const CODE = 0x4000_0000, D = 0x5000_0000, SIZE = 0x10000;
-const TOP = 1n << 63n;
 const M = D + 64;
 const FORMS: [string, string][] = [
   ['fmul st0,st1', '.byte 0xd8, 0xc9'], ['fmul st1,st0', '.byte 0xdc, 0xc9'], ['fmulp st1,st0', '.byte 0xde, 0xc9'],
@@ -42,7 +38,7 @@ function memValue32(r: Prng): bigint {
 describe('x87 FMUL/FADD/FSUB fast path against the host CPU', () => {
   it('random normal operands, PC=64 RC=nearest', () => {
     const r = new Prng(0xfa57);
-    const cases: { label: string; code: Uint8Array; gpr: bigint[] }[] = [];
+    const cases: OperandCase[] = [];
     for (let i = 0; i < 20000; i++) {
       const [name, bytes] = FORMS[i % FORMS.length];
       const sig = (): bigint => {
@@ -59,23 +55,13 @@ describe('x87 FMUL/FADD/FSUB fast path against the host CPU', () => {
         if (r.chance(0.3)) { b.se = (b.se & 0x8000) | (a.se & 0x7fff); b.sig = a.sig ^ (r.u64() & ((1n << BigInt(r.range(1, 64))) - 1n)) | TOP; }
       }
       const cw = r.chance(0.1) ? 0x35f : 0x37f; // sometimes PE unmasked
-      const src = `mov %rax, ${D}\nmov %bx, ${D + 8}\nmov %rcx, ${D + 16}\nmov %dx, ${D + 24}\nmovw $${cw}, ${D + 56}\n` +
-        `mov %r8, ${M}\nfninit\nfldcw ${D + 56}\nfldt ${D}\nfldt ${D + 16}\n${bytes}\nfnsave ${D + 0x100}\n` +
-        `mov ${D + 0x100 + 28}, %rax\nmovzwl ${D + 0x100 + 36}, %ecx\nmovzwl ${D + 0x100 + 4}, %edx\nmov ${D + 0x100 + 38}, %rsi\nmovzwl ${D + 0x100 + 46}, %edi\nint3`;
-      const gpr = new Array<bigint>(16).fill(0n);
-      gpr[0] = a.sig; gpr[3] = BigInt(a.se); gpr[1] = b.sig; gpr[2] = BigInt(b.se);
+      const code = twoOperandSnippet(bytes, cw, { before: `mov %r8, ${M}\n`, after: `mov ${SAVE + 38}, %rsi\nmovzwl ${SAVE + 46}, %edi\n` });
+      const gpr = operandRegisters(a, b);
       gpr[8] = name.endsWith('m64') ? memValue(r) : memValue32(r);
-      gpr[4] = BigInt(D + 0x8000);
-      cases.push({ label: `${name} m=${gpr[8].toString(16)} cw=${cw.toString(16)} ${a.se.toString(16)}:${a.sig.toString(16)} ${b.se.toString(16)}:${b.sig.toString(16)}`, code: assemble(src, CODE), gpr });
+      cases.push({ label: `${name} m=${gpr[8].toString(16)} cw=${cw.toString(16)} ${a.se.toString(16)}:${a.sig.toString(16)} ${b.se.toString(16)}:${b.sig.toString(16)}`, code, gpr });
     }
-    const native = runNative(cases.map((c) => ({ code: c.code, init: { gpr: c.gpr, rflags: 0x202 }, segments: [] })));
-    const emulated = runSnippets(cases.map((c) => ({ code: c.code, init: { gpr: c.gpr, rflags: 0x202 }, data: new Uint8Array(SIZE) })));
-    const bad: string[] = [];
-    cases.forEach((c, i) => {
-      const show = (g: bigint[], f?: string) => `fault=${f ?? '-'} st0=${(g[1] & 0xffffn).toString(16)}:${BigInt.asUintN(64, g[0]).toString(16)} st1=${(g[7] & 0xffffn).toString(16)}:${BigInt.asUintN(64, g[6]).toString(16)} sw=${(Number(g[2]) & 0xffff).toString(16)}`;
-      const n = show(native[i].final.gpr, native[i].fault), e = show(emulated[i].final.gpr, emulated[i].fault);
-      if (n !== e) bad.push(`${c.label}: host ${n}, emulator ${e}`);
-    });
+    const show = (g: bigint[], f?: string) => `fault=${f ?? '-'} st0=${(g[1] & 0xffffn).toString(16)}:${BigInt.asUintN(64, g[0]).toString(16)} st1=${(g[7] & 0xffffn).toString(16)}:${BigInt.asUintN(64, g[6]).toString(16)} sw=${(Number(g[2]) & 0xffff).toString(16)}`;
+    const { bad } = hostVersusEmulator(cases, show);
     expect(bad.slice(0, 12), `${bad.length} mismatches of ${cases.length}`).toEqual([]);
   }, 120_000);
 });

@@ -6,27 +6,23 @@
 // the FPU; ST(0) and the status word are compared bit for bit.
 
 import { describe, expect, it } from 'vitest';
-import { runSnippets } from '../../../src/cpu/snippet.js';
-import { runNative } from '../../isa/native-harness.js';
 import { Prng } from '../../isa/prng.js';
-import { assemble } from '../system/harness.js';
+import { hostVersusEmulator, operandRegisters, TOP, twoOperandSnippet, type F80, type OperandCase } from './two-operand-snippet.js';
 
-const CODE = 0x4000_0000, D = 0x5000_0000, SIZE = 0x10000, S = D + 0x100;
 const SW_MASK = 0x82ff; // B, ES, SF, PE UE OE ZE DE IE, C1
-const TOP = 1n << 63n;
 
 const OPS: [string, string][] = [['fmul', '0xde, 0xc9'], ['fdiv', '0xde, 0xf9'], ['fadd', '0xde, 0xc1'], ['fscale', '0xd9, 0xfd']];
 
 describe('x87 unmasked overflow/underflow: the exponent-wrapped result (host CPU)', () => {
   it('FMUL FDIV FADD FSCALE under every PC and RC with OM or UM unmasked', () => {
     const r = new Prng(0x24576);
-    const cases: { label: string; code: Uint8Array; gpr: bigint[] }[] = [];
+    const cases: OperandCase[] = [];
     for (let i = 0; i < 1200; i++) {
       const [name, bytes] = OPS[i % OPS.length];
       const over = r.chance(0.5);
       const sig = () => (r.chance(0.3) ? TOP | ((r.u64() & 0xfffn) << 52n) : TOP | (r.u64() & (TOP - 1n)));
       const sign = () => (r.chance(0.5) ? 0x8000 : 0);
-      let a: { se: number; sig: bigint }, b: { se: number; sig: bigint };
+      let a: F80, b: F80;
       if (name === 'fscale') {
         // ST(1) = the scale (an integer), ST(0) = the value
         const n = over ? r.range(1, 200) : -r.range(1, 200);
@@ -47,24 +43,11 @@ describe('x87 unmasked overflow/underflow: the exponent-wrapped result (host CPU
       }
       const pc = r.pick([0, 2, 3, 3]), rc = r.below(4);
       const cw = (over ? 0x77 : 0x6f) | (pc << 8) | (rc << 10);
-      const src = `mov %rax, ${D}\nmov %bx, ${D + 8}\nmov %rcx, ${D + 16}\nmov %dx, ${D + 24}\nmovw $${cw}, ${D + 56}\n` +
-        `fninit\nfldcw ${D + 56}\nfldt ${D}\nfldt ${D + 16}\n.byte ${bytes}\nfnsave ${S}\n` +
-        `mov ${S + 28}, %rax\nmovzwl ${S + 36}, %ecx\nmovzwl ${S + 4}, %edx\nint3`;
-      const gpr = new Array<bigint>(16).fill(0n);
-      gpr[0] = a.sig; gpr[3] = BigInt(a.se); gpr[1] = b.sig; gpr[2] = BigInt(b.se);
-      gpr[4] = BigInt(D + 0x8000);
-      cases.push({ label: `${name} ${over ? 'OM' : 'UM'} unmasked pc=${pc} rc=${rc} ${a.se.toString(16)}:${a.sig.toString(16)} ${b.se.toString(16)}:${b.sig.toString(16)}`, code: assemble(src, CODE), gpr });
+      cases.push({ label: `${name} ${over ? 'OM' : 'UM'} unmasked pc=${pc} rc=${rc} ${a.se.toString(16)}:${a.sig.toString(16)} ${b.se.toString(16)}:${b.sig.toString(16)}`, code: twoOperandSnippet(`.byte ${bytes}`, cw), gpr: operandRegisters(a, b) });
     }
-    const native = runNative(cases.map((c) => ({ code: c.code, init: { gpr: c.gpr, rflags: 0x202 }, segments: [] })));
-    const emulated = runSnippets(cases.map((c) => ({ code: c.code, init: { gpr: c.gpr, rflags: 0x202 }, data: new Uint8Array(SIZE) })));
-    const bad: string[] = [];
-    let wrapped = 0;
-    cases.forEach((c, i) => {
-      const show = (g: bigint[], f?: string) => `fault=${f ?? '-'} ${(g[1] & 0xffffn).toString(16)}:${BigInt.asUintN(64, g[0]).toString(16)} sw=${(Number(g[2]) & SW_MASK).toString(16)}`;
-      const n = show(native[i].final.gpr, native[i].fault), e = show(emulated[i].final.gpr, emulated[i].fault);
-      if ((Number(native[i].final.gpr[2]) & 0x18) !== 0) wrapped++;
-      if (n !== e) bad.push(`${c.label}: host ${n}, emulator ${e}`);
-    });
+    const show = (g: bigint[], f?: string) => `fault=${f ?? '-'} ${(g[1] & 0xffffn).toString(16)}:${BigInt.asUintN(64, g[0]).toString(16)} sw=${(Number(g[2]) & SW_MASK).toString(16)}`;
+    const { bad, host } = hostVersusEmulator(cases, show);
+    const wrapped = host.filter((g) => (Number(g[2]) & 0x18) !== 0).length;
     console.log(`unmasked O/U: ${cases.length} cases, ${wrapped} with OE or UE raised on the host, ${bad.length} mismatches`);
     expect(wrapped).toBeGreaterThan(cases.length / 2);
     expect(bad.slice(0, 12), `${bad.length} mismatches`).toEqual([]);

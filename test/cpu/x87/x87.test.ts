@@ -6,7 +6,8 @@
 
 import { describe, expect, it } from 'vitest';
 import { arithFlags } from '../../../src/cpu/flags.js';
-import { CF, CR0_EM, CR0_TS, MF, NM, PF, ZF } from '../../../src/cpu/regs.js';
+import { RUN_HALTED } from '../../../src/cpu/cpu.js';
+import { CF, CR0_EM, CR0_NE, CR0_TS, MF, NM, PF, ZF } from '../../../src/cpu/regs.js';
 import { DATA, faultOf, run, sseCore, type TestCore } from '../sse/harness.js';
 
 const IE = 1, ZE = 4, PE = 0x20, SF = 0x40, ES = 0x80, C0 = 0x100, C1 = 0x200, C2 = 0x400, C3 = 0x4000;
@@ -191,6 +192,27 @@ describe('stack faults, exceptions and gates', () => {
     expect(faultOf(t, rc)).toBe(MF);
     rc = run(t, 'fnclex\nfld1\nfwait');
     expect(faultOf(t, rc)).toBe(-1);
+  });
+  it('CR0.NE = 0: the waiting instruction asserts FERR# and freezes before itself unless IGNNE#; FNCLEX deasserts FERR#', () => {
+    const t = sseCore();
+    t.cpu.stopOnFault = false;
+    t.cpu.cr0 &= ~CR0_NE;
+    const ferr: boolean[] = [];
+    let ignne = false;
+    Object.assign(t.bus, { ferr: (asserted: boolean) => { ferr.push(asserted); return ignne; } });
+    t.dv.setUint16(DATA, 0x037b, true); // ZE unmasked
+    let rc = run(t, `fninit\nfldcw ${DATA}\nfld1\nfldz\nfdivrp\nfwait\nfnclex`);
+    expect(rc).toBe(RUN_HALTED);
+    expect(t.dv.getUint8(t.cpu.rip), 'frozen at the FWAIT, not past it').toBe(0x9b);
+    expect(ferr).toEqual([true]);
+    // the handler's port 0xF0 write asserts IGNNE#: the FWAIT then proceeds, FNCLEX clears FERR#
+    ignne = true;
+    t.cpu.halted = false;
+    rc = t.cpu.run(1000);
+    expect(rc).toBe(RUN_HALTED);
+    expect(t.dv.getUint8(t.cpu.rip - 1), 'stopped by the final HLT').toBe(0xf4);
+    expect(ferr).toEqual([true, true, false]);
+    expect(t.cpu.fpStatus & ES).toBe(0);
   });
   it('CR0.EM or CR0.TS: #NM; FWAIT faults only with TS and MP', () => {
     const t = sseCore();

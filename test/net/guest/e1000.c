@@ -3,7 +3,8 @@
  * virtual addresses are the physical ones the NIC needs. */
 #include "e1000.h"
 #include "pci.h"
-/* the register map is the DIME kernel's; the driver itself is this file's own (see there) */
+/* the register map is the DIME kernel's (hardware facts); the driver is kept apart from the DIME
+ * kernel's on purpose, as a test fixture of the NIC model (e1000.h says why) */
 #include "../../../src/dime/kernel/e1000-regs.h"
 
 #define E1000_VENDOR 0x8086

@@ -13,8 +13,8 @@ import type { Cpu } from '../../cpu.js';
 import type { Exec, Insn } from '../../insn.js';
 import { MAP_0F } from '../../insn.js';
 import { defineOp, type PrefixRule } from '../../optable.js';
-import { CR0_EM, CR0_NE, CR0_TS, MF, NM, UD } from '../../regs.js';
-import { SW_ES, TAG_VALID } from '../x87/fpu-state.js';
+import { CR0_EM, CR0_TS, NM, UD } from '../../regs.js';
+import { reportPending, TAG_VALID } from '../x87/fpu-state.js';
 import { INT_OPS } from './int-arith.js';
 import { shiftLanes, SHIFT_SLL, SHIFT_SRA, SHIFT_SRL } from './int-shift.js';
 import { PACK_UNPACK_OPS } from './pack-unpack.js';
@@ -24,12 +24,12 @@ import { MX_IE, MX_PE, signalSimd } from './mxcsr.js';
 import { sfFlags, sfFromInt64, FMT32 } from './softfloat.js';
 import { A, AU16, AU8, B, BF32, BF64, BU16, BU8, getXmm, loadB128, R, RF32, RF64, RU16, sseGate } from './xmm-access.js';
 
-/** #UD under x87 emulation, #NM with CR0.TS, #MF for a pending x87 exception; then enter MMX state. */
+/** #UD under x87 emulation, #NM with CR0.TS, a pending x87 exception (#MF or FERR#); then enter MMX state. */
 function mmxEnter(cpu: Cpu): void {
   const cr0 = cpu.cr0;
   if ((cr0 & CR0_EM) !== 0) cpu.fault(UD);
   if ((cr0 & CR0_TS) !== 0) cpu.fault(NM);
-  if ((cpu.fpStatus & SW_ES) !== 0 && (cr0 & CR0_NE) !== 0) cpu.fault(MF);
+  reportPending(cpu);
   cpu.fpTop = 0;
   const t = cpu.fpTag;
   const empty = t & (t >> 1) & 0x5555; // registers tagged 11

@@ -8,9 +8,9 @@ import type { Cpu } from '../../cpu.js';
 import type { Insn } from '../../insn.js';
 import { MAP_1B } from '../../insn.js';
 import { defineOp, type OpMatch } from '../../optable.js';
-import { CR0_MP, CR0_NE, CR0_TS, CS, MF, NM } from '../../regs.js';
+import { CR0_MP, CR0_TS, CS, NM } from '../../regs.js';
 import {
-  fpuGate, fpuGateWait, fpuInit, getReg, setReg, setStatusWord, statusWord, SW_B, SW_ES, tagWord, TAG_EMPTY,
+  ferrFollowsStatus, fpuGate, fpuGateWait, fpuInit, reportPending, getReg, setReg, setStatusWord, statusWord, SW_B, SW_ES, tagWord, TAG_EMPTY,
 } from './fpu-state.js';
 import { readF80, writeF80 } from './load-store.js';
 
@@ -27,11 +27,13 @@ export function refreshSummary(cpu: Cpu): void {
 function fninit(cpu: Cpu): void {
   fpuGate(cpu);
   fpuInit(cpu);
+  ferrFollowsStatus(cpu);
 }
 
 function fnclex(cpu: Cpu): void {
   fpuGate(cpu);
   cpu.fpStatus &= ~(0x3f | 0x40 | SW_ES | SW_B);
+  ferrFollowsStatus(cpu);
 }
 
 function fnopLegacy(cpu: Cpu): void {
@@ -59,10 +61,10 @@ function fnstswAx(cpu: Cpu): void {
   cpu.lo[0] = (cpu.lo[0] & ~0xffff) | statusWord(cpu);
 }
 
-/** FWAIT/WAIT: #NM when CR0.TS and CR0.MP, then any pending unmasked exception (#MF). */
+/** FWAIT/WAIT: #NM when CR0.TS and CR0.MP, then any pending unmasked exception (#MF or FERR#). */
 function fwait(cpu: Cpu): void {
   if ((cpu.cr0 & (CR0_TS | CR0_MP)) === (CR0_TS | CR0_MP)) cpu.fault(NM);
-  if ((cpu.fpStatus & SW_ES) !== 0 && (cpu.cr0 & CR0_NE) !== 0) cpu.fault(MF);
+  reportPending(cpu);
 }
 
 // ---------------------------------------------------------------- environment

@@ -7,15 +7,18 @@
 // the value when the tag word is stored. The status word is kept without TOP (fpTop).
 //
 // Exceptions: flags are set in the status word; an unmasked one also sets ES and B, and the
-// next waiting x87 instruction then raises #MF (CR0.NE = 1); with CR0.NE = 0 the legacy FERR# /
-// IRQ 13 route is not modelled (the instruction proceeds, as with IGNNE# asserted). An unmasked invalid
+// next waiting x87 instruction then raises #MF (CR0.NE = 1). With CR0.NE = 0 (MS-DOS compatibility,
+// SDM vol. 1 D.2.2) that instruction asserts FERR# instead (the PC routes it to IRQ 13: the
+// platform's devices/fpu-error-latch.ts) and, unless IGNNE# is asserted, the core freezes before it
+// until an interrupt; the handler's FNCLEX (or any later waiting instruction that finds ES clear)
+// deasserts FERR#, and the frozen instruction runs again on return. An unmasked invalid
 // operation, denormal or zero divide leaves the destination unchanged (SDM vol. 1 8.5); an
 // unmasked overflow or underflow into a register stores the exponent-wrapped result (the value
 // rounded with an unbounded exponent, scaled by 2^-24576 or 2^24576; F80Result.wrap).
 
 import type { Cpu } from '../../cpu.js';
 import type { Insn } from '../../insn.js';
-import { CR0_EM, CR0_NE, CR0_TS, MF, NM } from '../../regs.js';
+import { CR0_EM, CR0_NE, CR0_TS, MF, NM, X87_FREEZE } from '../../regs.js';
 import { type F80, type F80Result, INDEFINITE } from './f80-arith.js';
 
 // status word
@@ -39,11 +42,36 @@ export function fpuGate(cpu: Cpu): void {
   raised = 0;
 }
 
-/** Gate of a waiting instruction: also delivers a pending unmasked exception (#MF). */
+/** Gate of a waiting instruction: also reports a pending unmasked exception. */
 export function fpuGateWait(cpu: Cpu): void {
   if ((cpu.cr0 & (CR0_EM | CR0_TS)) !== 0) cpu.fault(NM);
-  if ((cpu.fpStatus & SW_ES) !== 0 && (cpu.cr0 & CR0_NE) !== 0) cpu.fault(MF);
+  reportPending(cpu);
   raised = 0;
+}
+
+/**
+ * What a waiting instruction (x87, FWAIT, MMX) does about a pending unmasked exception (ES):
+ * #MF with CR0.NE = 1; with CR0.NE = 0 it asserts FERR# and freezes unless IGNNE# is asserted.
+ * With ES clear it deasserts a FERR# it left asserted.
+ */
+export function reportPending(cpu: Cpu): void {
+  if ((cpu.fpStatus & SW_ES) === 0) {
+    if (cpu.ferrAsserted) driveFerr(cpu, false);
+    return;
+  }
+  if ((cpu.cr0 & CR0_NE) !== 0) cpu.fault(MF);
+  if (!driveFerr(cpu, true)) cpu.fault(X87_FREEZE);
+}
+
+/** After an instruction that may clear ES (FNCLEX, FNINIT): FERR# follows it at once. */
+export function ferrFollowsStatus(cpu: Cpu): void {
+  if (cpu.ferrAsserted && (cpu.fpStatus & SW_ES) === 0) driveFerr(cpu, false);
+}
+
+/** Set FERR#; returns IGNNE# (asserted when nothing outside the core models it). */
+function driveFerr(cpu: Cpu, asserted: boolean): boolean {
+  cpu.ferrAsserted = asserted;
+  return cpu.bus.ferr?.(asserted) ?? true;
 }
 
 /** Remember the last non-control instruction (FIP, FOP, FDP) for FSTENV/FSAVE/FXSAVE. */

@@ -87,13 +87,23 @@ function storeFlags(cpu: Cpu, sw: number): boolean {
   return !suppressed(cpu) && (sw & ~cpu.fpControl & (SW_IE | SW_OE | SW_UE)) === 0;
 }
 
+/**
+ * What every store from ST(0) to memory does first: the gate, the address, FIP/FDP, and ST(0);
+ * null when reading ST(0) raised an unmasked exception (empty: stack underflow), so nothing is stored.
+ */
+function storeSource(cpu: Cpu, ins: Insn): { lin: number; a: F80 } | null {
+  fpuGateWait(cpu);
+  const lin = ins.ea(cpu, ins);
+  noteInstruction(cpu, ins, lin);
+  const a = readSt(cpu, 0);
+  return suppressed(cpu) ? null : { lin, a };
+}
+
 function fstBinary(fmt: 32 | 64): (cpu: Cpu, ins: Insn) => void {
   return (cpu, ins) => {
-    fpuGateWait(cpu);
-    const lin = ins.ea(cpu, ins);
-    noteInstruction(cpu, ins, lin);
-    const a = readSt(cpu, 0);
-    if (suppressed(cpu)) return;
+    const src = storeSource(cpu, ins);
+    if (src === null) return;
+    const { lin, a } = src;
     const r = toBinary(a, fmt, roundingControl(cpu));
     if (!storeFlags(cpu, r.sw & ~0x2)) return; // a denormal source is no DE for a store
     if (fmt === 32) cpu.write32(lin, Number(r.bits) | 0);
@@ -103,11 +113,9 @@ function fstBinary(fmt: 32 | 64): (cpu: Cpu, ins: Insn) => void {
 }
 
 function fstpM80(cpu: Cpu, ins: Insn): void {
-  fpuGateWait(cpu);
-  const lin = ins.ea(cpu, ins);
-  noteInstruction(cpu, ins, lin);
-  const a = readSt(cpu, 0);
-  if (suppressed(cpu)) return;
+  const src = storeSource(cpu, ins);
+  if (src === null) return;
+  const { lin, a } = src;
   cpu.probeWrite(lin, 10);
   writeF80(cpu, lin, a);
   cpu.fpStatus &= ~SW_C1;
@@ -151,11 +159,9 @@ function fild(size: number): (cpu: Cpu, ins: Insn) => void {
 /** FIST/FISTP (rounding by RC) and FISTTP (truncating) to m16/m32/m64 */
 function fist(size: number, truncate: boolean, popAfter: boolean): (cpu: Cpu, ins: Insn) => void {
   return (cpu, ins) => {
-    fpuGateWait(cpu);
-    const lin = ins.ea(cpu, ins);
-    noteInstruction(cpu, ins, lin);
-    const a = readSt(cpu, 0);
-    if (suppressed(cpu)) return;
+    const src = storeSource(cpu, ins);
+    if (src === null) return;
+    const { lin, a } = src;
     const r = toInt(a, size * 8, truncate ? RC_ZERO : roundingControl(cpu));
     if (!storeFlags(cpu, r.sw)) return;
     const v = r.value ?? -(1n << BigInt(size * 8 - 1)); // the integer indefinite
@@ -190,11 +196,9 @@ function fbld(cpu: Cpu, ins: Insn): void {
 }
 
 function fbstp(cpu: Cpu, ins: Insn): void {
-  fpuGateWait(cpu);
-  const lin = ins.ea(cpu, ins);
-  noteInstruction(cpu, ins, lin);
-  const a = readSt(cpu, 0);
-  if (suppressed(cpu)) return;
+  const src = storeSource(cpu, ins);
+  if (src === null) return;
+  const { lin, a } = src;
   const r = toBcd(a, roundingControl(cpu));
   cpu.probeWrite(lin, 10);
   if (!storeFlags(cpu, r.sw)) return;
