@@ -16,7 +16,7 @@ import { compileTemplates } from './jit/compile.js';
 import { PROFILING, profiled } from './jit/profile.js';
 import { extendBlock } from './jit/superblock.js';
 import { compileWasm, requestWasm, type WasmBlock } from './wasm/wasm-tier.js';
-import { compileClient } from './wasm/compile-client.js';
+import { compileClient, pollCompileClients } from './wasm/compile-client.js';
 
 /**
  * Runs the block (`left`: the run loop's remaining budget) and returns the instructions it
@@ -86,7 +86,7 @@ function warmUp(block: Block, translate: () => ReturnType<typeof compileWasm>, t
     block.fn = w ? w.fn : tier2();
   };
   return (cpu) => {
-    if (asked) compileClient(cpu.coreIndex)?.poll();
+    if (asked) pollCompileClients();
     else if (++runs === WASM_THRESHOLD) {
       try {
         if (request !== null) asked = request((w) => guarded(block, () => install(w), tier2));
@@ -129,11 +129,27 @@ function guarded(block: Block, install: () => void, tier2: () => CompiledBlock):
 /** blocks that tier 2 could not compile (a bug: they ran on tier 1 instead) */
 export const jitStats = { tier2Failures: 0, lastFailure: '' };
 
+/**
+ * Superblocks by the decoded instructions they extend: cores of one thread that share a block's
+ * instructions (thread-blocks.ts) share its extension too; it reads the rest of the same code
+ * page, whose generation the shared instructions were decoded at.
+ */
+const superblocks = new WeakMap<Insn[], ReturnType<typeof extendBlock>>();
+
+function superblockOf(block: Block, cpu: Cpu): ReturnType<typeof extendBlock> {
+  let sb = superblocks.get(block.ops);
+  if (sb === undefined) {
+    sb = extendBlock(block.ops, block.mode, cpu.ram, block.physPage * 4096, block.physPage2 >= 0);
+    superblocks.set(block.ops, sb);
+  }
+  return sb;
+}
+
 export function compileBlock(block: Block, cpu: Cpu): CompiledBlock {
   const ops = block.ops, mode = block.mode;
   if (JIT_TIER >= 2) {
     try {
-      const sb = SUPERBLOCKS ? extendBlock(ops, mode, cpu.ram, block.physPage * 4096, block.physPage2 >= 0) : { ops, roles: [] };
+      const sb = SUPERBLOCKS ? superblockOf(block, cpu) : { ops, roles: [] };
       const pages = { page: block.physPage, gen: block.gen, page2: block.physPage2, gen2: block.gen2 };
       if (JIT_TIER >= 3 && !PROFILING && WASM_THRESHOLD === 0) {
         const w = compileWasm(sb.ops, sb.roles, mode, pages, cpu);

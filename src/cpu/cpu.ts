@@ -21,9 +21,12 @@ import { noFirmware, startsZeroRun, ZERO_RUN_BYTES } from './no-firmware.js';
 import { GP, IF, SS_VEC, TWO32, UD } from './regs.js';
 import type { Chain } from './wasm/chain.js';
 import { DECLINE_PROFILE, noteRetired } from './wasm/decline-profile.js';
+import { decodedBlock, forgetDecodedBlocks, keepDecodedBlock, threadBlockStats } from './thread-blocks.js';
 import './ops/index.js';
 
 const MAX_BLOCK_INSNS = 64;
+/** PARALLAX_SHARE_DECODED=0: every core decodes its own blocks (measurements; thread-blocks.ts) */
+const SHARE_DECODED = process.env.PARALLAX_SHARE_DECODED !== '0';
 /** pause-loop exiting: yield after this many PAUSEs, for this long */
 const PLE_WINDOW = 32;
 const PLE_SLEEP_MS = 0.05;
@@ -240,6 +243,7 @@ export class Cpu extends CpuMemory {
   /** Invalidate every cached block (mode switch, or an explicit request). */
   flushBlocks(): void {
     this.blockEpoch++;
+    forgetDecodedBlocks(this.shared.codeGen);
     for (const m of this.blocks) m.clear();
     this.l1Rip.fill(0.5);
     this.l1Block.fill(null);
@@ -293,13 +297,19 @@ export class Cpu extends CpuMemory {
     const startOff = this.fetchPagePhys(rip);
     const page = startOff >>> 12;
     const gen = this.markCodePage(startOff);
-    let page2 = -1, gen2 = 0;
+    const share = SHARE_DECODED && mode === 2 && this.debug === null && !this.bp.armed;
+    if (share) {
+      const had = this.sharedBlock(rip, page, gen);
+      if (had !== null) return had;
+    }
+    let page2 = -1, gen2 = 0, lin2 = 0;
     let cur = rip;
     const fetch = (lin: number): number => {
       const off = this.fetchPagePhys(lin);
       if ((off >>> 12) !== page && page2 < 0) {
         page2 = off >>> 12;
         gen2 = this.markCodePage(off);
+        lin2 = lin;
       }
       return this.ram[off + (lin & 0xfff)];
     };
@@ -325,9 +335,32 @@ export class Cpu extends CpuMemory {
     const last = ops[ops.length - 1];
     const block = new Block(rip, mode, ops, last.nextRip, page, gen, page2, gen2);
     block.csBase = dm.csBase;
+    if (share) keepDecodedBlock(this.shared.codeGen, rip, page, gen, { ops, page2, gen2, lin2 });
     // breakpoints armed (DR7): the block runs one checked instruction at a time instead of
     // being compiled (arming and disarming drop every block)
     if (this.bp.armed) block.fn = watchedBlock(ops, block.endRip);
+    return block;
+  }
+
+  /**
+   * The block another core of this thread decoded at `rip` from `page` at generation `gen`
+   * (thread-blocks.ts), if its second page, seen through this core's page tables, is the same
+   * page at the same generation; null: decode it here.
+   */
+  private sharedBlock(rip: number, page: number, gen: number): Block | null {
+    const d = decodedBlock(this.shared.codeGen, rip, page, gen);
+    if (d === undefined) return null;
+    if (d.page2 >= 0) {
+      try {
+        const off = this.fetchPagePhys(d.lin2);
+        if ((off >>> 12) !== d.page2 || this.markCodePage(off) !== d.gen2) return null;
+      } catch {
+        return null; // not mapped here: decoding finds where this core's block ends
+      }
+    }
+    threadBlockStats.hits++;
+    const block = new Block(rip, 2, d.ops, d.ops[d.ops.length - 1].nextRip, page, gen, d.page2, d.gen2);
+    block.csBase = this.segBase[1];
     return block;
   }
 

@@ -120,7 +120,8 @@ describe('device access cost', () => {
 
 describe('npm run bench', () => {
   it('runs the sections asked for and writes the summary', () => {
-    const r = run('all.js', ['--short', '--skip', 'mips,signaling,cores,throughput', '--out', join(out, 'all')]);
+    // every section skipped (snapshot too: it boots 64-core machines, minutes on a loaded CI host)
+    const r = run('all.js', ['--short', '--skip', 'mips,signaling,cores,throughput,snapshot', '--out', join(out, 'all')]);
     expect(r.status, r.out).toBe(0);
     expect(readFileSync(join(out, 'all', 'summary.md'), 'utf8')).toContain('# parallax-emu benchmark results');
   });

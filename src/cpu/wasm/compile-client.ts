@@ -152,5 +152,18 @@ export class CompileClient {
 const clients: (CompileClient | null)[] = [];
 
 /** The core worker installs its client; without one (tests, benches, one Cpu) tier 3 compiles on the core. */
-export function installCompileClient(core: number, c: CompileClient | null): void { clients[core] = c; }
+export function installCompileClient(core: number, c: CompileClient | null): void {
+  clients[core] = c;
+  installed = clients.filter((x): x is CompileClient => x !== null && x !== undefined);
+}
+/** the clients of this thread's cores */
+let installed: CompileClient[] = [];
+
+/**
+ * Take the replies of every core of this thread: a core waiting for a translation another core
+ * of the thread asked for (thread-translations.ts) gets it when that core's reply is taken.
+ */
+export function pollCompileClients(): void {
+  for (let i = 0; i < installed.length; i++) installed[i].poll();
+}
 export function compileClient(core: number): CompileClient | null { return clients[core] ?? null; }

@@ -16,11 +16,18 @@ import { S_FAULT_DONE, S_FAULT_INDEX, S_FAULTED, S_STATS, S_TLB, S_VHI, TLB_TABL
 import { chainOf } from './chain.js';
 import { ACC_RMW, ACC_SS } from './translate.js';
 import { translateAndCompile, type CompiledTranslation } from './translate-compile.js';
+import { expectTranslation, joinTranslation, madeTranslation, settleTranslation, translationKey } from './thread-translations.js';
 import type { Insn } from '../insn.js';
 import type { CompileClient } from './compile-client.js';
 
 
 const CANON = 0x800000000000;
+
+/**
+ * PARALLAX_JIT_THREAD_SHARE=0: every core asks for (or translates) its blocks itself, as before
+ * translations were shared between the cores of a thread (thread-translations.ts); measurements.
+ */
+const SHARE_IN_THREAD = process.env.PARALLAX_JIT_THREAD_SHARE !== '0';
 
 /** translation statistics of this thread (tests and bench/wasm-blocks; --stats reads the per-core copy in scratch) */
 export const wasmStats = { translated: 0, declined: 0, translateMs: 0, compileMs: 0, bytes: 0, lastDecline: '', reasons: new Map<string, number>(),
@@ -72,9 +79,18 @@ export function compileWasm(ops: Insn[], roles: number[], mode: number, pages: C
   offerTo: CompileClient | null = null): WasmBlock | null {
   const memPages = wasmMemoryPages(cpu);
   if (memPages < 0) return null;
-  const r = translateAndCompile(ops, roles, mode, memPages);
-  offerTo?.offer(ops, roles, mode, memPages, r);
-  countTranslation(cpu, r, r.translateMs + ('declined' in r ? 0 : r.compileMs));
+  const key = SHARE_IN_THREAD ? translationKey(ops, roles, mode, memPages, pages, cpu.ram) : null;
+  const had = key === null ? null : madeTranslation(key);
+  let r: CompiledTranslation;
+  if (had !== null) {
+    r = had;
+    countTranslation(cpu, r, 0);
+  } else {
+    r = translateAndCompile(ops, roles, mode, memPages);
+    if (key !== null) settleTranslation(key, r);
+    offerTo?.offer(ops, roles, mode, memPages, r);
+    countTranslation(cpu, r, r.translateMs + ('declined' in r ? 0 : r.compileMs));
+  }
   return 'declined' in r ? null : instantiate(r.module, r.rips, pages, cpu);
 }
 
@@ -90,8 +106,26 @@ export function requestWasm(ops: Insn[], roles: number[], mode: number, pages: C
   if (memPages < 0) return false;
   let inReply = 0;
   const t0 = performance.now();
+  const key = SHARE_IN_THREAD ? translationKey(ops, roles, mode, memPages, pages, cpu.ram) : null;
+  if (key !== null) {
+    // another core of this thread has it, or has asked for it: no request of this core's own
+    const had = madeTranslation(key);
+    const take = (r: CompiledTranslation | null): void => {
+      const t1 = performance.now();
+      if (r === null) done(compileWasm(ops, roles, mode, pages, cpu)); // that request failed
+      else {
+        countTranslation(cpu, r, 0);
+        done('declined' in r ? null : instantiate(r.module, r.rips, pages, cpu));
+      }
+      coreWasmStats(cpu)[2] += performance.now() - t1;
+    };
+    if (had !== null) { take(had); return true; }
+    if (joinTranslation(key, take)) return true;
+    expectTranslation(key);
+  }
   client.request(ops, roles, mode, memPages, (r) => {
     const t1 = performance.now();
+    if (key !== null) settleTranslation(key, 'error' in r ? null : r);
     if ('error' in r) {
       wasmStats.serviceErrors++;
       done(compileWasm(ops, roles, mode, pages, cpu));

@@ -4,6 +4,8 @@
 // that code drops the translation on both: both run the new code (its new module), never the
 // old one. The clients are deterministic (as under -icount): each block switches to its
 // translation at the run that asked, so the counts below do not depend on host timing.
+// Cores hosted by one thread share translations before asking (thread-translations.ts): the
+// service test empties that thread cache between the cores, as if they ran in two workers.
 
 import { MessageChannel } from 'node:worker_threads';
 import { afterAll, describe, expect, test } from 'vitest';
@@ -14,6 +16,8 @@ import { ASYNC_COMPILE, COMPILE_THRESHOLD, JIT_TIER } from '../../../src/cpu/blo
 import { Cpu, RUN_FAULT } from '../../../src/cpu/cpu.js';
 import { CompileClient, installCompileClient } from '../../../src/cpu/wasm/compile-client.js';
 import { coreWasmStats } from '../../../src/cpu/wasm/wasm-tier.js';
+import { clearThreadTranslations, threadTranslationStats } from '../../../src/cpu/wasm/thread-translations.js';
+import { threadBlockStats } from '../../../src/cpu/thread-blocks.js';
 import { CompileService } from '../../../src/machine/compile-service.js';
 import { UD } from '../../../src/cpu/regs.js';
 import { makeFlatCpu } from '../flat-core.js';
@@ -67,6 +71,7 @@ describe('compile service: one translation for every core', () => {
       const first = svc.counters();
       expect(first.translated).toBeGreaterThanOrEqual(1); // the loop (and whatever else got hot)
       expect(first.shared).toBe(0);
+      clearThreadTranslations(); // core 1 as if in another worker
       expect(runToEnd(cores[1])).toBe(sum(3));
       const second = svc.counters();
       expect(second.translated).toBe(first.translated); // nothing translated again for core 1
@@ -80,10 +85,43 @@ describe('compile service: one translation for every core', () => {
       expect(runToEnd(cores[1])).toBe(sum(7)); // core 1 first: its old instance must be gone
       const third = svc.counters();
       expect(third.translated).toBeGreaterThan(second.translated); // the new code is a new translation
+      clearThreadTranslations();
       expect(runToEnd(cores[0])).toBe(sum(7));
       const fourth = svc.counters();
       expect(fourth.translated).toBe(third.translated); // core 0 shares core 1's
       expect(fourth.shared).toBeGreaterThan(third.shared);
+    } finally {
+      for (const c of cores) installCompileClient(c.coreIndex, null);
+    }
+  });
+
+  test('cores of one thread ask once: the others take its translations; a code write still drops them on both', () => {
+    const cores = twoCores();
+    const svc = new CompileService(2);
+    services.push(svc);
+    for (const c of cores) {
+      const link = svc.linkFor(c.coreIndex);
+      installCompileClient(c.coreIndex, new CompileClient(link.port, link.sab, link.slot, true));
+    }
+    clearThreadTranslations();
+    try {
+      const code = asm64(LOOP);
+      cores[0].ram.set(code, CODE);
+      expect(runToEnd(cores[0])).toBe(sum(3));
+      const first = svc.counters();
+      const blocksBefore = threadBlockStats.hits;
+      expect(first.requests).toBeGreaterThanOrEqual(1);
+      expect(runToEnd(cores[1])).toBe(sum(3));
+      expect(svc.counters().requests).toBe(first.requests); // core 1 asked nothing
+      expect(threadBlockStats.hits).toBeGreaterThan(blocksBefore); // and decoded nothing core 0 had (thread-blocks.ts)
+      expect(threadTranslationStats.hits).toBe(first.requests); // it took every one of core 0's
+      for (const c of cores) expect(coreWasmStats(c)[0]).toBe(first.translated); // each has its own instances
+
+      const at = code.findIndex((b, i) => b === 0x48 && code[i + 1] === 0x83 && code[i + 2] === 0xc0 && code[i + 3] === 3);
+      cores[1].writeMem(1, CODE + at + 3, 5, 0);
+      expect(runToEnd(cores[0])).toBe(sum(5)); // new bytes, new key: never the old module
+      expect(svc.counters().requests).toBeGreaterThan(first.requests);
+      expect(runToEnd(cores[1])).toBe(sum(5));
     } finally {
       for (const c of cores) installCompileClient(c.coreIndex, null);
     }
