@@ -46,7 +46,7 @@ async function main(): Promise<void> {
     if (out) write(r, out);
     failures.push(...unmeasured(r.errors).map((e) => `${name}: ${e}`));
   };
-  const sigOpts: SignalingOptions = short ? { short, reps: 1, n: 30, warm: 5, size: 16, peers: ['parallax-emu', 'qemu'] } : { short, reps: 5, n: 1000, warm: 100, size: 16, peers: ['parallax-emu', 'qemu'] };
+  const sigOpts: SignalingOptions = short ? { short, reps: 1, n: 30, warm: 5, settle: true, size: 16, peers: ['parallax-emu', 'qemu'] } : { short, reps: 5, n: 1000, warm: 100, settle: true, size: 16, peers: ['parallax-emu', 'qemu'] };
   await step('signaling', '2. signaling round trips (bench/signaling.ts)', () => runSignaling(sigOpts), printSignaling, writeSignaling);
   const coresOpts: CoresOptions = short ? { cores: [1, 2], reps: 1, n: 10, warm: 2, peers: ['parallax-emu', 'qemu'], memMiB: 256 }
     : { cores: [1, 2, 4, 8, 16, 32], reps: 3, n: 200, warm: 20, peers: ['parallax-emu', 'qemu'], memMiB: 256 };

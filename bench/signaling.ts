@@ -9,7 +9,11 @@
 // reference. Goals (printed, never enforced): within 3x of the floor, faster than QEMU.
 //
 //   --short           CI form: small samples, prints the table, writes nothing unless --out
-//   --reps R --n N --warm W --size BYTES    repetitions, measured and warm-up round trips
+//   --reps R --n N --warm W --size BYTES    repetitions, measured round trips, the least
+//                     warm-up round trips (then on until the round trip settles: three windows
+//                     of 100 in a row without a stall and with medians within 15%, at most
+//                     2000; the same rule for every peer)
+//   --settle 0        warm up exactly W round trips (the old rule)
 //   --peers parallax-emu,qemu               which machines to run
 //   --icount [SET]    deterministic time (default SET shift=6): every path's round trip is
 //                     counted in guest time (instructions x 2^shift ns), the same on every run
@@ -59,6 +63,9 @@ export interface PeerResult {
   medianTicks?: number;
   lost: number;
   stale: number;
+  /** warm-up round trips each repetition took, and how many of them settled */
+  warmed?: number[];
+  settled?: number;
   error?: string;
 }
 
@@ -71,7 +78,7 @@ export interface SignalingResult {
   mode: 'short' | 'full';
   /** -icount setting when the run was in deterministic time */
   icount?: string;
-  params: { reps: number; n: number; warm: number; size: number; floorFrameBytes: number };
+  params: { reps: number; n: number; warm: number; settle: boolean; size: number; floorFrameBytes: number };
   hostLoadPerCpu: { before: number; after: number };
   floors: Record<string, Summary>;
   paths: Record<PathId, Partial<Record<MachineKind, PeerResult>>>;
@@ -93,6 +100,8 @@ export interface SignalingOptions {
   reps: number;
   n: number;
   warm: number;
+  /** warm up until the round trip settles (after at least `warm`), for every peer alike */
+  settle: boolean;
   size: number;
   peers: MachineKind[];
   /** -icount setting (deterministic guest time), or undefined for real time */
@@ -117,6 +126,7 @@ export function signalingOptionsFromArgs(): SignalingOptions {
     reps: Math.max(1, Math.round(argNumber('reps', short ? 3 : 5))),
     n: Math.max(1, Math.round(argNumber('n', short ? 150 : 1000))),
     warm: Math.round(argNumber('warm', short ? 20 : 100)),
+    settle: argNumber('settle', 1) !== 0,
     size: Math.round(argNumber('size', 16)),
     peers: peers as MachineKind[],
     icount,
@@ -130,10 +140,10 @@ async function measurePeer(kind: MachineKind, o: SignalingOptions, hubPath: stri
   const emuStats = o.emuStats && kind === 'parallax-emu';
   const a = new DimeServer({ kind, cores: 2, mac: macs.a, hubPath, key: 'parallax-bench-key', icount: o.icount, emuStats });
   const b = new DimeServer({ kind, cores: 1, mac: macs.b, hubPath, key: 'parallax-bench-key', icount: o.icount, emuStats });
-  const raw: Record<PathId, { wall: number[][]; guest: number[][]; ticks: number[]; lost: number; stale: number }> = {
-    intra: { wall: [], guest: [], ticks: [], lost: 0, stale: 0 },
-    cross: { wall: [], guest: [], ticks: [], lost: 0, stale: 0 },
-    orch: { wall: [], guest: [], ticks: [], lost: 0, stale: 0 },
+  const raw: Record<PathId, { wall: number[][]; guest: number[][]; ticks: number[]; lost: number; stale: number; warmed: number[]; settled: number }> = {
+    intra: { wall: [], guest: [], ticks: [], lost: 0, stale: 0, warmed: [], settled: 0 },
+    cross: { wall: [], guest: [], ticks: [], lost: 0, stale: 0, warmed: [], settled: 0 },
+    orch: { wall: [], guest: [], ticks: [], lost: 0, stale: 0, warmed: [], settled: 0 },
   };
   const failed: Partial<Record<PathId, string>> = {};
   try {
@@ -149,6 +159,8 @@ async function measurePeer(kind: MachineKind, o: SignalingOptions, hubPath: stri
       raw[id].ticks.push(...x.ticks);
       raw[id].lost += x.lost;
       raw[id].stale += x.stale;
+      raw[id].warmed.push(x.warmed);
+      if (x.settled) raw[id].settled++;
     };
     const timeoutMs = Math.max(60_000, o.n * 100);
     // -icount: the TSC is guest time (1 tick = 1 guest ns), there is no host rate to learn
@@ -161,11 +173,13 @@ async function measurePeer(kind: MachineKind, o: SignalingOptions, hubPath: stri
     for (let rep = 0; rep < o.reps; rep++) {
       // interleave the paths within each repetition so slow drift of the host hits all alike
       const steps: Array<[PathId, () => Promise<void>]> = [
-        ['intra', async () => addDime('intra', await dimeToDime(orch, a.w, a0, a1, { n: o.n, warm: o.warm, size: o.size, timeoutMs, ticksPerUs }))],
-        ['cross', async () => addDime('cross', await dimeToDime(orch, a.w, a0, b0, { n: o.n, warm: o.warm, size: o.size, timeoutMs, ticksPerUs }))],
+        ['intra', async () => addDime('intra', await dimeToDime(orch, a.w, a0, a1, { n: o.n, warm: o.warm, size: o.size, timeoutMs, ticksPerUs, settle: o.settle }))],
+        ['cross', async () => addDime('cross', await dimeToDime(orch, a.w, a0, b0, { n: o.n, warm: o.warm, size: o.size, timeoutMs, ticksPerUs, settle: o.settle }))],
         ['orch', async () => {
-          const rt = await orchestratorToDime(orch, a0, o.n, o.warm, vclock ? () => vclock.now() : undefined);
-          raw.orch.wall.push(rt);
+          const rt = await orchestratorToDime(orch, a0, o.n, o.warm, vclock ? () => vclock.now() : undefined, o.settle);
+          raw.orch.wall.push([...rt]);
+          raw.orch.warmed.push(rt.warmed ?? o.warm);
+          if (rt.settled) raw.orch.settled++;
           // in the virtual time the orchestrator's clock is guest time: 1 ns = 1 TSC tick
           if (vclock) { raw.orch.guest.push(rt); raw.orch.ticks.push(...rt.map((u) => Math.round(u * 1000))); }
         }],
@@ -200,6 +214,8 @@ async function measurePeer(kind: MachineKind, o: SignalingOptions, hubPath: stri
       medianTicks: !sortedTicks.length ? undefined : sortedTicks[sortedTicks.length >> 1],
       lost: x.lost,
       stale: x.stale,
+      warmed: x.warmed,
+      settled: x.settled,
       error: failed[id],
     };
   }
@@ -210,12 +226,12 @@ export async function runSignaling(o: SignalingOptions): Promise<SignalingResult
   const t0 = performance.now();
   const r: SignalingResult = {
     benchmark: 'signaling', machine: machineLine(), node: process.version, commit: commitLine(repoRoot), date: new Date().toISOString(),
-    mode: o.short ? 'short' : 'full', icount: o.icount, params: { reps: o.reps, n: o.n, warm: o.warm, size: o.size, floorFrameBytes: FLOOR_FRAME_BYTES },
+    mode: o.short ? 'short' : 'full', icount: o.icount, params: { reps: o.reps, n: o.n, warm: o.warm, settle: o.settle, size: o.size, floorFrameBytes: FLOOR_FRAME_BYTES },
     hostLoadPerCpu: { before: loadPerCpu(), after: NaN }, floors: {}, paths: { intra: {}, cross: {}, orch: {} }, goals: { intra: {}, cross: {}, orch: {} },
     bootMs: {}, clocks: {}, elapsedS: NaN, errors: [],
   };
   if (o.icount) log(`deterministic time: -icount ${o.icount}; every path in guest time: the servers and the orchestrator are members of the hub's virtual time`);
-  log(`signaling benchmark (${r.mode}): ${o.reps} repetitions x ${o.n} round trips (+${o.warm} warm-up), ${o.size}-byte messages`);
+  log(`signaling benchmark (${r.mode}): ${o.reps} repetitions x ${o.n} round trips (+${o.warm} warm-up${o.settle ? ' or more, until settled' : ''}), ${o.size}-byte messages`);
   log(`machine: ${r.machine}; commit ${r.commit}; load/cpu ${r.hostLoadPerCpu.before.toFixed(2)}`);
   pingpongService();
   const dir = mkdtempSync(join(tmpdir(), 'px-bench-'));
@@ -315,6 +331,12 @@ export function notesLines(r: SignalingResult): string[] {
     lines.push(`${PEER_NAMES[kind]}: guest TSC runs at ${c.ticksPerUs.toFixed(1)} ticks per host µs (DIME paths' wall time = TSC ticks / that rate); ` +
       `the kernel's own clock runs ${Math.abs(e * 100).toFixed(1)}% ${e >= 0 ? 'fast' : 'slow'} against the host (its TSC calibration)`);
   }
+  for (const id of Object.keys(PATHS) as PathId[]) {
+    for (const kind of Object.keys(r.paths[id]) as MachineKind[]) {
+      const p = r.paths[id][kind]!;
+      if (p.warmed?.length) lines.push(`${PATHS[id].title}, ${PEER_NAMES[kind]}: warm-up ${p.warmed.join('/')} round trips per repetition (${p.settled ?? 0} of ${p.warmed.length} settled)`);
+    }
+  }
   lines.push(`machine: ${r.machine}; commit ${r.commit}; host load per CPU ${r.hostLoadPerCpu.before.toFixed(2)} -> ${r.hostLoadPerCpu.after.toFixed(2)}; ${r.elapsedS.toFixed(1)} s`);
   if (r.errors.length) lines.push(...r.errors.map((e) => `error: ${e}`));
   return lines;
@@ -337,7 +359,7 @@ export function signalingChart(r: SignalingResult): string {
 export function signalingMarkdown(r: SignalingResult): string {
   return [
     `# Signaling round trip (${r.mode})`, '',
-    `${r.params.reps} repetitions x ${r.params.n} round trips after ${r.params.warm} warm-up, ${r.params.size}-byte messages; machine ${r.machine}; commit ${r.commit}; ${r.date}.`,
+    `${r.params.reps} repetitions x ${r.params.n} round trips after ${r.params.warm} warm-up${r.params.settle ? ' or more (until settled)' : ''}, ${r.params.size}-byte messages; machine ${r.machine}; commit ${r.commit}; ${r.date}.`,
     'Median and p99 are over all measured round trips; spread is (max - min) / median of the repetitions\' medians.', '',
     markdownTable(SIGNALING_HEADERS, signalingRows(r)), '',
     ...goalLines(r).map((l, i) => (i === 0 ? `**${l}**\n` : `- ${l.trim()}`)), '',

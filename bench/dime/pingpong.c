@@ -3,9 +3,16 @@
  *                        on the output route; runs until stopped.
  *   role=clock           lines=<k> ms=<gap>: prints "pp clock tsc=<hex> ns=<hex>" k times,
  *                        ms apart, and exits; the host times the lines to learn the TSC rate.
- *   role=ping            n=<count> measured round trips after warm=<count> unmeasured ones,
- *                        size=<bytes> per message (8..1024). Each sample is the guest TSC
- *                        delta of one round trip. Results go to the console:
+ *   role=ping            n=<count> measured round trips after the warm-up, size=<bytes> per
+ *                        message (8..1024). Each sample is the guest TSC delta of one round
+ *                        trip. The warm-up is at least warm=<count> round trips, then goes on
+ *                        until the round trip has settled (settle=0: exactly warm): three
+ *                        windows in a row of SETTLE_WINDOW round trips, each without a stall
+ *                        (its mean within 5/4 of its median) and their medians within 15% of
+ *                        one another (no longer getting faster: an emulator still translating
+ *                        code), at most warm_max=<count> in all.
+ *                        Results go to the console:
+ *     "pp warm n=.. settled=0|1"        round trips the warm-up took, and whether it settled
  *     "pp begin"                        just before the first measured round trip
  *     "pp end"                          just after the last (the host times begin..end)
  *     "pp s <hex> <hex> ..."            samples in TSC ticks, 12 per line
@@ -17,6 +24,8 @@
 
 #define MAX_SAMPLES 20000
 #define PER_LINE 12
+#define SETTLE_WINDOW 100
+#define SETTLE_RUN 3
 
 /* page-aligned, so no buffer shares a 4 KiB page with code: a write to a code page makes an
  * emulator with a block cache throw that page's translations away (and QEMU too) */
@@ -56,6 +65,48 @@ static int round_trip(uint32_t round, size_t size, uint32_t *stale) {
   }
 }
 
+/* median of a window (sorted in place: insertion sort of SETTLE_WINDOW elements) */
+static uint64_t window_median(uint64_t *w, int n) {
+  for (int i = 1; i < n; i++) {
+    uint64_t v = w[i];
+    int j = i - 1;
+    while (j >= 0 && w[j] > v) { w[j + 1] = w[j]; j--; }
+    w[j + 1] = v;
+  }
+  return w[n / 2];
+}
+
+/* Warm-up: at least `warm` round trips, then (when `settle`) windows of SETTLE_WINDOW until
+ * SETTLE_RUN in a row are quiet (mean <= 5/4 median) and agree (largest median <= 23/20 of the
+ * smallest), or `warm_max` in all. Returns the count; *settled says which. */
+static long warm_up(uint32_t *round, long warm, long warm_max, int settle, size_t size, uint32_t *stale, int *settled) {
+  long done = 0;
+  for (; done < warm; done++, (*round)++) round_trip(*round, size, stale);
+  *settled = !settle;
+  if (!settle) return done;
+  static uint64_t w[SETTLE_WINDOW];
+  uint64_t meds[SETTLE_RUN];
+  int quiet = 0;
+  while (done + SETTLE_WINDOW <= warm_max) {
+    uint64_t sum = 0;
+    int lost = 0;
+    for (int k = 0; k < SETTLE_WINDOW; k++, done++, (*round)++) {
+      uint64_t t0 = rdtsc();
+      if (!round_trip(*round, size, stale)) lost = 1;
+      w[k] = rdtsc() - t0;
+      sum += w[k];
+    }
+    uint64_t med = window_median(w, SETTLE_WINDOW);
+    if (lost || sum * 4 > med * SETTLE_WINDOW * 5) { quiet = 0; continue; }
+    meds[quiet % SETTLE_RUN] = med;
+    if (++quiet < SETTLE_RUN) continue;
+    uint64_t lo = meds[0], hi = meds[0];
+    for (int k = 1; k < SETTLE_RUN; k++) { if (meds[k] < lo) lo = meds[k]; if (meds[k] > hi) hi = meds[k]; }
+    if (hi * 20 <= lo * 23) { *settled = 1; break; }
+  }
+  return done;
+}
+
 static void clock_lines(void) {
   long ms = param_num("ms", 100), lines = param_num("lines", 6);
   if (lines < 2) lines = 2;
@@ -72,6 +123,7 @@ int main(int dime, int cores) {
   if (dime_param("role", role, sizeof role) > 0 && sdk_strcmp(role, "clock") == 0) { clock_lines(); return 0; }
   if (dime_param("role", role, sizeof role) <= 0 || sdk_strcmp(role, "ping") != 0) echo();
   long n = param_num("n", 1000), warm = param_num("warm", 100), size = param_num("size", 64);
+  long warm_max = param_num("warm_max", 2000), settle = param_num("settle", 1);
   if (n < 1) n = 1;
   if (n > MAX_SAMPLES) n = MAX_SAMPLES;
   if (warm < 0) warm = 0;
@@ -79,9 +131,12 @@ int main(int dime, int cores) {
   if (size > (long)sizeof msg) size = sizeof msg;
   memset(msg, 0x5a, sizeof msg);
   uint32_t lost = 0, stale = 0, round = 1;
-  for (long i = 0; i < warm; i++, round++) if (!round_trip(round, (size_t)size, &stale)) lost++;
+  if (warm_max < warm) warm_max = warm;
+  int settled;
+  long warmed = warm_up(&round, warm, warm_max, settle != 0, (size_t)size, &stale, &settled);
   lost = 0;
   stale = 0;
+  sdk_printf("pp warm n=%u settled=%u", (unsigned)warmed, (unsigned)settled);
   sdk_printf("pp begin");
   uint64_t ns0 = dime_time_ns(), tsc0 = rdtsc();
   for (long i = 0; i < n; i++, round++) {

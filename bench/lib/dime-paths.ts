@@ -82,11 +82,14 @@ export interface DimeRoundTrips {
   loopHostMs: number;
   /** guest TSC ticks per guest ns over the loop */
   tscPerNs: number;
+  /** round trips the warm-up took (at least the `warm` asked for), and whether it settled */
+  warmed: number;
+  settled: boolean;
 }
 
 /** An echo service on `echo`, then a ping service on `ping` pointed at it; parse the console. */
 export async function dimeToDime(orch: Orchestrator, console: Watched, ping: DimeAddress, echo: DimeAddress,
-  o: { n: number; warm: number; size: number; timeoutMs?: number; ticksPerUs?: number }): Promise<DimeRoundTrips> {
+  o: { n: number; warm: number; size: number; timeoutMs?: number; ticksPerUs?: number; settle?: boolean }): Promise<DimeRoundTrips> {
   const src = pingpongService();
   await orch.deploy(echo, { role: 'bench-echo', source: src, params: { role: 'echo' },
     input: { kind: 'dime', dime: ping }, output: { kind: 'dime', dime: ping } });
@@ -94,10 +97,12 @@ export async function dimeToDime(orch: Orchestrator, console: Watched, ping: Dim
   const linesFrom = console.lineTimes.length;
   const tag = `[DIME ${ping.core}] pp `;
   try {
-    await orch.deploy(ping, { role: 'bench-ping', source: src, params: { role: 'ping', n: String(o.n), warm: String(o.warm), size: String(o.size) },
+    await orch.deploy(ping, { role: 'bench-ping', source: src, params: { role: 'ping', n: String(o.n), warm: String(o.warm), size: String(o.size),
+      settle: o.settle === false ? '0' : '1', warm_max: String(Math.max(o.warm, WARM_MAX)) },
       input: { kind: 'dime', dime: echo }, output: { kind: 'dime', dime: echo } });
     const done = new RegExp(`\\[DIME ${ping.core}\\] pp done n=(\\d+) lost=(\\d+) stale=(\\d+) tsc=([0-9a-f]+) ns=([0-9a-f]+)\\n`);
     const m = await console.waitFor(done, o.timeoutMs ?? 120_000, from);
+    const warmLine = new RegExp(`\\[DIME ${ping.core}\\] pp warm n=(\\d+) settled=(\\d)`).exec(console.output.slice(from));
     const tsc = parseInt(m[4], 16), ns = parseInt(m[5], 16);
     const tscPerNs = ns > 0 ? tsc / ns : 1;
     const raw: number[] = [];
@@ -124,6 +129,8 @@ export async function dimeToDime(orch: Orchestrator, console: Watched, ping: Dim
       loopGuestMs: ns / 1e6,
       loopHostMs,
       tscPerNs,
+      warmed: warmLine ? Number(warmLine[1]) : o.warm,
+      settled: warmLine ? warmLine[2] === '1' : false,
     };
   } finally {
     await orch.stop(echo).catch(() => undefined);
@@ -167,19 +174,55 @@ export async function guestClock(orch: Orchestrator, console: Watched, d: DimeAd
   return { ticksPerUs: slopes((p) => p.tsc), guestClockError: slopes((p) => p.ns) / 1000 - 1 };
 }
 
+/** Warm-up windows: as bench/dime/pingpong.c's (same size, same tests). */
+export const SETTLE_WINDOW = 100;
+export const SETTLE_RUN = 3;
+export const WARM_MAX = 2000;
+
+/** A window with no stall in it: its mean within 5/4 of its median. */
+export function quietWindow(w: number[]): boolean {
+  return w.length > 0 && w.reduce((a, b) => a + b, 0) / w.length <= 1.25 * median(w);
+}
+
+/**
+ * Settled: the last SETTLE_RUN windows were all quiet and their medians agree within 15% (the
+ * round trip no longer gets faster, as it does while an emulator is still translating code).
+ */
+export function settledWindows(medians: number[]): boolean {
+  if (medians.length < SETTLE_RUN) return false;
+  const last = medians.slice(-SETTLE_RUN);
+  return Math.max(...last) <= 1.15 * Math.min(...last);
+}
+
 /**
  * Orchestrator -> one DIME -> orchestrator: the protocol's PING, µs per request: host wall time,
- * or guest time when `clockNs` reads the virtual time the orchestrator is in.
+ * or guest time when `clockNs` reads the virtual time the orchestrator is in. The warm-up is at
+ * least `warm` requests, then windows of SETTLE_WINDOW until the round trip settles (at most
+ * WARM_MAX in all): the same rule as the DIME paths' pingpong service.
  */
-export async function orchestratorToDime(orch: Orchestrator, d: DimeAddress, n: number, warm: number, clockNs?: () => number): Promise<number[]> {
-  const out: number[] = [];
+export async function orchestratorToDime(orch: Orchestrator, d: DimeAddress, n: number, warm: number, clockNs?: () => number,
+  settle = true): Promise<number[] & { warmed?: number; settled?: boolean }> {
   const now = clockNs ?? (() => performance.now() * 1e6);
-  for (let i = 0; i < warm + n; i++) {
+  let i = 0;
+  const one = async (): Promise<number> => {
     const t0 = now();
-    await orch.link.call(d.server, d.core, 'PING', { nonce: BigInt(i) });
-    const dt = (now() - t0) / 1000;
-    if (i >= warm) out.push(dt);
+    await orch.link.call(d.server, d.core, 'PING', { nonce: BigInt(i++) });
+    return (now() - t0) / 1000;
+  };
+  while (i < warm) await one();
+  let settled = !settle;
+  const meds: number[] = [];
+  while (settle && i + SETTLE_WINDOW <= Math.max(warm, WARM_MAX)) {
+    const w: number[] = [];
+    for (let k = 0; k < SETTLE_WINDOW; k++) w.push(await one());
+    if (!quietWindow(w)) { meds.length = 0; continue; }
+    meds.push(median(w));
+    if (settledWindows(meds)) { settled = true; break; }
   }
+  const out: number[] & { warmed?: number; settled?: boolean } = [];
+  out.warmed = i;
+  out.settled = settled;
+  for (let k = 0; k < n; k++) out.push(await one());
   return out;
 }
 

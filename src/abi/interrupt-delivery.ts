@@ -111,6 +111,15 @@ export function resolveDestination(ctl: Int32Array, dest: number, logical: boole
 
 /** Deliver to a resolved destination; lowest-priority goes to the first enabled target. */
 export function deliver(ctl: Int32Array, dest: number, logical: boolean, mode: number, vector: number, level = false): void {
+  if (!logical && dest !== 0xff && mode !== DM_LOWEST) {
+    // one physical APIC ID (an IPI to one core, most IOAPIC routes): the cores it names, in
+    // index order as resolveDestination lists them, without building the list on every send
+    const n = ctl[G_NCORES];
+    for (let i = 0; i < n; i++) {
+      if ((Atomics.load(ctl, coreBase(i) + C_APIC_ID) & 0xff) === dest) postToCore(ctl, i, mode, vector, level);
+    }
+    return;
+  }
   const targets = resolveDestination(ctl, dest, logical);
   if (mode === DM_LOWEST) {
     const t = targets.find((c) => Atomics.load(ctl, coreBase(c) + C_APIC_ENABLED) !== 0) ?? targets[0];

@@ -52,6 +52,9 @@ class Tlb {
   }
 }
 
+
+/** bytes one entry maps at each level of 64-bit/PAE paging (1: a PTE's 4 KiB ... 4: a PML4E's 512 GiB); a table, because `2 ** n` with a variable n is a call to pow */
+const LEVEL_SPAN = [0, 2 ** 12, 2 ** 21, 2 ** 30, 2 ** 39];
 export class CpuMemory extends CpuState {
   readonly ram: Uint8Array;
   readonly dv: DataView;
@@ -258,8 +261,8 @@ export class CpuMemory extends CpuState {
         level = 4;
       }
       for (; level >= 1; level--) {
-        const shift = 12 + 9 * (level - 1);
-        const idx = Math.floor(lin / 2 ** shift) & 511;
+        const size = LEVEL_SPAN[level];
+        const idx = Math.floor(lin / size) & 511;
         const eOff = this.physOffsetOrFault(table + idx * 8);
         const lo = this.i32[eOff >> 2], hi = this.i32[(eOff >> 2) + 1];
         if (!(lo & PTE_P)) this.pageFault(lin, acc, user, false);
@@ -280,7 +283,6 @@ export class CpuMemory extends CpuState {
           global = (lo & PTE_G) !== 0;
           this.checkPerm(lin, acc, user, canWrite, canUser, nx, wp);
           this.setAD(eOff, acc === ACC_WRITE);
-          const size = 2 ** shift;
           const frame = level === 1 ? entryAddr(lo, hi) : entryAddr(lo & ~0x1fff, hi); // PAT bit 12 in large pages
           const inPage = lin - Math.floor(lin / size) * size;
           phys = frame - (frame % size) + inPage;
