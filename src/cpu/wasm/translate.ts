@@ -72,6 +72,8 @@ const MASK64 = [0n, 0xffn, 0xffffn, 0n, 0xffffffffn, 0n, 0n, 0n, -1n];
 export interface Translation {
   bytes: Uint8Array;
   loop: boolean;
+  /** wasm loops around back edges (a self-loop is one; inner loops add one each) */
+  loops: number;
   /** RIP of each instruction (for the faulting instruction) */
   rips: number[];
 }
@@ -211,7 +213,7 @@ class Tx {
   pend = 0;
   /** open wasm structures, innermost last: label targets (instruction index) or -1 */
   labels: number[] = [];
-  constructor(readonly ops: Insn[], readonly plans: Plan[], readonly an: Analysis, readonly loop: boolean) {
+  constructor(readonly ops: Insn[], readonly plans: Plan[], readonly an: Analysis, readonly loops: number) {
     this.done = this.local(I32); this.smc = this.local(I32); this.fw = this.local(I32); this.pollCount = this.local(I32);
     this.xrip = this.local(F64);
     for (let k = 0; k < 6; k++) this.t64.push(this.local(I64));
@@ -741,7 +743,7 @@ const REGIONS = (typeof process === 'undefined' ? undefined : process.env.PARALL
  * `run(lim, scratch, tlb) -> retired`, importing the shared memory (`memoryPages` pages).
  * Returns null when the block uses something the translator does not cover.
  */
-export function translateBlock(ops: Insn[], roles: number[], mode: number, memoryPages: number): Translation | { declined: string } {
+export function translateBlock(ops: Insn[], roles: number[], mode: number, memoryPages: number, regions = REGIONS): Translation | { declined: string } {
   try {
     if (mode !== 2) decline('not 64-bit code');
     // the function ends before the first instruction it cannot translate: the run loop then
@@ -758,13 +760,13 @@ export function translateBlock(ops: Insn[], roles: number[], mode: number, memor
     for (const ins of ops) if ((isJcc(ins.opcode) || ins.opcode === 0xe8 || ins.opcode === 0xeb || ins.opcode === 0xe9) && !canonical(ins.target)) decline('non-canonical target');
     let t: Tx;
     try {
-      t = emitWith(ops, roles, plans, REGIONS);
+      t = emitWith(ops, roles, plans, regions);
     } catch (e) {
       // inner loops can make a flag reader ambiguous: translate as before, leaving at them
-      if (!REGIONS || !(e instanceof TranslateError)) throw e;
+      if (!regions || !(e instanceof TranslateError)) throw e;
       t = emitWith(ops, roles, plans, false);
     }
-    const loop = t.loop;
+    const loop = t.loops > 0;
     const prologue = new Bytes();
     for (const n of [...t.usedRegs].sort((x, y) => x - y)) {
       const tx = t; // load lo | hi << 32
@@ -780,7 +782,7 @@ export function translateBlock(ops: Insn[], roles: number[], mode: number, memor
       memoryPages,
       funcs: [{ type: { params: [I32, I32, I32], results: [I32] }, locals: t.locals, body: t.body(prologue), export: 'run' }],
     });
-    return { bytes, loop, rips: ops.map((o) => o.rip) };
+    return { bytes, loop, loops: t.loops, rips: ops.map((o) => o.rip) };
   } catch (e) {
     if (e instanceof TranslateError) return { declined: e.message };
     throw e;
@@ -807,7 +809,7 @@ function emitWith(ops: Insn[], roles: number[], plans: Plan[], regions: boolean)
 
 function emitFunction(ops: Insn[], roles: number[], plans: Plan[], an: Analysis, flow: Flow): Tx {
   const n = ops.length, { target, back, structs } = flow;
-  const t = new Tx(ops, plans, an, structs.some((s) => s.label <= loopLabel(0)));
+  const t = new Tx(ops, plans, an, structs.filter((s) => s.label <= loopLabel(0)).length);
   t.openEpilogue();
   /** where each open structure (of `structs`) closes, innermost last */
   const ends: number[] = [];
