@@ -734,16 +734,17 @@ function analyse(ops: Insn[], plans: Plan[], succ: number[][]): Analysis {
 /**
  * Loops inside a function beyond the self-loop (a side exit or the final jump back to any
  * earlier instruction of the superblock: an inner loop stays inside its outer loop's
- * function). `PARALLAX_JIT_REGIONS=0` keeps only self-loops (measurements).
+ * function). Off unless `PARALLAX_JIT_REGIONS=1`: not measurably faster yet (docs/CPU.md,
+ * "Inner loops"). Tests turn it on through this object.
  */
-const REGIONS = (typeof process === 'undefined' ? undefined : process.env.PARALLAX_JIT_REGIONS) !== '0';
+export const tier3Regions = { on: (typeof process === 'undefined' ? undefined : process.env.PARALLAX_JIT_REGIONS) === '1' };
 
 /**
  * Translate a 64-bit (super)block (`roles` from jit/superblock.ts) to a wasm module exporting
  * `run(lim, scratch, tlb) -> retired`, importing the shared memory (`memoryPages` pages).
  * Returns null when the block uses something the translator does not cover.
  */
-export function translateBlock(ops: Insn[], roles: number[], mode: number, memoryPages: number, regions = REGIONS): Translation | { declined: string } {
+export function translateBlock(ops: Insn[], roles: number[], mode: number, memoryPages: number, regions = tier3Regions.on): Translation | { declined: string } {
   try {
     if (mode !== 2) decline('not 64-bit code');
     // the function ends before the first instruction it cannot translate: the run loop then
