@@ -65,6 +65,9 @@ if (process.argv.includes('--compile-worker')) {
   peers['parallax-emu, compiling on the core'] = (n) => parallax(n, { PARALLAX_JIT_ASYNC: '0' });
 }
 
+// --regions: tier 3 with inner loops inside a translation (PARALLAX_JIT_REGIONS=1, translate.ts) beside the default
+if (process.argv.includes('--regions')) peers['parallax-emu, inner loops on'] = (n) => parallax(n, { PARALLAX_JIT_REGIONS: '1' });
+
 function parallax(n: number, env: Record<string, string>): Run {
   const r = timed(process.execPath, [emu, '--kernel', resolve(build, `${workload}-guest.elf`), '--append', String(n),
     '--memory', '256M', '--cores', '1', '--stats'], { ...process.env, ...env });

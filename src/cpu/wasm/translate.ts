@@ -72,6 +72,8 @@ const MASK64 = [0n, 0xffn, 0xffffn, 0n, 0xffffffffn, 0n, 0n, 0n, -1n];
 export interface Translation {
   bytes: Uint8Array;
   loop: boolean;
+  /** wasm loops around back edges (a self-loop is one; inner loops add one each) */
+  loops: number;
   /** RIP of each instruction (for the faulting instruction) */
   rips: number[];
 }
@@ -211,7 +213,7 @@ class Tx {
   pend = 0;
   /** open wasm structures, innermost last: label targets (instruction index) or -1 */
   labels: number[] = [];
-  constructor(readonly ops: Insn[], readonly plans: Plan[], readonly an: Analysis, readonly loop: boolean) {
+  constructor(readonly ops: Insn[], readonly plans: Plan[], readonly an: Analysis, readonly loops: number) {
     this.done = this.local(I32); this.smc = this.local(I32); this.fw = this.local(I32); this.pollCount = this.local(I32);
     this.xrip = this.local(F64);
     for (let k = 0; k < 6; k++) this.t64.push(this.local(I64));
@@ -569,23 +571,98 @@ interface Analysis {
   dynamicLast: boolean;
 }
 
-/** successors of each instruction inside the function (-1: none) and internal branch targets */
-function controlFlow(ops: Insn[], roles: number[], loop: boolean): { succ: number[][]; target: number[] } {
+/**
+ * The function's control flow. `target[i]`: the later instruction a side exit branches to
+ * inside the function (-1: it leaves); `back[i]`: the earlier (or same) instruction a side exit
+ * or the final jump branches back to, a wasm `loop` around [back[i], i] (-1: none). With
+ * `regions` off only the final jump back to the first instruction loops (a self-loop).
+ */
+interface Flow { succ: number[][]; target: number[]; back: number[]; structs: Structure[] }
+
+function controlFlow(ops: Insn[], roles: number[], regions: boolean): Flow {
   const n = ops.length;
-  const target = ops.map(() => -1);
+  const target = ops.map(() => -1), back = ops.map(() => -1);
   const succ: number[][] = ops.map(() => []);
+  const indexOf = (rip: number): number => { for (let j = 0; j < n; j++) if (ops[j].rip === rip) return j; return -1; };
   for (let i = 0; i < n; i++) {
     if (roles[i] === ROLE_EXIT) {
-      for (let j = i + 1; j < n; j++) if (ops[j].rip === ops[i].target) { target[i] = j; break; }
-      if (i + 1 < n) succ[i].push(i + 1);
-      if (target[i] > i + 1) succ[i].push(target[i]);
-    } else if (i < n - 1) {
-      succ[i].push(i + 1);
-    } else if (loop) {
-      succ[i].push(0);
+      const j = indexOf(ops[i].target);
+      if (j > i) target[i] = j;
+      else if (j >= 0 && regions) back[i] = j;
+    } else if (i === n - 1 && isRelJump(ops[i].opcode)) {
+      const j = indexOf(ops[i].target);
+      if (j === 0 || (j > 0 && regions)) back[i] = j;
     }
   }
-  return { succ, target };
+  // loops must nest: one whose back edges span the head of an earlier, still open one is dropped
+  const loops = loopSpans(back);
+  for (let a = 0; a < loops.length; a++) {
+    for (let b = a + 1; b < loops.length; b++) {
+      const [ja, ea] = loops[a], [jb, eb] = loops[b];
+      if (ja < jb && jb <= ea && eb > ea) for (let i = 0; i < n; i++) if (back[i] === jb) back[i] = -1;
+    }
+  }
+  const structs = structures(n, target, back);
+  for (let i = 0; i < n; i++) {
+    if (roles[i] === ROLE_EXIT) {
+      if (i + 1 < n) succ[i].push(i + 1);
+      if (target[i] > i + 1) succ[i].push(target[i]);
+      if (back[i] >= 0) succ[i].push(back[i]);
+    } else if (i < n - 1) {
+      succ[i].push(i + 1);
+    } else if (back[i] >= 0) {
+      succ[i].push(back[i]);
+    }
+  }
+  return { succ, target, back, structs };
+}
+
+function isRelJump(o: number): boolean { return isJcc(o) || o === 0xeb || o === 0xe9; }
+
+/** [head, last back-edge source] of each loop, by head */
+function loopSpans(back: number[]): [number, number][] {
+  const end = new Map<number, number>();
+  back.forEach((j, i) => { if (j >= 0) end.set(j, Math.max(end.get(j) ?? -1, i)); });
+  return [...end].sort((x, y) => x[0] - y[0]);
+}
+
+/**
+ * The wasm structures of a function: a `loop` per loop head (opened before its head, closed
+ * after its last back edge) and a `block` per forward branch target (closed before the
+ * target, opened before the first branch to it). They must nest: a block that starts inside
+ * a loop and ends after it opens before the loop instead; a forward branch from before a loop
+ * into its body cannot be expressed and leaves the function (target[i] = -1).
+ */
+interface Structure { start: number; end: number; label: number }
+const loopLabel = (j: number): number => -1000 - j;
+
+function structures(n: number, target: number[], back: number[]): Structure[] {
+  const loops = loopSpans(back).map(([j, e]) => ({ start: j, end: e + 1, label: loopLabel(j) }));
+  const srcs = (k: number): number[] => target.map((j, i) => (j === k ? i : -1)).filter((i) => i >= 0);
+  let blocks: Structure[] = [...new Set(target.filter((j) => j >= 0))].map((k) => ({ start: Math.min(...srcs(k)), end: k, label: k }));
+  // a fixpoint: each round either drops branches (finitely many) or moves a start earlier
+  for (let changed = true, rounds = 0; changed; rounds++) {
+    if (rounds > 4 * n) decline('internal: branch structure does not settle');
+    changed = false;
+    for (const bl of blocks) {
+      for (const l of loops) {
+        if (bl.start < l.start && l.start < bl.end && bl.end < l.end) {
+          // enters the loop's body from outside: those branches leave the function instead
+          for (const i of srcs(bl.end)) if (i < l.start) target[i] = -1;
+          const rest = srcs(bl.end);
+          bl.start = rest.length ? Math.min(...rest) : -1;
+          changed = true;
+        }
+      }
+      if (bl.start < 0) continue;
+      for (const o of [...loops, ...blocks]) {
+        if (o !== bl && o.start >= 0 && o.start < bl.start && bl.start < o.end && o.end < bl.end) { bl.start = o.start; changed = true; }
+      }
+    }
+    blocks = blocks.filter((bl) => bl.start >= 0);
+  }
+  // opened at the same place: the one that closes later is the outer one
+  return [...loops, ...blocks].sort((x, y) => x.start - y.start || y.end - x.end);
 }
 
 /**
@@ -654,19 +731,20 @@ function analyse(ops: Insn[], plans: Plan[], succ: number[][]): Analysis {
 
 // ====================================================================== entry point
 
-/** A self-looping (super)block: its last instruction is a relative branch back to its first. */
-function isSelfLoop(ops: Insn[]): boolean {
-  const last = ops[ops.length - 1];
-  const o = last.opcode;
-  return (isJcc(o) || o === 0xeb || o === 0xe9) && last.target === ops[0].rip;
-}
+/**
+ * Loops inside a function beyond the self-loop (a side exit or the final jump back to any
+ * earlier instruction of the superblock: an inner loop stays inside its outer loop's
+ * function). Off unless `PARALLAX_JIT_REGIONS=1`: not measurably faster yet (docs/CPU.md,
+ * "Inner loops"). Tests turn it on through this object.
+ */
+export const tier3Regions = { on: (typeof process === 'undefined' ? undefined : process.env.PARALLAX_JIT_REGIONS) === '1' };
 
 /**
  * Translate a 64-bit (super)block (`roles` from jit/superblock.ts) to a wasm module exporting
  * `run(lim, scratch, tlb) -> retired`, importing the shared memory (`memoryPages` pages).
  * Returns null when the block uses something the translator does not cover.
  */
-export function translateBlock(ops: Insn[], roles: number[], mode: number, memoryPages: number): Translation | { declined: string } {
+export function translateBlock(ops: Insn[], roles: number[], mode: number, memoryPages: number, regions = tier3Regions.on): Translation | { declined: string } {
   try {
     if (mode !== 2) decline('not 64-bit code');
     // the function ends before the first instruction it cannot translate: the run loop then
@@ -681,10 +759,15 @@ export function translateBlock(ops: Insn[], roles: number[], mode: number, memor
       if (roles[i] === ROLE_PLAIN && (ops[i].ends || o === 0xe8 || o === 0xc3 || o === 0xc2)) decline('control transfer inside the block');
     }
     for (const ins of ops) if ((isJcc(ins.opcode) || ins.opcode === 0xe8 || ins.opcode === 0xeb || ins.opcode === 0xe9) && !canonical(ins.target)) decline('non-canonical target');
-    const loop = isSelfLoop(ops);
-    const { succ, target } = controlFlow(ops, roles, loop);
-    const an = analyse(ops, plans, succ);
-    const t = emitFunction(ops, roles, plans, an, target, loop);
+    let t: Tx;
+    try {
+      t = emitWith(ops, roles, plans, regions);
+    } catch (e) {
+      // inner loops can make a flag reader ambiguous: translate as before, leaving at them
+      if (!regions || !(e instanceof TranslateError)) throw e;
+      t = emitWith(ops, roles, plans, false);
+    }
+    const loop = t.loops > 0;
     const prologue = new Bytes();
     for (const n of [...t.usedRegs].sort((x, y) => x - y)) {
       const tx = t; // load lo | hi << 32
@@ -700,7 +783,7 @@ export function translateBlock(ops: Insn[], roles: number[], mode: number, memor
       memoryPages,
       funcs: [{ type: { params: [I32, I32, I32], results: [I32] }, locals: t.locals, body: t.body(prologue), export: 'run' }],
     });
-    return { bytes, loop, rips: ops.map((o) => o.rip) };
+    return { bytes, loop, loops: t.loops, rips: ops.map((o) => o.rip) };
   } catch (e) {
     if (e instanceof TranslateError) return { declined: e.message };
     throw e;
@@ -719,16 +802,31 @@ export function translatedLength(ops: Insn[], roles: number[]): number {
 
 function canonical(v: number): boolean { return v < 0x800000000000 && v >= -0x800000000000; }
 
-function emitFunction(ops: Insn[], roles: number[], plans: Plan[], an: Analysis, target: number[], loop: boolean): Tx {
-  const n = ops.length;
-  const t = new Tx(ops, plans, an, loop);
+function emitWith(ops: Insn[], roles: number[], plans: Plan[], regions: boolean): Tx {
+  const flow = controlFlow(ops, roles, regions);
+  const an = analyse(ops, plans, flow.succ);
+  return emitFunction(ops, roles, plans, an, flow);
+}
+
+function emitFunction(ops: Insn[], roles: number[], plans: Plan[], an: Analysis, flow: Flow): Tx {
+  const n = ops.length, { target, back, structs } = flow;
+  const t = new Tx(ops, plans, an, structs.filter((s) => s.label <= loopLabel(0)).length);
   t.openEpilogue();
-  if (loop) { t.op(Op.loop, VOID); t.labels.push(-2); }
-  // one wasm block per internal branch target, the farthest outermost
-  const targets = [...new Set(target.filter((j) => j >= 0))].sort((a, b) => b - a);
-  for (const j of targets) { t.op(Op.block, VOID); t.labels.push(j); }
+  /** where each open structure (of `structs`) closes, innermost last */
+  const ends: number[] = [];
+  let next = 0;
+  const closeAt = (i: number): void => {
+    while (ends.length && ends[ends.length - 1] === i) { t.flush(); t.end(); ends.pop(); }
+    if (ends.includes(i)) decline('internal: structures do not nest');
+  };
   for (let i = 0; i < n; i++) {
-    while (t.labels.length && t.labels[t.labels.length - 1] === i) { t.flush(); t.end(); }
+    closeAt(i);
+    for (; next < structs.length && structs[next].start === i; next++) {
+      const st = structs[next];
+      // a loop's body runs many times: the retired count is exact at its head
+      if (st.label <= loopLabel(0)) { t.flush(); t.op(Op.loop, VOID); } else t.op(Op.block, VOID);
+      t.labels.push(st.label); ends.push(st.end);
+    }
     const ins = ops[i];
     // a segment of a superblock starts where the interpreter would start a new block: if this
     // block wrote its own code, leave here as the interpreter would (decode again)
@@ -746,6 +844,9 @@ function emitFunction(ops: Insn[], roles: number[], plans: Plan[], an: Analysis,
         t.get(t.smc); t.ifVoid(); t.exit(() => t.f64(ins.target), outLast); t.end();
         t.flush();
         t.b.byte(Op.br); t.b.u32(t.labels.length - 1 - t.labels.lastIndexOf(target[i]));
+      } else if (back[i] >= 0) {
+        t.pend--; // backEdge retires the branch itself
+        backEdge(t, back[i], ins.target, outLast);
       } else {
         t.exit(() => t.f64(ins.target), outLast);
       }
@@ -754,10 +855,12 @@ function emitFunction(ops: Insn[], roles: number[], plans: Plan[], an: Analysis,
       continue;
     }
     if (roles[i] === ROLE_FOLLOW) { t.pend++; continue; }
-    if (i === n - 1) { emitLast(t, ins, i, loop); break; }
+    if (i === n - 1) { emitLast(t, ins, i, back[i]); break; }
     plans[i].emit(t, ins, i);
     t.pend++;
   }
+  closeAt(n);
+  if (ends.length) decline('internal: structure left open');
   // a function cut short after a side exit or a followed jump: leave where the code continues
   if (roles[n - 1] === ROLE_EXIT) t.exit(() => t.f64(ops[n - 1].nextRip), an.lastOut);
   if (roles[n - 1] === ROLE_FOLLOW) t.exit(() => t.f64(ops[n - 1].target), an.lastOut);
@@ -765,29 +868,37 @@ function emitFunction(ops: Insn[], roles: number[], plans: Plan[], an: Analysis,
   return t;
 }
 
+/**
+ * A taken branch back to instruction j (the head of an open loop): retire it, and go round
+ * again unless the budget (another pass through the whole function must fit, so no path
+ * overshoots it before the next back edge), a write to this function's own code or an event
+ * says stop; then leave at the head's RIP.
+ */
+function backEdge(t: Tx, j: number, rip: number, last: Set<number>): void {
+  const loop = loopLabel(j);
+  t.pend++; t.flush();
+  t.get(t.done); t.i32(t.ops.length); t.op(Op.i32Add); t.get(Tx.P_LIM); t.op(Op.i32LeS);
+  t.get(t.smc); t.op(Op.i32Eqz); t.op(Op.i32And);
+  t.ifVoid();
+  // events, exit requests and code changes elsewhere are polled every POLL_EVERY back edges
+  t.get(t.pollCount); t.i32(1); t.op(Op.i32Sub); t.tee(t.pollCount);
+  t.b.byte(Op.brIf); t.b.u32(t.labels.length - 1 - t.labels.lastIndexOf(loop));
+  t.i32(POLL_EVERY); t.set(t.pollCount);
+  t.call(F_POLL); t.op(Op.i32Eqz); t.b.byte(Op.brIf); t.b.u32(t.labels.length - 1 - t.labels.lastIndexOf(loop));
+  t.end();
+  t.exit(() => t.f64(rip), last);
+}
+
 /** the final instruction: loop back edge, a branch, a call/return, or a plain fall-through */
-function emitLast(t: Tx, ins: Insn, i: number, loop: boolean): void {
+function emitLast(t: Tx, ins: Insn, i: number, back: number): void {
   const an = t.an, o = ins.opcode;
   const lastOut = an.lastOut;
   const jcond = isJcc(o);
-  if (loop) {
-    // retire, and go round again unless the budget, the code or an event says stop
+  if (back >= 0) {
     const p0 = t.pend;
     if (jcond) { t.cond(i, o & 15); t.ifVoid(); }
-    t.pend++; t.flush();
-    t.get(t.done); t.i32(t.ops.length); t.op(Op.i32Add); t.get(Tx.P_LIM); t.op(Op.i32LeS);
-    t.get(t.smc); t.op(Op.i32Eqz); t.op(Op.i32And);
-    t.ifVoid();
-    // events, exit requests and code changes elsewhere are polled every POLL_EVERY iterations
-    t.get(t.pollCount); t.i32(1); t.op(Op.i32Sub); t.tee(t.pollCount);
-    t.b.byte(Op.brIf); t.b.u32(t.labels.length - 1 - t.labels.lastIndexOf(-2));
-    t.i32(POLL_EVERY); t.set(t.pollCount);
-    t.call(F_POLL); t.op(Op.i32Eqz); t.b.byte(Op.brIf); t.b.u32(t.labels.length - 1 - t.labels.lastIndexOf(-2));
-    t.end();
-    t.exit(() => t.f64(ins.target), lastOut);
+    backEdge(t, back, ins.target, lastOut);
     if (jcond) { t.end(); t.pend = p0 + 1; t.exit(() => t.f64(ins.nextRip), lastOut); }
-    t.end(); // loop
-    t.op(Op.unreachable);
     return;
   }
   if (jcond) {

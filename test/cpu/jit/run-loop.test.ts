@@ -12,8 +12,10 @@ import { decode } from '../../../src/cpu/decoder.js';
 import { arithFlags } from '../../../src/cpu/flags.js';
 import { ARITH_FLAGS, UD } from '../../../src/cpu/regs.js';
 import { C_PENDING, P_NMI } from '../../../src/abi/control-block.js';
-import { CODE, DATA, makeCpu, STACK_TOP } from './harness.js';
+import { CODE, DATA, decodeBlock, makeCpu, STACK_TOP } from './harness.js';
 import { asm } from '../integer/core.js';
+import { extendBlock } from '../../../src/cpu/jit/superblock.js';
+import { tier3Regions, translateBlock } from '../../../src/cpu/wasm/translate.js';
 
 /** GNU as output for 64-bit `source`, ending in UD2 (the tests' end marker) */
 const asm64 = (source: string): number[] => asm(64, `${source}\nud2`);
@@ -208,5 +210,96 @@ describe('compiled blocks inside the run loop', () => {
     const why = cpu.run(1_000_000);
     expect(cpu.retired - r0).toBeLessThan(10);
     expect(why === RUN_FAULT || cpu.retired - r0 < 10).toBe(true);
+  });
+
+  // inner loops of a superblock: the inner loop's back edge is a side exit of the outer
+  // superblock, which tier 3 turns into a wasm loop inside the same function (opt-in: the
+  // tests run both ways)
+  const withRegions = (on: boolean, body: () => void): void => {
+    const was = tier3Regions.on;
+    tier3Regions.on = on;
+    try { body(); } finally { tier3Regions.on = was; }
+  };
+  const NESTED = `
+      mov r8d, 400
+      xor eax, eax
+      xor ebx, ebx
+    1: mov ecx, 37
+    2: add rax, rcx
+      cmp rax, rdx
+      adc rbx, 0
+      sub ecx, 1
+      jnz 2b
+      mov dword ptr [rsi + r8 * 4 - 4], eax
+      test r8b, 7
+      jz 3f
+    4: lea rdx, [rax + rbx * 2]
+      dec r8d
+      jnz 1b
+      jmp 9f
+    3: xor rdx, rbx
+      jmp 4b
+    9: cmp rbx, rdx`;
+
+  for (const on of [true, false]) {
+    test(`nested loops inside one superblock (inner back edge a side exit, stores, a branch out) (inner loops ${on ? 'on' : 'off'})`, () => withRegions(on, () => {
+      const { ref, jit } = both(NESTED);
+      expect(jit).toEqual(ref);
+    }));
+  }
+
+  for (const on of [true, false]) {
+    test(`a fault in a late iteration of an inner loop reports the right RIP and count (inner loops ${on ? 'on' : 'off'})`, () => withRegions(on, () => {
+      // the inner loop walks its pointer into unmapped memory (above 4 MiB) after ~1,000 passes
+      const { ref, jit } = both(`
+          mov rdi, rsi
+          xor eax, eax
+      1: mov ecx, 16
+      2: add eax, dword ptr [rdi]
+          add rdi, 256
+          dec ecx
+          jnz 2b
+          add eax, 1
+          jmp 1b`);
+      expect(jit.vector).toBe(14);
+      expect(jit).toEqual(ref);
+    }));
+  }
+
+  for (const on of [true, false]) {
+    test(`the inner loop stops for a pending event and for the budget (inner loops ${on ? 'on' : 'off'})`, () => withRegions(on, () => {
+      const code = asm64(`
+      1: mov ecx, 1000
+      2: add rax, 1
+          dec ecx
+          jnz 2b
+          cmp rax, rbx
+          jne 1b`);
+      const cpu = makeCpu(64);
+      load(cpu, code);
+      cpu.lo[3] = 0x7fffffff;
+      cpu.run(20_000);
+      const before = cpu.retired;
+      cpu.run(30_000);
+      expect(cpu.retired - before).toBeGreaterThanOrEqual(30_000);
+      expect(cpu.retired - before).toBeLessThan(30_000 + 8);
+      cpu.shared.ctl[cpu.ctlBase + C_PENDING] |= P_NMI;
+      const r0 = cpu.retired;
+      cpu.run(1_000_000);
+      expect(cpu.retired - r0).toBeLessThan(10);
+    }));
+  }
+
+  test('the translator makes the inner loop a wasm loop (regions), and only the self-loop without', () => {
+    const cpu = makeCpu(64);
+    const all = decodeBlock(cpu, 64, asm64(NESTED));
+    const first = all.slice(0, all.findIndex((ins) => ins.ends) + 1);
+    const sb = extendBlock(first, 2, cpu.ram, CODE, false);
+    const pages = (cpu.shared.wasmMemory?.buffer.byteLength ?? 0) / 65536;
+    const on = translateBlock(sb.ops, sb.roles, 2, pages, true), off = translateBlock(sb.ops, sb.roles, 2, pages, false);
+    if ('declined' in on || 'declined' in off) throw new Error('declined');
+    expect(on.loops).toBe(2); // the outer loop (back to 1:, a side exit) and the inner one
+    expect(off.loops).toBe(0);
+    expect(WebAssembly.validate(on.bytes)).toBe(true);
   });
 });
