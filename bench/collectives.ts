@@ -2,7 +2,8 @@
 // 4, 8, 16 (--max 64) DIMEs across 1, 2 and 4 servers, host µs from the orchestrator's request
 // to the coordinator's answer:
 //   tree barrier   COLL_START BARRIER: one sweep down the k-ary tree of members and back
-//   broadcast      XFER-AND-SIGNAL of a 1 KiB block (PREPARE sweep + COMMIT sweep)
+//   broadcast      XFER-AND-SIGNAL of a 1 KiB block (PREPARE sweep + COMMIT sweep); from 64
+//                  members on, the largest block that fits in one frame beside the member list
 //   p2p barrier    the baseline: the orchestrator PINGs every member in turn (n round trips)
 //   one PING       one orchestrator <-> DIME round trip (the point-to-point unit)
 //   launch         `parallax-orch launch`: the 4 KiB upper.bin image by the collective tree in
@@ -21,7 +22,7 @@ import { argFlag, argNumber, argString, linearFit, markdownTable, median, table 
 import { resolve } from 'node:path';
 import * as W from '../src/protocol/wire.js';
 import { barrier, xferAndSignal, type CollMember } from '../src/orchestrator/collectives.js';
-import { launchService } from '../src/orchestrator/launch.js';
+import { launchBlockBytes, launchService } from '../src/orchestrator/launch.js';
 import { resolveService, type ServiceSource } from '../src/orchestrator/service-source.js';
 import { repoRoot } from './lib/paths.js';
 import type { Orchestrator } from '../src/orchestrator/orchestrator.js';
@@ -95,7 +96,10 @@ const p90 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.min(xs.length -
 
 async function measure(orch: Orchestrator, members: CollMember[], o: Opts): Promise<Pick<CollPoint, 'medians' | 'p90'>> {
   const link = orch.link;
-  const block = Buffer.alloc(1024, 0x5a);
+  // 1 KiB, or the largest block that fits in one frame beside the members' list (882 bytes at
+  // 64 members): XFER-AND-SIGNAL carries one frame per block (docs/COLLECTIVES.md, "Not done")
+  const block = Buffer.alloc(Math.min(1024, launchBlockBytes(members.length)), 0x5a);
+  if (block.length < 1024) console.log(`  (broadcast on ${members.length} DIMEs: ${block.length}-byte block, the largest that fits beside ${members.length} members)`);
   const img = resolveService(LAUNCH_IMAGE);
   if (img.kind !== 'file') throw new Error(`${LAUNCH_IMAGE} is not an image file`);
   const s: Record<Series, number[]> = {
