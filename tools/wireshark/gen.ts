@@ -59,12 +59,30 @@ function payloadFieldNames(): Map<string, { abbrev: string; kind: string }> {
   return out;
 }
 
-function layoutLua(fields: W.FieldDef[], names: Map<string, { abbrev: string }>, indent: string): string[] {
-  return W.place(fields).fields.map((f) => {
+/** Kinds whose size the kind itself fixes ('rest' takes what is left of the payload). */
+const FIXED_KIND_SIZE: Record<string, number> = Object.fromEntries(
+  (['u8', 'u16', 'u32', 'u64', 'i32', 'mac', 'rest'] as const).map((k) => [k, W.fieldSize(k)]),
+);
+
+/**
+ * One layout as a Lua row: its fields in order, `{ name, kind[, size][, field = Wireshark field] }`
+ * (size only where the kind does not fix it; field only where it is not the name), then
+ * `records = { ... }` for the record that repeats to the end of the payload. Offsets are not
+ * written: the dissector adds up the sizes, as W.place does.
+ */
+function layoutRowLua(layout: W.Layout | undefined, names: Map<string, { abbrev: string }>): string {
+  if (!layout) return 'nil';
+  const fieldLua = (f: W.FieldDef): string => {
     const { kind, size } = fieldKind(f.type);
     const abbrev = names.get(`${f.name}/${kind}`)!.abbrev;
-    return `${indent}{ name = ${luaString(f.name)}, field = ${luaString(abbrev)}, kind = ${luaString(kind)}, offset = ${f.offset}, size = ${size} },`;
-  });
+    const parts = [luaString(f.name), luaString(kind)];
+    if (!(kind in FIXED_KIND_SIZE)) parts.push(String(size));
+    if (abbrev !== f.name) parts.push(`field = ${luaString(abbrev)}`);
+    return `{ ${parts.join(', ')} }`;
+  };
+  const items = layout.fields.map(fieldLua);
+  if (layout.records) items.push(`records = { ${layout.records.map(fieldLua).join(', ')} }`);
+  return items.length ? `{ ${items.join(', ')} }` : '{}';
 }
 
 function enumLua(name: string, obj: Record<string, number>): string[] {
@@ -101,30 +119,16 @@ export function generateDissectorTables(): string {
   o.push('local PAYLOAD_FIELDS = {');
   for (const { abbrev, kind } of names.values()) o.push(`  { field = ${luaString(abbrev)}, kind = ${luaString(kind)} },`);
   o.push('}');
-  o.push('-- instruction types per channel (0 signaling, 1 data); scopes: "system", "dime"');
-  o.push('local MESSAGES = { [0] = {}, [1] = {} }');
+  o.push(`local KIND_SIZE = { ${Object.entries(FIXED_KIND_SIZE).map(([k, v]) => `${k} = ${v}`).join(', ')} }`);
+  o.push('-- one row a message: channel (0 signaling, 1 data), instruction type, name, sender, scopes,');
+  o.push('-- doc, request (or event) layout, response layout (nil: none); see MESSAGES below');
+  o.push('local MESSAGE_ROWS = {');
   for (const m of W.MESSAGES) {
-    const ch = m.channel === 'data' ? 1 : 0;
-    o.push(`MESSAGES[${ch}][${hex(m.code, 2)}] = {`);
-    o.push(`  name = ${luaString(m.name)}, from = ${luaString(m.from)},`);
-    o.push(`  system = ${m.scopes.includes('system')}, dime = ${m.scopes.includes('dime')},`);
-    o.push(`  doc = ${luaString(m.doc)},`);
-    for (const [key, layout] of [['request', m.request], ['response', m.response]] as const) {
-      if (!layout) continue;
-      o.push(`  ${key} = {`);
-      o.push('    fields = {');
-      o.push(...layoutLua(layout.fields, names, '      '));
-      o.push('    },');
-      if (layout.records) {
-        o.push(`    record_len = ${W.place(layout.records).size},`);
-        o.push('    records = {');
-        o.push(...layoutLua(layout.records, names, '      '));
-        o.push('    },');
-      }
-      o.push('  },');
-    }
-    o.push('}');
+    const row = [m.channel === 'data' ? '1' : '0', hex(m.code, 2), luaString(m.name), luaString(m.from), luaString(m.scopes.join(' ')),
+      luaString(m.doc), layoutRowLua(m.request, names), layoutRowLua(m.response, names)];
+    o.push(`  { ${row.join(', ')} },`);
   }
+  o.push('}');
   o.push(END_MARKER);
   return o.join('\n');
 }
