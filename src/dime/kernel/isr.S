@@ -40,6 +40,8 @@ isr_common:
     cld
     mov %rsp, %rdi
     call isr_dispatch
+/* the interrupt return: registers from the irq_frame at %rsp, drop vector and error code */
+isr_return:
     pop %r15
     pop %r14
     pop %r13
@@ -100,23 +102,7 @@ resume_user:
     mov $SEL_UDATA | 3, %ax
     mov %ax, %ds
     mov %ax, %es
-    pop %r15
-    pop %r14
-    pop %r13
-    pop %r12
-    pop %r11
-    pop %r10
-    pop %r9
-    pop %r8
-    pop %rbp
-    pop %rdi
-    pop %rsi
-    pop %rdx
-    pop %rcx
-    pop %rbx
-    pop %rax
-    add $16, %rsp
-    iretq
+    jmp isr_return
 
 /* void restart_idle(uint64_t kstack_top): abandon whatever this core was doing */
 .global restart_idle
