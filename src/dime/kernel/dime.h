@@ -249,6 +249,7 @@ uint16_t mig_import_chunk(struct dime *d, uint32_t off, const uint8_t *p, uint32
 
 /* lines.c */
 void lines_reset(struct dime *d);
+void lines_take_over(struct dime *d, const struct line_state *from, bool other_clock);
 void lines_input(struct dime *d, const struct pxmsg *m);
 void lines_ack(struct dime *d, const struct pxmsg *m);
 int64_t lines_output(struct dime *d, const struct route *r, const uint8_t *p, uint32_t n);

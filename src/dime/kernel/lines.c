@@ -37,6 +37,22 @@ void lines_reset(struct dime *d) {
   spin_unlock_irqrestore(&s->lock, f);
 }
 
+/* Takes over a moved service's line state `from` (its old DIME's, or the migration image's) under
+ * d's own lock, which d keeps. `other_clock`: the state comes from another server, whose clock
+ * means nothing here, so the retransmit timer and its backoff start again. */
+void lines_take_over(struct dime *d, const struct line_state *from, bool other_clock) {
+  struct line_state *s = L(d);
+  uint64_t f = spin_lock_irqsave(&s->lock);
+  spinlock_t keep = s->lock;
+  memcpy(s, from, sizeof *s);
+  s->lock = keep;
+  if (other_clock) {
+    s->progress_ns = now_ns();
+    s->misses = 0;
+  }
+  spin_unlock_irqrestore(&s->lock, f);
+}
+
 static void send_ack(struct dime *d, const uint8_t mac[6], uint16_t core, uint32_t stream, uint32_t up_to) {
   uint8_t p[PX_STREAM_ACK_REQ_LEN], buf[PX_MAX_FRAME_LEN];
   put_be32(p + PX_STREAM_ACK_REQ_STREAM_OFF, stream);

@@ -197,11 +197,7 @@ static void hand_over(struct dime *d, struct dime *t, const struct irq_frame *ct
   t->inq_head = d->inq_head;
   t->inq_tail = d->inq_tail;
   spin_unlock_irqrestore(&t->inq_lock, f);
-  f = spin_lock_irqsave(&t->lines.lock);
-  spinlock_t keep = t->lines.lock;
-  memcpy(&t->lines, &d->lines, sizeof t->lines);
-  t->lines.lock = keep;
-  spin_unlock_irqrestore(&t->lines.lock, f);
+  lines_take_over(t, &d->lines, false);
   t->svc_in = d->svc_in;
   t->svc_out = d->svc_out;
   t->hb_muted = d->hb_muted;
@@ -217,6 +213,29 @@ static void hand_over(struct dime *d, struct dime *t, const struct irq_frame *ct
   t->state = PX_STATE_SUSPENDED;   /* RESUME (after the peers are rewired) lets its core enter it */
   __atomic_store_n(&t->exec_pending, true, __ATOMIC_RELEASE);
   __atomic_store_n(&t->mig.incoming, 0, __ATOMIC_RELEASE);
+}
+
+/* The source DIME once its service has moved away (to another DIME here or to another server):
+ * the service's record closes, its files close, the memory it still holds goes back to the pool
+ * and the DIME is unowned again, with default routes, an empty inbox and no numbered lines. */
+static void release_source(struct dime *d) {
+  if (d->exec_rec >= 0 && (uint32_t)d->exec_rec < d->rec_total && d->rec_total - (uint32_t)d->exec_rec <= ACCT_RECORDS) {
+    struct call_record *r = &d->rec[(uint32_t)d->exec_rec % ACCT_RECORDS];
+    r->end_ns = now_ns();
+    r->status = PX_STATUS_OK;
+  }
+  d->exec_rec = -1;
+  store_service_ended(d);
+  cstore_service_ended(d);
+  svc_discard(d);
+  d->owned = false;
+  memset(d->params, 0, sizeof d->params);
+  uint64_t fl = spin_lock_irqsave(&d->inq_lock);
+  d->inq_head = d->inq_tail = 0;
+  d->out.kind = PX_ROUTE_CONSOLE;
+  d->in.kind = PX_ROUTE_ANY;
+  spin_unlock_irqrestore(&d->inq_lock, fl);
+  lines_reset(d);
 }
 
 /* The source's side of a migration across servers, on its own core, at the clean point: pack
@@ -248,23 +267,7 @@ static void freeze_for_export(struct dime *d, struct irq_frame *ctx, bool restar
     return;
   }
   kprintf("DIME %u: '%s' migrated to another server, memory returned\n", d->index, d->svc);
-  if (d->exec_rec >= 0 && (uint32_t)d->exec_rec < d->rec_total && d->rec_total - (uint32_t)d->exec_rec <= ACCT_RECORDS) {
-    struct call_record *r = &d->rec[(uint32_t)d->exec_rec % ACCT_RECORDS];
-    r->end_ns = now_ns();
-    r->status = PX_STATUS_OK;
-  }
-  d->exec_rec = -1;
-  store_service_ended(d);
-  cstore_service_ended(d);
-  svc_discard(d);   /* frees the chunks and the stage */
-  d->owned = false;
-  memset(d->params, 0, sizeof d->params);
-  uint64_t fl = spin_lock_irqsave(&d->inq_lock);
-  d->inq_head = d->inq_tail = 0;
-  d->out.kind = PX_ROUTE_CONSOLE;
-  d->in.kind = PX_ROUTE_ANY;
-  spin_unlock_irqrestore(&d->inq_lock, fl);
-  lines_reset(d);
+  release_source(d);   /* frees the chunks and the stage */
   d->mig.fwd = false;
   d->mig.gone_remote = true;
   inbox_rearm(d);
@@ -299,24 +302,8 @@ void migrate_freeze(struct dime *d, struct irq_frame *f, bool restart_syscall) {
   user_unmap_all(d->cpu);
   hand_over(d, t, &ctx);
   /* the source: its service's record closes, its files close, it goes back to the pool */
-  if (d->exec_rec >= 0 && (uint32_t)d->exec_rec < d->rec_total && d->rec_total - (uint32_t)d->exec_rec <= ACCT_RECORDS) {
-    struct call_record *r = &d->rec[(uint32_t)d->exec_rec % ACCT_RECORDS];
-    r->end_ns = now_ns();
-    r->status = PX_STATUS_OK;
-  }
-  d->exec_rec = -1;
-  store_service_ended(d);
-  cstore_service_ended(d);
   d->nchunks = 0;   /* the chunks are t's now */
-  svc_discard(d);
-  d->owned = false;
-  memset(d->params, 0, sizeof d->params);
-  uint64_t fl = spin_lock_irqsave(&d->inq_lock);
-  d->inq_head = d->inq_tail = 0;
-  d->out.kind = PX_ROUTE_CONSOLE;
-  d->in.kind = PX_ROUTE_ANY;
-  spin_unlock_irqrestore(&d->inq_lock, fl);
-  lines_reset(d);
+  release_source(d);
   d->mig.gone_remote = false;
   d->mig.fwd = true;
   d->mig.fwd_core = t->index;

@@ -186,13 +186,7 @@ static void install(struct dime *d) {
   d->inq_tail = 0;
   d->inq_head = h->inq_len;
   spin_unlock_irqrestore(&d->inq_lock, f);
-  f = spin_lock_irqsave(&d->lines.lock);
-  spinlock_t keep = d->lines.lock;
-  memcpy(&d->lines, &h->lines, sizeof d->lines);
-  d->lines.lock = keep;
-  d->lines.progress_ns = now_ns();   /* the other server's clock means nothing here */
-  d->lines.misses = 0;
-  spin_unlock_irqrestore(&d->lines.lock, f);
+  lines_take_over(d, &h->lines, true);
   d->svc_in = h->svc_in;
   d->svc_out = h->svc_out;
   d->hb_muted = h->hb_muted != 0;
