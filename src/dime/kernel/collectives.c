@@ -390,17 +390,16 @@ static void coord_phase_done(struct dime *d, struct node *n) {
   struct coord *k = &CD(d)->coord;
   uint16_t all = n->h.count;
   switch (n->h.phase) {
-    case PX_COLL_PHASE_PREPARE:
-      k->answered = n->answered;
+    case PX_COLL_PHASE_PREPARE:   /* all or none: the block is written only when every member holds it */
+    case PX_COLL_PHASE_VERIFY:    /* all or none: started only when every member holds the whole image */
+      k->answered = n->answered;   /* the vote's counts: the answer when the next phase undoes it */
       k->yes = n->yes;
       k->missing = n->missing;
-      /* all or none: the block is written only when every member holds it */
-      launch_phase(d, n->yes == all ? PX_COLL_PHASE_COMMIT : PX_COLL_PHASE_ABORT);
-      break;
-    case PX_COLL_PHASE_COMMIT:
-      finish(d, PX_COLL_OUTCOME_DONE, n->answered, n->yes, n->missing);
+      if (n->h.phase == PX_COLL_PHASE_PREPARE) launch_phase(d, n->yes == all ? PX_COLL_PHASE_COMMIT : PX_COLL_PHASE_ABORT);
+      else launch_phase(d, n->yes == all ? PX_COLL_PHASE_START : PX_COLL_PHASE_DISCARD);
       break;
     case PX_COLL_PHASE_ABORT:
+    case PX_COLL_PHASE_DISCARD:
       finish(d, PX_COLL_OUTCOME_ABORTED, k->answered, k->yes, k->missing);
       break;
     case PX_COLL_PHASE_COMPARE:
@@ -408,19 +407,10 @@ static void coord_phase_done(struct dime *d, struct node *n) {
       else if (n->yes == all) launch_phase(d, PX_COLL_PHASE_WRITE);
       else finish(d, PX_COLL_OUTCOME_FALSE, n->answered, n->yes, n->missing);
       break;
+    case PX_COLL_PHASE_COMMIT:
     case PX_COLL_PHASE_WRITE:
     case PX_COLL_PHASE_START:
       finish(d, PX_COLL_OUTCOME_DONE, n->answered, n->yes, n->missing);
-      break;
-    case PX_COLL_PHASE_VERIFY:
-      k->answered = n->answered;
-      k->yes = n->yes;
-      k->missing = n->missing;
-      /* all or none: started only when every member holds the whole image */
-      launch_phase(d, n->yes == all ? PX_COLL_PHASE_START : PX_COLL_PHASE_DISCARD);
-      break;
-    case PX_COLL_PHASE_DISCARD:
-      finish(d, PX_COLL_OUTCOME_ABORTED, k->answered, k->yes, k->missing);
       break;
     case PX_COLL_PHASE_OPEN:
     case PX_COLL_PHASE_STAGE:
