@@ -45,47 +45,48 @@ static void strict_c1(const char *what, u16 sw, int up) {
   if (strict && (((sw >> 9) & 1) != up)) check(what, 0);
 }
 
-/* fld1; fidiv 3 (one rounding, by PC and RC), status, fstp m80 */
-static void one_third(const char *what, u16 cw, int up) {
-  struct f80 r;
-  static const s32 three = 3;
+/* a fresh FPU with control word cw, for one computation */
+static void fpu_start(u16 cw) {
   fninit();
   fldcw(cw);
-  __asm__ volatile("fld1\n fidivl %0" : : "m"(three));
+}
+
+/* the computation's status, then its result popped with fstp m80; both printed; returns the status */
+static u16 print_result(const char *what) {
+  struct f80 r;
   u16 sw = fnstsw();
   __asm__ volatile("fstpt %0" : "=m"(r));
   print_f80(what, &r, sw);
-  strict_c1(what, sw, up);
+  return sw;
+}
+
+/* fld1; fidiv 3 (one rounding, by PC and RC), status, fstp m80 */
+static void one_third(const char *what, u16 cw, int up) {
+  static const s32 three = 3;
+  fpu_start(cw);
+  __asm__ volatile("fld1\n fidivl %0" : : "m"(three));
+  strict_c1(what, print_result(what), up);
 }
 
 static void sqrt2(const char *what, u16 cw) {
-  struct f80 r;
   static const s32 two = 2;
-  fninit();
-  fldcw(cw);
+  fpu_start(cw);
   __asm__ volatile("fildl %0\n fsqrt" : : "m"(two));
-  u16 sw = fnstsw();
-  __asm__ volatile("fstpt %0" : "=m"(r));
-  print_f80(what, &r, sw);
+  print_result(what);
 }
 
 static void fldpi(const char *what, u16 cw) {
   struct f80 r;
-  fninit();
-  fldcw(cw);
+  fpu_start(cw);
   __asm__ volatile("fldpi\n fstpt %0" : "=m"(r));
   print_f80(what, &r, fnstsw());
 }
 
 /* x * y with both given as 80-bit encodings */
 static void mul80(const char *what, u16 cw, struct f80 x, struct f80 y) {
-  struct f80 r;
-  fninit();
-  fldcw(cw);
+  fpu_start(cw);
   __asm__ volatile("fldt %0\n fldt %1\n fmulp" : : "m"(x), "m"(y));
-  u16 sw = fnstsw();
-  __asm__ volatile("fstpt %0" : "=m"(r));
-  print_f80(what, &r, sw);
+  print_result(what);
 }
 
 /* x given by its binary64 bits (the kernel is built without floating-point code generation) */
