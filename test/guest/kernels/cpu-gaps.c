@@ -29,8 +29,7 @@ static volatile int self_count;
 static volatile u64 self_rip;
 
 static void check(const char *what, int ok) {
-  printf("%-56s %s\n", what, ok ? "ok" : "FAIL");
-  if (!ok) failures++;
+  if (!check_line(56, what, ok)) failures++;
 }
 
 static void on_self(struct int_frame *f) {

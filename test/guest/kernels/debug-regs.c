@@ -13,8 +13,7 @@
 static int failures;
 
 static void check(const char *what, int ok) {
-  printf("%-56s %s\n", what, ok ? "ok" : "FAIL");
-  if (!ok) failures++;
+  if (!check_line(56, what, ok)) failures++;
 }
 
 #define MAX_TRAPS 16

@@ -30,8 +30,7 @@ static int failures;
 static int strict;
 
 static void check(const char *what, int ok) {
-  printf("%-44s %s\n", what, ok ? "ok" : "FAIL");
-  if (!ok) failures++;
+  if (!check_line(44, what, ok)) failures++;
 }
 
 static u16 fnstsw(void) { u16 sw; __asm__ volatile("fnstsw %0" : "=m"(sw)); return sw; }

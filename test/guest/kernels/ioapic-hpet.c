@@ -50,14 +50,7 @@ static void on_level(struct int_frame *f) {
 }
 
 static void check(const char *what, int ok) {
-  printf("%-52s %s\n", what, ok ? "ok" : "FAIL");
-  if (!ok) failures++;
-}
-
-static u32 gsi_for_isa_irq(u32 irq) {
-  for (int i = 0; i < madt.noverrides && i < MADT_MAX_OVERRIDES; i++)
-    if (madt.override[i].bus == 0 && madt.override[i].source == irq) return madt.override[i].gsi;
-  return irq;
+  if (!check_line(52, what, ok)) failures++;
 }
 
 int kmain(void) {
@@ -68,7 +61,7 @@ int kmain(void) {
   idt_set_handler(VEC_HPET, on_hpet);
 
   /* PIT channel 0 at ~1 kHz, IRQ 0 through the IOAPIC at the overridden GSI */
-  u32 pit_gsi = gsi_for_isa_irq(0);
+  u32 pit_gsi = madt_isa_irq_gsi(0);
   printf("ISA IRQ 0 is GSI %u\n", pit_gsi);
   outb(0x43, 0x34);
   outb(0x40, 1193 & 0xff);

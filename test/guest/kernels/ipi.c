@@ -57,8 +57,7 @@ static void ap_main(int index) {
 }
 
 static void check(const char *what, int ok) {
-  printf("%-48s %s\n", what, ok ? "ok" : "FAIL");
-  if (!ok) failures++;
+  if (!check_line(48, what, ok)) failures++;
 }
 
 int kmain(void) {

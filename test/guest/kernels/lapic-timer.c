@@ -46,8 +46,7 @@ static void on_deadline(struct int_frame *f) {
 }
 
 static void check(const char *what, int ok) {
-  printf("%-44s %s\n", what, ok ? "ok" : "FAIL");
-  if (!ok) failures++;
+  if (!check_line(44, what, ok)) failures++;
 }
 
 int kmain(void) {

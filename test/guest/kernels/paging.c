@@ -20,8 +20,7 @@ static int failures;
 static volatile u64 marker = 0x1234567890abcdeful;
 
 static void check(const char *what, int ok) {
-  printf("%-40s %s\n", what, ok ? "ok" : "FAIL");
-  if (!ok) failures++;
+  if (!check_line(40, what, ok)) failures++;
 }
 
 static void expect_pf(const char *what, u64 error, u64 cr2) {

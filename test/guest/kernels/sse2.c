@@ -55,8 +55,7 @@ static double divsd(double a, double b) {
 }
 
 static void check(const char *what, int ok) {
-  printf("%-34s %s\n", what, ok ? "ok" : "FAIL");
-  if (!ok) failures++;
+  if (!check_line(34, what, ok)) failures++;
 }
 
 static void expect_fault(const char *what, u64 vector, u64 error) {

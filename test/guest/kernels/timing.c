@@ -20,14 +20,7 @@ static void on_pit(struct int_frame *f) { (void)f; pit_ticks++; lapic_eoi(); }
 static void on_lapic(struct int_frame *f) { (void)f; lapic_ticks++; lapic_eoi(); }
 
 static void check(const char *what, int ok) {
-  printf("%-56s %s\n", what, ok ? "ok" : "FAIL");
-  if (!ok) failures++;
-}
-
-static u32 gsi_for_isa_irq(u32 irq) {
-  for (int i = 0; i < madt.noverrides && i < MADT_MAX_OVERRIDES; i++)
-    if (madt.override[i].bus == 0 && madt.override[i].source == irq) return madt.override[i].gsi;
-  return irq;
+  if (!check_line(56, what, ok)) failures++;
 }
 
 /* mdelay as Linux does it: spin on the TSC with interrupts as they are */
@@ -56,7 +49,7 @@ int kmain(void) {
   check("TSC calibrated against the PIT", tsc_per_ms > 0);
 
   /* check_timer(): PIT at ~1 kHz on IRQ 0 through the IOAPIC, 10 ms busy wait by the TSC */
-  u32 pit_gsi = gsi_for_isa_irq(0);
+  u32 pit_gsi = madt_isa_irq_gsi(0);
   outb(0x43, 0x34);
   outb(0x40, 1193 & 0xff);
   outb(0x40, 1193 >> 8);

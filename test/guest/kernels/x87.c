@@ -24,8 +24,7 @@ struct f80 {
 } __attribute__((packed));
 
 static void check(const char *what, int ok) {
-  printf("%-40s %s\n", what, ok ? "ok" : "FAIL");
-  if (!ok) failures++;
+  if (!check_line(40, what, ok)) failures++;
 }
 
 static void fninit(void) { __asm__ volatile("fninit"); }

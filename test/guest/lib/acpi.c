@@ -146,3 +146,9 @@ int acpi_init(void) {
   cpu_set_table(ids, k);
   return 0;
 }
+
+u32 madt_isa_irq_gsi(u32 irq) {
+  for (int i = 0; i < madt.noverrides && i < MADT_MAX_OVERRIDES; i++)
+    if (madt.override[i].bus == 0 && madt.override[i].source == irq) return madt.override[i].gsi;
+  return irq;
+}

@@ -25,6 +25,8 @@ void serial_putc(char c);
 
 /* ---- printf.c: %d %i %u %x %X %s %c %p %%, with l/ll, width, '0' and '-' flags ---- */
 int printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* a test kernel's check line: `what` left-aligned in `width` columns, then "ok" or "FAIL"; returns ok */
+int check_line(int width, const char *what, int ok);
 int snprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void puts(const char *s);
 
@@ -129,6 +131,7 @@ struct madt_info {
 extern struct madt_info madt;
 extern u64 acpi_hpet_base; /* from the ACPI HPET table; 0 when there is none */
 int acpi_init(void); /* 0 on success; fills madt and acpi_hpet_base */
+u32 madt_isa_irq_gsi(u32 irq); /* the GSI of ISA IRQ `irq`: its bus-0 source override, or the same number */
 
 /* ---- lapic.c (xAPIC MMIO) ---- */
 #define LAPIC_ID 0x20

@@ -148,3 +148,10 @@ void puts(const char *s) {
   write_locked(s, strlen(s));
   write_locked("\n", 1);
 }
+
+int check_line(int width, const char *what, int ok) {
+  char fmt[16]; /* "%-<width>s %s\n": one printf, so the line is written whole */
+  snprintf(fmt, sizeof fmt, "%%-%ds %%s\n", width);
+  printf(fmt, what, ok ? "ok" : "FAIL");
+  return ok;
+}
