@@ -3,7 +3,8 @@
 import { UsageError } from '../errors.js';
 import type { CliContext } from '../cli-context.js';
 import { resolveService } from '../service-source.js';
-import { parseDime, parseTarget, type DimeAddress } from '../targets.js';
+import type { DimeAddress } from '../targets.js';
+import { dimeNamed, targetLabel, targetNamed } from './dime-list.js';
 import { verb, str, type Args } from './verb.js';
 
 /** KEY=VALUE pairs from a repeatable option. */
@@ -17,11 +18,6 @@ export function parseParams(list: unknown): Record<string, string> {
   return out;
 }
 
-async function dimeOf(ctx: CliContext, text: unknown): Promise<DimeAddress> {
-  const o = await ctx.orchestrator();
-  return parseDime(str(text), o.names);
-}
-
 /** start/stop/suspend/resume: one DIME, or every DIME of a server (system scope). */
 function simple(ctx: CliContext, name: 'start' | 'stop' | 'suspend' | 'resume', describe: string, wire: string) {
   return verb(ctx, {
@@ -29,11 +25,10 @@ function simple(ctx: CliContext, name: 'start' | 'stop' | 'suspend' | 'resume', 
     describe,
     builder: (y) => y.positional('target', { type: 'string', describe: 'SERVER/CORE, or SERVER for all its DIMEs' }),
     run: async (c, argv: Args) => {
-      const o = await c.orchestrator();
-      const t = parseTarget(str(argv.target), o.names);
+      const { o, t } = await targetNamed(c, argv.target);
       if (t.core === null) await o.callServer(t.server, wire);
       else await o[name](t as DimeAddress);
-      return { ok: true, verb: name, target: t.core === null ? o.names.label(t.server) : o.label(t as DimeAddress) };
+      return { ok: true, verb: name, target: targetLabel(o, t) };
     },
     human: (_c, r) => `${r.target}: ${r.verb} ok`,
   });
@@ -52,8 +47,7 @@ export function lifecycleVerbs(ctx: CliContext) {
       run: async (c, argv) => {
         const source = resolveService(str(argv.service)); // checked before anything is sent
         const params = parseParams(argv.param);
-        const d = await dimeOf(c, argv.on);
-        const o = await c.orchestrator();
+        const { o, d } = await dimeNamed(c, argv.on);
         for (const [k, v] of Object.entries(params)) await o.param(d, k, v);
         await o.load(d, source, argv.role as string | undefined);
         const a = o.assignments.get(`${d.server}/${d.core}`);
@@ -72,10 +66,9 @@ export function lifecycleVerbs(ctx: CliContext) {
       describe: 'stop and restore defaults (routes, parameters, limits, owner); SERVER resets every DIME',
       builder: (y) => y.positional('target', { type: 'string' }),
       run: async (c, argv) => {
-        const o = await c.orchestrator();
-        const t = parseTarget(str(argv.target), o.names);
+        const { o, t } = await targetNamed(c, argv.target);
         await o.reset(t);
-        return { ok: true, target: t.core === null ? o.names.label(t.server) : o.label(t as DimeAddress) };
+        return { ok: true, target: targetLabel(o, t) };
       },
       human: (_c, r) => `${r.target}: reset`,
     }),
@@ -85,8 +78,7 @@ export function lifecycleVerbs(ctx: CliContext) {
       describe: 'set a service parameter (no value: delete it; NAME=VALUE also works)',
       builder: (y) => y.positional('target', { type: 'string' }).positional('name', { type: 'string' }).positional('value', { type: 'string' }),
       run: async (c, argv) => {
-        const o = await c.orchestrator();
-        const t = parseTarget(str(argv.target), o.names);
+        const { o, t } = await targetNamed(c, argv.target);
         let key = str(argv.name);
         let value = str(argv.value);
         if (argv.value === undefined && key.includes('=')) [key, value] = [key.slice(0, key.indexOf('=')), key.slice(key.indexOf('=') + 1)];
@@ -100,8 +92,7 @@ export function lifecycleVerbs(ctx: CliContext) {
       describe: 'set heartbeat and/or performance broadcast intervals (ms, 0 = off)',
       builder: (y) => y.positional('target', { type: 'string' }).option('heartbeat', { type: 'number' }).option('perf', { type: 'number' }),
       run: async (c, argv) => {
-        const o = await c.orchestrator();
-        const t = parseTarget(str(argv.target), o.names);
+        const { o, t } = await targetNamed(c, argv.target);
         if (argv.heartbeat === undefined && argv.perf === undefined) throw new UsageError('interval: give --heartbeat MS and/or --perf MS');
         for (const k of ['heartbeat', 'perf'] as const) {
           const v = argv[k] as number | undefined;
@@ -117,8 +108,7 @@ export function lifecycleVerbs(ctx: CliContext) {
       describe: 'set a DIME\'s memory limit in 2 MiB chunks (1..512)',
       builder: (y) => y.positional('dime', { type: 'string' }).positional('chunks', { type: 'number' }),
       run: async (c, argv) => {
-        const o = await c.orchestrator();
-        const d = await dimeOf(c, argv.dime);
+        const { o, d } = await dimeNamed(c, argv.dime);
         await o.memLimit(d, argv.chunks as number);
         return { ok: true, dime: o.label(d), chunks: argv.chunks };
       },

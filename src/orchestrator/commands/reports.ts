@@ -3,8 +3,7 @@
 import type { CliContext } from '../cli-context.js';
 import { table } from '../cli-context.js';
 import { UsageError } from '../errors.js';
-import { parseDime, parseTarget, type DimeAddress } from '../targets.js';
-import { dimesNamed } from './dime-list.js';
+import { dimeNamed, dimesNamed, targetNamed } from './dime-list.js';
 import { verb, str } from './verb.js';
 
 const ms = (v: number | null) => (v === null ? 'running' : v < 1 ? `${(v * 1000).toFixed(0)} us` : `${v.toFixed(1)} ms`);
@@ -29,8 +28,7 @@ export function reportVerbs(ctx: CliContext) {
       describe: 'security counters of a DIME (accepted, forged, replayed, unauthorized, malformed, alarms)',
       builder: (y) => y.positional('dime', { type: 'string' }),
       run: async (c, argv) => {
-        const o = await c.orchestrator();
-        const d = parseDime(str(argv.dime), o.names);
+        const { o, d } = await dimeNamed(c, argv.dime);
         return { dime: o.label(d), ...(await o.security(d)) };
       },
       human: (_c, r) => `${r.dime}: accepted ${r.accepted}, forged ${r.forged}, replayed ${r.replayed}, unauthorized ${r.unauthorized}, malformed ${r.malformed}, alarms ${r.alarms}`,
@@ -40,8 +38,7 @@ export function reportVerbs(ctx: CliContext) {
       describe: 'signaling round trip to a DIME or every DIME of a server',
       builder: (y) => y.positional('target', { type: 'string' }),
       run: async (c, argv) => {
-        const o = await c.orchestrator();
-        const t = parseTarget(str(argv.target), o.names);
+        const { o, t } = await targetNamed(c, argv.target);
         const rtt = await o.ping(t);
         return { target: str(argv.target), rttMs: rtt };
       },

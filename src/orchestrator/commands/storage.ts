@@ -4,8 +4,7 @@ import type { CliContext } from '../cli-context.js';
 import { table } from '../cli-context.js';
 import { UsageError } from '../errors.js';
 import { centralCounters, storageCounters, storageGrant, type CentralClientCounters, type StorageCounters } from '../storage.js';
-import { parseDime, parseTarget, type DimeAddress } from '../targets.js';
-import { dimesNamed } from './dime-list.js';
+import { dimeNamed, dimesNamed } from './dime-list.js';
 import { verb, str } from './verb.js';
 import { exportFile, exportsDir, exportsTable, listExports, watchExports } from './central-storage.js';
 
@@ -17,8 +16,7 @@ export function storageVerbs(ctx: CliContext) {
       builder: (y) => y.positional('dime', { type: 'string' }).positional('prefix', { type: 'string', default: '' })
         .option('read', { type: 'boolean', default: false }).option('write', { type: 'boolean', default: false }).option('revoke', { type: 'boolean', default: false }),
       run: async (c, argv) => {
-        const o = await c.orchestrator();
-        const d = parseDime(str(argv.dime), o.names);
+        const { o, d } = await dimeNamed(c, argv.dime);
         const revoke = !!argv.revoke;
         if (revoke === (!!argv.read || !!argv.write)) throw new UsageError('give --read and/or --write, or --revoke alone');
         const prefix = str(argv.prefix);
