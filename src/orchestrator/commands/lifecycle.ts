@@ -4,8 +4,8 @@ import { UsageError } from '../errors.js';
 import type { CliContext } from '../cli-context.js';
 import { resolveService } from '../service-source.js';
 import type { DimeAddress } from '../targets.js';
-import { dimeNamed, targetLabel, targetNamed } from './dime-list.js';
-import { verb, str, type Args } from './verb.js';
+import { dimeNamed, dimeVerb, targetLabel, targetVerb } from './dime-list.js';
+import { verb, str } from './verb.js';
 
 /** KEY=VALUE pairs from a repeatable option. */
 export function parseParams(list: unknown): Record<string, string> {
@@ -20,12 +20,11 @@ export function parseParams(list: unknown): Record<string, string> {
 
 /** start/stop/suspend/resume: one DIME, or every DIME of a server (system scope). */
 function simple(ctx: CliContext, name: 'start' | 'stop' | 'suspend' | 'resume', describe: string, wire: string) {
-  return verb(ctx, {
+  return targetVerb(ctx, {
     command: `${name} <target>`,
     describe,
     builder: (y) => y.positional('target', { type: 'string', describe: 'SERVER/CORE, or SERVER for all its DIMEs' }),
-    run: async (c, argv: Args) => {
-      const { o, t } = await targetNamed(c, argv.target);
+    run: async (o, t) => {
       if (t.core === null) await o.callServer(t.server, wire);
       else await o[name](t as DimeAddress);
       return { ok: true, verb: name, target: targetLabel(o, t) };
@@ -61,24 +60,22 @@ export function lifecycleVerbs(ctx: CliContext) {
     simple(ctx, 'stop', 'stop the service; its memory returns to the pool', 'STOP'),
     simple(ctx, 'suspend', 'suspend the running service', 'SUSPEND'),
     simple(ctx, 'resume', 'resume a suspended service', 'RESUME'),
-    verb(ctx, {
+    targetVerb(ctx, {
       command: 'reset <target>',
       describe: 'stop and restore defaults (routes, parameters, limits, owner); SERVER resets every DIME',
       builder: (y) => y.positional('target', { type: 'string' }),
-      run: async (c, argv) => {
-        const { o, t } = await targetNamed(c, argv.target);
+      run: async (o, t) => {
         await o.reset(t);
         return { ok: true, target: targetLabel(o, t) };
       },
       human: (_c, r) => `${r.target}: reset`,
     }),
-    verb(ctx, {
+    targetVerb(ctx, {
       // the parameter's positional is not called "key": that would be read as the refused global --key
       command: 'param <target> <name> [value]',
       describe: 'set a service parameter (no value: delete it; NAME=VALUE also works)',
       builder: (y) => y.positional('target', { type: 'string' }).positional('name', { type: 'string' }).positional('value', { type: 'string' }),
-      run: async (c, argv) => {
-        const { o, t } = await targetNamed(c, argv.target);
+      run: async (o, t, argv) => {
         let key = str(argv.name);
         let value = str(argv.value);
         if (argv.value === undefined && key.includes('=')) [key, value] = [key.slice(0, key.indexOf('=')), key.slice(key.indexOf('=') + 1)];
@@ -87,12 +84,11 @@ export function lifecycleVerbs(ctx: CliContext) {
       },
       human: (_c, r) => `${r.target}: ${r.key}=${r.value === '' ? '(deleted)' : r.value}`,
     }),
-    verb(ctx, {
+    targetVerb(ctx, {
       command: 'interval <target>',
       describe: 'set heartbeat and/or performance broadcast intervals (ms, 0 = off)',
       builder: (y) => y.positional('target', { type: 'string' }).option('heartbeat', { type: 'number' }).option('perf', { type: 'number' }),
-      run: async (c, argv) => {
-        const { o, t } = await targetNamed(c, argv.target);
+      run: async (o, t, argv) => {
         if (argv.heartbeat === undefined && argv.perf === undefined) throw new UsageError('interval: give --heartbeat MS and/or --perf MS');
         for (const k of ['heartbeat', 'perf'] as const) {
           const v = argv[k] as number | undefined;
@@ -103,12 +99,11 @@ export function lifecycleVerbs(ctx: CliContext) {
       },
       human: (_c, r) => `${r.target}: heartbeat ${r.heartbeatMs ?? 'unchanged'}, perf ${r.perfMs ?? 'unchanged'}`,
     }),
-    verb(ctx, {
+    dimeVerb(ctx, {
       command: 'memlimit <dime> <chunks>',
       describe: 'set a DIME\'s memory limit in 2 MiB chunks (1..512)',
       builder: (y) => y.positional('dime', { type: 'string' }).positional('chunks', { type: 'number' }),
-      run: async (c, argv) => {
-        const { o, d } = await dimeNamed(c, argv.dime);
+      run: async (o, d, argv) => {
         await o.memLimit(d, argv.chunks as number);
         return { ok: true, dime: o.label(d), chunks: argv.chunks };
       },
