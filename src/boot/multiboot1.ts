@@ -43,26 +43,37 @@ export interface LoadedImage {
   pieces: { paddr: number; bytes: Uint8Array; zeroAfter: number; what: string }[];
 }
 
+/**
+ * Where a Multiboot (1 or 2) header starts: the first offset, a multiple of `align` within the
+ * first `limit` bytes, holding `magic` and such that the `words` 32-bit words from there on
+ * (magic, fields, checksum) sum to zero. -1: no header.
+ */
+export function findChecksummedHeader(dv: DataView, limit: number, align: number, magic: number, words: number): number {
+  const end = Math.min(limit, dv.byteLength) - 4 * words;
+  for (let off = 0; off <= end; off += align) {
+    if (dv.getUint32(off, true) !== magic) continue;
+    let sum = 0;
+    for (let k = 0; k < words; k++) sum += dv.getUint32(off + 4 * k, true);
+    if (sum >>> 0 === 0) return off;
+  }
+  return -1;
+}
+
 export function findMultiboot1Header(data: Uint8Array): Mb1Header | undefined {
   const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  const end = Math.min(SEARCH_LIMIT, data.length) - 12;
-  for (let off = 0; off <= end; off += 4) {
-    if (dv.getUint32(off, true) !== MB1_HEADER_MAGIC) continue;
-    const flags = dv.getUint32(off + 4, true);
-    const sum = (MB1_HEADER_MAGIC + flags + dv.getUint32(off + 8, true)) >>> 0;
-    if (sum !== 0) continue;
-    const h: Mb1Header = { offset: off, flags, headerAddr: 0, loadAddr: 0, loadEndAddr: 0, bssEndAddr: 0, entryAddr: 0 };
-    if (flags & MB1_HF_AOUT_KLUDGE) {
-      if (off + 32 > data.length) throw new BootError(`truncated kernel: multiboot header at ${hex(off)} lacks its address fields`);
-      h.headerAddr = dv.getUint32(off + 12, true);
-      h.loadAddr = dv.getUint32(off + 16, true);
-      h.loadEndAddr = dv.getUint32(off + 20, true);
-      h.bssEndAddr = dv.getUint32(off + 24, true);
-      h.entryAddr = dv.getUint32(off + 28, true);
-    }
-    return h;
+  const off = findChecksummedHeader(dv, SEARCH_LIMIT, 4, MB1_HEADER_MAGIC, 3); // magic, flags, checksum
+  if (off < 0) return undefined;
+  const flags = dv.getUint32(off + 4, true);
+  const h: Mb1Header = { offset: off, flags, headerAddr: 0, loadAddr: 0, loadEndAddr: 0, bssEndAddr: 0, entryAddr: 0 };
+  if (flags & MB1_HF_AOUT_KLUDGE) {
+    if (off + 32 > data.length) throw new BootError(`truncated kernel: multiboot header at ${hex(off)} lacks its address fields`);
+    h.headerAddr = dv.getUint32(off + 12, true);
+    h.loadAddr = dv.getUint32(off + 16, true);
+    h.loadEndAddr = dv.getUint32(off + 20, true);
+    h.bssEndAddr = dv.getUint32(off + 24, true);
+    h.entryAddr = dv.getUint32(off + 28, true);
   }
-  return undefined;
+  return h;
 }
 
 /** Work out what goes where for a Multiboot 1 kernel (nothing is written yet). */

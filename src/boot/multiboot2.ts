@@ -6,7 +6,7 @@ import { BootError, hex } from './boot-error.js';
 import type { E820Entry } from './e820.js';
 import { elfClass, parseElf } from './elf.js';
 import { ByteBuilder } from './guest-writer.js';
-import { type LoadedImage, planAddressFields, planElf } from './multiboot1.js';
+import { findChecksummedHeader, type LoadedImage, planAddressFields, planElf } from './multiboot1.js';
 
 export const MB2_HEADER_MAGIC = 0xe85250d6;
 export const MB2_BOOT_MAGIC = 0x36d76289;
@@ -51,16 +51,9 @@ export interface Mb2Header {
 
 export function findMultiboot2Header(data: Uint8Array): Mb2Header | undefined {
   const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  const end = Math.min(SEARCH_LIMIT, data.length) - 16;
-  for (let off = 0; off <= end; off += 8) {
-    if (dv.getUint32(off, true) !== MB2_HEADER_MAGIC) continue;
-    const arch = dv.getUint32(off + 4, true);
-    const len = dv.getUint32(off + 8, true);
-    const sum = (MB2_HEADER_MAGIC + arch + len + dv.getUint32(off + 12, true)) >>> 0;
-    if (sum !== 0) continue;
-    return parseTags(data, dv, off, arch, len);
-  }
-  return undefined;
+  const off = findChecksummedHeader(dv, SEARCH_LIMIT, 8, MB2_HEADER_MAGIC, 4); // magic, architecture, length, checksum
+  if (off < 0) return undefined;
+  return parseTags(data, dv, off, dv.getUint32(off + 4, true), dv.getUint32(off + 8, true));
 }
 
 function parseTags(data: Uint8Array, dv: DataView, off: number, arch: number, len: number): Mb2Header {

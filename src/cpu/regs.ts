@@ -45,6 +45,7 @@ export const EFER_SCE = 1 << 0, EFER_LME = 1 << 8, EFER_LMA = 1 << 10, EFER_NXE 
 
 // MSRs.
 export const MSR_TSC = 0x10;
+export const MSR_PLATFORM_ID = 0x17;
 export const MSR_APIC_BASE = 0x1b;
 export const MSR_FEATURE_CONTROL = 0x3a;
 export const MSR_TSC_ADJUST = 0x3b;
@@ -52,7 +53,7 @@ export const MSR_SPEC_CTRL = 0x48;
 export const MSR_BIOS_SIGN_ID = 0x8b;
 export const MSR_MTRRCAP = 0xfe;
 export const MSR_SYSENTER_CS = 0x174, MSR_SYSENTER_ESP = 0x175, MSR_SYSENTER_EIP = 0x176;
-export const MSR_MCG_CAP = 0x179, MSR_MCG_STATUS = 0x17a;
+export const MSR_MCG_CAP = 0x179, MSR_MCG_STATUS = 0x17a, MSR_MCG_CTL = 0x17b;
 export const MSR_MISC_ENABLE = 0x1a0;
 export const MSR_MTRR_PHYSBASE0 = 0x200; // 0x200..0x20f: base/mask pairs
 export const MSR_MTRR_FIX64K = 0x250, MSR_MTRR_FIX16K_80000 = 0x258, MSR_MTRR_FIX16K_A0000 = 0x259;

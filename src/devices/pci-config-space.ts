@@ -20,6 +20,12 @@
 
 import type { MmioDevice, PciBar, PciFunction, PortDevice, Snapshotable } from './types.js';
 
+/** Red Hat's PCI vendor ID: the vendor of virtio devices, and the subsystem vendor QEMU gives its functions. */
+export const PCI_VENDOR_RED_HAT = 0x1af4;
+/** The subsystem IDs QEMU gives every PCI function it models, as guests see them: vendor Red Hat,
+ *  subsystem "QEMU virtual machine" (1100). SeaBIOS keys its QEMU paths on them. */
+export const QEMU_SUBSYSTEM = { subsystemVendorId: PCI_VENDOR_RED_HAT, subsystemId: 0x1100 } as const;
+
 // standard header offsets
 export const PCI_VENDOR_ID = 0x00;
 export const PCI_DEVICE_ID = 0x02;

@@ -6,7 +6,7 @@
 // Port 0xCF9 (reset control) is not ours: the debug-ports device owns it, so the host maps
 // 0xCF8 (dword) and 0xCFC-0xCFF separately.
 
-import { PciConfigSpace } from './pci-config-space.js';
+import { PciConfigSpace, QEMU_SUBSYSTEM } from './pci-config-space.js';
 import type { DecodeRanges, MmioDevice, PciBar, PciFunction, PortDevice, Snapshotable } from './types.js';
 
 export const PCI_CONFIG_ADDRESS = 0xcf8;
@@ -32,9 +32,8 @@ export class PciHost implements PortDevice, Snapshotable {
   readonly isaBridge: PciConfigSpace;
 
   constructor() {
-    // subsystem 1af4:1100 ("QEMU virtual machine") as QEMU sets it: SeaBIOS keys its QEMU paths on it
     this.hostBridge = new PciConfigSpace('i440fx', {
-      vendorId: 0x8086, deviceId: 0x1237, revision: 0x02, classCode: 0x06, subclass: 0x00, subsystemVendorId: 0x1af4, subsystemId: 0x1100,
+      vendorId: 0x8086, deviceId: 0x1237, revision: 0x02, classCode: 0x06, subclass: 0x00, ...QEMU_SUBSYSTEM,
     });
     this.hostBridge.setCommand(0x0006);
     this.hostBridge.put16(0x06, 0x0280); // fast back-to-back, medium DEVSEL
@@ -44,7 +43,7 @@ export class PciHost implements PortDevice, Snapshotable {
     this.hostBridge.setWritable(0x5a, 4, 0x33333333);
     this.hostBridge.setWritable(0x5e, 2, 0x3333);
     this.isaBridge = new PciConfigSpace('piix3', {
-      vendorId: 0x8086, deviceId: 0x7000, classCode: 0x06, subclass: 0x01, headerType: 0x80, subsystemVendorId: 0x1af4, subsystemId: 0x1100,
+      vendorId: 0x8086, deviceId: 0x7000, classCode: 0x06, subclass: 0x01, headerType: 0x80, ...QEMU_SUBSYSTEM,
     });
     this.isaBridge.setCommand(0x0007);
     this.isaBridge.put16(0x06, 0x0200);

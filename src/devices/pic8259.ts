@@ -25,32 +25,20 @@
 
 import { C_PENDING, P_EXTINT, coreBase } from '../abi/control-block.js';
 import { DM_EXTINT, postToCore } from '../abi/interrupt-delivery.js';
+import { restoreFields, saveFields, type SavedFields } from './saved-state.js';
 import type { DecodeRanges, PortDevice, Snapshotable, TimerService } from './types.js';
 
 /** master, slave and the PIIX ELCR pair */
 export const PIC_PORTS: DecodeRanges = { ports: [[0x20, 2], [0xa0, 2], [0x4d0, 2]] };
 const CASCADE_IRQ = 2;
 
-interface ChipState {
-  irr: number;
-  imr: number;
-  isr: number;
-  lines: number;
-  elcr: number;
-  vectorBase: number;
-  priorityAdd: number;
-  initStep: number;
-  needIcw4: boolean;
-  single: boolean;
-  levelAll: boolean;
-  icw3: number;
-  autoEoi: boolean;
-  rotateOnAutoEoi: boolean;
-  sfnm: boolean;
-  readIsr: boolean;
-  specialMask: boolean;
-  poll: boolean;
-}
+/** One 8259A's registers and modes as a snapshot keeps them, by field name (the fields of Chip). */
+const CHIP_SAVED = {
+  irr: 'number', imr: 'number', isr: 'number', lines: 'number', elcr: 'number', vectorBase: 'number', priorityAdd: 'number',
+  initStep: 'number', needIcw4: 'boolean', single: 'boolean', levelAll: 'boolean', icw3: 'number', autoEoi: 'boolean',
+  rotateOnAutoEoi: 'boolean', sfnm: 'boolean', readIsr: 'boolean', specialMask: 'boolean', poll: 'boolean',
+} as const;
+type ChipState = SavedFields<typeof CHIP_SAVED>;
 
 /** One 8259A. The pair below owns cascade and INTR. */
 class Chip implements ChipState {
@@ -210,24 +198,13 @@ class Chip implements ChipState {
   }
 
   save(): ChipState {
-    const s = {} as ChipState;
-    for (const k of CHIP_KEYS) (s as unknown as Record<string, unknown>)[k] = (this as unknown as Record<string, unknown>)[k];
-    return s;
+    return saveFields(this, CHIP_SAVED) as ChipState;
   }
 
   load(s: ChipState): void {
-    for (const k of CHIP_KEYS) {
-      const v = (s as unknown as Record<string, unknown>)[k];
-      if (typeof v !== typeof (this as unknown as Record<string, unknown>)[k]) throw new Error(`Pic8259.restoreState: bad field ${k}`);
-      (this as unknown as Record<string, unknown>)[k] = v;
-    }
+    restoreFields(this, 'Pic8259.restoreState', s, CHIP_SAVED);
   }
 }
-
-const CHIP_KEYS: (keyof ChipState)[] = [
-  'irr', 'imr', 'isr', 'lines', 'elcr', 'vectorBase', 'priorityAdd', 'initStep', 'needIcw4', 'single', 'levelAll',
-  'icw3', 'autoEoi', 'rotateOnAutoEoi', 'sfnm', 'readIsr', 'specialMask', 'poll',
-];
 
 interface Posted {
   masterIrq: number;

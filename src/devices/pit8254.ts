@@ -16,6 +16,7 @@
 // gate, modes 1/5 are started by a rising gate. (QEMU 7.2 ignores the gate in modes 0/4.)
 
 import { PIT_HZ } from '../abi/clock.js';
+import { checkSavedState, restoreFields, saveFields, type SavedFields } from './saved-state.js';
 import type { DecodeRanges, IrqLine, PortDevice, Snapshotable, TimerService } from './types.js';
 
 /** optional extras a router line offers (RoutedIrqLine) */
@@ -52,24 +53,13 @@ function fromBcd(v: number): number {
   return ((v >> 12) & 0xf) * 1000 + ((v >> 8) & 0xf) * 100 + ((v >> 4) & 0xf) * 10 + (v & 0xf);
 }
 
-interface ChannelState {
-  mode: number;
-  rw: number;
-  bcd: boolean;
-  reload: number;
-  counting: boolean;
-  originNs: number;
-  baseTicks: number;
-  gate: boolean;
-  triggered: boolean;
-  writeMsbNext: boolean;
-  pendingLsb: number;
-  readMsbNext: boolean;
-  latched: number | null;
-  latchedMsbNext: boolean;
-  status: number | null;
-  nullCount: boolean;
-}
+/** One counter's state as a snapshot keeps it, by field name (the fields of Channel). */
+const CHANNEL_SAVED = {
+  mode: 'number', rw: 'number', bcd: 'boolean', reload: 'number', counting: 'boolean', originNs: 'number', baseTicks: 'number',
+  gate: 'boolean', triggered: 'boolean', writeMsbNext: 'boolean', pendingLsb: 'number', readMsbNext: 'boolean',
+  latched: 'number|null', latchedMsbNext: 'boolean', status: 'number|null', nullCount: 'boolean',
+} as const;
+type ChannelState = SavedFields<typeof CHANNEL_SAVED>;
 
 class Channel implements ChannelState {
   mode = 3;
@@ -185,11 +175,6 @@ class Channel implements ChannelState {
     return (this.out(now) ? 0x80 : 0) | (this.nullCount ? 0x40 : 0) | (this.rw << 4) | (this.mode << 1) | (this.bcd ? 1 : 0);
   }
 }
-
-const CHANNEL_KEYS: (keyof ChannelState)[] = [
-  'mode', 'rw', 'bcd', 'reload', 'counting', 'originNs', 'baseTicks', 'gate', 'triggered', 'writeMsbNext', 'pendingLsb',
-  'readMsbNext', 'latched', 'latchedMsbNext', 'status', 'nullCount',
-];
 
 export interface Pit8254State {
   channels: ChannelState[];
@@ -455,11 +440,7 @@ export class Pit8254 implements PortDevice, Snapshotable {
 
   saveState(): Pit8254State {
     return {
-      channels: this.ch.map((c) => {
-        const s = {} as Record<string, unknown>;
-        for (const k of CHANNEL_KEYS) s[k] = c[k];
-        return s as unknown as ChannelState;
-      }),
+      channels: this.ch.map((c) => saveFields(c, CHANNEL_SAVED) as ChannelState),
       port61: this.port61,
       lastEdgeTick: this.lastEdgeTick,
       irqLevel: this.irqLevel,
@@ -469,10 +450,8 @@ export class Pit8254 implements PortDevice, Snapshotable {
   restoreState(state: unknown): void {
     const s = state as Pit8254State;
     if (!s || !Array.isArray(s.channels) || s.channels.length !== 3) throw new Error('Pit8254.restoreState: not a PIT snapshot');
-    s.channels.forEach((cs, i) => {
-      const c = this.ch[i] as unknown as Record<string, unknown>;
-      for (const k of CHANNEL_KEYS) c[k] = (cs as unknown as Record<string, unknown>)[k];
-    });
+    for (const cs of s.channels) checkSavedState('Pit8254.restoreState', cs, CHANNEL_SAVED); // all three fit before one is taken
+    s.channels.forEach((cs, i) => restoreFields(this.ch[i], 'Pit8254.restoreState', cs, CHANNEL_SAVED));
     this.port61 = s.port61 & 0x0f;
     this.lastEdgeTick = s.lastEdgeTick;
     this.irqLevel = s.irqLevel;

@@ -16,6 +16,7 @@
 // byte 0x06 (FPU, PS/2 mouse; no floppy in this machine). Floppy and boot-order bytes stay 0.
 
 import { ramLayout, MiB } from '../abi/memory-map.js';
+import { restoreFields, saveFields, type SavedFields } from './saved-state.js';
 import type { DecodeRanges, IrqLine, PortDevice, Snapshotable, TimerService } from './types.js';
 
 /** index 0x70, data 0x71 */
@@ -48,18 +49,16 @@ export interface RtcCmosOptions {
   startTimeMs?: number;
 }
 
-export interface RtcCmosState {
+/** The clock's running state, saved and restored as it is (fields of RtcCmos of the same names). */
+const RTC_SAVED = {
+  baseEpochSec: 'number', baseNs: 'number', frozenSec: 'number|null', dowAdjust: 'number', periodOriginNs: 'number',
+  lastPeriodIndex: 'number', lastSecondIndex: 'number', regC: 'number',
+} as const;
+
+export interface RtcCmosState extends SavedFields<typeof RTC_SAVED> {
   index: number;
   nmiDisabled: boolean;
   cmos: number[];
-  baseEpochSec: number;
-  baseNs: number;
-  frozenSec: number | null;
-  dowAdjust: number;
-  periodOriginNs: number;
-  lastPeriodIndex: number;
-  lastSecondIndex: number;
-  regC: number;
   irqHigh: boolean;
 }
 
@@ -398,14 +397,7 @@ export class RtcCmos implements PortDevice, Snapshotable {
       index: this.index,
       nmiDisabled: this.nmiDisabled,
       cmos: [...this.cmos],
-      baseEpochSec: this.baseEpochSec,
-      baseNs: this.baseNs,
-      frozenSec: this.frozenSec,
-      dowAdjust: this.dowAdjust,
-      periodOriginNs: this.periodOriginNs,
-      lastPeriodIndex: this.lastPeriodIndex,
-      lastSecondIndex: this.lastSecondIndex,
-      regC: this.regC,
+      ...(saveFields(this, RTC_SAVED) as SavedFields<typeof RTC_SAVED>),
       irqHigh: this.irqHigh,
     };
   }
@@ -413,17 +405,10 @@ export class RtcCmos implements PortDevice, Snapshotable {
   restoreState(state: unknown): void {
     const s = state as RtcCmosState;
     if (!s || !Array.isArray(s.cmos) || s.cmos.length !== 128) throw new Error('RtcCmos.restoreState: not an RTC snapshot');
+    restoreFields(this, 'RtcCmos.restoreState', s, RTC_SAVED); // first: it refuses a bad state before anything is taken
     this.index = s.index & 0x7f;
     this.nmiDisabled = !!s.nmiDisabled;
     this.cmos.set(s.cmos);
-    this.baseEpochSec = s.baseEpochSec;
-    this.baseNs = s.baseNs;
-    this.frozenSec = s.frozenSec;
-    this.dowAdjust = s.dowAdjust;
-    this.periodOriginNs = s.periodOriginNs;
-    this.lastPeriodIndex = s.lastPeriodIndex;
-    this.lastSecondIndex = s.lastSecondIndex;
-    this.regC = s.regC;
     this.irqHigh = !s.irqHigh;
     this.setIrq(!!s.irqHigh);
     this.schedule();

@@ -4,13 +4,13 @@
 // every placement names a DIME that exists and is free. Deployment goes sinks first (a
 // receiver is ready before its sender starts); if any step fails, every DIME touched is
 // reset, unless the caller asked to keep the partial deployment.
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as W from '../protocol/wire.js';
 import { OrchestratorError, UsageError } from './errors.js';
 import type { DimeView } from './model.js';
 import type { Orchestrator } from './orchestrator.js';
 import { resolveService, type ServiceSource } from './service-source.js';
+import { readUserFile } from './user-file.js';
 import { ServerNames, dimeKey, parseEndpoint, parseTarget, type DimeAddress, type Endpoint } from './targets.js';
 
 export interface WorkflowNode {
@@ -123,13 +123,7 @@ export function parseWorkflow(text: string, file: string, names: ServerNames): W
 }
 
 export function loadWorkflow(file: string, names: ServerNames): Workflow {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new UsageError(`cannot read workflow ${file}: ${(e as Error).message}`);
-  }
-  return parseWorkflow(text, file, names);
+  return parseWorkflow(readUserFile(file, 'workflow'), file, names);
 }
 
 /** A cycle as a list of names (first repeated at the end), or null for a DAG. */

@@ -3,15 +3,14 @@
 // channels at their fixed ISA ports and IRQs 14/15 (ata-channel.ts), not through BARs. The
 // bus-master DMA BAR (BAR4) is not offered: transfers are PIO only, and SeaBIOS then uses PIO.
 
-import { PciConfigSpace } from '../pci-config-space.js';
+import { PciConfigSpace, QEMU_SUBSYSTEM } from '../pci-config-space.js';
 
 export const PIIX3_IDE_SLOT = 1;
 export const PIIX3_IDE_FUNCTION = 1;
 
 export function piix3IdeFunction(): PciConfigSpace {
   const f = new PciConfigSpace('piix3-ide', {
-    vendorId: 0x8086, deviceId: 0x7010, classCode: 0x01, subclass: 0x01, progIf: 0x80,
-    subsystemVendorId: 0x1af4, subsystemId: 0x1100,
+    vendorId: 0x8086, deviceId: 0x7010, classCode: 0x01, subclass: 0x01, progIf: 0x80, ...QEMU_SUBSYSTEM,
   });
   f.put16(0x06, 0x0280); // status: fast back-to-back capable, medium DEVSEL (the 82371SB's reset value)
   return f;

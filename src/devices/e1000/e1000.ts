@@ -9,7 +9,7 @@
 // receive ring; when the ring has no free descriptor they wait in a FIFO the size of the
 // on-chip receive packet buffer (PBA), and beyond that are dropped and counted (MPC).
 
-import { PciConfigSpace, CMD_BUS_MASTER, CMD_INTX_DISABLE, CMD_IO, CMD_MEMORY, PCI_COMMAND } from '../pci-config-space.js';
+import { PciConfigSpace, QEMU_SUBSYSTEM, CMD_BUS_MASTER, CMD_INTX_DISABLE, CMD_IO, CMD_MEMORY, PCI_COMMAND } from '../pci-config-space.js';
 import type { DmaMemory, IrqLine, MmioDevice, PciBar, PciFunction, PortDevice, Snapshotable, TimerService } from '../types.js';
 import { E1000_IO_BAR, E1000_MMIO_BAR } from '../../abi/memory-map.js';
 import { buildEepromImage, E1000Eeprom } from './eeprom.js';
@@ -22,12 +22,22 @@ import { appendFcs } from '../../net/ethernet-crc.js';
 import { netTrace } from '../../net/net-trace.js';
 import type { NetBackend } from '../../net/net-backend.js';
 
+/** The statistics registers that count frames of one direction (good/total packets and octets, size buckets, broadcast/multicast). */
+interface FrameStats {
+  good: number;
+  total: number;
+  goodOctets: number;
+  totalOctets: number;
+  size64: number;
+  broadcast: number;
+  multicast: number;
+}
+const TX_STATS: FrameStats = { good: R.GPTC, total: R.TPT, goodOctets: R.GOTCL, totalOctets: R.TOTL, size64: R.PTC64, broadcast: R.BPTC, multicast: R.MPTC };
+const RX_STATS: FrameStats = { good: R.GPRC, total: R.TPR, goodOctets: R.GORCL, totalOctets: R.TORL, size64: R.PRC64, broadcast: R.BPRC, multicast: R.MPRC };
+
 export const E1000_VENDOR_ID = 0x8086;
 export const E1000_DEVICE_ID = 0x100e;
 export const E1000_REVISION = 0x03;
-/** QEMU gives every device its own subsystem IDs (Red Hat / QEMU); guests see these. */
-export const E1000_SUBSYSTEM_VENDOR_ID = 0x1af4;
-export const E1000_SUBSYSTEM_ID = 0x1100;
 
 /** Frames we assemble for transmit are capped here (TSO payloads included). */
 const TX_MAX_PACKET = 256 * 1024;
@@ -171,11 +181,11 @@ export class E1000 implements PciFunction, MmioDevice, PortDevice, Snapshotable 
     this.txdw = new DelayedInterrupt(this.timers, this.timerKey('tidv'), this.timerKey('tadv'), () => this.raise(R.ICR_TXDW));
     this.fixedFifoBytes = opts.rxFifoBytes;
     this.eeprom = new E1000Eeprom(buildEepromImage(this.mac, {
-      vendorId: E1000_VENDOR_ID, deviceId: E1000_DEVICE_ID, subsystemVendorId: E1000_SUBSYSTEM_VENDOR_ID, subsystemId: E1000_SUBSYSTEM_ID,
+      vendorId: E1000_VENDOR_ID, deviceId: E1000_DEVICE_ID, ...QEMU_SUBSYSTEM,
     }));
     this.pci = new PciConfigSpace(this.name, {
       vendorId: E1000_VENDOR_ID, deviceId: E1000_DEVICE_ID, revision: E1000_REVISION, classCode: 0x02, subclass: 0x00,
-      subsystemVendorId: E1000_SUBSYSTEM_VENDOR_ID, subsystemId: E1000_SUBSYSTEM_ID, interruptPin: 1, interruptLine: opts.interruptLine ?? 11,
+      ...QEMU_SUBSYSTEM, interruptPin: 1, interruptLine: opts.interruptLine ?? 11,
     });
     this.pci.defineBar(0, 'mmio', R.MMIO_SIZE, this, { base: opts.mmioBase ?? E1000_MMIO_BAR });
     this.pci.defineBar(1, 'io', R.IO_SIZE, this, { base: opts.ioBase ?? E1000_IO_BAR });
@@ -474,6 +484,18 @@ export class E1000 implements PciFunction, MmioDevice, PortDevice, Snapshotable 
     if (lo > 0xffffffff) this.regs[I(lowReg + 4)] = (this.regs[I(lowReg + 4)] + Math.floor(lo / 0x100000000)) >>> 0;
   }
 
+  /** One frame sent or received, in its direction's statistics: counted as on the wire (FCS included, 64 bytes at least). */
+  private countFrame(s: FrameStats, frameLen: number, cast: string): void {
+    const wire = Math.max(frameLen + 4, 64);
+    this.stat(s.good);
+    this.stat(s.total);
+    this.stat64(s.goodOctets, wire);
+    this.stat64(s.totalOctets, wire);
+    this.sizeBucket(wire, s.size64);
+    if (cast === 'broadcast') this.stat(s.broadcast);
+    else if (cast === 'multicast') this.stat(s.multicast);
+  }
+
   private sizeBucket(wireLen: number, base64: number): void {
     // 64, 65-127, 128-255, 256-511, 512-1023, 1024-1522 byte buckets (frames counted with FCS)
     const idx = wireLen <= 64 ? 0 : wireLen <= 127 ? 1 : wireLen <= 255 ? 2 : wireLen <= 511 ? 3 : wireLen <= 1023 ? 4 : wireLen <= 1522 ? 5 : -1;
@@ -630,13 +652,7 @@ export class E1000 implements PciFunction, MmioDevice, PortDevice, Snapshotable 
       padded.set(frame);
       frame = padded;
     }
-    const wire = Math.max(frame.length + 4, 64);
-    this.stat(R.GPTC);
-    this.stat(R.TPT);
-    this.stat64(R.GOTCL, wire);
-    this.stat64(R.TOTL, wire);
-    this.sizeBucket(wire, R.PTC64);
-    if (frame[0] & 1) this.stat(isBroadcast(frame) ? R.BPTC : R.MPTC);
+    this.countFrame(TX_STATS, frame.length, frame[0] & 1 ? (isBroadcast(frame) ? 'broadcast' : 'multicast') : 'unicast');
     this.counters.txFrames++;
     this.counters.txBytes += frame.length;
     if (this.loopback()) {
@@ -775,15 +791,7 @@ export class E1000 implements PciFunction, MmioDevice, PortDevice, Snapshotable 
       head = (head + 1) % count;
     }
     r[I(R.RDH)] = head;
-    // statistics count the frame as on the wire, FCS included
-    const wire = Math.max(frame.length + 4, 64);
-    this.stat(R.GPRC);
-    this.stat(R.TPR);
-    this.stat64(R.GORCL, wire);
-    this.stat64(R.TORL, wire);
-    this.sizeBucket(wire, R.PRC64);
-    if (verdict === 'broadcast') this.stat(R.BPRC);
-    else if (verdict === 'multicast') this.stat(R.MPRC);
+    this.countFrame(RX_STATS, frame.length, verdict);
     this.counters.rxFrames++;
     this.counters.rxBytes += frame.length;
     // interrupts: descriptor minimum threshold, small packet, receive timer

@@ -13,7 +13,7 @@
 // vector fields read VIRTIO_MSI_NO_VECTOR and drivers fall back to INTx as the specification
 // allows. No legacy (0.9.5) I/O BAR: the PCI device ID is the modern 0x1040 + type.
 
-import { PciConfigSpace, CMD_BUS_MASTER, CMD_INTX_DISABLE, CMD_MEMORY, PCI_COMMAND } from '../pci-config-space.js';
+import { PciConfigSpace, PCI_VENDOR_RED_HAT, QEMU_SUBSYSTEM, CMD_BUS_MASTER, CMD_INTX_DISABLE, CMD_MEMORY, PCI_COMMAND } from '../pci-config-space.js';
 import type { DmaMemory, IrqLine, MmioDevice, PciBar, PciFunction, Snapshotable } from '../types.js';
 import { Virtqueue, VirtqueueError, type VirtqueueState } from './virtqueue.js';
 import {
@@ -21,11 +21,8 @@ import {
   type VirtioDeviceModel,
 } from './virtio-device.js';
 
-export const VIRTIO_PCI_VENDOR_ID = 0x1af4;
+export const VIRTIO_PCI_VENDOR_ID = PCI_VENDOR_RED_HAT;
 export const VIRTIO_PCI_DEVICE_ID_BASE = 0x1040;
-/** QEMU's subsystem IDs for its devices (vendor Red Hat, subsystem "QEMU") */
-const SUBSYSTEM_VENDOR = 0x1af4;
-const SUBSYSTEM_ID = 0x1100;
 
 export const VIRTIO_BAR = 4;
 export const VIRTIO_BAR_SIZE = 0x4000;
@@ -132,7 +129,7 @@ export class VirtioPci implements PciFunction, MmioDevice, Snapshotable {
     this.queues = model.queueMaxSizes.map((n) => new Virtqueue(opts.dma, n));
     this.pci = new PciConfigSpace(opts.name, {
       vendorId: VIRTIO_PCI_VENDOR_ID, deviceId: VIRTIO_PCI_DEVICE_ID_BASE + model.deviceType, revision: 1,
-      classCode: opts.classCode, subclass: opts.subclass, subsystemVendorId: SUBSYSTEM_VENDOR, subsystemId: SUBSYSTEM_ID,
+      classCode: opts.classCode, subclass: opts.subclass, ...QEMU_SUBSYSTEM,
       interruptPin: 1, interruptLine: opts.interruptLine,
     });
     this.pci.defineBar(VIRTIO_BAR, 'mmio', VIRTIO_BAR_SIZE, this, { base: opts.barBase, is64: true, prefetchable: true });

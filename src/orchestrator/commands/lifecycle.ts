@@ -3,8 +3,9 @@
 import { UsageError } from '../errors.js';
 import type { CliContext } from '../cli-context.js';
 import { resolveService } from '../service-source.js';
-import { parseDime, parseTarget, type DimeAddress } from '../targets.js';
-import { verb, str, type Args } from './verb.js';
+import type { DimeAddress } from '../targets.js';
+import { dimeNamed, dimeVerb, targetLabel, targetVerb } from './dime-list.js';
+import { verb, str } from './verb.js';
 
 /** KEY=VALUE pairs from a repeatable option. */
 export function parseParams(list: unknown): Record<string, string> {
@@ -17,23 +18,16 @@ export function parseParams(list: unknown): Record<string, string> {
   return out;
 }
 
-async function dimeOf(ctx: CliContext, text: unknown): Promise<DimeAddress> {
-  const o = await ctx.orchestrator();
-  return parseDime(str(text), o.names);
-}
-
 /** start/stop/suspend/resume: one DIME, or every DIME of a server (system scope). */
 function simple(ctx: CliContext, name: 'start' | 'stop' | 'suspend' | 'resume', describe: string, wire: string) {
-  return verb(ctx, {
+  return targetVerb(ctx, {
     command: `${name} <target>`,
     describe,
     builder: (y) => y.positional('target', { type: 'string', describe: 'SERVER/CORE, or SERVER for all its DIMEs' }),
-    run: async (c, argv: Args) => {
-      const o = await c.orchestrator();
-      const t = parseTarget(str(argv.target), o.names);
+    run: async (o, t) => {
       if (t.core === null) await o.callServer(t.server, wire);
       else await o[name](t as DimeAddress);
-      return { ok: true, verb: name, target: t.core === null ? o.names.label(t.server) : o.label(t as DimeAddress) };
+      return { ok: true, verb: name, target: targetLabel(o, t) };
     },
     human: (_c, r) => `${r.target}: ${r.verb} ok`,
   });
@@ -52,8 +46,7 @@ export function lifecycleVerbs(ctx: CliContext) {
       run: async (c, argv) => {
         const source = resolveService(str(argv.service)); // checked before anything is sent
         const params = parseParams(argv.param);
-        const d = await dimeOf(c, argv.on);
-        const o = await c.orchestrator();
+        const { o, d } = await dimeNamed(c, argv.on);
         for (const [k, v] of Object.entries(params)) await o.param(d, k, v);
         await o.load(d, source, argv.role as string | undefined);
         const a = o.assignments.get(`${d.server}/${d.core}`);
@@ -67,26 +60,22 @@ export function lifecycleVerbs(ctx: CliContext) {
     simple(ctx, 'stop', 'stop the service; its memory returns to the pool', 'STOP'),
     simple(ctx, 'suspend', 'suspend the running service', 'SUSPEND'),
     simple(ctx, 'resume', 'resume a suspended service', 'RESUME'),
-    verb(ctx, {
+    targetVerb(ctx, {
       command: 'reset <target>',
       describe: 'stop and restore defaults (routes, parameters, limits, owner); SERVER resets every DIME',
       builder: (y) => y.positional('target', { type: 'string' }),
-      run: async (c, argv) => {
-        const o = await c.orchestrator();
-        const t = parseTarget(str(argv.target), o.names);
+      run: async (o, t) => {
         await o.reset(t);
-        return { ok: true, target: t.core === null ? o.names.label(t.server) : o.label(t as DimeAddress) };
+        return { ok: true, target: targetLabel(o, t) };
       },
       human: (_c, r) => `${r.target}: reset`,
     }),
-    verb(ctx, {
+    targetVerb(ctx, {
       // the parameter's positional is not called "key": that would be read as the refused global --key
       command: 'param <target> <name> [value]',
       describe: 'set a service parameter (no value: delete it; NAME=VALUE also works)',
       builder: (y) => y.positional('target', { type: 'string' }).positional('name', { type: 'string' }).positional('value', { type: 'string' }),
-      run: async (c, argv) => {
-        const o = await c.orchestrator();
-        const t = parseTarget(str(argv.target), o.names);
+      run: async (o, t, argv) => {
         let key = str(argv.name);
         let value = str(argv.value);
         if (argv.value === undefined && key.includes('=')) [key, value] = [key.slice(0, key.indexOf('=')), key.slice(key.indexOf('=') + 1)];
@@ -95,13 +84,11 @@ export function lifecycleVerbs(ctx: CliContext) {
       },
       human: (_c, r) => `${r.target}: ${r.key}=${r.value === '' ? '(deleted)' : r.value}`,
     }),
-    verb(ctx, {
+    targetVerb(ctx, {
       command: 'interval <target>',
       describe: 'set heartbeat and/or performance broadcast intervals (ms, 0 = off)',
       builder: (y) => y.positional('target', { type: 'string' }).option('heartbeat', { type: 'number' }).option('perf', { type: 'number' }),
-      run: async (c, argv) => {
-        const o = await c.orchestrator();
-        const t = parseTarget(str(argv.target), o.names);
+      run: async (o, t, argv) => {
         if (argv.heartbeat === undefined && argv.perf === undefined) throw new UsageError('interval: give --heartbeat MS and/or --perf MS');
         for (const k of ['heartbeat', 'perf'] as const) {
           const v = argv[k] as number | undefined;
@@ -112,13 +99,11 @@ export function lifecycleVerbs(ctx: CliContext) {
       },
       human: (_c, r) => `${r.target}: heartbeat ${r.heartbeatMs ?? 'unchanged'}, perf ${r.perfMs ?? 'unchanged'}`,
     }),
-    verb(ctx, {
+    dimeVerb(ctx, {
       command: 'memlimit <dime> <chunks>',
       describe: 'set a DIME\'s memory limit in 2 MiB chunks (1..512)',
       builder: (y) => y.positional('dime', { type: 'string' }).positional('chunks', { type: 'number' }),
-      run: async (c, argv) => {
-        const o = await c.orchestrator();
-        const d = await dimeOf(c, argv.dime);
+      run: async (o, d, argv) => {
         await o.memLimit(d, argv.chunks as number);
         return { ok: true, dime: o.label(d), chunks: argv.chunks };
       },

@@ -3,8 +3,7 @@
 import type { CliContext } from '../cli-context.js';
 import { table } from '../cli-context.js';
 import { UsageError } from '../errors.js';
-import { parseDime, parseTarget, type DimeAddress } from '../targets.js';
-import { dimesNamed } from './dime-list.js';
+import { dimesNamed, dimeVerb, targetVerb } from './dime-list.js';
 import { verb, str } from './verb.js';
 
 const ms = (v: number | null) => (v === null ? 'running' : v < 1 ? `${(v * 1000).toFixed(0)} us` : `${v.toFixed(1)} ms`);
@@ -24,24 +23,20 @@ export function reportVerbs(ctx: CliContext) {
       human: (_c, r) => r.dimes.map((d) => `${d.dime}\n` + table(['#', 'WHO', 'WHAT', 'SERVICE', 'STATUS', 'DURATION', 'CPU', 'IN', 'OUT'],
         d.records.map((x) => [String(x.seq), x.who, x.what, x.service || '-', x.status, ms(x.durationMs), ms(x.cpuMs), String(x.bytesIn), String(x.bytesOut)]))).join('\n\n'),
     }),
-    verb(ctx, {
+    dimeVerb(ctx, {
       command: 'security <dime>',
       describe: 'security counters of a DIME (accepted, forged, replayed, unauthorized, malformed, alarms)',
       builder: (y) => y.positional('dime', { type: 'string' }),
-      run: async (c, argv) => {
-        const o = await c.orchestrator();
-        const d = parseDime(str(argv.dime), o.names);
+      run: async (o, d) => {
         return { dime: o.label(d), ...(await o.security(d)) };
       },
       human: (_c, r) => `${r.dime}: accepted ${r.accepted}, forged ${r.forged}, replayed ${r.replayed}, unauthorized ${r.unauthorized}, malformed ${r.malformed}, alarms ${r.alarms}`,
     }),
-    verb(ctx, {
+    targetVerb(ctx, {
       command: 'ping <target>',
       describe: 'signaling round trip to a DIME or every DIME of a server',
       builder: (y) => y.positional('target', { type: 'string' }),
-      run: async (c, argv) => {
-        const o = await c.orchestrator();
-        const t = parseTarget(str(argv.target), o.names);
+      run: async (o, t, argv) => {
         const rtt = await o.ping(t);
         return { target: str(argv.target), rttMs: rtt };
       },

@@ -4,21 +4,18 @@ import type { CliContext } from '../cli-context.js';
 import { table } from '../cli-context.js';
 import { UsageError } from '../errors.js';
 import { centralCounters, storageCounters, storageGrant, type CentralClientCounters, type StorageCounters } from '../storage.js';
-import { parseDime, parseTarget, type DimeAddress } from '../targets.js';
-import { dimesNamed } from './dime-list.js';
+import { dimesNamed, dimeVerb } from './dime-list.js';
 import { verb, str } from './verb.js';
 import { exportFile, exportsDir, exportsTable, listExports, watchExports } from './central-storage.js';
 
 export function storageVerbs(ctx: CliContext) {
   return [
-    verb(ctx, {
+    dimeVerb(ctx, {
       command: 'grant <dime> [prefix]',
       describe: "let a DIME's service read (--read) and/or write (--write) the files of its server's store whose names start with PREFIX (none: every file); --revoke withdraws",
       builder: (y) => y.positional('dime', { type: 'string' }).positional('prefix', { type: 'string', default: '' })
         .option('read', { type: 'boolean', default: false }).option('write', { type: 'boolean', default: false }).option('revoke', { type: 'boolean', default: false }),
-      run: async (c, argv) => {
-        const o = await c.orchestrator();
-        const d = parseDime(str(argv.dime), o.names);
+      run: async (o, d, argv) => {
         const revoke = !!argv.revoke;
         if (revoke === (!!argv.read || !!argv.write)) throw new UsageError('give --read and/or --write, or --revoke alone');
         const prefix = str(argv.prefix);

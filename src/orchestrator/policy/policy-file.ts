@@ -7,8 +7,8 @@
 //   check        every=100
 //
 // `services` names roles or service names (default: every service this orchestrator placed).
-import { readFileSync } from 'node:fs';
 import { UsageError } from '../errors.js';
+import { readUserFile } from '../user-file.js';
 
 export type Preference = 'same-server' | 'other-server' | 'any';
 
@@ -147,11 +147,5 @@ export function parsePolicy(text: string, name = 'policy'): PolicyConfig {
 }
 
 export function loadPolicyFile(path: string): PolicyConfig {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new UsageError(`cannot read policy file ${path}: ${(e as Error).message}`);
-  }
-  return parsePolicy(text, path);
+  return parsePolicy(readUserFile(path, 'policy file'), path);
 }

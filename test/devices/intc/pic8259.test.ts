@@ -180,7 +180,7 @@ describe('Pic8259', () => {
     const other = new Pic8259(ctl);
     other.restoreState(snap);
     expect(other.debugState()).toEqual(pic.debugState());
-    expect(() => other.restoreState({ master: { irr: 'x' }, slave: {} })).toThrow(/bad field/);
+    expect(() => other.restoreState({ master: { irr: 'x' }, slave: {} })).toThrow(/bad saved state \(irr\)/);
   });
 
   it('ignores bad inputs with a count', () => {

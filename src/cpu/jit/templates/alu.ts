@@ -8,7 +8,7 @@ import { ARITH_FLAGS, CF } from '../../regs.js';
 import type { Emitter } from '../emitter.js';
 import { FK_ADC, FK_ADD, FK_DEC, FK_INC, FK_RESULT, FK_SBB, FK_SUB } from '../flag-source.js';
 import { MODE_64, type TemplateSpec } from '../template.js';
-import { immOf, loadReg, loadRm, opcodeReg, storeRm, type Loaded } from './operands.js';
+import { immOf, loadReg, loadRm, opcodeReg, resultLocals, storeRm, type Loaded } from './operands.js';
 
 const OP_ADD = 0, OP_OR = 1, OP_ADC = 2, OP_SBB = 3, OP_AND = 4, OP_SUB = 5, OP_XOR = 6, OP_CMP = 7;
 
@@ -63,8 +63,7 @@ function emitAlu(e: Emitter, ins: Insn, i: number, op: number, form: number): vo
   const { a, b } = aluOperands(e, ins, i, form, size, op !== OP_CMP);
   const c = op === OP_ADC || op === OP_SBB ? e.local(`c${i}`) : '0';
   if (c !== '0') e.line(`${c} = ${e.carry(i)};`);
-  const r = e.local(`r${i}`);
-  const rh = size === 8 ? e.local(`rh${i}`) : '0';
+  const { r, rh } = resultLocals(e, i, size);
   const cplus = c !== '0' ? ` + ${c}` : '', cminus = c !== '0' ? ` - ${c}` : '';
   if (size === 8) {
     switch (op) {
@@ -106,22 +105,20 @@ function emitAlu(e: Emitter, ins: Insn, i: number, op: number, form: number): vo
 
 // ------------------------------------------------------------------ TEST
 
+/** TEST and NEG: write every arithmetic flag, read no condition, fault only through the memory operand. */
+function arithFlagsSpec(ins: Insn, emit: (e: Emitter, ins: Insn, i: number, size: number) => void): TemplateSpec {
+  return { writes: ARITH_FLAGS, cc: -1, mayFault: ins.hasMem, emit: (e, ins2, i) => emit(e, ins2, i, ins2.osize) };
+}
+
 function testSpec(ins: Insn, form: number): TemplateSpec {
-  return {
-    writes: ARITH_FLAGS,
-    cc: -1,
-    mayFault: ins.hasMem,
-    emit: (e, ins2, i) => {
-      const size = ins2.osize;
-      const a = form === F_ACC_IMM ? loadReg(e, i, size, 0, 1, 'a') : loadRm(e, ins2, i, size, 'a');
-      const b = form === F_RM_REG ? loadReg(e, i, size, ins2.reg, ins2.rex, 'b') : immOf(ins2, size);
-      const r = e.local(`r${i}`);
-      const rh = size === 8 ? e.local(`rh${i}`) : '0';
-      e.line(`${r} = ${a.v} & ${b.v};`);
-      if (size === 8) e.line(`${rh} = ${a.vh} & ${b.vh};`);
-      e.flags(i, { kind: FK_RESULT, size, a: a.v, ah: a.vh, b: b.v, bh: b.vh, r, rh, c: '0', o: '0' });
-    },
-  };
+  return arithFlagsSpec(ins, (e, ins2, i, size) => {
+    const a = form === F_ACC_IMM ? loadReg(e, i, size, 0, 1, 'a') : loadRm(e, ins2, i, size, 'a');
+    const b = form === F_RM_REG ? loadReg(e, i, size, ins2.reg, ins2.rex, 'b') : immOf(ins2, size);
+    const { r, rh } = resultLocals(e, i, size);
+    e.line(`${r} = ${a.v} & ${b.v};`);
+    if (size === 8) e.line(`${rh} = ${a.vh} & ${b.vh};`);
+    e.flags(i, { kind: FK_RESULT, size, a: a.v, ah: a.vh, b: b.v, bh: b.vh, r, rh, c: '0', o: '0' });
+  });
 }
 
 // ------------------------------------------------------------------ INC / DEC
@@ -140,8 +137,7 @@ function incDecSpec(ins: Insn, reg: number, dec: boolean, rmForm: boolean): Temp
         c = e.local(`c${i}`);
         e.line(`${c} = ${e.carry(i)};`);
       }
-      const r = e.local(`r${i}`);
-      const rh = size === 8 ? e.local(`rh${i}`) : '0';
+      const { r, rh } = resultLocals(e, i, size);
       e.line(`${r} = (${a.v} ${dec ? '-' : '+'} 1) | 0;`);
       if (size === 8) {
         e.line(dec ? `${rh} = ${a.v} === 0 ? (${a.vh} - 1) | 0 : ${a.vh};` : `${rh} = ${r} === 0 ? (${a.vh} + 1) | 0 : ${a.vh};`);
@@ -156,21 +152,14 @@ function incDecSpec(ins: Insn, reg: number, dec: boolean, rmForm: boolean): Temp
 // ------------------------------------------------------------------ NEG / NOT
 
 function negSpec(ins: Insn): TemplateSpec {
-  return {
-    writes: ARITH_FLAGS,
-    cc: -1,
-    mayFault: ins.hasMem,
-    emit: (e, ins2, i) => {
-      const size = ins2.osize;
-      const a = loadRm(e, ins2, i, size, 'b', true);
-      const r = e.local(`r${i}`);
-      const rh = size === 8 ? e.local(`rh${i}`) : '0';
-      if (size === 8) e.line(`{ const s = 0 - (${a.v} >>> 0); ${rh} = (0 - ${a.vh} - (s < 0 ? 1 : 0)) | 0; ${r} = s | 0; }`);
-      else e.line(`${r} = (-${a.v}) | 0;`);
-      storeRm(e, ins2, size, a, r, rh);
-      e.flags(i, { kind: FK_SUB, size, a: '0', ah: '0', b: a.v, bh: a.vh, r, rh, c: '0', o: '0' });
-    },
-  };
+  return arithFlagsSpec(ins, (e, ins2, i, size) => {
+    const a = loadRm(e, ins2, i, size, 'b', true);
+    const { r, rh } = resultLocals(e, i, size);
+    if (size === 8) e.line(`{ const s = 0 - (${a.v} >>> 0); ${rh} = (0 - ${a.vh} - (s < 0 ? 1 : 0)) | 0; ${r} = s | 0; }`);
+    else e.line(`${r} = (-${a.v}) | 0;`);
+    storeRm(e, ins2, size, a, r, rh);
+    e.flags(i, { kind: FK_SUB, size, a: '0', ah: '0', b: a.v, bh: a.vh, r, rh, c: '0', o: '0' });
+  });
 }
 
 function notSpec(ins: Insn): TemplateSpec {

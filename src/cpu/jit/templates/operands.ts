@@ -57,6 +57,12 @@ export function storeRm(e: Emitter, ins: Insn, size: number, at: Loaded, v: stri
 }
 
 /** An immediate as literals (low, high) */
+/** The locals that receive instruction i's result: its low 32 bits, and its high 32 bits when the operand is 64-bit ('0' otherwise). */
+export function resultLocals(e: Emitter, i: number, size: number): { r: string; rh: string } {
+  const r = e.local(`r${i}`);
+  return { r, rh: size === 8 ? e.local(`rh${i}`) : '0' };
+}
+
 export function immOf(ins: Insn, size: number): Loaded {
   return { v: lit(ins.imm | 0), vh: size === 8 ? lit(ins.immHi | 0) : '0', lin: null };
 }

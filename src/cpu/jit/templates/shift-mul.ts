@@ -10,7 +10,7 @@ import type { Emitter } from '../emitter.js';
 import { FK_RESULT } from '../flag-source.js';
 import { mulHiS32, mulHiU32, mulLo64, mulS64, mulU64, prod, rotate64, shift64, shiftOut } from '../runtime.js';
 import type { TemplateSpec } from '../template.js';
-import { immOf, loadReg, loadRm, storeRm, type Loaded } from './operands.js';
+import { immOf, loadReg, loadRm, resultLocals, storeRm, type Loaded } from './operands.js';
 
 const K_ROL = 0, K_ROR = 1, K_RCL = 2, K_RCR = 3, K_SHL = 4, K_SHR = 5, K_SAL = 6, K_SAR = 7;
 const MASKS = [0, 255, 65535, 0, -1];
@@ -81,7 +81,7 @@ function wideShiftConst(e: Emitter, kind: number, a: Loaded, c: number, r: strin
 
 function shiftLocals(e: Emitter, i: number, size: number): { r: string; rh: string; cf: string; of: string } {
   return {
-    r: e.local(`r${i}`), rh: size === 8 ? e.local(`rh${i}`) : '0', cf: e.local(`c${i}`), of: e.local(`o${i}`),
+    ...resultLocals(e, i, size), cf: e.local(`c${i}`), of: e.local(`o${i}`),
   };
 }
 
@@ -143,7 +143,7 @@ function emitRotate(e: Emitter, ins: Insn, i: number, kind: number, count: numbe
   e.line(`${n} = ${count >= 0 ? count : `lo[1] & ${size === 8 ? 63 : 31}`};`);
   if (count < 0) e.line(`if (${n} !== 0) {`);
   const a = loadRm(e, ins, i, size, 'a', true);
-  const r = e.local(`r${i}`), rh = size === 8 ? e.local(`rh${i}`) : '0', cf = e.local(`c${i}`), of = e.local(`o${i}`);
+  const { r, rh } = resultLocals(e, i, size), cf = e.local(`c${i}`), of = e.local(`o${i}`);
   if (size === 8) {
     const f = e.constant('rotate64', rotate64), out = e.constant('shiftOut', shiftOut);
     e.line(`${f}(${kind}, ${a.v}, ${a.vh}, ${n}); ${r} = ${out}[0]; ${rh} = ${out}[1]; ${cf} = ${out}[2]; ${of} = ${out}[3];`);
@@ -173,7 +173,7 @@ function mulSpec(ins: Insn, emit: MulEmit): TemplateSpec {
 /** dest(reg) = a * b truncated to the operand size; CF = OF = the signed product did not fit */
 function imulTrunc(e: Emitter, ins: Insn, i: number, a: Loaded, b: Loaded): void {
   const size = ins.osize, d = ins.reg;
-  const r = e.local(`r${i}`), rh = size === 8 ? e.local(`rh${i}`) : '0', of = e.local(`o${i}`);
+  const { r, rh } = resultLocals(e, i, size), of = e.local(`o${i}`);
   if (size === 2) {
     e.line(`${r} = (${a.v} << 16 >> 16) * (${b.v} << 16 >> 16); ${of} = ${r} !== (${r} << 16 >> 16) ? 1 : 0;`);
     e.line(e.setReg(2, d, ins.rex, r));
@@ -209,7 +209,7 @@ function imul3(e: Emitter, ins: Insn, i: number): void {
 function mul1(e: Emitter, ins: Insn, i: number): void {
   const size = ins.osize, signed = (ins.reg & 7) === 5;
   const b = loadRm(e, ins, i, size, 'b');
-  const r = e.local(`r${i}`), rh = size === 8 ? e.local(`rh${i}`) : '0', of = e.local(`o${i}`);
+  const { r, rh } = resultLocals(e, i, size), of = e.local(`o${i}`);
   if (size === 1) {
     e.line(signed ? `${r} = (lo[0] << 24 >> 24) * (${b.v} << 24 >> 24);` : `${r} = (lo[0] & 255) * ${b.v};`);
     e.line(e.setReg(2, 0, 1, r));
