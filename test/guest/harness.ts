@@ -78,6 +78,18 @@ export function qemuAvailable(): boolean {
   return launcherQemuAvailable(QEMU_BINARY);
 }
 
+/**
+ * The kernel, cores, memory, command line and instruction-count time of a run, in QEMU's
+ * spellings (-kernel, -smp, -m, -append, -icount), which parallax-emu takes too
+ * (src/cli/options.ts): both machines get the same words.
+ */
+function guestRunArgs(image: string, opts: GuestRunOptions): string[] {
+  const args = ['-kernel', image, '-smp', String(opts.cores ?? 1), '-m', String(opts.memMiB ?? DEFAULT_MEM_MIB)];
+  if (opts.append !== undefined) args.push('-append', opts.append);
+  if (opts.icount !== undefined) args.push('-icount', opts.icount);
+  return args;
+}
+
 export function qemuArgs(image: string, opts: GuestRunOptions = {}): string[] {
   const args = [
     '-machine', 'pc',
@@ -88,13 +100,9 @@ export function qemuArgs(image: string, opts: GuestRunOptions = {}): string[] {
     '-monitor', 'none',
     '-net', 'none',
     '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04',
-    '-kernel', image,
-    '-smp', String(opts.cores ?? 1),
-    '-m', String(opts.memMiB ?? DEFAULT_MEM_MIB),
+    ...guestRunArgs(image, opts),
   ];
   // -nographic is deliberately absent: with it SeaBIOS mirrors its banner onto COM1
-  if (opts.append !== undefined) args.push('-append', opts.append);
-  if (opts.icount !== undefined) args.push('-icount', opts.icount);
   return args;
 }
 
@@ -104,15 +112,7 @@ export function parallaxCli(): string {
 }
 
 export function parallaxArgs(image: string, opts: GuestRunOptions = {}): string[] {
-  const args = [
-    parallaxCli(),
-    '--kernel', image,
-    '--cores', String(opts.cores ?? 1),
-    '--memory', String(opts.memMiB ?? DEFAULT_MEM_MIB),
-  ];
-  if (opts.append !== undefined) args.push('--append', opts.append);
-  if (opts.icount !== undefined) args.push('--icount', opts.icount);
-  return args;
+  return [parallaxCli(), ...guestRunArgs(image, opts)];
 }
 
 /** Spawns a process, collects stdout/stderr, and kills it (SIGKILL) at the deadline. */
