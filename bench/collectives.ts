@@ -14,10 +14,10 @@
 // Table 2 model (46 log n µs comparison on Gigabit Ethernet, 20 log n on Myrinet/Infiniband).
 //   --max 16 (cores of the largest layout: 1 server x max, and 4 servers x max/4)
 //   --n 20 --warm 3 --fanout 2 --peers parallax-emu,qemu --short (n 5, max 8) --out DIR
-import { BENCH_KEY, runnablePeers, withBenchLan } from './lib/dime-paths.js';
+import { BENCH_KEY, runOnEachPeer, type PeerBenchOptions } from './lib/dime-paths.js';
 import { DimeServer, type MachineKind } from './lib/machines.js';
-import { benchMain, jsonAndMarkdown } from './lib/bench-main.js';
-import { finishRun, runLine, startRun, type RunRecord } from './lib/run-record.js';
+import { benchWithReport } from './lib/bench-main.js';
+import { runLine, type RunRecord } from './lib/run-record.js';
 import { argFlag, argNumber, argString, linearFit, markdownTable, median, table } from './lib/report.js';
 import { resolve } from 'node:path';
 import * as W from '../src/protocol/wire.js';
@@ -66,7 +66,7 @@ export interface CollectivesResult extends RunRecord<'collectives'> {
   fits: Partial<Record<MachineKind, Record<string, Partial<Record<Series, { a: number; b: number }>>>>>;
 }
 
-interface Opts { max: number; n: number; warm: number; fanout: number; peers: MachineKind[]; log?: (l: string) => void }
+interface Opts extends PeerBenchOptions { max: number; n: number; warm: number; fanout: number }
 
 function optionsFromArgs(): Opts {
   const short = argFlag('short');
@@ -152,36 +152,30 @@ async function layout(kind: MachineKind, servers: number, cores: number, hubPath
   }
 }
 
-export async function runCollectives(o: Opts): Promise<CollectivesResult> {
-  const log = o.log ?? console.log;
-  const t0 = performance.now();
-  const r: CollectivesResult = { ...startRun('collectives'), params: { max: o.max, n: o.n, warm: o.warm, fanout: o.fanout }, peers: {}, fits: {} };
-  log(`collectives benchmark: up to ${o.max} DIMEs on 1, 2 and 4 servers, ${o.n} operations per point (+${o.warm} warm-up), fan-out ${o.fanout}; ${r.machine}`);
-  log(`host load per CPU now ${r.hostLoadPerCpu.before.toFixed(2)}: a loaded host stretches every figure; compare within a run`);
+export function runCollectives(o: Opts): Promise<CollectivesResult> {
   const pow = (lo: number, hi: number) => { const out: number[] = []; for (let n = lo; n <= hi; n *= 2) out.push(n); return out; };
-  await withBenchLan(async ({ hubPath, orch }) => {
-    for (const kind of runnablePeers(o.peers, r.errors)) {
-      const points: CollPoint[] = [];
-      try {
-        await layout(kind, 1, o.max, hubPath, orch, o, log, points, [{ servers: 1, ns: pow(1, o.max) }]);
-        await layout(kind, 4, o.max / 4, hubPath, orch, o, log, points, [{ servers: 2, ns: pow(2, o.max / 2) }, { servers: 4, ns: pow(4, o.max) }]);
-      } catch (e) {
-        const msg = (e as Error).message.split('\n')[0];
-        r.errors.push(`${PEER[kind]}: ${msg}`);
-        log(`${PEER[kind]}: FAILED: ${msg}`);
-      }
-      r.peers[kind] = points;
-      const fits: Record<string, Partial<Record<Series, { a: number; b: number }>>> = {};
-      for (const servers of [1, 2, 4]) {
-        const pts = points.filter((p) => p.servers === servers);
-        if (pts.length < 2) continue;
-        fits[`${servers}`] = Object.fromEntries(SERIES.map((k) => [k, linearFit(pts.map((p) => (LINEAR.has(k) ? p.n : Math.log2(p.n))), pts.map((p) => p.medians[k]!))]));
-      }
-      r.fits[kind] = fits;
+  return runOnEachPeer<CollectivesResult>('collectives', o, { params: { max: o.max, n: o.n, warm: o.warm, fanout: o.fanout }, peers: {}, fits: {} }, (r) => [
+    `collectives benchmark: up to ${o.max} DIMEs on 1, 2 and 4 servers, ${o.n} operations per point (+${o.warm} warm-up), fan-out ${o.fanout}; ${r.machine}`,
+    `host load per CPU now ${r.hostLoadPerCpu.before.toFixed(2)}: a loaded host stretches every figure; compare within a run`,
+  ], async (kind, { hubPath, orch }, r, log) => {
+    const points: CollPoint[] = [];
+    try {
+      await layout(kind, 1, o.max, hubPath, orch, o, log, points, [{ servers: 1, ns: pow(1, o.max) }]);
+      await layout(kind, 4, o.max / 4, hubPath, orch, o, log, points, [{ servers: 2, ns: pow(2, o.max / 2) }, { servers: 4, ns: pow(4, o.max) }]);
+    } catch (e) {
+      const msg = (e as Error).message.split('\n')[0];
+      r.errors.push(`${PEER[kind]}: ${msg}`);
+      log(`${PEER[kind]}: FAILED: ${msg}`);
     }
+    r.peers[kind] = points;
+    const fits: Record<string, Partial<Record<Series, { a: number; b: number }>>> = {};
+    for (const servers of [1, 2, 4]) {
+      const pts = points.filter((p) => p.servers === servers);
+      if (pts.length < 2) continue;
+      fits[`${servers}`] = Object.fromEntries(SERIES.map((k) => [k, linearFit(pts.map((p) => (LINEAR.has(k) ? p.n : Math.log2(p.n))), pts.map((p) => p.medians[k]!))]));
+    }
+    r.fits[kind] = fits;
   });
-  finishRun(r, t0);
-  return r;
 }
 
 export function collectivesTables(r: CollectivesResult): { title: string; headers: string[]; rows: (string | number)[][] }[] {
@@ -217,11 +211,4 @@ export function collectivesMarkdown(r: CollectivesResult): string {
     ...r.errors.map((e) => `- error: ${e}`), ''].join('\n');
 }
 
-export const writeCollectives = jsonAndMarkdown('collectives', collectivesMarkdown);
-
-benchMain({
-  script: 'collectives',
-  run: () => runCollectives(optionsFromArgs()),
-  print: (r) => printCollectives(r),
-  write: writeCollectives,
-});
+export const writeCollectives = benchWithReport('collectives', { run: () => runCollectives(optionsFromArgs()), print: (r) => printCollectives(r), markdown: collectivesMarkdown });

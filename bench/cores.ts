@@ -8,10 +8,10 @@
 //   --cores 1,2,4   --reps R (fresh machine each)   --n N --warm W (collective round trips)
 //   --peers parallax-emu,qemu   --out DIR (default bench/results; --short writes nothing)
 //   --per-worker N|auto   parallax-emu's --cores-per-worker (default: one core per worker)
-import { collectivePing, BENCH_KEY, runnablePeers, withBenchLan } from './lib/dime-paths.js';
+import { collectivePing, BENCH_KEY, runOnEachPeer, type PeerBenchOptions } from './lib/dime-paths.js';
 import { DimeServer, type MachineKind } from './lib/machines.js';
-import { benchMain, jsonAndMarkdown } from './lib/bench-main.js';
-import { finishRun, runLine, startRun, type RunRecord } from './lib/run-record.js';
+import { benchWithReport } from './lib/bench-main.js';
+import { runLine, type RunRecord } from './lib/run-record.js';
 import { argFlag, argNumber, argString, growth, linearFit, markdownTable, median, spreadPct, summarize, table, type Summary } from './lib/report.js';
 import type { Orchestrator } from '../src/orchestrator/orchestrator.js';
 
@@ -30,16 +30,14 @@ export interface CoresResult extends RunRecord<'cores'> {
   fits: Partial<Record<MachineKind, { rssPerCoreMiB: number; rssBaseMiB: number; bootPerCoreMs: number; collectiveExponent: number; collectiveLogOrBetter: boolean }>>;
 }
 
-export interface CoresOptions {
+export interface CoresOptions extends PeerBenchOptions {
   cores: number[];
   reps: number;
   n: number;
   warm: number;
-  peers: MachineKind[];
   memMiB: number;
   /** parallax-emu --cores-per-worker (undefined: one core per worker) */
   perWorker?: number | 'auto';
-  log?: (l: string) => void;
 }
 
 /** issue 11: resident memory per added emulated core */
@@ -99,34 +97,26 @@ async function onePoint(kind: MachineKind, cores: number, o: CoresOptions, hubPa
   return p;
 }
 
-export async function runCores(o: CoresOptions): Promise<CoresResult> {
-  const log = o.log ?? console.log;
-  const t0 = performance.now();
-  const r: CoresResult = {
-    ...startRun('cores'),
-    params: { cores: o.cores, reps: o.reps, n: o.n, warm: o.warm, memMiB: o.memMiB, perWorker: o.perWorker }, peers: {}, fits: {},
-  };
-  log(`cores benchmark: ${o.cores.join(', ')} cores, ${o.reps} fresh machine(s) each, ${o.n} collective round trips (+${o.warm} warm-up); ` +
-    `parallax-emu ${o.perWorker === undefined ? 'one core per worker' : `--cores-per-worker ${o.perWorker}`}; ${r.machine}`);
-  await withBenchLan(async ({ hubPath, orch }) => {
-    for (const kind of runnablePeers(o.peers, r.errors)) {
-      const points: CoresPoint[] = [];
-      for (const c of o.cores) {
-        const pt = await onePoint(kind, c, o, hubPath, orch, log);
-        if (pt.error) r.errors.push(`${PEER[kind]} ${c} cores: ${pt.error}`);
-        points.push(pt);
-      }
-      r.peers[kind] = points;
-      const ok = points.filter((p) => p.rssMiB.length && p.bootMs.length);
-      const rss = linearFit(ok.map((p) => p.cores), ok.map((p) => median(p.rssMiB)));
-      const boot = linearFit(ok.map((p) => p.cores), ok.map((p) => median(p.bootMs)));
-      const col = points.filter((p) => p.collective);
-      const g = growth(col.map((p) => p.cores), col.map((p) => p.collective!.median));
-      r.fits[kind] = { rssPerCoreMiB: rss.b, rssBaseMiB: rss.a, bootPerCoreMs: boot.b, collectiveExponent: g.exponent, collectiveLogOrBetter: g.logOrBetter };
+export function runCores(o: CoresOptions): Promise<CoresResult> {
+  const params = { cores: o.cores, reps: o.reps, n: o.n, warm: o.warm, memMiB: o.memMiB, perWorker: o.perWorker };
+  return runOnEachPeer<CoresResult>('cores', o, { params, peers: {}, fits: {} }, (r) => [
+    `cores benchmark: ${o.cores.join(', ')} cores, ${o.reps} fresh machine(s) each, ${o.n} collective round trips (+${o.warm} warm-up); ` +
+    `parallax-emu ${o.perWorker === undefined ? 'one core per worker' : `--cores-per-worker ${o.perWorker}`}; ${r.machine}`,
+  ], async (kind, { hubPath, orch }, r, log) => {
+    const points: CoresPoint[] = [];
+    for (const c of o.cores) {
+      const pt = await onePoint(kind, c, o, hubPath, orch, log);
+      if (pt.error) r.errors.push(`${PEER[kind]} ${c} cores: ${pt.error}`);
+      points.push(pt);
     }
+    r.peers[kind] = points;
+    const ok = points.filter((p) => p.rssMiB.length && p.bootMs.length);
+    const rss = linearFit(ok.map((p) => p.cores), ok.map((p) => median(p.rssMiB)));
+    const boot = linearFit(ok.map((p) => p.cores), ok.map((p) => median(p.bootMs)));
+    const col = points.filter((p) => p.collective);
+    const g = growth(col.map((p) => p.cores), col.map((p) => p.collective!.median));
+    r.fits[kind] = { rssPerCoreMiB: rss.b, rssBaseMiB: rss.a, bootPerCoreMs: boot.b, collectiveExponent: g.exponent, collectiveLogOrBetter: g.logOrBetter };
   });
-  finishRun(r, t0);
-  return r;
 }
 
 const v = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '-' : x);
@@ -196,11 +186,4 @@ export function coresMarkdown(r: CoresResult): string {
     ...coresSummaryLines(r).map((l) => `- ${l}`), ''].join('\n');
 }
 
-export const writeCores = jsonAndMarkdown('cores', coresMarkdown);
-
-benchMain({
-  script: 'cores',
-  run: () => runCores(coresOptionsFromArgs()),
-  print: (r) => printCores(r),
-  write: writeCores,
-});
+export const writeCores = benchWithReport('cores', { run: () => runCores(coresOptionsFromArgs()), print: (r) => printCores(r), markdown: coresMarkdown });

@@ -10,10 +10,10 @@
 //
 //   --cores 1,2   --reps R   --ms MS (run time)   --peers parallax-emu,qemu   --out DIR
 import { readdirSync, readFileSync } from 'node:fs';
-import { BENCH_KEY, runnablePeers, withBenchLan } from './lib/dime-paths.js';
+import { BENCH_KEY, runOnEachPeer, type PeerBenchOptions } from './lib/dime-paths.js';
 import { DimeServer, type MachineKind } from './lib/machines.js';
-import { benchMain, jsonAndMarkdown } from './lib/bench-main.js';
-import { finishRun, runLine, startRun, type RunRecord } from './lib/run-record.js';
+import { benchWithReport } from './lib/bench-main.js';
+import { runLine, type RunRecord } from './lib/run-record.js';
 import { argFlag, argNumber, argString, loadPerCpu, markdownTable, median, spreadPct, table } from './lib/report.js';
 import type { Orchestrator } from '../src/orchestrator/orchestrator.js';
 import * as W from '../src/protocol/wire.js';
@@ -30,12 +30,10 @@ export interface ThroughputResult extends RunRecord<'throughput'> {
   cpusUsed: Partial<Record<MachineKind, Record<string, number[]>>>;
 }
 
-export interface ThroughputOptions {
+export interface ThroughputOptions extends PeerBenchOptions {
   cores: number[];
   reps: number;
   ms: number;
-  peers: MachineKind[];
-  log?: (l: string) => void;
 }
 
 const PEER: Record<MachineKind, string> = { 'parallax-emu': 'parallax-emu', qemu: 'QEMU TCG' };
@@ -101,60 +99,51 @@ async function burn(orch: Orchestrator, s: DimeServer, mac: string, cores: numbe
   return seconds;
 }
 
-export async function runThroughput(o: ThroughputOptions): Promise<ThroughputResult> {
-  const log = o.log ?? console.log;
-  const t0 = performance.now();
-  const r: ThroughputResult = {
-    ...startRun('throughput'),
-    params: { cores: o.cores, reps: o.reps, ms: o.ms }, roundsPerS: {}, cpusUsed: {},
-  };
-  log(`throughput benchmark: cpuburn on every DIME for ${o.ms} ms, ${o.cores.join(' and ')} cores, ${o.reps} repetition(s); ${r.machine}`);
+export function runThroughput(o: ThroughputOptions): Promise<ThroughputResult> {
   let serial = 0;
-  await withBenchLan(async ({ hubPath, orch }) => {
-    for (const kind of runnablePeers(o.peers, r.errors)) {
-      const per: Record<string, number[]> = {};
-      const cpus: Record<string, number[]> = {};
-      for (const c of o.cores) {
-        per[c] = [];
-        cpus[c] = [];
-        for (let rep = 0; rep < o.reps; rep++) {
-          const mac = `52:54:00:be:04:${(serial++ & 0xff).toString(16).padStart(2, '0')}`;
-          const s = new DimeServer({ kind, cores: c, mac, hubPath, key: BENCH_KEY });
-          try {
-            await s.ready();
-            // warm-up run, which also sizes the measured one to about o.ms
-            // Warm-up runs size the measured one to about o.ms: the first (2 rounds) is mostly
-            // compilation, so a second sizes again. Then R and 2R rounds: the difference is the
-            // rate, without the fixed cost of launching through the network and reporting on
-            // the console (a launch of ~0.1-0.2 s once made 1 and 2 cores look alike).
-            let rounds = 2;
-            for (let i = 0; i < 2; i++) {
-              const t = await burn(orch, s, mac, c, rounds);
-              rounds = Math.max(rounds, Math.round((rounds * o.ms) / 2 / 1000 / t));
-            }
-            const cpuA = { seconds: NaN }, cpuB = { seconds: NaN };
-            const tA = await burn(orch, s, mac, c, rounds, cpuA);
-            const tB = await burn(orch, s, mac, c, 2 * rounds, cpuB);
-            // on a loaded host the difference can drown in noise: then the long run alone
-            per[c].push(tB > 1.5 * tA ? (c * rounds) / (tB - tA) : (2 * c * rounds) / tB);
-            cpus[c].push(cpuB.seconds / tB);
-          } catch (e) {
-            const msg = (e as Error).message.split('\n')[0];
-            r.errors.push(`${PEER[kind]} ${c} cores: ${msg}`);
-            log(`${PEER[kind]} ${c} cores: FAILED: ${msg}`);
-          } finally {
-            await s.stop();
+  return runOnEachPeer<ThroughputResult>('throughput', o, { params: { cores: o.cores, reps: o.reps, ms: o.ms }, roundsPerS: {}, cpusUsed: {} }, (r) => [
+    `throughput benchmark: cpuburn on every DIME for ${o.ms} ms, ${o.cores.join(' and ')} cores, ${o.reps} repetition(s); ${r.machine}`,
+  ], async (kind, { hubPath, orch }, r, log) => {
+    const per: Record<string, number[]> = {};
+    const cpus: Record<string, number[]> = {};
+    for (const c of o.cores) {
+      per[c] = [];
+      cpus[c] = [];
+      for (let rep = 0; rep < o.reps; rep++) {
+        const mac = `52:54:00:be:04:${(serial++ & 0xff).toString(16).padStart(2, '0')}`;
+        const s = new DimeServer({ kind, cores: c, mac, hubPath, key: BENCH_KEY });
+        try {
+          await s.ready();
+          // warm-up run, which also sizes the measured one to about o.ms
+          // Warm-up runs size the measured one to about o.ms: the first (2 rounds) is mostly
+          // compilation, so a second sizes again. Then R and 2R rounds: the difference is the
+          // rate, without the fixed cost of launching through the network and reporting on
+          // the console (a launch of ~0.1-0.2 s once made 1 and 2 cores look alike).
+          let rounds = 2;
+          for (let i = 0; i < 2; i++) {
+            const t = await burn(orch, s, mac, c, rounds);
+            rounds = Math.max(rounds, Math.round((rounds * o.ms) / 2 / 1000 / t));
           }
+          const cpuA = { seconds: NaN }, cpuB = { seconds: NaN };
+          const tA = await burn(orch, s, mac, c, rounds, cpuA);
+          const tB = await burn(orch, s, mac, c, 2 * rounds, cpuB);
+          // on a loaded host the difference can drown in noise: then the long run alone
+          per[c].push(tB > 1.5 * tA ? (c * rounds) / (tB - tA) : (2 * c * rounds) / tB);
+          cpus[c].push(cpuB.seconds / tB);
+        } catch (e) {
+          const msg = (e as Error).message.split('\n')[0];
+          r.errors.push(`${PEER[kind]} ${c} cores: ${msg}`);
+          log(`${PEER[kind]} ${c} cores: FAILED: ${msg}`);
+        } finally {
+          await s.stop();
         }
-        log(`${PEER[kind]} ${c} core(s): ${per[c].length ? median(per[c]).toFixed(0) : '-'} rounds/s, ` +
-          `${cpus[c].length ? median(cpus[c]).toFixed(2) : '-'} host CPUs used, load/cpu ${loadPerCpu().toFixed(1)}`);
       }
-      r.roundsPerS[kind] = per;
-      r.cpusUsed[kind] = cpus;
+      log(`${PEER[kind]} ${c} core(s): ${per[c].length ? median(per[c]).toFixed(0) : '-'} rounds/s, ` +
+        `${cpus[c].length ? median(cpus[c]).toFixed(2) : '-'} host CPUs used, load/cpu ${loadPerCpu().toFixed(1)}`);
     }
+    r.roundsPerS[kind] = per;
+    r.cpusUsed[kind] = cpus;
   });
-  finishRun(r, t0);
-  return r;
 }
 
 export function throughputTable(r: ThroughputResult): { headers: string[]; rows: (string | number)[][] } {
@@ -193,11 +182,4 @@ export function throughputMarkdown(r: ThroughputResult): string {
     markdownTable([...t.headers, 'emu/QEMU'], t.rows), '', ...r.errors.map((e) => `- error: ${e}`), ''].join('\n');
 }
 
-export const writeThroughput = jsonAndMarkdown('throughput', throughputMarkdown);
-
-benchMain({
-  script: 'throughput',
-  run: () => runThroughput(throughputOptionsFromArgs()),
-  print: (r) => printThroughput(r),
-  write: writeThroughput,
-});
+export const writeThroughput = benchWithReport('throughput', { run: () => runThroughput(throughputOptionsFromArgs()), print: (r) => printThroughput(r), markdown: throughputMarkdown });

@@ -55,3 +55,14 @@ export function benchMain<R extends { errors: string[] }>(e: BenchEntry<R>): voi
   };
   main().catch((err) => { console.error(`${e.script} benchmark: ${(err as Error).stack ?? err}`); process.exit(1); });
 }
+
+/**
+ * A benchmark whose result files are the usual two (jsonAndMarkdown(script, markdown)): its
+ * command-line entry (benchMain) when run as bench/<script>.js; returns its writer (bench/all.ts
+ * writes with it too).
+ */
+export function benchWithReport<R extends { errors: string[] }>(script: string, e: Omit<BenchEntry<R>, 'script' | 'write'> & { markdown: (r: R) => string }): (r: R, dir: string) => string[] {
+  const write = jsonAndMarkdown(script, e.markdown);
+  benchMain({ script, short: e.short, run: e.run, print: e.print, write });
+  return write;
+}

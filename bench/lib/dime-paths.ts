@@ -13,6 +13,7 @@ import type { DimeAddress } from '../../src/orchestrator/targets.js';
 import { qemuAvailable, startHub, type MachineKind, type Watched } from './machines.js';
 import { repoRoot } from './paths.js';
 import { median } from './report.js';
+import { finishRun, startRun, type RunRecord } from './run-record.js';
 
 export const BENCH_KEY = 'parallax-bench-key';
 export const ORCHESTRATOR_MAC = '02:00:00:be:0c:01';
@@ -47,6 +48,33 @@ export async function withBenchLan<T>(body: (lan: { hubPath: string; orch: Orche
     await hub.stop();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** What a benchmark over peers takes beside its own figures: which peers, and where its progress goes. */
+export interface PeerBenchOptions {
+  peers: MachineKind[];
+  /** progress lines (default console.log) */
+  log?: (l: string) => void;
+}
+
+/**
+ * A benchmark measured on each peer in turn: its result (startRun(r.benchmark) with `fields`),
+ * `headline(r)` logged, the bench LAN up while `perPeer` runs for each peer this host can run (a
+ * missing QEMU is noted in the result's errors), then the run record completed (finishRun).
+ */
+export async function runOnEachPeer<R extends RunRecord>(
+  benchmark: R['benchmark'], o: PeerBenchOptions, fields: Omit<R, keyof RunRecord>, headline: (r: R) => string[],
+  perPeer: (kind: MachineKind, lan: { hubPath: string; orch: Orchestrator }, r: R, log: (l: string) => void) => Promise<void>,
+): Promise<R> {
+  const log = o.log ?? console.log;
+  const t0 = performance.now();
+  const r = { ...startRun(benchmark), ...fields } as R;
+  for (const line of headline(r)) log(line);
+  await withBenchLan(async (lan) => {
+    for (const kind of runnablePeers(o.peers, r.errors)) await perPeer(kind, lan, r, log);
+  });
+  finishRun(r, t0);
+  return r;
 }
 
 /** The peers this host can run; a missing QEMU is noted in `errors` (reported, not a failure). */

@@ -21,14 +21,26 @@ function run(script: string, args: string[], timeout = 90_000) {
   return { status: r.status, out: `${r.stdout}${r.stderr}` };
 }
 
+/** bench/<name>.js with `args`, writing into a folder of its own: it must exit 0; its output, folder and <name>.json */
+function runWriting(name: string, args: string[], timeout?: number) {
+  const dir = join(out, name);
+  const r = run(`${name}.js`, [...args, '--out', dir], timeout);
+  expect(r.status, r.out).toBe(0);
+  return { out: r.out, dir, json: JSON.parse(readFileSync(join(dir, `${name}.json`), 'utf8')) };
+}
+
+/** bench/<script> with `args` must refuse to run, saying `message` */
+function expectRefusal(script: string, args: string[], message: string): void {
+  const r = run(script, args);
+  expect(r.status).not.toBe(0);
+  expect(r.out).toContain(message);
+}
+
 describe('bench:signaling', () => {
   it('measures the three paths, their floors and peers, prints goals, writes JSON/markdown/SVG', () => {
-    const dir = join(out, 'signaling');
-    const r = run('signaling.js', ['--short', '--reps', '1', '--n', '8', '--warm', '2', '--peers', peers, '--out', dir]);
-    expect(r.out).toContain('DIME->DIME, two cores of one server');
-    expect(r.out).toContain('goals (information only)');
-    expect(r.status, r.out).toBe(0);
-    const j = JSON.parse(readFileSync(join(dir, 'signaling.json'), 'utf8'));
+    const { out: text, dir, json: j } = runWriting('signaling', ['--short', '--reps', '1', '--n', '8', '--warm', '2', '--peers', peers]);
+    expect(text).toContain('DIME->DIME, two cores of one server');
+    expect(text).toContain('goals (information only)');
     expect(j.node).toBe(process.version);
     for (const f of ['atomics', 'socketHub', 'socketDirect']) expect(j.floors[f].median).toBeGreaterThan(0);
     for (const p of ['intra', 'cross', 'orch']) {
@@ -45,41 +57,31 @@ describe('bench:signaling', () => {
   });
 
   it('refuses an unknown peer with a clear message', () => {
-    const r = run('signaling.js', ['--short', '--peers', 'bochs']);
-    expect(r.status).not.toBe(0);
-    expect(r.out).toContain("unknown peer 'bochs'");
+    expectRefusal('signaling.js', ['--short', '--peers', 'bochs'], "unknown peer 'bochs'");
   });
 });
 
 describe('bench:cores', () => {
   it('boot time, RSS and the collective barrier for 1 and 2 cores', () => {
-    const dir = join(out, 'cores');
-    const r = run('cores.js', ['--cores', '1,2', '--reps', '1', '--n', '4', '--warm', '1', '--peers', peers, '--out', dir]);
-    expect(r.status, r.out).toBe(0);
-    const j = JSON.parse(readFileSync(join(dir, 'cores.json'), 'utf8'));
+    const { out: text, json: j } = runWriting('cores', ['--cores', '1,2', '--reps', '1', '--n', '4', '--warm', '1', '--peers', peers]);
     for (const pt of j.peers['parallax-emu']) {
       expect(pt.bootMs[0]).toBeGreaterThan(0);
       expect(pt.rssMiB[0]).toBeGreaterThan(0);
       expect(pt.collective.n).toBe(4);
     }
     expect(Number.isFinite(j.fits['parallax-emu'].rssPerCoreMiB)).toBe(true);
-    expect(r.out).toContain('per added core');
+    expect(text).toContain('per added core');
   });
 
   it('refuses a core count of 0', () => {
-    const r = run('cores.js', ['--cores', '0']);
-    expect(r.status).not.toBe(0);
-    expect(r.out).toContain('not a core count');
+    expectRefusal('cores.js', ['--cores', '0'], 'not a core count');
   });
 });
 
 describe('bench:collectives', () => {
   it('tree barrier, broadcast and the point-to-point baseline on 1..4 DIMEs over 1, 2 and 4 servers', () => {
-    const dir = join(out, 'collectives');
-    const r = run('collectives.js', ['--max', '4', '--n', '2', '--warm', '0', '--peers', peers, '--out', dir], 240_000);
-    expect(r.status, r.out).toBe(0);
-    expect(r.out).toContain('host load per CPU');
-    const j = JSON.parse(readFileSync(join(dir, 'collectives.json'), 'utf8'));
+    const { out: text, dir, json: j } = runWriting('collectives', ['--max', '4', '--n', '2', '--warm', '0', '--peers', peers], 240_000);
+    expect(text).toContain('host load per CPU');
     const pts = j.peers['parallax-emu'];
     expect(pts.map((p: { servers: number; n: number }) => `${p.servers}x${p.n}`)).toEqual(['1x1', '1x2', '1x4', '2x2', '4x4']);
     for (const p of pts) for (const k of ['tree barrier', 'broadcast 1 KiB', 'p2p barrier', 'one PING']) expect(p.medians[k]).toBeGreaterThan(0);
@@ -88,18 +90,13 @@ describe('bench:collectives', () => {
   }, 300_000);
 
   it('refuses a layout it cannot build', () => {
-    const r = run('collectives.js', ['--max', '5']);
-    expect(r.status).not.toBe(0);
-    expect(r.out).toContain('is not 4, 8, 16, 32 or 64');
+    expectRefusal('collectives.js', ['--max', '5'], 'is not 4, 8, 16, 32 or 64');
   });
 });
 
 describe('bench:throughput', () => {
   it('aggregate cpuburn rounds per second with 1 and 2 cores', () => {
-    const dir = join(out, 'throughput');
-    const r = run('throughput.js', ['--reps', '1', '--ms', '150', '--peers', peers, '--out', dir]);
-    expect(r.status, r.out).toBe(0);
-    const j = JSON.parse(readFileSync(join(dir, 'throughput.json'), 'utf8'));
+    const { json: j } = runWriting('throughput', ['--reps', '1', '--ms', '150', '--peers', peers]);
     expect(j.roundsPerS['parallax-emu']['1'][0]).toBeGreaterThan(0);
     expect(j.roundsPerS['parallax-emu']['2'][0]).toBeGreaterThan(0);
   });
@@ -107,11 +104,8 @@ describe('bench:throughput', () => {
 
 describe('device access cost', () => {
   it('times each kind of access in the core, via the I/O thread and on QEMU, and writes JSON', () => {
-    const dir = join(out, 'device-access');
-    const r = run('device-access.js', ['--reps', '1', '--n', '2000', '--n-slow', '50', '--out', dir]);
-    expect(r.status, r.out).toBe(0);
-    expect(r.out).toContain('e1000 ICR read (MMIO)');
-    const j = JSON.parse(readFileSync(join(dir, 'device-access.json'), 'utf8'));
+    const { out: text, json: j } = runWriting('device-access', ['--reps', '1', '--n', '2000', '--n-slow', '50']);
+    expect(text).toContain('e1000 ICR read (MMIO)');
     for (const peer of ['parallax-emu', 'parallax-emu, via I/O thread', ...(qemu ? ['QEMU TCG'] : [])]) {
       expect(Object.values(j.ns[peer]).every((v) => Number.isFinite(v as number)), peer).toBe(true);
     }

@@ -104,141 +104,126 @@ const B = '52:54:00:00:c0:0b';
 const interleaved = (n: number): CollMember[] => Array.from({ length: 2 * n }, (_, i) => ({ server: i % 2 ? B : A, core: i >> 1 }));
 
 describe.skipIf(runners.length === 0 || !existsSync(IMAGE)).each(runners.map((mk) => [mk().name, mk] as const))('collectives on two servers of %s', (_name, mk) => {
-  it('COMPARE-AND-WRITE from three initiators at once with 5 % frame loss: every DIME ends with the same values', async () => {
+  /** `body` on servers A and B of 4 DIMEs each (stopped after it), with their 8 DIMEs interleaved */
+  const onTwoServers = async (body: (two: Awaited<ReturnType<typeof twoServers>>, members: CollMember[]) => Promise<void>): Promise<void> => {
     const two = await twoServers(mk, [A, B], 4);
     try {
-      const members = interleaved(4);
-      // the clients join before the loss starts (their epoch confirmations are not what is tested)
-      const clients = [1, 2, 3].map((i) => new DimeClient(two.lan, KEY, `02:00:00:00:0c:0${i}`));
-      for (const c of clients) for (const s of [A, B]) await c.epochOf(s);
-      two.lan.setLoss({ rate: 0.05, seed: 17 });
-      const rounds = 6;
-      // compare-and-swap increments of variable 0: read, then "if var0 == v then var0 = v + 1"
-      const successes = await Promise.all(clients.map(async (c, who) => {
-        let ok = 0;
-        for (let r = 0; r < rounds; r++) {
-          const v = (await collRead(c.link, members[0])).vars[0];
-          const res = await compareAndWrite(c.link, members, { var: 0, cmp: 'EQ', compare: v, writeVar: 0, value: v + 1n }, { memberTimeoutMs: 5000, attemptMs: 2000 });
-          expect(res.answered, `initiator ${who} round ${r}`).toBe(members.length);
-          if (res.outcome === 'DONE') ok++;
-          else expect(res.outcome).toBe('FALSE');
-        }
-        return ok;
-      }));
-      // identical parameters except the value written (STORM's wording): the last one wins everywhere
-      const writes: CollResult[][] = await Promise.all(clients.map(async (c, who) => {
-        const out: CollResult[] = [];
-        for (let r = 0; r < rounds; r++) out.push(await compareAndWrite(c.link, members, { var: 2, cmp: 'GE', compare: 0n, writeVar: 3, value: BigInt(100 * (who + 1) + r) }, { memberTimeoutMs: 5000, attemptMs: 2000 }));
-        return out;
-      }));
-      two.lan.setLoss({ rate: 0, seed: 1 });
-      const total = successes.reduce((a, b) => a + b, 0);
-      const done = writes.flat().filter((w) => w.outcome === 'DONE').length;
-      expect(done).toBe(3 * rounds);
-      const seen = [];
-      for (const m of members) seen.push(await collRead(clients[0].link, m));
-      for (const r of seen) {
-        expect(r.vars[0]).toBe(BigInt(total));   // no increment lost, none applied twice
-        expect(r.vars[3]).toBe(seen[0].vars[3]); // one final value everywhere
-        expect(r.writes).toBe(total + done);
-      }
-      expect(total).toBeGreaterThan(0);
-      expect([100, 200, 300].map((b) => BigInt(b + rounds - 1))).toContain(seen[0].vars[3]);
-      expect(two.lan.lost).toBeGreaterThan(0);
-      console.log(`${_name}: ${total} of ${3 * rounds} increments won, ${done} writes; ${two.lan.lost} of ${two.lan.lossTrials} deliveries lost; ` +
-        `COLL_START sent ${writes.flat().reduce((a, w) => a + w.attempts, 0)} times for ${3 * rounds} writes`);
+      await body(two, interleaved(4));
     } finally {
       await two.stop();
     }
-  }, 300_000);
+  };
+  it('COMPARE-AND-WRITE from three initiators at once with 5 % frame loss: every DIME ends with the same values', () => onTwoServers(async (two, members) => {
+    // the clients join before the loss starts (their epoch confirmations are not what is tested)
+    const clients = [1, 2, 3].map((i) => new DimeClient(two.lan, KEY, `02:00:00:00:0c:0${i}`));
+    for (const c of clients) for (const s of [A, B]) await c.epochOf(s);
+    two.lan.setLoss({ rate: 0.05, seed: 17 });
+    const rounds = 6;
+    // compare-and-swap increments of variable 0: read, then "if var0 == v then var0 = v + 1"
+    const successes = await Promise.all(clients.map(async (c, who) => {
+      let ok = 0;
+      for (let r = 0; r < rounds; r++) {
+        const v = (await collRead(c.link, members[0])).vars[0];
+        const res = await compareAndWrite(c.link, members, { var: 0, cmp: 'EQ', compare: v, writeVar: 0, value: v + 1n }, { memberTimeoutMs: 5000, attemptMs: 2000 });
+        expect(res.answered, `initiator ${who} round ${r}`).toBe(members.length);
+        if (res.outcome === 'DONE') ok++;
+        else expect(res.outcome).toBe('FALSE');
+      }
+      return ok;
+    }));
+    // identical parameters except the value written (STORM's wording): the last one wins everywhere
+    const writes: CollResult[][] = await Promise.all(clients.map(async (c, who) => {
+      const out: CollResult[] = [];
+      for (let r = 0; r < rounds; r++) out.push(await compareAndWrite(c.link, members, { var: 2, cmp: 'GE', compare: 0n, writeVar: 3, value: BigInt(100 * (who + 1) + r) }, { memberTimeoutMs: 5000, attemptMs: 2000 }));
+      return out;
+    }));
+    two.lan.setLoss({ rate: 0, seed: 1 });
+    const total = successes.reduce((a, b) => a + b, 0);
+    const done = writes.flat().filter((w) => w.outcome === 'DONE').length;
+    expect(done).toBe(3 * rounds);
+    const seen = [];
+    for (const m of members) seen.push(await collRead(clients[0].link, m));
+    for (const r of seen) {
+      expect(r.vars[0]).toBe(BigInt(total));   // no increment lost, none applied twice
+      expect(r.vars[3]).toBe(seen[0].vars[3]); // one final value everywhere
+      expect(r.writes).toBe(total + done);
+    }
+    expect(total).toBeGreaterThan(0);
+    expect([100, 200, 300].map((b) => BigInt(b + rounds - 1))).toContain(seen[0].vars[3]);
+    expect(two.lan.lost).toBeGreaterThan(0);
+    console.log(`${_name}: ${total} of ${3 * rounds} increments won, ${done} writes; ${two.lan.lost} of ${two.lan.lossTrials} deliveries lost; ` +
+      `COLL_START sent ${writes.flat().reduce((a, w) => a + w.attempts, 0)} times for ${3 * rounds} writes`);
+  }), 300_000);
 
-  it('launch: a service image in several blocks to 8 DIMEs of two servers, started on all of them', async () => {
-    const two = await twoServers(mk, [A, B], 4);
-    try {
-      const members = interleaved(4);
-      const client = new DimeClient(two.lan, KEY, '02:00:00:00:0c:20');
-      const img = upperImage();
-      const r = await launchService(client.link, members, img, { event: 5 });
-      console.log(`${_name}: launch of ${img.image.length} bytes in ${r.blocks} blocks of ${r.blockBytes} on ${members.length} DIMEs: ${r.outcome}, ${r.ms.toFixed(0)} ms`);
-      expect(r.blocks).toBeGreaterThan(1);   // more than one frame: the multi-block path
-      expect(r).toMatchObject({ outcome: 'DONE', members: 8, started: 8, missing: null, failedAt: null });
-      for (const m of members) {
-        expect(await testEvent(client.link, m, 5)).toBe(1);
-        const d = await client.request1(m.server, m.core, 'DISCOVER');
-        expect(d.fields).toMatchObject({ state: W.STATE.RUNNING, service: 'upper' });
-      }
-      // each one runs the image: input comes back upper-cased on its console
-      for (const m of members) client.stream(m.server, m.core, `launched-${m.server.slice(-1)}-${m.core}\n`);
-      for (const m of members) await two.machines[m.server === A ? 0 : 1].waitForOutput(new RegExp(`LAUNCHED-${m.server.slice(-1).toUpperCase()}-${m.core}`), 30_000);
-      // the launcher owns them, as after a LOAD_BEGIN: another orchestrator may not stop them
-      const other = new DimeClient(two.lan, KEY, '02:00:00:00:0c:21');
-      expect((await other.request1(A, 1, 'STOP')).frame.status).toBe(W.STATUS.UNAUTHORIZED);
-      expect((await client.request1(A, 1, 'STOP')).frame.status).toBe(W.STATUS.OK);
-    } finally {
-      await two.stop();
+  it('launch: a service image in several blocks to 8 DIMEs of two servers, started on all of them', () => onTwoServers(async (two, members) => {
+    const client = new DimeClient(two.lan, KEY, '02:00:00:00:0c:20');
+    const img = upperImage();
+    const r = await launchService(client.link, members, img, { event: 5 });
+    console.log(`${_name}: launch of ${img.image.length} bytes in ${r.blocks} blocks of ${r.blockBytes} on ${members.length} DIMEs: ${r.outcome}, ${r.ms.toFixed(0)} ms`);
+    expect(r.blocks).toBeGreaterThan(1);   // more than one frame: the multi-block path
+    expect(r).toMatchObject({ outcome: 'DONE', members: 8, started: 8, missing: null, failedAt: null });
+    for (const m of members) {
+      expect(await testEvent(client.link, m, 5)).toBe(1);
+      const d = await client.request1(m.server, m.core, 'DISCOVER');
+      expect(d.fields).toMatchObject({ state: W.STATE.RUNNING, service: 'upper' });
     }
-  }, 300_000);
+    // each one runs the image: input comes back upper-cased on its console
+    for (const m of members) client.stream(m.server, m.core, `launched-${m.server.slice(-1)}-${m.core}\n`);
+    for (const m of members) await two.machines[m.server === A ? 0 : 1].waitForOutput(new RegExp(`LAUNCHED-${m.server.slice(-1).toUpperCase()}-${m.core}`), 30_000);
+    // the launcher owns them, as after a LOAD_BEGIN: another orchestrator may not stop them
+    const other = new DimeClient(two.lan, KEY, '02:00:00:00:0c:21');
+    expect((await other.request1(A, 1, 'STOP')).frame.status).toBe(W.STATUS.UNAUTHORIZED);
+    expect((await client.request1(A, 1, 'STOP')).frame.status).toBe(W.STATUS.OK);
+  }), 300_000);
 
-  it('launch is all or none when a server of destinations dies mid-launch', async () => {
-    const two = await twoServers(mk, [A, B], 4);
-    try {
-      const members = interleaved(4);
-      const survivors = members.filter((m) => m.server === A);
-      const client = new DimeClient(two.lan, KEY, '02:00:00:00:0c:22');
-      const img = upperImage();
-      // B dies after the first block reached every member: the launch must start nowhere
-      const r = await launchService(client.link, members, img, { event: 6, memberTimeoutMs: 1000, afterBlock: async (i) => { if (i === 0) await two.machines[1].stop(); } });
-      console.log(`${_name}: launch with a server dying after block 1: ${JSON.stringify({ ...r, launch: undefined })}`);
-      expect(r).toMatchObject({ outcome: 'ABORTED', started: 0, failedAt: 'stage', missing: 1 });
-      for (const m of survivors) {
-        expect(await testEvent(client.link, m, 6)).toBe(0);
-        const d = await client.request1(m.server, m.core, 'DISCOVER');
-        expect(d.fields.state).toBe(W.STATE.IDLE);   // the staged image was dropped
-      }
-      // and the survivors are free again: the same launch on them alone starts everywhere
-      const again = await launchService(client.link, survivors, img, { event: 6 });
-      expect(again).toMatchObject({ outcome: 'DONE', started: survivors.length });
-      for (const m of survivors) expect(await testEvent(client.link, m, 6)).toBe(1);
-    } finally {
-      await two.stop();
+  it('launch is all or none when a server of destinations dies mid-launch', () => onTwoServers(async (two, members) => {
+    const survivors = members.filter((m) => m.server === A);
+    const client = new DimeClient(two.lan, KEY, '02:00:00:00:0c:22');
+    const img = upperImage();
+    // B dies after the first block reached every member: the launch must start nowhere
+    const r = await launchService(client.link, members, img, { event: 6, memberTimeoutMs: 1000, afterBlock: async (i) => { if (i === 0) await two.machines[1].stop(); } });
+    console.log(`${_name}: launch with a server dying after block 1: ${JSON.stringify({ ...r, launch: undefined })}`);
+    expect(r).toMatchObject({ outcome: 'ABORTED', started: 0, failedAt: 'stage', missing: 1 });
+    for (const m of survivors) {
+      expect(await testEvent(client.link, m, 6)).toBe(0);
+      const d = await client.request1(m.server, m.core, 'DISCOVER');
+      expect(d.fields.state).toBe(W.STATE.IDLE);   // the staged image was dropped
     }
-  }, 300_000);
+    // and the survivors are free again: the same launch on them alone starts everywhere
+    const again = await launchService(client.link, survivors, img, { event: 6 });
+    expect(again).toMatchObject({ outcome: 'DONE', started: survivors.length });
+    for (const m of survivors) expect(await testEvent(client.link, m, 6)).toBe(1);
+  }), 300_000);
 
-  it('XFER-AND-SIGNAL is all or none while a server of destinations dies mid-transfer', async () => {
-    const two = await twoServers(mk, [A, B], 4);
-    try {
-      const members = interleaved(4);
-      const survivors = members.filter((m) => m.server === A);
-      const client = new DimeClient(two.lan, KEY, '02:00:00:00:0c:10');
-      const results: CollResult[] = [];
-      let killed = false;
-      for (let i = 0; i < 24; i++) {
-        if (i === 6) { void two.machines[1].stop().then(() => { killed = true; }); }
-        const data = Buffer.alloc(16, i + 1);
-        results.push(await xferAndSignal(client.link, members, { offset: 16 * i, event: 1, data }, { memberTimeoutMs: 1000 }));
-        if (killed && results.filter((r) => r.outcome === 'ABORTED').length >= 3) break;
-      }
-      const outcomes = results.map((r) => r.outcome);
-      console.log(`${_name}: ${JSON.stringify(results.map((r) => [r.outcome[0], r.answered, r.yes, r.missing, r.attempts]))}`);
-      // a member slow beyond the timeout on a loaded host may abort an early one too: that is
-      // allowed (none), what is not is a block on some survivors only
-      expect(outcomes.slice(0, 6)).toContain('DONE');
-      expect(outcomes.slice(6)).toContain('ABORTED');
-      // once the server is gone, every survivor answers (a live inner member waiting out a dead
-      // child is not itself counted dead) and the lowest dead member is B's first DIME
-      expect(results.at(-1)).toMatchObject({ outcome: 'ABORTED', answered: survivors.length, yes: survivors.length, missing: 1 });
-      for (const m of survivors) {
-        const r = await collRead(client.link, m, 0, 16 * results.length);
-        results.forEach((res, i) => {
-          const got = r.data.subarray(16 * i, 16 * i + 16);
-          const want = res.outcome === 'DONE' ? Buffer.alloc(16, i + 1) : Buffer.alloc(16);
-          expect(got.equals(want), `${m.server}/${m.core} op ${i} ${res.outcome}`).toBe(true);
-        });
-        expect(await testEvent(client.link, m, 1)).toBe(outcomes.filter((o) => o === 'DONE').length);
-      }
-      console.log(`${_name}: outcomes ${outcomes.map((o) => o[0]).join('')} (D done, A aborted); the dead server's DIMEs: ${results.at(-1)?.missing}`);
-    } finally {
-      await two.stop();
+  it('XFER-AND-SIGNAL is all or none while a server of destinations dies mid-transfer', () => onTwoServers(async (two, members) => {
+    const survivors = members.filter((m) => m.server === A);
+    const client = new DimeClient(two.lan, KEY, '02:00:00:00:0c:10');
+    const results: CollResult[] = [];
+    let killed = false;
+    for (let i = 0; i < 24; i++) {
+      if (i === 6) { void two.machines[1].stop().then(() => { killed = true; }); }
+      const data = Buffer.alloc(16, i + 1);
+      results.push(await xferAndSignal(client.link, members, { offset: 16 * i, event: 1, data }, { memberTimeoutMs: 1000 }));
+      if (killed && results.filter((r) => r.outcome === 'ABORTED').length >= 3) break;
     }
-  }, 300_000);
+    const outcomes = results.map((r) => r.outcome);
+    console.log(`${_name}: ${JSON.stringify(results.map((r) => [r.outcome[0], r.answered, r.yes, r.missing, r.attempts]))}`);
+    // a member slow beyond the timeout on a loaded host may abort an early one too: that is
+    // allowed (none), what is not is a block on some survivors only
+    expect(outcomes.slice(0, 6)).toContain('DONE');
+    expect(outcomes.slice(6)).toContain('ABORTED');
+    // once the server is gone, every survivor answers (a live inner member waiting out a dead
+    // child is not itself counted dead) and the lowest dead member is B's first DIME
+    expect(results.at(-1)).toMatchObject({ outcome: 'ABORTED', answered: survivors.length, yes: survivors.length, missing: 1 });
+    for (const m of survivors) {
+      const r = await collRead(client.link, m, 0, 16 * results.length);
+      results.forEach((res, i) => {
+        const got = r.data.subarray(16 * i, 16 * i + 16);
+        const want = res.outcome === 'DONE' ? Buffer.alloc(16, i + 1) : Buffer.alloc(16);
+        expect(got.equals(want), `${m.server}/${m.core} op ${i} ${res.outcome}`).toBe(true);
+      });
+      expect(await testEvent(client.link, m, 1)).toBe(outcomes.filter((o) => o === 'DONE').length);
+    }
+    console.log(`${_name}: outcomes ${outcomes.map((o) => o[0]).join('')} (D done, A aborted); the dead server's DIMEs: ${results.at(-1)?.missing}`);
+  }), 300_000);
 });

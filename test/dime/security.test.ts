@@ -40,6 +40,13 @@ function command(client: DimeClient, name: string, core: number, values: Record<
     payload: encodePayload(m.request ?? { fields: [] }, values) });
 }
 
+/** Sends the captured command `frame` (a `name`) on `m`'s LAN; DIME 1 must answer it OK. */
+async function deliver(m: Machine, frame: Buffer, name: string): Promise<void> {
+  m.lan.send(frame);
+  const answer = await m.client.waitFor((f) => f.message?.name === name && f.srcCore === 1);
+  expect(answer.status).toBe(W.STATUS.OK);
+}
+
 const alarmFrom = (client: DimeClient, core: number, code: number) =>
   client.waitFor((f: Frame) => f.message?.name === 'ALARM' && f.srcCore === core && client.codec.fields(f).code === code, 10_000);
 
@@ -50,10 +57,15 @@ describe.skipIf(runners.length === 0 || !existsSync(IMAGE)).each(runners.map((mk
     await Promise.all([...new Set(live.map((m) => m.lan))].map((l) => l.close()));
     live = [];
   });
+  /** boot(mk, ...), kept for afterEach to stop */
+  const started = async (lan?: StreamLan, keyFile?: string, append?: string): Promise<Machine> => {
+    const m = await boot(mk, lan, keyFile, append);
+    live.push(m);
+    return m;
+  };
 
   it('never shows the key: not on the console, not on the machine\'s command line; key= is redacted and ignored', async () => {
-    const m = await boot(mk, undefined, undefined, 'hb=0 perf=0 key=typed-by-mistake');
-    live.push(m);
+    const m = await started(undefined, undefined, 'hb=0 perf=0 key=typed-by-mistake');
     const secrets = [KEY, serverSecret(KEY, SERVER).toString('hex'), networkSecret(KEY).toString('hex'), 'typed-by-mistake'];
     for (const s of secrets) expect(m.runner.output).not.toContain(s);
     expect(m.runner.output).toMatch(/cmdline: .*key=<redacted>/);
@@ -68,21 +80,17 @@ describe.skipIf(runners.length === 0 || !existsSync(IMAGE)).each(runners.map((mk
   }, 180_000);
 
   it('refuses a captured command replayed after the server rebooted, and alarms', async () => {
-    const first = await boot(mk);
-    live.push(first);
+    const first = await started();
     const { client, lan } = first;
     await client.epochOf(SERVER);
     const load = command(client, 'LOAD_BUILTIN', 1, { name: 'hello' });
     const exec = command(client, 'EXECUTE', 1);
-    lan.send(load);
-    await client.waitFor((f) => f.message?.name === 'LOAD_BUILTIN' && f.status === W.STATUS.OK);
-    lan.send(exec);
-    await client.waitFor((f) => f.message?.name === 'EXECUTE' && f.status === W.STATUS.OK);
+    await deliver(first, load, 'LOAD_BUILTIN');
+    await deliver(first, exec, 'EXECUTE');
     await first.runner.stop();
     live = [];
     // the same machine again (same MAC, same key, same LAN), a new boot
-    const second = await boot(mk, lan, first.keyFile);
-    live.push(second);
+    const second = await started(lan, first.keyFile);
     const c2 = second.client;
     const mark = c2.frames.length;
     const alarm = alarmFrom(c2, 1, W.SECURITY_CODE.REPLAYED);
@@ -100,13 +108,11 @@ describe.skipIf(runners.length === 0 || !existsSync(IMAGE)).each(runners.map((mk
   }, 240_000);
 
   it('refuses a captured command replayed after 128 other senders evicted its sender from the replay table', async () => {
-    const m = await boot(mk);
-    live.push(m);
+    const m = await started();
     const { client, lan } = m;
     await client.epochOf(SERVER);
     const captured = command(client, 'SET_PARAM', 1, { key: 'who', value: 'first' });
-    lan.send(captured);
-    await client.waitFor((f) => f.message?.name === 'SET_PARAM' && f.srcCore === 1);
+    await deliver(m, captured, 'SET_PARAM');
     const before = (await client.request1(SERVER, 1, 'QUERY_SECURITY')).fields;
     // 128 other key holders (orchestrators with other MACs) each talk to DIME 1: the table is full, the first one goes
     for (let i = 0; i < 128; i++) {

@@ -78,6 +78,18 @@ export function qemuAvailable(): boolean {
   return launcherQemuAvailable(QEMU_BINARY);
 }
 
+/**
+ * The kernel, cores, memory, command line and instruction-count time of a run, in QEMU's
+ * spellings (-kernel, -smp, -m, -append, -icount), which parallax-emu takes too
+ * (src/cli/options.ts): both machines get the same words.
+ */
+function guestRunArgs(image: string, opts: GuestRunOptions): string[] {
+  const args = ['-kernel', image, '-smp', String(opts.cores ?? 1), '-m', String(opts.memMiB ?? DEFAULT_MEM_MIB)];
+  if (opts.append !== undefined) args.push('-append', opts.append);
+  if (opts.icount !== undefined) args.push('-icount', opts.icount);
+  return args;
+}
+
 export function qemuArgs(image: string, opts: GuestRunOptions = {}): string[] {
   const args = [
     '-machine', 'pc',
@@ -88,13 +100,9 @@ export function qemuArgs(image: string, opts: GuestRunOptions = {}): string[] {
     '-monitor', 'none',
     '-net', 'none',
     '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04',
-    '-kernel', image,
-    '-smp', String(opts.cores ?? 1),
-    '-m', String(opts.memMiB ?? DEFAULT_MEM_MIB),
+    ...guestRunArgs(image, opts),
   ];
   // -nographic is deliberately absent: with it SeaBIOS mirrors its banner onto COM1
-  if (opts.append !== undefined) args.push('-append', opts.append);
-  if (opts.icount !== undefined) args.push('-icount', opts.icount);
   return args;
 }
 
@@ -104,15 +112,7 @@ export function parallaxCli(): string {
 }
 
 export function parallaxArgs(image: string, opts: GuestRunOptions = {}): string[] {
-  const args = [
-    parallaxCli(),
-    '--kernel', image,
-    '--cores', String(opts.cores ?? 1),
-    '--memory', String(opts.memMiB ?? DEFAULT_MEM_MIB),
-  ];
-  if (opts.append !== undefined) args.push('--append', opts.append);
-  if (opts.icount !== undefined) args.push('--icount', opts.icount);
-  return args;
+  return [parallaxCli(), ...guestRunArgs(image, opts)];
 }
 
 /** Spawns a process, collects stdout/stderr, and kills it (SIGKILL) at the deadline. */
@@ -183,36 +183,34 @@ export interface GuestCase {
   icount?: string;
 }
 
+/** a kernel on one core with the usual 10 s hang limit */
+const oneCore = (kernel: string, more: Partial<GuestCase> = {}): GuestCase => ({ kernel, cores: 1, timeoutMs: 10_000, ...more });
+/** the emulator is held to the SDM where QEMU 7.2 is not: it runs the kernel with sdm=strict */
+const SDM_STRICT: Partial<GuestCase> = { emulatorAppend: 'sdm=strict' };
+
 export const GUEST_CASES: GuestCase[] = [
-  { kernel: 'hello', cores: 1, append: 'first-arg key=value', timeoutMs: 10_000 },
-  { kernel: 'paging', cores: 1, timeoutMs: 10_000 },
-  { kernel: 'exceptions', cores: 1, timeoutMs: 10_000 },
+  oneCore('hello', { append: 'first-arg key=value' }),
+  ...['paging', 'exceptions'].map((kernel) => oneCore(kernel)),
   // QEMU's TCG cannot offer TSC-deadline; parallax-emu is expected to (docs/ARCHITECTURE.md, Time)
-  { kernel: 'lapic-timer', cores: 1, emulatorAppend: 'tsc-deadline=required', timeoutMs: 10_000 },
-  { kernel: 'ioapic-hpet', cores: 1, timeoutMs: 10_000 },
-  { kernel: 'smp', cores: 1, timeoutMs: 10_000 },
-  { kernel: 'smp', cores: 2, timeoutMs: 10_000 },
-  { kernel: 'smp', cores: 4, timeoutMs: 10_000 },
-  { kernel: 'smp', cores: 8, timeoutMs: 15_000 },
-  { kernel: 'smp-early', cores: 4, timeoutMs: 10_000 },
-  { kernel: 'smp-early', cores: 16, timeoutMs: 15_000 },
+  oneCore('lapic-timer', { emulatorAppend: 'tsc-deadline=required' }),
+  oneCore('ioapic-hpet'),
+  ...[1, 2, 4, 8].map((cores) => ({ kernel: 'smp', cores, timeoutMs: cores === 8 ? 15_000 : 10_000 })),
+  ...[4, 16].map((cores) => ({ kernel: 'smp-early', cores, timeoutMs: cores === 16 ? 15_000 : 10_000 })),
   { kernel: 'ipi', cores: 2, timeoutMs: 10_000 },
   { kernel: 'halt-wake', cores: 2, timeoutMs: 20_000 },
   { kernel: 'halt-wake', cores: 2, icount: 'shift=6', timeoutMs: 30_000 },
   { kernel: 'ipi', cores: 4, timeoutMs: 10_000 },
   { kernel: 'atomics', cores: 4, timeoutMs: 20_000 },
-  { kernel: 'syscall', cores: 1, timeoutMs: 10_000 },
-  { kernel: 'sse2', cores: 1, timeoutMs: 10_000 },
-  // QEMU 7.2 does not report C1 (rounded up); the emulator is held to the SDM
-  { kernel: 'x87', cores: 1, emulatorAppend: 'sdm=strict', timeoutMs: 10_000 },
-  // QEMU 7.2 aborts on FERR# (CR0.NE = 0) and leaves FOP 0: the emulator alone runs those checks
-  { kernel: 'fpu-error', cores: 1, emulatorAppend: 'sdm=strict', timeoutMs: 10_000 },
+  oneCore('syscall'),
+  oneCore('sse2'),
+  // SDM_STRICT: QEMU 7.2 does not report C1 (rounded up); it aborts on FERR# (CR0.NE = 0) and
+  // leaves FOP 0, so the emulator alone runs those checks
+  ...['x87', 'fpu-error'].map((kernel) => oneCore(kernel, SDM_STRICT)),
   // ends by ACPI S5 (PM1a_CNT), which both machines turn into status 0
-  { kernel: 'acpi-pm', cores: 1, timeoutMs: 10_000, exitStatus: 0 },
-  // QEMU 7.2 TCG accepts IA32_SPEC_CTRL without advertising it; the emulator is held to the SDM
-  { kernel: 'cpu-gaps', cores: 1, emulatorAppend: 'sdm=strict', timeoutMs: 10_000 },
-  // QEMU 7.2 TCG drops the single-step trap after STI; the emulator is held to the SDM
-  { kernel: 'debug-regs', cores: 1, emulatorAppend: 'sdm=strict', timeoutMs: 10_000 },
+  oneCore('acpi-pm', { exitStatus: 0 }),
+  // SDM_STRICT: QEMU 7.2 TCG accepts IA32_SPEC_CTRL without advertising it, and drops the
+  // single-step trap after STI
+  ...['cpu-gaps', 'debug-regs'].map((kernel) => oneCore(kernel, SDM_STRICT)),
 ];
 
 /** Human-readable first difference between two transcripts, for test failure messages. */

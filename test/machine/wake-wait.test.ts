@@ -13,13 +13,25 @@ function machine(cores: number, hostCores: number, loadX100: number) {
   return ctl;
 }
 
+/**
+ * Core `core` is sent a wake-up request, then waits on the wake value it read before it (with
+ * `running`: the core publishes itself running while the request comes, halted after): the wait
+ * must end at once, within `limitMs`. Returns the core's waiter.
+ */
+function wakeThenWait(ctl: Int32Array, core: number, o: { running?: boolean; limitMs?: number } = {}): WakeWaiter {
+  const w = new WakeWaiter(ctl, core);
+  if (o.running) Atomics.store(ctl, coreBase(core) + C_RUNSTATE, RS_RUNNING);
+  const seen = Atomics.load(ctl, coreBase(core) + C_WAKE);
+  wakeCore(ctl, core);
+  if (o.running) Atomics.store(ctl, coreBase(core) + C_RUNSTATE, RS_HALTED);
+  expect(w.wait(seen, o.limitMs ?? 100)).toBe(true);
+  return w;
+}
+
 describe('halted-core wake-up', () => {
   it('polls when the host has CPUs to spare, and counts the wake-up', () => {
     const ctl = machine(2, 4, 50);
-    const w = new WakeWaiter(ctl, 1);
-    const seen = Atomics.load(ctl, coreBase(1) + C_WAKE);
-    wakeCore(ctl, 1);
-    expect(w.wait(seen, 100)).toBe(true);
+    const w = wakeThenWait(ctl, 1);
     expect(w.polled).toBe(1);
     expect(ctl[coreBase(1) + C_STAT_WAKEUPS]).toBe(1);
     let inHistogram = 0;
@@ -28,20 +40,13 @@ describe('halted-core wake-up', () => {
   });
 
   it('does not poll on a loaded host', () => {
-    const ctl = machine(2, 4, 900);
-    const w = new WakeWaiter(ctl, 1);
-    const seen = Atomics.load(ctl, coreBase(1) + C_WAKE);
-    wakeCore(ctl, 1);
-    expect(w.wait(seen, 100)).toBe(true);
+    const w = wakeThenWait(machine(2, 4, 900), 1);
     expect(w.polled).toBe(0);
   });
 
   it('never polls when emulated cores outnumber host cores', () => {
     const ctl = machine(4, 2, 0);
-    const w = new WakeWaiter(ctl, 3);
-    const seen = Atomics.load(ctl, coreBase(3) + C_WAKE);
-    wakeCore(ctl, 3);
-    expect(w.wait(seen, 100)).toBe(true);
+    const w = wakeThenWait(ctl, 3);
     expect(w.polled).toBe(0);
     expect(w.wait(Atomics.load(ctl, coreBase(3) + C_WAKE), 1)).toBe(false); // times out asleep
   });
@@ -49,14 +54,8 @@ describe('halted-core wake-up', () => {
   // wakeCore skips the futex notify for a core that publishes itself running; the request is
   // still not lost when that core goes to sleep right after, on the wake value it read before
   it('a request to a running core that then sleeps on its earlier wake value ends the sleep at once', () => {
-    const ctl = machine(2, 2, 400); // loaded: no polling, straight to Atomics.wait
-    const w = new WakeWaiter(ctl, 1);
-    Atomics.store(ctl, coreBase(1) + C_RUNSTATE, RS_RUNNING);
-    const seen = Atomics.load(ctl, coreBase(1) + C_WAKE);
-    wakeCore(ctl, 1);
-    Atomics.store(ctl, coreBase(1) + C_RUNSTATE, RS_HALTED);
-    // a lost request would time out (false) after 10 s instead
-    expect(w.wait(seen, 10_000)).toBe(true);
+    // loaded: no polling, straight to Atomics.wait; a lost request would time out (false) after 10 s instead
+    const w = wakeThenWait(machine(2, 2, 400), 1, { running: true, limitMs: 10_000 });
     expect(w.polled).toBe(0);
     expect(w.slept).toBe(1);
   });

@@ -4,11 +4,12 @@
 // emulated servers x 3 DIMEs on one hub; ORCH_MACHINES=qemu (or emu,qemu) runs it on QEMU.
 import { describe, it, expect, beforeAll, afterAll, beforeEach } from 'vitest';
 import { loadavg } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import * as W from '../../src/protocol/wire.js';
 import type { Lab } from '../../src/orchestrator/lab.js';
 import { Orchestrator } from '../../src/orchestrator/orchestrator.js';
 import type { DimeAddress } from '../../src/orchestrator/targets.js';
-import { labMachineKinds, startLabWithOrchestrator } from './lab-orchestrator.js';
+import { labMachineKindsRequiredUnderCi, numbered, startLabWithOrchestrator } from './lab-orchestrator.js';
 import { resolveService } from '../../src/orchestrator/service-source.js';
 import { PolicyEngine } from '../../src/orchestrator/policy/engine.js';
 import { parsePolicy } from '../../src/orchestrator/policy/policy-file.js';
@@ -19,11 +20,7 @@ const KEY = 'failover-key';
 const HB = 500;
 const S1 = '52:54:00:00:00:b1';
 const S2 = '52:54:00:00:00:b2';
-const machines = labMachineKinds();
-if (process.env.CI && machines.length === 0) throw new Error('CI is set but no machine to run the failover pipeline on (images/dime.elf, the emulator or QEMU missing)');
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const numbered = (i: number) => `line ${String(i).padStart(4, '0')}`;
+const machines = labMachineKindsRequiredUnderCi('the failover pipeline');
 
 describe.skipIf(machines.length === 0).each(machines)('pipelines that lose nothing on %s (2 servers x 3 DIMEs)', (machine) => {
   let lab: Lab;

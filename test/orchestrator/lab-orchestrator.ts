@@ -16,6 +16,19 @@ export function labMachineKinds(): MachineKind[] {
 }
 
 /**
+ * labMachineKinds() for a test that CI must run: with CI set and no kind this host can boot,
+ * an error saying what could not run, instead of a skipped file.
+ */
+export function labMachineKindsRequiredUnderCi(what: string): MachineKind[] {
+  const kinds = labMachineKinds();
+  if (process.env.CI && kinds.length === 0) throw new Error(`CI is set but no machine to run ${what} on (images/dime.elf, the emulator or QEMU missing)`);
+  return kinds;
+}
+
+/** the text of line `i` of a numbered-line pipeline: 'line 0042' */
+export const numbered = (i: number): string => `line ${String(i).padStart(4, '0')}`;
+
+/**
  * An orchestrator (MAC `mac`) on the lab's LAN, after discovery. With `dimes`, discovery is
  * repeated (up to 10 more times) until that many DIMEs answered: a freshly booted server may
  * need a moment before its NIC answers (QEMU: ~1 s). Returns the orchestrator and what it found.

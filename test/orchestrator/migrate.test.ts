@@ -4,11 +4,12 @@
 // one hub; ORCH_MACHINES=qemu (or emu,qemu) runs it on QEMU too.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { loadavg } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import * as W from '../../src/protocol/wire.js';
 import type { Lab } from '../../src/orchestrator/lab.js';
 import { Orchestrator } from '../../src/orchestrator/orchestrator.js';
 import type { DimeAddress } from '../../src/orchestrator/targets.js';
-import { labMachineKinds, startLabWithOrchestrator } from './lab-orchestrator.js';
+import { labMachineKindsRequiredUnderCi, numbered, startLabWithOrchestrator } from './lab-orchestrator.js';
 import { resolveService } from '../../src/orchestrator/service-source.js';
 import type { OrchestratorEvent } from '../../src/orchestrator/events.js';
 import type { MigrationReport } from '../../src/orchestrator/migrate.js';
@@ -16,11 +17,7 @@ import type { MigrationReport } from '../../src/orchestrator/migrate.js';
 const KEY = 'migrate-key';
 const S1 = '52:54:00:00:00:c1';
 const S2 = '52:54:00:00:00:c2';
-const machines = labMachineKinds();
-if (process.env.CI && machines.length === 0) throw new Error('CI is set but no machine to run the migration pipeline on (images/dime.elf, the emulator or QEMU missing)');
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const numbered = (i: number) => `line ${String(i).padStart(4, '0')}`;
+const machines = labMachineKindsRequiredUnderCi('the migration pipeline');
 const d = (server: string, core: number): DimeAddress => ({ server, core });
 
 describe.skipIf(machines.length === 0).each(machines)('live migration on %s (2 servers x 3 DIMEs)', (machine) => {

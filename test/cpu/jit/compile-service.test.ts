@@ -48,15 +48,22 @@ function runToEnd(c: Cpu): number {
 const LOOP = 'mov ecx, 2000\nxor eax, eax\nagain: add rax, 3\nadd rax, rcx\ndec ecx\njnz again';
 const sum = (step: number): number => (2000 * step + 2000 * 2001 / 2) >>> 0;
 
+/** guest address of the immediate of LOOP's `add rax, 3` (48 83 c0 03) in `code` at CODE */
+function immediateOf3(code: number[]): number {
+  const at = code.findIndex((b, i) => b === 0x48 && code[i + 1] === 0x83 && code[i + 2] === 0xc0 && code[i + 3] === 3);
+  expect(at).toBeGreaterThan(0);
+  return CODE + at + 3;
+}
+
 describe('compile service: one translation for every core', () => {
   const services: CompileService[] = [];
   afterAll(() => { for (const s of services) s.stop(); });
 
-  test('two cores running the same code translate it once; a write by one drops it on both', () => {
-    // the service is tier 3's default path for warm blocks (not with PARALLAX_JIT_THRESHOLD=0 or tier < 3)
-    expect(JIT_TIER).toBeGreaterThanOrEqual(3);
-    expect(COMPILE_THRESHOLD).toBeGreaterThan(0);
-    expect(ASYNC_COMPILE).toBe(true);
+  /**
+   * Two cores over one memory, each with a deterministic client of one new compile service
+   * (stopped after these tests), LOOP's bytes at CODE; `body` runs, then the clients are removed.
+   */
+  function withServedCores(body: (cores: Cpu[], svc: CompileService, code: number[]) => void): void {
     const cores = twoCores();
     const svc = new CompileService(2);
     services.push(svc);
@@ -67,6 +74,18 @@ describe('compile service: one translation for every core', () => {
     try {
       const code = asm64(LOOP);
       cores[0].ram.set(code, CODE);
+      body(cores, svc, code);
+    } finally {
+      for (const c of cores) installCompileClient(c.coreIndex, null);
+    }
+  }
+
+  test('two cores running the same code translate it once; a write by one drops it on both', () => {
+    // the service is tier 3's default path for warm blocks (not with PARALLAX_JIT_THRESHOLD=0 or tier < 3)
+    expect(JIT_TIER).toBeGreaterThanOrEqual(3);
+    expect(COMPILE_THRESHOLD).toBeGreaterThan(0);
+    expect(ASYNC_COMPILE).toBe(true);
+    withServedCores((cores, svc, code) => {
       expect(runToEnd(cores[0])).toBe(sum(3));
       const first = svc.counters();
       expect(first.translated).toBeGreaterThanOrEqual(1); // the loop (and whatever else got hot)
@@ -79,9 +98,7 @@ describe('compile service: one translation for every core', () => {
       for (const c of cores) expect(coreWasmStats(c)[0]).toBe(first.translated); // each core instantiated them
 
       // core 0 rewrites the immediate of `add rax, 3` (a guest write: code tracking sees it)
-      const at = code.findIndex((b, i) => b === 0x48 && code[i + 1] === 0x83 && code[i + 2] === 0xc0 && code[i + 3] === 3);
-      expect(at).toBeGreaterThan(0);
-      cores[0].writeMem(1, CODE + at + 3, 7, 0);
+      cores[0].writeMem(1, immediateOf3(code), 7, 0);
       expect(runToEnd(cores[1])).toBe(sum(7)); // core 1 first: its old instance must be gone
       const third = svc.counters();
       expect(third.translated).toBeGreaterThan(second.translated); // the new code is a new translation
@@ -90,23 +107,12 @@ describe('compile service: one translation for every core', () => {
       const fourth = svc.counters();
       expect(fourth.translated).toBe(third.translated); // core 0 shares core 1's
       expect(fourth.shared).toBeGreaterThan(third.shared);
-    } finally {
-      for (const c of cores) installCompileClient(c.coreIndex, null);
-    }
+    });
   });
 
   test('cores of one thread ask once: the others take its translations; a code write still drops them on both', () => {
-    const cores = twoCores();
-    const svc = new CompileService(2);
-    services.push(svc);
-    for (const c of cores) {
-      const link = svc.linkFor(c.coreIndex);
-      installCompileClient(c.coreIndex, new CompileClient(link.port, link.sab, link.slot, true));
-    }
-    clearThreadTranslations();
-    try {
-      const code = asm64(LOOP);
-      cores[0].ram.set(code, CODE);
+    withServedCores((cores, svc, code) => {
+      clearThreadTranslations();
       expect(runToEnd(cores[0])).toBe(sum(3));
       const first = svc.counters();
       const blocksBefore = threadBlockStats.hits;
@@ -117,14 +123,11 @@ describe('compile service: one translation for every core', () => {
       expect(threadTranslationStats.hits).toBe(first.requests); // it took every one of core 0's
       for (const c of cores) expect(coreWasmStats(c)[0]).toBe(first.translated); // each has its own instances
 
-      const at = code.findIndex((b, i) => b === 0x48 && code[i + 1] === 0x83 && code[i + 2] === 0xc0 && code[i + 3] === 3);
-      cores[1].writeMem(1, CODE + at + 3, 5, 0);
+      cores[1].writeMem(1, immediateOf3(code), 5, 0);
       expect(runToEnd(cores[0])).toBe(sum(5)); // new bytes, new key: never the old module
       expect(svc.counters().requests).toBeGreaterThan(first.requests);
       expect(runToEnd(cores[1])).toBe(sum(5));
-    } finally {
-      for (const c of cores) installCompileClient(c.coreIndex, null);
-    }
+    });
   });
 
   test('a core whose compile worker does not answer translates on its own', () => {

@@ -72,6 +72,27 @@ function both(source: string, setup: (cpu: Cpu) => void = () => { /* none */ }):
   return { ref, jit: outcome(b, b.faultVector), cpu: b };
 }
 
+/**
+ * Runs the endless loop `source` (RBX = `rbx`, its bound): after a warm-up run (it gets
+ * compiled), a run with `budget` must retire at least `budget` and fewer than
+ * `budget + overshoot` instructions; then with an NMI pending (and no IDT) a long run must
+ * hand control back to the run loop within 10 instructions.
+ */
+function expectLoopStopsForBudgetAndNmi(source: string, o: { rbx: number; warmUp: number; budget: number; overshoot: number }): void {
+  const cpu = makeCpu(64);
+  load(cpu, asm64(source));
+  cpu.lo[3] = o.rbx;
+  cpu.run(o.warmUp);
+  const before = cpu.retired;
+  cpu.run(o.budget);
+  expect(cpu.retired - before).toBeGreaterThanOrEqual(o.budget);
+  expect(cpu.retired - before).toBeLessThan(o.budget + o.overshoot);
+  cpu.shared.ctl[cpu.ctlBase + C_PENDING] |= P_NMI;
+  const r0 = cpu.retired;
+  cpu.run(1_000_000);
+  expect(cpu.retired - r0).toBeLessThan(10);
+}
+
 describe('compiled blocks inside the run loop', () => {
   test('the tier and threshold this file runs with', () => {
     expect(JIT_TIER).toBeGreaterThanOrEqual(2); // 3: tier 3 where it covers a block, else 2
@@ -191,25 +212,10 @@ describe('compiled blocks inside the run loop', () => {
   });
 
   test('a self-looping block stops for a pending event, the budget and its own code changing', () => {
-    const code = asm64(`
+    expectLoopStopsForBudgetAndNmi(`
     1: add rax, 1
       cmp rax, rbx
-      jne 1b`);
-    const cpu = makeCpu(64);
-    load(cpu, code);
-    cpu.lo[3] = 2_000_000;
-    // warm the block up to compilation, then give budgets and watch the counts
-    cpu.run(200);
-    const before = cpu.retired;
-    cpu.run(3000);
-    expect(cpu.retired - before).toBeGreaterThanOrEqual(3000);
-    expect(cpu.retired - before).toBeLessThan(3000 + 3);
-    // a pending NMI with no IDT: the loop must come back so the run loop can take it
-    cpu.shared.ctl[cpu.ctlBase + C_PENDING] |= P_NMI;
-    const r0 = cpu.retired;
-    const why = cpu.run(1_000_000);
-    expect(cpu.retired - r0).toBeLessThan(10);
-    expect(why === RUN_FAULT || cpu.retired - r0 < 10).toBe(true);
+      jne 1b`, { rbx: 2_000_000, warmUp: 200, budget: 3000, overshoot: 3 });
   });
 
   // inner loops of a superblock: the inner loop's back edge is a side exit of the outer
@@ -268,25 +274,13 @@ describe('compiled blocks inside the run loop', () => {
 
   for (const on of [true, false]) {
     test(`the inner loop stops for a pending event and for the budget (inner loops ${on ? 'on' : 'off'})`, () => withRegions(on, () => {
-      const code = asm64(`
+      expectLoopStopsForBudgetAndNmi(`
       1: mov ecx, 1000
       2: add rax, 1
           dec ecx
           jnz 2b
           cmp rax, rbx
-          jne 1b`);
-      const cpu = makeCpu(64);
-      load(cpu, code);
-      cpu.lo[3] = 0x7fffffff;
-      cpu.run(20_000);
-      const before = cpu.retired;
-      cpu.run(30_000);
-      expect(cpu.retired - before).toBeGreaterThanOrEqual(30_000);
-      expect(cpu.retired - before).toBeLessThan(30_000 + 8);
-      cpu.shared.ctl[cpu.ctlBase + C_PENDING] |= P_NMI;
-      const r0 = cpu.retired;
-      cpu.run(1_000_000);
-      expect(cpu.retired - r0).toBeLessThan(10);
+          jne 1b`, { rbx: 0x7fffffff, warmUp: 20_000, budget: 30_000, overshoot: 8 });
     }));
   }
 

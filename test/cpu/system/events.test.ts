@@ -55,11 +55,17 @@ describe('external interrupts', () => {
     return { t, lapic };
   }
 
-  it('a fixed interrupt wakes HLT; sti;hlt halts first (interrupt shadow)', () => {
-    const { t, lapic } = setup('sti\nhlt\nnop\nhlt');
-    lapic.pending.add(0x31);
-    postToCore(t.ctl, 0, DM_FIXED, 0x31);
+  /** `src` runs with fixed interrupt `vector` pending at the local APIC and posted: it must end halted (in the handler) */
+  function runWithFixedInterrupt(src: string, vector: number) {
+    const { t, lapic } = setup(src);
+    lapic.pending.add(vector);
+    postToCore(t.ctl, 0, DM_FIXED, vector);
     expect(t.cpu.run(100)).toBe(RUN_HALTED);
+    return { t, lapic };
+  }
+
+  it('a fixed interrupt wakes HLT; sti;hlt halts first (interrupt shadow)', () => {
+    const { t, lapic } = runWithFixedInterrupt('sti\nhlt\nnop\nhlt', 0x31);
     expect(haltedVector(t.cpu)).toBe(0x31);
     expect(lapic.acked).toEqual([0x31]);
     // return address: after the first HLT
@@ -68,10 +74,7 @@ describe('external interrupts', () => {
   });
 
   it('IF=0 keeps the interrupt pending; TPR (CR8) masks lower classes', () => {
-    const { t, lapic } = setup('mov $3, %eax\nmov %rax, %cr8\nsti\nnop\nnop\nxor %eax, %eax\nmov %rax, %cr8\nnop\nhlt');
-    lapic.pending.add(0x31);
-    postToCore(t.ctl, 0, DM_FIXED, 0x31);
-    expect(t.cpu.run(100)).toBe(RUN_HALTED);
+    const { t, lapic } = runWithFixedInterrupt('mov $3, %eax\nmov %rax, %cr8\nsti\nnop\nnop\nxor %eax, %eax\nmov %rax, %cr8\nnop\nhlt', 0x31);
     expect(haltedVector(t.cpu)).toBe(0x31);
     expect(lapic.tpr).toBe(0);
     const ret = readU64(t, t.cpu.lo[RSP] >>> 0);
@@ -132,10 +135,7 @@ describe('external interrupts', () => {
   });
 
   it('keeps KSTACK alignment constant for hardware interrupts from ring 0', () => {
-    const { t, lapic } = setup('mov $0x8ff8, %esp\nsti\nnop\njmp .');
-    lapic.pending.add(0x40);
-    postToCore(t.ctl, 0, DM_FIXED, 0x40);
-    expect(t.cpu.run(100)).toBe(RUN_HALTED);
+    const { t } = runWithFixedInterrupt('mov $0x8ff8, %esp\nsti\nnop\njmp .', 0x40);
     expect(t.cpu.lo[RSP] >>> 0).toBe(KSTACK_TOP - 0x10 - 40);
   });
 });

@@ -6,7 +6,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { Prng } from '../../isa/prng.js';
-import { D, hostVersusEmulator, operandRegisters, SAVE, TOP, twoOperandSnippet, type OperandCase } from './two-operand-snippet.js';
+import { casesOverForms, D, hostVersusEmulator, operandRegisters, SAVE, TOP, twoOperandSnippet } from './two-operand-snippet.js';
 
 const M = D + 64;
 const FORMS: [string, string][] = [
@@ -37,10 +37,7 @@ function memValue32(r: Prng): bigint {
 
 describe('x87 FMUL/FADD/FSUB fast path against the host CPU', () => {
   it('random normal operands, PC=64 RC=nearest', () => {
-    const r = new Prng(0xfa57);
-    const cases: OperandCase[] = [];
-    for (let i = 0; i < 20000; i++) {
-      const [name, bytes] = FORMS[i % FORMS.length];
+    const cases = casesOverForms(0xfa57, 20000, FORMS, (r, name, bytes) => {
       const sig = (): bigint => {
         const k = r.below(4);
         if (k === 0) return TOP | ((r.u64() & 0xffffn) << 47n); // few bits: exact products
@@ -58,8 +55,8 @@ describe('x87 FMUL/FADD/FSUB fast path against the host CPU', () => {
       const code = twoOperandSnippet(bytes, cw, { before: `mov %r8, ${M}\n`, after: `mov ${SAVE + 38}, %rsi\nmovzwl ${SAVE + 46}, %edi\n` });
       const gpr = operandRegisters(a, b);
       gpr[8] = name.endsWith('m64') ? memValue(r) : memValue32(r);
-      cases.push({ label: `${name} m=${gpr[8].toString(16)} cw=${cw.toString(16)} ${a.se.toString(16)}:${a.sig.toString(16)} ${b.se.toString(16)}:${b.sig.toString(16)}`, code, gpr });
-    }
+      return { label: `${name} m=${gpr[8].toString(16)} cw=${cw.toString(16)} ${a.se.toString(16)}:${a.sig.toString(16)} ${b.se.toString(16)}:${b.sig.toString(16)}`, code, gpr };
+    });
     const show = (g: bigint[], f?: string) => `fault=${f ?? '-'} st0=${(g[1] & 0xffffn).toString(16)}:${BigInt.asUintN(64, g[0]).toString(16)} st1=${(g[7] & 0xffffn).toString(16)}:${BigInt.asUintN(64, g[6]).toString(16)} sw=${(Number(g[2]) & 0xffff).toString(16)}`;
     const { bad } = hostVersusEmulator(cases, show);
     expect(bad.slice(0, 12), `${bad.length} mismatches of ${cases.length}`).toEqual([]);

@@ -7,6 +7,7 @@
 import { runSnippets } from '../../../src/cpu/snippet.js';
 import { runNative } from '../../isa/native-harness.js';
 import { assemble } from '../system/harness.js';
+import { Prng } from '../../isa/prng.js';
 
 export const CODE = 0x4000_0000, D = 0x5000_0000, SIZE = 0x10000;
 /** where FNSAVE writes its 108-byte image */
@@ -34,6 +35,15 @@ export function operandRegisters(a: F80, b: F80): bigint[] {
   gpr[0] = a.sig; gpr[3] = BigInt(a.se); gpr[1] = b.sig; gpr[2] = BigInt(b.se);
   gpr[4] = BigInt(D + 0x8000);
   return gpr;
+}
+
+/**
+ * `count` random cases from one generator seeded with `seed`: case i is made by `make` for form
+ * `forms[i % forms.length]` ([mnemonic, instruction bytes]), in order.
+ */
+export function casesOverForms(seed: number, count: number, forms: [string, string][], make: (r: Prng, name: string, bytes: string) => OperandCase): OperandCase[] {
+  const r = new Prng(seed);
+  return Array.from({ length: count }, (_, i) => make(r, ...forms[i % forms.length]));
 }
 
 /**

@@ -6,8 +6,7 @@
 // the FPU; ST(0) and the status word are compared bit for bit.
 
 import { describe, expect, it } from 'vitest';
-import { Prng } from '../../isa/prng.js';
-import { hostVersusEmulator, operandRegisters, TOP, twoOperandSnippet, type F80, type OperandCase } from './two-operand-snippet.js';
+import { casesOverForms, hostVersusEmulator, operandRegisters, TOP, twoOperandSnippet, type F80 } from './two-operand-snippet.js';
 
 const SW_MASK = 0x82ff; // B, ES, SF, PE UE OE ZE DE IE, C1
 
@@ -15,10 +14,7 @@ const OPS: [string, string][] = [['fmul', '0xde, 0xc9'], ['fdiv', '0xde, 0xf9'],
 
 describe('x87 unmasked overflow/underflow: the exponent-wrapped result (host CPU)', () => {
   it('FMUL FDIV FADD FSCALE under every PC and RC with OM or UM unmasked', () => {
-    const r = new Prng(0x24576);
-    const cases: OperandCase[] = [];
-    for (let i = 0; i < 1200; i++) {
-      const [name, bytes] = OPS[i % OPS.length];
+    const cases = casesOverForms(0x24576, 1200, OPS, (r, name, bytes) => {
       const over = r.chance(0.5);
       const sig = () => (r.chance(0.3) ? TOP | ((r.u64() & 0xfffn) << 52n) : TOP | (r.u64() & (TOP - 1n)));
       const sign = () => (r.chance(0.5) ? 0x8000 : 0);
@@ -43,8 +39,8 @@ describe('x87 unmasked overflow/underflow: the exponent-wrapped result (host CPU
       }
       const pc = r.pick([0, 2, 3, 3]), rc = r.below(4);
       const cw = (over ? 0x77 : 0x6f) | (pc << 8) | (rc << 10);
-      cases.push({ label: `${name} ${over ? 'OM' : 'UM'} unmasked pc=${pc} rc=${rc} ${a.se.toString(16)}:${a.sig.toString(16)} ${b.se.toString(16)}:${b.sig.toString(16)}`, code: twoOperandSnippet(`.byte ${bytes}`, cw), gpr: operandRegisters(a, b) });
-    }
+      return { label: `${name} ${over ? 'OM' : 'UM'} unmasked pc=${pc} rc=${rc} ${a.se.toString(16)}:${a.sig.toString(16)} ${b.se.toString(16)}:${b.sig.toString(16)}`, code: twoOperandSnippet(`.byte ${bytes}`, cw), gpr: operandRegisters(a, b) };
+    });
     const show = (g: bigint[], f?: string) => `fault=${f ?? '-'} ${(g[1] & 0xffffn).toString(16)}:${BigInt.asUintN(64, g[0]).toString(16)} sw=${(Number(g[2]) & SW_MASK).toString(16)}`;
     const { bad, host } = hostVersusEmulator(cases, show);
     const wrapped = host.filter((g) => (Number(g[2]) & 0x18) !== 0).length;

@@ -327,11 +327,17 @@ describe('e1000 transmit', () => {
   });
 });
 
+/** a NIC receiving into an 8-descriptor ring, its receive interrupt (RXT0) clear and unmasked */
+function receivingHarness(): Harness {
+  const h = new Harness();
+  h.clearAndUnmask(R.ICR_RXT0);
+  h.setupRx(8);
+  return h;
+}
+
 describe('e1000 receive', () => {
   it('writes a frame into the ring with DD/EOP, the FCS-inclusive length (SECRC off), and raises RXT0', () => {
-    const h = new Harness();
-    h.clearAndUnmask(R.ICR_RXT0);
-    h.setupRx(8);
+    const h = receivingHarness();
     const f = ethFrame(TEST_MAC, PEER_MAC, 200);
     h.backend.inject(f);
     const d = h.rxDesc(0);
@@ -527,9 +533,7 @@ describe('e1000 loopback', () => {
 
 describe('e1000 snapshot', () => {
   it('saves and restores registers, rings, EEPROM/PHY and the interrupt state', () => {
-    const h = new Harness();
-    h.clearAndUnmask(R.ICR_RXT0);
-    h.setupRx(8);
+    const h = receivingHarness();
     h.setupTx(8);
     h.backend.inject(ethFrame(TEST_MAC, PEER_MAC, 100));
     const state = JSON.parse(JSON.stringify(h.nic.saveState()));

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createControlBuffer } from '../../../src/abi/control-block.js';
 import { Ioapic } from '../../../src/devices/ioapic.js';
-import { IrqRouter } from '../../../src/devices/irq-router.js';
+import { IrqRouter, type RoutedIrqLine } from '../../../src/devices/irq-router.js';
 import { Pic8259 } from '../../../src/devices/pic8259.js';
 import { drainIrr, extIntPosted, takeExtInt } from './helpers.js';
 
@@ -50,20 +50,20 @@ describe('IrqRouter', () => {
 
   it('ORs several sources on one input and can disconnect one', () => {
     const { router, io } = setup();
-    const a = router.line(10);
+    /** `first` and `second` raise their lines, `first` drops it: IOAPIC pin `pin` stays high */
+    const expectOred = (pin: number, first: RoutedIrqLine, second: RoutedIrqLine) => {
+      first.setLevel(true);
+      second.setLevel(true);
+      first.setLevel(false);
+      expect(io.pinLevel(pin)).toBe(true);
+    };
     const b = router.line(10);
-    a.setLevel(true);
-    b.setLevel(true);
-    a.setLevel(false);
-    expect(io.pinLevel(10)).toBe(true);
+    expectOred(10, router.line(10), b);
     b.setEnabled(false);
     expect(io.pinLevel(10)).toBe(false);
-    const pit = router.line(0);
+    // IRQ0 (PIT) and IRQ2 (HPET) both reach IOAPIC pin 2
     const hpet = router.line(2);
-    pit.setLevel(true);
-    hpet.setLevel(true);
-    pit.setLevel(false);
-    expect(io.pinLevel(2)).toBe(true);
+    expectOred(2, router.line(0), hpet);
     hpet.setLevel(false);
     expect(io.pinLevel(2)).toBe(false);
   });

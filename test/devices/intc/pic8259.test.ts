@@ -24,12 +24,17 @@ function setup(opts: { aeoi?: boolean; timers?: ManualTimerService } = {}) {
     pic.ioWrite(port, 1, 0x0a);
     return pic.ioRead(port, 1);
   };
-  return { ctl, pic, pulse, isr, irr };
+  /** non-specific EOI: to the slave first with `slave` (a slave input), then to the master */
+  const eoi = (slave = false) => {
+    if (slave) pic.ioWrite(0xa0, 1, 0x20);
+    pic.ioWrite(0x20, 1, 0x20);
+  };
+  return { ctl, pic, pulse, isr, irr, eoi };
 }
 
 describe('Pic8259', () => {
   it('initialises with ICW1-4, presents an edge as an ExtINT and commits IRR->ISR at INTA', () => {
-    const { ctl, pic, pulse, isr, irr } = setup();
+    const { ctl, pic, pulse, isr, irr, eoi } = setup();
     pulse(1);
     expect(extIntPosted(ctl)).toBe(0x21);
     expect(isr()).toBe(0); // not acknowledged yet
@@ -37,13 +42,13 @@ describe('Pic8259', () => {
     expect(takeExtInt(ctl)).toBe(0x21);
     expect(isr()).toBe(0x02);
     expect(irr()).toBe(0x00);
-    pic.ioWrite(0x20, 1, 0x20); // non-specific EOI
+    eoi();
     expect(isr()).toBe(0);
     expect(pic.ioRead(0x21, 1)).toBe(0);
   });
 
   it('orders by priority, lets a higher request displace an unconsumed one, and nests', () => {
-    const { ctl, pic, pulse, isr } = setup();
+    const { ctl, pic, pulse, isr, eoi } = setup();
     pulse(3);
     pulse(1);
     expect(extIntPosted(ctl)).toBe(0x21);
@@ -53,32 +58,30 @@ describe('Pic8259', () => {
     expect(takeExtInt(ctl)).toBe(0x20);
     pic.intaDone();
     expect(extIntPosted(ctl)).toBe(-1); // IRQ1 and IRQ3 wait behind IRQ0 in service
-    pic.ioWrite(0x20, 1, 0x20);
+    eoi();
     expect(takeExtInt(ctl)).toBe(0x21);
     pulse(0); // a higher request nests inside IRQ1's handler
     expect(takeExtInt(ctl)).toBe(0x20);
     expect(isr()).toBe(0x03);
-    pic.ioWrite(0x20, 1, 0x20); // ends IRQ0 (highest in service)
+    eoi(); // ends IRQ0 (highest in service)
     expect(isr()).toBe(0x02);
-    pic.ioWrite(0x20, 1, 0x20);
+    eoi();
     expect(takeExtInt(ctl)).toBe(0x23);
   });
 
   it('cascades the slave through IRQ2', () => {
-    const { ctl, pic, pulse, isr } = setup();
+    const { ctl, pic, pulse, isr, eoi } = setup();
     pulse(12);
     expect(takeExtInt(ctl)).toBe(0x2c);
     expect(isr(0x20)).toBe(0x04);
     expect(isr(0xa0)).toBe(0x10);
-    pic.ioWrite(0xa0, 1, 0x20);
-    pic.ioWrite(0x20, 1, 0x20);
+    eoi(true);
     expect(isr(0x20)).toBe(0);
     expect(isr(0xa0)).toBe(0);
     pulse(8);
     pulse(15);
     expect(takeExtInt(ctl)).toBe(0x28);
-    pic.ioWrite(0xa0, 1, 0x20);
-    pic.ioWrite(0x20, 1, 0x20);
+    eoi(true);
     expect(takeExtInt(ctl)).toBe(0x2f);
   });
 
@@ -95,15 +98,14 @@ describe('Pic8259', () => {
   });
 
   it('treats ELCR inputs as level-triggered: re-requests after EOI while high, withdraws on drop', () => {
-    const { ctl, pic } = setup();
+    const { ctl, pic, eoi } = setup();
     pic.ioWrite(0x4d1, 1, 0xff);
     expect(pic.ioRead(0x4d1, 1)).toBe(0xde); // IRQ8 and IRQ13 are edge-only
     pic.ioWrite(0x4d0, 1, 0xff);
     expect(pic.ioRead(0x4d0, 1)).toBe(0xf8);
     pic.setIrq(10, true);
     expect(takeExtInt(ctl)).toBe(0x2a);
-    pic.ioWrite(0xa0, 1, 0x20);
-    pic.ioWrite(0x20, 1, 0x20);
+    eoi(true);
     expect(extIntPosted(ctl)).toBe(0x2a); // still high: requested again
     pic.setIrq(10, false);
     expect(extIntPosted(ctl)).toBe(-1);

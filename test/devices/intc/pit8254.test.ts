@@ -17,7 +17,15 @@ function setup() {
     const lo = pit.ioRead(0x40 + ch, 1);
     return lo | (pit.ioRead(0x40 + ch, 1) << 8);
   };
-  return { timers, line, pit, at, latch };
+  /** mode word `mode` (lobyte/hibyte access) and then `count` to its channel; returns when the count was written */
+  const program = (mode: number, count: number) => {
+    const port = 0x40 + (mode >>> 6);
+    pit.ioWrite(0x43, 1, mode);
+    pit.ioWrite(port, 1, count & 0xff);
+    pit.ioWrite(port, 1, count >>> 8);
+    return timers.nowNs();
+  };
+  return { timers, line, pit, at, latch, program };
 }
 
 describe('PIT tick arithmetic', () => {
@@ -35,12 +43,9 @@ describe('PIT tick arithmetic', () => {
 
 describe('Pit8254', () => {
   it('mode 0 on channel 2: Linux-style calibration sees OUT2 rise after exactly N ticks', () => {
-    const { timers, pit, at, latch } = setup();
+    const { timers, pit, at, latch, program } = setup();
     pit.ioWrite(0x61, 1, (pit.ioRead(0x61, 1) & ~0x02) | 0x01); // gate 2 high, speaker off
-    pit.ioWrite(0x43, 1, 0xb0); // channel 2, lobyte/hibyte, mode 0, binary
-    pit.ioWrite(0x42, 1, 1000 & 0xff);
-    pit.ioWrite(0x42, 1, 1000 >> 8);
-    const t0 = timers.nowNs();
+    const t0 = program(0xb0, 1000); // channel 2, lobyte/hibyte, mode 0, binary
     expect(pit.ioRead(0x61, 1) & 0x20).toBe(0);
     timers.advanceTo(at(400, t0));
     expect(latch(2)).toBe(600);
@@ -54,12 +59,9 @@ describe('Pit8254', () => {
   });
 
   it('mode 0 pauses while the gate is low', () => {
-    const { timers, pit, at, latch } = setup();
+    const { timers, pit, at, latch, program } = setup();
     pit.ioWrite(0x61, 1, 0x01);
-    pit.ioWrite(0x43, 1, 0xb0);
-    pit.ioWrite(0x42, 1, 0x00);
-    pit.ioWrite(0x42, 1, 0x10); // 4096
-    const t0 = timers.nowNs();
+    const t0 = program(0xb0, 4096);
     timers.advanceTo(at(96, t0));
     pit.ioWrite(0x61, 1, 0x00);
     timers.advanceTo(at(5000, t0));
@@ -71,11 +73,8 @@ describe('Pit8254', () => {
   });
 
   it('mode 0 on channel 0 raises IRQ0 at terminal count and holds it', () => {
-    const { timers, line, pit, at } = setup();
-    pit.ioWrite(0x43, 1, 0x30);
-    pit.ioWrite(0x40, 1, 100);
-    pit.ioWrite(0x40, 1, 0);
-    const t0 = timers.nowNs();
+    const { timers, line, pit, at, program } = setup();
+    const t0 = program(0x30, 100);
     timers.advanceTo(at(100, t0) + 10_000_000);
     expect(line.rises).toEqual([at(100, t0)]);
     expect(line.level).toBe(true);
@@ -84,11 +83,8 @@ describe('Pit8254', () => {
   });
 
   it('mode 2 pulses IRQ0 once per period without drift, and counts N..1', () => {
-    const { timers, line, pit, at, latch } = setup();
-    pit.ioWrite(0x43, 1, 0x34);
-    pit.ioWrite(0x40, 1, 0xa9);
-    pit.ioWrite(0x40, 1, 0x04); // 1193: ~1 kHz
-    const t0 = timers.nowNs();
+    const { timers, line, pit, at, latch, program } = setup();
+    const t0 = program(0x34, 1193); // ~1 kHz
     timers.advanceTo(at(1193 * 5, t0) + 1);
     expect(line.rises).toEqual([1, 2, 3, 4, 5].map((k) => at(1193 * k, t0)));
     timers.advanceTo(at(1193 * 5 + 1192, t0));
@@ -99,12 +95,9 @@ describe('Pit8254', () => {
   });
 
   it('mode 3 square wave: counts by two and OUT is high for the first half', () => {
-    const { timers, pit, at, latch } = setup();
-    pit.ioWrite(0x43, 1, 0xb6); // channel 2, lohi, mode 3
+    const { timers, pit, at, latch, program } = setup();
     pit.ioWrite(0x61, 1, 0x01);
-    pit.ioWrite(0x42, 1, 10);
-    pit.ioWrite(0x42, 1, 0);
-    const t0 = timers.nowNs();
+    const t0 = program(0xb6, 10); // channel 2, lohi, mode 3
     const seen: [number, boolean][] = [];
     for (let k = 0; k < 12; k++) {
       timers.advanceTo(at(k, t0));
@@ -113,10 +106,7 @@ describe('Pit8254', () => {
     expect(seen.map((s) => s[0])).toEqual([10, 8, 6, 4, 2, 10, 8, 6, 4, 2, 10, 8]);
     expect(seen.map((s) => s[1])).toEqual([true, true, true, true, true, false, false, false, false, false, true, true]);
     // odd count: high for (N+1)/2 ticks
-    pit.ioWrite(0x43, 1, 0xb6);
-    pit.ioWrite(0x42, 1, 5);
-    pit.ioWrite(0x42, 1, 0);
-    const t1 = timers.nowNs();
+    const t1 = program(0xb6, 5);
     const odd: [number, boolean][] = [];
     for (let k = 0; k < 6; k++) {
       timers.advanceTo(at(k, t1));
@@ -126,11 +116,8 @@ describe('Pit8254', () => {
   });
 
   it('read-back latches status and count; status is read first', () => {
-    const { timers, pit, at } = setup();
-    pit.ioWrite(0x43, 1, 0x34);
-    pit.ioWrite(0x40, 1, 0x00);
-    pit.ioWrite(0x40, 1, 0x01); // 256
-    const t0 = timers.nowNs();
+    const { timers, pit, at, program } = setup();
+    const t0 = program(0x34, 256);
     timers.advanceTo(at(6, t0));
     pit.ioWrite(0x43, 1, 0xc2); // latch count and status of channel 0
     timers.advanceTo(at(50, t0)); // the latched values do not move
@@ -145,12 +132,9 @@ describe('Pit8254', () => {
   });
 
   it('BCD counting and single-byte access modes', () => {
-    const { timers, pit, at } = setup();
+    const { timers, pit, at, program } = setup();
     pit.ioWrite(0x61, 1, 0x01);
-    pit.ioWrite(0x43, 1, 0xb1); // channel 2, lohi, mode 0, BCD
-    pit.ioWrite(0x42, 1, 0x34);
-    pit.ioWrite(0x42, 1, 0x12);
-    const t0 = timers.nowNs();
+    const t0 = program(0xb1, 0x1234); // channel 2, lohi, mode 0, BCD
     timers.advanceTo(at(34, t0));
     pit.ioWrite(0x43, 1, 0x80);
     expect(pit.ioRead(0x42, 1)).toBe(0x00);
@@ -197,10 +181,8 @@ describe('Pit8254', () => {
   });
 
   it('snapshots round-trip', () => {
-    const { timers, pit, latch } = setup();
-    pit.ioWrite(0x43, 1, 0x34);
-    pit.ioWrite(0x40, 1, 0x00);
-    pit.ioWrite(0x40, 1, 0x10);
+    const { timers, pit, latch, program } = setup();
+    program(0x34, 0x1000);
     timers.advanceBy(100_000);
     const snap = JSON.parse(JSON.stringify(pit.saveState()));
     const other = new Pit8254(timers, null);
