@@ -49,8 +49,19 @@ export interface Recovery {
   cleaned: boolean;
 }
 
-/** Move the service of `dead` to a free DIME. Throws (after logging) when it cannot. */
-export async function recover(o: Orchestrator, dead: DimeView, policy: FaultPolicy, why: string): Promise<Recovery | null> {
+/** A recovery that could not be done now (no free DIME, or none of the targets answered): worth trying again. */
+export class RecoveryFailed extends Error {
+  /** true: no free DIME to try (looking again costs nothing); false: the targets tried did not answer */
+  constructor(message: string, readonly noTarget: boolean) {
+    super(message);
+  }
+}
+
+/**
+ * Move the service of `dead` to a free DIME. Null when there is nothing of ours to move; throws
+ * RecoveryFailed (after logging; `quiet`: a retry logs only a failed deployment) when it cannot.
+ */
+export async function recover(o: Orchestrator, dead: DimeView, policy: FaultPolicy, why: string, opts: { quiet?: boolean } = {}): Promise<Recovery | null> {
   const a = o.assignments.get(dimeKey(dead));
   if (!a || !matches(policy.services, a.role, a.source.name)) return null;
   const log = (action: string, ok: boolean, error?: string) => o.report({ type: 'policy', at: Date.now(), policy: 'fault', action, reason: why, ok, error });
@@ -59,15 +70,16 @@ export async function recover(o: Orchestrator, dead: DimeView, policy: FaultPoli
   for (let attempt = 0; attempt < MAX_TARGETS; attempt++) {
     const target = pickDime(o, dead, policy.prefer, tried);
     if (!target) {
-      log(`cannot re-instantiate '${a.role}' (${a.source.name}) from ${o.label(dead)}: no free DIME` + (tried.length ? ` (tried ${tried.map((t) => o.label(t)).join(', ')})` : ''), false, 'no free DIME');
-      return null;
+      const action = `cannot re-instantiate '${a.role}' (${a.source.name}) from ${o.label(dead)}: no free DIME` + (tried.length ? ` (tried ${tried.map((t) => o.label(t)).join(', ')})` : '');
+      if (!opts.quiet || tried.length) log(`${action}; trying again while it stays silent`, false, 'no free DIME');
+      throw new RecoveryFailed(action, tried.length === 0);
     }
     const to = { server: target.server, core: target.core };
     try {
       return await moveTo(o, dead, a, to, policy, log);
     } catch (e) {
       tried.push(to);
-      if (attempt === MAX_TARGETS - 1) throw e;
+      if (attempt === MAX_TARGETS - 1) throw new RecoveryFailed((e as Error).message, false);
     }
   }
   return null;
