@@ -73,6 +73,20 @@ describe('fault policy: a recovery that could not be done is tried again while t
     engine.stop();
   });
 
+  it('a free DIME that has not beaten for 1.5 intervals is not chosen (its server may be dead too): the service waits for one that beats', async () => {
+    const { o, b, spare, deployed, policy, silent, beats } = setup();
+    const engine = new PolicyEngine(o, parsePolicy('fault missed=2.5 prefer=same-server services=B\ncheck every=50'));
+    silent(b, 3 * HB);
+    silent(spare, 2 * HB); // stale, not yet missing
+    await engine.tick();
+    expect(deployed).toEqual([]);
+    expect(policy[0]).toMatch(/no free DIME that beats \(S1\/2 silent for \d+ ms\)/);
+    beats(spare);
+    await engine.tick();
+    expect(deployed).toEqual([{ to: 'S1/2', role: 'B' }]);
+    engine.stop();
+  });
+
   it('a DIME that beats again is not retried', async () => {
     const { o, b, spare, deployed, silent, beats } = setup();
     const engine = new PolicyEngine(o, parsePolicy('fault missed=2.5 prefer=same-server services=B\ncheck every=50'));

@@ -17,17 +17,22 @@ import type { FaultPolicy, Preference } from './policy-file.js';
  */
 const STALE_INTERVALS = 1.5;
 
-function stale(d: DimeView, now: number): boolean {
+export function stale(d: DimeView, now: number): boolean {
   return d.heartbeatMs > 0 && d.lastBeatAt !== undefined && now - d.lastBeatAt > STALE_INTERVALS * d.heartbeatMs;
 }
 
-/** Free DIMEs to move a service of `near` to, best first: fresh before stale, then by preference. */
+/**
+ * Free DIMEs to move a service of `near` to, best first, by preference. Stale ones are left out:
+ * one of a dead server costs a deployment's command timeouts (seconds, with the policy blocked)
+ * before the next is tried, and one that is only slow beats again soon (the policy looks again
+ * every check), when it is as quick to deploy to as it would have been now.
+ */
 export function rankDimes(o: Orchestrator, near: DimeAddress, prefer: Preference, avoid: DimeAddress[], now = Date.now()): DimeView[] {
-  const free = o.freeDimes({ avoid: [near, ...avoid] });
+  const free = o.freeDimes({ avoid: [near, ...avoid] }).filter((d) => !stale(d, now));
   const rank = (d: DimeView) => {
     const same = d.server === near.server;
     const side = prefer === 'same-server' ? (same ? 0 : 1) : prefer === 'other-server' ? (same ? 1 : 0) : 0;
-    return (stale(d, now) ? 4 : 0) + side * 2 + (d.core === 0 ? 1 : 0); // the boot core also serves the NIC: use it last
+    return side * 2 + (d.core === 0 ? 1 : 0); // the boot core also serves the NIC: use it last
   };
   return [...free].sort((a, b) => rank(a) - rank(b));
 }
@@ -70,7 +75,10 @@ export async function recover(o: Orchestrator, dead: DimeView, policy: FaultPoli
   for (let attempt = 0; attempt < MAX_TARGETS; attempt++) {
     const target = pickDime(o, dead, policy.prefer, tried);
     if (!target) {
-      const action = `cannot re-instantiate '${a.role}' (${a.source.name}) from ${o.label(dead)}: no free DIME` + (tried.length ? ` (tried ${tried.map((t) => o.label(t)).join(', ')})` : '');
+      const now = Date.now();
+      const silent = o.freeDimes({ avoid: [dead, ...tried] }).filter((d) => stale(d, now)).map((d) => `${d.label} silent for ${now - d.lastBeatAt!} ms`);
+      const action = `cannot re-instantiate '${a.role}' (${a.source.name}) from ${o.label(dead)}: no free DIME` +
+        (silent.length ? ` that beats (${silent.join(', ')})` : '') + (tried.length ? ` (tried ${tried.map((t) => o.label(t)).join(', ')})` : '');
       if (!opts.quiet || tried.length) log(`${action}; trying again while it stays silent`, false, 'no free DIME');
       throw new RecoveryFailed(action, tried.length === 0);
     }
