@@ -10,6 +10,7 @@ import { resolveService } from '../../src/orchestrator/service-source.js';
 import { PolicyEngine } from '../../src/orchestrator/policy/engine.js';
 import { parsePolicy } from '../../src/orchestrator/policy/policy-file.js';
 import type { OrchestratorEvent } from '../../src/orchestrator/events.js';
+import { NetworkModel } from '../../src/orchestrator/model.js';
 
 const S1 = '52:54:00:00:00:01';
 const S2 = '52:54:00:00:00:02';
@@ -99,5 +100,22 @@ describe('fault policy: a recovery that could not be done is tried again while t
     expect(deployed).toEqual([]);
     expect(o.assignments.get(dimeKey(b))?.role).toBe('B');
     engine.stop();
+  });
+});
+
+describe('the model: a DIME that just answered EXECUTE', () => {
+  it('counts its silence from that answer, not from a heartbeat older than the limit already', () => {
+    let now = 10_000;
+    const m = new NetworkModel(new ServerNames({ S1 }), () => now);
+    const d = { server: S1, core: 2 };
+    m.expectHeartbeats(d, HB); // beat at 10 000
+    now += 1000; // a slow host: no heartbeat since, and the service is started now
+    m.heardFrom(d);
+    now += 1000;
+    expect(m.checkHealth(2.5)).toEqual([]); // 1000 ms since the answer, not 2000 since the beat
+    now += 300;
+    expect(m.checkHealth(2.5).map((x) => x.label)).toEqual(['S1/2']);
+    m.heardFrom(d); // missing ones come back by heartbeat only
+    expect(m.get(d)!.health).toBe('missing');
   });
 });
