@@ -74,15 +74,28 @@ describe('fault policy: a recovery that could not be done is tried again while t
     engine.stop();
   });
 
-  it('a free DIME that has not beaten for 1.5 intervals is not chosen (its server may be dead too): the service waits for one that beats', async () => {
+  it('a free DIME of the silent one\'s server that has not beaten for 1.5 intervals is not chosen (that server may be dead): the service waits for one that beats', async () => {
     const { o, b, spare, deployed, policy, silent, beats } = setup();
+    const near = { server: S2, core: 2 };
+    o.model.expectHeartbeats(near, HB);
     const engine = new PolicyEngine(o, parsePolicy('fault missed=2.5 prefer=same-server services=B\ncheck every=50'));
     silent(b, 3 * HB);
-    silent(spare, 2 * HB); // stale, not yet missing
+    silent(near, 2 * HB); // stale, not yet missing
+    silent(spare, 3 * HB); // missing
     await engine.tick();
     expect(deployed).toEqual([]);
-    expect(policy[0]).toMatch(/no free DIME that beats \(S1\/2 silent for \d+ ms\)/);
-    beats(spare);
+    expect(policy[0]).toMatch(/no free DIME that beats \(S2\/2 silent for \d+ ms\)/);
+    beats(near);
+    await engine.tick();
+    expect(deployed).toEqual([{ to: 'S2/2', role: 'B' }]);
+    engine.stop();
+  });
+
+  it('a stale free DIME on another server is still a target (most likely slow, not dead), after the fresh ones', async () => {
+    const { o, b, spare, deployed, silent } = setup();
+    const engine = new PolicyEngine(o, parsePolicy('fault missed=2.5 prefer=same-server services=B\ncheck every=50'));
+    silent(b, 3 * HB);
+    silent(spare, 2 * HB); // stale, not yet missing, on S1
     await engine.tick();
     expect(deployed).toEqual([{ to: 'S1/2', role: 'B' }]);
     engine.stop();

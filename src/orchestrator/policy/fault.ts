@@ -22,17 +22,19 @@ export function stale(d: DimeView, now: number): boolean {
 }
 
 /**
- * Free DIMEs to move a service of `near` to, best first, by preference. Stale ones are left out:
- * one of a dead server costs a deployment's command timeouts (seconds, with the policy blocked)
- * before the next is tried, and one that is only slow beats again soon (the policy looks again
- * every check), when it is as quick to deploy to as it would have been now.
+ * Free DIMEs to move a service of `near` to, best first: fresh before stale, then by preference.
+ * A stale one on `near`'s own server is left out: that server has most likely died with `near`,
+ * and deploying to it costs a deployment's command timeouts (seconds, with the policy blocked)
+ * before the next is tried; the policy looks again every check, so one that is only slow is
+ * taken once it beats. A stale one elsewhere is most likely slow (a loaded host: heartbeats
+ * 300 ms late are common): commands to it are answered once it runs, so it is still a target.
  */
 export function rankDimes(o: Orchestrator, near: DimeAddress, prefer: Preference, avoid: DimeAddress[], now = Date.now()): DimeView[] {
-  const free = o.freeDimes({ avoid: [near, ...avoid] }).filter((d) => !stale(d, now));
+  const free = o.freeDimes({ avoid: [near, ...avoid] }).filter((d) => d.server !== near.server || !stale(d, now));
   const rank = (d: DimeView) => {
     const same = d.server === near.server;
     const side = prefer === 'same-server' ? (same ? 0 : 1) : prefer === 'other-server' ? (same ? 1 : 0) : 0;
-    return side * 2 + (d.core === 0 ? 1 : 0); // the boot core also serves the NIC: use it last
+    return (stale(d, now) ? 4 : 0) + side * 2 + (d.core === 0 ? 1 : 0); // the boot core also serves the NIC: use it last
   };
   return [...free].sort((a, b) => rank(a) - rank(b));
 }
