@@ -255,6 +255,16 @@ export class NetworkModel extends EventEmitter {
     v.lastBeatAt = this.now();
   }
 
+  /**
+   * The DIME answered a command that starts a service on it: it is alive now, so its silence
+   * counts from now (a beating DIME not already missing; missing ones come back by heartbeat).
+   */
+  heardFrom(d: DimeAddress): void {
+    const v = this.get(d);
+    if (!v || v.heartbeatMs <= 0 || v.lastBeatAt === undefined || v.health === 'missing') return;
+    v.lastBeatAt = Math.max(v.lastBeatAt, this.now());
+  }
+
   setRoute(d: DimeAddress, direction: 'input' | 'output', e: Endpoint): void {
     const v = this.dime(d.server, d.core).d;
     v[direction] = e;

@@ -283,7 +283,9 @@ export class Orchestrator extends EventEmitter {
   }
 
   start(d: DimeAddress): Promise<void> {
-    return this.transition(d, 'start', 'EXECUTE', W.STATE.RUNNING);
+    // it answered: the new service's silence counts from now, not from the DIME's last heartbeat
+    // (on a loaded host that may be older than the fault policy's limit already)
+    return this.transition(d, 'start', 'EXECUTE', W.STATE.RUNNING, () => this.model.heardFrom(d));
   }
 
   stop(d: DimeAddress): Promise<void> {

@@ -3,7 +3,8 @@
 // policy: replicate / shut replicas). One action at a time, each logged with its reason.
 import type { Orchestrator } from '../orchestrator.js';
 import { dimeKey } from '../targets.js';
-import { recover, type Recovery } from './fault.js';
+import { recover, RecoveryFailed, type Recovery } from './fault.js';
+import type { DimeView } from '../model.js';
 import { PerformanceWatcher } from './performance.js';
 import type { PolicyConfig } from './policy-file.js';
 
@@ -13,6 +14,12 @@ export class PolicyEngine {
   private readonly perf: PerformanceWatcher[];
   /** DIMEs already handed to the fault policy during this silence */
   private readonly handled = new Set<string>();
+  /**
+   * DIMEs whose service could not be moved yet (no free DIME: on a stalled host every DIME
+   * looks silent at once; or no target answered), and when to try again: a failed recovery is
+   * retried for as long as the DIME stays silent, or a dead server's pipeline would stall for good
+   */
+  private readonly retryAt = new Map<string, number>();
   /** DIMEs whose service was moved away but which could not be reset yet */
   private readonly abandoned = new Map<string, Recovery>();
 
@@ -32,15 +39,34 @@ export class PolicyEngine {
     try {
       const k = this.config.fault?.missedIntervals ?? 3;
       const lost = this.o.model.checkHealth(k);
-      for (const d of this.o.model.list()) if (d.health !== 'missing') this.handled.delete(dimeKey(d));
+      for (const d of this.o.model.list()) {
+        if (d.health !== 'missing') {
+          this.handled.delete(dimeKey(d));
+          this.retryAt.delete(dimeKey(d));
+        }
+      }
       if (this.config.fault) {
-        for (const d of lost) {
-          if (this.handled.has(dimeKey(d))) continue;
-          this.handled.add(dimeKey(d));
+        const now = Date.now();
+        const todo = new Map<string, DimeView>(lost.map((d) => [dimeKey(d), d]));
+        for (const [key, at] of this.retryAt) {
+          const d = this.o.model.dimes.get(key);
+          if (at <= now && d) todo.set(key, d);
+        }
+        for (const [key, d] of todo) {
+          const retry = this.retryAt.has(key);
+          if (this.handled.has(key) && !retry) continue;
+          this.handled.add(key);
+          this.retryAt.delete(key);
           const silent = Date.now() - (d.lastBeatAt ?? Date.now());
           const why = `heartbeat of ${d.label} missing for ${silent} ms (> ${k} x ${d.heartbeatMs} ms)`;
-          const r = await recover(this.o, d, this.config.fault, why).catch(() => null);
-          if (r) this.abandoned.set(dimeKey(r.from), r);
+          try {
+            const r = await recover(this.o, d, this.config.fault, why, { quiet: retry });
+            if (r) this.abandoned.set(dimeKey(r.from), r);
+          } catch (e) {
+            // no free DIME costs nothing to look again (next check); a failed deployment cost
+            // command timeouts already: wait an interval
+            if (e instanceof RecoveryFailed) this.retryAt.set(key, e.noTarget ? 0 : Date.now() + Math.max(this.config.checkMs, d.heartbeatMs));
+          }
         }
         await this.cleanUpReturned();
       }

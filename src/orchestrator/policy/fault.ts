@@ -17,13 +17,20 @@ import type { FaultPolicy, Preference } from './policy-file.js';
  */
 const STALE_INTERVALS = 1.5;
 
-function stale(d: DimeView, now: number): boolean {
+export function stale(d: DimeView, now: number): boolean {
   return d.heartbeatMs > 0 && d.lastBeatAt !== undefined && now - d.lastBeatAt > STALE_INTERVALS * d.heartbeatMs;
 }
 
-/** Free DIMEs to move a service of `near` to, best first: fresh before stale, then by preference. */
+/**
+ * Free DIMEs to move a service of `near` to, best first: fresh before stale, then by preference.
+ * A stale one on `near`'s own server is left out: that server has most likely died with `near`,
+ * and deploying to it costs a deployment's command timeouts (seconds, with the policy blocked)
+ * before the next is tried; the policy looks again every check, so one that is only slow is
+ * taken once it beats. A stale one elsewhere is most likely slow (a loaded host: heartbeats
+ * 300 ms late are common): commands to it are answered once it runs, so it is still a target.
+ */
 export function rankDimes(o: Orchestrator, near: DimeAddress, prefer: Preference, avoid: DimeAddress[], now = Date.now()): DimeView[] {
-  const free = o.freeDimes({ avoid: [near, ...avoid] });
+  const free = o.freeDimes({ avoid: [near, ...avoid] }).filter((d) => d.server !== near.server || !stale(d, now));
   const rank = (d: DimeView) => {
     const same = d.server === near.server;
     const side = prefer === 'same-server' ? (same ? 0 : 1) : prefer === 'other-server' ? (same ? 1 : 0) : 0;
@@ -49,8 +56,19 @@ export interface Recovery {
   cleaned: boolean;
 }
 
-/** Move the service of `dead` to a free DIME. Throws (after logging) when it cannot. */
-export async function recover(o: Orchestrator, dead: DimeView, policy: FaultPolicy, why: string): Promise<Recovery | null> {
+/** A recovery that could not be done now (no free DIME, or none of the targets answered): worth trying again. */
+export class RecoveryFailed extends Error {
+  /** true: no free DIME to try (looking again costs nothing); false: the targets tried did not answer */
+  constructor(message: string, readonly noTarget: boolean) {
+    super(message);
+  }
+}
+
+/**
+ * Move the service of `dead` to a free DIME. Null when there is nothing of ours to move; throws
+ * RecoveryFailed (after logging; `quiet`: a retry logs only a failed deployment) when it cannot.
+ */
+export async function recover(o: Orchestrator, dead: DimeView, policy: FaultPolicy, why: string, opts: { quiet?: boolean } = {}): Promise<Recovery | null> {
   const a = o.assignments.get(dimeKey(dead));
   if (!a || !matches(policy.services, a.role, a.source.name)) return null;
   const log = (action: string, ok: boolean, error?: string) => o.report({ type: 'policy', at: Date.now(), policy: 'fault', action, reason: why, ok, error });
@@ -59,15 +77,19 @@ export async function recover(o: Orchestrator, dead: DimeView, policy: FaultPoli
   for (let attempt = 0; attempt < MAX_TARGETS; attempt++) {
     const target = pickDime(o, dead, policy.prefer, tried);
     if (!target) {
-      log(`cannot re-instantiate '${a.role}' (${a.source.name}) from ${o.label(dead)}: no free DIME` + (tried.length ? ` (tried ${tried.map((t) => o.label(t)).join(', ')})` : ''), false, 'no free DIME');
-      return null;
+      const now = Date.now();
+      const silent = o.freeDimes({ avoid: [dead, ...tried] }).filter((d) => stale(d, now)).map((d) => `${d.label} silent for ${now - d.lastBeatAt!} ms`);
+      const action = `cannot re-instantiate '${a.role}' (${a.source.name}) from ${o.label(dead)}: no free DIME` +
+        (silent.length ? ` that beats (${silent.join(', ')})` : '') + (tried.length ? ` (tried ${tried.map((t) => o.label(t)).join(', ')})` : '');
+      if (!opts.quiet || tried.length) log(`${action}; trying again while it stays silent`, false, 'no free DIME');
+      throw new RecoveryFailed(action, tried.length === 0);
     }
     const to = { server: target.server, core: target.core };
     try {
       return await moveTo(o, dead, a, to, policy, log);
     } catch (e) {
       tried.push(to);
-      if (attempt === MAX_TARGETS - 1) throw e;
+      if (attempt === MAX_TARGETS - 1) throw new RecoveryFailed((e as Error).message, false);
     }
   }
   return null;
