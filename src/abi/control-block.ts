@@ -136,6 +136,11 @@ export const C_HOST_WAKE = 73;
  *  halted or parked (senders add 1), and 1 while it sleeps (senders then notify) */
 export const C_WORKER_WAKE = 74;
 export const C_WORKER_SLEEPING = 75;
+/** -icount, in a worker's first core: bumped and notified when the turn reaches one of the
+ *  worker's cores, so a turn wakes the one worker that holds it, not every worker (turns.ts) */
+export const C_TURN_BELL = 76;
+/** -icount, per core: the index of the C_TURN_BELL its worker waits on (0 before workers start) */
+export const C_TURN_BELL_OF = 77;
 
 // mailbox states and kinds
 export const MBOX_IDLE = 0;

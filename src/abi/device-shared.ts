@@ -34,6 +34,19 @@ export const DS_PENDING_NIC = 10; // + nic index, MAX_FAST_NICS words
 /** per NIC i: [DS_NIC_BAR + 2i] BAR0 base (u32), [+1] 1 while memory decoding is on */
 export const DS_NIC_BAR = 16;
 export const MAX_FAST_NICS = 4;
+/**
+ * The HPET main counter as a core computes it from its own clock, without the I/O thread: it
+ * is a pure function of guest time while enabled (frozen while not), so the model publishes
+ * the function after every change (src/devices/hpet.ts) and a read costs no round trip, also
+ * under -icount (HPET writes are not posted: the write's reply comes after the publication).
+ * A seqlock: DS_HPET_SEQ is odd while the words are being written.
+ */
+export const DS_HPET_SEQ = 32;
+export const DS_HPET_ON = 33;
+export const DS_HPET_BASE_LO = 34;
+export const DS_HPET_BASE_HI = 35;
+/** Float64 (words 36-37): the guest instant at which the counter held its base value */
+export const DS_HPET_SINCE_NS = 36;
 export const DS_HEADER_WORDS = 64;
 
 /** record: kind, address, size, value, pending word to release once applied (0 = none) */
@@ -65,4 +78,43 @@ export function createDeviceShared(): SharedArrayBuffer {
 /** The register file of NIC `nic` inside the shared buffer (what the E1000 model stores into). */
 export function nicRegisters(buf: SharedArrayBuffer, nic: number): Uint32Array {
   return new Uint32Array(buf, nicRegsWord(nic) * 4, NIC_REG_WORDS);
+}
+
+/** The HPET model: the counter is `base` + elapsed ticks since `sinceNs` while `on`, else `base`. */
+export function publishHpetCounter(dw: Int32Array, on: boolean, base: bigint, sinceNs: number): void {
+  const seq = dw[DS_HPET_SEQ];
+  Atomics.store(dw, DS_HPET_SEQ, seq + 1);
+  dw[DS_HPET_ON] = on ? 1 : 0;
+  dw[DS_HPET_BASE_LO] = Number(base & 0xffff_ffffn) | 0;
+  dw[DS_HPET_BASE_HI] = Number((base >> 32n) & 0xffff_ffffn) | 0;
+  new Float64Array(dw.buffer, DS_HPET_SINCE_NS * 4, 1)[0] = sinceNs;
+  Atomics.store(dw, DS_HPET_SEQ, seq + 2);
+}
+
+const TWO32 = 2 ** 32;
+
+/**
+ * A core: the HPET counter at guest instant `nowNs`, counting `nsPerTick` per tick; writes its
+ * low and high halves to out[0], out[1]. False while the model is mid-publication (ask it).
+ */
+export function readHpetCounter(dw: Int32Array, since: Float64Array, nowNs: number, nsPerTick: number, out: number[]): boolean {
+  const seq = Atomics.load(dw, DS_HPET_SEQ);
+  if ((seq & 1) !== 0) return false;
+  let lo = dw[DS_HPET_BASE_LO] >>> 0;
+  let hi = dw[DS_HPET_BASE_HI] >>> 0;
+  if (dw[DS_HPET_ON] !== 0) {
+    const ticks = Math.max(0, Math.floor((nowNs - since[0]) / nsPerTick));
+    lo += ticks % TWO32;
+    hi = (hi + Math.floor(ticks / TWO32) + (lo >= TWO32 ? 1 : 0)) >>> 0;
+    lo %= TWO32;
+  }
+  if (Atomics.load(dw, DS_HPET_SEQ) !== seq) return false;
+  out[0] = lo;
+  out[1] = hi;
+  return true;
+}
+
+/** The Float64 view readHpetCounter takes (made once per reader). */
+export function hpetSinceView(buf: SharedArrayBuffer): Float64Array {
+  return new Float64Array(buf, DS_HPET_SINCE_NS * 4, 1);
 }

@@ -19,10 +19,12 @@ import { HPET_HZ } from '../abi/clock.js';
 import { HPET_BASE, HPET_SIZE } from '../abi/memory-map.js';
 import type { DecodeRanges, IrqController, MmioDevice, Snapshotable, TimerService } from './types.js';
 
+/** the main counter's registers (low, high half) */
+export const HPET_COUNTER = 0x0f0;
 export const HPET_MMIO: DecodeRanges = { mmio: [[HPET_BASE, HPET_SIZE]] };
 const MASK64 = (1n << 64n) - 1n;
 const MASK32 = 0xffff_ffffn;
-const NS_PER_TICK = 1e9 / HPET_HZ; // 10
+export const NS_PER_TICK = 1e9 / HPET_HZ; // 10
 /** femtoseconds per counter tick */
 export const HPET_PERIOD_FS = 10_000_000;
 
@@ -47,6 +49,8 @@ export interface HpetOptions {
   routeCap?: number;
   /** legacy replacement switched on/off: disconnect/reconnect the PIT (IRQ0) and RTC (IRQ8) */
   onLegacyReplacement?: (on: boolean) => void;
+  /** the main counter's function of time changed (enabled, base, instant): cores compute reads from it */
+  onCounterChange?: (on: boolean, base: bigint, sinceNs: number) => void;
 }
 
 interface TimerState {
@@ -115,11 +119,16 @@ export class Hpet implements MmioDevice, Snapshotable {
       this.setLine(c, -1, false);
       Object.assign(c, new Comparator());
     }
+    this.counterChanged();
     this.schedule();
   }
 
   private enabled(): boolean {
     return (this.config & CFG_ENABLE) !== 0;
+  }
+
+  private counterChanged(): void {
+    this.opts.onCounterChange?.(this.enabled(), this.counterBase, this.enableNs);
   }
 
   /** main counter now */
@@ -219,6 +228,7 @@ export class Hpet implements MmioDevice, Snapshotable {
         this.counterBase = next;
         this.enableNs = now;
         for (const c of this.t) c.last = next; // comparisons restart from the new value
+        this.counterChanged();
         return;
       }
     }
@@ -281,6 +291,7 @@ export class Hpet implements MmioDevice, Snapshotable {
       for (const c of this.t) c.last = this.counterBase & c.width();
     }
     this.config = v;
+    if ((old ^ v) & CFG_ENABLE) this.counterChanged();
     if ((old ^ v) & CFG_LEGACY) {
       for (const c of this.t) if (c.lineHigh && this.irqFor(c) !== c.lineIrq) this.setLine(c, -1, false);
       this.opts.onLegacyReplacement?.((v & CFG_LEGACY) !== 0);
@@ -408,6 +419,7 @@ export class Hpet implements MmioDevice, Snapshotable {
     } catch (e) {
       throw new Error(`Hpet.restoreState: bad snapshot (${(e as Error).message})`);
     }
+    this.counterChanged();
     this.schedule();
   }
 }

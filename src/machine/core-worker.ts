@@ -26,6 +26,7 @@ import { HostedCore } from './hosted-core.js';
 import type { CompileLink } from './compile-service.js';
 import { onWakeFromThisThread } from '../abi/interrupt-delivery.js';
 import { startMark } from './start-trace.js';
+import { passTurn, turnBell } from '../abi/turns.js';
 
 export interface CoreWorkerData {
   shared: SharedMemory;
@@ -219,8 +220,7 @@ function turn(c: HostedCore, ncores: number, quantum: number, grouped: boolean):
   const budget = clock.turnBudget(core, ncores, quantum);
   if (budget === 0) {
     // the round reached its limit (a virtual LAN's window) before this core's turn
-    Atomics.store(ctl, G_TURN, core + 1);
-    Atomics.notify(ctl, G_TURN);
+    passTurn(ctl, core + 1);
     return 'on';
   }
   clock.beginTurn();
@@ -237,8 +237,7 @@ function turn(c: HostedCore, ncores: number, quantum: number, grouped: boolean):
   // when this core next needs a turn: now if it can run, else its own timer deadline
   const asleep = r === RUN_HALTED || r === RUN_WAIT_SIPI;
   clock.hold(core, !asleep ? clock.nowNs() : r === RUN_WAIT_SIPI ? Infinity : c.lapic.nextDeadlineNs());
-  Atomics.store(ctl, G_TURN, core + 1); // the turn moves on whatever happened (ncores = the I/O thread)
-  Atomics.notify(ctl, G_TURN);
+  passTurn(ctl, core + 1); // the turn moves on whatever happened (ncores = the I/O thread)
   // a core alone parks in place (the turn order stops at it); one hosted with others parks
   // without blocking its worker, so its siblings can take their turns and park too
   if (paused) {
@@ -272,9 +271,11 @@ function runInTurns(): void {
   const wakeWord = coreBase(first) + C_WORKER_WAKE;
   const sleepingWord = coreBase(first) + C_WORKER_SLEEPING;
   const state: ('on' | 'stopped' | 'ended')[] = hosted.map(() => 'on');
+  const bell = turnBell(first);
   for (;;) {
     // parked cores (grouped) take their commands and see their resume here
     const seen = Atomics.load(ctl, wakeWord);
+    const rung = Atomics.load(ctl, bell);
     let parked = false;
     for (const c of hosted) {
       if (c.parkedSeq === null) continue;
@@ -285,7 +286,7 @@ function runInTurns(): void {
     const k = t - first;
     if (k >= 0 && k < hosted.length) {
       const c = hosted[k];
-      if (state[k] !== 'on') { Atomics.store(ctl, G_TURN, t + 1); Atomics.notify(ctl, G_TURN); continue; } // a core that left passes its turns on
+      if (state[k] !== 'on') { passTurn(ctl, t + 1); continue; } // a core that left passes its turns on
       if (c.parkedSeq === null) { state[k] = turn(c, ncores, quantum, grouped); continue; }
       // the turn stops at a parked core, as it does at one alone: wait for its resume
       Atomics.store(ctl, sleepingWord, 1);
@@ -295,7 +296,7 @@ function runInTurns(): void {
     }
     if (state.every((s) => s !== 'on') || hosted.some((c) => c.stopRequested())) break;
     // a parked sibling's commands (snapshot save/restore) are looked at every few ms
-    Atomics.wait(ctl, G_TURN, t, parked ? 5 : 200);
+    Atomics.wait(ctl, bell, rung, parked ? 5 : 200);
   }
   hosted.forEach((c, k) => { if (state[k] === 'on' || state[k] === 'stopped') c.finish(); });
 }

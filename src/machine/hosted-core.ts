@@ -64,9 +64,12 @@ export class HostedCore {
     const clock = this.clock;
     // Devices read and written in the core (device-shared.ts) apply posted writes on the I/O
     // thread whenever it wakes, which is not a defined point of the -icount turn order: under
-    // -icount every access goes through the mailbox, at the accessing instruction.
-    // PARALLAX_DEVICE_FASTPATH=0 does the same in real time (for comparison).
-    const bus = new MailboxBus(this.ctl, core, this.icount || process.env.PARALLAX_DEVICE_FASTPATH === '0' ? undefined : d.devices);
+    // -icount every access goes through the mailbox, at the accessing instruction, except the
+    // HPET counter, a function of the core's own clock. PARALLAX_DEVICE_FASTPATH=0 sends every
+    // access through the mailbox, in either time model (for comparison).
+    const noFast = process.env.PARALLAX_DEVICE_FASTPATH === '0';
+    const bus = new MailboxBus(this.ctl, core, this.icount || noFast ? undefined : d.devices, noFast ? undefined : d.devices);
+    bus.clock = this.clock;
     const cpu = new Cpu(d.shared, bus, core);
     // tier 3's compile service; under -icount a block switches to its translation at the run
     // that asked (deterministic)

@@ -23,6 +23,7 @@ import { CompileService, compileServiceWanted } from './compile-service.js';
 import { createDeviceShared, DS_PW_DOORBELL, PW_EOI, PW_IO_WRITE, PW_MMIO_WRITE, PW_NIC_ICR_READ } from '../abi/device-shared.js';
 import { applyPosted, awake, prepareToSleep } from '../abi/posted-writes.js';
 import { TWO32 } from '../cpu/regs.js';
+import { passTurn, ringAllTurnBells, setTurnBell } from '../abi/turns.js';
 import { startMark } from './start-trace.js';
 
 /** -icount: a hub port in the virtual time (src/net/virtual-time-link.ts), as the I/O thread's turn uses it */
@@ -201,6 +202,7 @@ export class Machine {
     if (this.perWorker > 1) {
       for (let i = 0; i < opts.cores; i++) this.ctl[coreBase(i) + C_HOST_WAKE] = coreBase(i - (i % this.perWorker)) + C_WORKER_WAKE;
     }
+    for (let i = 0; i < opts.cores; i++) setTurnBell(this.ctl, i, i - (i % this.perWorker));
   }
 
   /** A Uint8Array view of guest RAM (for loaders and DMA on the I/O thread). */
@@ -258,7 +260,7 @@ export class Machine {
       wakeCore(this.ctl, i);
       Atomics.notify(this.ctl, coreBase(i) + C_RESUME_SEQ); // a parked core leaves too
     }
-    Atomics.notify(this.ctl, G_TURN); // -icount: cores waiting for their turn see the stop
+    ringAllTurnBells(this.ctl); // -icount: cores waiting for their turn see the stop
     // workers leave their loop at the next block boundary; don't wait forever for a stuck one
     setTimeout(() => this.finish(exit), 2000).unref();
   }
@@ -490,8 +492,7 @@ export class Machine {
         clock.limitRound(Math.min(windowEnd, arrival()));
       }
       Atomics.store(ctl, G_ROUND_PROGRESS, 0);
-      Atomics.store(ctl, G_TURN, 0);
-      Atomics.notify(ctl, G_TURN);
+      passTurn(ctl, 0);
     }
   }
 

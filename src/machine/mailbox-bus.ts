@@ -1,7 +1,8 @@
 // The core-side end of device accesses (docs/ARCHITECTURE.md). The LAPIC window is decoded
 // here, in the core's own thread. Then, without the I/O thread: writes to COM1, to an e1000's
 // registers and level-triggered EOIs are posted (queued in order, src/abi/posted-writes.ts);
-// COM1's LSR and an e1000's ICR are read from shared device state when nothing is queued.
+// COM1's LSR and an e1000's ICR are read from shared device state when nothing is queued;
+// the HPET's main counter is computed from the core's own clock (also under -icount).
 // Everything else is posted to the I/O thread's mailbox and the core waits for the reply.
 
 import type { CpuBus, LocalApic } from '../cpu/bus.js';
@@ -10,9 +11,12 @@ import {
   C_STAT_DEVICE_SLOW, C_STAT_DEVICE_SLOW_NS_LO, C_STAT_DEVICE_TIMED, MBOX_IDLE, MBOX_REPLY, MBOX_REQUEST, MB_EOI, MB_FERR, MB_IO_READ, MB_IO_WRITE, MB_MMIO_READ, MB_MMIO_WRITE, coreBase,
 } from '../abi/control-block.js';
 import {
-  DS_NIC_BAR, DS_PENDING_NIC, DS_PENDING_UART, DS_UART_LSR, MAX_FAST_NICS, NIC_REG_WORDS, PW_EOI, PW_IO_WRITE, PW_MMIO_WRITE, PW_NIC_ICR_READ, nicRegisters,
+  DS_NIC_BAR, DS_PENDING_NIC, DS_PENDING_UART, DS_UART_LSR, MAX_FAST_NICS, NIC_REG_WORDS, PW_EOI, PW_IO_WRITE, PW_MMIO_WRITE, PW_NIC_ICR_READ, hpetSinceView, nicRegisters, readHpetCounter,
 } from '../abi/device-shared.js';
 import { postWrite } from '../abi/posted-writes.js';
+import type { TimeSource } from '../abi/clock.js';
+import { HPET_BASE } from '../abi/memory-map.js';
+import { HPET_COUNTER, NS_PER_TICK as HPET_NS_PER_TICK } from '../devices/hpet.js';
 import { COM1_BASE } from '../devices/uart16550.js';
 import { CTRL, ICR, ICS } from '../devices/e1000/regs.js';
 import { TWO32 } from '../cpu/regs.js';
@@ -38,10 +42,22 @@ export class MailboxBus implements CpuBus {
   private readonly dw: Int32Array | null;
   private readonly nicRegs: Uint32Array[] = [];
 
-  /** `devices`: the shared device state (src/abi/device-shared.ts); without it every access goes to the I/O thread */
-  constructor(private readonly ctl: Int32Array, private readonly core: number, devices?: SharedArrayBuffer) {
+  /** the core's clock, for device registers that are functions of guest time (the HPET counter) */
+  clock: TimeSource | null = null;
+  private readonly timeDw: Int32Array | null;
+  private readonly hpetSince: Float64Array | null;
+  private readonly counter = [0, 0];
+
+  /**
+   * `devices`: the shared device state (src/abi/device-shared.ts); without it every access
+   * goes to the I/O thread. `clocked`: the same buffer, for the registers read from the
+   * core's clock alone (no posted writes involved, so -icount uses them too).
+   */
+  constructor(private readonly ctl: Int32Array, private readonly core: number, devices?: SharedArrayBuffer, clocked?: SharedArrayBuffer) {
     this.b = coreBase(core);
     this.dw = devices ? new Int32Array(devices) : null;
+    this.timeDw = clocked ? new Int32Array(clocked) : null;
+    this.hpetSince = clocked ? hpetSinceView(clocked) : null;
     if (devices) for (let i = 0; i < MAX_FAST_NICS; i++) this.nicRegs.push(nicRegisters(devices, i));
   }
 
@@ -136,9 +152,19 @@ export class MailboxBus implements CpuBus {
     return paddr >= base && paddr < base + 0x1000;
   }
 
+  /** the HPET main counter from the core's clock into this.counter; false: ask the I/O thread */
+  private hpetCounter(): boolean {
+    return this.timeDw !== null && this.clock !== null &&
+      readHpetCounter(this.timeDw, this.hpetSince!, this.clock.nowNs(), HPET_NS_PER_TICK, this.counter);
+  }
+
   mmioRead(paddr: number, size: number): number {
     if (this.inLapic(paddr)) return this.lapic!.mmioRead(paddr - this.lapic!.baseAddress(), size);
     const t0 = this.stamp();
+    if (size === 4 && (paddr === HPET_BASE + HPET_COUNTER || paddr === HPET_BASE + HPET_COUNTER + 4) && this.hpetCounter()) {
+      this.done(t0);
+      return this.counter[paddr === HPET_BASE + HPET_COUNTER ? 0 : 1];
+    }
     const dw = this.dw;
     if (dw !== null && size === 4 && paddr < TWO32) {
       const nic = this.nicAt(paddr);
@@ -184,6 +210,10 @@ export class MailboxBus implements CpuBus {
       return (BigInt(this.lapic!.mmioRead(off + 4, 4) >>> 0) << 32n) | BigInt(lo);
     }
     const t0 = this.stamp();
+    if (paddr === HPET_BASE + HPET_COUNTER && this.hpetCounter()) {
+      this.done(t0);
+      return (BigInt(this.counter[1]) << 32n) | BigInt(this.counter[0]);
+    }
     const lo = this.call(MB_MMIO_READ, paddr, 8, 0) >>> 0;
     const hi = this.ctl[this.b + C_MBOX_VAL_HI] >>> 0;
     this.done(t0, true);

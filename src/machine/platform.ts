@@ -39,7 +39,7 @@ import { RamDma } from '../devices/ram-dma.js';
 import { IO_THREAD, TIME_ICOUNT, clockFor } from '../abi/clock.js';
 import type { IoPlatform } from './machine.js';
 import type { RamLayout } from '../abi/memory-map.js';
-import { DS_NIC_BAR, DS_UART_LSR, MAX_FAST_NICS, nicRegisters } from '../abi/device-shared.js';
+import { DS_NIC_BAR, DS_UART_LSR, MAX_FAST_NICS, nicRegisters, publishHpetCounter } from '../abi/device-shared.js';
 
 export interface PlatformHooks {
   serialOut(bytes: Uint8Array): void;
@@ -134,6 +134,7 @@ export class Platform implements IoPlatform {
     this.rtc = this.add('rtc', new RtcCmos(this.timers, rtcLine, { ramBytes: o.layout.ramBytes, cpus: o.cores, startTimeMs: icount ? ICOUNT_RTC_START_MS : undefined }), RTC_PORTS);
     this.hpet = this.add('hpet', new Hpet(this.timers, this.router, {
       onLegacyReplacement: (on) => { pitLine.setEnabled(!on); rtcLine.setEnabled(!on); },
+      onCounterChange: (on, base, sinceNs) => { if (this.dw !== null) publishHpetCounter(this.dw, on, base, sinceNs); },
     }), HPET_MMIO);
     this.uart = this.add('uart', new Uart16550(o.hooks.serialOut, this.router.line(COM1_IRQ)), COM1_PORTS);
     this.i8042 = this.add('i8042', new I8042({ onReset: () => o.hooks.onReset('i8042') }, this.router.line(1)), I8042_PORTS);
