@@ -53,11 +53,13 @@ export interface TimeSource {
 /** A participant index for the I/O thread in `hold`/`release`. */
 export const IO_THREAD = -1;
 
-function f64(ctl: Int32Array): Float64Array {
+/** the control block's Float64 slots (guest time, holds) */
+export function f64(ctl: Int32Array): Float64Array {
   return new Float64Array(ctl.buffer, ctl.byteOffset, ctl.length >> 1);
 }
 
-function holdSlot(core: number): number {
+/** the Float64 slot of a participant's hold (a core, or IO_THREAD) */
+export function holdSlot(core: number): number {
   return core === IO_THREAD ? F_IO_HOLD : (coreBase(core) + C_TIME_HOLD) >> 1;
 }
 

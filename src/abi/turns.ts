@@ -9,19 +9,19 @@
 // only what turns write (pending bits are set by a turn or by the I/O thread's turn; a core
 // publishes its hold before passing), so it is the same on every run.
 
-import { C_PENDING, C_TIME_HOLD, C_TURN_BELL, C_TURN_BELL_OF, F_VTIME, G_NCORES, G_TURN, coreBase } from './control-block.js';
+import { C_PENDING, C_TURN_BELL, C_TURN_BELL_OF, F_VTIME, G_NCORES, G_TURN, coreBase } from './control-block.js';
+import { f64, holdSlot } from './clock.js';
 
 const views = new WeakMap<Int32Array, Float64Array>();
-function f64(ctl: Int32Array): Float64Array {
+function timeSlots(ctl: Int32Array): Float64Array {
   let f = views.get(ctl);
-  if (!f) { f = new Float64Array(ctl.buffer, ctl.byteOffset, ctl.length >> 1); views.set(ctl, f); }
+  if (!f) { f = f64(ctl); views.set(ctl, f); }
   return f;
 }
 
 /** the turn would retire nothing: nothing pending and its next need (timer deadline) is later */
 function idle(ctl: Int32Array, f: Float64Array, core: number, now: number): boolean {
-  const b = coreBase(core);
-  return Atomics.load(ctl, b + C_PENDING) === 0 && f[(b + C_TIME_HOLD) >> 1] > now;
+  return Atomics.load(ctl, coreBase(core) + C_PENDING) === 0 && f[holdSlot(core)] > now;
 }
 
 /** Record that `core` is hosted by the worker whose first core is `first` (before any turn). */
@@ -37,7 +37,7 @@ export function turnBell(first: number): number {
 /** Give the turn to `next` (a core, or G_NCORES for the I/O thread) and wake whoever holds it. */
 export function passTurn(ctl: Int32Array, next: number): void {
   const n = ctl[G_NCORES];
-  const f = f64(ctl);
+  const f = timeSlots(ctl);
   const now = f[F_VTIME];
   while (next < n && idle(ctl, f, next, now)) next++;
   Atomics.store(ctl, G_TURN, next);
