@@ -1,5 +1,6 @@
 /* Freestanding C library pieces the kernel needs: memory, strings, formatting. */
 #include "kernel.h"
+#include "format.h"
 
 /* string instructions: one instruction for the whole block, cheap under emulation too */
 void *memset(void *d, int c, size_t n) {
@@ -81,67 +82,8 @@ uint64_t parse_uint(const char *s, const char **end) {
   return v;
 }
 
-struct outbuf { char *p; size_t n, len; };
-static void ob_put(struct outbuf *o, char c) {
-  if (o->len + 1 < o->n) o->p[o->len] = c;
-  o->len++;
-}
-static void ob_num(struct outbuf *o, uint64_t v, unsigned base, int width, char pad, bool neg) {
-  char tmp[24];
-  int i = 0;
-  do {
-    unsigned d = (unsigned)(v % base);
-    tmp[i++] = (char)(d < 10 ? '0' + d : 'a' + d - 10);
-    v /= base;
-  } while (v);
-  if (neg) {
-    if (pad == '0') { ob_put(o, '-'); width--; }
-    else tmp[i++] = '-';
-  }
-  for (int w = i; w < width; w++) ob_put(o, pad);
-  while (i) ob_put(o, tmp[--i]);
-}
-
-/* %d %i %u %x %p %s %c %%, with l/ll/z sizes, zero pad, width and '-' for strings */
-int vsnprintf(char *buf, size_t n, const char *fmt, va_list ap) {
-  struct outbuf o = {buf, n, 0};
-  for (; *fmt; fmt++) {
-    if (*fmt != '%') { ob_put(&o, *fmt); continue; }
-    fmt++;
-    char pad = ' ';
-    bool left = false;
-    int width = 0, lng = 0;
-    if (*fmt == '-') { left = true; fmt++; }
-    if (*fmt == '0') { pad = '0'; fmt++; }
-    while (*fmt >= '0' && *fmt <= '9') width = width * 10 + (*fmt++ - '0');
-    while (*fmt == 'l' || *fmt == 'z') { lng++; fmt++; }
-    switch (*fmt) {
-      case 'd': case 'i': {
-        int64_t v = lng ? va_arg(ap, int64_t) : va_arg(ap, int);
-        ob_num(&o, v < 0 ? (uint64_t)-v : (uint64_t)v, 10, width, pad, v < 0);
-        break;
-      }
-      case 'u': ob_num(&o, lng ? va_arg(ap, uint64_t) : va_arg(ap, unsigned), 10, width, pad, false); break;
-      case 'x': ob_num(&o, lng ? va_arg(ap, uint64_t) : va_arg(ap, unsigned), 16, width, pad, false); break;
-      case 'p': ob_put(&o, '0'); ob_put(&o, 'x'); ob_num(&o, (uint64_t)va_arg(ap, void *), 16, width, pad, false); break;
-      case 'c': ob_put(&o, (char)va_arg(ap, int)); break;
-      case 's': {
-        const char *s = va_arg(ap, const char *);
-        if (!s) s = "(null)";
-        int len = (int)strlen(s);
-        if (!left) for (int w = len; w < width; w++) ob_put(&o, ' ');
-        while (*s) ob_put(&o, *s++);
-        if (left) for (int w = len; w < width; w++) ob_put(&o, ' ');
-        break;
-      }
-      case '%': ob_put(&o, '%'); break;
-      case 0: fmt--; break;
-      default: ob_put(&o, '%'); ob_put(&o, *fmt); break;
-    }
-  }
-  if (n) buf[o.len < n ? o.len : n - 1] = 0;
-  return (int)o.len;
-}
+/* the formatter the service SDK uses too (include/format.h) */
+int vsnprintf(char *buf, size_t n, const char *fmt, va_list ap) { return dime_vformat(buf, n, fmt, ap); }
 int snprintf(char *buf, size_t n, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);

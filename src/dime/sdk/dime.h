@@ -60,7 +60,7 @@ void *memcpy(void *d, const void *s, size_t n);
 void *memset(void *d, int c, size_t n);
 int sdk_strcmp(const char *a, const char *b);
 long sdk_atol(const char *s);
-/* format into buf: %d %u %x %s %c only */
+/* format into buf, as the kernel formats (include/format.h: %d %i %u %x %p %s %c %%, sizes, width, pad) */
 int sdk_format(char *buf, size_t n, const char *fmt, ...);
 /* print a formatted console line */
 void sdk_printf(const char *fmt, ...);
