@@ -1,5 +1,6 @@
 // Generates the protocol tables of tools/wireshark/parallax.lua from src/protocol/wire.ts, so
-// the Wireshark dissector cannot drift from the kernel and the codec. Only the block between
+// the Wireshark dissector cannot drift from the kernel and the codec, and its SHA-256 constants
+// from the kernel's own table (src/dime/kernel/crypto.c). Only the block between
 // the GENERATED markers is rewritten; the dissector's logic around it is hand-written.
 // Run after changing wire.ts:
 //   PARALLAX_UPDATE_DISSECTOR=1 npx vitest run test/net/dissector.test.ts
@@ -85,13 +86,44 @@ function layoutRowLua(layout: W.Layout | undefined, names: Map<string, { abbrev:
   return items.length ? `{ ${items.join(', ')} }` : '{}';
 }
 
+/** The repository this file is in (tools/wireshark/gen.ts, or dist/tools/wireshark/gen.js). */
+function repositoryRoot(): string {
+  let root = path.dirname(fileURLToPath(import.meta.url));
+  while (!root.endsWith(`${path.sep}tools`) && path.dirname(root) !== root) root = path.dirname(root);
+  root = path.dirname(root);
+  return path.basename(root) === 'dist' ? path.dirname(root) : root;
+}
+
+export const SHA256_SOURCE = 'src/dime/kernel/crypto.c';
+
+/** The hex numbers of `static const uint32_t <name>[<count>] = { ... };` in the kernel's SHA-256. */
+function kernelTable(c: string, name: string, count: number): number[] {
+  const m = new RegExp(`static const uint32_t ${name}\\[${count}\\] = \\{([^}]*)\\}`).exec(c);
+  const values = m ? [...m[1].matchAll(/0x[0-9a-fA-F]+/g)].map((h) => Number(h[0])) : [];
+  if (values.length !== count) throw new Error(`${SHA256_SOURCE}: no ${name}[${count}] table`);
+  return values;
+}
+
+/** SHA-256's round constants and initial hash value, as Lua tables (8 values a line). */
+function sha256Lua(root: string): string[] {
+  const c = readFileSync(path.join(root, SHA256_SOURCE), 'utf8');
+  const table = (name: string, values: number[]): string[] => {
+    const o = [`local ${name} = {`];
+    for (let i = 0; i < values.length; i += 8) o.push(`  ${values.slice(i, i + 8).map((v) => hex(v, 8)).join(', ')},`);
+    o.push('}');
+    return o;
+  };
+  return [`-- SHA-256 (FIPS 180-4) round constants and initial hash value, from ${SHA256_SOURCE}`,
+    ...table('SHA256_K', kernelTable(c, 'K', 64)), ...table('SHA256_IV', kernelTable(c, 'iv', 8))];
+}
+
 function enumLua(name: string, obj: Record<string, number>): string[] {
   const entries = Object.entries(obj).map(([k, v]) => `[${v}] = ${luaString(k)}`);
   return [`local ${name} = { ${entries.join(', ')} }`];
 }
 
-/** The generated block, markers included. */
-export function generateDissectorTables(): string {
+/** The generated block, markers included; `root`: the repository (for the kernel's SHA-256). */
+export function generateDissectorTables(root = repositoryRoot()): string {
   const names = payloadFieldNames();
   const o: string[] = [BEGIN_MARKER];
   o.push('local PX = {');
@@ -129,32 +161,30 @@ export function generateDissectorTables(): string {
     o.push(`  { ${row.join(', ')} },`);
   }
   o.push('}');
+  o.push(...sha256Lua(root));
   o.push(END_MARKER);
   return o.join('\n');
 }
 
-/** `lua` with its generated block replaced by a fresh one. */
-export function renderDissector(lua: string): string {
+/** `lua` with its generated block replaced by a fresh one (`root`: the repository). */
+export function renderDissector(lua: string, root = repositoryRoot()): string {
   const begin = lua.indexOf(BEGIN_MARKER);
   const end = lua.indexOf(END_MARKER);
   if (begin < 0 || end < begin) throw new Error(`${DISSECTOR_PATH}: generated-block markers missing`);
-  return lua.slice(0, begin) + generateDissectorTables() + lua.slice(end + END_MARKER.length);
+  return lua.slice(0, begin) + generateDissectorTables(root) + lua.slice(end + END_MARKER.length);
 }
 
 /** Rewrites the dissector under `root` (the repository); returns whether it changed. */
 export function updateDissector(root: string): boolean {
   const file = path.join(root, DISSECTOR_PATH);
   const before = readFileSync(file, 'utf8');
-  const after = renderDissector(before);
+  const after = renderDissector(before, root);
   if (after !== before) writeFileSync(file, after);
   return after !== before;
 }
 
 const isMain = process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href;
 if (isMain) {
-  let root = path.dirname(fileURLToPath(import.meta.url));
-  while (!root.endsWith(`${path.sep}tools`) && path.dirname(root) !== root) root = path.dirname(root);
-  root = path.dirname(root);
-  if (path.basename(root) === 'dist') root = path.dirname(root);
+  const root = repositoryRoot();
   console.log(updateDissector(root) ? `updated ${DISSECTOR_PATH}` : `${DISSECTOR_PATH} is up to date`);
 }
