@@ -164,7 +164,7 @@ static int64_t status_error(struct dime *d, struct rights_entry *e, uint16_t st,
     char name[EXPORT_NAME_LEN + 1] = "@";
     strlcpy(name + 1, e->key, EXPORT_NAME_LEN);
     cs(d)->refused++;
-    return store_refuse(d, name, want, want & PX_STORE_RIGHT_WRITE ? "write" : "read");
+    return store_refuse_access(d, name, want);
   }
   if (st == PX_STATUS_NOT_FOUND) return DIME_ENOENT;
   if (st == PX_STATUS_OUT_OF_RANGE) return DIME_ENOSPC;
@@ -262,11 +262,10 @@ static int64_t do_open(struct dime *d, uint64_t uname, uint64_t mode) {
   if (!store_user_name(d, uname, name) || strlen(name) < 2 || strlen(name) > EXPORT_NAME_LEN || (mode & ~0x1Full) ||
       !(mode & (DIME_O_READ | DIME_O_WRITE)) || (mode & DIME_O_APPEND))
     return DIME_EINVAL;   /* APPEND is not idempotent: not offered centrally */
-  uint8_t want = (mode & DIME_O_READ ? PX_STORE_RIGHT_READ : 0) |
-                 (mode & (DIME_O_WRITE | DIME_O_CREATE | DIME_O_TRUNC) ? PX_STORE_RIGHT_WRITE : 0);
+  uint8_t want = store_open_rights(mode);
   int ei = -1;
   for (int i = 0; i < RIGHTS_MAX && ei < 0; i++) if (s->exports.e[i].rights && strcmp(s->exports.e[i].key, name + 1) == 0) ei = i;
-  if (ei < 0 || (s->exports.e[ei].rights & want) != want) { s->refused++; return store_refuse(d, name, want, want & PX_STORE_RIGHT_WRITE ? "write" : "read"); }
+  if (ei < 0 || (s->exports.e[ei].rights & want) != want) { s->refused++; return store_refuse_access(d, name, want); }
   int hi = -1;
   for (int i = 0; i < MAX_CHANDLES && hi < 0; i++) if (!s->h[i].used) hi = i;
   if (hi < 0) return DIME_EMFILE;

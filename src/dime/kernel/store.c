@@ -248,9 +248,8 @@ static int64_t do_open(struct dime *d, uint64_t uname, uint64_t mode) {
   struct dime_store *s = ds(d);
   char name[NAME_LEN];
   if (!store_user_name(d, uname, name) || (mode & ~0x1Full) || !(mode & (DIME_O_READ | DIME_O_WRITE))) return DIME_EINVAL;
-  uint8_t want = (mode & DIME_O_READ ? PX_STORE_RIGHT_READ : 0) |
-                 (mode & (DIME_O_WRITE | DIME_O_CREATE | DIME_O_TRUNC | DIME_O_APPEND) ? PX_STORE_RIGHT_WRITE : 0);
-  if ((rights_for(s, name) & want) != want) return store_refuse(d, name, want, want & PX_STORE_RIGHT_WRITE ? "write" : "read");
+  uint8_t want = store_open_rights(mode);
+  if ((rights_for(s, name) & want) != want) return store_refuse_access(d, name, want);
   int hi = -1;
   for (int i = 0; i < MAX_HANDLES && hi < 0; i++) if (!s->h[i].used) hi = i;
   if (hi < 0) return DIME_EMFILE;
