@@ -119,25 +119,20 @@ function setZF(cpu: Cpu, z: boolean): void {
   cpu.flags = z ? cpu.flags | ZF : cpu.flags & ~ZF;
 }
 
-function bsf(cpu: Cpu, ins: Insn): void {
+/** BSF / BSR: the index of the lowest / highest set bit; a zero source sets ZF and leaves the destination */
+function bitScan(cpu: Cpu, ins: Insn, highest: boolean): void {
   const size = ins.osize;
   let lo = readSrc(cpu, ins);
   const hi = size === 8 ? cpu.vhi : 0;
   if (size === 2) lo &= 0xffff;
   if (lo === 0 && hi === 0) { setZF(cpu, true); return; }
-  writeDest(cpu, ins, lo !== 0 ? ctz32(lo) : 32 + ctz32(hi));
+  if (highest) writeDest(cpu, ins, hi !== 0 ? 63 - Math.clz32(hi) : 31 - Math.clz32(lo));
+  else writeDest(cpu, ins, lo !== 0 ? ctz32(lo) : 32 + ctz32(hi));
   setZF(cpu, false);
 }
 
-function bsr(cpu: Cpu, ins: Insn): void {
-  const size = ins.osize;
-  let lo = readSrc(cpu, ins);
-  const hi = size === 8 ? cpu.vhi : 0;
-  if (size === 2) lo &= 0xffff;
-  if (lo === 0 && hi === 0) { setZF(cpu, true); return; }
-  writeDest(cpu, ins, hi !== 0 ? 63 - Math.clz32(hi) : 31 - Math.clz32(lo));
-  setZF(cpu, false);
-}
+const bsf = (cpu: Cpu, ins: Insn): void => bitScan(cpu, ins, false);
+const bsr = (cpu: Cpu, ins: Insn): void => bitScan(cpu, ins, true);
 
 /** CF = source was zero, ZF = result is zero (other flags: from the result) */
 function countFlags(cpu: Cpu, size: number, src0: boolean, count: number): void {

@@ -28,7 +28,18 @@ const LSL_LEGACY = new Set([1, 2, 3, 9, 0xb]);
 const LAR_LONG = new Set([2, 9, 0xb, 0xc]);
 const LSL_LONG = new Set([2, 9, 0xb]);
 
-/** Fetch the descriptor and apply the visibility rules; false when ZF must be cleared. */
+/**
+ * LAR / LSL: read the selector operand, fetch its descriptor into `desc` and apply the
+ * visibility rules; false (ZF cleared, destination untouched) when the instruction may not see it.
+ */
+function selectorVisible(cpu: Cpu, ins: Insn, forLimit: boolean): boolean {
+  requireProtected(cpu);
+  const sel = readSel(cpu, ins);
+  const ok = visible(cpu, sel, forLimit);
+  if (!ok) setZf(cpu, false);
+  return ok;
+}
+
 function visible(cpu: Cpu, sel: number, forLimit: boolean): boolean {
   if ((sel & 0xfffc) === 0 || !fetchDescriptor(cpu, sel)) return false;
   const attr = descAttr(desc.hi);
@@ -44,12 +55,7 @@ function visible(cpu: Cpu, sel: number, forLimit: boolean): boolean {
 }
 
 function lar(cpu: Cpu, ins: Insn): void {
-  requireProtected(cpu);
-  const sel = readSel(cpu, ins);
-  if (!visible(cpu, sel, false)) {
-    setZf(cpu, false);
-    return;
-  }
+  if (!selectorVisible(cpu, ins, false)) return;
   const size = ins.osize;
   // the SDM masks with 00FxFF00H (bits 19:16, the limit's top, "undefined"); Intel and AMD
   // processors return them, and so do we (the ISA oracle compares against the host)
@@ -59,12 +65,7 @@ function lar(cpu: Cpu, ins: Insn): void {
 }
 
 function lsl(cpu: Cpu, ins: Insn): void {
-  requireProtected(cpu);
-  const sel = readSel(cpu, ins);
-  if (!visible(cpu, sel, true)) {
-    setZf(cpu, false);
-    return;
-  }
+  if (!selectorVisible(cpu, ins, true)) return;
   const limit = descLimit(desc.lo, desc.hi);
   cpu.writeReg(ins.osize, ins.reg, ins.rex, ins.osize === 2 ? limit & 0xffff : limit | 0, 0);
   setZf(cpu, true);
