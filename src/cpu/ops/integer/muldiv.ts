@@ -15,13 +15,9 @@ import { set16 } from './operands.js';
 
 // ------------------------------------------------------------------ one-operand MUL / IMUL
 
-function readSrc(cpu: Cpu, ins: Insn): number {
-  return ins.hasMem ? cpu.readMem(ins.osize, ins.ea(cpu, ins)) : cpu.readReg(ins.osize, ins.rm, ins.rex);
-}
-
 function mul1(cpu: Cpu, ins: Insn, signed: boolean): void {
   const size = ins.osize;
-  const b = readSrc(cpu, ins), bh = cpu.vhi;
+  const b = cpu.readRm(ins), bh = cpu.vhi;
   switch (size) {
     case 1: {
       const a = cpu.lo[0] & 0xff;
@@ -85,13 +81,13 @@ function imulTrunc(cpu: Cpu, ins: Insn, al: number, ah: number, bl: number, bh: 
 
 /** 0F AF: IMUL reg, r/m */
 function imul2(cpu: Cpu, ins: Insn): void {
-  const b = readSrc(cpu, ins), bh = cpu.vhi;
+  const b = cpu.readRm(ins), bh = cpu.vhi;
   imulTrunc(cpu, ins, cpu.lo[ins.reg], cpu.hi[ins.reg], b, bh);
 }
 
 /** 69 / 6B: IMUL reg, r/m, imm */
 function imul3(cpu: Cpu, ins: Insn): void {
-  const a = readSrc(cpu, ins), ah = cpu.vhi;
+  const a = cpu.readRm(ins), ah = cpu.vhi;
   imulTrunc(cpu, ins, a, ah, ins.imm, ins.immHi);
 }
 
@@ -99,7 +95,7 @@ function imul3(cpu: Cpu, ins: Insn): void {
 
 function div1(cpu: Cpu, ins: Insn, signed: boolean): void {
   const size = ins.osize;
-  const d = readSrc(cpu, ins), dh = cpu.vhi;
+  const d = cpu.readRm(ins), dh = cpu.vhi;
   switch (size) {
     case 1: {
       const n = cpu.lo[0] & 0xffff;
