@@ -18,10 +18,6 @@ function setZf(cpu: Cpu, on: boolean): void {
   else cpu.flags &= ~ZF;
 }
 
-function readSel(cpu: Cpu, ins: Insn): number {
-  return ins.hasMem ? cpu.read16(ins.ea(cpu, ins)) : cpu.lo[ins.rm] & 0xffff;
-}
-
 // System types visible to LAR / LSL (legacy and long mode).
 const LAR_LEGACY = new Set([1, 2, 3, 4, 5, 9, 0xb, 0xc]);
 const LSL_LEGACY = new Set([1, 2, 3, 9, 0xb]);
@@ -34,7 +30,7 @@ const LSL_LONG = new Set([2, 9, 0xb]);
  */
 function selectorVisible(cpu: Cpu, ins: Insn, forLimit: boolean): boolean {
   requireProtected(cpu);
-  const sel = readSel(cpu, ins);
+  const sel = cpu.readRm16(ins);
   const ok = visible(cpu, sel, forLimit);
   if (!ok) setZf(cpu, false);
   return ok;
@@ -74,7 +70,7 @@ function lsl(cpu: Cpu, ins: Insn): void {
 function verify(write: boolean) {
   return (cpu: Cpu, ins: Insn): void => {
     requireProtected(cpu);
-    const sel = readSel(cpu, ins);
+    const sel = cpu.readRm16(ins);
     if ((sel & 0xfffc) === 0 || !fetchDescriptor(cpu, sel)) {
       setZf(cpu, false);
       return;
