@@ -24,8 +24,8 @@ export function memOperand(cpu: Cpu, ins: Insn, lin: number): Loaded {
 
 /**
  * What an operation on ST registers checks first: an unsupported encoding in either operand
- * is invalid (IE, the indefinite), else a NaN operand decides the result (special(), which
- * takes its operands in priority order); null when both are ordinary values.
+ * is invalid (IE, the indefinite), else a NaN operand decides the result (special(); callers
+ * keep the operand order they pass it); null when both are ordinary values.
  */
 export function invalidOrNaN(a: F80, b: F80 | null): F80Result | null {
   if (isUnsupported(a) || (b !== null && isUnsupported(b))) return { v: INDEFINITE, sw: SW_IE };
