@@ -172,6 +172,14 @@ export class Cpu extends CpuMemory {
     return this.readReg(ins.osize, ins.rm, ins.rex);
   }
 
+  /**
+   * A 16-bit r/m operand whatever the operand size (selectors, LMSW, MOVZX/MOVSX Ew, PINSRW):
+   * the word in memory, or the register's low 16 bits
+   */
+  readRm16(ins: Insn): number {
+    return ins.hasMem ? this.read16(ins.ea(this, ins)) : this.lo[ins.rm] & 0xffff;
+  }
+
   writeRm(ins: Insn, lo: number, hi: number): void {
     if (ins.hasMem) this.writeMem(ins.osize, ins.ea(this, ins), lo, hi);
     else this.writeReg(ins.osize, ins.rm, ins.rex, lo, hi);

@@ -18,6 +18,7 @@ import {
 import { Cpu, RUN_BUDGET, RUN_DEAD, RUN_FAULT, RUN_PAUSED, RUN_STOPPED, RUN_WAIT_SIPI } from './cpu.js';
 import { decode, DecodeError } from './decoder.js';
 import { FAULT } from './cpu-memory.js';
+import type { Insn } from './insn.js';
 import { arithFlags, LF_NONE } from './flags.js';
 import { guestNowNs } from './msr.js';
 import { frameStack } from './ops/system/stack-cursor.js';
@@ -500,13 +501,25 @@ function stepOne(cpu: Cpu): boolean {
     else throw e;
     return false;
   }
+  if (executeDecoded(cpu, ins)) return true;
+  faultWhileStepping(cpu);
+  return false;
+}
+
+/**
+ * Execute one decoded instruction (at cpu.rip) outside any block, as the handlers expect it:
+ * RIP past the instruction while it runs, back at it if it faults. Returns false on a fault,
+ * which the caller delivers or reports (cpu.faultVector). The step-by-step reference of the
+ * run-loop tests uses it too.
+ */
+export function executeDecoded(cpu: Cpu, ins: Insn): boolean {
+  const rip = cpu.rip;
   cpu.rip = ins.nextRip;
   try {
     ins.exec(cpu, ins);
   } catch (e) {
     if (e !== FAULT) throw e;
     cpu.rip = rip;
-    faultWhileStepping(cpu);
     return false;
   }
   cpu.retired++;

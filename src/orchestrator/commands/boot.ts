@@ -8,7 +8,7 @@ import { processOrchestratorMac } from '../cli-context.js';
 import { UsageError } from '../errors.js';
 import { openLan } from '../attach.js';
 import { BootServer, checkBootImage, type BootEvent, type BootImage } from '../boot-server.js';
-import { untilStopped } from './watch.js';
+import { FOR_OPTION, untilStopped } from './watch.js';
 import { verb, str } from './verb.js';
 
 function describeBootEvent(e: BootEvent): string {
@@ -25,7 +25,7 @@ export function bootVerbs(ctx: CliContext) {
       builder: (y) => y.option('image', { type: 'string', demandOption: true, describe: 'Multiboot 1 kernel to serve (e.g. images/dime.elf)' })
         .option('append', { type: 'string', default: '', describe: 'kernel command line sent with it (never keys: those go by fw_cfg)' })
         .option('name', { type: 'string', describe: 'first word of the command line (default: the image file name)' })
-        .option('for', { type: 'number', default: 0, describe: 'stop after this many ms (0: until interrupted)' }),
+        .option('for', FOR_OPTION),
       run: async (c, argv) => {
         const file = str(argv.image);
         let bytes: Buffer;

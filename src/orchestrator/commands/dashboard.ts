@@ -4,7 +4,7 @@ import { UsageError } from '../errors.js';
 import { DashboardServer } from '../dashboard/server.js';
 import { PolicyEngine } from '../policy/engine.js';
 import { loadPolicyFile } from '../policy/policy-file.js';
-import { untilStopped } from './watch.js';
+import { FOR_OPTION, untilStopped } from './watch.js';
 import { verb } from './verb.js';
 
 export function dashboardVerbs(ctx: CliContext) {
@@ -14,7 +14,7 @@ export function dashboardVerbs(ctx: CliContext) {
       describe: 'serve a live web page of the DIME network (servers, DIMEs, gauges, routes, alarms, policy actions)',
       builder: (y) => y.option('port', { type: 'number', default: 8470 }).option('host', { type: 'string', default: '127.0.0.1' })
         .option('policy', { type: 'string', describe: 'apply the policies in this file too' })
-        .option('for', { type: 'number', default: 0, describe: 'stop after this many ms (0: until interrupted)' }),
+        .option('for', FOR_OPTION),
       run: async (c, argv) => {
         const port = argv.port as number;
         if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port must be 0-65535');

@@ -7,7 +7,7 @@ import type { CliContext } from '../cli-context.js';
 import { UsageError } from '../errors.js';
 import { Lab } from '../lab.js';
 import { LabConsoleInput, labConsoleHint } from '../lab-console.js';
-import { untilStopped } from './watch.js';
+import { FOR_OPTION, untilStopped } from './watch.js';
 import { verb } from './verb.js';
 
 export function labVerbs(ctx: CliContext) {
@@ -20,7 +20,7 @@ export function labVerbs(ctx: CliContext) {
         .option('dir', { type: 'string', describe: 'directory for the hub socket' })
         .option('boot', { type: 'string', describe: "'n': every server boots from the LAN (-boot n) from the lab's own boot server" })
         .option('console', { type: 'boolean', default: false, describe: "type stdin's lines on a server's console ('S2> text', '>S2'); end of input stops the lab" })
-        .option('for', { type: 'number', default: 0, describe: 'stop after this many ms (0: until interrupted)' }),
+        .option('for', FOR_OPTION),
       run: async (c, argv) => {
         const n = argv.servers as number;
         const cores = argv.cores as number;

@@ -3,7 +3,7 @@
 import type { CliContext } from '../cli-context.js';
 import { loadPolicyFile } from '../policy/policy-file.js';
 import { PolicyEngine } from '../policy/engine.js';
-import { printEvent, untilStopped } from './watch.js';
+import { FOR_OPTION, printEvent, untilStopped } from './watch.js';
 import { verb, str } from './verb.js';
 
 export function policyVerbs(ctx: CliContext) {
@@ -12,7 +12,7 @@ export function policyVerbs(ctx: CliContext) {
       command: 'policy <file>',
       describe: 'apply a policy file (fault recovery, replication) until interrupted; actions are logged with their reasons',
       builder: (y) => y.positional('file', { type: 'string' })
-        .option('for', { type: 'number', default: 0, describe: 'stop after this many ms (0: until interrupted)' })
+        .option('for', FOR_OPTION)
         .option('check', { type: 'boolean', default: false, describe: 'only check the file and print it' }),
       run: async (c, argv) => {
         const cfg = loadPolicyFile(str(argv.file));

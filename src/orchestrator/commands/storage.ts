@@ -5,6 +5,7 @@ import { table } from '../cli-context.js';
 import { UsageError } from '../errors.js';
 import { centralCounters, storageCounters, storageGrant, type CentralClientCounters, type StorageCounters } from '../storage.js';
 import { dimesNamed, dimeVerb } from './dime-list.js';
+import { FOR_OPTION } from './watch.js';
 import { verb, str } from './verb.js';
 import { exportFile, exportsDir, exportsTable, listExports, watchExports } from './central-storage.js';
 
@@ -33,7 +34,7 @@ export function storageVerbs(ctx: CliContext) {
         .option('grant', { type: 'string', array: true, describe: 'export: DIME (SERVER/CORE or SERVER) that may read and write it; DIME:r read only' })
         .option('max-size', { type: 'number', default: 64 * 1024 * 1024, describe: 'export: bytes it may grow to' })
         .option('exports-dir', { type: 'string', describe: 'where running exports publish their counters (default ~/.parallax/exports, or PARALLAX_EXPORTS)' })
-        .option('for', { type: 'number', default: 0, describe: 'export/watch: stop after this many ms (0: until interrupted)' })
+        .option('for', { ...FOR_OPTION, describe: `export/watch: ${FOR_OPTION.describe}` })
         .option('interval', { type: 'number', default: 1000, describe: 'watch: ms between reports' }),
       run: async (c, argv) => {
         const words = argv.dimes as string[];

@@ -9,6 +9,9 @@ import { verb } from './verb.js';
 
 const TYPES = ['discovered', 'heartbeat', 'perf', 'alarm', 'exit', 'missing', 'back', 'output', 'command', 'policy'];
 
+/** --for, the option of every verb that runs until stopped (its value goes to untilStopped) */
+export const FOR_OPTION = { type: 'number', default: 0, describe: 'stop after this many ms (0: until interrupted)' } as const;
+
 /** Resolves after `ms` (0: never), on SIGINT/SIGTERM, or when `also` resolves. */
 export function untilStopped(ms: number, also?: Promise<void>): Promise<void> {
   return new Promise((resolve) => {
@@ -43,7 +46,7 @@ export function watchVerbs(ctx: CliContext) {
     verb(ctx, {
       command: 'watch',
       describe: 'stream heartbeats, performance reports, alarms and policy actions (--json: one object per line)',
-      builder: (y) => y.option('for', { type: 'number', default: 0, describe: 'stop after this many ms (0: until interrupted)' })
+      builder: (y) => y.option('for', FOR_OPTION)
         .option('type', { type: 'string', array: true, describe: `only these event types (${TYPES.join(', ')})` })
         .option('policy', { type: 'string', describe: 'apply the policies in this file while watching' })
         .option('missing-after', { type: 'number', default: 3, describe: 'report a heartbeat missing after this many intervals' }),

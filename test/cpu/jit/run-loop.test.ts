@@ -7,8 +7,8 @@
 import { describe, expect, test } from 'vitest';
 import { COMPILE_THRESHOLD, JIT_TIER } from '../../../src/cpu/block-compiler.js';
 import { Cpu, RUN_BUDGET, RUN_FAULT } from '../../../src/cpu/cpu.js';
-import { FAULT } from '../../../src/cpu/cpu-memory.js';
 import { decode } from '../../../src/cpu/decoder.js';
+import { executeDecoded } from '../../../src/cpu/interrupts.js';
 import { arithFlags } from '../../../src/cpu/flags.js';
 import { ARITH_FLAGS, UD } from '../../../src/cpu/regs.js';
 import { C_PENDING, P_NMI } from '../../../src/abi/control-block.js';
@@ -34,16 +34,7 @@ function stepReference(cpu: Cpu, limit: number): number {
   const dm = { mode64: true, def32: false, csBase: 0 };
   for (let n = 0; n < limit; n++) {
     const ins = decode(cpu.rip, dm, (lin) => cpu.fetch8(lin), Cpu.makeUd);
-    const at = cpu.rip;
-    cpu.rip = ins.nextRip;
-    try {
-      ins.exec(cpu, ins);
-    } catch (e) {
-      if (e !== FAULT) throw e;
-      cpu.rip = at;
-      return cpu.faultVector;
-    }
-    cpu.retired++;
+    if (!executeDecoded(cpu, ins)) return cpu.faultVector;
   }
   throw new Error('reference: no fault within the limit');
 }

@@ -1,7 +1,8 @@
 // The generated code's arithmetic helpers against BigInt on edge and random operands.
 
 import { describe, expect, test } from 'vitest';
-import { eaIndexed64, mulHiS32, mulHiU32, mulLo64, mulS64, mulU64, prod, shift64, shiftOut } from '../../../src/cpu/jit/runtime.js';
+import { mulHiS32, mulHiU32, mulLo64, mulS64, mulU64, prod } from '../../../src/cpu/exact-multiply.js';
+import { eaIndexed64, shift64, shiftOut } from '../../../src/cpu/jit/runtime.js';
 import { Rng } from './random-blocks.js';
 
 const EDGE = [0, 1, -1, 2, 0x7fffffff, -0x80000000, 0xffff, 0x10000, 0x8000, -0x8000, 3, 0x55555555, -0x55555556];

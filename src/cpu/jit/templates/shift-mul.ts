@@ -8,7 +8,8 @@ import { materialize } from '../../flags.js';
 import { ARITH_FLAGS, CF, OF } from '../../regs.js';
 import type { Emitter } from '../emitter.js';
 import { FK_RESULT } from '../flag-source.js';
-import { mulHiS32, mulHiU32, mulLo64, mulS64, mulU64, prod, rotate64, shift64, shiftOut } from '../runtime.js';
+import { mulHiS32, mulHiU32, mulLo64, mulS64, mulU64, prod } from '../../exact-multiply.js';
+import { rotate64, shift64, shiftOut } from '../runtime.js';
 import type { TemplateSpec } from '../template.js';
 import { immOf, loadReg, loadRm, resultLocals, storeRm, type Loaded } from './operands.js';
 

@@ -18,25 +18,58 @@ import { binder, opcodeReg, rmwRead } from './operands.js';
 function opOfLow(ins: Insn): number { return (ins.opcode >> 3) & 7; }
 function opOfGroup(ins: Insn): number { return ins.reg & 7; }
 
-// ------------------------------------------------------------------ Eb/Ev <- Eb/Ev op Gb/Gv
+// ------------------------------------------------------------------ one step, per destination
+// Every form below fetches its operands its own way, then makes the same step: carry in, result,
+// write-back (none for CMP), flags. A memory destination is written before the flags are
+// recorded (see the header). Small and monomorphic, so V8 inlines them into each form.
 
-function rmRegR32(cpu: Cpu, ins: Insn): void {
-  const op = opOfLow(ins);
-  const d = ins.rm;
-  const a = cpu.lo[d], b = cpu.lo[ins.reg];
+/** 32-bit register destination (a 32-bit write clears the upper half) */
+function stepReg32(cpu: Cpu, op: number, d: number, a: number, b: number): void {
   const c = carryIn(cpu, op);
   const r = calcN(op, a, b, c);
   if (op !== OP_CMP) { cpu.lo[d] = r; cpu.hi[d] = 0; }
   flagsN(cpu, op, 4, a, b, r, c);
 }
 
-function rmRegRN(cpu: Cpu, ins: Insn): void {
-  const op = opOfLow(ins), size = ins.osize;
-  const a = cpu.readReg(size, ins.rm, ins.rex), b = cpu.readReg(size, ins.reg, ins.rex);
+/** 8/16/32-bit register destination (rex: whether byte registers 4-7 are SPL..DIL or AH..BH) */
+function stepRegN(cpu: Cpu, op: number, size: number, d: number, rex: number, a: number, b: number): void {
   const c = carryIn(cpu, op);
   const r = calcN(op, a, b, c);
-  if (op !== OP_CMP) cpu.writeReg(size, ins.rm, ins.rex, r, 0);
+  if (op !== OP_CMP) cpu.writeReg(size, d, rex, r, 0);
   flagsN(cpu, op, size, a, b, r, c);
+}
+
+function stepMemN(cpu: Cpu, op: number, size: number, lin: number, a: number, b: number): void {
+  const c = carryIn(cpu, op);
+  const r = calcN(op, a, b, c);
+  if (op !== OP_CMP) cpu.writeMem(size, lin, r, 0);
+  flagsN(cpu, op, size, a, b, r, c);
+}
+
+function stepReg64(cpu: Cpu, op: number, d: number, al: number, ah: number, bl: number, bh: number): void {
+  const c = carryIn(cpu, op);
+  const rl = calc64(op, al, ah, bl, bh, c), rh = calcHi;
+  if (op !== OP_CMP) { cpu.lo[d] = rl; cpu.hi[d] = rh; }
+  flags64(cpu, op, al, ah, bl, bh, rl, rh, c);
+}
+
+function stepMem64(cpu: Cpu, op: number, lin: number, al: number, ah: number, bl: number, bh: number): void {
+  const c = carryIn(cpu, op);
+  const rl = calc64(op, al, ah, bl, bh, c), rh = calcHi;
+  if (op !== OP_CMP) cpu.write64(lin, rl, rh);
+  flags64(cpu, op, al, ah, bl, bh, rl, rh, c);
+}
+
+// ------------------------------------------------------------------ Eb/Ev <- Eb/Ev op Gb/Gv
+
+function rmRegR32(cpu: Cpu, ins: Insn): void {
+  stepReg32(cpu, opOfLow(ins), ins.rm, cpu.lo[ins.rm], cpu.lo[ins.reg]);
+}
+
+function rmRegRN(cpu: Cpu, ins: Insn): void {
+  const size = ins.osize;
+  const a = cpu.readReg(size, ins.rm, ins.rex), b = cpu.readReg(size, ins.reg, ins.rex);
+  stepRegN(cpu, opOfLow(ins), size, ins.rm, ins.rex, a, b);
 }
 
 function rmRegMN(cpu: Cpu, ins: Insn): void {
@@ -44,20 +77,12 @@ function rmRegMN(cpu: Cpu, ins: Insn): void {
   const b = cpu.readReg(size, ins.reg, ins.rex);
   const lin = ins.ea(cpu, ins);
   const a = op === OP_CMP ? cpu.readMem(size, lin) : rmwRead(cpu, size, lin);
-  const c = carryIn(cpu, op);
-  const r = calcN(op, a, b, c);
-  if (op !== OP_CMP) cpu.writeMem(size, lin, r, 0);
-  flagsN(cpu, op, size, a, b, r, c);
+  stepMemN(cpu, op, size, lin, a, b);
 }
 
 function rmRegR64(cpu: Cpu, ins: Insn): void {
-  const op = opOfLow(ins);
   const d = ins.rm, s = ins.reg;
-  const al = cpu.lo[d], ah = cpu.hi[d], bl = cpu.lo[s], bh = cpu.hi[s];
-  const c = carryIn(cpu, op);
-  const rl = calc64(op, al, ah, bl, bh, c), rh = calcHi;
-  if (op !== OP_CMP) { cpu.lo[d] = rl; cpu.hi[d] = rh; }
-  flags64(cpu, op, al, ah, bl, bh, rl, rh, c);
+  stepReg64(cpu, opOfLow(ins), d, cpu.lo[d], cpu.hi[d], cpu.lo[s], cpu.hi[s]);
 }
 
 function rmRegM64(cpu: Cpu, ins: Insn): void {
@@ -65,116 +90,69 @@ function rmRegM64(cpu: Cpu, ins: Insn): void {
   const bl = cpu.lo[ins.reg], bh = cpu.hi[ins.reg];
   const lin = ins.ea(cpu, ins);
   const al = op === OP_CMP ? cpu.read64(lin) : rmwRead(cpu, 8, lin), ah = cpu.vhi;
-  const c = carryIn(cpu, op);
-  const rl = calc64(op, al, ah, bl, bh, c), rh = calcHi;
-  if (op !== OP_CMP) cpu.write64(lin, rl, rh);
-  flags64(cpu, op, al, ah, bl, bh, rl, rh, c);
+  stepMem64(cpu, op, lin, al, ah, bl, bh);
 }
 
 // ------------------------------------------------------------------ Gb/Gv <- Gb/Gv op Eb/Ev
 
 function regRm32(cpu: Cpu, ins: Insn): void {
-  const op = opOfLow(ins);
-  const d = ins.reg;
   const b = ins.hasMem ? cpu.read32(ins.ea(cpu, ins)) : cpu.lo[ins.rm];
-  const a = cpu.lo[d];
-  const c = carryIn(cpu, op);
-  const r = calcN(op, a, b, c);
-  if (op !== OP_CMP) { cpu.lo[d] = r; cpu.hi[d] = 0; }
-  flagsN(cpu, op, 4, a, b, r, c);
+  stepReg32(cpu, opOfLow(ins), ins.reg, cpu.lo[ins.reg], b);
 }
 
 function regRmN(cpu: Cpu, ins: Insn): void {
-  const op = opOfLow(ins), size = ins.osize;
+  const size = ins.osize;
   const b = cpu.readRm(ins);
   const a = cpu.readReg(size, ins.reg, ins.rex);
-  const c = carryIn(cpu, op);
-  const r = calcN(op, a, b, c);
-  if (op !== OP_CMP) cpu.writeReg(size, ins.reg, ins.rex, r, 0);
-  flagsN(cpu, op, size, a, b, r, c);
+  stepRegN(cpu, opOfLow(ins), size, ins.reg, ins.rex, a, b);
 }
 
 function regRm64(cpu: Cpu, ins: Insn): void {
-  const op = opOfLow(ins);
   let bl: number, bh: number;
   if (ins.hasMem) { bl = cpu.read64(ins.ea(cpu, ins)); bh = cpu.vhi; } else { bl = cpu.lo[ins.rm]; bh = cpu.hi[ins.rm]; }
   const d = ins.reg;
-  const al = cpu.lo[d], ah = cpu.hi[d];
-  const c = carryIn(cpu, op);
-  const rl = calc64(op, al, ah, bl, bh, c), rh = calcHi;
-  if (op !== OP_CMP) { cpu.lo[d] = rl; cpu.hi[d] = rh; }
-  flags64(cpu, op, al, ah, bl, bh, rl, rh, c);
+  stepReg64(cpu, opOfLow(ins), d, cpu.lo[d], cpu.hi[d], bl, bh);
 }
 
 // ------------------------------------------------------------------ AL/eAX <- op imm
 
 function accImmN(cpu: Cpu, ins: Insn): void {
-  const op = opOfLow(ins), size = ins.osize;
-  const a = cpu.readReg(size, 0, 1), b = ins.imm;
-  const c = carryIn(cpu, op);
-  const r = calcN(op, a, b, c);
-  if (op !== OP_CMP) cpu.writeReg(size, 0, 1, r, 0);
-  flagsN(cpu, op, size, a, b, r, c);
+  const size = ins.osize;
+  stepRegN(cpu, opOfLow(ins), size, 0, 1, cpu.readReg(size, 0, 1), ins.imm);
 }
 
 function accImm64(cpu: Cpu, ins: Insn): void {
-  const op = opOfLow(ins);
-  const al = cpu.lo[0], ah = cpu.hi[0], bl = ins.imm, bh = ins.immHi;
-  const c = carryIn(cpu, op);
-  const rl = calc64(op, al, ah, bl, bh, c), rh = calcHi;
-  if (op !== OP_CMP) { cpu.lo[0] = rl; cpu.hi[0] = rh; }
-  flags64(cpu, op, al, ah, bl, bh, rl, rh, c);
+  stepReg64(cpu, opOfLow(ins), 0, cpu.lo[0], cpu.hi[0], ins.imm, ins.immHi);
 }
 
 // ------------------------------------------------------------------ Eb/Ev <- op imm (group 1)
 
 function rmImmR32(cpu: Cpu, ins: Insn): void {
-  const op = opOfGroup(ins);
-  const d = ins.rm;
-  const a = cpu.lo[d], b = ins.imm;
-  const c = carryIn(cpu, op);
-  const r = calcN(op, a, b, c);
-  if (op !== OP_CMP) { cpu.lo[d] = r; cpu.hi[d] = 0; }
-  flagsN(cpu, op, 4, a, b, r, c);
+  stepReg32(cpu, opOfGroup(ins), ins.rm, cpu.lo[ins.rm], ins.imm);
 }
 
 function rmImmRN(cpu: Cpu, ins: Insn): void {
-  const op = opOfGroup(ins), size = ins.osize;
-  const a = cpu.readReg(size, ins.rm, ins.rex), b = ins.imm;
-  const c = carryIn(cpu, op);
-  const r = calcN(op, a, b, c);
-  if (op !== OP_CMP) cpu.writeReg(size, ins.rm, ins.rex, r, 0);
-  flagsN(cpu, op, size, a, b, r, c);
+  const size = ins.osize;
+  stepRegN(cpu, opOfGroup(ins), size, ins.rm, ins.rex, cpu.readReg(size, ins.rm, ins.rex), ins.imm);
 }
 
 function rmImmMN(cpu: Cpu, ins: Insn): void {
   const op = opOfGroup(ins), size = ins.osize;
   const lin = ins.ea(cpu, ins);
-  const a = op === OP_CMP ? cpu.readMem(size, lin) : rmwRead(cpu, size, lin), b = ins.imm;
-  const c = carryIn(cpu, op);
-  const r = calcN(op, a, b, c);
-  if (op !== OP_CMP) cpu.writeMem(size, lin, r, 0);
-  flagsN(cpu, op, size, a, b, r, c);
+  const a = op === OP_CMP ? cpu.readMem(size, lin) : rmwRead(cpu, size, lin);
+  stepMemN(cpu, op, size, lin, a, ins.imm);
 }
 
 function rmImmR64(cpu: Cpu, ins: Insn): void {
-  const op = opOfGroup(ins);
   const d = ins.rm;
-  const al = cpu.lo[d], ah = cpu.hi[d], bl = ins.imm, bh = ins.immHi;
-  const c = carryIn(cpu, op);
-  const rl = calc64(op, al, ah, bl, bh, c), rh = calcHi;
-  if (op !== OP_CMP) { cpu.lo[d] = rl; cpu.hi[d] = rh; }
-  flags64(cpu, op, al, ah, bl, bh, rl, rh, c);
+  stepReg64(cpu, opOfGroup(ins), d, cpu.lo[d], cpu.hi[d], ins.imm, ins.immHi);
 }
 
 function rmImmM64(cpu: Cpu, ins: Insn): void {
   const op = opOfGroup(ins);
   const lin = ins.ea(cpu, ins);
-  const al = op === OP_CMP ? cpu.read64(lin) : rmwRead(cpu, 8, lin), ah = cpu.vhi, bl = ins.imm, bh = ins.immHi;
-  const c = carryIn(cpu, op);
-  const rl = calc64(op, al, ah, bl, bh, c), rh = calcHi;
-  if (op !== OP_CMP) cpu.write64(lin, rl, rh);
-  flags64(cpu, op, al, ah, bl, bh, rl, rh, c);
+  const al = op === OP_CMP ? cpu.read64(lin) : rmwRead(cpu, 8, lin), ah = cpu.vhi;
+  stepMem64(cpu, op, lin, al, ah, ins.imm, ins.immHi);
 }
 
 // ------------------------------------------------------------------ TEST

@@ -104,10 +104,6 @@ function btImm(cpu: Cpu, ins: Insn, kind: number): void {
 
 // ------------------------------------------------------------------ bit scans and counts
 
-function readSrc(cpu: Cpu, ins: Insn): number {
-  return ins.hasMem ? cpu.readMem(ins.osize, ins.ea(cpu, ins)) : cpu.readReg(ins.osize, ins.rm, ins.rex);
-}
-
 function ctz32(x: number): number { return x === 0 ? 32 : 31 - Math.clz32(x & -x); }
 
 function writeDest(cpu: Cpu, ins: Insn, v: number): void {
@@ -119,25 +115,20 @@ function setZF(cpu: Cpu, z: boolean): void {
   cpu.flags = z ? cpu.flags | ZF : cpu.flags & ~ZF;
 }
 
-function bsf(cpu: Cpu, ins: Insn): void {
+/** BSF / BSR: the index of the lowest / highest set bit; a zero source sets ZF and leaves the destination */
+function bitScan(cpu: Cpu, ins: Insn, highest: boolean): void {
   const size = ins.osize;
-  let lo = readSrc(cpu, ins);
+  let lo = cpu.readRm(ins);
   const hi = size === 8 ? cpu.vhi : 0;
   if (size === 2) lo &= 0xffff;
   if (lo === 0 && hi === 0) { setZF(cpu, true); return; }
-  writeDest(cpu, ins, lo !== 0 ? ctz32(lo) : 32 + ctz32(hi));
+  if (highest) writeDest(cpu, ins, hi !== 0 ? 63 - Math.clz32(hi) : 31 - Math.clz32(lo));
+  else writeDest(cpu, ins, lo !== 0 ? ctz32(lo) : 32 + ctz32(hi));
   setZF(cpu, false);
 }
 
-function bsr(cpu: Cpu, ins: Insn): void {
-  const size = ins.osize;
-  let lo = readSrc(cpu, ins);
-  const hi = size === 8 ? cpu.vhi : 0;
-  if (size === 2) lo &= 0xffff;
-  if (lo === 0 && hi === 0) { setZF(cpu, true); return; }
-  writeDest(cpu, ins, hi !== 0 ? 63 - Math.clz32(hi) : 31 - Math.clz32(lo));
-  setZF(cpu, false);
-}
+const bsf = (cpu: Cpu, ins: Insn): void => bitScan(cpu, ins, false);
+const bsr = (cpu: Cpu, ins: Insn): void => bitScan(cpu, ins, true);
 
 /** CF = source was zero, ZF = result is zero (other flags: from the result) */
 function countFlags(cpu: Cpu, size: number, src0: boolean, count: number): void {
@@ -146,7 +137,7 @@ function countFlags(cpu: Cpu, size: number, src0: boolean, count: number): void 
 
 function tzcnt(cpu: Cpu, ins: Insn): void {
   const size = ins.osize;
-  let lo = readSrc(cpu, ins);
+  let lo = cpu.readRm(ins);
   const hi = size === 8 ? cpu.vhi : 0;
   let n: number;
   if (size === 2) { lo &= 0xffff; n = lo === 0 ? 16 : ctz32(lo); } else if (size === 4) n = ctz32(lo);
@@ -157,7 +148,7 @@ function tzcnt(cpu: Cpu, ins: Insn): void {
 
 function lzcnt(cpu: Cpu, ins: Insn): void {
   const size = ins.osize;
-  let lo = readSrc(cpu, ins);
+  let lo = cpu.readRm(ins);
   const hi = size === 8 ? cpu.vhi : 0;
   let n: number;
   if (size === 2) { lo &= 0xffff; n = Math.clz32(lo) - 16; } else if (size === 4) n = Math.clz32(lo);
@@ -175,7 +166,7 @@ function popcount32(x: number): number {
 
 function popcnt(cpu: Cpu, ins: Insn): void {
   const size = ins.osize;
-  let lo = readSrc(cpu, ins);
+  let lo = cpu.readRm(ins);
   const hi = size === 8 ? cpu.vhi : 0;
   if (size === 2) lo &= 0xffff;
   const n = popcount32(lo) + popcount32(hi);

@@ -8,7 +8,7 @@ import type { Insn } from '../../insn.js';
 import { MAP_0F38, MAP_0F3A } from '../../insn.js';
 import { defineOp } from '../../optable.js';
 import { UD } from '../../regs.js';
-import { mulU32, mulU64, pHi, q } from './muldiv.js';
+import { mulHiU32, mulU64, prod } from '../../exact-multiply.js';
 
 let outHi = 0; // high half of a 64-bit result
 
@@ -145,11 +145,12 @@ function mulx(cpu: Cpu, ins: Insn): void {
   const bl = src(cpu, ins), bh = outHi;
   if (s === 8) {
     mulU64(cpu.lo[2], cpu.hi[2], bl, bh);
-    const l0 = q[0], l1 = q[1], h0 = q[2], h1 = q[3];
+    const l0 = prod[0], l1 = prod[1], h0 = prod[2], h1 = prod[3];
     write(cpu, ins.vvvv, 8, l0, l1);
     write(cpu, ins.reg, 8, h0, h1);
   } else {
-    const lo = mulU32(cpu.lo[2], bl), hi = pHi;
+    const a = cpu.lo[2];
+    const lo = Math.imul(a, bl), hi = mulHiU32(a, bl);
     write(cpu, ins.vvvv, 4, lo, 0);
     write(cpu, ins.reg, 4, hi, 0);
   }

@@ -115,9 +115,6 @@ function lea(cpu: Cpu, ins: Insn): void {
 function readSrc8(cpu: Cpu, ins: Insn): number {
   return ins.hasMem ? cpu.read8(ins.ea(cpu, ins)) : get8(cpu, ins.rm, ins.rex);
 }
-function readSrc16(cpu: Cpu, ins: Insn): number {
-  return ins.hasMem ? cpu.read16(ins.ea(cpu, ins)) : cpu.lo[ins.rm] & 0xffff;
-}
 
 function writeExtended(cpu: Cpu, ins: Insn, v: number, signHi: number): void {
   const size = ins.osize;
@@ -125,9 +122,9 @@ function writeExtended(cpu: Cpu, ins: Insn, v: number, signHi: number): void {
 }
 
 function movzxB(cpu: Cpu, ins: Insn): void { writeExtended(cpu, ins, readSrc8(cpu, ins), 0); }
-function movzxW(cpu: Cpu, ins: Insn): void { writeExtended(cpu, ins, readSrc16(cpu, ins), 0); }
+function movzxW(cpu: Cpu, ins: Insn): void { writeExtended(cpu, ins, cpu.readRm16(ins), 0); }
 function movsxB(cpu: Cpu, ins: Insn): void { const v = (readSrc8(cpu, ins) << 24) >> 24; writeExtended(cpu, ins, v, v >> 31); }
-function movsxW(cpu: Cpu, ins: Insn): void { const v = (readSrc16(cpu, ins) << 16) >> 16; writeExtended(cpu, ins, v, v >> 31); }
+function movsxW(cpu: Cpu, ins: Insn): void { const v = (cpu.readRm16(ins) << 16) >> 16; writeExtended(cpu, ins, v, v >> 31); }
 
 /** 63: MOVSXD in 64-bit mode, ARPL elsewhere */
 function movsxdOrArpl(cpu: Cpu, ins: Insn): void {

@@ -10,72 +10,14 @@ import type { Insn } from '../../insn.js';
 import { MAP_0F, MAP_1B } from '../../insn.js';
 import { defineOp } from '../../optable.js';
 import { DE, TWO32 } from '../../regs.js';
+import { mulHiS32, mulHiU32, mulS64, mulU64, prod } from '../../exact-multiply.js';
 import { set16 } from './operands.js';
-
-// ------------------------------------------------------------------ exact products
-
-/** high half of the last 32x32 product */
-export let pHi = 0;
-
-/** Unsigned 32x32 -> 64 product: low half returned (Int32), high half in pHi (Int32). */
-export function mulU32(a: number, b: number): number {
-  const a0 = a & 0xffff, a1 = a >>> 16, b0 = b & 0xffff, b1 = b >>> 16;
-  const mid = a0 * b1 + a1 * b0; // < 2^33
-  const low = a0 * b0 + (mid % 65536) * 65536; // < 2^33
-  pHi = (a1 * b1 + Math.floor(mid / 65536) + Math.floor(low / TWO32)) | 0;
-  return Math.imul(a, b);
-}
-
-/** Signed 32x32 -> 64 product. */
-function mulS32(a: number, b: number): number {
-  const lo = mulU32(a, b);
-  let hi = pHi;
-  if (a < 0) hi = (hi - b) | 0;
-  if (b < 0) hi = (hi - a) | 0;
-  pHi = hi;
-  return lo;
-}
-
-/** 128-bit product limbs, least significant first (written by mulU64 / mulS64) */
-export const q = new Int32Array(4);
-
-/** Unsigned 64x64 -> 128 product of (al, ah) and (bl, bh) into q[0..3]. */
-export function mulU64(al: number, ah: number, bl: number, bh: number): void {
-  const p00l = mulU32(al, bl) >>> 0, p00h = pHi >>> 0;
-  const p01l = mulU32(al, bh) >>> 0, p01h = pHi >>> 0;
-  const p10l = mulU32(ah, bl) >>> 0, p10h = pHi >>> 0;
-  const p11l = mulU32(ah, bh) >>> 0, p11h = pHi >>> 0;
-  const t = p00h + p01l + p10l;
-  const u = p01h + p10h + p11l + Math.floor(t / TWO32);
-  q[0] = p00l;
-  q[1] = t % TWO32;
-  q[2] = u % TWO32;
-  q[3] = (p11h + Math.floor(u / TWO32)) | 0;
-}
-
-/** Signed 64x64 -> 128 product into q[0..3]. */
-function mulS64(al: number, ah: number, bl: number, bh: number): void {
-  mulU64(al, ah, bl, bh);
-  if (ah < 0) subHigh(bl, bh);
-  if (bh < 0) subHigh(al, ah);
-}
-
-/** q[3]:q[2] -= (l, h) */
-function subHigh(l: number, h: number): void {
-  const s = (q[2] >>> 0) - (l >>> 0);
-  q[2] = s | 0;
-  q[3] = (q[3] - h - (s < 0 ? 1 : 0)) | 0;
-}
 
 // ------------------------------------------------------------------ one-operand MUL / IMUL
 
-function readSrc(cpu: Cpu, ins: Insn): number {
-  return ins.hasMem ? cpu.readMem(ins.osize, ins.ea(cpu, ins)) : cpu.readReg(ins.osize, ins.rm, ins.rex);
-}
-
 function mul1(cpu: Cpu, ins: Insn, signed: boolean): void {
   const size = ins.osize;
-  const b = readSrc(cpu, ins), bh = cpu.vhi;
+  const b = cpu.readRm(ins), bh = cpu.vhi;
   switch (size) {
     case 1: {
       const a = cpu.lo[0] & 0xff;
@@ -96,7 +38,7 @@ function mul1(cpu: Cpu, ins: Insn, signed: boolean): void {
     }
     case 4: {
       const a = cpu.lo[0];
-      const lo = signed ? mulS32(a, b) : mulU32(a, b), hi = pHi;
+      const lo = Math.imul(a, b), hi = signed ? mulHiS32(a, b) : mulHiU32(a, b);
       cpu.lo[0] = lo; cpu.hi[0] = 0;
       cpu.lo[2] = hi; cpu.hi[2] = 0;
       const of = signed ? hi !== lo >> 31 : hi !== 0;
@@ -105,11 +47,11 @@ function mul1(cpu: Cpu, ins: Insn, signed: boolean): void {
     }
     default: {
       if (signed) mulS64(cpu.lo[0], cpu.hi[0], b, bh); else mulU64(cpu.lo[0], cpu.hi[0], b, bh);
-      cpu.lo[0] = q[0]; cpu.hi[0] = q[1];
-      cpu.lo[2] = q[2]; cpu.hi[2] = q[3];
-      const ext = signed ? q[1] >> 31 : 0;
-      const of = q[2] !== ext || q[3] !== ext;
-      setResultFlags(cpu, 8, q[0], q[1], of ? 1 : 0, of ? 1 : 0);
+      cpu.lo[0] = prod[0]; cpu.hi[0] = prod[1];
+      cpu.lo[2] = prod[2]; cpu.hi[2] = prod[3];
+      const ext = signed ? prod[1] >> 31 : 0;
+      const of = prod[2] !== ext || prod[3] !== ext;
+      setResultFlags(cpu, 8, prod[0], prod[1], of ? 1 : 0, of ? 1 : 0);
     }
   }
 }
@@ -125,13 +67,13 @@ function imulTrunc(cpu: Cpu, ins: Insn, al: number, ah: number, bl: number, bh: 
     lo = p; of = p !== ((p << 16) >> 16);
     set16(cpu, ins.reg, p);
   } else if (size === 4) {
-    lo = mulS32(al, bl); of = pHi !== lo >> 31;
+    lo = Math.imul(al, bl); of = mulHiS32(al, bl) !== lo >> 31;
     cpu.lo[ins.reg] = lo; cpu.hi[ins.reg] = 0;
   } else {
     mulS64(al, ah, bl, bh);
-    lo = q[0]; hi = q[1];
+    lo = prod[0]; hi = prod[1];
     const ext = hi >> 31;
-    of = q[2] !== ext || q[3] !== ext;
+    of = prod[2] !== ext || prod[3] !== ext;
     cpu.lo[ins.reg] = lo; cpu.hi[ins.reg] = hi;
   }
   setResultFlags(cpu, size, lo, hi, of ? 1 : 0, of ? 1 : 0);
@@ -139,13 +81,13 @@ function imulTrunc(cpu: Cpu, ins: Insn, al: number, ah: number, bl: number, bh: 
 
 /** 0F AF: IMUL reg, r/m */
 function imul2(cpu: Cpu, ins: Insn): void {
-  const b = readSrc(cpu, ins), bh = cpu.vhi;
+  const b = cpu.readRm(ins), bh = cpu.vhi;
   imulTrunc(cpu, ins, cpu.lo[ins.reg], cpu.hi[ins.reg], b, bh);
 }
 
 /** 69 / 6B: IMUL reg, r/m, imm */
 function imul3(cpu: Cpu, ins: Insn): void {
-  const a = readSrc(cpu, ins), ah = cpu.vhi;
+  const a = cpu.readRm(ins), ah = cpu.vhi;
   imulTrunc(cpu, ins, a, ah, ins.imm, ins.immHi);
 }
 
@@ -153,7 +95,7 @@ function imul3(cpu: Cpu, ins: Insn): void {
 
 function div1(cpu: Cpu, ins: Insn, signed: boolean): void {
   const size = ins.osize;
-  const d = readSrc(cpu, ins), dh = cpu.vhi;
+  const d = cpu.readRm(ins), dh = cpu.vhi;
   switch (size) {
     case 1: {
       const n = cpu.lo[0] & 0xffff;

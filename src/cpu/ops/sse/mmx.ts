@@ -237,7 +237,7 @@ function pextrw(cpu: Cpu, ins: Insn): void {
 
 function pinsrw(cpu: Cpu, ins: Insn): void {
   mmxEnter(cpu);
-  const v = ins.hasMem ? cpu.read16(ins.ea(cpu, ins)) : cpu.lo[ins.rm] & 0xffff;
+  const v = cpu.readRm16(ins);
   const d = ins.reg & 7;
   readMm(cpu, d, A, 0);
   AU16[ins.imm & 3] = v;

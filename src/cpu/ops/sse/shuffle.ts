@@ -57,7 +57,7 @@ function pextrw(cpu: Cpu, ins: Insn): void {
 
 function pinsrw(cpu: Cpu, ins: Insn): void {
   sseGate(cpu);
-  const v = ins.hasMem ? cpu.read16(ins.ea(cpu, ins)) : cpu.lo[ins.rm] & 0xffff;
+  const v = cpu.readRm16(ins);
   const k = ins.imm & 7;
   const x = cpu.xmm, d = (ins.reg << 2) + (k >> 1);
   x[d] = (k & 1) !== 0 ? (x[d] & 0xffff) | (v << 16) : (x[d] & ~0xffff) | v;

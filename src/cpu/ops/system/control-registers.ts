@@ -152,7 +152,7 @@ function clts(cpu: Cpu): void {
 
 function lmsw(cpu: Cpu, ins: Insn): void {
   requireCpl0(cpu);
-  const v = ins.hasMem ? cpu.read16(ins.ea(cpu, ins)) : cpu.lo[ins.rm] & 0xffff;
+  const v = cpu.readRm16(ins);
   // loads PE MP EM TS; PE can be set but not cleared
   writeCr0(cpu, ((cpu.cr0 & ~0xe) | (v & 0xf) | (cpu.cr0 & CR0_PE)) >>> 0);
 }

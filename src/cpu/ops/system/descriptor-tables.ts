@@ -70,11 +70,6 @@ function sidt(cpu: Cpu, ins: Insn): void {
   writePseudo(cpu, ins, cpu.idtLimit, cpu.idtBase);
 }
 
-/** r/m16 selector operand. */
-function readSelector(cpu: Cpu, ins: Insn): number {
-  return ins.hasMem ? cpu.read16(ins.ea(cpu, ins)) : cpu.lo[ins.rm] & 0xffff;
-}
-
 /** SLDT/STR store: 16 bits to memory, zero-extended to the operand size in a register. */
 function storeSelector(cpu: Cpu, ins: Insn, sel: number): void {
   if (ins.hasMem) cpu.write16(ins.ea(cpu, ins), sel);
@@ -94,7 +89,7 @@ function systemBase(cpu: Cpu, sel: number): number {
 function lldt(cpu: Cpu, ins: Insn): void {
   requireProtected(cpu);
   requireCpl0(cpu);
-  const sel = readSelector(cpu, ins);
+  const sel = cpu.readRm16(ins);
   if ((sel & 0xfffc) === 0) {
     setSegCache(cpu, LDTR, sel, 0, 0, ATTR_UNUSABLE);
     return;
@@ -110,7 +105,7 @@ function lldt(cpu: Cpu, ins: Insn): void {
 function ltr(cpu: Cpu, ins: Insn): void {
   requireProtected(cpu);
   requireCpl0(cpu);
-  const sel = readSelector(cpu, ins);
+  const sel = cpu.readRm16(ins);
   if ((sel & 0xfffc) === 0) cpu.fault(GP, 0);
   if ((sel & 4) !== 0 || !fetchDescriptor(cpu, sel)) cpu.fault(GP, sel & 0xfffc);
   const attr = descAttr(desc.hi);

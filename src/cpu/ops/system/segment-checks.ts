@@ -18,17 +18,24 @@ function setZf(cpu: Cpu, on: boolean): void {
   else cpu.flags &= ~ZF;
 }
 
-function readSel(cpu: Cpu, ins: Insn): number {
-  return ins.hasMem ? cpu.read16(ins.ea(cpu, ins)) : cpu.lo[ins.rm] & 0xffff;
-}
-
 // System types visible to LAR / LSL (legacy and long mode).
 const LAR_LEGACY = new Set([1, 2, 3, 4, 5, 9, 0xb, 0xc]);
 const LSL_LEGACY = new Set([1, 2, 3, 9, 0xb]);
 const LAR_LONG = new Set([2, 9, 0xb, 0xc]);
 const LSL_LONG = new Set([2, 9, 0xb]);
 
-/** Fetch the descriptor and apply the visibility rules; false when ZF must be cleared. */
+/**
+ * LAR / LSL: read the selector operand, fetch its descriptor into `desc` and apply the
+ * visibility rules; false (ZF cleared, destination untouched) when the instruction may not see it.
+ */
+function selectorVisible(cpu: Cpu, ins: Insn, forLimit: boolean): boolean {
+  requireProtected(cpu);
+  const sel = cpu.readRm16(ins);
+  const ok = visible(cpu, sel, forLimit);
+  if (!ok) setZf(cpu, false);
+  return ok;
+}
+
 function visible(cpu: Cpu, sel: number, forLimit: boolean): boolean {
   if ((sel & 0xfffc) === 0 || !fetchDescriptor(cpu, sel)) return false;
   const attr = descAttr(desc.hi);
@@ -44,12 +51,7 @@ function visible(cpu: Cpu, sel: number, forLimit: boolean): boolean {
 }
 
 function lar(cpu: Cpu, ins: Insn): void {
-  requireProtected(cpu);
-  const sel = readSel(cpu, ins);
-  if (!visible(cpu, sel, false)) {
-    setZf(cpu, false);
-    return;
-  }
+  if (!selectorVisible(cpu, ins, false)) return;
   const size = ins.osize;
   // the SDM masks with 00FxFF00H (bits 19:16, the limit's top, "undefined"); Intel and AMD
   // processors return them, and so do we (the ISA oracle compares against the host)
@@ -59,12 +61,7 @@ function lar(cpu: Cpu, ins: Insn): void {
 }
 
 function lsl(cpu: Cpu, ins: Insn): void {
-  requireProtected(cpu);
-  const sel = readSel(cpu, ins);
-  if (!visible(cpu, sel, true)) {
-    setZf(cpu, false);
-    return;
-  }
+  if (!selectorVisible(cpu, ins, true)) return;
   const limit = descLimit(desc.lo, desc.hi);
   cpu.writeReg(ins.osize, ins.reg, ins.rex, ins.osize === 2 ? limit & 0xffff : limit | 0, 0);
   setZf(cpu, true);
@@ -73,7 +70,7 @@ function lsl(cpu: Cpu, ins: Insn): void {
 function verify(write: boolean) {
   return (cpu: Cpu, ins: Insn): void => {
     requireProtected(cpu);
-    const sel = readSel(cpu, ins);
+    const sel = cpu.readRm16(ins);
     if ((sel & 0xfffc) === 0 || !fetchDescriptor(cpu, sel)) {
       setZf(cpu, false);
       return;

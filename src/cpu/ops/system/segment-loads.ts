@@ -12,7 +12,7 @@ import { loadSegment } from '../../segmentation.js';
 function movToSreg(cpu: Cpu, ins: Insn): void {
   const seg = ins.reg & 7;
   if (seg === CS || seg > GS) cpu.fault(UD);
-  const sel = ins.hasMem ? cpu.read16(ins.ea(cpu, ins)) : cpu.lo[ins.rm] & 0xffff;
+  const sel = cpu.readRm16(ins);
   loadSegment(cpu, seg, sel);
   if (seg === SS) openSsShadow(cpu, ins);
 }

@@ -17,7 +17,7 @@ import {
   suppressed, writeSt,
 } from './fpu-state.js';
 import { fastAdd, fastMem, fastMul } from './fast-path.js';
-import { arith, memOperand, OP_ADD, OP_DIV, OP_MUL, OP_SUB } from './operands.js';
+import { arith, invalidOrNaN, memOperand, OP_ADD, OP_DIV, OP_MUL, OP_SUB } from './operands.js';
 
 // ModRM.reg of the arithmetic group: 0 add, 1 mul, (2 com, 3 comp: compare.ts), 4 sub, 5 subr, 6 div, 7 divr
 const OP_OF_REG = [OP_ADD, OP_MUL, -1, -1, OP_SUB, OP_SUB, OP_DIV, OP_DIV];
@@ -126,8 +126,7 @@ function fsqrt(cpu: Cpu): void {
 /** FRNDINT: round ST(0) to an integer by RC */
 function frndint(cpu: Cpu): void {
   const a = readSt(cpu, 0);
-  if (isUnsupported(a)) { commit(cpu, 0, invalid); return; }
-  const s = special(a, null);
+  const s = invalidOrNaN(a, null);
   if (s) { commit(cpu, 0, s); return; }
   if (isInf(a)) { commit(cpu, 0, { v: a, sw: 0 }); return; }
   commit(cpu, 0, roundToIntegral(a, roundingControl(cpu)));
@@ -142,8 +141,7 @@ function fscale(cpu: Cpu): void {
 }
 
 function scale(cpu: Cpu, x: F80, y: F80): F80Result {
-  if (isUnsupported(x) || isUnsupported(y)) return invalid;
-  const s = special(x, y);
+  const s = invalidOrNaN(x, y);
   if (s) return s;
   const de = denormals(x, y);
   if (isInf(y)) {
@@ -202,8 +200,7 @@ const partialBits = (d: number): number => 32 + (d & 31);
 function fprem(nearest: boolean): (cpu: Cpu) => void {
   return (cpu) => {
     const x = readSt(cpu, 0), y = readSt(cpu, 1);
-    if (isUnsupported(x) || isUnsupported(y)) { commit(cpu, 0, invalid); return; }
-    const s = special(x, y);
+    const s = invalidOrNaN(x, y);
     if (s) { commit(cpu, 0, s); return; }
     if (isZero(y) || isInf(x)) { commit(cpu, 0, invalid); return; }
     const de = denormals(x, y);

@@ -7,7 +7,7 @@
 import type { Cpu } from '../../cpu.js';
 import type { Insn } from '../../insn.js';
 import {
-  addF80, divF80, type F80, type F80Result, INDEFINITE, isNaN80, mulF80, SW_DE, SW_IE, SW_ZE,
+  addF80, divF80, type F80, type F80Result, INDEFINITE, isNaN80, mulF80, special, SW_DE, SW_IE, SW_ZE,
 } from './f80-arith.js';
 import { fromF32, fromF64, fromInt, isUnsupported, type Loaded } from './f80-convert.js';
 import { precisionControl, roundingControl } from './fpu-state.js';
@@ -20,6 +20,16 @@ export function memOperand(cpu: Cpu, ins: Insn, lin: number): Loaded {
     case 0xda: return { v: fromInt(BigInt(cpu.read32(lin) | 0)), sw: 0 };
     default: return { v: fromInt(BigInt((cpu.read16(lin) << 16) >> 16)), sw: 0 };
   }
+}
+
+/**
+ * What an operation on ST registers checks first: an unsupported encoding in either operand
+ * is invalid (IE, the indefinite), else a NaN operand decides the result (special(); callers
+ * keep the operand order they pass it); null when both are ordinary values.
+ */
+export function invalidOrNaN(a: F80, b: F80 | null): F80Result | null {
+  if (isUnsupported(a) || (b !== null && isUnsupported(b))) return { v: INDEFINITE, sw: SW_IE };
+  return special(a, b);
 }
 
 export const OP_ADD = 0, OP_SUB = 1, OP_MUL = 2, OP_DIV = 3;

@@ -11,10 +11,11 @@ import type { Insn } from '../../insn.js';
 import { MAP_1B } from '../../insn.js';
 import { defineOp } from '../../optable.js';
 import {
-  BIAS, PC_64, type F80, type F80Result, INDEFINITE, inf, isDenormal, isInf, isNaN80, isNeg, isZero, special, SW_DE, SW_IE,
+  BIAS, PC_64, type F80, type F80Result, INDEFINITE, inf, isDenormal, isInf, isNaN80, isNeg, isZero, SW_DE, SW_IE,
   SW_ZE, zero,
 } from './f80-arith.js';
 import { isUnsupported } from './f80-convert.js';
+import { invalidOrNaN } from './operands.js';
 import {
   cosF80, f2xm1F80, fpatanF80, fyl2xF80, fyl2xp1F80, piQuartersF80, sinF80, tanF80,
 } from './f80-transcendental.js';
@@ -31,8 +32,7 @@ const withDe = (r: F80Result, de: number): F80Result => ({ ...r, sw: r.sw | de }
 
 /** Prologue of FSIN/FCOS/FSINCOS/FPTAN: a result for the special operands, or null to compute. */
 function trigSpecial(a: F80): F80Result | null {
-  if (isUnsupported(a) || isInf(a)) return invalid;
-  return special(a, null);
+  return isInf(a) ? invalid : invalidOrNaN(a, null);
 }
 
 /** |x| >= 2^63: C2 = 1 and ST(0) unchanged */
@@ -74,9 +74,7 @@ function trig(kind: 'sin' | 'cos' | 'tan' | 'sincos'): (cpu: Cpu) => void {
 function binary(fn: (cpu: Cpu, x: F80, y: F80) => F80Result): (cpu: Cpu) => void {
   return (cpu) => {
     const x = readSt(cpu, 0), y = readSt(cpu, 1);
-    let r: F80Result;
-    if (isUnsupported(x) || isUnsupported(y)) r = invalid;
-    else r = special(y, x) ?? fn(cpu, x, y);
+    const r = invalidOrNaN(y, x) ?? fn(cpu, x, y);
     if (commit(cpu, 1, r)) pop(cpu);
   };
 }
@@ -138,8 +136,7 @@ function fyl2x(plusOne: boolean) {
 /** F2XM1: 2^ST(0) - 1 (defined for -1 <= x <= 1) */
 function f2xm1(cpu: Cpu): void {
   const a = readSt(cpu, 0);
-  if (isUnsupported(a)) { commit(cpu, 0, invalid); return; }
-  const s = special(a, null);
+  const s = invalidOrNaN(a, null);
   if (s) { commit(cpu, 0, s); return; }
   if (isZero(a)) { commit(cpu, 0, { v: a, sw: 0 }); return; }
   if (isInf(a)) { commit(cpu, 0, { v: isNeg(a) ? { se: 0x8000 | BIAS, sig: 1n << 63n } : a, sw: 0 }); return; }
