@@ -76,12 +76,17 @@ function parallax(n: number, env: Record<string, string>): Run {
   const t3 = /core 0: tier 3 .*/.exec(r.err);
   if (t3 && n > 0) {
     const service = /^compile worker: .*/m.exec(r.err);
-    tier3Lines.set(JSON.stringify(env), t3[0] + (service ? `\n  ${service[0]}` : ''));
+    tier3Lines.set(envLabel(env), t3[0] + (service ? `\n  ${service[0]}` : ''));
   }
   return { ms: r.ms, checksum: checksumOf(r.out, 'parallax-emu'), insns: Number(m[1]) };
 }
 /** the last tier-3 --stats lines of each configuration */
 const tier3Lines = new Map<string, string>();
+/** how a configuration is named beside its --stats line: the environment it adds, or 'default' */
+function envLabel(env: Record<string, string>): string {
+  const set = Object.entries(env).map(([k, v]) => `${k}=${v}`);
+  return set.length ? set.join(' ') : 'default';
+}
 
 function main(): void {
   execFileSync('bash', [resolve(root, 'bench/mips/build.sh'), workload === 'mips' ? 'workload.c' : 'coremark.c'], { stdio: 'inherit' });
