@@ -178,20 +178,31 @@ export function runCollectives(o: Opts): Promise<CollectivesResult> {
   });
 }
 
+/** the operations of the first table (barriers, with STORM's models beside them) and of the second (transfers) */
+const BARRIER_SERIES: Series[] = ['tree barrier', 'p2p barrier', 'one PING'];
+const TRANSFER_SERIES: Series[] = ['broadcast 1 KiB', 'launch', 'p2p launch'];
+
+/** Tables of at most 100 columns: barriers, transfers, and the fits with a row per operation. */
 export function collectivesTables(r: CollectivesResult): { title: string; headers: string[]; rows: (string | number)[][] }[] {
   const out: { title: string; headers: string[]; rows: (string | number)[][] }[] = [];
+  const cell = (p: CollPoint, k: Series) => `${p.medians[k]!.toFixed(0)} (${p.p90[k]!.toFixed(0)})`;
   for (const [kind, points] of Object.entries(r.peers) as [MachineKind, CollPoint[]][]) {
     out.push({
-      title: `${PEER[kind]}: median host µs (p90) per operation; STORM Table 2 models for comparison`,
-      headers: ['servers', 'DIMEs', 'log2 n', ...SERIES, 'STORM GigE 46 log n', 'STORM Myrinet 20 log n'],
-      rows: points.map((p) => [p.servers, p.n, Math.log2(p.n), ...SERIES.map((k) => `${p.medians[k]!.toFixed(0)} (${p.p90[k]!.toFixed(0)})`),
+      title: `${PEER[kind]}: barriers, median host µs (p90); STORM Table 2 models: GigE 46 log2 n, Myrinet 20 log2 n`,
+      headers: ['servers', 'DIMEs', 'log2 n', ...BARRIER_SERIES, 'STORM GigE', 'STORM Myrinet'],
+      rows: points.map((p) => [p.servers, p.n, Math.log2(p.n), ...BARRIER_SERIES.map((k) => cell(p, k)),
         (46 * Math.log2(p.n)).toFixed(0), (20 * Math.log2(p.n)).toFixed(0)]),
     });
-    const fits = r.fits[kind] ?? {};
     out.push({
-      title: `${PEER[kind]}: fits, µs = a + b*log2(n) (p2p barrier and p2p launch: a + b*n)`,
-      headers: ['servers', ...SERIES.flatMap((k) => [`${k} a`, 'b'])],
-      rows: Object.entries(fits).map(([s, f]) => [s, ...SERIES.flatMap((k) => [f[k]?.a.toFixed(0) ?? '-', f[k]?.b.toFixed(0) ?? '-'])]),
+      title: `${PEER[kind]}: transfers, median host µs (p90)`,
+      headers: ['servers', 'DIMEs', 'log2 n', ...TRANSFER_SERIES],
+      rows: points.map((p) => [p.servers, p.n, Math.log2(p.n), ...TRANSFER_SERIES.map((k) => cell(p, k))]),
+    });
+    const fits = Object.entries(r.fits[kind] ?? {});
+    out.push({
+      title: `${PEER[kind]}: fits per number of servers, µs = a + b*log2(n) (p2p barrier and p2p launch: a + b*n)`,
+      headers: ['operation', ...fits.flatMap(([s]) => [`${s} server${s === '1' ? '' : 's'}: a`, 'b'])],
+      rows: SERIES.map((k) => [k, ...fits.flatMap(([, f]) => [f[k]?.a.toFixed(0) ?? '-', f[k]?.b.toFixed(0) ?? '-'])]),
     });
   }
   return out;

@@ -148,7 +148,7 @@ export function coresTables(r: CoresResult): { title: string; headers: string[];
     { title: `resident memory once every DIME is up, MiB (guest RAM ${r.params.memMiB} MiB; "/core": per core over ${c0} core${c0 > 1 ? 's' : ''})`,
       headers: ['cores', ...kinds.flatMap((k) => [PEER[k], '/core'])], rows: [...mem,
       ['per added core', ...kinds.flatMap((k) => [v(r.fits[k]?.rssPerCoreMiB), '(fit)'])]] },
-    { title: 'collective: system-scope PING to every DIME and all answers back (barrier), µs', headers: ['cores', ...kinds.flatMap((k) => [`${PEER[k]} median`, 'p99', 'spread', 'x 1st']), 'log2 growth'], rows: col },
+    { title: 'collective: system-scope PING to every DIME and all answers back (barrier), µs: median, p99', headers: ['cores', ...kinds.flatMap((k) => [PEER[k], 'p99', 'spread', 'x 1st']), 'log2 growth'], rows: col },
   ];
 }
 

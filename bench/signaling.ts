@@ -48,9 +48,9 @@ export const PATHS: Record<PathId, { title: string; floor: string }> = {
 };
 
 export const FLOOR_NAMES: Record<string, string> = {
-  atomics: 'floor: Atomics wait/notify, 2 workers',
-  socketHub: 'floor: unix socket, 2 processes via the hub',
-  socketDirect: 'reference: unix socket, 2 processes direct',
+  atomics: 'floor: Atomics, 2 workers',
+  socketHub: 'floor: socket via the hub',
+  socketDirect: 'reference: socket, direct',
 };
 
 export const PEER_NAMES: Record<MachineKind, string> = { 'parallax-emu': 'parallax-emu', qemu: 'QEMU TCG' };
@@ -284,28 +284,30 @@ const us = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? 
 const pct = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '-' : `${v.toFixed(0)}%`);
 
 /** Rows of the results table (console and markdown). */
-export function signalingRows(r: SignalingResult): (string | number)[][] {
-  const rows: (string | number)[][] = [];
-  for (const id of Object.keys(PATHS) as PathId[]) {
+/** One table per path (rows: its floor, the reference where there is one, each peer), so a table fits 100 columns. */
+export function signalingTables(r: SignalingResult): { title: string; rows: (string | number)[][] }[] {
+  return (Object.keys(PATHS) as PathId[]).map((id) => {
+    const rows: (string | number)[][] = [];
     const fk = PATHS[id].floor;
     const floor = r.floors[fk];
     const fm = floor?.median ?? NaN;
-    rows.push([PATHS[id].title, FLOOR_NAMES[fk], us(floor?.median), us(floor?.p99), pct(floor?.spreadPct), '-', '-', '1.0', '-']);
+    rows.push([FLOOR_NAMES[fk], us(floor?.median), us(floor?.p99), pct(floor?.spreadPct), '-', '-', '1.0', '-']);
     if (id !== 'intra' && r.floors.socketDirect) {
       const d = r.floors.socketDirect;
-      rows.push(['', FLOOR_NAMES.socketDirect, us(d.median), us(d.p99), pct(d.spreadPct), '-', '-', (d.median / fm).toFixed(2), '-']);
+      rows.push([FLOOR_NAMES.socketDirect, us(d.median), us(d.p99), pct(d.spreadPct), '-', '-', (d.median / fm).toFixed(2), '-']);
     }
     for (const kind of Object.keys(r.paths[id]) as MachineKind[]) {
       const p = r.paths[id][kind]!;
-      if (p.error && !(p.wall.n > 0)) { rows.push(['', PEER_NAMES[kind], 'failed', '-', '-', '-', '-', '-', p.error.slice(0, 40)]); continue; }
-      rows.push(['', PEER_NAMES[kind], us(p.wall.median), us(p.wall.p99), pct(p.wall.spreadPct), p.medianTicks ?? 'n/a', p.guest ? us(p.guest.median) : 'n/a',
+      if (p.error && !(p.wall.n > 0)) { rows.push([PEER_NAMES[kind], 'failed', '-', '-', '-', '-', '-', p.error.slice(0, 30)]); continue; }
+      rows.push([PEER_NAMES[kind], us(p.wall.median), us(p.wall.p99), pct(p.wall.spreadPct), p.medianTicks ?? 'n/a', p.guest ? us(p.guest.median) : 'n/a',
         (p.wall.median / fm).toFixed(1), p.lost + p.stale ? `${p.lost} lost, ${p.stale} late` : '0']);
     }
-  }
-  return rows;
+    return { title: PATHS[id].title, rows };
+  });
 }
 
-export const SIGNALING_HEADERS = ['path', 'measured', 'median µs', 'p99 µs', 'spread', 'guest TSC ticks', 'guest clock µs', 'x floor', 'lost'];
+/** TSC ticks: the guest's TSC over the median round trip; guest µs: the same on the guest's clock */
+export const SIGNALING_HEADERS = ['measured', 'median µs', 'p99 µs', 'spread', 'TSC ticks', 'guest µs', 'x floor', 'lost'];
 
 export function goalLines(r: SignalingResult): string[] {
   const lines: string[] = ['goals (information only): parallax-emu within 3x of the floor, and faster than QEMU TCG'];
@@ -361,7 +363,9 @@ export function signalingMarkdown(r: SignalingResult): string {
     `# Signaling round trip (${r.mode})`, '',
     `${r.params.reps} repetitions x ${r.params.n} round trips after ${r.params.warm} warm-up${r.params.settle ? ' or more (until settled)' : ''}, ${r.params.size}-byte messages; machine ${r.machine}; commit ${r.commit}; ${r.date}.`,
     'Median and p99 are over all measured round trips; spread is (max - min) / median of the repetitions\' medians.', '',
-    markdownTable(SIGNALING_HEADERS, signalingRows(r)), '',
+    ...signalingTables(r).flatMap((t) => [`## ${t.title}`, '', markdownTable(SIGNALING_HEADERS, t.rows), '']),
+    'Floors: Atomics wait/notify between 2 worker threads; a unix socket between 2 processes through the hub; the reference is the same socket without the hub. ' +
+    'TSC ticks and guest µs: the median round trip on the guest\'s own clock (DIME paths).', '',
     ...goalLines(r).map((l, i) => (i === 0 ? `**${l}**\n` : `- ${l.trim()}`)), '',
     ...notesLines(r).map((l) => `- ${l}`), '',
     '![latency by path](signaling.svg)', '',
@@ -387,8 +391,7 @@ export function deterministicFigures(r: SignalingResult): Record<string, number>
 }
 
 export function printSignaling(r: SignalingResult, log: (l: string) => void = console.log): void {
-  log('');
-  log(table(SIGNALING_HEADERS, signalingRows(r)));
+  for (const t of signalingTables(r)) { log(''); log(t.title); log(table(SIGNALING_HEADERS, t.rows)); }
   log('');
   if (r.icount) {
     const f = deterministicFigures(r);

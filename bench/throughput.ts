@@ -146,31 +146,33 @@ export function runThroughput(o: ThroughputOptions): Promise<ThroughputResult> {
   });
 }
 
+/** A row per core count and peer (not the peers side by side), so the table fits 100 columns. */
 export function throughputTable(r: ThroughputResult): { headers: string[]; rows: (string | number)[][] } {
   const kinds = Object.keys(r.roundsPerS) as MachineKind[];
   const base = r.params.cores[0];
-  const rows = r.params.cores.map((c) => [String(c), ...kinds.flatMap((k) => {
-    const xs = r.roundsPerS[k]![c] ?? [];
-    const b = r.roundsPerS[k]![base] ?? [];
-    const cpu = r.cpusUsed?.[k]?.[c] ?? [];
-    if (!xs.length) return ['-', '-', '-', '-', '-'];
-    const used = cpu.length ? median(cpu) : NaN;
-    return [median(xs), xs.length > 1 ? `${spreadPct(xs).toFixed(0)}%` : '-', b.length ? `${(median(xs) / median(b)).toFixed(2)}x` : '-',
-      Number.isFinite(used) ? used.toFixed(2) : '-', Number.isFinite(used) ? (median(xs) / used).toFixed(0) : '-'];
-  }), `${(c / base).toFixed(2)}x`]);
-  const ratio = r.params.cores.map((c) => {
+  const rows = r.params.cores.flatMap((c) => {
     const e = r.roundsPerS['parallax-emu']?.[c] ?? [], q = r.roundsPerS.qemu?.[c] ?? [];
-    return e.length && q.length ? (median(e) / median(q)).toFixed(3) : '-';
+    const ratio = e.length && q.length ? (median(e) / median(q)).toFixed(3) : '-';
+    return kinds.map((k, i) => {
+      const xs = r.roundsPerS[k]![c] ?? [];
+      const b = r.roundsPerS[k]![base] ?? [];
+      const cpu = r.cpusUsed?.[k]?.[c] ?? [];
+      const lead = [i === 0 ? String(c) : '', PEER[k]];
+      const tail = [i === 0 ? `${(c / base).toFixed(2)}x` : '', k === 'parallax-emu' ? ratio : ''];
+      if (!xs.length) return [...lead, '-', '-', '-', '-', '-', ...tail];
+      const used = cpu.length ? median(cpu) : NaN;
+      return [...lead, median(xs), xs.length > 1 ? `${spreadPct(xs).toFixed(0)}%` : '-', b.length ? `${(median(xs) / median(b)).toFixed(2)}x` : '-',
+        Number.isFinite(used) ? used.toFixed(2) : '-', Number.isFinite(used) ? (median(xs) / used).toFixed(0) : '-', ...tail];
+    });
   });
-  return { headers: ['cores', ...kinds.flatMap((k) => [`${PEER[k]} rounds/s`, 'spread', 'scaling', 'host CPUs used', 'rounds/CPU-s']), 'ideal'],
-    rows: rows.map((row, i) => [...row, ratio[i]]).map((row) => row) };
+  return { headers: ['cores', 'peer', 'rounds/s', 'spread', 'scaling', 'CPUs used', 'rounds/CPU-s', 'ideal', 'emu/QEMU'], rows };
 }
 
 export function printThroughput(r: ThroughputResult, log: (l: string) => void = console.log): void {
   const t = throughputTable(r);
   log('');
-  log('aggregate throughput: cpuburn rounds per second summed over every DIME (last column: parallax-emu / QEMU)');
-  log(table([...t.headers, 'emu/QEMU'], t.rows));
+  log('aggregate throughput: cpuburn rounds per second summed over every DIME (CPUs used: host CPUs; emu/QEMU: parallax-emu over QEMU)');
+  log(table(t.headers, t.rows));
   log(runLine(r));
   for (const e of r.errors) log(`error: ${e}`);
 }
@@ -179,7 +181,7 @@ export function throughputMarkdown(r: ThroughputResult): string {
   const t = throughputTable(r);
   return ['# Aggregate throughput and scaling', '',
     `cpuburn on every DIME for ${r.params.ms} ms, ${r.params.reps} repetition(s); machine ${r.machine}; commit ${r.commit}; ${r.date}.`, '',
-    markdownTable([...t.headers, 'emu/QEMU'], t.rows), '', ...r.errors.map((e) => `- error: ${e}`), ''].join('\n');
+    markdownTable(t.headers, t.rows), '', ...r.errors.map((e) => `- error: ${e}`), ''].join('\n');
 }
 
 export const writeThroughput = benchWithReport('throughput', { run: () => runThroughput(throughputOptionsFromArgs()), print: (r) => printThroughput(r), markdown: throughputMarkdown });
