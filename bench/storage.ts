@@ -214,7 +214,7 @@ async function run(): Promise<StorageResult> {
   return r;
 }
 
-const HEADERS = ['peer', '4 KiB rand read µs', 'x host', '1 MiB seq MB/s', 'x host', 'guest time µs / MB/s'];
+const HEADERS = ['peer', '4 KiB rand read µs', 'x host', '1 MiB seq MB/s', 'x host', 'guest µs / MB/s'];
 
 function rows(r: StorageResult): (string | number)[][] {
   const h = r.results['host file I/O'];
