@@ -101,7 +101,7 @@ function summarySections(dir: string): string[] {
   return out;
 }
 
-interface MipsJson { machine: string; iterations: number; insns: number; results: Record<string, { deltaMs: number[]; checksum: string }> }
+interface MipsJson { machine: string; commit?: string; date?: string; iterations: number; insns: number; results: Record<string, { deltaMs: number[]; checksum: string }> }
 
 function mipsSection(j: MipsJson): string {
   const nat = median(j.results.native?.deltaMs ?? [NaN]);
@@ -110,7 +110,8 @@ function mipsSection(j: MipsJson): string {
     const ms = median(r.deltaMs);
     return [peer, ms, j.insns / (ms * 1000), (ms / nat).toFixed(2), Number.isFinite(q) ? (ms / q).toFixed(2) : '-'];
   });
-  return ['## MIPS (emulator core)', '', `bench/mips.ts: ${j.iterations} iterations, ${j.insns} instructions counted by parallax-emu, checksums equal across peers.`, '',
+  return ['## MIPS (emulator core)', '', `bench/mips.ts: ${j.iterations} iterations, ${j.insns} instructions counted by parallax-emu, checksums equal across peers; machine ${j.machine}` +
+    (j.commit ? `; commit ${j.commit}; ${j.date ?? ''}.` : '.'), '',
     markdownTable(['peer', 'ms', 'MIPS', 'x native time', 'x QEMU time'], rows), ''].join('\n');
 }
 

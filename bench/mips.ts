@@ -11,7 +11,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { machineLine, median, spreadPct, table } from './lib/report.js';
+import { commitLine, machineLine, median, spreadPct, table } from './lib/report.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const build = resolve(root, 'bench/mips/build');
@@ -124,7 +124,7 @@ function main(): void {
   const out = resolve(root, 'bench/results');
   mkdirSync(out, { recursive: true });
   writeFileSync(resolve(out, workload === 'mips' ? 'mips.json' : `${workload}.json`),
-    JSON.stringify({ machine: machineLine(), load: loadavg(), iterations, insns, results, tier3: Object.fromEntries(tier3Lines) }, null, 2));
+    JSON.stringify({ machine: machineLine(), commit: commitLine(root), date: new Date().toISOString(), load: loadavg(), iterations, insns, results, tier3: Object.fromEntries(tier3Lines) }, null, 2));
 }
 
 main();
