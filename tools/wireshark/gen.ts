@@ -8,7 +8,8 @@
 // test/net/dissector.test.ts regenerates and compares.
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
+import { repoRoot } from '../../src/orchestrator/launcher.js';
 import * as W from '../../src/protocol/wire.js';
 
 export const DISSECTOR_PATH = 'tools/wireshark/parallax.lua';
@@ -86,14 +87,6 @@ function layoutRowLua(layout: W.Layout | undefined, names: Map<string, { abbrev:
   return items.length ? `{ ${items.join(', ')} }` : '{}';
 }
 
-/** The repository this file is in (tools/wireshark/gen.ts, or dist/tools/wireshark/gen.js). */
-function repositoryRoot(): string {
-  let root = path.dirname(fileURLToPath(import.meta.url));
-  while (!root.endsWith(`${path.sep}tools`) && path.dirname(root) !== root) root = path.dirname(root);
-  root = path.dirname(root);
-  return path.basename(root) === 'dist' ? path.dirname(root) : root;
-}
-
 export const SHA256_SOURCE = 'src/dime/kernel/crypto.c';
 
 /** The hex numbers of `static const uint32_t <name>[<count>] = { ... };` in the kernel's SHA-256. */
@@ -123,7 +116,7 @@ function enumLua(name: string, obj: Record<string, number>): string[] {
 }
 
 /** The generated block, markers included; `root`: the repository (for the kernel's SHA-256). */
-export function generateDissectorTables(root = repositoryRoot()): string {
+export function generateDissectorTables(root = repoRoot()): string {
   const names = payloadFieldNames();
   const o: string[] = [BEGIN_MARKER];
   o.push('local PX = {');
@@ -167,7 +160,7 @@ export function generateDissectorTables(root = repositoryRoot()): string {
 }
 
 /** `lua` with its generated block replaced by a fresh one (`root`: the repository). */
-export function renderDissector(lua: string, root = repositoryRoot()): string {
+export function renderDissector(lua: string, root = repoRoot()): string {
   const begin = lua.indexOf(BEGIN_MARKER);
   const end = lua.indexOf(END_MARKER);
   if (begin < 0 || end < begin) throw new Error(`${DISSECTOR_PATH}: generated-block markers missing`);
@@ -185,6 +178,6 @@ export function updateDissector(root: string): boolean {
 
 const isMain = process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href;
 if (isMain) {
-  const root = repositoryRoot();
+  const root = repoRoot();
   console.log(updateDissector(root) ? `updated ${DISSECTOR_PATH}` : `${DISSECTOR_PATH} is up to date`);
 }
