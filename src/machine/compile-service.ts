@@ -32,23 +32,35 @@ export function compileServiceWanted(cores: number): boolean {
 
 export class CompileService {
   readonly sab: SharedArrayBuffer;
-  private readonly worker: Worker;
+  private worker: Worker | null = null;
+  private readonly workerPorts: MessagePort[] = [];
   private readonly corePorts: MessagePort[] = [];
   private readonly stats: Float64Array;
+  private readonly errorHandlers: ((e: Error) => void)[] = [];
+  private stopped = false;
 
   constructor(readonly cores: number) {
     const layout = serviceLayout(cores);
     this.sab = new SharedArrayBuffer(layout.bytes);
     this.stats = new Float64Array(this.sab, layout.statsAt, SERVICE_STATS.length);
-    const ports: MessagePort[] = [];
     for (let i = 0; i < cores; i++) {
       const ch = new MessageChannel();
-      ports.push(ch.port1);
+      this.workerPorts.push(ch.port1);
       this.corePorts.push(ch.port2);
     }
-    const data: CompileWorkerData = { ports, sab: this.sab, cores };
-    this.worker = new Worker(compileWorkerPath(), { workerData: data, transferList: ports });
+  }
+
+  /**
+   * Spawn the worker. The machine does it once every core worker is built: a third isolate
+   * starting beside the cores' own delays their start (measured ~30 ms of a 64-core start from
+   * a snapshot on 2 host CPUs), and requests posted before then wait in their ports.
+   */
+  start(): void {
+    if (this.worker !== null || this.stopped) return;
+    const data: CompileWorkerData = { ports: this.workerPorts, sab: this.sab, cores: this.cores };
+    this.worker = new Worker(compileWorkerPath(), { workerData: data, transferList: this.workerPorts });
     this.worker.unref();
+    for (const f of this.errorHandlers) this.worker.on('error', f);
   }
 
   /** core `i`'s end (transferred to its worker once) */
@@ -57,9 +69,15 @@ export class CompileService {
   }
 
   /** errors of the worker itself (a core whose request gets no answer translates on its own after a while) */
-  onError(f: (e: Error) => void): void { this.worker.on('error', f); }
+  onError(f: (e: Error) => void): void {
+    this.errorHandlers.push(f);
+    this.worker?.on('error', f);
+  }
 
-  stop(): void { void this.worker.terminate(); }
+  stop(): void {
+    this.stopped = true;
+    if (this.worker !== null) void this.worker.terminate();
+  }
 
   /** the service's counters */
   counters(): Record<(typeof SERVICE_STATS)[number], number> {

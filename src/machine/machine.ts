@@ -9,7 +9,7 @@ import { createSharedMemory, type SharedMemory } from '../abi/shared-memory.js';
 import type { BootEntry } from '../cpu/reset.js';
 import {
   C_APIC_ID, C_EXIT_REASON, C_PENDING, C_LAST_RIP_HI, C_LAST_RIP_LO, C_MBOX_ADDR_HI, C_MBOX_ADDR_LO, C_MBOX_KIND, C_MBOX_SIZE,
-  C_MBOX_STATE, C_MBOX_VAL_HI, C_MBOX_VAL_LO, C_RESUME_SEQ, C_RUNSTATE, C_STAT_INSNS_HI, C_STAT_INSNS_LO, C_HOST_WAKE, C_WORKER_WAKE, G_EVENT, G_HOST_CORES, G_HOST_LOAD_X100, G_ROUND_PROGRESS, G_TURN, MAX_CORES,
+  C_MBOX_STATE, C_MBOX_VAL_HI, C_MBOX_VAL_LO, C_RESUME_SEQ, C_RUNSTATE, C_STAT_INSNS_HI, C_STAT_INSNS_LO, C_HOST_WAKE, C_WORKER_WAKE, G_EVENT, G_HOST_CORES, G_HOST_LOAD_X100, G_READY, G_ROUND_PROGRESS, G_TURN, MAX_CORES,
   MBOX_REPLY, MBOX_REQUEST, MB_EOI, MB_FERR, MB_IO_READ, MB_IO_WRITE, MB_MMIO_READ, MB_MMIO_WRITE, P_SIPI, P_STOP, P_WAKES_WITH_IF_OFF, RS_DEAD,
   RS_HALTED, RS_STOPPED, RS_WAIT_SIPI, XR_HALT_NO_INTERRUPTS, coreBase, createControlBuffer,
 } from '../abi/control-block.js';
@@ -20,6 +20,7 @@ import { ramLayout, type RamLayout } from '../abi/memory-map.js';
 import { TIME_ICOUNT, clockFor, configureTime, type TimeModel } from '../abi/clock.js';
 import { coreWorkerPath } from './worker-path.js';
 import { CompileService, compileServiceWanted } from './compile-service.js';
+import { takeStandbyCoreWorker, workerLimits } from './standby-worker.js';
 import { createDeviceShared, DS_PW_DOORBELL, PW_EOI, PW_IO_WRITE, PW_MMIO_WRITE, PW_NIC_ICR_READ } from '../abi/device-shared.js';
 import { applyPosted, awake, prepareToSleep } from '../abi/posted-writes.js';
 import { TWO32 } from '../cpu/regs.js';
@@ -122,20 +123,6 @@ export const DEFAULT_QUANTUM = 20_000;
 
 export class MachineError extends Error {}
 
-/**
- * V8 limits of one core's worker. A core allocates little once its blocks are compiled, so a
- * 2 MiB young generation (V8's default grows it to 16 MiB) costs no measurable speed and keeps
- * ~3 MiB of semi-space pages per core from staying resident (docs/ARCHITECTURE.md,
- * "Footprint"). PARALLAX_WORKER_YOUNG_MB overrides it (0: V8's default).
- */
-export const WORKER_YOUNG_GENERATION_MB = 2;
-
-function workerLimits(): { maxYoungGenerationSizeMb?: number } {
-  const env = process.env.PARALLAX_WORKER_YOUNG_MB;
-  const young = env !== undefined && env !== '' && Number.isFinite(Number(env)) ? Number(env) : WORKER_YOUNG_GENERATION_MB;
-  return young > 0 ? { maxYoungGenerationSizeMb: young } : {};
-}
-
 export class Machine {
   readonly ctl: Int32Array;
   readonly shared: SharedMemory;
@@ -233,7 +220,10 @@ export class Machine {
         oversubscribed: nworkers > this.ctl[G_HOST_CORES], compile,
       };
       const transferList = [...control, ...(compile ?? []).map((c) => c.port)];
-      const w = new Worker(file, { workerData: data, transferList, resourceLimits: workerLimits() });
+      // the first worker may be waiting already (standby-worker.ts: started by the command)
+      const standby = first === 0 ? takeStandbyCoreWorker(file) : null;
+      if (standby !== null) standby.postMessage(data, transferList);
+      const w = standby ?? new Worker(file, { workerData: data, transferList, resourceLimits: workerLimits() });
       const wi = this.workers.length;
       w.on('message', (m: CoreMessage) => this.onCoreMessage(m));
       w.on('error', (e) => this.finish({ kind: 'internal-error', code: EXIT_INTERNAL, core: first, rip: 0, detail: e.stack ?? String(e) }));
@@ -245,10 +235,26 @@ export class Machine {
       }
     }
     startMark(`${this.workers.length} core workers spawned`);
+    if (this.compileService) void this.startCompileServiceWhenBuilt(this.compileService);
     platform.publishShared();
     void this.servicePostedWrites();
     void this.watchRunStates();
     if (clockFor(this.ctl).mode === TIME_ICOUNT) void this.ioTurns();
+  }
+
+  /** Spawn tier 3's compile worker once every core worker has built its cores (G_READY). */
+  private async startCompileServiceWhenBuilt(service: CompileService): Promise<void> {
+    for (let r = Atomics.load(this.ctl, G_READY); r < this.cores && !this.ended; r = Atomics.load(this.ctl, G_READY)) {
+      const w = Atomics.waitAsync(this.ctl, G_READY, r, 1000);
+      if (w.async) await w.value;
+    }
+    if (this.ended || this.pendingExit) return; // a machine on its way out (a refused restore) needs none
+    try {
+      service.start();
+    } catch (e) {
+      // a core's end of its channel closes with the core's worker: the cores translate on their own
+      process.emitWarning(`tier 3 compile worker not started (cores translate on their own): ${(e as Error).message}`);
+    }
   }
 
   /** Request the machine to end with `exit` (from a device: debug exit, reset, power off). */

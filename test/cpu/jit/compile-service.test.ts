@@ -12,7 +12,7 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { createSharedMemory } from '../../../src/abi/shared-memory.js';
 import { createControlBuffer } from '../../../src/abi/control-block.js';
 import { ramLayout } from '../../../src/abi/memory-map.js';
-import { ASYNC_COMPILE, COMPILE_THRESHOLD, JIT_TIER } from '../../../src/cpu/block-compiler.js';
+import { ASYNC_COMPILE, COMPILE_THRESHOLD, JIT_TIER, holdTranslationsAfterRestore } from '../../../src/cpu/block-compiler.js';
 import { Cpu, RUN_FAULT } from '../../../src/cpu/cpu.js';
 import { CompileClient, installCompileClient } from '../../../src/cpu/wasm/compile-client.js';
 import { coreWasmStats } from '../../../src/cpu/wasm/wasm-tier.js';
@@ -67,6 +67,7 @@ describe('compile service: one translation for every core', () => {
     const cores = twoCores();
     const svc = new CompileService(2);
     services.push(svc);
+    svc.start();
     for (const c of cores) {
       const link = svc.linkFor(c.coreIndex);
       installCompileClient(c.coreIndex, new CompileClient(link.port, link.sab, link.slot, true));
@@ -145,6 +146,50 @@ describe('compile service: one translation for every core', () => {
       installCompileClient(core.coreIndex, null);
       ch.port1.close();
     }
+  });
+});
+
+describe('compile worker started late', () => {
+  test('what the cores asked before the worker was spawned is answered once it is', async () => {
+    clearThreadTranslations(); // nothing from the tests above: this core must ask
+    const [core] = twoCores();
+    const svc = new CompileService(2); // the machine starts it once every core worker is built
+    const link = svc.linkFor(core.coreIndex);
+    const client = new CompileClient(link.port, link.sab, link.slot, false);
+    installCompileClient(core.coreIndex, client);
+    try {
+      core.ram.set(asm64(LOOP), CODE);
+      expect(runToEnd(core)).toBe(sum(3));
+      expect(client.pending).toBeGreaterThanOrEqual(1); // asked, queued in its port
+      expect(svc.counters().requests).toBe(0); // nobody has read them yet
+      svc.start();
+      for (let i = 0; i < 200 && client.pending > 0; i++) {
+        await new Promise((r) => setTimeout(r, 10));
+        client.poll();
+      }
+      expect(client.pending).toBe(0);
+      expect(svc.counters().requests).toBeGreaterThanOrEqual(1);
+      expect(svc.counters().translated).toBeGreaterThanOrEqual(1);
+      expect(runToEnd(core)).toBe(sum(3));
+    } finally {
+      installCompileClient(core.coreIndex, null);
+      svc.stop();
+    }
+  });
+});
+
+describe('tier 3 held after a restore', () => {
+  test('a block past the threshold keeps its routines during the hold, and is translated after it', async () => {
+    const [core] = twoCores(); // no compile client: the core translates on its own thread
+    core.ram.set(asm64(LOOP), CODE);
+    holdTranslationsAfterRestore(); // PARALLAX_JIT_RESTORE_HOLD_MS, 400 ms by default
+    const t0 = performance.now();
+    expect(runToEnd(core)).toBe(sum(3)); // 2000 runs of the loop's block: far past the threshold
+    expect(performance.now() - t0).toBeLessThan(400); // (still inside the hold)
+    expect(coreWasmStats(core)[0]).toBe(0);
+    await new Promise((r) => setTimeout(r, 450));
+    expect(runToEnd(core)).toBe(sum(3));
+    expect(coreWasmStats(core)[0]).toBeGreaterThanOrEqual(1);
   });
 });
 
