@@ -70,6 +70,23 @@ const STRICT = process.env.PARALLAX_JIT_STRICT === '1';
 const WASM_THRESHOLD = COMPILE_THRESHOLD === 0 ? 0 : setting('PARALLAX_JIT_WASM_THRESHOLD', 64);
 
 /**
+ * After a start from a snapshot every core of the machine resumes at once into code its fresh
+ * worker has never run, and on a host with few CPUs the translations it would ask for (V8's
+ * optimising wasm compiler runs on the same CPUs) compete with the guest's own first steps
+ * (the 64-core start measured in docs/ARCHITECTURE.md). For PARALLAX_JIT_RESTORE_HOLD_MS
+ * (default 400) after a restore, a block that reaches the threshold keeps running its routines
+ * and asks again WASM_THRESHOLD runs later. Never under -icount (the restoring core does not
+ * set it there).
+ */
+const RESTORE_HOLD_MS = setting('PARALLAX_JIT_RESTORE_HOLD_MS', 400);
+let heldUntil = 0;
+
+/** A core of this thread was restored from a snapshot: hold tier 3's translations for a while. */
+export function holdTranslationsAfterRestore(): void {
+  heldUntil = performance.now() + RESTORE_HOLD_MS;
+}
+
+/**
  * Tier 3's warm-up: the block keeps running its routines one by one (no tier-2 code: V8's
  * parse and optimisation of a block function cost more than the translation it would precede)
  * until it has run WASM_THRESHOLD times, then its translation replaces it; tier 2 is compiled
@@ -87,7 +104,8 @@ function warmUp(block: Block, translate: () => ReturnType<typeof compileWasm>, t
   };
   return (cpu) => {
     if (asked) pollCompileClients();
-    else if (++runs === WASM_THRESHOLD) {
+    else if (++runs === WASM_THRESHOLD && heldUntil !== 0 && performance.now() < heldUntil) runs = 0;
+    else if (runs === WASM_THRESHOLD) {
       try {
         if (request !== null) asked = request((w) => guarded(block, () => install(w), tier2));
       } catch (err) {
@@ -149,18 +167,23 @@ export function compileBlock(block: Block, cpu: Cpu): CompiledBlock {
   const ops = block.ops, mode = block.mode;
   if (JIT_TIER >= 2) {
     try {
-      const sb = SUPERBLOCKS ? superblockOf(block, cpu) : { ops, roles: [] };
       const pages = { page: block.physPage, gen: block.gen, page2: block.physPage2, gen2: block.gen2 };
       if (JIT_TIER >= 3 && !PROFILING && WASM_THRESHOLD === 0) {
+        const sb = SUPERBLOCKS ? superblockOf(block, cpu) : { ops, roles: [] };
         const w = compileWasm(sb.ops, sb.roles, mode, pages, cpu);
         if (w !== null) { block.chainIndex = w.chainIndex; return w.fn; }
       }
       if (JIT_TIER >= 3 && !PROFILING && mode === 2 && cpu.scratch >= 0) {
         const client = ASYNC_COMPILE ? compileClient(cpu.coreIndex) : null;
+        // the block's extension is worked out when its translation is asked for, not before:
+        // most blocks never run WASM_THRESHOLD times (boot, a restore's first steps)
+        let ext: ReturnType<typeof extendBlock> | null = null;
+        const sbOf = (): ReturnType<typeof extendBlock> => (ext ??= SUPERBLOCKS ? superblockOf(block, cpu) : { ops, roles: [] });
         // the compile worker is behind: translate here (and offer the result to its cache)
         const request = client === null ? null
-          : (done: (w: WasmBlock | null) => void): boolean => !client.full && requestWasm(sb.ops, sb.roles, mode, pages, cpu, client, done);
-        return warmUp(block, () => compileWasm(sb.ops, sb.roles, mode, pages, cpu, client), () => {
+          : (done: (w: WasmBlock | null) => void): boolean => { const sb = sbOf(); return !client.full && requestWasm(sb.ops, sb.roles, mode, pages, cpu, client, done); };
+        return warmUp(block, () => { const sb = sbOf(); return compileWasm(sb.ops, sb.roles, mode, pages, cpu, client); }, () => {
+          const sb = sbOf();
           try {
             return compileTemplates(sb.ops, mode, pages, sb.roles);
           } catch (err) {
@@ -171,6 +194,7 @@ export function compileBlock(block: Block, cpu: Cpu): CompiledBlock {
           }
         }, request);
       }
+      const sb = SUPERBLOCKS ? superblockOf(block, cpu) : { ops, roles: [] };
       const fn = compileTemplates(sb.ops, mode, pages, sb.roles);
       return PROFILING ? profiled(sb.ops, mode, fn, pages, sb.roles) : fn;
     } catch (err) {

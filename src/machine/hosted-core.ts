@@ -23,6 +23,7 @@ import { CompileClient, installCompileClient } from '../cpu/wasm/compile-client.
 import { MailboxBus } from './mailbox-bus.js';
 import { WakeWaiter } from './wake-wait.js';
 import { restoreCpuState, saveCpuState } from '../cpu/cpu-snapshot.js';
+import { holdTranslationsAfterRestore } from '../cpu/block-compiler.js';
 import type { CoreCommand, CoreMessage, CoreSavedState, CoreWorkerData } from './core-worker.js';
 
 /** A sleep begun by beginSleep: what ends it (the wake word moving, or the host-time deadline). */
@@ -258,6 +259,7 @@ export class HostedCore {
       restoreCpuState(this.cpu, s.cpu);
       this.lapic.restoreState(s.lapic);
       this.haltedNs = 0;
+      if (!this.icount) holdTranslationsAfterRestore();
       m = { type: 'restored', core: this.core, regs: readRegisters(this.cpu), halted: this.cpu.halted || this.cpu.waitingForSipi };
     } catch (e) {
       m = { type: 'restored', core: this.core, regs: null, halted: false, error: (e as Error).message };
