@@ -130,6 +130,17 @@ export async function restoreSnapshot(server: RunningServer, contents: SnapshotC
   if (why) throw new SnapshotError(why);
   const m = server.machine;
   const cc = m.control;
+  const ctl = m.ctl;
+  const ram = m.ramView();
+  // A machine built for -incoming has never run: its cores park before their first
+  // instruction and its devices are in their reset state (no DMA), so nothing writes RAM
+  // until the restore ends. Its RAM goes in while the core workers are still starting (on the
+  // other host CPUs), rather than after.
+  let frames = -1;
+  if (o.freshRam) {
+    frames = contents.loadRam(ram, false);
+    startMark(`restore: ${frames} RAM frames in (before the cores park)`);
+  }
   // a machine started for -incoming waits here for every worker to be built and parked
   // (seconds for 64 cores on a busy host), so the limit is generous
   if (!(await cc.pauseAll(120_000))) throw new SnapshotError('not every core stopped within 120 s');
@@ -137,10 +148,10 @@ export async function restoreSnapshot(server: RunningServer, contents: SnapshotC
   startMark('restore: every core parked');
   for (let i = 0; i < m.cores; i++) if (!cc.live(i)) throw new SnapshotError(`core ${i} has ended: cannot restore into a stopping machine`);
   m.flushPostedWrites();
-  const ctl = m.ctl;
-  const ram = m.ramView();
-  const frames = contents.loadRam(ram, !o.freshRam);
-  startMark(`restore: ${frames} RAM frames in`);
+  if (frames < 0) {
+    frames = contents.loadRam(ram, true);
+    startMark(`restore: ${frames} RAM frames in`);
+  }
   ctl.set(snap.frameTable, frameTableBase(m.cores));
   // time first: device and core timers are re-armed against the restored clock
   restartGuestTime(ctl, snap.guestTimeNs);
