@@ -8,6 +8,8 @@
 // profiler). Exit statuses: emu-main.ts.
 
 import { statSync, writeSync } from 'node:fs';
+import { startStandbyCoreWorker } from '../machine/standby-worker.js';
+import { coreWorkerPath } from '../machine/worker-path.js';
 
 const modules = new URL('./emu-main.js', import.meta.url);
 const bundle = new URL('./bundle/emu-main.mjs', import.meta.url);
@@ -18,6 +20,19 @@ function bundleIsFresh(): boolean {
     return statSync(bundle).mtimeMs >= statSync(modules).mtimeMs;
   } catch {
     return false;
+  }
+}
+
+// A machine's first core worker is started now, before the main thread loads its own code
+// (src/machine/standby-worker.ts); not for the orchestrator, the hub or help and version,
+// nor with PARALLAX_STANDBY_WORKER=0 (to measure without it).
+const args = process.argv.slice(2);
+if (process.env.PARALLAX_STANDBY_WORKER !== '0' && args[0] !== 'orch' && args[0] !== 'hub' &&
+  !args.some((a) => /^(-h|-help|--help|-version|--version)$/.test(a))) {
+  try {
+    startStandbyCoreWorker(coreWorkerPath());
+  } catch {
+    // not built: the machine says so when it starts its workers
   }
 }
 

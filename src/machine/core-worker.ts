@@ -10,7 +10,7 @@
 // time, in core order, for a fixed instruction quantum or until it halts; a grouped worker
 // hosts consecutive cores, so the order is the same however cores are grouped.
 
-import { workerData, type MessagePort } from 'node:worker_threads';
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import type { SharedMemory } from '../abi/shared-memory.js';
 import { RUN_BUDGET, RUN_HALTED, RUN_PAUSED, RUN_STOPPED, RUN_WAIT_SIPI, RUN_YIELD } from '../cpu/cpu.js';
 import type { DebugConfig, StopReason } from '../debug/core-debug.js';
@@ -24,6 +24,7 @@ import {
 import type { CpuSnapshot } from '../cpu/cpu-snapshot.js';
 import { HostedCore } from './hosted-core.js';
 import type { CompileLink } from './compile-service.js';
+import type { StandbyData } from './standby-worker.js';
 import { onWakeFromThisThread } from '../abi/interrupt-delivery.js';
 import { startMark } from './start-trace.js';
 import { passTurn, turnBell } from '../abi/turns.js';
@@ -73,12 +74,20 @@ export type CoreMessage =
   | { type: 'saved'; core: number; state: CoreSavedState | null; error?: string }
   | { type: 'restored'; core: number; regs: CoreRegisters | null; halted: boolean; error?: string };
 
-const d = workerData as CoreWorkerData;
-startMark(`worker of core ${d.core}: code loaded`);
-const ctl = d.shared.ctl;
+/** this worker's data, control block and cores (set once by `begin`) */
+let d!: CoreWorkerData;
+let ctl!: Int32Array;
 const hosted: HostedCore[] = [];
-for (let k = 0; k < (d.count ?? 1); k++) hosted.push(new HostedCore(d, d.core + k, d.control?.[k]));
-startMark(`worker of core ${d.core}: ${hosted.length} core(s) built`);
+
+/** Build this worker's cores and run them until the machine stops. */
+function begin(data: CoreWorkerData): void {
+  d = data;
+  startMark(`worker of core ${d.core}: code loaded`);
+  ctl = d.shared.ctl;
+  for (let k = 0; k < (d.count ?? 1); k++) hosted.push(new HostedCore(d, d.core + k, d.control?.[k]));
+  startMark(`worker of core ${d.core}: ${hosted.length} core(s) built`);
+  main();
+}
 /** a grouped core's run slice (instructions): how long a sibling's wake-up may wait for its turn */
 const GROUP_SLICE = 20_000;
 
@@ -310,4 +319,11 @@ function main(): void {
   if (runFree(c)) c.finish();
 }
 
-main();
+// started on standby (standby-worker.ts: before the machine existed): the machine posts the data
+const given = workerData as CoreWorkerData | StandbyData;
+if ('standby' in given) {
+  startMark('core worker on standby: code loaded');
+  parentPort!.once('message', (data: CoreWorkerData) => begin(data));
+} else {
+  begin(given);
+}
