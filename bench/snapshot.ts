@@ -1,6 +1,7 @@
 // `npm run bench:snapshot`: starting a booted DIME server from a snapshot (the CI fast path)
 // against booting it, in the same run, on the same host, for each worker layout
-// (--cores-per-worker: 1 = a worker per core, auto = one worker per host CPU):
+// (--cores-per-worker: 1 = a worker per core, auto = one worker per host CPU, all = every core
+// in one worker):
 //   boot       spawn -> "DIME ready: N cores" (a cold boot of the DIME kernel)
 //   restore    spawn -> "restored snapshot" (-incoming file:, same command line): the whole
 //              start, Node and worker start-up included; the emulator's own part (read,
@@ -12,7 +13,7 @@
 //   floor      spawn -> exit of `node -e 0` (what any Node process pays to start)
 //   save       savevm time (--snapshot-out after "DIME ready"), file size, stored 2 MiB frames
 //
-//   --cores 64   --mem 512   --reps 3   --per-worker 1,auto   --peers parallax-emu,qemu
+//   --cores 64   --mem 512   --reps 3   --per-worker 1,auto,all   --peers parallax-emu,qemu
 //   --out DIR (default bench/results; --short writes nothing)
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -110,7 +111,7 @@ export async function runSnapshotBench(o: SnapshotBenchOptions): Promise<Snapsho
       const keyFile = benchKeyFile({ kind: 'parallax-emu', cores: o.cores, mac: MAC, key: BENCH_KEY });
       const base = (perWorker: string) => machineCommand({
         kind: 'emu', cores: o.cores, memMiB: o.memMiB, net: `hub,path=${hubPath}`, mac: MAC, keyFile, append: 'hb=60000 perf=0',
-        coresPerWorker: perWorker === 'auto' ? 'auto' : Number(perWorker),
+        coresPerWorker: perWorker === 'auto' ? 'auto' : perWorker === 'all' ? o.cores : Number(perWorker),
       })[1];
       log(`snapshot bench: booting ${o.cores} cores and saving (${EMULATOR_CLI})`);
       const savedLine = /saved the machine to .* \(([\d.]+) MiB, (\d+) RAM frames\) in (\d+) ms/;
@@ -205,7 +206,7 @@ benchMain({
   short: () => argFlag('short'),
   run: () => runSnapshotBench({
     cores: argNumber('cores', 64), memMiB: argNumber('mem', 512), reps: argNumber('reps', argFlag('short') ? 1 : 3),
-    perWorker: (argString('per-worker') ?? '1,auto').split(',').map((x) => x.trim()).filter(Boolean),
+    perWorker: (argString('per-worker') ?? '1,auto,all').split(',').map((x) => x.trim()).filter(Boolean),
     peers: (argString('peers') ?? 'parallax-emu,qemu').split(',').map((x) => x.trim()) as MachineKind[],
   }),
   print,
