@@ -12,7 +12,7 @@
 // worker-path.ts and cli/parallax-emu.ts use a bundle only when it is at least as new as the tsc
 // output it was made from, so a plain `npx tsc` (which does not run this) never runs stale code.
 // If the bundler is missing this prints why and exits 0: the modules still work unbundled.
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -63,3 +63,6 @@ await rolldown.build({
   plugins: [ownUrl],
   output: { dir: cliDir, format: 'esm', sourcemap: true, minify, entryFileNames: '[name].mjs', chunkFileNames: '[name]-[hash].mjs' },
 });
+// the build (tsc, then this) is complete: tools/build-if-stale.mjs compares the sources with
+// this stamp, so `npm run bench:*` after `npm install` or `npm run build` does not build again
+writeFileSync(join(root, 'dist/.build-stamp'), `${new Date().toISOString()}\n`);
