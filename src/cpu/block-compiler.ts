@@ -155,6 +155,7 @@ export const jitStats = { tier2Failures: 0, lastFailure: '' };
 const superblocks = new WeakMap<Insn[], ReturnType<typeof extendBlock>>();
 
 function superblockOf(block: Block, cpu: Cpu): ReturnType<typeof extendBlock> {
+  if (!SUPERBLOCKS) return { ops: block.ops, roles: [] };
   let sb = superblocks.get(block.ops);
   if (sb === undefined) {
     sb = extendBlock(block.ops, block.mode, cpu.ram, block.physPage * 4096, block.physPage2 >= 0);
@@ -169,7 +170,7 @@ export function compileBlock(block: Block, cpu: Cpu): CompiledBlock {
     try {
       const pages = { page: block.physPage, gen: block.gen, page2: block.physPage2, gen2: block.gen2 };
       if (JIT_TIER >= 3 && !PROFILING && WASM_THRESHOLD === 0) {
-        const sb = SUPERBLOCKS ? superblockOf(block, cpu) : { ops, roles: [] };
+        const sb = superblockOf(block, cpu);
         const w = compileWasm(sb.ops, sb.roles, mode, pages, cpu);
         if (w !== null) { block.chainIndex = w.chainIndex; return w.fn; }
       }
@@ -178,7 +179,7 @@ export function compileBlock(block: Block, cpu: Cpu): CompiledBlock {
         // the block's extension is worked out when its translation is asked for, not before:
         // most blocks never run WASM_THRESHOLD times (boot, a restore's first steps)
         let ext: ReturnType<typeof extendBlock> | null = null;
-        const sbOf = (): ReturnType<typeof extendBlock> => (ext ??= SUPERBLOCKS ? superblockOf(block, cpu) : { ops, roles: [] });
+        const sbOf = (): ReturnType<typeof extendBlock> => (ext ??= superblockOf(block, cpu));
         // the compile worker is behind: translate here (and offer the result to its cache)
         const request = client === null ? null
           : (done: (w: WasmBlock | null) => void): boolean => { const sb = sbOf(); return !client.full && requestWasm(sb.ops, sb.roles, mode, pages, cpu, client, done); };
@@ -194,7 +195,7 @@ export function compileBlock(block: Block, cpu: Cpu): CompiledBlock {
           }
         }, request);
       }
-      const sb = SUPERBLOCKS ? superblockOf(block, cpu) : { ops, roles: [] };
+      const sb = superblockOf(block, cpu);
       const fn = compileTemplates(sb.ops, mode, pages, sb.roles);
       return PROFILING ? profiled(sb.ops, mode, fn, pages, sb.roles) : fn;
     } catch (err) {

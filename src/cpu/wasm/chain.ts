@@ -24,6 +24,9 @@ import {
   CHAIN_ENTRIES, S_CHAIN, S_CHAIN_DONE, S_CUR_INDEX, S_EXIT_RIP, S_FAULTED, S_REC, S_REC_VALID, S_STOP, WASM_PAGE,
 } from '../../abi/core-scratch.js';
 import { buildModule, Bytes, F64, I32, Op, VOID, type FuncType } from './wasm-binary.js';
+import { F_POLL, HELPERS } from './helper-slots.js';
+import { slowPaths } from './slow-paths.js';
+import type { CodePagesRef } from './wasm-tier.js';
 
 /** the signature of every translated function: run(lim, scratch, tlb) -> retired */
 export const RUN_TYPE: FuncType = { params: [I32, I32, I32], results: [I32] };
@@ -36,10 +39,13 @@ type GoFn = (index: number, lim: number, scratch: number, tlb: number, epoch: nu
 
 /** Per core: the function table, the dispatcher and what makes hash entries valid. */
 export class Chain {
+  /** slots 0..HELPERS.length-1: the slow-path helpers; then the translated functions */
   readonly table = new WebAssembly.Table({ element: 'anyfunc', initial: 64 });
-  private used = 0;
+  private used = HELPERS.length;
   /** RIP of each instruction of each registered function (for the faulting instruction) */
   readonly rips: number[][] = [];
+  /** the code pages each registered function was translated from (a write to them ends it) */
+  readonly codePages: CodePagesRef[] = [];
   readonly go: GoFn;
   readonly s32: Int32Array;
   private readonly f64: Float64Array;
@@ -66,15 +72,20 @@ export class Chain {
     this.pend = cpu.ctlBase + C_PENDING;
     const memory = cpu.shared.wasmMemory as WebAssembly.Memory;
     const module = dispatcherModule(memory.buffer.byteLength / WASM_PAGE);
-    this.go = new WebAssembly.Instance(module, { e: { poll: this.poll }, m: { mem: memory, tab: this.table } }).exports.go as GoFn;
+    const e: Record<string, unknown> = {};
+    slowPaths(cpu, this).forEach((f, k) => { e[HELPERS[k].name] = f; });
+    const exports = new WebAssembly.Instance(module, { e, m: { mem: memory, tab: this.table } }).exports;
+    this.go = exports.go as GoFn;
+    HELPERS.forEach((h, k) => this.table.set(k, exports[h.name] as (...args: unknown[]) => unknown));
   }
 
   /** Put a translated function into the table; returns its index. */
-  register(run: (lim: number, sc: number, tlb: number) => number, rips: number[]): number {
+  register(run: (lim: number, sc: number, tlb: number) => number, rips: number[], pages: CodePagesRef): number {
     const index = this.used++;
     if (index >= this.table.length) this.table.grow(this.table.length);
     this.table.set(index, run);
     this.rips[index] = rips;
+    this.codePages[index] = pages;
     return index;
   }
 
@@ -195,17 +206,24 @@ function dispatcherModule(memPages: number): WebAssembly.Module {
   get(K); i32(1); b.byte(Op.i32Sub); tee(K); b.byte(Op.i32Eqz);
   b.byte(Op.if); b.byte(VOID);
   i32(POLL_EVERY); set(K);
-  b.byte(Op.call); b.u32(0); leave();
+  b.byte(Op.call); b.u32(F_POLL); leave();
   b.byte(Op.end);
   b.byte(Op.br); b.u32(0);
   b.byte(Op.end);
   b.byte(Op.unreachable);
+  // the helpers as wasm functions (a JavaScript function cannot go into a table): each calls its import
+  const helpers = HELPERS.map((h, k) => {
+    const hb = new Bytes();
+    for (let p = 0; p < h.type.params.length; p++) { hb.byte(Op.localGet); hb.u32(p); }
+    hb.byte(Op.call); hb.u32(k);
+    return { type: h.type, locals: [], body: hb, export: h.name };
+  });
   const bytes = buildModule({
     types: [RUN_TYPE],
-    imports: [{ module: 'e', name: 'poll', type: { params: [], results: [I32] } }],
+    imports: HELPERS.map((h) => ({ module: 'e', name: h.name, type: h.type })),
     memoryPages: memPages,
     tableMin: 1,
-    funcs: [{ type: { params: [I32, I32, I32, I32, I32], results: [I32] }, locals: [I32, F64, I32, I32, I32], body: b, export: 'go' }],
+    funcs: [{ type: { params: [I32, I32, I32, I32, I32], results: [I32] }, locals: [I32, F64, I32, I32, I32], body: b, export: 'go' }, ...helpers],
   });
   const m = new WebAssembly.Module(bytes);
   modules.set(memPages, m);

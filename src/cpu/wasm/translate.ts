@@ -2,7 +2,7 @@
 // Guest registers are i64 locals (loaded from the core's scratch area at entry, stored at
 // every exit and before every call out), memory operands are computed inline and go through
 // an inline software-TLB check straight to the shared guest RAM; a miss, a page-crossing
-// access or MMIO calls the CPU's own access routines through imports. Flags are never
+// access or MMIO calls the CPU's own access routines (helper-slots.ts, through the core's table). Flags are never
 // materialised inside the block: each flag writer keeps its operands and result in locals, a
 // reader computes its condition from the writer that produced each flag (known at translation
 // time), and the lazy-flag record (flags.ts) is written only where the block can be left.
@@ -27,26 +27,11 @@ import {
 } from '../../abi/core-scratch.js';
 import { buildModule, Bytes, F64, I32, I64, Op, VOID, type FuncType } from './wasm-binary.js';
 import { REP_SLICE } from '../ops/integer/string.js';
+import { F_CC, F_CF, F_CO, F_DF, F_FAULT, F_POLL, F_READ, F_RETHROW, F_WRITE, HELPER_TYPE_INDEX, HELPER_TYPES, HELPERS } from './helper-slots.js';
 
 /** slow-path access flags OR-ed into the size argument */
 export const ACC_SS = 16, ACC_RMW = 32;
 
-// import function indices (order of IMPORTS)
-const F_READ = 0, F_WRITE = 1, F_FAULT = 2, F_POLL = 3, F_CC = 4, F_CF = 5, F_CO = 6, F_DF = 7, F_RETHROW = 8;
-const IMPORTS: { name: string; type: FuncType }[] = [
-  { name: 'rd', type: { params: [I32, F64], results: [I32] } },
-  { name: 'wr', type: { params: [I32, F64, I32, I32], results: [I32] } },
-  { name: 'fault', type: { params: [I32, I32], results: [] } },
-  { name: 'poll', type: { params: [], results: [I32] } },
-  { name: 'cc', type: { params: [I32], results: [I32] } },
-  { name: 'cf', type: { params: [], results: [I32] } },
-  // a rotate over flags from the state at entry: materialise them, then set CF and OF
-  { name: 'co', type: { params: [I32, I32], results: [] } },
-  // DF (REP MOVS/STOS): it lives in the JavaScript flags word
-  { name: 'df', type: { params: [], results: [I32] } },
-  // throw the fault `rd`, `wr` or `fault` caught (they return normally and set S_FAULTED)
-  { name: 'rethrow', type: { params: [], results: [] } },
-];
 
 const FLAG_COUNT = 6; // CF PF AF ZF SF OF
 const B_CF = 0, B_PF = 1, B_AF = 2, B_ZF = 3, B_SF = 4, B_OF = 5;
@@ -228,7 +213,8 @@ class Tx {
   i64(v: bigint | number): void { this.b.byte(Op.i64Const); this.b.s64(BigInt(v)); }
   f64(v: number): void { this.b.byte(Op.f64Const); this.b.f64(v); }
   mem(opc: number, align: number, offset: number): void { this.b.byte(opc); this.b.u32(align); this.b.u32(offset); }
-  call(f: number): void { this.b.byte(Op.call); this.b.u32(f); }
+  /** call slow-path helper `f` (helper-slots.ts): it sits in slot f of the core's table */
+  call(f: number): void { this.i32(f); this.b.byte(Op.callIndirect); this.b.u32(HELPER_TYPE_INDEX[f]); this.b.u32(0); }
   ifI64(): void { this.op(Op.if, I64); this.labels.push(-1); }
   ifI32(): void { this.op(Op.if, I32); this.labels.push(-1); }
   ifVoid(): void { this.op(Op.if, VOID); this.labels.push(-1); }
@@ -779,8 +765,10 @@ export function translateBlock(ops: Insn[], roles: number[], mode: number, memor
     prologue.byte(Op.i32Const); prologue.s32(-1); prologue.byte(Op.localSet); prologue.u32(t.fw);
     prologue.byte(Op.i32Const); prologue.s32(1); prologue.byte(Op.localSet); prologue.u32(t.pollCount);
     const bytes = buildModule({
-      imports: IMPORTS.map((f) => ({ module: 'e', name: f.name, type: f.type })),
+      types: HELPER_TYPES,
+      imports: [],
       memoryPages,
+      tableMin: HELPERS.length,
       funcs: [{ type: { params: [I32, I32, I32], results: [I32] }, locals: t.locals, body: t.body(prologue), export: 'run' }],
     });
     return { bytes, loop, loops: t.loops, rips: ops.map((o) => o.rip) };

@@ -1,6 +1,6 @@
 // The JavaScript side of tier 3: compiles a translated block (translate.ts) into a
-// WebAssembly.Module (here, or in the machine's compile worker: compile-service.ts), instantiates it against this core's imports (slow-path memory access,
-// faults, loop polling, flags at entry) and wraps it as a CompiledBlock for the run loop.
+// WebAssembly.Module (here, or in the machine's compile worker: compile-service.ts), instantiates it against this core's
+// memory and table (whose first slots hold the slow paths: slow-paths.ts) and wraps it as a CompiledBlock for the run loop.
 //
 // Per call: the glue enters the core's chain dispatcher (chain.ts) at this block with the
 // budget, the core's scratch offset and its current TLB tables; the dispatcher may run further
@@ -9,19 +9,14 @@
 // stored the registers, the record and the faulting instruction's index before calling out.
 
 import type { Cpu } from '../cpu.js';
-import { getCF, materialize, testCC } from '../flags.js';
-import { rmwRead } from '../ops/integer/operands.js';
-import { CF, DF, OF, SS_VEC } from '../regs.js';
-import { S_FAULT_DONE, S_FAULT_INDEX, S_FAULTED, S_STATS, S_TLB, S_VHI, TLB_TABLE_BYTES, WASM_PAGE } from '../../abi/core-scratch.js';
+import { S_FAULT_DONE, S_FAULT_INDEX, S_STATS, S_TLB, TLB_TABLE_BYTES, WASM_PAGE } from '../../abi/core-scratch.js';
 import { chainOf } from './chain.js';
-import { ACC_RMW, ACC_SS } from './translate.js';
 import { translateAndCompile, type CompiledTranslation } from './translate-compile.js';
 import { expectTranslation, joinTranslation, madeTranslation, settleTranslation, translationKey } from './thread-translations.js';
 import type { Insn } from '../insn.js';
 import type { CompileClient } from './compile-client.js';
 
 
-const CANON = 0x800000000000;
 
 /**
  * PARALLAX_JIT_THREAD_SHARE=0: every core asks for (or translates) its blocks itself, as before
@@ -149,58 +144,14 @@ export function requestWasm(ops: Insn[], roles: number[], mode: number, pages: C
 /** a translated block ready for the run loop: its glue and its index in the core's chain table */
 export interface WasmBlock { fn: (cpu: Cpu, left: number) => number; chainIndex: number }
 
-/** Instantiate a compiled translation against this core's imports (instances are per core). */
+/** Instantiate a compiled translation against this core's memory and table (instances are per core). */
 export function instantiate(module: WebAssembly.Module, rips: number[], pages: CodePagesRef, cpu: Cpu): WasmBlock {
   const chain = chainOf(cpu);
   const sc = cpu.scratch;
   const s32 = chain.s32;
-  const cg = cpu.shared.codeGen;
-  const { page, gen, page2, gen2 } = pages;
-  const codeChanged = (): boolean => cg[page] !== gen || (page2 >= 0 && cg[page2] !== gen2);
-  const stackCheck = (lin: number): void => { if (lin >= CANON || lin < -CANON) cpu.fault(SS_VEC, 0); };
-  // A slow path that faults does not throw through the translated code: the fault waits here,
-  // S_FAULTED sends the code to its one shared fault path (registers stored there, not before
-  // every slow-path call), which calls `rethrow`.
-  let held: unknown = null;
-  const hold = (x: unknown): void => { held = x; s32[S_FAULTED >> 2] = 1; };
-  const imports = {
-    e: {
-      rd: (sf: number, lin: number): number => {
-        const size = sf & 15;
-        try {
-          if (sf & ACC_SS) stackCheck(lin);
-          const v = (sf & ACC_RMW) ? rmwRead(cpu, size, lin) : cpu.readMem(size, lin);
-          if (size === 8) s32[S_VHI >> 2] = cpu.vhi;
-          chain.afterAccess();
-          return v;
-        } catch (x) { hold(x); return 0; }
-      },
-      wr: (sf: number, lin: number, lo: number, hi: number): number => {
-        const size = sf & 15;
-        try {
-          if (sf & ACC_SS) stackCheck(lin);
-          cpu.writeMem(size, lin, lo, hi);
-          chain.afterAccess();
-          return codeChanged() ? 1 : 0;
-        } catch (x) { hold(x); return 0; }
-      },
-      fault: (vector: number, code: number): void => { try { cpu.fault(vector, code); } catch (x) { hold(x); } },
-      rethrow: (): never => { const x = held; held = null; s32[S_FAULTED >> 2] = 0; throw x; },
-      poll: chain.poll,
-      // flags from the state at entry: the previous block of a chain may have left its record in scratch
-      cc: (cc: number): number => { chain.copyRecord(); return testCC(cpu, cc) ? 1 : 0; },
-      cf: (): number => { chain.copyRecord(); return getCF(cpu) ? 1 : 0; },
-      // a rotate over the flags at entry (translate.ts `rotate`): they become materialised
-      co: (cf: number, of: number): void => {
-        chain.copyRecord(); materialize(cpu);
-        cpu.flags = (cpu.flags & ~(CF | OF)) | (cf ? CF : 0) | (of ? OF : 0);
-      },
-      df: (): number => ((cpu.flags & DF) !== 0 ? 1 : 0),
-    },
-    m: { mem: cpu.shared.wasmMemory },
-  };
+  const imports = { m: { mem: cpu.shared.wasmMemory, tab: chain.table } };
   const run = new WebAssembly.Instance(module, imports).exports.run as RunFn;
-  const chainIndex = chain.register(run, rips);
+  const chainIndex = chain.register(run, rips, pages);
   const tlbBase = sc + S_TLB;
   const go = chain.go;
   const fn = (c: Cpu, left: number): number => {
