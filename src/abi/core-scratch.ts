@@ -30,7 +30,7 @@ export const S_FAULT_DONE = 180;
 export const S_FAULT_INDEX = 184;
 /** high half of a value returned by a slow-path read */
 export const S_VHI = 188;
-/** linear RIP at which translated code left (f64) */
+/** linear RIP at which translated code left (i64) */
 export const S_EXIT_RIP = 192;
 /** tier-3 statistics of the core (f64 each): blocks translated, declined, ms translating+compiling, wasm bytes */
 export const S_STATS = 200;
@@ -41,13 +41,25 @@ export const S_CUR_INDEX = 236;
 export const S_CHAIN_DONE = 240;
 /** set by the slow-path glue of translated code when the access faulted (i32; the fault waits in the glue until `rethrow`) */
 export const S_FAULTED = 244;
-/** TLB sets: 6 tables (supervisor r/w/x, user r/w/x) of TLB_ENTRIES f64 tags then f64 offsets */
+/**
+ * TLB sets: 6 tables (supervisor r/w/x, user r/w/x); each holds TLB_ENTRIES f64 tags (page
+ * numbers), then u32 RAM offsets (TLB_OFF), then i32 tags for translated code (TLB_TAG32: the page
+ * number without its index bits)
+ */
 export const S_TLB = 256;
 export const TLB_ENTRIES = 1024;
+export const TLB_OFF = TLB_ENTRIES * 8;
+export const TLB_TAG32 = TLB_ENTRIES * 12;
 export const TLB_TABLE_BYTES = TLB_ENTRIES * 16;
-/** after the TLBs: the chain hash of translated blocks, CHAIN_ENTRIES x (f64 RIP, i32 table index, i32 epoch) */
+/** after the TLBs: the chain hash of translated blocks, CHAIN_ENTRIES x (i64 RIP, i32 table index, i32 epoch) */
 export const S_CHAIN = S_TLB + 6 * TLB_TABLE_BYTES;
 export const CHAIN_ENTRIES = 1024;
+/**
+ * the general registers as 16 i64 while translated code runs (chain.ts fills them from S_LO/S_HI
+ * when a chain starts and writes them back when it ends): one load or store per register at a
+ * translated function's entry and exits instead of two halves, a shift and an or
+ */
+export const S_R64 = S_CHAIN + CHAIN_ENTRIES * 16;
 
 export interface GuestMemory {
   ram: SharedArrayBuffer;

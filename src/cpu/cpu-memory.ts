@@ -11,7 +11,7 @@ import { ramOffset, type RamLayout } from '../abi/memory-map.js';
 import type { SharedMemory } from '../abi/shared-memory.js';
 import type { CpuBus } from './bus.js';
 import { CpuState } from './cpu-state.js';
-import { S_HI, S_LO, S_TLB, scratchOffset, TLB_ENTRIES, TLB_TABLE_BYTES } from '../abi/core-scratch.js';
+import { S_HI, S_LO, S_TLB, scratchOffset, TLB_ENTRIES, TLB_OFF, TLB_TABLE_BYTES, TLB_TAG32 } from '../abi/core-scratch.js';
 import {
   CR0_WP, CR4_PSE, EFER_NXE, GP, PFE_I, PFE_P, PFE_RSVD, PFE_U, PFE_W, PF_VEC, PTE_A, PTE_D, PTE_G, PTE_HI_NX,
   PTE_P, PTE_PS, PTE_U, PTE_W, TWO32,
@@ -23,35 +23,52 @@ export const TLB_SIZE = 1 << TLB_BITS;
 if (TLB_SIZE !== TLB_ENTRIES) throw new Error('internal: TLB size differs from the scratch layout');
 const TLB_MASK = TLB_SIZE - 1;
 const NO_TAG = 0.5; // never equal to an integer page number
+/** never a canonical page >> TLB_BITS (those lie in [-2^25, 2^25)) */
+const TAG32_NONE = 0x7fffffff;
 
 /** Thrown (as the singleton FAULT) after fault() records the vector and error code. */
 export const FAULT = { fault: true } as const;
 
+/**
+ * One direct-mapped table. Its layout in the core's scratch area is what translated code reads
+ * (translate.ts `tlbHit`): the f64 tags the JavaScript fast paths compare, then the RAM offsets
+ * as u32, then each tag again as an i32 (the page number >> TLB_BITS, its index bits dropped), so
+ * translated code checks and forms the address in integers: converting an f64 to an integer
+ * costs V8's wasm code a round, a convert and a compare back.
+ */
 class Tlb {
   readonly tag: Float64Array;
-  readonly off: Float64Array;
+  readonly off: Uint32Array;
+  /** the tag for translated code: page >> TLB_BITS (canonical pages fit), TAG32_NONE when empty */
+  readonly tag32: Int32Array;
   /** physical page of each entry (the RAM offset alone does not give it back across the hole) */
   readonly phys = new Float64Array(TLB_SIZE);
   readonly global = new Uint8Array(TLB_SIZE);
   /** `at`: a byte offset in `buf` (the core's scratch area, read by translated code), or private arrays */
   constructor(buf: ArrayBufferLike | null, at: number) {
     this.tag = buf ? new Float64Array(buf, at, TLB_SIZE) : new Float64Array(TLB_SIZE);
-    this.off = buf ? new Float64Array(buf, at + TLB_SIZE * 8, TLB_SIZE) : new Float64Array(TLB_SIZE);
+    this.off = buf ? new Uint32Array(buf, at + TLB_OFF, TLB_SIZE) : new Uint32Array(TLB_SIZE);
+    this.tag32 = buf ? new Int32Array(buf, at + TLB_TAG32, TLB_SIZE) : new Int32Array(TLB_SIZE);
     this.tag.fill(NO_TAG);
+    this.tag32.fill(TAG32_NONE);
   }
+  set(i: number, page: number, off: number, phys: number, global: boolean): void {
+    this.tag[i] = page; this.tag32[i] = Math.floor(page / TLB_SIZE); this.off[i] = off; this.phys[i] = phys; this.global[i] = global ? 1 : 0;
+  }
+  private drop(i: number): void { this.tag[i] = NO_TAG; this.tag32[i] = TAG32_NONE; }
   flush(keepGlobal: boolean): void {
     if (!keepGlobal) {
       this.tag.fill(NO_TAG);
+      this.tag32.fill(TAG32_NONE);
       return;
     }
-    for (let i = 0; i < TLB_SIZE; i++) if (!this.global[i]) this.tag[i] = NO_TAG;
+    for (let i = 0; i < TLB_SIZE; i++) if (!this.global[i]) this.drop(i);
   }
   flushPage(page: number): void {
     const i = page & TLB_MASK;
-    if (this.tag[i] === page) this.tag[i] = NO_TAG;
+    if (this.tag[i] === page) this.drop(i);
   }
 }
-
 
 /** bytes one entry maps at each level of 64-bit/PAE paging (1: a PTE's 4 KiB ... 4: a PML4E's 512 GiB); a table, because `2 ** n` with a variable n is a call to pow */
 const LEVEL_SPAN = [0, 2 ** 12, 2 ** 21, 2 ** 30, 2 ** 39];
@@ -69,9 +86,9 @@ export class CpuMemory extends CpuState {
   /** byte offset of this core's scratch area in the shared memory, or -1 (src/abi/core-scratch.ts) */
   readonly scratch: number;
   // current set (swapped on CPL change): read / write / fetch
-  rTag!: Float64Array; rOff!: Float64Array;
-  wTag!: Float64Array; wOff!: Float64Array;
-  xTag!: Float64Array; xOff!: Float64Array;
+  rTag!: Float64Array; rOff!: Uint32Array;
+  wTag!: Float64Array; wOff!: Uint32Array;
+  xTag!: Float64Array; xOff!: Uint32Array;
   /** TLB set in use: 0 supervisor, 1 user (translated code picks its tables by it) */
   userSet = -1;
   /** last observed G_CODE_GEN: a change means some page became code, so drop write entries */
@@ -328,10 +345,10 @@ export class CpuMemory extends CpuState {
       if (!writable && (user || (this.cr0 & CR0_WP) !== 0)) return;
       if (this.shared.codeFlags[off >>> 12]) return;
       const t = this.tlbs[set + 1];
-      t.tag[i] = page; t.off[i] = off; t.phys[i] = pagePhys; t.global[i] = global ? 1 : 0;
+      t.set(i, page, off, pagePhys, global);
     } else {
       const t = this.tlbs[set + (acc === ACC_EXEC ? 2 : 0)];
-      t.tag[i] = page; t.off[i] = off; t.phys[i] = pagePhys; t.global[i] = global ? 1 : 0;
+      t.set(i, page, off, pagePhys, global);
     }
   }
 

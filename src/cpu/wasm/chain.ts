@@ -21,9 +21,9 @@ import type { Block, Cpu } from '../cpu.js';
 import { IF } from '../regs.js';
 import { C_PENDING, G_CODE_GEN, G_CODE_WRITES, P_WAKES_WITH_IF_OFF } from '../../abi/control-block.js';
 import {
-  CHAIN_ENTRIES, S_CHAIN, S_CHAIN_DONE, S_CUR_INDEX, S_EXIT_RIP, S_FAULTED, S_REC, S_REC_VALID, S_STOP, WASM_PAGE,
+  CHAIN_ENTRIES, S_CHAIN, S_CHAIN_DONE, S_CUR_INDEX, S_EXIT_RIP, S_FAULTED, S_HI, S_LO, S_R64, S_REC, S_REC_VALID, S_STOP, WASM_PAGE,
 } from '../../abi/core-scratch.js';
-import { buildModule, Bytes, F64, I32, Op, VOID, type FuncType } from './wasm-binary.js';
+import { buildModule, Bytes, I32, I64, Op, VOID, type FuncType } from './wasm-binary.js';
 import { F_POLL, HELPERS } from './helper-slots.js';
 import { slowPaths } from './slow-paths.js';
 import type { CodePagesRef } from './wasm-tier.js';
@@ -48,8 +48,8 @@ export class Chain {
   readonly codePages: CodePagesRef[] = [];
   readonly go: GoFn;
   readonly s32: Int32Array;
-  private readonly f64: Float64Array;
-  private readonly keys: Float64Array;
+  /** the i64 register file as (low, high) pairs */
+  private readonly r64: Int32Array;
   private readonly vals: Int32Array;
   private readonly ctl: Int32Array;
   private readonly pend: number;
@@ -64,10 +64,9 @@ export class Chain {
   constructor(private readonly cpu: Cpu) {
     const sc = cpu.scratch, buf = cpu.shared.ram;
     this.s32 = new Int32Array(buf, sc, 64);
-    this.f64 = new Float64Array(buf, sc, 32);
-    this.keys = new Float64Array(buf, sc + S_CHAIN, CHAIN_ENTRIES * 2);
+    this.r64 = new Int32Array(buf, sc + S_R64, 32);
     this.vals = new Int32Array(buf, sc + S_CHAIN, CHAIN_ENTRIES * 4);
-    for (let k = 0; k < CHAIN_ENTRIES; k++) this.keys[2 * k] = 0.5; // no RIP: a previous core object's entries die
+    this.emptyHash(); // a previous core object's entries die
     this.ctl = cpu.shared.ctl;
     this.pend = cpu.ctlBase + C_PENDING;
     const memory = cpu.shared.wasmMemory as WebAssembly.Memory;
@@ -89,12 +88,17 @@ export class Chain {
     return index;
   }
 
+  /** every hash entry empty: a key no exit can carry (exits are canonical RIPs) */
+  private emptyHash(): void {
+    for (let k = 0; k < CHAIN_ENTRIES; k++) { this.vals[4 * k] = 0; this.vals[4 * k + 1] = 0x7fffffff; }
+  }
+
   /** the epoch valid now (a new one when anything that invalidates links changed) */
   private currentEpoch(): number {
     const c = this.cpu, cw = this.ctl[G_CODE_WRITES];
     if (c.tlbGen !== this.tlbGen || cw !== this.codeWrites || c.blockEpoch !== this.blockEpoch) {
       // every block dropped (a loaded snapshot may also have brought back old scratch bytes): empty the hash
-      if (c.blockEpoch !== this.blockEpoch) for (let k = 0; k < CHAIN_ENTRIES; k++) this.keys[2 * k] = 0.5;
+      if (c.blockEpoch !== this.blockEpoch) this.emptyHash();
       this.epoch = (this.epoch + 1) | 0;
       this.tlbGen = c.tlbGen; this.codeWrites = cw; this.blockEpoch = c.blockEpoch;
     }
@@ -124,15 +128,21 @@ export class Chain {
     if (cg[block.physPage] !== block.gen || (block.physPage2 >= 0 && cg[block.physPage2] !== block.gen2)) return;
     const rip = block.rip, r = rip | 0;
     const slot = (r ^ (r >>> 10)) & (CHAIN_ENTRIES - 1);
-    this.keys[2 * slot] = rip;
+    this.vals[4 * slot] = r; this.vals[4 * slot + 1] = Math.floor(rip / 2 ** 32);
     this.vals[4 * slot + 2] = block.chainIndex;
     this.vals[4 * slot + 3] = ep;
+  }
+
+  /** chain.go left by an exception: the registers translated code stored as i64 (S_R64) back into the CPU's halves */
+  registersOut(): void {
+    const c = this.cpu, r = this.r64;
+    for (let n = 0; n < 16; n++) { c.lo[n] = r[2 * n]; c.hi[n] = r[2 * n + 1]; }
   }
 
   /** chain.go faulted: instructions completed over the chain, and the faulting block's RIPs */
   faultDone(): number { return this.s32[S_CHAIN_DONE >> 2]; }
   faultRips(): number[] { return this.rips[this.s32[S_CUR_INDEX >> 2]]; }
-  exitRip(): number { return this.f64[S_EXIT_RIP >> 3]; }
+  exitRip(): number { return (this.s32[S_EXIT_RIP >> 2] >>> 0) + this.s32[(S_EXIT_RIP >> 2) + 1] * 2 ** 32; }
 
   /** end the chain after the current block when a slow-path access raised an event or invalidated code */
   afterAccess(): void {
@@ -185,7 +195,22 @@ function dispatcherModule(memPages: number): WebAssembly.Module {
   const tee = (l: number): void => { b.byte(Op.localTee); b.u32(l); };
   const i32 = (v: number): void => { b.byte(Op.i32Const); b.s32(v); };
   const mem = (opc: number, align: number, off: number): void => { b.byte(opc); b.u32(align); b.u32(off); };
-  const leave = (): void => { b.byte(Op.if); b.byte(VOID); get(DONE); b.byte(Op.return); b.byte(Op.end); };
+  // translated code keeps the registers as i64 (S_R64): in from the interpreter's halves at the
+  // start of a chain, back out at its end (a fault's way out copies them in the glue, wasm-tier.ts)
+  for (let n = 0; n < 16; n++) {
+    get(P_SC);
+    get(P_SC); mem(Op.i64Load32U, 2, S_LO + 4 * n);
+    get(P_SC); mem(Op.i64Load32U, 2, S_HI + 4 * n); b.byte(Op.i64Const); b.s64(32n); b.byte(Op.i64Shl); b.byte(Op.i64Or);
+    mem(Op.i64Store, 3, S_R64 + 8 * n);
+  }
+  const leave = (): void => {
+    b.byte(Op.if); b.byte(VOID);
+    for (let n = 0; n < 16; n++) {
+      get(P_SC); get(P_SC); mem(Op.i64Load, 3, S_R64 + 8 * n); mem(Op.i64Store32, 2, S_LO + 4 * n);
+      get(P_SC); get(P_SC); mem(Op.i64Load, 3, S_R64 + 8 * n); b.byte(Op.i64Const); b.s64(32n); b.byte(Op.i64ShrU); mem(Op.i64Store32, 2, S_HI + 4 * n);
+    }
+    get(DONE); b.byte(Op.return); b.byte(Op.end);
+  };
   i32(POLL_EVERY); set(K);
   b.byte(Op.loop); b.byte(VOID);
   get(P_SC); get(P_IDX); mem(Op.i32Store, 2, S_CUR_INDEX);
@@ -195,11 +220,11 @@ function dispatcherModule(memPages: number): WebAssembly.Module {
   get(DONE); b.byte(Op.i32Add); set(DONE);
   get(P_SC); mem(Op.i32Load, 2, S_STOP); get(DONE); get(P_LIM); b.byte(Op.i32GeS); b.byte(Op.i32Or); leave();
   // hash slot of the exit RIP (the same function as Chain.note)
-  get(P_SC); mem(Op.f64Load, 3, S_EXIT_RIP); set(RIP);
-  get(RIP); b.byte(Op.i64TruncF64S); b.byte(Op.i32WrapI64); tee(R);
+  get(P_SC); mem(Op.i64Load, 3, S_EXIT_RIP); set(RIP);
+  get(RIP); b.byte(Op.i32WrapI64); tee(R);
   get(R); i32(10); b.byte(Op.i32ShrU); b.byte(Op.i32Xor); i32(CHAIN_ENTRIES - 1); b.byte(Op.i32And); i32(4); b.byte(Op.i32Shl);
   get(P_SC); b.byte(Op.i32Add); set(E);
-  get(E); mem(Op.f64Load, 3, S_CHAIN); get(RIP); b.byte(Op.f64Ne);
+  get(E); mem(Op.i64Load, 3, S_CHAIN); get(RIP); b.byte(Op.i64Ne);
   get(E); mem(Op.i32Load, 2, S_CHAIN + 12); get(P_EP); b.byte(Op.i32Ne); b.byte(Op.i32Or);
   get(P_EP); b.byte(Op.i32Eqz); b.byte(Op.i32Or); leave();
   get(E); mem(Op.i32Load, 2, S_CHAIN + 8); set(P_IDX);
@@ -223,7 +248,7 @@ function dispatcherModule(memPages: number): WebAssembly.Module {
     imports: HELPERS.map((h) => ({ module: 'e', name: h.name, type: h.type })),
     memoryPages: memPages,
     tableMin: 1,
-    funcs: [{ type: { params: [I32, I32, I32, I32, I32], results: [I32] }, locals: [I32, F64, I32, I32, I32], body: b, export: 'go' }, ...helpers],
+    funcs: [{ type: { params: [I32, I32, I32, I32, I32], results: [I32] }, locals: [I32, I64, I32, I32, I32], body: b, export: 'go' }, ...helpers],
   });
   const m = new WebAssembly.Module(bytes);
   modules.set(memPages, m);

@@ -1,6 +1,6 @@
 // Tier 3: a (super)block of decoded 64-bit instructions becomes one WebAssembly function.
-// Guest registers are i64 locals (loaded from the core's scratch area at entry, stored at
-// every exit and before every call out), memory operands are computed inline and go through
+// Guest registers are i64 locals (loaded from the core's i64 register file in scratch at entry,
+// stored at every exit and at a fault), memory operands are computed inline and go through
 // an inline software-TLB check straight to the shared guest RAM; a miss, a page-crossing
 // access or MMIO calls the CPU's own access routines (helper-slots.ts, through the core's table). Flags are never
 // materialised inside the block: each flag writer keeps its operands and result in locals, a
@@ -23,7 +23,7 @@ import { LF_ADC, LF_ADD, LF_DEC, LF_INC, LF_RESULT, LF_SBB, LF_SUB } from '../fl
 import { DE, FS, GP, GS, SS } from '../regs.js';
 import { ROLE_EXIT, ROLE_FOLLOW, ROLE_PLAIN } from '../jit/superblock-roles.js';
 import {
-  S_EXIT_RIP, S_FAULT_DONE, S_FAULT_INDEX, S_FAULTED, S_HI, S_LO, S_REC, S_REC_VALID, S_VHI, TLB_ENTRIES, TLB_TABLE_BYTES,
+  S_EXIT_RIP, S_FAULT_DONE, S_FAULT_INDEX, S_FAULTED, S_R64, S_REC, S_REC_VALID, S_VHI, TLB_ENTRIES, TLB_OFF, TLB_TABLE_BYTES, TLB_TAG32,
 } from '../../abi/core-scratch.js';
 import { buildModule, Bytes, F64, I32, I64, Op, VOID, type FuncType } from './wasm-binary.js';
 import { REP_SLICE } from '../ops/integer/string.js';
@@ -186,7 +186,7 @@ class Tx {
   usedRegs = new Set<number>();
   writtenRegs = new Set<number>();
   done: number; smc: number; fw: number; pollCount: number;
-  /** the RIP an exit leaves at (f64), for the shared epilogue */
+  /** the RIP an exit leaves at (i64), for the shared epilogue */
   xrip: number;
   /** scratch locals */
   t64: number[] = []; t32: number[] = [];
@@ -200,7 +200,7 @@ class Tx {
   labels: number[] = [];
   constructor(readonly ops: Insn[], readonly plans: Plan[], readonly an: Analysis, readonly loops: number) {
     this.done = this.local(I32); this.smc = this.local(I32); this.fw = this.local(I32); this.pollCount = this.local(I32);
-    this.xrip = this.local(F64);
+    this.xrip = this.local(I64);
     for (let k = 0; k < 6; k++) this.t64.push(this.local(I64));
     for (let k = 0; k < 6; k++) this.t32.push(this.local(I32));
   }
@@ -211,7 +211,6 @@ class Tx {
   tee(l: number): void { this.b.byte(Op.localTee); this.b.u32(l); }
   i32(v: number): void { this.b.byte(Op.i32Const); this.b.s32(v); }
   i64(v: bigint | number): void { this.b.byte(Op.i64Const); this.b.s64(BigInt(v)); }
-  f64(v: number): void { this.b.byte(Op.f64Const); this.b.f64(v); }
   mem(opc: number, align: number, offset: number): void { this.b.byte(opc); this.b.u32(align); this.b.u32(offset); }
   /** call slow-path helper `f` (helper-slots.ts): it sits in slot f of the core's table */
   call(f: number): void { this.i32(f); this.b.byte(Op.callIndirect); this.b.u32(HELPER_TYPE_INDEX[f]); this.b.u32(0); }
@@ -261,9 +260,7 @@ class Tx {
     const st = new Bytes();
     for (const n of [...this.writtenRegs].sort((x, y) => x - y)) {
       const l = this.reg[n];
-      st.byte(Op.localGet); st.u32(Tx.P_SC); st.byte(Op.localGet); st.u32(l); st.byte(Op.i64Store32); st.u32(2); st.u32(S_LO + 4 * n);
-      st.byte(Op.localGet); st.u32(Tx.P_SC); st.byte(Op.localGet); st.u32(l); st.byte(Op.i64Const); st.s64(32n); st.byte(Op.i64ShrU);
-      st.byte(Op.i64Store32); st.u32(2); st.u32(S_HI + 4 * n);
+      st.byte(Op.localGet); st.u32(Tx.P_SC); st.byte(Op.localGet); st.u32(l); st.byte(Op.i64Store); st.u32(3); st.u32(S_R64 + 8 * n);
     }
     const code = this.b.view(), stores = st.view();
     let from = 0;
@@ -339,7 +336,7 @@ class Tx {
     this.storeRegs(); this.call(F_RETHROW); this.op(Op.unreachable);
     this.end();
     this.storeRegs();
-    this.scratch(); this.get(this.xrip); this.mem(Op.f64Store, 3, S_EXIT_RIP);
+    this.scratch(); this.get(this.xrip); this.mem(Op.i64Store, 3, S_EXIT_RIP);
     this.get(this.done);
   }
 
@@ -363,19 +360,24 @@ class Tx {
 
   /**
    * TLB check of the i64 address in local `lin` for `size` bytes in table `table` (0 read, 1
-   * write): leaves an i32 condition (hit) and sets t32[0] = RAM offset on a hit.
+   * write): leaves an i32 condition (hit); `hitAddr` then gives the RAM offset. Integers only
+   * (cpu-memory.ts keeps an i32 tag and a u32 offset per entry for this): the entry's i32 tag is
+   * the page number >> 10, and an access must not cross its page.
    */
   private tlbHit(lin: number, size: number, table: number): void {
     const pg = this.t64[5], ta = this.t32[1], po = this.t32[2];
+    this.hitTable = table;
     this.get(lin); this.i64(12); this.op(Op.i64ShrS); this.tee(pg);
-    this.op(Op.i32WrapI64); this.i32(TLB_ENTRIES - 1); this.op(Op.i32And); this.i32(3); this.op(Op.i32Shl);
-    this.get(Tx.P_TLB); this.op(Op.i32Add); if (table) { this.i32(TLB_TABLE_BYTES); this.op(Op.i32Add); } this.tee(ta);
-    this.mem(Op.f64Load, 3, 0); this.get(pg); this.op(Op.f64ConvertI64S); this.op(Op.f64Eq);
+    this.op(Op.i32WrapI64); this.i32(TLB_ENTRIES - 1); this.op(Op.i32And); this.i32(2); this.op(Op.i32Shl);
+    this.get(Tx.P_TLB); this.op(Op.i32Add); this.tee(ta);
+    this.mem(Op.i64Load32S, 2, table * TLB_TABLE_BYTES + TLB_TAG32); this.get(pg); this.i64(Math.log2(TLB_ENTRIES)); this.op(Op.i64ShrS); this.op(Op.i64Eq);
     this.get(lin); this.op(Op.i32WrapI64); this.i32(4095); this.op(Op.i32And); this.tee(po); this.i32(4096 - size); this.op(Op.i32LeU);
     this.op(Op.i32And);
   }
+  /** the table of the last `tlbHit` */
+  private hitTable = 0;
   private hitAddr(): void {
-    this.get(this.t32[1]); this.mem(Op.f64Load, 3, TLB_ENTRIES * 8); this.op(Op.i64TruncF64S); this.op(Op.i32WrapI64); this.get(this.t32[2]); this.op(Op.i32Add);
+    this.get(this.t32[1]); this.mem(Op.i32Load, 2, this.hitTable * TLB_TABLE_BYTES + TLB_OFF); this.get(this.t32[2]); this.op(Op.i32Add);
   }
 
   /** read `size` bytes at the i64 address in local `lin` → zero-extended i64 on the stack */
@@ -756,11 +758,8 @@ export function translateBlock(ops: Insn[], roles: number[], mode: number, memor
     const loop = t.loops > 0;
     const prologue = new Bytes();
     for (const n of [...t.usedRegs].sort((x, y) => x - y)) {
-      const tx = t; // load lo | hi << 32
-      prologue.byte(Op.localGet); prologue.u32(Tx.P_SC); prologue.byte(Op.i64Load32U); prologue.u32(2); prologue.u32(S_LO + 4 * n);
-      prologue.byte(Op.localGet); prologue.u32(Tx.P_SC); prologue.byte(Op.i64Load32U); prologue.u32(2); prologue.u32(S_HI + 4 * n);
-      prologue.byte(Op.i64Const); prologue.s64(32n); prologue.byte(Op.i64Shl); prologue.byte(Op.i64Or);
-      prologue.byte(Op.localSet); prologue.u32(tx.reg[n]);
+      prologue.byte(Op.localGet); prologue.u32(Tx.P_SC); prologue.byte(Op.i64Load); prologue.u32(3); prologue.u32(S_R64 + 8 * n);
+      prologue.byte(Op.localSet); prologue.u32(t.reg[n]);
     }
     prologue.byte(Op.i32Const); prologue.s32(-1); prologue.byte(Op.localSet); prologue.u32(t.fw);
     prologue.byte(Op.i32Const); prologue.s32(1); prologue.byte(Op.localSet); prologue.u32(t.pollCount);
@@ -819,7 +818,7 @@ function emitFunction(ops: Insn[], roles: number[], plans: Plan[], an: Analysis,
     // a segment of a superblock starts where the interpreter would start a new block: if this
     // block wrote its own code, leave here as the interpreter would (decode again)
     if (i > 0 && roles[i - 1] !== undefined && roles[i - 1] !== ROLE_PLAIN) {
-      t.get(t.smc); t.ifVoid(); t.exit(() => t.f64(ins.rip), an.lastIn[i]); t.end();
+      t.get(t.smc); t.ifVoid(); t.exit(() => t.i64(ins.rip), an.lastIn[i]); t.end();
     }
     if (roles[i] === ROLE_EXIT) {
       const p0 = t.pend;
@@ -829,14 +828,14 @@ function emitFunction(ops: Insn[], roles: number[], plans: Plan[], an: Analysis,
       const outLast = an.lastIn[i];
       if (target[i] >= 0) {
         // forward branch inside the function (unless this block wrote its own code)
-        t.get(t.smc); t.ifVoid(); t.exit(() => t.f64(ins.target), outLast); t.end();
+        t.get(t.smc); t.ifVoid(); t.exit(() => t.i64(ins.target), outLast); t.end();
         t.flush();
         t.b.byte(Op.br); t.b.u32(t.labels.length - 1 - t.labels.lastIndexOf(target[i]));
       } else if (back[i] >= 0) {
         t.pend--; // backEdge retires the branch itself
         backEdge(t, back[i], ins.target, outLast);
       } else {
-        t.exit(() => t.f64(ins.target), outLast);
+        t.exit(() => t.i64(ins.target), outLast);
       }
       t.end();
       t.pend = p0 + 1; // the taken path flushed its own count; the fall-through path continues
@@ -850,8 +849,8 @@ function emitFunction(ops: Insn[], roles: number[], plans: Plan[], an: Analysis,
   closeAt(n);
   if (ends.length) decline('internal: structure left open');
   // a function cut short after a side exit or a followed jump: leave where the code continues
-  if (roles[n - 1] === ROLE_EXIT) t.exit(() => t.f64(ops[n - 1].nextRip), an.lastOut);
-  if (roles[n - 1] === ROLE_FOLLOW) t.exit(() => t.f64(ops[n - 1].target), an.lastOut);
+  if (roles[n - 1] === ROLE_EXIT) t.exit(() => t.i64(ops[n - 1].nextRip), an.lastOut);
+  if (roles[n - 1] === ROLE_FOLLOW) t.exit(() => t.i64(ops[n - 1].target), an.lastOut);
   t.epilogue();
   return t;
 }
@@ -874,7 +873,7 @@ function backEdge(t: Tx, j: number, rip: number, last: Set<number>): void {
   t.i32(POLL_EVERY); t.set(t.pollCount);
   t.call(F_POLL); t.op(Op.i32Eqz); t.b.byte(Op.brIf); t.b.u32(t.labels.length - 1 - t.labels.lastIndexOf(loop));
   t.end();
-  t.exit(() => t.f64(rip), last);
+  t.exit(() => t.i64(rip), last);
 }
 
 /** the final instruction: loop back edge, a branch, a call/return, or a plain fall-through */
@@ -886,23 +885,23 @@ function emitLast(t: Tx, ins: Insn, i: number, back: number): void {
     const p0 = t.pend;
     if (jcond) { t.cond(i, o & 15); t.ifVoid(); }
     backEdge(t, back, ins.target, lastOut);
-    if (jcond) { t.end(); t.pend = p0 + 1; t.exit(() => t.f64(ins.nextRip), lastOut); }
+    if (jcond) { t.end(); t.pend = p0 + 1; t.exit(() => t.i64(ins.nextRip), lastOut); }
     return;
   }
   if (jcond) {
     const p0 = t.pend;
-    t.cond(i, o & 15); t.ifVoid(); t.pend++; t.exit(() => t.f64(ins.target), lastOut); t.end();
-    t.pend = p0 + 1; t.exit(() => t.f64(ins.nextRip), lastOut);
+    t.cond(i, o & 15); t.ifVoid(); t.pend++; t.exit(() => t.i64(ins.target), lastOut); t.end();
+    t.pend = p0 + 1; t.exit(() => t.i64(ins.nextRip), lastOut);
     return;
   }
-  if (o === 0xeb || o === 0xe9) { t.pend++; t.exit(() => t.f64(ins.target), lastOut); return; }
+  if (o === 0xeb || o === 0xe9) { t.pend++; t.exit(() => t.i64(ins.target), lastOut); return; }
   if (o === 0xc3 || o === 0xc2) { ret(t, ins, i); return; }
-  if (o === 0xe8) { callRel(t, ins, i); t.pend++; t.exit(() => t.f64(ins.target), lastOut); return; }
+  if (o === 0xe8) { callRel(t, ins, i); t.pend++; t.exit(() => t.i64(ins.target), lastOut); return; }
   if (o === 0xff && ((ins.reg & 7) === 4 || (ins.reg & 7) === 2)) { indirect(t, ins, i, (ins.reg & 7) === 2); return; }
   if (isRepMovsStos(ins)) { repString(t, ins, i, (o & 0xfe) === 0xa4); return; }
   t.plans[i].emit(t, ins, i);
   t.pend++;
-  t.exit(() => t.f64(ins.nextRip), an.lastOut);
+  t.exit(() => t.i64(ins.nextRip), an.lastOut);
 }
 
 // ====================================================================== instruction emitters
@@ -1357,7 +1356,7 @@ function indirect(t: Tx, ins: Insn, i: number, call: boolean): void {
     push(t, i, R);
   }
   t.pend++;
-  t.exit(() => { t.get(V); t.op(Op.f64ConvertI64S); }, t.an.lastOut);
+  t.exit(() => t.get(V), t.an.lastOut);
 }
 
 /**
@@ -1391,9 +1390,9 @@ function repString(t: Tx, ins: Insn, i: number, movs: boolean): void {
   t.pend++;
   const p = t.pend;
   t.get(t.r(1)); t.op(Op.i64Eqz); t.op(Op.i32Eqz);
-  t.ifVoid(); t.exit(() => t.f64(ins.rip), t.an.lastOut); t.end();
+  t.ifVoid(); t.exit(() => t.i64(ins.rip), t.an.lastOut); t.end();
   t.pend = p;
-  t.exit(() => t.f64(ins.nextRip), t.an.lastOut);
+  t.exit(() => t.i64(ins.nextRip), t.an.lastOut);
 }
 
 function ret(t: Tx, ins: Insn, i: number): void {
@@ -1405,5 +1404,5 @@ function ret(t: Tx, ins: Insn, i: number): void {
   t.ifVoid(); t.raise(i, GP, 0); t.end();
   t.get(sp); t.i64(8 + (ins.imm & 0xffff)); t.op(Op.i64Add); t.writeReg64(4);
   t.pend++;
-  t.exit(() => { t.get(V); t.op(Op.f64ConvertI64S); }, t.an.lastOut);
+  t.exit(() => t.get(V), t.an.lastOut);
 }

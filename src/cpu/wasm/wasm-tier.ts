@@ -161,6 +161,7 @@ export function instantiate(module: WebAssembly.Module, rips: number[], pages: C
     try {
       done = go(chainIndex, lim, sc, tlbBase + c.userSet * 3 * TLB_TABLE_BYTES, epoch);
     } catch (x) {
+      chain.registersOut();
       c.faultIndex = chain.faultDone() + s32[S_FAULT_DONE >> 2];
       c.rip = chain.faultRips()[s32[S_FAULT_INDEX >> 2]];
       chain.copyRecord();
