@@ -120,6 +120,11 @@ bool cstore_response(struct dime *d, const struct pxmsg *m) {
 
 /* ---------------- requests (the system call, on this core) ---------------- */
 
+_Static_assert(PX_CSTORE_WRITE_REQ_OFFSET_OFF == PX_CSTORE_READ_REQ_OFFSET_OFF && PX_CSTORE_WRITE_REQ_LEN_OFF == PX_CSTORE_READ_REQ_LEN_OFF &&
+               PX_CSTORE_WRITE_REQ_NAME_OFF == PX_CSTORE_READ_REQ_NAME_OFF && PX_CSTORE_WRITE_REQ_NAME_LEN == PX_CSTORE_READ_REQ_NAME_LEN &&
+               PX_CSTORE_WRITE_REQ_DATA_OFF == PX_CSTORE_READ_REQ_LEN && PX_CSTORE_WRITE_REQ_LEN == PX_CSTORE_READ_REQ_LEN,
+               "READ and WRITE requests share their header");
+
 static void send_request(struct dime *d, struct rights_entry *e, struct request *r, uint8_t mode) {
   uint8_t p[PX_MAX_PAYLOAD];
   uint32_t n;
@@ -131,17 +136,15 @@ static void send_request(struct dime *d, struct rights_entry *e, struct request 
       n = PX_CSTORE_OPEN_REQ_LEN;
       break;
     case PX_DATA_CSTORE_READ:
+    case PX_DATA_CSTORE_WRITE:   /* one ranged header (asserted below); a WRITE carries the bytes after it */
       put_be64(p + PX_CSTORE_READ_REQ_OFFSET_OFF, r->off);
       put_be16(p + PX_CSTORE_READ_REQ_LEN_OFF, (uint16_t)r->len);
       strlcpy((char *)p + PX_CSTORE_READ_REQ_NAME_OFF, e->key, PX_CSTORE_READ_REQ_NAME_LEN);
       n = PX_CSTORE_READ_REQ_LEN;
-      break;
-    case PX_DATA_CSTORE_WRITE:
-      put_be64(p + PX_CSTORE_WRITE_REQ_OFFSET_OFF, r->off);
-      put_be16(p + PX_CSTORE_WRITE_REQ_LEN_OFF, (uint16_t)r->len);
-      strlcpy((char *)p + PX_CSTORE_WRITE_REQ_NAME_OFF, e->key, PX_CSTORE_WRITE_REQ_NAME_LEN);
-      memcpy(p + PX_CSTORE_WRITE_REQ_LEN, r->buf, r->len);
-      n = PX_CSTORE_WRITE_REQ_LEN + r->len;
+      if (r->type == PX_DATA_CSTORE_WRITE) {
+        memcpy(p + PX_CSTORE_WRITE_REQ_DATA_OFF, r->buf, r->len);
+        n = PX_CSTORE_WRITE_REQ_DATA_OFF + r->len;
+      }
       break;
     default:
       strlcpy((char *)p + PX_CSTORE_FLUSH_REQ_NAME_OFF, e->key, PX_CSTORE_FLUSH_REQ_NAME_LEN);
