@@ -279,6 +279,23 @@ static void unauthorized(struct dime *d, const struct pxmsg *m, const char *why)
 
 void agent_unauthorized(struct dime *d, const struct pxmsg *m, const char *why) { unauthorized(d, m, why); }
 
+bool agent_route(struct dime *d, const struct pxmsg *m, bool system_scope, const struct frame_route *routes, size_t n,
+                 uint32_t *refused) {
+  const struct frame_route *r = NULL;
+  for (size_t i = 0; i < n && !r; i++) if (routes[i].data == m->data && routes[i].type == m->type) r = &routes[i];
+  if (!r) return false;
+  if (system_scope) { if (!m->data) px_reply(d, m, PX_STATUS_UNSUPPORTED, NULL, 0); return true; }
+  bool from_dime = m->src_core != PX_CORE_NONE;
+  if (r->from == ROUTE_FROM_DIME ? !from_dime : r->from == ROUTE_FROM_ORCHESTRATOR && from_dime) {
+    unauthorized(d, m, r->refusal);
+    if (refused) (*refused)++;
+    if (!m->data) px_reply(d, m, PX_STATUS_UNAUTHORIZED, NULL, 0);
+    return true;
+  }
+  r->handle(d, m);
+  return true;
+}
+
 /* Handle one authenticated frame addressed to this DIME. */
 static void handle(struct dime *d, const struct pxmsg *m, bool system_scope) {
   uint8_t out[PX_MAX_PAYLOAD];
