@@ -475,8 +475,7 @@ static void coll_start(struct dime *d, const struct pxmsg *m) {
     /* the owner every member will take is the requester itself: nobody launches in another's name */
     const uint8_t *owner = m0 + (uint32_t)count * PX_COLL_MEMBER_BYTES + 16;
     if (dlen < 22 || memcmp(owner, m->src_mac, 6) != 0) {
-      agent_unauthorized(d, m, "launch in another orchestrator's name");
-      px_reply(d, m, PX_STATUS_UNAUTHORIZED, NULL, 0);
+      agent_refuse(d, m, "launch in another orchestrator's name");
       return;
     }
   }

@@ -211,6 +211,8 @@ uint32_t px_reply(struct dime *d, const struct pxmsg *m, uint16_t status, const 
 uint32_t px_reply_to(struct dime *d, const uint8_t *mac, uint16_t core, uint32_t req_id, uint8_t sig, uint16_t status,
                      const uint8_t *payload, uint32_t plen);
 void agent_unauthorized(struct dime *d, const struct pxmsg *m, const char *why);
+/* a request refused: agent_unauthorized, and the answer UNAUTHORIZED */
+void agent_refuse(struct dime *d, const struct pxmsg *m, const char *why);
 /* The frames of a kernel service that talks to other kernels and is configured by the
  * orchestrator (names.c, collectives.c): one table each, one rule for who may send what. */
 enum { ROUTE_FROM_ANY, ROUTE_FROM_DIME, ROUTE_FROM_ORCHESTRATOR };
