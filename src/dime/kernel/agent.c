@@ -279,6 +279,28 @@ static void unauthorized(struct dime *d, const struct pxmsg *m, const char *why)
 
 void agent_unauthorized(struct dime *d, const struct pxmsg *m, const char *why) { unauthorized(d, m, why); }
 
+void agent_refuse(struct dime *d, const struct pxmsg *m, const char *why) {
+  unauthorized(d, m, why);
+  reply(d, m, PX_STATUS_UNAUTHORIZED, NULL, 0);
+}
+
+bool agent_route(struct dime *d, const struct pxmsg *m, bool system_scope, const struct frame_route *routes, size_t n,
+                 uint32_t *refused) {
+  const struct frame_route *r = NULL;
+  for (size_t i = 0; i < n && !r; i++) if (routes[i].data == m->data && routes[i].type == m->type) r = &routes[i];
+  if (!r) return false;
+  if (system_scope) { if (!m->data) px_reply(d, m, PX_STATUS_UNSUPPORTED, NULL, 0); return true; }
+  bool from_dime = m->src_core != PX_CORE_NONE;
+  if (r->from == ROUTE_FROM_DIME ? !from_dime : r->from == ROUTE_FROM_ORCHESTRATOR && from_dime) {
+    if (refused) (*refused)++;
+    if (m->data) unauthorized(d, m, r->refusal);   /* a data frame is not answered */
+    else agent_refuse(d, m, r->refusal);
+    return true;
+  }
+  r->handle(d, m);
+  return true;
+}
+
 /* Handle one authenticated frame addressed to this DIME. */
 static void handle(struct dime *d, const struct pxmsg *m, bool system_scope) {
   uint8_t out[PX_MAX_PAYLOAD];
@@ -321,16 +343,11 @@ static void handle(struct dime *d, const struct pxmsg *m, bool system_scope) {
   }
   if (!scope_allowed(scopes, !system_scope)) { reply(d, m, PX_STATUS_UNSUPPORTED, NULL, 0); return; }
   if (m->plen < req_len) { reply(d, m, PX_STATUS_MALFORMED, NULL, 0); return; }   /* counted as accepted: it was authentic */
-  if (from_orch_only && m->src_core != PX_CORE_NONE) {
-    unauthorized(d, m, "DIMEs may not configure DIMEs");
-    reply(d, m, PX_STATUS_UNAUTHORIZED, NULL, 0);
-    return;
-  }
+  if (from_orch_only && m->src_core != PX_CORE_NONE) { agent_refuse(d, m, "DIMEs may not configure DIMEs"); return; }
   /* the owner lock: whoever loaded the service configures it (a system-scope RESET overrides) */
   bool override = system_scope && !m->data && m->type == PX_SIG_RESET;
   if (d->owned && needs_owner(m) && !override && memcmp(m->src_mac, d->owner_mac, 6) != 0) {
-    unauthorized(d, m, "not the owner of this DIME");
-    reply(d, m, PX_STATUS_UNAUTHORIZED, NULL, 0);
+    agent_refuse(d, m, "not the owner of this DIME");
     return;
   }
 
@@ -580,8 +597,7 @@ static void agent_frame(struct dime *d, struct inbox_slot *s) {
   /* the network key (held by every server) may only ask read-only questions in an orchestrator's name */
   if (s->origin == FROM_WIRE && m.tag_kind == PX_TAG_NET && m.src_core == PX_CORE_NONE &&
       (m.data || (m.type != PX_SIG_DISCOVER && m.type != PX_SIG_PING))) {
-    unauthorized(d, &m, "network key: read-only");
-    reply(d, &m, PX_STATUS_UNAUTHORIZED, NULL, 0);
+    agent_refuse(d, &m, "network key: read-only");
     return;
   }
   if (!m.scope_dime && s->origin != FROM_FANOUT) {

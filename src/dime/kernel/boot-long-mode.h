@@ -64,10 +64,10 @@ _start:
     jb 2b
 .endm
 
-/* CR3 = pml4, PAE, EFER.LME, then paging on with CR0 |= cr0_bits, the 64-bit GDT and a far
- * jump to `target` through selector `sel` */
-.macro ENTER_LONG_MODE pml4, cr0_bits, gdtr, sel, target
-    mov $\pml4, %eax
+/* CR3 = pml4 (any 32-bit source operand), PAE, EFER.LME, then paging on with CR0 |= cr0_bits:
+ * the step into long mode that the boot core and the kernel's AP trampoline (kernel/boot.S) share */
+.macro LONG_MODE_PAGING pml4, cr0_bits
+    mov \pml4, %eax
     mov %eax, %cr3
     mov %cr4, %eax
     or $0x20, %eax                      /* PAE */
@@ -79,6 +79,11 @@ _start:
     mov %cr0, %eax
     or $\cr0_bits, %eax
     mov %eax, %cr0
+.endm
+/* LONG_MODE_PAGING with the page tables at `pml4`, then the 64-bit GDT and a far jump to
+ * `target` through selector `sel` */
+.macro ENTER_LONG_MODE pml4, cr0_bits, gdtr, sel, target
+    LONG_MODE_PAGING $\pml4, \cr0_bits
     lgdt \gdtr
     ljmp $\sel, $\target
 .endm

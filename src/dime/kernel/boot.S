@@ -84,18 +84,7 @@ tramp32:
     mov %ax, %ds
     mov %ax, %es
     mov %ax, %ss
-    mov %cr4, %eax
-    or $0x20, %eax
-    mov %eax, %cr4
-    mov TR(ap_tramp_cr3), %eax
-    mov %eax, %cr3
-    mov $0xC0000080, %ecx
-    rdmsr
-    or $0x100, %eax
-    wrmsr
-    mov %cr0, %eax
-    or $0x80010000, %eax
-    mov %eax, %cr0
+    LONG_MODE_PAGING TR(ap_tramp_cr3), 0x80010000   /* CR0: PG | WP (PE is on already) */
     ljmp $0x18, $TR(tramp64)
 .code64
 tramp64:

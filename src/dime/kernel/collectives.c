@@ -475,8 +475,7 @@ static void coll_start(struct dime *d, const struct pxmsg *m) {
     /* the owner every member will take is the requester itself: nobody launches in another's name */
     const uint8_t *owner = m0 + (uint32_t)count * PX_COLL_MEMBER_BYTES + 16;
     if (dlen < 22 || memcmp(owner, m->src_mac, 6) != 0) {
-      agent_unauthorized(d, m, "launch in another orchestrator's name");
-      px_reply(d, m, PX_STATUS_UNAUTHORIZED, NULL, 0);
+      agent_refuse(d, m, "launch in another orchestrator's name");
       return;
     }
   }
@@ -521,31 +520,18 @@ static void coll_read(struct dime *d, const struct pxmsg *m) {
 
 /* ---------------- hooks into the agent ---------------- */
 
+static const struct frame_route coll_routes[] = {
+  /* tree traffic comes from DIMEs (network key between servers), never in an orchestrator's name */
+  {true, PX_DATA_COLL_DOWN, ROUTE_FROM_DIME, coll_down, "collective frame not from a DIME"},
+  {true, PX_DATA_COLL_UP, ROUTE_FROM_DIME, coll_up, "collective frame not from a DIME"},
+  {false, PX_SIG_COLL_START, ROUTE_FROM_ORCHESTRATOR, coll_start, "DIMEs may not start collectives"},
+  {false, PX_SIG_TEST_EVENT, ROUTE_FROM_ANY, test_event, NULL},
+  {false, PX_SIG_COLL_READ, ROUTE_FROM_ANY, coll_read, NULL},
+};
+
 /* An authenticated frame for this DIME: true when it is a collective's (handled here). */
 bool coll_handle(struct dime *d, const struct pxmsg *m, bool system_scope) {
-  bool down = m->data && m->type == PX_DATA_COLL_DOWN, up = m->data && m->type == PX_DATA_COLL_UP;
-  bool sig = !m->data && (m->type == PX_SIG_COLL_START || m->type == PX_SIG_TEST_EVENT || m->type == PX_SIG_COLL_READ);
-  if (!down && !up && !sig) return false;
-  if (system_scope) { if (sig) px_reply(d, m, PX_STATUS_UNSUPPORTED, NULL, 0); return true; }
-  if (down || up) {
-    /* tree traffic comes from DIMEs (network key between servers), never in an orchestrator's name */
-    if (m->src_core == PX_CORE_NONE) { agent_unauthorized(d, m, "collective frame not from a DIME"); return true; }
-    if (down) coll_down(d, m); else coll_up(d, m);
-    return true;
-  }
-  if (m->type == PX_SIG_COLL_START) {
-    if (m->src_core != PX_CORE_NONE) {
-      agent_unauthorized(d, m, "DIMEs may not start collectives");
-      px_reply(d, m, PX_STATUS_UNAUTHORIZED, NULL, 0);
-      return true;
-    }
-    coll_start(d, m);
-  } else if (m->type == PX_SIG_TEST_EVENT) {
-    test_event(d, m);
-  } else {
-    coll_read(d, m);
-  }
-  return true;
+  return agent_route(d, m, system_scope, coll_routes, ARRAY_LEN(coll_routes), NULL);
 }
 
 /* Local timer: resend what a child has not answered; give up on a child silent too long

@@ -37,8 +37,8 @@ struct dime_cstore {
   struct chandle h[MAX_CHANDLES];
   struct request req[PX_CSTORE_WINDOW];
   uint32_t next_req_id;
-  uint32_t opens, reads, writes, requests, resent, late, refused, errors;
-  uint64_t bytes_read, bytes_written;
+  struct file_counts io;
+  uint32_t requests, resent, late, refused, errors;
 };
 static struct dime_cstore per_dime[MAX_CPUS];
 static inline struct dime_cstore *cs(struct dime *d) { return &per_dime[d->index]; }
@@ -61,11 +61,7 @@ void cstore_query(struct dime *d, uint8_t *p) {
   memset(p, 0, PX_QUERY_CSTORE_RESP_LEN);
   put_be16(p + PX_QUERY_CSTORE_RESP_DIME_OFF, (uint16_t)d->index);
   put_be16(p + PX_QUERY_CSTORE_RESP_EXPORTS_OFF, rights_count(&s->exports));
-  put_be32(p + PX_QUERY_CSTORE_RESP_OPENS_OFF, s->opens);
-  put_be32(p + PX_QUERY_CSTORE_RESP_READS_OFF, s->reads);
-  put_be32(p + PX_QUERY_CSTORE_RESP_WRITES_OFF, s->writes);
-  put_be64(p + PX_QUERY_CSTORE_RESP_BYTES_READ_OFF, s->bytes_read);
-  put_be64(p + PX_QUERY_CSTORE_RESP_BYTES_WRITTEN_OFF, s->bytes_written);
+  file_counts_put(p, &s->io);
   put_be32(p + PX_QUERY_CSTORE_RESP_REQUESTS_OFF, s->requests);
   put_be32(p + PX_QUERY_CSTORE_RESP_RESENT_OFF, s->resent);
   put_be32(p + PX_QUERY_CSTORE_RESP_LATE_ANSWERS_OFF, s->late);
@@ -120,6 +116,11 @@ bool cstore_response(struct dime *d, const struct pxmsg *m) {
 
 /* ---------------- requests (the system call, on this core) ---------------- */
 
+_Static_assert(PX_CSTORE_WRITE_REQ_OFFSET_OFF == PX_CSTORE_READ_REQ_OFFSET_OFF && PX_CSTORE_WRITE_REQ_LEN_OFF == PX_CSTORE_READ_REQ_LEN_OFF &&
+               PX_CSTORE_WRITE_REQ_NAME_OFF == PX_CSTORE_READ_REQ_NAME_OFF && PX_CSTORE_WRITE_REQ_NAME_LEN == PX_CSTORE_READ_REQ_NAME_LEN &&
+               PX_CSTORE_WRITE_REQ_DATA_OFF == PX_CSTORE_READ_REQ_LEN && PX_CSTORE_WRITE_REQ_LEN == PX_CSTORE_READ_REQ_LEN,
+               "READ and WRITE requests share their header");
+
 static void send_request(struct dime *d, struct rights_entry *e, struct request *r, uint8_t mode) {
   uint8_t p[PX_MAX_PAYLOAD];
   uint32_t n;
@@ -131,17 +132,15 @@ static void send_request(struct dime *d, struct rights_entry *e, struct request 
       n = PX_CSTORE_OPEN_REQ_LEN;
       break;
     case PX_DATA_CSTORE_READ:
+    case PX_DATA_CSTORE_WRITE:   /* one ranged header (asserted below); a WRITE carries the bytes after it */
       put_be64(p + PX_CSTORE_READ_REQ_OFFSET_OFF, r->off);
       put_be16(p + PX_CSTORE_READ_REQ_LEN_OFF, (uint16_t)r->len);
       strlcpy((char *)p + PX_CSTORE_READ_REQ_NAME_OFF, e->key, PX_CSTORE_READ_REQ_NAME_LEN);
       n = PX_CSTORE_READ_REQ_LEN;
-      break;
-    case PX_DATA_CSTORE_WRITE:
-      put_be64(p + PX_CSTORE_WRITE_REQ_OFFSET_OFF, r->off);
-      put_be16(p + PX_CSTORE_WRITE_REQ_LEN_OFF, (uint16_t)r->len);
-      strlcpy((char *)p + PX_CSTORE_WRITE_REQ_NAME_OFF, e->key, PX_CSTORE_WRITE_REQ_NAME_LEN);
-      memcpy(p + PX_CSTORE_WRITE_REQ_LEN, r->buf, r->len);
-      n = PX_CSTORE_WRITE_REQ_LEN + r->len;
+      if (r->type == PX_DATA_CSTORE_WRITE) {
+        memcpy(p + PX_CSTORE_WRITE_REQ_DATA_OFF, r->buf, r->len);
+        n = PX_CSTORE_WRITE_REQ_DATA_OFF + r->len;
+      }
       break;
     default:
       strlcpy((char *)p + PX_CSTORE_FLUSH_REQ_NAME_OFF, e->key, PX_CSTORE_FLUSH_REQ_NAME_LEN);
@@ -273,7 +272,7 @@ static int64_t do_open(struct dime *d, uint64_t uname, uint64_t mode) {
   int64_t r = run(d, &s->exports.e[ei], PX_DATA_CSTORE_OPEN, (uint8_t)mode, 0, NULL, 0, &size);
   if (r < 0) return r;
   s->h[hi] = (struct chandle){true, (uint8_t)mode, (uint8_t)ei, 0, size};
-  s->opens++;
+  s->io.opens++;
   return CSTORE_HANDLE_BASE + hi;
 }
 
@@ -294,7 +293,7 @@ static int64_t do_io(struct dime *d, uint64_t h, uint64_t buf, uint64_t len, boo
   if (r < 0) return r;
   hp->size = size;
   hp->pos += (uint64_t)r;
-  if (write) { s->writes++; s->bytes_written += (uint64_t)r; } else { s->reads++; s->bytes_read += (uint64_t)r; }
+  file_counts_io(&s->io, write, (uint64_t)r);
   return r;
 }
 

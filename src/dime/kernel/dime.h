@@ -211,6 +211,24 @@ uint32_t px_reply(struct dime *d, const struct pxmsg *m, uint16_t status, const 
 uint32_t px_reply_to(struct dime *d, const uint8_t *mac, uint16_t core, uint32_t req_id, uint8_t sig, uint16_t status,
                      const uint8_t *payload, uint32_t plen);
 void agent_unauthorized(struct dime *d, const struct pxmsg *m, const char *why);
+/* a request refused: agent_unauthorized, and the answer UNAUTHORIZED */
+void agent_refuse(struct dime *d, const struct pxmsg *m, const char *why);
+/* The frames of a kernel service that talks to other kernels and is configured by the
+ * orchestrator (names.c, collectives.c): one table each, one rule for who may send what. */
+enum { ROUTE_FROM_ANY, ROUTE_FROM_DIME, ROUTE_FROM_ORCHESTRATOR };
+struct frame_route {
+  bool data;                        /* channel */
+  uint8_t type;
+  uint8_t from;                     /* ROUTE_FROM_DIME: traffic between kernels (network key), never in an
+                                     * orchestrator's name; ROUTE_FROM_ORCHESTRATOR: configuration */
+  void (*handle)(struct dime *d, const struct pxmsg *m);
+  const char *refusal;              /* the security event's text when the sender may not send it */
+};
+/* Take m if it is one of routes[0..n) (true): in system scope a request is answered UNSUPPORTED;
+ * from a sender the route does not allow it is a security event (counted in *refused when
+ * given), a request answered UNAUTHORIZED; otherwise the route's handler runs. */
+bool agent_route(struct dime *d, const struct pxmsg *m, bool system_scope, const struct frame_route *routes, size_t n,
+                 uint32_t *refused);
 
 /* collectives.c */
 bool coll_handle(struct dime *d, const struct pxmsg *m, bool system_scope);

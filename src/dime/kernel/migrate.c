@@ -145,17 +145,12 @@ bool migrate_handle(struct dime *d, const struct pxmsg *m) {
                       : (m->type == PX_SIG_MIGRATE_OUT || m->type == PX_SIG_MIGRATE_IN || m->type == PX_SIG_MIGRATE_END);
   if (!ours || (m->flags & (PX_FLAG_RESPONSE | PX_FLAG_EVENT))) return false;
   if (!m->scope_dime) { px_reply(d, m, PX_STATUS_UNSUPPORTED, NULL, 0); return true; }   /* one DIME at a time */
-  if (m->src_core != PX_CORE_NONE) {
-    agent_unauthorized(d, m, "DIMEs may not configure DIMEs");
-    px_reply(d, m, PX_STATUS_UNAUTHORIZED, NULL, 0);
-    return true;
-  }
+  if (m->src_core != PX_CORE_NONE) { agent_refuse(d, m, "DIMEs may not configure DIMEs"); return true; }
   if (m->type != PX_SIG_MIGRATE_OUT || m->data) {
     bool free_target = !m->data && m->type == PX_SIG_MIGRATE_IN && !d->owned;
     bool gone = !m->data && m->type == PX_SIG_MIGRATE_END && d->mig.gone_remote;
     if (!free_target && !gone && (!d->owned || memcmp(m->src_mac, d->owner_mac, 6) != 0)) {
-      agent_unauthorized(d, m, "not the owner of this DIME");
-      px_reply(d, m, PX_STATUS_UNAUTHORIZED, NULL, 0);
+      agent_refuse(d, m, "not the owner of this DIME");
       return true;
     }
     migrate_transfer(d, m);
@@ -167,8 +162,7 @@ bool migrate_handle(struct dime *d, const struct pxmsg *m) {
     return true;
   }
   if (!d->owned || memcmp(m->src_mac, d->owner_mac, 6) != 0) {
-    agent_unauthorized(d, m, "not the owner of this DIME");
-    px_reply(d, m, PX_STATUS_UNAUTHORIZED, NULL, 0);
+    agent_refuse(d, m, "not the owner of this DIME");
     return true;
   }
   migrate_out(d, m);

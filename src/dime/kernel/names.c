@@ -432,38 +432,21 @@ static void name_status(struct dime *d, const struct pxmsg *m) {
 
 /* ---------------- hooks into the agent ---------------- */
 
+static const struct frame_route name_routes[] = {
+  /* fleet traffic comes from DIMEs (network key between servers), never in an orchestrator's name */
+  {true, PX_DATA_NAME_APPEND, ROUTE_FROM_DIME, name_append, "name fleet frame not from a DIME"},
+  {true, PX_DATA_NAME_ACK, ROUTE_FROM_DIME, name_ack, "name fleet frame not from a DIME"},
+  {true, PX_DATA_NAME_QUERY, ROUTE_FROM_DIME, name_query, "name fleet frame not from a DIME"},
+  {true, PX_DATA_NAME_ANSWER, ROUTE_FROM_DIME, name_answer, "name fleet frame not from a DIME"},
+  {false, PX_SIG_NAME_FLEET, ROUTE_FROM_ORCHESTRATOR, name_fleet, "DIMEs may not configure the name fleet"},
+  {false, PX_SIG_NAME_REGISTER, ROUTE_FROM_ORCHESTRATOR, name_register, "DIMEs may not configure the name fleet"},
+  {false, PX_SIG_NAME_RESOLVE, ROUTE_FROM_ANY, name_resolve, NULL},
+  {false, PX_SIG_NAME_STATUS, ROUTE_FROM_ANY, name_status, NULL},
+};
+
 /* An authenticated frame for this DIME: true when it is the name service's (handled here). */
 bool names_handle(struct dime *d, const struct pxmsg *m, bool system_scope) {
-  bool dimeframe = m->data && (m->type == PX_DATA_NAME_APPEND || m->type == PX_DATA_NAME_ACK ||
-                               m->type == PX_DATA_NAME_QUERY || m->type == PX_DATA_NAME_ANSWER);
-  bool sig = !m->data && (m->type == PX_SIG_NAME_FLEET || m->type == PX_SIG_NAME_REGISTER ||
-                          m->type == PX_SIG_NAME_RESOLVE || m->type == PX_SIG_NAME_STATUS);
-  if (!dimeframe && !sig) return false;
-  if (system_scope) { if (sig) px_reply(d, m, PX_STATUS_UNSUPPORTED, NULL, 0); return true; }
-  if (dimeframe) {
-    /* fleet traffic comes from DIMEs (network key between servers), never in an orchestrator's name */
-    if (m->src_core == PX_CORE_NONE) { refuse(d, m, "name fleet frame not from a DIME"); return true; }
-    switch (m->type) {
-      case PX_DATA_NAME_APPEND: name_append(d, m); break;
-      case PX_DATA_NAME_ACK: name_ack(d, m); break;
-      case PX_DATA_NAME_QUERY: name_query(d, m); break;
-      default: name_answer(d, m); break;
-    }
-    return true;
-  }
-  if ((m->type == PX_SIG_NAME_FLEET || m->type == PX_SIG_NAME_REGISTER) && m->src_core != PX_CORE_NONE) {
-    agent_unauthorized(d, m, "DIMEs may not configure the name fleet");
-    ND(d)->refused++;
-    px_reply(d, m, PX_STATUS_UNAUTHORIZED, NULL, 0);
-    return true;
-  }
-  switch (m->type) {
-    case PX_SIG_NAME_FLEET: name_fleet(d, m); break;
-    case PX_SIG_NAME_REGISTER: name_register(d, m); break;
-    case PX_SIG_NAME_RESOLVE: name_resolve(d, m); break;
-    default: name_status(d, m); break;
-  }
-  return true;
+  return agent_route(d, m, system_scope, name_routes, ARRAY_LEN(name_routes), &ND(d)->refused);
 }
 
 /* Local timer: the primary keeps every member fed; a cache miss asks the next member. */

@@ -41,8 +41,8 @@ struct handle { bool used, dirty; uint8_t mode; uint16_t slot; uint32_t pos; };
 struct dime_store {
   struct rights_table grants;       /* key: a file-name prefix */
   struct handle h[MAX_HANDLES];
-  uint32_t opens, reads, writes, refused, errors;
-  uint64_t bytes_read, bytes_written;
+  struct file_counts io;
+  uint32_t refused, errors;
 };
 
 static spinlock_t store_lock;
@@ -162,17 +162,28 @@ int64_t store_refuse(struct dime *d, const char *name, uint8_t want, const char 
 
 uint32_t store_refused(struct dime *d) { return ds(d)->refused; }
 
+_Static_assert(PX_QUERY_CSTORE_RESP_OPENS_OFF == PX_QUERY_STORAGE_RESP_OPENS_OFF &&
+               PX_QUERY_CSTORE_RESP_READS_OFF == PX_QUERY_STORAGE_RESP_READS_OFF &&
+               PX_QUERY_CSTORE_RESP_WRITES_OFF == PX_QUERY_STORAGE_RESP_WRITES_OFF &&
+               PX_QUERY_CSTORE_RESP_BYTES_READ_OFF == PX_QUERY_STORAGE_RESP_BYTES_READ_OFF &&
+               PX_QUERY_CSTORE_RESP_BYTES_WRITTEN_OFF == PX_QUERY_STORAGE_RESP_BYTES_WRITTEN_OFF,
+               "QUERY_STORAGE and QUERY_CSTORE carry the file-call counters alike");
+
+void file_counts_put(uint8_t *p, const struct file_counts *c) {
+  put_be32(p + PX_QUERY_STORAGE_RESP_OPENS_OFF, c->opens);
+  put_be32(p + PX_QUERY_STORAGE_RESP_READS_OFF, c->reads);
+  put_be32(p + PX_QUERY_STORAGE_RESP_WRITES_OFF, c->writes);
+  put_be64(p + PX_QUERY_STORAGE_RESP_BYTES_READ_OFF, c->bytes_read);
+  put_be64(p + PX_QUERY_STORAGE_RESP_BYTES_WRITTEN_OFF, c->bytes_written);
+}
+
 void store_query(struct dime *d, uint8_t *p) {
   struct dime_store *s = ds(d);
   memset(p, 0, PX_QUERY_STORAGE_RESP_LEN);
   put_be16(p + PX_QUERY_STORAGE_RESP_DIME_OFF, (uint16_t)d->index);
   p[PX_QUERY_STORAGE_RESP_STORE_OFF] = state;
   p[PX_QUERY_STORAGE_RESP_GRANTS_OFF] = (uint8_t)rights_count(&s->grants);
-  put_be32(p + PX_QUERY_STORAGE_RESP_OPENS_OFF, s->opens);
-  put_be32(p + PX_QUERY_STORAGE_RESP_READS_OFF, s->reads);
-  put_be32(p + PX_QUERY_STORAGE_RESP_WRITES_OFF, s->writes);
-  put_be64(p + PX_QUERY_STORAGE_RESP_BYTES_READ_OFF, s->bytes_read);
-  put_be64(p + PX_QUERY_STORAGE_RESP_BYTES_WRITTEN_OFF, s->bytes_written);
+  file_counts_put(p, &s->io);
   put_be32(p + PX_QUERY_STORAGE_RESP_REFUSED_OFF, s->refused);
   put_be32(p + PX_QUERY_STORAGE_RESP_ERRORS_OFF, s->errors);
   uint64_t f = spin_lock_irqsave(&store_lock);
@@ -272,7 +283,7 @@ static int64_t do_open(struct dime *d, uint64_t uname, uint64_t mode) {
     handles_of_slot_reset((uint32_t)slot);
   }
   s->h[hi] = (struct handle){true, (mode & DIME_O_TRUNC) != 0, (uint8_t)mode, (uint16_t)slot, mode & DIME_O_APPEND ? dir[slot].size : 0};
-  s->opens++;
+  s->io.opens++;
   ret = hi;
 out:
   spin_unlock_irqrestore(&store_lock, f);
@@ -294,8 +305,7 @@ static int64_t do_read(struct dime *d, uint64_t h, uint64_t buf, uint64_t max) {
   spin_unlock_irqrestore(&store_lock, f);
   if (!ok) return DIME_EIO;
   hp->pos += n;
-  ds(d)->reads++;
-  ds(d)->bytes_read += n;
+  file_counts_io(&ds(d)->io, false, n);
   return n;
 }
 
@@ -320,7 +330,7 @@ static int64_t do_write(struct dime *d, uint64_t h, uint64_t buf, uint64_t len) 
   ret = (int64_t)len;
 out:
   spin_unlock_irqrestore(&store_lock, f);
-  if (ret >= 0) { ds(d)->writes++; ds(d)->bytes_written += (uint64_t)ret; }
+  if (ret >= 0) file_counts_io(&ds(d)->io, true, (uint64_t)ret);
   return ret;
 }
 

@@ -25,6 +25,13 @@ static inline uint8_t store_open_rights(uint64_t mode) {
 static inline int64_t store_refuse_access(struct dime *d, const char *name, uint8_t want) {
   return store_refuse(d, name, want, want & PX_STORE_RIGHT_WRITE ? "write" : "read");
 }
+/* the file-call counters both stores keep per DIME, reported alike by QUERY_STORAGE and
+ * QUERY_CSTORE (the same fields at the same offsets, asserted in store.c) */
+struct file_counts { uint32_t opens, reads, writes; uint64_t bytes_read, bytes_written; };
+static inline void file_counts_io(struct file_counts *c, bool write, uint64_t bytes) {
+  if (write) { c->writes++; c->bytes_written += bytes; } else { c->reads++; c->bytes_read += bytes; }
+}
+void file_counts_put(uint8_t *resp, const struct file_counts *c);   /* into either query's answer */
 bool store_user_ok(struct dime *d, uint64_t p, uint64_t n);
 bool store_user_name(struct dime *d, uint64_t p, char *name);
 int64_t store_syscall(struct dime *d, uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2);

@@ -54,5 +54,8 @@ extern struct boot_info boot_info;
 const char *boot_args(void);
 /* 1 when the word `opt` appears among boot_args() */
 int boot_has_arg(const char *opt);
+/* copies the value of the first `key=value` word among boot_args() into out (NUL-terminated,
+ * cut to cap - 1 bytes); returns 1 when present, else 0 */
+int boot_arg_value(const char *key, char *out, size_t cap);
 
 #endif

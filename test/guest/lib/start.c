@@ -40,15 +40,39 @@ const char *boot_args(void) {
   return s;
 }
 
-int boot_has_arg(const char *opt) {
-  size_t n = strlen(opt);
+/* the first word among boot_args() that is `key` itself (with_value 0) or `key=...` (1), its end
+ * in *end; NULL when there is none */
+static const char *find_arg(const char *key, int with_value, const char **end) {
+  size_t n = strlen(key);
   for (const char *s = boot_args(); *s;) {
     while (*s == ' ') s++;
     const char *w = s;
     while (*s && *s != ' ') s++;
-    if ((size_t)(s - w) == n && strncmp(w, opt, n) == 0) return 1;
+    size_t len = (size_t)(s - w);
+    if ((with_value ? len > n && w[n] == '=' : len == n) && strncmp(w, key, n) == 0) {
+      *end = s;
+      return w;
+    }
   }
-  return 0;
+  return NULL;
+}
+
+int boot_has_arg(const char *opt) {
+  const char *end;
+  return find_arg(opt, 0, &end) != NULL;
+}
+
+int boot_arg_value(const char *key, char *out, size_t cap) {
+  const char *end, *w = find_arg(key, 1, &end);
+  if (!w) return 0;
+  const char *v = w + strlen(key) + 1;
+  size_t n = 0;
+  while (v + n < end && n + 1 < cap) {
+    out[n] = v[n];
+    n++;
+  }
+  out[n] = 0;
+  return 1;
 }
 
 void guest_start(void) {

@@ -5,7 +5,6 @@
  * have crossed the LAN in both directions, broadcast and unicast. It keeps answering for a
  * while afterwards, so a slower peer still gets its ACK. Command line: name=NAME peers=N. */
 #include "guest.h"
-#include "args.h"
 #include "e1000.h"
 
 #define HELLO_ETHERTYPE 0x88b5
@@ -84,8 +83,8 @@ static void receive(struct nic *n, const u8 *f, u32 len) {
 int kmain(void) {
   struct nic n;
   char mac[18], want_text[8] = "1";
-  arg_value("name", my_name, sizeof(my_name));
-  arg_value("peers", want_text, sizeof(want_text));
+  boot_arg_value("name", my_name, sizeof(my_name));
+  boot_arg_value("peers", want_text, sizeof(want_text));
   int want = want_text[0] - '0';
   if (want < 1 || want > MAX_PEERS) want = 1;
 
