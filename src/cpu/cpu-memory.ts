@@ -438,41 +438,49 @@ export class CpuMemory extends CpuState {
     this.physWrite(phys, size, v);
   }
 
-  read8(lin: number): number {
-    const page = Math.floor(lin / 4096);
-    const i = page & TLB_MASK;
-    if (this.rTag[i] === page) return this.ram[this.rOff[i] + (lin & 0xfff)];
-    return this.slowRead(lin, 1) & 0xff;
-  }
-
-  read16(lin: number): number {
+  /**
+   * RAM offset of a `size`-byte access at `lin` that the read TLB (readOffset) or the write TLB
+   * (writeOffset: dirty, writable, non-code pages) covers within one page, or -1 when the slow
+   * path must translate (miss, MMIO, page-crossing). The fast path of every sized access.
+   */
+  readOffset(lin: number, size: number): number {
     const page = Math.floor(lin / 4096);
     const i = page & TLB_MASK;
     const o = lin & 0xfff;
-    if (this.rTag[i] === page && o <= 4094) return this.dv.getUint16(this.rOff[i] + o, true);
-    return this.slowRead(lin, 2);
+    return this.rTag[i] === page && o + size <= 4096 ? this.rOff[i] + o : -1;
+  }
+
+  writeOffset(lin: number, size: number): number {
+    const page = Math.floor(lin / 4096);
+    const i = page & TLB_MASK;
+    const o = lin & 0xfff;
+    return this.wTag[i] === page && o + size <= 4096 ? this.wOff[i] + o : -1;
+  }
+
+  read8(lin: number): number {
+    const off = this.readOffset(lin, 1);
+    return off >= 0 ? this.ram[off] : this.slowRead(lin, 1) & 0xff;
+  }
+
+  read16(lin: number): number {
+    const off = this.readOffset(lin, 2);
+    return off >= 0 ? this.dv.getUint16(off, true) : this.slowRead(lin, 2);
   }
 
   /** returns a signed 32-bit value */
   read32(lin: number): number {
-    const page = Math.floor(lin / 4096);
-    const i = page & TLB_MASK;
-    const o = lin & 0xfff;
-    if (this.rTag[i] === page && o <= 4092) return this.dv.getInt32(this.rOff[i] + o, true);
-    return this.slowRead(lin, 4) | 0;
+    const off = this.readOffset(lin, 4);
+    return off >= 0 ? this.dv.getInt32(off, true) : this.slowRead(lin, 4) | 0;
   }
 
   /** returns the low half; the high half is left in this.vhi */
   read64(lin: number): number {
-    const page = Math.floor(lin / 4096);
-    const i = page & TLB_MASK;
-    const o = lin & 0xfff;
-    if (this.rTag[i] === page && o <= 4088) {
-      const off = this.rOff[i] + o;
+    const off = this.readOffset(lin, 8);
+    if (off >= 0) {
       this.vhi = this.dv.getInt32(off + 4, true);
       return this.dv.getInt32(off, true);
     }
-    if (o <= 4088 && this.bus.mmioRead64 !== undefined) return this.slowRead64(lin);
+    if ((lin & 0xfff) <= 4088 && this.bus.mmioRead64 !== undefined) return this.slowRead64(lin);
     const lo = this.read32(lin);
     this.vhi = this.read32(lin + 4);
     return lo;
@@ -493,34 +501,26 @@ export class CpuMemory extends CpuState {
   }
 
   write8(lin: number, v: number): void {
-    const page = Math.floor(lin / 4096);
-    const i = page & TLB_MASK;
-    if (this.wTag[i] === page) { this.ram[this.wOff[i] + (lin & 0xfff)] = v; return; }
-    this.slowWrite(lin, 1, v & 0xff);
+    const off = this.writeOffset(lin, 1);
+    if (off >= 0) this.ram[off] = v;
+    else this.slowWrite(lin, 1, v & 0xff);
   }
 
   write16(lin: number, v: number): void {
-    const page = Math.floor(lin / 4096);
-    const i = page & TLB_MASK;
-    const o = lin & 0xfff;
-    if (this.wTag[i] === page && o <= 4094) { this.dv.setUint16(this.wOff[i] + o, v, true); return; }
-    this.slowWrite(lin, 2, v & 0xffff);
+    const off = this.writeOffset(lin, 2);
+    if (off >= 0) this.dv.setUint16(off, v, true);
+    else this.slowWrite(lin, 2, v & 0xffff);
   }
 
   write32(lin: number, v: number): void {
-    const page = Math.floor(lin / 4096);
-    const i = page & TLB_MASK;
-    const o = lin & 0xfff;
-    if (this.wTag[i] === page && o <= 4092) { this.dv.setInt32(this.wOff[i] + o, v, true); return; }
-    this.slowWrite(lin, 4, v);
+    const off = this.writeOffset(lin, 4);
+    if (off >= 0) this.dv.setInt32(off, v, true);
+    else this.slowWrite(lin, 4, v);
   }
 
   write64(lin: number, lo: number, hi: number): void {
-    const page = Math.floor(lin / 4096);
-    const i = page & TLB_MASK;
-    const o = lin & 0xfff;
-    if (this.wTag[i] === page && o <= 4088) {
-      const off = this.wOff[i] + o;
+    const off = this.writeOffset(lin, 8);
+    if (off >= 0) {
       this.dv.setInt32(off, lo, true);
       this.dv.setInt32(off + 4, hi, true);
       return;
@@ -604,7 +604,7 @@ export class CpuMemory extends CpuState {
    */
   cmpxchgLocked(lin: number, size: number, expected: number, replacement: number): number {
     if (this.bp.watch !== 0) this.watch(lin, size, true);
-    let off = this.lockedOffset(lin, size);
+    let off = this.writeOffset(lin, size);
     if (off < 0) {
       // TLB miss, MMIO or a page-crossing (split) lock: translate; split locks stay unatomic
       if ((lin & 0xfff) + size > 4096) return this.cmpxchgSlow(lin, size, expected, replacement);
@@ -628,7 +628,7 @@ export class CpuMemory extends CpuState {
   /** 64-bit compare-exchange; returns old lo, old hi in this.vhi. */
   cmpxchg64Locked(lin: number, expLo: number, expHi: number, newLo: number, newHi: number): number {
     if (this.bp.watch !== 0) this.watch(lin, 8, true);
-    let off = this.lockedOffset(lin, 8);
+    let off = this.writeOffset(lin, 8);
     if (off < 0) off = ramOffset(this.layout, this.translate(lin, ACC_WRITE, this.cpl === 3));
     if (off >= 0 && (off & 7) === 0) {
       this.noteCodeWrite(off, 8);
@@ -655,18 +655,6 @@ export class CpuMemory extends CpuState {
       this.vhi = hi;
       return lo;
     });
-  }
-
-  /**
-   * RAM offset for a LOCKed access through the write TLB (dirty, writable, non-code pages),
-   * or -1 when the slow path must translate (miss, MMIO, page-crossing).
-   */
-  private lockedOffset(lin: number, size: number): number {
-    const page = Math.floor(lin / 4096);
-    const i = page & TLB_MASK;
-    const o = lin & 0xfff;
-    if (this.wTag[i] === page && o + size <= 4096) return this.wOff[i] + o;
-    return -1;
   }
 
   private read32Raw(off: number, size: number): number {

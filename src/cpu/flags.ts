@@ -38,6 +38,11 @@ function ult(size: number, xl: number, xh: number, yl: number, yh: number): bool
   return (xl & m) >>> 0 < (yl & m) >>> 0;
 }
 
+/** Unsigned x < y, or x = y with a carry-in: CF of ADD/ADC (x = result, y = a) and of SUB/SBB (x = a, y = b). */
+function wrapped(size: number, xl: number, xh: number, yl: number, yh: number, carryIn: boolean): boolean {
+  return ult(size, xl, xh, yl, yh) || (carryIn && !ult(size, yl, yh, xl, xh));
+}
+
 function zeroAndSign(c: CpuState): number {
   const size = c.lfSize;
   let f = PARITY[c.lfR & 0xff];
@@ -62,34 +67,18 @@ export function arithFlags(c: CpuState): number {
   const b = size === 8 ? c.lfBh : c.lfB;
   const r = size === 8 ? c.lfRh : c.lfR;
   switch (op) {
+    case LF_INC:
+    case LF_DEC:
+      if (c.lfCarry) f |= CF;
+      break;
     case LF_ADD:
     case LF_ADC:
-    case LF_INC: {
-      if (op === LF_INC) {
-        if (c.lfCarry) f |= CF;
-      } else {
-        const carry = ult(size, c.lfR, c.lfRh, c.lfA, c.lfAh) ||
-          (op === LF_ADC && c.lfCarry !== 0 && !ult(size, c.lfA, c.lfAh, c.lfR, c.lfRh));
-        if (carry) f |= CF;
-      }
-      if ((a ^ r) & (b ^ r) & sb) f |= OF;
-      if ((c.lfA ^ c.lfB ^ c.lfR) & 0x10) f |= AF;
-      return f;
-    }
+      if (wrapped(size, c.lfR, c.lfRh, c.lfA, c.lfAh, op === LF_ADC && c.lfCarry !== 0)) f |= CF;
+      break;
     case LF_SUB:
     case LF_SBB:
-    case LF_DEC: {
-      if (op === LF_DEC) {
-        if (c.lfCarry) f |= CF;
-      } else {
-        const borrow = ult(size, c.lfA, c.lfAh, c.lfB, c.lfBh) ||
-          (op === LF_SBB && c.lfCarry !== 0 && !ult(size, c.lfB, c.lfBh, c.lfA, c.lfAh));
-        if (borrow) f |= CF;
-      }
-      if ((a ^ b) & (a ^ r) & sb) f |= OF;
-      if ((c.lfA ^ c.lfB ^ c.lfR) & 0x10) f |= AF;
-      return f;
-    }
+      if (wrapped(size, c.lfA, c.lfAh, c.lfB, c.lfBh, op === LF_SBB && c.lfCarry !== 0)) f |= CF;
+      break;
     case LF_RESULT:
     default:
       if (c.lfCarry) f |= CF;
@@ -97,6 +86,11 @@ export function arithFlags(c: CpuState): number {
       if (c.lfAux) f |= AF;
       return f;
   }
+  // ADD ADC INC and SUB SBB DEC: OF from the signs of the operands and result, AF from bit 3's carry
+  const over = op === LF_ADD || op === LF_ADC || op === LF_INC ? (a ^ r) & (b ^ r) : (a ^ b) & (a ^ r);
+  if (over & sb) f |= OF;
+  if ((c.lfA ^ c.lfB ^ c.lfR) & 0x10) f |= AF;
+  return f;
 }
 
 /** Fold lazy flags into cpu.flags so individual bits can be changed. */

@@ -185,6 +185,11 @@ export interface MessageDef {
 }
 
 const str16 = { str: 16 } as const;
+/** An empty payload: a request without arguments, or an answer that carries only its status. */
+const EMPTY: Layout = { fields: [] };
+/** A command to one DIME, or every DIME of the server, that carries nothing and is answered with its status alone. */
+const control = (name: string, code: number, doc: string): MessageDef =>
+  ({ name, channel: 'signaling', code, scopes: ['system', 'dime'], from: 'orchestrator', doc, request: EMPTY, response: EMPTY });
 const perfLayout: Layout = {
   fields: [
     { name: 'dime', type: 'u16', doc: 'reporting DIME' },
@@ -211,7 +216,7 @@ export const MESSAGES: MessageDef[] = [
   {
     name: 'DISCOVER', channel: 'signaling', code: 0x01, scopes: ['system', 'dime'], from: 'orchestrator',
     doc: 'Who is there? System scope: every DIME of the server answers, one response each.',
-    request: { fields: [] },
+    request: EMPTY,
     response: {
       fields: [
         { name: 'dime', type: 'u16', doc: 'answering DIME (core index, 0 = boot core)' },
@@ -254,13 +259,13 @@ export const MESSAGES: MessageDef[] = [
     name: 'SET_HEARTBEAT', channel: 'signaling', code: 0x03, scopes: ['system', 'dime'], from: 'orchestrator',
     doc: 'Set the heartbeat interval (ms, 0 = off, else 10..3600000).',
     request: { fields: [{ name: 'intervalMs', type: 'u32', doc: 'interval' }] },
-    response: { fields: [] },
+    response: EMPTY,
   },
   {
     name: 'SET_PERF_INTERVAL', channel: 'signaling', code: 0x04, scopes: ['system', 'dime'], from: 'orchestrator',
     doc: 'Set the performance broadcast interval (ms, 0 = off, else 10..3600000).',
     request: { fields: [{ name: 'intervalMs', type: 'u32', doc: 'interval' }] },
-    response: { fields: [] },
+    response: EMPTY,
   },
   {
     name: 'LOAD_BEGIN', channel: 'signaling', code: 0x05, scopes: ['dime'], from: 'orchestrator',
@@ -285,36 +290,11 @@ export const MESSAGES: MessageDef[] = [
       ],
     },
   },
-  {
-    name: 'EXECUTE', channel: 'signaling', code: 0x07, scopes: ['system', 'dime'], from: 'orchestrator',
-    doc: 'Run the loaded image in ring 3 on this DIME (state LOADED -> RUNNING).',
-    request: { fields: [] },
-    response: { fields: [] },
-  },
-  {
-    name: 'SUSPEND', channel: 'signaling', code: 0x08, scopes: ['system', 'dime'], from: 'orchestrator',
-    doc: 'Stop scheduling the running service (RUNNING -> SUSPENDED); the core halts.',
-    request: { fields: [] },
-    response: { fields: [] },
-  },
-  {
-    name: 'RESUME', channel: 'signaling', code: 0x09, scopes: ['system', 'dime'], from: 'orchestrator',
-    doc: 'SUSPENDED -> RUNNING.',
-    request: { fields: [] },
-    response: { fields: [] },
-  },
-  {
-    name: 'STOP', channel: 'signaling', code: 0x0a, scopes: ['system', 'dime'], from: 'orchestrator',
-    doc: 'End the service (or discard a loaded image); all its memory returns to the pool.',
-    request: { fields: [] },
-    response: { fields: [] },
-  },
-  {
-    name: 'RESET', channel: 'signaling', code: 0x0b, scopes: ['system', 'dime'], from: 'orchestrator',
-    doc: 'STOP, then restore defaults: routes, parameters, memory limit, intervals, owner.',
-    request: { fields: [] },
-    response: { fields: [] },
-  },
+  control('EXECUTE', 0x07, 'Run the loaded image in ring 3 on this DIME (state LOADED -> RUNNING).'),
+  control('SUSPEND', 0x08, 'Stop scheduling the running service (RUNNING -> SUSPENDED); the core halts.'),
+  control('RESUME', 0x09, 'SUSPENDED -> RUNNING.'),
+  control('STOP', 0x0a, 'End the service (or discard a loaded image); all its memory returns to the pool.'),
+  control('RESET', 0x0b, 'STOP, then restore defaults: routes, parameters, memory limit, intervals, owner.'),
   {
     name: 'SET_PARAM', channel: 'signaling', code: 0x0c, scopes: ['system', 'dime'], from: 'orchestrator',
     doc: 'Set a service parameter (readable by the service at any time; empty value deletes).',
@@ -324,13 +304,13 @@ export const MESSAGES: MessageDef[] = [
         { name: 'value', type: { str: 64 }, doc: 'value' },
       ],
     },
-    response: { fields: [] },
+    response: EMPTY,
   },
   {
     name: 'SET_MEMLIMIT', channel: 'signaling', code: 0x0d, scopes: ['system', 'dime'], from: 'orchestrator',
     doc: 'Set the memory limit in 2 MiB chunks (1..512).',
     request: { fields: [{ name: 'chunks', type: 'u16', doc: 'limit' }] },
-    response: { fields: [] },
+    response: EMPTY,
   },
   {
     name: 'SET_ROUTE', channel: 'signaling', code: 0x0e, scopes: ['dime'], from: 'orchestrator',
@@ -343,7 +323,7 @@ export const MESSAGES: MessageDef[] = [
         { name: 'mac', type: 'mac', doc: 'server (ROUTE_DIME) or orchestrator (ROUTE_ORCHESTRATOR) address' },
       ],
     },
-    response: { fields: [] },
+    response: EMPTY,
   },
   {
     name: 'QUERY_ACCOUNTING', channel: 'signaling', code: 0x0f, scopes: ['dime'], from: 'orchestrator',
@@ -373,7 +353,7 @@ export const MESSAGES: MessageDef[] = [
   {
     name: 'QUERY_PERF', channel: 'signaling', code: 0x10, scopes: ['system', 'dime'], from: 'orchestrator',
     doc: 'Performance report on request (same layout as PERF).',
-    request: { fields: [] },
+    request: EMPTY,
     response: perfLayout,
   },
   {
@@ -418,7 +398,7 @@ export const MESSAGES: MessageDef[] = [
   {
     name: 'QUERY_SECURITY', channel: 'signaling', code: 0x14, scopes: ['dime'], from: 'orchestrator',
     doc: 'Security counters of this DIME.',
-    request: { fields: [] },
+    request: EMPTY,
     response: {
       fields: [
         { name: 'accepted', type: 'u32', doc: 'frames accepted' },
@@ -455,7 +435,7 @@ export const MESSAGES: MessageDef[] = [
     name: 'SHUTDOWN', channel: 'signaling', code: 0x16, scopes: ['system'], from: 'orchestrator',
     doc: 'Power the server off (writes the debug-exit port, then halts every core).',
     request: { fields: [{ name: 'code', type: 'u8', doc: 'exit code' }] },
-    response: { fields: [] },
+    response: EMPTY,
   },
   {
     name: 'COLL_START', channel: 'signaling', code: 0x20, scopes: ['dime'], from: 'orchestrator',
@@ -646,7 +626,7 @@ export const MESSAGES: MessageDef[] = [
   {
     name: 'QUERY_STORAGE', channel: 'signaling', code: 0x31, scopes: ['system', 'dime'], from: 'orchestrator',
     doc: "Local storage: this DIME's I/O accounting since boot and the server's store.",
-    request: { fields: [] },
+    request: EMPTY,
     response: {
       fields: [
         { name: 'dime', type: 'u16', doc: 'answering DIME' },
@@ -719,7 +699,7 @@ export const MESSAGES: MessageDef[] = [
   {
     name: 'QUERY_CSTORE', channel: 'signaling', code: 0x39, scopes: ['system', 'dime'], from: 'orchestrator',
     doc: "Central storage: this DIME's client counters since boot.",
-    request: { fields: [] },
+    request: EMPTY,
     response: {
       fields: [
         { name: 'dime', type: 'u16', doc: 'answering DIME' },

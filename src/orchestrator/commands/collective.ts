@@ -9,6 +9,7 @@ import { launchService } from '../launch.js';
 import type { Orchestrator } from '../orchestrator.js';
 import { resolveService } from '../service-source.js';
 import { parseTarget } from '../targets.js';
+import { orchestratorVerb } from './dime-list.js';
 import { verb, str, type Args } from './verb.js';
 
 /** Round-robin over servers (in MAC order), so every server has inner nodes of the tree. */
@@ -87,12 +88,11 @@ export function collectiveVerbs(ctx: CliContext) {
       human: (_c, r) => `${r.service}: started on ${r.started} of ${r.on.length} DIMEs (${r.bytes} bytes in ${r.blocks} blocks, ${r.ms} ms): ${r.on.join(' ')}` +
         (r.missing ? `; ${r.missing} died after every member had the image` : ''),
     }),
-    verb(ctx, {
+    orchestratorVerb(ctx, {
       command: 'barrier [targets..]',
       describe: 'a barrier over a tree of DIMEs (default: every DIME that answers): over when all of them answered',
       builder: (y) => treeOptions(y.positional('targets', { type: 'string', array: true, describe: 'SERVER or SERVER/CORE (default: all)' })),
-      run: async (c, argv: Args) => {
-        const o = await c.orchestrator();
+      run: async (o, argv: Args) => {
         const members = await membersOf(o, argv.targets);
         const t0 = performance.now();
         const r = await barrier(o.link, members, { fanout: argv.fanout as number, memberTimeoutMs: argv['member-timeout'] as number });
@@ -102,14 +102,13 @@ export function collectiveVerbs(ctx: CliContext) {
       },
       human: (_c, r) => `barrier over ${r.members} DIMEs: all answered in ${r.ms} ms`,
     }),
-    verb(ctx, {
+    orchestratorVerb(ctx, {
       command: 'heartbeat [targets..]',
       describe: 'the global heartbeat: tree barriers that find every DIME that does not answer (default: every DIME that answers DISCOVER now)',
       builder: (y) => treeOptions(y.positional('targets', { type: 'string', array: true, describe: 'SERVER or SERVER/CORE (default: all)' })
         .option('rounds', { type: 'number', default: 1, describe: 'how many rounds (0: until interrupted)' })
         .option('interval', { type: 'number', default: 1000, describe: 'ms between rounds' })),
-      run: async (c, argv: Args) => {
-        const o = await c.orchestrator();
+      run: async (o, argv: Args, c) => {
         const members = await membersOf(o, argv.targets);
         const rounds = Number(argv.rounds);
         for (let i = 1; rounds === 0 || i <= rounds; i++) {

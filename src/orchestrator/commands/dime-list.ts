@@ -21,6 +21,11 @@ export async function dimeNamed(c: CliContext, text: unknown): Promise<{ o: Orch
   return { o, d: parseDime(str(text), o.names) };
 }
 
+/** A verb that needs the orchestrator from its first step: its run gets it (joined to the LAN). */
+export function orchestratorVerb<R>(ctx: CliContext, spec: Omit<VerbSpec<R>, 'run'> & { run: (o: Orchestrator, argv: Args, c: CliContext) => Promise<R> }): CommandModule {
+  return verb(ctx, { ...spec, run: async (c, argv) => spec.run(await c.orchestrator(), argv, c) });
+}
+
 /** A verb on one named target: its run gets the orchestrator and the target, already parsed. */
 type OnTargetSpec<T, R> = Omit<VerbSpec<R>, 'run'> & { run: (o: Orchestrator, target: T, argv: Args, c: CliContext) => Promise<R> };
 

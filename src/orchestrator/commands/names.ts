@@ -8,7 +8,8 @@ import type { Orchestrator } from '../orchestrator.js';
 import * as W from '../../protocol/wire.js';
 import { configureFleet, listNames, nameStatus, registerName, resolveName, type FleetMember } from '../names.js';
 import { parseDime, parseEndpoint, parseTarget, type DimeAddress, type Endpoint } from '../targets.js';
-import { verb, str } from './verb.js';
+import { orchestratorVerb } from './dime-list.js';
+import { str } from './verb.js';
 
 /** The fleet: --fleet if given, else the one this orchestrator set up (state file). */
 function fleetOf(o: Orchestrator, given: unknown): FleetMember[] {
@@ -55,7 +56,7 @@ type NameResult =
 
 export function nameVerbs(ctx: CliContext) {
   return [
-    verb<NameResult>(ctx, {
+    orchestratorVerb<NameResult>(ctx, {
       command: 'name <action> [words..]',
       describe: 'name service fleet (docs/NAMES.md): fleet SERVER|SERVER/CORE... (one member per server) | register NAME DIME | resolve NAME [--via DIME] | list | status',
       builder: (y) => y.positional('action', { type: 'string', choices: ['fleet', 'register', 'resolve', 'list', 'status'] })
@@ -66,8 +67,7 @@ export function nameVerbs(ctx: CliContext) {
         .example('$0 name fleet S1 S2 S3', "a member on each server (its highest idle DIME)")
         .example('$0 name register upper S2/1', '')
         .example('$0 route S1/1 upper', "wiring by name: S1/1's output goes to the DIME named upper"),
-      run: async (c, argv) => {
-        const o = await c.orchestrator();
+      run: async (o, argv) => {
         const words = ((argv.words as string[] | undefined) ?? []).map(String);
         const lbl = (m: FleetMember) => o.label(m);
         switch (argv.action) {

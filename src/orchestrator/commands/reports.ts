@@ -3,19 +3,18 @@
 import type { CliContext } from '../cli-context.js';
 import { table } from '../cli-context.js';
 import { UsageError } from '../errors.js';
-import { dimesNamed, dimeVerb, targetVerb } from './dime-list.js';
-import { verb, str } from './verb.js';
+import { dimesNamed, dimeVerb, orchestratorVerb, targetVerb } from './dime-list.js';
+import { str } from './verb.js';
 
 const ms = (v: number | null) => (v === null ? 'running' : v < 1 ? `${(v * 1000).toFixed(0)} us` : `${v.toFixed(1)} ms`);
 
 export function reportVerbs(ctx: CliContext) {
   return [
-    verb(ctx, {
+    orchestratorVerb(ctx, {
       command: 'accounting <dimes..>',
       describe: 'call records of one or more DIMEs: who asked for what, status, and for how long',
       builder: (y) => y.positional('dimes', { type: 'string', array: true, describe: 'SERVER/CORE, or SERVER for all its DIMEs' }),
-      run: async (c, argv) => {
-        const o = await c.orchestrator();
+      run: async (o, argv) => {
         const out: Array<{ dime: string; records: Awaited<ReturnType<typeof o.accounting>> }> = [];
         for (const d of await dimesNamed(o, argv.dimes as string[])) out.push({ dime: o.label(d), records: await o.accounting(d) });
         return { dimes: out };
@@ -42,12 +41,11 @@ export function reportVerbs(ctx: CliContext) {
       },
       human: (_c, r) => `${r.target}: ${r.rttMs.toFixed(2)} ms`,
     }),
-    verb(ctx, {
+    orchestratorVerb(ctx, {
       command: 'shutdown <server>',
       describe: 'power a server off',
       builder: (y) => y.positional('server', { type: 'string' }).option('code', { type: 'number', default: 0 }),
-      run: async (c, argv) => {
-        const o = await c.orchestrator();
+      run: async (o, argv) => {
         const server = o.names.resolve(str(argv.server));
         await o.shutdown(server, argv.code as number);
         return { ok: true, server: o.names.label(server) };

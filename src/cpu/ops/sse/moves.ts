@@ -14,6 +14,13 @@ function def(opcode: number, name: string, exec: Exec, match: OpMatch): void {
   defineOp(MAP_0F, opcode, { name, exec, modrm: true, size: 'x' }, match);
 }
 
+/** A move's packed-single (no prefix) and packed-double (66) forms: the same bits, one routine. */
+function defPsPd(opcode: number, ps: string, pd: string, exec: Exec, mod?: 'mem'): void {
+  const m = mod ? { mod } : {};
+  def(opcode, ps, exec, { prefix: 'np', ...m });
+  def(opcode, pd, exec, { prefix: '66', ...m });
+}
+
 // ---------------------------------------------------------------- full 128-bit moves
 
 function movRegReg(cpu: Cpu, d: number, s: number): void {
@@ -57,20 +64,15 @@ function movStoreU(cpu: Cpu, ins: Insn): void {
   write128(cpu, ins.ea(cpu, ins), cpu.xmm, ins.reg << 2);
 }
 
-def(0x28, 'movaps', movLoadA, { prefix: 'np' });
-def(0x28, 'movapd', movLoadA, { prefix: '66' });
-def(0x29, 'movaps', movStoreA, { prefix: 'np' });
-def(0x29, 'movapd', movStoreA, { prefix: '66' });
-def(0x10, 'movups', movLoadU, { prefix: 'np' });
-def(0x10, 'movupd', movLoadU, { prefix: '66' });
-def(0x11, 'movups', movStoreU, { prefix: 'np' });
-def(0x11, 'movupd', movStoreU, { prefix: '66' });
+defPsPd(0x28, 'movaps', 'movapd', movLoadA);
+defPsPd(0x29, 'movaps', 'movapd', movStoreA);
+defPsPd(0x10, 'movups', 'movupd', movLoadU);
+defPsPd(0x11, 'movups', 'movupd', movStoreU);
 def(0x6f, 'movdqa', movLoadA, { prefix: '66' });
 def(0x6f, 'movdqu', movLoadU, { prefix: 'F3' });
 def(0x7f, 'movdqa', movStoreA, { prefix: '66' });
 def(0x7f, 'movdqu', movStoreU, { prefix: 'F3' });
-def(0x2b, 'movntps', movStoreA, { prefix: 'np', mod: 'mem' });
-def(0x2b, 'movntpd', movStoreA, { prefix: '66', mod: 'mem' });
+defPsPd(0x2b, 'movntps', 'movntpd', movStoreA, 'mem');
 def(0xe7, 'movntdq', movStoreA, { prefix: '66', mod: 'mem' });
 
 // ---------------------------------------------------------------- scalar moves
@@ -215,16 +217,12 @@ function movlhps(cpu: Cpu, ins: Insn): void {
   x[d + 2] = x[s]; x[d + 3] = x[s + 1];
 }
 
-def(0x12, 'movlps', movlLoad, { prefix: 'np', mod: 'mem' });
+defPsPd(0x12, 'movlps', 'movlpd', movlLoad, 'mem');
 def(0x12, 'movhlps', movhlps, { prefix: 'np', mod: 'reg' });
-def(0x12, 'movlpd', movlLoad, { prefix: '66', mod: 'mem' });
-def(0x13, 'movlps', movlStore, { prefix: 'np', mod: 'mem' });
-def(0x13, 'movlpd', movlStore, { prefix: '66', mod: 'mem' });
-def(0x16, 'movhps', movhLoad, { prefix: 'np', mod: 'mem' });
+defPsPd(0x13, 'movlps', 'movlpd', movlStore, 'mem');
+defPsPd(0x16, 'movhps', 'movhpd', movhLoad, 'mem');
 def(0x16, 'movlhps', movlhps, { prefix: 'np', mod: 'reg' });
-def(0x16, 'movhpd', movhLoad, { prefix: '66', mod: 'mem' });
-def(0x17, 'movhps', movhStore, { prefix: 'np', mod: 'mem' });
-def(0x17, 'movhpd', movhStore, { prefix: '66', mod: 'mem' });
+defPsPd(0x17, 'movhps', 'movhpd', movhStore, 'mem');
 
 // ---------------------------------------------------------------- sign masks
 

@@ -7,12 +7,9 @@
 // operand that names the destination register twice needs no special case. One worker runs
 // one core, so module-level scratch is never shared between cores.
 
-import { TLB_SIZE } from '../../cpu-memory.js';
 import type { Cpu } from '../../cpu.js';
 import type { Insn } from '../../insn.js';
 import { CR0_EM, CR0_TS, CR4_OSFXSR, GP, NM, UD } from '../../regs.js';
-
-const TLB_MASK = TLB_SIZE - 1;
 
 export const A = new Int32Array(4);
 export const B = new Int32Array(4);
@@ -41,11 +38,8 @@ export function checkAligned16(cpu: Cpu, lin: number): void {
 
 /** Read 16 bytes at `lin` into `dst`. */
 export function read128(cpu: Cpu, lin: number, dst: Int32Array): void {
-  const page = Math.floor(lin / 4096);
-  const i = page & TLB_MASK;
-  const o = lin & 0xfff;
-  if (cpu.rTag[i] === page && o <= 4080) {
-    const off = cpu.rOff[i] + o;
+  const off = cpu.readOffset(lin, 16);
+  if (off >= 0) {
     const dv = cpu.dv;
     dst[0] = dv.getInt32(off, true);
     dst[1] = dv.getInt32(off + 4, true);
@@ -59,11 +53,8 @@ export function read128(cpu: Cpu, lin: number, dst: Int32Array): void {
 
 /** Write 16 bytes from `src` (starting at lane `at`) to `lin`; nothing is written if any part faults. */
 export function write128(cpu: Cpu, lin: number, src: Int32Array, at: number): void {
-  const page = Math.floor(lin / 4096);
-  const i = page & TLB_MASK;
-  const o = lin & 0xfff;
-  if (cpu.wTag[i] === page && o <= 4080) {
-    const off = cpu.wOff[i] + o;
+  const off = cpu.writeOffset(lin, 16);
+  if (off >= 0) {
     const dv = cpu.dv;
     dv.setInt32(off, src[at], true);
     dv.setInt32(off + 4, src[at + 1], true);

@@ -151,9 +151,7 @@ function scale(cpu: Cpu, x: F80, y: F80): F80Result {
   if (isInf(x) || isZero(x)) return { v: x, sw: de };
   const { m, e } = unpack(x);
   const n = truncated(y);
-  const r = roundF80(isNeg(x), m, e + n, false, PC_64, roundingControl(cpu));
-  r.sw |= de;
-  return r;
+  return roundF80(isNeg(x), m, e + n, false, PC_64, roundingControl(cpu), de);
 }
 
 /** trunc(y) of a finite y, clamped to a range beyond any result exponent */

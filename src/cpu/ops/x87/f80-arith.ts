@@ -78,13 +78,15 @@ export function bitLength(m: bigint): number {
 /**
  * Rounds (-1)^neg * (m + ε) * 2^e, where m > 0 and ε in [0, 1) is nonzero exactly when `sticky`,
  * to `pc` bits by `rc`; underflow, overflow and precision as with those exceptions masked.
+ * `sw`: status bits the operation raised before rounding (a denormal operand's DE), added to the result's.
  */
-export function roundF80(neg: boolean, m: bigint, e: number, sticky: boolean, pc: number, rc: number): F80Result {
+export function roundF80(neg: boolean, m: bigint, e: number, sticky: boolean, pc: number, rc: number, sw = 0): F80Result {
   const top = e + bitLength(m) - 1; // exponent of the leading bit, unbounded
   const r = roundBounded(neg, m, e, top, sticky, pc, rc);
   // an unmasked underflow is signalled for every tiny result, exact or not
   if (top + BIAS < 1) r.wrap = wrapped(neg, m, e + WRAP_BIAS, sticky, pc, rc, SW_UE);
   else if ((r.sw & SW_OE) !== 0) r.wrap = wrapped(neg, m, e - WRAP_BIAS, sticky, pc, rc, SW_OE);
+  r.sw |= sw;
   return r;
 }
 
@@ -187,9 +189,7 @@ export function addF80(a: F80, b: F80, subtract: boolean, pc: number, rc: number
     // an exact zero: the operands' sign when they agree, else + (- when rounding down)
     return { v: zero(an === bn ? an : rc === RC_DOWN), sw: de };
   }
-  const r = roundF80(sum < 0n, sum < 0n ? -sum : sum, e, false, pc, rc);
-  r.sw |= de;
-  return r;
+  return roundF80(sum < 0n, sum < 0n ? -sum : sum, e, false, pc, rc, de);
 }
 
 export function mulF80(a: F80, b: F80, pc: number, rc: number): F80Result {
@@ -203,9 +203,7 @@ export function mulF80(a: F80, b: F80, pc: number, rc: number): F80Result {
   }
   if (isZero(a) || isZero(b)) return { v: zero(neg), sw: de };
   const ua = unpack(a), ub = unpack(b);
-  const r = roundF80(neg, ua.m * ub.m, ua.e + ub.e, false, pc, rc);
-  r.sw |= de;
-  return r;
+  return roundF80(neg, ua.m * ub.m, ua.e + ub.e, false, pc, rc, de);
 }
 
 /** a / b */
@@ -224,9 +222,7 @@ export function divF80(a: F80, b: F80, pc: number, rc: number): F80Result {
   const K = 66 + Math.max(0, bitLength(ub.m) - bitLength(ua.m));
   const n = ua.m << BigInt(K);
   const q = n / ub.m;
-  const r = roundF80(neg, q, ua.e - ub.e - K, q * ub.m !== n, pc, rc);
-  r.sw |= de;
-  return r;
+  return roundF80(neg, q, ua.e - ub.e - K, q * ub.m !== n, pc, rc, de);
 }
 
 export function isqrt(n: bigint): bigint {
@@ -251,7 +247,5 @@ export function sqrtF80(a: F80, pc: number, rc: number): F80Result {
   if (((ua.e - shift) & 1) !== 0) shift++;
   const n = ua.m << BigInt(shift);
   const root = isqrt(n);
-  const r = roundF80(false, root, (ua.e - shift) / 2, root * root !== n, pc, rc);
-  r.sw |= de;
-  return r;
+  return roundF80(false, root, (ua.e - shift) / 2, root * root !== n, pc, rc, de);
 }
