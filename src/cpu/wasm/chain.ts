@@ -39,9 +39,17 @@ type GoFn = (index: number, lim: number, scratch: number, tlb: number, epoch: nu
 
 /** Per core: the function table, the dispatcher and what makes hash entries valid. */
 export class Chain {
-  /** slots 0..HELPERS.length-1: the slow-path helpers; then the translated functions */
+  /** the translated functions, by chain index (only the dispatcher imports this table) */
   readonly table = new WebAssembly.Table({ element: 'anyfunc', initial: 64 });
-  private used = HELPERS.length;
+  private used = 0;
+  /**
+   * the slow-path helpers (helper-slots.ts), the one table translated code imports. Kept apart
+   * from `table` on purpose: V8 gives every instance that imports a table its own copy of the
+   * table's dispatch entries and updates all copies on every set and grow, so thousands of
+   * translations importing the growing table cost O(translations x table size) memory (a Linux
+   * boot reached 5 GB); this one never changes after the core's chain is built.
+   */
+  readonly helperTable = new WebAssembly.Table({ element: 'anyfunc', initial: HELPERS.length });
   /** RIP of each instruction of each registered function (for the faulting instruction) */
   readonly rips: number[][] = [];
   /** the code pages each registered function was translated from (a write to them ends it) */
@@ -75,7 +83,7 @@ export class Chain {
     slowPaths(cpu, this).forEach((f, k) => { e[HELPERS[k].name] = f; });
     const exports = new WebAssembly.Instance(module, { e, m: { mem: memory, tab: this.table } }).exports;
     this.go = exports.go as GoFn;
-    HELPERS.forEach((h, k) => this.table.set(k, exports[h.name] as (...args: unknown[]) => unknown));
+    HELPERS.forEach((h, k) => this.helperTable.set(k, exports[h.name] as (...args: unknown[]) => unknown));
   }
 
   /** Put a translated function into the table; returns its index. */

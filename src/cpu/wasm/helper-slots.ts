@@ -4,16 +4,17 @@
 // Why a table and not function imports: V8 (Node 20) compiles and instantiates a wrapper for
 // every JavaScript function a module imports, per module. With nine imports that was ~0.3 ms
 // of `new WebAssembly.Module` and ~0.2 ms of instantiation for every translated block, against
-// ~0.04 ms for a module that imports only the memory and the table (docs/CPU.md, "Slow paths
+// ~0.04 ms for a module that imports only the memory and a table (docs/CPU.md, "Slow paths
 // through the table"). So each core's dispatcher instance imports the JavaScript functions
-// once and puts wasm functions that call them in the first slots of the core's table
-// (chain.ts); translated code reaches them with call_indirect.
+// once and puts wasm functions that call them in a small table of the core's own (chain.ts
+// `helperTable`, never the growing table of translated functions); translated code reaches
+// them with call_indirect.
 
 import { F64, I32, type FuncType } from './wasm-binary.js';
 
 export const F_READ = 0, F_WRITE = 1, F_FAULT = 2, F_POLL = 3, F_CC = 4, F_CF = 5, F_CO = 6, F_DF = 7, F_RETHROW = 8;
 
-/** in table-slot order (the slot of a helper is its F_ index) */
+/** in helper-table order (the slot of a helper is its F_ index) */
 export const HELPERS: readonly { name: string; type: FuncType }[] = [
   // read `size | flags` bytes at a linear address: the low 32 bits (the high ones in scratch S_VHI)
   { name: 'rd', type: { params: [I32, F64], results: [I32] } },

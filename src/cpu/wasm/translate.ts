@@ -2,7 +2,7 @@
 // Guest registers are i64 locals (loaded from the core's i64 register file in scratch at entry,
 // stored at every exit and at a fault), memory operands are computed inline and go through
 // an inline software-TLB check straight to the shared guest RAM; a miss, a page-crossing
-// access or MMIO calls the CPU's own access routines (helper-slots.ts, through the core's table). Flags are never
+// access or MMIO calls the CPU's own access routines (helper-slots.ts, through the core's helper table). Flags are never
 // materialised inside the block: each flag writer keeps its operands and result in locals, a
 // reader computes its condition from the writer that produced each flag (known at translation
 // time), and the lazy-flag record (flags.ts) is written only where the block can be left.
@@ -212,7 +212,7 @@ class Tx {
   i32(v: number): void { this.b.byte(Op.i32Const); this.b.s32(v); }
   i64(v: bigint | number): void { this.b.byte(Op.i64Const); this.b.s64(BigInt(v)); }
   mem(opc: number, align: number, offset: number): void { this.b.byte(opc); this.b.u32(align); this.b.u32(offset); }
-  /** call slow-path helper `f` (helper-slots.ts): it sits in slot f of the core's table */
+  /** call slow-path helper `f` (helper-slots.ts): it sits in slot f of the core's helper table */
   call(f: number): void { this.i32(f); this.b.byte(Op.callIndirect); this.b.u32(HELPER_TYPE_INDEX[f]); this.b.u32(0); }
   ifI64(): void { this.op(Op.if, I64); this.labels.push(-1); }
   ifI32(): void { this.op(Op.if, I32); this.labels.push(-1); }

@@ -1,6 +1,6 @@
 // The JavaScript side of tier 3: compiles a translated block (translate.ts) into a
 // WebAssembly.Module (here, or in the machine's compile worker: compile-service.ts), instantiates it against this core's
-// memory and table (whose first slots hold the slow paths: slow-paths.ts) and wraps it as a CompiledBlock for the run loop.
+// memory and helper table (the slow paths: slow-paths.ts) and wraps it as a CompiledBlock for the run loop.
 //
 // Per call: the glue enters the core's chain dispatcher (chain.ts) at this block with the
 // budget, the core's scratch offset and its current TLB tables; the dispatcher may run further
@@ -144,12 +144,12 @@ export function requestWasm(ops: Insn[], roles: number[], mode: number, pages: C
 /** a translated block ready for the run loop: its glue and its index in the core's chain table */
 export interface WasmBlock { fn: (cpu: Cpu, left: number) => number; chainIndex: number }
 
-/** Instantiate a compiled translation against this core's memory and table (instances are per core). */
+/** Instantiate a compiled translation against this core's memory and helper table (instances are per core). */
 export function instantiate(module: WebAssembly.Module, rips: number[], pages: CodePagesRef, cpu: Cpu): WasmBlock {
   const chain = chainOf(cpu);
   const sc = cpu.scratch;
   const s32 = chain.s32;
-  const imports = { m: { mem: cpu.shared.wasmMemory, tab: chain.table } };
+  const imports = { m: { mem: cpu.shared.wasmMemory, tab: chain.helperTable } };
   const run = new WebAssembly.Instance(module, imports).exports.run as RunFn;
   const chainIndex = chain.register(run, rips, pages);
   const tlbBase = sc + S_TLB;
