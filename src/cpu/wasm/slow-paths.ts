@@ -1,17 +1,16 @@
 // The JavaScript behind translated code's helpers (helper-slots.ts), one set per core: memory
 // through the CPU's own access routines when the inline TLB check misses, faults, polls, and
-// flags from the state at entry. chain.ts puts them in the core's table.
+// flags from the state at entry. chain.ts puts them in the core's helper table.
 
 import type { Cpu } from '../cpu.js';
 import { getCF, materialize, testCC } from '../flags.js';
 import { rmwRead } from '../ops/integer/operands.js';
 import { CF, DF, OF, SS_VEC } from '../regs.js';
+import { isCanonical } from '../segmentation.js';
 import { S_CUR_INDEX, S_FAULTED, S_VHI } from '../../abi/core-scratch.js';
 import { ACC_RMW, ACC_SS } from './translate.js';
 import { HELPERS } from './helper-slots.js';
 import type { Chain } from './chain.js';
-
-const CANON = 0x800000000000;
 
 /** the helpers of `cpu`, in HELPERS order */
 export function slowPaths(cpu: Cpu, chain: Chain): ((...args: number[]) => number | void)[] {
@@ -22,7 +21,7 @@ export function slowPaths(cpu: Cpu, chain: Chain): ((...args: number[]) => numbe
     const p = chain.codePages[s32[S_CUR_INDEX >> 2]];
     return cg[p.page] !== p.gen || (p.page2 >= 0 && cg[p.page2] !== p.gen2);
   };
-  const stackCheck = (lin: number): void => { if (lin >= CANON || lin < -CANON) cpu.fault(SS_VEC, 0); };
+  const stackCheck = (lin: number): void => { if (!isCanonical(lin)) cpu.fault(SS_VEC, 0); };
   // A slow path that faults does not throw through the translated code: the fault waits here,
   // S_FAULTED sends the code to its one shared fault path (registers stored there, not before
   // every slow-path call), which calls `rethrow`.

@@ -366,7 +366,6 @@ class Tx {
    */
   private tlbHit(lin: number, size: number, table: number): void {
     const pg = this.t64[5], ta = this.t32[1], po = this.t32[2];
-    this.hitTable = table;
     this.get(lin); this.i64(12); this.op(Op.i64ShrS); this.tee(pg);
     this.op(Op.i32WrapI64); this.i32(TLB_ENTRIES - 1); this.op(Op.i32And); this.i32(2); this.op(Op.i32Shl);
     this.get(Tx.P_TLB); this.op(Op.i32Add); this.tee(ta);
@@ -374,18 +373,18 @@ class Tx {
     this.get(lin); this.op(Op.i32WrapI64); this.i32(4095); this.op(Op.i32And); this.tee(po); this.i32(4096 - size); this.op(Op.i32LeU);
     this.op(Op.i32And);
   }
-  /** the table of the last `tlbHit` */
-  private hitTable = 0;
-  private hitAddr(): void {
-    this.get(this.t32[1]); this.mem(Op.i32Load, 2, this.hitTable * TLB_TABLE_BYTES + TLB_OFF); this.get(this.t32[2]); this.op(Op.i32Add);
+  /** after a hit of `tlbHit` on `table`: the RAM offset onto the stack (i32) */
+  private hitAddr(table: number): void {
+    this.get(this.t32[1]); this.mem(Op.i32Load, 2, table * TLB_TABLE_BYTES + TLB_OFF); this.get(this.t32[2]); this.op(Op.i32Add);
   }
 
   /** read `size` bytes at the i64 address in local `lin` → zero-extended i64 on the stack */
   load(i: number, size: number, lin: number, flags: number): void {
     const rmw = (flags & ACC_RMW) !== 0;
-    this.tlbHit(lin, size, rmw ? 1 : 0);
+    const table = rmw ? 1 : 0;
+    this.tlbHit(lin, size, table);
     this.ifI64();
-    this.hitAddr();
+    this.hitAddr(table);
     this.mem(size === 1 ? Op.i64Load8U : size === 2 ? Op.i64Load16U : size === 4 ? Op.i64Load32U : Op.i64Load, 0, 0);
     this.else();
     this.i32(size | flags); this.get(lin); this.op(Op.f64ConvertI64S); this.call(F_READ);
@@ -401,7 +400,7 @@ class Tx {
   store(i: number, size: number, lin: number, v: number, flags: number): void {
     this.tlbHit(lin, size, 1);
     this.ifVoid();
-    this.hitAddr(); this.get(v);
+    this.hitAddr(1); this.get(v);
     this.mem(size === 1 ? Op.i64Store8 : size === 2 ? Op.i64Store16 : size === 4 ? Op.i64Store32 : Op.i64Store, 0, 0);
     this.else();
     this.i32(size | flags); this.get(lin); this.op(Op.f64ConvertI64S);
